@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every record that crosses the kernel boundary, and the unit of the capture
+ * file.  Shared by bpf/ and user/: it includes nothing, uses only __u8..__u64
+ * (the includer provides them) and pins every size, so that the BPF object,
+ * the daemon and a capture written on another machine agree byte for byte.
+ * See include/CAPTURE.md for the file format built on top of it.
+ */
+#ifndef TCPTRAIL_H
+#define TCPTRAIL_H
+
+/* Bumped whenever struct tt_event changes shape. */
+#define TT_EVENT_VERSION 1
+
+enum tt_event_type {
+	TT_EV_TRANSITION = 1,	/* tcp_set_state: old_state -> new_state */
+	TT_EV_TIME_WAIT = 2,	/* the full socket handed over to a timewait sock */
+	TT_EV_OVERFLOW = 3,	/* a listener dropped a SYN or a third ACK */
+	TT_EV_ACCEPT = 4,	/* accept() returned sk to pid/tgid: the owner */
+	TT_EV_SYNACK_RETRANS = 5,
+	TT_EV_RESET_SENT = 6,
+	TT_EV_RESET_RECV = 7,
+	TT_EV_SEED = 8,		/* socket that existed at start (sock_diag) */
+	TT_EV_MAX,
+};
+
+/* The kernel's TCP states (include/net/tcp_states.h), which are uapi-stable. */
+enum tt_tcp_state {
+	TT_ESTABLISHED = 1,
+	TT_SYN_SENT,
+	TT_SYN_RECV,
+	TT_FIN_WAIT1,
+	TT_FIN_WAIT2,
+	TT_TIME_WAIT,
+	TT_CLOSE,
+	TT_CLOSE_WAIT,
+	TT_LAST_ACK,
+	TT_LISTEN,
+	TT_CLOSING,
+	TT_NEW_SYN_RECV,
+	TT_STATE_MAX,
+};
+
+/* tt_event.flags */
+#define TT_F_OWNER	0x01	/* pid/tgid/comm are the socket's owner or closer
+				 * (process context holding the socket lock),
+				 * not whatever task a softirq interrupted */
+#define TT_F_COOKIE	0x02	/* cookie is the kernel's socket cookie */
+#define TT_F_SUBSTATE	0x04	/* TIME_WAIT: aux[0] is the substate, aux[1] timeo */
+#define TT_F_SYNCOOKIE	0x08	/* OVERFLOW: a syncookie was sent, nothing dropped */
+
+/* tt_event.aux for TT_EV_OVERFLOW */
+enum tt_overflow_queue {
+	TT_Q_ACCEPT = 1,
+	TT_Q_SYN = 2,
+};
+
+/* Address families, as the kernel numbers them. */
+#define TT_AF_INET	2
+#define TT_AF_INET6	10
+
+/*
+ * One kernel fact.  Addresses are in network byte order (IPv4 in the first 4
+ * bytes), ports in host byte order; s* is always the local end.
+ */
+struct tt_event {
+	__u8  type;		/* enum tt_event_type */
+	__u8  family;		/* TT_AF_INET or TT_AF_INET6 */
+	__u8  old_state;	/* enum tt_tcp_state, 0 when not a transition */
+	__u8  new_state;
+	__u8  flags;		/* TT_F_* */
+	__u8  hook;		/* enum tt_hook_id of the program that wrote it */
+	__u16 sport;
+	__u16 dport;
+	__u16 pad0;
+	__u32 netns;		/* network namespace inode */
+	__u32 pid;		/* thread id of the current task */
+	__u32 tgid;		/* process id of the current task */
+	__u32 cpu;
+	__u32 pad1;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 sk;		/* struct sock address: unique among live sockets */
+	__u64 cookie;		/* socket cookie when TT_F_COOKIE, else 0 */
+	__u8  saddr[16];
+	__u8  daddr[16];
+	char  comm[16];
+	__u32 aux[6];		/* per type, see below; 0 when unused */
+};
+/*
+ * aux by type:
+ *   TT_EV_TRANSITION: [0] sk_err at the time of the transition (ECONNREFUSED,
+ *                     ETIMEDOUT, ECONNRESET... tells how a flow ended)
+ *   TT_EV_TIME_WAIT:  [0] substate (TT_TIME_WAIT or TT_FIN_WAIT2) if
+ *                     TT_F_SUBSTATE, [1] timeout in jiffies-derived ms
+ *   TT_EV_OVERFLOW:   [0] queue (enum tt_overflow_queue), [1] max backlog,
+ *                     [2] accept queue length, [3] SYN queue length
+ *   TT_EV_SEED:       [0] ms since last receive (CLOSE_WAIT age bound),
+ *                     [1] socket inode
+ */
+_Static_assert(sizeof(struct tt_event) == 128, "tt_event is part of the capture format");
+
+/* Hooks, one id per program variant; stable, they are written to captures. */
+enum tt_hook_id {
+	TT_HOOK_NONE = 0,
+	TT_HOOK_TP_BTF_SET_STATE = 1,
+	TT_HOOK_TP_SET_STATE = 2,
+	TT_HOOK_FENTRY_SET_STATE = 3,
+	TT_HOOK_KPROBE_SET_STATE = 4,
+	TT_HOOK_TP_ACCEPT = 5,
+	TT_HOOK_FENTRY_TIME_WAIT = 6,
+	TT_HOOK_KPROBE_TIME_WAIT = 7,
+	TT_HOOK_RULE_TIME_WAIT = 8,
+	TT_HOOK_CGROUP_SKB = 9,
+	TT_HOOK_FENTRY_CONN_REQUEST = 10,
+	TT_HOOK_KPROBE_CONN_REQUEST = 11,
+	TT_HOOK_TP_RETRANS = 12,
+	TT_HOOK_SOCK_DIAG = 13,
+	TT_HOOK_MAX,
+};
+
+#define TT_MAX_PORTS 16
+
+/*
+ * Settings the BPF side reads; one const volatile instance, written between
+ * skeleton open and load so the verifier prunes disabled branches.
+ */
+struct tt_config {
+	__u32 family;		/* 0 = any, else TT_AF_INET / TT_AF_INET6 */
+	__u32 tgid;		/* 0 = any: only flows owned by this process */
+	__u32 netns;		/* 0 = any */
+	__u32 n_lports;
+	__u32 n_rports;
+	__u32 n_ports;		/* either end */
+	__u32 wake_bytes;	/* wake the consumer once this much is queued */
+	__u32 pad0;
+	__u16 lports[TT_MAX_PORTS];
+	__u16 rports[TT_MAX_PORTS];
+	__u16 ports[TT_MAX_PORTS];
+};
+
+#endif /* TCPTRAIL_H */

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The flow engine: a bounded table of flows fed with tt_event records in
+ * time order.  Pure C: no I/O, no clock of its own (time comes from the
+ * records), so live tracing and replay produce the same results and every
+ * path is unit-testable without root.
+ */
+#ifndef TT_ENGINE_H
+#define TT_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcptrail.h"
+
+#define TT_FLOW_MAX_STATES 8
+
+enum tt_role {
+	TT_ROLE_UNKNOWN = 0,
+	TT_ROLE_ACTIVE,		/* connect(): CLOSE > SYN_SENT */
+	TT_ROLE_PASSIVE,	/* child of a listener: LISTEN > SYN_RECV */
+	TT_ROLE_LISTENER,	/* listen(): CLOSE > LISTEN */
+};
+
+enum tt_end {
+	TT_END_NONE = 0,	/* still open */
+	TT_END_CLOSE,		/* orderly close (FIN both ways, or a listener closed) */
+	TT_END_TIME_WAIT,	/* handed to a timewait socket */
+	TT_END_RESET,		/* the peer reset it (ECONNRESET / EPIPE) */
+	TT_END_ABORT,		/* we reset or abandoned it (close with unread data,
+				 * SO_LINGER 0, close() in SYN_SENT) */
+	TT_END_REFUSED,		/* SYN_SENT answered by RST (ECONNREFUSED) */
+	TT_END_TIMEOUT,		/* retransmits or keepalives ran out (ETIMEDOUT) */
+	TT_END_ERROR,		/* closed with another socket error */
+	TT_END_EVICTED,		/* pushed out of a full flow table */
+	TT_END_SUPERSEDED,	/* a new flow began on the same socket before we saw
+				 * this one close (events were lost) */
+	TT_END_MAX,
+};
+
+/* tt_flow.flags */
+#define TT_FLOW_SEEDED		0x01	/* existed when tracing started */
+#define TT_FLOW_PARTIAL		0x02	/* first seen mid-life: states before are unknown */
+#define TT_FLOW_TRUNCATED	0x04	/* more than TT_FLOW_MAX_STATES states */
+#define TT_FLOW_OWNER_KNOWN	0x08	/* owner_* are the owner, not a guess */
+
+struct tt_flow {
+	uint64_t id;		/* socket cookie if known, else engine sequence */
+	uint64_t sk;
+	uint64_t cookie;
+	uint32_t netns;
+	uint8_t family;
+	uint8_t role;		/* enum tt_role */
+	uint8_t end;		/* enum tt_end */
+	uint8_t flags;		/* TT_FLOW_* */
+	uint8_t nstates;
+	uint8_t synack_retrans;
+	uint8_t resets_sent;
+	uint8_t resets_recv;
+	uint16_t sport;		/* local */
+	uint16_t dport;		/* remote */
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+	uint32_t owner_pid;	/* tgid of the owner (connect/listen/accept) */
+	uint32_t closer_pid;	/* tgid of the task that called close()/shutdown() */
+	char owner_comm[16];
+	char closer_comm[16];
+	uint32_t tw_substate;	/* for TT_END_TIME_WAIT: TT_TIME_WAIT or TT_FIN_WAIT2, 0 unknown */
+	/*
+	 * The states in order.  state[0] is the first state entered (SYN_SENT,
+	 * SYN_RECV or LISTEN for a flow we saw born; for a TT_FLOW_PARTIAL flow,
+	 * the old state of the first transition seen, at that transition's time).  Kept as two arrays so a flow stays
+	 * small; when full, the last slot is overwritten so the final state is
+	 * always there (and TT_FLOW_TRUNCATED is set).
+	 */
+	uint8_t state[TT_FLOW_MAX_STATES];	/* enum tt_tcp_state */
+	uint64_t ts_ns[TT_FLOW_MAX_STATES];	/* monotonic, from the records */
+};
+
+struct tt_engine;
+
+/* Called for every flow that ends (or is evicted), after its last state. */
+typedef void (*tt_flow_cb)(const struct tt_flow *flow, void *ctx);
+
+struct tt_engine_opts {
+	size_t max_flows;	/* table bound; 0 picks the default */
+	tt_flow_cb on_flow_end;
+	void *ctx;
+};
+
+/* Running totals; `interval_*` are reset by engine__reset_interval(). */
+struct tt_engine_stats {
+	uint64_t events;
+	uint64_t flows_opened;
+	uint64_t flows_closed;
+	uint64_t evicted;
+	uint64_t refused;
+	uint64_t resets;
+	uint64_t time_wait;
+	uint64_t duplicates;	/* transitions dropped as repeats */
+	uint64_t transitions[TT_STATE_MAX][TT_STATE_MAX];	/* [old][new] */
+	size_t active;		/* flows in the table now */
+};
+
+struct tt_engine *engine__new(const struct tt_engine_opts *opts);
+void engine__free(struct tt_engine *eng);
+
+/*
+ * Feed one record.  Returns 0, or -EINVAL for a record that cannot be valid
+ * (unknown type, state out of range), which is counted and otherwise ignored.
+ */
+int engine__feed(struct tt_engine *eng, const struct tt_event *e);
+
+/* Totals since start, and since the last engine__reset_interval(). */
+const struct tt_engine_stats *engine__total(const struct tt_engine *eng);
+const struct tt_engine_stats *engine__interval(const struct tt_engine *eng);
+void engine__reset_interval(struct tt_engine *eng);
+
+/* Visit every open flow (not in a stable order). */
+typedef void (*tt_flow_visit_cb)(const struct tt_flow *flow, void *ctx);
+void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ctx);
+
+/* The flow that now owns socket `sk`, or NULL. */
+const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk);
+
+/* Names without the TCP_ prefix ("SYN_SENT"); "?" when out of range. */
+const char *tt_state_name(unsigned int state);
+const char *tt_role_name(unsigned int role);
+const char *tt_end_name(unsigned int end);
+
+#endif /* TT_ENGINE_H */

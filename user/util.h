@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TT_UTIL_H
+#define TT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum tt_log_level { TT_LOG_ERROR, TT_LOG_WARN, TT_LOG_INFO, TT_LOG_DEBUG };
+
+extern int tt_verbosity;	/* messages above this level are not printed */
+
+/* Every diagnostic goes through here, to stderr, prefixed "tcptrail: ". */
+void tt_log(enum tt_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define tt_err(...)   tt_log(TT_LOG_ERROR, __VA_ARGS__)
+#define tt_warn(...)  tt_log(TT_LOG_WARN, __VA_ARGS__)
+#define tt_info(...)  tt_log(TT_LOG_INFO, __VA_ARGS__)
+#define tt_debug(...) tt_log(TT_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * The one checked number parser: whole decimal string, no sign unless min < 0,
+ * within [min, max].  Returns 0 or -EINVAL / -ERANGE.
+ */
+int tt_parse_num(const char *s, long long min, long long max, long long *out);
+
+/* "0.41ms", "2.1s", "3m04s", "1h02m": at most 6 characters of precision. */
+void tt_fmt_duration(uint64_t ns, char *buf, size_t len);
+
+/* Address (network byte order) and port as "10.0.0.1:80" or "[::1]:80". */
+void tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
+		     char *buf, size_t len);
+void tt_fmt_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
+
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: maps record times to wall time. */
+int64_t tt_mono_to_wall_offset(void);
+
+/* "12:00:01.234" in local time for a wall-clock ns timestamp. */
+void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len);
+
+#endif /* TT_UTIL_H */
