@@ -48,6 +48,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
 DRIVERS   := $(patsubst tests/drivers/%.c,$(OUTPUT)/drivers/%,$(wildcard tests/drivers/*.c))
 
 .DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
 .PHONY: all deps run test unit ktest vmtest clean fuzz bench install
 
 all: tcptrail
