@@ -21,6 +21,8 @@ INCLUDES := -Iinclude -Iuser -I$(OUTPUT)
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(SAN_CFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 LDLIBS   = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lm
+# jansson parses our JSON back in the unit tests; tcptrail itself does not link it
+UNIT_LDLIBS = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 SAN_CFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -89,7 +91,7 @@ $(OUTPUT)/unit/%.o: tests/unit/%.c tests/unit/tt_test.h $(wildcard user/*.h) inc
 
 $(OUTPUT)/unit_tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(UNIT_LDLIBS) -o $@
 
 # Kernel-test traffic drivers: static, so the qemu guest can run them too.
 $(OUTPUT)/drivers/%: tests/drivers/%.c | $(OUTPUT)/drivers

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include "modes.h"
+#include "tt_test.h"
+
+/* A fake kernel: the hooks named in `down` fail to load. */
+struct fake {
+	const char *down[8];
+	int tried;
+};
+
+static int fake_probe(const struct tt_variant *v, void *ctx, char *why, size_t len)
+{
+	struct fake *f = ctx;
+
+	f->tried++;
+	for (int i = 0; f->down[i]; i++) {
+		if (!strcmp(f->down[i], v->name) || !strcmp(f->down[i], tt_kind_name(v->kind))) {
+			snprintf(why, len, "load: Operation not permitted");
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+static const char *chosen(const struct tt_selection *s, enum tt_cap cap)
+{
+	return s->chosen[cap] < 0 ? "none" : tt_variants[s->chosen[cap]].name;
+}
+
+TEST(modes_auto_prefers_tp_btf)
+{
+	struct fake f = {};
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
+	/* nothing below the winner is tried */
+	CHECK_EQ_INT(f.tried, 2);
+}
+
+/* Each hook reported unavailable in turn: the next best is taken. */
+TEST(modes_fallback_order_for_transitions)
+{
+	static const struct { const char *down[4]; const char *want; } cases[] = {
+		{ { "tp_btf" }, "tracepoint/sock/inet_sock_set_state" },
+		{ { "tp_btf", "tracepoint" }, "fentry/tcp_set_state" },
+		{ { "tp_btf", "tracepoint", "fentry" }, "kprobe/tcp_set_state" },
+		{ { "tp_btf", "tracepoint", "fentry", "kprobe" }, "none" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake f = {};
+		struct tt_selection s;
+
+		memcpy(f.down, cases[i].down, sizeof(cases[i].down));
+		tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+		CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), cases[i].want);
+	}
+}
+
+TEST(modes_reasons_are_kept)
+{
+	struct fake f = { .down = { "tp_btf" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+	CHECK_EQ_INT(s.result[0], -EPERM);
+	CHECK(strstr(s.why[0], "not permitted") != NULL);
+	CHECK_EQ_INT(s.result[1], 0);
+	CHECK_EQ_INT(s.result[2], 1);	/* never tried */
+}
+
+TEST(modes_forced_kind_first)
+{
+	struct fake f = {};
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_KPROBE, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "kprobe/tcp_set_state");
+	CHECK(!s.forced_fallback[TT_CAP_TRANSITIONS]);
+	/* the owner capability has no kprobe variant: its own best, no fallback warning */
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
+	CHECK(!s.forced_fallback[TT_CAP_OWNER]);
+
+	tt_select(TT_ATTACH_TRACEPOINT, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tracepoint/sock/inet_sock_set_state");
+}
+
+TEST(modes_forced_kind_unavailable_falls_back_and_says_so)
+{
+	struct fake f = { .down = { "fentry" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_FENTRY, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
+	CHECK(s.forced_fallback[TT_CAP_TRANSITIONS]);
+}
+
+TEST(modes_owner_unavailable)
+{
+	struct fake f = { .down = { "tracepoint" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "none");
+}
+
+TEST(modes_table_is_consistent)
+{
+	REQUIRE(tt_n_variants <= 32);
+	for (size_t i = 0; i < tt_n_variants; i++) {
+		CHECK(tt_variants[i].cap < TT_CAP_MAX);
+		CHECK(tt_variants[i].progs[0] != NULL);
+		CHECK(tt_variants[i].hook_id > TT_HOOK_NONE && tt_variants[i].hook_id < TT_HOOK_MAX);
+	}
+	for (int cap = 0; cap < TT_CAP_MAX; cap++) {
+		int n = 0;
+
+		for (size_t i = 0; i < tt_n_variants; i++)
+			n += (int)tt_variants[i].cap == cap;
+		CHECK(n > 0);
+	}
+}

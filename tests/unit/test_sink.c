@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <jansson.h>
+#include <stdlib.h>
+#include "sink.h"
+#include "tt_test.h"
+
+/* Run fn against a sink writing to memory; returns the malloc'd text. */
+static char *render(bool json, void (*fn)(struct tt_sink *, const void *), const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = f, .json = json });
+
+	fn(s, arg);
+	sink__free(s);
+	fclose(f);
+	return buf;
+}
+
+static void do_flow(struct tt_sink *s, const void *arg)
+{
+	sink__flow(s, arg);
+}
+
+static void do_transition(struct tt_sink *s, const void *arg)
+{
+	sink__transition(s, arg, NULL);
+}
+
+static void do_summary(struct tt_sink *s, const void *arg)
+{
+	sink__summary(s, arg);
+}
+
+static struct tt_flow active_flow(void)
+{
+	struct tt_flow f = {
+		.id = 7, .sk = 0xffff888001234000ull, .netns = 4026531840u,
+		.family = TT_AF_INET, .role = TT_ROLE_ACTIVE, .end = TT_END_CLOSE,
+		.flags = TT_FLOW_OWNER_KNOWN, .nstates = 5, .sport = 43210, .dport = 80,
+		.saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 }, .owner_pid = 4242,
+		.owner_comm = "curl",
+		.state = { TT_SYN_SENT, TT_ESTABLISHED, TT_FIN_WAIT1, TT_FIN_WAIT2, TT_CLOSE },
+		.ts_ns = { 1000000000, 1000410000, 3100410000ull, 3100460000ull, 3100470000ull },
+	};
+	return f;
+}
+
+TEST(sink_human_flow_line)
+{
+	struct tt_flow f = active_flow();
+	char *out = render(false, do_flow, &f);
+
+	REQUIRE(out);
+	CHECK(strstr(out, " 4242 curl ") != NULL);
+	CHECK(strstr(out, "10.0.0.1:43210") != NULL);
+	CHECK(strstr(out, "> 10.0.0.2:80") != NULL);
+	CHECK(strstr(out, "SYN_SENT 410us ESTABLISHED 2.10s FIN_WAIT1 50us FIN_WAIT2 10us > CLOSE") != NULL);
+	CHECK(strstr(out, "total 2.10s") != NULL);
+	CHECK(strchr(out, '\033') == NULL);	/* no colour unless asked */
+	CHECK_EQ_INT(strchr(out, '\n') - out + 1, (long long)strlen(out));
+	free(out);
+}
+
+TEST(sink_human_flow_shows_trouble)
+{
+	struct tt_flow f = active_flow();
+	char *out;
+
+	f.nstates = 2;
+	f.state[1] = TT_CLOSE;
+	f.end = TT_END_REFUSED;
+	out = render(false, do_flow, &f);
+	CHECK(strstr(out, "SYN_SENT 410us > CLOSE (refused)") != NULL);
+	free(out);
+}
+
+TEST(sink_json_flow_parses_back)
+{
+	struct tt_flow f = active_flow();
+	char *out = render(true, do_flow, &f);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr), *st;
+
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "type")), "flow");
+	CHECK_STR(json_string_value(json_object_get(j, "saddr")), "10.0.0.1");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "sport")), 43210);
+	CHECK_STR(json_string_value(json_object_get(j, "daddr")), "10.0.0.2");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "dport")), 80);
+	CHECK_STR(json_string_value(json_object_get(j, "family")), "ipv4");
+	CHECK_STR(json_string_value(json_object_get(j, "role")), "active");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "pid")), 4242);
+	CHECK_STR(json_string_value(json_object_get(j, "comm")), "curl");
+	CHECK_STR(json_string_value(json_object_get(j, "end")), "close");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "duration_ns")), 2100470000ll);
+	st = json_object_get(j, "states");
+	REQUIRE(json_is_array(st) && json_array_size(st) == 5);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(st, 0), "state")), "SYN_SENT");
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(st, 0), "t_ns")), 0);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(st, 1), "state")), "ESTABLISHED");
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(st, 1), "t_ns")), 410000);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(st, 4), "state")), "CLOSE");
+	json_decref(j);
+	free(out);
+}
+
+TEST(sink_json_ipv6_addresses)
+{
+	struct tt_flow f = active_flow();
+	char *out;
+	json_t *j;
+
+	f.family = TT_AF_INET6;
+	memset(f.saddr, 0, 16);
+	memset(f.daddr, 0, 16);
+	f.saddr[15] = 1;
+	f.daddr[0] = 0x20;
+	f.daddr[1] = 0x01;
+	f.daddr[2] = 0x0d;
+	f.daddr[3] = 0xb8;
+	f.daddr[15] = 2;
+	out = render(true, do_flow, &f);
+	j = json_loads(out, 0, NULL);
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "saddr")), "::1");
+	CHECK_STR(json_string_value(json_object_get(j, "daddr")), "2001:db8::2");
+	CHECK_STR(json_string_value(json_object_get(j, "family")), "ipv6");
+	json_decref(j);
+	free(out);
+}
+
+/* A comm is whatever a task wrote with prctl(PR_SET_NAME): all of it must survive. */
+TEST(sink_json_hostile_comm_round_trips)
+{
+	static const char *comms[] = {
+		"a\"b\\c", "tab\there", "nl\nx\r\x01\x1f", "\x7f" "del", "caf\xc3\xa9",
+		"bad\xff\xfe", "\xe2\x82", "\xed\xa0\x80sur",
+	};
+	static const char *want[] = {
+		"a\"b\\c", "tab\there", "nl\nx\r\x01\x1f", "\x7f" "del", "caf\xc3\xa9",
+		"bad\xc3\xbf\xc3\xbe", "\xc3\xa2\xc2\x82", "\xc3\xad\xc2\xa0\xc2\x80sur",
+	};
+
+	for (size_t i = 0; i < sizeof(comms) / sizeof(comms[0]); i++) {
+		struct tt_flow f = active_flow();
+		char *out;
+		json_t *j;
+
+		strncpy(f.owner_comm, comms[i], sizeof(f.owner_comm));
+		out = render(true, do_flow, &f);
+		j = json_loads(out, 0, NULL);
+		if (!j)
+			fprintf(stderr, "    unparsable: %s", out);
+		REQUIRE(j);
+		CHECK_STR(json_string_value(json_object_get(j, "comm")), want[i]);
+		json_decref(j);
+		free(out);
+	}
+}
+
+TEST(sink_json_comm_of_full_length_has_no_nul)
+{
+	struct tt_flow f = active_flow();
+	char *out;
+	json_t *j;
+
+	memset(f.owner_comm, 'x', sizeof(f.owner_comm));	/* no terminator */
+	out = render(true, do_flow, &f);
+	j = json_loads(out, 0, NULL);
+	REQUIRE(j);
+	CHECK_EQ_INT(strlen(json_string_value(json_object_get(j, "comm"))), 16);
+	json_decref(j);
+	free(out);
+}
+
+TEST(sink_json_transition)
+{
+	struct tt_event e = {
+		.type = TT_EV_TRANSITION, .family = TT_AF_INET, .old_state = TT_SYN_SENT,
+		.new_state = TT_ESTABLISHED, .flags = TT_F_OWNER, .sport = 5000, .dport = 80,
+		.tgid = 99, .ts_ns = 123, .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+		.comm = "q\"x",
+	};
+	char *out = render(true, do_transition, &e);
+	json_t *j = json_loads(out, 0, NULL);
+
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "type")), "transition");
+	CHECK_STR(json_string_value(json_object_get(j, "old")), "SYN_SENT");
+	CHECK_STR(json_string_value(json_object_get(j, "new")), "ESTABLISHED");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "pid")), 99);
+	CHECK_STR(json_string_value(json_object_get(j, "comm")), "q\"x");
+	json_decref(j);
+	free(out);
+}
+
+TEST(sink_summary_json_and_logfmt)
+{
+	struct tt_engine_stats iv = { .flows_opened = 3, .flows_closed = 2, .active = 1 };
+	struct tt_summary sum = { .t_ns = 5, .interval_ns = 10000000000ull, .final = true,
+				  .interval = &iv, .total = &iv, .lost_total = 4 };
+	char *out;
+	json_t *j, *t;
+
+	iv.transitions[TT_ESTABLISHED][TT_CLOSE_WAIT] = 12;
+	iv.transitions[TT_CLOSE][TT_SYN_SENT] = 3;
+	out = render(true, do_summary, &sum);
+	j = json_loads(out, 0, NULL);
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "type")), "summary");
+	CHECK(json_is_true(json_object_get(j, "final")));
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "lost")), 4);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "evicted")), 0);
+	t = json_object_get(j, "transitions");
+	CHECK_EQ_INT(json_integer_value(json_object_get(t, "ESTABLISHED>CLOSE_WAIT")), 12);
+	CHECK_EQ_INT(json_integer_value(json_object_get(t, "CLOSE>SYN_SENT")), 3);
+	CHECK_EQ_INT(json_object_size(t), 2);
+	json_decref(j);
+	free(out);
+
+	out = render(false, do_summary, &sum);
+	CHECK(strstr(out, "msg=final_summary") != NULL);
+	CHECK(strstr(out, " lost=4") != NULL);
+	CHECK(strstr(out, " level=warn") != NULL);
+	CHECK(strstr(out, " ESTABLISHED>CLOSE_WAIT=12") != NULL);
+	free(out);
+}

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "live.h"
+#include "tcptrail.skel.h"
+#include "util.h"
+
+#define TRACEFS_MAGIC_ 0x74726163
+#define DEBUGFS_MAGIC_ 0x64626720
+
+struct tt_live {
+	struct tcptrail_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[8];
+	int n_links;
+	tt_event_cb cb;
+	void *ctx;
+	int ncpus;
+	uint64_t bad_size;
+	struct tt_selection sel;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf is loud while we probe hooks that are expected to fail: -vv */
+	if (tt_verbosity <= TT_LOG_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+uint64_t live__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs sf;
+
+	return !statfs(path, &sf) && sf.f_type == magic;
+}
+
+/*
+ * Plain tracepoints are attached by id, which libbpf reads from tracefs.
+ * Where the host has not mounted it, mount it in a mount namespace of our
+ * own: the host's mount table is left exactly as it was.
+ */
+static int ensure_tracefs(void)
+{
+	if (is_fs("/sys/kernel/tracing", TRACEFS_MAGIC_) ||
+	    is_fs("/sys/kernel/debug/tracing", TRACEFS_MAGIC_))
+		return 0;
+	if (unshare(CLONE_NEWNS)) {
+		tt_debug("unshare(CLONE_NEWNS) for a private tracefs mount: %s", strerror(errno));
+		return -errno;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		tt_debug("make mounts private: %s", strerror(errno));
+		return -errno;
+	}
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		tt_debug("mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
+		return -errno;
+	}
+	tt_debug("tracefs was not mounted: mounted it privately at /sys/kernel/tracing");
+	return 0;
+}
+
+static void autoload_only(struct tcptrail_bpf *skel, const struct tt_variant **vs, int n)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool on = false;
+
+		for (int i = 0; i < n && !on; i++)
+			for (int j = 0; vs[i] && vs[i]->progs[j] && !on; j++)
+				on = !strcmp(bpf_program__name(prog), vs[i]->progs[j]);
+		bpf_program__set_autoload(prog, on);
+	}
+}
+
+static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
+			  struct bpf_link **links, int *n_links, int max_links,
+			  char *why, size_t len)
+{
+	for (int j = 0; v->progs[j]; j++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, v->progs[j]);
+		struct bpf_link *link;
+		int err;
+
+		if (!prog) {
+			snprintf(why, len, "program %s missing from the object", v->progs[j]);
+			return -ENOENT;
+		}
+		link = bpf_program__attach(prog);
+		err = -errno;
+		if (!link) {
+			snprintf(why, len, "attach %s: %s", v->progs[j], strerror(-err));
+			return err;
+		}
+		if (*n_links >= max_links) {
+			bpf_link__destroy(link);
+			snprintf(why, len, "too many links");
+			return -E2BIG;
+		}
+		links[(*n_links)++] = link;
+	}
+	return 0;
+}
+
+/* Load and attach just this variant, in a throw-away copy of the object. */
+static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_t len)
+{
+	struct bpf_link *links[4];
+	struct tcptrail_bpf *skel;
+	int err, n = 0;
+
+	(void)ctx;
+	skel = tcptrail_bpf__open();
+	if (!skel) {
+		snprintf(why, len, "open BPF object: %s", strerror(errno));
+		return -errno ? -errno : -ENOMEM;
+	}
+	autoload_only(skel, &v, 1);
+	bpf_map__set_max_entries(skel->maps.events, 4096);
+	bpf_map__set_max_entries(skel->maps.owned, 1);
+	bpf_map__set_max_entries(skel->maps.owned_listeners, 1);
+	err = tcptrail_bpf__load(skel);
+	if (err) {
+		snprintf(why, len, "load: %s", strerror(-err));
+	} else {
+		err = attach_variant(skel, v, links, &n, 4, why, len);
+		while (n > 0)
+			bpf_link__destroy(links[--n]);
+	}
+	tcptrail_bpf__destroy(skel);
+	return err;
+}
+
+void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose)
+{
+	for (int cap = 0; cap < TT_CAP_MAX; cap++) {
+		int c = sel->chosen[cap];
+
+		if (c >= 0)
+			fprintf(f, "  %-12s %s", tt_cap_name(cap), tt_variants[c].name);
+		else
+			fprintf(f, "  %-12s UNAVAILABLE: no hook for %s works on this kernel",
+				tt_cap_name(cap), tt_cap_desc(cap));
+		if (sel->forced_fallback[cap])
+			fputs(" (the forced kind failed; fell back)", f);
+		fputc('\n', f);
+		if (c >= 0 && tt_variants[c].caveat)
+			fprintf(f, "  %-12s   note: %s\n", "", tt_variants[c].caveat);
+		if (!verbose && c >= 0)
+			continue;
+		for (size_t i = 0; i < tt_n_variants; i++) {
+			if ((int)tt_variants[i].cap != cap || (int)i == c)
+				continue;
+			if (sel->result[i] == 1)
+				fprintf(f, "  %-12s   passed over %s: a better hook worked\n", "",
+					tt_variants[i].name);
+			else
+				fprintf(f, "  %-12s   passed over %s: %s\n", "", tt_variants[i].name,
+					sel->why[i][0] ? sel->why[i] : strerror(-sel->result[i]));
+		}
+	}
+}
+
+/* What must hold before any hook is worth trying; prints the reason. */
+static int preflight(void)
+{
+	int r;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		tt_err("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); tcptrail needs "
+		       "CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
+		return 1;
+	}
+	r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	if (r == -EPERM || r == -EACCES) {
+		tt_err("not allowed to use BPF: run as root (or with CAP_BPF, CAP_PERFMON and "
+		       "CAP_NET_ADMIN)");
+		return 1;
+	}
+	if (r == 0) {
+		tt_err("this kernel has no BPF ring buffer (Linux 5.8 or later is needed)");
+		return 1;
+	}
+	if (r < 0) {
+		tt_err("probe BPF ring buffer support: %s", strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
+static void select_hooks(const struct tt_opts *o, struct tt_selection *sel)
+{
+	int err = ensure_tracefs();
+
+	if (err)
+		tt_info("tracefs is not mounted and could not be mounted privately (%s): "
+			"plain tracepoints are unavailable", strerror(-err));
+	tt_select(o->attach, probe_variant, NULL, sel);
+}
+
+int live__probe(const struct tt_opts *o)
+{
+	struct tt_selection sel;
+
+	libbpf_set_print(libbpf_print);
+	if (preflight())
+		return 1;
+	select_hooks(o, &sel);
+	printf("tcptrail %s: hooks for this kernel (--attach %s)\n", tt_version,
+	       o->attach == TT_ATTACH_AUTO ? "auto" : o->attach == TT_ATTACH_FENTRY ? "fentry" :
+	       o->attach == TT_ATTACH_KPROBE ? "kprobe" : o->attach == TT_ATTACH_TP_BTF ? "tp_btf" :
+	       "tracepoint");
+	live__print_selection(stdout, &sel, true);
+	return sel.chosen[TT_CAP_TRANSITIONS] >= 0 ? 0 : 1;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct tt_live *l = ctx;
+
+	if (size != sizeof(struct tt_event)) {
+		l->bad_size++;
+		return 0;
+	}
+	return l->cb(l->ctx, data);
+}
+
+static void fill_config(struct tt_config *c, const struct tt_opts *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = o->family;
+	c->tgid = o->pid;
+	c->netns = o->netns;
+	c->n_ports = o->n_ports;
+	c->n_lports = o->n_lports;
+	c->n_rports = o->n_rports;
+	memcpy(c->ports, o->ports, sizeof(c->ports));
+	memcpy(c->lports, o->lports, sizeof(c->lports));
+	memcpy(c->rports, o->rports, sizeof(c->rports));
+	/* wake the reader early only when a quarter of the buffer is queued */
+	c->wake_bytes = (uint32_t)(o->ringbuf_bytes / 4);
+}
+
+int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, void *ctx)
+{
+	const struct tt_variant *chosen[TT_CAP_MAX];
+	struct tt_live *l;
+	char why[TT_WHY_LEN];
+	int err, n = 0;
+
+	*out = NULL;
+	libbpf_set_print(libbpf_print);
+	if (preflight())
+		return 1;
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		tt_err("out of memory");
+		return 1;
+	}
+	l->cb = cb;
+	l->ctx = ctx;
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		tt_err("count possible CPUs: %s", strerror(-l->ncpus));
+		goto fail;
+	}
+
+	select_hooks(o, &l->sel);
+	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0) {
+		tt_err("no hook for TCP state transitions works on this kernel:");
+		live__print_selection(stderr, &l->sel, true);
+		goto fail;
+	}
+	for (int cap = 0; cap < TT_CAP_MAX; cap++)
+		if (l->sel.chosen[cap] >= 0)
+			chosen[n++] = &tt_variants[l->sel.chosen[cap]];
+
+	l->skel = tcptrail_bpf__open();
+	if (!l->skel) {
+		tt_err("open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	fill_config((struct tt_config *)&l->skel->rodata->cfg, o);
+	autoload_only(l->skel, chosen, n);
+	err = bpf_map__set_max_entries(l->skel->maps.events, (uint32_t)o->ringbuf_bytes);
+	if (err) {
+		tt_err("size ring buffer to %llu bytes: %s", (unsigned long long)o->ringbuf_bytes,
+		       strerror(-err));
+		goto fail;
+	}
+	if (!o->pid) {
+		/* the ownership maps serve only the pid filter */
+		bpf_map__set_max_entries(l->skel->maps.owned, 1);
+		bpf_map__set_max_entries(l->skel->maps.owned_listeners, 1);
+	}
+	err = tcptrail_bpf__load(l->skel);
+	if (err) {
+		tt_err("load BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		err = attach_variant(l->skel, chosen[i], l->links, &l->n_links,
+				     (int)(sizeof(l->links) / sizeof(l->links[0])), why, sizeof(why));
+		if (err) {
+			tt_err("%s", why);
+			goto fail;
+		}
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), handle_record, l, NULL);
+	if (!l->rb) {
+		tt_err("open ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	*out = l;
+	return 0;
+fail:
+	live__free(l);
+	return 1;
+}
+
+void live__free(struct tt_live *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	while (l->n_links > 0)
+		bpf_link__destroy(l->links[--l->n_links]);
+	tcptrail_bpf__destroy(l->skel);
+	free(l);
+}
+
+int live__poll(struct tt_live *l, int timeout_ms)
+{
+	int err = ring_buffer__poll(l->rb, timeout_ms);
+
+	if (err < 0 && err != -EINTR)
+		return err;
+	/* records submitted without a wakeup are only seen by consuming */
+	err = ring_buffer__consume(l->rb);
+	return err == -EINTR ? 0 : err;
+}
+
+uint64_t live__lost(const struct tt_live *l)
+{
+	uint64_t total = 0, vals[l->ncpus > 0 ? l->ncpus : 1];
+	int fd = bpf_map__fd(l->skel->maps.lost);
+
+	for (__u32 type = 0; type < TT_EV_MAX; type++) {
+		if (bpf_map_lookup_elem(fd, &type, vals))
+			continue;
+		for (int cpu = 0; cpu < l->ncpus; cpu++)
+			total += vals[cpu];
+	}
+	return total;
+}
+
+const struct tt_selection *live__selection(const struct tt_live *l)
+{
+	return &l->sel;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The live source: picks the best hooks this kernel allows, loads and
+ * attaches them, and drains the ring buffer into a callback, in order.
+ */
+#ifndef TT_LIVE_H
+#define TT_LIVE_H
+
+#include <stdint.h>
+#include <linux/types.h>
+#include "modes.h"
+#include "opts.h"
+#include "tcptrail.h"
+
+typedef int (*tt_event_cb)(void *ctx, const struct tt_event *e);
+
+struct tt_live;
+
+/*
+ * Check the kernel, choose hooks, load and attach.  Returns 0, or an exit
+ * status (1) after printing a one-line reason.
+ */
+int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, void *ctx);
+void live__free(struct tt_live *l);
+
+/* Wait up to timeout_ms, then hand every queued record to the callback. */
+int live__poll(struct tt_live *l, int timeout_ms);
+
+/* Failed ring buffer reserves since start, all CPUs and types. */
+uint64_t live__lost(const struct tt_live *l);
+
+const struct tt_selection *live__selection(const struct tt_live *l);
+
+/* Print the hook choice of every capability and why (--probe, -v). */
+void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose);
+
+/* --probe: choose hooks as a start would, print the choice, load nothing else. */
+int live__probe(const struct tt_opts *o);
+
+/* Nanoseconds on the clock the kernel stamps records with. */
+uint64_t live__now_ns(void);
+
+#endif /* TT_LIVE_H */

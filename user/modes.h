@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The mode table: every capability tcptrail provides, and the hook variants
+ * that can provide it, best first.  Choosing among them is pure logic over
+ * the results of a probe callback, so it is unit-tested with each hook
+ * reported unavailable in turn.
+ */
+#ifndef TT_MODES_H
+#define TT_MODES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "opts.h"
+
+enum tt_cap {
+	TT_CAP_TRANSITIONS,
+	TT_CAP_OWNER,
+	TT_CAP_MAX,
+};
+
+enum tt_hook_kind {
+	TT_KIND_FENTRY,
+	TT_KIND_KPROBE,
+	TT_KIND_TP_BTF,
+	TT_KIND_TRACEPOINT,
+};
+
+struct tt_variant {
+	enum tt_cap cap;
+	enum tt_hook_kind kind;
+	unsigned char hook_id;		/* enum tt_hook_id, written to records */
+	const char *name;		/* what the user is told, e.g. "tp_btf/inet_sock_set_state" */
+	const char *progs[3];		/* skeleton program names, NULL-terminated */
+	const char *caveat;		/* what it misses, or NULL */
+};
+
+extern const struct tt_variant tt_variants[];
+extern const size_t tt_n_variants;
+
+/* Try one variant on this kernel: 0, or -errno with a reason in why. */
+typedef int (*tt_probe_fn)(const struct tt_variant *v, void *ctx, char *why, size_t len);
+
+#define TT_WHY_LEN 160
+
+struct tt_selection {
+	int chosen[TT_CAP_MAX];			/* index into tt_variants, or -1 */
+	int result[32];				/* per variant: 0 ok, -errno, 1 not tried */
+	char why[32][TT_WHY_LEN];
+	bool forced_fallback[TT_CAP_MAX];	/* the forced kind was unavailable */
+};
+
+const char *tt_cap_name(enum tt_cap cap);
+const char *tt_cap_desc(enum tt_cap cap);
+const char *tt_kind_name(enum tt_hook_kind kind);
+
+/*
+ * For every capability, try its variants in order of preference (the forced
+ * kind first, when mode is not auto) and keep the first that works.
+ */
+void tt_select(enum tt_attach_mode mode, tt_probe_fn probe, void *ctx,
+	       struct tt_selection *sel);
+
+#endif /* TT_MODES_H */

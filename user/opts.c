@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "opts.h"
+#include "util.h"
+
+#ifndef TT_VERSION
+#define TT_VERSION "0.1.0"
+#endif
+const char *tt_version = TT_VERSION;
+
+/* Long-only options get ids from 1000 up, as retsnoop does. */
+enum {
+	OPT_ATTACH = 1000,
+	OPT_RINGBUF,
+	OPT_MAX_FLOWS,
+	OPT_PROBE,
+	OPT_COLOR,
+	OPT_VERSION,
+};
+
+static const char doc[] =
+"Trace every TCP connection's state transitions and print each flow's lifecycle.\n"
+"\n"
+"USAGE: tcptrail [OPTION...]\n"
+"\n"
+"EXAMPLES:\n"
+"    tcptrail                      # one timeline per finished connection\n"
+"    tcptrail -e                   # also every transition as it happens\n"
+"    tcptrail --json -d 60         # JSON lines for one minute, then a summary\n"
+"    tcptrail -P 80,443            # only flows with port 80 or 443 at either end\n"
+"    tcptrail -L 5432              # only flows on local port 5432 (a server)\n"
+"    tcptrail -p 1234              # only flows owned by process 1234\n"
+"    tcptrail -N /run/netns/blue   # only one network namespace\n"
+"    tcptrail --probe              # show which kernel hooks would be used, and why";
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Filters (applied in the kernel):", 1 },
+	{ "ipv4", '4', NULL, 0, "IPv4 only", 1 },
+	{ "ipv6", '6', NULL, 0, "IPv6 only", 1 },
+	{ "pid", 'p', "PID", 0, "Only flows owned by process PID", 1 },
+	{ "port", 'P', "PORTS", 0, "Only flows with one of PORTS (comma list) at either end", 1 },
+	{ "lport", 'L', "PORTS", 0, "Only flows with one of PORTS as the local port", 1 },
+	{ "dport", 'D', "PORTS", 0, "Only flows with one of PORTS as the remote port", 1 },
+	{ "netns", 'N', "NETNS", 0, "Only this network namespace: an inode number or a path "
+	  "such as /proc/PID/ns/net or /run/netns/NAME", 1 },
+
+	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "json", 'j', NULL, 0, "One JSON object per line", 2 },
+	{ "events", 'e', NULL, 0, "Also print every transition as it happens", 2 },
+	{ "interval", 'i', "SECS", 0, "Print a summary every SECS (default 10; 0: only at exit)", 2 },
+	{ "duration", 'd', "SECS", 0, "Stop after SECS and print the final summary", 2 },
+	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal), always, never", 2 },
+
+	{ NULL, 0, NULL, 0, "Kernel side:", 3 },
+	{ "attach", OPT_ATTACH, "MODE", 0, "Prefer one kind of hook: auto (default: the best the "
+	  "kernel allows), fentry, kprobe, tp_btf or tracepoint; a capability "
+	  "that has no such hook, or whose hook fails, falls back and says so", 3 },
+	{ "probe", OPT_PROBE, NULL, 0, "Print the hook chosen for each capability, and why, then exit", 3 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two (default 8M)", 3 },
+	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Flows tracked at once; the least recently active "
+	  "are evicted, and counted, beyond it (default 262144)", 3 },
+
+	{ NULL, 0, NULL, 0, "Other:", 4 },
+	{ "verbose", 'v', NULL, 0, "Say more: why hooks were passed over, libbpf messages (-vv)", 4 },
+	{ "version", OPT_VERSION, NULL, 0, "Print the version and exit", 4 },
+	{ "help", 'h', NULL, 0, "Show this help and exit", 4 },
+	{},
+};
+
+int tt_parse_ports(const char *s, uint16_t *ports, uint32_t *n)
+{
+	char buf[256], *tok, *save = NULL;
+	long long v;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	*n = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n >= TT_MAX_PORTS)
+			return -E2BIG;
+		if (tt_parse_num(tok, 1, 65535, &v))
+			return -EINVAL;
+		ports[(*n)++] = (uint16_t)v;
+	}
+	/* "80," or ",80" leave an empty field that strtok_r hides */
+	if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
+		return -EINVAL;
+	return *n ? 0 : -EINVAL;
+}
+
+int tt_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct { const char *suffix; uint64_t mult; } units[] = {
+		{ "ms", 1000000ull }, { "s", 1000000000ull }, { "m", 60000000000ull },
+		{ "h", 3600000000000ull }, { "", 1000000000ull },
+	};
+	char num[32];
+	size_t len;
+	long long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t sl = strlen(units[i].suffix);
+
+		len = strlen(s);
+		if (len <= sl || len - sl >= sizeof(num) || strcmp(s + len - sl, units[i].suffix))
+			continue;
+		memcpy(num, s, len - sl);
+		num[len - sl] = '\0';
+		/* ten years is plenty and keeps the product inside 64 bits */
+		if (tt_parse_num(num, 0, 315360000000ull / (units[i].mult / 1000000ull) * 1000, &v))
+			return -EINVAL;
+		*ns = (uint64_t)v * units[i].mult;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int tt_parse_size(const char *s, uint64_t *bytes)
+{
+	char num[32];
+	size_t len = s ? strlen(s) : 0;
+	uint64_t mult = 1;
+	long long v;
+
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'k': case 'K': mult = 1ull << 10; num[len - 1] = '\0'; break;
+	case 'm': case 'M': mult = 1ull << 20; num[len - 1] = '\0'; break;
+	case 'g': case 'G': mult = 1ull << 30; num[len - 1] = '\0'; break;
+	}
+	if (tt_parse_num(num, 1, 1ll << 40, &v))
+		return -EINVAL;
+	*bytes = (uint64_t)v * mult;
+	return 0;
+}
+
+static int parse_netns(const char *s, uint32_t *ino)
+{
+	struct stat st;
+	long long v;
+
+	if (s[0] == '/') {
+		if (stat(s, &st))
+			return -errno;
+		*ino = (uint32_t)st.st_ino;
+		return 0;
+	}
+	if (tt_parse_num(s, 1, UINT32_MAX, &v))
+		return -EINVAL;
+	*ino = (uint32_t)v;
+	return 0;
+}
+
+struct parse_state {
+	struct tt_opts *o;
+	bool *exit_now;
+	int status;
+};
+
+/* One line, naming the option; the caller exits 2. */
+static int bad(struct argp_state *state, const char *fmt, const char *arg)
+{
+	struct parse_state *ps = state->input;
+
+	fprintf(stderr, "tcptrail: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	ps->status = 2;
+	return EINVAL;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+	struct tt_opts *o = ps->o;
+	long long v;
+	int err;
+
+	switch (key) {
+	case '4':
+	case '6':
+		if (o->family)
+			return bad(state, "%s: -4 and -6 exclude each other", key == '4' ? "-4" : "-6");
+		o->family = key == '4' ? TT_AF_INET : TT_AF_INET6;
+		break;
+	case 'p':
+		if (tt_parse_num(arg, 1, 4194304, &v))
+			return bad(state, "-p/--pid: '%s' is not a process id", arg);
+		o->pid = (uint32_t)v;
+		break;
+	case 'P':
+	case 'L':
+	case 'D': {
+		uint16_t *list = key == 'P' ? o->ports : key == 'L' ? o->lports : o->rports;
+		uint32_t *n = key == 'P' ? &o->n_ports : key == 'L' ? &o->n_lports : &o->n_rports;
+		const char *name = key == 'P' ? "-P/--port" : key == 'L' ? "-L/--lport" : "-D/--dport";
+
+		err = tt_parse_ports(arg, list, n);
+		if (err == -E2BIG) {
+			fprintf(stderr, "tcptrail: %s: at most %d ports (see --help)\n", name, TT_MAX_PORTS);
+			ps->status = 2;
+			return EINVAL;
+		}
+		if (err) {
+			fprintf(stderr, "tcptrail: %s: '%s' is not a list of ports 1-65535 (see --help)\n",
+				name, arg);
+			ps->status = 2;
+			return EINVAL;
+		}
+		break;
+	}
+	case 'N':
+		err = parse_netns(arg, &o->netns);
+		if (err == -EINVAL)
+			return bad(state, "-N/--netns: '%s' is neither a namespace inode nor a path", arg);
+		if (err) {
+			fprintf(stderr, "tcptrail: -N/--netns: %s: %s\n", arg, strerror(-err));
+			ps->status = 2;
+			return EINVAL;
+		}
+		break;
+	case 'j':
+		o->json = true;
+		break;
+	case 'e':
+		o->events = true;
+		break;
+	case 'i':
+		if (tt_parse_duration(arg, &o->interval_ns))
+			return bad(state, "-i/--interval: '%s' is not a duration (e.g. 10, 500ms, 1m)", arg);
+		break;
+	case 'd':
+		if (tt_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
+			return bad(state, "-d/--duration: '%s' is not a positive duration (e.g. 60, 5m)", arg);
+		break;
+	case OPT_COLOR:
+		if (!strcmp(arg, "auto"))
+			o->color = TT_COLOR_AUTO;
+		else if (!strcmp(arg, "always"))
+			o->color = TT_COLOR_ALWAYS;
+		else if (!strcmp(arg, "never"))
+			o->color = TT_COLOR_NEVER;
+		else
+			return bad(state, "--color: '%s' is not auto, always or never", arg);
+		break;
+	case OPT_ATTACH:
+		if (!strcmp(arg, "auto"))
+			o->attach = TT_ATTACH_AUTO;
+		else if (!strcmp(arg, "fentry"))
+			o->attach = TT_ATTACH_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			o->attach = TT_ATTACH_KPROBE;
+		else if (!strcmp(arg, "tp_btf"))
+			o->attach = TT_ATTACH_TP_BTF;
+		else if (!strcmp(arg, "tracepoint"))
+			o->attach = TT_ATTACH_TRACEPOINT;
+		else
+			return bad(state, "--attach: '%s' is not auto, fentry, kprobe, tp_btf or tracepoint", arg);
+		break;
+	case OPT_PROBE:
+		o->probe = true;
+		break;
+	case OPT_RINGBUF: {
+		uint64_t b;
+
+		/* the kernel wants a power-of-two multiple of the page size */
+		if (tt_parse_size(arg, &b) || b < 4096 || (b & (b - 1)) || b > (1ull << 30))
+			return bad(state, "--ringbuf-size: '%s' is not a power of two from 4K to 1G", arg);
+		o->ringbuf_bytes = b;
+		break;
+	}
+	case OPT_MAX_FLOWS:
+		if (tt_parse_num(arg, 1, 1 << 26, &v))
+			return bad(state, "--max-flows: '%s' is not a number from 1 to 67108864", arg);
+		o->max_flows = (uint64_t)v;
+		break;
+	case 'v':
+		o->verbose++;
+		break;
+	case OPT_VERSION:
+		printf("tcptrail %s\n", tt_version);
+		*ps->exit_now = true;
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
+		*ps->exit_now = true;
+		break;
+	case ARGP_KEY_ARG:
+		return bad(state, "unexpected argument '%s'", arg);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
+{
+	struct argp argp = { .options = options, .parser = parse_opt, .doc = doc };
+	struct parse_state ps = { .o = o, .exit_now = exit_now };
+	int err, idx = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->interval_ns = 10ull * 1000000000;
+	o->ringbuf_bytes = 8ull << 20;
+	o->max_flows = 262144;
+	*exit_now = false;
+
+	/*
+	 * ARGP_NO_ERRS: argp's own messages take two lines and exit 64; ours
+	 * take one line and exit 2.  ARGP_NO_HELP: --help is ours too, so that
+	 * parsing never exits the process (the unit tests call this).
+	 */
+	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP | ARGP_NO_EXIT,
+			 &idx, &ps);
+	if (ps.status)
+		return ps.status;
+	if (err) {
+		/* getopt rejected an option before our parser saw it */
+		const char *what = idx > 0 && idx <= argc ? argv[idx - 1] : "?";
+
+		fprintf(stderr, "tcptrail: unknown option or missing value: '%s' (see --help)\n", what);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TT_OPTS_H
+#define TT_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcptrail.h"
+
+enum tt_attach_mode {
+	TT_ATTACH_AUTO = 0,
+	TT_ATTACH_FENTRY,
+	TT_ATTACH_KPROBE,
+	TT_ATTACH_TP_BTF,	/* BTF-typed raw tracepoints */
+	TT_ATTACH_TRACEPOINT,	/* plain tracepoints (tracefs), the most portable */
+};
+
+enum tt_color { TT_COLOR_AUTO, TT_COLOR_ALWAYS, TT_COLOR_NEVER };
+
+struct tt_opts {
+	/* filters, evaluated in the kernel (and again on replay) */
+	uint32_t family;
+	uint32_t pid;
+	uint32_t netns;
+	uint32_t n_ports, n_lports, n_rports;
+	uint16_t ports[TT_MAX_PORTS], lports[TT_MAX_PORTS], rports[TT_MAX_PORTS];
+
+	/* output */
+	bool json;
+	bool events;
+	enum tt_color color;
+	uint64_t interval_ns;	/* summaries; 0 = only at exit */
+	uint64_t duration_ns;	/* 0 = until a signal */
+
+	/* resources and hooks */
+	uint64_t ringbuf_bytes;
+	uint64_t max_flows;
+	enum tt_attach_mode attach;
+	bool probe;		/* print the hook choice and exit */
+	int verbose;
+};
+
+/*
+ * Parse argv into *o.  Returns 0 to go on, or an exit status: 0 is returned
+ * through *exit_now for --help/--version, 2 for bad usage (after a one-line
+ * message naming the option on stderr).
+ */
+int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now);
+
+/* Parse a comma-separated port list (1..65535, at most TT_MAX_PORTS). */
+int tt_parse_ports(const char *s, uint16_t *ports, uint32_t *n);
+
+/* Parse "5", "5s", "250ms", "2m", "1h" into ns; bare numbers are seconds. */
+int tt_parse_duration(const char *s, uint64_t *ns);
+
+/* Parse "8M", "65536", "1G" (power of two bytes, >= one page). */
+int tt_parse_size(const char *s, uint64_t *bytes);
+
+extern const char *tt_version;
+
+#endif /* TT_OPTS_H */

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "json.h"
+#include "sink.h"
+#include "util.h"
+
+struct tt_sink {
+	struct tt_sink_opts o;
+};
+
+#define C_RESET  "\033[0m"
+#define C_DIM    "\033[2m"
+#define C_RED    "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_GREEN  "\033[32m"
+
+struct tt_sink *sink__new(const struct tt_sink_opts *opts)
+{
+	struct tt_sink *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->o = *opts;
+	if (!s->o.out)
+		s->o.out = stdout;
+	return s;
+}
+
+void sink__free(struct tt_sink *s)
+{
+	free(s);
+}
+
+static const char *color(const struct tt_sink *s, const char *c)
+{
+	return s->o.color ? c : "";
+}
+
+static const char *state_color(const struct tt_sink *s, unsigned int state)
+{
+	if (!s->o.color)
+		return "";
+	switch (state) {
+	case TT_ESTABLISHED: return C_GREEN;
+	case TT_CLOSE_WAIT: return C_YELLOW;
+	default: return "";
+	}
+}
+
+static bool end_is_trouble(unsigned int end)
+{
+	return end == TT_END_RESET || end == TT_END_ABORT || end == TT_END_REFUSED ||
+	       end == TT_END_TIMEOUT || end == TT_END_ERROR || end == TT_END_EVICTED ||
+	       end == TT_END_SUPERSEDED;
+}
+
+static void iso_time(int64_t wall_ns, char *buf, size_t len)
+{
+	time_t t = wall_ns / 1000000000;
+	struct tm tm;
+
+	if (wall_ns < 0 || !gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (int)(wall_ns / 1000 % 1000000));
+}
+
+static const char *family_name(uint8_t family)
+{
+	return family == TT_AF_INET6 ? "ipv6" : "ipv4";
+}
+
+static char role_arrow(uint8_t role)
+{
+	switch (role) {
+	case TT_ROLE_ACTIVE: return '>';
+	case TT_ROLE_PASSIVE: return '<';
+	case TT_ROLE_LISTENER: return 'L';
+	}
+	return '-';
+}
+
+/* "pid 4242 curl" column shared by flows and transitions. */
+static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const char *comm,
+		       uint8_t family, const uint8_t *saddr, uint16_t sport,
+		       const uint8_t *daddr, uint16_t dport, char arrow)
+{
+	char clock[32], local[64], remote[64], c[17];
+
+	tt_fmt_clock((int64_t)t_ns + s->o.wall_offset_ns, clock, sizeof(clock));
+	tt_fmt_endpoint(family, saddr, sport, local, sizeof(local));
+	tt_fmt_endpoint(family, daddr, dport, remote, sizeof(remote));
+	/* a comm may hold anything; keep the line one line */
+	for (int i = 0; i < 16; i++)
+		c[i] = comm[i] && (unsigned char)comm[i] >= 0x20 && comm[i] != 0x7f ? comm[i] :
+		       comm[i] ? '?' : '\0';
+	c[16] = '\0';
+	if (!c[0])
+		strcpy(c, "-");
+	if (pid)
+		fprintf(s->o.out, "%s %7u %-15s %-22s %c %-22s", clock, pid, c, local, arrow, remote);
+	else
+		fprintf(s->o.out, "%s %7s %-15s %-22s %c %-22s", clock, "-", c, local, arrow, remote);
+}
+
+static void human_flow(struct tt_sink *s, const struct tt_flow *f)
+{
+	char dur[32];
+
+	human_head(s, f->ts_ns[0], f->owner_pid, f->owner_comm, f->family, f->saddr,
+		   f->sport, f->daddr, f->dport, role_arrow(f->role));
+	if (f->flags & TT_FLOW_PARTIAL)
+		fputs(" ...", s->o.out);
+	for (int i = 0; i < f->nstates; i++) {
+		bool last = i == f->nstates - 1;
+
+		if (last)
+			fputs(" >", s->o.out);
+		fprintf(s->o.out, " %s%s%s", state_color(s, f->state[i]), tt_state_name(f->state[i]),
+			color(s, C_RESET));
+		if (!last) {
+			tt_fmt_duration(f->ts_ns[i + 1] - f->ts_ns[i], dur, sizeof(dur));
+			fprintf(s->o.out, " %s%s%s", color(s, C_DIM), dur, color(s, C_RESET));
+		}
+	}
+	if (end_is_trouble(f->end))
+		fprintf(s->o.out, " %s(%s)%s", color(s, C_RED), tt_end_name(f->end), color(s, C_RESET));
+	if (f->tw_substate == TT_FIN_WAIT2)
+		fputs(" (orphan FIN_WAIT2)", s->o.out);
+	tt_fmt_duration(f->ts_ns[f->nstates - 1] - f->ts_ns[0], dur, sizeof(dur));
+	fprintf(s->o.out, "  total %s", dur);
+	if (f->synack_retrans)
+		fprintf(s->o.out, "  synack_retrans=%u", f->synack_retrans);
+	if (f->flags & TT_FLOW_SEEDED)
+		fputs("  [seeded]", s->o.out);
+	if (f->flags & TT_FLOW_TRUNCATED)
+		fputs("  [truncated]", s->o.out);
+	fputc('\n', s->o.out);
+}
+
+static void json_addr(FILE *out, const char *key, uint8_t family, const uint8_t *addr)
+{
+	char a[64];
+
+	tt_fmt_addr(family, addr, a, sizeof(a));
+	fprintf(out, ",\"%s\":\"%s\"", key, a);
+}
+
+static void json_flow(struct tt_sink *s, const struct tt_flow *f)
+{
+	FILE *out = s->o.out;
+	char iso[64];
+
+	iso_time((int64_t)f->ts_ns[0] + s->o.wall_offset_ns, iso, sizeof(iso));
+	fprintf(out, "{\"type\":\"flow\",\"version\":%d,\"id\":%" PRIu64 ",\"t_ns\":%" PRIu64
+		",\"start\":\"%s\",\"netns\":%u,\"family\":\"%s\"",
+		TT_JSON_VERSION, f->id, f->ts_ns[0], iso, f->netns, family_name(f->family));
+	json_addr(out, "saddr", f->family, f->saddr);
+	fprintf(out, ",\"sport\":%u", f->sport);
+	json_addr(out, "daddr", f->family, f->daddr);
+	fprintf(out, ",\"dport\":%u,\"role\":\"%s\",\"pid\":%u,\"comm\":", f->dport,
+		tt_role_name(f->role), f->owner_pid);
+	json_str(out, f->owner_comm, sizeof(f->owner_comm));
+	fprintf(out, ",\"owner_known\":%s,\"closer_pid\":%u,\"closer_comm\":",
+		f->flags & TT_FLOW_OWNER_KNOWN ? "true" : "false", f->closer_pid);
+	json_str(out, f->closer_comm, sizeof(f->closer_comm));
+	fprintf(out, ",\"seeded\":%s,\"partial\":%s,\"truncated\":%s,\"states\":[",
+		f->flags & TT_FLOW_SEEDED ? "true" : "false",
+		f->flags & TT_FLOW_PARTIAL ? "true" : "false",
+		f->flags & TT_FLOW_TRUNCATED ? "true" : "false");
+	for (int i = 0; i < f->nstates; i++)
+		fprintf(out, "%s{\"state\":\"%s\",\"t_ns\":%" PRIu64 "}", i ? "," : "",
+			tt_state_name(f->state[i]), f->ts_ns[i] - f->ts_ns[0]);
+	fprintf(out, "],\"end\":\"%s\"", tt_end_name(f->end));
+	if (f->end == TT_END_TIME_WAIT && f->tw_substate)
+		fprintf(out, ",\"tw_substate\":\"%s\"", tt_state_name(f->tw_substate));
+	fprintf(out, ",\"synack_retrans\":%u,\"resets_sent\":%u,\"resets_recv\":%u"
+		",\"duration_ns\":%" PRIu64 "}\n", f->synack_retrans, f->resets_sent,
+		f->resets_recv, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
+}
+
+void sink__flow(struct tt_sink *s, const struct tt_flow *f)
+{
+	if (!f->nstates)
+		return;
+	if (s->o.json)
+		json_flow(s, f);
+	else
+		human_flow(s, f);
+}
+
+/* Who to name for a transition: the flow's owner, else a task acting on it. */
+static void transition_owner(const struct tt_event *e, const struct tt_flow *flow,
+			     uint32_t *pid, const char **comm)
+{
+	static const char none[16];
+
+	if (flow && flow->owner_pid) {
+		*pid = flow->owner_pid;
+		*comm = flow->owner_comm;
+	} else if (e->flags & TT_F_OWNER) {
+		*pid = e->tgid;
+		*comm = e->comm;
+	} else {
+		*pid = 0;
+		*comm = none;
+	}
+}
+
+void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct tt_flow *flow)
+{
+	FILE *out = s->o.out;
+	const char *comm;
+	uint32_t pid;
+	char iso[64];
+
+	transition_owner(e, flow, &pid, &comm);
+	if (!s->o.json) {
+		uint8_t role = flow ? flow->role :
+			       e->old_state == TT_CLOSE && e->new_state == TT_SYN_SENT ? TT_ROLE_ACTIVE :
+			       e->old_state == TT_LISTEN ? TT_ROLE_PASSIVE : TT_ROLE_UNKNOWN;
+
+		human_head(s, e->ts_ns, pid, comm, e->family, e->saddr, e->sport, e->daddr,
+			   e->dport, role_arrow(role));
+		fprintf(out, " %s -> %s%s%s\n", tt_state_name(e->old_state),
+			state_color(s, e->new_state), tt_state_name(e->new_state), color(s, C_RESET));
+		return;
+	}
+	iso_time((int64_t)e->ts_ns + s->o.wall_offset_ns, iso, sizeof(iso));
+	fprintf(out, "{\"type\":\"transition\",\"version\":%d,\"t_ns\":%" PRIu64
+		",\"time\":\"%s\",\"id\":%" PRIu64 ",\"netns\":%u,\"family\":\"%s\"",
+		TT_JSON_VERSION, (uint64_t)e->ts_ns, iso, flow ? flow->id : (uint64_t)e->cookie, e->netns,
+		family_name(e->family));
+	json_addr(out, "saddr", e->family, e->saddr);
+	fprintf(out, ",\"sport\":%u", e->sport);
+	json_addr(out, "daddr", e->family, e->daddr);
+	fprintf(out, ",\"dport\":%u,\"old\":\"%s\",\"new\":\"%s\",\"pid\":%u,\"comm\":",
+		e->dport, tt_state_name(e->old_state), tt_state_name(e->new_state), pid);
+	json_str(out, comm, 16);
+	fprintf(out, ",\"task_pid\":%u,\"task_comm\":", e->tgid);
+	json_str(out, e->comm, sizeof(e->comm));
+	fprintf(out, ",\"in_owner_context\":%s}\n", e->flags & TT_F_OWNER ? "true" : "false");
+}
+
+static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
+{
+	const struct tt_engine_stats *iv = sum->interval, *tot = sum->total;
+	FILE *out = s->o.out;
+	bool first = true;
+	char iso[64];
+
+	iso_time((int64_t)sum->t_ns + s->o.wall_offset_ns, iso, sizeof(iso));
+	fprintf(out, "{\"type\":\"summary\",\"version\":%d,\"t_ns\":%" PRIu64 ",\"time\":\"%s\""
+		",\"interval_ns\":%" PRIu64 ",\"final\":%s,\"flows_opened\":%" PRIu64
+		",\"flows_closed\":%" PRIu64 ",\"flows_active\":%zu,\"refused\":%" PRIu64
+		",\"resets\":%" PRIu64 ",\"time_wait\":%" PRIu64 ",\"lost\":%" PRIu64
+		",\"lost_interval\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"evicted_interval\":%" PRIu64
+		",\"invalid\":%" PRIu64 ",\"transitions\":{",
+		TT_JSON_VERSION, sum->t_ns, iso, sum->interval_ns, sum->final ? "true" : "false",
+		iv->flows_opened, iv->flows_closed, tot->active, iv->refused, iv->resets,
+		iv->time_wait, sum->lost_total, sum->lost_interval, tot->evicted, iv->evicted,
+		sum->invalid);
+	for (int o = 0; o < TT_STATE_MAX; o++) {
+		for (int n = 0; n < TT_STATE_MAX; n++) {
+			if (!iv->transitions[o][n])
+				continue;
+			fprintf(out, "%s\"%s>%s\":%" PRIu64, first ? "" : ",", tt_state_name(o),
+				tt_state_name(n), iv->transitions[o][n]);
+			first = false;
+		}
+	}
+	fputs("}}\n", out);
+}
+
+/* logfmt: one line that log shippers parse without a custom pattern. */
+static void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
+{
+	const struct tt_engine_stats *iv = sum->interval, *tot = sum->total;
+	FILE *out = s->o.out;
+	char iso[64], dur[32];
+
+	iso_time((int64_t)sum->t_ns + s->o.wall_offset_ns, iso, sizeof(iso));
+	tt_fmt_duration(sum->interval_ns, dur, sizeof(dur));
+	fprintf(out, "time=%s level=%s msg=%s interval=%s opened=%" PRIu64 " closed=%" PRIu64
+		" active=%zu refused=%" PRIu64 " resets=%" PRIu64 " time_wait=%" PRIu64
+		" lost=%" PRIu64 " evicted=%" PRIu64,
+		iso, sum->lost_total || tot->evicted ? "warn" : "info",
+		sum->final ? "final_summary" : "summary", dur, iv->flows_opened, iv->flows_closed,
+		tot->active, iv->refused, iv->resets, iv->time_wait, sum->lost_total, tot->evicted);
+	if (sum->invalid)
+		fprintf(out, " invalid=%" PRIu64, sum->invalid);
+	for (int o = 0; o < TT_STATE_MAX; o++)
+		for (int n = 0; n < TT_STATE_MAX; n++)
+			if (iv->transitions[o][n])
+				fprintf(out, " %s>%s=%" PRIu64, tt_state_name(o), tt_state_name(n),
+					iv->transitions[o][n]);
+	fputc('\n', out);
+}
+
+void sink__summary(struct tt_sink *s, const struct tt_summary *sum)
+{
+	if (s->o.json)
+		json_summary(s, sum);
+	else
+		logfmt_summary(s, sum);
+}
