@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The pipeline every source drives: records in, engine, sinks out, and the
+ * summary clock.  A source (live or capture) calls app__event() for each
+ * record in order and app__tick() with its own notion of now, so live and
+ * replay share every line of output logic.
+ */
+#ifndef TT_APP_H
+#define TT_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "engine.h"
+#include "opts.h"
+#include "sink.h"
+
+struct app {
+	const struct tt_opts *opts;
+	struct tt_engine *eng;
+	struct tt_sink *sink;
+	uint64_t invalid;		/* records the engine rejected */
+	uint64_t lost_total;		/* set by the source: reserves that failed */
+	uint64_t lost_reported;		/* lost_total at the previous summary */
+	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
+	bool started;
+};
+
+/* 0, or -ENOMEM. wall_offset_ns maps record times to wall-clock time. */
+int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color);
+void app__free(struct app *a);
+
+/* Feed one record (already validated for size by the source). */
+void app__event(struct app *a, const struct tt_event *e);
+
+/* Start the summary clock at now_ns (the source's clock). */
+void app__start(struct app *a, uint64_t now_ns);
+
+/* Print a summary if an interval has passed by now_ns. */
+void app__tick(struct app *a, uint64_t now_ns);
+
+/* The final summary and the warnings that go with it. */
+void app__finish(struct app *a, uint64_t now_ns);
+
+#endif /* TT_APP_H */
