@@ -230,15 +230,69 @@ reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook)
 	return e;
 }
 
+/*
+ * The socket tcp_time_wait() is handing over on this CPU.  tcp_time_wait()
+ * calls tcp_done() -> tcp_set_state(CLOSE) synchronously with BHs off, so
+ * the transition program on the same CPU can drop that misleading > CLOSE.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tw_handover SEC(".maps");
+
+#define RCV_SHUTDOWN_	1
+
+/*
+ * Without a tcp_time_wait() hook, decide at X > CLOSE whether the socket
+ * went to TIME-WAIT.  tcp_time_wait() runs only after our FIN was sent
+ * (FIN_WAIT1/FIN_WAIT2/CLOSING) and either the peer's FIN arrived (tcp_fin()
+ * set RCV_SHUTDOWN and SOCK_DONE) or an orphan waits for it (tcp_close() set
+ * SHUTDOWN_MASK, SOCK_DEAD, and linger2 >= 0 allows the FIN_WAIT2 timewait).
+ * Resets set sk_err first; tcp_disconnect() (SO_LINGER 0) runs before
+ * sock_orphan() and without SOCK_DONE.  Returns the substate, or 0.
+ */
+static __always_inline int tw_rule(struct sock *sk, int oldstate)
+{
+	unsigned long flags;
+	__u8 shutdown;
+
+	if (oldstate != TT_FIN_WAIT1 && oldstate != TT_FIN_WAIT2 && oldstate != TT_CLOSING)
+		return 0;
+	if (BPF_CORE_READ(sk, sk_err))
+		return 0;
+	shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	if (!(shutdown & RCV_SHUTDOWN_))
+		return 0;
+	flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	if (flags & (1UL << SOCK_DONE))
+		return TT_TIME_WAIT;
+	if ((flags & (1UL << SOCK_DEAD)) &&
+	    BPF_CORE_READ((struct tcp_sock *)sk, linger2) >= 0)
+		return TT_FIN_WAIT2;
+	return 0;
+}
+
 /* The shared body of every transition variant; returns the event or NULL. */
 static __always_inline struct tt_event *
 on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 {
 	struct tt_event *e;
 	struct sk_view v;
+	int substate = 0;
 
 	if (oldstate == newstate)
 		return NULL;
+	if (cfg.tw_mode == TT_TW_HOOK && newstate == TT_CLOSE) {
+		__u32 zero = 0;
+		__u64 *handed = bpf_map_lookup_elem(&tw_handover, &zero);
+
+		if (handed && *handed == (__u64)sk) {
+			*handed = 0;
+			return NULL;
+		}
+	}
 	if (read_sk(sk, &v))
 		return NULL;
 	if (!pass_filters(&v))
@@ -246,11 +300,20 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 	if (!pass_owner(sk, &v, oldstate, newstate))
 		return NULL;
 	forget_owned(sk, &v, oldstate, newstate);
+	if (cfg.tw_mode == TT_TW_RULE && newstate == TT_CLOSE)
+		substate = tw_rule(sk, oldstate);
 
-	e = reserve(TT_EV_TRANSITION, sk, &v, hook);
+	e = reserve(substate ? TT_EV_TIME_WAIT : TT_EV_TRANSITION, sk, &v, hook);
 	if (!e)
 		return NULL;
 	e->old_state = oldstate;
+	if (substate) {
+		/* replaces the kernel's > CLOSE for this socket */
+		e->new_state = TT_TIME_WAIT;
+		e->flags |= TT_F_SUBSTATE;
+		e->aux[0] = substate;
+		return e;
+	}
 	e->new_state = newstate;
 	/* tcp_reset() and tcp_write_err() set sk_err before tcp_done() */
 	if (newstate == TT_CLOSE)
@@ -378,4 +441,362 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int tp_exit_accept(struct syscall_trace_exit *ctx)
 {
 	return on_accept(ctx->ret);
+}
+
+/* ---- TIME-WAIT entry, where tcp_time_wait() can be hooked ---- */
+
+extern int CONFIG_HZ __kconfig __weak;
+
+static __always_inline void on_time_wait(struct sock *sk, int substate, int timeo, __u8 hook)
+{
+	__u32 zero = 0;
+	__u64 *handed;
+	struct tt_event *e;
+	struct sk_view v;
+
+	if (read_sk(sk, &v) || !pass_filters(&v))
+		return;
+	if (cfg.tgid) {
+		__u64 key = (__u64)sk;
+
+		if (!bpf_map_lookup_elem(&owned, &key))
+			return;
+	}
+	/* drop the tcp_done() > CLOSE that follows on this CPU */
+	handed = bpf_map_lookup_elem(&tw_handover, &zero);
+	if (handed)
+		*handed = (__u64)sk;
+	e = reserve(TT_EV_TIME_WAIT, sk, &v, hook);
+	if (!e)
+		return;
+	e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->new_state = TT_TIME_WAIT;
+	e->flags |= TT_F_SUBSTATE;
+	e->aux[0] = substate;
+	/* timeo is in jiffies; 0 means the fixed TCP_TIMEWAIT_LEN */
+	if (CONFIG_HZ > 0) {
+		e->flags |= TT_F_TIMEO;
+		e->aux[1] = timeo > 0 ? (__u32)((__u64)timeo * 1000 / CONFIG_HZ) : 0;
+	}
+	bpf_ringbuf_submit(e, submit_flags());
+}
+
+SEC("fentry/tcp_time_wait")
+int BPF_PROG(fentry_time_wait, struct sock *sk, int state, int timeo)
+{
+	on_time_wait(sk, state, timeo, TT_HOOK_FENTRY_TIME_WAIT);
+	return 0;
+}
+
+SEC("kprobe/tcp_time_wait")
+int BPF_KPROBE(kprobe_time_wait, struct sock *sk, int state, int timeo)
+{
+	on_time_wait(sk, state, timeo, TT_HOOK_KPROBE_TIME_WAIT);
+	return 0;
+}
+
+/* ---- SYN-queue and accept-queue overflow ---- */
+
+/*
+ * The kernel's own tests, read before it makes them: tcp_conn_request()
+ * checks inet_csk_reqsk_queue_is_full() (qlen > max) then, unless a cookie
+ * is sent instead, drops; then sk_acceptq_is_full() (ack_backlog > max).
+ * syn_recv_sock() checks only the accept queue.
+ */
+static __always_inline void
+emit_overflow(struct sock *lsk, __u8 queue, bool cookie, __u32 max, __u32 backlog,
+	      __u32 qlen, __u16 family, const __u8 *peer, __u16 peer_port, __u8 hook)
+{
+	struct tt_event *e;
+	struct sk_view v;
+
+	if (read_sk(lsk, &v) || !pass_filters(&v))
+		return;
+	v.owner = false;
+	e = reserve(TT_EV_OVERFLOW, lsk, &v, hook);
+	if (!e)
+		return;
+	e->family = family;
+	e->dport = peer_port;
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (peer)
+		__builtin_memcpy(e->daddr, peer, 16);	/* zero-padded for IPv4 */
+	if (cookie)
+		e->flags |= TT_F_SYNCOOKIE;
+	e->aux[0] = queue;
+	e->aux[1] = max;
+	e->aux[2] = backlog;
+	e->aux[3] = qlen;
+	bpf_ringbuf_submit(e, submit_flags());
+}
+
+static __always_inline void
+check_listener(struct sock *lsk, bool syn, __u16 family, const __u8 *peer, __u16 peer_port,
+	       __u8 hook)
+{
+	__u32 max = BPF_CORE_READ(lsk, sk_max_ack_backlog);
+	__u32 backlog = BPF_CORE_READ(lsk, sk_ack_backlog);
+	__u32 qlen = BPF_CORE_READ((struct inet_connection_sock *)lsk, icsk_accept_queue.qlen.counter);
+
+	if (syn) {
+		__u8 cookies = BPF_CORE_READ(lsk, __sk_common.skc_net.net, ipv4.sysctl_tcp_syncookies);
+
+		if (cookies == 2 || qlen > max) {
+			if (!cookies) {
+				emit_overflow(lsk, TT_Q_SYN, false, max, backlog, qlen, family,
+					      peer, peer_port, hook);
+				return;
+			}
+			emit_overflow(lsk, TT_Q_SYN, true, max, backlog, qlen, family, peer,
+				      peer_port, hook);
+		}
+	}
+	if (backlog > max)
+		emit_overflow(lsk, TT_Q_ACCEPT, false, max, backlog, qlen, family, peer,
+			      peer_port, hook);
+}
+
+#define ETH_P_IP_	0x0800
+#define TCP_FLAG_SYN_	0x02
+#define TCP_FLAG_RST_	0x04
+#define TCP_FLAG_ACK_	0x10
+
+/*
+ * On every ingress packet of the host, so it leaves early: only segments
+ * whose socket lookup found a listener (for a third ACK, tcp_v4_rcv() swaps
+ * the request sock for its listener before the cgroup filter runs).
+ */
+SEC("cgroup_skb/ingress")
+int cgroup_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *bsk = skb->sk;
+	struct tcp_sock *tp;
+	__u8 peer[16] = {}, flags;
+	__u16 family, peer_port;
+	__u32 thoff;
+
+	if (!bsk || bsk->state != 10 /* BPF_TCP_LISTEN */)
+		return 1;
+	family = bsk->family;
+	if (family == AF_INET) {
+		__u8 vihl;
+
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+			return 1;
+		thoff = (vihl & 0x0f) * 4;
+		bpf_skb_load_bytes(skb, 12, peer, 4);
+	} else if (family == AF_INET6) {
+		__u8 nexthdr;
+
+		/* v4-mapped traffic on a v6 listener still carries an IPv4 header */
+		if (skb->protocol == bpf_htons(ETH_P_IP_))
+			return 1;
+		if (bpf_skb_load_bytes(skb, 6, &nexthdr, 1) || nexthdr != IPPROTO_TCP)
+			return 1;
+		thoff = 40;
+		bpf_skb_load_bytes(skb, 8, peer, 16);
+	} else {
+		return 1;
+	}
+	if (bpf_skb_load_bytes(skb, thoff + 13, &flags, 1))
+		return 1;
+	if (flags & TCP_FLAG_RST_)
+		return 1;
+	if (!(flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)))
+		return 1;
+	if ((flags & TCP_FLAG_SYN_) && (flags & TCP_FLAG_ACK_))
+		return 1;
+	if (bpf_skb_load_bytes(skb, thoff, &peer_port, 2))
+		return 1;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return 1;
+	check_listener((struct sock *)tp, flags & TCP_FLAG_SYN_, family, peer,
+		       bpf_ntohs(peer_port), TT_HOOK_CGROUP_SKB);
+	return 1;
+}
+
+static __always_inline void skb_peer(struct sk_buff *skb, __u16 family, __u8 *peer, __u16 *port)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u16 p = 0;
+
+	if (family == AF_INET)
+		bpf_probe_read_kernel(peer, 4, head + nh + 12);
+	else
+		bpf_probe_read_kernel(peer, 16, head + nh + 8);
+	bpf_probe_read_kernel(&p, 2, head + th);
+	*port = bpf_ntohs(p);
+}
+
+static __always_inline void on_conn_request(struct sock *sk, struct sk_buff *skb, __u8 hook)
+{
+	__u8 peer[16] = {};
+	__u16 port, family;
+
+	family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
+	skb_peer(skb, family, peer, &port);
+	check_listener(sk, true, family, peer, port, hook);
+}
+
+static __always_inline void on_syn_recv_sock(struct sock *sk, struct sk_buff *skb, __u8 hook)
+{
+	__u8 peer[16] = {};
+	__u16 port, family;
+
+	family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
+	skb_peer(skb, family, peer, &port);
+	check_listener(sk, false, family, peer, port, hook);
+}
+
+SEC("fentry/tcp_conn_request")
+int BPF_PROG(fentry_conn_request, struct request_sock_ops *ops, void *af_ops, struct sock *sk,
+	     struct sk_buff *skb)
+{
+	on_conn_request(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	return 0;
+}
+
+SEC("fentry/tcp_v4_syn_recv_sock")
+int BPF_PROG(fentry_v4_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+{
+	on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	return 0;
+}
+
+/* tcp_v6_syn_recv_sock() hands v4-mapped requests to tcp_v4_syn_recv_sock() */
+SEC("fentry/tcp_v6_syn_recv_sock")
+int BPF_PROG(fentry_v6_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+{
+	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP_))
+		on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	return 0;
+}
+
+SEC("kprobe/tcp_conn_request")
+int BPF_KPROBE(kprobe_conn_request, void *ops, void *af_ops, struct sock *sk, struct sk_buff *skb)
+{
+	on_conn_request(sk, skb, TT_HOOK_KPROBE_CONN_REQUEST);
+	return 0;
+}
+
+SEC("kprobe/tcp_v4_syn_recv_sock")
+int BPF_KPROBE(kprobe_v4_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+{
+	on_syn_recv_sock(sk, skb, TT_HOOK_KPROBE_CONN_REQUEST);
+	return 0;
+}
+
+SEC("kprobe/tcp_v6_syn_recv_sock")
+int BPF_KPROBE(kprobe_v6_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+{
+	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP_))
+		on_syn_recv_sock(sk, skb, TT_HOOK_KPROBE_CONN_REQUEST);
+	return 0;
+}
+
+/* ---- SYN-ACK retransmits and resets, to annotate flows ---- */
+
+static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook)
+{
+	struct tt_event *e;
+	struct sk_view v;
+
+	if (!sk || read_sk(sk, &v) || !pass_filters(&v))
+		return;
+	if (cfg.tgid) {
+		__u64 key = (__u64)sk;
+
+		if (!bpf_map_lookup_elem(&owned, &key))
+			return;
+	}
+	v.owner = false;
+	e = reserve(type, sk, &v, hook);
+	if (e)
+		bpf_ringbuf_submit(e, submit_flags());
+}
+
+/* The request is not a full socket yet: report its tuple, keyed to the listener. */
+static __always_inline void on_synack_retrans(struct sock *lsk, struct request_sock *req, __u8 hook)
+{
+	struct sock *rsk = (struct sock *)req;
+	struct tt_event *e;
+	struct sk_view v;
+
+	if (read_sk(rsk, &v) || !pass_filters(&v))
+		return;
+	v.owner = false;
+	e = reserve(TT_EV_SYNACK_RETRANS, rsk, &v, hook);
+	if (!e)
+		return;
+	e->sk = (__u64)lsk;
+	e->aux[0] = BPF_CORE_READ(req, num_retrans);
+	bpf_ringbuf_submit(e, submit_flags());
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(tp_btf_retransmit_synack, struct sock *sk, struct request_sock *req)
+{
+	on_synack_retrans(sk, req, TT_HOOK_TP_RETRANS);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tp_btf_send_reset, struct sock *sk)
+{
+	on_sk_note(sk, TT_EV_RESET_SENT, TT_HOOK_TP_RETRANS);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tp_btf_receive_reset, struct sock *sk)
+{
+	on_sk_note(sk, TT_EV_RESET_RECV, TT_HOOK_TP_RETRANS);
+	return 0;
+}
+
+/*
+ * Plain tracepoint contexts, declared here rather than taken from vmlinux.h:
+ * tcp_send_reset's record was renamed in 6.10, but every version keeps
+ * skaddr (and req) at these offsets after the 8-byte trace_entry.
+ */
+struct tp_sk_ctx {
+	__u64 ent;
+	const void *skaddr;
+};
+
+struct tp_send_reset_ctx {
+	__u64 ent;
+	const void *skbaddr;
+	const void *skaddr;
+};
+
+struct tp_synack_ctx {
+	__u64 ent;
+	const void *skaddr;
+	const void *req;
+};
+
+SEC("tracepoint/tcp/tcp_retransmit_synack")
+int tp_retransmit_synack(struct tp_synack_ctx *ctx)
+{
+	on_synack_retrans((struct sock *)ctx->skaddr, (struct request_sock *)ctx->req,
+			  TT_HOOK_TP_RETRANS);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int tp_send_reset(struct tp_send_reset_ctx *ctx)
+{
+	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_SENT, TT_HOOK_TP_RETRANS);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int tp_receive_reset(struct tp_sk_ctx *ctx)
+{
+	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_RECV, TT_HOOK_TP_RETRANS);
+	return 0;
 }

@@ -48,6 +48,7 @@ enum tt_tcp_state {
 #define TT_F_COOKIE	0x02	/* cookie is the kernel's socket cookie */
 #define TT_F_SUBSTATE	0x04	/* TIME_WAIT: aux[0] is the substate, aux[1] timeo */
 #define TT_F_SYNCOOKIE	0x08	/* OVERFLOW: a syncookie was sent, nothing dropped */
+#define TT_F_TIMEO	0x10	/* TIME_WAIT: aux[1] is the timeout */
 
 /* tt_event.aux for TT_EV_OVERFLOW */
 enum tt_overflow_queue {
@@ -91,9 +92,13 @@ struct tt_event {
  *   TT_EV_TRANSITION: [0] sk_err at the time of the transition (ECONNREFUSED,
  *                     ETIMEDOUT, ECONNRESET... tells how a flow ended)
  *   TT_EV_TIME_WAIT:  [0] substate (TT_TIME_WAIT or TT_FIN_WAIT2) if
- *                     TT_F_SUBSTATE, [1] timeout in jiffies-derived ms
+ *                     TT_F_SUBSTATE, [1] timeout in ms (0: the default
+ *                     TIME-WAIT length) when TT_F_TIMEO
  *   TT_EV_OVERFLOW:   [0] queue (enum tt_overflow_queue), [1] max backlog,
- *                     [2] accept queue length, [3] SYN queue length
+ *                     [2] accept queue length, [3] SYN queue length;
+ *                     s* is the listener, d* the peer that was turned away
+ *   TT_EV_SYNACK_RETRANS: sk is the listener, the tuple the request's;
+ *                     [0] retransmits so far
  *   TT_EV_SEED:       [0] ms since last receive (CLOSE_WAIT age bound),
  *                     [1] socket inode
  */
@@ -120,6 +125,13 @@ enum tt_hook_id {
 
 #define TT_MAX_PORTS 16
 
+enum tt_tw_mode {
+	TT_TW_NONE = 0,
+	TT_TW_RULE = 1,		/* decided in the transition program at X > CLOSE */
+	TT_TW_HOOK = 2,		/* a tcp_time_wait() hook reports it; the transition
+				 * program drops the X > CLOSE that follows */
+};
+
 /*
  * Settings the BPF side reads; one const volatile instance, written between
  * skeleton open and load so the verifier prunes disabled branches.
@@ -132,7 +144,7 @@ struct tt_config {
 	__u32 n_rports;
 	__u32 n_ports;		/* either end */
 	__u32 wake_bytes;	/* wake the consumer once this much is queued */
-	__u32 pad0;
+	__u32 tw_mode;		/* enum tt_tw_mode: how TIME-WAIT entry is seen */
 	__u16 lports[TT_MAX_PORTS];
 	__u16 rports[TT_MAX_PORTS];
 	__u16 ports[TT_MAX_PORTS];

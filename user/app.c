@@ -46,6 +46,8 @@ void app__event(struct app *a, const struct tt_event *e)
 	if (a->opts->events && e->type == TT_EV_TRANSITION && e->old_state < TT_STATE_MAX &&
 	    e->new_state < TT_STATE_MAX)
 		sink__transition(a->sink, e, engine__lookup(a->eng, e->sk));
+	if (e->type == TT_EV_OVERFLOW && (a->opts->json || a->opts->events))
+		sink__overflow(a->sink, e, engine__lookup(a->eng, e->sk));
 	if (engine__feed(a->eng, e) == -EINVAL)
 		a->invalid++;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,12 +18,12 @@
 #include "util.h"
 
 #define TRACEFS_MAGIC_ 0x74726163
-#define DEBUGFS_MAGIC_ 0x64626720
+#define CGROUP2_MAGIC_ 0x63677270
 
 struct tt_live {
 	struct tcptrail_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[8];
+	struct bpf_link *links[16];
 	int n_links;
 	tt_event_cb cb;
 	void *ctx;
@@ -55,29 +56,91 @@ static bool is_fs(const char *path, long magic)
 }
 
 /*
- * Plain tracepoints are attached by id, which libbpf reads from tracefs.
- * Where the host has not mounted it, mount it in a mount namespace of our
- * own: the host's mount table is left exactly as it was.
+ * Mounts we need and the host lacks go in a mount namespace of our own, so
+ * the host's mount table is left exactly as it was.  Single-threaded here.
  */
+static int private_mounts(void)
+{
+	static int done;
+
+	if (done)
+		return done < 0 ? done : 0;
+	if (unshare(CLONE_NEWNS)) {
+		done = -errno;
+		tt_debug("unshare(CLONE_NEWNS) for private mounts: %s", strerror(errno));
+		return done;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		done = -errno;
+		tt_debug("make our mounts private: %s", strerror(errno));
+		return done;
+	}
+	done = 1;
+	return 0;
+}
+
+/* Plain tracepoints are attached by id, which libbpf reads from tracefs. */
 static int ensure_tracefs(void)
 {
+	int err;
+
 	if (is_fs("/sys/kernel/tracing", TRACEFS_MAGIC_) ||
 	    is_fs("/sys/kernel/debug/tracing", TRACEFS_MAGIC_))
 		return 0;
-	if (unshare(CLONE_NEWNS)) {
-		tt_debug("unshare(CLONE_NEWNS) for a private tracefs mount: %s", strerror(errno));
-		return -errno;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		tt_debug("make mounts private: %s", strerror(errno));
-		return -errno;
-	}
+	err = private_mounts();
+	if (err)
+		return err;
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
 		tt_debug("mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
 		return -errno;
 	}
 	tt_debug("tracefs was not mounted: mounted it privately at /sys/kernel/tracing");
 	return 0;
+}
+
+/*
+ * An fd for the root of the cgroup v2 hierarchy: the first cgroup2 mount
+ * whose root is "/" in /proc/self/mountinfo, else a private mount of our own.
+ */
+static int open_cgroup2_root(char *why, size_t len)
+{
+	char line[4096], root[1024], mnt[1024];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int fd, err;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - cgroup2 ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2)
+			continue;
+		if (strcmp(root, "/"))
+			continue;
+		fclose(f);
+		fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			snprintf(why, len, "open cgroup2 root %s: %s", mnt, strerror(errno));
+		return fd < 0 ? -errno : fd;
+	}
+	if (f)
+		fclose(f);
+	err = private_mounts();
+	if (err) {
+		snprintf(why, len, "cgroup2 is not mounted, and a private mount failed: %s",
+			 strerror(-err));
+		return err;
+	}
+	/* shadows whatever is there, in our namespace only */
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) ||
+	    !is_fs("/sys/fs/cgroup", CGROUP2_MAGIC_)) {
+		err = -errno;
+		snprintf(why, len, "mount cgroup2 privately: %s", strerror(errno));
+		return err ? err : -ENOENT;
+	}
+	tt_debug("cgroup2 was not mounted: mounted it privately at /sys/fs/cgroup");
+	fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		snprintf(why, len, "open private cgroup2 mount: %s", strerror(errno));
+	return fd < 0 ? -errno : fd;
 }
 
 static void autoload_only(struct tcptrail_bpf *skel, const struct tt_variant **vs, int n)
@@ -107,10 +170,22 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 			snprintf(why, len, "program %s missing from the object", v->progs[j]);
 			return -ENOENT;
 		}
-		link = bpf_program__attach(prog);
-		err = -errno;
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB) {
+			int cg = open_cgroup2_root(why, len);
+
+			if (cg < 0)
+				return cg;
+			link = bpf_program__attach_cgroup(prog, cg);
+			err = -errno;
+			close(cg);
+		} else {
+			link = bpf_program__attach(prog);
+			err = -errno;
+		}
 		if (!link) {
-			snprintf(why, len, "attach %s: %s", v->progs[j], strerror(-err));
+			snprintf(why, len, "attach %s: %s%s", v->progs[j], strerror(-err),
+				 v->kind == TT_KIND_KPROBE && err == -ENOENT ?
+				 " (no kprobe support: CONFIG_KPROBES unset?)" : "");
 			return err;
 		}
 		if (*n_links >= max_links) {
@@ -128,6 +203,9 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 {
 	struct bpf_link *links[4];
 	struct tcptrail_bpf *skel;
+
+	if (!v->progs[0])
+		return 0;
 	int err, n = 0;
 
 	(void)ctx;
@@ -142,7 +220,9 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 	bpf_map__set_max_entries(skel->maps.owned_listeners, 1);
 	err = tcptrail_bpf__load(skel);
 	if (err) {
-		snprintf(why, len, "load: %s", strerror(-err));
+		snprintf(why, len, "load: %s%s", strerror(-err),
+			 err == -EPERM && v->kind == TT_KIND_FENTRY ?
+			 " (this kernel denies fentry programs)" : "");
 	} else {
 		err = attach_variant(skel, v, links, &n, 4, why, len);
 		while (n > 0)
@@ -173,7 +253,10 @@ void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose
 			if ((int)tt_variants[i].cap != cap || (int)i == c)
 				continue;
 			if (sel->result[i] == 1)
-				fprintf(f, "  %-12s   passed over %s: a better hook worked\n", "",
+				fprintf(f, "  %-12s   not tried %s: the chosen hook comes first\n", "",
+					tt_variants[i].name);
+			else if (sel->result[i] == 0)
+				fprintf(f, "  %-12s   available %s, ranked lower\n", "",
 					tt_variants[i].name);
 			else
 				fprintf(f, "  %-12s   passed over %s: %s\n", "", tt_variants[i].name,
@@ -209,14 +292,14 @@ static int preflight(void)
 	return 0;
 }
 
-static void select_hooks(const struct tt_opts *o, struct tt_selection *sel)
+static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection *sel)
 {
 	int err = ensure_tracefs();
 
 	if (err)
 		tt_info("tracefs is not mounted and could not be mounted privately (%s): "
 			"plain tracepoints are unavailable", strerror(-err));
-	tt_select(o->attach, probe_variant, NULL, sel);
+	tt_select(o->attach, all, probe_variant, NULL, sel);
 }
 
 int live__probe(const struct tt_opts *o)
@@ -226,7 +309,7 @@ int live__probe(const struct tt_opts *o)
 	libbpf_set_print(libbpf_print);
 	if (preflight())
 		return 1;
-	select_hooks(o, &sel);
+	select_hooks(o, true, &sel);
 	printf("tcptrail %s: hooks for this kernel (--attach %s)\n", tt_version,
 	       o->attach == TT_ATTACH_AUTO ? "auto" : o->attach == TT_ATTACH_FENTRY ? "fentry" :
 	       o->attach == TT_ATTACH_KPROBE ? "kprobe" : o->attach == TT_ATTACH_TP_BTF ? "tp_btf" :
@@ -246,8 +329,11 @@ static int handle_record(void *ctx, void *data, size_t size)
 	return l->cb(l->ctx, data);
 }
 
-static void fill_config(struct tt_config *c, const struct tt_opts *o)
+static void fill_config(struct tt_config *c, const struct tt_opts *o,
+			const struct tt_selection *sel)
 {
+	int tw = sel->chosen[TT_CAP_TIME_WAIT];
+
 	memset(c, 0, sizeof(*c));
 	c->family = o->family;
 	c->tgid = o->pid;
@@ -260,6 +346,8 @@ static void fill_config(struct tt_config *c, const struct tt_opts *o)
 	memcpy(c->rports, o->rports, sizeof(c->rports));
 	/* wake the reader early only when a quarter of the buffer is queued */
 	c->wake_bytes = (uint32_t)(o->ringbuf_bytes / 4);
+	if (tw >= 0)
+		c->tw_mode = tt_variants[tw].kind == TT_KIND_RULE ? TT_TW_RULE : TT_TW_HOOK;
 }
 
 int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, void *ctx)
@@ -286,7 +374,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, vo
 		goto fail;
 	}
 
-	select_hooks(o, &l->sel);
+	select_hooks(o, false, &l->sel);
 	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0) {
 		tt_err("no hook for TCP state transitions works on this kernel:");
 		live__print_selection(stderr, &l->sel, true);
@@ -301,7 +389,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, vo
 		tt_err("open BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	fill_config((struct tt_config *)&l->skel->rodata->cfg, o);
+	fill_config((struct tt_config *)&l->skel->rodata->cfg, o, &l->sel);
 	autoload_only(l->skel, chosen, n);
 	err = bpf_map__set_max_entries(l->skel->maps.events, (uint32_t)o->ringbuf_bytes);
 	if (err) {

@@ -37,24 +37,30 @@ static bool output_failed(void)
 	return true;
 }
 
+/* Say which hook each capability got; nothing degrades silently. */
 static void announce(const struct tt_selection *sel)
 {
-	int t = sel->chosen[TT_CAP_TRANSITIONS], w = sel->chosen[TT_CAP_OWNER];
+	char line[1024];
+	size_t n = 0;
 
 	if (tt_verbosity >= TT_LOG_DEBUG) {
 		fprintf(stderr, "tcptrail: hooks:\n");
 		live__print_selection(stderr, sel, true);
 	}
-	for (int cap = 0; cap < TT_CAP_MAX; cap++)
+	for (int cap = 0; cap < TT_CAP_MAX; cap++) {
+		int c = sel->chosen[cap];
+
 		if (sel->forced_fallback[cap])
-			tt_warn("warning: the forced hook kind is unavailable for %s; using %s",
-				tt_cap_name(cap), sel->chosen[cap] >= 0 ?
-				tt_variants[sel->chosen[cap]].name : "nothing");
-	if (w < 0)
-		tt_warn("warning: owner attribution of accepted connections is unavailable "
-			"(passive flows show their listener's owner)");
-	tt_info("tracing: transitions via %s, owner via %s%s", tt_variants[t].name,
-		w >= 0 ? tt_variants[w].name : "-", isatty(STDIN_FILENO) ? " (Ctrl-C to stop)" : "");
+			tt_warn("warning: no hook of the forced kind works for %s; using %s",
+				tt_cap_name(cap), c >= 0 ? tt_variants[c].name : "nothing");
+		if (c < 0)
+			tt_warn("warning: %s unavailable on this kernel: %s will be missing "
+				"(tcptrail --probe says why)", tt_cap_name(cap), tt_cap_desc(cap));
+		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, "%s%s=%s",
+				      cap ? " " : "", tt_cap_name(cap),
+				      c >= 0 ? tt_variants[c].name : "UNAVAILABLE");
+	}
+	tt_info("tracing: %s%s", line, isatty(STDIN_FILENO) ? " (Ctrl-C to stop)" : "");
 }
 
 static int run_live(struct app *a, const struct tt_opts *o)

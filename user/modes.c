@@ -17,8 +17,34 @@ const struct tt_variant tt_variants[] = {
 	{ TT_CAP_TRANSITIONS, TT_KIND_KPROBE, TT_HOOK_KPROBE_SET_STATE,
 	  "kprobe/tcp_set_state", { "kprobe_set_state" },
 	  "misses CLOSE>LISTEN and the LISTEN>SYN_RECV birth of passive flows; no socket cookie" },
+
+	{ TT_CAP_TIME_WAIT, TT_KIND_FENTRY, TT_HOOK_FENTRY_TIME_WAIT,
+	  "fentry/tcp_time_wait", { "fentry_time_wait" }, NULL },
+	{ TT_CAP_TIME_WAIT, TT_KIND_KPROBE, TT_HOOK_KPROBE_TIME_WAIT,
+	  "kprobe/tcp_time_wait", { "kprobe_time_wait" }, NULL },
+	{ TT_CAP_TIME_WAIT, TT_KIND_RULE, TT_HOOK_RULE_TIME_WAIT,
+	  "rule at FIN_WAIT1/FIN_WAIT2/CLOSING > CLOSE (in the transitions hook)", { NULL },
+	  "decided from sk_shutdown, sk_err, SOCK_DONE/SOCK_DEAD and linger2; no timeout" },
+
+	{ TT_CAP_OVERFLOW, TT_KIND_FENTRY, TT_HOOK_FENTRY_CONN_REQUEST,
+	  "fentry/tcp_conn_request + fentry/tcp_v{4,6}_syn_recv_sock",
+	  { "fentry_conn_request", "fentry_v4_syn_recv_sock", "fentry_v6_syn_recv_sock" }, NULL },
+	{ TT_CAP_OVERFLOW, TT_KIND_KPROBE, TT_HOOK_KPROBE_CONN_REQUEST,
+	  "kprobe/tcp_conn_request + kprobe/tcp_v{4,6}_syn_recv_sock",
+	  { "kprobe_conn_request", "kprobe_v4_syn_recv_sock", "kprobe_v6_syn_recv_sock" }, NULL },
+	{ TT_CAP_OVERFLOW, TT_KIND_CGROUP_SKB, TT_HOOK_CGROUP_SKB,
+	  "cgroup_skb/ingress on the cgroup v2 root", { "cgroup_ingress" },
+	  "sees listeners' queues as each SYN or third ACK arrives, before the kernel decides" },
+
 	{ TT_CAP_OWNER, TT_KIND_TRACEPOINT, TT_HOOK_TP_ACCEPT,
 	  "tracepoint/syscalls/sys_exit_accept{,4}", { "tp_exit_accept4", "tp_exit_accept" }, NULL },
+
+	{ TT_CAP_RETRANS, TT_KIND_TP_BTF, TT_HOOK_TP_RETRANS,
+	  "tp_btf/tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset",
+	  { "tp_btf_retransmit_synack", "tp_btf_send_reset", "tp_btf_receive_reset" }, NULL },
+	{ TT_CAP_RETRANS, TT_KIND_TRACEPOINT, TT_HOOK_TP_RETRANS,
+	  "tracepoint/tcp/tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset",
+	  { "tp_retransmit_synack", "tp_send_reset", "tp_receive_reset" }, NULL },
 };
 const size_t tt_n_variants = sizeof(tt_variants) / sizeof(tt_variants[0]);
 
@@ -26,7 +52,10 @@ const char *tt_cap_name(enum tt_cap cap)
 {
 	static const char *names[] = {
 		[TT_CAP_TRANSITIONS] = "transitions",
+		[TT_CAP_TIME_WAIT] = "time-wait",
+		[TT_CAP_OVERFLOW] = "overflow",
 		[TT_CAP_OWNER] = "owner",
+		[TT_CAP_RETRANS] = "retransmits",
 	};
 	return cap < TT_CAP_MAX ? names[cap] : "?";
 }
@@ -35,7 +64,10 @@ const char *tt_cap_desc(enum tt_cap cap)
 {
 	static const char *desc[] = {
 		[TT_CAP_TRANSITIONS] = "every TCP state transition",
+		[TT_CAP_TIME_WAIT] = "entry into TIME-WAIT",
+		[TT_CAP_OVERFLOW] = "SYN-queue and accept-queue overflows",
 		[TT_CAP_OWNER] = "the process that accepted a passive connection",
+		[TT_CAP_RETRANS] = "SYN-ACK retransmits and resets on the timeline",
 	};
 	return cap < TT_CAP_MAX ? desc[cap] : "?";
 }
@@ -47,17 +79,26 @@ const char *tt_kind_name(enum tt_hook_kind kind)
 	case TT_KIND_KPROBE: return "kprobe";
 	case TT_KIND_TP_BTF: return "tp_btf";
 	case TT_KIND_TRACEPOINT: return "tracepoint";
+	case TT_KIND_CGROUP_SKB: return "cgroup_skb";
+	case TT_KIND_RULE: return "rule";
 	}
 	return "?";
 }
 
+/*
+ * A forced mode names the kind of hook for the capabilities that have one;
+ * the rule and the cgroup program are what tracepoint-only kernels use, so
+ * they belong to the two tracepoint modes.
+ */
 static bool kind_matches(enum tt_attach_mode mode, enum tt_hook_kind kind)
 {
+	bool tp_family = kind == TT_KIND_RULE || kind == TT_KIND_CGROUP_SKB;
+
 	switch (mode) {
 	case TT_ATTACH_FENTRY: return kind == TT_KIND_FENTRY;
 	case TT_ATTACH_KPROBE: return kind == TT_KIND_KPROBE;
-	case TT_ATTACH_TP_BTF: return kind == TT_KIND_TP_BTF;
-	case TT_ATTACH_TRACEPOINT: return kind == TT_KIND_TRACEPOINT;
+	case TT_ATTACH_TP_BTF: return kind == TT_KIND_TP_BTF || tp_family;
+	case TT_ATTACH_TRACEPOINT: return kind == TT_KIND_TRACEPOINT || tp_family;
 	case TT_ATTACH_AUTO: break;
 	}
 	return false;
@@ -65,23 +106,34 @@ static bool kind_matches(enum tt_attach_mode mode, enum tt_hook_kind kind)
 
 static bool try_variant(size_t i, tt_probe_fn probe, void *ctx, struct tt_selection *sel)
 {
+	if (tt_variants[i].kind == TT_KIND_RULE) {
+		/* lives in the transitions program: works wherever that does */
+		if (sel->chosen[TT_CAP_TRANSITIONS] >= 0) {
+			sel->result[i] = 0;
+			return true;
+		}
+		snprintf(sel->why[i], TT_WHY_LEN, "needs a transitions hook, and none works");
+		sel->result[i] = -ENOENT;
+		return false;
+	}
 	sel->result[i] = probe(&tt_variants[i], ctx, sel->why[i], TT_WHY_LEN);
 	if (sel->result[i] > 0)		/* a probe returns 0 or -errno */
 		sel->result[i] = -EINVAL;
 	return sel->result[i] == 0;
 }
 
-void tt_select(enum tt_attach_mode mode, tt_probe_fn probe, void *ctx,
+void tt_select(enum tt_attach_mode mode, bool all, tt_probe_fn probe, void *ctx,
 	       struct tt_selection *sel)
 {
 	memset(sel, 0, sizeof(*sel));
 	for (size_t i = 0; i < tt_n_variants; i++)
 		sel->result[i] = 1;
+	for (int cap = 0; cap < TT_CAP_MAX; cap++)
+		sel->chosen[cap] = -1;
 
 	for (int cap = 0; cap < TT_CAP_MAX; cap++) {
 		bool has_forced = false;
 
-		sel->chosen[cap] = -1;
 		/* first pass: the forced kind; second: everything, best first */
 		if (mode != TT_ATTACH_AUTO) {
 			for (size_t i = 0; i < tt_n_variants && sel->chosen[cap] < 0; i++) {
@@ -93,10 +145,10 @@ void tt_select(enum tt_attach_mode mode, tt_probe_fn probe, void *ctx,
 			}
 			sel->forced_fallback[cap] = has_forced && sel->chosen[cap] < 0;
 		}
-		for (size_t i = 0; i < tt_n_variants && sel->chosen[cap] < 0; i++) {
+		for (size_t i = 0; i < tt_n_variants && (all || sel->chosen[cap] < 0); i++) {
 			if ((int)tt_variants[i].cap != cap || sel->result[i] != 1)
 				continue;
-			if (try_variant(i, probe, ctx, sel))
+			if (try_variant(i, probe, ctx, sel) && sel->chosen[cap] < 0)
 				sel->chosen[cap] = (int)i;
 		}
 	}

@@ -12,9 +12,13 @@
 #include <stddef.h>
 #include "opts.h"
 
+/* In dependency order: TIME-WAIT's rule needs the transitions hook. */
 enum tt_cap {
 	TT_CAP_TRANSITIONS,
+	TT_CAP_TIME_WAIT,
+	TT_CAP_OVERFLOW,
 	TT_CAP_OWNER,
+	TT_CAP_RETRANS,
 	TT_CAP_MAX,
 };
 
@@ -23,6 +27,8 @@ enum tt_hook_kind {
 	TT_KIND_KPROBE,
 	TT_KIND_TP_BTF,
 	TT_KIND_TRACEPOINT,
+	TT_KIND_CGROUP_SKB,
+	TT_KIND_RULE,		/* no program of its own: logic inside the transitions hook */
 };
 
 struct tt_variant {
@@ -30,7 +36,7 @@ struct tt_variant {
 	enum tt_hook_kind kind;
 	unsigned char hook_id;		/* enum tt_hook_id, written to records */
 	const char *name;		/* what the user is told, e.g. "tp_btf/inet_sock_set_state" */
-	const char *progs[3];		/* skeleton program names, NULL-terminated */
+	const char *progs[4];		/* skeleton program names, NULL-terminated */
 	const char *caveat;		/* what it misses, or NULL */
 };
 
@@ -55,9 +61,10 @@ const char *tt_kind_name(enum tt_hook_kind kind);
 
 /*
  * For every capability, try its variants in order of preference (the forced
- * kind first, when mode is not auto) and keep the first that works.
+ * kind first, when mode is not auto) and keep the first that works.  With
+ * all, every variant is tried (for --probe), the choice is the same.
  */
-void tt_select(enum tt_attach_mode mode, tt_probe_fn probe, void *ctx,
+void tt_select(enum tt_attach_mode mode, bool all, tt_probe_fn probe, void *ctx,
 	       struct tt_selection *sel);
 
 #endif /* TT_MODES_H */

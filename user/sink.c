@@ -310,3 +310,36 @@ void sink__summary(struct tt_sink *s, const struct tt_summary *sum)
 	else
 		logfmt_summary(s, sum);
 }
+
+void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_flow *listener)
+{
+	static const char none[16];
+	FILE *out = s->o.out;
+	const char *queue = e->aux[0] == TT_Q_SYN ? "syn" : "accept";
+	const char *comm = listener ? listener->owner_comm : none;
+	uint32_t pid = listener ? listener->owner_pid : 0;
+	bool cookie = e->flags & TT_F_SYNCOOKIE;
+	char iso[64];
+
+	if (!s->o.json) {
+		human_head(s, e->ts_ns, pid, comm, e->family, e->saddr, e->sport, e->daddr,
+			   e->dport, 'L');
+		fprintf(out, " %s%s queue %s%s  backlog %u/%u  syn_queue %u\n",
+			cookie ? "" : color(s, C_RED), queue,
+			cookie ? "full: syncookie sent" : "overflow: dropped", color(s, C_RESET),
+			e->aux[2], e->aux[1], e->aux[3]);
+		return;
+	}
+	iso_time((int64_t)e->ts_ns + s->o.wall_offset_ns, iso, sizeof(iso));
+	fprintf(out, "{\"type\":\"overflow\",\"version\":%d,\"t_ns\":%" PRIu64 ",\"time\":\"%s\""
+		",\"queue\":\"%s\",\"netns\":%u,\"family\":\"%s\"",
+		TT_JSON_VERSION, (uint64_t)e->ts_ns, iso, queue, e->netns, family_name(e->family));
+	json_addr(out, "saddr", e->family, e->saddr);
+	fprintf(out, ",\"sport\":%u", e->sport);
+	json_addr(out, "daddr", e->family, e->daddr);
+	fprintf(out, ",\"dport\":%u,\"max_backlog\":%u,\"accept_queue\":%u,\"syn_queue\":%u"
+		",\"syncookie\":%s,\"pid\":%u,\"comm\":", e->dport, e->aux[1], e->aux[2], e->aux[3],
+		cookie ? "true" : "false", pid);
+	json_str(out, comm, 16);
+	fputs("}\n", out);
+}

@@ -47,4 +47,10 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 
 void sink__summary(struct tt_sink *s, const struct tt_summary *sum);
 
+/*
+ * A listener turned a connection away (TT_EV_OVERFLOW); owner is the
+ * listener's flow if known, for its pid and comm.
+ */
+void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_flow *listener);
+
 #endif /* TT_SINK_H */

@@ -33,7 +33,7 @@ TEST(modes_auto_prefers_tp_btf)
 	struct fake f = {};
 	struct tt_selection s;
 
-	tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
 	/* nothing below the winner is tried */
@@ -55,7 +55,7 @@ TEST(modes_fallback_order_for_transitions)
 		struct tt_selection s;
 
 		memcpy(f.down, cases[i].down, sizeof(cases[i].down));
-		tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+		tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 		CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), cases[i].want);
 	}
 }
@@ -65,7 +65,7 @@ TEST(modes_reasons_are_kept)
 	struct fake f = { .down = { "tp_btf" } };
 	struct tt_selection s;
 
-	tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 	CHECK_EQ_INT(s.result[0], -EPERM);
 	CHECK(strstr(s.why[0], "not permitted") != NULL);
 	CHECK_EQ_INT(s.result[1], 0);
@@ -77,14 +77,14 @@ TEST(modes_forced_kind_first)
 	struct fake f = {};
 	struct tt_selection s;
 
-	tt_select(TT_ATTACH_KPROBE, fake_probe, &f, &s);
+	tt_select(TT_ATTACH_KPROBE, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "kprobe/tcp_set_state");
 	CHECK(!s.forced_fallback[TT_CAP_TRANSITIONS]);
 	/* the owner capability has no kprobe variant: its own best, no fallback warning */
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
 	CHECK(!s.forced_fallback[TT_CAP_OWNER]);
 
-	tt_select(TT_ATTACH_TRACEPOINT, fake_probe, &f, &s);
+	tt_select(TT_ATTACH_TRACEPOINT, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tracepoint/sock/inet_sock_set_state");
 }
 
@@ -93,7 +93,7 @@ TEST(modes_forced_kind_unavailable_falls_back_and_says_so)
 	struct fake f = { .down = { "fentry" } };
 	struct tt_selection s;
 
-	tt_select(TT_ATTACH_FENTRY, fake_probe, &f, &s);
+	tt_select(TT_ATTACH_FENTRY, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
 	CHECK(s.forced_fallback[TT_CAP_TRANSITIONS]);
 }
@@ -103,7 +103,7 @@ TEST(modes_owner_unavailable)
 	struct fake f = { .down = { "tracepoint" } };
 	struct tt_selection s;
 
-	tt_select(TT_ATTACH_AUTO, fake_probe, &f, &s);
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "none");
 }
