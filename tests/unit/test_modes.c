@@ -36,8 +36,82 @@ TEST(modes_auto_prefers_tp_btf)
 	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
-	/* nothing below the winner is tried */
-	CHECK_EQ_INT(f.tried, 2);
+	CHECK_STR(chosen(&s, TT_CAP_TIME_WAIT), "fentry/tcp_time_wait");
+	CHECK(strstr(chosen(&s, TT_CAP_OVERFLOW), "fentry/tcp_conn_request") != NULL);
+	CHECK(strstr(chosen(&s, TT_CAP_RETRANS), "tp_btf/") != NULL);
+	/* one probe per capability: nothing below a winner is tried */
+	CHECK_EQ_INT(f.tried, TT_CAP_MAX);
+}
+
+TEST(modes_probe_all_tries_everything_and_chooses_the_same)
+{
+	struct fake f = {};
+	struct tt_selection s;
+	int programs = 0;
+
+	for (size_t i = 0; i < tt_n_variants; i++)
+		programs += tt_variants[i].kind != TT_KIND_RULE;
+	tt_select(TT_ATTACH_AUTO, true, fake_probe, &f, &s);
+	CHECK_EQ_INT(f.tried, programs);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
+	CHECK_STR(chosen(&s, TT_CAP_TIME_WAIT), "fentry/tcp_time_wait");
+	for (size_t i = 0; i < tt_n_variants; i++)
+		CHECK_EQ_INT(s.result[i], 0);
+}
+
+/* This kernel: no fentry, no kprobes. */
+TEST(modes_tracepoint_only_kernel)
+{
+	struct fake f = { .down = { "fentry", "kprobe" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
+	CHECK(strncmp(chosen(&s, TT_CAP_TIME_WAIT), "rule", 4) == 0);
+	CHECK(strncmp(chosen(&s, TT_CAP_OVERFLOW), "cgroup_skb", 10) == 0);
+}
+
+TEST(modes_time_wait_fallback_order)
+{
+	static const struct { const char *down[6]; const char *want; } cases[] = {
+		{ { "fentry/tcp_time_wait" }, "kprobe/tcp_time_wait" },
+		{ { "fentry/tcp_time_wait", "kprobe/tcp_time_wait" }, "rule" },
+		/* the rule lives in the transitions program */
+		{ { "fentry", "kprobe", "tp_btf", "tracepoint" }, "none" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake f = {};
+		struct tt_selection s;
+
+		memcpy(f.down, cases[i].down, sizeof(cases[i].down));
+		tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+		CHECK(strncmp(chosen(&s, TT_CAP_TIME_WAIT), cases[i].want, strlen(cases[i].want)) == 0);
+	}
+}
+
+TEST(modes_overflow_fallback_order)
+{
+	struct fake f = { .down = { "fentry" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	CHECK(strncmp(chosen(&s, TT_CAP_OVERFLOW), "kprobe/tcp_conn_request", 23) == 0);
+	f = (struct fake){ .down = { "fentry", "kprobe", "cgroup_skb" } };
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_OVERFLOW), "none");
+}
+
+TEST(modes_forced_tracepoint_uses_rule_and_cgroup)
+{
+	struct fake f = {};
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_TRACEPOINT, false, fake_probe, &f, &s);
+	CHECK(strncmp(chosen(&s, TT_CAP_TIME_WAIT), "rule", 4) == 0);
+	CHECK(strncmp(chosen(&s, TT_CAP_OVERFLOW), "cgroup_skb", 10) == 0);
+	CHECK(strncmp(chosen(&s, TT_CAP_RETRANS), "tracepoint/", 11) == 0);
+	CHECK(!s.forced_fallback[TT_CAP_TIME_WAIT]);
 }
 
 /* Each hook reported unavailable in turn: the next best is taken. */
@@ -113,7 +187,8 @@ TEST(modes_table_is_consistent)
 	REQUIRE(tt_n_variants <= 32);
 	for (size_t i = 0; i < tt_n_variants; i++) {
 		CHECK(tt_variants[i].cap < TT_CAP_MAX);
-		CHECK(tt_variants[i].progs[0] != NULL);
+		/* only the rule has no program of its own */
+		CHECK((tt_variants[i].progs[0] != NULL) == (tt_variants[i].kind != TT_KIND_RULE));
 		CHECK(tt_variants[i].hook_id > TT_HOOK_NONE && tt_variants[i].hook_id < TT_HOOK_MAX);
 	}
 	for (int cap = 0; cap < TT_CAP_MAX; cap++) {
