@@ -99,6 +99,10 @@ struct tt_engine_stats {
 	uint64_t resets;
 	uint64_t time_wait;
 	uint64_t duplicates;	/* transitions dropped as repeats */
+	uint64_t accept_overflows;	/* SYNs or third ACKs dropped: accept queue full */
+	uint64_t syn_drops;		/* SYNs dropped: SYN queue full, no cookies */
+	uint64_t syn_cookies;		/* SYN queue full: a cookie was sent instead */
+	uint64_t synack_retrans;
 	uint64_t transitions[TT_STATE_MAX][TT_STATE_MAX];	/* [old][new] */
 	size_t active;		/* flows in the table now */
 };
@@ -123,6 +127,33 @@ void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ct
 
 /* The flow that now owns socket `sk`, or NULL. */
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk);
+
+/*
+ * Overflow counters per listening endpoint, so a report can name the port
+ * that turns connections away.  Bounded: past TT_MAX_LISTENER_STATS
+ * listeners, new ones are folded into the least recently hit slot.
+ */
+#define TT_MAX_LISTENER_STATS 256
+
+struct tt_listener_stats {
+	uint32_t netns;
+	uint8_t family;
+	uint16_t port;
+	uint8_t addr[16];
+	uint32_t owner_pid;
+	char owner_comm[16];
+	uint32_t max_backlog;
+	uint64_t last_ns;
+	uint64_t accept_overflows, syn_drops, syn_cookies;		/* since start */
+	uint64_t i_accept_overflows, i_syn_drops, i_syn_cookies;	/* this interval */
+};
+
+typedef void (*tt_listener_visit_cb)(const struct tt_listener_stats *ls, void *ctx);
+void engine__for_each_listener_stats(const struct tt_engine *eng, tt_listener_visit_cb cb,
+				     void *ctx);
+
+/* The bytes engine__new allocated: what the flow table costs. */
+size_t engine__mem_bytes(const struct tt_engine *eng);
 
 /* Names without the TCP_ prefix ("SYN_SENT"); "?" when out of range. */
 const char *tt_state_name(unsigned int state);

@@ -1,0 +1,1278 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The flow engine, fed hand-written records.  Times are in ms (MS()) so the
+ * expected durations read as in a trace.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "engine.h"
+#include "tt_test.h"
+
+
+#define MS(x)	((uint64_t)(x) * 1000000ull)
+#define NETNS	4026531840u
+#define SK(n)	(0xffff888100000000ull + (uint64_t)(n) * 0x900)
+
+#define MAX_ENDED 64
+
+/* Every flow handed to on_flow_end, copied: the pointer dies with the call. */
+struct ended {
+	struct tt_flow flows[MAX_ENDED];
+	int n;
+	struct tt_engine *eng;
+	int lookup_hits;	/* engine__lookup(flow->sk) from inside the callback */
+};
+
+static void on_end(const struct tt_flow *f, void *ctx)
+{
+	struct ended *r = ctx;
+
+	if (r->n < MAX_ENDED)
+		r->flows[r->n] = *f;
+	if (r->eng && engine__lookup(r->eng, f->sk))
+		r->lookup_hits++;
+	r->n++;
+}
+
+static struct tt_engine *mk(struct ended *r, size_t max_flows)
+{
+	struct tt_engine_opts o = { .max_flows = max_flows, .on_flow_end = on_end, .ctx = r };
+
+	memset(r, 0, sizeof(*r));
+	r->eng = engine__new(&o);
+	return r->eng;
+}
+
+static struct tt_event ev(uint8_t type, uint64_t sk, uint64_t ts)
+{
+	struct tt_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.family = TT_AF_INET;
+	e.sk = sk;
+	e.ts_ns = ts;
+	e.netns = NETNS;
+	e.sport = 40000;
+	e.dport = 443;
+	e.saddr[0] = 10, e.saddr[3] = 1;
+	e.daddr[0] = 10, e.daddr[3] = 2;
+	memcpy(e.comm, "softirq", 8);
+	return e;
+}
+
+static struct tt_event tr(uint64_t sk, unsigned int old, unsigned int new, uint64_t ts)
+{
+	struct tt_event e = ev(TT_EV_TRANSITION, sk, ts);
+
+	e.old_state = old;
+	e.new_state = new;
+	return e;
+}
+
+/* The same record, from the task that holds the socket lock. */
+static struct tt_event by(struct tt_event e, uint32_t tgid, const char *comm)
+{
+	e.flags |= TT_F_OWNER;
+	e.tgid = tgid;
+	e.pid = tgid;
+	memset(e.comm, 0, sizeof(e.comm));
+	strncpy(e.comm, comm, sizeof(e.comm) - 1);
+	return e;
+}
+
+static struct tt_event err(struct tt_event e, uint32_t sk_err)
+{
+	e.aux[0] = sk_err;
+	return e;
+}
+
+static struct tt_event port(struct tt_event e, uint16_t sport, uint16_t dport)
+{
+	e.sport = sport;
+	e.dport = dport;
+	return e;
+}
+
+static int feed(struct tt_engine *eng, struct tt_event e)
+{
+	return engine__feed(eng, &e);
+}
+
+static size_t count_open(const struct tt_engine *eng);
+
+TEST(engine_active_open_close)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *st;
+	const struct tt_flow *f;
+	struct tt_event e;
+
+	REQUIRE(eng);
+	/* tcp_v4_connect sets SYN_SENT before it picks the local port */
+	e = by(port(tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1000)), 0, 443), 4242, "curl");
+	e.flags |= TT_F_COOKIE;
+	e.cookie = 77;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->id, 77);
+	CHECK_EQ_INT(f->cookie, 77);
+	CHECK_EQ_INT(f->role, TT_ROLE_ACTIVE);
+	CHECK_EQ_INT(f->sport, 0);
+	CHECK_EQ_INT(f->end, TT_END_NONE);
+	CHECK_EQ_INT(f->nstates, 1);
+	CHECK_EQ_INT(f->owner_pid, 4242);
+	CHECK_STR(f->owner_comm, "curl");
+	CHECK(f->flags & TT_FLOW_OWNER_KNOWN);
+	CHECK(!(f->flags & TT_FLOW_PARTIAL));
+
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(1012))), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(1))->sport, 40000);
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3012)), 4242, "curl")), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(3013))), 0);
+	CHECK_EQ_INT(r.n, 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(3020))), 0);
+
+	REQUIRE(r.n == 1);
+	f = &r.flows[0];
+	CHECK_EQ_INT(f->end, TT_END_CLOSE);
+	CHECK_EQ_INT(f->sk, SK(1));
+	CHECK_EQ_INT(f->nstates, 5);
+	CHECK_EQ_INT(f->state[0], TT_SYN_SENT);
+	CHECK_EQ_INT(f->state[1], TT_ESTABLISHED);
+	CHECK_EQ_INT(f->state[2], TT_FIN_WAIT1);
+	CHECK_EQ_INT(f->state[3], TT_FIN_WAIT2);
+	CHECK_EQ_INT(f->state[4], TT_CLOSE);
+	CHECK_EQ_INT(f->ts_ns[1] - f->ts_ns[0], MS(12));	/* handshake */
+	CHECK_EQ_INT(f->ts_ns[2] - f->ts_ns[1], MS(2000));	/* established */
+	CHECK_EQ_INT(f->ts_ns[4] - f->ts_ns[0], MS(2020));	/* whole life */
+	CHECK_EQ_INT(f->closer_pid, 4242);
+	CHECK_STR(f->closer_comm, "curl");
+	CHECK_EQ_INT(f->sport, 40000);
+	CHECK_EQ_INT(f->dport, 443);
+	CHECK_EQ_INT(f->saddr[0], 10);
+	CHECK_EQ_INT(f->family, TT_AF_INET);
+	CHECK_EQ_INT(f->netns, NETNS);
+	CHECK(!(f->flags & TT_FLOW_TRUNCATED));
+	CHECK_EQ_INT(r.lookup_hits, 0);		/* unindexed before the callback */
+
+	CHECK(engine__lookup(eng, SK(1)) == NULL);
+	st = engine__total(eng);
+	CHECK_EQ_INT(st->events, 5);
+	CHECK_EQ_INT(st->flows_opened, 1);
+	CHECK_EQ_INT(st->flows_closed, 1);
+	CHECK_EQ_INT(st->active, 0);
+	CHECK_EQ_INT(st->transitions[TT_CLOSE][TT_SYN_SENT], 1);
+	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_CLOSE], 1);
+	CHECK_EQ_INT(st->refused + st->resets + st->evicted + st->duplicates, 0);
+	CHECK_EQ_INT(count_open(eng), 0);
+	engine__free(eng);
+}
+
+TEST(engine_passive_accept_and_listener_owner)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+	uint64_t lsk = SK(100);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, by(port(tr(lsk, TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "nginx")), 0);
+	f = engine__lookup(eng, lsk);
+	REQUIRE(f);
+	CHECK_EQ_INT(f->role, TT_ROLE_LISTENER);
+	CHECK_EQ_INT(f->owner_pid, 900);
+
+	/* a child is born in softirq: no owner flag, owner defaults to the listener's */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80, 5555)), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->role, TT_ROLE_PASSIVE);
+	CHECK_EQ_INT(f->owner_pid, 900);
+	CHECK_STR(f->owner_comm, "nginx");
+	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
+	CHECK(!(f->flags & TT_FLOW_PARTIAL));
+	CHECK_EQ_INT(f->state[0], TT_SYN_RECV);
+
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_SYN_RECV, TT_ESTABLISHED, MS(11)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, by(port(ev(TT_EV_ACCEPT, SK(1), MS(12)), 80, 5555), 901, "nginx-worker")), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->owner_pid, 901);
+	CHECK_STR(f->owner_comm, "nginx-worker");
+	CHECK(f->flags & TT_FLOW_OWNER_KNOWN);
+	CHECK_EQ_INT(f->nstates, 2);
+
+	/* the peer closes first; our worker answers with close() */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(500)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(501)), 80, 5555),
+				  901, "nginx-worker")), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(502)), 80, 5555)), 0);
+	REQUIRE(r.n == 1);
+	f = &r.flows[0];
+	CHECK_EQ_INT(f->end, TT_END_CLOSE);
+	CHECK_EQ_INT(f->role, TT_ROLE_PASSIVE);
+	CHECK_EQ_INT(f->owner_pid, 901);
+	CHECK_EQ_INT(f->closer_pid, 901);
+	CHECK_STR(f->closer_comm, "nginx-worker");
+	CHECK_EQ_INT(f->nstates, 5);
+	CHECK_EQ_INT(f->ts_ns[4] - f->ts_ns[0], MS(492));
+
+	/* same port in another namespace: not this listener's child */
+	struct tt_event other = port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(600)), 80, 5556);
+	other.netns = NETNS + 1;
+	CHECK_EQ_INT(engine__feed(eng, &other), 0);
+	f = engine__lookup(eng, SK(2));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->owner_pid, 0);
+	CHECK_STR(f->owner_comm, "");
+
+	/* another port: no default either */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(601)), 81, 5557)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->owner_pid, 0);
+
+	/* the listener closes: its index entry goes with it */
+	CHECK_EQ_INT(feed(eng, by(port(tr(lsk, TT_LISTEN, TT_CLOSE, MS(700)), 80, 0), 900, "nginx")), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_CLOSE);
+	CHECK_EQ_INT(r.flows[1].role, TT_ROLE_LISTENER);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(4), TT_LISTEN, TT_SYN_RECV, MS(701)), 80, 5558)), 0);
+	f = engine__lookup(eng, SK(4));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->owner_pid, 0);
+	CHECK_EQ_INT(engine__total(eng)->transitions[TT_LISTEN][TT_SYN_RECV], 4);
+	engine__free(eng);
+}
+
+TEST(engine_listener_owner_ipv6_dual_stack)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event l = by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0), 10, "v6srv");
+	struct tt_event l4 = by(port(tr(SK(2), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0), 11, "v4srv");
+	struct tt_event c = port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(2)), 8080, 1000);
+
+	REQUIRE(eng);
+	l.family = TT_AF_INET6;
+	CHECK_EQ_INT(engine__feed(eng, &l), 0);
+	/* only a v6 listener: a v4 child takes it */
+	CHECK_EQ_INT(engine__feed(eng, &c), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->owner_pid, 10);
+	/* with both, the child of the same family wins */
+	CHECK_EQ_INT(engine__feed(eng, &l4), 0);
+	c.sk = SK(4);
+	CHECK_EQ_INT(engine__feed(eng, &c), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(4))->owner_pid, 11);
+	c.sk = SK(5);
+	c.family = TT_AF_INET6;
+	CHECK_EQ_INT(engine__feed(eng, &c), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(5))->owner_pid, 10);
+	engine__free(eng);
+}
+
+TEST(engine_listener_port_learned_later)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	/* listen() without bind(), on the wildcard address */
+	struct tt_event l = by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 0, 0), 10, "srv");
+	/* a SYNACK retransmit names the listener's sk with its request's tuple */
+	struct tt_event rt = port(ev(TT_EV_SYNACK_RETRANS, SK(1), MS(3)), 33000, 5151);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	memset(l.saddr, 0, sizeof(l.saddr));
+	memset(l.daddr, 0, sizeof(l.daddr));
+	/* the port is picked after the state changes: the birth record has none */
+	CHECK_EQ_INT(engine__feed(eng, &l), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(2)), 33000, 1)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 0);
+
+	CHECK_EQ_INT(engine__feed(eng, &rt), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->sport, 33000);
+	/* the retransmit belongs to the request, not to the listener */
+	CHECK_EQ_INT(f->synack_retrans, 0);
+	/* the request's addresses and remote port are not the listener's */
+	CHECK_EQ_INT(f->dport, 0);
+	CHECK(memcmp(f->saddr, l.saddr, sizeof(f->saddr)) == 0);
+	CHECK(memcmp(f->daddr, l.daddr, sizeof(f->daddr)) == 0);
+	/* now the listener is indexed under its port */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(4)), 33000, 2)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->owner_pid, 10);
+	engine__free(eng);
+}
+
+TEST(engine_refused)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1)), 7, "nc")), 0);
+	/* RST answering our SYN, handled in softirq */
+	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_REFUSED);
+	CHECK_EQ_INT(r.flows[0].closer_pid, 0);
+	CHECK_STR(tt_end_name(r.flows[0].end), "refused");
+	CHECK_EQ_INT(engine__total(eng)->refused, 1);
+	CHECK_EQ_INT(engine__interval(eng)->refused, 1);
+	CHECK_EQ_INT(engine__total(eng)->resets, 0);
+	engine__free(eng);
+}
+
+TEST(engine_reset)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_ESTABLISHED, TT_CLOSE, MS(3)), 104)), 0);
+	/* EPIPE: reset while in CLOSE_WAIT */
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(2), TT_CLOSE_WAIT, TT_CLOSE, MS(4)), 32)), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_RESET);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_RESET);
+	CHECK_EQ_INT(engine__total(eng)->resets, 2);
+	CHECK_EQ_INT(engine__total(eng)->refused, 0);
+	engine__free(eng);
+}
+
+TEST(engine_abort)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+
+	REQUIRE(eng);
+	/* close() with unread data or SO_LINGER 0: ESTABLISHED > CLOSE, no error */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_CLOSE, MS(3)), 31, "app")), 0);
+	/* close() while still connecting */
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, by(tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(5)), 32, "app2")), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[0].closer_pid, 31);
+	CHECK_STR(r.flows[0].closer_comm, "app");
+	/* the first owner-flagged record names the owner when none is known */
+	CHECK_EQ_INT(r.flows[0].owner_pid, 31);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[1].closer_pid, 32);
+	CHECK_EQ_INT(engine__total(eng)->resets, 0);
+	engine__free(eng);
+}
+
+TEST(engine_timeout_and_other_errors)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(127001)), 110)), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(2)), 113)), 0); /* EHOSTUNREACH */
+	/* an error wins over an otherwise orderly state */
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(3), TT_FIN_WAIT1, TT_CLOSE, MS(4)), 110)), 0);
+	REQUIRE(r.n == 3);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_TIMEOUT);
+	CHECK_EQ_INT(r.flows[0].ts_ns[1] - r.flows[0].ts_ns[0], MS(127000));
+	CHECK_EQ_INT(r.flows[1].end, TT_END_ERROR);
+	CHECK_EQ_INT(r.flows[2].end, TT_END_TIMEOUT);
+	CHECK_EQ_INT(engine__total(eng)->flows_closed, 3);
+	engine__free(eng);
+}
+
+TEST(engine_sk_reuse)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+	uint64_t first_id;
+
+	REQUIRE(eng);
+	/* the socket is freed and its memory handed to a new one */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	REQUIRE(r.n == 1);
+	first_id = r.flows[0].id;
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK(f->id != first_id);
+	CHECK_EQ_INT(f->nstates, 1);
+	CHECK_EQ_INT(f->ts_ns[0], MS(3));
+
+	/* a birth on a socket still open: we missed its end */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(9)), 3, "srv")), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_SUPERSEDED);
+	CHECK_EQ_INT(r.flows[1].nstates, 2);
+	CHECK_EQ_INT(r.flows[1].state[1], TT_ESTABLISHED);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->role, TT_ROLE_LISTENER);
+	CHECK_EQ_INT(f->state[0], TT_LISTEN);
+	CHECK_EQ_INT(f->nstates, 1);
+	CHECK(f->id != r.flows[1].id);
+	CHECK_STR(tt_end_name(TT_END_SUPERSEDED), "superseded");
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 3);
+	CHECK_EQ_INT(engine__total(eng)->flows_closed, 2);
+	CHECK_EQ_INT(engine__total(eng)->active, 1);
+	engine__free(eng);
+}
+
+TEST(engine_ids_sequence_and_cookie)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event e;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	/* a cookie counts only with its flag, and 0 is no cookie */
+	e = tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e.cookie = 999;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	e = tr(SK(4), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e.flags = TT_F_COOKIE;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	e = tr(SK(5), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e.flags = TT_F_COOKIE;
+	e.cookie = 1ull << 40;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(1))->id, 1);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->id, 2);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->id, 3);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->cookie, 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(4))->id, 4);
+	CHECK_EQ_INT(engine__lookup(eng, SK(5))->id, 1ull << 40);
+	CHECK_EQ_INT(engine__lookup(eng, SK(5))->cookie, 1ull << 40);
+	engine__free(eng);
+}
+
+TEST(engine_partial_flows)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(50))), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK(f->flags & TT_FLOW_PARTIAL);
+	CHECK(!(f->flags & TT_FLOW_SEEDED));
+	CHECK_EQ_INT(f->role, TT_ROLE_UNKNOWN);
+	CHECK_EQ_INT(f->nstates, 2);
+	CHECK_EQ_INT(f->state[0], TT_ESTABLISHED);
+	CHECK_EQ_INT(f->state[1], TT_FIN_WAIT1);
+	CHECK_EQ_INT(f->ts_ns[0], MS(50));
+	CHECK_EQ_INT(f->ts_ns[1], MS(50));
+
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(51))), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->role, TT_ROLE_ACTIVE);
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_SYN_RECV, TT_ESTABLISHED, MS(52))), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->role, TT_ROLE_PASSIVE);
+	CHECK_EQ_INT(feed(eng, tr(SK(4), TT_LISTEN, TT_CLOSE, MS(53))), 0);
+	CHECK(engine__lookup(eng, SK(4)) == NULL);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].role, TT_ROLE_LISTENER);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_CLOSE);
+	CHECK(r.flows[0].flags & TT_FLOW_PARTIAL);
+
+	/* the partial flow goes on like any other */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(60))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(70))), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].nstates, 4);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_CLOSE);
+	CHECK_EQ_INT(r.flows[1].ts_ns[3] - r.flows[1].ts_ns[0], MS(20));
+
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 4);
+	CHECK_EQ_INT(engine__total(eng)->active, 2);
+	/* the kernel drops X>X; if one came anyway, no flow is made of it */
+	CHECK_EQ_INT(feed(eng, tr(SK(9), TT_CLOSE, TT_CLOSE, MS(80))), 0);
+	CHECK(engine__lookup(eng, SK(9)) == NULL);
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 4);
+	engine__free(eng);
+}
+
+TEST(engine_duplicates)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *st;
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	/* a repeated birth is not a new flow */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(st->duplicates, 1);
+	CHECK_EQ_INT(st->flows_opened, 1);
+	CHECK_EQ_INT(r.n, 0);
+
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
+	CHECK_EQ_INT(st->duplicates, 3);
+	CHECK_EQ_INT(st->events, 5);
+	CHECK_EQ_INT(st->transitions[TT_SYN_SENT][TT_ESTABLISHED], 1);
+	CHECK_EQ_INT(st->transitions[TT_CLOSE][TT_SYN_SENT], 1);
+	CHECK_EQ_INT(engine__interval(eng)->duplicates, 3);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->nstates, 2);
+
+	/* later in time is not a repeat */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(6))), 0);
+	CHECK_EQ_INT(st->duplicates, 3);
+	CHECK_EQ_INT(f->nstates, 3);
+	/* nor is another transition into the same state */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(7))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_CLOSE_WAIT, MS(7))), 0);
+	CHECK_EQ_INT(st->duplicates, 3);
+	CHECK_EQ_INT(f->nstates, 5);
+	engine__free(eng);
+}
+
+TEST(engine_out_of_order_timestamps)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(100))), 0);
+	/* handled on another CPU whose clock read came a hair earlier */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(100) - 300)), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(200))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(150))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(210))), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].nstates, 5);
+	CHECK_EQ_INT(r.flows[0].ts_ns[1], MS(100));
+	CHECK_EQ_INT(r.flows[0].ts_ns[3], MS(200));
+	CHECK_EQ_INT(r.flows[0].ts_ns[4], MS(210));
+	for (int i = 1; i < r.flows[0].nstates; i++)
+		CHECK(r.flows[0].ts_ns[i] >= r.flows[0].ts_ns[i - 1]);
+	CHECK_EQ_INT(engine__total(eng)->duplicates, 0);
+	engine__free(eng);
+}
+
+TEST(engine_truncation)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+	unsigned int cur = TT_ESTABLISHED;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(0))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(1))), 0);
+	/* the engine keeps what the kernel says, not what RFC 793 allows */
+	for (int i = 2; i < TT_FLOW_MAX_STATES; i++) {
+		unsigned int next = cur == TT_ESTABLISHED ? TT_CLOSE_WAIT : TT_ESTABLISHED;
+
+		CHECK_EQ_INT(feed(eng, tr(SK(1), cur, next, MS(i))), 0);
+		cur = next;
+	}
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->nstates, TT_FLOW_MAX_STATES);
+	CHECK(!(f->flags & TT_FLOW_TRUNCATED));
+	CHECK_EQ_INT(cur, TT_ESTABLISHED);
+
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(20))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(21))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(22))), 0);
+	REQUIRE(r.n == 1);
+	f = &r.flows[0];
+	CHECK(f->flags & TT_FLOW_TRUNCATED);
+	CHECK_EQ_INT(f->nstates, TT_FLOW_MAX_STATES);
+	CHECK_EQ_INT(f->state[0], TT_SYN_SENT);
+	CHECK_EQ_INT(f->state[TT_FLOW_MAX_STATES - 2], TT_CLOSE_WAIT);
+	CHECK_EQ_INT(f->ts_ns[TT_FLOW_MAX_STATES - 2], MS(TT_FLOW_MAX_STATES - 2));
+	CHECK_EQ_INT(f->state[TT_FLOW_MAX_STATES - 1], TT_CLOSE);
+	CHECK_EQ_INT(f->ts_ns[TT_FLOW_MAX_STATES - 1], MS(22));
+	CHECK_EQ_INT(f->end, TT_END_CLOSE);
+	engine__free(eng);
+}
+
+TEST(engine_eviction_lru)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 3);
+	const struct tt_engine_stats *st;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	CHECK_EQ_INT(st->active, 3);
+	/* oldest first: 1, 2, 3; a counter is activity: 2, 3, 1 */
+	CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_RECV, SK(1), MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(4), TT_CLOSE, TT_SYN_SENT, MS(5))), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].sk, SK(2));
+	CHECK_EQ_INT(r.flows[0].end, TT_END_EVICTED);
+	CHECK_EQ_INT(r.flows[0].nstates, 1);
+	CHECK(engine__lookup(eng, SK(2)) == NULL);
+	/* 3, 1, 4; so is an accept: 1, 4, 3 */
+	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(3), MS(6)), 1, "a")), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(5), TT_CLOSE, TT_SYN_SENT, MS(7))), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].sk, SK(1));
+	CHECK_EQ_INT(r.flows[1].resets_recv, 1);
+	/* 4, 3, 5; and a transition: 3, 5, 4 */
+	CHECK_EQ_INT(feed(eng, tr(SK(4), TT_SYN_SENT, TT_ESTABLISHED, MS(8))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(6), TT_CLOSE, TT_SYN_SENT, MS(9))), 0);
+	REQUIRE(r.n == 3);
+	CHECK_EQ_INT(r.flows[2].sk, SK(3));
+	CHECK_EQ_INT(r.flows[2].owner_pid, 1);
+	CHECK_EQ_INT(st->evicted, 3);
+	CHECK_EQ_INT(st->active, 3);
+	CHECK_EQ_INT(engine__interval(eng)->evicted, 3);
+	CHECK(engine__lookup(eng, SK(4)) != NULL);
+	CHECK(engine__lookup(eng, SK(5)) != NULL);
+	CHECK(engine__lookup(eng, SK(6)) != NULL);
+	CHECK_STR(tt_end_name(TT_END_EVICTED), "evicted");
+
+	/* a flow that ends makes room without evicting anyone */
+	CHECK_EQ_INT(feed(eng, tr(SK(5), TT_SYN_SENT, TT_CLOSE, MS(10))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(7), TT_CLOSE, TT_SYN_SENT, MS(11))), 0);
+	CHECK_EQ_INT(st->evicted, 3);
+	REQUIRE(r.n == 4);
+	CHECK_EQ_INT(r.flows[3].sk, SK(5));
+	CHECK_EQ_INT(r.flows[3].end, TT_END_ABORT);
+	CHECK_EQ_INT(st->active, 3);
+	CHECK_EQ_INT(st->flows_opened, 7);
+	CHECK_EQ_INT(st->flows_closed, 4);
+	CHECK_EQ_INT(count_open(eng), 3);
+	engine__free(eng);
+}
+
+TEST(engine_time_wait_swallows_close)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *st;
+	struct tt_event tw;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
+	tw = ev(TT_EV_TIME_WAIT, SK(1), MS(5));
+	tw.flags = TT_F_SUBSTATE;
+	tw.aux[0] = TT_TIME_WAIT;
+	tw.aux[1] = 60000;
+	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_TIME_WAIT);
+	CHECK_EQ_INT(r.flows[0].tw_substate, TT_TIME_WAIT);
+	CHECK_EQ_INT(r.flows[0].nstates, 5);
+	CHECK_EQ_INT(r.flows[0].state[4], TT_TIME_WAIT);
+	CHECK_EQ_INT(r.flows[0].ts_ns[4], MS(5));
+	CHECK_EQ_INT(st->time_wait, 1);
+	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_TIME_WAIT], 1);
+
+	/* tcp_done() right behind it: told already, no partial flow */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(5))), 0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK(engine__lookup(eng, SK(1)) == NULL);
+	CHECK_EQ_INT(st->flows_opened, 1);
+	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_CLOSE], 0);
+	CHECK_EQ_INT(st->active, 0);
+	CHECK_EQ_INT(st->events, 6);
+
+	/* only the one: another X>CLOSE for the sk is news (a lost life) */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(9))), 0);
+	REQUIRE(r.n == 2);
+	CHECK(r.flows[1].flags & TT_FLOW_PARTIAL);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_CLOSE);
+
+	/* CLOSING > TIME_WAIT, old state given by the record, unknown sk */
+	tw = ev(TT_EV_TIME_WAIT, SK(2), MS(20));
+	tw.old_state = TT_CLOSING;
+	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
+	REQUIRE(r.n == 3);
+	CHECK(r.flows[2].flags & TT_FLOW_PARTIAL);
+	CHECK_EQ_INT(r.flows[2].end, TT_END_TIME_WAIT);
+	CHECK_EQ_INT(r.flows[2].nstates, 2);
+	CHECK_EQ_INT(r.flows[2].state[0], TT_CLOSING);
+	CHECK_EQ_INT(r.flows[2].state[1], TT_TIME_WAIT);
+	CHECK_EQ_INT(r.flows[2].tw_substate, 0);
+	CHECK_EQ_INT(st->transitions[TT_CLOSING][TT_TIME_WAIT], 1);
+	/* a repeat of that record is a duplicate, not another flow */
+	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
+	CHECK_EQ_INT(r.n, 3);
+	CHECK_EQ_INT(st->duplicates, 1);
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSING, TT_CLOSE, MS(20))), 0);
+	CHECK_EQ_INT(r.n, 3);
+	CHECK_EQ_INT(st->time_wait, 2);
+	CHECK_EQ_INT(st->flows_opened, 3);
+	CHECK_EQ_INT(st->active, 0);
+
+	/* a TIME_WAIT record with neither flow nor old state */
+	tw = ev(TT_EV_TIME_WAIT, SK(3), MS(30));
+	tw.flags = TT_F_SUBSTATE;
+	tw.aux[0] = TT_FIN_WAIT2;
+	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
+	REQUIRE(r.n == 4);
+	CHECK_EQ_INT(r.flows[3].nstates, 1);
+	CHECK_EQ_INT(r.flows[3].state[0], TT_TIME_WAIT);
+	CHECK_EQ_INT(r.flows[3].tw_substate, TT_FIN_WAIT2);
+	/* ...and a new life on that sk clears the marker */
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(31))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(32))), 0);
+	REQUIRE(r.n == 5);
+	CHECK_EQ_INT(r.flows[4].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[4].nstates, 2);
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_FIN_WAIT2, TT_CLOSE, MS(40))), 0);
+	REQUIRE(r.n == 6);
+	CHECK(r.flows[5].flags & TT_FLOW_PARTIAL);
+	engine__free(eng);
+}
+
+TEST(engine_seeded_flows)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+	struct tt_event s;
+
+	REQUIRE(eng);
+	s = ev(TT_EV_SEED, SK(1), MS(10));
+	s.new_state = TT_CLOSE_WAIT;
+	s.tgid = 77;
+	memcpy(s.comm, "leaky", 6);
+	s.aux[0] = 3600000;
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL | TT_FLOW_OWNER_KNOWN),
+		     TT_FLOW_SEEDED | TT_FLOW_PARTIAL | TT_FLOW_OWNER_KNOWN);
+	CHECK_EQ_INT(f->role, TT_ROLE_UNKNOWN);
+	CHECK_EQ_INT(f->nstates, 1);
+	CHECK_EQ_INT(f->state[0], TT_CLOSE_WAIT);
+	CHECK_EQ_INT(f->ts_ns[0], MS(10));
+	CHECK_EQ_INT(f->owner_pid, 77);
+	CHECK_STR(f->owner_comm, "leaky");
+
+	/* seen again: ignored */
+	s.new_state = TT_ESTABLISHED;
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	CHECK_EQ_INT(f->state[0], TT_CLOSE_WAIT);
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 1);
+
+	/* no owner in the seed */
+	s = ev(TT_EV_SEED, SK(2), MS(10));
+	s.new_state = TT_ESTABLISHED;
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	f = engine__lookup(eng, SK(2));
+	REQUIRE(f);
+	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
+	CHECK_EQ_INT(f->owner_pid, 0);
+
+	/* a seeded listener is a listener, and lends its owner to children */
+	s = port(ev(TT_EV_SEED, SK(3), MS(10)), 22, 0);
+	s.new_state = TT_LISTEN;
+	s.tgid = 1;
+	memcpy(s.comm, "sshd", 5);
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->role, TT_ROLE_LISTENER);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(4), TT_LISTEN, TT_SYN_RECV, MS(11)), 22, 50000)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(4))->owner_pid, 1);
+	CHECK_STR(engine__lookup(eng, SK(4))->owner_comm, "sshd");
+
+	/* timewait and request socks never reach tcp_set_state: nothing to follow */
+	s = ev(TT_EV_SEED, SK(5), MS(10));
+	s.new_state = TT_TIME_WAIT;
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	CHECK(engine__lookup(eng, SK(5)) == NULL);
+
+	/* the seeded flow goes on */
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(20)), 77, "leaky")), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(21))), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].nstates, 3);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_CLOSE);
+	CHECK_EQ_INT(r.flows[0].closer_pid, 77);
+	CHECK(r.flows[0].flags & TT_FLOW_SEEDED);
+	CHECK_EQ_INT(engine__total(eng)->active, 3);
+	engine__free(eng);
+}
+
+TEST(engine_invalid_records)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *st;
+	struct tt_event e;
+	uint64_t sum = 0;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	e = tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e.type = 0;
+	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
+	e.type = TT_EV_MAX;
+	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
+	e.type = 200;
+	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), 0, TT_SYN_SENT, MS(1))), -EINVAL);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, 0, MS(1))), -EINVAL);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_STATE_MAX, MS(1))), -EINVAL);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), 255, TT_CLOSE, MS(1))), -EINVAL);
+	e = ev(TT_EV_SEED, SK(1), MS(1));
+	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
+	e.new_state = TT_STATE_MAX;
+	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
+	e = ev(TT_EV_TIME_WAIT, SK(1), MS(1));
+	e.old_state = 99;
+	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
+	CHECK_EQ_INT(engine__feed(eng, NULL), -EINVAL);
+	CHECK_EQ_INT(engine__feed(NULL, &e), -EINVAL);
+
+	CHECK_EQ_INT(st->events, 10);
+	CHECK_EQ_INT(st->flows_opened, 0);
+	CHECK_EQ_INT(st->active, 0);
+	CHECK_EQ_INT(st->time_wait, 0);
+	for (int i = 0; i < TT_STATE_MAX; i++)
+		for (int j = 0; j < TT_STATE_MAX; j++)
+			sum += st->transitions[i][j];
+	CHECK_EQ_INT(sum, 0);
+	CHECK_EQ_INT(count_open(eng), 0);
+	CHECK_EQ_INT(r.n, 0);
+
+	/* valid records that make no flow */
+	e = ev(TT_EV_OVERFLOW, SK(1), MS(1));
+	e.aux[0] = TT_Q_ACCEPT;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(1), MS(1)), 5, "x")), 0);
+	CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_SENT, SK(1), MS(1))), 0);
+	CHECK_EQ_INT(st->events, 13);
+	CHECK_EQ_INT(st->flows_opened, 0);
+	CHECK(engine__lookup(eng, SK(1)) == NULL);
+	engine__free(eng);
+}
+
+TEST(engine_interval_reset)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *tot, *iv;
+
+	REQUIRE(eng);
+	tot = engine__total(eng);
+	iv = engine__interval(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	CHECK(memcmp(tot, iv, sizeof(*tot)) == 0);
+
+	engine__reset_interval(eng);
+	CHECK_EQ_INT(iv->events, 0);
+	CHECK_EQ_INT(iv->flows_opened, 0);
+	CHECK_EQ_INT(iv->flows_closed, 0);
+	CHECK_EQ_INT(iv->refused, 0);
+	CHECK_EQ_INT(iv->transitions[TT_CLOSE][TT_SYN_SENT], 0);
+	CHECK_EQ_INT(iv->active, 1);
+	CHECK_EQ_INT(tot->events, 3);
+	CHECK_EQ_INT(tot->refused, 1);
+	CHECK_EQ_INT(tot->transitions[TT_CLOSE][TT_SYN_SENT], 2);
+
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(5))), 0);
+	CHECK_EQ_INT(iv->events, 2);
+	CHECK_EQ_INT(iv->flows_opened, 1);
+	CHECK_EQ_INT(iv->transitions[TT_SYN_SENT][TT_ESTABLISHED], 1);
+	CHECK_EQ_INT(iv->transitions[TT_CLOSE][TT_SYN_SENT], 1);
+	CHECK_EQ_INT(iv->active, 2);
+	CHECK_EQ_INT(tot->active, 2);
+	CHECK_EQ_INT(tot->events, 5);
+	engine__free(eng);
+}
+
+TEST(engine_owner_rules)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	/* a birth in softirq context names nobody */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
+	CHECK_EQ_INT(f->owner_pid, 0);
+	/* an owner-flagged record later does */
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2)), 10, "first")), 0);
+	CHECK(f->flags & TT_FLOW_OWNER_KNOWN);
+	CHECK_EQ_INT(f->owner_pid, 10);
+	CHECK_EQ_INT(f->closer_pid, 0);
+	/* and a known owner is not replaced by a later one */
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3)), 11, "second")), 0);
+	CHECK_EQ_INT(f->owner_pid, 10);
+	CHECK_STR(f->owner_comm, "first");
+	CHECK_EQ_INT(f->closer_pid, 11);
+	CHECK_STR(f->closer_comm, "second");
+	/* without the flag the current task is whoever was interrupted */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
+	CHECK_EQ_INT(f->closer_pid, 11);
+	CHECK_EQ_INT(f->owner_pid, 10);
+
+	/* an accept names the owner even when one is known; role stays */
+	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(1), MS(5)), 12, "acceptor")), 0);
+	CHECK_EQ_INT(f->owner_pid, 12);
+	CHECK_EQ_INT(f->role, TT_ROLE_ACTIVE);
+	/* an unknown role becomes passive on accept */
+	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(5))), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->role, TT_ROLE_UNKNOWN);
+	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(2), MS(6)), 13, "late")), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->role, TT_ROLE_PASSIVE);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 13);
+	/* comm is kept NUL-terminated whatever the record holds */
+	struct tt_event e = by(ev(TT_EV_ACCEPT, SK(2), MS(7)), 14, "x");
+	memset(e.comm, 'A', sizeof(e.comm));
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK_EQ_INT(strlen(engine__lookup(eng, SK(2))->owner_comm), 15);
+
+	/* a transition into CLOSE after an orderly close is not a close() call */
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(8)), 15, "other")), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].closer_pid, 11);
+	engine__free(eng);
+}
+
+TEST(engine_counters_saturate)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(1))), 0);
+	for (int i = 0; i < 300; i++)
+		CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_SENT, SK(1), MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_RECV, SK(1), MS(3))), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->resets_sent, 255);
+	CHECK_EQ_INT(f->resets_recv, 1);
+	CHECK_EQ_INT(f->nstates, 1);
+	CHECK_EQ_INT(engine__total(eng)->events, 302);
+	engine__free(eng);
+}
+
+/* Retransmitted SYN-ACKs are counted per request, and the child born from it takes them. */
+TEST(engine_synack_retransmits_reach_the_child)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event rt = port(ev(TT_EV_SYNACK_RETRANS, SK(1), MS(2)), 8080, 50000);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0)), 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		rt.aux[0] = i;		/* the kernel's num_retrans before each */
+		CHECK_EQ_INT(engine__feed(eng, &rt), 0);
+	}
+	/* another request's retransmit must not leak into this child */
+	CHECK_EQ_INT(feed(eng, port(ev(TT_EV_SYNACK_RETRANS, SK(1), MS(2)), 8080, 50001)), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(5)), 8080, 50000)), 0);
+	f = engine__lookup(eng, SK(2));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->synack_retrans, 3);
+	CHECK_EQ_INT(engine__lookup(eng, SK(1))->synack_retrans, 0);
+	CHECK_EQ_INT(engine__total(eng)->synack_retrans, 4);
+	/* claimed once: a later child on the same tuple starts clean */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_SYN_RECV, TT_CLOSE, MS(6)), 8080, 50000)), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(7)), 8080, 50000)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->synack_retrans, 0);
+	engine__free(eng);
+}
+
+static void sum_listener(const struct tt_listener_stats *ls, void *ctx)
+{
+	const struct tt_listener_stats **out = ctx;
+
+	if (ls->port == 8080)
+		*out = ls;
+}
+
+TEST(engine_overflows_per_listener)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event o = port(ev(TT_EV_OVERFLOW, SK(1), MS(3)), 8080, 50000);
+	const struct tt_listener_stats *ls = NULL;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0), 77, "srv")), 0);
+	o.aux[0] = TT_Q_ACCEPT;
+	o.aux[1] = 1;
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	o.aux[0] = TT_Q_SYN;
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	o.flags |= TT_F_SYNCOOKIE;
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	o.aux[0] = 9;
+	CHECK_EQ_INT(engine__feed(eng, &o), -EINVAL);
+	engine__for_each_listener_stats(eng, sum_listener, &ls);
+	REQUIRE(ls);
+	CHECK_EQ_INT(ls->accept_overflows, 2);
+	CHECK_EQ_INT(ls->syn_drops, 1);
+	CHECK_EQ_INT(ls->syn_cookies, 1);
+	CHECK_EQ_INT(ls->i_accept_overflows, 2);
+	CHECK_EQ_INT(ls->owner_pid, 77);
+	CHECK_STR(ls->owner_comm, "srv");
+	CHECK_EQ_INT(engine__total(eng)->accept_overflows, 2);
+	engine__reset_interval(eng);
+	CHECK_EQ_INT(ls->i_accept_overflows, 0);
+	CHECK_EQ_INT(ls->accept_overflows, 2);
+	engine__free(eng);
+}
+
+static void count_cb(const struct tt_flow *f, void *ctx)
+{
+	(*(size_t *)ctx)++;
+	(void)f;
+}
+
+static size_t count_open(const struct tt_engine *eng)
+{
+	size_t n = 0;
+
+	engine__for_each(eng, count_cb, &n);
+	return n;
+}
+
+struct seen {
+	uint64_t sks[8];
+	int n;
+	int bad;
+};
+
+static void seen_cb(const struct tt_flow *f, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (f->end != TT_END_NONE)
+		s->bad++;
+	if (s->n < 8)
+		s->sks[s->n] = f->sk;
+	s->n++;
+}
+
+TEST(engine_for_each_and_lookup)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct seen s = { 0 };
+	bool have[4] = { 0 };
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(count_open(eng), 0);
+	CHECK(engine__lookup(eng, SK(1)) == NULL);
+	for (int i = 1; i <= 4; i++)
+		CHECK_EQ_INT(feed(eng, tr(SK(i), TT_CLOSE, TT_SYN_SENT, MS(i))), 0);
+	CHECK_EQ_INT(feed(eng, err(tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(9)), 111)), 0);
+	engine__for_each(eng, seen_cb, &s);
+	REQUIRE(s.n == 3);
+	CHECK_EQ_INT(s.bad, 0);
+	for (int i = 0; i < 3; i++)
+		for (int j = 1; j <= 4; j++)
+			if (s.sks[i] == SK(j))
+				have[j - 1] = true;
+	CHECK(have[0] && have[1] && !have[2] && have[3]);
+	CHECK(engine__lookup(eng, SK(3)) == NULL);
+	CHECK_EQ_INT(engine__lookup(eng, SK(4))->sk, SK(4));
+	engine__free(eng);
+}
+
+TEST(engine_names)
+{
+	CHECK_STR(tt_state_name(TT_ESTABLISHED), "ESTABLISHED");
+	CHECK_STR(tt_state_name(TT_SYN_SENT), "SYN_SENT");
+	CHECK_STR(tt_state_name(TT_SYN_RECV), "SYN_RECV");
+	CHECK_STR(tt_state_name(TT_FIN_WAIT1), "FIN_WAIT1");
+	CHECK_STR(tt_state_name(TT_FIN_WAIT2), "FIN_WAIT2");
+	CHECK_STR(tt_state_name(TT_TIME_WAIT), "TIME_WAIT");
+	CHECK_STR(tt_state_name(TT_CLOSE), "CLOSE");
+	CHECK_STR(tt_state_name(TT_CLOSE_WAIT), "CLOSE_WAIT");
+	CHECK_STR(tt_state_name(TT_LAST_ACK), "LAST_ACK");
+	CHECK_STR(tt_state_name(TT_LISTEN), "LISTEN");
+	CHECK_STR(tt_state_name(TT_CLOSING), "CLOSING");
+	CHECK_STR(tt_state_name(TT_NEW_SYN_RECV), "NEW_SYN_RECV");
+	CHECK_STR(tt_state_name(0), "?");
+	CHECK_STR(tt_state_name(TT_STATE_MAX), "?");
+	CHECK_STR(tt_state_name(~0u), "?");
+
+	CHECK_STR(tt_role_name(TT_ROLE_UNKNOWN), "unknown");
+	CHECK_STR(tt_role_name(TT_ROLE_ACTIVE), "active");
+	CHECK_STR(tt_role_name(TT_ROLE_PASSIVE), "passive");
+	CHECK_STR(tt_role_name(TT_ROLE_LISTENER), "listener");
+	CHECK_STR(tt_role_name(4), "?");
+
+	static const char *const ends[TT_END_MAX] = {
+		"open", "close", "time_wait", "reset", "abort", "refused",
+		"timeout", "error", "evicted", "superseded",
+	};
+	for (unsigned int i = 0; i < TT_END_MAX; i++)
+		CHECK_STR(tt_end_name(i), ends[i]);
+	CHECK_STR(tt_end_name(TT_END_MAX), "?");
+}
+
+TEST(engine_memory_per_flow)
+{
+	/* 2^k + 1 is the worst case: the sk hash doubles its buckets */
+	static const size_t sizes[] = { 0, 100000, 131073, 262144 };
+
+	CHECK(sizeof(struct tt_flow) <= 200);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct tt_engine_opts o = { .max_flows = sizes[i] };
+		struct tt_engine *eng = engine__new(&o);
+		size_t n = sizes[i] ? sizes[i] : 262144;
+		size_t per;
+
+		REQUIRE(eng);
+		per = engine__mem_bytes(eng) / n;
+		if (per > 256)
+			fprintf(stderr, "    max_flows %zu: %zu bytes per flow\n", n, per);
+		CHECK(per <= 256);
+		CHECK(engine__mem_bytes(eng) >= n * sizeof(struct tt_flow));
+		engine__free(eng);
+	}
+}
+
+TEST(engine_new_options)
+{
+	struct tt_engine_opts o = { .max_flows = (size_t)UINT32_MAX };
+	struct tt_engine *eng;
+	struct tt_event e;
+
+	/* no options at all: the defaults, and no callback to call */
+	eng = engine__new(NULL);
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2))), 0);
+	CHECK_EQ_INT(engine__total(eng)->flows_closed, 1);
+	engine__free(eng);
+	engine__free(NULL);
+
+	errno = 0;
+	CHECK(engine__new(&o) == NULL);
+	CHECK_EQ_INT(errno, EINVAL);
+
+	/* a one-flow table evicts on every new flow */
+	o.max_flows = 1;
+	eng = engine__new(&o);
+	REQUIRE(eng);
+	for (int i = 1; i <= 5; i++) {
+		e = tr(SK(i), TT_CLOSE, TT_SYN_SENT, MS(i));
+		CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	}
+	CHECK_EQ_INT(engine__total(eng)->evicted, 4);
+	CHECK_EQ_INT(engine__total(eng)->active, 1);
+	CHECK(engine__lookup(eng, SK(5)) != NULL);
+	engine__free(eng);
+}
+
+/* A fixed xorshift so a failure reproduces. */
+static uint32_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)(*s >> 16);
+}
+
+struct check_ctx {
+	const struct tt_engine *eng;
+	int bad;
+};
+
+static void check_flow(const struct tt_flow *f, void *ctx)
+{
+	struct check_ctx *c = ctx;
+
+	if (f->end != TT_END_NONE || f->nstates < 1 || f->nstates > TT_FLOW_MAX_STATES)
+		c->bad++;
+	for (int i = 1; i < f->nstates; i++)
+		if (f->ts_ns[i] < f->ts_ns[i - 1])
+			c->bad++;
+	for (int i = 0; i < f->nstates; i++)
+		if (f->state[i] < 1 || f->state[i] >= TT_STATE_MAX)
+			c->bad++;
+	if (engine__lookup(c->eng, f->sk) != f)
+		c->bad++;
+}
+
+/* Random records into a small table: the books must balance after each. */
+TEST(engine_random_records_keep_invariants)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *st;
+	uint64_t seed = 0x5eed1234abcdull;
+	int broke = 0;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	for (int i = 0; i < 200000 && !broke; i++) {
+		struct tt_event e = ev(1 + rnd(&seed) % (TT_EV_MAX - 1), SK(rnd(&seed) % 40),
+				       MS(i) - rnd(&seed) % 1000);
+		struct check_ctx c = { .eng = eng };
+
+		e.old_state = rnd(&seed) % 4 ? 1 + rnd(&seed) % (TT_STATE_MAX - 1) : TT_CLOSE;
+		e.new_state = 1 + rnd(&seed) % (TT_STATE_MAX - 1);
+		e.flags = rnd(&seed) & 0x0f;
+		e.sport = rnd(&seed) % 4;
+		e.tgid = rnd(&seed) % 3;
+		e.aux[0] = rnd(&seed) % 2 ? 0 : 100 + rnd(&seed) % 15;
+		e.cookie = rnd(&seed) % 5;
+		if (e.type == TT_EV_OVERFLOW)
+			e.aux[0] = 1 + rnd(&seed) % 2;
+		if (engine__feed(eng, &e))
+			broke = 1;
+		if (st->flows_opened != st->flows_closed + st->active ||
+		    (uint64_t)r.n != st->flows_closed || st->active > 16)
+			broke = 2;
+		if (i % 64 == 0) {
+			engine__for_each(eng, check_flow, &c);
+			if (c.bad || count_open(eng) != st->active)
+				broke = 3;
+		}
+	}
+	CHECK_EQ_INT(broke, 0);
+	CHECK(st->evicted > 0);
+	CHECK(st->duplicates > 0);
+	CHECK(st->time_wait > 0);
+	CHECK_EQ_INT(r.lookup_hits, 0);
+	engine__free(eng);
+}
