@@ -63,6 +63,7 @@ static void summary(struct app *a, uint64_t now, bool final)
 		.lost_total = a->lost_total,
 		.lost_interval = a->lost_total - a->lost_reported,
 		.invalid = a->invalid,
+		.eng = a->eng,
 	};
 
 	sink__summary(a->sink, &sum);

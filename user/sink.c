@@ -248,6 +248,44 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 	fprintf(out, ",\"in_owner_context\":%s}\n", e->flags & TT_F_OWNER ? "true" : "false");
 }
 
+struct lctx {
+	struct tt_sink *s;
+	bool first;
+};
+
+/* Listeners that turned connections away in this interval. */
+static void json_listener(const struct tt_listener_stats *ls, void *ctx)
+{
+	struct lctx *c = ctx;
+	FILE *out = c->s->o.out;
+
+	if (!ls->i_accept_overflows && !ls->i_syn_drops && !ls->i_syn_cookies)
+		return;
+	fprintf(out, "%s{\"netns\":%u,\"family\":\"%s\"", c->first ? "" : ",", ls->netns,
+		family_name(ls->family));
+	json_addr(out, "saddr", ls->family, ls->addr);
+	fprintf(out, ",\"sport\":%u,\"pid\":%u,\"comm\":", ls->port, ls->owner_pid);
+	json_str(out, ls->owner_comm, sizeof(ls->owner_comm));
+	fprintf(out, ",\"max_backlog\":%u,\"accept_overflows\":%" PRIu64 ",\"syn_drops\":%" PRIu64
+		",\"syn_cookies\":%" PRIu64 "}", ls->max_backlog, ls->i_accept_overflows,
+		ls->i_syn_drops, ls->i_syn_cookies);
+	c->first = false;
+}
+
+static void logfmt_listener(const struct tt_listener_stats *ls, void *ctx)
+{
+	struct lctx *c = ctx;
+	char ep[80];
+
+	if (!ls->i_accept_overflows && !ls->i_syn_drops && !ls->i_syn_cookies)
+		return;
+	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
+	fprintf(c->s->o.out, " overflow.%s=%" PRIu64, ep,
+		ls->i_accept_overflows + ls->i_syn_drops);
+	if (ls->i_syn_cookies)
+		fprintf(c->s->o.out, " syncookies.%s=%" PRIu64, ep, ls->i_syn_cookies);
+}
+
 static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 {
 	const struct tt_engine_stats *iv = sum->interval, *tot = sum->total;
@@ -261,11 +299,13 @@ static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 		",\"flows_closed\":%" PRIu64 ",\"flows_active\":%zu,\"refused\":%" PRIu64
 		",\"resets\":%" PRIu64 ",\"time_wait\":%" PRIu64 ",\"lost\":%" PRIu64
 		",\"lost_interval\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"evicted_interval\":%" PRIu64
-		",\"invalid\":%" PRIu64 ",\"transitions\":{",
+		",\"invalid\":%" PRIu64 ",\"accept_overflows\":%" PRIu64 ",\"syn_drops\":%" PRIu64
+		",\"syn_cookies\":%" PRIu64 ",\"synack_retrans\":%" PRIu64 ",\"transitions\":{",
 		TT_JSON_VERSION, sum->t_ns, iso, sum->interval_ns, sum->final ? "true" : "false",
 		iv->flows_opened, iv->flows_closed, tot->active, iv->refused, iv->resets,
 		iv->time_wait, sum->lost_total, sum->lost_interval, tot->evicted, iv->evicted,
-		sum->invalid);
+		sum->invalid, iv->accept_overflows, iv->syn_drops, iv->syn_cookies,
+		iv->synack_retrans);
 	for (int o = 0; o < TT_STATE_MAX; o++) {
 		for (int n = 0; n < TT_STATE_MAX; n++) {
 			if (!iv->transitions[o][n])
@@ -275,7 +315,13 @@ static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 			first = false;
 		}
 	}
-	fputs("}}\n", out);
+	fputs("},\"listeners\":[", out);
+	if (sum->eng) {
+		struct lctx c = { .s = s, .first = true };
+
+		engine__for_each_listener_stats(sum->eng, json_listener, &c);
+	}
+	fputs("]}\n", out);
 }
 
 /* logfmt: one line that log shippers parse without a custom pattern. */
@@ -295,6 +341,14 @@ static void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 		tot->active, iv->refused, iv->resets, iv->time_wait, sum->lost_total, tot->evicted);
 	if (sum->invalid)
 		fprintf(out, " invalid=%" PRIu64, sum->invalid);
+	if (iv->accept_overflows || iv->syn_drops || iv->syn_cookies)
+		fprintf(out, " accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64,
+			iv->accept_overflows, iv->syn_drops, iv->syn_cookies);
+	if (sum->eng) {
+		struct lctx c = { .s = s };
+
+		engine__for_each_listener_stats(sum->eng, logfmt_listener, &c);
+	}
 	for (int o = 0; o < TT_STATE_MAX; o++)
 		for (int n = 0; n < TT_STATE_MAX; n++)
 			if (iv->transitions[o][n])

@@ -29,6 +29,7 @@ struct tt_summary {
 	uint64_t lost_total;		/* ring buffer reserves that failed, since start */
 	uint64_t lost_interval;
 	uint64_t invalid;		/* records rejected as impossible, since start */
+	const struct tt_engine *eng;	/* for per-listener counters; may be NULL */
 };
 
 struct tt_sink;
