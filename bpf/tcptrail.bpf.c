@@ -104,6 +104,12 @@ static __always_inline int read_sk(struct sock *sk, struct sk_view *v)
 	if (v->family != AF_INET && v->family != AF_INET6)
 		return -1;
 	v->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/*
+	 * By X > CLOSE the bind bucket may already be released, which zeroes
+	 * inet_num; inet_sport keeps the port the connection used.
+	 */
+	if (!v->sport)
+		v->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	v->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	v->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	/*

@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# `make deps`: is everything the build and the tests need here?  Names each
+# missing piece with the Debian package that provides it.  With INSTALL=1,
+# as root, installs those packages and checks again.  Exits 1 while anything
+# is missing; prints only "deps: all present" when nothing is.
+
+# bpftool, ip, nft live in sbin, which a non-root PATH may leave out
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+ARCH_LIBDIR=/usr/lib/$(${CC:-cc} -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+
+has_cmd() {
+	command -v "$1" >/dev/null 2>&1
+}
+
+has_pc() {
+	"$PKG_CONFIG" --exists "$1" 2>/dev/null
+}
+
+# The qemu guest has nothing but /bin/busybox, so it must be the static one.
+has_static_busybox() {
+	[ -x /bin/busybox ] || return 1
+	has_cmd dpkg-query || return 0
+	dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q ' installed$'
+}
+
+# need TEST WHAT PACKAGE: records WHAT as missing, and PACKAGE to install,
+# unless TEST succeeds.
+need() {
+	eval "$1" && return 0
+	missing="$missing, $2"
+	case " $packages " in
+	*" $3 "*) ;;
+	*) packages="$packages $3" ;;
+	esac
+	report="$report
+deps: missing $2 (Debian package $3)"
+}
+
+check() {
+	missing=
+	packages=
+	report=
+	need "has_cmd ${CLANG:-clang}" clang clang
+	need "has_cmd llvm-strip" llvm-strip llvm
+	need "has_cmd ${BPFTOOL:-bpftool}" bpftool bpftool
+	need "has_cmd $PKG_CONFIG" pkg-config pkgconf
+	need "has_cmd ${CC:-cc}" cc gcc
+	need "has_cmd make" make make
+	need "has_pc libbpf" "pkg-config module libbpf" libbpf-dev
+	need "has_pc libelf" "pkg-config module libelf" libelf-dev
+	need "has_pc zlib" "pkg-config module zlib" zlib1g-dev
+	need "has_pc libmnl" "pkg-config module libmnl" libmnl-dev
+	need "[ -e $ARCH_LIBDIR/libbpf.a ]" "$ARCH_LIBDIR/libbpf.a" libbpf-dev
+	need "[ -e $ARCH_LIBDIR/libelf.a ]" "$ARCH_LIBDIR/libelf.a" libelf-dev
+	need "[ -e $ARCH_LIBDIR/libz.a ]" "$ARCH_LIBDIR/libz.a" zlib1g-dev
+	need "has_cmd ip" ip iproute2
+	need "has_cmd ss" ss iproute2
+	need "has_cmd nsenter" nsenter util-linux
+	need "has_cmd nft" nft nftables
+	need has_static_busybox "static /bin/busybox" busybox-static
+	need "has_cmd qemu-system-x86_64" qemu-system-x86_64 qemu-system-x86
+}
+
+check
+if [ -z "$missing" ]; then
+	echo "deps: all present"
+	exit 0
+fi
+
+if [ "$INSTALL" != 1 ]; then
+	echo "${report#?}"
+	echo "deps: install them with: apt-get install$packages"
+	echo "deps: or, as root: make deps INSTALL=1"
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "${report#?}"
+	echo "deps: INSTALL=1 needs root, to run: apt-get install$packages"
+	exit 1
+fi
+
+echo "deps: installing$packages"
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086 # one word per package
+apt-get update -q >/dev/null &&
+	apt-get install -y -q --no-install-recommends $packages ||
+	echo "deps: apt-get failed"
+check
+if [ -n "$missing" ]; then
+	echo "${report#?}"
+	echo "deps: still missing after install: ${missing#, }"
+	exit 1
+fi
+echo "deps: all present"

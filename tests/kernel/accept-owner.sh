@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# The listener belongs to one process, accept() is called by another: each
+# accepted flow is owned by the acceptor.  On loopback the handshake runs in
+# softirq inside the client's connect(), and the client here is also the
+# listener's owner, so a tracer that takes the current task there names the
+# wrong process.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+trace accept-owner
+k=$(fact connections)
+acceptor=$(fact accept_pid)
+listener=$(fact listener_pid)
+[ "$acceptor" != "$listener" ] || fail "ttdrive accepted in the listener's process"
+
+expect_count passive "$k"
+expect_count active "$k"
+expect_count unknown 0
+expect_all passive "\"pid\":$acceptor," \
+	"accepted flow not owned by the acceptor $acceptor (listener $listener)"
+# a listener flow, if there is one, is its creator's
+expect_all listener "\"pid\":$listener," "listener flow not owned by $listener"
+pass

@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# The server closes an established connection with SO_LINGER {1, 0}: it
+# aborts (sends a RST), the client is reset while ESTABLISHED.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+trace reset
+[ "$(fact reset)" = 1 ] || fail "ttdrive's client did not see ECONNRESET"
+
+expect_count active 1
+expect_count passive 1
+expect_count unknown 0
+expect_flow "client flow" "$(flows active)" pid="$(fact client_pid)" \
+	states=SYN_SENT,ESTABLISHED,CLOSE end=reset
+expect_flow "server flow" "$(flows passive)" pid="$(fact server_pid)" \
+	states=SYN_RECV,ESTABLISHED,CLOSE end=abort
+pass

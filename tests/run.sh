@@ -1,0 +1,153 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# The test runner behind `make test`:
+#
+#	OUTPUT=.output tests/run.sh [unit] [kernel] [vm]	(default: all three)
+#
+# unit    $OUTPUT/unit_tests, no root needed
+# kernel  every tests/kernel/*.sh but lib.sh, as root, against ./tcptrail
+# vm      `make vmtest`, the kernel tests inside a qemu guest
+#
+# Prints "ok   TIER/NAME" or "FAIL TIER/NAME" per test and closes with one line
+# "N passed, N failed"; exits 1 if anything failed.  A tier that cannot run
+# here says why and counts as a failure, never as a silent skip.  Each test
+# gets TEST_TIMEOUT seconds (120), `make vmtest` VM_TIMEOUT (1200).
+
+OUTPUT=${OUTPUT:-.output}
+TCPTRAIL=${TCPTRAIL:-./tcptrail}
+DRIVE=${DRIVE:-$OUTPUT/drivers/ttdrive}
+TEST_TIMEOUT=${TEST_TIMEOUT:-120}
+VM_TIMEOUT=${VM_TIMEOUT:-1200}
+export TCPTRAIL DRIVE
+
+passed=0
+failed=0
+LOGS=$(mktemp -d) || exit 1
+trap 'rm -rf "$LOGS"' EXIT
+trap 'exit 1' INT TERM
+
+pass() {
+	passed=$((passed + 1))
+	echo "ok   $1"
+}
+
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $1${2:+: $2}"
+}
+
+# run_bounded SECS LOG COMMAND...: COMMAND's exit status, output in LOG; after
+# SECS seconds it gets SIGTERM (the kernel tests then kill what they started),
+# 5 s later SIGKILL, and the status is 124.
+run_bounded() {
+	secs=$1
+	log=$2
+	shift 2
+	"$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	n=$((secs * 10))
+	while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		n=50
+		while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid"
+		echo "timed out after $secs s" >>"$log"
+		return 124
+	fi
+	wait "$pid"
+}
+
+# add_counts TIER LOG STATUS: adds the "TIER: N passed, N failed" line that
+# LOG ends with; a missing line, or a failed run that counted no failure,
+# is one failure more.
+add_counts() {
+	line=$(grep "^$1: [0-9]* passed, [0-9]* failed" "$2" | sed -n '$p')
+	if [ -z "$line" ]; then
+		fail "$1" "exit status $3 without a '$1: N passed, N failed' line"
+		return
+	fi
+	p=$(echo "$line" | sed 's/^[^:]*: \([0-9]*\) passed.*/\1/')
+	f=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$3" -eq 0 ] || [ "$f" -gt 0 ] || fail "$1" "exit status $3 with no test failed"
+}
+
+tier_unit() {
+	if [ ! -x "$OUTPUT/unit_tests" ]; then
+		fail unit "$OUTPUT/unit_tests is not built (make $OUTPUT/unit_tests)"
+		return
+	fi
+	run_bounded "$TEST_TIMEOUT" "$LOGS/unit" "$OUTPUT/unit_tests"
+	st=$?
+	cat "$LOGS/unit"
+	add_counts unit "$LOGS/unit" "$st"
+}
+
+# Why the kernel tests cannot run here, or nothing.
+kernel_blocker() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "not root (tcptrail loads BPF, ttdrive makes network namespaces)"
+	elif [ ! -r /sys/kernel/btf/vmlinux ]; then
+		echo "no /sys/kernel/btf/vmlinux: this kernel has no BTF"
+	elif ! "$TCPTRAIL" --version >/dev/null 2>&1; then
+		echo "'$TCPTRAIL --version' failed (make tcptrail)"
+	elif [ ! -x "$DRIVE" ]; then
+		echo "$DRIVE is not built (make $DRIVE)"
+	fi
+}
+
+tier_kernel() {
+	why=$(kernel_blocker)
+	if [ -n "$why" ]; then
+		fail kernel "cannot run: $why"
+		return
+	fi
+	for t in tests/kernel/*.sh; do
+		name=${t##*/}
+		name=${name%.sh}
+		[ "$name" != lib ] || continue
+		if run_bounded "$TEST_TIMEOUT" "$LOGS/$name" sh "$t"; then
+			pass "kernel/$name"
+		else
+			fail "kernel/$name"
+			tail -n 5 "$LOGS/$name" | sed 's/^/    /'
+		fi
+	done
+}
+
+tier_vm() {
+	if ! grep -q '^vmtest:' Makefile; then
+		echo "vm: skipped, the Makefile has no vmtest target yet"
+		return
+	fi
+	run_bounded "$VM_TIMEOUT" "$LOGS/vm" make vmtest
+	st=$?
+	cat "$LOGS/vm"
+	add_counts vm "$LOGS/vm" "$st"
+}
+
+[ $# -gt 0 ] || set -- unit kernel vm
+for tier; do
+	case $tier in
+	unit | kernel | vm)
+		"tier_$tier"
+		;;
+	*)
+		echo "usage: OUTPUT=DIR tests/run.sh [unit] [kernel] [vm]" >&2
+		exit 2
+		;;
+	esac
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
