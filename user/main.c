@@ -58,9 +58,10 @@ static void announce(const struct tt_selection *sel)
 				"(tcptrail --probe says why)", tt_cap_name(cap), tt_cap_desc(cap));
 		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, "%s%s=%s",
 				      cap ? " " : "", tt_cap_name(cap),
-				      c >= 0 ? tt_variants[c].name : "UNAVAILABLE");
+				      c >= 0 ? tt_kind_name(tt_variants[c].kind) : "UNAVAILABLE");
 	}
-	tt_info("tracing: %s%s", line, isatty(STDIN_FILENO) ? " (Ctrl-C to stop)" : "");
+	tt_info("tracing: %s%s", line,
+		isatty(STDIN_FILENO) ? " (-v or --probe for details; Ctrl-C to stop)" : "");
 }
 
 static int run_live(struct app *a, const struct tt_opts *o)
