@@ -98,13 +98,19 @@ $(OUTPUT)/drivers/%: tests/drivers/%.c | $(OUTPUT)/drivers
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -static $< -o $@
 
-run: deps tcptrail
+# run and test install what is missing first, then build in a second make, so
+# that pkg-config and bpftool are there when the build's variables are read.
+run:
+	$(Q)INSTALL=1 tests/deps.sh
+	$(Q)$(MAKE) --no-print-directory tcptrail
 	./tcptrail $(ARGS)
 
 unit: $(OUTPUT)/unit_tests
 	$(Q)$(OUTPUT)/unit_tests
 
-test: deps tcptrail $(OUTPUT)/unit_tests $(DRIVERS)
+test:
+	$(Q)INSTALL=1 tests/deps.sh
+	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 ktest: tcptrail $(DRIVERS)

@@ -53,6 +53,10 @@ check() {
 	need "has_pc libelf" "pkg-config module libelf" libelf-dev
 	need "has_pc zlib" "pkg-config module zlib" zlib1g-dev
 	need "has_pc libmnl" "pkg-config module libmnl" libmnl-dev
+	need "has_pc jansson" "pkg-config module jansson (unit tests)" libjansson-dev
+	need "has_cmd cpio" cpio cpio
+	need "has_cmd gzip" gzip gzip
+	need "has_cmd dpkg-deb" dpkg-deb dpkg
 	need "[ -e $ARCH_LIBDIR/libbpf.a ]" "$ARCH_LIBDIR/libbpf.a" libbpf-dev
 	need "[ -e $ARCH_LIBDIR/libelf.a ]" "$ARCH_LIBDIR/libelf.a" libelf-dev
 	need "[ -e $ARCH_LIBDIR/libz.a ]" "$ARCH_LIBDIR/libz.a" zlib1g-dev
