@@ -451,8 +451,6 @@ int tp_exit_accept(struct syscall_trace_exit *ctx)
 
 /* ---- TIME-WAIT entry, where tcp_time_wait() can be hooked ---- */
 
-extern int CONFIG_HZ __kconfig __weak;
-
 static __always_inline void on_time_wait(struct sock *sk, int substate, int timeo, __u8 hook)
 {
 	__u32 zero = 0;
@@ -479,11 +477,13 @@ static __always_inline void on_time_wait(struct sock *sk, int substate, int time
 	e->new_state = TT_TIME_WAIT;
 	e->flags |= TT_F_SUBSTATE;
 	e->aux[0] = substate;
-	/* timeo is in jiffies; 0 means the fixed TCP_TIMEWAIT_LEN */
-	if (CONFIG_HZ > 0) {
-		e->flags |= TT_F_TIMEO;
-		e->aux[1] = timeo > 0 ? (__u32)((__u64)timeo * 1000 / CONFIG_HZ) : 0;
-	}
+	/*
+	 * timeo is in jiffies (0: the fixed TCP_TIMEWAIT_LEN).  Left in jiffies:
+	 * converting needs CONFIG_HZ, and a __kconfig extern fails the whole
+	 * load on hosts without /boot/config-* or /proc/config.gz.
+	 */
+	e->flags |= TT_F_TIMEO;
+	e->aux[1] = timeo > 0 ? (__u32)timeo : 0;
 	bpf_ringbuf_submit(e, submit_flags());
 }
 
@@ -562,6 +562,86 @@ check_listener(struct sock *lsk, bool syn, __u16 family, const __u8 *peer, __u16
 			      peer_port, hook);
 }
 
+/*
+ * The cgroup program has no bpf_probe_read_kernel() on older kernels (6.1
+ * rejects it), so it reads the listener through the BTF pointer that
+ * bpf_skc_to_tcp_sock() returns and the bpf_sock context, never by probe.
+ */
+static __always_inline void
+cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, bool cookie, __u32 max,
+	__u32 backlog, __u32 qlen, __u16 family, const __u8 *peer, __u16 peer_port)
+{
+	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	struct sk_view v = {
+		.family = family,
+		.sport = bsk->src_port,
+		.netns = sk->__sk_common.skc_net.net->ns.inum,
+	};
+	struct tt_event *e;
+
+	if (!pass_filters(&v))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(TT_EV_OVERFLOW);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = TT_EV_OVERFLOW;
+	e->family = family;
+	e->hook = TT_HOOK_CGROUP_SKB;
+	e->sport = v.sport;
+	e->dport = peer_port;
+	e->netns = v.netns;
+	e->cpu = bpf_get_smp_processor_id();
+	e->ts_ns = bpf_ktime_get_ns();
+	e->sk = (__u64)sk;
+	if (family == AF_INET) {
+		__u32 a = bsk->src_ip4;
+
+		__builtin_memcpy(e->saddr, &a, 4);
+	} else {
+		__u32 a0 = bsk->src_ip6[0], a1 = bsk->src_ip6[1], a2 = bsk->src_ip6[2],
+		      a3 = bsk->src_ip6[3];
+
+		__builtin_memcpy(e->saddr, &a0, 4);
+		__builtin_memcpy(e->saddr + 4, &a1, 4);
+		__builtin_memcpy(e->saddr + 8, &a2, 4);
+		__builtin_memcpy(e->saddr + 12, &a3, 4);
+	}
+	__builtin_memcpy(e->daddr, peer, 16);
+	if (cookie)
+		e->flags |= TT_F_SYNCOOKIE;
+	e->aux[0] = queue;
+	e->aux[1] = max;
+	e->aux[2] = backlog;
+	e->aux[3] = qlen;
+	bpf_ringbuf_submit(e, submit_flags());
+}
+
+static __always_inline void
+cg_check_listener(struct tcp_sock *tp, struct bpf_sock *bsk, bool syn, __u16 family,
+		  const __u8 *peer, __u16 peer_port)
+{
+	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	__u32 max = sk->sk_max_ack_backlog;
+	__u32 backlog = sk->sk_ack_backlog;
+	__u32 qlen = tp->inet_conn.icsk_accept_queue.qlen.counter;
+
+	if (syn) {
+		__u8 cookies = sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_syncookies;
+
+		if (cookies == 2 || qlen > max) {
+			cg_emit(tp, bsk, TT_Q_SYN, cookies != 0, max, backlog, qlen, family, peer,
+				peer_port);
+			if (!cookies)
+				return;
+		}
+	}
+	if (backlog > max)
+		cg_emit(tp, bsk, TT_Q_ACCEPT, false, max, backlog, qlen, family, peer, peer_port);
+}
+
 #define ETH_P_IP_	0x0800
 #define TCP_FLAG_SYN_	0x02
 #define TCP_FLAG_RST_	0x04
@@ -617,8 +697,7 @@ int cgroup_ingress(struct __sk_buff *skb)
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp)
 		return 1;
-	check_listener((struct sock *)tp, flags & TCP_FLAG_SYN_, family, peer,
-		       bpf_ntohs(peer_port), TT_HOOK_CGROUP_SKB);
+	cg_check_listener(tp, bsk, flags & TCP_FLAG_SYN_, family, peer, bpf_ntohs(peer_port));
 	return 1;
 }
 

@@ -92,8 +92,8 @@ struct tt_event {
  *   TT_EV_TRANSITION: [0] sk_err at the time of the transition (ECONNREFUSED,
  *                     ETIMEDOUT, ECONNRESET... tells how a flow ended)
  *   TT_EV_TIME_WAIT:  [0] substate (TT_TIME_WAIT or TT_FIN_WAIT2) if
- *                     TT_F_SUBSTATE, [1] timeout in ms (0: the default
- *                     TIME-WAIT length) when TT_F_TIMEO
+ *                     TT_F_SUBSTATE, [1] timeout in jiffies (0: the
+ *                     default TIME-WAIT length) when TT_F_TIMEO
  *   TT_EV_OVERFLOW:   [0] queue (enum tt_overflow_queue), [1] max backlog,
  *                     [2] accept queue length, [3] SYN queue length;
  *                     s* is the listener, d* the peer that was turned away

@@ -8,6 +8,8 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 {
 	struct app *a = ctx;
 
+	if (a->ladder && ladder__flow(a->ladder, flow))
+		return;
 	sink__flow(a->sink, flow);
 }
 
@@ -26,7 +28,12 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		.on_flow_end = on_flow_end,
 		.ctx = a,
 	});
-	if (!a->sink || !a->eng) {
+	if (o->ladder)
+		a->ladder = ladder__new(&(struct tt_ladder_opts){
+			.out = stdout,
+			.wall_offset_ns = wall_offset_ns,
+		});
+	if (!a->sink || !a->eng || (o->ladder && !a->ladder)) {
 		app__free(a);
 		return -ENOMEM;
 	}
@@ -37,7 +44,9 @@ void app__free(struct app *a)
 {
 	engine__free(a->eng);
 	sink__free(a->sink);
+	ladder__free(a->ladder);
 	a->eng = NULL;
+	a->ladder = NULL;
 	a->sink = NULL;
 }
 
@@ -82,6 +91,8 @@ void app__tick(struct app *a, uint64_t now_ns)
 {
 	if (!a->started)
 		app__start(a, now_ns);
+	if (a->ladder)
+		ladder__tick(a->ladder, now_ns);
 	if (a->opts->interval_ns && now_ns >= a->last_summary_ns + a->opts->interval_ns)
 		summary(a, now_ns, false);
 }
@@ -90,6 +101,9 @@ void app__finish(struct app *a, uint64_t now_ns)
 {
 	if (!a->started)
 		app__start(a, now_ns);
+	/* peers that never finished: their flows are drawn alone */
+	if (a->ladder)
+		ladder__flush(a->ladder);
 	summary(a, now_ns, true);
 	if (a->lost_total)
 		tt_warn("warning: %llu events were lost (ring buffer full); raise --ringbuf-size",

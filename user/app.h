@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "engine.h"
+#include "ladder.h"
 #include "opts.h"
 #include "sink.h"
 
@@ -18,6 +19,7 @@ struct app {
 	const struct tt_opts *opts;
 	struct tt_engine *eng;
 	struct tt_sink *sink;
+	struct tt_ladder *ladder;	/* --ladder, else NULL */
 	uint64_t invalid;		/* records the engine rejected */
 	uint64_t lost_total;		/* set by the source: reserves that failed */
 	uint64_t lost_reported;		/* lost_total at the previous summary */

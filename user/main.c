@@ -10,11 +10,16 @@
 #include <string.h>
 #include <unistd.h>
 #include "app.h"
+#include "capture.h"
+#include "filter.h"
 #include "live.h"
 #include "opts.h"
+#include "replay.h"
 #include "util.h"
 
 static volatile sig_atomic_t exiting;
+static struct tt_capture *capture;	/* -w, else NULL */
+static int capture_err;
 
 static void on_signal(int sig)
 {
@@ -24,6 +29,9 @@ static void on_signal(int sig)
 
 static int on_record(void *ctx, const struct tt_event *e)
 {
+	/* the record as the kernel wrote it, before anything reads it */
+	if (capture && !capture_err)
+		capture_err = capture__write(capture, e);
 	app__event(ctx, e);
 	return 0;
 }
@@ -76,6 +84,19 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	announce(live__selection(live));
 
 	start = live__now_ns();
+	if (o->write_path) {
+		char hooks[1024], filters[512];
+
+		capture__describe_hooks(live__selection(live), hooks, sizeof(hooks));
+		filter__describe(o, filters, sizeof(filters));
+		if (capture__open(&capture, &(struct tt_capture_opts){
+			.path = o->write_path, .rotate_bytes = o->rotate_bytes,
+			.rotate_count = o->rotate_count, .hooks = hooks, .filters = filters,
+			.wall_offset_ns = tt_mono_to_wall_offset(), .start_ns = start })) {
+			live__free(live);
+			return 1;
+		}
+	}
 	app__start(a, start);
 	while (!exiting) {
 		err = live__poll(live, 50);
@@ -86,10 +107,20 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		}
 		now = live__now_ns();
 		a->lost_total = live__lost(live);
+		if (capture && !capture_err)
+			capture_err = capture__tick(capture, now, a->lost_total,
+						    engine__total(a->eng)->evicted);
+		if (capture_err) {
+			tt_err("stopping: the capture stays readable up to its last flush");
+			status = 1;
+			break;
+		}
 		app__tick(a, now);
 		if (o->duration_ns && now - start >= o->duration_ns)
 			break;
 		if (output_failed()) {
+			capture__close(capture, now, a->lost_total, engine__total(a->eng)->evicted);
+			capture = NULL;
 			live__free(live);
 			return 1;
 		}
@@ -97,7 +128,11 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	/* what the kernel queued before we stopped is still ours to report */
 	live__poll(live, 0);
 	a->lost_total = live__lost(live);
-	app__finish(a, live__now_ns());
+	now = live__now_ns();
+	if (capture && capture__close(capture, now, a->lost_total, engine__total(a->eng)->evicted))
+		status = 1;
+	capture = NULL;
+	app__finish(a, now);
 	live__free(live);
 	fflush(stdout);
 	return output_failed() ? 1 : status;
@@ -126,6 +161,8 @@ int main(int argc, char **argv)
 
 	color = o.color == TT_COLOR_ALWAYS ||
 		(o.color == TT_COLOR_AUTO && !o.json && isatty(STDOUT_FILENO));
+	if (o.read_path)
+		return replay__run(&o, color, &exiting);
 	if (app__init(&a, &o, tt_mono_to_wall_offset(), color)) {
 		tt_err("allocate a flow table of %llu flows: out of memory",
 		       (unsigned long long)o.max_flows);

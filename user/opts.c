@@ -21,12 +21,13 @@ enum {
 	OPT_PROBE,
 	OPT_COLOR,
 	OPT_VERSION,
+	OPT_ROTATE_SIZE,
+	OPT_ROTATE_COUNT,
+	OPT_LADDER,
 };
 
 static const char doc[] =
 "Trace every TCP connection's state transitions and print each flow's lifecycle.\n"
-"\n"
-"USAGE: tcptrail [OPTION...]\n"
 "\n"
 "EXAMPLES:\n"
 "    tcptrail                      # one timeline per finished connection\n"
@@ -36,7 +37,9 @@ static const char doc[] =
 "    tcptrail -L 5432              # only flows on local port 5432 (a server)\n"
 "    tcptrail -p 1234              # only flows owned by process 1234\n"
 "    tcptrail -N /run/netns/blue   # only one network namespace\n"
-"    tcptrail --probe              # show which kernel hooks would be used, and why";
+"    tcptrail --probe              # show which kernel hooks would be used, and why\n"
+"    tcptrail -w /var/tmp/tt.ttcap # also record every event (gzip)\n"
+"    tcptrail -r tt.ttcap --ladder # replay anywhere, no root; ladders";
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Filters (applied in the kernel):", 1 },
@@ -55,6 +58,8 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "SECS", 0, "Print a summary every SECS (default 10; 0: only at exit)", 2 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS and print the final summary", 2 },
 	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal), always, never", 2 },
+	{ "ladder", OPT_LADDER, NULL, 0, "Draw each finished connection as a ladder diagram, both "
+	  "ends side by side when both are on this host (not with --json)", 2 },
 
 	{ NULL, 0, NULL, 0, "Kernel side:", 3 },
 	{ "attach", OPT_ATTACH, "MODE", 0, "Prefer one kind of hook: auto (default: the best the "
@@ -69,6 +74,16 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Say more: why hooks were passed over, libbpf messages (-vv)", 4 },
 	{ "version", OPT_VERSION, NULL, 0, "Print the version and exit", 4 },
 	{ "help", 'h', NULL, 0, "Show this help and exit", 4 },
+
+	{ NULL, 0, NULL, 0, "Capture and replay (include/CAPTURE.md):", 5 },
+	{ "write", 'w', "FILE", 0, "Also record every event to FILE, gzip-compressed, flushed "
+	  "every second (an existing FILE is overwritten only if it is a regular file of ours)", 5 },
+	{ "read", 'r', "FILE", 0, "Replay FILE ('-': stdin) instead of tracing: no root, no BPF; "
+	  "every output option and filter applies", 5 },
+	{ "rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "With -w: past SIZE compressed bytes (e.g. "
+	  "100M) go on in FILE.1, FILE.2...; each file replays alone", 5 },
+	{ "rotate-count", OPT_ROTATE_COUNT, "N", 0, "With --rotate-size: keep the newest N files, "
+	  "removing older ones", 5 },
 	{},
 };
 
@@ -179,6 +194,26 @@ static int bad(struct argp_state *state, const char *fmt, const char *arg)
 	return EINVAL;
 }
 
+/* Options that are fine alone and wrong together. */
+static int check_combinations(struct argp_state *state, const struct tt_opts *o)
+{
+	if (o->write_path && o->read_path)
+		return bad(state, "%s: -w records a live run and -r replays one; give one", "-w/-r");
+	if (o->read_path && o->probe)
+		return bad(state, "%s: --probe examines this kernel; it has nothing to do with a replay",
+			   "-r/--read");
+	if ((o->rotate_bytes || o->rotate_count) && !o->write_path)
+		return bad(state, "%s: rotation applies to a capture being written; add -w FILE",
+			   o->rotate_bytes ? "--rotate-size" : "--rotate-count");
+	if (o->rotate_count && !o->rotate_bytes)
+		return bad(state, "%s: says how many files to keep; add --rotate-size to say when to "
+			   "start the next", "--rotate-count");
+	if (o->ladder && o->json)
+		return bad(state, "%s: ladders are drawings for people; they have no JSON form",
+			   "--ladder");
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_state *ps = state->input;
@@ -284,6 +319,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "--max-flows: '%s' is not a number from 1 to 67108864", arg);
 		o->max_flows = (uint64_t)v;
 		break;
+	case OPT_LADDER:
+		o->ladder = true;
+		break;
+	case 'w':
+		if (!*arg || !strcmp(arg, "-"))
+			return bad(state, "-w/--write: '%s' is not a file name", arg);
+		o->write_path = arg;
+		break;
+	case 'r':
+		if (!*arg)
+			return bad(state, "-r/--read: '%s' is not a file name", arg);
+		o->read_path = arg;
+		break;
+	case OPT_ROTATE_SIZE:
+		if (tt_parse_size(arg, &o->rotate_bytes) || o->rotate_bytes < 4096)
+			return bad(state, "--rotate-size: '%s' is not a size of at least 4K (e.g. 100M)", arg);
+		break;
+	case OPT_ROTATE_COUNT:
+		if (tt_parse_num(arg, 1, 1000000, &v))
+			return bad(state, "--rotate-count: '%s' is not a number from 1 to 1000000", arg);
+		o->rotate_count = (uint32_t)v;
+		break;
+	case ARGP_KEY_END:
+		return check_combinations(state, o);
 	case 'v':
 		o->verbose++;
 		break;
@@ -292,7 +351,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		*ps->exit_now = true;
 		break;
 	case 'h':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP & ~ARGP_HELP_EXIT_OK);
+		/* argp_state_help() prints nothing under ARGP_NO_ERRS */
+		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, (char *)"tcptrail");
 		*ps->exit_now = true;
 		break;
 	case ARGP_KEY_ARG:

@@ -32,6 +32,13 @@ struct tt_opts {
 	enum tt_color color;
 	uint64_t interval_ns;	/* summaries; 0 = only at exit */
 	uint64_t duration_ns;	/* 0 = until a signal */
+	bool ladder;		/* draw finished connections as ladder diagrams */
+
+	/* capture and replay (user/capture.h) */
+	const char *write_path;	/* -w: record every event to this file */
+	const char *read_path;	/* -r: replay this capture instead of tracing */
+	uint64_t rotate_bytes;	/* --rotate-size: start FILE.1, FILE.2... past it */
+	uint32_t rotate_count;	/* --rotate-count: keep at most this many files */
 
 	/* resources and hooks */
 	uint64_t ringbuf_bytes;

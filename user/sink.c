@@ -397,3 +397,53 @@ void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 	json_str(out, comm, 16);
 	fputs("}\n", out);
 }
+
+static void service_str(const struct tt_cw_group *g, char *buf, size_t len)
+{
+	if (g->kind == TT_SVC_LOCAL)
+		snprintf(buf, len, "local port %u", g->port);
+	else
+		tt_fmt_endpoint(g->family, g->addr, g->port, buf, len);
+}
+
+void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, uint64_t t_ns,
+		      uint64_t min_age_ns)
+{
+	FILE *out = s->o.out;
+	char iso[64], age[32], svc[80];
+
+	iso_time((int64_t)t_ns + s->o.wall_offset_ns, iso, sizeof(iso));
+	for (size_t i = 0; i < n; i++, g++) {
+		tt_fmt_duration(g->oldest_age_ns, age, sizeof(age));
+		if (!s->o.json) {
+			service_str(g, svc, sizeof(svc));
+			fprintf(out, "time=%s level=warn msg=close_wait_leak pid=%u comm=", iso, g->pid);
+			json_str(out, g->comm, sizeof(g->comm));
+			fprintf(out, " service=\"%s\" count=%u oldest=%s trend=%s", svc, g->count, age,
+				tt_trend_name(g->trend));
+			if (g->seeded)
+				fprintf(out, " seeded=%u", g->seeded);
+			if (g->cmdline[0]) {
+				fputs(" cmdline=", out);
+				json_str(out, g->cmdline, sizeof(g->cmdline));
+			}
+			fputc('\n', out);
+			continue;
+		}
+		fprintf(out, "{\"type\":\"close_wait\",\"version\":%d,\"t_ns\":%" PRIu64
+			",\"time\":\"%s\",\"pid\":%u,\"comm\":", TT_JSON_VERSION, t_ns, iso, g->pid);
+		json_str(out, g->comm, sizeof(g->comm));
+		fputs(",\"cmdline\":", out);
+		json_str(out, g->cmdline, sizeof(g->cmdline));
+		fprintf(out, ",\"netns\":%u,\"family\":\"%s\",\"service\":\"%s\"", g->netns,
+			family_name(g->family), g->kind == TT_SVC_LOCAL ? "local" : "remote");
+		if (g->kind == TT_SVC_LOCAL)
+			fputs(",\"service_addr\":null", out);
+		else
+			json_addr(out, "service_addr", g->family, g->addr);
+		fprintf(out, ",\"service_port\":%u,\"count\":%u,\"seeded\":%u,\"oldest_age_ns\":%"
+			PRIu64 ",\"min_age_ns\":%" PRIu64 ",\"trend\":\"%s\",\"previous_count\":%u}\n",
+			g->port, g->count, g->seeded, g->oldest_age_ns, min_age_ns,
+			tt_trend_name(g->trend), g->prev_count);
+	}
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "engine.h"
+#include "report.h"
 
 #define TT_JSON_VERSION 1
 
@@ -47,6 +48,10 @@ void sink__flow(struct tt_sink *s, const struct tt_flow *f);
 void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct tt_flow *flow);
 
 void sink__summary(struct tt_sink *s, const struct tt_summary *sum);
+
+/* Suspected CLOSE-WAIT leaks, one line or object per owner and service. */
+void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, uint64_t t_ns,
+		      uint64_t min_age_ns);
 
 /*
  * A listener turned a connection away (TT_EV_OVERFLOW); owner is the

@@ -118,13 +118,20 @@ trace() {
 
 	# A background job of a non-interactive shell starts with SIGINT
 	# ignored; tcptrail installs its own handler, which undoes that.
-	"$TCPTRAIL" --json --netns "$NETNS" "$@" >"$OUT" 2>"$DIR/trace.err" &
+	"$TCPTRAIL" $TCPTRAIL_ARGS --json --netns "$NETNS" "$@" >"$OUT" 2>"$DIR/trace.err" &
 	TRACE_PID=$!
 	wait_until 20 trace_attached
 	if ! grep -q '^tcptrail: tracing' "$DIR/trace.err"; then
 		alive "$TRACE_PID" && fail "tcptrail did not attach within 20 s"
 		fail "tcptrail failed to start: $(last_line "$DIR/trace.err")"
 	fi
+	# EXPECT_HOOKS="transitions=fentry time-wait=fentry": a forced mode must
+	# really be in use, not quietly fallen back from.
+	for _h in $EXPECT_HOOKS; do
+		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q " $_h\( \|\$\)" ||
+		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q ": $_h " ||
+			fail "expected hook $_h: $(grep '^tcptrail: tracing' "$DIR/trace.err")"
+	done
 
 	: >"$DIR/go"
 	wait_until 60 not_alive "$DRIVE_PID" ||

@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The capture file: what the writer writes, the reader reads back, and
+ * every way a file can be wrong fails with one line naming the offset.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "capture.h"
+#include "modes.h"
+#include "util.h"
+#include "tt_test.h"
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/tt_capture_XXXXXX");
+
+	return mkdtemp(d) ? d : NULL;
+}
+
+static void rmtree(char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "    (could not remove %s)\n", dir);
+	free(dir);
+}
+
+static char *join(const char *dir, const char *name)
+{
+	char *p;
+
+	if (!dir)
+		return NULL;
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+static void quiet(bool on)
+{
+	static int saved;
+
+	if (on) {
+		saved = tt_verbosity;
+		tt_verbosity = -1;
+	} else {
+		tt_verbosity = saved;
+	}
+}
+
+static struct tt_event ev(int type, int old, int new, uint64_t ts, uint64_t sk)
+{
+	struct tt_event e = {
+		.type = type, .family = TT_AF_INET, .old_state = old, .new_state = new,
+		.flags = TT_F_OWNER | TT_F_COOKIE, .hook = TT_HOOK_TP_BTF_SET_STATE,
+		.sport = 40000, .dport = 80, .netns = 4026531840u, .pid = 42, .tgid = 42,
+		.cpu = 3, .ts_ns = ts, .sk = sk, .cookie = sk ^ 0x5555,
+		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 }, .comm = "curl",
+		.aux = { 0, 1, 2, 3, 4, 5 },
+	};
+	return e;
+}
+
+static int write_capture(const char *path, const struct tt_event *evs, int n,
+			 uint64_t rotate_bytes, uint32_t rotate_count)
+{
+	struct tt_capture *c;
+	int err;
+
+	err = capture__open(&c, &(struct tt_capture_opts){
+		.path = path, .rotate_bytes = rotate_bytes, .rotate_count = rotate_count,
+		.hooks = "transitions=tp_btf/inet_sock_set_state owner=-",
+		.filters = "family=ipv4 ports=80", .wall_offset_ns = -1234567890123ll,
+		.start_ns = 1000,
+	});
+	if (err)
+		return err;
+	for (int i = 0; i < n && !err; i++) {
+		err = capture__write(c, &evs[i]);
+		if (!err)
+			err = capture__tick(c, evs[i].ts_ns, i / 10, i / 20);
+	}
+	err = capture__close(c, n ? evs[n - 1].ts_ns + 1 : 2000, 7, 3) ?: err;
+	return err;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	unsigned char *buf = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+
+	*len = 0;
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &st) && (buf = malloc(st.st_size + 1)))
+		*len = (size_t)read(fd, buf, st.st_size);
+	close(fd);
+	return buf;
+}
+
+static unsigned char *gzip(const unsigned char *in, size_t len, size_t *out_len)
+{
+	size_t cap = len + 1024;
+	unsigned char *out = malloc(cap);
+	z_stream z = { 0 };
+
+	deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (unsigned char *)in;
+	z.avail_in = len;
+	z.next_out = out;
+	z.avail_out = cap;
+	deflate(&z, Z_FINISH);
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+/* Read everything: the number of events, 0/-1 from the last next(), the error. */
+struct readout {
+	int events, counters, last;
+	enum tt_caperr err;
+	char msg[512];
+	struct tt_event ev[64];
+	struct tt_event last_ev;
+	struct ttcap_counters cnt[64];
+	struct tt_capmeta meta;
+};
+
+static void read_all(struct tt_capreader *r, struct readout *o)
+{
+	struct tt_caprec rec;
+
+	memset(o, 0, sizeof(*o));
+	if (capreader__meta(r, &o->meta)) {
+		o->last = -1;
+	} else {
+		while ((o->last = capreader__next(r, &rec)) > 0) {
+			if (rec.kind == TTCAP_EVENT && o->events < 64)
+				o->ev[o->events] = rec.ev;
+			if (rec.kind == TTCAP_EVENT) {
+				o->events++;
+				o->last_ev = rec.ev;
+			}
+			else if (o->counters < 64)
+				o->cnt[o->counters++] = rec.counters;
+		}
+	}
+	o->err = capreader__errkind(r);
+	snprintf(o->msg, sizeof(o->msg), "%s", capreader__error(r));
+}
+
+static void read_mem(const void *buf, size_t len, struct readout *o)
+{
+	struct tt_capreader *r = capreader__new_mem(buf, len, "mem.ttcap");
+
+	read_all(r, o);
+	capreader__free(r);
+}
+
+static void read_path(const char *path, struct readout *o)
+{
+	struct tt_capreader *r = capreader__new(path);
+
+	read_all(r, o);
+	capreader__free(r);
+}
+
+static void sample(struct tt_event *evs, int n)
+{
+	for (int i = 0; i < n; i++)
+		evs[i] = ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED,
+			    1000000 + i * 300000000ull, 0xffff888000000000ull + i * 0x1000);
+}
+
+TEST(capture_round_trip)
+{
+	char *dir = tmpdir(), *path = join(dir, "a.ttcap");
+	struct tt_event evs[20];
+	struct readout *o = malloc(sizeof(*o));
+	struct stat st;
+
+	REQUIRE(dir && path && o);
+	sample(evs, 20);
+	evs[5].family = TT_AF_INET6;
+	evs[5].saddr[15] = 1;
+	CHECK_EQ_INT(write_capture(path, evs, 20, 0, 0), 0);
+	CHECK(!stat(path, &st) && (st.st_mode & 0777) == 0600);
+
+	read_path(path, o);
+	CHECK_EQ_INT(o->last, 0);
+	CHECK_EQ_INT(o->err, TT_CAPERR_NONE);
+	CHECK_EQ_INT(o->events, 20);
+	for (int i = 0; i < 20; i++)
+		CHECK(!memcmp(&o->ev[i], &evs[i], sizeof(evs[i])));
+	CHECK_EQ_INT(o->meta.version, TTCAP_VERSION);
+	CHECK_EQ_INT(o->meta.record_size, 128);
+	CHECK_EQ_INT(o->meta.wall_offset_ns, -1234567890123ll);
+	CHECK_EQ_INT(o->meta.start_ns, 1000);
+	CHECK_EQ_INT(o->meta.file_index, 0);
+	CHECK_STR(o->meta.tool_version, tt_version);
+	CHECK_STR(o->meta.hooks, "transitions=tp_btf/inet_sock_set_state owner=-");
+	CHECK_STR(o->meta.filters, "family=ipv4 ports=80");
+	CHECK(o->meta.hostname[0] && o->meta.kernel[0]);
+	/* the baseline, one per flush (events 300 ms apart: every 4th), the final */
+	REQUIRE(o->counters >= 3);
+	CHECK_EQ_INT(o->cnt[0].lost, 0);
+	CHECK_EQ_INT(o->cnt[0].events, 0);
+	CHECK_EQ_INT(o->cnt[o->counters - 1].lost, 7);
+	CHECK_EQ_INT(o->cnt[o->counters - 1].evicted, 3);
+	CHECK_EQ_INT(o->cnt[o->counters - 1].events, 20);
+	CHECK_EQ_INT(o->cnt[o->counters - 1].ts_ns, evs[19].ts_ns + 1);
+	for (int i = 1; i < o->counters; i++)
+		CHECK(o->cnt[i].ts_ns >= o->cnt[i - 1].ts_ns);
+	free(o);
+	free(path);
+	rmtree(dir);
+}
+
+TEST(capture_is_plain_gzip)
+{
+	char *dir = tmpdir(), *path = join(dir, "z.ttcap"), cmd[512], head[9] = "";
+	struct tt_event evs[3];
+	FILE *p;
+
+	REQUIRE(dir && path);
+	sample(evs, 3);
+	REQUIRE(write_capture(path, evs, 3, 0, 0) == 0);
+	/* zcat reads it: the uncompressed stream starts with the magic */
+	snprintf(cmd, sizeof(cmd), "gzip -dc '%s' 2>/dev/null | head -c 8", path);
+	p = popen(cmd, "r");
+	REQUIRE(p);
+	CHECK_EQ_INT(fread(head, 1, 8, p), 8);
+	pclose(p);
+	CHECK_STR(head, "TCPTRAIL");
+	free(path);
+	rmtree(dir);
+}
+
+/* Frames in the raw (uncompressed) format, to build broken files with. */
+struct raw {
+	unsigned char b[8192];
+	size_t n;
+	size_t frame_at[64];
+	int frames;
+};
+
+static void raw_put(struct raw *r, const void *p, size_t n)
+{
+	memcpy(r->b + r->n, p, n);
+	r->n += n;
+}
+
+static void raw_frame(struct raw *r, uint32_t kind, uint32_t len, const void *payload, size_t plen)
+{
+	struct ttcap_frame f = { .kind = kind, .len = len };
+
+	r->frame_at[r->frames++] = r->n;
+	raw_put(r, &f, sizeof(f));
+	raw_put(r, payload, plen);
+}
+
+static void raw_start(struct raw *r, uint32_t version)
+{
+	struct ttcap_file_header h = { .version = version, .record_size = 128, .event_version = 1 };
+	struct ttcap_meta m = { .version = version, .start_ns = 5 };
+	unsigned char meta[64];
+	uint16_t tag = TTCAP_TAG_HOSTNAME, len = 4;
+
+	memcpy(h.magic, TTCAP_MAGIC, 8);
+	memset(r, 0, sizeof(*r));
+	raw_put(r, &h, sizeof(h));
+	memcpy(meta, &m, sizeof(m));
+	memcpy(meta + sizeof(m), &tag, 2);
+	memcpy(meta + sizeof(m) + 2, &len, 2);
+	memcpy(meta + sizeof(m) + 4, "h\033st", 4);	/* hostile: an escape */
+	raw_frame(r, TTCAP_META, sizeof(m) + 8, meta, sizeof(m) + 8);
+}
+
+static void raw_event(struct raw *r, const struct tt_event *e)
+{
+	raw_frame(r, TTCAP_EVENT, sizeof(*e), e, sizeof(*e));
+}
+
+static void raw_end(struct raw *r)
+{
+	struct ttcap_end end = { .reason = TTCAP_END_CLOSED };
+
+	raw_frame(r, TTCAP_END, sizeof(end), &end, sizeof(end));
+}
+
+static void raw_sample(struct raw *r, int n)
+{
+	raw_start(r, 1);
+	for (int i = 0; i < n; i++) {
+		struct tt_event e = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 10 + i, 0x1000 + i);
+
+		raw_event(r, &e);
+	}
+	raw_end(r);
+}
+
+TEST(capture_raw_stream_reads_too)
+{
+	struct raw *r = malloc(sizeof(*r));
+	struct readout *o = malloc(sizeof(*o));
+
+	REQUIRE(r && o);
+	raw_sample(r, 5);
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->last, 0);
+	CHECK_EQ_INT(o->events, 5);
+	CHECK_STR(o->meta.hostname, "h?st");	/* control bytes never reach a terminal */
+	free(r);
+	free(o);
+}
+
+TEST(capture_truncated_raw_at_every_offset)
+{
+	struct raw *r = malloc(sizeof(*r));
+	struct readout *o = malloc(sizeof(*o));
+	char want[64];
+
+	REQUIRE(r && o);
+	raw_sample(r, 4);
+	for (size_t cut = 24; cut < r->n; cut++) {
+		int complete = 0;
+		size_t last_end = r->frame_at[1];	/* after the metadata */
+
+		/* events whose frame ends at or before the cut */
+		for (int f = 1; f < r->frames - 1; f++) {
+			size_t end = r->frame_at[f] + 8 + 128;
+
+			if (end <= cut) {
+				complete++;
+				last_end = end;
+			}
+		}
+		read_mem(r->b, cut, o);
+		CHECK_EQ_INT(o->last, -1);
+		CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
+		CHECK_EQ_INT(o->events, complete);
+		if (cut >= r->frame_at[1]) {
+			snprintf(want, sizeof(want), "truncated at offset %zu", last_end);
+			if (!strstr(o->msg, want)) {
+				fprintf(stderr, "    cut %zu: \"%s\" lacks \"%s\"\n", cut, o->msg, want);
+				CHECK(0);
+				break;
+			}
+		}
+		CHECK(!strncmp(o->msg, "mem.ttcap: ", 11));
+	}
+	free(r);
+	free(o);
+}
+
+TEST(capture_truncated_compressed)
+{
+	char *dir = tmpdir(), *path = join(dir, "t.ttcap");
+	struct tt_event evs[40];
+	struct readout *o = malloc(sizeof(*o));
+	unsigned char *file;
+	size_t len;
+	int prev = 0;
+
+	REQUIRE(dir && path && o);
+	sample(evs, 40);
+	REQUIRE(write_capture(path, evs, 40, 0, 0) == 0);
+	file = slurp(path, &len);
+	REQUIRE(file && len > 100);
+	for (size_t cut = 10; cut < len; cut += (cut < 64 ? 1 : 7)) {
+		read_mem(file, cut, o);
+		CHECK_EQ_INT(o->last, -1);
+		if (o->err != TT_CAPERR_TRUNCATED) {
+			fprintf(stderr, "    cut %zu of %zu: %s\n", cut, len, o->msg);
+			CHECK(0);
+			break;
+		}
+		/* what was read is a prefix of what was written, and grows with the cut */
+		CHECK(o->events >= prev);
+		prev = o->events;
+		for (int i = 0; i < o->events && i < 40; i++)
+			CHECK(!memcmp(&o->ev[i], &evs[i], sizeof(evs[i])));
+	}
+	/* cut inside the gzip trailer: every record is there, unvouched for */
+	read_mem(file, len - 1, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
+	CHECK_EQ_INT(o->events, 40);
+	CHECK(strstr(o->msg, "stops before its checksum") != NULL);
+	free(file);
+	free(o);
+	free(path);
+	rmtree(dir);
+}
+
+TEST(capture_killed_writer_leaves_a_readable_file)
+{
+	char *dir = tmpdir(), *path = join(dir, "k.ttcap");
+	struct tt_capture *c;
+	struct tt_event evs[10];
+	struct readout *o = malloc(sizeof(*o));
+
+	REQUIRE(dir && path && o);
+	sample(evs, 10);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path, .start_ns = 1 }));
+	for (int i = 0; i < 6; i++)
+		REQUIRE(!capture__write(c, &evs[i]));
+	/* a second has passed: the tick flushes, as the main loop's does */
+	REQUIRE(!capture__tick(c, 2000000000ull, 0, 0));
+	REQUIRE(!capture__write(c, &evs[6]));	/* after the flush: may be lost */
+	/* "SIGKILL": read the file as it is while the writer is still open */
+	read_path(path, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
+	CHECK(o->events >= 6);
+	CHECK(strstr(o->msg, "was tcptrail killed") != NULL);
+	capture__close(c, 3000000000ull, 0, 0);
+	read_path(path, o);
+	CHECK_EQ_INT(o->last, 0);
+	CHECK_EQ_INT(o->events, 7);
+	free(o);
+	free(path);
+	rmtree(dir);
+}
+
+TEST(capture_corrupt_bytes_are_caught)
+{
+	char *dir = tmpdir(), *path = join(dir, "c.ttcap");
+	struct tt_event evs[30];
+	struct readout *o = malloc(sizeof(*o));
+	unsigned char *file;
+	size_t len;
+
+	REQUIRE(dir && path && o);
+	sample(evs, 30);
+	REQUIRE(write_capture(path, evs, 30, 0, 0) == 0);
+	file = slurp(path, &len);
+	REQUIRE(file);
+	/* past the gzip header (its mtime and OS bytes are not checksummed) */
+	for (size_t at = 10; at < len; at += 3) {
+		file[at] ^= 0x24;
+		read_mem(file, len, o);
+		file[at] ^= 0x24;
+		/*
+		 * The padding bits before a sync flush's stored block are not
+		 * read by anyone: a flip there changes nothing, and is fine.
+		 */
+		if (o->last == 0 && o->events == 30 && !memcmp(o->ev, evs, 30 * sizeof(evs[0])))
+			continue;
+		if (o->last != -1 || o->err == TT_CAPERR_NONE || !o->msg[0]) {
+			fprintf(stderr, "    flip at %zu of %zu went unnoticed\n", at, len);
+			CHECK(0);
+			break;
+		}
+	}
+	/* a damaged block deep inside: a clear message that says so */
+	file[len / 2] ^= 0xff;
+	read_mem(file, len, o);
+	CHECK_EQ_INT(o->last, -1);
+	CHECK(o->err == TT_CAPERR_CORRUPT || o->err == TT_CAPERR_KIND ||
+	      o->err == TT_CAPERR_LENGTH || o->err == TT_CAPERR_RECORD);
+	CHECK(strstr(o->msg, "offset") != NULL);
+	free(file);
+	free(o);
+	free(path);
+	rmtree(dir);
+}
+
+TEST(capture_bad_magic)
+{
+	struct raw *r = malloc(sizeof(*r));
+	struct readout *o = malloc(sizeof(*o));
+	unsigned char *gz;
+	size_t gzlen;
+
+	REQUIRE(r && o);
+	read_mem("GET / HTTP/1.1\r\n", 16, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_MAGIC);
+	CHECK_STR(o->msg, "mem.ttcap: not a tcptrail capture (bad magic at offset 0: neither "
+		  "gzip nor \"TCPTRAIL\")");
+	read_mem("", 0, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_MAGIC);
+	read_mem(NULL, 0, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_MAGIC);
+
+	/* gzip, but of something else */
+	gz = gzip((const unsigned char *)"hello, world\n", 13, &gzlen);
+	read_mem(gz, gzlen, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_MAGIC);
+	CHECK_STR(o->msg, "mem.ttcap: not a tcptrail capture (bad magic at offset 0)");
+	free(gz);
+
+	/* an empty gzip stream */
+	gz = gzip((const unsigned char *)"", 0, &gzlen);
+	read_mem(gz, gzlen, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_MAGIC);
+	free(gz);
+
+	raw_sample(r, 1);
+	memcpy(r->b, "TCPTRAIX", 8);
+	gz = gzip(r->b, r->n, &gzlen);
+	read_mem(gz, gzlen, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_MAGIC);
+	free(gz);
+	free(r);
+	free(o);
+}
+
+TEST(capture_missing_file)
+{
+	struct readout o;
+
+	read_path("/nonexistent/dir/x.ttcap", &o);
+	CHECK_EQ_INT(o.err, TT_CAPERR_IO);
+	CHECK_STR(o.msg, "/nonexistent/dir/x.ttcap: No such file or directory");
+	read_path("/tmp", &o);
+	CHECK_EQ_INT(o.err, TT_CAPERR_IO);
+	CHECK(strstr(o.msg, "Is a directory") != NULL);
+}
+
+TEST(capture_newer_version)
+{
+	struct raw *r = malloc(sizeof(*r));
+	struct readout *o = malloc(sizeof(*o));
+	struct ttcap_file_header *h = (void *)r->b;
+
+	REQUIRE(r && o);
+	raw_start(r, 2);
+	raw_end(r);
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_VERSION);
+	CHECK(strstr(o->msg, "format version 2 is newer than this tcptrail") != NULL);
+
+	raw_sample(r, 1);
+	h->record_size = 160;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_VERSION);
+	CHECK(strstr(o->msg, "records of 160 bytes") != NULL);
+
+	raw_sample(r, 1);
+	h->version = 0;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_VERSION);
+	free(r);
+	free(o);
+}
+
+TEST(capture_impossible_frames)
+{
+	struct raw *r = malloc(sizeof(*r));
+	struct readout *o = malloc(sizeof(*o));
+	struct tt_event e = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 10, 1);
+	struct ttcap_frame *f;
+	char want[96];
+
+	REQUIRE(r && o);
+	/* an event frame one byte short */
+	raw_sample(r, 3);
+	f = (void *)(r->b + r->frame_at[2]);
+	f->len = 127;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_LENGTH);
+	CHECK_EQ_INT(o->events, 1);
+	snprintf(want, sizeof(want), "mem.ttcap: impossible length 127 for an event record at offset %zu",
+		 r->frame_at[2]);
+	CHECK(!strncmp(o->msg, want, strlen(want)));
+
+	/* 4 GB of metadata */
+	raw_sample(r, 1);
+	f = (void *)(r->b + r->frame_at[0]);
+	f->len = 0xffffffffu;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_LENGTH);
+
+	/* a wall clock offset no clock has: every ts + offset must fit */
+	raw_sample(r, 1);
+	{
+		int64_t huge = INT64_MAX - 4;
+
+		memcpy(r->b + r->frame_at[0] + 8 + 8, &huge, 8);
+	}
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_RECORD);
+	CHECK(strstr(o->msg, "impossible clock in the metadata at offset 24") != NULL);
+
+	/* a metadata field longer than its record */
+	raw_sample(r, 1);
+	r->b[r->frame_at[0] + 8 + sizeof(struct ttcap_meta) + 2] = 200;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_LENGTH);
+	CHECK(strstr(o->msg, "overruns") != NULL);
+
+	/* an unknown kind */
+	raw_sample(r, 3);
+	f = (void *)(r->b + r->frame_at[3]);
+	f->kind = 9;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_KIND);
+	CHECK_EQ_INT(o->events, 2);
+	snprintf(want, sizeof(want), "mem.ttcap: impossible record kind 9 at offset %zu",
+		 r->frame_at[3]);
+	CHECK_STR(o->msg, want);
+
+	/* a second metadata record; an event before the metadata */
+	raw_sample(r, 2);
+	f = (void *)(r->b + r->frame_at[2]);
+	f->kind = TTCAP_META;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_KIND);
+	raw_sample(r, 2);
+	f = (void *)(r->b + r->frame_at[0]);
+	f->kind = TTCAP_EVENT;
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_KIND);
+
+	/* data after the end record */
+	raw_sample(r, 1);
+	raw_event(r, &e);
+	read_mem(r->b, r->n, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_CORRUPT);
+	CHECK(strstr(o->msg, "data after the end record") != NULL);
+	free(r);
+	free(o);
+}
+
+TEST(capture_impossible_events)
+{
+	struct raw *r = malloc(sizeof(*r));
+	struct readout *o = malloc(sizeof(*o));
+	struct tt_event good = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 10, 1), bad;
+	char want[128];
+
+	REQUIRE(r && o);
+	struct { int field; int value; const char *why; } cases[] = {
+		{ 0, 0, "impossible event type 0" },
+		{ 0, TT_EV_MAX, "impossible event type" },
+		{ 1, TT_STATE_MAX, "impossible TCP state 13" },
+		{ 2, 200, "impossible TCP state 200" },
+		{ 3, 7, "impossible address family 7" },
+		{ 4, 62, "impossible time 4611686018427387904 ns" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		raw_start(r, 1);
+		raw_event(r, &good);
+		bad = good;
+		switch (cases[i].field) {
+		case 0: bad.type = cases[i].value; break;
+		case 1: bad.old_state = cases[i].value; break;
+		case 2: bad.new_state = cases[i].value; break;
+		case 3: bad.family = cases[i].value; break;
+		case 4: bad.ts_ns = 1ull << cases[i].value; break;
+		}
+		raw_event(r, &bad);
+		raw_end(r);
+		read_mem(r->b, r->n, o);
+		CHECK_EQ_INT(o->err, TT_CAPERR_RECORD);
+		CHECK_EQ_INT(o->events, 1);
+		snprintf(want, sizeof(want), "in the event record at offset %zu", r->frame_at[2]);
+		CHECK(strstr(o->msg, cases[i].why) != NULL);
+		CHECK(strstr(o->msg, want) != NULL);
+	}
+	free(r);
+	free(o);
+}
+
+TEST(capture_rotation_keeps_the_newest_files)
+{
+	char *dir = tmpdir(), *path = join(dir, "r.ttcap"), name[512];
+	static struct tt_event evs[1000];
+	struct readout *o = malloc(sizeof(*o));
+	int total = 0, last_file = -1, kept = 0;
+
+	REQUIRE(dir && path && o);
+	srand(7);
+	for (int i = 0; i < 1000; i++) {
+		evs[i] = ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 1000 + i * 10000000ull,
+			    ((uint64_t)rand() << 32) | rand());
+		/* incompressible bytes, so that the files grow */
+		for (int k = 0; k < 16; k++)
+			evs[i].saddr[k] = (uint8_t)rand();
+		evs[i].family = TT_AF_INET6;
+	}
+	REQUIRE(write_capture(path, evs, 1000, 4096, 3) == 0);
+	for (int i = 0; i < 100; i++) {
+		struct stat st;
+
+		if (i)
+			snprintf(name, sizeof(name), "%s.%d", path, i);
+		else
+			snprintf(name, sizeof(name), "%s", path);
+		if (stat(name, &st))
+			continue;
+		kept++;
+		last_file = i;
+		/* each file replays alone, with its own header */
+		read_path(name, o);
+		CHECK_EQ_INT(o->err, TT_CAPERR_NONE);
+		CHECK_EQ_INT(o->meta.file_index, i);
+		CHECK_STR(o->meta.hooks, "transitions=tp_btf/inet_sock_set_state owner=-");
+		CHECK(st.st_size < 4096 + 512);
+		total += o->events;
+	}
+	CHECK_EQ_INT(kept, 3);
+	CHECK(last_file >= 5);
+	/* the three newest: FILE.(n-2), FILE.(n-1), FILE.n */
+	for (int i = last_file - 2; i <= last_file; i++) {
+		snprintf(name, sizeof(name), "%s.%d", path, i);
+		CHECK(access(name, F_OK) == 0);
+	}
+	/* the newest files hold the newest records, up to the last one */
+	CHECK(total > 0 && total < 1000);
+	snprintf(name, sizeof(name), "%s.%d", path, last_file);
+	read_path(name, o);
+	REQUIRE(o->events > 0);
+	CHECK(!memcmp(&o->last_ev, &evs[999], sizeof(struct tt_event)));
+	CHECK_EQ_INT(o->ev[0].ts_ns, evs[1000 - o->events].ts_ns);
+	free(o);
+	free(path);
+	rmtree(dir);
+}
+
+TEST(capture_refuses_unsafe_paths)
+{
+	char *dir = tmpdir(), *sym = join(dir, "link"), *target = join(dir, "target"),
+	     *fifo = join(dir, "fifo"), *hard = join(dir, "hard"), *mine = join(dir, "mine");
+	struct tt_capture *c;
+	struct stat st;
+	int fd;
+
+	REQUIRE(dir && sym && target && fifo && hard && mine);
+	quiet(true);
+	/* a symlink, dangling or not, is never followed */
+	CHECK(!symlink(target, sym));
+	CHECK_EQ_INT(capture__open(&c, &(struct tt_capture_opts){ .path = sym }), -ELOOP);
+	CHECK(access(target, F_OK) != 0);
+	fd = open(target, O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0 && write(fd, "keep", 4) == 4);
+	close(fd);
+	CHECK_EQ_INT(capture__open(&c, &(struct tt_capture_opts){ .path = sym }), -ELOOP);
+	CHECK(!stat(target, &st) && st.st_size == 4);
+
+	/* a FIFO (no reader) is not a file */
+	CHECK(!mkfifo(fifo, 0600));
+	CHECK(capture__open(&c, &(struct tt_capture_opts){ .path = fifo }) < 0);
+
+	/* a file with a second name elsewhere is not overwritten */
+	CHECK(!link(target, hard));
+	CHECK_EQ_INT(capture__open(&c, &(struct tt_capture_opts){ .path = hard }), -EPERM);
+	CHECK(!stat(target, &st) && st.st_size == 4);
+
+	/* our own regular file is overwritten, and made private */
+	fd = open(mine, O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0 && write(fd, "old contents", 12) == 12);
+	close(fd);
+	CHECK_EQ_INT(capture__open(&c, &(struct tt_capture_opts){ .path = mine }), 0);
+	CHECK_EQ_INT(capture__close(c, 1, 0, 0), 0);
+	CHECK(!stat(mine, &st) && (st.st_mode & 0777) == 0600);
+	quiet(false);
+
+	free(sym);
+	free(target);
+	free(fifo);
+	free(hard);
+	free(mine);
+	rmtree(dir);
+}
+
+/* A full disk, without root: a file size limit makes write() fail the same way. */
+TEST(capture_write_error_is_reported_and_sticky)
+{
+	char *dir = tmpdir(), *path = join(dir, "full.ttcap");
+	struct readout *o = malloc(sizeof(*o));
+	struct rlimit old, small;
+	struct tt_capture *c;
+	struct tt_event e;
+	int err = 0, written = 0;
+
+	REQUIRE(dir && path && o);
+	REQUIRE(!getrlimit(RLIMIT_FSIZE, &old));
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path, .start_ns = 1 }));
+	signal(SIGXFSZ, SIG_IGN);
+	small = old;
+	small.rlim_cur = 6000;
+	REQUIRE(!setrlimit(RLIMIT_FSIZE, &small));
+	quiet(true);
+	srand(3);
+	for (int i = 0; i < 2000 && !err; i++) {
+		e = ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 1000 + i * 100000000ull,
+		       ((uint64_t)rand() << 32) | rand());
+		for (int k = 0; k < 16; k++)
+			e.daddr[k] = (uint8_t)rand();
+		err = capture__write(c, &e);
+		if (!err)
+			written++;
+		if (!err)
+			err = capture__tick(c, e.ts_ns, 0, 0);
+	}
+	CHECK_EQ_INT(err, -EFBIG);
+	/* sticky: nothing more is written, and close says so */
+	CHECK_EQ_INT(capture__write(c, &e), -EFBIG);
+	CHECK_EQ_INT(capture__tick(c, UINT64_MAX / 2, 0, 0), -EFBIG);
+	CHECK_EQ_INT(capture__close(c, UINT64_MAX / 2, 0, 0), -EFBIG);
+	quiet(false);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+
+	/* what reached the disk before the error reads back, then "truncated" */
+	read_path(path, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
+	CHECK(o->events > 10 && o->events <= written);
+	free(o);
+	free(path);
+	rmtree(dir);
+}
+
+TEST(capture_describe_hooks)
+{
+	struct tt_selection sel = { 0 };
+	char buf[512];
+
+	for (int i = 0; i < TT_CAP_MAX; i++)
+		sel.chosen[i] = -1;
+	sel.chosen[TT_CAP_TRANSITIONS] = 0;
+	capture__describe_hooks(&sel, buf, sizeof(buf));
+	CHECK(!strncmp(buf, "transitions=tp_btf/inet_sock_set_state ", 39));
+	CHECK(strstr(buf, "owner=-") != NULL);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Replay's filters make the kernel's decisions (bpf/tcptrail.bpf.c). */
+#include "filter.h"
+#include "tt_test.h"
+
+static struct tt_event tr(int old, int new, uint64_t sk, uint32_t tgid, bool owner,
+			  uint16_t sport, uint16_t dport)
+{
+	struct tt_event e = {
+		.type = TT_EV_TRANSITION, .family = TT_AF_INET, .old_state = old,
+		.new_state = new, .flags = owner ? TT_F_OWNER : 0, .sport = sport,
+		.dport = dport, .netns = 7, .tgid = tgid, .sk = sk,
+	};
+	return e;
+}
+
+TEST(filter_ports_family_netns)
+{
+	struct tt_opts o = { .n_ports = 1, .ports = { 80 } };
+	struct tt_filter *f = filter__new(&o);
+	struct tt_event e = tr(TT_CLOSE, TT_SYN_SENT, 1, 9, true, 0, 80);
+
+	REQUIRE(f);
+	CHECK(filter__pass(f, &e));
+	e.dport = 81;
+	CHECK(!filter__pass(f, &e));
+	e.sport = 80;
+	CHECK(filter__pass(f, &e));
+	filter__free(f);
+
+	o = (struct tt_opts){ .n_lports = 1, .lports = { 80 }, .family = TT_AF_INET6 };
+	f = filter__new(&o);
+	e = tr(TT_LISTEN, TT_SYN_RECV, 2, 0, false, 80, 5000);
+	CHECK(!filter__pass(f, &e));		/* IPv4 */
+	e.family = TT_AF_INET6;
+	CHECK(filter__pass(f, &e));
+	e.sport = 0;				/* the active opener's birth: no port yet */
+	CHECK(!filter__pass(f, &e));
+	filter__free(f);
+
+	o = (struct tt_opts){ .netns = 7, .n_rports = 2, .rports = { 53, 853 } };
+	f = filter__new(&o);
+	e = tr(TT_CLOSE, TT_SYN_SENT, 3, 0, false, 0, 853);
+	CHECK(filter__pass(f, &e));
+	e.netns = 8;
+	CHECK(!filter__pass(f, &e));
+	filter__free(f);
+}
+
+TEST(filter_pid_follows_ownership)
+{
+	struct tt_opts o = { .pid = 100 };
+	struct tt_filter *f = filter__new(&o);
+	struct tt_event e;
+
+	REQUIRE(f);
+	/* someone else's connection: dropped throughout */
+	e = tr(TT_CLOSE, TT_SYN_SENT, 0xa, 200, true, 0, 80);
+	CHECK(!filter__pass(f, &e));
+	e = tr(TT_SYN_SENT, TT_ESTABLISHED, 0xa, 0, false, 4000, 80);
+	CHECK(!filter__pass(f, &e));
+
+	/* ours: kept from connect(), including softirq transitions, until CLOSE */
+	e = tr(TT_CLOSE, TT_SYN_SENT, 0xb, 100, true, 0, 80);
+	CHECK(filter__pass(f, &e));
+	e = tr(TT_SYN_SENT, TT_ESTABLISHED, 0xb, 555, false, 4001, 80);
+	CHECK(filter__pass(f, &e));
+	e = tr(TT_ESTABLISHED, TT_CLOSE, 0xb, 555, false, 4001, 80);
+	CHECK(filter__pass(f, &e));
+	e = tr(TT_CLOSE, TT_SYN_SENT, 0xb, 555, true, 0, 80);	/* the sk reused by another */
+	CHECK(!filter__pass(f, &e));
+
+	/* our listener: its children are ours from birth, softirq or not */
+	e = tr(TT_CLOSE, TT_LISTEN, 0xc, 100, true, 8080, 0);
+	CHECK(filter__pass(f, &e));
+	e = tr(TT_LISTEN, TT_SYN_RECV, 0xd, 0, false, 8080, 5000);
+	CHECK(filter__pass(f, &e));
+	e = tr(TT_SYN_RECV, TT_ESTABLISHED, 0xd, 0, false, 8080, 5000);
+	CHECK(filter__pass(f, &e));
+	e = tr(TT_LISTEN, TT_SYN_RECV, 0xe, 0, false, 9090, 5000);	/* not our port */
+	CHECK(!filter__pass(f, &e));
+
+	/* accept() by us marks the socket; by others, not */
+	e = (struct tt_event){ .type = TT_EV_ACCEPT, .family = TT_AF_INET, .sk = 0xe, .tgid = 100,
+			       .flags = TT_F_OWNER, .sport = 9090 };
+	CHECK(filter__pass(f, &e));
+	e = tr(TT_ESTABLISHED, TT_CLOSE_WAIT, 0xe, 0, false, 9090, 5000);
+	CHECK(filter__pass(f, &e));
+
+	/* TIME-WAIT of ours is kept, and ends the ownership */
+	e = (struct tt_event){ .type = TT_EV_TIME_WAIT, .family = TT_AF_INET, .sk = 0xd,
+			       .old_state = TT_FIN_WAIT2, .new_state = TT_TIME_WAIT };
+	CHECK(filter__pass(f, &e));
+	CHECK(!filter__pass(f, &e));
+
+	/* overflows are never filtered by pid */
+	e = (struct tt_event){ .type = TT_EV_OVERFLOW, .family = TT_AF_INET, .sk = 0x99 };
+	CHECK(filter__pass(f, &e));
+	filter__free(f);
+}
+
+TEST(filter_describe)
+{
+	struct tt_opts o = { .family = TT_AF_INET6, .pid = 42, .netns = 4026531840u,
+			     .n_ports = 2, .ports = { 80, 443 }, .n_rports = 1, .rports = { 53 } };
+	char buf[256];
+
+	filter__describe(&o, buf, sizeof(buf));
+	CHECK_STR(buf, "family=ipv6 pid=42 netns=4026531840 ports=80,443 rports=53");
+	o = (struct tt_opts){ 0 };
+	filter__describe(&o, buf, sizeof(buf));
+	CHECK_STR(buf, "");
+	o.n_lports = 1;
+	o.lports[0] = 5432;
+	filter__describe(&o, buf, 8);		/* cut short, still terminated */
+	CHECK_STR(buf, "lports=");
+}

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "metrics.h"
+#include "tt_test.h"
+
+static struct tt_event rec(uint8_t type, uint64_t sk, unsigned int old, unsigned int new,
+			   uint64_t ts)
+{
+	struct tt_event e = { .type = type, .family = TT_AF_INET, .old_state = old,
+			      .new_state = new, .sk = sk, .ts_ns = ts, .netns = 1,
+			      .sport = 8080, .dport = 40000, .saddr = { 127, 0, 0, 1 },
+			      .daddr = { 127, 0, 0, 1 } };
+	return e;
+}
+
+static struct tt_engine *busy_engine(void)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
+	struct tt_event e;
+
+	e = rec(TT_EV_TRANSITION, 0x1000, TT_CLOSE, TT_LISTEN, 1);
+	e.flags = TT_F_OWNER;
+	e.tgid = 42;
+	strcpy(e.comm, "srv\"x\\y");
+	engine__feed(eng, &e);
+	e = rec(TT_EV_TRANSITION, 0x2000, TT_LISTEN, TT_SYN_RECV, 2);
+	engine__feed(eng, &e);
+	e = rec(TT_EV_TRANSITION, 0x2000, TT_SYN_RECV, TT_ESTABLISHED, 3);
+	engine__feed(eng, &e);
+	e = rec(TT_EV_TRANSITION, 0x2000, TT_ESTABLISHED, TT_CLOSE_WAIT, 4);
+	engine__feed(eng, &e);
+	e = rec(TT_EV_OVERFLOW, 0x1000, 0, 0, 5);
+	e.aux[0] = TT_Q_ACCEPT;
+	engine__feed(eng, &e);
+	return eng;
+}
+
+/*
+ * A strict reading of the text exposition format: every line is a HELP or
+ * TYPE comment, or `name{label="value",...} number`, with names and label
+ * names of [a-zA-Z_:][a-zA-Z0-9_:]* and escaped label values; every sample
+ * belongs to a family declared by TYPE before it.
+ */
+static int check_exposition(const char *text, char *why, size_t len)
+{
+	char typed[64][80];
+	int ntyped = 0, lineno = 0;
+	const char *p = text;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n'), *q = p;
+		char name[80];
+		size_t n = 0;
+
+		lineno++;
+		if (!eol) {
+			snprintf(why, len, "line %d: no newline at end", lineno);
+			return -1;
+		}
+		if (!strncmp(p, "# HELP ", 7) || !strncmp(p, "# TYPE ", 7)) {
+			if (!strncmp(p, "# TYPE ", 7) && ntyped < 64) {
+				sscanf(p + 7, "%79s", typed[ntyped]);
+				const char *t = p + 7 + strlen(typed[ntyped]) + 1;
+
+				if (strncmp(t, "counter\n", 8) && strncmp(t, "gauge\n", 6)) {
+					snprintf(why, len, "line %d: bad TYPE", lineno);
+					return -1;
+				}
+				ntyped++;
+			}
+			p = eol + 1;
+			continue;
+		}
+		if (!(isalpha((unsigned char)*q) || *q == '_' || *q == ':')) {
+			snprintf(why, len, "line %d: bad metric name", lineno);
+			return -1;
+		}
+		while (q < eol && (isalnum((unsigned char)*q) || *q == '_' || *q == ':') && n < 79)
+			name[n++] = *q++;
+		name[n] = '\0';
+		bool known = false;
+
+		for (int i = 0; i < ntyped; i++)
+			known |= !strcmp(typed[i], name);
+		if (!known) {
+			snprintf(why, len, "line %d: %s has no TYPE before it", lineno, name);
+			return -1;
+		}
+		if (*q == '{') {
+			q++;
+			while (*q != '}') {
+				if (!(isalpha((unsigned char)*q) || *q == '_')) {
+					snprintf(why, len, "line %d: bad label name", lineno);
+					return -1;
+				}
+				while (isalnum((unsigned char)*q) || *q == '_')
+					q++;
+				if (q[0] != '=' || q[1] != '"') {
+					snprintf(why, len, "line %d: label without =\"", lineno);
+					return -1;
+				}
+				q += 2;
+				while (*q != '"') {
+					if (*q == '\n' || !*q) {
+						snprintf(why, len, "line %d: unterminated label", lineno);
+						return -1;
+					}
+					if (*q == '\\') {
+						if (q[1] != '\\' && q[1] != '"' && q[1] != 'n') {
+							snprintf(why, len, "line %d: bad escape", lineno);
+							return -1;
+						}
+						q++;
+					}
+					q++;
+				}
+				q++;
+				if (*q == ',')
+					q++;
+				else if (*q != '}') {
+					snprintf(why, len, "line %d: bad label list", lineno);
+					return -1;
+				}
+			}
+			q++;
+		}
+		if (*q != ' ') {
+			snprintf(why, len, "line %d: no space before value", lineno);
+			return -1;
+		}
+		q++;
+		char *end;
+
+		strtod(q, &end);
+		if (end == q || end != eol) {
+			snprintf(why, len, "line %d: bad value", lineno);
+			return -1;
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+TEST(metrics_exposition_is_strictly_valid)
+{
+	struct tt_engine *eng = busy_engine();
+	struct tt_cw_group g = { .pid = 42, .count = 3, .kind = TT_SVC_LOCAL, .port = 8080 };
+	struct tt_metrics_input in = { .eng = eng, .cw = &g, .n_cw = 1, .tw_population = 7,
+				       .lost_total = 2 };
+	char *buf = NULL, why[128] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	strcpy(g.comm, "ja\"va\n");
+	metrics__render(f, &in);
+	fclose(f);
+	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
+	if (why[0])
+		fprintf(stderr, "    %s\n", why);
+	CHECK(strstr(buf, "tcptrail_transitions_total{from=\"ESTABLISHED\",to=\"CLOSE_WAIT\"} 1\n"));
+	CHECK(strstr(buf, "tcptrail_flows{state=\"CLOSE_WAIT\"} 1\n"));
+	CHECK(strstr(buf, "tcptrail_timewait_sockets 7\n"));
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"ja\\\"va\\n\"} 3\n"));
+	CHECK(strstr(buf, "tcptrail_overflows_total{queue=\"accept\",addr=\"127.0.0.1\",port=\"8080\",netns=\"1\"} 1\n"));
+	CHECK(strstr(buf, "tcptrail_lost_events_total 2\n"));
+	free(buf);
+	engine__free(eng);
+}
+
+/* The checker itself must catch what it is there to catch. */
+TEST(metrics_checker_rejects_bad_text)
+{
+	static const char *bad[] = {
+		"x 1\n",
+		"# TYPE x counter\nx{a=\"b} 1\n",
+		"# TYPE x counter\nx{a=\"\\q\"} 1\n",
+		"# TYPE x counter\nx one\n",
+		"# TYPE x histogramm\nx 1\n",
+		"# TYPE x counter\nx 1",
+	};
+	char why[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(check_exposition(bad[i], why, sizeof(why)) != 0);
+	CHECK_EQ_INT(check_exposition("# TYPE x counter\nx{a=\"b\\\"c\"} 1.5\n", why, sizeof(why)), 0);
+}
+
+TEST(metrics_file_is_replaced_atomically)
+{
+	char dir[] = "/tmp/tt-metrics-XXXXXX", path[256], tmp[300];
+	struct tt_engine *eng = busy_engine();
+	struct tt_metrics_input in = { .eng = eng, .tw_population = -1 };
+	struct stat st;
+	FILE *f;
+	char line[256];
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tcptrail.prom", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
+	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+	CHECK(access(tmp, F_OK) != 0);
+	f = fopen(path, "r");
+	REQUIRE(f);
+	CHECK(fgets(line, sizeof(line), f) && !strncmp(line, "# HELP tcptrail_", 16));
+	fclose(f);
+	/* a planted symlink at the temp name is not followed */
+	CHECK(symlink("/etc/passwd-not-here", tmp) == 0);
+	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
+	CHECK(access("/etc/passwd-not-here", F_OK) != 0);
+	unlink(tmp);
+	unlink(path);
+	rmdir(dir);
+	engine__free(eng);
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &l);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int dial(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Serve until fd has an answer, at most `rounds` passes. */
+static ssize_t exchange(struct tt_metrics_server *m, int fd, const char *req, char *buf,
+			size_t len, uint64_t now_ms)
+{
+	size_t got = 0;
+
+	if (req)
+		send(fd, req, strlen(req), 0);
+	for (int round = 0; round < 200 && got < len - 1; round++) {
+		ssize_t n;
+
+		metrics_server__work(m, now_ms);
+		n = recv(fd, buf + got, len - 1 - got, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n > 0)
+			got += (size_t)n;
+		usleep(1000);
+	}
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+TEST(metrics_http_serves_and_survives_bad_clients)
+{
+	struct tt_engine *eng = busy_engine();
+	struct tt_metrics_input in = { .eng = eng, .tw_population = 3 };
+	struct tt_metrics_server *m;
+	char spec[64], err[128], buf[16384];
+	int port = free_port(), slow, fd;
+
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+	REQUIRE(metrics_server__new(&m, spec, err, sizeof(err)) == 0);
+	CHECK_STR(metrics_server__address(m), spec);
+	CHECK_EQ_INT(metrics_server__update(m, &in), 0);
+
+	/* a client that connects and says nothing holds a slot, not the loop */
+	slow = dial(port);
+	REQUIRE(slow >= 0);
+	fd = dial(port);
+	REQUIRE(fd >= 0);
+	exchange(m, fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", buf, sizeof(buf), 1000);
+	CHECK(!strncmp(buf, "HTTP/1.0 200 OK\r\n", 17));
+	CHECK(strstr(buf, "tcptrail_timewait_sockets 3\n") != NULL);
+	close(fd);
+
+	/* garbage gets a 400; a wrong path a 404 */
+	fd = dial(port);
+	exchange(m, fd, "\x01\x02garbage\r\n\r\n", buf, sizeof(buf), 1000);
+	CHECK(!strncmp(buf, "HTTP/1.0 400", 12));
+	close(fd);
+	fd = dial(port);
+	exchange(m, fd, "GET /secret HTTP/1.0\r\n\r\n", buf, sizeof(buf), 1000);
+	CHECK(!strncmp(buf, "HTTP/1.0 404", 12));
+	close(fd);
+
+	/* past its deadline the silent client is dropped */
+	exchange(m, slow, NULL, buf, sizeof(buf), 1000 + 60000);
+	CHECK_EQ_INT(recv(slow, buf, 1, MSG_DONTWAIT), 0);
+	close(slow);
+
+	/* more clients than slots: all are answered in turn */
+	int many[40];
+
+	for (int i = 0; i < 40; i++)
+		many[i] = dial(port);
+	for (int i = 0; i < 40; i++) {
+		exchange(m, many[i], "GET /metrics HTTP/1.0\r\n\r\n", buf, sizeof(buf), 70000);
+		CHECK(!strncmp(buf, "HTTP/1.0 200", 12));
+		close(many[i]);
+	}
+	metrics_server__free(m);
+	engine__free(eng);
+}
+
+TEST(metrics_listen_spec_errors)
+{
+	static const char *bad[] = { "nope", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+				     "[::1:80", "300.1.1.1:80", ":x" };
+	struct tt_metrics_server *m;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(metrics_server__new(&m, bad[i], err, sizeof(err)) < 0);
+		CHECK(err[0] != '\0');
+	}
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Replay through the real pipeline, in process: the captures that
+ * tcptrail made of real loopback traffic (tests/captures/README.md), and
+ * small ones written here with the writer API.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "capture.h"
+#include "opts.h"
+#include "replay.h"
+#include "util.h"
+#include "tt_test.h"
+
+struct run {
+	int status;
+	char *out;
+	char *err;
+};
+
+static char *read_fd(int fd)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+
+	if (fstat(fd, &st) || !(buf = malloc(st.st_size + 1)))
+		return strdup("");
+	n = pread(fd, buf, st.st_size, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* tcptrail ARGS... with stdout and stderr captured; NULL-terminated. */
+static struct run replay(const char *first, ...)
+{
+	char *argv[32] = { "tcptrail", (char *)first };
+	char opath[] = "/tmp/tt_replay_out_XXXXXX", epath[] = "/tmp/tt_replay_err_XXXXXX";
+	struct run r = { 0 };
+	int argc = 2, ofd, efd, so, se, level = tt_verbosity;
+	struct tt_opts o;
+	bool exit_now;
+	va_list ap;
+
+	va_start(ap, first);
+	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+
+	fflush(stdout);
+	fflush(stderr);
+	ofd = mkstemp(opath);
+	efd = mkstemp(epath);
+	so = dup(1);
+	se = dup(2);
+	dup2(ofd, 1);
+	dup2(efd, 2);
+	r.status = tt_opts_parse(argc, argv, &o, &exit_now);
+	if (!r.status) {
+		tt_verbosity = TT_LOG_INFO + o.verbose;
+		r.status = replay__run(&o, false, NULL);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	clearerr(stdout);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	tt_verbosity = level;
+	r.out = read_fd(ofd);
+	r.err = read_fd(efd);
+	close(ofd);
+	close(efd);
+	unlink(opath);
+	unlink(epath);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static int count(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+static bool have(const char *path)
+{
+	if (!access(path, R_OK))
+		return true;
+	fprintf(stderr, "    (skipped: %s not found; run from the top of the tree)\n", path);
+	return false;
+}
+
+/* Each JSON line of type `type`, parsed; the caller json_decref()s. */
+static int json_lines(const char *text, const char *type, json_t **out, int max)
+{
+	int n = 0;
+
+	for (const char *line = text; line && *line && n < max;) {
+		const char *end = strchr(line, '\n');
+		json_error_t jerr;
+		json_t *j = json_loadb(line, end ? (size_t)(end - line) : strlen(line), 0, &jerr);
+
+		if (j && !strcmp(json_string_value(json_object_get(j, "type")) ?: "", type))
+			out[n++] = j;
+		else
+			json_decref(j);
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+TEST(replay_close_capture_json)
+{
+	const char *path = "tests/captures/close.ttcap";
+	json_t *flows[32], *sums[8];
+	struct run r;
+	int nf, ns, active = 0, passive = 0, listeners = 0;
+
+	if (!have(path))
+		return;
+	r = replay("-r", path, "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	nf = json_lines(r.out, "flow", flows, 32);
+	ns = json_lines(r.out, "summary", sums, 8);
+	CHECK_EQ_INT(nf, 10);
+	for (int i = 0; i < nf; i++) {
+		const char *role = json_string_value(json_object_get(flows[i], "role"));
+		const char *end = json_string_value(json_object_get(flows[i], "end"));
+		json_t *states = json_object_get(flows[i], "states");
+
+		if (!strcmp(role, "active"))
+			active++;
+		else if (!strcmp(role, "passive"))
+			passive++;
+		else if (!strcmp(role, "listener"))
+			listeners++;
+		/* every connection was born and ended in the capture */
+		CHECK(!json_is_true(json_object_get(flows[i], "partial")));
+		CHECK(!strcmp(end, "time_wait") || !strcmp(end, "close"));
+		CHECK(json_array_size(states) >= 2);
+		CHECK(json_integer_value(json_object_get(flows[i], "sport")) == 47001 ||
+		      json_integer_value(json_object_get(flows[i], "dport")) == 47001);
+		CHECK(!strncmp(json_string_value(json_object_get(flows[i], "start")), "20", 2));
+		json_decref(flows[i]);
+	}
+	CHECK_EQ_INT(active, 4);
+	CHECK_EQ_INT(passive, 4);
+	CHECK_EQ_INT(listeners, 2);
+	REQUIRE(ns >= 1);
+	CHECK(json_is_true(json_object_get(sums[ns - 1], "final")));
+	CHECK_EQ_INT(json_integer_value(json_object_get(sums[ns - 1], "flows_opened")), 10);
+	CHECK_EQ_INT(json_integer_value(json_object_get(sums[ns - 1], "time_wait")), 4);
+	CHECK_EQ_INT(json_integer_value(json_object_get(sums[ns - 1], "lost")), 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(sums[ns - 1], "invalid")), 0);
+	for (int i = 0; i < ns; i++)
+		json_decref(sums[i]);
+	/* the capture says where it came from */
+	CHECK(strstr(r.err, "tcptrail: replaying tests/captures/close.ttcap: started ") != NULL);
+	CHECK(strstr(r.err, "filters: ports=47001") != NULL);
+	run_free(&r);
+}
+
+TEST(replay_reset_capture_human_and_events)
+{
+	const char *path = "tests/captures/reset.ttcap";
+	struct run r;
+
+	if (!have(path))
+		return;
+	r = replay("-r", path, NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_INT(count(r.out, " > CLOSE (refused)"), 1);
+	CHECK_EQ_INT(count(r.out, " > CLOSE (reset)"), 2);
+	CHECK_EQ_INT(count(r.out, " > CLOSE (abort)"), 2);
+	CHECK(strstr(r.out, "msg=final_summary") != NULL);
+	CHECK(strstr(r.out, " refused=1 resets=2 ") != NULL);
+	run_free(&r);
+
+	r = replay("-r", path, "-e", "--color", "never", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_INT(count(r.out, "SYN_SENT -> CLOSE"), 1);
+	CHECK_EQ_INT(count(r.out, "CLOSE -> SYN_SENT"), 3);
+	run_free(&r);
+}
+
+TEST(replay_filters_match_the_kernel)
+{
+	const char *close = "tests/captures/close.ttcap", *reset = "tests/captures/reset.ttcap";
+	char pid[16];
+	json_t *flows[32];
+	struct run r;
+	int n;
+
+	if (!have(close) || !have(reset))
+		return;
+	r = replay("-r", reset, "--json", "-P", "47013", NULL);
+	n = json_lines(r.out, "flow", flows, 32);
+	CHECK_EQ_INT(n, 1);
+	if (n)
+		CHECK_STR(json_string_value(json_object_get(flows[0], "end")), "refused");
+	while (n)
+		json_decref(flows[--n]);
+	run_free(&r);
+
+	r = replay("-r", close, "--json", "-6", NULL);
+	n = json_lines(r.out, "flow", flows, 32);
+	CHECK_EQ_INT(n, 5);
+	for (int i = 0; i < n; i++) {
+		CHECK_STR(json_string_value(json_object_get(flows[i], "family")), "ipv6");
+		json_decref(flows[i]);
+	}
+	run_free(&r);
+
+	/* -L: the server's side only (as in the kernel, the client's birth has no port yet) */
+	r = replay("-r", close, "--json", "-L", "47001", NULL);
+	n = json_lines(r.out, "flow", flows, 32);
+	CHECK_EQ_INT(n, 6);
+	while (n)
+		json_decref(flows[--n]);
+	run_free(&r);
+
+	r = replay("-r", close, "--json", "-N", "1", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	run_free(&r);
+
+	/* -p: the owner's flows, found as the kernel finds them */
+	r = replay("-r", close, "--json", NULL);
+	n = json_lines(r.out, "flow", flows, 32);
+	REQUIRE(n > 0);
+	snprintf(pid, sizeof(pid), "%lld", json_integer_value(json_object_get(flows[0], "pid")));
+	while (n)
+		json_decref(flows[--n]);
+	run_free(&r);
+	r = replay("-r", close, "--json", "-p", pid, NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 10);
+	run_free(&r);
+	r = replay("-r", close, "--json", "-p", "1", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	run_free(&r);
+}
+
+TEST(replay_ladders_from_real_captures)
+{
+	struct run r;
+
+	if (!have("tests/captures/simclose.ttcap") || !have("tests/captures/synack.ttcap"))
+		return;
+	r = replay("-r", "tests/captures/simclose.ttcap", "--ladder", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_INT(count(r.out, "ladder legend:"), 1);
+	CHECK_EQ_INT(count(r.out, "\nladder at "), 1);
+	/* both ends FIN_WAIT1 > CLOSING > TIME_WAIT, and the FINs cross */
+	CHECK(strstr(r.out, "  FIN_WAIT1    |------------- FIN ------------->|\n") != NULL);
+	CHECK(strstr(r.out, "|<------------- FIN -------------| FIN_WAIT1\n") != NULL);
+	CHECK(strstr(r.out, "  CLOSING      |------------- ACK ------------->|\n") != NULL);
+	CHECK(strstr(r.out, "|<------------- ACK -------------| CLOSING\n") != NULL);
+	CHECK(strstr(r.out, "  TIME_WAIT    |                                |\n") != NULL);
+	CHECK(strstr(r.out, "|                                | TIME_WAIT\n") != NULL);
+	CHECK(strstr(r.out, "end: client time_wait after") != NULL);
+	/* the listener keeps its one-line timeline */
+	CHECK(strstr(r.out, "LISTEN ") != NULL);
+	run_free(&r);
+
+	r = replay("-r", "tests/captures/synack.ttcap", "--ladder", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(count(r.out, "|<--- SYN+ACK (retransmitted) ---|") >= 1);
+	CHECK(strstr(r.out, "|<----------- SYN+ACK -----------|\n") != NULL);
+	run_free(&r);
+
+	r = replay("-r", "tests/captures/reset.ttcap", "--ladder", NULL);
+	CHECK_EQ_INT(count(r.out, "\nladder at "), 3);
+	CHECK(strstr(r.out, "(no socket: the connection was refused)") != NULL);
+	CHECK_EQ_INT(count(r.out, " RST "), 3);
+	run_free(&r);
+}
+
+TEST(replay_summaries_follow_the_capture_clock)
+{
+	const char *path = "tests/captures/synack.ttcap";
+	json_t *sums[32];
+	struct run r;
+	int n;
+
+	if (!have(path))
+		return;
+	r = replay("-r", path, "--json", "-i", "1", NULL);
+	n = json_lines(r.out, "summary", sums, 32);
+	/* the capture spans about 6 s of record time: several 1 s summaries */
+	CHECK(n >= 3);
+	for (int i = 0; i < n; i++) {
+		if (i < n - 1)
+			CHECK(json_integer_value(json_object_get(sums[i], "interval_ns")) >= 1000000000);
+		json_decref(sums[i]);
+	}
+	run_free(&r);
+
+	/* -d: stop after 2 s of capture time */
+	r = replay("-r", path, "--json", "-d", "2", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	run_free(&r);
+}
+
+static char *tmpfile_path(void)
+{
+	char *p = strdup("/tmp/tt_replay_XXXXXX");
+	int fd = mkstemp(p);
+
+	close(fd);
+	return p;
+}
+
+TEST(replay_of_a_cut_capture_outputs_all_then_fails)
+{
+	const char *path = "tests/captures/close.ttcap";
+	char *cut = tmpfile_path();
+	unsigned char buf[1 << 16];
+	struct run r;
+	ssize_t n;
+	int fd;
+
+	if (!have(path))
+		goto out;
+	fd = open(path, O_RDONLY);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	REQUIRE(n > 200);
+	fd = open(cut, O_WRONLY | O_TRUNC);
+	REQUIRE(write(fd, buf, n - 60) == n - 60);
+	close(fd);
+	r = replay("-r", cut, "--json", NULL);
+	CHECK_EQ_INT(r.status, 1);
+	CHECK(count(r.out, "\"type\":\"flow\"") >= 1);
+	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
+	/* the error is the last thing said */
+	CHECK(strstr(r.err, "tcptrail: ") && strrchr(r.err, '\n') == r.err + strlen(r.err) - 1);
+	run_free(&r);
+out:
+	unlink(cut);
+	free(cut);
+}
+
+TEST(replay_errors_are_one_line_and_status_1)
+{
+	struct run r;
+	char *junk = tmpfile_path();
+	int fd = open(junk, O_WRONLY);
+
+	CHECK(write(fd, "not a capture at all\n", 21) == 21);
+	close(fd);
+	r = replay("-r", "/nonexistent.ttcap", NULL);
+	CHECK_EQ_INT(r.status, 1);
+	CHECK_STR(r.err, "tcptrail: /nonexistent.ttcap: No such file or directory\n");
+	CHECK_STR(r.out, "");
+	run_free(&r);
+
+	r = replay("-r", junk, NULL);
+	CHECK_EQ_INT(r.status, 1);
+	CHECK(strstr(r.err, "not a tcptrail capture (bad magic at offset 0") != NULL);
+	CHECK_EQ_INT(count(r.err, "\n"), 1);
+	run_free(&r);
+	unlink(junk);
+	free(junk);
+}
+
+TEST(replay_lost_events_come_from_the_capture)
+{
+	char *path = tmpfile_path();
+	struct tt_capture *c;
+	struct tt_event e = {
+		.type = TT_EV_TRANSITION, .family = TT_AF_INET, .old_state = TT_CLOSE,
+		.new_state = TT_SYN_SENT, .sport = 0, .dport = 80, .ts_ns = 2000000000ull, .sk = 1,
+		.saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 },
+	};
+	struct run r;
+
+	unlink(path);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path,
+							       .start_ns = 1000000000ull }));
+	REQUIRE(!capture__write(c, &e));
+	REQUIRE(!capture__tick(c, 2500000000ull, 5, 0));
+	e.old_state = TT_SYN_SENT;
+	e.new_state = TT_CLOSE;
+	e.sport = 5555;
+	e.aux[0] = 111;	/* ECONNREFUSED */
+	e.ts_ns = 3000000000ull;
+	REQUIRE(!capture__write(c, &e));
+	REQUIRE(!capture__close(c, 4000000000ull, 9, 2));
+
+	r = replay("-r", path, "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.out, "\"end\":\"refused\"") != NULL);
+	CHECK(strstr(r.out, "\"final\":true") != NULL);
+	CHECK(strstr(r.out, "\"lost\":9,") != NULL);
+	/* the final summary falls on the capture's last time: 3 s after its start */
+	CHECK(strstr(r.out, "\"t_ns\":4000000000,") != NULL);
+	CHECK(strstr(r.out, "\"interval_ns\":3000000000,") != NULL);
+	CHECK(strstr(r.err, "warning: 9 events were lost") != NULL);
+	CHECK(strstr(r.err, "evicted 2 flows") != NULL);
+	run_free(&r);
+
+	r = replay("-r", path, "--ladder", NULL);
+	CHECK(strstr(r.out, "  server 10.0.0.2:80  (no socket: the connection was refused)\n") != NULL);
+	run_free(&r);
+	unlink(path);
+	free(path);
+}

@@ -1,0 +1,308 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Boot a second kernel (Debian's 6.1 cloud kernel by default) under qemu and run
+# tcptrail's kernel tests inside it, once per attach mode.  See tests/vm/README.md.
+#
+#   tests/vm/vmtest.sh [--kernel-pkg NAME|FILE.deb] [--keep]
+#
+# The last line is "vm: N passed, N failed"; the exit status is non-zero on any
+# failed test, a guest that did not finish (no GUEST-EXIT line), or a timeout.
+
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+OUTPUT=${OUTPUT:-.output}
+case $OUTPUT in /*) ;; *) OUTPUT=$ROOT/$OUTPUT ;; esac
+VM_CACHE=${VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/tcptrail-vm}
+VM_KERNEL_PKG=${VM_KERNEL_PKG:-}
+VM_KERNEL_META=${VM_KERNEL_META:-linux-image-cloud-amd64}
+VM_ACCEL=${VM_ACCEL:-tcg}
+VM_MEM=${VM_MEM:-512}
+VM_SMP=${VM_SMP:-2}
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-180}
+# inet_diag/tcp_diag: sock_diag seeding of existing sockets; veth: netns pairs.
+VM_MODULES=${VM_MODULES-inet_diag tcp_diag veth}
+VM_TCPTRAIL=${VM_TCPTRAIL:-$OUTPUT/tcptrail-static}
+VM_DRIVERS=${VM_DRIVERS:-$OUTPUT/drivers}
+VM_BUSYBOX=${VM_BUSYBOX:-/bin/busybox}
+ATTACH_MODES=${ATTACH_MODES:-fentry kprobe tracepoint}
+KEEP=0
+
+die() { echo "vmtest: $*" >&2; exit 2; }
+
+usage() {
+	cat <<EOF
+usage: tests/vm/vmtest.sh [--kernel-pkg NAME|FILE.deb] [--keep]
+
+  --kernel-pkg NAME   a Debian kernel image package (or its meta-package, or a
+                      local .deb) instead of the current 6.1 cloud kernel
+  --keep              keep the initramfs tree (its path is printed)
+
+environment: OUTPUT VM_CACHE VM_KERNEL_PKG VM_ACCEL(tcg|kvm) VM_MEM VM_SMP
+  VM_TIMEOUT VM_TEST_TIMEOUT VM_MODULES VM_TESTS ATTACH_MODES VM_TCPTRAIL
+  VM_DRIVERS VM_APPEND
+EOF
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel-pkg) [ $# -ge 2 ] || die "--kernel-pkg needs a package name"
+		      VM_KERNEL_PKG=$2; shift 2 ;;
+	--kernel-pkg=*) VM_KERNEL_PKG=${1#*=}; shift ;;
+	--keep) KEEP=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+
+case $ATTACH_MODES in *[!a-z_\ ]*|"") die "bad ATTACH_MODES '$ATTACH_MODES'" ;; esac
+for n in "$VM_MEM" "$VM_SMP" "$VM_TIMEOUT" "$VM_TEST_TIMEOUT"; do
+	case $n in ''|0|*[!0-9]*) die "VM_MEM, VM_SMP, VM_TIMEOUT, VM_TEST_TIMEOUT: not a positive number: '$n'" ;; esac
+done
+
+# A dynamically linked binary would fail inside the busybox-only guest with a
+# bare "not found", so refuse it here with a message that says why.
+require_static() {
+	[ -x "$1" ] || die "$2 $1: missing or not executable${3:+ ($3)}"
+	if ldd "$1" 2>/dev/null | grep -q '=>'; then
+		die "$2 $1 is dynamically linked; the guest has no libc"
+	fi
+}
+
+# --- 1. the kernel ----------------------------------------------------------
+
+# Debian's container images turn apt's binary cache off, which makes every
+# apt-cache call parse all package lists (a second each); keep one of our own.
+# apt rebuilds it by itself when the lists change.
+apt_cache() { apt-cache -o Dir::Cache::pkgcache="$VM_CACHE/pkgcache.bin" "$@"; }
+
+# The image package a name stands for: a meta-package (linux-image-cloud-amd64)
+# depends on the versioned one, which has an -unsigned twin holding the same
+# kernel without the Secure Boot signature; qemu boots either.
+resolve_pkg() {
+	local pkg=$1 dep
+	for _ in 1 2 3; do
+		dep=$(apt_cache depends "$pkg" 2>/dev/null |
+		      sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n1)
+		[ -n "$dep" ] || break
+		pkg=$dep
+	done
+	apt_cache show "$pkg" >/dev/null 2>&1 || return 1
+	case $pkg in *-unsigned) ;; *)
+		apt_cache show "$pkg-unsigned" >/dev/null 2>&1 && pkg=$pkg-unsigned ;;
+	esac
+	echo "$pkg"
+}
+
+fetch_kernel() {
+	local pkg=$1 dir=$2 tmp deb
+	mkdir -p "$VM_CACHE" || die "cannot create cache $VM_CACHE"
+	tmp=$(mktemp -d "$VM_CACHE/.fetch.XXXXXX") || die "mktemp in $VM_CACHE failed"
+	if [ -f "$pkg" ]; then
+		deb=$pkg
+	else
+		echo "vmtest: downloading $pkg" >&2
+		# As root, apt hands downloads to the _apt user, which cannot
+		# write here; downloading as root is fine for a file we only unpack.
+		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg") >&2 ||
+			{ rm -rf "$tmp"; die "apt-get download $pkg failed (run apt-get update?)"; }
+		deb=$(ls "$tmp"/*.deb)
+	fi
+	# Unpacked next to the cache, never installed: /boot stays untouched.
+	dpkg -x "$deb" "$tmp/root" || { rm -rf "$tmp"; die "dpkg -x $deb failed"; }
+	rm -f "$tmp"/*.deb
+	rm -rf "$tmp/root/usr/share"
+	ls "$tmp"/root/boot/vmlinuz-* >/dev/null 2>&1 ||
+		{ rm -rf "$tmp"; die "$pkg has no /boot/vmlinuz-*: not a kernel image package?"; }
+	chmod 755 "$tmp"
+	rm -rf "$dir" && mv "$tmp" "$dir" || die "cannot move kernel into $dir"
+}
+
+if [ -n "$VM_KERNEL_PKG" ] && [ -f "$VM_KERNEL_PKG" ]; then
+	PKG=$(readlink -f "$VM_KERNEL_PKG")
+	KDIR=$VM_CACHE/$(basename "$PKG" .deb)
+	[ -d "$KDIR/root/boot" ] || fetch_kernel "$PKG" "$KDIR"
+else
+	want=${VM_KERNEL_PKG:-$VM_KERNEL_META}
+	mkdir -p "$VM_CACHE" || die "cannot create cache $VM_CACHE"
+	if PKG=$(resolve_pkg "$want"); then
+		:
+	elif [ -z "$VM_KERNEL_PKG" ] && [ -f "$VM_CACHE/last" ]; then
+		# No package lists (apt-get update not run): reuse what we have.
+		PKG=$(cat "$VM_CACHE/last")
+		echo "vmtest: cannot resolve $want, using cached $PKG" >&2
+	else
+		die "no package $want (run apt-get update; see apt-cache search linux-image-)"
+	fi
+	KDIR=$VM_CACHE/$PKG
+	[ -d "$KDIR/root/boot" ] || fetch_kernel "$PKG" "$KDIR"
+	[ -n "$VM_KERNEL_PKG" ] || echo "$PKG" > "$VM_CACHE/last"
+fi
+VMLINUZ=$(ls "$KDIR"/root/boot/vmlinuz-* | head -n1)
+KREL=${VMLINUZ##*/vmlinuz-}
+MODDIR=$KDIR/root/lib/modules/$KREL
+
+# --- 2. the initramfs -------------------------------------------------------
+
+require_static "$VM_BUSYBOX" busybox "apt-get install busybox-static"
+require_static "$VM_TCPTRAIL" tcptrail "make $OUTPUT/tcptrail-static"
+
+if [ -n "${VM_TESTS:-}" ]; then
+	TESTS=$VM_TESTS
+else
+	# Every tests/kernel/*.sh is a test, except shared helpers sourced by them.
+	TESTS=
+	for t in "$ROOT"/tests/kernel/*.sh; do
+		[ -f "$t" ] || continue
+		case ${t##*/} in lib*.sh|common*.sh|_*) continue ;; esac
+		TESTS="$TESTS $t"
+	done
+fi
+set -- $TESTS
+[ $# -gt 0 ] || die "no kernel tests (tests/kernel/*.sh, or VM_TESTS)"
+NTESTS=$#
+set -- $ATTACH_MODES
+NMODES=$#
+
+mkdir -p "$OUTPUT/vm" || die "cannot create $OUTPUT/vm"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tcptrail-vm.XXXXXX") || die "mktemp failed"
+cleanup() {
+	if [ "$KEEP" = 1 ]; then echo "vmtest: kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+R=$WORK/root
+mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,etc,root} \
+	 "$R"/tt/{bin,drivers,kernel,modules} || die "mkdir in $WORK failed"
+cp "$VM_BUSYBOX" "$R/bin/busybox"
+for a in $("$R/bin/busybox" --list-full); do
+	[ -e "$R/$a" ] || ln -s /bin/busybox "$R/$a"
+done
+cp "$VM_TCPTRAIL" "$R/tt/bin/tcptrail"
+# libbpf resolves __kconfig externs (CONFIG_HZ) from /boot/config-$(uname -r),
+# as on any Debian system; this kernel has no /proc/config.gz.
+mkdir -p "$R/boot" && cp "$KDIR/root/boot/config-$KREL" "$R/boot/" ||
+	die "no config-$KREL in $KDIR/root/boot"
+
+if [ -d "$VM_DRIVERS" ]; then
+	for d in "$VM_DRIVERS"/*; do
+		[ -f "$d" ] || continue
+		require_static "$d" driver
+		cp "$d" "$R/tt/drivers/"
+	done
+fi
+# Helpers next to the tests come along, so a test can source them.
+[ -d "$ROOT/tests/kernel" ] && cp -r "$ROOT/tests/kernel/." "$R/tt/kernel/"
+list=
+for t in $TESTS; do
+	[ -f "$t" ] || die "no test $t"
+	cp "$t" "$R/tt/kernel/"
+	list="$list ${t##*/}"
+done
+
+# Modules in load order (dependencies first); .modinfo's depends= names them.
+# busybox insmod takes only plain .ko files, and kernels from 6.12 on ship .ko.xz.
+mods=
+add_module() {
+	local m=${1//-/_} f dep out=$R/tt/modules/${1//-/_}.ko
+	case " $mods " in *" $m "*) return 0 ;; esac
+	f=$(find "$MODDIR/kernel" \( -name "$m.ko*" -o -name "${m//_/-}.ko*" \) -print -quit 2>/dev/null)
+	if [ -z "$f" ]; then
+		grep -q "/$m\.ko" "$MODDIR/modules.builtin" 2>/dev/null && return 0
+		die "module $m not in $MODDIR (VM_MODULES)"
+	fi
+	case $f in
+	*.ko) cp "$f" "$out" ;;
+	*.ko.xz) "$VM_BUSYBOX" unxz -c "$f" > "$out" ;;
+	*.ko.gz) gzip -dc "$f" > "$out" ;;
+	*.ko.zst) zstd -qdc "$f" > "$out" ;;
+	*) false ;;
+	esac || die "cannot unpack module $f"
+	for dep in $(tr '\0' '\n' < "$out" | sed -n 's/^depends=//p' | tr ',' ' '); do
+		add_module "$dep"
+	done
+	mods="$mods $m"
+}
+for m in $VM_MODULES; do add_module "$m"; done
+
+cp "$HERE/init" "$R/init"
+cp "$HERE/guest-run.sh" "$R/tt/guest-run.sh"
+chmod 755 "$R/init" "$R/tt/guest-run.sh" "$R"/tt/kernel/*.sh
+cat > "$R/tt/config" <<EOF
+ATTACH_MODES='$ATTACH_MODES'
+TESTS='${list# }'
+MODULES='${mods# }'
+TEST_TIMEOUT=$VM_TEST_TIMEOUT
+EOF
+
+INITRD=$WORK/initrd.cpio.gz
+# busybox's cpio writes newc, the format the kernel unpacks; -R 0:0 because the
+# guest's files belong to root whoever built them.
+(cd "$R" && find . | "$R/bin/busybox" cpio -o -H newc -R 0:0 2>/dev/null | gzip -1) \
+	> "$INITRD" || die "building the initramfs failed"
+
+# --- 3. boot ----------------------------------------------------------------
+
+case $VM_ACCEL in
+kvm) ACCEL=(-accel kvm -cpu host) ;;
+tcg) ACCEL=(-accel tcg) ;;
+*) die "VM_ACCEL must be tcg or kvm" ;;
+esac
+
+LOG=$OUTPUT/vm/console-$KREL.log
+QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -m "$VM_MEM" -smp "$VM_SMP"
+      -nodefaults -no-user-config -display none -serial stdio -no-reboot
+      -kernel "$VMLINUZ" -initrd "$INITRD"
+      -append "console=ttyS0 quiet panic=-1 ${VM_APPEND:-}")
+
+{
+	echo "# tcptrail vmtest $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "# kernel package: $PKG"
+	echo "# tcptrail: $VM_TCPTRAIL"
+	echo "# ${QEMU[*]}"
+} > "$LOG"
+echo "vmtest: booting $KREL ($VM_ACCEL, ${VM_MEM}M, $VM_SMP cpu), log $LOG" >&2
+
+start=$(date +%s)
+# The guest's tty turns \n into \r\n; the log keeps plain lines.
+timeout -k 10 "$VM_TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$LOG"
+st=("${PIPESTATUS[@]}")
+qrc=${st[0]}
+secs=$(( $(date +%s) - start ))
+echo "# qemu exit $qrc after ${secs}s" >> "$LOG"
+
+# --- 4. judge by what the guest printed -------------------------------------
+
+# qemu exits 0 on any guest poweroff, so only the guest's own lines count.
+pass=$(grep -c '^ok   ' "$LOG")
+fail=$(grep -c '^FAIL ' "$LOG")
+skip=$(grep -c '^skip ' "$LOG")
+grc=$(sed -n 's/^GUEST-EXIT rc=\([0-9][0-9]*\)$/\1/p' "$LOG" | tail -n1)
+expect=$((NTESTS * NMODES))
+reason=
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	reason="timed out after ${VM_TIMEOUT}s (VM_TIMEOUT)"
+elif [ "$qrc" != 0 ]; then
+	reason="qemu exited $qrc"
+elif [ -z "$grc" ]; then
+	reason="guest did not print GUEST-EXIT (panic or crash? see the log)"
+elif [ $((pass + fail + skip)) != "$expect" ]; then
+	reason="expected $expect results ($NTESTS tests x $NMODES modes), got $((pass + fail + skip))"
+elif [ "$grc" != 0 ] && [ "$fail" = 0 ]; then
+	reason="guest exited rc=$grc"
+fi
+echo >&2
+echo "vmtest: $KREL in ${secs}s, log $LOG" >&2
+if [ -n "$reason" ]; then
+	echo "vm: $reason" | tee -a "$LOG"
+	fail=$((fail + 1))
+fi
+tail=
+[ "$skip" != 0 ] && tail=", $skip skipped"
+echo "vm: $pass passed, $fail failed$tail" | tee -a "$LOG"
+[ "$fail" = 0 ]

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Capture files: -w writes every record as the kernel produced it into a
+ * gzip stream (include/ttcap.h, include/CAPTURE.md), -r reads one back.
+ * The writer flushes about once a second, so a SIGKILL loses at most the
+ * last second and the file stays readable up to there.
+ */
+#ifndef TT_CAPTURE_H
+#define TT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcptrail.h"
+#include "ttcap.h"
+
+struct tt_selection;
+
+/* ---- writer ---- */
+
+struct tt_capture_opts {
+	const char *path;
+	uint64_t rotate_bytes;	/* start FILE.1, FILE.2... past this; 0 = never */
+	uint32_t rotate_count;	/* keep at most this many files; 0 = all */
+	const char *hooks;	/* written to the metadata as is */
+	const char *filters;
+	int64_t wall_offset_ns;
+	uint64_t start_ns;	/* the record clock when tracing started */
+	int level;		/* zlib level; 0 picks 1, the fastest */
+};
+
+struct tt_capture;
+
+/*
+ * Create opts->path (0600; see CAPTURE.md for what is refused) and write its
+ * header.  Returns 0, or -errno after a one-line message naming the file.
+ */
+int capture__open(struct tt_capture **out, const struct tt_capture_opts *opts);
+
+/* Append one record.  0, or -errno (sticky: later calls fail the same way). */
+int capture__write(struct tt_capture *c, const struct tt_event *e);
+
+/*
+ * Once a second at most: write a counters frame and a zlib sync flush, so
+ * that everything so far can be read even if we are killed.  Call it every
+ * poll; it does nothing until a second has passed since the last flush, or
+ * when nothing changed.  0 or -errno.
+ */
+int capture__tick(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted);
+
+/* The same, now. */
+int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted);
+
+/*
+ * Final counters, the end frame, the gzip trailer; frees c.  Returns the
+ * first error the capture had, or 0.  NULL is a no-op.
+ */
+int capture__close(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted);
+
+/* The file being written now (FILE or FILE.N), for messages. */
+const char *capture__path(const struct tt_capture *c);
+
+/* "transitions=tp_btf/inet_sock_set_state owner=..." for the metadata. */
+void capture__describe_hooks(const struct tt_selection *sel, char *buf, size_t len);
+
+/* ---- reader ---- */
+
+enum tt_caperr {
+	TT_CAPERR_NONE = 0,
+	TT_CAPERR_IO,		/* cannot open or read: missing file, EIO */
+	TT_CAPERR_MAGIC,	/* not a capture */
+	TT_CAPERR_VERSION,	/* a format version or record size we cannot read */
+	TT_CAPERR_CORRUPT,	/* the compressed stream is damaged */
+	TT_CAPERR_TRUNCATED,	/* the file ends before its end record */
+	TT_CAPERR_LENGTH,	/* a frame with an impossible length */
+	TT_CAPERR_KIND,		/* a frame of an unknown or misplaced kind */
+	TT_CAPERR_RECORD,	/* an event no kernel writes (type, state, family) */
+	TT_CAPERR_NOMEM,
+};
+
+/* What the metadata says; strings are NUL-terminated, printable ASCII. */
+struct tt_capmeta {
+	uint32_t version;
+	uint32_t record_size;
+	uint32_t event_version;
+	int64_t wall_offset_ns;
+	uint64_t start_ns;
+	uint32_t file_index;
+	char tool_version[64];
+	char hostname[256];
+	char kernel[256];
+	char hooks[1024];
+	char filters[1024];
+};
+
+struct tt_caprec {
+	uint32_t kind;		/* TTCAP_EVENT or TTCAP_COUNTERS */
+	uint64_t offset;	/* of the frame, in uncompressed bytes */
+	struct tt_event ev;	/* TTCAP_EVENT, in host byte order */
+	struct ttcap_counters counters;	/* TTCAP_COUNTERS, in host byte order */
+};
+
+struct tt_capreader;
+
+/*
+ * A reader of the file at path ("-" is stdin), or of len bytes at buf (which
+ * must outlive the reader).  name is used in messages.  NULL only when out
+ * of memory; a file that cannot be opened is reported by capreader__meta.
+ */
+struct tt_capreader *capreader__new(const char *path);
+struct tt_capreader *capreader__new_mem(const void *buf, size_t len, const char *name);
+void capreader__free(struct tt_capreader *r);
+
+/* Read and check the file header and the metadata.  0 or -1 (see error). */
+int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta);
+
+/*
+ * The next event or counters frame: 1, or 0 at a clean end (the end frame),
+ * or -1 on an error, after which every call returns -1.  Records before an
+ * error are good: a truncated capture yields everything up to its last
+ * complete record, then -1 with TT_CAPERR_TRUNCATED.
+ */
+int capreader__next(struct tt_capreader *r, struct tt_caprec *rec);
+
+/* One line naming the file and the offset: "x.ttcap: truncated at offset 4242". */
+const char *capreader__error(const struct tt_capreader *r);
+enum tt_caperr capreader__errkind(const struct tt_capreader *r);
+
+/* The end frame's reason once next() returned 0 (enum ttcap_end_reason). */
+uint32_t capreader__end_reason(const struct tt_capreader *r);
+
+/* Check a record the way the reader does: 0, or -EINVAL with why written. */
+int capture__check_event(const struct tt_event *e, char *why, size_t len);
+
+#endif /* TT_CAPTURE_H */

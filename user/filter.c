@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "filter.h"
+
+/*
+ * A set of u64 keys, bounded like the BPF hash maps it mirrors: past the
+ * bound an insert fails quietly, as bpf_map_update_elem does when full.
+ */
+struct set_node {
+	uint64_t key;
+	struct set_node *next;
+};
+
+struct set {
+	struct set_node *buckets[4096];
+	size_t n, max;
+};
+
+struct tt_filter {
+	struct tt_opts o;
+	struct set owned;		/* sks the pid owns ("owned" in BPF) */
+	struct set listeners;		/* (netns, port) of its listeners */
+};
+
+static size_t slot(uint64_t key)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 52);	/* 12 bits */
+}
+
+static bool set_has(const struct set *s, uint64_t key)
+{
+	for (const struct set_node *n = s->buckets[slot(key)]; n; n = n->next)
+		if (n->key == key)
+			return true;
+	return false;
+}
+
+static void set_add(struct set *s, uint64_t key)
+{
+	struct set_node *n;
+
+	if (set_has(s, key) || s->n >= s->max)
+		return;
+	n = malloc(sizeof(*n));
+	if (!n)
+		return;
+	n->key = key;
+	n->next = s->buckets[slot(key)];
+	s->buckets[slot(key)] = n;
+	s->n++;
+}
+
+static void set_del(struct set *s, uint64_t key)
+{
+	for (struct set_node **p = &s->buckets[slot(key)]; *p; p = &(*p)->next) {
+		if ((*p)->key == key) {
+			struct set_node *n = *p;
+
+			*p = n->next;
+			free(n);
+			s->n--;
+			return;
+		}
+	}
+}
+
+static void set_clear(struct set *s)
+{
+	for (size_t i = 0; i < sizeof(s->buckets) / sizeof(s->buckets[0]); i++) {
+		while (s->buckets[i]) {
+			struct set_node *n = s->buckets[i];
+
+			s->buckets[i] = n->next;
+			free(n);
+		}
+	}
+	s->n = 0;
+}
+
+struct tt_filter *filter__new(const struct tt_opts *o)
+{
+	struct tt_filter *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->o = *o;
+	f->owned.max = 65536;		/* the BPF maps' max_entries */
+	f->listeners.max = 4096;
+	return f;
+}
+
+void filter__free(struct tt_filter *f)
+{
+	if (!f)
+		return;
+	set_clear(&f->owned);
+	set_clear(&f->listeners);
+	free(f);
+}
+
+static bool port_in(const uint16_t *list, uint32_t n, uint16_t port)
+{
+	for (uint32_t i = 0; i < n && i < TT_MAX_PORTS; i++)
+		if (list[i] == port)
+			return true;
+	return false;
+}
+
+static uint64_t listener_key(const struct tt_event *e)
+{
+	return (uint64_t)e->netns << 16 | e->sport;
+}
+
+/* pass_filters() in bpf/tcptrail.bpf.c */
+static bool pass_filters(const struct tt_opts *o, const struct tt_event *e)
+{
+	if (o->family && e->family != o->family)
+		return false;
+	if (o->netns && e->netns != o->netns)
+		return false;
+	if (o->n_lports && !port_in(o->lports, o->n_lports, e->sport))
+		return false;
+	if (o->n_rports && !port_in(o->rports, o->n_rports, e->dport))
+		return false;
+	if (o->n_ports && !port_in(o->ports, o->n_ports, e->sport) &&
+	    !port_in(o->ports, o->n_ports, e->dport))
+		return false;
+	return true;
+}
+
+/*
+ * pass_owner() and forget_owned() for transitions, and each hook's own pid
+ * test for the other types.  The kernel keys its maps by the struct sock
+ * address, which is what e->sk holds, so the same sets give the same answer.
+ */
+static bool pass_owner(struct tt_filter *f, const struct tt_event *e)
+{
+	bool mine = (e->flags & TT_F_OWNER) && e->tgid == f->o.pid;
+	bool keep;
+
+	switch (e->type) {
+	case TT_EV_TRANSITION:
+		if (mine) {
+			set_add(&f->owned, e->sk);
+			if (e->new_state == TT_LISTEN)
+				set_add(&f->listeners, listener_key(e));
+			keep = true;
+		} else if (set_has(&f->owned, e->sk)) {
+			keep = true;
+		} else if (e->old_state == TT_LISTEN && e->new_state == TT_SYN_RECV &&
+			   set_has(&f->listeners, listener_key(e))) {
+			set_add(&f->owned, e->sk);
+			keep = true;
+		} else {
+			keep = false;
+		}
+		if (keep && e->new_state == TT_CLOSE) {
+			set_del(&f->owned, e->sk);
+			if (e->old_state == TT_LISTEN)
+				set_del(&f->listeners, listener_key(e));
+		}
+		return keep;
+	case TT_EV_ACCEPT:
+		/* the accepting task is the current one: the kernel tests tgid alone */
+		if (e->tgid != f->o.pid)
+			return false;
+		set_add(&f->owned, e->sk);
+		return true;
+	case TT_EV_SEED:
+		/* sock_diag's owner, when it knows one */
+		if (e->tgid != f->o.pid)
+			return false;
+		set_add(&f->owned, e->sk);
+		if (e->new_state == TT_LISTEN)
+			set_add(&f->listeners, listener_key(e));
+		return true;
+	case TT_EV_TIME_WAIT:
+		/* no X > CLOSE follows a reported TIME-WAIT entry: forget it here */
+		if (!set_has(&f->owned, e->sk))
+			return false;
+		set_del(&f->owned, e->sk);
+		return true;
+	case TT_EV_RESET_SENT:
+	case TT_EV_RESET_RECV:
+		return set_has(&f->owned, e->sk);
+	default:
+		/* overflows and SYN-ACK retransmits are not filtered by pid */
+		return true;
+	}
+}
+
+bool filter__pass(struct tt_filter *f, const struct tt_event *e)
+{
+	if (!pass_filters(&f->o, e))
+		return false;
+	return !f->o.pid || pass_owner(f, e);
+}
+
+static size_t put_ports(char *buf, size_t len, size_t n, const char *name,
+			const uint16_t *ports, uint32_t count)
+{
+	if (!count || n >= len)
+		return n;
+	n += (size_t)snprintf(buf + n, len - n, "%s%s=", n ? " " : "", name);
+	for (uint32_t i = 0; i < count && i < TT_MAX_PORTS && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : "", ports[i]);
+	return n;
+}
+
+void filter__describe(const struct tt_opts *o, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (o->family)
+		n += (size_t)snprintf(buf + n, len - n, "family=%s",
+				      o->family == TT_AF_INET6 ? "ipv6" : "ipv4");
+	if (o->pid && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%spid=%u", n ? " " : "", o->pid);
+	if (o->netns && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%snetns=%u", n ? " " : "", o->netns);
+	n = put_ports(buf, len, n, "ports", o->ports, o->n_ports);
+	n = put_ports(buf, len, n, "lports", o->lports, o->n_lports);
+	put_ports(buf, len, n, "rports", o->rports, o->n_rports);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The -4/-6, -N, -P/-L/-D and -p filters in userspace, for replay: the
+ * same tests the BPF side makes before it reserves a record
+ * (bpf/tcptrail.bpf.c: pass_filters, pass_owner), so a capture replayed
+ * with a filter shows what a live run with that filter would have shown.
+ */
+#ifndef TT_FILTER_H
+#define TT_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "opts.h"
+
+struct tt_filter;
+
+/* NULL when out of memory. */
+struct tt_filter *filter__new(const struct tt_opts *o);
+void filter__free(struct tt_filter *f);
+
+/* Whether a live run with these filters would have produced record e. */
+bool filter__pass(struct tt_filter *f, const struct tt_event *e);
+
+/* "family=ipv4 netns=4026531840 ports=80,443", or "" without filters. */
+void filter__describe(const struct tt_opts *o, char *buf, size_t len);
+
+#endif /* TT_FILTER_H */

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "metrics.h"
+#include "opts.h"
+#include "util.h"
+
+/* Label values: backslash, double quote and newline are escaped. */
+static void label(FILE *f, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\' || c == '"')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20 || c == 0x7f)
+			fputc('?', f);
+		else
+			fputc(c, f);
+	}
+}
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+struct state_count {
+	uint64_t n[TT_STATE_MAX];
+};
+
+static void count_state(const struct tt_flow *fl, void *ctx)
+{
+	struct state_count *c = ctx;
+
+	if (fl->nstates && fl->state[fl->nstates - 1] < TT_STATE_MAX)
+		c->n[fl->state[fl->nstates - 1]]++;
+}
+
+struct overflow_ctx {
+	FILE *f;
+	int queue;
+};
+
+static void listener_overflows(const struct tt_listener_stats *ls, void *ctx)
+{
+	struct overflow_ctx *c = ctx;
+	uint64_t v = c->queue == TT_Q_ACCEPT ? ls->accept_overflows : ls->syn_drops;
+	char addr[64];
+
+	if (!v && !(c->queue == TT_Q_SYN && ls->syn_cookies))
+		return;
+	tt_fmt_addr(ls->family, ls->addr, addr, sizeof(addr));
+	fprintf(c->f, "tcptrail_overflows_total{queue=\"%s\",addr=\"%s\",port=\"%u\",netns=\"%u\"} %"
+		PRIu64 "\n", c->queue == TT_Q_ACCEPT ? "accept" : "syn", addr, ls->port, ls->netns, v);
+}
+
+static void listener_cookies(const struct tt_listener_stats *ls, void *ctx)
+{
+	FILE *f = ctx;
+	char addr[64];
+
+	if (!ls->syn_cookies)
+		return;
+	tt_fmt_addr(ls->family, ls->addr, addr, sizeof(addr));
+	fprintf(f, "tcptrail_syncookies_total{addr=\"%s\",port=\"%u\",netns=\"%u\"} %" PRIu64 "\n",
+		addr, ls->port, ls->netns, ls->syn_cookies);
+}
+
+/* Fixed label cardinality: at most this many comms, the rest summed as "other". */
+#define MAX_LEAK_COMMS 20
+
+void metrics__render(FILE *f, const struct tt_metrics_input *in)
+{
+	const struct tt_engine_stats *t = engine__total(in->eng);
+	struct state_count sc = {};
+	struct overflow_ctx oc = { .f = f };
+	char comms[MAX_LEAK_COMMS][17];
+	uint64_t counts[MAX_LEAK_COMMS] = {}, other = 0;
+	int n_comms = 0;
+
+	head(f, "tcptrail_transitions_total", "counter",
+	     "TCP state transitions seen, by old and new state.");
+	for (int o = 0; o < TT_STATE_MAX; o++)
+		for (int n = 0; n < TT_STATE_MAX; n++)
+			if (t->transitions[o][n])
+				fprintf(f, "tcptrail_transitions_total{from=\"%s\",to=\"%s\"} %" PRIu64 "\n",
+					tt_state_name(o), tt_state_name(n), t->transitions[o][n]);
+
+	engine__for_each(in->eng, count_state, &sc);
+	head(f, "tcptrail_flows", "gauge", "Flows open now, by their current state.");
+	for (int s = 1; s < TT_STATE_MAX; s++)
+		if (s != TT_TIME_WAIT && s != TT_NEW_SYN_RECV)
+			fprintf(f, "tcptrail_flows{state=\"%s\"} %" PRIu64 "\n", tt_state_name(s), sc.n[s]);
+
+	if (in->tw_population >= 0) {
+		head(f, "tcptrail_timewait_sockets", "gauge",
+		     "TIME-WAIT sockets now, as the kernel counts them (sock_diag).");
+		fprintf(f, "tcptrail_timewait_sockets %" PRId64 "\n", in->tw_population);
+	}
+
+	/* bounded labels: one series per comm, the tail folded into "other" */
+	for (size_t i = 0; i < in->n_cw; i++) {
+		const struct tt_cw_group *g = &in->cw[i];
+		int j;
+
+		for (j = 0; j < n_comms; j++)
+			if (!strncmp(comms[j], g->comm, 16))
+				break;
+		if (j == n_comms) {
+			if (n_comms == MAX_LEAK_COMMS) {
+				other += g->count;
+				continue;
+			}
+			memcpy(comms[j], g->comm, 16);
+			comms[j][16] = '\0';
+			n_comms++;
+		}
+		counts[j] += g->count;
+	}
+	head(f, "tcptrail_close_wait_suspected_leaks", "gauge",
+	     "Sockets in CLOSE_WAIT longer than --close-wait-age, by owning command.");
+	for (int j = 0; j < n_comms; j++) {
+		fputs("tcptrail_close_wait_suspected_leaks{comm=\"", f);
+		label(f, comms[j][0] ? comms[j] : "unknown", 16);
+		fprintf(f, "\"} %" PRIu64 "\n", counts[j]);
+	}
+	if (other)
+		fprintf(f, "tcptrail_close_wait_suspected_leaks{comm=\"other\"} %" PRIu64 "\n", other);
+
+	head(f, "tcptrail_overflows_total", "counter",
+	     "Connections a listener dropped: accept queue full, or SYN queue full without cookies.");
+	oc.queue = TT_Q_ACCEPT;
+	engine__for_each_listener_stats(in->eng, listener_overflows, &oc);
+	oc.queue = TT_Q_SYN;
+	engine__for_each_listener_stats(in->eng, listener_overflows, &oc);
+	head(f, "tcptrail_syncookies_total", "counter",
+	     "SYNs answered with a syncookie because the SYN queue was full.");
+	engine__for_each_listener_stats(in->eng, listener_cookies, f);
+
+	head(f, "tcptrail_flows_opened_total", "counter", "Flows that began.");
+	fprintf(f, "tcptrail_flows_opened_total %" PRIu64 "\n", t->flows_opened);
+	head(f, "tcptrail_flows_closed_total", "counter", "Flows that ended, by how.");
+	fprintf(f, "tcptrail_flows_closed_total{end=\"refused\"} %" PRIu64 "\n", t->refused);
+	fprintf(f, "tcptrail_flows_closed_total{end=\"reset\"} %" PRIu64 "\n", t->resets);
+	fprintf(f, "tcptrail_flows_closed_total{end=\"time_wait\"} %" PRIu64 "\n", t->time_wait);
+	fprintf(f, "tcptrail_flows_closed_total{end=\"any\"} %" PRIu64 "\n", t->flows_closed);
+	head(f, "tcptrail_synack_retransmits_total", "counter", "SYN-ACKs sent again.");
+	fprintf(f, "tcptrail_synack_retransmits_total %" PRIu64 "\n", t->synack_retrans);
+	head(f, "tcptrail_lost_events_total", "counter",
+	     "Events the kernel could not queue: the ring buffer was full.");
+	fprintf(f, "tcptrail_lost_events_total %" PRIu64 "\n", in->lost_total);
+	head(f, "tcptrail_evicted_total", "counter",
+	     "Flows pushed out of the full flow table (see --max-flows).");
+	fprintf(f, "tcptrail_evicted_total %" PRIu64 "\n", t->evicted);
+	head(f, "tcptrail_invalid_records_total", "counter", "Records rejected as impossible.");
+	fprintf(f, "tcptrail_invalid_records_total %" PRIu64 "\n", in->invalid_total);
+}
+
+int metrics__write_file(const char *path, const struct tt_metrics_input *in)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* never through a link someone planted; readable by node_exporter */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	metrics__render(f, in);
+	if (fflush(f) || fsync(fd))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* ---- the HTTP endpoint ---- */
+
+#define MAX_CLIENTS	16
+#define REQ_MAX		4096
+#define CLIENT_MS	3000
+
+struct client {
+	int fd;
+	uint64_t deadline_ms;
+	size_t got;
+	char req[REQ_MAX];
+	char *resp;		/* owned copy of the response being sent */
+	size_t resp_len, sent;
+};
+
+struct tt_metrics_server {
+	int lfd;
+	char addr[80];
+	char *body;
+	size_t body_len;
+	struct client c[MAX_CLIENTS];
+};
+
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	const char *colon;
+	long long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, spec + 1, end - spec - 1);
+		host[end - spec - 1] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || (size_t)(colon - spec) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, spec, colon - spec);
+		host[colon - spec] = '\0';
+		if (!host[0])
+			strcpy(host, "127.0.0.1");
+	}
+	if (tt_parse_num(colon + 1, 1, 65535, &port))
+		return -EINVAL;
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -EINVAL;
+		*len = sizeof(*s4);
+	}
+	return 0;
+}
+
+int metrics_server__new(struct tt_metrics_server **out, const char *spec, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss, bound;
+	socklen_t len, blen = sizeof(bound);
+	struct tt_metrics_server *m;
+	char host[INET6_ADDRSTRLEN];
+	int one = 1, e;
+
+	*out = NULL;
+	if (parse_listen(spec, &ss, &len)) {
+		snprintf(err, errlen, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)", spec);
+		return -EINVAL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		m->c[i].fd = -1;
+	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, 64) ||
+	    getsockname(m->lfd, (struct sockaddr *)&bound, &blen)) {
+		e = -errno;
+		snprintf(err, errlen, "listen on %s: %s", spec, strerror(-e));
+		metrics_server__free(m);
+		return e;
+	}
+	if (bound.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&bound)->sin6_addr, host, sizeof(host));
+		snprintf(m->addr, sizeof(m->addr), "[%s]:%u", host,
+			 ntohs(((struct sockaddr_in6 *)&bound)->sin6_port));
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&bound)->sin_addr, host, sizeof(host));
+		snprintf(m->addr, sizeof(m->addr), "%s:%u", host,
+			 ntohs(((struct sockaddr_in *)&bound)->sin_port));
+	}
+	*out = m;
+	return 0;
+}
+
+static void client_close(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->resp);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+void metrics_server__free(struct tt_metrics_server *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		client_close(&m->c[i]);
+	if (m->lfd >= 0)
+		close(m->lfd);
+	free(m->body);
+	free(m);
+}
+
+int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_input *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -errno;
+	metrics__render(f, in);
+	if (fclose(f)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	free(m->body);
+	m->body = buf;
+	m->body_len = len;
+	return 0;
+}
+
+const char *metrics_server__address(const struct tt_metrics_server *m)
+{
+	return m->addr;
+}
+
+int metrics_server__pollfds(struct tt_metrics_server *m, struct pollfd *fds, int max)
+{
+	int n = 0;
+
+	if (n < max)
+		fds[n++] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
+	for (int i = 0; i < MAX_CLIENTS && n < max; i++)
+		if (m->c[i].fd >= 0)
+			fds[n++] = (struct pollfd){ .fd = m->c[i].fd,
+						    .events = m->c[i].resp ? POLLOUT : POLLIN };
+	return n;
+}
+
+static void respond(struct tt_metrics_server *m, struct client *c, int code, const char *reason,
+		    const char *body, size_t body_len)
+{
+	char hdr[256];
+	int h;
+
+	h = snprintf(hdr, sizeof(hdr), "HTTP/1.0 %d %s\r\n"
+		     "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\nConnection: close\r\n\r\n", code, reason, body_len);
+	c->resp = malloc((size_t)h + body_len);
+	if (!c->resp) {
+		client_close(c);
+		return;
+	}
+	memcpy(c->resp, hdr, (size_t)h);
+	memcpy(c->resp + h, body, body_len);
+	c->resp_len = (size_t)h + body_len;
+	c->sent = 0;
+	(void)m;
+}
+
+/* Decide once the request line and headers are in. */
+static void handle_request(struct tt_metrics_server *m, struct client *c)
+{
+	static const char notfound[] = "not found: try /metrics\n";
+	static const char bad[] = "bad request\n";
+	static const char empty[] = "# no summary yet\n";
+
+	if (strncmp(c->req, "GET ", 4) && strncmp(c->req, "HEAD ", 5)) {
+		respond(m, c, 400, "Bad Request", bad, sizeof(bad) - 1);
+		return;
+	}
+	if (strncmp(c->req, "GET /metrics ", 13) && strncmp(c->req, "GET /metrics?", 13) &&
+	    strncmp(c->req, "GET / ", 6) && strncmp(c->req, "HEAD /metrics ", 14)) {
+		respond(m, c, 404, "Not Found", notfound, sizeof(notfound) - 1);
+		return;
+	}
+	if (!m->body)
+		respond(m, c, 200, "OK", empty, sizeof(empty) - 1);
+	else
+		respond(m, c, 200, "OK", m->body, m->body_len);
+	if (!strncmp(c->req, "HEAD ", 5) && c->resp) {
+		/* headers only */
+		char *end = strstr(c->resp, "\r\n\r\n");
+
+		if (end)
+			c->resp_len = (size_t)(end - c->resp) + 4;
+	}
+}
+
+void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)
+{
+	/* new clients: as many as there are free slots; the rest wait in the backlog */
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &m->c[i];
+		int fd;
+
+		if (c->fd >= 0)
+			continue;
+		fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		client_close(c);
+		c->fd = fd;
+		c->deadline_ms = now_ms + CLIENT_MS;
+	}
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &m->c[i];
+		ssize_t n;
+
+		if (c->fd < 0)
+			continue;
+		if (now_ms > c->deadline_ms) {
+			client_close(c);	/* too slow: the next client gets the slot */
+			continue;
+		}
+		if (!c->resp) {
+			n = recv(c->fd, c->req + c->got, sizeof(c->req) - 1 - c->got, MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				client_close(c);
+				continue;
+			}
+			if (n > 0) {
+				c->got += (size_t)n;
+				c->req[c->got] = '\0';
+			}
+			if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+				handle_request(m, c);
+			else if (c->got >= sizeof(c->req) - 1)
+				respond(m, c, 400, "Bad Request", "request too large\n", 18);
+		}
+		if (c->resp) {
+			n = send(c->fd, c->resp + c->sent, c->resp_len - c->sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				client_close(c);
+				continue;
+			}
+			if (n > 0)
+				c->sent += (size_t)n;
+			if (c->sent == c->resp_len)
+				client_close(c);
+		}
+	}
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+
+#define GROUP_BUCKETS 1024
+
+struct tt_report {
+	uint64_t age_ns;
+	tt_cmdline_fn cmdline;
+	struct tt_cw_group *groups, *prev;
+	size_t n, cap, n_prev, cap_prev;
+	int32_t buckets[GROUP_BUCKETS];	/* index into groups, -1 = empty */
+	int32_t *chain;			/* per group: next in its bucket */
+	/* for the visit callback */
+	const struct tt_engine *eng;
+	uint64_t now_ns;
+	bool oom;
+};
+
+struct tt_report *report__new(uint64_t close_wait_age_ns, tt_cmdline_fn cmdline)
+{
+	struct tt_report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->age_ns = close_wait_age_ns;
+	r->cmdline = cmdline;
+	return r;
+}
+
+void report__free(struct tt_report *r)
+{
+	if (!r)
+		return;
+	free(r->groups);
+	free(r->prev);
+	free(r->chain);
+	free(r);
+}
+
+const char *tt_trend_name(unsigned int trend)
+{
+	switch (trend) {
+	case TT_TREND_NEW: return "new";
+	case TT_TREND_GROWING: return "growing";
+	case TT_TREND_STABLE: return "stable";
+	case TT_TREND_SHRINKING: return "shrinking";
+	}
+	return "?";
+}
+
+static bool same_key(const struct tt_cw_group *a, const struct tt_cw_group *b)
+{
+	return a->pid == b->pid && a->kind == b->kind && a->netns == b->netns &&
+	       a->port == b->port && a->family == b->family && !memcmp(a->addr, b->addr, 16) &&
+	       (a->pid || !strncmp(a->comm, b->comm, sizeof(a->comm)));
+}
+
+static uint32_t key_hash(const struct tt_cw_group *g)
+{
+	/* FNV-1a over the fields that make the key */
+	uint32_t h = 2166136261u;
+	const uint8_t *p;
+
+#define MIX(x) do { p = (const uint8_t *)&(x); for (size_t i_ = 0; i_ < sizeof(x); i_++) \
+		h = (h ^ p[i_]) * 16777619u; } while (0)
+	MIX(g->pid);
+	MIX(g->kind);
+	MIX(g->netns);
+	MIX(g->port);
+	MIX(g->addr);
+#undef MIX
+	return h % GROUP_BUCKETS;
+}
+
+/* Leaks are grouped by service, never by the ephemeral port of each socket. */
+static void make_key(const struct tt_engine *eng, const struct tt_flow *f, struct tt_cw_group *k)
+{
+	bool passive = f->role == TT_ROLE_PASSIVE;
+
+	/* a socket seen only mid-life: a listener on its port means we accepted it */
+	if (f->role == TT_ROLE_UNKNOWN)
+		passive = engine__listener_of(eng, f) != NULL;
+	memset(k, 0, sizeof(*k));
+	k->pid = f->owner_pid;
+	memcpy(k->comm, f->owner_comm, sizeof(k->comm));
+	k->netns = f->netns;
+	k->family = f->family;
+	if (passive) {
+		k->kind = TT_SVC_LOCAL;
+		k->port = f->sport;
+	} else {
+		k->kind = TT_SVC_REMOTE;
+		k->port = f->dport;
+		memcpy(k->addr, f->daddr, 16);
+	}
+}
+
+static struct tt_cw_group *group_for(struct tt_report *r, const struct tt_cw_group *k)
+{
+	uint32_t b = key_hash(k);
+	struct tt_cw_group *g;
+
+	for (int32_t i = r->buckets[b]; i >= 0; i = r->chain[i])
+		if (same_key(&r->groups[i], k))
+			return &r->groups[i];
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct tt_cw_group *ng = realloc(r->groups, cap * sizeof(*ng));
+		int32_t *nc = realloc(r->chain, cap * sizeof(*nc));
+
+		if (ng)
+			r->groups = ng;
+		if (nc)
+			r->chain = nc;
+		if (!ng || !nc)
+			return NULL;
+		r->cap = cap;
+	}
+	g = &r->groups[r->n];
+	*g = *k;
+	r->chain[r->n] = r->buckets[b];
+	r->buckets[b] = (int32_t)r->n;
+	r->n++;
+	return g;
+}
+
+static void visit(const struct tt_flow *f, void *ctx)
+{
+	struct tt_report *r = ctx;
+	struct tt_cw_group k, *g;
+	uint64_t since, age;
+
+	if (!f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT)
+		return;
+	since = f->ts_ns[f->nstates - 1];
+	age = r->now_ns > since ? r->now_ns - since : 0;
+	if (age < r->age_ns)
+		return;
+	make_key(r->eng, f, &k);
+	g = group_for(r, &k);
+	if (!g) {
+		r->oom = true;
+		return;
+	}
+	g->count++;
+	if (f->flags & TT_FLOW_SEEDED)
+		g->seeded++;
+	if (age > g->oldest_age_ns)
+		g->oldest_age_ns = age;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct tt_cw_group *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->oldest_age_ns < y->oldest_age_ns ? 1 : x->oldest_age_ns > y->oldest_age_ns ? -1 : 0;
+}
+
+size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint64_t now_ns,
+			  const struct tt_cw_group **groups)
+{
+	struct tt_cw_group *swap;
+	size_t cap;
+
+	/* this report's groups become the previous ones, for the trend */
+	swap = r->prev;
+	r->prev = r->groups;
+	r->groups = swap;
+	cap = r->cap_prev;
+	r->cap_prev = r->cap;
+	r->cap = cap;
+	r->n_prev = r->n;
+	r->n = 0;
+	free(r->chain);
+	r->chain = r->cap ? malloc(r->cap * sizeof(*r->chain)) : NULL;
+	if (r->cap && !r->chain)
+		r->cap = 0;
+	for (size_t i = 0; i < GROUP_BUCKETS; i++)
+		r->buckets[i] = -1;
+
+	r->eng = eng;
+	r->now_ns = now_ns;
+	r->oom = false;
+	engine__for_each(eng, visit, r);
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct tt_cw_group *g = &r->groups[i];
+
+		g->trend = TT_TREND_NEW;
+		for (size_t j = 0; j < r->n_prev; j++) {
+			if (!same_key(g, &r->prev[j]))
+				continue;
+			g->prev_count = r->prev[j].count;
+			g->trend = g->count > g->prev_count ? TT_TREND_GROWING :
+				   g->count < g->prev_count ? TT_TREND_SHRINKING : TT_TREND_STABLE;
+			break;
+		}
+		g->cmdline[0] = '\0';
+		if (r->cmdline && g->pid)
+			r->cmdline(g->pid, g->cmdline, sizeof(g->cmdline));
+	}
+	qsort(r->groups, r->n, sizeof(*r->groups), by_count);
+	*groups = r->groups;
+	return r->n;
+}

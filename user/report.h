@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The on-call questions, answered from the engine's state at each summary:
+ * which process leaks CLOSE-WAIT sockets, for which service, and whether it
+ * is getting worse.  Reads the engine, never changes it.
+ */
+#ifndef TT_REPORT_H
+#define TT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "engine.h"
+
+enum tt_service_kind {
+	TT_SVC_LOCAL = 1,	/* we accepted it: the service is our local port */
+	TT_SVC_REMOTE,		/* we connected: the service is the remote address:port */
+};
+
+enum tt_trend { TT_TREND_NEW, TT_TREND_GROWING, TT_TREND_STABLE, TT_TREND_SHRINKING };
+
+struct tt_cw_group {
+	uint32_t pid;
+	char comm[16];
+	char cmdline[256];
+	uint32_t netns;
+	uint8_t family;
+	uint8_t kind;		/* enum tt_service_kind */
+	uint8_t trend;		/* enum tt_trend, against the previous report */
+	uint8_t addr[16];	/* TT_SVC_REMOTE: the remote address; else zero */
+	uint16_t port;
+	uint32_t count;
+	uint32_t seeded;	/* of count, sockets that existed before tracing */
+	uint32_t prev_count;
+	uint64_t oldest_age_ns;	/* at least this long in CLOSE_WAIT */
+};
+
+struct tt_report;
+
+/* cmdline_fn reads a process's command line; NULL leaves it empty (replay). */
+typedef void (*tt_cmdline_fn)(uint32_t pid, char *buf, size_t len);
+
+struct tt_report *report__new(uint64_t close_wait_age_ns, tt_cmdline_fn cmdline);
+void report__free(struct tt_report *r);
+
+/*
+ * Group the flows that have sat in CLOSE_WAIT for at least the age by owner
+ * and service, biggest first.  The array stays valid until the next call.
+ */
+size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint64_t now_ns,
+			  const struct tt_cw_group **groups);
+
+const char *tt_trend_name(unsigned int trend);
+
+#endif /* TT_REPORT_H */
