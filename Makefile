@@ -14,7 +14,7 @@ BPFTOOL  ?= bpftool
 PKG_CONFIG ?= pkg-config
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-LIBS_PC  := libbpf libelf zlib
+LIBS_PC  := libbpf libelf zlib libmnl
 CFLAGS   ?= -g -O2
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 INCLUDES := -Iinclude -Iuser -I$(OUTPUT)
@@ -112,6 +112,10 @@ test:
 	$(Q)INSTALL=1 tests/deps.sh
 	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
+
+# Kernel tests inside a qemu guest running Debian's 6.1 cloud kernel (tests/vm/README.md).
+vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
+	$(Q)OUTPUT=$(OUTPUT) tests/vm/vmtest.sh $(VMTEST_ARGS)
 
 ktest: tcptrail $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh kernel

@@ -347,10 +347,89 @@ static void fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_e
 		listener_sync(eng, idx);
 }
 
+/*
+ * murmur3's 64-bit finaliser over the tuple, built byte by byte so that it
+ * is the same on every host: captures carry these keys.
+ */
+static uint64_t pk_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t pk_addr(uint64_t h, const uint8_t a[16], unsigned int len)
+{
+	for (unsigned int w = 0; w < len; w += 8) {
+		uint64_t v = 0;
+
+		for (unsigned int i = 0; i < 8 && w + i < len; i++)
+			v |= (uint64_t)a[w + i] << (8 * i);
+		h = pk_mix(h, v);
+	}
+	return h;
+}
+
+uint64_t engine__pseudo_sk(const struct tt_event *e)
+{
+	/* an IPv4 record may leave bytes 4..15 unset: only the 4 count */
+	unsigned int alen = e->family == TT_AF_INET6 ? 16 : 4;
+	uint64_t h = 0x7463707472616c31ull;	/* "tcptral1" */
+
+	h = pk_mix(h, (uint64_t)e->netns << 32 | (uint64_t)e->family << 16);
+	h = pk_mix(h, (uint64_t)e->sport << 16 | e->dport);
+	h = pk_addr(h, e->saddr, alen);
+	h = pk_addr(h, e->daddr, alen);
+	return h | 1;
+}
+
+static void hash_link(struct tt_engine *eng, uint32_t idx)
+{
+	uint32_t *head = &eng->buckets[sk_hash(eng, eng->ents[idx].flow.sk)];
+
+	eng->ents[idx].hnext = *head;
+	*head = idx;
+}
+
+/*
+ * A record for an sk we do not know may be about a socket seeded from
+ * sock_diag and filed under its pseudo key: find it by the record's own
+ * tuple and re-key it to the real sk, so it goes on as a known flow.  A
+ * birth is never one: it is a new socket, and CLOSE > LISTEN may share its
+ * tuple with a seeded SO_REUSEPORT sibling.  NIL if there is none.
+ */
+static uint32_t adopt_seeded(struct tt_engine *eng, const struct tt_event *e)
+{
+	uint32_t idx;
+	struct tt_flow *f;
+
+	if (!e->sport)
+		return NIL;
+	idx = find(eng, engine__pseudo_sk(e));
+	if (idx == NIL)
+		return NIL;
+	f = flow_at(eng, idx);
+	if (!(f->flags & TT_FLOW_SEEDED))
+		return NIL;
+	if ((e->flags & TT_F_COOKIE) && e->cookie && f->cookie && e->cookie != f->cookie) {
+		/* another socket has the tuple now: the seeded one closed unseen */
+		end_flow(eng, idx, TT_END_SUPERSEDED);
+		return NIL;
+	}
+	hash_unlink(eng, idx);
+	f->sk = e->sk;
+	hash_link(eng, idx);
+	return idx;
+}
+
 static uint32_t flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,
 			 uint8_t flags)
 {
-	uint32_t idx = slot_alloc(eng), *head;
+	uint32_t idx = slot_alloc(eng);
 	struct tt_entry *ent = &eng->ents[idx];
 	struct tt_flow *f = &ent->flow;
 
@@ -373,9 +452,7 @@ static uint32_t flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_
 	memcpy(f->saddr, e->saddr, sizeof(f->saddr));
 	memcpy(f->daddr, e->daddr, sizeof(f->daddr));
 
-	head = &eng->buckets[sk_hash(eng, e->sk)];
-	ent->hnext = *head;
-	*head = idx;
+	hash_link(eng, idx);
 	ent->lnext = UNLISTED;
 	lru_push_newest(eng, idx);
 
@@ -619,13 +696,15 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 	if (!state_ok(old) || !state_ok(new))
 		return -EINVAL;
 
+	birth = is_birth(old, new);
 	idx = find(eng, e->sk);
+	if (idx == NIL && !birth)
+		idx = adopt_seeded(eng, e);
 	if (idx != NIL && is_duplicate(flow_at(eng, idx), e)) {
 		STAT_INC(eng, duplicates);
 		return 0;
 	}
 
-	birth = is_birth(old, new);
 	if (birth) {
 		role = old == TT_LISTEN ? TT_ROLE_PASSIVE : role_guess(new);
 		if (idx != NIL)
@@ -696,6 +775,8 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 		return -EINVAL;
 
 	idx = find(eng, e->sk);
+	if (idx == NIL)
+		idx = adopt_seeded(eng, e);
 	if (idx == NIL) {
 		if (tw_find(eng, e->sk) >= 0) {
 			STAT_INC(eng, duplicates);
@@ -728,6 +809,9 @@ static int on_accept(struct tt_engine *eng, const struct tt_event *e)
 	uint32_t idx = find(eng, e->sk);
 	struct tt_flow *f;
 
+	/* a connection that waited in the accept queue when we started */
+	if (idx == NIL)
+		idx = adopt_seeded(eng, e);
 	if (idx == NIL)
 		return 0;
 	f = flow_at(eng, idx);
@@ -977,4 +1061,9 @@ const char *tt_end_name(unsigned int end)
 	};
 
 	return end < TT_END_MAX ? names[end] : "?";
+}
+
+const struct tt_flow *engine__listener_of(const struct tt_engine *eng, const struct tt_flow *f)
+{
+	return find_listener(eng, f);
 }

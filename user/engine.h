@@ -125,8 +125,24 @@ void engine__reset_interval(struct tt_engine *eng);
 typedef void (*tt_flow_visit_cb)(const struct tt_flow *flow, void *ctx);
 void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ctx);
 
+/* The listener on f's netns and local port, if one is tracked. */
+const struct tt_flow *engine__listener_of(const struct tt_engine *eng, const struct tt_flow *f);
+
 /* The flow that now owns socket `sk`, or NULL. */
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk);
+
+/*
+ * The sk a TT_EV_SEED record carries: sock_diag does not reveal the struct
+ * sock address, so a seeded flow is filed under a 64-bit hash of the
+ * record's netns, family, addresses and ports with the lowest bit set, which
+ * no struct sock address has (they are at least 8-byte aligned).  A later
+ * transition, TIME_WAIT or ACCEPT record for an sk the engine does not know
+ * looks for a seeded flow under the key of its own tuple and, if there is
+ * one, moves it to the real sk.  Seed records and the records that adopt
+ * them are both in captures, so this function is part of the capture
+ * format and must never change.
+ */
+uint64_t engine__pseudo_sk(const struct tt_event *e);
 
 /*
  * Overflow counters per listening endpoint, so a report can name the port

@@ -1276,3 +1276,328 @@ TEST(engine_random_records_keep_invariants)
 	CHECK_EQ_INT(r.lookup_hits, 0);
 	engine__free(eng);
 }
+
+/* A seed record as seed__event() writes it: filed under the tuple's pseudo key. */
+static struct tt_event seed(unsigned int state, uint64_t ts)
+{
+	struct tt_event e = ev(TT_EV_SEED, 0, ts);
+
+	e.new_state = state;
+	e.flags = TT_F_COOKIE;
+	e.cookie = 5000;
+	e.sk = engine__pseudo_sk(&e);
+	return e;
+}
+
+static struct tt_event pseudo(struct tt_event e)
+{
+	e.sk = engine__pseudo_sk(&e);
+	return e;
+}
+
+TEST(engine_seed_rekeys_to_the_real_sk)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event s = by(seed(TT_CLOSE_WAIT, MS(100)), 77, "leaky");
+	uint64_t key = s.sk;
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK(key & 1);
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	REQUIRE(engine__lookup(eng, key));
+
+	/* a transition that happened before the dump: an older repeat, dropped */
+	CHECK_EQ_INT(feed(eng, tr(SK(9), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(99))), 0);
+	CHECK_EQ_INT(engine__total(eng)->duplicates, 1);
+	/* ...yet it named the real sk: the flow lives there now */
+	CHECK(engine__lookup(eng, key) == NULL);
+	f = engine__lookup(eng, SK(9));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->sk, SK(9));
+	CHECK_EQ_INT(f->nstates, 1);
+
+	CHECK_EQ_INT(feed(eng, by(tr(SK(9), TT_CLOSE_WAIT, TT_LAST_ACK, MS(5000)), 77, "leaky")), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(9), TT_LAST_ACK, TT_CLOSE, MS(5001))), 0);
+	REQUIRE(r.n == 1);
+	f = &r.flows[0];
+	CHECK_EQ_INT(f->sk, SK(9));
+	CHECK_EQ_INT(f->id, 5000);
+	CHECK_EQ_INT(f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL), TT_FLOW_SEEDED | TT_FLOW_PARTIAL);
+	CHECK_EQ_INT(f->end, TT_END_CLOSE);
+	CHECK_EQ_INT(f->nstates, 3);
+	CHECK_EQ_INT(f->state[0], TT_CLOSE_WAIT);
+	CHECK_EQ_INT(f->ts_ns[0], MS(100));
+	CHECK_EQ_INT(f->state[1], TT_LAST_ACK);
+	CHECK_EQ_INT(f->ts_ns[1], MS(5000));
+	CHECK_EQ_INT(f->state[2], TT_CLOSE);
+	CHECK_EQ_INT(f->owner_pid, 77);
+	CHECK_EQ_INT(f->closer_pid, 77);
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 1);
+	CHECK_EQ_INT(engine__total(eng)->active, 0);
+	CHECK_EQ_INT(r.lookup_hits, 0);
+	engine__free(eng);
+}
+
+TEST(engine_seed_adopted_by_time_wait_and_accept)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event s, e;
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	/* an active connection closing: FIN_WAIT2 then the timewait handover */
+	s = port(seed(TT_FIN_WAIT2, MS(10)), 40001, 443);
+	s = pseudo(s);
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	e = port(ev(TT_EV_TIME_WAIT, SK(1), MS(20)), 40001, 443);
+	e.old_state = TT_FIN_WAIT2;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_TIME_WAIT);
+	CHECK(r.flows[0].flags & TT_FLOW_SEEDED);
+	CHECK_EQ_INT(r.flows[0].nstates, 2);
+	CHECK_EQ_INT(r.flows[0].state[0], TT_FIN_WAIT2);
+	CHECK_EQ_INT(r.flows[0].state[1], TT_TIME_WAIT);
+	/* the X > CLOSE behind it is swallowed as for any flow */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(20)), 40001, 443)), 0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_INT(engine__total(eng)->active, 0);
+
+	/* a child that waited in the accept queue when we started */
+	s = pseudo(port(seed(TT_ESTABLISHED, MS(30)), 8080, 50000));
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	e = by(port(ev(TT_EV_ACCEPT, SK(2), MS(40)), 8080, 50000), 300, "server");
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	f = engine__lookup(eng, SK(2));
+	REQUIRE(f);
+	CHECK(f->flags & TT_FLOW_SEEDED);
+	CHECK_EQ_INT(f->role, TT_ROLE_PASSIVE);
+	CHECK_EQ_INT(f->owner_pid, 300);
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 2);
+	engine__free(eng);
+}
+
+TEST(engine_seed_is_not_adopted_wrongly)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event s, e;
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	s = seed(TT_ESTABLISHED, MS(10));
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+
+	/* another tuple: a flow of its own */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(11)), 40001, 443)), 0);
+	CHECK(engine__lookup(eng, s.sk) != NULL);
+	CHECK(!(engine__lookup(eng, SK(1))->flags & TT_FLOW_SEEDED));
+
+	/* the kernel may have cleared the port by X > CLOSE: no match, no harm */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_ESTABLISHED, TT_CLOSE, MS(12)), 0, 443)), 0);
+	CHECK(engine__lookup(eng, s.sk) != NULL);
+
+	/* a birth on the tuple is a new socket (SO_REUSEPORT listeners share one) */
+	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(13))), 0);
+	CHECK(engine__lookup(eng, s.sk) != NULL);
+	CHECK(!(engine__lookup(eng, SK(3))->flags & TT_FLOW_SEEDED));
+
+	/* same tuple, another cookie: the seeded socket closed unseen */
+	e = tr(SK(4), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(14));
+	e.flags |= TT_F_COOKIE;
+	e.cookie = 6000;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK(engine__lookup(eng, s.sk) == NULL);
+	REQUIRE(r.n >= 1);
+	CHECK_EQ_INT(r.flows[r.n - 1].end, TT_END_SUPERSEDED);
+	CHECK(r.flows[r.n - 1].flags & TT_FLOW_SEEDED);
+	f = engine__lookup(eng, SK(4));
+	REQUIRE(f);
+	CHECK(!(f->flags & TT_FLOW_SEEDED));
+	CHECK_EQ_INT(f->id, 6000);
+
+	/* the same cookie, or none, adopts */
+	s = seed(TT_ESTABLISHED, MS(20));
+	s = pseudo(port(s, 40100, 443));
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	e = port(tr(SK(5), TT_ESTABLISHED, TT_FIN_WAIT1, MS(21)), 40100, 443);
+	e.flags |= TT_F_COOKIE;
+	e.cookie = 5000;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK(engine__lookup(eng, SK(5))->flags & TT_FLOW_SEEDED);
+	s = pseudo(port(seed(TT_ESTABLISHED, MS(20)), 40101, 443));
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(6), TT_ESTABLISHED, TT_FIN_WAIT1, MS(22)), 40101, 443)), 0);
+	CHECK(engine__lookup(eng, SK(6))->flags & TT_FLOW_SEEDED);
+
+	/* a flow that is not seeded is never moved, whatever its sk looks like */
+	e = port(tr(0, TT_ESTABLISHED, TT_FIN_WAIT1, MS(30)), 40200, 443);
+	e.sk = engine__pseudo_sk(&e);
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	e.sk = SK(7);
+	e.old_state = TT_FIN_WAIT1;
+	e.new_state = TT_FIN_WAIT2;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK(engine__lookup(eng, engine__pseudo_sk(&e)) != NULL);
+	CHECK(engine__lookup(eng, SK(7)) != NULL);
+	engine__free(eng);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+TEST(engine_pseudo_keys)
+{
+	enum { N = 200000 };
+	uint64_t *keys = malloc(N * sizeof(*keys)), rs = 0xabcdef12345ull;
+	struct tt_event e = ev(TT_EV_SEED, 0, 0), f;
+	size_t dup = 0, even = 0;
+
+	REQUIRE(keys);
+	for (int i = 0; i < N; i++) {
+		/* the shapes a host has: one peer, many ports; a few peers, one port */
+		e.family = i % 3 ? TT_AF_INET : TT_AF_INET6;
+		e.netns = NETNS + (uint32_t)(i % 7 == 0);
+		e.sport = (uint16_t)(1024 + i % 60000);
+		e.dport = i % 2 ? 443 : (uint16_t)(rnd(&rs) % 65536);
+		e.daddr[15] = (uint8_t)(i / 60000);
+		e.daddr[3] = (uint8_t)(i / 60000);
+		keys[i] = engine__pseudo_sk(&e);
+		if (!(keys[i] & 1))
+			even++;
+	}
+	qsort(keys, N, sizeof(*keys), cmp_u64);
+	for (int i = 1; i < N; i++)
+		if (keys[i] == keys[i - 1])
+			dup++;
+	CHECK_EQ_INT(even, 0);
+	CHECK_EQ_INT(dup, 0);
+	free(keys);
+
+	/* an aligned struct sock address is never a pseudo key */
+	for (uint64_t p = 0xffff888100000000ull; p < 0xffff888100000000ull + 4096 * 8; p += 8)
+		CHECK(!(p & 1));
+
+	/* the bytes an IPv4 record leaves unset do not count; every field else does */
+	e = ev(TT_EV_SEED, 0, 0);
+	f = e;
+	f.saddr[9] = 0xff;
+	f.daddr[15] = 0xff;
+	CHECK_EQ_INT(engine__pseudo_sk(&e), engine__pseudo_sk(&f));
+	f = port(e, e.dport, e.sport);
+	CHECK(engine__pseudo_sk(&e) != engine__pseudo_sk(&f));
+	f = e;
+	f.netns++;
+	CHECK(engine__pseudo_sk(&e) != engine__pseudo_sk(&f));
+	f = e;
+	f.family = TT_AF_INET6;
+	CHECK(engine__pseudo_sk(&e) != engine__pseudo_sk(&f));
+	f = e;
+	memcpy(f.saddr, e.daddr, 16);
+	memcpy(f.daddr, e.saddr, 16);
+	CHECK(engine__pseudo_sk(&e) != engine__pseudo_sk(&f));
+	/* the type, time, sk and owner are not part of it */
+	f = by(tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(5)), 9, "x");
+	CHECK_EQ_INT(engine__pseudo_sk(&e), engine__pseudo_sk(&f));
+	/* pinned: captures carry these keys, the function must not change */
+	CHECK(engine__pseudo_sk(&e) == 0x0d226df8c45ca6c7ull);
+	e.family = TT_AF_INET6;
+	memset(e.saddr, 0, 16);
+	memset(e.daddr, 0, 16);
+	e.saddr[15] = 1;		/* ::1 */
+	e.daddr[0] = 0x20, e.daddr[1] = 0x01, e.daddr[15] = 1;	/* 2001::1 */
+	CHECK(engine__pseudo_sk(&e) == 0x0e9378d18840a885ull);
+}
+
+/* 100k sockets at start, then a transition for each: every one is adopted. */
+TEST(engine_seed_100k)
+{
+	enum { N = 100000 };
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 0);
+	const struct tt_engine_stats *st;
+	size_t adopted = 0;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	for (int i = 0; i < N; i++) {
+		struct tt_event s = seed(TT_ESTABLISHED, MS(1));
+
+		s.sport = (uint16_t)(1024 + i % 60000);
+		s.daddr[2] = (uint8_t)(i / 60000);
+		s.cookie = 1000 + (uint64_t)i;
+		s.sk = engine__pseudo_sk(&s);
+		if (engine__feed(eng, &s))
+			break;
+	}
+	CHECK_EQ_INT(st->active, N);
+	CHECK_EQ_INT(st->flows_opened, N);
+	for (int i = 0; i < N; i++) {
+		struct tt_event e = tr(SK(i), TT_ESTABLISHED, TT_FIN_WAIT1, MS(2));
+		const struct tt_flow *f;
+
+		e.sport = (uint16_t)(1024 + i % 60000);
+		e.daddr[2] = (uint8_t)(i / 60000);
+		engine__feed(eng, &e);
+		f = engine__lookup(eng, SK(i));
+		if (f && (f->flags & TT_FLOW_SEEDED) && f->id == 1000 + (uint64_t)i)
+			adopted++;
+	}
+	CHECK_EQ_INT(adopted, N);
+	CHECK_EQ_INT(st->flows_opened, N);
+	CHECK_EQ_INT(st->active, N);
+	engine__free(eng);
+}
+
+/* The random walk again, with seeds filed under pseudo keys that get adopted. */
+TEST(engine_random_records_with_seeds_keep_invariants)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *st;
+	uint64_t seed_ = 0x5eed5eedull;
+	int broke = 0;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	for (int i = 0; i < 200000 && !broke; i++) {
+		struct tt_event e = ev(1 + rnd(&seed_) % (TT_EV_MAX - 1), SK(rnd(&seed_) % 40),
+				       MS(i) - rnd(&seed_) % 1000);
+		struct check_ctx c = { .eng = eng };
+
+		if (rnd(&seed_) % 4 == 0)
+			e.type = TT_EV_SEED;
+		e.old_state = rnd(&seed_) % 4 ? 1 + rnd(&seed_) % (TT_STATE_MAX - 1) : TT_CLOSE;
+		e.new_state = 1 + rnd(&seed_) % (TT_STATE_MAX - 1);
+		e.flags = rnd(&seed_) & 0x0f;
+		e.sport = rnd(&seed_) % 4;
+		e.dport = rnd(&seed_) % 3;
+		e.tgid = rnd(&seed_) % 3;
+		e.aux[0] = rnd(&seed_) % 2 ? 0 : 100 + rnd(&seed_) % 15;
+		e.cookie = rnd(&seed_) % 5;
+		if (e.type == TT_EV_OVERFLOW)
+			e.aux[0] = 1 + rnd(&seed_) % 2;
+		if (e.type == TT_EV_SEED)
+			e.sk = engine__pseudo_sk(&e);
+		if (engine__feed(eng, &e))
+			broke = 1;
+		if (st->flows_opened != st->flows_closed + st->active ||
+		    (uint64_t)r.n != st->flows_closed || st->active > 16)
+			broke = 2;
+		if (i % 64 == 0) {
+			engine__for_each(eng, check_flow, &c);
+			if (c.bad || count_open(eng) != st->active)
+				broke = 3;
+		}
+	}
+	CHECK_EQ_INT(broke, 0);
+	CHECK_EQ_INT(r.lookup_hits, 0);
+	engine__free(eng);
+}

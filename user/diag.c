@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sock_diag through libmnl.  A dump is one SOCK_DIAG_BY_FAMILY request per
+ * family: the kernel dispatches on sdiag_family (AF_INET -> inet_diag,
+ * AF_INET6 -> inet6_diag) and has no AF_UNSPEC handler, although both walk
+ * the same TCP hash tables and filter by family per socket.
+ *
+ * To dump another namespace the netlink socket is created inside it: a
+ * NETLINK_SOCK_DIAG socket answers for the namespace it was created in, and
+ * keeps doing so after we setns() back.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include "diag.h"
+#include "util.h"
+
+/*
+ * The kernel sizes a dump's skbs after our largest recvmsg() buffer, up to
+ * 32 KiB less overhead; twice that leaves room and costs nothing per socket.
+ */
+#define DIAG_RECV_BUF	(64 * 1024)
+
+/* /proc entries looked at when looking for a process in a namespace */
+#define MAX_PROC_SCAN	(1u << 22)
+
+/* The highest errno Linux uses; an error code past it is garbage. */
+#define MAX_ERRNO	4095
+
+/* The tcp_info fields we read must all be inside the attribute. */
+#define TCPI_NEED	(offsetof(struct tcp_info, tcpi_last_ack_recv) + \
+			 sizeof(((struct tcp_info *)0)->tcpi_last_ack_recv))
+
+struct parse_ctx {
+	diag_sock_cb cb;
+	void *ctx;
+	uint32_t seq;		/* 0: any (diag__parse); else the request's */
+	int cb_err;		/* the callback's value when it stopped us */
+};
+
+static int kernel_err(int err)
+{
+	/* an NLMSG_ERROR carries a negative errno; anything else is garbage */
+	if (err < -MAX_ERRNO || err > 0)
+		return -EPROTO;
+	return err;
+}
+
+static void parse_info(struct diag_sock *s, const struct nlattr *a)
+{
+	struct tcp_info ti;
+	size_t len = mnl_attr_get_payload_len(a);
+
+	/*
+	 * tcp_info only grows; an older or truncated one without the fields
+	 * we need counts as absent.  Copied out: the payload is only 4-byte
+	 * aligned and struct tcp_info has u64 members.
+	 */
+	if (len < TCPI_NEED)
+		return;
+	memset(&ti, 0, sizeof(ti));
+	memcpy(&ti, mnl_attr_get_payload(a), len < sizeof(ti) ? len : sizeof(ti));
+	s->has_info = true;
+	s->tcpi_state = ti.tcpi_state;
+	s->last_data_recv_ms = ti.tcpi_last_data_recv;
+	s->last_ack_recv_ms = ti.tcpi_last_ack_recv;
+}
+
+static int parse_sock(struct parse_ctx *pc, const struct nlmsghdr *nlh)
+{
+	const struct inet_diag_msg *m;
+	const char *p, *end;
+	struct diag_sock s;
+	int ret;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return -EINVAL;
+	m = mnl_nlmsg_get_payload(nlh);
+	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+		return -EPROTO;
+
+	memset(&s, 0, sizeof(s));
+	s.family = m->idiag_family == AF_INET ? TT_AF_INET : TT_AF_INET6;
+	s.state = m->idiag_state;
+	s.timer = m->idiag_timer;
+	s.retrans = m->idiag_retrans;
+	s.sport = ntohs(m->id.idiag_sport);
+	s.dport = ntohs(m->id.idiag_dport);
+	/* for AF_INET the kernel zeroes the rest of the 16 bytes */
+	memcpy(s.saddr, m->id.idiag_src, 16);
+	memcpy(s.daddr, m->id.idiag_dst, 16);
+	s.ifindex = m->id.idiag_if;
+	s.expires_ms = m->idiag_expires;
+	s.rqueue = m->idiag_rqueue;
+	s.wqueue = m->idiag_wqueue;
+	s.uid = m->idiag_uid;
+	s.inode = m->idiag_inode;
+	/* sock_diag_save_cookie(): the low word first */
+	s.cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
+
+	p = (const char *)m + MNL_ALIGN(sizeof(*m));
+	end = (const char *)nlh + nlh->nlmsg_len;
+	while (p < end) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		size_t step;
+
+		if (!mnl_attr_ok(a, (int)(end - p)))
+			return -EINVAL;
+		if (mnl_attr_get_type(a) == INET_DIAG_INFO)
+			parse_info(&s, a);
+		step = MNL_ALIGN(a->nla_len);
+		/* the last attribute's padding may be missing */
+		if (step >= (size_t)(end - p))
+			break;
+		p += step;
+	}
+
+	ret = pc->cb(&s, pc->ctx);
+	if (ret < 0)
+		pc->cb_err = ret;
+	return ret < 0 ? ret : 0;
+}
+
+/* 0: more to come, 1: done, <0: error. */
+static int parse_msgs(struct parse_ctx *pc, const void *buf, size_t len)
+{
+	const char *p = buf;
+	int ret, err;
+
+	/* the headers are read in place; recv and malloc buffers are aligned */
+	if (((uintptr_t)buf & (NLMSG_ALIGNTO - 1)) || len > INT_MAX)
+		return -EINVAL;
+	while (len > 0) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)p;
+		size_t step;
+
+		/*
+		 * Not mnl_nlmsg_ok(): it compares (int)nlmsg_len <= len, so a
+		 * length past 2 GiB passes as negative (and NLMSG_ALIGN of one
+		 * near 4 GiB wraps to 0).
+		 */
+		if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+			return -EINVAL;
+		if (pc->seq && nlh->nlmsg_seq != pc->seq)
+			return -EPROTO;
+
+		switch (nlh->nlmsg_type) {
+		case NLMSG_NOOP:
+			break;
+		case NLMSG_DONE:
+			/* netlink_dump_done(): the dump's own status follows */
+			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+				memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+				if (err)
+					return kernel_err(err);
+			}
+			return 1;
+		case NLMSG_ERROR: {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+				return -EINVAL;
+			/* 0 is an acknowledgement: nothing more will come */
+			return e->error ? kernel_err(e->error) : 1;
+		}
+		case SOCK_DIAG_BY_FAMILY:
+			ret = parse_sock(pc, nlh);
+			if (ret)
+				return ret;
+			break;
+		default:
+			/* NLMSG_OVERRUN, or an answer to a question we did not ask */
+			return -EPROTO;
+		}
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
+	}
+	return 0;
+}
+
+int diag__parse(const void *buf, size_t len, diag_sock_cb cb, void *ctx)
+{
+	struct parse_ctx pc = { .cb = cb, .ctx = ctx };
+
+	if (!buf && len)
+		return -EINVAL;
+	return parse_msgs(&pc, buf, len);
+}
+
+struct sock_in_ns {
+	struct mnl_socket *nl;
+	int err;
+};
+
+static int open_sock(void *ctx)
+{
+	struct sock_in_ns *s = ctx;
+
+	s->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (!s->nl) {
+		s->err = -errno;
+		return s->err;
+	}
+	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		s->err = -errno;
+		mnl_socket_close(s->nl);
+		s->nl = NULL;
+		return s->err;
+	}
+	return 0;
+}
+
+static uint32_t fd_inode(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+uint32_t diag__self_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/thread-self/ns/net", &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+int diag__in_netns(int netns_fd, int (*fn)(void *ctx), void *ctx)
+{
+	int self, ret, err;
+
+	if (netns_fd < 0)
+		return fn(ctx);
+	/* thread-self: setns() moves this thread only, so come back to its own */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		err = -errno;
+		tt_err("open /proc/thread-self/ns/net: %s", strerror(-err));
+		return err;
+	}
+	if (fd_inode(self) == fd_inode(netns_fd)) {
+		close(self);
+		return fn(ctx);
+	}
+	if (setns(netns_fd, CLONE_NEWNET)) {
+		err = -errno;
+		tt_err("setns into network namespace %u: %s", fd_inode(netns_fd), strerror(-err));
+		close(self);
+		return err;
+	}
+	ret = fn(ctx);
+	if (setns(self, CLONE_NEWNET)) {
+		err = -errno;
+		tt_err("setns back to our network namespace: %s", strerror(-err));
+		close(self);
+		return err;
+	}
+	close(self);
+	return ret;
+}
+
+static int dump_family(struct mnl_socket *nl, char *buf, uint8_t family, uint32_t states,
+		       bool info, uint32_t seq, struct parse_ctx *pc)
+{
+	char req[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
+	struct inet_diag_req_v2 *r;
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int ret;
+
+	memset(req, 0, sizeof(req));
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = family;
+	r->sdiag_protocol = IPPROTO_TCP;
+	r->idiag_states = states;
+	if (info)
+		r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		tt_err("sock_diag: send the dump request: %s", strerror(-ret));
+		return ret;
+	}
+	pc->seq = seq;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, DIAG_RECV_BUF);
+		if (n < 0) {
+			ret = -errno;
+			/* a signal: the caller decides whether to stop */
+			if (ret != -EINTR)
+				tt_err("sock_diag: read the dump: %s", strerror(-ret));
+			return ret;
+		}
+		if (n == 0) {
+			tt_err("sock_diag: read the dump: the kernel closed it early");
+			return -EPROTO;
+		}
+		ret = parse_msgs(pc, buf, (size_t)n);
+		if (ret == 1)
+			return 0;
+		if (ret < 0) {
+			if (ret == pc->cb_err)
+				return ret;
+			/* no IPv6 in this kernel: nothing to dump, not an error */
+			if (family == AF_INET6 && ret == -ENOENT)
+				return 0;
+			if (ret == -EINVAL || ret == -EPROTO)
+				tt_err("sock_diag: malformed answer to the TCP dump");
+			else
+				tt_err("sock_diag: the kernel refused the TCP dump: %s%s",
+				       strerror(-ret), ret == -ENOENT ? " (is tcp_diag loaded?)" : "");
+			return ret;
+		}
+	}
+}
+
+int diag__dump_req(const struct diag_req *req, diag_sock_cb cb, void *ctx)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	struct sock_in_ns sn = { 0 };
+	struct parse_ctx pc = { .cb = cb, .ctx = ctx };
+	uint32_t states = req->states ? req->states : DIAG_STATES_ALL;
+	char *buf;
+	int ret = 0;
+
+	if (req->family && req->family != TT_AF_INET && req->family != TT_AF_INET6)
+		return -EINVAL;
+	ret = diag__in_netns(req->netns_fd, open_sock, &sn);
+	if (ret < 0 || !sn.nl) {
+		/* a failed setns() has been reported already */
+		if (sn.err)
+			tt_err("sock_diag: open a netlink socket: %s", strerror(-sn.err));
+		if (sn.nl)
+			mnl_socket_close(sn.nl);
+		return ret < 0 ? ret : -EIO;
+	}
+	buf = malloc(DIAG_RECV_BUF);
+	if (!buf) {
+		mnl_socket_close(sn.nl);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < sizeof(families) && !ret; i++) {
+		if (req->family && req->family != (families[i] == AF_INET ? TT_AF_INET : TT_AF_INET6))
+			continue;
+		ret = dump_family(sn.nl, buf, families[i], states, !req->no_info, (uint32_t)i + 1,
+				  &pc);
+	}
+	free(buf);
+	mnl_socket_close(sn.nl);
+	return ret;
+}
+
+int diag__dump(int netns_fd, uint32_t state_mask, diag_sock_cb cb, void *ctx)
+{
+	struct diag_req req = { .netns_fd = netns_fd, .states = state_mask };
+
+	return diag__dump_req(&req, cb, ctx);
+}
+
+static int count_cb(const struct diag_sock *s, void *ctx)
+{
+	struct diag_counts *c = ctx;
+
+	c->total++;
+	if (s->timer == DIAG_TIMER_TIME_WAIT) {
+		/* a timewait sock, whatever substate it shows */
+		c->state[TT_TIME_WAIT]++;
+		if (s->state == TT_FIN_WAIT2)
+			c->tw_fin_wait2++;
+	} else if (s->state < TT_STATE_MAX) {
+		c->state[s->state]++;
+	}
+	return 0;
+}
+
+int diag__count(int netns_fd, uint32_t state_mask, struct diag_counts *out)
+{
+	struct diag_req req = { .netns_fd = netns_fd, .states = state_mask, .no_info = true };
+
+	memset(out, 0, sizeof(*out));
+	return diag__dump_req(&req, count_cb, out);
+}
+
+/* An fd to `path` if it is the namespace `inode`; -1 if not. */
+static int open_if_ns(const char *path, uint32_t inode)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) || (uint32_t)st.st_ino != inode)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* the process may have exited and its pid been reused in between */
+	if (fd_inode(fd) != inode) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+int diag__open_netns(uint32_t inode)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int seen = 0;
+	DIR *d;
+	int fd;
+
+	if (!inode)
+		return -ENOENT;
+	fd = open_if_ns("/proc/thread-self/ns/net", inode);
+	if (fd >= 0)
+		return fd;
+	/* `ip netns add` pins a namespace with a bind mount and no process */
+	d = opendir("/run/netns");
+	if (d) {
+		while ((de = readdir(d)) && fd < 0) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+			fd = open_if_ns(path, inode);
+		}
+		closedir(d);
+		if (fd >= 0)
+			return fd;
+	}
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && fd < 0 && seen++ < MAX_PROC_SCAN) {
+		if (!all_digits(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		fd = open_if_ns(path, inode);
+	}
+	closedir(d);
+	return fd >= 0 ? fd : -ENOENT;
+}
+
+/* The first line of a small file, without its newline; 0 or -errno. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int read_int(const char *path, long long min, long long max, int *out)
+{
+	char buf[64];
+	long long v;
+
+	if (read_line(path, buf, sizeof(buf)) || tt_parse_num(buf, min, max, &v))
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int read_sysctls(void *ctx)
+{
+	struct diag_sysctls *s = ctx;
+	char buf[64], *tab;
+	long long lo, hi;
+
+	s->port_lo = s->port_hi = 0;
+	s->tw_reuse = s->timestamps = -1;
+	/* "32768\t60999" */
+	if (!read_line("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf))) {
+		tab = strchr(buf, '\t');
+		if (tab) {
+			*tab++ = '\0';
+			if (!tt_parse_num(buf, 1, 65535, &lo) && !tt_parse_num(tab, 1, 65535, &hi)) {
+				s->port_lo = (uint16_t)lo;
+				s->port_hi = (uint16_t)hi;
+			}
+		}
+	}
+	read_int("/proc/sys/net/ipv4/tcp_tw_reuse", 0, 2, &s->tw_reuse);
+	read_int("/proc/sys/net/ipv4/tcp_timestamps", 0, 2, &s->timestamps);
+	return 0;
+}
+
+int diag__read_sysctls(int netns_fd, struct diag_sysctls *out)
+{
+	return diag__in_netns(netns_fd, read_sysctls, out);
+}
