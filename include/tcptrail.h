@@ -49,6 +49,7 @@ enum tt_tcp_state {
 #define TT_F_SUBSTATE	0x04	/* TIME_WAIT: aux[0] is the substate, aux[1] timeo */
 #define TT_F_SYNCOOKIE	0x08	/* OVERFLOW: a syncookie was sent, nothing dropped */
 #define TT_F_TIMEO	0x10	/* TIME_WAIT: aux[1] is the timeout */
+#define TT_F_SEED_AGE	0x20	/* SEED: aux[0] and aux[2] are valid (tcp_info) */
 
 /* tt_event.aux for TT_EV_OVERFLOW */
 enum tt_overflow_queue {
@@ -99,8 +100,14 @@ struct tt_event {
  *                     s* is the listener, d* the peer that was turned away
  *   TT_EV_SYNACK_RETRANS: sk is the listener, the tuple the request's;
  *                     [0] retransmits so far
- *   TT_EV_SEED:       [0] ms since last receive (CLOSE_WAIT age bound),
- *                     [1] socket inode
+ *   TT_EV_SEED:       [0] ms since data was last received (tcpi_last_data_recv:
+ *                     an upper bound on CLOSE_WAIT age), [1] socket inode,
+ *                     [2] ms since an ACK was last received (tcpi_last_ack_recv:
+ *                     the peer's FIN carried one, so a lower bound on the time
+ *                     in CLOSE_WAIT); [0] and [2] valid with TT_F_SEED_AGE.
+ *                     sk is not a kernel address (sock_diag shows none) but
+ *                     a pseudo key from the tuple and netns with bit 0 set,
+ *                     which the first real record for the socket adopts
  */
 _Static_assert(sizeof(struct tt_event) == 128, "tt_event is part of the capture format");
 

@@ -1,13 +1,25 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include "app.h"
+#include "procfd.h"
 #include "util.h"
+
+static void cmdline_of(uint32_t pid, char *buf, size_t len)
+{
+	if (procfd__cmdline(pid, buf, len) < 0 && len)
+		buf[0] = '\0';
+}
 
 static void on_flow_end(const struct tt_flow *flow, void *ctx)
 {
 	struct app *a = ctx;
 
+	tw_tracker__flow(a->tw, flow);
+	if (a->opts->quiet_flows)
+		return;
 	if (a->ladder && ladder__flow(a->ladder, flow))
 		return;
 	sink__flow(a->sink, flow);
@@ -33,11 +45,69 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 			.out = stdout,
 			.wall_offset_ns = wall_offset_ns,
 		});
-	if (!a->sink || !a->eng || (o->ladder && !a->ladder)) {
+	a->report = report__new(o->close_wait_age_ns, NULL);
+	a->tw = tw_tracker__new(-2, o->tw_warn_pct);
+	if (o->syslog) {
+		a->syslog_mem = open_memstream(&a->syslog_buf, &a->syslog_len);
+		if (a->syslog_mem)
+			a->syslog_sink = sink__new(&(struct tt_sink_opts){
+				.out = a->syslog_mem, .wall_offset_ns = wall_offset_ns });
+		openlog("tcptrail", LOG_PID, LOG_DAEMON);
+	}
+	if (!a->sink || !a->eng || (o->ladder && !a->ladder) || !a->report || !a->tw ||
+	    (o->syslog && !a->syslog_sink)) {
+		tt_err("out of memory for a flow table of %llu flows", (unsigned long long)o->max_flows);
 		app__free(a);
 		return -ENOMEM;
 	}
+	if (o->metrics_listen) {
+		char why[160];
+		int err = metrics_server__new(&a->metrics, o->metrics_listen, why, sizeof(why));
+
+		if (err) {
+			tt_err("--metrics-listen: %s", why);
+			app__free(a);
+			return err;
+		}
+		tt_info("serving metrics at http://%s/metrics", metrics_server__address(a->metrics));
+	}
 	return 0;
+}
+
+int app__go_live(struct app *a, int netns_fd)
+{
+	struct tw_tracker *tw = tw_tracker__new(netns_fd, a->opts->tw_warn_pct);
+	struct tt_report *r = report__new(a->opts->close_wait_age_ns, cmdline_of);
+
+	if (!tw || !r) {
+		tw_tracker__free(tw);
+		report__free(r);
+		return -ENOMEM;
+	}
+	tw_tracker__free(a->tw);
+	report__free(a->report);
+	a->tw = tw;
+	a->report = r;
+	return 0;
+}
+
+int app__reopen_output(struct app *a)
+{
+	if (!a->opts->output_path)
+		return 0;
+	fflush(stdout);
+	if (!freopen(a->opts->output_path, "a", stdout)) {
+		tt_err("reopen %s: %s", a->opts->output_path, strerror(errno));
+		return -errno;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return 0;
+}
+
+void app__serve(struct app *a, uint64_t now_ms)
+{
+	if (a->metrics)
+		metrics_server__work(a->metrics, now_ms);
 }
 
 void app__free(struct app *a)
@@ -45,9 +115,23 @@ void app__free(struct app *a)
 	engine__free(a->eng);
 	sink__free(a->sink);
 	ladder__free(a->ladder);
+	report__free(a->report);
+	tw_tracker__free(a->tw);
+	metrics_server__free(a->metrics);
+	sink__free(a->syslog_sink);
+	if (a->syslog_mem) {
+		fclose(a->syslog_mem);
+		free(a->syslog_buf);
+		closelog();
+	}
 	a->eng = NULL;
 	a->ladder = NULL;
 	a->sink = NULL;
+	a->report = NULL;
+	a->tw = NULL;
+	a->metrics = NULL;
+	a->syslog_sink = NULL;
+	a->syslog_mem = NULL;
 }
 
 void app__event(struct app *a, const struct tt_event *e)
@@ -59,6 +143,22 @@ void app__event(struct app *a, const struct tt_event *e)
 		sink__overflow(a->sink, e, engine__lookup(a->eng, e->sk));
 	if (engine__feed(a->eng, e) == -EINVAL)
 		a->invalid++;
+}
+
+/* Hand what the syslog sink wrote to syslog, a line each, warnings as such. */
+static void flush_syslog(struct app *a)
+{
+	char *line, *save = NULL;
+
+	if (!a->syslog_mem)
+		return;
+	fflush(a->syslog_mem);
+	if (!a->syslog_len)
+		return;
+	for (line = strtok_r(a->syslog_buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		syslog(strstr(line, " level=warn ") ? LOG_WARNING : LOG_INFO, "%s", line);
+	rewind(a->syslog_mem);
+	a->syslog_len = 0;
 }
 
 static void summary(struct app *a, uint64_t now, bool final)
@@ -74,8 +174,43 @@ static void summary(struct app *a, uint64_t now, bool final)
 		.invalid = a->invalid,
 		.eng = a->eng,
 	};
+	const struct tt_cw_group *cw;
+	struct tw_report tw;
+	size_t n_cw;
 
 	sink__summary(a->sink, &sum);
+	if (a->syslog_sink)
+		sink__summary(a->syslog_sink, &sum);
+
+	n_cw = report__close_wait(a->report, a->eng, now, &cw);
+	if (n_cw) {
+		sink__close_wait(a->sink, cw, n_cw, now, a->opts->close_wait_age_ns);
+		if (a->syslog_sink)
+			sink__close_wait(a->syslog_sink, cw, n_cw, now, a->opts->close_wait_age_ns);
+	}
+	tw_tracker__report(a->tw, now, sum.interval_ns, &tw);
+	if (tw.entries || tw.population > 0) {
+		sink__time_wait(a->sink, &tw);
+		if (a->syslog_sink)
+			sink__time_wait(a->syslog_sink, &tw);
+	}
+	flush_syslog(a);
+
+	if (a->opts->metrics_path || a->metrics) {
+		struct tt_metrics_input in = {
+			.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
+			.lost_total = a->lost_total, .invalid_total = a->invalid,
+		};
+		int err;
+
+		if (a->opts->metrics_path) {
+			err = metrics__write_file(a->opts->metrics_path, &in);
+			if (err)
+				tt_warn("warning: write %s: %s", a->opts->metrics_path, strerror(-err));
+		}
+		if (a->metrics)
+			metrics_server__update(a->metrics, &in);
+	}
 	a->lost_reported = a->lost_total;
 	a->last_summary_ns = now;
 	engine__reset_interval(a->eng);

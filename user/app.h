@@ -12,14 +12,24 @@
 #include <stdint.h>
 #include "engine.h"
 #include "ladder.h"
+#include "metrics.h"
 #include "opts.h"
+#include "report.h"
 #include "sink.h"
+#include "twreport.h"
 
 struct app {
 	const struct tt_opts *opts;
 	struct tt_engine *eng;
 	struct tt_sink *sink;
 	struct tt_ladder *ladder;	/* --ladder, else NULL */
+	struct tt_report *report;	/* CLOSE-WAIT leak groups */
+	struct tw_tracker *tw;		/* TIME-WAIT buildup */
+	struct tt_metrics_server *metrics;	/* --metrics-listen, else NULL */
+	struct tt_sink *syslog_sink;	/* --syslog: logfmt lines into a buffer */
+	char *syslog_buf;
+	size_t syslog_len;
+	FILE *syslog_mem;
 	uint64_t invalid;		/* records the engine rejected */
 	uint64_t lost_total;		/* set by the source: reserves that failed */
 	uint64_t lost_reported;		/* lost_total at the previous summary */
@@ -27,8 +37,22 @@ struct app {
 	bool started;
 };
 
-/* 0, or -ENOMEM. wall_offset_ns maps record times to wall-clock time. */
+/*
+ * 0, or a negative errno after a one-line message (a metrics address that
+ * cannot be bound, say).  wall_offset_ns maps record times to wall-clock time.
+ * The reports start out as a replay needs them: TIME-WAIT population from
+ * the entries seen, no /proc lookups; app__go_live() switches to this host.
+ */
 int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color);
+
+/* Live: count TIME-WAIT through sock_diag in netns_fd (-1 ours); read /proc. */
+int app__go_live(struct app *a, int netns_fd);
+
+/* SIGHUP: reopen -o FILE (for logrotate). */
+int app__reopen_output(struct app *a);
+
+/* Serve pending /metrics requests without blocking. */
+void app__serve(struct app *a, uint64_t now_ms);
 void app__free(struct app *a);
 
 /* Feed one record (already validated for size by the source). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * sock_diag through libmnl.  A dump is one SOCK_DIAG_BY_FAMILY request per
+ * sock_diag over a plain netlink socket.  A dump is one SOCK_DIAG_BY_FAMILY request per
  * family: the kernel dispatches on sdiag_family (AF_INET -> inet_diag,
  * AF_INET6 -> inet6_diag) and has no AF_UNSPEC handler, although both walk
  * the same TCP hash tables and filter by family per socket.
@@ -20,9 +20,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -61,10 +61,21 @@ static int kernel_err(int err)
 	return err;
 }
 
+/* The payload of a message whose nlmsg_len has been checked already. */
+static const void *nl_payload(const struct nlmsghdr *nlh)
+{
+	return (const char *)nlh + NLMSG_HDRLEN;
+}
+
+static size_t nl_payload_len(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_len - NLMSG_HDRLEN;
+}
+
 static void parse_info(struct diag_sock *s, const struct nlattr *a)
 {
 	struct tcp_info ti;
-	size_t len = mnl_attr_get_payload_len(a);
+	size_t len = a->nla_len - NLA_HDRLEN;
 
 	/*
 	 * tcp_info only grows; an older or truncated one without the fields
@@ -74,7 +85,7 @@ static void parse_info(struct diag_sock *s, const struct nlattr *a)
 	if (len < TCPI_NEED)
 		return;
 	memset(&ti, 0, sizeof(ti));
-	memcpy(&ti, mnl_attr_get_payload(a), len < sizeof(ti) ? len : sizeof(ti));
+	memcpy(&ti, (const char *)a + NLA_HDRLEN, len < sizeof(ti) ? len : sizeof(ti));
 	s->has_info = true;
 	s->tcpi_state = ti.tcpi_state;
 	s->last_data_recv_ms = ti.tcpi_last_data_recv;
@@ -88,9 +99,9 @@ static int parse_sock(struct parse_ctx *pc, const struct nlmsghdr *nlh)
 	struct diag_sock s;
 	int ret;
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+	if (nl_payload_len(nlh) < sizeof(*m))
 		return -EINVAL;
-	m = mnl_nlmsg_get_payload(nlh);
+	m = nl_payload(nlh);
 	if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
 		return -EPROTO;
 
@@ -113,17 +124,19 @@ static int parse_sock(struct parse_ctx *pc, const struct nlmsghdr *nlh)
 	/* sock_diag_save_cookie(): the low word first */
 	s.cookie = m->id.idiag_cookie[0] | (uint64_t)m->id.idiag_cookie[1] << 32;
 
-	p = (const char *)m + MNL_ALIGN(sizeof(*m));
+	p = (const char *)m + NLMSG_ALIGN(sizeof(*m));
 	end = (const char *)nlh + nlh->nlmsg_len;
 	while (p < end) {
 		const struct nlattr *a = (const struct nlattr *)p;
 		size_t step;
 
-		if (!mnl_attr_ok(a, (int)(end - p)))
+		/* nla_len counts its own header and must fit in what is left */
+		if ((size_t)(end - p) < NLA_HDRLEN || a->nla_len < NLA_HDRLEN ||
+		    a->nla_len > (size_t)(end - p))
 			return -EINVAL;
-		if (mnl_attr_get_type(a) == INET_DIAG_INFO)
+		if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO)
 			parse_info(&s, a);
-		step = MNL_ALIGN(a->nla_len);
+		step = NLA_ALIGN(a->nla_len);
 		/* the last attribute's padding may be missing */
 		if (step >= (size_t)(end - p))
 			break;
@@ -150,9 +163,10 @@ static int parse_msgs(struct parse_ctx *pc, const void *buf, size_t len)
 		size_t step;
 
 		/*
-		 * Not mnl_nlmsg_ok(): it compares (int)nlmsg_len <= len, so a
-		 * length past 2 GiB passes as negative (and NLMSG_ALIGN of one
-		 * near 4 GiB wraps to 0).
+		 * Unsigned all the way, unlike NLMSG_OK() and mnl_nlmsg_ok(),
+		 * which compare (int)nlmsg_len <= len, so that a length past
+		 * 2 GiB passes as negative (and NLMSG_ALIGN of one near 4 GiB
+		 * wraps to 0).
 		 */
 		if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
 			return -EINVAL;
@@ -164,16 +178,16 @@ static int parse_msgs(struct parse_ctx *pc, const void *buf, size_t len)
 			break;
 		case NLMSG_DONE:
 			/* netlink_dump_done(): the dump's own status follows */
-			if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
-				memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+			if (nl_payload_len(nlh) >= sizeof(int)) {
+				memcpy(&err, nl_payload(nlh), sizeof(err));
 				if (err)
 					return kernel_err(err);
 			}
 			return 1;
 		case NLMSG_ERROR: {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			const struct nlmsgerr *e = nl_payload(nlh);
 
-			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+			if (nl_payload_len(nlh) < sizeof(*e))
 				return -EINVAL;
 			/* 0 is an acknowledgement: nothing more will come */
 			return e->error ? kernel_err(e->error) : 1;
@@ -206,7 +220,7 @@ int diag__parse(const void *buf, size_t len, diag_sock_cb cb, void *ctx)
 }
 
 struct sock_in_ns {
-	struct mnl_socket *nl;
+	int fd;
 	int err;
 };
 
@@ -214,15 +228,10 @@ static int open_sock(void *ctx)
 {
 	struct sock_in_ns *s = ctx;
 
-	s->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
-	if (!s->nl) {
+	/* no bind(): the first sendmsg() gives the socket a port id */
+	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (s->fd < 0) {
 		s->err = -errno;
-		return s->err;
-	}
-	if (mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		s->err = -errno;
-		mnl_socket_close(s->nl);
-		s->nl = NULL;
 		return s->err;
 	}
 	return 0;
@@ -276,37 +285,67 @@ int diag__in_netns(int netns_fd, int (*fn)(void *ctx), void *ctx)
 	return ret;
 }
 
-static int dump_family(struct mnl_socket *nl, char *buf, uint8_t family, uint32_t states,
-		       bool info, uint32_t seq, struct parse_ctx *pc)
+/* One recvmsg() of the dump: bytes read or -errno. */
+static ssize_t recv_dump(int fd, char *buf)
 {
-	char req[MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct inet_diag_req_v2))];
-	struct inet_diag_req_v2 *r;
-	struct nlmsghdr *nlh;
+	struct sockaddr_nl sa;
+	struct iovec iov = { .iov_base = buf, .iov_len = DIAG_RECV_BUF };
+	struct msghdr msg = {
+		.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1,
+	};
+	ssize_t n;
+
+	n = recvmsg(fd, &msg, 0);
+	if (n < 0)
+		return -errno;
+	/* a datagram larger than the buffer: its tail is lost, so is the dump */
+	if (msg.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	/* only the kernel (port id 0) answers a dump; anything else is not ours */
+	if (msg.msg_namelen != sizeof(sa) || sa.nl_family != AF_NETLINK || sa.nl_pid != 0)
+		return -EPROTO;
+	return n;
+}
+
+static int dump_family(int fd, char *buf, uint8_t family, uint32_t states, bool info,
+		       uint32_t seq, struct parse_ctx *pc)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct msghdr msg = {
+		.msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = &iov, .msg_iovlen = 1,
+	};
 	ssize_t n;
 	int ret;
 
-	memset(req, 0, sizeof(req));
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
-	r->sdiag_family = family;
-	r->sdiag_protocol = IPPROTO_TCP;
-	r->idiag_states = states;
+	_Static_assert(sizeof(req) == NLMSG_SPACE(sizeof(struct inet_diag_req_v2)),
+		       "the request is one header and one inet_diag_req_v2, no padding");
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nlh.nlmsg_seq = seq;
+	req.r.sdiag_family = family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = states;
 	if (info)
-		r->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+		req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
 
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
+	n = sendmsg(fd, &msg, 0);
+	if (n != (ssize_t)sizeof(req)) {
+		ret = n < 0 ? -errno : -EIO;
 		tt_err("sock_diag: send the dump request: %s", strerror(-ret));
 		return ret;
 	}
 	pc->seq = seq;
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, DIAG_RECV_BUF);
+		n = recv_dump(fd, buf);
 		if (n < 0) {
-			ret = -errno;
+			ret = (int)n;
 			/* a signal: the caller decides whether to stop */
 			if (ret != -EINTR)
 				tt_err("sock_diag: read the dump: %s", strerror(-ret));
@@ -338,7 +377,7 @@ static int dump_family(struct mnl_socket *nl, char *buf, uint8_t family, uint32_
 int diag__dump_req(const struct diag_req *req, diag_sock_cb cb, void *ctx)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
-	struct sock_in_ns sn = { 0 };
+	struct sock_in_ns sn = { .fd = -1 };
 	struct parse_ctx pc = { .cb = cb, .ctx = ctx };
 	uint32_t states = req->states ? req->states : DIAG_STATES_ALL;
 	char *buf;
@@ -347,27 +386,28 @@ int diag__dump_req(const struct diag_req *req, diag_sock_cb cb, void *ctx)
 	if (req->family && req->family != TT_AF_INET && req->family != TT_AF_INET6)
 		return -EINVAL;
 	ret = diag__in_netns(req->netns_fd, open_sock, &sn);
-	if (ret < 0 || !sn.nl) {
+	if (ret < 0 || sn.fd < 0) {
 		/* a failed setns() has been reported already */
 		if (sn.err)
 			tt_err("sock_diag: open a netlink socket: %s", strerror(-sn.err));
-		if (sn.nl)
-			mnl_socket_close(sn.nl);
+		if (sn.fd >= 0)
+			close(sn.fd);
 		return ret < 0 ? ret : -EIO;
 	}
+	/* malloc: aligned for the nlmsghdr that parse_msgs reads in place */
 	buf = malloc(DIAG_RECV_BUF);
 	if (!buf) {
-		mnl_socket_close(sn.nl);
+		close(sn.fd);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < sizeof(families) && !ret; i++) {
 		if (req->family && req->family != (families[i] == AF_INET ? TT_AF_INET : TT_AF_INET6))
 			continue;
-		ret = dump_family(sn.nl, buf, families[i], states, !req->no_info, (uint32_t)i + 1,
+		ret = dump_family(sn.fd, buf, families[i], states, !req->no_info, (uint32_t)i + 1,
 				  &pc);
 	}
 	free(buf);
-	mnl_socket_close(sn.nl);
+	close(sn.fd);
 	return ret;
 }
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The TCP sockets of one network namespace, as NETLINK_SOCK_DIAG dumps them
- * (what `ss -tan` reads), through libmnl.  This is how tcptrail learns about
- * the sockets that existed before it attached, and how it reconciles its
- * TIME-WAIT population with the kernel's.
+ * (what `ss -tan` reads).  This is how tcptrail learns about the sockets
+ * that existed before it attached, and how it reconciles its TIME-WAIT
+ * population with the kernel's.
  *
  * A dump streams: each socket is handed to a callback straight out of the
  * receive buffer, nothing is allocated per socket.

@@ -868,6 +868,15 @@ static int on_seed(struct tt_engine *eng, const struct tt_event *e)
 		       TT_FLOW_SEEDED | TT_FLOW_PARTIAL);
 	f = flow_at(eng, idx);
 	push_state(f, state, e->ts_ns);
+	/*
+	 * The peer's FIN carried an ACK, so the last ACK received is a lower
+	 * bound on the time spent in CLOSE_WAIT: date the state back by it.
+	 */
+	if (state == TT_CLOSE_WAIT && (e->flags & TT_F_SEED_AGE)) {
+		uint64_t back = (uint64_t)e->aux[2] * 1000000ull;
+
+		f->ts_ns[0] = back < e->ts_ns ? e->ts_ns - back : 0;
+	}
 	if (e->tgid)
 		set_owner(f, e);
 	listener_sync(eng, idx);

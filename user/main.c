@@ -14,17 +14,21 @@
 #include "filter.h"
 #include "live.h"
 #include "opts.h"
+#include "diag.h"
 #include "replay.h"
+#include "seed.h"
 #include "util.h"
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, reopen;
 static struct tt_capture *capture;	/* -w, else NULL */
 static int capture_err;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	exiting = 1;
+	if (sig == SIGHUP)
+		reopen = 1;
+	else
+		exiting = 1;
 }
 
 static int on_record(void *ctx, const struct tt_event *e)
@@ -72,6 +76,37 @@ static void announce(const struct tt_selection *sel)
 		isatty(STDIN_FILENO) ? " (-v or --probe for details; Ctrl-C to stop)" : "");
 }
 
+/*
+ * The reports look at the namespace being traced: sock_diag for TIME-WAIT
+ * counts, and a seed of the sockets that existed before we started.
+ */
+static int start_reports(struct app *a, const struct tt_opts *o)
+{
+	int fd = -1, n;
+
+	if (o->netns && o->netns != diag__self_netns()) {
+		fd = diag__open_netns(o->netns);
+		if (fd < 0) {
+			tt_warn("warning: cannot enter network namespace %u (%s): TIME-WAIT counts "
+				"are estimated from traced entries", o->netns, strerror(-fd));
+			fd = -2;
+		}
+	}
+	if (app__go_live(a, fd)) {
+		tt_err("out of memory");
+		return -ENOMEM;
+	}
+	if (o->no_seed)
+		return 0;
+	n = seed__run(o, 0, on_record, a, NULL);
+	if (n < 0)
+		tt_warn("warning: could not read existing sockets (%s): only new connections "
+			"are tracked", strerror(-n));
+	else
+		tt_debug("seeded %d existing sockets", n);
+	return 0;
+}
+
 static int run_live(struct app *a, const struct tt_opts *o)
 {
 	struct tt_live *live;
@@ -97,8 +132,17 @@ static int run_live(struct app *a, const struct tt_opts *o)
 			return 1;
 		}
 	}
+	err = start_reports(a, o);
+	if (err) {
+		live__free(live);
+		return 1;
+	}
 	app__start(a, start);
 	while (!exiting) {
+		if (reopen) {
+			reopen = 0;
+			app__reopen_output(a);
+		}
 		err = live__poll(live, 50);
 		if (err < 0) {
 			tt_err("read ring buffer: %s", strerror(-err));
@@ -116,6 +160,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 			break;
 		}
 		app__tick(a, now);
+		app__serve(a, now / 1000000);
 		if (o->duration_ns && now - start >= o->duration_ns)
 			break;
 		if (output_failed()) {
@@ -157,17 +202,21 @@ int main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (o.output_path && !freopen(o.output_path, "a", stdout)) {
+		tt_err("-o/--output: %s: %s", o.output_path, strerror(errno));
+		return 1;
+	}
+	if (o.output_path)
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	color = o.color == TT_COLOR_ALWAYS ||
 		(o.color == TT_COLOR_AUTO && !o.json && isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);
-	if (app__init(&a, &o, tt_mono_to_wall_offset(), color)) {
-		tt_err("allocate a flow table of %llu flows: out of memory",
-		       (unsigned long long)o.max_flows);
+	if (app__init(&a, &o, tt_mono_to_wall_offset(), color))
 		return 1;
-	}
 	status = run_live(&a, &o);
 	app__free(&a);
 	return status;

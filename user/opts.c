@@ -24,6 +24,13 @@ enum {
 	OPT_ROTATE_SIZE,
 	OPT_ROTATE_COUNT,
 	OPT_LADDER,
+	OPT_CLOSE_WAIT_AGE,
+	OPT_TW_WARN,
+	OPT_QUIET_FLOWS,
+	OPT_SYSLOG,
+	OPT_NO_SEED,
+	OPT_METRICS_FILE,
+	OPT_METRICS_LISTEN,
 };
 
 static const char doc[] =
@@ -70,10 +77,28 @@ static const struct argp_option options[] = {
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Flows tracked at once; the least recently active "
 	  "are evicted, and counted, beyond it (default 262144)", 3 },
 
-	{ NULL, 0, NULL, 0, "Other:", 4 },
-	{ "verbose", 'v', NULL, 0, "Say more: why hooks were passed over, libbpf messages (-vv)", 4 },
-	{ "version", OPT_VERSION, NULL, 0, "Print the version and exit", 4 },
-	{ "help", 'h', NULL, 0, "Show this help and exit", 4 },
+	{ NULL, 0, NULL, 0, "Reports and export:", 6 },
+	{ "close-wait-age", OPT_CLOSE_WAIT_AGE, "SECS", 0, "A socket in CLOSE_WAIT longer than "
+	  "this is a suspected leak (default 10s)", 6 },
+	{ "tw-warn", OPT_TW_WARN, "PERCENT", 0, "Warn when a destination uses more than PERCENT "
+	  "of the ephemeral port range in TIME-WAIT and open sockets (default 50)", 6 },
+	{ "quiet-flows", OPT_QUIET_FLOWS, NULL, 0, "No per-flow lines: only summaries, reports "
+	  "and warnings", 6 },
+	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send summaries and leak/buildup warnings to syslog "
+	  "(facility daemon)", 6 },
+	{ "output", 'o', "FILE", 0, "Append output to FILE instead of stdout; SIGHUP reopens it "
+	  "(for logrotate)", 6 },
+	{ "metrics-file", OPT_METRICS_FILE, "PATH", 0, "Write Prometheus text to PATH at every "
+	  "interval (atomically; for node_exporter's textfile collector)", 6 },
+	{ "metrics-listen", OPT_METRICS_LISTEN, "ADDR:PORT", 0, "Serve the same at /metrics over "
+	  "HTTP (e.g. 127.0.0.1:9464; ':PORT' binds 127.0.0.1)", 6 },
+	{ "no-seed", OPT_NO_SEED, NULL, 0, "Do not read the sockets that exist at start "
+	  "(sock_diag); only new connections are tracked", 6 },
+
+	{ NULL, 0, NULL, 0, "Other:", 9 },
+	{ "verbose", 'v', NULL, 0, "Say more: why hooks were passed over, libbpf messages (-vv)", 9 },
+	{ "version", OPT_VERSION, NULL, 0, "Print the version and exit", 9 },
+	{ "help", 'h', NULL, 0, "Show this help and exit", 9 },
 
 	{ NULL, 0, NULL, 0, "Capture and replay (include/CAPTURE.md):", 5 },
 	{ "write", 'w', "FILE", 0, "Also record every event to FILE, gzip-compressed, flushed "
@@ -180,6 +205,7 @@ struct parse_state {
 	struct tt_opts *o;
 	bool *exit_now;
 	int status;
+	int err_next;
 };
 
 /* One line, naming the option; the caller exits 2. */
@@ -208,6 +234,9 @@ static int check_combinations(struct argp_state *state, const struct tt_opts *o)
 	if (o->rotate_count && !o->rotate_bytes)
 		return bad(state, "%s: says how many files to keep; add --rotate-size to say when to "
 			   "start the next", "--rotate-count");
+	if (o->read_path && o->metrics_listen)
+		return bad(state, "%s: a replay ends when its file does; write --metrics-file instead",
+			   "--metrics-listen");
 	if (o->ladder && o->json)
 		return bad(state, "%s: ladders are drawings for people; they have no JSON form",
 			   "--ladder");
@@ -341,6 +370,43 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "--rotate-count: '%s' is not a number from 1 to 1000000", arg);
 		o->rotate_count = (uint32_t)v;
 		break;
+	case OPT_CLOSE_WAIT_AGE:
+		if (tt_parse_duration(arg, &o->close_wait_age_ns))
+			return bad(state, "--close-wait-age: '%s' is not a duration (e.g. 10, 30s, 5m)", arg);
+		break;
+	case OPT_TW_WARN:
+		if (tt_parse_num(arg, 1, 100, &v))
+			return bad(state, "--tw-warn: '%s' is not a percentage from 1 to 100", arg);
+		o->tw_warn_pct = (uint32_t)v;
+		break;
+	case OPT_QUIET_FLOWS:
+		o->quiet_flows = true;
+		break;
+	case OPT_SYSLOG:
+		o->syslog = true;
+		break;
+	case OPT_NO_SEED:
+		o->no_seed = true;
+		break;
+	case 'o':
+		if (!*arg)
+			return bad(state, "-o/--output: '%s' is not a file name", arg);
+		o->output_path = arg;
+		break;
+	case OPT_METRICS_FILE:
+		if (!*arg)
+			return bad(state, "--metrics-file: '%s' is not a file name", arg);
+		o->metrics_path = arg;
+		break;
+	case OPT_METRICS_LISTEN:
+		if (!strchr(arg, ':'))
+			return bad(state, "--metrics-listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:9464)", arg);
+		o->metrics_listen = arg;
+		break;
+	case ARGP_KEY_ERROR:
+		/* getopt rejected argv[state->next - 1]: remember it for the message */
+		ps->err_next = state->next;
+		break;
 	case ARGP_KEY_END:
 		return check_combinations(state, o);
 	case 'v':
@@ -373,6 +439,8 @@ int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
 	o->interval_ns = 10ull * 1000000000;
 	o->ringbuf_bytes = 8ull << 20;
 	o->max_flows = 262144;
+	o->close_wait_age_ns = 10ull * 1000000000;
+	o->tw_warn_pct = 50;
 	*exit_now = false;
 
 	/*
@@ -386,7 +454,8 @@ int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
 		return ps.status;
 	if (err) {
 		/* getopt rejected an option before our parser saw it */
-		const char *what = idx > 0 && idx <= argc ? argv[idx - 1] : "?";
+		int at = ps.err_next > 0 ? ps.err_next : idx;
+		const char *what = at > 0 && at <= argc ? argv[at - 1] : "?";
 
 		fprintf(stderr, "tcptrail: unknown option or missing value: '%s' (see --help)\n", what);
 		return 2;

@@ -40,6 +40,16 @@ struct tt_opts {
 	uint64_t rotate_bytes;	/* --rotate-size: start FILE.1, FILE.2... past it */
 	uint32_t rotate_count;	/* --rotate-count: keep at most this many files */
 
+	/* reports and export */
+	uint64_t close_wait_age_ns;	/* CLOSE_WAIT longer than this is a suspected leak */
+	uint32_t tw_warn_pct;		/* warn past this ephemeral-port share in use */
+	bool quiet_flows;		/* no per-flow lines: summaries and warnings only */
+	bool syslog;			/* summaries and warnings to syslog too */
+	bool no_seed;			/* do not seed the table with existing sockets */
+	const char *output_path;	/* -o: append output here; SIGHUP reopens it */
+	const char *metrics_path;	/* --metrics-file: Prometheus textfile */
+	const char *metrics_listen;	/* --metrics-listen: ADDR:PORT for /metrics */
+
 	/* resources and hooks */
 	uint64_t ringbuf_bytes;
 	uint64_t max_flows;

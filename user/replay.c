@@ -49,9 +49,12 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	}
 	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);
 	flt = filter__new(o);
-	if (!flt || app__init(&a, o, m.wall_offset_ns, color)) {
-		tt_err("allocate a flow table of %llu flows: out of memory",
-		       (unsigned long long)o->max_flows);
+	if (!flt) {
+		tt_err("out of memory");
+		return 1;
+	}
+	/* app__init says what went wrong itself */
+	if (app__init(&a, o, m.wall_offset_ns, color)) {
 		filter__free(flt);
 		return 1;
 	}

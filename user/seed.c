@@ -75,6 +75,7 @@ void seed__event(struct tt_event *e, const struct diag_sock *s, uint32_t netns,
 		e->comm[sizeof(e->comm) - 1] = '\0';
 	}
 	if (s->has_info) {
+		e->flags |= TT_F_SEED_AGE;
 		e->aux[0] = s->last_data_recv_ms;
 		e->aux[2] = s->last_ack_recv_ms;
 	}

@@ -447,3 +447,83 @@ void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, 
 			tt_trend_name(g->trend), g->prev_count);
 	}
 }
+
+static const char *closer(const struct tw_report *r)
+{
+	if (!r->by_client && !r->by_server)
+		return "none";
+	if (r->by_server > r->by_client)
+		return r->by_client ? "mostly_server" : "server";
+	return r->by_server ? "mostly_client" : "client";
+}
+
+void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
+{
+	FILE *out = s->o.out;
+	double per_s = r->interval_ns ? r->entries * 1e9 / (double)r->interval_ns : 0;
+	char iso[64], ep[80];
+
+	iso_time((int64_t)r->t_ns + s->o.wall_offset_ns, iso, sizeof(iso));
+	if (!s->o.json) {
+		fprintf(out, "time=%s level=info msg=time_wait entries=%" PRIu64 " entries_per_s=%.1f"
+			" population=%" PRId64 "%s closer=%s by_client=%" PRIu64 " by_server=%" PRIu64,
+			iso, r->entries, per_s, r->population, r->estimated ? " population_estimated=true" : "",
+			closer(r), r->by_client, r->by_server);
+		for (size_t i = 0; i < r->n_remote; i++) {
+			tt_fmt_endpoint(r->remote[i].family, r->remote[i].addr, r->remote[i].port, ep,
+					sizeof(ep));
+			fprintf(out, " top_remote.%s=%" PRIu64, ep, r->remote[i].count);
+		}
+		for (size_t i = 0; i < r->n_local; i++) {
+			tt_fmt_addr(r->local[i].family, r->local[i].addr, ep, sizeof(ep));
+			fprintf(out, " top_local.%s=%" PRIu64, ep, r->local[i].count);
+		}
+		fputc('\n', out);
+		for (size_t i = 0; i < r->n_pressure; i++) {
+			const struct tw_pressure *p = &r->pressure[i];
+
+			if (!p->warn)
+				continue;
+			tt_fmt_endpoint(p->family, p->addr, p->port, ep, sizeof(ep));
+			fprintf(out, "time=%s level=warn msg=port_pressure destination=%s share_pct=%.1f"
+				" time_wait=%" PRIu64 " in_use=%" PRIu64 " range=%u tw_reuse=%s\n", iso, ep,
+				p->share_pct, p->time_wait, p->in_use, p->range,
+				p->tw_reuse ? "applies" : "does_not_apply");
+		}
+		return;
+	}
+	fprintf(out, "{\"type\":\"time_wait\",\"version\":%d,\"t_ns\":%" PRIu64 ",\"time\":\"%s\""
+		",\"interval_ns\":%" PRIu64 ",\"entries\":%" PRIu64 ",\"entries_per_s\":%.3f"
+		",\"population\":%" PRId64 ",\"population_source\":\"%s\",\"closer\":\"%s\""
+		",\"by_client\":%" PRIu64 ",\"by_server\":%" PRIu64 ",\"port_range\":[%u,%u]"
+		",\"tw_reuse_sysctl\":%d,\"top_remote\":[", TT_JSON_VERSION, r->t_ns, iso,
+		r->interval_ns, r->entries, per_s, r->population,
+		r->estimated ? "estimate_60s" : "sock_diag", closer(r), r->by_client, r->by_server,
+		r->port_lo, r->port_hi, r->tw_reuse_sysctl);
+	for (size_t i = 0; i < r->n_remote; i++) {
+		fputs(i ? ",{" : "{", out);
+		fprintf(out, "\"family\":\"%s\"", family_name(r->remote[i].family));
+		json_addr(out, "addr", r->remote[i].family, r->remote[i].addr);
+		fprintf(out, ",\"port\":%u,\"count\":%" PRIu64 "}", r->remote[i].port, r->remote[i].count);
+	}
+	fputs("],\"top_local\":[", out);
+	for (size_t i = 0; i < r->n_local; i++) {
+		fputs(i ? ",{" : "{", out);
+		fprintf(out, "\"family\":\"%s\"", family_name(r->local[i].family));
+		json_addr(out, "addr", r->local[i].family, r->local[i].addr);
+		fprintf(out, ",\"count\":%" PRIu64 "}", r->local[i].count);
+	}
+	fputs("],\"pressure\":[", out);
+	for (size_t i = 0; i < r->n_pressure; i++) {
+		const struct tw_pressure *p = &r->pressure[i];
+
+		fputs(i ? ",{" : "{", out);
+		fprintf(out, "\"family\":\"%s\"", family_name(p->family));
+		json_addr(out, "addr", p->family, p->addr);
+		fprintf(out, ",\"port\":%u,\"time_wait\":%" PRIu64 ",\"in_use\":%" PRIu64
+			",\"range\":%u,\"share_pct\":%.2f,\"tw_reuse\":%s,\"warn\":%s}", p->port,
+			p->time_wait, p->in_use, p->range, p->share_pct, p->tw_reuse ? "true" : "false",
+			p->warn ? "true" : "false");
+	}
+	fputs("]}\n", out);
+}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "engine.h"
 #include "report.h"
+#include "twreport.h"
 
 #define TT_JSON_VERSION 1
 
@@ -52,6 +53,9 @@ void sink__summary(struct tt_sink *s, const struct tt_summary *sum);
 /* Suspected CLOSE-WAIT leaks, one line or object per owner and service. */
 void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, uint64_t t_ns,
 		      uint64_t min_age_ns);
+
+/* TIME-WAIT buildup for the interval; warnings for destinations under port pressure. */
+void sink__time_wait(struct tt_sink *s, const struct tw_report *r);
 
 /*
  * A listener turned a connection away (TT_EV_OVERFLOW); owner is the

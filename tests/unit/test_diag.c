@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
+#include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include "diag.h"
@@ -55,9 +55,42 @@ static char *tail(struct nlbuf *b)
 	return (char *)b->w + b->len;
 }
 
+/*
+ * Message building, as a sender lays it out: a header, fixed payloads and
+ * attributes each padded to 4 bytes, nlmsg_len counting it all.  Tests reuse
+ * a buffer, so whatever is put is zeroed first, padding included.
+ */
+static void *put_extra(struct nlmsghdr *nlh, size_t len)
+{
+	char *p = (char *)nlh + nlh->nlmsg_len;
+
+	memset(p, 0, NLMSG_ALIGN(len));
+	nlh->nlmsg_len += NLMSG_ALIGN(len);
+	return p;
+}
+
+static void put_attr(struct nlmsghdr *nlh, uint16_t type, size_t len, const void *data)
+{
+	struct nlattr *a = (struct nlattr *)((char *)nlh + nlh->nlmsg_len);
+
+	memset(a, 0, NLA_HDRLEN + NLA_ALIGN(len));
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	nlh->nlmsg_len += NLA_ALIGN(a->nla_len);
+}
+
+static void *payload(struct nlmsghdr *nlh)
+{
+	return (char *)nlh + NLMSG_HDRLEN;
+}
+
 static struct nlmsghdr *put_hdr(struct nlbuf *b, uint16_t type)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(tail(b));
+	struct nlmsghdr *nlh = (struct nlmsghdr *)tail(b);
+
+	memset(nlh, 0, NLMSG_HDRLEN);
+	nlh->nlmsg_len = NLMSG_HDRLEN;
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_MULTI;
@@ -67,7 +100,7 @@ static struct nlmsghdr *put_hdr(struct nlbuf *b, uint16_t type)
 
 static void done(struct nlbuf *b, struct nlmsghdr *nlh)
 {
-	b->len += MNL_ALIGN(nlh->nlmsg_len);
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
 struct sock_spec {
@@ -84,7 +117,7 @@ struct sock_spec {
 static struct nlmsghdr *put_sock(struct nlbuf *b, const struct sock_spec *sp)
 {
 	struct nlmsghdr *nlh = put_hdr(b, SOCK_DIAG_BY_FAMILY);
-	struct inet_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	struct inet_diag_msg *m = put_extra(nlh, sizeof(*m));
 	struct tcp_info ti;
 
 	m->idiag_family = sp->family;
@@ -104,14 +137,14 @@ static struct nlmsghdr *put_sock(struct nlbuf *b, const struct sock_spec *sp)
 	m->idiag_uid = 1000;
 	m->idiag_inode = sp->inode;
 	/* an attribute we do not read, before the one we do */
-	mnl_attr_put_u8(nlh, INET_DIAG_SHUTDOWN, 1);
+	put_attr(nlh, INET_DIAG_SHUTDOWN, 1, &(uint8_t){ 1 });
 	if (sp->info_len) {
 		memset(&ti, 0, sizeof(ti));
 		ti.tcpi_state = sp->state;
 		ti.tcpi_last_data_recv = sp->ldr;
 		ti.tcpi_last_ack_recv = sp->lar;
-		mnl_attr_put(nlh, INET_DIAG_INFO, sp->info_len < 0 ? sizeof(ti) : (size_t)sp->info_len,
-			     &ti);
+		put_attr(nlh, INET_DIAG_INFO, sp->info_len < 0 ? sizeof(ti) : (size_t)sp->info_len,
+			 &ti);
 	}
 	done(b, nlh);
 	return nlh;
@@ -121,14 +154,14 @@ static void put_done(struct nlbuf *b, int status)
 {
 	struct nlmsghdr *nlh = put_hdr(b, NLMSG_DONE);
 
-	*(int *)mnl_nlmsg_put_extra_header(nlh, sizeof(int)) = status;
+	*(int *)put_extra(nlh, sizeof(int)) = status;
 	done(b, nlh);
 }
 
 static void put_error(struct nlbuf *b, int error)
 {
 	struct nlmsghdr *nlh = put_hdr(b, NLMSG_ERROR);
-	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+	struct nlmsgerr *e = put_extra(nlh, sizeof(*e));
 
 	e->error = error;
 	done(b, nlh);
@@ -249,7 +282,7 @@ TEST(diag_parse_done_and_errors)
 	/* an NLMSG_ERROR too short for its struct nlmsgerr */
 	b->len = 0;
 	nlh = put_hdr(b, NLMSG_ERROR);
-	*(int *)mnl_nlmsg_put_extra_header(nlh, sizeof(int)) = -ENOENT;
+	*(int *)put_extra(nlh, sizeof(int)) = -ENOENT;
 	done(b, nlh);
 	CHECK_EQ_INT(diag__parse(b->w, b->len, collect, &g), -EINVAL);
 
@@ -267,7 +300,7 @@ TEST(diag_parse_done_and_errors)
 	CHECK_EQ_INT(diag__parse(b->w, b->len, collect, &g), -EPROTO);
 	b->len = 0;
 	nlh = put_hdr(b, 16);	/* RTM_NEWLINK */
-	mnl_nlmsg_put_extra_header(nlh, 100);
+	put_extra(nlh, 100);
 	done(b, nlh);
 	CHECK_EQ_INT(diag__parse(b->w, b->len, collect, &g), -EPROTO);
 	free(b);
@@ -291,7 +324,7 @@ TEST(diag_parse_lying_lengths)
 	nlh->nlmsg_len = (uint32_t)(b->len - one + 4);
 	CHECK_EQ_INT(diag__parse(b->w, b->len, collect, &g), -EINVAL);
 	CHECK_EQ_INT(g.n, 1);	/* the first was whole */
-	/* (int)len would be negative: libmnl's own check lets these through */
+	/* (int)len would be negative: NLMSG_OK() and libmnl let these through */
 	nlh->nlmsg_len = UINT32_MAX;
 	CHECK_EQ_INT(diag__parse(b->w, b->len, collect, &g), -EINVAL);
 	nlh->nlmsg_len = UINT32_MAX - 2;	/* NLMSG_ALIGN() wraps to 0 */
@@ -318,8 +351,8 @@ TEST(diag_parse_lying_lengths)
 	b->len = 0;
 	nlh = put_sock(b, &sp);
 	{
-		struct nlattr *a = (struct nlattr *)((char *)mnl_nlmsg_get_payload(nlh) +
-						     MNL_ALIGN(sizeof(struct inet_diag_msg)));
+		struct nlattr *a = (struct nlattr *)((char *)payload(nlh) +
+						     NLMSG_ALIGN(sizeof(struct inet_diag_msg)));
 
 		a->nla_len = (uint16_t)(nlh->nlmsg_len);
 		g.n = 0;
@@ -361,7 +394,7 @@ TEST(diag_parse_lying_lengths)
 		g.n = 0;
 		sp.info_len = 0;
 		nlh = put_sock(b, &sp);
-		mnl_attr_put(nlh, INET_DIAG_INFO, sizeof(big), big);
+		put_attr(nlh, INET_DIAG_INFO, sizeof(big), big);
 		b->len = nlh->nlmsg_len;
 		CHECK_EQ_INT(diag__parse(b->w, b->len, collect, &g), 0);
 		CHECK(g.n == 1 && g.s[0].has_info && g.s[0].last_data_recv_ms == 9);
@@ -372,7 +405,7 @@ TEST(diag_parse_lying_lengths)
 	sp = v4_est;
 	sp.family = AF_INET;
 	nlh = put_sock(b, &sp);
-	((struct inet_diag_msg *)mnl_nlmsg_get_payload(nlh))->idiag_family = AF_UNIX;
+	((struct inet_diag_msg *)payload(nlh))->idiag_family = AF_UNIX;
 	CHECK_EQ_INT(diag__parse(b->w, b->len, collect, &g), -EPROTO);
 
 	/* an unaligned buffer is refused, not read */
@@ -625,7 +658,7 @@ TEST(seed_records)
 	CHECK_EQ_INT(e.sport, 8080);
 	CHECK_EQ_INT(e.dport, 50123);
 	CHECK_EQ_INT(e.netns, 4026531840u);
-	CHECK_EQ_INT(e.flags, TT_F_COOKIE | TT_F_OWNER);
+	CHECK_EQ_INT(e.flags, TT_F_COOKIE | TT_F_OWNER | TT_F_SEED_AGE);
 	CHECK(e.cookie == 0x123456789abcull);
 	CHECK_EQ_INT(e.tgid, 77);
 	CHECK_STR(e.comm, "leaky");

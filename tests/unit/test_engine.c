@@ -1601,3 +1601,28 @@ TEST(engine_random_records_with_seeds_keep_invariants)
 	CHECK_EQ_INT(r.lookup_hits, 0);
 	engine__free(eng);
 }
+
+/* A seeded CLOSE_WAIT socket is dated back by the last ACK received: "at least N s". */
+TEST(engine_seeded_close_wait_is_dated_back)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event s = ev(TT_EV_SEED, 0x1001, MS(100000));
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	s.new_state = TT_CLOSE_WAIT;
+	s.flags = TT_F_SEED_AGE;
+	s.aux[2] = 30000;		/* 30 s since the FIN's ACK */
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	f = engine__lookup(eng, 0x1001);
+	REQUIRE(f);
+	CHECK_EQ_INT(f->ts_ns[0], MS(70000));
+	/* without the flag the record's own time stands */
+	s = ev(TT_EV_SEED, 0x2001, MS(100000));
+	s.new_state = TT_CLOSE_WAIT;
+	s.aux[2] = 30000;
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	CHECK_EQ_INT(engine__lookup(eng, 0x2001)->ts_ns[0], MS(100000));
+	engine__free(eng);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * TIME-WAIT buildup: how many timewait sockets there are, toward which
+ * destinations and from which local addresses, and how much of the
+ * ephemeral port range each destination ties up.
+ *
+ * Entries are traced; expiry and early kills are not, so the population
+ * comes from a sock_diag count when the namespace can be dumped (live), and
+ * otherwise from the entries of the last 60 s (TCP_TIMEWAIT_LEN, fixed in
+ * Linux), marked as an estimate (replay).
+ */
+#ifndef TT_TWREPORT_H
+#define TT_TWREPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "engine.h"
+
+#define TW_TOP 5
+
+struct tw_endpoint {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;		/* 0 for a local address */
+	uint64_t count;
+};
+
+struct tw_pressure {
+	uint8_t family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint64_t time_wait;	/* local ports toward it held in TIME-WAIT */
+	uint64_t in_use;	/* ... and by open sockets */
+	uint32_t range;		/* size of ip_local_port_range */
+	double share_pct;
+	bool tw_reuse;		/* would net.ipv4.tcp_tw_reuse let connect() reuse them */
+	bool warn;		/* share past --tw-warn */
+};
+
+struct tw_report {
+	uint64_t t_ns, interval_ns;
+	uint64_t entries;		/* TIME-WAIT entries this interval */
+	uint64_t by_client, by_server;	/* ... on actively / passively opened flows */
+	int64_t population;		/* TIME-WAIT sockets now, -1 unknown */
+	bool estimated;			/* population from the 60 s window, not sock_diag */
+	uint32_t netns;
+	uint16_t port_lo, port_hi;
+	int tw_reuse_sysctl;		/* -1 unknown */
+	size_t n_remote, n_local, n_pressure;
+	struct tw_endpoint remote[TW_TOP];
+	struct tw_endpoint local[TW_TOP];
+	struct tw_pressure pressure[TW_TOP];
+};
+
+struct tw_tracker;
+
+/* netns_fd: the namespace to count in (-1 ours, -2 none: estimate only). */
+struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct);
+void tw_tracker__free(struct tw_tracker *t);
+
+/* Note every flow that ended in TIME-WAIT (from the flow-end callback). */
+void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f);
+
+/* Build the report for the interval ending at now_ns; resets the interval. */
+void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval_ns,
+			struct tw_report *out);
+
+#endif /* TT_TWREPORT_H */
