@@ -152,12 +152,31 @@ int tt_parse_duration(const char *s, uint64_t *ns)
 		len = strlen(s);
 		if (len <= sl || len - sl >= sizeof(num) || strcmp(s + len - sl, units[i].suffix))
 			continue;
+		char *dot;
+		uint64_t frac = 0, scale = 1;
+
 		memcpy(num, s, len - sl);
 		num[len - sl] = '\0';
+		/* "2.5", "0.25s": up to nine decimals, digits on both sides of the dot */
+		dot = strchr(num, '.');
+		if (dot) {
+			size_t nd = strlen(dot + 1);
+
+			*dot = '\0';
+			if (!nd || nd > 9)
+				return -EINVAL;
+			for (size_t k = 1; k <= nd; k++) {
+				if (dot[k] < '0' || dot[k] > '9')
+					return -EINVAL;
+				frac = frac * 10 + (uint64_t)(dot[k] - '0');
+				scale *= 10;
+			}
+		}
 		/* ten years is plenty and keeps the product inside 64 bits */
 		if (tt_parse_num(num, 0, 315360000000ull / (units[i].mult / 1000000ull) * 1000, &v))
 			return -EINVAL;
-		*ns = (uint64_t)v * units[i].mult;
+		*ns = (uint64_t)v * units[i].mult + frac * (units[i].mult / scale) +
+		      frac * (units[i].mult % scale) / scale;
 		return 0;
 	}
 	return -EINVAL;

@@ -472,6 +472,9 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 		for (size_t i = 0; i < r->n_remote; i++) {
 			tt_fmt_endpoint(r->remote[i].family, r->remote[i].addr, r->remote[i].port, ep,
 					sizeof(ep));
+			/* port 0: peers that connected to us, counted by address */
+			if (!r->remote[i].port)
+				ep[strlen(ep) - 1] = '*';
 			fprintf(out, " top_remote.%s=%" PRIu64, ep, r->remote[i].count);
 		}
 		for (size_t i = 0; i < r->n_local; i++) {

@@ -154,6 +154,7 @@ struct open_sock {
 struct dump_ctx {
 	struct tw_tracker *t;
 	int64_t population;
+	uint16_t lo, hi;		/* ephemeral range; 0, 0 unknown */
 	struct open_sock *open;
 	size_t n_open, cap_open;
 };
@@ -164,8 +165,16 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 	static const uint8_t zero[16];
 
 	if (s->state == TT_TIME_WAIT) {
+		/*
+		 * Where the local port is ephemeral we connected and the peer's
+		 * address:port is the destination using up our ports.  Otherwise
+		 * we accepted: the peer's port is its own ephemeral one, so the
+		 * peer is counted by address alone (port 0, shown as "*").
+		 */
+		bool ours = c->hi && s->sport >= c->lo && s->sport <= c->hi;
+
 		c->population++;
-		agg_add(&c->t->remote, s->family, s->daddr, s->dport, false);
+		agg_add(&c->t->remote, s->family, s->daddr, ours || !c->hi ? s->dport : 0, false);
 		agg_add(&c->t->local, s->family, s->saddr, 0, false);
 	} else if (s->state != TT_LISTEN && s->dport && memcmp(s->daddr, zero, 16)) {
 		/* counted after the dump, toward destinations that have TIME-WAITs */
@@ -232,12 +241,15 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	}
 	agg_reset(&t->remote);
 	agg_reset(&t->local);
+	if (t->netns_fd != -2)
+		diag__read_sysctls(t->netns_fd, &sys);
+	c.lo = sys.port_lo;
+	c.hi = sys.port_hi;
 	if (t->netns_fd != -2 && diag__dump_req(&(struct diag_req){ .netns_fd = t->netns_fd,
 		    .states = DIAG_STATES_ALL, .no_info = true }, on_sock, &c) == 0) {
 		r->population = c.population;
 		for (size_t i = 0; i < c.n_open; i++)
 			add_in_use(&t->remote, &c.open[i]);
-		diag__read_sysctls(t->netns_fd, &sys);
 	} else {
 		agg_reset(&t->remote);
 		agg_reset(&t->local);
@@ -265,7 +277,8 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		struct tw_pressure p;
 		size_t k;
 
-		if (!t->remote.used[i] || !e->count)
+		/* only destinations we connected to hold our ephemeral ports */
+		if (!t->remote.used[i] || !e->count || !e->port)
 			continue;
 		memset(&p, 0, sizeof(p));
 		p.family = e->family;
