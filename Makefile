@@ -14,7 +14,7 @@ BPFTOOL  ?= bpftool
 PKG_CONFIG ?= pkg-config
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-LIBS_PC  := libbpf libelf zlib libmnl
+LIBS_PC  := libbpf libelf zlib
 CFLAGS   ?= -g -O2
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 INCLUDES := -Iinclude -Iuser -I$(OUTPUT)
@@ -123,3 +123,98 @@ ktest: tcptrail $(DRIVERS)
 clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf .output .output-san tcptrail
+
+# ---------------------------------------------------------------- hardening
+#
+# make fuzz       build tests/fuzz/fuzz_*.c (libFuzzer, ASan, UBSan) and run
+#                 each from tests/fuzz/corpus/NAME for FUZZ_SECONDS (30)
+# make soak       60 s at the full loopback connection rate under tcptrail
+#                 (tests/soak/soak.sh; root): nothing lost, counts match the
+#                 kernel's, memory flat
+# make test SANITIZE=1   the unit and kernel tiers built with ASan + UBSan
+#                 (.output-san); the vm tier, which needs the static build,
+#                 is skipped with its reason
+
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+# every user/ source but main(), compiled with the fuzzer's instrumentation
+FUZZ_LIB     := $(filter-out user/main.c,$(USER_SRCS))
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
+		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+SOAK_SECONDS ?= 60
+
+.PHONY: soak
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard user/*.h) $(wildcard include/*.h) $(SKELS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+# The corpus each run grows stays in $(OUTPUT)/fuzz/corpus-NAME; a crash is
+# saved as $(OUTPUT)/fuzz/crash-* and fails the target.
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		name=$${f##*/fuzz_}; \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$name || exit 1; \
+		echo "fuzz: $$name for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=65536 \
+			-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus-$$name \
+			tests/fuzz/corpus/$$name 2>$(OUTPUT)/fuzz/$$name.log || \
+			{ tail -n 40 $(OUTPUT)/fuzz/$$name.log; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(OUTPUT)/fuzz/$$name.log | \
+			sed "s/^/fuzz: $$name /"; \
+	done
+
+soak:
+	$(Q)INSTALL=1 tests/deps.sh
+	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/drivers/ttstress
+	$(Q)OUTPUT=$(OUTPUT) SOAK_SECONDS=$(SOAK_SECONDS) tests/run.sh soak
+
+# ./tcptrail is linked from $(OUTPUT): .output/tcptrail.flavor names the
+# build it is and changes only when the build does.  Through main.o, a change
+# relinks ./tcptrail, so that a plain `make` after `make test SANITIZE=1`
+# links the plain program again.
+TT_FLAVOR := $(if $(filter 1,$(SANITIZE)),sanitize,plain)
+$(shell mkdir -p .output && { [ "$$(cat .output/tcptrail.flavor 2>/dev/null)" = $(TT_FLAVOR) ] || \
+	echo $(TT_FLAVOR) > .output/tcptrail.flavor; })
+$(OUTPUT)/user/main.o: .output/tcptrail.flavor
+
+# ---------------------------------------------------------------- install
+#
+# make install     the binary to $(DESTDIR)$(PREFIX)/sbin/tcptrail, the man
+#                  page to share/man/man8, and the systemd unit, with the
+#                  binary's path written into it, to lib/systemd/system
+# make uninstall   removes those three files
+#
+# PREFIX is /usr/local unless given; DESTDIR stages the tree for a package.
+# The unit stays under PREFIX too: systemd reads /usr/local/lib/systemd/system
+# as well as /lib/systemd/system, and the latter is the packages' (dpkg's).
+
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: install uninstall
+
+# The unit is written at install time, so a different PREFIX is never stale.
+install: tcptrail
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/tcptrail)
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	$(Q)install -m 0755 tcptrail $(DESTDIR)$(SBINDIR)/tcptrail
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/tcptrail.8)
+	$(Q)install -m 0644 user/tcptrail.8 $(DESTDIR)$(MANDIR)/man8/tcptrail.8
+	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)/tcptrail.service)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' user/tcptrail.service > $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp
+	$(Q)mv -f $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp $(DESTDIR)$(UNITDIR)/tcptrail.service
+
+uninstall:
+	$(call msg,RM,tcptrail and its man page and unit from $(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcptrail $(DESTDIR)$(MANDIR)/man8/tcptrail.8 \
+		$(DESTDIR)$(UNITDIR)/tcptrail.service

@@ -358,33 +358,57 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 }
 
 /*
- * tcp_set_state() sees every TCP transition except the two that go through
- * inet_sk_state_store()/inet_sk_set_state() directly: CLOSE > LISTEN and
- * LISTEN > SYN_RECV of a new child.  Hence the tracepoint is preferred.
+ * The tracepoint fires in two functions, and fentry and kprobes hook those:
+ * inet_sk_state_store(), where tcp_set_state() ends and where
+ * inet_csk_listen_start() makes CLOSE > LISTEN, and inet_sk_set_state(),
+ * which makes a new child's LISTEN > SYN_RECV in inet_csk_clone_lock()
+ * (before its ports are set, as the tracepoint shows it too) and LISTEN >
+ * CLOSE when listen_start() fails.  tcp_set_state() alone misses those
+ * three.  MPTCP and DCCP sockets change state there as well.
  */
-SEC("fentry/tcp_set_state")
-int BPF_PROG(fentry_set_state, struct sock *sk, int state)
+static __always_inline void
+on_state_store(struct sock *sk, int newstate, __u8 hook, bool cookie)
 {
 	struct tt_event *e;
 
-	e = on_set_state(sk, sk->__sk_common.skc_state, state, TT_HOOK_FENTRY_SET_STATE);
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	e = on_set_state(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate, hook);
 	if (!e)
-		return 0;
-	e->cookie = bpf_get_socket_cookie(sk);
-	e->flags |= TT_F_COOKIE;
+		return;
+	if (cookie) {
+		/* kprobe programs have no bpf_get_socket_cookie() */
+		e->cookie = bpf_get_socket_cookie(sk);
+		e->flags |= TT_F_COOKIE;
+	}
 	bpf_ringbuf_submit(e, submit_flags());
+}
+
+SEC("fentry/inet_sk_state_store")
+int BPF_PROG(fentry_state_store, struct sock *sk, int newstate)
+{
+	on_state_store(sk, newstate, TT_HOOK_FENTRY_SET_STATE, true);
 	return 0;
 }
 
-SEC("kprobe/tcp_set_state")
-int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
+SEC("fentry/inet_sk_set_state")
+int BPF_PROG(fentry_sk_set_state, struct sock *sk, int state)
 {
-	struct tt_event *e;
+	on_state_store(sk, state, TT_HOOK_FENTRY_SET_STATE, true);
+	return 0;
+}
 
-	e = on_set_state(sk, BPF_CORE_READ(sk, __sk_common.skc_state), state,
-			 TT_HOOK_KPROBE_SET_STATE);
-	if (e)
-		bpf_ringbuf_submit(e, submit_flags());
+SEC("kprobe/inet_sk_state_store")
+int BPF_KPROBE(kprobe_state_store, struct sock *sk, int newstate)
+{
+	on_state_store(sk, newstate, TT_HOOK_KPROBE_SET_STATE, false);
+	return 0;
+}
+
+SEC("kprobe/inet_sk_set_state")
+int BPF_KPROBE(kprobe_sk_set_state, struct sock *sk, int state)
+{
+	on_state_store(sk, state, TT_HOOK_KPROBE_SET_STATE, false);
 	return 0;
 }
 
@@ -744,19 +768,55 @@ int BPF_PROG(fentry_conn_request, struct request_sock_ops *ops, void *af_ops, st
 	return 0;
 }
 
-SEC("fentry/tcp_v4_syn_recv_sock")
-int BPF_PROG(fentry_v4_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+/*
+ * fentry cannot go where the kprobes go: tcp_v{4,6}_syn_recv_sock() take 7
+ * arguments once they have opt_child_init (Debian's 6.1 has it), and the
+ * x86 trampoline before 6.6 is built for at most 6, so the attach fails
+ * with ENOTSUPP (524).  fentry takes their two callers instead.
+ * tcp_get_cookie_sock() (a valid syncookie ACK) always calls syn_recv_sock().
+ * tcp_check_req() (any segment for a request sock) calls it for an ACK of
+ * our SYN-ACK that passes its tests, which this repeats but for PAWS and the
+ * receive window: no SYN or RST, ack_seq = snt_isn + 1, not Fast Open (that
+ * child exists already), not a bare ACK that TCP_DEFER_ACCEPT holds back.
+ */
+static __always_inline bool check_req_calls_child(struct sock *lsk, struct sk_buff *skb,
+						  struct request_sock *req, bool fastopen)
 {
-	on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	struct tcp_request_sock *treq = (struct tcp_request_sock *)req;
+	struct tcp_skb_cb *tcb = (struct tcp_skb_cb *)&skb->cb[0];
+	unsigned char *th = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header);
+	__u32 ack_seq;
+	__u8 flags, defer;
+
+	if (fastopen)
+		return false;
+	if (bpf_probe_read_kernel(&flags, 1, th + 13) ||
+	    bpf_probe_read_kernel(&ack_seq, 4, th + 8))
+		return false;
+	if ((flags & (TCP_FLAG_SYN_ | TCP_FLAG_RST_ | TCP_FLAG_ACK_)) != TCP_FLAG_ACK_)
+		return false;
+	if (bpf_ntohl(ack_seq) != BPF_CORE_READ(treq, snt_isn) + 1)
+		return false;
+	defer = BPF_CORE_READ((struct inet_connection_sock *)lsk, icsk_accept_queue.rskq_defer_accept);
+	if (defer && BPF_CORE_READ_BITFIELD_PROBED(req, num_timeout) < defer &&
+	    BPF_CORE_READ(tcb, end_seq) == BPF_CORE_READ(treq, rcv_isn) + 1)
+		return false;
+	return true;
+}
+
+SEC("fentry/tcp_check_req")
+int BPF_PROG(fentry_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req,
+	     bool fastopen)
+{
+	if (check_req_calls_child(sk, skb, req, fastopen))
+		on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
 	return 0;
 }
 
-/* tcp_v6_syn_recv_sock() hands v4-mapped requests to tcp_v4_syn_recv_sock() */
-SEC("fentry/tcp_v6_syn_recv_sock")
-int BPF_PROG(fentry_v6_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+SEC("fentry/tcp_get_cookie_sock")
+int BPF_PROG(fentry_get_cookie_sock, struct sock *sk, struct sk_buff *skb)
 {
-	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP_))
-		on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
 	return 0;
 }
 

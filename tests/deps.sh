@@ -52,7 +52,6 @@ check() {
 	need "has_pc libbpf" "pkg-config module libbpf" libbpf-dev
 	need "has_pc libelf" "pkg-config module libelf" libelf-dev
 	need "has_pc zlib" "pkg-config module zlib" zlib1g-dev
-	need "has_pc libmnl" "pkg-config module libmnl" libmnl-dev
 	need "has_pc jansson" "pkg-config module jansson (unit tests)" libjansson-dev
 	need "has_cmd cpio" cpio cpio
 	need "has_cmd gzip" gzip gzip
@@ -64,6 +63,8 @@ check() {
 	need "has_cmd ss" ss iproute2
 	need "has_cmd nsenter" nsenter util-linux
 	need "has_cmd nft" nft nftables
+	need "has_cmd promtool" "promtool (tests/kernel/metrics.sh)" prometheus
+	need "has_cmd valgrind" "valgrind (tests/kernel/fault-leaks.sh)" valgrind
 	need has_static_busybox "static /bin/busybox" busybox-static
 	need "has_cmd qemu-system-x86_64" qemu-system-x86_64 qemu-system-x86
 }

@@ -3,11 +3,13 @@
 #
 # The test runner behind `make test`:
 #
-#	OUTPUT=.output tests/run.sh [unit] [kernel] [vm]	(default: all three)
+#	OUTPUT=.output tests/run.sh [unit] [kernel] [vm] [soak]	(default: the first three)
 #
 # unit    $OUTPUT/unit_tests, no root needed
 # kernel  every tests/kernel/*.sh but lib.sh, as root, against ./tcptrail
-# vm      `make vmtest`, the kernel tests inside a qemu guest
+# vm      `make vmtest`, the kernel tests inside a qemu guest (skipped, with the
+#         reason, under SANITIZE=1: the guest runs the static, unsanitized build)
+# soak    tests/soak/*.sh (`make soak`): SOAK_SECONDS (60) of load each, as root
 #
 # Prints "ok   TIER/NAME" or "FAIL TIER/NAME" per test and closes with one line
 # "N passed, N failed"; exits 1 if anything failed.  A tier that cannot run
@@ -126,6 +128,11 @@ tier_kernel() {
 }
 
 tier_vm() {
+	if [ "$SANITIZE" = 1 ]; then
+		echo "vm: skipped under SANITIZE=1: the qemu guest runs the static build" \
+			"($OUTPUT/tcptrail-static), which has no sanitizers to check"
+		return
+	fi
 	if ! grep -q '^vmtest:' Makefile; then
 		echo "vm: skipped, the Makefile has no vmtest target yet"
 		return
@@ -136,14 +143,34 @@ tier_vm() {
 	add_counts vm "$LOGS/vm" "$st"
 }
 
+# Long runs, kept out of the default tiers: `make soak`.
+tier_soak() {
+	why=$(kernel_blocker)
+	if [ -n "$why" ]; then
+		fail soak "cannot run: $why"
+		return
+	fi
+	for t in tests/soak/*.sh; do
+		name=${t##*/}
+		name=${name%.sh}
+		if run_bounded $((${SOAK_SECONDS:-60} + 120)) "$LOGS/soak-$name" sh "$t"; then
+			pass "soak/$name"
+			grep '^soak: ' "$LOGS/soak-$name" | sed 's/^/    /'
+		else
+			fail "soak/$name"
+			tail -n 8 "$LOGS/soak-$name" | sed 's/^/    /'
+		fi
+	done
+}
+
 [ $# -gt 0 ] || set -- unit kernel vm
 for tier; do
 	case $tier in
-	unit | kernel | vm)
+	unit | kernel | vm | soak)
 		"tier_$tier"
 		;;
 	*)
-		echo "usage: OUTPUT=DIR tests/run.sh [unit] [kernel] [vm]" >&2
+		echo "usage: OUTPUT=DIR tests/run.sh [unit] [kernel] [vm] [soak]" >&2
 		exit 2
 		;;
 	esac

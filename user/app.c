@@ -4,6 +4,7 @@
 #include <string.h>
 #include <syslog.h>
 #include "app.h"
+#include "outfile.h"
 #include "procfd.h"
 #include "util.h"
 
@@ -95,13 +96,8 @@ int app__reopen_output(struct app *a)
 {
 	if (!a->opts->output_path)
 		return 0;
-	fflush(stdout);
-	if (!freopen(a->opts->output_path, "a", stdout)) {
-		tt_err("reopen %s: %s", a->opts->output_path, strerror(errno));
-		return -errno;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	return 0;
+	/* the same checks as at start: after logrotate the name may be anyone's */
+	return outfile__stdout(a->opts->output_path);
 }
 
 void app__serve(struct app *a, uint64_t now_ms)

@@ -23,11 +23,22 @@ struct tt_live;
 int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, void *ctx);
 void live__free(struct tt_live *l);
 
-/* Wait up to timeout_ms, then hand every queued record to the callback. */
+/*
+ * Wait up to timeout_ms, then hand every queued record to the callback.  A
+ * callback that returns -ECANCELED stops it there (0 is returned; the rest
+ * stays queued).
+ */
 int live__poll(struct tt_live *l, int timeout_ms);
 
 /* Failed ring buffer reserves since start, all CPUs and types. */
 uint64_t live__lost(const struct tt_live *l);
+
+/*
+ * Hook hits since start that the kernel skipped because the program was
+ * already running on that CPU, before any filter: an upper bound on the
+ * events missing that way.
+ */
+uint64_t live__missed(const struct tt_live *l);
 
 const struct tt_selection *live__selection(const struct tt_live *l);
 

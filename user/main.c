@@ -14,6 +14,8 @@
 #include "filter.h"
 #include "live.h"
 #include "opts.h"
+#include "outfile.h"
+#include "privs.h"
 #include "diag.h"
 #include "replay.h"
 #include "seed.h"
@@ -37,16 +39,12 @@ static int on_record(void *ctx, const struct tt_event *e)
 	if (capture && !capture_err)
 		capture_err = capture__write(capture, e);
 	app__event(ctx, e);
-	return 0;
-}
-
-static bool output_failed(void)
-{
-	if (!ferror(stdout))
-		return false;
-	/* a closed pipe (tcptrail | head) or a full disk */
-	tt_err("write output: %s", strerror(errno ? errno : EIO));
-	return true;
+	/*
+	 * Past a failed write, draining on only feeds a dead end while the
+	 * kernel keeps up the supply (a full disk under load kept us at it for
+	 * as long as the traffic lasted): stop, and let the loop see why.
+	 */
+	return capture_err || ferror(stdout) ? -ECANCELED : 0;
 }
 
 /* Say which hook each capability got; nothing degrades silently. */
@@ -133,7 +131,8 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		}
 	}
 	err = start_reports(a, o);
-	if (err) {
+	/* start-up's privileged work ends here: the ring buffer is read without it */
+	if (err || privs__drop(o)) {
 		live__free(live);
 		return 1;
 	}
@@ -163,11 +162,15 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		app__serve(a, now / 1000000);
 		if (o->duration_ns && now - start >= o->duration_ns)
 			break;
-		if (output_failed()) {
-			capture__close(capture, now, a->lost_total, engine__total(a->eng)->evicted);
+		/* a full disk (status 1), or a reader that closed the pipe (0) */
+		err = tt_stdout_failed();
+		if (err) {
+			if (capture__close(capture, now, a->lost_total,
+					   engine__total(a->eng)->evicted))
+				err = 1;
 			capture = NULL;
 			live__free(live);
-			return 1;
+			return err > 0;
 		}
 	}
 	/* what the kernel queued before we stopped is still ours to report */
@@ -178,9 +181,14 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		status = 1;
 	capture = NULL;
 	app__finish(a, now);
+	if (live__missed(live))
+		tt_warn("warning: the kernel skipped %llu runs of our hooks, each already running "
+			"on its CPU when a softirq hit it again: up to that many events are missing "
+			"(some may have been outside the filters); a bigger ring buffer does not help",
+			(unsigned long long)live__missed(live));
 	live__free(live);
 	fflush(stdout);
-	return output_failed() ? 1 : status;
+	return tt_stdout_failed() > 0 ? 1 : status;
 }
 
 int main(int argc, char **argv)
@@ -198,17 +206,16 @@ int main(int argc, char **argv)
 	if (o.probe)
 		return live__probe(&o);
 
-	if (!isatty(STDOUT_FILENO))
+	/* line buffered, and a failed write remembered with its errno */
+	if (tt_stdout_track() && !isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (o.output_path && !freopen(o.output_path, "a", stdout)) {
-		tt_err("-o/--output: %s: %s", o.output_path, strerror(errno));
+	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
-	}
 	if (o.output_path)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	color = o.color == TT_COLOR_ALWAYS ||

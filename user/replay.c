@@ -94,9 +94,12 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	app__free(&a);
 	filter__free(flt);
 	fflush(stdout);
-	if (ferror(stdout)) {
-		tt_err("write output: %s", strerror(errno ? errno : EIO));
+	/* a full disk is a failure; a reader that closed the pipe (| head) is not */
+	switch (tt_stdout_failed()) {
+	case 1:
 		return 1;
+	case -1:
+		return 0;
 	}
 	if (evicted)
 		tt_info("the capturing run evicted %" PRIu64 " flows from its flow table "

@@ -203,7 +203,9 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 		if (r->cmdline && g->pid)
 			r->cmdline(g->pid, g->cmdline, sizeof(g->cmdline));
 	}
-	qsort(r->groups, r->n, sizeof(*r->groups), by_count);
+	/* groups is NULL until the first group: qsort() takes no NULL, even for 0 */
+	if (r->n > 1)
+		qsort(r->groups, r->n, sizeof(*r->groups), by_count);
 	*groups = r->groups;
 	return r->n;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "util.h"
 
 int tt_verbosity = TT_LOG_INFO;
@@ -114,4 +115,55 @@ void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (int)(wall_ns / 1000000 % 1000));
+}
+
+/* errno of the first write to fd 1 that failed, 0 while none has */
+static int stdout_err;
+
+static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (done < n) {
+		ssize_t k = write(STDOUT_FILENO, buf + done, n - done);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (!stdout_err)
+				stdout_err = k < 0 ? errno : EIO;
+			break;
+		}
+		done += (size_t)k;
+	}
+	/* fopencookie: the bytes written, 0 for an error, never negative */
+	return (ssize_t)done;
+}
+
+int tt_stdout_track(void)
+{
+	FILE *f = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = stdout_write });
+
+	if (!f)
+		return -errno;
+	fflush(stdout);
+	stdout = f;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return 0;
+}
+
+int tt_stdout_failed(void)
+{
+	int err;
+
+	if (!ferror(stdout))
+		return 0;
+	err = stdout_err ? stdout_err : EIO;
+	if (err == EPIPE) {
+		tt_debug("the reader of our output closed the pipe: stopping");
+		return -1;
+	}
+	tt_err("write output: %s", strerror(err));
+	return 1;
 }

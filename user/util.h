@@ -39,4 +39,19 @@ int64_t tt_mono_to_wall_offset(void);
 /* "12:00:01.234" in local time for a wall-clock ns timestamp. */
 void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len);
 
+/*
+ * Make stdout a line-buffered stream over fd 1 that keeps the errno of its
+ * first failed write: stdio keeps only a flag, and by the time the main
+ * loop looks, errno is some later call's (a full disk said ENOENT).  Call
+ * before anything is written to stdout.  0 or -errno (stdout unchanged).
+ */
+int tt_stdout_track(void);
+
+/*
+ * 0 while stdout works.  After a failed write: -1 for a pipe whose reader
+ * has gone (tcptrail | head: it has what it wanted, so no message and no
+ * failure), else 1 after "write output: ERROR" on stderr (a full disk).
+ */
+int tt_stdout_failed(void);
+
 #endif /* TT_UTIL_H */

@@ -8,13 +8,18 @@
  * the busybox-only qemu guest: libc and syscalls only, and every wait is
  * bounded by --timeout.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sched.h>
@@ -28,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -39,14 +45,25 @@
 #define UNUSED(x)	x __attribute__((unused))
 
 static const char usage[] =
-"usage: ttdrive [--go-file PATH] [--timeout SECS] SCENARIO [ARG]\n"
+"usage: ttdrive [--go-file PATH] [--resume-file PATH] [--timeout SECS] SCENARIO [ARG]\n"
 "\n"
 "Makes a network namespace, prints netns=INODE and pid=PID, waits for\n"
 "PATH to exist if given, runs SCENARIO on loopback there and prints what\n"
 "it did and the namespace's TCP counter deltas as key=value lines.\n"
 "\n"
 "scenarios: active, passive, refused, reset, ipv6, concurrent [N=1000],\n"
-"           accept-owner [K=5], filter [N=3 per port]\n";
+"           accept-owner [K=5], filter [N=3 per port],\n"
+"           tw-clean [50], tw-peer-rst, tw-peer-rst-late, tw-data-after-close,\n"
+"           tw-shutdown-rst, tw-simultaneous, tw-linger2, tw-fin-wait2-abort,\n"
+"           tw-orphan, tw-buckets [20 each]: TIME-WAIT entry, case by case,\n"
+"           overflow-accept, overflow-syn [N=10]: queue overflows,\n"
+"           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
+"           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
+"           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
+"\n"
+"--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
+"--free-port: print a free TCP port on 127.0.0.1 and exit.\n"
+"--http-get A.B.C.D:PORT/PATH: print the HTTP/1.0 response and exit.\n";
 
 static int timeout_s = 20;	/* bounds every wait, and each socket call */
 static pid_t main_pid;
@@ -218,13 +235,22 @@ static const struct counter {
 	const char *section;
 	const char *name;
 } counters[] = {
+	/*
+	 * TW and TWKilled both count timewait socks as they are made
+	 * (__inet_twsk_schedule): TWKilled those whose timeout is 4 s or
+	 * less, TW the others.  TCPTimeWaitOverflow counts tcp_time_wait()
+	 * calls that could make none (tcp_max_tw_buckets).
+	 */
 	{ "TcpExt:", "TW" },
+	{ "TcpExt:", "TWKilled" },
+	{ "TcpExt:", "TCPTimeWaitOverflow" },
 	{ "TcpExt:", "ListenOverflows" },
 	{ "TcpExt:", "ListenDrops" },
 	{ "TcpExt:", "TCPReqQFullDrop" },
 	{ "TcpExt:", "TCPReqQFullDoCookies" },
 	{ "TcpExt:", "TCPAbortOnClose" },
 	{ "TcpExt:", "TCPAbortOnData" },
+	{ "TcpExt:", "TCPAbortOnLinger" },
 	{ "Tcp:", "ActiveOpens" },
 	{ "Tcp:", "PassiveOpens" },
 	{ "Tcp:", "AttemptFails" },
@@ -268,26 +294,121 @@ static void read_counters(long long *vals)
 	read_counter_file("/proc/self/net/snmp", vals);
 }
 
-/* Sockets in the namespace not in TIME_WAIT; *tw counts those that are. */
-static int count_sockets(int *tw)
+static void print_deltas(const char *prefix, const long long *before, const long long *after)
 {
-	static const char *const files[] = { "/proc/self/net/tcp", "/proc/self/net/tcp6" };
-	unsigned int i, st;
-	char line[512];
-	int other = 0;
+	size_t i;
+
+	for (i = 0; i < N_COUNTERS; i++)
+		printf("%skernel.%s=%lld\n", prefix, counters[i].name, after[i] - before[i]);
+}
+
+/* ---- the namespace's socket table ----------------------------------------- */
+
+/* TCP states as /proc/net/tcp prints them (include/net/tcp_states.h). */
+enum {
+	ST_ESTABLISHED = 1, ST_SYN_SENT, ST_SYN_RECV, ST_FIN_WAIT1, ST_FIN_WAIT2,
+	ST_TIME_WAIT, ST_CLOSE, ST_CLOSE_WAIT, ST_LAST_ACK, ST_LISTEN, ST_CLOSING,
+};
+
+/* The "tr" column: 3 is the timewait timer, which only timewait socks run. */
+#define TR_TIMEWAIT	3
+
+/* One line of /proc/net/tcp{,6}. */
+struct sock_row {
+	int family;
+	unsigned char laddr[16], raddr[16];
+	unsigned int lport, rport, st, tr;
+	unsigned long inode;
+};
+
+/*
+ * The kernel prints each 32-bit word of an address as a native-endian
+ * %08X; reading it back the same way gives the bytes in network order.
+ */
+static int parse_hex_addr(const char *hex, int family, unsigned char *addr)
+{
+	size_t words = family == AF_INET6 ? 4 : 1, i;
+	char w[9];
+	uint32_t v;
+
+	if (strlen(hex) != words * 8)
+		return -1;
+	memset(addr, 0, 16);
+	for (i = 0; i < words; i++) {
+		memcpy(w, hex + 8 * i, 8);
+		w[8] = '\0';
+		v = (uint32_t)strtoul(w, NULL, 16);
+		memcpy(addr + 4 * i, &v, 4);
+	}
+	return 0;
+}
+
+typedef void (*row_fn)(const struct sock_row *r, void *ctx);
+
+/* Every TCP socket of the namespace, timewait and request socks included. */
+static void for_each_row(row_fn fn, void *ctx)
+{
+	static const struct { const char *path; int family; } files[] = {
+		{ "/proc/self/net/tcp", AF_INET }, { "/proc/self/net/tcp6", AF_INET6 },
+	};
+	char line[512], la[40], ra[40];
+	struct sock_row r;
+	unsigned int i;
 	FILE *f;
 
-	*tw = 0;
 	for (i = 0; i < 2; i++) {
-		f = fopen(files[i], "r");
+		f = fopen(files[i].path, "r");
 		if (!f)
 			continue;	/* no tcp6 without IPv6 */
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, " %*u: %*s %*s %x", &st) == 1)
-				(st == 6 ? (*tw)++ : other++);
+		while (fgets(line, sizeof(line), f)) {
+			memset(&r, 0, sizeof(r));
+			r.family = files[i].family;
+			if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %*x:%*x %x:%*x"
+				   " %*x %*u %*d %lu", la, &r.lport, ra, &r.rport, &r.st, &r.tr,
+				   &r.inode) != 7)
+				continue;	/* the header */
+			if (parse_hex_addr(la, r.family, r.laddr) ||
+			    parse_hex_addr(ra, r.family, r.raddr))
+				continue;
+			fn(&r, ctx);
+		}
 		fclose(f);
 	}
-	return other;
+}
+
+struct sock_counts {
+	int tw;			/* timewait socks, either substate */
+	int tw_time_wait;	/* ... in the TIME_WAIT substate: ss's "time-wait" */
+	int tw_fin_wait2;	/* ... in the FIN_WAIT2 substate (an orphan's) */
+	int full;		/* every other socket: listeners, request socks too */
+	int by_state[16];	/* full sockets by state */
+};
+
+static void count_row(const struct sock_row *r, void *ctx)
+{
+	struct sock_counts *c = ctx;
+
+	/* a timewait sock shows its substate in the st column */
+	if (r->tr == TR_TIMEWAIT) {
+		c->tw++;
+		if (r->st == ST_TIME_WAIT)
+			c->tw_time_wait++;
+		else if (r->st == ST_FIN_WAIT2)
+			c->tw_fin_wait2++;
+		return;
+	}
+	c->full++;
+	if (r->st < 16)
+		c->by_state[r->st]++;
+}
+
+static struct sock_counts count_sockets(void)
+{
+	struct sock_counts c;
+
+	memset(&c, 0, sizeof(c));
+	for_each_row(count_row, &c);
+	return c;
 }
 
 /*
@@ -298,11 +419,61 @@ static int count_sockets(int *tw)
 static void settle(void)
 {
 	long long deadline = now_ms() + 2000;
-	int left, tw;
+	struct sock_counts c;
 
-	while ((left = count_sockets(&tw)) && now_ms() < deadline)
+	while ((c = count_sockets()).full && now_ms() < deadline)
 		sleep_ms(10);
-	printf("timewait_sockets=%d\nsockets_left=%d\n", tw, left);
+	printf("timewait_sockets=%d\nsockets_left=%d\n", c.tw, c.full);
+}
+
+/* Waits up to ms for the full sockets in state st to number want; the count. */
+static int wait_state_count(unsigned int st, int want, int ms)
+{
+	long long deadline = now_ms() + ms;
+	int n;
+
+	while ((n = count_sockets().by_state[st]) != want && now_ms() < deadline)
+		sleep_ms(10);
+	return n;
+}
+
+/* Writes a per-namespace sysctl, e.g. "net/ipv4/tcp_syncookies", and says so. */
+static void set_sysctl(const char *name, const char *value)
+{
+	char path[128];
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(errno, "open %s", path);
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		die(errno, "write %s to %s", value, path);
+	close(fd);
+	printf("sysctl.");
+	for (i = 0; name[i]; i++)
+		putchar(name[i] == '/' ? '.' : name[i]);
+	printf("=%s\n", value);
+}
+
+static const char *resume_file;
+
+/*
+ * A point where the test looks at the namespace while tcptrail runs: stay at
+ * least min_ms (for tcptrail's summaries), say so, then wait for the test to
+ * create the resume file (--resume-file), which is taken away again.
+ */
+static void pause_point(const char *name, int min_ms)
+{
+	sleep_ms(min_ms);
+	printf("paused=%s\n", name);
+	fflush(stdout);
+	if (!resume_file)
+		return;
+	wait_for_file(resume_file);
+	if (unlink(resume_file))
+		die(errno, "remove %s", resume_file);
 }
 
 /* ---- sockets ------------------------------------------------------------ */
@@ -424,6 +595,90 @@ static void raise_nofile(rlim_t want)
 		rl.rlim_max = want;	/* root may raise the hard limit too */
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		die(errno, "raise RLIMIT_NOFILE to %lu", (unsigned long)want);
+}
+
+/* An address of either family: "127.0.0.2", "::1". */
+static socklen_t sockaddr_of(int family, const char *addr, int port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	void *a = family == AF_INET6 ? (void *)&sin6->sin6_addr : (void *)&sin->sin_addr;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(family, addr, a) != 1)
+		die(0, "bad address %s", addr);
+	if (family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return sizeof(*sin);
+}
+
+static int tcp_listen_at(int family, const char *addr, int port, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sockaddr_of(family, addr, port, &ss);
+	int fd = tcp_socket(family, 0), one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die(errno, "SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&ss, len))
+		die(errno, "bind %s port %d", addr, port);
+	if (listen(fd, backlog))
+		die(errno, "listen on %s port %d", addr, port);
+	return fd;
+}
+
+/* A blocking connect to dst:port, from src (any port) unless src is NULL. */
+static int tcp_connect_from(int family, const char *src, const char *dst, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = tcp_socket(family, 0);
+
+	if (src) {
+		len = sockaddr_of(family, src, 0, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len))
+			die(errno, "bind to %s", src);
+	}
+	len = sockaddr_of(family, dst, port, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, len))
+		die(errno, "connect to %s port %d", dst, port);
+	return fd;
+}
+
+static void set_linger0(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+		die(errno, "SO_LINGER");
+}
+
+/* Reads to end of stream, or to a reset: whichever the peer sends. */
+static void drain_any(int fd)
+{
+	int err = drain(fd);
+
+	if (err && err != -ECONNRESET && err != -EPIPE)
+		die(-err, "read");
+}
+
+/* Both ends of one connection, in this process. */
+struct pair {
+	int c, s;
+};
+
+static struct pair pair_open(int family, const char *src, const char *dst, int port, int lfd)
+{
+	struct pair p;
+
+	p.c = tcp_connect_from(family, src, dst, port);
+	p.s = tcp_accept(lfd);
+	return p;
 }
 
 /* ---- server and client -------------------------------------------------- */
@@ -571,6 +826,9 @@ struct scenario {
 	long def_arg;		/* 0: takes no argument */
 	int family;		/* for one_connection */
 	enum ending ending;
+	int variant;		/* which case of a family of scenarios */
+	/* runs before tracing starts: before pid= is printed */
+	void (*prepare)(const struct scenario *sc, long arg);
 };
 
 /* active, passive, reset, ipv6: one connection, and who ends it. */
@@ -679,6 +937,695 @@ static void filter(const struct scenario *UNUSED(sc), long per_port)
 	       PORT_A, PORT_B, per_port, 2 * per_port, main_pid);
 }
 
+/* ---- TIME-WAIT entry ------------------------------------------------------- */
+
+/*
+ * Ways to end a connection, each decided by the kernel as TIME-WAIT or not.
+ * The kernel's count of TIME-WAIT entries is TW + TWKilled (see counters[]);
+ * tcptrail's "end":"time_wait" flows must number exactly that.
+ */
+enum tw_case {
+	TW_CLEAN = 1,		/* shutdown(WR), the peer closes: FIN_WAIT2 > TIME_WAIT */
+	TW_PEER_RST,		/* close(), the peer answers with a RST (SO_LINGER 0)
+				 * before it acks our FIN: no timewait */
+	TW_PEER_RST_LATE,	/* ... after it acked it: the RST kills the timewait sock */
+	TW_DATA_AFTER_CLOSE,	/* close(), the peer sends data with its ACK of our FIN */
+	TW_SHUTDOWN_RST,	/* shutdown(WR), then the peer's RST in FIN_WAIT2 */
+	TW_SIMULTANEOUS,	/* both ends shutdown(WR) at once: CLOSING */
+	TW_LINGER2,		/* TCP_LINGER2 -1, close(): no FIN_WAIT2 timewait */
+	TW_FW2_ABORT,		/* shutdown(WR), in FIN_WAIT2 close() with SO_LINGER 0 */
+	TW_ORPHAN,		/* close(), the peer never closes: FIN_WAIT2 substate */
+	TW_BUCKETS,		/* clean closes past tcp_max_tw_buckets */
+};
+
+#ifndef TCP_REPAIR
+#define TCP_REPAIR		19
+#define TCP_REPAIR_QUEUE	20
+#endif
+#ifndef TCP_SEND_QUEUE
+#define TCP_SEND_QUEUE		2
+#endif
+
+static void set_repair(int fd, int on)
+{
+	int q = TCP_SEND_QUEUE;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		die(errno, "TCP_REPAIR %d", on);
+	if (on && setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
+		die(errno, "TCP_REPAIR_QUEUE");
+}
+
+/*
+ * A simultaneous close on loopback, every time.  Racing two threads into
+ * shutdown() rarely works: the first FIN is delivered, in softirq, before
+ * the other end has taken its socket lock.  So both ends shut down in
+ * TCP_REPAIR mode with the send queue selected, where tcp_write_xmit()
+ * counts the FIN as sent without putting it on the wire: both are then in
+ * FIN_WAIT1 with a FIN out that the peer has not seen.  Out of repair mode,
+ * the retransmit timer sends each FIN (after one RTO, 200 ms or more), each
+ * arrives in FIN_WAIT1 without acking the receiver's own FIN, and both ends
+ * go FIN_WAIT1 > CLOSING > TIME_WAIT.
+ */
+static void simultaneous_close_all(struct pair *p, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		set_repair(p[i].c, 1);
+		set_repair(p[i].s, 1);
+		if (shutdown(p[i].c, SHUT_WR) || shutdown(p[i].s, SHUT_WR))
+			die(errno, "shutdown in repair mode");
+		set_repair(p[i].c, 0);
+		set_repair(p[i].s, 0);
+	}
+	for (i = 0; i < n; i++) {
+		drain_any(p[i].c);
+		drain_any(p[i].s);
+		close(p[i].c);
+		close(p[i].s);
+	}
+}
+
+/*
+ * Ends one connection the way tc says.  Cases that must wait for the peer's
+ * delayed ACK (in CLOSE_WAIT it acks in pingpong mode, up to 40 ms late) do
+ * it in two steps, with one wait for all connections in between:
+ * tw_close_later() runs once no FIN_WAIT1 socket is left.
+ */
+static void tw_close(enum tw_case tc, struct pair p)
+{
+	switch (tc) {
+	case TW_CLEAN:
+	case TW_BUCKETS:
+		send_str(p.c, "hello\n");
+		if (shutdown(p.c, SHUT_WR))
+			die(errno, "shutdown");
+		drain_any(p.s);
+		close(p.s);
+		/* the peer's FIN reaches a socket still open: TIME_WAIT substate */
+		drain_any(p.c);
+		close(p.c);
+		break;
+	case TW_PEER_RST:
+		/* the RST overtakes the peer's delayed ACK: the orphan is in FIN_WAIT1 */
+		send_str(p.c, "hello\n");
+		close(p.c);
+		drain_any(p.s);
+		set_linger0(p.s);
+		close(p.s);
+		break;
+	case TW_PEER_RST_LATE:
+	case TW_ORPHAN:
+		send_str(p.c, "hello\n");
+		close(p.c);
+		break;
+	case TW_DATA_AFTER_CLOSE:
+		/*
+		 * The peer went CLOSE_WAIT in pingpong mode, so its ACK of our
+		 * FIN is delayed and leaves with the data: the orphan, in
+		 * FIN_WAIT1, gets both at once and tcp_rcv_state_process()
+		 * aborts it (TCPAbortOnData), FIN_WAIT2 > CLOSE, no timewait.
+		 */
+		send_str(p.c, "hello\n");
+		close(p.c);
+		send_str(p.s, "late\n");
+		drain_any(p.s);
+		close(p.s);
+		break;
+	case TW_SHUTDOWN_RST:
+	case TW_FW2_ABORT:
+		send_str(p.c, "hello\n");
+		if (shutdown(p.c, SHUT_WR))
+			die(errno, "shutdown");
+		break;
+	case TW_LINGER2: {
+		int off = -1;
+
+		/* an orphan in FIN_WAIT2 is closed at once, with a RST */
+		if (setsockopt(p.c, IPPROTO_TCP, TCP_LINGER2, &off, sizeof(off)))
+			die(errno, "TCP_LINGER2");
+		send_str(p.c, "hello\n");
+		close(p.c);
+		drain_any(p.s);
+		close(p.s);
+		break;
+	}
+	case TW_SIMULTANEOUS:
+		break;	/* all pairs at once: simultaneous_close_all() */
+	}
+}
+
+/* The second step, once every FIN of the first has been acked. */
+static void tw_close_later(enum tw_case tc, struct pair p)
+{
+	switch (tc) {
+	case TW_PEER_RST_LATE:
+		/* the orphan is a timewait sock (FIN_WAIT2 substate) now: RST it */
+		drain_any(p.s);
+		set_linger0(p.s);
+		close(p.s);
+		break;
+	case TW_SHUTDOWN_RST:
+		/* in FIN_WAIT2, not an orphan: the RST resets it (sk_err) */
+		drain_any(p.s);
+		set_linger0(p.s);
+		close(p.s);
+		drain_any(p.c);
+		close(p.c);
+		break;
+	case TW_FW2_ABORT:
+		/* tcp_disconnect() from FIN_WAIT2, before sock_orphan() */
+		drain_any(p.s);
+		set_linger0(p.c);
+		close(p.c);
+		drain_any(p.s);
+		close(p.s);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool tw_two_step(enum tw_case tc)
+{
+	return tc == TW_PEER_RST_LATE || tc == TW_SHUTDOWN_RST || tc == TW_FW2_ABORT;
+}
+
+struct both_tw {
+	int port;
+	int n;		/* timewait socks with this local or remote port */
+	int local;	/* ... with it as the local port: the server's */
+};
+
+static void count_port_tw(const struct sock_row *r, void *ctx)
+{
+	struct both_tw *b = ctx;
+
+	if (r->tr != TR_TIMEWAIT)
+		return;
+	if (r->lport == (unsigned int)b->port) {
+		b->n++;
+		b->local++;
+	} else if (r->rport == (unsigned int)b->port) {
+		b->n++;
+	}
+}
+
+/* Waits up to ms for no full socket in a closing state but CLOSE_WAIT. */
+static void wait_closing_done(int ms)
+{
+	long long deadline = now_ms() + ms;
+	struct sock_counts c;
+
+	do {
+		c = count_sockets();
+		if (!c.by_state[ST_FIN_WAIT1] && !c.by_state[ST_CLOSING] &&
+		    !c.by_state[ST_LAST_ACK])
+			return;
+		sleep_ms(10);
+	} while (now_ms() < deadline);
+}
+
+static void time_wait_case(const struct scenario *sc, long n)
+{
+	enum tw_case tc = sc->variant;
+	struct sock_counts c;
+	struct both_tw b = { .port = PORT };
+	struct pair *p;
+	long long deadline;
+	char buf[32];
+	int lfd, i;
+
+	p = calloc(n, sizeof(*p));
+	if (!p)
+		die(ENOMEM, "pairs");
+	raise_nofile(2 * n + 64);
+	if (tc == TW_ORPHAN) {
+		/*
+		 * The orphan enters timewait (FIN_WAIT2 substate) as soon as
+		 * its FIN is acked, and that timewait sock lives
+		 * tcp_fin_timeout: 1 s here, so it is gone before the peer
+		 * closes.  A timeout of 4 s or less is counted as TWKilled.
+		 */
+		set_sysctl("net/ipv4/tcp_fin_timeout", "1");
+	}
+	if (tc == TW_BUCKETS) {
+		snprintf(buf, sizeof(buf), "%ld", n / 4);
+		set_sysctl("net/ipv4/tcp_max_tw_buckets", buf);
+	}
+	lfd = tcp_listen(AF_INET, PORT, n);
+	for (i = 0; i < n; i++) {
+		p[i] = pair_open(AF_INET, NULL, "127.0.0.1", PORT, lfd);
+		tw_close(tc, p[i]);
+	}
+	if (tc == TW_SIMULTANEOUS)
+		simultaneous_close_all(p, n);
+	if (tw_two_step(tc)) {
+		if (wait_state_count(ST_FIN_WAIT1, 0, 2000))
+			die(0, "FINs not acked within 2 s");
+		for (i = 0; i < n; i++)
+			tw_close_later(tc, p[i]);
+	}
+	close(lfd);
+	/* a delayed ACK may still hold a FIN_WAIT1 orphan back */
+	wait_closing_done(2000);
+	c = count_sockets();
+	for_each_row(count_port_tw, &b);
+	printf("case=%s\nconnections=%ld\nport=%d\n", sc->name + 3, n, PORT);
+	printf("tw.sockets=%d\ntw.time_wait=%d\ntw.fin_wait2=%d\n", c.tw, c.tw_time_wait,
+	       c.tw_fin_wait2);
+	/* both ends in timewait: the close was simultaneous */
+	printf("tw.server_side=%d\n", b.local);
+	if (tc == TW_ORPHAN) {
+		/* the peer closes only once the orphans' timewait socks are gone */
+		deadline = now_ms() + 5000;
+		while (count_sockets().tw && now_ms() < deadline)
+			sleep_ms(50);
+		printf("tw.sockets_before_peer_close=%d\n", count_sockets().tw);
+		for (i = 0; i < n; i++)
+			close(p[i].s);
+	}
+	free(p);
+	printf("client_pid=%d\n", main_pid);
+}
+
+/* ---- queue overflows ----------------------------------------------------------- */
+
+#define PORT_ACCEPT_Q	9100	/* + 1..4, one listener per case */
+#define PORT_SYN_Q	9200
+
+enum queue { Q_ACCEPT = 1, Q_SYN };
+
+/*
+ * A socket that hears nothing: a classic BPF filter that drops every
+ * segment.  tcp_v4_rcv() runs it (tcp_filter()) before TCP looks at the
+ * segment, so a SYN-ACK is neither answered nor reset: the listener's
+ * request waits in its SYN queue.  No raw socket and no netfilter needed,
+ * and nothing leaves loopback.
+ */
+static void drop_all_input(int fd)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		die(errno, "SO_ATTACH_FILTER");
+}
+
+/* n non-blocking connects, not waited for. */
+static int *connect_nowait(int family, int port, int n, bool deaf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, port, &ss);
+	int *fds, i;
+
+	fds = calloc(n, sizeof(*fds));
+	if (!fds)
+		die(ENOMEM, "connect_nowait");
+	for (i = 0; i < n; i++) {
+		fds[i] = tcp_socket(family, SOCK_NONBLOCK);
+		if (deaf)
+			drop_all_input(fds[i]);
+		if (connect(fds[i], (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
+			die(errno, "connect %d of %d", i + 1, n);
+	}
+	return fds;
+}
+
+/*
+ * For each of net.ipv4.tcp_syncookies 1 and 0, over IPv4 and IPv6: a
+ * listener that never accepts, hit by n connects, for a little over 1 s (so
+ * that every SYN the kernel dropped is sent once more).  The accept queue:
+ * backlog 1, ordinary clients; the third connection finds it full.  The SYN
+ * queue: backlog 2, deaf clients, so requests stay; the fourth SYN finds
+ * more than 2 (inet_csk_reqsk_queue_is_full(); kernels before the 2025 fix
+ * say full at 2) and is dropped, or answered with a cookie.  Each case
+ * prints its port and its own counter deltas under "QUEUE.FAMILY.cookiesN.".
+ */
+static void overflow(const struct scenario *sc, long n)
+{
+	static const struct { int family; const char *cookies; } cases[] = {
+		{ AF_INET, "1" }, { AF_INET, "0" }, { AF_INET6, "1" }, { AF_INET6, "0" },
+	};
+	long long before[N_COUNTERS], after[N_COUNTERS];
+	const char *queue = sc->variant == Q_ACCEPT ? "accept" : "syn";
+	int backlog = sc->variant == Q_ACCEPT ? 1 : 2;
+	char pre[64];
+	int k, i, lfd, port, *fds;
+
+	raise_nofile(n + 64);
+	printf("queue=%s\nconnections=%ld\nbacklog=%d\nlistener_pid=%d\n", queue, n, backlog,
+	       main_pid);
+	for (k = 0; k < 4; k++) {
+		port = (sc->variant == Q_ACCEPT ? PORT_ACCEPT_Q : PORT_SYN_Q) + k + 1;
+		snprintf(pre, sizeof(pre), "%s.%s.cookies%s.", queue,
+			 cases[k].family == AF_INET6 ? "ipv6" : "ipv4", cases[k].cookies);
+		/* per namespace, and IPv6 follows the ipv4 sysctl too */
+		set_sysctl("net/ipv4/tcp_syncookies", cases[k].cookies);
+		memset(before, 0, sizeof(before));
+		memset(after, 0, sizeof(after));
+		read_counters(before);
+		lfd = tcp_listen(cases[k].family, port, backlog);
+		fds = connect_nowait(cases[k].family, port, n, sc->variant == Q_SYN);
+		sleep_ms(1100);		/* the initial RTO: each dropped SYN comes again */
+		/* a RST from each established client; SYN_SENT ones just go */
+		for (i = 0; i < n; i++) {
+			set_linger0(fds[i]);
+			close(fds[i]);
+		}
+		free(fds);
+		close(lfd);
+		read_counters(after);
+		printf("%sport=%d\n", pre, port);
+		print_deltas(pre, before, after);
+	}
+}
+
+/* ---- TIME-WAIT population ------------------------------------------------------ */
+
+#define MAX_EP 8
+
+struct ep_count {
+	char key[64];
+	int n;
+};
+
+struct tw_census {
+	unsigned int lo, hi;		/* ip_local_port_range */
+	int time_wait;			/* ss -tan state time-wait */
+	struct ep_count remote[MAX_EP], local[MAX_EP];
+};
+
+static void ep_add(struct ep_count *t, const char *key)
+{
+	int i;
+
+	for (i = 0; i < MAX_EP && t[i].key[0]; i++)
+		if (!strcmp(t[i].key, key))
+			break;
+	if (i == MAX_EP)
+		die(0, "more than %d endpoints", MAX_EP);
+	if (!t[i].key[0])
+		snprintf(t[i].key, sizeof(t[i].key), "%s", key);
+	t[i].n++;
+}
+
+/*
+ * What tcptrail's time_wait report says it counts: the timewait socks in
+ * their TIME_WAIT substate, by remote endpoint (the remote port only where
+ * the local one is ephemeral, that is where we connected; 0 otherwise) and
+ * by local address.
+ */
+static void census_row(const struct sock_row *r, void *ctx)
+{
+	struct tw_census *c = ctx;
+	char addr[INET6_ADDRSTRLEN], key[80];
+	bool ours = r->lport >= c->lo && r->lport <= c->hi;
+
+	if (r->tr != TR_TIMEWAIT || r->st != ST_TIME_WAIT)
+		return;
+	c->time_wait++;
+	inet_ntop(r->family, r->raddr, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "%s:%u", addr, ours ? r->rport : 0);
+	ep_add(c->remote, key);
+	inet_ntop(r->family, r->laddr, addr, sizeof(addr));
+	ep_add(c->local, addr);
+}
+
+static void tw_census_print(void)
+{
+	struct tw_census c;
+	FILE *f;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (!f || fscanf(f, "%u %u", &c.lo, &c.hi) != 2)
+		die(errno, "read ip_local_port_range");
+	fclose(f);
+	for_each_row(census_row, &c);
+	printf("ss.time_wait=%d\n", c.time_wait);
+	for (i = 0; i < MAX_EP && c.remote[i].key[0]; i++)
+		printf("tw.remote.%s=%d\n", c.remote[i].key, c.remote[i].n);
+	for (i = 0; i < MAX_EP && c.local[i].key[0]; i++)
+		printf("tw.local.%s=%d\n", c.local[i].key, c.local[i].n);
+}
+
+/*
+ * n connections spread over three destinations and two local addresses,
+ * each closed first by the client (variant 0) or by the server (1); then a
+ * pause with the TIME-WAIT population stable (60 s per socket).
+ */
+static void tw_load(const struct scenario *sc, long n)
+{
+	static const struct { const char *src, *dst; int port, share; } dests[] = {
+		{ NULL, "127.0.0.1", PORT, 50 },
+		{ "127.0.0.3", "127.0.0.2", PORT, 30 },
+		{ NULL, "127.0.0.1", PORT + 1, 20 },
+	};
+	int lfd[3], d, j, cnt, done = 0;
+	bool server_closes = sc->variant;
+	struct pair p;
+
+	for (d = 0; d < 3; d++)
+		lfd[d] = tcp_listen_at(AF_INET, dests[d].dst, dests[d].port, 64);
+	for (d = 0; d < 3; d++) {
+		cnt = d == 2 ? n - done : n * dests[d].share / 100;
+		for (j = 0; j < cnt; j++) {
+			p = pair_open(AF_INET, dests[d].src, dests[d].dst, dests[d].port, lfd[d]);
+			if (server_closes) {
+				close(p.s);
+				drain_any(p.c);
+				close(p.c);
+			} else {
+				close(p.c);
+				drain_any(p.s);
+				close(p.s);
+			}
+		}
+		done += cnt;
+	}
+	for (d = 0; d < 3; d++)
+		close(lfd[d]);
+	/* every FIN acked: the timewait socks are all in their TIME_WAIT substate */
+	wait_closing_done(3000);
+	printf("connections=%ld\ncloser=%s\nclient_pid=%d\n", n, server_closes ? "server" : "client",
+	       main_pid);
+	tw_census_print();
+	pause_point("tw-load", 1500);
+}
+
+/* ---- CLOSE-WAIT leak --------------------------------------------------------------- */
+
+static struct {
+	pid_t pid;
+	int ctl;	/* closing it tells the leaking server to close its sockets */
+} leak = { .ctl = -1 };
+
+struct owned {
+	unsigned long *inodes;
+	int n, cap;
+	unsigned int st;
+	int count;
+};
+
+static void owned_row(const struct sock_row *r, void *ctx)
+{
+	struct owned *o = ctx;
+	int k;
+
+	if (r->tr == TR_TIMEWAIT || r->st != o->st)
+		return;
+	for (k = 0; k < o->n; k++)
+		if (o->inodes[k] == r->inode)
+			o->count++;
+}
+
+/* Full sockets in state st whose inode is among pid's descriptors. */
+static int count_owned(pid_t pid, unsigned int st)
+{
+	struct owned o = { .st = st };
+	char dir[64], path[320], link[64];
+	struct dirent *de;
+	unsigned long ino;
+	ssize_t len;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		die(errno, "open %s", dir);
+	while ((de = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &ino) != 1)
+			continue;
+		if (o.n == o.cap) {
+			o.cap = o.cap ? 2 * o.cap : 64;
+			o.inodes = realloc(o.inodes, o.cap * sizeof(*o.inodes));
+			if (!o.inodes)
+				die(ENOMEM, "inodes");
+		}
+		o.inodes[o.n++] = ino;
+	}
+	closedir(d);
+	for_each_row(owned_row, &o);
+	free(o.inodes);
+	return o.count;
+}
+
+/*
+ * A server (its own process, named ttleak) accepts k connections and never
+ * closes them; each client sends a line and closes: k sockets leak in
+ * CLOSE_WAIT, owned by the server, until leak_end().
+ */
+static void leak_start(const struct scenario *UNUSED(sc), long k)
+{
+	int lfd, ready[2], ctl[2], *fds, i;
+	struct pollfd pfd;
+	char c;
+
+	raise_nofile(k + 64);
+	lfd = tcp_listen(AF_INET, PORT, k);
+	if (pipe2(ready, O_CLOEXEC) || pipe2(ctl, O_CLOEXEC))
+		die(errno, "pipe");
+	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
+		die(0, "too many servers");
+	fflush(stdout);
+	leak.pid = fork();
+	if (leak.pid < 0)
+		die(errno, "fork");
+	if (leak.pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != main_pid)
+			_exit(1);
+		prctl(PR_SET_NAME, "ttleak");
+		close(ready[0]);
+		close(ctl[1]);
+		fds = calloc(k, sizeof(*fds));
+		if (!fds)
+			die(ENOMEM, "leak");
+		/* the listener stays open, as a leaking service's does */
+		for (i = 0; i < k; i++)
+			fds[i] = tcp_accept(lfd);
+		/* it reads to end of stream, as a server does, and then forgets */
+		for (i = 0; i < k; i++)
+			drain_any(fds[i]);
+		if (write(ready[1], "r", 1) != 1)
+			die(errno, "write");
+		/* until ttdrive closes its end */
+		pfd = (struct pollfd){ .fd = ctl[0], .events = POLLIN };
+		if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(ctl[0], &c, 1) != 0)
+			die(0, "leaking server: not told to stop within %d s", timeout_s);
+		for (i = 0; i < k; i++)
+			close(fds[i]);
+		close(lfd);
+		exit(0);
+	}
+	children[n_children++] = leak.pid;
+	close(lfd);
+	close(ready[1]);
+	close(ctl[0]);
+	leak.ctl = ctl[1];
+	for (i = 0; i < k; i++)
+		client_closes_first(AF_INET, PORT);
+	pfd = (struct pollfd){ .fd = ready[0], .events = POLLIN };
+	if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(ready[0], &c, 1) != 1)
+		die(0, "leaking server did not accept %ld connections", k);
+	close(ready[0]);
+	if (wait_state_count(ST_CLOSE_WAIT, k, 2000) != k)
+		die(0, "want %ld sockets in CLOSE_WAIT", k);
+	printf("leaked=%ld\nport=%d\nserver_pid=%d\nserver_comm=ttleak\nclient_pid=%d\n", k, PORT,
+	       leak.pid, main_pid);
+	printf("ss.close_wait=%d\nss.close_wait.server=%d\n", count_sockets().by_state[ST_CLOSE_WAIT],
+	       count_owned(leak.pid, ST_CLOSE_WAIT));
+	fflush(stdout);
+}
+
+static void leak_end(void)
+{
+	close(leak.ctl);
+	leak.ctl = -1;
+	reap(leak.pid);
+}
+
+/* The leak made while tcptrail runs, or (prepare) before it starts. */
+static void close_wait(const struct scenario *sc, long k)
+{
+	if (!sc->prepare)
+		leak_start(sc, k);
+	/* past --close-wait-age 1 at a summary of -i 1 */
+	pause_point("close-wait", 2500);
+	leak_end();
+}
+
+/* ---- a bit of everything, over a few summaries ------------------------------------- */
+
+static void mix(const struct scenario *UNUSED(sc), long UNUSED(arg))
+{
+	enum tw_case cases[] = { TW_CLEAN, TW_PEER_RST, TW_LINGER2, TW_DATA_AFTER_CLOSE };
+	int lfd, lfd6, fd, i, j;
+	struct pair p[2];
+
+	lfd = tcp_listen(AF_INET, PORT, 16);
+	lfd6 = tcp_listen(AF_INET6, PORT, 16);
+	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+		for (j = 0; j < 2; j++) {
+			p[0] = pair_open(j ? AF_INET6 : AF_INET, NULL, j ? "::1" : "127.0.0.1", PORT,
+					 j ? lfd6 : lfd);
+			tw_close(cases[i], p[0]);
+		}
+		sleep_ms(300);
+	}
+	/* server closes first; the server resets; refused; simultaneous */
+	for (i = 0; i < 2; i++) {
+		p[i] = pair_open(AF_INET, NULL, "127.0.0.1", PORT, lfd);
+		close(p[i].s);
+		drain_any(p[i].c);
+		close(p[i].c);
+		p[i] = pair_open(AF_INET, NULL, "127.0.0.1", PORT, lfd);
+		set_linger0(p[i].s);
+		close(p[i].s);
+		drain_any(p[i].c);
+		close(p[i].c);
+		fd = try_connect(AF_INET, PORT + 1);
+		if (fd >= 0)
+			die(0, "connect to port %d succeeded", PORT + 1);
+	}
+	sleep_ms(300);
+	for (i = 0; i < 2; i++)
+		p[i] = pair_open(AF_INET, NULL, "127.0.0.1", PORT, lfd);
+	simultaneous_close_all(p, 2);
+	close(lfd);
+	close(lfd6);
+	wait_closing_done(2000);
+	printf("client_pid=%d\n", main_pid);
+}
+
+/* K connections on port 8000, a pause, K more on port 8001: for SIGHUP. */
+static void two_phase(const struct scenario *UNUSED(sc), long k)
+{
+	struct pair p;
+	int ph, i, lfd;
+
+	for (ph = 0; ph < 2; ph++) {
+		lfd = tcp_listen(AF_INET, PORT + ph, 16);
+		for (i = 0; i < k; i++) {
+			p = pair_open(AF_INET, NULL, "127.0.0.1", PORT + ph, lfd);
+			tw_close(TW_CLEAN, p);
+		}
+		close(lfd);
+		wait_closing_done(2000);
+		printf("phase%d_port=%d\n", ph + 1, PORT + ph);
+		if (!ph)
+			pause_point("two-phase", 300);
+	}
+	printf("per_phase=%ld\nclient_pid=%d\n", k, main_pid);
+}
+
 static const struct scenario scenarios[] = {
 	{ .name = "active", .run = one_connection, .family = AF_INET, .ending = CLIENT_CLOSES },
 	{ .name = "passive", .run = one_connection, .family = AF_INET, .ending = SERVER_CLOSES },
@@ -688,19 +1635,107 @@ static const struct scenario scenarios[] = {
 	{ .name = "concurrent", .run = concurrent, .def_arg = 1000 },
 	{ .name = "accept-owner", .run = accept_owner, .def_arg = 5 },
 	{ .name = "filter", .run = filter, .def_arg = 3 },
+	{ .name = "tw-clean", .run = time_wait_case, .def_arg = 50, .variant = TW_CLEAN },
+	{ .name = "tw-peer-rst", .run = time_wait_case, .def_arg = 20, .variant = TW_PEER_RST },
+	{ .name = "tw-peer-rst-late", .run = time_wait_case, .def_arg = 20,
+	  .variant = TW_PEER_RST_LATE },
+	{ .name = "tw-data-after-close", .run = time_wait_case, .def_arg = 20,
+	  .variant = TW_DATA_AFTER_CLOSE },
+	{ .name = "tw-shutdown-rst", .run = time_wait_case, .def_arg = 20,
+	  .variant = TW_SHUTDOWN_RST },
+	{ .name = "tw-simultaneous", .run = time_wait_case, .def_arg = 20,
+	  .variant = TW_SIMULTANEOUS },
+	{ .name = "tw-linger2", .run = time_wait_case, .def_arg = 20, .variant = TW_LINGER2 },
+	{ .name = "tw-fin-wait2-abort", .run = time_wait_case, .def_arg = 20,
+	  .variant = TW_FW2_ABORT },
+	{ .name = "tw-orphan", .run = time_wait_case, .def_arg = 20, .variant = TW_ORPHAN },
+	{ .name = "tw-buckets", .run = time_wait_case, .def_arg = 20, .variant = TW_BUCKETS },
+	{ .name = "overflow-accept", .run = overflow, .def_arg = 10, .variant = Q_ACCEPT },
+	{ .name = "overflow-syn", .run = overflow, .def_arg = 10, .variant = Q_SYN },
+	{ .name = "tw-load", .run = tw_load, .def_arg = 200, .variant = 0 },
+	{ .name = "tw-load-server", .run = tw_load, .def_arg = 200, .variant = 1 },
+	{ .name = "close-wait", .run = close_wait, .def_arg = 5 },
+	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
+	{ .name = "mix", .run = mix },
+	{ .name = "two-phase", .run = two_phase, .def_arg = 5 },
 };
+
+/* ---- tools for the tests ----------------------------------------------------- */
+
+/* A TCP port on 127.0.0.1 that nothing uses now. */
+static int print_free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, len) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len))
+		die(errno, "bind 127.0.0.1:0");
+	printf("%u\n", ntohs(sin.sin_port));
+	close(fd);
+	return 0;
+}
+
+/*
+ * GET http://A.B.C.D:PORT/PATH over HTTP/1.0: prints the whole response
+ * (status line, headers, body) and exits 0 once the server has closed.
+ */
+static int do_http_get(const char *url)
+{
+	char host[64], req[512], buf[4096];
+	const char *path, *colon;
+	long port;
+	ssize_t n;
+	size_t hl;
+	int fd, i;
+
+	if (!strncmp(url, "http://", 7))
+		url += 7;
+	colon = strchr(url, ':');
+	path = colon ? strchr(colon, '/') : NULL;
+	hl = colon ? (size_t)(colon - url) : 0;
+	if (!colon || !hl || hl >= sizeof(host))
+		die(0, "--http-get: want A.B.C.D:PORT/PATH, got '%s'", url);
+	memcpy(host, url, hl);
+	host[hl] = '\0';
+	snprintf(buf, sizeof(buf), "%.*s", path ? (int)(path - colon - 1) : (int)strlen(colon + 1),
+		 colon + 1);
+	if (parse_num(buf, 1, 65535, &port))
+		die(0, "--http-get: bad port in '%s'", url);
+	fd = tcp_connect_from(AF_INET, NULL, host, (int)port);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s:%ld\r\n\r\n", path ? path : "/",
+		 host, port);
+	send_str(fd, req);
+	/* bounded: SO_RCVTIMEO on each read, and a cap on the size */
+	for (i = 0; i < 4096; i++) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0)
+			die(errno == EAGAIN ? ETIMEDOUT : errno, "read %s", url);
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			die(errno, "write");
+	}
+	close(fd);
+	return i < 4096 ? 0 : 1;
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "go-file", required_argument, NULL, 'g' },
+		{ "resume-file", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "free-port", no_argument, NULL, 'f' },
+		{ "http-get", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long long before[N_COUNTERS] = { 0 }, after[N_COUNTERS] = { 0 };
 	const struct scenario *sc = NULL;
-	const char *go_file = NULL;
+	const char *go_file = NULL, *http_get = NULL;
+	bool free_port = false;
 	struct stat st;
 	long arg, v;
 	size_t i;
@@ -710,6 +1745,15 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'g':
 			go_file = optarg;
+			break;
+		case 'r':
+			resume_file = optarg;
+			break;
+		case 'f':
+			free_port = true;
+			break;
+		case 'G':
+			http_get = optarg;
 			break;
 		case 't':
 			if (parse_num(optarg, 1, 3600, &v))
@@ -724,6 +1768,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* tools for the tests, in the caller's namespace */
+	if (free_port)
+		return print_free_port();
+	if (http_get)
+		return do_http_get(http_get);
 	if (optind == argc || argc - optind > 2) {
 		fputs(usage, stderr);
 		return 2;
@@ -746,6 +1795,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	main_pid = getpid();
 	setup_netns();
+	if (sc->prepare)
+		sc->prepare(sc, arg);
 	if (stat("/proc/self/ns/net", &st))
 		die(errno, "stat /proc/self/ns/net");
 	printf("netns=%llu\npid=%d\n", (unsigned long long)st.st_ino, main_pid);
@@ -758,7 +1809,6 @@ int main(int argc, char **argv)
 	sc->run(sc, arg);
 	settle();
 	read_counters(after);
-	for (i = 0; i < N_COUNTERS; i++)
-		printf("kernel.%s=%lld\n", counters[i].name, after[i] - before[i]);
+	print_deltas("", before, after);
 	return 0;
 }

@@ -5,7 +5,7 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *     -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser tests/fuzz/fuzz_diag.c \
- *     user/diag.c user/util.c -lmnl -o .output/fuzz_diag
+ *     user/diag.c user/util.c -o .output/fuzz_diag
  *   .output/fuzz_diag -max_len=65536 .output/fuzz-corpus-diag tests/fuzz/corpus/diag
  *
  * Built with -DDIAG_CAPTURE instead (no -fsanitize=fuzzer) it is the tool

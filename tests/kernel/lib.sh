@@ -260,3 +260,363 @@ expect_all() {
 	_bad=$(flows "$1" | grep -v -e "$2" | sed -n 1p)
 	[ -z "$_bad" ] || fail "$3: $_bad"
 }
+
+# ---- Helpers for the scenarios that pause, and for counting records ----
+#
+# trace_begin and trace_end split trace() in two, for a scenario that stops
+# at a pause point (ttdrive prints paused=NAME and waits for $DIR/resume):
+#
+#	trace_begin close-wait -i 1 --close-wait-age 1
+#	wait_paused close-wait
+#	...look at the namespace and at $OUT while tcptrail runs...
+#	resume
+#	trace_end
+#
+# TRACE_STDOUT names where tcptrail's stdout goes (default $OUT), for a test
+# that sends the records elsewhere with -o.  SEEDED_OK=1 lets trace_end
+# accept flows seeded at start.
+
+# trace_begin "SCENARIO [ARG]" [TCPTRAIL OPTIONS...]: as trace(), up to the go.
+trace_begin() {
+	_scenario=$1
+	shift
+	: >"$DIR/drive.out"
+	: >"$DIR/trace.err"
+	rm -f "$DIR/go" "$DIR/resume"
+	# shellcheck disable=SC2086 # "SCENARIO ARG" is split on purpose
+	"$DRIVE" --go-file "$DIR/go" --resume-file "$DIR/resume" --timeout 30 $_scenario \
+		>"$DIR/drive.out" 2>"$DIR/drive.err" &
+	DRIVE_PID=$!
+	wait_until 10 drive_started
+	if ! grep -q '^pid=' "$DIR/drive.out"; then
+		alive "$DRIVE_PID" && fail "ttdrive $_scenario printed no pid= within 10 s"
+		fail "ttdrive $_scenario failed to start: $(last_line "$DIR/drive.err")"
+	fi
+	NETNS=$(fact netns)
+
+	"$TCPTRAIL" $TCPTRAIL_ARGS --json --netns "$NETNS" "$@" >"${TRACE_STDOUT:-$OUT}" \
+		2>"$DIR/trace.err" &
+	TRACE_PID=$!
+	wait_until 20 trace_attached
+	if ! grep -q '^tcptrail: tracing' "$DIR/trace.err"; then
+		alive "$TRACE_PID" && fail "tcptrail did not attach within 20 s"
+		fail "tcptrail failed to start: $(last_line "$DIR/trace.err")"
+	fi
+	for _h in $EXPECT_HOOKS; do
+		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q " $_h\( \|\$\)" ||
+		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q ": $_h " ||
+			fail "expected hook $_h: $(grep '^tcptrail: tracing' "$DIR/trace.err")"
+	done
+	: >"$DIR/go"
+}
+
+_paused() {
+	grep -q "^paused=$_pause\$" "$DIR/drive.out" || not_alive "$DRIVE_PID"
+}
+
+# wait_paused NAME: until ttdrive stops at its pause point NAME.
+wait_paused() {
+	_pause=$1
+	wait_until 30 _paused
+	grep -q "^paused=$_pause\$" "$DIR/drive.out" ||
+		fail "ttdrive never paused at $_pause: $(last_line "$DIR/drive.err")"
+	alive "$TRACE_PID" || fail "tcptrail exited early: $(last_line "$DIR/trace.err")"
+}
+
+# resume: lets ttdrive go on from its pause point.
+resume() {
+	: >"$DIR/resume"
+}
+
+# trace_end: as the end of trace(): ttdrive finishes, tcptrail is stopped
+# with SIGINT, and the trace is checked.
+trace_end() {
+	wait_until 60 not_alive "$DRIVE_PID" ||
+		fail "ttdrive $_scenario still running after 60 s"
+	wait "$DRIVE_PID"
+	_st=$?
+	DRIVE_PID=
+	[ "$_st" -eq 0 ] || fail "ttdrive $_scenario exited $_st: $(last_line "$DIR/drive.err")"
+
+	sleep 0.3	# for tcptrail to drain what the ring buffer still holds
+	alive "$TRACE_PID" || fail "tcptrail exited before SIGINT: $(last_line "$DIR/trace.err")"
+	kill -INT "$TRACE_PID"
+	if ! wait_until 10 not_alive "$TRACE_PID"; then
+		kill -KILL "$TRACE_PID"
+		wait "$TRACE_PID"
+		TRACE_PID=
+		fail "tcptrail still running 10 s after SIGINT"
+	fi
+	wait "$TRACE_PID"
+	_st=$?
+	TRACE_PID=
+	[ "$_st" -eq 0 ] || fail "tcptrail exited $_st after SIGINT: $(last_line "$DIR/trace.err")"
+
+	if [ "$SEEDED_OK" = 1 ]; then
+		check_trace_seeded_ok
+	else
+		check_trace
+	fi
+}
+
+# check_trace, but flows seeded at start (sockets older than the trace) are
+# expected; partial flows are still not.
+check_trace_seeded_ok() {
+	_bad=$(grep -v '^{"type":"[a-z_]*",' "$OUT" | sed -n 1p)
+	[ -z "$_bad" ] || fail "stdout line is not a JSON record: $_bad"
+	_bad=$(flows | grep -v "\"netns\":$NETNS," | sed -n 1p)
+	[ -z "$_bad" ] || fail "flow from outside netns $NETNS: $_bad"
+	_bad=$(flows | grep '"partial":true' | grep -v '"seeded":true' | sed -n 1p)
+	[ -z "$_bad" ] || fail "partial flow that was not seeded: $_bad"
+	_n=$(grep -c '^{"type":"summary",.*"final":true' "$OUT")
+	[ "$_n" = 1 ] || fail "want 1 final summary, got $_n"
+	_lost=$(grep '^{"type":"summary",.*"final":true' "$OUT" | jget lost)
+	[ "$_lost" = 0 ] || fail "final summary: lost is '$_lost', want 0"
+}
+
+# records TYPE: the records of one type ("summary", "overflow", "time_wait"...).
+records() {
+	grep "^{\"type\":\"$1\"," "$OUT"
+}
+
+# count_lines: how many lines stdin has.
+count_lines() {
+	grep -c . || true
+}
+
+# sum_of TYPE KEY: KEY summed over every record of TYPE (0 if none).
+sum_of() {
+	records "$1" | jget "$2" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# kfact KEY...: the sum of ttdrive's facts KEY..., e.g. kfact kernel.TW kernel.TWKilled
+kfact() {
+	_s=0
+	for _k; do
+		_v=$(fact "$_k")
+		[ -n "$_v" ] || fail "ttdrive printed no $_k"
+		_s=$((_s + _v))
+	done
+	echo "$_s"
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# json_array KEY: for each record on stdin, the objects of its array KEY
+# (flat objects only), one per line: {"family":"ipv4","addr":...}.
+json_array() {
+	awk -v k="\"$1\":[" '{
+		i = index($0, k)
+		if (!i) next
+		s = substr($0, i + length(k))
+		while (substr(s, 1, 1) == "{") {
+			j = index(s, "}")
+			print substr(s, 1, j)
+			s = substr(s, j + 1)
+			if (substr(s, 1, 1) == ",") s = substr(s, 2)
+		}
+	}'
+}
+
+# ns_ss ARGS...: the host's ss inside the traced namespace, if this host has
+# ss and nsenter (the busybox guest has neither); false otherwise.
+ns_ss() {
+	command -v ss >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 &&
+		[ -n "$DRIVE_PID" ] || return 1
+	nsenter --net="/proc/$DRIVE_PID/ns/net" ss "$@"
+}
+
+# The TIME-WAIT entry check, shared by tests/kernel/tw-*.sh:
+#
+#	check_tw_entries CASE [SUBSTATE...]
+#
+# runs ttdrive tw-CASE and requires that tcptrail's TIME-WAIT entries (flows
+# with "end":"time_wait"), and the summaries' time_wait counts summed, both
+# equal the kernel's own count of timewait socks made: TW + TWKilled (the
+# kernel files one made with a timeout of 4 s or less under TWKilled).
+# Every such flow has a tw_substate; with SUBSTATEs given (TIME_WAIT or
+# FIN_WAIT2) every one has one of them, and where ttdrive saw the timewait
+# socks still alive (tw.time_wait, tw.fin_wait2) the counts by substate
+# must equal it too.
+check_tw_entries() {
+	_case=$1
+	shift
+	trace "tw-$_case"
+	_kernel=$(kfact kernel.TW kernel.TWKilled)
+	_entries=$(flows | grep -c '"end":"time_wait"')
+	_summed=$(sum_of summary time_wait)
+	echo "tw-$_case: kernel TW=$(fact kernel.TW) TWKilled=$(fact kernel.TWKilled)" \
+		"TCPTimeWaitOverflow=$(fact kernel.TCPTimeWaitOverflow);" \
+		"tcptrail entries=$_entries, summaries=$_summed"
+	expect_eq "tw-$_case: TIME-WAIT entries (flows with end time_wait) vs kernel TW+TWKilled" \
+		"$_entries" "$_kernel"
+	expect_eq "tw-$_case: summaries' time_wait summed vs TIME-WAIT flows" "$_summed" "$_entries"
+	_bad=$(flows | grep '"end":"time_wait"' | grep -v '"tw_substate":"' | sed -n 1p)
+	[ -z "$_bad" ] || fail "tw-$_case: TIME-WAIT flow without tw_substate: $_bad"
+	_bad=$(flows | grep -v '"end":"time_wait"' | grep '"tw_substate":"' | sed -n 1p)
+	[ -z "$_bad" ] || fail "tw-$_case: tw_substate on a flow that did not end in TIME-WAIT: $_bad"
+	if [ $# -gt 0 ]; then
+		_re=$(echo "$*" | sed 's/ /\\|/g')
+		_bad=$(flows | grep '"end":"time_wait"' | grep -v "\"tw_substate\":\"\\($_re\\)\"" |
+			sed -n 1p)
+		[ -z "$_bad" ] || fail "tw-$_case: tw_substate not $*: $_bad"
+	fi
+	# timewait socks ttdrive saw alive after the closes: their substates
+	_tw=$(fact tw.sockets)
+	if [ "$_tw" = "$_kernel" ] && [ "$_tw" -gt 0 ]; then
+		expect_eq "tw-$_case: tw_substate TIME_WAIT flows vs the kernel's timewait socks in TIME_WAIT" \
+			"$(flows | grep -c '"tw_substate":"TIME_WAIT"')" "$(fact tw.time_wait)"
+		expect_eq "tw-$_case: tw_substate FIN_WAIT2 flows vs the kernel's timewait socks in FIN_WAIT2" \
+			"$(flows | grep -c '"tw_substate":"FIN_WAIT2"')" "$(fact tw.fin_wait2)"
+	fi
+}
+
+# check_overflow_cases QUEUE: after trace overflow-QUEUE, for each of ttdrive's
+# four cases (syncookies 1 and 0, IPv4 and IPv6, a listener port each), the
+# overflow records at that port against the case's own kernel counter
+# deltas: "accept" == ListenOverflows, "syn" without a cookie ==
+# TCPReqQFullDrop, "syn" with one == TCPReqQFullDoCookies.  The summaries'
+# "listeners" entries for the port must carry the same counts, and name it.
+check_overflow_cases() {
+	_q=$1
+	_all=
+	_bad_case=
+	for _c in ipv4.cookies1 ipv4.cookies0 ipv6.cookies1 ipv6.cookies0; do
+		_p=$(fact "$_q.$_c.port")
+		[ -n "$_p" ] || fail "ttdrive printed no $_q.$_c.port"
+		_recs=$(records overflow | grep "\"sport\":$_p,")
+		_acc=$(printf '%s\n' "$_recs" | grep -c '"queue":"accept"')
+		_drop=$(printf '%s\n' "$_recs" | grep '"queue":"syn"' | grep -c '"syncookie":false')
+		_cook=$(printf '%s\n' "$_recs" | grep '"queue":"syn"' | grep -c '"syncookie":true')
+		_kacc=$(fact "$_q.$_c.kernel.ListenOverflows")
+		_kdrop=$(fact "$_q.$_c.kernel.TCPReqQFullDrop")
+		_kcook=$(fact "$_q.$_c.kernel.TCPReqQFullDoCookies")
+		[ "$((_kacc + _kdrop + _kcook))" -gt 0 ] ||
+			fail "$_q.$_c: the kernel counted no overflow: the scenario did not work here"
+		echo "$_q.$_c (port $_p): kernel ListenOverflows=$_kacc TCPReqQFullDrop=$_kdrop" \
+			"TCPReqQFullDoCookies=$_kcook; tcptrail accept=$_acc syn=$_drop syn+cookie=$_cook"
+		_all="$_all
+$_q.$_c: accept $_acc/$_kacc, syn $_drop/$_kdrop, cookie $_cook/$_kcook"
+		[ "$_acc" = "$_kacc" ] && [ "$_drop" = "$_kdrop" ] && [ "$_cook" = "$_kcook" ] ||
+			_bad_case="$_bad_case $_q.$_c"
+		# the listener named in the summaries, with the same counts
+		_l=$(records summary | json_array listeners | grep "\"sport\":$_p,")
+		[ -n "$_l" ] || [ "$((_acc + _drop + _cook))" = 0 ] ||
+			fail "$_q.$_c: no summary's listeners names port $_p"
+		_lacc=$(printf '%s\n' "$_l" | jget accept_overflows | awk '{ s += $1 } END { print s + 0 }')
+		_ldrop=$(printf '%s\n' "$_l" | jget syn_drops | awk '{ s += $1 } END { print s + 0 }')
+		_lcook=$(printf '%s\n' "$_l" | jget syn_cookies | awk '{ s += $1 } END { print s + 0 }')
+		[ "$_lacc/$_ldrop/$_lcook" = "$_acc/$_drop/$_cook" ] ||
+			fail "$_q.$_c: summaries' listener $_p says accept/syn/cookie $_lacc/$_ldrop/$_lcook," \
+				"the overflow records $_acc/$_drop/$_cook"
+		_bad=$(printf '%s\n' "$_recs" | grep . | grep -v "\"pid\":$(fact listener_pid)," | sed -n 1p)
+		[ -z "$_bad" ] || fail "$_q.$_c: overflow not owned by the listener's process: $_bad"
+	done
+	[ -z "$_bad_case" ] || fail "overflow counts differ from the kernel's in$_bad_case (tcptrail/kernel):$_all"
+	expect_eq "summaries' accept_overflows vs accept records" "$(sum_of summary accept_overflows)" \
+		"$(records overflow | grep -c '"queue":"accept"')"
+	expect_eq "summaries' syn_drops vs syn records without a cookie" "$(sum_of summary syn_drops)" \
+		"$(records overflow | grep '"queue":"syn"' | grep -c '"syncookie":false')"
+	expect_eq "summaries' syn_cookies vs syn records with a cookie" "$(sum_of summary syn_cookies)" \
+		"$(records overflow | grep '"queue":"syn"' | grep -c '"syncookie":true')"
+}
+
+# _more_than N TYPE: there are more than N records of TYPE.
+_more_than() {
+	[ "$(records "$2" | count_lines)" -gt "$1" ]
+}
+
+# endpoints KEY: for each object of the array KEY of the record on stdin,
+# "ADDR:PORT=COUNT" (top_remote) or "ADDR=COUNT" (top_local), sorted.
+endpoints() {
+	json_array "$1" | awk '{
+		a = $0; sub(/.*"addr":"/, "", a); sub(/".*/, "", a)
+		c = $0; sub(/.*"count":/, "", c); sub(/[,}].*/, "", c)
+		p = ""
+		if (index($0, "\"port\":")) { p = $0; sub(/.*"port":/, "", p); sub(/[,}].*/, "", p); p = ":" p }
+		print a p "=" c
+	}' | sort
+}
+
+# check_tw_population SCENARIO CLOSER: ttdrive SCENARIO builds TIME-WAIT
+# and pauses with the population stable (a timewait sock lives 60 s).  The
+# time_wait report of a summary made during the pause must count what the
+# kernel has: its population equals ttdrive's count of timewait socks in
+# the TIME_WAIT substate (ss -tan state time-wait, also asked of the host's
+# ss where there is one), its top_remote and top_local equal ttdrive's
+# counts per endpoint, and over the run its entries equal the TIME-WAIT
+# flows, all closed by CLOSER (client or server).
+check_tw_population() {
+	trace_begin "$1" -i 1
+	wait_paused tw-load
+	_n0=$(records time_wait | count_lines)
+	wait_until 5 _more_than "$_n0" time_wait ||
+		fail "no time_wait report within 5 s of the pause"
+	_last=$(records time_wait | sed -n '$p')
+	_want=$(fact ss.time_wait)
+	expect_eq "population_source" "$(printf '%s\n' "$_last" | jget population_source)" sock_diag
+	expect_eq "time_wait population vs the namespace's TIME-WAIT sockets" \
+		"$(printf '%s\n' "$_last" | jget population)" "$_want"
+	if _ss=$(ns_ss -Htan state time-wait); then
+		expect_eq "ss -tan state time-wait in the namespace" \
+			"$(printf '%s\n' "$_ss" | count_lines)" "$_want"
+		_note=", ss agrees"
+	fi
+	expect_eq "top_remote" "$(printf '%s\n' "$_last" | endpoints top_remote | tr '\n' ' ')" \
+		"$(sed -n 's/^tw\.remote\.//p' "$DIR/drive.out" | sort | tr '\n' ' ')"
+	expect_eq "top_local" "$(printf '%s\n' "$_last" | endpoints top_local | tr '\n' ' ')" \
+		"$(sed -n 's/^tw\.local\.//p' "$DIR/drive.out" | sort | tr '\n' ' ')"
+	resume
+	trace_end
+
+	_entries=$(flows | grep -c '"end":"time_wait"')
+	expect_eq "TIME-WAIT flows vs the kernel's TW" "$_entries" "$(kfact kernel.TW kernel.TWKilled)"
+	expect_eq "time_wait reports' entries summed" "$(sum_of time_wait entries)" "$_entries"
+	if [ "$2" = client ]; then
+		_role=active
+		_other=by_server
+	else
+		_role=passive
+		_other=by_client
+	fi
+	expect_eq "time_wait reports' by_$2 summed" "$(sum_of time_wait "by_$2")" \
+		"$(flows "$_role" | grep -c '"end":"time_wait"')"
+	expect_eq "time_wait reports' $_other summed" "$(sum_of time_wait "$_other")" 0
+	_bad=$(records time_wait | grep -v '"entries":0,' | grep -v "\"closer\":\"$2\"" | sed -n 1p)
+	[ -z "$_bad" ] || fail "time_wait report with entries not closed by the $2: $_bad"
+	echo "$1: population $_want$_note; $_entries entries, closer $2"
+}
+
+# check_close_wait SCENARIO: ttdrive SCENARIO leaves `leaked` sockets in
+# CLOSE_WAIT in a server process of its own (comm ttleak) and pauses.  With
+# --close-wait-age 1 -i 1, a close_wait report made during the pause names
+# that process and counts exactly the leaked sockets, which is also the
+# namespace's CLOSE-WAIT count (ttdrive's from /proc/net/tcp, and the
+# host's ss -tanp, which must name the same owner).  Sets CW to that report.
+check_close_wait() {
+	trace_begin "$1" -i 1 --close-wait-age 1
+	wait_paused close-wait
+	_n0=$(records close_wait | count_lines)
+	wait_until 5 _more_than "$_n0" close_wait ||
+		fail "no close_wait report within 5 s of the pause"
+	CW=$(records close_wait | sed -n '$p')
+	_leak=$(fact leaked)
+	expect_eq "ttdrive's CLOSE-WAIT sockets in the namespace" "$(fact ss.close_wait)" "$_leak"
+	expect_eq "ttdrive's CLOSE-WAIT sockets of the server" "$(fact ss.close_wait.server)" "$_leak"
+	expect_flow "close_wait report" "$CW" pid="$(fact server_pid)" comm="$(fact server_comm)" \
+		count="$_leak" service=local service_port="$(fact port)" netns="$NETNS"
+	if _ss=$(ns_ss -Htanp state close-wait); then
+		expect_eq "ss -tan state close-wait in the namespace" \
+			"$(printf '%s\n' "$_ss" | count_lines)" "$_leak"
+		expect_eq "ss -tanp: CLOSE-WAIT sockets of $(fact server_comm) pid $(fact server_pid)" \
+			"$(printf '%s\n' "$_ss" | grep -c "(\"$(fact server_comm)\",pid=$(fact server_pid),")" "$_leak"
+		_note=", ss agrees"
+	fi
+	resume
+	trace_end
+	echo "$1: $_leak leaked, reported as $(printf '%s\n' "$CW" | jget count)" \
+		"(seeded $(printf '%s\n' "$CW" | jget seeded))$_note"
+}

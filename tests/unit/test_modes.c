@@ -119,8 +119,8 @@ TEST(modes_fallback_order_for_transitions)
 {
 	static const struct { const char *down[4]; const char *want; } cases[] = {
 		{ { "tp_btf" }, "tracepoint/sock/inet_sock_set_state" },
-		{ { "tp_btf", "tracepoint" }, "fentry/tcp_set_state" },
-		{ { "tp_btf", "tracepoint", "fentry" }, "kprobe/tcp_set_state" },
+		{ { "tp_btf", "tracepoint" }, "fentry/inet_sk_state_store + fentry/inet_sk_set_state" },
+		{ { "tp_btf", "tracepoint", "fentry" }, "kprobe/inet_sk_state_store + kprobe/inet_sk_set_state" },
 		{ { "tp_btf", "tracepoint", "fentry", "kprobe" }, "none" },
 	};
 
@@ -152,7 +152,7 @@ TEST(modes_forced_kind_first)
 	struct tt_selection s;
 
 	tt_select(TT_ATTACH_KPROBE, false, fake_probe, &f, &s);
-	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "kprobe/tcp_set_state");
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "kprobe/inet_sk_state_store + kprobe/inet_sk_set_state");
 	CHECK(!s.forced_fallback[TT_CAP_TRANSITIONS]);
 	/* the owner capability has no kprobe variant: its own best, no fallback warning */
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");

@@ -1,0 +1,101 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# A full disk: -w and stdout on a 64 KiB tmpfs (mounted in a mount namespace
+# of the test's own) under steady traffic.  tcptrail says which write failed
+# and why, exits non-zero within moments of the disk filling (no busy loop,
+# no hang), and the capture replays up to where it stopped: the same
+# transitions, in the same order, as the live output showed (-e).
+if [ -z "$TT_FAULT_MNTNS" ]; then
+	command -v unshare >/dev/null 2>&1 || { echo "skip: no unshare here"; exit 77; }
+	TT_FAULT_MNTNS=1 exec unshare -m sh "$0" "$@"
+fi
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+# shellcheck source=tests/kernel/fault.inc
+. "${0%/*}/fault.inc"
+
+# kilobytes free on the small disk
+avail_kb() {
+	df -k "$FULL" | awk 'NR == 2 { print $4 }'
+}
+
+FULL=$DIR/full
+mkdir "$FULL" && mount --make-rprivate / && mount -t tmpfs -o size=64k tmpfs "$FULL" ||
+	fail "cannot mount a 64 KiB tmpfs on $FULL"
+FAULT_CLEANUP='umount "$FULL" 2>/dev/null'
+
+stress_start rate 30 1
+TT_STDOUT=$FULL/out tt_start --json -e --netns "$NETNS" -i 1 -w "$FULL/cap.ttcap"
+t_start=$(now_ds)
+go
+# watch until it exits: when the disk filled, and the CPU it used meanwhile
+t_full=
+ticks_full=
+ticks=0
+n=0
+while alive "$TRACE_PID" && [ "$n" -lt 300 ]; do
+	t=$(cpu_ticks "$TRACE_PID")
+	[ -z "$t" ] || ticks=$t
+	if [ -z "$t_full" ] && [ "$(avail_kb)" = 0 ]; then
+		t_full=$(now_ds)
+		ticks_full=$ticks
+	fi
+	sleep 0.1
+	n=$((n + 1))
+done
+alive "$TRACE_PID" && fail "tcptrail still running 30 s into traffic on a full 64 KiB disk"
+t_exit=$(now_ds)
+wait "$TRACE_PID"
+st=$?
+TRACE_PID=
+cp "$FULL/cap.ttcap" "$DIR/cap.ttcap"	# for KEEP=1: the tmpfs goes with the test
+cp "$FULL/out" "$DIR/live.out"
+kill -KILL "$DRIVE_PID" 2>/dev/null	# the traffic has done its part
+wait "$DRIVE_PID" 2>/dev/null
+DRIVE_PID=
+
+[ -n "$t_full" ] || t_full=$t_exit
+note "the 64 KiB disk filled $((t_full - t_start))00 ms into the traffic; tcptrail exited" \
+	"$((t_exit - t_full))00 ms later with status $st, having used $((ticks - ${ticks_full:-ticks}))" \
+	"clock ticks of CPU since the disk filled"
+note "stderr: $(grep -v '^tcptrail: tracing' "$DIR/trace.err" | tr '\n' '|')"
+[ "$st" != 0 ] || fail "tcptrail exited 0 on a full disk"
+[ "$st" -lt 128 ] || fail "tcptrail died of signal $((st - 128)) on a full disk"
+[ $((t_exit - t_full)) -le 50 ] || fail "tcptrail took $((t_exit - t_full))00 ms to stop on a full disk"
+grep -q '^tcptrail: .*No space left on device' "$DIR/trace.err" ||
+	fail "no message naming ENOSPC: $(last_line "$DIR/trace.err")"
+grep -q -e '^tcptrail: write output: ' -e "^tcptrail: write capture $FULL/cap.ttcap: " \
+	"$DIR/trace.err" || fail "the message names no write step: $(last_line "$DIR/trace.err")"
+# 100 ticks a second: more than 90% of one CPU from the disk filling on is a spin
+[ $(( (ticks - ${ticks_full:-ticks}) * 10 )) -le $(( (t_exit - t_full) * 9 + 10 )) ] ||
+	fail "tcptrail used $((ticks - ticks_full)) ticks in $((t_exit - t_full))00 ms: a busy loop?"
+
+# The capture replays, up to where it stopped, what the live run showed.
+"$TCPTRAIL" -r "$DIR/cap.ttcap" --json -e >"$DIR/replay.out" 2>"$DIR/replay.err"
+rst=$?
+note "replay: status $rst, $(grep -c '"type":"transition"' "$DIR/replay.out") transitions," \
+	"$(grep -c '"type":"flow"' "$DIR/replay.out") flows;" \
+	"$(grep -v '^tcptrail: replaying' "$DIR/replay.err" | tr '\n' ' ')"
+case $rst in
+0) ;;
+1) grep -q 'truncated at offset' "$DIR/replay.err" ||
+	fail "replay failed, and not for a truncated file: $(last_line "$DIR/replay.err")" ;;
+*) fail "replay exited $rst: $(last_line "$DIR/replay.err")" ;;
+esac
+# Both sides' transitions, complete lines only, without "time" (each side
+# read the wall clock offset separately): the replay's must be the live
+# run's, as far as the shorter goes.
+for side in live replay; do
+	grep '^{"type":"transition",.*}$' "$DIR/$side.out" | sed 's/"time":"[^"]*",//' \
+		>"$DIR/$side.tr"
+done
+nl=$(grep -c . "$DIR/live.tr")
+nr=$(grep -c . "$DIR/replay.tr")
+[ "$nr" -gt 0 ] || fail "the capture replays no transition"
+k=$((nl < nr ? nl : nr))
+head -n "$k" "$DIR/live.tr" >"$DIR/live.k"
+head -n "$k" "$DIR/replay.tr" >"$DIR/replay.k"
+cmp -s "$DIR/live.k" "$DIR/replay.k" || fail "the replay's first $k transitions differ from" \
+	"the live run's: $(diff "$DIR/live.k" "$DIR/replay.k" | sed -n 2p)"
+note "the first $k transitions of the replay ($nr) and of the live output ($nl) are the same"
+pass

@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# tcptrail --json | head -1, under steady traffic: once head has its line
+# and is gone, tcptrail stops promptly, quietly and with status 0, as a
+# reader closing the pipe is how `| head` says it has enough.  No busy loop.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+# shellcheck source=tests/kernel/fault.inc
+. "${0%/*}/fault.inc"
+
+mkfifo "$DIR/pipe" || fail "mkfifo failed"
+head -n 1 <"$DIR/pipe" >"$DIR/first" &
+HEAD_PID=$!
+EXTRA_PIDS=$HEAD_PID
+stress_start rate 30 1
+TT_STDOUT=$DIR/pipe tt_start --json --netns "$NETNS"
+go
+wait_until 20 not_alive "$HEAD_PID" || fail "head got no line within 20 s"
+t0=$(now_ds)
+wait_until 10 not_alive "$TRACE_PID"
+t1=$(now_ds)
+alive "$TRACE_PID" && fail "tcptrail still running 10 s after its reader went away"
+wait "$TRACE_PID"
+st=$?
+TRACE_PID=
+kill -KILL "$DRIVE_PID" 2>/dev/null
+wait "$DRIVE_PID" 2>/dev/null
+DRIVE_PID=
+
+note "head took: $(cut -c1-80 "$DIR/first")..."
+note "tcptrail exited $((t1 - t0))00 ms after head, status $st; stderr:" \
+	"$(grep -v '^tcptrail: tracing' "$DIR/trace.err" | tr '\n' '|')"
+grep -q '^{"type":"flow",' "$DIR/first" || fail "head's line is not a flow: $(cat "$DIR/first")"
+[ "$st" = 0 ] || fail "tcptrail exited $st when its reader went away: $(last_line "$DIR/trace.err")"
+[ $((t1 - t0)) -le 20 ] || fail "tcptrail took $((t1 - t0))00 ms to notice its reader had gone"
+_bad=$(grep -v '^tcptrail: tracing' "$DIR/trace.err" | sed -n 1p)
+[ -z "$_bad" ] || fail "tcptrail said more than it had to: $_bad"
+pass

@@ -1,0 +1,98 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Least privilege (user/privs.h): once tracing, tcptrail holds no capability
+# in any set, has no_new_privs, and lives in the namespace it traces; and
+# what it does from then on still works without privileges: the ring
+# buffer, SIGHUP reopening -o, the metrics file, and the TIME-WAIT count of
+# that namespace through sock_diag.  Its files are not world-writable.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+# The one capability a host like this one may keep: kernels before 5.19
+# refuse even a lookup on a held map fd while unprivileged BPF is disabled.
+# -o, --metrics-file (here in a directory of ours) and /proc without
+# hidepid= need none.
+want=0000000000000000
+_r=$(uname -r)
+_major=${_r%%.*}
+_minor=${_r#*.}
+_minor=${_minor%%[!0-9]*}
+if [ "$_major" -lt 5 ] || { [ "$_major" -eq 5 ] && [ "$_minor" -lt 19 ]; }; then
+	[ "$(cat /proc/sys/kernel/unprivileged_bpf_disabled 2>/dev/null)" = 0 ] ||
+		want=0000008000000000	# CAP_BPF
+fi
+
+: >"$DIR/drive.out"
+"$DRIVE" --go-file "$DIR/go" --timeout 30 active >"$DIR/drive.out" 2>"$DIR/drive.err" &
+DRIVE_PID=$!
+wait_until 10 drive_started
+grep -q '^pid=' "$DIR/drive.out" ||
+	fail "ttdrive active failed to start: $(last_line "$DIR/drive.err")"
+NETNS=$(fact netns)
+
+# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of words
+"$TCPTRAIL" $TCPTRAIL_ARGS -v --json -i 0 --netns "$NETNS" -o "$OUT" \
+	--metrics-file "$DIR/metrics.prom" >/dev/null 2>"$DIR/trace.err" &
+TRACE_PID=$!
+# shellcheck disable=SC2317 # called through wait_until
+dropped() {
+	grep -q '^tcptrail: dropped privileges' "$DIR/trace.err" || not_alive "$TRACE_PID"
+}
+wait_until 20 dropped
+grep -q '^tcptrail: dropped privileges' "$DIR/trace.err" ||
+	fail "tcptrail did not drop privileges: $(last_line "$DIR/trace.err")"
+
+# status KEY: the value of KEY in tcptrail's /proc/PID/status
+status() {
+	awk -v k="$1:" '$1 == k { print $2 }' "/proc/$TRACE_PID/status"
+}
+for _set in CapEff CapPrm CapBnd; do
+	[ "$(status $_set)" = "$want" ] ||
+		fail "$_set is $(status $_set), want $want ($(grep '^tcptrail: dropped' "$DIR/trace.err"))"
+done
+for _set in CapInh CapAmb; do
+	[ "$(status $_set)" = 0000000000000000 ] || fail "$_set is $(status $_set), want none"
+done
+[ "$(status NoNewPrivs)" = 1 ] || fail "NoNewPrivs is '$(status NoNewPrivs)', want 1"
+_ns=$(readlink "/proc/$TRACE_PID/ns/net")
+[ "$_ns" = "net:[$NETNS]" ] || fail "tcptrail is in $_ns, want the traced net:[$NETNS]"
+
+# logrotate's way: move the file, then SIGHUP makes a new one, unprivileged
+mv "$OUT" "$OUT.1"
+kill -HUP "$TRACE_PID"
+wait_until 5 test -e "$OUT" || fail "no new $OUT 5 s after SIGHUP: $(last_line "$DIR/trace.err")"
+
+: >"$DIR/go"
+wait_until 60 not_alive "$DRIVE_PID" || fail "ttdrive active still running after 60 s"
+wait "$DRIVE_PID"
+_st=$?
+DRIVE_PID=
+[ "$_st" -eq 0 ] || fail "ttdrive active exited $_st: $(last_line "$DIR/drive.err")"
+
+sleep 0.3
+alive "$TRACE_PID" || fail "tcptrail exited before SIGINT: $(last_line "$DIR/trace.err")"
+kill -INT "$TRACE_PID"
+wait_until 10 not_alive "$TRACE_PID" || fail "tcptrail still running 10 s after SIGINT"
+wait "$TRACE_PID"
+_st=$?
+TRACE_PID=
+[ "$_st" -eq 0 ] || fail "tcptrail exited $_st after SIGINT: $(last_line "$DIR/trace.err")"
+
+# rw-r----- from 0640 under any umask: nobody else may write, the world may not read
+# shellcheck disable=SC2012 # busybox has ls -l; its find may lack -perm
+_mode=$(ls -l "$OUT" | cut -c2-10)
+case $_mode in ????-?--?) ;; *) fail "-o file $OUT is $_mode" ;; esac
+[ -s "$DIR/metrics.prom" ] || fail "no metrics file written after the drop"
+# shellcheck disable=SC2012
+_mode=$(ls -l "$DIR/metrics.prom" | cut -c2-10)
+case $_mode in ????-??-?) ;; *) fail "metrics file is $_mode" ;; esac
+
+cat "$OUT.1" "$OUT" >"$DIR/all" && mv "$DIR/all" "$OUT"
+check_trace
+expect_count active 1
+expect_count passive 1
+# the client closed first: its TIME-WAIT sock is still there, counted by a
+# sock_diag dump made inside the namespace with no CAP_SYS_ADMIN left
+tw=$(grep '^{"type":"time_wait",' "$OUT" | sed -n '$p')
+expect_flow "time_wait report" "$tw" population_source=sock_diag population=1
+pass

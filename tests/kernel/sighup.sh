@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# -o FILE and SIGHUP, as logrotate uses them: K connections, then the file
+# is moved away and tcptrail gets SIGHUP, then K more connections.  The
+# moved file holds the first K and nothing later; the new FILE, which
+# tcptrail made again, holds the later K and the final summary; stdout
+# stays empty.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+k=5
+OUT=$DIR/out.log
+TRACE_STDOUT=$DIR/trace.stdout
+trace_begin "two-phase $k" -o "$OUT"
+wait_paused two-phase
+p1=$(fact phase1_port)
+
+# every flow of the first phase: k each way and the listener
+phase1_done() {
+	[ "$(grep -c "^{\"type\":\"flow\",.*\"[sd]port\":$p1," "$OUT")" = $((2 * k + 1)) ]
+}
+wait_until 5 phase1_done || fail "the first $k flows did not reach $OUT within 5 s"
+mv "$OUT" "$DIR/out.log.1" || fail "cannot move $OUT"
+kill -HUP "$TRACE_PID"
+wait_until 5 test -e "$OUT" || fail "tcptrail did not make $OUT again within 5 s of SIGHUP"
+resume
+trace_end
+p2=$(fact phase2_port)
+
+expect_eq "stdout with -o" "$(count_lines < "$DIR/trace.stdout")" 0
+old=$DIR/out.log.1
+expect_eq "active flows to port $p1 in the moved file" \
+	"$(grep '^{"type":"flow",' "$old" | grep -c "\"dport\":$p1,.*\"role\":\"active\"")" "$k"
+expect_eq "flows on port $p2 in the moved file" "$(grep -c "\"[sd]port\":$p2," "$old")" 0
+expect_eq "final summaries in the moved file" "$(grep -c '"final":true' "$old")" 0
+expect_eq "active flows to port $p2 in the new file" "$(flows active | grep -c "\"dport\":$p2,")" "$k"
+expect_eq "passive flows on port $p2 in the new file" "$(flows passive | grep -c "\"sport\":$p2,")" "$k"
+expect_eq "flows on port $p1 in the new file" "$(flows | grep -c "\"[sd]port\":$p1,")" 0
+pass

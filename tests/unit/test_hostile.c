@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Hostile records through the whole replay pipeline (reader, engine, every
+ * sink), as tcptrail -r runs it.  The reader turns away what no kernel
+ * writes (a state, type or family out of range: test_capture.c checks each
+ * at the reader); these check what then happens to a replay, and what
+ * becomes of values the reader lets through because they are only
+ * impossible in context: an old state of 0 on a transition, an overflow of
+ * no known queue, a TIME-WAIT substate of 200, retransmit and age counts of
+ * 2^32 - 1, a flow of more states than a flow holds.  Nothing may crash or
+ * read out of bounds (make test SANITIZE=1 runs these under ASan and
+ * UBSan), every line must stay valid JSON, and what the engine refused is
+ * counted as "invalid" in the summary.
+ */
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "capture.h"
+#include "opts.h"
+#include "replay.h"
+#include "util.h"
+#include "tt_test.h"
+
+#define NS	4026531840u
+
+struct out {
+	int status;
+	char *out;
+	char *err;
+};
+
+static char *slurp(int fd)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+
+	if (fstat(fd, &st) || !(buf = malloc(st.st_size + 1)))
+		return strdup("");
+	n = pread(fd, buf, st.st_size, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* tcptrail -r PATH ARGS... in process, stdout and stderr captured. */
+static struct out run(const char *path, const char *a1, const char *a2, const char *a3)
+{
+	char *argv[8] = { "tcptrail", "-r", (char *)path };
+	char opath[] = "/tmp/tt_hostile_out_XXXXXX", epath[] = "/tmp/tt_hostile_err_XXXXXX";
+	struct out r = { 0 };
+	int argc = 3, ofd, efd, so, se, level = tt_verbosity;
+	struct tt_opts o;
+	bool exit_now;
+
+	for (const char *a[] = { a1, a2, a3 }, **p = a; p < a + 3 && *p; p++)
+		argv[argc++] = (char *)*p;
+	fflush(stdout);
+	fflush(stderr);
+	ofd = mkstemp(opath);
+	efd = mkstemp(epath);
+	so = dup(1);
+	se = dup(2);
+	dup2(ofd, 1);
+	dup2(efd, 2);
+	r.status = tt_opts_parse(argc, argv, &o, &exit_now);
+	if (!r.status)
+		r.status = replay__run(&o, false, NULL);
+	fflush(stdout);
+	fflush(stderr);
+	clearerr(stdout);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	tt_verbosity = level;
+	r.out = slurp(ofd);
+	r.err = slurp(efd);
+	close(ofd);
+	close(efd);
+	unlink(opath);
+	unlink(epath);
+	return r;
+}
+
+static void out_free(struct out *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static struct tt_event ev(int type, int old, int new, uint64_t ms, uint64_t sk, uint16_t sport,
+			  uint16_t dport)
+{
+	struct tt_event e = {
+		.type = type, .family = TT_AF_INET, .old_state = old, .new_state = new,
+		.flags = TT_F_OWNER, .hook = TT_HOOK_TP_BTF_SET_STATE, .sport = sport,
+		.dport = dport, .netns = NS, .pid = 7, .tgid = 7, .ts_ns = 1000000000ull + ms * 1000000,
+		.sk = sk, .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 }, .comm = "hostile",
+	};
+	return e;
+}
+
+static char *write_capture(const struct tt_event *evs, size_t n)
+{
+	char *path = strdup("/tmp/tt_hostile_XXXXXX");
+	struct tt_capture *c;
+	int fd = mkstemp(path);
+
+	close(fd);
+	if (capture__open(&c, &(struct tt_capture_opts){ .path = path, .start_ns = 1000000000ull }))
+		return path;
+	for (size_t i = 0; i < n; i++)
+		capture__write(c, &evs[i]);
+	capture__close(c, 2000000000ull, 0, 0);
+	return path;
+}
+
+/* Every stdout line parses as a JSON object; the final summary's "invalid". */
+static long long check_json_lines(const char *text, int *failed_)
+{
+	long long invalid = -1;
+	int *tt_failed_ = failed_;
+
+	for (const char *line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		json_error_t jerr;
+		json_t *j = json_loadb(line, len, 0, &jerr);
+
+		if (!j || !json_is_object(j))
+			fprintf(stderr, "    not JSON: %.*s\n", (int)len, line);
+		CHECK(j && json_is_object(j));
+		if (j && json_is_true(json_object_get(j, "final")))
+			invalid = json_integer_value(json_object_get(j, "invalid"));
+		json_decref(j);
+		line = end ? end + 1 : line + len;
+	}
+	return invalid;
+}
+
+TEST(replay_survives_values_impossible_in_context)
+{
+	struct tt_event evs[64], e;
+	size_t n = 0;
+	char *path;
+	struct out r;
+	long long invalid;
+
+	/* a listener, and an active flow that goes back and forth 20 times */
+	evs[n++] = ev(TT_EV_TRANSITION, TT_CLOSE, TT_LISTEN, 1, 0x100, 80, 0);
+	evs[n++] = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 2, 0x200, 0, 80);
+	evs[n++] = ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 3, 0x200, 40000, 80);
+	for (int i = 0; i < 20; i++)
+		evs[n++] = ev(TT_EV_TRANSITION, i % 2 ? TT_CLOSE_WAIT : TT_ESTABLISHED,
+			      i % 2 ? TT_ESTABLISHED : TT_CLOSE_WAIT, 4 + i, 0x200, 40000, 80);
+	/* a transition from state 0: refused by the engine (1) */
+	evs[n++] = ev(TT_EV_TRANSITION, 0, TT_ESTABLISHED, 30, 0x300, 40001, 80);
+	/* an overflow of queue 9, which is no queue: refused (2) */
+	e = ev(TT_EV_OVERFLOW, 0, 0, 31, 0x100, 80, 40002);
+	e.aux[0] = 9;
+	e.aux[1] = e.aux[2] = e.aux[3] = 0xffffffffu;
+	evs[n++] = e;
+	/* SYN-ACK retransmits: 2^32 - 1 so far */
+	e = ev(TT_EV_SYNACK_RETRANS, 0, 0, 32, 0x100, 80, 40003);
+	e.aux[0] = 0xffffffffu;
+	evs[n++] = e;
+	evs[n++] = ev(TT_EV_TRANSITION, TT_LISTEN, TT_SYN_RECV, 33, 0x400, 80, 40003);
+	/* accept and resets for sockets never seen */
+	evs[n++] = ev(TT_EV_ACCEPT, 0, 0, 34, 0x500, 80, 40004);
+	evs[n++] = ev(TT_EV_RESET_RECV, 0, 0, 35, 0x600, 80, 40005);
+	evs[n++] = ev(TT_EV_RESET_SENT, 0, 0, 36, 0x200, 40000, 80);
+	/* a seed in CLOSE_WAIT aged 2^32 - 1 ms, more than the clock has run */
+	e = ev(TT_EV_SEED, 0, TT_CLOSE_WAIT, 37, 0x701, 8080, 40006);
+	e.flags |= TT_F_SEED_AGE;
+	e.aux[0] = e.aux[2] = 0xffffffffu;
+	evs[n++] = e;
+	/* a seed in state 0: refused (3) */
+	evs[n++] = ev(TT_EV_SEED, 0, 0, 38, 0x703, 8080, 40007);
+	/* TIME-WAIT with substate 200 and a timeout of 2^32 - 1 jiffies */
+	e = ev(TT_EV_TIME_WAIT, TT_CLOSE_WAIT, TT_TIME_WAIT, 39, 0x200, 40000, 80);
+	e.flags |= TT_F_SUBSTATE | TT_F_TIMEO;
+	e.aux[0] = 200;
+	e.aux[1] = 0xffffffffu;
+	evs[n++] = e;
+	/* an IPv4 record with the rest of its 16 address bytes set */
+	e = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 40, 0x800, 40008, 80);
+	memset(e.saddr + 4, 0xff, 12);
+	memset(e.daddr + 4, 0xff, 12);
+	evs[n++] = e;
+	/* a transition to the state it is in; an sk of 0 */
+	evs[n++] = ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_SYN_SENT, 41, 0x800, 40008, 80);
+	evs[n++] = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 42, 0, 40009, 80);
+	evs[n++] = ev(TT_EV_TRANSITION, TT_LISTEN, TT_CLOSE, 43, 0x100, 80, 0);
+	REQUIRE(n <= sizeof(evs) / sizeof(evs[0]));
+	path = write_capture(evs, n);
+
+	r = run(path, "--json", "-e", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	invalid = check_json_lines(r.out, tt_failed_);
+	CHECK_EQ_INT(invalid, 3);
+	CHECK(strstr(r.out, "\"truncated\":true") != NULL);
+	CHECK(strstr(r.out, "\"tw_substate\":\"?\"") != NULL);
+	out_free(&r);
+
+	/* the text sinks, with ladders and a pid filter */
+	r = run(path, "-e", "--ladder", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.out, "invalid=3") != NULL);
+	out_free(&r);
+	r = run(path, "-p", "7", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	out_free(&r);
+	unlink(path);
+	free(path);
+}
+
+TEST(replay_stops_at_an_impossible_record)
+{
+	static const struct {
+		int field, value;
+		const char *why;
+	} cases[] = {
+		{ 0, TT_EV_MAX, "impossible event type 9" },
+		{ 0, 255, "impossible event type 255" },
+		{ 1, TT_STATE_MAX, "impossible TCP state 13" },
+		{ 2, 255, "impossible TCP state 255" },
+		{ 3, 0, "impossible address family 0" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tt_event evs[5] = {
+			ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 1, 0x200, 0, 80),
+			ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 2, 0x200, 40000, 80),
+			ev(TT_EV_TRANSITION, TT_ESTABLISHED, TT_CLOSE, 3, 0x200, 40000, 80),
+			ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 4, 0x300, 0, 80),
+			ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 5, 0x300, 40001, 80),
+		};
+		struct tt_event *bad = &evs[3];
+		char *path;
+		struct out r;
+
+		switch (cases[i].field) {
+		case 0: bad->type = (uint8_t)cases[i].value; break;
+		case 1: bad->old_state = (uint8_t)cases[i].value; break;
+		case 2: bad->new_state = (uint8_t)cases[i].value; break;
+		case 3: bad->family = (uint8_t)cases[i].value; break;
+		}
+		path = write_capture(evs, 5);
+		r = run(path, "--json", NULL, NULL);
+		/* what came before stands; the status says the file is bad */
+		CHECK_EQ_INT(r.status, 1);
+		CHECK(strstr(r.out, "\"sport\":40000") != NULL);
+		CHECK(strstr(r.out, "\"sport\":40001") == NULL);
+		check_json_lines(r.out, tt_failed_);
+		if (!strstr(r.err, cases[i].why))
+			fprintf(stderr, "    want \"%s\" in: %s", cases[i].why, r.err);
+		CHECK(strstr(r.err, cases[i].why) != NULL);
+		CHECK(strstr(r.err, "in the event record at offset") != NULL);
+		out_free(&r);
+		unlink(path);
+		free(path);
+	}
+}
