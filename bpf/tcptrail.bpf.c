@@ -511,17 +511,80 @@ static __always_inline void on_time_wait(struct sock *sk, int substate, int time
 	bpf_ringbuf_submit(e, submit_flags());
 }
 
+/*
+ * tcp_time_wait() starts with inet_twsk_alloc(), which has no timewait sock
+ * to give once tcp_max_tw_buckets are in use: the kernel then counts
+ * TCPTimeWaitOverflow and the socket just closes.  So the entry is told on
+ * the way out of inet_twsk_alloc(), and only when it returned one, with
+ * what tcp_time_wait() was called with kept until then.  Per CPU: BHs are
+ * off in tcp_time_wait(), so nothing else runs it here in between.
+ */
+struct tw_call {
+	__u64 sk;
+	__s32 substate;
+	__s32 timeo;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_call);
+} tw_calls SEC(".maps");
+
+static __always_inline void tw_called(struct sock *sk, int substate, int timeo)
+{
+	__u32 zero = 0;
+	struct tw_call *c = bpf_map_lookup_elem(&tw_calls, &zero);
+
+	if (!c)
+		return;
+	c->sk = (__u64)sk;
+	c->substate = substate;
+	c->timeo = timeo;
+}
+
+/* sk: inet_twsk_alloc()'s argument, or 0 where it is not at hand (kretprobe) */
+static __always_inline void tw_allocated(__u64 sk, bool got_tw, __u8 hook)
+{
+	__u32 zero = 0;
+	struct tw_call *c = bpf_map_lookup_elem(&tw_calls, &zero);
+	struct tw_call call;
+
+	/* DCCP allocates timewait socks too, without tcp_time_wait() */
+	if (!c || !c->sk || (sk && c->sk != sk))
+		return;
+	call = *c;
+	c->sk = 0;
+	if (got_tw)
+		on_time_wait((struct sock *)call.sk, call.substate, call.timeo, hook);
+}
+
 SEC("fentry/tcp_time_wait")
 int BPF_PROG(fentry_time_wait, struct sock *sk, int state, int timeo)
 {
-	on_time_wait(sk, state, timeo, TT_HOOK_FENTRY_TIME_WAIT);
+	tw_called(sk, state, timeo);
+	return 0;
+}
+
+SEC("fexit/inet_twsk_alloc")
+int BPF_PROG(fexit_twsk_alloc, const struct sock *sk, void *dr, int state, void *tw)
+{
+	tw_allocated((__u64)sk, tw != NULL, TT_HOOK_FENTRY_TIME_WAIT);
 	return 0;
 }
 
 SEC("kprobe/tcp_time_wait")
 int BPF_KPROBE(kprobe_time_wait, struct sock *sk, int state, int timeo)
 {
-	on_time_wait(sk, state, timeo, TT_HOOK_KPROBE_TIME_WAIT);
+	tw_called(sk, state, timeo);
+	return 0;
+}
+
+SEC("kretprobe/inet_twsk_alloc")
+int BPF_KRETPROBE(kretprobe_twsk_alloc, void *tw)
+{
+	tw_allocated(0, tw != NULL, TT_HOOK_KPROBE_TIME_WAIT);
 	return 0;
 }
 
@@ -643,15 +706,53 @@ cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, bool cookie, __u3
 	bpf_ringbuf_submit(e, submit_flags());
 }
 
+/*
+ * tcp_v4_rcv() filters a segment that matched a request sock against its
+ * listener too, so a retransmitted SYN looks like a new one here; the kernel
+ * answers it from tcp_check_req() and drops nothing.  A request sock for the
+ * same 4-tuple tells them apart.
+ */
+static __always_inline bool
+syn_has_request(struct __sk_buff *skb, __u16 family, __u32 thoff)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *found;
+	bool req;
+
+	if (family == AF_INET) {
+		if (bpf_skb_load_bytes(skb, 12, &t.ipv4.saddr, 4) ||
+		    bpf_skb_load_bytes(skb, 16, &t.ipv4.daddr, 4) ||
+		    bpf_skb_load_bytes(skb, thoff, &t.ipv4.sport, 2) ||
+		    bpf_skb_load_bytes(skb, thoff + 2, &t.ipv4.dport, 2))
+			return false;
+		found = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	} else {
+		if (bpf_skb_load_bytes(skb, 8, t.ipv6.saddr, 16) ||
+		    bpf_skb_load_bytes(skb, 24, t.ipv6.daddr, 16) ||
+		    bpf_skb_load_bytes(skb, thoff, &t.ipv6.sport, 2) ||
+		    bpf_skb_load_bytes(skb, thoff + 2, &t.ipv6.dport, 2))
+			return false;
+		found = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	}
+	if (!found)
+		return false;
+	req = found->state == 12;	/* BPF_TCP_NEW_SYN_RECV */
+	bpf_sk_release(found);
+	return req;
+}
+
 static __always_inline void
-cg_check_listener(struct tcp_sock *tp, struct bpf_sock *bsk, bool syn, __u16 family,
-		  const __u8 *peer, __u16 peer_port)
+cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struct bpf_sock *bsk,
+		  bool syn, __u16 family, const __u8 *peer, __u16 peer_port)
 {
 	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
 	__u32 max = sk->sk_max_ack_backlog;
 	__u32 backlog = sk->sk_ack_backlog;
 	__u32 qlen = tp->inet_conn.icsk_accept_queue.qlen.counter;
 
+	/* only a full queue makes the lookup worth its cost */
+	if (syn && (qlen > max || backlog > max) && syn_has_request(skb, family, thoff))
+		return;
 	if (syn) {
 		__u8 cookies = sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_syncookies;
 
@@ -721,7 +822,8 @@ int cgroup_ingress(struct __sk_buff *skb)
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp)
 		return 1;
-	cg_check_listener(tp, bsk, flags & TCP_FLAG_SYN_, family, peer, bpf_ntohs(peer_port));
+	cg_check_listener(skb, thoff, tp, bsk, flags & TCP_FLAG_SYN_, family, peer,
+			  bpf_ntohs(peer_port));
 	return 1;
 }
 

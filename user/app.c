@@ -5,6 +5,7 @@
 #include <syslog.h>
 #include "app.h"
 #include "outfile.h"
+#include "diag.h"
 #include "procfd.h"
 #include "util.h"
 
@@ -89,6 +90,12 @@ int app__go_live(struct app *a, int netns_fd)
 	report__free(a->report);
 	a->tw = tw;
 	a->report = r;
+	{
+		struct diag_sysctls sys = {};
+
+		if (netns_fd != -2 && !diag__read_sysctls(netns_fd, &sys))
+			report__set_port_range(r, sys.port_lo, sys.port_hi);
+	}
 	return 0;
 }
 

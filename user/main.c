@@ -22,6 +22,7 @@
 #include "util.h"
 
 static volatile sig_atomic_t exiting, reopen;
+static int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
 static struct tt_capture *capture;	/* -w, else NULL */
 static int capture_err;
 
@@ -125,7 +126,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		if (capture__open(&capture, &(struct tt_capture_opts){
 			.path = o->write_path, .rotate_bytes = o->rotate_bytes,
 			.rotate_count = o->rotate_count, .hooks = hooks, .filters = filters,
-			.wall_offset_ns = tt_mono_to_wall_offset(), .start_ns = start })) {
+			.wall_offset_ns = wall_offset, .start_ns = start })) {
 			live__free(live);
 			return 1;
 		}
@@ -222,7 +223,9 @@ int main(int argc, char **argv)
 		(o.color == TT_COLOR_AUTO && !o.json && isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);
-	if (app__init(&a, &o, tt_mono_to_wall_offset(), color))
+	/* one offset for output and capture, so a replay prints the same times */
+	wall_offset = tt_mono_to_wall_offset();
+	if (app__init(&a, &o, wall_offset, color))
 		return 1;
 	status = run_live(&a, &o);
 	app__free(&a);

@@ -29,13 +29,18 @@ const struct tt_variant tt_variants[] = {
 	  { "kprobe_state_store", "kprobe_sk_set_state" },
 	  "no socket cookie: flows are identified by sock address and birth; " NESTED_SKIP },
 
+	/* the entry counts once inet_twsk_alloc() has given a timewait sock */
 	{ TT_CAP_TIME_WAIT, TT_KIND_FENTRY, TT_HOOK_FENTRY_TIME_WAIT,
-	  "fentry/tcp_time_wait", { "fentry_time_wait" }, NULL },
+	  "fentry/tcp_time_wait + fexit/inet_twsk_alloc",
+	  { "fentry_time_wait", "fexit_twsk_alloc" }, NULL },
 	{ TT_CAP_TIME_WAIT, TT_KIND_KPROBE, TT_HOOK_KPROBE_TIME_WAIT,
-	  "kprobe/tcp_time_wait", { "kprobe_time_wait" }, NULL },
+	  "kprobe/tcp_time_wait + kretprobe/inet_twsk_alloc",
+	  { "kprobe_time_wait", "kretprobe_twsk_alloc" }, NULL },
 	{ TT_CAP_TIME_WAIT, TT_KIND_RULE, TT_HOOK_RULE_TIME_WAIT,
 	  "rule at FIN_WAIT1/FIN_WAIT2/CLOSING > CLOSE (in the transitions hook)", { NULL },
-	  "decided from sk_shutdown, sk_err, SOCK_DONE/SOCK_DEAD and linger2; no timeout" },
+	  "decided from sk_shutdown, sk_err, SOCK_DONE/SOCK_DEAD and linger2; no timeout; "
+	  "also claims it when tcp_max_tw_buckets are all in use, or for an orphan "
+	  "aborted on new data (TCPAbortOnData)" },
 
 	/* not syn_recv_sock: 7 arguments, more than the 6.1 trampoline takes */
 	{ TT_CAP_OVERFLOW, TT_KIND_FENTRY, TT_HOOK_FENTRY_CONN_REQUEST,

@@ -7,6 +7,7 @@
 
 struct tt_report {
 	uint64_t age_ns;
+	uint16_t port_lo, port_hi;
 	tt_cmdline_fn cmdline;
 	struct tt_cw_group *groups, *prev;
 	size_t n, cap, n_prev, cap_prev;
@@ -37,6 +38,12 @@ void report__free(struct tt_report *r)
 	free(r->prev);
 	free(r->chain);
 	free(r);
+}
+
+void report__set_port_range(struct tt_report *r, uint16_t lo, uint16_t hi)
+{
+	r->port_lo = lo;
+	r->port_hi = hi;
 }
 
 const char *tt_trend_name(unsigned int trend)
@@ -75,13 +82,26 @@ static uint32_t key_hash(const struct tt_cw_group *g)
 }
 
 /* Leaks are grouped by service, never by the ephemeral port of each socket. */
-static void make_key(const struct tt_engine *eng, const struct tt_flow *f, struct tt_cw_group *k)
+static bool ephemeral(const struct tt_report *r, uint16_t port)
+{
+	return r->port_hi && port >= r->port_lo && port <= r->port_hi;
+}
+
+static void make_key(const struct tt_report *r, const struct tt_engine *eng,
+		     const struct tt_flow *f, struct tt_cw_group *k)
 {
 	bool passive = f->role == TT_ROLE_PASSIVE;
 
-	/* a socket seen only mid-life: a listener on its port means we accepted it */
-	if (f->role == TT_ROLE_UNKNOWN)
+	/*
+	 * A socket seen only mid-life: a listener on its port means we
+	 * accepted it; failing that, the end holding an ephemeral port is the
+	 * one that connected.
+	 */
+	if (f->role == TT_ROLE_UNKNOWN) {
 		passive = engine__listener_of(eng, f) != NULL;
+		if (!passive && ephemeral(r, f->dport) && !ephemeral(r, f->sport))
+			passive = true;
+	}
 	memset(k, 0, sizeof(*k));
 	k->pid = f->owner_pid;
 	memcpy(k->comm, f->owner_comm, sizeof(k->comm));
@@ -138,7 +158,7 @@ static void visit(const struct tt_flow *f, void *ctx)
 	age = r->now_ns > since ? r->now_ns - since : 0;
 	if (age < r->age_ns)
 		return;
-	make_key(r->eng, f, &k);
+	make_key(r, r->eng, f, &k);
 	g = group_for(r, &k);
 	if (!g) {
 		r->oom = true;

@@ -44,6 +44,12 @@ struct tt_report *report__new(uint64_t close_wait_age_ns, tt_cmdline_fn cmdline)
 void report__free(struct tt_report *r);
 
 /*
+ * The namespace's ephemeral port range: a seeded socket with no listener
+ * left on its port is told apart by which end holds the ephemeral port.
+ */
+void report__set_port_range(struct tt_report *r, uint16_t lo, uint16_t hi);
+
+/*
  * Group the flows that have sat in CLOSE_WAIT for at least the age by owner
  * and service, biggest first.  The array stays valid until the next call.
  */
