@@ -27,6 +27,42 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 	sink__flow(a->sink, flow);
 }
 
+/*
+ * --events prints the transitions the engine counts, as it counts them, so
+ * the lines agree with the summaries: a TIME-WAIT entry replaces the kernel's
+ * > CLOSE, repeats are dropped, and a deferred entry prints when settled.
+ */
+static void on_transition(const struct tt_flow *f, const struct tt_event *e, unsigned int old,
+			  unsigned int new, uint64_t ts_ns, void *ctx)
+{
+	struct app *a = ctx;
+	struct tt_event synth;
+
+	if (!a->opts->events)
+		return;
+	if (!e || e->old_state != old || e->new_state != new) {
+		memset(&synth, 0, sizeof(synth));
+		if (e) {
+			synth = *e;
+		} else if (f) {
+			synth.family = f->family;
+			synth.sport = f->sport;
+			synth.dport = f->dport;
+			synth.netns = f->netns;
+			synth.sk = f->sk;
+			synth.cookie = f->cookie;
+			memcpy(synth.saddr, f->saddr, 16);
+			memcpy(synth.daddr, f->daddr, 16);
+		}
+		synth.type = TT_EV_TRANSITION;
+		synth.old_state = (uint8_t)old;
+		synth.new_state = (uint8_t)new;
+		synth.ts_ns = ts_ns;
+		e = &synth;
+	}
+	sink__transition(a->sink, e, f);
+}
+
 int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color)
 {
 	memset(a, 0, sizeof(*a));
@@ -40,6 +76,7 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 	a->eng = engine__new(&(struct tt_engine_opts){
 		.max_flows = o->max_flows,
 		.on_flow_end = on_flow_end,
+		.on_transition = on_transition,
 		.ctx = a,
 	});
 	if (o->ladder)
@@ -139,9 +176,6 @@ void app__free(struct app *a)
 
 void app__event(struct app *a, const struct tt_event *e)
 {
-	if (a->opts->events && e->type == TT_EV_TRANSITION && e->old_state < TT_STATE_MAX &&
-	    e->new_state < TT_STATE_MAX)
-		sink__transition(a->sink, e, engine__lookup(a->eng, e->sk));
 	if (e->type == TT_EV_OVERFLOW && (a->opts->json || a->opts->events))
 		sink__overflow(a->sink, e, engine__lookup(a->eng, e->sk));
 	if (engine__feed(a->eng, e) == -EINVAL)
@@ -166,6 +200,7 @@ static void flush_syslog(struct app *a)
 
 static void summary(struct app *a, uint64_t now, bool final)
 {
+	engine__settle(a->eng, final ? UINT64_MAX : now);
 	struct tt_summary sum = {
 		.t_ns = now,
 		.interval_ns = now - a->last_summary_ns,

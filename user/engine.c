@@ -44,6 +44,16 @@
  */
 #define SYNACK_RING	256
 
+/*
+ * The rule cannot tell an orphan entering TIME-WAIT in its FIN_WAIT2
+ * substate from one that tcp_rcv_state_process() drops with tcp_done() for
+ * data after close(): the kernel state is the same.  The second answers
+ * with a reset at once, on the same CPU, so such entries wait this long for
+ * a RESET_SENT record before they count.
+ */
+#define PEND_MAX	64
+#define PEND_WAIT_NS	2000000ull
+
 struct synack_note {
 	uint32_t netns;
 	uint16_t sport, dport;
@@ -71,11 +81,15 @@ struct tt_engine {
 	uint64_t tw_sk[TW_RING];
 	uint8_t tw_used[TW_RING];
 	unsigned int tw_pos;
+	uint64_t pend_sk[PEND_MAX];
+	uint64_t pend_ts[PEND_MAX];
+	unsigned int n_pend;
 	struct synack_note synack[SYNACK_RING];
 	unsigned int synack_pos;
 	struct tt_listener_stats lstats[TT_MAX_LISTENER_STATS];
 	unsigned int n_lstats;
 	tt_flow_cb on_flow_end;
+	tt_transition_cb on_transition;
 	void *ctx;
 	struct tt_engine_stats total;
 	struct tt_engine_stats interval;
@@ -679,10 +693,14 @@ static bool is_duplicate(const struct tt_flow *f, const struct tt_event *e)
 	return prev == e->old_state;
 }
 
-static void count_transition(struct tt_engine *eng, unsigned int old, unsigned int new)
+static void count_transition(struct tt_engine *eng, const struct tt_flow *f,
+			     const struct tt_event *e, unsigned int old, unsigned int new,
+			     uint64_t ts)
 {
 	eng->total.transitions[old][new]++;
 	eng->interval.transitions[old][new]++;
+	if (eng->on_transition)
+		eng->on_transition(f, e, old, new, ts, eng->ctx);
 }
 
 static int on_transition(struct tt_engine *eng, const struct tt_event *e)
@@ -727,7 +745,7 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 			return 0;
 		if (old == new) {
 			/* nothing to follow; the kernel side drops these anyway */
-			count_transition(eng, old, new);
+			count_transition(eng, NULL, e, old, new, e->ts_ns);
 			return 0;
 		}
 		role = role_guess(old);
@@ -744,7 +762,7 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 			push_state(f, new, e->ts_ns);
 		touch(eng, idx);
 	}
-	count_transition(eng, old, new);
+	count_transition(eng, f, e, old, new, e->ts_ns);
 
 	if (e->flags & TT_F_OWNER) {
 		/*
@@ -763,6 +781,59 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 	if (new == TT_CLOSE)
 		end_flow(eng, idx, end_reason(e));
 	return 0;
+}
+
+static bool from_rule(const struct tt_event *e)
+{
+	return e->hook == TT_HOOK_TP_BTF_SET_STATE || e->hook == TT_HOOK_TP_SET_STATE ||
+	       e->hook == TT_HOOK_FENTRY_SET_STATE || e->hook == TT_HOOK_KPROBE_SET_STATE;
+}
+
+/* End a pending entry: in TIME-WAIT after all, or aborted if a reset followed. */
+static void settle(struct tt_engine *eng, unsigned int i, bool reset)
+{
+	uint64_t sk = eng->pend_sk[i];
+	uint32_t idx = find(eng, sk);
+
+	eng->pend_sk[i] = eng->pend_sk[eng->n_pend - 1];
+	eng->pend_ts[i] = eng->pend_ts[eng->n_pend - 1];
+	eng->n_pend--;
+	if (idx == NIL)
+		return;
+	struct tt_flow *f = flow_at(eng, idx);
+	unsigned int old = f->nstates > 1 ? f->state[f->nstates - 2] : 0;
+
+	f->flags &= ~TT_FLOW_TW_PENDING;
+	if (reset) {
+		f->state[f->nstates - 1] = TT_CLOSE;
+		f->tw_substate = 0;
+		if (old)
+			count_transition(eng, f, NULL, old, TT_CLOSE, f->ts_ns[f->nstates - 1]);
+		end_flow(eng, idx, TT_END_ABORT);
+		return;
+	}
+	/* the rule's record replaced the > CLOSE: no tcp_done() record follows */
+	if (old)
+		count_transition(eng, f, NULL, old, TT_TIME_WAIT, f->ts_ns[f->nstates - 1]);
+	end_flow(eng, idx, TT_END_TIME_WAIT);
+}
+
+void engine__settle(struct tt_engine *eng, uint64_t now_ns)
+{
+	for (unsigned int i = 0; i < eng->n_pend;) {
+		if (now_ns == UINT64_MAX || eng->pend_ts[i] + PEND_WAIT_NS <= now_ns)
+			settle(eng, i, false);	/* moves the last one into slot i */
+		else
+			i++;
+	}
+}
+
+static int pend_find(const struct tt_engine *eng, uint64_t sk)
+{
+	for (unsigned int i = 0; i < eng->n_pend; i++)
+		if (eng->pend_sk[i] == sk)
+			return (int)i;
+	return -1;
 }
 
 static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
@@ -792,14 +863,26 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 		if (!old)
 			old = f->state[f->nstates - 1];
 	}
-	if (old)
-		count_transition(eng, old, TT_TIME_WAIT);
 	push_state(f, TT_TIME_WAIT, e->ts_ns);
 	if (e->flags & TT_F_SUBSTATE)
 		f->tw_substate = e->aux[0];
 	if ((e->flags & TT_F_OWNER) && !(f->flags & TT_FLOW_OWNER_KNOWN))
 		set_owner(f, e);
-	tw_remember(eng, e->sk);
+	if (from_rule(e) && (e->flags & TT_F_SUBSTATE) && e->aux[0] == TT_FIN_WAIT2) {
+		if (eng->n_pend == PEND_MAX)
+			settle(eng, 0, false);
+		f->flags |= TT_FLOW_TW_PENDING;
+		eng->pend_sk[eng->n_pend] = e->sk;
+		eng->pend_ts[eng->n_pend] = e->ts_ns;
+		eng->n_pend++;
+		touch(eng, idx);
+		return 0;
+	}
+	if (old)
+		count_transition(eng, f, e, old, TT_TIME_WAIT, e->ts_ns);
+	/* a hook's record comes before tcp_done()'s > CLOSE; the rule's replaced it */
+	if (!from_rule(e))
+		tw_remember(eng, e->sk);
 	end_flow(eng, idx, TT_END_TIME_WAIT);
 	return 0;
 }
@@ -888,6 +971,18 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 	if (!eng || !e)
 		return -EINVAL;
 	STAT_INC(eng, events);
+	if (eng->n_pend) {
+		int p = pend_find(eng, e->sk);
+
+		/* data after close(): tcp_done(), then a reset for the same socket */
+		if (p >= 0 && e->type == TT_EV_RESET_SENT) {
+			settle(eng, (unsigned int)p, true);
+			return 0;
+		}
+		if (p >= 0)
+			settle(eng, (unsigned int)p, false);
+		engine__settle(eng, e->ts_ns);
+	}
 	switch (e->type) {
 	case TT_EV_TRANSITION:
 		return on_transition(eng, e);
@@ -944,6 +1039,7 @@ struct tt_engine *engine__new(const struct tt_engine_opts *opts)
 	eng->next_id = 1;
 	if (opts) {
 		eng->on_flow_end = opts->on_flow_end;
+		eng->on_transition = opts->on_transition;
 		eng->ctx = opts->ctx;
 	}
 	/* load factor at most 1 */

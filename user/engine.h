@@ -44,6 +44,7 @@ enum tt_end {
 #define TT_FLOW_PARTIAL		0x02	/* first seen mid-life: states before are unknown */
 #define TT_FLOW_TRUNCATED	0x04	/* more than TT_FLOW_MAX_STATES states */
 #define TT_FLOW_OWNER_KNOWN	0x08	/* owner_* are the owner, not a guess */
+#define TT_FLOW_TW_PENDING	0x10	/* internal: TIME_WAIT by the rule, awaiting a reset */
 
 struct tt_flow {
 	uint64_t id;		/* socket cookie if known, else engine sequence */
@@ -83,9 +84,19 @@ struct tt_engine;
 /* Called for every flow that ends (or is evicted), after its last state. */
 typedef void (*tt_flow_cb)(const struct tt_flow *flow, void *ctx);
 
+/*
+ * Called for every transition the engine counts, in the order it counts
+ * them: flow is the flow it belongs to (NULL for one that makes no flow),
+ * e the record that caused it, or NULL when a deferred TIME-WAIT entry is
+ * settled later.  So a printer of transitions agrees with the summaries.
+ */
+typedef void (*tt_transition_cb)(const struct tt_flow *flow, const struct tt_event *e,
+				 unsigned int old, unsigned int new, uint64_t ts_ns, void *ctx);
+
 struct tt_engine_opts {
 	size_t max_flows;	/* table bound; 0 picks the default */
 	tt_flow_cb on_flow_end;
+	tt_transition_cb on_transition;
 	void *ctx;
 };
 
@@ -115,6 +126,12 @@ void engine__free(struct tt_engine *eng);
  * (unknown type, state out of range), which is counted and otherwise ignored.
  */
 int engine__feed(struct tt_engine *eng, const struct tt_event *e);
+
+/*
+ * Settle the rule's FIN_WAIT2-substate TIME-WAIT entries older than now_ns
+ * minus a few ms (UINT64_MAX: all).  Called before a summary and at exit.
+ */
+void engine__settle(struct tt_engine *eng, uint64_t now_ns);
 
 /* Totals since start, and since the last engine__reset_interval(). */
 const struct tt_engine_stats *engine__total(const struct tt_engine *eng);
