@@ -294,6 +294,7 @@ trace_begin() {
 	fi
 	NETNS=$(fact netns)
 
+	# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of options
 	"$TCPTRAIL" $TCPTRAIL_ARGS --json --netns "$NETNS" "$@" >"${TRACE_STDOUT:-$OUT}" \
 		2>"$DIR/trace.err" &
 	TRACE_PID=$!
@@ -451,25 +452,25 @@ check_tw_entries() {
 	echo "tw-$_case: kernel TW=$(fact kernel.TW) TWKilled=$(fact kernel.TWKilled)" \
 		"TCPTimeWaitOverflow=$(fact kernel.TCPTimeWaitOverflow);" \
 		"tcptrail entries=$_entries, summaries=$_summed"
-	expect_eq "tw-$_case: TIME-WAIT entries (flows with end time_wait) vs kernel TW+TWKilled" \
+	expect_eq "TIME-WAIT entries (flows with end time_wait) vs kernel TW+TWKilled" \
 		"$_entries" "$_kernel"
-	expect_eq "tw-$_case: summaries' time_wait summed vs TIME-WAIT flows" "$_summed" "$_entries"
+	expect_eq "summaries' time_wait summed vs TIME-WAIT flows" "$_summed" "$_entries"
 	_bad=$(flows | grep '"end":"time_wait"' | grep -v '"tw_substate":"' | sed -n 1p)
-	[ -z "$_bad" ] || fail "tw-$_case: TIME-WAIT flow without tw_substate: $_bad"
+	[ -z "$_bad" ] || fail "TIME-WAIT flow without tw_substate: $_bad"
 	_bad=$(flows | grep -v '"end":"time_wait"' | grep '"tw_substate":"' | sed -n 1p)
-	[ -z "$_bad" ] || fail "tw-$_case: tw_substate on a flow that did not end in TIME-WAIT: $_bad"
+	[ -z "$_bad" ] || fail "tw_substate on a flow that did not end in TIME-WAIT: $_bad"
 	if [ $# -gt 0 ]; then
 		_re=$(echo "$*" | sed 's/ /\\|/g')
 		_bad=$(flows | grep '"end":"time_wait"' | grep -v "\"tw_substate\":\"\\($_re\\)\"" |
 			sed -n 1p)
-		[ -z "$_bad" ] || fail "tw-$_case: tw_substate not $*: $_bad"
+		[ -z "$_bad" ] || fail "tw_substate not $*: $_bad"
 	fi
 	# timewait socks ttdrive saw alive after the closes: their substates
 	_tw=$(fact tw.sockets)
 	if [ "$_tw" = "$_kernel" ] && [ "$_tw" -gt 0 ]; then
-		expect_eq "tw-$_case: tw_substate TIME_WAIT flows vs the kernel's timewait socks in TIME_WAIT" \
+		expect_eq "tw_substate TIME_WAIT flows vs the kernel's timewait socks in TIME_WAIT" \
 			"$(flows | grep -c '"tw_substate":"TIME_WAIT"')" "$(fact tw.time_wait)"
-		expect_eq "tw-$_case: tw_substate FIN_WAIT2 flows vs the kernel's timewait socks in FIN_WAIT2" \
+		expect_eq "tw_substate FIN_WAIT2 flows vs the kernel's timewait socks in FIN_WAIT2" \
 			"$(flows | grep -c '"tw_substate":"FIN_WAIT2"')" "$(fact tw.fin_wait2)"
 	fi
 }
@@ -619,4 +620,12 @@ check_close_wait() {
 	trace_end
 	echo "$1: $_leak leaked, reported as $(printf '%s\n' "$CW" | jget count)" \
 		"(seeded $(printf '%s\n' "$CW" | jget seeded))$_note"
+}
+
+# first_diff FILE1 FILE2: the first line where the two differ, from each
+# (busybox diff prints unified diffs only, so no diff here).
+first_diff() {
+	awk 'NR == FNR { a[FNR] = $0; n = FNR; next }
+		a[FNR] != $0 { print "  < " a[FNR]; print "  > " $0; d = 1; exit }
+		END { if (!d && FNR != n) print "  (one ends after line " (FNR < n ? FNR : n) ")" }' "$1" "$2"
 }

@@ -23,10 +23,10 @@ if ! cmp -s "$DIR/live.flows" "$DIR/replay.flows"; then
 	[ "$(nostart "$DIR/live.flows")" != "$(nostart "$DIR/replay.flows")" ] ||
 		fail "replayed flows differ from the live ones in \"start\" alone: the capture's" \
 			"wall-clock offset is not the one the live run printed with; first difference:
-$(diff "$DIR/live.flows" "$DIR/replay.flows" | grep '^[<>]' | sed -n 1,2p | grep -o '"id":[0-9]*,.*"start":"[^"]*"' | sed 's/"t_ns".*"start"/... "start"/')"
+$(first_diff "$DIR/live.flows" "$DIR/replay.flows" | sed 's/"t_ns".*"start"/... "start"/; s/\("start":"[^"]*"\).*/\1 .../')"
 	fail "replayed flows differ from the live ones ($(count_lines <"$DIR/live.flows") live," \
 		"$(count_lines <"$DIR/replay.flows") replayed); first difference:
-$(diff "$DIR/live.flows" "$DIR/replay.flows" | grep '^[<>]' | sed -n 1,2p)"
+$(first_diff "$DIR/live.flows" "$DIR/replay.flows")"
 fi
 
 untimed() {

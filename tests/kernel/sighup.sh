@@ -16,6 +16,7 @@ wait_paused two-phase
 p1=$(fact phase1_port)
 
 # every flow of the first phase: k each way and the listener
+# shellcheck disable=SC2317 # called through wait_until
 phase1_done() {
 	[ "$(grep -c "^{\"type\":\"flow\",.*\"[sd]port\":$p1," "$OUT")" = $((2 * k + 1)) ]
 }

@@ -4,7 +4,7 @@
 # tcp_time_wait() makes 5 timewait socks; for the other 15 it has none to
 # make (TCPTimeWaitOverflow) and the socket just closes.
 # shellcheck source=tests/kernel/lib.sh
-. "${0%/*}/lib.sh"
+. "${0%/*}/../kernel/lib.sh"
 
 check_tw_entries buckets TIME_WAIT
 pass
