@@ -175,6 +175,21 @@ soak:
 	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/drivers/ttstress
 	$(Q)OUTPUT=$(OUTPUT) SOAK_SECONDS=$(SOAK_SECONDS) tests/run.sh soak
 
+# A skeleton made in this run is no intermediate to delete at its end (which
+# had every SANITIZE=1 build compile everything again).
+.SECONDARY: $(SKELS)
+
+# Under SANITIZE=1 the tests run their own copy, $(OUTPUT)/tcptrail: other
+# builds in this tree relink ./tcptrail whenever they like.  It is linked
+# along with the unit tests, which `make test` builds after tests/deps.sh.
+ifeq ($(SANITIZE),1)
+export TCPTRAIL = $(OUTPUT)/tcptrail
+$(OUTPUT)/tcptrail: $(USER_OBJS) | $(OUTPUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(OUTPUT)/unit_tests: | $(OUTPUT)/tcptrail
+endif
+
 # ./tcptrail is linked from $(OUTPUT): .output/tcptrail.flavor names the
 # build it is and changes only when the build does.  Through main.o, a change
 # relinks ./tcptrail, so that a plain `make` after `make test SANITIZE=1`
@@ -218,3 +233,26 @@ uninstall:
 	$(call msg,RM,tcptrail and its man page and unit from $(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcptrail $(DESTDIR)$(MANDIR)/man8/tcptrail.8 \
 		$(DESTDIR)$(UNITDIR)/tcptrail.service
+
+# `make bench`: overhead, throughput and memory next to tcpstates (root, ~6 min)
+BENCH_BINS := $(OUTPUT)/bench/ttload $(OUTPUT)/bench/flowmem
+
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+# The load generator: libc only, like the test drivers.
+$(OUTPUT)/bench/ttload: tests/bench/ttload.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+# The flow engine alone at 1M flows: no BPF, no root.
+$(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c user/engine.h include/tcptrail.h | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUTPUT)/user/util.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lm -o $@
+
+bench: tcptrail $(BENCH_BINS)
+	$(Q)OUTPUT=$(OUTPUT) INSTALL=$(INSTALL) sh tests/bench/bench.sh

@@ -1,0 +1,834 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# `make bench`: tcptrail's overhead, throughput and memory, side by side with
+# libbpf-tools' tcpstates.  Root; about 6 minutes on 2 cores.
+#
+#	OUTPUT=.output tests/bench/bench.sh
+#
+# Connection rate: tests/bench/ttload makes short loopback connections (the
+# client closes first) in a network namespace of its own, as fast as it can,
+# untraced and under each tracer in turn: U T U W U S U F U T ... so every
+# traced run sits between two untraced ones and is divided by their mean;
+# the row is the median of those ratios.  The tracers trace everything (no
+# --netns), as they would in production; nothing else on the host makes TCP
+# traffic, so what they see is ttload's.
+#
+#	U  untraced
+#	T  tcptrail --json -i 10 > /dev/null		(full aggregation)
+#	W  tcptrail --json -i 10 -w FILE > /dev/null	(if this tcptrail has --write)
+#	S  tcpstates > /dev/null			(if libbpf-tools is installed)
+#	F  tcptrail --json -i 10 > FILE on tmpfs	(the summary is read back)
+#
+# A run is noisy when other work took more than BENCH_NOISE percent (10) of
+# the CPUs while it ran, or another tracer was loaded (then "untraced" is
+# not): a ratio is taken from quiet triples (U X U) only, unless fewer than
+# two are quiet, when all count and the row says "noisy".
+#
+# Then bpf_stats runs (kernel.bpf_stats_enabled=1 only for those, restored on
+# exit) for ns per program run, the flow engine alone at 1M flows
+# (flowmem), and seeding from 100k sockets if this tcptrail seeds.
+#
+# Prints a table (figure, value, target, pass/MISS, reference) and writes
+# JSON to $BENCH_JSON (default $OUTPUT/bench.json); the previous file is kept
+# as $BENCH_JSON.prev and the changes are listed.  Exits 1 if a target is
+# missed or a run failed, 0 otherwise.
+#
+# Knobs: BENCH_SECS (5, measured seconds per run), BENCH_WARMUP (1),
+# BENCH_ROUNDS (4), BENCH_PROCS (client and server processes each; default:
+# the best of 1 2 4 8 in a quick calibration), BENCH_SEED_SOCKETS (100000),
+# BENCH_PROFILE (1: when a tcptrail target is missed, profile one untraced
+# and one traced run with perf and print where the CPU goes; 0: don't),
+# TCPSTATES (path), INSTALL=1 (apt-get install libbpf-tools if it is missing).
+
+OUTPUT=${OUTPUT:-.output}
+TCPTRAIL=${TCPTRAIL:-./tcptrail}
+LOAD=${LOAD:-$OUTPUT/bench/ttload}
+FLOWMEM=${FLOWMEM:-$OUTPUT/bench/flowmem}
+BPFTOOL=${BPFTOOL:-bpftool}
+BENCH_SECS=${BENCH_SECS:-5}
+BENCH_WARMUP=${BENCH_WARMUP:-1}
+BENCH_ROUNDS=${BENCH_ROUNDS:-4}
+BENCH_PROCS=${BENCH_PROCS:-}
+BENCH_SEED_SOCKETS=${BENCH_SEED_SOCKETS:-100000}
+BENCH_PROFILE=${BENCH_PROFILE:-1}
+BENCH_NOISE=${BENCH_NOISE:-10}
+BENCH_JSON=${BENCH_JSON:-$OUTPUT/bench.json}
+PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "needs root (BPF, network namespaces, sysctls)"
+[ -x "$TCPTRAIL" ] || die "$TCPTRAIL is not built (make tcptrail)"
+[ -x "$LOAD" ] || die "$LOAD is not built (make bench builds it)"
+[ -x "$FLOWMEM" ] || die "$FLOWMEM is not built (make bench builds it)"
+command -v "$BPFTOOL" >/dev/null 2>&1 || die "no $BPFTOOL (apt-get install bpftool)"
+
+DIR=$(mktemp -d /tmp/ttbench.XXXXXX) || die "mktemp -d failed"
+# tmpfs for the F runs' JSON, so writing it costs memory copies, not a disk
+SHM=$(mktemp -d /dev/shm/ttbench.XXXXXX 2>/dev/null) || SHM=$DIR
+RUNS=$DIR/runs			# one line per connection-rate run
+STATS=$DIR/progstats		# variant prog run_time_ns run_cnt, bpf_stats runs
+ROWS=$DIR/rows			# the table, one figure per line, tab-separated
+: >"$RUNS"
+: >"$STATS"
+: >"$ROWS"
+TR_PID=
+LOAD_PID=
+HOLD_PID=
+STATS_OLD=$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)
+FAILED=0
+
+# Stops only what this script started, puts bpf_stats back as it was.
+cleanup() {
+	for _p in $TR_PID $LOAD_PID $HOLD_PID; do
+		kill -KILL "$_p" 2>/dev/null
+	done
+	[ -z "$STATS_OLD" ] || echo "$STATS_OLD" >/proc/sys/kernel/bpf_stats_enabled
+	rm -rf "$DIR"
+	[ "$SHM" = "$DIR" ] || rm -rf "$SHM"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+# A private copy: a rebuild of ./tcptrail during the bench (another make in
+# the same tree) must not change the program half-way through.
+cp "$TCPTRAIL" "$DIR/tcptrail" || die "copy $TCPTRAIL"
+TCPTRAIL_SRC=$TCPTRAIL
+TCPTRAIL=$DIR/tcptrail
+# `make SANITIZE=1` links its build to the same ./tcptrail
+SANITIZED=false
+if grep -aq '__asan_init\|__ubsan_handle' "$TCPTRAIL" 2>/dev/null; then
+	SANITIZED=true
+	echo "bench: WARNING: $TCPTRAIL_SRC is a sanitizer build (SANITIZE=1): its CPU and memory figures are not tcptrail's" >&2
+fi
+
+# ---- helpers ---------------------------------------------------------------
+
+now_ms() {
+	_t=$(date +%s%N)
+	echo $((_t / 1000000))
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+# kv KEY FILE: the value of the first KEY=value line.
+kv() {
+	sed -n "s/^$1=//p" "$2" | sed -n 1p
+}
+
+# calc EXPR: awk arithmetic, printed with %.6g unless a format follows.
+calc() {
+	awk "BEGIN { printf \"${2:-%.6g}\", $1 }"
+}
+
+# median: of the numbers on stdin, one per line; empty for none.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR) printf "%.6g", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# cpu_s PID: user+system seconds of PID so far; after the ")" of the comm,
+# utime and stime are fields 12 and 13.
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_s() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+		awk -v hz="$CLK_TCK" '{ printf "%.3f", ($12 + $13) / hz }'
+}
+
+status_kb() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# bpf_ids PID prog|map: the BPF objects PID holds, from its fdinfo.
+bpf_ids() {
+	cat "/proc/$1/fdinfo/"* 2>/dev/null | awk -v k="$2_id:" '$1 == k { print $2 }' | sort -u
+}
+
+# prog_stats PID: "name run_time_ns run_cnt" for each program PID holds.
+prog_stats() {
+	for _id in $(bpf_ids "$1" prog); do
+		"$BPFTOOL" prog show id "$_id" -j 2>/dev/null | awk '{
+			name = $0; sub(/.*"name":"/, "", name); sub(/".*/, "", name)
+			rt = 0; if (match($0, /"run_time_ns":[0-9]+/)) rt = substr($0, RSTART + 14, RLENGTH - 14)
+			rc = 0; if (match($0, /"run_cnt":[0-9]+/)) rc = substr($0, RSTART + 10, RLENGTH - 10)
+			print name, rt, rc }'
+	done
+}
+
+# lost_map PID: the sum of tcptrail's per-CPU "lost" map, the same counter
+# its summaries report as "lost" (live__lost()); empty if there is none.
+lost_map() {
+	for _id in $(bpf_ids "$1" map); do
+		"$BPFTOOL" map show id "$_id" -j 2>/dev/null | grep -q '"name":"lost"' || continue
+		"$BPFTOOL" map dump id "$_id" -j 2>/dev/null |
+			grep -o '"cpu":[0-9]*,"value":[0-9]*' |
+			awk -F: '{ s += $3 } END { print s + 0 }'
+		return
+	done
+}
+
+# wait_for SECS COMMAND...: retries every 20 ms; false if it never succeeds.
+wait_for() {
+	_n=$(($1 * 50))
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.02
+		_n=$((_n - 1))
+	done
+	"$@"
+}
+
+has_link() {
+	for _f in "/proc/$1/fd/"*; do
+		case $(readlink "$_f" 2>/dev/null) in
+		*bpf_link* | *perf_event*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
+tcptrail_ready() {
+	grep -q 'tracing' "$DIR/tracer.err" 2>/dev/null || ! alive "$TR_PID"
+}
+
+seed_said() {
+	grep -qi 'seed' "$DIR/tracer.err" 2>/dev/null || ! alive "$TR_PID"
+}
+
+tcpstates_ready() {
+	has_link "$TR_PID" || ! alive "$TR_PID"
+}
+
+NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+
+# other_ticks: CPU ticks used so far by every process that is not ours (not
+# this script or a descendant) and not a kernel thread.  Children's time
+# counts (cutime, cstime), so work that starts and ends between two calls
+# still shows, in whoever reaped it.
+other_ticks() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v me="$$" '
+		{
+			r = $0; sub(/.*\) /, "", r); split(r, f, " ")
+			pp[$1] = f[2]; t[$1] = f[12] + f[13] + f[14] + f[15]
+		}
+		END {
+			for (p in t) {
+				if (p == 2 || pp[p] == 2) continue
+				q = p
+				for (d = 0; d < 64 && q > 1 && q != me; d++) q = pp[q]
+				if (q != me) s += t[p]
+			}
+			print s + 0
+		}'
+}
+
+# Tracers not ours: another tcptrail or tcpstates, or any BPF program
+# named like a set_state hook that our tracer ($TR_PID) does not hold.
+# Prints how many; they make an "untraced" run traced.
+foreign_tracers() {
+	_mine=$( [ -z "$TR_PID" ] || bpf_ids "$TR_PID" prog)
+	{
+		pgrep -x tcptrail
+		pgrep -x tcpstates
+		"$BPFTOOL" prog show 2>/dev/null |
+			awk '/^[0-9]+:/ && / name [^ ]*set_sta/ { sub(/:.*/, ""); print "prog" $1 }'
+	} | awk -v me="$TR_PID" -v mine="$(echo "$_mine" | tr '\n' ' ')" '
+		BEGIN { n = split(mine, m, " "); for (i = 1; i <= n; i++) own["prog" m[i]] = 1 }
+		$1 != me && !($1 in own) { c++ } END { print c + 0 }'
+}
+
+# Host CPU busy percentage over SECS, from /proc/stat.
+busy_pct() {
+	_a=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
+	sleep "$1"
+	_b=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
+	echo "$_a $_b" | awk '{ t = $3 - $1; i = $4 - $2; printf "%.0f", (t > 0 ? 100 * (t - i) / t : 0) }'
+}
+
+# ---- what this tcptrail and this host have ---------------------------------
+
+"$TCPTRAIL" --help >"$DIR/help" 2>&1
+# --help output, or for a tcptrail whose --help prints nothing, whether an
+# option parses: "--OPT ARG --version" exits 0 only if --OPT is known.
+has_opt() {
+	grep -q -- "--$1\b" "$DIR/help" ||
+		"$TCPTRAIL" "--$1" ${2:+"$2"} --version >/dev/null 2>&1
+}
+
+HAS_WRITE=0
+has_opt write "$DIR/probe.ttcap" && HAS_WRITE=1
+rm -f "$DIR/probe.ttcap"
+
+SEED_OPT=
+HAS_SEED=0
+if grep -q -- '--no-seed' "$DIR/help" || has_opt no-seed; then
+	HAS_SEED=1
+elif grep -q -- '--seed\b' "$DIR/help" || has_opt seed; then
+	HAS_SEED=1
+	SEED_OPT=--seed
+fi
+
+if [ -z "$TCPSTATES" ]; then
+	for _c in tcpstates bpf-tcpstates /usr/sbin/tcpstates /usr/sbin/bpf-tcpstates; do
+		if command -v "$_c" >/dev/null 2>&1; then
+			TCPSTATES=$(command -v "$_c")
+			break
+		fi
+	done
+fi
+if [ -z "$TCPSTATES" ] && [ "$INSTALL" = 1 ]; then
+	echo "bench: installing libbpf-tools for tcpstates" >&2
+	apt-get install -y libbpf-tools >/dev/null 2>&1
+	[ -x /usr/sbin/tcpstates ] && TCPSTATES=/usr/sbin/tcpstates
+fi
+
+VARIANTS=T
+[ "$HAS_WRITE" = 1 ] && VARIANTS="$VARIANTS W"
+[ -n "$TCPSTATES" ] && VARIANTS="$VARIANTS S"
+VARIANTS="$VARIANTS F"
+
+for _n in tcptrail tcpstates; do
+	_o=$(pgrep -x "$_n" | tr '\n' ' ')
+	[ -z "$_o" ] || echo "bench: WARNING: $_n already running (pid $_o): 'untraced' runs will be traced by it" >&2
+done
+BUSY=$(busy_pct 1)
+if [ "$BUSY" -gt 10 ]; then
+	echo "bench: WARNING: the host is ${BUSY}% busy before the bench starts; figures will be" \
+	     "noisy. Busiest: $(ps -eo pcpu=,comm= --sort=-pcpu | head -3 | awk '{ printf "%s (%s%%) ", $2, $1 }')" >&2
+fi
+
+# bpf_stats adds two clock reads to every program run: off for the rate runs
+echo 0 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null
+
+# ---- one run ---------------------------------------------------------------
+
+# start_tracer VARIANT: starts it, waits until it traces; sets TR_PID and
+# TR_START_MS (ms from exec to tracing).  False, with a message, on failure.
+start_tracer() {
+	: >"$DIR/tracer.err"
+	_t0=$(now_ms)
+	case $1 in
+	T)
+		"$TCPTRAIL" --json -i 10 >/dev/null 2>"$DIR/tracer.err" </dev/null &
+		;;
+	W)
+		"$TCPTRAIL" --json -i 10 -w "$DIR/cap.ttcap" >/dev/null 2>"$DIR/tracer.err" </dev/null &
+		;;
+	F)
+		"$TCPTRAIL" --json -i 10 >"$SHM/out.json" 2>"$DIR/tracer.err" </dev/null &
+		;;
+	S)
+		# libbpf-tools attaches by tracepoint id, which it reads from tracefs:
+		# mount it in a private mount namespace if the host has not
+		# shellcheck disable=SC2016  # $0 is for the inner shell
+		unshare -m --propagation private sh -c '
+			[ -d /sys/kernel/tracing/events ] ||
+				mount -t tracefs tracefs /sys/kernel/tracing || exit 1
+			exec "$0"' "$TCPSTATES" >/dev/null 2>"$DIR/tracer.err" </dev/null &
+		;;
+	esac
+	TR_PID=$!
+	if [ "$1" = S ]; then
+		wait_for 30 tcpstates_ready
+		sleep 0.2
+	else
+		wait_for 30 tcptrail_ready
+	fi
+	TR_START_MS=$(($(now_ms) - _t0))
+	if ! alive "$TR_PID"; then
+		echo "bench: $1 tracer exited at start: $(tail -n 1 "$DIR/tracer.err")" >&2
+		wait "$TR_PID" 2>/dev/null
+		TR_PID=
+		return 1
+	fi
+	return 0
+}
+
+# Stops the tracer, and any child of it that would outlive it (a child
+# holding the tracer's BPF fds keeps its programs attached: every later
+# "untraced" run would be traced).
+stop_tracer() {
+	_kids=$(pgrep -P "$TR_PID" 2>/dev/null | tr '\n' ' ')
+	kill -INT "$TR_PID" 2>/dev/null
+	# the first tcptrail start tells whether it seeds by default
+	[ -f "$DIR/first.err" ] || cp "$DIR/tracer.err" "$DIR/first.err"
+	wait_for 10 sh -c "! kill -0 $TR_PID 2>/dev/null"
+	kill -TERM "$TR_PID" 2>/dev/null
+	wait_for 5 sh -c "! kill -0 $TR_PID 2>/dev/null"
+	kill -KILL "$TR_PID" 2>/dev/null
+	wait "$TR_PID" 2>/dev/null
+	for _k in $_kids; do
+		alive "$_k" || continue
+		echo "bench: WARNING: the tracer left its child $_k running after it exited: killed it" >&2
+		kill -KILL "$_k" 2>/dev/null
+	done
+	TR_PID=
+}
+
+# load SECS WARMUP PROCS: one ttload run; its key=value lines in $DIR/load.
+load() {
+	"$LOAD" rate -d "$1" -w "$2" -p "$3" >"$DIR/load" 2>"$DIR/load.err" </dev/null &
+	LOAD_PID=$!
+	wait "$LOAD_PID"
+	_st=$?
+	LOAD_PID=
+	if [ "$_st" != 0 ] || [ -z "$(kv rate "$DIR/load")" ]; then
+		echo "bench: ttload failed: $(tail -n 1 "$DIR/load.err")" >&2
+		return 1
+	fi
+	_e=$(kv errors "$DIR/load")
+	_o=$(kv listen_overflows "$DIR/load")
+	[ "$_e" = 0 ] || echo "bench: WARNING: $_e connection errors ($(kv first_error "$DIR/load"))" >&2
+	[ "$_o" = 0 ] || echo "bench: WARNING: $_o accept queue overflows: the rate includes SYN retries" >&2
+	return 0
+}
+
+SEQ=0
+# run VARIANT [stats]: one connection-rate run; appends to $RUNS:
+#   seq variant rate total_conns lost daemon_cpu_s hwm_kb startup_ms transitions
+#   other_cpu_pct other_tracers		("-" where a field does not apply)
+# With "stats", also appends the programs' counters to $STATS.
+run() {
+	SEQ=$((SEQ + 1))
+	_v=$1
+	_lost=- _cpu=- _hwm=- _start=- _tr=-
+	if [ "$_v" != U ]; then
+		start_tracer "$_v" || { FAILED=1; return 1; }
+		_start=$TR_START_MS
+		_c0=$(cpu_s "$TR_PID")
+	fi
+	_ft=$(foreign_tracers)
+	_k0=$(other_ticks)
+	_w0=$(now_ms)
+	if ! load "$BENCH_SECS" "$BENCH_WARMUP" "$PROCS"; then
+		FAILED=1
+		[ -z "$TR_PID" ] || stop_tracer
+		return 1
+	fi
+	_k1=$(other_ticks)
+	_w1=$(now_ms)
+	_ft=$((_ft + $(foreign_tracers)))
+	# other work's share of all CPUs while ttload ran: it makes the run noisy
+	_fg=$(awk -v k=$((_k1 - _k0)) -v hz="$CLK_TCK" -v w=$((_w1 - _w0)) -v n="$NCPU" \
+		'BEGIN { f = k / hz; if (f < 0) f = 0; printf "%.0f", 100 * f / (n * w / 1000) }')
+	if [ "$_v" != U ]; then
+		# tcptrail polls every 50 ms: let it drain what is queued
+		sleep 0.3
+		_c1=$(cpu_s "$TR_PID")
+		_cpu=$(calc "$_c1 - $_c0" %.3f)
+		_hwm=$(status_kb "$TR_PID" VmHWM)
+		[ "$_v" = S ] || _lost=$(lost_map "$TR_PID")
+		[ "$2" = stats ] && prog_stats "$TR_PID" | sed "s/^/$_v /" >>"$STATS"
+		stop_tracer
+		if [ "$_v" = F ]; then
+			# the final summary's lost, and every summary's transitions
+			_sum=$(grep '"type":"summary"' "$SHM/out.json" | grep '"final":true' | tail -n 1)
+			_lost=$(echo "$_sum" | sed -n 's/.*"lost":\([0-9]*\).*/\1/p')
+			_tr=$(grep '"type":"summary"' "$SHM/out.json" |
+				sed 's/.*"transitions":{\([^}]*\)}.*/\1/' | tr ',' '\n' |
+				awk -F: '{ s += $2 } END { print s + 0 }')
+			[ -n "$_lost" ] || { echo "bench: F run: no final summary" >&2; _lost=-; FAILED=1; }
+			rm -f "$SHM/out.json"
+		fi
+		if [ "$_v" = W ]; then
+			_wsz=0
+			[ ! -f "$DIR/cap.ttcap" ] || _wsz=$(wc -c <"$DIR/cap.ttcap")
+			echo "$SEQ $_wsz" >>"$DIR/capsizes"
+			rm -f "$DIR/cap.ttcap" "$DIR/cap.ttcap".*
+		fi
+	fi
+	echo "$SEQ $_v $(kv rate "$DIR/load") $(kv total "$DIR/load") $_lost $_cpu $_hwm $_start $_tr $_fg $_ft" >>"$RUNS"
+	printf '  %-2s %8s conn/s  other CPU %3s%%%s%s\n' "$_v" "$(kv rate "$DIR/load")" "$_fg" \
+		"$([ "$_ft" = 0 ] || echo "  OTHER TRACER RUNNING")" \
+		"$([ "$_v" = U ] || echo "  (tracer: ${_start} ms to start, ${_cpu} s CPU, lost ${_lost})")" >&2
+	# a netns going away frees its TIME-WAIT sockets in a kworker: not in the next run
+	sleep 0.5
+	return 0
+}
+
+# ---- calibration: how many processes give the most connections -------------
+
+if [ -z "$BENCH_PROCS" ]; then
+	_best=0
+	for _p in 1 2 4 8; do
+		load 2 1 "$_p" || die "calibration run failed"
+		_r=$(kv rate "$DIR/load")
+		echo "  calibration: $_p+$_p processes: $_r conn/s" >&2
+		if [ "$_r" -gt "$_best" ]; then
+			_best=$_r
+			BENCH_PROCS=$_p
+		fi
+		sleep 0.5
+	done
+fi
+PROCS=$BENCH_PROCS
+echo "bench: $PROCS client + $PROCS server processes, ${BENCH_SECS} s per run after ${BENCH_WARMUP} s warm-up, $BENCH_ROUNDS rounds of U $(echo "$VARIANTS" | sed 's/ / U /g')" >&2
+
+# ---- connection rate, alternating ------------------------------------------
+
+run U
+_r=1
+while [ "$_r" -le "$BENCH_ROUNDS" ]; do
+	for _v in $VARIANTS; do
+		run "$_v"
+		run U
+	done
+	_r=$((_r + 1))
+done
+
+# ---- BPF cost per program run ----------------------------------------------
+
+echo 1 >/proc/sys/kernel/bpf_stats_enabled || echo "bench: cannot enable kernel.bpf_stats_enabled" >&2
+echo "bench: bpf_stats runs (kernel.bpf_stats_enabled=1)" >&2
+for _i in 1 2; do
+	run T stats
+	[ -z "$TCPSTATES" ] || run S stats
+done
+echo 0 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null
+
+# ---- the flow engine at 1M flows -------------------------------------------
+
+"$FLOWMEM" -n 1048576 >"$DIR/flowmem" 2>"$DIR/flowmem.err" ||
+	{ echo "bench: flowmem failed: $(tail -n 1 "$DIR/flowmem.err")" >&2; FAILED=1; }
+
+# ---- seeding from 100k sockets ---------------------------------------------
+
+SEED_S=
+SEED_INFO=
+# A tcptrail that seeds by default says so on its first start.
+if [ "$HAS_SEED" = 0 ] && grep -Eqi 'seed(ed|ing)?:? .*[0-9]+ (sockets?|flows?)|seeded [0-9]' \
+	"$DIR"/first.err 2>/dev/null; then
+	HAS_SEED=1
+fi
+if [ "$HAS_SEED" = 1 ]; then
+	echo "bench: seeding: holding $BENCH_SEED_SOCKETS sockets in a namespace" >&2
+	"$LOAD" hold -n "$BENCH_SEED_SOCKETS" -t 300 >"$DIR/hold" 2>"$DIR/hold.err" </dev/null &
+	HOLD_PID=$!
+	if wait_for 120 sh -c "grep -q '^ready' '$DIR/hold' || ! kill -0 $HOLD_PID 2>/dev/null" &&
+	   grep -q '^ready' "$DIR/hold"; then
+		# --netns: tcptrail seeds the namespace it is told to trace
+		_t0=$(now_ms)
+		# -v: the line saying how many sockets were seeded and how long it took
+		"$TCPTRAIL" --json -i 0 -v --netns "/proc/$HOLD_PID/ns/net" $SEED_OPT \
+			>/dev/null 2>"$DIR/tracer.err" </dev/null &
+		TR_PID=$!
+		wait_for 60 tcptrail_ready
+		# seeding may come after the "tracing" line: then time to its line
+		wait_for 10 seed_said
+		_ms=$(($(now_ms) - _t0))
+		stop_tracer
+		_line=$(grep -i 'seed' "$DIR/tracer.err" | head -n 1)
+		_n=$(echo "$_line" | sed -n 's/[^0-9]*\([0-9][0-9]*\).*/\1/p')
+		# tcptrail's own timing, if it gives one: the sum of the durations
+		# on its line ("dump and records 8.6 ms, /proc 13.6 ms", "in 0.41 s")
+		_own=$(echo "$_line" | tr ',;()' '    ' | awk '{
+			for (i = 2; i <= NF; i++) {
+				if ($i == "ms" && $(i - 1) ~ /^[0-9.]+$/) { t += $(i - 1) / 1000; n++ }
+				if ($i == "s" && $(i - 1) ~ /^[0-9.]+$/) { t += $(i - 1); n++ }
+			}
+		} END { if (n) printf "%.3f", t }')
+		_base=$(awk '$2 == "T" && $8 != "-" { print $8 }' "$RUNS" | median)
+		if [ -n "$_own" ]; then
+			SEED_S=$_own
+			SEED_INFO="tcptrail's own timing (${_line##*: }); ${_n:-?} seeded; start to its line ${_ms} ms, unseeded start ${_base:-?} ms"
+		else
+			SEED_S=$(calc "($_ms - ${_base:-0}) / 1000" %.3f)
+			SEED_INFO="start to its line ${_ms} ms minus ${_base:-0} ms unseeded start; ${_n:-?} seeded"
+		fi
+		[ -n "$_line" ] || SEED_INFO="$SEED_INFO (no line about seeding)"
+		[ "${_n:-0}" -ge $((BENCH_SEED_SOCKETS * 9 / 10)) ] 2>/dev/null ||
+			SEED_INFO="$SEED_INFO; WARNING: fewer than 90% of the sockets seeded"
+	else
+		echo "bench: ttload hold failed: $(tail -n 1 "$DIR/hold.err")" >&2
+		FAILED=1
+	fi
+	kill -TERM "$HOLD_PID" 2>/dev/null
+	wait_for 30 sh -c "! kill -0 $HOLD_PID 2>/dev/null"
+	kill -KILL "$HOLD_PID" 2>/dev/null
+	wait "$HOLD_PID" 2>/dev/null
+	HOLD_PID=
+fi
+
+# ---- figures ---------------------------------------------------------------
+
+# ratios VARIANT: each run's rate over the mean of the untraced runs on
+# either side of it, one per line.
+# With "quiet", only those whose three runs were all quiet.
+ratios() {
+	awk -v v="$1" -v quiet="$2" -v lim="$BENCH_NOISE" '
+		{ seq[NR] = $2; rate[NR] = $3; ok[NR] = $10 <= lim && $11 == 0 }
+		END {
+			for (i = 1; i <= NR; i++) {
+				if (seq[i] != v || (quiet && !ok[i])) continue
+				a = b = ""
+				for (j = i - 1; j >= 1 && a == ""; j--) if (seq[j] == "U") { a = rate[j]; qa = ok[j] }
+				for (j = i + 1; j <= NR && b == ""; j++) if (seq[j] == "U") { b = rate[j]; qb = ok[j] }
+				if (a == "" && b == "") continue
+				if (quiet && ((a != "" && !qa) || (b != "" && !qb))) continue
+				u = a == "" ? b : b == "" ? a : (a + b) / 2
+				printf "%.4f\n", rate[i] / u
+			}
+		}' "$RUNS"
+}
+
+# ratio VARIANT: the median ratio, from quiet triples if two or more are;
+# sets NOTE_<VARIANT> to say which.
+ratio() {
+	_q=$(ratios "$1" quiet | wc -l)
+	_a=$(ratios "$1" | wc -l)
+	if [ "$_q" -ge 2 ]; then
+		eval "NOTE_$1=\"$_q of $_a quiet\""
+		ratios "$1" quiet | median
+	else
+		[ "$_a" = 0 ] || eval "NOTE_$1=\"noisy: $_q of $_a quiet\""
+		ratios "$1" | median
+	fi
+}
+
+# row KEY LABEL VALUE UNIT TARGET_OP TARGET REFERENCE: one figure; TARGET_OP
+# is ">=", "<=", "==" or "-" for none.
+row() {
+	_res=-
+	if [ "$5" != - ] && [ -n "$3" ] && [ "$3" != n/a ]; then
+		_res=$(awk -v v="$3" -v t="$6" -v op="$5" 'BEGIN {
+			ok = op == ">=" ? v >= t : op == "<=" ? v <= t : v == t
+			print ok ? "pass" : "MISS" }')
+	elif [ "$5" != - ]; then
+		_res=n/a
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${3:-n/a}" "$4" "$5" "$6" "$_res" "$7" >>"$ROWS"
+}
+
+fmt_rate() {
+	awk -v r="$1" 'BEGIN { printf "%.0f", r }'
+}
+
+U_RATE=$(awk '$2 == "U" { print $3 }' "$RUNS" | median)
+U_NOISY=$(awk -v lim="$BENCH_NOISE" '$10 > lim || $11 > 0 { n++ } END { print n + 0 }' "$RUNS")
+N_RUNS=$(wc -l <"$RUNS")
+U_RANGE=$(awk '$2 == "U" { if (!n++ || $3 < lo) lo = $3; if ($3 > hi) hi = $3 } END { print lo "-" hi }' "$RUNS")
+row conn_rate_untraced "conn/s untraced" "$(fmt_rate "$U_RATE")" "conn/s" - - \
+	"$PROCS+$PROCS procs, median of $(awk '$2 == "U"' "$RUNS" | wc -l) runs, range $U_RANGE; $U_NOISY of $N_RUNS runs noisy"
+
+# round VALUE FORMAT: empty stays empty
+round() {
+	[ -z "$1" ] || calc "$1" "$2"
+}
+
+NOTE_T='' NOTE_S='' NOTE_W='' NOTE_F=''
+# in the current shell, not a subshell: ratio sets NOTE_*
+ratio T >"$DIR/r" && R_T=$(round "$(cat "$DIR/r")" %.3f)
+ratio S >"$DIR/r" && R_S=$(round "$(cat "$DIR/r")" %.3f)
+ratio W >"$DIR/r" && R_W=$(round "$(cat "$DIR/r")" %.3f)
+ratio F >"$DIR/r" && R_F=$(round "$(cat "$DIR/r")" %.3f)
+row conn_ratio_tcptrail "conn/s tcptrail --json >/dev/null / untraced" "$R_T" "" ">=" 0.95 \
+	"${NOTE_T:+$NOTE_T; }tcpstates: ${R_S:-n/a} here, 0.16 in the issue"
+if [ "$HAS_WRITE" = 1 ]; then
+	_csz=$(awk '{ print $2 }' "$DIR/capsizes" 2>/dev/null | median)
+	row conn_ratio_tcptrail_write "conn/s tcptrail -w FILE / untraced" "$R_W" "" ">=" 0.95 \
+		"${NOTE_W:+$NOTE_W; }capture $(calc "${_csz:-0} / 1048576" %.0f) MB per run, on $(df -P "$DIR" | awk 'NR == 2 { print $1 }')"
+else
+	row conn_ratio_tcptrail_write "conn/s tcptrail -w FILE / untraced" "" "" ">=" 0.95 \
+		"not yet available: this tcptrail has no --write"
+fi
+row conn_ratio_tcptrail_file "conn/s tcptrail --json >tmpfs file / untraced" "$R_F" "" - - \
+	"${NOTE_F:+$NOTE_F; }JSON kept, not discarded"
+if [ -n "$TCPSTATES" ]; then
+	row conn_ratio_tcpstates "conn/s tcpstates >/dev/null / untraced" "$R_S" "" - - \
+		"${NOTE_S:+$NOTE_S; }0.16 in the issue; $TCPSTATES"
+else
+	row conn_ratio_tcpstates "conn/s tcpstates / untraced" "" "" - - \
+		"not installed (INSTALL=1 make bench, or apt-get install libbpf-tools)"
+fi
+
+# per program: variant name total_run_time total_run_cnt
+awk '{ rt[$1 " " $2] += $3; rc[$1 " " $2] += $4 }
+	END { for (k in rt) print k, rt[k], rc[k] }' "$STATS" | sort >"$DIR/progs"
+TR_CNT=$(awk '$1 == "T" && $2 ~ /set_sta/ { print $4 }' "$DIR/progs" | head -n 1)
+BPF_T=$(awk '$1 == "T" && $2 ~ /set_sta/ && $4 > 0 { printf "%.0f", $3 / $4 }' "$DIR/progs" | head -n 1)
+BPF_ALL=$(awk -v n="${TR_CNT:-0}" '$1 == "T" { s += $3 } END { if (n > 0) printf "%.0f", s / n }' "$DIR/progs")
+BPF_S=$(awk '$1 == "S" { rt += $3; rc += $4 } END { if (rc > 0) printf "%.0f", rt / rc }' "$DIR/progs")
+row bpf_ns_transition "BPF ns per transition (set_state prog)" "$BPF_T" ns "<=" 200 \
+	"tcpstates ${BPF_S:-n/a} here, ~12,000 in the issue; counting only ~70"
+row bpf_ns_transition_all "BPF ns per transition, all tcptrail progs" "$BPF_ALL" ns - - \
+	"cgroup_skb, accept and reset programs' time charged to transitions"
+[ -z "$TCPSTATES" ] ||
+	row bpf_ns_tcpstates "BPF ns per transition (tcpstates)" "$BPF_S" ns - - "~12,000 in the issue"
+
+# max_lost VARIANT: the most events one run of VARIANT lost; empty if none ran
+max_lost() {
+	awk -v v="$1" '$2 == v && $5 != "-" { if ($5 > m) m = $5; n++ } END { if (n) print m + 0 }' "$RUNS"
+}
+LOST=$(max_lost T)
+LOST_W=$(max_lost W)
+LOST_F=$(max_lost F)
+row lost "lost events at full rate, --json >/dev/null" "$LOST" "" "==" 0 \
+	"max of runs, kernel lost map; -w: ${LOST_W:-n/a}; JSON to file: ${LOST_F:-n/a} (final summary)"
+
+# transitions per connection, from the summaries of F runs that lost nothing
+TPC=$(awk '$2 == "F" && $9 != "-" && $5 == 0 && $4 > 0 { print $9 / $4 }' "$RUNS" | median)
+# without a usable summary, the 5 transitions of each end of a connection
+awk -v k="${TPC:-0}" 'BEGIN { exit !(k >= 1) }' || TPC=10
+# per event, over the runs that lost nothing: a run that lost events did
+# not process conns x transitions of them
+cpu_per_event() {
+	awk -v v="$1" -v k="$TPC" '$2 == v && $6 != "-" && $5 == 0 && $4 > 0 {
+		printf "%.4f\n", $6 * 1e6 / ($4 * k) }' "$RUNS" | median
+}
+CPU_EV=$(round "$(cpu_per_event T)" %.2f)
+CPU_EV_F=$(round "$(cpu_per_event F)" %.2f)
+CPU_EV_W=$(round "$(cpu_per_event W)" %.2f)
+row daemon_cpu_us_per_event "daemon CPU per event (--json >/dev/null)" "$CPU_EV" us "<=" 1 \
+	"runs without loss; $(calc "$TPC" %.2f) transitions/conn from summaries; JSON to file: ${CPU_EV_F:-n/a} us, -w: ${CPU_EV_W:-n/a} us"
+HWM=$(awk '$2 ~ /^[TWF]$/ && $7 != "-" { if ($7 > m) m = $7 } END { if (m) printf "%.1f", m / 1024 }' "$RUNS")
+row daemon_peak_rss_mb "daemon peak RSS (VmHWM)" "$HWM" MB - - "max over tcptrail runs, default --max-flows"
+
+MEM_RSS=$(kv rss_per_flow "$DIR/flowmem")
+MEM_ACC=$(kv mem_per_flow "$DIR/flowmem")
+row bytes_per_flow "bytes per tracked flow, 1M flows (RSS)" "$MEM_RSS" B "<=" 256 \
+	"engine__mem_bytes ${MEM_ACC:-n/a} B; struct tt_flow $(kv entry_bytes "$DIR/flowmem") B; feed $(kv feed_ns_per_record "$DIR/flowmem") ns/record"
+
+if [ "$HAS_SEED" = 1 ]; then
+	row seeding_s "seeding $BENCH_SEED_SOCKETS sockets" "$SEED_S" s "<=" 1 "$SEED_INFO"
+else
+	row seeding_s "seeding $BENCH_SEED_SOCKETS sockets" "" s "<=" 1 \
+		"not yet available: no seeding option and no 'seeded N' line at start"
+fi
+
+# missed [KEY]: whether figure KEY (or any figure) missed its target.
+missed() {
+	awk -F'\t' -v k="$1" '($1 == k || k == "") && $7 == "MISS" { f = 1 } END { exit !f }' "$ROWS"
+}
+
+# ---- output ----------------------------------------------------------------
+
+echo
+awk -F'\t' 'BEGIN {
+		printf "%-46s %12s  %-9s %-6s %s\n", "figure", "value", "target", "", "reference"
+		printf "%-46s %12s  %-9s %-6s %s\n", "------", "-----", "------", "", "---------"
+	}
+	{
+		tgt = $5 == "-" ? "" : $5 " " $6
+		val = $3 == "n/a" ? "n/a" : $3 ($4 == "" ? "" : " " $4)
+		printf "%-46s %12s  %-9s %-6s %s\n", $2, val, tgt, ($7 == "-" ? "" : $7), $8
+	}' "$ROWS"
+echo
+
+[ "$SANITIZED" = false ] || echo "note: $TCPTRAIL_SRC is a sanitizer build: tcptrail's CPU, RSS and rate figures do not stand for a release build"
+BUSY_AFTER=$(busy_pct 1)
+[ "$BUSY" -le 10 ] && [ "$BUSY_AFTER" -le 10 ] ||
+	echo "note: the host was ${BUSY}% busy before the bench and ${BUSY_AFTER}% after: other work shared the CPUs, ratios and ns are noisy"
+for _l in "T:$LOST" "W:$LOST_W" "F:$LOST_F"; do
+	case ${_l#*:} in
+	'' | 0) ;;
+	*) echo "!!!!!!!! ${_l#*:} EVENTS LOST in one ${_l%%:*} run at the measured rate: that run's flows are incomplete and its rate and CPU figures flatter it !!!!!!!!" ;;
+	esac
+done
+
+echo "BPF programs (bpf_stats runs, all runs added up):"
+awk -v n="$(awk '$1 == "T" && $2 ~ /set_sta/ { print $4 }' "$DIR/progs" | head -n 1)" '
+	{ printf "  %-2s %-28s %12s runs %8s ns/run %8s ns/transition\n", $1, $2, $4,
+		($4 > 0 ? sprintf("%.0f", $3 / $4) : "-"),
+		(n > 0 && $1 == "T" ? sprintf("%.0f", $3 / n) : "-") }' \
+	"$DIR/progs"
+echo
+
+# JSON: one figure per line, so the next run (and a person) can diff it
+[ ! -f "$BENCH_JSON" ] || cp "$BENCH_JSON" "$BENCH_JSON.prev"
+{
+	printf '{"version":1,"time":"%s","kernel":"%s","commit":"%s","procs":%s,"secs":%s,"rounds":%s,"busy_pct_before":%s,"busy_pct_after":%s,"sanitized":%s,\n' \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uname -r)" "$(git rev-parse --short HEAD 2>/dev/null)" \
+		"$PROCS" "$BENCH_SECS" "$BENCH_ROUNDS" "$BUSY" "$BUSY_AFTER" "$SANITIZED"
+	echo '"figures":['
+	awk -F'\t' '{
+		v = $3 == "n/a" ? "null" : $3
+		t = $5 == "-" ? "null" : $6
+		gsub(/"/, "\\\"", $8)
+		printf "%s{\"key\":\"%s\",\"label\":\"%s\",\"value\":%s,\"unit\":\"%s\",\"op\":\"%s\",\"target\":%s,\"result\":\"%s\",\"reference\":\"%s\"}\n",
+			(NR > 1 ? "," : ""), $1, $2, v, $4, $5, t, $7, $8
+	}' "$ROWS"
+	echo '],"runs":['
+	awk '{ printf "%s{\"seq\":%s,\"variant\":\"%s\",\"rate\":%s,\"conns\":%s,\"lost\":%s,\"cpu_s\":%s,\"hwm_kb\":%s,\"start_ms\":%s,\"transitions\":%s,\"other_cpu_pct\":%s,\"other_tracers\":%s}\n",
+		(NR > 1 ? "," : ""), $1, $2, $3, $4, ($5 == "-" ? "null" : $5), ($6 == "-" ? "null" : $6),
+		($7 == "-" ? "null" : $7), ($8 == "-" ? "null" : $8), ($9 == "-" ? "null" : $9), $10, $11 }' "$RUNS"
+	echo '],"programs":['
+	awk '{ printf "%s{\"variant\":\"%s\",\"name\":\"%s\",\"run_time_ns\":%s,\"run_cnt\":%s}\n",
+		(NR > 1 ? "," : ""), $1, $2, $3, $4 }' "$DIR/progs"
+	echo ']}'
+} >"$BENCH_JSON"
+echo "JSON: $BENCH_JSON"
+
+if [ -f "$BENCH_JSON.prev" ]; then
+	echo "Changes since the last run ($BENCH_JSON.prev):"
+	sed -n 's/^,\{0,1\}{"key":"\([^"]*\)",.*"value":\([^,]*\),.*/\1 \2/p' "$BENCH_JSON.prev" >"$DIR/prev"
+	sed -n 's/^,\{0,1\}{"key":"\([^"]*\)",.*"value":\([^,]*\),.*/\1 \2/p' "$BENCH_JSON" |
+		awk 'NR == FNR { old[$1] = $2; next }
+		     ($1 in old) { printf "  %-28s %12s -> %s\n", $1, old[$1], $2 }' "$DIR/prev" -
+fi
+
+# ---- where the time goes, when a tcptrail target is missed -----------------
+
+# perf_syms FILE [perf report options]: "pct<TAB>symbol" lines, no callers.
+perf_syms() {
+	_f=$1
+	shift
+	perf report -i "$_f" --no-children -g none --stdio "$@" 2>/dev/null |
+		awk '/^ +[0-9.]+%/ { p = $1; $1 = ""; sub(/^ +/, ""); print p "\t" $0 }'
+}
+
+# share: "pct<TAB>name" lines rescaled so they add up to 100 over the input.
+share() {
+	awk -F'\t' '{ if (!($2 in p)) o[++n] = $2; p[$2] += $1; t += $1 } END {
+		for (i = 1; i <= n; i++) printf "%.4f\t%s\n", t ? 100 * p[o[i]] / t : 0, o[i] }' |
+		sort -t "$(printf '\t')" -k1,1 -g -r | head -n 12 |
+		awk -F'\t' '{ printf "    %5.1f%%  %s\n", $1, $2 }'
+}
+
+if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null 2>&1 &&
+   { missed conn_ratio_tcptrail || missed bpf_ns_transition || missed daemon_cpu_us_per_event; }; then
+	echo
+	echo "Where the time goes (a tcptrail target was missed): perf -e cpu-clock -a -g, one U and one T run"
+	PROF_PID=
+	PROF_TAG=
+	for _v in U T; do
+		if [ "$_v" = T ]; then
+			start_tracer T || break
+			# ours, not another tracer's: the daemon by pid, the program by tag
+			PROF_PID=$TR_PID
+			for _id in $(bpf_ids "$TR_PID" prog); do
+				"$BPFTOOL" prog show id "$_id" 2>/dev/null | grep -q ' name [^ ]*set_sta' &&
+					PROF_TAG=$("$BPFTOOL" prog show id "$_id" | sed -n 's/.* tag \([0-9a-f]*\).*/\1/p')
+			done
+		fi
+		perf record -q -e cpu-clock -a -g -o "$DIR/perf.$_v" -- \
+			"$LOAD" rate -d "$BENCH_SECS" -w "$BENCH_WARMUP" -p "$PROCS" >"$DIR/load" 2>/dev/null
+		echo "  $_v: $(kv rate "$DIR/load") conn/s under perf"
+		[ "$_v" = U ] || stop_tracer
+		sleep 0.5
+	done
+	echo "  CPU by command, T run (share of both CPUs):"
+	perf_syms "$DIR/perf.T" --sort comm | head -n 6 | awk -F'\t' '{ printf "    %7s  %s\n", $1, $2 }'
+	echo "  hottest symbols, T run [U run]:"
+	perf_syms "$DIR/perf.U" --sort sym >"$DIR/perf.U.txt"
+	perf_syms "$DIR/perf.T" --sort sym | head -n 20 |
+		awk -F'\t' 'NR == FNR { u[$2] = $1; next }
+			{ printf "    %7s  [%7s]  %s\n", $1, (($2 in u) ? u[$2] : "-"), $2 }' "$DIR/perf.U.txt" -
+	echo "  inside the tcptrail daemon (pid $PROF_PID; share of its samples):"
+	perf_syms "$DIR/perf.T" --pid "$PROF_PID" --sort sym | share
+	echo "  inside the transition program (tag $PROF_TAG), by function (share of its samples):"
+	perf_syms "$DIR/perf.T" --parent "bpf_prog_${PROF_TAG:-[0-9a-f]*}_.*set_sta" --sort parent,sym |
+		awk -F'\t' '{ split($2, w, " "); if (w[1] !~ /^bpf_prog_/) next
+			s = $2; sub(/^[^ ]+ +/, "", s); print $1 "\t" s }' | share
+fi
+
+if missed "" || [ "$FAILED" = 1 ]; then
+	exit 1
+fi
+exit 0
