@@ -331,19 +331,70 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 	return e;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tp_btf_set_state, struct sock *sk, int oldstate, int newstate)
+/*
+ * The kernel does not run a tp_btf or fentry program inside itself: when a
+ * softirq fires the hook while the program runs on that CPU, the nested run
+ * is skipped and only counted in recursion_misses.  Under load that loses
+ * transitions without a trace.  A second copy of the program, attached to
+ * the same hook, has its own recursion guard: it records an event only when
+ * the first copy is busy on this CPU, which is exactly the nested case.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} busy SEC(".maps");
+
+/* Nested runs the second copy recorded: the first copy's misses less these are lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} nest_caught SEC(".maps");
+
+static __always_inline void set_state_btf(struct sock *sk, int oldstate, int newstate)
 {
 	struct tt_event *e;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
-		return 0;
+		return;
 	e = on_set_state(sk, oldstate, newstate, TT_HOOK_TP_BTF_SET_STATE);
 	if (!e)
-		return 0;
+		return;
 	e->cookie = bpf_get_socket_cookie(sk);
 	e->flags |= TT_F_COOKIE;
 	bpf_ringbuf_submit(e, submit_flags());
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_btf_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+
+	if (b)
+		*b = 1;
+	set_state_btf(sk, oldstate, newstate);
+	if (b)
+		*b = 0;
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_btf_set_state_nest, struct sock *sk, int oldstate, int newstate)
+{
+	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+
+	__u64 *n;
+
+	/* not nested: the first copy has run, or will, for this event */
+	if (!b || !*b)
+		return 0;
+	n = bpf_map_lookup_elem(&nest_caught, &zero);
+	if (n)
+		*n += 1;
+	set_state_btf(sk, oldstate, newstate);
 	return 0;
 }
 
