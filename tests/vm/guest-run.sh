@@ -70,7 +70,7 @@ for mode in $ATTACH_MODES; do
 		start=$(date +%s)
 		mkdir -p "/tmp/$name" && cd "/tmp/$name"
 		# TERM first, so a tcptrail under test can detach; KILL 10 s later.
-		export TCPTRAIL_ARGS="--attach $mode"
+		export TCPTRAIL_ARGS="--attach $mode" TT_GUEST=1
 		# each mode must really run its own hooks, not fall back quietly
 		case $mode in
 		fentry) export EXPECT_HOOKS="transitions=fentry time-wait=fentry overflow=fentry" ;;
