@@ -284,6 +284,75 @@ static __always_inline int tw_rule(struct sock *sk, int oldstate)
 	return 0;
 }
 
+/*
+ * A child's LISTEN > SYN_RECV is held back until its next transition.  When
+ * two segments of one handshake are handled on two CPUs at once (say the
+ * third ACK in ksoftirqd and the next segment in the sender's own softirq),
+ * both clone a child from the request, and the one that loses the race for
+ * the established hash is destroyed at once: inet_ehash_nolisten() stores
+ * SYN_RECV > CLOSE with inet_sk_set_state().  That child was never a
+ * connection; its birth and death are dropped together.  The birth is kept
+ * by socket with its time; a child normally moves on within microseconds,
+ * and is told then with its ports set, which they are not yet at the clone.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u64);
+} births SEC(".maps");
+
+/*
+ * The loser of that race, as SYN_RECV > CLOSE shows it: no error, not
+ * accepted (a Fast Open child may be, in SYN_RECV), and not SOCK_DEAD as
+ * inet_csk_prepare_forced_close() leaves a child whose creation failed.
+ */
+static __always_inline bool lost_clone_race(struct sock *sk, int newstate)
+{
+	unsigned long flags;
+
+	if (newstate != TT_CLOSE || BPF_CORE_READ(sk, sk_socket) || BPF_CORE_READ(sk, sk_err))
+		return false;
+	flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	return !(flags & (1UL << SOCK_DEAD));
+}
+
+/*
+ * At a child's first transition after its birth: false if it is the loser
+ * (drop this transition too), else tell the birth first.  Only tp_btf and
+ * fentry programs may ask for the socket cookie; hook says which this is.
+ */
+static __always_inline bool release_birth(struct sock *sk, const struct sk_view *v,
+					  int newstate, __u8 hook)
+{
+	__u64 key = (__u64)sk, *ts = bpf_map_lookup_elem(&births, &key);
+	struct tt_event *e;
+	__u64 born;
+
+	if (!ts)
+		return true;
+	born = *ts;
+	bpf_map_delete_elem(&births, &key);
+	if (lost_clone_race(sk, newstate))
+		return false;
+	if (!pass_filters(v))
+		return true;
+	e = reserve(TT_EV_TRANSITION, sk, v, hook);
+	if (!e)
+		return true;
+	/* as it was then: in softirq, not in its owner's syscall */
+	e->old_state = TT_LISTEN;
+	e->new_state = TT_SYN_RECV;
+	e->flags &= ~TT_F_OWNER;
+	e->ts_ns = born;
+	if (hook == TT_HOOK_TP_BTF_SET_STATE || hook == TT_HOOK_FENTRY_SET_STATE) {
+		e->cookie = bpf_get_socket_cookie(sk);
+		e->flags |= TT_F_COOKIE;
+	}
+	bpf_ringbuf_submit(e, submit_flags());
+	return true;
+}
+
 /* The shared body of every transition variant; returns the event or NULL. */
 static __always_inline struct tt_event *
 on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
@@ -304,6 +373,16 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 		}
 	}
 	if (read_sk(sk, &v))
+		return NULL;
+	if (oldstate == TT_LISTEN && newstate == TT_SYN_RECV) {
+		__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
+
+		/* the listener's owner decides, now: pass_owner() marks the child */
+		if (pass_owner(sk, &v, oldstate, newstate))
+			bpf_map_update_elem(&births, &key, &now, BPF_ANY);
+		return NULL;
+	}
+	if (oldstate == TT_SYN_RECV && !release_birth(sk, &v, newstate, hook))
 		return NULL;
 	if (!pass_filters(&v))
 		return NULL;
@@ -416,10 +495,9 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
  * The tracepoint fires in two functions, and fentry and kprobes hook those:
  * inet_sk_state_store(), where tcp_set_state() ends and where
  * inet_csk_listen_start() makes CLOSE > LISTEN, and inet_sk_set_state(),
- * which makes a new child's LISTEN > SYN_RECV in inet_csk_clone_lock()
- * (before its ports are set, as the tracepoint shows it too) and LISTEN >
- * CLOSE when listen_start() fails.  tcp_set_state() alone misses those
- * three.  MPTCP and DCCP sockets change state there as well.
+ * which makes a new child's LISTEN > SYN_RECV in inet_csk_clone_lock() and
+ * LISTEN > CLOSE when listen_start() fails.  tcp_set_state() alone misses
+ * those three.  MPTCP and DCCP sockets change state there as well.
  */
 static __always_inline void
 on_state_store(struct sock *sk, int newstate, __u8 hook, bool cookie)

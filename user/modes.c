@@ -7,11 +7,11 @@
 /*
  * Kprobe and tracepoint programs run one at a time per CPU (bpf_prog_active):
  * a softirq that an interrupt's exit runs inside one of them, any tool's,
- * runs none of ours, and older kernels (6.1 among them) count none of those
- * misses.  The qemu guest boots with threadirqs for that (tests/vm/README.md).
+ * runs none of ours; newer kernels count those in recursion_misses, 6.1 does
+ * not.  The qemu guest boots with threadirqs for that (tests/vm/README.md).
  */
 #define NESTED_SKIP	"an event in a softirq nested inside any kprobe or tracepoint BPF " \
-			"program on its CPU is skipped by the kernel, uncounted"
+			"program on its CPU is skipped by the kernel (which 6.1 does not even count)"
 
 /* Best first within each capability: this order is what auto means. */
 const struct tt_variant tt_variants[] = {
@@ -39,8 +39,7 @@ const struct tt_variant tt_variants[] = {
 	{ TT_CAP_TIME_WAIT, TT_KIND_RULE, TT_HOOK_RULE_TIME_WAIT,
 	  "rule at FIN_WAIT1/FIN_WAIT2/CLOSING > CLOSE (in the transitions hook)", { NULL },
 	  "decided from sk_shutdown, sk_err, SOCK_DONE/SOCK_DEAD and linger2; no timeout; "
-	  "also claims it when tcp_max_tw_buckets are all in use, or for an orphan "
-	  "aborted on new data (TCPAbortOnData)" },
+	  "also claims it when tcp_max_tw_buckets are all in use" },
 
 	/* not syn_recv_sock: 7 arguments, more than the 6.1 trampoline takes */
 	{ TT_CAP_OVERFLOW, TT_KIND_FENTRY, TT_HOOK_FENTRY_CONN_REQUEST,

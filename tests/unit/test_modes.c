@@ -36,7 +36,7 @@ TEST(modes_auto_prefers_tp_btf)
 	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
-	CHECK_STR(chosen(&s, TT_CAP_TIME_WAIT), "fentry/tcp_time_wait");
+	CHECK_STR(chosen(&s, TT_CAP_TIME_WAIT), "fentry/tcp_time_wait + fexit/inet_twsk_alloc");
 	CHECK(strstr(chosen(&s, TT_CAP_OVERFLOW), "fentry/tcp_conn_request") != NULL);
 	CHECK(strstr(chosen(&s, TT_CAP_RETRANS), "tp_btf/") != NULL);
 	/* one probe per capability: nothing below a winner is tried */
@@ -54,7 +54,7 @@ TEST(modes_probe_all_tries_everything_and_chooses_the_same)
 	tt_select(TT_ATTACH_AUTO, true, fake_probe, &f, &s);
 	CHECK_EQ_INT(f.tried, programs);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
-	CHECK_STR(chosen(&s, TT_CAP_TIME_WAIT), "fentry/tcp_time_wait");
+	CHECK_STR(chosen(&s, TT_CAP_TIME_WAIT), "fentry/tcp_time_wait + fexit/inet_twsk_alloc");
 	for (size_t i = 0; i < tt_n_variants; i++)
 		CHECK_EQ_INT(s.result[i], 0);
 }
@@ -74,8 +74,9 @@ TEST(modes_tracepoint_only_kernel)
 TEST(modes_time_wait_fallback_order)
 {
 	static const struct { const char *down[6]; const char *want; } cases[] = {
-		{ { "fentry/tcp_time_wait" }, "kprobe/tcp_time_wait" },
-		{ { "fentry/tcp_time_wait", "kprobe/tcp_time_wait" }, "rule" },
+		{ { "fentry/tcp_time_wait + fexit/inet_twsk_alloc" }, "kprobe/tcp_time_wait" },
+		{ { "fentry/tcp_time_wait + fexit/inet_twsk_alloc",
+		    "kprobe/tcp_time_wait + kretprobe/inet_twsk_alloc" }, "rule" },
 		/* the rule lives in the transitions program */
 		{ { "fentry", "kprobe", "tp_btf", "tracepoint" }, "none" },
 	};
