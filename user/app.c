@@ -125,6 +125,7 @@ int app__go_live(struct app *a, int netns_fd)
 	}
 	tw_tracker__free(a->tw);
 	report__free(a->report);
+	tw_tracker__set_drain(tw, a->drain, a->drain_ctx);
 	a->tw = tw;
 	a->report = r;
 	{
@@ -134,6 +135,14 @@ int app__go_live(struct app *a, int netns_fd)
 			report__set_port_range(r, sys.port_lo, sys.port_hi);
 	}
 	return 0;
+}
+
+void app__set_drain(struct app *a, void (*drain)(void *ctx), void *ctx)
+{
+	a->drain = drain;
+	a->drain_ctx = ctx;
+	if (a->tw)
+		tw_tracker__set_drain(a->tw, drain, ctx);
 }
 
 int app__reopen_output(struct app *a)
@@ -219,6 +228,13 @@ static void summary(struct app *a, uint64_t now, bool final)
 	sink__summary(a->sink, &sum);
 	if (a->syslog_sink)
 		sink__summary(a->syslog_sink, &sum);
+	/*
+	 * The interval ends here: what the reports below let the source drain
+	 * in (see app__set_drain) counts in the next one.
+	 */
+	a->lost_reported = a->lost_total;
+	a->last_summary_ns = now;
+	engine__reset_interval(a->eng);
 
 	n_cw = report__close_wait(a->report, a->eng, now, &cw);
 	if (n_cw) {
@@ -249,9 +265,6 @@ static void summary(struct app *a, uint64_t now, bool final)
 		if (a->metrics)
 			metrics_server__update(a->metrics, &in);
 	}
-	a->lost_reported = a->lost_total;
-	a->last_summary_ns = now;
-	engine__reset_interval(a->eng);
 }
 
 void app__start(struct app *a, uint64_t now_ns)

@@ -35,6 +35,8 @@ struct app {
 	uint64_t lost_reported;		/* lost_total at the previous summary */
 	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
 	bool started;
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 };
 
 /*
@@ -57,6 +59,13 @@ void app__free(struct app *a);
 
 /* Feed one record (already validated for size by the source). */
 void app__event(struct app *a, const struct tt_event *e);
+
+/*
+ * The live source's drain: called during the long parts of a summary (the
+ * sock_diag count of TIME-WAIT sockets) so that its ring buffer does not
+ * overflow meanwhile; the events it feeds count in the next interval.
+ */
+void app__set_drain(struct app *a, void (*drain)(void *ctx), void *ctx);
 
 /* Start the summary clock at now_ns (the source's clock). */
 void app__start(struct app *a, uint64_t now_ns);

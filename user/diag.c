@@ -307,8 +307,8 @@ static ssize_t recv_dump(int fd, char *buf)
 	return n;
 }
 
-static int dump_family(int fd, char *buf, uint8_t family, uint32_t states, bool info,
-		       uint32_t seq, struct parse_ctx *pc)
+static int dump_family(int fd, char *buf, const struct diag_req *dr, uint8_t family,
+		       uint32_t states, uint32_t seq, struct parse_ctx *pc)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -332,7 +332,7 @@ static int dump_family(int fd, char *buf, uint8_t family, uint32_t states, bool 
 	req.r.sdiag_family = family;
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	req.r.idiag_states = states;
-	if (info)
+	if (!dr->no_info)
 		req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
 
 	n = sendmsg(fd, &msg, 0);
@@ -358,6 +358,8 @@ static int dump_family(int fd, char *buf, uint8_t family, uint32_t states, bool 
 		ret = parse_msgs(pc, buf, (size_t)n);
 		if (ret == 1)
 			return 0;
+		if (ret == 0 && dr->between)
+			dr->between(dr->between_ctx);
 		if (ret < 0) {
 			if (ret == pc->cb_err)
 				return ret;
@@ -403,8 +405,7 @@ int diag__dump_req(const struct diag_req *req, diag_sock_cb cb, void *ctx)
 	for (size_t i = 0; i < sizeof(families) && !ret; i++) {
 		if (req->family && req->family != (families[i] == AF_INET ? TT_AF_INET : TT_AF_INET6))
 			continue;
-		ret = dump_family(sn.fd, buf, families[i], states, !req->no_info, (uint32_t)i + 1,
-				  &pc);
+		ret = dump_family(sn.fd, buf, req, families[i], states, (uint32_t)i + 1, &pc);
 	}
 	free(buf);
 	close(sn.fd);

@@ -96,6 +96,13 @@ struct diag_req {
 	uint8_t family;		/* 0: both, else TT_AF_INET or TT_AF_INET6 */
 	uint32_t states;	/* DIAG_STATE() bits; 0 means DIAG_STATES_ALL */
 	bool no_info;		/* skip INET_DIAG_INFO: cheaper, has_info stays false */
+	/*
+	 * Called between two reads of the dump, if set.  A dump of a few
+	 * hundred thousand sockets takes the better part of a second; a
+	 * tracer that must not fall behind its ring buffer drains it here.
+	 */
+	void (*between)(void *ctx);
+	void *between_ctx;
 };
 
 /*

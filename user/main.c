@@ -106,10 +106,16 @@ static int start_reports(struct app *a, const struct tt_opts *o)
 	return 0;
 }
 
+/* Between the reads of a long sock_diag count; errors show at the next poll. */
+static void drain_live(void *ctx)
+{
+	live__poll(ctx, 0);
+}
+
 static int run_live(struct app *a, const struct tt_opts *o)
 {
 	struct tt_live *live;
-	uint64_t start, now;
+	uint64_t start, now, missed;
 	int err, status = 0;
 
 	err = live__open(&live, o, on_record, a);
@@ -138,6 +144,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		return 1;
 	}
 	app__start(a, start);
+	app__set_drain(a, drain_live, live);
 	while (!exiting) {
 		if (reopen) {
 			reopen = 0;
@@ -182,11 +189,12 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		status = 1;
 	capture = NULL;
 	app__finish(a, now);
-	if (live__missed(live))
+	missed = live__missed(live);
+	if (missed)
 		tt_warn("warning: the kernel skipped %llu runs of our hooks, each already running "
 			"on its CPU when a softirq hit it again: up to that many events are missing "
 			"(some may have been outside the filters); a bigger ring buffer does not help",
-			(unsigned long long)live__missed(live));
+			(unsigned long long)missed);
 	live__free(live);
 	fflush(stdout);
 	return tt_stdout_failed() > 0 ? 1 : status;

@@ -30,6 +30,8 @@ struct tw_tracker {
 	struct tw_entry *win;		/* ring of recent entries */
 	size_t head, len;
 	struct agg remote, local;
+	void (*drain)(void *ctx);
+	void *drain_ctx;
 };
 
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
@@ -54,6 +56,12 @@ void tw_tracker__free(struct tw_tracker *t)
 		return;
 	free(t->win);
 	free(t);
+}
+
+void tw_tracker__set_drain(struct tw_tracker *t, void (*drain)(void *ctx), void *ctx)
+{
+	t->drain = drain;
+	t->drain_ctx = ctx;
 }
 
 void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
@@ -246,7 +254,8 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	c.lo = sys.port_lo;
 	c.hi = sys.port_hi;
 	if (t->netns_fd != -2 && diag__dump_req(&(struct diag_req){ .netns_fd = t->netns_fd,
-		    .states = DIAG_STATES_ALL, .no_info = true }, on_sock, &c) == 0) {
+		    .states = DIAG_STATES_ALL, .no_info = true,
+		    .between = t->drain, .between_ctx = t->drain_ctx }, on_sock, &c) == 0) {
 		r->population = c.population;
 		for (size_t i = 0; i < c.n_open; i++)
 			add_in_use(&t->remote, &c.open[i]);

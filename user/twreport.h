@@ -59,6 +59,12 @@ struct tw_tracker;
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct);
 void tw_tracker__free(struct tw_tracker *t);
 
+/*
+ * Call drain(ctx) between the reads of each sock_diag count, so that the
+ * events queued meanwhile are taken in (and may reach tw_tracker__flow()).
+ */
+void tw_tracker__set_drain(struct tw_tracker *t, void (*drain)(void *ctx), void *ctx);
+
 /* Note every flow that ended in TIME-WAIT (from the flow-end callback). */
 void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f);
 
