@@ -93,6 +93,26 @@ static __always_inline bool port_in(const volatile __u16 *list, __u32 n, __u16 p
 	return false;
 }
 
+/*
+ * Reading the socket.  tp_btf and fentry programs get typed pointers and
+ * load through them directly: the verifier turns each load into one guarded
+ * instruction.  Tracepoint and kprobe programs, and pointers that came from
+ * a map or a probe read, must call bpf_probe_read_kernel() for every field,
+ * which was a third of the transition program's time.  `direct` is a
+ * constant wherever these inline helpers are used, so each program keeps
+ * one of the two ways.  A direct load may only reach inside the pointer's
+ * own type (struct sock): inet_sock and tcp_sock fields are read the slow
+ * way, on the paths that need them.
+ */
+#define SK_READ(direct, sk, field) ((direct) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+static __always_inline __u32 sk_netns(struct sock *sk, bool direct)
+{
+	if (direct)
+		return sk->__sk_common.skc_net.net->ns.inum;
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
 /* What the filters and the record need to know about a socket. */
 struct sk_view {
 	__u16 family;
@@ -102,27 +122,27 @@ struct sk_view {
 	bool owner;
 };
 
-static __always_inline int read_sk(struct sock *sk, struct sk_view *v)
+static __always_inline int read_sk(struct sock *sk, struct sk_view *v, bool direct)
 {
-	v->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	v->family = SK_READ(direct, sk, __sk_common.skc_family);
 	if (v->family != AF_INET && v->family != AF_INET6)
 		return -1;
-	v->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	v->sport = SK_READ(direct, sk, __sk_common.skc_num);
 	/*
 	 * By X > CLOSE the bind bucket may already be released, which zeroes
 	 * inet_num; inet_sport keeps the port the connection used.
 	 */
 	if (!v->sport)
 		v->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	v->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	v->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	v->dport = bpf_ntohs(SK_READ(direct, sk, __sk_common.skc_dport));
+	v->netns = sk_netns(sk, direct);
 	/*
 	 * The socket lock is owned only by a task inside a syscall on this
 	 * socket (connect, listen, close, or release_sock draining the
 	 * backlog).  Softirq and timer paths take the spinlock only, and there
 	 * the current task is whoever was interrupted, not the owner.
 	 */
-	v->owner = BPF_CORE_READ(sk, sk_lock.owned) != 0;
+	v->owner = SK_READ(direct, sk, sk_lock.owned) != 0;
 	return 0;
 }
 
@@ -192,8 +212,23 @@ static __always_inline void forget_owned(struct sock *sk, const struct sk_view *
 	}
 }
 
-static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u16 family)
+static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u16 family,
+					bool direct)
 {
+	if (direct) {
+		__u32 *s = (__u32 *)e->saddr, *d = (__u32 *)e->daddr;
+
+		if (family == AF_INET) {
+			s[0] = sk->__sk_common.skc_rcv_saddr;
+			d[0] = sk->__sk_common.skc_daddr;
+			return;
+		}
+		for (int i = 0; i < 4; i++) {
+			s[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			d[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+		return;
+	}
 	if (family == AF_INET) {
 		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
 		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
@@ -204,7 +239,7 @@ static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u1
 }
 
 static __always_inline struct tt_event *
-reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook)
+reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook, bool direct)
 {
 	struct tt_event *e;
 	__u64 id;
@@ -234,7 +269,7 @@ reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook)
 	e->cookie = 0;
 	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-	fill_addrs(e, sk, v->family);
+	fill_addrs(e, sk, v->family, direct);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	__builtin_memset(e->aux, 0, sizeof(e->aux));
 	return e;
@@ -263,19 +298,20 @@ struct {
  * Resets set sk_err first; tcp_disconnect() (SO_LINGER 0) runs before
  * sock_orphan() and without SOCK_DONE.  Returns the substate, or 0.
  */
-static __always_inline int tw_rule(struct sock *sk, int oldstate)
+static __always_inline int tw_rule(struct sock *sk, int oldstate, bool direct)
 {
 	unsigned long flags;
 	__u8 shutdown;
 
 	if (oldstate != TT_FIN_WAIT1 && oldstate != TT_FIN_WAIT2 && oldstate != TT_CLOSING)
 		return 0;
-	if (BPF_CORE_READ(sk, sk_err))
+	if (SK_READ(direct, sk, sk_err))
 		return 0;
-	shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	shutdown = direct ? BPF_CORE_READ_BITFIELD(sk, sk_shutdown) :
+			    BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
 	if (!(shutdown & RCV_SHUTDOWN_))
 		return 0;
-	flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	flags = SK_READ(direct, sk, __sk_common.skc_flags);
 	if (flags & (1UL << SOCK_DONE))
 		return TT_TIME_WAIT;
 	if ((flags & (1UL << SOCK_DEAD)) &&
@@ -304,17 +340,16 @@ struct {
 
 /*
  * The loser of that race, as SYN_RECV > CLOSE shows it: no error, not
- * accepted (a Fast Open child may be, in SYN_RECV), and not SOCK_DEAD as
- * inet_csk_prepare_forced_close() leaves a child whose creation failed.
+ * accepted (a Fast Open child may be, in SYN_RECV), and with its port
+ * number, which inet_csk_prepare_forced_close() zeroes in a child whose
+ * creation failed.  (Not SOCK_DEAD, which that also sets: a child cloned
+ * from a listener closed in the meantime copies the flag from it.)
  */
-static __always_inline bool lost_clone_race(struct sock *sk, int newstate)
+static __always_inline bool lost_clone_race(struct sock *sk, int newstate, bool direct)
 {
-	unsigned long flags;
-
-	if (newstate != TT_CLOSE || BPF_CORE_READ(sk, sk_socket) || BPF_CORE_READ(sk, sk_err))
+	if (newstate != TT_CLOSE || SK_READ(direct, sk, sk_socket) || SK_READ(direct, sk, sk_err))
 		return false;
-	flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-	return !(flags & (1UL << SOCK_DEAD));
+	return SK_READ(direct, sk, __sk_common.skc_num) != 0;
 }
 
 /*
@@ -323,7 +358,7 @@ static __always_inline bool lost_clone_race(struct sock *sk, int newstate)
  * fentry programs may ask for the socket cookie; hook says which this is.
  */
 static __always_inline bool release_birth(struct sock *sk, const struct sk_view *v,
-					  int newstate, __u8 hook)
+					  int newstate, __u8 hook, bool direct)
 {
 	__u64 key = (__u64)sk, *ts = bpf_map_lookup_elem(&births, &key);
 	struct tt_event *e;
@@ -333,11 +368,11 @@ static __always_inline bool release_birth(struct sock *sk, const struct sk_view 
 		return true;
 	born = *ts;
 	bpf_map_delete_elem(&births, &key);
-	if (lost_clone_race(sk, newstate))
+	if (lost_clone_race(sk, newstate, direct))
 		return false;
 	if (!pass_filters(v))
 		return true;
-	e = reserve(TT_EV_TRANSITION, sk, v, hook);
+	e = reserve(TT_EV_TRANSITION, sk, v, hook, direct);
 	if (!e)
 		return true;
 	/* as it was then: in softirq, not in its owner's syscall */
@@ -345,7 +380,7 @@ static __always_inline bool release_birth(struct sock *sk, const struct sk_view 
 	e->new_state = TT_SYN_RECV;
 	e->flags &= ~TT_F_OWNER;
 	e->ts_ns = born;
-	if (hook == TT_HOOK_TP_BTF_SET_STATE || hook == TT_HOOK_FENTRY_SET_STATE) {
+	if (direct) {
 		e->cookie = bpf_get_socket_cookie(sk);
 		e->flags |= TT_F_COOKIE;
 	}
@@ -357,6 +392,8 @@ static __always_inline bool release_birth(struct sock *sk, const struct sk_view 
 static __always_inline struct tt_event *
 on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 {
+	/* the typed hooks: their sk can be read directly */
+	bool direct = hook == TT_HOOK_TP_BTF_SET_STATE || hook == TT_HOOK_FENTRY_SET_STATE;
 	struct tt_event *e;
 	struct sk_view v;
 	int substate = 0;
@@ -372,7 +409,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 			return NULL;
 		}
 	}
-	if (read_sk(sk, &v))
+	if (read_sk(sk, &v, direct))
 		return NULL;
 	if (oldstate == TT_LISTEN && newstate == TT_SYN_RECV) {
 		__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
@@ -382,7 +419,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 			bpf_map_update_elem(&births, &key, &now, BPF_ANY);
 		return NULL;
 	}
-	if (oldstate == TT_SYN_RECV && !release_birth(sk, &v, newstate, hook))
+	if (oldstate == TT_SYN_RECV && !release_birth(sk, &v, newstate, hook, direct))
 		return NULL;
 	if (!pass_filters(&v))
 		return NULL;
@@ -390,9 +427,9 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 		return NULL;
 	forget_owned(sk, &v, oldstate, newstate);
 	if (cfg.tw_mode == TT_TW_RULE && newstate == TT_CLOSE)
-		substate = tw_rule(sk, oldstate);
+		substate = tw_rule(sk, oldstate, direct);
 
-	e = reserve(substate ? TT_EV_TIME_WAIT : TT_EV_TRANSITION, sk, &v, hook);
+	e = reserve(substate ? TT_EV_TIME_WAIT : TT_EV_TRANSITION, sk, &v, hook, direct);
 	if (!e)
 		return NULL;
 	e->old_state = oldstate;
@@ -406,26 +443,47 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 	e->new_state = newstate;
 	/* tcp_reset() and tcp_write_err() set sk_err before tcp_done() */
 	if (newstate == TT_CLOSE)
-		e->aux[0] = BPF_CORE_READ(sk, sk_err);
+		e->aux[0] = SK_READ(direct, sk, sk_err);
 	return e;
 }
 
 /*
  * The kernel does not run a tp_btf or fentry program inside itself: when a
- * softirq fires the hook while the program runs on that CPU, the nested run
- * is skipped and only counted in recursion_misses.  Under load that loses
- * transitions without a trace.  A second copy of the program, attached to
- * the same hook, has its own recursion guard: it records an event only when
- * the first copy is busy on this CPU, which is exactly the nested case.
+ * softirq fires the hook while the program is active on that CPU, the
+ * nested run is skipped and only counted in recursion_misses.  Under load
+ * that loses transitions without a trace.  A second copy of the program,
+ * attached to the same hook after the first, has its own guard.  The
+ * first copy notes each transition it is run for, on entry; the second
+ * records a transition only when it finds no such note, and takes the note
+ * away when it does.  That covers the whole time the first copy is active,
+ * including the kernel's own code around its body, which a "busy" flag set
+ * inside the body would not: those few nanoseconds lost TIME-WAIT entries
+ * in the soak.
+ *
+ * The second copy normally runs right after the first, so at most a few
+ * notes wait for it at once; a softirq in between adds and takes its own.
+ * A note waits for ever only when the second copy was the one skipped
+ * (the first then ran nested, and its twin never comes): it goes stale,
+ * and a later note may take its slot once DONE_STALE notes followed it.
  */
+#define DONE_SLOTS	8
+#define DONE_STALE	32
+
+struct done_notes {
+	__u64 sk[DONE_SLOTS];		/* 0: free */
+	__u32 states[DONE_SLOTS];	/* old << 8 | new */
+	__u32 seq[DONE_SLOTS];
+	__u32 next_seq;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
-} busy SEC(".maps");
+	__type(value, struct done_notes);
+} done SEC(".maps");
 
-/* Nested runs the second copy recorded: the first copy's misses less these are lost. */
+/* Transitions the second copy recorded: the first copy's misses less these are lost. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -450,26 +508,49 @@ static __always_inline void set_state_btf(struct sock *sk, int oldstate, int new
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_btf_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+	__u32 zero = 0;
+	struct done_notes *d = bpf_map_lookup_elem(&done, &zero);
 
-	if (b)
-		*b = 1;
+	if (d) {
+		__u32 seq = ++d->next_seq, pick = 0, oldest = 0;
+
+		for (__u32 i = 0; i < DONE_SLOTS; i++) {
+			if (!d->sk[i] || seq - d->seq[i] > DONE_STALE) {
+				pick = i;
+				break;
+			}
+			/* none free: the oldest note goes */
+			if (seq - d->seq[i] > oldest) {
+				oldest = seq - d->seq[i];
+				pick = i;
+			}
+		}
+		if (pick < DONE_SLOTS) {
+			d->sk[pick] = (__u64)sk;
+			d->states[pick] = (__u32)oldstate << 8 | (__u8)newstate;
+			d->seq[pick] = seq;
+		}
+	}
 	set_state_btf(sk, oldstate, newstate);
-	if (b)
-		*b = 0;
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_btf_set_state_nest, struct sock *sk, int oldstate, int newstate)
 {
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
-
+	__u32 zero = 0, st = (__u32)oldstate << 8 | (__u8)newstate;
+	struct done_notes *d = bpf_map_lookup_elem(&done, &zero);
 	__u64 *n;
 
-	/* not nested: the first copy has run, or will, for this event */
-	if (!b || !*b)
+	if (!d)
 		return 0;
+	for (int i = 0; i < DONE_SLOTS; i++) {
+		if (d->sk[i] == (__u64)sk && d->states[i] == st) {
+			/* the first copy ran for this one */
+			d->sk[i] = 0;
+			return 0;
+		}
+	}
 	n = bpf_map_lookup_elem(&nest_caught, &zero);
 	if (n)
 		*n += 1;
@@ -504,9 +585,10 @@ on_state_store(struct sock *sk, int newstate, __u8 hook, bool cookie)
 {
 	struct tt_event *e;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	/* cookie: an fentry program, whose sk is typed */
+	if (SK_READ(cookie, sk, sk_protocol) != IPPROTO_TCP)
 		return;
-	e = on_set_state(sk, BPF_CORE_READ(sk, __sk_common.skc_state), newstate, hook);
+	e = on_set_state(sk, SK_READ(cookie, sk, __sk_common.skc_state), newstate, hook);
 	if (!e)
 		return;
 	if (cookie) {
@@ -577,7 +659,7 @@ static __always_inline int on_accept(long fd)
 	sk = BPF_CORE_READ(sock, sk);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (read_sk(sk, &v))
+	if (read_sk(sk, &v, false))
 		return 0;
 	if (!pass_filters(&v))
 		return 0;
@@ -588,7 +670,7 @@ static __always_inline int on_accept(long fd)
 		bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
 	}
 	v.owner = true;
-	e = reserve(TT_EV_ACCEPT, sk, &v, TT_HOOK_TP_ACCEPT);
+	e = reserve(TT_EV_ACCEPT, sk, &v, TT_HOOK_TP_ACCEPT, false);
 	if (e)
 		bpf_ringbuf_submit(e, submit_flags());
 	return 0;
@@ -615,7 +697,7 @@ static __always_inline void on_time_wait(struct sock *sk, int substate, int time
 	struct tt_event *e;
 	struct sk_view v;
 
-	if (read_sk(sk, &v) || !pass_filters(&v))
+	if (read_sk(sk, &v, false) || !pass_filters(&v))
 		return;
 	if (cfg.tgid) {
 		__u64 key = (__u64)sk;
@@ -627,7 +709,7 @@ static __always_inline void on_time_wait(struct sock *sk, int substate, int time
 	handed = bpf_map_lookup_elem(&tw_handover, &zero);
 	if (handed)
 		*handed = (__u64)sk;
-	e = reserve(TT_EV_TIME_WAIT, sk, &v, hook);
+	e = reserve(TT_EV_TIME_WAIT, sk, &v, hook, false);
 	if (!e)
 		return;
 	e->old_state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -736,10 +818,10 @@ emit_overflow(struct sock *lsk, __u8 queue, bool cookie, __u32 max, __u32 backlo
 	struct tt_event *e;
 	struct sk_view v;
 
-	if (read_sk(lsk, &v) || !pass_filters(&v))
+	if (read_sk(lsk, &v, false) || !pass_filters(&v))
 		return;
 	v.owner = false;
-	e = reserve(TT_EV_OVERFLOW, lsk, &v, hook);
+	e = reserve(TT_EV_OVERFLOW, lsk, &v, hook, false);
 	if (!e)
 		return;
 	e->family = family;
@@ -1079,12 +1161,12 @@ int BPF_KPROBE(kprobe_v6_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
 
 /* ---- SYN-ACK retransmits and resets, to annotate flows ---- */
 
-static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook)
+static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook, bool direct)
 {
 	struct tt_event *e;
 	struct sk_view v;
 
-	if (!sk || read_sk(sk, &v) || !pass_filters(&v))
+	if (!sk || read_sk(sk, &v, direct) || !pass_filters(&v))
 		return;
 	if (cfg.tgid) {
 		__u64 key = (__u64)sk;
@@ -1093,7 +1175,7 @@ static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook)
 			return;
 	}
 	v.owner = false;
-	e = reserve(type, sk, &v, hook);
+	e = reserve(type, sk, &v, hook, direct);
 	if (e)
 		bpf_ringbuf_submit(e, submit_flags());
 }
@@ -1105,10 +1187,10 @@ static __always_inline void on_synack_retrans(struct sock *lsk, struct request_s
 	struct tt_event *e;
 	struct sk_view v;
 
-	if (read_sk(rsk, &v) || !pass_filters(&v))
+	if (read_sk(rsk, &v, false) || !pass_filters(&v))
 		return;
 	v.owner = false;
-	e = reserve(TT_EV_SYNACK_RETRANS, rsk, &v, hook);
+	e = reserve(TT_EV_SYNACK_RETRANS, rsk, &v, hook, false);
 	if (!e)
 		return;
 	e->sk = (__u64)lsk;
@@ -1126,14 +1208,14 @@ int BPF_PROG(tp_btf_retransmit_synack, struct sock *sk, struct request_sock *req
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(tp_btf_send_reset, struct sock *sk)
 {
-	on_sk_note(sk, TT_EV_RESET_SENT, TT_HOOK_TP_RETRANS);
+	on_sk_note(sk, TT_EV_RESET_SENT, TT_HOOK_TP_RETRANS, true);
 	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(tp_btf_receive_reset, struct sock *sk)
 {
-	on_sk_note(sk, TT_EV_RESET_RECV, TT_HOOK_TP_RETRANS);
+	on_sk_note(sk, TT_EV_RESET_RECV, TT_HOOK_TP_RETRANS, true);
 	return 0;
 }
 
@@ -1170,13 +1252,13 @@ int tp_retransmit_synack(struct tp_synack_ctx *ctx)
 SEC("tracepoint/tcp/tcp_send_reset")
 int tp_send_reset(struct tp_send_reset_ctx *ctx)
 {
-	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_SENT, TT_HOOK_TP_RETRANS);
+	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_SENT, TT_HOOK_TP_RETRANS, false);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tp_receive_reset(struct tp_sk_ctx *ctx)
 {
-	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_RECV, TT_HOOK_TP_RETRANS);
+	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_RECV, TT_HOOK_TP_RETRANS, false);
 	return 0;
 }
