@@ -9,14 +9,35 @@ void linebuf__flush(struct linebuf *lb)
 	lb->len = 0;
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 void linebuf__u64(struct linebuf *lb, uint64_t v)
 {
 	char tmp[20], *p = tmp + sizeof(tmp);	/* UINT64_MAX has 20 digits */
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	uint32_t w;
+
+	/* two digits a division, in 32 bits once they do: a flow line has some twenty numbers */
+	while (v > UINT32_MAX) {
+		unsigned int d = (unsigned int)(v % 100);
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * d, 2);
+	}
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (w % 100), 2);
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * w, 2);
+	} else {
+		*--p = (char)('0' + w);
+	}
 	linebuf__mem(lb, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 

@@ -267,3 +267,29 @@ TEST(format_numbers_and_overflow)
 	free(got);
 	free(want);
 }
+
+TEST(format_u64_as_printf)
+{
+	char want[32];
+	struct linebuf lb;
+	int bad = 0;
+
+	for (uint64_t i = 0; i < 300000; i++) {
+		/* every value up to 300000, then around each power of ten, then at random */
+		uint64_t pow = 1, v = i;
+
+		if (i >= 200000) {
+			for (uint64_t k = (i - 200000) / 3 % 20; k; k--)
+				pow *= 10;
+			v = i % 3 == 0 ? pow - 1 : i % 3 == 1 ? pow : pow + 1;
+			if (i >= 200060)
+				v = rnd() >> (rnd() % 64);
+		}
+		linebuf__init(&lb, NULL);
+		linebuf__u64(&lb, v);
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		if (lb.len != strlen(want) || memcmp(lb.buf, want, lb.len))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+}
