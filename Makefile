@@ -240,7 +240,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/tcptrail.service
 
 # `make bench`: overhead, throughput and memory next to tcpstates (root, ~6 min)
-BENCH_BINS := $(OUTPUT)/bench/ttload $(OUTPUT)/bench/flowmem
+BENCH_BINS := $(OUTPUT)/bench/ttload $(OUTPUT)/bench/flowmem $(OUTPUT)/bench/gencap
 
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
@@ -249,6 +249,11 @@ $(OUTPUT)/bench:
 $(OUTPUT)/bench/ttload: tests/bench/ttload.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -o $@
+
+# A synthetic capture to time the daemon's userspace by replay: libc only.
+$(OUTPUT)/bench/gencap: tests/bench/gencap.c include/tcptrail.h include/ttcap.h | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
 
 # The flow engine alone at 1M flows: no BPF, no root.
 $(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c user/engine.h include/tcptrail.h | $(OUTPUT)/bench

@@ -81,11 +81,13 @@ struct tt_engine {
 	uint64_t tw_sk[TW_RING];
 	uint8_t tw_used[TW_RING];
 	unsigned int tw_pos;
+	unsigned int tw_live;	/* tw_used[] set: none, no scan */
 	uint64_t pend_sk[PEND_MAX];
 	uint64_t pend_ts[PEND_MAX];
 	unsigned int n_pend;
 	struct synack_note synack[SYNACK_RING];
 	unsigned int synack_pos;
+	unsigned int synack_live;	/* notes with a count: none, no scan */
 	struct tt_listener_stats lstats[TT_MAX_LISTENER_STATS];
 	unsigned int n_lstats;
 	tt_flow_cb on_flow_end;
@@ -233,6 +235,9 @@ static const struct tt_flow *find_listener(const struct tt_engine *eng,
 
 static int tw_find(const struct tt_engine *eng, uint64_t sk)
 {
+	/* every new flow asks; in the rule's TIME-WAIT mode the ring stays empty */
+	if (!eng->tw_live)
+		return -1;
 	for (int i = 0; i < TW_RING; i++)
 		if (eng->tw_used[i] && eng->tw_sk[i] == sk)
 			return i;
@@ -243,6 +248,8 @@ static void tw_remember(struct tt_engine *eng, uint64_t sk)
 {
 	if (tw_find(eng, sk) >= 0)
 		return;
+	if (!eng->tw_used[eng->tw_pos])
+		eng->tw_live++;
 	eng->tw_sk[eng->tw_pos] = sk;
 	eng->tw_used[eng->tw_pos] = 1;
 	eng->tw_pos = (eng->tw_pos + 1) % TW_RING;
@@ -256,6 +263,7 @@ static bool tw_take(struct tt_engine *eng, uint64_t sk)
 	if (i < 0)
 		return false;
 	eng->tw_used[i] = 0;
+	eng->tw_live--;
 	return true;
 }
 
@@ -485,10 +493,14 @@ static bool same_tuple(const struct synack_note *n, const struct tt_flow *f)
 /* A passive child takes the retransmits of the request it grew from. */
 static void synack_claim(struct tt_engine *eng, struct tt_flow *f)
 {
+	/* every passive birth asks; most find the ring empty */
+	if (!eng->synack_live)
+		return;
 	for (unsigned int i = 0; i < SYNACK_RING; i++) {
 		if (same_tuple(&eng->synack[i], f)) {
 			f->synack_retrans = eng->synack[i].count;
 			eng->synack[i].count = 0;
+			eng->synack_live--;
 			return;
 		}
 	}
@@ -507,6 +519,8 @@ static void synack_note(struct tt_engine *eng, const struct tt_event *e)
 	if (!n) {
 		n = &eng->synack[eng->synack_pos];
 		eng->synack_pos = (eng->synack_pos + 1) % SYNACK_RING;
+		if (n->count)
+			eng->synack_live--;
 		memset(n, 0, sizeof(*n));
 		n->netns = e->netns;
 		n->sport = e->sport;
@@ -514,6 +528,8 @@ static void synack_note(struct tt_engine *eng, const struct tt_event *e)
 		memcpy(n->saddr, e->saddr, 16);
 		memcpy(n->daddr, e->daddr, 16);
 	}
+	if (!n->count)
+		eng->synack_live++;
 	/* the kernel's num_retrans counts before this one is sent */
 	n->count = e->aux[0] + 1 > 255 ? 255 : (uint8_t)(e->aux[0] + 1);
 	if (n->count == 0)

@@ -33,6 +33,15 @@ void tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
 		     char *buf, size_t len);
 void tt_fmt_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
 
+/* The longest address text, with its NUL: INET6_ADDRSTRLEN. */
+#define TT_ADDR_STRLEN 46
+
+/*
+ * The same text, always whole, as inet_ntop() writes it (family 10 is
+ * IPv6, anything else IPv4); returns its length.
+ */
+size_t tt_addr_str(char dst[TT_ADDR_STRLEN], uint8_t family, const uint8_t addr[16]);
+
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: maps record times to wall time. */
 int64_t tt_mono_to_wall_offset(void);
 

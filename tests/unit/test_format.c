@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The hand-rolled formatters against what the output used before them:
+ * inet_ntop(), printf, and the fprintf-based JSON string escaper.  They
+ * must agree byte for byte on every input.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include "json.h"
+#include "linebuf.h"
+#include "tcptrail.h"
+#include "util.h"
+#include "tt_test.h"
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int addr_differs(uint8_t family, const uint8_t a[16])
+{
+	char want[INET6_ADDRSTRLEN], got[TT_ADDR_STRLEN];
+	size_t n = tt_addr_str(got, family, a);
+
+	if (!inet_ntop(family == TT_AF_INET6 ? AF_INET6 : AF_INET, a, want, sizeof(want)))
+		return 1;
+	if (strcmp(got, want) || n != strlen(want)) {
+		fprintf(stderr, "    inet_ntop %s, tt_addr_str %s\n", want, got);
+		return 1;
+	}
+	return 0;
+}
+
+TEST(format_ipv4_as_inet_ntop)
+{
+	uint8_t a[16] = {};
+	int bad = 0;
+
+	for (int pos = 0; pos < 4; pos++) {
+		for (int v = 0; v < 256; v++) {
+			memset(a, 0, sizeof(a));
+			a[pos] = (uint8_t)v;
+			a[3 - pos] = (uint8_t)(255 - v);
+			bad += addr_differs(TT_AF_INET, a);
+		}
+	}
+	for (int i = 0; i < 100000; i++) {
+		for (int k = 0; k < 16; k++)
+			a[k] = (uint8_t)rnd();
+		bad += addr_differs(TT_AF_INET, a);
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+TEST(format_ipv6_as_inet_ntop)
+{
+	/* what decides the text: which groups are zero, group 5 = ffff, the group widths */
+	static const uint16_t fill[] = { 1, 0xffff, 0xf, 0x10, 0xabc, 0x100, 0x1000, 0x7f00 };
+	uint8_t a[16];
+	int bad = 0;
+
+	for (unsigned int zeros = 0; zeros < 256; zeros++) {
+		for (unsigned int f = 0; f < sizeof(fill) / sizeof(fill[0]); f++) {
+			for (int g = 0; g < 8; g++) {
+				uint16_t w = zeros >> g & 1 ? 0 : fill[(f + (unsigned int)g) % 8];
+
+				a[2 * g] = (uint8_t)(w >> 8);
+				a[2 * g + 1] = (uint8_t)w;
+			}
+			bad += addr_differs(TT_AF_INET6, a);
+			/* and the same with group 5 ffff: the IPv4-mapped form */
+			a[10] = a[11] = 0xff;
+			bad += addr_differs(TT_AF_INET6, a);
+		}
+	}
+	for (int i = 0; i < 100000; i++) {
+		for (int k = 0; k < 16; k++)
+			a[k] = rnd() % 4 ? 0 : (uint8_t)rnd();
+		bad += addr_differs(TT_AF_INET6, a);
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+TEST(format_addr_short_buffer_is_a_question_mark)
+{
+	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	char buf[12];
+
+	/* inet_ntop() needs the NUL's byte too */
+	tt_fmt_addr(TT_AF_INET6, a, buf, 11);
+	CHECK_STR(buf, "?");
+	tt_fmt_addr(TT_AF_INET6, a, buf, sizeof(buf));
+	CHECK_STR(buf, "2001:db8::1");
+}
+
+/* The escaper the sinks had before the line buffer, kept as the reference. */
+static size_t ref_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static void ref_json_str(FILE *f, const char *str, size_t maxlen)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0;
+
+	while (n < maxlen && s[n])
+		n++;
+	fputc('"', f);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t l;
+
+		if (c == '"' || c == '\\') {
+			fputc('\\', f);
+			fputc(c, f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			i++;
+		} else if (c < 0x80) {
+			fputc(c, f);
+			i++;
+		} else if ((l = ref_utf8_len(s + i, n - i))) {
+			fwrite(s + i, 1, l, f);
+			i += l;
+		} else {
+			fprintf(f, "\\u%04x", c);
+			i++;
+		}
+	}
+	fputc('"', f);
+}
+
+static int json_differs(const char *s, size_t maxlen)
+{
+	char *want = NULL, *got = NULL;
+	size_t wlen = 0, glen = 0;
+	FILE *w = open_memstream(&want, &wlen), *g = open_memstream(&got, &glen);
+	int differs;
+
+	ref_json_str(w, s, maxlen);
+	json_str(g, s, maxlen);
+	fclose(w);
+	fclose(g);
+	differs = wlen != glen || memcmp(want, got, wlen);
+	if (differs)
+		fprintf(stderr, "    reference %s, json_str %s\n", want, got);
+	free(want);
+	free(got);
+	return differs;
+}
+
+TEST(format_json_str_as_before)
+{
+	/* the bytes that pick a branch: escapes, UTF-8 leads, continuations */
+	static const unsigned char pick[] = {
+		0, 1, 0x1f, ' ', '"', '\\', 'a', 0x7f, 0x80, 0x9f, 0xbf, 0xc0, 0xc1, 0xc2,
+		0xc3, 0xdf, 0xe0, 0xe1, 0xed, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xf8, 0xff,
+	};
+	const size_t np = sizeof(pick);
+	char s[17];
+	int bad = 0;
+
+	for (int c = 0; c < 256; c++) {
+		s[0] = (char)c;
+		s[1] = 'x';
+		bad += json_differs(s, 2);
+	}
+	/* every 4-byte string over pick[], cut at each length */
+	for (size_t a = 0; a < np; a++)
+		for (size_t b = 0; b < np; b++)
+			for (size_t c = 0; c < np; c++)
+				for (size_t d = 0; d < np; d++) {
+					s[0] = (char)pick[a];
+					s[1] = (char)pick[b];
+					s[2] = (char)pick[c];
+					s[3] = (char)pick[d];
+					s[4] = 'z';
+					bad += json_differs(s, 4 + rnd() % 2);
+				}
+	for (int i = 0; i < 20000; i++) {
+		for (int k = 0; k < 17; k++)
+			s[k] = (char)(rnd() % 3 ? pick[rnd() % np] : rnd());
+		bad += json_differs(s, 16);
+		bad += json_differs(s, 17);
+	}
+	/* longer than a line buffer, every byte escaped */
+	{
+		size_t n = LINEBUF_SIZE;
+		char *big = malloc(n);
+
+		REQUIRE(big);
+		for (size_t k = 0; k < n; k++)
+			big[k] = k % 2 ? 0x01 : '"';
+		bad += json_differs(big, n);
+		free(big);
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+TEST(format_numbers_and_overflow)
+{
+	static const uint64_t vals[] = { 0, 1, 9, 10, 99, 100, 65535, 4294967295ull,
+					 4294967296ull, 10000000000000000000ull, UINT64_MAX };
+	static const int ints[] = { 0, 1, -1, 42, -2147483647 - 1, 2147483647 };
+	char *got = NULL, *want = NULL;
+	size_t glen = 0, wlen = 0;
+	FILE *g = open_memstream(&got, &glen), *w = open_memstream(&want, &wlen);
+	struct linebuf lb;
+
+	linebuf__init(&lb, g);
+	/* past the buffer's size many times over: flushed on the way, nothing lost */
+	for (int round = 0; round < 500; round++) {
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			linebuf__u64(&lb, vals[i]);
+			linebuf__char(&lb, ',');
+			fprintf(w, "%" PRIu64 ",", vals[i]);
+		}
+		for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+			linebuf__int(&lb, ints[i]);
+			linebuf__lit(&lb, ";");
+			fprintf(w, "%d;", ints[i]);
+		}
+		linebuf__bool(&lb, round & 1);
+		fputs(round & 1 ? "true" : "false", w);
+	}
+	linebuf__flush(&lb);
+	fclose(g);
+	fclose(w);
+	CHECK(glen > LINEBUF_SIZE);
+	CHECK(glen == wlen && !memcmp(got, want, wlen));
+	free(got);
+	free(want);
+}
+
+TEST(format_u64_as_printf)
+{
+	char want[32];
+	struct linebuf lb;
+	int bad = 0;
+
+	for (uint64_t i = 0; i < 300000; i++) {
+		/* every value up to 300000, then around each power of ten, then at random */
+		uint64_t pow = 1, v = i;
+
+		if (i >= 200000) {
+			for (uint64_t k = (i - 200000) / 3 % 20; k; k--)
+				pow *= 10;
+			v = i % 3 == 0 ? pow - 1 : i % 3 == 1 ? pow : pow + 1;
+			if (i >= 200060)
+				v = rnd() >> (rnd() % 64);
+		}
+		linebuf__init(&lb, NULL);
+		linebuf__u64(&lb, v);
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		if (lb.len != strlen(want) || memcmp(lb.buf, want, lb.len))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+}

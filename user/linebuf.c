@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "linebuf.h"
+#include "util.h"
+
+void linebuf__flush(struct linebuf *lb)
+{
+	if (lb->len)
+		fwrite(lb->buf, 1, lb->len, lb->out);
+	lb->len = 0;
+}
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+void linebuf__u64(struct linebuf *lb, uint64_t v)
+{
+	char tmp[20], *p = tmp + sizeof(tmp);	/* UINT64_MAX has 20 digits */
+
+	uint32_t w;
+
+	/* two digits a division, in 32 bits once they do: a flow line has some twenty numbers */
+	while (v > UINT32_MAX) {
+		unsigned int d = (unsigned int)(v % 100);
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * d, 2);
+	}
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (w % 100), 2);
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * w, 2);
+	} else {
+		*--p = (char)('0' + w);
+	}
+	linebuf__mem(lb, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void linebuf__int(struct linebuf *lb, int v)
+{
+	if (v < 0) {
+		linebuf__char(lb, '-');
+		/* INT_MIN too: negated as an unsigned value */
+		linebuf__u64(lb, -(uint64_t)(int64_t)v);
+		return;
+	}
+	linebuf__u64(lb, (uint64_t)v);
+}
+
+void linebuf__addr(struct linebuf *lb, uint8_t family, const uint8_t addr[16])
+{
+	lb->len += tt_addr_str(linebuf__room(lb, TT_ADDR_STRLEN), family, addr);
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* "\u00XX": the one escape longer than two bytes */
+#define ESC_MAX 6
+
+static char *put_u00(char *p, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	memcpy(p, "\\u00", 4);
+	p[4] = hex[c >> 4];
+	p[5] = hex[c & 0xf];
+	return p + ESC_MAX;
+}
+
+void linebuf__json_str(struct linebuf *lb, const char *str, size_t maxlen)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0;
+
+	while (n < maxlen && s[n])
+		n++;
+	linebuf__char(lb, '"');
+	for (size_t i = 0; i < n;) {
+		/* room for the longest thing one step writes: an escape or a 4-byte sequence */
+		char *start = linebuf__room(lb, ESC_MAX), *p = start;
+		unsigned char c = s[i];
+		size_t l;
+
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			p = put_u00(p, c);
+			i++;
+		} else if (c < 0x80) {
+			*p++ = (char)c;
+			i++;
+		} else if ((l = utf8_len(s + i, n - i))) {
+			memcpy(p, s + i, l);
+			p += l;
+			i += l;
+		} else {
+			p = put_u00(p, c);
+			i++;
+		}
+		lb->len += (size_t)(p - start);
+	}
+	linebuf__char(lb, '"');
+}
