@@ -45,7 +45,7 @@ static int on_record(void *ctx, const struct tt_event *e)
 	 * kernel keeps up the supply (a full disk under load kept us at it for
 	 * as long as the traffic lasted): stop, and let the loop see why.
 	 */
-	return capture_err || ferror(stdout) ? -ECANCELED : 0;
+	return capture_err || ferror_unlocked(stdout) ? -ECANCELED : 0;
 }
 
 /* Say which hook each capability got; nothing degrades silently. */

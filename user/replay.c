@@ -87,7 +87,7 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		}
 		if (filter__pass(flt, &rec.ev))
 			app__event(&a, &rec.ev);
-		if (ferror(stdout))
+		if (ferror_unlocked(stdout))
 			break;
 	}
 	app__finish(&a, now);
