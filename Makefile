@@ -17,7 +17,7 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 LIBS_PC  := libbpf libelf zlib
 CFLAGS   ?= -g -O2
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-INCLUDES := -Iinclude -Iuser -I$(OUTPUT)
+INCLUDES  = -Iinclude -Iuser -I$(OUTPUT)
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(SAN_CFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 LDLIBS   = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lm

@@ -536,7 +536,7 @@ int BPF_PROG(tp_btf_set_state, struct sock *sk, int oldstate, int newstate)
 }
 
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tp_btf_set_state_nest, struct sock *sk, int oldstate, int newstate)
+int BPF_PROG(set_state_nest, struct sock *sk, int oldstate, int newstate)
 {
 	__u32 zero = 0, st = (__u32)oldstate << 8 | (__u8)newstate;
 	struct done_notes *d = bpf_map_lookup_elem(&done, &zero);

@@ -495,7 +495,7 @@ uint64_t live__missed(const struct tt_live *l)
 		 * The second copy is skipped only while it is active itself, and
 		 * then the first copy is not: nothing is lost there.
 		 */
-		else if (strcmp(bpf_program__name(prog), "tp_btf_set_state_nest"))
+		else if (strcmp(bpf_program__name(prog), "set_state_nest"))
 			total += info.recursion_misses;
 	}
 	/* the first copy's nested runs, less those its twin recorded */

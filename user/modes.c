@@ -16,7 +16,7 @@
 /* Best first within each capability: this order is what auto means. */
 const struct tt_variant tt_variants[] = {
 	{ TT_CAP_TRANSITIONS, TT_KIND_TP_BTF, TT_HOOK_TP_BTF_SET_STATE,
-	  "tp_btf/inet_sock_set_state", { "tp_btf_set_state", "tp_btf_set_state_nest" }, NULL },
+	  "tp_btf/inet_sock_set_state", { "tp_btf_set_state", "set_state_nest" }, NULL },
 	{ TT_CAP_TRANSITIONS, TT_KIND_TRACEPOINT, TT_HOOK_TP_SET_STATE,
 	  "tracepoint/sock/inet_sock_set_state", { "tp_set_state" },
 	  "no socket cookie: flows are identified by sock address and birth; " NESTED_SKIP },
