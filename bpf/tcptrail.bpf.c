@@ -491,7 +491,8 @@ struct {
 	__type(value, __u64);
 } nest_caught SEC(".maps");
 
-static __always_inline void set_state_btf(struct sock *sk, int oldstate, int newstate)
+static __always_inline void set_state_btf(struct sock *sk, int oldstate, int newstate,
+					  bool nested)
 {
 	struct tt_event *e;
 
@@ -501,7 +502,7 @@ static __always_inline void set_state_btf(struct sock *sk, int oldstate, int new
 	if (!e)
 		return;
 	e->cookie = bpf_get_socket_cookie(sk);
-	e->flags |= TT_F_COOKIE;
+	e->flags |= TT_F_COOKIE | (nested ? TT_F_NESTED : 0);
 	bpf_ringbuf_submit(e, submit_flags());
 }
 
@@ -531,7 +532,7 @@ int BPF_PROG(tp_btf_set_state, struct sock *sk, int oldstate, int newstate)
 			d->seq[pick] = seq;
 		}
 	}
-	set_state_btf(sk, oldstate, newstate);
+	set_state_btf(sk, oldstate, newstate, false);
 	return 0;
 }
 
@@ -554,7 +555,7 @@ int BPF_PROG(set_state_nest, struct sock *sk, int oldstate, int newstate)
 	n = bpf_map_lookup_elem(&nest_caught, &zero);
 	if (n)
 		*n += 1;
-	set_state_btf(sk, oldstate, newstate);
+	set_state_btf(sk, oldstate, newstate, true);
 	return 0;
 }
 

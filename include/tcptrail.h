@@ -50,6 +50,9 @@ enum tt_tcp_state {
 #define TT_F_SYNCOOKIE	0x08	/* OVERFLOW: a syncookie was sent, nothing dropped */
 #define TT_F_TIMEO	0x10	/* TIME_WAIT: aux[1] is the timeout */
 #define TT_F_SEED_AGE	0x20	/* SEED: aux[0] and aux[2] are valid (tcp_info) */
+#define TT_F_NESTED	0x40	/* TRANSITION: recorded by the second program copy,
+				 * for a run the first did not note; rarely a
+				 * repeat of what the first recorded */
 
 /* tt_event.aux for TT_EV_OVERFLOW */
 enum tt_overflow_queue {

@@ -690,15 +690,18 @@ static uint8_t end_reason(const struct tt_event *e)
 
 /*
  * A repeat of the record that produced the flow's last state: same states
- * and no later in time.  Before the first state the old state is what the
- * birth implies, or anything for a flow first seen mid-life.
+ * and no later in time, or any time for one the kernel side's second copy
+ * recorded (it takes its own timestamp, after the first copy's).  Before the
+ * first state the old state is what the birth implies, or anything for a
+ * flow first seen mid-life.
  */
 static bool is_duplicate(const struct tt_flow *f, const struct tt_event *e)
 {
 	unsigned int n = f->nstates;
 	unsigned int prev;
 
-	if (f->state[n - 1] != e->new_state || e->ts_ns > f->ts_ns[n - 1])
+	if (f->state[n - 1] != e->new_state ||
+	    (e->ts_ns > f->ts_ns[n - 1] && !(e->flags & TT_F_NESTED)))
 		return false;
 	if (n >= 2)
 		prev = f->state[n - 2];

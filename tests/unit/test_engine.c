@@ -554,6 +554,39 @@ TEST(engine_duplicates)
 	engine__free(eng);
 }
 
+/* The second program copy stamps its own, later time on a repeat. */
+TEST(engine_nested_repeat)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *st;
+	struct tt_event e;
+
+	REQUIRE(eng);
+	st = engine__total(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	e = tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(2));
+	e.flags |= TT_F_NESTED;
+	CHECK_EQ_INT(feed(eng, e), 0);
+	CHECK_EQ_INT(st->duplicates, 1);
+	CHECK_EQ_INT(st->flows_opened, 1);
+	CHECK_EQ_INT(st->transitions[TT_CLOSE][TT_SYN_SENT], 1);
+	CHECK_EQ_INT(r.n, 0);
+	/* a nested record of the next transition is no repeat */
+	e = tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(3));
+	e.flags |= TT_F_NESTED;
+	CHECK_EQ_INT(feed(eng, e), 0);
+	CHECK_EQ_INT(st->duplicates, 1);
+	CHECK_EQ_INT(engine__lookup(eng, SK(1))->nstates, 2);
+	/* nor, without the flag, the same birth later: a new socket at that address */
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_CLOSE, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(6))), 0);
+	CHECK_EQ_INT(st->flows_opened, 2);
+	CHECK_EQ_INT(st->duplicates, 1);
+	engine__free(eng);
+}
+
 TEST(engine_out_of_order_timestamps)
 {
 	struct ended r;
