@@ -18,6 +18,7 @@ enum {
 	OPT_ATTACH = 1000,
 	OPT_RINGBUF,
 	OPT_MAX_FLOWS,
+	OPT_PRIORITY_BOOST,
 	OPT_PROBE,
 	OPT_COLOR,
 	OPT_VERSION,
@@ -76,6 +77,9 @@ static const struct argp_option options[] = {
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two (default 8M)", 3 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Flows tracked at once; the least recently active "
 	  "are evicted, and counted, beyond it (default 262144)", 3 },
+	{ "priority-boost", OPT_PRIORITY_BOOST, "N", 0, "Run N nice levels ahead of the caller "
+	  "(0 to 19, default 5), so the load being traced does not starve the reading of the "
+	  "ring buffer; 0 leaves the priority alone", 3 },
 
 	{ NULL, 0, NULL, 0, "Reports and export:", 6 },
 	{ "close-wait-age", OPT_CLOSE_WAIT_AGE, "SECS", 0, "A socket in CLOSE_WAIT longer than "
@@ -367,6 +371,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "--max-flows: '%s' is not a number from 1 to 67108864", arg);
 		o->max_flows = (uint64_t)v;
 		break;
+	case OPT_PRIORITY_BOOST:
+		if (tt_parse_num(arg, 0, 19, &v))
+			return bad(state, "--priority-boost: '%s' is not a number from 0 to 19", arg);
+		o->priority_boost = (int)v;
+		break;
 	case OPT_LADDER:
 		o->ladder = true;
 		break;
@@ -457,6 +466,7 @@ int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
 	memset(o, 0, sizeof(*o));
 	o->interval_ns = 10ull * 1000000000;
 	o->ringbuf_bytes = 8ull << 20;
+	o->priority_boost = 5;
 	o->max_flows = 262144;
 	o->close_wait_age_ns = 10ull * 1000000000;
 	o->tw_warn_pct = 50;

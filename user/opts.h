@@ -53,6 +53,7 @@ struct tt_opts {
 	/* resources and hooks */
 	uint64_t ringbuf_bytes;
 	uint64_t max_flows;
+	int priority_boost;	/* nice levels below the caller's, 0..19 */
 	enum tt_attach_mode attach;
 	bool probe;		/* print the hook choice and exit */
 	int verbose;

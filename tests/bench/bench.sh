@@ -807,7 +807,7 @@ if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null 2>&1 &&
 			# ours, not another tracer's: the daemon by pid, the program by tag
 			PROF_PID=$TR_PID
 			for _id in $(bpf_ids "$TR_PID" prog); do
-				"$BPFTOOL" prog show id "$_id" 2>/dev/null | grep -q ' name [^ ]*set_sta' &&
+				"$BPFTOOL" prog show id "$_id" 2>/dev/null | grep ' name [^ ]*set_sta' | grep -qv nest &&
 					PROF_TAG=$("$BPFTOOL" prog show id "$_id" | sed -n 's/.* tag \([0-9a-f]*\).*/\1/p')
 			done
 		fi

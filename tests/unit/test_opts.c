@@ -38,6 +38,7 @@ TEST(opts_defaults)
 	CHECK(!x);
 	CHECK_EQ_INT(o.interval_ns, 10000000000ull);
 	CHECK_EQ_INT(o.ringbuf_bytes, 8 << 20);
+	CHECK_EQ_INT(o.priority_boost, 5);
 	CHECK_EQ_INT(o.max_flows, 262144);
 	CHECK_EQ_INT(o.attach, TT_ATTACH_AUTO);
 	CHECK(!o.json && !o.events);
@@ -51,7 +52,7 @@ TEST(opts_good_values)
 	CHECK_EQ_INT(parse(&o, &x, "-4", "-p", "1234", "-P", "80,443", "-L", "1",
 			   "-D", "65535", "-N", "4026531840", "--json", "-e", "-i", "500ms",
 			   "-d", "2m", "--attach", "tracepoint", "--ringbuf-size", "16M",
-			   "--max-flows", "1000", "-vv", NULL), 0);
+			   "--max-flows", "1000", "--priority-boost", "0", "-vv", NULL), 0);
 	CHECK_EQ_INT(o.family, TT_AF_INET);
 	CHECK_EQ_INT(o.pid, 1234);
 	CHECK_EQ_INT(o.n_ports, 2);
@@ -67,6 +68,7 @@ TEST(opts_good_values)
 	CHECK_EQ_INT(o.attach, TT_ATTACH_TRACEPOINT);
 	CHECK_EQ_INT(o.ringbuf_bytes, 16 << 20);
 	CHECK_EQ_INT(o.max_flows, 1000);
+	CHECK_EQ_INT(o.priority_boost, 0);
 	CHECK_EQ_INT(o.verbose, 2);
 }
 
@@ -116,6 +118,7 @@ TEST(opts_bad_input)
 		{ "--attach", "magic" }, { "--ringbuf-size", "1000" },
 		{ "--ringbuf-size", "2K" }, { "--ringbuf-size", "4G" },
 		{ "--max-flows", "0" }, { "--max-flows", "1e6" }, { "--color", "pink" },
+		{ "--priority-boost", "20" }, { "--priority-boost", "-1" },
 		{ "-N", "abc" }, { "-N", "0" }, { "-4", "-6" }, { "-p" },
 	};
 	struct tt_opts o;
