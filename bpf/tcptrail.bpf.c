@@ -547,8 +547,21 @@ int BPF_PROG(set_state_nest, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	for (int i = 0; i < DONE_SLOTS; i++) {
 		if (d->sk[i] == (__u64)sk && d->states[i] == st) {
-			/* the first copy ran for this one */
-			d->sk[i] = 0;
+			__u32 seq = d->seq[i];
+
+			/*
+			 * The first copy ran for this one.  Its note and every
+			 * older one go: an older note is stale (its twin was
+			 * skipped) or waits for a twin in a run this one
+			 * interrupted, which then records a repeat that the
+			 * daemon drops (TT_F_NESTED).  A stale note left in
+			 * place would hide a later transition of a socket
+			 * reusing the same address, which slab reuse makes
+			 * likely: the soak lost TIME-WAIT entries that way.
+			 */
+			for (int j = 0; j < DONE_SLOTS; j++)
+				if ((__s32)(d->seq[j] - seq) <= 0)
+					d->sk[j] = 0;
 			return 0;
 		}
 	}

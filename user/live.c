@@ -477,7 +477,7 @@ int live__poll(struct tt_live *l, int timeout_ms)
  */
 uint64_t live__missed(const struct tt_live *l)
 {
-	uint64_t total = 0, primary = 0, caught = 0, vals[l->ncpus > 0 ? l->ncpus : 1];
+	uint64_t total = 0, primary = 0, twin = 0, caught = 0, vals[l->ncpus > 0 ? l->ncpus : 1];
 	struct bpf_program *prog;
 	__u32 zero = 0;
 
@@ -491,6 +491,8 @@ uint64_t live__missed(const struct tt_live *l)
 			continue;
 		if (!strcmp(bpf_program__name(prog), "tp_btf_set_state"))
 			primary = info.recursion_misses;
+		else if (!strcmp(bpf_program__name(prog), "set_state_nest"))
+			twin = info.recursion_misses;
 		/*
 		 * The second copy is skipped only while it is active itself, and
 		 * then the first copy is not: nothing is lost there.
@@ -503,8 +505,9 @@ uint64_t live__missed(const struct tt_live *l)
 		for (int cpu = 0; cpu < l->ncpus; cpu++)
 			caught += vals[cpu];
 	tt_debug("nested runs: %llu skipped by the transition program, %llu recorded by its "
-		 "second copy; %llu skipped elsewhere", (unsigned long long)primary,
-		 (unsigned long long)caught, (unsigned long long)total);
+		 "second copy, which was skipped %llu times; %llu skipped elsewhere",
+		 (unsigned long long)primary, (unsigned long long)caught,
+		 (unsigned long long)twin, (unsigned long long)total);
 	return total + (primary > caught ? primary - caught : 0);
 }
 
