@@ -475,6 +475,20 @@ int live__poll(struct tt_live *l, int timeout_ms)
  * the count includes hits the filters would have dropped (another
  * namespace's traffic), which no summary of ours should call lost.
  */
+int live__drain(struct tt_live *l)
+{
+	int err = 0;
+
+	/* bounded: the hooks are still attached and may keep up the supply */
+	for (int round = 0; round < 64; round++) {
+		l->taken = 0;
+		err = ring_buffer__consume(l->rb);
+		if (err != -ECANCELED || l->taken < POLL_BUDGET)
+			break;
+	}
+	return err == -EINTR || err == -ECANCELED ? 0 : err;
+}
+
 uint64_t live__missed(const struct tt_live *l)
 {
 	uint64_t total = 0, primary = 0, twin = 0, caught = 0, vals[l->ncpus > 0 ? l->ncpus : 1];

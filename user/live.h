@@ -38,6 +38,12 @@ uint64_t live__lost(const struct tt_live *l);
  * already running on that CPU, before any filter: an upper bound on the
  * events missing that way.
  */
+/*
+ * What is queued now, past live__poll()'s budget (up to 64 times it): the
+ * last read before exit.  0 or -errno.
+ */
+int live__drain(struct tt_live *l);
+
 uint64_t live__missed(const struct tt_live *l);
 
 const struct tt_selection *live__selection(const struct tt_live *l);

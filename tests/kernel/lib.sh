@@ -160,6 +160,9 @@ trace() {
 
 # What holds for any trace of a ttdrive namespace.
 check_trace() {
+	# tcptrail's exit check against the namespace's own counters
+	_bad=$(grep "own counters show" "$DIR/trace.err" | sed -n 1p)
+	[ -z "$_bad" ] || fail "$_bad"
 	_bad=$(grep -v '^{"type":"[a-z_]*",' "$OUT" | sed -n 1p)
 	[ -z "$_bad" ] || fail "stdout line is not a JSON record: $_bad"
 	_bad=$(flows | grep -v "\"netns\":$NETNS," | sed -n 1p)
