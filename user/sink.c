@@ -243,6 +243,21 @@ static void lb_end_line(struct linebuf *lb)
 	linebuf__flush(lb);
 }
 
+/* ,"netns":N,"family":...,"saddr":...,"sport":N,"daddr":...,"dport":N */
+static void lb_tuple(struct linebuf *lb, uint32_t netns, uint8_t family, const uint8_t *saddr,
+		     uint16_t sport, const uint8_t *daddr, uint16_t dport)
+{
+	linebuf__lit(lb, ",\"netns\":");
+	linebuf__u64(lb, netns);
+	lb_family(lb, family);
+	lb_addr(lb, "saddr", family, saddr);
+	linebuf__lit(lb, ",\"sport\":");
+	linebuf__u64(lb, sport);
+	lb_addr(lb, "daddr", family, daddr);
+	linebuf__lit(lb, ",\"dport\":");
+	linebuf__u64(lb, dport);
+}
+
 static void json_flow(struct tt_sink *s, const struct tt_flow *f)
 {
 	struct linebuf *lb = &s->lb;
@@ -255,15 +270,8 @@ static void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	linebuf__u64(lb, f->ts_ns[0]);
 	linebuf__lit(lb, ",\"start\":\"");
 	lb_iso(s, (int64_t)f->ts_ns[0] + s->o.wall_offset_ns);
-	linebuf__lit(lb, "\",\"netns\":");
-	linebuf__u64(lb, f->netns);
-	lb_family(lb, f->family);
-	lb_addr(lb, "saddr", f->family, f->saddr);
-	linebuf__lit(lb, ",\"sport\":");
-	linebuf__u64(lb, f->sport);
-	lb_addr(lb, "daddr", f->family, f->daddr);
-	linebuf__lit(lb, ",\"dport\":");
-	linebuf__u64(lb, f->dport);
+	linebuf__char(lb, '"');
+	lb_tuple(lb, f->netns, f->family, f->saddr, f->sport, f->daddr, f->dport);
 	linebuf__lit(lb, ",\"role\":\"");
 	linebuf__str(lb, tt_role_name(f->role));
 	linebuf__lit(lb, "\",\"pid\":");
@@ -362,15 +370,7 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 	lb_head(s, e->ts_ns);
 	linebuf__lit(lb, ",\"id\":");
 	linebuf__u64(lb, flow ? flow->id : (uint64_t)e->cookie);
-	linebuf__lit(lb, ",\"netns\":");
-	linebuf__u64(lb, e->netns);
-	lb_family(lb, e->family);
-	lb_addr(lb, "saddr", e->family, e->saddr);
-	linebuf__lit(lb, ",\"sport\":");
-	linebuf__u64(lb, e->sport);
-	lb_addr(lb, "daddr", e->family, e->daddr);
-	linebuf__lit(lb, ",\"dport\":");
-	linebuf__u64(lb, e->dport);
+	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
 	linebuf__lit(lb, ",\"old\":\"");
 	linebuf__str(lb, tt_state_name(e->old_state));
 	linebuf__lit(lb, "\",\"new\":\"");
@@ -528,15 +528,8 @@ void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 	lb_head(s, e->ts_ns);
 	linebuf__lit(lb, ",\"queue\":\"");
 	linebuf__str(lb, queue);
-	linebuf__lit(lb, "\",\"netns\":");
-	linebuf__u64(lb, e->netns);
-	lb_family(lb, e->family);
-	lb_addr(lb, "saddr", e->family, e->saddr);
-	linebuf__lit(lb, ",\"sport\":");
-	linebuf__u64(lb, e->sport);
-	lb_addr(lb, "daddr", e->family, e->daddr);
-	linebuf__lit(lb, ",\"dport\":");
-	linebuf__u64(lb, e->dport);
+	linebuf__char(lb, '"');
+	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
 	linebuf__lit(lb, ",\"max_backlog\":");
 	linebuf__u64(lb, e->aux[1]);
 	linebuf__lit(lb, ",\"accept_queue\":");
