@@ -134,14 +134,26 @@ trace() {
 	done
 
 	: >"$DIR/go"
+	drive_wait
+	trace_stop
+
+	check_trace
+}
+
+# drive_wait: ttdrive runs to its end and exits 0.
+drive_wait() {
 	wait_until 60 not_alive "$DRIVE_PID" ||
 		fail "ttdrive $_scenario still running after 60 s"
 	wait "$DRIVE_PID"
 	_st=$?
 	DRIVE_PID=
 	[ "$_st" -eq 0 ] || fail "ttdrive $_scenario exited $_st: $(last_line "$DIR/drive.err")"
+}
 
-	sleep 0.3	# for tcptrail to drain what the ring buffer still holds
+# tt_stop: SIGINT after the ring buffer had time to drain; TT_STATUS is
+# tcptrail's exit status.
+tt_stop() {
+	sleep 0.3
 	alive "$TRACE_PID" || fail "tcptrail exited before SIGINT: $(last_line "$DIR/trace.err")"
 	kill -INT "$TRACE_PID"
 	if ! wait_until 10 not_alive "$TRACE_PID"; then
@@ -151,11 +163,15 @@ trace() {
 		fail "tcptrail still running 10 s after SIGINT"
 	fi
 	wait "$TRACE_PID"
-	_st=$?
+	TT_STATUS=$?
 	TRACE_PID=
-	[ "$_st" -eq 0 ] || fail "tcptrail exited $_st after SIGINT: $(last_line "$DIR/trace.err")"
+}
 
-	check_trace
+# trace_stop: tt_stop, and tcptrail must have exited 0.
+trace_stop() {
+	tt_stop
+	[ "$TT_STATUS" -eq 0 ] ||
+		fail "tcptrail exited $TT_STATUS after SIGINT: $(last_line "$DIR/trace.err")"
 }
 
 # What holds for any trace of a ttdrive namespace.
@@ -335,26 +351,8 @@ resume() {
 # trace_end: as the end of trace(): ttdrive finishes, tcptrail is stopped
 # with SIGINT, and the trace is checked.
 trace_end() {
-	wait_until 60 not_alive "$DRIVE_PID" ||
-		fail "ttdrive $_scenario still running after 60 s"
-	wait "$DRIVE_PID"
-	_st=$?
-	DRIVE_PID=
-	[ "$_st" -eq 0 ] || fail "ttdrive $_scenario exited $_st: $(last_line "$DIR/drive.err")"
-
-	sleep 0.3	# for tcptrail to drain what the ring buffer still holds
-	alive "$TRACE_PID" || fail "tcptrail exited before SIGINT: $(last_line "$DIR/trace.err")"
-	kill -INT "$TRACE_PID"
-	if ! wait_until 10 not_alive "$TRACE_PID"; then
-		kill -KILL "$TRACE_PID"
-		wait "$TRACE_PID"
-		TRACE_PID=
-		fail "tcptrail still running 10 s after SIGINT"
-	fi
-	wait "$TRACE_PID"
-	_st=$?
-	TRACE_PID=
-	[ "$_st" -eq 0 ] || fail "tcptrail exited $_st after SIGINT: $(last_line "$DIR/trace.err")"
+	drive_wait
+	trace_stop
 
 	if [ "$SEEDED_OK" = 1 ]; then
 		check_trace_seeded_ok
