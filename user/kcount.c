@@ -112,7 +112,7 @@ static int read_text(const char *path, char *buf, size_t cap)
 
 int kcount__read(struct tt_kcounts *k)
 {
-	static const char *const tcp[] = { "ActiveOpens", "PassiveOpens" };
+	static const char *const tcp[] = { "ActiveOpens" };
 	static const char *const ext[] = { "TW", "TWKilled" };
 	uint64_t v[2];
 	char *buf = malloc(FILE_MAX);
@@ -122,10 +122,9 @@ int kcount__read(struct tt_kcounts *k)
 		return -ENOMEM;
 	err = read_text("/proc/self/net/snmp", buf, FILE_MAX);
 	if (!err)
-		err = kcount__parse(buf, "Tcp", tcp, v, 2);
+		err = kcount__parse(buf, "Tcp", tcp, v, 1);
 	if (!err) {
 		k->active_opens = v[0];
-		k->passive_opens = v[1];
 		err = read_text("/proc/self/net/netstat", buf, FILE_MAX);
 	}
 	if (!err)

@@ -13,7 +13,6 @@
  */
 struct tt_kcounts {
 	uint64_t active_opens;		/* Tcp: ActiveOpens */
-	uint64_t passive_opens;		/* Tcp: PassiveOpens */
 	uint64_t time_wait;		/* TcpExt: TW + TWKilled, timewait socks scheduled */
 };
 
