@@ -805,7 +805,8 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 static bool from_rule(const struct tt_event *e)
 {
 	return e->hook == TT_HOOK_TP_BTF_SET_STATE || e->hook == TT_HOOK_TP_SET_STATE ||
-	       e->hook == TT_HOOK_FENTRY_SET_STATE || e->hook == TT_HOOK_KPROBE_SET_STATE;
+	       e->hook == TT_HOOK_FENTRY_SET_STATE || e->hook == TT_HOOK_KPROBE_SET_STATE ||
+	       e->hook == TT_HOOK_SOCKOPS_STATE;
 }
 
 /* End a pending entry: in TIME-WAIT after all, or aborted if a reset followed. */

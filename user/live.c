@@ -29,6 +29,7 @@ struct tt_live {
 	void *ctx;
 	int ncpus;
 	uint64_t bad_size;
+	uint64_t by_hook[TT_HOOK_MAX + 1];	/* records per hook id (the last: out of range) */
 	uint32_t taken;		/* records taken in this live__poll() */
 	struct tt_selection sel;
 };
@@ -178,7 +179,8 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 			snprintf(why, len, "program %s missing from the object", v->progs[j]);
 			return -ENOENT;
 		}
-		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB) {
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB ||
+		    bpf_program__type(prog) == BPF_PROG_TYPE_SOCK_OPS) {
 			int cg = open_cgroup2_root(why, len);
 
 			if (cg < 0)
@@ -209,14 +211,18 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 /* Load and attach just this variant, in a throw-away copy of the object. */
 static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_t len)
 {
+	const struct tt_opts *o = ctx;
 	struct bpf_link *links[4];
 	struct tcptrail_bpf *skel;
 
 	if (!v->progs[0])
 		return 0;
+	if (v->kind == TT_KIND_SOCK_OPS && o && o->no_sock_ops) {
+		snprintf(why, len, "turned off by --no-sock-ops");
+		return -ECANCELED;
+	}
 	int err, n = 0;
 
-	(void)ctx;
 	skel = tcptrail_bpf__open();
 	if (!skel) {
 		snprintf(why, len, "open BPF object: %s", strerror(errno));
@@ -247,6 +253,8 @@ void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose
 
 		if (c >= 0)
 			fprintf(f, "  %-12s %s", tt_cap_name(cap), tt_variants[c].name);
+		else if (tt_cap_off(sel, cap))
+			fprintf(f, "  %-12s off: %s", tt_cap_name(cap), tt_cap_off(sel, cap));
 		else
 			fprintf(f, "  %-12s UNAVAILABLE: no hook for %s works on this kernel",
 				tt_cap_name(cap), tt_cap_desc(cap));
@@ -307,7 +315,7 @@ static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection 
 	if (err)
 		tt_info("tracefs is not mounted and could not be mounted privately (%s): "
 			"plain tracepoints are unavailable", strerror(-err));
-	tt_select(o->attach, all, probe_variant, NULL, sel);
+	tt_select(o->attach, all, probe_variant, (void *)o, sel);
 }
 
 int live__probe(const struct tt_opts *o)
@@ -335,6 +343,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		l->bad_size++;
 		return 0;
 	}
+	l->by_hook[((struct tt_event *)data)->hook < TT_HOOK_MAX ?
+		   ((struct tt_event *)data)->hook : TT_HOOK_MAX]++;
 	err = l->cb(l->ctx, data);
 	if (err)
 		return err;
@@ -427,6 +437,9 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, vo
 			goto fail;
 		}
 	}
+	/* only now may the other hooks leave flagged sockets to it */
+	if (l->sel.chosen[TT_CAP_SOCK_OPS] >= 0)
+		l->skel->bss->sockops_on = 1;
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), handle_record, l, NULL);
 	if (!l->rb) {
 		tt_err("open ring buffer: %s", strerror(errno));
@@ -489,11 +502,32 @@ int live__drain(struct tt_live *l)
 	return err == -EINTR || err == -ECANCELED ? 0 : err;
 }
 
+/* -v: how many records each hook gave, e.g. "tp_btf_set_state=3 sockops_state=9" */
+static void log_by_hook(const struct tt_live *l)
+{
+	char line[512];
+	size_t n = 0;
+
+	line[0] = 0;
+	for (int h = 0; h <= TT_HOOK_MAX && n < sizeof(line); h++) {
+		const char *name = h == TT_HOOK_MAX ? "unknown" : "?";
+
+		if (!l->by_hook[h])
+			continue;
+		for (size_t i = 0; i < tt_n_variants && h < TT_HOOK_MAX; i++)
+			if (tt_variants[i].hook_id == h)
+				name = tt_variants[i].progs[0] ? tt_variants[i].progs[0] : "rule";
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu", name,
+				      (unsigned long long)l->by_hook[h]);
+	}
+	tt_debug("records by hook:%s", n ? line : " none");
+}
+
 uint64_t live__missed(const struct tt_live *l)
 {
-	uint64_t total = 0, primary = 0, twin = 0, caught = 0, vals[l->ncpus > 0 ? l->ncpus : 1];
+	uint64_t total = 0, primary = 0, twin = 0, caught[2] = { 0, 0 };
+	uint64_t vals[l->ncpus > 0 ? l->ncpus : 1];
 	struct bpf_program *prog;
-	__u32 zero = 0;
 
 	bpf_object__for_each_program(prog, l->skel->obj) {
 		struct bpf_prog_info info;
@@ -514,15 +548,20 @@ uint64_t live__missed(const struct tt_live *l)
 		else if (strcmp(bpf_program__name(prog), "set_state_nest"))
 			total += info.recursion_misses;
 	}
-	/* the first copy's nested runs, less those its twin recorded */
-	if (!bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.nest_caught), &zero, vals))
-		for (int cpu = 0; cpu < l->ncpus; cpu++)
-			caught += vals[cpu];
+	/* the first copy's nested runs, less those its twin or sock_ops recorded */
+	for (__u32 k = 0; k < 2; k++)
+		if (!bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.nest_caught), &k, vals))
+			for (int cpu = 0; cpu < l->ncpus; cpu++)
+				caught[k] += vals[cpu];
 	tt_debug("nested runs: %llu skipped by the transition program, %llu recorded by its "
-		 "second copy, which was skipped %llu times; %llu skipped elsewhere",
-		 (unsigned long long)primary, (unsigned long long)caught,
-		 (unsigned long long)twin, (unsigned long long)total);
-	return total + (primary > caught ? primary - caught : 0);
+		 "second copy and %llu by sock_ops; the second copy was skipped %llu times; "
+		 "%llu skipped elsewhere",
+		 (unsigned long long)primary, (unsigned long long)caught[0],
+		 (unsigned long long)caught[1], (unsigned long long)twin,
+		 (unsigned long long)total);
+	caught[0] += caught[1];
+	log_by_hook(l);
+	return total + (primary > caught[0] ? primary - caught[0] : 0);
 }
 
 uint64_t live__lost(const struct tt_live *l)

@@ -66,12 +66,19 @@ static void announce(const struct tt_selection *sel)
 		if (sel->forced_fallback[cap])
 			tt_warn("warning: no hook of the forced kind works for %s; using %s",
 				tt_cap_name(cap), c >= 0 ? tt_variants[c].name : "nothing");
-		if (c < 0)
+		if (c < 0 && tt_cap_off(sel, cap))
+			;	/* asked for */
+		else if (c < 0 && cap == TT_CAP_SOCK_OPS)
+			tt_warn("warning: sock-ops unavailable on this kernel: the transitions hook "
+				"records every transition, and the kernel skips it now and then under "
+				"load (tcptrail --probe says why)");
+		else if (c < 0)
 			tt_warn("warning: %s unavailable on this kernel: %s will be missing "
 				"(tcptrail --probe says why)", tt_cap_name(cap), tt_cap_desc(cap));
 		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, "%s%s=%s",
 				      cap ? " " : "", tt_cap_name(cap),
-				      c >= 0 ? tt_kind_name(tt_variants[c].kind) : "UNAVAILABLE");
+				      c >= 0 ? tt_kind_name(tt_variants[c].kind) :
+				      tt_cap_off(sel, cap) ? "off" : "UNAVAILABLE");
 	}
 	tt_info("tracing: %s%s", line,
 		isatty(STDIN_FILENO) ? " (-v or --probe for details; Ctrl-C to stop)" : "");

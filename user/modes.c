@@ -62,8 +62,28 @@ const struct tt_variant tt_variants[] = {
 	{ TT_CAP_RETRANS, TT_KIND_TRACEPOINT, TT_HOOK_TP_RETRANS,
 	  "tracepoint/tcp/tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset",
 	  { "tp_retransmit_synack", "tp_send_reset", "tp_receive_reset" }, NULL },
+
+	/* takes over what the transitions hook may be skipped for (bpf/tcptrail.bpf.c) */
+	{ TT_CAP_SOCK_OPS, TT_KIND_SOCK_OPS, TT_HOOK_SOCKOPS_STATE,
+	  "sockops STATE_CB on the cgroup v2 root", { "sockops_state" },
+	  "from connect() or the handshake on; sets BPF_SOCK_OPS_STATE_CB_FLAG on every TCP "
+	  "socket, which other sock_ops programs then see too" },
 };
 const size_t tt_n_variants = sizeof(tt_variants) / sizeof(tt_variants[0]);
+
+const char *tt_cap_off(const struct tt_selection *sel, enum tt_cap cap)
+{
+	const char *why = NULL;
+
+	for (size_t i = 0; i < tt_n_variants; i++) {
+		if (tt_variants[i].cap != cap)
+			continue;
+		if (sel->result[i] != -ECANCELED)
+			return NULL;
+		why = sel->why[i];
+	}
+	return why;
+}
 
 const char *tt_cap_name(enum tt_cap cap)
 {
@@ -73,6 +93,7 @@ const char *tt_cap_name(enum tt_cap cap)
 		[TT_CAP_OVERFLOW] = "overflow",
 		[TT_CAP_OWNER] = "owner",
 		[TT_CAP_RETRANS] = "retransmits",
+		[TT_CAP_SOCK_OPS] = "sock-ops",
 	};
 	return cap < TT_CAP_MAX ? names[cap] : "?";
 }
@@ -85,6 +106,7 @@ const char *tt_cap_desc(enum tt_cap cap)
 		[TT_CAP_OVERFLOW] = "SYN-queue and accept-queue overflows",
 		[TT_CAP_OWNER] = "the process that accepted a passive connection",
 		[TT_CAP_RETRANS] = "SYN-ACK retransmits and resets on the timeline",
+		[TT_CAP_SOCK_OPS] = "connected sockets' transitions from a hook the kernel never skips",
 	};
 	return cap < TT_CAP_MAX ? desc[cap] : "?";
 }
@@ -97,6 +119,7 @@ const char *tt_kind_name(enum tt_hook_kind kind)
 	case TT_KIND_TP_BTF: return "tp_btf";
 	case TT_KIND_TRACEPOINT: return "tracepoint";
 	case TT_KIND_CGROUP_SKB: return "cgroup_skb";
+	case TT_KIND_SOCK_OPS: return "sockops";
 	case TT_KIND_RULE: return "rule";
 	}
 	return "?";
@@ -105,11 +128,15 @@ const char *tt_kind_name(enum tt_hook_kind kind)
 /*
  * A forced mode names the kind of hook for the capabilities that have one;
  * the rule and the cgroup program are what tracepoint-only kernels use, so
- * they belong to the two tracepoint modes.
+ * they belong to the two tracepoint modes.  sock_ops has one kind only, and
+ * goes with every mode.
  */
 static bool kind_matches(enum tt_attach_mode mode, enum tt_hook_kind kind)
 {
 	bool tp_family = kind == TT_KIND_RULE || kind == TT_KIND_CGROUP_SKB;
+
+	if (kind == TT_KIND_SOCK_OPS)
+		return true;
 
 	switch (mode) {
 	case TT_ATTACH_FENTRY: return kind == TT_KIND_FENTRY;
@@ -123,6 +150,11 @@ static bool kind_matches(enum tt_attach_mode mode, enum tt_hook_kind kind)
 
 static bool try_variant(size_t i, tt_probe_fn probe, void *ctx, struct tt_selection *sel)
 {
+	if (tt_variants[i].kind == TT_KIND_SOCK_OPS && sel->chosen[TT_CAP_TRANSITIONS] < 0) {
+		snprintf(sel->why[i], TT_WHY_LEN, "needs a transitions hook, and none works");
+		sel->result[i] = -ENOENT;
+		return false;
+	}
 	if (tt_variants[i].kind == TT_KIND_RULE) {
 		/* lives in the transitions program: works wherever that does */
 		if (sel->chosen[TT_CAP_TRANSITIONS] >= 0) {

@@ -19,6 +19,7 @@ enum tt_cap {
 	TT_CAP_OVERFLOW,
 	TT_CAP_OWNER,
 	TT_CAP_RETRANS,
+	TT_CAP_SOCK_OPS,	/* takes connected sockets' transitions over */
 	TT_CAP_MAX,
 };
 
@@ -28,6 +29,7 @@ enum tt_hook_kind {
 	TT_KIND_TP_BTF,
 	TT_KIND_TRACEPOINT,
 	TT_KIND_CGROUP_SKB,
+	TT_KIND_SOCK_OPS,
 	TT_KIND_RULE,		/* no program of its own: logic inside the transitions hook */
 };
 
@@ -54,6 +56,9 @@ struct tt_selection {
 	char why[32][TT_WHY_LEN];
 	bool forced_fallback[TT_CAP_MAX];	/* the forced kind was unavailable */
 };
+
+/* Why the user turned cap off (every variant refused with -ECANCELED), or NULL. */
+const char *tt_cap_off(const struct tt_selection *sel, enum tt_cap cap);
 
 const char *tt_cap_name(enum tt_cap cap);
 const char *tt_cap_desc(enum tt_cap cap);

@@ -30,6 +30,7 @@ enum {
 	OPT_QUIET_FLOWS,
 	OPT_SYSLOG,
 	OPT_NO_SEED,
+	OPT_NO_SOCK_OPS,
 	OPT_METRICS_FILE,
 	OPT_METRICS_LISTEN,
 };
@@ -77,6 +78,9 @@ static const struct argp_option options[] = {
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two (default 8M)", 3 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Flows tracked at once; the least recently active "
 	  "are evicted, and counted, beyond it (default 262144)", 3 },
+	{ "no-sock-ops", OPT_NO_SOCK_OPS, NULL, 0, "Do not take connected sockets' transitions "
+	  "from sock_ops (STATE_CB), which the kernel never skips; the transitions hook then "
+	  "records them all, and may be skipped when it nests", 3 },
 	{ "priority-boost", OPT_PRIORITY_BOOST, "N", 0, "Run N nice levels ahead of the caller "
 	  "(0 to 19, default 5), so the load being traced does not starve the reading of the "
 	  "ring buffer; 0 leaves the priority alone", 3 },
@@ -412,6 +416,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYSLOG:
 		o->syslog = true;
+		break;
+	case OPT_NO_SOCK_OPS:
+		o->no_sock_ops = true;
 		break;
 	case OPT_NO_SEED:
 		o->no_seed = true;

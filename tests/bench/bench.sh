@@ -653,13 +653,14 @@ awk '{ rt[$1 " " $2] += $3; rc[$1 " " $2] += $4 }
 	END { for (k in rt) print k, rt[k], rc[k] }' "$STATS" | sort >"$DIR/progs"
 # the transitions program runs once per transition; its second copy
 # (set_state_nest, where the kernel has it) runs for each one as well, and
-# its time is the transitions' too
+# so does sock_ops (sockops_state) for a connected socket's, and for its
+# other callbacks: their time is the transitions' too
 TR_CNT=$(awk '$1 == "T" && $2 ~ /set_sta/ && $2 !~ /nest/ { print $4 }' "$DIR/progs" | head -n 1)
-BPF_T=$(awk -v n="${TR_CNT:-0}" '$1 == "T" && $2 ~ /set_sta/ { s += $3 }
+BPF_T=$(awk -v n="${TR_CNT:-0}" '$1 == "T" && $2 ~ /set_sta|sockops/ { s += $3 }
 	END { if (n > 0) printf "%.0f", s / n }' "$DIR/progs")
 BPF_ALL=$(awk -v n="${TR_CNT:-0}" '$1 == "T" { s += $3 } END { if (n > 0) printf "%.0f", s / n }' "$DIR/progs")
 BPF_S=$(awk '$1 == "S" { rt += $3; rc += $4 } END { if (rc > 0) printf "%.0f", rt / rc }' "$DIR/progs")
-row bpf_ns_transition "BPF ns per transition (set_state progs)" "$BPF_T" ns "<=" 200 \
+row bpf_ns_transition "BPF ns per transition (set_state, sock_ops progs)" "$BPF_T" ns "<=" 200 \
 	"tcpstates ${BPF_S:-n/a} here, ~12,000 in the issue; counting only ~70"
 row bpf_ns_transition_all "BPF ns per transition, all tcptrail progs" "$BPF_ALL" ns - - \
 	"cgroup_skb, accept and reset programs' time charged to transitions"

@@ -1659,3 +1659,41 @@ TEST(engine_seeded_close_wait_is_dated_back)
 	CHECK_EQ_INT(engine__lookup(eng, 0x2001)->ts_ns[0], MS(100000));
 	engine__free(eng);
 }
+
+/*
+ * The rule's FIN_WAIT2 entry waits: a reset sent for the same socket right
+ * behind it (data after close()) makes it an abort, whichever transitions
+ * hook wrote it, sock_ops included.
+ */
+TEST(engine_rule_fin_wait2_entry_then_reset_is_an_abort)
+{
+	static const uint8_t hooks[] = {
+		TT_HOOK_TP_BTF_SET_STATE, TT_HOOK_TP_SET_STATE, TT_HOOK_FENTRY_SET_STATE,
+		TT_HOOK_KPROBE_SET_STATE, TT_HOOK_SOCKOPS_STATE,
+	};
+
+	for (size_t i = 0; i < sizeof(hooks); i++) {
+		struct ended r;
+		struct tt_engine *eng = mk(&r, 16);
+		struct tt_event tw, rst;
+
+		REQUIRE(eng);
+		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
+		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
+		tw = ev(TT_EV_TIME_WAIT, SK(1), MS(5));
+		tw.hook = hooks[i];
+		tw.old_state = TT_FIN_WAIT2;
+		tw.flags = TT_F_SUBSTATE;
+		tw.aux[0] = TT_FIN_WAIT2;
+		CHECK_EQ_INT(engine__feed(eng, &tw), 0);
+		CHECK_EQ_INT(r.n, 0);		/* pending */
+		rst = ev(TT_EV_RESET_SENT, SK(1), MS(5));
+		CHECK_EQ_INT(engine__feed(eng, &rst), 0);
+		REQUIRE(r.n == 1);
+		CHECK_EQ_INT(r.flows[0].end, TT_END_ABORT);
+		CHECK_EQ_INT(r.flows[0].state[r.flows[0].nstates - 1], TT_CLOSE);
+		engine__free(eng);
+	}
+}

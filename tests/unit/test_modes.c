@@ -200,3 +200,48 @@ TEST(modes_table_is_consistent)
 		CHECK(n > 0);
 	}
 }
+
+/* sock_ops has one kind, which every forced mode keeps. */
+TEST(modes_sock_ops_goes_with_every_mode)
+{
+	static const enum tt_attach_mode modes[] = {
+		TT_ATTACH_AUTO, TT_ATTACH_FENTRY, TT_ATTACH_KPROBE, TT_ATTACH_TP_BTF,
+		TT_ATTACH_TRACEPOINT,
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct fake f = {};
+		struct tt_selection s;
+
+		tt_select(modes[i], false, fake_probe, &f, &s);
+		CHECK_STR(chosen(&s, TT_CAP_SOCK_OPS), "sockops STATE_CB on the cgroup v2 root");
+		CHECK(!s.forced_fallback[TT_CAP_SOCK_OPS]);
+	}
+}
+
+/* It takes transitions over from the transitions hook, so it needs one. */
+TEST(modes_sock_ops_needs_a_transitions_hook)
+{
+	struct fake f = { .down = { "tp_btf", "tracepoint", "fentry", "kprobe" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, true, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "none");
+	CHECK_STR(chosen(&s, TT_CAP_SOCK_OPS), "none");
+	for (size_t i = 0; i < tt_n_variants; i++) {
+		if (tt_variants[i].cap != TT_CAP_SOCK_OPS)
+			continue;
+		CHECK_EQ_INT(s.result[i], -ENOENT);
+		CHECK(strstr(s.why[i], "needs a transitions hook") != NULL);
+	}
+}
+
+TEST(modes_sock_ops_unavailable_leaves_transitions_alone)
+{
+	struct fake f = { .down = { "sockops" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
+	CHECK_STR(chosen(&s, TT_CAP_SOCK_OPS), "none");
+}
