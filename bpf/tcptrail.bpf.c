@@ -163,19 +163,53 @@ static __always_inline bool pass_filters(const struct sk_view *v)
 }
 
 /*
+ * The current task.  Only sock_ops may lack the helpers: before Linux 6.2
+ * its programs have neither bpf_get_current_pid_tgid() nor
+ * bpf_get_current_comm(), and then read the task through
+ * bpf_get_current_task_btf(), or go without (cfg.sockops_task, probed by
+ * userspace; the branches a kernel lacks are pruned before verification).
+ */
+static __always_inline __u64 cur_pid_tgid(__u8 hook)
+{
+	if (hook == TT_HOOK_SOCKOPS_STATE && cfg.sockops_task == TT_TASK_BTF) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		return (__u64)t->tgid << 32 | (__u32)t->pid;
+	}
+	if (hook == TT_HOOK_SOCKOPS_STATE && cfg.sockops_task == TT_TASK_NONE)
+		return 0;
+	return bpf_get_current_pid_tgid();
+}
+
+static __always_inline void cur_comm(char *buf, __u32 len, __u8 hook)
+{
+	if (hook == TT_HOOK_SOCKOPS_STATE && cfg.sockops_task == TT_TASK_BTF) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		bpf_probe_read_kernel_str(buf, len, t->comm);
+		return;
+	}
+	if (hook == TT_HOOK_SOCKOPS_STATE && cfg.sockops_task == TT_TASK_NONE) {
+		__builtin_memset(buf, 0, len);
+		return;
+	}
+	bpf_get_current_comm(buf, len);
+}
+
+/*
  * The pid filter follows ownership, not the current task: a flow is kept from
  * the moment its owner acts on it (connect, listen, accept) or, for a passive
  * child, from birth if its listener is owned.
  */
 static __always_inline bool pass_owner(struct sock *sk, const struct sk_view *v,
-				       int oldstate, int newstate)
+				       int oldstate, int newstate, __u8 hook)
 {
 	__u64 key = (__u64)sk;
 	__u8 one = 1;
 
 	if (!cfg.tgid)
 		return true;
-	if (v->owner && (bpf_get_current_pid_tgid() >> 32) == cfg.tgid) {
+	if (v->owner && (cur_pid_tgid(hook) >> 32) == cfg.tgid) {
 		bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
 		if (newstate == TT_LISTEN) {
 			struct listener_key lk = { .netns = v->netns, .port = v->sport };
@@ -249,12 +283,13 @@ reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook, bool dir
 		count_lost(type);
 		return NULL;
 	}
-	id = bpf_get_current_pid_tgid();
+	id = cur_pid_tgid(hook);
 	e->type = type;
 	e->family = v->family;
 	e->old_state = 0;
 	e->new_state = 0;
-	e->flags = v->owner ? TT_F_OWNER : 0;
+	/* no task known, no owner to tell */
+	e->flags = v->owner && id ? TT_F_OWNER : 0;
 	e->hook = hook;
 	e->sport = v->sport;
 	e->dport = v->dport;
@@ -270,7 +305,7 @@ reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook, bool dir
 	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 	fill_addrs(e, sk, v->family, direct);
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	cur_comm(e->comm, sizeof(e->comm), hook);
 	__builtin_memset(e->aux, 0, sizeof(e->aux));
 	return e;
 }
@@ -403,14 +438,25 @@ volatile __u32 sockops_on = 0;
  * True when the sock_ops program records this transition.  It is told only
  * of tcp_set_state(): CLOSE > LISTEN (inet_csk_listen_start()) and a child's
  * LISTEN > SYN_RECV (inet_sk_set_state()) stay with the hook that sees them,
- * and so, for a simple rule, does anything else from or to LISTEN.
+ * and so, for a simple rule, does anything else from or to LISTEN.  Where
+ * sock_ops cannot know the current task, the transitions its owner makes in
+ * a syscall (connect, close) stay with the other hooks too, which tell the
+ * closer; both read the same lock word within one tcp_set_state().
  */
+static __always_inline bool sockops_skips(struct sock *sk, int oldstate, int newstate,
+					  bool direct)
+{
+	if (oldstate == TT_LISTEN || newstate == TT_LISTEN)
+		return true;
+	return cfg.sockops_task == TT_TASK_NONE && SK_READ(direct, sk, sk_lock.owned);
+}
+
 static __always_inline bool sockops_records(struct sock *sk, int oldstate, int newstate,
 					    bool direct)
 {
 	__u8 cb_flags;
 
-	if (!sockops_on || oldstate == TT_LISTEN || newstate == TT_LISTEN)
+	if (!sockops_on || sockops_skips(sk, oldstate, newstate, direct))
 		return false;
 	if (direct) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
@@ -452,7 +498,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 		__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 
 		/* the listener's owner decides, now: pass_owner() marks the child */
-		if (pass_owner(sk, &v, oldstate, newstate))
+		if (pass_owner(sk, &v, oldstate, newstate, hook))
 			bpf_map_update_elem(&births, &key, &now, BPF_ANY);
 		return NULL;
 	}
@@ -460,7 +506,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 		return NULL;
 	if (!pass_filters(&v))
 		return NULL;
-	if (!pass_owner(sk, &v, oldstate, newstate))
+	if (!pass_owner(sk, &v, oldstate, newstate, hook))
 		return NULL;
 	forget_owned(sk, &v, oldstate, newstate);
 	if (cfg.tw_mode == TT_TW_RULE && newstate == TT_CLOSE)
@@ -734,13 +780,13 @@ int sockops_state(struct bpf_sock_ops *ops)
 	}
 	oldstate = ops->args[0];
 	newstate = ops->args[1];
-	if (!sockops_on || oldstate == TT_LISTEN || newstate == TT_LISTEN)
+	if (!sockops_on)
 		return 1;
 	bsk = ops->sk;
 	if (!bsk)
 		return 1;
 	tp = bpf_skc_to_tcp_sock(bsk);
-	if (!tp)
+	if (!tp || sockops_skips((struct sock *)tp, oldstate, newstate, true))
 		return 1;
 	e = on_set_state((struct sock *)tp, oldstate, newstate, TT_HOOK_SOCKOPS_STATE);
 	if (!e)

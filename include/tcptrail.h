@@ -143,6 +143,13 @@ enum tt_tw_mode {
 				 * program drops the X > CLOSE that follows */
 };
 
+/* How the sock_ops program reads the current task (helpers differ by kernel). */
+enum tt_task_access {
+	TT_TASK_HELPERS = 0,	/* bpf_get_current_pid_tgid() and _comm() (6.2+) */
+	TT_TASK_BTF = 1,	/* bpf_get_current_task_btf() */
+	TT_TASK_NONE = 2,	/* neither: no pid, comm or owner in its records */
+};
+
 /*
  * Settings the BPF side reads; one const volatile instance, written between
  * skeleton open and load so the verifier prunes disabled branches.
@@ -156,6 +163,7 @@ struct tt_config {
 	__u32 n_ports;		/* either end */
 	__u32 wake_bytes;	/* wake the consumer once this much is queued */
 	__u32 tw_mode;		/* enum tt_tw_mode: how TIME-WAIT entry is seen */
+	__u32 sockops_task;	/* enum tt_task_access: sock_ops' view of the current task */
 	__u16 lports[TT_MAX_PORTS];
 	__u16 rports[TT_MAX_PORTS];
 	__u16 ports[TT_MAX_PORTS];

@@ -208,6 +208,38 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 	return 0;
 }
 
+/*
+ * What the sock_ops program may call to know the current task: the
+ * pid/comm helpers came to it in Linux 6.2 (asked once, then kept).
+ * TCPTRAIL_SOCKOPS_TASK=btf or none forces an older kernel's way, so that
+ * the tests can run those here.
+ */
+static unsigned int sockops_task_access(void)
+{
+	static int access = -1;
+	const char *force = getenv("TCPTRAIL_SOCKOPS_TASK");
+
+	if (access >= 0)
+		return (unsigned int)access;
+	if (force && !strcmp(force, "btf"))
+		access = TT_TASK_BTF;
+	else if (force && !strcmp(force, "none"))
+		access = TT_TASK_NONE;
+	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_current_pid_tgid,
+				    NULL) == 1 &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_current_comm, NULL) == 1)
+		access = TT_TASK_HELPERS;
+	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_current_task_btf,
+					 NULL) == 1)
+		access = TT_TASK_BTF;
+	else
+		access = TT_TASK_NONE;
+	tt_debug("sock_ops reads the current task %s", access == TT_TASK_HELPERS ?
+		 "with bpf_get_current_pid_tgid()" : access == TT_TASK_BTF ?
+		 "through bpf_get_current_task_btf()" : "not at all: no pid or comm in its records");
+	return (unsigned int)access;
+}
+
 /* Load and attach just this variant, in a throw-away copy of the object. */
 static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_t len)
 {
@@ -229,6 +261,8 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 		return -errno ? -errno : -ENOMEM;
 	}
 	autoload_only(skel, &v, 1);
+	if (v->kind == TT_KIND_SOCK_OPS)
+		((struct tt_config *)&skel->rodata->cfg)->sockops_task = sockops_task_access();
 	bpf_map__set_max_entries(skel->maps.events, 4096);
 	bpf_map__set_max_entries(skel->maps.owned, 1);
 	bpf_map__set_max_entries(skel->maps.owned_listeners, 1);
@@ -370,6 +404,8 @@ static void fill_config(struct tt_config *c, const struct tt_opts *o,
 	c->wake_bytes = (uint32_t)(o->ringbuf_bytes / 4);
 	if (tw >= 0)
 		c->tw_mode = tt_variants[tw].kind == TT_KIND_RULE ? TT_TW_RULE : TT_TW_HOOK;
+	if (sel->chosen[TT_CAP_SOCK_OPS] >= 0)
+		c->sockops_task = sockops_task_access();
 }
 
 int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, void *ctx)
