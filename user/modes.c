@@ -65,7 +65,7 @@ const struct tt_variant tt_variants[] = {
 
 	/* takes over what the transitions hook may be skipped for (bpf/tcptrail.bpf.c) */
 	{ TT_CAP_SOCK_OPS, TT_KIND_SOCK_OPS, TT_HOOK_SOCKOPS_STATE,
-	  "sockops STATE_CB on the cgroup v2 root", { "sockops_state" },
+	  "sockops/STATE_CB on the cgroup v2 root", { "sockops_state" },
 	  "from connect() or the handshake on; sets BPF_SOCK_OPS_STATE_CB_FLAG on every TCP "
 	  "socket, which other sock_ops programs then see too" },
 };

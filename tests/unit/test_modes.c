@@ -214,7 +214,7 @@ TEST(modes_sock_ops_goes_with_every_mode)
 		struct tt_selection s;
 
 		tt_select(modes[i], false, fake_probe, &f, &s);
-		CHECK_STR(chosen(&s, TT_CAP_SOCK_OPS), "sockops STATE_CB on the cgroup v2 root");
+		CHECK_STR(chosen(&s, TT_CAP_SOCK_OPS), "sockops/STATE_CB on the cgroup v2 root");
 		CHECK(!s.forced_fallback[TT_CAP_SOCK_OPS]);
 	}
 }
