@@ -550,9 +550,13 @@ static void log_by_hook(const struct tt_live *l)
 
 		if (!l->by_hook[h])
 			continue;
-		for (size_t i = 0; i < tt_n_variants && h < TT_HOOK_MAX; i++)
-			if (tt_variants[i].hook_id == h)
-				name = tt_variants[i].progs[0] ? tt_variants[i].progs[0] : "rule";
+		for (int cap = 0; cap < TT_CAP_MAX && h < TT_HOOK_MAX; cap++) {
+			int c = l->sel.chosen[cap];
+
+			/* variants may share an id: the one in use names it */
+			if (c >= 0 && tt_variants[c].hook_id == h)
+				name = tt_variants[c].progs[0] ? tt_variants[c].progs[0] : "rule";
+		}
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu", name,
 				      (unsigned long long)l->by_hook[h]);
 	}
