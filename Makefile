@@ -177,7 +177,7 @@ fuzz: $(FUZZ_BINS)
 
 soak:
 	$(Q)INSTALL=1 tests/deps.sh
-	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/drivers/ttstress
+	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/drivers/ttstress $(OUTPUT)/drivers/ttdrive
 	$(Q)OUTPUT=$(OUTPUT) SOAK_SECONDS=$(SOAK_SECONDS) tests/run.sh soak
 
 # A skeleton made in this run is no intermediate to delete at its end (which
