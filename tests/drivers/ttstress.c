@@ -497,10 +497,15 @@ static void rate(long secs, long procs)
 		}
 	}
 	sh->stop_clients = 1;
-	/* the clients first, then the servers once the accept queue is empty */
+	/*
+	 * The clients first, then the servers once the accept queue is empty.
+	 * A server may still wait in drain() for a straggler's FIN (one in a
+	 * few runs, with or without tcptrail: a handshake that completed late,
+	 * on a retransmit), which SO_RCVTIMEO (timeout_s) bounds.
+	 */
 	failed = reap_some(clients, (int)procs, 10);
 	sh->stop_servers = 1;
-	failed += reap_all(10);
+	failed += reap_all(timeout_s + 5);
 	close(sh->lfd);
 	printf("secs=%ld\nprocs=%ld\nconns=%llu\naccepted=%llu\nerrors=%llu\nfailed_procs=%d\n"
 	       "rate=%.0f\n", secs, procs,

@@ -39,7 +39,8 @@ wait_until 30 reached 10
 alive "$TRACE_PID" || fail "tcptrail exited during the run: $(last_line "$DIR/trace.err")"
 rss10=$(rss_kb)
 wait_until $((secs + 30)) reached "$secs"
-stress_wait 30
+# its servers may wait out one straggler, up to ttstress's --timeout (30 s)
+stress_wait 60
 rss_end=$(rss_kb)
 tt_stop
 [ "$TT_STATUS" = 0 ] || fail "tcptrail exited $TT_STATUS: $(last_line "$DIR/trace.err")"
