@@ -695,10 +695,9 @@ static __always_inline void
 on_state_store(struct sock *sk, int newstate, __u8 hook, bool cookie)
 {
 	struct tt_event *e;
-
-	/* cookie: an fentry program, whose sk is typed */
 	int oldstate;
 
+	/* cookie: an fentry program, whose sk is typed */
 	if (SK_READ(cookie, sk, sk_protocol) != IPPROTO_TCP)
 		return;
 	oldstate = SK_READ(cookie, sk, __sk_common.skc_state);
@@ -778,10 +777,10 @@ int sockops_state(struct bpf_sock_ops *ops)
 	default:
 		return 1;
 	}
-	oldstate = ops->args[0];
-	newstate = ops->args[1];
 	if (!sockops_on)
 		return 1;
+	oldstate = ops->args[0];
+	newstate = ops->args[1];
 	bsk = ops->sk;
 	if (!bsk)
 		return 1;

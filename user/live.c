@@ -371,14 +371,14 @@ int live__probe(const struct tt_opts *o)
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct tt_live *l = ctx;
+	const struct tt_event *e = data;
 	int err;
 
 	if (size != sizeof(struct tt_event)) {
 		l->bad_size++;
 		return 0;
 	}
-	l->by_hook[((struct tt_event *)data)->hook < TT_HOOK_MAX ?
-		   ((struct tt_event *)data)->hook : TT_HOOK_MAX]++;
+	l->by_hook[e->hook < TT_HOOK_MAX ? e->hook : TT_HOOK_MAX]++;
 	err = l->cb(l->ctx, data);
 	if (err)
 		return err;

@@ -66,13 +66,12 @@ static void announce(const struct tt_selection *sel)
 		if (sel->forced_fallback[cap])
 			tt_warn("warning: no hook of the forced kind works for %s; using %s",
 				tt_cap_name(cap), c >= 0 ? tt_variants[c].name : "nothing");
-		if (c < 0 && tt_cap_off(sel, cap))
-			;	/* asked for */
-		else if (c < 0 && cap == TT_CAP_SOCK_OPS)
+		/* a capability turned off by an option is no news */
+		if (c < 0 && !tt_cap_off(sel, cap) && cap == TT_CAP_SOCK_OPS)
 			tt_warn("warning: sock-ops unavailable on this kernel: the transitions hook "
 				"records every transition, and the kernel skips it now and then under "
 				"load (tcptrail --probe says why)");
-		else if (c < 0)
+		else if (c < 0 && !tt_cap_off(sel, cap))
 			tt_warn("warning: %s unavailable on this kernel: %s will be missing "
 				"(tcptrail --probe says why)", tt_cap_name(cap), tt_cap_desc(cap));
 		n += (size_t)snprintf(line + n, n < sizeof(line) ? sizeof(line) - n : 0, "%s%s=%s",

@@ -150,20 +150,18 @@ static bool kind_matches(enum tt_attach_mode mode, enum tt_hook_kind kind)
 
 static bool try_variant(size_t i, tt_probe_fn probe, void *ctx, struct tt_selection *sel)
 {
-	if (tt_variants[i].kind == TT_KIND_SOCK_OPS && sel->chosen[TT_CAP_TRANSITIONS] < 0) {
+	enum tt_hook_kind kind = tt_variants[i].kind;
+
+	/* the rule lives in the transitions program, sock_ops takes over from it */
+	if ((kind == TT_KIND_RULE || kind == TT_KIND_SOCK_OPS) &&
+	    sel->chosen[TT_CAP_TRANSITIONS] < 0) {
 		snprintf(sel->why[i], TT_WHY_LEN, "needs a transitions hook, and none works");
 		sel->result[i] = -ENOENT;
 		return false;
 	}
-	if (tt_variants[i].kind == TT_KIND_RULE) {
-		/* lives in the transitions program: works wherever that does */
-		if (sel->chosen[TT_CAP_TRANSITIONS] >= 0) {
-			sel->result[i] = 0;
-			return true;
-		}
-		snprintf(sel->why[i], TT_WHY_LEN, "needs a transitions hook, and none works");
-		sel->result[i] = -ENOENT;
-		return false;
+	if (kind == TT_KIND_RULE) {
+		sel->result[i] = 0;	/* works wherever the transitions program does */
+		return true;
 	}
 	sel->result[i] = probe(&tt_variants[i], ctx, sel->why[i], TT_WHY_LEN);
 	if (sel->result[i] > 0)		/* a probe returns 0 or -errno */
