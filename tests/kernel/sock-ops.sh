@@ -48,9 +48,11 @@ for run in auto btf none off; do
 	[ -n "$by" ] || fail "sock-ops $run: no 'records by hook' line with -v"
 	n=$(echo "$by" | sed -n 's/.* sockops_state=\([0-9]*\).*/\1/p')
 	if grep -q 'sock_ops reads the current task not at all' "$DIR/trace.err"; then
-		# softirq only: client > ESTABLISHED, > FIN_WAIT2, > TIME_WAIT;
-		# server: the birth, > ESTABLISHED, > CLOSE_WAIT, > CLOSE
-		want=5
+		# only what arrives while no syscall holds the socket lock: a
+		# segment that finds its owner busy waits in the backlog and is
+		# run by release_sock() under the lock, so how many depends on
+		# timing (3 to 6 in the 6.1 guest, 5 here); some always do
+		want=1
 	else
 		# and in the syscalls: client > FIN_WAIT1, server > LAST_ACK
 		want=8
