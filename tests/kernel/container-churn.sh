@@ -15,9 +15,9 @@
 # everything removed, must be those after the first round (the warm-up),
 # within FD_MARGIN (2) descriptors and RSS_MARGIN kB (2048): a descriptor
 # or a cache entry kept per namespace or per container would show here.
-# Every flow names its netns; every flow of one of our containers names it,
-# by its full id and cgroup, even those that ended when the container was
-# removed.  Skips, saying why, only where podman cannot start a container.
+# Every flow names its netns; each container is named, by its full id and
+# cgroup, by exactly its own flows (its listener and both ends of each leaked
+# socket), even those that ended as the container was removed.  Skips, saying why, only where podman cannot start a container.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/kernel/container.inc
@@ -121,18 +121,21 @@ expect_eq "final summaries" "$(grep -c '^{"type":"summary",.*"final":true' "$OUT
 _bad=$(flows | grep -v '"netns":[1-9][0-9]*[,}]' | sed -n 1p)
 [ -z "$_bad" ] || fail "flow without a netns: $_bad"
 
-# Each container's flows: its K leaked sockets' two ends, all of which
-# ended when podman rm -f closed them, after the container was gone.
+# Each container's flows: its listener, and both ends of its K leaked
+# sockets; the listener and the server ends ended when podman rm -f closed
+# them, with the container's cgroup on its way out.
 n=0
 for c in $ALL_CONTAINERS; do
 	n=$((n + 1))
-	got=$(flows | grep -c "\"container\":\"$c\"")
-	[ "$got" = $((2 * K)) ] ||
-		fail "container $n ($c): $got flows name it, want $((2 * K)) (its $K leaked sockets, both ends)"
+	for rk in listener=1 active=$K passive=$K; do
+		got=$(flows "${rk%=*}" | grep -c "\"container\":\"$c\"")
+		[ "$got" = "${rk#*=}" ] ||
+			fail "container $n ($c): $got ${rk%=*} flows name it, want ${rk#*=}"
+	done
 	_bad=$(flows | grep "\"container\":\"$c\"" |
 		grep -v "\"cgroup\":\"/libpod_parent/libpod-$c\"" | sed -n 1p)
 	[ -z "$_bad" ] || fail "container $n: flow without its cgroup /libpod_parent/libpod-$c: $_bad"
 done
 echo "$(flows | count_lines) flows, all with a netns;" \
-	"each of the $n containers named by $((2 * K)) flows"
+	"each of the $n containers named by its $((2 * K + 1)) flows"
 pass
