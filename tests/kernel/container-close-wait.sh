@@ -75,13 +75,15 @@ expect_eq "final summaries" "$(grep -c '^{"type":"summary",.*"final":true' "$OUT
 "$TCPTRAIL" $TCPTRAIL_ARGS --quiet-flows -i 1 --close-wait-age 1 -d 3 \
 	>"$DIR/human.out" 2>"$DIR/human.err" ||
 	fail "tcptrail (human output) exited $?: $(last_line "$DIR/human.err")"
-for _c in "A $A $A_LEAK" "B $B $B_LEAK"; do
+for _c in "A $A $A_LEAK $N" "B $B $B_LEAK $M"; do
 	set -- $_c
 	_short=${2%"${2#????????????}"}
 	_line=$(grep "close_wait" "$DIR/human.out" | grep "pid=$3 " | sed -n '$p')
 	[ -n "$_line" ] || fail "human output: no CLOSE-WAIT line for pid $3 (container $1)"
 	printf '%s\n' "$_line" | grep -q "\(^\|[^0-9a-f]\)$_short\([^0-9a-f]\|\$\)" ||
 		fail "human output: container $1's short id $_short is not on its line: $_line"
+	printf '%s\n' "$_line" | grep -q " count=$4 " ||
+		fail "human output: container $1's line does not say count=$4: $_line"
 	echo "human: $_line"
 done
 pass
