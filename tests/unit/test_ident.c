@@ -585,3 +585,189 @@ TEST(ident_version1_captures_in_the_tree_read)
 		capreader__free(r);
 	}
 }
+
+/* ---- shown everywhere: report, sinks, metrics ---- */
+
+#include "engine.h"
+#include "metrics.h"
+#include "report.h"
+#include "sink.h"
+#include "twreport.h"
+
+static void cw_socket(struct tt_engine *eng, uint64_t sk, uint64_t cg, uint32_t pid,
+		      uint16_t lport, uint64_t ts)
+{
+	struct tt_event e = flow_ev(TT_LISTEN, TT_SYN_RECV, ts, sk, cg, lport);
+
+	e.tgid = e.pid = pid;
+	e.flags = 0;
+	engine__feed(eng, &e);
+	e = flow_ev(TT_SYN_RECV, TT_ESTABLISHED, ts + 1, sk, cg, lport);
+	e.tgid = e.pid = pid;
+	e.flags = 0;
+	engine__feed(eng, &e);
+	e = (struct tt_event){ .type = TT_EV_ACCEPT, .family = TT_AF_INET, .flags = TT_F_OWNER,
+			       .sport = lport, .dport = 50000, .netns = 4026531840u, .pid = pid,
+			       .tgid = pid, .cgroup = cg, .ts_ns = ts + 2, .sk = sk,
+			       .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+			       .comm = "server" };
+	engine__feed(eng, &e);
+	e = flow_ev(TT_ESTABLISHED, TT_CLOSE_WAIT, ts + 3, sk, cg, lport);
+	e.flags = 0;
+	e.tgid = e.pid = 0;
+	engine__feed(eng, &e);
+}
+
+static char *mem_text(FILE *f, char **buf)
+{
+	fflush(f);
+	return *buf ? *buf : "";
+}
+
+TEST(ident_close_wait_by_container_json_human_metrics)
+{
+	struct tt_ident *id = ident__new(false);
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
+	struct tt_report *rep = report__new(0, NULL);
+	const struct tt_cw_group *g;
+	char *buf = NULL;
+	size_t len = 0, n;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_sink *s;
+
+	REQUIRE(id && eng && rep && f);
+	ident__learn(id, 201, "/libpod_parent/libpod-" ID64, ID64, "", "podman");
+	ident__learn(id, 202, "/kubepods/burstable/pod" UID "/" ID64B, ID64B, UID, "cri");
+	report__set_ident(rep, id);
+	/* container A: 2 leaks on :8080 by pid 50; B: 1 on :9090 by 60; the host: 3 by 70 */
+	cw_socket(eng, 0x1000, 201, 50, 8080, 1000);
+	cw_socket(eng, 0x2000, 201, 50, 8080, 1100);
+	cw_socket(eng, 0x3000, 202, 60, 9090, 1200);
+	cw_socket(eng, 0x4000, 0, 70, 7070, 1300);
+	cw_socket(eng, 0x5000, 0, 70, 7070, 1400);
+	cw_socket(eng, 0x6000, 0, 70, 7070, 1500);
+	n = report__close_wait(rep, eng, 10000, &g);
+	REQUIRE(n == 3);
+	/* the containers with the most first, the host's own as a "container" of its own */
+	CHECK(g[0].container == NULL);
+	CHECK_EQ_INT(g[0].count, 3);
+	CHECK_STR(g[1].container, ID64);
+	CHECK_EQ_INT(g[1].count, 2);
+	CHECK_EQ_INT(g[1].container_count, 2);
+	CHECK_STR(g[1].cgroup, "/libpod_parent/libpod-" ID64);
+	CHECK_STR(g[2].container, ID64B);
+	CHECK_STR(g[2].pod, UID);
+
+	s = sink__new(&(struct tt_sink_opts){ .out = f, .json = true });
+	REQUIRE(s);
+	sink__set_ident(s, id);
+	sink__close_wait(s, g, n, 10000, 0);
+	CHECK_EQ_INT(count(mem_text(f, &buf), "\"type\":\"close_wait\""), 3);
+	CHECK_EQ_INT(count(buf, "\"netns\":4026531840,\"cgroup\":\"/libpod_parent/libpod-" ID64
+			   "\",\"container\":\"" ID64 "\",\"family\""), 1);
+	CHECK_EQ_INT(count(buf, "\"container\":\"" ID64B "\",\"pod\":\"" UID "\""), 1);
+	CHECK_EQ_INT(count(buf, "\"cgroup\":null"), 1);
+	sink__free(s);
+
+	/* logfmt: the short id */
+	rewind(f);
+	fflush(f);
+	s = sink__new(&(struct tt_sink_opts){ .out = f });
+	REQUIRE(s);
+	sink__set_ident(s, id);
+	sink__close_wait(s, g, n, 10000, 0);
+	CHECK_EQ_INT(count(mem_text(f, &buf), "msg=close_wait_leak container=4219ac6a33dc pid=50"), 1);
+	CHECK_EQ_INT(count(buf, "container=0123456789ab pod=" UID " pid=60"), 1);
+	sink__free(s);
+
+	/* Prometheus: per container and service */
+	rewind(f);
+	fflush(f);
+	metrics__render(f, &(struct tt_metrics_input){ .eng = eng, .cw = g, .n_cw = n,
+						       .tw_population = -1 });
+	CHECK_EQ_INT(count(mem_text(f, &buf), "tcptrail_container_close_wait_suspected_leaks{"
+			   "container=\"" ID64 "\",service=\"local:8080\"} 2\n"), 1);
+	CHECK_EQ_INT(count(buf, "container=\"" ID64B "\",service=\"local:9090\"} 1\n"), 1);
+	CHECK_EQ_INT(count(buf, "service=\"local:7070\""), 0);
+	fclose(f);
+	free(buf);
+	report__free(rep);
+	engine__free(eng);
+	ident__free(id);
+}
+
+TEST(ident_human_container_column_once_named)
+{
+	struct tt_ident *id = ident__new(false);
+	char *buf = NULL, *l2;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = f });
+	struct tt_flow fl = { .family = TT_AF_INET, .role = TT_ROLE_ACTIVE, .sport = 40000,
+			      .dport = 80, .owner_pid = 42, .owner_comm = "curl", .nstates = 2,
+			      .state = { TT_SYN_SENT, TT_CLOSE }, .ts_ns = { 1000, 2000 } };
+
+	REQUIRE(id && f && s);
+	sink__set_ident(s, id);
+	ident__learn(id, 201, "/libpod_parent/libpod-" ID64, ID64, "", "podman");
+	sink__flow(s, &fl);		/* no container yet: no column */
+	fl.cgroup = 201;
+	sink__flow(s, &fl);
+	fl.cgroup = 0;
+	sink__flow(s, &fl);		/* from then on, "-" for the host's own */
+	fflush(f);
+	REQUIRE(buf);
+	l2 = strchr(buf, '\n');
+	REQUIRE(l2);
+	CHECK(strstr(buf, "4219ac6a33dc") > l2);
+	CHECK_EQ_INT(count(buf, " 4219ac6a33dc      42 curl"), 1);
+	CHECK_EQ_INT(count(buf, " -                 42 curl"), 1);
+	CHECK_EQ_INT(count(buf, "      42 curl"), 3);
+	sink__free(s);
+	fclose(f);
+	free(buf);
+	ident__free(id);
+}
+
+TEST(ident_time_wait_names_the_containers_that_hold_most)
+{
+	struct tt_ident *id = ident__new(false);
+	struct tw_tracker *t = tw_tracker__new(-2, 50);
+	struct tw_report r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = f, .json = true });
+
+	REQUIRE(id && t && f && s);
+	ident__learn(id, 201, "/libpod_parent/libpod-" ID64, ID64, "", "podman");
+	ident__learn(id, 202, "/kubepods/burstable/pod" UID "/" ID64B, ID64B, UID, "cri");
+	tw_tracker__set_ident(t, id);
+	for (int i = 0; i < 7; i++) {
+		struct tt_flow fl = { .family = TT_AF_INET, .role = TT_ROLE_ACTIVE, .dport = 80,
+				      .end = TT_END_TIME_WAIT, .nstates = 2,
+				      .state = { TT_SYN_SENT, TT_TIME_WAIT },
+				      .ts_ns = { 1000, 2000 + i },
+				      .cgroup = i < 4 ? 202 : i < 6 ? 201 : 0 };
+
+		tw_tracker__flow(t, &fl);
+	}
+	tw_tracker__report(t, 3000, 2000, &r);
+	REQUIRE(r.n_containers == 2);
+	CHECK_STR(r.containers[0].container, ID64B);
+	CHECK_EQ_INT(r.containers[0].count, 4);
+	CHECK_STR(r.containers[0].pod, UID);
+	CHECK_STR(r.containers[1].container, ID64);
+	CHECK_EQ_INT(r.containers[1].count, 2);
+	sink__time_wait(s, &r);
+	fflush(f);
+	REQUIRE(buf);
+	CHECK_EQ_INT(count(buf, "\"top_containers\":[{\"container\":\"" ID64B "\",\"pod\":\"" UID
+			   "\",\"cgroup\":\"/kubepods/burstable/pod" UID "/" ID64B
+			   "\",\"time_wait_60s\":4},{\"container\":\"" ID64 "\""), 1);
+	sink__free(s);
+	fclose(f);
+	free(buf);
+	tw_tracker__free(t);
+	ident__free(id);
+}
