@@ -79,7 +79,12 @@ static int private_mounts(void)
 		tt_debug("unshare(CLONE_NEWNS) for private mounts: %s", strerror(errno));
 		return done;
 	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+	/*
+	 * Slave, not private: ours never reach the host, but the host's still
+	 * reach us, such as the /run/netns bind mount of a namespace made
+	 * after the start, which the namespace census must find.
+	 */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL)) {
 		done = -errno;
 		tt_debug("make our mounts private: %s", strerror(errno));
 		return done;
