@@ -38,7 +38,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#define PORT		8000
+/* --port: the scenarios' server port, for a test that filters on it */
+static int scenario_port = 8000;
+#define PORT		scenario_port
 #define PORT_A		8100	/* filter: the port tcptrail is told to trace */
 #define PORT_B		8200	/* filter: the port it must leave out */
 #define MAX_ARG		100000
@@ -63,6 +65,7 @@ static const char usage[] =
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
+"--port N: the scenarios' server port (8000; the filter ones use 8100, 8200).\n"
 "--no-netns: stay in the caller's network namespace (a container's own, made\n"
 "            with --network=none) instead of making one; its lo must be up.\n"
 "--free-port: print a free TCP port on 127.0.0.1 and exit.\n"
@@ -1391,7 +1394,7 @@ static void tw_census_print(void)
  */
 static void tw_load(const struct scenario *sc, long n)
 {
-	static const struct { const char *src, *dst; int port, share; } dests[] = {
+	const struct { const char *src, *dst; int port, share; } dests[] = {
 		{ NULL, "127.0.0.1", PORT, 50 },
 		{ "127.0.0.3", "127.0.0.2", PORT, 30 },
 		{ NULL, "127.0.0.1", PORT + 1, 20 },
@@ -1742,6 +1745,7 @@ int main(int argc, char **argv)
 		{ "free-port", no_argument, NULL, 'f' },
 		{ "http-get", required_argument, NULL, 'G' },
 		{ "no-netns", no_argument, NULL, 'n' },
+		{ "port", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1770,6 +1774,12 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			no_netns = true;
+			break;
+		case 'p':
+			/* two-phase and tw-load also use the port after it */
+			if (parse_num(optarg, 1, 65534, &v))
+				die(0, "--port: want a port in 1..65534, got '%s'", optarg);
+			scenario_port = v;
 			break;
 		case 't':
 			if (parse_num(optarg, 1, 3600, &v))
