@@ -157,6 +157,23 @@ static int seed_one(struct seed_ctx *sc, uint32_t self)
 }
 
 /*
+ * In the namespace (this thread setns()'d there): a namespace with no TCP
+ * socket is not dumped, since each dump walks every namespace's sockets.
+ */
+static int seed_here(void *ctx)
+{
+	struct seed_ctx *sc = ctx;
+	struct diag_sockstat ss;
+
+	if (!diag__sockstat_here(&ss) && ss.inuse == 0) {
+		sc->st->namespaces++;
+		sc->st->empty++;
+		return 0;
+	}
+	return seed_netns(sc, -1);
+}
+
+/*
  * Every namespace on the host.  One that cannot be dumped (it went away
  * meanwhile, or setns was refused) is skipped with a warning: the others
  * are still worth seeding.  The owners come from one scan of /proc for the
@@ -186,7 +203,7 @@ static int seed_all(struct seed_ctx *sc, uint32_t self)
 		uint32_t ino = netns_set__inode(set, i);
 
 		sc->netns = ino;
-		ret = seed_netns(sc, ino == self ? -1 : netns_set__fd(set, i));
+		ret = diag__in_netns(ino == self ? -1 : netns_set__fd(set, i), seed_here, sc);
 		if (ret < 0 && ret != -ENOMEM && sc->cb_err != ret) {
 			/* the dump said why; go on with the next */
 			failed++;
@@ -244,10 +261,11 @@ int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 	procfd__free(pf);
 	if (err < 0)
 		return err;
-	tt_debug("seeded %llu sockets (%llu with an owner) of %llu dumped from %u namespace%s: "
-		 "dump and records %.1f ms, /proc %.1f ms",
+	tt_debug("seeded %llu sockets (%llu with an owner) of %llu dumped from %u namespace%s "
+		 "(%u with no TCP socket): dump and records %.1f ms, /proc %.1f ms",
 		 (unsigned long long)sc.st->seeded, (unsigned long long)sc.st->owned,
 		 (unsigned long long)sc.st->dumped, sc.st->namespaces,
-		 sc.st->namespaces == 1 ? "" : "s", sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
+		 sc.st->namespaces == 1 ? "" : "s", sc.st->empty, sc.st->dump_ns / 1e6,
+		 sc.st->scan_ns / 1e6);
 	return sc.st->seeded > INT32_MAX ? INT32_MAX : (int)sc.st->seeded;
 }

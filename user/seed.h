@@ -59,6 +59,7 @@ struct seed_stats {
 	uint64_t filtered;	/* left out by the family/port/pid filters */
 	uint64_t minisocks;	/* timewait and request socks, never seeded */
 	uint32_t namespaces;
+	uint32_t empty;		/* ... of which with no TCP socket, not dumped */
 	uint64_t dump_ns;	/* in the dumps, building and delivering records included */
 	uint64_t scan_ns;	/* reading /proc for owners */
 };
