@@ -326,3 +326,15 @@ int privs__drop(const struct tt_opts *o)
 	tt_debug("dropped privileges: keeping %s", keep ? kept : "no capability");
 	return 0;
 }
+
+int privs__limit_thread(uint64_t caps)
+{
+	struct caps c;
+	int err;
+
+	/* capget/capset through syscall(): this thread only, as glibc leaves them */
+	err = caps_get(&c);
+	if (err)
+		return err;
+	return caps_set(c.eff & caps, c.perm & caps);
+}

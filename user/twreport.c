@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
 #include "diag.h"
 #include "netns.h"
+#include "privs.h"
 #include "twreport.h"
 #include "util.h"
 
@@ -110,7 +113,13 @@ static void *census_main(void *arg)
 {
 	struct tw_tracker *t = arg;
 	struct census_thread *th = t->th;
+	int err;
 
+	/* setns(), and another user's /proc/PID/ns/net: nothing else */
+	err = privs__limit_thread(1ull << CAP_SYS_ADMIN | 1ull << CAP_SYS_PTRACE);
+	if (err)
+		tt_warn("warning: namespace census thread: lower its capabilities: %s",
+			strerror(-err));
 	pthread_mutex_lock(&th->mu);
 	for (;;) {
 		while (!th->stop && th->state != CENSUS_REQUESTED)
@@ -132,6 +141,7 @@ static int thread_start(struct tw_tracker *t)
 {
 	struct census_thread *th = calloc(1, sizeof(*th));
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int err;
 
 	if (!th)
@@ -149,7 +159,11 @@ static int thread_start(struct tw_tracker *t)
 	pthread_cond_init(&th->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	t->th = th;
+	/* signals are the main loop's: the thread inherits them blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&th->tid, NULL, census_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		tt_err("start the namespace census thread: %s", strerror(err));
 		pthread_cond_destroy(&th->cv);
