@@ -12,7 +12,9 @@
 # server's host pid and the count ttdrive (and ss, inside the namespace)
 # sees; a and b as seeded.  The time_wait report's by_netns gives each
 # namespace's population as ttdrive and ss count it, and t's own port range.
-# A second run with -N sees one namespace only.  Other namespaces on the host
+# The daemon's main thread keeps no capability, its census thread only
+# CAP_SYS_ADMIN and CAP_SYS_PTRACE.  A second run with -N sees one namespace
+# only.  Other namespaces on the host
 # (other tests') may show up in the reports: only ours are checked.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
@@ -175,6 +177,17 @@ expect_eq "t: its own port range" "$_range" 40000-40999
 _p=$(printf '%s\n' "$TW" | json_array pressure | grep "\"netns\":$NS_t," | sed -n 1p)
 [ -n "$_p" ] || fail "no port pressure entry in netns $NS_t: $TW"
 expect_eq "t: pressure range" "$(printf '%s\n' "$_p" | jget range)" 1000
+
+# ---- privileges: none for the main thread; the census thread keeps two ----
+# CAP_SYS_PTRACE (19) and CAP_SYS_ADMIN (21): 0x280000
+_main=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$TRACE_PID/status")
+expect_eq "main thread's CapEff" "$_main" 0000000000000000
+_others=
+for _t in /proc/$TRACE_PID/task/*; do
+	[ "${_t##*/}" = "$TRACE_PID" ] && continue
+	_others="$_others $(awk '$1 == "CapEff:" || $1 == "CapBnd:" { printf "%s ", $2 }' "$_t/status")"
+done
+expect_eq "the census thread's CapEff and CapBnd" "$_others" " 0000000000280000 0000000000280000 "
 
 # ---- -N: one namespace only ----
 ONE=$DIR/one.out
