@@ -97,6 +97,7 @@ NS_path_p=$BIND
 [ "$(stat -L -c %i "$BIND")" = "$NS_p" ] || fail "$BIND is not namespace $NS_p"
 
 # ---- tcptrail, host-wide ----
+: >"$DIR/trace.err"
 # shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of options
 "$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 1 >"$OUT" 2>"$DIR/trace.err" &
 TRACE_PID=$!
