@@ -724,6 +724,8 @@ row seeding_netns_s "seeding $BENCH_NS namespaces of $BENCH_NS_SOCKETS sockets e
 	"$(kv seed_s "$DIR/netns")" s "<=" 1 "$(kv seed_line "$DIR/netns")"
 row census_netns_ms "census of all of them in a summary" "$(kv census_ms "$DIR/netns")" ms "<=" 100 \
 	"$(kv census_line "$DIR/netns")"
+row seeding_netns_own_ehash_s "... each with its own hash table (tcp_child_ehash_entries)" \
+	"$(kv own_ehash_seed_s "$DIR/netns")" s - - "$(kv own_ehash_seed_line "$DIR/netns")"
 
 # missed [KEY]: whether figure KEY (or any figure) missed its target.
 missed() {

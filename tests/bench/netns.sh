@@ -18,6 +18,11 @@
 #	              per summary: the rescan of the namespaces and the count
 #	census_line   the last of them
 #
+# Then again, own_ehash_seed_s and so on, with namespaces that each have an
+# established hash table of BENCH_NS_EHASH (1024) buckets of their own
+# (net.ipv4.tcp_child_ehash_entries, set in a parent namespace the bench
+# makes), where a dump walks its own sockets only.
+#
 # Root.  Exits 1 (after a message) if a step fails; kills what it started.
 
 OUTPUT=${OUTPUT:-.output}
@@ -26,6 +31,7 @@ LOAD=${LOAD:-$OUTPUT/bench/ttload}
 BENCH_NS=${BENCH_NS:-100}
 BENCH_NS_SOCKETS=${BENCH_NS_SOCKETS:-1000}
 BENCH_NS_SUMMARIES=${BENCH_NS_SUMMARIES:-5}
+BENCH_NS_EHASH=${BENCH_NS_EHASH:-1024}
 
 DIR=$(mktemp -d) || exit 1
 HOLD_PID=
@@ -70,35 +76,47 @@ censuses() {
 }
 
 [ -x "$LOAD" ] || die "no $LOAD (make $LOAD)"
-"$LOAD" hold-ns -N "$BENCH_NS" -n "$BENCH_NS_SOCKETS" -t 600 >"$DIR/hold" 2>"$DIR/hold.err" \
-	</dev/null &
-HOLD_PID=$!
-wait_for 300 held
-grep -q '^ready' "$DIR/hold" || die "ttload hold-ns failed: $(tail -n 1 "$DIR/hold.err")"
 
-"$TCPTRAIL" --json -i 1 -v >/dev/null 2>"$DIR/tracer.err" </dev/null &
-TR_PID=$!
-wait_for $((60 + 10 * BENCH_NS_SUMMARIES)) censuses
-kill -INT "$TR_PID"
-wait_for 20 sh -c "! kill -0 $TR_PID 2>/dev/null"
-wait "$TR_PID" || die "tcptrail exited $?: $(tail -n 1 "$DIR/tracer.err")"
-TR_PID=
-kill -TERM "$HOLD_PID"
-wait_for 30 sh -c "! kill -0 $HOLD_PID 2>/dev/null"
-wait "$HOLD_PID"
-HOLD_PID=
+# one PREFIX [ttload hold-ns options]: one run, its figures as PREFIXseed_s=...
+one() {
+	_pre=$1
+	shift
+	: >"$DIR/hold"
+	: >"$DIR/tracer.err"
+	"$LOAD" hold-ns -N "$BENCH_NS" -n "$BENCH_NS_SOCKETS" -t 600 "$@" >"$DIR/hold" \
+		2>"$DIR/hold.err" </dev/null &
+	HOLD_PID=$!
+	wait_for 300 held
+	grep -q '^ready' "$DIR/hold" || die "ttload hold-ns $*: $(tail -n 1 "$DIR/hold.err")"
 
-# "seeded 100107 sockets (...) of 100112 dumped from 102 namespaces (0 with no
-# TCP socket): dump and records 3356.3 ms, /proc 370.8 ms"
-_line=$(grep 'seeded [0-9]* sockets .* namespaces' "$DIR/tracer.err" | sed -n 1p)
-[ -n "$_line" ] || die "no line about seeding: $(tail -n 1 "$DIR/tracer.err")"
-echo "seed_s=$(echo "$_line" | awk '{
-	for (i = 2; i <= NF; i++)
-		if ($i ~ /^ms,?$/ && $(i - 1) ~ /^[0-9.]+$/) t += $(i - 1)
-} END { printf "%.3f", t / 1000 }')"
-echo "seed_line=${_line#tcptrail: }"
-grep 'TIME-WAIT census' "$DIR/tracer.err" >"$DIR/census"
-[ -s "$DIR/census" ] || die "no census line: $(tail -n 1 "$DIR/tracer.err")"
-echo "census_ms=$(sed 's/.* in \([0-9.]*\) ms$/\1/' "$DIR/census" | sort -g |
-	awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
-echo "census_line=$(sed -n '$s/^tcptrail: //p' "$DIR/census")"
+	"$TCPTRAIL" --json -i 1 -v >/dev/null 2>"$DIR/tracer.err" </dev/null &
+	TR_PID=$!
+	wait_for $((60 + 10 * BENCH_NS_SUMMARIES)) censuses
+	kill -INT "$TR_PID"
+	wait_for 20 sh -c "! kill -0 $TR_PID 2>/dev/null"
+	wait "$TR_PID" || die "tcptrail exited $?: $(tail -n 1 "$DIR/tracer.err")"
+	TR_PID=
+	kill -TERM "$HOLD_PID"
+	wait_for 30 sh -c "! kill -0 $HOLD_PID 2>/dev/null"
+	wait "$HOLD_PID"
+	HOLD_PID=
+
+	# "seeded 100107 sockets (...) of 100112 dumped from 102 namespaces (0 with
+	# no TCP socket): dump and records 3356.3 ms, /proc 370.8 ms"
+	_line=$(grep 'seeded [0-9]* sockets .* namespaces' "$DIR/tracer.err" | sed -n 1p)
+	[ -n "$_line" ] || die "no line about seeding: $(tail -n 1 "$DIR/tracer.err")"
+	echo "${_pre}seed_s=$(echo "$_line" | awk '{
+		for (i = 2; i <= NF; i++)
+			if ($i ~ /^ms,?$/ && $(i - 1) ~ /^[0-9.]+$/) t += $(i - 1)
+	} END { printf "%.3f", t / 1000 }')"
+	echo "${_pre}seed_line=${_line#tcptrail: }"
+	grep 'TIME-WAIT census' "$DIR/tracer.err" >"$DIR/census"
+	[ -s "$DIR/census" ] || die "no census line: $(tail -n 1 "$DIR/tracer.err")"
+	echo "${_pre}census_ms=$(sed 's/.* in \([0-9.]*\) ms$/\1/' "$DIR/census" | sort -g |
+		awk '{ v[NR] = $1 } END { printf "%.1f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+	echo "${_pre}census_line=$(sed -n '$s/^tcptrail: //p' "$DIR/census")"
+}
+
+one ""
+# the same namespaces, each with an established hash table of its own
+one own_ehash_ -e "$BENCH_NS_EHASH"

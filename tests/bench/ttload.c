@@ -17,11 +17,14 @@
  *	asks), then "ready" on stdout; holds them until SIGTERM or SIGINT, or
  *	for -t seconds (default 300).
  *
- *   ttload hold-ns -N NAMESPACES -n SOCKETS [-t SECS]
+ *   ttload hold-ns -N NAMESPACES -n SOCKETS [-e ENTRIES] [-t SECS]
  *	The same in each of NAMESPACES network namespaces (one process tree
  *	each), where the client half-closes every tenth connection: the
  *	server's end waits in CLOSE_WAIT and the client's in FIN_WAIT2, as
- *	on a host of containers with a leak or two.
+ *	on a host of containers with a leak or two.  -e: the namespaces are
+ *	made from one of ours whose net.ipv4.tcp_child_ehash_entries is
+ *	ENTRIES, so each gets an established hash table of its own instead
+ *	of sharing the host's (the host's sysctl is left alone).
  *
  * Both print key=value lines on stdout; errors go to stderr, exit 1.  Every
  * wait is bounded.
@@ -56,7 +59,7 @@
 static const char usage[] =
 "usage: ttload rate [-d SECS] [-w SECS] [-p PROCS] [-a ADDRS]\n"
 "       ttload hold -n SOCKETS [-t SECS]\n"
-"       ttload hold-ns -N NAMESPACES -n SOCKETS [-t SECS]\n";
+"       ttload hold-ns -N NAMESPACES -n SOCKETS [-e ENTRIES] [-t SECS]\n";
 
 static pid_t children[2 * MAX_PROCS];
 static int n_children;
@@ -534,12 +537,13 @@ static int cmd_hold(int argc, char **argv)
 static int cmd_hold_ns(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
-	long n = 0, secs = 300, nns = 0;
+	long n = 0, secs = 300, nns = 0, ehash = 0;
 	int opt, pipefd[2];
 
-	while ((opt = getopt(argc, argv, "N:n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "N:n:e:t:")) != -1) {
 		switch (opt) {
 		case 'N': nns = parse_num("-N", optarg, 1, 2 * MAX_PROCS); break;
+		case 'e': ehash = parse_num("-e", optarg, 128, 1 << 24); break;
 		case 'n': n = parse_num("-n", optarg, 2, 100000); break;
 		case 't': secs = parse_num("-t", optarg, 1, 3600); break;
 		default: fputs(usage, stderr); return 2;
@@ -555,6 +559,15 @@ static int cmd_hold_ns(int argc, char **argv)
 		die(errno, "pipe");
 	half_close_every = 10;
 	quiet_netns = 1;
+	if (ehash) {
+		char v[32];
+
+		/* a parent namespace of ours: its sysctl is for the namespaces it makes */
+		if (unshare(CLONE_NEWNET))
+			die(errno, "unshare(CLONE_NEWNET) for the parent namespace");
+		snprintf(v, sizeof(v), "%ld", ehash);
+		set_sysctl("/proc/sys/net/ipv4/tcp_child_ehash_entries", v);
+	}
 	for (long i = 0; i < nns; i++) {
 		pid_t pid = fork();
 
