@@ -62,6 +62,7 @@ struct seed_stats {
 	uint32_t empty;		/* ... of which with no TCP socket, not dumped */
 	uint64_t dump_ns;	/* in the dumps, building and delivering records included */
 	uint64_t scan_ns;	/* reading /proc for owners */
+	uint64_t total_ns;	/* host-wide: all of it (dumps and scan run at once) */
 };
 
 /* seed__run()'s scope where o->netns is not set */

@@ -12,7 +12,7 @@
 # summaries.  It prints key=value lines:
 #
 #	seed_s        tcptrail's own timing of its start-up seed of every
-#	              namespace: "dump and records" plus "/proc" on its line
+#	              namespace: "in N ms" on its line
 #	seed_line     that line
 #	census_ms     the median of its "TIME-WAIT census ... in N ms" lines, one
 #	              per summary: the rescan of the namespaces and the count
@@ -102,13 +102,12 @@ one() {
 	HOLD_PID=
 
 	# "seeded 100107 sockets (...) of 100112 dumped from 102 namespaces (0 with
-	# no TCP socket): dump and records 3356.3 ms, /proc 370.8 ms"
+	# no TCP socket) in 812.4 ms: the dumps 640.2 ms and /proc 370.8 ms at once"
 	_line=$(grep 'seeded [0-9]* sockets .* namespaces' "$DIR/tracer.err" | sed -n 1p)
 	[ -n "$_line" ] || die "no line about seeding: $(tail -n 1 "$DIR/tracer.err")"
-	echo "${_pre}seed_s=$(echo "$_line" | awk '{
-		for (i = 2; i <= NF; i++)
-			if ($i ~ /^ms,?$/ && $(i - 1) ~ /^[0-9.]+$/) t += $(i - 1)
-	} END { printf "%.3f", t / 1000 }')"
+	_ms=$(echo "$_line" | sed -n 's/.* in \([0-9.]*\) ms: .*/\1/p')
+	[ -n "$_ms" ] || die "no seeding time in: $_line"
+	echo "${_pre}seed_s=$(awk -v ms="$_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
 	echo "${_pre}seed_line=${_line#tcptrail: }"
 	grep 'TIME-WAIT census' "$DIR/tracer.err" >"$DIR/census"
 	[ -s "$DIR/census" ] || die "no census line: $(tail -n 1 "$DIR/tracer.err")"
