@@ -18,7 +18,6 @@ struct seed_ctx {
 	tt_event_cb cb;
 	void *ctx;
 	struct seed_stats *st;
-	int cb_err;		/* the callback's error, which stops every dump */
 };
 
 static uint64_t mono_ns(void)
@@ -114,10 +113,8 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 	}
 	seed__event(&e, s, sc->netns, have_owner ? &owner : NULL, mono_ns());
 	ret = sc->cb(sc->ctx, &e);
-	if (ret < 0) {
-		sc->cb_err = ret;
+	if (ret < 0)
 		return ret;
-	}
 	sc->st->seeded++;
 	if (have_owner)
 		sc->st->owned++;
@@ -141,7 +138,7 @@ static int seed_netns(struct seed_ctx *sc, int netns_fd)
 	return ret;
 }
 
-/* -N: the one namespace the kernel filter lets through. */
+/* One namespace: -N's (the only one the kernel filter lets through), or ours. */
 static int seed_one(struct seed_ctx *sc, uint32_t self)
 {
 	int fd = -1, ret;
