@@ -72,6 +72,8 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		.json = o->json,
 		.color = color,
 		.wall_offset_ns = wall_offset_ns,
+		/* live only: a replay's namespaces are another host's */
+		.own_netns = o->read_path ? 0 : diag__self_netns(),
 	});
 	a->eng = engine__new(&(struct tt_engine_opts){
 		.max_flows = o->max_flows,
@@ -91,7 +93,8 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		a->syslog_mem = open_memstream(&a->syslog_buf, &a->syslog_len);
 		if (a->syslog_mem)
 			a->syslog_sink = sink__new(&(struct tt_sink_opts){
-				.out = a->syslog_mem, .wall_offset_ns = wall_offset_ns });
+				.out = a->syslog_mem, .wall_offset_ns = wall_offset_ns,
+				.own_netns = o->read_path ? 0 : diag__self_netns() });
 		openlog("tcptrail", LOG_PID, LOG_DAEMON);
 	}
 	if (!a->sink || !a->eng || !a->ident || (o->ladder && !a->ladder) || !a->report || !a->tw ||

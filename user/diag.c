@@ -50,7 +50,9 @@ struct parse_ctx {
 	diag_sock_cb cb;
 	void *ctx;
 	uint32_t seq;		/* 0: any (diag__parse); else the request's */
+	uint16_t type;		/* the answers' type: the request's */
 	int cb_err;		/* the callback's value when it stopped us */
+	uint64_t delivered;	/* sockets handed to cb */
 };
 
 static int kernel_err(int err)
@@ -143,6 +145,7 @@ static int parse_sock(struct parse_ctx *pc, const struct nlmsghdr *nlh)
 		p += step;
 	}
 
+	pc->delivered++;
 	ret = pc->cb(&s, pc->ctx);
 	if (ret < 0)
 		pc->cb_err = ret;
@@ -193,6 +196,10 @@ static int parse_msgs(struct parse_ctx *pc, const void *buf, size_t len)
 			return e->error ? kernel_err(e->error) : 1;
 		}
 		case SOCK_DIAG_BY_FAMILY:
+		case TCPDIAG_GETSOCK:
+			/* an answer to the question we asked, not the other one */
+			if (nlh->nlmsg_type != pc->type)
+				return -EPROTO;
 			ret = parse_sock(pc, nlh);
 			if (ret)
 				return ret;
@@ -212,7 +219,7 @@ static int parse_msgs(struct parse_ctx *pc, const void *buf, size_t len)
 
 int diag__parse(const void *buf, size_t len, diag_sock_cb cb, void *ctx)
 {
-	struct parse_ctx pc = { .cb = cb, .ctx = ctx };
+	struct parse_ctx pc = { .cb = cb, .ctx = ctx, .type = SOCK_DIAG_BY_FAMILY };
 
 	if (!buf && len)
 		return -EINVAL;
@@ -307,41 +314,68 @@ static ssize_t recv_dump(int fd, char *buf)
 	return n;
 }
 
+/*
+ * family AF_UNSPEC: both at once, through the older TCPDIAG_GETSOCK request,
+ * whose dump the kernel runs with no family (inet_diag_dump_compat()): one
+ * walk of the hash tables instead of one per family.  The walk is what a
+ * dump costs, as it visits the sockets of every namespace sharing them.
+ * -EOPNOTSUPP, with no message, if the kernel refuses it before any socket.
+ */
 static int dump_family(int fd, char *buf, const struct diag_req *dr, uint8_t family,
 		       uint32_t states, uint32_t seq, struct parse_ctx *pc)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 r;
+	union {
+		struct {
+			struct nlmsghdr nlh;
+			struct inet_diag_req_v2 r;
+		} v2;
+		struct {
+			struct nlmsghdr nlh;
+			struct inet_diag_req r;
+		} compat;
 	} req;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct iovec iov = { .iov_base = &req };
 	struct msghdr msg = {
 		.msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = &iov, .msg_iovlen = 1,
 	};
+	uint8_t ext = dr->no_info ? 0 : 1 << (INET_DIAG_INFO - 1);
+	uint64_t before = pc->delivered;
 	ssize_t n;
 	int ret;
 
-	_Static_assert(sizeof(req) == NLMSG_SPACE(sizeof(struct inet_diag_req_v2)),
+	_Static_assert(sizeof(req.v2) == NLMSG_SPACE(sizeof(struct inet_diag_req_v2)),
 		       "the request is one header and one inet_diag_req_v2, no padding");
+	_Static_assert(sizeof(req.compat) == NLMSG_SPACE(sizeof(struct inet_diag_req)),
+		       "the request is one header and one inet_diag_req, no padding");
 	memset(&req, 0, sizeof(req));
-	req.nlh.nlmsg_len = sizeof(req);
-	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nlh.nlmsg_seq = seq;
-	req.r.sdiag_family = family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = states;
-	if (!dr->no_info)
-		req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	if (family == AF_UNSPEC) {
+		iov.iov_len = sizeof(req.compat);
+		req.compat.nlh.nlmsg_type = TCPDIAG_GETSOCK;
+		/* ignored by the dump, which takes every family */
+		req.compat.r.idiag_family = AF_INET;
+		req.compat.r.idiag_states = states;
+		req.compat.r.idiag_ext = ext;
+	} else {
+		iov.iov_len = sizeof(req.v2);
+		req.v2.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		req.v2.r.sdiag_family = family;
+		req.v2.r.sdiag_protocol = IPPROTO_TCP;
+		req.v2.r.idiag_states = states;
+		req.v2.r.idiag_ext = ext;
+	}
+	req.v2.nlh.nlmsg_len = (uint32_t)iov.iov_len;
+	req.v2.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.v2.nlh.nlmsg_seq = seq;
 
 	n = sendmsg(fd, &msg, 0);
-	if (n != (ssize_t)sizeof(req)) {
+	if (n != (ssize_t)iov.iov_len) {
 		ret = n < 0 ? -errno : -EIO;
 		tt_err("sock_diag: send the dump request: %s", strerror(-ret));
 		return ret;
 	}
 	pc->seq = seq;
+	pc->type = req.v2.nlh.nlmsg_type;
 	for (;;) {
 		n = recv_dump(fd, buf);
 		if (n < 0) {
@@ -366,6 +400,9 @@ static int dump_family(int fd, char *buf, const struct diag_req *dr, uint8_t fam
 			/* no IPv6 in this kernel: nothing to dump, not an error */
 			if (family == AF_INET6 && ret == -ENOENT)
 				return 0;
+			/* no compat handler: the caller asks family by family */
+			if (family == AF_UNSPEC && pc->delivered == before && ret != -EINTR)
+				return -EOPNOTSUPP;
 			if (ret == -EINVAL || ret == -EPROTO)
 				tt_err("sock_diag: malformed answer to the TCP dump");
 			else
@@ -402,11 +439,19 @@ int diag__dump_req(const struct diag_req *req, diag_sock_cb cb, void *ctx)
 		close(sn.fd);
 		return -ENOMEM;
 	}
+	/* both families in one walk where the kernel lets us */
+	if (!req->family) {
+		ret = dump_family(sn.fd, buf, req, AF_UNSPEC, states, 3, &pc);
+		if (ret != -EOPNOTSUPP)
+			goto out;
+		ret = 0;
+	}
 	for (size_t i = 0; i < sizeof(families) && !ret; i++) {
 		if (req->family && req->family != (families[i] == AF_INET ? TT_AF_INET : TT_AF_INET6))
 			continue;
 		ret = dump_family(sn.fd, buf, req, families[i], states, (uint32_t)i + 1, &pc);
 	}
+out:
 	free(buf);
 	close(sn.fd);
 	return ret;
@@ -567,4 +612,30 @@ static int read_sysctls(void *ctx)
 int diag__read_sysctls(int netns_fd, struct diag_sysctls *out)
 {
 	return diag__in_netns(netns_fd, read_sysctls, out);
+}
+
+int diag__sockstat_here(struct diag_sockstat *out)
+{
+	char buf[512], *line;
+	long long inuse, tw;
+	ssize_t n;
+	int fd;
+
+	/* thread-self: setns() moved this thread only */
+	fd = open("/proc/thread-self/net/sockstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	/* "TCP: inuse 1 orphan 0 tw 49 alloc 7 mem 2" */
+	line = strstr(buf, "\nTCP: ");
+	if (!line || sscanf(line, "\nTCP: inuse %lld orphan %*d tw %lld", &inuse, &tw) != 2 ||
+	    inuse < 0 || tw < 0)
+		return -EPROTO;
+	out->inuse = inuse;
+	out->tw = tw;
+	return 0;
 }

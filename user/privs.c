@@ -326,3 +326,31 @@ int privs__drop(const struct tt_opts *o)
 	tt_debug("dropped privileges: keeping %s", keep ? kept : "no capability");
 	return 0;
 }
+
+int privs__limit_thread(uint64_t caps)
+{
+	struct caps c;
+	int err;
+
+	/* capget/capset/prctl through syscall(): this thread only, as glibc leaves them */
+	err = caps_get(&c);
+	if (err)
+		return err;
+	/* dropping from the bounding set takes CAP_SETPCAP in the effective set */
+	if (c.perm & BIT(CAP_SETPCAP)) {
+		err = caps_set(c.perm, c.perm);
+		for (int cap = 0; !err && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+			if ((caps & BIT(cap)) || !prctl(PR_CAPBSET_READ, cap, 0, 0, 0))
+				continue;
+			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0))
+				err = -errno;
+		}
+		if (err)
+			return err;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL)
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return caps_set(c.perm & caps, c.perm & caps);
+}

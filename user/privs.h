@@ -27,10 +27,18 @@
  * before the drop; the dumps then find themselves there already.  The
  * listening metrics socket stays in the namespace it was bound in, and
  * syslog's /dev/log is found by its path from any namespace.
+ *
+ * Host-wide (no --netns), every namespace is counted every interval, and a
+ * container started later has to be entered then: the census thread,
+ * started before the drop, keeps CAP_SYS_ADMIN (setns) and CAP_SYS_PTRACE
+ * (opening another user's /proc/PID/ns/net) for itself.  Capabilities
+ * belong to a thread, so the drop, made by the main thread, leaves the
+ * census thread's alone, and privs__limit_thread() lowers them to those two.
  */
 #ifndef TT_PRIVS_H
 #define TT_PRIVS_H
 
+#include <stdint.h>
 #include "opts.h"
 
 /*
@@ -41,5 +49,12 @@
  * event is parsed.  0, or -errno after a message naming the step.
  */
 int privs__drop(const struct tt_opts *o);
+
+/*
+ * The calling thread keeps only the capabilities in `caps` (CAP_* bit
+ * numbers as 1ull << CAP_X) that it has now, as its effective and
+ * permitted sets; the other threads keep theirs.  0 or -errno.
+ */
+int privs__limit_thread(uint64_t caps);
 
 #endif /* TT_PRIVS_H */

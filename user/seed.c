@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,7 +18,6 @@ struct seed_ctx {
 	tt_event_cb cb;
 	void *ctx;
 	struct seed_stats *st;
-	int cb_err;		/* the callback's error, which stops every dump */
 };
 
 static uint64_t mono_ns(void)
@@ -111,10 +113,8 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 	}
 	seed__event(&e, s, sc->netns, have_owner ? &owner : NULL, mono_ns());
 	ret = sc->cb(sc->ctx, &e);
-	if (ret < 0) {
-		sc->cb_err = ret;
+	if (ret < 0)
 		return ret;
-	}
 	sc->st->seeded++;
 	if (have_owner)
 		sc->st->owned++;
@@ -138,7 +138,7 @@ static int seed_netns(struct seed_ctx *sc, int netns_fd)
 	return ret;
 }
 
-/* -N: the one namespace the kernel filter lets through. */
+/* One namespace: -N's (the only one the kernel filter lets through), or ours. */
 static int seed_one(struct seed_ctx *sc, uint32_t self)
 {
 	int fd = -1, ret;
@@ -157,48 +157,212 @@ static int seed_one(struct seed_ctx *sc, uint32_t self)
 }
 
 /*
- * Every namespace on the host.  One that cannot be dumped (it went away
- * meanwhile, or setns was refused) is skipped with a warning: the others
- * are still worth seeding.  The owners come from one scan of /proc for the
- * whole host: socket inodes are unique host-wide (one sockfs), and the pids
- * are those of our pid namespace, the host's when we run on the host.
+ * Every namespace on the host, at once:
+ *
+ * Each namespace's dump walks the established hash table, which namespaces
+ * share unless tcp_child_ehash_entries gave them their own, so the dumps
+ * are the cost, and they are kernel time that parallelises: workers, one
+ * per CPU, take the namespaces in turn, each in a thread setns()'d there,
+ * and keep their records; the /proc scan for owners runs meanwhile on the
+ * calling thread.  Then the owners are filled in (a socket inode is unique
+ * host-wide, and the pids are those of our pid namespace, the host's when
+ * we run on the host) and the records handed on.  A namespace with no TCP
+ * socket (sockstat) is not dumped.  One that cannot be (it is gone, or
+ * setns was refused) is skipped with a warning: the others are still
+ * worth seeding.
  */
-static int seed_all(struct seed_ctx *sc, uint32_t self)
-{
-	struct netns_set *set = netns_set__new();
-	unsigned int failed = 0;
-	int n, ret = 0;
+#define SEED_WORKERS_MAX	8
 
-	if (!set)
+struct seed_all {
+	const struct tt_opts *o;
+	struct netns_set *set;
+	uint32_t self;
+	size_t n;
+	size_t next;			/* the next namespace to take, atomically */
+};
+
+struct seed_worker {
+	struct seed_all *all;
+	pthread_t tid;
+	bool started;
+	struct tt_event *ev;		/* records, owners not yet filled in */
+	size_t n_ev, cap_ev;
+	struct seed_stats st;
+	uint32_t netns;			/* the namespace being dumped */
+	unsigned int failed;
+	int err;			/* -ENOMEM: stop */
+};
+
+static int buffer_sock(const struct diag_sock *s, void *ctx)
+{
+	struct seed_worker *w = ctx;
+	struct tt_event *e;
+
+	w->st.dumped++;
+	if (!s->has_info || s->state < 1 || s->state >= TT_STATE_MAX ||
+	    !(SEED_STATES & DIAG_STATE(s->state))) {
+		w->st.minisocks++;
+		return 0;
+	}
+	if (!seed__wanted(w->all->o, s)) {
+		w->st.filtered++;
+		return 0;
+	}
+	if (w->n_ev == w->cap_ev) {
+		size_t cap = w->cap_ev ? w->cap_ev * 2 : 4096;
+
+		e = realloc(w->ev, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		w->ev = e;
+		w->cap_ev = cap;
+	}
+	seed__event(&w->ev[w->n_ev++], s, w->netns, NULL, mono_ns());
+	return 0;
+}
+
+/* In the namespace: this thread is setns()'d there, or it is ours. */
+static int dump_here(void *ctx)
+{
+	struct seed_worker *w = ctx;
+	struct diag_sockstat ss;
+	struct diag_req req = {
+		.netns_fd = -1,
+		.family = (uint8_t)w->all->o->family,
+		.states = SEED_STATES,
+	};
+
+	w->st.namespaces++;
+	if (!diag__sockstat_here(&ss) && ss.inuse == 0) {
+		w->st.empty++;
+		return 0;
+	}
+	return diag__dump_req(&req, buffer_sock, w);
+}
+
+static void *seed_worker_main(void *arg)
+{
+	struct seed_worker *w = arg;
+	struct seed_all *all = w->all;
+
+	for (;;) {
+		size_t i = __atomic_fetch_add(&all->next, 1, __ATOMIC_RELAXED);
+		int ret;
+
+		if (i >= all->n)
+			break;
+		w->netns = netns_set__inode(all->set, i);
+		ret = diag__in_netns(w->netns == all->self ? -1 : netns_set__fd(all->set, i),
+				     dump_here, w);
+		if (ret == -ENOMEM) {
+			w->err = ret;
+			break;
+		}
+		/* the dump or the setns said why */
+		if (ret < 0)
+			w->failed++;
+	}
+	return NULL;
+}
+
+static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
+{
+	struct seed_worker w[SEED_WORKERS_MAX];
+	struct seed_all all = { .o = sc->o, .self = self };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int nw, failed = 0;
+	sigset_t block, old;
+	uint64_t t0 = mono_ns();
+	int n, ret = 0, err;
+
+	all.set = netns_set__new();
+	if (!all.set)
 		return -ENOMEM;
-	n = netns_set__scan(set);
+	n = netns_set__scan(all.set);
 	if (n < 0) {
 		tt_err("seed: list the network namespaces in /proc: %s", strerror(-n));
-		netns_set__free(set);
+		netns_set__free(all.set);
 		return n;
 	}
+	all.n = (size_t)n;
 	/* most often a process of another user namespace: it may share one we have */
-	if (netns_set__denied(set))
+	if (netns_set__denied(all.set))
 		tt_debug("seed: the network namespaces of %zu processes could not be opened "
 			 "(ptrace access refused); any only they are in are not seeded",
-			 netns_set__denied(set));
-	for (size_t i = 0; i < (size_t)n; i++) {
-		uint32_t ino = netns_set__inode(set, i);
-
-		sc->netns = ino;
-		ret = seed_netns(sc, ino == self ? -1 : netns_set__fd(set, i));
-		if (ret < 0 && ret != -ENOMEM && sc->cb_err != ret) {
-			/* the dump said why; go on with the next */
-			failed++;
-			ret = 0;
-		}
-		if (ret < 0)
-			break;
+			 netns_set__denied(all.set));
+	nw = cpus < 1 ? 1 : cpus > SEED_WORKERS_MAX ? SEED_WORKERS_MAX : (unsigned int)cpus;
+	if (nw > all.n)
+		nw = all.n ? (unsigned int)all.n : 1;
+	memset(w, 0, sizeof(w));
+	/* signals are the main loop's: a worker's dump is not to be interrupted */
+	sigfillset(&block);
+	pthread_sigmask(SIG_SETMASK, &block, &old);
+	for (unsigned int i = 0; i < nw; i++) {
+		w[i].all = &all;
+		w[i].started = !pthread_create(&w[i].tid, NULL, seed_worker_main, &w[i]);
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	/* owners meanwhile: a socket opened after the scan has none, which is fine */
+	err = procfd__scan(pf, sc->o->pid);
+	sc->st->scan_ns = mono_ns() - t0;
+	if (err) {
+		tt_warn("warning: seed: scan /proc for socket owners: %s; seeded flows will have "
+			"none", strerror(-err));
+		*pf = NULL;
+	} else if (procfd__stats(*pf)->truncated) {
+		tt_warn("warning: seed: too many open files to scan them all; some seeded flows "
+			"will have no owner");
+	}
+	/* no thread could start: the namespaces are dumped here */
+	if (!w[0].started)
+		seed_worker_main(&w[0]);
+	for (unsigned int i = 0; i < nw; i++)
+		if (w[i].started)
+			pthread_join(w[i].tid, NULL);
+	sc->st->dump_ns = mono_ns() - t0;
+
+	for (unsigned int i = 0; i < nw; i++) {
+		sc->st->dumped += w[i].st.dumped;
+		sc->st->minisocks += w[i].st.minisocks;
+		sc->st->filtered += w[i].st.filtered;
+		sc->st->namespaces += w[i].st.namespaces;
+		sc->st->empty += w[i].st.empty;
+		failed += w[i].failed;
+		if (w[i].err)
+			ret = w[i].err;
+	}
+	if (ret)
+		tt_err("seed: out of memory for the records of %zu namespaces", all.n);
+	for (unsigned int i = 0; i < nw && !ret; i++) {
+		for (size_t k = 0; k < w[i].n_ev && ret >= 0; k++) {
+			struct tt_event *e = &w[i].ev[k];
+			struct procfd_owner owner;
+			bool have = *pf && procfd__lookup(*pf, (uint32_t)e->aux[1], &owner) == 0;
+
+			if (sc->o->pid && (!have || owner.tgid != sc->o->pid)) {
+				sc->st->filtered++;
+				continue;
+			}
+			if (have) {
+				e->flags |= TT_F_OWNER;
+				e->pid = e->tgid = owner.tgid;
+				memcpy(e->comm, owner.comm, sizeof(e->comm));
+				e->comm[sizeof(e->comm) - 1] = '\0';
+				sc->st->owned++;
+			}
+			ret = sc->cb(sc->ctx, e);
+			if (ret >= 0)
+				sc->st->seeded++;
+		}
+	}
+	for (unsigned int i = 0; i < nw; i++)
+		free(w[i].ev);
 	if (failed)
 		tt_warn("warning: seed: %u of %d network namespaces could not be read", failed, n);
-	netns_set__free(set);
-	return ret;
+	sc->st->total_ns = mono_ns() - t0;
+	netns_set__free(all.set);
+	return ret < 0 ? ret : 0;
 }
 
 int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
@@ -219,6 +383,21 @@ int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 		return err;
 	}
 
+	if (!o->netns && scope == SEED_ALL) {
+		err = seed_all(&sc, self, &pf);
+		procfd__free(pf);
+		if (err < 0)
+			return err;
+		tt_debug("seeded %llu sockets (%llu with an owner) of %llu dumped from %u "
+			 "namespace%s (%u with no TCP socket) in %.1f ms: the dumps %.1f ms and "
+			 "/proc %.1f ms at once",
+			 (unsigned long long)sc.st->seeded, (unsigned long long)sc.st->owned,
+			 (unsigned long long)sc.st->dumped, sc.st->namespaces,
+			 sc.st->namespaces == 1 ? "" : "s", sc.st->empty, sc.st->total_ns / 1e6,
+			 sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
+		return sc.st->seeded > INT32_MAX ? INT32_MAX : (int)sc.st->seeded;
+	}
+
 	/* owners first: a socket opened after the scan has none, which is fine */
 	t0 = mono_ns();
 	err = procfd__scan(&pf, o->pid);
@@ -232,15 +411,8 @@ int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 			"will have no owner");
 	sc.pf = pf;
 
-	if (o->netns) {
-		sc.netns = o->netns;
-		err = seed_one(&sc, self);
-	} else if (scope == SEED_OURS) {
-		sc.netns = self;
-		err = seed_one(&sc, self);
-	} else {
-		err = seed_all(&sc, self);
-	}
+	sc.netns = o->netns ? o->netns : self;
+	err = seed_one(&sc, self);
 	procfd__free(pf);
 	if (err < 0)
 		return err;

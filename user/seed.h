@@ -59,8 +59,10 @@ struct seed_stats {
 	uint64_t filtered;	/* left out by the family/port/pid filters */
 	uint64_t minisocks;	/* timewait and request socks, never seeded */
 	uint32_t namespaces;
+	uint32_t empty;		/* ... of which with no TCP socket, not dumped */
 	uint64_t dump_ns;	/* in the dumps, building and delivering records included */
 	uint64_t scan_ns;	/* reading /proc for owners */
+	uint64_t total_ns;	/* host-wide: all of it (dumps and scan run at once) */
 };
 
 /* seed__run()'s scope where o->netns is not set */

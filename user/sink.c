@@ -252,6 +252,8 @@ static void human_flow(struct tt_sink *s, const struct tt_flow *f)
 		fprintf(s->o.out, "  synack_retrans=%u", f->synack_retrans);
 	if (f->flags & TT_FLOW_SEEDED)
 		fputs("  [seeded]", s->o.out);
+	if (s->o.own_netns && f->netns && f->netns != s->o.own_netns)
+		fprintf(s->o.out, "  netns=%u", f->netns);
 	if (f->flags & TT_FLOW_TRUNCATED)
 		fputs("  [truncated]", s->o.out);
 	fputc('\n', s->o.out);
@@ -640,6 +642,8 @@ void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, 
 			json_str(out, g->comm, sizeof(g->comm));
 			fprintf(out, " service=\"%s\" count=%u oldest=%s trend=%s", svc, g->count, age,
 				tt_trend_name(g->trend));
+			if (s->o.own_netns && g->netns && g->netns != s->o.own_netns)
+				fprintf(out, " netns=%u", g->netns);
 			if (g->seeded)
 				fprintf(out, " seeded=%u", g->seeded);
 			if (g->cmdline[0]) {

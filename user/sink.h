@@ -21,6 +21,11 @@ struct tt_sink_opts {
 	bool json;
 	bool color;
 	int64_t wall_offset_ns;	/* added to record times to get wall-clock ns */
+	/*
+	 * Live: our own network namespace.  A human flow line or CLOSE-WAIT
+	 * line of another namespace ends in netns=INODE; 0 (replay): never.
+	 */
+	uint32_t own_netns;
 };
 
 struct tt_summary {

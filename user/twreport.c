@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
 #include "diag.h"
 #include "ident.h"
 #include "netns.h"
+#include "privs.h"
 #include "twreport.h"
 #include "util.h"
 
@@ -58,6 +61,9 @@ struct census {
 	struct ns_info *cur;		/* the namespace being dumped */
 	int64_t population;
 	uint32_t failed;		/* namespaces that could not be dumped */
+	uint32_t no_tw;			/* ... that sockstat showed had no TIME-WAIT */
+	uint64_t dumped;		/* sockets the dumps returned */
+	uint64_t took_ns;		/* how long the count took */
 	bool ok;			/* at least one dump went through */
 	/* inline counts: the caller's drain */
 	void (*between)(void *ctx);
@@ -138,11 +144,25 @@ static void top_containers(const struct tw_tracker *t, struct tw_report *r)
 
 static void census_run_all(struct census *c, struct census_thread *th);
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void *census_main(void *arg)
 {
 	struct tw_tracker *t = arg;
 	struct census_thread *th = t->th;
+	int err;
 
+	/* setns(), and another user's /proc/PID/ns/net: nothing else */
+	err = privs__limit_thread(1ull << CAP_SYS_ADMIN | 1ull << CAP_SYS_PTRACE);
+	if (err)
+		tt_warn("warning: namespace census thread: lower its capabilities: %s",
+			strerror(-err));
 	pthread_mutex_lock(&th->mu);
 	for (;;) {
 		while (!th->stop && th->state != CENSUS_REQUESTED)
@@ -164,6 +184,7 @@ static int thread_start(struct tw_tracker *t)
 {
 	struct census_thread *th = calloc(1, sizeof(*th));
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int err;
 
 	if (!th)
@@ -181,7 +202,11 @@ static int thread_start(struct tw_tracker *t)
 	pthread_cond_init(&th->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	t->th = th;
+	/* signals are the main loop's: the thread inherits them blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&th->tid, NULL, census_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		tt_err("start the namespace census thread: %s", strerror(err));
 		pthread_cond_destroy(&th->cv);
@@ -361,6 +386,7 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 	struct ns_info *ns = c->cur;
 	static const uint8_t zero[16];
 
+	c->dumped++;
 	if (s->state == TT_TIME_WAIT) {
 		/*
 		 * Where the local port is ephemeral we connected and the peer's
@@ -419,6 +445,8 @@ static void census_reset(struct census *c)
 	c->n_ns = 0;
 	c->population = 0;
 	c->failed = 0;
+	c->no_tw = 0;
+	c->dumped = 0;
 	c->ok = false;
 }
 
@@ -472,10 +500,25 @@ struct in_ns {
 	uint32_t netns;
 };
 
+/*
+ * Inside the namespace: one with no timewait socket (sockstat) has a
+ * population of 0 and nothing toward pressure, and is not dumped, since a
+ * dump walks the sockets of every namespace to find its own.
+ */
 static int census_here(void *ctx)
 {
 	struct in_ns *x = ctx;
+	struct diag_sockstat ss;
+	struct ns_info *ns;
 
+	if (!diag__sockstat_here(&ss) && ss.tw == 0) {
+		ns = census_ns(x->c, x->netns);
+		if (!ns)
+			return -ENOMEM;
+		x->c->no_tw++;
+		x->c->ok = true;
+		return 0;
+	}
 	return census_one(x->c, -1, x->netns);
 }
 
@@ -486,6 +529,7 @@ static int census_here(void *ctx)
  */
 static void census_run_all(struct census *c, struct census_thread *th)
 {
+	uint64_t t0 = mono_ns();
 	int n = netns_set__scan(th->set);
 
 	census_reset(c);
@@ -497,14 +541,13 @@ static void census_run_all(struct census *c, struct census_thread *th)
 		struct in_ns x = { .c = c, .netns = netns_set__inode(th->set, i) };
 		size_t before = c->n_ns + c->failed;
 
-		if (x.netns == th->self)
-			census_one(c, -1, x.netns);
-		else
-			diag__in_netns(netns_set__fd(th->set, i), census_here, &x);
+		diag__in_netns(x.netns == th->self ? -1 : netns_set__fd(th->set, i), census_here,
+			       &x);
 		/* the setns itself failed: census_one never ran */
 		if (c->n_ns + c->failed == before)
 			c->failed++;
 	}
+	c->took_ns = mono_ns() - t0;
 }
 
 static bool is_loopback(uint8_t family, const uint8_t *a)
@@ -620,9 +663,11 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	if (t->th) {
 		r->host_wide = true;
 		counted = census_wait(t) && c->ok;
-		if (counted && c->failed)
-			tt_debug("TIME-WAIT census: %u network namespaces could not be counted",
-				 c->failed);
+		if (counted)
+			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT, not "
+				 "dumped; %u could not be read), %llu sockets dumped in %.1f ms",
+				 c->n_ns, c->no_tw, c->failed, (unsigned long long)c->dumped,
+				 c->took_ns / 1e6);
 	} else if (t->netns_fd != -2) {
 		census_reset(c);
 		c->between = t->drain;

@@ -227,3 +227,29 @@ TEST(sink_summary_json_and_logfmt)
 	CHECK(strstr(out, " ESTABLISHED>CLOSE_WAIT=12") != NULL);
 	free(out);
 }
+
+/* Live, a human line of another namespace's flow ends in netns=; ours and replays' do not. */
+TEST(sink_human_flow_netns_of_others)
+{
+	struct tt_flow f = active_flow();
+	const uint32_t own[] = { 4026531840u, 4026531999u, 0 };
+	const char *want[] = { NULL, "  netns=4026531840\n", NULL };
+
+	for (int i = 0; i < 3; i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+		struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = out,
+								      .own_netns = own[i] });
+
+		REQUIRE(out && s);
+		sink__flow(s, &f);
+		sink__free(s);
+		fclose(out);
+		if (want[i])
+			CHECK(strstr(buf, want[i]) != NULL);
+		else
+			CHECK(strstr(buf, "netns=") == NULL);
+		free(buf);
+	}
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The host-wide TIME-WAIT census (TW_NETNS_ALL) on a few TIME-WAIT sockets
+ * of our own: the thread counts every namespace it may enter, ours always,
+ * and the report lists ours with at least our sockets.  Other processes on
+ * the host may add theirs, so the checks are lower bounds where they must.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "diag.h"
+#include "twreport.h"
+#include "tt_test.h"
+
+#define N_TW 4
+
+/* n connections to a listener of ours that the client closes first; the listener's port */
+static int make_time_wait(int n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+	char c;
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, n) ||
+	    getsockname(l, (struct sockaddr *)&a, &len))
+		return -1;
+	port = ntohs(a.sin_port);
+	for (int i = 0; i < n; i++) {
+		int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
+
+		if (cfd < 0 || connect(cfd, (struct sockaddr *)&a, sizeof(a)))
+			return -1;
+		s = accept(l, NULL, NULL);
+		if (s < 0)
+			return -1;
+		close(cfd);
+		/* EOF, then our close: the client's end goes to TIME_WAIT */
+		if (read(s, &c, 1) != 0)
+			return -1;
+		close(s);
+	}
+	close(l);
+	return port;
+}
+
+struct tw_mine {
+	uint16_t port;
+	int n;
+};
+
+static int count_mine(const struct diag_sock *s, void *ctx)
+{
+	struct tw_mine *m = ctx;
+
+	if (s->timer == DIAG_TIMER_TIME_WAIT && s->state == TT_TIME_WAIT && s->dport == m->port)
+		m->n++;
+	return 0;
+}
+
+static int drains;
+
+static void drain(void *ctx)
+{
+	(void)ctx;
+	drains++;
+}
+
+TEST(tw_census_host_wide)
+{
+	struct tw_mine m = { 0 };
+	struct tw_tracker *t;
+	struct tw_report *r = calloc(1, sizeof(*r));
+	uint32_t self = diag__self_netns();
+	int port, i, found = -1;
+
+	REQUIRE(r && self);
+	port = make_time_wait(N_TW);
+	REQUIRE(port > 0);
+	m.port = (uint16_t)port;
+	/* the last FIN's ACK may still be on its way: at most 1 s */
+	for (i = 0; i < 100; i++) {
+		m.n = 0;
+		REQUIRE(diag__dump(-1, DIAG_STATES_ALL, count_mine, &m) == 0);
+		if (m.n == N_TW)
+			break;
+		usleep(10000);
+	}
+	REQUIRE(m.n == N_TW);
+
+	t = tw_tracker__new(TW_NETNS_ALL, 50);
+	REQUIRE(t);
+	tw_tracker__set_drain(t, drain, NULL);
+	tw_tracker__report(t, 1000000000ull, 1000000000ull, r);
+	CHECK(r->host_wide);
+	CHECK(!r->estimated);
+	CHECK(r->namespaces >= 1);
+	CHECK(r->population >= N_TW);
+	for (size_t k = 0; k < r->n_netns; k++)
+		if (r->by_netns[k].netns == self)
+			found = (int)k;
+	REQUIRE(found >= 0);
+	CHECK(r->by_netns[found].population >= N_TW);
+	CHECK(r->by_netns[found].port_hi >= r->by_netns[found].port_lo);
+	CHECK(r->by_netns[found].port_lo > 0);
+	/* listed most first */
+	for (size_t k = 1; k < r->n_netns; k++)
+		CHECK(r->by_netns[k - 1].population >= r->by_netns[k].population);
+	/* ours is the report's own port range */
+	CHECK_EQ_INT(r->port_lo, r->by_netns[found].port_lo);
+
+	/* a second report recounts: the same namespace again, nothing carried over */
+	tw_tracker__report(t, 2000000000ull, 1000000000ull, r);
+	CHECK(!r->estimated);
+	found = -1;
+	for (size_t k = 0; k < r->n_netns; k++)
+		if (r->by_netns[k].netns == self)
+			found = (int)k;
+	REQUIRE(found >= 0);
+	CHECK(r->by_netns[found].population >= N_TW);
+	tw_tracker__free(t);
+	free(r);
+}
+
+/* One namespace (-1, ours): no by_netns list, and the pressure lines name ours. */
+TEST(tw_census_one_namespace)
+{
+	struct tw_report *r = calloc(1, sizeof(*r));
+	struct tw_tracker *t = tw_tracker__new(-1, 0);
+	int port = make_time_wait(2);
+
+	REQUIRE(r && t && port > 0);
+	usleep(50000);
+	tw_tracker__report(t, 1000000000ull, 1000000000ull, r);
+	CHECK(!r->host_wide);
+	CHECK(!r->estimated);
+	CHECK_EQ_INT(r->n_netns, 0);
+	CHECK(r->population >= 2);
+	/* --tw-warn 0: every destination we connected to is listed, in our namespace */
+	CHECK(r->n_pressure >= 1);
+	for (size_t k = 0; k < r->n_pressure; k++)
+		CHECK_EQ_INT(r->pressure[k].netns, diag__self_netns());
+	tw_tracker__free(t);
+	free(r);
+}
