@@ -199,8 +199,11 @@ const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e)
 {
 	uint32_t pid = 0;
 
-	/* the owner's /proc/PID/cgroup, if the id says nothing */
-	if (!ident__vague(a->ident, e->cgroup)) {
+	/*
+	 * The owner: its /proc/PID/cgroup if the id says nothing, and a quick
+	 * way to the path of an id not seen before.
+	 */
+	if (ident__known(a->ident, e->cgroup) && !ident__vague(a->ident, e->cgroup)) {
 		/* named */
 	} else if (e->flags & TT_F_OWNER || e->type == TT_EV_SEED) {
 		pid = e->tgid;
