@@ -6,6 +6,7 @@
 #   host-wide:             a's flows say /PARENT/a, b's say /PARENT/b
 #   --cgroup /PARENT/a:    a's flows only (the cgroup itself: level equal)
 #   --cgroup MOUNT/PARENT: both (an ancestor check one level up)
+#   a CLOSE-WAIT leak in a before tcptrail starts: seeded, named /PARENT/a
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -105,4 +106,35 @@ run --cgroup "$MNT/$CG/"
 [ "$(count_in "$NB" "\"cgroup\":\"/$CG/b\",")" -ge 2 ] || fail "--cgroup $MNT/$CG: b's flows are missing"
 bad=$(grep '^{"type":"flow",' "$OUT" | grep -v "\"cgroup\":\"/$CG/[ab]\"," | sed -n 1p)
 [ -z "$bad" ] || fail "--cgroup $MNT/$CG: a flow of another cgroup: $bad"
+
+# --- a CLOSE-WAIT leak made in cgroup a before tcptrail starts: the seed
+# (sock_diag) names its cgroup too, and --cgroup keeps it (checked on the names)
+rm -f "$DIR/resume"
+: >"$DIR/a.out"
+# shellcheck disable=SC2016 # $$ is the inner shell's
+sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --resume-file "$3" --timeout 30 close-wait-seeded' \
+	sh "$MNT/$CG/a" "$DRIVE" "$DIR/resume" >"$DIR/a.out" 2>"$DIR/a.err" &
+DA=$!
+paused() {
+	grep -q '^paused=' "$DIR/a.out" || not_alive "$DA"
+}
+wait_until 30 paused
+grep -q '^paused=close-wait$' "$DIR/a.out" || fail "ttdrive close-wait-seeded never paused: $(last_line "$DIR/a.err")"
+NA=$(sed -n 's/^netns=//p' "$DIR/a.out")
+leaked=$(sed -n 's/^leaked=//p' "$DIR/a.out")
+: >"$DIR/trace.err"
+# -N: so the seed reads ttdrive's namespace, wherever seeding reaches by default
+"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 0 --cgroup "/$CG" -N "$NA" >"$OUT" 2>"$DIR/trace.err" &
+TRACE_PID=$!
+cw() {
+	grep '^{"type":"close_wait",' "$OUT" | grep -q "\"netns\":$NA,\"cgroup\":\"/$CG/a\",.*\"count\":$leaked,\"seeded\":$leaked,"
+}
+wait_until 20 cw || fail "no close_wait report of $leaked seeded sockets in /$CG/a: $(grep '^{"type":"close_wait",' "$OUT" | sed -n '$p')"
+: >"$DIR/resume"
+wait_until 30 not_alive "$DA" || fail "ttdrive close-wait-seeded still running after 30 s"
+wait "$DA" || fail "ttdrive close-wait-seeded failed: $(last_line "$DIR/a.err")"
+DA=
+trace_stop
+bad=$(grep '^{"type":"\(flow\|close_wait\)",' "$OUT" | grep -v "\"cgroup\":\"/$CG/a\"," | sed -n 1p)
+[ -z "$bad" ] || fail "--cgroup /$CG with seeds: a record of another cgroup: $bad"
 pass
