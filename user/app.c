@@ -363,6 +363,12 @@ void app__finish(struct app *a, uint64_t now_ns)
 	if (a->lost_total)
 		tt_warn("warning: %llu events were lost (ring buffer full); raise --ringbuf-size",
 			(unsigned long long)a->lost_total);
+	if (a->id_dropped)
+		tt_debug("--cgroup/--container left out %llu records in userspace",
+			 (unsigned long long)a->id_dropped);
+	if (ident__proc_fallbacks(a->ident))
+		tt_debug("%llu cgroup names came from owners' /proc/PID/cgroup, not from the "
+			 "socket's cgroup v2 id", (unsigned long long)ident__proc_fallbacks(a->ident));
 	if (engine__total(a->eng)->evicted)
 		tt_warn("warning: %llu flows were evicted (flow table full); raise --max-flows",
 			(unsigned long long)engine__total(a->eng)->evicted);
