@@ -15,8 +15,6 @@ struct tw_entry {
 	uint16_t dport;
 	const struct tt_cgname *name;	/* its cgroup's, if it names a container */
 };
-struct tw_tracker;
-static void top_containers(const struct tw_tracker *t, uint64_t now_ns, struct tw_report *r);
 
 /* A small open-addressing count table for endpoints. */
 struct agg {
@@ -37,6 +35,8 @@ struct tw_tracker {
 	void *drain_ctx;
 	struct tt_ident *ident;
 };
+
+static void top_containers(const struct tw_tracker *t, struct tw_report *r);
 
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 {
@@ -252,13 +252,13 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	r->by_server = t->by_server;
 	r->tw_reuse_sysctl = -1;
 	t->entries = t->by_client = t->by_server = 0;
-	top_containers(t, now_ns, r);
 
 	/* the window keeps the last TCP_TIMEWAIT_LEN of entries */
 	while (t->len && t->win[t->head].ts_ns + TW_LEN_NS < now_ns) {
 		t->head = (t->head + 1) % WINDOW_MAX;
 		t->len--;
 	}
+	top_containers(t, r);
 	agg_reset(&t->remote);
 	agg_reset(&t->local);
 	if (t->netns_fd != -2)
@@ -332,19 +332,17 @@ void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id)
 }
 
 /* The containers with the most entries in the window: they hold that many now. */
-static void top_containers(const struct tw_tracker *t, uint64_t now_ns, struct tw_report *r)
+static void top_containers(const struct tw_tracker *t, struct tw_report *r)
 {
 	enum { MAX_SEEN = 256 };
 	struct tw_container seen[MAX_SEEN];
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->len; i++) {
-		const struct tw_entry *w = &t->win[(t->head + i) % WINDOW_MAX];
-		const struct tt_cgname *nm = w->name;
+		const struct tt_cgname *nm = t->win[(t->head + i) % WINDOW_MAX].name;
 		size_t k;
 
-		/* the window is trimmed to TCP_TIMEWAIT_LEN after this */
-		if (!nm || w->ts_ns + TW_LEN_NS < now_ns)
+		if (!nm)
 			continue;
 		for (k = 0; k < n && strcmp(seen[k].container, nm->container); k++)
 			;
