@@ -690,9 +690,6 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 			" population=%" PRId64 "%s closer=%s by_client=%" PRIu64 " by_server=%" PRIu64,
 			iso, r->entries, per_s, r->population, r->estimated ? " population_estimated=true" : "",
 			closer(r), r->by_client, r->by_server);
-		for (size_t i = 0; i < r->n_containers; i++)
-			fprintf(out, " top_container.%.12s=%" PRIu64, r->containers[i].container,
-				r->containers[i].count);
 		for (size_t i = 0; i < r->n_remote; i++) {
 			tt_fmt_endpoint(r->remote[i].family, r->remote[i].addr, r->remote[i].port, ep,
 					sizeof(ep));
@@ -705,6 +702,9 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 			tt_fmt_addr(r->local[i].family, r->local[i].addr, ep, sizeof(ep));
 			fprintf(out, " top_local.%s=%" PRIu64, ep, r->local[i].count);
 		}
+		for (size_t i = 0; i < r->n_containers; i++)
+			fprintf(out, " top_container.%.12s=%" PRIu64, r->containers[i].container,
+				r->containers[i].count);
 		fputc('\n', out);
 		for (size_t i = 0; i < r->n_pressure; i++) {
 			const struct tw_pressure *p = &r->pressure[i];
@@ -740,18 +740,6 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 		json_addr(out, "addr", r->local[i].family, r->local[i].addr);
 		fprintf(out, ",\"count\":%" PRIu64 "}", r->local[i].count);
 	}
-	fputs("],\"pressure\":[", out);
-	for (size_t i = 0; i < r->n_pressure; i++) {
-		const struct tw_pressure *p = &r->pressure[i];
-
-		fputs(i ? ",{" : "{", out);
-		fprintf(out, "\"family\":\"%s\"", family_name(p->family));
-		json_addr(out, "addr", p->family, p->addr);
-		fprintf(out, ",\"port\":%u,\"time_wait\":%" PRIu64 ",\"in_use\":%" PRIu64
-			",\"range\":%u,\"share_pct\":%.2f,\"tw_reuse\":%s,\"warn\":%s}", p->port,
-			p->time_wait, p->in_use, p->range, p->share_pct, p->tw_reuse ? "true" : "false",
-			p->warn ? "true" : "false");
-	}
 	fputs("],\"top_containers\":[", out);
 	for (size_t i = 0; i < r->n_containers; i++) {
 		const struct tw_container *c = &r->containers[i];
@@ -763,6 +751,18 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 		fputs(",\"cgroup\":", out);
 		json_str(out, c->cgroup, strlen(c->cgroup));
 		fprintf(out, ",\"time_wait_60s\":%" PRIu64 "}", c->count);
+	}
+	fputs("],\"pressure\":[", out);
+	for (size_t i = 0; i < r->n_pressure; i++) {
+		const struct tw_pressure *p = &r->pressure[i];
+
+		fputs(i ? ",{" : "{", out);
+		fprintf(out, "\"family\":\"%s\"", family_name(p->family));
+		json_addr(out, "addr", p->family, p->addr);
+		fprintf(out, ",\"port\":%u,\"time_wait\":%" PRIu64 ",\"in_use\":%" PRIu64
+			",\"range\":%u,\"share_pct\":%.2f,\"tw_reuse\":%s,\"warn\":%s}", p->port,
+			p->time_wait, p->in_use, p->range, p->share_pct, p->tw_reuse ? "true" : "false",
+			p->warn ? "true" : "false");
 	}
 	fputs("]}\n", out);
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diag.h"
+#include "ident.h"
 #include "twreport.h"
 
 #define TW_LEN_NS	(60ull * 1000000000ull)	/* TCP_TIMEWAIT_LEN */
@@ -36,7 +37,45 @@ struct tw_tracker {
 	struct tt_ident *ident;
 };
 
-static void top_containers(const struct tw_tracker *t, struct tw_report *r);
+void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id)
+{
+	t->ident = id;
+}
+
+/* The containers with the most entries in the window: they hold that many now. */
+static void top_containers(const struct tw_tracker *t, struct tw_report *r)
+{
+	enum { MAX_SEEN = 256 };
+	struct tw_container seen[MAX_SEEN];
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->len; i++) {
+		const struct tt_cgname *nm = t->win[(t->head + i) % WINDOW_MAX].name;
+		size_t k;
+
+		if (!nm)
+			continue;
+		for (k = 0; k < n && strcmp(seen[k].container, nm->container); k++)
+			;
+		if (k == n) {
+			if (n == MAX_SEEN)
+				continue;
+			seen[n++] = (struct tw_container){ .container = nm->container,
+				.pod = nm->pod[0] ? nm->pod : NULL, .cgroup = nm->path };
+		}
+		seen[k].count++;
+	}
+	/* a partial selection sort: TW_TOP of at most MAX_SEEN */
+	for (size_t i = 0; i < n && r->n_containers < TW_TOP; i++) {
+		size_t best = i;
+
+		for (size_t k = i + 1; k < n; k++)
+			if (seen[k].count > seen[best].count)
+				best = k;
+		r->containers[r->n_containers++] = seen[best];
+		seen[best] = seen[i];
+	}
+}
 
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 {
@@ -321,47 +360,5 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 			if (r->n_pressure < TW_TOP)
 				r->n_pressure++;
 		}
-	}
-}
-
-/* ---- containers (the identity module's names) ---- */
-
-void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id)
-{
-	t->ident = id;
-}
-
-/* The containers with the most entries in the window: they hold that many now. */
-static void top_containers(const struct tw_tracker *t, struct tw_report *r)
-{
-	enum { MAX_SEEN = 256 };
-	struct tw_container seen[MAX_SEEN];
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->len; i++) {
-		const struct tt_cgname *nm = t->win[(t->head + i) % WINDOW_MAX].name;
-		size_t k;
-
-		if (!nm)
-			continue;
-		for (k = 0; k < n && strcmp(seen[k].container, nm->container); k++)
-			;
-		if (k == n) {
-			if (n == MAX_SEEN)
-				continue;
-			seen[n++] = (struct tw_container){ .container = nm->container,
-				.pod = nm->pod[0] ? nm->pod : NULL, .cgroup = nm->path };
-		}
-		seen[k].count++;
-	}
-	/* a partial selection sort: TW_TOP of at most MAX_SEEN */
-	for (size_t i = 0; i < n && r->n_containers < TW_TOP; i++) {
-		size_t best = i;
-
-		for (size_t k = i + 1; k < n; k++)
-			if (seen[k].count > seen[best].count)
-				best = k;
-		r->containers[r->n_containers++] = seen[best];
-		seen[best] = seen[i];
 	}
 }

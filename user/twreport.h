@@ -16,15 +16,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "engine.h"
-#include "ident.h"
-
-/* A container's TIME-WAIT sockets: entries within the last 60 s, which it holds now. */
-struct tw_container {
-	const char *container;	/* full id (valid until the ident is freed) */
-	const char *pod;	/* or NULL */
-	const char *cgroup;
-	uint64_t count;
-};
 
 #define TW_TOP 5
 
@@ -45,6 +36,14 @@ struct tw_pressure {
 	double share_pct;
 	bool tw_reuse;		/* would net.ipv4.tcp_tw_reuse let connect() reuse them */
 	bool warn;		/* share past --tw-warn */
+};
+
+/* A container's TIME-WAIT sockets: entries within the last 60 s, which it holds now. */
+struct tw_container {
+	const char *container;	/* full id (valid until the ident is freed) */
+	const char *pod;	/* or NULL */
+	const char *cgroup;
+	uint64_t count;
 };
 
 struct tw_report {
@@ -76,6 +75,7 @@ void tw_tracker__free(struct tw_tracker *t);
  */
 void tw_tracker__set_drain(struct tw_tracker *t, void (*drain)(void *ctx), void *ctx);
 
+struct tt_ident;
 /* Name flows' containers, for the containers that hold the most; NULL: none. */
 void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id);
 

@@ -762,7 +762,7 @@ TEST(ident_time_wait_names_the_containers_that_hold_most)
 	sink__time_wait(s, &r);
 	fflush(f);
 	REQUIRE(buf);
-	CHECK_EQ_INT(count(buf, "\"pressure\":[],\"top_containers\":[{\"container\":\"" ID64B "\",\"pod\":\"" UID
+	CHECK_EQ_INT(count(buf, "\"top_containers\":[{\"container\":\"" ID64B "\",\"pod\":\"" UID
 			   "\",\"cgroup\":\"/kubepods/burstable/pod" UID "/" ID64B
 			   "\",\"time_wait_60s\":4},{\"container\":\"" ID64 "\""), 1);
 	sink__free(s);
