@@ -344,6 +344,7 @@ void app__start(struct app *a, uint64_t now_ns)
 
 void app__tick(struct app *a, uint64_t now_ns)
 {
+	ident__tick(a->ident);
 	if (!a->started)
 		app__start(a, now_ns);
 	if (a->ladder)
