@@ -25,15 +25,24 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-#define RESCAN_NS	1000000000ull	/* a miss rescans the tree at most this often */
+#define RESCAN_NS	100000000ull	/* misses rescan the tree at most this often */
+#define MISS_RETRY_NS	1000000000ull	/* an id a scan missed is looked for again after this */
 #define PID_TTL_NS	5000000000ull	/* a pid's /proc/PID/cgroup is read again after this */
-#define MAX_NAMES	65536		/* cgroups remembered; past it new ones go unnamed */
+#define MAX_NAMES	65536		/* cgroups remembered at once */
+/*
+ * With MAX_NAMES in the table, names not looked up for IDLE_NS make room
+ * (checked at most once per PRUNE_NS): a daemon on a node where pods come
+ * and go runs through more cgroups than that in a few weeks.  An hour is
+ * far longer than a report holds a name (its interval, twice).
+ */
+#define IDLE_NS		(3600ull * 1000000000ull)
+#define PRUNE_NS	(60ull * 1000000000ull)
 #define MAX_PIDS	16384
 #define MAX_DEPTH	32
 
 struct slot {
 	uint64_t key;		/* cgroup id, or pid; 0 free */
-	uint64_t read_ns;	/* pid slots: when /proc was read */
+	uint64_t read_ns;	/* pid slots: when /proc was read; id slots: last looked up */
 	struct tt_cgname *name;
 };
 
@@ -49,7 +58,12 @@ struct tt_ident {
 	struct table ids;	/* cgroup id -> name */
 	struct table pids;	/* pid -> name from /proc/PID/cgroup */
 	struct table retired;	/* names a pid had before, freed at the end */
+	struct table misses;	/* ids a scan did not find, and when (read_ns) */
 	uint64_t last_scan_ns;
+	uint64_t now;		/* ident__tick()'s clock, for the id slots' stamps */
+	uint64_t last_prune_ns;
+	size_t max_names;	/* MAX_NAMES, IDLE_NS, PRUNE_NS unless a test says */
+	uint64_t idle_ns, prune_ns;
 	bool scanned;
 	uint64_t proc_fallbacks;
 };
@@ -140,6 +154,56 @@ static void table_free(struct table *t)
 	free(t->slots);
 	t->slots = NULL;
 	t->cap = t->used = 0;
+}
+
+static struct tt_cgname *new_name(uint64_t cgid, const char *path, uint8_t source);
+
+/* Drop the names idle for IDLE_NS (never the root's); true if any went. */
+static bool prune(struct tt_ident *id)
+{
+	struct table t = { 0 };
+	size_t dropped = 0;
+
+	if (id->last_prune_ns && id->now - id->last_prune_ns < id->prune_ns)
+		return false;
+	id->last_prune_ns = id->now;
+	t.cap = id->ids.cap;
+	t.slots = calloc(t.cap, sizeof(*t.slots));
+	if (!t.slots)
+		return false;
+	for (size_t i = 0; i < id->ids.cap; i++) {
+		struct slot *o = &id->ids.slots[i];
+		size_t j;
+
+		if (!o->key)
+			continue;
+		if (o->key != id->root_id && o->read_ns + id->idle_ns < id->now) {
+			free_name(o->name);
+			dropped++;
+			continue;
+		}
+		for (j = hash64(o->key) & (t.cap - 1); t.slots[j].key; j = (j + 1) & (t.cap - 1))
+			;
+		t.slots[j] = *o;
+		t.used++;
+	}
+	free(id->ids.slots);
+	id->ids = t;
+	if (dropped)
+		tt_debug("cgroup names: %zu idle ones dropped to make room", dropped);
+	return dropped > 0;
+}
+
+/* The id slot for cgid, new if absent, stamped as used now. */
+static struct slot *ids_get(struct tt_ident *id, uint64_t cgid)
+{
+	struct slot *s = table_get(&id->ids, cgid, id->max_names);
+
+	if (!s && prune(id))
+		s = table_get(&id->ids, cgid, id->max_names);
+	if (s)
+		s->read_ns = id->now;
+	return s;
 }
 
 static struct tt_cgname *new_name(uint64_t cgid, const char *path, uint8_t source)
@@ -497,7 +561,7 @@ static void walk(struct tt_ident *id, int dfd, char *rel, size_t rlen, int depth
 			continue;
 		rel[rlen] = '/';
 		memcpy(rel + rlen + 1, de->d_name, n + 1);
-		s = table_get(&id->ids, (uint64_t)de->d_ino, MAX_NAMES);
+		s = ids_get(id, (uint64_t)de->d_ino);
 		if (s && !s->name)
 			s->name = new_name((uint64_t)de->d_ino, rel, TT_CGSRC_V2);
 		if (depth < MAX_DEPTH) {
@@ -528,6 +592,10 @@ struct tt_ident *ident__new(bool live)
 
 	if (!id)
 		return NULL;
+	id->now = now_ns();
+	id->max_names = MAX_NAMES;
+	id->idle_ns = IDLE_NS;
+	id->prune_ns = PRUNE_NS;
 	if (live)
 		ident__go_live(id);
 	return id;
@@ -548,7 +616,7 @@ void ident__go_live(struct tt_ident *id)
 		struct slot *s;
 
 		id->root_id = dir_id(id->mount);
-		s = id->root_id ? table_get(&id->ids, id->root_id, MAX_NAMES) : NULL;
+		s = id->root_id ? ids_get(id, id->root_id) : NULL;
 		if (s && !s->name)
 			s->name = new_name(id->root_id, "/", TT_CGSRC_V2);
 	}
@@ -563,6 +631,7 @@ void ident__free(struct tt_ident *id)
 	table_free(&id->ids);
 	table_free(&id->pids);
 	table_free(&id->retired);
+	table_free(&id->misses);
 	free(id);
 }
 
@@ -584,7 +653,7 @@ int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const cha
 
 	if (!cgid)
 		return -EINVAL;
-	s = table_get(&id->ids, cgid, MAX_NAMES);
+	s = ids_get(id, cgid);
 	if (!s)
 		return -ENOSPC;
 	n = new_name(cgid, path, TT_CGSRC_CAPTURE);
@@ -602,21 +671,82 @@ int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const cha
 	return 0;
 }
 
-static const struct tt_cgname *by_id(struct tt_ident *id, uint64_t cgid)
+/*
+ * The owner's own v2 cgroup is usually the socket's (a socket takes its
+ * creator's): one read of /proc/PID/cgroup and one stat() confirm it,
+ * before a container that lives for a second is gone.
+ */
+static const struct tt_cgname *by_owner(struct tt_ident *id, uint64_t cgid, uint32_t pid)
 {
-	struct slot *s = table_find(&id->ids, cgid);
+	char file[32], full[PATH_MAX], *text, *line;
+	struct stat st;
+	struct slot *s;
 
-	if (s && s->name)
+	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
+	text = read_text(file, 1 << 16);
+	if (!text)
+		return NULL;
+	for (line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		size_t n;
+
+		if (strncmp(line, "0::/", 4))
+			continue;
+		n = strcspn(line + 3, "\n");
+		if (snprintf(full, sizeof(full), "%s%.*s", id->mount, (int)n, line + 3) >=
+		    (int)sizeof(full) || stat(full, &st) || (uint64_t)st.st_ino != cgid)
+			break;
+		s = ids_get(id, cgid);
+		if (s && !s->name) {
+			full[strlen(id->mount) + n] = '\0';
+			s->name = new_name(cgid, full + strlen(id->mount), TT_CGSRC_V2);
+		}
+		free(text);
+		return s ? s->name : NULL;
+	}
+	free(text);
+	return NULL;
+}
+
+static const struct tt_cgname *by_id(struct tt_ident *id, uint64_t cgid, uint32_t pid)
+{
+	struct slot *s = table_find(&id->ids, cgid), *miss;
+	const struct tt_cgname *n;
+	uint64_t now;
+
+	if (s && s->name) {
+		s->read_ns = id->now;
 		return s->name;
+	}
 	if (!id->live || !id->mount[0])
 		return NULL;
-	if (!id->scanned || now_ns() - id->last_scan_ns >= RESCAN_NS) {
-		scan(id);
-		s = table_find(&id->ids, cgid);
-		if (s && s->name)
-			return s->name;
-	}
+	if (pid && (n = by_owner(id, cgid, pid)))
+		return n;
+	/*
+	 * A walk of the tree names every cgroup at once.  A new id is worth one
+	 * at once (a container may be gone within the second), but no more than
+	 * one per RESCAN_NS in all, and an id a walk missed waits MISS_RETRY_NS.
+	 */
+	now = now_ns();
+	miss = table_find(&id->misses, cgid);
+	if (miss && now - miss->read_ns < MISS_RETRY_NS)
+		return NULL;
+	if (id->scanned && now - id->last_scan_ns < RESCAN_NS)
+		return NULL;
+	scan(id);
+	s = table_find(&id->ids, cgid);
+	if (s && s->name)
+		return s->name;
+	miss = table_get(&id->misses, cgid, MAX_PIDS);
+	if (miss)
+		miss->read_ns = now;
 	return NULL;
+}
+
+bool ident__known(const struct tt_ident *id, uint64_t cgid)
+{
+	const struct slot *s = table_find(&id->ids, cgid);
+
+	return s && s->name;
 }
 
 static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
@@ -662,6 +792,19 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 	return n;
 }
 
+void ident__set_capacity(struct tt_ident *id, size_t max_names, uint64_t idle_ns,
+			 uint64_t prune_ns)
+{
+	id->max_names = max_names;
+	id->idle_ns = idle_ns;
+	id->prune_ns = prune_ns;
+}
+
+void ident__tick(struct tt_ident *id)
+{
+	id->now = now_ns();
+}
+
 bool ident__vague(const struct tt_ident *id, uint64_t cgid)
 {
 	return !cgid || (id->live && cgid == id->root_id);
@@ -674,7 +817,7 @@ const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32
 	if (!id)
 		return NULL;
 	if (cgid)
-		n = by_id(id, cgid);
+		n = by_id(id, cgid, pid);
 	/*
 	 * The root, or no id at all: the runtime may have made v1 cgroups only
 	 * (or this is a v1-only host), and the owner's own file says more.

@@ -55,8 +55,22 @@ void ident__go_live(struct tt_ident *id);
  */
 const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32_t pid);
 
+/* The clock that tells idle names from used ones: call it now and then (every poll). */
+void ident__tick(struct tt_ident *id);
+
+/*
+ * At most max_names cgroup names at once; when full, those not looked up
+ * for idle_ns make room, checked at most once per prune_ns.  The defaults
+ * (65536, an hour, a minute) suit a daemon; tests use small ones.
+ */
+void ident__set_capacity(struct tt_ident *id, size_t max_names, uint64_t idle_ns,
+			 uint64_t prune_ns);
+
 /* Whether cgid says nothing of its own (0, or the root: the /proc fallback's cases). */
 bool ident__vague(const struct tt_ident *id, uint64_t cgid);
+
+/* Whether cgid's name is at hand without any I/O. */
+bool ident__known(const struct tt_ident *id, uint64_t cgid);
 
 /* A name a capture kept for cgid. */
 int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const char *container,

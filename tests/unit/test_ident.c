@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "capture.h"
@@ -769,5 +770,34 @@ TEST(ident_time_wait_names_the_containers_that_hold_most)
 	fclose(f);
 	free(buf);
 	tw_tracker__free(t);
+	ident__free(id);
+}
+
+/* Full: names idle long enough make room, others stay; and never the ones in use. */
+TEST(ident_names_idle_make_room_when_full)
+{
+	struct tt_ident *id = ident__new(false);
+	struct timespec ts = { 0, 30 * 1000000 };
+
+	REQUIRE(id);
+	ident__set_capacity(id, 4, 20 * 1000000ull, 0);
+	for (uint64_t k = 1; k <= 4; k++)
+		CHECK_EQ_INT(ident__learn(id, k, "/a", "", "", ""), 0);
+	/* full, nothing idle yet */
+	ident__tick(id);
+	CHECK_EQ_INT(ident__learn(id, 5, "/b", "", "", ""), -ENOSPC);
+	nanosleep(&ts, NULL);
+	ident__tick(id);
+	/* 2 and 3 are in use; 1 and 4 idle for 30 ms > 20 ms */
+	CHECK(ident__lookup(id, 2, 0) != NULL);
+	CHECK(ident__lookup(id, 3, 0) != NULL);
+	CHECK_EQ_INT(ident__learn(id, 5, "/b", "", "", ""), 0);
+	CHECK_EQ_INT(ident__learn(id, 6, "/c", "", "", ""), 0);
+	CHECK(ident__lookup(id, 1, 0) == NULL);
+	CHECK(ident__lookup(id, 4, 0) == NULL);
+	CHECK(ident__lookup(id, 2, 0) != NULL);
+	CHECK(ident__lookup(id, 5, 0) != NULL);
+	CHECK_STR(ident__lookup(id, 6, 0)->path, "/c");
+	CHECK_EQ_INT(ident__learn(id, 7, "/d", "", "", ""), -ENOSPC);
 	ident__free(id);
 }

@@ -334,3 +334,48 @@ TEST(metrics_listen_spec_errors)
 		CHECK(err[0] != '\0');
 	}
 }
+
+/*
+ * The container series: strictly valid, one per container and service,
+ * bounded (the 51st container and beyond sum under "other").
+ */
+TEST(metrics_container_leaks_bounded_and_valid)
+{
+	struct tt_engine *eng = busy_engine();
+	enum { N = 60 };
+	static char ids[N][65];
+	struct tt_cw_group g[N + 2];
+	struct tt_metrics_input in = { .eng = eng, .cw = g, .n_cw = N + 2, .tw_population = -1 };
+	char *buf = NULL, why[128] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int series = 0;
+
+	memset(g, 0, sizeof(g));
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%064x", i + 1);
+		g[i] = (struct tt_cw_group){ .container = ids[i], .pid = 42, .count = 2,
+					     .kind = TT_SVC_LOCAL, .port = 8080 };
+	}
+	/* the same container and service from another pid adds up; a remote service is its own */
+	g[N] = (struct tt_cw_group){ .container = ids[0], .pid = 43, .count = 5,
+				     .kind = TT_SVC_LOCAL, .port = 8080 };
+	g[N + 1] = (struct tt_cw_group){ .container = ids[0], .pid = 43, .count = 1,
+					 .kind = TT_SVC_REMOTE, .family = TT_AF_INET,
+					 .addr = { 10, 0, 0, 7 }, .port = 5432 };
+	metrics__render(f, &in);
+	fclose(f);
+	REQUIRE(buf);
+	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
+	if (why[0])
+		fprintf(stderr, "    %s\n", why);
+	for (const char *p = buf; (p = strstr(p, "\ntcptrail_container_close_wait_suspected_leaks{")); p++)
+		series++;
+	CHECK_EQ_INT(series, 50 + 1);
+	CHECK(strstr(buf, "{container=\"0000000000000000000000000000000000000000000000000000000000000001\","
+		     "service=\"local:8080\"} 7\n"));
+	/* 10 containers of 2, and the remote service of the first, past the 50 */
+	CHECK(strstr(buf, "{container=\"other\",service=\"other\"} 21\n"));
+	free(buf);
+	engine__free(eng);
+}
