@@ -111,6 +111,7 @@ least_of() {
 # -P PORT, the port our drivers use and no other test does (in the kernel):
 # still every namespace, but the flows of whatever else runs on this host
 # (other tests use ttdrive's 8000) do not weigh on RSS
+# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of options
 "$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 -P "$PORT" >"$OUT" 2>"$DIR/trace.err" &
 TRACE_PID=$!
 wait_until 20 trace_attached

@@ -23,6 +23,7 @@ echo "A: container $A, host pid $A_PID, netns $A_NS, ttleak host pid $A_LEAK" \
 	"(pid $(cfact "$A" server_pid) inside)"
 
 : >"$DIR/trace.err"
+# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of options
 "$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 1 >"$OUT" 2>"$DIR/trace.err" &
 TRACE_PID=$!
 wait_until 20 trace_attached
@@ -72,10 +73,12 @@ expect_eq "final summaries" "$(grep -c '^{"type":"summary",.*"final":true' "$OUT
 
 # The human output: the leak line names each container by its short id,
 # 12 hex digits standing alone (not the start of the full id).
+# shellcheck disable=SC2086
 "$TCPTRAIL" $TCPTRAIL_ARGS --quiet-flows -i 1 --close-wait-age 1 -d 3 \
 	>"$DIR/human.out" 2>"$DIR/human.err" ||
 	fail "tcptrail (human output) exited $?: $(last_line "$DIR/human.err")"
 for _c in "A $A $A_LEAK $N" "B $B $B_LEAK $M"; do
+	# shellcheck disable=SC2086 # "NAME ID PID COUNT", split on purpose
 	set -- $_c
 	_short=${2%"${2#????????????}"}
 	_line=$(grep "close_wait" "$DIR/human.out" | grep "pid=$3 " | sed -n '$p')
