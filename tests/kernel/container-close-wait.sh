@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# CLOSE-WAIT leaks in real podman containers, tcptrail run host-wide (no -N).
+# CLOSE-WAIT leaks in real podman containers, tcptrail run host-wide (no -N;
+# -P keeps the test's own port).
 # Container A leaks 6 sockets BEFORE tcptrail starts, container B leaks 4
 # after.  Each container's close_wait report must count what `ss` shows in
 # that container's network namespace, name the leaking process by its HOST
@@ -15,6 +16,11 @@
 
 N=6
 M=4
+# A port of this test's own for the leaks, and tcptrail told to keep it
+# alone (-P, in the kernel, and on the seeded sockets): still every
+# namespace, but other tests' leaks (ttdrive's 8000) stay out of the report.
+PORT=$((20000 + $$ % 20000))
+CONTAINER_DRIVE_ARGS="--port $PORT"
 container_setup
 
 container_leak "$N"
@@ -24,7 +30,7 @@ echo "A: container $A, host pid $A_PID, netns $A_NS, ttleak host pid $A_LEAK" \
 
 : >"$DIR/trace.err"
 # shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of options
-"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 1 >"$OUT" 2>"$DIR/trace.err" &
+"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 1 -P "$PORT" >"$OUT" 2>"$DIR/trace.err" &
 TRACE_PID=$!
 wait_until 20 trace_attached
 grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
@@ -74,7 +80,7 @@ expect_eq "final summaries" "$(grep -c '^{"type":"summary",.*"final":true' "$OUT
 # The human output: the leak line names each container by its short id,
 # 12 hex digits standing alone (not the start of the full id).
 # shellcheck disable=SC2086
-"$TCPTRAIL" $TCPTRAIL_ARGS --quiet-flows -i 1 --close-wait-age 1 -d 3 \
+"$TCPTRAIL" $TCPTRAIL_ARGS --quiet-flows -i 1 --close-wait-age 1 -d 3 -P "$PORT" \
 	>"$DIR/human.out" 2>"$DIR/human.err" ||
 	fail "tcptrail (human output) exited $?: $(last_line "$DIR/human.err")"
 for _c in "A $A $A_LEAK $N" "B $B $B_LEAK $M"; do
