@@ -79,7 +79,6 @@ struct census_thread {
 	pthread_cond_t cv;		/* state changed, or stop */
 	enum census_state state;	/* under mu */
 	bool stop;			/* under mu */
-	struct netns_set *set;		/* the thread's alone */
 	uint32_t self;
 	bool warned_slow;		/* the caller's */
 };
@@ -189,12 +188,7 @@ static int thread_start(struct tw_tracker *t)
 
 	if (!th)
 		return -ENOMEM;
-	th->set = netns_set__new();
 	th->self = diag__self_netns();
-	if (!th->set) {
-		free(th);
-		return -ENOMEM;
-	}
 	pthread_mutex_init(&th->mu, NULL);
 	/* timed waits on the monotonic clock: a clock step must not stall them */
 	pthread_condattr_init(&ca);
@@ -211,7 +205,6 @@ static int thread_start(struct tw_tracker *t)
 		tt_err("start the namespace census thread: %s", strerror(err));
 		pthread_cond_destroy(&th->cv);
 		pthread_mutex_destroy(&th->mu);
-		netns_set__free(th->set);
 		free(th);
 		t->th = NULL;
 		return -err;
@@ -233,7 +226,6 @@ static void thread_stop(struct tw_tracker *t)
 	pthread_join(th->tid, NULL);
 	pthread_cond_destroy(&th->cv);
 	pthread_mutex_destroy(&th->mu);
-	netns_set__free(th->set);
 	free(th);
 	t->th = NULL;
 }
@@ -524,29 +516,32 @@ static int census_here(void *ctx)
 
 /*
  * Every namespace, one setns() there and back each: the sysctls and the
- * netlink socket are both opened inside.  A namespace that went away
- * between the scan and its dump is skipped (its failure has been told).
+ * netlink socket are both opened inside.  The set is made afresh and let
+ * go each time, so that our fds never keep a stopped container's
+ * namespace (and its devices) alive from one summary to the next.
  */
 static void census_run_all(struct census *c, struct census_thread *th)
 {
 	uint64_t t0 = mono_ns();
-	int n = netns_set__scan(th->set);
+	struct netns_set *set = netns_set__new();
+	int n = set ? netns_set__scan(set) : -ENOMEM;
 
 	census_reset(c);
 	if (n < 0) {
 		tt_err("list the network namespaces in /proc: %s", strerror(-n));
+		netns_set__free(set);
 		return;
 	}
 	for (size_t i = 0; i < (size_t)n; i++) {
-		struct in_ns x = { .c = c, .netns = netns_set__inode(th->set, i) };
+		struct in_ns x = { .c = c, .netns = netns_set__inode(set, i) };
 		size_t before = c->n_ns + c->failed;
 
-		diag__in_netns(x.netns == th->self ? -1 : netns_set__fd(th->set, i), census_here,
-			       &x);
+		diag__in_netns(x.netns == th->self ? -1 : netns_set__fd(set, i), census_here, &x);
 		/* the setns itself failed: census_one never ran */
 		if (c->n_ns + c->failed == before)
 			c->failed++;
 	}
+	netns_set__free(set);
 	c->took_ns = mono_ns() - t0;
 }
 

@@ -1,5 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# PID_x, NS_x and NS_path_x are set and read through eval, one per namespace:
+# shellcheck disable=SC2034,SC2154
 # Host-wide (no -N): every network namespace is seeded and counted.
 #
 # Before tcptrail starts: namespaces a and b leak 4 and 6 CLOSE-WAIT sockets,
@@ -21,6 +23,7 @@
 
 BIND=/run/netns/tt-hw-$$
 PIDS=
+# shellcheck disable=SC2317 # called through the EXIT trap
 ns_cleanup() {
 	for _p in $PIDS; do
 		kill -KILL "$_p" 2>/dev/null
@@ -82,8 +85,9 @@ paused t
 drv p tw-load 12
 go p
 paused p
-mkdir -p /run/netns && : >"$BIND" && mount --bind "/proc/$PID_p/ns/net" "$BIND" ||
+if ! { mkdir -p /run/netns && : >"$BIND" && mount --bind "/proc/$PID_p/ns/net" "$BIND"; }; then
 	fail "bind-mount p's namespace at $BIND"
+fi
 : >"$DIR/p.resume"
 wait_until 20 not_alive "$PID_p" || fail "ttdrive p did not exit"
 wait "$PID_p" || fail "ttdrive p failed: $(last_line "$DIR/p.err")"
@@ -184,7 +188,7 @@ expect_eq "t: pressure range" "$(printf '%s\n' "$_p" | jget range)" 1000
 _main=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$TRACE_PID/status")
 expect_eq "main thread's CapEff" "$_main" 0000000000000000
 _others=
-for _t in /proc/$TRACE_PID/task/*; do
+for _t in "/proc/$TRACE_PID"/task/*; do
 	[ "${_t##*/}" = "$TRACE_PID" ] && continue
 	_others="$_others $(awk '$1 == "CapEff:" || $1 == "CapBnd:" { printf "%s ", $2 }' "$_t/status")"
 done
@@ -196,7 +200,7 @@ ONE=$DIR/one.out
 "$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 1 -N "$NS_b" >"$ONE" 2>"$DIR/one.err" &
 ONE_PID=$!
 PIDS="$PIDS $ONE_PID"
-wait_until 20 grep -q '"type":"close_wait"' "$ONE" || fail "-N $NS_b: no close_wait report in 20 s"
+wait_until 20 grep -qs '"type":"close_wait"' "$ONE" || fail "-N $NS_b: no close_wait report in 20 s"
 kill -INT "$ONE_PID"
 wait_until 10 not_alive "$ONE_PID" || fail "-N run still running 10 s after SIGINT"
 wait "$ONE_PID" || fail "-N run exited $?: $(last_line "$DIR/one.err")"
