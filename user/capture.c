@@ -458,14 +458,15 @@ static void cg_add(struct tt_capture *c, uint64_t id)
 	c->cg_used++;
 }
 
-static int put_cgroup(struct tt_capture *c, uint64_t id)
+static int put_cgroup(struct tt_capture *c, const struct tt_event *e)
 {
+	uint64_t id = e->cgroup;
 	unsigned char buf[sizeof(struct ttcap_cgroup) + 4 * 4 + 4096 + 65 + 16 + 37];
 	struct ttcap_cgroup fixed = { .id = htole64(id) };
 	struct tt_capcg cg = { .id = id };
 	size_t n = sizeof(fixed);
 
-	if (cg_has(c, id) || c->o.cgroup_name(c->o.cgroup_ctx, id, &cg))
+	if (cg_has(c, id) || c->o.cgroup_name(c->o.cgroup_ctx, e, &cg))
 		return 0;
 	cg_add(c, id);
 	memcpy(buf, &fixed, sizeof(fixed));
@@ -485,7 +486,7 @@ int capture__write(struct tt_capture *c, const struct tt_event *e)
 
 	if (c->err)
 		return c->err;
-	if (e->cgroup && c->o.cgroup_name && put_cgroup(c, e->cgroup))
+	if (e->cgroup && c->o.cgroup_name && put_cgroup(c, e))
 		return c->err;
 	event_swap(&le, e);
 	if (put_frame(c, TTCAP_EVENT, &le, sizeof(le)))

@@ -38,12 +38,12 @@ struct tt_capture_opts {
 	uint64_t start_ns;	/* the record clock when tracing started */
 	int level;		/* zlib level; 0 picks 1, the fastest */
 	/*
-	 * The names of a cgroup id, for a TTCAP_CGROUP frame written before the
+	 * The names of e->cgroup, for a TTCAP_CGROUP frame written before the
 	 * first event of each file that carries the id; NULL writes none.
 	 * Returns 0 and the strings (path never NULL), or -1 for an id it
 	 * cannot name (asked again at its next event).
 	 */
-	int (*cgroup_name)(void *ctx, uint64_t id, struct tt_capcg *out);
+	int (*cgroup_name)(void *ctx, const struct tt_event *e, struct tt_capcg *out);
 	void *cgroup_ctx;
 };
 

@@ -752,7 +752,7 @@ bool ident__known(const struct tt_ident *id, uint64_t cgid)
 static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 {
 	struct slot *s = table_find(&id->pids, pid);
-	uint64_t now = now_ns();
+	uint64_t now = id->now;		/* per record: ident__tick()'s, not a clock call */
 	char file[32], path[PATH_MAX], *text;
 	struct tt_cgname *n;
 

@@ -50,11 +50,19 @@ static int on_record(void *ctx, const struct tt_event *e)
 	return capture_err || ferror_unlocked(stdout) ? -ECANCELED : 0;
 }
 
-/* The names a capture keeps for a cgroup id, as this host resolves them. */
-static int capture_cgroup_name(void *ctx, uint64_t id, struct tt_capcg *out)
+/*
+ * The names a capture keeps for a record's cgroup id, as this host resolves
+ * them; asked before the pipeline has seen the record, so the record's owner
+ * helps name a new id.  Only a name of that very id: never the owner's
+ * /proc/PID/cgroup stand-in for the root's.
+ */
+static int capture_cgroup_name(void *ctx, const struct tt_event *e, struct tt_capcg *out)
 {
 	struct app *a = ctx;
-	const struct tt_cgname *n = ident__lookup(a->ident, id, 0);
+	const struct tt_cgname *n = app__cgname(a, e);
+
+	if (!n || n->id != e->cgroup)
+		n = ident__lookup(a->ident, e->cgroup, 0);
 
 	if (!n)
 		return -1;

@@ -305,9 +305,10 @@ struct names {
 	int asked;
 };
 
-static int name_of(void *ctx, uint64_t id, struct tt_capcg *out)
+static int name_of(void *ctx, const struct tt_event *e, struct tt_capcg *out)
 {
 	struct names *nm = ctx;
+	uint64_t id = e->cgroup;
 
 	nm->asked++;
 	if (id == 101) {
