@@ -191,6 +191,7 @@ struct seed_worker {
 	uint32_t netns;			/* the namespace being dumped */
 	unsigned int failed;
 	int err;			/* -ENOMEM: stop */
+	uint64_t done_ns;		/* when it ran out of namespaces */
 };
 
 static int buffer_sock(const struct diag_sock *s, void *ctx)
@@ -262,6 +263,7 @@ static void *seed_worker_main(void *arg)
 		if (ret < 0)
 			w->failed++;
 	}
+	w->done_ns = mono_ns();
 	return NULL;
 }
 
@@ -320,9 +322,9 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 	for (unsigned int i = 0; i < nw; i++)
 		if (w[i].started)
 			pthread_join(w[i].tid, NULL);
-	sc->st->dump_ns = mono_ns() - t0;
-
 	for (unsigned int i = 0; i < nw; i++) {
+		if (w[i].done_ns > t0 && w[i].done_ns - t0 > sc->st->dump_ns)
+			sc->st->dump_ns = w[i].done_ns - t0;
 		sc->st->dumped += w[i].st.dumped;
 		sc->st->minisocks += w[i].st.minisocks;
 		sc->st->filtered += w[i].st.filtered;
