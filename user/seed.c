@@ -178,6 +178,7 @@ struct seed_all {
 	const struct tt_opts *o;
 	struct netns_set *set;
 	uint32_t self;
+	bool no_setns;			/* setns() refused: ours only */
 	size_t n;
 	size_t next;			/* the next namespace to take, atomically */
 };
@@ -192,6 +193,7 @@ struct seed_worker {
 	uint32_t netns;			/* the namespace being dumped */
 	unsigned int failed;
 	int err;			/* -ENOMEM: stop */
+	uint64_t done_ns;		/* when it ran out of namespaces */
 };
 
 static int buffer_sock(const struct diag_sock *s, void *ctx)
@@ -253,6 +255,8 @@ static void *seed_worker_main(void *arg)
 		if (i >= all->n)
 			break;
 		w->netns = netns_set__inode(all->set, i);
+		if (w->netns != all->self && all->no_setns)
+			continue;
 		ret = diag__in_netns(w->netns == all->self ? -1 : netns_set__fd(all->set, i),
 				     dump_here, w);
 		if (ret == -ENOMEM) {
@@ -263,7 +267,14 @@ static void *seed_worker_main(void *arg)
 		if (ret < 0)
 			w->failed++;
 	}
+	w->done_ns = mono_ns();
 	return NULL;
+}
+
+static int noop(void *ctx)
+{
+	(void)ctx;
+	return 0;
 }
 
 static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
@@ -291,6 +302,17 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 		tt_debug("seed: the network namespaces of %zu processes could not be opened "
 			 "(ptrace access refused); any only they are in are not seeded",
 			 netns_set__denied(all.set));
+	/* one try before the workers, so that a refusal is told once */
+	for (size_t i = 0; i < all.n; i++) {
+		if (netns_set__inode(all.set, i) == self)
+			continue;
+		if (diag__in_netns(netns_set__fd(all.set, i), noop, NULL) == -EPERM) {
+			all.no_setns = true;
+			tt_warn("warning: seed: cannot enter the other network namespaces (no "
+				"CAP_SYS_ADMIN?): only our own is seeded");
+		}
+		break;
+	}
 	nw = cpus < 1 ? 1 : cpus > SEED_WORKERS_MAX ? SEED_WORKERS_MAX : (unsigned int)cpus;
 	if (nw > all.n)
 		nw = all.n ? (unsigned int)all.n : 1;
@@ -321,9 +343,9 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 	for (unsigned int i = 0; i < nw; i++)
 		if (w[i].started)
 			pthread_join(w[i].tid, NULL);
-	sc->st->dump_ns = mono_ns() - t0;
-
 	for (unsigned int i = 0; i < nw; i++) {
+		if (w[i].done_ns > t0 && w[i].done_ns - t0 > sc->st->dump_ns)
+			sc->st->dump_ns = w[i].done_ns - t0;
 		sc->st->dumped += w[i].st.dumped;
 		sc->st->minisocks += w[i].st.minisocks;
 		sc->st->filtered += w[i].st.filtered;

@@ -80,6 +80,7 @@ struct census_thread {
 	enum census_state state;	/* under mu */
 	bool stop;			/* under mu */
 	uint32_t self;
+	bool no_setns;			/* setns() refused: ours only from then on */
 	bool warned_slow;		/* the caller's */
 };
 
@@ -535,11 +536,21 @@ static void census_run_all(struct census *c, struct census_thread *th)
 	for (size_t i = 0; i < (size_t)n; i++) {
 		struct in_ns x = { .c = c, .netns = netns_set__inode(set, i) };
 		size_t before = c->n_ns + c->failed;
+		int ret;
 
-		diag__in_netns(x.netns == th->self ? -1 : netns_set__fd(set, i), census_here, &x);
+		if (x.netns != th->self && th->no_setns)
+			continue;
+		ret = diag__in_netns(x.netns == th->self ? -1 : netns_set__fd(set, i), census_here,
+				     &x);
+		if (c->n_ns + c->failed != before)
+			continue;
 		/* the setns itself failed: census_one never ran */
-		if (c->n_ns + c->failed == before)
-			c->failed++;
+		c->failed++;
+		if (ret == -EPERM) {
+			th->no_setns = true;
+			tt_warn("warning: cannot enter the other network namespaces (no "
+				"CAP_SYS_ADMIN?): TIME-WAIT counts cover our own from now on");
+		}
 	}
 	netns_set__free(set);
 	c->took_ns = mono_ns() - t0;
