@@ -44,9 +44,12 @@ fail() {
 	echo "FAIL $1${2:+: $2}"
 }
 
+# skip NAME REASON...
 skip() {
 	skipped=$((skipped + 1))
-	echo "skip $1: $2"
+	_name=$1
+	shift
+	echo "skip $_name: $*"
 }
 
 # test_result NAME LOG STATUS: one test's line, from its exit status: 0
