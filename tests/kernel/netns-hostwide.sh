@@ -28,7 +28,8 @@ ns_cleanup() {
 	for _p in $PIDS; do
 		kill -KILL "$_p" 2>/dev/null
 	done
-	umount "$BIND" 2>/dev/null
+	# another host-wide tcptrail may hold it open for a moment: then lazily
+	umount "$BIND" 2>/dev/null || umount -l "$BIND" 2>/dev/null
 	rm -f "$BIND"
 }
 trap 'ns_cleanup; cleanup' EXIT
