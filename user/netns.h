@@ -11,6 +11,10 @@
  * keep a dead container's namespace alive.  An index is valid until the
  * next scan.
  *
+ * An fd opened through a bind mount pins that mount: a plain umount of it
+ * fails with EBUSY while the set holds it (`ip netns del` detaches lazily
+ * and is not hindered).  Keep a set no longer than its work needs.
+ *
  * Opening another process's /proc/PID/ns/net takes ptrace read access
  * (CAP_SYS_PTRACE for other users' processes); the ones we may not open are
  * counted in netns_set__denied() and left out.
