@@ -66,6 +66,24 @@
  */
 #define EARLY_RING	64
 
+/*
+ * For the same reason a child's birth can come after its listener's
+ * LISTEN > CLOSE: a Fast Open child waiting in the accept queue is told
+ * born only when closing the listener disconnects it.  Listeners that have
+ * just closed are kept here, so such a child still gets its listener's
+ * owner: one that closed no earlier than the child was born.
+ */
+#define GONE_LISTENERS	16
+
+struct gone_listener {
+	uint64_t closed_ns;	/* 0: a free slot */
+	uint32_t netns;
+	uint16_t port;
+	uint8_t family;
+	uint32_t owner_pid;
+	char owner_comm[16];
+};
+
 struct synack_note {
 	uint32_t netns;
 	uint16_t sport, dport;
@@ -97,6 +115,8 @@ struct tt_engine {
 	uint64_t pend_sk[PEND_MAX];
 	uint64_t pend_ts[PEND_MAX];
 	unsigned int n_pend;
+	struct gone_listener gone[GONE_LISTENERS];
+	unsigned int gone_pos;
 	struct tt_event early[EARLY_RING];	/* type 0: a free slot */
 	unsigned int early_pos;
 	unsigned int early_live;	/* slots in use: none, no scan */
@@ -248,6 +268,41 @@ static const struct tt_flow *find_listener(const struct tt_engine *eng,
 	return other;
 }
 
+/* An indexed listener (owned, with a port) ends: keep its owner a while. */
+static void listener_gone(struct tt_engine *eng, const struct tt_flow *l)
+{
+	struct gone_listener *g = &eng->gone[eng->gone_pos];
+
+	eng->gone_pos = (eng->gone_pos + 1) % GONE_LISTENERS;
+	g->closed_ns = l->ts_ns[l->nstates - 1];
+	g->netns = l->netns;
+	g->port = l->sport;
+	g->family = l->family;
+	g->owner_pid = l->owner_pid;
+	memcpy(g->owner_comm, l->owner_comm, sizeof(g->owner_comm));
+}
+
+/* The listener that closed after this child was born, newest first. */
+static const struct gone_listener *find_gone_listener(const struct tt_engine *eng,
+						      const struct tt_flow *child)
+{
+	const struct gone_listener *other = NULL;
+
+	for (unsigned int n = 1; n <= GONE_LISTENERS; n++) {
+		const struct gone_listener *g =
+			&eng->gone[(eng->gone_pos + GONE_LISTENERS - n) % GONE_LISTENERS];
+
+		if (!g->closed_ns || g->netns != child->netns || g->port != child->sport ||
+		    g->closed_ns < child->ts_ns[0])
+			continue;
+		if (g->family == child->family)
+			return g;
+		if (!other)
+			other = g;
+	}
+	return other;
+}
+
 static int tw_find(const struct tt_engine *eng, uint64_t sk)
 {
 	/* every new flow asks; in the rule's TIME-WAIT mode the ring stays empty */
@@ -298,6 +353,8 @@ static void end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 	struct tt_entry *e = &eng->ents[idx];
 
 	e->flow.end = reason;
+	if (e->lnext != UNLISTED)
+		listener_gone(eng, &e->flow);
 	hash_unlink(eng, idx);
 	lru_unlink(eng, idx);
 	listener_unlink(eng, idx);
@@ -776,11 +833,15 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 		push_state(f, new, e->ts_ns);
 		if (role == TT_ROLE_PASSIVE) {
 			const struct tt_flow *l = find_listener(eng, f);
+			const struct gone_listener *g;
 
 			synack_claim(eng, f);
 			if (l) {
 				f->owner_pid = l->owner_pid;
 				memcpy(f->owner_comm, l->owner_comm, sizeof(f->owner_comm));
+			} else if ((g = find_gone_listener(eng, f))) {
+				f->owner_pid = g->owner_pid;
+				memcpy(f->owner_comm, g->owner_comm, sizeof(f->owner_comm));
 			}
 		}
 	} else if (idx == NIL) {

@@ -1865,3 +1865,33 @@ TEST(engine_policy_cookies_are_no_overflow)
 	CHECK_EQ_INT(engine__interval(eng)->policy_cookies, 0);
 	engine__free(eng);
 }
+
+/*
+ * A Fast Open child left in the accept queue is told born only when its
+ * listener's close() disconnects it, after the listener's LISTEN > CLOSE:
+ * it still gets the owner of the listener that was open at its birth.
+ */
+TEST(engine_child_told_after_its_listener_closed)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_LISTEN, TT_CLOSE, MS(50)), 80, 0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80, 5555)), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->owner_pid, 900);
+	CHECK_STR(f->owner_comm, "srv");
+	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_SYN_RECV, TT_CLOSE, MS(50)), 80, 5555)), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[1].owner_pid, 900);
+	/* born after that listener closed: not its child */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(60)), 80, 5556)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 0);
+	engine__free(eng);
+}
