@@ -460,13 +460,25 @@ struct {
  * accepted (a Fast Open child may be, in SYN_RECV), and with its port
  * number, which inet_csk_prepare_forced_close() zeroes in a child whose
  * creation failed.  (Not SOCK_DEAD, which that also sets: a child cloned
- * from a listener closed in the meantime copies the flag from it.)
+ * from a listener closed in the meantime copies the flag from it.)  Nor a
+ * Fast Open child still waiting in the accept queue when its listener is
+ * closed: inet_child_forget() disconnects it (> CLOSE, no error yet) while
+ * its fastopen_rsk still points at its request, which a loser never has
+ * (tcp_fastopen_create_child() sets it only once the child is hashed).
  */
 static __always_inline bool lost_clone_race(struct sock *sk, int newstate, bool direct)
 {
 	if (newstate != TT_CLOSE || SK_READ(direct, sk, sk_socket) || SK_READ(direct, sk, sk_err))
 		return false;
-	return SK_READ(direct, sk, __sk_common.skc_num) != 0;
+	if (!SK_READ(direct, sk, __sk_common.skc_num))
+		return false;
+	if (direct) {
+		/* as sockops_records(): sock_ops may not probe-read on every kernel */
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+		return tp && !tp->fastopen_rsk;
+	}
+	return !BPF_CORE_READ((struct tcp_sock *)sk, fastopen_rsk);
 }
 
 /*
@@ -563,8 +575,12 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 	struct sk_view v;
 	int substate = 0;
 
-	if (oldstate == newstate)
-		return NULL;
+	/*
+	 * Self-transitions are recorded too, as tcpstates shows them: close()
+	 * after shutdown() calls tcp_set_state() with the state it is in
+	 * (FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK).  The engine counts them and
+	 * prints them with -e; a flow's states leave them out.
+	 */
 	if (cfg.tw_mode == TT_TW_HOOK && newstate == TT_CLOSE) {
 		__u32 zero = 0;
 		__u64 *handed = bpf_map_lookup_elem(&tw_handover, &zero);
@@ -1063,7 +1079,7 @@ int BPF_KRETPROBE(kretprobe_twsk_alloc, void *tw)
  * syn_recv_sock() checks only the accept queue.
  */
 static __always_inline void
-emit_overflow(struct sock *lsk, __u8 queue, bool cookie, __u32 max, __u32 backlog,
+emit_overflow(struct sock *lsk, __u8 queue, __u8 cookie, __u32 max, __u32 backlog,
 	      __u32 qlen, __u16 family, const __u8 *peer, __u16 peer_port, __u8 hook)
 {
 	struct tt_event *e;
@@ -1080,13 +1096,21 @@ emit_overflow(struct sock *lsk, __u8 queue, bool cookie, __u32 max, __u32 backlo
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 	if (peer)
 		__builtin_memcpy(e->daddr, peer, 16);	/* zero-padded for IPv4 */
-	if (cookie)
-		e->flags |= TT_F_SYNCOOKIE;
+	e->flags |= cookie;
 	e->aux[0] = queue;
 	e->aux[1] = max;
 	e->aux[2] = backlog;
 	e->aux[3] = qlen;
 	bpf_ringbuf_submit(e, submit_flags());
+}
+
+/*
+ * With net.ipv4.tcp_syncookies 2, tcp_conn_request() answers every SYN with
+ * a cookie, full queue or not: only with the queue full is it an overflow.
+ */
+static __always_inline __u8 cookie_flags(__u32 qlen, __u32 max)
+{
+	return TT_F_SYNCOOKIE | (qlen > max ? 0 : TT_F_COOKIE_POLICY);
 }
 
 static __always_inline void
@@ -1102,16 +1126,16 @@ check_listener(struct sock *lsk, bool syn, __u16 family, const __u8 *peer, __u16
 
 		if (cookies == 2 || qlen > max) {
 			if (!cookies) {
-				emit_overflow(lsk, TT_Q_SYN, false, max, backlog, qlen, family,
+				emit_overflow(lsk, TT_Q_SYN, 0, max, backlog, qlen, family,
 					      peer, peer_port, hook);
 				return;
 			}
-			emit_overflow(lsk, TT_Q_SYN, true, max, backlog, qlen, family, peer,
-				      peer_port, hook);
+			emit_overflow(lsk, TT_Q_SYN, cookie_flags(qlen, max), max, backlog, qlen,
+				      family, peer, peer_port, hook);
 		}
 	}
 	if (backlog > max)
-		emit_overflow(lsk, TT_Q_ACCEPT, false, max, backlog, qlen, family, peer,
+		emit_overflow(lsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer,
 			      peer_port, hook);
 }
 
@@ -1121,7 +1145,7 @@ check_listener(struct sock *lsk, bool syn, __u16 family, const __u8 *peer, __u16
  * bpf_skc_to_tcp_sock() returns and the bpf_sock context, never by probe.
  */
 static __always_inline void
-cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, bool cookie, __u32 max,
+cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, __u8 cookie, __u32 max,
 	__u32 backlog, __u32 qlen, __u16 family, const __u8 *peer, __u16 peer_port)
 {
 	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
@@ -1167,8 +1191,7 @@ cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, bool cookie, __u3
 		__builtin_memcpy(e->saddr + 12, &a3, 4);
 	}
 	__builtin_memcpy(e->daddr, peer, 16);
-	if (cookie)
-		e->flags |= TT_F_SYNCOOKIE;
+	e->flags |= cookie;
 	e->aux[0] = queue;
 	e->aux[1] = max;
 	e->aux[2] = backlog;
@@ -1227,14 +1250,14 @@ cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struc
 		__u8 cookies = sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_syncookies;
 
 		if (cookies == 2 || qlen > max) {
-			cg_emit(tp, bsk, TT_Q_SYN, cookies != 0, max, backlog, qlen, family, peer,
-				peer_port);
+			cg_emit(tp, bsk, TT_Q_SYN, cookies ? cookie_flags(qlen, max) : 0, max, backlog,
+				qlen, family, peer, peer_port);
 			if (!cookies)
 				return;
 		}
 	}
 	if (backlog > max)
-		cg_emit(tp, bsk, TT_Q_ACCEPT, false, max, backlog, qlen, family, peer, peer_port);
+		cg_emit(tp, bsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer, peer_port);
 }
 
 #define ETH_P_IP_	0x0800

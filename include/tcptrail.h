@@ -53,6 +53,10 @@ enum tt_tcp_state {
 #define TT_F_NESTED	0x40	/* TRANSITION: recorded by the second program copy,
 				 * for a run the first did not note; rarely a
 				 * repeat of what the first recorded */
+#define TT_F_COOKIE_POLICY 0x80	/* OVERFLOW, with TT_F_SYNCOOKIE: the cookie was
+				 * sent because net.ipv4.tcp_syncookies is 2
+				 * (always), with the SYN queue not full: no
+				 * overflow */
 
 /* tt_event.aux for TT_EV_OVERFLOW */
 enum tt_overflow_queue {

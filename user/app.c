@@ -259,7 +259,9 @@ void app__event(struct app *a, const struct tt_event *e)
 		a->id_dropped++;
 		return;
 	}
-	if (e->type == TT_EV_OVERFLOW && (a->opts->json || a->opts->events))
+	/* a policy cookie (tcp_syncookies=2) is no overflow: an event, not an alert */
+	if (e->type == TT_EV_OVERFLOW &&
+	    (a->opts->events || (a->opts->json && !(e->flags & TT_F_COOKIE_POLICY))))
 		sink__overflow(a->sink, e, engine__lookup(a->eng, e->sk));
 	if (engine__feed(a->eng, e) == -EINVAL)
 		a->invalid++;

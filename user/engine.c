@@ -54,6 +54,36 @@
 #define PEND_MAX	64
 #define PEND_WAIT_NS	2000000ull
 
+/*
+ * A passive child's LISTEN > SYN_RECV reaches us only with its next
+ * transition: the kernel side holds the birth back until then (see births
+ * in bpf/).  A Fast Open child can be accepted, and reset, while still in
+ * SYN_RECV, so its ACCEPT and RESET_* records may come first, for a socket
+ * the engine does not know yet.  They wait here, and the child's birth takes
+ * those that are its own: same socket and tuple, and not older than the
+ * birth (which is dated when it happened), so a stale one left by an earlier
+ * socket at the same address never matches.  The oldest goes when full.
+ */
+#define EARLY_RING	64
+
+/*
+ * For the same reason a child's birth can come after its listener's
+ * LISTEN > CLOSE: a Fast Open child waiting in the accept queue is told
+ * born only when closing the listener disconnects it.  Listeners that have
+ * just closed are kept here, so such a child still gets its listener's
+ * owner: one that closed no earlier than the child was born.
+ */
+#define GONE_LISTENERS	16
+
+struct gone_listener {
+	uint64_t closed_ns;	/* 0: a free slot */
+	uint32_t netns;
+	uint16_t port;
+	uint8_t family;
+	uint32_t owner_pid;
+	char owner_comm[16];
+};
+
 struct synack_note {
 	uint32_t netns;
 	uint16_t sport, dport;
@@ -85,6 +115,11 @@ struct tt_engine {
 	uint64_t pend_sk[PEND_MAX];
 	uint64_t pend_ts[PEND_MAX];
 	unsigned int n_pend;
+	struct gone_listener gone[GONE_LISTENERS];
+	unsigned int gone_pos;
+	struct tt_event early[EARLY_RING];	/* type 0: a free slot */
+	unsigned int early_pos;
+	unsigned int early_live;	/* slots in use: none, no scan */
 	struct synack_note synack[SYNACK_RING];
 	unsigned int synack_pos;
 	unsigned int synack_live;	/* notes with a count: none, no scan */
@@ -233,6 +268,41 @@ static const struct tt_flow *find_listener(const struct tt_engine *eng,
 	return other;
 }
 
+/* An indexed listener (owned, with a port) ends: keep its owner a while. */
+static void listener_gone(struct tt_engine *eng, const struct tt_flow *l)
+{
+	struct gone_listener *g = &eng->gone[eng->gone_pos];
+
+	eng->gone_pos = (eng->gone_pos + 1) % GONE_LISTENERS;
+	g->closed_ns = l->ts_ns[l->nstates - 1];
+	g->netns = l->netns;
+	g->port = l->sport;
+	g->family = l->family;
+	g->owner_pid = l->owner_pid;
+	memcpy(g->owner_comm, l->owner_comm, sizeof(g->owner_comm));
+}
+
+/* The listener that closed after this child was born, newest first. */
+static const struct gone_listener *find_gone_listener(const struct tt_engine *eng,
+						      const struct tt_flow *child)
+{
+	const struct gone_listener *other = NULL;
+
+	for (unsigned int n = 1; n <= GONE_LISTENERS; n++) {
+		const struct gone_listener *g =
+			&eng->gone[(eng->gone_pos + GONE_LISTENERS - n) % GONE_LISTENERS];
+
+		if (!g->closed_ns || g->netns != child->netns || g->port != child->sport ||
+		    g->closed_ns < child->ts_ns[0])
+			continue;
+		if (g->family == child->family)
+			return g;
+		if (!other)
+			other = g;
+	}
+	return other;
+}
+
 static int tw_find(const struct tt_engine *eng, uint64_t sk)
 {
 	/* every new flow asks; in the rule's TIME-WAIT mode the ring stays empty */
@@ -283,6 +353,8 @@ static void end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 	struct tt_entry *e = &eng->ents[idx];
 
 	e->flow.end = reason;
+	if (e->lnext != UNLISTED)
+		listener_gone(eng, &e->flow);
 	hash_unlink(eng, idx);
 	lru_unlink(eng, idx);
 	listener_unlink(eng, idx);
@@ -569,6 +641,11 @@ static int on_overflow(struct tt_engine *eng, const struct tt_event *e)
 
 	if (e->aux[0] != TT_Q_ACCEPT && e->aux[0] != TT_Q_SYN)
 		return -EINVAL;
+	/* tcp_syncookies=2 answers every SYN with a cookie: the listener is not full */
+	if (e->aux[0] == TT_Q_SYN && (e->flags & TT_F_COOKIE_POLICY)) {
+		STAT_INC(eng, policy_cookies);
+		return 0;
+	}
 	ls = lstats_slot(eng, e);
 	ls->last_ns = e->ts_ns;
 	ls->max_backlog = e->aux[1];
@@ -653,14 +730,17 @@ static bool is_birth(unsigned int old, unsigned int new)
 /*
  * Transitions only a task closing the socket makes: close()/shutdown() send
  * a FIN (FIN_WAIT1, LAST_ACK), or close() drops a socket that has not done
- * the FIN handshake.  With TT_F_OWNER that task holds the socket lock.
+ * the FIN handshake, a listener among them (tcp_close() and shutdown(SHUT_RD)
+ * take LISTEN > CLOSE under the socket lock).  With TT_F_OWNER that task
+ * holds the socket lock.
  */
 static bool is_close_call(unsigned int old, unsigned int new)
 {
 	if (new == TT_FIN_WAIT1 || new == TT_LAST_ACK)
 		return true;
 	return new == TT_CLOSE && (old == TT_ESTABLISHED || old == TT_CLOSE_WAIT ||
-				   old == TT_SYN_SENT || old == TT_SYN_RECV);
+				   old == TT_SYN_SENT || old == TT_SYN_RECV ||
+				   old == TT_LISTEN);
 }
 
 static uint8_t end_reason(const struct tt_event *e)
@@ -726,6 +806,8 @@ static void count_transition(struct tt_engine *eng, const struct tt_flow *f,
 		eng->on_transition(f, e, old, new, ts, eng->ctx);
 }
 
+static void early_claim(struct tt_engine *eng, const struct tt_event *birth);
+
 static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 {
 	unsigned int old = e->old_state, new = e->new_state;
@@ -755,22 +837,26 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 		push_state(f, new, e->ts_ns);
 		if (role == TT_ROLE_PASSIVE) {
 			const struct tt_flow *l = find_listener(eng, f);
+			const struct gone_listener *g;
 
 			synack_claim(eng, f);
 			if (l) {
 				f->owner_pid = l->owner_pid;
 				memcpy(f->owner_comm, l->owner_comm, sizeof(f->owner_comm));
+			} else if ((g = find_gone_listener(eng, f))) {
+				f->owner_pid = g->owner_pid;
+				memcpy(f->owner_comm, g->owner_comm, sizeof(f->owner_comm));
 			}
 		}
 	} else if (idx == NIL) {
-		/* tcp_time_wait() then tcp_done(): the CLOSE half is already told */
-		if (new == TT_CLOSE && tw_take(eng, e->sk))
-			return 0;
 		if (old == new) {
-			/* nothing to follow; the kernel side drops these anyway */
+			/* a self-transition of a socket we never saw born: no flow to make */
 			count_transition(eng, NULL, e, old, new, e->ts_ns);
 			return 0;
 		}
+		/* tcp_time_wait() then tcp_done(): the CLOSE half is already told */
+		if (new == TT_CLOSE && tw_take(eng, e->sk))
+			return 0;
 		role = role_guess(old);
 		if (role == TT_ROLE_UNKNOWN)
 			role = role_guess(new);
@@ -803,6 +889,8 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 
 	if (new == TT_CLOSE)
 		end_flow(eng, idx, end_reason(e));
+	else if (birth)
+		early_claim(eng, e);
 	return 0;
 }
 
@@ -911,6 +999,42 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 	return 0;
 }
 
+static void early_hold(struct tt_engine *eng, const struct tt_event *e)
+{
+	struct tt_event *slot = &eng->early[eng->early_pos];
+
+	if (!slot->type)
+		eng->early_live++;
+	*slot = *e;
+	eng->early_pos = (eng->early_pos + 1) % EARLY_RING;
+}
+
+static int on_accept(struct tt_engine *eng, const struct tt_event *e);
+static int on_counter(struct tt_engine *eng, const struct tt_event *e);
+
+/* The records that came before this birth was told, oldest first. */
+static void early_claim(struct tt_engine *eng, const struct tt_event *birth)
+{
+	if (!eng->early_live)
+		return;
+	for (unsigned int n = 0, i = eng->early_pos; n < EARLY_RING;
+	     n++, i = (i + 1) % EARLY_RING) {
+		struct tt_event *h = &eng->early[i], e;
+
+		if (!h->type || h->sk != birth->sk || h->netns != birth->netns ||
+		    h->sport != birth->sport || h->dport != birth->dport ||
+		    h->ts_ns < birth->ts_ns)
+			continue;
+		e = *h;
+		h->type = 0;
+		eng->early_live--;
+		if (e.type == TT_EV_ACCEPT)
+			on_accept(eng, &e);
+		else
+			on_counter(eng, &e);
+	}
+}
+
 static int on_accept(struct tt_engine *eng, const struct tt_event *e)
 {
 	uint32_t idx = find(eng, e->sk);
@@ -919,8 +1043,10 @@ static int on_accept(struct tt_engine *eng, const struct tt_event *e)
 	/* a connection that waited in the accept queue when we started */
 	if (idx == NIL)
 		idx = adopt_seeded(eng, e);
-	if (idx == NIL)
+	if (idx == NIL) {
+		early_hold(eng, e);
 		return 0;
+	}
 	f = flow_at(eng, idx);
 	fill_identity(eng, idx, e, true);
 	set_owner(f, e);
@@ -941,8 +1067,10 @@ static int on_counter(struct tt_engine *eng, const struct tt_event *e)
 	uint32_t idx = find(eng, e->sk);
 	struct tt_flow *f;
 
-	if (idx == NIL)
+	if (idx == NIL) {
+		early_hold(eng, e);
 		return 0;
+	}
 	f = flow_at(eng, idx);
 	fill_identity(eng, idx, e, false);
 	if (e->type == TT_EV_SYNACK_RETRANS)

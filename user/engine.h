@@ -114,6 +114,8 @@ struct tt_engine_stats {
 	uint64_t accept_overflows;	/* SYNs or third ACKs dropped: accept queue full */
 	uint64_t syn_drops;		/* SYNs dropped: SYN queue full, no cookies */
 	uint64_t syn_cookies;		/* SYN queue full: a cookie was sent instead */
+	uint64_t policy_cookies;	/* cookies sent with the queue not full, because
+					 * net.ipv4.tcp_syncookies is 2: no overflow */
 	uint64_t synack_retrans;
 	uint64_t transitions[TT_STATE_MAX][TT_STATE_MAX];	/* [old][new] */
 	size_t active;		/* flows in the table now */

@@ -226,7 +226,6 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	err = live__open(&live, o, on_record, a);
 	if (err)
 		return err;
-	announce(live__selection(live));
 
 	start = live__now_ns();
 	if (o->write_path) {
@@ -251,6 +250,12 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		return 1;
 	}
 	kcheck_start(&kcheck, o);
+	/*
+	 * Said once the seed is read and the namespace's counters taken: a
+	 * socket made before this line may be seeded as well as traced, and
+	 * the kernel tests start their traffic on it.
+	 */
+	announce(live__selection(live));
 	app__start(a, start);
 	app__set_drain(a, drain_live, live);
 	while (!exiting) {

@@ -508,12 +508,13 @@ static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 		",\"resets\":%" PRIu64 ",\"time_wait\":%" PRIu64 ",\"lost\":%" PRIu64
 		",\"lost_interval\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"evicted_interval\":%" PRIu64
 		",\"invalid\":%" PRIu64 ",\"accept_overflows\":%" PRIu64 ",\"syn_drops\":%" PRIu64
-		",\"syn_cookies\":%" PRIu64 ",\"synack_retrans\":%" PRIu64 ",\"transitions\":{",
+		",\"syn_cookies\":%" PRIu64 ",\"policy_cookies\":%" PRIu64
+		",\"synack_retrans\":%" PRIu64 ",\"transitions\":{",
 		TT_JSON_VERSION, sum->t_ns, iso, sum->interval_ns, sum->final ? "true" : "false",
 		iv->flows_opened, iv->flows_closed, tot->active, iv->refused, iv->resets,
 		iv->time_wait, sum->lost_total, sum->lost_interval, tot->evicted, iv->evicted,
 		sum->invalid, iv->accept_overflows, iv->syn_drops, iv->syn_cookies,
-		iv->synack_retrans);
+		iv->policy_cookies, iv->synack_retrans);
 	for (int o = 0; o < TT_STATE_MAX; o++) {
 		for (int n = 0; n < TT_STATE_MAX; n++) {
 			if (!iv->transitions[o][n])
@@ -552,6 +553,8 @@ static void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 	if (iv->accept_overflows || iv->syn_drops || iv->syn_cookies)
 		fprintf(out, " accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64,
 			iv->accept_overflows, iv->syn_drops, iv->syn_cookies);
+	if (iv->policy_cookies)
+		fprintf(out, " policy_cookies=%" PRIu64, iv->policy_cookies);
 	if (sum->eng) {
 		struct lctx c = { .s = s };
 
@@ -581,22 +584,34 @@ void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 	const char *comm = listener ? listener->owner_comm : none;
 	uint32_t pid = listener ? listener->owner_pid : 0;
 	bool cookie = e->flags & TT_F_SYNCOOKIE;
+	/* net.ipv4.tcp_syncookies=2: a cookie for every SYN, no queue full */
+	bool policy = e->aux[0] == TT_Q_SYN && (e->flags & TT_F_COOKIE_POLICY);
 	struct linebuf *lb = &s->lb;
 
 	if (!s->o.json) {
 		human_head(s, e->ts_ns, pid, comm, e->family, e->saddr, e->sport, e->daddr,
 			   e->dport, 'L', cgname(s, e->cgroup, pid));
-		fprintf(out, " %s%s queue %s%s  backlog %u/%u  syn_queue %u\n",
-			cookie ? "" : color(s, C_RED), queue,
-			cookie ? "full: syncookie sent" : "overflow: dropped", color(s, C_RESET),
-			e->aux[2], e->aux[1], e->aux[3]);
+		if (policy)
+			fprintf(out, " syncookie sent by policy (tcp_syncookies=2)  backlog %u/%u"
+				"  syn_queue %u\n", e->aux[2], e->aux[1], e->aux[3]);
+		else
+			fprintf(out, " %s%s queue %s%s  backlog %u/%u  syn_queue %u\n",
+				cookie ? "" : color(s, C_RED), queue,
+				cookie ? "full: syncookie sent" : "overflow: dropped",
+				color(s, C_RESET), e->aux[2], e->aux[1], e->aux[3]);
 		return;
 	}
-	linebuf__lit(lb, "{\"type\":\"overflow\"");
-	lb_head(s, e->ts_ns);
-	linebuf__lit(lb, ",\"queue\":\"");
-	linebuf__str(lb, queue);
-	linebuf__char(lb, '"');
+	if (policy) {
+		linebuf__lit(lb, "{\"type\":\"syncookie\"");
+		lb_head(s, e->ts_ns);
+		linebuf__lit(lb, ",\"reason\":\"policy\"");
+	} else {
+		linebuf__lit(lb, "{\"type\":\"overflow\"");
+		lb_head(s, e->ts_ns);
+		linebuf__lit(lb, ",\"queue\":\"");
+		linebuf__str(lb, queue);
+		linebuf__char(lb, '"');
+	}
 	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
 	lb_ident(lb, cgname(s, e->cgroup, pid));
 	linebuf__lit(lb, ",\"max_backlog\":");
@@ -605,8 +620,10 @@ void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 	linebuf__u64(lb, e->aux[2]);
 	linebuf__lit(lb, ",\"syn_queue\":");
 	linebuf__u64(lb, e->aux[3]);
-	linebuf__lit(lb, ",\"syncookie\":");
-	linebuf__bool(lb, cookie);
+	if (!policy) {
+		linebuf__lit(lb, ",\"syncookie\":");
+		linebuf__bool(lb, cookie);
+	}
 	linebuf__lit(lb, ",\"pid\":");
 	linebuf__u64(lb, pid);
 	linebuf__lit(lb, ",\"comm\":");

@@ -63,6 +63,10 @@ static const char usage[] =
 "           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
 "           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
+"           tfo-listener-close, tfo-accept-reset [N=3]: Fast Open children in\n"
+"           SYN_RECV, their listener closed / accepted then reset,\n"
+"           self-transitions [N=5]: close() after shutdown(), FIN_WAIT1 and 2,\n"
+"           syncookies-policy [N=5]: tcp_syncookies=2, N connections per family\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
 "--port N: the scenarios' server port (8000; the filter ones use 8100, 8200).\n"
@@ -266,6 +270,10 @@ static const struct counter {
 	{ "TcpExt:", "TCPAbortOnClose" },
 	{ "TcpExt:", "TCPAbortOnData" },
 	{ "TcpExt:", "TCPAbortOnLinger" },
+	{ "TcpExt:", "TCPFastOpenPassive" },
+	{ "TcpExt:", "TCPFastOpenActive" },
+	{ "TcpExt:", "SyncookiesSent" },
+	{ "TcpExt:", "SyncookiesRecv" },
 	{ "Tcp:", "ActiveOpens" },
 	{ "Tcp:", "PassiveOpens" },
 	{ "Tcp:", "AttemptFails" },
@@ -1641,6 +1649,245 @@ static void two_phase(const struct scenario *UNUSED(sc), long k)
 	printf("per_phase=%ld\nclient_pid=%d\n", k, main_pid);
 }
 
+/* ---- exactness: Fast Open children, self-transitions, policy cookies ---------------- */
+
+#ifndef TCP_FASTOPEN
+#define TCP_FASTOPEN	23
+#endif
+#ifndef MSG_FASTOPEN
+#define MSG_FASTOPEN	0x20000000
+#endif
+
+/*
+ * net.ipv4.tcp_fastopen (per namespace): client (1) and server (2) on, the
+ * client sends data in its SYN without a cookie (4), the server takes it
+ * without one (0x200).  So every SYN of tfo_connect() makes a Fast Open
+ * child at once, in SYN_RECV and in the accept queue, before any ACK.
+ */
+static void fastopen_on(void)
+{
+	set_sysctl("net/ipv4/tcp_fastopen", "519");
+}
+
+static int tfo_listen(int family, int port, int backlog)
+{
+	int lfd = tcp_listen(family, port, backlog), qlen = 16;
+
+	if (setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)))
+		die(errno, "TCP_FASTOPEN");
+	return lfd;
+}
+
+/* A Fast Open connect: sendto() with MSG_FASTOPEN puts the data in the SYN. */
+static int tfo_connect(int family, int port, bool deaf)
+{
+	static const char hello[] = "hello\n";
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, port, &ss);
+	int fd = tcp_socket(family, SOCK_NONBLOCK);
+	ssize_t n;
+
+	if (deaf)
+		drop_all_input(fd);
+	n = sendto(fd, hello, sizeof(hello) - 1, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
+	if (n != (ssize_t)sizeof(hello) - 1)
+		die(n < 0 ? errno : 0, "sendto MSG_FASTOPEN: no data in the SYN (returned %zd)", n);
+	return fd;
+}
+
+/*
+ * Input filter for a listener whose Fast Open children must stay in
+ * SYN_RECV: only segments with SYN or RST pass.  A child inherits its
+ * listener's filter (sk_clone_lock()), so it never sees the client's ACK.
+ * tcp_filter() runs it with the segment starting at its TCP header: byte 13
+ * is the flags.
+ */
+static void syn_rst_only_input(int fd)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02 | 0x04, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = code };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		die(errno, "SO_ATTACH_FILTER");
+}
+
+/*
+ * n deaf Fast Open clients: n children wait in SYN_RECV, unaccepted; a
+ * pause (tfo-waiting) for the test to look; then the listener is closed,
+ * and inet_csk_listen_stop() disconnects each child: SYN_RECV > CLOSE with
+ * no error set yet (the RST it sends is dropped by the deaf client).
+ */
+static void tfo_listener_close(const struct scenario *UNUSED(sc), long n)
+{
+	int lfd, *fds, i, got;
+
+	raise_nofile(n + 64);
+	fastopen_on();
+	lfd = tfo_listen(AF_INET, PORT, n);
+	fds = calloc(n, sizeof(*fds));
+	if (!fds)
+		die(ENOMEM, "tfo clients");
+	for (i = 0; i < n; i++)
+		fds[i] = tfo_connect(AF_INET, PORT, true);
+	got = wait_state_count(ST_SYN_RECV, n, 2000);
+	if (got != n)
+		die(0, "want %ld Fast Open children in SYN_RECV, got %d", n, got);
+	printf("children=%ld\nport=%d\nlistener_pid=%d\nss.syn_recv=%d\n", n, PORT, main_pid, got);
+	/* under the SYN's 1 s RTO: the deaf clients send nothing more meanwhile */
+	pause_point("tfo-waiting", 200);
+	close(lfd);
+	got = wait_state_count(ST_SYN_RECV, 0, 2000);
+	if (got)
+		die(0, "%d Fast Open children still in SYN_RECV after the listener closed", got);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
+/*
+ * n Fast Open children accepted while still in SYN_RECV (the listener's
+ * filter keeps the clients' ACKs from them), then, 100 ms later, each
+ * client's close() with SO_LINGER 0 resets its child: tcp_check_req()
+ * passes a Fast Open child's RST to tcp_reset(), SYN_RECV > CLOSE.
+ */
+static void tfo_accept_reset(const struct scenario *UNUSED(sc), long n)
+{
+	int lfd, *c, *s, i, got;
+
+	raise_nofile(2 * n + 64);
+	fastopen_on();
+	lfd = tfo_listen(AF_INET, PORT, n);
+	syn_rst_only_input(lfd);
+	c = calloc(n, sizeof(*c));
+	s = calloc(n, sizeof(*s));
+	if (!c || !s)
+		die(ENOMEM, "tfo pairs");
+	for (i = 0; i < n; i++)
+		c[i] = tfo_connect(AF_INET, PORT, false);
+	got = wait_state_count(ST_SYN_RECV, n, 2000);
+	if (got != n)
+		die(0, "want %ld Fast Open children in SYN_RECV, got %d", n, got);
+	for (i = 0; i < n; i++)
+		s[i] = tcp_accept(lfd);
+	/* accepted, and still in SYN_RECV */
+	got = count_sockets().by_state[ST_SYN_RECV];
+	if (got != n)
+		die(0, "want %ld accepted children in SYN_RECV, got %d", n, got);
+	printf("children=%ld\nport=%d\nserver_pid=%d\nss.syn_recv_accepted=%d\n", n, PORT,
+	       main_pid, got);
+	sleep_ms(100);
+	for (i = 0; i < n; i++) {
+		set_linger0(c[i]);
+		close(c[i]);
+	}
+	got = wait_state_count(ST_SYN_RECV, 0, 2000);
+	if (got)
+		die(0, "%d Fast Open children still in SYN_RECV after the clients' resets", got);
+	for (i = 0; i < n; i++)
+		close(s[i]);
+	close(lfd);
+	free(c);
+	free(s);
+}
+
+static void detach_filter(int fd)
+{
+	int zero = 0;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)))
+		die(errno, "SO_DETACH_FILTER");
+}
+
+/*
+ * close() after shutdown(SHUT_WR): tcp_close_state() calls tcp_set_state()
+ * with the state the socket is already in.  n clients are in FIN_WAIT2 (the
+ * server acked their FIN) when they close: FIN_WAIT2 > FIN_WAIT2.  n more
+ * send data and shut down while the server's sockets drop all input, so
+ * data and FIN are unacknowledged when they close: FIN_WAIT1 > FIN_WAIT1.
+ * Then the servers take input again, read to the end and close.
+ */
+static void self_transitions(const struct scenario *UNUSED(sc), long n)
+{
+	struct pair *p;
+	int lfd, i, got;
+
+	raise_nofile(4 * n + 64);
+	p = calloc(2 * n, sizeof(*p));
+	if (!p)
+		die(ENOMEM, "pairs");
+	lfd = tcp_listen(AF_INET, PORT, 2 * n);
+	for (i = 0; i < 2 * n; i++)
+		p[i] = pair_open(AF_INET, NULL, "127.0.0.1", PORT, lfd);
+
+	for (i = 0; i < n; i++)
+		if (shutdown(p[i].c, SHUT_WR))
+			die(errno, "shutdown");
+	/* the server's ACK of a FIN may wait for its delayed-ACK timer */
+	got = wait_state_count(ST_FIN_WAIT2, n, 2000);
+	if (got != n)
+		die(0, "want %ld clients in FIN_WAIT2 after shutdown(), got %d", n, got);
+	printf("ss.fin_wait2_before_close=%d\n", got);
+	for (i = 0; i < n; i++)
+		close(p[i].c);
+
+	for (i = n; i < 2 * n; i++) {
+		drop_all_input(p[i].s);
+		send_str(p[i].c, "hello\n");
+		if (shutdown(p[i].c, SHUT_WR))
+			die(errno, "shutdown");
+		close(p[i].c);
+	}
+	/* the orphans wait in FIN_WAIT1 for an ACK that the filters drop */
+	got = count_sockets().by_state[ST_FIN_WAIT1];
+	if (got != n)
+		die(0, "want %ld orphans in FIN_WAIT1 after close(), got %d", n, got);
+	printf("ss.fin_wait1_after_close=%d\n", got);
+	for (i = n; i < 2 * n; i++)
+		detach_filter(p[i].s);
+	/* the clients' retransmits (one RTO, with backoff) bring data and FIN */
+	for (i = 0; i < 2 * n; i++) {
+		drain_any(p[i].s);
+		close(p[i].s);
+	}
+	close(lfd);
+	wait_closing_done(3000);
+	printf("self.fin_wait2=%ld\nself.fin_wait1=%ld\nclient_pid=%d\n", n, n, main_pid);
+	free(p);
+}
+
+/*
+ * net.ipv4.tcp_syncookies 2: the listener answers every SYN with a cookie
+ * (SyncookiesSent), with its queues nearly empty, and makes the child from
+ * the cookie in the third ACK (SyncookiesRecv).  n connections over IPv4,
+ * n over IPv6, one at a time; nothing overflows.
+ */
+static void syncookies_policy(const struct scenario *UNUSED(sc), long n)
+{
+	int lfd, lfd6, i, f;
+	struct pair p;
+
+	set_sysctl("net/ipv4/tcp_syncookies", "2");
+	lfd = tcp_listen(AF_INET, PORT, 128);
+	lfd6 = tcp_listen(AF_INET6, PORT, 128);
+	for (f = 0; f < 2; f++) {
+		for (i = 0; i < n; i++) {
+			p = pair_open(f ? AF_INET6 : AF_INET, NULL, f ? "::1" : "127.0.0.1", PORT,
+				      f ? lfd6 : lfd);
+			close(p.c);
+			drain_any(p.s);
+			close(p.s);
+		}
+	}
+	close(lfd);
+	close(lfd6);
+	printf("connections=%ld\nport=%d\nlistener_pid=%d\n", 2 * n, PORT, main_pid);
+}
+
 static const struct scenario scenarios[] = {
 	{ .name = "active", .run = one_connection, .family = AF_INET, .ending = CLIENT_CLOSES },
 	{ .name = "passive", .run = one_connection, .family = AF_INET, .ending = SERVER_CLOSES },
@@ -1673,6 +1920,10 @@ static const struct scenario scenarios[] = {
 	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
 	{ .name = "mix", .run = mix },
 	{ .name = "two-phase", .run = two_phase, .def_arg = 5 },
+	{ .name = "tfo-listener-close", .run = tfo_listener_close, .def_arg = 3 },
+	{ .name = "tfo-accept-reset", .run = tfo_accept_reset, .def_arg = 3 },
+	{ .name = "self-transitions", .run = self_transitions, .def_arg = 5 },
+	{ .name = "syncookies-policy", .run = syncookies_policy, .def_arg = 5 },
 };
 
 /* ---- tools for the tests ----------------------------------------------------- */

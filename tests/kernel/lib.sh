@@ -106,6 +106,8 @@ trace() {
 	shift
 	: >"$DIR/drive.out"
 	: >"$DIR/trace.err"
+	# a test may trace twice: the last run's go must not start this one
+	rm -f "$DIR/go"
 	# shellcheck disable=SC2086 # "SCENARIO ARG" is split on purpose
 	"$DRIVE" --go-file "$DIR/go" --timeout 30 $_scenario >"$DIR/drive.out" 2>"$DIR/drive.err" &
 	DRIVE_PID=$!

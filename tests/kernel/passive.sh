@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # One IPv4 connection that the server closes first: the client goes through
 # CLOSE_WAIT, the server (the process that called accept()) through FIN_WAIT.
+# The listener's flow names the process that closed it.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -22,4 +23,9 @@ p=$(flows passive)
 expect_flow "server flow" "$p" sport="$port" pid="$acceptor" owner_known=true \
 	closer_pid="$acceptor"
 expect_closed_first "server flow" "$p" SYN_RECV,ESTABLISHED
+
+# the listener is ttdrive's; the server's exit closes its last descriptor
+expect_count listener 1
+expect_flow "listener flow" "$(flows listener)" sport="$port" pid="$client" \
+	closer_pid="$acceptor" states=LISTEN,CLOSE end=close
 pass

@@ -10,7 +10,8 @@
 # transition the summaries counted: the first by its birth (CLOSE>SYN_SENT,
 # CLOSE>LISTEN, or LISTEN>SYN_RECV for an accepted flow), each later one by
 # the pair (previous state, state).  Hence, key by key, the "transitions"
-# objects of all summaries summed equal those pairs counted over the flows.
+# objects of all summaries summed equal those pairs counted over the flows,
+# but for self-transitions (OLD>OLD), which enter no new state.
 # With --events each transition record is one of them too, the entries into
 # TIME-WAIT included: the kernel has no such transition (the socket goes
 # X>CLOSE and a timewait sock takes its place), and tcptrail prints the
@@ -53,9 +54,12 @@ by_events() {
 
 s=$(by_summaries)
 f=$(by_flows)
+# a self-transition (CLOSING>CLOSING: close() after a simultaneous close's
+# FIN crossed) is counted and printed, but is no new state of the flow
+s_states=$(printf '%s\n' "$s" | awk '{ split($1, p, ">"); if (p[1] != p[2]) print }')
 [ -n "$s" ] || fail "no transitions in the summaries"
-[ "$s" = "$f" ] || fail "summaries' transitions and the flows' state pairs differ:
-$(printf '%s\n' "$s" >"$DIR/s"; printf '%s\n' "$f" >"$DIR/f"; first_diff "$DIR/s" "$DIR/f")"
+[ "$s_states" = "$f" ] || fail "summaries' transitions and the flows' state pairs differ:
+$(printf '%s\n' "$s_states" >"$DIR/s"; printf '%s\n' "$f" >"$DIR/f"; first_diff "$DIR/s" "$DIR/f")"
 e=$(by_events)
 [ "$e" = "$s" ] || fail "transition records and the summaries differ:
 $(printf '%s\n' "$s" >"$DIR/s"; printf '%s\n' "$e" >"$DIR/e"; first_diff "$DIR/s" "$DIR/e")"

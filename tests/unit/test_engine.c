@@ -1697,3 +1697,201 @@ TEST(engine_rule_fin_wait2_entry_then_reset_is_an_abort)
 		engine__free(eng);
 	}
 }
+
+/*
+ * A Fast Open child can be accepted, and reset, while still in SYN_RECV,
+ * before the kernel side tells its birth (held until its next transition):
+ * those records wait for the birth and are its own then.  One left by an
+ * earlier socket at the same address (older than the birth) is not.
+ */
+TEST(engine_records_before_a_held_birth_are_kept)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+	struct tt_event e;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "srv")), 0);
+	/* accept() returned the child at 12 ms, the peer reset it at 112 ms */
+	CHECK_EQ_INT(feed(eng, by(port(ev(TT_EV_ACCEPT, SK(1), MS(12)), 80, 5555), 901, "worker")), 0);
+	CHECK_EQ_INT(feed(eng, port(ev(TT_EV_RESET_RECV, SK(1), MS(112)), 80, 5555)), 0);
+	CHECK(!engine__lookup(eng, SK(1)));
+	/* then the birth, dated 10 ms, and the > CLOSE that released it */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80, 5555)), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->owner_pid, 901);
+	CHECK_STR(f->owner_comm, "worker");
+	CHECK(f->flags & TT_FLOW_OWNER_KNOWN);
+	CHECK_EQ_INT(f->resets_recv, 1);
+	CHECK_EQ_INT(feed(eng, err(port(tr(SK(1), TT_SYN_RECV, TT_CLOSE, MS(112)), 80, 5555), 104)), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_RESET);
+	CHECK_EQ_INT(r.flows[0].resets_recv, 1);
+	CHECK_EQ_INT(r.flows[0].owner_pid, 901);
+
+	/* an accept of an older socket at SK(2): not the new child's */
+	CHECK_EQ_INT(feed(eng, by(port(ev(TT_EV_ACCEPT, SK(2), MS(200)), 80, 5556), 902, "old")), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(300)), 80, 5556)), 0);
+	f = engine__lookup(eng, SK(2));
+	REQUIRE(f);
+	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
+	CHECK_EQ_INT(f->owner_pid, 900);	/* the listener's, by default */
+	/* nor one of another tuple at the same address */
+	e = by(port(ev(TT_EV_ACCEPT, SK(3), MS(400)), 80, 6000), 903, "other");
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(350)), 80, 5557)), 0);
+	CHECK(!(engine__lookup(eng, SK(3))->flags & TT_FLOW_OWNER_KNOWN));
+	engine__free(eng);
+}
+
+/* close() of a listener is a close call: its flow names the closer. */
+TEST(engine_listener_close_names_the_closer)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_LISTEN, TT_CLOSE, MS(9)), 80, 0), 900, "srv")), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].role, TT_ROLE_LISTENER);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_CLOSE);
+	CHECK_EQ_INT(r.flows[0].closer_pid, 900);
+	CHECK_STR(r.flows[0].closer_comm, "srv");
+	engine__free(eng);
+}
+
+struct told {
+	unsigned int old[8], new[8];
+	int with_flow[8];
+	int n;
+};
+
+static void on_told(const struct tt_flow *f, const struct tt_event *e, unsigned int old,
+		    unsigned int new, uint64_t ts, void *ctx)
+{
+	struct told *t = ctx;
+
+	(void)e;
+	(void)ts;
+	if (t->n < 8) {
+		t->old[t->n] = old;
+		t->new[t->n] = new;
+		t->with_flow[t->n] = f != NULL;
+	}
+	t->n++;
+}
+
+/*
+ * Self-transitions (close() after shutdown()) are counted and told, as
+ * tcpstates shows them, but are no new state of the flow.  One for a socket
+ * already gone (CLOSE > CLOSE) must not take the TIME-WAIT marker that
+ * swallows tcp_done()'s > CLOSE after a tcp_time_wait() hook's record.
+ */
+TEST(engine_self_transitions_are_told)
+{
+	struct told t = { .n = 0 };
+	struct tt_engine_opts o = { .max_flows = 16, .on_transition = on_told, .ctx = &t };
+	struct tt_engine *eng = engine__new(&o);
+	const struct tt_engine_stats *st;
+	const struct tt_flow *f;
+	struct tt_event tw;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3)), 7, "app")), 0);
+	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT1, MS(4)), 7, "app")), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_FIN_WAIT2, MS(6))), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->nstates, 4);	/* SYN_SENT ESTABLISHED FIN_WAIT1 FIN_WAIT2 */
+	REQUIRE(t.n == 6);
+	CHECK_EQ_INT(t.old[3], TT_FIN_WAIT1);
+	CHECK_EQ_INT(t.new[3], TT_FIN_WAIT1);
+	CHECK_EQ_INT(t.with_flow[3], 1);
+	CHECK_EQ_INT(t.old[5], TT_FIN_WAIT2);
+	CHECK_EQ_INT(t.new[5], TT_FIN_WAIT2);
+	st = engine__total(eng);
+	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT1][TT_FIN_WAIT1], 1);
+	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_FIN_WAIT2], 1);
+
+	/* a tcp_time_wait() hook's record, a stray CLOSE > CLOSE, then tcp_done() */
+	tw = ev(TT_EV_TIME_WAIT, SK(1), MS(7));
+	tw.hook = TT_HOOK_FENTRY_TIME_WAIT;
+	tw.old_state = TT_FIN_WAIT2;
+	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_CLOSE, MS(7))), 0);
+	CHECK_EQ_INT(st->transitions[TT_CLOSE][TT_CLOSE], 1);
+	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(7))), 0);
+	CHECK(!engine__lookup(eng, SK(1)));
+	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_CLOSE], 0);
+	engine__free(eng);
+}
+
+/*
+ * net.ipv4.tcp_syncookies=2 sends a cookie for every SYN: with the queue not
+ * full that is policy, counted apart and never an overflow of the listener.
+ */
+TEST(engine_policy_cookies_are_no_overflow)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event o = port(ev(TT_EV_OVERFLOW, SK(1), MS(3)), 8080, 50000);
+	const struct tt_listener_stats *ls = NULL;
+
+	REQUIRE(eng);
+	o.aux[0] = TT_Q_SYN;
+	o.aux[1] = 128;
+	o.flags = TT_F_SYNCOOKIE | TT_F_COOKIE_POLICY;
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	CHECK_EQ_INT(engine__total(eng)->policy_cookies, 2);
+	CHECK_EQ_INT(engine__interval(eng)->policy_cookies, 2);
+	CHECK_EQ_INT(engine__total(eng)->syn_cookies, 0);
+	CHECK_EQ_INT(engine__total(eng)->syn_drops, 0);
+	engine__for_each_listener_stats(eng, sum_listener, &ls);
+	CHECK(!ls);
+	/* the queue full as well: an overflow answered with a cookie */
+	o.flags = TT_F_SYNCOOKIE;
+	o.aux[3] = 129;
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	CHECK_EQ_INT(engine__total(eng)->syn_cookies, 1);
+	CHECK_EQ_INT(engine__total(eng)->policy_cookies, 2);
+	engine__reset_interval(eng);
+	CHECK_EQ_INT(engine__interval(eng)->policy_cookies, 0);
+	engine__free(eng);
+}
+
+/*
+ * A Fast Open child left in the accept queue is told born only when its
+ * listener's close() disconnects it, after the listener's LISTEN > CLOSE:
+ * it still gets the owner of the listener that was open at its birth.
+ */
+TEST(engine_child_told_after_its_listener_closed)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_LISTEN, TT_CLOSE, MS(50)), 80, 0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80, 5555)), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->owner_pid, 900);
+	CHECK_STR(f->owner_comm, "srv");
+	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
+	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_SYN_RECV, TT_CLOSE, MS(50)), 80, 5555)), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[1].owner_pid, 900);
+	/* born after that listener closed: not its child */
+	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(60)), 80, 5556)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 0);
+	engine__free(eng);
+}

@@ -253,3 +253,63 @@ TEST(sink_human_flow_netns_of_others)
 		free(buf);
 	}
 }
+
+static void do_overflow(struct tt_sink *s, const void *arg)
+{
+	sink__overflow(s, arg, NULL);
+}
+
+/*
+ * A cookie sent because net.ipv4.tcp_syncookies is 2, with the SYN queue
+ * not full, is a "syncookie" record of reason "policy", never an overflow;
+ * a full queue answered with a cookie stays an overflow.
+ */
+TEST(sink_policy_cookie_is_no_overflow)
+{
+	struct tt_event e = {
+		.type = TT_EV_OVERFLOW, .family = TT_AF_INET, .sport = 8000, .dport = 40000,
+		.flags = TT_F_SYNCOOKIE | TT_F_COOKIE_POLICY, .ts_ns = 123,
+		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+		.aux = { TT_Q_SYN, 128, 0, 0 },
+	};
+	struct tt_engine_stats iv = { .policy_cookies = 7 };
+	struct tt_summary sum = { .t_ns = 5, .interval_ns = 1000000000ull, .interval = &iv,
+				  .total = &iv };
+	char *out = render(true, do_overflow, &e);
+	json_t *j = json_loads(out, 0, NULL);
+
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "type")), "syncookie");
+	CHECK_STR(json_string_value(json_object_get(j, "reason")), "policy");
+	CHECK(!json_object_get(j, "queue"));
+	CHECK(!json_object_get(j, "syncookie"));
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "syn_queue")), 0);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "sport")), 8000);
+	json_decref(j);
+	free(out);
+	out = render(false, do_overflow, &e);
+	CHECK(strstr(out, "syncookie sent by policy") != NULL);
+	CHECK(strstr(out, "overflow") == NULL);
+	free(out);
+
+	e.flags = TT_F_SYNCOOKIE;
+	e.aux[3] = 129;
+	out = render(true, do_overflow, &e);
+	j = json_loads(out, 0, NULL);
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "type")), "overflow");
+	CHECK(json_is_true(json_object_get(j, "syncookie")));
+	json_decref(j);
+	free(out);
+
+	out = render(true, do_summary, &sum);
+	j = json_loads(out, 0, NULL);
+	REQUIRE(j);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "policy_cookies")), 7);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "syn_cookies")), 0);
+	json_decref(j);
+	free(out);
+	out = render(false, do_summary, &sum);
+	CHECK(strstr(out, " policy_cookies=7") != NULL);
+	free(out);
+}
