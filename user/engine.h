@@ -114,6 +114,7 @@ struct tt_engine_stats {
 	uint64_t syn_drops;		/* SYNs dropped: SYN queue full, no cookies */
 	uint64_t syn_cookies;		/* SYN queue full: a cookie was sent instead */
 	uint64_t synack_retrans;
+	uint64_t ends[TT_END_MAX];	/* flows_closed by enum tt_end; [TT_END_NONE] stays 0 */
 	uint64_t transitions[TT_STATE_MAX][TT_STATE_MAX];	/* [old][new] */
 	size_t active;		/* flows in the table now */
 };
