@@ -63,7 +63,13 @@ check() {
 	need "has_cmd ss" ss iproute2
 	need "has_cmd nsenter" nsenter util-linux
 	need "has_cmd nft" nft nftables
-	need "has_cmd promtool" "promtool (tests/kernel/metrics.sh)" prometheus
+	need "has_cmd promtool" "promtool (tests/kernel/metrics.sh, tests/prometheus/rules.sh)" prometheus
+	need "has_cmd prometheus" "prometheus (tests/kernel/prometheus.sh)" prometheus
+	need "has_cmd curl" "curl (tests/kernel/prometheus.sh)" curl
+	need "has_cmd bash" "bash (tests/package/completion.sh)" bash
+	need "has_cmd dpkg-buildpackage" "dpkg-buildpackage (tests/kernel/package.sh)" dpkg-dev
+	need "has_cmd dh" "dh (tests/kernel/package.sh)" debhelper
+	need "has_cmd lintian" "lintian (tests/kernel/package.sh)" lintian
 	need "has_cmd valgrind" "valgrind (tests/kernel/fault-leaks.sh)" valgrind
 	need has_static_busybox "static /bin/busybox" busybox-static
 	need "has_cmd qemu-system-x86_64" qemu-system-x86_64 qemu-system-x86
