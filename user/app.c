@@ -20,6 +20,7 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 	struct app *a = ctx;
 
 	tw_tracker__flow(a->tw, flow);
+	metrics__observe_flow(&a->duration, flow);
 	if (a->opts->quiet_flows)
 		return;
 	if (a->ladder && ladder__flow(a->ladder, flow))
@@ -82,6 +83,7 @@ static void render_metrics(FILE *f, void *ctx)
 		.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
 		.tw = &tw, .tw_warn_pct = a->opts->tw_warn_pct,
 		.lost_total = a->lost_total, .invalid_total = a->invalid,
+		.duration = &a->duration,
 	});
 }
 
@@ -286,6 +288,7 @@ static void summary(struct app *a, uint64_t now, bool final)
 			.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
 			.tw = &tw, .tw_warn_pct = a->opts->tw_warn_pct,
 			.lost_total = a->lost_total, .invalid_total = a->invalid,
+			.duration = &a->duration,
 		};
 		int err;
 

@@ -17,6 +17,23 @@
 #include "report.h"
 #include "twreport.h"
 
+/*
+ * How long connections lived, from their first state to their end: fixed
+ * buckets, so a fixed number of series.  Only connections seen from birth to
+ * an end of their own count (a seeded or partial flow's start, and an
+ * evicted or superseded flow's end, are unknown), and no listeners.
+ */
+#define TT_DUR_BUCKETS 9
+extern const double tt_dur_bounds[TT_DUR_BUCKETS];	/* seconds, the last +Inf */
+
+struct tt_duration_hist {
+	uint64_t bucket[TT_DUR_BUCKETS];	/* not cumulative: one bucket per flow */
+	uint64_t count;
+	double sum_s;
+};
+
+void metrics__observe_flow(struct tt_duration_hist *h, const struct tt_flow *f);
+
 struct tt_metrics_input {
 	const struct tt_engine *eng;
 	const struct tt_cw_group *cw;	/* suspected CLOSE-WAIT leaks */
@@ -26,6 +43,7 @@ struct tt_metrics_input {
 	uint32_t tw_warn_pct;		/* --tw-warn, the share that warns */
 	uint64_t lost_total;
 	uint64_t invalid_total;
+	const struct tt_duration_hist *duration;	/* NULL: no histogram */
 };
 
 /* Render the whole exposition into f. */

@@ -33,7 +33,8 @@ sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$DIR/m.prom" | sort -u >"$DIR/exported"
 [ -s "$DIR/exported" ] || fail "no # TYPE line in tcptrail's metrics file"
 for f in "$RULES" "$DASH"; do
 	[ -f "$f" ] || fail "$f is missing"
-	grep -o 'tcptrail_[a-z_]*' "$f" | sort -u >"$DIR/named"
+	# a histogram's samples are NAME_bucket, NAME_sum, NAME_count
+	grep -o 'tcptrail_[a-z_]*' "$f" | sed 's/_bucket$//' | sort -u >"$DIR/named"
 	[ -s "$DIR/named" ] || fail "$f names no tcptrail_ metric"
 	unknown=$(comm -23 "$DIR/named" "$DIR/exported" | tr '\n' ' ')
 	[ -z "$unknown" ] || fail "$f names metrics tcptrail does not export: $unknown"

@@ -70,7 +70,8 @@ static int check_exposition(const char *text, char *why, size_t len)
 				sscanf(p + 7, "%79s", typed[ntyped]);
 				const char *t = p + 7 + strlen(typed[ntyped]) + 1;
 
-				if (strncmp(t, "counter\n", 8) && strncmp(t, "gauge\n", 6)) {
+				if (strncmp(t, "counter\n", 8) && strncmp(t, "gauge\n", 6) &&
+				    strncmp(t, "histogram\n", 10)) {
 					snprintf(why, len, "line %d: bad TYPE", lineno);
 					return -1;
 				}
@@ -88,8 +89,14 @@ static int check_exposition(const char *text, char *why, size_t len)
 		name[n] = '\0';
 		bool known = false;
 
-		for (int i = 0; i < ntyped; i++)
+		for (int i = 0; i < ntyped; i++) {
+			size_t tl = strlen(typed[i]);
+
 			known |= !strcmp(typed[i], name);
+			/* a histogram's samples: NAME_bucket, NAME_sum, NAME_count */
+			known |= !strncmp(typed[i], name, tl) && (!strcmp(name + tl, "_bucket") ||
+				 !strcmp(name + tl, "_sum") || !strcmp(name + tl, "_count"));
+		}
 		if (!known) {
 			snprintf(why, len, "line %d: %s has no TYPE before it", lineno, name);
 			return -1;
@@ -495,4 +502,47 @@ TEST(metrics_http_renders_on_demand)
 	CHECK(strstr(buf, "\nx 2\n") != NULL);
 	CHECK_EQ_INT(calls, 2);
 	metrics_server__free(m);
+}
+
+/* Connection lifetimes: cumulative buckets, and only flows seen whole. */
+TEST(metrics_flow_duration_histogram)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 8 });
+	struct tt_duration_hist h = {};
+	struct tt_metrics_input in = { .eng = eng, .tw_population = -1, .duration = &h };
+	struct tt_flow f = { .nstates = 2, .end = TT_END_CLOSE, .role = TT_ROLE_ACTIVE,
+			     .ts_ns = { 1000000000, 1005000000 } };	/* 5 ms */
+	char *buf, why[128] = "";
+
+	metrics__observe_flow(&h, &f);
+	f.ts_ns[1] = f.ts_ns[0] + 30ull * 1000000000;		/* 30 s */
+	metrics__observe_flow(&h, &f);
+	f.ts_ns[1] = f.ts_ns[0] + 7200ull * 1000000000;		/* 2 h */
+	metrics__observe_flow(&h, &f);
+	/* none of these has a known lifetime, or is a connection */
+	f.flags = TT_FLOW_SEEDED;
+	metrics__observe_flow(&h, &f);
+	f.flags = TT_FLOW_PARTIAL;
+	metrics__observe_flow(&h, &f);
+	f.flags = 0;
+	f.end = TT_END_EVICTED;
+	metrics__observe_flow(&h, &f);
+	f.end = TT_END_CLOSE;
+	f.role = TT_ROLE_LISTENER;
+	metrics__observe_flow(&h, &f);
+	CHECK_EQ_INT(h.count, 3);
+
+	buf = render(&in);
+	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
+	if (why[0])
+		fprintf(stderr, "    %s\n", why);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"0.001\"}"), 0);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"0.01\"}"), 1);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"60\"}"), 2);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"3600\"}"), 2);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"+Inf\"}"), 3);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_count"), 3);
+	CHECK(strstr(buf, "tcptrail_flow_duration_seconds_sum 7230.005000\n") != NULL);
+	free(buf);
+	engine__free(eng);
 }
