@@ -31,7 +31,9 @@ tar -cf - --exclude=./.git --exclude=./.output --exclude=./.output-san --exclude
 	--exclude='./debian/tcptrail' --exclude='./debian/.debhelper' . | tar -xf - -C "$DIR/src" ||
 	fail "copying the tree failed"
 start=$(date +%s)
-(cd "$DIR/src" && dpkg-buildpackage -us -uc -b) >"$DIR/build.log" 2>&1 ||
+# as a package builder would, not as part of `make test SANITIZE=1`
+(cd "$DIR/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u OUTPUT -u TCPTRAIL \
+	dpkg-buildpackage -us -uc -b) >"$DIR/build.log" 2>&1 ||
 	fail "dpkg-buildpackage failed: $(grep -v '^ *$' "$DIR/build.log" | tail -n 3 | tr '\n' ' ')"
 echo "package: built in $(($(date +%s) - start)) s"
 grep -q '^unit: [0-9]* passed, 0 failed' "$DIR/build.log" ||
