@@ -70,6 +70,11 @@ check() {
 	need "has_cmd dpkg-buildpackage" "dpkg-buildpackage (tests/kernel/package.sh)" dpkg-dev
 	need "has_cmd dh" "dh (tests/kernel/package.sh)" debhelper
 	need "has_cmd lintian" "lintian (tests/kernel/package.sh)" lintian
+	# the rest of debian/control's Build-Depends (--journal; the unit tests' JSON schema check)
+	need "has_pc libsystemd" "pkg-config module libsystemd (debian/control)" libsystemd-dev
+	# dpkg-checkbuilddeps asks dpkg, not python: a pip-installed module is no package
+	need "dpkg-query -W -f '\${Status}' python3-jsonschema 2>/dev/null | grep -q ' installed\$'" \
+		"Debian package python3-jsonschema (debian/control)" python3-jsonschema
 	need "has_cmd valgrind" "valgrind (tests/kernel/fault-leaks.sh)" valgrind
 	need has_static_busybox "static /bin/busybox" busybox-static
 	need "has_cmd qemu-system-x86_64" qemu-system-x86_64 qemu-system-x86
