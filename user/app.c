@@ -19,8 +19,8 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 {
 	struct app *a = ctx;
 
-	tw_tracker__flow(a->tw, flow);
 	metrics__observe_flow(&a->duration, flow);
+	tw_tracker__flow(a->tw, flow);
 	if (a->opts->quiet_flows)
 		return;
 	if (a->ladder && ladder__flow(a->ladder, flow))

@@ -36,6 +36,45 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* a millisecond (loopback RPC) to an hour (a long-lived pool member) */
+const double tt_dur_bounds[TT_DUR_BUCKETS] = { 0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, INFINITY };
+
+void metrics__observe_flow(struct tt_duration_hist *h, const struct tt_flow *f)
+{
+	double s;
+	int b;
+
+	if (!f->nstates || f->role == TT_ROLE_LISTENER ||
+	    (f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL)) ||
+	    f->end == TT_END_NONE || f->end == TT_END_EVICTED || f->end == TT_END_SUPERSEDED ||
+	    f->ts_ns[f->nstates - 1] < f->ts_ns[0])
+		return;
+	s = (double)(f->ts_ns[f->nstates - 1] - f->ts_ns[0]) / 1e9;
+	for (b = 0; b < TT_DUR_BUCKETS - 1 && s > tt_dur_bounds[b]; b++)
+		;
+	h->bucket[b]++;
+	h->count++;
+	h->sum_s += s;
+}
+
+static void duration_histogram(FILE *f, const struct tt_duration_hist *h)
+{
+	uint64_t cum = 0;
+
+	head(f, "tcptrail_flow_duration_seconds", "histogram",
+	     "How long connections lived, first state to end (those seen from birth to their own end).");
+	for (int b = 0; b < TT_DUR_BUCKETS; b++) {
+		cum += h->bucket[b];
+		if (isinf(tt_dur_bounds[b]))
+			fprintf(f, "tcptrail_flow_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+		else
+			fprintf(f, "tcptrail_flow_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+				tt_dur_bounds[b], cum);
+	}
+	fprintf(f, "tcptrail_flow_duration_seconds_sum %.6f\n", h->sum_s);
+	fprintf(f, "tcptrail_flow_duration_seconds_count %" PRIu64 "\n", h->count);
+}
+
 struct state_count {
 	uint64_t n[TT_STATE_MAX];
 };
@@ -76,45 +115,6 @@ static void listener_cookies(const struct tt_listener_stats *ls, void *ctx)
 	tt_fmt_addr(ls->family, ls->addr, addr, sizeof(addr));
 	fprintf(f, "tcptrail_syncookies_total{addr=\"%s\",port=\"%u\",netns=\"%u\"} %" PRIu64 "\n",
 		addr, ls->port, ls->netns, ls->syn_cookies);
-}
-
-/* a millisecond (loopback RPC) to an hour (a long-lived pool member) */
-const double tt_dur_bounds[TT_DUR_BUCKETS] = { 0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, INFINITY };
-
-void metrics__observe_flow(struct tt_duration_hist *h, const struct tt_flow *f)
-{
-	double s;
-	int b;
-
-	if (!f->nstates || f->role == TT_ROLE_LISTENER ||
-	    (f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL)) ||
-	    f->end == TT_END_NONE || f->end == TT_END_EVICTED || f->end == TT_END_SUPERSEDED ||
-	    f->ts_ns[f->nstates - 1] < f->ts_ns[0])
-		return;
-	s = (double)(f->ts_ns[f->nstates - 1] - f->ts_ns[0]) / 1e9;
-	for (b = 0; b < TT_DUR_BUCKETS - 1 && s > tt_dur_bounds[b]; b++)
-		;
-	h->bucket[b]++;
-	h->count++;
-	h->sum_s += s;
-}
-
-static void duration_histogram(FILE *f, const struct tt_duration_hist *h)
-{
-	uint64_t cum = 0;
-
-	head(f, "tcptrail_flow_duration_seconds", "histogram",
-	     "How long connections lived, first state to end (those seen from birth to their own end).");
-	for (int b = 0; b < TT_DUR_BUCKETS; b++) {
-		cum += h->bucket[b];
-		if (isinf(tt_dur_bounds[b]))
-			fprintf(f, "tcptrail_flow_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
-		else
-			fprintf(f, "tcptrail_flow_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-				tt_dur_bounds[b], cum);
-	}
-	fprintf(f, "tcptrail_flow_duration_seconds_sum %.6f\n", h->sum_s);
-	fprintf(f, "tcptrail_flow_duration_seconds_count %" PRIu64 "\n", h->count);
 }
 
 /* Fixed label cardinality: at most this many comms, the rest summed as "other". */
