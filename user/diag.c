@@ -568,3 +568,29 @@ int diag__read_sysctls(int netns_fd, struct diag_sysctls *out)
 {
 	return diag__in_netns(netns_fd, read_sysctls, out);
 }
+
+int diag__sockstat_here(struct diag_sockstat *out)
+{
+	char buf[512], *line;
+	long long inuse, tw;
+	ssize_t n;
+	int fd;
+
+	/* thread-self: setns() moved this thread only */
+	fd = open("/proc/thread-self/net/sockstat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	/* "TCP: inuse 1 orphan 0 tw 49 alloc 7 mem 2" */
+	line = strstr(buf, "\nTCP: ");
+	if (!line || sscanf(line, "\nTCP: inuse %lld orphan %*d tw %lld", &inuse, &tw) != 2 ||
+	    inuse < 0 || tw < 0)
+		return -EPROTO;
+	out->inuse = inuse;
+	out->tw = tw;
+	return 0;
+}

@@ -27,7 +27,8 @@
 #
 # Then bpf_stats runs (kernel.bpf_stats_enabled=1 only for those, restored on
 # exit) for ns per program run, the flow engine alone at 1M flows
-# (flowmem), and seeding from 100k sockets if this tcptrail seeds.
+# (flowmem), seeding from 100k sockets if this tcptrail seeds, and host-wide
+# seeding and census of BENCH_NS namespaces (tests/bench/netns.sh).
 #
 # Prints a table (figure, value, target, pass/MISS, reference) and writes
 # JSON to $BENCH_JSON (default $OUTPUT/bench.json); the previous file is kept
@@ -37,6 +38,7 @@
 # Knobs: BENCH_SECS (5, measured seconds per run), BENCH_WARMUP (1),
 # BENCH_ROUNDS (4), BENCH_PROCS (client and server processes each; default:
 # the best of 1 2 4 8 in a quick calibration), BENCH_SEED_SOCKETS (100000),
+# BENCH_NS (100) and BENCH_NS_SOCKETS (1000 each),
 # BENCH_PROFILE (1: when a tcptrail target is missed, profile one untraced
 # and one traced run with perf and print where the CPU goes; 0: don't),
 # TCPSTATES (path), INSTALL=1 (apt-get install libbpf-tools if it is missing).
@@ -51,6 +53,8 @@ BENCH_WARMUP=${BENCH_WARMUP:-1}
 BENCH_ROUNDS=${BENCH_ROUNDS:-4}
 BENCH_PROCS=${BENCH_PROCS:-}
 BENCH_SEED_SOCKETS=${BENCH_SEED_SOCKETS:-100000}
+BENCH_NS=${BENCH_NS:-100}
+BENCH_NS_SOCKETS=${BENCH_NS_SOCKETS:-1000}
 BENCH_PROFILE=${BENCH_PROFILE:-1}
 BENCH_NOISE=${BENCH_NOISE:-10}
 BENCH_JSON=${BENCH_JSON:-$OUTPUT/bench.json}
@@ -556,6 +560,15 @@ if [ "$HAS_SEED" = 1 ]; then
 	HOLD_PID=
 fi
 
+# ---- every network namespace: seeding them, and a summary's census ----------
+
+echo "bench: namespaces: $BENCH_NS of $BENCH_NS_SOCKETS sockets each" >&2
+if ! OUTPUT=$OUTPUT TCPTRAIL=$TCPTRAIL LOAD=$LOAD BENCH_NS=$BENCH_NS \
+	BENCH_NS_SOCKETS=$BENCH_NS_SOCKETS sh "${0%/*}/netns.sh" >"$DIR/netns" 2>"$DIR/netns.err"; then
+	echo "bench: namespaces: $(tail -n 1 "$DIR/netns.err")" >&2
+	FAILED=1
+fi
+
 # ---- figures ---------------------------------------------------------------
 
 # ratios VARIANT: each run's rate over the mean of the untraced runs on
@@ -706,6 +719,11 @@ else
 	row seeding_s "seeding $BENCH_SEED_SOCKETS sockets" "" s "<=" 1 \
 		"not yet available: no seeding option and no 'seeded N' line at start"
 fi
+
+row seeding_netns_s "seeding $BENCH_NS namespaces of $BENCH_NS_SOCKETS sockets each" \
+	"$(kv seed_s "$DIR/netns")" s "<=" 1 "$(kv seed_line "$DIR/netns")"
+row census_netns_ms "census of all of them in a summary" "$(kv census_ms "$DIR/netns")" ms "<=" 100 \
+	"$(kv census_line "$DIR/netns")"
 
 # missed [KEY]: whether figure KEY (or any figure) missed its target.
 missed() {

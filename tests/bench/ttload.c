@@ -17,6 +17,12 @@
  *	asks), then "ready" on stdout; holds them until SIGTERM or SIGINT, or
  *	for -t seconds (default 300).
  *
+ *   ttload hold-ns -N NAMESPACES -n SOCKETS [-t SECS]
+ *	The same in each of NAMESPACES network namespaces (one process tree
+ *	each), where the client half-closes every tenth connection: the
+ *	server's end waits in CLOSE_WAIT and the client's in FIN_WAIT2, as
+ *	on a host of containers with a leak or two.
+ *
  * Both print key=value lines on stdout; errors go to stderr, exit 1.  Every
  * wait is bounded.
  */
@@ -49,11 +55,14 @@
 
 static const char usage[] =
 "usage: ttload rate [-d SECS] [-w SECS] [-p PROCS] [-a ADDRS]\n"
-"       ttload hold -n SOCKETS [-t SECS]\n";
+"       ttload hold -n SOCKETS [-t SECS]\n"
+"       ttload hold-ns -N NAMESPACES -n SOCKETS [-t SECS]\n";
 
 static pid_t children[2 * MAX_PROCS];
 static int n_children;
 static pid_t main_pid;
+static int half_close_every;	/* hold-ns: shut the client's writes every Nth */
+static int quiet_netns;		/* hold-ns: no netns=/pid= lines per namespace */
 
 static void kill_children(void)
 {
@@ -147,6 +156,8 @@ static void setup_netns(void)
 	set_sysctl("/proc/sys/net/core/somaxconn", "65535");
 	if (stat("/proc/self/ns/net", &st))
 		die(errno, "stat /proc/self/ns/net");
+	if (quiet_netns)
+		return;
 	printf("netns=%llu\npid=%d\n", (unsigned long long)st.st_ino, (int)getpid());
 	fflush(stdout);
 }
@@ -408,6 +419,8 @@ static void __attribute__((noreturn)) hold_some(int lfd, long conns, long first,
 			die(errno, "socket %ld", first + i);
 		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
 			die(errno, "connect %ld", first + i);
+		if (half_close_every && (first + i) % half_close_every == 0)
+			shutdown(fd, SHUT_WR);
 		/* the queue is shared: this is some holder's connection, which is as good */
 		if (accept4(lfd, NULL, NULL, SOCK_CLOEXEC) < 0)
 			die(errno, "accept %ld", first + i);
@@ -418,26 +431,13 @@ static void __attribute__((noreturn)) hold_some(int lfd, long conns, long first,
 		pause();
 }
 
-static int cmd_hold(int argc, char **argv)
+/* n sockets in a namespace of our own, over holders; returns how many holders. */
+static int hold_up(long n)
 {
-	struct sigaction sa = { .sa_handler = on_term };
-	long n = 0, secs = 300, conns, per, first;
-	int lfd, opt, pipefd[2], done = 0;
+	long conns = n / 2, per, first;
+	int lfd, pipefd[2], done = 0;
 	struct rlimit rl;
-	double deadline;
 
-	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
-		switch (opt) {
-		case 'n': n = parse_num("-n", optarg, 2, 2000000); break;
-		case 't': secs = parse_num("-t", optarg, 1, 3600); break;
-		default: fputs(usage, stderr); return 2;
-		}
-	}
-	if (!n) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	conns = n / 2;
 	/*
 	 * Raising the hard limit takes CAP_SYS_RESOURCE, which a container's
 	 * root may lack: spread the sockets over as many holders as the hard
@@ -461,8 +461,6 @@ static int cmd_hold(int argc, char **argv)
 	if ((conns + per - 1) / per > 2 * MAX_PROCS)
 		die(0, "%ld sockets need more than %d holders of %ld", n, 2 * MAX_PROCS, 2 * per);
 
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	setup_netns();
 	lfd = listener(65535);
 	if (pipe2(pipefd, O_CLOEXEC))
@@ -492,13 +490,104 @@ static int cmd_hold(int argc, char **argv)
 			done++;
 		}
 	}
-	printf("holders=%d\nsockets=%ld\nready\n", done, 2 * conns);
-	fflush(stdout);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(lfd);
+	return done;
+}
 
-	deadline = now_s() + (double)secs;
+static void hold_wait(long secs)
+{
+	double deadline = now_s() + (double)secs;
+
 	while (!stop_hold && now_s() < deadline)
 		sleep_s(0.1);
 	kill_children();
+}
+
+static int cmd_hold(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	long n = 0, secs = 300;
+	int opt, done;
+
+	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
+		switch (opt) {
+		case 'n': n = parse_num("-n", optarg, 2, 2000000); break;
+		case 't': secs = parse_num("-t", optarg, 1, 3600); break;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!n) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	done = hold_up(n);
+	printf("holders=%d\nsockets=%ld\nready\n", done, n / 2 * 2);
+	fflush(stdout);
+	hold_wait(secs);
+	return 0;
+}
+
+static int cmd_hold_ns(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+	long n = 0, secs = 300, nns = 0;
+	int opt, pipefd[2];
+
+	while ((opt = getopt(argc, argv, "N:n:t:")) != -1) {
+		switch (opt) {
+		case 'N': nns = parse_num("-N", optarg, 1, 2 * MAX_PROCS); break;
+		case 'n': n = parse_num("-n", optarg, 2, 100000); break;
+		case 't': secs = parse_num("-t", optarg, 1, 3600); break;
+		default: fputs(usage, stderr); return 2;
+		}
+	}
+	if (!n || !nns) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (pipe2(pipefd, O_CLOEXEC))
+		die(errno, "pipe");
+	half_close_every = 10;
+	quiet_netns = 1;
+	for (long i = 0; i < nns; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die(errno, "fork");
+		if (pid == 0) {
+			char c = 1;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(pipefd[0]);
+			/* a tree of its own: its holders are its children */
+			main_pid = getpid();
+			n_children = 0;
+			hold_up(n);
+			if (write(pipefd[1], &c, 1) != 1)
+				_exit(1);
+			hold_wait(secs);
+			_exit(0);
+		}
+		children[n_children++] = pid;
+	}
+	close(pipefd[1]);
+	for (long i = 0; i < nns; i++) {
+		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		char c;
+
+		if (poll(&p, 1, 120000) <= 0 || read(pipefd[0], &c, 1) != 1)
+			die(0, "namespace %ld of %ld was not ready in 120 s", i + 1, nns);
+	}
+	printf("namespaces=%ld\nsockets=%ld\nready\n", nns, nns * (n / 2 * 2));
+	fflush(stdout);
+	/* a namespace's holders die with its process (PR_SET_PDEATHSIG) */
+	hold_wait(secs);
 	return 0;
 }
 
@@ -510,6 +599,8 @@ int main(int argc, char **argv)
 		return cmd_rate(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "hold"))
 		return cmd_hold(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "hold-ns"))
+		return cmd_hold_ns(argc - 1, argv + 1);
 	fputs(usage, stderr);
 	return 2;
 }
