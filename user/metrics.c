@@ -154,17 +154,22 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 		fprintf(f, "tcptrail_timewait_sockets %" PRId64 "\n", in->tw_population);
 	}
 
-	/* at most TW_TOP destinations: the ones holding the most local ports */
+	/*
+	 * At most TW_TOP destinations: the ones holding the most local ports.
+	 * Each namespace has its ports of its own, so host-wide the same
+	 * destination may come once per namespace: netns tells them apart.
+	 */
 	if (in->tw) {
 		head(f, "tcptrail_timewait_port_pressure_ratio", "gauge",
-		     "Share of the ephemeral port range held toward a destination (TIME-WAIT and open).");
+		     "Share of a namespace's ephemeral port range held toward a destination "
+		     "(TIME-WAIT and open).");
 		for (size_t i = 0; i < in->tw->n_pressure; i++) {
 			const struct tw_pressure *p = &in->tw->pressure[i];
 			char addr[64];
 
 			tt_fmt_addr(p->family, p->addr, addr, sizeof(addr));
-			fprintf(f, "tcptrail_timewait_port_pressure_ratio{addr=\"%s\",port=\"%u\"} %.4f\n",
-				addr, p->port, p->share_pct / 100.0);
+			fprintf(f, "tcptrail_timewait_port_pressure_ratio{addr=\"%s\",port=\"%u\","
+				"netns=\"%u\"} %.6g\n", addr, p->port, p->netns, p->share_pct / 100.0);
 		}
 		head(f, "tcptrail_timewait_port_pressure_warn_ratio", "gauge",
 		     "The share past which tcptrail warns (--tw-warn), for alert rules.");

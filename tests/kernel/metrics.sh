@@ -77,6 +77,9 @@ expect_eq "-i 0: GET /metrics: tcptrail_timewait_sockets" \
 expect_eq "-i 0: GET /metrics: TIME_WAIT flow ends" \
 	"$(sed -n 's/^tcptrail_flows_closed_total{end="time_wait"} //p' "$DIR/get0.out" | tr -d '\r')" \
 	"$(fact ss.time_wait)"
+# ttdrive's clients connected to 127.0.0.1:8000 and closed first: their ports
+grep -q "^tcptrail_timewait_port_pressure_ratio{addr=\"127.0.0.1\",port=\"8000\",netns=\"$NETNS\"} 0\.[0-9]" \
+	"$DIR/get0.out" || fail "-i 0: GET /metrics has no port pressure toward 127.0.0.1:8000 in netns $NETNS"
 resume
 trace_end
 

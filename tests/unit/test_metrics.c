@@ -433,11 +433,20 @@ TEST(metrics_timewait_pressure)
 				       .tw_warn_pct = 50 };
 	char *buf;
 
-	tw.pressure[0] = (struct tw_pressure){ .family = TT_AF_INET, .addr = { 10, 0, 0, 7 },
-					       .port = 5432, .time_wait = 20000, .range = 28232,
-					       .share_pct = 75.5 };
+	char why[128] = "";
+
+	/* host-wide, the same destination from two namespaces: two series */
+	tw.n_pressure = 2;
+	tw.pressure[0] = (struct tw_pressure){ .netns = 11, .family = TT_AF_INET,
+					       .addr = { 10, 0, 0, 7 }, .port = 5432,
+					       .time_wait = 20000, .range = 28232, .share_pct = 75.5 };
+	tw.pressure[1] = tw.pressure[0];
+	tw.pressure[1].netns = 12;
+	tw.pressure[1].share_pct = 20;
 	buf = render(&in);
-	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\"} 0.7550\n"));
+	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
+	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"11\"} 0.755\n"));
+	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"12\"} 0.2\n"));
 	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_warn_ratio 0.5000\n"));
 	free(buf);
 	in.tw = NULL;
