@@ -4,16 +4,17 @@
 # (it writes to the parent directory, so the worktree stays clean; the
 # build runs the unit tests), lintian finds no error in the .deb or the
 # .changes, and `dpkg -i` installs it on this host: /usr/sbin/tcptrail runs
-# --version and --probe, and the man page, unit, bash completion, alert
-# rules, dashboard and examples are where the README says.  Then
+# --version and --probe, systemd-analyze verify accepts the unit, and the
+# man page, unit, bash completion, alert rules, dashboard and examples are
+# where the README says.  Then
 # `dpkg --purge` takes it all away again.  A tcptrail package already
 # installed here is left alone: the test fails instead.  Host only.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
-for c in dpkg-buildpackage dh lintian; do
+for c in dpkg-buildpackage dh lintian systemd-analyze; do
 	command -v "$c" >/dev/null 2>&1 ||
-		fail "$c not found (Debian packages dpkg-dev, debhelper, lintian; make deps INSTALL=1)"
+		fail "$c not found (Debian packages dpkg-dev, debhelper, lintian, systemd; make deps INSTALL=1)"
 done
 if dpkg-query -W -f '${Status}' tcptrail 2>/dev/null | grep -q 'installed$'; then
 	fail "a tcptrail package is installed already; not replacing it (dpkg --purge tcptrail)"
@@ -33,7 +34,7 @@ tar -cf - --exclude=./.git --exclude=./.output --exclude=./.output-san --exclude
 start=$(date +%s)
 # as a package builder would, not as part of `make test SANITIZE=1`
 (cd "$DIR/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u OUTPUT -u TCPTRAIL \
-	dpkg-buildpackage -us -uc -b) >"$DIR/build.log" 2>&1 ||
+	dpkg-buildpackage -us -uc -b -j2) >"$DIR/build.log" 2>&1 ||
 	fail "dpkg-buildpackage failed: $(grep -v '^ *$' "$DIR/build.log" | tail -n 3 | tr '\n' ' ')"
 echo "package: built in $(($(date +%s) - start)) s"
 grep -q '^unit: [0-9]* passed, 0 failed' "$DIR/build.log" ||
@@ -76,6 +77,9 @@ done
 grep -q '^ExecStart=/usr/sbin/tcptrail ' /lib/systemd/system/tcptrail.service ||
 	fail "the unit does not run /usr/sbin/tcptrail: $(grep ExecStart /lib/systemd/system/tcptrail.service)"
 zcat /usr/share/man/man8/tcptrail.8.gz | grep -q '^\.TH TCPTRAIL' || fail "the man page has no .TH TCPTRAIL"
+# the unit as installed: directives systemd knows, a binary that is there
+systemd-analyze verify --man=no /lib/systemd/system/tcptrail.service >"$DIR/verify.out" 2>&1 ||
+	fail "systemd-analyze verify tcptrail.service: $(sed -n 1,2p "$DIR/verify.out" | tr '\n' ' ')"
 
 purge
 [ ! -e /usr/sbin/tcptrail ] || fail "dpkg --purge left /usr/sbin/tcptrail"
