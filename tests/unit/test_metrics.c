@@ -555,3 +555,31 @@ TEST(metrics_flow_duration_histogram)
 	free(buf);
 	engine__free(eng);
 }
+
+/*
+ * A scrape between summaries peeks at the TIME-WAIT report: it sees the
+ * entries so far, and the next summary still counts every entry of its
+ * interval, the peeked ones too.
+ */
+TEST(metrics_tw_peek_keeps_the_interval)
+{
+	struct tw_tracker *t = tw_tracker__new(-2, 50);
+	struct tt_flow f = { .nstates = 2, .end = TT_END_TIME_WAIT, .role = TT_ROLE_ACTIVE,
+			     .family = TT_AF_INET, .dport = 80, .daddr = { 10, 0, 0, 1 },
+			     .state = { TT_ESTABLISHED, TT_TIME_WAIT }, .ts_ns = { 1, 2 } };
+	struct tw_report r;
+
+	REQUIRE(t);
+	tw_tracker__flow(t, &f);
+	tw_tracker__flow(t, &f);
+	tw_tracker__peek(t, 10, &r);
+	CHECK_EQ_INT(r.population, 2);		/* the 60 s estimate: no sock_diag here */
+	tw_tracker__flow(t, &f);
+	tw_tracker__report(t, 20, 20, &r);
+	CHECK_EQ_INT(r.entries, 3);
+	CHECK_EQ_INT(r.by_client, 3);
+	CHECK_EQ_INT(r.population, 3);
+	tw_tracker__report(t, 30, 10, &r);
+	CHECK_EQ_INT(r.entries, 0);
+	tw_tracker__free(t);
+}
