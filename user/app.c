@@ -309,9 +309,9 @@ void app__start(struct app *a, uint64_t now_ns)
 
 void app__tick(struct app *a, uint64_t now_ns)
 {
-	a->now_ns = now_ns;
 	if (!a->started)
 		app__start(a, now_ns);
+	a->now_ns = now_ns;
 	if (a->ladder)
 		ladder__tick(a->ladder, now_ns);
 	if (a->opts->interval_ns && now_ns >= a->last_summary_ns + a->opts->interval_ns)

@@ -331,19 +331,6 @@ TEST(metrics_http_serves_and_survives_bad_clients)
 	engine__free(eng);
 }
 
-TEST(metrics_listen_spec_errors)
-{
-	static const char *bad[] = { "nope", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
-				     "[::1:80", "300.1.1.1:80", ":x" };
-	struct tt_metrics_server *m;
-	char err[128];
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		CHECK(metrics_server__new(&m, bad[i], err, sizeof(err)) < 0);
-		CHECK(err[0] != '\0');
-	}
-}
-
 /* sample NAME{LABELS} in text: its value, or -1 when absent */
 static long long sample(const char *text, const char *series)
 {
@@ -582,4 +569,17 @@ TEST(metrics_tw_peek_keeps_the_interval)
 	tw_tracker__report(t, 30, 10, &r);
 	CHECK_EQ_INT(r.entries, 0);
 	tw_tracker__free(t);
+}
+
+TEST(metrics_listen_spec_errors)
+{
+	static const char *bad[] = { "nope", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+				     "[::1:80", "300.1.1.1:80", ":x" };
+	struct tt_metrics_server *m;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(metrics_server__new(&m, bad[i], err, sizeof(err)) < 0);
+		CHECK(err[0] != '\0');
+	}
 }
