@@ -63,7 +63,19 @@ check() {
 	need "has_cmd ss" ss iproute2
 	need "has_cmd nsenter" nsenter util-linux
 	need "has_cmd nft" nft nftables
-	need "has_cmd promtool" "promtool (tests/kernel/metrics.sh)" prometheus
+	need "has_cmd promtool" "promtool (tests/kernel/metrics.sh, tests/prometheus/rules.sh)" prometheus
+	need "has_cmd prometheus" "prometheus (tests/kernel/prometheus.sh)" prometheus
+	need "has_cmd curl" "curl (tests/kernel/prometheus.sh)" curl
+	need "has_cmd bash" "bash (tests/package/completion.sh)" bash
+	need "has_cmd dpkg-buildpackage" "dpkg-buildpackage (tests/kernel/package.sh)" dpkg-dev
+	need "has_cmd dh" "dh (tests/kernel/package.sh)" debhelper
+	need "has_cmd lintian" "lintian (tests/kernel/package.sh)" lintian
+	need "has_cmd systemd-analyze" "systemd-analyze (tests/kernel/package.sh)" systemd
+	# the rest of debian/control's Build-Depends (--journal; the unit tests' JSON schema check)
+	need "has_pc libsystemd" "pkg-config module libsystemd (debian/control)" libsystemd-dev
+	# dpkg-checkbuilddeps asks dpkg, not python: a pip-installed module is no package
+	need "dpkg-query -W -f '\${Status}' python3-jsonschema 2>/dev/null | grep -q ' installed\$'" \
+		"Debian package python3-jsonschema (debian/control)" python3-jsonschema
 	need "has_cmd valgrind" "valgrind (tests/kernel/fault-leaks.sh)" valgrind
 	need has_static_busybox "static /bin/busybox" busybox-static
 	# tests/kernel/container-*.sh: a busybox image made with tar and

@@ -5,7 +5,9 @@
 #
 #	OUTPUT=.output tests/run.sh [unit] [kernel] [vm] [soak]	(default: the first three)
 #
-# unit    $OUTPUT/unit_tests, no root needed
+# unit    $OUTPUT/unit_tests, tests/prometheus/rules.sh (promtool test rules
+#         on the shipped alert rules) and tests/package/completion.sh (bash
+#         completion), no root needed
 # kernel  every tests/kernel/*.sh but lib.sh, as root, against ./tcptrail
 # vm      `make vmtest`, the kernel tests inside a qemu guest (skipped, with the
 #         reason, under SANITIZE=1: the guest runs the static, unsanitized build)
@@ -134,6 +136,15 @@ tier_unit() {
 	st=$?
 	cat "$LOGS/unit"
 	add_counts unit "$LOGS/unit" "$st"
+	# the shipped files: Prometheus rules (promtool test rules), bash completion
+	for t in prometheus/rules package/completion; do
+		if run_bounded "$TEST_TIMEOUT" "$LOGS/${t##*/}" sh "tests/$t.sh"; then
+			pass "unit/${t##*/}"
+		else
+			fail "unit/${t##*/}"
+			tail -n 5 "$LOGS/${t##*/}" | sed 's/^/    /'
+		fi
+	done
 }
 
 # Why the kernel tests cannot run here, or nothing.

@@ -19,6 +19,7 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 {
 	struct app *a = ctx;
 
+	metrics__observe_flow(&a->duration, flow);
 	tw_tracker__flow(a->tw, flow);
 	if (a->opts->quiet_flows)
 		return;
@@ -61,6 +62,29 @@ static void on_transition(const struct tt_flow *f, const struct tt_event *e, uns
 		e = &synth;
 	}
 	sink__transition(a->sink, e, f);
+}
+
+/*
+ * A scrape: the counts of this moment, so that the first scrape has data and
+ * -i 0 serves more than an empty page.  The leak groups come from a report
+ * of their own and the TIME-WAIT count from a peek, so the summaries' trends
+ * and intervals are untouched.
+ */
+static void render_metrics(FILE *f, void *ctx)
+{
+	struct app *a = ctx;
+	const struct tt_cw_group *cw = NULL;
+	struct tw_report tw;
+	size_t n_cw;
+
+	n_cw = report__close_wait(a->metrics_report, a->eng, a->now_ns, &cw);
+	tw_tracker__peek(a->tw, a->now_ns, &tw);
+	metrics__render(f, &(struct tt_metrics_input){
+		.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
+		.tw = &tw, .tw_warn_pct = a->opts->tw_warn_pct,
+		.lost_total = a->lost_total, .invalid_total = a->invalid,
+		.duration = &a->duration,
+	});
 }
 
 int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color)
@@ -117,6 +141,13 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 			app__free(a);
 			return err;
 		}
+		a->metrics_report = report__new(o->close_wait_age_ns, NULL);
+		if (!a->metrics_report) {
+			tt_err("out of memory");
+			app__free(a);
+			return -ENOMEM;
+		}
+		metrics_server__set_render(a->metrics, render_metrics, a);
 		tt_info("serving metrics at http://%s/metrics", metrics_server__address(a->metrics));
 	}
 	return 0;
@@ -182,6 +213,7 @@ void app__free(struct app *a)
 	report__free(a->report);
 	tw_tracker__free(a->tw);
 	metrics_server__free(a->metrics);
+	report__free(a->metrics_report);
 	sink__free(a->syslog_sink);
 	ident__free(a->ident);
 	a->ident = NULL;
@@ -196,6 +228,7 @@ void app__free(struct app *a)
 	a->report = NULL;
 	a->tw = NULL;
 	a->metrics = NULL;
+	a->metrics_report = NULL;
 	a->syslog_sink = NULL;
 	a->syslog_mem = NULL;
 }
@@ -326,20 +359,19 @@ static void summary(struct app *a, uint64_t now, bool final)
 	}
 	flush_syslog(a);
 
-	if (a->opts->metrics_path || a->metrics) {
+	if (a->opts->metrics_path) {
 		struct tt_metrics_input in = {
 			.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
+			.tw = &tw, .tw_warn_pct = a->opts->tw_warn_pct,
 			.lost_total = a->lost_total, .invalid_total = a->invalid,
+			.duration = &a->duration,
 		};
 		int err;
 
-		if (a->opts->metrics_path) {
-			err = metrics__write_file(a->opts->metrics_path, &in);
-			if (err)
-				tt_warn("warning: write %s: %s", a->opts->metrics_path, strerror(-err));
-		}
-		if (a->metrics)
-			metrics_server__update(a->metrics, &in);
+		/* /metrics renders at each scrape (render_metrics) */
+		err = metrics__write_file(a->opts->metrics_path, &in);
+		if (err)
+			tt_warn("warning: write %s: %s", a->opts->metrics_path, strerror(-err));
 	}
 }
 
@@ -354,6 +386,7 @@ void app__tick(struct app *a, uint64_t now_ns)
 	ident__tick(a->ident);
 	if (!a->started)
 		app__start(a, now_ns);
+	a->now_ns = now_ns;
 	if (a->ladder)
 		ladder__tick(a->ladder, now_ns);
 	if (a->opts->interval_ns && now_ns >= a->last_summary_ns + a->opts->interval_ns)

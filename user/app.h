@@ -29,6 +29,9 @@ struct app {
 	struct tt_report *report;	/* CLOSE-WAIT leak groups */
 	struct tw_tracker *tw;		/* TIME-WAIT buildup */
 	struct tt_metrics_server *metrics;	/* --metrics-listen, else NULL */
+	struct tt_report *metrics_report;	/* its own leak groups: a scrape moves no trend */
+	uint64_t now_ns;		/* source clock, as of the last tick */
+	struct tt_duration_hist duration;	/* flow lifetimes, for the metrics */
 	struct tt_sink *syslog_sink;	/* --syslog: logfmt lines into a buffer */
 	char *syslog_buf;
 	size_t syslog_len;

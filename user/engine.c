@@ -361,6 +361,8 @@ static void end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 	set_active(eng, eng->total.active - 1);
 
 	STAT_INC(eng, flows_closed);
+	if (reason < TT_END_MAX)
+		STAT_INC(eng, ends[reason]);
 	switch (reason) {
 	case TT_END_REFUSED:
 		STAT_INC(eng, refused);

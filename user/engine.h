@@ -117,6 +117,7 @@ struct tt_engine_stats {
 	uint64_t policy_cookies;	/* cookies sent with the queue not full, because
 					 * net.ipv4.tcp_syncookies is 2: no overflow */
 	uint64_t synack_retrans;
+	uint64_t ends[TT_END_MAX];	/* flows_closed by enum tt_end; [TT_END_NONE] stays 0 */
 	uint64_t transitions[TT_STATE_MAX][TT_STATE_MAX];	/* [old][new] */
 	size_t active;		/* flows in the table now */
 };

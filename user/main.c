@@ -15,6 +15,7 @@
 #include "filter.h"
 #include "kcount.h"
 #include "live.h"
+#include "metrics.h"
 #include "opts.h"
 #include "outfile.h"
 #include "privs.h"
@@ -348,6 +349,15 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* a metrics file that can never be written is bad input, said now */
+	if (o.metrics_path) {
+		char why[256];
+
+		if (metrics__check_file(o.metrics_path, why, sizeof(why))) {
+			tt_err("--metrics-file %s: %s", o.metrics_path, why);
+			return 2;
+		}
+	}
 	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
 	if (o.output_path)

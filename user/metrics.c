@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,45 @@ static void label(FILE *f, const char *s, size_t max)
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* a millisecond (loopback RPC) to an hour (a long-lived pool member) */
+const double tt_dur_bounds[TT_DUR_BUCKETS] = { 0.001, 0.01, 0.1, 1, 10, 60, 600, 3600, INFINITY };
+
+void metrics__observe_flow(struct tt_duration_hist *h, const struct tt_flow *f)
+{
+	double s;
+	int b;
+
+	if (!f->nstates || f->role == TT_ROLE_LISTENER ||
+	    (f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL)) ||
+	    f->end == TT_END_NONE || f->end == TT_END_EVICTED || f->end == TT_END_SUPERSEDED ||
+	    f->ts_ns[f->nstates - 1] < f->ts_ns[0])
+		return;
+	s = (double)(f->ts_ns[f->nstates - 1] - f->ts_ns[0]) / 1e9;
+	for (b = 0; b < TT_DUR_BUCKETS - 1 && s > tt_dur_bounds[b]; b++)
+		;
+	h->bucket[b]++;
+	h->count++;
+	h->sum_s += s;
+}
+
+static void duration_histogram(FILE *f, const struct tt_duration_hist *h)
+{
+	uint64_t cum = 0;
+
+	head(f, "tcptrail_flow_duration_seconds", "histogram",
+	     "How long connections lived, first state to end (those seen from birth to their own end).");
+	for (int b = 0; b < TT_DUR_BUCKETS; b++) {
+		cum += h->bucket[b];
+		if (isinf(tt_dur_bounds[b]))
+			fprintf(f, "tcptrail_flow_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+		else
+			fprintf(f, "tcptrail_flow_duration_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+				tt_dur_bounds[b], cum);
+	}
+	fprintf(f, "tcptrail_flow_duration_seconds_sum %.6f\n", h->sum_s);
+	fprintf(f, "tcptrail_flow_duration_seconds_count %" PRIu64 "\n", h->count);
 }
 
 struct state_count {
@@ -153,6 +193,11 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 	uint64_t counts[MAX_LEAK_COMMS] = {}, other = 0;
 	int n_comms = 0;
 
+	head(f, "tcptrail_build_info", "gauge", "Always 1; the version of tcptrail serving these.");
+	fputs("tcptrail_build_info{version=\"", f);
+	label(f, tt_version, 64);
+	fputs("\"} 1\n", f);
+
 	head(f, "tcptrail_transitions_total", "counter",
 	     "TCP state transitions seen, by old and new state.");
 	for (int o = 0; o < TT_STATE_MAX; o++)
@@ -171,6 +216,28 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 		head(f, "tcptrail_timewait_sockets", "gauge",
 		     "TIME-WAIT sockets now, as the kernel counts them (sock_diag).");
 		fprintf(f, "tcptrail_timewait_sockets %" PRId64 "\n", in->tw_population);
+	}
+
+	/*
+	 * At most TW_TOP destinations: the ones holding the most local ports.
+	 * Each namespace has its ports of its own, so host-wide the same
+	 * destination may come once per namespace: netns tells them apart.
+	 */
+	if (in->tw) {
+		head(f, "tcptrail_timewait_port_pressure_ratio", "gauge",
+		     "Share of a namespace's ephemeral port range held toward a destination "
+		     "(TIME-WAIT and open).");
+		for (size_t i = 0; i < in->tw->n_pressure; i++) {
+			const struct tw_pressure *p = &in->tw->pressure[i];
+			char addr[64];
+
+			tt_fmt_addr(p->family, p->addr, addr, sizeof(addr));
+			fprintf(f, "tcptrail_timewait_port_pressure_ratio{addr=\"%s\",port=\"%u\","
+				"netns=\"%u\"} %.6g\n", addr, p->port, p->netns, p->share_pct / 100.0);
+		}
+		head(f, "tcptrail_timewait_port_pressure_warn_ratio", "gauge",
+		     "The share past which tcptrail warns (--tw-warn), for alert rules.");
+		fprintf(f, "tcptrail_timewait_port_pressure_warn_ratio %.4f\n", in->tw_warn_pct / 100.0);
 	}
 
 	/* bounded labels: one series per comm, the tail folded into "other" */
@@ -216,11 +283,14 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 
 	head(f, "tcptrail_flows_opened_total", "counter", "Flows that began.");
 	fprintf(f, "tcptrail_flows_opened_total %" PRIu64 "\n", t->flows_opened);
-	head(f, "tcptrail_flows_closed_total", "counter", "Flows that ended, by how.");
-	fprintf(f, "tcptrail_flows_closed_total{end=\"refused\"} %" PRIu64 "\n", t->refused);
-	fprintf(f, "tcptrail_flows_closed_total{end=\"reset\"} %" PRIu64 "\n", t->resets);
-	fprintf(f, "tcptrail_flows_closed_total{end=\"time_wait\"} %" PRIu64 "\n", t->time_wait);
-	fprintf(f, "tcptrail_flows_closed_total{end=\"any\"} %" PRIu64 "\n", t->flows_closed);
+	/* every end, always: the parts sum to the flows closed, with no total beside them */
+	head(f, "tcptrail_flows_closed_total", "counter",
+	     "Flows that ended, by how; sum() over end is every flow closed.");
+	for (int e = TT_END_NONE + 1; e < TT_END_MAX; e++)
+		fprintf(f, "tcptrail_flows_closed_total{end=\"%s\"} %" PRIu64 "\n", tt_end_name(e),
+			t->ends[e]);
+	if (in->duration)
+		duration_histogram(f, in->duration);
 	head(f, "tcptrail_synack_retransmits_total", "counter", "SYN-ACKs sent again.");
 	fprintf(f, "tcptrail_synack_retransmits_total %" PRIu64 "\n", t->synack_retrans);
 	head(f, "tcptrail_lost_events_total", "counter",
@@ -265,6 +335,33 @@ int metrics__write_file(const char *path, const struct tt_metrics_input *in)
 	return err;
 }
 
+int metrics__check_file(const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct stat st;
+	int fd, e;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "name too long");
+		return -ENAMETOOLONG;
+	}
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "is a directory; give a file name in it");
+		return -EISDIR;
+	}
+	/* what every write does first, so that a wrong place fails now, not at each interval */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(-e));
+		return e;
+	}
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
 /* ---- the HTTP endpoint ---- */
 
 #define MAX_CLIENTS	16
@@ -285,6 +382,10 @@ struct tt_metrics_server {
 	char addr[80];
 	char *body;
 	size_t body_len;
+	uint64_t body_ms;	/* when the body was made */
+	uint64_t now_ms;	/* as of the last metrics_server__work() */
+	tt_metrics_render_fn render;
+	void *render_ctx;
 	struct client c[MAX_CLIENTS];
 };
 
@@ -397,7 +498,7 @@ void metrics_server__free(struct tt_metrics_server *m)
 	free(m);
 }
 
-int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_input *in)
+static int set_body(struct tt_metrics_server *m, tt_metrics_render_fn render, void *ctx)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -405,7 +506,7 @@ int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_
 
 	if (!f)
 		return -errno;
-	metrics__render(f, in);
+	render(f, ctx);
 	if (fclose(f)) {
 		free(buf);
 		return -ENOMEM;
@@ -413,7 +514,25 @@ int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_
 	free(m->body);
 	m->body = buf;
 	m->body_len = len;
+	m->body_ms = m->now_ms;
 	return 0;
+}
+
+static void render_input(FILE *f, void *ctx)
+{
+	metrics__render(f, ctx);
+}
+
+int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_input *in)
+{
+	return set_body(m, render_input, (void *)in);
+}
+
+void metrics_server__set_render(struct tt_metrics_server *m, tt_metrics_render_fn render,
+				void *ctx)
+{
+	m->render = render;
+	m->render_ctx = ctx;
 }
 
 const char *metrics_server__address(const struct tt_metrics_server *m)
@@ -471,6 +590,9 @@ static void handle_request(struct tt_metrics_server *m, struct client *c)
 		respond(m, c, 404, "Not Found", notfound, sizeof(notfound) - 1);
 		return;
 	}
+	/* one render a second at most, however many scrapers ask */
+	if (m->render && (!m->body || m->now_ms >= m->body_ms + 1000 || m->now_ms < m->body_ms))
+		set_body(m, m->render, m->render_ctx);
 	if (!m->body)
 		respond(m, c, 200, "OK", empty, sizeof(empty) - 1);
 	else
@@ -486,6 +608,7 @@ static void handle_request(struct tt_metrics_server *m, struct client *c)
 
 void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)
 {
+	m->now_ms = now_ms;
 	/* new clients: as many as there are free slots; the rest wait in the backlog */
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &m->c[i];

@@ -15,14 +15,35 @@
 #include <stdio.h>
 #include "engine.h"
 #include "report.h"
+#include "twreport.h"
+
+/*
+ * How long connections lived, from their first state to their end: fixed
+ * buckets, so a fixed number of series.  Only connections seen from birth to
+ * an end of their own count (a seeded or partial flow's start, and an
+ * evicted or superseded flow's end, are unknown), and no listeners.
+ */
+#define TT_DUR_BUCKETS 9
+extern const double tt_dur_bounds[TT_DUR_BUCKETS];	/* seconds, the last +Inf */
+
+struct tt_duration_hist {
+	uint64_t bucket[TT_DUR_BUCKETS];	/* not cumulative: one bucket per flow */
+	uint64_t count;
+	double sum_s;
+};
+
+void metrics__observe_flow(struct tt_duration_hist *h, const struct tt_flow *f);
 
 struct tt_metrics_input {
 	const struct tt_engine *eng;
 	const struct tt_cw_group *cw;	/* suspected CLOSE-WAIT leaks */
 	size_t n_cw;
 	int64_t tw_population;		/* TIME-WAIT sockets now; -1 unknown */
+	const struct tw_report *tw;	/* for port pressure; NULL: none known */
+	uint32_t tw_warn_pct;		/* --tw-warn, the share that warns */
 	uint64_t lost_total;
 	uint64_t invalid_total;
+	const struct tt_duration_hist *duration;	/* NULL: no histogram */
 };
 
 /* Render the whole exposition into f. */
@@ -31,6 +52,13 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in);
 /* Write it to path through path.tmp + rename(2); 0 or -errno. */
 int metrics__write_file(const char *path, const struct tt_metrics_input *in);
 
+/*
+ * At start, before tracing: can metrics__write_file() write path?  Its
+ * directory must exist and take path.tmp, and path must not be a
+ * directory.  0, or -errno with a one-line reason in err.
+ */
+int metrics__check_file(const char *path, char *err, size_t errlen);
+
 struct tt_metrics_server;
 
 /* Listen on "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (127.0.0.1). */
@@ -38,8 +66,17 @@ int metrics_server__new(struct tt_metrics_server **out, const char *listen_spec,
 			char *err, size_t errlen);
 void metrics_server__free(struct tt_metrics_server *m);
 
-/* Replace the body served from now on (rendered at each summary). */
+/* Replace the body served from now on. */
 int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_input *in);
+
+/*
+ * Render on demand: a request finding the body older than one second (or
+ * none) has render(f, ctx) write a fresh one first, so the first scrape,
+ * and every scrape under -i 0, sees the counts of that moment.
+ */
+typedef void (*tt_metrics_render_fn)(FILE *f, void *ctx);
+void metrics_server__set_render(struct tt_metrics_server *m, tt_metrics_render_fn render,
+				void *ctx);
 
 /* The fds to poll, with events set; returns how many were written. */
 int metrics_server__pollfds(struct tt_metrics_server *m, struct pollfd *fds, int max);

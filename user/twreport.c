@@ -775,3 +775,14 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		}
 	}
 }
+
+void tw_tracker__peek(struct tw_tracker *t, uint64_t now_ns, struct tw_report *r)
+{
+	uint64_t entries = t->entries, by_client = t->by_client, by_server = t->by_server;
+
+	tw_tracker__report(t, now_ns, 0, r);
+	/* added back: the count's drain may have noted entries meanwhile */
+	t->entries += entries;
+	t->by_client += by_client;
+	t->by_server += by_server;
+}

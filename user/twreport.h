@@ -121,4 +121,10 @@ void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f);
 void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval_ns,
 			struct tw_report *out);
 
+/*
+ * The same report as of now_ns, for a /metrics scrape between summaries:
+ * the interval's entries stay counted for the next tw_tracker__report().
+ */
+void tw_tracker__peek(struct tw_tracker *t, uint64_t now_ns, struct tw_report *out);
+
 #endif /* TT_TWREPORT_H */

@@ -294,7 +294,9 @@ expect_all() {
 #	trace_end
 #
 # TRACE_STDOUT names where tcptrail's stdout goes (default $OUT), for a test
-# that sends the records elsewhere with -o.  SEEDED_OK=1 lets trace_end
+# that sends the records elsewhere with -o.  TRACE_NO_GO=1 leaves ttdrive
+# waiting for the test's own `: >"$DIR/go"`; DRIVE_TIMEOUT (30) is its
+# --timeout, which bounds its pauses too.  SEEDED_OK=1 lets trace_end
 # accept flows seeded at start.
 
 # trace_begin "SCENARIO [ARG]" [TCPTRAIL OPTIONS...]: as trace(), up to the go.
@@ -305,8 +307,8 @@ trace_begin() {
 	: >"$DIR/trace.err"
 	rm -f "$DIR/go" "$DIR/resume"
 	# shellcheck disable=SC2086 # "SCENARIO ARG" is split on purpose
-	"$DRIVE" --go-file "$DIR/go" --resume-file "$DIR/resume" --timeout 30 $_scenario \
-		>"$DIR/drive.out" 2>"$DIR/drive.err" &
+	"$DRIVE" --go-file "$DIR/go" --resume-file "$DIR/resume" --timeout "${DRIVE_TIMEOUT:-30}" \
+		$_scenario >"$DIR/drive.out" 2>"$DIR/drive.err" &
 	DRIVE_PID=$!
 	wait_until 10 drive_started
 	if ! grep -q '^pid=' "$DIR/drive.out"; then
@@ -329,7 +331,7 @@ trace_begin() {
 		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q ": $_h " ||
 			fail "expected hook $_h: $(grep '^tcptrail: tracing' "$DIR/trace.err")"
 	done
-	: >"$DIR/go"
+	[ "$TRACE_NO_GO" = 1 ] || : >"$DIR/go"
 }
 
 _paused() {

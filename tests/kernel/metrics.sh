@@ -4,7 +4,11 @@
 # connections build TIME-WAIT.  During the pause, GET /metrics answers 200
 # with tcptrail_ metrics, and both it and the file give the namespace's
 # TIME-WAIT count; at exit the file holds the final totals, equal to the
-# summaries summed, and passes promtool check metrics.
+# summaries summed (flows_closed_total summed over end included, with no
+# end="any" among them), and passes promtool check metrics.
+# Then -i 0: no summary until exit, and a scrape at the pause still has the
+# counts of that moment (issue 15).  And a --metrics-file that can never be
+# written (missing directory, a directory) is one line and exit 2 at start.
 #
 # promtool (Debian's prometheus package, in tests/deps.sh) is required on
 # the host.  The qemu guest has none: there (TT_GUEST=1) only that one step
@@ -49,6 +53,47 @@ expect_eq "tcptrail_transitions_total summed" \
 	"$(sed -n 's/^tcptrail_transitions_total{[^}]*} //p' "$prom" | awk '{ t += $1 } END { print t + 0 }')" \
 	"$(records summary | sed 's/.*"transitions":{\([^}]*\)}.*/\1/' | tr ',' '\n' |
 		sed -n 's/^"[A-Z_0-9]*>[A-Z_0-9]*":\([0-9]*\)$/\1/p' | awk '{ t += $1 } END { print t + 0 }')"
+grep -q 'end="any"' "$prom" && fail "tcptrail_flows_closed_total still has an end=\"any\" total"
+for end in close time_wait reset abort refused timeout error evicted superseded; do
+	grep -q "^tcptrail_flows_closed_total{end=\"$end\"} [0-9]" "$prom" ||
+		fail "no tcptrail_flows_closed_total{end=\"$end\"} in $prom"
+done
+expect_eq "tcptrail_flows_closed_total summed over end" \
+	"$(sed -n 's/^tcptrail_flows_closed_total{[^}]*} //p' "$prom" | awk '{ t += $1 } END { print t + 0 }')" \
+	"$(sum_of summary flows_closed)"
+grep -q '^tcptrail_build_info{version="[^"]*"} 1$' "$prom" || fail "no tcptrail_build_info in $prom"
+
+# -i 0: the first scrape, long before the only summary, has the counts
+cp "$OUT" "$DIR/first.out"
+port=$("$DRIVE" --free-port) || fail "ttdrive --free-port failed"
+trace_begin "tw-load 20" -i 0 --metrics-listen "127.0.0.1:$port"
+wait_paused tw-load
+"$DRIVE" --http-get "127.0.0.1:$port/metrics" >"$DIR/get0.out" 2>"$DIR/get.err" ||
+	fail "-i 0: GET /metrics failed: $(last_line "$DIR/get.err")"
+grep -q 'no summary' "$DIR/get0.out" && fail "-i 0: GET /metrics served '# no summary yet'"
+[ "$(records summary | count_lines)" = 0 ] || fail "-i 0: a summary before the end"
+expect_eq "-i 0: GET /metrics: tcptrail_timewait_sockets" \
+	"$(value tcptrail_timewait_sockets "$DIR/get0.out")" "$(fact ss.time_wait)"
+expect_eq "-i 0: GET /metrics: TIME_WAIT flow ends" \
+	"$(sed -n 's/^tcptrail_flows_closed_total{end="time_wait"} //p' "$DIR/get0.out" | tr -d '\r')" \
+	"$(fact ss.time_wait)"
+# ttdrive's clients connected to 127.0.0.1:8000 and closed first: their ports
+grep -q "^tcptrail_timewait_port_pressure_ratio{addr=\"127.0.0.1\",port=\"8000\",netns=\"$NETNS\"} 0\.[0-9]" \
+	"$DIR/get0.out" || fail "-i 0: GET /metrics has no port pressure toward 127.0.0.1:8000 in netns $NETNS"
+resume
+trace_end
+
+# a metrics file that cannot be written: one line naming it, exit 2, at start
+for bad in "$DIR/missing/m.prom" "$DIR"; do
+	"$TCPTRAIL" --metrics-file "$bad" >"$DIR/bad.out" 2>"$DIR/bad.err"
+	st=$?
+	expect_eq "--metrics-file $bad: exit status" "$st" 2
+	expect_eq "--metrics-file $bad: stderr lines" "$(count_lines <"$DIR/bad.err")" 1
+	grep -q -- "--metrics-file $bad: " "$DIR/bad.err" ||
+		fail "--metrics-file $bad: the message names no option and file: $(last_line "$DIR/bad.err")"
+done
+OUT=$DIR/first.out
+
 if command -v promtool >/dev/null 2>&1; then
 	promtool check metrics <"$prom" >"$DIR/promtool.out" 2>&1 ||
 		fail "promtool check metrics: $(sed -n 1,3p "$DIR/promtool.out" | tr '\n' ' ')"

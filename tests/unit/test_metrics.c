@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "metrics.h"
+#include "opts.h"
 #include "tt_test.h"
 
 static struct tt_event rec(uint8_t type, uint64_t sk, unsigned int old, unsigned int new,
@@ -68,7 +70,8 @@ static int check_exposition(const char *text, char *why, size_t len)
 				sscanf(p + 7, "%79s", typed[ntyped]);
 				const char *t = p + 7 + strlen(typed[ntyped]) + 1;
 
-				if (strncmp(t, "counter\n", 8) && strncmp(t, "gauge\n", 6)) {
+				if (strncmp(t, "counter\n", 8) && strncmp(t, "gauge\n", 6) &&
+				    strncmp(t, "histogram\n", 10)) {
 					snprintf(why, len, "line %d: bad TYPE", lineno);
 					return -1;
 				}
@@ -86,8 +89,14 @@ static int check_exposition(const char *text, char *why, size_t len)
 		name[n] = '\0';
 		bool known = false;
 
-		for (int i = 0; i < ntyped; i++)
+		for (int i = 0; i < ntyped; i++) {
+			size_t tl = strlen(typed[i]);
+
 			known |= !strcmp(typed[i], name);
+			/* a histogram's samples: NAME_bucket, NAME_sum, NAME_count */
+			known |= !strncmp(typed[i], name, tl) && (!strcmp(name + tl, "_bucket") ||
+				 !strcmp(name + tl, "_sum") || !strcmp(name + tl, "_count"));
+		}
 		if (!known) {
 			snprintf(why, len, "line %d: %s has no TYPE before it", lineno, name);
 			return -1;
@@ -320,6 +329,246 @@ TEST(metrics_http_serves_and_survives_bad_clients)
 	}
 	metrics_server__free(m);
 	engine__free(eng);
+}
+
+/* sample NAME{LABELS} in text: its value, or -1 when absent */
+static long long sample(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, series, n) && p[n] == ' ')
+			return atoll(p + n + 1);
+	return -1;
+}
+
+static char *render(const struct tt_metrics_input *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	metrics__render(f, in);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Issue 15: the ends of flows_closed_total are parts of one whole: every end
+ * the engine knows is there (close, abort, timeout...), there is no "any"
+ * total beside them, and sum() over end is the flows closed.
+ */
+TEST(metrics_flows_closed_is_summable)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
+	static const struct { int err; unsigned int old; const char *end; } ends[] = {
+		{ 0, TT_LAST_ACK, "close" }, { 0, TT_ESTABLISHED, "abort" },
+		{ 111, TT_SYN_SENT, "refused" }, { 104, TT_ESTABLISHED, "reset" },
+		{ 110, TT_ESTABLISHED, "timeout" }, { 5, TT_ESTABLISHED, "error" },
+	};
+	struct tt_metrics_input in = { .eng = eng, .tw_population = -1 };
+	long long sum = 0;
+	char *buf, series[128];
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		uint64_t sk = 0x1000 * (i + 1);
+		struct tt_event e = rec(TT_EV_TRANSITION, sk, TT_CLOSE, TT_SYN_SENT, 10 * i + 1);
+
+		engine__feed(eng, &e);
+		if (ends[i].old != TT_SYN_SENT) {
+			e = rec(TT_EV_TRANSITION, sk, TT_SYN_SENT, TT_ESTABLISHED, 10 * i + 2);
+			engine__feed(eng, &e);
+		}
+		if (ends[i].old == TT_LAST_ACK) {
+			e = rec(TT_EV_TRANSITION, sk, TT_ESTABLISHED, TT_CLOSE_WAIT, 10 * i + 3);
+			engine__feed(eng, &e);
+			e = rec(TT_EV_TRANSITION, sk, TT_CLOSE_WAIT, TT_LAST_ACK, 10 * i + 4);
+			engine__feed(eng, &e);
+		}
+		e = rec(TT_EV_TRANSITION, sk, ends[i].old, TT_CLOSE, 10 * i + 5);
+		e.aux[0] = (uint32_t)ends[i].err;
+		engine__feed(eng, &e);
+	}
+	buf = render(&in);
+	CHECK(strstr(buf, "end=\"any\"") == NULL);
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		snprintf(series, sizeof(series), "tcptrail_flows_closed_total{end=\"%s\"}", ends[i].end);
+		CHECK_EQ_INT(sample(buf, series), 1);
+	}
+	/* every end is there from the start, at 0, so rate() has a series to start from */
+	for (int e = TT_END_NONE + 1; e < TT_END_MAX; e++) {
+		snprintf(series, sizeof(series), "tcptrail_flows_closed_total{end=\"%s\"}",
+			 tt_end_name(e));
+		CHECK(sample(buf, series) >= 0);
+		sum += sample(buf, series) > 0 ? sample(buf, series) : 0;
+	}
+	CHECK_EQ_INT(sum, engine__total(eng)->flows_closed);
+	CHECK_EQ_INT(sum, 6);
+	CHECK(strstr(buf, "# TYPE tcptrail_build_info gauge\n") != NULL);
+	snprintf(series, sizeof(series), "tcptrail_build_info{version=\"%s\"}", tt_version);
+	CHECK_EQ_INT(sample(buf, series), 1);
+	free(buf);
+	engine__free(eng);
+}
+
+/* TIME-WAIT port pressure: one series per top destination, and the warning share. */
+TEST(metrics_timewait_pressure)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 8 });
+	struct tw_report tw = { .population = 30000, .n_pressure = 1 };
+	struct tt_metrics_input in = { .eng = eng, .tw_population = 30000, .tw = &tw,
+				       .tw_warn_pct = 50 };
+	char *buf;
+
+	char why[128] = "";
+
+	/* host-wide, the same destination from two namespaces: two series */
+	tw.n_pressure = 2;
+	tw.pressure[0] = (struct tw_pressure){ .netns = 11, .family = TT_AF_INET,
+					       .addr = { 10, 0, 0, 7 }, .port = 5432,
+					       .time_wait = 20000, .range = 28232, .share_pct = 75.5 };
+	tw.pressure[1] = tw.pressure[0];
+	tw.pressure[1].netns = 12;
+	tw.pressure[1].share_pct = 20;
+	buf = render(&in);
+	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
+	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"11\"} 0.755\n"));
+	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"12\"} 0.2\n"));
+	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_warn_ratio 0.5000\n"));
+	free(buf);
+	in.tw = NULL;
+	buf = render(&in);
+	CHECK(strstr(buf, "tcptrail_timewait_port_pressure") == NULL);
+	free(buf);
+	engine__free(eng);
+}
+
+/* Issue 15: a metrics file that can never be written is refused at start. */
+TEST(metrics_check_file)
+{
+	char dir[] = "/tmp/tt-mcheck-XXXXXX", path[256], err[256];
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.prom", dir);
+	CHECK_EQ_INT(metrics__check_file(path, err, sizeof(err)), 0);
+	CHECK(access(path, F_OK) != 0);		/* the check leaves nothing behind */
+	CHECK(metrics__check_file(dir, err, sizeof(err)) == -EISDIR);
+	CHECK(strstr(err, "directory") != NULL);
+	snprintf(path, sizeof(path), "%s/missing/t.prom", dir);
+	CHECK(metrics__check_file(path, err, sizeof(err)) == -ENOENT);
+	CHECK(strstr(err, "missing/t.prom.tmp") != NULL);
+	rmdir(dir);
+}
+
+static void render_live(FILE *f, void *ctx)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	fprintf(f, "# TYPE x counter\nx %d\n", *calls);
+}
+
+/*
+ * Issue 15: with -i 0, or before the first interval, a scrape has the counts
+ * of that moment: the body is rendered on demand, at most once a second.
+ */
+TEST(metrics_http_renders_on_demand)
+{
+	struct tt_metrics_server *m;
+	char spec[64], err[128], buf[4096];
+	int port = free_port(), fd, calls = 0;
+
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+	REQUIRE(metrics_server__new(&m, spec, err, sizeof(err)) == 0);
+	metrics_server__set_render(m, render_live, &calls);
+	fd = dial(port);
+	exchange(m, fd, "GET /metrics HTTP/1.0\r\n\r\n", buf, sizeof(buf), 5000);
+	close(fd);
+	CHECK(strstr(buf, "\r\n\r\n# TYPE x counter\nx 1\n") != NULL);
+	CHECK(strstr(buf, "no summary") == NULL);
+	/* within the second: the same body */
+	fd = dial(port);
+	exchange(m, fd, "GET /metrics HTTP/1.0\r\n\r\n", buf, sizeof(buf), 5500);
+	close(fd);
+	CHECK(strstr(buf, "\nx 1\n") != NULL);
+	/* later: a fresh one */
+	fd = dial(port);
+	exchange(m, fd, "GET /metrics HTTP/1.0\r\n\r\n", buf, sizeof(buf), 6000);
+	close(fd);
+	CHECK(strstr(buf, "\nx 2\n") != NULL);
+	CHECK_EQ_INT(calls, 2);
+	metrics_server__free(m);
+}
+
+/* Connection lifetimes: cumulative buckets, and only flows seen whole. */
+TEST(metrics_flow_duration_histogram)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 8 });
+	struct tt_duration_hist h = {};
+	struct tt_metrics_input in = { .eng = eng, .tw_population = -1, .duration = &h };
+	struct tt_flow f = { .nstates = 2, .end = TT_END_CLOSE, .role = TT_ROLE_ACTIVE,
+			     .ts_ns = { 1000000000, 1005000000 } };	/* 5 ms */
+	char *buf, why[128] = "";
+
+	metrics__observe_flow(&h, &f);
+	f.ts_ns[1] = f.ts_ns[0] + 30ull * 1000000000;		/* 30 s */
+	metrics__observe_flow(&h, &f);
+	f.ts_ns[1] = f.ts_ns[0] + 7200ull * 1000000000;		/* 2 h */
+	metrics__observe_flow(&h, &f);
+	/* none of these has a known lifetime, or is a connection */
+	f.flags = TT_FLOW_SEEDED;
+	metrics__observe_flow(&h, &f);
+	f.flags = TT_FLOW_PARTIAL;
+	metrics__observe_flow(&h, &f);
+	f.flags = 0;
+	f.end = TT_END_EVICTED;
+	metrics__observe_flow(&h, &f);
+	f.end = TT_END_CLOSE;
+	f.role = TT_ROLE_LISTENER;
+	metrics__observe_flow(&h, &f);
+	CHECK_EQ_INT(h.count, 3);
+
+	buf = render(&in);
+	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
+	if (why[0])
+		fprintf(stderr, "    %s\n", why);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"0.001\"}"), 0);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"0.01\"}"), 1);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"60\"}"), 2);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"3600\"}"), 2);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_bucket{le=\"+Inf\"}"), 3);
+	CHECK_EQ_INT(sample(buf, "tcptrail_flow_duration_seconds_count"), 3);
+	CHECK(strstr(buf, "tcptrail_flow_duration_seconds_sum 7230.005000\n") != NULL);
+	free(buf);
+	engine__free(eng);
+}
+
+/*
+ * A scrape between summaries peeks at the TIME-WAIT report: it sees the
+ * entries so far, and the next summary still counts every entry of its
+ * interval, the peeked ones too.
+ */
+TEST(metrics_tw_peek_keeps_the_interval)
+{
+	struct tw_tracker *t = tw_tracker__new(-2, 50);
+	struct tt_flow f = { .nstates = 2, .end = TT_END_TIME_WAIT, .role = TT_ROLE_ACTIVE,
+			     .family = TT_AF_INET, .dport = 80, .daddr = { 10, 0, 0, 1 },
+			     .state = { TT_ESTABLISHED, TT_TIME_WAIT }, .ts_ns = { 1, 2 } };
+	struct tw_report r;
+
+	REQUIRE(t);
+	tw_tracker__flow(t, &f);
+	tw_tracker__flow(t, &f);
+	tw_tracker__peek(t, 10, &r);
+	CHECK_EQ_INT(r.population, 2);		/* the 60 s estimate: no sock_diag here */
+	tw_tracker__flow(t, &f);
+	tw_tracker__report(t, 20, 20, &r);
+	CHECK_EQ_INT(r.entries, 3);
+	CHECK_EQ_INT(r.by_client, 3);
+	CHECK_EQ_INT(r.population, 3);
+	tw_tracker__report(t, 30, 10, &r);
+	CHECK_EQ_INT(r.entries, 0);
+	tw_tracker__free(t);
 }
 
 TEST(metrics_listen_spec_errors)

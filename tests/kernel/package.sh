@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# The Debian package: `dpkg-buildpackage -us -uc -b` in a copy of the tree
+# (it writes to the parent directory, so the worktree stays clean; the
+# build runs the unit tests), lintian finds no error in the .deb or the
+# .changes, and `dpkg -i` installs it on this host: /usr/sbin/tcptrail runs
+# --version and --probe, systemd-analyze verify accepts the unit, and the
+# man page, unit, bash completion, alert rules, dashboard and examples are
+# where the README says.  Then
+# `dpkg --purge` takes it all away again.  A tcptrail package already
+# installed here is left alone: the test fails instead.  Host only.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+for c in dpkg-buildpackage dh lintian systemd-analyze; do
+	command -v "$c" >/dev/null 2>&1 ||
+		fail "$c not found (Debian packages dpkg-dev, debhelper, lintian, systemd; make deps INSTALL=1)"
+done
+if dpkg-query -W -f '${Status}' tcptrail 2>/dev/null | grep -q 'installed$'; then
+	fail "a tcptrail package is installed already; not replacing it (dpkg --purge tcptrail)"
+fi
+INSTALLED=
+purge() {
+	[ -n "$INSTALLED" ] && dpkg --purge tcptrail >"$DIR/purge.out" 2>&1
+	INSTALLED=
+}
+trap 'purge; cleanup' EXIT
+
+# the tree as a fresh checkout has it: no build output
+mkdir "$DIR/src" || fail "mkdir failed"
+tar -cf - --exclude=./.git --exclude=./.output --exclude=./.output-san --exclude=./tcptrail \
+	--exclude='./debian/tcptrail' --exclude='./debian/.debhelper' . | tar -xf - -C "$DIR/src" ||
+	fail "copying the tree failed"
+start=$(date +%s)
+# as a package builder would, not as part of `make test SANITIZE=1`
+(cd "$DIR/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u OUTPUT -u TCPTRAIL \
+	dpkg-buildpackage -us -uc -b -j2) >"$DIR/build.log" 2>&1 ||
+	fail "dpkg-buildpackage failed: $(grep -v '^ *$' "$DIR/build.log" | tail -n 3 | tr '\n' ' ')"
+echo "package: built in $(($(date +%s) - start)) s"
+grep -q '^unit: [0-9]* passed, 0 failed' "$DIR/build.log" ||
+	fail "the build ran no unit tests, or they failed: $(grep '^unit:' "$DIR/build.log")"
+deb=$(ls "$DIR"/tcptrail_*_*.deb 2>/dev/null | sed -n 1p)
+changes=$(ls "$DIR"/tcptrail_*_*.changes 2>/dev/null | sed -n 1p)
+[ -f "$deb" ] && [ -f "$changes" ] || fail "no .deb and .changes in $DIR: $(ls "$DIR")"
+
+lintian --fail-on error "$changes" "$deb" >"$DIR/lintian.out" 2>&1 ||
+	fail "lintian: $(grep '^E:' "$DIR/lintian.out" | sed -n 1,3p | tr '\n' ' ')"
+grep '^[EW]:' "$DIR/lintian.out" | sed 's/^/lintian: /'
+grep -q '^E:' "$DIR/lintian.out" && fail "lintian reports errors"
+
+# dpkg takes a lock that apt-get elsewhere may hold a while: bounded retries
+_install() {
+	dpkg -i "$deb" >"$DIR/install.out" 2>&1 && return 0
+	grep -q 'lock' "$DIR/install.out" || fail "dpkg -i failed: $(tail -n 2 "$DIR/install.out" | tr '\n' ' ')"
+	return 1
+}
+INSTALLED=1
+wait_until 60 _install || fail "dpkg -i: $(tail -n 1 "$DIR/install.out")"
+
+/usr/sbin/tcptrail --version >"$DIR/version.out" 2>&1 ||
+	fail "/usr/sbin/tcptrail --version failed: $(last_line "$DIR/version.out")"
+v=$(sed -n 's/^tcptrail \([^ ]*\)$/\1/p' "$DIR/version.out")
+expect_eq "installed version" "$v" "$(dpkg-parsechangelog -l debian/changelog -S Version)"
+/usr/sbin/tcptrail --probe >"$DIR/probe.out" 2>&1 ||
+	fail "/usr/sbin/tcptrail --probe failed: $(last_line "$DIR/probe.out")"
+grep -q 'transitions' "$DIR/probe.out" || fail "--probe said nothing of the transitions hook"
+for f in /usr/share/man/man8/tcptrail.8.gz /lib/systemd/system/tcptrail.service \
+	/usr/share/bash-completion/completions/tcptrail \
+	/usr/share/tcptrail/prometheus/tcptrail-rules.yml \
+	/usr/share/tcptrail/grafana/tcptrail-dashboard.json \
+	/usr/share/doc/tcptrail/examples/logrotate/tcptrail \
+	/usr/share/doc/tcptrail/examples/vector/tcptrail.yaml \
+	/usr/share/doc/tcptrail/copyright; do
+	dpkg -L tcptrail | grep -qx "$f" || fail "the package holds no $f"
+	[ -s "$f" ] || fail "$f is not installed"
+done
+grep -q '^ExecStart=/usr/sbin/tcptrail ' /lib/systemd/system/tcptrail.service ||
+	fail "the unit does not run /usr/sbin/tcptrail: $(grep ExecStart /lib/systemd/system/tcptrail.service)"
+zcat /usr/share/man/man8/tcptrail.8.gz | grep -q '^\.TH TCPTRAIL' || fail "the man page has no .TH TCPTRAIL"
+# the unit as installed: directives systemd knows, a binary that is there
+systemd-analyze verify --man=no /lib/systemd/system/tcptrail.service >"$DIR/verify.out" 2>&1 ||
+	fail "systemd-analyze verify tcptrail.service: $(sed -n 1,2p "$DIR/verify.out" | tr '\n' ' ')"
+
+purge
+[ ! -e /usr/sbin/tcptrail ] || fail "dpkg --purge left /usr/sbin/tcptrail"
+pass
