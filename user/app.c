@@ -5,6 +5,7 @@
 #include "app.h"
 #include "outfile.h"
 #include "diag.h"
+#include "journal.h"
 #include "procfd.h"
 #include "syslogout.h"
 #include "util.h"
@@ -93,6 +94,13 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 				.out = a->syslog_mem, .wall_offset_ns = wall_offset_ns });
 		a->syslog = syslogout__new(NULL);
 	}
+	if (o->journal) {
+		a->journal = journal__new(wall_offset_ns, o->netns);
+		if (!a->journal) {
+			app__free(a);
+			return -ENOENT;
+		}
+	}
 	if (!a->sink || !a->eng || (o->ladder && !a->ladder) || !a->report || !a->tw ||
 	    (o->syslog && (!a->syslog_sink || !a->syslog))) {
 		tt_err("out of memory for a flow table of %llu flows", (unsigned long long)o->max_flows);
@@ -174,6 +182,8 @@ void app__free(struct app *a)
 	}
 	syslogout__free(a->syslog);
 	a->syslog = NULL;
+	journal__free(a->journal);
+	a->journal = NULL;
 	a->eng = NULL;
 	a->ladder = NULL;
 	a->sink = NULL;
@@ -236,6 +246,8 @@ static void summary(struct app *a, uint64_t now, bool final)
 	sink__summary(a->sink, &sum);
 	if (a->syslog_sink)
 		sink__summary(a->syslog_sink, &sum);
+	if (a->journal)
+		journal__summary(a->journal, &sum);
 	/*
 	 * The interval ends here: what the reports below let the source drain
 	 * in (see app__set_drain) counts in the next one.
@@ -249,12 +261,16 @@ static void summary(struct app *a, uint64_t now, bool final)
 		sink__close_wait(a->sink, cw, n_cw, now, a->opts->close_wait_age_ns);
 		if (a->syslog_sink)
 			sink__close_wait(a->syslog_sink, cw, n_cw, now, a->opts->close_wait_age_ns);
+		if (a->journal)
+			journal__close_wait(a->journal, cw, n_cw, now, a->opts->close_wait_age_ns);
 	}
 	tw_tracker__report(a->tw, now, sum.interval_ns, &tw);
 	if (tw.entries || tw.population > 0) {
 		sink__time_wait(a->sink, &tw);
 		if (a->syslog_sink)
 			sink__time_wait(a->syslog_sink, &tw);
+		if (a->journal)
+			journal__time_wait(a->journal, &tw);
 	}
 	flush_syslog(a);
 

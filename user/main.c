@@ -13,6 +13,7 @@
 #include "app.h"
 #include "capture.h"
 #include "filter.h"
+#include "journal.h"
 #include "kcount.h"
 #include "live.h"
 #include "opts.h"
@@ -227,6 +228,8 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	kcheck_start(&kcheck, o);
 	app__start(a, start);
 	app__set_drain(a, drain_live, live);
+	/* Type=notify: attached, seeded, and about to read */
+	journal__notify("READY=1");
 	while (!exiting) {
 		if (reopen) {
 			reopen = 0;
@@ -269,6 +272,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	 * (TIME-WAIT counts just before tcp_done(), and a child's birth is told
 	 * at its next transition, microseconds later).
 	 */
+	journal__notify("STOPPING=1");
 	if (kcheck.on && kcount__read(&kend))
 		kcheck.on = false;
 	if (kcheck.on)

@@ -43,6 +43,7 @@ enum {
 	OPT_NO_SOCK_OPS,
 	OPT_METRICS_FILE,
 	OPT_METRICS_LISTEN,
+	OPT_JOURNAL,
 };
 
 static const char doc[] =
@@ -103,7 +104,9 @@ static const struct argp_option options[] = {
 	{ "quiet-flows", OPT_QUIET_FLOWS, NULL, 0, "No per-flow lines: only summaries, reports "
 	  "and warnings", 6 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send summaries and leak/buildup warnings to syslog "
-	  "(facility daemon)", 6 },
+	  "(facility daemon, /dev/log): for hosts without systemd", 6 },
+	{ "journal", OPT_JOURNAL, NULL, 0, "Also send them to the systemd journal as structured "
+	  "entries (TCPTRAIL_EVENT=close_wait PID=... ; see tcptrail(8))", 6 },
 	{ "output", 'o', "FILE", 0, "Append output to FILE instead of stdout; SIGHUP reopens it "
 	  "(for logrotate)", 6 },
 	{ "metrics-file", OPT_METRICS_FILE, "PATH", 0, "Write Prometheus text to PATH at every "
@@ -375,6 +378,9 @@ static int check_combinations(struct argp_state *state, const struct tt_opts *o)
 	if (o->read_path && o->metrics_listen)
 		return bad(state, "%s: a replay ends when its file does; write --metrics-file instead",
 			   "--metrics-listen");
+	if (o->syslog && o->journal)
+		return bad(state, "%s: on a systemd host syslog reaches the journal too, and every "
+			   "report would be there twice; give one", "--syslog/--journal");
 	if (o->ladder && o->json)
 		return bad(state, "%s: ladders are drawings for people; they have no JSON form",
 			   "--ladder");
@@ -531,6 +537,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SYSLOG:
 		o->syslog = true;
+		break;
+	case OPT_JOURNAL:
+		o->journal = true;
 		break;
 	case OPT_NO_SOCK_OPS:
 		o->no_sock_ops = true;

@@ -45,6 +45,7 @@ struct tt_opts {
 	uint32_t tw_warn_pct;		/* warn past this ephemeral-port share in use */
 	bool quiet_flows;		/* no per-flow lines: summaries and warnings only */
 	bool syslog;			/* summaries and warnings to syslog too */
+	bool journal;			/* ... to the journal, as structured entries */
 	bool no_sock_ops;		/* leave every transition to the transitions hook */
 	bool no_seed;			/* do not seed the table with existing sockets */
 	const char *output_path;	/* -o: append output here; SIGHUP reopens it */
