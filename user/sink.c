@@ -258,15 +258,23 @@ static void lb_tuple(struct linebuf *lb, uint32_t netns, uint8_t family, const u
 	linebuf__u64(lb, dport);
 }
 
+/*
+ * A flow's record is written when it ends: t_ns and time are that moment
+ * (its last state's), as every record's are the moment it tells of; start
+ * and start_ns are its first state's.  include/tcptrail.schema.json.
+ */
 static void json_flow(struct tt_sink *s, const struct tt_flow *f)
 {
 	struct linebuf *lb = &s->lb;
+	uint64_t end_ns = f->ts_ns[f->nstates - 1];
 
-	linebuf__lit(lb, "{\"type\":\"flow\",\"version\":");
-	linebuf__int(lb, TT_JSON_VERSION);
+	linebuf__lit(lb, "{\"type\":\"flow\"");
+	lb_head(s, end_ns);
 	linebuf__lit(lb, ",\"id\":");
 	linebuf__u64(lb, f->id);
-	linebuf__lit(lb, ",\"t_ns\":");
+	linebuf__lit(lb, ",\"cookie\":");
+	linebuf__u64(lb, f->cookie);
+	linebuf__lit(lb, ",\"start_ns\":");
 	linebuf__u64(lb, f->ts_ns[0]);
 	linebuf__lit(lb, ",\"start\":\"");
 	lb_iso(s, (int64_t)f->ts_ns[0] + s->o.wall_offset_ns);
@@ -368,8 +376,12 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 	}
 	linebuf__lit(lb, "{\"type\":\"transition\"");
 	lb_head(s, e->ts_ns);
+	/* 0: a transition of no flow (a listener's own) */
 	linebuf__lit(lb, ",\"id\":");
-	linebuf__u64(lb, flow ? flow->id : (uint64_t)e->cookie);
+	linebuf__u64(lb, flow ? flow->id : 0);
+	linebuf__lit(lb, ",\"cookie\":");
+	linebuf__u64(lb, flow && flow->cookie ? flow->cookie :
+			 e->flags & TT_F_COOKIE ? e->cookie : 0);
 	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
 	linebuf__lit(lb, ",\"old\":\"");
 	linebuf__str(lb, tt_state_name(e->old_state));

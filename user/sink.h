@@ -13,7 +13,12 @@
 #include "report.h"
 #include "twreport.h"
 
-#define TT_JSON_VERSION 1
+/*
+ * The JSON records' "version"; include/tcptrail.schema.json describes it.
+ * 2: flow has time (its end) and start_ns, t_ns is its end; id is always
+ * the flow's own counter and cookie the socket cookie.
+ */
+#define TT_JSON_VERSION 2
 
 struct tt_sink_opts {
 	FILE *out;
