@@ -91,7 +91,8 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		a->syslog_mem = open_memstream(&a->syslog_buf, &a->syslog_len);
 		if (a->syslog_mem)
 			a->syslog_sink = sink__new(&(struct tt_sink_opts){
-				.out = a->syslog_mem, .wall_offset_ns = wall_offset_ns });
+				.out = a->syslog_mem, .logfmt = true,
+				.wall_offset_ns = wall_offset_ns });
 		a->syslog = syslogout__new(NULL);
 	}
 	if (o->journal) {

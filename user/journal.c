@@ -145,7 +145,8 @@ struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns)
 	j->mem = open_memstream(&j->text, &j->len);
 	if (!j->mem)
 		goto oom;
-	j->fmt = sink__new(&(struct tt_sink_opts){ .out = j->mem, .wall_offset_ns = wall_offset_ns });
+	j->fmt = sink__new(&(struct tt_sink_opts){ .out = j->mem, .logfmt = true,
+					     .wall_offset_ns = wall_offset_ns });
 	if (!j->fmt)
 		goto oom;
 	return j;

@@ -325,8 +325,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (o.output_path)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	color = o.color == TT_COLOR_ALWAYS ||
-		(o.color == TT_COLOR_AUTO && !o.json && isatty(STDOUT_FILENO));
+	color = tt_opts_color(&o, isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);
 	/* one offset for output and capture, so a replay prints the same times */

@@ -50,16 +50,17 @@ static const char doc[] =
 "Trace every TCP connection's state transitions and print each flow's lifecycle.\n"
 "\n"
 "EXAMPLES:\n"
-"    tcptrail                      # one timeline per finished connection\n"
-"    tcptrail -e                   # also every transition as it happens\n"
-"    tcptrail --json -d 60         # JSON lines for one minute, then a summary\n"
-"    tcptrail -P 80,443            # only flows with port 80 or 443 at either end\n"
-"    tcptrail -L 5432              # only flows on local port 5432 (a server)\n"
-"    tcptrail -p 1234              # only flows owned by process 1234\n"
-"    tcptrail -N /run/netns/blue   # only one network namespace\n"
-"    tcptrail --probe              # show which kernel hooks would be used, and why\n"
-"    tcptrail -w /var/tmp/tt.ttcap # also record every event (gzip)\n"
-"    tcptrail -r tt.ttcap --ladder # replay anywhere, no root; ladders";
+"  tcptrail                       # one timeline per finished connection\n"
+"  tcptrail -e                    # and every transition as it happens\n"
+"  tcptrail --json -d 60          # JSON lines for a minute, then a summary\n"
+"  tcptrail -P 80,443             # only flows with port 80 or 443 at an end\n"
+"  tcptrail -L 5432               # only flows on local port 5432 (a server)\n"
+"  tcptrail -p 1234               # only flows owned by process 1234\n"
+"  tcptrail -N /run/netns/blue    # only one network namespace\n"
+"  tcptrail --probe               # which kernel hooks would be used, and why\n"
+"  tcptrail -w /var/tmp/tt.ttcap  # also record every event (gzip)\n"
+"  tcptrail -r tt.ttcap --ladder  # replay anywhere, no root; ladders\n"
+"  tcptrail --quiet-flows --journal  # summaries and leaks to the journal";
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Filters (applied in the kernel):", 1 },
@@ -77,7 +78,8 @@ static const struct argp_option options[] = {
 	{ "events", 'e', NULL, 0, "Also print every transition as it happens", 2 },
 	{ "interval", 'i', "SECS", 0, "Print a summary every SECS (default 10; 0: only at exit)", 2 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS and print the final summary", 2 },
-	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal), always, never", 2 },
+	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal, and not if NO_COLOR "
+	  "is set), always, never", 2 },
 	{ "ladder", OPT_LADDER, NULL, 0, "Draw each finished connection as a ladder diagram, both "
 	  "ends side by side when both are on this host (not with --json)", 2 },
 
@@ -594,6 +596,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+bool tt_opts_color(const struct tt_opts *o, bool tty)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	if (o->color != TT_COLOR_AUTO)
+		return o->color == TT_COLOR_ALWAYS;
+	/* no-color.org: set and not empty; --color always still wins */
+	return tty && !o->json && !(no_color && *no_color);
 }
 
 int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)

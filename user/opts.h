@@ -77,6 +77,13 @@ int tt_parse_duration(const char *s, uint64_t *ns);
 /* Parse "8M", "65536", "1G" (power of two bytes, >= one page). */
 int tt_parse_size(const char *s, uint64_t *bytes);
 
+/*
+ * Color for human output to stdout (tty: whether it is a terminal):
+ * --color always or never as given; auto, only on a terminal, never with
+ * --json, and not when $NO_COLOR is set and not empty.
+ */
+bool tt_opts_color(const struct tt_opts *o, bool tty);
+
 extern const char *tt_version;
 
 #endif /* TT_OPTS_H */

@@ -23,6 +23,12 @@
 struct tt_sink_opts {
 	FILE *out;
 	bool json;
+	/*
+	 * Neither json nor logfmt: human lines, every one opening with the UTC
+	 * time column (tt_fmt_clock).  logfmt: summaries and reports as logfmt
+	 * lines (time=... level=... msg=...), as --syslog and --journal send them.
+	 */
+	bool logfmt;
 	bool color;
 	int64_t wall_offset_ns;	/* added to record times to get wall-clock ns */
 };

@@ -341,3 +341,69 @@ TEST(opts_outputs_checked_up_front)
 	CHECK_REFUSED("-o", "/etc/passwd/x", "-o", "/etc/passwd/x");
 	CHECK_REFUSED("-o", "/dev/null", "-o", "/dev/null");
 }
+
+/* Defect 10: NO_COLOR (no-color.org) turns auto off; --color always still wins. */
+TEST(opts_color_and_no_color)
+{
+	struct tt_opts o;
+	bool x;
+
+	unsetenv("NO_COLOR");
+	CHECK_EQ_INT(parse(&o, &x, NULL), 0);
+	CHECK(tt_opts_color(&o, true));
+	CHECK(!tt_opts_color(&o, false));
+	setenv("NO_COLOR", "1", 1);
+	CHECK(!tt_opts_color(&o, true));
+	setenv("NO_COLOR", "", 1);
+	CHECK(tt_opts_color(&o, true));
+	setenv("NO_COLOR", "1", 1);
+	CHECK_EQ_INT(parse(&o, &x, "--color", "always", NULL), 0);
+	CHECK(tt_opts_color(&o, false));
+	CHECK_EQ_INT(parse(&o, &x, "--color", "never", NULL), 0);
+	CHECK(!tt_opts_color(&o, true));
+	unsetenv("NO_COLOR");
+	CHECK_EQ_INT(parse(&o, &x, "--json", NULL), 0);
+	CHECK(!tt_opts_color(&o, true));
+}
+
+/* Defect 10: --help fits 79 columns: no example's comment wraps onto a line of its own. */
+TEST(opts_help_fits_the_terminal)
+{
+	char *argv[] = { "tcptrail", "--help", NULL };
+	char path[] = "/tmp/tt-help-XXXXXX", line[512];
+	int fd = mkstemp(path), saved, examples = 0, n = 0;
+	struct tt_opts o;
+	bool x, in_examples = false;
+	FILE *f;
+
+	REQUIRE(fd >= 0);
+	unsetenv("ARGP_HELP_FMT");
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	CHECK_EQ_INT(tt_opts_parse(2, argv, &o, &x), 0);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	f = fdopen(fd, "r");
+	REQUIRE(f);
+	rewind(f);
+	while (fgets(line, sizeof(line), f) && n++ < 500) {
+		CHECK(strlen(line) <= 80);	/* 79 and the newline */
+		if (!strcmp(line, "EXAMPLES:\n")) {
+			in_examples = true;
+			continue;
+		}
+		if (in_examples && line[0] == '\n')
+			in_examples = false;
+		if (!in_examples)
+			continue;
+		examples++;
+		if (strncmp(line, "  tcptrail ", 11) || !strstr(line, " # "))
+			fprintf(stderr, "    wrapped: %s", line);
+		CHECK(!strncmp(line, "  tcptrail ", 11) && strstr(line, " # "));
+	}
+	CHECK(examples >= 10);
+	fclose(f);
+	unlink(path);
+}
