@@ -306,7 +306,8 @@ static int resolve_netns(struct parse_state *ps, const char *s, bool replay)
 		ps->o->netns = (uint32_t)v;
 		return 0;
 	}
-	fd = open(s, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the parse */
+	fd = open(s, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		int err = -errno;
 

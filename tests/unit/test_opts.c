@@ -257,6 +257,18 @@ TEST(opts_netns_only_a_network_namespace)
 	CHECK_REFUSED("-N/--netns", "/proc/self/ns/mnt", "-N", "/proc/self/ns/mnt");
 	CHECK_REFUSED("-N/--netns", "/proc/self/ns", "-N", "/proc/self/ns");
 	CHECK_REFUSED("-N/--netns", "12345", "-N", "12345");
+	/* a FIFO: refused, not waited on */
+	{
+		char fifo[] = "/tmp/tt-fifo-XXXXXX";
+		int fd = mkstemp(fifo);
+
+		REQUIRE(fd >= 0);
+		close(fd);
+		unlink(fifo);
+		REQUIRE(mkfifo(fifo, 0600) == 0);
+		CHECK_REFUSED("-N/--netns", fifo, "-N", fifo);
+		unlink(fifo);
+	}
 	CHECK_REFUSED("-N/--netns", "'4'", "-N", "/proc/self/ns/net", "-N", "4");
 	/* a replay filters the capture's host's namespaces: any inode */
 	CHECK_EQ_INT(parse(&o, &x, "-r", "x.ttcap", "-N", "12345", NULL), 0);
