@@ -66,6 +66,7 @@ struct diag_sock {
 	uint32_t uid;
 	uint32_t inode;		/* 0 once the last file closed (orphan) or a minisock */
 	uint64_t cookie;	/* the value bpf_get_socket_cookie() returns */
+	uint64_t cgroup;	/* the socket's cgroup v2 id (INET_DIAG_CGROUP_ID, 5.9+), or 0 */
 	bool has_info;		/* the tcpi_* below are valid */
 	/*
 	 * ms since the last segment carrying data arrived (icsk_ack.lrcvtime;

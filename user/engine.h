@@ -50,6 +50,7 @@ struct tt_flow {
 	uint64_t id;		/* engine sequence, from 1: unique in a run */
 	uint64_t sk;
 	uint64_t cookie;	/* the kernel's socket cookie, 0 if unknown */
+	uint64_t cgroup;	/* the socket's cgroup v2 id (tt_event.cgroup), 0 unknown */
 	uint32_t netns;
 	uint8_t family;
 	uint8_t role;		/* enum tt_role */

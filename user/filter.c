@@ -226,5 +226,7 @@ void filter__describe(const struct tt_opts *o, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%snetns=%u", n ? " " : "", o->netns);
 	n = put_ports(buf, len, n, "ports", o->ports, o->n_ports);
 	n = put_ports(buf, len, n, "lports", o->lports, o->n_lports);
-	put_ports(buf, len, n, "rports", o->rports, o->n_rports);
+	n = put_ports(buf, len, n, "rports", o->rports, o->n_rports);
+	if (o->cgroup_path[0] && n < len)
+		snprintf(buf + n, len - n, "%scgroup=%s", n ? " " : "", o->cgroup_path);
 }

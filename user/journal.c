@@ -268,6 +268,12 @@ void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size
 		if (g->cmdline[0])
 			text_field(&j->e, "CMDLINE", g->cmdline, sizeof(g->cmdline));
 		field(&j->e, "NETNS=%u", g->netns);
+		if (g->container)
+			field(&j->e, "CONTAINER=%s", g->container);
+		if (g->pod)
+			field(&j->e, "POD=%s", g->pod);
+		if (g->cgroup)
+			text_field(&j->e, "CGROUP", g->cgroup, 255);
 		field(&j->e, "FAMILY=%s", family_name(g->family));
 		field(&j->e, "SERVICE=%s", g->kind == TT_SVC_LOCAL ? "local" : "remote");
 		if (g->kind != TT_SVC_LOCAL)

@@ -7,6 +7,7 @@
  * its numbers as fields of their own (tcptrail(8), JOURNAL FIELDS):
  *
  *	journalctl TCPTRAIL_EVENT=close_wait PID=4242
+ *	journalctl TCPTRAIL_EVENT=close_wait CONTAINER=<64 hex>
  *
  * The sink reads what the engine hands it, as the others do.
  */
