@@ -13,6 +13,7 @@
 
 struct tt_syslog {
 	int fd;
+	int type;		/* SOCK_DGRAM, or SOCK_STREAM for a daemon that listens so */
 	struct sockaddr_un sa;
 };
 
@@ -32,6 +33,7 @@ struct tt_syslog *syslogout__new(const char *path)
 	if (!s)
 		return NULL;
 	s->fd = -1;
+	s->type = SOCK_DGRAM;
 	s->sa.sun_family = AF_UNIX;
 	strcpy(s->sa.sun_path, path);
 	return s;
@@ -53,26 +55,32 @@ const char *syslogout__path(const struct tt_syslog *s)
 
 static int connect_log(struct tt_syslog *s)
 {
+	int err = 0;
+
 	if (s->fd >= 0)
 		return 0;
-	s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return -errno;
-	if (connect(s->fd, (struct sockaddr *)&s->sa, sizeof(s->sa))) {
-		int err = -errno;
-
+	/* a datagram socket, as syslog(3) prefers; a stream one if that is what listens */
+	for (int i = 0; i < 2; i++) {
+		s->fd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
+		if (s->fd < 0)
+			return -errno;
+		if (!connect(s->fd, (struct sockaddr *)&s->sa, sizeof(s->sa)))
+			return 0;
+		err = -errno;
 		close(s->fd);
 		s->fd = -1;
-		return err;
+		if (err != -EPROTOTYPE)
+			break;
+		s->type = s->type == SOCK_DGRAM ? SOCK_STREAM : SOCK_DGRAM;
 	}
-	return 0;
+	return err;
 }
 
 /* "<30>Dec  4 12:00:01 tcptrail[42]: MSG", as glibc's syslog(3) writes it. */
 static int send_one(struct tt_syslog *s, int prio, const char *msg, size_t len)
 {
 	char head[64], stamp[32];
-	struct iovec iov[2];
+	struct iovec iov[3];
 	struct tm tm;
 	time_t now = time(NULL);
 	int n, err = 0;
@@ -83,10 +91,12 @@ static int send_one(struct tt_syslog *s, int prio, const char *msg, size_t len)
 		     (int)getpid());
 	iov[0] = (struct iovec){ head, (size_t)n };
 	iov[1] = (struct iovec){ (void *)msg, len };
+	/* on a stream, a NUL ends each message, as syslog(3) sends it */
+	iov[2] = (struct iovec){ (void *)"", 1 };
 	/* twice: a daemon that restarted left our connected socket behind */
 	for (int i = 0; i < 2; i++) {
 		err = connect_log(s);
-		if (!err && writev(s->fd, iov, 2) >= 0)
+		if (!err && writev(s->fd, iov, s->type == SOCK_STREAM ? 3 : 2) >= 0)
 			return 0;
 		if (!err)
 			err = -errno;

@@ -166,3 +166,44 @@ TEST(syslog_send_lines_reads_no_byte_past_len)
 	syslogout__free(s);
 	receiver_close(&r);
 }
+
+/* A daemon that listens on a stream socket: each message ends in a NUL, as syslog(3)'s. */
+TEST(syslog_stream_socket_fallback)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/tt-syslog-XXXXXX", buf[1024];
+	struct tt_syslog *s;
+	int lfd, cfd;
+	ssize_t n = 0, got;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/log", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	REQUIRE(lfd >= 0);
+	REQUIRE(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	s = syslogout__new(sa.sun_path);
+	REQUIRE(s);
+	CHECK_EQ_INT(syslogout__send_lines(s, "a level=warn b\nc\n", 16), 2);
+	cfd = accept(lfd, NULL, NULL);
+	REQUIRE(cfd >= 0);
+	/* both messages are in the socket by now; read until both NULs are in */
+	for (int i = 0; i < 10 && n < (ssize_t)sizeof(buf) - 1; i++) {
+		got = recv(cfd, buf + n, sizeof(buf) - 1 - (size_t)n, MSG_DONTWAIT);
+		if (got <= 0)
+			break;
+		n += got;
+		if (memchr(buf, '\0', (size_t)n) && memchr(memchr(buf, '\0', (size_t)n) + 1, '\0',
+							  (size_t)(buf + n - (char *)memchr(buf, '\0', (size_t)n) - 1)))
+			break;
+	}
+	REQUIRE(n > 0);
+	CHECK(strncmp(buf, "<28>", 4) == 0);
+	CHECK(strstr(buf, ": a level=warn b") != NULL);
+	CHECK(buf[n - 1] == '\0');
+	CHECK(strstr(buf + strlen(buf) + 1, ": c") != NULL);
+	syslogout__free(s);
+	close(cfd);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
