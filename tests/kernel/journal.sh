@@ -71,8 +71,11 @@ NOTIFY_SOCKET=$DIR/notify.sock
 export NOTIFY_SOCKET
 check_close_wait close-wait
 unset NOTIFY_SOCKET
-# the final summary is sent before tcptrail exits; give the receiver a moment
-sleep 0.3
+# the final summary was sent before tcptrail exited: wait for the receiver to write it
+final_received() {
+	grep -q '"FINAL": "1"' "$DIR/journal.jsonl" && grep -q STOPPING "$DIR/notify.jsonl"
+}
+wait_until 5 final_received || fail "no final summary entry or STOPPING=1 received within 5 s"
 
 # jq-like queries of the received entries, in python3
 jq_entries() {
