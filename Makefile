@@ -14,7 +14,7 @@ BPFTOOL  ?= bpftool
 PKG_CONFIG ?= pkg-config
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-LIBS_PC  := libbpf libelf zlib
+LIBS_PC  := libbpf libelf zlib libsystemd
 CFLAGS   ?= -g -O2
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 INCLUDES  = -Iinclude -Iuser -I$(OUTPUT)
@@ -81,9 +81,17 @@ tcptrail: $(USER_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The same program, statically linked, for the busybox-only qemu guest.
-$(OUTPUT)/tcptrail-static: $(USER_OBJS)
+# Debian ships no static libsystemd: this one build has no --journal or
+# sd_notify (journal.c built with TT_NO_LIBSYSTEMD says so when asked).
+STATIC_LIBS_PC := $(filter-out libsystemd,$(LIBS_PC))
+STATIC_OBJS := $(filter-out $(OUTPUT)/user/journal.o,$(USER_OBJS)) $(OUTPUT)/user/journal-nosd.o
+$(OUTPUT)/user/journal-nosd.o: user/journal.c $(wildcard user/*.h) include/tcptrail.h | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DTT_NO_LIBSYSTEMD -c $< -o $@
+
+$(OUTPUT)/tcptrail-static: $(STATIC_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -static $^ $(shell $(PKG_CONFIG) --static --libs $(LIBS_PC)) -lm -o $@
+	$(Q)$(CC) -static $^ $(shell $(PKG_CONFIG) --static --libs $(STATIC_LIBS_PC)) -lm -o $@
 
 $(OUTPUT)/unit/%.o: tests/unit/%.c tests/unit/tt_test.h $(wildcard user/*.h) include/tcptrail.h | $(OUTPUT)/unit
 	$(call msg,CC,$@)

@@ -2,11 +2,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include "app.h"
 #include "outfile.h"
 #include "diag.h"
+#include "journal.h"
 #include "procfd.h"
+#include "syslogout.h"
 #include "util.h"
 
 static void cmdline_of(uint32_t pid, char *buf, size_t len)
@@ -117,12 +118,20 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		a->syslog_mem = open_memstream(&a->syslog_buf, &a->syslog_len);
 		if (a->syslog_mem)
 			a->syslog_sink = sink__new(&(struct tt_sink_opts){
-				.out = a->syslog_mem, .wall_offset_ns = wall_offset_ns,
+				.out = a->syslog_mem, .logfmt = true,
+				.wall_offset_ns = wall_offset_ns,
 				.own_netns = o->read_path ? 0 : diag__self_netns() });
-		openlog("tcptrail", LOG_PID, LOG_DAEMON);
+		a->syslog = syslogout__new(NULL);
+	}
+	if (o->journal) {
+		a->journal = journal__new(wall_offset_ns, o->netns);
+		if (!a->journal) {
+			app__free(a);
+			return -ENOENT;
+		}
 	}
 	if (!a->sink || !a->eng || !a->ident || (o->ladder && !a->ladder) || !a->report || !a->tw ||
-	    (o->syslog && !a->syslog_sink)) {
+	    (o->syslog && (!a->syslog_sink || !a->syslog))) {
 		tt_err("out of memory for a flow table of %llu flows", (unsigned long long)o->max_flows);
 		app__free(a);
 		return -ENOMEM;
@@ -220,8 +229,11 @@ void app__free(struct app *a)
 	if (a->syslog_mem) {
 		fclose(a->syslog_mem);
 		free(a->syslog_buf);
-		closelog();
 	}
+	syslogout__free(a->syslog);
+	a->syslog = NULL;
+	journal__free(a->journal);
+	a->journal = NULL;
 	a->eng = NULL;
 	a->ladder = NULL;
 	a->sink = NULL;
@@ -300,20 +312,27 @@ void app__event(struct app *a, const struct tt_event *e)
 		a->invalid++;
 }
 
-/* Hand what the syslog sink wrote to syslog, a line each, warnings as such. */
+/*
+ * Hand what the syslog sink wrote to syslog, a line each, warnings as such.
+ * Only the first syslog_len bytes are this interval's: the memstream is
+ * rewound, not emptied, and what an earlier, longer interval wrote lies
+ * beyond them.
+ */
 static void flush_syslog(struct app *a)
 {
-	char *line, *save = NULL;
+	int n;
 
 	if (!a->syslog_mem)
 		return;
 	fflush(a->syslog_mem);
-	if (!a->syslog_len)
-		return;
-	for (line = strtok_r(a->syslog_buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		syslog(strstr(line, " level=warn ") ? LOG_WARNING : LOG_INFO, "%s", line);
+	n = syslogout__send_lines(a->syslog, a->syslog_buf, a->syslog_len);
+	if (n < 0 && !a->syslog_failed)
+		tt_warn("warning: --syslog: send to %s: %s; lines are lost until it accepts them",
+			syslogout__path(a->syslog), strerror(-n));
+	else if (n >= 0 && a->syslog_failed)
+		tt_warn("--syslog: %s accepts lines again", syslogout__path(a->syslog));
+	a->syslog_failed = n < 0;
 	rewind(a->syslog_mem);
-	a->syslog_len = 0;
 }
 
 static void summary(struct app *a, uint64_t now, bool final)
@@ -337,6 +356,8 @@ static void summary(struct app *a, uint64_t now, bool final)
 	sink__summary(a->sink, &sum);
 	if (a->syslog_sink)
 		sink__summary(a->syslog_sink, &sum);
+	if (a->journal)
+		journal__summary(a->journal, &sum);
 	/*
 	 * The interval ends here: what the reports below let the source drain
 	 * in (see app__set_drain) counts in the next one.
@@ -350,12 +371,16 @@ static void summary(struct app *a, uint64_t now, bool final)
 		sink__close_wait(a->sink, cw, n_cw, now, a->opts->close_wait_age_ns);
 		if (a->syslog_sink)
 			sink__close_wait(a->syslog_sink, cw, n_cw, now, a->opts->close_wait_age_ns);
+		if (a->journal)
+			journal__close_wait(a->journal, cw, n_cw, now, a->opts->close_wait_age_ns);
 	}
 	tw_tracker__report(a->tw, now, sum.interval_ns, &tw);
 	if (tw.entries || tw.population > 0) {
 		sink__time_wait(a->sink, &tw);
 		if (a->syslog_sink)
 			sink__time_wait(a->syslog_sink, &tw);
+		if (a->journal)
+			journal__time_wait(a->journal, &tw);
 	}
 	flush_syslog(a);
 

@@ -36,6 +36,9 @@ struct app {
 	char *syslog_buf;
 	size_t syslog_len;
 	FILE *syslog_mem;
+	struct tt_syslog *syslog;	/* --syslog: the socket it goes to */
+	bool syslog_failed;		/* the last send failed (said once) */
+	struct tt_journal *journal;	/* --journal, else NULL */
 	uint64_t invalid;		/* records the engine rejected */
 	uint64_t lost_total;		/* set by the source: reserves that failed */
 	uint64_t lost_reported;		/* lost_total at the previous summary */

@@ -536,12 +536,10 @@ static uint32_t flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_
 	tw_take(eng, e->sk);
 	memset(f, 0, sizeof(*f));
 	f->sk = e->sk;
-	if ((e->flags & TT_F_COOKIE) && e->cookie) {
+	/* the id is always ours: a cookie, when there is one, is told apart */
+	f->id = eng->next_id++;
+	if ((e->flags & TT_F_COOKIE) && e->cookie)
 		f->cookie = e->cookie;
-		f->id = e->cookie;
-	} else {
-		f->id = eng->next_id++;
-	}
 	f->netns = e->netns;
 	f->cgroup = e->cgroup;
 	f->family = e->family;

@@ -47,9 +47,9 @@ enum tt_end {
 #define TT_FLOW_TW_PENDING	0x10	/* internal: TIME_WAIT by the rule, awaiting a reset */
 
 struct tt_flow {
-	uint64_t id;		/* socket cookie if known, else engine sequence */
+	uint64_t id;		/* engine sequence, from 1: unique in a run */
 	uint64_t sk;
-	uint64_t cookie;
+	uint64_t cookie;	/* the kernel's socket cookie, 0 if unknown */
 	uint64_t cgroup;	/* the socket's cgroup v2 id (tt_event.cgroup), 0 unknown */
 	uint32_t netns;
 	uint8_t family;

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "capture.h"
 #include "filter.h"
+#include "journal.h"
 #include "kcount.h"
 #include "live.h"
 #include "metrics.h"
@@ -259,6 +260,8 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	announce(live__selection(live));
 	app__start(a, start);
 	app__set_drain(a, drain_live, live);
+	/* Type=notify: attached, seeded, and about to read */
+	journal__notify("READY=1");
 	while (!exiting) {
 		if (reopen) {
 			reopen = 0;
@@ -301,6 +304,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	 * (TIME-WAIT counts just before tcp_done(), and a child's birth is told
 	 * at its next transition, microseconds later).
 	 */
+	journal__notify("STOPPING=1");
 	if (kcheck.on && kcount__read(&kend))
 		kcheck.on = false;
 	if (kcheck.on)
@@ -362,8 +366,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (o.output_path)
 		setvbuf(stdout, NULL, _IOLBF, 0);
-	color = o.color == TT_COLOR_ALWAYS ||
-		(o.color == TT_COLOR_AUTO && !o.json && isatty(STDOUT_FILENO));
+	color = tt_opts_color(&o, isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);
 	/* one offset for output and capture, so a replay prints the same times */

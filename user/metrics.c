@@ -389,7 +389,8 @@ struct tt_metrics_server {
 	struct client c[MAX_CLIENTS];
 };
 
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
+int metrics__parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+			  char *why, size_t whylen)
 {
 	char host[64];
 	const char *colon;
@@ -399,40 +400,58 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t
 	if (spec[0] == '[') {
 		const char *end = strchr(spec, ']');
 
-		if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host))
+		if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host)) {
+			snprintf(why, whylen, "'%s' is not [IPV6]:PORT (e.g. [::1]:9464)", spec);
 			return -EINVAL;
+		}
 		memcpy(host, spec + 1, end - spec - 1);
 		host[end - spec - 1] = '\0';
 		colon = end + 1;
 	} else {
 		colon = strrchr(spec, ':');
-		if (!colon || (size_t)(colon - spec) >= sizeof(host))
+		if (!colon || (size_t)(colon - spec) >= sizeof(host)) {
+			snprintf(why, whylen, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:9464 or "
+				 "[::1]:9464)", spec);
 			return -EINVAL;
+		}
 		memcpy(host, spec, colon - spec);
 		host[colon - spec] = '\0';
 		if (!host[0])
 			strcpy(host, "127.0.0.1");
+		/* "::1:9464": which colon ends the address is anyone's guess */
+		if (strchr(host, ':')) {
+			snprintf(why, whylen, "'%s': an IPv6 address goes in brackets "
+				 "(e.g. [::1]:9464)", spec);
+			return -EINVAL;
+		}
 	}
-	if (tt_parse_num(colon + 1, 1, 65535, &port))
+	if (tt_parse_num(colon + 1, 1, 65535, &port)) {
+		snprintf(why, whylen, "'%s': port '%s' is not a port from 1 to 65535", spec,
+			 colon + 1);
 		return -EINVAL;
+	}
 	if (strchr(host, ':')) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
-			return -EINVAL;
 		*len = sizeof(*s6);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1)
+			return 0;
+		snprintf(why, whylen, "'%s': '%s' is not an IPv6 address", spec, host);
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -EINVAL;
 		*len = sizeof(*s4);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1)
+			return 0;
+		/* a name such as localhost: resolving it could pick either family */
+		snprintf(why, whylen, "'%s': '%s' is not an IPv4 address (names are not "
+			 "resolved; IPv6 goes in brackets)", spec, host);
 	}
-	return 0;
+	return -EINVAL;
 }
 
 int metrics_server__new(struct tt_metrics_server **out, const char *spec, char *err, size_t errlen)
@@ -444,10 +463,8 @@ int metrics_server__new(struct tt_metrics_server **out, const char *spec, char *
 	int one = 1, e;
 
 	*out = NULL;
-	if (parse_listen(spec, &ss, &len)) {
-		snprintf(err, errlen, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)", spec);
+	if (metrics__parse_listen(spec, &ss, &len, err, errlen))
 		return -EINVAL;
-	}
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		snprintf(err, errlen, "out of memory");

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include "engine.h"
 #include "report.h"
 #include "twreport.h"
@@ -60,6 +61,14 @@ int metrics__write_file(const char *path, const struct tt_metrics_input *in);
 int metrics__check_file(const char *path, char *err, size_t errlen);
 
 struct tt_metrics_server;
+
+/*
+ * "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (127.0.0.1) into *ss; names are
+ * not resolved.  0, or -EINVAL with why the spec is wrong (naming the port
+ * if the port is) in why.
+ */
+int metrics__parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+			  char *why, size_t whylen);
 
 /* Listen on "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (127.0.0.1). */
 int metrics_server__new(struct tt_metrics_server **out, const char *listen_spec,

@@ -4,9 +4,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include "diag.h"
+#include "metrics.h"
 #include "ident.h"
 #include "opts.h"
+#include "outfile.h"
 #include "util.h"
 
 #ifndef TT_VERSION
@@ -34,6 +44,7 @@ enum {
 	OPT_NO_SOCK_OPS,
 	OPT_METRICS_FILE,
 	OPT_METRICS_LISTEN,
+	OPT_JOURNAL,
 	OPT_CGROUP,
 	OPT_CONTAINER,
 };
@@ -42,16 +53,17 @@ static const char doc[] =
 "Trace every TCP connection's state transitions and print each flow's lifecycle.\n"
 "\n"
 "EXAMPLES:\n"
-"    tcptrail                      # one timeline per finished connection\n"
-"    tcptrail -e                   # also every transition as it happens\n"
-"    tcptrail --json -d 60         # JSON lines for one minute, then a summary\n"
-"    tcptrail -P 80,443            # only flows with port 80 or 443 at either end\n"
-"    tcptrail -L 5432              # only flows on local port 5432 (a server)\n"
-"    tcptrail -p 1234              # only flows owned by process 1234\n"
-"    tcptrail -N /run/netns/blue   # only one network namespace\n"
-"    tcptrail --probe              # show which kernel hooks would be used, and why\n"
-"    tcptrail -w /var/tmp/tt.ttcap # also record every event (gzip)\n"
-"    tcptrail -r tt.ttcap --ladder # replay anywhere, no root; ladders";
+"  tcptrail                       # one timeline per finished connection\n"
+"  tcptrail -e                    # and every transition as it happens\n"
+"  tcptrail --json -d 60          # JSON lines for a minute, then a summary\n"
+"  tcptrail -P 80,443             # only flows with port 80 or 443 at an end\n"
+"  tcptrail -L 5432               # only flows on local port 5432 (a server)\n"
+"  tcptrail -p 1234               # only flows owned by process 1234\n"
+"  tcptrail -N /run/netns/blue    # only one network namespace\n"
+"  tcptrail --probe               # which kernel hooks would be used, and why\n"
+"  tcptrail -w /var/tmp/tt.ttcap  # also record every event (gzip)\n"
+"  tcptrail -r tt.ttcap --ladder  # replay anywhere, no root; ladders\n"
+"  tcptrail --quiet-flows --journal  # summaries and leaks to the journal";
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Filters (applied in the kernel):", 1 },
@@ -73,7 +85,8 @@ static const struct argp_option options[] = {
 	{ "events", 'e', NULL, 0, "Also print every transition as it happens", 2 },
 	{ "interval", 'i', "SECS", 0, "Print a summary every SECS (default 10; 0: only at exit)", 2 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS and print the final summary", 2 },
-	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal), always, never", 2 },
+	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal, and not if NO_COLOR "
+	  "is set), always, never", 2 },
 	{ "ladder", OPT_LADDER, NULL, 0, "Draw each finished connection as a ladder diagram, both "
 	  "ends side by side when both are on this host (not with --json)", 2 },
 
@@ -100,7 +113,9 @@ static const struct argp_option options[] = {
 	{ "quiet-flows", OPT_QUIET_FLOWS, NULL, 0, "No per-flow lines: only summaries, reports "
 	  "and warnings", 6 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send summaries and leak/buildup warnings to syslog "
-	  "(facility daemon)", 6 },
+	  "(facility daemon, /dev/log): for hosts without systemd", 6 },
+	{ "journal", OPT_JOURNAL, NULL, 0, "Also send them to the systemd journal as structured "
+	  "entries (TCPTRAIL_EVENT=close_wait PID=... ; see tcptrail(8))", 6 },
 	{ "output", 'o', "FILE", 0, "Append output to FILE instead of stdout; SIGHUP reopens it "
 	  "(for logrotate)", 6 },
 	{ "metrics-file", OPT_METRICS_FILE, "PATH", 0, "Write Prometheus text to PATH at every "
@@ -147,6 +162,29 @@ int tt_parse_ports(const char *s, uint16_t *ports, uint32_t *n)
 	if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
 		return -EINVAL;
 	return *n ? 0 : -EINVAL;
+}
+
+/* -P 80 -P 443 is -P 80,443: a repeated list adds to the one before, once each. */
+static int add_ports(const char *s, uint16_t *ports, uint32_t *n)
+{
+	uint16_t more[TT_MAX_PORTS];
+	uint32_t m;
+	int err = tt_parse_ports(s, more, &m);
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < m; i++) {
+		uint32_t k = 0;
+
+		while (k < *n && ports[k] != more[i])
+			k++;
+		if (k < *n)
+			continue;
+		if (*n >= TT_MAX_PORTS)
+			return -E2BIG;
+		ports[(*n)++] = more[i];
+	}
+	return 0;
 }
 
 int tt_parse_duration(const char *s, uint64_t *ns)
@@ -218,28 +256,13 @@ int tt_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-static int parse_netns(const char *s, uint32_t *ino)
-{
-	struct stat st;
-	long long v;
-
-	if (s[0] == '/') {
-		if (stat(s, &st))
-			return -errno;
-		*ino = (uint32_t)st.st_ino;
-		return 0;
-	}
-	if (tt_parse_num(s, 1, UINT32_MAX, &v))
-		return -EINVAL;
-	*ino = (uint32_t)v;
-	return 0;
-}
-
 struct parse_state {
 	struct tt_opts *o;
 	bool *exit_now;
 	int status;
 	int err_next;
+	const char *netns_arg;	/* -N as given: resolved once -r is known */
+	bool pid_given;
 };
 
 /* One line, naming the option; the caller exits 2. */
@@ -252,6 +275,100 @@ static int bad(struct argp_state *state, const char *fmt, const char *arg)
 	fprintf(stderr, " (see --help)\n");
 	ps->status = 2;
 	return EINVAL;
+}
+
+/*
+ * Values checked against this system, once every option is known: -N must
+ * be a network namespace, and the output files writable, before anything is
+ * attached.
+ */
+
+/*
+ * -N PATH: a file whose inode is a network namespace (NS_GET_NSTYPE, Linux
+ * 4.11; before it, any nsfs file).  -N INODE: live, a namespace some process
+ * or /run/netns entry holds now; on replay, any inode (the capture's host's).
+ */
+static int resolve_netns(struct parse_state *ps, const char *s, bool replay)
+{
+	struct statfs sf;
+	struct stat st;
+	long long v;
+	int fd, type;
+
+	if (s[0] != '/') {
+		if (tt_parse_num(s, 1, UINT32_MAX, &v)) {
+			fprintf(stderr, "tcptrail: -N/--netns: '%s' is neither a namespace inode nor "
+				"a path (see --help)\n", s);
+			return -EINVAL;
+		}
+		if (!replay) {
+			fd = diag__open_netns((uint32_t)v);
+			if (fd < 0) {
+				fprintf(stderr, "tcptrail: -N/--netns: '%s' is the inode of no network "
+					"namespace on this host (none in /proc/*/ns/net or /run/netns)\n", s);
+				return -ENOENT;
+			}
+			close(fd);
+		}
+		ps->o->netns = (uint32_t)v;
+		return 0;
+	}
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the parse */
+	fd = open(s, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		int err = -errno;
+
+		fprintf(stderr, "tcptrail: -N/--netns: %s: %s\n", s, strerror(-err));
+		return err;
+	}
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type < 0 && (errno == ENOTTY || errno == EINVAL) && !fstatfs(fd, &sf) &&
+	    sf.f_type == NSFS_MAGIC)
+		type = CLONE_NEWNET;	/* a kernel before 4.11: nsfs, of a type it cannot tell */
+	if (type != CLONE_NEWNET || fstat(fd, &st)) {
+		fprintf(stderr, "tcptrail: -N/--netns: %s is not a network namespace (e.g. "
+			"/proc/PID/ns/net, /run/netns/NAME)\n", s);
+		close(fd);
+		return -EINVAL;
+	}
+	close(fd);
+	ps->o->netns = (uint32_t)st.st_ino;
+	return 0;
+}
+
+/* Two outputs, or an output and the replayed input, that name one file. */
+static int check_same_files(struct parse_state *ps, const struct tt_opts *o)
+{
+	const struct { const char *opt, *path; } f[] = {
+		{ "-o/--output", o->output_path }, { "-w/--write", o->write_path },
+		{ "--metrics-file", o->metrics_path }, { "-r/--read", o->read_path },
+	};
+	const size_t n = sizeof(f) / sizeof(f[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			if (!f[i].path || !f[j].path || !strcmp(f[j].path, "-") ||
+			    !outfile__same(f[i].path, f[j].path))
+				continue;
+			fprintf(stderr, "tcptrail: %s %s and %s %s name the same file; give each "
+				"its own\n", f[i].opt, f[i].path, f[j].opt, f[j].path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_system(struct parse_state *ps, const struct tt_opts *o)
+{
+	if (ps->netns_arg && resolve_netns(ps, ps->netns_arg, o->read_path != NULL))
+		return 2;
+	if (check_same_files(ps, o))
+		return 2;
+	if (o->output_path && outfile__check("-o", o->output_path))
+		return 2;
+	if (o->write_path && outfile__check("-w", o->write_path))
+		return 2;
+	return 0;
 }
 
 /* Options that are fine alone and wrong together. */
@@ -273,6 +390,9 @@ static int check_combinations(struct argp_state *state, struct tt_opts *o)
 	if (o->read_path && o->metrics_listen)
 		return bad(state, "%s: a replay ends when its file does; write --metrics-file instead",
 			   "--metrics-listen");
+	if (o->syslog && o->journal)
+		return bad(state, "%s: on a systemd host syslog reaches the journal too, and every "
+			   "report would be there twice; give one", "--syslog/--journal");
 	if (o->ladder && o->json)
 		return bad(state, "%s: ladders are drawings for people; they have no JSON form",
 			   "--ladder");
@@ -340,6 +460,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->family = key == '4' ? TT_AF_INET : TT_AF_INET6;
 		break;
 	case 'p':
+		if (ps->pid_given)
+			return bad(state, "-p/--pid: given twice (then '%s'); tcptrail follows one "
+				   "process or all", arg);
+		ps->pid_given = true;
 		if (tt_parse_num(arg, 1, 4194304, &v))
 			return bad(state, "-p/--pid: '%s' is not a process id", arg);
 		o->pid = (uint32_t)v;
@@ -351,9 +475,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		uint32_t *n = key == 'P' ? &o->n_ports : key == 'L' ? &o->n_lports : &o->n_rports;
 		const char *name = key == 'P' ? "-P/--port" : key == 'L' ? "-L/--lport" : "-D/--dport";
 
-		err = tt_parse_ports(arg, list, n);
+		err = add_ports(arg, list, n);
 		if (err == -E2BIG) {
-			fprintf(stderr, "tcptrail: %s: at most %d ports (see --help)\n", name, TT_MAX_PORTS);
+			fprintf(stderr, "tcptrail: %s: '%s': at most %d ports in all (see --help)\n",
+				name, arg, TT_MAX_PORTS);
 			ps->status = 2;
 			return EINVAL;
 		}
@@ -366,14 +491,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case 'N':
-		err = parse_netns(arg, &o->netns);
-		if (err == -EINVAL)
+		/* the BPF filter holds one namespace */
+		if (ps->netns_arg)
+			return bad(state, "-N/--netns: given twice (then '%s'); tcptrail traces one "
+				   "namespace or all", arg);
+		if (!*arg)
 			return bad(state, "-N/--netns: '%s' is neither a namespace inode nor a path", arg);
-		if (err) {
-			fprintf(stderr, "tcptrail: -N/--netns: %s: %s\n", arg, strerror(-err));
-			ps->status = 2;
-			return EINVAL;
-		}
+		ps->netns_arg = arg;
 		break;
 	case OPT_CGROUP:
 		if (!*arg || *arg != '/')
@@ -485,6 +609,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_SYSLOG:
 		o->syslog = true;
 		break;
+	case OPT_JOURNAL:
+		o->journal = true;
+		break;
 	case OPT_NO_SOCK_OPS:
 		o->no_sock_ops = true;
 		break;
@@ -501,17 +628,25 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "--metrics-file: '%s' is not a file name", arg);
 		o->metrics_path = arg;
 		break;
-	case OPT_METRICS_LISTEN:
-		if (!strchr(arg, ':'))
-			return bad(state, "--metrics-listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:9464)", arg);
+	case OPT_METRICS_LISTEN: {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char why[200];
+
+		if (metrics__parse_listen(arg, &ss, &len, why, sizeof(why)))
+			return bad(state, "--metrics-listen: %s", why);
 		o->metrics_listen = arg;
 		break;
+	}
 	case ARGP_KEY_ERROR:
 		/* getopt rejected argv[state->next - 1]: remember it for the message */
 		ps->err_next = state->next;
 		break;
 	case ARGP_KEY_END:
-		return check_combinations(state, o);
+		err = check_combinations(state, o);
+		if (!err && (ps->status = check_system(ps, o)))
+			return EINVAL;
+		return err;
 	case 'v':
 		o->verbose++;
 		break;
@@ -530,6 +665,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+bool tt_opts_color(const struct tt_opts *o, bool tty)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	if (o->color != TT_COLOR_AUTO)
+		return o->color == TT_COLOR_ALWAYS;
+	/* no-color.org: set and not empty; --color always still wins */
+	return tty && !o->json && !(no_color && *no_color);
 }
 
 int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)

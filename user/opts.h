@@ -54,6 +54,7 @@ struct tt_opts {
 	uint32_t tw_warn_pct;		/* warn past this ephemeral-port share in use */
 	bool quiet_flows;		/* no per-flow lines: summaries and warnings only */
 	bool syslog;			/* summaries and warnings to syslog too */
+	bool journal;			/* ... to the journal, as structured entries */
 	bool no_sock_ops;		/* leave every transition to the transitions hook */
 	bool no_seed;			/* do not seed the table with existing sockets */
 	const char *output_path;	/* -o: append output here; SIGHUP reopens it */
@@ -84,6 +85,13 @@ int tt_parse_duration(const char *s, uint64_t *ns);
 
 /* Parse "8M", "65536", "1G" (power of two bytes, >= one page). */
 int tt_parse_size(const char *s, uint64_t *bytes);
+
+/*
+ * Color for human output to stdout (tty: whether it is a terminal):
+ * --color always or never as given; auto, only on a terminal, never with
+ * --json, and not when $NO_COLOR is set and not empty.
+ */
+bool tt_opts_color(const struct tt_opts *o, bool tty);
 
 extern const char *tt_version;
 

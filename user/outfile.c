@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include "outfile.h"
 #include "util.h"
 
@@ -70,4 +74,134 @@ int outfile__stdout(const char *path)
 fail:
 	close(fd);
 	return err;
+}
+
+/* Filesystems whose files are kernel interfaces, not storage. */
+static const char *pseudo_fs(long type)
+{
+	switch (type) {
+	case PROC_SUPER_MAGIC: return "procfs";
+	case SYSFS_MAGIC: return "sysfs";
+	case DEBUGFS_MAGIC: return "debugfs";
+	case TRACEFS_MAGIC: return "tracefs";
+	case CGROUP_SUPER_MAGIC: return "cgroupfs";
+	case CGROUP2_SUPER_MAGIC: return "cgroup2";
+	case BPF_FS_MAGIC: return "bpffs";
+	case SECURITYFS_MAGIC: return "securityfs";
+	case NSFS_MAGIC: return "nsfs";
+	case EFIVARFS_MAGIC: return "efivarfs";
+	case DEVPTS_SUPER_MAGIC: return "devpts";
+	}
+	return NULL;
+}
+
+static int check_fs(const char *opt, const char *path, const char *at)
+{
+	struct statfs sf;
+	const char *fs;
+
+	if (statfs(at, &sf))
+		return 0;	/* the open says why, if it cannot */
+	fs = pseudo_fs((long)sf.f_type);
+	if (!fs)
+		return 0;
+	if (at == path)
+		tt_err("%s %s: is on %s, a kernel interface, not storage; refusing to write to it",
+		       opt, path, fs);
+	else
+		tt_err("%s %s: %s is on %s, a kernel interface, not storage; refusing to write to it",
+		       opt, path, at, fs);
+	return -EPERM;
+}
+
+/* The directory part of path, "." for a bare name; false if too long. */
+static bool dir_of(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash) {
+		snprintf(dir, len, ".");
+		return true;
+	}
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= len)
+		return false;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return true;
+}
+
+int outfile__check(const char *opt, const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int err;
+
+	if (!lstat(path, &st)) {
+		if (S_ISLNK(st.st_mode)) {
+			tt_err("%s %s: is a symbolic link; refusing to follow it", opt, path);
+			return -ELOOP;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			tt_err("%s %s: is a directory; name a file in it", opt, path);
+			return -EISDIR;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			tt_err("%s %s: not a regular file; refusing to write to it", opt, path);
+			return -EPERM;
+		}
+		return check_fs(opt, path, path);
+	}
+	if (errno != ENOENT) {
+		err = -errno;
+		tt_err("%s %s: %s", opt, path, strerror(-err));
+		return err;
+	}
+	if (!dir_of(path, dir, sizeof(dir))) {
+		tt_err("%s %s: %s", opt, path, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	if (stat(dir, &st)) {
+		err = -errno;
+		tt_err("%s %s: directory %s: %s", opt, path, dir, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		tt_err("%s %s: %s is not a directory", opt, path, dir);
+		return -ENOTDIR;
+	}
+	err = check_fs(opt, path, dir);
+	if (err)
+		return err;
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS)) {
+		err = -errno;
+		tt_err("%s %s: cannot create it in %s: %s", opt, path, dir, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* The directory through realpath, then the last component; false if none. */
+static bool canonical(const char *path, char *out, size_t len)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *base = strrchr(path, '/');
+
+	if (!dir_of(path, dir, sizeof(dir)) || !realpath(dir, real))
+		return false;
+	base = base ? base + 1 : path;
+	return (size_t)snprintf(out, len, "%s/%s", real, base) < len;
+}
+
+bool outfile__same(const char *a, const char *b)
+{
+	char ca[PATH_MAX + 256], cb[PATH_MAX + 256];
+	struct stat sa, sb;
+
+	if (!strcmp(a, b))
+		return true;
+	if (!stat(a, &sa) && !stat(b, &sb))
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return canonical(a, ca, sizeof(ca)) && canonical(b, cb, sizeof(cb)) && !strcmp(ca, cb);
 }

@@ -7,6 +7,8 @@
 #ifndef TT_OUTFILE_H
 #define TT_OUTFILE_H
 
+#include <stdbool.h>
+
 /*
  * Open path for appending, creating it 0640, and make it stdout (fd 1 and
  * the stdout stream, whose pending output is flushed to the old file
@@ -16,5 +18,22 @@
  * is unchanged then.
  */
 int outfile__stdout(const char *path);
+
+/*
+ * Before anything is attached: can path be written as an output file?  An
+ * existing path must be a regular file (not a directory, a device, a FIFO or
+ * a symbolic link) on a real filesystem (not procfs, sysfs, tracefs...); a
+ * new one needs an existing, writable directory on one.  Nothing is created.
+ * 0, or -errno after one line naming opt and path ("-w /tmp: is a
+ * directory").  What only the open can tell (a file of another uid, a race)
+ * is still refused when the file is opened.
+ */
+int outfile__check(const char *opt, const char *path);
+
+/*
+ * Do a and b name the same file: the same string, the same inode if both
+ * exist, or the same canonical path (directory through realpath) if not?
+ */
+bool outfile__same(const char *a, const char *b);
 
 #endif /* TT_OUTFILE_H */

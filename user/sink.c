@@ -19,9 +19,17 @@ struct tt_sink {
 	size_t iso_len;
 	char iso[ISO_DATE_MAX];
 	struct linebuf lb;	/* the line being built */
+	/* human output: the widest endpoint so far, the column's width */
+	int ep_width;
+	/* human output: reports rendered as logfmt here, then as columns */
+	FILE *rep;
+	char *rep_buf;
+	size_t rep_len;
 	struct tt_ident *ident;
 	bool container_col;	/* human: a container column, since one was named */
 };
+
+#define EP_WIDTH_MIN 21	/* "255.255.255.255:65535" */
 
 #define C_RESET  "\033[0m"
 #define C_DIM    "\033[2m"
@@ -39,12 +47,25 @@ struct tt_sink *sink__new(const struct tt_sink_opts *opts)
 	if (!s->o.out)
 		s->o.out = stdout;
 	s->iso_sec = -1;
+	s->ep_width = EP_WIDTH_MIN;
 	linebuf__init(&s->lb, s->o.out);
+	if (!s->o.json && !s->o.logfmt) {
+		s->rep = open_memstream(&s->rep_buf, &s->rep_len);
+		if (!s->rep) {
+			free(s);
+			return NULL;
+		}
+	}
 	return s;
 }
 
 void sink__free(struct tt_sink *s)
 {
+	if (!s)
+		return;
+	if (s->rep)
+		fclose(s->rep);
+	free(s->rep_buf);
 	free(s);
 }
 
@@ -196,16 +217,24 @@ static char role_arrow(uint8_t role)
 	return '-';
 }
 
-/* "pid 4242 curl" column shared by flows and transitions. */
+/*
+ * The columns every connection line opens with: time, pid, comm, local,
+ * arrow, remote.  An endpoint wider than its column (an IPv6 address)
+ * widens the column for it and every later line, so none runs into the next.
+ */
 static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const char *comm,
 		       uint8_t family, const uint8_t *saddr, uint16_t sport,
 		       const uint8_t *daddr, uint16_t dport, char arrow, const struct tt_cgname *n)
 {
-	char clock[32], local[64], remote[64], c[17];
+	char clock[32], local[64], remote[64], c[17], p[16];
+	int w;
 
 	tt_fmt_clock((int64_t)t_ns + s->o.wall_offset_ns, clock, sizeof(clock));
 	tt_fmt_endpoint(family, saddr, sport, local, sizeof(local));
 	tt_fmt_endpoint(family, daddr, dport, remote, sizeof(remote));
+	w = (int)(strlen(local) > strlen(remote) ? strlen(local) : strlen(remote));
+	if (w > s->ep_width)
+		s->ep_width = w;
 	/* a comm may hold anything; keep the line one line */
 	for (int i = 0; i < 16; i++)
 		c[i] = comm[i] && (unsigned char)comm[i] >= 0x20 && comm[i] != 0x7f ? comm[i] :
@@ -216,9 +245,53 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 	fputs(clock, s->o.out);
 	human_container(s, n);
 	if (pid)
-		fprintf(s->o.out, " %7u %-15s %-22s %c %-22s", pid, c, local, arrow, remote);
+		snprintf(p, sizeof(p), "%u", pid);
 	else
-		fprintf(s->o.out, " %7s %-15s %-22s %c %-22s", "-", c, local, arrow, remote);
+		strcpy(p, "-");
+	fprintf(s->o.out, " %7s %-15s %-*s %c %-*s", p, c, s->ep_width, local, arrow,
+		s->ep_width, remote);
+}
+
+/*
+ * Human output of a report: the logfmt lines it rendered into s->rep, as
+ * "TIME LEVEL MSG key=value...", the time in the column every human line
+ * opens with, warnings in color.
+ */
+static void human_report(struct tt_sink *s, uint64_t t_ns)
+{
+	char clock[32];
+	const char *p, *end;
+
+	fflush(s->rep);
+	tt_fmt_clock((int64_t)t_ns + s->o.wall_offset_ns, clock, sizeof(clock));
+	for (p = s->rep_buf, end = s->rep_buf + s->rep_len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *level = "info", *msg = p, *rest;
+		size_t msg_len;
+		bool warn;
+
+		/* time=T level=L msg=M rest */
+		if (!strncmp(p, "time=", 5) && (p = memchr(p, ' ', (size_t)(le - p))))
+			p++;
+		else
+			p = msg;
+		warn = !strncmp(p, "level=warn ", 11);
+		if (!strncmp(p, "level=", 6) && (p = memchr(p, ' ', (size_t)(le - p))))
+			p++;
+		level = warn ? "warn" : level;
+		if (!p || p > le)
+			p = le;
+		if (!strncmp(p, "msg=", 4))
+			p += 4;
+		msg = p;
+		rest = memchr(p, ' ', (size_t)(le - p));
+		msg_len = rest ? (size_t)(rest - msg) : (size_t)(le - msg);
+		rest = rest ? rest + 1 : le;
+		fprintf(s->o.out, "%s %s%-4s %.*s%s %.*s\n", clock, warn ? color(s, C_YELLOW) : "",
+			level, (int)msg_len, msg, warn ? color(s, C_RESET) : "", (int)(le - rest), rest);
+		p = nl ? nl + 1 : end;
+	}
+	rewind(s->rep);
 }
 
 static void human_flow(struct tt_sink *s, const struct tt_flow *f)
@@ -324,15 +397,23 @@ static void lb_tuple(struct linebuf *lb, uint32_t netns, uint8_t family, const u
 	linebuf__u64(lb, dport);
 }
 
+/*
+ * A flow's record is written when it ends: t_ns and time are that moment
+ * (its last state's), as every record's are the moment it tells of; start
+ * and start_ns are its first state's.  include/tcptrail.schema.json.
+ */
 static void json_flow(struct tt_sink *s, const struct tt_flow *f)
 {
 	struct linebuf *lb = &s->lb;
+	uint64_t end_ns = f->ts_ns[f->nstates - 1];
 
-	linebuf__lit(lb, "{\"type\":\"flow\",\"version\":");
-	linebuf__int(lb, TT_JSON_VERSION);
+	linebuf__lit(lb, "{\"type\":\"flow\"");
+	lb_head(s, end_ns);
 	linebuf__lit(lb, ",\"id\":");
 	linebuf__u64(lb, f->id);
-	linebuf__lit(lb, ",\"t_ns\":");
+	linebuf__lit(lb, ",\"cookie\":");
+	linebuf__u64(lb, f->cookie);
+	linebuf__lit(lb, ",\"start_ns\":");
 	linebuf__u64(lb, f->ts_ns[0]);
 	linebuf__lit(lb, ",\"start\":\"");
 	lb_iso(s, (int64_t)f->ts_ns[0] + s->o.wall_offset_ns);
@@ -435,8 +516,12 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 	}
 	linebuf__lit(lb, "{\"type\":\"transition\"");
 	lb_head(s, e->ts_ns);
+	/* 0: a transition of no flow (a listener's own) */
 	linebuf__lit(lb, ",\"id\":");
-	linebuf__u64(lb, flow ? flow->id : (uint64_t)e->cookie);
+	linebuf__u64(lb, flow ? flow->id : 0);
+	linebuf__lit(lb, ",\"cookie\":");
+	linebuf__u64(lb, flow && flow->cookie ? flow->cookie :
+			 e->flags & TT_F_COOKIE ? e->cookie : 0);
 	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
 	lb_ident(lb, cgname(s, e->cgroup ? e->cgroup : flow ? flow->cgroup : 0, pid));
 	linebuf__lit(lb, ",\"old\":\"");
@@ -568,8 +653,28 @@ static void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 	fputc('\n', out);
 }
 
+/*
+ * Human output renders a report as logfmt into s->rep (s->rep set aside
+ * meanwhile: the call below takes the logfmt path), then as columns.
+ */
+#define HUMAN_REPORT(s, t_ns, call)						\
+	do {									\
+		if ((s)->rep) {							\
+			FILE *out_ = (s)->o.out, *rep_ = (s)->rep;		\
+										\
+			(s)->o.out = rep_;					\
+			(s)->rep = NULL;					\
+			call;							\
+			(s)->rep = rep_;					\
+			(s)->o.out = out_;					\
+			human_report(s, t_ns);					\
+			return;							\
+		}								\
+	} while (0)
+
 void sink__summary(struct tt_sink *s, const struct tt_summary *sum)
 {
+	HUMAN_REPORT(s, sum->t_ns, sink__summary(s, sum));
 	if (s->o.json)
 		json_summary(s, sum);
 	else
@@ -642,6 +747,7 @@ static void service_str(const struct tt_cw_group *g, char *buf, size_t len)
 void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, uint64_t t_ns,
 		      uint64_t min_age_ns)
 {
+	HUMAN_REPORT(s, t_ns, sink__close_wait(s, g, n, t_ns, min_age_ns));
 	FILE *out = s->o.out;
 	char iso[ISO_MAX], age[32], svc[80];
 
@@ -701,6 +807,7 @@ static const char *closer(const struct tw_report *r)
 
 void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 {
+	HUMAN_REPORT(s, r->t_ns, sink__time_wait(s, r));
 	FILE *out = s->o.out;
 	double per_s = r->interval_ns ? r->entries * 1e9 / (double)r->interval_ns : 0;
 	char iso[ISO_MAX], ep[80];

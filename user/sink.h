@@ -14,11 +14,22 @@
 #include "report.h"
 #include "twreport.h"
 
-#define TT_JSON_VERSION 1
+/*
+ * The JSON records' "version"; include/tcptrail.schema.json describes it.
+ * 2: flow has time (its end) and start_ns, t_ns is its end; id is always
+ * the flow's own counter and cookie the socket cookie.
+ */
+#define TT_JSON_VERSION 2
 
 struct tt_sink_opts {
 	FILE *out;
 	bool json;
+	/*
+	 * Neither json nor logfmt: human lines, every one opening with the UTC
+	 * time column (tt_fmt_clock).  logfmt: summaries and reports as logfmt
+	 * lines (time=... level=... msg=...), as --syslog and --journal send them.
+	 */
+	bool logfmt;
 	bool color;
 	int64_t wall_offset_ns;	/* added to record times to get wall-clock ns */
 	/*

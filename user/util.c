@@ -202,11 +202,13 @@ void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len)
 	time_t t = wall_ns / 1000000000;
 	struct tm tm;
 
-	if (!localtime_r(&t, &tm)) {
-		snprintf(buf, len, "??:??:??.???");
+	/* UTC, as the JSON and logfmt times: one clock in every output */
+	if (wall_ns < 0 || !gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
 		return;
 	}
-	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (int)(wall_ns / 1000000 % 1000));
 }
 

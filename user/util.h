@@ -45,7 +45,11 @@ size_t tt_addr_str(char dst[TT_ADDR_STRLEN], uint8_t family, const uint8_t addr[
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: maps record times to wall time. */
 int64_t tt_mono_to_wall_offset(void);
 
-/* "12:00:01.234" in local time for a wall-clock ns timestamp. */
+/*
+ * "2026-12-04T12:00:01.234Z" (UTC, milliseconds) for a wall-clock ns
+ * timestamp: the time column of every human line.  TT_CLOCK_LEN with its NUL.
+ */
+#define TT_CLOCK_LEN 25
 void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len);
 
 /*

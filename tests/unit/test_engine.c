@@ -118,7 +118,7 @@ TEST(engine_active_open_close)
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
-	CHECK_EQ_INT(f->id, 77);
+	CHECK_EQ_INT(f->id, 1);	/* ours, not the cookie */
 	CHECK_EQ_INT(f->cookie, 77);
 	CHECK_EQ_INT(f->role, TT_ROLE_ACTIVE);
 	CHECK_EQ_INT(f->sport, 0);
@@ -462,7 +462,8 @@ TEST(engine_ids_sequence_and_cookie)
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->id, 3);
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->cookie, 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(4))->id, 4);
-	CHECK_EQ_INT(engine__lookup(eng, SK(5))->id, 1ull << 40);
+	/* the id is ours whatever the cookie: never a mix of the two */
+	CHECK_EQ_INT(engine__lookup(eng, SK(5))->id, 5);
 	CHECK_EQ_INT(engine__lookup(eng, SK(5))->cookie, 1ull << 40);
 	engine__free(eng);
 }
@@ -1356,7 +1357,7 @@ TEST(engine_seed_rekeys_to_the_real_sk)
 	REQUIRE(r.n == 1);
 	f = &r.flows[0];
 	CHECK_EQ_INT(f->sk, SK(9));
-	CHECK_EQ_INT(f->id, 5000);
+	CHECK_EQ_INT(f->cookie, 5000);
 	CHECK_EQ_INT(f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL), TT_FLOW_SEEDED | TT_FLOW_PARTIAL);
 	CHECK_EQ_INT(f->end, TT_END_CLOSE);
 	CHECK_EQ_INT(f->nstates, 3);
@@ -1450,7 +1451,7 @@ TEST(engine_seed_is_not_adopted_wrongly)
 	f = engine__lookup(eng, SK(4));
 	REQUIRE(f);
 	CHECK(!(f->flags & TT_FLOW_SEEDED));
-	CHECK_EQ_INT(f->id, 6000);
+	CHECK_EQ_INT(f->cookie, 6000);
 
 	/* the same cookie, or none, adopts */
 	s = seed(TT_ESTABLISHED, MS(20));
@@ -1580,7 +1581,7 @@ TEST(engine_seed_100k)
 		e.daddr[2] = (uint8_t)(i / 60000);
 		engine__feed(eng, &e);
 		f = engine__lookup(eng, SK(i));
-		if (f && (f->flags & TT_FLOW_SEEDED) && f->id == 1000 + (uint64_t)i)
+		if (f && (f->flags & TT_FLOW_SEEDED) && f->cookie == 1000 + (uint64_t)i)
 			adopted++;
 	}
 	CHECK_EQ_INT(adopted, N);

@@ -671,10 +671,10 @@ TEST(ident_close_wait_by_container_json_human_metrics)
 	CHECK_EQ_INT(count(buf, "\"cgroup\":null"), 1);
 	sink__free(s);
 
-	/* logfmt: the short id */
+	/* logfmt (--syslog, --journal): the short id */
 	rewind(f);
 	fflush(f);
-	s = sink__new(&(struct tt_sink_opts){ .out = f });
+	s = sink__new(&(struct tt_sink_opts){ .out = f, .logfmt = true });
 	REQUIRE(s);
 	sink__set_ident(s, id);
 	sink__close_wait(s, g, n, 10000, 0);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "opts.h"
 #include "tt_test.h"
 
@@ -49,8 +50,13 @@ TEST(opts_good_values)
 	struct tt_opts o;
 	bool x;
 
+	struct stat st;
+	char ino[32];
+
+	REQUIRE(stat("/proc/self/ns/net", &st) == 0);
+	snprintf(ino, sizeof(ino), "%lu", (unsigned long)st.st_ino);
 	CHECK_EQ_INT(parse(&o, &x, "-4", "-p", "1234", "-P", "80,443", "-L", "1",
-			   "-D", "65535", "-N", "4026531840", "--json", "-e", "-i", "500ms",
+			   "-D", "65535", "-N", ino, "--json", "-e", "-i", "500ms",
 			   "-d", "2m", "--attach", "tracepoint", "--ringbuf-size", "16M",
 			   "--max-flows", "1000", "--priority-boost", "0", "-vv", NULL), 0);
 	CHECK_EQ_INT(o.family, TT_AF_INET);
@@ -61,7 +67,7 @@ TEST(opts_good_values)
 	CHECK_EQ_INT(o.n_lports, 1);
 	CHECK_EQ_INT(o.lports[0], 1);
 	CHECK_EQ_INT(o.rports[0], 65535);
-	CHECK_EQ_INT(o.netns, 4026531840u);
+	CHECK_EQ_INT(o.netns, st.st_ino);
 	CHECK(o.json && o.events);
 	CHECK_EQ_INT(o.interval_ns, 500000000ull);
 	CHECK_EQ_INT(o.duration_ns, 120000000000ull);
@@ -188,4 +194,228 @@ TEST(parse_duration_units)
 	CHECK(tt_parse_duration("1d", &ns) != 0);
 	CHECK(tt_parse_duration("ms", &ns) != 0);
 	CHECK(tt_parse_duration("99999999999999h", &ns) != 0);
+}
+
+/* stderr of one parse, in buf; returns the exit status. */
+static int parse_msg(char *buf, size_t len, const char **args)
+{
+	char *argv[16] = { "tcptrail" };
+	int argc = 1, fds[2], saved, s;
+	struct tt_opts o;
+	ssize_t n;
+	bool x;
+
+	while (argc < 15 && args[argc - 1]) {
+		argv[argc] = (char *)args[argc - 1];
+		argc++;
+	}
+	buf[0] = '\0';
+	if (pipe(fds))
+		return -1;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fds[1], 2);
+	s = tt_opts_parse(argc, argv, &o, &x);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fds[1]);
+	n = read(fds[0], buf, len - 1);
+	close(fds[0]);
+	buf[n > 0 ? n : 0] = '\0';
+	return s;
+}
+
+/*
+ * Status 2 and one line on stderr that names the option and each given
+ * word of its value.
+ */
+#define CHECK_REFUSED(opt, want, ...)						\
+	do {									\
+		const char *args_[] = { __VA_ARGS__, NULL };			\
+		const char *want_[] = { want };					\
+		char m_[1024];							\
+		int s_ = parse_msg(m_, sizeof(m_), args_);			\
+		CHECK_EQ_INT(s_, 2);						\
+		CHECK(strstr(m_, opt) != NULL);					\
+		for (size_t w_ = 0; w_ < sizeof(want_) / sizeof(want_[0]); w_++)	\
+			CHECK(strstr(m_, want_[w_]) != NULL);			\
+		CHECK(m_[0] && strchr(m_, '\n') == m_ + strlen(m_) - 1);		\
+		if (s_ != 2 || !strstr(m_, opt))				\
+			fprintf(stderr, "    said: %s", m_);			\
+	} while (0)
+
+/* Defect 5: only a network namespace, by path or by the inode of a live one. */
+TEST(opts_netns_only_a_network_namespace)
+{
+	struct tt_opts o;
+	struct stat st;
+	char ino[32];
+	bool x;
+
+	CHECK_REFUSED("-N/--netns", "/etc/passwd", "-N", "/etc/passwd");
+	CHECK_REFUSED("-N/--netns", "/proc/self/ns/mnt", "-N", "/proc/self/ns/mnt");
+	CHECK_REFUSED("-N/--netns", "/proc/self/ns", "-N", "/proc/self/ns");
+	CHECK_REFUSED("-N/--netns", "12345", "-N", "12345");
+	/* a FIFO: refused, not waited on */
+	{
+		char fifo[] = "/tmp/tt-fifo-XXXXXX";
+		int fd = mkstemp(fifo);
+
+		REQUIRE(fd >= 0);
+		close(fd);
+		unlink(fifo);
+		REQUIRE(mkfifo(fifo, 0600) == 0);
+		CHECK_REFUSED("-N/--netns", fifo, "-N", fifo);
+		unlink(fifo);
+	}
+	CHECK_REFUSED("-N/--netns", "'4'", "-N", "/proc/self/ns/net", "-N", "4");
+	/* a replay filters the capture's host's namespaces: any inode */
+	CHECK_EQ_INT(parse(&o, &x, "-r", "x.ttcap", "-N", "12345", NULL), 0);
+	CHECK_EQ_INT(o.netns, 12345);
+	CHECK_REFUSED("-N/--netns", "/etc/passwd", "-r", "x.ttcap", "-N", "/etc/passwd");
+	REQUIRE(stat("/proc/self/ns/net", &st) == 0);
+	snprintf(ino, sizeof(ino), "%lu", (unsigned long)st.st_ino);
+	CHECK_EQ_INT(parse(&o, &x, "-N", ino, NULL), 0);
+	CHECK_EQ_INT(o.netns, st.st_ino);
+	CHECK_EQ_INT(parse(&o, &x, "-N", "/proc/thread-self/ns/net", NULL), 0);
+	CHECK_EQ_INT(o.netns, st.st_ino);
+}
+
+/* Defect 6: every bad address exits 2 and says what is wrong with it. */
+TEST(opts_metrics_listen_addresses)
+{
+	struct tt_opts o;
+	bool x;
+
+	CHECK_REFUSED("--metrics-listen", "999.1.1.1", "--metrics-listen", "999.1.1.1:9464");
+	CHECK_REFUSED("--metrics-listen", "localhost", "--metrics-listen", "localhost:9464");
+	CHECK_REFUSED("--metrics-listen", "port '99999'", "--metrics-listen", "127.0.0.1:99999");
+	CHECK_REFUSED("--metrics-listen", "port '0'", "--metrics-listen", "[::1]:0");
+	CHECK_REFUSED("--metrics-listen", "brackets", "--metrics-listen", "::1:9464");
+	CHECK_REFUSED("--metrics-listen", "9464", "--metrics-listen", "9464");
+	CHECK_REFUSED("--metrics-listen", "[::1", "--metrics-listen", "[::1:9464");
+	CHECK_REFUSED("--metrics-listen", "[fe80::zz]", "--metrics-listen", "[fe80::zz]:9464");
+	CHECK_EQ_INT(parse(&o, &x, "--metrics-listen", "[::1]:9464", NULL), 0);
+	CHECK_EQ_INT(parse(&o, &x, "--metrics-listen", ":9464", NULL), 0);
+	CHECK_EQ_INT(parse(&o, &x, "--metrics-listen", "0.0.0.0:1", NULL), 0);
+}
+
+/* Defect 7: two outputs in one file; repeated filters. */
+TEST(opts_conflicting_outputs_and_repeats)
+{
+	char dir[] = "/tmp/tt-opts-XXXXXX", f[64], g[64], dotf[80];
+	struct tt_opts o;
+	bool x;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(f, sizeof(f), "%s/F", dir);
+	snprintf(g, sizeof(g), "%s/G", dir);
+	snprintf(dotf, sizeof(dotf), "%s/./F", dir);
+	/* by name, while neither exists */
+	CHECK_REFUSED("-w/--write", f, "-w", f, "-o", f);
+	CHECK_REFUSED("--metrics-file", dotf, "-o", f, "--metrics-file", dotf);
+	CHECK_REFUSED("-r/--read", f, "-r", f, "-o", f);
+	/* by inode: G is another name of F */
+	{
+		FILE *fp = fopen(f, "w");
+
+		REQUIRE(fp);
+		fclose(fp);
+	}
+	REQUIRE(link(f, g) == 0);
+	CHECK_REFUSED("--metrics-file", g, "-w", f, "--metrics-file", g);
+	unlink(g);
+	CHECK_EQ_INT(parse(&o, &x, "-w", f, "--metrics-file", g, NULL), 0);
+	unlink(f);
+	rmdir(dir);
+
+	/* repeated port lists add up, once each; one pid, one namespace */
+	CHECK_EQ_INT(parse(&o, &x, "-P", "80", "-P", "443,80", "-L", "1", "-L", "2", NULL), 0);
+	CHECK_EQ_INT(o.n_ports, 2);
+	CHECK_EQ_INT(o.ports[0], 80);
+	CHECK_EQ_INT(o.ports[1], 443);
+	CHECK_EQ_INT(o.n_lports, 2);
+	CHECK_REFUSED("-P/--port", "'17'", "-P", "1,2,3,4,5,6,7,8", "-P",
+		      "9,10,11,12,13,14,15,16", "-P", "17");
+	CHECK_REFUSED("-p/--pid", "'2'", "-p", "1", "-p", "2");
+}
+
+/* Defect 8: outputs that cannot be written are refused before anything is attached. */
+TEST(opts_outputs_checked_up_front)
+{
+	CHECK_REFUSED("-o", "/proc/sys/net/ipv4/tcp_syncookies", "-o",
+		      "/proc/sys/net/ipv4/tcp_syncookies");
+	CHECK_REFUSED("-o", "/proc/tt-new", "-o", "/proc/tt-new");
+	CHECK_REFUSED("-w", "/tmp", "-w", "/tmp");
+	CHECK_REFUSED("-w", "/sys/kernel/tt.ttcap", "-w", "/sys/kernel/tt.ttcap");
+	CHECK_REFUSED("-o", "/nonexistent-dir/tt.log", "-o", "/nonexistent-dir/tt.log");
+	CHECK_REFUSED("-o", "/etc/passwd/x", "-o", "/etc/passwd/x");
+	CHECK_REFUSED("-o", "/dev/null", "-o", "/dev/null");
+}
+
+/* Defect 10: NO_COLOR (no-color.org) turns auto off; --color always still wins. */
+TEST(opts_color_and_no_color)
+{
+	struct tt_opts o;
+	bool x;
+
+	unsetenv("NO_COLOR");
+	CHECK_EQ_INT(parse(&o, &x, NULL), 0);
+	CHECK(tt_opts_color(&o, true));
+	CHECK(!tt_opts_color(&o, false));
+	setenv("NO_COLOR", "1", 1);
+	CHECK(!tt_opts_color(&o, true));
+	setenv("NO_COLOR", "", 1);
+	CHECK(tt_opts_color(&o, true));
+	setenv("NO_COLOR", "1", 1);
+	CHECK_EQ_INT(parse(&o, &x, "--color", "always", NULL), 0);
+	CHECK(tt_opts_color(&o, false));
+	CHECK_EQ_INT(parse(&o, &x, "--color", "never", NULL), 0);
+	CHECK(!tt_opts_color(&o, true));
+	unsetenv("NO_COLOR");
+	CHECK_EQ_INT(parse(&o, &x, "--json", NULL), 0);
+	CHECK(!tt_opts_color(&o, true));
+}
+
+/* Defect 10: --help fits 79 columns: no example's comment wraps onto a line of its own. */
+TEST(opts_help_fits_the_terminal)
+{
+	char *argv[] = { "tcptrail", "--help", NULL };
+	char path[] = "/tmp/tt-help-XXXXXX", line[512];
+	int fd = mkstemp(path), saved, examples = 0, n = 0;
+	struct tt_opts o;
+	bool x, in_examples = false;
+	FILE *f;
+
+	REQUIRE(fd >= 0);
+	unsetenv("ARGP_HELP_FMT");
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	CHECK_EQ_INT(tt_opts_parse(2, argv, &o, &x), 0);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	f = fdopen(fd, "r");
+	REQUIRE(f);
+	rewind(f);
+	while (fgets(line, sizeof(line), f) && n++ < 500) {
+		CHECK(strlen(line) <= 80);	/* 79 and the newline */
+		if (!strcmp(line, "EXAMPLES:\n")) {
+			in_examples = true;
+			continue;
+		}
+		if (in_examples && line[0] == '\n')
+			in_examples = false;
+		if (!in_examples)
+			continue;
+		examples++;
+		if (strncmp(line, "  tcptrail ", 11) || !strstr(line, " # "))
+			fprintf(stderr, "    wrapped: %s", line);
+		CHECK(!strncmp(line, "  tcptrail ", 11) && strstr(line, " # "));
+	}
+	CHECK(examples >= 10);
+	fclose(f);
+	unlink(path);
 }

@@ -186,7 +186,7 @@ TEST(replay_reset_capture_human_and_events)
 	CHECK_EQ_INT(count(r.out, " > CLOSE (refused)"), 1);
 	CHECK_EQ_INT(count(r.out, " > CLOSE (reset)"), 2);
 	CHECK_EQ_INT(count(r.out, " > CLOSE (abort)"), 2);
-	CHECK(strstr(r.out, "msg=final_summary") != NULL);
+	CHECK(strstr(r.out, "Z info final_summary ") != NULL);
 	CHECK(strstr(r.out, " refused=1 resets=2 ") != NULL);
 	run_free(&r);
 

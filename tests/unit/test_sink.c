@@ -220,11 +220,67 @@ TEST(sink_summary_json_and_logfmt)
 	json_decref(j);
 	free(out);
 
+	/* human: the time column, the level, the report, its pairs */
 	out = render(false, do_summary, &sum);
-	CHECK(strstr(out, "msg=final_summary") != NULL);
+	CHECK(strncmp(out, "1970-01-01T00:00:00.000Z warn final_summary interval=10.0s ", 59) == 0);
 	CHECK(strstr(out, " lost=4") != NULL);
-	CHECK(strstr(out, " level=warn") != NULL);
+	CHECK(strstr(out, "time=") == NULL);
 	CHECK(strstr(out, " ESTABLISHED>CLOSE_WAIT=12") != NULL);
+	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
+	free(out);
+
+	/* logfmt, as --syslog and --journal send it */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = f, .logfmt = true });
+
+		REQUIRE(s);
+		sink__summary(s, &sum);
+		sink__free(s);
+		fclose(f);
+		CHECK(strncmp(buf, "time=1970-01-01T00:00:00.000000Z level=warn msg=final_summary ",
+			      62) == 0);
+		CHECK(strstr(buf, " ESTABLISHED>CLOSE_WAIT=12") != NULL);
+		free(buf);
+	}
+}
+
+static void do_two_flows(struct tt_sink *s, const void *arg)
+{
+	const struct tt_flow *f = arg;
+
+	sink__flow(s, &f[0]);
+	sink__flow(s, &f[1]);
+}
+
+/*
+ * Defect 10: a long IPv6 endpoint widens the address columns rather than
+ * pushing the rest of its line out of them; the lines after it keep the
+ * width, so the arrows line up; the time column is UTC with its date.
+ */
+TEST(sink_human_ipv6_columns_and_utc_clock)
+{
+	struct tt_flow f[2] = { active_flow(), active_flow() };
+	char *out, *second;
+	const char *a1, *a2;
+
+	f[0].family = TT_AF_INET6;
+	memcpy(f[0].saddr, "\x20\x01\x0d\xb8\x12\x34\x56\x78\x9a\xbc\xde\xf0\x12\x34\x56\x78", 16);
+	memcpy(f[0].daddr, "\x20\x01\x0d\xb8\x12\x34\x56\x78\x9a\xbc\xde\xf0\x12\x34\x56\x79", 16);
+	out = render(false, do_two_flows, f);
+	REQUIRE(out);
+	second = strchr(out, '\n');
+	REQUIRE(second);
+	second++;
+	a1 = strstr(out, " > ");
+	a2 = strstr(second, " > ");
+	REQUIRE(a1 && a2);
+	CHECK_EQ_INT(a1 - out, a2 - second);
+	CHECK(strstr(out, "[2001:db8:1234:5678:9abc:def0:1234:5678]:43210 > "
+			  "[2001:db8:1234:5678:9abc:def0:1234:5679]:80    SYN_SENT") != NULL);
+	CHECK(strncmp(out, "1970-01-01T00:00:01.000Z ", 25) == 0);
 	free(out);
 }
 

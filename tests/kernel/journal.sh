@@ -1,0 +1,135 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# --journal and sd_notify against real receivers.  sd_journal_send writes to
+# the fixed path /run/systemd/journal/socket, so tcptrail runs in a mount
+# namespace of its own where that path is our datagram socket (a bind mount
+# over /run/systemd, seen by nothing else on the host); $NOTIFY_SOCKET names
+# a second one.  A CLOSE-WAIT leak (the close-wait scenario) must reach the
+# journal as TCPTRAIL_EVENT=close_wait at warning priority, with the leaking
+# server's PID, COMM, NETNS and COUNT as fields; summaries at info; READY=1
+# once attached and STOPPING=1 at SIGINT.  Without a journald socket,
+# --journal exits 1 before attaching, with one line naming the socket.
+# Host only: the qemu guest has no python3.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+command -v python3 >/dev/null || fail "python3 is missing (tests/deps.sh installs it)"
+command -v unshare >/dev/null || fail "unshare is missing (util-linux)"
+REAL=$TCPTRAIL
+case $REAL in /*) ;; *) REAL=$PWD/$REAL ;; esac
+RECV=$PWD/tests/tools/dgramrecv.py
+JREC=
+NREC=
+trap 'kill $JREC $NREC 2>/dev/null; cleanup' EXIT
+
+# in_private_run DIR COMMAND...: COMMAND in a mount namespace of its own,
+# where DIR is /run/systemd (or, on a host without /run/systemd, where a
+# tmpfs on /run holds DIR's journal socket).
+cat >"$DIR/in-private-run" <<'EOF'
+#!/bin/sh
+d=$1
+shift
+if [ -d /run/systemd ]; then
+	exec unshare -m --propagation private sh -c \
+		'mount --bind "$0" /run/systemd && exec "$@"' "$d" "$@"
+fi
+exec unshare -m --propagation private sh -c \
+	'mount -t tmpfs tt /run && mkdir -p /run/systemd/journal &&
+	 { [ ! -e "$0/journal/socket" ] || { : >/run/systemd/journal/socket &&
+	   mount --bind "$0/journal/socket" /run/systemd/journal/socket; }; } &&
+	 exec "$@"' "$d" "$@"
+EOF
+chmod +x "$DIR/in-private-run"
+
+# 1. No journald: exit 1 before attaching, one line naming the socket.
+mkdir "$DIR/empty"
+"$DIR/in-private-run" "$DIR/empty" "$REAL" --journal -d 1 >/dev/null 2>"$DIR/nojournal.err"
+st=$?
+expect_eq "--journal without journald: exit status" "$st" 1
+expect_eq "--journal without journald: lines on stderr" "$(count_lines <"$DIR/nojournal.err")" 1
+grep -q -- '--journal: /run/systemd/journal/socket: ' "$DIR/nojournal.err" ||
+	fail "--journal without journald said: $(cat "$DIR/nojournal.err")"
+grep -q '^tcptrail: tracing' "$DIR/nojournal.err" && fail "--journal without journald attached first"
+
+# 2. A leak, traced with --journal, the receivers bound first.
+mkdir -p "$DIR/sd/journal"
+python3 "$RECV" journal "$DIR/sd/journal/socket" "$DIR/journal.jsonl" 90 2>"$DIR/jrecv.err" &
+JREC=$!
+python3 "$RECV" raw "$DIR/notify.sock" "$DIR/notify.jsonl" 90 2>"$DIR/nrecv.err" &
+NREC=$!
+wait_until 10 test -e "$DIR/journal.jsonl" -a -e "$DIR/notify.jsonl" ||
+	fail "receivers did not start: $(last_line "$DIR/jrecv.err") $(last_line "$DIR/nrecv.err")"
+
+cat >"$DIR/tt-journal" <<EOF
+#!/bin/sh
+exec "$DIR/in-private-run" "$DIR/sd" "$REAL" "\$@"
+EOF
+chmod +x "$DIR/tt-journal"
+TCPTRAIL=$DIR/tt-journal
+TCPTRAIL_ARGS=--journal
+NOTIFY_SOCKET=$DIR/notify.sock
+export NOTIFY_SOCKET
+check_close_wait close-wait
+unset NOTIFY_SOCKET
+# the final summary was sent before tcptrail exited: wait for the receiver to write it
+final_received() {
+	grep -q '"FINAL": "1"' "$DIR/journal.jsonl" && grep -q STOPPING "$DIR/notify.jsonl"
+}
+wait_until 5 final_received || fail "no final summary entry or STOPPING=1 received within 5 s"
+
+# jq-like queries of the received entries, in python3
+jq_entries() {
+	python3 -c '
+import json, sys
+want = dict(a.split("=", 1) for a in sys.argv[2:])
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if all(e.get(k) == v for k, v in want.items()):
+        print(json.dumps(e, sort_keys=True))
+' "$DIR/journal.jsonl" "$@"
+}
+jfield() {
+	python3 -c 'import json, sys; print(json.loads(sys.stdin.readline()).get(sys.argv[1], ""))' "$1"
+}
+
+bad=$(grep -e _PARSE_ERROR -e _ANCILLARY "$DIR/journal.jsonl" | sed -n 1p)
+[ -z "$bad" ] || fail "malformed journal entry: $bad"
+bad=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    for k in ("MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "TCPTRAIL_EVENT"):
+        if not e.get(k):
+            print("no %s in %s" % (k, line.strip())); sys.exit()
+    if e["SYSLOG_IDENTIFIER"] != "tcptrail" or "\n" in e["MESSAGE"]:
+        print(line.strip()); sys.exit()
+' "$DIR/journal.jsonl")
+[ -z "$bad" ] || fail "journal entry: $bad"
+
+leak=$(fact leaked)
+cw=$(jq_entries TCPTRAIL_EVENT=close_wait PID="$(fact server_pid)" | sed -n '$p')
+[ -n "$cw" ] || fail "no close_wait entry for pid $(fact server_pid): $(cut -c1-200 "$DIR/journal.jsonl" | sed -n 1,3p)"
+for kv in PRIORITY=4 COMM="$(fact server_comm)" NETNS="$NETNS" COUNT="$leak" SERVICE=local \
+	SERVICE_PORT="$(fact port)" SYSLOG_FACILITY=3; do
+	got=$(printf '%s\n' "$cw" | jfield "${kv%%=*}")
+	expect_eq "close_wait entry ${kv%%=*}" "$got" "${kv#*=}"
+done
+printf '%s\n' "$cw" | jfield MESSAGE | grep -q "msg=close_wait_leak pid=$(fact server_pid) " ||
+	fail "close_wait MESSAGE: $(printf '%s\n' "$cw" | jfield MESSAGE)"
+
+# every summary on stdout is in the journal too, at info (nothing was lost)
+n_out=$(records summary | count_lines)
+n_j=$(jq_entries TCPTRAIL_EVENT=summary PRIORITY=6 NETNS="$NETNS" | count_lines)
+expect_eq "summaries in the journal (info, NETNS=$NETNS) vs on stdout" "$n_j" "$n_out"
+expect_eq "final summaries in the journal" \
+	"$(jq_entries TCPTRAIL_EVENT=summary FINAL=1 | count_lines)" 1
+jq_entries TCPTRAIL_EVENT=summary FINAL=1 | jfield MESSAGE | grep -q '^time=.* msg=final_summary ' ||
+	fail "final summary MESSAGE: $(jq_entries TCPTRAIL_EVENT=summary FINAL=1 | jfield MESSAGE)"
+
+# sd_notify: READY=1 once, then STOPPING=1
+notes=$(python3 -c '
+import json, sys
+print(" ".join(json.loads(l)["data"].split("\n")[0] for l in open(sys.argv[1])))' "$DIR/notify.jsonl")
+expect_eq "sd_notify messages" "$notes" "READY=1 STOPPING=1"
+echo "journal: $(count_lines <"$DIR/journal.jsonl") entries; close_wait COUNT=$leak PID=$(fact server_pid); $n_j summaries; notify: $notes"
+pass

@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# user/tcptrail.service as systemd would run it: Type=notify (tcptrail sends
+# READY=1: tests/kernel/journal.sh), a usage error not restarted
+# (RestartPreventExitStatus=2, and a bad option does exit 2), its ExecStart
+# accepted by tcptrail's option parser, and -o suggested only where
+# ProtectSystem=strict lets it write (LogsDirectory=).  systemd-analyze
+# verify too, where systemd is installed.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+UNIT=user/tcptrail.service
+[ -r "$UNIT" ] || fail "no $UNIT (run from the top of the tree)"
+# key=value settings of [Service], continuation lines joined
+settings=$(awk '/^\[/ { sec = $0 } sec == "[Service]" && !/^#/ && NF {
+	line = line $0; if (sub(/\\$/, "", line)) next; print line; line = "" }' "$UNIT")
+setting() {
+	printf '%s\n' "$settings" | sed -n "s/^$1=//p"
+}
+expect_eq "Type" "$(setting Type)" notify
+expect_eq "RestartPreventExitStatus" "$(setting RestartPreventExitStatus)" 2
+expect_eq "Restart" "$(setting Restart)" on-failure
+expect_eq "LogsDirectory" "$(setting LogsDirectory)" tcptrail
+expect_eq "ProtectSystem" "$(setting ProtectSystem)" strict
+
+exec_start=$(setting ExecStart)
+case $exec_start in
+*--journal*) ;;
+*) fail "ExecStart does not send to the journal: $exec_start" ;;
+esac
+case $exec_start in
+*--syslog*) fail "ExecStart sends to syslog and the journal both: $exec_start" ;;
+esac
+
+# the options ExecStart gives are accepted (--version: parse, then exit 0);
+# the metrics file goes to a directory that exists here
+args=$(printf '%s\n' "$exec_start" | sed 's|^@SBINDIR@/tcptrail||; s|/var/lib/prometheus/node-exporter/|'"$DIR"'/|')
+# shellcheck disable=SC2086 # a list of options
+"$TCPTRAIL" $args --version >"$DIR/version.out" 2>"$DIR/version.err" ||
+	fail "ExecStart's options refused: $(last_line "$DIR/version.err")"
+
+# a usage error exits 2, which the unit does not restart
+"$TCPTRAIL" $args -N /etc/passwd --version >/dev/null 2>"$DIR/usage.err"
+expect_eq "exit status of a usage error" "$?" 2
+
+# -o suggested only under /var/log/tcptrail, the unit's LogsDirectory
+bad=$(grep -n -e '-o /var/log/' README.md user/tcptrail.8 "$UNIT" | grep -v '/var/log/tcptrail/' | sed -n 1p)
+[ -z "$bad" ] || fail "an -o that ProtectSystem=strict forbids: $bad"
+
+if command -v systemd-analyze >/dev/null; then
+	sed "s|@SBINDIR@|$(cd "${TCPTRAIL%/*}" && pwd)|" "$UNIT" >"$DIR/tcptrail.service"
+	# the man page is not installed here: that one complaint is no fault
+	systemd-analyze verify "$DIR/tcptrail.service" 2>&1 |
+		grep -v -e "man tcptrail(8)" -e "^$" >"$DIR/verify.out"
+	[ ! -s "$DIR/verify.out" ] || fail "systemd-analyze verify: $(sed -n 1p "$DIR/verify.out")"
+	note="; systemd-analyze verify clean"
+else
+	note="; no systemd-analyze here to verify with"
+fi
+echo "service: Type=notify, RestartPreventExitStatus=2, LogsDirectory=tcptrail, ExecStart parses$note"
+pass

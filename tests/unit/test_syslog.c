@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * --syslog against a real receiver: an AF_UNIX datagram socket bound at a
+ * temporary path, which TCPTRAIL_SYSLOG_SOCKET hands the app in place of
+ * /dev/log.  Each interval must arrive as exactly its own lines: a short
+ * interval after a long one once sent the long one's tail as extra records.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include "app.h"
+#include "syslogout.h"
+#include "tt_test.h"
+
+#define S(x)	((uint64_t)(x) * 1000000000ull)
+
+struct receiver {
+	char dir[64], path[128];
+	int fd;
+};
+
+static int receiver_open(struct receiver *r)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	strcpy(r->dir, "/tmp/tt-syslog-XXXXXX");
+	if (!mkdtemp(r->dir))
+		return -errno;
+	snprintf(r->path, sizeof(r->path), "%s/log", r->dir);
+	strcpy(sa.sun_path, r->path);
+	r->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (r->fd < 0 || bind(r->fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	return 0;
+}
+
+static void receiver_close(struct receiver *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	unlink(r->path);
+	rmdir(r->dir);
+}
+
+/* Every datagram waiting, each as a string; returns how many (at most max). */
+static int receive(struct receiver *r, char msgs[][1024], int max)
+{
+	int n = 0;
+	ssize_t len;
+
+	while (n < max && (len = recv(r->fd, msgs[n], 1023, 0)) >= 0)
+		msgs[n++][len] = '\0';
+	return n;
+}
+
+static struct tt_event transition(uint64_t sk, unsigned int old, unsigned int new, uint64_t ts)
+{
+	struct tt_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = TT_EV_TRANSITION;
+	e.family = TT_AF_INET;
+	e.sk = sk;
+	e.ts_ns = ts;
+	e.netns = 4026531840u;
+	e.sport = 40000 + (uint16_t)(sk & 0xff);
+	e.dport = 443;
+	e.saddr[0] = 10, e.saddr[3] = 1;
+	e.daddr[0] = 10, e.daddr[3] = 2;
+	e.old_state = old;
+	e.new_state = new;
+	return e;
+}
+
+TEST(syslog_each_interval_sends_only_its_own_lines)
+{
+	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
+			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
+	struct receiver r = { .fd = -1 };
+	char msgs[16][1024];
+	struct app a;
+	int n, saved, devnull;
+
+	REQUIRE(receiver_open(&r) == 0);
+	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
+	fflush(stdout);
+	saved = dup(1);
+	devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, 1);
+	n = app__init(&a, &o, 0, false);
+	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+	if (n) {
+		dup2(saved, 1);
+		receiver_close(&r);
+		REQUIRE(n == 0);
+	}
+	app__start(&a, S(100));
+	/* a busy first interval: a long summary line */
+	for (uint64_t sk = 1; sk <= 8; sk++) {
+		struct tt_event e = transition(sk, TT_CLOSE, TT_SYN_SENT, S(100) + sk);
+
+		app__event(&a, &e);
+		e = transition(sk, TT_SYN_SENT, TT_ESTABLISHED, S(100) + sk + 1000);
+		app__event(&a, &e);
+		e = transition(sk, TT_ESTABLISHED, TT_FIN_WAIT1, S(100) + sk + 2000);
+		app__event(&a, &e);
+	}
+	app__tick(&a, S(101));
+	fflush(stdout);
+	n = receive(&r, msgs, 16);
+	CHECK_EQ_INT(n, 1);
+	CHECK(n < 1 || strstr(msgs[0], "ESTABLISHED>FIN_WAIT1=8") != NULL);
+	CHECK(n < 1 || strncmp(msgs[0], "<30>", 4) == 0);	/* daemon.info */
+	CHECK(n < 1 || strstr(msgs[0], " tcptrail[") != NULL);
+
+	/* a quiet second one: its line is shorter, and must come alone */
+	app__tick(&a, S(102));
+	fflush(stdout);
+	n = receive(&r, msgs, 16);
+	CHECK_EQ_INT(n, 1);
+	CHECK(n < 1 || strstr(msgs[0], "msg=summary interval=") != NULL);
+	CHECK(n < 1 || strstr(msgs[0], "FIN_WAIT1") == NULL);
+	CHECK(n < 1 || msgs[0][strlen(msgs[0]) - 1] != '\n');
+
+	/* and the third, as short as the second: still one line */
+	app__tick(&a, S(103));
+	fflush(stdout);
+	CHECK_EQ_INT(receive(&r, msgs, 16), 1);
+
+	app__free(&a);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(devnull);
+	receiver_close(&r);
+}
+
+TEST(syslog_send_lines_reads_no_byte_past_len)
+{
+	struct receiver r = { .fd = -1 };
+	char msgs[8][1024];
+	struct tt_syslog *s;
+	/* "stale" past len, as a rewound memstream leaves it */
+	const char buf[] = "time=x level=warn msg=a\n\ntime=y level=info msg=b\nstale tail\n";
+	int n;
+
+	REQUIRE(receiver_open(&r) == 0);
+	s = syslogout__new(r.path);
+	REQUIRE(s != NULL);
+	CHECK_EQ_INT(syslogout__send_lines(s, buf, strlen("time=x level=warn msg=a\n\n"
+							  "time=y level=info msg=b\n")), 2);
+	n = receive(&r, msgs, 8);
+	CHECK_EQ_INT(n, 2);
+	CHECK(n < 1 || strncmp(msgs[0], "<28>", 4) == 0);	/* daemon.warning */
+	CHECK(n < 1 || strstr(msgs[0], ": time=x level=warn msg=a") != NULL);
+	CHECK(n < 2 || strstr(msgs[1], ": time=y level=info msg=b") != NULL);
+	syslogout__free(s);
+
+	/* no receiver: the error, not a silent loss */
+	s = syslogout__new("/nonexistent/tt-log");
+	REQUIRE(s != NULL);
+	CHECK_EQ_INT(syslogout__send_lines(s, "a\n", 2), -ENOENT);
+	syslogout__free(s);
+	receiver_close(&r);
+}
+
+/* A daemon that listens on a stream socket: each message ends in a NUL, as syslog(3)'s. */
+TEST(syslog_stream_socket_fallback)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/tt-syslog-XXXXXX", buf[1024];
+	struct tt_syslog *s;
+	int lfd, cfd;
+	ssize_t n = 0, got;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/log", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	REQUIRE(lfd >= 0);
+	REQUIRE(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	s = syslogout__new(sa.sun_path);
+	REQUIRE(s);
+	CHECK_EQ_INT(syslogout__send_lines(s, "a level=warn b\nc\n", 16), 2);
+	cfd = accept(lfd, NULL, NULL);
+	REQUIRE(cfd >= 0);
+	/* both messages are in the socket by now; read until both NULs are in */
+	for (int i = 0; i < 10 && n < (ssize_t)sizeof(buf) - 1; i++) {
+		got = recv(cfd, buf + n, sizeof(buf) - 1 - (size_t)n, MSG_DONTWAIT);
+		if (got <= 0)
+			break;
+		n += got;
+		if (memchr(buf, '\0', (size_t)n) && memchr(memchr(buf, '\0', (size_t)n) + 1, '\0',
+							  (size_t)(buf + n - (char *)memchr(buf, '\0', (size_t)n) - 1)))
+			break;
+	}
+	REQUIRE(n > 0);
+	CHECK(strncmp(buf, "<28>", 4) == 0);
+	CHECK(strstr(buf, ": a level=warn b") != NULL);
+	CHECK(buf[n - 1] == '\0');
+	CHECK(strstr(buf + strlen(buf) + 1, ": c") != NULL);
+	syslogout__free(s);
+	close(cfd);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}

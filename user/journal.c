@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#ifndef TT_NO_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+/* CODE_FILE= and CODE_LINE= would name send_entry() for every entry */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+#endif
+#include "journal.h"
+#include "util.h"
+
+#define MAX_FIELDS 40
+
+/* One entry's fields, "NAME=value" each, built in one buffer. */
+struct entry {
+	struct iovec iov[MAX_FIELDS];
+	int n;
+	size_t used;
+	bool full;
+	char buf[4096];
+};
+
+struct tt_journal {
+	struct tt_sink *fmt;	/* logfmt lines, for MESSAGE= */
+	FILE *mem;
+	char *text;
+	size_t len;
+	uint32_t netns;
+	bool failed;		/* the last send failed (said once) */
+	struct entry e;
+};
+
+static void field(struct entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void field(struct entry *e, const char *fmt, ...)
+{
+	size_t room = sizeof(e->buf) - e->used;
+	va_list ap;
+	int n;
+
+	if (e->n >= MAX_FIELDS || e->full) {
+		e->full = true;
+		return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(e->buf + e->used, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room) {
+		e->full = true;
+		return;
+	}
+	e->iov[e->n++] = (struct iovec){ e->buf + e->used, (size_t)n };
+	e->used += (size_t)n + 1;
+}
+
+/* A field of text from a process (a comm, a command line): one printable line. */
+static void text_field(struct entry *e, const char *name, const char *s, size_t max)
+{
+	char clean[256];
+	size_t i;
+
+	if (max >= sizeof(clean))
+		max = sizeof(clean) - 1;
+	for (i = 0; i < max && s[i]; i++)
+		clean[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	clean[i] = '\0';
+	field(e, "%s=%s", name, clean);
+}
+
+static void begin(struct tt_journal *j, const char *event, int prio)
+{
+	j->e.n = 0;
+	j->e.used = 0;
+	j->e.full = false;
+	field(&j->e, "TCPTRAIL_EVENT=%s", event);
+	field(&j->e, "PRIORITY=%d", prio);
+	field(&j->e, "SYSLOG_IDENTIFIER=tcptrail");
+	field(&j->e, "SYSLOG_FACILITY=%d", LOG_DAEMON >> 3);
+}
+
+static void send_entry(struct tt_journal *j, const char *msg, size_t len)
+{
+	int err;
+
+	while (len && msg[len - 1] == '\n')
+		len--;
+	field(&j->e, "MESSAGE=%.*s", (int)len, msg);
+#ifdef TT_NO_LIBSYSTEMD
+	err = -ENOSYS;
+#else
+	err = j->e.full ? -E2BIG : sd_journal_sendv(j->e.iov, j->e.n);
+#endif
+	if (err < 0 && !j->failed)
+		tt_warn("warning: --journal: send to %s: %s; entries are lost until it accepts them",
+			TT_JOURNAL_SOCKET, strerror(-err));
+	else if (err >= 0 && j->failed)
+		tt_warn("--journal: %s accepts entries again", TT_JOURNAL_SOCKET);
+	j->failed = err < 0;
+}
+
+/* What the logfmt sink wrote since the last call: the memstream is rewound each time. */
+static const char *fmt_text(struct tt_journal *j, size_t *len)
+{
+	fflush(j->mem);
+	*len = j->len;
+	rewind(j->mem);
+	return j->text;
+}
+
+bool journal__available(void)
+{
+#ifdef TT_NO_LIBSYSTEMD
+	return false;
+#else
+	return true;
+#endif
+}
+
+struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns)
+{
+	struct tt_journal *j;
+	struct stat st;
+
+	if (!journal__available()) {
+		tt_err("--journal: this build of tcptrail has no libsystemd (use --syslog)");
+		return NULL;
+	}
+	if (stat(TT_JOURNAL_SOCKET, &st) || !S_ISSOCK(st.st_mode)) {
+		tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without systemd)",
+		       TT_JOURNAL_SOCKET, errno ? strerror(errno) : "not a socket");
+		return NULL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		goto oom;
+	j->netns = netns;
+	j->mem = open_memstream(&j->text, &j->len);
+	if (!j->mem)
+		goto oom;
+	j->fmt = sink__new(&(struct tt_sink_opts){ .out = j->mem, .logfmt = true,
+					     .wall_offset_ns = wall_offset_ns });
+	if (!j->fmt)
+		goto oom;
+	return j;
+oom:
+	tt_err("--journal: %s", strerror(ENOMEM));
+	journal__free(j);
+	return NULL;
+}
+
+void journal__free(struct tt_journal *j)
+{
+	if (!j)
+		return;
+	sink__free(j->fmt);
+	if (j->mem)
+		fclose(j->mem);
+	free(j->text);
+	free(j);
+}
+
+static void addr_field(struct entry *e, const char *name, uint8_t family, const uint8_t *addr)
+{
+	char a[TT_ADDR_STRLEN];
+
+	tt_addr_str(a, family, addr);
+	field(e, "%s=%s", name, a);
+}
+
+static const char *family_name(uint8_t family)
+{
+	return family == TT_AF_INET6 ? "ipv6" : "ipv4";
+}
+
+struct lctx {
+	struct tt_journal *j;
+	uint64_t interval_ns;
+};
+
+static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
+{
+	struct lctx *c = ctx;
+	struct tt_journal *j = c->j;
+	uint64_t dropped = ls->i_accept_overflows + ls->i_syn_drops;
+	char ep[80], dur[32], msg[512];
+	int n;
+
+	if (!dropped && !ls->i_syn_cookies)
+		return;
+	/* SYN cookies answer for the queue: nothing was dropped, but it is full */
+	begin(j, "overflow", dropped ? LOG_WARNING : LOG_NOTICE);
+	field(&j->e, "NETNS=%u", ls->netns);
+	field(&j->e, "FAMILY=%s", family_name(ls->family));
+	addr_field(&j->e, "LOCAL_ADDR", ls->family, ls->addr);
+	field(&j->e, "LOCAL_PORT=%u", ls->port);
+	if (ls->owner_pid) {
+		field(&j->e, "PID=%u", ls->owner_pid);
+		text_field(&j->e, "COMM", ls->owner_comm, sizeof(ls->owner_comm));
+	}
+	field(&j->e, "MAX_BACKLOG=%u", ls->max_backlog);
+	field(&j->e, "ACCEPT_OVERFLOWS=%" PRIu64, ls->i_accept_overflows);
+	field(&j->e, "SYN_DROPS=%" PRIu64, ls->i_syn_drops);
+	field(&j->e, "SYN_COOKIES=%" PRIu64, ls->i_syn_cookies);
+	field(&j->e, "INTERVAL_NS=%" PRIu64, c->interval_ns);
+	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
+	tt_fmt_duration(c->interval_ns, dur, sizeof(dur));
+	n = snprintf(msg, sizeof(msg), "level=%s msg=listener_overflow listener=%s pid=%u "
+		     "accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
+		     " max_backlog=%u interval=%s", dropped ? "warn" : "info", ep, ls->owner_pid,
+		     ls->i_accept_overflows, ls->i_syn_drops, ls->i_syn_cookies, ls->max_backlog, dur);
+	send_entry(j, msg, n > 0 ? (size_t)n : 0);
+}
+
+void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
+{
+	const struct tt_engine_stats *iv = sum->interval, *tot = sum->total;
+	const char *text;
+	size_t len;
+
+	sink__summary(j->fmt, sum);
+	text = fmt_text(j, &len);
+	begin(j, "summary", sum->lost_total || tot->evicted ? LOG_WARNING : LOG_INFO);
+	if (j->netns)
+		field(&j->e, "NETNS=%u", j->netns);
+	field(&j->e, "FINAL=%d", sum->final);
+	field(&j->e, "INTERVAL_NS=%" PRIu64, sum->interval_ns);
+	field(&j->e, "OPENED=%" PRIu64, iv->flows_opened);
+	field(&j->e, "CLOSED=%" PRIu64, iv->flows_closed);
+	field(&j->e, "ACTIVE=%zu", tot->active);
+	field(&j->e, "REFUSED=%" PRIu64, iv->refused);
+	field(&j->e, "RESETS=%" PRIu64, iv->resets);
+	field(&j->e, "TIME_WAIT=%" PRIu64, iv->time_wait);
+	field(&j->e, "LOST=%" PRIu64, sum->lost_total);
+	field(&j->e, "LOST_INTERVAL=%" PRIu64, sum->lost_interval);
+	field(&j->e, "EVICTED=%" PRIu64, tot->evicted);
+	field(&j->e, "INVALID=%" PRIu64, sum->invalid);
+	field(&j->e, "ACCEPT_OVERFLOWS=%" PRIu64, iv->accept_overflows);
+	field(&j->e, "SYN_DROPS=%" PRIu64, iv->syn_drops);
+	field(&j->e, "SYN_COOKIES=%" PRIu64, iv->syn_cookies);
+	send_entry(j, text, len);
+	if (sum->eng) {
+		struct lctx c = { .j = j, .interval_ns = sum->interval_ns };
+
+		engine__for_each_listener_stats(sum->eng, overflow_entry, &c);
+	}
+}
+
+void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size_t n,
+			 uint64_t t_ns, uint64_t min_age_ns)
+{
+	const char *text;
+	size_t len;
+
+	for (size_t i = 0; i < n; i++, g++) {
+		sink__close_wait(j->fmt, g, 1, t_ns, min_age_ns);
+		text = fmt_text(j, &len);
+		begin(j, "close_wait", LOG_WARNING);
+		field(&j->e, "PID=%u", g->pid);
+		text_field(&j->e, "COMM", g->comm, sizeof(g->comm));
+		if (g->cmdline[0])
+			text_field(&j->e, "CMDLINE", g->cmdline, sizeof(g->cmdline));
+		field(&j->e, "NETNS=%u", g->netns);
+		if (g->container)
+			field(&j->e, "CONTAINER=%s", g->container);
+		if (g->pod)
+			field(&j->e, "POD=%s", g->pod);
+		if (g->cgroup)
+			text_field(&j->e, "CGROUP", g->cgroup, 255);
+		field(&j->e, "FAMILY=%s", family_name(g->family));
+		field(&j->e, "SERVICE=%s", g->kind == TT_SVC_LOCAL ? "local" : "remote");
+		if (g->kind != TT_SVC_LOCAL)
+			addr_field(&j->e, "SERVICE_ADDR", g->family, g->addr);
+		field(&j->e, "SERVICE_PORT=%u", g->port);
+		field(&j->e, "COUNT=%u", g->count);
+		field(&j->e, "SEEDED=%u", g->seeded);
+		field(&j->e, "PREVIOUS_COUNT=%u", g->prev_count);
+		field(&j->e, "TREND=%s", tt_trend_name(g->trend));
+		field(&j->e, "OLDEST_AGE_NS=%" PRIu64, g->oldest_age_ns);
+		field(&j->e, "MIN_AGE_NS=%" PRIu64, min_age_ns);
+		send_entry(j, text, len);
+	}
+}
+
+void journal__time_wait(struct tt_journal *j, const struct tw_report *r)
+{
+	const char *text, *line, *nl;
+	size_t len;
+
+	/* one line for the report, then one per destination past --tw-warn, in order */
+	sink__time_wait(j->fmt, r);
+	text = fmt_text(j, &len);
+	nl = memchr(text, '\n', len);
+	begin(j, "time_wait", LOG_INFO);
+	if (r->netns)
+		field(&j->e, "NETNS=%u", r->netns);
+	field(&j->e, "INTERVAL_NS=%" PRIu64, r->interval_ns);
+	field(&j->e, "ENTRIES=%" PRIu64, r->entries);
+	field(&j->e, "POPULATION=%" PRId64, r->population);
+	field(&j->e, "POPULATION_SOURCE=%s", r->estimated ? "estimate_60s" : "sock_diag");
+	field(&j->e, "BY_CLIENT=%" PRIu64, r->by_client);
+	field(&j->e, "BY_SERVER=%" PRIu64, r->by_server);
+	send_entry(j, text, nl ? (size_t)(nl - text) : len);
+	line = nl ? nl + 1 : text + len;
+	for (size_t i = 0; i < r->n_pressure && line < text + len; i++) {
+		const struct tw_pressure *p = &r->pressure[i];
+
+		if (!p->warn)
+			continue;
+		nl = memchr(line, '\n', (size_t)(text + len - line));
+		begin(j, "port_pressure", LOG_WARNING);
+		if (r->netns)
+			field(&j->e, "NETNS=%u", r->netns);
+		field(&j->e, "FAMILY=%s", family_name(p->family));
+		addr_field(&j->e, "REMOTE_ADDR", p->family, p->addr);
+		field(&j->e, "REMOTE_PORT=%u", p->port);
+		field(&j->e, "SHARE_PCT=%.1f", p->share_pct);
+		field(&j->e, "TIME_WAIT=%" PRIu64, p->time_wait);
+		field(&j->e, "IN_USE=%" PRIu64, p->in_use);
+		field(&j->e, "RANGE=%u", p->range);
+		field(&j->e, "TW_REUSE=%s", p->tw_reuse ? "applies" : "does_not_apply");
+		send_entry(j, line, nl ? (size_t)(nl - line) : (size_t)(text + len - line));
+		line = nl ? nl + 1 : text + len;
+	}
+}
+
+void journal__notify(const char *state)
+{
+#ifndef TT_NO_LIBSYSTEMD
+	int err = sd_notify(0, state);
+
+	if (err < 0)
+		tt_warn("warning: sd_notify %s: %s", state, strerror(-err));
+#else
+	(void)state;
+#endif
+}

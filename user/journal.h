@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * --journal: the reports --syslog sends, as structured journal entries
+ * (sd_journal_sendv), and readiness for systemd (sd_notify).  Every entry
+ * has MESSAGE= (the logfmt line), PRIORITY=, SYSLOG_IDENTIFIER=tcptrail and
+ * TCPTRAIL_EVENT=summary|overflow|close_wait|time_wait|port_pressure, with
+ * its numbers as fields of their own (tcptrail(8), JOURNAL FIELDS):
+ *
+ *	journalctl TCPTRAIL_EVENT=close_wait PID=4242
+ *	journalctl TCPTRAIL_EVENT=close_wait CONTAINER=<64 hex>
+ *
+ * The sink reads what the engine hands it, as the others do.
+ */
+#ifndef TT_JOURNAL_H
+#define TT_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "report.h"
+#include "sink.h"
+#include "twreport.h"
+
+#define TT_JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+struct tt_journal;
+
+/*
+ * NULL after one line on stderr if entries cannot be sent: no journald
+ * socket here, or a build without libsystemd.  netns: the -N namespace, 0
+ * for all (then summaries carry no NETNS=).
+ */
+struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns);
+void journal__free(struct tt_journal *j);
+
+/* The summary, and an overflow entry for each listener that dropped connections in it. */
+void journal__summary(struct tt_journal *j, const struct tt_summary *sum);
+void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size_t n,
+			 uint64_t t_ns, uint64_t min_age_ns);
+void journal__time_wait(struct tt_journal *j, const struct tw_report *r);
+
+/*
+ * sd_notify(3) for a service of Type=notify: "READY=1" once attached,
+ * "STOPPING=1" at the start of shutdown.  Nothing without $NOTIFY_SOCKET.
+ */
+void journal__notify(const char *state);
+
+/* The build links libsystemd (the static qemu-guest build does not). */
+bool journal__available(void);
+
+#endif /* TT_JOURNAL_H */

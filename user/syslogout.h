@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * --syslog: logfmt lines to a syslog daemon's local socket (/dev/log), one
+ * datagram per line, in the format glibc's syslog(3) sends.  Our own client,
+ * rather than syslog(3), so that the socket's path can be given (the tests
+ * bind a receiver at a path of their own) and so that a send error is seen.
+ */
+#ifndef TT_SYSLOGOUT_H
+#define TT_SYSLOGOUT_H
+
+#include <stddef.h>
+
+#define TT_SYSLOG_PATH "/dev/log"
+
+struct tt_syslog;
+
+/*
+ * path NULL: $TCPTRAIL_SYSLOG_SOCKET if set, else /dev/log.  The socket is
+ * connected at the first send, and again after the daemon restarts.
+ */
+struct tt_syslog *syslogout__new(const char *path);
+void syslogout__free(struct tt_syslog *s);
+const char *syslogout__path(const struct tt_syslog *s);
+
+/*
+ * Send buf[0..len) a line each (empty lines skipped, no byte past len read):
+ * facility daemon, warning for a line with " level=warn ", else info.
+ * Returns how many lines were sent, or -errno of the first failure (the rest
+ * are still tried).
+ */
+int syslogout__send_lines(struct tt_syslog *s, const char *buf, size_t len);
+
+#endif /* TT_SYSLOGOUT_H */
