@@ -38,6 +38,9 @@ static void on_signal(int sig)
 
 static int on_record(void *ctx, const struct tt_event *e)
 {
+	/* --remote/--local: the kernel has no address filter; left out before anything sees it */
+	if (!filter__addr_pass(((struct app *)ctx)->opts, e))
+		return 0;
 	/* the record as the kernel wrote it, before anything reads it */
 	if (capture && !capture_err)
 		capture_err = capture__write(capture, e);
@@ -159,7 +162,8 @@ struct kcheck {
 static void kcheck_start(struct kcheck *k, const struct tt_opts *o)
 {
 	/* the other filters leave out what the counters count */
-	bool whole = !o->family && !o->pid && !o->n_ports && !o->n_lports && !o->n_rports;
+	bool whole = !o->family && !o->pid && !o->n_ports && !o->n_lports && !o->n_rports &&
+		     !o->n_remote && !o->n_local;
 
 	k->on = whole && o->netns && diag__self_netns() == o->netns && !kcount__read(&k->start);
 }
