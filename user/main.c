@@ -22,6 +22,7 @@
 #include "replay.h"
 #include "seed.h"
 #include "util.h"
+#include "view.h"
 
 static volatile sig_atomic_t exiting, reopen;
 static int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
@@ -329,6 +330,9 @@ int main(int argc, char **argv)
 		(o.color == TT_COLOR_AUTO && !o.json && isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);
+	/* --snapshot, --top: sock_diag and /proc; no BPF, nothing to attach */
+	if (o.snapshot || o.top)
+		return view__run_live(&o, &exiting);
 	/* one offset for output and capture, so a replay prints the same times */
 	wall_offset = tt_mono_to_wall_offset();
 	if (app__init(&a, &o, wall_offset, color))
