@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The namespace set: this host's /proc (our own namespace is always in it),
+ * and a made-up /proc and /run/netns of symlinks to real namespaces, where
+ * pids come and go: one entry per inode, a stray file is no namespace, and
+ * a rescan drops what nothing points to any more.  A second real namespace
+ * comes from a child in a new user and network namespace, which needs no
+ * root where unprivileged user namespaces are allowed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "netns.h"
+#include "tt_test.h"
+
+static uint32_t inode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+TEST(netns_host_has_ours)
+{
+	struct netns_set *s = netns_set__new();
+	uint32_t self = inode_of("/proc/self/ns/net");
+	struct stat st;
+	int n, i;
+
+	REQUIRE(s && self);
+	n = netns_set__scan(s);
+	CHECK(n >= 1);
+	CHECK_EQ_INT(netns_set__count(s), n);
+	i = netns_set__find(s, self);
+	REQUIRE(i >= 0);
+	CHECK_EQ_INT(netns_set__inode(s, (size_t)i), self);
+	REQUIRE(fstat(netns_set__fd(s, (size_t)i), &st) == 0);
+	CHECK_EQ_INT((uint32_t)st.st_ino, self);
+	/* nothing changed: nothing added or dropped, the same fd */
+	{
+		int fd = netns_set__fd(s, (size_t)i);
+
+		CHECK(netns_set__scan(s) >= 1);
+		CHECK_EQ_INT(netns_set__fd(s, (size_t)netns_set__find(s, self)), fd);
+	}
+	CHECK_EQ_INT(netns_set__inode(s, 1u << 20), 0);
+	CHECK_EQ_INT(netns_set__fd(s, 1u << 20), -1);
+	CHECK(netns_set__path(s, 1u << 20) == NULL);
+	netns_set__free(s);
+}
+
+/* A child in a network namespace of its own until its pipe closes; 0 if none can be made. */
+static pid_t child_in_new_netns(int *hold)
+{
+	int go[2], ready[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(go) || pipe(ready))
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (unshare(CLONE_NEWNET) && unshare(CLONE_NEWUSER | CLONE_NEWNET))
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		/* until the parent closes its end */
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1) {
+		close(go[1]);
+		close(ready[0]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return 0;
+	}
+	close(ready[0]);
+	*hold = go[1];
+	return pid;
+}
+
+TEST(netns_fake_tree)
+{
+	char root[] = "/tmp/tt-netns-XXXXXX", path[256], target[64];
+	struct netns_set *s;
+	uint32_t self = inode_of("/proc/self/ns/net"), other;
+	pid_t child;
+	int hold = -1, fd;
+
+	REQUIRE(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/proc", root);
+	REQUIRE(!mkdir(path, 0700));
+	for (int pid = 1; pid <= 3; pid++) {
+		snprintf(path, sizeof(path), "%s/proc/%d", root, pid);
+		REQUIRE(!mkdir(path, 0700));
+		snprintf(path, sizeof(path), "%s/proc/%d/ns", root, pid);
+		REQUIRE(!mkdir(path, 0700));
+		snprintf(path, sizeof(path), "%s/proc/%d/ns/net", root, pid);
+		REQUIRE(!symlink("/proc/self/ns/net", path));
+	}
+	snprintf(path, sizeof(path), "%s/run", root);
+	REQUIRE(!mkdir(path, 0700));
+	/* a file that is no namespace, as a half-done `ip netns add` leaves */
+	snprintf(path, sizeof(path), "%s/run/stray", root);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	REQUIRE(fd >= 0);
+	close(fd);
+	{
+		char proc[300], run[300];
+		const char *mounts[2] = { run, NULL };
+
+		snprintf(proc, sizeof(proc), "%s/proc", root);
+		snprintf(run, sizeof(run), "%s/run", root);
+		s = netns_set__new_at(proc, mounts);
+		REQUIRE(s);
+	}
+	/* three pids, one namespace; the stray file is none */
+	CHECK_EQ_INT(netns_set__scan(s), 1);
+	CHECK_EQ_INT(netns_set__inode(s, 0), self);
+	CHECK_EQ_INT(netns_set__added(s), 1);
+	CHECK(strstr(netns_set__path(s, 0), "/ns/net") != NULL);
+
+	/* a second namespace, held by a process and then by a bind mount's stand-in */
+	child = child_in_new_netns(&hold);
+	if (child > 0) {
+		snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)child);
+		other = inode_of(target);
+		CHECK(other && other != self);
+		snprintf(path, sizeof(path), "%s/proc/%d", root, (int)child + 100000);
+		REQUIRE(!mkdir(path, 0700));
+		snprintf(path, sizeof(path), "%s/proc/%d/ns", root, (int)child + 100000);
+		REQUIRE(!mkdir(path, 0700));
+		snprintf(path, sizeof(path), "%s/proc/%d/ns/net", root, (int)child + 100000);
+		REQUIRE(!symlink(target, path));
+		CHECK_EQ_INT(netns_set__scan(s), 2);
+		CHECK_EQ_INT(netns_set__added(s), 1);
+		CHECK_EQ_INT(netns_set__inode(s, 1), other);
+		CHECK_EQ_INT(netns_set__find(s, other), 1);
+		/* its pid gone: nothing points to it, so it is dropped */
+		snprintf(path, sizeof(path), "%s/proc/%d/ns/net", root, (int)child + 100000);
+		CHECK(!unlink(path));
+		CHECK_EQ_INT(netns_set__scan(s), 1);
+		CHECK_EQ_INT(netns_set__dropped(s), 1);
+		CHECK_EQ_INT(netns_set__find(s, other), -1);
+		close(hold);
+		waitpid(child, NULL, 0);
+	} else {
+		fprintf(stderr, "    (no second namespace: unshare refused; the add/drop part "
+			"ran on links only)\n");
+	}
+
+	/* every pid gone: the set empties and its fds close */
+	for (int pid = 1; pid <= 3; pid++) {
+		snprintf(path, sizeof(path), "%s/proc/%d/ns/net", root, pid);
+		CHECK(!unlink(path));
+	}
+	CHECK_EQ_INT(netns_set__scan(s), 0);
+	CHECK_EQ_INT(netns_set__dropped(s), 1);
+	CHECK_EQ_INT(netns_set__count(s), 0);
+	netns_set__free(s);
+
+	/* an unreadable /proc: -errno, nothing changed */
+	{
+		const char *none[] = { NULL };
+		struct netns_set *bad = netns_set__new_at("/nonexistent-tt", none);
+
+		REQUIRE(bad);
+		CHECK_EQ_INT(netns_set__scan(bad), -ENOENT);
+		netns_set__free(bad);
+	}
+	/* clean up the tree */
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		CHECK(system(cmd) == 0);
+	}
+}

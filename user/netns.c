@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+#include "netns.h"
+
+/* /proc entries looked at in one scan: every loop is bounded */
+#define MAX_PROC_SCAN	(1u << 22)
+/* namespaces kept; a host with more is not one we can dump every interval */
+#define MAX_NETNS	(1u << 16)
+/* entries read from one bind-mount directory */
+#define MAX_MOUNTS	(1u << 16)
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC	0x6e736673
+#endif
+
+struct ns_entry {
+	uint32_t inode;
+	dev_t dev;		/* nsfs's; a stray file may share the inode number */
+	int fd;
+	uint32_t gen;		/* the last scan that found it */
+	char *path;
+};
+
+struct netns_set {
+	char *proc_dir;
+	char **mount_dirs;
+	struct ns_entry *e;
+	size_t n, cap;
+	uint32_t gen;
+	size_t added, dropped, denied;
+	/* the last hit: the processes of one namespace come in runs */
+	size_t last;
+};
+
+static const char *const default_mounts[] = { "/run/netns", "/var/run/netns", NULL };
+
+struct netns_set *netns_set__new_at(const char *proc_dir, const char *const *mount_dirs)
+{
+	struct netns_set *s = calloc(1, sizeof(*s));
+	size_t n = 0;
+
+	if (!s)
+		return NULL;
+	while (mount_dirs && mount_dirs[n])
+		n++;
+	s->proc_dir = strdup(proc_dir);
+	s->mount_dirs = calloc(n + 1, sizeof(*s->mount_dirs));
+	if (!s->proc_dir || !s->mount_dirs)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		s->mount_dirs[i] = strdup(mount_dirs[i]);
+		if (!s->mount_dirs[i])
+			goto fail;
+	}
+	return s;
+fail:
+	netns_set__free(s);
+	return NULL;
+}
+
+struct netns_set *netns_set__new(void)
+{
+	return netns_set__new_at("/proc", default_mounts);
+}
+
+void netns_set__free(struct netns_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		close(s->e[i].fd);
+		free(s->e[i].path);
+	}
+	for (size_t i = 0; s->mount_dirs && s->mount_dirs[i]; i++)
+		free(s->mount_dirs[i]);
+	free(s->mount_dirs);
+	free(s->proc_dir);
+	free(s->e);
+	free(s);
+}
+
+int netns_set__find(const struct netns_set *s, uint32_t inode)
+{
+	if (s->last < s->n && s->e[s->last].inode == inode)
+		return (int)s->last;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].inode == inode)
+			return (int)i;
+	return -1;
+}
+
+static int find_dev(const struct netns_set *s, dev_t dev, uint32_t inode)
+{
+	int i = netns_set__find(s, inode);
+
+	return i >= 0 && s->e[i].dev == dev ? i : -1;
+}
+
+/*
+ * A bind mount may be of any namespace type, and a file in /run/netns may
+ * be no namespace at all (a mount that failed halfway).
+ */
+static bool is_netns(int fd)
+{
+	struct statfs sf;
+	int type;
+
+	if (fstatfs(fd, &sf) || sf.f_type != NSFS_MAGIC)
+		return false;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	/* before Linux 4.11 nsfs cannot say; trust the name */
+	return type == CLONE_NEWNET || (type < 0 && errno == ENOTTY);
+}
+
+static int add(struct netns_set *s, const char *path, dev_t dev, uint32_t inode)
+{
+	struct ns_entry *e;
+	struct stat st;
+	int fd;
+
+	if (s->n >= MAX_NETNS)
+		return -E2BIG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* the process may have exited and its pid been reused since the stat */
+	if (fstat(fd, &st) || (uint32_t)st.st_ino != inode || st.st_dev != dev || !is_netns(fd)) {
+		close(fd);
+		return -ESRCH;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct ns_entry *ne = realloc(s->e, cap * sizeof(*ne));
+
+		if (!ne) {
+			close(fd);
+			return -ENOMEM;
+		}
+		s->e = ne;
+		s->cap = cap;
+	}
+	e = &s->e[s->n];
+	e->path = strdup(path);
+	if (!e->path) {
+		close(fd);
+		return -ENOMEM;
+	}
+	e->inode = inode;
+	e->dev = dev;
+	e->fd = fd;
+	e->gen = s->gen;
+	s->last = s->n++;
+	s->added++;
+	return 0;
+}
+
+/* One candidate path: mark it seen, or add it. */
+static void visit(struct netns_set *s, const char *path)
+{
+	struct stat st;
+	int i;
+
+	/* stat() follows the magic link to the nsfs inode */
+	if (stat(path, &st)) {
+		if (errno == EACCES || errno == EPERM)
+			s->denied++;
+		return;
+	}
+	i = find_dev(s, st.st_dev, (uint32_t)st.st_ino);
+	if (i >= 0) {
+		s->e[i].gen = s->gen;
+		s->last = (size_t)i;
+		return;
+	}
+	if (add(s, path, st.st_dev, (uint32_t)st.st_ino) == -EACCES)
+		s->denied++;
+}
+
+static bool all_digits(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+int netns_set__scan(struct netns_set *s)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int seen = 0;
+	size_t kept = 0;
+	DIR *d;
+
+	d = opendir(s->proc_dir);
+	if (!d)
+		return -errno;
+	s->gen++;
+	s->added = s->dropped = s->denied = 0;
+	/* ours first, even where hidepid hides the rest */
+	snprintf(path, sizeof(path), "%s/thread-self/ns/net", s->proc_dir);
+	visit(s, path);
+	while ((de = readdir(d)) && seen++ < MAX_PROC_SCAN) {
+		if (!all_digits(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/ns/net", s->proc_dir, de->d_name);
+		visit(s, path);
+	}
+	closedir(d);
+	for (size_t m = 0; s->mount_dirs[m]; m++) {
+		unsigned int entries = 0;
+
+		d = opendir(s->mount_dirs[m]);
+		if (!d)
+			continue;
+		while ((de = readdir(d)) && entries++ < MAX_MOUNTS) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", s->mount_dirs[m], de->d_name);
+			visit(s, path);
+		}
+		closedir(d);
+	}
+	/* gone: no process and no mount holds it any more but our fd */
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->e[i].gen != s->gen) {
+			close(s->e[i].fd);
+			free(s->e[i].path);
+			s->dropped++;
+			continue;
+		}
+		s->e[kept++] = s->e[i];
+	}
+	s->n = kept;
+	s->last = 0;
+	return (int)s->n;
+}
+
+size_t netns_set__count(const struct netns_set *s)
+{
+	return s->n;
+}
+
+uint32_t netns_set__inode(const struct netns_set *s, size_t i)
+{
+	return i < s->n ? s->e[i].inode : 0;
+}
+
+int netns_set__fd(const struct netns_set *s, size_t i)
+{
+	return i < s->n ? s->e[i].fd : -1;
+}
+
+const char *netns_set__path(const struct netns_set *s, size_t i)
+{
+	return i < s->n ? s->e[i].path : NULL;
+}
+
+size_t netns_set__added(const struct netns_set *s)
+{
+	return s->added;
+}
+
+size_t netns_set__dropped(const struct netns_set *s)
+{
+	return s->dropped;
+}
+
+size_t netns_set__denied(const struct netns_set *s)
+{
+	return s->denied;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every network namespace on the host, found as `lsns -t net` finds them:
+ * the namespace of every process (/proc/PID/ns/net, one per inode) plus
+ * those pinned by a bind mount and no process (`ip netns add` puts them in
+ * /run/netns, older systems in /var/run/netns).
+ *
+ * The set holds an O_RDONLY fd per namespace, for setns() or for opening a
+ * socket inside it.  A rescan adds the namespaces born since and drops (and
+ * closes the fd of) those it no longer finds: our fd alone would otherwise
+ * keep a dead container's namespace alive.  An index is valid until the
+ * next scan.
+ *
+ * Opening another process's /proc/PID/ns/net takes ptrace read access
+ * (CAP_SYS_PTRACE for other users' processes); the ones we may not open are
+ * counted in netns_set__denied() and left out.
+ */
+#ifndef TT_NETNS_H
+#define TT_NETNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct netns_set;
+
+/* An empty set over this host's /proc and /run; NULL when out of memory. */
+struct netns_set *netns_set__new(void);
+
+/*
+ * The same, over another tree (for tests): proc_dir instead of /proc and a
+ * NULL-terminated list of bind-mount directories instead of /run/netns and
+ * /var/run/netns.
+ */
+struct netns_set *netns_set__new_at(const char *proc_dir, const char *const *mount_dirs);
+
+void netns_set__free(struct netns_set *s);
+
+/*
+ * Look again: namespaces found for the first time are added at the end,
+ * those not found any more are closed and removed (the survivors keep their
+ * order).  Returns the number of namespaces now, or -errno if proc_dir
+ * cannot be read (the set is left as it was).
+ */
+int netns_set__scan(struct netns_set *s);
+
+size_t netns_set__count(const struct netns_set *s);
+uint32_t netns_set__inode(const struct netns_set *s, size_t i);
+int netns_set__fd(const struct netns_set *s, size_t i);
+
+/* Where namespace i was first found: "/proc/PID/ns/net" or a bind mount. */
+const char *netns_set__path(const struct netns_set *s, size_t i);
+
+/* The index of the namespace with this inode, or -1. */
+int netns_set__find(const struct netns_set *s, uint32_t inode);
+
+/* Namespaces added and dropped by the last scan; links we could not read. */
+size_t netns_set__added(const struct netns_set *s);
+size_t netns_set__dropped(const struct netns_set *s);
+size_t netns_set__denied(const struct netns_set *s);
+
+#endif /* TT_NETNS_H */
