@@ -113,6 +113,48 @@ static __always_inline __u32 sk_netns(struct sock *sk, bool direct)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
+/*
+ * The socket's own cgroup: cgroup_sk_alloc() sets sk_cgrp_data from the
+ * creating task's cgroup v2 (default hierarchy) when the socket is made, and
+ * a passive child copies its listener's, so it is right in softirq context
+ * too, unlike the current task's.  Linux 5.15 made sk_cgrp_data a plain
+ * pointer; before, it was a u64 `val` holding the pointer, or, with bit 0
+ * set, a net_cls classid / net_prio index instead, which the kernel then
+ * reads as the root cgroup.
+ */
+struct sock_cgroup_data___old {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+struct cgroup___anc_ids {		/* before Linux 6.0 */
+	__u64 ancestor_ids[0];
+} __attribute__((preserve_access_index));
+
+static __always_inline struct cgroup *sk_cgroup(struct sock *sk, bool direct)
+{
+	if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
+		if (direct)
+			return sk->sk_cgrp_data.cgroup;
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		struct sock_cgroup_data___old *d = (void *)&sk->sk_cgrp_data;
+		__u64 val = BPF_CORE_READ(d, val);
+
+		if (val & 1)
+			return NULL;	/* classid in use: the kernel says the root */
+		return (struct cgroup *)val;
+	}
+}
+
+static __always_inline __u64 cgroup_id_of(struct cgroup *cg, bool direct)
+{
+	if (!cg)
+		return 0;
+	if (direct)
+		return cg->kn->id;
+	return BPF_CORE_READ(cg, kn, id);
+}
+
 /* What the filters and the record need to know about a socket. */
 struct sk_view {
 	__u16 family;
@@ -120,6 +162,8 @@ struct sk_view {
 	__u16 dport;
 	__u32 netns;
 	bool owner;
+	__u64 cgroup;		/* the socket cgroup's id, 0 unknown */
+	struct cgroup *cgrp;	/* for --cgroup's ancestor check; NULL unknown */
 };
 
 static __always_inline int read_sk(struct sock *sk, struct sk_view *v, bool direct)
@@ -143,7 +187,46 @@ static __always_inline int read_sk(struct sock *sk, struct sk_view *v, bool dire
 	 * the current task is whoever was interrupted, not the owner.
 	 */
 	v->owner = SK_READ(direct, sk, sk_lock.owned) != 0;
+	v->cgrp = sk_cgroup(sk, direct);
+	v->cgroup = cgroup_id_of(v->cgrp, direct);
 	return 0;
+}
+
+/*
+ * --cgroup: the socket's cgroup is cfg.cgroup_id or below it, that is, its
+ * ancestor at cfg.cgroup_level is that cgroup.  The kernel keeps each
+ * cgroup's ancestors by level: as pointers since Linux 6.0
+ * (cgroup->ancestors[]), as ids before (ancestor_ids[]).
+ */
+static __always_inline bool pass_cgroup(const struct sk_view *v)
+{
+	struct cgroup *cg = v->cgrp, *anc = NULL;
+	__u32 lvl = cfg.cgroup_level;
+	__u64 id = 0;
+	int level;
+
+	if (!cfg.cgroup_id)
+		return true;
+	if (!cg)
+		return false;
+	level = BPF_CORE_READ(cg, level);
+	if (level < 0 || (__u32)level < lvl)
+		return false;
+	if ((__u32)level == lvl)
+		return v->cgroup == cfg.cgroup_id;
+	if (bpf_core_field_exists(struct cgroup, ancestors)) {
+		__u64 off = bpf_core_field_offset(struct cgroup, ancestors);
+
+		if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg + off + lvl * sizeof(anc)))
+			return false;
+		id = cgroup_id_of(anc, false);
+	} else if (bpf_core_field_exists(struct cgroup___anc_ids, ancestor_ids)) {
+		__u64 off = bpf_core_field_offset(struct cgroup___anc_ids, ancestor_ids);
+
+		if (bpf_probe_read_kernel(&id, sizeof(id), (void *)cg + off + lvl * sizeof(id)))
+			return false;
+	}
+	return id == cfg.cgroup_id;
 }
 
 static __always_inline bool pass_filters(const struct sk_view *v)
@@ -159,7 +242,7 @@ static __always_inline bool pass_filters(const struct sk_view *v)
 	if (cfg.n_ports && !port_in(cfg.ports, cfg.n_ports, v->sport) &&
 	    !port_in(cfg.ports, cfg.n_ports, v->dport))
 		return false;
-	return true;
+	return pass_cgroup(v);
 }
 
 /*
@@ -293,12 +376,11 @@ reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook, bool dir
 	e->hook = hook;
 	e->sport = v->sport;
 	e->dport = v->dport;
-	e->pad0 = 0;
+	e->cpu = bpf_get_smp_processor_id();
 	e->netns = v->netns;
 	e->pid = (__u32)id;
 	e->tgid = id >> 32;
-	e->cpu = bpf_get_smp_processor_id();
-	e->pad1 = 0;
+	e->cgroup = v->cgroup;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->sk = (__u64)sk;
 	e->cookie = 0;
@@ -1047,8 +1129,11 @@ cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, bool cookie, __u3
 		.family = family,
 		.sport = bsk->src_port,
 		.netns = sk->__sk_common.skc_net.net->ns.inum,
+		.cgrp = sk_cgroup(sk, true),
 	};
 	struct tt_event *e;
+
+	v.cgroup = cgroup_id_of(v.cgrp, true);
 
 	if (!pass_filters(&v))
 		return;
@@ -1065,6 +1150,7 @@ cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, bool cookie, __u3
 	e->dport = peer_port;
 	e->netns = v.netns;
 	e->cpu = bpf_get_smp_processor_id();
+	e->cgroup = v.cgroup;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->sk = (__u64)sk;
 	if (family == AF_INET) {
@@ -1356,7 +1442,12 @@ static __always_inline void on_synack_retrans(struct sock *lsk, struct request_s
 	struct tt_event *e;
 	struct sk_view v;
 
-	if (read_sk(rsk, &v, false) || !pass_filters(&v))
+	if (read_sk(rsk, &v, false))
+		return;
+	/* a request sock has no sk_cgrp_data: its child will take the listener's */
+	v.cgrp = sk_cgroup(lsk, false);
+	v.cgroup = cgroup_id_of(v.cgrp, false);
+	if (!pass_filters(&v))
 		return;
 	v.owner = false;
 	e = reserve(TT_EV_SYNACK_RETRANS, rsk, &v, hook, false);

@@ -10,7 +10,7 @@
 #define TCPTRAIL_H
 
 /* Bumped whenever struct tt_event changes shape. */
-#define TT_EVENT_VERSION 1
+#define TT_EVENT_VERSION 2	/* 2: cpu moved to offset 10, cgroup added */
 
 enum tt_event_type {
 	TT_EV_TRANSITION = 1,	/* tcp_set_state: old_state -> new_state */
@@ -77,12 +77,12 @@ struct tt_event {
 	__u8  hook;		/* enum tt_hook_id of the program that wrote it */
 	__u16 sport;
 	__u16 dport;
-	__u16 pad0;
+	__u16 cpu;
 	__u32 netns;		/* network namespace inode */
 	__u32 pid;		/* thread id of the current task */
 	__u32 tgid;		/* process id of the current task */
-	__u32 cpu;
-	__u32 pad1;
+	__u64 cgroup;		/* the socket's own cgroup v2 id (kernfs inode),
+				 * fixed when it was created; 0 unknown */
 	__u64 ts_ns;		/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 sk;		/* struct sock address: unique among live sockets */
 	__u64 cookie;		/* socket cookie when TT_F_COOKIE, else 0 */
@@ -164,6 +164,10 @@ struct tt_config {
 	__u32 wake_bytes;	/* wake the consumer once this much is queued */
 	__u32 tw_mode;		/* enum tt_tw_mode: how TIME-WAIT entry is seen */
 	__u32 sockops_task;	/* enum tt_task_access: sock_ops' view of the current task */
+	__u32 cgroup_level;	/* --cgroup: the level of cgroup_id (root: 0) */
+	__u64 cgroup_id;	/* --cgroup: 0 = any, else the socket's cgroup must be
+				 * this one or below it (its ancestor at
+				 * cgroup_level has this id) */
 	__u16 lports[TT_MAX_PORTS];
 	__u16 rports[TT_MAX_PORTS];
 	__u16 ports[TT_MAX_PORTS];

@@ -9,6 +9,8 @@
  *   struct ttcap_file_header
  *   frame TTCAP_META        (always first)
  *   frame TTCAP_COUNTERS    (the totals when this file began)
+ *   frame TTCAP_CGROUP      (version 2: a cgroup id's names, before the
+ *                            first event of the file that carries the id)
  *   frame TTCAP_EVENT ...   (struct tt_event, as the kernel wrote it)
  *   frame TTCAP_COUNTERS    (at every flush, about once a second)
  *   ...
@@ -24,7 +26,7 @@
 #define TTCAP_H
 
 #define TTCAP_MAGIC	"TCPTRAIL"	/* 8 bytes, no NUL */
-#define TTCAP_VERSION	1
+#define TTCAP_VERSION	2	/* 2: tt_event version 2 (cgroup), TTCAP_CGROUP frames */
 
 struct ttcap_file_header {
 	char  magic[8];		/* TTCAP_MAGIC */
@@ -40,6 +42,7 @@ enum ttcap_kind {
 	TTCAP_EVENT = 2,
 	TTCAP_COUNTERS = 3,
 	TTCAP_END = 4,
+	TTCAP_CGROUP = 5,	/* version 2 and later */
 };
 
 struct ttcap_frame {
@@ -98,5 +101,33 @@ struct ttcap_end {
 	__u32 reserved;		/* 0 */
 };
 _Static_assert(sizeof(struct ttcap_end) == 8, "capture format");
+
+/*
+ * TTCAP_CGROUP payload (format version 2): what the capturing host resolved
+ * a tt_event.cgroup id to, so that a replay anywhere names the same
+ * containers.  This fixed part, then fields to the end of the payload as in
+ * TTCAP_META ({ __u16 tag; __u16 len; __u8 value[len]; }).  Written once per
+ * file for each id, before the first event that carries it.
+ */
+struct ttcap_cgroup {
+	__u64 id;		/* tt_event.cgroup, never 0 */
+};
+_Static_assert(sizeof(struct ttcap_cgroup) == 8, "capture format");
+
+#define TTCAP_CGROUP_MAX	8192	/* payload bytes */
+
+enum ttcap_cgroup_tag {
+	TTCAP_CG_PATH = 1,	/* "/libpod_parent/libpod-4219...", relative to the v2 mount */
+	TTCAP_CG_CONTAINER = 2,	/* full container id, when the path names one */
+	TTCAP_CG_RUNTIME = 3,	/* "docker", "containerd", "crio", "podman", "cri" */
+	TTCAP_CG_POD = 4,	/* Kubernetes pod UID */
+};
+
+/*
+ * struct tt_event version 1 (format version 1 files) differs only here:
+ * bytes 10..11 were padding, bytes 24..27 a __u32 cpu and 28..31 padding;
+ * there was no cgroup.  A reader converts: cpu from bytes 24..27, cgroup 0.
+ */
+#define TT_EVENT_V1_CPU_OFFSET	24
 
 #endif /* TTCAP_H */

@@ -85,6 +85,7 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 			.out = stdout,
 			.wall_offset_ns = wall_offset_ns,
 		});
+	a->ident = ident__new(false);
 	a->report = report__new(o->close_wait_age_ns, NULL);
 	a->tw = tw_tracker__new(-2, o->tw_warn_pct);
 	if (o->syslog) {
@@ -94,12 +95,17 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 				.out = a->syslog_mem, .wall_offset_ns = wall_offset_ns });
 		openlog("tcptrail", LOG_PID, LOG_DAEMON);
 	}
-	if (!a->sink || !a->eng || (o->ladder && !a->ladder) || !a->report || !a->tw ||
+	if (!a->sink || !a->eng || !a->ident || (o->ladder && !a->ladder) || !a->report || !a->tw ||
 	    (o->syslog && !a->syslog_sink)) {
 		tt_err("out of memory for a flow table of %llu flows", (unsigned long long)o->max_flows);
 		app__free(a);
 		return -ENOMEM;
 	}
+	sink__set_ident(a->sink, a->ident);
+	if (a->syslog_sink)
+		sink__set_ident(a->syslog_sink, a->ident);
+	report__set_ident(a->report, a->ident);
+	tw_tracker__set_ident(a->tw, a->ident);
 	if (o->metrics_listen) {
 		char why[160];
 		int err = metrics_server__new(&a->metrics, o->metrics_listen, why, sizeof(why));
@@ -127,6 +133,10 @@ int app__go_live(struct app *a, int netns_fd)
 	tw_tracker__free(a->tw);
 	report__free(a->report);
 	tw_tracker__set_drain(tw, a->drain, a->drain_ctx);
+	/* names from this host now: the v2 tree, and /proc for the fallback */
+	ident__go_live(a->ident);
+	report__set_ident(r, a->ident);
+	tw_tracker__set_ident(tw, a->ident);
 	a->tw = tw;
 	a->report = r;
 	{
@@ -169,6 +179,8 @@ void app__free(struct app *a)
 	tw_tracker__free(a->tw);
 	metrics_server__free(a->metrics);
 	sink__free(a->syslog_sink);
+	ident__free(a->ident);
+	a->ident = NULL;
 	if (a->syslog_mem) {
 		fclose(a->syslog_mem);
 		free(a->syslog_buf);
@@ -184,8 +196,62 @@ void app__free(struct app *a)
 	a->syslog_mem = NULL;
 }
 
+const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e)
+{
+	uint32_t pid = 0;
+
+	/* the owner's /proc/PID/cgroup, if the id says nothing */
+	if (!ident__vague(a->ident, e->cgroup)) {
+		/* named */
+	} else if (e->flags & TT_F_OWNER || e->type == TT_EV_SEED) {
+		pid = e->tgid;
+	} else {
+		const struct tt_flow *f = engine__lookup(a->eng, e->sk);
+
+		if (f && f->flags & TT_FLOW_OWNER_KNOWN)
+			pid = f->owner_pid;
+	}
+	return ident__lookup(a->ident, e->cgroup, pid);
+}
+
+void app__cgroup_name(struct app *a, uint64_t id, const char *path, const char *container,
+		      const char *runtime, const char *pod)
+{
+	if (ident__learn(a->ident, id, path, container, pod, runtime))
+		tt_debug("cgroup %llu: no room for its name", (unsigned long long)id);
+}
+
+/*
+ * --container, and --cgroup where the kernel did not apply it (replay, and
+ * the seed from sock_diag): by the names.  Looking the name up here, when
+ * the socket is first seen, is also what lets a flow whose container is gone
+ * by its end still print the container's name.
+ */
+static bool pass_identity(struct app *a, const struct tt_event *e)
+{
+	const struct tt_opts *o = a->opts;
+	const struct tt_cgname *n;
+	bool kernel_did_cgroup = !o->read_path && e->type != TT_EV_SEED;
+
+	if (!o->container && (!o->cgroup_path[0] || kernel_did_cgroup)) {
+		app__cgname(a, e);
+		return true;
+	}
+	n = app__cgname(a, e);
+	if (o->container && (!n || strncmp(n->container, o->container, strlen(o->container))))
+		return false;
+	if (o->cgroup_path[0] && !kernel_did_cgroup &&
+	    (!n || !ident__path_under(n->path, o->cgroup_path)))
+		return false;
+	return true;
+}
+
 void app__event(struct app *a, const struct tt_event *e)
 {
+	if (!pass_identity(a, e)) {
+		a->id_dropped++;
+		return;
+	}
 	if (e->type == TT_EV_OVERFLOW && (a->opts->json || a->opts->events))
 		sink__overflow(a->sink, e, engine__lookup(a->eng, e->sk));
 	if (engine__feed(a->eng, e) == -EINVAL)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "engine.h"
+#include "ident.h"
 #include "ladder.h"
 #include "metrics.h"
 #include "opts.h"
@@ -21,6 +22,8 @@
 struct app {
 	const struct tt_opts *opts;
 	struct tt_engine *eng;
+	struct tt_ident *ident;		/* cgroup ids to paths, containers, pods */
+	uint64_t id_dropped;		/* records --cgroup/--container left out here */
 	struct tt_sink *sink;
 	struct tt_ladder *ladder;	/* --ladder, else NULL */
 	struct tt_report *report;	/* CLOSE-WAIT leak groups */
@@ -59,6 +62,16 @@ void app__free(struct app *a);
 
 /* Feed one record (already validated for size by the source). */
 void app__event(struct app *a, const struct tt_event *e);
+
+/* A capture's name for a cgroup id (replay). */
+void app__cgroup_name(struct app *a, uint64_t id, const char *path, const char *container,
+		      const char *runtime, const char *pod);
+
+/*
+ * The name of record e's cgroup (the socket's v2 id, else the owner's
+ * /proc/PID/cgroup), or NULL: for the capture writer and the sinks.
+ */
+const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e);
 
 /*
  * The live source's drain: called during the long parts of a summary (the

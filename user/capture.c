@@ -44,12 +44,11 @@ static void event_swap(struct tt_event *dst, const struct tt_event *src)
 #if __BYTE_ORDER == __BIG_ENDIAN
 	dst->sport = htole16(src->sport);
 	dst->dport = htole16(src->dport);
-	dst->pad0 = htole16(src->pad0);
+	dst->cpu = htole16(src->cpu);
 	dst->netns = htole32(src->netns);
 	dst->pid = htole32(src->pid);
 	dst->tgid = htole32(src->tgid);
-	dst->cpu = htole32(src->cpu);
-	dst->pad1 = htole32(src->pad1);
+	dst->cgroup = htole64(src->cgroup);
 	dst->ts_ns = htole64(src->ts_ns);
 	dst->sk = htole64(src->sk);
 	dst->cookie = htole64(src->cookie);
@@ -108,6 +107,8 @@ struct tt_capture {
 	uint64_t lost, evicted;	/* the latest totals we were told */
 	uint64_t flushed_lost, flushed_evicted;
 	bool dirty;		/* frames written since the last flush */
+	uint64_t *cg_seen;	/* cgroup ids named in this file (open addressing) */
+	size_t cg_cap, cg_used;
 	int err;		/* the first error; sticky */
 	unsigned char out[BUF_SIZE];
 };
@@ -326,6 +327,10 @@ static int start_file(struct tt_capture *c)
 	 */
 	int fd, level = c->o.level ? c->o.level : 1;
 
+	/* each file names its own cgroups, so that it can be read alone */
+	if (c->cg_cap)
+		memset(c->cg_seen, 0, c->cg_cap * sizeof(*c->cg_seen));
+	c->cg_used = 0;
 	free(c->path);
 	c->path = file_name(c, c->index);
 	if (!c->path)
@@ -410,11 +415,77 @@ int capture__open(struct tt_capture **out, const struct tt_capture_opts *opts)
 	return 0;
 }
 
+static size_t cg_slot(uint64_t id, size_t cap)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static bool cg_has(const struct tt_capture *c, uint64_t id)
+{
+	if (!c->cg_cap)
+		return false;
+	for (size_t i = cg_slot(id, c->cg_cap); c->cg_seen[i]; i = (i + 1) & (c->cg_cap - 1))
+		if (c->cg_seen[i] == id)
+			return true;
+	return false;
+}
+
+/* Remember that id was named in this file (id not there yet). */
+static void cg_add(struct tt_capture *c, uint64_t id)
+{
+	size_t i;
+
+	if ((c->cg_used + 1) * 2 > c->cg_cap) {
+		size_t cap = c->cg_cap ? c->cg_cap * 2 : 64;
+		uint64_t *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return;		/* then the names are written again: no harm */
+		for (size_t k = 0; k < c->cg_cap; k++) {
+			if (!c->cg_seen[k])
+				continue;
+			for (i = cg_slot(c->cg_seen[k], cap); t[i]; i = (i + 1) & (cap - 1))
+				;
+			t[i] = c->cg_seen[k];
+		}
+		free(c->cg_seen);
+		c->cg_seen = t;
+		c->cg_cap = cap;
+	}
+	for (i = cg_slot(id, c->cg_cap); c->cg_seen[i]; i = (i + 1) & (c->cg_cap - 1))
+		;
+	c->cg_seen[i] = id;
+	c->cg_used++;
+}
+
+static int put_cgroup(struct tt_capture *c, uint64_t id)
+{
+	unsigned char buf[sizeof(struct ttcap_cgroup) + 4 * 4 + 4096 + 65 + 16 + 37];
+	struct ttcap_cgroup fixed = { .id = htole64(id) };
+	struct tt_capcg cg = { .id = id };
+	size_t n = sizeof(fixed);
+
+	if (cg_has(c, id) || c->o.cgroup_name(c->o.cgroup_ctx, id, &cg))
+		return 0;
+	cg_add(c, id);
+	memcpy(buf, &fixed, sizeof(fixed));
+	n = put_field(buf, n, sizeof(buf), TTCAP_CG_PATH, cg.path);
+	if (cg.container[0])
+		n = put_field(buf, n, sizeof(buf), TTCAP_CG_CONTAINER, cg.container);
+	if (cg.runtime[0])
+		n = put_field(buf, n, sizeof(buf), TTCAP_CG_RUNTIME, cg.runtime);
+	if (cg.pod[0])
+		n = put_field(buf, n, sizeof(buf), TTCAP_CG_POD, cg.pod);
+	return put_frame(c, TTCAP_CGROUP, buf, (uint32_t)n);
+}
+
 int capture__write(struct tt_capture *c, const struct tt_event *e)
 {
 	struct tt_event le;
 
 	if (c->err)
+		return c->err;
+	if (e->cgroup && c->o.cgroup_name && put_cgroup(c, e->cgroup))
 		return c->err;
 	event_swap(&le, e);
 	if (put_frame(c, TTCAP_EVENT, &le, sizeof(le)))
@@ -487,6 +558,7 @@ int capture__close(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_
 	free(c->path);
 	free(c->hooks);
 	free(c->filters);
+	free(c->cg_seen);
 	free(c);
 	return err;
 }
@@ -535,6 +607,7 @@ struct tt_capreader {
 	bool started, ended, failed;
 	uint32_t end_reason;
 	struct tt_capmeta meta;
+	struct tt_capcg cg;	/* the last TTCAP_CGROUP frame */
 	enum tt_caperr err;
 	char msg[512];
 
@@ -908,9 +981,12 @@ int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta)
 	if (r->meta.record_size != sizeof(struct tt_event))
 		return rfail(r, TT_CAPERR_VERSION, "records of %u bytes (offset 12); this tcptrail "
 			     "reads %zu-byte records", r->meta.record_size, sizeof(struct tt_event));
-	if (r->meta.event_version != TT_EVENT_VERSION)
-		return rfail(r, TT_CAPERR_VERSION, "record version %u (offset 16); this tcptrail "
-			     "reads version %d", r->meta.event_version, TT_EVENT_VERSION);
+	/* format 1 carries version 1 records, format 2 version 2 */
+	if (r->meta.event_version != (r->meta.version == 1 ? 1 : TT_EVENT_VERSION))
+		return rfail(r, TT_CAPERR_VERSION, "record version %u (offset 16) in a format "
+			     "version %u file; this tcptrail reads version %d there",
+			     r->meta.event_version, r->meta.version,
+			     r->meta.version == 1 ? 1 : TT_EVENT_VERSION);
 	r->offset = sizeof(h);
 
 	k = pull(r, &fr, sizeof(fr));
@@ -942,6 +1018,63 @@ int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta)
 	r->started = true;
 	if (meta)
 		*meta = r->meta;
+	return 0;
+}
+
+static int parse_cgroup(struct tt_capreader *r, uint32_t len, uint64_t at)
+{
+	unsigned char buf[TTCAP_CGROUP_MAX];
+	struct ttcap_cgroup fixed;
+	size_t pos = sizeof(fixed);
+	ssize_t k;
+
+	if (len < sizeof(fixed) || len > sizeof(buf))
+		return rfail(r, TT_CAPERR_LENGTH, "impossible length %u for a cgroup record at "
+			     "offset %" PRIu64, len, at);
+	k = pull(r, buf, len);
+	if (k < 0)
+		return -1;
+	if ((size_t)k < len)
+		return truncated(r, at);
+	memcpy(&fixed, buf, sizeof(fixed));
+	memset(&r->cg, 0, sizeof(r->cg));
+	r->cg.id = le64toh(fixed.id);
+	if (!r->cg.id)
+		return rfail(r, TT_CAPERR_RECORD, "cgroup id 0 in the cgroup record at offset %"
+			     PRIu64, at);
+	strcpy(r->cg.path, "/");
+	while (pos < len) {
+		uint16_t tag, flen;
+
+		if (len - pos < 4)
+			return rfail(r, TT_CAPERR_LENGTH, "cgroup field at offset %" PRIu64
+				     " is cut short", at + 8 + pos);
+		memcpy(&tag, buf + pos, 2);
+		memcpy(&flen, buf + pos + 2, 2);
+		tag = le16toh(tag);
+		flen = le16toh(flen);
+		if (flen > len - pos - 4)
+			return rfail(r, TT_CAPERR_LENGTH, "cgroup field of %u bytes at offset %"
+				     PRIu64 " overruns its record", flen, at + 8 + pos);
+		pos += 4;
+		switch (tag) {
+		case TTCAP_CG_PATH:
+			copy_field(r->cg.path, sizeof(r->cg.path), buf + pos, flen);
+			break;
+		case TTCAP_CG_CONTAINER:
+			copy_field(r->cg.container, sizeof(r->cg.container), buf + pos, flen);
+			break;
+		case TTCAP_CG_RUNTIME:
+			copy_field(r->cg.runtime, sizeof(r->cg.runtime), buf + pos, flen);
+			break;
+		case TTCAP_CG_POD:
+			copy_field(r->cg.pod, sizeof(r->cg.pod), buf + pos, flen);
+			break;
+		default:
+			break;	/* a field a newer writer added */
+		}
+		pos += flen;
+	}
 	return 0;
 }
 
@@ -987,6 +1120,14 @@ int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)
 			return -1;
 		if ((size_t)k < sizeof(le))
 			return truncated(r, at);
+		if (r->meta.event_version == 1) {
+			uint32_t cpu;
+
+			/* version 1: a __u32 cpu at 24, padding at 10 and 28; no cgroup */
+			memcpy(&cpu, (unsigned char *)&le + TT_EVENT_V1_CPU_OFFSET, sizeof(cpu));
+			le.cpu = htole16((uint16_t)le32toh(cpu));
+			le.cgroup = 0;
+		}
 		event_swap(&rec->ev, &le);
 		if (capture__check_event(&rec->ev, why, sizeof(why)))
 			return rfail(r, TT_CAPERR_RECORD, "%s in the event record at offset %" PRIu64,
@@ -1034,6 +1175,14 @@ int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)
 				     "compressed stream stops before its checksum", r->offset);
 		r->ended = true;
 		return 0;
+	case TTCAP_CGROUP:
+		if (r->meta.version < 2)
+			return rfail(r, TT_CAPERR_KIND, "a cgroup record at offset %" PRIu64
+				     " in a format version %u file", at, r->meta.version);
+		if (parse_cgroup(r, len, at))
+			return -1;
+		rec->cg = &r->cg;
+		break;
 	case TTCAP_META:
 		return rfail(r, TT_CAPERR_KIND, "a second metadata record at offset %" PRIu64, at);
 	default:

@@ -17,6 +17,15 @@
 
 struct tt_selection;
 
+/* A TTCAP_CGROUP frame: what the capturing host named a cgroup id. */
+struct tt_capcg {
+	uint64_t id;
+	char path[4096];
+	char container[65];
+	char runtime[16];
+	char pod[37];
+};
+
 /* ---- writer ---- */
 
 struct tt_capture_opts {
@@ -28,6 +37,14 @@ struct tt_capture_opts {
 	int64_t wall_offset_ns;
 	uint64_t start_ns;	/* the record clock when tracing started */
 	int level;		/* zlib level; 0 picks 1, the fastest */
+	/*
+	 * The names of a cgroup id, for a TTCAP_CGROUP frame written before the
+	 * first event of each file that carries the id; NULL writes none.
+	 * Returns 0 and the strings (path never NULL), or -1 for an id it
+	 * cannot name (asked again at its next event).
+	 */
+	int (*cgroup_name)(void *ctx, uint64_t id, struct tt_capcg *out);
+	void *cgroup_ctx;
 };
 
 struct tt_capture;
@@ -95,7 +112,8 @@ struct tt_capmeta {
 };
 
 struct tt_caprec {
-	uint32_t kind;		/* TTCAP_EVENT or TTCAP_COUNTERS */
+	uint32_t kind;		/* TTCAP_EVENT, TTCAP_COUNTERS or TTCAP_CGROUP */
+	const struct tt_capcg *cg;	/* TTCAP_CGROUP: valid until the next call */
 	uint64_t offset;	/* of the frame, in uncompressed bytes */
 	struct tt_event ev;	/* TTCAP_EVENT, in host byte order */
 	struct ttcap_counters counters;	/* TTCAP_COUNTERS, in host byte order */
@@ -116,7 +134,7 @@ void capreader__free(struct tt_capreader *r);
 int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta);
 
 /*
- * The next event or counters frame: 1, or 0 at a clean end (the end frame),
+ * The next event, counters or cgroup frame: 1, or 0 at a clean end (the end frame),
  * or -1 on an error, after which every call returns -1.  Records before an
  * error are good: a truncated capture yields everything up to its last
  * complete record, then -1 with TT_CAPERR_TRUNCATED.

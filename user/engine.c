@@ -351,6 +351,9 @@ static void fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_e
 		listener_unlink(eng, idx);
 	if (!f->netns)
 		f->netns = e->netns;
+	/* a request's record names the listener's cgroup, which its child inherits */
+	if (!f->cgroup)
+		f->cgroup = e->cgroup;
 	if (!f->sport)
 		f->sport = e->sport;
 	if (whole) {
@@ -466,6 +469,7 @@ static uint32_t flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_
 		f->id = eng->next_id++;
 	}
 	f->netns = e->netns;
+	f->cgroup = e->cgroup;
 	f->family = e->family;
 	f->role = role;
 	f->flags = flags;

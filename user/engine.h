@@ -50,6 +50,7 @@ struct tt_flow {
 	uint64_t id;		/* socket cookie if known, else engine sequence */
 	uint64_t sk;
 	uint64_t cookie;
+	uint64_t cgroup;	/* the socket's cgroup v2 id (tt_event.cgroup), 0 unknown */
 	uint32_t netns;
 	uint8_t family;
 	uint8_t role;		/* enum tt_role */

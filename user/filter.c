@@ -272,5 +272,7 @@ void filter__describe(const struct tt_opts *o, char *buf, size_t len)
 	n = put_ports(buf, len, n, "lports", o->lports, o->n_lports);
 	n = put_ports(buf, len, n, "rports", o->rports, o->n_rports);
 	n = put_cidrs(buf, len, n, "remote", o->remote, o->n_remote);
-	put_cidrs(buf, len, n, "local", o->local, o->n_local);
+	n = put_cidrs(buf, len, n, "local", o->local, o->n_local);
+	if (o->cgroup_path[0] && n < len)
+		snprintf(buf + n, len - n, "%scgroup=%s", n ? " " : "", o->cgroup_path);
 }

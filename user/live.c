@@ -394,6 +394,8 @@ static void fill_config(struct tt_config *c, const struct tt_opts *o,
 	c->family = o->family;
 	c->tgid = o->pid;
 	c->netns = o->netns;
+	c->cgroup_id = o->cgroup_id;
+	c->cgroup_level = o->cgroup_level;
 	c->n_ports = o->n_ports;
 	c->n_lports = o->n_lports;
 	c->n_rports = o->n_rports;

@@ -54,6 +54,21 @@ static int on_record(void *ctx, const struct tt_event *e)
 	return capture_err || ferror_unlocked(stdout) ? -ECANCELED : 0;
 }
 
+/* The names a capture keeps for a cgroup id, as this host resolves them. */
+static int capture_cgroup_name(void *ctx, uint64_t id, struct tt_capcg *out)
+{
+	struct app *a = ctx;
+	const struct tt_cgname *n = ident__lookup(a->ident, id, 0);
+
+	if (!n)
+		return -1;
+	snprintf(out->path, sizeof(out->path), "%s", n->path);
+	snprintf(out->container, sizeof(out->container), "%s", n->container);
+	snprintf(out->runtime, sizeof(out->runtime), "%s", n->runtime);
+	snprintf(out->pod, sizeof(out->pod), "%s", n->pod);
+	return 0;
+}
+
 /* Say which hook each capability got; nothing degrades silently. */
 static void announce(const struct tt_selection *sel)
 {
@@ -217,7 +232,8 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		if (capture__open(&capture, &(struct tt_capture_opts){
 			.path = o->write_path, .rotate_bytes = o->rotate_bytes,
 			.rotate_count = o->rotate_count, .hooks = hooks, .filters = filters,
-			.wall_offset_ns = wall_offset, .start_ns = start })) {
+			.wall_offset_ns = wall_offset, .start_ns = start,
+			.cgroup_name = capture_cgroup_name, .cgroup_ctx = a })) {
 			live__free(live);
 			return 1;
 		}

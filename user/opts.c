@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "ident.h"
 #include "opts.h"
 #include "util.h"
 
@@ -33,6 +34,8 @@ enum {
 	OPT_NO_SOCK_OPS,
 	OPT_METRICS_FILE,
 	OPT_METRICS_LISTEN,
+	OPT_CGROUP,
+	OPT_CONTAINER,
 	/* on-call views */
 	OPT_STATE,
 	OPT_REMOTE,
@@ -70,6 +73,10 @@ static const struct argp_option options[] = {
 	{ "dport", 'D', "PORTS", 0, "Only flows with one of PORTS as the remote port", 1 },
 	{ "netns", 'N', "NETNS", 0, "Only this network namespace: an inode number or a path "
 	  "such as /proc/PID/ns/net or /run/netns/NAME", 1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "Only sockets whose cgroup v2 is PATH or below it "
+	  "(\"/system.slice\", or a directory under the v2 mount)", 1 },
+	{ "container", OPT_CONTAINER, "ID", 0, "Only sockets of the container whose id starts "
+	  "with ID (hex; checked in userspace)", 1 },
 
 	{ NULL, 0, NULL, 0, "On-call views (filters applied in userspace, live and on replay):", 4 },
 	{ "state", OPT_STATE, "STATES", 0, "Only flows that went through one of STATES (comma "
@@ -274,7 +281,9 @@ static int bad(struct argp_state *state, const char *fmt, const char *arg)
 }
 
 /* Options that are fine alone and wrong together. */
-static int check_combinations(struct argp_state *state, const struct tt_opts *o)
+static int resolve_cgroup(struct argp_state *state, struct tt_opts *o);
+
+static int check_combinations(struct argp_state *state, struct tt_opts *o)
 {
 	if (o->write_path && o->read_path)
 		return bad(state, "%s: -w records a live run and -r replays one; give one", "-w/-r");
@@ -293,6 +302,52 @@ static int check_combinations(struct argp_state *state, const struct tt_opts *o)
 	if (o->ladder && o->json)
 		return bad(state, "%s: ladders are drawings for people; they have no JSON form",
 			   "--ladder");
+	return resolve_cgroup(state, o);
+}
+
+/*
+ * --cgroup live: the kernel compares ids, so the path must exist now, under
+ * the cgroup v2 mount.  On replay it names a path in the capture's names,
+ * which may be another host's: only the spelling is checked.
+ */
+static int resolve_cgroup(struct argp_state *state, struct tt_opts *o)
+{
+	char mount[4096], canon[sizeof(o->cgroup_path)], why[256], *mi = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	if (!o->cgroup_path[0])
+		return 0;
+	if (o->read_path) {
+		/* "/a/b/" is "/a/b" */
+		n = strlen(o->cgroup_path);
+		while (n > 1 && o->cgroup_path[n - 1] == '/')
+			o->cgroup_path[--n] = '\0';
+		return 0;
+	}
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f) {
+		size_t cap = 0;
+
+		if (getdelim(&mi, &cap, '\0', f) < 0) {
+			free(mi);
+			mi = NULL;
+		}
+		fclose(f);
+	}
+	if (!mi || ident__find_mount(mi, mount, sizeof(mount))) {
+		free(mi);
+		return bad(state, "--cgroup: %s: this host has no cgroup v2 mount", o->cgroup_path);
+	}
+	free(mi);
+	if (ident__resolve_path(mount, o->cgroup_path, &o->cgroup_id, &o->cgroup_level, canon,
+				sizeof(canon), why, sizeof(why))) {
+		char msg[sizeof(o->cgroup_path) + sizeof(why) + 4];
+
+		snprintf(msg, sizeof(msg), "%s: %s", o->cgroup_path, why);
+		return bad(state, "--cgroup: %s", msg);
+	}
+	strcpy(o->cgroup_path, canon);
 	return 0;
 }
 
@@ -386,6 +441,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			ps->status = 2;
 			return EINVAL;
 		}
+		break;
+	case OPT_CGROUP:
+		if (!*arg || *arg != '/')
+			return bad(state, "--cgroup: '%s' is not an absolute cgroup path", arg);
+		if (strlen(arg) >= sizeof(o->cgroup_path))
+			return bad(state, "--cgroup: '%.64s...' is too long", arg);
+		strcpy(o->cgroup_path, arg);
+		break;
+	case OPT_CONTAINER:
+		if (!ident__valid_container_prefix(arg))
+			return bad(state, "--container: '%s' is not a container id or a prefix of one "
+				   "(1 to 64 lowercase hex digits)", arg);
+		o->container = arg;
 		break;
 	case 'j':
 		o->json = true;

@@ -26,6 +26,15 @@ struct tt_opts {
 	uint32_t netns;
 	uint32_t n_ports, n_lports, n_rports;
 	uint16_t ports[TT_MAX_PORTS], lports[TT_MAX_PORTS], rports[TT_MAX_PORTS];
+	/*
+	 * --cgroup PATH: live, in the kernel by id and level (resolved at parse
+	 * time under the cgroup v2 mount); on replay by the capture's names.
+	 * cgroup_path is then the cgroup path as tcptrail prints it ("/a/b").
+	 */
+	char cgroup_path[4096];	/* "" = any */
+	uint64_t cgroup_id;
+	uint32_t cgroup_level;
+	const char *container;	/* --container: a prefix of the container id */
 
 	/* output */
 	bool json;

@@ -200,6 +200,11 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		ret = capreader__next(r, &rec);
 		if (ret <= 0)
 			break;
+		if (rec.kind == TTCAP_CGROUP) {
+			app__cgroup_name(&a, rec.cg->id, rec.cg->path, rec.cg->container,
+					 rec.cg->runtime, rec.cg->pod);
+			continue;
+		}
 		ts = rec.kind == TTCAP_EVENT ? rec.ev.ts_ns : rec.counters.ts_ns;
 		/* records from different CPUs can be a little out of order */
 		if (ts > now)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdlib.h>
 #include <string.h>
+#include "ident.h"
 #include "report.h"
 
 #define GROUP_BUCKETS 1024
@@ -9,6 +10,7 @@ struct tt_report {
 	uint64_t age_ns;
 	uint16_t port_lo, port_hi;
 	tt_cmdline_fn cmdline;
+	struct tt_ident *ident;
 	struct tt_cw_group *groups, *prev;
 	size_t n, cap, n_prev, cap_prev;
 	int32_t buckets[GROUP_BUCKETS];	/* index into groups, -1 = empty */
@@ -40,6 +42,11 @@ void report__free(struct tt_report *r)
 	free(r);
 }
 
+void report__set_ident(struct tt_report *r, struct tt_ident *id)
+{
+	r->ident = id;
+}
+
 void report__set_port_range(struct tt_report *r, uint16_t lo, uint16_t hi)
 {
 	r->port_lo = lo;
@@ -57,9 +64,14 @@ const char *tt_trend_name(unsigned int trend)
 	return "?";
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
 static bool same_key(const struct tt_cw_group *a, const struct tt_cw_group *b)
 {
-	return a->pid == b->pid && a->kind == b->kind && a->netns == b->netns &&
+	return same_str(a->container, b->container) && a->pid == b->pid && a->kind == b->kind && a->netns == b->netns &&
 	       a->port == b->port && a->family == b->family && !memcmp(a->addr, b->addr, 16) &&
 	       (a->pid || !strncmp(a->comm, b->comm, sizeof(a->comm)));
 }
@@ -78,6 +90,8 @@ static uint32_t key_hash(const struct tt_cw_group *g)
 	MIX(g->port);
 	MIX(g->addr);
 #undef MIX
+	for (const char *c = g->container; c && *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
 	return h % GROUP_BUCKETS;
 }
 
@@ -103,6 +117,15 @@ static void make_key(const struct tt_report *r, const struct tt_engine *eng,
 			passive = true;
 	}
 	memset(k, 0, sizeof(*k));
+	if (r->ident) {
+		const struct tt_cgname *n = ident__lookup(r->ident, f->cgroup, f->owner_pid);
+
+		if (n) {
+			k->cgroup = n->path;
+			k->container = n->container[0] ? n->container : NULL;
+			k->pod = n->pod[0] ? n->pod : NULL;
+		}
+	}
 	k->pid = f->owner_pid;
 	memcpy(k->comm, f->owner_comm, sizeof(k->comm));
 	k->netns = f->netns;
@@ -171,9 +194,23 @@ static void visit(const struct tt_flow *f, void *ctx)
 		g->oldest_age_ns = age;
 }
 
+static int by_container(const void *a, const void *b)
+{
+	const struct tt_cw_group *x = a, *y = b;
+
+	return strcmp(x->container ? x->container : "", y->container ? y->container : "");
+}
+
 static int by_count(const void *a, const void *b)
 {
 	const struct tt_cw_group *x = a, *y = b;
+	int c;
+
+	if (x->container_count != y->container_count)
+		return x->container_count < y->container_count ? 1 : -1;
+	c = strcmp(x->container ? x->container : "", y->container ? y->container : "");
+	if (c)
+		return c;
 
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
@@ -222,6 +259,17 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 		g->cmdline[0] = '\0';
 		if (r->cmdline && g->pid)
 			r->cmdline(g->pid, g->cmdline, sizeof(g->cmdline));
+	}
+	/* each container's total, for the order: one run per container once sorted by it */
+	if (r->n > 1)
+		qsort(r->groups, r->n, sizeof(*r->groups), by_container);
+	for (size_t i = 0, j; i < r->n; i = j) {
+		uint32_t total = 0;
+
+		for (j = i; j < r->n && same_str(r->groups[i].container, r->groups[j].container); j++)
+			total += r->groups[j].count;
+		for (size_t k = i; k < j; k++)
+			r->groups[k].container_count = total;
 	}
 	/* groups is NULL until the first group: qsort() takes no NULL, even for 0 */
 	if (r->n > 1)

@@ -20,6 +20,11 @@ enum tt_service_kind {
 enum tt_trend { TT_TREND_NEW, TT_TREND_GROWING, TT_TREND_STABLE, TT_TREND_SHRINKING };
 
 struct tt_cw_group {
+	/* the container first: groups of one container are next to each other */
+	const char *container;	/* full id, NULL for none (valid until the ident is freed) */
+	const char *pod;	/* Kubernetes pod UID, or NULL */
+	const char *cgroup;	/* the cgroup path, or NULL unknown */
+	uint32_t container_count;	/* CLOSE_WAIT sockets of the whole container */
 	uint32_t pid;
 	char comm[16];
 	char cmdline[256];
@@ -43,6 +48,10 @@ typedef void (*tt_cmdline_fn)(uint32_t pid, char *buf, size_t len);
 struct tt_report *report__new(uint64_t close_wait_age_ns, tt_cmdline_fn cmdline);
 void report__free(struct tt_report *r);
 
+struct tt_ident;
+/* Names flows' cgroups, to group them by container; NULL: no containers. */
+void report__set_ident(struct tt_report *r, struct tt_ident *id);
+
 /*
  * The namespace's ephemeral port range: a seeded socket with no listener
  * left on its port is told apart by which end holds the ephemeral port.
@@ -50,8 +59,9 @@ void report__free(struct tt_report *r);
 void report__set_port_range(struct tt_report *r, uint16_t lo, uint16_t hi);
 
 /*
- * Group the flows that have sat in CLOSE_WAIT for at least the age by owner
- * and service, biggest first.  The array stays valid until the next call.
+ * Group the flows that have sat in CLOSE_WAIT for at least the age by
+ * container, then owner, then service: the containers with the most first,
+ * and within one the biggest groups first.  The array stays valid until the next call.
  */
 size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint64_t now_ns,
 			  const struct tt_cw_group **groups);

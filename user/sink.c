@@ -19,6 +19,8 @@ struct tt_sink {
 	size_t iso_len;
 	char iso[ISO_DATE_MAX];
 	struct linebuf lb;	/* the line being built */
+	struct tt_ident *ident;
+	bool container_col;	/* human: a container column, since one was named */
 };
 
 #define C_RESET  "\033[0m"
@@ -44,6 +46,65 @@ struct tt_sink *sink__new(const struct tt_sink_opts *opts)
 void sink__free(struct tt_sink *s)
 {
 	free(s);
+}
+
+void sink__set_ident(struct tt_sink *s, struct tt_ident *id)
+{
+	s->ident = id;
+}
+
+static const struct tt_cgname *cgname(struct tt_sink *s, uint64_t cgid, uint32_t pid)
+{
+	return s->ident ? ident__lookup(s->ident, cgid, pid) : NULL;
+}
+
+/* ,"cgroup":"/a/b","container":"<id>","pod":"<uid>": the last two where known */
+static void lb_ident(struct linebuf *lb, const struct tt_cgname *n)
+{
+	linebuf__lit(lb, ",\"cgroup\":");
+	if (!n) {
+		linebuf__lit(lb, "null");
+		return;
+	}
+	linebuf__json_str(lb, n->path, strlen(n->path));
+	if (n->container[0]) {
+		linebuf__lit(lb, ",\"container\":\"");
+		linebuf__str(lb, n->container);
+		linebuf__char(lb, '"');
+	}
+	if (n->pod[0]) {
+		linebuf__lit(lb, ",\"pod\":\"");
+		linebuf__str(lb, n->pod);
+		linebuf__char(lb, '"');
+	}
+}
+
+static void json_ident(FILE *out, const char *path, const char *container, const char *pod)
+{
+	fputs(",\"cgroup\":", out);
+	if (!path) {
+		fputs("null", out);
+		return;
+	}
+	json_str(out, path, strlen(path));
+	if (container && container[0])
+		fprintf(out, ",\"container\":\"%s\"", container);
+	if (pod && pod[0])
+		fprintf(out, ",\"pod\":\"%s\"", pod);
+}
+
+/*
+ * Human lines: from the first flow that names a container on, a column of
+ * its first 12 hex digits (as docker ps and podman ps show them), "-" for
+ * the host's own.
+ */
+static void human_container(struct tt_sink *s, const struct tt_cgname *n)
+{
+	if (n && n->container[0])
+		s->container_col = true;
+	if (!s->container_col)
+		return;
+	fprintf(s->o.out, " %-12.12s", n && n->container[0] ? n->container : "-");
 }
 
 static const char *color(const struct tt_sink *s, const char *c)
@@ -138,7 +199,7 @@ static char role_arrow(uint8_t role)
 /* "pid 4242 curl" column shared by flows and transitions. */
 static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const char *comm,
 		       uint8_t family, const uint8_t *saddr, uint16_t sport,
-		       const uint8_t *daddr, uint16_t dport, char arrow)
+		       const uint8_t *daddr, uint16_t dport, char arrow, const struct tt_cgname *n)
 {
 	char clock[32], local[64], remote[64], c[17];
 
@@ -152,10 +213,12 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 	c[16] = '\0';
 	if (!c[0])
 		strcpy(c, "-");
+	fputs(clock, s->o.out);
+	human_container(s, n);
 	if (pid)
-		fprintf(s->o.out, "%s %7u %-15s %-22s %c %-22s", clock, pid, c, local, arrow, remote);
+		fprintf(s->o.out, " %7u %-15s %-22s %c %-22s", pid, c, local, arrow, remote);
 	else
-		fprintf(s->o.out, "%s %7s %-15s %-22s %c %-22s", clock, "-", c, local, arrow, remote);
+		fprintf(s->o.out, " %7s %-15s %-22s %c %-22s", "-", c, local, arrow, remote);
 }
 
 static void human_flow(struct tt_sink *s, const struct tt_flow *f)
@@ -163,7 +226,8 @@ static void human_flow(struct tt_sink *s, const struct tt_flow *f)
 	char dur[32];
 
 	human_head(s, f->ts_ns[0], f->owner_pid, f->owner_comm, f->family, f->saddr,
-		   f->sport, f->daddr, f->dport, role_arrow(f->role));
+		   f->sport, f->daddr, f->dport, role_arrow(f->role),
+		   cgname(s, f->cgroup, f->owner_pid));
 	if (f->flags & TT_FLOW_PARTIAL)
 		fputs(" ...", s->o.out);
 	for (int i = 0; i < f->nstates; i++) {
@@ -272,6 +336,7 @@ static void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	lb_iso(s, (int64_t)f->ts_ns[0] + s->o.wall_offset_ns);
 	linebuf__char(lb, '"');
 	lb_tuple(lb, f->netns, f->family, f->saddr, f->sport, f->daddr, f->dport);
+	lb_ident(lb, cgname(s, f->cgroup, f->owner_pid));
 	linebuf__lit(lb, ",\"role\":\"");
 	linebuf__str(lb, tt_role_name(f->role));
 	linebuf__lit(lb, "\",\"pid\":");
@@ -361,7 +426,7 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 			       e->old_state == TT_LISTEN ? TT_ROLE_PASSIVE : TT_ROLE_UNKNOWN;
 
 		human_head(s, e->ts_ns, pid, comm, e->family, e->saddr, e->sport, e->daddr,
-			   e->dport, role_arrow(role));
+			   e->dport, role_arrow(role), cgname(s, e->cgroup, pid));
 		fprintf(out, " %s -> %s%s%s\n", tt_state_name(e->old_state),
 			state_color(s, e->new_state), tt_state_name(e->new_state), color(s, C_RESET));
 		return;
@@ -371,6 +436,7 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 	linebuf__lit(lb, ",\"id\":");
 	linebuf__u64(lb, flow ? flow->id : (uint64_t)e->cookie);
 	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
+	lb_ident(lb, cgname(s, e->cgroup ? e->cgroup : flow ? flow->cgroup : 0, pid));
 	linebuf__lit(lb, ",\"old\":\"");
 	linebuf__str(lb, tt_state_name(e->old_state));
 	linebuf__lit(lb, "\",\"new\":\"");
@@ -517,7 +583,7 @@ void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 
 	if (!s->o.json) {
 		human_head(s, e->ts_ns, pid, comm, e->family, e->saddr, e->sport, e->daddr,
-			   e->dport, 'L');
+			   e->dport, 'L', cgname(s, e->cgroup, pid));
 		fprintf(out, " %s%s queue %s%s  backlog %u/%u  syn_queue %u\n",
 			cookie ? "" : color(s, C_RED), queue,
 			cookie ? "full: syncookie sent" : "overflow: dropped", color(s, C_RESET),
@@ -530,6 +596,7 @@ void sink__overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 	linebuf__str(lb, queue);
 	linebuf__char(lb, '"');
 	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
+	lb_ident(lb, cgname(s, e->cgroup, pid));
 	linebuf__lit(lb, ",\"max_backlog\":");
 	linebuf__u64(lb, e->aux[1]);
 	linebuf__lit(lb, ",\"accept_queue\":");
@@ -564,7 +631,12 @@ void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, 
 		tt_fmt_duration(g->oldest_age_ns, age, sizeof(age));
 		if (!s->o.json) {
 			service_str(g, svc, sizeof(svc));
-			fprintf(out, "time=%s level=warn msg=close_wait_leak pid=%u comm=", iso, g->pid);
+			fprintf(out, "time=%s level=warn msg=close_wait_leak", iso);
+			if (g->container)
+				fprintf(out, " container=%.12s", g->container);
+			if (g->pod)
+				fprintf(out, " pod=%s", g->pod);
+			fprintf(out, " pid=%u comm=", g->pid);
 			json_str(out, g->comm, sizeof(g->comm));
 			fprintf(out, " service=\"%s\" count=%u oldest=%s trend=%s", svc, g->count, age,
 				tt_trend_name(g->trend));
@@ -582,7 +654,9 @@ void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, 
 		json_str(out, g->comm, sizeof(g->comm));
 		fputs(",\"cmdline\":", out);
 		json_str(out, g->cmdline, sizeof(g->cmdline));
-		fprintf(out, ",\"netns\":%u,\"family\":\"%s\",\"service\":\"%s\"", g->netns,
+		fprintf(out, ",\"netns\":%u", g->netns);
+		json_ident(out, g->cgroup, g->container, g->pod);
+		fprintf(out, ",\"family\":\"%s\",\"service\":\"%s\"",
 			family_name(g->family), g->kind == TT_SVC_LOCAL ? "local" : "remote");
 		if (g->kind == TT_SVC_LOCAL)
 			fputs(",\"service_addr\":null", out);
@@ -628,6 +702,9 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 			tt_fmt_addr(r->local[i].family, r->local[i].addr, ep, sizeof(ep));
 			fprintf(out, " top_local.%s=%" PRIu64, ep, r->local[i].count);
 		}
+		for (size_t i = 0; i < r->n_containers; i++)
+			fprintf(out, " top_container.%.12s=%" PRIu64, r->containers[i].container,
+				r->containers[i].count);
 		fputc('\n', out);
 		for (size_t i = 0; i < r->n_pressure; i++) {
 			const struct tw_pressure *p = &r->pressure[i];
@@ -662,6 +739,18 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 		fprintf(out, "\"family\":\"%s\"", family_name(r->local[i].family));
 		json_addr(out, "addr", r->local[i].family, r->local[i].addr);
 		fprintf(out, ",\"count\":%" PRIu64 "}", r->local[i].count);
+	}
+	fputs("],\"top_containers\":[", out);
+	for (size_t i = 0; i < r->n_containers; i++) {
+		const struct tw_container *c = &r->containers[i];
+
+		fputs(i ? ",{" : "{", out);
+		fprintf(out, "\"container\":\"%s\"", c->container);
+		if (c->pod)
+			fprintf(out, ",\"pod\":\"%s\"", c->pod);
+		fputs(",\"cgroup\":", out);
+		json_str(out, c->cgroup, strlen(c->cgroup));
+		fprintf(out, ",\"time_wait_60s\":%" PRIu64 "}", c->count);
 	}
 	fputs("],\"pressure\":[", out);
 	for (size_t i = 0; i < r->n_pressure; i++) {

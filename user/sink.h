@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "engine.h"
+#include "ident.h"
 #include "report.h"
 #include "twreport.h"
 
@@ -38,6 +39,9 @@ struct tt_sink;
 
 struct tt_sink *sink__new(const struct tt_sink_opts *opts);
 void sink__free(struct tt_sink *s);
+
+/* Names for cgroup ids: the "cgroup", "container" and "pod" fields; NULL: none. */
+void sink__set_ident(struct tt_sink *s, struct tt_ident *id);
 
 /* A finished flow: one line. */
 void sink__flow(struct tt_sink *s, const struct tt_flow *f);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diag.h"
+#include "ident.h"
 #include "twreport.h"
 
 #define TW_LEN_NS	(60ull * 1000000000ull)	/* TCP_TIMEWAIT_LEN */
@@ -13,6 +14,7 @@ struct tw_entry {
 	uint8_t family;
 	uint8_t saddr[16], daddr[16];
 	uint16_t dport;
+	const struct tt_cgname *name;	/* its cgroup's, if it names a container */
 };
 
 /* A small open-addressing count table for endpoints. */
@@ -32,7 +34,48 @@ struct tw_tracker {
 	struct agg remote, local;
 	void (*drain)(void *ctx);
 	void *drain_ctx;
+	struct tt_ident *ident;
 };
+
+void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id)
+{
+	t->ident = id;
+}
+
+/* The containers with the most entries in the window: they hold that many now. */
+static void top_containers(const struct tw_tracker *t, struct tw_report *r)
+{
+	enum { MAX_SEEN = 256 };
+	struct tw_container seen[MAX_SEEN];
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->len; i++) {
+		const struct tt_cgname *nm = t->win[(t->head + i) % WINDOW_MAX].name;
+		size_t k;
+
+		if (!nm)
+			continue;
+		for (k = 0; k < n && strcmp(seen[k].container, nm->container); k++)
+			;
+		if (k == n) {
+			if (n == MAX_SEEN)
+				continue;
+			seen[n++] = (struct tw_container){ .container = nm->container,
+				.pod = nm->pod[0] ? nm->pod : NULL, .cgroup = nm->path };
+		}
+		seen[k].count++;
+	}
+	/* a partial selection sort: TW_TOP of at most MAX_SEEN */
+	for (size_t i = 0; i < n && r->n_containers < TW_TOP; i++) {
+		size_t best = i;
+
+		for (size_t k = i + 1; k < n; k++)
+			if (seen[k].count > seen[best].count)
+				best = k;
+		r->containers[r->n_containers++] = seen[best];
+		seen[best] = seen[i];
+	}
+}
 
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 {
@@ -86,6 +129,13 @@ void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
 	memcpy(w->saddr, f->saddr, 16);
 	memcpy(w->daddr, f->daddr, 16);
 	w->dport = f->dport;
+	w->name = NULL;
+	if (t->ident) {
+		const struct tt_cgname *n = ident__lookup(t->ident, f->cgroup, f->owner_pid);
+
+		if (n && n->container[0])
+			w->name = n;
+	}
 }
 
 static uint32_t ep_hash(uint8_t family, const uint8_t *addr, uint16_t port)
@@ -247,6 +297,7 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		t->head = (t->head + 1) % WINDOW_MAX;
 		t->len--;
 	}
+	top_containers(t, r);
 	agg_reset(&t->remote);
 	agg_reset(&t->local);
 	if (t->netns_fd != -2)

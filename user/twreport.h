@@ -38,6 +38,14 @@ struct tw_pressure {
 	bool warn;		/* share past --tw-warn */
 };
 
+/* A container's TIME-WAIT sockets: entries within the last 60 s, which it holds now. */
+struct tw_container {
+	const char *container;	/* full id (valid until the ident is freed) */
+	const char *pod;	/* or NULL */
+	const char *cgroup;
+	uint64_t count;
+};
+
 struct tw_report {
 	uint64_t t_ns, interval_ns;
 	uint64_t entries;		/* TIME-WAIT entries this interval */
@@ -51,6 +59,8 @@ struct tw_report {
 	struct tw_endpoint remote[TW_TOP];
 	struct tw_endpoint local[TW_TOP];
 	struct tw_pressure pressure[TW_TOP];
+	size_t n_containers;			/* the containers holding the most */
+	struct tw_container containers[TW_TOP];
 };
 
 struct tw_tracker;
@@ -64,6 +74,10 @@ void tw_tracker__free(struct tw_tracker *t);
  * events queued meanwhile are taken in (and may reach tw_tracker__flow()).
  */
 void tw_tracker__set_drain(struct tw_tracker *t, void (*drain)(void *ctx), void *ctx);
+
+struct tt_ident;
+/* Name flows' containers, for the containers that hold the most; NULL: none. */
+void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id);
 
 /* Note every flow that ended in TIME-WAIT (from the flow-end callback). */
 void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f);

@@ -60,7 +60,7 @@ static struct tt_event ev(int type, int old, int new, uint64_t ts, uint64_t sk)
 		.type = type, .family = TT_AF_INET, .old_state = old, .new_state = new,
 		.flags = TT_F_OWNER | TT_F_COOKIE, .hook = TT_HOOK_TP_BTF_SET_STATE,
 		.sport = 40000, .dport = 80, .netns = 4026531840u, .pid = 42, .tgid = 42,
-		.cpu = 3, .ts_ns = ts, .sk = sk, .cookie = sk ^ 0x5555,
+		.cpu = 3, .cgroup = 0x1234, .ts_ns = ts, .sk = sk, .cookie = sk ^ 0x5555,
 		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 }, .comm = "curl",
 		.aux = { 0, 1, 2, 3, 4, 5 },
 	};
@@ -530,11 +530,11 @@ TEST(capture_newer_version)
 	struct ttcap_file_header *h = (void *)r->b;
 
 	REQUIRE(r && o);
-	raw_start(r, 2);
+	raw_start(r, 3);
 	raw_end(r);
 	read_mem(r->b, r->n, o);
 	CHECK_EQ_INT(o->err, TT_CAPERR_VERSION);
-	CHECK(strstr(o->msg, "format version 2 is newer than this tcptrail") != NULL);
+	CHECK(strstr(o->msg, "format version 3 is newer than this tcptrail") != NULL);
 
 	raw_sample(r, 1);
 	h->record_size = 160;

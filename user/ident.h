@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Identity: a socket's cgroup v2 id (tt_event.cgroup) to its path under the
+ * cgroup v2 mount, and the path to the container and the Kubernetes pod it
+ * names.  Resolved once, cached, and never forgotten while tracing, so a
+ * flow whose container is gone by the time it ends still prints its name.
+ * Where the v2 id says nothing (0, or the root cgroup on a host whose
+ * runtime only made v1 cgroups), the owner's /proc/PID/cgroup is read
+ * instead.  A replay is told the names the capture kept (ident__learn) and
+ * never looks at this host.
+ */
+#ifndef TT_IDENT_H
+#define TT_IDENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TT_CONTAINER_MAX 65	/* 64 hex digits and a NUL */
+#define TT_POD_MAX 37		/* a UUID and a NUL */
+#define TT_RUNTIME_MAX 16
+
+enum tt_cgsource {
+	TT_CGSRC_NONE = 0,
+	TT_CGSRC_V2,		/* the socket's own cgroup v2 id */
+	TT_CGSRC_PROC,		/* the owner's /proc/PID/cgroup */
+	TT_CGSRC_CAPTURE,	/* the names a capture kept */
+};
+
+struct tt_cgname {
+	uint64_t id;		/* cgroup v2 id; 0 for a name from /proc/PID/cgroup */
+	const char *path;	/* "/libpod_parent/libpod-4219...", "/" for the root */
+	char container[TT_CONTAINER_MAX];	/* full id, "" if the path names none */
+	char runtime[TT_RUNTIME_MAX];		/* "docker", "containerd", "crio", "podman", "cri" */
+	char pod[TT_POD_MAX];			/* Kubernetes pod UID with dashes, or "" */
+	uint8_t source;		/* enum tt_cgsource */
+};
+
+struct tt_ident;
+
+/*
+ * live: resolve ids on this host (finds the cgroup v2 mount; without one,
+ * only the /proc fallback works).  !live: names come from ident__learn only.
+ */
+struct tt_ident *ident__new(bool live);
+void ident__free(struct tt_ident *id);
+
+/* From now on resolve ids on this host, as ident__new(true). */
+void ident__go_live(struct tt_ident *id);
+
+/*
+ * The name of a record's or flow's cgroup: cgid first; when it says nothing
+ * and pid is known, the pid's /proc/PID/cgroup.  NULL when neither names
+ * one.  The pointer stays valid until ident__free.
+ */
+const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32_t pid);
+
+/* Whether cgid says nothing of its own (0, or the root: the /proc fallback's cases). */
+bool ident__vague(const struct tt_ident *id, uint64_t cgid);
+
+/* A name a capture kept for cgid. */
+int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const char *container,
+		 const char *pod, const char *runtime);
+
+/* The cgroup v2 mount this host uses ("/sys/fs/cgroup/unified"), or NULL. */
+const char *ident__mount(const struct tt_ident *id);
+
+/* -v: how many names came from /proc/PID/cgroup rather than the socket's id. */
+uint64_t ident__proc_fallbacks(const struct tt_ident *id);
+
+/* ---- pure parsers (unit-tested) ---- */
+
+/*
+ * Fill n->container, n->runtime and n->pod from a cgroup path of any
+ * runtime and either cgroup driver; leaves them "" where the path names
+ * none.  Returns true if it named a container or a pod.
+ */
+bool ident__parse_path(const char *path, struct tt_cgname *n);
+
+/*
+ * From the text of /proc/PID/cgroup (v1 "4:memory:/x", v2 "0::/x"), the
+ * path that says most: a line naming a container, else the v2 line, else
+ * name=systemd's, else the first.  Writes "" and returns -ENOENT if none.
+ */
+int ident__parse_proc_cgroup(const char *text, char *path, size_t len);
+
+/*
+ * The cgroup v2 mount point from the text of /proc/self/mountinfo:
+ * /sys/fs/cgroup on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one.
+ */
+int ident__find_mount(const char *mountinfo, char *buf, size_t len);
+
+/*
+ * --cgroup ARG: the cgroup's id and level (root 0).  ARG is a cgroup path
+ * as tcptrail prints it ("/libpod_parent") or a directory under the v2
+ * mount ("/sys/fs/cgroup/unified/libpod_parent").  0, or -errno with why
+ * filled for a one-line error.
+ */
+int ident__resolve_path(const char *mount, const char *arg, uint64_t *cgid, uint32_t *level,
+			char *canon, size_t canon_len, char *why, size_t why_len);
+
+/* Whether path is prefix itself or below it ("/a" covers "/a" and "/a/b", not "/ab"). */
+bool ident__path_under(const char *path, const char *prefix);
+
+/* Whether s is a --container argument: 1..64 hex digits. */
+bool ident__valid_container_prefix(const char *s);
+
+#endif /* TT_IDENT_H */
