@@ -136,6 +136,9 @@ static int parse_sock(struct parse_ctx *pc, const struct nlmsghdr *nlh)
 			return -EINVAL;
 		if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO)
 			parse_info(&s, a);
+		else if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_CGROUP_ID &&
+			 a->nla_len >= NLA_HDRLEN + sizeof(uint64_t))
+			memcpy(&s.cgroup, (const char *)a + NLA_HDRLEN, sizeof(uint64_t));
 		step = NLA_ALIGN(a->nla_len);
 		/* the last attribute's padding may be missing */
 		if (step >= (size_t)(end - p))

@@ -86,6 +86,11 @@ struct diag_sock {
 	 */
 	uint32_t last_ack_recv_ms;
 	uint8_t tcpi_state;	/* tcp_info's own idea of the state */
+	/*
+	 * The socket's cgroup v2 id (INET_DIAG_CGROUP_ID, Linux 5.7 and on,
+	 * full sockets only): the same value as tt_event.cgroup.  0 if absent.
+	 */
+	uint64_t cgroup;
 };
 
 /* Return 0 to go on; a negative value stops the dump and is returned. */

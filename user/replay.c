@@ -47,6 +47,7 @@ struct view_replay {
 	const struct tt_opts *o;
 	struct tt_engine *eng;
 	struct tt_view *v;
+	struct tt_ident *ident;	/* the names the capture kept */
 	struct view_sock *tw;	/* a ring of the last TIME-WAIT entries */
 	size_t tw_head, tw_n, tw_cap;
 	uint64_t tw_ts_dropped;
@@ -75,6 +76,7 @@ static void remember_time_wait(const struct tt_flow *f, void *ctx)
 	memcpy(s->daddr, f->daddr, 16);
 	s->netns = f->netns;
 	s->cookie = f->cookie;
+	s->cg = ident__lookup(vr->ident, f->cgroup, 0);
 	s->age_kind = VIEW_AGE_EXACT;
 	s->age_ms = f->ts_ns[f->nstates - 1];	/* the entry's time until shown */
 }
@@ -83,7 +85,7 @@ static void show_view(struct view_replay *vr, uint64_t now)
 {
 	engine__settle(vr->eng, now);
 	view__reset(vr->v);
-	view__add_engine(vr->v, vr->eng, now);
+	view__add_engine(vr->v, vr->eng, now, vr->ident);
 	while (vr->tw_n && vr->tw[vr->tw_head].age_ms + TW_KEEP_NS <= now) {
 		vr->tw_head = (vr->tw_head + 1) % vr->tw_cap;
 		vr->tw_n--;
@@ -113,7 +115,8 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 		.max_flows = o->max_flows, .on_flow_end = remember_time_wait, .ctx = &vr });
 	/* a replay is not a terminal's live picture: frames follow each other */
 	vr.v = view__new(o, stdout, false);
-	if (!flt || !vr.tw || !vr.eng || !vr.v) {
+	vr.ident = ident__new(false);
+	if (!flt || !vr.tw || !vr.eng || !vr.v || !vr.ident) {
 		tt_err("out of memory for a flow table of %llu flows",
 		       (unsigned long long)o->max_flows);
 		ret = -ENOMEM;
@@ -125,6 +128,11 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 		ret = capreader__next(r, &rec);
 		if (ret <= 0)
 			break;
+		if (rec.kind == TTCAP_CGROUP) {
+			ident__learn(vr.ident, rec.cg->id, rec.cg->path, rec.cg->container,
+				     rec.cg->pod, rec.cg->runtime);
+			continue;
+		}
 		ts = rec.kind == TTCAP_EVENT ? rec.ev.ts_ns : rec.counters.ts_ns;
 		if (ts > now)
 			now = ts;
@@ -145,6 +153,7 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 		show_view(&vr, now);
 out:
 	view__free(vr.v);
+	ident__free(vr.ident);
 	engine__free(vr.eng);
 	free(vr.tw);
 	filter__free(flt);

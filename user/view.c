@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "diag.h"
 #include "json.h"
+#include "netns.h"
 #include "procfd.h"
 #include "seed.h"
 #include "sink.h"
@@ -32,8 +33,6 @@
 
 #define TIMEWAIT_LEN_MS	60000u		/* TCP_TIMEWAIT_LEN */
 #define MAX_SOCKS	(1u << 24)	/* past this a moment is shown in part, and says so */
-#define MAX_NAMESPACES	65536u
-#define MAX_PROC_SCAN	(1u << 22)
 
 struct group {
 	size_t first, n;	/* socks[first..first+n) */
@@ -89,6 +88,11 @@ int view__add(struct tt_view *v, const struct view_sock *s)
 	if (!tt_cidr_match(o->remote, o->n_remote, s->family, s->daddr) ||
 	    !tt_cidr_match(o->local, o->n_local, s->family, s->saddr))
 		return 0;
+	/* --container and --cgroup by name: no kernel filter has seen these sockets */
+	if (o->container && (!s->cg || strncmp(s->cg->container, o->container, strlen(o->container))))
+		return 0;
+	if (o->cgroup_path[0] && (!s->cg || !ident__path_under(s->cg->path, o->cgroup_path)))
+		return 0;
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 1024;
 		struct view_sock *ns;
@@ -114,6 +118,11 @@ static int cmp_u64(uint64_t a, uint64_t b)
 	return a < b ? -1 : a > b;
 }
 
+static const char *container_of(const struct view_sock *s)
+{
+	return s->cg ? s->cg->container : "";
+}
+
 /* Groups: state, namespace, container, owner; inside one, the oldest first. */
 static int by_group(const void *pa, const void *pb)
 {
@@ -121,7 +130,7 @@ static int by_group(const void *pa, const void *pb)
 	int c;
 
 	if ((c = cmp_u64(a->state, b->state)) || (c = cmp_u64(a->netns, b->netns)) ||
-	    (c = strcmp(a->container, b->container)) || (c = cmp_u64(a->pid, b->pid)))
+	    (c = strcmp(container_of(a), container_of(b))) || (c = cmp_u64(a->pid, b->pid)))
 		return c;
 	/* known ages first, oldest first */
 	if ((c = cmp_u64(b->age_kind != VIEW_AGE_UNKNOWN, a->age_kind != VIEW_AGE_UNKNOWN)) ||
@@ -133,7 +142,7 @@ static int by_group(const void *pa, const void *pb)
 static bool same_group(const struct view_sock *a, const struct view_sock *b)
 {
 	return a->state == b->state && a->netns == b->netns && a->pid == b->pid &&
-	       !strcmp(a->container, b->container);
+	       !strcmp(container_of(a), container_of(b));
 }
 
 static const struct tt_view *sort_view;	/* qsort has no context argument */
@@ -226,13 +235,21 @@ static void json_age(FILE *out, const char *key, uint8_t kind, uint64_t ms)
 			kind == VIEW_AGE_EXACT ? "true" : "false");
 }
 
-static void json_owner(FILE *out, const struct view_sock *s)
+static void json_name(FILE *out, const char *key, const char *v)
 {
-	fprintf(out, ",\"netns\":%u,\"container\":", s->netns);
-	if (s->container[0])
-		json_str(out, s->container, sizeof(s->container));
+	fprintf(out, ",\"%s\":", key);
+	if (v && v[0])
+		json_str(out, v, 4096);
 	else
 		fputs("null", out);
+}
+
+static void json_owner(FILE *out, const struct view_sock *s)
+{
+	fprintf(out, ",\"netns\":%u", s->netns);
+	json_name(out, "cgroup", s->cg ? s->cg->path : NULL);
+	json_name(out, "container", s->cg ? s->cg->container : NULL);
+	json_name(out, "pod", s->cg ? s->cg->pod : NULL);
 	fprintf(out, ",\"pid\":%u,\"comm\":", s->pid);
 	json_str(out, s->pid ? s->comm : "", sizeof(s->comm));
 }
@@ -322,7 +339,7 @@ static void human_view(const struct tt_view *v, const char *iso, const char *sou
 	unsigned int rows = term_rows(v), used;
 	bool sockets = v->o->snapshot && !v->o->quiet_flows;
 	FILE *out = v->out;
-	char age[40], idle[32], l[64], r[64], pid[16], comm[16];
+	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16];
 
 	state_counts(v, counts);
 	if (v->tty)
@@ -354,8 +371,10 @@ static void human_view(const struct tt_view *v, const char *iso, const char *sou
 		else
 			snprintf(pid, sizeof(pid), "-");
 		printable(s->pid ? s->comm : "-", comm);
+		/* 12 digits, as docker ps and podman ps show an id */
+		snprintf(ctr, sizeof(ctr), "%.12s", container_of(s));
 		fprintf(out, "%-12s %7zu %9s %8s %-16s %-11u %s\n", tt_state_name(s->state), gr->n,
-			age, pid, comm, s->netns, s->container[0] ? s->container : "-");
+			age, pid, comm, s->netns, container_of(s)[0] ? ctr : "-");
 		used++;
 		for (size_t i = 0; sockets && i < gr->n; i++) {
 			const struct view_sock *k = &v->socks[gr->first + i];
@@ -418,6 +437,7 @@ void view__print(struct tt_view *v, int64_t wall_ns, const char *source, uint32_
 
 struct engine_visit {
 	struct tt_view *v;
+	struct tt_ident *ident;
 	uint64_t now_ns;
 	int err;
 };
@@ -444,15 +464,18 @@ static void visit_flow(const struct tt_flow *f, void *ctx)
 	memcpy(s.comm, f->owner_comm, sizeof(s.comm));
 	s.comm[15] = '\0';
 	s.cookie = f->cookie;
+	s.cg = ident__lookup(ev->ident, f->cgroup,
+			     ident__vague(ev->ident, f->cgroup) ? f->owner_pid : 0);
 	s.age_ms = ev->now_ns > since ? (ev->now_ns - since) / 1000000 : 0;
 	/* a flow first seen mid-life was in its first state before that */
 	s.age_kind = last == 0 && (f->flags & TT_FLOW_PARTIAL) ? VIEW_AGE_AT_LEAST : VIEW_AGE_EXACT;
 	ev->err = view__add(ev->v, &s);
 }
 
-void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t now_ns)
+void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t now_ns,
+		      struct tt_ident *ident)
 {
-	struct engine_visit ev = { .v = v, .now_ns = now_ns };
+	struct engine_visit ev = { .v = v, .ident = ident, .now_ns = now_ns };
 
 	engine__for_each(eng, visit_flow, &ev);
 	if (ev.err)
@@ -461,115 +484,11 @@ void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t n
 
 /* ---- the host's sockets (live) ------------------------------------------- */
 
-static uint32_t fd_inode(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) ? 0 : (uint32_t)st.st_ino;
-}
-
-static bool have_ns(const struct view_ns *ns, uint32_t n, uint32_t inode)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (ns[i].inode == inode)
-			return true;
-	return false;
-}
-
-/* Add the namespace at path unless it is one we have; 0 or -ENOMEM. */
-static int add_ns(struct view_ns **ns, uint32_t *n, uint32_t *cap, const char *path)
-{
-	struct stat st;
-	int fd;
-
-	/* stat first: a process's namespace is usually one we have already */
-	if (stat(path, &st) || have_ns(*ns, *n, (uint32_t)st.st_ino) || *n >= MAX_NAMESPACES)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	/* the process may have gone, and its pid be another's, in between */
-	if (!fd_inode(fd) || have_ns(*ns, *n, fd_inode(fd))) {
-		close(fd);
-		return 0;
-	}
-	if (*n == *cap) {
-		uint32_t c = *cap ? *cap * 2 : 16;
-		struct view_ns *nn = realloc(*ns, c * sizeof(*nn));
-
-		if (!nn) {
-			close(fd);
-			return -ENOMEM;
-		}
-		*ns = nn;
-		*cap = c;
-	}
-	(*ns)[*n].fd = fd;
-	(*ns)[*n].inode = fd_inode(fd);
-	(*n)++;
-	return 0;
-}
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-int view__open_namespaces(struct view_ns **out, uint32_t *n)
-{
-	struct view_ns *ns = NULL;
-	char path[PATH_MAX];
-	struct dirent *de;
-	uint32_t cap = 0, seen = 0;
-	int err;
-	DIR *d;
-
-	*n = 0;
-	err = add_ns(&ns, n, &cap, "/proc/thread-self/ns/net");
-	/* `ip netns add` pins a namespace with a bind mount and no process */
-	d = opendir("/run/netns");
-	while (!err && d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		err = add_ns(&ns, n, &cap, path);
-	}
-	if (d)
-		closedir(d);
-	d = opendir("/proc");
-	while (!err && d && (de = readdir(d)) && seen++ < MAX_PROC_SCAN) {
-		if (!all_digits(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		err = add_ns(&ns, n, &cap, path);
-	}
-	if (d)
-		closedir(d);
-	if (err) {
-		view__close_namespaces(ns, *n);
-		*n = 0;
-		return err;
-	}
-	*out = ns;
-	return 0;
-}
-
-void view__close_namespaces(struct view_ns *ns, uint32_t n)
-{
-	for (uint32_t i = 0; ns && i < n; i++)
-		close(ns[i].fd);
-	free(ns);
-}
-
 struct live_ctx {
 	struct tt_view *v;
 	const struct tt_opts *o;
 	const struct procfd *pf;
+	struct tt_ident *ident;
 	uint32_t netns;
 	int err;
 };
@@ -622,6 +541,8 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 	}
 	if (lc->o->pid && s.pid != lc->o->pid)
 		return 0;
+	/* a request or timewait sock has no cgroup id and no owner: none */
+	s.cg = ident__lookup(lc->ident, d->cgroup, ident__vague(lc->ident, d->cgroup) ? s.pid : 0);
 	sock_age(&s, d);
 	lc->err = view__add(lc->v, &s);
 	return lc->err;
@@ -648,30 +569,35 @@ static uint64_t mono_now_ns(void)
  * one scan of /proc (socket inodes are unique across namespaces).  0 or
  * -errno after a message.
  */
-static int collect_live(struct tt_view *v, const struct tt_opts *o, uint32_t *namespaces,
-			bool *warned)
+static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns_set *set,
+			struct tt_ident *ident, uint32_t *namespaces, bool *warned)
 {
-	struct live_ctx lc = { .v = v, .o = o };
+	struct live_ctx lc = { .v = v, .o = o, .ident = ident };
 	struct procfd *pf = NULL;
-	struct view_ns *ns = NULL, one;
-	uint32_t n = 0, skipped = 0;
-	int err;
+	uint32_t skipped = 0;
+	size_t n = 0;
+	int err, one = -1;
 
 	view__reset(v);
 	*namespaces = 0;
 	if (o->netns) {
-		one.fd = diag__open_netns(o->netns);
-		if (one.fd < 0) {
-			tt_err("-N/--netns: find network namespace %u: %s", o->netns, strerror(-one.fd));
-			return one.fd;
+		one = diag__open_netns(o->netns);
+		if (one < 0) {
+			tt_err("-N/--netns: find network namespace %u: %s", o->netns, strerror(-one));
+			return one;
 		}
-		one.inode = o->netns;
+		n = 1;
 	} else {
-		err = view__open_namespaces(&ns, &n);
-		if (err) {
+		err = netns_set__scan(set);
+		if (err < 0) {
 			tt_err("list network namespaces: %s", strerror(-err));
 			return err;
 		}
+		n = netns_set__count(set);
+		if (netns_set__denied(set) && !*warned)
+			tt_warn("warning: the network namespace of %zu process%s could not be opened "
+				"(permission denied): sockets only there are not shown",
+				netns_set__denied(set), netns_set__denied(set) == 1 ? "" : "es");
 	}
 	err = procfd__scan(&pf, o->pid);
 	if (err && !*warned)
@@ -682,12 +608,14 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, uint32_t *na
 			"sockets show no owner", procfd__stats(pf)->procs_denied);
 	lc.pf = pf;
 	err = 0;
-	for (uint32_t i = 0; i < (o->netns ? 1 : n) && !err; i++) {
-		const struct view_ns *x = o->netns ? &one : &ns[i];
-		struct diag_req req = { .netns_fd = x->fd, .family = (uint8_t)o->family };
+	for (size_t i = 0; i < n && !err; i++) {
+		struct diag_req req = {
+			.netns_fd = o->netns ? one : netns_set__fd(set, i),
+			.family = (uint8_t)o->family,
+		};
 		int ret;
 
-		lc.netns = x->inode;
+		lc.netns = o->netns ? o->netns : netns_set__inode(set, i);
 		ret = diag__dump_req(&req, on_live_sock, &lc);
 		if (lc.err) {
 			err = lc.err;
@@ -704,27 +632,30 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, uint32_t *na
 			skipped == 1 ? "" : "s");
 	*warned = true;
 	procfd__free(pf);
-	if (o->netns)
-		close(one.fd);
-	else
-		view__close_namespaces(ns, n);
+	if (one >= 0)
+		close(one);
 	return err;
 }
 
 int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 {
 	struct tt_view *v = view__new(o, stdout, o->top && isatty(STDOUT_FILENO));
+	struct netns_set *set = netns_set__new();
+	struct tt_ident *ident = ident__new(true);
 	uint64_t start = mono_now_ns(), next;
 	uint32_t namespaces;
 	bool warned = false;
 	int status = 0;
 
-	if (!v) {
+	if (!v || !set || !ident) {
 		tt_err("out of memory");
+		view__free(v);
+		netns_set__free(set);
+		ident__free(ident);
 		return 1;
 	}
 	for (;;) {
-		if (collect_live(v, o, &namespaces, &warned)) {
+		if (collect_live(v, o, set, ident, &namespaces, &warned)) {
 			status = 1;
 			break;
 		}
@@ -744,6 +675,8 @@ int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 			break;
 	}
 	view__free(v);
+	netns_set__free(set);
+	ident__free(ident);
 	fflush(stdout);
 	return tt_stdout_failed() > 0 ? 1 : status;
 }

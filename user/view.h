@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "engine.h"
+#include "ident.h"
 #include "opts.h"
 
 /* How much an age says. */
@@ -36,7 +37,7 @@ struct view_sock {
 	uint32_t netns;
 	uint32_t pid;		/* owner's tgid, 0 for none (orphans, minisocks) */
 	char comm[16];
-	char container[16];	/* short container id, "" when none is known */
+	const struct tt_cgname *cg;	/* cgroup, container, pod (the source's tt_ident); NULL: unknown */
 	uint32_t inode;
 	uint32_t rqueue, wqueue;
 	uint64_t cookie;
@@ -70,22 +71,12 @@ void view__print(struct tt_view *v, int64_t wall_ns, const char *source, uint32_
 /*
  * The engine's open flows at now_ns, as sockets, through view__add:
  * filters (-4/-6, -P, -p, -N, addresses) were applied to the records.
+ * ident names their cgroups (a replay's knows what the capture kept).
  */
-void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t now_ns);
+void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t now_ns,
+		      struct tt_ident *ident);
 
 /* Live --snapshot or --top: runs until done or *stop; the exit status. */
 int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop);
-
-/*
- * The network namespaces of the host, each an open fd with its inode:
- * ours first, then /run/netns/ names, then every process's.  0 or -errno;
- * view__close_namespaces frees.
- */
-struct view_ns {
-	int fd;
-	uint32_t inode;
-};
-int view__open_namespaces(struct view_ns **out, uint32_t *n);
-void view__close_namespaces(struct view_ns *ns, uint32_t n);
 
 #endif /* TT_VIEW_H */
