@@ -66,6 +66,11 @@ check() {
 	need "has_cmd promtool" "promtool (tests/kernel/metrics.sh)" prometheus
 	need "has_cmd valgrind" "valgrind (tests/kernel/fault-leaks.sh)" valgrind
 	need has_static_busybox "static /bin/busybox" busybox-static
+	# tests/kernel/container-*.sh: a busybox image made with tar and
+	# `podman import`, run by runc (crun refuses hybrid cgroup hosts)
+	need "has_cmd podman" "podman (tests/kernel/container-*.sh)" podman
+	need "has_cmd runc" "runc (tests/kernel/container-*.sh)" runc
+	need "has_cmd tar" tar tar
 	need "has_cmd qemu-system-x86_64" qemu-system-x86_64 qemu-system-x86
 }
 

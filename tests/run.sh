@@ -11,10 +11,14 @@
 #         reason, under SANITIZE=1: the guest runs the static, unsanitized build)
 # soak    tests/soak/*.sh (`make soak`): SOAK_SECONDS (60) of load each, as root
 #
-# Prints "ok   TIER/NAME" or "FAIL TIER/NAME" per test and closes with one line
-# "N passed, N failed"; exits 1 if anything failed.  A tier that cannot run
-# here says why and counts as a failure, never as a silent skip.  Each test
-# gets TEST_TIMEOUT seconds (120), `make vmtest` VM_TIMEOUT (1200).
+# Prints "ok   TIER/NAME", "FAIL TIER/NAME" or "skip TIER/NAME: REASON" per
+# test and closes with one line "N passed, N failed, N skipped"; exits 1 if
+# anything failed.  A test skips by exiting 77 with its reason as the last
+# line of its output (a test of something this host truly lacks, such as a
+# container runtime that cannot start a container); a test that skips
+# without a reason fails.  A tier that cannot run here says why and counts
+# as a failure, never as a silent skip.  Each test gets TEST_TIMEOUT
+# seconds (120), `make vmtest` VM_TIMEOUT (1200).
 
 OUTPUT=${OUTPUT:-.output}
 TCPTRAIL=${TCPTRAIL:-./tcptrail}
@@ -25,6 +29,7 @@ export TCPTRAIL DRIVE
 
 passed=0
 failed=0
+skipped=0
 LOGS=$(mktemp -d) || exit 1
 trap 'rm -rf "$LOGS"' EXIT
 trap 'exit 1' INT TERM
@@ -37,6 +42,34 @@ pass() {
 fail() {
 	failed=$((failed + 1))
 	echo "FAIL $1${2:+: $2}"
+}
+
+skip() {
+	skipped=$((skipped + 1))
+	echo "skip $1: $2"
+}
+
+# test_result NAME LOG STATUS: one test's line, from its exit status: 0
+# passed, 77 skipped (the reason is the last line of LOG, "skip: " or the
+# test's own name before it taken off), anything else failed.
+test_result() {
+	case $3 in
+	0)
+		pass "$1"
+		;;
+	77)
+		why=$(sed -n '$p' "$2" | sed 's/^skip[^:]*: *//')
+		if [ -n "$why" ]; then
+			skip "$1" "$why"
+		else
+			fail "$1" "exit 77 (skip) without a reason"
+		fi
+		;;
+	*)
+		fail "$1"
+		tail -n "$4" "$2" | sed 's/^/    /'
+		;;
+	esac
 }
 
 # run_bounded SECS LOG COMMAND...: COMMAND's exit status, output in LOG; after
@@ -68,9 +101,9 @@ run_bounded() {
 	wait "$pid"
 }
 
-# add_counts TIER LOG STATUS: adds the "TIER: N passed, N failed" line that
-# LOG ends with; a missing line, or a failed run that counted no failure,
-# is one failure more.
+# add_counts TIER LOG STATUS: adds the "TIER: N passed, N failed[, N skipped]"
+# line that LOG ends with; a missing line, or a failed run that counted no
+# failure, is one failure more.
 add_counts() {
 	line=$(grep "^$1: [0-9]* passed, [0-9]* failed" "$2" | sed -n '$p')
 	if [ -z "$line" ]; then
@@ -79,8 +112,13 @@ add_counts() {
 	fi
 	p=$(echo "$line" | sed 's/^[^:]*: \([0-9]*\) passed.*/\1/')
 	f=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
+	s=0
+	case $line in
+	*", "[0-9]*" skipped"*) s=$(echo "$line" | sed 's/.* \([0-9]*\) skipped.*/\1/') ;;
+	esac
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 	[ "$3" -eq 0 ] || [ "$f" -gt 0 ] || fail "$1" "exit status $3 with no test failed"
 }
 
@@ -118,23 +156,19 @@ tier_kernel() {
 		name=${t##*/}
 		name=${name%.sh}
 		[ "$name" != lib ] || continue
-		if run_bounded "$TEST_TIMEOUT" "$LOGS/$name" sh "$t"; then
-			pass "kernel/$name"
-		else
-			fail "kernel/$name"
-			tail -n 5 "$LOGS/$name" | sed 's/^/    /'
-		fi
+		run_bounded "$TEST_TIMEOUT" "$LOGS/$name" sh "$t"
+		test_result "kernel/$name" "$LOGS/$name" $? 5
 	done
 }
 
 tier_vm() {
 	if [ "$SANITIZE" = 1 ]; then
-		echo "vm: skipped under SANITIZE=1: the qemu guest runs the static build" \
+		skip vm "SANITIZE=1: the qemu guest runs the static build" \
 			"($OUTPUT/tcptrail-static), which has no sanitizers to check"
 		return
 	fi
 	if ! grep -q '^vmtest:' Makefile; then
-		echo "vm: skipped, the Makefile has no vmtest target yet"
+		skip vm "the Makefile has no vmtest target yet"
 		return
 	fi
 	run_bounded "$VM_TIMEOUT" "$LOGS/vm" make vmtest
@@ -153,13 +187,10 @@ tier_soak() {
 	for t in tests/soak/*.sh; do
 		name=${t##*/}
 		name=${name%.sh}
-		if run_bounded $((${SOAK_SECONDS:-60} + 120)) "$LOGS/soak-$name" sh "$t"; then
-			pass "soak/$name"
-			grep '^soak: ' "$LOGS/soak-$name" | sed 's/^/    /'
-		else
-			fail "soak/$name"
-			tail -n 8 "$LOGS/soak-$name" | sed 's/^/    /'
-		fi
+		run_bounded $((${SOAK_SECONDS:-60} + 120)) "$LOGS/soak-$name" sh "$t"
+		st=$?
+		test_result "soak/$name" "$LOGS/soak-$name" $st 8
+		[ "$st" -ne 0 ] || grep '^soak: ' "$LOGS/soak-$name" | sed 's/^/    /'
 	done
 }
 
@@ -176,5 +207,5 @@ for tier; do
 	esac
 done
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -142,7 +142,9 @@ int app__go_live(struct app *a, int netns_fd)
 	{
 		struct diag_sysctls sys = {};
 
-		if (netns_fd != -2 && !diag__read_sysctls(netns_fd, &sys))
+		/* host-wide: the CLOSE-WAIT report's ports are ours */
+		if (netns_fd != -2 && !diag__read_sysctls(netns_fd == TW_NETNS_ALL ? -1 : netns_fd,
+							  &sys))
 			report__set_port_range(r, sys.port_lo, sys.port_hi);
 	}
 	return 0;

@@ -50,7 +50,10 @@ struct app {
  */
 int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color);
 
-/* Live: count TIME-WAIT through sock_diag in netns_fd (-1 ours); read /proc. */
+/*
+ * Live: count TIME-WAIT through sock_diag in netns_fd (-1 ours, TW_NETNS_ALL
+ * every namespace on the host); read /proc.
+ */
 int app__go_live(struct app *a, int netns_fd);
 
 /* SIGHUP: reopen -o FILE (for logrotate). */

@@ -103,12 +103,14 @@ static void announce(const struct tt_selection *sel)
 }
 
 /*
- * The reports look at the namespace being traced: sock_diag for TIME-WAIT
- * counts, and a seed of the sockets that existed before we started.
+ * The reports look at the namespaces being traced, every one on the host
+ * without -N: sock_diag for TIME-WAIT counts, and a seed of the sockets that
+ * existed before we started.  Before privileges are dropped: the census
+ * thread started here keeps what it needs to enter a namespace born later.
  */
 static int start_reports(struct app *a, const struct tt_opts *o)
 {
-	int fd = -1, n;
+	int fd = o->netns ? -1 : TW_NETNS_ALL, n;
 
 	if (o->netns && o->netns != diag__self_netns()) {
 		fd = diag__open_netns(o->netns);
@@ -124,7 +126,7 @@ static int start_reports(struct app *a, const struct tt_opts *o)
 	}
 	if (o->no_seed)
 		return 0;
-	n = seed__run(o, 0, on_record, a, NULL);
+	n = seed__run(o, SEED_ALL, on_record, a, NULL);
 	if (n < 0)
 		tt_warn("warning: could not read existing sockets (%s): only new connections "
 			"are tracked", strerror(-n));

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "engine.h"
+#include "netns.h"
 #include "seed.h"
 #include "util.h"
 
@@ -14,6 +15,7 @@ struct seed_ctx {
 	tt_event_cb cb;
 	void *ctx;
 	struct seed_stats *st;
+	int cb_err;		/* the callback's error, which stops every dump */
 };
 
 static uint64_t mono_ns(void)
@@ -109,22 +111,36 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 	}
 	seed__event(&e, s, sc->netns, have_owner ? &owner : NULL, mono_ns());
 	ret = sc->cb(sc->ctx, &e);
-	if (ret < 0)
+	if (ret < 0) {
+		sc->cb_err = ret;
 		return ret;
+	}
 	sc->st->seeded++;
 	if (have_owner)
 		sc->st->owned++;
 	return 0;
 }
 
-static int seed_netns(struct seed_ctx *sc, uint32_t self)
+/* One namespace: netns_fd -1 is ours; sc->netns is its inode. */
+static int seed_netns(struct seed_ctx *sc, int netns_fd)
 {
 	struct diag_req req = {
-		.netns_fd = -1,
+		.netns_fd = netns_fd,
 		.family = (uint8_t)sc->o->family,
 		.states = SEED_STATES,
 	};
 	uint64_t t0 = mono_ns();
+	int ret;
+
+	ret = diag__dump_req(&req, on_sock, sc);
+	sc->st->dump_ns += mono_ns() - t0;
+	sc->st->namespaces++;
+	return ret;
+}
+
+/* -N: the one namespace the kernel filter lets through. */
+static int seed_one(struct seed_ctx *sc, uint32_t self)
+{
 	int fd = -1, ret;
 
 	if (sc->netns != self) {
@@ -133,39 +149,74 @@ static int seed_netns(struct seed_ctx *sc, uint32_t self)
 			tt_err("seed: find network namespace %u: %s", sc->netns, strerror(-fd));
 			return fd;
 		}
-		req.netns_fd = fd;
 	}
-	ret = diag__dump_req(&req, on_sock, sc);
+	ret = seed_netns(sc, fd);
 	if (fd >= 0)
 		close(fd);
-	sc->st->dump_ns += mono_ns() - t0;
-	sc->st->namespaces++;
 	return ret;
 }
 
-int seed__run(const struct tt_opts *o, uint32_t extra_netns, tt_event_cb cb, void *ctx,
+/*
+ * Every namespace on the host.  One that cannot be dumped (it went away
+ * meanwhile, or setns was refused) is skipped with a warning: the others
+ * are still worth seeding.  The owners come from one scan of /proc for the
+ * whole host: socket inodes are unique host-wide (one sockfs), and the pids
+ * are those of our pid namespace, the host's when we run on the host.
+ */
+static int seed_all(struct seed_ctx *sc, uint32_t self)
+{
+	struct netns_set *set = netns_set__new();
+	unsigned int failed = 0;
+	int n, ret = 0;
+
+	if (!set)
+		return -ENOMEM;
+	n = netns_set__scan(set);
+	if (n < 0) {
+		tt_err("seed: list the network namespaces in /proc: %s", strerror(-n));
+		netns_set__free(set);
+		return n;
+	}
+	/* most often a process of another user namespace: it may share one we have */
+	if (netns_set__denied(set))
+		tt_debug("seed: the network namespaces of %zu processes could not be opened "
+			 "(ptrace access refused); any only they are in are not seeded",
+			 netns_set__denied(set));
+	for (size_t i = 0; i < (size_t)n; i++) {
+		uint32_t ino = netns_set__inode(set, i);
+
+		sc->netns = ino;
+		ret = seed_netns(sc, ino == self ? -1 : netns_set__fd(set, i));
+		if (ret < 0 && ret != -ENOMEM && sc->cb_err != ret) {
+			/* the dump said why; go on with the next */
+			failed++;
+			ret = 0;
+		}
+		if (ret < 0)
+			break;
+	}
+	if (failed)
+		tt_warn("warning: seed: %u of %d network namespaces could not be read", failed, n);
+	netns_set__free(set);
+	return ret;
+}
+
+int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 	      struct seed_stats *stats)
 {
 	struct seed_stats local;
 	struct seed_ctx sc = { .o = o, .cb = cb, .ctx = ctx };
 	struct procfd *pf = NULL;
-	uint32_t self = diag__self_netns(), targets[2];
-	unsigned int n = 0;
+	uint32_t self = diag__self_netns();
 	uint64_t t0;
 	int err = 0;
 
 	sc.st = stats ? stats : &local;
 	memset(sc.st, 0, sizeof(*sc.st));
 	if (!self) {
-		tt_err("seed: read our network namespace: %s", strerror(errno));
-		return -errno;
-	}
-	if (o->netns) {
-		targets[n++] = o->netns;
-	} else {
-		targets[n++] = self;
-		if (extra_netns && extra_netns != self)
-			targets[n++] = extra_netns;
+		err = -errno;
+		tt_err("seed: read our network namespace: %s", strerror(-err));
+		return err;
 	}
 
 	/* owners first: a socket opened after the scan has none, which is fine */
@@ -181,9 +232,14 @@ int seed__run(const struct tt_opts *o, uint32_t extra_netns, tt_event_cb cb, voi
 			"will have no owner");
 	sc.pf = pf;
 
-	for (unsigned int i = 0; i < n && err >= 0; i++) {
-		sc.netns = targets[i];
-		err = seed_netns(&sc, self);
+	if (o->netns) {
+		sc.netns = o->netns;
+		err = seed_one(&sc, self);
+	} else if (scope == SEED_OURS) {
+		sc.netns = self;
+		err = seed_one(&sc, self);
+	} else {
+		err = seed_all(&sc, self);
 	}
 	procfd__free(pf);
 	if (err < 0)

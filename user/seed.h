@@ -63,15 +63,24 @@ struct seed_stats {
 	uint64_t scan_ns;	/* reading /proc for owners */
 };
 
+/* seed__run()'s scope where o->netns is not set */
+enum {
+	SEED_ALL = 0,		/* every network namespace on the host */
+	SEED_OURS = 1,		/* only our own */
+};
+
 /*
  * Seed the namespaces the trace covers: o->netns if set (the kernel
- * filter drops every other), else our own plus extra_netns if nonzero.
+ * filter drops every other), else every namespace on the host (SEED_ALL;
+ * one that cannot be read is skipped with a warning) or our own only
+ * (SEED_OURS).  Each record carries the inode of its socket's namespace,
+ * and an owner from one /proc scan: host pids, whatever the namespace.
  * Honours o->family, the port lists and o->pid (a socket counts as the
  * pid's if that process holds it).  Returns the number of records given to
  * cb, the callback's negative value, or -errno after a message.  stats may
  * be NULL.
  */
-int seed__run(const struct tt_opts *o, uint32_t extra_netns, tt_event_cb cb, void *ctx,
+int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 	      struct seed_stats *stats);
 
 /* Whether a dumped socket passes o's family and port filters (not pid). */

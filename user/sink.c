@@ -705,6 +705,11 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 		for (size_t i = 0; i < r->n_containers; i++)
 			fprintf(out, " top_container.%.12s=%" PRIu64, r->containers[i].container,
 				r->containers[i].count);
+		/* host-wide: which namespaces hold them */
+		if (r->host_wide && !r->estimated)
+			fprintf(out, " namespaces=%u", r->namespaces);
+		for (size_t i = 0; i < r->n_netns; i++)
+			fprintf(out, " netns.%u=%" PRId64, r->by_netns[i].netns, r->by_netns[i].population);
 		fputc('\n', out);
 		for (size_t i = 0; i < r->n_pressure; i++) {
 			const struct tw_pressure *p = &r->pressure[i];
@@ -712,8 +717,9 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 			if (!p->warn)
 				continue;
 			tt_fmt_endpoint(p->family, p->addr, p->port, ep, sizeof(ep));
-			fprintf(out, "time=%s level=warn msg=port_pressure destination=%s share_pct=%.1f"
-				" time_wait=%" PRIu64 " in_use=%" PRIu64 " range=%u tw_reuse=%s\n", iso, ep,
+			fprintf(out, "time=%s level=warn msg=port_pressure netns=%u destination=%s"
+				" share_pct=%.1f time_wait=%" PRIu64 " in_use=%" PRIu64 " range=%u"
+				" tw_reuse=%s\n", iso, p->netns, ep,
 				p->share_pct, p->time_wait, p->in_use, p->range,
 				p->tw_reuse ? "applies" : "does_not_apply");
 		}
@@ -752,12 +758,21 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 		json_str(out, c->cgroup, strlen(c->cgroup));
 		fprintf(out, ",\"time_wait_60s\":%" PRIu64 "}", c->count);
 	}
-	fputs("],\"pressure\":[", out);
+	fputs("]", out);
+	if (r->host_wide && !r->estimated) {
+		fprintf(out, ",\"namespaces\":%u,\"by_netns\":[", r->namespaces);
+		for (size_t i = 0; i < r->n_netns; i++)
+			fprintf(out, "%s{\"netns\":%u,\"population\":%" PRId64
+				",\"port_range\":[%u,%u]}", i ? "," : "", r->by_netns[i].netns,
+				r->by_netns[i].population, r->by_netns[i].port_lo, r->by_netns[i].port_hi);
+		fputs("]", out);
+	}
+	fputs(",\"pressure\":[", out);
 	for (size_t i = 0; i < r->n_pressure; i++) {
 		const struct tw_pressure *p = &r->pressure[i];
 
 		fputs(i ? ",{" : "{", out);
-		fprintf(out, "\"family\":\"%s\"", family_name(p->family));
+		fprintf(out, "\"netns\":%u,\"family\":\"%s\"", p->netns, family_name(p->family));
 		json_addr(out, "addr", p->family, p->addr);
 		fprintf(out, ",\"port\":%u,\"time_wait\":%" PRIu64 ",\"in_use\":%" PRIu64
 			",\"range\":%u,\"share_pct\":%.2f,\"tw_reuse\":%s,\"warn\":%s}", p->port,

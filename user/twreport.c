@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/stat.h>
 #include "diag.h"
 #include "ident.h"
+#include "netns.h"
 #include "twreport.h"
+#include "util.h"
 
 #define TW_LEN_NS	(60ull * 1000000000ull)	/* TCP_TIMEWAIT_LEN */
 #define WINDOW_MAX	(1u << 18)		/* entries kept for the estimate */
-#define AGG_BUCKETS	4096
+#define AGG_BUCKETS	16384
 
 struct tw_entry {
 	uint64_t ts_ns;
@@ -17,12 +23,59 @@ struct tw_entry {
 	const struct tt_cgname *name;	/* its cgroup's, if it names a container */
 };
 
-/* A small open-addressing count table for endpoints. */
+/* A small open-addressing count table for endpoints, per namespace or not. */
 struct agg {
 	struct tw_endpoint e[AGG_BUCKETS];
 	uint64_t extra[AGG_BUCKETS];	/* in-use count, for pressure */
+	uint32_t ns[AGG_BUCKETS];	/* the namespace, 0 where they add up */
 	bool used[AGG_BUCKETS];
 	size_t n;
+};
+
+struct open_sock {
+	uint32_t netns;
+	uint8_t family;
+	uint16_t dport;
+	uint8_t daddr[16];
+};
+
+/* What one namespace's sysctls say, and its population. */
+struct ns_info {
+	uint32_t netns;
+	int64_t population;
+	uint16_t lo, hi;		/* ephemeral range; 0, 0 unknown */
+	int tw_reuse, timestamps;
+};
+
+/* One sock_diag count: of one namespace, or of all of them. */
+struct census {
+	struct agg remote;		/* by namespace: pressure is per namespace */
+	struct agg local;		/* local addresses, added up */
+	struct open_sock *open;
+	size_t n_open, cap_open;
+	struct ns_info *ns;
+	size_t n_ns, cap_ns;
+	struct ns_info *cur;		/* the namespace being dumped */
+	int64_t population;
+	uint32_t failed;		/* namespaces that could not be dumped */
+	bool ok;			/* at least one dump went through */
+	/* inline counts: the caller's drain */
+	void (*between)(void *ctx);
+	void *between_ctx;
+};
+
+enum census_state { CENSUS_IDLE, CENSUS_REQUESTED, CENSUS_RUNNING, CENSUS_DONE };
+
+/* The host-wide census thread and what it shares with the caller. */
+struct census_thread {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;		/* state changed, or stop */
+	enum census_state state;	/* under mu */
+	bool stop;			/* under mu */
+	struct netns_set *set;		/* the thread's alone */
+	uint32_t self;
+	bool warned_slow;		/* the caller's */
 };
 
 struct tw_tracker {
@@ -31,7 +84,13 @@ struct tw_tracker {
 	uint64_t entries, by_client, by_server;
 	struct tw_entry *win;		/* ring of recent entries */
 	size_t head, len;
-	struct agg remote, local;
+	/*
+	 * Written by whoever counts (the census thread while it runs), read
+	 * by the report once the count is done: never both at once.
+	 */
+	struct census *c;
+	struct agg *top;		/* remote endpoints added up, for the report */
+	struct census_thread *th;	/* TW_NETNS_ALL */
 	void (*drain)(void *ctx);
 	void *drain_ctx;
 	struct tt_ident *ident;
@@ -77,6 +136,83 @@ static void top_containers(const struct tw_tracker *t, struct tw_report *r)
 	}
 }
 
+static void census_run_all(struct census *c, struct census_thread *th);
+
+static void *census_main(void *arg)
+{
+	struct tw_tracker *t = arg;
+	struct census_thread *th = t->th;
+
+	pthread_mutex_lock(&th->mu);
+	for (;;) {
+		while (!th->stop && th->state != CENSUS_REQUESTED)
+			pthread_cond_wait(&th->cv, &th->mu);
+		if (th->stop)
+			break;
+		th->state = CENSUS_RUNNING;
+		pthread_mutex_unlock(&th->mu);
+		census_run_all(t->c, th);
+		pthread_mutex_lock(&th->mu);
+		th->state = CENSUS_DONE;
+		pthread_cond_broadcast(&th->cv);
+	}
+	pthread_mutex_unlock(&th->mu);
+	return NULL;
+}
+
+static int thread_start(struct tw_tracker *t)
+{
+	struct census_thread *th = calloc(1, sizeof(*th));
+	pthread_condattr_t ca;
+	int err;
+
+	if (!th)
+		return -ENOMEM;
+	th->set = netns_set__new();
+	th->self = diag__self_netns();
+	if (!th->set) {
+		free(th);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&th->mu, NULL);
+	/* timed waits on the monotonic clock: a clock step must not stall them */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&th->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	t->th = th;
+	err = pthread_create(&th->tid, NULL, census_main, t);
+	if (err) {
+		tt_err("start the namespace census thread: %s", strerror(err));
+		pthread_cond_destroy(&th->cv);
+		pthread_mutex_destroy(&th->mu);
+		netns_set__free(th->set);
+		free(th);
+		t->th = NULL;
+		return -err;
+	}
+	return 0;
+}
+
+static void thread_stop(struct tw_tracker *t)
+{
+	struct census_thread *th = t->th;
+
+	if (!th)
+		return;
+	pthread_mutex_lock(&th->mu);
+	th->stop = true;
+	pthread_cond_broadcast(&th->cv);
+	pthread_mutex_unlock(&th->mu);
+	/* a count under way ends first: its dumps are bounded by the sockets there are */
+	pthread_join(th->tid, NULL);
+	pthread_cond_destroy(&th->cv);
+	pthread_mutex_destroy(&th->mu);
+	netns_set__free(th->set);
+	free(th);
+	t->th = NULL;
+}
+
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 {
 	struct tw_tracker *t = calloc(1, sizeof(*t));
@@ -84,19 +220,31 @@ struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 	if (!t)
 		return NULL;
 	t->win = calloc(WINDOW_MAX, sizeof(*t->win));
-	if (!t->win) {
-		free(t);
-		return NULL;
-	}
+	t->c = calloc(1, sizeof(*t->c));
+	t->top = calloc(1, sizeof(*t->top));
+	if (!t->win || !t->c || !t->top)
+		goto fail;
 	t->netns_fd = netns_fd;
 	t->warn_pct = warn_pct;
+	if (netns_fd == TW_NETNS_ALL && thread_start(t))
+		goto fail;
 	return t;
+fail:
+	tw_tracker__free(t);
+	return NULL;
 }
 
 void tw_tracker__free(struct tw_tracker *t)
 {
 	if (!t)
 		return;
+	thread_stop(t);
+	if (t->c) {
+		free(t->c->open);
+		free(t->c->ns);
+	}
+	free(t->c);
+	free(t->top);
 	free(t->win);
 	free(t);
 }
@@ -138,13 +286,14 @@ void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
 	}
 }
 
-static uint32_t ep_hash(uint8_t family, const uint8_t *addr, uint16_t port)
+static uint32_t ep_hash(uint32_t netns, uint8_t family, const uint8_t *addr, uint16_t port)
 {
 	uint32_t h = 2166136261u ^ family;
 
 	for (int i = 0; i < 16; i++)
 		h = (h ^ addr[i]) * 16777619u;
 	h = (h ^ port) * 16777619u;
+	h = (h ^ netns) * 16777619u;
 	return h;
 }
 
@@ -155,10 +304,11 @@ static void agg_reset(struct agg *a)
 	a->n = 0;
 }
 
-/* Count one more for (family, addr, port); in_use counts open sockets instead. */
-static void agg_add(struct agg *a, uint8_t family, const uint8_t *addr, uint16_t port, bool in_use)
+/* Count n more for (netns, family, addr, port); in_use counts open sockets instead. */
+static void agg_add(struct agg *a, uint32_t netns, uint8_t family, const uint8_t *addr,
+		    uint16_t port, bool in_use, uint64_t n)
 {
-	uint32_t i = ep_hash(family, addr, port) % AGG_BUCKETS;
+	uint32_t i = ep_hash(netns, family, addr, port) % AGG_BUCKETS;
 
 	for (size_t probes = 0; probes < AGG_BUCKETS; probes++, i = (i + 1) % AGG_BUCKETS) {
 		struct tw_endpoint *e = &a->e[i];
@@ -173,13 +323,15 @@ static void agg_add(struct agg *a, uint8_t family, const uint8_t *addr, uint16_t
 			e->family = family;
 			memcpy(e->addr, addr, 16);
 			e->port = port;
-		} else if (e->family != family || e->port != port || memcmp(e->addr, addr, 16)) {
+			a->ns[i] = netns;
+		} else if (e->family != family || e->port != port || a->ns[i] != netns ||
+			   memcmp(e->addr, addr, 16)) {
 			continue;
 		}
 		if (in_use)
-			a->extra[i]++;
+			a->extra[i] += n;
 		else
-			e->count++;
+			e->count += n;
 		return;
 	}
 }
@@ -203,23 +355,10 @@ static void top(const struct agg *a, struct tw_endpoint *out, size_t *n)
 	}
 }
 
-struct open_sock {
-	uint8_t family;
-	uint16_t dport;
-	uint8_t daddr[16];
-};
-
-struct dump_ctx {
-	struct tw_tracker *t;
-	int64_t population;
-	uint16_t lo, hi;		/* ephemeral range; 0, 0 unknown */
-	struct open_sock *open;
-	size_t n_open, cap_open;
-};
-
 static int on_sock(const struct diag_sock *s, void *ctx)
 {
-	struct dump_ctx *c = ctx;
+	struct census *c = ctx;
+	struct ns_info *ns = c->cur;
 	static const uint8_t zero[16];
 
 	if (s->state == TT_TIME_WAIT) {
@@ -229,11 +368,12 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 		 * we accepted: the peer's port is its own ephemeral one, so the
 		 * peer is counted by address alone (port 0, shown as "*").
 		 */
-		bool ours = c->hi && s->sport >= c->lo && s->sport <= c->hi;
+		bool ours = ns->hi && s->sport >= ns->lo && s->sport <= ns->hi;
 
-		c->population++;
-		agg_add(&c->t->remote, s->family, s->daddr, ours || !c->hi ? s->dport : 0, false);
-		agg_add(&c->t->local, s->family, s->saddr, 0, false);
+		ns->population++;
+		agg_add(&c->remote, ns->netns, s->family, s->daddr, ours || !ns->hi ? s->dport : 0,
+			false, 1);
+		agg_add(&c->local, 0, s->family, s->saddr, 0, false, 1);
 	} else if (s->state != TT_LISTEN && s->dport && memcmp(s->daddr, zero, 16)) {
 		/* counted after the dump, toward destinations that have TIME-WAITs */
 		if (c->n_open == c->cap_open) {
@@ -245,6 +385,7 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 			c->open = o;
 			c->cap_open = cap;
 		}
+		c->open[c->n_open].netns = ns->netns;
 		c->open[c->n_open].family = s->family;
 		c->open[c->n_open].dport = s->dport;
 		memcpy(c->open[c->n_open].daddr, s->daddr, 16);
@@ -256,16 +397,113 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 /* An open socket holds its local port toward its destination too. */
 static void add_in_use(struct agg *a, const struct open_sock *o)
 {
-	uint32_t i = ep_hash(o->family, o->daddr, o->dport) % AGG_BUCKETS;
+	uint32_t i = ep_hash(o->netns, o->family, o->daddr, o->dport) % AGG_BUCKETS;
 
 	for (size_t probes = 0; probes < AGG_BUCKETS && a->used[i];
 	     probes++, i = (i + 1) % AGG_BUCKETS) {
 		const struct tw_endpoint *e = &a->e[i];
 
-		if (e->family == o->family && e->port == o->dport && !memcmp(e->addr, o->daddr, 16)) {
+		if (a->ns[i] == o->netns && e->family == o->family && e->port == o->dport &&
+		    !memcmp(e->addr, o->daddr, 16)) {
 			a->extra[i]++;
 			return;
 		}
+	}
+}
+
+static void census_reset(struct census *c)
+{
+	agg_reset(&c->remote);
+	agg_reset(&c->local);
+	c->n_open = 0;
+	c->n_ns = 0;
+	c->population = 0;
+	c->failed = 0;
+	c->ok = false;
+}
+
+static struct ns_info *census_ns(struct census *c, uint32_t netns)
+{
+	if (c->n_ns == c->cap_ns) {
+		size_t cap = c->cap_ns ? c->cap_ns * 2 : 16;
+		struct ns_info *n = realloc(c->ns, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->ns = n;
+		c->cap_ns = cap;
+	}
+	memset(&c->ns[c->n_ns], 0, sizeof(c->ns[0]));
+	c->ns[c->n_ns].netns = netns;
+	return &c->ns[c->n_ns++];
+}
+
+/* Count the namespace this thread is in now (netns_fd -1) or netns_fd. */
+static int census_one(struct census *c, int netns_fd, uint32_t netns)
+{
+	struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
+	struct ns_info *ns = census_ns(c, netns);
+	int err;
+
+	if (!ns)
+		return -ENOMEM;
+	diag__read_sysctls(netns_fd, &sys);
+	ns->lo = sys.port_lo;
+	ns->hi = sys.port_hi;
+	ns->tw_reuse = sys.tw_reuse;
+	ns->timestamps = sys.timestamps;
+	c->cur = ns;
+	err = diag__dump_req(&(struct diag_req){ .netns_fd = netns_fd,
+		.states = DIAG_STATES_ALL, .no_info = true,
+		.between = c->between, .between_ctx = c->between_ctx }, on_sock, c);
+	if (err) {
+		/* nothing of it counts: the caller tells a partial count apart */
+		c->n_ns--;
+		c->failed++;
+		return err;
+	}
+	c->population += ns->population;
+	c->ok = true;
+	return 0;
+}
+
+struct in_ns {
+	struct census *c;
+	uint32_t netns;
+};
+
+static int census_here(void *ctx)
+{
+	struct in_ns *x = ctx;
+
+	return census_one(x->c, -1, x->netns);
+}
+
+/*
+ * Every namespace, one setns() there and back each: the sysctls and the
+ * netlink socket are both opened inside.  A namespace that went away
+ * between the scan and its dump is skipped (its failure has been told).
+ */
+static void census_run_all(struct census *c, struct census_thread *th)
+{
+	int n = netns_set__scan(th->set);
+
+	census_reset(c);
+	if (n < 0) {
+		tt_err("list the network namespaces in /proc: %s", strerror(-n));
+		return;
+	}
+	for (size_t i = 0; i < (size_t)n; i++) {
+		struct in_ns x = { .c = c, .netns = netns_set__inode(th->set, i) };
+		size_t before = c->n_ns + c->failed;
+
+		if (x.netns == th->self)
+			census_one(c, -1, x.netns);
+		else
+			diag__in_netns(netns_set__fd(th->set, i), census_here, &x);
+		/* the setns itself failed: census_one never ran */
+		if (c->n_ns + c->failed == before)
+			c->failed++;
 	}
 }
 
@@ -276,12 +514,93 @@ static bool is_loopback(uint8_t family, const uint8_t *a)
 	return family == TT_AF_INET ? a[0] == 127 : !memcmp(a, v6lo, 16);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Ask the thread for a count and wait for it, draining meanwhile.  true
+ * when t->c holds a finished count; false after TW_CENSUS_WAIT_MS, with the
+ * count still under way (the next report waits for that one).
+ */
+static bool census_wait(struct tw_tracker *t)
+{
+	struct census_thread *th = t->th;
+	uint64_t deadline = mono_ms() + TW_CENSUS_WAIT_MS;
+	bool done;
+
+	pthread_mutex_lock(&th->mu);
+	if (th->state == CENSUS_IDLE) {
+		th->state = CENSUS_REQUESTED;
+		pthread_cond_broadcast(&th->cv);
+	}
+	while (th->state != CENSUS_DONE && mono_ms() < deadline) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 10 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&th->cv, &th->mu, &ts);
+		if (th->state == CENSUS_DONE || !t->drain)
+			continue;
+		/* the ring buffer fills while we wait: empty it, without the lock */
+		pthread_mutex_unlock(&th->mu);
+		t->drain(t->drain_ctx);
+		pthread_mutex_lock(&th->mu);
+	}
+	done = th->state == CENSUS_DONE;
+	if (done)
+		th->state = CENSUS_IDLE;
+	pthread_mutex_unlock(&th->mu);
+	if (!done && !th->warned_slow) {
+		th->warned_slow = true;
+		tt_warn("warning: counting the TIME-WAIT sockets of every network namespace takes "
+			"more than %d ms; until it is done, reports estimate the population from "
+			"traced entries", TW_CENSUS_WAIT_MS);
+	}
+	return done;
+}
+
+/* The inode of the namespace netns_fd (-1: ours), for the pressure lines. */
+static uint32_t fd_netns(int netns_fd)
+{
+	struct stat st;
+
+	if (netns_fd < 0)
+		return diag__self_netns();
+	return fstat(netns_fd, &st) ? 0 : (uint32_t)st.st_ino;
+}
+
+static int cmp_netns(const void *a, const void *b)
+{
+	const struct ns_info *x = a, *y = b;
+
+	if (x->population != y->population)
+		return x->population < y->population ? 1 : -1;
+	return x->netns < y->netns ? -1 : x->netns > y->netns;
+}
+
+static const struct ns_info *ns_of(const struct census *c, uint32_t netns)
+{
+	for (size_t i = 0; i < c->n_ns; i++)
+		if (c->ns[i].netns == netns)
+			return &c->ns[i];
+	return NULL;
+}
+
 void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval_ns,
 			struct tw_report *r)
 {
-	struct dump_ctx c = { .t = t };
-	struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
-	uint32_t range;
+	struct census *c = t->c;
+	const struct ns_info *self = NULL;
+	bool counted = false;
 
 	memset(r, 0, sizeof(*r));
 	r->t_ns = now_ns;
@@ -298,59 +617,102 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		t->len--;
 	}
 	top_containers(t, r);
-	agg_reset(&t->remote);
-	agg_reset(&t->local);
-	if (t->netns_fd != -2)
-		diag__read_sysctls(t->netns_fd, &sys);
-	c.lo = sys.port_lo;
-	c.hi = sys.port_hi;
-	if (t->netns_fd != -2 && diag__dump_req(&(struct diag_req){ .netns_fd = t->netns_fd,
-		    .states = DIAG_STATES_ALL, .no_info = true,
-		    .between = t->drain, .between_ctx = t->drain_ctx }, on_sock, &c) == 0) {
-		r->population = c.population;
-		for (size_t i = 0; i < c.n_open; i++)
-			add_in_use(&t->remote, &c.open[i]);
+	if (t->th) {
+		r->host_wide = true;
+		counted = census_wait(t) && c->ok;
+		if (counted && c->failed)
+			tt_debug("TIME-WAIT census: %u network namespaces could not be counted",
+				 c->failed);
+	} else if (t->netns_fd != -2) {
+		census_reset(c);
+		c->between = t->drain;
+		c->between_ctx = t->drain_ctx;
+		census_one(c, t->netns_fd, fd_netns(t->netns_fd));
+		counted = c->ok;
+	}
+	agg_reset(t->top);
+	if (counted) {
+		r->population = c->population;
+		for (size_t i = 0; i < c->n_open; i++)
+			add_in_use(&c->remote, &c->open[i]);
+		/* the top destinations add up over namespaces */
+		for (size_t i = 0; i < AGG_BUCKETS; i++)
+			if (c->remote.used[i] && c->remote.e[i].count)
+				agg_add(t->top, 0, c->remote.e[i].family, c->remote.e[i].addr,
+					c->remote.e[i].port, false, c->remote.e[i].count);
+		top(&c->local, r->local, &r->n_local);
+		r->namespaces = (uint32_t)c->n_ns;
+		self = t->th ? ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
+		if (t->th) {
+			qsort(c->ns, c->n_ns, sizeof(c->ns[0]), cmp_netns);
+			for (size_t i = 0; i < c->n_ns && r->n_netns < TW_NETNS_MAX; i++) {
+				if (c->ns[i].population <= 0)
+					break;
+				r->by_netns[r->n_netns++] = (struct tw_netns){
+					.netns = c->ns[i].netns, .population = c->ns[i].population,
+					.port_lo = c->ns[i].lo, .port_hi = c->ns[i].hi };
+			}
+			/* sorted: find ours again */
+			self = ns_of(c, t->th->self);
+		}
 	} else {
-		agg_reset(&t->remote);
-		agg_reset(&t->local);
+		struct agg *local = &c->local;
+
+		/* a census still running owns c: the estimate uses t->top alone */
+		if (t->th)
+			local = NULL;
+		else
+			agg_reset(local);
 		r->estimated = true;
 		r->population = (int64_t)t->len;
 		for (size_t i = 0; i < t->len; i++) {
 			const struct tw_entry *w = &t->win[(t->head + i) % WINDOW_MAX];
 
-			agg_add(&t->remote, w->family, w->daddr, w->dport, false);
-			agg_add(&t->local, w->family, w->saddr, 0, false);
+			agg_add(t->top, 0, w->family, w->daddr, w->dport, false, 1);
+			if (local)
+				agg_add(local, 0, w->family, w->saddr, 0, false, 1);
 		}
+		if (local)
+			top(local, r->local, &r->n_local);
 	}
-	free(c.open);
-	top(&t->remote, r->remote, &r->n_remote);
-	top(&t->local, r->local, &r->n_local);
+	top(t->top, r->remote, &r->n_remote);
 
-	r->port_lo = sys.port_lo;
-	r->port_hi = sys.port_hi;
-	r->tw_reuse_sysctl = sys.tw_reuse;
-	range = sys.port_hi >= sys.port_lo && sys.port_hi ? sys.port_hi - sys.port_lo + 1u : 0;
-	/* pressure: the destinations with the most local ports tied up */
-	for (size_t i = 0; i < AGG_BUCKETS && range; i++) {
-		const struct tw_endpoint *e = &t->remote.e[i];
-		uint64_t held = e->count + t->remote.extra[i];
+	if (self) {
+		r->port_lo = self->lo;
+		r->port_hi = self->hi;
+		r->tw_reuse_sysctl = self->tw_reuse;
+	}
+	if (!counted)
+		return;
+	/* pressure: the destinations with the most local ports tied up, in their namespace */
+	for (size_t i = 0; i < AGG_BUCKETS; i++) {
+		const struct tw_endpoint *e = &c->remote.e[i];
+		const struct ns_info *ns;
+		uint64_t held;
+		uint32_t range;
 		struct tw_pressure p;
 		size_t k;
 
 		/* only destinations we connected to hold our ephemeral ports */
-		if (!t->remote.used[i] || !e->count || !e->port)
+		if (!c->remote.used[i] || !e->count || !e->port)
 			continue;
+		ns = t->th ? ns_of(c, c->remote.ns[i]) : self;
+		if (!ns || !ns->hi || ns->hi < ns->lo)
+			continue;
+		range = ns->hi - ns->lo + 1u;
+		held = e->count + c->remote.extra[i];
 		memset(&p, 0, sizeof(p));
+		p.netns = c->remote.ns[i];
 		p.family = e->family;
 		memcpy(p.addr, e->addr, 16);
 		p.port = e->port;
 		p.time_wait = e->count;
-		p.in_use = t->remote.extra[i];
+		p.in_use = c->remote.extra[i];
 		p.range = range;
 		p.share_pct = 100.0 * (double)held / range;
 		/* tw_reuse needs timestamps; 2 means for loopback traffic only */
-		p.tw_reuse = sys.timestamps != 0 &&
-			     (sys.tw_reuse == 1 || (sys.tw_reuse == 2 && is_loopback(e->family, e->addr)));
+		p.tw_reuse = ns->timestamps != 0 &&
+			     (ns->tw_reuse == 1 || (ns->tw_reuse == 2 && is_loopback(e->family, e->addr)));
 		p.warn = p.share_pct > t->warn_pct;
 		for (k = r->n_pressure; k > 0 && r->pressure[k - 1].share_pct < p.share_pct; k--)
 			if (k < TW_TOP)

@@ -18,6 +18,11 @@
 #include "engine.h"
 
 #define TW_TOP 5
+/* namespaces listed by population in one report */
+#define TW_NETNS_MAX 256
+
+/* tw_tracker__new()'s netns_fd: every network namespace on the host */
+#define TW_NETNS_ALL	(-3)
 
 struct tw_endpoint {
 	uint8_t family;
@@ -27,12 +32,13 @@ struct tw_endpoint {
 };
 
 struct tw_pressure {
+	uint32_t netns;		/* each namespace has its own ephemeral ports */
 	uint8_t family;
 	uint8_t addr[16];
 	uint16_t port;
 	uint64_t time_wait;	/* local ports toward it held in TIME-WAIT */
 	uint64_t in_use;	/* ... and by open sockets */
-	uint32_t range;		/* size of ip_local_port_range */
+	uint32_t range;		/* size of its ip_local_port_range */
 	double share_pct;
 	bool tw_reuse;		/* would net.ipv4.tcp_tw_reuse let connect() reuse them */
 	bool warn;		/* share past --tw-warn */
@@ -46,6 +52,13 @@ struct tw_container {
 	uint64_t count;
 };
 
+/* One namespace's share of the population (host-wide reports). */
+struct tw_netns {
+	uint32_t netns;
+	int64_t population;
+	uint16_t port_lo, port_hi;
+};
+
 struct tw_report {
 	uint64_t t_ns, interval_ns;
 	uint64_t entries;		/* TIME-WAIT entries this interval */
@@ -53,8 +66,17 @@ struct tw_report {
 	int64_t population;		/* TIME-WAIT sockets now, -1 unknown */
 	bool estimated;			/* population from the 60 s window, not sock_diag */
 	uint32_t netns;
-	uint16_t port_lo, port_hi;
+	uint16_t port_lo, port_hi;	/* ours on a host-wide report */
 	int tw_reuse_sysctl;		/* -1 unknown */
+	/*
+	 * Host-wide (TW_NETNS_ALL): the namespaces counted, and those holding
+	 * TIME-WAIT sockets, most first.  Top endpoints add up over every
+	 * namespace; pressure is each namespace's own.
+	 */
+	bool host_wide;
+	uint32_t namespaces;
+	size_t n_netns;
+	struct tw_netns by_netns[TW_NETNS_MAX];
 	size_t n_remote, n_local, n_pressure;
 	struct tw_endpoint remote[TW_TOP];
 	struct tw_endpoint local[TW_TOP];
@@ -65,13 +87,21 @@ struct tw_report {
 
 struct tw_tracker;
 
-/* netns_fd: the namespace to count in (-1 ours, -2 none: estimate only). */
+/*
+ * netns_fd: the namespace to count in (-1 ours, -2 none: estimate only), or
+ * TW_NETNS_ALL: every namespace on the host, rescanned at each report, by
+ * a thread of its own that enters each one (setns) so that the caller's
+ * thread keeps draining its ring buffer meanwhile.  Create it before
+ * dropping privileges: the thread keeps what setns() and reading other
+ * processes' /proc/PID/ns need.  NULL if out of memory or no thread.
+ */
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct);
 void tw_tracker__free(struct tw_tracker *t);
 
 /*
- * Call drain(ctx) between the reads of each sock_diag count, so that the
- * events queued meanwhile are taken in (and may reach tw_tracker__flow()).
+ * Call drain(ctx) between the reads of each sock_diag count, or while
+ * waiting for the host-wide census, so that the events queued meanwhile are
+ * taken in (and may reach tw_tracker__flow()).
  */
 void tw_tracker__set_drain(struct tw_tracker *t, void (*drain)(void *ctx), void *ctx);
 
@@ -82,7 +112,12 @@ void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id);
 /* Note every flow that ended in TIME-WAIT (from the flow-end callback). */
 void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f);
 
-/* Build the report for the interval ending at now_ns; resets the interval. */
+/*
+ * Build the report for the interval ending at now_ns; resets the interval.
+ * A host-wide census that takes longer than TW_CENSUS_WAIT_MS gives a
+ * report with the population estimated; the census is taken in when done.
+ */
+#define TW_CENSUS_WAIT_MS	5000
 void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval_ns,
 			struct tw_report *out);
 

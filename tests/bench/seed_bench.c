@@ -152,7 +152,7 @@ static void bench(const char *what, const struct tt_opts *o, unsigned int rounds
 		double c0 = cpu_ms();
 		uint64_t t0 = now_ns();
 
-		ret = seed__run(o, 0, count, &s, &st);
+		ret = seed__run(o, SEED_OURS, count, &s, &st);
 		total[r] = (now_ns() - t0) / 1e6;
 		cpu[r] = cpu_ms() - c0;
 		dump[r] = st.dump_ns / 1e6;
@@ -164,7 +164,7 @@ static void bench(const char *what, const struct tt_opts *o, unsigned int rounds
 		/* the same again, into a flow table, as the daemon does */
 		s.eng = engine__new(&(struct tt_engine_opts){ .max_flows = 262144 });
 		t0 = now_ns();
-		seed__run(o, 0, feed, &s, NULL);
+		seed__run(o, SEED_OURS, feed, &s, NULL);
 		eng[r] = (now_ns() - t0) / 1e6;
 		engine__free(s.eng);
 	}

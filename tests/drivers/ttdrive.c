@@ -6,7 +6,8 @@
  * there (--netns) are exactly the ones made here, and prints what it did as
  * key=value lines for the test scripts to compare against.  It also runs in
  * the busybox-only qemu guest: libc and syscalls only, and every wait is
- * bounded by --timeout.
+ * bounded by --timeout.  In a busybox container it stays in the container's own
+ * namespace (--no-netns).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -62,10 +63,13 @@ static const char usage[] =
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
+"--no-netns: stay in the caller's network namespace (a container's own, made\n"
+"            with --network=none) instead of making one; its lo must be up.\n"
 "--free-port: print a free TCP port on 127.0.0.1 and exit.\n"
 "--http-get A.B.C.D:PORT/PATH: print the HTTP/1.0 response and exit.\n";
 
 static int timeout_s = 20;	/* bounds every wait, and each socket call */
+static bool no_netns;		/* --no-netns: the namespace is the caller's */
 static pid_t main_pid;
 static pid_t children[2];
 static int n_children;
@@ -192,13 +196,21 @@ static void setup_netns(void)
 	struct ifreq ifr = { .ifr_name = "lo" };
 	int fd, err;
 
-	if (unshare(CLONE_NEWNET))
+	/*
+	 * A container keeps its default capabilities, which lack CAP_SYS_ADMIN
+	 * (unshare) and CAP_NET_ADMIN (lo up, ::1): its runtime brings lo up.
+	 */
+	if (!no_netns && unshare(CLONE_NEWNET))
 		die(errno, "unshare(CLONE_NEWNET)%s", geteuid() ? " (needs root)" : "");
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die(errno, "socket for ioctl");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
 		die(errno, "SIOCGIFFLAGS lo");
+	if (no_netns && (ifr.ifr_flags & IFF_UP)) {
+		close(fd);
+		return;
+	}
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
 		die(errno, "bring lo up");
@@ -1729,6 +1741,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "free-port", no_argument, NULL, 'f' },
 		{ "http-get", required_argument, NULL, 'G' },
+		{ "no-netns", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1754,6 +1767,9 @@ int main(int argc, char **argv)
 			break;
 		case 'G':
 			http_get = optarg;
+			break;
+		case 'n':
+			no_netns = true;
 			break;
 		case 't':
 			if (parse_num(optarg, 1, 3600, &v))

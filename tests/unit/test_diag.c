@@ -727,7 +727,7 @@ TEST(seed_run_our_listener)
 	memset(&o, 0, sizeof(o));
 	o.lports[0] = s.port;
 	o.n_lports = 1;
-	ret = seed__run(&o, 0, on_seed, &s, &st);
+	ret = seed__run(&o, SEED_OURS, on_seed, &s, &st);
 	if (ret == -EPERM || ret == -EACCES || ret == -EAFNOSUPPORT) {
 		close(fd);
 		return;
@@ -742,10 +742,20 @@ TEST(seed_run_our_listener)
 	CHECK_EQ_INT(st.seeded, 1);
 	CHECK_EQ_INT(st.namespaces, 1);
 
+	/* host-wide: every namespace is dumped, ours among them, once */
+	s.n = 0;
+	o.pid = (uint32_t)getpid();
+	ret = seed__run(&o, SEED_ALL, on_seed, &s, &st);
+	CHECK_EQ_INT(ret, 1);
+	CHECK_EQ_INT(s.n, 1);
+	CHECK_EQ_INT(s.e.netns, diag__self_netns());
+	CHECK_EQ_INT(s.e.tgid, getpid());
+	CHECK(st.namespaces >= 1);
+
 	/* a pid filter that is not us leaves it out */
 	s.n = 0;
 	o.pid = (uint32_t)getpid() + 1000000;
-	CHECK_EQ_INT(seed__run(&o, 0, on_seed, &s, NULL), 0);
+	CHECK_EQ_INT(seed__run(&o, SEED_ALL, on_seed, &s, NULL), 0);
 	CHECK_EQ_INT(s.n, 0);
 	close(fd);
 }
