@@ -145,13 +145,12 @@ static bool same_group(const struct view_sock *a, const struct view_sock *b)
 	       !strcmp(container_of(a), container_of(b));
 }
 
-static const struct tt_view *sort_view;	/* qsort has no context argument */
-
 /* Groups in state order, the biggest first within a state. */
-static int by_size(const void *pa, const void *pb)
+static int by_size(const void *pa, const void *pb, void *ctx)
 {
+	const struct tt_view *v = ctx;
 	const struct group *a = pa, *b = pb;
-	const struct view_sock *sa = &sort_view->socks[a->first], *sb = &sort_view->socks[b->first];
+	const struct view_sock *sa = &v->socks[a->first], *sb = &v->socks[b->first];
 	int c;
 
 	if ((c = cmp_u64(sa->state, sb->state)) || (c = cmp_u64(b->n, a->n)))
@@ -184,9 +183,8 @@ static int make_groups(struct tt_view *v)
 		}
 		v->groups[v->ngroups - 1].n++;
 	}
-	sort_view = v;
 	if (v->ngroups)
-		qsort(v->groups, v->ngroups, sizeof(*v->groups), by_size);
+		qsort_r(v->groups, v->ngroups, sizeof(*v->groups), by_size, v);
 	return 0;
 }
 
