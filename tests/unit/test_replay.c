@@ -350,6 +350,12 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	/* the error is the last thing said */
 	CHECK(strstr(r.err, "tcptrail: ") && strrchr(r.err, '\n') == r.err + strlen(r.err) - 1);
 	run_free(&r);
+	/* --snapshot: the view of what was read, then the same failure */
+	r = replay("-r", cut, "--snapshot", "--json", NULL);
+	CHECK_EQ_INT(r.status, 1);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 1);
+	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
+	run_free(&r);
 out:
 	unlink(cut);
 	free(cut);
