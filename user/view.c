@@ -325,7 +325,8 @@ static unsigned int term_rows(const struct tt_view *v)
 {
 	struct winsize ws;
 
-	if (!v->tty || ioctl(fileno(v->out), TIOCGWINSZ, &ws) || ws.ws_row < 8)
+	/* fd 1: stdout is a stream of our own over it (tt_stdout_track), with no fileno */
+	if (!v->tty || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || ws.ws_row < 8)
 		return 0;
 	return ws.ws_row;
 }
@@ -359,7 +360,7 @@ static void human_view(const struct tt_view *v, const char *iso, const char *sou
 		const struct view_sock *s = &v->socks[gr->first];
 
 		/* a terminal shows what fits, and says how much did not */
-		if (rows && used + 2 > rows) {
+		if (rows && used + 2 >= rows) {
 			fprintf(out, "... %zu more groups\n", v->ngroups - g);
 			break;
 		}
