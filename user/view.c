@@ -12,14 +12,10 @@
  * is left is a lower bound too.  Other states get no age rather than a
  * guess.  Replay knows every age exactly, from the records.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "diag.h"
