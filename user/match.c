@@ -13,22 +13,6 @@
 /* ss(8): "all the states except for listening and closed" */
 #define CONNECTED	(ALL_STATES & ~(STATE_BIT(TT_LISTEN) | STATE_BIT(TT_CLOSE)))
 
-/* ss's names, as `ss state NAME` takes them */
-static const char *const ss_names[TT_STATE_MAX] = {
-	[TT_ESTABLISHED] = "established",
-	[TT_SYN_SENT] = "syn-sent",
-	[TT_SYN_RECV] = "syn-recv",
-	[TT_FIN_WAIT1] = "fin-wait-1",
-	[TT_FIN_WAIT2] = "fin-wait-2",
-	[TT_TIME_WAIT] = "time-wait",
-	[TT_CLOSE] = "closed",
-	[TT_CLOSE_WAIT] = "close-wait",
-	[TT_LAST_ACK] = "last-ack",
-	[TT_LISTEN] = "listening",
-	[TT_CLOSING] = "closing",
-	[TT_NEW_SYN_RECV] = "new-syn-recv",
-};
-
 /*
  * Every spelling, compared with case and separators dropped, so that
  * CLOSE_WAIT, close-wait and Close_Wait are one name, as are fin-wait-1
@@ -223,22 +207,4 @@ void tt_cidr_format(const struct tt_cidr *c, char *buf, size_t len)
 
 	tt_addr_str(a, c->family, c->addr);
 	snprintf(buf, len, "%s/%u", a, c->bits);
-}
-
-const char *tt_state_ss_name(unsigned int state)
-{
-	return state < TT_STATE_MAX && ss_names[state] ? ss_names[state] : "?";
-}
-
-void tt_states_format(uint32_t mask, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	if (!len)
-		return;
-	buf[0] = '\0';
-	for (unsigned int s = 1; s < TT_STATE_MAX && n < len; s++)
-		if (mask & STATE_BIT(s))
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "",
-					      tt_state_ss_name(s));
 }

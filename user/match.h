@@ -49,10 +49,4 @@ bool tt_cidr_match(const struct tt_cidr *list, uint32_t n, uint8_t family, const
 /* "10.0.0.0/8", "2001:db8::/32" */
 void tt_cidr_format(const struct tt_cidr *c, char *buf, size_t len);
 
-/* "close-wait,fin-wait-2" as ss names them, comma-separated; "" for 0. */
-void tt_states_format(uint32_t mask, char *buf, size_t len);
-
-/* ss's name of a state ("close-wait"), "?" out of range. */
-const char *tt_state_ss_name(unsigned int state);
-
 #endif /* TT_MATCH_H */
