@@ -58,7 +58,7 @@ static const char doc[] =
 "    tcptrail --probe              # show which kernel hooks would be used, and why\n"
 "    tcptrail -w /var/tmp/tt.ttcap # also record every event (gzip)\n"
 "    tcptrail -r tt.ttcap --ladder # replay anywhere, no root; ladders\n"
-"    tcptrail --snapshot           # every TCP socket now, all namespaces: owner, age\n"
+"    tcptrail --snapshot           # every socket now, host-wide, owners, ages\n"
 "    tcptrail --top -i 2           # the same, redrawn every 2 s\n"
 "    tcptrail --state close-wait   # only flows that went through CLOSE-WAIT\n"
 "    tcptrail --remote 10.0.0.0/8  # only flows with a peer in 10.0.0.0/8";
