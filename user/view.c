@@ -28,7 +28,8 @@
 #include "view.h"
 
 #define TIMEWAIT_LEN_MS	60000u		/* TCP_TIMEWAIT_LEN */
-#define MAX_SOCKS	(1u << 22)	/* 4M sockets of ~112 bytes: past this a moment is shown in part, and says so */
+/* 4M sockets of about 112 bytes: past this a moment is shown in part, and says so */
+#define MAX_SOCKS	(1u << 22)
 
 struct group {
 	size_t first, n;	/* socks[first..first+n) */
