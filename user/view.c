@@ -37,6 +37,13 @@ struct group {
 	uint8_t oldest_kind;	/* enum view_age of oldest_ms */
 };
 
+struct prev_group {
+	uint32_t netns, pid;
+	uint8_t state;
+	char container[TT_CONTAINER_MAX];
+	size_t count;
+};
+
 struct tt_view {
 	const struct tt_opts *o;
 	FILE *out;
@@ -46,6 +53,10 @@ struct tt_view {
 	uint64_t dropped;	/* past MAX_SOCKS */
 	struct group *groups;
 	size_t ngroups, cap_groups;
+	/* --top: the previous frame's groups, by key, for the CHANGE column */
+	struct prev_group *prev;
+	size_t nprev;
+	bool have_prev;
 };
 
 struct tt_view *view__new(const struct tt_opts *o, FILE *out, bool tty)
@@ -66,6 +77,7 @@ void view__free(struct tt_view *v)
 		return;
 	free(v->socks);
 	free(v->groups);
+	free(v->prev);
 	free(v);
 }
 
@@ -308,6 +320,60 @@ static void json_view(const struct tt_view *v, const char *iso, const char *sour
 	fputs("]}\n", out);
 }
 
+static int cmp_prev(const void *pa, const void *pb)
+{
+	const struct prev_group *a = pa, *b = pb;
+	int c;
+
+	if ((c = cmp_u64(a->state, b->state)) || (c = cmp_u64(a->netns, b->netns)) ||
+	    (c = cmp_u64(a->pid, b->pid)))
+		return c;
+	return strcmp(a->container, b->container);
+}
+
+static void prev_key(struct prev_group *k, const struct view_sock *s)
+{
+	memset(k, 0, sizeof(*k));
+	k->state = s->state;
+	k->netns = s->netns;
+	k->pid = s->pid;
+	snprintf(k->container, sizeof(k->container), "%s", container_of(s));
+}
+
+/* "+3", "-1", "new" against the previous frame; "" on the first. */
+static void fmt_change(const struct tt_view *v, const struct group *g, char *buf, size_t len)
+{
+	struct prev_group k;
+	const struct prev_group *p;
+
+	buf[0] = '\0';
+	if (!v->have_prev)
+		return;
+	prev_key(&k, &v->socks[g->first]);
+	p = v->nprev ? bsearch(&k, v->prev, v->nprev, sizeof(*v->prev), cmp_prev) : NULL;
+	if (!p)
+		snprintf(buf, len, "new");
+	else if (p->count != g->n)
+		snprintf(buf, len, "%+lld", (long long)g->n - (long long)p->count);
+}
+
+/* This frame's groups become the previous frame's. */
+static void remember_frame(struct tt_view *v)
+{
+	struct prev_group *p = realloc(v->prev, (v->ngroups + 1) * sizeof(*p));
+
+	v->have_prev = p != NULL;
+	if (!p)
+		return;
+	v->prev = p;
+	v->nprev = v->ngroups;
+	for (size_t g = 0; g < v->ngroups; g++) {
+		prev_key(&p[g], &v->socks[v->groups[g].first]);
+		p[g].count = v->groups[g].n;
+	}
+	qsort(p, v->nprev, sizeof(*p), cmp_prev);
+}
+
 /* A comm is whatever the task set: nothing in it may move a terminal's cursor. */
 static void printable(const char *src, char dst[16])
 {
@@ -328,14 +394,14 @@ static unsigned int term_rows(const struct tt_view *v)
 	return ws.ws_row;
 }
 
-static void human_view(const struct tt_view *v, const char *iso, const char *source,
+static void human_view(struct tt_view *v, const char *iso, const char *source,
 		       uint32_t namespaces)
 {
 	uint64_t counts[TT_STATE_MAX];
 	unsigned int rows = term_rows(v), used;
 	bool sockets = v->o->snapshot && !v->o->quiet_flows;
 	FILE *out = v->out;
-	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16];
+	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16], change[24];
 
 	state_counts(v, counts);
 	if (v->tty)
@@ -349,8 +415,9 @@ static void human_view(const struct tt_view *v, const char *iso, const char *sou
 		if (counts[s])
 			fprintf(out, "%s%s %llu", k++ ? "  " : "", tt_state_name(s),
 				(unsigned long long)counts[s]);
-	fprintf(out, "%s\n%-12s %7s %9s %8s %-16s %-11s %s\n", v->n ? "" : "(none)", "STATE",
-		"SOCKETS", "OLDEST", "PID", "COMMAND", "NETNS", "CONTAINER");
+	fprintf(out, "%s\n%-12s %7s %9s %8s %-16s %-11s %-*s%s\n", v->n ? "" : "(none)",
+		"STATE", "SOCKETS", "OLDEST", "PID", "COMMAND", "NETNS", v->o->top ? 12 : 0,
+		"CONTAINER", v->o->top ? " CHANGE" : "");
 	used = 3;
 	for (size_t g = 0; g < v->ngroups; g++) {
 		const struct group *gr = &v->groups[g];
@@ -369,8 +436,10 @@ static void human_view(const struct tt_view *v, const char *iso, const char *sou
 		printable(s->pid ? s->comm : "-", comm);
 		/* 12 digits, as docker ps and podman ps show an id */
 		snprintf(ctr, sizeof(ctr), "%.12s", container_of(s));
-		fprintf(out, "%-12s %7zu %9s %8s %-16s %-11u %s\n", tt_state_name(s->state), gr->n,
-			age, pid, comm, s->netns, container_of(s)[0] ? ctr : "-");
+		fmt_change(v, gr, change, sizeof(change));
+		fprintf(out, "%-12s %7zu %9s %8s %-16s %-11u %-*s%s%s\n", tt_state_name(s->state),
+			gr->n, age, pid, comm, s->netns, change[0] ? 12 : 0,
+			container_of(s)[0] ? ctr : "-", change[0] ? " " : "", change);
 		used++;
 		for (size_t i = 0; sockets && i < gr->n; i++) {
 			const struct view_sock *k = &v->socks[gr->first + i];
@@ -392,6 +461,8 @@ static void human_view(const struct tt_view *v, const char *iso, const char *sou
 	if (!v->tty)
 		fputc('\n', out);
 	fflush(out);
+	if (v->o->top)
+		remember_frame(v);
 }
 
 /* The namespaces the sockets are in (groups are sorted by state first). */

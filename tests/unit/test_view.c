@@ -188,3 +188,46 @@ TEST(view_json_records)
 	CHECK(strncmp(out, "{\"type\":\"snapshot\",", 19) == 0);
 	free(out);
 }
+
+TEST(view_top_says_what_changed_since_the_last_frame)
+{
+	struct view_sock s[4] = {
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.2", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_ESTABLISHED, 200, "web", 443, "10.1.0.3", VIEW_AGE_AT_LEAST, 10, NULL),
+		sk(TT_LISTEN, 200, "web", 443, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, NULL),
+	};
+	struct tt_opts o = { .top = true, .interval_ns = 1000000000 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_view *v = view__new(&o, f, false);
+
+	REQUIRE(v);
+	/* frame 1: the leak's first socket and the listener */
+	view__add(v, &s[0]);
+	view__add(v, &s[3]);
+	view__print(v, 0, "sock_diag", 1);
+	fflush(f);
+	CHECK(strstr(buf, " CHANGE\n") != NULL);
+	CHECK(strstr(buf, "new") == NULL);	/* nothing to compare the first with */
+	/* frame 2: the leak grew, a connection is new, the listener is as it was */
+	view__reset(v);
+	for (int i = 0; i < 4; i++)
+		view__add(v, &s[i]);
+	view__print(v, 1000000000, "sock_diag", 1);
+	fclose(f);
+	{
+		const char *f2 = strstr(buf, "1970-01-01T00:00:01");
+
+		REQUIRE(f2);
+		CHECK(strstr(f2, "CLOSE_WAIT         2   >=3.00s      100 leaky            "
+				 "4026531840  -            +1\n") != NULL);
+		CHECK(strstr(f2, "ESTABLISHED        1    >=10ms      200 web              "
+				 "4026531840  -            new\n") != NULL);
+		CHECK(strstr(f2, "LISTEN             1         -      200 web              "
+				 "4026531840  -\n") != NULL);
+	}
+	view__free(v);
+	free(buf);
+}
