@@ -117,7 +117,7 @@ test:
 # Every mode must pass the transitions, TIME-WAIT and overflow scenarios; the
 # rest of the kernel tier runs on the host.  VM_TESTS=... overrides the list.
 VM_SCENARIOS := active passive tw-clean tw-peer-rst tw-shutdown-rst tw-simultaneous \
-		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn
+		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup
 VM_TESTS ?= $(patsubst %,tests/kernel/%.sh,$(VM_SCENARIOS))
 vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) VM_TESTS="$(VM_TESTS)" tests/vm/vmtest.sh $(VMTEST_ARGS)

@@ -202,8 +202,11 @@ const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e)
 {
 	uint32_t pid = 0;
 
-	/* the owner's /proc/PID/cgroup, if the id says nothing */
-	if (!ident__vague(a->ident, e->cgroup)) {
+	/*
+	 * The owner: its /proc/PID/cgroup if the id says nothing, and a quick
+	 * way to the path of an id not seen before.
+	 */
+	if (ident__known(a->ident, e->cgroup) && !ident__vague(a->ident, e->cgroup)) {
 		/* named */
 	} else if (e->flags & TT_F_OWNER || e->type == TT_EV_SEED) {
 		pid = e->tgid;
@@ -363,6 +366,12 @@ void app__finish(struct app *a, uint64_t now_ns)
 	if (a->lost_total)
 		tt_warn("warning: %llu events were lost (ring buffer full); raise --ringbuf-size",
 			(unsigned long long)a->lost_total);
+	if (a->id_dropped)
+		tt_debug("--cgroup/--container left out %llu records in userspace",
+			 (unsigned long long)a->id_dropped);
+	if (ident__proc_fallbacks(a->ident))
+		tt_debug("%llu cgroup names came from owners' /proc/PID/cgroup, not from the "
+			 "socket's cgroup v2 id", (unsigned long long)ident__proc_fallbacks(a->ident));
 	if (engine__total(a->eng)->evicted)
 		tt_warn("warning: %llu flows were evicted (flow table full); raise --max-flows",
 			(unsigned long long)engine__total(a->eng)->evicted);

@@ -30,6 +30,9 @@
 #include "diag.h"
 #include "util.h"
 
+/* linux/inet_diag.h has it since 5.9; older headers do not */
+#define TT_INET_DIAG_CGROUP_ID 21
+
 /*
  * The kernel sizes a dump's skbs after our largest recvmsg() buffer, up to
  * 32 KiB less overhead; twice that leaves room and costs nothing per socket.
@@ -136,8 +139,9 @@ static int parse_sock(struct parse_ctx *pc, const struct nlmsghdr *nlh)
 			return -EINVAL;
 		if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_INFO)
 			parse_info(&s, a);
-		else if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_CGROUP_ID &&
-			 a->nla_len >= NLA_HDRLEN + sizeof(uint64_t))
+		/* the kernel adds it to every reply, unasked, where it has cgroups */
+		if ((a->nla_type & NLA_TYPE_MASK) == TT_INET_DIAG_CGROUP_ID &&
+		    a->nla_len >= NLA_HDRLEN + sizeof(uint64_t))
 			memcpy(&s.cgroup, (const char *)a + NLA_HDRLEN, sizeof(uint64_t));
 		step = NLA_ALIGN(a->nla_len);
 		/* the last attribute's padding may be missing */

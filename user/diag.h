@@ -66,6 +66,7 @@ struct diag_sock {
 	uint32_t uid;
 	uint32_t inode;		/* 0 once the last file closed (orphan) or a minisock */
 	uint64_t cookie;	/* the value bpf_get_socket_cookie() returns */
+	uint64_t cgroup;	/* the socket's cgroup v2 id (INET_DIAG_CGROUP_ID, 5.9+), or 0 */
 	bool has_info;		/* the tcpi_* below are valid */
 	/*
 	 * ms since the last segment carrying data arrived (icsk_ack.lrcvtime;
@@ -86,11 +87,6 @@ struct diag_sock {
 	 */
 	uint32_t last_ack_recv_ms;
 	uint8_t tcpi_state;	/* tcp_info's own idea of the state */
-	/*
-	 * The socket's cgroup v2 id (INET_DIAG_CGROUP_ID, Linux 5.7 and on,
-	 * full sockets only): the same value as tt_event.cgroup.  0 if absent.
-	 */
-	uint64_t cgroup;
 };
 
 /* Return 0 to go on; a negative value stops the dump and is returned. */

@@ -25,7 +25,8 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
 
-#define RESCAN_NS	1000000000ull	/* a miss rescans the tree at most this often */
+#define RESCAN_NS	100000000ull	/* misses rescan the tree at most this often */
+#define MISS_RETRY_NS	1000000000ull	/* an id a scan missed is looked for again after this */
 #define PID_TTL_NS	5000000000ull	/* a pid's /proc/PID/cgroup is read again after this */
 #define MAX_NAMES	65536		/* cgroups remembered; past it new ones go unnamed */
 #define MAX_PIDS	16384
@@ -49,6 +50,7 @@ struct tt_ident {
 	struct table ids;	/* cgroup id -> name */
 	struct table pids;	/* pid -> name from /proc/PID/cgroup */
 	struct table retired;	/* names a pid had before, freed at the end */
+	struct table misses;	/* ids a scan did not find, and when (read_ns) */
 	uint64_t last_scan_ns;
 	bool scanned;
 	uint64_t proc_fallbacks;
@@ -563,6 +565,7 @@ void ident__free(struct tt_ident *id)
 	table_free(&id->ids);
 	table_free(&id->pids);
 	table_free(&id->retired);
+	table_free(&id->misses);
 	free(id);
 }
 
@@ -602,21 +605,80 @@ int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const cha
 	return 0;
 }
 
-static const struct tt_cgname *by_id(struct tt_ident *id, uint64_t cgid)
+/*
+ * The owner's own v2 cgroup is usually the socket's (a socket takes its
+ * creator's): one read of /proc/PID/cgroup and one stat() confirm it,
+ * before a container that lives for a second is gone.
+ */
+static const struct tt_cgname *by_owner(struct tt_ident *id, uint64_t cgid, uint32_t pid)
 {
-	struct slot *s = table_find(&id->ids, cgid);
+	char file[32], full[PATH_MAX], *text, *line;
+	struct stat st;
+	struct slot *s;
+
+	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
+	text = read_text(file, 1 << 16);
+	if (!text)
+		return NULL;
+	for (line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		size_t n;
+
+		if (strncmp(line, "0::/", 4))
+			continue;
+		n = strcspn(line + 3, "\n");
+		if (snprintf(full, sizeof(full), "%s%.*s", id->mount, (int)n, line + 3) >=
+		    (int)sizeof(full) || stat(full, &st) || (uint64_t)st.st_ino != cgid)
+			break;
+		s = table_get(&id->ids, cgid, MAX_NAMES);
+		if (s && !s->name) {
+			full[strlen(id->mount) + n] = '\0';
+			s->name = new_name(cgid, full + strlen(id->mount), TT_CGSRC_V2);
+		}
+		free(text);
+		return s ? s->name : NULL;
+	}
+	free(text);
+	return NULL;
+}
+
+static const struct tt_cgname *by_id(struct tt_ident *id, uint64_t cgid, uint32_t pid)
+{
+	struct slot *s = table_find(&id->ids, cgid), *miss;
+	const struct tt_cgname *n;
+	uint64_t now;
 
 	if (s && s->name)
 		return s->name;
 	if (!id->live || !id->mount[0])
 		return NULL;
-	if (!id->scanned || now_ns() - id->last_scan_ns >= RESCAN_NS) {
-		scan(id);
-		s = table_find(&id->ids, cgid);
-		if (s && s->name)
-			return s->name;
-	}
+	if (pid && (n = by_owner(id, cgid, pid)))
+		return n;
+	/*
+	 * A walk of the tree names every cgroup at once.  A new id is worth one
+	 * at once (a container may be gone within the second), but no more than
+	 * one per RESCAN_NS in all, and an id a walk missed waits MISS_RETRY_NS.
+	 */
+	now = now_ns();
+	miss = table_find(&id->misses, cgid);
+	if (miss && now - miss->read_ns < MISS_RETRY_NS)
+		return NULL;
+	if (id->scanned && now - id->last_scan_ns < RESCAN_NS)
+		return NULL;
+	scan(id);
+	s = table_find(&id->ids, cgid);
+	if (s && s->name)
+		return s->name;
+	miss = table_get(&id->misses, cgid, MAX_PIDS);
+	if (miss)
+		miss->read_ns = now;
 	return NULL;
+}
+
+bool ident__known(const struct tt_ident *id, uint64_t cgid)
+{
+	const struct slot *s = table_find(&id->ids, cgid);
+
+	return s && s->name;
 }
 
 static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
@@ -674,7 +736,7 @@ const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32
 	if (!id)
 		return NULL;
 	if (cgid)
-		n = by_id(id, cgid);
+		n = by_id(id, cgid, pid);
 	/*
 	 * The root, or no id at all: the runtime may have made v1 cgroups only
 	 * (or this is a v1-only host), and the owner's own file says more.

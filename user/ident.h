@@ -58,6 +58,9 @@ const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32
 /* Whether cgid says nothing of its own (0, or the root: the /proc fallback's cases). */
 bool ident__vague(const struct tt_ident *id, uint64_t cgid);
 
+/* Whether cgid's name is at hand without any I/O. */
+bool ident__known(const struct tt_ident *id, uint64_t cgid);
+
 /* A name a capture kept for cgid. */
 int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const char *container,
 		 const char *pod, const char *runtime);

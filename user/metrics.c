@@ -77,6 +77,70 @@ static void listener_cookies(const struct tt_listener_stats *ls, void *ctx)
 		addr, ls->port, ls->netns, ls->syn_cookies);
 }
 
+/*
+ * CLOSE-WAIT leaks by container and service: a container label only where
+ * the count of series is bounded, per container and service (never per flow
+ * or per pid), at most MAX_LEAK_CONTAINERS of them, the rest summed as
+ * container="other".  Sockets of no container are not here: they are in the
+ * by-comm series above.
+ */
+#define MAX_LEAK_CONTAINERS 50
+
+static void container_leaks(FILE *f, const struct tt_metrics_input *in)
+{
+	struct { const char *c; uint8_t kind, family; uint8_t addr[16]; uint16_t port;
+		 uint64_t n; } s[MAX_LEAK_CONTAINERS];
+	size_t n = 0;
+	uint64_t other = 0;
+	char svc[80];
+
+	/* the report lists a container's groups together; services may repeat across pids */
+	for (size_t i = 0; i < in->n_cw; i++) {
+		const struct tt_cw_group *g = &in->cw[i];
+		size_t j;
+
+		if (!g->container)
+			continue;
+		for (j = 0; j < n; j++)
+			if (!strcmp(s[j].c, g->container) && s[j].kind == g->kind &&
+			    s[j].port == g->port && s[j].family == g->family &&
+			    !memcmp(s[j].addr, g->addr, 16))
+				break;
+		if (j == n) {
+			if (n == MAX_LEAK_CONTAINERS) {
+				other += g->count;
+				continue;
+			}
+			s[n].c = g->container;
+			s[n].kind = g->kind;
+			s[n].family = g->family;
+			memcpy(s[n].addr, g->addr, 16);
+			s[n].port = g->port;
+			s[n].n = 0;
+			n++;
+		}
+		s[j].n += g->count;
+	}
+	if (!n && !other)
+		return;
+	head(f, "tcptrail_container_close_wait_suspected_leaks", "gauge",
+	     "Sockets in CLOSE_WAIT longer than --close-wait-age, by container and service.");
+	for (size_t j = 0; j < n; j++) {
+		if (s[j].kind == TT_SVC_LOCAL)
+			snprintf(svc, sizeof(svc), "local:%u", s[j].port);
+		else
+			tt_fmt_endpoint(s[j].family, s[j].addr, s[j].port, svc, sizeof(svc));
+		fputs("tcptrail_container_close_wait_suspected_leaks{container=\"", f);
+		label(f, s[j].c, 64);
+		fputs("\",service=\"", f);
+		label(f, svc, sizeof(svc));
+		fprintf(f, "\"} %" PRIu64 "\n", s[j].n);
+	}
+	if (other)
+		fprintf(f, "tcptrail_container_close_wait_suspected_leaks{container=\"other\","
+			"service=\"other\"} %" PRIu64 "\n", other);
+}
+
 /* Fixed label cardinality: at most this many comms, the rest summed as "other". */
 #define MAX_LEAK_COMMS 20
 
@@ -137,6 +201,8 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 	}
 	if (other)
 		fprintf(f, "tcptrail_close_wait_suspected_leaks{comm=\"other\"} %" PRIu64 "\n", other);
+
+	container_leaks(f, in);
 
 	head(f, "tcptrail_overflows_total", "counter",
 	     "Connections a listener dropped: accept queue full, or SYN queue full without cookies.");

@@ -69,6 +69,7 @@ void seed__event(struct tt_event *e, const struct diag_sock *s, uint32_t netns,
 		memset(e->daddr + 4, 0, 12);
 	}
 	e->cookie = s->cookie;
+	e->cgroup = s->cgroup;
 	e->flags = TT_F_COOKIE;
 	if (owner) {
 		e->flags |= TT_F_OWNER;
