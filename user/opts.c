@@ -359,7 +359,6 @@ static int resolve_cgroup(struct argp_state *state, struct tt_opts *o)
 static int check_views(struct argp_state *state, struct tt_opts *o)
 {
 	struct parse_state *ps = state->input;
-	const char *view = o->snapshot ? "--snapshot" : "--top";
 	static const char why[] = "%s: not with --snapshot or --top, which print a view of the "
 				  "sockets and nothing else";
 
@@ -388,7 +387,8 @@ static int check_views(struct argp_state *state, struct tt_opts *o)
 	if (o->top && !ps->interval_given)
 		o->interval_ns = 2ull * 1000000000;
 	if (o->top && !o->interval_ns)
-		return bad(state, "%s: --top redraws every interval; give -i above 0", view);
+		return bad(state, "-i/--interval: '%s': --top redraws every interval; give one above 0",
+			   "0");
 	return 0;
 }
 
