@@ -17,7 +17,11 @@ expect_count passive "$k"
 expect_all passive "\"pid\":$(fact server_pid)," "a flow not owned by the server"
 expect_eq "flows that went CLOSE_WAIT > LAST_ACK > CLOSE" \
 	"$(flows | states | grep -c 'CLOSE_WAIT,LAST_ACK,CLOSE$')" "$k"
-# the k clients, the k servers and the listener were all traced
-expect_eq "flows opened (summaries)" "$(sum_of summary flows_opened)" "$((2 * k + 1))"
-echo "state: $k CLOSE-WAIT flows printed of $((2 * k + 1)) traced"
+# the k clients, the k servers and the listener were all traced and counted
+# (at least: a SYN that two CPUs race to answer can leave a stillborn child,
+# which the kernel counts nowhere; see the README on PassiveOpens)
+opened=$(sum_of summary flows_opened)
+[ "$opened" -ge "$((2 * k + 1))" ] ||
+	fail "flows opened (summaries): $opened, want at least $((2 * k + 1)): clients, servers, listener"
+echo "state: $k CLOSE-WAIT flows printed of $opened traced"
 pass
