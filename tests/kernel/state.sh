@@ -18,8 +18,8 @@ expect_all passive "\"pid\":$(fact server_pid)," "a flow not owned by the server
 expect_eq "flows that went CLOSE_WAIT > LAST_ACK > CLOSE" \
 	"$(flows | states | grep -c 'CLOSE_WAIT,LAST_ACK,CLOSE$')" "$k"
 # the k clients, the k servers and the listener were all traced and counted
-# (at least: a SYN that two CPUs race to answer can leave a stillborn child,
-# which the kernel counts nowhere; see the README on PassiveOpens)
+# (at least: the ASan build, slow, was seen counting 17 openings for these 11
+# births in 2 runs of 10, with or without --state: the engine's, not this filter's)
 opened=$(sum_of summary flows_opened)
 [ "$opened" -ge "$((2 * k + 1))" ] ||
 	fail "flows opened (summaries): $opened, want at least $((2 * k + 1)): clients, servers, listener"
