@@ -6,6 +6,7 @@
 #include "outfile.h"
 #include "diag.h"
 #include "journal.h"
+#include "filter.h"
 #include "procfd.h"
 #include "syslogout.h"
 #include "util.h"
@@ -22,7 +23,7 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 
 	metrics__observe_flow(&a->duration, flow);
 	tw_tracker__flow(a->tw, flow);
-	if (a->opts->quiet_flows)
+	if (a->opts->quiet_flows || !filter__flow_states(a->opts, flow))
 		return;
 	if (a->ladder && ladder__flow(a->ladder, flow))
 		return;
@@ -40,7 +41,7 @@ static void on_transition(const struct tt_flow *f, const struct tt_event *e, uns
 	struct app *a = ctx;
 	struct tt_event synth;
 
-	if (!a->opts->events)
+	if (!a->opts->events || !filter__transition_states(a->opts, old, new))
 		return;
 	if (!e || e->old_state != old || e->new_state != new) {
 		memset(&synth, 0, sizeof(synth));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "filter.h"
+#include "util.h"
 
 /*
  * A set of u64 keys, bounded like the BPF hash maps it mirrors: past the
@@ -192,9 +193,37 @@ static bool pass_owner(struct tt_filter *f, const struct tt_event *e)
 	}
 }
 
+bool filter__addr_pass(const struct tt_opts *o, const struct tt_event *e)
+{
+	if (!o->n_remote && !o->n_local)
+		return true;
+	/* records without a socket tuple (none so far) are not the filters' business */
+	if (e->family != TT_AF_INET && e->family != TT_AF_INET6)
+		return true;
+	return tt_cidr_match(o->remote, o->n_remote, e->family, e->daddr) &&
+	       tt_cidr_match(o->local, o->n_local, e->family, e->saddr);
+}
+
+bool filter__flow_states(const struct tt_opts *o, const struct tt_flow *f)
+{
+	if (!o->states)
+		return true;
+	for (unsigned int i = 0; i < f->nstates && i < TT_FLOW_MAX_STATES; i++)
+		if (f->state[i] < 32 && (o->states & (1u << f->state[i])))
+			return true;
+	return false;
+}
+
+bool filter__transition_states(const struct tt_opts *o, unsigned int old, unsigned int new)
+{
+	if (!o->states)
+		return true;
+	return (old < 32 && (o->states & (1u << old))) || (new < 32 && (o->states & (1u << new)));
+}
+
 bool filter__pass(struct tt_filter *f, const struct tt_event *e)
 {
-	if (!pass_filters(&f->o, e))
+	if (!pass_filters(&f->o, e) || !filter__addr_pass(&f->o, e))
 		return false;
 	return !f->o.pid || pass_owner(f, e);
 }
@@ -207,6 +236,21 @@ static size_t put_ports(char *buf, size_t len, size_t n, const char *name,
 	n += (size_t)snprintf(buf + n, len - n, "%s%s=", n ? " " : "", name);
 	for (uint32_t i = 0; i < count && i < TT_MAX_PORTS && n < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, "%s%u", i ? "," : "", ports[i]);
+	return n;
+}
+
+static size_t put_cidrs(char *buf, size_t len, size_t n, const char *name,
+			const struct tt_cidr *list, uint32_t count)
+{
+	char c[TT_ADDR_STRLEN + 8];
+
+	if (!count || n >= len)
+		return n;
+	n += (size_t)snprintf(buf + n, len - n, "%s%s=", n ? " " : "", name);
+	for (uint32_t i = 0; i < count && i < TT_MAX_CIDRS && n < len; i++) {
+		tt_cidr_format(&list[i], c, sizeof(c));
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", c);
+	}
 	return n;
 }
 
@@ -227,6 +271,8 @@ void filter__describe(const struct tt_opts *o, char *buf, size_t len)
 	n = put_ports(buf, len, n, "ports", o->ports, o->n_ports);
 	n = put_ports(buf, len, n, "lports", o->lports, o->n_lports);
 	n = put_ports(buf, len, n, "rports", o->rports, o->n_rports);
+	n = put_cidrs(buf, len, n, "remote", o->remote, o->n_remote);
+	n = put_cidrs(buf, len, n, "local", o->local, o->n_local);
 	if (o->cgroup_path[0] && n < len)
 		snprintf(buf + n, len - n, "%scgroup=%s", n ? " " : "", o->cgroup_path);
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "engine.h"
 #include "opts.h"
 
 struct tt_filter;
@@ -20,6 +21,21 @@ void filter__free(struct tt_filter *f);
 
 /* Whether a live run with these filters would have produced record e. */
 bool filter__pass(struct tt_filter *f, const struct tt_event *e);
+
+/*
+ * --remote and --local, which only userspace applies (live, before a record
+ * is captured or counted; on replay, inside filter__pass): whether record
+ * e's addresses match.  A socket keeps its addresses for life (connect()
+ * has chosen the local one by the SYN_SENT transition), so every record of
+ * a flow gets the same answer.  True without those options.
+ */
+bool filter__addr_pass(const struct tt_opts *o, const struct tt_event *e);
+
+/* --state: whether the flow went through one of the states (true without it). */
+bool filter__flow_states(const struct tt_opts *o, const struct tt_flow *f);
+
+/* --state with -e: whether a transition enters or leaves one of the states. */
+bool filter__transition_states(const struct tt_opts *o, unsigned int old, unsigned int new);
 
 /* "family=ipv4 netns=4026531840 ports=80,443", or "" without filters. */
 void filter__describe(const struct tt_opts *o, char *buf, size_t len);

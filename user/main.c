@@ -24,6 +24,7 @@
 #include "replay.h"
 #include "seed.h"
 #include "util.h"
+#include "view.h"
 
 static volatile sig_atomic_t exiting, reopen;
 static int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
@@ -40,6 +41,9 @@ static void on_signal(int sig)
 
 static int on_record(void *ctx, const struct tt_event *e)
 {
+	/* --remote/--local: the kernel has no address filter; left out before anything sees it */
+	if (!filter__addr_pass(((struct app *)ctx)->opts, e))
+		return 0;
 	/* the record as the kernel wrote it, before anything reads it */
 	if (capture && !capture_err)
 		capture_err = capture__write(capture, e);
@@ -186,7 +190,8 @@ struct kcheck {
 static void kcheck_start(struct kcheck *k, const struct tt_opts *o)
 {
 	/* the other filters leave out what the counters count */
-	bool whole = !o->family && !o->pid && !o->n_ports && !o->n_lports && !o->n_rports;
+	bool whole = !o->family && !o->pid && !o->n_ports && !o->n_lports && !o->n_rports &&
+		     !o->n_remote && !o->n_local;
 
 	k->on = whole && o->netns && diag__self_netns() == o->netns && !kcount__read(&k->start);
 }
@@ -369,6 +374,9 @@ int main(int argc, char **argv)
 	color = tt_opts_color(&o, isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);
+	/* --snapshot, --top: sock_diag and /proc; no BPF, nothing to attach */
+	if (o.snapshot || o.top)
+		return view__run_live(&o, &exiting);
 	/* one offset for output and capture, so a replay prints the same times */
 	wall_offset = tt_mono_to_wall_offset();
 	if (app__init(&a, &o, wall_offset, color))

@@ -47,6 +47,12 @@ enum {
 	OPT_JOURNAL,
 	OPT_CGROUP,
 	OPT_CONTAINER,
+	/* on-call views */
+	OPT_STATE,
+	OPT_REMOTE,
+	OPT_LOCAL,
+	OPT_SNAPSHOT,
+	OPT_TOP,
 };
 
 static const char doc[] =
@@ -63,7 +69,11 @@ static const char doc[] =
 "  tcptrail --probe               # which kernel hooks would be used, and why\n"
 "  tcptrail -w /var/tmp/tt.ttcap  # also record every event (gzip)\n"
 "  tcptrail -r tt.ttcap --ladder  # replay anywhere, no root; ladders\n"
-"  tcptrail --quiet-flows --journal  # summaries and leaks to the journal";
+"  tcptrail --quiet-flows --journal  # summaries and leaks to the journal\n"
+"  tcptrail --snapshot            # every socket now, host-wide, owners, ages\n"
+"  tcptrail --top -i 2            # the same, redrawn every 2 s\n"
+"  tcptrail --state close-wait    # only flows that went through CLOSE-WAIT\n"
+"  tcptrail --remote 10.0.0.0/8   # only flows with a peer in 10.0.0.0/8";
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Filters (applied in the kernel):", 1 },
@@ -79,6 +89,21 @@ static const struct argp_option options[] = {
 	  "(\"/system.slice\", or a directory under the v2 mount)", 1 },
 	{ "container", OPT_CONTAINER, "ID", 0, "Only sockets of the container whose id starts "
 	  "with ID (hex; checked in userspace)", 1 },
+
+	{ NULL, 0, NULL, 0, "On-call views (filters applied in userspace, live and on replay):", 4 },
+	{ "state", OPT_STATE, "STATES", 0, "Only flows that went through one of STATES (comma "
+	  "list, names as ss or tcptrail print them: close-wait, CLOSE_WAIT, fin-wait-1, "
+	  "listening, ...; also connected, synchronized, all); -e shows transitions into or "
+	  "out of them; --snapshot and --top, sockets now in them", 4 },
+	{ "remote", OPT_REMOTE, "CIDRS", 0, "Only flows whose remote address is in one of CIDRS "
+	  "(10.0.0.0/8, 2001:db8::/32, an address alone is /32 or /128; comma list, repeatable)", 4 },
+	{ "local", OPT_LOCAL, "CIDRS", 0, "Only flows whose local address is in one of CIDRS "
+	  "(as --remote; both given: both must match)", 4 },
+	{ "snapshot", OPT_SNAPSHOT, NULL, 0, "Print every TCP socket of this moment in every "
+	  "network namespace, grouped by state, owner and namespace, with ages, then exit "
+	  "(with -r: the flows open at the end of the capture); --quiet-flows: groups only", 4 },
+	{ "top", OPT_TOP, NULL, 0, "The --snapshot groups, redrawn every interval (-i, default 2s "
+	  "with --top) until stopped; plain lines when stdout is not a terminal", 4 },
 
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", 'j', NULL, 0, "One JSON object per line", 2 },
@@ -263,6 +288,7 @@ struct parse_state {
 	int err_next;
 	const char *netns_arg;	/* -N as given: resolved once -r is known */
 	bool pid_given;
+	bool interval_given;	/* --top's default differs */
 };
 
 /* One line, naming the option; the caller exits 2. */
@@ -445,6 +471,47 @@ static int resolve_cgroup(struct argp_state *state, struct tt_opts *o)
 	return 0;
 }
 
+/*
+ * --snapshot and --top read the socket table (or a capture's flow table)
+ * and print a view of it: options that feed other outputs have nothing to
+ * work on, and are refused rather than ignored.
+ */
+static int check_views(struct argp_state *state, struct tt_opts *o)
+{
+	struct parse_state *ps = state->input;
+	static const char why[] = "%s: not with --snapshot or --top, which print a view of the "
+				  "sockets and nothing else";
+
+	if (o->snapshot && o->top)
+		return bad(state, "%s: --snapshot prints one view and --top keeps redrawing it; "
+			   "give one", "--snapshot/--top");
+	if (!o->snapshot && !o->top)
+		return 0;
+	if (o->write_path)
+		return bad(state, why, "-w/--write");
+	if (o->events)
+		return bad(state, why, "-e/--events");
+	if (o->ladder)
+		return bad(state, why, "--ladder");
+	if (o->metrics_path)
+		return bad(state, why, "--metrics-file");
+	if (o->metrics_listen)
+		return bad(state, why, "--metrics-listen");
+	if (o->syslog)
+		return bad(state, why, "--syslog");
+	if (o->probe)
+		return bad(state, why, "--probe");
+	if (o->snapshot && o->duration_ns)
+		return bad(state, "%s: --snapshot is one moment; --top -d SECS redraws for a while",
+			   "-d/--duration");
+	if (o->top && !ps->interval_given)
+		o->interval_ns = 2ull * 1000000000;
+	if (o->top && !o->interval_ns)
+		return bad(state, "-i/--interval: '%s': --top redraws every interval; give one above 0",
+			   "0");
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_state *ps = state->input;
@@ -519,6 +586,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->events = true;
 		break;
 	case 'i':
+		ps->interval_given = true;
 		if (tt_parse_duration(arg, &o->interval_ns))
 			return bad(state, "-i/--interval: '%s' is not a duration (e.g. 10, 500ms, 1m)", arg);
 		break;
@@ -638,12 +706,49 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->metrics_listen = arg;
 		break;
 	}
+	/* on-call views */
+	case OPT_STATE: {
+		char what[64];
+
+		if (tt_parse_states(arg, &o->states, what, sizeof(what)))
+			return bad(state, "--state: '%s' is not a TCP state (e.g. close-wait, "
+				   "established, time-wait, listening)", what);
+		break;
+	}
+	case OPT_REMOTE:
+	case OPT_LOCAL: {
+		const char *name = key == OPT_REMOTE ? "--remote" : "--local";
+		char what[64];
+
+		err = tt_parse_cidrs(arg, key == OPT_REMOTE ? o->remote : o->local,
+				     key == OPT_REMOTE ? &o->n_remote : &o->n_local, TT_MAX_CIDRS,
+				     what, sizeof(what));
+		if (err == -E2BIG) {
+			fprintf(stderr, "tcptrail: %s: '%s': at most %d prefixes in all (see --help)\n",
+				name, what, TT_MAX_CIDRS);
+			ps->status = 2;
+			return EINVAL;
+		}
+		if (err) {
+			fprintf(stderr, "tcptrail: %s: '%s' is not an address or CIDR prefix (e.g. "
+				"10.0.0.0/8, 192.0.2.7, 2001:db8::/32) (see --help)\n", name, what);
+			ps->status = 2;
+			return EINVAL;
+		}
+		break;
+	}
+	case OPT_SNAPSHOT:
+		o->snapshot = true;
+		break;
+	case OPT_TOP:
+		o->top = true;
+		break;
 	case ARGP_KEY_ERROR:
 		/* getopt rejected argv[state->next - 1]: remember it for the message */
 		ps->err_next = state->next;
 		break;
 	case ARGP_KEY_END:
-		err = check_combinations(state, o);
+		err = check_combinations(state, o) ?: check_views(state, o);
 		if (!err && (ps->status = check_system(ps, o)))
 			return EINVAL;
 		return err;

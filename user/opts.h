@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "match.h"
 #include "tcptrail.h"
 
 enum tt_attach_mode {
@@ -60,6 +61,13 @@ struct tt_opts {
 	const char *output_path;	/* -o: append output here; SIGHUP reopens it */
 	const char *metrics_path;	/* --metrics-file: Prometheus textfile */
 	const char *metrics_listen;	/* --metrics-listen: ADDR:PORT for /metrics */
+
+	/* on-call views: userspace filters, --snapshot and --top (user/view.h) */
+	uint32_t states;		/* --state: 1 << enum tt_tcp_state; 0 = every state */
+	uint32_t n_remote, n_local;	/* --remote, --local: prefixes, any of which matches */
+	struct tt_cidr remote[TT_MAX_CIDRS], local[TT_MAX_CIDRS];
+	bool snapshot;			/* the sockets of this moment, then exit */
+	bool top;			/* that view again every interval */
 
 	/* resources and hooks */
 	uint64_t ringbuf_bytes;

@@ -6,6 +6,7 @@
  * timestamps come out as they did live.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "app.h"
 #include "filter.h"
 #include "replay.h"
+#include "view.h"
 #include "util.h"
 
 static void describe(const char *name, const struct tt_capmeta *m)
@@ -32,6 +34,145 @@ static void describe(const char *name, const struct tt_capmeta *m)
 			"as first seen mid-life", name, m->file_index);
 }
 
+/*
+ * --snapshot and --top on a capture: there is no socket table to read, so
+ * the view is the engine's flow table at that moment of the capture (the
+ * flows open then), plus the TIME-WAIT entries of the 60 s before it
+ * (TCP_TIMEWAIT_LEN; a timewait sock the kernel killed sooner is not
+ * told apart), with no owner, as sock_diag shows timewait socks.
+ */
+#define TW_KEEP_NS (60ull * 1000000000)
+
+struct view_replay {
+	const struct tt_opts *o;
+	struct tt_engine *eng;
+	struct tt_view *v;
+	struct tt_ident *ident;	/* the names the capture kept */
+	struct view_sock *tw;	/* a ring of the last TIME-WAIT entries */
+	size_t tw_head, tw_n, tw_cap;
+	uint64_t tw_ts_dropped;
+	int64_t wall_offset_ns;
+};
+
+static void remember_time_wait(const struct tt_flow *f, void *ctx)
+{
+	struct view_replay *vr = ctx;
+	struct view_sock *s;
+
+	if (f->end != TT_END_TIME_WAIT || !f->nstates || !vr->tw_cap)
+		return;
+	if (vr->tw_n == vr->tw_cap) {
+		vr->tw_head = (vr->tw_head + 1) % vr->tw_cap;	/* the oldest goes */
+		vr->tw_n--;
+	}
+	s = &vr->tw[(vr->tw_head + vr->tw_n++) % vr->tw_cap];
+	memset(s, 0, sizeof(*s));
+	s->family = f->family;
+	s->state = f->tw_substate == TT_FIN_WAIT2 ? TT_FIN_WAIT2 : TT_TIME_WAIT;
+	s->timewait = true;
+	s->sport = f->sport;
+	s->dport = f->dport;
+	memcpy(s->saddr, f->saddr, 16);
+	memcpy(s->daddr, f->daddr, 16);
+	s->netns = f->netns;
+	s->cookie = f->cookie;
+	s->cg = ident__lookup(vr->ident, f->cgroup, 0);
+	s->age_kind = VIEW_AGE_EXACT;
+	s->age_ms = f->ts_ns[f->nstates - 1];	/* the entry's time until shown */
+}
+
+static void show_view(struct view_replay *vr, uint64_t now)
+{
+	engine__settle(vr->eng, now);
+	view__reset(vr->v);
+	view__add_engine(vr->v, vr->eng, now, vr->ident);
+	while (vr->tw_n && vr->tw[vr->tw_head].age_ms + TW_KEEP_NS <= now) {
+		vr->tw_head = (vr->tw_head + 1) % vr->tw_cap;
+		vr->tw_n--;
+	}
+	for (size_t i = 0; i < vr->tw_n; i++) {
+		struct view_sock s = vr->tw[(vr->tw_head + i) % vr->tw_cap];
+
+		s.age_ms = now > s.age_ms ? (now - s.age_ms) / 1000000 : 0;
+		if (view__add(vr->v, &s))
+			break;
+	}
+	view__print(vr->v, (int64_t)now + vr->wall_offset_ns, "capture", 0);
+}
+
+static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
+		       const struct tt_capmeta *m, volatile sig_atomic_t *stop)
+{
+	struct view_replay vr = { .o = o, .wall_offset_ns = m->wall_offset_ns };
+	uint64_t now = m->start_ns, next = m->start_ns + o->interval_ns;
+	struct tt_filter *flt = filter__new(o);
+	struct tt_caprec rec;
+	int ret = 0;
+
+	vr.tw_cap = o->max_flows;
+	vr.tw = calloc(vr.tw_cap, sizeof(*vr.tw));
+	vr.eng = engine__new(&(struct tt_engine_opts){
+		.max_flows = o->max_flows, .on_flow_end = remember_time_wait, .ctx = &vr });
+	/* a replay is not a terminal's live picture: frames follow each other */
+	vr.v = view__new(o, stdout, false);
+	vr.ident = ident__new(false);
+	if (!flt || !vr.tw || !vr.eng || !vr.v || !vr.ident) {
+		tt_err("out of memory for a flow table of %llu flows",
+		       (unsigned long long)o->max_flows);
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!(stop && *stop)) {
+		uint64_t ts;
+
+		ret = capreader__next(r, &rec);
+		if (ret <= 0)
+			break;
+		if (rec.kind == TTCAP_CGROUP) {
+			ident__learn(vr.ident, rec.cg->id, rec.cg->path, rec.cg->container,
+				     rec.cg->pod, rec.cg->runtime);
+			continue;
+		}
+		ts = rec.kind == TTCAP_EVENT ? rec.ev.ts_ns : rec.counters.ts_ns;
+		if (ts > now)
+			now = ts;
+		if (o->duration_ns && now - m->start_ns >= o->duration_ns)
+			break;
+		/* --top: a frame for every interval the capture's clock has passed */
+		while (o->top && now >= next && !ferror_unlocked(stdout)) {
+			show_view(&vr, next);
+			next += o->interval_ns;
+		}
+		if (rec.kind == TTCAP_EVENT && filter__pass(flt, &rec.ev))
+			engine__feed(vr.eng, &rec.ev);
+		if (ferror_unlocked(stdout))
+			break;
+	}
+	/* the end of the capture: what --snapshot shows, and --top's last frame */
+	if (!ferror_unlocked(stdout))
+		show_view(&vr, now);
+out:
+	view__free(vr.v);
+	ident__free(vr.ident);
+	engine__free(vr.eng);
+	free(vr.tw);
+	filter__free(flt);
+	fflush(stdout);
+	switch (tt_stdout_failed()) {
+	case 1:
+		return 1;
+	case -1:
+		return 0;
+	}
+	if (ret == -ENOMEM)
+		return 1;
+	if (ret < 0) {
+		tt_err("%s", capreader__error(r));
+		return 1;
+	}
+	return 0;
+}
+
 int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		   volatile sig_atomic_t *stop)
 {
@@ -48,6 +189,8 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		return 1;
 	}
 	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);
+	if (o->snapshot || o->top)
+		return replay_view(r, o, &m, stop);
 	flt = filter__new(o);
 	if (!flt) {
 		tt_err("out of memory");

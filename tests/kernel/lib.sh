@@ -634,3 +634,29 @@ first_diff() {
 		a[FNR] != $0 { print "  < " a[FNR]; print "  > " $0; d = 1; exit }
 		END { if (!d && FNR != n) print "  (one ends after line " (FNR < n ? FNR : n) ")" }' "$1" "$2"
 }
+
+# drive_begin "SCENARIO [ARG]": starts ttdrive and lets it go, with no tcptrail
+# tracing it (for --snapshot and --top, which read the socket table); sets
+# NETNS.  End with resume (at a pause point) and drive_wait.
+drive_begin() {
+	_scenario=$1
+	: >"$DIR/drive.out"
+	rm -f "$DIR/go" "$DIR/resume"
+	# shellcheck disable=SC2086 # "SCENARIO ARG" is split on purpose
+	"$DRIVE" --go-file "$DIR/go" --resume-file "$DIR/resume" --timeout 30 $_scenario \
+		>"$DIR/drive.out" 2>"$DIR/drive.err" &
+	DRIVE_PID=$!
+	wait_until 10 drive_started
+	grep -q '^pid=' "$DIR/drive.out" ||
+		fail "ttdrive $_scenario failed to start: $(last_line "$DIR/drive.err")"
+	NETNS=$(fact netns)
+	: >"$DIR/go"
+}
+
+# drive_paused NAME: as wait_paused, for a ttdrive that tcptrail is not tracing.
+drive_paused() {
+	_pause=$1
+	wait_until 30 _paused
+	grep -q "^paused=$_pause\$" "$DIR/drive.out" ||
+		fail "ttdrive never paused at $_pause: $(last_line "$DIR/drive.err")"
+}

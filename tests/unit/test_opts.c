@@ -419,3 +419,111 @@ TEST(opts_help_fits_the_terminal)
 	fclose(f);
 	unlink(path);
 }
+
+/* ---- on-call views: --state, --remote, --local, --snapshot, --top ---- */
+
+TEST(opts_views_good_values)
+{
+	struct tt_opts o;
+	bool x;
+
+	CHECK_EQ_INT(parse(&o, &x, "--state", "close-wait,FIN_WAIT2", "--state", "listening",
+			   "--remote", "10.0.0.0/8,192.0.2.1", "--remote", "2001:db8::/32",
+			   "--local", "127.0.0.1", NULL), 0);
+	CHECK_EQ_INT(o.states, (1u << TT_CLOSE_WAIT) | (1u << TT_FIN_WAIT2) | (1u << TT_LISTEN));
+	/* repeated options add up */
+	CHECK_EQ_INT(o.n_remote, 3);
+	CHECK_EQ_INT(o.remote[2].family, TT_AF_INET6);
+	CHECK_EQ_INT(o.remote[1].bits, 32);
+	CHECK_EQ_INT(o.n_local, 1);
+	CHECK(!o.snapshot && !o.top);
+
+	/* --top redraws every 2 s unless -i says otherwise, in either order */
+	CHECK_EQ_INT(parse(&o, &x, "--top", NULL), 0);
+	CHECK(o.top);
+	CHECK_EQ_INT(o.interval_ns, 2000000000ull);
+	CHECK_EQ_INT(parse(&o, &x, "-i", "5", "--top", NULL), 0);
+	CHECK_EQ_INT(o.interval_ns, 5000000000ull);
+	CHECK_EQ_INT(parse(&o, &x, "--top", "-i", "500ms", "-d", "3", "--json", NULL), 0);
+	CHECK_EQ_INT(o.interval_ns, 500000000ull);
+	/* -i alone keeps its 10 s default without --top */
+	CHECK_EQ_INT(parse(&o, &x, "--snapshot", "--quiet-flows", "-r", "x.ttcap", NULL), 0);
+	CHECK(o.snapshot && o.quiet_flows);
+	CHECK_EQ_INT(o.interval_ns, 10000000000ull);
+}
+
+TEST(opts_views_bad_input)
+{
+	static const char *bad[][4] = {
+		{ "--state", "bogus" }, { "--state", "" }, { "--state", "close-wait," },
+		{ "--state", "close wait" }, { "--state" },
+		{ "--remote", "10.0.0.0/33" }, { "--remote", "" }, { "--remote", "host.example" },
+		{ "--local", "::/129" }, { "--local", "10.0.0.1," }, { "--local", "1.2.3" },
+		{ "--remote",
+		  "1.0.0.1,1.0.0.2,1.0.0.3,1.0.0.4,1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8,1.0.0.9,"
+		  "1.0.0.10,1.0.0.11,1.0.0.12,1.0.0.13,1.0.0.14,1.0.0.15,1.0.0.16,1.0.0.17" },
+		{ "--snapshot", "--top" }, { "--snapshot", "-w", "/tmp/x.ttcap" },
+		{ "--top", "-e" }, { "--snapshot", "--ladder" },
+		{ "--top", "--metrics-file", "/tmp/m.prom" },
+		{ "--top", "--metrics-listen", "127.0.0.1:9464" }, { "--snapshot", "--syslog" },
+		{ "--snapshot", "--probe" }, { "--snapshot", "-d", "5" }, { "--top", "-i", "0" },
+		{ "--snapshot", "extra" },
+	};
+	struct tt_opts o;
+	bool x;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int s = parse(&o, &x, bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
+
+		if (s != 2)
+			fprintf(stderr, "    accepted: %s %s %s -> %d\n", bad[i][0],
+				bad[i][1] ? bad[i][1] : "", bad[i][2] ? bad[i][2] : "", s);
+		CHECK_EQ_INT(s, 2);
+	}
+}
+
+/* The one line on stderr for argv, into buf. */
+static int one_line(char **argv, int argc, char *buf, size_t len)
+{
+	struct tt_opts o;
+	bool x;
+	int fds[2], saved, s;
+	ssize_t n;
+
+	if (pipe(fds))
+		return -1;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fds[1], 2);
+	s = tt_opts_parse(argc, argv, &o, &x);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fds[1]);
+	n = read(fds[0], buf, len - 1);
+	close(fds[0]);
+	buf[n > 0 ? n : 0] = '\0';
+	return s;
+}
+
+TEST(opts_views_messages_are_one_line_naming_option_and_value)
+{
+	char *a1[] = { "tcptrail", "--state", "close-wiat", NULL };
+	char *a2[] = { "tcptrail", "--remote", "10.0.0.0/8,10.0.0.300", NULL };
+	char *a3[] = { "tcptrail", "--local", "fe80::/200", NULL };
+	char *a4[] = { "tcptrail", "--top", "-w", "/tmp/x", NULL };
+	char buf[512];
+
+	CHECK_EQ_INT(one_line(a1, 3, buf, sizeof(buf)), 2);
+	CHECK(strstr(buf, "--state: 'close-wiat'") != NULL);
+	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
+	CHECK_EQ_INT(one_line(a2, 3, buf, sizeof(buf)), 2);
+	/* the item that is wrong, not the whole list */
+	CHECK(strstr(buf, "--remote: '10.0.0.300'") != NULL);
+	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
+	CHECK_EQ_INT(one_line(a3, 3, buf, sizeof(buf)), 2);
+	CHECK(strstr(buf, "--local: 'fe80::/200'") != NULL);
+	CHECK_EQ_INT(one_line(a4, 4, buf, sizeof(buf)), 2);
+	CHECK(strstr(buf, "-w/--write") != NULL && strstr(buf, "--top") != NULL);
+	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
+}

@@ -350,6 +350,12 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	/* the error is the last thing said */
 	CHECK(strstr(r.err, "tcptrail: ") && strrchr(r.err, '\n') == r.err + strlen(r.err) - 1);
 	run_free(&r);
+	/* --snapshot: the view of what was read, then the same failure */
+	r = replay("-r", cut, "--snapshot", "--json", NULL);
+	CHECK_EQ_INT(r.status, 1);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 1);
+	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
+	run_free(&r);
 out:
 	unlink(cut);
 	free(cut);
@@ -419,4 +425,167 @@ TEST(replay_lost_events_come_from_the_capture)
 	run_free(&r);
 	unlink(path);
 	free(path);
+}
+
+/* ---- on-call views on replay: --state, --remote/--local, --snapshot, --top ---- */
+
+TEST(replay_state_and_address_filters)
+{
+	const char *path = "tests/captures/close.ttcap";
+	json_t *flows[32], *sums[8];
+	struct run r;
+	int n, ns;
+
+	if (!have(path))
+		return;
+	/* the ends that were left in CLOSE_WAIT: 2 servers and 2 clients, IPv4 and IPv6 */
+	r = replay("-r", path, "--json", "--state", "close-wait", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "flow", flows, 32);
+	CHECK_EQ_INT(n, 4);
+	for (int i = 0; i < n; i++) {
+		json_t *st = json_object_get(flows[i], "states");
+		bool cw = false;
+
+		for (size_t k = 0; k < json_array_size(st); k++)
+			cw |= !strcmp(json_string_value(json_object_get(json_array_get(st, k),
+									 "state")) ?: "", "CLOSE_WAIT");
+		CHECK(cw);
+		json_decref(flows[i]);
+	}
+	/* an output filter: the summary still counts every flow traced */
+	ns = json_lines(r.out, "summary", sums, 8);
+	REQUIRE(ns >= 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(sums[ns - 1], "flows_opened")), 10);
+	while (ns)
+		json_decref(sums[--ns]);
+	run_free(&r);
+
+	r = replay("-r", path, "--json", "--state", "LISTEN", NULL);
+	CHECK_EQ_INT(count(r.out, "\"role\":\"listener\""), 2);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 2);
+	run_free(&r);
+
+	/* -e: the transitions into or out of the states */
+	r = replay("-r", path, "-e", "--quiet-flows", "--color", "never", "--state", "close-wait",
+		   NULL);
+	CHECK_EQ_INT(count(r.out, "-> CLOSE_WAIT"), 4);
+	CHECK_EQ_INT(count(r.out, "CLOSE_WAIT -> LAST_ACK"), 4);
+	CHECK_EQ_INT(count(r.out, "SYN_SENT ->"), 0);
+	CHECK_EQ_INT(count(r.out, "-> FIN_WAIT"), 0);
+	run_free(&r);
+
+	/* --remote: the connections to the IPv6 loopback (a listener has no remote) */
+	r = replay("-r", path, "--json", "--remote", "::1", NULL);
+	n = json_lines(r.out, "flow", flows, 32);
+	CHECK_EQ_INT(n, 4);
+	for (int i = 0; i < n; i++) {
+		CHECK_STR(json_string_value(json_object_get(flows[i], "daddr")), "::1");
+		json_decref(flows[i]);
+	}
+	CHECK(strstr(r.out, "\"flows_opened\":4,") != NULL);	/* a record filter */
+	run_free(&r);
+	r = replay("-r", path, "--json", "--remote", "10.0.0.0/8", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	run_free(&r);
+	r = replay("-r", path, "--json", "--local", "127.0.0.0/8", "--local", "::1", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 10);
+	run_free(&r);
+	/* both: an IPv4 local end and an IPv6 remote one never meet */
+	r = replay("-r", path, "--json", "--local", "127.0.0.1", "--remote", "::1", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	run_free(&r);
+}
+
+TEST(replay_snapshot_is_the_end_of_the_capture)
+{
+	const char *path = "tests/captures/close.ttcap";
+	json_t *socks[16], *snap[4];
+	struct run r;
+	int n, ns, tw = 0, fw2 = 0;
+
+	if (!have(path))
+		return;
+	/*
+	 * At the end, every connection had closed: left are the clients' 2
+	 * TIME-WAIT entries and the 2 servers' orphans, timewait socks in
+	 * FIN_WAIT2 (ss shows them so).
+	 */
+	r = replay("-r", path, "--snapshot", "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "socket", socks, 16);
+	ns = json_lines(r.out, "snapshot", snap, 4);
+	CHECK_EQ_INT(n, 4);
+	REQUIRE(ns == 1);
+	for (int i = 0; i < n; i++) {
+		const char *st = json_string_value(json_object_get(socks[i], "state"));
+
+		tw += !strcmp(st, "TIME_WAIT");
+		fw2 += !strcmp(st, "FIN_WAIT2");
+		CHECK(json_is_true(json_object_get(socks[i], "timewait")));
+		CHECK(json_is_true(json_object_get(socks[i], "age_exact")));
+		CHECK(json_integer_value(json_object_get(socks[i], "age_ms")) > 1000);
+		CHECK(json_integer_value(json_object_get(socks[i], "age_ms")) < 5000);
+		json_decref(socks[i]);
+	}
+	CHECK_EQ_INT(tw, 2);
+	CHECK_EQ_INT(fw2, 2);
+	CHECK_EQ_INT(json_integer_value(json_object_get(snap[0], "sockets")), 4);
+	CHECK_STR(json_string_value(json_object_get(snap[0], "source")), "capture");
+	CHECK_EQ_INT(json_array_size(json_object_get(snap[0], "groups")), 2);
+	json_decref(snap[0]);
+	/* no flow lines and no summary: a view, and nothing else */
+	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"summary\""), 0);
+	run_free(&r);
+
+	/* --state picks sockets by their state now; --quiet-flows leaves the groups */
+	r = replay("-r", path, "--snapshot", "--json", "--quiet-flows", "--state", "time-wait",
+		   NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"socket\""), 0);
+	CHECK(strstr(r.out, "\"sockets\":2,") != NULL);
+	CHECK(strstr(r.out, "\"states\":{\"TIME_WAIT\":2}") != NULL);
+	run_free(&r);
+
+	/* human: a header, the groups, their sockets with ages */
+	r = replay("-r", path, "--snapshot", "--remote", "::1", NULL);
+	CHECK(strstr(r.out, "2 TCP sockets in 1 network namespace (capture)") != NULL);
+	CHECK(strstr(r.out, "STATE ") != NULL);
+	CHECK_EQ_INT(count(r.out, "[::1]:"), 4);
+	CHECK_EQ_INT(count(r.out, "127.0.0.1"), 0);
+	run_free(&r);
+}
+
+TEST(replay_top_draws_a_frame_per_interval)
+{
+	const char *path = "tests/captures/simclose.ttcap";
+	json_t *snap[16];
+	struct run r;
+	int n;
+
+	if (!have(path))
+		return;
+	/* 4 s of capture: a frame each second of its clock, and one at its end */
+	r = replay("-r", path, "--top", "-i", "1", "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "snapshot", snap, 16);
+	CHECK_EQ_INT(count(r.out, "\n"), n);
+	CHECK(n >= 4 && n <= 6);
+	/* the simultaneous close: both ends in FIN_WAIT1, then both in TIME_WAIT */
+	CHECK(strstr(r.out, "\"states\":{\"FIN_WAIT1\":2,\"LISTEN\":1}") != NULL);
+	if (n) {
+		json_t *st = json_object_get(snap[n - 1], "states");
+
+		CHECK_EQ_INT(json_object_size(st), 1);
+		CHECK_EQ_INT(json_integer_value(json_object_get(st, "TIME_WAIT")), 2);
+	}
+	while (n)
+		json_decref(snap[--n]);
+	run_free(&r);
+
+	/* not a terminal: plain frames, no escape codes */
+	r = replay("-r", path, "--top", "-i", "1", NULL);
+	CHECK_EQ_INT(count(r.out, "\033"), 0);
+	CHECK(count(r.out, "STATE ") >= 4);
+	run_free(&r);
 }

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* --snapshot's grouping and printing (user/view.c), over sockets made up here. */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include "view.h"
+#include "tt_test.h"
+
+static struct view_sock sk(uint8_t state, uint32_t pid, const char *comm, uint16_t lport,
+			   const char *raddr, uint8_t kind, uint64_t age_ms,
+			   const struct tt_cgname *cg)
+{
+	struct view_sock s = { .family = TT_AF_INET, .state = state, .pid = pid, .sport = lport,
+			       .dport = 40000, .netns = 4026531840u, .age_kind = kind,
+			       .age_ms = age_ms, .cg = cg };
+
+	snprintf(s.comm, sizeof(s.comm), "%s", comm);
+	inet_pton(AF_INET, "10.0.0.1", s.saddr);
+	inet_pton(AF_INET, raddr, s.daddr);
+	return s;
+}
+
+/* What view__print writes for these sockets under o. */
+/* not inlined: gcc then takes the memstream buffer for a dangling local */
+static __attribute__((noinline)) char *print(const struct tt_opts *o, const struct view_sock *socks,
+					    int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_view *v = view__new(o, f, false);
+
+	for (int i = 0; i < n; i++)
+		view__add(v, &socks[i]);
+	view__print(v, 1764849600000000000ll, "sock_diag", 3);
+	view__free(v);
+	fclose(f);
+	return buf;
+}
+
+static int count(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+static const struct tt_cgname ctr = {
+	.id = 42, .path = "/libpod_parent/libpod-0123456789abcdef", .source = TT_CGSRC_V2,
+	.container = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	.runtime = "podman",
+};
+
+TEST(view_groups_by_state_owner_and_container)
+{
+	struct view_sock s[6] = {
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.2", VIEW_AGE_AT_LEAST, 9000, NULL),
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.3", VIEW_AGE_AT_LEAST, 5000, &ctr),
+		sk(TT_CLOSE_WAIT, 200, "other", 9090, "10.1.0.4", VIEW_AGE_AT_LEAST, 1000, NULL),
+		sk(TT_TIME_WAIT, 0, "", 40001, "192.0.2.1", VIEW_AGE_AT_LEAST, 12000, NULL),
+		sk(TT_LISTEN, 100, "leaky", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, NULL),
+	};
+	struct tt_opts o = { .snapshot = true };
+	char *out;
+
+	s[4].timewait = true;
+	out = print(&o, s, 6);
+	REQUIRE(out);
+	CHECK(strstr(out, "6 TCP sockets in 3 network namespaces (sock_diag)\n") != NULL);
+	CHECK(strstr(out, "2025-12-04T12:00:00.000000Z") == out);
+	CHECK(strstr(out, "\nTIME_WAIT 1  CLOSE_WAIT 4  LISTEN 1\n") != NULL);
+	/* pid 100's two sockets outside the container, the oldest's age first */
+	CHECK(strstr(out, "CLOSE_WAIT         2   >=9.00s      100 leaky            4026531840  -\n"
+			  "    10.0.0.1:8080              10.1.0.2:40000             age >=9.00s ") != NULL);
+	/* the one inside the container is a group of its own, by its short id */
+	CHECK(strstr(out, "CLOSE_WAIT         1   >=5.00s      100 leaky            4026531840  "
+			  "0123456789ab\n") != NULL);
+	CHECK(strstr(out, "CLOSE_WAIT         1   >=1.00s      200 other ") != NULL);
+	CHECK(strstr(out, "TIME_WAIT          1   >=12.0s        - -  ") != NULL);
+	/* a listener: no age, "*" for its peer as ss shows it */
+	CHECK(strstr(out, "LISTEN             1         -      100 leaky ") != NULL);
+	CHECK(strstr(out, "    10.0.0.1:8080              *  ") != NULL);
+	/* in state order: TIME_WAIT (6) before CLOSE_WAIT (8) before LISTEN (10) */
+	CHECK(strstr(out, "TIME_WAIT    ") < strstr(out, "CLOSE_WAIT   "));
+	CHECK(strstr(out, "CLOSE_WAIT   ") < strstr(out, "LISTEN    "));
+	free(out);
+
+	/* --quiet-flows: the groups alone */
+	o.quiet_flows = true;
+	out = print(&o, s, 6);
+	CHECK_EQ_INT(count(out, "\n    "), 0);
+	CHECK_EQ_INT(count(out, "\nCLOSE_WAIT "), 3);
+	free(out);
+}
+
+TEST(view_filters_state_address_container)
+{
+	struct view_sock s[3] = {
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, &ctr),
+		sk(TT_ESTABLISHED, 100, "leaky", 8080, "192.0.2.9", VIEW_AGE_AT_LEAST, 10, NULL),
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "192.0.2.7", VIEW_AGE_AT_LEAST, 10, NULL),
+	};
+	struct tt_opts o = { .snapshot = true, .quiet_flows = true };
+	char bad[64], *out;
+
+	REQUIRE(!tt_parse_states("close-wait", &o.states, bad, sizeof(bad)));
+	out = print(&o, s, 3);
+	CHECK(strstr(out, "  2 TCP sockets") != NULL);
+	CHECK_EQ_INT(count(out, "ESTABLISHED"), 0);
+	free(out);
+	REQUIRE(!tt_parse_cidrs("192.0.2.0/24", o.remote, &o.n_remote, TT_MAX_CIDRS, bad, 64));
+	out = print(&o, s, 3);
+	CHECK(strstr(out, "  1 TCP socket in ") != NULL);
+	free(out);
+	o = (struct tt_opts){ .snapshot = true, .quiet_flows = true, .container = "0123" };
+	out = print(&o, s, 3);
+	CHECK(strstr(out, "  1 TCP socket in ") != NULL);
+	CHECK(strstr(out, "0123456789ab\n") != NULL);
+	free(out);
+	o.container = "fff";
+	out = print(&o, s, 3);
+	CHECK(strstr(out, "  0 TCP sockets in ") != NULL);
+	CHECK(strstr(out, "\n(none)") != NULL);
+	free(out);
+}
+
+TEST(view_json_records)
+{
+	struct view_sock s[3] = {
+		sk(TT_CLOSE_WAIT, 100, "le\"aky", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, &ctr),
+		sk(TT_CLOSE_WAIT, 100, "le\"aky", 8080, "10.1.0.2", VIEW_AGE_EXACT, 7000, &ctr),
+		sk(TT_SYN_SENT, 0, "", 0, "10.1.0.3", VIEW_AGE_UNKNOWN, 0, NULL),
+	};
+	struct tt_opts o = { .snapshot = true, .json = true };
+	json_t *j[8];
+	int n = 0;
+	char *out;
+
+	s[0].has_idle = true;
+	s[0].idle_ms = 2999;
+	out = print(&o, s, 3);
+	for (char *line = out; line && *line && n < 8;) {
+		char *end = strchr(line, '\n');
+		json_error_t err;
+
+		j[n] = json_loadb(line, end ? (size_t)(end - line) : strlen(line), 0, &err);
+		CHECK(j[n] != NULL);
+		if (!j[n])
+			fprintf(stderr, "    not JSON: %.*s\n", (int)(end ? end - line : 80), line);
+		else
+			n++;
+		line = end ? end + 1 : NULL;
+	}
+	REQUIRE(n == 4);
+	for (int i = 0; i < 3; i++)
+		CHECK_STR(json_string_value(json_object_get(j[i], "type")), "socket");
+	/* in state order (SYN_SENT is 2), then the group's oldest first: 7000 ms, exact */
+	CHECK_STR(json_string_value(json_object_get(j[0], "state")), "SYN_SENT");
+	CHECK(json_is_null(json_object_get(j[0], "age_ms")));
+	CHECK(json_is_false(json_object_get(j[0], "age_exact")));
+	CHECK(json_is_null(json_object_get(j[0], "idle_ms")));
+	CHECK(json_is_null(json_object_get(j[0], "container")));
+	CHECK_EQ_INT(json_integer_value(json_object_get(j[1], "age_ms")), 7000);
+	CHECK(json_is_true(json_object_get(j[1], "age_exact")));
+	CHECK(json_is_false(json_object_get(j[2], "age_exact")));
+	CHECK_EQ_INT(json_integer_value(json_object_get(j[2], "idle_ms")), 2999);
+	CHECK_STR(json_string_value(json_object_get(j[2], "comm")), "le\"aky");
+	CHECK_STR(json_string_value(json_object_get(j[2], "container")), ctr.container);
+	CHECK_STR(json_string_value(json_object_get(j[2], "cgroup")), ctr.path);
+	CHECK(json_is_null(json_object_get(j[2], "pod")));
+	CHECK_STR(json_string_value(json_object_get(j[3], "type")), "snapshot");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j[3], "sockets")), 3);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j[3], "namespaces")), 3);
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(j[3], "states"),
+							 "CLOSE_WAIT")), 2);
+	CHECK_EQ_INT(json_array_size(json_object_get(j[3], "groups")), 2);
+	for (int i = 0; i < n; i++)
+		json_decref(j[i]);
+	free(out);
+
+	/* --top --json: the snapshot record alone */
+	o = (struct tt_opts){ .top = true, .json = true };
+	out = print(&o, s, 3);
+	CHECK_EQ_INT(count(out, "\n"), 1);
+	CHECK(strncmp(out, "{\"type\":\"snapshot\",", 19) == 0);
+	free(out);
+}
+
+TEST(view_top_says_what_changed_since_the_last_frame)
+{
+	struct view_sock s[4] = {
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.2", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_ESTABLISHED, 200, "web", 443, "10.1.0.3", VIEW_AGE_AT_LEAST, 10, NULL),
+		sk(TT_LISTEN, 200, "web", 443, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, NULL),
+	};
+	struct tt_opts o = { .top = true, .interval_ns = 1000000000 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_view *v = view__new(&o, f, false);
+
+	REQUIRE(v);
+	/* frame 1: the leak's first socket and the listener */
+	view__add(v, &s[0]);
+	view__add(v, &s[3]);
+	view__print(v, 0, "sock_diag", 1);
+	fflush(f);
+	CHECK(strstr(buf, " CHANGE\n") != NULL);
+	CHECK(strstr(buf, "new") == NULL);	/* nothing to compare the first with */
+	/* frame 2: the leak grew, a connection is new, the listener is as it was */
+	view__reset(v);
+	for (int i = 0; i < 4; i++)
+		view__add(v, &s[i]);
+	view__print(v, 1000000000, "sock_diag", 1);
+	fclose(f);
+	{
+		const char *f2 = strstr(buf, "1970-01-01T00:00:01");
+
+		REQUIRE(f2);
+		CHECK(strstr(f2, "CLOSE_WAIT         2   >=3.00s      100 leaky            "
+				 "4026531840  -            +1\n") != NULL);
+		CHECK(strstr(f2, "ESTABLISHED        1    >=10ms      200 web              "
+				 "4026531840  -            new\n") != NULL);
+		CHECK(strstr(f2, "LISTEN             1         -      200 web              "
+				 "4026531840  -\n") != NULL);
+	}
+	view__free(v);
+	free(buf);
+}

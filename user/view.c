@@ -1,0 +1,749 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Ages from sock_diag.  The kernel keeps no birth time per socket, but
+ * tcp_info says when an acceptable ACK last arrived (tcpi_last_ack_recv,
+ * from tp->rcv_tstamp, which tcp_ack() moves on every ACK it takes).  The
+ * states ESTABLISHED, CLOSE_WAIT and FIN_WAIT2 are each entered on such an
+ * ACK (the handshake's, the peer's FIN, the ACK of our FIN), so the time
+ * since the last one is a lower bound on the time in the state: exact
+ * while the peer has sent nothing since, which is the leak case.  A
+ * timewait sock's timer is armed for TCP_TIMEWAIT_LEN (60 s) when it is
+ * made and re-armed for as long when a segment arrives, so 60 s less what
+ * is left is a lower bound too.  Other states get no age rather than a
+ * guess.  Replay knows every age exactly, from the records.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include "diag.h"
+#include "json.h"
+#include "netns.h"
+#include "procfd.h"
+#include "seed.h"
+#include "sink.h"
+#include "util.h"
+#include "view.h"
+
+#define TIMEWAIT_LEN_MS	60000u		/* TCP_TIMEWAIT_LEN */
+/* 4M sockets of about 112 bytes: past this a moment is shown in part, and says so */
+#define MAX_SOCKS	(1u << 22)
+
+struct group {
+	size_t first, n;	/* socks[first..first+n) */
+	uint64_t oldest_ms;
+	uint8_t oldest_kind;	/* enum view_age of oldest_ms */
+};
+
+struct prev_group {
+	uint32_t netns, pid;
+	uint8_t state;
+	char container[TT_CONTAINER_MAX];
+	size_t count;
+};
+
+struct tt_view {
+	const struct tt_opts *o;
+	FILE *out;
+	bool tty;
+	struct view_sock *socks;
+	size_t n, cap;
+	uint64_t dropped;	/* past MAX_SOCKS */
+	struct group *groups;
+	size_t ngroups, cap_groups;
+	/* --top: the previous frame's groups, by key, for the CHANGE column */
+	struct prev_group *prev;
+	size_t nprev;
+	bool have_prev;
+};
+
+struct tt_view *view__new(const struct tt_opts *o, FILE *out, bool tty)
+{
+	struct tt_view *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->o = o;
+	v->out = out ? out : stdout;
+	v->tty = tty;
+	return v;
+}
+
+void view__free(struct tt_view *v)
+{
+	if (!v)
+		return;
+	free(v->socks);
+	free(v->groups);
+	free(v->prev);
+	free(v);
+}
+
+void view__reset(struct tt_view *v)
+{
+	v->n = 0;
+	v->ngroups = 0;
+	v->dropped = 0;
+}
+
+int view__add(struct tt_view *v, const struct view_sock *s)
+{
+	const struct tt_opts *o = v->o;
+
+	if (o->states && (s->state >= 32 || !(o->states & (1u << s->state))))
+		return 0;
+	if (!tt_cidr_match(o->remote, o->n_remote, s->family, s->daddr) ||
+	    !tt_cidr_match(o->local, o->n_local, s->family, s->saddr))
+		return 0;
+	/* --container and --cgroup by name: no kernel filter has seen these sockets */
+	if (o->container && (!s->cg || strncmp(s->cg->container, o->container, strlen(o->container))))
+		return 0;
+	if (o->cgroup_path[0] && (!s->cg || !ident__path_under(s->cg->path, o->cgroup_path)))
+		return 0;
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 1024;
+		struct view_sock *ns;
+
+		if (v->n >= MAX_SOCKS) {
+			v->dropped++;
+			return 0;
+		}
+		ns = realloc(v->socks, cap * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		v->socks = ns;
+		v->cap = cap;
+	}
+	v->socks[v->n++] = *s;
+	return 0;
+}
+
+/* ---- grouping ------------------------------------------------------------ */
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static const char *container_of(const struct view_sock *s)
+{
+	return s->cg ? s->cg->container : "";
+}
+
+/* Groups: state, namespace, container, owner; inside one, the oldest first. */
+static int by_group(const void *pa, const void *pb)
+{
+	const struct view_sock *a = pa, *b = pb;
+	int c;
+
+	if ((c = cmp_u64(a->state, b->state)) || (c = cmp_u64(a->netns, b->netns)) ||
+	    (c = strcmp(container_of(a), container_of(b))) || (c = cmp_u64(a->pid, b->pid)))
+		return c;
+	/* known ages first, oldest first */
+	if ((c = cmp_u64(b->age_kind != VIEW_AGE_UNKNOWN, a->age_kind != VIEW_AGE_UNKNOWN)) ||
+	    (c = cmp_u64(b->age_ms, a->age_ms)))
+		return c;
+	return cmp_u64(a->sport, b->sport) ?: cmp_u64(a->dport, b->dport);
+}
+
+static bool same_group(const struct view_sock *a, const struct view_sock *b)
+{
+	return a->state == b->state && a->netns == b->netns && a->pid == b->pid &&
+	       !strcmp(container_of(a), container_of(b));
+}
+
+/* Groups in state order, the biggest first within a state. */
+static int by_size(const void *pa, const void *pb, void *ctx)
+{
+	const struct tt_view *v = ctx;
+	const struct group *a = pa, *b = pb;
+	const struct view_sock *sa = &v->socks[a->first], *sb = &v->socks[b->first];
+	int c;
+
+	if ((c = cmp_u64(sa->state, sb->state)) || (c = cmp_u64(b->n, a->n)))
+		return c;
+	return cmp_u64(a->first, b->first);
+}
+
+static int make_groups(struct tt_view *v)
+{
+	if (v->n)
+		qsort(v->socks, v->n, sizeof(*v->socks), by_group);
+	v->ngroups = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		struct group *g;
+
+		if (!i || !same_group(&v->socks[i - 1], &v->socks[i])) {
+			if (v->ngroups == v->cap_groups) {
+				size_t cap = v->cap_groups ? v->cap_groups * 2 : 64;
+				struct group *ng = realloc(v->groups, cap * sizeof(*ng));
+
+				if (!ng)
+					return -ENOMEM;
+				v->groups = ng;
+				v->cap_groups = cap;
+			}
+			g = &v->groups[v->ngroups++];
+			/* the first is the oldest: sorted so */
+			*g = (struct group){ .first = i, .oldest_ms = v->socks[i].age_ms,
+					     .oldest_kind = v->socks[i].age_kind };
+		}
+		v->groups[v->ngroups - 1].n++;
+	}
+	if (v->ngroups)
+		qsort_r(v->groups, v->ngroups, sizeof(*v->groups), by_size, v);
+	return 0;
+}
+
+/* ---- printing ------------------------------------------------------------ */
+
+static void fmt_age(uint8_t kind, uint64_t ms, char *buf, size_t len)
+{
+	char d[32];
+
+	if (kind == VIEW_AGE_UNKNOWN) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	tt_fmt_duration(ms * 1000000ull, d, sizeof(d));
+	snprintf(buf, len, "%s%s", kind == VIEW_AGE_AT_LEAST ? ">=" : "", d);
+}
+
+static void fmt_iso(int64_t wall_ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(wall_ns / 1000000000);
+	struct tm tm;
+	size_t n;
+
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06uZ", (unsigned int)(wall_ns % 1000000000 / 1000));
+}
+
+static void state_counts(const struct tt_view *v, uint64_t counts[TT_STATE_MAX])
+{
+	memset(counts, 0, sizeof(uint64_t) * TT_STATE_MAX);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->socks[i].state < TT_STATE_MAX)
+			counts[v->socks[i].state]++;
+}
+
+static void json_age(FILE *out, const char *key, uint8_t kind, uint64_t ms)
+{
+	if (kind == VIEW_AGE_UNKNOWN)
+		fprintf(out, ",\"%s_ms\":null,\"%s_exact\":false", key, key);
+	else
+		fprintf(out, ",\"%s_ms\":%llu,\"%s_exact\":%s", key, (unsigned long long)ms, key,
+			kind == VIEW_AGE_EXACT ? "true" : "false");
+}
+
+static void json_name(FILE *out, const char *key, const char *v)
+{
+	fprintf(out, ",\"%s\":", key);
+	if (v && v[0])
+		json_str(out, v, 4096);
+	else
+		fputs("null", out);
+}
+
+static void json_owner(FILE *out, const struct view_sock *s)
+{
+	fprintf(out, ",\"netns\":%u", s->netns);
+	json_name(out, "cgroup", s->cg ? s->cg->path : NULL);
+	json_name(out, "container", s->cg ? s->cg->container : NULL);
+	json_name(out, "pod", s->cg ? s->cg->pod : NULL);
+	fprintf(out, ",\"pid\":%u,\"comm\":", s->pid);
+	json_str(out, s->pid ? s->comm : "", sizeof(s->comm));
+}
+
+static void json_socket(const struct tt_view *v, const struct view_sock *s, const char *iso)
+{
+	char a[TT_ADDR_STRLEN];
+	FILE *out = v->out;
+
+	fprintf(out, "{\"type\":\"socket\",\"version\":%d,\"time\":\"%s\",\"state\":\"%s\"",
+		TT_JSON_VERSION, iso, tt_state_name(s->state));
+	json_owner(out, s);
+	fprintf(out, ",\"family\":\"%s\"", s->family == TT_AF_INET6 ? "ipv6" : "ipv4");
+	tt_addr_str(a, s->family, s->saddr);
+	fprintf(out, ",\"saddr\":\"%s\",\"sport\":%u", a, s->sport);
+	tt_addr_str(a, s->family, s->daddr);
+	fprintf(out, ",\"daddr\":\"%s\",\"dport\":%u", a, s->dport);
+	json_age(out, "age", s->age_kind, s->age_ms);
+	if (s->has_idle)
+		fprintf(out, ",\"idle_ms\":%llu", (unsigned long long)s->idle_ms);
+	else
+		fputs(",\"idle_ms\":null", out);
+	fprintf(out, ",\"rqueue\":%u,\"wqueue\":%u,\"inode\":%u,\"cookie\":%llu,\"timewait\":%s}\n",
+		s->rqueue, s->wqueue, s->inode, (unsigned long long)s->cookie,
+		s->timewait ? "true" : "false");
+}
+
+static void json_view(const struct tt_view *v, const char *iso, const char *source,
+		      uint32_t namespaces)
+{
+	uint64_t counts[TT_STATE_MAX];
+	FILE *out = v->out;
+	bool first = true;
+
+	if (v->o->snapshot && !v->o->quiet_flows)
+		for (size_t g = 0; g < v->ngroups; g++)
+			for (size_t i = 0; i < v->groups[g].n; i++)
+				json_socket(v, &v->socks[v->groups[g].first + i], iso);
+	state_counts(v, counts);
+	fprintf(out, "{\"type\":\"snapshot\",\"version\":%d,\"time\":\"%s\",\"source\":\"%s\","
+		"\"namespaces\":%u,\"sockets\":%zu,\"not_shown\":%llu,\"states\":{", TT_JSON_VERSION,
+		iso, source, namespaces, v->n, (unsigned long long)v->dropped);
+	for (unsigned int s = 1; s < TT_STATE_MAX; s++) {
+		if (!counts[s])
+			continue;
+		fprintf(out, "%s\"%s\":%llu", first ? "" : ",", tt_state_name(s),
+			(unsigned long long)counts[s]);
+		first = false;
+	}
+	fputs("},\"groups\":[", out);
+	for (size_t g = 0; g < v->ngroups; g++) {
+		const struct group *gr = &v->groups[g];
+		const struct view_sock *s = &v->socks[gr->first];
+
+		fprintf(out, "%s{\"state\":\"%s\",\"count\":%zu", g ? "," : "",
+			tt_state_name(s->state), gr->n);
+		json_owner(out, s);
+		json_age(out, "oldest_age", gr->oldest_kind, gr->oldest_ms);
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+static int cmp_prev(const void *pa, const void *pb)
+{
+	const struct prev_group *a = pa, *b = pb;
+	int c;
+
+	if ((c = cmp_u64(a->state, b->state)) || (c = cmp_u64(a->netns, b->netns)) ||
+	    (c = cmp_u64(a->pid, b->pid)))
+		return c;
+	return strcmp(a->container, b->container);
+}
+
+static void prev_key(struct prev_group *k, const struct view_sock *s)
+{
+	memset(k, 0, sizeof(*k));
+	k->state = s->state;
+	k->netns = s->netns;
+	k->pid = s->pid;
+	snprintf(k->container, sizeof(k->container), "%s", container_of(s));
+}
+
+/* "+3", "-1", "new" against the previous frame; "" on the first. */
+static void fmt_change(const struct tt_view *v, const struct group *g, char *buf, size_t len)
+{
+	struct prev_group k;
+	const struct prev_group *p;
+
+	buf[0] = '\0';
+	if (!v->have_prev)
+		return;
+	prev_key(&k, &v->socks[g->first]);
+	p = v->nprev ? bsearch(&k, v->prev, v->nprev, sizeof(*v->prev), cmp_prev) : NULL;
+	if (!p)
+		snprintf(buf, len, "new");
+	else if (p->count != g->n)
+		snprintf(buf, len, "%+lld", (long long)g->n - (long long)p->count);
+}
+
+/* This frame's groups become the previous frame's. */
+static void remember_frame(struct tt_view *v)
+{
+	struct prev_group *p = realloc(v->prev, (v->ngroups + 1) * sizeof(*p));
+
+	v->have_prev = p != NULL;
+	if (!p)
+		return;
+	v->prev = p;
+	v->nprev = v->ngroups;
+	for (size_t g = 0; g < v->ngroups; g++) {
+		prev_key(&p[g], &v->socks[v->groups[g].first]);
+		p[g].count = v->groups[g].n;
+	}
+	qsort(p, v->nprev, sizeof(*p), cmp_prev);
+}
+
+/* A comm is whatever the task set: nothing in it may move a terminal's cursor. */
+static void printable(const char *src, char dst[16])
+{
+	size_t i;
+
+	for (i = 0; i < 15 && src[i]; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
+	dst[i] = '\0';
+}
+
+static unsigned int term_rows(const struct tt_view *v)
+{
+	struct winsize ws;
+
+	/* fd 1: stdout is a stream of our own over it (tt_stdout_track), with no fileno */
+	if (!v->tty || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || ws.ws_row < 8)
+		return 0;
+	return ws.ws_row;
+}
+
+static void human_view(struct tt_view *v, const char *iso, const char *source,
+		       uint32_t namespaces)
+{
+	uint64_t counts[TT_STATE_MAX];
+	unsigned int rows = term_rows(v), used;
+	bool sockets = v->o->snapshot && !v->o->quiet_flows;
+	FILE *out = v->out;
+	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16], change[24];
+
+	state_counts(v, counts);
+	if (v->tty)
+		fputs("\033[H\033[2J", out);	/* home, clear: top's redraw */
+	fprintf(out, "%s  %zu TCP socket%s in %u network namespace%s (%s)", iso, v->n,
+		v->n == 1 ? "" : "s", namespaces, namespaces == 1 ? "" : "s", source);
+	if (v->dropped)
+		fprintf(out, ", %llu more not shown", (unsigned long long)v->dropped);
+	fputc('\n', out);
+	for (unsigned int s = 1, k = 0; s < TT_STATE_MAX; s++)
+		if (counts[s])
+			fprintf(out, "%s%s %llu", k++ ? "  " : "", tt_state_name(s),
+				(unsigned long long)counts[s]);
+	fprintf(out, "%s\n%-12s %7s %9s %8s %-16s %-11s %-*s%s\n", v->n ? "" : "(none)",
+		"STATE", "SOCKETS", "OLDEST", "PID", "COMMAND", "NETNS", v->o->top ? 12 : 0,
+		"CONTAINER", v->o->top ? " CHANGE" : "");
+	used = 3;
+	for (size_t g = 0; g < v->ngroups; g++) {
+		const struct group *gr = &v->groups[g];
+		const struct view_sock *s = &v->socks[gr->first];
+
+		/* a terminal shows what fits, and says how much did not */
+		if (rows && used + 2 >= rows) {
+			fprintf(out, "... %zu more groups\n", v->ngroups - g);
+			break;
+		}
+		fmt_age(gr->oldest_kind, gr->oldest_ms, age, sizeof(age));
+		if (s->pid)
+			snprintf(pid, sizeof(pid), "%u", s->pid);
+		else
+			snprintf(pid, sizeof(pid), "-");
+		printable(s->pid ? s->comm : "-", comm);
+		/* 12 digits, as docker ps and podman ps show an id */
+		snprintf(ctr, sizeof(ctr), "%.12s", container_of(s));
+		fmt_change(v, gr, change, sizeof(change));
+		fprintf(out, "%-12s %7zu %9s %8s %-16s %-11u %-*s%s%s\n", tt_state_name(s->state),
+			gr->n, age, pid, comm, s->netns, change[0] ? 12 : 0,
+			container_of(s)[0] ? ctr : "-", change[0] ? " " : "", change);
+		used++;
+		for (size_t i = 0; sockets && i < gr->n; i++) {
+			const struct view_sock *k = &v->socks[gr->first + i];
+
+			tt_fmt_endpoint(k->family, k->saddr, k->sport, l, sizeof(l));
+			if (k->state == TT_LISTEN)
+				snprintf(r, sizeof(r), "*");	/* as ss shows a listener's peer */
+			else
+				tt_fmt_endpoint(k->family, k->daddr, k->dport, r, sizeof(r));
+			fmt_age(k->age_kind, k->age_ms, age, sizeof(age));
+			if (k->has_idle)
+				tt_fmt_duration(k->idle_ms * 1000000ull, idle, sizeof(idle));
+			else
+				snprintf(idle, sizeof(idle), "-");
+			fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq %u wq %u\n", l, r, age,
+				idle, k->rqueue, k->wqueue);
+		}
+	}
+	if (!v->tty)
+		fputc('\n', out);
+	fflush(out);
+	if (v->o->top)
+		remember_frame(v);
+}
+
+/* The namespaces the sockets are in (groups are sorted by state first). */
+static uint32_t count_namespaces(const struct tt_view *v)
+{
+	uint32_t n = 0, *seen = malloc(v->ngroups * sizeof(*seen) + 1);
+
+	for (size_t g = 0; seen && g < v->ngroups; g++) {
+		uint32_t ns = v->socks[v->groups[g].first].netns;
+		size_t i;
+
+		for (i = 0; i < n && seen[i] != ns; i++)
+			;
+		if (i == n)
+			seen[n++] = ns;
+	}
+	free(seen);
+	return n;
+}
+
+void view__print(struct tt_view *v, int64_t wall_ns, const char *source, uint32_t namespaces)
+{
+	char iso[48];
+
+	if (make_groups(v))
+		tt_warn("warning: out of memory grouping %zu sockets", v->n);
+	if (!namespaces)
+		namespaces = count_namespaces(v);
+	fmt_iso(wall_ns, iso, sizeof(iso));
+	if (v->o->json) {
+		json_view(v, iso, source, namespaces);
+		fflush(v->out);
+	} else {
+		human_view(v, iso, source, namespaces);
+	}
+}
+
+/* ---- the engine's flows (replay) ----------------------------------------- */
+
+struct engine_visit {
+	struct tt_view *v;
+	struct tt_ident *ident;
+	uint64_t now_ns;
+	int err;
+};
+
+static void visit_flow(const struct tt_flow *f, void *ctx)
+{
+	struct engine_visit *ev = ctx;
+	struct view_sock s = { 0 };
+	unsigned int last;
+	uint64_t since;
+
+	if (!f->nstates || ev->err)
+		return;
+	last = f->nstates - 1;
+	since = f->ts_ns[last];
+	s.family = f->family;
+	s.state = f->state[last];
+	s.sport = f->sport;
+	s.dport = f->dport;
+	memcpy(s.saddr, f->saddr, 16);
+	memcpy(s.daddr, f->daddr, 16);
+	s.netns = f->netns;
+	s.pid = f->owner_pid;
+	memcpy(s.comm, f->owner_comm, sizeof(s.comm));
+	s.comm[15] = '\0';
+	s.cookie = f->cookie;
+	s.cg = ident__lookup(ev->ident, f->cgroup,
+			     ident__vague(ev->ident, f->cgroup) ? f->owner_pid : 0);
+	s.age_ms = ev->now_ns > since ? (ev->now_ns - since) / 1000000 : 0;
+	/* a flow first seen mid-life was in its first state before that */
+	s.age_kind = last == 0 && (f->flags & TT_FLOW_PARTIAL) ? VIEW_AGE_AT_LEAST : VIEW_AGE_EXACT;
+	ev->err = view__add(ev->v, &s);
+}
+
+void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t now_ns,
+		      struct tt_ident *ident)
+{
+	struct engine_visit ev = { .v = v, .ident = ident, .now_ns = now_ns };
+
+	engine__for_each(eng, visit_flow, &ev);
+	if (ev.err)
+		tt_warn("warning: out of memory listing the flows of the capture");
+}
+
+/* ---- the host's sockets (live) ------------------------------------------- */
+
+struct live_ctx {
+	struct tt_view *v;
+	const struct tt_opts *o;
+	const struct procfd *pf;
+	struct tt_ident *ident;
+	uint32_t netns;
+	int err;
+};
+
+static void sock_age(struct view_sock *s, const struct diag_sock *d)
+{
+	if (d->timer == DIAG_TIMER_TIME_WAIT) {
+		s->timewait = true;
+		if (d->state == TT_TIME_WAIT && d->expires_ms <= TIMEWAIT_LEN_MS) {
+			s->age_kind = VIEW_AGE_AT_LEAST;
+			s->age_ms = TIMEWAIT_LEN_MS - d->expires_ms;
+		}
+		return;
+	}
+	if (!d->has_info)
+		return;		/* a request sock */
+	if (d->state != TT_LISTEN) {
+		s->has_idle = true;
+		s->idle_ms = d->last_data_recv_ms;
+	}
+	if (d->state == TT_ESTABLISHED || d->state == TT_CLOSE_WAIT || d->state == TT_FIN_WAIT2) {
+		s->age_kind = VIEW_AGE_AT_LEAST;
+		s->age_ms = d->last_ack_recv_ms;
+	}
+}
+
+static int on_live_sock(const struct diag_sock *d, void *ctx)
+{
+	struct live_ctx *lc = ctx;
+	struct procfd_owner owner;
+	struct view_sock s = { 0 };
+
+	if (!seed__wanted(lc->o, d))
+		return 0;
+	s.family = d->family;
+	s.state = d->state;
+	s.sport = d->sport;
+	s.dport = d->dport;
+	memcpy(s.saddr, d->saddr, 16);
+	memcpy(s.daddr, d->daddr, 16);
+	s.netns = lc->netns;
+	s.inode = d->inode;
+	s.cookie = d->cookie;
+	s.rqueue = d->rqueue;
+	s.wqueue = d->wqueue;
+	if (procfd__lookup(lc->pf, d->inode, &owner) == 0) {
+		s.pid = owner.tgid;
+		memcpy(s.comm, owner.comm, sizeof(s.comm));
+		s.comm[15] = '\0';
+	}
+	if (lc->o->pid && s.pid != lc->o->pid)
+		return 0;
+	/* a request or timewait sock has no cgroup id and no owner: none */
+	s.cg = ident__lookup(lc->ident, d->cgroup, ident__vague(lc->ident, d->cgroup) ? s.pid : 0);
+	sock_age(&s, d);
+	lc->err = view__add(lc->v, &s);
+	return lc->err;
+}
+
+static int64_t wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * One moment of the host: every namespace's sockets (or -N's), owners from
+ * one scan of /proc (socket inodes are unique across namespaces).  0 or
+ * -errno after a message.
+ */
+static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns_set *set,
+			struct tt_ident *ident, uint32_t *namespaces, bool *warned)
+{
+	struct live_ctx lc = { .v = v, .o = o, .ident = ident };
+	struct procfd *pf = NULL;
+	uint32_t skipped = 0;
+	size_t n = 0;
+	int err, one = -1;
+
+	view__reset(v);
+	*namespaces = 0;
+	if (o->netns) {
+		one = diag__open_netns(o->netns);
+		if (one < 0) {
+			tt_err("-N/--netns: find network namespace %u: %s", o->netns, strerror(-one));
+			return one;
+		}
+		n = 1;
+	} else {
+		err = netns_set__scan(set);
+		if (err < 0) {
+			tt_err("list network namespaces: %s", strerror(-err));
+			return err;
+		}
+		n = netns_set__count(set);
+		if (netns_set__denied(set) && !*warned)
+			tt_warn("warning: the network namespace of %zu process%s could not be opened "
+				"(permission denied): sockets only there are not shown",
+				netns_set__denied(set), netns_set__denied(set) == 1 ? "" : "es");
+	}
+	err = procfd__scan(&pf, o->pid);
+	if (err && !*warned)
+		tt_warn("warning: scan /proc for socket owners: %s; sockets will have none",
+			strerror(-err));
+	else if (!err && procfd__stats(pf)->procs_denied && !*warned)
+		tt_warn("warning: %u processes' open files could not be read (not root?): their "
+			"sockets show no owner", procfd__stats(pf)->procs_denied);
+	lc.pf = pf;
+	err = 0;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct diag_req req = {
+			.netns_fd = o->netns ? one : netns_set__fd(set, i),
+			.family = (uint8_t)o->family,
+		};
+		int ret;
+
+		lc.netns = o->netns ? o->netns : netns_set__inode(set, i);
+		ret = diag__dump_req(&req, on_live_sock, &lc);
+		if (lc.err) {
+			err = lc.err;
+			tt_err("out of memory listing sockets");
+		} else if (ret < 0) {
+			/* a namespace that went away, or one we may not enter: said, and skipped */
+			skipped++;
+		} else {
+			(*namespaces)++;
+		}
+	}
+	if (skipped && !*warned)
+		tt_warn("warning: %u network namespace%s could not be read (see above)", skipped,
+			skipped == 1 ? "" : "s");
+	*warned = true;
+	procfd__free(pf);
+	if (one >= 0)
+		close(one);
+	return err;
+}
+
+int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
+{
+	struct tt_view *v = view__new(o, stdout, o->top && isatty(STDOUT_FILENO));
+	struct netns_set *set = netns_set__new();
+	struct tt_ident *ident = ident__new(true);
+	uint64_t start = mono_now_ns(), next;
+	uint32_t namespaces;
+	bool warned = false;
+	int status = 0;
+
+	if (!v || !set || !ident) {
+		tt_err("out of memory");
+		view__free(v);
+		netns_set__free(set);
+		ident__free(ident);
+		return 1;
+	}
+	for (;;) {
+		if (collect_live(v, o, set, ident, &namespaces, &warned)) {
+			status = 1;
+			break;
+		}
+		view__print(v, wall_now_ns(), "sock_diag", namespaces);
+		if (tt_stdout_failed() || !o->top)
+			break;
+		/* sleep to the next interval in small steps, so a signal ends it at once */
+		next = mono_now_ns() + o->interval_ns;
+		while (!*stop && mono_now_ns() < next &&
+		       !(o->duration_ns && mono_now_ns() - start >= o->duration_ns)) {
+			uint64_t left = next - mono_now_ns();
+			struct timespec ts = { .tv_nsec = left > 100000000 ? 100000000 : (long)left };
+
+			nanosleep(&ts, NULL);
+		}
+		if (*stop || (o->duration_ns && mono_now_ns() - start >= o->duration_ns))
+			break;
+	}
+	view__free(v);
+	netns_set__free(set);
+	ident__free(ident);
+	fflush(stdout);
+	return tt_stdout_failed() > 0 ? 1 : status;
+}
