@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Formatters: human timelines and JSON lines.  They read the engine's flows
- * and totals and never change them.
+ * Sinks: the end of the data path (source -> engine -> sinks).  A sink is a
+ * const struct tt_sink_ops of callbacks, each one an event of the engine's
+ * own (a flow ended, a transition counted, an overflow at a listener, a
+ * summary and its reports); a sink fills in only what it cares about and
+ * leaves the rest NULL.  The app holds a list of them (app.c, where they
+ * are chosen); they read what they are handed and never change the engine.
+ *
+ * The line formatters (struct tt_sink: human, JSON, logfmt; sink_*.c) are
+ * sinks too, and the syslog, journal, ladder, metrics and capture sinks
+ * use the logfmt one for their lines.
  */
 #ifndef TT_SINK_H
 #define TT_SINK_H
@@ -23,6 +31,10 @@
 
 struct tt_sink_opts {
 	FILE *out;
+	/* -e: overflows of every kind; else JSON tells them and human does not */
+	bool events;
+	/* --ladder draws the flows: a flow line only for what it leaves (listeners) */
+	bool no_flows;
 	bool json;
 	/*
 	 * Neither json nor logfmt: human lines, every one opening with the UTC
@@ -49,11 +61,76 @@ struct tt_summary {
 	uint64_t lost_interval;
 	uint64_t invalid;		/* records rejected as impossible, since start */
 	const struct tt_engine *eng;	/* for per-listener counters; may be NULL */
+	/* the reports that followed it; set by the time of tt_sink_ops.flush */
+	const struct tt_cw_group *cw;
+	size_t n_cw;
+	const struct tw_report *tw;
+	uint64_t close_wait_age_ns;
 };
+
+/*
+ * A transition the engine counted, as it counted it: a TIME-WAIT entry
+ * replaces the kernel's > CLOSE, repeats are dropped, and a deferred entry
+ * is told when settled.  The tuple and the task are the record's, or the
+ * flow's when there is no record (a deferred entry); neither is changed.
+ */
+struct tt_transition {
+	const struct tt_flow *flow;	/* the flow, before the record applied; NULL: none */
+	const struct tt_event *rec;	/* the record behind it; NULL: settled later */
+	unsigned int old_state, new_state;
+	uint64_t ts_ns;
+};
+
+/* Suspected CLOSE-WAIT leaks at t_ns: n groups, one per owner and service. */
+struct tt_cw_report {
+	const struct tt_cw_group *g;
+	size_t n;
+	uint64_t t_ns;
+	uint64_t min_age_ns;
+};
+
+/*
+ * What a sink can be handed, in the order it happens.  priv is the sink's
+ * own state.  Every member may be NULL.
+ */
+struct tt_sink_ops {
+	const char *name;
+	/* a record as the source gave it, before the engine (the capture writer); nonzero: stop */
+	int (*record)(void *priv, const struct tt_event *e);
+	/* the record clock moved on: now_ns, and the source's counters then */
+	int (*tick)(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted);
+	void (*flow_end)(void *priv, const struct tt_flow *f);
+	void (*transition)(void *priv, const struct tt_transition *t);
+	/* a listener turned a connection away (the record), listener: its flow if known */
+	void (*overflow)(void *priv, const struct tt_event *e, const struct tt_flow *listener);
+	void (*summary)(void *priv, const struct tt_summary *sum);
+	void (*close_wait)(void *priv, const struct tt_cw_report *r);
+	void (*time_wait)(void *priv, const struct tw_report *r);
+	/* a summary and its reports are done: send or write them */
+	void (*flush)(void *priv, const struct tt_summary *sum);
+	/* the source ended: before the final summary, give out what is held */
+	void (*finish)(void *priv);
+	/* the source's end at now_ns: close what was written; nonzero: it failed */
+	int (*close)(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted);
+	void (*free)(void *priv);
+};
+
+/* One sink of the app's list. */
+struct tt_sink_ref {
+	const struct tt_sink_ops *ops;
+	void *priv;
+};
+
+/* The line formatters, as sinks (priv: a struct tt_sink). */
+extern const struct tt_sink_ops tt_sink_human_ops;
+extern const struct tt_sink_ops tt_sink_json_ops;
+extern const struct tt_sink_ops tt_sink_logfmt_ops;
 
 struct tt_sink;
 
+/* A formatter: JSON if opts->json, logfmt if opts->logfmt, else human. */
 struct tt_sink *sink__new(const struct tt_sink_opts *opts);
+const struct tt_sink_ops *sink__ops(const struct tt_sink *s);
 void sink__free(struct tt_sink *s);
 
 /* Names for cgroup ids: the "cgroup", "container" and "pod" fields; NULL: none. */

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink: human lines.  A flow or transition is one line of columns (time,
+ * pid, comm, local, arrow, remote); a summary or report is rendered as
+ * logfmt (sink_logfmt.c) and set out as columns.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "sinkfmt.h"
+#include "util.h"
+
+#define C_RESET  "\033[0m"
+#define C_DIM    "\033[2m"
+#define C_RED    "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_GREEN  "\033[32m"
+
+/*
+ * Human lines: from the first flow that names a container on, a column of
+ * its first 12 hex digits (as docker ps and podman ps show them), "-" for
+ * the host's own.
+ */
+static void human_container(struct tt_sink *s, const struct tt_cgname *n)
+{
+	if (n && n->container[0])
+		s->container_col = true;
+	if (!s->container_col)
+		return;
+	fprintf(s->o.out, " %-12.12s", n && n->container[0] ? n->container : "-");
+}
+
+static const char *color(const struct tt_sink *s, const char *c)
+{
+	return s->o.color ? c : "";
+}
+
+static const char *state_color(const struct tt_sink *s, unsigned int state)
+{
+	if (!s->o.color)
+		return "";
+	switch (state) {
+	case TT_ESTABLISHED: return C_GREEN;
+	case TT_CLOSE_WAIT: return C_YELLOW;
+	default: return "";
+	}
+}
+
+static bool end_is_trouble(unsigned int end)
+{
+	return end == TT_END_RESET || end == TT_END_ABORT || end == TT_END_REFUSED ||
+	       end == TT_END_TIMEOUT || end == TT_END_ERROR || end == TT_END_EVICTED ||
+	       end == TT_END_SUPERSEDED;
+}
+
+static char role_arrow(uint8_t role)
+{
+	switch (role) {
+	case TT_ROLE_ACTIVE: return '>';
+	case TT_ROLE_PASSIVE: return '<';
+	case TT_ROLE_LISTENER: return 'L';
+	}
+	return '-';
+}
+
+/*
+ * The columns every connection line opens with: time, pid, comm, local,
+ * arrow, remote.  An endpoint wider than its column (an IPv6 address)
+ * widens the column for it and every later line, so none runs into the next.
+ */
+static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const char *comm,
+		       uint8_t family, const uint8_t *saddr, uint16_t sport,
+		       const uint8_t *daddr, uint16_t dport, char arrow, const struct tt_cgname *n)
+{
+	char clock[32], local[64], remote[64], c[17], p[16];
+	int w;
+
+	tt_fmt_clock((int64_t)t_ns + s->o.wall_offset_ns, clock, sizeof(clock));
+	tt_fmt_endpoint(family, saddr, sport, local, sizeof(local));
+	tt_fmt_endpoint(family, daddr, dport, remote, sizeof(remote));
+	w = (int)(strlen(local) > strlen(remote) ? strlen(local) : strlen(remote));
+	if (w > s->ep_width)
+		s->ep_width = w;
+	/* a comm may hold anything; keep the line one line */
+	for (int i = 0; i < 16; i++)
+		c[i] = comm[i] && (unsigned char)comm[i] >= 0x20 && comm[i] != 0x7f ? comm[i] :
+		       comm[i] ? '?' : '\0';
+	c[16] = '\0';
+	if (!c[0])
+		strcpy(c, "-");
+	fputs(clock, s->o.out);
+	human_container(s, n);
+	if (pid)
+		snprintf(p, sizeof(p), "%u", pid);
+	else
+		strcpy(p, "-");
+	fprintf(s->o.out, " %7s %-15s %-*s %c %-*s", p, c, s->ep_width, local, arrow,
+		s->ep_width, remote);
+}
+
+/*
+ * Human output of a report: the logfmt lines it rendered into s->rep, as
+ * "TIME LEVEL MSG key=value...", the time in the column every human line
+ * opens with, warnings in color.
+ */
+static void human_report(struct tt_sink *s, uint64_t t_ns)
+{
+	char clock[32];
+	const char *p, *end;
+
+	fflush(s->rep);
+	tt_fmt_clock((int64_t)t_ns + s->o.wall_offset_ns, clock, sizeof(clock));
+	for (p = s->rep_buf, end = s->rep_buf + s->rep_len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *level = "info", *msg = p, *rest;
+		size_t msg_len;
+		bool warn;
+
+		/* time=T level=L msg=M rest */
+		if (!strncmp(p, "time=", 5) && (p = memchr(p, ' ', (size_t)(le - p))))
+			p++;
+		else
+			p = msg;
+		warn = !strncmp(p, "level=warn ", 11);
+		if (!strncmp(p, "level=", 6) && (p = memchr(p, ' ', (size_t)(le - p))))
+			p++;
+		level = warn ? "warn" : level;
+		if (!p || p > le)
+			p = le;
+		if (!strncmp(p, "msg=", 4))
+			p += 4;
+		msg = p;
+		rest = memchr(p, ' ', (size_t)(le - p));
+		msg_len = rest ? (size_t)(rest - msg) : (size_t)(le - msg);
+		rest = rest ? rest + 1 : le;
+		fprintf(s->o.out, "%s %s%-4s %.*s%s %.*s\n", clock, warn ? color(s, C_YELLOW) : "",
+			level, (int)msg_len, msg, warn ? color(s, C_RESET) : "", (int)(le - rest), rest);
+		p = nl ? nl + 1 : end;
+	}
+	rewind(s->rep);
+}
+
+void human_flow(struct tt_sink *s, const struct tt_flow *f)
+{
+	char dur[32];
+
+	human_head(s, f->ts_ns[0], f->owner_pid, f->owner_comm, f->family, f->saddr,
+		   f->sport, f->daddr, f->dport, role_arrow(f->role),
+		   sink_cgname(s, f->cgroup, f->owner_pid));
+	if (f->flags & TT_FLOW_PARTIAL)
+		fputs(" ...", s->o.out);
+	for (int i = 0; i < f->nstates; i++) {
+		bool last = i == f->nstates - 1;
+
+		if (last)
+			fputs(" >", s->o.out);
+		fprintf(s->o.out, " %s%s%s", state_color(s, f->state[i]), tt_state_name(f->state[i]),
+			color(s, C_RESET));
+		if (!last) {
+			tt_fmt_duration(f->ts_ns[i + 1] - f->ts_ns[i], dur, sizeof(dur));
+			fprintf(s->o.out, " %s%s%s", color(s, C_DIM), dur, color(s, C_RESET));
+		}
+	}
+	if (end_is_trouble(f->end))
+		fprintf(s->o.out, " %s(%s)%s", color(s, C_RED), tt_end_name(f->end), color(s, C_RESET));
+	if (f->tw_substate == TT_FIN_WAIT2)
+		fputs(" (orphan FIN_WAIT2)", s->o.out);
+	tt_fmt_duration(f->ts_ns[f->nstates - 1] - f->ts_ns[0], dur, sizeof(dur));
+	fprintf(s->o.out, "  total %s", dur);
+	if (f->synack_retrans)
+		fprintf(s->o.out, "  synack_retrans=%u", f->synack_retrans);
+	if (f->flags & TT_FLOW_SEEDED)
+		fputs("  [seeded]", s->o.out);
+	if (s->o.own_netns && f->netns && f->netns != s->o.own_netns)
+		fprintf(s->o.out, "  netns=%u", f->netns);
+	if (f->flags & TT_FLOW_TRUNCATED)
+		fputs("  [truncated]", s->o.out);
+	fputc('\n', s->o.out);
+}
+
+
+void human_transition(struct tt_sink *s, const struct tt_transition *t)
+{
+	const struct tt_flow *flow = t->flow;
+	struct sink_tuple v;
+	const char *comm;
+	uint32_t pid;
+	uint8_t role;
+
+	sink_tuple_of(t, &v);
+	sink_transition_owner(t, &v, &pid, &comm);
+	role = flow ? flow->role :
+	       t->old_state == TT_CLOSE && t->new_state == TT_SYN_SENT ? TT_ROLE_ACTIVE :
+	       t->old_state == TT_LISTEN ? TT_ROLE_PASSIVE : TT_ROLE_UNKNOWN;
+	human_head(s, t->ts_ns, pid, comm, v.family, v.saddr, v.sport, v.daddr, v.dport,
+		   role_arrow(role), sink_cgname(s, v.cgroup, pid));
+	fprintf(s->o.out, " %s -> %s%s%s\n", tt_state_name(t->old_state),
+		state_color(s, t->new_state), tt_state_name(t->new_state), color(s, C_RESET));
+}
+
+void human_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_flow *listener)
+{
+	static const char none[16];
+	FILE *out = s->o.out;
+	const char *queue = e->aux[0] == TT_Q_SYN ? "syn" : "accept";
+	const char *comm = listener ? listener->owner_comm : none;
+	uint32_t pid = listener ? listener->owner_pid : 0;
+	bool cookie = e->flags & TT_F_SYNCOOKIE;
+	/* net.ipv4.tcp_syncookies=2: a cookie for every SYN, no queue full */
+	bool policy = e->aux[0] == TT_Q_SYN && (e->flags & TT_F_COOKIE_POLICY);
+
+	human_head(s, e->ts_ns, pid, comm, e->family, e->saddr, e->sport, e->daddr,
+		   e->dport, 'L', sink_cgname(s, e->cgroup, pid));
+	if (policy)
+		fprintf(out, " syncookie sent by policy (tcp_syncookies=2)  backlog %u/%u"
+			"  syn_queue %u\n", e->aux[2], e->aux[1], e->aux[3]);
+	else
+		fprintf(out, " %s%s queue %s%s  backlog %u/%u  syn_queue %u\n",
+			cookie ? "" : color(s, C_RED), queue,
+			cookie ? "full: syncookie sent" : "overflow: dropped",
+			color(s, C_RESET), e->aux[2], e->aux[1], e->aux[3]);
+}
+
+/*
+ * A report: rendered as logfmt into s->rep (s->rep set aside meanwhile, so
+ * that the logfmt formatter writes there), then as columns.
+ */
+#define HUMAN_REPORT(s, t_ns, call)					\
+	do {								\
+		FILE *out_ = (s)->o.out;				\
+									\
+		(s)->o.out = (s)->rep;					\
+		call;							\
+		(s)->o.out = out_;					\
+		human_report(s, t_ns);					\
+	} while (0)
+
+static void human_summary_op(void *priv, const struct tt_summary *sum)
+{
+	struct tt_sink *s = priv;
+
+	HUMAN_REPORT(s, sum->t_ns, logfmt_summary(s, sum));
+}
+
+static void human_close_wait_op(void *priv, const struct tt_cw_report *r)
+{
+	struct tt_sink *s = priv;
+
+	HUMAN_REPORT(s, r->t_ns, logfmt_close_wait(s, r));
+}
+
+static void human_time_wait_op(void *priv, const struct tw_report *r)
+{
+	struct tt_sink *s = priv;
+
+	HUMAN_REPORT(s, r->t_ns, logfmt_time_wait(s, r));
+}
+
+static void human_flow_op(void *priv, const struct tt_flow *f)
+{
+	struct tt_sink *s = priv;
+
+	if (f->nstates && !s->o.no_flows)
+		human_flow(s, f);
+}
+
+static void human_transition_op(void *priv, const struct tt_transition *t)
+{
+	human_transition(priv, t);
+}
+
+/* human lines tell overflows with -e; summaries count them */
+static void human_overflow_op(void *priv, const struct tt_event *e, const struct tt_flow *listener)
+{
+	struct tt_sink *s = priv;
+
+	if (s->o.events)
+		human_overflow(s, e, listener);
+}
+
+static void human_free_op(void *priv)
+{
+	sink__free(priv);
+}
+
+const struct tt_sink_ops tt_sink_human_ops = {
+	.name = "human",
+	.flow_end = human_flow_op,
+	.transition = human_transition_op,
+	.overflow = human_overflow_op,
+	.summary = human_summary_op,
+	.close_wait = human_close_wait_op,
+	.time_wait = human_time_wait_op,
+	.free = human_free_op,
+};
