@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The driver's middle: records in, engine, and the engine's events out to
+ * the list of sinks; the summary clock and its reports (CLOSE-WAIT leaks,
+ * TIME-WAIT); identity attached on the way in (app.h).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +14,8 @@
 #include "filter.h"
 #include "procfd.h"
 #include "syslogout.h"
+#include "ladder.h"
+#include "metrics.h"
 #include "util.h"
 
 static void cmdline_of(uint32_t pid, char *buf, size_t len)
@@ -16,6 +23,14 @@ static void cmdline_of(uint32_t pid, char *buf, size_t len)
 	if (procfd__cmdline(pid, buf, len) < 0 && len)
 		buf[0] = '\0';
 }
+
+/* Call op of every sink that has it, in list order. */
+#define EACH_SINK(a, op, ...)							\
+	do {									\
+		for (size_t i_ = 0; i_ < (a)->n_sinks; i_++)			\
+			if ((a)->sinks[i_].ops->op)				\
+				(a)->sinks[i_].ops->op((a)->sinks[i_].priv, __VA_ARGS__); \
+	} while (0)
 
 static void on_flow_end(const struct tt_flow *flow, void *ctx)
 {
@@ -25,45 +40,87 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 	tw_tracker__flow(a->tw, flow);
 	if (a->opts->quiet_flows || !filter__flow_states(a->opts, flow))
 		return;
-	if (a->ladder && ladder__flow(a->ladder, flow))
-		return;
-	sink__flow(a->sink, flow);
+	EACH_SINK(a, flow_end, flow);
 }
 
 /*
  * --events prints the transitions the engine counts, as it counts them, so
- * the lines agree with the summaries: a TIME-WAIT entry replaces the kernel's
- * > CLOSE, repeats are dropped, and a deferred entry prints when settled.
+ * the lines agree with the summaries.
  */
-static void on_transition(const struct tt_flow *f, const struct tt_event *e, unsigned int old,
-			  unsigned int new, uint64_t ts_ns, void *ctx)
+static void on_transition(const struct tt_transition *t, void *ctx)
 {
 	struct app *a = ctx;
-	struct tt_event synth;
 
-	if (!a->opts->events || !filter__transition_states(a->opts, old, new))
+	if (!a->opts->events || !filter__transition_states(a->opts, t->old_state, t->new_state))
 		return;
-	if (!e || e->old_state != old || e->new_state != new) {
-		memset(&synth, 0, sizeof(synth));
-		if (e) {
-			synth = *e;
-		} else if (f) {
-			synth.family = f->family;
-			synth.sport = f->sport;
-			synth.dport = f->dport;
-			synth.netns = f->netns;
-			synth.sk = f->sk;
-			synth.cookie = f->cookie;
-			memcpy(synth.saddr, f->saddr, 16);
-			memcpy(synth.daddr, f->daddr, 16);
-		}
-		synth.type = TT_EV_TRANSITION;
-		synth.old_state = (uint8_t)old;
-		synth.new_state = (uint8_t)new;
-		synth.ts_ns = ts_ns;
-		e = &synth;
+	EACH_SINK(a, transition, t);
+}
+
+/* Each sink says which it tells: JSON all but policy cookies, human only with -e. */
+static void on_overflow(const struct tt_event *e, const struct tt_flow *listener, void *ctx)
+{
+	struct app *a = ctx;
+
+	EACH_SINK(a, overflow, e, listener);
+}
+
+int app__add_sink(struct app *a, const struct tt_sink_ref *ref)
+{
+	if (a->n_sinks >= TT_APP_MAX_SINKS)
+		return -ENOSPC;
+	a->sinks[a->n_sinks++] = *ref;
+	return 0;
+}
+
+/*
+ * The sinks, in the order they are handed each event: the lines on stdout
+ * (human or JSON; --ladder draws the flows of it), then syslog, the journal
+ * and the metrics file.  A new output is a line here.
+ */
+static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns,
+			bool color)
+{
+	struct tt_sink_opts lines = {
+		.out = stdout,
+		.json = o->json,
+		.events = o->events,
+		.no_flows = o->ladder,
+		.color = color,
+		.wall_offset_ns = wall_offset_ns,
+		/* live only: a replay's namespaces are another host's */
+		.own_netns = o->read_path ? 0 : diag__self_netns(),
+	};
+	struct tt_sink_ref ref;
+
+	a->lines = sink__new(&lines);
+	if (!a->lines)
+		return -ENOMEM;
+	sink__set_ident(a->lines, a->ident);
+	app__add_sink(a, &(struct tt_sink_ref){ .ops = sink__ops(a->lines), .priv = a->lines });
+	if (o->ladder) {
+		if (ladder__sink(&ref, &(struct tt_ladder_opts){ .out = stdout,
+				 .wall_offset_ns = wall_offset_ns }, a->lines))
+			return -ENOMEM;
+		app__add_sink(a, &ref);
 	}
-	sink__transition(a->sink, e, f);
+	if (o->syslog) {
+		if (syslogout__sink(&ref, &lines, a->ident))
+			return -ENOMEM;
+		app__add_sink(a, &ref);
+	}
+	if (o->journal) {
+		struct tt_journal *j = journal__new(wall_offset_ns, o->netns);
+
+		if (!j)
+			return -ENOENT;
+		app__add_sink(a, &(struct tt_sink_ref){ .ops = &tt_journal_sink_ops, .priv = j });
+	}
+	if (o->metrics_path) {
+		if (metrics__file_sink(&ref, o->metrics_path, o->tw_warn_pct, &a->duration))
+			return -ENOMEM;
+		app__add_sink(a, &ref);
+	}
+	return 0;
 }
 
 /*
@@ -91,61 +148,38 @@ static void render_metrics(FILE *f, void *ctx)
 
 int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color)
 {
+	int err;
+
 	memset(a, 0, sizeof(*a));
 	a->opts = o;
-	a->sink = sink__new(&(struct tt_sink_opts){
-		.out = stdout,
-		.json = o->json,
-		.color = color,
-		.wall_offset_ns = wall_offset_ns,
-		/* live only: a replay's namespaces are another host's */
-		.own_netns = o->read_path ? 0 : diag__self_netns(),
-	});
 	a->eng = engine__new(&(struct tt_engine_opts){
 		.max_flows = o->max_flows,
 		.on_flow_end = on_flow_end,
 		.on_transition = on_transition,
+		.on_overflow = on_overflow,
 		.ctx = a,
 	});
-	if (o->ladder)
-		a->ladder = ladder__new(&(struct tt_ladder_opts){
-			.out = stdout,
-			.wall_offset_ns = wall_offset_ns,
-		});
 	a->ident = ident__new(false);
 	a->report = report__new(o->close_wait_age_ns, NULL);
 	a->tw = tw_tracker__new(-2, o->tw_warn_pct);
-	if (o->syslog) {
-		a->syslog_mem = open_memstream(&a->syslog_buf, &a->syslog_len);
-		if (a->syslog_mem)
-			a->syslog_sink = sink__new(&(struct tt_sink_opts){
-				.out = a->syslog_mem, .logfmt = true,
-				.wall_offset_ns = wall_offset_ns,
-				.own_netns = o->read_path ? 0 : diag__self_netns() });
-		a->syslog = syslogout__new(NULL);
-	}
-	if (o->journal) {
-		a->journal = journal__new(wall_offset_ns, o->netns);
-		if (!a->journal) {
-			app__free(a);
-			return -ENOENT;
-		}
-	}
-	if (!a->sink || !a->eng || !a->ident || (o->ladder && !a->ladder) || !a->report || !a->tw ||
-	    (o->syslog && (!a->syslog_sink || !a->syslog))) {
+	if (!a->eng || !a->ident || !a->report || !a->tw) {
 		tt_err("out of memory for a flow table of %llu flows", (unsigned long long)o->max_flows);
 		app__free(a);
 		return -ENOMEM;
 	}
-	sink__set_ident(a->sink, a->ident);
-	if (a->syslog_sink)
-		sink__set_ident(a->syslog_sink, a->ident);
+	err = choose_sinks(a, o, wall_offset_ns, color);
+	if (err == -ENOMEM)
+		tt_err("out of memory for a flow table of %llu flows", (unsigned long long)o->max_flows);
+	if (err) {
+		app__free(a);
+		return err;
+	}
 	report__set_ident(a->report, a->ident);
 	tw_tracker__set_ident(a->tw, a->ident);
 	if (o->metrics_listen) {
 		char why[160];
-		int err = metrics_server__new(&a->metrics, o->metrics_listen, why, sizeof(why));
 
+		err = metrics_server__new(&a->metrics, o->metrics_listen, why, sizeof(why));
 		if (err) {
 			tt_err("--metrics-listen: %s", why);
 			app__free(a);
@@ -217,33 +251,24 @@ void app__serve(struct app *a, uint64_t now_ms)
 
 void app__free(struct app *a)
 {
+	/* the sinks first: the ladder's holds the lines, and the lines the ident */
+	for (size_t i = a->n_sinks; i-- > 0;)
+		if (a->sinks[i].ops->free)
+			a->sinks[i].ops->free(a->sinks[i].priv);
+	a->n_sinks = 0;
+	a->lines = NULL;
 	engine__free(a->eng);
-	sink__free(a->sink);
-	ladder__free(a->ladder);
 	report__free(a->report);
 	tw_tracker__free(a->tw);
 	metrics_server__free(a->metrics);
 	report__free(a->metrics_report);
-	sink__free(a->syslog_sink);
 	ident__free(a->ident);
 	a->ident = NULL;
-	if (a->syslog_mem) {
-		fclose(a->syslog_mem);
-		free(a->syslog_buf);
-	}
-	syslogout__free(a->syslog);
-	a->syslog = NULL;
-	journal__free(a->journal);
-	a->journal = NULL;
 	a->eng = NULL;
-	a->ladder = NULL;
-	a->sink = NULL;
 	a->report = NULL;
 	a->tw = NULL;
 	a->metrics = NULL;
 	a->metrics_report = NULL;
-	a->syslog_sink = NULL;
-	a->syslog_mem = NULL;
 }
 
 const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e)
@@ -265,6 +290,11 @@ const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e)
 			pid = f->owner_pid;
 	}
 	return ident__lookup(a->ident, e->cgroup, pid);
+}
+
+const struct tt_cgname *app__cgname_id(struct app *a, uint64_t id)
+{
+	return ident__lookup(a->ident, id, 0);
 }
 
 void app__cgroup_name(struct app *a, uint64_t id, const char *path, const char *container,
@@ -305,35 +335,57 @@ void app__event(struct app *a, const struct tt_event *e)
 		a->id_dropped++;
 		return;
 	}
-	/* a policy cookie (tcp_syncookies=2) is no overflow: an event, not an alert */
-	if (e->type == TT_EV_OVERFLOW &&
-	    (a->opts->events || (a->opts->json && !(e->flags & TT_F_COOKIE_POLICY))))
-		sink__overflow(a->sink, e, engine__lookup(a->eng, e->sk));
 	if (engine__feed(a->eng, e) == -EINVAL)
 		a->invalid++;
 }
 
-/*
- * Hand what the syslog sink wrote to syslog, a line each, warnings as such.
- * Only the first syslog_len bytes are this interval's: the memstream is
- * rewound, not emptied, and what an earlier, longer interval wrote lies
- * beyond them.
- */
-static void flush_syslog(struct app *a)
+int app__record(struct app *a, const struct tt_event *e)
 {
-	int n;
+	int err = 0;
 
-	if (!a->syslog_mem)
-		return;
-	fflush(a->syslog_mem);
-	n = syslogout__send_lines(a->syslog, a->syslog_buf, a->syslog_len);
-	if (n < 0 && !a->syslog_failed)
-		tt_warn("warning: --syslog: send to %s: %s; lines are lost until it accepts them",
-			syslogout__path(a->syslog), strerror(-n));
-	else if (n >= 0 && a->syslog_failed)
-		tt_warn("--syslog: %s accepts lines again", syslogout__path(a->syslog));
-	a->syslog_failed = n < 0;
-	rewind(a->syslog_mem);
+	/* --remote/--local: the kernel has no address filter; left out before anything sees it */
+	if (!filter__addr_pass(a->opts, e))
+		return 0;
+	/* the record as the kernel wrote it, before anything reads it */
+	for (size_t i = 0; i < a->n_sinks && !err; i++)
+		if (a->sinks[i].ops->record)
+			err = a->sinks[i].ops->record(a->sinks[i].priv, e);
+	if (err)
+		a->sink_err = err;
+	if (a->sink_err)
+		return a->sink_err;
+	app__event(a, e);
+	return ferror_unlocked(stdout) ? -EIO : 0;
+}
+
+void app__set_lost(struct app *a, uint64_t lost_total)
+{
+	a->lost_total = lost_total;
+}
+
+uint64_t app__lost(const struct app *a)
+{
+	return a->lost_total;
+}
+
+const struct tt_engine_stats *app__total(const struct app *a)
+{
+	return engine__total(a->eng);
+}
+
+int app__close(struct app *a, uint64_t now_ns)
+{
+	int status = 0;
+
+	if (a->closed)
+		return 0;
+	a->closed = true;
+	for (size_t i = 0; i < a->n_sinks; i++)
+		if (a->sinks[i].ops->close &&
+		    a->sinks[i].ops->close(a->sinks[i].priv, now_ns, a->lost_total,
+					   engine__total(a->eng)->evicted))
+			status = -EIO;
+	return status;
 }
 
 static void summary(struct app *a, uint64_t now, bool final)
@@ -349,16 +401,13 @@ static void summary(struct app *a, uint64_t now, bool final)
 		.lost_interval = a->lost_total - a->lost_reported,
 		.invalid = a->invalid,
 		.eng = a->eng,
+		.close_wait_age_ns = a->opts->close_wait_age_ns,
 	};
 	const struct tt_cw_group *cw;
 	struct tw_report tw;
 	size_t n_cw;
 
-	sink__summary(a->sink, &sum);
-	if (a->syslog_sink)
-		sink__summary(a->syslog_sink, &sum);
-	if (a->journal)
-		journal__summary(a->journal, &sum);
+	EACH_SINK(a, summary, &sum);
 	/*
 	 * The interval ends here: what the reports below let the source drain
 	 * in (see app__set_drain) counts in the next one.
@@ -368,37 +417,16 @@ static void summary(struct app *a, uint64_t now, bool final)
 	engine__reset_interval(a->eng);
 
 	n_cw = report__close_wait(a->report, a->eng, now, &cw);
-	if (n_cw) {
-		sink__close_wait(a->sink, cw, n_cw, now, a->opts->close_wait_age_ns);
-		if (a->syslog_sink)
-			sink__close_wait(a->syslog_sink, cw, n_cw, now, a->opts->close_wait_age_ns);
-		if (a->journal)
-			journal__close_wait(a->journal, cw, n_cw, now, a->opts->close_wait_age_ns);
-	}
+	if (n_cw)
+		EACH_SINK(a, close_wait, &(struct tt_cw_report){ .g = cw, .n = n_cw, .t_ns = now,
+			  .min_age_ns = a->opts->close_wait_age_ns });
 	tw_tracker__report(a->tw, now, sum.interval_ns, &tw);
-	if (tw.entries || tw.population > 0) {
-		sink__time_wait(a->sink, &tw);
-		if (a->syslog_sink)
-			sink__time_wait(a->syslog_sink, &tw);
-		if (a->journal)
-			journal__time_wait(a->journal, &tw);
-	}
-	flush_syslog(a);
-
-	if (a->opts->metrics_path) {
-		struct tt_metrics_input in = {
-			.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
-			.tw = &tw, .tw_warn_pct = a->opts->tw_warn_pct,
-			.lost_total = a->lost_total, .invalid_total = a->invalid,
-			.duration = &a->duration,
-		};
-		int err;
-
-		/* /metrics renders at each scrape (render_metrics) */
-		err = metrics__write_file(a->opts->metrics_path, &in);
-		if (err)
-			tt_warn("warning: write %s: %s", a->opts->metrics_path, strerror(-err));
-	}
+	if (tw.entries || tw.population > 0)
+		EACH_SINK(a, time_wait, &tw);
+	sum.cw = cw;
+	sum.n_cw = n_cw;
+	sum.tw = &tw;
+	EACH_SINK(a, flush, &sum);
 }
 
 void app__start(struct app *a, uint64_t now_ns)
@@ -407,25 +435,35 @@ void app__start(struct app *a, uint64_t now_ns)
 	a->started = true;
 }
 
-void app__tick(struct app *a, uint64_t now_ns)
+int app__tick(struct app *a, uint64_t now_ns)
 {
+	int err = 0;
+
 	ident__tick(a->ident);
 	if (!a->started)
 		app__start(a, now_ns);
 	a->now_ns = now_ns;
-	if (a->ladder)
-		ladder__tick(a->ladder, now_ns);
+	for (size_t i = 0; i < a->n_sinks && !err; i++)
+		if (a->sinks[i].ops->tick)
+			err = a->sinks[i].ops->tick(a->sinks[i].priv, now_ns, a->lost_total,
+						    engine__total(a->eng)->evicted);
+	if (err)
+		a->sink_err = err;
+	if (a->sink_err)
+		return a->sink_err;
 	if (a->opts->interval_ns && now_ns >= a->last_summary_ns + a->opts->interval_ns)
 		summary(a, now_ns, false);
+	return 0;
 }
 
 void app__finish(struct app *a, uint64_t now_ns)
 {
 	if (!a->started)
 		app__start(a, now_ns);
-	/* peers that never finished: their flows are drawn alone */
-	if (a->ladder)
-		ladder__flush(a->ladder);
+	/* what a sink still holds (a ladder's flows whose peer never finished) */
+	for (size_t i = 0; i < a->n_sinks; i++)
+		if (a->sinks[i].ops->finish)
+			a->sinks[i].ops->finish(a->sinks[i].priv);
 	summary(a, now_ns, true);
 	if (a->lost_total)
 		tt_warn("warning: %llu events were lost (ring buffer full); raise --ringbuf-size",

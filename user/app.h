@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The pipeline every source drives: records in, engine, sinks out, and the
- * summary clock.  A source (live or capture) calls app__event() for each
- * record in order and app__tick() with its own notion of now, so live and
- * replay share every line of output logic.
+ * summary clock.  A source (live or capture) calls app__record() or
+ * app__event() for each record in order and app__tick() with its own notion
+ * of now, so live and replay share every line of output logic.  The engine's
+ * events go to the list of sinks (sink.h), chosen in app__init.
  */
 #ifndef TT_APP_H
 #define TT_APP_H
@@ -19,31 +20,29 @@
 #include "sink.h"
 #include "twreport.h"
 
+#define TT_APP_MAX_SINKS 8
+
 struct app {
 	const struct tt_opts *opts;
 	struct tt_engine *eng;
 	struct tt_ident *ident;		/* cgroup ids to paths, containers, pods */
 	uint64_t id_dropped;		/* records --cgroup/--container left out here */
-	struct tt_sink *sink;
-	struct tt_ladder *ladder;	/* --ladder, else NULL */
+	struct tt_sink *lines;		/* the human or JSON lines on stdout */
+	struct tt_sink_ref sinks[TT_APP_MAX_SINKS];
+	size_t n_sinks;
 	struct tt_report *report;	/* CLOSE-WAIT leak groups */
 	struct tw_tracker *tw;		/* TIME-WAIT buildup */
 	struct tt_metrics_server *metrics;	/* --metrics-listen, else NULL */
 	struct tt_report *metrics_report;	/* its own leak groups: a scrape moves no trend */
 	uint64_t now_ns;		/* source clock, as of the last tick */
 	struct tt_duration_hist duration;	/* flow lifetimes, for the metrics */
-	struct tt_sink *syslog_sink;	/* --syslog: logfmt lines into a buffer */
-	char *syslog_buf;
-	size_t syslog_len;
-	FILE *syslog_mem;
-	struct tt_syslog *syslog;	/* --syslog: the socket it goes to */
-	bool syslog_failed;		/* the last send failed (said once) */
-	struct tt_journal *journal;	/* --journal, else NULL */
 	uint64_t invalid;		/* records the engine rejected */
 	uint64_t lost_total;		/* set by the source: reserves that failed */
 	uint64_t lost_reported;		/* lost_total at the previous summary */
 	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
 	bool started;
+	bool closed;			/* app__close done */
+	int sink_err;			/* a sink's record or tick failed: the source stops */
 	void (*drain)(void *ctx);
 	void *drain_ctx;
 };
@@ -69,8 +68,31 @@ int app__reopen_output(struct app *a);
 void app__serve(struct app *a, uint64_t now_ms);
 void app__free(struct app *a);
 
+/*
+ * Add a sink the app did not choose itself (the capture writer, which the
+ * live source describes); it is freed with the app.  0 or -ENOSPC.
+ */
+int app__add_sink(struct app *a, const struct tt_sink_ref *ref);
+
+/*
+ * A record from the live source: --remote/--local, then the sinks that
+ * take records as they come (the capture writer), then app__event().
+ * Nonzero: a sink failed or stdout did; stop.
+ */
+int app__record(struct app *a, const struct tt_event *e);
+
 /* Feed one record (already validated for size by the source). */
 void app__event(struct app *a, const struct tt_event *e);
+
+/* The source's count of records it could not take (ring buffer reserves that failed). */
+void app__set_lost(struct app *a, uint64_t lost_total);
+uint64_t app__lost(const struct app *a);
+
+/* The engine's totals since start. */
+const struct tt_engine_stats *app__total(const struct app *a);
+
+/* Close what the sinks wrote, at the source's end; nonzero: one failed. */
+int app__close(struct app *a, uint64_t now_ns);
 
 /* A capture's name for a cgroup id (replay). */
 void app__cgroup_name(struct app *a, uint64_t id, const char *path, const char *container,
@@ -82,6 +104,9 @@ void app__cgroup_name(struct app *a, uint64_t id, const char *path, const char *
  */
 const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e);
 
+/* The name of cgroup id itself, none of an owner's stand-in; NULL: unknown. */
+const struct tt_cgname *app__cgname_id(struct app *a, uint64_t id);
+
 /*
  * The live source's drain: called during the long parts of a summary (the
  * sock_diag count of TIME-WAIT sockets) so that its ring buffer does not
@@ -92,8 +117,12 @@ void app__set_drain(struct app *a, void (*drain)(void *ctx), void *ctx);
 /* Start the summary clock at now_ns (the source's clock). */
 void app__start(struct app *a, uint64_t now_ns);
 
-/* Print a summary if an interval has passed by now_ns. */
-void app__tick(struct app *a, uint64_t now_ns);
+/*
+ * The sinks' clock (the capture writer's counters, the ladder's waiting
+ * flows), then a summary if an interval has passed by now_ns.  Nonzero: a
+ * sink failed (the capture's disk is full, say); stop.
+ */
+int app__tick(struct app *a, uint64_t now_ns);
 
 /* The final summary and the warnings that go with it. */
 void app__finish(struct app *a, uint64_t now_ns);

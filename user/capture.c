@@ -22,6 +22,7 @@
 #include "capture.h"
 #include "modes.h"
 #include "opts.h"
+#include "sink.h"
 #include "util.h"
 
 #define FLUSH_EVERY_NS	1000000000ull
@@ -1207,4 +1208,67 @@ enum tt_caperr capreader__errkind(const struct tt_capreader *r)
 uint32_t capreader__end_reason(const struct tt_capreader *r)
 {
 	return r->end_reason;
+}
+
+/* -w as a sink: every record as the source gave it, before the engine */
+struct capture_sink {
+	struct tt_capture *c;
+};
+
+static int capture_record_op(void *priv, const struct tt_event *e)
+{
+	struct capture_sink *s = priv;
+
+	return s->c ? capture__write(s->c, e) : 0;
+}
+
+static int capture_tick_op(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	struct capture_sink *s = priv;
+
+	return s->c ? capture__tick(s->c, now_ns, lost, evicted) : 0;
+}
+
+static int capture_close_op(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	struct capture_sink *s = priv;
+	int err = capture__close(s->c, now_ns, lost, evicted);
+
+	s->c = NULL;
+	return err;
+}
+
+static void capture_free_op(void *priv)
+{
+	struct capture_sink *s = priv;
+
+	if (s && s->c)
+		capture__close(s->c, 0, 0, 0);
+	free(s);
+}
+
+static const struct tt_sink_ops capture_sink_ops = {
+	.name = "capture",
+	.record = capture_record_op,
+	.tick = capture_tick_op,
+	.close = capture_close_op,
+	.free = capture_free_op,
+};
+
+int capture__sink(struct tt_sink_ref *ref, const struct tt_capture_opts *opts)
+{
+	struct capture_sink *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s) {
+		tt_err("out of memory");
+		return -ENOMEM;
+	}
+	err = capture__open(&s->c, opts);
+	if (err) {
+		free(s);
+		return err;
+	}
+	*ref = (struct tt_sink_ref){ .ops = &capture_sink_ops, .priv = s };
+	return 0;
 }

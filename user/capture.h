@@ -75,6 +75,14 @@ int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_
  */
 int capture__close(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted);
 
+/*
+ * The capture writer as a sink (records as they come, counters at each
+ * tick, closed at the source's end): capture__open, then the ref.  0, or
+ * -errno after a one-line message.
+ */
+struct tt_sink_ref;
+int capture__sink(struct tt_sink_ref *ref, const struct tt_capture_opts *opts);
+
 /* The file being written now (FILE or FILE.N), for messages. */
 const char *capture__path(const struct tt_capture *c);
 

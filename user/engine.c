@@ -127,6 +127,7 @@ struct tt_engine {
 	unsigned int n_lstats;
 	tt_flow_cb on_flow_end;
 	tt_transition_cb on_transition;
+	tt_overflow_cb on_overflow;
 	void *ctx;
 	struct tt_engine_stats total;
 	struct tt_engine_stats interval;
@@ -803,7 +804,9 @@ static void count_transition(struct tt_engine *eng, const struct tt_flow *f,
 	eng->total.transitions[old][new]++;
 	eng->interval.transitions[old][new]++;
 	if (eng->on_transition)
-		eng->on_transition(f, e, old, new, ts, eng->ctx);
+		eng->on_transition(&(struct tt_transition){ .flow = f, .rec = e, .old_state = old,
+							    .new_state = new, .ts_ns = ts },
+				   eng->ctx);
 }
 
 static void early_claim(struct tt_engine *eng, const struct tt_event *birth);
@@ -1123,6 +1126,11 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 	if (!eng || !e)
 		return -EINVAL;
 	STAT_INC(eng, events);
+	if (e->type == TT_EV_OVERFLOW && eng->on_overflow) {
+		uint32_t l = find(eng, e->sk);
+
+		eng->on_overflow(e, l != NIL ? flow_at(eng, l) : NULL, eng->ctx);
+	}
 	if (eng->n_pend) {
 		int p = pend_find(eng, e->sk);
 
@@ -1192,6 +1200,7 @@ struct tt_engine *engine__new(const struct tt_engine_opts *opts)
 	if (opts) {
 		eng->on_flow_end = opts->on_flow_end;
 		eng->on_transition = opts->on_transition;
+		eng->on_overflow = opts->on_overflow;
 		eng->ctx = opts->ctx;
 	}
 	/* load factor at most 1 */

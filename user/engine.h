@@ -86,18 +86,34 @@ struct tt_engine;
 typedef void (*tt_flow_cb)(const struct tt_flow *flow, void *ctx);
 
 /*
- * Called for every transition the engine counts, in the order it counts
- * them: flow is the flow it belongs to (NULL for one that makes no flow),
- * e the record that caused it, or NULL when a deferred TIME-WAIT entry is
- * settled later.  So a printer of transitions agrees with the summaries.
+ * A transition the engine counted, as it counted it: a TIME-WAIT entry
+ * replaces the kernel's > CLOSE, repeats are dropped, and a deferred entry
+ * is told when settled.  So a printer of transitions agrees with the
+ * summaries.  The tuple and the task are the record's, or the flow's when
+ * there is no record (a deferred entry).
  */
-typedef void (*tt_transition_cb)(const struct tt_flow *flow, const struct tt_event *e,
-				 unsigned int old, unsigned int new, uint64_t ts_ns, void *ctx);
+struct tt_transition {
+	const struct tt_flow *flow;	/* the flow it belongs to; NULL for one that makes none */
+	const struct tt_event *rec;	/* the record behind it; NULL: settled later */
+	unsigned int old_state, new_state;
+	uint64_t ts_ns;
+};
+
+/* Called for every transition the engine counts, in the order it counts them. */
+typedef void (*tt_transition_cb)(const struct tt_transition *t, void *ctx);
+
+/*
+ * Called for a TT_EV_OVERFLOW record as it arrives, before anything it
+ * settles: listener is the listener's flow, if known, for its owner.
+ */
+typedef void (*tt_overflow_cb)(const struct tt_event *e, const struct tt_flow *listener,
+			       void *ctx);
 
 struct tt_engine_opts {
 	size_t max_flows;	/* table bound; 0 picks the default */
 	tt_flow_cb on_flow_end;
 	tt_transition_cb on_transition;
+	tt_overflow_cb on_overflow;
 	void *ctx;
 };
 

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink: --journal, summaries and reports as journal entries with fields of
+ * their own (journal.h), and sd_notify for a Type=notify service.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -342,3 +346,32 @@ void journal__notify(const char *state)
 	(void)state;
 #endif
 }
+
+/* --journal as a sink: summaries and reports, an entry each */
+static void journal_summary_op(void *priv, const struct tt_summary *sum)
+{
+	journal__summary(priv, sum);
+}
+
+static void journal_close_wait_op(void *priv, const struct tt_cw_report *r)
+{
+	journal__close_wait(priv, r->g, r->n, r->t_ns, r->min_age_ns);
+}
+
+static void journal_time_wait_op(void *priv, const struct tw_report *r)
+{
+	journal__time_wait(priv, r);
+}
+
+static void journal_free_op(void *priv)
+{
+	journal__free(priv);
+}
+
+const struct tt_sink_ops tt_journal_sink_ops = {
+	.name = "journal",
+	.summary = journal_summary_op,
+	.close_wait = journal_close_wait_op,
+	.time_wait = journal_time_wait_op,
+	.free = journal_free_op,
+};

@@ -39,6 +39,9 @@ void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size
 			 uint64_t t_ns, uint64_t min_age_ns);
 void journal__time_wait(struct tt_journal *j, const struct tw_report *r);
 
+/* The sink: priv is a struct tt_journal. */
+extern const struct tt_sink_ops tt_journal_sink_ops;
+
 /*
  * sd_notify(3) for a service of Type=notify: "READY=1" once attached,
  * "STOPPING=1" at the start of shutdown.  Nothing without $NOTIFY_SOCKET.

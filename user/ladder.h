@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "engine.h"
+#include "sink.h"
 
 #define TT_LADDER_WAIT_NS 1000000000ull
 
@@ -40,5 +41,11 @@ void ladder__tick(struct tt_ladder *l, uint64_t now_ns);
 
 /* Draw alone every flow still waiting (at exit). */
 void ladder__flush(struct tt_ladder *l);
+
+/*
+ * The --ladder sink: flows drawn as ladders; one it does not draw (a
+ * listener) is a flow line of lines (the human sink).  0 or -ENOMEM.
+ */
+int ladder__sink(struct tt_sink_ref *ref, const struct tt_ladder_opts *opts, struct tt_sink *lines);
 
 #endif /* TT_LADDER_H */

@@ -28,8 +28,6 @@
 
 static volatile sig_atomic_t exiting, reopen;
 static int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
-static struct tt_capture *capture;	/* -w, else NULL */
-static int capture_err;
 
 static void on_signal(int sig)
 {
@@ -41,19 +39,12 @@ static void on_signal(int sig)
 
 static int on_record(void *ctx, const struct tt_event *e)
 {
-	/* --remote/--local: the kernel has no address filter; left out before anything sees it */
-	if (!filter__addr_pass(((struct app *)ctx)->opts, e))
-		return 0;
-	/* the record as the kernel wrote it, before anything reads it */
-	if (capture && !capture_err)
-		capture_err = capture__write(capture, e);
-	app__event(ctx, e);
 	/*
 	 * Past a failed write, draining on only feeds a dead end while the
 	 * kernel keeps up the supply (a full disk under load kept us at it for
 	 * as long as the traffic lasted): stop, and let the loop see why.
 	 */
-	return capture_err || ferror_unlocked(stdout) ? -ECANCELED : 0;
+	return app__record(ctx, e) ? -ECANCELED : 0;
 }
 
 /*
@@ -68,7 +59,7 @@ static int capture_cgroup_name(void *ctx, const struct tt_event *e, struct tt_ca
 	const struct tt_cgname *n = app__cgname(a, e);
 
 	if (!n || n->id != e->cgroup)
-		n = ident__lookup(a->ident, e->cgroup, 0);
+		n = app__cgname_id(a, e->cgroup);
 
 	if (!n)
 		return -1;
@@ -237,10 +228,11 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	start = live__now_ns();
 	if (o->write_path) {
 		char hooks[1024], filters[512];
+		struct tt_sink_ref ref;
 
 		capture__describe_hooks(live__selection(live), hooks, sizeof(hooks));
 		filter__describe(o, filters, sizeof(filters));
-		if (capture__open(&capture, &(struct tt_capture_opts){
+		if (capture__sink(&ref, &(struct tt_capture_opts){
 			.path = o->write_path, .rotate_bytes = o->rotate_bytes,
 			.rotate_count = o->rotate_count, .hooks = hooks, .filters = filters,
 			.wall_offset_ns = wall_offset, .start_ns = start,
@@ -248,6 +240,8 @@ static int run_live(struct app *a, const struct tt_opts *o)
 			live__free(live);
 			return 1;
 		}
+		/* first in the list: the record as the kernel wrote it, before anything reads it */
+		app__add_sink(a, &ref);
 	}
 	boost_priority(o);
 	err = start_reports(a, o);
@@ -279,26 +273,21 @@ static int run_live(struct app *a, const struct tt_opts *o)
 			break;
 		}
 		now = live__now_ns();
-		a->lost_total = live__lost(live);
-		if (capture && !capture_err)
-			capture_err = capture__tick(capture, now, a->lost_total,
-						    engine__total(a->eng)->evicted);
-		if (capture_err) {
+		app__set_lost(a, live__lost(live));
+		/* only the capture writer fails a record or a tick */
+		if (app__tick(a, now)) {
 			tt_err("stopping: the capture stays readable up to its last flush");
 			status = 1;
 			break;
 		}
-		app__tick(a, now);
 		app__serve(a, now / 1000000);
 		if (o->duration_ns && now - start >= o->duration_ns)
 			break;
 		/* a full disk (status 1), or a reader that closed the pipe (0) */
 		err = tt_stdout_failed();
 		if (err) {
-			if (capture__close(capture, now, a->lost_total,
-					   engine__total(a->eng)->evicted))
+			if (app__close(a, now))
 				err = 1;
-			capture = NULL;
 			live__free(live);
 			return err > 0;
 		}
@@ -316,14 +305,13 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		usleep(20000);
 	/* what the kernel queued before we stopped is still ours to report */
 	live__drain(live);
-	a->lost_total = live__lost(live);
+	app__set_lost(a, live__lost(live));
 	now = live__now_ns();
-	if (capture && capture__close(capture, now, a->lost_total, engine__total(a->eng)->evicted))
+	if (app__close(a, now))
 		status = 1;
-	capture = NULL;
 	app__finish(a, now);
 	if (kcheck.on)
-		kcheck_end(&kcheck, &kend, engine__total(a->eng), o->netns, a->lost_total);
+		kcheck_end(&kcheck, &kend, app__total(a), o->netns, app__lost(a));
 	missed = live__missed(live);
 	if (missed)
 		tt_warn("warning: the kernel skipped %llu runs of our hooks, each already running "

@@ -96,4 +96,12 @@ void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms);
 /* The address actually bound ("127.0.0.1:9464"), for messages and tests. */
 const char *metrics_server__address(const struct tt_metrics_server *m);
 
+/*
+ * The --metrics-file sink (sink_metrics.c): path rewritten at the end of
+ * every summary.  duration: the app's histogram, read then.  0 or -ENOMEM.
+ */
+struct tt_sink_ref;
+int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
+		       const struct tt_duration_hist *duration);
+
 #endif /* TT_METRICS_H */

@@ -228,7 +228,8 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 				base_evicted = rec.counters.evicted;
 				have_base = true;
 			}
-			a.lost_total = rec.counters.lost > base_lost ? rec.counters.lost - base_lost : 0;
+			app__set_lost(&a, rec.counters.lost > base_lost ?
+					  rec.counters.lost - base_lost : 0);
 			evicted = rec.counters.evicted > base_evicted ?
 				  rec.counters.evicted - base_evicted : 0;
 			continue;

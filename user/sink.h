@@ -68,19 +68,6 @@ struct tt_summary {
 	uint64_t close_wait_age_ns;
 };
 
-/*
- * A transition the engine counted, as it counted it: a TIME-WAIT entry
- * replaces the kernel's > CLOSE, repeats are dropped, and a deferred entry
- * is told when settled.  The tuple and the task are the record's, or the
- * flow's when there is no record (a deferred entry); neither is changed.
- */
-struct tt_transition {
-	const struct tt_flow *flow;	/* the flow, before the record applied; NULL: none */
-	const struct tt_event *rec;	/* the record behind it; NULL: settled later */
-	unsigned int old_state, new_state;
-	uint64_t ts_ns;
-};
-
 /* Suspected CLOSE-WAIT leaks at t_ns: n groups, one per owner and service. */
 struct tt_cw_report {
 	const struct tt_cw_group *g;

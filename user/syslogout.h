@@ -9,6 +9,7 @@
 #define TT_SYSLOGOUT_H
 
 #include <stddef.h>
+#include "sink.h"
 
 #define TT_SYSLOG_PATH "/dev/log"
 
@@ -29,5 +30,11 @@ const char *syslogout__path(const struct tt_syslog *s);
  * are still tried).
  */
 int syslogout__send_lines(struct tt_syslog *s, const char *buf, size_t len);
+
+/*
+ * The --syslog sink (sink_syslog.c): fmt's wall offset and namespace, lines
+ * as logfmt, cgroups named by id.  0 or -ENOMEM.
+ */
+int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, struct tt_ident *id);
 
 #endif /* TT_SYSLOGOUT_H */

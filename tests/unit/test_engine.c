@@ -1770,17 +1770,14 @@ struct told {
 	int n;
 };
 
-static void on_told(const struct tt_flow *f, const struct tt_event *e, unsigned int old,
-		    unsigned int new, uint64_t ts, void *ctx)
+static void on_told(const struct tt_transition *tr, void *ctx)
 {
 	struct told *t = ctx;
 
-	(void)e;
-	(void)ts;
 	if (t->n < 8) {
-		t->old[t->n] = old;
-		t->new[t->n] = new;
-		t->with_flow[t->n] = f != NULL;
+		t->old[t->n] = tr->old_state;
+		t->new[t->n] = tr->new_state;
+		t->with_flow[t->n] = tr->flow != NULL;
 	}
 	t->n++;
 }

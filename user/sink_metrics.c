@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink: --metrics-file.  At the end of each summary, the Prometheus
+ * exposition of that moment (metrics.c renders it) replaces the file.
+ * /metrics over HTTP renders at each scrape instead (app.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics.h"
+#include "sink.h"
+#include "util.h"
+
+struct metrics_sink {
+	const char *path;
+	uint32_t tw_warn_pct;
+	const struct tt_duration_hist *duration;
+};
+
+static void flush_op(void *priv, const struct tt_summary *sum)
+{
+	struct metrics_sink *m = priv;
+	struct tt_metrics_input in = {
+		.eng = sum->eng, .cw = sum->cw, .n_cw = sum->n_cw,
+		.tw_population = sum->tw->population, .tw = sum->tw,
+		.tw_warn_pct = m->tw_warn_pct, .lost_total = sum->lost_total,
+		.invalid_total = sum->invalid, .duration = m->duration,
+	};
+	int err = metrics__write_file(m->path, &in);
+
+	if (err)
+		tt_warn("warning: write %s: %s", m->path, strerror(-err));
+}
+
+static const struct tt_sink_ops metrics_file_ops = {
+	.name = "metrics-file",
+	.flush = flush_op,
+	.free = free,
+};
+
+int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
+		       const struct tt_duration_hist *duration)
+{
+	struct metrics_sink *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	*m = (struct metrics_sink){ .path = path, .tw_warn_pct = tw_warn_pct,
+				    .duration = duration };
+	*ref = (struct tt_sink_ref){ .ops = &metrics_file_ops, .priv = m };
+	return 0;
+}

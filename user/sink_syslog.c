@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink: --syslog.  Summaries and reports as logfmt lines (sink_logfmt.c),
+ * gathered in memory and sent a datagram a line (syslogout.c) when the
+ * summary is done, warnings as such.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "syslogout.h"
+#include "util.h"
+
+struct syslog_sink {
+	struct tt_sink *fmt;	/* logfmt lines into mem */
+	FILE *mem;
+	char *buf;
+	size_t len;
+	struct tt_syslog *sl;	/* the socket they go to */
+	bool failed;		/* the last send failed (said once) */
+};
+
+static void summary_op(void *priv, const struct tt_summary *sum)
+{
+	struct syslog_sink *s = priv;
+
+	sink__summary(s->fmt, sum);
+}
+
+static void close_wait_op(void *priv, const struct tt_cw_report *r)
+{
+	struct syslog_sink *s = priv;
+
+	sink__close_wait(s->fmt, r->g, r->n, r->t_ns, r->min_age_ns);
+}
+
+static void time_wait_op(void *priv, const struct tw_report *r)
+{
+	struct syslog_sink *s = priv;
+
+	sink__time_wait(s->fmt, r);
+}
+
+/*
+ * Hand what the formatter wrote to syslog, a line each, warnings as such.
+ * Only the first len bytes are this summary's: the memstream is rewound,
+ * not emptied, and what an earlier, longer one wrote lies beyond them.
+ */
+static void flush_op(void *priv, const struct tt_summary *sum)
+{
+	struct syslog_sink *s = priv;
+	int n;
+
+	(void)sum;
+	fflush(s->mem);
+	n = syslogout__send_lines(s->sl, s->buf, s->len);
+	if (n < 0 && !s->failed)
+		tt_warn("warning: --syslog: send to %s: %s; lines are lost until it accepts them",
+			syslogout__path(s->sl), strerror(-n));
+	else if (n >= 0 && s->failed)
+		tt_warn("--syslog: %s accepts lines again", syslogout__path(s->sl));
+	s->failed = n < 0;
+	rewind(s->mem);
+}
+
+static void free_op(void *priv)
+{
+	struct syslog_sink *s = priv;
+
+	if (!s)
+		return;
+	sink__free(s->fmt);
+	if (s->mem)
+		fclose(s->mem);
+	free(s->buf);
+	syslogout__free(s->sl);
+	free(s);
+}
+
+static const struct tt_sink_ops syslog_sink_ops = {
+	.name = "syslog",
+	.summary = summary_op,
+	.close_wait = close_wait_op,
+	.time_wait = time_wait_op,
+	.flush = flush_op,
+	.free = free_op,
+};
+
+int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, struct tt_ident *id)
+{
+	struct syslog_sink *s = calloc(1, sizeof(*s));
+	struct tt_sink_opts o = *fmt;
+
+	if (!s)
+		return -ENOMEM;
+	s->mem = open_memstream(&s->buf, &s->len);
+	if (s->mem) {
+		o.out = s->mem;
+		o.logfmt = true;
+		o.json = false;
+		s->fmt = sink__new(&o);
+	}
+	s->sl = syslogout__new(NULL);
+	if (!s->fmt || !s->sl) {
+		free_op(s);
+		return -ENOMEM;
+	}
+	sink__set_ident(s->fmt, id);
+	*ref = (struct tt_sink_ref){ .ops = &syslog_sink_ops, .priv = s };
+	return 0;
+}
