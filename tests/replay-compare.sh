@@ -53,7 +53,7 @@ fail=0 runs=0
 run() {
 	bin=$1 tag=$2; shift 2
 	metrics=$tmp/$tag.metrics
-	rm -f "$metrics" "$tmp/$tag.syslog"
+	rm -f "$metrics" "$tmp/$tag.syslog" "$tmp/$tag.syslog.raw"
 	syslog=false
 	args=
 	for a in "$@"; do

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Engine: the flow table.  Flows by socket (a hash), by age (an LRU that
+ * evicts when full), and listeners by namespace and local port; a flow's
+ * birth, identity and end; the engine's totals and lookups.  What a record
+ * means for a flow is engine.c's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "flowtab.h"
+
+void ft_hash_unlink(struct tt_engine *eng, uint32_t idx)
+{
+	uint32_t *p = &eng->buckets[sk_hash(eng, eng->ents[idx].flow.sk)];
+
+	while (*p != NIL && *p != idx)
+		p = &eng->ents[*p].hnext;
+	if (*p == idx)
+		*p = eng->ents[idx].hnext;
+}
+
+void ft_listener_unlink(struct tt_engine *eng, uint32_t idx)
+{
+	struct tt_entry *e = &eng->ents[idx];
+	uint32_t *p;
+
+	if (e->lnext == UNLISTED)
+		return;
+	p = &eng->lbuckets[listener_hash(eng, e->flow.netns, e->flow.sport)];
+	while (*p != NIL && *p != idx)
+		p = &eng->ents[*p].lnext;
+	if (*p == idx)
+		*p = e->lnext;
+	e->lnext = UNLISTED;
+}
+
+/* A listener is indexed while it has a known owner and a port to match on. */
+void ft_listener_sync(struct tt_engine *eng, uint32_t idx)
+{
+	struct tt_entry *e = &eng->ents[idx];
+	const struct tt_flow *f = &e->flow;
+	bool want = f->role == TT_ROLE_LISTENER && (f->flags & TT_FLOW_OWNER_KNOWN) &&
+		    f->sport != 0;
+	uint32_t *head;
+
+	if (!want) {
+		ft_listener_unlink(eng, idx);
+		return;
+	}
+	if (e->lnext != UNLISTED)
+		return;
+	head = &eng->lbuckets[listener_hash(eng, f->netns, f->sport)];
+	e->lnext = *head;
+	*head = idx;
+}
+
+/*
+ * The listener a passive child came from.  A dual-stack IPv6 listener has
+ * IPv4 children too, so a listener of another family is the fallback.
+ */
+const struct tt_flow *ft_find_listener(const struct tt_engine *eng,
+					   const struct tt_flow *child)
+{
+	const struct tt_flow *other = NULL;
+	uint32_t i;
+
+	i = eng->lbuckets[listener_hash(eng, child->netns, child->sport)];
+	for (; i != NIL; i = eng->ents[i].lnext) {
+		const struct tt_flow *l = &eng->ents[i].flow;
+
+		if (l->netns != child->netns || l->sport != child->sport)
+			continue;
+		if (l->family == child->family)
+			return l;
+		if (!other)
+			other = l;
+	}
+	return other;
+}
+
+/* An indexed listener (owned, with a port) ends: keep its owner a while. */
+void ft_listener_gone(struct tt_engine *eng, const struct tt_flow *l)
+{
+	struct gone_listener *g = &eng->gone[eng->gone_pos];
+
+	eng->gone_pos = (eng->gone_pos + 1) % GONE_LISTENERS;
+	g->closed_ns = l->ts_ns[l->nstates - 1];
+	g->netns = l->netns;
+	g->port = l->sport;
+	g->family = l->family;
+	g->owner_pid = l->owner_pid;
+	memcpy(g->owner_comm, l->owner_comm, sizeof(g->owner_comm));
+}
+
+/* The listener that closed after this child was born, newest first. */
+const struct gone_listener *ft_find_gone_listener(const struct tt_engine *eng,
+						      const struct tt_flow *child)
+{
+	const struct gone_listener *other = NULL;
+
+	for (unsigned int n = 1; n <= GONE_LISTENERS; n++) {
+		const struct gone_listener *g =
+			&eng->gone[(eng->gone_pos + GONE_LISTENERS - n) % GONE_LISTENERS];
+
+		if (!g->closed_ns || g->netns != child->netns || g->port != child->sport ||
+		    g->closed_ns < child->ts_ns[0])
+			continue;
+		if (g->family == child->family)
+			return g;
+		if (!other)
+			other = g;
+	}
+	return other;
+}
+
+void ft_set_active(struct tt_engine *eng, size_t n)
+{
+	eng->total.active = n;
+	eng->interval.active = n;
+}
+
+/*
+ * Take the flow out of every index, hand it to the callback, recycle the
+ * slot.  It is unindexed first so that a callback looking the sk up sees the
+ * table as it will be.
+ */
+void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
+{
+	struct tt_entry *e = &eng->ents[idx];
+
+	e->flow.end = reason;
+	if (e->lnext != UNLISTED)
+		ft_listener_gone(eng, &e->flow);
+	ft_hash_unlink(eng, idx);
+	lru_unlink(eng, idx);
+	ft_listener_unlink(eng, idx);
+	ft_set_active(eng, eng->total.active - 1);
+
+	STAT_INC(eng, flows_closed);
+	if (reason < TT_END_MAX)
+		STAT_INC(eng, ends[reason]);
+	switch (reason) {
+	case TT_END_REFUSED:
+		STAT_INC(eng, refused);
+		break;
+	case TT_END_RESET:
+		STAT_INC(eng, resets);
+		break;
+	case TT_END_TIME_WAIT:
+		STAT_INC(eng, time_wait);
+		break;
+	case TT_END_EVICTED:
+		STAT_INC(eng, evicted);
+		break;
+	}
+	if (eng->on_flow_end)
+		eng->on_flow_end(&e->flow, eng->ctx);
+
+	e->hnext = eng->free_head;
+	eng->free_head = idx;
+}
+
+uint32_t ft_slot_alloc(struct tt_engine *eng)
+{
+	uint32_t idx;
+
+	if (eng->free_head == NIL) {
+		if (eng->used < eng->max_flows)
+			return ++eng->used;
+		/* full: the least recently active flow makes room */
+		ft_end_flow(eng, eng->ents[0].next, TT_END_EVICTED);
+	}
+	idx = eng->free_head;
+	eng->free_head = eng->ents[idx].hnext;
+	return idx;
+}
+
+bool ft_zero16(const uint8_t a[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+/*
+ * Fill what the flow does not know yet from a later record: at CLOSE >
+ * SYN_SENT tcp_v4_connect() has not picked the local port, so the birth
+ * record carries sport 0 and the next one the real port.  `whole` is false
+ * for records whose tuple may be another socket's (a SYNACK retransmit names
+ * the listener's sk with its request's tuple): only the local port, which
+ * they share, is taken from those.
+ */
+void ft_fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_event *e,
+			  bool whole)
+{
+	struct tt_flow *f = flow_at(eng, idx);
+	bool rekey = (!f->netns && e->netns) || (!f->sport && e->sport);
+
+	if (rekey)
+		ft_listener_unlink(eng, idx);
+	if (!f->netns)
+		f->netns = e->netns;
+	/* a request's record names the listener's cgroup, which its child inherits */
+	if (!f->cgroup)
+		f->cgroup = e->cgroup;
+	if (!f->sport)
+		f->sport = e->sport;
+	if (whole) {
+		if (!f->family)
+			f->family = e->family;
+		if (!f->dport)
+			f->dport = e->dport;
+		if (ft_zero16(f->saddr))
+			memcpy(f->saddr, e->saddr, sizeof(f->saddr));
+		if (ft_zero16(f->daddr))
+			memcpy(f->daddr, e->daddr, sizeof(f->daddr));
+		if (!f->cookie && (e->flags & TT_F_COOKIE))
+			f->cookie = e->cookie;
+	}
+	if (rekey)
+		ft_listener_sync(eng, idx);
+}
+
+/*
+ * murmur3's 64-bit finaliser over the tuple, built byte by byte so that it
+ * is the same on every host: captures carry these keys.
+ */
+static uint64_t pk_mix(uint64_t h, uint64_t v)
+{
+	h ^= v;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t pk_addr(uint64_t h, const uint8_t a[16], unsigned int len)
+{
+	for (unsigned int w = 0; w < len; w += 8) {
+		uint64_t v = 0;
+
+		for (unsigned int i = 0; i < 8 && w + i < len; i++)
+			v |= (uint64_t)a[w + i] << (8 * i);
+		h = pk_mix(h, v);
+	}
+	return h;
+}
+
+uint64_t engine__pseudo_sk(const struct tt_event *e)
+{
+	/* an IPv4 record may leave bytes 4..15 unset: only the 4 count */
+	unsigned int alen = e->family == TT_AF_INET6 ? 16 : 4;
+	uint64_t h = 0x7463707472616c31ull;	/* "tcptral1" */
+
+	h = pk_mix(h, (uint64_t)e->netns << 32 | (uint64_t)e->family << 16);
+	h = pk_mix(h, (uint64_t)e->sport << 16 | e->dport);
+	h = pk_addr(h, e->saddr, alen);
+	h = pk_addr(h, e->daddr, alen);
+	return h | 1;
+}
+
+void ft_hash_link(struct tt_engine *eng, uint32_t idx)
+{
+	uint32_t *head = &eng->buckets[sk_hash(eng, eng->ents[idx].flow.sk)];
+
+	eng->ents[idx].hnext = *head;
+	*head = idx;
+}
+
+/*
+ * A record for an sk we do not know may be about a socket seeded from
+ * sock_diag and filed under its pseudo key: find it by the record's own
+ * tuple and re-key it to the real sk, so it goes on as a known flow.  A
+ * birth is never one: it is a new socket, and CLOSE > LISTEN may share its
+ * tuple with a seeded SO_REUSEPORT sibling.  NIL if there is none.
+ */
+uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e)
+{
+	uint32_t idx;
+	struct tt_flow *f;
+
+	if (!e->sport)
+		return NIL;
+	idx = find(eng, engine__pseudo_sk(e));
+	if (idx == NIL)
+		return NIL;
+	f = flow_at(eng, idx);
+	if (!(f->flags & TT_FLOW_SEEDED))
+		return NIL;
+	if ((e->flags & TT_F_COOKIE) && e->cookie && f->cookie && e->cookie != f->cookie) {
+		/* another socket has the tuple now: the seeded one closed unseen */
+		ft_end_flow(eng, idx, TT_END_SUPERSEDED);
+		return NIL;
+	}
+	ft_hash_unlink(eng, idx);
+	f->sk = e->sk;
+	ft_hash_link(eng, idx);
+	return idx;
+}
+
+uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,
+			 uint8_t flags)
+{
+	uint32_t idx = ft_slot_alloc(eng);
+	struct tt_entry *ent = &eng->ents[idx];
+	struct tt_flow *f = &ent->flow;
+
+	/* a new life on the sk: a TIME-WAIT marker for it is stale now */
+	ft_tw_take(eng, e->sk);
+	memset(f, 0, sizeof(*f));
+	f->sk = e->sk;
+	/* the id is always ours: a cookie, when there is one, is told apart */
+	f->id = eng->next_id++;
+	if ((e->flags & TT_F_COOKIE) && e->cookie)
+		f->cookie = e->cookie;
+	f->netns = e->netns;
+	f->cgroup = e->cgroup;
+	f->family = e->family;
+	f->role = role;
+	f->flags = flags;
+	f->sport = e->sport;
+	f->dport = e->dport;
+	memcpy(f->saddr, e->saddr, sizeof(f->saddr));
+	memcpy(f->daddr, e->daddr, sizeof(f->daddr));
+
+	ft_hash_link(eng, idx);
+	ent->lnext = UNLISTED;
+	lru_push_newest(eng, idx);
+
+	ft_set_active(eng, eng->total.active + 1);
+	STAT_INC(eng, flows_opened);
+	return idx;
+}
+
+void engine__for_each_listener_stats(const struct tt_engine *eng, tt_listener_visit_cb cb,
+				     void *ctx)
+{
+	for (unsigned int i = 0; i < eng->n_lstats; i++)
+		cb(&eng->lstats[i], ctx);
+}
+
+static uint32_t pow2_at_least(size_t n, uint32_t min)
+{
+	uint32_t p = min;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+struct tt_engine *engine__new(const struct tt_engine_opts *opts)
+{
+	size_t max = opts && opts->max_flows ? opts->max_flows : TT_DEFAULT_MAX_FLOWS;
+	struct tt_engine *eng;
+	uint32_t nb;
+
+	if (max > TT_MAX_FLOWS_LIMIT) {
+		errno = EINVAL;
+		return NULL;
+	}
+	eng = calloc(1, sizeof(*eng));
+	if (!eng)
+		return NULL;
+	eng->max_flows = (uint32_t)max;
+	eng->next_id = 1;
+	if (opts) {
+		eng->on_flow_end = opts->on_flow_end;
+		eng->on_transition = opts->on_transition;
+		eng->on_overflow = opts->on_overflow;
+		eng->ctx = opts->ctx;
+	}
+	/* load factor at most 1 */
+	nb = pow2_at_least(max, 16);
+	while ((1u << eng->hash_bits) < nb)
+		eng->hash_bits++;
+	/* listeners are few next to their children */
+	eng->lmask = pow2_at_least(max / 16, 16) - 1;
+
+	eng->ents = calloc(max + 1, sizeof(*eng->ents));
+	eng->buckets = calloc(nb, sizeof(*eng->buckets));
+	eng->lbuckets = calloc(eng->lmask + 1, sizeof(*eng->lbuckets));
+	if (!eng->ents || !eng->buckets || !eng->lbuckets) {
+		engine__free(eng);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* the LRU sentinel points at itself: an empty list */
+	eng->ents[0].prev = eng->ents[0].next = 0;
+	return eng;
+}
+
+void engine__free(struct tt_engine *eng)
+{
+	if (!eng)
+		return;
+	free(eng->ents);
+	free(eng->buckets);
+	free(eng->lbuckets);
+	free(eng);
+}
+
+size_t engine__mem_bytes(const struct tt_engine *eng)
+{
+	return sizeof(*eng) +
+	       ((size_t)eng->max_flows + 1) * sizeof(*eng->ents) +
+	       ((size_t)1 << eng->hash_bits) * sizeof(*eng->buckets) +
+	       ((size_t)eng->lmask + 1) * sizeof(*eng->lbuckets);
+}
+
+const struct tt_engine_stats *engine__total(const struct tt_engine *eng)
+{
+	return &eng->total;
+}
+
+const struct tt_engine_stats *engine__interval(const struct tt_engine *eng)
+{
+	return &eng->interval;
+}
+
+void engine__reset_interval(struct tt_engine *eng)
+{
+	memset(&eng->interval, 0, sizeof(eng->interval));
+	eng->interval.active = eng->total.active;
+	for (unsigned int i = 0; i < eng->n_lstats; i++) {
+		eng->lstats[i].i_accept_overflows = 0;
+		eng->lstats[i].i_syn_drops = 0;
+		eng->lstats[i].i_syn_cookies = 0;
+	}
+}
+
+void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ctx)
+{
+	uint32_t i, next;
+
+	for (i = eng->ents[0].next; i != 0; i = next) {
+		next = eng->ents[i].next;
+		cb(&eng->ents[i].flow, ctx);
+	}
+}
+
+const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk)
+{
+	uint32_t idx = find(eng, sk);
+
+	return idx == NIL ? NULL : &eng->ents[idx].flow;
+}
+
+const char *tt_state_name(unsigned int state)
+{
+	static const char *const names[TT_STATE_MAX] = {
+		[TT_ESTABLISHED] = "ESTABLISHED",
+		[TT_SYN_SENT] = "SYN_SENT",
+		[TT_SYN_RECV] = "SYN_RECV",
+		[TT_FIN_WAIT1] = "FIN_WAIT1",
+		[TT_FIN_WAIT2] = "FIN_WAIT2",
+		[TT_TIME_WAIT] = "TIME_WAIT",
+		[TT_CLOSE] = "CLOSE",
+		[TT_CLOSE_WAIT] = "CLOSE_WAIT",
+		[TT_LAST_ACK] = "LAST_ACK",
+		[TT_LISTEN] = "LISTEN",
+		[TT_CLOSING] = "CLOSING",
+		[TT_NEW_SYN_RECV] = "NEW_SYN_RECV",
+	};
+
+	return state_ok(state) ? names[state] : "?";
+}
+
+const char *tt_role_name(unsigned int role)
+{
+	static const char *const names[] = {
+		[TT_ROLE_UNKNOWN] = "unknown",
+		[TT_ROLE_ACTIVE] = "active",
+		[TT_ROLE_PASSIVE] = "passive",
+		[TT_ROLE_LISTENER] = "listener",
+	};
+
+	return role < sizeof(names) / sizeof(names[0]) ? names[role] : "?";
+}
+
+const char *tt_end_name(unsigned int end)
+{
+	static const char *const names[TT_END_MAX] = {
+		[TT_END_NONE] = "open",
+		[TT_END_CLOSE] = "close",
+		[TT_END_TIME_WAIT] = "time_wait",
+		[TT_END_RESET] = "reset",
+		[TT_END_ABORT] = "abort",
+		[TT_END_REFUSED] = "refused",
+		[TT_END_TIMEOUT] = "timeout",
+		[TT_END_ERROR] = "error",
+		[TT_END_EVICTED] = "evicted",
+		[TT_END_SUPERSEDED] = "superseded",
+	};
+
+	return end < TT_END_MAX ? names[end] : "?";
+}
+
+const struct tt_flow *engine__listener_of(const struct tt_engine *eng, const struct tt_flow *f)
+{
+	return ft_find_listener(eng, f);
+}
+
+/* The sockets whose TIME_WAIT record was just handled (TW_RING). */
+int ft_tw_find(const struct tt_engine *eng, uint64_t sk)
+{
+	/* every new flow asks; in the rule's TIME-WAIT mode the ring stays empty */
+	if (!eng->tw_live)
+		return -1;
+	for (int i = 0; i < TW_RING; i++)
+		if (eng->tw_used[i] && eng->tw_sk[i] == sk)
+			return i;
+	return -1;
+}
+
+void ft_tw_remember(struct tt_engine *eng, uint64_t sk)
+{
+	if (ft_tw_find(eng, sk) >= 0)
+		return;
+	if (!eng->tw_used[eng->tw_pos])
+		eng->tw_live++;
+	eng->tw_sk[eng->tw_pos] = sk;
+	eng->tw_used[eng->tw_pos] = 1;
+	eng->tw_pos = (eng->tw_pos + 1) % TW_RING;
+}
+
+/* Returns whether sk had just gone to TIME-WAIT, and forgets it. */
+bool ft_tw_take(struct tt_engine *eng, uint64_t sk)
+{
+	int i = ft_tw_find(eng, sk);
+
+	if (i < 0)
+		return false;
+	eng->tw_used[i] = 0;
+	eng->tw_live--;
+	return true;
+}

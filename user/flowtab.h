@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Engine, inside: the flow table (flowtab.c) and what the event semantics
+ * (engine.c) keep beside it.  Not for the rest of the program: engine.h is.
+ *
+ * engine__new takes all the memory there will be: a slab of entries, each
+ * a struct tt_flow plus three intrusive u32 links (sk hash chain, LRU,
+ * listener chain), and two bucket arrays.  A link holds a slab index and 0
+ * means none: slot 0 is never a flow but the LRU's sentinel.  So calloc'd
+ * buckets are already empty and, as slots are handed out from a high-water
+ * mark, a big table costs pages only as far as it fills.
+ *
+ * on_flow_end may look the engine up but must not feed it.
+ */
+#ifndef TT_FLOWTAB_H
+#define TT_FLOWTAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "engine.h"
+
+#define TT_DEFAULT_MAX_FLOWS	262144
+/* Slab indices are u32 and UINT32_MAX is a sentinel. */
+#define TT_MAX_FLOWS_LIMIT	(UINT32_MAX / 2)
+
+#define NIL		0u		/* end of a chain */
+#define UNLISTED	UINT32_MAX	/* lnext of a flow not in the listener index */
+
+/*
+ * sk_err values as the kernel numbers them (asm-generic/errno*.h), written
+ * out so that a capture replayed on any host reads the same.
+ */
+#define K_EPIPE		32
+#define K_ECONNRESET	104
+#define K_ETIMEDOUT	110
+#define K_ECONNREFUSED	111
+
+/*
+ * Sockets whose TIME_WAIT record we have just handled; tcp_time_wait() is
+ * followed by tcp_done() -> tcp_set_state(CLOSE) on the same CPU, so the
+ * X>CLOSE it produces arrives right behind and a few slots are plenty.
+ */
+#define TW_RING		64
+
+/*
+ * SYN-ACK retransmits happen while the connection is a request sock, before
+ * the child flow exists: keep the latest count per 4-tuple until the child
+ * is born (LISTEN > SYN_RECV) and takes it.
+ */
+#define SYNACK_RING	256
+
+/*
+ * The rule cannot tell an orphan entering TIME-WAIT in its FIN_WAIT2
+ * substate from one that tcp_rcv_state_process() drops with tcp_done() for
+ * data after close(): the kernel state is the same.  The second answers
+ * with a reset at once, on the same CPU, so such entries wait this long for
+ * a RESET_SENT record before they count.
+ */
+#define PEND_MAX	64
+#define PEND_WAIT_NS	2000000ull
+
+/*
+ * A passive child's LISTEN > SYN_RECV reaches us only with its next
+ * transition: the kernel side holds the birth back until then (see births
+ * in bpf/).  A Fast Open child can be accepted, and reset, while still in
+ * SYN_RECV, so its ACCEPT and RESET_* records may come first, for a socket
+ * the engine does not know yet.  They wait here, and the child's birth takes
+ * those that are its own: same socket and tuple, and not older than the
+ * birth (which is dated when it happened), so a stale one left by an earlier
+ * socket at the same address never matches.  The oldest goes when full.
+ */
+#define EARLY_RING	64
+
+/*
+ * For the same reason a child's birth can come after its listener's
+ * LISTEN > CLOSE: a Fast Open child waiting in the accept queue is told
+ * born only when closing the listener disconnects it.  Listeners that have
+ * just closed are kept here, so such a child still gets its listener's
+ * owner: one that closed no earlier than the child was born.
+ */
+#define GONE_LISTENERS	16
+
+struct gone_listener {
+	uint64_t closed_ns;	/* 0: a free slot */
+	uint32_t netns;
+	uint16_t port;
+	uint8_t family;
+	uint32_t owner_pid;
+	char owner_comm[16];
+};
+
+struct synack_note {
+	uint32_t netns;
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+	uint8_t count;
+};
+
+struct tt_entry {
+	struct tt_flow flow;
+	uint32_t hnext;		/* sk hash chain; free list when not in use */
+	uint32_t prev, next;	/* LRU, oldest first, circular through slot 0 */
+	uint32_t lnext;		/* listener chain, or UNLISTED */
+};
+
+struct tt_engine {
+	struct tt_entry *ents;	/* max_flows + 1: slot 0 is the LRU sentinel */
+	uint32_t *buckets;	/* sk -> first entry */
+	uint32_t *lbuckets;	/* (netns, local port) -> first listener */
+	uint32_t max_flows;
+	uint32_t used;		/* slots ever handed out (high-water mark) */
+	uint32_t free_head;	/* recycled slots, chained through hnext */
+	unsigned int hash_bits;
+	uint32_t lmask;
+	uint64_t next_id;
+	uint64_t tw_sk[TW_RING];
+	uint8_t tw_used[TW_RING];
+	unsigned int tw_pos;
+	unsigned int tw_live;	/* tw_used[] set: none, no scan */
+	uint64_t pend_sk[PEND_MAX];
+	uint64_t pend_ts[PEND_MAX];
+	unsigned int n_pend;
+	struct gone_listener gone[GONE_LISTENERS];
+	unsigned int gone_pos;
+	struct tt_event early[EARLY_RING];	/* type 0: a free slot */
+	unsigned int early_pos;
+	unsigned int early_live;	/* slots in use: none, no scan */
+	struct synack_note synack[SYNACK_RING];
+	unsigned int synack_pos;
+	unsigned int synack_live;	/* notes with a count: none, no scan */
+	struct tt_listener_stats lstats[TT_MAX_LISTENER_STATS];
+	unsigned int n_lstats;
+	tt_flow_cb on_flow_end;
+	tt_transition_cb on_transition;
+	tt_overflow_cb on_overflow;
+	void *ctx;
+	struct tt_engine_stats total;
+	struct tt_engine_stats interval;
+};
+
+#define STAT_INC(eng, field)					\
+	do {							\
+		(eng)->total.field++;				\
+		(eng)->interval.field++;			\
+	} while (0)
+/* The hot lookups, inline in both halves. */
+
+
+static inline struct tt_flow *flow_at(struct tt_engine *eng, uint32_t idx)
+{
+	return &eng->ents[idx].flow;
+}
+
+static inline bool state_ok(unsigned int s)
+{
+	return s >= 1 && s < TT_STATE_MAX;
+}
+
+static inline uint32_t sk_hash(const struct tt_engine *eng, uint64_t sk)
+{
+	/* sk is a slab address: the low bits are alignment, mix them all in */
+	return (uint32_t)((sk * 0x9E3779B97F4A7C15ull) >> (64 - eng->hash_bits));
+}
+
+static inline uint32_t listener_hash(const struct tt_engine *eng, uint32_t netns,
+				     uint16_t port)
+{
+	uint64_t k = ((uint64_t)netns << 16) | port;
+
+	return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> 32) & eng->lmask;
+}
+
+static inline uint32_t find(const struct tt_engine *eng, uint64_t sk)
+{
+	uint32_t i;
+
+	for (i = eng->buckets[sk_hash(eng, sk)]; i != NIL; i = eng->ents[i].hnext)
+		if (eng->ents[i].flow.sk == sk)
+			return i;
+	return NIL;
+}
+
+static inline void lru_unlink(struct tt_engine *eng, uint32_t idx)
+{
+	struct tt_entry *e = &eng->ents[idx];
+
+	eng->ents[e->prev].next = e->next;
+	eng->ents[e->next].prev = e->prev;
+}
+
+static inline void lru_push_newest(struct tt_engine *eng, uint32_t idx)
+{
+	struct tt_entry *e = &eng->ents[idx], *s = &eng->ents[0];
+
+	e->next = 0;
+	e->prev = s->prev;
+	eng->ents[s->prev].next = idx;
+	s->prev = idx;
+}
+
+static inline void touch(struct tt_engine *eng, uint32_t idx)
+{
+	if (eng->ents[0].prev == idx)
+		return;
+	lru_unlink(eng, idx);
+	lru_push_newest(eng, idx);
+}
+
+/* The table's operations (flowtab.c). */
+void ft_hash_unlink(struct tt_engine *eng, uint32_t idx);
+void ft_listener_unlink(struct tt_engine *eng, uint32_t idx);
+void ft_listener_sync(struct tt_engine *eng, uint32_t idx);
+const struct tt_flow *ft_find_listener(const struct tt_engine *eng,
+					   const struct tt_flow *child);
+void ft_listener_gone(struct tt_engine *eng, const struct tt_flow *l);
+const struct gone_listener *ft_find_gone_listener(const struct tt_engine *eng,
+						      const struct tt_flow *child);
+void ft_set_active(struct tt_engine *eng, size_t n);
+void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason);
+uint32_t ft_slot_alloc(struct tt_engine *eng);
+bool ft_zero16(const uint8_t a[16]);
+void ft_fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_event *e,
+			  bool whole);
+void ft_hash_link(struct tt_engine *eng, uint32_t idx);
+uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e);
+uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,
+			 uint8_t flags);
+int ft_tw_find(const struct tt_engine *eng, uint64_t sk);
+void ft_tw_remember(struct tt_engine *eng, uint64_t sk);
+bool ft_tw_take(struct tt_engine *eng, uint64_t sk);
+
+#endif /* TT_FLOWTAB_H */
