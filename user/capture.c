@@ -22,6 +22,7 @@
 #include "capture.h"
 #include "modes.h"
 #include "opts.h"
+#include "outfile.h"
 #include "sink.h"
 #include "util.h"
 
@@ -254,58 +255,10 @@ static int put_header(struct tt_capture *c)
 	return put_counters(c);
 }
 
-/*
- * The user named this path, and we are likely root: never follow a symlink
- * (a planted /tmp/x.ttcap -> /etc/shadow), never write into a FIFO or a
- * device, and overwrite only a regular file that is ours and has one name.
- * A file that passes is truncated and made 0600, as tcpdump -w overwrites.
- */
 static int open_capture_file(const char *path)
 {
-	struct stat st;
-	int fd, err;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		if (err == -ELOOP)
-			tt_err("-w %s: is a symbolic link; refusing to follow it", path);
-		else if (err == -ENXIO)
-			tt_err("-w %s: not a regular file; refusing to write to it", path);
-		else
-			tt_err("create capture %s: %s", path, strerror(-err));
-		return err;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		tt_err("stat capture %s: %s", path, strerror(-err));
-		goto fail;
-	}
-	err = -EPERM;
-	if (!S_ISREG(st.st_mode)) {
-		tt_err("-w %s: not a regular file; refusing to write to it", path);
-		goto fail;
-	}
-	if (st.st_uid != geteuid()) {
-		tt_err("-w %s: exists and belongs to uid %u; refusing to overwrite it",
-		       path, (unsigned int)st.st_uid);
-		goto fail;
-	}
-	if (st.st_nlink > 1) {
-		tt_err("-w %s: exists with %u hard links; refusing to overwrite it",
-		       path, (unsigned int)st.st_nlink);
-		goto fail;
-	}
-	if (ftruncate(fd, 0) || fchmod(fd, 0600) ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
-		err = -errno;
-		tt_err("prepare capture %s: %s", path, strerror(-err));
-		goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return err;
+	return outfile__open(&(struct outfile_how){ .opt = "-w", .what = "capture",
+						    .truncate = true, .mode = 0600 }, path);
 }
 
 static char *file_name(const struct tt_capture *c, uint32_t index)

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink support: the files we write (-o, -w, --metrics-file's checks),
+ * opened one careful way (outfile.h).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,8 +16,15 @@
 #include "outfile.h"
 #include "util.h"
 
-int outfile__stdout(const char *path)
+/*
+ * The user named this path, and we are likely root: never follow a symlink
+ * (a planted /tmp/x -> /etc/shadow), never write into a FIFO or a device,
+ * and write only to a regular file that is ours and has one name.  The one
+ * open for every file we write (-o, -w): a fix here is a fix for both.
+ */
+int outfile__open(const struct outfile_how *how, const char *path)
 {
+	const char *opt = how->opt;
 	struct stat st;
 	int fd, err;
 
@@ -22,58 +33,76 @@ int outfile__stdout(const char *path)
 	 * followed.  O_NONBLOCK: a FIFO without a reader fails (ENXIO) rather
 	 * than hanging start-up, and is refused below either way.
 	 */
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
-		  O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC |
+		  (how->truncate ? 0 : O_APPEND), how->mode);
 	if (fd < 0) {
 		err = -errno;
 		if (err == -ELOOP)
-			tt_err("-o %s: is a symbolic link; refusing to follow it", path);
+			tt_err("%s %s: is a symbolic link; refusing to follow it", opt, path);
 		else if (err == -ENXIO)
-			tt_err("-o %s: not a regular file; refusing to write to it", path);
+			tt_err("%s %s: not a regular file; refusing to write to it", opt, path);
 		else
-			tt_err("open output %s: %s", path, strerror(-err));
+			tt_err("%s %s %s: %s", how->truncate ? "create" : "open", how->what, path,
+			       strerror(-err));
 		return err;
 	}
 	if (fstat(fd, &st)) {
 		err = -errno;
-		tt_err("stat output %s: %s", path, strerror(-err));
+		tt_err("stat %s %s: %s", how->what, path, strerror(-err));
 		goto fail;
 	}
 	err = -EPERM;
 	if (!S_ISREG(st.st_mode)) {
-		tt_err("-o %s: not a regular file; refusing to write to it", path);
+		tt_err("%s %s: not a regular file; refusing to write to it", opt, path);
 		goto fail;
 	}
 	if (st.st_uid != geteuid()) {
-		tt_err("-o %s: belongs to uid %u; refusing to append to it", path,
-		       (unsigned int)st.st_uid);
+		tt_err("%s %s: %sbelongs to uid %u; refusing to %s it", opt, path,
+		       how->truncate ? "exists and " : "", (unsigned int)st.st_uid,
+		       how->truncate ? "overwrite" : "append to");
 		goto fail;
 	}
 	/* a hard link someone made to a file of ours elsewhere */
 	if (st.st_nlink > 1) {
-		tt_err("-o %s: has %u hard links; refusing to append to it", path,
-		       (unsigned int)st.st_nlink);
+		tt_err("%s %s: %s %u hard links; refusing to %s it", opt, path,
+		       how->truncate ? "exists with" : "has", (unsigned int)st.st_nlink,
+		       how->truncate ? "overwrite" : "append to");
 		goto fail;
 	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
+	/* a file that passes is truncated and made 0600, as tcpdump -w overwrites */
+	if ((how->truncate && (ftruncate(fd, 0) || fchmod(fd, how->mode))) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
 		err = -errno;
-		tt_err("open output %s: %s", path, strerror(-err));
+		tt_err("%s %s %s: %s", how->truncate ? "prepare" : "open", how->what, path,
+		       strerror(-err));
 		goto fail;
 	}
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+int outfile__stdout(const char *path)
+{
+	int fd, err;
+
+	fd = outfile__open(&(struct outfile_how){ .opt = "-o", .what = "output", .mode = 0640 },
+			   path);
+	if (fd < 0)
+		return fd;
 	fflush(stdout);
 	/* dup2 clears close-on-exec on fd 1, as stdout should have it */
 	if (dup2(fd, STDOUT_FILENO) < 0) {
 		err = -errno;
 		tt_err("make %s stdout: %s", path, strerror(-err));
-		goto fail;
+		close(fd);
+		return err;
 	}
 	close(fd);
 	/* a write error on the old file is no error of the new one */
 	clearerr(stdout);
 	return 0;
-fail:
-	close(fd);
-	return err;
 }
 
 /* Filesystems whose files are kernel interfaces, not storage. */

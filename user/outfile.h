@@ -8,6 +8,22 @@
 #define TT_OUTFILE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+
+struct outfile_how {
+	const char *opt;	/* "-o", "-w": for messages */
+	const char *what;	/* "output", "capture": for messages */
+	bool truncate;		/* overwrite (made mode), else append */
+	mode_t mode;		/* for a new file */
+};
+
+/*
+ * Open path for writing, created with how->mode: refuses a symbolic link as
+ * the last component, anything but a regular file (a FIFO, a device), a
+ * file of another uid and a file with more than one name.  The fd, or
+ * -errno after one line naming how->opt and path.
+ */
+int outfile__open(const struct outfile_how *how, const char *path);
 
 /*
  * Open path for appending, creating it 0640, and make it stdout (fd 1 and
