@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Capture format: the byte order of a record in a capture file, and the
+ * check that a record read from one (or about to be written) is one the
+ * engine can take.  The writer (capwrite.c) and reader (capread.c) share it.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "capformat.h"
+#include "modes.h"
+#include "opts.h"
+#include "outfile.h"
+#include "sink.h"
+#include "util.h"
+
+
+_Static_assert(sizeof(struct tt_event) == 128, "capture format");
+
+/*
+ * struct tt_event in file byte order (little-endian) from host order, or
+ * back: the same swaps either way.  A no-op on little-endian hosts.
+ */
+void ttcap_event_swap(struct tt_event *dst, const struct tt_event *src)
+{
+	*dst = *src;
+#if __BYTE_ORDER == __BIG_ENDIAN
+	dst->sport = htole16(src->sport);
+	dst->dport = htole16(src->dport);
+	dst->cpu = htole16(src->cpu);
+	dst->netns = htole32(src->netns);
+	dst->pid = htole32(src->pid);
+	dst->tgid = htole32(src->tgid);
+	dst->cgroup = htole64(src->cgroup);
+	dst->ts_ns = htole64(src->ts_ns);
+	dst->sk = htole64(src->sk);
+	dst->cookie = htole64(src->cookie);
+	for (int i = 0; i < 6; i++)
+		dst->aux[i] = htole32(src->aux[i]);
+#endif
+}
+
+void ttcap_counters_swap(struct ttcap_counters *c)
+{
+	c->ts_ns = htole64(c->ts_ns);
+	c->lost = htole64(c->lost);
+	c->evicted = htole64(c->evicted);
+	c->events = htole64(c->events);
+}
+
+int capture__check_event(const struct tt_event *e, char *why, size_t len)
+{
+	if (e->type == 0 || e->type >= TT_EV_MAX) {
+		snprintf(why, len, "impossible event type %u", e->type);
+		return -EINVAL;
+	}
+	if (e->old_state >= TT_STATE_MAX || e->new_state >= TT_STATE_MAX) {
+		snprintf(why, len, "impossible TCP state %u",
+			 e->old_state >= TT_STATE_MAX ? e->old_state : e->new_state);
+		return -EINVAL;
+	}
+	if (e->family != TT_AF_INET && e->family != TT_AF_INET6) {
+		snprintf(why, len, "impossible address family %u", e->family);
+		return -EINVAL;
+	}
+	if (e->ts_ns >= TIME_LIMIT) {
+		snprintf(why, len, "impossible time %llu ns", (unsigned long long)e->ts_ns);
+		return -EINVAL;
+	}
+	return 0;
+}
+

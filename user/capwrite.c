@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink: the capture writer (-w).  Every record as the source gave it,
+ * before the engine, into a gzip stream.  It drives zlib's deflate itself,
+ * rather than gzwrite, so that it knows how many compressed bytes reached
+ * the file (rotation) and sees every write error as it happens (a full
+ * disk).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "capformat.h"
+#include "modes.h"
+#include "opts.h"
+#include "outfile.h"
+#include "sink.h"
+#include "util.h"
+
+
+struct tt_capture {
+	struct tt_capture_opts o;
+	char *base;		/* the path the user gave */
+	char *path;		/* the file being written: base, or base.N */
+	char *hooks;
+	char *filters;
+	int fd;
+	z_stream z;
+	bool z_ready;
+	uint32_t index;		/* 0 for base, N for base.N */
+	uint64_t compressed;	/* bytes that reached this file */
+	uint64_t unflushed;	/* bytes given to deflate since it last had to emit */
+	uint64_t events;	/* event frames in this file */
+	uint64_t last_flush_ns;
+	uint64_t now_ns;	/* the latest time we were told */
+	uint64_t lost, evicted;	/* the latest totals we were told */
+	uint64_t flushed_lost, flushed_evicted;
+	bool dirty;		/* frames written since the last flush */
+	uint64_t *cg_seen;	/* cgroup ids named in this file (open addressing) */
+	size_t cg_cap, cg_used;
+	int err;		/* the first error; sticky */
+	unsigned char out[BUF_SIZE];
+};
+
+static int fail(struct tt_capture *c, int err, const char *step)
+{
+	if (!c->err) {
+		c->err = err;
+		tt_err("%s %s: %s", step, c->path, strerror(-err));
+	}
+	return c->err;
+}
+
+static int write_all(struct tt_capture *c, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(c->fd, p, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(c, -errno, "write capture");
+		}
+		p += k;
+		n -= (size_t)k;
+		c->compressed += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Run deflate over what is queued in c->z with `flush`, writing all it emits. */
+static int deflate_out(struct tt_capture *c, int flush)
+{
+	int ret;
+
+	if (flush != Z_NO_FLUSH)
+		c->unflushed = 0;
+	do {
+		c->z.next_out = c->out;
+		c->z.avail_out = sizeof(c->out);
+		ret = deflate(&c->z, flush);
+		if (ret == Z_STREAM_ERROR)
+			return fail(c, -EINVAL, "compress capture");
+		if (write_all(c, c->out, sizeof(c->out) - c->z.avail_out))
+			return c->err;
+	} while (c->z.avail_out == 0 || (flush == Z_FINISH && ret != Z_STREAM_END));
+	return 0;
+}
+
+static int put(struct tt_capture *c, const void *p, size_t n)
+{
+	if (c->err)
+		return c->err;
+	c->z.next_in = (unsigned char *)p;
+	c->z.avail_in = (uInt)n;
+	c->unflushed += n;
+	return deflate_out(c, Z_NO_FLUSH);
+}
+
+static int put_frame(struct tt_capture *c, uint32_t kind, const void *payload, uint32_t len)
+{
+	unsigned char buf[sizeof(struct ttcap_frame) + sizeof(struct tt_event)];
+	struct ttcap_frame fr = { .kind = htole32(kind), .len = htole32(len) };
+
+	c->dirty = true;
+	/* one deflate call for the common case */
+	if (len <= sizeof(struct tt_event)) {
+		memcpy(buf, &fr, sizeof(fr));
+		memcpy(buf + sizeof(fr), payload, len);
+		return put(c, buf, sizeof(fr) + len);
+	}
+	if (put(c, &fr, sizeof(fr)))
+		return c->err;
+	return put(c, payload, len);
+}
+
+static int put_counters(struct tt_capture *c)
+{
+	struct ttcap_counters k = {
+		.ts_ns = c->now_ns, .lost = c->lost, .evicted = c->evicted, .events = c->events,
+	};
+
+	ttcap_counters_swap(&k);
+	c->flushed_lost = c->lost;
+	c->flushed_evicted = c->evicted;
+	return put_frame(c, TTCAP_COUNTERS, &k, sizeof(k));
+}
+
+static size_t put_field(unsigned char *buf, size_t pos, size_t cap, uint16_t tag, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	uint16_t t = htole16(tag), l;
+
+	if (n > 4096)
+		n = 4096;
+	if (pos + 4 + n > cap)
+		return pos;
+	l = htole16((uint16_t)n);
+	memcpy(buf + pos, &t, 2);
+	memcpy(buf + pos + 2, &l, 2);
+	if (n)
+		memcpy(buf + pos + 4, s, n);
+	return pos + 4 + n;
+}
+
+static int put_header(struct tt_capture *c)
+{
+	struct ttcap_file_header h = {
+		.magic = { 'T', 'C', 'P', 'T', 'R', 'A', 'I', 'L' },
+		.version = htole32(TTCAP_VERSION),
+		.record_size = htole32(sizeof(struct tt_event)),
+		.event_version = htole32(TT_EVENT_VERSION),
+	};
+	struct ttcap_meta m = {
+		.version = htole32(TTCAP_VERSION),
+		.wall_offset_ns = htole64((uint64_t)c->o.wall_offset_ns),
+		.start_ns = htole64(c->now_ns),
+	};
+	unsigned char buf[5 * (4 + 4096) + 64 + sizeof(struct ttcap_meta)];
+	char host[256] = "", index[16];
+	struct utsname u;
+	size_t n;
+
+	if (gethostname(host, sizeof(host) - 1))
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (uname(&u))
+		u.release[0] = '\0';
+	snprintf(index, sizeof(index), "%u", c->index);
+	memcpy(buf, &m, sizeof(m));
+	n = sizeof(m);
+	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_TOOL_VERSION, tt_version);
+	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_HOSTNAME, host);
+	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_KERNEL, u.release);
+	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_HOOKS, c->hooks);
+	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_FILTERS, c->filters);
+	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_FILE_INDEX, index);
+
+	if (put(c, &h, sizeof(h)) || put_frame(c, TTCAP_META, buf, (uint32_t)n))
+		return c->err;
+	/* the totals this file starts from, so it can be read alone */
+	return put_counters(c);
+}
+
+static int open_capture_file(const char *path)
+{
+	return outfile__open(&(struct outfile_how){ .opt = "-w", .what = "capture",
+						    .truncate = true, .mode = 0600 }, path);
+}
+
+static char *file_name(const struct tt_capture *c, uint32_t index)
+{
+	char *p;
+
+	if (!index)
+		return strdup(c->base);
+	if (asprintf(&p, "%s.%u", c->base, index) < 0)
+		return NULL;
+	return p;
+}
+
+static int start_file(struct tt_capture *c)
+{
+	/*
+	 * Level 1: this runs in the loop that drains the ring buffer, and it
+	 * compresses about 4x faster than the default 6 for a tenth more bytes
+	 * (records are very alike: either level makes them ~10x smaller).
+	 */
+	int fd, level = c->o.level ? c->o.level : 1;
+
+	/* each file names its own cgroups, so that it can be read alone */
+	if (c->cg_cap)
+		memset(c->cg_seen, 0, c->cg_cap * sizeof(*c->cg_seen));
+	c->cg_used = 0;
+	free(c->path);
+	c->path = file_name(c, c->index);
+	if (!c->path)
+		return c->err = -ENOMEM;
+	fd = open_capture_file(c->path);
+	if (fd < 0)
+		return c->err = fd;
+	c->fd = fd;
+	memset(&c->z, 0, sizeof(c->z));
+	/* 15 + 16: a gzip wrapper, so zcat and zgrep -a work on a capture */
+	if (deflateInit2(&c->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return fail(c, -ENOMEM, "compress capture");
+	c->z_ready = true;
+	c->compressed = 0;
+	c->events = 0;
+	if (put_header(c))
+		return c->err;
+	/* a capture killed in its first second still has a readable header */
+	c->last_flush_ns = c->now_ns;
+	c->dirty = false;
+	return deflate_out(c, Z_SYNC_FLUSH);
+}
+
+static int end_file(struct tt_capture *c, uint32_t reason)
+{
+	struct ttcap_end end = { .reason = htole32(reason) };
+
+	if (!c->err && !put_counters(c) && !put_frame(c, TTCAP_END, &end, sizeof(end)))
+		deflate_out(c, Z_FINISH);
+	if (c->z_ready)
+		deflateEnd(&c->z);
+	c->z_ready = false;
+	if (c->fd >= 0 && close(c->fd) && !c->err)
+		fail(c, -errno, "close capture");
+	c->fd = -1;
+	return c->err;
+}
+
+/* FILE, FILE.1, FILE.2...: each a whole capture; the oldest beyond the count go. */
+static int rotate(struct tt_capture *c)
+{
+	if (end_file(c, TTCAP_END_ROTATED))
+		return c->err;
+	c->index++;
+	if (start_file(c))
+		return c->err;
+	if (c->o.rotate_count && c->index >= c->o.rotate_count) {
+		char *old = file_name(c, c->index - c->o.rotate_count);
+
+		if (old && unlink(old) && errno != ENOENT)
+			tt_warn("warning: remove old capture %s: %s", old, strerror(errno));
+		free(old);
+	}
+	return 0;
+}
+
+int capture__open(struct tt_capture **out, const struct tt_capture_opts *opts)
+{
+	struct tt_capture *c = calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->o = *opts;
+	c->fd = -1;
+	c->base = strdup(opts->path);
+	c->hooks = strdup(opts->hooks ? opts->hooks : "");
+	c->filters = strdup(opts->filters ? opts->filters : "");
+	c->now_ns = opts->start_ns;
+	if (!c->base || !c->hooks || !c->filters) {
+		tt_err("open capture %s: %s", opts->path, strerror(ENOMEM));
+		capture__close(c, 0, 0, 0);
+		return -ENOMEM;
+	}
+	if (start_file(c)) {
+		int err = c->err;
+
+		capture__close(c, 0, 0, 0);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+static size_t cg_slot(uint64_t id, size_t cap)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+static bool cg_has(const struct tt_capture *c, uint64_t id)
+{
+	if (!c->cg_cap)
+		return false;
+	for (size_t i = cg_slot(id, c->cg_cap); c->cg_seen[i]; i = (i + 1) & (c->cg_cap - 1))
+		if (c->cg_seen[i] == id)
+			return true;
+	return false;
+}
+
+/* Remember that id was named in this file (id not there yet). */
+static void cg_add(struct tt_capture *c, uint64_t id)
+{
+	size_t i;
+
+	if ((c->cg_used + 1) * 2 > c->cg_cap) {
+		size_t cap = c->cg_cap ? c->cg_cap * 2 : 64;
+		uint64_t *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return;		/* then the names are written again: no harm */
+		for (size_t k = 0; k < c->cg_cap; k++) {
+			if (!c->cg_seen[k])
+				continue;
+			for (i = cg_slot(c->cg_seen[k], cap); t[i]; i = (i + 1) & (cap - 1))
+				;
+			t[i] = c->cg_seen[k];
+		}
+		free(c->cg_seen);
+		c->cg_seen = t;
+		c->cg_cap = cap;
+	}
+	for (i = cg_slot(id, c->cg_cap); c->cg_seen[i]; i = (i + 1) & (c->cg_cap - 1))
+		;
+	c->cg_seen[i] = id;
+	c->cg_used++;
+}
+
+static int put_cgroup(struct tt_capture *c, const struct tt_event *e)
+{
+	uint64_t id = e->cgroup;
+	unsigned char buf[sizeof(struct ttcap_cgroup) + 4 * 4 + 4096 + 65 + 16 + 37];
+	struct ttcap_cgroup fixed = { .id = htole64(id) };
+	struct tt_capcg cg = { .id = id };
+	size_t n = sizeof(fixed);
+
+	if (cg_has(c, id) || c->o.cgroup_name(c->o.cgroup_ctx, e, &cg))
+		return 0;
+	cg_add(c, id);
+	memcpy(buf, &fixed, sizeof(fixed));
+	n = put_field(buf, n, sizeof(buf), TTCAP_CG_PATH, cg.path);
+	if (cg.container[0])
+		n = put_field(buf, n, sizeof(buf), TTCAP_CG_CONTAINER, cg.container);
+	if (cg.runtime[0])
+		n = put_field(buf, n, sizeof(buf), TTCAP_CG_RUNTIME, cg.runtime);
+	if (cg.pod[0])
+		n = put_field(buf, n, sizeof(buf), TTCAP_CG_POD, cg.pod);
+	return put_frame(c, TTCAP_CGROUP, buf, (uint32_t)n);
+}
+
+int capture__write(struct tt_capture *c, const struct tt_event *e)
+{
+	struct tt_event le;
+
+	if (c->err)
+		return c->err;
+	if (e->cgroup && c->o.cgroup_name && put_cgroup(c, e))
+		return c->err;
+	ttcap_event_swap(&le, e);
+	if (put_frame(c, TTCAP_EVENT, &le, sizeof(le)))
+		return c->err;
+	c->events++;
+	if (e->ts_ns > c->now_ns)
+		c->now_ns = e->ts_ns;
+	if (!c->o.rotate_bytes)
+		return 0;
+	/*
+	 * deflate holds up to tens of KB before it emits a block, so the file
+	 * size lags.  Once what it holds could reach the limit even
+	 * uncompressed, make it emit (Z_BLOCK: no marker, a few bits of cost):
+	 * the gap halves or better each time, and a file ends within a record
+	 * of the size asked for.
+	 */
+	if (c->compressed + c->unflushed >= c->o.rotate_bytes && deflate_out(c, Z_BLOCK))
+		return c->err;
+	if (c->compressed >= c->o.rotate_bytes)
+		return rotate(c);
+	return 0;
+}
+
+int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	if (c->err)
+		return c->err;
+	if (now_ns > c->now_ns)
+		c->now_ns = now_ns;
+	c->lost = lost;
+	c->evicted = evicted;
+	c->last_flush_ns = c->now_ns;
+	if (!c->dirty && lost == c->flushed_lost && evicted == c->flushed_evicted)
+		return 0;
+	if (put_counters(c) || deflate_out(c, Z_SYNC_FLUSH))
+		return c->err;
+	c->dirty = false;
+	if (c->o.rotate_bytes && c->compressed >= c->o.rotate_bytes)
+		return rotate(c);
+	return 0;
+}
+
+int capture__tick(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	if (c->err)
+		return c->err;
+	if (now_ns < c->last_flush_ns + FLUSH_EVERY_NS) {
+		c->lost = lost;
+		c->evicted = evicted;
+		return 0;
+	}
+	return capture__flush(c, now_ns, lost, evicted);
+}
+
+int capture__close(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	int err;
+
+	if (!c)
+		return 0;
+	if (c->fd >= 0) {
+		if (now_ns > c->now_ns)
+			c->now_ns = now_ns;
+		c->lost = lost;
+		c->evicted = evicted;
+		end_file(c, TTCAP_END_CLOSED);
+	}
+	err = c->err;
+	free(c->base);
+	free(c->path);
+	free(c->hooks);
+	free(c->filters);
+	free(c->cg_seen);
+	free(c);
+	return err;
+}
+
+const char *capture__path(const struct tt_capture *c)
+{
+	return c->path;
+}
+
+void capture__describe_hooks(const struct tt_selection *sel, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int cap = 0; cap < TT_CAP_MAX && n < len; cap++) {
+		int v = sel->chosen[cap];
+
+		n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", cap ? " " : "", tt_cap_name(cap),
+				      v >= 0 ? tt_variants[v].name : "-");
+	}
+}
+
+/* -w as a sink: every record as the source gave it, before the engine */
+struct capture_sink {
+	struct tt_capture *c;
+};
+
+static int capture_record_op(void *priv, const struct tt_event *e)
+{
+	struct capture_sink *s = priv;
+
+	return s->c ? capture__write(s->c, e) : 0;
+}
+
+static int capture_tick_op(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	struct capture_sink *s = priv;
+
+	return s->c ? capture__tick(s->c, now_ns, lost, evicted) : 0;
+}
+
+static int capture_close_op(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	struct capture_sink *s = priv;
+	int err = capture__close(s->c, now_ns, lost, evicted);
+
+	s->c = NULL;
+	return err;
+}
+
+static void capture_free_op(void *priv)
+{
+	struct capture_sink *s = priv;
+
+	if (s && s->c)
+		capture__close(s->c, 0, 0, 0);
+	free(s);
+}
+
+static const struct tt_sink_ops capture_sink_ops = {
+	.name = "capture",
+	.record = capture_record_op,
+	.tick = capture_tick_op,
+	.close = capture_close_op,
+	.free = capture_free_op,
+};
+
+int capture__sink(struct tt_sink_ref *ref, const struct tt_capture_opts *opts)
+{
+	struct capture_sink *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s) {
+		tt_err("out of memory");
+		return -ENOMEM;
+	}
+	err = capture__open(&s->c, opts);
+	if (err) {
+		free(s);
+		return err;
+	}
+	*ref = (struct tt_sink_ref){ .ops = &capture_sink_ops, .priv = s };
+	return 0;
+}
