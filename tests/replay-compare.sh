@@ -1,112 +1,198 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# replay-compare.sh OLD NEW [CAPTURE...]: replay every capture with both
-# binaries in every output format and compare stdout, stderr, the exit status,
-# the --metrics-file and what --syslog sent, byte for byte.  Without captures:
-# tests/captures/*.ttcap plus a 1M-record gencap capture (GENCAP=path/to/gencap,
-# default .output/bench/gencap; GENCAP_N=records).  No root; replay only.
 #
-#   git worktree add --detach /tmp/tt-oldsrc main && make -C /tmp/tt-oldsrc
-#   make && make .output/bench/gencap
-#   tests/replay-compare.sh /tmp/tt-oldsrc/tcptrail ./tcptrail
+# Byte-for-byte replay comparison of two tcptrail binaries:
 #
-# Replay is deterministic: times come from the records and the capture's
-# wall-clock offset, colour is off (NO_COLOR, not a terminal), TZ is fixed.
-# Only the syslog header (the sender's clock at sending) is cut before the
-# comparison.
-set -u
-OLD=${1:?usage: replay-compare.sh OLD NEW [CAPTURE...]}
-NEW=${2:?usage: replay-compare.sh OLD NEW [CAPTURE...]}
-shift 2
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d /tmp/tt-compare.XXXXXX)
-recv_pid=
-cleanup() { [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
-export NO_COLOR=1 TZ=UTC LC_ALL=C
+#	tests/replay-compare.sh OLD_BIN NEW_BIN
+#
+# Replays every capture in tests/captures, a synthetic capture of BIG_EVENTS
+# records (1000000; tests/bench/gencap.c, built as $OUTPUT/bench/gencap if
+# missing), the same compressed and read from stdin, and two broken files
+# (a truncated stream, bytes that are no capture), with each binary, in every
+# output format and view replay has: human, --json, -e, --ladder, -i
+# summaries, --quiet-flows, --state/--remote/--local/port filters,
+# --snapshot and --top views, -o FILE and --metrics-file.  Compares stdout,
+# stderr, the exit status and every file written; prints "same" or "DIFF"
+# per run (with the first lines of the diff) and exits 1 if anything
+# differs, 2 on a usage error.  No root, no network: replay only.
+#
+# Environment: OUTPUT (.output), BIG_EVENTS, KEEP=1 keeps the scratch
+# directory (named at the end) to look at, ONLY=SUBSTRING runs only the
+# option sets whose text contains it.  Runs take TZ=UTC and LC_ALL=C.
 
-if [ $# -eq 0 ]; then
-	set -- "$here"/captures/*.ttcap
-	gencap=${GENCAP:-$here/../.output/bench/gencap}
-	if [ ! -x "$gencap" ]; then
-		echo "replay-compare: no $gencap (make .output/bench/gencap)" >&2
+set -u
+
+usage() {
+	echo "usage: tests/replay-compare.sh OLD_BIN NEW_BIN" >&2
+	exit 2
+}
+
+[ $# -eq 2 ] || usage
+OLD=$1
+NEW=$2
+for b in "$OLD" "$NEW"; do
+	if [ ! -x "$b" ] || [ -d "$b" ]; then
+		echo "replay-compare: $b: not an executable file" >&2
 		exit 2
 	fi
-	"$gencap" -n "${GENCAP_N:-1000000}" > "$tmp/gencap.ttcap" || exit 2
-	set -- "$@" "$tmp/gencap.ttcap"
-fi
+done
+case $OLD in /*) ;; *) OLD=$PWD/$OLD ;; esac
+case $NEW in /*) ;; *) NEW=$PWD/$NEW ;; esac
 
-FORMATS='-
+cd "$(dirname "$0")/.." || exit 2
+OUTPUT=${OUTPUT:-.output}
+BIG_EVENTS=${BIG_EVENTS:-1000000}
+ONLY=${ONLY:-}
+TZ=UTC
+LC_ALL=C
+export TZ LC_ALL
+unset NO_COLOR
+
+W=$(mktemp -d /tmp/replay-compare.XXXXXX) || exit 2
+if [ "${KEEP:-0}" = 1 ]; then
+	trap 'echo "replay-compare: kept $W"' EXIT
+else
+	trap 'rm -rf "$W"' EXIT
+fi
+trap 'exit 2' INT TERM
+
+# The synthetic capture: gencap's stream as it is, gzipped (the inflate
+# path), and its first MiB (a stream cut off mid-record).
+GENCAP=$OUTPUT/bench/gencap
+if [ ! -x "$GENCAP" ]; then
+	make --no-print-directory "$GENCAP" >&2 || {
+		echo "replay-compare: cannot build $GENCAP" >&2
+		exit 2
+	}
+fi
+"$GENCAP" -n "$BIG_EVENTS" >"$W/big.ttcap" || {
+	echo "replay-compare: $GENCAP -n $BIG_EVENTS failed" >&2
+	exit 2
+}
+gzip -1 -c "$W/big.ttcap" >"$W/big-gz.ttcap" || exit 2
+head -c 1048576 "$W/big.ttcap" >"$W/cut.ttcap" || exit 2
+printf 'this is no capture\n' >"$W/garbage.ttcap"
+
+# One option set a line.  METRICS and OUTFILE stand for a path of the
+# run's own, compared after the run.
+OPTSETS='
+-
 --json
 -e
 -e --json
 --ladder
+--ladder -e
+-i 0
 -i 1
 -i 1 --json
--i 0 --quiet-flows
--e --state close-wait
---quiet-flows -i 5 --metrics-file=METRICS
--i 30 --syslog'
+-i 1 --quiet-flows
+-i 1 --json --quiet-flows
+--quiet-flows --close-wait-age 1
+--color=always -e
+--state close-wait
+--state close-wait,time-wait -e
+--state connected --json -e
+--remote 127.0.0.0/8 --json
+--local ::1 -e
+--remote 10.0.0.0/8,::1/128 --local 127.0.0.1
+-4 -e
+-6 --json
+-P 47001,8080
+-L 47001,443 --json
+-D 47001,8443
+-p 15843
+--snapshot
+--snapshot --json
+--snapshot --quiet-flows
+--snapshot --state close-wait
+--top
+--top --json
+-i 1 --metrics-file METRICS
+--json -e -o OUTFILE
+--max-flows 100 -i 1
+'
 
-fail=0 runs=0
-# run BIN TAG ARGS...: outputs under $tmp/TAG.*
+n_same=0
+n_diff=0
+
+# show A B: the first lines of their difference
+show() {
+	diff "$1" "$2" | head -n 8 | cut -c 1-200 | sed "s/^/    /"
+}
+
+# run BIN TAG CAPTURE STDIN OPTS: one replay into $W/TAG.{out,err,rc,metrics,file}
 run() {
-	bin=$1 tag=$2; shift 2
-	metrics=$tmp/$tag.metrics
-	rm -f "$metrics" "$tmp/$tag.syslog" "$tmp/$tag.syslog.raw"
-	syslog=false
-	args=
-	for a in "$@"; do
-		case $a in
-		--metrics-file=METRICS) a=--metrics-file=$metrics ;;
-		--syslog) syslog=true ;;
-		esac
-		args="$args $a"
-	done
-	if $syslog; then
-		sock=$tmp/syslog.sock
-		rm -f "$sock"
-		python3 "$here/tools/dgramrecv.py" raw "$sock" "$tmp/$tag.syslog.raw" 600 &
-		recv_pid=$!
-		i=0
-		while [ ! -e "$tmp/$tag.syslog.raw" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-		TCPTRAIL_SYSLOG_SOCKET=$sock "$bin" $args > "$tmp/$tag.out" 2> "$tmp/$tag.err"
-		echo "status $?" >> "$tmp/$tag.err"
-		sleep 0.3
-		kill "$recv_pid" 2>/dev/null; wait "$recv_pid" 2>/dev/null; recv_pid=
-		# <PRI>Mmm dd hh:mm:ss host tag[pid]: the sender's clock and pid
-		sed -e 's/"data": "<[0-9]*>[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]* [^:]*: /"data": "/' \
-			"$tmp/$tag.syslog.raw" > "$tmp/$tag.syslog"
+	_bin=$1
+	_tag=$2
+	_cap=$3
+	_stdin=$4
+	shift 4
+	rm -f "$W/$_tag".*
+	set -- $(echo "$*" | sed -e "s|METRICS|$W/$_tag.metrics|" -e "s|OUTFILE|$W/$_tag.file|")
+	[ "$1" != - ] || shift
+	if [ "$_stdin" = 1 ]; then
+		"$_bin" -r - "$@" <"$_cap" >"$W/$_tag.out" 2>"$W/$_tag.err"
 	else
-		"$bin" $args > "$tmp/$tag.out" 2> "$tmp/$tag.err" < /dev/null
-		echo "status $?" >> "$tmp/$tag.err"
+		"$_bin" -r "$_cap" "$@" </dev/null >"$W/$_tag.out" 2>"$W/$_tag.err"
+	fi
+	echo $? >"$W/$_tag.rc"
+	# the files name their own path nowhere, but the messages may: one name
+	sed -i "s|$W/$_tag\.|SCRATCH.|g" "$W/$_tag.out" "$W/$_tag.err"
+}
+
+# compare NAME CAPTURE STDIN OPTS
+compare() {
+	_name=$1
+	shift
+	run "$OLD" old "$@"
+	run "$NEW" new "$@"
+	_bad=
+	for x in rc out err metrics file; do
+		if [ -e "$W/old.$x" ] || [ -e "$W/new.$x" ]; then
+			if ! cmp -s "$W/old.$x" "$W/new.$x"; then
+				_bad="$_bad $x"
+			fi
+		fi
+	done
+	if [ -z "$_bad" ]; then
+		n_same=$((n_same + 1))
+		echo "same $_name ($(wc -l <"$W/old.out") lines, exit $(cat "$W/old.rc"))"
+	else
+		n_diff=$((n_diff + 1))
+		echo "DIFF $_name:$_bad"
+		for x in $_bad; do
+			echo "  $x: --- $OLD  +++ $NEW"
+			if [ -e "$W/old.$x" ] && [ -e "$W/new.$x" ]; then
+				show "$W/old.$x" "$W/new.$x"
+			else
+				echo "    written by one binary only"
+			fi
+		done
 	fi
 }
 
-for cap in "$@"; do
-	echo "$FORMATS" | while IFS= read -r fmt; do
-		[ "$fmt" = - ] && fmt=
-		# shellcheck disable=SC2086
-		run "$OLD" old -r "$cap" $fmt
-		# shellcheck disable=SC2086
-		run "$NEW" new -r "$cap" $fmt
-		bad=
-		for x in out err metrics syslog; do
-			[ -e "$tmp/old.$x" ] || [ -e "$tmp/new.$x" ] || continue
-			cmp -s "$tmp/old.$x" "$tmp/new.$x" || bad="$bad $x"
-		done
-		size=$(wc -c < "$tmp/new.out")
-		if [ -n "$bad" ]; then
-			echo "DIFFER $(basename "$cap") [$fmt]:$bad"
-			for x in $bad; do diff "$tmp/old.$x" "$tmp/new.$x" | head -8; done
-			echo x >> "$tmp/failed"
-		else
-			echo "same   $(basename "$cap") [$fmt] ($size bytes)"
-		fi
+CAPTURES=$(ls tests/captures/*.ttcap) || exit 2
+set -f
+for cap in $CAPTURES "$W/big.ttcap" "$W/big-gz.ttcap" "$W/cut.ttcap" \
+	"$W/garbage.ttcap"; do
+	capname=${cap##*/}
+	echo "$n_same $n_diff" >"$W/counts"
+	echo "$OPTSETS" | while IFS= read -r opts; do
+		[ -n "$opts" ] || continue
+		case $opts in *"$ONLY"*) ;; *) continue ;; esac
+		compare "$capname $opts" "$cap" 0 $opts
+		echo "$n_same $n_diff" >"$W/counts"
+	done
+	read -r n_same n_diff <"$W/counts"
+done
+# stdin: the plain and the gzipped stream
+for cap in tests/captures/close.ttcap "$W/big-gz.ttcap"; do
+	for opts in "--json -e" "-i 1"; do
+		case $opts in *"$ONLY"*) ;; *) continue ;; esac
+		compare "${cap##*/} (stdin) $opts" "$cap" 1 $opts
 	done
 done
-if [ -e "$tmp/failed" ]; then
-	echo "replay-compare: $(wc -l < "$tmp/failed") runs differ"
-	exit 1
-fi
-echo "replay-compare: all identical"
+set +f
+
+echo "replay-compare: $n_same same, $n_diff different"
+[ "$n_diff" -eq 0 ]

@@ -18,7 +18,10 @@
 # anything failed.  A test skips by exiting 77 with its reason as the last
 # line of its output (a test of something this host truly lacks, such as a
 # container runtime that cannot start a container); a test that skips
-# without a reason fails.  A tier that cannot run here says why and counts
+# without a reason fails, and so does any skip under CI (CI set and not
+# empty, as .ci/run sets it: CI runs as root with every package of
+# tests/deps.sh, so what skips there is broken).  The unit tier's own
+# skips (SKIP in tests/unit/tt_test.h) come in its closing line.  A tier that cannot run here says why and counts
 # as a failure, never as a silent skip.  Each test gets TEST_TIMEOUT
 # seconds (120), `make vmtest` VM_TIMEOUT (1200).
 
@@ -64,7 +67,9 @@ test_result() {
 		;;
 	77)
 		why=$(sed -n '$p' "$2" | sed 's/^skip[^:]*: *//')
-		if [ -n "$why" ]; then
+		if [ -n "$why" ] && [ -n "${CI:-}" ]; then
+			fail "$1" "skipped under CI, which can run it: $why"
+		elif [ -n "$why" ]; then
 			skip "$1" "$why"
 		else
 			fail "$1" "exit 77 (skip) without a reason"

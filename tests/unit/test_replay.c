@@ -4,6 +4,7 @@
  * tcptrail made of real loopback traffic (tests/captures/README.md), and
  * small ones written here with the writer API.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -96,11 +97,16 @@ static int count(const char *text, const char *what)
 	return n;
 }
 
+/*
+ * The captures are part of the tree, so one that cannot be read is a
+ * failure, not a skip: the unit tests run from the top of the tree.
+ */
 static bool have(const char *path)
 {
 	if (!access(path, R_OK))
 		return true;
-	fprintf(stderr, "    (skipped: %s not found; run from the top of the tree)\n", path);
+	fprintf(stderr, "    %s: %s (run unit_tests from the top of the tree)\n",
+		path, strerror(errno));
 	return false;
 }
 
@@ -130,8 +136,7 @@ TEST(replay_close_capture_json)
 	struct run r;
 	int nf, ns, active = 0, passive = 0, listeners = 0;
 
-	if (!have(path))
-		return;
+	REQUIRE(have(path));
 	r = replay("-r", path, "--json", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	nf = json_lines(r.out, "flow", flows, 32);
@@ -179,8 +184,7 @@ TEST(replay_reset_capture_human_and_events)
 	const char *path = "tests/captures/reset.ttcap";
 	struct run r;
 
-	if (!have(path))
-		return;
+	REQUIRE(have(path));
 	r = replay("-r", path, NULL);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(count(r.out, " > CLOSE (refused)"), 1);
@@ -205,8 +209,7 @@ TEST(replay_filters_match_the_kernel)
 	struct run r;
 	int n;
 
-	if (!have(close) || !have(reset))
-		return;
+	REQUIRE(have(close) && have(reset));
 	r = replay("-r", reset, "--json", "-P", "47013", NULL);
 	n = json_lines(r.out, "flow", flows, 32);
 	CHECK_EQ_INT(n, 1);
@@ -257,8 +260,7 @@ TEST(replay_ladders_from_real_captures)
 {
 	struct run r;
 
-	if (!have("tests/captures/simclose.ttcap") || !have("tests/captures/synack.ttcap"))
-		return;
+	REQUIRE(have("tests/captures/simclose.ttcap") && have("tests/captures/synack.ttcap"));
 	r = replay("-r", "tests/captures/simclose.ttcap", "--ladder", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(count(r.out, "ladder legend:"), 1);
@@ -295,8 +297,7 @@ TEST(replay_summaries_follow_the_capture_clock)
 	struct run r;
 	int n;
 
-	if (!have(path))
-		return;
+	REQUIRE(have(path));
 	r = replay("-r", path, "--json", "-i", "1", NULL);
 	n = json_lines(r.out, "summary", sums, 32);
 	/* the capture spans about 6 s of record time: several 1 s summaries */
@@ -333,8 +334,10 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	ssize_t n;
 	int fd;
 
-	if (!have(path))
+	if (!have(path)) {
+		CHECK(!"capture readable");
 		goto out;
+	}
 	fd = open(path, O_RDONLY);
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
@@ -436,8 +439,7 @@ TEST(replay_state_and_address_filters)
 	struct run r;
 	int n, ns;
 
-	if (!have(path))
-		return;
+	REQUIRE(have(path));
 	/* the ends that were left in CLOSE_WAIT: 2 servers and 2 clients, IPv4 and IPv6 */
 	r = replay("-r", path, "--json", "--state", "close-wait", NULL);
 	CHECK_EQ_INT(r.status, 0);
@@ -504,8 +506,7 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 	struct run r;
 	int n, ns, tw = 0, fw2 = 0;
 
-	if (!have(path))
-		return;
+	REQUIRE(have(path));
 	/*
 	 * At the end, every connection had closed: left are the clients' 2
 	 * TIME-WAIT entries and the 2 servers' orphans, timewait socks in
@@ -563,8 +564,7 @@ TEST(replay_top_draws_a_frame_per_interval)
 	struct run r;
 	int n;
 
-	if (!have(path))
-		return;
+	REQUIRE(have(path));
 	/* 4 s of capture: a frame each second of its clock, and one at its end */
 	r = replay("-r", path, "--top", "-i", "1", "--json", NULL);
 	CHECK_EQ_INT(r.status, 0);
