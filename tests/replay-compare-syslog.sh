@@ -39,7 +39,7 @@ fi
 
 FORMATS='-i 30 --syslog
 --quiet-flows -i 5 --json --syslog
--e --ladder -i 2 --syslog'
+-e --ladder -i 5 --syslog'
 
 fail=0 runs=0
 # run BIN TAG ARGS...: outputs under $tmp/TAG.*
