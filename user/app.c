@@ -209,7 +209,6 @@ int app__go_live(struct app *a, int netns_fd)
 	}
 	tw_tracker__free(a->tw);
 	report__free(a->report);
-	tw_tracker__set_drain(tw, a->drain, a->drain_ctx);
 	/* names from this host now: the v2 tree, and /proc for the fallback */
 	ident__go_live(a->ident);
 	report__set_ident(r, a->ident);
@@ -227,14 +226,6 @@ int app__go_live(struct app *a, int netns_fd)
 	return 0;
 }
 
-void app__set_drain(struct app *a, void (*drain)(void *ctx), void *ctx)
-{
-	a->drain = drain;
-	a->drain_ctx = ctx;
-	if (a->tw)
-		tw_tracker__set_drain(a->tw, drain, ctx);
-}
-
 int app__reopen_output(struct app *a)
 {
 	if (!a->opts->output_path)
@@ -245,7 +236,8 @@ int app__reopen_output(struct app *a)
 
 void app__serve(struct app *a, uint64_t now_ms)
 {
-	if (a->metrics)
+	/* a scrape waits for the count under way, as the summary does */
+	if (a->metrics && !tw_tracker__census_busy(a->tw))
 		metrics_server__work(a->metrics, now_ms);
 }
 
@@ -408,10 +400,7 @@ static void summary(struct app *a, uint64_t now, bool final)
 	size_t n_cw;
 
 	EACH_SINK(a, summary, &sum);
-	/*
-	 * The interval ends here: what the reports below let the source drain
-	 * in (see app__set_drain) counts in the next one.
-	 */
+	/* the interval ends here */
 	a->lost_reported = a->lost_total;
 	a->last_summary_ns = now;
 	engine__reset_interval(a->eng);
@@ -451,8 +440,16 @@ int app__tick(struct app *a, uint64_t now_ns)
 		a->sink_err = err;
 	if (a->sink_err)
 		return a->sink_err;
-	if (a->opts->interval_ns && now_ns >= a->last_summary_ns + a->opts->interval_ns)
-		summary(a, now_ns, false);
+	if (!a->opts->interval_ns || now_ns < a->last_summary_ns + a->opts->interval_ns)
+		return 0;
+	/*
+	 * Live: the TIME-WAIT count runs on its own thread; the source goes on
+	 * reading until it is done, and the summary comes at the first tick after.
+	 */
+	tw_tracker__census_start(a->tw);
+	if (tw_tracker__census_busy(a->tw))
+		return 0;
+	summary(a, now_ns, false);
 	return 0;
 }
 

@@ -43,8 +43,6 @@ struct app {
 	bool started;
 	bool closed;			/* app__close done */
 	int sink_err;			/* a sink's record or tick failed: the source stops */
-	void (*drain)(void *ctx);
-	void *drain_ctx;
 };
 
 /*
@@ -106,13 +104,6 @@ const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e);
 
 /* The name of cgroup id itself, none of an owner's stand-in; NULL: unknown. */
 const struct tt_cgname *app__cgname_id(struct app *a, uint64_t id);
-
-/*
- * The live source's drain: called during the long parts of a summary (the
- * sock_diag count of TIME-WAIT sockets) so that its ring buffer does not
- * overflow meanwhile; the events it feeds count in the next interval.
- */
-void app__set_drain(struct app *a, void (*drain)(void *ctx), void *ctx);
 
 /* Start the summary clock at now_ns (the source's clock). */
 void app__start(struct app *a, uint64_t now_ns);

@@ -207,12 +207,6 @@ static void kcheck_end(const struct kcheck *k, const struct tt_kcounts *end,
 		       "the kernel skipped our hooks without counting it (README, Known limits)");
 }
 
-/* Between the reads of a long sock_diag count; errors show at the next poll. */
-static void drain_live(void *ctx)
-{
-	live__poll(ctx, 0);
-}
-
 static int run_live(struct app *a, const struct tt_opts *o)
 {
 	struct tt_live *live;
@@ -258,7 +252,6 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	 */
 	announce(live__selection(live));
 	app__start(a, start);
-	app__set_drain(a, drain_live, live);
 	/* Type=notify: attached, seeded, and about to read */
 	journal__notify("READY=1");
 	while (!exiting) {

@@ -65,9 +65,6 @@ struct census {
 	uint64_t dumped;		/* sockets the dumps returned */
 	uint64_t took_ns;		/* how long the count took */
 	bool ok;			/* at least one dump went through */
-	/* inline counts: the caller's drain */
-	void (*between)(void *ctx);
-	void *between_ctx;
 };
 
 enum census_state { CENSUS_IDLE, CENSUS_REQUESTED, CENSUS_RUNNING, CENSUS_DONE };
@@ -82,6 +79,7 @@ struct census_thread {
 	uint32_t self;
 	bool no_setns;			/* setns() refused: ours only from then on */
 	bool warned_slow;		/* the caller's */
+	uint64_t requested_ms;		/* under mu: when the count under way was asked for */
 };
 
 struct tw_tracker {
@@ -97,8 +95,6 @@ struct tw_tracker {
 	struct census *c;
 	struct agg *top;		/* remote endpoints added up, for the report */
 	struct census_thread *th;	/* TW_NETNS_ALL */
-	void (*drain)(void *ctx);
-	void *drain_ctx;
 	struct tt_ident *ident;
 };
 
@@ -143,6 +139,9 @@ static void top_containers(const struct tw_tracker *t, struct tw_report *r)
 }
 
 static void census_run_all(struct census *c, struct census_thread *th);
+static void census_reset(struct census *c);
+static int census_one(struct census *c, int netns_fd, uint32_t netns);
+static uint32_t fd_netns(int netns_fd);
 
 static uint64_t mono_ns(void)
 {
@@ -150,6 +149,14 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void *census_main(void *arg)
@@ -171,7 +178,15 @@ static void *census_main(void *arg)
 			break;
 		th->state = CENSUS_RUNNING;
 		pthread_mutex_unlock(&th->mu);
-		census_run_all(t->c, th);
+		if (t->netns_fd == TW_NETNS_ALL) {
+			census_run_all(t->c, th);
+		} else {
+			uint64_t t0 = mono_ns();
+
+			census_reset(t->c);
+			census_one(t->c, t->netns_fd, fd_netns(t->netns_fd));
+			t->c->took_ns = mono_ns() - t0;
+		}
 		pthread_mutex_lock(&th->mu);
 		th->state = CENSUS_DONE;
 		pthread_cond_broadcast(&th->cv);
@@ -244,7 +259,8 @@ struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 		goto fail;
 	t->netns_fd = netns_fd;
 	t->warn_pct = warn_pct;
-	if (netns_fd == TW_NETNS_ALL && thread_start(t))
+	/* a count runs on a thread of its own: the caller's loop keeps reading meanwhile */
+	if (netns_fd != -2 && thread_start(t))
 		goto fail;
 	return t;
 fail:
@@ -267,10 +283,33 @@ void tw_tracker__free(struct tw_tracker *t)
 	free(t);
 }
 
-void tw_tracker__set_drain(struct tw_tracker *t, void (*drain)(void *ctx), void *ctx)
+void tw_tracker__census_start(struct tw_tracker *t)
 {
-	t->drain = drain;
-	t->drain_ctx = ctx;
+	struct census_thread *th = t->th;
+
+	if (!th)
+		return;
+	pthread_mutex_lock(&th->mu);
+	if (th->state == CENSUS_IDLE) {
+		th->state = CENSUS_REQUESTED;
+		th->requested_ms = mono_ms();
+		pthread_cond_broadcast(&th->cv);
+	}
+	pthread_mutex_unlock(&th->mu);
+}
+
+bool tw_tracker__census_busy(struct tw_tracker *t)
+{
+	struct census_thread *th = t->th;
+	bool busy;
+
+	if (!th)
+		return false;
+	pthread_mutex_lock(&th->mu);
+	busy = (th->state == CENSUS_REQUESTED || th->state == CENSUS_RUNNING) &&
+	       mono_ms() < th->requested_ms + TW_CENSUS_WAIT_MS;
+	pthread_mutex_unlock(&th->mu);
+	return busy;
 }
 
 void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
@@ -475,8 +514,7 @@ static int census_one(struct census *c, int netns_fd, uint32_t netns)
 	ns->timestamps = sys.timestamps;
 	c->cur = ns;
 	err = diag__dump_req(&(struct diag_req){ .netns_fd = netns_fd,
-		.states = DIAG_STATES_ALL, .no_info = true,
-		.between = c->between, .between_ctx = c->between_ctx }, on_sock, c);
+		.states = DIAG_STATES_ALL, .no_info = true }, on_sock, c);
 	if (err) {
 		/* nothing of it counts: the caller tells a partial count apart */
 		c->n_ns--;
@@ -563,30 +601,27 @@ static bool is_loopback(uint8_t family, const uint8_t *a)
 	return family == TT_AF_INET ? a[0] == 127 : !memcmp(a, v6lo, 16);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /*
- * Ask the thread for a count and wait for it, draining meanwhile.  true
- * when t->c holds a finished count; false after TW_CENSUS_WAIT_MS, with the
- * count still under way (the next report waits for that one).
+ * The count the thread finished, if there is one.  None asked for yet (the
+ * final summary, a scrape): ask, and wait for it.  One asked for and still
+ * under way past TW_CENSUS_WAIT_MS: false, and the report estimates (the
+ * next one takes it in).  The caller's loop does the waiting for a summary
+ * (tw_tracker__census_start, tw_tracker__census_busy), reading its source
+ * meanwhile; nothing here reads it.
  */
-static bool census_wait(struct tw_tracker *t)
+static bool census_take(struct tw_tracker *t)
 {
 	struct census_thread *th = t->th;
-	uint64_t deadline = mono_ms() + TW_CENSUS_WAIT_MS;
+	uint64_t deadline;
 	bool done;
 
 	pthread_mutex_lock(&th->mu);
 	if (th->state == CENSUS_IDLE) {
 		th->state = CENSUS_REQUESTED;
+		th->requested_ms = mono_ms();
 		pthread_cond_broadcast(&th->cv);
 	}
+	deadline = th->requested_ms + TW_CENSUS_WAIT_MS;
 	while (th->state != CENSUS_DONE && mono_ms() < deadline) {
 		struct timespec ts;
 
@@ -597,12 +632,6 @@ static bool census_wait(struct tw_tracker *t)
 			ts.tv_nsec -= 1000000000;
 		}
 		pthread_cond_timedwait(&th->cv, &th->mu, &ts);
-		if (th->state == CENSUS_DONE || !t->drain)
-			continue;
-		/* the ring buffer fills while we wait: empty it, without the lock */
-		pthread_mutex_unlock(&th->mu);
-		t->drain(t->drain_ctx);
-		pthread_mutex_lock(&th->mu);
 	}
 	done = th->state == CENSUS_DONE;
 	if (done)
@@ -610,9 +639,10 @@ static bool census_wait(struct tw_tracker *t)
 	pthread_mutex_unlock(&th->mu);
 	if (!done && !th->warned_slow) {
 		th->warned_slow = true;
-		tt_warn("warning: counting the TIME-WAIT sockets of every network namespace takes "
-			"more than %d ms; until it is done, reports estimate the population from "
-			"traced entries", TW_CENSUS_WAIT_MS);
+		tt_warn("warning: counting the TIME-WAIT sockets of %s takes more than %d ms; until "
+			"it is done, reports estimate the population from traced entries",
+			t->netns_fd == TW_NETNS_ALL ? "every network namespace" : "the namespace",
+			TW_CENSUS_WAIT_MS);
 	}
 	return done;
 }
@@ -649,7 +679,7 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 {
 	struct census *c = t->c;
 	const struct ns_info *self = NULL;
-	bool counted = false;
+	bool counted = false, hostwide = t->netns_fd == TW_NETNS_ALL;
 
 	memset(r, 0, sizeof(*r));
 	r->t_ns = now_ns;
@@ -667,19 +697,13 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	}
 	top_containers(t, r);
 	if (t->th) {
-		r->host_wide = true;
-		counted = census_wait(t) && c->ok;
-		if (counted)
+		r->host_wide = hostwide;
+		counted = census_take(t) && c->ok;
+		if (counted && hostwide)
 			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT, not "
 				 "dumped; %u could not be read), %llu sockets dumped in %.1f ms",
 				 c->n_ns, c->no_tw, c->failed, (unsigned long long)c->dumped,
 				 c->took_ns / 1e6);
-	} else if (t->netns_fd != -2) {
-		census_reset(c);
-		c->between = t->drain;
-		c->between_ctx = t->drain_ctx;
-		census_one(c, t->netns_fd, fd_netns(t->netns_fd));
-		counted = c->ok;
 	}
 	agg_reset(t->top);
 	if (counted) {
@@ -693,8 +717,8 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 					c->remote.e[i].port, false, c->remote.e[i].count);
 		top(&c->local, r->local, &r->n_local);
 		r->namespaces = (uint32_t)c->n_ns;
-		self = t->th ? ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
-		if (t->th) {
+		self = hostwide ? ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
+		if (hostwide) {
 			qsort(c->ns, c->n_ns, sizeof(c->ns[0]), cmp_netns);
 			for (size_t i = 0; i < c->n_ns && r->n_netns < TW_NETNS_MAX; i++) {
 				if (c->ns[i].population <= 0)
@@ -747,7 +771,7 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		/* only destinations we connected to hold our ephemeral ports */
 		if (!c->remote.used[i] || !e->count || !e->port)
 			continue;
-		ns = t->th ? ns_of(c, c->remote.ns[i]) : self;
+		ns = hostwide ? ns_of(c, c->remote.ns[i]) : self;
 		if (!ns || !ns->hi || ns->hi < ns->lo)
 			continue;
 		range = ns->hi - ns->lo + 1u;
@@ -781,7 +805,7 @@ void tw_tracker__peek(struct tw_tracker *t, uint64_t now_ns, struct tw_report *r
 	uint64_t entries = t->entries, by_client = t->by_client, by_server = t->by_server;
 
 	tw_tracker__report(t, now_ns, 0, r);
-	/* added back: the count's drain may have noted entries meanwhile */
+	/* added back: what the interval noted stays for the next report */
 	t->entries += entries;
 	t->by_client += by_client;
 	t->by_server += by_server;

@@ -89,9 +89,9 @@ struct tw_tracker;
 
 /*
  * netns_fd: the namespace to count in (-1 ours, -2 none: estimate only), or
- * TW_NETNS_ALL: every namespace on the host, rescanned at each report, by
- * a thread of its own that enters each one (setns) so that the caller's
- * thread keeps draining its ring buffer meanwhile.  Create it before
+ * TW_NETNS_ALL: every namespace on the host, rescanned at each report.  A
+ * count runs on a thread of its own (which enters each namespace with
+ * setns), so that the caller's thread keeps reading its ring buffer.  Create it before
  * dropping privileges: the thread keeps what setns() and reading other
  * processes' /proc/PID/ns need.  NULL if out of memory or no thread.
  */
@@ -99,11 +99,13 @@ struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct);
 void tw_tracker__free(struct tw_tracker *t);
 
 /*
- * Call drain(ctx) between the reads of each sock_diag count, or while
- * waiting for the host-wide census, so that the events queued meanwhile are
- * taken in (and may reach tw_tracker__flow()).
+ * A count of the TIME-WAIT sockets runs on the tracker's thread, never in
+ * the caller's: ask for one when a summary is due, go on reading the source
+ * while tw_tracker__census_busy() (at most TW_CENSUS_WAIT_MS), then report.
+ * No-ops without a count (-2, replay).
  */
-void tw_tracker__set_drain(struct tw_tracker *t, void (*drain)(void *ctx), void *ctx);
+void tw_tracker__census_start(struct tw_tracker *t);
+bool tw_tracker__census_busy(struct tw_tracker *t);
 
 struct tt_ident;
 /* Name flows' containers, for the containers that hold the most; NULL: none. */
