@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * TIME-WAIT report, an aggregate the engine's flow ends feed (twreport.h):
+ * entries per interval, the population (counted by twcensus.c, or estimated
+ * from the last 60 s of entries), the top destinations and the port
+ * pressure; the sinks print what tw_tracker__report builds.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,92 +17,8 @@
 #include "ident.h"
 #include "netns.h"
 #include "privs.h"
-#include "twreport.h"
+#include "twcensus.h"
 #include "util.h"
-
-#define TW_LEN_NS	(60ull * 1000000000ull)	/* TCP_TIMEWAIT_LEN */
-#define WINDOW_MAX	(1u << 18)		/* entries kept for the estimate */
-#define AGG_BUCKETS	16384
-
-struct tw_entry {
-	uint64_t ts_ns;
-	uint8_t family;
-	uint8_t saddr[16], daddr[16];
-	uint16_t dport;
-	const struct tt_cgname *name;	/* its cgroup's, if it names a container */
-};
-
-/* A small open-addressing count table for endpoints, per namespace or not. */
-struct agg {
-	struct tw_endpoint e[AGG_BUCKETS];
-	uint64_t extra[AGG_BUCKETS];	/* in-use count, for pressure */
-	uint32_t ns[AGG_BUCKETS];	/* the namespace, 0 where they add up */
-	bool used[AGG_BUCKETS];
-	size_t n;
-};
-
-struct open_sock {
-	uint32_t netns;
-	uint8_t family;
-	uint16_t dport;
-	uint8_t daddr[16];
-};
-
-/* What one namespace's sysctls say, and its population. */
-struct ns_info {
-	uint32_t netns;
-	int64_t population;
-	uint16_t lo, hi;		/* ephemeral range; 0, 0 unknown */
-	int tw_reuse, timestamps;
-};
-
-/* One sock_diag count: of one namespace, or of all of them. */
-struct census {
-	struct agg remote;		/* by namespace: pressure is per namespace */
-	struct agg local;		/* local addresses, added up */
-	struct open_sock *open;
-	size_t n_open, cap_open;
-	struct ns_info *ns;
-	size_t n_ns, cap_ns;
-	struct ns_info *cur;		/* the namespace being dumped */
-	int64_t population;
-	uint32_t failed;		/* namespaces that could not be dumped */
-	uint32_t no_tw;			/* ... that sockstat showed had no TIME-WAIT */
-	uint64_t dumped;		/* sockets the dumps returned */
-	uint64_t took_ns;		/* how long the count took */
-	bool ok;			/* at least one dump went through */
-};
-
-enum census_state { CENSUS_IDLE, CENSUS_REQUESTED, CENSUS_RUNNING, CENSUS_DONE };
-
-/* The host-wide census thread and what it shares with the caller. */
-struct census_thread {
-	pthread_t tid;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* state changed, or stop */
-	enum census_state state;	/* under mu */
-	bool stop;			/* under mu */
-	uint32_t self;
-	bool no_setns;			/* setns() refused: ours only from then on */
-	bool warned_slow;		/* the caller's */
-	uint64_t requested_ms;		/* under mu: when the count under way was asked for */
-};
-
-struct tw_tracker {
-	int netns_fd;
-	uint32_t warn_pct;
-	uint64_t entries, by_client, by_server;
-	struct tw_entry *win;		/* ring of recent entries */
-	size_t head, len;
-	/*
-	 * Written by whoever counts (the census thread while it runs), read
-	 * by the report once the count is done: never both at once.
-	 */
-	struct census *c;
-	struct agg *top;		/* remote endpoints added up, for the report */
-	struct census_thread *th;	/* TW_NETNS_ALL */
-	struct tt_ident *ident;
-};
 
 void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id)
 {
@@ -138,114 +60,6 @@ static void top_containers(const struct tw_tracker *t, struct tw_report *r)
 	}
 }
 
-static void census_run_all(struct census *c, struct census_thread *th);
-static void census_reset(struct census *c);
-static int census_one(struct census *c, int netns_fd, uint32_t netns);
-static uint32_t fd_netns(int netns_fd);
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void *census_main(void *arg)
-{
-	struct tw_tracker *t = arg;
-	struct census_thread *th = t->th;
-	int err;
-
-	/* setns(), and another user's /proc/PID/ns/net: nothing else */
-	err = privs__limit_thread(1ull << CAP_SYS_ADMIN | 1ull << CAP_SYS_PTRACE);
-	if (err)
-		tt_warn("warning: namespace census thread: lower its capabilities: %s",
-			strerror(-err));
-	pthread_mutex_lock(&th->mu);
-	for (;;) {
-		while (!th->stop && th->state != CENSUS_REQUESTED)
-			pthread_cond_wait(&th->cv, &th->mu);
-		if (th->stop)
-			break;
-		th->state = CENSUS_RUNNING;
-		pthread_mutex_unlock(&th->mu);
-		if (t->netns_fd == TW_NETNS_ALL) {
-			census_run_all(t->c, th);
-		} else {
-			uint64_t t0 = mono_ns();
-
-			census_reset(t->c);
-			census_one(t->c, t->netns_fd, fd_netns(t->netns_fd));
-			t->c->took_ns = mono_ns() - t0;
-		}
-		pthread_mutex_lock(&th->mu);
-		th->state = CENSUS_DONE;
-		pthread_cond_broadcast(&th->cv);
-	}
-	pthread_mutex_unlock(&th->mu);
-	return NULL;
-}
-
-static int thread_start(struct tw_tracker *t)
-{
-	struct census_thread *th = calloc(1, sizeof(*th));
-	pthread_condattr_t ca;
-	sigset_t all, old;
-	int err;
-
-	if (!th)
-		return -ENOMEM;
-	th->self = diag__self_netns();
-	pthread_mutex_init(&th->mu, NULL);
-	/* timed waits on the monotonic clock: a clock step must not stall them */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&th->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	t->th = th;
-	/* signals are the main loop's: the thread inherits them blocked */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&th->tid, NULL, census_main, t);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		tt_err("start the namespace census thread: %s", strerror(err));
-		pthread_cond_destroy(&th->cv);
-		pthread_mutex_destroy(&th->mu);
-		free(th);
-		t->th = NULL;
-		return -err;
-	}
-	return 0;
-}
-
-static void thread_stop(struct tw_tracker *t)
-{
-	struct census_thread *th = t->th;
-
-	if (!th)
-		return;
-	pthread_mutex_lock(&th->mu);
-	th->stop = true;
-	pthread_cond_broadcast(&th->cv);
-	pthread_mutex_unlock(&th->mu);
-	/* a count under way ends first: its dumps are bounded by the sockets there are */
-	pthread_join(th->tid, NULL);
-	pthread_cond_destroy(&th->cv);
-	pthread_mutex_destroy(&th->mu);
-	free(th);
-	t->th = NULL;
-}
-
 struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 {
 	struct tw_tracker *t = calloc(1, sizeof(*t));
@@ -260,7 +74,7 @@ struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 	t->netns_fd = netns_fd;
 	t->warn_pct = warn_pct;
 	/* a count runs on a thread of its own: the caller's loop keeps reading meanwhile */
-	if (netns_fd != -2 && thread_start(t))
+	if (netns_fd != -2 && twc_thread_start(t))
 		goto fail;
 	return t;
 fail:
@@ -272,7 +86,7 @@ void tw_tracker__free(struct tw_tracker *t)
 {
 	if (!t)
 		return;
-	thread_stop(t);
+	twc_thread_stop(t);
 	if (t->c) {
 		free(t->c->open);
 		free(t->c->ns);
@@ -281,35 +95,6 @@ void tw_tracker__free(struct tw_tracker *t)
 	free(t->top);
 	free(t->win);
 	free(t);
-}
-
-void tw_tracker__census_start(struct tw_tracker *t)
-{
-	struct census_thread *th = t->th;
-
-	if (!th)
-		return;
-	pthread_mutex_lock(&th->mu);
-	if (th->state == CENSUS_IDLE) {
-		th->state = CENSUS_REQUESTED;
-		th->requested_ms = mono_ms();
-		pthread_cond_broadcast(&th->cv);
-	}
-	pthread_mutex_unlock(&th->mu);
-}
-
-bool tw_tracker__census_busy(struct tw_tracker *t)
-{
-	struct census_thread *th = t->th;
-	bool busy;
-
-	if (!th)
-		return false;
-	pthread_mutex_lock(&th->mu);
-	busy = (th->state == CENSUS_REQUESTED || th->state == CENSUS_RUNNING) &&
-	       mono_ms() < th->requested_ms + TW_CENSUS_WAIT_MS;
-	pthread_mutex_unlock(&th->mu);
-	return busy;
 }
 
 void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
@@ -343,335 +128,11 @@ void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
 	}
 }
 
-static uint32_t ep_hash(uint32_t netns, uint8_t family, const uint8_t *addr, uint16_t port)
-{
-	uint32_t h = 2166136261u ^ family;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	h = (h ^ port) * 16777619u;
-	h = (h ^ netns) * 16777619u;
-	return h;
-}
-
-static void agg_reset(struct agg *a)
-{
-	memset(a->used, 0, sizeof(a->used));
-	memset(a->extra, 0, sizeof(a->extra));
-	a->n = 0;
-}
-
-/* Count n more for (netns, family, addr, port); in_use counts open sockets instead. */
-static void agg_add(struct agg *a, uint32_t netns, uint8_t family, const uint8_t *addr,
-		    uint16_t port, bool in_use, uint64_t n)
-{
-	uint32_t i = ep_hash(netns, family, addr, port) % AGG_BUCKETS;
-
-	for (size_t probes = 0; probes < AGG_BUCKETS; probes++, i = (i + 1) % AGG_BUCKETS) {
-		struct tw_endpoint *e = &a->e[i];
-
-		if (!a->used[i]) {
-			/* a full table drops new endpoints rather than loop */
-			if (a->n >= AGG_BUCKETS * 3 / 4)
-				return;
-			a->used[i] = true;
-			a->n++;
-			memset(e, 0, sizeof(*e));
-			e->family = family;
-			memcpy(e->addr, addr, 16);
-			e->port = port;
-			a->ns[i] = netns;
-		} else if (e->family != family || e->port != port || a->ns[i] != netns ||
-			   memcmp(e->addr, addr, 16)) {
-			continue;
-		}
-		if (in_use)
-			a->extra[i] += n;
-		else
-			e->count += n;
-		return;
-	}
-}
-
-static void top(const struct agg *a, struct tw_endpoint *out, size_t *n)
-{
-	*n = 0;
-	for (size_t i = 0; i < AGG_BUCKETS; i++) {
-		size_t k;
-
-		if (!a->used[i] || !a->e[i].count)
-			continue;
-		for (k = *n; k > 0 && out[k - 1].count < a->e[i].count; k--)
-			if (k < TW_TOP)
-				out[k] = out[k - 1];
-		if (k < TW_TOP) {
-			out[k] = a->e[i];
-			if (*n < TW_TOP)
-				(*n)++;
-		}
-	}
-}
-
-static int on_sock(const struct diag_sock *s, void *ctx)
-{
-	struct census *c = ctx;
-	struct ns_info *ns = c->cur;
-	static const uint8_t zero[16];
-
-	c->dumped++;
-	if (s->state == TT_TIME_WAIT) {
-		/*
-		 * Where the local port is ephemeral we connected and the peer's
-		 * address:port is the destination using up our ports.  Otherwise
-		 * we accepted: the peer's port is its own ephemeral one, so the
-		 * peer is counted by address alone (port 0, shown as "*").
-		 */
-		bool ours = ns->hi && s->sport >= ns->lo && s->sport <= ns->hi;
-
-		ns->population++;
-		agg_add(&c->remote, ns->netns, s->family, s->daddr, ours || !ns->hi ? s->dport : 0,
-			false, 1);
-		agg_add(&c->local, 0, s->family, s->saddr, 0, false, 1);
-	} else if (s->state != TT_LISTEN && s->dport && memcmp(s->daddr, zero, 16)) {
-		/* counted after the dump, toward destinations that have TIME-WAITs */
-		if (c->n_open == c->cap_open) {
-			size_t cap = c->cap_open ? c->cap_open * 2 : 1024;
-			struct open_sock *o = realloc(c->open, cap * sizeof(*o));
-
-			if (!o)
-				return 0;
-			c->open = o;
-			c->cap_open = cap;
-		}
-		c->open[c->n_open].netns = ns->netns;
-		c->open[c->n_open].family = s->family;
-		c->open[c->n_open].dport = s->dport;
-		memcpy(c->open[c->n_open].daddr, s->daddr, 16);
-		c->n_open++;
-	}
-	return 0;
-}
-
-/* An open socket holds its local port toward its destination too. */
-static void add_in_use(struct agg *a, const struct open_sock *o)
-{
-	uint32_t i = ep_hash(o->netns, o->family, o->daddr, o->dport) % AGG_BUCKETS;
-
-	for (size_t probes = 0; probes < AGG_BUCKETS && a->used[i];
-	     probes++, i = (i + 1) % AGG_BUCKETS) {
-		const struct tw_endpoint *e = &a->e[i];
-
-		if (a->ns[i] == o->netns && e->family == o->family && e->port == o->dport &&
-		    !memcmp(e->addr, o->daddr, 16)) {
-			a->extra[i]++;
-			return;
-		}
-	}
-}
-
-static void census_reset(struct census *c)
-{
-	agg_reset(&c->remote);
-	agg_reset(&c->local);
-	c->n_open = 0;
-	c->n_ns = 0;
-	c->population = 0;
-	c->failed = 0;
-	c->no_tw = 0;
-	c->dumped = 0;
-	c->ok = false;
-}
-
-static struct ns_info *census_ns(struct census *c, uint32_t netns)
-{
-	if (c->n_ns == c->cap_ns) {
-		size_t cap = c->cap_ns ? c->cap_ns * 2 : 16;
-		struct ns_info *n = realloc(c->ns, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		c->ns = n;
-		c->cap_ns = cap;
-	}
-	memset(&c->ns[c->n_ns], 0, sizeof(c->ns[0]));
-	c->ns[c->n_ns].netns = netns;
-	return &c->ns[c->n_ns++];
-}
-
-/* Count the namespace this thread is in now (netns_fd -1) or netns_fd. */
-static int census_one(struct census *c, int netns_fd, uint32_t netns)
-{
-	struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
-	struct ns_info *ns = census_ns(c, netns);
-	int err;
-
-	if (!ns)
-		return -ENOMEM;
-	diag__read_sysctls(netns_fd, &sys);
-	ns->lo = sys.port_lo;
-	ns->hi = sys.port_hi;
-	ns->tw_reuse = sys.tw_reuse;
-	ns->timestamps = sys.timestamps;
-	c->cur = ns;
-	err = diag__dump_req(&(struct diag_req){ .netns_fd = netns_fd,
-		.states = DIAG_STATES_ALL, .no_info = true }, on_sock, c);
-	if (err) {
-		/* nothing of it counts: the caller tells a partial count apart */
-		c->n_ns--;
-		c->failed++;
-		return err;
-	}
-	c->population += ns->population;
-	c->ok = true;
-	return 0;
-}
-
-struct in_ns {
-	struct census *c;
-	uint32_t netns;
-};
-
-/*
- * Inside the namespace: one with no timewait socket (sockstat) has a
- * population of 0 and nothing toward pressure, and is not dumped, since a
- * dump walks the sockets of every namespace to find its own.
- */
-static int census_here(void *ctx)
-{
-	struct in_ns *x = ctx;
-	struct diag_sockstat ss;
-	struct ns_info *ns;
-
-	if (!diag__sockstat_here(&ss) && ss.tw == 0) {
-		ns = census_ns(x->c, x->netns);
-		if (!ns)
-			return -ENOMEM;
-		x->c->no_tw++;
-		x->c->ok = true;
-		return 0;
-	}
-	return census_one(x->c, -1, x->netns);
-}
-
-/*
- * Every namespace, one setns() there and back each: the sysctls and the
- * netlink socket are both opened inside.  The set is made afresh and let
- * go each time, so that our fds never keep a stopped container's
- * namespace (and its devices) alive from one summary to the next.
- */
-static void census_run_all(struct census *c, struct census_thread *th)
-{
-	uint64_t t0 = mono_ns();
-	struct netns_set *set = netns_set__new();
-	int n = set ? netns_set__scan(set) : -ENOMEM;
-
-	census_reset(c);
-	if (n < 0) {
-		tt_err("list the network namespaces in /proc: %s", strerror(-n));
-		netns_set__free(set);
-		return;
-	}
-	for (size_t i = 0; i < (size_t)n; i++) {
-		struct in_ns x = { .c = c, .netns = netns_set__inode(set, i) };
-		size_t before = c->n_ns + c->failed;
-		int ret;
-
-		if (x.netns != th->self && th->no_setns)
-			continue;
-		ret = diag__in_netns(x.netns == th->self ? -1 : netns_set__fd(set, i), census_here,
-				     &x);
-		if (c->n_ns + c->failed != before)
-			continue;
-		/* the setns itself failed: census_one never ran */
-		c->failed++;
-		if (ret == -EPERM) {
-			th->no_setns = true;
-			tt_warn("warning: cannot enter the other network namespaces (no "
-				"CAP_SYS_ADMIN?): TIME-WAIT counts cover our own from now on");
-		}
-	}
-	netns_set__free(set);
-	c->took_ns = mono_ns() - t0;
-}
-
 static bool is_loopback(uint8_t family, const uint8_t *a)
 {
 	static const uint8_t v6lo[16] = { [15] = 1 };
 
 	return family == TT_AF_INET ? a[0] == 127 : !memcmp(a, v6lo, 16);
-}
-
-/*
- * The count the thread finished, if there is one.  None asked for yet (the
- * final summary, a scrape): ask, and wait for it.  One asked for and still
- * under way past TW_CENSUS_WAIT_MS: false, and the report estimates (the
- * next one takes it in).  The caller's loop does the waiting for a summary
- * (tw_tracker__census_start, tw_tracker__census_busy), reading its source
- * meanwhile; nothing here reads it.
- */
-static bool census_take(struct tw_tracker *t)
-{
-	struct census_thread *th = t->th;
-	uint64_t deadline;
-	bool done;
-
-	pthread_mutex_lock(&th->mu);
-	if (th->state == CENSUS_IDLE) {
-		th->state = CENSUS_REQUESTED;
-		th->requested_ms = mono_ms();
-		pthread_cond_broadcast(&th->cv);
-	}
-	deadline = th->requested_ms + TW_CENSUS_WAIT_MS;
-	while (th->state != CENSUS_DONE && mono_ms() < deadline) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 10 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&th->cv, &th->mu, &ts);
-	}
-	done = th->state == CENSUS_DONE;
-	if (done)
-		th->state = CENSUS_IDLE;
-	pthread_mutex_unlock(&th->mu);
-	if (!done && !th->warned_slow) {
-		th->warned_slow = true;
-		tt_warn("warning: counting the TIME-WAIT sockets of %s takes more than %d ms; until "
-			"it is done, reports estimate the population from traced entries",
-			t->netns_fd == TW_NETNS_ALL ? "every network namespace" : "the namespace",
-			TW_CENSUS_WAIT_MS);
-	}
-	return done;
-}
-
-/* The inode of the namespace netns_fd (-1: ours), for the pressure lines. */
-static uint32_t fd_netns(int netns_fd)
-{
-	struct stat st;
-
-	if (netns_fd < 0)
-		return diag__self_netns();
-	return fstat(netns_fd, &st) ? 0 : (uint32_t)st.st_ino;
-}
-
-static int cmp_netns(const void *a, const void *b)
-{
-	const struct ns_info *x = a, *y = b;
-
-	if (x->population != y->population)
-		return x->population < y->population ? 1 : -1;
-	return x->netns < y->netns ? -1 : x->netns > y->netns;
-}
-
-static const struct ns_info *ns_of(const struct census *c, uint32_t netns)
-{
-	for (size_t i = 0; i < c->n_ns; i++)
-		if (c->ns[i].netns == netns)
-			return &c->ns[i];
-	return NULL;
 }
 
 void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval_ns,
@@ -698,28 +159,28 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	top_containers(t, r);
 	if (t->th) {
 		r->host_wide = hostwide;
-		counted = census_take(t) && c->ok;
+		counted = twc_census_take(t) && c->ok;
 		if (counted && hostwide)
 			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT, not "
 				 "dumped; %u could not be read), %llu sockets dumped in %.1f ms",
 				 c->n_ns, c->no_tw, c->failed, (unsigned long long)c->dumped,
 				 c->took_ns / 1e6);
 	}
-	agg_reset(t->top);
+	twc_agg_reset(t->top);
 	if (counted) {
 		r->population = c->population;
 		for (size_t i = 0; i < c->n_open; i++)
-			add_in_use(&c->remote, &c->open[i]);
+			twc_add_in_use(&c->remote, &c->open[i]);
 		/* the top destinations add up over namespaces */
 		for (size_t i = 0; i < AGG_BUCKETS; i++)
 			if (c->remote.used[i] && c->remote.e[i].count)
-				agg_add(t->top, 0, c->remote.e[i].family, c->remote.e[i].addr,
+				twc_agg_add(t->top, 0, c->remote.e[i].family, c->remote.e[i].addr,
 					c->remote.e[i].port, false, c->remote.e[i].count);
-		top(&c->local, r->local, &r->n_local);
+		twc_top(&c->local, r->local, &r->n_local);
 		r->namespaces = (uint32_t)c->n_ns;
-		self = hostwide ? ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
+		self = hostwide ? twc_ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
 		if (hostwide) {
-			qsort(c->ns, c->n_ns, sizeof(c->ns[0]), cmp_netns);
+			qsort(c->ns, c->n_ns, sizeof(c->ns[0]), twc_cmp_netns);
 			for (size_t i = 0; i < c->n_ns && r->n_netns < TW_NETNS_MAX; i++) {
 				if (c->ns[i].population <= 0)
 					break;
@@ -728,7 +189,7 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 					.port_lo = c->ns[i].lo, .port_hi = c->ns[i].hi };
 			}
 			/* sorted: find ours again */
-			self = ns_of(c, t->th->self);
+			self = twc_ns_of(c, t->th->self);
 		}
 	} else {
 		struct agg *local = &c->local;
@@ -737,20 +198,20 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		if (t->th)
 			local = NULL;
 		else
-			agg_reset(local);
+			twc_agg_reset(local);
 		r->estimated = true;
 		r->population = (int64_t)t->len;
 		for (size_t i = 0; i < t->len; i++) {
 			const struct tw_entry *w = &t->win[(t->head + i) % WINDOW_MAX];
 
-			agg_add(t->top, 0, w->family, w->daddr, w->dport, false, 1);
+			twc_agg_add(t->top, 0, w->family, w->daddr, w->dport, false, 1);
 			if (local)
-				agg_add(local, 0, w->family, w->saddr, 0, false, 1);
+				twc_agg_add(local, 0, w->family, w->saddr, 0, false, 1);
 		}
 		if (local)
-			top(local, r->local, &r->n_local);
+			twc_top(local, r->local, &r->n_local);
 	}
-	top(t->top, r->remote, &r->n_remote);
+	twc_top(t->top, r->remote, &r->n_remote);
 
 	if (self) {
 		r->port_lo = self->lo;
@@ -771,7 +232,7 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		/* only destinations we connected to hold our ephemeral ports */
 		if (!c->remote.used[i] || !e->count || !e->port)
 			continue;
-		ns = hostwide ? ns_of(c, c->remote.ns[i]) : self;
+		ns = hostwide ? twc_ns_of(c, c->remote.ns[i]) : self;
 		if (!ns || !ns->hi || ns->hi < ns->lo)
 			continue;
 		range = ns->hi - ns->lo + 1u;
