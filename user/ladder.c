@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Sink support: --ladder's diagrams (sink_ladder.c is the sink), drawn
- * from finished flows.  Nothing here sees a packet: each state change implies the segments that caused it and the segments it
- * sends (RFC 9293's state diagram), and when both ends are traced each
- * implied segment is drawn once, at the end whose record shows it first.
+ * from finished flows.  Nothing here sees a packet: each state change
+ * implies the segments that caused it and the segments it sends (RFC
+ * 9293's state diagram), and when both ends are traced each implied
+ * segment is drawn once, at the end whose record shows it first.
  */
 #include <stdlib.h>
 #include <string.h>
