@@ -83,6 +83,9 @@ $(OUTPUT)/%.bpf.o: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $<
 
+# test_bpfobj opens the object embedded in the skeleton
+$(OUTPUT)/unit/test_bpfobj.o: $(OUTPUT)/tcptrail.skel.h
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
