@@ -98,20 +98,20 @@ SEC("tracepoint/tcp/tcp_retransmit_synack")
 int tp_retransmit_synack(struct tp_synack_ctx *ctx)
 {
 	on_synack_retrans((struct sock *)ctx->skaddr, (struct request_sock *)ctx->req,
-			  TT_HOOK_TP_RETRANS);
+			  TT_HOOK_TRACEPOINT_RETRANS);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_send_reset")
 int tp_send_reset(struct tp_send_reset_ctx *ctx)
 {
-	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_SENT, TT_HOOK_TP_RETRANS, false);
+	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_SENT, TT_HOOK_TRACEPOINT_RETRANS, false);
 	return 0;
 }
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int tp_receive_reset(struct tp_sk_ctx *ctx)
 {
-	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_RECV, TT_HOOK_TP_RETRANS, false);
+	on_sk_note((struct sock *)ctx->skaddr, TT_EV_RESET_RECV, TT_HOOK_TRACEPOINT_RETRANS, false);
 	return 0;
 }

@@ -7,9 +7,10 @@
  * resolves each extern below to its one definition, so there is one ring
  * buffer and one set of maps, as the skeleton shows them.
  *
- * The kernel fact it relies on: a static, always-inline function is copied
- * into each program that calls it, so the verifier still sees every program
- * whole, and with `direct` a constant, each copy keeps one way of reading.
+ * The kernel fact: the verifier checks each program alone, with every
+ * constant it can see, so these helpers are static and always inline: each
+ * program gets its own copy, in which `direct` (typed pointer or probe read)
+ * and the hook id are constants and the branches it does not take are gone.
  */
 #ifndef TCPTRAIL_BPF_H
 #define TCPTRAIL_BPF_H
@@ -386,4 +387,5 @@ reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook, bool dir
 	__builtin_memset(e->aux, 0, sizeof(e->aux));
 	return e;
 }
+
 #endif /* TCPTRAIL_BPF_H */
