@@ -57,7 +57,8 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
 DRIVERS   := $(patsubst tests/drivers/%.c,$(OUTPUT)/drivers/%,$(wildcard tests/drivers/*.c))
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS) $(TT_BPF_PART_OBJS)
+.SECONDARY: $(BPF_OBJS) $(TT_BPF_PART_OBJS) \
+	    $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(OTHER_BPF_SRCS))
 .PHONY: all deps run test unit ktest vmtest clean fuzz bench install
 
 all: tcptrail
