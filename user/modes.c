@@ -12,6 +12,9 @@ const struct tt_variant tt_variants[] = {
 };
 #undef TT_VARIANT_
 const size_t tt_n_variants = sizeof(tt_variants) / sizeof(tt_variants[0]);
+_Static_assert(sizeof(tt_variants) / sizeof(tt_variants[0]) <=
+	       sizeof(((struct tt_selection *)0)->result) / sizeof(int),
+	       "struct tt_selection has a result for every row of the hook table");
 
 const struct tt_variant *tt_variant_of_hook(unsigned int hook)
 {
