@@ -38,9 +38,16 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+# bpf/: one file per capability, each compiled alone, then linked into one
+# object, tcptrail.bpf.o, with one skeleton (retsnoop's way).  Any other
+# bpf/*.bpf.c is an object and a skeleton of its own.
+TT_BPF_PARTS := maps transitions time_wait overflow owner resets
+TT_BPF_SRCS  := $(patsubst %,bpf/%.bpf.c,$(TT_BPF_PARTS))
+TT_BPF_PART_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(TT_BPF_PARTS))
+OTHER_BPF_SRCS := $(filter-out $(TT_BPF_SRCS),$(wildcard bpf/*.bpf.c))
+BPF_HDRS  := $(wildcard bpf/*.bpf.h) $(wildcard include/*.h) vmlinux/$(ARCH)/vmlinux.h
+BPF_OBJS  := $(OUTPUT)/tcptrail.bpf.o $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(OTHER_BPF_SRCS))
+SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # Everything but main(): what the unit tests link against.
@@ -50,7 +57,8 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
 DRIVERS   := $(patsubst tests/drivers/%.c,$(OUTPUT)/drivers/%,$(wildcard tests/drivers/*.c))
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(TT_BPF_PART_OBJS) \
+	    $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(OTHER_BPF_SRCS))
 .PHONY: all deps run test unit ktest vmtest clean fuzz bench install
 
 all: tcptrail
@@ -58,15 +66,26 @@ all: tcptrail
 deps:
 	$(Q)INSTALL=$(INSTALL) tests/deps.sh
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/unit $(OUTPUT)/drivers:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/unit $(OUTPUT)/drivers:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/tcptrail.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude \
 		$(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null) -Wall -Wno-unused-function \
-		-c $< -o $@.tmp
-	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+		-c $< -o $@
+
+# maps.bpf.c defines what the others declare extern: the linker joins them.
+$(OUTPUT)/tcptrail.bpf.o: $(TT_BPF_PART_OBJS) | $(OUTPUT)
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/%.bpf.o: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+# test_bpfobj opens the object embedded in the skeleton
+$(OUTPUT)/unit/test_bpfobj.o: $(OUTPUT)/tcptrail.skel.h
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Every record that crosses the kernel boundary, and the unit of the capture
- * file.  Shared by bpf/ and user/: it includes nothing, uses only __u8..__u64
+ * file.  Shared by bpf/ and user/: it includes nothing but its sibling
+ * tthooks.h (the hook ids), uses only __u8..__u64
  * (the includer provides them) and pins every size, so that the BPF object,
  * the daemon and a capture written on another machine agree byte for byte.
  * See include/CAPTURE.md for the file format built on top of it.
@@ -118,25 +119,11 @@ struct tt_event {
  */
 _Static_assert(sizeof(struct tt_event) == 128, "tt_event is part of the capture format");
 
-/* Hooks, one id per program variant; stable, they are written to captures. */
-enum tt_hook_id {
-	TT_HOOK_NONE = 0,
-	TT_HOOK_TP_BTF_SET_STATE = 1,
-	TT_HOOK_TP_SET_STATE = 2,
-	TT_HOOK_FENTRY_SET_STATE = 3,
-	TT_HOOK_KPROBE_SET_STATE = 4,
-	TT_HOOK_TP_ACCEPT = 5,
-	TT_HOOK_FENTRY_TIME_WAIT = 6,
-	TT_HOOK_KPROBE_TIME_WAIT = 7,
-	TT_HOOK_RULE_TIME_WAIT = 8,
-	TT_HOOK_CGROUP_SKB = 9,
-	TT_HOOK_FENTRY_CONN_REQUEST = 10,
-	TT_HOOK_KPROBE_CONN_REQUEST = 11,
-	TT_HOOK_TP_RETRANS = 12,
-	TT_HOOK_SOCK_DIAG = 13,
-	TT_HOOK_SOCKOPS_STATE = 14,
-	TT_HOOK_MAX,
-};
+/*
+ * The hook ids (enum tt_hook_id: tt_event.hook) come from the hook table,
+ * which names every program variant; like this header it includes nothing.
+ */
+#include "tthooks.h"
 
 #define TT_MAX_PORTS 16
 

@@ -342,11 +342,10 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 	return 0;
 }
 
+/* written by a transitions program, where the rule lives (include/tthooks.h) */
 static bool from_rule(const struct tt_event *e)
 {
-	return e->hook == TT_HOOK_TP_BTF_SET_STATE || e->hook == TT_HOOK_TP_SET_STATE ||
-	       e->hook == TT_HOOK_FENTRY_SET_STATE || e->hook == TT_HOOK_KPROBE_SET_STATE ||
-	       e->hook == TT_HOOK_SOCKOPS_STATE;
+	return tt_hook_sets_state(e->hook);
 }
 
 /* End a pending entry: in TIME-WAIT after all, or aborted if a reset followed. */

@@ -115,7 +115,7 @@ static uint64_t listener_key(const struct tt_event *e)
 	return (uint64_t)e->netns << 16 | e->sport;
 }
 
-/* pass_filters() in bpf/tcptrail.bpf.c */
+/* pass_filters() in bpf/tcptrail.bpf.h */
 static bool pass_filters(const struct tt_opts *o, const struct tt_event *e)
 {
 	if (o->family && e->family != o->family)

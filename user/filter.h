@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The -4/-6, -N, -P/-L/-D and -p filters in userspace, for replay: the
- * same tests the BPF side makes before it reserves a record
- * (bpf/tcptrail.bpf.c: pass_filters, pass_owner), so a capture replayed
- * with a filter shows what a live run with that filter would have shown.
+ * same tests the BPF side makes before it reserves a record (pass_filters
+ * in bpf/tcptrail.bpf.h, pass_owner in bpf/transitions.bpf.c), so a capture
+ * replayed with a filter shows what a live run with that filter would have
+ * shown.
  */
 #ifndef TT_FILTER_H
 #define TT_FILTER_H

@@ -574,6 +574,8 @@ uint64_t live__missed(const struct tt_live *l)
 {
 	uint64_t total = 0, primary = 0, twin = 0, caught[2] = { 0, 0 };
 	uint64_t vals[l->ncpus > 0 ? l->ncpus : 1];
+	/* the tp_btf transitions program and its second copy, as the hook table names them */
+	const char *const *nest = tt_variant_of_hook(TT_HOOK_TP_BTF_SET_STATE)->progs;
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, l->skel->obj) {
@@ -584,15 +586,15 @@ uint64_t live__missed(const struct tt_live *l)
 		memset(&info, 0, sizeof(info));
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
-		if (!strcmp(bpf_program__name(prog), "tp_btf_set_state"))
+		if (!strcmp(bpf_program__name(prog), nest[0]))
 			primary = info.recursion_misses;
-		else if (!strcmp(bpf_program__name(prog), "set_state_nest"))
+		else if (!strcmp(bpf_program__name(prog), nest[1]))
 			twin = info.recursion_misses;
 		/*
 		 * The second copy is skipped only while it is active itself, and
 		 * then the first copy is not: nothing is lost there.
 		 */
-		else if (strcmp(bpf_program__name(prog), "set_state_nest"))
+		else
 			total += info.recursion_misses;
 	}
 	/* the first copy's nested runs, less those its twin or sock_ops recorded */

@@ -171,7 +171,7 @@ static void boost_priority(const struct tt_opts *o)
  * privileges, and that namespace's own counters say how many active opens
  * and TIME-WAIT entries there were: seeing fewer is a loss, and is said.
  * Not passive opens: both children of a clone race between two CPUs count
- * one, and the loser is no connection (bpf/tcptrail.bpf.c, births).
+ * one, and the loser is no connection (bpf/transitions.bpf.c, births).
  */
 struct kcheck {
 	bool on;

@@ -4,72 +4,25 @@
 #include <string.h>
 #include "modes.h"
 
-/*
- * Kprobe and tracepoint programs run one at a time per CPU (bpf_prog_active):
- * a softirq that an interrupt's exit runs inside one of them, any tool's,
- * runs none of ours; newer kernels count those in recursion_misses, 6.1 does
- * not.  The qemu guest boots with threadirqs for that (tests/vm/README.md).
- */
-#define NESTED_SKIP	"an event in a softirq nested inside any kprobe or tracepoint BPF " \
-			"program on its CPU is skipped by the kernel (which 6.1 does not even count)"
-
-/* Best first within each capability: this order is what auto means. */
+/* The hook table (include/tthooks.h), best first within each capability: auto's order. */
+#define TT_VARIANT_(id, val, cap, kind, name, progs, caveat) \
+	{ TT_CAP_##cap, TT_KIND_##kind, TT_HOOK_##id, name, progs, caveat },
 const struct tt_variant tt_variants[] = {
-	{ TT_CAP_TRANSITIONS, TT_KIND_TP_BTF, TT_HOOK_TP_BTF_SET_STATE,
-	  "tp_btf/inet_sock_set_state", { "tp_btf_set_state", "set_state_nest" }, NULL },
-	{ TT_CAP_TRANSITIONS, TT_KIND_TRACEPOINT, TT_HOOK_TP_SET_STATE,
-	  "tracepoint/sock/inet_sock_set_state", { "tp_set_state" },
-	  "no socket cookie: flows are identified by sock address and birth; " NESTED_SKIP },
-	/* the tracepoint's two call sites, tcp_set_state() ending in the first */
-	{ TT_CAP_TRANSITIONS, TT_KIND_FENTRY, TT_HOOK_FENTRY_SET_STATE,
-	  "fentry/inet_sk_state_store + fentry/inet_sk_set_state",
-	  { "fentry_state_store", "fentry_sk_set_state" }, NULL },
-	{ TT_CAP_TRANSITIONS, TT_KIND_KPROBE, TT_HOOK_KPROBE_SET_STATE,
-	  "kprobe/inet_sk_state_store + kprobe/inet_sk_set_state",
-	  { "kprobe_state_store", "kprobe_sk_set_state" },
-	  "no socket cookie: flows are identified by sock address and birth; " NESTED_SKIP },
-
-	/* the entry counts once inet_twsk_alloc() has given a timewait sock */
-	{ TT_CAP_TIME_WAIT, TT_KIND_FENTRY, TT_HOOK_FENTRY_TIME_WAIT,
-	  "fentry/tcp_time_wait + fexit/inet_twsk_alloc",
-	  { "fentry_time_wait", "fexit_twsk_alloc" }, NULL },
-	{ TT_CAP_TIME_WAIT, TT_KIND_KPROBE, TT_HOOK_KPROBE_TIME_WAIT,
-	  "kprobe/tcp_time_wait + kretprobe/inet_twsk_alloc",
-	  { "kprobe_time_wait", "kretprobe_twsk_alloc" }, NULL },
-	{ TT_CAP_TIME_WAIT, TT_KIND_RULE, TT_HOOK_RULE_TIME_WAIT,
-	  "rule at FIN_WAIT1/FIN_WAIT2/CLOSING > CLOSE (in the transitions hook)", { NULL },
-	  "decided from sk_shutdown, sk_err, SOCK_DONE/SOCK_DEAD and linger2; no timeout; "
-	  "also claims it when tcp_max_tw_buckets are all in use" },
-
-	/* not syn_recv_sock: 7 arguments, more than the 6.1 trampoline takes */
-	{ TT_CAP_OVERFLOW, TT_KIND_FENTRY, TT_HOOK_FENTRY_CONN_REQUEST,
-	  "fentry/tcp_conn_request + fentry/tcp_check_req + fentry/tcp_get_cookie_sock",
-	  { "fentry_conn_request", "fentry_check_req", "fentry_get_cookie_sock" },
-	  "an ACK that tcp_check_req() then rejects for PAWS or its window counts too" },
-	{ TT_CAP_OVERFLOW, TT_KIND_KPROBE, TT_HOOK_KPROBE_CONN_REQUEST,
-	  "kprobe/tcp_conn_request + kprobe/tcp_v{4,6}_syn_recv_sock",
-	  { "kprobe_conn_request", "kprobe_v4_syn_recv_sock", "kprobe_v6_syn_recv_sock" }, NULL },
-	{ TT_CAP_OVERFLOW, TT_KIND_CGROUP_SKB, TT_HOOK_CGROUP_SKB,
-	  "cgroup_skb/ingress on the cgroup v2 root", { "cgroup_ingress" },
-	  "sees listeners' queues as each SYN or third ACK arrives, before the kernel decides" },
-
-	{ TT_CAP_OWNER, TT_KIND_TRACEPOINT, TT_HOOK_TP_ACCEPT,
-	  "tracepoint/syscalls/sys_exit_accept{,4}", { "tp_exit_accept4", "tp_exit_accept" }, NULL },
-
-	{ TT_CAP_RETRANS, TT_KIND_TP_BTF, TT_HOOK_TP_RETRANS,
-	  "tp_btf/tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset",
-	  { "tp_btf_retransmit_synack", "tp_btf_send_reset", "tp_btf_receive_reset" }, NULL },
-	{ TT_CAP_RETRANS, TT_KIND_TRACEPOINT, TT_HOOK_TP_RETRANS,
-	  "tracepoint/tcp/tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset",
-	  { "tp_retransmit_synack", "tp_send_reset", "tp_receive_reset" }, NULL },
-
-	/* takes over what the transitions hook may be skipped for (bpf/tcptrail.bpf.c) */
-	{ TT_CAP_SOCK_OPS, TT_KIND_SOCK_OPS, TT_HOOK_SOCKOPS_STATE,
-	  "sockops/STATE_CB on the cgroup v2 root", { "sockops_state" },
-	  "from connect() or the handshake on; sets BPF_SOCK_OPS_STATE_CB_FLAG on every TCP "
-	  "socket, which other sock_ops programs then see too" },
+	TT_HOOK_TABLE(TT_VARIANT_)
 };
+#undef TT_VARIANT_
 const size_t tt_n_variants = sizeof(tt_variants) / sizeof(tt_variants[0]);
+_Static_assert(sizeof(tt_variants) / sizeof(tt_variants[0]) <=
+	       sizeof(((struct tt_selection *)0)->result) / sizeof(int),
+	       "struct tt_selection has a result for every row of the hook table");
+
+const struct tt_variant *tt_variant_of_hook(unsigned int hook)
+{
+	for (size_t i = 0; i < tt_n_variants; i++)
+		if (tt_variants[i].hook_id == hook)
+			return &tt_variants[i];
+	return NULL;
+}
 
 const char *tt_cap_off(const struct tt_selection *sel, enum tt_cap cap)
 {

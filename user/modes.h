@@ -42,8 +42,12 @@ struct tt_variant {
 	const char *caveat;		/* what it misses, or NULL */
 };
 
+/* Built from the hook table, include/tthooks.h: add a hook there. */
 extern const struct tt_variant tt_variants[];
 extern const size_t tt_n_variants;
+
+/* The first variant that writes hook id hook, or NULL. */
+const struct tt_variant *tt_variant_of_hook(unsigned int hook);
 
 /* Try one variant on this kernel: 0, or -errno with a reason in why. */
 typedef int (*tt_probe_fn)(const struct tt_variant *v, void *ctx, char *why, size_t len);

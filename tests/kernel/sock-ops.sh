@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # sock_ops takes a connected socket's transitions over from the transitions
-# hook, which the kernel may skip under load (bpf/tcptrail.bpf.c): with it,
+# hook, which the kernel may skip under load (bpf/transitions.bpf.c): with it,
 # one connection's established-and-after transitions come from sockops_state
 # and the start-up line says sock-ops=sockops; with --no-sock-ops, none do,
 # the line says sock-ops=off, and no warning is given.  Either way the two

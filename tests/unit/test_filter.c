@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Replay's filters make the kernel's decisions (bpf/tcptrail.bpf.c). */
+/* Replay's filters make the kernel's decisions (bpf/tcptrail.bpf.h). */
 #include "filter.h"
 #include "tt_test.h"
 

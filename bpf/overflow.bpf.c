@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SYN-queue and accept-queue overflow.
+ *
+ * The kernel fact: a listener drops a SYN or a third ACK after tests it
+ * makes on its own queue lengths, which the hooks here read before it
+ * makes them: tcp_conn_request() checks inet_csk_reqsk_queue_is_full()
+ * (qlen > max) then, unless a cookie is sent instead, drops; then
+ * sk_acceptq_is_full() (ack_backlog > max).  syn_recv_sock() checks only
+ * the accept queue.  The cgroup_skb variant sees the same queues as each
+ * segment arrives at the listener, before the kernel decides.
+ */
+#include "tcptrail.bpf.h"
+
+static __always_inline void
+emit_overflow(struct sock *lsk, __u8 queue, __u8 cookie, __u32 max, __u32 backlog,
+	      __u32 qlen, __u16 family, const __u8 *peer, __u16 peer_port, __u8 hook)
+{
+	struct tt_event *e;
+	struct sk_view v;
+
+	if (read_sk(lsk, &v, false) || !pass_filters(&v))
+		return;
+	v.owner = false;
+	e = reserve(TT_EV_OVERFLOW, lsk, &v, hook, false);
+	if (!e)
+		return;
+	e->family = family;
+	e->dport = peer_port;
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+	if (peer)
+		__builtin_memcpy(e->daddr, peer, 16);	/* zero-padded for IPv4 */
+	e->flags |= cookie;
+	e->aux[0] = queue;
+	e->aux[1] = max;
+	e->aux[2] = backlog;
+	e->aux[3] = qlen;
+	bpf_ringbuf_submit(e, submit_flags());
+}
+
+/*
+ * With net.ipv4.tcp_syncookies 2, tcp_conn_request() answers every SYN with
+ * a cookie, full queue or not: only with the queue full is it an overflow.
+ */
+static __always_inline __u8 cookie_flags(__u32 qlen, __u32 max)
+{
+	return TT_F_SYNCOOKIE | (qlen > max ? 0 : TT_F_COOKIE_POLICY);
+}
+
+static __always_inline void
+check_listener(struct sock *lsk, bool syn, __u16 family, const __u8 *peer, __u16 peer_port,
+	       __u8 hook)
+{
+	__u32 max = BPF_CORE_READ(lsk, sk_max_ack_backlog);
+	__u32 backlog = BPF_CORE_READ(lsk, sk_ack_backlog);
+	__u32 qlen = BPF_CORE_READ((struct inet_connection_sock *)lsk, icsk_accept_queue.qlen.counter);
+
+	if (syn) {
+		__u8 cookies = BPF_CORE_READ(lsk, __sk_common.skc_net.net, ipv4.sysctl_tcp_syncookies);
+
+		if (cookies == 2 || qlen > max) {
+			if (!cookies) {
+				emit_overflow(lsk, TT_Q_SYN, 0, max, backlog, qlen, family,
+					      peer, peer_port, hook);
+				return;
+			}
+			emit_overflow(lsk, TT_Q_SYN, cookie_flags(qlen, max), max, backlog, qlen,
+				      family, peer, peer_port, hook);
+		}
+	}
+	if (backlog > max)
+		emit_overflow(lsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer,
+			      peer_port, hook);
+}
+
+/*
+ * The cgroup program has no bpf_probe_read_kernel() on older kernels (6.1
+ * rejects it), so it reads the listener through the BTF pointer that
+ * bpf_skc_to_tcp_sock() returns and the bpf_sock context, never by probe.
+ */
+static __always_inline void
+cg_emit(struct tcp_sock *tp, struct bpf_sock *bsk, __u8 queue, __u8 cookie, __u32 max,
+	__u32 backlog, __u32 qlen, __u16 family, const __u8 *peer, __u16 peer_port)
+{
+	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	struct sk_view v = {
+		.family = family,
+		.sport = bsk->src_port,
+		.netns = sk->__sk_common.skc_net.net->ns.inum,
+		.cgrp = sk_cgroup(sk, true),
+	};
+	struct tt_event *e;
+
+	v.cgroup = cgroup_id_of(v.cgrp, true);
+
+	if (!pass_filters(&v))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(TT_EV_OVERFLOW);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = TT_EV_OVERFLOW;
+	e->family = family;
+	e->hook = TT_HOOK_CGROUP_SKB;
+	e->sport = v.sport;
+	e->dport = peer_port;
+	e->netns = v.netns;
+	e->cpu = bpf_get_smp_processor_id();
+	e->cgroup = v.cgroup;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->sk = (__u64)sk;
+	if (family == AF_INET) {
+		__u32 a = bsk->src_ip4;
+
+		__builtin_memcpy(e->saddr, &a, 4);
+	} else {
+		__u32 a0 = bsk->src_ip6[0], a1 = bsk->src_ip6[1], a2 = bsk->src_ip6[2],
+		      a3 = bsk->src_ip6[3];
+
+		__builtin_memcpy(e->saddr, &a0, 4);
+		__builtin_memcpy(e->saddr + 4, &a1, 4);
+		__builtin_memcpy(e->saddr + 8, &a2, 4);
+		__builtin_memcpy(e->saddr + 12, &a3, 4);
+	}
+	__builtin_memcpy(e->daddr, peer, 16);
+	e->flags |= cookie;
+	e->aux[0] = queue;
+	e->aux[1] = max;
+	e->aux[2] = backlog;
+	e->aux[3] = qlen;
+	bpf_ringbuf_submit(e, submit_flags());
+}
+
+/*
+ * tcp_v4_rcv() filters a segment that matched a request sock against its
+ * listener too, so a retransmitted SYN looks like a new one here; the kernel
+ * answers it from tcp_check_req() and drops nothing.  A request sock for the
+ * same 4-tuple tells them apart.
+ */
+static __always_inline bool
+syn_has_request(struct __sk_buff *skb, __u16 family, __u32 thoff)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *found;
+	bool req;
+
+	if (family == AF_INET) {
+		if (bpf_skb_load_bytes(skb, 12, &t.ipv4.saddr, 4) ||
+		    bpf_skb_load_bytes(skb, 16, &t.ipv4.daddr, 4) ||
+		    bpf_skb_load_bytes(skb, thoff, &t.ipv4.sport, 2) ||
+		    bpf_skb_load_bytes(skb, thoff + 2, &t.ipv4.dport, 2))
+			return false;
+		found = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	} else {
+		if (bpf_skb_load_bytes(skb, 8, t.ipv6.saddr, 16) ||
+		    bpf_skb_load_bytes(skb, 24, t.ipv6.daddr, 16) ||
+		    bpf_skb_load_bytes(skb, thoff, &t.ipv6.sport, 2) ||
+		    bpf_skb_load_bytes(skb, thoff + 2, &t.ipv6.dport, 2))
+			return false;
+		found = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	}
+	if (!found)
+		return false;
+	req = found->state == BPF_TCP_NEW_SYN_RECV;
+	bpf_sk_release(found);
+	return req;
+}
+
+static __always_inline void
+cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struct bpf_sock *bsk,
+		  bool syn, __u16 family, const __u8 *peer, __u16 peer_port)
+{
+	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	__u32 max = sk->sk_max_ack_backlog;
+	__u32 backlog = sk->sk_ack_backlog;
+	__u32 qlen = tp->inet_conn.icsk_accept_queue.qlen.counter;
+
+	/* only a full queue makes the lookup worth its cost */
+	if (syn && (qlen > max || backlog > max) && syn_has_request(skb, family, thoff))
+		return;
+	if (syn) {
+		__u8 cookies = sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_syncookies;
+
+		if (cookies == 2 || qlen > max) {
+			cg_emit(tp, bsk, TT_Q_SYN, cookies ? cookie_flags(qlen, max) : 0, max, backlog,
+				qlen, family, peer, peer_port);
+			if (!cookies)
+				return;
+		}
+	}
+	if (backlog > max)
+		cg_emit(tp, bsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer, peer_port);
+}
+
+#define ETH_P_IP_	0x0800
+#define TCP_FLAG_SYN_	0x02
+#define TCP_FLAG_RST_	0x04
+#define TCP_FLAG_ACK_	0x10
+
+/*
+ * On every ingress packet of the host, so it leaves early: only segments
+ * whose socket lookup found a listener (for a third ACK, tcp_v4_rcv() swaps
+ * the request sock for its listener before the cgroup filter runs).
+ */
+SEC("cgroup_skb/ingress")
+int cgroup_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *bsk = skb->sk;
+	struct tcp_sock *tp;
+	__u8 peer[16] = {}, flags;
+	__u16 family, peer_port;
+	__u32 thoff;
+
+	if (!bsk || bsk->state != BPF_TCP_LISTEN)
+		return 1;
+	family = bsk->family;
+	if (family == AF_INET) {
+		__u8 vihl;
+
+		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
+			return 1;
+		thoff = (vihl & 0x0f) * 4;
+		bpf_skb_load_bytes(skb, 12, peer, 4);
+	} else if (family == AF_INET6) {
+		__u8 nexthdr;
+
+		/* v4-mapped traffic on a v6 listener still carries an IPv4 header */
+		if (skb->protocol == bpf_htons(ETH_P_IP_))
+			return 1;
+		if (bpf_skb_load_bytes(skb, 6, &nexthdr, 1) || nexthdr != IPPROTO_TCP)
+			return 1;
+		thoff = 40;
+		bpf_skb_load_bytes(skb, 8, peer, 16);
+	} else {
+		return 1;
+	}
+	if (bpf_skb_load_bytes(skb, thoff + 13, &flags, 1))
+		return 1;
+	if (flags & TCP_FLAG_RST_)
+		return 1;
+	if (!(flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)))
+		return 1;
+	if ((flags & TCP_FLAG_SYN_) && (flags & TCP_FLAG_ACK_))
+		return 1;
+	if (bpf_skb_load_bytes(skb, thoff, &peer_port, 2))
+		return 1;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return 1;
+	cg_check_listener(skb, thoff, tp, bsk, flags & TCP_FLAG_SYN_, family, peer,
+			  bpf_ntohs(peer_port));
+	return 1;
+}
+
+static __always_inline void skb_peer(struct sk_buff *skb, __u16 family, __u8 *peer, __u16 *port)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u16 p = 0;
+
+	if (family == AF_INET)
+		bpf_probe_read_kernel(peer, 4, head + nh + 12);
+	else
+		bpf_probe_read_kernel(peer, 16, head + nh + 8);
+	bpf_probe_read_kernel(&p, 2, head + th);
+	*port = bpf_ntohs(p);
+}
+
+static __always_inline void on_conn_request(struct sock *sk, struct sk_buff *skb, __u8 hook)
+{
+	__u8 peer[16] = {};
+	__u16 port, family;
+
+	family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
+	skb_peer(skb, family, peer, &port);
+	check_listener(sk, true, family, peer, port, hook);
+}
+
+static __always_inline void on_syn_recv_sock(struct sock *sk, struct sk_buff *skb, __u8 hook)
+{
+	__u8 peer[16] = {};
+	__u16 port, family;
+
+	family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
+	skb_peer(skb, family, peer, &port);
+	check_listener(sk, false, family, peer, port, hook);
+}
+
+SEC("fentry/tcp_conn_request")
+int BPF_PROG(fentry_conn_request, struct request_sock_ops *ops, void *af_ops, struct sock *sk,
+	     struct sk_buff *skb)
+{
+	on_conn_request(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	return 0;
+}
+
+/*
+ * fentry cannot go where the kprobes go: tcp_v{4,6}_syn_recv_sock() take 7
+ * arguments once they have opt_child_init (Debian's 6.1 has it), and the
+ * x86 trampoline before 6.6 is built for at most 6, so the attach fails
+ * with ENOTSUPP (524).  fentry takes their two callers instead.
+ * tcp_get_cookie_sock() (a valid syncookie ACK) always calls syn_recv_sock().
+ * tcp_check_req() (any segment for a request sock) calls it for an ACK of
+ * our SYN-ACK that passes its tests, which this repeats but for PAWS and the
+ * receive window: no SYN or RST, ack_seq = snt_isn + 1, not Fast Open (that
+ * child exists already), not a bare ACK that TCP_DEFER_ACCEPT holds back.
+ */
+static __always_inline bool check_req_calls_child(struct sock *lsk, struct sk_buff *skb,
+						  struct request_sock *req, bool fastopen)
+{
+	struct tcp_request_sock *treq = (struct tcp_request_sock *)req;
+	struct tcp_skb_cb *tcb = (struct tcp_skb_cb *)&skb->cb[0];
+	unsigned char *th = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, transport_header);
+	__u32 ack_seq;
+	__u8 flags, defer;
+
+	if (fastopen)
+		return false;
+	if (bpf_probe_read_kernel(&flags, 1, th + 13) ||
+	    bpf_probe_read_kernel(&ack_seq, 4, th + 8))
+		return false;
+	if ((flags & (TCP_FLAG_SYN_ | TCP_FLAG_RST_ | TCP_FLAG_ACK_)) != TCP_FLAG_ACK_)
+		return false;
+	if (bpf_ntohl(ack_seq) != BPF_CORE_READ(treq, snt_isn) + 1)
+		return false;
+	defer = BPF_CORE_READ((struct inet_connection_sock *)lsk, icsk_accept_queue.rskq_defer_accept);
+	if (defer && BPF_CORE_READ_BITFIELD_PROBED(req, num_timeout) < defer &&
+	    BPF_CORE_READ(tcb, end_seq) == BPF_CORE_READ(treq, rcv_isn) + 1)
+		return false;
+	return true;
+}
+
+SEC("fentry/tcp_check_req")
+int BPF_PROG(fentry_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req,
+	     bool fastopen)
+{
+	if (check_req_calls_child(sk, skb, req, fastopen))
+		on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	return 0;
+}
+
+SEC("fentry/tcp_get_cookie_sock")
+int BPF_PROG(fentry_get_cookie_sock, struct sock *sk, struct sk_buff *skb)
+{
+	on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	return 0;
+}
+
+SEC("kprobe/tcp_conn_request")
+int BPF_KPROBE(kprobe_conn_request, void *ops, void *af_ops, struct sock *sk, struct sk_buff *skb)
+{
+	on_conn_request(sk, skb, TT_HOOK_KPROBE_CONN_REQUEST);
+	return 0;
+}
+
+SEC("kprobe/tcp_v4_syn_recv_sock")
+int BPF_KPROBE(kprobe_v4_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+{
+	on_syn_recv_sock(sk, skb, TT_HOOK_KPROBE_CONN_REQUEST);
+	return 0;
+}
+
+SEC("kprobe/tcp_v6_syn_recv_sock")
+int BPF_KPROBE(kprobe_v6_syn_recv_sock, struct sock *sk, struct sk_buff *skb)
+{
+	if (BPF_CORE_READ(skb, protocol) != bpf_htons(ETH_P_IP_))
+		on_syn_recv_sock(sk, skb, TT_HOOK_KPROBE_CONN_REQUEST);
+	return 0;
+}
