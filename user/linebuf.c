@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdarg.h>
 #include "linebuf.h"
 #include "util.h"
 
@@ -139,4 +140,33 @@ void linebuf__json_str(struct linebuf *lb, const char *str, size_t maxlen)
 		lb->len += (size_t)(p - start);
 	}
 	linebuf__char(lb, '"');
+}
+
+void linebuf__printf(struct linebuf *lb, const char *fmt, ...)
+{
+	size_t room = sizeof(lb->buf) - lb->len;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(lb->buf + lb->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < room) {
+		lb->len += (size_t)n;
+		return;
+	}
+	/* it did not fit: what is there goes out first, then it is made again */
+	linebuf__flush(lb);
+	va_start(ap, fmt);
+	n = vsnprintf(lb->buf, sizeof(lb->buf), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(lb->buf)) {
+		lb->len = (size_t)n;
+		return;
+	}
+	va_start(ap, fmt);
+	vfprintf(lb->out, fmt, ap);
+	va_end(ap);
 }

@@ -85,6 +85,9 @@ static inline void linebuf__bool(struct linebuf *lb, int v)
 /* An address as tt_fmt_addr() writes it. */
 void linebuf__addr(struct linebuf *lb, uint8_t family, const uint8_t addr[16]);
 
+/* As fprintf; for the lines written once an interval, not per record. */
+void linebuf__printf(struct linebuf *lb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A JSON string with its quotes, escaped as json_str() documents. */
 void linebuf__json_str(struct linebuf *lb, const char *s, size_t maxlen);
 
