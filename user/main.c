@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "replay.h"
 #include "seed.h"
+#include "source.h"
 #include "util.h"
 #include "view.h"
 
@@ -207,11 +208,40 @@ static void kcheck_end(const struct kcheck *k, const struct tt_kcounts *end,
 		       "the kernel skipped our hooks without counting it (README, Known limits)");
 }
 
+/* The ring buffer as a source: the clock is now, and a feed is a poll. */
+static int live_next(void *priv, struct app *a, uint64_t *now_ns)
+{
+	(void)priv;
+	(void)a;
+	*now_ns = live__now_ns();
+	return 0;
+}
+
+static uint64_t live_lost(void *priv)
+{
+	return live__lost(priv);
+}
+
+static int live_feed(void *priv, struct app *a, int timeout_ms)
+{
+	int err = live__poll(priv, timeout_ms);
+
+	(void)a;
+	if (err < 0)
+		tt_err("read ring buffer: %s", strerror(-err));
+	return err < 0 ? err : 0;
+}
+
+static const struct tt_source_ops live_source = {
+	.name = "live", .next = live_next, .lost = live_lost, .feed = live_feed,
+};
+
 static int run_live(struct app *a, const struct tt_opts *o)
 {
 	struct tt_live *live;
 	struct kcheck kcheck = { .on = false };
 	struct tt_kcounts kend;
+	struct tt_drive d;
 	uint64_t start, now, missed;
 	int err, status = 0;
 
@@ -254,36 +284,25 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	app__start(a, start);
 	/* Type=notify: attached, seeded, and about to read */
 	journal__notify("READY=1");
-	while (!exiting) {
-		if (reopen) {
-			reopen = 0;
-			app__reopen_output(a);
-		}
-		err = live__poll(live, 50);
-		if (err < 0) {
-			tt_err("read ring buffer: %s", strerror(-err));
-			status = 1;
-			break;
-		}
-		now = live__now_ns();
-		app__set_lost(a, live__lost(live));
-		/* only the capture writer fails a record or a tick */
-		if (app__tick(a, now)) {
-			tt_err("stopping: the capture stays readable up to its last flush");
-			status = 1;
-			break;
-		}
-		app__serve(a, now / 1000000);
-		if (o->duration_ns && now - start >= o->duration_ns)
-			break;
+	d = (struct tt_drive){ .stop = &exiting, .reopen = &reopen, .start_ns = start,
+			       .duration_ns = o->duration_ns, .serve = true };
+	switch (source__drive(&live_source, live, a, &d)) {
+	case TT_DRIVE_ERROR:
+		status = 1;
+		break;
+	case TT_DRIVE_SINK:
+		tt_err("stopping: the capture stays readable up to its last flush");
+		status = 1;
+		break;
+	case TT_DRIVE_STDOUT:
 		/* a full disk (status 1), or a reader that closed the pipe (0) */
 		err = tt_stdout_failed();
-		if (err) {
-			if (app__close(a, now))
-				err = 1;
-			live__free(live);
-			return err > 0;
-		}
+		if (app__close(a, d.now_ns))
+			err = 1;
+		live__free(live);
+		return err > 0;
+	default:
+		break;
 	}
 	/*
 	 * Counted before the last drain, and a little while before it: a

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "filter.h"
 #include "replay.h"
+#include "source.h"
 #include "view.h"
 #include "util.h"
 
@@ -173,15 +174,86 @@ out:
 	return 0;
 }
 
+/*
+ * The capture as a source: its clock is its records' time (records from
+ * different CPUs can be a little out of order: never backwards), each
+ * record ticks it, and its counters frames say what the live run lost.
+ */
+struct capsource {
+	struct tt_capreader *r;
+	const struct tt_opts *o;
+	struct tt_filter *flt;
+	uint64_t start_ns, now;
+	struct tt_caprec rec;	/* made ready by next() */
+	int ret;		/* capreader__next's last: 0 the end, -1 an error */
+	uint64_t base_lost, base_evicted, lost, evicted;
+	bool have_base;
+};
+
+static int cap_next(void *priv, struct app *a, uint64_t *now_ns)
+{
+	struct capsource *c = priv;
+	uint64_t ts;
+
+	for (;;) {
+		c->ret = capreader__next(c->r, &c->rec);
+		if (c->ret <= 0)
+			return 1;
+		if (c->rec.kind != TTCAP_CGROUP)
+			break;
+		app__cgroup_name(a, c->rec.cg->id, c->rec.cg->path, c->rec.cg->container,
+				 c->rec.cg->runtime, c->rec.cg->pod);
+	}
+	ts = c->rec.kind == TTCAP_EVENT ? c->rec.ev.ts_ns : c->rec.counters.ts_ns;
+	if (ts > c->now)
+		c->now = ts;
+	/* --duration: the record past it is not taken, nor its tick */
+	if (c->o->duration_ns && c->now - c->start_ns >= c->o->duration_ns)
+		return 1;
+	*now_ns = c->now;
+	return 0;
+}
+
+static uint64_t cap_lost(void *priv)
+{
+	return ((struct capsource *)priv)->lost;
+}
+
+static int cap_feed(void *priv, struct app *a, int timeout_ms)
+{
+	struct capsource *c = priv;
+
+	(void)timeout_ms;
+	if (c->rec.kind == TTCAP_COUNTERS) {
+		/* totals since the live run began; this file's share is what it lacks */
+		if (!c->have_base) {
+			c->base_lost = c->rec.counters.lost;
+			c->base_evicted = c->rec.counters.evicted;
+			c->have_base = true;
+		}
+		c->lost = c->rec.counters.lost > c->base_lost ?
+			  c->rec.counters.lost - c->base_lost : 0;
+		c->evicted = c->rec.counters.evicted > c->base_evicted ?
+			     c->rec.counters.evicted - c->base_evicted : 0;
+		app__set_lost(a, c->lost);
+		return 0;
+	}
+	if (filter__pass(c->flt, &c->rec.ev))
+		app__event(a, &c->rec.ev);
+	return 0;
+}
+
+static const struct tt_source_ops capture_source = {
+	.name = "capture", .next = cap_next, .lost = cap_lost, .feed = cap_feed,
+};
+
 int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		   volatile sig_atomic_t *stop)
 {
-	uint64_t now, base_lost = 0, base_evicted = 0, evicted = 0;
-	struct tt_filter *flt;
+	struct capsource c = { .r = r, .o = o };
 	struct tt_capmeta m;
-	struct tt_caprec rec;
-	bool have_base = false;
-	int ret = 0, status = 0;
+	struct tt_drive d;
+	int status = 0;
 	struct app a;
 
 	if (capreader__meta(r, &m)) {
@@ -191,57 +263,24 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);
 	if (o->snapshot || o->top)
 		return replay_view(r, o, &m, stop);
-	flt = filter__new(o);
-	if (!flt) {
+	c.flt = filter__new(o);
+	if (!c.flt) {
 		tt_err("out of memory");
 		return 1;
 	}
 	/* app__init says what went wrong itself */
 	if (app__init(&a, o, m.wall_offset_ns, color)) {
-		filter__free(flt);
+		filter__free(c.flt);
 		return 1;
 	}
-	now = m.start_ns;
-	app__start(&a, now);
-	while (!(stop && *stop)) {
-		uint64_t ts;
-
-		ret = capreader__next(r, &rec);
-		if (ret <= 0)
-			break;
-		if (rec.kind == TTCAP_CGROUP) {
-			app__cgroup_name(&a, rec.cg->id, rec.cg->path, rec.cg->container,
-					 rec.cg->runtime, rec.cg->pod);
-			continue;
-		}
-		ts = rec.kind == TTCAP_EVENT ? rec.ev.ts_ns : rec.counters.ts_ns;
-		/* records from different CPUs can be a little out of order */
-		if (ts > now)
-			now = ts;
-		if (o->duration_ns && now - m.start_ns >= o->duration_ns)
-			break;
-		app__tick(&a, now);
-		if (rec.kind == TTCAP_COUNTERS) {
-			/* totals since the live run began; this file's share is what it lacks */
-			if (!have_base) {
-				base_lost = rec.counters.lost;
-				base_evicted = rec.counters.evicted;
-				have_base = true;
-			}
-			app__set_lost(&a, rec.counters.lost > base_lost ?
-					  rec.counters.lost - base_lost : 0);
-			evicted = rec.counters.evicted > base_evicted ?
-				  rec.counters.evicted - base_evicted : 0;
-			continue;
-		}
-		if (filter__pass(flt, &rec.ev))
-			app__event(&a, &rec.ev);
-		if (ferror_unlocked(stdout))
-			break;
-	}
-	app__finish(&a, now);
+	c.start_ns = c.now = m.start_ns;
+	app__start(&a, c.now);
+	/* --duration is the source's own: the record clock, checked before the record's tick */
+	d = (struct tt_drive){ .stop = stop, .start_ns = m.start_ns };
+	source__drive(&capture_source, &c, &a, &d);
+	app__finish(&a, c.now);
 	app__free(&a);
-	filter__free(flt);
+	filter__free(c.flt);
 	fflush(stdout);
 	/* a full disk is a failure; a reader that closed the pipe (| head) is not */
 	switch (tt_stdout_failed()) {
@@ -250,19 +289,18 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	case -1:
 		return 0;
 	}
-	if (evicted)
+	if (c.evicted)
 		tt_info("the capturing run evicted %" PRIu64 " flows from its flow table "
-			"(its --max-flows); their records are all in the capture", evicted);
-	if (ret < 0) {
+			"(its --max-flows); their records are all in the capture", c.evicted);
+	if (c.ret < 0) {
 		/* the output above stands; the status tells scripts it is incomplete */
 		tt_err("%s", capreader__error(r));
 		status = 1;
-	} else if (ret == 0 && capreader__end_reason(r) == TTCAP_END_ROTATED) {
+	} else if (c.ret == 0 && capreader__end_reason(r) == TTCAP_END_ROTATED) {
 		tt_info("the capture goes on in the next rotated file (.%u)", m.file_index + 1);
 	}
 	return status;
 }
-
 int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop)
 {
 	struct tt_capreader *r = capreader__new(o->read_path);
