@@ -287,7 +287,7 @@ $(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c user/engine.h include/tcptrail.
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUTPUT)/user/util.o
+$(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUTPUT)/user/flowtab.o $(OUTPUT)/user/util.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lm -o $@
 

@@ -10,7 +10,7 @@
  * our own with --netns pointing at it.  Root only (unshare, sysctls).
  *
  *   cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser tests/bench/seed_bench.c \
- *      user/seed.c user/diag.c user/procfd.c user/engine.c user/util.c -lmnl \
+ *      user/seed.c user/diag.c user/procfd.c user/engine.c user/flowtab.c user/util.c -lmnl \
  *      -o .output/seed_bench
  *   .output/seed_bench [N=100000] [ROUNDS=5]
  */
