@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * sock_diag over a plain netlink socket.  A dump is one SOCK_DIAG_BY_FAMILY request per
+ * Source (the seed) and the TIME-WAIT census: sock_diag over a plain netlink
+ * socket.  A dump is one SOCK_DIAG_BY_FAMILY request per
  * family: the kernel dispatches on sdiag_family (AF_INET -> inet_diag,
  * AF_INET6 -> inet6_diag) and has no AF_UNSPEC handler, although both walk
  * the same TCP hash tables and filter by family per socket.

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Source side: the filters applied to records before the engine (the
+ * kernel applies most of them live; replay and the seed apply them here).
+ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink support: JSON strings for the lines the sinks write.
+ */
 #include "json.h"
 #include "linebuf.h"
 

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Driver support: the namespace's own TCP counters (/proc/net/snmp,
+ * netstat), to tell at exit whether the hooks missed anything.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

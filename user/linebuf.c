@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink support: the output line built in memory, one fwrite a line (linebuf.h).
+ */
 #include <stdarg.h>
 #include "linebuf.h"
 #include "util.h"

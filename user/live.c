@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Source: the live ring buffer.  Opens the BPF object, picks a hook for
+ * each capability (modes.c), attaches, and polls the ring buffer, handing
+ * each record to the driver's callback.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>

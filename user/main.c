@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * tcptrail: source -> engine -> sinks.  main() picks the source, turns
+ * Driver: tcptrail, source -> engine -> sinks.  main() picks the source, turns
  * signals into a clean stop, and owns the live clock that paces summaries.
  */
 #include <errno.h>

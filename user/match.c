@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Source side: the --state, --remote and --local selectors (match.h).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>

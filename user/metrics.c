@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink support: the Prometheus exposition, written as a file
+ * (sink_metrics.c) or served at /metrics over HTTP.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Source: the hook table's choices, one hook per capability by kind and
+ * by what this kernel allows (modes.h).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

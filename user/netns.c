@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Identity: every network namespace on the host (netns.h).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

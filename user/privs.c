@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Capabilities through the raw capget/capset/prctl syscalls: libcap would be
+ * Start-up: capabilities through the raw capget/capset/prctl syscalls: libcap would be
  * one more library for the static guest build, for four system calls.
  */
 #include <errno.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The scan costs one readlinkat() per open fd on the host and one read of
+ * Identity: owners from /proc/PID/fd.  The scan costs one readlinkat()
+ * per open fd on the host and one read of
  * /proc/PID/comm per process that holds a socket, spread over up to
  * MAX_THREADS threads; nothing is allocated per fd.  Sockets go into an open-addressing table keyed by inode (inode 0 is
  * never a socket's, so it marks a free slot), processes into an array the

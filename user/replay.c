@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Replay: the capture is the source.  Its records are fed in file order
+ * Source: replay, the capture is the source.  Its records are fed in file order
  * (the order the live run fed them), time is the records' time, and the
  * summary clock ticks with each record, so intervals, durations and
  * timestamps come out as they did live.

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Engine aggregate: the suspected CLOSE-WAIT leaks, grouped by owner and
+ * service, with their trend; the sinks print what it builds.
+ */
 #include <stdlib.h>
 #include <string.h>
 #include "ident.h"

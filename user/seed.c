@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Source: the start-up seed, the sockets that existed before tracing,
+ * from sock_diag in every namespace, as TT_EV_SEED records.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>

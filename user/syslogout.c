@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Sink support: our syslog client (syslogout.h); sink_syslog.c is the sink.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Support: logging, formatting of times, addresses and durations, stdout.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
