@@ -60,7 +60,7 @@
 	  TT_PROGS(0),								\
 	  "decided from sk_shutdown, sk_err, SOCK_DONE/SOCK_DEAD and linger2; no timeout; " \
 	  "also claims it when tcp_max_tw_buckets are all in use")		\
-	/* bpf/overflow.bpf.c: not syn_recv_sock for fentry: 7 arguments, more than the 6.1 trampoline takes */ \
+	/* bpf/overflow.bpf.c; no fentry on syn_recv_sock: 7 arguments, too many for 6.1 */ \
 	X(FENTRY_CONN_REQUEST, 10, OVERFLOW, FENTRY,				\
 	  "fentry/tcp_conn_request + fentry/tcp_check_req + fentry/tcp_get_cookie_sock", \
 	  TT_PROGS("fentry_conn_request", "fentry_check_req", "fentry_get_cookie_sock"), \
