@@ -4,7 +4,8 @@
  * side writes to the ring buffer (include/tcptrail.h), so that every test
  * reads the same: rec(type, sk, old, new, ts), rec_tr(sk, old, new, ts) for a
  * transition, and modifiers that return a copy with one more thing said
- * (rec_by: from the owning task; rec_ports; rec_err: with sk_err).
+ * (rec_by: from the task that owns the socket; rec_in: written in some
+ * task's context without the owner's lock; rec_ports; rec_cgroup; rec_err).
  *
  * Everything else comes from the test file's REC_BASE, a designated
  * initializer #defined before this header is included (the addresses, netns,
@@ -49,10 +50,9 @@ static inline struct tt_event rec_tr(uint64_t sk, unsigned int old, unsigned int
 	return rec(TT_EV_TRANSITION, sk, old, new, ts);
 }
 
-/* The same record, from the task that holds the socket lock. */
-static inline struct tt_event rec_by(struct tt_event e, uint32_t tgid, const char *comm)
+/* The same record, written in task tgid's context (not that it owns the socket). */
+static inline struct tt_event rec_in(struct tt_event e, uint32_t tgid, const char *comm)
 {
-	e.flags |= TT_F_OWNER;
 	e.tgid = tgid;
 	e.pid = tgid;
 	memset(e.comm, 0, sizeof(e.comm));
@@ -60,10 +60,24 @@ static inline struct tt_event rec_by(struct tt_event e, uint32_t tgid, const cha
 	return e;
 }
 
+/* The same record, from the task that holds the socket lock. */
+static inline struct tt_event rec_by(struct tt_event e, uint32_t tgid, const char *comm)
+{
+	e = rec_in(e, tgid, comm);
+	e.flags |= TT_F_OWNER;
+	return e;
+}
+
 static inline struct tt_event rec_ports(struct tt_event e, uint16_t sport, uint16_t dport)
 {
 	e.sport = sport;
 	e.dport = dport;
+	return e;
+}
+
+static inline struct tt_event rec_cgroup(struct tt_event e, uint64_t cgroup)
+{
+	e.cgroup = cgroup;
 	return e;
 }
 
