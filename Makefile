@@ -18,8 +18,14 @@ LIBS_PC  := libbpf libelf zlib libsystemd
 CFLAGS   ?= -g -O2
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 INCLUDES  = -Iinclude -Iuser -I$(OUTPUT)
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(SAN_CFLAGS) \
+# -MMD -MP: each object's header dependencies, from the compiler, in a .d
+# file next to it (included at the end); no header list is kept by hand.
+DEPFLAGS := -MMD -MP
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) $(SAN_CFLAGS) $(DEPFLAGS) \
 	     $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+# The test traffic drivers and the bench tools: libc only, and static, so
+# that the busybox qemu guest and a busybox container run them as they are.
+DRIVER_CFLAGS := -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -static $(DEPFLAGS)
 LDLIBS   = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -lm
 # jansson parses our JSON back in the unit tests; tcptrail itself does not link it
 UNIT_LDLIBS = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
@@ -59,7 +65,7 @@ DRIVERS   := $(patsubst tests/drivers/%.c,$(OUTPUT)/drivers/%,$(wildcard tests/d
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(TT_BPF_PART_OBJS) \
 	    $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(OTHER_BPF_SRCS))
-.PHONY: all deps run test unit ktest vmtest clean fuzz bench install
+.PHONY: all deps run test unit ktest vmtest clean fuzz soak bench install uninstall
 
 all: tcptrail
 
@@ -91,7 +97,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) include/tcptrail.h $(SKELS) | $(OUTPUT)/user
+# The skeletons exist before any user/ object is compiled; the .d files
+# then name those that include one.
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -104,7 +112,7 @@ tcptrail: $(USER_OBJS)
 # sd_notify (journal.c built with TT_NO_LIBSYSTEMD says so when asked).
 STATIC_LIBS_PC := $(filter-out libsystemd,$(LIBS_PC))
 STATIC_OBJS := $(filter-out $(OUTPUT)/user/journal.o,$(USER_OBJS)) $(OUTPUT)/user/journal-nosd.o
-$(OUTPUT)/user/journal-nosd.o: user/journal.c $(wildcard user/*.h) include/tcptrail.h | $(OUTPUT)/user
+$(OUTPUT)/user/journal-nosd.o: user/journal.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DTT_NO_LIBSYSTEMD -c $< -o $@
 
@@ -112,7 +120,7 @@ $(OUTPUT)/tcptrail-static: $(STATIC_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -static $^ $(shell $(PKG_CONFIG) --static --libs $(STATIC_LIBS_PC)) -lm -o $@
 
-$(OUTPUT)/unit/%.o: tests/unit/%.c tests/unit/tt_test.h $(wildcard user/*.h) include/tcptrail.h | $(OUTPUT)/unit
+$(OUTPUT)/unit/%.o: tests/unit/%.c | $(OUTPUT)/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
 
@@ -120,10 +128,10 @@ $(OUTPUT)/unit_tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(UNIT_LDLIBS) -o $@
 
-# Kernel-test traffic drivers: static, so the qemu guest can run them too.
+# Kernel-test traffic drivers (DRIVER_CFLAGS: static).
 $(OUTPUT)/drivers/%: tests/drivers/%.c | $(OUTPUT)/drivers
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -static $< -o $@
+	$(Q)$(CC) $(DRIVER_CFLAGS) $< -o $@
 
 # run and test install what is missing first, then build in a second make, so
 # that pkg-config and bpftool are there when the build's variables are read.
@@ -177,8 +185,6 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 		-fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
 		$(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 SOAK_SECONDS ?= 60
-
-.PHONY: soak
 
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
@@ -247,8 +253,6 @@ SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: install uninstall
-
 # The unit is written at install time, so a different PREFIX is never stale.
 install: tcptrail
 	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/tcptrail)
@@ -275,15 +279,15 @@ $(OUTPUT)/bench:
 # The load generator: libc only, like the test drivers.
 $(OUTPUT)/bench/ttload: tests/bench/ttload.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE $< -o $@
+	$(Q)$(CC) $(DRIVER_CFLAGS) $< -o $@
 
 # A synthetic capture to time the daemon's userspace by replay: libc only.
-$(OUTPUT)/bench/gencap: tests/bench/gencap.c include/tcptrail.h include/ttcap.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/gencap: tests/bench/gencap.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) -O2 -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude $< -o $@
+	$(Q)$(CC) $(DRIVER_CFLAGS) -Iinclude $< -o $@
 
 # The flow engine alone at 1M flows: no BPF, no root.
-$(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c user/engine.h include/tcptrail.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -293,3 +297,7 @@ $(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUT
 
 bench: tcptrail $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) INSTALL=$(INSTALL) sh tests/bench/bench.sh
+
+# The header dependencies -MMD wrote (none before the first build).
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/drivers/*.d \
+	$(OUTPUT)/bench/*.d)

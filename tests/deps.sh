@@ -64,6 +64,7 @@ check() {
 	need "has_cmd ip" ip iproute2
 	need "has_cmd ss" ss iproute2
 	need "has_cmd nsenter" nsenter util-linux
+	need "has_cmd capsh" "capsh (tests/kernel/netns-hostwide.sh)" libcap2-bin
 	need "has_cmd nft" nft nftables
 	need "has_cmd promtool" "promtool (tests/kernel/metrics.sh, tests/prometheus/rules.sh)" prometheus
 	need "has_cmd prometheus" "prometheus (tests/kernel/prometheus.sh)" prometheus

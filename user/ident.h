@@ -84,6 +84,8 @@ uint64_t ident__proc_fallbacks(const struct tt_ident *id);
 
 /* ---- pure parsers (unit-tested) ---- */
 
+/* cgpath.c: what a path says, with no system call. */
+
 /*
  * Fill n->container, n->runtime and n->pod from a cgroup path of any
  * runtime and either cgroup driver; leaves them "" where the path names

@@ -85,6 +85,13 @@ struct tt_opts {
  */
 int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now);
 
+/*
+ * optsys.c: the options against this system (-N, output files; --cgroup
+ * live), each failure one line on stderr: 2 or a negative errno, 0 if fine.
+ */
+int tt_opts_check_system(struct tt_opts *o, const char *netns_arg);
+int tt_opts_resolve_cgroup(struct tt_opts *o);
+
 /* Parse a comma-separated port list (1..65535, at most TT_MAX_PORTS). */
 int tt_parse_ports(const char *s, uint16_t *ports, uint32_t *n);
 

@@ -22,7 +22,7 @@
 enum view_age {
 	VIEW_AGE_UNKNOWN = 0,	/* nothing tells when the socket entered its state */
 	VIEW_AGE_EXACT,		/* seen entering it (replay: the record's time) */
-	VIEW_AGE_AT_LEAST,	/* a lower bound (sock_diag, see view.c) */
+	VIEW_AGE_AT_LEAST,	/* a lower bound (sock_diag, see viewsrc.c) */
 };
 
 /* One socket, or one open flow of a replay. */

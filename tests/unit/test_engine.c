@@ -12,6 +12,10 @@
 
 #define MS(x)	((uint64_t)(x) * 1000000ull)
 #define NETNS	4026531840u
+/* every record: 10.0.0.1:40000 > 10.0.0.2:443, written in softirq */
+#define REC_BASE { .family = TT_AF_INET, .netns = NETNS, .sport = 40000, .dport = 443, \
+		   .saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 }, .comm = "softirq" }
+#include "records.h"
 #define SK(n)	(0xffff888100000000ull + (uint64_t)(n) * 0x900)
 
 #define MAX_ENDED 64
@@ -44,57 +48,6 @@ static struct tt_engine *mk(struct ended *r, size_t max_flows)
 	return r->eng;
 }
 
-static struct tt_event ev(uint8_t type, uint64_t sk, uint64_t ts)
-{
-	struct tt_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.type = type;
-	e.family = TT_AF_INET;
-	e.sk = sk;
-	e.ts_ns = ts;
-	e.netns = NETNS;
-	e.sport = 40000;
-	e.dport = 443;
-	e.saddr[0] = 10, e.saddr[3] = 1;
-	e.daddr[0] = 10, e.daddr[3] = 2;
-	memcpy(e.comm, "softirq", 8);
-	return e;
-}
-
-static struct tt_event tr(uint64_t sk, unsigned int old, unsigned int new, uint64_t ts)
-{
-	struct tt_event e = ev(TT_EV_TRANSITION, sk, ts);
-
-	e.old_state = old;
-	e.new_state = new;
-	return e;
-}
-
-/* The same record, from the task that holds the socket lock. */
-static struct tt_event by(struct tt_event e, uint32_t tgid, const char *comm)
-{
-	e.flags |= TT_F_OWNER;
-	e.tgid = tgid;
-	e.pid = tgid;
-	memset(e.comm, 0, sizeof(e.comm));
-	strncpy(e.comm, comm, sizeof(e.comm) - 1);
-	return e;
-}
-
-static struct tt_event err(struct tt_event e, uint32_t sk_err)
-{
-	e.aux[0] = sk_err;
-	return e;
-}
-
-static struct tt_event port(struct tt_event e, uint16_t sport, uint16_t dport)
-{
-	e.sport = sport;
-	e.dport = dport;
-	return e;
-}
-
 static int feed(struct tt_engine *eng, struct tt_event e)
 {
 	return engine__feed(eng, &e);
@@ -112,7 +65,7 @@ TEST(engine_active_open_close)
 
 	REQUIRE(eng);
 	/* tcp_v4_connect sets SYN_SENT before it picks the local port */
-	e = by(port(tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1000)), 0, 443), 4242, "curl");
+	e = rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1000)), 0, 443), 4242, "curl");
 	e.flags |= TT_F_COOKIE;
 	e.cookie = 77;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
@@ -129,12 +82,13 @@ TEST(engine_active_open_close)
 	CHECK(f->flags & TT_FLOW_OWNER_KNOWN);
 	CHECK(!(f->flags & TT_FLOW_PARTIAL));
 
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(1012))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(1012))), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(1))->sport, 40000);
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3012)), 4242, "curl")), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(3013))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3012)), 4242,
+			"curl")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(3013))), 0);
 	CHECK_EQ_INT(r.n, 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(3020))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(3020))), 0);
 
 	REQUIRE(r.n == 1);
 	f = &r.flows[0];
@@ -180,14 +134,16 @@ TEST(engine_passive_accept_and_listener_owner)
 	uint64_t lsk = SK(100);
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, by(port(tr(lsk, TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "nginx")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(lsk, TT_CLOSE, TT_LISTEN, MS(1)), 80, 0),
+			900, "nginx")), 0);
 	f = engine__lookup(eng, lsk);
 	REQUIRE(f);
 	CHECK_EQ_INT(f->role, TT_ROLE_LISTENER);
 	CHECK_EQ_INT(f->owner_pid, 900);
 
 	/* a child is born in softirq: no owner flag, owner defaults to the listener's */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80,
+			5555)), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->role, TT_ROLE_PASSIVE);
@@ -197,8 +153,10 @@ TEST(engine_passive_accept_and_listener_owner)
 	CHECK(!(f->flags & TT_FLOW_PARTIAL));
 	CHECK_EQ_INT(f->state[0], TT_SYN_RECV);
 
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_SYN_RECV, TT_ESTABLISHED, MS(11)), 80, 5555)), 0);
-	CHECK_EQ_INT(feed(eng, by(port(ev(TT_EV_ACCEPT, SK(1), MS(12)), 80, 5555), 901, "nginx-worker")), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_SYN_RECV, TT_ESTABLISHED, MS(11)), 80,
+			5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(1), 0, 0, MS(12)), 80, 5555),
+			901, "nginx-worker")), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->owner_pid, 901);
@@ -207,10 +165,12 @@ TEST(engine_passive_accept_and_listener_owner)
 	CHECK_EQ_INT(f->nstates, 2);
 
 	/* the peer closes first; our worker answers with close() */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(500)), 80, 5555)), 0);
-	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(501)), 80, 5555),
-				  901, "nginx-worker")), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(502)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(500)),
+			80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK,
+			MS(501)), 80, 5555), 901, "nginx-worker")), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(502)), 80,
+			5555)), 0);
 	REQUIRE(r.n == 1);
 	f = &r.flows[0];
 	CHECK_EQ_INT(f->end, TT_END_CLOSE);
@@ -222,7 +182,7 @@ TEST(engine_passive_accept_and_listener_owner)
 	CHECK_EQ_INT(f->ts_ns[4] - f->ts_ns[0], MS(492));
 
 	/* same port in another namespace: not this listener's child */
-	struct tt_event other = port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(600)), 80, 5556);
+	struct tt_event other = rec_ports(rec_tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(600)), 80, 5556);
 	other.netns = NETNS + 1;
 	CHECK_EQ_INT(engine__feed(eng, &other), 0);
 	f = engine__lookup(eng, SK(2));
@@ -231,15 +191,18 @@ TEST(engine_passive_accept_and_listener_owner)
 	CHECK_STR(f->owner_comm, "");
 
 	/* another port: no default either */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(601)), 81, 5557)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(601)), 81,
+			5557)), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->owner_pid, 0);
 
 	/* the listener closes: its index entry goes with it */
-	CHECK_EQ_INT(feed(eng, by(port(tr(lsk, TT_LISTEN, TT_CLOSE, MS(700)), 80, 0), 900, "nginx")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(lsk, TT_LISTEN, TT_CLOSE, MS(700)), 80, 0),
+			900, "nginx")), 0);
 	REQUIRE(r.n == 2);
 	CHECK_EQ_INT(r.flows[1].end, TT_END_CLOSE);
 	CHECK_EQ_INT(r.flows[1].role, TT_ROLE_LISTENER);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(4), TT_LISTEN, TT_SYN_RECV, MS(701)), 80, 5558)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(4), TT_LISTEN, TT_SYN_RECV, MS(701)), 80,
+			5558)), 0);
 	f = engine__lookup(eng, SK(4));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->owner_pid, 0);
@@ -251,9 +214,11 @@ TEST(engine_listener_owner_ipv6_dual_stack)
 {
 	struct ended r;
 	struct tt_engine *eng = mk(&r, 16);
-	struct tt_event l = by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0), 10, "v6srv");
-	struct tt_event l4 = by(port(tr(SK(2), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0), 11, "v4srv");
-	struct tt_event c = port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(2)), 8080, 1000);
+	struct tt_event l = rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0),
+			10, "v6srv");
+	struct tt_event l4 = rec_by(rec_ports(rec_tr(SK(2), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0),
+			11, "v4srv");
+	struct tt_event c = rec_ports(rec_tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(2)), 8080, 1000);
 
 	REQUIRE(eng);
 	l.family = TT_AF_INET6;
@@ -278,9 +243,10 @@ TEST(engine_listener_port_learned_later)
 	struct ended r;
 	struct tt_engine *eng = mk(&r, 16);
 	/* listen() without bind(), on the wildcard address */
-	struct tt_event l = by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 0, 0), 10, "srv");
+	struct tt_event l = rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 0, 0), 10,
+			"srv");
 	/* a SYNACK retransmit names the listener's sk with its request's tuple */
-	struct tt_event rt = port(ev(TT_EV_SYNACK_RETRANS, SK(1), MS(3)), 33000, 5151);
+	struct tt_event rt = rec_ports(rec(TT_EV_SYNACK_RETRANS, SK(1), 0, 0, MS(3)), 33000, 5151);
 	const struct tt_flow *f;
 
 	REQUIRE(eng);
@@ -288,7 +254,8 @@ TEST(engine_listener_port_learned_later)
 	memset(l.daddr, 0, sizeof(l.daddr));
 	/* the port is picked after the state changes: the birth record has none */
 	CHECK_EQ_INT(engine__feed(eng, &l), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(2)), 33000, 1)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(2)), 33000, 1)),
+			0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 0);
 
 	CHECK_EQ_INT(engine__feed(eng, &rt), 0);
@@ -302,7 +269,8 @@ TEST(engine_listener_port_learned_later)
 	CHECK(memcmp(f->saddr, l.saddr, sizeof(f->saddr)) == 0);
 	CHECK(memcmp(f->daddr, l.daddr, sizeof(f->daddr)) == 0);
 	/* now the listener is indexed under its port */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(4)), 33000, 2)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(4)), 33000, 2)),
+			0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->owner_pid, 10);
 	engine__free(eng);
 }
@@ -313,9 +281,9 @@ TEST(engine_refused)
 	struct tt_engine *eng = mk(&r, 16);
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1)), 7, "nc")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1)), 7, "nc")), 0);
 	/* RST answering our SYN, handled in softirq */
-	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].end, TT_END_REFUSED);
 	CHECK_EQ_INT(r.flows[0].closer_pid, 0);
@@ -332,14 +300,14 @@ TEST(engine_reset)
 	struct tt_engine *eng = mk(&r, 16);
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_ESTABLISHED, TT_CLOSE, MS(3)), 104)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_ESTABLISHED, TT_CLOSE, MS(3)), 104)), 0);
 	/* EPIPE: reset while in CLOSE_WAIT */
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(3))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(2), TT_CLOSE_WAIT, TT_CLOSE, MS(4)), 32)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(2), TT_CLOSE_WAIT, TT_CLOSE, MS(4)), 32)), 0);
 	REQUIRE(r.n == 2);
 	CHECK_EQ_INT(r.flows[0].end, TT_END_RESET);
 	CHECK_EQ_INT(r.flows[1].end, TT_END_RESET);
@@ -355,12 +323,13 @@ TEST(engine_abort)
 
 	REQUIRE(eng);
 	/* close() with unread data or SO_LINGER 0: ESTABLISHED > CLOSE, no error */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_CLOSE, MS(3)), 31, "app")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_ESTABLISHED, TT_CLOSE, MS(3)), 31, "app")),
+			0);
 	/* close() while still connecting */
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, by(tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(5)), 32, "app2")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(5)), 32, "app2")), 0);
 	REQUIRE(r.n == 2);
 	CHECK_EQ_INT(r.flows[0].end, TT_END_ABORT);
 	CHECK_EQ_INT(r.flows[0].closer_pid, 31);
@@ -379,15 +348,16 @@ TEST(engine_timeout_and_other_errors)
 	struct tt_engine *eng = mk(&r, 16);
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(127001)), 110)), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(2)), 113)), 0); /* EHOSTUNREACH */
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(127001)), 110)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(2)), 113)),
+			0); /* EHOSTUNREACH */
 	/* an error wins over an otherwise orderly state */
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(3), TT_FIN_WAIT1, TT_CLOSE, MS(4)), 110)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(3), TT_FIN_WAIT1, TT_CLOSE, MS(4)), 110)), 0);
 	REQUIRE(r.n == 3);
 	CHECK_EQ_INT(r.flows[0].end, TT_END_TIMEOUT);
 	CHECK_EQ_INT(r.flows[0].ts_ns[1] - r.flows[0].ts_ns[0], MS(127000));
@@ -406,9 +376,9 @@ TEST(engine_sk_reuse)
 
 	REQUIRE(eng);
 	/* the socket is freed and its memory handed to a new one */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
 	REQUIRE(r.n == 1);
 	first_id = r.flows[0].id;
 	f = engine__lookup(eng, SK(1));
@@ -418,8 +388,8 @@ TEST(engine_sk_reuse)
 	CHECK_EQ_INT(f->ts_ns[0], MS(3));
 
 	/* a birth on a socket still open: we missed its end */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(9)), 3, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(9)), 3, "srv")), 0);
 	REQUIRE(r.n == 2);
 	CHECK_EQ_INT(r.flows[1].end, TT_END_SUPERSEDED);
 	CHECK_EQ_INT(r.flows[1].nstates, 2);
@@ -444,16 +414,16 @@ TEST(engine_ids_sequence_and_cookie)
 	struct tt_event e;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
 	/* a cookie counts only with its flag, and 0 is no cookie */
-	e = tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e = rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(1));
 	e.cookie = 999;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
-	e = tr(SK(4), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e = rec_tr(SK(4), TT_CLOSE, TT_SYN_SENT, MS(1));
 	e.flags = TT_F_COOKIE;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
-	e = tr(SK(5), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e = rec_tr(SK(5), TT_CLOSE, TT_SYN_SENT, MS(1));
 	e.flags = TT_F_COOKIE;
 	e.cookie = 1ull << 40;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
@@ -475,7 +445,7 @@ TEST(engine_partial_flows)
 	const struct tt_flow *f;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(50))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(50))), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK(f->flags & TT_FLOW_PARTIAL);
@@ -487,11 +457,11 @@ TEST(engine_partial_flows)
 	CHECK_EQ_INT(f->ts_ns[0], MS(50));
 	CHECK_EQ_INT(f->ts_ns[1], MS(50));
 
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(51))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(51))), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(2))->role, TT_ROLE_ACTIVE);
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_SYN_RECV, TT_ESTABLISHED, MS(52))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_SYN_RECV, TT_ESTABLISHED, MS(52))), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->role, TT_ROLE_PASSIVE);
-	CHECK_EQ_INT(feed(eng, tr(SK(4), TT_LISTEN, TT_CLOSE, MS(53))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(4), TT_LISTEN, TT_CLOSE, MS(53))), 0);
 	CHECK(engine__lookup(eng, SK(4)) == NULL);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].role, TT_ROLE_LISTENER);
@@ -499,8 +469,8 @@ TEST(engine_partial_flows)
 	CHECK(r.flows[0].flags & TT_FLOW_PARTIAL);
 
 	/* the partial flow goes on like any other */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(60))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(70))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(60))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(70))), 0);
 	REQUIRE(r.n == 2);
 	CHECK_EQ_INT(r.flows[1].nstates, 4);
 	CHECK_EQ_INT(r.flows[1].end, TT_END_CLOSE);
@@ -509,7 +479,7 @@ TEST(engine_partial_flows)
 	CHECK_EQ_INT(engine__total(eng)->flows_opened, 4);
 	CHECK_EQ_INT(engine__total(eng)->active, 2);
 	/* the kernel drops X>X; if one came anyway, no flow is made of it */
-	CHECK_EQ_INT(feed(eng, tr(SK(9), TT_CLOSE, TT_CLOSE, MS(80))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(9), TT_CLOSE, TT_CLOSE, MS(80))), 0);
 	CHECK(engine__lookup(eng, SK(9)) == NULL);
 	CHECK_EQ_INT(engine__total(eng)->flows_opened, 4);
 	engine__free(eng);
@@ -524,16 +494,16 @@ TEST(engine_duplicates)
 
 	REQUIRE(eng);
 	st = engine__total(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
 	/* a repeated birth is not a new flow */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
 	CHECK_EQ_INT(st->duplicates, 1);
 	CHECK_EQ_INT(st->flows_opened, 1);
 	CHECK_EQ_INT(r.n, 0);
 
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(5))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(5))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
 	CHECK_EQ_INT(st->duplicates, 3);
 	CHECK_EQ_INT(st->events, 5);
 	CHECK_EQ_INT(st->transitions[TT_SYN_SENT][TT_ESTABLISHED], 1);
@@ -544,12 +514,12 @@ TEST(engine_duplicates)
 	CHECK_EQ_INT(f->nstates, 2);
 
 	/* later in time is not a repeat */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(6))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(6))), 0);
 	CHECK_EQ_INT(st->duplicates, 3);
 	CHECK_EQ_INT(f->nstates, 3);
 	/* nor is another transition into the same state */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(7))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_CLOSE_WAIT, MS(7))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(7))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_CLOSE_WAIT, MS(7))), 0);
 	CHECK_EQ_INT(st->duplicates, 3);
 	CHECK_EQ_INT(f->nstates, 5);
 	engine__free(eng);
@@ -565,8 +535,8 @@ TEST(engine_nested_repeat)
 
 	REQUIRE(eng);
 	st = engine__total(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	e = tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(2));
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	e = rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(2));
 	e.flags |= TT_F_NESTED;
 	CHECK_EQ_INT(feed(eng, e), 0);
 	CHECK_EQ_INT(st->duplicates, 1);
@@ -574,15 +544,15 @@ TEST(engine_nested_repeat)
 	CHECK_EQ_INT(st->transitions[TT_CLOSE][TT_SYN_SENT], 1);
 	CHECK_EQ_INT(r.n, 0);
 	/* a nested record of the next transition is no repeat */
-	e = tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(3));
+	e = rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(3));
 	e.flags |= TT_F_NESTED;
 	CHECK_EQ_INT(feed(eng, e), 0);
 	CHECK_EQ_INT(st->duplicates, 1);
 	CHECK_EQ_INT(engine__lookup(eng, SK(1))->nstates, 2);
 	/* nor, without the flag, the same birth later: a new socket at that address */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(4))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_CLOSE, MS(5))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(6))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_CLOSE, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(6))), 0);
 	CHECK_EQ_INT(st->flows_opened, 2);
 	CHECK_EQ_INT(st->duplicates, 1);
 	engine__free(eng);
@@ -594,12 +564,12 @@ TEST(engine_out_of_order_timestamps)
 	struct tt_engine *eng = mk(&r, 16);
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(100))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(100))), 0);
 	/* handled on another CPU whose clock read came a hair earlier */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(100) - 300)), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(200))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(150))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(210))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(100) - 300)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(200))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(150))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(210))), 0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].nstates, 5);
 	CHECK_EQ_INT(r.flows[0].ts_ns[1], MS(100));
@@ -619,13 +589,13 @@ TEST(engine_truncation)
 	unsigned int cur = TT_ESTABLISHED;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(0))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(0))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(1))), 0);
 	/* the engine keeps what the kernel says, not what RFC 793 allows */
 	for (int i = 2; i < TT_FLOW_MAX_STATES; i++) {
 		unsigned int next = cur == TT_ESTABLISHED ? TT_CLOSE_WAIT : TT_ESTABLISHED;
 
-		CHECK_EQ_INT(feed(eng, tr(SK(1), cur, next, MS(i))), 0);
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(1), cur, next, MS(i))), 0);
 		cur = next;
 	}
 	f = engine__lookup(eng, SK(1));
@@ -634,9 +604,9 @@ TEST(engine_truncation)
 	CHECK(!(f->flags & TT_FLOW_TRUNCATED));
 	CHECK_EQ_INT(cur, TT_ESTABLISHED);
 
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(20))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(21))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(22))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(20))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(21))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(22))), 0);
 	REQUIRE(r.n == 1);
 	f = &r.flows[0];
 	CHECK(f->flags & TT_FLOW_TRUNCATED);
@@ -658,27 +628,27 @@ TEST(engine_eviction_lru)
 
 	REQUIRE(eng);
 	st = engine__total(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(2))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
 	CHECK_EQ_INT(st->active, 3);
 	/* oldest first: 1, 2, 3; a counter is activity: 2, 3, 1 */
-	CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_RECV, SK(1), MS(4))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(4), TT_CLOSE, TT_SYN_SENT, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec(TT_EV_RESET_RECV, SK(1), 0, 0, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(4), TT_CLOSE, TT_SYN_SENT, MS(5))), 0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].sk, SK(2));
 	CHECK_EQ_INT(r.flows[0].end, TT_END_EVICTED);
 	CHECK_EQ_INT(r.flows[0].nstates, 1);
 	CHECK(engine__lookup(eng, SK(2)) == NULL);
 	/* 3, 1, 4; so is an accept: 1, 4, 3 */
-	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(3), MS(6)), 1, "a")), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(5), TT_CLOSE, TT_SYN_SENT, MS(7))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec(TT_EV_ACCEPT, SK(3), 0, 0, MS(6)), 1, "a")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(5), TT_CLOSE, TT_SYN_SENT, MS(7))), 0);
 	REQUIRE(r.n == 2);
 	CHECK_EQ_INT(r.flows[1].sk, SK(1));
 	CHECK_EQ_INT(r.flows[1].resets_recv, 1);
 	/* 4, 3, 5; and a transition: 3, 5, 4 */
-	CHECK_EQ_INT(feed(eng, tr(SK(4), TT_SYN_SENT, TT_ESTABLISHED, MS(8))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(6), TT_CLOSE, TT_SYN_SENT, MS(9))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(4), TT_SYN_SENT, TT_ESTABLISHED, MS(8))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(6), TT_CLOSE, TT_SYN_SENT, MS(9))), 0);
 	REQUIRE(r.n == 3);
 	CHECK_EQ_INT(r.flows[2].sk, SK(3));
 	CHECK_EQ_INT(r.flows[2].owner_pid, 1);
@@ -691,8 +661,8 @@ TEST(engine_eviction_lru)
 	CHECK_STR(tt_end_name(TT_END_EVICTED), "evicted");
 
 	/* a flow that ends makes room without evicting anyone */
-	CHECK_EQ_INT(feed(eng, tr(SK(5), TT_SYN_SENT, TT_CLOSE, MS(10))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(7), TT_CLOSE, TT_SYN_SENT, MS(11))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(5), TT_SYN_SENT, TT_CLOSE, MS(10))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(7), TT_CLOSE, TT_SYN_SENT, MS(11))), 0);
 	CHECK_EQ_INT(st->evicted, 3);
 	REQUIRE(r.n == 4);
 	CHECK_EQ_INT(r.flows[3].sk, SK(5));
@@ -713,11 +683,11 @@ TEST(engine_time_wait_swallows_close)
 
 	REQUIRE(eng);
 	st = engine__total(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
-	tw = ev(TT_EV_TIME_WAIT, SK(1), MS(5));
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
+	tw = rec(TT_EV_TIME_WAIT, SK(1), 0, 0, MS(5));
 	tw.flags = TT_F_SUBSTATE;
 	tw.aux[0] = TT_TIME_WAIT;
 	tw.aux[1] = 60000;
@@ -732,7 +702,7 @@ TEST(engine_time_wait_swallows_close)
 	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_TIME_WAIT], 1);
 
 	/* tcp_done() right behind it: told already, no partial flow */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(5))), 0);
 	CHECK_EQ_INT(r.n, 1);
 	CHECK(engine__lookup(eng, SK(1)) == NULL);
 	CHECK_EQ_INT(st->flows_opened, 1);
@@ -741,13 +711,13 @@ TEST(engine_time_wait_swallows_close)
 	CHECK_EQ_INT(st->events, 6);
 
 	/* only the one: another X>CLOSE for the sk is news (a lost life) */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(9))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(9))), 0);
 	REQUIRE(r.n == 2);
 	CHECK(r.flows[1].flags & TT_FLOW_PARTIAL);
 	CHECK_EQ_INT(r.flows[1].end, TT_END_CLOSE);
 
 	/* CLOSING > TIME_WAIT, old state given by the record, unknown sk */
-	tw = ev(TT_EV_TIME_WAIT, SK(2), MS(20));
+	tw = rec(TT_EV_TIME_WAIT, SK(2), 0, 0, MS(20));
 	tw.old_state = TT_CLOSING;
 	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
 	REQUIRE(r.n == 3);
@@ -762,14 +732,14 @@ TEST(engine_time_wait_swallows_close)
 	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
 	CHECK_EQ_INT(r.n, 3);
 	CHECK_EQ_INT(st->duplicates, 1);
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSING, TT_CLOSE, MS(20))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSING, TT_CLOSE, MS(20))), 0);
 	CHECK_EQ_INT(r.n, 3);
 	CHECK_EQ_INT(st->time_wait, 2);
 	CHECK_EQ_INT(st->flows_opened, 3);
 	CHECK_EQ_INT(st->active, 0);
 
 	/* a TIME_WAIT record with neither flow nor old state */
-	tw = ev(TT_EV_TIME_WAIT, SK(3), MS(30));
+	tw = rec(TT_EV_TIME_WAIT, SK(3), 0, 0, MS(30));
 	tw.flags = TT_F_SUBSTATE;
 	tw.aux[0] = TT_FIN_WAIT2;
 	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
@@ -778,12 +748,12 @@ TEST(engine_time_wait_swallows_close)
 	CHECK_EQ_INT(r.flows[3].state[0], TT_TIME_WAIT);
 	CHECK_EQ_INT(r.flows[3].tw_substate, TT_FIN_WAIT2);
 	/* ...and a new life on that sk clears the marker */
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(31))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(32))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(31))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(32))), 0);
 	REQUIRE(r.n == 5);
 	CHECK_EQ_INT(r.flows[4].end, TT_END_ABORT);
 	CHECK_EQ_INT(r.flows[4].nstates, 2);
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_FIN_WAIT2, TT_CLOSE, MS(40))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_FIN_WAIT2, TT_CLOSE, MS(40))), 0);
 	REQUIRE(r.n == 6);
 	CHECK(r.flows[5].flags & TT_FLOW_PARTIAL);
 	engine__free(eng);
@@ -797,7 +767,7 @@ TEST(engine_seeded_flows)
 	struct tt_event s;
 
 	REQUIRE(eng);
-	s = ev(TT_EV_SEED, SK(1), MS(10));
+	s = rec(TT_EV_SEED, SK(1), 0, 0, MS(10));
 	s.new_state = TT_CLOSE_WAIT;
 	s.tgid = 77;
 	memcpy(s.comm, "leaky", 6);
@@ -821,7 +791,7 @@ TEST(engine_seeded_flows)
 	CHECK_EQ_INT(engine__total(eng)->flows_opened, 1);
 
 	/* no owner in the seed */
-	s = ev(TT_EV_SEED, SK(2), MS(10));
+	s = rec(TT_EV_SEED, SK(2), 0, 0, MS(10));
 	s.new_state = TT_ESTABLISHED;
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
 	f = engine__lookup(eng, SK(2));
@@ -830,25 +800,27 @@ TEST(engine_seeded_flows)
 	CHECK_EQ_INT(f->owner_pid, 0);
 
 	/* a seeded listener is a listener, and lends its owner to children */
-	s = port(ev(TT_EV_SEED, SK(3), MS(10)), 22, 0);
+	s = rec_ports(rec(TT_EV_SEED, SK(3), 0, 0, MS(10)), 22, 0);
 	s.new_state = TT_LISTEN;
 	s.tgid = 1;
 	memcpy(s.comm, "sshd", 5);
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->role, TT_ROLE_LISTENER);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(4), TT_LISTEN, TT_SYN_RECV, MS(11)), 22, 50000)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(4), TT_LISTEN, TT_SYN_RECV, MS(11)), 22,
+			50000)), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(4))->owner_pid, 1);
 	CHECK_STR(engine__lookup(eng, SK(4))->owner_comm, "sshd");
 
 	/* timewait and request socks never reach tcp_set_state: nothing to follow */
-	s = ev(TT_EV_SEED, SK(5), MS(10));
+	s = rec(TT_EV_SEED, SK(5), 0, 0, MS(10));
 	s.new_state = TT_TIME_WAIT;
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
 	CHECK(engine__lookup(eng, SK(5)) == NULL);
 
 	/* the seeded flow goes on */
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(20)), 77, "leaky")), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(21))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(20)), 77,
+			"leaky")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(21))), 0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].nstates, 3);
 	CHECK_EQ_INT(r.flows[0].end, TT_END_CLOSE);
@@ -868,22 +840,22 @@ TEST(engine_invalid_records)
 
 	REQUIRE(eng);
 	st = engine__total(eng);
-	e = tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1));
+	e = rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1));
 	e.type = 0;
 	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
 	e.type = TT_EV_MAX;
 	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
 	e.type = 200;
 	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), 0, TT_SYN_SENT, MS(1))), -EINVAL);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, 0, MS(1))), -EINVAL);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_STATE_MAX, MS(1))), -EINVAL);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), 255, TT_CLOSE, MS(1))), -EINVAL);
-	e = ev(TT_EV_SEED, SK(1), MS(1));
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), 0, TT_SYN_SENT, MS(1))), -EINVAL);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, 0, MS(1))), -EINVAL);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_STATE_MAX, MS(1))), -EINVAL);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), 255, TT_CLOSE, MS(1))), -EINVAL);
+	e = rec(TT_EV_SEED, SK(1), 0, 0, MS(1));
 	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
 	e.new_state = TT_STATE_MAX;
 	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
-	e = ev(TT_EV_TIME_WAIT, SK(1), MS(1));
+	e = rec(TT_EV_TIME_WAIT, SK(1), 0, 0, MS(1));
 	e.old_state = 99;
 	CHECK_EQ_INT(engine__feed(eng, &e), -EINVAL);
 	CHECK_EQ_INT(engine__feed(eng, NULL), -EINVAL);
@@ -901,11 +873,11 @@ TEST(engine_invalid_records)
 	CHECK_EQ_INT(r.n, 0);
 
 	/* valid records that make no flow */
-	e = ev(TT_EV_OVERFLOW, SK(1), MS(1));
+	e = rec(TT_EV_OVERFLOW, SK(1), 0, 0, MS(1));
 	e.aux[0] = TT_Q_ACCEPT;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
-	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(1), MS(1)), 5, "x")), 0);
-	CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_SENT, SK(1), MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec(TT_EV_ACCEPT, SK(1), 0, 0, MS(1)), 5, "x")), 0);
+	CHECK_EQ_INT(feed(eng, rec(TT_EV_RESET_SENT, SK(1), 0, 0, MS(1))), 0);
 	CHECK_EQ_INT(st->events, 13);
 	CHECK_EQ_INT(st->flows_opened, 0);
 	CHECK(engine__lookup(eng, SK(1)) == NULL);
@@ -921,9 +893,9 @@ TEST(engine_interval_reset)
 	REQUIRE(eng);
 	tot = engine__total(eng);
 	iv = engine__interval(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
 	CHECK(memcmp(tot, iv, sizeof(*tot)) == 0);
 
 	engine__reset_interval(eng);
@@ -937,8 +909,8 @@ TEST(engine_interval_reset)
 	CHECK_EQ_INT(tot->refused, 1);
 	CHECK_EQ_INT(tot->transitions[TT_CLOSE][TT_SYN_SENT], 2);
 
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(5))), 0);
 	CHECK_EQ_INT(iv->events, 2);
 	CHECK_EQ_INT(iv->flows_opened, 1);
 	CHECK_EQ_INT(iv->transitions[TT_SYN_SENT][TT_ESTABLISHED], 1);
@@ -957,45 +929,48 @@ TEST(engine_owner_rules)
 
 	REQUIRE(eng);
 	/* a birth in softirq context names nobody */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
 	CHECK_EQ_INT(f->owner_pid, 0);
 	/* an owner-flagged record later does */
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2)), 10, "first")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2)), 10,
+			"first")), 0);
 	CHECK(f->flags & TT_FLOW_OWNER_KNOWN);
 	CHECK_EQ_INT(f->owner_pid, 10);
 	CHECK_EQ_INT(f->closer_pid, 0);
 	/* and a known owner is not replaced by a later one */
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3)), 11, "second")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3)), 11,
+			"second")), 0);
 	CHECK_EQ_INT(f->owner_pid, 10);
 	CHECK_STR(f->owner_comm, "first");
 	CHECK_EQ_INT(f->closer_pid, 11);
 	CHECK_STR(f->closer_comm, "second");
 	/* without the flag the current task is whoever was interrupted */
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
 	CHECK_EQ_INT(f->closer_pid, 11);
 	CHECK_EQ_INT(f->owner_pid, 10);
 
 	/* an accept names the owner even when one is known; role stays */
-	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(1), MS(5)), 12, "acceptor")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec(TT_EV_ACCEPT, SK(1), 0, 0, MS(5)), 12, "acceptor")), 0);
 	CHECK_EQ_INT(f->owner_pid, 12);
 	CHECK_EQ_INT(f->role, TT_ROLE_ACTIVE);
 	/* an unknown role becomes passive on accept */
-	CHECK_EQ_INT(feed(eng, tr(SK(2), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(5))), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(2))->role, TT_ROLE_UNKNOWN);
-	CHECK_EQ_INT(feed(eng, by(ev(TT_EV_ACCEPT, SK(2), MS(6)), 13, "late")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec(TT_EV_ACCEPT, SK(2), 0, 0, MS(6)), 13, "late")), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(2))->role, TT_ROLE_PASSIVE);
 	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 13);
 	/* comm is kept NUL-terminated whatever the record holds */
-	struct tt_event e = by(ev(TT_EV_ACCEPT, SK(2), MS(7)), 14, "x");
+	struct tt_event e = rec_by(rec(TT_EV_ACCEPT, SK(2), 0, 0, MS(7)), 14, "x");
 	memset(e.comm, 'A', sizeof(e.comm));
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	CHECK_EQ_INT(strlen(engine__lookup(eng, SK(2))->owner_comm), 15);
 
 	/* a transition into CLOSE after an orderly close is not a close() call */
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(8)), 15, "other")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(8)), 15, "other")),
+			0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].closer_pid, 11);
 	engine__free(eng);
@@ -1008,10 +983,10 @@ TEST(engine_counters_saturate)
 	const struct tt_flow *f;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(1))), 0);
 	for (int i = 0; i < 300; i++)
-		CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_SENT, SK(1), MS(3))), 0);
-	CHECK_EQ_INT(feed(eng, ev(TT_EV_RESET_RECV, SK(1), MS(3))), 0);
+		CHECK_EQ_INT(feed(eng, rec(TT_EV_RESET_SENT, SK(1), 0, 0, MS(3))), 0);
+	CHECK_EQ_INT(feed(eng, rec(TT_EV_RESET_RECV, SK(1), 0, 0, MS(3))), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->resets_sent, 255);
@@ -1026,26 +1001,30 @@ TEST(engine_synack_retransmits_reach_the_child)
 {
 	struct ended r;
 	struct tt_engine *eng = mk(&r, 16);
-	struct tt_event rt = port(ev(TT_EV_SYNACK_RETRANS, SK(1), MS(2)), 8080, 50000);
+	struct tt_event rt = rec_ports(rec(TT_EV_SYNACK_RETRANS, SK(1), 0, 0, MS(2)), 8080, 50000);
 	const struct tt_flow *f;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0)), 0);
 	for (uint32_t i = 0; i < 3; i++) {
 		rt.aux[0] = i;		/* the kernel's num_retrans before each */
 		CHECK_EQ_INT(engine__feed(eng, &rt), 0);
 	}
 	/* another request's retransmit must not leak into this child */
-	CHECK_EQ_INT(feed(eng, port(ev(TT_EV_SYNACK_RETRANS, SK(1), MS(2)), 8080, 50001)), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(5)), 8080, 50000)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec(TT_EV_SYNACK_RETRANS, SK(1), 0, 0, MS(2)), 8080,
+			50001)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(5)), 8080,
+			50000)), 0);
 	f = engine__lookup(eng, SK(2));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->synack_retrans, 3);
 	CHECK_EQ_INT(engine__lookup(eng, SK(1))->synack_retrans, 0);
 	CHECK_EQ_INT(engine__total(eng)->synack_retrans, 4);
 	/* claimed once: a later child on the same tuple starts clean */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_SYN_RECV, TT_CLOSE, MS(6)), 8080, 50000)), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(7)), 8080, 50000)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(2), TT_SYN_RECV, TT_CLOSE, MS(6)), 8080,
+			50000)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(7)), 8080,
+			50000)), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->synack_retrans, 0);
 	engine__free(eng);
 }
@@ -1062,11 +1041,12 @@ TEST(engine_overflows_per_listener)
 {
 	struct ended r;
 	struct tt_engine *eng = mk(&r, 16);
-	struct tt_event o = port(ev(TT_EV_OVERFLOW, SK(1), MS(3)), 8080, 50000);
+	struct tt_event o = rec_ports(rec(TT_EV_OVERFLOW, SK(1), 0, 0, MS(3)), 8080, 50000);
 	const struct tt_listener_stats *ls = NULL;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080, 0), 77, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080,
+			0), 77, "srv")), 0);
 	o.aux[0] = TT_Q_ACCEPT;
 	o.aux[1] = 1;
 	CHECK_EQ_INT(engine__feed(eng, &o), 0);
@@ -1134,8 +1114,8 @@ TEST(engine_for_each_and_lookup)
 	CHECK_EQ_INT(count_open(eng), 0);
 	CHECK(engine__lookup(eng, SK(1)) == NULL);
 	for (int i = 1; i <= 4; i++)
-		CHECK_EQ_INT(feed(eng, tr(SK(i), TT_CLOSE, TT_SYN_SENT, MS(i))), 0);
-	CHECK_EQ_INT(feed(eng, err(tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(9)), 111)), 0);
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(i), TT_CLOSE, TT_SYN_SENT, MS(i))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(9)), 111)), 0);
 	engine__for_each(eng, seen_cb, &s);
 	REQUIRE(s.n == 3);
 	CHECK_EQ_INT(s.bad, 0);
@@ -1213,8 +1193,8 @@ TEST(engine_new_options)
 	/* no options at all: the defaults, and no callback to call */
 	eng = engine__new(NULL);
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2))), 0);
 	CHECK_EQ_INT(engine__total(eng)->flows_closed, 1);
 	engine__free(eng);
 	engine__free(NULL);
@@ -1228,7 +1208,7 @@ TEST(engine_new_options)
 	eng = engine__new(&o);
 	REQUIRE(eng);
 	for (int i = 1; i <= 5; i++) {
-		e = tr(SK(i), TT_CLOSE, TT_SYN_SENT, MS(i));
+		e = rec_tr(SK(i), TT_CLOSE, TT_SYN_SENT, MS(i));
 		CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	}
 	CHECK_EQ_INT(engine__total(eng)->evicted, 4);
@@ -1279,8 +1259,8 @@ TEST(engine_random_records_keep_invariants)
 	REQUIRE(eng);
 	st = engine__total(eng);
 	for (int i = 0; i < 200000 && !broke; i++) {
-		struct tt_event e = ev(1 + rnd(&seed) % (TT_EV_MAX - 1), SK(rnd(&seed) % 40),
-				       MS(i) - rnd(&seed) % 1000);
+		struct tt_event e = rec(1 + rnd(&seed) % (TT_EV_MAX - 1), SK(rnd(&seed) % 40), 0,
+				0, MS(i) - rnd(&seed) % 1000);
 		struct check_ctx c = { .eng = eng };
 
 		e.old_state = rnd(&seed) % 4 ? 1 + rnd(&seed) % (TT_STATE_MAX - 1) : TT_CLOSE;
@@ -1314,7 +1294,7 @@ TEST(engine_random_records_keep_invariants)
 /* A seed record as seed__event() writes it: filed under the tuple's pseudo key. */
 static struct tt_event seed(unsigned int state, uint64_t ts)
 {
-	struct tt_event e = ev(TT_EV_SEED, 0, ts);
+	struct tt_event e = rec(TT_EV_SEED, 0, 0, 0, ts);
 
 	e.new_state = state;
 	e.flags = TT_F_COOKIE;
@@ -1333,7 +1313,7 @@ TEST(engine_seed_rekeys_to_the_real_sk)
 {
 	struct ended r;
 	struct tt_engine *eng = mk(&r, 16);
-	struct tt_event s = by(seed(TT_CLOSE_WAIT, MS(100)), 77, "leaky");
+	struct tt_event s = rec_by(seed(TT_CLOSE_WAIT, MS(100)), 77, "leaky");
 	uint64_t key = s.sk;
 	const struct tt_flow *f;
 
@@ -1343,7 +1323,7 @@ TEST(engine_seed_rekeys_to_the_real_sk)
 	REQUIRE(engine__lookup(eng, key));
 
 	/* a transition that happened before the dump: an older repeat, dropped */
-	CHECK_EQ_INT(feed(eng, tr(SK(9), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(99))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(9), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(99))), 0);
 	CHECK_EQ_INT(engine__total(eng)->duplicates, 1);
 	/* ...yet it named the real sk: the flow lives there now */
 	CHECK(engine__lookup(eng, key) == NULL);
@@ -1352,13 +1332,15 @@ TEST(engine_seed_rekeys_to_the_real_sk)
 	CHECK_EQ_INT(f->sk, SK(9));
 	CHECK_EQ_INT(f->nstates, 1);
 
-	CHECK_EQ_INT(feed(eng, by(tr(SK(9), TT_CLOSE_WAIT, TT_LAST_ACK, MS(5000)), 77, "leaky")), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(9), TT_LAST_ACK, TT_CLOSE, MS(5001))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(9), TT_CLOSE_WAIT, TT_LAST_ACK, MS(5000)), 77,
+			"leaky")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(9), TT_LAST_ACK, TT_CLOSE, MS(5001))), 0);
 	REQUIRE(r.n == 1);
 	f = &r.flows[0];
 	CHECK_EQ_INT(f->sk, SK(9));
 	CHECK_EQ_INT(f->cookie, 5000);
-	CHECK_EQ_INT(f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL), TT_FLOW_SEEDED | TT_FLOW_PARTIAL);
+	CHECK_EQ_INT(f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL),
+			TT_FLOW_SEEDED | TT_FLOW_PARTIAL);
 	CHECK_EQ_INT(f->end, TT_END_CLOSE);
 	CHECK_EQ_INT(f->nstates, 3);
 	CHECK_EQ_INT(f->state[0], TT_CLOSE_WAIT);
@@ -1383,10 +1365,10 @@ TEST(engine_seed_adopted_by_time_wait_and_accept)
 
 	REQUIRE(eng);
 	/* an active connection closing: FIN_WAIT2 then the timewait handover */
-	s = port(seed(TT_FIN_WAIT2, MS(10)), 40001, 443);
+	s = rec_ports(seed(TT_FIN_WAIT2, MS(10)), 40001, 443);
 	s = pseudo(s);
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
-	e = port(ev(TT_EV_TIME_WAIT, SK(1), MS(20)), 40001, 443);
+	e = rec_ports(rec(TT_EV_TIME_WAIT, SK(1), 0, 0, MS(20)), 40001, 443);
 	e.old_state = TT_FIN_WAIT2;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	REQUIRE(r.n == 1);
@@ -1396,14 +1378,15 @@ TEST(engine_seed_adopted_by_time_wait_and_accept)
 	CHECK_EQ_INT(r.flows[0].state[0], TT_FIN_WAIT2);
 	CHECK_EQ_INT(r.flows[0].state[1], TT_TIME_WAIT);
 	/* the X > CLOSE behind it is swallowed as for any flow */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(20)), 40001, 443)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(20)), 40001,
+			443)), 0);
 	CHECK_EQ_INT(r.n, 1);
 	CHECK_EQ_INT(engine__total(eng)->active, 0);
 
 	/* a child that waited in the accept queue when we started */
-	s = pseudo(port(seed(TT_ESTABLISHED, MS(30)), 8080, 50000));
+	s = pseudo(rec_ports(seed(TT_ESTABLISHED, MS(30)), 8080, 50000));
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
-	e = by(port(ev(TT_EV_ACCEPT, SK(2), MS(40)), 8080, 50000), 300, "server");
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(2), 0, 0, MS(40)), 8080, 50000), 300, "server");
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	f = engine__lookup(eng, SK(2));
 	REQUIRE(f);
@@ -1426,21 +1409,23 @@ TEST(engine_seed_is_not_adopted_wrongly)
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
 
 	/* another tuple: a flow of its own */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(11)), 40001, 443)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(11)),
+			40001, 443)), 0);
 	CHECK(engine__lookup(eng, s.sk) != NULL);
 	CHECK(!(engine__lookup(eng, SK(1))->flags & TT_FLOW_SEEDED));
 
 	/* the kernel may have cleared the port by X > CLOSE: no match, no harm */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_ESTABLISHED, TT_CLOSE, MS(12)), 0, 443)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(2), TT_ESTABLISHED, TT_CLOSE, MS(12)), 0,
+			443)), 0);
 	CHECK(engine__lookup(eng, s.sk) != NULL);
 
 	/* a birth on the tuple is a new socket (SO_REUSEPORT listeners share one) */
-	CHECK_EQ_INT(feed(eng, tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(13))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(13))), 0);
 	CHECK(engine__lookup(eng, s.sk) != NULL);
 	CHECK(!(engine__lookup(eng, SK(3))->flags & TT_FLOW_SEEDED));
 
 	/* same tuple, another cookie: the seeded socket closed unseen */
-	e = tr(SK(4), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(14));
+	e = rec_tr(SK(4), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(14));
 	e.flags |= TT_F_COOKIE;
 	e.cookie = 6000;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
@@ -1455,20 +1440,21 @@ TEST(engine_seed_is_not_adopted_wrongly)
 
 	/* the same cookie, or none, adopts */
 	s = seed(TT_ESTABLISHED, MS(20));
-	s = pseudo(port(s, 40100, 443));
+	s = pseudo(rec_ports(s, 40100, 443));
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
-	e = port(tr(SK(5), TT_ESTABLISHED, TT_FIN_WAIT1, MS(21)), 40100, 443);
+	e = rec_ports(rec_tr(SK(5), TT_ESTABLISHED, TT_FIN_WAIT1, MS(21)), 40100, 443);
 	e.flags |= TT_F_COOKIE;
 	e.cookie = 5000;
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	CHECK(engine__lookup(eng, SK(5))->flags & TT_FLOW_SEEDED);
-	s = pseudo(port(seed(TT_ESTABLISHED, MS(20)), 40101, 443));
+	s = pseudo(rec_ports(seed(TT_ESTABLISHED, MS(20)), 40101, 443));
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(6), TT_ESTABLISHED, TT_FIN_WAIT1, MS(22)), 40101, 443)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(6), TT_ESTABLISHED, TT_FIN_WAIT1, MS(22)),
+			40101, 443)), 0);
 	CHECK(engine__lookup(eng, SK(6))->flags & TT_FLOW_SEEDED);
 
 	/* a flow that is not seeded is never moved, whatever its sk looks like */
-	e = port(tr(0, TT_ESTABLISHED, TT_FIN_WAIT1, MS(30)), 40200, 443);
+	e = rec_ports(rec_tr(0, TT_ESTABLISHED, TT_FIN_WAIT1, MS(30)), 40200, 443);
 	e.sk = engine__pseudo_sk(&e);
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	e.sk = SK(7);
@@ -1491,7 +1477,7 @@ TEST(engine_pseudo_keys)
 {
 	enum { N = 200000 };
 	uint64_t *keys = malloc(N * sizeof(*keys)), rs = 0xabcdef12345ull;
-	struct tt_event e = ev(TT_EV_SEED, 0, 0), f;
+	struct tt_event e = rec(TT_EV_SEED, 0, 0, 0, 0), f;
 	size_t dup = 0, even = 0;
 
 	REQUIRE(keys);
@@ -1520,12 +1506,12 @@ TEST(engine_pseudo_keys)
 		CHECK(!(p & 1));
 
 	/* the bytes an IPv4 record leaves unset do not count; every field else does */
-	e = ev(TT_EV_SEED, 0, 0);
+	e = rec(TT_EV_SEED, 0, 0, 0, 0);
 	f = e;
 	f.saddr[9] = 0xff;
 	f.daddr[15] = 0xff;
 	CHECK_EQ_INT(engine__pseudo_sk(&e), engine__pseudo_sk(&f));
-	f = port(e, e.dport, e.sport);
+	f = rec_ports(e, e.dport, e.sport);
 	CHECK(engine__pseudo_sk(&e) != engine__pseudo_sk(&f));
 	f = e;
 	f.netns++;
@@ -1538,7 +1524,7 @@ TEST(engine_pseudo_keys)
 	memcpy(f.daddr, e.saddr, 16);
 	CHECK(engine__pseudo_sk(&e) != engine__pseudo_sk(&f));
 	/* the type, time, sk and owner are not part of it */
-	f = by(tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(5)), 9, "x");
+	f = rec_by(rec_tr(SK(1), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(5)), 9, "x");
 	CHECK_EQ_INT(engine__pseudo_sk(&e), engine__pseudo_sk(&f));
 	/* pinned: captures carry these keys, the function must not change */
 	CHECK(engine__pseudo_sk(&e) == 0x0d226df8c45ca6c7ull);
@@ -1574,7 +1560,7 @@ TEST(engine_seed_100k)
 	CHECK_EQ_INT(st->active, N);
 	CHECK_EQ_INT(st->flows_opened, N);
 	for (int i = 0; i < N; i++) {
-		struct tt_event e = tr(SK(i), TT_ESTABLISHED, TT_FIN_WAIT1, MS(2));
+		struct tt_event e = rec_tr(SK(i), TT_ESTABLISHED, TT_FIN_WAIT1, MS(2));
 		const struct tt_flow *f;
 
 		e.sport = (uint16_t)(1024 + i % 60000);
@@ -1602,8 +1588,8 @@ TEST(engine_random_records_with_seeds_keep_invariants)
 	REQUIRE(eng);
 	st = engine__total(eng);
 	for (int i = 0; i < 200000 && !broke; i++) {
-		struct tt_event e = ev(1 + rnd(&seed_) % (TT_EV_MAX - 1), SK(rnd(&seed_) % 40),
-				       MS(i) - rnd(&seed_) % 1000);
+		struct tt_event e = rec(1 + rnd(&seed_) % (TT_EV_MAX - 1), SK(rnd(&seed_) % 40),
+				0, 0, MS(i) - rnd(&seed_) % 1000);
 		struct check_ctx c = { .eng = eng };
 
 		if (rnd(&seed_) % 4 == 0)
@@ -1641,7 +1627,7 @@ TEST(engine_seeded_close_wait_is_dated_back)
 {
 	struct ended r;
 	struct tt_engine *eng = mk(&r, 16);
-	struct tt_event s = ev(TT_EV_SEED, 0x1001, MS(100000));
+	struct tt_event s = rec(TT_EV_SEED, 0x1001, 0, 0, MS(100000));
 	const struct tt_flow *f;
 
 	REQUIRE(eng);
@@ -1653,7 +1639,7 @@ TEST(engine_seeded_close_wait_is_dated_back)
 	REQUIRE(f);
 	CHECK_EQ_INT(f->ts_ns[0], MS(70000));
 	/* without the flag the record's own time stands */
-	s = ev(TT_EV_SEED, 0x2001, MS(100000));
+	s = rec(TT_EV_SEED, 0x2001, 0, 0, MS(100000));
 	s.new_state = TT_CLOSE_WAIT;
 	s.aux[2] = 30000;
 	CHECK_EQ_INT(engine__feed(eng, &s), 0);
@@ -1679,18 +1665,18 @@ TEST(engine_rule_fin_wait2_entry_then_reset_is_an_abort)
 		struct tt_event tw, rst;
 
 		REQUIRE(eng);
-		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
-		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
-		CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
-		tw = ev(TT_EV_TIME_WAIT, SK(1), MS(5));
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))), 0);
+		tw = rec(TT_EV_TIME_WAIT, SK(1), 0, 0, MS(5));
 		tw.hook = hooks[i];
 		tw.old_state = TT_FIN_WAIT2;
 		tw.flags = TT_F_SUBSTATE;
 		tw.aux[0] = TT_FIN_WAIT2;
 		CHECK_EQ_INT(engine__feed(eng, &tw), 0);
 		CHECK_EQ_INT(r.n, 0);		/* pending */
-		rst = ev(TT_EV_RESET_SENT, SK(1), MS(5));
+		rst = rec(TT_EV_RESET_SENT, SK(1), 0, 0, MS(5));
 		CHECK_EQ_INT(engine__feed(eng, &rst), 0);
 		REQUIRE(r.n == 1);
 		CHECK_EQ_INT(r.flows[0].end, TT_END_ABORT);
@@ -1713,36 +1699,44 @@ TEST(engine_records_before_a_held_birth_are_kept)
 	struct tt_event e;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80,
+			0), 900, "srv")), 0);
 	/* accept() returned the child at 12 ms, the peer reset it at 112 ms */
-	CHECK_EQ_INT(feed(eng, by(port(ev(TT_EV_ACCEPT, SK(1), MS(12)), 80, 5555), 901, "worker")), 0);
-	CHECK_EQ_INT(feed(eng, port(ev(TT_EV_RESET_RECV, SK(1), MS(112)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(1), 0, 0, MS(12)), 80, 5555),
+			901, "worker")), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec(TT_EV_RESET_RECV, SK(1), 0, 0, MS(112)), 80, 5555)),
+			0);
 	CHECK(!engine__lookup(eng, SK(1)));
 	/* then the birth, dated 10 ms, and the > CLOSE that released it */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80,
+			5555)), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->owner_pid, 901);
 	CHECK_STR(f->owner_comm, "worker");
 	CHECK(f->flags & TT_FLOW_OWNER_KNOWN);
 	CHECK_EQ_INT(f->resets_recv, 1);
-	CHECK_EQ_INT(feed(eng, err(port(tr(SK(1), TT_SYN_RECV, TT_CLOSE, MS(112)), 80, 5555), 104)), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_ports(rec_tr(SK(1), TT_SYN_RECV, TT_CLOSE, MS(112)),
+			80, 5555), 104)), 0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].end, TT_END_RESET);
 	CHECK_EQ_INT(r.flows[0].resets_recv, 1);
 	CHECK_EQ_INT(r.flows[0].owner_pid, 901);
 
 	/* an accept of an older socket at SK(2): not the new child's */
-	CHECK_EQ_INT(feed(eng, by(port(ev(TT_EV_ACCEPT, SK(2), MS(200)), 80, 5556), 902, "old")), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(300)), 80, 5556)), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(2), 0, 0, MS(200)), 80,
+			5556), 902, "old")), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(300)), 80,
+			5556)), 0);
 	f = engine__lookup(eng, SK(2));
 	REQUIRE(f);
 	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
 	CHECK_EQ_INT(f->owner_pid, 900);	/* the listener's, by default */
 	/* nor one of another tuple at the same address */
-	e = by(port(ev(TT_EV_ACCEPT, SK(3), MS(400)), 80, 6000), 903, "other");
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(3), 0, 0, MS(400)), 80, 6000), 903, "other");
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(350)), 80, 5557)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(350)), 80,
+			5557)), 0);
 	CHECK(!(engine__lookup(eng, SK(3))->flags & TT_FLOW_OWNER_KNOWN));
 	engine__free(eng);
 }
@@ -1754,8 +1748,10 @@ TEST(engine_listener_close_names_the_closer)
 	struct tt_engine *eng = mk(&r, 16);
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "srv")), 0);
-	CHECK_EQ_INT(feed(eng, by(port(tr(SK(1), TT_LISTEN, TT_CLOSE, MS(9)), 80, 0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0),
+			900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(1), TT_LISTEN, TT_CLOSE, MS(9)), 80, 0),
+			900, "srv")), 0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].role, TT_ROLE_LISTENER);
 	CHECK_EQ_INT(r.flows[0].end, TT_END_CLOSE);
@@ -1798,12 +1794,14 @@ TEST(engine_self_transitions_are_told)
 	struct tt_event tw;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3)), 7, "app")), 0);
-	CHECK_EQ_INT(feed(eng, by(tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT1, MS(4)), 7, "app")), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(5))), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_FIN_WAIT2, MS(6))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3)), 7,
+			"app")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT1, MS(4)), 7,
+			"app")), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(5))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT2, TT_FIN_WAIT2, MS(6))), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->nstates, 4);	/* SYN_SENT ESTABLISHED FIN_WAIT1 FIN_WAIT2 */
@@ -1818,13 +1816,13 @@ TEST(engine_self_transitions_are_told)
 	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_FIN_WAIT2], 1);
 
 	/* a tcp_time_wait() hook's record, a stray CLOSE > CLOSE, then tcp_done() */
-	tw = ev(TT_EV_TIME_WAIT, SK(1), MS(7));
+	tw = rec(TT_EV_TIME_WAIT, SK(1), 0, 0, MS(7));
 	tw.hook = TT_HOOK_FENTRY_TIME_WAIT;
 	tw.old_state = TT_FIN_WAIT2;
 	CHECK_EQ_INT(engine__feed(eng, &tw), 0);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_CLOSE, TT_CLOSE, MS(7))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_CLOSE, MS(7))), 0);
 	CHECK_EQ_INT(st->transitions[TT_CLOSE][TT_CLOSE], 1);
-	CHECK_EQ_INT(feed(eng, tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(7))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT2, TT_CLOSE, MS(7))), 0);
 	CHECK(!engine__lookup(eng, SK(1)));
 	CHECK_EQ_INT(st->transitions[TT_FIN_WAIT2][TT_CLOSE], 0);
 	engine__free(eng);
@@ -1838,7 +1836,7 @@ TEST(engine_policy_cookies_are_no_overflow)
 {
 	struct ended r;
 	struct tt_engine *eng = mk(&r, 16);
-	struct tt_event o = port(ev(TT_EV_OVERFLOW, SK(1), MS(3)), 8080, 50000);
+	struct tt_event o = rec_ports(rec(TT_EV_OVERFLOW, SK(1), 0, 0, MS(3)), 8080, 50000);
 	const struct tt_listener_stats *ls = NULL;
 
 	REQUIRE(eng);
@@ -1876,20 +1874,25 @@ TEST(engine_child_told_after_its_listener_closed)
 	const struct tt_flow *f;
 
 	REQUIRE(eng);
-	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80, 0), 900, "srv")), 0);
-	CHECK_EQ_INT(feed(eng, by(port(tr(SK(100), TT_LISTEN, TT_CLOSE, MS(50)), 80, 0), 900, "srv")), 0);
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80,
+			0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(100), TT_LISTEN, TT_CLOSE, MS(50)), 80,
+			0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(10)), 80,
+			5555)), 0);
 	f = engine__lookup(eng, SK(1));
 	REQUIRE(f);
 	CHECK_EQ_INT(f->owner_pid, 900);
 	CHECK_STR(f->owner_comm, "srv");
 	CHECK(!(f->flags & TT_FLOW_OWNER_KNOWN));
-	CHECK_EQ_INT(feed(eng, port(tr(SK(1), TT_SYN_RECV, TT_CLOSE, MS(50)), 80, 5555)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_SYN_RECV, TT_CLOSE, MS(50)), 80, 5555)),
+			0);
 	REQUIRE(r.n == 2);
 	CHECK_EQ_INT(r.flows[1].end, TT_END_ABORT);
 	CHECK_EQ_INT(r.flows[1].owner_pid, 900);
 	/* born after that listener closed: not its child */
-	CHECK_EQ_INT(feed(eng, port(tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(60)), 80, 5556)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(2), TT_LISTEN, TT_SYN_RECV, MS(60)), 80,
+			5556)), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 0);
 	engine__free(eng);
 }

@@ -2,23 +2,15 @@
 /* Replay's filters make the kernel's decisions (bpf/tcptrail.bpf.h). */
 #include "filter.h"
 #include "tt_test.h"
-
-static struct tt_event tr(int old, int new, uint64_t sk, uint32_t tgid, bool owner,
-			  uint16_t sport, uint16_t dport)
-{
-	struct tt_event e = {
-		.type = TT_EV_TRANSITION, .family = TT_AF_INET, .old_state = old,
-		.new_state = new, .flags = owner ? TT_F_OWNER : 0, .sport = sport,
-		.dport = dport, .netns = 7, .tgid = tgid, .sk = sk,
-	};
-	return e;
-}
+/* every record in netns 7; the addresses do not matter here */
+#define REC_BASE { .family = TT_AF_INET, .netns = 7 }
+#include "records.h"
 
 TEST(filter_ports_family_netns)
 {
 	struct tt_opts o = { .n_ports = 1, .ports = { 80 } };
 	struct tt_filter *f = filter__new(&o);
-	struct tt_event e = tr(TT_CLOSE, TT_SYN_SENT, 1, 9, true, 0, 80);
+	struct tt_event e = rec_by(rec_ports(rec_tr(1, TT_CLOSE, TT_SYN_SENT, 0), 0, 80), 9, "");
 
 	REQUIRE(f);
 	CHECK(filter__pass(f, &e));
@@ -30,7 +22,7 @@ TEST(filter_ports_family_netns)
 
 	o = (struct tt_opts){ .n_lports = 1, .lports = { 80 }, .family = TT_AF_INET6 };
 	f = filter__new(&o);
-	e = tr(TT_LISTEN, TT_SYN_RECV, 2, 0, false, 80, 5000);
+	e = rec_ports(rec_tr(2, TT_LISTEN, TT_SYN_RECV, 0), 80, 5000);
 	CHECK(!filter__pass(f, &e));		/* IPv4 */
 	e.family = TT_AF_INET6;
 	CHECK(filter__pass(f, &e));
@@ -40,7 +32,7 @@ TEST(filter_ports_family_netns)
 
 	o = (struct tt_opts){ .netns = 7, .n_rports = 2, .rports = { 53, 853 } };
 	f = filter__new(&o);
-	e = tr(TT_CLOSE, TT_SYN_SENT, 3, 0, false, 0, 853);
+	e = rec_ports(rec_tr(3, TT_CLOSE, TT_SYN_SENT, 0), 0, 853);
 	CHECK(filter__pass(f, &e));
 	e.netns = 8;
 	CHECK(!filter__pass(f, &e));
@@ -55,36 +47,37 @@ TEST(filter_pid_follows_ownership)
 
 	REQUIRE(f);
 	/* someone else's connection: dropped throughout */
-	e = tr(TT_CLOSE, TT_SYN_SENT, 0xa, 200, true, 0, 80);
+	e = rec_by(rec_ports(rec_tr(0xa, TT_CLOSE, TT_SYN_SENT, 0), 0, 80), 200, "");
 	CHECK(!filter__pass(f, &e));
-	e = tr(TT_SYN_SENT, TT_ESTABLISHED, 0xa, 0, false, 4000, 80);
+	e = rec_ports(rec_tr(0xa, TT_SYN_SENT, TT_ESTABLISHED, 0), 4000, 80);
 	CHECK(!filter__pass(f, &e));
 
 	/* ours: kept from connect(), including softirq transitions, until CLOSE */
-	e = tr(TT_CLOSE, TT_SYN_SENT, 0xb, 100, true, 0, 80);
+	e = rec_by(rec_ports(rec_tr(0xb, TT_CLOSE, TT_SYN_SENT, 0), 0, 80), 100, "");
 	CHECK(filter__pass(f, &e));
-	e = tr(TT_SYN_SENT, TT_ESTABLISHED, 0xb, 555, false, 4001, 80);
+	e = rec_in(rec_ports(rec_tr(0xb, TT_SYN_SENT, TT_ESTABLISHED, 0), 4001, 80), 555, "");
 	CHECK(filter__pass(f, &e));
-	e = tr(TT_ESTABLISHED, TT_CLOSE, 0xb, 555, false, 4001, 80);
+	e = rec_in(rec_ports(rec_tr(0xb, TT_ESTABLISHED, TT_CLOSE, 0), 4001, 80), 555, "");
 	CHECK(filter__pass(f, &e));
-	e = tr(TT_CLOSE, TT_SYN_SENT, 0xb, 555, true, 0, 80);	/* the sk reused by another */
+	e = rec_by(rec_ports(rec_tr(0xb, TT_CLOSE, TT_SYN_SENT, 0), 0, 80), 555,
+			"");	/* the sk reused by another */
 	CHECK(!filter__pass(f, &e));
 
 	/* our listener: its children are ours from birth, softirq or not */
-	e = tr(TT_CLOSE, TT_LISTEN, 0xc, 100, true, 8080, 0);
+	e = rec_by(rec_ports(rec_tr(0xc, TT_CLOSE, TT_LISTEN, 0), 8080, 0), 100, "");
 	CHECK(filter__pass(f, &e));
-	e = tr(TT_LISTEN, TT_SYN_RECV, 0xd, 0, false, 8080, 5000);
+	e = rec_ports(rec_tr(0xd, TT_LISTEN, TT_SYN_RECV, 0), 8080, 5000);
 	CHECK(filter__pass(f, &e));
-	e = tr(TT_SYN_RECV, TT_ESTABLISHED, 0xd, 0, false, 8080, 5000);
+	e = rec_ports(rec_tr(0xd, TT_SYN_RECV, TT_ESTABLISHED, 0), 8080, 5000);
 	CHECK(filter__pass(f, &e));
-	e = tr(TT_LISTEN, TT_SYN_RECV, 0xe, 0, false, 9090, 5000);	/* not our port */
+	e = rec_ports(rec_tr(0xe, TT_LISTEN, TT_SYN_RECV, 0), 9090, 5000);	/* not our port */
 	CHECK(!filter__pass(f, &e));
 
 	/* accept() by us marks the socket; by others, not */
 	e = (struct tt_event){ .type = TT_EV_ACCEPT, .family = TT_AF_INET, .sk = 0xe, .tgid = 100,
 			       .flags = TT_F_OWNER, .sport = 9090 };
 	CHECK(filter__pass(f, &e));
-	e = tr(TT_ESTABLISHED, TT_CLOSE_WAIT, 0xe, 0, false, 9090, 5000);
+	e = rec_ports(rec_tr(0xe, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 9090, 5000);
 	CHECK(filter__pass(f, &e));
 
 	/* TIME-WAIT of ours is kept, and ends the ownership */

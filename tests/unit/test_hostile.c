@@ -24,6 +24,13 @@
 #include "tt_test.h"
 
 #define NS	4026531840u
+/* every record: 127.0.0.1 at both ends, owned by pid 7 "hostile" */
+#define REC_BASE { .family = TT_AF_INET, .flags = TT_F_OWNER, .hook = TT_HOOK_TP_BTF_SET_STATE, \
+		   .netns = NS, .pid = 7, .tgid = 7, .saddr = { 127, 0, 0, 1 }, \
+		   .daddr = { 127, 0, 0, 1 }, .comm = "hostile" }
+#include "records.h"
+/* MS milliseconds into the capture, which starts at 1 s */
+#define AT(ms)	(1000000000ull + (uint64_t)(ms) * 1000000ull)
 
 struct out {
 	int status;
@@ -90,18 +97,6 @@ static void out_free(struct out *r)
 	free(r->err);
 }
 
-static struct tt_event ev(int type, int old, int new, uint64_t ms, uint64_t sk, uint16_t sport,
-			  uint16_t dport)
-{
-	struct tt_event e = {
-		.type = type, .family = TT_AF_INET, .old_state = old, .new_state = new,
-		.flags = TT_F_OWNER, .hook = TT_HOOK_TP_BTF_SET_STATE, .sport = sport,
-		.dport = dport, .netns = NS, .pid = 7, .tgid = 7, .ts_ns = 1000000000ull + ms * 1000000,
-		.sk = sk, .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 }, .comm = "hostile",
-	};
-	return e;
-}
-
 static char *write_capture(const struct tt_event *evs, size_t n)
 {
 	char *path = strdup("/tmp/tt_hostile_XXXXXX");
@@ -149,50 +144,50 @@ TEST(replay_survives_values_impossible_in_context)
 	long long invalid;
 
 	/* a listener, and an active flow that goes back and forth 20 times */
-	evs[n++] = ev(TT_EV_TRANSITION, TT_CLOSE, TT_LISTEN, 1, 0x100, 80, 0);
-	evs[n++] = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 2, 0x200, 0, 80);
-	evs[n++] = ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 3, 0x200, 40000, 80);
+	evs[n++] = rec_ports(rec_tr(0x100, TT_CLOSE, TT_LISTEN, AT(1)), 80, 0);
+	evs[n++] = rec_ports(rec_tr(0x200, TT_CLOSE, TT_SYN_SENT, AT(2)), 0, 80);
+	evs[n++] = rec_ports(rec_tr(0x200, TT_SYN_SENT, TT_ESTABLISHED, AT(3)), 40000, 80);
 	for (int i = 0; i < 20; i++)
-		evs[n++] = ev(TT_EV_TRANSITION, i % 2 ? TT_CLOSE_WAIT : TT_ESTABLISHED,
-			      i % 2 ? TT_ESTABLISHED : TT_CLOSE_WAIT, 4 + i, 0x200, 40000, 80);
+		evs[n++] = rec_ports(rec_tr(0x200, i % 2 ? TT_CLOSE_WAIT : TT_ESTABLISHED,
+				i % 2 ? TT_ESTABLISHED : TT_CLOSE_WAIT, AT(4 + i)), 40000, 80);
 	/* a transition from state 0: refused by the engine (1) */
-	evs[n++] = ev(TT_EV_TRANSITION, 0, TT_ESTABLISHED, 30, 0x300, 40001, 80);
+	evs[n++] = rec_ports(rec_tr(0x300, 0, TT_ESTABLISHED, AT(30)), 40001, 80);
 	/* an overflow of queue 9, which is no queue: refused (2) */
-	e = ev(TT_EV_OVERFLOW, 0, 0, 31, 0x100, 80, 40002);
+	e = rec_ports(rec(TT_EV_OVERFLOW, 0x100, 0, 0, AT(31)), 80, 40002);
 	e.aux[0] = 9;
 	e.aux[1] = e.aux[2] = e.aux[3] = 0xffffffffu;
 	evs[n++] = e;
 	/* SYN-ACK retransmits: 2^32 - 1 so far */
-	e = ev(TT_EV_SYNACK_RETRANS, 0, 0, 32, 0x100, 80, 40003);
+	e = rec_ports(rec(TT_EV_SYNACK_RETRANS, 0x100, 0, 0, AT(32)), 80, 40003);
 	e.aux[0] = 0xffffffffu;
 	evs[n++] = e;
-	evs[n++] = ev(TT_EV_TRANSITION, TT_LISTEN, TT_SYN_RECV, 33, 0x400, 80, 40003);
+	evs[n++] = rec_ports(rec_tr(0x400, TT_LISTEN, TT_SYN_RECV, AT(33)), 80, 40003);
 	/* accept and resets for sockets never seen */
-	evs[n++] = ev(TT_EV_ACCEPT, 0, 0, 34, 0x500, 80, 40004);
-	evs[n++] = ev(TT_EV_RESET_RECV, 0, 0, 35, 0x600, 80, 40005);
-	evs[n++] = ev(TT_EV_RESET_SENT, 0, 0, 36, 0x200, 40000, 80);
+	evs[n++] = rec_ports(rec(TT_EV_ACCEPT, 0x500, 0, 0, AT(34)), 80, 40004);
+	evs[n++] = rec_ports(rec(TT_EV_RESET_RECV, 0x600, 0, 0, AT(35)), 80, 40005);
+	evs[n++] = rec_ports(rec(TT_EV_RESET_SENT, 0x200, 0, 0, AT(36)), 40000, 80);
 	/* a seed in CLOSE_WAIT aged 2^32 - 1 ms, more than the clock has run */
-	e = ev(TT_EV_SEED, 0, TT_CLOSE_WAIT, 37, 0x701, 8080, 40006);
+	e = rec_ports(rec(TT_EV_SEED, 0x701, 0, TT_CLOSE_WAIT, AT(37)), 8080, 40006);
 	e.flags |= TT_F_SEED_AGE;
 	e.aux[0] = e.aux[2] = 0xffffffffu;
 	evs[n++] = e;
 	/* a seed in state 0: refused (3) */
-	evs[n++] = ev(TT_EV_SEED, 0, 0, 38, 0x703, 8080, 40007);
+	evs[n++] = rec_ports(rec(TT_EV_SEED, 0x703, 0, 0, AT(38)), 8080, 40007);
 	/* TIME-WAIT with substate 200 and a timeout of 2^32 - 1 jiffies */
-	e = ev(TT_EV_TIME_WAIT, TT_CLOSE_WAIT, TT_TIME_WAIT, 39, 0x200, 40000, 80);
+	e = rec_ports(rec(TT_EV_TIME_WAIT, 0x200, TT_CLOSE_WAIT, TT_TIME_WAIT, AT(39)), 40000, 80);
 	e.flags |= TT_F_SUBSTATE | TT_F_TIMEO;
 	e.aux[0] = 200;
 	e.aux[1] = 0xffffffffu;
 	evs[n++] = e;
 	/* an IPv4 record with the rest of its 16 address bytes set */
-	e = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 40, 0x800, 40008, 80);
+	e = rec_ports(rec_tr(0x800, TT_CLOSE, TT_SYN_SENT, AT(40)), 40008, 80);
 	memset(e.saddr + 4, 0xff, 12);
 	memset(e.daddr + 4, 0xff, 12);
 	evs[n++] = e;
 	/* a transition to the state it is in; an sk of 0 */
-	evs[n++] = ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_SYN_SENT, 41, 0x800, 40008, 80);
-	evs[n++] = ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 42, 0, 40009, 80);
-	evs[n++] = ev(TT_EV_TRANSITION, TT_LISTEN, TT_CLOSE, 43, 0x100, 80, 0);
+	evs[n++] = rec_ports(rec_tr(0x800, TT_SYN_SENT, TT_SYN_SENT, AT(41)), 40008, 80);
+	evs[n++] = rec_ports(rec_tr(0, TT_CLOSE, TT_SYN_SENT, AT(42)), 40009, 80);
+	evs[n++] = rec_ports(rec_tr(0x100, TT_LISTEN, TT_CLOSE, AT(43)), 80, 0);
 	REQUIRE(n <= sizeof(evs) / sizeof(evs[0]));
 	path = write_capture(evs, n);
 
@@ -231,11 +226,11 @@ TEST(replay_stops_at_an_impossible_record)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tt_event evs[5] = {
-			ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 1, 0x200, 0, 80),
-			ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 2, 0x200, 40000, 80),
-			ev(TT_EV_TRANSITION, TT_ESTABLISHED, TT_CLOSE, 3, 0x200, 40000, 80),
-			ev(TT_EV_TRANSITION, TT_CLOSE, TT_SYN_SENT, 4, 0x300, 0, 80),
-			ev(TT_EV_TRANSITION, TT_SYN_SENT, TT_ESTABLISHED, 5, 0x300, 40001, 80),
+			rec_ports(rec_tr(0x200, TT_CLOSE, TT_SYN_SENT, AT(1)), 0, 80),
+			rec_ports(rec_tr(0x200, TT_SYN_SENT, TT_ESTABLISHED, AT(2)), 40000, 80),
+			rec_ports(rec_tr(0x200, TT_ESTABLISHED, TT_CLOSE, AT(3)), 40000, 80),
+			rec_ports(rec_tr(0x300, TT_CLOSE, TT_SYN_SENT, AT(4)), 0, 80),
+			rec_ports(rec_tr(0x300, TT_SYN_SENT, TT_ESTABLISHED, AT(5)), 40001, 80),
 		};
 		struct tt_event *bad = &evs[3];
 		char *path;

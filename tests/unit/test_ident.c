@@ -19,6 +19,11 @@
 #include "replay.h"
 #include "util.h"
 #include "tt_test.h"
+/* every record: 127.0.0.1 > 127.0.0.1:80, owned by pid 42 "curl" */
+#define REC_BASE { .family = TT_AF_INET, .flags = TT_F_OWNER, .hook = TT_HOOK_TP_BTF_SET_STATE, \
+		   .netns = 4026531840u, .pid = 42, .tgid = 42, .cpu = 1, \
+		   .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 }, .comm = "curl" }
+#include "records.h"
 
 #define ID64 "4219ac6a33dc51677159513bea5f7d3dc6af576111a8ff0478069d899e7ff14e"
 #define ID64B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -53,7 +58,8 @@ TEST(ident_paths_of_every_runtime_and_driver)
 		{ "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_ ".slice",
 		  "", "", UID },
 		/* docker under kubelet with the systemd driver */
-		{ "/kubepods.slice/kubepods-pod" UID_ ".slice/docker-" ID64 ".scope", ID64, "docker",
+		{ "/kubepods.slice/kubepods-pod" UID_ ".slice/docker-" ID64 ".scope", ID64,
+				"docker",
 		  UID },
 		/* podman: systemd (rootful and a user's) and cgroupfs (measured on this VM) */
 		{ "/machine.slice/libpod-" ID64 ".scope", ID64, "podman", "" },
@@ -68,7 +74,8 @@ TEST(ident_paths_of_every_runtime_and_driver)
 		{ "/user.slice/user-1000.slice/session-3.scope", "", "", "" },
 		{ "/", "", "", "" },
 		{ "", "", "", "" },
-		{ "/docker/" "4219AC6A33DC51677159513BEA5F7D3DC6AF576111A8FF0478069D899E7FF14E", "", "", "" },
+		{ "/docker/" "4219AC6A33DC51677159513BEA5F7D3DC6AF576111A8FF0478069D899E7FF14E",
+				"", "", "" },
 		{ "/docker/" ID64 "0", "", "", "" },
 		{ "/system.slice/docker-" ID64 ".scopex", "", "", "" },
 		{ "/" ID64, "", "", "" },	/* a bare id names nothing outside a pod */
@@ -79,7 +86,8 @@ TEST(ident_paths_of_every_runtime_and_driver)
 		struct tt_cgname n;
 		bool named = ident__parse_path(cases[i].path, &n);
 
-		if (strcmp(n.container, cases[i].container) || strcmp(n.runtime, cases[i].runtime) ||
+		if (strcmp(n.container, cases[i].container) || strcmp(n.runtime,
+				cases[i].runtime) ||
 		    strcmp(n.pod, cases[i].pod) ||
 		    named != (cases[i].container[0] || cases[i].pod[0])) {
 			fprintf(stderr, "    %s\n      got  %s %s %s\n", cases[i].path, n.container,
@@ -109,7 +117,8 @@ TEST(ident_proc_cgroup_lines)
 	/* v1 only, no container: name=systemd's over the first */
 	CHECK_EQ_INT(ident__parse_proc_cgroup(
 		"5:memory:/process_api/xyz\n"
-		"1:name=systemd:/user.slice/user-0.slice/session-1.scope\n", path, sizeof(path)), 0);
+		"1:name=systemd:/user.slice/user-0.slice/session-1.scope\n", path, sizeof(path)),
+				0);
 	CHECK_STR(path, "/user.slice/user-0.slice/session-1.scope");
 	/* pure v2 */
 	CHECK_EQ_INT(ident__parse_proc_cgroup("0::/system.slice/ssh.service\n", path,
@@ -265,7 +274,8 @@ TEST(ident_option_errors)
 		int s = parse(o, bad[i][0], bad[i][1], NULL);
 
 		if (s != 2) {
-			fprintf(stderr, "    %s '%s': status %d, want 2\n", bad[i][0], bad[i][1], s);
+			fprintf(stderr, "    %s '%s': status %d, want 2\n", bad[i][0], bad[i][1],
+					s);
 			CHECK(0);
 		}
 	}
@@ -331,18 +341,6 @@ static int name_of(void *ctx, const struct tt_event *e, struct tt_capcg *out)
 	return -1;	/* 104: this host cannot name it */
 }
 
-static struct tt_event flow_ev(int old, int new, uint64_t ts, uint64_t sk, uint64_t cg,
-			       uint16_t sport)
-{
-	struct tt_event e = {
-		.type = TT_EV_TRANSITION, .family = TT_AF_INET, .old_state = old, .new_state = new,
-		.flags = TT_F_OWNER, .hook = TT_HOOK_TP_BTF_SET_STATE, .sport = sport, .dport = 80,
-		.netns = 4026531840u, .pid = 42, .tgid = 42, .cpu = 1, .cgroup = cg, .ts_ns = ts,
-		.sk = sk, .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 }, .comm = "curl",
-	};
-	return e;
-}
-
 static int write_flows(const char *path, struct names *nm)
 {
 	static const int states[][2] = {
@@ -361,8 +359,9 @@ static int write_flows(const char *path, struct names *nm)
 	/* four flows, one per cgroup, each in full; interleaved */
 	for (size_t s = 0; s < 5; s++)
 		for (uint64_t cg = 101; cg <= 104; cg++) {
-			struct tt_event e = flow_ev(states[s][0], states[s][1], ts += 1000,
-						    0x10000 * cg, cg, (uint16_t)(40000 + cg));
+			struct tt_event e = rec_cgroup(rec_ports(rec_tr(0x10000 * cg,
+					states[s][0], states[s][1], ts += 1000),
+							(uint16_t)(40000 + cg), 80), cg);
 
 			if ((err = capture__write(c, &e)))
 				break;
@@ -512,7 +511,8 @@ TEST(ident_version1_capture_converts)
 	struct ttcap_frame fr;
 	struct ttcap_end end = { .reason = htole32(TTCAP_END_CLOSED) };
 	unsigned char ev[128];
-	struct tt_event e = flow_ev(TT_CLOSE, TT_SYN_SENT, 100, 0x1000, 0, 40000);
+	struct tt_event e = rec_cgroup(rec_ports(rec_tr(0x1000, TT_CLOSE, TT_SYN_SENT, 100),
+			40000, 80), 0);
 	struct tt_capreader *r;
 	struct tt_caprec rec;
 	uint32_t cpu = htole32(7), junk = htole32(0xdeadbeef);
@@ -599,12 +599,13 @@ TEST(ident_version1_captures_in_the_tree_read)
 static void cw_socket(struct tt_engine *eng, uint64_t sk, uint64_t cg, uint32_t pid,
 		      uint16_t lport, uint64_t ts)
 {
-	struct tt_event e = flow_ev(TT_LISTEN, TT_SYN_RECV, ts, sk, cg, lport);
+	struct tt_event e = rec_cgroup(rec_ports(rec_tr(sk, TT_LISTEN, TT_SYN_RECV, ts), lport,
+			80), cg);
 
 	e.tgid = e.pid = pid;
 	e.flags = 0;
 	engine__feed(eng, &e);
-	e = flow_ev(TT_SYN_RECV, TT_ESTABLISHED, ts + 1, sk, cg, lport);
+	e = rec_cgroup(rec_ports(rec_tr(sk, TT_SYN_RECV, TT_ESTABLISHED, ts + 1), lport, 80), cg);
 	e.tgid = e.pid = pid;
 	e.flags = 0;
 	engine__feed(eng, &e);
@@ -614,7 +615,7 @@ static void cw_socket(struct tt_engine *eng, uint64_t sk, uint64_t cg, uint32_t 
 			       .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
 			       .comm = "server" };
 	engine__feed(eng, &e);
-	e = flow_ev(TT_ESTABLISHED, TT_CLOSE_WAIT, ts + 3, sk, cg, lport);
+	e = rec_cgroup(rec_ports(rec_tr(sk, TT_ESTABLISHED, TT_CLOSE_WAIT, ts + 3), lport, 80), cg);
 	e.flags = 0;
 	e.tgid = e.pid = 0;
 	engine__feed(eng, &e);
@@ -678,7 +679,8 @@ TEST(ident_close_wait_by_container_json_human_metrics)
 	REQUIRE(s);
 	sink__set_ident(s, id);
 	sink__close_wait(s, g, n, 10000, 0);
-	CHECK_EQ_INT(count(mem_text(f, &buf), "msg=close_wait_leak container=4219ac6a33dc pid=50"), 1);
+	CHECK_EQ_INT(count(mem_text(f, &buf),
+			"msg=close_wait_leak container=4219ac6a33dc pid=50"), 1);
 	CHECK_EQ_INT(count(buf, "container=0123456789ab pod=" UID " pid=60"), 1);
 	sink__free(s);
 

@@ -10,16 +10,10 @@
 #include "metrics.h"
 #include "opts.h"
 #include "tt_test.h"
-
-static struct tt_event rec(uint8_t type, uint64_t sk, unsigned int old, unsigned int new,
-			   uint64_t ts)
-{
-	struct tt_event e = { .type = type, .family = TT_AF_INET, .old_state = old,
-			      .new_state = new, .sk = sk, .ts_ns = ts, .netns = 1,
-			      .sport = 8080, .dport = 40000, .saddr = { 127, 0, 0, 1 },
-			      .daddr = { 127, 0, 0, 1 } };
-	return e;
-}
+/* every record: 127.0.0.1:8080 > 127.0.0.1:40000 (a server's), netns 1 */
+#define REC_BASE { .family = TT_AF_INET, .netns = 1, .sport = 8080, .dport = 40000, \
+		   .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 } }
+#include "records.h"
 
 static struct tt_engine *busy_engine(void)
 {
@@ -117,12 +111,14 @@ static int check_exposition(const char *text, char *why, size_t len)
 				q += 2;
 				while (*q != '"') {
 					if (*q == '\n' || !*q) {
-						snprintf(why, len, "line %d: unterminated label", lineno);
+						snprintf(why, len, "line %d: unterminated label",
+								lineno);
 						return -1;
 					}
 					if (*q == '\\') {
 						if (q[1] != '\\' && q[1] != '"' && q[1] != 'n') {
-							snprintf(why, len, "line %d: bad escape", lineno);
+							snprintf(why, len, "line %d: bad escape",
+									lineno);
 							return -1;
 						}
 						q++;
@@ -172,11 +168,13 @@ TEST(metrics_exposition_is_strictly_valid)
 	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
 	if (why[0])
 		fprintf(stderr, "    %s\n", why);
-	CHECK(strstr(buf, "tcptrail_transitions_total{from=\"ESTABLISHED\",to=\"CLOSE_WAIT\"} 1\n"));
+	CHECK(strstr(buf,
+			"tcptrail_transitions_total{from=\"ESTABLISHED\",to=\"CLOSE_WAIT\"} 1\n"));
 	CHECK(strstr(buf, "tcptrail_flows{state=\"CLOSE_WAIT\"} 1\n"));
 	CHECK(strstr(buf, "tcptrail_timewait_sockets 7\n"));
 	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"ja\\\"va\\n\"} 3\n"));
-	CHECK(strstr(buf, "tcptrail_overflows_total{queue=\"accept\",addr=\"127.0.0.1\",port=\"8080\",netns=\"1\"} 1\n"));
+	CHECK(strstr(buf,
+			"tcptrail_overflows_total{queue=\"accept\",addr=\"127.0.0.1\",port=\"8080\",netns=\"1\"} 1\n"));
 	CHECK(strstr(buf, "tcptrail_lost_events_total 2\n"));
 	free(buf);
 	engine__free(eng);
@@ -197,7 +195,8 @@ TEST(metrics_checker_rejects_bad_text)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(check_exposition(bad[i], why, sizeof(why)) != 0);
-	CHECK_EQ_INT(check_exposition("# TYPE x counter\nx{a=\"b\\\"c\"} 1.5\n", why, sizeof(why)), 0);
+	CHECK_EQ_INT(check_exposition("# TYPE x counter\nx{a=\"b\\\"c\"} 1.5\n", why,
+			sizeof(why)), 0);
 }
 
 TEST(metrics_file_is_replaced_atomically)
@@ -392,7 +391,8 @@ TEST(metrics_flows_closed_is_summable)
 	buf = render(&in);
 	CHECK(strstr(buf, "end=\"any\"") == NULL);
 	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
-		snprintf(series, sizeof(series), "tcptrail_flows_closed_total{end=\"%s\"}", ends[i].end);
+		snprintf(series, sizeof(series), "tcptrail_flows_closed_total{end=\"%s\"}",
+				ends[i].end);
 		CHECK_EQ_INT(sample(buf, series), 1);
 	}
 	/* every end is there from the start, at 0, so rate() has a series to start from */
@@ -426,14 +426,17 @@ TEST(metrics_timewait_pressure)
 	tw.n_pressure = 2;
 	tw.pressure[0] = (struct tw_pressure){ .netns = 11, .family = TT_AF_INET,
 					       .addr = { 10, 0, 0, 7 }, .port = 5432,
-					       .time_wait = 20000, .range = 28232, .share_pct = 75.5 };
+					       .time_wait = 20000, .range = 28232,
+							.share_pct = 75.5 };
 	tw.pressure[1] = tw.pressure[0];
 	tw.pressure[1].netns = 12;
 	tw.pressure[1].share_pct = 20;
 	buf = render(&in);
 	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
-	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"11\"} 0.755\n"));
-	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"12\"} 0.2\n"));
+	CHECK(strstr(buf,
+			"tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"11\"} 0.755\n"));
+	CHECK(strstr(buf,
+			"tcptrail_timewait_port_pressure_ratio{addr=\"10.0.0.7\",port=\"5432\",netns=\"12\"} 0.2\n"));
 	CHECK(strstr(buf, "tcptrail_timewait_port_pressure_warn_ratio 0.5000\n"));
 	free(buf);
 	in.tw = NULL;
@@ -618,10 +621,12 @@ TEST(metrics_container_leaks_bounded_and_valid)
 	CHECK_EQ_INT(check_exposition(buf, why, sizeof(why)), 0);
 	if (why[0])
 		fprintf(stderr, "    %s\n", why);
-	for (const char *p = buf; (p = strstr(p, "\ntcptrail_container_close_wait_suspected_leaks{")); p++)
+	for (const char *p = buf; (p = strstr(p,
+			"\ntcptrail_container_close_wait_suspected_leaks{")); p++)
 		series++;
 	CHECK_EQ_INT(series, 50 + 1);
-	CHECK(strstr(buf, "{container=\"0000000000000000000000000000000000000000000000000000000000000001\","
+	CHECK(strstr(buf,
+			"{container=\"0000000000000000000000000000000000000000000000000000000000000001\","
 		     "service=\"local:8080\"} 7\n"));
 	/* 10 containers of 2, and the remote service of the first, past the 50 */
 	CHECK(strstr(buf, "{container=\"other\",service=\"other\"} 21\n"));

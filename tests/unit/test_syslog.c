@@ -14,6 +14,10 @@
 #include "app.h"
 #include "syslogout.h"
 #include "tt_test.h"
+/* every record: 10.0.0.1 > 10.0.0.2:443 (each socket its own local port) */
+#define REC_BASE { .family = TT_AF_INET, .netns = REC_INIT_NETNS, .dport = 443, \
+		   .saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 } }
+#include "records.h"
 
 #define S(x)	((uint64_t)(x) * 1000000000ull)
 
@@ -56,25 +60,6 @@ static int receive(struct receiver *r, char msgs[][1024], int max)
 	return n;
 }
 
-static struct tt_event transition(uint64_t sk, unsigned int old, unsigned int new, uint64_t ts)
-{
-	struct tt_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.type = TT_EV_TRANSITION;
-	e.family = TT_AF_INET;
-	e.sk = sk;
-	e.ts_ns = ts;
-	e.netns = 4026531840u;
-	e.sport = 40000 + (uint16_t)(sk & 0xff);
-	e.dport = 443;
-	e.saddr[0] = 10, e.saddr[3] = 1;
-	e.daddr[0] = 10, e.daddr[3] = 2;
-	e.old_state = old;
-	e.new_state = new;
-	return e;
-}
-
 TEST(syslog_each_interval_sends_only_its_own_lines)
 {
 	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
@@ -100,12 +85,15 @@ TEST(syslog_each_interval_sends_only_its_own_lines)
 	app__start(&a, S(100));
 	/* a busy first interval: a long summary line */
 	for (uint64_t sk = 1; sk <= 8; sk++) {
-		struct tt_event e = transition(sk, TT_CLOSE, TT_SYN_SENT, S(100) + sk);
+		struct tt_event e = rec_ports(rec_tr(sk, TT_CLOSE, TT_SYN_SENT, S(100) + sk),
+				40000 + (uint16_t)(sk & 0xff), 443);
 
 		app__event(&a, &e);
-		e = transition(sk, TT_SYN_SENT, TT_ESTABLISHED, S(100) + sk + 1000);
+		e = rec_ports(rec_tr(sk, TT_SYN_SENT, TT_ESTABLISHED, S(100) + sk + 1000),
+				40000 + (uint16_t)(sk & 0xff), 443);
 		app__event(&a, &e);
-		e = transition(sk, TT_ESTABLISHED, TT_FIN_WAIT1, S(100) + sk + 2000);
+		e = rec_ports(rec_tr(sk, TT_ESTABLISHED, TT_FIN_WAIT1, S(100) + sk + 2000),
+				40000 + (uint16_t)(sk & 0xff), 443);
 		app__event(&a, &e);
 	}
 	app__tick(&a, S(101));
@@ -193,7 +181,8 @@ TEST(syslog_stream_socket_fallback)
 			break;
 		n += got;
 		if (memchr(buf, '\0', (size_t)n) && memchr(memchr(buf, '\0', (size_t)n) + 1, '\0',
-							  (size_t)(buf + n - (char *)memchr(buf, '\0', (size_t)n) - 1)))
+							  (size_t)(buf + n - (char *)memchr(buf,
+									'\0', (size_t)n) - 1)))
 			break;
 	}
 	REQUIRE(n > 0);

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The options against this system, before anything is attached or read
+ * (the start of the data path: what opts.c parsed, checked here): -N names
+ * a network namespace, --cgroup a cgroup v2 directory, and the output files
+ * are writable and distinct.  opts.c calls these once every option is known;
+ * each prints its own one line and the parse exits 2.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include "diag.h"
+#include "ident.h"
+#include "opts.h"
+#include "outfile.h"
+#include "util.h"
+
+/*
+ * -N PATH: a file whose inode is a network namespace (NS_GET_NSTYPE, Linux
+ * 4.11; before it, any nsfs file).  -N INODE: live, a namespace some process
+ * or /run/netns entry holds now; on replay, any inode (the capture's host's).
+ */
+static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
+{
+	struct statfs sf;
+	struct stat st;
+	long long v;
+	int fd, type;
+
+	if (s[0] != '/') {
+		if (tt_parse_num(s, 1, UINT32_MAX, &v)) {
+			fprintf(stderr, "tcptrail: -N/--netns: '%s' is neither a namespace inode nor "
+				"a path (see --help)\n", s);
+			return -EINVAL;
+		}
+		if (!replay) {
+			fd = diag__open_netns((uint32_t)v);
+			if (fd < 0) {
+				fprintf(stderr, "tcptrail: -N/--netns: '%s' is the inode of no network "
+					"namespace on this host (none in /proc/*/ns/net or /run/netns)\n", s);
+				return -ENOENT;
+			}
+			close(fd);
+		}
+		o->netns = (uint32_t)v;
+		return 0;
+	}
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the parse */
+	fd = open(s, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		int err = -errno;
+
+		fprintf(stderr, "tcptrail: -N/--netns: %s: %s\n", s, strerror(-err));
+		return err;
+	}
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type < 0 && (errno == ENOTTY || errno == EINVAL) && !fstatfs(fd, &sf) &&
+	    sf.f_type == NSFS_MAGIC)
+		type = CLONE_NEWNET;	/* a kernel before 4.11: nsfs, of a type it cannot tell */
+	if (type != CLONE_NEWNET || fstat(fd, &st)) {
+		fprintf(stderr, "tcptrail: -N/--netns: %s is not a network namespace (e.g. "
+			"/proc/PID/ns/net, /run/netns/NAME)\n", s);
+		close(fd);
+		return -EINVAL;
+	}
+	close(fd);
+	o->netns = (uint32_t)st.st_ino;
+	return 0;
+}
+
+/* Two outputs, or an output and the replayed input, that name one file. */
+static int check_same_files(const struct tt_opts *o)
+{
+	const struct { const char *opt, *path; } f[] = {
+		{ "-o/--output", o->output_path }, { "-w/--write", o->write_path },
+		{ "--metrics-file", o->metrics_path }, { "-r/--read", o->read_path },
+	};
+	const size_t n = sizeof(f) / sizeof(f[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			if (!f[i].path || !f[j].path || !strcmp(f[j].path, "-") ||
+			    !outfile__same(f[i].path, f[j].path))
+				continue;
+			fprintf(stderr, "tcptrail: %s %s and %s %s name the same file; give each "
+				"its own\n", f[i].opt, f[i].path, f[j].opt, f[j].path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
+{
+	if (netns_arg && resolve_netns(o, netns_arg, o->read_path != NULL))
+		return 2;
+	if (check_same_files(o))
+		return 2;
+	if (o->output_path && outfile__check("-o", o->output_path))
+		return 2;
+	if (o->write_path && outfile__check("-w", o->write_path))
+		return 2;
+	return 0;
+}
+
+/*
+ * --cgroup live: the kernel compares ids, so the path must exist now, under
+ * the cgroup v2 mount.  On replay it names a path in the capture's names,
+ * which may be another host's: only the spelling is checked.
+ */
+int tt_opts_resolve_cgroup(struct tt_opts *o)
+{
+	char mount[4096], canon[sizeof(o->cgroup_path)], why[256], *mi = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	if (!o->cgroup_path[0])
+		return 0;
+	if (o->read_path) {
+		/* "/a/b/" is "/a/b" */
+		n = strlen(o->cgroup_path);
+		while (n > 1 && o->cgroup_path[n - 1] == '/')
+			o->cgroup_path[--n] = '\0';
+		return 0;
+	}
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f) {
+		size_t cap = 0;
+
+		if (getdelim(&mi, &cap, '\0', f) < 0) {
+			free(mi);
+			mi = NULL;
+		}
+		fclose(f);
+	}
+	if (!mi || ident__find_mount(mi, mount, sizeof(mount))) {
+		free(mi);
+		fprintf(stderr, "tcptrail: --cgroup: %s: this host has no cgroup v2 mount (see --help)\n",
+			o->cgroup_path);
+		return -ENOENT;
+	}
+	free(mi);
+	if (ident__resolve_path(mount, o->cgroup_path, &o->cgroup_id, &o->cgroup_level, canon,
+				sizeof(canon), why, sizeof(why))) {
+		fprintf(stderr, "tcptrail: --cgroup: %s: %s (see --help)\n", o->cgroup_path, why);
+		return -EINVAL;
+	}
+	strcpy(o->cgroup_path, canon);
+	return 0;
+}

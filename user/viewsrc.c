@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Where a --snapshot or --top view's sockets come from: on replay the
+ * engine's open flows at the end of the capture, live the host's sockets
+ * through sock_diag in every network namespace, with owners from /proc.
+ * view.c groups and prints them.
+ *
+ * Ages from sock_diag.  The kernel keeps no birth time per socket, but
+ * tcp_info says when an acceptable ACK last arrived (tcpi_last_ack_recv,
+ * from tp->rcv_tstamp, which tcp_ack() moves on every ACK it takes).  The
+ * states ESTABLISHED, CLOSE_WAIT and FIN_WAIT2 are each entered on such an
+ * ACK (the handshake's, the peer's FIN, the ACK of our FIN), so the time
+ * since the last one is a lower bound on the time in the state: exact
+ * while the peer has sent nothing since, which is the leak case.  A
+ * timewait sock's timer is armed for TCP_TIMEWAIT_LEN (60 s) when it is
+ * made and re-armed for as long when a segment arrives, so 60 s less what
+ * is left is a lower bound too.  Other states get no age rather than a
+ * guess.  Replay knows every age exactly, from the records.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "diag.h"
+#include "netns.h"
+#include "procfd.h"
+#include "seed.h"
+#include "util.h"
+#include "view.h"
+
+#define TIMEWAIT_LEN_MS	60000u		/* TCP_TIMEWAIT_LEN */
+
+/* ---- the engine's flows (replay) ----------------------------------------- */
+
+struct engine_visit {
+	struct tt_view *v;
+	struct tt_ident *ident;
+	uint64_t now_ns;
+	int err;
+};
+
+static void visit_flow(const struct tt_flow *f, void *ctx)
+{
+	struct engine_visit *ev = ctx;
+	struct view_sock s = { 0 };
+	unsigned int last;
+	uint64_t since;
+
+	if (!f->nstates || ev->err)
+		return;
+	last = f->nstates - 1;
+	since = f->ts_ns[last];
+	s.family = f->family;
+	s.state = f->state[last];
+	s.sport = f->sport;
+	s.dport = f->dport;
+	memcpy(s.saddr, f->saddr, 16);
+	memcpy(s.daddr, f->daddr, 16);
+	s.netns = f->netns;
+	s.pid = f->owner_pid;
+	memcpy(s.comm, f->owner_comm, sizeof(s.comm));
+	s.comm[15] = '\0';
+	s.cookie = f->cookie;
+	s.cg = ident__lookup(ev->ident, f->cgroup,
+			     ident__vague(ev->ident, f->cgroup) ? f->owner_pid : 0);
+	s.age_ms = ev->now_ns > since ? (ev->now_ns - since) / 1000000 : 0;
+	/* a flow first seen mid-life was in its first state before that */
+	s.age_kind = last == 0 && (f->flags & TT_FLOW_PARTIAL) ? VIEW_AGE_AT_LEAST : VIEW_AGE_EXACT;
+	ev->err = view__add(ev->v, &s);
+}
+
+void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t now_ns,
+		      struct tt_ident *ident)
+{
+	struct engine_visit ev = { .v = v, .ident = ident, .now_ns = now_ns };
+
+	engine__for_each(eng, visit_flow, &ev);
+	if (ev.err)
+		tt_warn("warning: out of memory listing the flows of the capture");
+}
+
+/* ---- the host's sockets (live) ------------------------------------------- */
+
+struct live_ctx {
+	struct tt_view *v;
+	const struct tt_opts *o;
+	const struct procfd *pf;
+	struct tt_ident *ident;
+	uint32_t netns;
+	int err;
+};
+
+static void sock_age(struct view_sock *s, const struct diag_sock *d)
+{
+	if (d->timer == DIAG_TIMER_TIME_WAIT) {
+		s->timewait = true;
+		if (d->state == TT_TIME_WAIT && d->expires_ms <= TIMEWAIT_LEN_MS) {
+			s->age_kind = VIEW_AGE_AT_LEAST;
+			s->age_ms = TIMEWAIT_LEN_MS - d->expires_ms;
+		}
+		return;
+	}
+	if (!d->has_info)
+		return;		/* a request sock */
+	if (d->state != TT_LISTEN) {
+		s->has_idle = true;
+		s->idle_ms = d->last_data_recv_ms;
+	}
+	if (d->state == TT_ESTABLISHED || d->state == TT_CLOSE_WAIT || d->state == TT_FIN_WAIT2) {
+		s->age_kind = VIEW_AGE_AT_LEAST;
+		s->age_ms = d->last_ack_recv_ms;
+	}
+}
+
+static int on_live_sock(const struct diag_sock *d, void *ctx)
+{
+	struct live_ctx *lc = ctx;
+	struct procfd_owner owner;
+	struct view_sock s = { 0 };
+
+	if (!seed__wanted(lc->o, d))
+		return 0;
+	s.family = d->family;
+	s.state = d->state;
+	s.sport = d->sport;
+	s.dport = d->dport;
+	memcpy(s.saddr, d->saddr, 16);
+	memcpy(s.daddr, d->daddr, 16);
+	s.netns = lc->netns;
+	s.inode = d->inode;
+	s.cookie = d->cookie;
+	s.rqueue = d->rqueue;
+	s.wqueue = d->wqueue;
+	if (procfd__lookup(lc->pf, d->inode, &owner) == 0) {
+		s.pid = owner.tgid;
+		memcpy(s.comm, owner.comm, sizeof(s.comm));
+		s.comm[15] = '\0';
+	}
+	if (lc->o->pid && s.pid != lc->o->pid)
+		return 0;
+	/* a request or timewait sock has no cgroup id and no owner: none */
+	s.cg = ident__lookup(lc->ident, d->cgroup, ident__vague(lc->ident, d->cgroup) ? s.pid : 0);
+	sock_age(&s, d);
+	lc->err = view__add(lc->v, &s);
+	return lc->err;
+}
+
+static int64_t wall_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * One moment of the host: every namespace's sockets (or -N's), owners from
+ * one scan of /proc (socket inodes are unique across namespaces).  0 or
+ * -errno after a message.
+ */
+static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns_set *set,
+			struct tt_ident *ident, uint32_t *namespaces, bool *warned)
+{
+	struct live_ctx lc = { .v = v, .o = o, .ident = ident };
+	struct procfd *pf = NULL;
+	uint32_t skipped = 0;
+	size_t n = 0;
+	int err, one = -1;
+
+	view__reset(v);
+	*namespaces = 0;
+	if (o->netns) {
+		one = diag__open_netns(o->netns);
+		if (one < 0) {
+			tt_err("-N/--netns: find network namespace %u: %s", o->netns, strerror(-one));
+			return one;
+		}
+		n = 1;
+	} else {
+		err = netns_set__scan(set);
+		if (err < 0) {
+			tt_err("list network namespaces: %s", strerror(-err));
+			return err;
+		}
+		n = netns_set__count(set);
+		if (netns_set__denied(set) && !*warned)
+			tt_warn("warning: the network namespace of %zu process%s could not be opened "
+				"(permission denied): sockets only there are not shown",
+				netns_set__denied(set), netns_set__denied(set) == 1 ? "" : "es");
+	}
+	err = procfd__scan(&pf, o->pid);
+	if (err && !*warned)
+		tt_warn("warning: scan /proc for socket owners: %s; sockets will have none",
+			strerror(-err));
+	else if (!err && procfd__stats(pf)->procs_denied && !*warned)
+		tt_warn("warning: %u processes' open files could not be read (not root?): their "
+			"sockets show no owner", procfd__stats(pf)->procs_denied);
+	lc.pf = pf;
+	err = 0;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct diag_req req = {
+			.netns_fd = o->netns ? one : netns_set__fd(set, i),
+			.family = (uint8_t)o->family,
+		};
+		int ret;
+
+		lc.netns = o->netns ? o->netns : netns_set__inode(set, i);
+		ret = diag__dump_req(&req, on_live_sock, &lc);
+		if (lc.err) {
+			err = lc.err;
+			tt_err("out of memory listing sockets");
+		} else if (ret < 0) {
+			/* a namespace that went away, or one we may not enter: said, and skipped */
+			skipped++;
+		} else {
+			(*namespaces)++;
+		}
+	}
+	if (skipped && !*warned)
+		tt_warn("warning: %u network namespace%s could not be read (see above)", skipped,
+			skipped == 1 ? "" : "s");
+	*warned = true;
+	procfd__free(pf);
+	if (one >= 0)
+		close(one);
+	return err;
+}
+
+int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
+{
+	struct tt_view *v = view__new(o, stdout, o->top && isatty(STDOUT_FILENO));
+	struct netns_set *set = netns_set__new();
+	struct tt_ident *ident = ident__new(true);
+	uint64_t start = mono_now_ns(), next;
+	uint32_t namespaces;
+	bool warned = false;
+	int status = 0;
+
+	if (!v || !set || !ident) {
+		tt_err("out of memory");
+		view__free(v);
+		netns_set__free(set);
+		ident__free(ident);
+		return 1;
+	}
+	for (;;) {
+		if (collect_live(v, o, set, ident, &namespaces, &warned)) {
+			status = 1;
+			break;
+		}
+		view__print(v, wall_now_ns(), "sock_diag", namespaces);
+		if (tt_stdout_failed() || !o->top)
+			break;
+		/* sleep to the next interval in small steps, so a signal ends it at once */
+		next = mono_now_ns() + o->interval_ns;
+		while (!*stop && mono_now_ns() < next &&
+		       !(o->duration_ns && mono_now_ns() - start >= o->duration_ns)) {
+			uint64_t left = next - mono_now_ns();
+			struct timespec ts = { .tv_nsec = left > 100000000 ? 100000000 : (long)left };
+
+			nanosleep(&ts, NULL);
+		}
+		if (*stop || (o->duration_ns && mono_now_ns() - start >= o->duration_ns))
+			break;
+	}
+	view__free(v);
+	netns_set__free(set);
+	ident__free(ident);
+	fflush(stdout);
+	return tt_stdout_failed() > 0 ? 1 : status;
+}
