@@ -51,7 +51,9 @@ struct {
 	__uint(max_entries, 1 << 22);	/* resized by userspace before load */
 } walk_out SEC(".maps");
 
-/* userspace's: where to go on, and what happened (.bss, mmapped) */
+/* userspace's: what to read, where to go on, what happened (.bss, mmapped) */
+__u32 walk_states;		/* 1 << state as sock_diag shows it; 0: all */
+__u32 walk_light;		/* 1: the tuple, state and namespace only */
 __u32 walk_lbucket;		/* the next listener bucket */
 __u32 walk_bucket;		/* the next established bucket */
 __u32 walk_done;		/* 1: both tables walked */
@@ -72,6 +74,9 @@ struct walk_ctx {
 	__u32 hz;
 	__u64 hi;		/* the table walked */
 	__u64 node;		/* the chain's next node */
+	__u64 room;		/* bytes of the ring buffer not yet written */
+	__u32 b;		/* the first bucket of heads[] */
+	unsigned long heads[32];
 };
 
 static __always_inline __u32 jiffies_to_ms(__u32 j, __u32 hz)
@@ -117,26 +122,41 @@ static __always_inline void fill_full(struct tt_walk_sock *r, struct sock *sk,
 	r->flags |= TT_WALK_F_AGES;
 }
 
-static __always_inline void emit(struct sock_common *skc, struct walk_ctx *c)
+/*
+ * A global function: the verifier checks it once, not once per path that
+ * reaches it (which made the program 137,000 instructions to verify).
+ */
+__noinline int emit(__u64 addr, struct walk_ctx *c)
 {
+	struct sock_common *skc = (struct sock_common *)addr;
 	struct tt_walk_sock *r;
 	__u16 family = BPF_CORE_READ(skc, skc_family);
-	__u8 state = BPF_CORE_READ(skc, skc_state);
+	__u8 state = BPF_CORE_READ(skc, skc_state), shown = state, kind = TT_WALK_FULL;
 
-	if (family != AF_INET && family != AF_INET6)
-		return;
+	if (!c || (family != AF_INET && family != AF_INET6))
+		return 0;
+	if (state == TCP_TIME_WAIT) {
+		/* inet_diag shows a timewait sock by its substate */
+		kind = TT_WALK_TIMEWAIT;
+		shown = BPF_CORE_READ((struct inet_timewait_sock *)skc, tw_substate);
+	} else if (state == TCP_NEW_SYN_RECV) {
+		kind = TT_WALK_REQUEST;
+		shown = TCP_SYN_RECV;
+	}
+	if (walk_states && !(walk_states & (1u << (shown & 31))))
+		return 0;
 	r = bpf_ringbuf_reserve(&walk_out, sizeof(*r), 0);
 	if (!r) {
 		walk_lost++;
-		return;
+		return 0;
 	}
 	__builtin_memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->state = shown;
 	r->family = (__u8)family;
 	r->netns = BPF_CORE_READ(skc, skc_net.net, ns.inum);
 	r->sport = BPF_CORE_READ(skc, skc_num);
 	r->dport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-	r->ifindex = (__u32)BPF_CORE_READ(skc, skc_bound_dev_if);
-	r->cookie = BPF_CORE_READ(skc, skc_cookie.counter);
 	if (family == AF_INET) {
 		BPF_CORE_READ_INTO((__u32 *)r->saddr, skc, skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)r->daddr, skc, skc_daddr);
@@ -144,27 +164,23 @@ static __always_inline void emit(struct sock_common *skc, struct walk_ctx *c)
 		BPF_CORE_READ_INTO((struct in6_addr *)r->saddr, skc, skc_v6_rcv_saddr);
 		BPF_CORE_READ_INTO((struct in6_addr *)r->daddr, skc, skc_v6_daddr);
 	}
-	if (state == TCP_TIME_WAIT) {
-		/* inet_diag shows a timewait sock by its substate */
-		r->kind = TT_WALK_TIMEWAIT;
-		r->state = BPF_CORE_READ((struct inet_timewait_sock *)skc, tw_substate);
-	} else if (state == TCP_NEW_SYN_RECV) {
-		r->kind = TT_WALK_REQUEST;
-		r->state = TCP_SYN_RECV;
-	} else {
-		r->kind = TT_WALK_FULL;
-		r->state = state;
-		fill_full(r, (struct sock *)skc, c);
-		/*
-		 * lhash2 is shared by a namespace whose established table is
-		 * its own (inet_pernet_hashinfo_alloc()): its listeners say so
-		 */
-		if (state == TCP_LISTEN &&
-		    (__u64)BPF_CORE_READ(skc, skc_net.net, ipv4.tcp_death_row.hashinfo) != c->hi)
-			r->flags |= TT_WALK_F_OWN_TABLE;
+	/*
+	 * lhash2 is shared by a namespace whose established table is its own
+	 * (inet_pernet_hashinfo_alloc()): its listeners say so
+	 */
+	if (state == TCP_LISTEN &&
+	    (__u64)BPF_CORE_READ(skc, skc_net.net, ipv4.tcp_death_row.hashinfo) != c->hi)
+		r->flags |= TT_WALK_F_OWN_TABLE;
+	if (!walk_light) {
+		r->ifindex = (__u32)BPF_CORE_READ(skc, skc_bound_dev_if);
+		r->cookie = BPF_CORE_READ(skc, skc_cookie.counter);
+		if (kind == TT_WALK_FULL)
+			fill_full(r, (struct sock *)skc, c);
 	}
 	walk_sockets++;
+	c->room -= sizeof(*r) + 8;
 	bpf_ringbuf_submit(r, 0);
+	return 0;
 }
 
 /* One socket of the chain under way; 1 at its end. */
@@ -174,37 +190,65 @@ static long chain_one(__u64 i, struct walk_ctx *c)
 
 	if (node & 1)
 		return 1;
-	emit((struct sock_common *)(node -
-		bpf_core_field_offset(struct sock_common, skc_nulls_node)), c);
+	emit(node - bpf_core_field_offset(struct sock_common, skc_nulls_node), c);
 	if (bpf_probe_read_kernel(&c->node, sizeof(c->node),
 				  (void *)(node + bpf_core_field_offset(struct hlist_nulls_node, next))))
 		c->node = 1;	/* unreadable: as if at the end, with a marker no bucket has */
 	return 0;
 }
 
-static long walk_one(__u64 i, struct walk_ctx *c)
+/* The chain of bucket b, from c->node on. */
+static __noinline int chain(struct walk_ctx *c, __u32 b)
 {
-	__u32 b = c->next;
-	__u64 free;
-
-	if (b > c->mask)
-		return 1;
-	/* room for a whole chain before starting one: never half a bucket */
-	free = bpf_ringbuf_query(&walk_out, BPF_RB_RING_SIZE) -
-	       bpf_ringbuf_query(&walk_out, BPF_RB_AVAIL_DATA);
-	if (free < (MAX_CHAIN + 1) * (sizeof(struct tt_walk_sock) + 8)) {
-		c->stopped = 1;
-		return 1;
-	}
-	c->node = 1;
-	bpf_probe_read_kernel(&c->node, sizeof(c->node),
-			      (void *)(c->base + (__u64)b * c->bsize + c->head_off));
 	bpf_loop(MAX_CHAIN, chain_one, c, 0);
 	if (!(c->node & 1))
 		walk_long++;
 	else if ((c->node >> 1) != b)
 		walk_moved++;
-	c->next = b + 1;
+	return 0;
+}
+
+/* buckets whose heads one read takes */
+#define HEADS		32
+
+static long head_one(__u64 k, struct walk_ctx *c)
+{
+	c->node = c->heads[k & (HEADS - 1)];
+	if (!(c->node & 1))
+		chain(c, c->b + (__u32)k);
+	return 0;
+}
+
+static long walk_one(__u64 i, struct walk_ctx *c)
+{
+	__u32 b = c->next;
+
+	if (b > c->mask)
+		return 1;
+	/*
+	 * Room for whole chains before starting on them: never half a bucket.
+	 * Nothing reads the ring meanwhile, so what is free is what is left of
+	 * it less what this read wrote.
+	 */
+	if (c->room < HEADS * (MAX_CHAIN + 1) * (sizeof(struct tt_walk_sock) + 8)) {
+		c->stopped = 1;
+		return 1;
+	}
+	/* ehash buckets are bare heads, read HEADS at a time; lhash2 ones hold a lock too */
+	if (c->mask - b + 1 < HEADS || c->bsize != sizeof(c->heads[0]) || c->head_off ||
+	    bpf_probe_read_kernel(c->heads, sizeof(c->heads),
+				  (void *)(c->base + (__u64)b * c->bsize))) {
+		c->node = 1;
+		bpf_probe_read_kernel(&c->node, sizeof(c->node),
+				      (void *)(c->base + (__u64)b * c->bsize + c->head_off));
+		if (!(c->node & 1))
+			chain(c, b);
+		c->next = b + 1;
+		return 0;
+	}
+	c->b = b;
+	bpf_loop(HEADS, head_one, c, 0);
+	c->next = b + HEADS;
 	return 0;
 }
 
@@ -242,6 +286,8 @@ int tt_walk(struct bpf_iter__bpf_map *ctx)
 		return 0;
 	}
 	c.hz = CONFIG_HZ;
+	c.room = bpf_ringbuf_query(&walk_out, BPF_RB_RING_SIZE) -
+		 bpf_ringbuf_query(&walk_out, BPF_RB_AVAIL_DATA);
 	c.hi = (__u64)hi;
 	c.now = (__u32)bpf_jiffies64();
 

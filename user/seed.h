@@ -67,6 +67,7 @@ struct seed_stats {
 	const char *method;	/* "walk", or NULL: sock_diag dumps only */
 	uint64_t walked;	/* sockets the walk read */
 	uint64_t walk_ns;
+	uint64_t load_ns;	/* loading the walker */
 	uint32_t own_table;	/* namespaces with a table of their own, dumped */
 	uint32_t walked_ns;	/* namespaces the walk read */
 	uint32_t dumped_ns;	/* ... and those dumped (or found empty) with sock_diag */

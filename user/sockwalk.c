@@ -290,7 +290,8 @@ static int walk_read(struct sockwalk *w)
 	return err;
 }
 
-int sockwalk__run(struct sockwalk *w, sockwalk_cb cb, void *ctx, struct sockwalk_stats *st)
+int sockwalk__run(struct sockwalk *w, uint32_t states, bool light, sockwalk_cb cb, void *ctx,
+		  struct sockwalk_stats *st)
 {
 	struct iter_bpf__bss *b = w->skel->bss;
 	uint64_t t0 = mono_ns();
@@ -308,6 +309,8 @@ int sockwalk__run(struct sockwalk *w, sockwalk_cb cb, void *ctx, struct sockwalk
 		memset(w->seen, 0, w->seen_cap * sizeof(*w->seen));
 	b->walk_lbucket = b->walk_bucket = 0;
 	b->walk_done = b->walk_err = 0;
+	b->walk_states = states;
+	b->walk_light = light;
 	b->walk_sockets = b->walk_lost = b->walk_moved = b->walk_long = 0;
 	/* the records of a walk stopped by its callback may still be queued */
 	ring_buffer__consume(w->rb);

@@ -49,13 +49,20 @@ void sockwalk__free(struct sockwalk *w);
 /* cb gets each socket and its namespace; its negative value stops the walk. */
 typedef int (*sockwalk_cb)(const struct diag_sock *s, uint32_t netns, void *ctx);
 
-/* One walk of every namespace.  0, the callback's value, or -errno after a message. */
-int sockwalk__run(struct sockwalk *w, sockwalk_cb cb, void *ctx, struct sockwalk_stats *st);
+/*
+ * One walk of every namespace, for the sockets whose state (as sock_diag
+ * shows it) is in states (DIAG_STATE() bits; 0: all).  light: only the
+ * family, state, addresses, ports and namespace are filled in.  Include
+ * LISTEN for sockwalk__own_table() to know them.  0, the callback's value,
+ * or -errno after a message.
+ */
+int sockwalk__run(struct sockwalk *w, uint32_t states, bool light, sockwalk_cb cb, void *ctx,
+		  struct sockwalk_stats *st);
 
 /* The namespaces of the last walk that have a table of their own, and how many. */
 const uint32_t *sockwalk__own_table(const struct sockwalk *w, size_t *n);
 
-/* Whether the last walk saw a socket of netns (own-table ones excepted). */
+/* Whether the last walk read a socket of netns (own-table ones excepted). */
 bool sockwalk__seen(const struct sockwalk *w, uint32_t netns);
 
 /*

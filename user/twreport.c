@@ -11,6 +11,7 @@
 #include "ident.h"
 #include "netns.h"
 #include "privs.h"
+#include "sockwalk.h"
 #include "twreport.h"
 #include "util.h"
 
@@ -64,6 +65,11 @@ struct census {
 	uint32_t no_tw;			/* ... that sockstat showed had no TIME-WAIT */
 	uint64_t dumped;		/* sockets the dumps returned */
 	uint64_t took_ns;		/* how long the count took */
+	/* host-wide by one walk: TIME-WAIT sockets wait for their namespace's sysctls */
+	struct tw_sock { uint32_t netns; struct diag_sock s; } *tw;
+	size_t n_tw, cap_tw;
+	uint64_t walked;		/* sockets the walk read (0: no walk) */
+	uint32_t dumped_ns;		/* namespaces dumped with sock_diag */
 	bool ok;			/* at least one dump went through */
 	/* inline counts: the caller's drain */
 	void (*between)(void *ctx);
@@ -82,6 +88,7 @@ struct census_thread {
 	uint32_t self;
 	bool no_setns;			/* setns() refused: ours only from then on */
 	bool warned_slow;		/* the caller's */
+	struct sockwalk *walk;		/* every namespace in one walk, or NULL */
 };
 
 struct tw_tracker {
@@ -190,6 +197,12 @@ static int thread_start(struct tw_tracker *t)
 	if (!th)
 		return -ENOMEM;
 	th->self = diag__self_netns();
+	/*
+	 * Loaded now, while we may: the walks need no capability later, and
+	 * the census thread keeps CAP_SYS_ADMIN only for setns()
+	 */
+	if (!sockwalk__open(&th->walk))
+		tt_debug("TIME-WAIT census: %s", sockwalk__method(th->walk));
 	pthread_mutex_init(&th->mu, NULL);
 	/* timed waits on the monotonic clock: a clock step must not stall them */
 	pthread_condattr_init(&ca);
@@ -227,6 +240,7 @@ static void thread_stop(struct tw_tracker *t)
 	pthread_join(th->tid, NULL);
 	pthread_cond_destroy(&th->cv);
 	pthread_mutex_destroy(&th->mu);
+	sockwalk__free(th->walk);
 	free(th);
 	t->th = NULL;
 }
@@ -260,6 +274,7 @@ void tw_tracker__free(struct tw_tracker *t)
 	if (t->c) {
 		free(t->c->open);
 		free(t->c->ns);
+		free(t->c->tw);
 	}
 	free(t->c);
 	free(t->top);
@@ -441,6 +456,9 @@ static void census_reset(struct census *c)
 	c->no_tw = 0;
 	c->dumped = 0;
 	c->ok = false;
+	c->n_tw = 0;
+	c->walked = 0;
+	c->dumped_ns = 0;
 }
 
 static struct ns_info *census_ns(struct census *c, uint32_t netns)
@@ -521,11 +539,149 @@ static int census_here(void *ctx)
  * go each time, so that our fds never keep a stopped container's
  * namespace (and its devices) alive from one summary to the next.
  */
+/* Walk A: TIME-WAIT sockets, which wait for their namespace's sysctls, and listeners. */
+static int walked_tw(const struct diag_sock *s, uint32_t netns, void *ctx)
+{
+	struct census *c = ctx;
+
+	c->dumped++;
+	if (s->state != TT_TIME_WAIT)
+		return 0;	/* a listener: only there to show its namespace */
+	if (c->n_tw == c->cap_tw) {
+		size_t cap = c->cap_tw ? c->cap_tw * 2 : 1024;
+		struct tw_sock *n = realloc(c->tw, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		c->tw = n;
+		c->cap_tw = cap;
+	}
+	c->tw[c->n_tw].netns = netns;
+	c->tw[c->n_tw].s = *s;
+	c->n_tw++;
+	return 0;
+}
+
+static int cmp_tw(const void *a, const void *b)
+{
+	const struct tw_sock *x = a, *y = b;
+
+	return x->netns < y->netns ? -1 : x->netns > y->netns;
+}
+
+/* Walk B: the open sockets of the namespaces that have TIME-WAIT sockets. */
+static int walked_open(const struct diag_sock *s, uint32_t netns, void *ctx)
+{
+	struct census *c = ctx;
+	struct tw_sock key = { .netns = netns };
+	struct ns_info tmp = { .netns = netns };
+
+	if (!bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw))
+		return 0;
+	/* on_sock() counts it toward pressure; its own sysctls are not needed */
+	c->cur = &tmp;
+	return on_sock(s, c);
+}
+
+static bool is_own_table(const uint32_t *own, size_t n, uint32_t netns)
+{
+	for (size_t i = 0; i < n; i++)
+		if (own[i] == netns)
+			return true;
+	return false;
+}
+
+/*
+ * The walks' share of a census (sockwalk.h): one for the TIME-WAIT sockets
+ * and the listeners of every namespace sharing our table, and only where
+ * there are TIME-WAIT sockets, one for the open sockets that hold ports too.
+ * A namespace is entered only for the sysctls of one with TIME-WAIT
+ * sockets.  Marks in done[] the namespaces of the set it counted: one it
+ * saw no listener or timewait sock of, or with a table of its own, is left
+ * to sock_diag (which skips it when sockstat shows no TIME-WAIT).  0, or
+ * -errno when a walk failed (nothing of it is kept).
+ */
+static int census_walk(struct census *c, struct census_thread *th, struct netns_set *set,
+		       bool *done)
+{
+	struct sockwalk_stats ws;
+	const uint32_t *own;
+	size_t n = netns_set__count(set), n_own;
+	int err;
+
+	err = sockwalk__run(th->walk, DIAG_STATE(TT_TIME_WAIT) | DIAG_STATE(TT_LISTEN), true,
+			    walked_tw, c, &ws);
+	if (err)
+		goto fail;
+	c->walked = ws.sockets;
+	own = sockwalk__own_table(th->walk, &n_own);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t netns = netns_set__inode(set, i);
+
+		done[i] = sockwalk__seen(th->walk, netns) && !is_own_table(own, n_own, netns);
+	}
+	qsort(c->tw, c->n_tw, sizeof(*c->tw), cmp_tw);
+	if (c->n_tw) {
+		/* the second walk forgets the first's namespaces: done[] has them */
+		err = sockwalk__run(th->walk, DIAG_STATES_ALL & ~(DIAG_STATE(TT_TIME_WAIT) |
+				    DIAG_STATE(TT_LISTEN)), true, walked_open, c, &ws);
+		if (err)
+			goto fail;
+		c->walked += ws.sockets;
+	}
+	for (size_t i = 0; i < c->n_tw;) {
+		uint32_t netns = c->tw[i].netns;
+		int k = netns_set__find(set, netns);
+		struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
+		struct ns_info *ns = census_ns(c, netns);
+
+		if (!ns) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		if (k >= 0 && (netns == th->self || !th->no_setns))
+			diag__read_sysctls(netns == th->self ? -1 : netns_set__fd(set, (size_t)k),
+					   &sys);
+		ns->lo = sys.port_lo;
+		ns->hi = sys.port_hi;
+		ns->tw_reuse = sys.tw_reuse;
+		ns->timestamps = sys.timestamps;
+		c->cur = ns;
+		for (; i < c->n_tw && c->tw[i].netns == netns; i++) {
+			on_sock(&c->tw[i].s, c);
+			c->dumped--;	/* counted once, by the walk */
+		}
+		c->population += ns->population;
+		if (k >= 0)
+			done[k] = true;
+	}
+	/* the namespaces it read with no TIME-WAIT: there, with none */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t netns = netns_set__inode(set, i);
+		struct tw_sock key = { .netns = netns };
+
+		if (!done[i] || bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw))
+			continue;
+		if (!census_ns(c, netns)) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		c->no_tw++;
+	}
+	c->ok = true;
+	return 0;
+fail:
+	census_reset(c);
+	memset(done, 0, n * sizeof(*done));
+	return err;
+}
+
 static void census_run_all(struct census *c, struct census_thread *th)
 {
 	uint64_t t0 = mono_ns();
 	struct netns_set *set = netns_set__new();
 	int n = set ? netns_set__scan(set) : -ENOMEM;
+	bool *done = NULL;
 
 	census_reset(c);
 	if (n < 0) {
@@ -533,13 +689,25 @@ static void census_run_all(struct census *c, struct census_thread *th)
 		netns_set__free(set);
 		return;
 	}
+	/* the walk reads every namespace sharing our table; the rest are dumped */
+	if (th->walk) {
+		done = calloc(n ? (size_t)n : 1, sizeof(*done));
+		if (!done || census_walk(c, th, set, done)) {
+			tt_debug("TIME-WAIT census: %s this time", sockwalk__method(NULL));
+			free(done);
+			done = NULL;
+		}
+	}
 	for (size_t i = 0; i < (size_t)n; i++) {
 		struct in_ns x = { .c = c, .netns = netns_set__inode(set, i) };
 		size_t before = c->n_ns + c->failed;
 		int ret;
 
+		if (done && done[i])
+			continue;
 		if (x.netns != th->self && th->no_setns)
 			continue;
+		c->dumped_ns++;
 		ret = diag__in_netns(x.netns == th->self ? -1 : netns_set__fd(set, i), census_here,
 				     &x);
 		if (c->n_ns + c->failed != before)
@@ -552,6 +720,7 @@ static void census_run_all(struct census *c, struct census_thread *th)
 				"CAP_SYS_ADMIN?): TIME-WAIT counts cover our own from now on");
 		}
 	}
+	free(done);
 	netns_set__free(set);
 	c->took_ns = mono_ns() - t0;
 }
@@ -669,7 +838,13 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	if (t->th) {
 		r->host_wide = true;
 		counted = census_wait(t) && c->ok;
-		if (counted)
+		if (counted && c->walked)
+			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT; "
+				 "%u dumped with sock_diag, %u could not be read), %llu sockets read "
+				 "by one walk of the TCP hash tables and the dumps in %.1f ms",
+				 c->n_ns, c->no_tw, c->dumped_ns, c->failed,
+				 (unsigned long long)c->dumped, c->took_ns / 1e6);
+		else if (counted)
 			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT, not "
 				 "dumped; %u could not be read), %llu sockets dumped in %.1f ms",
 				 c->n_ns, c->no_tw, c->failed, (unsigned long long)c->dumped,
