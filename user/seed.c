@@ -279,6 +279,9 @@ static int walked_sock(const struct diag_sock *s, uint32_t netns, void *ctx)
 {
 	struct seed_worker *w = ctx;
 
+	/* setns() refused: ours only, as the dumps would */
+	if (w->all->no_setns && netns != w->all->self)
+		return 0;
 	w->netns = netns;
 	return buffer_sock(s, w);
 }
@@ -324,8 +327,11 @@ static int seed_walk(struct seed_all *all, struct sockwalk *sw, struct seed_work
 		return err;
 	}
 	sockwalk__own_table(sw, &n_own);
-	for (size_t i = 0; i < all->n; i++)
-		all->walked[i] = sockwalk__seen(sw, netns_set__inode(all->set, i));
+	for (size_t i = 0; i < all->n; i++) {
+		uint32_t netns = netns_set__inode(all->set, i);
+
+		all->walked[i] = sockwalk__seen(sw, netns) || (all->no_setns && netns != all->self);
+	}
 	st->walked = ws.sockets;
 	st->walk_ns = ws.took_ns;
 	st->own_table = (uint32_t)n_own;
@@ -519,11 +525,12 @@ int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 		else
 			tt_debug("seeded %llu sockets (%llu with an owner) of %llu dumped from %u "
 				 "namespace%s (%u with no TCP socket) in %.1f ms: the dumps (sock_diag, "
-				 "one namespace at a time) %.1f ms and /proc %.1f ms at once",
+				 "one namespace at a time, as %s) %.1f ms and /proc %.1f ms at once",
 				 (unsigned long long)sc.st->seeded, (unsigned long long)sc.st->owned,
 				 (unsigned long long)sc.st->dumped, sc.st->namespaces,
 				 sc.st->namespaces == 1 ? "" : "s", sc.st->empty,
-				 sc.st->total_ns / 1e6, sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
+				 sc.st->total_ns / 1e6, sockwalk__why()[0] ? sockwalk__why() : "asked",
+				 sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
 		return sc.st->seeded > INT32_MAX ? INT32_MAX : (int)sc.st->seeded;
 	}
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,6 +37,14 @@ struct sockwalk {
 	uint32_t *own;
 	size_t own_n, own_cap;
 };
+
+/* why the walker did not load or run, for -v and --probe */
+static char why_not[160];
+
+const char *sockwalk__why(void)
+{
+	return why_not;
+}
 
 static uint64_t mono_ns(void)
 {
@@ -217,6 +226,7 @@ int sockwalk__open(struct sockwalk **out)
 
 	*out = NULL;
 	if (force && !strcmp(force, "diag")) {
+		snprintf(why_not, sizeof(why_not), "TCPTRAIL_SEED=diag");
 		tt_debug("TCPTRAIL_SEED=diag: seeding and counting with sock_diag, one namespace "
 			 "at a time");
 		return -EOPNOTSUPP;
@@ -247,8 +257,10 @@ int sockwalk__open(struct sockwalk **out)
 	*out = w;
 	return 0;
 fail:
+	snprintf(why_not, sizeof(why_not), "bpf/iter.bpf.c does not load: %s",
+		 strerror(err < 0 ? -err : EINVAL));
 	tt_debug("the one-walk socket reader (bpf/iter.bpf.c) does not load here (%s): "
-		 "sock_diag dumps each namespace", strerror(-err));
+		 "sock_diag dumps each namespace", strerror(err < 0 ? -err : EINVAL));
 	sockwalk__free(w);
 	return err < 0 ? err : -EINVAL;
 }
@@ -322,6 +334,10 @@ int sockwalk__run(struct sockwalk *w, uint32_t states, bool light, sockwalk_cb c
 		if (err)
 			break;
 		if (b->walk_err) {
+			snprintf(why_not, sizeof(why_not), "the walk cannot run: %s",
+				 b->walk_err == TT_WALK_E_HZ ? "CONFIG_HZ unknown" :
+				 b->walk_err == TT_WALK_E_LISTEN ? "listeners not on nulls lists" :
+				 "no TCP hash table found");
 			tt_debug("the one-walk socket reader cannot run here (%s): sock_diag dumps "
 				 "each namespace", b->walk_err == TT_WALK_E_HZ ? "CONFIG_HZ unknown" :
 				 b->walk_err == TT_WALK_E_LISTEN ? "listeners not on nulls lists" :
@@ -359,4 +375,34 @@ const char *sockwalk__method(const struct sockwalk *w)
 {
 	return w ? "one walk of the TCP hash tables (bpf/iter.bpf.c)" :
 		   "sock_diag, one namespace at a time";
+}
+
+
+static int count_one(const struct diag_sock *s, uint32_t netns, void *ctx)
+{
+	(void)s;
+	(void)netns;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+int sockwalk__probe(char *line, size_t len)
+{
+	struct sockwalk_stats st;
+	struct sockwalk *w;
+	uint64_t n = 0;
+	int err;
+
+	err = sockwalk__open(&w);
+	if (!err) {
+		err = sockwalk__run(w, DIAG_STATE(TT_LISTEN), true, count_one, &n, &st);
+		sockwalk__free(w);
+	}
+	if (err) {
+		snprintf(line, len, "%s (%s)", sockwalk__method(NULL), why_not);
+		return err;
+	}
+	snprintf(line, len, "%s (%llu listeners of every namespace in %.1f ms)",
+		 sockwalk__method(w), (unsigned long long)n, st.took_ns / 1e6);
+	return 0;
 }

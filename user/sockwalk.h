@@ -75,4 +75,13 @@ int sockwalk__parse(const void *rec, size_t len, struct diag_sock *s, uint32_t *
 /* "hash-walk" or "sock_diag": what seeds and counts, for -v and --probe. */
 const char *sockwalk__method(const struct sockwalk *w);
 
+/* Why the last open or run failed ("" if none did). */
+const char *sockwalk__why(void);
+
+/*
+ * Load and run a walk of the listeners, for --probe: line says which way
+ * seeding and the census go here, and why.  0 when the walk works.
+ */
+int sockwalk__probe(char *line, size_t len);
+
 #endif /* TT_SOCKWALK_H */

@@ -70,6 +70,7 @@ struct census {
 	size_t n_tw, cap_tw;
 	uint64_t walked;		/* sockets the walk read (0: no walk) */
 	uint32_t dumped_ns;		/* namespaces dumped with sock_diag */
+	uint32_t only;			/* the walk keeps this namespace only, if set */
 	bool ok;			/* at least one dump went through */
 	/* inline counts: the caller's drain */
 	void (*between)(void *ctx);
@@ -89,6 +90,7 @@ struct census_thread {
 	bool no_setns;			/* setns() refused: ours only from then on */
 	bool warned_slow;		/* the caller's */
 	struct sockwalk *walk;		/* every namespace in one walk, or NULL */
+	bool setns_tried;		/* whether setns() works, asked once for the walk */
 };
 
 struct tw_tracker {
@@ -201,8 +203,9 @@ static int thread_start(struct tw_tracker *t)
 	 * Loaded now, while we may: the walks need no capability later, and
 	 * the census thread keeps CAP_SYS_ADMIN only for setns()
 	 */
-	if (!sockwalk__open(&th->walk))
-		tt_debug("TIME-WAIT census: %s", sockwalk__method(th->walk));
+	sockwalk__open(&th->walk);
+	tt_debug("TIME-WAIT census: %s%s%s%s", sockwalk__method(th->walk),
+		 th->walk ? "" : " (", th->walk ? "" : sockwalk__why(), th->walk ? "" : ")");
 	pthread_mutex_init(&th->mu, NULL);
 	/* timed waits on the monotonic clock: a clock step must not stall them */
 	pthread_condattr_init(&ca);
@@ -544,6 +547,9 @@ static int walked_tw(const struct diag_sock *s, uint32_t netns, void *ctx)
 {
 	struct census *c = ctx;
 
+	/* setns() refused: ours only, as the dumps would */
+	if (c->only && netns != c->only)
+		return 0;
 	c->dumped++;
 	if (s->state != TT_TIME_WAIT)
 		return 0;	/* a listener: only there to show its namespace */
@@ -576,6 +582,8 @@ static int walked_open(const struct diag_sock *s, uint32_t netns, void *ctx)
 	struct tw_sock key = { .netns = netns };
 	struct ns_info tmp = { .netns = netns };
 
+	if (c->only && netns != c->only)
+		return 0;
 	if (!bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw))
 		return 0;
 	/* on_sock() counts it toward pressure; its own sysctls are not needed */
@@ -609,6 +617,7 @@ static int census_walk(struct census *c, struct census_thread *th, struct netns_
 	size_t n = netns_set__count(set), n_own;
 	int err;
 
+	c->only = th->no_setns ? th->self : 0;
 	err = sockwalk__run(th->walk, DIAG_STATE(TT_TIME_WAIT) | DIAG_STATE(TT_LISTEN), true,
 			    walked_tw, c, &ws);
 	if (err)
@@ -618,7 +627,8 @@ static int census_walk(struct census *c, struct census_thread *th, struct netns_
 	for (size_t i = 0; i < n; i++) {
 		uint32_t netns = netns_set__inode(set, i);
 
-		done[i] = sockwalk__seen(th->walk, netns) && !is_own_table(own, n_own, netns);
+		done[i] = sockwalk__seen(th->walk, netns) && !is_own_table(own, n_own, netns) &&
+			  (!c->only || netns == c->only);
 	}
 	qsort(c->tw, c->n_tw, sizeof(*c->tw), cmp_tw);
 	if (c->n_tw) {
@@ -676,6 +686,12 @@ fail:
 	return err;
 }
 
+static int census_noop(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
 static void census_run_all(struct census *c, struct census_thread *th)
 {
 	uint64_t t0 = mono_ns();
@@ -689,11 +705,26 @@ static void census_run_all(struct census *c, struct census_thread *th)
 		netns_set__free(set);
 		return;
 	}
+	/*
+	 * Without CAP_SYS_ADMIN the dumps cover our namespace only, and so
+	 * does the walk, which could read them all: asked once, told once
+	 */
+	for (size_t i = 0; th->walk && !th->setns_tried && i < (size_t)n; i++) {
+		if (netns_set__inode(set, i) == th->self)
+			continue;
+		th->setns_tried = true;
+		if (diag__in_netns(netns_set__fd(set, i), census_noop, NULL) == -EPERM) {
+			th->no_setns = true;
+			tt_warn("warning: cannot enter the other network namespaces (no "
+				"CAP_SYS_ADMIN?): TIME-WAIT counts cover our own from now on");
+		}
+	}
 	/* the walk reads every namespace sharing our table; the rest are dumped */
 	if (th->walk) {
 		done = calloc(n ? (size_t)n : 1, sizeof(*done));
 		if (!done || census_walk(c, th, set, done)) {
-			tt_debug("TIME-WAIT census: %s this time", sockwalk__method(NULL));
+			tt_debug("TIME-WAIT census: %s this time (%s)", sockwalk__method(NULL),
+				 sockwalk__why());
 			free(done);
 			done = NULL;
 		}
