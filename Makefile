@@ -68,6 +68,10 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/tcptrail.h vmlinux/$(ARCH)/vmlinux.h | $(
 		-c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
 
+# bpf/iter.bpf.c: the one-walk socket reader of the seed and the census, an
+# object and skeleton of its own (loaded for them only), with its own record
+$(OUTPUT)/iter.bpf.o $(OUTPUT)/user/sockwalk.o $(OUTPUT)/unit/test_sockwalk.o: include/ttwalk.h
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
