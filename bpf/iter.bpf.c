@@ -62,6 +62,11 @@ __u64 walk_sockets;		/* records written */
 __u64 walk_lost;		/* a reserve that failed anyway */
 __u64 walk_moved;		/* chains that ended on another bucket's marker */
 __u64 walk_long;		/* chains cut at MAX_CHAIN */
+/*
+ * Bucket heads read at once: global, not on the stack, which the six frames
+ * of a walk share: 512 bytes in all, as Linux 6.1 counts them.
+ */
+__u64 walk_heads[32];
 
 struct walk_ctx {
 	__u64 base;		/* the bucket array */
@@ -75,8 +80,7 @@ struct walk_ctx {
 	__u64 hi;		/* the table walked */
 	__u64 node;		/* the chain's next node */
 	__u64 room;		/* bytes of the ring buffer not yet written */
-	__u32 b;		/* the first bucket of heads[] */
-	unsigned long heads[32];
+	__u32 b;		/* the first bucket of walk_heads[] */
 };
 
 static __always_inline __u32 jiffies_to_ms(__u32 j, __u32 hz)
@@ -213,7 +217,7 @@ static __noinline int chain(struct walk_ctx *c, __u32 b)
 
 static long head_one(__u64 k, struct walk_ctx *c)
 {
-	c->node = c->heads[k & (HEADS - 1)];
+	c->node = walk_heads[k & (HEADS - 1)];
 	if (!(c->node & 1))
 		chain(c, c->b + (__u32)k);
 	return 0;
@@ -235,8 +239,8 @@ static long walk_one(__u64 i, struct walk_ctx *c)
 		return 1;
 	}
 	/* ehash buckets are bare heads, read HEADS at a time; lhash2 ones hold a lock too */
-	if (c->mask - b + 1 < HEADS || c->bsize != sizeof(c->heads[0]) || c->head_off ||
-	    bpf_probe_read_kernel(c->heads, sizeof(c->heads),
+	if (c->mask - b + 1 < HEADS || c->bsize != sizeof(walk_heads[0]) || c->head_off ||
+	    bpf_probe_read_kernel(walk_heads, sizeof(walk_heads),
 				  (void *)(c->base + (__u64)b * c->bsize))) {
 		c->node = 1;
 		bpf_probe_read_kernel(&c->node, sizeof(c->node),

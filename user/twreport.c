@@ -91,6 +91,7 @@ struct census_thread {
 	bool warned_slow;		/* the caller's */
 	struct sockwalk *walk;		/* every namespace in one walk, or NULL */
 	bool setns_tried;		/* whether setns() works, asked once for the walk */
+	bool walk_idle;			/* the last count found no TIME-WAIT socket */
 };
 
 struct tw_tracker {
@@ -719,8 +720,14 @@ static void census_run_all(struct census *c, struct census_thread *th)
 				"CAP_SYS_ADMIN?): TIME-WAIT counts cover our own from now on");
 		}
 	}
-	/* the walk reads every namespace sharing our table; the rest are dumped */
-	if (th->walk) {
+	/*
+	 * The walk reads every namespace sharing our table; the rest are
+	 * dumped.  Where no namespace holds a TIME-WAIT socket, sockstat
+	 * read in each one says so for less than a walk of every socket: a
+	 * count that found none is followed by such a count, and one that
+	 * had to dump a namespace by a walk again.
+	 */
+	if (th->walk && !th->walk_idle) {
 		done = calloc(n ? (size_t)n : 1, sizeof(*done));
 		if (!done || census_walk(c, th, set, done)) {
 			tt_debug("TIME-WAIT census: %s this time (%s)", sockwalk__method(NULL),
@@ -751,6 +758,8 @@ static void census_run_all(struct census *c, struct census_thread *th)
 				"CAP_SYS_ADMIN?): TIME-WAIT counts cover our own from now on");
 		}
 	}
+	if (th->walk)
+		th->walk_idle = c->ok && !c->n_tw && !c->population;
 	free(done);
 	netns_set__free(set);
 	c->took_ns = mono_ns() - t0;

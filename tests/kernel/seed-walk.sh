@@ -162,9 +162,17 @@ for r in walk diag; do
 	printf '%s\n' "$_tw" | json_array pressure | grep "\"netns\":$NS_t," >"$DIR/$r.pressure"
 	[ -s "$DIR/$r.pressure" ] || fail "$r: no port pressure entry of t's namespace: $_tw"
 done
-if ! cmp -s "$DIR/walk.pressure" "$DIR/diag.pressure"; then
-	fail "port pressure of t's namespace differs, walk vs sock_diag: $(first_diff "$DIR/walk.pressure" "$DIR/diag.pressure")"
-fi
+# the report names the top 5 destinations of all namespaces, other tests' too:
+# each of t's that both runs name must be the same
+_common=0
+while read -r _e; do
+	_key=$(printf '%s\n' "$_e" | sed 's/"time_wait".*//')
+	_d=$(grep -F "$_key" "$DIR/diag.pressure")
+	[ -n "$_d" ] || continue
+	expect_eq "port pressure toward $_key walk vs sock_diag" "$_e" "$_d"
+	_common=$((_common + 1))
+done <"$DIR/walk.pressure"
+[ "$_common" -gt 0 ] || fail "no port pressure entry of t's namespace in both runs"
 if command -v ss >/dev/null 2>&1; then
 	expect_eq "ss -tan state time-wait in t's namespace" \
 		"$(nsenter --net="/proc/$PID_t/ns/net" ss -Htan state time-wait | count_lines)" "$_want"
