@@ -182,6 +182,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	uint32_t netns;
 	int ret;
 
+	if (!w->cb)
+		return 0;
 	w->records++;
 	ret = sockwalk__parse(data, size, &s, &netns);
 	if (ret < 0)
@@ -311,6 +313,9 @@ int sockwalk__run(struct sockwalk *w, uint32_t states, bool light, sockwalk_cb c
 	int err = 0;
 
 	memset(st, 0, sizeof(*st));
+	/* the records of a walk its callback stopped may still be queued: dropped */
+	w->cb = NULL;
+	ring_buffer__consume(w->rb);
 	w->cb = cb;
 	w->ctx = ctx;
 	w->cb_err = 0;
@@ -324,9 +329,6 @@ int sockwalk__run(struct sockwalk *w, uint32_t states, bool light, sockwalk_cb c
 	b->walk_states = states;
 	b->walk_light = light;
 	b->walk_sockets = b->walk_lost = b->walk_moved = b->walk_long = 0;
-	/* the records of a walk stopped by its callback may still be queued */
-	ring_buffer__consume(w->rb);
-	w->records = 0;
 	for (reads = 0; reads < WALK_READS_MAX; reads++) {
 		uint32_t lb = b->walk_lbucket, eb = b->walk_bucket;
 
@@ -366,8 +368,9 @@ int sockwalk__run(struct sockwalk *w, uint32_t states, bool light, sockwalk_cb c
 	st->reads = reads + 1;
 	st->took_ns = mono_ns() - t0;
 	if (!err && (st->lost || st->cut))
-		tt_warn("warning: walking the TCP sockets: %llu left out (%llu on chains longer "
-			"than 64)", (unsigned long long)st->lost, (unsigned long long)st->cut);
+		tt_warn("warning: walking the TCP sockets: %llu found no room in the ring buffer, "
+			"and %llu hash chains longer than 64 were cut short",
+			(unsigned long long)st->lost, (unsigned long long)st->cut);
 	return err;
 }
 
