@@ -93,6 +93,10 @@ $(OUTPUT)/%.bpf.o: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)
 # test_bpfobj opens the object embedded in the skeleton
 $(OUTPUT)/unit/test_bpfobj.o: $(OUTPUT)/tcptrail.skel.h
 
+# bpf/iter.bpf.c: the one-walk socket reader of the seed and the census, an
+# object and skeleton of its own (loaded for them only), with its own record
+$(OUTPUT)/iter.bpf.o $(OUTPUT)/user/sockwalk.o $(OUTPUT)/unit/test_sockwalk.o: include/ttwalk.h
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "live.h"
+#include "sockwalk.h"
 #include "tcptrail.skel.h"
 #include "util.h"
 
@@ -375,6 +376,12 @@ int live__probe(const struct tt_opts *o)
 	       o->attach == TT_ATTACH_KPROBE ? "kprobe" : o->attach == TT_ATTACH_TP_BTF ? "tp_btf" :
 	       "tracepoint");
 	live__print_selection(stdout, &sel, true);
+	{
+		char line[256];
+
+		sockwalk__probe(line, sizeof(line));
+		printf("  seed+census  %s\n", line);
+	}
 	return sel.chosen[TT_CAP_TRANSITIONS] >= 0 ? 0 : 1;
 }
 

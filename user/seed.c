@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Source: the start-up seed, the sockets that existed before tracing,
- * from sock_diag in every namespace, as TT_EV_SEED records.
+ * Source: the start-up seed, the sockets that existed before tracing, from
+ * one walk of every namespace (sockwalk.c) or sock_diag in each, as
+ * TT_EV_SEED records.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "engine.h"
 #include "netns.h"
 #include "seed.h"
+#include "sockwalk.h"
 #include "util.h"
 
 struct seed_ctx {
@@ -183,6 +185,7 @@ struct seed_all {
 	struct netns_set *set;
 	uint32_t self;
 	bool no_setns;			/* setns() refused: ours only */
+	bool *walked;			/* per namespace: the walk read it, no dump */
 	size_t n;
 	size_t next;			/* the next namespace to take, atomically */
 };
@@ -259,6 +262,8 @@ static void *seed_worker_main(void *arg)
 		if (i >= all->n)
 			break;
 		w->netns = netns_set__inode(all->set, i);
+		if (all->walked && all->walked[i])
+			continue;
 		if (w->netns != all->self && all->no_setns)
 			continue;
 		ret = diag__in_netns(w->netns == all->self ? -1 : netns_set__fd(all->set, i),
@@ -275,6 +280,69 @@ static void *seed_worker_main(void *arg)
 	return NULL;
 }
 
+static int walked_sock(const struct diag_sock *s, uint32_t netns, void *ctx)
+{
+	struct seed_worker *w = ctx;
+
+	/* setns() refused: ours only, as the dumps would */
+	if (w->all->no_setns && netns != w->all->self)
+		return 0;
+	w->netns = netns;
+	return buffer_sock(s, w);
+}
+
+/* The /proc scan for owners, while the sockets are read. */
+struct scan_job {
+	struct procfd **pf;
+	uint32_t pid;
+	int err;
+	uint64_t took_ns;
+};
+
+static void *scan_main(void *arg)
+{
+	struct scan_job *j = arg;
+	uint64_t t0 = mono_ns();
+
+	j->err = procfd__scan(j->pf, j->pid);
+	j->took_ns = mono_ns() - t0;
+	return NULL;
+}
+
+/*
+ * Every namespace sharing our TCP hash table in one walk (sockwalk.h), into
+ * w's records.  Marks the namespaces it read; a namespace with a table of
+ * its own, or that it saw no socket of, is left to the sock_diag workers
+ * (which skip it if sockstat shows it has no socket).  0 or -errno.
+ */
+static int seed_walk(struct seed_all *all, struct sockwalk *sw, struct seed_worker *w,
+		     struct seed_stats *st)
+{
+	struct sockwalk_stats ws;
+	size_t n_own;
+	int err;
+
+	w->all = all;
+	/* the states seeded: a namespace with none is left to the workers, who skip it if empty */
+	err = sockwalk__run(sw, SEED_STATES, false, walked_sock, w, &ws);
+	if (err) {
+		/* nothing of it is kept: the dumps read it all again */
+		w->n_ev = 0;
+		memset(&w->st, 0, sizeof(w->st));
+		return err;
+	}
+	sockwalk__own_table(sw, &n_own);
+	for (size_t i = 0; i < all->n; i++) {
+		uint32_t netns = netns_set__inode(all->set, i);
+
+		all->walked[i] = sockwalk__seen(sw, netns) || (all->no_setns && netns != all->self);
+	}
+	st->walked = ws.sockets;
+	st->walk_ns = ws.took_ns;
+	st->own_table = (uint32_t)n_own;
+	return 0;
+}
+
 static int noop(void *ctx)
 {
 	(void)ctx;
@@ -283,8 +351,13 @@ static int noop(void *ctx)
 
 static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 {
-	struct seed_worker w[SEED_WORKERS_MAX];
+	struct seed_worker w[SEED_WORKERS_MAX + 1], walk = { .started = false };
 	struct seed_all all = { .o = sc->o, .self = self };
+	struct scan_job scan = { .pf = pf, .pid = sc->o->pid };
+	struct sockwalk *sw = NULL;
+	pthread_t scan_tid;
+	bool scan_started;
+	uint64_t tw;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int nw, failed = 0;
 	sigset_t block, old;
@@ -324,15 +397,33 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 	/* signals are the main loop's: a worker's dump is not to be interrupted */
 	sigfillset(&block);
 	pthread_sigmask(SIG_SETMASK, &block, &old);
+	/* owners meanwhile: a socket opened after the scan has none, which is fine */
+	scan_started = !pthread_create(&scan_tid, NULL, scan_main, &scan);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!scan_started)
+		scan_main(&scan);
+	/* the walk first, if it loads; the workers dump what it did not read */
+	all.walked = calloc(all.n ? all.n : 1, sizeof(*all.walked));
+	tw = mono_ns();
+	if (all.walked && !sockwalk__open(&sw)) {
+		sc->st->load_ns = mono_ns() - tw;
+		if (seed_walk(&all, sw, &walk, sc->st))
+			memset(all.walked, 0, all.n * sizeof(*all.walked));
+		else
+			sc->st->method = "walk";
+		sockwalk__free(sw);
+	}
+	pthread_sigmask(SIG_SETMASK, &block, &old);
 	for (unsigned int i = 0; i < nw; i++) {
 		w[i].all = &all;
 		w[i].started = !pthread_create(&w[i].tid, NULL, seed_worker_main, &w[i]);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
-	/* owners meanwhile: a socket opened after the scan has none, which is fine */
-	err = procfd__scan(pf, sc->o->pid);
-	sc->st->scan_ns = mono_ns() - t0;
+	if (scan_started)
+		pthread_join(scan_tid, NULL);
+	err = scan.err;
+	sc->st->scan_ns = scan.took_ns;
 	if (err) {
 		tt_warn("warning: seed: scan /proc for socket owners: %s; seeded flows will have "
 			"none", strerror(-err));
@@ -347,6 +438,11 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 	for (unsigned int i = 0; i < nw; i++)
 		if (w[i].started)
 			pthread_join(w[i].tid, NULL);
+	/* the walk's records go out with the workers' */
+	w[nw++] = walk;
+	for (size_t i = 0; i < all.n; i++)
+		if (all.walked && all.walked[i])
+			sc->st->walked_ns++;
 	for (unsigned int i = 0; i < nw; i++) {
 		if (w[i].done_ns > t0 && w[i].done_ns - t0 > sc->st->dump_ns)
 			sc->st->dump_ns = w[i].done_ns - t0;
@@ -354,6 +450,7 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 		sc->st->minisocks += w[i].st.minisocks;
 		sc->st->filtered += w[i].st.filtered;
 		sc->st->namespaces += w[i].st.namespaces;
+		sc->st->dumped_ns += w[i].st.namespaces;
 		sc->st->empty += w[i].st.empty;
 		failed += w[i].failed;
 		if (w[i].err)
@@ -387,7 +484,9 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 		free(w[i].ev);
 	if (failed)
 		tt_warn("warning: seed: %u of %d network namespaces could not be read", failed, n);
+	sc->st->namespaces += sc->st->walked_ns;
 	sc->st->total_ns = mono_ns() - t0;
+	free(all.walked);
 	netns_set__free(all.set);
 	return ret < 0 ? ret : 0;
 }
@@ -415,13 +514,28 @@ int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 		procfd__free(pf);
 		if (err < 0)
 			return err;
-		tt_debug("seeded %llu sockets (%llu with an owner) of %llu dumped from %u "
-			 "namespace%s (%u with no TCP socket) in %.1f ms: the dumps %.1f ms and "
-			 "/proc %.1f ms at once",
-			 (unsigned long long)sc.st->seeded, (unsigned long long)sc.st->owned,
-			 (unsigned long long)sc.st->dumped, sc.st->namespaces,
-			 sc.st->namespaces == 1 ? "" : "s", sc.st->empty, sc.st->total_ns / 1e6,
-			 sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
+		if (sc.st->method)
+			tt_debug("seeded %llu sockets (%llu with an owner) of %llu dumped from %u "
+				 "namespace%s (%u with no TCP socket) in %.1f ms: one walk of the TCP "
+				 "hash tables %.1f ms (%llu sockets; loading it %.1f ms), %u "
+				 "namespace%s dumped with sock_diag (%u with a table of their own) "
+				 "by %.1f ms, and /proc %.1f ms at once",
+				 (unsigned long long)sc.st->seeded, (unsigned long long)sc.st->owned,
+				 (unsigned long long)sc.st->dumped, sc.st->namespaces,
+				 sc.st->namespaces == 1 ? "" : "s", sc.st->empty,
+				 sc.st->total_ns / 1e6, sc.st->walk_ns / 1e6,
+				 (unsigned long long)sc.st->walked, sc.st->load_ns / 1e6, sc.st->dumped_ns,
+				 sc.st->dumped_ns == 1 ? "" : "s", sc.st->own_table,
+				 sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
+		else
+			tt_debug("seeded %llu sockets (%llu with an owner) of %llu dumped from %u "
+				 "namespace%s (%u with no TCP socket) in %.1f ms: the dumps (sock_diag, "
+				 "one namespace at a time, as %s) %.1f ms and /proc %.1f ms at once",
+				 (unsigned long long)sc.st->seeded, (unsigned long long)sc.st->owned,
+				 (unsigned long long)sc.st->dumped, sc.st->namespaces,
+				 sc.st->namespaces == 1 ? "" : "s", sc.st->empty,
+				 sc.st->total_ns / 1e6, sockwalk__why()[0] ? sockwalk__why() : "asked",
+				 sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
 		return sc.st->seeded > INT32_MAX ? INT32_MAX : (int)sc.st->seeded;
 	}
 

@@ -63,6 +63,14 @@ struct seed_stats {
 	uint64_t dump_ns;	/* in the dumps, building and delivering records included */
 	uint64_t scan_ns;	/* reading /proc for owners */
 	uint64_t total_ns;	/* host-wide: all of it (dumps and scan run at once) */
+	/* host-wide, when the one walk (sockwalk.h) ran */
+	const char *method;	/* "walk", or NULL: sock_diag dumps only */
+	uint64_t walked;	/* sockets the walk read */
+	uint64_t walk_ns;
+	uint64_t load_ns;	/* loading the walker */
+	uint32_t own_table;	/* namespaces with a table of their own, dumped */
+	uint32_t walked_ns;	/* namespaces the walk read */
+	uint32_t dumped_ns;	/* ... and those dumped (or found empty) with sock_diag */
 };
 
 /* seed__run()'s scope where o->netns is not set */

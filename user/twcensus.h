@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "diag.h"
+#include "sockwalk.h"
 #include "twreport.h"
 
 #define TW_LEN_NS	(60ull * 1000000000ull)	/* TCP_TIMEWAIT_LEN */
@@ -48,7 +49,7 @@ struct ns_info {
 	int tw_reuse, timestamps;
 };
 
-/* One sock_diag count: of one namespace, or of all of them. */
+/* One count (sock_diag dumps, or the walk): of one namespace, or of all of them. */
 struct census {
 	struct agg remote;		/* by namespace: pressure is per namespace */
 	struct agg local;		/* local addresses, added up */
@@ -62,6 +63,12 @@ struct census {
 	uint32_t no_tw;			/* ... that sockstat showed had no TIME-WAIT */
 	uint64_t dumped;		/* sockets the dumps returned */
 	uint64_t took_ns;		/* how long the count took */
+	/* host-wide by one walk: TIME-WAIT sockets wait for their namespace's sysctls */
+	struct tw_sock { uint32_t netns; struct diag_sock s; } *tw;
+	size_t n_tw, cap_tw;
+	uint64_t walked;		/* sockets the walk read (0: no walk) */
+	uint32_t dumped_ns;		/* namespaces dumped with sock_diag */
+	uint32_t only;			/* the walk keeps this namespace only, if set */
 	bool ok;			/* at least one dump went through */
 };
 
@@ -77,6 +84,9 @@ struct census_thread {
 	uint32_t self;
 	bool no_setns;			/* setns() refused: ours only from then on */
 	bool warned_slow;		/* the caller's */
+	struct sockwalk *walk;		/* host-wide: every namespace in one walk, or NULL */
+	bool setns_tried;		/* whether setns() works, asked once for the walk */
+	bool walk_idle;			/* the last count found TIME-WAIT sockets in < 2 namespaces */
 	uint64_t requested_ms;		/* under mu: when the count under way was asked for */
 };
 

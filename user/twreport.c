@@ -90,6 +90,7 @@ void tw_tracker__free(struct tw_tracker *t)
 	if (t->c) {
 		free(t->c->open);
 		free(t->c->ns);
+		free(t->c->tw);
 	}
 	free(t->c);
 	free(t->top);
@@ -160,7 +161,13 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	if (t->th) {
 		r->host_wide = hostwide;
 		counted = twc_census_take(t) && c->ok;
-		if (counted && hostwide)
+		if (counted && hostwide && c->walked)
+			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT; "
+				 "%u dumped with sock_diag, %u could not be read), %llu sockets read "
+				 "by one walk of the TCP hash tables and the dumps in %.1f ms",
+				 c->n_ns, c->no_tw, c->dumped_ns, c->failed,
+				 (unsigned long long)c->dumped, c->took_ns / 1e6);
+		else if (counted && hostwide)
 			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT, not "
 				 "dumped; %u could not be read), %llu sockets dumped in %.1f ms",
 				 c->n_ns, c->no_tw, c->failed, (unsigned long long)c->dumped,
