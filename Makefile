@@ -215,9 +215,12 @@ $(OUTPUT)/user/main.o: .output/tcptrail.flavor
 # ---------------------------------------------------------------- install
 #
 # make install     the binary to $(DESTDIR)$(PREFIX)/sbin/tcptrail, the man
-#                  page to share/man/man8, and the systemd unit, with the
-#                  binary's path written into it, to lib/systemd/system
-# make uninstall   removes those three files
+#                  page to share/man/man8, the systemd unit, with the
+#                  binary's path written into it, to lib/systemd/system, and
+#                  its tmpfiles.d entry (the unit's --metrics-file directory)
+#                  to lib/tmpfiles.d/tcptrail.conf; without DESTDIR it also
+#                  makes that directory now (systemd-tmpfiles --create)
+# make uninstall   removes those four files
 #
 # PREFIX is /usr/local unless given; DESTDIR stages the tree for a package.
 # The unit stays under PREFIX too: systemd reads /usr/local/lib/systemd/system
@@ -227,6 +230,7 @@ PREFIX   ?= /usr/local
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
 .PHONY: install uninstall
 
@@ -241,11 +245,15 @@ install: tcptrail
 	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' user/tcptrail.service > $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp
 	$(Q)mv -f $(DESTDIR)$(UNITDIR)/tcptrail.service.tmp $(DESTDIR)$(UNITDIR)/tcptrail.service
+	$(call msg,INSTALL,$(DESTDIR)$(TMPFILESDIR)/tcptrail.conf)
+	$(Q)install -D -m 0644 user/tcptrail.tmpfiles $(DESTDIR)$(TMPFILESDIR)/tcptrail.conf
+	$(Q)if [ -z "$(DESTDIR)" ] && command -v systemd-tmpfiles >/dev/null; then \
+		systemd-tmpfiles --create $(TMPFILESDIR)/tcptrail.conf; fi
 
 uninstall:
-	$(call msg,RM,tcptrail and its man page and unit from $(DESTDIR)$(PREFIX))
+	$(call msg,RM,tcptrail and its man page and unit and tmpfiles.d entry from $(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcptrail $(DESTDIR)$(MANDIR)/man8/tcptrail.8 \
-		$(DESTDIR)$(UNITDIR)/tcptrail.service
+		$(DESTDIR)$(UNITDIR)/tcptrail.service $(DESTDIR)$(TMPFILESDIR)/tcptrail.conf
 
 # `make bench`: overhead, throughput and memory next to tcpstates (root, ~6 min)
 BENCH_BINS := $(OUTPUT)/bench/ttload $(OUTPUT)/bench/flowmem $(OUTPUT)/bench/gencap
