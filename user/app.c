@@ -138,6 +138,8 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		return -ENOMEM;
 	}
 	sink__set_ident(a->sink, a->ident);
+	if (a->journal)
+		journal__set_scope(a->journal, a->ident, o->container, o->cgroup_path);
 	if (a->syslog_sink)
 		sink__set_ident(a->syslog_sink, a->ident);
 	report__set_ident(a->report, a->ident);
