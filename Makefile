@@ -121,11 +121,15 @@ test:
 	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
-# Kernel tests inside a qemu guest running Debian's 6.1 cloud kernel (tests/vm/README.md).
-# Every mode must pass the transitions, TIME-WAIT and overflow scenarios; the
-# rest of the kernel tier runs on the host.  VM_TESTS=... overrides the list.
+# Kernel tests inside qemu guests running Debian's 6.12 and 6.1 cloud kernels,
+# one qemu each, side by side (tests/vm/README.md).  On each kernel every attach
+# mode (fentry, kprobe, tp_btf, tracepoint) must pass the transitions,
+# TIME-WAIT, overflow, cgroup and sock_ops scenarios; the rest of the kernel
+# tier runs on the host.  VM_TESTS=... overrides the list, VM_KERNELS=... the
+# kernels (meta-packages), ATTACH_MODES=... the modes.
 VM_SCENARIOS := active passive tw-clean tw-peer-rst tw-shutdown-rst tw-simultaneous \
-		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup
+		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup \
+		sock-ops
 VM_TESTS ?= $(patsubst %,tests/kernel/%.sh,$(VM_SCENARIOS))
 vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) VM_TESTS="$(VM_TESTS)" tests/vm/vmtest.sh $(VMTEST_ARGS)

@@ -15,6 +15,7 @@
 # Host only: the qemu guest has no python3.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
+[ "$TT_GUEST" = 1 ] && { echo "skip: host only: the qemu guest has no python3 for the journal receiver"; exit 77; }
 
 command -v python3 >/dev/null || fail "python3 is missing (tests/deps.sh installs it)"
 command -v unshare >/dev/null || fail "unshare is missing (util-linux)"
