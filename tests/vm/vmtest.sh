@@ -23,7 +23,9 @@ VM_CACHE=${VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/tcptrail-vm}
 VM_KERNEL_PKG=${VM_KERNEL_PKG:-}
 # The kernels booted when no --kernel-pkg is given: meta-packages, each
 # followed to its current versioned image.  6.12 comes from bookworm-security
-# (Debian 12's own sources.list has it), 6.1 is Debian 12's kernel.
+# (Debian 12's own sources.list has it), 6.1 is Debian 12's kernel.  META:A,B
+# runs only tests/kernel/A.sh and B.sh on that kernel (the Makefile's short
+# list for 6.1), META alone the tests of VM_TESTS (or all).
 VM_KERNELS=${VM_KERNELS:-linux-image-6.12-cloud-amd64 linux-image-cloud-amd64}
 VM_KERNEL_META=${VM_KERNEL_META:-}
 VM_ACCEL=${VM_ACCEL:-tcg}
@@ -87,18 +89,29 @@ if [ -z "$VM_KERNEL_PKG" ] && [ -z "$VM_KERNEL_META" ]; then
 	[ $# -gt 0 ] || die "VM_KERNELS is empty"
 	mkdir -p "$OUTPUT/vm" "$VM_CACHE" || die "cannot create $OUTPUT/vm or $VM_CACHE"
 	# apt's binary cache, (re)built here once rather than by the guests at once
-	apt-cache -o Dir::Cache::pkgcache="$VM_CACHE/pkgcache.bin" show "$1" >/dev/null 2>&1
+	apt-cache -o Dir::Cache::pkgcache="$VM_CACHE/pkgcache.bin" show "${1%%:*}" >/dev/null 2>&1
 	pids=
-	for k in "$@"; do
-		VM_KERNEL_META=$k "$0" $([ "$KEEP" = 1 ] && echo --keep) \
+	for spec in "$@"; do
+		k=${spec%%:*}
+		tests=${VM_TESTS:-}
+		case $spec in *:*)
+			tests=
+			for t in $(echo "${spec#*:}" | tr ',' ' '); do
+				tests="$tests $ROOT/tests/kernel/$t.sh"
+			done ;;
+		esac
+		VM_KERNEL_META=$k VM_TESTS=$tests "$0" $([ "$KEEP" = 1 ] && echo --keep) \
 			>"$OUTPUT/vm/run-$k.out" 2>&1 &
 		pids="$pids $!"
 	done
+	# stopped (tests/run.sh's bound): the guests' runs stop too
+	trap 'kill $pids 2>/dev/null; exit 130' INT TERM
 	echo "vmtest: $# kernels at once: $* (output in $OUTPUT/vm/run-*.out)" >&2
 	rc=0
 	for p in $pids; do wait "$p" || rc=1; done
 	tpass=0 tfail=0 tskip=0
-	for k in "$@"; do
+	for spec in "$@"; do
+		k=${spec%%:*}
 		out=$OUTPUT/vm/run-$k.out
 		grep -E '^(ok   |FAIL |skip )' "$out"
 		grep -E '^vmtest: ' "$out" >&2
