@@ -6,8 +6,9 @@
 #	OUTPUT=.output tests/run.sh [unit] [kernel] [vm] [soak]	(default: the first three)
 #
 # unit    $OUTPUT/unit_tests, tests/prometheus/rules.sh (promtool test rules
-#         on the shipped alert rules) and tests/package/completion.sh (bash
-#         completion), no root needed
+#         on the shipped alert rules), tests/package/completion.sh (bash
+#         completion) and tests/package/examples.sh (the Vector and Fluent
+#         Bit examples' fields against the JSON schema), no root needed
 # kernel  every tests/kernel/*.sh but lib.sh, as root, against ./tcptrail
 # vm      `make vmtest`, the kernel tests inside a qemu guest (skipped, with the
 #         reason, under SANITIZE=1: the guest runs the static, unsanitized build)
@@ -141,8 +142,9 @@ tier_unit() {
 	st=$?
 	cat "$LOGS/unit"
 	add_counts unit "$LOGS/unit" "$st"
-	# the shipped files: Prometheus rules (promtool test rules), bash completion
-	for t in prometheus/rules package/completion; do
+	# the shipped files: Prometheus rules (promtool test rules), bash completion,
+	# log shipper examples
+	for t in prometheus/rules package/completion package/examples; do
 		if run_bounded "$TEST_TIMEOUT" "$LOGS/${t##*/}" sh "tests/$t.sh"; then
 			pass "unit/${t##*/}"
 		else

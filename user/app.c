@@ -113,6 +113,7 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 
 		if (!j)
 			return -ENOENT;
+		journal__set_scope(j, a->ident, o->container, o->cgroup_path);
 		app__add_sink(a, &(struct tt_sink_ref){ .ops = &tt_journal_sink_ops, .priv = j });
 	}
 	if (o->metrics_path) {

@@ -102,6 +102,8 @@ static int on_overflow(struct tt_engine *eng, const struct tt_event *e)
 	ls = lstats_slot(eng, e);
 	ls->last_ns = e->ts_ns;
 	ls->max_backlog = e->aux[1];
+	if (e->cgroup)
+		ls->cgroup = e->cgroup;
 	idx = find(eng, e->sk);
 	if (idx != NIL && eng->ents[idx].flow.owner_pid) {
 		ls->owner_pid = eng->ents[idx].flow.owner_pid;

@@ -195,6 +195,7 @@ struct tt_listener_stats {
 	uint8_t addr[16];
 	uint32_t owner_pid;
 	char owner_comm[16];
+	uint64_t cgroup;	/* the listener's cgroup v2 id, as the last overflow record had it */
 	uint32_t max_backlog;
 	uint64_t last_ns;
 	uint64_t accept_overflows, syn_drops, syn_cookies;		/* since start */

@@ -38,6 +38,8 @@ struct tt_journal {
 	char *text;
 	size_t len;
 	uint32_t netns;
+	struct tt_ident *ident;		/* overflow entries: the listener's container */
+	const char *container, *cgroup;	/* --container, --cgroup: NULL if not given */
 	bool failed;		/* the last send failed (said once) */
 	struct entry e;
 };
@@ -171,6 +173,23 @@ void journal__free(struct tt_journal *j)
 	free(j);
 }
 
+void journal__set_scope(struct tt_journal *j, struct tt_ident *ident, const char *container,
+			const char *cgroup_path)
+{
+	j->ident = ident;
+	j->container = container && container[0] ? container : NULL;
+	j->cgroup = cgroup_path && cgroup_path[0] ? cgroup_path : NULL;
+}
+
+/* CONTAINER= and CGROUP= of the entries that concern the whole trace */
+static void scope_fields(struct tt_journal *j)
+{
+	if (j->container)
+		field(&j->e, "CONTAINER=%s", j->container);
+	if (j->cgroup)
+		text_field(&j->e, "CGROUP", j->cgroup, 255);
+}
+
 static void addr_field(struct entry *e, const char *name, uint8_t family, const uint8_t *addr)
 {
 	char a[TT_ADDR_STRLEN];
@@ -195,7 +214,8 @@ static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
 	struct tt_journal *j = c->j;
 	uint64_t dropped = ls->i_accept_overflows + ls->i_syn_drops;
 	char ep[80], dur[32], msg[512];
-	int n;
+	const struct tt_cgname *n;
+	int len;
 
 	if (!dropped && !ls->i_syn_cookies)
 		return;
@@ -209,6 +229,15 @@ static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
 		field(&j->e, "PID=%u", ls->owner_pid);
 		text_field(&j->e, "COMM", ls->owner_comm, sizeof(ls->owner_comm));
 	}
+	/* the listener's own container, as a close_wait entry names its owner's */
+	n = j->ident && (ls->cgroup || ls->owner_pid) ?
+		ident__lookup(j->ident, ls->cgroup, ls->owner_pid) : NULL;
+	if (n && n->container[0])
+		field(&j->e, "CONTAINER=%s", n->container);
+	if (n && n->pod[0])
+		field(&j->e, "POD=%s", n->pod);
+	if (n)
+		text_field(&j->e, "CGROUP", n->path, 255);
 	field(&j->e, "MAX_BACKLOG=%u", ls->max_backlog);
 	field(&j->e, "ACCEPT_OVERFLOWS=%" PRIu64, ls->i_accept_overflows);
 	field(&j->e, "SYN_DROPS=%" PRIu64, ls->i_syn_drops);
@@ -216,11 +245,11 @@ static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
 	field(&j->e, "INTERVAL_NS=%" PRIu64, c->interval_ns);
 	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
 	tt_fmt_duration(c->interval_ns, dur, sizeof(dur));
-	n = snprintf(msg, sizeof(msg), "level=%s msg=listener_overflow listener=%s pid=%u "
+	len = snprintf(msg, sizeof(msg), "level=%s msg=listener_overflow listener=%s pid=%u "
 		     "accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
 		     " max_backlog=%u interval=%s", dropped ? "warn" : "info", ep, ls->owner_pid,
 		     ls->i_accept_overflows, ls->i_syn_drops, ls->i_syn_cookies, ls->max_backlog, dur);
-	send_entry(j, msg, n > 0 ? (size_t)n : 0);
+	send_entry(j, msg, len > 0 ? (size_t)len : 0);
 }
 
 void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
@@ -234,6 +263,7 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 	begin(j, "summary", sum->lost_total || tot->evicted ? LOG_WARNING : LOG_INFO);
 	if (j->netns)
 		field(&j->e, "NETNS=%u", j->netns);
+	scope_fields(j);
 	field(&j->e, "FINAL=%d", sum->final);
 	field(&j->e, "INTERVAL_NS=%" PRIu64, sum->interval_ns);
 	field(&j->e, "OPENED=%" PRIu64, iv->flows_opened);
@@ -305,6 +335,7 @@ void journal__time_wait(struct tt_journal *j, const struct tw_report *r)
 	begin(j, "time_wait", LOG_INFO);
 	if (r->netns)
 		field(&j->e, "NETNS=%u", r->netns);
+	scope_fields(j);
 	field(&j->e, "INTERVAL_NS=%" PRIu64, r->interval_ns);
 	field(&j->e, "ENTRIES=%" PRIu64, r->entries);
 	field(&j->e, "POPULATION=%" PRId64, r->population);
@@ -322,6 +353,7 @@ void journal__time_wait(struct tt_journal *j, const struct tw_report *r)
 		begin(j, "port_pressure", LOG_WARNING);
 		if (r->netns)
 			field(&j->e, "NETNS=%u", r->netns);
+		scope_fields(j);
 		field(&j->e, "FAMILY=%s", family_name(p->family));
 		addr_field(&j->e, "REMOTE_ADDR", p->family, p->addr);
 		field(&j->e, "REMOTE_PORT=%u", p->port);

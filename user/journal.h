@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "ident.h"
 #include "report.h"
 #include "sink.h"
 #include "twreport.h"
@@ -32,6 +33,16 @@ struct tt_journal;
  */
 struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns);
 void journal__free(struct tt_journal *j);
+
+/*
+ * Whose entries these are.  ident names each overflow entry's listener
+ * (CONTAINER=, POD=, CGROUP= of its cgroup, where known).  container and
+ * cgroup_path (--container as given, --cgroup; NULL or "" when not given):
+ * the one container or cgroup every summary, time_wait and port_pressure
+ * entry then concerns, as CONTAINER= and CGROUP=.
+ */
+void journal__set_scope(struct tt_journal *j, struct tt_ident *ident, const char *container,
+			const char *cgroup_path);
 
 /* The summary, and an overflow entry for each listener that dropped connections in it. */
 void journal__summary(struct tt_journal *j, const struct tt_summary *sum);

@@ -220,8 +220,37 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 }
 
 /*
+ * Whether a sock_ops program may call helper id: load one that calls it
+ * (with a 16-byte stack buffer in r1/r2, for bpf_get_current_comm) and
+ * see.  libbpf_probe_bpf_helper() cannot tell: it takes only "unknown
+ * func" and "invalid func" for a no, and from Linux 6.12 on the verifier
+ * says "program of this type cannot use helper" instead, so a 6.12 kernel
+ * was taken to have bpf_get_current_comm() in sock_ops, and the program
+ * then failed to load.
+ */
+static bool sockops_has_helper(int id)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_1, .imm = -16 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = 16 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = id },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCK_OPS, NULL, "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/*
  * What the sock_ops program may call to know the current task: the
- * pid/comm helpers came to it in Linux 6.2 (asked once, then kept).
+ * pid/comm helpers came to it late (not in 6.1 nor 6.12; 6.18 has them),
+ * asked once, then kept.
  * TCPTRAIL_SOCKOPS_TASK=btf or none forces an older kernel's way, so that
  * the tests can run those here.
  */
@@ -236,12 +265,10 @@ static unsigned int sockops_task_access(void)
 		access = TT_TASK_BTF;
 	else if (force && !strcmp(force, "none"))
 		access = TT_TASK_NONE;
-	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_current_pid_tgid,
-				    NULL) == 1 &&
-	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_current_comm, NULL) == 1)
+	else if (sockops_has_helper(BPF_FUNC_get_current_pid_tgid) &&
+		 sockops_has_helper(BPF_FUNC_get_current_comm))
 		access = TT_TASK_HELPERS;
-	else if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_current_task_btf,
-					 NULL) == 1)
+	else if (sockops_has_helper(BPF_FUNC_get_current_task_btf))
 		access = TT_TASK_BTF;
 	else
 		access = TT_TASK_NONE;

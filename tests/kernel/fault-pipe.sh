@@ -32,7 +32,11 @@ note "tcptrail exited $((t1 - t0))00 ms after head, status $st; stderr:" \
 	"$(grep -v '^tcptrail: tracing' "$DIR/trace.err" | tr '\n' '|')"
 grep -q '^{"type":"flow",' "$DIR/first" || fail "head's line is not a flow: $(cat "$DIR/first")"
 [ "$st" = 0 ] || fail "tcptrail exited $st when its reader went away: $(last_line "$DIR/trace.err")"
-[ $((t1 - t0)) -le 20 ] || fail "tcptrail took $((t1 - t0))00 ms to notice its reader had gone"
+# 2 s; 5 s in the qemu guest, where TCG makes the exit itself (detaching
+# every program) take 2-3 s, as in fault-disk
+lim=20
+[ "$TT_GUEST" = 1 ] && lim=50
+[ $((t1 - t0)) -le "$lim" ] || fail "tcptrail took $((t1 - t0))00 ms to notice its reader had gone"
 _bad=$(grep -v '^tcptrail: tracing' "$DIR/trace.err" | sed -n 1p)
 [ -z "$_bad" ] || fail "tcptrail said more than it had to: $_bad"
 pass

@@ -7,11 +7,15 @@
 # a second one.  A CLOSE-WAIT leak (the close-wait scenario) must reach the
 # journal as TCPTRAIL_EVENT=close_wait at warning priority, with the leaking
 # server's PID, COMM, NETNS and COUNT as fields; summaries at info; READY=1
-# once attached and STOPPING=1 at SIGINT.  Without a journald socket,
+# once attached and STOPPING=1 at SIGINT.  An overflow of a listener in a
+# container (a cgroup shaped as podman's) traced with --container and
+# --cgroup: the overflow entries name the listener's container and cgroup,
+# the summaries the ones tcptrail is limited to.  Without a journald socket,
 # --journal exits 1 before attaching, with one line naming the socket.
 # Host only: the qemu guest has no python3.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
+[ "$TT_GUEST" = 1 ] && { echo "skip: host only: the qemu guest has no python3 for the journal receiver"; exit 77; }
 
 command -v python3 >/dev/null || fail "python3 is missing (tests/deps.sh installs it)"
 command -v unshare >/dev/null || fail "unshare is missing (util-linux)"
@@ -107,6 +111,7 @@ for line in open(sys.argv[1]):
 [ -z "$bad" ] || fail "journal entry: $bad"
 
 leak=$(fact leaked)
+spid=$(fact server_pid)
 cw=$(jq_entries TCPTRAIL_EVENT=close_wait PID="$(fact server_pid)" | sed -n '$p')
 [ -n "$cw" ] || fail "no close_wait entry for pid $(fact server_pid): $(cut -c1-200 "$DIR/journal.jsonl" | sed -n 1,3p)"
 for kv in PRIORITY=4 COMM="$(fact server_comm)" NETNS="$NETNS" COUNT="$leak" SERVICE=local \
@@ -126,10 +131,73 @@ expect_eq "final summaries in the journal" \
 jq_entries TCPTRAIL_EVENT=summary FINAL=1 | jfield MESSAGE | grep -q '^time=.* msg=final_summary ' ||
 	fail "final summary MESSAGE: $(jq_entries TCPTRAIL_EVENT=summary FINAL=1 | jfield MESSAGE)"
 
+# 3. Entries that concern one container name it.  An accept-queue overflow
+# by a listener in a cgroup shaped as podman's (/PARENT/libpod-<64 hex>),
+# traced with --container and --cgroup: every overflow entry names the
+# listener's container and cgroup (the listener's own), every summary the
+# --container and --cgroup it is limited to.
+MNT=$(sed -n 's/^[^ ]* [^ ]* [^ ]* \/ \([^ ]*\) .* - cgroup2 .*/\1/p' /proc/self/mountinfo | sed -n 1p)
+[ -n "$MNT" ] || fail "no cgroup v2 mount on this host (/proc/self/mountinfo)"
+CID=$(echo "tcptrail-journal-$$" | sha256sum | cut -c1-64)
+CG=/tcptrail-journal-$$/libpod-$CID
+mkdir -p "$MNT$CG" || fail "cannot make cgroup $MNT$CG"
+cg_cleanup() {
+	kill $JREC $NREC 2>/dev/null
+	[ -n "$DRIVE_PID" ] && kill -KILL "$DRIVE_PID" 2>/dev/null
+	_i=50
+	while [ -d "$MNT${CG%/*}" ] && [ "$_i" -gt 0 ]; do
+		rmdir "$MNT$CG" "$MNT${CG%/*}" 2>/dev/null
+		sleep 0.1
+		_i=$((_i - 1))
+	done
+	[ -d "$MNT${CG%/*}" ] && echo "warning: could not remove $MNT${CG%/*}"
+	cleanup
+}
+trap cg_cleanup EXIT
+REAL_DRIVE=$DRIVE
+case $REAL_DRIVE in /*) ;; *) REAL_DRIVE=$PWD/$REAL_DRIVE ;; esac
+printf '#!/bin/sh\necho $$ >"%s/cgroup.procs" && exec "%s" "$@"\n' "$MNT$CG" "$REAL_DRIVE" >"$DIR/drive-in-cg"
+chmod +x "$DIR/drive-in-cg"
+n_before=$(count_lines <"$DIR/journal.jsonl")
+DRIVE=$DIR/drive-in-cg
+TCPTRAIL_ARGS="--journal --container $CID --cgroup $CG"
+trace overflow-accept
+DRIVE=$REAL_DRIVE
+final2() {
+	tail -n +"$((n_before + 1))" "$DIR/journal.jsonl" | grep -q '"FINAL": "1"'
+}
+wait_until 5 final2 || fail "no final summary entry of the container run within 5 s"
+tail -n +"$((n_before + 1))" "$DIR/journal.jsonl" >"$DIR/journal3.jsonl"
+scoped=$(python3 -c '
+import json, sys
+cid, cg, pid = sys.argv[2:5]
+n = {"overflow": 0, "summary": 0}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    ev = e.get("TCPTRAIL_EVENT")
+    if ev not in ("overflow", "summary", "time_wait", "port_pressure"):
+        continue
+    if e.get("CONTAINER") != cid or e.get("CGROUP") != cg:
+        print("bad: %s entry with CONTAINER=%s CGROUP=%s" % (ev, e.get("CONTAINER"), e.get("CGROUP")))
+        sys.exit()
+    if ev == "overflow" and e.get("PID") != pid:
+        print("bad: overflow entry of PID=%s, not the listener %s" % (e.get("PID"), pid))
+        sys.exit()
+    if ev in n:
+        n[ev] += 1
+print("%d %d" % (n["overflow"], n["summary"]))
+' "$DIR/journal3.jsonl" "$CID" "$CG" "$(fact listener_pid)")
+case $scoped in
+bad:*) fail "container run: $scoped" ;;
+"0 "*) fail "container run: no overflow entry: $(cut -c1-200 "$DIR/journal3.jsonl" | sed -n 1,3p)" ;;
+*" 0") fail "container run: no summary entry" ;;
+esac
+echo "journal: container run: ${scoped% *} overflow and ${scoped#* } summary entries, each CONTAINER=$CID CGROUP=$CG"
+
 # sd_notify: READY=1 once, then STOPPING=1
 notes=$(python3 -c '
 import json, sys
 print(" ".join(json.loads(l)["data"].split("\n")[0] for l in open(sys.argv[1])))' "$DIR/notify.jsonl")
 expect_eq "sd_notify messages" "$notes" "READY=1 STOPPING=1"
-echo "journal: $(count_lines <"$DIR/journal.jsonl") entries; close_wait COUNT=$leak PID=$(fact server_pid); $n_j summaries; notify: $notes"
+echo "journal: $(count_lines <"$DIR/journal.jsonl") entries; close_wait COUNT=$leak PID=$spid; $n_j summaries; notify: $notes"
 pass

@@ -6,11 +6,16 @@
 # .changes, and `dpkg -i` installs it on this host: /usr/sbin/tcptrail runs
 # --version and --probe, systemd-analyze verify accepts the unit, and the
 # man page, unit, bash completion, alert rules, dashboard and examples are
-# where the README says.  Then
-# `dpkg --purge` takes it all away again.  A tcptrail package already
+# where the README says.  The package's tmpfiles.d entry makes the unit's
+# --metrics-file directory at install where it is missing (a host without
+# prometheus-node-exporter), and the installed binary writes a metrics file
+# there.  Then
+# `dpkg --purge` takes it all away again (and the directory, if this test
+# made it).  A tcptrail package already
 # installed here is left alone: the test fails instead.  Host only.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
+[ "$TT_GUEST" = 1 ] && { echo "skip: host only: the qemu guest has no dpkg-buildpackage"; exit 77; }
 
 for c in dpkg-buildpackage dh lintian systemd-analyze; do
 	command -v "$c" >/dev/null 2>&1 ||
@@ -20,9 +25,18 @@ if dpkg-query -W -f '${Status}' tcptrail 2>/dev/null | grep -q 'installed$'; the
 	fail "a tcptrail package is installed already; not replacing it (dpkg --purge tcptrail)"
 fi
 INSTALLED=
+# the unit's --metrics-file directory: made by the package where missing
+MDIR=/var/lib/prometheus/node-exporter
+MDIR_MADE=
+[ -d "$MDIR" ] || MDIR_MADE=1
+[ -d "${MDIR%/*}" ] || MDIR_MADE=2
 purge() {
 	[ -n "$INSTALLED" ] && dpkg --purge tcptrail >"$DIR/purge.out" 2>&1
 	INSTALLED=
+	# what this test made, if nothing has been put in it since
+	[ -n "$MDIR_MADE" ] && rmdir "$MDIR" 2>/dev/null
+	[ "$MDIR_MADE" = 2 ] && rmdir "${MDIR%/*}" 2>/dev/null
+	MDIR_MADE=
 }
 trap 'purge; cleanup' EXIT
 
@@ -70,12 +84,25 @@ for f in /usr/share/man/man8/tcptrail.8.gz /lib/systemd/system/tcptrail.service 
 	/usr/share/tcptrail/grafana/tcptrail-dashboard.json \
 	/usr/share/doc/tcptrail/examples/logrotate/tcptrail \
 	/usr/share/doc/tcptrail/examples/vector/tcptrail.yaml \
+	/usr/share/doc/tcptrail/examples/fluent-bit/tcptrail.yaml \
+	/usr/lib/tmpfiles.d/tcptrail.conf \
 	/usr/share/doc/tcptrail/copyright; do
 	dpkg -L tcptrail | grep -qx "$f" || fail "the package holds no $f"
 	[ -s "$f" ] || fail "$f is not installed"
 done
 grep -q '^ExecStart=/usr/sbin/tcptrail ' /lib/systemd/system/tcptrail.service ||
 	fail "the unit does not run /usr/sbin/tcptrail: $(grep ExecStart /lib/systemd/system/tcptrail.service)"
+# the postinst applied the tmpfiles.d entry: the unit's metrics directory is there
+[ -d "$MDIR" ] || fail "$MDIR is missing after dpkg -i (tmpfiles.d not applied?)"
+grep -q -- "--metrics-file $MDIR/" /lib/systemd/system/tcptrail.service ||
+	fail "the unit's --metrics-file is not in $MDIR: $(grep -A1 ExecStart /lib/systemd/system/tcptrail.service | tr '\n' ' ')"
+# and the installed binary can write its metrics file there (a replay's)
+/usr/sbin/tcptrail -r tests/captures/close.ttcap -i 0 --quiet-flows \
+	--metrics-file "$MDIR/tcptrail-package-test.prom" >"$DIR/mfile.out" 2>&1 ||
+	fail "tcptrail --metrics-file in $MDIR failed: $(last_line "$DIR/mfile.out")"
+grep -q '^tcptrail_build_info' "$MDIR/tcptrail-package-test.prom" ||
+	fail "no tcptrail_build_info in the metrics file written to $MDIR"
+rm -f "$MDIR/tcptrail-package-test.prom"
 zcat /usr/share/man/man8/tcptrail.8.gz | grep -q '^\.TH TCPTRAIL' || fail "the man page has no .TH TCPTRAIL"
 # the unit as installed: directives systemd knows, a binary that is there
 systemd-analyze verify --man=no /lib/systemd/system/tcptrail.service >"$DIR/verify.out" 2>&1 ||

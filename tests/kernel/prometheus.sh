@@ -13,6 +13,7 @@
 # stopped, by its pid.  Host only: the qemu guest has no Prometheus.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
+[ "$TT_GUEST" = 1 ] && { echo "skip: host only: the qemu guest has no Prometheus"; exit 77; }
 
 RULES=contrib/prometheus/tcptrail-rules.yml
 DASH=contrib/grafana/tcptrail-dashboard.json

@@ -4,10 +4,13 @@
 # READY=1: tests/kernel/journal.sh), a usage error not restarted
 # (RestartPreventExitStatus=2, and a bad option does exit 2), its ExecStart
 # accepted by tcptrail's option parser, and -o suggested only where
-# ProtectSystem=strict lets it write (LogsDirectory=).  systemd-analyze
+# ProtectSystem=strict lets it write (LogsDirectory=), and the --metrics-file
+# directory made by user/tcptrail.tmpfiles where missing, an existing one
+# left alone.  systemd-analyze
 # verify too, where systemd is installed.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
+[ "$TT_GUEST" = 1 ] && { echo "skip: host only: the unit file is not in the qemu guest"; exit 77; }
 
 UNIT=user/tcptrail.service
 [ -r "$UNIT" ] || fail "no $UNIT (run from the top of the tree)"
@@ -39,6 +42,27 @@ args=$(printf '%s\n' "$exec_start" | sed 's|^@SBINDIR@/tcptrail||; s|/var/lib/pr
 "$TCPTRAIL" $args --version >"$DIR/version.out" 2>"$DIR/version.err" ||
 	fail "ExecStart's options refused: $(last_line "$DIR/version.err")"
 
+# the unit's --metrics-file directory is the one its tmpfiles.d entry makes
+# where it is missing (tcptrail refuses a file in a missing directory), and
+# ReadWritePaths= opens it under ProtectSystem=strict
+mdir=$(printf '%s\n' "$exec_start" | sed -n 's|.*--metrics-file \(/[^ ]*\)/[^/ ]*.*|\1|p')
+[ -n "$mdir" ] || fail "no --metrics-file in ExecStart: $exec_start"
+TMPF=user/tcptrail.tmpfiles
+grep -q "^d $mdir " "$TMPF" || fail "$TMPF makes no $mdir: $(grep -v '^#' "$TMPF")"
+expect_eq "ReadWritePaths" "$(setting ReadWritePaths)" "-$mdir"
+if command -v systemd-tmpfiles >/dev/null; then
+	mkdir "$DIR/troot"
+	systemd-tmpfiles --root="$DIR/troot" --create "$PWD/$TMPF" >"$DIR/tmpfiles.out" 2>&1 ||
+		fail "systemd-tmpfiles --create $TMPF: $(last_line "$DIR/tmpfiles.out")"
+	[ -d "$DIR/troot$mdir" ] || fail "systemd-tmpfiles --create $TMPF made no $mdir"
+	# an existing directory (node_exporter's) keeps its owner and mode
+	mkdir -p "$DIR/troot2$mdir" && chmod 0750 "$DIR/troot2$mdir" && chown 65534 "$DIR/troot2$mdir" ||
+		fail "mkdir in $DIR failed"
+	systemd-tmpfiles --root="$DIR/troot2" --create "$PWD/$TMPF" >"$DIR/tmpfiles.out" 2>&1 ||
+		fail "systemd-tmpfiles --create $TMPF: $(last_line "$DIR/tmpfiles.out")"
+	expect_eq "an existing $mdir after tmpfiles" "$(stat -c '%u %a' "$DIR/troot2$mdir")" "65534 750"
+fi
+
 # a usage error exits 2, which the unit does not restart
 "$TCPTRAIL" $args -N /etc/passwd --version >/dev/null 2>"$DIR/usage.err"
 expect_eq "exit status of a usage error" "$?" 2
@@ -57,5 +81,5 @@ if command -v systemd-analyze >/dev/null; then
 else
 	note="; no systemd-analyze here to verify with"
 fi
-echo "service: Type=notify, RestartPreventExitStatus=2, LogsDirectory=tcptrail, ExecStart parses$note"
+echo "service: Type=notify, RestartPreventExitStatus=2, LogsDirectory=tcptrail, ExecStart parses, tmpfiles.d makes $mdir$note"
 pass

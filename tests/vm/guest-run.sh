@@ -5,9 +5,11 @@
 # --probe, then runs every kernel test once per attach mode and prints one line
 # per run, which tests/vm/vmtest.sh counts:
 #
-#   ok   MODE/NAME      exit 0
-#   FAIL MODE/NAME      any other exit, a timeout, or a kernel warning meanwhile
-#   skip MODE/NAME      exit 77 (the test says this kernel cannot run it)
+#   ok   KERNEL/MODE/NAME   exit 0
+#   FAIL KERNEL/MODE/NAME   any other exit, a timeout, or a kernel warning meanwhile
+#   skip KERNEL/MODE/NAME   exit 77 (the test says this kernel cannot run it)
+#
+# KERNEL is the kernel's version, "6.12" (KLABEL).
 #
 # A test's own output is indented under a "--- MODE/NAME" line, so nothing it
 # prints can pass for a result.  Exits 1 if any run failed.
@@ -66,7 +68,7 @@ dmesg -c > /dev/null
 for mode in $ATTACH_MODES; do
 	for t in $TESTS; do
 		name=$mode/${t%.sh}
-		echo "--- $name"
+		echo "--- $KLABEL/$name"
 		start=$(date +%s)
 		mkdir -p "/tmp/$name" && cd "/tmp/$name"
 		# TERM first, so a tcptrail under test can detach; KILL 10 s later.
@@ -97,12 +99,12 @@ for mode in $ATTACH_MODES; do
 		fi
 		echo "    [exit $rc, ${secs}s${why:+, $why}]"
 		if [ -n "$why" ]; then
-			echo "FAIL $name"
+			echo "FAIL $KLABEL/$name"
 			failed=$((failed + 1))
 		elif [ "$rc" = 77 ]; then
-			echo "skip $name"
+			echo "skip $KLABEL/$name"
 		else
-			echo "ok   $name"
+			echo "ok   $KLABEL/$name"
 		fi
 	done
 done
