@@ -268,6 +268,7 @@ mkdir -p "$R/boot" && cp "$KDIR/root/boot/config-$KREL" "$R/boot/" ||
 if [ -d "$VM_DRIVERS" ]; then
 	for d in "$VM_DRIVERS"/*; do
 		[ -f "$d" ] || continue
+		case $d in *.d) continue ;; esac	# the compiler's header dependencies
 		require_static "$d" driver
 		cp "$d" "$R/tt/drivers/"
 	done
