@@ -73,9 +73,32 @@ int app__add_sink(struct app *a, const struct tt_sink_ref *ref)
 }
 
 /*
+ * A scrape: the counts of this moment, so that the first scrape has data and
+ * -i 0 serves more than an empty page.  The leak groups come from a report
+ * of their own and the TIME-WAIT count from a peek, so the summaries' trends
+ * and intervals are untouched.
+ */
+static void render_metrics(FILE *f, void *ctx)
+{
+	struct app *a = ctx;
+	const struct tt_cw_group *cw = NULL;
+	struct tw_report tw;
+	size_t n_cw;
+
+	n_cw = report__close_wait(a->metrics_report, a->eng, a->now_ns, &cw);
+	tw_tracker__peek(a->tw, a->now_ns, &tw);
+	metrics__render(f, &(struct tt_metrics_input){
+		.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
+		.tw = &tw, .tw_warn_pct = a->opts->tw_warn_pct,
+		.lost_total = a->lost_total, .invalid_total = a->invalid,
+		.duration = &a->duration,
+	});
+}
+
+/*
  * The sinks, in the order they are handed each event: the lines on stdout
- * (human or JSON; --ladder draws the flows of it), then syslog, the journal
- * and the metrics file.  A new output is a line here.
+ * (human or JSON; --ladder draws the flows of it), then syslog, the journal,
+ * the metrics file and /metrics over HTTP.  A new output is a line here.
  */
 static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns,
 			bool color)
@@ -121,30 +144,23 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 			return -ENOMEM;
 		app__add_sink(a, &ref);
 	}
+	if (o->metrics_listen) {
+		char why[160];
+		int err;
+
+		a->metrics_report = report__new(o->close_wait_age_ns, NULL);
+		if (!a->metrics_report)
+			return -ENOMEM;
+		err = metrics__http_sink(&ref, o->metrics_listen, render_metrics, a, why,
+					 sizeof(why));
+		if (err) {
+			tt_err("--metrics-listen: %s", why);
+			/* said: not the flow table's out of memory */
+			return -EADDRNOTAVAIL;
+		}
+		app__add_sink(a, &ref);
+	}
 	return 0;
-}
-
-/*
- * A scrape: the counts of this moment, so that the first scrape has data and
- * -i 0 serves more than an empty page.  The leak groups come from a report
- * of their own and the TIME-WAIT count from a peek, so the summaries' trends
- * and intervals are untouched.
- */
-static void render_metrics(FILE *f, void *ctx)
-{
-	struct app *a = ctx;
-	const struct tt_cw_group *cw = NULL;
-	struct tw_report tw;
-	size_t n_cw;
-
-	n_cw = report__close_wait(a->metrics_report, a->eng, a->now_ns, &cw);
-	tw_tracker__peek(a->tw, a->now_ns, &tw);
-	metrics__render(f, &(struct tt_metrics_input){
-		.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
-		.tw = &tw, .tw_warn_pct = a->opts->tw_warn_pct,
-		.lost_total = a->lost_total, .invalid_total = a->invalid,
-		.duration = &a->duration,
-	});
 }
 
 int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color)
@@ -177,24 +193,6 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 	}
 	report__set_ident(a->report, a->ident);
 	tw_tracker__set_ident(a->tw, a->ident);
-	if (o->metrics_listen) {
-		char why[160];
-
-		err = metrics_server__new(&a->metrics, o->metrics_listen, why, sizeof(why));
-		if (err) {
-			tt_err("--metrics-listen: %s", why);
-			app__free(a);
-			return err;
-		}
-		a->metrics_report = report__new(o->close_wait_age_ns, NULL);
-		if (!a->metrics_report) {
-			tt_err("out of memory");
-			app__free(a);
-			return -ENOMEM;
-		}
-		metrics_server__set_render(a->metrics, render_metrics, a);
-		tt_info("serving metrics at http://%s/metrics", metrics_server__address(a->metrics));
-	}
 	return 0;
 }
 
@@ -238,8 +236,8 @@ int app__reopen_output(struct app *a)
 void app__serve(struct app *a, uint64_t now_ms)
 {
 	/* a scrape waits for the count under way, as the summary does */
-	if (a->metrics && !tw_tracker__census_busy(a->tw))
-		metrics_server__work(a->metrics, now_ms);
+	if (!tw_tracker__census_busy(a->tw))
+		EACH_SINK(a, serve, now_ms);
 }
 
 void app__free(struct app *a)
@@ -253,14 +251,12 @@ void app__free(struct app *a)
 	engine__free(a->eng);
 	report__free(a->report);
 	tw_tracker__free(a->tw);
-	metrics_server__free(a->metrics);
 	report__free(a->metrics_report);
 	ident__free(a->ident);
 	a->ident = NULL;
 	a->eng = NULL;
 	a->report = NULL;
 	a->tw = NULL;
-	a->metrics = NULL;
 	a->metrics_report = NULL;
 }
 

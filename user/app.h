@@ -32,8 +32,7 @@ struct app {
 	size_t n_sinks;
 	struct tt_report *report;	/* CLOSE-WAIT leak groups */
 	struct tw_tracker *tw;		/* TIME-WAIT buildup */
-	struct tt_metrics_server *metrics;	/* --metrics-listen, else NULL */
-	struct tt_report *metrics_report;	/* its own leak groups: a scrape moves no trend */
+	struct tt_report *metrics_report;	/* /metrics's own leak groups: a scrape moves no trend */
 	uint64_t now_ns;		/* source clock, as of the last tick */
 	struct tt_duration_hist duration;	/* flow lifetimes, for the metrics */
 	uint64_t invalid;		/* records the engine rejected */
@@ -62,7 +61,7 @@ int app__go_live(struct app *a, int netns_fd);
 /* SIGHUP: reopen -o FILE (for logrotate). */
 int app__reopen_output(struct app *a);
 
-/* Serve pending /metrics requests without blocking. */
+/* Between the source's batches: the sinks that serve (/metrics), without blocking. */
 void app__serve(struct app *a, uint64_t now_ms);
 void app__free(struct app *a);
 

@@ -22,7 +22,7 @@
 #include "privs.h"
 #include "diag.h"
 #include "replay.h"
-#include "seed.h"
+#include "seedsrc.h"
 #include "source.h"
 #include "util.h"
 #include "view.h"
@@ -112,7 +112,7 @@ static void announce(const struct tt_selection *sel)
  */
 static int start_reports(struct app *a, const struct tt_opts *o)
 {
-	int fd = o->netns ? -1 : TW_NETNS_ALL, n;
+	int fd = o->netns ? -1 : TW_NETNS_ALL;
 
 	if (o->netns && o->netns != diag__self_netns()) {
 		fd = diag__open_netns(o->netns);
@@ -128,12 +128,8 @@ static int start_reports(struct app *a, const struct tt_opts *o)
 	}
 	if (o->no_seed)
 		return 0;
-	n = seed__run(o, SEED_ALL, on_record, a, NULL);
-	if (n < 0)
-		tt_warn("warning: could not read existing sockets (%s): only new connections "
-			"are tracked", strerror(-n));
-	else
-		tt_debug("seeded %d existing sockets", n);
+	/* a source of its own (seedsrc.c), driven to its end before the ring buffer's */
+	seedsrc__drive(o, a);
 	return 0;
 }
 

@@ -104,4 +104,13 @@ struct tt_sink_ref;
 int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
 		       const struct tt_duration_hist *duration);
 
+/*
+ * The --metrics-listen sink (sink_metrics.c): /metrics on listen_spec,
+ * served between the source's batches (tt_sink_ops.serve); a scrape finding
+ * the body older than a second has render(f, ctx) write the counts of that
+ * moment.  0, or -errno with why in err.
+ */
+int metrics__http_sink(struct tt_sink_ref *ref, const char *listen_spec,
+		       tt_metrics_render_fn render, void *ctx, char *err, size_t errlen);
+
 #endif /* TT_METRICS_H */

@@ -4,7 +4,8 @@
  * records, so that a CLOSE_WAIT leak older than the trace is still seen,
  * and the flows they start end with the right timeline when their next
  * transition arrives.  The records go through the same source path as the
- * kernel's (and into a capture), so the engine needs no second input.
+ * kernel's (and into a capture), so the engine needs no second input:
+ * seedsrc.c makes the seed a source of its own, driven by source__drive().
  *
  * Call seed__run() after the hooks are attached and before the first poll
  * of the ring buffer.  Every record is stamped after the kernel took its

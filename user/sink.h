@@ -9,7 +9,9 @@
  *
  * The line formatters (struct tt_sink: human, JSON, logfmt; sink_*.c) are
  * sinks too, and the syslog, journal, ladder, metrics and capture sinks
- * use the logfmt one for their lines.
+ * use the logfmt one for their lines.  Prometheus is two sinks: the
+ * metrics file, written at each summary, and /metrics over HTTP, served
+ * between batches (sink_metrics.c).
  */
 #ifndef TT_SINK_H
 #define TT_SINK_H
@@ -95,6 +97,12 @@ struct tt_sink_ops {
 	void (*time_wait)(void *priv, const struct tw_report *r);
 	/* a summary and its reports are done: send or write them */
 	void (*flush)(void *priv, const struct tt_summary *sum);
+	/*
+	 * Between the source's batches: answer what waits (a /metrics scrape),
+	 * without blocking; now_ms for deadlines.  Not while a TIME-WAIT count
+	 * is under way: a scrape waits for it, as the summary does.
+	 */
+	void (*serve)(void *priv, uint64_t now_ms);
 	/* the source ended: before the final summary, give out what is held */
 	void (*finish)(void *priv);
 	/* the source's end at now_ns: close what was written; nonzero: it failed */

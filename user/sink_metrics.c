@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Sink: --metrics-file.  At the end of each summary, the Prometheus
+ * Sinks: Prometheus.  --metrics-file: at the end of each summary, the
  * exposition of that moment (metrics.c renders it) replaces the file.
- * /metrics over HTTP renders at each scrape instead (app.c).
+ * --metrics-listen: /metrics over HTTP, served between the source's
+ * batches, rendered at a scrape (at most once a second) by the app's
+ * render callback, from the engine and reports of that moment.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,5 +50,35 @@ int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_wa
 	*m = (struct metrics_sink){ .path = path, .tw_warn_pct = tw_warn_pct,
 				    .duration = duration };
 	*ref = (struct tt_sink_ref){ .ops = &metrics_file_ops, .priv = m };
+	return 0;
+}
+
+static void http_serve_op(void *priv, uint64_t now_ms)
+{
+	metrics_server__work(priv, now_ms);
+}
+
+static void http_free_op(void *priv)
+{
+	metrics_server__free(priv);
+}
+
+static const struct tt_sink_ops metrics_http_ops = {
+	.name = "metrics-http",
+	.serve = http_serve_op,
+	.free = http_free_op,
+};
+
+int metrics__http_sink(struct tt_sink_ref *ref, const char *listen_spec,
+		       tt_metrics_render_fn render, void *ctx, char *err, size_t errlen)
+{
+	struct tt_metrics_server *m;
+	int ret = metrics_server__new(&m, listen_spec, err, errlen);
+
+	if (ret)
+		return ret;
+	metrics_server__set_render(m, render, ctx);
+	tt_info("serving metrics at http://%s/metrics", metrics_server__address(m));
+	*ref = (struct tt_sink_ref){ .ops = &metrics_http_ops, .priv = m };
 	return 0;
 }

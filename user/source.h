@@ -3,10 +3,10 @@
  * Source: the front of the data path (source -> engine -> sinks).  A source
  * gives records in time order and says what it lost; the live ring buffer
  * (main.c over live.c) and a capture file (replay.c over capread.c) are
- * sources, and one driver loop, source__drive(), runs either: the source's
- * clock and counters to the app (the summaries, the sinks' ticks), then its
- * records (app__record or app__event: engine, then sinks).  The start-up
- * seed's records go the same way (app__record), before the loop.
+ * sources, and so is the start-up seed (seedsrc.c, driven to its end before
+ * the live source).  One driver loop, source__drive(), runs each: the
+ * source's clock and counters to the app (the summaries, the sinks' ticks),
+ * then its records (app__record or app__event: engine, then sinks).
  */
 #ifndef TT_SOURCE_H
 #define TT_SOURCE_H
@@ -46,7 +46,7 @@ struct tt_drive {
 	volatile sig_atomic_t *reopen;	/* set by SIGHUP: reopen -o FILE; NULL: never */
 	uint64_t start_ns;		/* the source's clock at the start */
 	uint64_t duration_ns;		/* --duration, 0: none */
-	bool serve;			/* serve /metrics between batches (live) */
+	bool serve;			/* the sinks' serve between batches (live: /metrics) */
 	uint64_t now_ns;		/* out: the source's clock when the loop ended */
 };
 
