@@ -22,6 +22,9 @@ enum tt_event_type {
 	TT_EV_RESET_SENT = 6,
 	TT_EV_RESET_RECV = 7,
 	TT_EV_SEED = 8,		/* socket that existed at start (sock_diag) */
+	TT_EV_FLOW = 9,		/* struct tt_flowrec, not tt_event: a socket's
+				 * transitions, kept in the kernel and sent at
+				 * its end (or early, see TT_FR_*) */
 	TT_EV_MAX,
 };
 
@@ -118,6 +121,76 @@ struct tt_event {
  *                     which the first real record for the socket adopts
  */
 _Static_assert(sizeof(struct tt_event) == 128, "tt_event is part of the capture format");
+
+/*
+ * One socket's timeline, kept in BPF socket storage and sent in one record
+ * (TT_EV_FLOW) instead of one tt_event per transition.  Sent when the
+ * connection ends (> CLOSE, or the hand-over to TIME-WAIT: TT_FR_END), and
+ * earlier only where a live report needs it: at the entry to CLOSE_WAIT and
+ * LISTEN (leak and overflow reports), and when t[] is full.  Each record
+ * carries the transitions since the previous one, so a socket's records put
+ * together are its whole timeline.  Same conventions as tt_event.
+ */
+#define TT_FR_STATES	8	/* transitions per record */
+
+/* tt_flowrec.flags */
+#define TT_FR_END	0x01	/* the last record of this socket */
+#define TT_FR_STATS	0x02	/* bytes_* .. srtt_us are valid (read at the end) */
+#define TT_FR_COOKIE	0x04	/* cookie is the kernel's socket cookie */
+#define TT_FR_BORN	0x08	/* t[0] is the socket's birth as the kernel made it */
+
+/* tt_flowrec.tflags[i] */
+#define TT_T_TASK0	0x01	/* made by task[0] holding the socket lock (TT_F_OWNER) */
+#define TT_T_TASK1	0x02	/* made by task[1] holding the socket lock */
+#define TT_T_INFERRED	0x04	/* no hook saw it: the next transition started from
+				 * another state than the last one seen, so this
+				 * one happened between the two; ts_ns is that
+				 * next transition's time, an upper bound */
+#define TT_T_TW_SUB	0x08	/* new_state TIME_WAIT: the hand-over; the substate
+				 * is tw_substate (replaces the kernel's > CLOSE) */
+
+struct tt_flowrec {
+	__u8  type;		/* TT_EV_FLOW */
+	__u8  family;
+	__u8  n;		/* transitions in the arrays below, 0..TT_FR_STATES */
+	__u8  flags;		/* TT_FR_* */
+	__u8  hook;		/* enum tt_hook_id of the program that sent it */
+	__u8  tw_substate;	/* TT_TIME_WAIT or TT_FIN_WAIT2 with TT_T_TW_SUB */
+	__u16 sport;
+	__u16 dport;
+	__u16 cpu;
+	__u32 netns;
+	__u32 sk_err;		/* sk_err at the last transition (how it ended) */
+	__u8  resets_sent;	/* saturating, since the previous record */
+	__u8  resets_recv;
+	__u16 reserved;
+	__u64 cgroup;
+	__u64 sk;
+	__u64 cookie;		/* with TT_FR_COOKIE */
+	__u8  saddr[16];
+	__u8  daddr[16];
+	/*
+	 * The tasks that held the socket lock for a transition: [0] the first
+	 * (connect, listen: the owner), [1] the latest after it (close: the
+	 * closer).  tflags says which made each transition; 0 for none.
+	 */
+	__u32 task_pid[2];
+	__u32 task_tgid[2];
+	char  task_comm[2][16];
+	/* with TT_FR_STATS: tcp_sock at the end */
+	__u64 bytes_sent;	/* payload bytes the peer acknowledged */
+	__u64 bytes_received;	/* payload bytes received in order */
+	__u32 segs_out;
+	__u32 segs_in;
+	__u32 retransmits;	/* total_retrans */
+	__u32 srtt_us;		/* smoothed RTT, microseconds */
+	__u64 ts_ns[TT_FR_STATES];
+	__u8  old_state[TT_FR_STATES];
+	__u8  new_state[TT_FR_STATES];
+	__u8  tflags[TT_FR_STATES];	/* TT_T_* */
+	__u8  pad[8];
+};
+_Static_assert(sizeof(struct tt_flowrec) == 256, "tt_flowrec is part of the capture format");
 
 /*
  * The hook ids (enum tt_hook_id: tt_event.hook) come from the hook table,

@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "journal.h"
 #include "filter.h"
+#include "flowrec.h"
 #include "procfd.h"
 #include "syslogout.h"
 #include "ladder.h"
@@ -344,6 +345,31 @@ int app__record(struct app *a, const struct tt_event *e)
 	if (a->sink_err)
 		return a->sink_err;
 	app__event(a, e);
+	return ferror_unlocked(stdout) ? -EIO : 0;
+}
+
+int app__flowrec(struct app *a, const struct tt_flowrec *r)
+{
+	struct tt_event h;
+	int err = 0;
+
+	/* the filters read the tuple and cgroup, which every transition of it shares */
+	flowrec__header(r, &h);
+	if (!filter__addr_pass(a->opts, &h))
+		return 0;
+	for (size_t i = 0; i < a->n_sinks && !err; i++)
+		if (a->sinks[i].ops->flowrec)
+			err = a->sinks[i].ops->flowrec(a->sinks[i].priv, r);
+	if (err)
+		a->sink_err = err;
+	if (a->sink_err)
+		return a->sink_err;
+	if (!pass_identity(a, &h)) {
+		a->id_dropped++;
+		return 0;
+	}
+	if (engine__feed_flow(a->eng, r) == -EINVAL)
+		a->invalid++;
 	return ferror_unlocked(stdout) ? -EIO : 0;
 }
 

@@ -77,6 +77,8 @@ int app__add_sink(struct app *a, const struct tt_sink_ref *ref);
  * Nonzero: a sink failed or stdout did; stop.
  */
 int app__record(struct app *a, const struct tt_event *e);
+/* The same for a TT_EV_FLOW record (struct tt_flowrec). */
+int app__flowrec(struct app *a, const struct tt_flowrec *r);
 
 /* Feed one record (already validated for size by the source). */
 void app__event(struct app *a, const struct tt_event *e);

@@ -59,7 +59,7 @@ void ttcap_counters_swap(struct ttcap_counters *c)
 
 int capture__check_event(const struct tt_event *e, char *why, size_t len)
 {
-	if (e->type == 0 || e->type >= TT_EV_MAX) {
+	if (e->type == 0 || e->type >= TT_EV_MAX || e->type == TT_EV_FLOW) {
 		snprintf(why, len, "impossible event type %u", e->type);
 		return -EINVAL;
 	}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "flowtab.h"
+#include "flowrec.h"
 
 static bool same_tuple(const struct synack_note *n, const struct tt_flow *f)
 {
@@ -448,14 +449,27 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 	return 0;
 }
 
+static unsigned int early_bucket(uint64_t sk)
+{
+	return (unsigned int)((sk * 0x9E3779B97F4A7C15ull) >> 40) % (EARLY_SLOTS / EARLY_PROBE) *
+	       EARLY_PROBE;
+}
+
 static void early_hold(struct tt_engine *eng, const struct tt_event *e)
 {
-	struct tt_event *slot = &eng->early[eng->early_pos];
+	unsigned int b = early_bucket(e->sk), pick = b;
 
-	if (!slot->type)
+	for (unsigned int i = b; i < b + EARLY_PROBE; i++) {
+		if (!eng->early[i].type) {
+			pick = i;
+			break;
+		}
+		if (eng->early[i].ts_ns < eng->early[pick].ts_ns)
+			pick = i;
+	}
+	if (!eng->early[pick].type)
 		eng->early_live++;
-	*slot = *e;
-	eng->early_pos = (eng->early_pos + 1) % EARLY_RING;
+	eng->early[pick] = *e;
 }
 
 static int on_accept(struct tt_engine *eng, const struct tt_event *e);
@@ -464,18 +478,25 @@ static int on_counter(struct tt_engine *eng, const struct tt_event *e);
 /* The records that came before this birth was told, oldest first. */
 static void early_claim(struct tt_engine *eng, const struct tt_event *birth)
 {
-	if (!eng->early_live)
-		return;
-	for (unsigned int n = 0, i = eng->early_pos; n < EARLY_RING;
-	     n++, i = (i + 1) % EARLY_RING) {
-		struct tt_event *h = &eng->early[i], e;
+	unsigned int b = early_bucket(birth->sk);
 
-		if (!h->type || h->sk != birth->sk || h->netns != birth->netns ||
-		    h->sport != birth->sport || h->dport != birth->dport ||
-		    h->ts_ns < birth->ts_ns)
-			continue;
-		e = *h;
-		h->type = 0;
+	while (eng->early_live) {
+		struct tt_event *h, e;
+		unsigned int pick = 0;
+
+		for (unsigned int i = b; i < b + EARLY_PROBE; i++) {
+			h = &eng->early[i];
+			if (!h->type || h->sk != birth->sk || h->netns != birth->netns ||
+			    h->sport != birth->sport || h->dport != birth->dport ||
+			    h->ts_ns < birth->ts_ns)
+				continue;
+			if (!pick || h->ts_ns < eng->early[pick - 1].ts_ns)
+				pick = i + 1;
+		}
+		if (!pick)
+			return;
+		e = eng->early[pick - 1];
+		eng->early[pick - 1].type = 0;
 		eng->early_live--;
 		if (e.type == TT_EV_ACCEPT)
 			on_accept(eng, &e);
@@ -617,4 +638,62 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 	default:
 		return -EINVAL;
 	}
+}
+
+static void sat_add(uint8_t *c, unsigned int n)
+{
+	*c = *c + n > UINT8_MAX ? UINT8_MAX : (uint8_t)(*c + n);
+}
+
+/* What a flow record tells beyond its transitions: resets, and at the end the stats. */
+static void flowrec_apply(const struct tt_flowrec *r, struct tt_flow *f)
+{
+	sat_add(&f->resets_sent, r->resets_sent);
+	sat_add(&f->resets_recv, r->resets_recv);
+	if (!(r->flags & TT_FR_STATS))
+		return;
+	f->bytes_sent = r->bytes_sent;
+	f->bytes_received = r->bytes_received;
+	f->segs_out = r->segs_out;
+	f->segs_in = r->segs_in;
+	f->retransmits = r->retransmits;
+	f->srtt_us = r->srtt_us;
+	f->flags |= TT_FLOW_STATS;
+}
+
+void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f)
+{
+	if (eng->fr && eng->fr->sk == f->sk) {
+		flowrec_apply(eng->fr, f);
+		eng->fr = NULL;
+	}
+}
+
+int engine__feed_flow(struct tt_engine *eng, const struct tt_flowrec *r)
+{
+	struct tt_event e;
+	uint32_t idx;
+
+	if (!eng || !r || flowrec__check(r))
+		return -EINVAL;
+	STAT_INC(eng, flow_records);
+	eng->fr = r;
+	for (unsigned int i = 0; i < r->n; i++) {
+		flowrec__event(r, i, &e);
+		engine__feed(eng, &e);
+		if (!(r->tflags[i] & TT_T_INFERRED))
+			continue;
+		STAT_INC(eng, inferred);
+		idx = find(eng, r->sk);
+		if (idx != NIL && flow_at(eng, idx)->inferred < UINT16_MAX)
+			flow_at(eng, idx)->inferred++;
+	}
+	/* still open (an early record, or TIME-WAIT waiting to be settled) */
+	if (eng->fr) {
+		idx = find(eng, r->sk);
+		if (idx != NIL)
+			flowrec_apply(r, flow_at(eng, idx));
+		eng->fr = NULL;
+	}
+	return 0;
 }

@@ -45,6 +45,7 @@ enum tt_end {
 #define TT_FLOW_TRUNCATED	0x04	/* more than TT_FLOW_MAX_STATES states */
 #define TT_FLOW_OWNER_KNOWN	0x08	/* owner_* are the owner, not a guess */
 #define TT_FLOW_TW_PENDING	0x10	/* internal: TIME_WAIT by the rule, awaiting a reset */
+#define TT_FLOW_STATS		0x20	/* bytes_* .. srtt_us are valid (from a TT_EV_FLOW end) */
 
 struct tt_flow {
 	uint64_t id;		/* engine sequence, from 1: unique in a run */
@@ -69,6 +70,18 @@ struct tt_flow {
 	char owner_comm[16];
 	char closer_comm[16];
 	uint32_t tw_substate;	/* for TT_END_TIME_WAIT: TT_TIME_WAIT or TT_FIN_WAIT2, 0 unknown */
+	/*
+	 * With TT_FLOW_STATS, from tcp_sock at the end: payload bytes each way
+	 * (the SYN's and FIN's sequence numbers taken out), segments, total
+	 * retransmits and the smoothed RTT.
+	 */
+	uint32_t srtt_us;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+	uint32_t segs_out;
+	uint32_t segs_in;
+	uint32_t retransmits;
+	uint16_t inferred;	/* transitions no hook saw, put in by the kernel side */
 	/*
 	 * The states in order.  state[0] is the first state entered (SYN_SENT,
 	 * SYN_RECV or LISTEN for a flow we saw born; for a TT_FLOW_PARTIAL flow,
@@ -127,6 +140,8 @@ struct tt_engine_stats {
 	uint64_t resets;
 	uint64_t time_wait;
 	uint64_t duplicates;	/* transitions dropped as repeats */
+	uint64_t inferred;	/* transitions no hook saw, inferred from the next one (TT_T_INFERRED) */
+	uint64_t flow_records;	/* TT_EV_FLOW records fed */
 	uint64_t accept_overflows;	/* SYNs or third ACKs dropped: accept queue full */
 	uint64_t syn_drops;		/* SYNs dropped: SYN queue full, no cookies */
 	uint64_t syn_cookies;		/* SYN queue full: a cookie was sent instead */
@@ -146,6 +161,15 @@ void engine__free(struct tt_engine *eng);
  * (unknown type, state out of range), which is counted and otherwise ignored.
  */
 int engine__feed(struct tt_engine *eng, const struct tt_event *e);
+
+/*
+ * Feed one TT_EV_FLOW record: its transitions in order, each as the
+ * tt_event the per-transition stream would have carried (so the flow, the
+ * counts and the sinks' transitions are the same), and at its end the
+ * record's bytes, segments and RTT on the flow.  0, or -EINVAL for a record
+ * that cannot be valid.
+ */
+int engine__feed_flow(struct tt_engine *eng, const struct tt_flowrec *r);
 
 /*
  * Settle the rule's FIN_WAIT2-substate TIME-WAIT entries older than now_ns

@@ -154,6 +154,7 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 		STAT_INC(eng, evicted);
 		break;
 	}
+	engine__flowrec_end(eng, &e->flow);
 	if (eng->on_flow_end)
 		eng->on_flow_end(&e->flow, eng->ctx);
 

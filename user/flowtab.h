@@ -60,16 +60,20 @@
 #define PEND_WAIT_NS	2000000ull
 
 /*
- * A passive child's LISTEN > SYN_RECV reaches us only with its next
- * transition: the kernel side holds the birth back until then (see births
- * in bpf/).  A Fast Open child can be accepted, and reset, while still in
- * SYN_RECV, so its ACCEPT and RESET_* records may come first, for a socket
- * the engine does not know yet.  They wait here, and the child's birth takes
- * those that are its own: same socket and tuple, and not older than the
- * birth (which is dated when it happened), so a stale one left by an earlier
- * socket at the same address never matches.  The oldest goes when full.
+ * Records can come for a socket before the engine knows it.  With flow
+ * records (TT_EV_FLOW) a child's transitions are sent at its end, or at
+ * CLOSE_WAIT, while its ACCEPT record is sent when accept() returns; and in
+ * the per-transition stream a child's LISTEN > SYN_RECV comes only with its
+ * next transition (the kernel side holds the birth back), while a Fast Open
+ * child can be accepted, and reset, in SYN_RECV.  Such ACCEPT and RESET_*
+ * records wait here, filed by socket in buckets of EARLY_PROBE, and the
+ * child's birth takes those that are its own: same socket and tuple, and not
+ * older than the birth (which is dated when it happened), so a stale one
+ * left by an earlier socket at the same address never matches.  The oldest
+ * in a full bucket goes.
  */
-#define EARLY_RING	64
+#define EARLY_SLOTS	4096
+#define EARLY_PROBE	8
 
 /*
  * For the same reason a child's birth can come after its listener's
@@ -122,9 +126,9 @@ struct tt_engine {
 	unsigned int n_pend;
 	struct gone_listener gone[GONE_LISTENERS];
 	unsigned int gone_pos;
-	struct tt_event early[EARLY_RING];	/* type 0: a free slot */
-	unsigned int early_pos;
+	struct tt_event early[EARLY_SLOTS];	/* type 0: a free slot */
 	unsigned int early_live;	/* slots in use: none, no scan */
+	const struct tt_flowrec *fr;	/* the flow record being fed: its end takes its stats */
 	struct synack_note synack[SYNACK_RING];
 	unsigned int synack_pos;
 	unsigned int synack_live;	/* notes with a count: none, no scan */
@@ -216,6 +220,8 @@ void ft_listener_gone(struct tt_engine *eng, const struct tt_flow *l);
 const struct gone_listener *ft_find_gone_listener(const struct tt_engine *eng,
 						      const struct tt_flow *child);
 void ft_set_active(struct tt_engine *eng, size_t n);
+/* A flow record's stats and resets on the flow it ends (engine.c). */
+void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f);
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason);
 uint32_t ft_slot_alloc(struct tt_engine *eng);
 bool ft_zero16(const uint8_t a[16]);

@@ -86,6 +86,8 @@ struct tt_sink_ops {
 	const char *name;
 	/* a record as the source gave it, before the engine (the capture writer); nonzero: stop */
 	int (*record)(void *priv, const struct tt_event *e);
+	/* a TT_EV_FLOW record as the source gave it, before the engine; nonzero: stop */
+	int (*flowrec)(void *priv, const struct tt_flowrec *r);
 	/* the record clock moved on: now_ns, and the source's counters then */
 	int (*tick)(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted);
 	void (*flow_end)(void *priv, const struct tt_flow *f);

@@ -1167,7 +1167,8 @@ TEST(engine_memory_per_flow)
 	/* 2^k + 1 is the worst case: the sk hash doubles its buckets */
 	static const size_t sizes[] = { 0, 100000, 131073, 262144 };
 
-	CHECK(sizeof(struct tt_flow) <= 200);
+	/* 200 before the flow records' bytes, segments and RTT (32 bytes) */
+	CHECK(sizeof(struct tt_flow) <= 232);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct tt_engine_opts o = { .max_flows = sizes[i] };
 		struct tt_engine *eng = engine__new(&o);
@@ -1176,9 +1177,9 @@ TEST(engine_memory_per_flow)
 
 		REQUIRE(eng);
 		per = engine__mem_bytes(eng) / n;
-		if (per > 256)
+		if (per > 288)
 			fprintf(stderr, "    max_flows %zu: %zu bytes per flow\n", n, per);
-		CHECK(per <= 256);
+		CHECK(per <= 288);
 		CHECK(engine__mem_bytes(eng) >= n * sizeof(struct tt_flow));
 		engine__free(eng);
 	}
@@ -1259,7 +1260,7 @@ TEST(engine_random_records_keep_invariants)
 	REQUIRE(eng);
 	st = engine__total(eng);
 	for (int i = 0; i < 200000 && !broke; i++) {
-		struct tt_event e = rec(1 + rnd(&seed) % (TT_EV_MAX - 1), SK(rnd(&seed) % 40), 0,
+		struct tt_event e = rec(1 + rnd(&seed) % (TT_EV_FLOW - 1), SK(rnd(&seed) % 40), 0,
 				0, MS(i) - rnd(&seed) % 1000);
 		struct check_ctx c = { .eng = eng };
 
@@ -1588,7 +1589,7 @@ TEST(engine_random_records_with_seeds_keep_invariants)
 	REQUIRE(eng);
 	st = engine__total(eng);
 	for (int i = 0; i < 200000 && !broke; i++) {
-		struct tt_event e = rec(1 + rnd(&seed_) % (TT_EV_MAX - 1), SK(rnd(&seed_) % 40),
+		struct tt_event e = rec(1 + rnd(&seed_) % (TT_EV_FLOW - 1), SK(rnd(&seed_) % 40),
 				0, 0, MS(i) - rnd(&seed_) % 1000);
 		struct check_ctx c = { .eng = eng };
 

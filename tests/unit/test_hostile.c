@@ -217,7 +217,8 @@ TEST(replay_stops_at_an_impossible_record)
 		int field, value;
 		const char *why;
 	} cases[] = {
-		{ 0, TT_EV_MAX, "impossible event type 9" },
+		{ 0, TT_EV_FLOW, "impossible event type 9" },
+		{ 0, TT_EV_MAX, "impossible event type 10" },
 		{ 0, 255, "impossible event type 255" },
 		{ 1, TT_STATE_MAX, "impossible TCP state 13" },
 		{ 2, 255, "impossible TCP state 255" },
