@@ -164,7 +164,8 @@ static void fmt_bytes(uint64_t v, char *buf, size_t len)
 
 /*
  * "  tx=97.7K rx=2.29K rtt=52us", and " rtx=N" when it retransmitted: what
- * the kernel read from tcp_sock at the end, for a flow that has it.
+ * the kernel read from tcp_sock at the end, for a flow that has it.  The
+ * exact numbers, segments too, are JSON's.
  */
 static void human_stats(struct tt_sink *s, const struct tt_flow *f)
 {
@@ -174,8 +175,12 @@ static void human_stats(struct tt_sink *s, const struct tt_flow *f)
 		return;
 	fmt_bytes(f->bytes_sent, tx, sizeof(tx));
 	fmt_bytes(f->bytes_received, rx, sizeof(rx));
-	tt_fmt_duration((uint64_t)f->srtt_us * 1000, rtt, sizeof(rtt));
-	fprintf(s->o.out, "  tx=%s rx=%s rtt=%s", tx, rx, rtt);
+	fprintf(s->o.out, "  tx=%s rx=%s", tx, rx);
+	/* 0: the connection never measured one */
+	if (f->srtt_us) {
+		tt_fmt_duration((uint64_t)f->srtt_us * 1000, rtt, sizeof(rtt));
+		fprintf(s->o.out, " rtt=%s", rtt);
+	}
 	if (f->retransmits)
 		fprintf(s->o.out, " %srtx=%u%s", color(s, C_YELLOW), f->retransmits,
 			color(s, C_RESET));
