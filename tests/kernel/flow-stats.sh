@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Issue 16: the stats a flow record carries from tcp_sock at its end.
+# ttdrive's bytes scenario makes connections over 127.0.0.1 that carry known
+# payloads (100000 up and 2345 down, 1/0, 0/0 with no payload at all, 0/70000,
+# 1 MiB/1), each orderly closed, and checks on both ends that every byte
+# arrived.  Both ends' flows must say exactly those bytes (payload only: the
+# SYN's and FIN's sequence numbers are not bytes), segments in and out that
+# could carry them, no more retransmits than the namespace's own RetransSegs,
+# and a smoothed RTT.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+trace bytes
+n=$(fact bytes_cases)
+[ -n "$n" ] && [ "$n" -ge 5 ] || fail "ttdrive printed bytes_cases='$n', want 5 or more"
+expect_count active "$n"
+expect_count passive "$n"
+
+# A transitions hook with no typed socket keeps the per-transition stream,
+# which has no stats: say so rather than fail on the first missing number.
+if ! flows | grep -q '"bytes_sent":'; then
+	fail "no flow record has bytes_sent: the kernel sent no stats at the end" \
+		"(TT_FR_STATS; hooks: $(sed -n 's/^tcptrail: tracing: //p' "$DIR/trace.err"))"
+fi
+
+# num WHAT LINE KEY: the integer KEY of LINE, or fail.
+num() {
+	_v=$(printf '%s\n' "$2" | jget "$3")
+	case "$_v" in
+	'' | *[!0-9]*) fail "$1: $3 is '$_v', want a number: $2" ;;
+	esac
+	echo "$_v"
+}
+
+# check_end WHAT LINE SENT RECEIVED: one end's stats.
+check_end() {
+	_sent=$(num "$1" "$2" bytes_sent)
+	_recv=$(num "$1" "$2" bytes_received)
+	_out=$(num "$1" "$2" segs_out)
+	_in=$(num "$1" "$2" segs_in)
+	_rtx=$(num "$1" "$2" retransmits)
+	_rtt=$(num "$1" "$2" srtt_us)
+	[ "$_sent" = "$3" ] || fail "$1: bytes_sent is $_sent, the driver sent $3"
+	[ "$_recv" = "$4" ] || fail "$1: bytes_received is $_recv, the driver received $4"
+	# Loopback's MSS is under 64 KiB: every 64 KiB took a segment at least,
+	# and one more carried the SYN (or SYN-ACK) or the handshake's ACK.
+	_min_out=$((1 + ($3 + 65535) / 65536))
+	_min_in=$((1 + ($4 + 65535) / 65536))
+	[ "$_out" -ge "$_min_out" ] ||
+		fail "$1: segs_out is $_out, fewer than $_min_out for $3 bytes sent"
+	[ "$_in" -ge "$_min_in" ] ||
+		fail "$1: segs_in is $_in, fewer than $_min_in for $4 bytes received"
+	# and not counts of bytes: a segment carries 536 bytes at the least MSS
+	_max=$((32 + ($3 + $4) / 536))
+	[ "$_out" -le "$_max" ] || fail "$1: segs_out is $_out, more than $_max for $3+$4 bytes"
+	[ "$_in" -le "$_max" ] || fail "$1: segs_in is $_in, more than $_max for $3+$4 bytes"
+	[ "$_rtt" -gt 0 ] || fail "$1: srtt_us is 0: no smoothed RTT after a handshake"
+	# a loopback RTT is microseconds; 1 s would be a unit gone wrong (<<3, ms)
+	[ "$_rtt" -lt 1000000 ] || fail "$1: srtt_us is $_rtt, over a second on loopback"
+	segs_out_sum=$((segs_out_sum + _out))
+	rtx_sum=$((rtx_sum + _rtx))
+}
+
+segs_out_sum=0
+rtx_sum=0
+i=1
+while [ "$i" -le "$n" ]; do
+	cport=$(fact "bytes.$i.port")
+	up=$(fact "bytes.$i.up")
+	down=$(fact "bytes.$i.down")
+	[ -n "$cport" ] && [ -n "$up" ] && [ -n "$down" ] || fail "ttdrive printed no bytes.$i.*"
+
+	c=$(flows active | grep "\"sport\":$cport,")
+	s=$(flows passive | grep "\"dport\":$cport,")
+	[ "$(printf '%s\n' "$c" | count_lines)" = 1 ] ||
+		fail "case $i ($up/$down): want 1 client flow from port $cport"
+	[ "$(printf '%s\n' "$s" | count_lines)" = 1 ] ||
+		fail "case $i ($up/$down): want 1 server flow to port $cport"
+	# orderly: the client closes first and holds TIME-WAIT, the server closes
+	expect_closed_first "case $i client" "$c" SYN_SENT,ESTABLISHED
+	expect_flow "case $i server" "$s" states=SYN_RECV,ESTABLISHED,CLOSE_WAIT,LAST_ACK,CLOSE \
+		end=close
+
+	check_end "case $i ($up up, $down down) client" "$c" "$up" "$down"
+	check_end "case $i ($up up, $down down) server" "$s" "$down" "$up"
+	i=$((i + 1))
+done
+
+# The namespace's own counters bound the sums (ttdrive's deltas over the scenario).
+k_out=$(kfact kernel.OutSegs)
+k_rtx=$(kfact kernel.RetransSegs)
+[ "$segs_out_sum" -le "$k_out" ] ||
+	fail "the flows' segs_out sum to $segs_out_sum, more than the kernel's OutSegs $k_out"
+[ "$rtx_sum" -le "$k_rtx" ] ||
+	fail "the flows' retransmits sum to $rtx_sum, more than the kernel's RetransSegs $k_rtx"
+# on an idle loopback that is 0, and so is every flow's
+[ "$k_rtx" != 0 ] || expect_none "retransmits with RetransSegs 0" '"retransmits":[1-9]'
+
+# No stats are better than wrong ones: a flow without them has none of the six.
+for k in bytes_received segs_out segs_in retransmits srtt_us; do
+	_bad=$(flows | grep -v "\"$k\":" | grep '"bytes_sent":' | sed -n 1p)
+	[ -z "$_bad" ] || fail "flow with bytes_sent but no $k: $_bad"
+done
+
+# The summary counts inferred transitions, a number (0 or more).
+_inf=$(records summary | grep '"final":true' | jget inferred)
+case "$_inf" in
+'' | *[!0-9]*) fail "final summary: inferred is '$_inf', want a number" ;;
+esac
+pass
