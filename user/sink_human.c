@@ -171,7 +171,8 @@ static void human_stats(struct tt_sink *s, const struct tt_flow *f)
 {
 	char tx[16], rx[16], rtt[32];
 
-	if (!(f->flags & TT_FLOW_STATS))
+	/* a listener carries no payload: its zeros would be noise */
+	if (!(f->flags & TT_FLOW_STATS) || f->role == TT_ROLE_LISTENER)
 		return;
 	fmt_bytes(f->bytes_sent, tx, sizeof(tx));
 	fmt_bytes(f->bytes_received, rx, sizeof(rx));

@@ -7,9 +7,9 @@
 # arrived.  Both ends' flows must say exactly those bytes (payload only: the
 # SYN's and FIN's sequence numbers are not bytes), segments in and out that
 # could carry them, no more retransmits than the namespace's own RetransSegs,
-# and a smoothed RTT.  A transitions hook with no typed socket (tracepoint,
-# kprobe: --attach in the qemu guest) keeps the per-transition stream: there,
-# no flow may have any of them.
+# and a smoothed RTT.  With -e, or a transitions hook with no typed socket
+# (tracepoint, kprobe: --attach in the qemu guest), tcptrail keeps one record
+# per transition: there, no flow may have any of them.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -22,16 +22,30 @@ esac
 expect_count active "$n"
 expect_count passive "$n"
 
+STAT_KEYS="bytes_sent bytes_received segs_out segs_in retransmits srtt_us"
+
+# expect_no_stats WHY: no flow has any of the six (none may be made up).
+expect_no_stats() {
+	for _k in $STAT_KEYS; do
+		expect_none "$_k in a flow $1" "\"$_k\":"
+	done
+}
+
 hooks=$(sed -n 's/^tcptrail: tracing: //p' "$DIR/trace.err")
 case " $hooks " in
-*" transitions=tracepoint "* | *" transitions=kprobe"*)
-	# No typed socket, no socket storage: the per-transition stream, whose
-	# flows have no stats.  None of the six may then be made up.
-	for k in bytes_sent bytes_received segs_out segs_in retransmits srtt_us; do
-		expect_none "$k from a transitions hook without stats ($hooks)" "\"$k\":"
-	done
+*" records=per-flow "*) ;;
+*" records=per-transition "*)
+	# A transitions hook with no typed socket (tracepoint, kprobe: --attach
+	# in the qemu guest) keeps the per-transition stream: no stats.
+	case " $hooks " in
+	*" transitions=tp_btf "* | *" transitions=fentry "*)
+		fail "one record per transition with a typed transitions hook: $hooks" \
+			"($(grep -m1 'flow records' "$DIR/trace.err"))" ;;
+	esac
+	expect_no_stats "of the per-transition stream ($hooks)"
 	pass
 	;;
+*) fail "the tracing line says no records=per-flow or per-transition: $hooks" ;;
 esac
 if ! flows | grep -q '"bytes_sent":'; then
 	fail "no flow record has bytes_sent: the kernel sent no stats at the end" \
@@ -47,7 +61,7 @@ num() {
 	echo "$_v"
 }
 
-# check_end WHAT LINE SENT RECEIVED: one end's stats.
+# check_end WHAT LINE SENT RECEIVED client|server: one end's stats.
 check_end() {
 	_sent=$(num "$1" "$2" bytes_sent)
 	_recv=$(num "$1" "$2" bytes_received)
@@ -57,10 +71,16 @@ check_end() {
 	_rtt=$(num "$1" "$2" srtt_us)
 	[ "$_sent" = "$3" ] || fail "$1: bytes_sent is $_sent, the driver sent $3"
 	[ "$_recv" = "$4" ] || fail "$1: bytes_received is $_recv, the driver received $4"
-	# Loopback's MSS is under 64 KiB: every 64 KiB took a segment at least,
-	# and one more carried the SYN (or SYN-ACK) or the handshake's ACK.
-	_min_out=$((1 + ($3 + 65535) / 65536))
-	_min_in=$((1 + ($4 + 65535) / 65536))
+	# Loopback's MSS is under 64 KiB, so each 64 KiB took a segment at
+	# least, and the FIN one (it may ride on the last data).  The client
+	# also sent its SYN; each end received the other's SYN-ACK or the ACK
+	# of its own FIN.  The server's SYN-ACK is its request socket's.
+	_min_out=$(((${3} + 65535) / 65536))
+	[ "$_min_out" -ge 1 ] || _min_out=1
+	_min_in=$(((${4} + 65535) / 65536))
+	[ "$_min_in" -ge 1 ] || _min_in=1
+	_min_in=$((_min_in + 1))
+	[ "$5" = server ] || _min_out=$((_min_out + 1))
 	[ "$_out" -ge "$_min_out" ] ||
 		fail "$1: segs_out is $_out, fewer than $_min_out for $3 bytes sent"
 	[ "$_in" -ge "$_min_in" ] ||
@@ -98,8 +118,8 @@ while [ "$i" -le "$n" ]; do
 	expect_flow "case $i server" "$s" states=SYN_RECV,ESTABLISHED,CLOSE_WAIT,LAST_ACK,CLOSE \
 		end=close
 
-	check_end "case $i ($up up, $down down) client" "$c" "$up" "$down"
-	check_end "case $i ($up up, $down down) server" "$s" "$down" "$up"
+	check_end "case $i ($up up, $down down) client" "$c" "$up" "$down" client
+	check_end "case $i ($up up, $down down) server" "$s" "$down" "$up" server
 	i=$((i + 1))
 done
 
@@ -113,8 +133,8 @@ k_rtx=$(kfact kernel.RetransSegs)
 # on an idle loopback that is 0, and so is every flow's
 [ "$k_rtx" != 0 ] || expect_none "retransmits with RetransSegs 0" '"retransmits":[1-9]'
 
-# No stats are better than wrong ones: a flow without them has none of the six.
-for k in bytes_received segs_out segs_in retransmits srtt_us; do
+# The six come together or not at all.
+for k in $STAT_KEYS; do
 	_bad=$(flows | grep -v "\"$k\":" | grep '"bytes_sent":' | sed -n 1p)
 	[ -z "$_bad" ] || fail "flow with bytes_sent but no $k: $_bad"
 done
@@ -124,4 +144,13 @@ _inf=$(records summary | grep '"final":true' | jget inferred)
 case "$_inf" in
 '' | *[!0-9]*) fail "final summary: inferred is '$_inf', want a number" ;;
 esac
+
+# -e keeps one record per transition, which has no stats: the same
+# connections, none of the six.
+trace bytes -e
+grep -q '^tcptrail: tracing: .* records=per-transition' "$DIR/trace.err" ||
+	fail "-e: want records=per-transition: $(grep '^tcptrail: tracing' "$DIR/trace.err")"
+expect_count active "$n"
+expect_count passive "$n"
+expect_no_stats "with -e"
 pass

@@ -203,6 +203,23 @@ TEST(flowstats_human_flow_line_without_stats)
 	REQUIRE(out);
 	CHECK(strstr(out, "  total 2.10ms  inferred=3\n") != NULL);
 	free(out);
+
+	/* a listener's stats are zeros: not on its line, in JSON all the same */
+	f = stats_flow();
+	f.role = TT_ROLE_LISTENER;
+	f.nstates = 2;
+	f.state[0] = TT_LISTEN;
+	f.state[1] = TT_CLOSE;
+	f.bytes_sent = f.bytes_received = f.segs_out = f.segs_in = f.srtt_us = 0;
+	out = render_flow(false, &f);
+	REQUIRE(out);
+	CHECK(strstr(out, "LISTEN 50us > CLOSE  total 50us\n") != NULL);
+	CHECK(strstr(out, "tx=") == NULL);
+	free(out);
+	out = render_flow(true, &f);
+	REQUIRE(out);
+	CHECK(strstr(out, ",\"bytes_sent\":0,") != NULL);
+	free(out);
 }
 
 TEST(flowstats_summary_inferred)
