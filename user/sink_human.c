@@ -177,11 +177,13 @@ static void human_stats(struct tt_sink *s, const struct tt_flow *f)
 	fmt_bytes(f->bytes_sent, tx, sizeof(tx));
 	fmt_bytes(f->bytes_received, rx, sizeof(rx));
 	fprintf(s->o.out, "  tx=%s rx=%s", tx, rx);
-	/* 0: the connection never measured one */
-	if (f->srtt_us) {
+	/* 0: the connection never measured one; whole microseconds, no false decimals */
+	if (f->srtt_us >= 1000)
 		tt_fmt_duration((uint64_t)f->srtt_us * 1000, rtt, sizeof(rtt));
+	else
+		snprintf(rtt, sizeof(rtt), "%uus", f->srtt_us);
+	if (f->srtt_us)
 		fprintf(s->o.out, " rtt=%s", rtt);
-	}
 	if (f->retransmits)
 		fprintf(s->o.out, " %srtx=%u%s", color(s, C_YELLOW), f->retransmits,
 			color(s, C_RESET));

@@ -149,11 +149,13 @@ TEST(flowstats_human_flow_line)
 {
 	static const struct { uint64_t sent, recv; uint32_t rtt; const char *want; } cases[] = {
 		{ 100000, 2345, 52, "  total 2.10ms  tx=97.7K rx=2.29K rtt=52us\n" },
-		{ 0, 0, 3, "  tx=0 rx=0 rtt=3.00us\n" },
+		{ 0, 0, 3, "  tx=0 rx=0 rtt=3us\n" },
 		{ 1, 1023, 1520, "  tx=1 rx=1023 rtt=1.52ms\n" },
+		{ 1, 1, 999, "  tx=1 rx=1 rtt=999us\n" },
+		{ 1, 1, 1000, "  tx=1 rx=1 rtt=1.00ms\n" },
 		{ 1024, 1048575, 0, "  tx=1.00K rx=1.00M\n" },	/* no RTT measured */
 		{ 5ull << 30, 10ull << 40, 250000, "  tx=5.00G rx=10.0T rtt=250ms\n" },
-		{ UINT64_MAX, 999 * 1024, 1, "  tx=16.0E rx=999K rtt=1.00us\n" },
+		{ UINT64_MAX, 999 * 1024, 1, "  tx=16.0E rx=999K rtt=1us\n" },
 	};
 	struct tt_flow f;
 	char *out;
