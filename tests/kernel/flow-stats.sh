@@ -52,23 +52,19 @@ if ! flows | grep -q '"bytes_sent":'; then
 		"(TT_FR_STATS; hooks: $hooks)"
 fi
 
-# num WHAT LINE KEY: the integer KEY of LINE, or fail.
-num() {
-	_v=$(printf '%s\n' "$2" | jget "$3")
-	case "$_v" in
-	'' | *[!0-9]*) fail "$1: $3 is '$_v', want a number: $2" ;;
-	esac
-	echo "$_v"
-}
-
 # check_end WHAT LINE SENT RECEIVED client|server: one end's stats.
 check_end() {
-	_sent=$(num "$1" "$2" bytes_sent)
-	_recv=$(num "$1" "$2" bytes_received)
-	_out=$(num "$1" "$2" segs_out)
-	_in=$(num "$1" "$2" segs_in)
-	_rtx=$(num "$1" "$2" retransmits)
-	_rtt=$(num "$1" "$2" srtt_us)
+	# all six, each a number (read here, not in a subshell, so fail ends the test)
+	for _k in $STAT_KEYS; do
+		_v=$(printf '%s\n' "$2" | jget "$_k")
+		case "$_v" in
+		'' | *[!0-9]*) fail "$1: $_k is '$_v', want a number: $2" ;;
+		esac
+		eval "_$_k=\$_v"
+	done
+	# shellcheck disable=SC2154 # set by the eval above
+	_sent=$_bytes_sent _recv=$_bytes_received _out=$_segs_out _in=$_segs_in \
+		_rtx=$_retransmits _rtt=$_srtt_us
 	[ "$_sent" = "$3" ] || fail "$1: bytes_sent is $_sent, the driver sent $3"
 	[ "$_recv" = "$4" ] || fail "$1: bytes_received is $_recv, the driver received $4"
 	# Loopback's MSS is under 64 KiB, so each 64 KiB took a segment at
