@@ -7,6 +7,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,15 @@
 
 _Static_assert(sizeof(struct tt_event) == 128, "capture format");
 _Static_assert(sizeof(struct tt_flowrec) == TTCAP_FLOW_SIZE, "capture format");
+/* the offsets include/CAPTURE.md gives for a FLOW payload */
+_Static_assert(offsetof(struct tt_flowrec, cgroup) == 24 &&
+	       offsetof(struct tt_flowrec, saddr) == 48 &&
+	       offsetof(struct tt_flowrec, task_pid) == 80 &&
+	       offsetof(struct tt_flowrec, task_comm) == 96 &&
+	       offsetof(struct tt_flowrec, bytes_sent) == 128 &&
+	       offsetof(struct tt_flowrec, ts_ns) == 160 &&
+	       offsetof(struct tt_flowrec, old_state) == 224 &&
+	       offsetof(struct tt_flowrec, tflags) == 240, "capture format");
 
 /*
  * struct tt_event in file byte order (little-endian) from host order, or
