@@ -206,6 +206,7 @@ struct capsource {
 	int ret;		/* capreader__next's last: 0 the end, -1 an error */
 	uint64_t base_lost, base_evicted, lost, evicted;
 	bool have_base;
+	uint64_t n_events, n_flows;	/* EVENT and FLOW frames read */
 };
 
 static int cap_next(void *priv, struct app *a, uint64_t *now_ns)
@@ -257,11 +258,13 @@ static int cap_feed(void *priv, struct app *a, int timeout_ms)
 		return 0;
 	}
 	if (c->rec.kind == TTCAP_FLOW) {
+		c->n_flows++;
 		/* a replay has no capture sink (-r and -w exclude each other) */
 		if (filter__pass_flow(c->flt, &c->rec.fr))
 			app__flowrec(a, &c->rec.fr);
 		return 0;
 	}
+	c->n_events++;
 	if (filter__pass(c->flt, &c->rec.ev))
 		app__event(a, &c->rec.ev);
 	return 0;
@@ -313,6 +316,8 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	case -1:
 		return 0;
 	}
+	tt_debug("read %" PRIu64 " event records and %" PRIu64 " flow records (capture format "
+		 "version %u)", c.n_events, c.n_flows, m.version);
 	if (c.evicted)
 		tt_info("the capturing run evicted %" PRIu64 " flows from its flow table "
 			"(its --max-flows); their records are all in the capture", c.evicted);
