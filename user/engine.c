@@ -357,8 +357,9 @@ static void settle(struct tt_engine *eng, unsigned int i, bool reset)
 	uint64_t sk = eng->pend_sk[i];
 	uint32_t idx = find(eng, sk);
 
-	eng->pend_sk[i] = eng->pend_sk[eng->n_pend - 1];
-	eng->pend_ts[i] = eng->pend_ts[eng->n_pend - 1];
+	/* kept in the order they came, so the oldest is first */
+	memmove(&eng->pend_sk[i], &eng->pend_sk[i + 1], (eng->n_pend - i - 1) * sizeof(eng->pend_sk[0]));
+	memmove(&eng->pend_ts[i], &eng->pend_ts[i + 1], (eng->n_pend - i - 1) * sizeof(eng->pend_ts[0]));
 	eng->n_pend--;
 	if (idx == NIL)
 		return;
@@ -382,12 +383,9 @@ static void settle(struct tt_engine *eng, unsigned int i, bool reset)
 
 void engine__settle(struct tt_engine *eng, uint64_t now_ns)
 {
-	for (unsigned int i = 0; i < eng->n_pend;) {
-		if (now_ns == UINT64_MAX || eng->pend_ts[i] + PEND_WAIT_NS <= now_ns)
-			settle(eng, i, false);	/* moves the last one into slot i */
-		else
-			i++;
-	}
+	/* oldest first: the first one not due ends it (every record calls this) */
+	while (eng->n_pend && (now_ns == UINT64_MAX || eng->pend_ts[0] + PEND_WAIT_NS <= now_ns))
+		settle(eng, 0, false);
 }
 
 static int pend_find(const struct tt_engine *eng, uint64_t sk)
@@ -599,9 +597,15 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 		eng->on_overflow(e, l != NIL ? flow_at(eng, l) : NULL, eng->ctx);
 	}
 	if (eng->n_pend) {
-		int p = pend_find(eng, e->sk);
+		/*
+		 * Only two records can name a socket after its tcp_done(): a
+		 * reset it sends (data after close()), and the birth of a new
+		 * socket at the same address, which settles it as TIME-WAIT.
+		 */
+		int p = e->type == TT_EV_RESET_SENT ||
+			(e->type == TT_EV_TRANSITION && is_birth(e->old_state, e->new_state)) ?
+			pend_find(eng, e->sk) : -1;
 
-		/* data after close(): tcp_done(), then a reset for the same socket */
 		if (p >= 0 && e->type == TT_EV_RESET_SENT) {
 			settle(eng, (unsigned int)p, true);
 			return 0;
