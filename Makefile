@@ -65,7 +65,8 @@ DRIVERS   := $(patsubst tests/drivers/%.c,$(OUTPUT)/drivers/%,$(wildcard tests/d
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(TT_BPF_PART_OBJS) \
 	    $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(OTHER_BPF_SRCS))
-.PHONY: all deps run test unit ktest vmtest clean fuzz soak bench install uninstall
+.PHONY: all deps run test unit ktest vmtest clean fuzz soak bench bench-scaling bench-locks \
+	install uninstall
 
 all: tcptrail
 
@@ -326,6 +327,20 @@ $(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUT
 
 bench: tcptrail $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) INSTALL=$(INSTALL) sh tests/bench/bench.sh
+
+# `make bench-scaling`: the connection-rate ratio from 1+1 to N+N load
+# processes (PROCS="1 2 4 8 16", up to the CPU count), with the static
+# pieces it needs, which also run on a host with nothing installed
+# (tests/bench/scaling.sh says how).  Root; about 30 s per process count.
+bench-scaling: $(OUTPUT)/tcptrail-static $(OUTPUT)/bench/ttload
+	$(Q)OUTPUT=$(OUTPUT) TT=$(OUTPUT)/tcptrail-static LOAD=$(OUTPUT)/bench/ttload \
+		sh tests/bench/scaling.sh
+
+# `make bench-locks`: during a traced load run, the share of CPU time in
+# spinlocks and BPF map locks, and who took them (tests/bench/locks.sh;
+# root, perf).  `make bench` runs it too.
+bench-locks: tcptrail $(OUTPUT)/bench/ttload
+	$(Q)OUTPUT=$(OUTPUT) sh tests/bench/locks.sh
 
 # The header dependencies -MMD wrote (none before the first build).
 -include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/drivers/*.d \
