@@ -321,7 +321,8 @@ $(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUTPUT)/user/flowtab.o $(OUTPUT)/user/util.o
+$(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUTPUT)/user/flowtab.o \
+			 $(OUTPUT)/user/flowrec.o $(OUTPUT)/user/util.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lm -o $@
 
