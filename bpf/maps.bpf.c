@@ -17,3 +17,4 @@ tt_lost_map lost SEC(".maps");
 tt_owned_map owned SEC(".maps");
 tt_owned_listeners_map owned_listeners SEC(".maps");
 tt_tw_handover_map tw_handover SEC(".maps");
+tt_flows_map flows SEC(".maps");

@@ -14,7 +14,29 @@ static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook, bo
 	struct tt_event *e;
 	struct sk_view v;
 
-	if (!sk || read_sk(sk, &v, direct) || !pass_filters(&v))
+	if (!sk)
+		return;
+	/*
+	 * Flow records: a reset of a socket whose timeline is held rides in
+	 * its next record.  Not a request or timewait sock (the storage
+	 * helper would take a request's listener), nor one whose end record
+	 * is sent: a reset after tcp_done() is told alone, as before.
+	 */
+	if (cfg.flow_records && direct) {
+		__u8 state = sk->__sk_common.skc_state;
+		struct tt_skstore *st = NULL;
+
+		if (state != BPF_TCP_TIME_WAIT && state != BPF_TCP_NEW_SYN_RECV)
+			st = bpf_sk_storage_get(&flows, sk, 0, 0);
+		if (st && st->last && !st->ended) {
+			__u8 *c = type == TT_EV_RESET_SENT ? &st->resets_sent : &st->resets_recv;
+
+			if (*c < 255)
+				*c += 1;
+			return;
+		}
+	}
+	if (read_sk(sk, &v, direct) || !pass_filters(&v))
 		return;
 	if (cfg.tgid) {
 		__u64 key = (__u64)sk;

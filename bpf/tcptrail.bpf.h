@@ -88,18 +88,61 @@ typedef struct {
  * calls tcp_done() -> tcp_set_state(CLOSE) synchronously with BHs off, so
  * the transition program on the same CPU can drop that misleading > CLOSE.
  */
+struct tw_hand {
+	__u64 sk;
+	__u32 substate;		/* what tcp_time_wait() was called with */
+	__u32 pad;
+};
+
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct tw_hand);
 } tt_tw_handover_map;
+
+/*
+ * A socket's transitions not yet sent (cfg.flow_records): struct tt_flowrec
+ * in the making, in the socket's own storage, which the kernel frees with
+ * the socket.  Only the transitions programs write it, and a socket's
+ * transitions are made under its lock, one at a time.
+ */
+struct tt_skstore {
+	__u8  n;		/* transitions held, 0..TT_FR_STATES */
+	__u8  last;		/* the last state recorded, 0 before the first */
+	__u8  last_old;		/* and the state it came from */
+	__u8  ntask;		/* task slots used */
+	__u8  ended;		/* the end record is sent (a reset after it is told alone) */
+	__u8  resets_sent;
+	__u8  resets_recv;
+	__u8  tw_substate;
+	__u8  fin_acked;	/* our FIN was acknowledged (FIN_WAIT2, CLOSING > TIME_WAIT, LAST_ACK > CLOSE) */
+	__u8  syn_acked;	/* SYN_SENT > ESTABLISHED: bytes_acked counted our SYN */
+	__u16 pad;
+	__u32 sk_err;
+	__u64 cookie;
+	__u32 task_pid[2];
+	__u32 task_tgid[2];
+	char  task_comm[2][16];
+	__u64 ts_ns[TT_FR_STATES];
+	__u8  old_state[TT_FR_STATES];
+	__u8  new_state[TT_FR_STATES];
+	__u8  tflags[TT_FR_STATES];
+};
+
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tt_skstore);
+} tt_flows_map;
 
 extern tt_events_map events SEC(".maps");
 extern tt_lost_map lost SEC(".maps");
 extern tt_owned_map owned SEC(".maps");
 extern tt_owned_listeners_map owned_listeners SEC(".maps");
 extern tt_tw_handover_map tw_handover SEC(".maps");
+extern tt_flows_map flows SEC(".maps");
 
 static __always_inline void count_lost(__u32 type)
 {
@@ -325,11 +368,11 @@ static __always_inline void cur_comm(char *buf, __u32 len, __u8 hook)
 }
 
 
-static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u16 family,
-					bool direct)
+static __always_inline void fill_addrs_to(__u8 *saddr, __u8 *daddr, struct sock *sk,
+					   __u16 family, bool direct)
 {
 	if (direct) {
-		__u32 *s = (__u32 *)e->saddr, *d = (__u32 *)e->daddr;
+		__u32 *s = (__u32 *)saddr, *d = (__u32 *)daddr;
 
 		if (family == AF_INET) {
 			s[0] = sk->__sk_common.skc_rcv_saddr;
@@ -343,12 +386,18 @@ static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u1
 		return;
 	}
 	if (family == AF_INET) {
-		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+		bpf_core_read(saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(daddr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		bpf_core_read(saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
+}
+
+static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u16 family,
+					bool direct)
+{
+	fill_addrs_to(e->saddr, e->daddr, sk, family, direct);
 }
 
 static __always_inline struct tt_event *

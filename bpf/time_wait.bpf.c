@@ -14,10 +14,22 @@
 static __always_inline void on_time_wait(struct sock *sk, int substate, int timeo, __u8 hook)
 {
 	__u32 zero = 0;
-	__u64 *handed;
+	struct tw_hand *handed;
 	struct tt_event *e;
 	struct sk_view v;
 
+	/*
+	 * Flow records: the transitions program turns the tcp_done() > CLOSE
+	 * that follows on this CPU into the hand-over, and its filters decide.
+	 */
+	if (cfg.flow_records) {
+		handed = bpf_map_lookup_elem(&tw_handover, &zero);
+		if (handed) {
+			handed->sk = (__u64)sk;
+			handed->substate = substate;
+		}
+		return;
+	}
 	if (read_sk(sk, &v, false) || !pass_filters(&v))
 		return;
 	if (cfg.tgid) {
@@ -29,7 +41,7 @@ static __always_inline void on_time_wait(struct sock *sk, int substate, int time
 	/* drop the tcp_done() > CLOSE that follows on this CPU */
 	handed = bpf_map_lookup_elem(&tw_handover, &zero);
 	if (handed)
-		*handed = (__u64)sk;
+		handed->sk = (__u64)sk;
 	e = reserve(TT_EV_TIME_WAIT, sk, &v, hook, false);
 	if (!e)
 		return;

@@ -226,13 +226,211 @@ static __always_inline bool sockops_records(struct sock *sk, int oldstate, int n
 	return cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG;
 }
 
+
+/*
+ * Flow records (cfg.flow_records, typed hooks only): each transition goes
+ * into the socket's own storage, and the ring buffer gets one struct
+ * tt_flowrec at the end, at CLOSE_WAIT and LISTEN (for live leak and
+ * overflow reports), or when the storage's slots are full.  Nothing on this
+ * path is shared by all CPUs until that record: the storage is the
+ * socket's, and its transitions are made one at a time under its lock.
+ */
+static __always_inline void flow_push(struct tt_skstore *st, __u8 old, __u8 new, __u64 ts,
+				      __u8 tfl)
+{
+	__u32 i = st->n;
+
+	if (i >= TT_FR_STATES)
+		return;
+	st->old_state[i] = old;
+	st->new_state[i] = new;
+	st->ts_ns[i] = ts;
+	st->tflags[i] = tfl;
+	st->n = i + 1;
+	st->last_old = old;
+	st->last = new;
+	/* what bytes_acked counted besides payload: our SYN, and our FIN */
+	if (old == BPF_TCP_SYN_SENT && new == BPF_TCP_ESTABLISHED)
+		st->syn_acked = 1;
+	if ((old == BPF_TCP_FIN_WAIT1 && new == BPF_TCP_FIN_WAIT2) ||
+	    (old == BPF_TCP_CLOSING && new == BPF_TCP_TIME_WAIT))
+		st->fin_acked = 1;
+}
+
+/*
+ * tcp_sock at the end.  bytes_acked counts acknowledged sequence numbers,
+ * which include an active opener's SYN (its snd_una starts at the ISN; a
+ * passive child's starts past it) and our FIN once acknowledged;
+ * bytes_received counts the peer's FIN (tcp_fin() set SOCK_DONE) but never
+ * its SYN (rcv_nxt starts past it).  Those come off: payload bytes remain.
+ */
+static __always_inline void flow_stats(struct tt_flowrec *r, struct sock *sk,
+				       const struct tt_skstore *st)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u64 acked, rcvd, less;
+
+	if (!tp)
+		return;
+	acked = tp->bytes_acked;
+	rcvd = tp->bytes_received;
+	less = st->syn_acked + st->fin_acked;
+	r->bytes_sent = acked > less ? acked - less : 0;
+	if ((sk->__sk_common.skc_flags & (1UL << SOCK_DONE)) && rcvd)
+		rcvd--;
+	r->bytes_received = rcvd;
+	r->segs_out = tp->segs_out;
+	r->segs_in = tp->segs_in;
+	r->retransmits = tp->total_retrans;
+	r->srtt_us = tp->srtt_us >> 3;
+	r->flags |= TT_FR_STATS;
+}
+
+static __always_inline void flow_flush(struct sock *sk, struct tt_skstore *st, __u8 hook, bool end)
+{
+	struct tt_flowrec *r;
+	struct sk_view v;
+
+	if (!st->n || read_sk(sk, &v, true) || !pass_filters(&v))
+		goto out;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost(TT_EV_FLOW);
+		goto out;
+	}
+	r->type = TT_EV_FLOW;
+	r->family = v.family;
+	r->n = st->n;
+	r->flags = TT_FR_COOKIE | (end ? TT_FR_END : 0);
+	r->hook = hook;
+	r->tw_substate = st->tw_substate;
+	r->sport = v.sport;
+	r->dport = v.dport;
+	r->cpu = bpf_get_smp_processor_id();
+	r->netns = v.netns;
+	r->sk_err = st->sk_err;
+	r->resets_sent = st->resets_sent;
+	r->resets_recv = st->resets_recv;
+	r->reserved = 0;
+	r->cgroup = v.cgroup;
+	r->sk = (__u64)sk;
+	r->cookie = st->cookie;
+	__builtin_memset(r->saddr, 0, sizeof(r->saddr));
+	__builtin_memset(r->daddr, 0, sizeof(r->daddr));
+	fill_addrs_to(r->saddr, r->daddr, sk, v.family, true);
+	__builtin_memcpy(r->task_pid, st->task_pid, sizeof(r->task_pid));
+	__builtin_memcpy(r->task_tgid, st->task_tgid, sizeof(r->task_tgid));
+	__builtin_memcpy(r->task_comm, st->task_comm, sizeof(r->task_comm));
+	r->bytes_sent = 0;
+	r->bytes_received = 0;
+	r->segs_out = 0;
+	r->segs_in = 0;
+	r->retransmits = 0;
+	r->srtt_us = 0;
+	if (end)
+		flow_stats(r, sk, st);
+	__builtin_memcpy(r->ts_ns, st->ts_ns, sizeof(r->ts_ns));
+	__builtin_memcpy(r->old_state, st->old_state, sizeof(r->old_state));
+	__builtin_memcpy(r->new_state, st->new_state, sizeof(r->new_state));
+	__builtin_memcpy(r->tflags, st->tflags, sizeof(r->tflags));
+	__builtin_memset(r->pad, 0, sizeof(r->pad));
+	bpf_ringbuf_submit(r, submit_flags());
+out:
+	st->n = 0;
+	st->ntask = 0;
+	st->resets_sent = 0;
+	st->resets_recv = 0;
+	st->tw_substate = 0;
+	__builtin_memset(st->task_pid, 0, sizeof(st->task_pid));
+	__builtin_memset(st->task_tgid, 0, sizeof(st->task_tgid));
+	__builtin_memset(st->task_comm, 0, sizeof(st->task_comm));
+	__builtin_memset(st->tflags, 0, sizeof(st->tflags));
+}
+
+static __always_inline void flow_transition(struct sock *sk, struct sk_view *v, int oldstate,
+					    int newstate, int substate, __u8 hook, bool nested,
+					    void *ops)
+{
+	__u8 old = oldstate, new = newstate, tfl = 0;
+	struct tt_skstore *st;
+	__u64 now, id;
+
+	if (!pass_owner(sk, v, oldstate, newstate, hook))
+		return;
+	forget_owned(sk, v, oldstate, newstate);
+	st = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st) {
+		count_lost(TT_EV_FLOW);
+		return;
+	}
+	if (!st->cookie) {
+		if (hook == TT_HOOK_SOCKOPS_STATE)
+			st->cookie = bpf_get_socket_cookie(ops);
+		else
+			st->cookie = bpf_get_socket_cookie(sk);
+	}
+	/* the second program copy, for a run the first did make */
+	if (nested && st->last == new && st->last_old == old)
+		return;
+	/* a child that lost the clone race: its birth and death go together */
+	if (st->n == 1 && st->old_state[0] == BPF_TCP_LISTEN && st->new_state[0] == BPF_TCP_SYN_RECV &&
+	    old == BPF_TCP_SYN_RECV && lost_clone_race(sk, newstate, true)) {
+		bpf_sk_storage_delete(&flows, sk);
+		return;
+	}
+	now = bpf_ktime_get_ns();
+	st->ended = 0;
+	/* a gap: a hook skipped the transition that led here */
+	if (st->last && st->last != old && !(old == BPF_TCP_LISTEN && new == BPF_TCP_SYN_RECV)) {
+		if (st->n >= TT_FR_STATES)
+			flow_flush(sk, st, hook, false);
+		flow_push(st, st->last, old, now, TT_T_INFERRED);
+	}
+	if (st->n >= TT_FR_STATES)
+		flow_flush(sk, st, hook, false);
+	id = v->owner ? cur_pid_tgid(hook) : 0;
+	if (id && !st->ntask) {
+		st->task_pid[0] = (__u32)id;
+		st->task_tgid[0] = id >> 32;
+		cur_comm(st->task_comm[0], sizeof(st->task_comm[0]), hook);
+		st->ntask = 1;
+		tfl = TT_T_TASK0;
+	} else if (id) {
+		st->task_pid[1] = (__u32)id;
+		st->task_tgid[1] = id >> 32;
+		cur_comm(st->task_comm[1], sizeof(st->task_comm[1]), hook);
+		st->ntask = 2;
+		tfl = TT_T_TASK1;
+	}
+	if (substate) {
+		st->tw_substate = substate;
+		flow_push(st, old, BPF_TCP_TIME_WAIT, now, tfl | TT_T_TW_SUB);
+	} else {
+		flow_push(st, old, new, now, tfl);
+	}
+	if (new == BPF_TCP_CLOSE) {
+		st->sk_err = substate ? 0 : sk->sk_err;
+		if (old == BPF_TCP_LAST_ACK && !st->sk_err)
+			st->fin_acked = 1;
+		flow_flush(sk, st, hook, true);
+		st->ended = 1;
+		st->last = BPF_TCP_CLOSE;
+		st->syn_acked = 0;
+		st->fin_acked = 0;
+		st->sk_err = 0;
+	} else if (new == BPF_TCP_CLOSE_WAIT || new == BPF_TCP_LISTEN || st->n >= TT_FR_STATES) {
+		flow_flush(sk, st, hook, false);
+	}
+}
+
 /* The shared body of every transition variant; returns the event or NULL. */
 static __always_inline struct tt_event *
-on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
+on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested, void *ops)
 {
 	/* the typed hooks: their sk can be read directly */
 	bool direct = hook == TT_HOOK_TP_BTF_SET_STATE || hook == TT_HOOK_FENTRY_SET_STATE ||
 		      hook == TT_HOOK_SOCKOPS_STATE;
+	bool flow = cfg.flow_records && direct;
 	struct tt_event *e;
 	struct sk_view v;
 	int substate = 0;
@@ -245,15 +443,24 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook)
 	 */
 	if (cfg.tw_mode == TT_TW_HOOK && newstate == BPF_TCP_CLOSE) {
 		__u32 zero = 0;
-		__u64 *handed = bpf_map_lookup_elem(&tw_handover, &zero);
+		struct tw_hand *handed = bpf_map_lookup_elem(&tw_handover, &zero);
 
-		if (handed && *handed == (__u64)sk) {
-			*handed = 0;
-			return NULL;
+		if (handed && handed->sk == (__u64)sk) {
+			handed->sk = 0;
+			if (!flow)
+				return NULL;
+			/* flow records: this > CLOSE is the hand-over */
+			substate = handed->substate;
 		}
 	}
 	if (read_sk(sk, &v, direct))
 		return NULL;
+	if (flow) {
+		if (!substate && cfg.tw_mode == TT_TW_RULE && newstate == BPF_TCP_CLOSE)
+			substate = tw_rule(sk, oldstate, direct);
+		flow_transition(sk, &v, oldstate, newstate, substate, hook, nested, ops);
+		return NULL;
+	}
 	if (oldstate == BPF_TCP_LISTEN && newstate == BPF_TCP_SYN_RECV) {
 		__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 
@@ -344,7 +551,7 @@ static __always_inline void set_state_btf(struct sock *sk, int oldstate, int new
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
-	e = on_set_state(sk, oldstate, newstate, TT_HOOK_TP_BTF_SET_STATE);
+	e = on_set_state(sk, oldstate, newstate, TT_HOOK_TP_BTF_SET_STATE, nested, NULL);
 	if (!e)
 		return;
 	e->cookie = bpf_get_socket_cookie(sk);
@@ -437,7 +644,7 @@ int tp_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	barrier_var(newstate);
 	if (sockops_records(sk, oldstate, newstate, false))
 		return 0;
-	e = on_set_state(sk, oldstate, newstate, TT_HOOK_TP_SET_STATE);
+	e = on_set_state(sk, oldstate, newstate, TT_HOOK_TP_SET_STATE, false, NULL);
 	if (e)
 		bpf_ringbuf_submit(e, submit_flags());
 	return 0;
@@ -463,7 +670,7 @@ on_state_store(struct sock *sk, int newstate, __u8 hook, bool cookie)
 	oldstate = SK_READ(cookie, sk, __sk_common.skc_state);
 	if (sockops_records(sk, oldstate, newstate, cookie))
 		return;
-	e = on_set_state(sk, oldstate, newstate, hook);
+	e = on_set_state(sk, oldstate, newstate, hook, false, NULL);
 	if (!e)
 		return;
 	if (cookie) {
@@ -547,7 +754,7 @@ int sockops_state(struct bpf_sock_ops *ops)
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!tp || sockops_skips((struct sock *)tp, oldstate, newstate, true))
 		return 1;
-	e = on_set_state((struct sock *)tp, oldstate, newstate, TT_HOOK_SOCKOPS_STATE);
+	e = on_set_state((struct sock *)tp, oldstate, newstate, TT_HOOK_SOCKOPS_STATE, false, ops);
 	if (!e)
 		return 1;
 	e->cookie = bpf_get_socket_cookie(ops);

@@ -229,6 +229,10 @@ struct tt_config {
 	__u32 tw_mode;		/* enum tt_tw_mode: how TIME-WAIT entry is seen */
 	__u32 sockops_task;	/* enum tt_task_access: sock_ops' view of the current task */
 	__u32 cgroup_level;	/* --cgroup: the level of cgroup_id (root: 0) */
+	__u32 flow_records;	/* 1: typed transitions hooks keep each socket's
+				 * transitions in socket storage and send
+				 * struct tt_flowrec; 0: one tt_event each (-e) */
+	__u32 pad0;
 	__u64 cgroup_id;	/* --cgroup: 0 = any, else the socket's cgroup must be
 				 * this one or below it (its ancestor at
 				 * cgroup_level has this id) */

@@ -32,8 +32,12 @@ struct tt_live {
 	struct bpf_link *links[16];
 	int n_links;
 	tt_event_cb cb;
+	tt_flowrec_cb flow_cb;
 	void *ctx;
 	int ncpus;
+	uint64_t flow_records;	/* TT_EV_FLOW records read */
+	bool flow_mode;		/* the kernel side sends flow records */
+	bool no_flow;		/* it could not load so: per transition */
 	uint64_t bad_size;
 	uint64_t by_hook[TT_HOOK_MAX + 1];	/* records per hook id (the last: out of range) */
 	uint32_t taken;		/* records taken in this live__poll() */
@@ -409,6 +413,12 @@ int live__probe(const struct tt_opts *o)
 		sockwalk__probe(line, sizeof(line));
 		printf("  seed+census  %s\n", line);
 	}
+	if (live__flow_records(o, &sel))
+		printf("  records      one per connection, at its end (and at CLOSE_WAIT and LISTEN),\n"
+		       "               from socket storage; -e: one per transition\n");
+	else
+		printf("  records      one per transition (%s)\n",
+		       o->events ? "-e" : "the transitions hook has no typed socket");
 	return sel.chosen[TT_CAP_TRANSITIONS] >= 0 ? 0 : 1;
 }
 
@@ -418,7 +428,18 @@ static int handle_record(void *ctx, void *data, size_t size)
 	const struct tt_event *e = data;
 	int err;
 
-	if (size != sizeof(struct tt_event)) {
+	/* a tt_event, or a struct tt_flowrec (TT_EV_FLOW): both start with type, then hook at 4 */
+	if (size == sizeof(struct tt_flowrec) && e->type == TT_EV_FLOW) {
+		const struct tt_flowrec *r = data;
+
+		l->by_hook[r->hook < TT_HOOK_MAX ? r->hook : TT_HOOK_MAX]++;
+		l->flow_records++;
+		err = l->flow_cb(l->ctx, r);
+		if (err)
+			return err;
+		return ++l->taken >= POLL_BUDGET ? -ECANCELED : 0;
+	}
+	if (size != sizeof(struct tt_event) || e->type == TT_EV_FLOW) {
 		l->bad_size++;
 		return 0;
 	}
@@ -427,6 +448,25 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (err)
 		return err;
 	return ++l->taken >= POLL_BUDGET ? -ECANCELED : 0;
+}
+
+bool live__flow_records(const struct tt_opts *o, const struct tt_selection *sel)
+{
+	int t = sel->chosen[TT_CAP_TRANSITIONS];
+
+	if (o->events || t < 0)
+		return false;
+	return tt_variants[t].kind == TT_KIND_TP_BTF || tt_variants[t].kind == TT_KIND_FENTRY;
+}
+
+uint64_t live__flow_count(const struct tt_live *l)
+{
+	return l->flow_records;
+}
+
+bool live__flow_mode(const struct tt_live *l)
+{
+	return l->flow_mode;
 }
 
 static void fill_config(struct tt_config *c, const struct tt_opts *o,
@@ -452,9 +492,11 @@ static void fill_config(struct tt_config *c, const struct tt_opts *o,
 		c->tw_mode = tt_variants[tw].kind == TT_KIND_RULE ? TT_TW_RULE : TT_TW_HOOK;
 	if (sel->chosen[TT_CAP_SOCK_OPS] >= 0)
 		c->sockops_task = sockops_task_access();
+	c->flow_records = live__flow_records(o, sel);
 }
 
-int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, void *ctx)
+int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
+	       tt_flowrec_cb flow_cb, void *ctx)
 {
 	const struct tt_variant *chosen[TT_CAP_MAX];
 	struct tt_live *l;
@@ -471,6 +513,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, vo
 		return 1;
 	}
 	l->cb = cb;
+	l->flow_cb = flow_cb;
 	l->ctx = ctx;
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->ncpus <= 0) {
@@ -488,12 +531,16 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, vo
 		if (l->sel.chosen[cap] >= 0)
 			chosen[n++] = &tt_variants[l->sel.chosen[cap]];
 
+again:
 	l->skel = tcptrail_bpf__open();
 	if (!l->skel) {
 		tt_err("open BPF object: %s", strerror(errno));
 		goto fail;
 	}
 	fill_config((struct tt_config *)&l->skel->rodata->cfg, o, &l->sel);
+	if (l->no_flow)
+		((struct tt_config *)&l->skel->rodata->cfg)->flow_records = 0;
+	l->flow_mode = l->skel->rodata->cfg.flow_records;
 	autoload_only(l->skel, chosen, n);
 	err = bpf_map__set_max_entries(l->skel->maps.events, (uint32_t)o->ringbuf_bytes);
 	if (err) {
@@ -507,6 +554,14 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, vo
 		bpf_map__set_max_entries(l->skel->maps.owned_listeners, 1);
 	}
 	err = tcptrail_bpf__load(l->skel);
+	if (err && l->flow_mode) {
+		/* socket storage from tracing programs came in Linux 5.11 */
+		tt_info("flow records: %s; one record per transition instead", strerror(-err));
+		tcptrail_bpf__destroy(l->skel);
+		l->skel = NULL;
+		l->no_flow = true;
+		goto again;
+	}
 	if (err) {
 		tt_err("load BPF programs: %s", strerror(-err));
 		goto fail;
@@ -607,6 +662,9 @@ static void log_by_hook(const struct tt_live *l)
 				      (unsigned long long)l->by_hook[h]);
 	}
 	tt_debug("records by hook:%s", n ? line : " none");
+	if (l->flow_mode)
+		tt_debug("flow records: %llu (one per connection end, CLOSE_WAIT, LISTEN or 8 transitions)",
+			 (unsigned long long)l->flow_records);
 }
 
 uint64_t live__missed(const struct tt_live *l)

@@ -6,6 +6,7 @@
 #ifndef TT_LIVE_H
 #define TT_LIVE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "modes.h"
@@ -13,6 +14,7 @@
 #include "tcptrail.h"
 
 typedef int (*tt_event_cb)(void *ctx, const struct tt_event *e);
+typedef int (*tt_flowrec_cb)(void *ctx, const struct tt_flowrec *r);
 
 struct tt_live;
 
@@ -20,7 +22,22 @@ struct tt_live;
  * Check the kernel, choose hooks, load and attach.  Returns 0, or an exit
  * status (1) after printing a one-line reason.
  */
-int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb, void *ctx);
+int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
+	       tt_flowrec_cb flow_cb, void *ctx);
+
+/*
+ * Does the kernel side send flow records (struct tt_flowrec) with these
+ * options and hooks?  Yes unless -e asks for every transition as it
+ * happens, or the transitions hook has no typed socket (a tracepoint or
+ * kprobe), which socket storage needs.
+ */
+bool live__flow_records(const struct tt_opts *o, const struct tt_selection *sel);
+
+/* Does the loaded kernel side send flow records? */
+bool live__flow_mode(const struct tt_live *l);
+
+/* TT_EV_FLOW records read since start. */
+uint64_t live__flow_count(const struct tt_live *l);
 void live__free(struct tt_live *l);
 
 /*

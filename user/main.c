@@ -48,6 +48,11 @@ static int on_record(void *ctx, const struct tt_event *e)
 	return app__record(ctx, e) ? -ECANCELED : 0;
 }
 
+static int on_flowrec(void *ctx, const struct tt_flowrec *r)
+{
+	return app__flowrec(ctx, r) ? -ECANCELED : 0;
+}
+
 /*
  * The names a capture keeps for a record's cgroup id, as this host resolves
  * them; asked before the pipeline has seen the record, so the record's owner
@@ -72,7 +77,7 @@ static int capture_cgroup_name(void *ctx, const struct tt_event *e, struct tt_ca
 }
 
 /* Say which hook each capability got; nothing degrades silently. */
-static void announce(const struct tt_selection *sel)
+static void announce(const struct tt_selection *sel, bool flow_records)
 {
 	char line[1024];
 	size_t n = 0;
@@ -100,7 +105,7 @@ static void announce(const struct tt_selection *sel)
 				      c >= 0 ? tt_kind_name(tt_variants[c].kind) :
 				      tt_cap_off(sel, cap) ? "off" : "UNAVAILABLE");
 	}
-	tt_info("tracing: %s%s", line,
+	tt_info("tracing: %s records=%s%s", line, flow_records ? "per-flow" : "per-transition",
 		isatty(STDIN_FILENO) ? " (-v or --probe for details; Ctrl-C to stop)" : "");
 }
 
@@ -241,7 +246,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	uint64_t start, now, missed;
 	int err, status = 0;
 
-	err = live__open(&live, o, on_record, a);
+	err = live__open(&live, o, on_record, on_flowrec, a);
 	if (err)
 		return err;
 
@@ -276,7 +281,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	 * socket made before this line may be seeded as well as traced, and
 	 * the kernel tests start their traffic on it.
 	 */
-	announce(live__selection(live));
+	announce(live__selection(live), live__flow_mode(live));
 	app__start(a, start);
 	/* Type=notify: attached, seeded, and about to read */
 	journal__notify("READY=1");

@@ -10,7 +10,9 @@
 . "${0%/*}/fault.inc"
 
 stress_start lru
-tt_start --json --netns "$NETNS" --max-flows 4
+# -e: the per-transition stream, in which every open connection holds a slot
+# (flow records bring a connection to the table only with its first record)
+tt_start --json -e --netns "$NETNS" --max-flows 4
 go
 stress_wait 30
 tt_stop
