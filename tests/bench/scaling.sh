@@ -190,6 +190,11 @@ traced() {
 	echo "$_r ${_lost:-0} $_rec"
 }
 
+# num FORMAT: the number on stdin in FORMAT, or "-" for none
+num() {
+	awk -v f="$1" '$1 ~ /^[0-9.e+-]+$/ { printf f, $1; n++ } END { if (!n) printf "-" }'
+}
+
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
 		if (NR) printf "%.6g", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -228,9 +233,10 @@ for P in $PROCS; do
 	col() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$DIR/row" | median; }
 	maxlost() { awk -v v="$1" '$1 == v { if ($4 > m) m = $4; n++ } END { if (n) print m + 0 }' "$DIR/row"; }
 	{
-		printf '%-6s %10.0f %10.0f %6.3f %8s %8s' "$P+$P" "$(awk '$1 == "U" { print $2 }' "$DIR/row" | median)" \
-			"$(col T 3)" "$(col T 2)" "$(maxlost T)" "$(col T 5)"
-		[ "$EVENTS" = 0 ] || printf ' %10.0f %6.3f %8s %8s' "$(col E 3)" "$(col E 2)" "$(maxlost E)" "$(col E 5)"
+		printf '%-6s %10s %10s %6s %8s %8s' "$P+$P" "$(awk '$1 == "U" { print $2 }' "$DIR/row" | median | num %.0f)" \
+			"$(col T 3 | num %.0f)" "$(col T 2 | num %.3f)" "$(maxlost T)" "$(col T 5 | num %.2f)"
+		[ "$EVENTS" = 0 ] || printf ' %10s %6s %8s %8s' "$(col E 3 | num %.0f)" "$(col E 2 | num %.3f)" \
+			"$(maxlost E)" "$(col E 5 | num %.2f)"
 		echo
 	} | tee -a "$OUT"
 	[ "$FAIL" = 0 ] || break
