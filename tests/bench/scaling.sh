@@ -33,8 +33,10 @@
 # Knobs (environment): PROCS ("1 2 4 8 16", leaving out counts above the
 # number of CPUs unless given), SCALING_SECS (4, measured seconds per run),
 # SCALING_WARMUP (1), SCALING_ROUNDS (1: more repeats U T U E U and takes the
-# median ratio), SCALING_EVENTS (1: the E runs; 0: none), TT (tcptrail,
-# static or not), LOAD (ttload), SCALING_OUT (scaling.txt beside TT).
+# median ratio), SCALING_EVENTS (1: the E runs; 0: none), SCALING_ALSO
+# (tcptrail options for a third traced variant, X, e.g. "--no-sock-ops"),
+# TT (tcptrail, static or not), LOAD (ttload), SCALING_OUT (scaling.txt
+# beside TT).
 # Exit: 0 when every run ran, 1 when one failed (after the table), 2 for a
 # bad knob.
 
@@ -55,6 +57,7 @@ SECS=${SCALING_SECS:-4}
 WARMUP=${SCALING_WARMUP:-1}
 ROUNDS=${SCALING_ROUNDS:-1}
 EVENTS=${SCALING_EVENTS:-1}
+ALSO=${SCALING_ALSO:-}
 OUT=${SCALING_OUT:-$(dirname "$TT")/scaling.txt}
 
 die() {
@@ -202,41 +205,55 @@ median() {
 
 # ---- the sweep ------------------------------------------------------------
 
+# the traced variants, each with its tcptrail options
+VARS="T"
+[ "$EVENTS" = 0 ] || VARS="$VARS E"
+[ -z "$ALSO" ] || VARS="$VARS X"
+opts_of() {
+	case $1 in
+	T) ;;
+	E) printf '%s\n' -e ;;
+	X) echo "$ALSO" ;;
+	esac
+}
+
 {
 	echo "machine: Linux $(uname -r), $NCPU CPUs; $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')"
-	echo "runs: U T U$([ "$EVENTS" = 1 ] && echo " E U") x $ROUNDS per row, ${SECS} s each after ${WARMUP} s warm-up; T = tcptrail --json -i 0 >/dev/null, E = the same with -e"
+	echo "runs: U$(for _v in $VARS; do printf ' %s U' "$_v"; done) x $ROUNDS per row, ${SECS} s each after ${WARMUP} s warm-up"
+	echo "      T = tcptrail --json -i 0 >/dev/null$([ "$EVENTS" = 0 ] || echo ", E = the same with -e")${ALSO:+, X = the same with $ALSO}"
 	echo
 	printf '%-6s %10s %10s %6s %8s %8s' procs untraced tcptrail ratio lost rec/conn
 	[ "$EVENTS" = 0 ] || printf ' %10s %6s %8s %8s' "-e conn/s" ratio lost rec/conn
+	[ -z "$ALSO" ] || printf ' %10s %6s %8s %8s' "X conn/s" ratio lost rec/conn
 	echo
 } | tee "$OUT"
 FAIL=0
 for P in $PROCS; do
 	: >"$DIR/row"
 	_i=0
-	while [ "$_i" -lt "$ROUNDS" ]; do
+	while [ "$_i" -lt "$ROUNDS" ] && [ "$FAIL" = 0 ]; do
 		_i=$((_i + 1))
-		_u1=$(load "$P") || { FAIL=1; break; }
-		_t=$(traced "$P") || { FAIL=1; break; }
-		_u2=$(load "$P") || { FAIL=1; break; }
-		echo "U $_u1" >>"$DIR/row"
-		echo "U $_u2" >>"$DIR/row"
-		echo "T $(echo "$_t" | awk -v a="$_u1" -v b="$_u2" '{ print $1 / ((a + b) / 2), $0 }')" >>"$DIR/row"
-		if [ "$EVENTS" = 1 ]; then
-			_e=$(traced "$P" -e) || { FAIL=1; break; }
-			_u3=$(load "$P") || { FAIL=1; break; }
-			echo "U $_u3" >>"$DIR/row"
-			echo "E $(echo "$_e" | awk -v a="$_u2" -v b="$_u3" '{ print $1 / ((a + b) / 2), $0 }')" >>"$DIR/row"
-		fi
+		# U V1 U V2 U ...: each traced run between two untraced ones
+		_ua=$(load "$P") || { FAIL=1; break; }
+		echo "U $_ua" >>"$DIR/row"
+		for _v in $VARS; do
+			# shellcheck disable=SC2046 # the options are words
+			_t=$(traced "$P" $(opts_of "$_v")) || { FAIL=1; break; }
+			_ub=$(load "$P") || { FAIL=1; break; }
+			echo "U $_ub" >>"$DIR/row"
+			echo "$_v $(echo "$_t" | awk -v a="$_ua" -v b="$_ub" '{ print $1 / ((a + b) / 2), $0 }')" >>"$DIR/row"
+			_ua=$_ub
+		done
 	done
-	# columns of a T/E line: ratio rate lost rec/conn
+	# columns of a traced line: variant ratio rate lost rec/conn
 	col() { awk -v v="$1" -v c="$2" '$1 == v { print $c }' "$DIR/row" | median; }
-	maxlost() { awk -v v="$1" '$1 == v { if ($4 > m) m = $4; n++ } END { if (n) print m + 0 }' "$DIR/row"; }
+	maxlost() { awk -v v="$1" '$1 == v { if ($4 > m) m = $4; n++ } END { print n ? m + 0 : "-" }' "$DIR/row"; }
 	{
-		printf '%-6s %10s %10s %6s %8s %8s' "$P+$P" "$(awk '$1 == "U" { print $2 }' "$DIR/row" | median | num %.0f)" \
-			"$(col T 3 | num %.0f)" "$(col T 2 | num %.3f)" "$(maxlost T)" "$(col T 5 | num %.2f)"
-		[ "$EVENTS" = 0 ] || printf ' %10s %6s %8s %8s' "$(col E 3 | num %.0f)" "$(col E 2 | num %.3f)" \
-			"$(maxlost E)" "$(col E 5 | num %.2f)"
+		printf '%-6s %10s' "$P+$P" "$(awk '$1 == "U" { print $2 }' "$DIR/row" | median | num %.0f)"
+		for _v in $VARS; do
+			printf ' %10s %6s %8s %8s' "$(col "$_v" 3 | num %.0f)" "$(col "$_v" 2 | num %.3f)" \
+				"$(maxlost "$_v")" "$(col "$_v" 5 | num %.2f)"
+		done
 		echo
 	} | tee -a "$OUT"
 	[ "$FAIL" = 0 ] || break
