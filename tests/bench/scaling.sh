@@ -145,7 +145,7 @@ done
 # other work on the CPUs makes every ratio noisy: say so before the sweep
 _busy=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat; sleep 1
 	awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
-_busy=$(echo "$_busy" | tr '\n' ' ' | awk '{ t = $3 - $1; printf "%.0f", t > 0 ? 100 * (t - ($4 - $2)) / t : 0 }')
+_busy=$(echo "$_busy" | tr '\n' ' ' | awk '{ t = $3 - $1; printf "%.0f", (t > 0 ? 100 * (t - ($4 - $2)) / t : 0) }')
 [ "$_busy" -le 10 ] ||
 	echo "scaling: WARNING: the CPUs are ${_busy}% busy before the sweep: the ratios will be noisy" >&2
 
