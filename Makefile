@@ -150,7 +150,7 @@ unit: $(OUTPUT)/unit_tests
 
 test:
 	$(Q)INSTALL=1 tests/deps.sh
-	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS)
+	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS) $(OUTPUT)/bench/ttload
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 # Kernel tests inside qemu guests running Debian's 6.12 and 6.1 cloud kernels,
@@ -179,7 +179,7 @@ vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) VM_TESTS="$(VM_TESTS)" VM_KERNELS="$(VM_KERNELS)" \
 		tests/vm/vmtest.sh $(VMTEST_ARGS)
 
-ktest: tcptrail $(DRIVERS)
+ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh kernel
 
 clean:
