@@ -300,7 +300,7 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcptrail $(DESTDIR)$(MANDIR)/man8/tcptrail.8 \
 		$(DESTDIR)$(UNITDIR)/tcptrail.service $(DESTDIR)$(TMPFILESDIR)/tcptrail.conf
 
-# `make bench`: overhead, throughput and memory next to tcpstates (root, ~6 min)
+# `make bench`: overhead, throughput and memory next to tcpstates (root, ~7 min; tests/bench/bench.sh)
 BENCH_BINS := $(OUTPUT)/bench/ttload $(OUTPUT)/bench/flowmem $(OUTPUT)/bench/gencap
 
 $(OUTPUT)/bench:

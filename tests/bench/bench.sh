@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # `make bench`: tcptrail's overhead, throughput and memory, side by side with
-# libbpf-tools' tcpstates.  Root; about 6 minutes on 2 cores.
+# libbpf-tools' tcpstates.  Root; about 7 minutes on 2 cores.
 #
 #	OUTPUT=.output tests/bench/bench.sh
 #
