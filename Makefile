@@ -163,8 +163,8 @@ test:
 # of its own), ATTACH_MODES=... the modes.
 VM_SCENARIOS := active passive tw-clean tw-peer-rst tw-shutdown-rst tw-simultaneous \
 		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup \
-		sock-ops
-VM_SHORT := active passive tw-clean overflow-accept overflow-syn cgroup sock-ops
+		sock-ops flow-stats capture-flows
+VM_SHORT := active passive tw-clean overflow-accept overflow-syn cgroup sock-ops flow-stats
 vm_comma := ,
 vm_empty :=
 vm_space := $(vm_empty) $(vm_empty)

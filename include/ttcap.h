@@ -10,8 +10,11 @@
  *   frame TTCAP_META        (always first)
  *   frame TTCAP_COUNTERS    (the totals when this file began)
  *   frame TTCAP_CGROUP      (version 2: a cgroup id's names, before the
- *                            first event of the file that carries the id)
+ *                            first record of the file that carries the id)
  *   frame TTCAP_EVENT ...   (struct tt_event, as the kernel wrote it)
+ *   frame TTCAP_FLOW ...    (version 3: struct tt_flowrec, as the kernel
+ *                            wrote it; interleaved with EVENT frames in the
+ *                            order the records were read)
  *   frame TTCAP_COUNTERS    (at every flush, about once a second)
  *   ...
  *   frame TTCAP_COUNTERS    (at close)
@@ -26,12 +29,17 @@
 #define TTCAP_H
 
 #define TTCAP_MAGIC	"TCPTRAIL"	/* 8 bytes, no NUL */
-#define TTCAP_VERSION	2	/* 2: tt_event version 2 (cgroup), TTCAP_CGROUP frames */
+/*
+ * 2: tt_event version 2 (cgroup), TTCAP_CGROUP frames
+ * 3: TTCAP_FLOW frames (struct tt_flowrec); events as in version 2
+ */
+#define TTCAP_VERSION	3
 
 struct ttcap_file_header {
 	char  magic[8];		/* TTCAP_MAGIC */
 	__u32 version;		/* TTCAP_VERSION */
-	__u32 record_size;	/* sizeof(struct tt_event): 128 */
+	__u32 record_size;	/* sizeof(struct tt_event): 128 (a FLOW frame is
+				 * always sizeof(struct tt_flowrec): 256) */
 	__u32 event_version;	/* TT_EVENT_VERSION of the records */
 	__u32 reserved;		/* 0 */
 };
@@ -43,7 +51,10 @@ enum ttcap_kind {
 	TTCAP_COUNTERS = 3,
 	TTCAP_END = 4,
 	TTCAP_CGROUP = 5,	/* version 2 and later */
+	TTCAP_FLOW = 6,		/* version 3 and later: one struct tt_flowrec */
 };
+
+#define TTCAP_FLOW_SIZE	256	/* a TTCAP_FLOW payload: sizeof(struct tt_flowrec) */
 
 struct ttcap_frame {
 	__u32 kind;		/* enum ttcap_kind */
@@ -86,7 +97,9 @@ struct ttcap_counters {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC when written */
 	__u64 lost;		/* ring buffer records the kernel could not queue */
 	__u64 evicted;		/* flows pushed out of the live flow table */
-	__u64 events;		/* TTCAP_EVENT frames in this file so far */
+	__u64 events;		/* records in this file so far: TTCAP_EVENT and
+				 * TTCAP_FLOW frames (one each, whatever a
+				 * flow record holds) */
 };
 _Static_assert(sizeof(struct ttcap_counters) == 32, "capture format");
 
@@ -107,7 +120,7 @@ _Static_assert(sizeof(struct ttcap_end) == 8, "capture format");
  * a tt_event.cgroup id to, so that a replay anywhere names the same
  * containers.  This fixed part, then fields to the end of the payload as in
  * TTCAP_META ({ __u16 tag; __u16 len; __u8 value[len]; }).  Written once per
- * file for each id, before the first event that carries it.
+ * file for each id, before the first record (EVENT or FLOW) that carries it.
  */
 struct ttcap_cgroup {
 	__u64 id;		/* tt_event.cgroup, never 0 */

@@ -24,4 +24,7 @@
 void ttcap_event_swap(struct tt_event *dst, const struct tt_event *src);
 void ttcap_counters_swap(struct ttcap_counters *c);
 
+/* struct tt_flowrec in file byte order from host order, or back. */
+void ttcap_flowrec_swap(struct tt_flowrec *dst, const struct tt_flowrec *src);
+
 #endif /* TT_CAPFORMAT_H */

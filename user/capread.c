@@ -527,7 +527,7 @@ int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)
 	uint64_t at;
 	uint32_t kind, len;
 	unsigned char extra;
-	char why[64];
+	char why[96];
 	ssize_t k;
 
 	if (r->failed)
@@ -573,6 +573,27 @@ int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)
 		ttcap_event_swap(&rec->ev, &le);
 		if (capture__check_event(&rec->ev, why, sizeof(why)))
 			return rfail(r, TT_CAPERR_RECORD, "%s in the event record at offset %" PRIu64,
+				     why, at);
+		break;
+	}
+	case TTCAP_FLOW: {
+		struct tt_flowrec le;
+
+		if (r->meta.version < 3)
+			return rfail(r, TT_CAPERR_KIND, "a flow record at offset %" PRIu64
+				     " in a format version %u file", at, r->meta.version);
+		if (len != sizeof(le))
+			return rfail(r, TT_CAPERR_LENGTH, "impossible length %u for a flow record "
+				     "at offset %" PRIu64 " (flow records are %zu bytes)", len, at,
+				     sizeof(le));
+		k = pull(r, &le, sizeof(le));
+		if (k < 0)
+			return -1;
+		if ((size_t)k < sizeof(le))
+			return truncated(r, at);
+		ttcap_flowrec_swap(&rec->fr, &le);
+		if (capture__check_flowrec(&rec->fr, why, sizeof(why)))
+			return rfail(r, TT_CAPERR_RECORD, "%s in the flow record at offset %" PRIu64,
 				     why, at);
 		break;
 	}

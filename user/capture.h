@@ -58,6 +58,9 @@ int capture__open(struct tt_capture **out, const struct tt_capture_opts *opts);
 /* Append one record.  0, or -errno (sticky: later calls fail the same way). */
 int capture__write(struct tt_capture *c, const struct tt_event *e);
 
+/* Append one flow record (a TTCAP_FLOW frame); the same as capture__write. */
+int capture__write_flow(struct tt_capture *c, const struct tt_flowrec *r);
+
 /*
  * Once a second at most: write a counters frame and a zlib sync flush, so
  * that everything so far can be read even if we are killed.  Call it every
@@ -120,10 +123,11 @@ struct tt_capmeta {
 };
 
 struct tt_caprec {
-	uint32_t kind;		/* TTCAP_EVENT, TTCAP_COUNTERS or TTCAP_CGROUP */
+	uint32_t kind;		/* TTCAP_EVENT, TTCAP_FLOW, TTCAP_COUNTERS or TTCAP_CGROUP */
 	const struct tt_capcg *cg;	/* TTCAP_CGROUP: valid until the next call */
 	uint64_t offset;	/* of the frame, in uncompressed bytes */
 	struct tt_event ev;	/* TTCAP_EVENT, in host byte order */
+	struct tt_flowrec fr;	/* TTCAP_FLOW, in host byte order, checked */
 	struct ttcap_counters counters;	/* TTCAP_COUNTERS, in host byte order */
 };
 
@@ -142,7 +146,7 @@ void capreader__free(struct tt_capreader *r);
 int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta);
 
 /*
- * The next event, counters or cgroup frame: 1, or 0 at a clean end (the end frame),
+ * The next event, flow, counters or cgroup frame: 1, or 0 at a clean end (the end frame),
  * or -1 on an error, after which every call returns -1.  Records before an
  * error are good: a truncated capture yields everything up to its last
  * complete record, then -1 with TT_CAPERR_TRUNCATED.
@@ -158,5 +162,14 @@ uint32_t capreader__end_reason(const struct tt_capreader *r);
 
 /* Check a record the way the reader does: 0, or -EINVAL with why written. */
 int capture__check_event(const struct tt_event *e, char *why, size_t len);
+
+/*
+ * The same for a flow record: what flowrec__check() refuses (the engine's
+ * test), said precisely, and a time no clock reaches.
+ */
+int capture__check_flowrec(const struct tt_flowrec *r, char *why, size_t len);
+
+/* The record clock at a flow record: its last transition's time, 0 if it has none. */
+uint64_t capture__flowrec_ts(const struct tt_flowrec *r);
 
 #endif /* TT_CAPTURE_H */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "capformat.h"
+#include "flowrec.h"
 #include "modes.h"
 #include "opts.h"
 #include "outfile.h"
@@ -38,7 +39,7 @@ struct tt_capture {
 	uint32_t index;		/* 0 for base, N for base.N */
 	uint64_t compressed;	/* bytes that reached this file */
 	uint64_t unflushed;	/* bytes given to deflate since it last had to emit */
-	uint64_t events;	/* event frames in this file */
+	uint64_t events;	/* event and flow frames in this file */
 	uint64_t last_flush_ns;
 	uint64_t now_ns;	/* the latest time we were told */
 	uint64_t lost, evicted;	/* the latest totals we were told */
@@ -107,12 +108,12 @@ static int put(struct tt_capture *c, const void *p, size_t n)
 
 static int put_frame(struct tt_capture *c, uint32_t kind, const void *payload, uint32_t len)
 {
-	unsigned char buf[sizeof(struct ttcap_frame) + sizeof(struct tt_event)];
+	unsigned char buf[sizeof(struct ttcap_frame) + sizeof(struct tt_flowrec)];
 	struct ttcap_frame fr = { .kind = htole32(kind), .len = htole32(len) };
 
 	c->dirty = true;
-	/* one deflate call for the common case */
-	if (len <= sizeof(struct tt_event)) {
+	/* one deflate call for the common case: an event or a flow record */
+	if (len <= sizeof(struct tt_flowrec)) {
 		memcpy(buf, &fr, sizeof(fr));
 		memcpy(buf + sizeof(fr), payload, len);
 		return put(c, buf, sizeof(fr) + len);
@@ -369,20 +370,23 @@ static int put_cgroup(struct tt_capture *c, const struct tt_event *e)
 	return put_frame(c, TTCAP_CGROUP, buf, (uint32_t)n);
 }
 
-int capture__write(struct tt_capture *c, const struct tt_event *e)
+/*
+ * One record frame (EVENT or FLOW), after the CGROUP frame naming its
+ * cgroup if this file has not named it yet (hdr: the record's socket, as an
+ * event, for the naming callback); then rotation.
+ */
+static int put_record(struct tt_capture *c, uint32_t kind, const void *le, uint32_t len,
+		      const struct tt_event *hdr, uint64_t ts_ns)
 {
-	struct tt_event le;
-
 	if (c->err)
 		return c->err;
-	if (e->cgroup && c->o.cgroup_name && put_cgroup(c, e))
+	if (hdr->cgroup && c->o.cgroup_name && put_cgroup(c, hdr))
 		return c->err;
-	ttcap_event_swap(&le, e);
-	if (put_frame(c, TTCAP_EVENT, &le, sizeof(le)))
+	if (put_frame(c, kind, le, len))
 		return c->err;
 	c->events++;
-	if (e->ts_ns > c->now_ns)
-		c->now_ns = e->ts_ns;
+	if (ts_ns > c->now_ns)
+		c->now_ns = ts_ns;
 	if (!c->o.rotate_bytes)
 		return 0;
 	/*
@@ -397,6 +401,37 @@ int capture__write(struct tt_capture *c, const struct tt_event *e)
 	if (c->compressed >= c->o.rotate_bytes)
 		return rotate(c);
 	return 0;
+}
+
+int capture__write(struct tt_capture *c, const struct tt_event *e)
+{
+	struct tt_event le;
+
+	if (c->err)
+		return c->err;
+	ttcap_event_swap(&le, e);
+	return put_record(c, TTCAP_EVENT, &le, sizeof(le), e, e->ts_ns);
+}
+
+int capture__write_flow(struct tt_capture *c, const struct tt_flowrec *r)
+{
+	struct tt_flowrec le;
+	struct tt_event hdr;
+
+	if (c->err)
+		return c->err;
+	flowrec__header(r, &hdr);
+	/* the owner, for naming a cgroup from /proc when the id alone says nothing */
+	for (unsigned int i = 0; i < r->n && i < TT_FR_STATES; i++) {
+		if (r->tflags[i] & TT_T_TASK0) {
+			hdr.flags |= TT_F_OWNER;
+			hdr.pid = r->task_pid[0];
+			hdr.tgid = r->task_tgid[0];
+			break;
+		}
+	}
+	ttcap_flowrec_swap(&le, r);
+	return put_record(c, TTCAP_FLOW, &le, sizeof(le), &hdr, capture__flowrec_ts(r));
 }
 
 int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted)
@@ -483,6 +518,13 @@ static int capture_record_op(void *priv, const struct tt_event *e)
 	return s->c ? capture__write(s->c, e) : 0;
 }
 
+static int capture_flowrec_op(void *priv, const struct tt_flowrec *r)
+{
+	struct capture_sink *s = priv;
+
+	return s->c ? capture__write_flow(s->c, r) : 0;
+}
+
 static int capture_tick_op(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted)
 {
 	struct capture_sink *s = priv;
@@ -511,6 +553,7 @@ static void capture_free_op(void *priv)
 static const struct tt_sink_ops capture_sink_ops = {
 	.name = "capture",
 	.record = capture_record_op,
+	.flowrec = capture_flowrec_op,
 	.tick = capture_tick_op,
 	.close = capture_close_op,
 	.free = capture_free_op,

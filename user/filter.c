@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "filter.h"
+#include "flowrec.h"
 #include "util.h"
 
 /*
@@ -230,6 +231,27 @@ bool filter__pass(struct tt_filter *f, const struct tt_event *e)
 	if (!pass_filters(&f->o, e) || !filter__addr_pass(&f->o, e))
 		return false;
 	return !f->o.pid || pass_owner(f, e);
+}
+
+bool filter__pass_flow(struct tt_filter *f, const struct tt_flowrec *r)
+{
+	struct tt_event e;
+	bool keep = false;
+
+	flowrec__header(r, &e);
+	if (!pass_filters(&f->o, &e) || !filter__addr_pass(&f->o, &e))
+		return false;
+	if (!f->o.pid)
+		return true;
+	/* a record with no transitions (the stats at the end): the socket's */
+	if (!r->n)
+		return set_has(&f->owned, r->sk);
+	for (unsigned int i = 0; i < r->n && i < TT_FR_STATES; i++) {
+		flowrec__event(r, i, &e);
+		if (pass_owner(f, &e))
+			keep = true;
+	}
+	return keep;
 }
 
 static size_t put_ports(char *buf, size_t len, size_t n, const char *name,

@@ -24,6 +24,13 @@ void filter__free(struct tt_filter *f);
 bool filter__pass(struct tt_filter *f, const struct tt_event *e);
 
 /*
+ * The same for a flow record (TT_EV_FLOW): the tuple filters on what its
+ * transitions share; -p keeps it whole if a live run would have kept any
+ * of its transitions, and follows ownership through them in order.
+ */
+bool filter__pass_flow(struct tt_filter *f, const struct tt_flowrec *r);
+
+/*
  * --remote and --local, which only userspace applies (live, before a record
  * is captured or counted; on replay, inside filter__pass): whether record
  * e's addresses match.  A socket keeps its addresses for life (connect()

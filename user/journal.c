@@ -279,6 +279,7 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 	field(&j->e, "ACCEPT_OVERFLOWS=%" PRIu64, iv->accept_overflows);
 	field(&j->e, "SYN_DROPS=%" PRIu64, iv->syn_drops);
 	field(&j->e, "SYN_COOKIES=%" PRIu64, iv->syn_cookies);
+	field(&j->e, "INFERRED=%" PRIu64, iv->inferred);
 	send_entry(j, text, len);
 	if (sum->eng) {
 		struct lctx c = { .j = j, .interval_ns = sum->interval_ns };

@@ -305,6 +305,10 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 	fprintf(f, "tcptrail_evicted_total %" PRIu64 "\n", t->evicted);
 	head(f, "tcptrail_invalid_records_total", "counter", "Records rejected as impossible.");
 	fprintf(f, "tcptrail_invalid_records_total %" PRIu64 "\n", in->invalid_total);
+	head(f, "tcptrail_transitions_inferred_total", "counter",
+	     "Transitions no hook saw, inferred from the gap the next one left "
+	     "(counted in tcptrail_transitions_total too).");
+	fprintf(f, "tcptrail_transitions_inferred_total %" PRIu64 "\n", t->inferred);
 }
 
 int metrics__write_file(const char *path, const struct tt_metrics_input *in)

@@ -18,6 +18,22 @@
 #include "view.h"
 #include "util.h"
 
+/*
+ * The record clock at a frame: an event's time, a flow record's last
+ * transition (when the live run read it, near enough), a counters frame's.
+ */
+static uint64_t record_ts(const struct tt_caprec *rec)
+{
+	switch (rec->kind) {
+	case TTCAP_EVENT:
+		return rec->ev.ts_ns;
+	case TTCAP_FLOW:
+		return capture__flowrec_ts(&rec->fr);
+	default:
+		return rec->counters.ts_ns;
+	}
+}
+
 static void describe(const char *name, const struct tt_capmeta *m)
 {
 	time_t t = (time_t)((int64_t)(m->start_ns + (uint64_t)m->wall_offset_ns) / 1000000000);
@@ -134,7 +150,7 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 				     rec.cg->pod, rec.cg->runtime);
 			continue;
 		}
-		ts = rec.kind == TTCAP_EVENT ? rec.ev.ts_ns : rec.counters.ts_ns;
+		ts = record_ts(&rec);
 		if (ts > now)
 			now = ts;
 		if (o->duration_ns && now - m->start_ns >= o->duration_ns)
@@ -146,6 +162,8 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 		}
 		if (rec.kind == TTCAP_EVENT && filter__pass(flt, &rec.ev))
 			engine__feed(vr.eng, &rec.ev);
+		else if (rec.kind == TTCAP_FLOW && filter__pass_flow(flt, &rec.fr))
+			engine__feed_flow(vr.eng, &rec.fr);
 		if (ferror_unlocked(stdout))
 			break;
 	}
@@ -188,6 +206,7 @@ struct capsource {
 	int ret;		/* capreader__next's last: 0 the end, -1 an error */
 	uint64_t base_lost, base_evicted, lost, evicted;
 	bool have_base;
+	uint64_t n_events, n_flows;	/* EVENT and FLOW frames read */
 };
 
 static int cap_next(void *priv, struct app *a, uint64_t *now_ns)
@@ -204,7 +223,7 @@ static int cap_next(void *priv, struct app *a, uint64_t *now_ns)
 		app__cgroup_name(a, c->rec.cg->id, c->rec.cg->path, c->rec.cg->container,
 				 c->rec.cg->runtime, c->rec.cg->pod);
 	}
-	ts = c->rec.kind == TTCAP_EVENT ? c->rec.ev.ts_ns : c->rec.counters.ts_ns;
+	ts = record_ts(&c->rec);
 	if (ts > c->now)
 		c->now = ts;
 	/* --duration: the record past it is not taken, nor its tick */
@@ -238,6 +257,14 @@ static int cap_feed(void *priv, struct app *a, int timeout_ms)
 		app__set_lost(a, c->lost);
 		return 0;
 	}
+	if (c->rec.kind == TTCAP_FLOW) {
+		c->n_flows++;
+		/* a replay has no capture sink (-r and -w exclude each other) */
+		if (filter__pass_flow(c->flt, &c->rec.fr))
+			app__flowrec(a, &c->rec.fr);
+		return 0;
+	}
+	c->n_events++;
 	if (filter__pass(c->flt, &c->rec.ev))
 		app__event(a, &c->rec.ev);
 	return 0;
@@ -289,6 +316,8 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	case -1:
 		return 0;
 	}
+	tt_debug("read %" PRIu64 " event records and %" PRIu64 " flow records (capture format "
+		 "version %u)", c.n_events, c.n_flows, m.version);
 	if (c.evicted)
 		tt_info("the capturing run evicted %" PRIu64 " flows from its flow table "
 			"(its --max-flows); their records are all in the capture", c.evicted);

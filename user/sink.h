@@ -27,9 +27,11 @@
 /*
  * The JSON records' "version"; include/tcptrail.schema.json describes it.
  * 2: flow has time (its end) and start_ns, t_ns is its end; id is always
- * the flow's own counter and cookie the socket cookie.
+ * the flow's own counter and cookie the socket cookie.  3: flow has
+ * bytes_sent .. srtt_us (with TT_FLOW_STATS) and inferred (when > 0),
+ * summary has inferred.
  */
-#define TT_JSON_VERSION 2
+#define TT_JSON_VERSION 3
 
 struct tt_sink_opts {
 	FILE *out;

@@ -139,6 +139,56 @@ static void human_report(struct tt_sink *s, uint64_t t_ns)
 	rewind(s->rep);
 }
 
+/* 512, 2.29K, 97.7K, 1.50M: bytes, in units of 1024 past 1023, three digits */
+static void fmt_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char unit[] = "KMGTPE";
+	double d = (double)v;
+	int u = -1;
+
+	if (v < 1024) {
+		snprintf(buf, len, "%u", (unsigned int)v);
+		return;
+	}
+	while (d >= 1024 && u < (int)sizeof(unit) - 2) {
+		d /= 1024;
+		u++;
+	}
+	/* 1023.9K would print as 1024K: a 4th digit; say 1.00M */
+	if (d >= 999.5 && u < (int)sizeof(unit) - 2) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, len, d < 9.995 ? "%.2f%c" : d < 99.95 ? "%.1f%c" : "%.0f%c", d, unit[u]);
+}
+
+/*
+ * "  tx=97.7K rx=2.29K rtt=52us", and " rtx=N" when it retransmitted: what
+ * the kernel read from tcp_sock at the end, for a flow that has it.  The
+ * exact numbers, segments too, are JSON's.
+ */
+static void human_stats(struct tt_sink *s, const struct tt_flow *f)
+{
+	char tx[16], rx[16], rtt[32];
+
+	/* a listener carries no payload: its zeros would be noise */
+	if (!(f->flags & TT_FLOW_STATS) || f->role == TT_ROLE_LISTENER)
+		return;
+	fmt_bytes(f->bytes_sent, tx, sizeof(tx));
+	fmt_bytes(f->bytes_received, rx, sizeof(rx));
+	fprintf(s->o.out, "  tx=%s rx=%s", tx, rx);
+	/* 0: the connection never measured one; whole microseconds, no false decimals */
+	if (f->srtt_us >= 1000)
+		tt_fmt_duration((uint64_t)f->srtt_us * 1000, rtt, sizeof(rtt));
+	else
+		snprintf(rtt, sizeof(rtt), "%uus", f->srtt_us);
+	if (f->srtt_us)
+		fprintf(s->o.out, " rtt=%s", rtt);
+	if (f->retransmits)
+		fprintf(s->o.out, " %srtx=%u%s", color(s, C_YELLOW), f->retransmits,
+			color(s, C_RESET));
+}
+
 void human_flow(struct tt_sink *s, const struct tt_flow *f)
 {
 	char dur[32];
@@ -166,8 +216,12 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 		fputs(" (orphan FIN_WAIT2)", s->o.out);
 	tt_fmt_duration(f->ts_ns[f->nstates - 1] - f->ts_ns[0], dur, sizeof(dur));
 	fprintf(s->o.out, "  total %s", dur);
+	human_stats(s, f);
 	if (f->synack_retrans)
 		fprintf(s->o.out, "  synack_retrans=%u", f->synack_retrans);
+	/* transitions no hook saw, put in from the gap they left */
+	if (f->inferred)
+		fprintf(s->o.out, "  inferred=%u", f->inferred);
 	if (f->flags & TT_FLOW_SEEDED)
 		fputs("  [seeded]", s->o.out);
 	if (s->o.own_netns && f->netns && f->netns != s->o.own_netns)

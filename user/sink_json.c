@@ -189,6 +189,29 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	linebuf__u64(lb, f->resets_recv);
 	linebuf__lit(lb, ",\"duration_ns\":");
 	linebuf__u64(lb, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
+	if (f->inferred) {
+		linebuf__lit(lb, ",\"inferred\":");
+		linebuf__u64(lb, f->inferred);
+	}
+	/*
+	 * Only what the kernel read from tcp_sock at the end: absent, not 0,
+	 * for a flow with none (the per-transition stream, an evicted or
+	 * still open flow), so 0 bytes always means no payload.
+	 */
+	if (f->flags & TT_FLOW_STATS) {
+		linebuf__lit(lb, ",\"bytes_sent\":");
+		linebuf__u64(lb, f->bytes_sent);
+		linebuf__lit(lb, ",\"bytes_received\":");
+		linebuf__u64(lb, f->bytes_received);
+		linebuf__lit(lb, ",\"segs_out\":");
+		linebuf__u64(lb, f->segs_out);
+		linebuf__lit(lb, ",\"segs_in\":");
+		linebuf__u64(lb, f->segs_in);
+		linebuf__lit(lb, ",\"retransmits\":");
+		linebuf__u64(lb, f->retransmits);
+		linebuf__lit(lb, ",\"srtt_us\":");
+		linebuf__u64(lb, f->srtt_us);
+	}
 	lb_end_line(lb);
 }
 
@@ -270,12 +293,12 @@ static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 		",\"lost_interval\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"evicted_interval\":%" PRIu64
 		",\"invalid\":%" PRIu64 ",\"accept_overflows\":%" PRIu64 ",\"syn_drops\":%" PRIu64
 		",\"syn_cookies\":%" PRIu64 ",\"policy_cookies\":%" PRIu64
-		",\"synack_retrans\":%" PRIu64 ",\"transitions\":{",
+		",\"synack_retrans\":%" PRIu64 ",\"inferred\":%" PRIu64 ",\"transitions\":{",
 		TT_JSON_VERSION, sum->t_ns, iso, sum->interval_ns, sum->final ? "true" : "false",
 		iv->flows_opened, iv->flows_closed, tot->active, iv->refused, iv->resets,
 		iv->time_wait, sum->lost_total, sum->lost_interval, tot->evicted, iv->evicted,
 		sum->invalid, iv->accept_overflows, iv->syn_drops, iv->syn_cookies,
-		iv->policy_cookies, iv->synack_retrans);
+		iv->policy_cookies, iv->synack_retrans, iv->inferred);
 	for (int o = 0; o < TT_STATE_MAX; o++) {
 		for (int n = 0; n < TT_STATE_MAX; n++) {
 			if (!iv->transitions[o][n])

@@ -51,6 +51,9 @@ void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 			iv->accept_overflows, iv->syn_drops, iv->syn_cookies);
 	if (iv->policy_cookies)
 		fprintf(out, " policy_cookies=%" PRIu64, iv->policy_cookies);
+	/* transitions no hook saw, put in from the gap the next one left */
+	if (iv->inferred)
+		fprintf(out, " inferred=%" PRIu64, iv->inferred);
 	if (sum->eng) {
 		struct lctx c = { .s = s };
 

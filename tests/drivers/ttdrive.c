@@ -67,6 +67,7 @@ static const char usage[] =
 "           SYN_RECV, their listener closed / accepted then reset,\n"
 "           self-transitions [N=5]: close() after shutdown(), FIN_WAIT1 and 2,\n"
 "           syncookies-policy [N=5]: tcp_syncookies=2, N connections per family\n"
+"           bytes: connections that carry known payloads each way, orderly closed\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
 "--port N: the scenarios' server port (8000; the filter ones use 8100, 8200).\n"
@@ -279,6 +280,14 @@ static const struct counter {
 	{ "Tcp:", "AttemptFails" },
 	{ "Tcp:", "EstabResets" },
 	{ "Tcp:", "OutRsts" },
+	/*
+	 * Segments sent (every one a socket's segs_out counts, and more:
+	 * timewait ACKs, RSTs) and retransmitted (every one total_retrans
+	 * counts, and a request socket's SYN-ACKs): the sums of the flows'
+	 * stats are at most these.
+	 */
+	{ "Tcp:", "OutSegs" },
+	{ "Tcp:", "RetransSegs" },
 };
 #define N_COUNTERS (sizeof(counters) / sizeof(counters[0]))
 
@@ -1897,6 +1906,120 @@ static void syncookies_policy(const struct scenario *UNUSED(sc), long n)
 	printf("connections=%ld\nport=%d\nlistener_pid=%d\n", 2 * n, PORT, main_pid);
 }
 
+/* ---- bytes: exact payload counts each way, for the flows' stats --------------------- */
+
+/*
+ * Each case is one connection over 127.0.0.1: the client writes `up` bytes
+ * and shuts down its side; the server reads to the end (exactly `up`
+ * bytes, or it fails), writes `down` bytes and closes; the client reads
+ * them to the end (exactly `down`) and closes.  An orderly close: the
+ * client ends in TIME_WAIT, the server in CLOSE.  0/0 carries no payload
+ * at all, only SYN and FIN; 1 MiB takes many segments and a window that
+ * grows.  Printed as bytes.K.port (the client's port), bytes.K.up and
+ * bytes.K.down once both ends have checked their counts.
+ */
+static const struct { long up, down; } byte_cases[] = {
+	{ 100000, 2345 }, { 1, 0 }, { 0, 0 }, { 0, 70000 }, { 1048576, 1 },
+};
+#define N_BYTE_CASES	(int)(sizeof(byte_cases) / sizeof(byte_cases[0]))
+
+/* Writes len bytes of a pattern to fd, in as many writes as it takes. */
+static void write_exactly(int fd, long len, const char *who)
+{
+	static char buf[65536];
+	long done = 0;
+	ssize_t n;
+	int i;
+
+	memset(buf, 'x', sizeof(buf));
+	/* bounded: every write moves at least a byte, or times out (SO_SNDTIMEO) */
+	for (i = 0; done < len && i < 1000000; i++) {
+		n = write(fd, buf, len - done < (long)sizeof(buf) ? (size_t)(len - done) : sizeof(buf));
+		if (n <= 0)
+			die(n < 0 && errno != EAGAIN ? errno : ETIMEDOUT, "%s: write %ld of %ld bytes",
+			    who, len - done, len);
+		done += n;
+	}
+	if (done != len)
+		die(0, "%s: wrote %ld of %ld bytes", who, done, len);
+}
+
+/* Reads fd to its end: the count must be exactly want. */
+static void read_exactly(int fd, long want, const char *who)
+{
+	static char buf[65536];
+	long got = 0;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 1000000; i++) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0)
+			break;
+		if (n < 0)
+			die(errno == EAGAIN ? ETIMEDOUT : errno, "%s: read after %ld bytes", who, got);
+		got += n;
+		if (got > want)
+			die(0, "%s: read %ld bytes, want %ld", who, got, want);
+	}
+	if (got != want)
+		die(0, "%s: read %ld bytes to the end, want %ld", who, got, want);
+}
+
+static void bytes_server(int lfd)
+{
+	int i, fd;
+
+	for (i = 0; i < N_BYTE_CASES; i++) {
+		fd = tcp_accept(lfd);
+		read_exactly(fd, byte_cases[i].up, "server");
+		write_exactly(fd, byte_cases[i].down, "server");
+		close(fd);
+	}
+}
+
+static void bytes(const struct scenario *UNUSED(sc), long UNUSED(arg))
+{
+	struct sockaddr_in sin;
+	socklen_t len;
+	pid_t server;
+	int lfd, fd, i;
+
+	lfd = tcp_listen(AF_INET, PORT, 8);
+	fflush(stdout);		/* or the child would print it again */
+	server = fork();
+	if (server < 0)
+		die(errno, "fork");
+	if (server == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != main_pid)
+			_exit(1);
+		bytes_server(lfd);
+		exit(0);
+	}
+	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
+		die(0, "too many servers");
+	children[n_children++] = server;
+	close(lfd);
+	for (i = 0; i < N_BYTE_CASES; i++) {
+		fd = tcp_connect(AF_INET, PORT);
+		len = sizeof(sin);
+		if (getsockname(fd, (struct sockaddr *)&sin, &len))
+			die(errno, "getsockname");
+		write_exactly(fd, byte_cases[i].up, "client");
+		if (shutdown(fd, SHUT_WR))
+			die(errno, "shutdown");
+		read_exactly(fd, byte_cases[i].down, "client");
+		close(fd);
+		printf("bytes.%d.port=%u\nbytes.%d.up=%ld\nbytes.%d.down=%ld\n", i + 1,
+		       ntohs(sin.sin_port), i + 1, byte_cases[i].up, i + 1, byte_cases[i].down);
+	}
+	reap(server);
+	/* the servers' last ACKs: LAST_ACK > CLOSE before the counts are read */
+	wait_closing_done(2000);
+	printf("bytes_cases=%d\nport=%d\nclient_pid=%d\nserver_pid=%d\n", N_BYTE_CASES, PORT,
+	       main_pid, server);
+}
+
 static const struct scenario scenarios[] = {
 	{ .name = "active", .run = one_connection, .family = AF_INET, .ending = CLIENT_CLOSES },
 	{ .name = "passive", .run = one_connection, .family = AF_INET, .ending = SERVER_CLOSES },
@@ -1933,6 +2056,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "tfo-accept-reset", .run = tfo_accept_reset, .def_arg = 3 },
 	{ .name = "self-transitions", .run = self_transitions, .def_arg = 5 },
 	{ .name = "syncookies-policy", .run = syncookies_policy, .def_arg = 5 },
+	{ .name = "bytes", .run = bytes },
 };
 
 /* ---- tools for the tests ----------------------------------------------------- */

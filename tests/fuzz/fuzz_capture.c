@@ -11,8 +11,14 @@
  * the fuzzer mutates those far better than deflate data), copies cut short
  * (cut-*), a synthetic capture with every record type (mix.raw: listener,
  * accept, SYN-ACK retransmit, overflow, seed, resets, TIME-WAIT, refused and
- * reset flows, lost events), a rotated file (rotated.raw), and invalid ones
- * (newer-version.raw, bad-length.raw, not-a-capture).
+ * reset flows, lost events), a rotated file (rotated.raw), format 3 files of
+ * flow records (flows-mix.raw: a CGROUP frame, a listener's early and last
+ * records, a child's early record at CLOSE_WAIT, an accept event between,
+ * end records with stats, a TIME-WAIT hand-over, a second task slot, a
+ * refused IPv6 flow; flows.raw: `gencap -f -n 30`), and invalid ones
+ * (newer-version.raw, newer-version-4.raw, bad-length.raw, flow-in-v2.raw:
+ * a FLOW frame in a format 2 file, not-a-capture).  The second run's pid
+ * and port filters take flow records through filter__pass_flow.
  */
 #include <stdint.h>
 #include <stdio.h>

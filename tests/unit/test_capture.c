@@ -262,7 +262,8 @@ static void raw_frame(struct raw *r, uint32_t kind, uint32_t len, const void *pa
 
 static void raw_start(struct raw *r, uint32_t version)
 {
-	struct ttcap_file_header h = { .version = version, .record_size = 128, .event_version = 1 };
+	struct ttcap_file_header h = { .version = version, .record_size = 128,
+				       .event_version = version == 1 ? 1 : TT_EVENT_VERSION };
 	struct ttcap_meta m = { .version = version, .start_ns = 5 };
 	unsigned char meta[64];
 	uint16_t tag = TTCAP_TAG_HOSTNAME, len = 4;
@@ -524,13 +525,16 @@ TEST(capture_newer_version)
 	struct raw *r = malloc(sizeof(*r));
 	struct readout *o = malloc(sizeof(*o));
 	struct ttcap_file_header *h = (void *)r->b;
+	char want[96];
 
 	REQUIRE(r && o);
-	raw_start(r, 3);
+	raw_start(r, TTCAP_VERSION + 1);
 	raw_end(r);
 	read_mem(r->b, r->n, o);
 	CHECK_EQ_INT(o->err, TT_CAPERR_VERSION);
-	CHECK(strstr(o->msg, "format version 3 is newer than this tcptrail") != NULL);
+	snprintf(want, sizeof(want), "format version %d is newer than this tcptrail",
+		 TTCAP_VERSION + 1);
+	CHECK(strstr(o->msg, want) != NULL);
 
 	raw_sample(r, 1);
 	h->record_size = 160;

@@ -166,8 +166,8 @@ TEST(schema_every_record_type_is_valid)
 TEST(schema_rejects_what_it_does_not_describe)
 {
 	static const char *bad[] = {
-		"{\"type\":\"summary\",\"version\":2,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
-		"{\"type\":\"nope\",\"version\":2,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
+		"{\"type\":\"summary\",\"version\":3,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
+		"{\"type\":\"nope\",\"version\":3,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
 	};
 	struct tt_flow f = flow6();
 	char path[32], *line = NULL;
@@ -196,8 +196,73 @@ TEST(schema_rejects_what_it_does_not_describe)
 			fprintf(out, "%.*s%s", (int)(p - line), line, strchr(p + 8, '"' ) ?
 				strchr(strchr(p + 9, '"') + 1, ',') : "");
 		} else {		/* the old version */
-			p = strstr(line, "\"version\":2");
-			fprintf(out, "%.*s\"version\":1%s", (int)(p - line), line, p + 11);
+			p = strstr(line, "\"version\":3");
+			fprintf(out, "%.*s\"version\":2%s", (int)(p - line), line, p + 11);
+		}
+		fclose(out);
+		CHECK_EQ_INT(check_quiet(NULL, path, true), 1);
+		unlink(path);
+	}
+	free(line);
+}
+
+/*
+ * Issue 16: a flow with the kernel's stats at its end and inferred
+ * transitions, one without either, a summary with inferred: valid; a
+ * negative byte count, or "inferred" 0 (absent means none), is not.
+ */
+TEST(schema_flow_stats)
+{
+	struct tt_flow f = flow6(), g = flow6();
+	struct tt_engine_stats st = { .inferred = 3 };
+	struct tt_summary sum = { .t_ns = 8000, .interval_ns = 1000, .interval = &st, .total = &st };
+	char path[32], *line = NULL, *p;
+	size_t len = 0;
+	struct tt_sink *s;
+	FILE *out;
+	int fd;
+
+	f.flags |= TT_FLOW_STATS;
+	f.bytes_sent = 1ull << 40;
+	f.bytes_received = 0;
+	f.segs_out = 3;
+	f.segs_in = 4;
+	f.retransmits = 1;
+	f.srtt_us = 17;
+	f.inferred = 2;
+	fd = tmpfile_fd(path);
+	REQUIRE(fd >= 0);
+	out = fdopen(fd, "w");
+	REQUIRE(out);
+	s = sink__new(&(struct tt_sink_opts){ .out = out, .json = true });
+	REQUIRE(s);
+	sink__flow(s, &f);
+	sink__flow(s, &g);
+	sink__summary(s, &sum);
+	sink__free(s);
+	fclose(out);
+	CHECK_EQ_INT(check("flow,summary", path), 0);
+	unlink(path);
+
+	out = open_memstream(&line, &len);
+	REQUIRE(out);
+	s = sink__new(&(struct tt_sink_opts){ .out = out, .json = true });
+	REQUIRE(s);
+	sink__flow(s, &f);
+	sink__free(s);
+	fclose(out);
+	REQUIRE(line && strstr(line, "\"bytes_received\":0,") && strstr(line, "\"inferred\":2,"));
+	for (int i = 0; i < 2; i++) {
+		fd = tmpfile_fd(path);
+		REQUIRE(fd >= 0);
+		out = fdopen(fd, "w");
+		REQUIRE(out);
+		if (i == 0) {
+			p = strstr(line, "\"bytes_received\":0,");
+			fprintf(out, "%.*s\"bytes_received\":-1,%s", (int)(p - line), line, p + 19);
+		} else {
+			p = strstr(line, "\"inferred\":2,");
+			fprintf(out, "%.*s\"inferred\":0,%s", (int)(p - line), line, p + 13);
 		}
 		fclose(out);
 		CHECK_EQ_INT(check_quiet(NULL, path, true), 1);
