@@ -26,6 +26,11 @@
 #
 # What the traced runs add over U is tcptrail's; on a 2-CPU machine a shared
 # lock shows as time, not as contention, so look at who takes a lock at all.
+# Socket storage takes the socket's own lock and one of its map's buckets'
+# (about one bucket per CPU, chosen by the element's address) when a
+# socket's storage is made (bpf_local_storage_alloc, _update) and when the
+# socket is freed (bpf_local_storage_destroy): per connection, not per
+# transition, and spread over the buckets.
 #
 # Knobs: LOCKS_SECS (5), LOCKS_PROCS (client and server processes each;
 # default: the CPU count), LOCKS_EVENTS (1: the E run; 0: none), LOCKS_FREQ
@@ -229,7 +234,7 @@ line "spinlock time (share of all samples)" pct locks
 line "  under the BPF ring buffer" pct ringbuf
 line "  under BPF hash and LRU maps" pct htab
 line "  under BPF per-CPU freelists" pct freelist
-line "  under BPF socket storage" pct storage
+line "  under BPF socket storage (create, free)" pct storage
 line "  under other BPF code" pct otherbpf
 line "  the kernel's own (no BPF caller)" pct kernel
 line "in BPF programs and what they call" pct bpf
