@@ -27,7 +27,7 @@
 # What the traced runs add over U is tcptrail's; on a 2-CPU machine a shared
 # lock shows as time, not as contention, so look at who takes a lock at all.
 # Socket storage takes the socket's own lock and one of its map's buckets'
-# (about one bucket per CPU, chosen by the element's address) when a
+# (roundup_pow_of_two(possible CPUs) buckets, picked by a pointer hash) when a
 # socket's storage is made (bpf_local_storage_alloc, _update) and when the
 # socket is freed (bpf_local_storage_destroy): per connection, not per
 # transition, and spread over the buckets.
