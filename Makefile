@@ -65,7 +65,8 @@ DRIVERS   := $(patsubst tests/drivers/%.c,$(OUTPUT)/drivers/%,$(wildcard tests/d
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(TT_BPF_PART_OBJS) \
 	    $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(OTHER_BPF_SRCS))
-.PHONY: all deps run test unit ktest vmtest clean fuzz soak bench install uninstall
+.PHONY: all deps run test unit ktest vmtest clean fuzz soak bench bench-scaling bench-locks \
+	install uninstall
 
 all: tcptrail
 
@@ -149,7 +150,7 @@ unit: $(OUTPUT)/unit_tests
 
 test:
 	$(Q)INSTALL=1 tests/deps.sh
-	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS)
+	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS) $(OUTPUT)/bench/ttload
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 # Kernel tests inside qemu guests running Debian's 6.12 and 6.1 cloud kernels,
@@ -178,7 +179,7 @@ vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) VM_TESTS="$(VM_TESTS)" VM_KERNELS="$(VM_KERNELS)" \
 		tests/vm/vmtest.sh $(VMTEST_ARGS)
 
-ktest: tcptrail $(DRIVERS)
+ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh kernel
 
 clean:
@@ -299,7 +300,7 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcptrail $(DESTDIR)$(MANDIR)/man8/tcptrail.8 \
 		$(DESTDIR)$(UNITDIR)/tcptrail.service $(DESTDIR)$(TMPFILESDIR)/tcptrail.conf
 
-# `make bench`: overhead, throughput and memory next to tcpstates (root, ~6 min)
+# `make bench`: overhead, throughput and memory next to tcpstates (root, ~7 min; tests/bench/bench.sh)
 BENCH_BINS := $(OUTPUT)/bench/ttload $(OUTPUT)/bench/flowmem $(OUTPUT)/bench/gencap
 
 $(OUTPUT)/bench:
@@ -320,12 +321,27 @@ $(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUTPUT)/user/flowtab.o $(OUTPUT)/user/util.o
+$(OUTPUT)/bench/flowmem: $(OUTPUT)/bench/flowmem.o $(OUTPUT)/user/engine.o $(OUTPUT)/user/flowtab.o \
+			 $(OUTPUT)/user/flowrec.o $(OUTPUT)/user/util.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lm -o $@
 
 bench: tcptrail $(BENCH_BINS)
 	$(Q)OUTPUT=$(OUTPUT) INSTALL=$(INSTALL) sh tests/bench/bench.sh
+
+# `make bench-scaling`: the connection-rate ratio from 1+1 to N+N load
+# processes (PROCS="1 2 4 8 16", up to the CPU count), with the static
+# pieces it needs, which also run on a host with nothing installed
+# (tests/bench/scaling.sh says how).  Root; about 30 s per process count.
+bench-scaling: $(OUTPUT)/tcptrail-static $(OUTPUT)/bench/ttload
+	$(Q)OUTPUT=$(OUTPUT) TT=$(OUTPUT)/tcptrail-static LOAD=$(OUTPUT)/bench/ttload \
+		sh tests/bench/scaling.sh
+
+# `make bench-locks`: during a traced load run, the share of CPU time in
+# spinlocks and BPF map locks, and who took them (tests/bench/locks.sh;
+# root, perf).  `make bench` runs it too.
+bench-locks: tcptrail $(OUTPUT)/bench/ttload
+	$(Q)OUTPUT=$(OUTPUT) sh tests/bench/locks.sh
 
 # The header dependencies -MMD wrote (none before the first build).
 -include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/unit/*.d $(OUTPUT)/drivers/*.d \

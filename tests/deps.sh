@@ -88,6 +88,9 @@ check() {
 	need "has_cmd runc" "runc (tests/kernel/container-*.sh)" runc
 	need "has_cmd tar" tar tar
 	need "has_cmd qemu-system-x86_64" qemu-system-x86_64 qemu-system-x86
+	# make bench: tcpstates side by side; where the time and the locks go
+	need "has_cmd tcpstates" "tcpstates (make bench)" libbpf-tools
+	need "has_cmd perf" "perf (make bench, make bench-locks)" linux-perf
 }
 
 check

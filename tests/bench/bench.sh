@@ -2,23 +2,28 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # `make bench`: tcptrail's overhead, throughput and memory, side by side with
-# libbpf-tools' tcpstates.  Root; about 6 minutes on 2 cores.
+# libbpf-tools' tcpstates.  Root; about 7 minutes on 2 cores.
 #
 #	OUTPUT=.output tests/bench/bench.sh
 #
 # Connection rate: tests/bench/ttload makes short loopback connections (the
 # client closes first) in a network namespace of its own, as fast as it can,
-# untraced and under each tracer in turn: U T U W U S U F U T ... so every
+# untraced and under each tracer in turn: U T U W U E U S U T ... so every
 # traced run sits between two untraced ones and is divided by their mean;
 # the row is the median of those ratios.  The tracers trace everything (no
 # --netns), as they would in production; nothing else on the host makes TCP
 # traffic, so what they see is ttload's.
 #
 #	U  untraced
-#	T  tcptrail --json -i 10 > /dev/null		(full aggregation)
-#	W  tcptrail --json -i 10 -w FILE > /dev/null	(if this tcptrail has --write)
+#	T  tcptrail --json -i 10 -v > /dev/null	(full aggregation)
+#	W  tcptrail --json -i 10 -v -w FILE > /dev/null	(if this tcptrail has --write)
+#	E  tcptrail --json -i 10 -v -e > /dev/null	(the per-transition stream too)
 #	S  tcpstates > /dev/null			(if libbpf-tools is installed)
-#	F  tcptrail --json -i 10 > FILE on tmpfs	(the summary is read back)
+#	F  tcptrail --json -i 10 -v > FILE on tmpfs	(only if BENCH_VARIANTS asks)
+#
+# -v makes tcptrail count at exit the ring-buffer records it read ("records
+# by hook: ..."): records per connection.  The daemon's CPU (utime + stime)
+# over every connection it saw gives its cost per connection.
 #
 # A run is noisy when other work took more than BENCH_NOISE percent (10) of
 # the CPUs while it ran, or another tracer was loaded (then "untraced" is
@@ -30,15 +35,21 @@
 # (flowmem), seeding from 100k sockets if this tcptrail seeds, and host-wide
 # seeding and census of BENCH_NS namespaces (tests/bench/netns.sh).
 #
-# Prints a table (figure, value, target, pass/MISS, reference) and writes
+# Then, unless BENCH_LOCKS=0, tests/bench/locks.sh: perf's share of spinlock
+# and map-lock time in an untraced, a T and an E run, and who took them.
+#
+# Prints the table of issue 16 (conn/s ratios, BPF ns per transition, records
+# and daemon CPU per connection, lost; target, pass/MISS; -e and tcpstates
+# side by side), then every figure (value, target, pass/MISS, reference) and writes
 # JSON to $BENCH_JSON (default $OUTPUT/bench.json); the previous file is kept
 # as $BENCH_JSON.prev and the changes are listed.  Exits 1 if a target is
 # missed or a run failed, 0 otherwise.
 #
 # Knobs: BENCH_SECS (5, measured seconds per run), BENCH_WARMUP (1),
 # BENCH_ROUNDS (4), BENCH_PROCS (client and server processes each; default:
-# the best of 1 2 4 8 in a quick calibration), BENCH_SEED_SOCKETS (100000),
-# BENCH_NS (100) and BENCH_NS_SOCKETS (1000 each),
+# the best of 1 2 4 8 in a quick calibration), BENCH_VARIANTS ("T W E S"; F
+# too if named), BENCH_SEED_SOCKETS (100000), BENCH_NS (100) and
+# BENCH_NS_SOCKETS (1000 each), BENCH_LOCKS (1: the locks section; 0: none),
 # BENCH_PROFILE (1: when a tcptrail target is missed, profile one untraced
 # and one traced run with perf and print where the CPU goes; 0: don't),
 # TCPSTATES (path), INSTALL=1 (apt-get install libbpf-tools if it is missing).
@@ -57,6 +68,8 @@ BENCH_NS=${BENCH_NS:-100}
 BENCH_NS_SOCKETS=${BENCH_NS_SOCKETS:-1000}
 BENCH_PROFILE=${BENCH_PROFILE:-1}
 BENCH_NOISE=${BENCH_NOISE:-10}
+BENCH_VARIANTS=${BENCH_VARIANTS:-}
+BENCH_LOCKS=${BENCH_LOCKS:-1}
 BENCH_JSON=${BENCH_JSON:-$OUTPUT/bench.json}
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 
@@ -199,7 +212,7 @@ has_link() {
 }
 
 tcptrail_ready() {
-	grep -q 'tracing' "$DIR/tracer.err" 2>/dev/null || ! alive "$TR_PID"
+	grep -q 'tracing: ' "$DIR/tracer.err" 2>/dev/null || ! alive "$TR_PID"
 }
 
 seed_said() {
@@ -293,10 +306,26 @@ if [ -z "$TCPSTATES" ] && [ "$INSTALL" = 1 ]; then
 	[ -x /usr/sbin/tcpstates ] && TCPSTATES=/usr/sbin/tcpstates
 fi
 
-VARIANTS=T
-[ "$HAS_WRITE" = 1 ] && VARIANTS="$VARIANTS W"
-[ -n "$TCPSTATES" ] && VARIANTS="$VARIANTS S"
-VARIANTS="$VARIANTS F"
+HAS_EVENTS=0
+has_opt events && HAS_EVENTS=1
+
+# the variants asked for, less those this host or this tcptrail cannot run
+if [ -z "$BENCH_VARIANTS" ]; then
+	BENCH_VARIANTS="T W E S"
+fi
+VARIANTS=
+for _v in $BENCH_VARIANTS; do
+	case $_v in
+	T | F) ;;
+	W) [ "$HAS_WRITE" = 1 ] || { echo "bench: this tcptrail has no --write: no W runs" >&2; continue; } ;;
+	E) [ "$HAS_EVENTS" = 1 ] || { echo "bench: this tcptrail has no --events: no E runs" >&2; continue; } ;;
+	S) [ -n "$TCPSTATES" ] || { echo "bench: no tcpstates (INSTALL=1 make bench, or apt-get install libbpf-tools): no S runs" >&2; continue; } ;;
+	*) die "BENCH_VARIANTS: '$_v' is not one of T W E S F" ;;
+	esac
+	VARIANTS="$VARIANTS $_v"
+done
+VARIANTS=${VARIANTS# }
+case " $VARIANTS " in *" T "*) ;; *) VARIANTS="T${VARIANTS:+ $VARIANTS}" ;; esac
 
 for _n in tcptrail tcpstates; do
 	_o=$(pgrep -x "$_n" | tr '\n' ' ')
@@ -320,13 +349,16 @@ start_tracer() {
 	_t0=$(now_ms)
 	case $1 in
 	T)
-		"$TCPTRAIL" --json -i 10 >/dev/null 2>"$DIR/tracer.err" </dev/null &
+		"$TCPTRAIL" --json -i 10 -v >/dev/null 2>"$DIR/tracer.err" </dev/null &
 		;;
 	W)
-		"$TCPTRAIL" --json -i 10 -w "$DIR/cap.ttcap" >/dev/null 2>"$DIR/tracer.err" </dev/null &
+		"$TCPTRAIL" --json -i 10 -v -w "$DIR/cap.ttcap" >/dev/null 2>"$DIR/tracer.err" </dev/null &
+		;;
+	E)
+		"$TCPTRAIL" --json -i 10 -v -e >/dev/null 2>"$DIR/tracer.err" </dev/null &
 		;;
 	F)
-		"$TCPTRAIL" --json -i 10 >"$SHM/out.json" 2>"$DIR/tracer.err" </dev/null &
+		"$TCPTRAIL" --json -i 10 -v >"$SHM/out.json" 2>"$DIR/tracer.err" </dev/null &
 		;;
 	S)
 		# libbpf-tools attaches by tracepoint id, which it reads from tracefs:
@@ -397,12 +429,17 @@ load() {
 SEQ=0
 # run VARIANT [stats]: one connection-rate run; appends to $RUNS:
 #   seq variant rate total_conns lost daemon_cpu_s hwm_kb startup_ms transitions
-#   other_cpu_pct other_tracers		("-" where a field does not apply)
-# With "stats", also appends the programs' counters to $STATS.
+#   other_cpu_pct other_tracers records	("-" where a field does not apply)
+# total_conns counts the warm-up's as well: the tracer saw those too.
+# records: the ring-buffer records the daemon read, from its -v line at exit
+# ("records by hook: tp_btf_set_state=N ..."), all hooks and kinds added up.
+# With "stats", also appends the programs' counters to $STATS, and the run
+# is filed as variant Ts (Ws, Es, Ss): bpf_stats slows it, so no ratio,
+# CPU or loss figure counts it.
 run() {
 	SEQ=$((SEQ + 1))
 	_v=$1
-	_lost=- _cpu=- _hwm=- _start=- _tr=-
+	_lost=- _cpu=- _hwm=- _start=- _tr=- _rec=-
 	if [ "$_v" != U ]; then
 		start_tracer "$_v" || { FAILED=1; return 1; }
 		_start=$TR_START_MS
@@ -431,6 +468,14 @@ run() {
 		[ "$_v" = S ] || _lost=$(lost_map "$TR_PID")
 		[ "$2" = stats ] && prog_stats "$TR_PID" | sed "s/^/$_v /" >>"$STATS"
 		stop_tracer
+		if [ "$_v" != S ]; then
+			# its own count at exit, where the map could not be read
+			_l2=$(sed -n 's/.*warning: \([0-9]*\) events were lost.*/\1/p' "$DIR/tracer.err" | tail -n 1)
+			[ -n "$_lost" ] || _lost=${_l2:-0}
+			[ -z "$_l2" ] || [ "$_l2" -le "$_lost" ] || _lost=$_l2
+			_rec=$(sed -n 's/.*records by hook:\(.*\)/\1/p' "$DIR/tracer.err" | tail -n 1 |
+				tr ' ' '\n' | awk -F= '$2 ~ /^[0-9]+$/ { s += $2; n++ } END { print n ? s : "-" }')
+		fi
 		if [ "$_v" = F ]; then
 			# the final summary's lost, and every summary's transitions
 			_sum=$(grep '"type":"summary"' "$SHM/out.json" | grep '"final":true' | tail -n 1)
@@ -448,10 +493,11 @@ run() {
 			rm -f "$DIR/cap.ttcap" "$DIR/cap.ttcap".*
 		fi
 	fi
-	echo "$SEQ $_v $(kv rate "$DIR/load") $(kv total "$DIR/load") $_lost $_cpu $_hwm $_start $_tr $_fg $_ft" >>"$RUNS"
+	[ "$2" != stats ] || _v=${_v}s
+	echo "$SEQ $_v $(kv rate "$DIR/load") $(kv total "$DIR/load") $_lost $_cpu $_hwm $_start $_tr $_fg $_ft $_rec" >>"$RUNS"
 	printf '  %-2s %8s conn/s  other CPU %3s%%%s%s\n' "$_v" "$(kv rate "$DIR/load")" "$_fg" \
 		"$([ "$_ft" = 0 ] || echo "  OTHER TRACER RUNNING")" \
-		"$([ "$_v" = U ] || echo "  (tracer: ${_start} ms to start, ${_cpu} s CPU, lost ${_lost})")" >&2
+		"$([ "$_v" = U ] || echo "  (tracer: ${_start} ms to start, ${_cpu} s CPU, lost ${_lost}, records ${_rec})")" >&2
 	# a netns going away frees its TIME-WAIT sockets in a kworker: not in the next run
 	sleep 0.5
 	return 0
@@ -493,7 +539,8 @@ echo 1 >/proc/sys/kernel/bpf_stats_enabled || echo "bench: cannot enable kernel.
 echo "bench: bpf_stats runs (kernel.bpf_stats_enabled=1)" >&2
 for _i in 1 2; do
 	run T stats
-	[ -z "$TCPSTATES" ] || run S stats
+	case " $VARIANTS " in *" E "*) run E stats ;; esac
+	case " $VARIANTS " in *" S "*) run S stats ;; esac
 done
 echo 0 >/proc/sys/kernel/bpf_stats_enabled 2>/dev/null
 
@@ -513,6 +560,7 @@ if [ "$HAS_SEED" = 0 ] && grep -Eqi 'seed(ed|ing)?:? .*[0-9]+ (sockets?|flows?)|
 fi
 if [ "$HAS_SEED" = 1 ]; then
 	echo "bench: seeding: holding $BENCH_SEED_SOCKETS sockets in a namespace" >&2
+	: >"$DIR/hold"
 	"$LOAD" hold -n "$BENCH_SEED_SOCKETS" -t 300 >"$DIR/hold" 2>"$DIR/hold.err" </dev/null &
 	HOLD_PID=$!
 	if wait_for 120 sh -c "grep -q '^ready' '$DIR/hold' || ! kill -0 $HOLD_PID 2>/dev/null" &&
@@ -635,50 +683,71 @@ round() {
 	[ -z "$1" ] || calc "$1" "$2"
 }
 
-NOTE_T='' NOTE_S='' NOTE_W='' NOTE_F=''
+NOTE_T='' NOTE_S='' NOTE_W='' NOTE_F='' NOTE_E=''
 # in the current shell, not a subshell: ratio sets NOTE_*
 ratio T >"$DIR/r" && R_T=$(round "$(cat "$DIR/r")" %.3f)
 ratio S >"$DIR/r" && R_S=$(round "$(cat "$DIR/r")" %.3f)
 ratio W >"$DIR/r" && R_W=$(round "$(cat "$DIR/r")" %.3f)
 ratio F >"$DIR/r" && R_F=$(round "$(cat "$DIR/r")" %.3f)
+ratio E >"$DIR/r" && R_E=$(round "$(cat "$DIR/r")" %.3f)
+has_v() {
+	case " $VARIANTS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 row conn_ratio_tcptrail "conn/s tcptrail --json >/dev/null / untraced" "$R_T" "" ">=" 0.95 \
-	"${NOTE_T:+$NOTE_T; }tcpstates: ${R_S:-n/a} here, 0.16 in the issue"
-if [ "$HAS_WRITE" = 1 ]; then
+	"${NOTE_T:+$NOTE_T; }-e: ${R_E:-n/a}; tcpstates: ${R_S:-n/a}"
+if has_v W; then
 	_csz=$(awk '{ print $2 }' "$DIR/capsizes" 2>/dev/null | median)
-	row conn_ratio_tcptrail_write "conn/s tcptrail -w FILE / untraced" "$R_W" "" ">=" 0.95 \
+	row conn_ratio_tcptrail_write "conn/s tcptrail -w FILE / untraced" "$R_W" "" ">=" 0.93 \
 		"${NOTE_W:+$NOTE_W; }capture $(calc "${_csz:-0} / 1048576" %.0f) MB per run, on $(df -P "$DIR" | awk 'NR == 2 { print $1 }')"
 else
-	row conn_ratio_tcptrail_write "conn/s tcptrail -w FILE / untraced" "" "" ">=" 0.95 \
-		"not yet available: this tcptrail has no --write"
+	row conn_ratio_tcptrail_write "conn/s tcptrail -w FILE / untraced" "" "" ">=" 0.93 \
+		"no W runs (BENCH_VARIANTS, or this tcptrail has no --write)"
 fi
-row conn_ratio_tcptrail_file "conn/s tcptrail --json >tmpfs file / untraced" "$R_F" "" - - \
+has_v E && row conn_ratio_tcptrail_events "conn/s tcptrail -e >/dev/null / untraced" "$R_E" "" - - \
+	"${NOTE_E:+$NOTE_E; }the per-transition stream as well"
+has_v F && row conn_ratio_tcptrail_file "conn/s tcptrail --json >tmpfs file / untraced" "$R_F" "" - - \
 	"${NOTE_F:+$NOTE_F; }JSON kept, not discarded"
-if [ -n "$TCPSTATES" ]; then
+if has_v S; then
 	row conn_ratio_tcpstates "conn/s tcpstates >/dev/null / untraced" "$R_S" "" - - \
-		"${NOTE_S:+$NOTE_S; }0.16 in the issue; $TCPSTATES"
+		"${NOTE_S:+$NOTE_S; }$TCPSTATES"
 else
 	row conn_ratio_tcpstates "conn/s tcpstates / untraced" "" "" - - \
-		"not installed (INSTALL=1 make bench, or apt-get install libbpf-tools)"
+		"not run (INSTALL=1 make bench, or apt-get install libbpf-tools)"
 fi
 
 # per program: variant name total_run_time total_run_cnt
 awk '{ rt[$1 " " $2] += $3; rc[$1 " " $2] += $4 }
 	END { for (k in rt) print k, rt[k], rc[k] }' "$STATS" | sort >"$DIR/progs"
-# the transitions program runs once per transition; its second copy
-# (set_state_nest, where the kernel has it) runs for each one as well, and
-# so does sock_ops (sockops_state) for a connected socket's, and for its
-# other callbacks: their time is the transitions' too
-TR_CNT=$(awk '$1 == "T" && $2 ~ /set_sta/ && $2 !~ /nest/ { print $4 }' "$DIR/progs" | head -n 1)
-BPF_T=$(awk -v n="${TR_CNT:-0}" '$1 == "T" && $2 ~ /set_sta|sockops/ { s += $3 }
-	END { if (n > 0) printf "%.0f", s / n }' "$DIR/progs")
-BPF_ALL=$(awk -v n="${TR_CNT:-0}" '$1 == "T" { s += $3 } END { if (n > 0) printf "%.0f", s / n }' "$DIR/progs")
+# transitions: the transitions program runs once per transition (its second
+# copy, set_state_nest, where the kernel has it, and sock_ops run for them
+# as well: their time is the transitions' too).  tcpstates' one program runs
+# once per transition too.
+tr_cnt() {
+	awk -v v="$1" '$1 == v && $2 ~ /set_sta/ && $2 !~ /nest/ { print $4 }' "$DIR/progs" | head -n 1
+}
+# bpf_ns VARIANT [all]: ns per transition, set_state and sock_ops programs,
+# or all of them
+bpf_ns() {
+	awk -v v="$1" -v all="$2" -v n="$(tr_cnt "$1")" '$1 == v && (all || $2 ~ /set_sta|sockops/) { s += $3 }
+		END { if (n > 0) printf "%.0f", s / n }' "$DIR/progs"
+}
+TR_CNT=$(tr_cnt T)
+BPF_T=$(bpf_ns T)
+BPF_ALL=$(bpf_ns T all)
+BPF_E=$(bpf_ns E all)
 BPF_S=$(awk '$1 == "S" { rt += $3; rc += $4 } END { if (rc > 0) printf "%.0f", rt / rc }' "$DIR/progs")
-row bpf_ns_transition "BPF ns per transition (set_state, sock_ops progs)" "$BPF_T" ns "<=" 200 \
-	"tcpstates ${BPF_S:-n/a} here, ~12,000 in the issue; counting only ~70"
-row bpf_ns_transition_all "BPF ns per transition, all tcptrail progs" "$BPF_ALL" ns - - \
-	"cgroup_skb, accept and reset programs' time charged to transitions"
-[ -z "$TCPSTATES" ] ||
-	row bpf_ns_tcpstates "BPF ns per transition (tcpstates)" "$BPF_S" ns - - "~12,000 in the issue"
+# transitions per connection: the program's runs over the connections made
+# in the bpf_stats runs (both ends: 10 for ttload's)
+STATS_CONNS=$(awk '$2 == "Ts" { s += $4 } END { print s + 0 }' "$RUNS")
+TPC=$(awk -v n="${TR_CNT:-0}" -v c="$STATS_CONNS" 'BEGIN { if (n > 0 && c > 0) printf "%.2f", n / c }')
+row bpf_ns_transition_all "BPF ns per transition, all tcptrail programs" "$BPF_ALL" ns "<=" 150 \
+	"set_state and sock_ops alone: ${BPF_T:-n/a} ns; ${TPC:-n/a} transitions/conn; -e: ${BPF_E:-n/a} ns; tcpstates: ${BPF_S:-n/a} ns"
+row bpf_ns_transition "BPF ns per transition (set_state, sock_ops progs)" "$BPF_T" ns - - \
+	"the transitions' own programs"
+has_v E && row bpf_ns_transition_events "BPF ns per transition, all programs, -e" "$BPF_E" ns - - \
+	"the per-transition stream as well"
+has_v S && row bpf_ns_tcpstates "BPF ns per transition (tcpstates)" "$BPF_S" ns - - "$TCPSTATES"
 
 # max_lost VARIANT: the most events one run of VARIANT lost; empty if none ran
 max_lost() {
@@ -687,25 +756,53 @@ max_lost() {
 LOST=$(max_lost T)
 LOST_W=$(max_lost W)
 LOST_F=$(max_lost F)
+LOST_E=$(max_lost E)
 row lost "lost events at full rate, --json >/dev/null" "$LOST" "" "==" 0 \
-	"max of runs, kernel lost map; -w: ${LOST_W:-n/a}; JSON to file: ${LOST_F:-n/a} (final summary)"
+	"max of runs, kernel lost map; -w: ${LOST_W:-n/a}; -e: ${LOST_E:-n/a}${LOST_F:+; JSON to file: $LOST_F}"
+has_v W && row lost_write "lost events at full rate, -w FILE" "$LOST_W" "" - - "max of runs"
+has_v E && row lost_events "lost events at full rate, -e" "$LOST_E" "" - - "max of runs"
 
-# transitions per connection, from the summaries of F runs that lost nothing
-TPC=$(awk '$2 == "F" && $9 != "-" && $5 == 0 && $4 > 0 { print $9 / $4 }' "$RUNS" | median)
-# without a usable summary, the 5 transitions of each end of a connection
-awk -v k="${TPC:-0}" 'BEGIN { exit !(k >= 1) }' || TPC=10
-# per event, over the runs that lost nothing: a run that lost events did
-# not process conns x transitions of them
-cpu_per_event() {
-	awk -v v="$1" -v k="$TPC" '$2 == v && $6 != "-" && $5 == 0 && $4 > 0 {
-		printf "%.4f\n", $6 * 1e6 / ($4 * k) }' "$RUNS" | median
+# records per connection: what the daemon read over the connections made
+# (warm-up included: the tracer saw those too); tcpstates sends one per
+# transition: its program's runs
+rec_per_conn() {
+	awk -v v="$1" '$2 == v && $12 != "-" && $12 != "" && $4 > 0 { printf "%.4f\n", $12 / $4 }' "$RUNS" | median
 }
-CPU_EV=$(round "$(cpu_per_event T)" %.2f)
-CPU_EV_F=$(round "$(cpu_per_event F)" %.2f)
-CPU_EV_W=$(round "$(cpu_per_event W)" %.2f)
-row daemon_cpu_us_per_event "daemon CPU per event (--json >/dev/null)" "$CPU_EV" us "<=" 1 \
-	"runs without loss; $(calc "$TPC" %.2f) transitions/conn from summaries; JSON to file: ${CPU_EV_F:-n/a} us, -w: ${CPU_EV_W:-n/a} us"
-HWM=$(awk '$2 ~ /^[TWF]$/ && $7 != "-" { if ($7 > m) m = $7 } END { if (m) printf "%.1f", m / 1024 }' "$RUNS")
+RPC=$(round "$(rec_per_conn T)" %.2f)
+RPC_W=$(round "$(rec_per_conn W)" %.2f)
+RPC_E=$(round "$(rec_per_conn E)" %.2f)
+_sc=$(awk '$2 == "Ss" { s += $4 } END { print s + 0 }' "$RUNS")
+RPC_S=$(awk -v n="$(awk '$1 == "S" { s += $4 } END { print s + 0 }' "$DIR/progs")" -v c="$_sc" \
+	'BEGIN { if (n > 0 && c > 0) printf "%.2f", n / c }')
+row records_per_conn "records per connection (both ends)" "$RPC" "" "<=" 4 \
+	"ring-buffer records the daemon read (its -v count at exit); -w: ${RPC_W:-n/a}; -e: ${RPC_E:-n/a}; tcpstates: ${RPC_S:-n/a}"
+has_v E && row records_per_conn_events "records per connection, -e" "$RPC_E" "" - - "the per-transition stream"
+has_v S && row records_per_conn_tcpstates "records per connection (tcpstates)" "$RPC_S" "" - - "one per transition"
+
+# daemon CPU per connection, over the runs that lost nothing (a run that
+# lost records did not process them): user+system time from the tracer's
+# start to the end of the load, over every connection it saw
+cpu_per_conn() {
+	awk -v v="$1" '$2 == v && $6 != "-" && ($5 == 0 || $5 == "-") && $4 > 0 {
+		printf "%.4f\n", $6 * 1e6 / $4 }' "$RUNS" | median
+}
+# and per record read
+cpu_per_rec() {
+	awk -v v="$1" '$2 == v && $6 != "-" && $5 == 0 && $12 > 0 {
+		printf "%.4f\n", $6 * 1e6 / $12 }' "$RUNS" | median
+}
+CPU_C=$(round "$(cpu_per_conn T)" %.2f)
+CPU_C_W=$(round "$(cpu_per_conn W)" %.2f)
+CPU_C_E=$(round "$(cpu_per_conn E)" %.2f)
+CPU_C_F=$(round "$(cpu_per_conn F)" %.2f)
+CPU_C_S=$(round "$(cpu_per_conn S)" %.2f)
+CPU_R=$(round "$(cpu_per_rec T)" %.3f)
+row daemon_cpu_us_per_conn "daemon CPU per connection (--json >/dev/null)" "$CPU_C" us "<=" 0.6 \
+	"runs without loss; ${CPU_R:-n/a} us per record; -w: ${CPU_C_W:-n/a} us; -e: ${CPU_C_E:-n/a} us; tcpstates: ${CPU_C_S:-n/a} us${CPU_C_F:+; JSON to file: $CPU_C_F us}"
+has_v W && row daemon_cpu_us_per_conn_write "daemon CPU per connection, -w FILE" "$CPU_C_W" us - - "runs without loss"
+has_v E && row daemon_cpu_us_per_conn_events "daemon CPU per connection, -e" "$CPU_C_E" us - - "runs without loss"
+has_v S && row daemon_cpu_us_per_conn_tcpstates "tcpstates CPU per connection" "$CPU_C_S" us - - "its own process, output to /dev/null"
+HWM=$(awk '$2 ~ /^[TWFE]$/ && $7 != "-" { if ($7 > m) m = $7 } END { if (m) printf "%.1f", m / 1024 }' "$RUNS")
 row daemon_peak_rss_mb "daemon peak RSS (VmHWM)" "$HWM" MB - - "max over tcptrail runs, default --max-flows"
 
 MEM_RSS=$(kv rss_per_flow "$DIR/flowmem")
@@ -734,7 +831,29 @@ missed() {
 
 # ---- output ----------------------------------------------------------------
 
+# The table of issue 16: tcptrail against its targets, with tcptrail -e and
+# tcpstates side by side.  Each line: LABEL KEY KEY_E KEY_S ("-": none).
+cat >"$DIR/issue" <<'EOT'
+conn/s, --json >/dev/null / untraced	conn_ratio_tcptrail	conn_ratio_tcptrail_events	conn_ratio_tcpstates
+conn/s, -w FILE / untraced	conn_ratio_tcptrail_write	-	-
+BPF ns per transition, all programs	bpf_ns_transition_all	bpf_ns_transition_events	bpf_ns_tcpstates
+records per connection (both ends)	records_per_conn	records_per_conn_events	records_per_conn_tcpstates
+daemon CPU per connection	daemon_cpu_us_per_conn	daemon_cpu_us_per_conn_events	daemon_cpu_us_per_conn_tcpstates
+lost events	lost	lost_events	-
+EOT
 echo
+echo "untraced: $(awk -F'\t' '$1 == "conn_rate_untraced" { print $3 " conn/s, " $8 }' "$ROWS")"
+awk -F'\t' 'NR == FNR { k = $1; v = $3 == "n/a" ? "n/a" : $3 ($4 == "" ? "" : " " $4)
+		val[k] = v; tgt[k] = $5 == "-" ? "" : $5 " " $6; res[k] = $7 == "-" ? "" : $7; next }
+	FNR == 1 {
+		printf "%-40s %10s  %-8s %-5s %12s %12s\n", "figure", "tcptrail", "target", "", "tcptrail -e", "tcpstates"
+		printf "%-40s %10s  %-8s %-5s %12s %12s\n", "------", "--------", "------", "", "-----------", "---------"
+	}
+	function g(k) { return k == "-" ? "" : (k in val) ? val[k] : "n/a" }
+	{ printf "%-40s %10s  %-8s %-5s %12s %12s\n", $1, g($2), tgt[$2], res[$2], g($3), g($4) }' \
+	"$ROWS" "$DIR/issue"
+echo
+echo "All figures:"
 awk -F'\t' 'BEGIN {
 		printf "%-46s %12s  %-9s %-6s %s\n", "figure", "value", "target", "", "reference"
 		printf "%-46s %12s  %-9s %-6s %s\n", "------", "-----", "------", "", "---------"
@@ -750,7 +869,7 @@ echo
 BUSY_AFTER=$(busy_pct 1)
 [ "$BUSY" -le 10 ] && [ "$BUSY_AFTER" -le 10 ] ||
 	echo "note: the host was ${BUSY}% busy before the bench and ${BUSY_AFTER}% after: other work shared the CPUs, ratios and ns are noisy"
-for _l in "T:$LOST" "W:$LOST_W" "F:$LOST_F"; do
+for _l in "T:$LOST" "W:$LOST_W" "E:$LOST_E" "F:$LOST_F"; do
 	case ${_l#*:} in
 	'' | 0) ;;
 	*) echo "!!!!!!!! ${_l#*:} EVENTS LOST in one ${_l%%:*} run at the measured rate: that run's flows are incomplete and its rate and CPU figures flatter it !!!!!!!!" ;;
@@ -780,9 +899,10 @@ echo
 			(NR > 1 ? "," : ""), $1, $2, v, $4, $5, t, $7, $8
 	}' "$ROWS"
 	echo '],"runs":['
-	awk '{ printf "%s{\"seq\":%s,\"variant\":\"%s\",\"rate\":%s,\"conns\":%s,\"lost\":%s,\"cpu_s\":%s,\"hwm_kb\":%s,\"start_ms\":%s,\"transitions\":%s,\"other_cpu_pct\":%s,\"other_tracers\":%s}\n",
+	awk '{ printf "%s{\"seq\":%s,\"variant\":\"%s\",\"rate\":%s,\"conns\":%s,\"lost\":%s,\"cpu_s\":%s,\"hwm_kb\":%s,\"start_ms\":%s,\"transitions\":%s,\"other_cpu_pct\":%s,\"other_tracers\":%s,\"records\":%s}\n",
 		(NR > 1 ? "," : ""), $1, $2, $3, $4, ($5 == "-" ? "null" : $5), ($6 == "-" ? "null" : $6),
-		($7 == "-" ? "null" : $7), ($8 == "-" ? "null" : $8), ($9 == "-" ? "null" : $9), $10, $11 }' "$RUNS"
+		($7 == "-" ? "null" : $7), ($8 == "-" ? "null" : $8), ($9 == "-" ? "null" : $9), $10, $11,
+		($12 == "-" || $12 == "" ? "null" : $12) }' "$RUNS"
 	echo '],"programs":['
 	awk '{ printf "%s{\"variant\":\"%s\",\"name\":\"%s\",\"run_time_ns\":%s,\"run_cnt\":%s}\n",
 		(NR > 1 ? "," : ""), $1, $2, $3, $4 }' "$DIR/progs"
@@ -817,7 +937,8 @@ share() {
 }
 
 if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null 2>&1 &&
-   { missed conn_ratio_tcptrail || missed bpf_ns_transition || missed daemon_cpu_us_per_event; }; then
+   { missed conn_ratio_tcptrail || missed conn_ratio_tcptrail_write || missed bpf_ns_transition_all ||
+     missed daemon_cpu_us_per_conn || missed records_per_conn || missed lost; }; then
 	echo
 	echo "Where the time goes (a tcptrail target was missed): perf -e cpu-clock -a -g, one U and one T run"
 	PROF_PID=
@@ -851,6 +972,19 @@ if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null 2>&1 &&
 	perf_syms "$DIR/perf.T" --parent "bpf_prog_${PROF_TAG:-[0-9a-f]*}_.*set_sta" --sort parent,sym |
 		awk -F'\t' '{ split($2, w, " "); if (w[1] !~ /^bpf_prog_/) next
 			s = $2; sub(/^[^ ]+ +/, "", s); print $1 "\t" s }' | share
+fi
+
+# ---- locks and maps that all CPUs share, on the per-transition path ---------
+
+if [ "$BENCH_LOCKS" = 1 ]; then
+	echo
+	if command -v perf >/dev/null 2>&1; then
+		OUTPUT=$OUTPUT TCPTRAIL=$TCPTRAIL LOAD=$LOAD LOCKS_SECS=$BENCH_SECS LOCKS_PROCS=$PROCS \
+			LOCKS_EVENTS=$(has_v E && echo 1 || echo 0) sh "${0%/*}/locks.sh" ||
+			{ echo "bench: locks.sh failed" >&2; FAILED=1; }
+	else
+		echo "Locks: not measured: no perf (Debian package linux-perf; make deps INSTALL=1)"
+	fi
 fi
 
 if missed "" || [ "$FAILED" = 1 ]; then

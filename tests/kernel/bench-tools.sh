@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# The measuring tools of `make bench-scaling` and `make bench-locks` measure:
+# no speed is checked here (that is `make bench`'s), only that each run
+# produced its figures and that they mean what their headers say.
+#
+# - scaling.sh rejects a bad knob with one line naming it, exit 2;
+# - one 1+1 row, 1 s runs: untraced and traced rates and ratios are
+#   positive numbers, lost is a count, and the ring-buffer records per
+#   connection are those of each mode: with -e at least the 10 transitions
+#   of a connection's two ends (ttload's client closes first: 5 each), and
+#   the default (flow records) never more than -e;
+# - locks.sh: every column has samples, and the traced runs' samples show
+#   tcptrail's BPF programs (perf names them), which a broken attribution
+#   would not.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+LOAD=${LOAD:-${OUTPUT:-.output}/bench/ttload}
+[ -x "$LOAD" ] || fail "no $LOAD (make test builds it)"
+BENCH=${0%/*}/../bench
+
+# a bad knob: one line, exit 2, before anything runs
+PROCS=0 TT=$TCPTRAIL LOAD=$LOAD sh "$BENCH/scaling.sh" >"$DIR/bad.out" 2>"$DIR/bad.err"
+expect_eq "scaling.sh PROCS=0 exit status" "$?" 2
+expect_eq "scaling.sh PROCS=0 stderr lines" "$(wc -l <"$DIR/bad.err")" 1
+grep -q "PROCS: '0'" "$DIR/bad.err" || fail "PROCS=0 not named: $(cat "$DIR/bad.err")"
+
+PROCS=1 SCALING_SECS=1 SCALING_WARMUP=0 SCALING_OUT=$DIR/scaling.txt TT=$TCPTRAIL LOAD=$LOAD \
+	sh "$BENCH/scaling.sh" >"$DIR/scaling.out" 2>"$DIR/scaling.err" ||
+	fail "scaling.sh exited $?: $(tail -n 1 "$DIR/scaling.err")"
+row=$(grep '^1+1 ' "$DIR/scaling.txt")
+[ -n "$row" ] || fail "no 1+1 row in $(cat "$DIR/scaling.txt")"
+# 1+1 untraced | tcptrail ratio lost rec/conn | -e conn/s ratio lost rec/conn
+echo "$row" | awk '{
+	for (i = 2; i <= 10; i++) if ($i !~ /^[0-9.]+$/) { print "field " i " is not a number: " $0; exit 1 }
+	if ($2 <= 0 || $3 <= 0 || $7 <= 0) { print "a rate is 0: " $0; exit 1 }
+	if ($4 <= 0 || $8 <= 0) { print "a ratio is 0: " $0; exit 1 }
+	if ($5 !~ /^[0-9]+$/ || $9 !~ /^[0-9]+$/) { print "lost is no count: " $0; exit 1 }
+	if ($10 < 10) { print "-e read fewer than 10 records per connection: " $0; exit 1 }
+	if ($6 <= 0 || $6 > 1.1 * $10) { print "more records per connection than with -e: " $0; exit 1 }
+}' >"$DIR/why" || fail "$(cat "$DIR/why")"
+grep -q 'tracing: ' "$DIR/scaling.txt" || fail "scaling.txt names no hooks"
+
+if ! command -v perf >/dev/null 2>&1; then
+	fail "no perf (tests/deps.sh installs linux-perf)"
+fi
+LOCKS_SECS=1 LOCKS_PROCS=1 LOAD=$LOAD sh "$BENCH/locks.sh" >"$DIR/locks.out" 2>"$DIR/locks.err" ||
+	fail "locks.sh exited $?: $(tail -n 1 "$DIR/locks.err")"
+# "  samples   N N N", "  in BPF programs and what they call  U% T% E%"
+samples=$(sed -n 's/^  samples  *//p' "$DIR/locks.out")
+echo "$samples" | awk 'NF != 3 || $1 <= 0 || $2 <= 0 || $3 <= 0 { exit 1 }' ||
+	fail "want samples in all three runs, got '$samples'"
+bpf=$(sed -n 's/^  in BPF programs and what they call  *//p' "$DIR/locks.out" | tr -d '%')
+echo "$bpf" | awk 'NF != 3 || $2 <= 0 || $3 <= 0 { exit 1 }' ||
+	fail "want the traced runs' samples in BPF programs, got '$bpf'"
+grep -q '^  spinlock time .*%' "$DIR/locks.out" || fail "no spinlock row: $(cat "$DIR/locks.out")"
+pass
