@@ -50,18 +50,31 @@ static __always_inline struct sock *accept_sk_typed(long fd)
 	return sock->sk;
 }
 
+/*
+ * Before 6.2: from 5.11 on, the task from bpf_get_current_task_btf() takes
+ * the walk to the fd array by plain loads; the file, the socket and the
+ * sock are probe reads.
+ */
 static __always_inline struct sock *accept_sk_probed(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file;
 	struct socket *sock;
 
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	if (LINUX_KERNEL_VERSION >= KERNEL_VERSION(5, 11, 0)) {
+		fdt = bpf_get_current_task_btf()->files->fdt;
+		if (fd >= fdt->max_fds)
+			return NULL;
+		fds = fdt->fd;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		fdt = BPF_CORE_READ(task, files, fdt);
+		if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		fds = BPF_CORE_READ(fdt, fd);
+	}
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
