@@ -170,25 +170,17 @@ syn_has_request(struct __sk_buff *skb, __u16 family, __u32 thoff)
 
 static __always_inline void
 cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struct bpf_sock *bsk,
-		  bool syn, __u16 family, const __u8 *peer, __u16 peer_port)
+		  bool syn, __u16 family, const __u8 *peer, __u16 peer_port, __u32 max,
+		  __u32 backlog, __u32 qlen, __u8 cookies)
 {
-	struct sock *sk = &tp->inet_conn.icsk_inet.sk;
-	__u32 max = sk->sk_max_ack_backlog;
-	__u32 backlog = sk->sk_ack_backlog;
-	__u32 qlen = tp->inet_conn.icsk_accept_queue.qlen.counter;
-
 	/* only a full queue makes the lookup worth its cost */
 	if (syn && (qlen > max || backlog > max) && syn_has_request(skb, family, thoff))
 		return;
-	if (syn) {
-		__u8 cookies = sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_syncookies;
-
-		if (cookies == 2 || qlen > max) {
-			cg_emit(tp, bsk, TT_Q_SYN, cookies ? cookie_flags(qlen, max) : 0, max, backlog,
-				qlen, family, peer, peer_port);
-			if (!cookies)
-				return;
-		}
+	if (syn && (cookies == 2 || qlen > max)) {
+		cg_emit(tp, bsk, TT_Q_SYN, cookies ? cookie_flags(qlen, max) : 0, max, backlog,
+			qlen, family, peer, peer_port);
+		if (!cookies)
+			return;
 	}
 	if (backlog > max)
 		cg_emit(tp, bsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer, peer_port);
@@ -200,21 +192,39 @@ cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struc
 #define TCP_FLAG_ACK_	0x10
 
 /*
- * On every ingress packet of the host, so it leaves early: only segments
- * whose socket lookup found a listener (for a third ACK, tcp_v4_rcv() swaps
- * the request sock for its listener before the cgroup filter runs).
+ * On every ingress packet of the host (about 6 per loopback connection), so
+ * it leaves as early as it can, and reads the packet only when it may be
+ * an overflow.  Only a segment whose socket lookup found a listener can be
+ * (for a third ACK, tcp_v4_rcv() swaps the request sock for its listener
+ * before the cgroup filter runs): every other one leaves after two loads.
+ * Then a listener segment is an overflow only if one of its queues is over
+ * its limit, or syncookies are on by policy (2), and its own two queue
+ * lengths and the sysctl tell that without a look at the packet: only
+ * then are its flags, addresses and port read.
  */
 SEC("cgroup_skb/ingress")
 int cgroup_ingress(struct __sk_buff *skb)
 {
 	struct bpf_sock *bsk = skb->sk;
 	struct tcp_sock *tp;
-	__u8 peer[16] = {}, flags;
+	struct sock *sk;
+	__u8 peer[16] = {}, flags, cookies;
+	__u32 thoff, max, backlog, qlen;
 	__u16 family, peer_port;
-	__u32 thoff;
 
 	if (!bsk || bsk->state != BPF_TCP_LISTEN)
 		return 1;
+	tp = bpf_skc_to_tcp_sock(bsk);		/* NULL unless a TCP full socket */
+	if (!tp)
+		return 1;
+	sk = &tp->inet_conn.icsk_inet.sk;
+	max = sk->sk_max_ack_backlog;
+	backlog = sk->sk_ack_backlog;
+	qlen = tp->inet_conn.icsk_accept_queue.qlen.counter;
+	cookies = sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_syncookies;
+	if (qlen <= max && backlog <= max && cookies != 2)
+		return 1;
+
 	family = bsk->family;
 	if (family == AF_INET) {
 		__u8 vihl;
@@ -222,7 +232,6 @@ int cgroup_ingress(struct __sk_buff *skb)
 		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
 			return 1;
 		thoff = (vihl & 0x0f) * 4;
-		bpf_skb_load_bytes(skb, 12, peer, 4);
 	} else if (family == AF_INET6) {
 		__u8 nexthdr;
 
@@ -232,12 +241,12 @@ int cgroup_ingress(struct __sk_buff *skb)
 		if (bpf_skb_load_bytes(skb, 6, &nexthdr, 1) || nexthdr != IPPROTO_TCP)
 			return 1;
 		thoff = 40;
-		bpf_skb_load_bytes(skb, 8, peer, 16);
 	} else {
 		return 1;
 	}
 	if (bpf_skb_load_bytes(skb, thoff + 13, &flags, 1))
 		return 1;
+	/* a SYN, or an ACK that may be a third one; no RST, no SYN-ACK */
 	if (flags & TCP_FLAG_RST_)
 		return 1;
 	if (!(flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)))
@@ -246,11 +255,12 @@ int cgroup_ingress(struct __sk_buff *skb)
 		return 1;
 	if (bpf_skb_load_bytes(skb, thoff, &peer_port, 2))
 		return 1;
-	tp = bpf_skc_to_tcp_sock(bsk);
-	if (!tp)
-		return 1;
+	if (family == AF_INET)
+		bpf_skb_load_bytes(skb, 12, peer, 4);
+	else
+		bpf_skb_load_bytes(skb, 8, peer, 16);
 	cg_check_listener(skb, thoff, tp, bsk, flags & TCP_FLAG_SYN_, family, peer,
-			  bpf_ntohs(peer_port));
+			  bpf_ntohs(peer_port), max, backlog, qlen, cookies);
 	return 1;
 }
 

@@ -13,48 +13,109 @@
  * accept() returns a new fd for a child socket created in softirq context;
  * the accepting task is its owner.  Follow the fd to the sock through
  * current->files.
+ *
+ * From Linux 6.2 on, bpf_rdonly_cast() (a kfunc every program type may
+ * call) gives the file and the socket, which the kernel's BTF types only as
+ * an fd array element and a void *, a type: with the task from
+ * bpf_get_current_task_btf(), every other step and the socket's fields are
+ * then plain loads, which the verifier turns into one guarded instruction
+ * each, instead of a bpf_probe_read_kernel() call per field (about 20 of
+ * them).  The fd array element is the one probe read left: the verifier
+ * allows no variable index into a typed pointer.  Older kernels (LINUX_
+ * KERNEL_VERSION, a load-time constant: the verifier drops the branch a
+ * kernel does not take, and with it the unresolved kfunc call) keep the
+ * probe reads.
  */
-static __always_inline int on_accept(long fd)
+extern int LINUX_KERNEL_VERSION __kconfig;
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+#define TYPED_ACCEPT	(LINUX_KERNEL_VERSION >= KERNEL_VERSION(6, 2, 0))
+
+static __always_inline struct sock *accept_sk_typed(long fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (fd >= fdt->max_fds)
+		return NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+		return NULL;
+	file = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	sock = bpf_rdonly_cast(file->private_data, bpf_core_type_id_kernel(struct socket));
+	/* a socket's file and its socket point at each other */
+	if (!sock || sock->file != file)
+		return NULL;
+	return sock->sk;
+}
+
+/*
+ * Before 6.2: from 5.11 on, the task from bpf_get_current_task_btf() takes
+ * the walk to the fd array by plain loads; the file, the socket and the
+ * sock are probe reads.
+ */
+static __always_inline struct sock *accept_sk_probed(long fd)
+{
 	struct fdtable *fdt;
 	struct file **fds;
 	struct file *file;
 	struct socket *sock;
-	struct sock *sk;
+
+	if (LINUX_KERNEL_VERSION >= KERNEL_VERSION(5, 11, 0)) {
+		fdt = bpf_get_current_task_btf()->files->fdt;
+		if (fd >= fdt->max_fds)
+			return NULL;
+		fds = fdt->fd;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		fdt = BPF_CORE_READ(task, files, fdt);
+		if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+			return NULL;
+		fds = BPF_CORE_READ(fdt, fd);
+	}
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline void accept_record(struct sock *sk, bool direct)
+{
 	struct tt_event *e;
 	struct sk_view v;
 	__u64 key;
 	__u8 one = 1;
 
-	if (fd < 0)
-		return 0;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	if (!sock)
-		return 0;
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	if (read_sk(sk, &v, false))
-		return 0;
+	if (!sk || SK_READ(direct, sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	if (read_sk(sk, &v, direct))
+		return;
 	if (!pass_filters(&v))
-		return 0;
+		return;
 	if (cfg.tgid) {
 		if ((bpf_get_current_pid_tgid() >> 32) != cfg.tgid)
-			return 0;
+			return;
 		key = (__u64)sk;
 		bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
 	}
 	v.owner = true;
-	e = reserve(TT_EV_ACCEPT, sk, &v, TT_HOOK_TP_ACCEPT, false);
+	e = reserve(TT_EV_ACCEPT, sk, &v, TT_HOOK_TP_ACCEPT, direct);
 	if (e)
 		bpf_ringbuf_submit(e, submit_flags());
+}
+
+static __always_inline int on_accept(long fd)
+{
+	if (fd < 0)
+		return 0;
+	if (TYPED_ACCEPT)
+		accept_record(accept_sk_typed(fd), true);
+	else
+		accept_record(accept_sk_probed(fd), false);
 	return 0;
 }
 
