@@ -453,8 +453,19 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 			substate = handed->substate;
 		}
 	}
-	if (read_sk(sk, &v, direct))
+	if (flow && !cfg.tgid) {
+		/*
+		 * Per transition only the lock tells anything (the owner);
+		 * the tuple, namespace and cgroup are read when the record
+		 * is sent (flow_flush).
+		 */
+		v.family = sk->__sk_common.skc_family;
+		if (v.family != AF_INET && v.family != AF_INET6)
+			return NULL;
+		v.owner = sk->sk_lock.owned != 0;
+	} else if (read_sk(sk, &v, direct)) {
 		return NULL;
+	}
 	if (flow) {
 		if (!substate && cfg.tw_mode == TT_TW_RULE && newstate == BPF_TCP_CLOSE)
 			substate = tw_rule(sk, oldstate, direct);
