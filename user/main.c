@@ -351,9 +351,10 @@ int main(int argc, char **argv)
 	if (o.probe)
 		return live__probe(&o);
 
-	/* line buffered, and a failed write remembered with its errno */
+	/* a failed write remembered with its errno; batches, flushed as each ends */
 	if (tt_stdout_track() && !isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
+	tt_stdout_batch();
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -371,7 +372,7 @@ int main(int argc, char **argv)
 	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
 	if (o.output_path)
-		setvbuf(stdout, NULL, _IOLBF, 0);
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	color = tt_opts_color(&o, isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);

@@ -34,6 +34,8 @@ enum tt_drive_end source__drive(const struct tt_source_ops *ops, void *priv, str
 			return TT_DRIVE_STOPPED;
 		if (ops->feed(priv, a, 50) < 0)
 			return TT_DRIVE_ERROR;
+		/* the batch's lines out in one write (stdout is fully buffered) */
+		fflush(stdout);
 		if (ferror_unlocked(stdout))
 			return TT_DRIVE_STDOUT;
 	}

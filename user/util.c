@@ -251,6 +251,17 @@ int tt_stdout_track(void)
 	return 0;
 }
 
+void tt_stdout_batch(void)
+{
+	/*
+	 * Not a terminal: whole batches, one write each, flushed by the
+	 * driver loop after every batch (at least every 50 ms), instead of
+	 * a write per line (12% of the daemon under load).
+	 */
+	if (!isatty(fileno(stdout)))
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+}
+
 int tt_stdout_failed(void)
 {
 	int err;

@@ -59,6 +59,8 @@ void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len);
  * before anything is written to stdout.  0 or -errno (stdout unchanged).
  */
 int tt_stdout_track(void);
+/* Fully buffer stdout unless it is a terminal: the driver loop flushes each batch. */
+void tt_stdout_batch(void);
 
 /*
  * 0 while stdout works.  After a failed write: -1 for a pipe whose reader
