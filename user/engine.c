@@ -570,6 +570,8 @@ static int on_seed(struct tt_engine *eng, const struct tt_event *e)
 	idx = ft_flow_new(eng, e, state == TT_LISTEN ? TT_ROLE_LISTENER : TT_ROLE_UNKNOWN,
 		       TT_FLOW_SEEDED | TT_FLOW_PARTIAL);
 	f = flow_at(eng, idx);
+	if (f->sk & 1)
+		eng->n_pseudo++;
 	push_state(f, state, e->ts_ns);
 	/*
 	 * The peer's FIN carried an ACK, so the last ACK received is a lower
@@ -675,15 +677,17 @@ void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f)
 
 int engine__feed_flow(struct tt_engine *eng, const struct tt_flowrec *r)
 {
-	struct tt_event e;
+	struct tt_event h, e;
 	uint32_t idx;
 
 	if (!eng || !r || flowrec__check(r))
 		return -EINVAL;
 	STAT_INC(eng, flow_records);
 	eng->fr = r;
+	flowrec__header(r, &h);
 	for (unsigned int i = 0; i < r->n; i++) {
-		flowrec__event(r, i, &e);
+		e = h;
+		flowrec__event_on(r, i, &e);
 		engine__feed(eng, &e);
 		if (!(r->tflags[i] & TT_T_INFERRED))
 			continue;

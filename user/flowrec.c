@@ -47,9 +47,14 @@ void flowrec__header(const struct tt_flowrec *r, struct tt_event *e)
 
 void flowrec__event(const struct tt_flowrec *r, unsigned int i, struct tt_event *e)
 {
+	flowrec__header(r, e);
+	flowrec__event_on(r, i, e);
+}
+
+void flowrec__event_on(const struct tt_flowrec *r, unsigned int i, struct tt_event *e)
+{
 	unsigned int t = r->tflags[i] & TT_T_TASK1 ? 1 : 0;
 
-	flowrec__header(r, e);
 	e->old_state = r->old_state[i];
 	e->new_state = r->new_state[i];
 	e->ts_ns = r->ts_ns[i];

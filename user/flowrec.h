@@ -24,6 +24,9 @@ int flowrec__check(const struct tt_flowrec *r);
  */
 void flowrec__event(const struct tt_flowrec *r, unsigned int i, struct tt_event *e);
 
+/* The same, on e holding flowrec__header(r, e): a header made once serves every i. */
+void flowrec__event_on(const struct tt_flowrec *r, unsigned int i, struct tt_event *e);
+
 /* What every transition of r shares (tuple, netns, cgroup, sk), as a tt_event with no states. */
 void flowrec__header(const struct tt_flowrec *r, struct tt_event *e);
 

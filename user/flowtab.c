@@ -130,6 +130,8 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 	struct tt_entry *e = &eng->ents[idx];
 
 	e->flow.end = reason;
+	if ((e->flow.sk & 1) && (e->flow.flags & TT_FLOW_SEEDED))
+		eng->n_pseudo--;
 	if (e->lnext != UNLISTED)
 		ft_listener_gone(eng, &e->flow);
 	ft_hash_unlink(eng, idx);
@@ -284,7 +286,8 @@ uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e)
 	uint32_t idx;
 	struct tt_flow *f;
 
-	if (!e->sport)
+	/* none left under a pseudo key: no hash to make (every accept asks) */
+	if (!e->sport || !eng->n_pseudo)
 		return NIL;
 	idx = find(eng, engine__pseudo_sk(e));
 	if (idx == NIL)
@@ -299,6 +302,7 @@ uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e)
 	}
 	ft_hash_unlink(eng, idx);
 	f->sk = e->sk;
+	eng->n_pseudo--;
 	ft_hash_link(eng, idx);
 	return idx;
 }

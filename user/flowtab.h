@@ -129,6 +129,7 @@ struct tt_engine {
 	struct tt_event early[EARLY_SLOTS];	/* type 0: a free slot */
 	unsigned int early_live;	/* slots in use: none, no scan */
 	const struct tt_flowrec *fr;	/* the flow record being fed: its end takes its stats */
+	size_t n_pseudo;	/* seeded flows still filed under a pseudo key (bit 0 set) */
 	struct synack_note synack[SYNACK_RING];
 	unsigned int synack_pos;
 	unsigned int synack_live;	/* notes with a count: none, no scan */
