@@ -357,7 +357,12 @@ void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose
 	}
 }
 
-/* What must hold before any hook is worth trying; prints the reason. */
+/*
+ * What must hold before any hook is worth trying; prints the reason.  A
+ * kernel that lacks what tcptrail needs is bad input (2: a service manager
+ * does not restart it); a caller without the privileges is a runtime
+ * problem (1).
+ */
 static int preflight(void)
 {
 	int r;
@@ -365,7 +370,7 @@ static int preflight(void)
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		tt_err("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); tcptrail needs "
 		       "CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
-		return 1;
+		return 2;
 	}
 	r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
 	if (r == -EPERM || r == -EACCES) {
@@ -375,7 +380,7 @@ static int preflight(void)
 	}
 	if (r == 0) {
 		tt_err("this kernel has no BPF ring buffer (Linux 5.8 or later is needed)");
-		return 1;
+		return 2;
 	}
 	if (r < 0) {
 		tt_err("probe BPF ring buffer support: %s", strerror(-r));
@@ -397,10 +402,11 @@ static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection 
 int live__probe(const struct tt_opts *o)
 {
 	struct tt_selection sel;
+	int err;
 
 	libbpf_set_print(libbpf_print);
-	if (preflight())
-		return 1;
+	if ((err = preflight()))
+		return err;
 	select_hooks(o, true, &sel);
 	printf("tcptrail %s: hooks for this kernel (--attach %s)\n", tt_version,
 	       o->attach == TT_ATTACH_AUTO ? "auto" : o->attach == TT_ATTACH_FENTRY ? "fentry" :
@@ -505,8 +511,8 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
-	if (preflight())
-		return 1;
+	if ((err = preflight()))
+		return err;
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		tt_err("out of memory");
@@ -525,7 +531,8 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0) {
 		tt_err("no hook for TCP state transitions works on this kernel:");
 		live__print_selection(stderr, &l->sel, true);
-		goto fail;
+		live__free(l);
+		return 2;
 	}
 	for (int cap = 0; cap < TT_CAP_MAX; cap++)
 		if (l->sel.chosen[cap] >= 0)

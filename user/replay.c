@@ -186,8 +186,9 @@ out:
 	if (ret == -ENOMEM)
 		return 1;
 	if (ret < 0) {
+		/* bad input: what was read stands, the status says the rest is bad */
 		tt_err("%s", capreader__error(r));
-		return 1;
+		return 2;
 	}
 	return 0;
 }
@@ -283,9 +284,10 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	int status = 0;
 	struct app a;
 
+	/* a file that is no capture, or none at all: bad input */
 	if (capreader__meta(r, &m)) {
 		tt_err("%s", capreader__error(r));
-		return 1;
+		return 2;
 	}
 	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);
 	if (o->snapshot || o->top)
@@ -322,9 +324,9 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		tt_info("the capturing run evicted %" PRIu64 " flows from its flow table "
 			"(its --max-flows); their records are all in the capture", c.evicted);
 	if (c.ret < 0) {
-		/* the output above stands; the status tells scripts it is incomplete */
+		/* bad input: the output above stands; the status tells scripts it is incomplete */
 		tt_err("%s", capreader__error(r));
-		status = 1;
+		status = 2;
 	} else if (c.ret == 0 && capreader__end_reason(r) == TTCAP_END_ROTATED) {
 		tt_info("the capture goes on in the next rotated file (.%u)", m.file_index + 1);
 	}

@@ -44,7 +44,7 @@ echo "not a capture" >"$DIR/junk.ttcap"
 for bad_cap in "$DIR/cut.ttcap" "$DIR/junk.ttcap"; do
 	"$@" "$TCPTRAIL" -r "$bad_cap" --json >"$DIR/out" 2>"$DIR/err"
 	st=$?
-	[ "$st" = 1 ] || fail "$check: tcptrail -r ${bad_cap##*/} exited $st, want 1: $(last_line "$DIR/err")"
+	[ "$st" = 2 ] || fail "$check: tcptrail -r ${bad_cap##*/} exited $st, want 2: $(last_line "$DIR/err")"
 	bad=$(grep -e '^==[0-9]*==' -e 'Sanitizer' -e 'runtime error' "$DIR/err" | sed -n 1p)
 	[ -z "$bad" ] || fail "$check: tcptrail -r ${bad_cap##*/}: $bad"
 	n=$((n + 1))

@@ -246,7 +246,7 @@ TEST(replay_stops_at_an_impossible_record)
 		path = write_capture(evs, 5);
 		r = run(path, "--json", NULL, NULL);
 		/* what came before stands; the status says the file is bad */
-		CHECK_EQ_INT(r.status, 1);
+		CHECK_EQ_INT(r.status, 2);
 		CHECK(strstr(r.out, "\"sport\":40000") != NULL);
 		CHECK(strstr(r.out, "\"sport\":40001") == NULL);
 		check_json_lines(r.out, tt_failed_);

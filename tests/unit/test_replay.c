@@ -346,7 +346,7 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	REQUIRE(write(fd, buf, n - 60) == n - 60);
 	close(fd);
 	r = replay("-r", cut, "--json", NULL);
-	CHECK_EQ_INT(r.status, 1);
+	CHECK_EQ_INT(r.status, 2);
 	CHECK(count(r.out, "\"type\":\"flow\"") >= 1);
 	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
 	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
@@ -355,7 +355,7 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	run_free(&r);
 	/* --snapshot: the view of what was read, then the same failure */
 	r = replay("-r", cut, "--snapshot", "--json", NULL);
-	CHECK_EQ_INT(r.status, 1);
+	CHECK_EQ_INT(r.status, 2);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 1);
 	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
 	run_free(&r);
@@ -364,7 +364,7 @@ out:
 	free(cut);
 }
 
-TEST(replay_errors_are_one_line_and_status_1)
+TEST(replay_errors_are_one_line_and_status_2)
 {
 	struct run r;
 	char *junk = tmpfile_path();
@@ -373,13 +373,13 @@ TEST(replay_errors_are_one_line_and_status_1)
 	CHECK(write(fd, "not a capture at all\n", 21) == 21);
 	close(fd);
 	r = replay("-r", "/nonexistent.ttcap", NULL);
-	CHECK_EQ_INT(r.status, 1);
+	CHECK_EQ_INT(r.status, 2);
 	CHECK_STR(r.err, "tcptrail: /nonexistent.ttcap: No such file or directory\n");
 	CHECK_STR(r.out, "");
 	run_free(&r);
 
 	r = replay("-r", junk, NULL);
-	CHECK_EQ_INT(r.status, 1);
+	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "not a tcptrail capture (bad magic at offset 0") != NULL);
 	CHECK_EQ_INT(count(r.err, "\n"), 1);
 	run_free(&r);
