@@ -23,6 +23,7 @@
 #include "replay.h"
 #include "sink.h"
 #include "util.h"
+#include "replayrun.h"
 #include "tt_test.h"
 
 #define NS	4026531840u
@@ -765,70 +766,6 @@ TEST(capflow_truncated_at_every_offset)
 
 /* ---- replay ---- */
 
-struct out {
-	int status;
-	char *out;
-	char *err;
-};
-
-static char *slurp_fd(int fd)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-
-	if (fstat(fd, &st) || !(buf = malloc(st.st_size + 1)))
-		return strdup("");
-	n = pread(fd, buf, st.st_size, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
-/* tcptrail -r PATH ARGS... in process, stdout and stderr captured. */
-static struct out run(const char *path, const char *a1, const char *a2, const char *a3)
-{
-	char *argv[8] = { "tcptrail", "-r", (char *)path };
-	char opath[] = "/tmp/tt_capflow_out_XXXXXX", epath[] = "/tmp/tt_capflow_err_XXXXXX";
-	struct out r = { 0 };
-	int argc = 3, ofd, efd, so, se, level = tt_verbosity;
-	struct tt_opts o;
-	bool exit_now;
-
-	for (const char *a[] = { a1, a2, a3 }, **p = a; p < a + 3 && *p; p++)
-		argv[argc++] = (char *)*p;
-	fflush(stdout);
-	fflush(stderr);
-	ofd = mkstemp(opath);
-	efd = mkstemp(epath);
-	so = dup(1);
-	se = dup(2);
-	dup2(ofd, 1);
-	dup2(efd, 2);
-	r.status = tt_opts_parse(argc, argv, &o, &exit_now);
-	if (!r.status)
-		r.status = replay__run(&o, false, NULL);
-	fflush(stdout);
-	fflush(stderr);
-	clearerr(stdout);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	tt_verbosity = level;
-	r.out = slurp_fd(ofd);
-	r.err = slurp_fd(efd);
-	close(ofd);
-	close(efd);
-	unlink(opath);
-	unlink(epath);
-	return r;
-}
-
-static void out_free(struct out *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 /* Each JSON line of type `type`, parsed; the caller json_decref()s. */
 static int json_lines(const char *text, const char *type, json_t **out, int max, int *bad)
@@ -888,7 +825,7 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 	struct tt_engine *a, *b;
 	json_t *js[32];
 	int nj, bad = 0;
-	struct out r;
+	struct replay_run r;
 
 	REQUIRE(dir && path && m && direct && reread && o);
 	make_mix(m, 0x77);
@@ -927,7 +864,7 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 	}
 
 	/* the whole replay pipeline: the same flows, in the same order */
-	r = run(path, "--json", NULL, NULL);
+	r = replay_run_path(path, "--json", NULL, NULL);
 	CHECK_EQ_INT(r.status, 0);
 	nj = json_lines(r.out, "flow", js, 32, &bad);
 	CHECK_EQ_INT(bad, 0);
@@ -958,13 +895,13 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 			CHECK_STR(json_string_value(json_object_get(js[i], "container")), "c136");
 		json_decref(js[i]);
 	}
-	out_free(&r);
+	replay_run_free(&r);
 
 	/* the text sinks with transitions and ladders take them too */
-	r = run(path, "-e", "--ladder", NULL);
+	r = replay_run_path(path, "-e", "--ladder", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "FIN_WAIT2") != NULL);
-	out_free(&r);
+	replay_run_free(&r);
 	engine__free(a);
 	engine__free(b);
 	free(m);
@@ -981,13 +918,13 @@ TEST(capflow_replay_filters_flow_records)
 	struct mix *m = malloc(sizeof(*m));
 	json_t *js[32];
 	int nj, bad = 0;
-	struct out r;
+	struct replay_run r;
 
 	REQUIRE(dir && path && m);
 	make_mix(m, 0);
 	REQUIRE(write_mix(path, m, 0) == 0);
 	/* -p 43: the second client (its owner made its first transition) alone */
-	r = run(path, "--json", "-p", "43");
+	r = replay_run_path(path, "--json", "-p", "43");
 	CHECK_EQ_INT(r.status, 0);
 	nj = json_lines(r.out, "flow", js, 32, &bad);
 	CHECK_EQ_INT(nj, 1);
@@ -995,9 +932,9 @@ TEST(capflow_replay_filters_flow_records)
 		CHECK_EQ_INT(json_integer_value(json_object_get(js[0], "sport")), 40001);
 	for (int i = 0; i < nj; i++)
 		json_decref(js[i]);
-	out_free(&r);
+	replay_run_free(&r);
 	/* -p 7: the listener and the children born of it, as the kernel's pass_owner */
-	r = run(path, "--json", "-p", "7");
+	r = replay_run_path(path, "--json", "-p", "7");
 	CHECK_EQ_INT(r.status, 0);
 	nj = json_lines(r.out, "flow", js, 32, &bad);
 	CHECK_EQ_INT(nj, 3);
@@ -1005,16 +942,16 @@ TEST(capflow_replay_filters_flow_records)
 		CHECK_EQ_INT(json_integer_value(json_object_get(js[i], "sport")), 80);
 		json_decref(js[i]);
 	}
-	out_free(&r);
+	replay_run_free(&r);
 	/* -6: the refused one */
-	r = run(path, "--json", "-6", NULL);
+	r = replay_run_path(path, "--json", "-6", NULL);
 	nj = json_lines(r.out, "flow", js, 32, &bad);
 	CHECK_EQ_INT(nj, 1);
 	if (nj == 1)
 		CHECK_EQ_INT(json_integer_value(json_object_get(js[0], "dport")), 81);
 	for (int i = 0; i < nj; i++)
 		json_decref(js[i]);
-	out_free(&r);
+	replay_run_free(&r);
 	CHECK_EQ_INT(bad, 0);
 	free(m);
 	free(path);
@@ -1030,7 +967,7 @@ TEST(capflow_replay_survives_values_impossible_in_context)
 	char *dir = tmpdir(), *path = join(dir, "h.ttcap");
 	struct tt_capture *c;
 	struct tt_flowrec r;
-	struct out o;
+	struct replay_run o;
 	json_t *js[32];
 	int bad = 0;
 
@@ -1070,20 +1007,20 @@ TEST(capflow_replay_survives_values_impossible_in_context)
 	CHECK_EQ_INT(capture__write_flow(c, &r), 0);
 	CHECK_EQ_INT(capture__close(c, AT(30), 0, 0), 0);
 
-	o = run(path, "--json", "-e", NULL);
+	o = replay_run_path(path, "--json", "-e", NULL);
 	CHECK_EQ_INT(o.status, 0);
 	json_lines(o.out, "none", js, 0, &bad);
 	CHECK_EQ_INT(bad, 0);
-	out_free(&o);
-	o = run(path, "-e", "--ladder", NULL);
+	replay_run_free(&o);
+	o = replay_run_path(path, "-e", "--ladder", NULL);
 	CHECK_EQ_INT(o.status, 0);
-	out_free(&o);
-	o = run(path, "-p", "42", "-v");
+	replay_run_free(&o);
+	o = replay_run_path(path, "-p", "42", "-v");
 	CHECK_EQ_INT(o.status, 0);
-	out_free(&o);
-	o = run(path, "--snapshot", NULL, NULL);
+	replay_run_free(&o);
+	o = replay_run_path(path, "--snapshot", NULL, NULL);
 	CHECK_EQ_INT(o.status, 0);
-	out_free(&o);
+	replay_run_free(&o);
 	free(path);
 	rmtree(dir);
 }
@@ -1107,7 +1044,7 @@ TEST(capflow_replay_stops_at_an_impossible_flow_record)
 		struct tt_flowrec before = fr(0x200, 40000, 80), bad = fr(0x300, 40001, 80),
 				  after = fr(0x400, 40002, 80);
 		struct tt_capture *c;
-		struct out r;
+		struct replay_run r;
 		json_t *js[4];
 		int bad_json = 0, lines = 0;
 
@@ -1135,7 +1072,7 @@ TEST(capflow_replay_stops_at_an_impossible_flow_record)
 		CHECK_EQ_INT(capture__write_flow(c, &after), 0);
 		CHECK_EQ_INT(capture__close(c, AT(5), 0, 0), 0);
 
-		r = run(path, "--json", NULL, NULL);
+		r = replay_run_path(path, "--json", NULL, NULL);
 		/* what came before stands, with the final summary; the status says the file is bad */
 		CHECK_EQ_INT(r.status, 2);
 		CHECK_EQ_INT(json_lines(r.out, "flow", js, 4, &bad_json), 1);
@@ -1151,7 +1088,7 @@ TEST(capflow_replay_stops_at_an_impossible_flow_record)
 		if (!strstr(r.err, cases[i].why))
 			fprintf(stderr, "    want \"%s\" in: %s", cases[i].why, r.err);
 		CHECK(strstr(r.err, cases[i].why) != NULL);
-		out_free(&r);
+		replay_run_free(&r);
 		free(path);
 		rmtree(dir);
 	}

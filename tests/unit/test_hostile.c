@@ -21,6 +21,7 @@
 #include "opts.h"
 #include "replay.h"
 #include "util.h"
+#include "replayrun.h"
 #include "tt_test.h"
 
 #define NS	4026531840u
@@ -32,70 +33,6 @@
 /* MS milliseconds into the capture, which starts at 1 s */
 #define AT(ms)	(1000000000ull + (uint64_t)(ms) * 1000000ull)
 
-struct out {
-	int status;
-	char *out;
-	char *err;
-};
-
-static char *slurp(int fd)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-
-	if (fstat(fd, &st) || !(buf = malloc(st.st_size + 1)))
-		return strdup("");
-	n = pread(fd, buf, st.st_size, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
-/* tcptrail -r PATH ARGS... in process, stdout and stderr captured. */
-static struct out run(const char *path, const char *a1, const char *a2, const char *a3)
-{
-	char *argv[8] = { "tcptrail", "-r", (char *)path };
-	char opath[] = "/tmp/tt_hostile_out_XXXXXX", epath[] = "/tmp/tt_hostile_err_XXXXXX";
-	struct out r = { 0 };
-	int argc = 3, ofd, efd, so, se, level = tt_verbosity;
-	struct tt_opts o;
-	bool exit_now;
-
-	for (const char *a[] = { a1, a2, a3 }, **p = a; p < a + 3 && *p; p++)
-		argv[argc++] = (char *)*p;
-	fflush(stdout);
-	fflush(stderr);
-	ofd = mkstemp(opath);
-	efd = mkstemp(epath);
-	so = dup(1);
-	se = dup(2);
-	dup2(ofd, 1);
-	dup2(efd, 2);
-	r.status = tt_opts_parse(argc, argv, &o, &exit_now);
-	if (!r.status)
-		r.status = replay__run(&o, false, NULL);
-	fflush(stdout);
-	fflush(stderr);
-	clearerr(stdout);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	tt_verbosity = level;
-	r.out = slurp(ofd);
-	r.err = slurp(efd);
-	close(ofd);
-	close(efd);
-	unlink(opath);
-	unlink(epath);
-	return r;
-}
-
-static void out_free(struct out *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 static char *write_capture(const struct tt_event *evs, size_t n)
 {
@@ -140,7 +77,7 @@ TEST(replay_survives_values_impossible_in_context)
 	struct tt_event evs[64], e;
 	size_t n = 0;
 	char *path;
-	struct out r;
+	struct replay_run r;
 	long long invalid;
 
 	/* a listener, and an active flow that goes back and forth 20 times */
@@ -191,22 +128,22 @@ TEST(replay_survives_values_impossible_in_context)
 	REQUIRE(n <= sizeof(evs) / sizeof(evs[0]));
 	path = write_capture(evs, n);
 
-	r = run(path, "--json", "-e", NULL);
+	r = replay_run_path(path, "--json", "-e", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	invalid = check_json_lines(r.out, tt_failed_);
 	CHECK_EQ_INT(invalid, 3);
 	CHECK(strstr(r.out, "\"truncated\":true") != NULL);
 	CHECK(strstr(r.out, "\"tw_substate\":\"?\"") != NULL);
-	out_free(&r);
+	replay_run_free(&r);
 
 	/* the text sinks, with ladders and a pid filter */
-	r = run(path, "-e", "--ladder", NULL);
+	r = replay_run_path(path, "-e", "--ladder", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.out, "invalid=3") != NULL);
-	out_free(&r);
-	r = run(path, "-p", "7", NULL);
+	replay_run_free(&r);
+	r = replay_run_path(path, "-p", "7", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	out_free(&r);
+	replay_run_free(&r);
 	unlink(path);
 	free(path);
 }
@@ -235,7 +172,7 @@ TEST(replay_stops_at_an_impossible_record)
 		};
 		struct tt_event *bad = &evs[3];
 		char *path;
-		struct out r;
+		struct replay_run r;
 
 		switch (cases[i].field) {
 		case 0: bad->type = (uint8_t)cases[i].value; break;
@@ -244,7 +181,7 @@ TEST(replay_stops_at_an_impossible_record)
 		case 3: bad->family = (uint8_t)cases[i].value; break;
 		}
 		path = write_capture(evs, 5);
-		r = run(path, "--json", NULL, NULL);
+		r = replay_run_path(path, "--json", NULL, NULL);
 		/* what came before stands; the status says the file is bad */
 		CHECK_EQ_INT(r.status, 2);
 		CHECK(strstr(r.out, "\"sport\":40000") != NULL);
@@ -254,7 +191,7 @@ TEST(replay_stops_at_an_impossible_record)
 			fprintf(stderr, "    want \"%s\" in: %s", cases[i].why, r.err);
 		CHECK(strstr(r.err, cases[i].why) != NULL);
 		CHECK(strstr(r.err, "in the event record at offset") != NULL);
-		out_free(&r);
+		replay_run_free(&r);
 		unlink(path);
 		free(path);
 	}

@@ -15,78 +15,23 @@
 #include "opts.h"
 #include "replay.h"
 #include "util.h"
+#include "replayrun.h"
 #include "tt_test.h"
 
-struct run {
-	int status;
-	char *out;
-	char *err;
-};
-
-static char *read_fd(int fd)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-
-	if (fstat(fd, &st) || !(buf = malloc(st.st_size + 1)))
-		return strdup("");
-	n = pread(fd, buf, st.st_size, 0);
-	buf[n > 0 ? n : 0] = '\0';
-	return buf;
-}
-
 /* tcptrail ARGS... with stdout and stderr captured; NULL-terminated. */
-static struct run replay(const char *first, ...)
+static struct replay_run replay(const char *first, ...)
 {
 	char *argv[32] = { "tcptrail", (char *)first };
-	char opath[] = "/tmp/tt_replay_out_XXXXXX", epath[] = "/tmp/tt_replay_err_XXXXXX";
-	struct run r = { 0 };
-	int argc = 2, ofd, efd, so, se, level = tt_verbosity;
-	struct tt_opts o;
-	bool exit_now;
+	int argc = 2;
 	va_list ap;
 
 	va_start(ap, first);
 	while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
 		argc++;
 	va_end(ap);
-
-	fflush(stdout);
-	fflush(stderr);
-	ofd = mkstemp(opath);
-	efd = mkstemp(epath);
-	so = dup(1);
-	se = dup(2);
-	dup2(ofd, 1);
-	dup2(efd, 2);
-	r.status = tt_opts_parse(argc, argv, &o, &exit_now);
-	if (!r.status) {
-		tt_verbosity = TT_LOG_INFO + o.verbose;
-		r.status = replay__run(&o, false, NULL);
-	}
-	fflush(stdout);
-	fflush(stderr);
-	clearerr(stdout);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	tt_verbosity = level;
-	r.out = read_fd(ofd);
-	r.err = read_fd(efd);
-	close(ofd);
-	close(efd);
-	unlink(opath);
-	unlink(epath);
-	return r;
+	return replay_run_argv(argc, argv);
 }
 
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 static int count(const char *text, const char *what)
 {
@@ -133,7 +78,7 @@ TEST(replay_close_capture_json)
 {
 	const char *path = "tests/captures/close.ttcap";
 	json_t *flows[32], *sums[8];
-	struct run r;
+	struct replay_run r;
 	int nf, ns, active = 0, passive = 0, listeners = 0;
 
 	REQUIRE(have(path));
@@ -176,13 +121,13 @@ TEST(replay_close_capture_json)
 	/* the capture says where it came from */
 	CHECK(strstr(r.err, "tcptrail: replaying tests/captures/close.ttcap: started ") != NULL);
 	CHECK(strstr(r.err, "filters: ports=47001") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 }
 
 TEST(replay_reset_capture_human_and_events)
 {
 	const char *path = "tests/captures/reset.ttcap";
-	struct run r;
+	struct replay_run r;
 
 	REQUIRE(have(path));
 	r = replay("-r", path, NULL);
@@ -192,13 +137,13 @@ TEST(replay_reset_capture_human_and_events)
 	CHECK_EQ_INT(count(r.out, " > CLOSE (abort)"), 2);
 	CHECK(strstr(r.out, "Z info final_summary ") != NULL);
 	CHECK(strstr(r.out, " refused=1 resets=2 ") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", path, "-e", "--color", "never", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK_EQ_INT(count(r.out, "SYN_SENT -> CLOSE"), 1);
 	CHECK_EQ_INT(count(r.out, "CLOSE -> SYN_SENT"), 3);
-	run_free(&r);
+	replay_run_free(&r);
 }
 
 TEST(replay_filters_match_the_kernel)
@@ -206,7 +151,7 @@ TEST(replay_filters_match_the_kernel)
 	const char *close = "tests/captures/close.ttcap", *reset = "tests/captures/reset.ttcap";
 	char pid[16];
 	json_t *flows[32];
-	struct run r;
+	struct replay_run r;
 	int n;
 
 	REQUIRE(have(close) && have(reset));
@@ -217,7 +162,7 @@ TEST(replay_filters_match_the_kernel)
 		CHECK_STR(json_string_value(json_object_get(flows[0], "end")), "refused");
 	while (n)
 		json_decref(flows[--n]);
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", close, "--json", "-6", NULL);
 	n = json_lines(r.out, "flow", flows, 32);
@@ -226,7 +171,7 @@ TEST(replay_filters_match_the_kernel)
 		CHECK_STR(json_string_value(json_object_get(flows[i], "family")), "ipv6");
 		json_decref(flows[i]);
 	}
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* -L: the server's side only (as in the kernel, the client's birth has no port yet) */
 	r = replay("-r", close, "--json", "-L", "47001", NULL);
@@ -234,11 +179,11 @@ TEST(replay_filters_match_the_kernel)
 	CHECK_EQ_INT(n, 6);
 	while (n)
 		json_decref(flows[--n]);
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", close, "--json", "-N", "1", NULL);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* -p: the owner's flows, found as the kernel finds them */
 	r = replay("-r", close, "--json", NULL);
@@ -247,18 +192,18 @@ TEST(replay_filters_match_the_kernel)
 	snprintf(pid, sizeof(pid), "%lld", json_integer_value(json_object_get(flows[0], "pid")));
 	while (n)
 		json_decref(flows[--n]);
-	run_free(&r);
+	replay_run_free(&r);
 	r = replay("-r", close, "--json", "-p", pid, NULL);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 10);
-	run_free(&r);
+	replay_run_free(&r);
 	r = replay("-r", close, "--json", "-p", "1", NULL);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
-	run_free(&r);
+	replay_run_free(&r);
 }
 
 TEST(replay_ladders_from_real_captures)
 {
-	struct run r;
+	struct replay_run r;
 
 	REQUIRE(have("tests/captures/simclose.ttcap") && have("tests/captures/synack.ttcap"));
 	r = replay("-r", "tests/captures/simclose.ttcap", "--ladder", NULL);
@@ -275,26 +220,26 @@ TEST(replay_ladders_from_real_captures)
 	CHECK(strstr(r.out, "end: client time_wait after") != NULL);
 	/* the listener keeps its one-line timeline */
 	CHECK(strstr(r.out, "LISTEN ") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", "tests/captures/synack.ttcap", "--ladder", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(count(r.out, "|<--- SYN+ACK (retransmitted) ---|") >= 1);
 	CHECK(strstr(r.out, "|<----------- SYN+ACK -----------|\n") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", "tests/captures/reset.ttcap", "--ladder", NULL);
 	CHECK_EQ_INT(count(r.out, "\nladder at "), 3);
 	CHECK(strstr(r.out, "(no socket: the connection was refused)") != NULL);
 	CHECK_EQ_INT(count(r.out, " RST "), 3);
-	run_free(&r);
+	replay_run_free(&r);
 }
 
 TEST(replay_summaries_follow_the_capture_clock)
 {
 	const char *path = "tests/captures/synack.ttcap";
 	json_t *sums[32];
-	struct run r;
+	struct replay_run r;
 	int n;
 
 	REQUIRE(have(path));
@@ -307,13 +252,13 @@ TEST(replay_summaries_follow_the_capture_clock)
 			CHECK(json_integer_value(json_object_get(sums[i], "interval_ns")) >= 1000000000);
 		json_decref(sums[i]);
 	}
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* -d: stop after 2 s of capture time */
 	r = replay("-r", path, "--json", "-d", "2", NULL);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
 	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
-	run_free(&r);
+	replay_run_free(&r);
 }
 
 static char *tmpfile_path(void)
@@ -330,7 +275,7 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	const char *path = "tests/captures/close.ttcap";
 	char *cut = tmpfile_path();
 	unsigned char buf[1 << 16];
-	struct run r;
+	struct replay_run r;
 	ssize_t n;
 	int fd;
 
@@ -352,13 +297,13 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
 	/* the error is the last thing said */
 	CHECK(strstr(r.err, "tcptrail: ") && strrchr(r.err, '\n') == r.err + strlen(r.err) - 1);
-	run_free(&r);
+	replay_run_free(&r);
 	/* --snapshot: the view of what was read, then the same failure */
 	r = replay("-r", cut, "--snapshot", "--json", NULL);
 	CHECK_EQ_INT(r.status, 2);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 1);
 	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 out:
 	unlink(cut);
 	free(cut);
@@ -366,7 +311,7 @@ out:
 
 TEST(replay_errors_are_one_line_and_status_2)
 {
-	struct run r;
+	struct replay_run r;
 	char *junk = tmpfile_path();
 	int fd = open(junk, O_WRONLY);
 
@@ -376,13 +321,13 @@ TEST(replay_errors_are_one_line_and_status_2)
 	CHECK_EQ_INT(r.status, 2);
 	CHECK_STR(r.err, "tcptrail: /nonexistent.ttcap: No such file or directory\n");
 	CHECK_STR(r.out, "");
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", junk, NULL);
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "not a tcptrail capture (bad magic at offset 0") != NULL);
 	CHECK_EQ_INT(count(r.err, "\n"), 1);
-	run_free(&r);
+	replay_run_free(&r);
 	unlink(junk);
 	free(junk);
 }
@@ -396,7 +341,7 @@ TEST(replay_lost_events_come_from_the_capture)
 		.new_state = TT_SYN_SENT, .sport = 0, .dport = 80, .ts_ns = 2000000000ull, .sk = 1,
 		.saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 },
 	};
-	struct run r;
+	struct replay_run r;
 
 	unlink(path);
 	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path,
@@ -421,11 +366,11 @@ TEST(replay_lost_events_come_from_the_capture)
 	CHECK(strstr(r.out, "\"interval_ns\":3000000000,") != NULL);
 	CHECK(strstr(r.err, "warning: 9 events were lost") != NULL);
 	CHECK(strstr(r.err, "evicted 2 flows") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", path, "--ladder", NULL);
 	CHECK(strstr(r.out, "  server 10.0.0.2:80  (no socket: the connection was refused)\n") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 	unlink(path);
 	free(path);
 }
@@ -436,7 +381,7 @@ TEST(replay_state_and_address_filters)
 {
 	const char *path = "tests/captures/close.ttcap";
 	json_t *flows[32], *sums[8];
-	struct run r;
+	struct replay_run r;
 	int n, ns;
 
 	REQUIRE(have(path));
@@ -461,12 +406,12 @@ TEST(replay_state_and_address_filters)
 	CHECK_EQ_INT(json_integer_value(json_object_get(sums[ns - 1], "flows_opened")), 10);
 	while (ns)
 		json_decref(sums[--ns]);
-	run_free(&r);
+	replay_run_free(&r);
 
 	r = replay("-r", path, "--json", "--state", "LISTEN", NULL);
 	CHECK_EQ_INT(count(r.out, "\"role\":\"listener\""), 2);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 2);
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* -e: the transitions into or out of the states */
 	r = replay("-r", path, "-e", "--quiet-flows", "--color", "never", "--state", "close-wait",
@@ -475,7 +420,7 @@ TEST(replay_state_and_address_filters)
 	CHECK_EQ_INT(count(r.out, "CLOSE_WAIT -> LAST_ACK"), 4);
 	CHECK_EQ_INT(count(r.out, "SYN_SENT ->"), 0);
 	CHECK_EQ_INT(count(r.out, "-> FIN_WAIT"), 0);
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* --remote: the connections to the IPv6 loopback (a listener has no remote) */
 	r = replay("-r", path, "--json", "--remote", "::1", NULL);
@@ -486,24 +431,24 @@ TEST(replay_state_and_address_filters)
 		json_decref(flows[i]);
 	}
 	CHECK(strstr(r.out, "\"flows_opened\":4,") != NULL);	/* a record filter */
-	run_free(&r);
+	replay_run_free(&r);
 	r = replay("-r", path, "--json", "--remote", "10.0.0.0/8", NULL);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
-	run_free(&r);
+	replay_run_free(&r);
 	r = replay("-r", path, "--json", "--local", "127.0.0.0/8", "--local", "::1", NULL);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 10);
-	run_free(&r);
+	replay_run_free(&r);
 	/* both: an IPv4 local end and an IPv6 remote one never meet */
 	r = replay("-r", path, "--json", "--local", "127.0.0.1", "--remote", "::1", NULL);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
-	run_free(&r);
+	replay_run_free(&r);
 }
 
 TEST(replay_snapshot_is_the_end_of_the_capture)
 {
 	const char *path = "tests/captures/close.ttcap";
 	json_t *socks[16], *snap[4];
-	struct run r;
+	struct replay_run r;
 	int n, ns, tw = 0, fw2 = 0;
 
 	REQUIRE(have(path));
@@ -538,7 +483,7 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 	/* no flow lines and no summary: a view, and nothing else */
 	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
 	CHECK_EQ_INT(count(r.out, "\"type\":\"summary\""), 0);
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* --state picks sockets by their state now; --quiet-flows leaves the groups */
 	r = replay("-r", path, "--snapshot", "--json", "--quiet-flows", "--state", "time-wait",
@@ -546,7 +491,7 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 	CHECK_EQ_INT(count(r.out, "\"type\":\"socket\""), 0);
 	CHECK(strstr(r.out, "\"sockets\":2,") != NULL);
 	CHECK(strstr(r.out, "\"states\":{\"TIME_WAIT\":2}") != NULL);
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* human: a header, the groups, their sockets with ages */
 	r = replay("-r", path, "--snapshot", "--remote", "::1", NULL);
@@ -554,14 +499,14 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 	CHECK(strstr(r.out, "STATE ") != NULL);
 	CHECK_EQ_INT(count(r.out, "[::1]:"), 4);
 	CHECK_EQ_INT(count(r.out, "127.0.0.1"), 0);
-	run_free(&r);
+	replay_run_free(&r);
 }
 
 TEST(replay_top_draws_a_frame_per_interval)
 {
 	const char *path = "tests/captures/simclose.ttcap";
 	json_t *snap[16];
-	struct run r;
+	struct replay_run r;
 	int n;
 
 	REQUIRE(have(path));
@@ -581,11 +526,11 @@ TEST(replay_top_draws_a_frame_per_interval)
 	}
 	while (n)
 		json_decref(snap[--n]);
-	run_free(&r);
+	replay_run_free(&r);
 
 	/* not a terminal: plain frames, no escape codes */
 	r = replay("-r", path, "--top", "-i", "1", NULL);
 	CHECK_EQ_INT(count(r.out, "\033"), 0);
 	CHECK(count(r.out, "STATE ") >= 4);
-	run_free(&r);
+	replay_run_free(&r);
 }
