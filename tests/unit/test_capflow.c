@@ -23,6 +23,7 @@
 #include "replay.h"
 #include "sink.h"
 #include "util.h"
+#include "capkit.h"
 #include "replayrun.h"
 #include "tt_test.h"
 
@@ -199,32 +200,6 @@ static void make_mix(struct mix *m, uint64_t cgroup)
 
 /* ---- files ---- */
 
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/tt_capflow_XXXXXX");
-
-	return mkdtemp(d) ? d : NULL;
-}
-
-static void rmtree(char *dir)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "    (could not remove %s)\n", dir);
-	free(dir);
-}
-
-static char *join(const char *dir, const char *name)
-{
-	char *p;
-
-	if (!dir)
-		return NULL;
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
-
 /* The capture writer's cgroup names: "/test/ID", the container "cID". */
 static int names_asked;
 
@@ -337,7 +312,7 @@ static void read_mem(const void *buf, size_t len, struct readout *o)
 
 TEST(capflow_round_trip_in_file_order)
 {
-	char *dir = tmpdir(), *path = join(dir, "f.ttcap");
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "f.ttcap");
 	struct mix *m = malloc(sizeof(*m));
 	struct readout *o = malloc(sizeof(*o));
 	int rec = 0, cg_before[8], ncg = 0;
@@ -391,12 +366,12 @@ TEST(capflow_round_trip_in_file_order)
 	free(m);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capflow_rotated_files_each_name_their_cgroups)
 {
-	char *dir = tmpdir(), *path = join(dir, "r.ttcap"), name[512];
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "r.ttcap"), name[512];
 	struct tt_capture *c;
 	struct readout *o = malloc(sizeof(*o));
 	int total = 0, files = 0;
@@ -461,12 +436,12 @@ TEST(capflow_rotated_files_each_name_their_cgroups)
 	CHECK_EQ_INT(total, 200);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capflow_killed_writer_keeps_flushed_flows)
 {
-	char *dir = tmpdir(), *path = join(dir, "k.ttcap");
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "k.ttcap");
 	struct tt_capture *c;
 	struct mix *m = malloc(sizeof(*m));
 	struct readout *o = malloc(sizeof(*o));
@@ -493,13 +468,13 @@ TEST(capflow_killed_writer_keeps_flushed_flows)
 	free(m);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 /* A full disk, without root: a file size limit makes write() fail the same way. */
 TEST(capflow_write_error_is_sticky)
 {
-	char *dir = tmpdir(), *path = join(dir, "full.ttcap");
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "full.ttcap");
 	struct rlimit old, small;
 	struct tt_capture *c;
 	struct tt_flowrec r = fr(1, 40000, 80);
@@ -539,56 +514,10 @@ TEST(capflow_write_error_is_sticky)
 	CHECK(o->flows > 5 && o->flows <= written);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 /* ---- hostile files, built frame by frame (uncompressed) ---- */
-
-struct raw {
-	unsigned char b[16384];
-	size_t n;
-	size_t frame_at[64];
-	int frames;
-};
-
-static void raw_put(struct raw *r, const void *p, size_t n)
-{
-	memcpy(r->b + r->n, p, n);
-	r->n += n;
-}
-
-static void raw_frame(struct raw *r, uint32_t kind, uint32_t len, const void *payload, size_t plen)
-{
-	struct ttcap_frame f = { .kind = kind, .len = len };
-
-	r->frame_at[r->frames++] = r->n;
-	raw_put(r, &f, sizeof(f));
-	raw_put(r, payload, plen);
-}
-
-static void raw_start(struct raw *r, uint32_t version)
-{
-	struct ttcap_file_header h = { .version = version, .record_size = 128,
-				       .event_version = version == 1 ? 1 : TT_EVENT_VERSION };
-	struct ttcap_meta m = { .version = version, .start_ns = 5 };
-
-	memcpy(h.magic, TTCAP_MAGIC, 8);
-	memset(r, 0, sizeof(*r));
-	raw_put(r, &h, sizeof(h));
-	raw_frame(r, TTCAP_META, sizeof(m), &m, sizeof(m));
-}
-
-static void raw_flow(struct raw *r, const struct tt_flowrec *f)
-{
-	raw_frame(r, TTCAP_FLOW, sizeof(*f), f, sizeof(*f));
-}
-
-static void raw_end(struct raw *r)
-{
-	struct ttcap_end end = { .reason = TTCAP_END_CLOSED };
-
-	raw_frame(r, TTCAP_END, sizeof(end), &end, sizeof(end));
-}
 
 static struct tt_flowrec good_flow(uint64_t sk)
 {
@@ -626,7 +555,7 @@ TEST(capflow_reader_refuses_impossible_flow_records)
 
 	REQUIRE(r && o);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		raw_start(r, 3);
+		raw_start(r, 3, NULL, 0);
 		raw_flow(r, &good);
 		bad = good;
 		switch (cases[i].field) {
@@ -654,7 +583,7 @@ TEST(capflow_reader_refuses_impossible_flow_records)
 		CHECK(!strchr(o->msg, '\n'));
 	}
 	/* beyond n, the arrays are not read: junk there is no error */
-	raw_start(r, 3);
+	raw_start(r, 3, NULL, 0);
 	bad = good;
 	bad.old_state[5] = bad.new_state[6] = 255;
 	bad.ts_ns[7] = UINT64_MAX;
@@ -678,7 +607,7 @@ TEST(capflow_reader_refuses_wrong_lengths_and_old_versions)
 
 	REQUIRE(r && o);
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		raw_start(r, 3);
+		raw_start(r, 3, NULL, 0);
 		raw_flow(r, &good);
 		memcpy(big, &good, sizeof(good));
 		raw_frame(r, TTCAP_FLOW, lens[i], big, lens[i]);
@@ -691,7 +620,7 @@ TEST(capflow_reader_refuses_wrong_lengths_and_old_versions)
 		CHECK_STR(o->msg, want);
 	}
 	/* 4 GB said: refused before anything is allocated or read */
-	raw_start(r, 3);
+	raw_start(r, 3, NULL, 0);
 	raw_frame(r, TTCAP_FLOW, 0xffffffffu, &good, sizeof(good));
 	read_mem(r->b, r->n, o);
 	CHECK_EQ_INT(o->err, TT_CAPERR_LENGTH);
@@ -700,7 +629,7 @@ TEST(capflow_reader_refuses_wrong_lengths_and_old_versions)
 	for (uint32_t v = 1; v <= 2; v++) {
 		struct tt_event e = rec_tr(0x10, TT_CLOSE, TT_SYN_SENT, 10);
 
-		raw_start(r, v);
+		raw_start(r, v, NULL, 0);
 		raw_frame(r, TTCAP_EVENT, sizeof(e), &e, sizeof(e));
 		raw_flow(r, &good);
 		raw_end(r);
@@ -713,7 +642,7 @@ TEST(capflow_reader_refuses_wrong_lengths_and_old_versions)
 		CHECK_STR(o->msg, want);
 	}
 	/* the same file as version 3 reads */
-	raw_start(r, 3);
+	raw_start(r, 3, NULL, 0);
 	raw_flow(r, &good);
 	raw_end(r);
 	read_mem(r->b, r->n, o);
@@ -732,7 +661,7 @@ TEST(capflow_truncated_at_every_offset)
 	char want[64];
 
 	REQUIRE(r && o);
-	raw_start(r, 3);
+	raw_start(r, 3, NULL, 0);
 	raw_flow(r, &f);
 	raw_frame(r, TTCAP_EVENT, sizeof(e), &e, sizeof(e));
 	f.sk = 0x30;
@@ -818,7 +747,7 @@ static int feed_mix(struct tt_engine *eng, const struct mix *m)
 
 TEST(capflow_replay_gives_the_flows_the_engine_makes)
 {
-	char *dir = tmpdir(), *path = join(dir, "e.ttcap");
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "e.ttcap");
 	struct mix *m = malloc(sizeof(*m));
 	struct flows *direct = calloc(1, sizeof(*direct)), *reread = calloc(1, sizeof(*reread));
 	struct readout *o = malloc(sizeof(*o));
@@ -909,12 +838,12 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 	free(reread);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capflow_replay_filters_flow_records)
 {
-	char *dir = tmpdir(), *path = join(dir, "p.ttcap");
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "p.ttcap");
 	struct mix *m = malloc(sizeof(*m));
 	json_t *js[32];
 	int nj, bad = 0;
@@ -955,7 +884,7 @@ TEST(capflow_replay_filters_flow_records)
 	CHECK_EQ_INT(bad, 0);
 	free(m);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 /*
@@ -964,7 +893,7 @@ TEST(capflow_replay_filters_flow_records)
  */
 TEST(capflow_replay_survives_values_impossible_in_context)
 {
-	char *dir = tmpdir(), *path = join(dir, "h.ttcap");
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "h.ttcap");
 	struct tt_capture *c;
 	struct tt_flowrec r;
 	struct replay_run o;
@@ -1022,7 +951,7 @@ TEST(capflow_replay_survives_values_impossible_in_context)
 	CHECK_EQ_INT(o.status, 0);
 	replay_run_free(&o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capflow_replay_stops_at_an_impossible_flow_record)
@@ -1040,7 +969,7 @@ TEST(capflow_replay_stops_at_an_impossible_flow_record)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *dir = tmpdir(), *path = join(dir, "b.ttcap");
+		char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "b.ttcap");
 		struct tt_flowrec before = fr(0x200, 40000, 80), bad = fr(0x300, 40001, 80),
 				  after = fr(0x400, 40002, 80);
 		struct tt_capture *c;
@@ -1090,6 +1019,6 @@ TEST(capflow_replay_stops_at_an_impossible_flow_record)
 		CHECK(strstr(r.err, cases[i].why) != NULL);
 		replay_run_free(&r);
 		free(path);
-		rmtree(dir);
+		capkit_rmtree(dir);
 	}
 }

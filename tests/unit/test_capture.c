@@ -22,32 +22,7 @@
 		   .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 }, .comm = "curl", \
 		   .aux = { 0, 1, 2, 3, 4, 5 } }
 #include "records.h"
-
-static char *tmpdir(void)
-{
-	char *d = strdup("/tmp/tt_capture_XXXXXX");
-
-	return mkdtemp(d) ? d : NULL;
-}
-
-static void rmtree(char *dir)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "    (could not remove %s)\n", dir);
-	free(dir);
-}
-
-static char *join(const char *dir, const char *name)
-{
-	char *p;
-
-	if (!dir)
-		return NULL;
-	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
-}
+#include "capkit.h"
 
 static void quiet(bool on)
 {
@@ -175,7 +150,7 @@ static void sample(struct tt_event *evs, int n)
 
 TEST(capture_round_trip)
 {
-	char *dir = tmpdir(), *path = join(dir, "a.ttcap");
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "a.ttcap");
 	struct tt_event evs[20];
 	struct readout *o = malloc(sizeof(*o));
 	struct stat st;
@@ -214,12 +189,12 @@ TEST(capture_round_trip)
 		CHECK(o->cnt[i].ts_ns >= o->cnt[i - 1].ts_ns);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capture_is_plain_gzip)
 {
-	char *dir = tmpdir(), *path = join(dir, "z.ttcap"), cmd[512], head[9] = "";
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "z.ttcap"), cmd[512], head[9] = "";
 	struct tt_event evs[3];
 	FILE *p;
 
@@ -234,65 +209,24 @@ TEST(capture_is_plain_gzip)
 	pclose(p);
 	CHECK_STR(head, "TCPTRAIL");
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
-/* Frames in the raw (uncompressed) format, to build broken files with. */
-struct raw {
-	unsigned char b[8192];
-	size_t n;
-	size_t frame_at[64];
-	int frames;
-};
-
-static void raw_put(struct raw *r, const void *p, size_t n)
+/* Raw captures here carry a hostile host name: an escape in it. */
+static void raw_start_hostile(struct raw *r, uint32_t version)
 {
-	memcpy(r->b + r->n, p, n);
-	r->n += n;
-}
-
-static void raw_frame(struct raw *r, uint32_t kind, uint32_t len, const void *payload, size_t plen)
-{
-	struct ttcap_frame f = { .kind = kind, .len = len };
-
-	r->frame_at[r->frames++] = r->n;
-	raw_put(r, &f, sizeof(f));
-	raw_put(r, payload, plen);
-}
-
-static void raw_start(struct raw *r, uint32_t version)
-{
-	struct ttcap_file_header h = { .version = version, .record_size = 128,
-				       .event_version = version == 1 ? 1 : TT_EVENT_VERSION };
-	struct ttcap_meta m = { .version = version, .start_ns = 5 };
-	unsigned char meta[64];
 	uint16_t tag = TTCAP_TAG_HOSTNAME, len = 4;
+	unsigned char tags[8];
 
-	memcpy(h.magic, TTCAP_MAGIC, 8);
-	memset(r, 0, sizeof(*r));
-	raw_put(r, &h, sizeof(h));
-	memcpy(meta, &m, sizeof(m));
-	memcpy(meta + sizeof(m), &tag, 2);
-	memcpy(meta + sizeof(m) + 2, &len, 2);
-	memcpy(meta + sizeof(m) + 4, "h\033st", 4);	/* hostile: an escape */
-	raw_frame(r, TTCAP_META, sizeof(m) + 8, meta, sizeof(m) + 8);
-}
-
-static void raw_event(struct raw *r, const struct tt_event *e)
-{
-	raw_frame(r, TTCAP_EVENT, sizeof(*e), e, sizeof(*e));
-}
-
-static void raw_end(struct raw *r)
-{
-	struct ttcap_end end = { .reason = TTCAP_END_CLOSED };
-
-	raw_frame(r, TTCAP_END, sizeof(end), &end, sizeof(end));
+	memcpy(tags, &tag, 2);
+	memcpy(tags + 2, &len, 2);
+	memcpy(tags + 4, "h\033st", 4);
+	raw_start(r, version, tags, sizeof(tags));
 }
 
 static void raw_sample(struct raw *r, int n)
 {
-	raw_start(r, 1);
+	raw_start_hostile(r, 1);
 	for (int i = 0; i < n; i++) {
 		struct tt_event e = rec(TT_EV_TRANSITION, 0x1000 + i, TT_CLOSE, TT_SYN_SENT,
 				10 + i);
@@ -359,7 +293,7 @@ TEST(capture_truncated_raw_at_every_offset)
 
 TEST(capture_truncated_compressed)
 {
-	char *dir = tmpdir(), *path = join(dir, "t.ttcap");
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "t.ttcap");
 	struct tt_event evs[40];
 	struct readout *o = malloc(sizeof(*o));
 	unsigned char *file;
@@ -393,12 +327,12 @@ TEST(capture_truncated_compressed)
 	free(file);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capture_killed_writer_leaves_a_readable_file)
 {
-	char *dir = tmpdir(), *path = join(dir, "k.ttcap");
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "k.ttcap");
 	struct tt_capture *c;
 	struct tt_event evs[10];
 	struct readout *o = malloc(sizeof(*o));
@@ -422,12 +356,12 @@ TEST(capture_killed_writer_leaves_a_readable_file)
 	CHECK_EQ_INT(o->events, 7);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capture_corrupt_bytes_are_caught)
 {
-	char *dir = tmpdir(), *path = join(dir, "c.ttcap");
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "c.ttcap");
 	struct tt_event evs[30];
 	struct readout *o = malloc(sizeof(*o));
 	unsigned char *file;
@@ -465,7 +399,7 @@ TEST(capture_corrupt_bytes_are_caught)
 	free(file);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capture_bad_magic)
@@ -528,7 +462,7 @@ TEST(capture_newer_version)
 	char want[96];
 
 	REQUIRE(r && o);
-	raw_start(r, TTCAP_VERSION + 1);
+	raw_start_hostile(r, TTCAP_VERSION + 1);
 	raw_end(r);
 	read_mem(r->b, r->n, o);
 	CHECK_EQ_INT(o->err, TT_CAPERR_VERSION);
@@ -646,7 +580,7 @@ TEST(capture_impossible_events)
 		{ 4, 62, "impossible time 4611686018427387904 ns" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		raw_start(r, 1);
+		raw_start_hostile(r, 1);
 		raw_event(r, &good);
 		bad = good;
 		switch (cases[i].field) {
@@ -671,7 +605,7 @@ TEST(capture_impossible_events)
 
 TEST(capture_rotation_keeps_the_newest_files)
 {
-	char *dir = tmpdir(), *path = join(dir, "r.ttcap"), name[512];
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "r.ttcap"), name[512];
 	static struct tt_event evs[1000];
 	struct readout *o = malloc(sizeof(*o));
 	int total = 0, last_file = -1, kept = 0;
@@ -722,13 +656,13 @@ TEST(capture_rotation_keeps_the_newest_files)
 	CHECK_EQ_INT(o->ev[0].ts_ns, evs[1000 - o->events].ts_ns);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capture_refuses_unsafe_paths)
 {
-	char *dir = tmpdir(), *sym = join(dir, "link"), *target = join(dir, "target"),
-	     *fifo = join(dir, "fifo"), *hard = join(dir, "hard"), *mine = join(dir, "mine");
+	char *dir = capkit_tmpdir("capture"), *sym = capkit_join(dir, "link"), *target = capkit_join(dir, "target"),
+	     *fifo = capkit_join(dir, "fifo"), *hard = capkit_join(dir, "hard"), *mine = capkit_join(dir, "mine");
 	struct tt_capture *c;
 	struct stat st;
 	int fd;
@@ -768,13 +702,13 @@ TEST(capture_refuses_unsafe_paths)
 	free(fifo);
 	free(hard);
 	free(mine);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 /* A full disk, without root: a file size limit makes write() fail the same way. */
 TEST(capture_write_error_is_reported_and_sticky)
 {
-	char *dir = tmpdir(), *path = join(dir, "full.ttcap");
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "full.ttcap");
 	struct readout *o = malloc(sizeof(*o));
 	struct rlimit old, small;
 	struct tt_capture *c;
@@ -816,7 +750,7 @@ TEST(capture_write_error_is_reported_and_sticky)
 	CHECK(o->events > 10 && o->events <= written);
 	free(o);
 	free(path);
-	rmtree(dir);
+	capkit_rmtree(dir);
 }
 
 TEST(capture_describe_hooks)
