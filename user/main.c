@@ -326,6 +326,10 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	if (kcheck.on)
 		kcheck_end(&kcheck, &kend, app__total(a), o->netns, app__lost(a));
 	missed = live__missed(live);
+	if (app__total(a)->inferred)
+		tt_debug("inferred transitions: %llu (no hook saw them; the next transition of "
+			 "their socket started from another state)",
+			 (unsigned long long)app__total(a)->inferred);
 	if (missed)
 		tt_warn("warning: the kernel skipped %llu runs of our hooks, each already running "
 			"on its CPU when a softirq hit it again: up to that many events are missing "
