@@ -282,6 +282,9 @@ static unsigned int sockops_task_access(void)
 	return (unsigned int)access;
 }
 
+/* Why the chosen transitions hook's flow-record code did not load ("": it did). */
+static char no_flow_why[128];
+
 /* Load and attach just this variant, in a throw-away copy of the object. */
 static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_t len)
 {
@@ -296,7 +299,13 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 		return -ECANCELED;
 	}
 	int err, n = 0;
+	/* the flow-record code of a typed transitions hook loads too, where it can */
+	bool flow = v->kind == TT_KIND_SOCK_OPS ||
+		    (v->cap == TT_CAP_TRANSITIONS &&
+		     (v->kind == TT_KIND_TP_BTF || v->kind == TT_KIND_FENTRY));
+	int flow_err = 0;
 
+again:
 	skel = tcptrail_bpf__open();
 	if (!skel) {
 		snprintf(why, len, "open BPF object: %s", strerror(errno));
@@ -305,10 +314,21 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 	autoload_only(skel, &v, 1);
 	if (v->kind == TT_KIND_SOCK_OPS)
 		((struct tt_config *)&skel->rodata->cfg)->sockops_task = sockops_task_access();
+	((struct tt_config *)&skel->rodata->cfg)->flow_records = flow;
 	bpf_map__set_max_entries(skel->maps.events, 4096);
 	bpf_map__set_max_entries(skel->maps.owned, 1);
 	bpf_map__set_max_entries(skel->maps.owned_listeners, 1);
 	err = tcptrail_bpf__load(skel);
+	if (err && flow) {
+		/* socket storage from tracing programs came in Linux 5.11: try without */
+		flow_err = err;
+		tcptrail_bpf__destroy(skel);
+		flow = false;
+		goto again;
+	}
+	/* the transitions variant chosen is the last one that loads */
+	if (!err && v->cap == TT_CAP_TRANSITIONS)
+		snprintf(no_flow_why, sizeof(no_flow_why), "%s", flow_err ? strerror(-flow_err) : "");
 	if (err) {
 		snprintf(why, len, "load: %s%s", strerror(-err),
 			 err == -EPERM && v->kind == TT_KIND_FENTRY ?
@@ -419,7 +439,10 @@ int live__probe(const struct tt_opts *o)
 		sockwalk__probe(line, sizeof(line));
 		printf("  seed+census  %s\n", line);
 	}
-	if (live__flow_records(o, &sel))
+	if (live__flow_records(o, &sel) && no_flow_why[0])
+		printf("  records      one per transition (socket storage does not load: %s)\n",
+		       no_flow_why);
+	else if (live__flow_records(o, &sel))
 		printf("  records      one per connection, at its end (and at CLOSE_WAIT and LISTEN),\n"
 		       "               from socket storage; -e: one per transition\n");
 	else

@@ -480,7 +480,9 @@ static int census_walk(struct census *c, struct census_thread *th, struct netns_
 		done[i] = sockwalk__seen(th->walk, netns) && !is_own_table(own, n_own, netns) &&
 			  (!c->only || netns == c->only);
 	}
-	qsort(c->tw, c->n_tw, sizeof(*c->tw), cmp_tw);
+	/* tw is NULL until the first socket: qsort() takes no NULL, even for 0 */
+	if (c->n_tw > 1)
+		qsort(c->tw, c->n_tw, sizeof(*c->tw), cmp_tw);
 	if (c->n_tw) {
 		/* the second walk forgets the first's namespaces: done[] has them */
 		err = sockwalk__run(th->walk, DIAG_STATES_ALL & ~(DIAG_STATE(TT_TIME_WAIT) |

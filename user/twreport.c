@@ -187,7 +187,8 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		r->namespaces = (uint32_t)c->n_ns;
 		self = hostwide ? twc_ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
 		if (hostwide) {
-			qsort(c->ns, c->n_ns, sizeof(c->ns[0]), twc_cmp_netns);
+			if (c->n_ns > 1)
+				qsort(c->ns, c->n_ns, sizeof(c->ns[0]), twc_cmp_netns);
 			for (size_t i = 0; i < c->n_ns && r->n_netns < TW_NETNS_MAX; i++) {
 				if (c->ns[i].population <= 0)
 					break;
