@@ -380,6 +380,19 @@ static __always_inline void flow_transition(struct sock *sk, struct sk_view *v, 
 	}
 	now = bpf_ktime_get_ns();
 	st->ended = 0;
+	/*
+	 * A child's first transition from SYN_RECV with nothing stored: its
+	 * birth was skipped (a child moves on within microseconds of it, so
+	 * it is no socket from before the start, but for a Fast Open child
+	 * then).  A loser of the clone race still goes unseen.
+	 */
+	if (!st->last && old == BPF_TCP_SYN_RECV) {
+		if (lost_clone_race(sk, newstate, true)) {
+			bpf_sk_storage_delete(&flows, sk);
+			return;
+		}
+		flow_push(st, BPF_TCP_LISTEN, BPF_TCP_SYN_RECV, now, TT_T_INFERRED);
+	}
 	/* a gap: a hook skipped the transition that led here */
 	if (st->last && st->last != old && !(old == BPF_TCP_LISTEN && new == BPF_TCP_SYN_RECV)) {
 		if (st->n >= TT_FR_STATES)
