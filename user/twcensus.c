@@ -434,7 +434,7 @@ static int walked_open(const struct diag_sock *s, uint32_t netns, void *ctx)
 
 	if (c->only && netns != c->only)
 		return 0;
-	if (!bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw))
+	if (!c->n_tw || !bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw))
 		return 0;
 	/* on_sock() counts it toward pressure; its own sysctls are not needed */
 	c->cur = &tmp;
@@ -522,7 +522,7 @@ static int census_walk(struct census *c, struct census_thread *th, struct netns_
 		uint32_t netns = netns_set__inode(set, i);
 		struct tw_sock key = { .netns = netns };
 
-		if (!done[i] || bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw))
+		if (!done[i] || (c->n_tw && bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw)))
 			continue;
 		if (!census_ns(c, netns)) {
 			err = -ENOMEM;
