@@ -6,25 +6,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "live.h"
+#include "livesys.h"
 #include "sockwalk.h"
 #include "tcptrail.skel.h"
 #include "util.h"
-
-#define TRACEFS_MAGIC_ 0x74726163
-#define CGROUP2_MAGIC_ 0x63677270
 
 struct tt_live {
 	struct tcptrail_bpf *skel;
@@ -37,7 +32,6 @@ struct tt_live {
 	int ncpus;
 	uint64_t flow_records;	/* TT_EV_FLOW records read */
 	bool flow_mode;		/* the kernel side sends flow records */
-	bool no_flow;		/* it could not load so: per transition */
 	uint64_t bad_size;
 	uint64_t by_hook[TT_HOOK_MAX + 1];	/* records per hook id (the last: out of range) */
 	uint32_t taken;		/* records taken in this live__poll() */
@@ -65,106 +59,6 @@ uint64_t live__now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static bool is_fs(const char *path, long magic)
-{
-	struct statfs sf;
-
-	return !statfs(path, &sf) && sf.f_type == magic;
-}
-
-/*
- * Mounts we need and the host lacks go in a mount namespace of our own, so
- * the host's mount table is left exactly as it was.  Single-threaded here.
- */
-static int private_mounts(void)
-{
-	static int done;
-
-	if (done)
-		return done < 0 ? done : 0;
-	if (unshare(CLONE_NEWNS)) {
-		done = -errno;
-		tt_debug("unshare(CLONE_NEWNS) for private mounts: %s", strerror(errno));
-		return done;
-	}
-	/*
-	 * Slave, not private: ours never reach the host, but the host's still
-	 * reach us, such as the /run/netns bind mount of a namespace made
-	 * after the start, which the namespace census must find.
-	 */
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL)) {
-		done = -errno;
-		tt_debug("make our mounts private: %s", strerror(errno));
-		return done;
-	}
-	done = 1;
-	return 0;
-}
-
-/* Plain tracepoints are attached by id, which libbpf reads from tracefs. */
-static int ensure_tracefs(void)
-{
-	int err;
-
-	if (is_fs("/sys/kernel/tracing", TRACEFS_MAGIC_) ||
-	    is_fs("/sys/kernel/debug/tracing", TRACEFS_MAGIC_))
-		return 0;
-	err = private_mounts();
-	if (err)
-		return err;
-	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
-		tt_debug("mount tracefs at /sys/kernel/tracing: %s", strerror(errno));
-		return -errno;
-	}
-	tt_debug("tracefs was not mounted: mounted it privately at /sys/kernel/tracing");
-	return 0;
-}
-
-/*
- * An fd for the root of the cgroup v2 hierarchy: the first cgroup2 mount
- * whose root is "/" in /proc/self/mountinfo, else a private mount of our own.
- */
-static int open_cgroup2_root(char *why, size_t len)
-{
-	char line[4096], root[1024], mnt[1024];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int fd, err;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - cgroup2 ");
-
-		if (!sep || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2)
-			continue;
-		if (strcmp(root, "/"))
-			continue;
-		fclose(f);
-		fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			snprintf(why, len, "open cgroup2 root %s: %s", mnt, strerror(errno));
-		return fd < 0 ? -errno : fd;
-	}
-	if (f)
-		fclose(f);
-	err = private_mounts();
-	if (err) {
-		snprintf(why, len, "cgroup2 is not mounted, and a private mount failed: %s",
-			 strerror(-err));
-		return err;
-	}
-	/* shadows whatever is there, in our namespace only */
-	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) ||
-	    !is_fs("/sys/fs/cgroup", CGROUP2_MAGIC_)) {
-		err = -errno;
-		snprintf(why, len, "mount cgroup2 privately: %s", strerror(errno));
-		return err ? err : -ENOENT;
-	}
-	tt_debug("cgroup2 was not mounted: mounted it privately at /sys/fs/cgroup");
-	fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		snprintf(why, len, "open private cgroup2 mount: %s", strerror(errno));
-	return fd < 0 ? -errno : fd;
 }
 
 static void autoload_only(struct tcptrail_bpf *skel, const struct tt_variant **vs, int n)
@@ -196,7 +90,7 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 		}
 		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB ||
 		    bpf_program__type(prog) == BPF_PROG_TYPE_SOCK_OPS) {
-			int cg = open_cgroup2_root(why, len);
+			int cg = livesys__cgroup2_root(why, len);
 
 			if (cg < 0)
 				return cg;
@@ -284,6 +178,16 @@ static unsigned int sockops_task_access(void)
 
 /* Why the chosen transitions hook's flow-record code did not load ("": it did). */
 static char no_flow_why[128];
+
+/* -e aside, is the chosen transitions hook one with a typed socket? */
+static bool typed_transitions(const struct tt_opts *o, const struct tt_selection *sel)
+{
+	int t = sel->chosen[TT_CAP_TRANSITIONS];
+
+	if (o->events || t < 0)
+		return false;
+	return tt_variants[t].kind == TT_KIND_TP_BTF || tt_variants[t].kind == TT_KIND_FENTRY;
+}
 
 /* Load and attach just this variant, in a throw-away copy of the object. */
 static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_t len)
@@ -411,7 +315,7 @@ static int preflight(void)
 
 static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection *sel)
 {
-	int err = ensure_tracefs();
+	int err = livesys__tracefs();
 
 	if (err)
 		tt_info("tracefs is not mounted and could not be mounted privately (%s): "
@@ -439,7 +343,7 @@ int live__probe(const struct tt_opts *o)
 		sockwalk__probe(line, sizeof(line));
 		printf("  seed+census  %s\n", line);
 	}
-	if (live__flow_records(o, &sel) && no_flow_why[0])
+	if (typed_transitions(o, &sel) && no_flow_why[0])
 		printf("  records      one per transition (socket storage does not load: %s)\n",
 		       no_flow_why);
 	else if (live__flow_records(o, &sel))
@@ -481,11 +385,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 
 bool live__flow_records(const struct tt_opts *o, const struct tt_selection *sel)
 {
-	int t = sel->chosen[TT_CAP_TRANSITIONS];
-
-	if (o->events || t < 0)
-		return false;
-	return tt_variants[t].kind == TT_KIND_TP_BTF || tt_variants[t].kind == TT_KIND_FENTRY;
+	/* probe_variant() loaded the chosen one with its flow-record code, or said why not */
+	return typed_transitions(o, sel) && !no_flow_why[0];
 }
 
 uint64_t live__flow_count(const struct tt_live *l)
@@ -561,15 +462,15 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 		if (l->sel.chosen[cap] >= 0)
 			chosen[n++] = &tt_variants[l->sel.chosen[cap]];
 
-again:
 	l->skel = tcptrail_bpf__open();
 	if (!l->skel) {
 		tt_err("open BPF object: %s", strerror(errno));
 		goto fail;
 	}
 	fill_config((struct tt_config *)&l->skel->rodata->cfg, o, &l->sel);
-	if (l->no_flow)
-		((struct tt_config *)&l->skel->rodata->cfg)->flow_records = 0;
+	if (typed_transitions(o, &l->sel) && no_flow_why[0])
+		tt_info("flow records: socket storage does not load here (%s); one record per "
+			"transition instead", no_flow_why);
 	l->flow_mode = l->skel->rodata->cfg.flow_records;
 	autoload_only(l->skel, chosen, n);
 	err = bpf_map__set_max_entries(l->skel->maps.events, (uint32_t)o->ringbuf_bytes);
@@ -584,14 +485,6 @@ again:
 		bpf_map__set_max_entries(l->skel->maps.owned_listeners, 1);
 	}
 	err = tcptrail_bpf__load(l->skel);
-	if (err && l->flow_mode) {
-		/* socket storage from tracing programs came in Linux 5.11 */
-		tt_info("flow records: %s; one record per transition instead", strerror(-err));
-		tcptrail_bpf__destroy(l->skel);
-		l->skel = NULL;
-		l->no_flow = true;
-		goto again;
-	}
 	if (err) {
 		tt_err("load BPF programs: %s", strerror(-err));
 		goto fail;
