@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "flowtab.h"
-#include "flowrec.h"
 
 static bool same_tuple(const struct synack_note *n, const struct tt_flow *f)
 {
@@ -644,64 +643,4 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 	default:
 		return -EINVAL;
 	}
-}
-
-static void sat_add(uint8_t *c, unsigned int n)
-{
-	*c = *c + n > UINT8_MAX ? UINT8_MAX : (uint8_t)(*c + n);
-}
-
-/* What a flow record tells beyond its transitions: resets, and at the end the stats. */
-static void flowrec_apply(const struct tt_flowrec *r, struct tt_flow *f)
-{
-	sat_add(&f->resets_sent, r->resets_sent);
-	sat_add(&f->resets_recv, r->resets_recv);
-	if (!(r->flags & TT_FR_STATS))
-		return;
-	f->bytes_sent = r->bytes_sent;
-	f->bytes_received = r->bytes_received;
-	f->segs_out = r->segs_out;
-	f->segs_in = r->segs_in;
-	f->retransmits = r->retransmits;
-	f->srtt_us = r->srtt_us;
-	f->flags |= TT_FLOW_STATS;
-}
-
-void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f)
-{
-	if (eng->fr && eng->fr->sk == f->sk) {
-		flowrec_apply(eng->fr, f);
-		eng->fr = NULL;
-	}
-}
-
-int engine__feed_flow(struct tt_engine *eng, const struct tt_flowrec *r)
-{
-	struct tt_event h, e;
-	uint32_t idx;
-
-	if (!eng || !r || flowrec__check(r))
-		return -EINVAL;
-	STAT_INC(eng, flow_records);
-	eng->fr = r;
-	flowrec__header(r, &h);
-	for (unsigned int i = 0; i < r->n; i++) {
-		e = h;
-		flowrec__event_on(r, i, &e);
-		engine__feed(eng, &e);
-		if (!(r->tflags[i] & TT_T_INFERRED))
-			continue;
-		STAT_INC(eng, inferred);
-		idx = find(eng, r->sk);
-		if (idx != NIL && flow_at(eng, idx)->inferred < UINT16_MAX)
-			flow_at(eng, idx)->inferred++;
-	}
-	/* still open (an early record, or TIME-WAIT waiting to be settled) */
-	if (eng->fr) {
-		idx = find(eng, r->sk);
-		if (idx != NIL)
-			flowrec_apply(r, flow_at(eng, idx));
-		eng->fr = NULL;
-	}
-	return 0;
 }

@@ -221,7 +221,7 @@ void ft_listener_gone(struct tt_engine *eng, const struct tt_flow *l);
 const struct gone_listener *ft_find_gone_listener(const struct tt_engine *eng,
 						      const struct tt_flow *child);
 void ft_set_active(struct tt_engine *eng, size_t n);
-/* A flow record's stats and resets on the flow it ends (engine.c). */
+/* A flow record's stats and resets on the flow it ends (flowrec.c). */
 void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f);
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason);
 uint32_t ft_slot_alloc(struct tt_engine *eng);
