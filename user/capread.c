@@ -321,6 +321,28 @@ static void copy_field(char *dst, size_t cap, const unsigned char *s, size_t n)
 	dst[i] = '\0';
 }
 
+/*
+ * The next field of a META or CGROUP record's tail, { u16 tag; u16 len;
+ * value }, at p + *pos of its len bytes; *pos moves to the value.  `what`
+ * names the record in the messages, `at` is where it starts.
+ */
+static int next_field(struct tt_capreader *r, const unsigned char *p, size_t len, size_t *pos,
+		      uint64_t at, const char *what, uint16_t *tag, uint16_t *flen)
+{
+	if (len - *pos < 4)
+		return rfail(r, TT_CAPERR_LENGTH, "%s field at offset %" PRIu64 " is cut short",
+			     what, at + 8 + *pos);
+	memcpy(tag, p + *pos, 2);
+	memcpy(flen, p + *pos + 2, 2);
+	*tag = le16toh(*tag);
+	*flen = le16toh(*flen);
+	if (*flen > len - *pos - 4)
+		return rfail(r, TT_CAPERR_LENGTH, "%s field of %u bytes at offset %" PRIu64
+			     " overruns its record", what, *flen, at + 8 + *pos);
+	*pos += 4;
+	return 0;
+}
+
 static int parse_meta(struct tt_capreader *r, const unsigned char *p, uint32_t len,
 		      uint64_t at)
 {
@@ -340,21 +362,12 @@ static int parse_meta(struct tt_capreader *r, const unsigned char *p, uint32_t l
 			     PRIu64 " (start %" PRIu64 " ns, wall offset %" PRId64 " ns)", at,
 			     m->start_ns, m->wall_offset_ns);
 	while (pos < len) {
-		uint16_t tag, flen;
+		uint16_t tag = 0, flen = 0;
 		char num[16];
 		long long v;
 
-		if (len - pos < 4)
-			return rfail(r, TT_CAPERR_LENGTH, "metadata field at offset %" PRIu64
-				     " is cut short", at + 8 + pos);
-		memcpy(&tag, p + pos, 2);
-		memcpy(&flen, p + pos + 2, 2);
-		tag = le16toh(tag);
-		flen = le16toh(flen);
-		if (flen > len - pos - 4)
-			return rfail(r, TT_CAPERR_LENGTH, "metadata field of %u bytes at offset %"
-				     PRIu64 " overruns its record", flen, at + 8 + pos);
-		pos += 4;
+		if (next_field(r, p, len, &pos, at, "metadata", &tag, &flen))
+			return -1;
 		switch (tag) {
 		case TTCAP_TAG_TOOL_VERSION:
 			copy_field(m->tool_version, sizeof(m->tool_version), p + pos, flen);
@@ -486,19 +499,10 @@ static int parse_cgroup(struct tt_capreader *r, uint32_t len, uint64_t at)
 			     PRIu64, at);
 	strcpy(r->cg.path, "/");
 	while (pos < len) {
-		uint16_t tag, flen;
+		uint16_t tag = 0, flen = 0;
 
-		if (len - pos < 4)
-			return rfail(r, TT_CAPERR_LENGTH, "cgroup field at offset %" PRIu64
-				     " is cut short", at + 8 + pos);
-		memcpy(&tag, buf + pos, 2);
-		memcpy(&flen, buf + pos + 2, 2);
-		tag = le16toh(tag);
-		flen = le16toh(flen);
-		if (flen > len - pos - 4)
-			return rfail(r, TT_CAPERR_LENGTH, "cgroup field of %u bytes at offset %"
-				     PRIu64 " overruns its record", flen, at + 8 + pos);
-		pos += 4;
+		if (next_field(r, buf, len, &pos, at, "cgroup", &tag, &flen))
+			return -1;
 		switch (tag) {
 		case TTCAP_CG_PATH:
 			copy_field(r->cg.path, sizeof(r->cg.path), buf + pos, flen);
