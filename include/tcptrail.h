@@ -232,7 +232,8 @@ struct tt_config {
 	__u32 flow_records;	/* 1: typed transitions hooks keep each socket's
 				 * transitions in socket storage and send
 				 * struct tt_flowrec; 0: one tt_event each (-e) */
-	__u32 pad0;
+	__u32 nest_copy;	/* 1: set_state_nest runs after tp_btf_set_state,
+				 * which leaves it notes; 0: it is not attached */
 	__u64 cgroup_id;	/* --cgroup: 0 = any, else the socket's cgroup must be
 				 * this one or below it (its ancestor at
 				 * cgroup_level has this id) */

@@ -33,16 +33,17 @@
 #define TT_NO_COOKIE	"no socket cookie: flows are identified by sock address and birth; "
 
 #define TT_HOOK_TABLE(X)							\
-	/* bpf/transitions.bpf.c: the tracepoint's two call sites, tcp_set_state() ending in the first */ \
+	/* bpf/transitions.bpf.c: the tracepoint's two call sites, tcp_set_state() ending in the first; \
+	 * with flow records, the socket's destruction too (an end no other program saw) */ \
 	X(TP_BTF_SET_STATE, 1, TRANSITIONS, TP_BTF,				\
 	  "tp_btf/inet_sock_set_state",						\
-	  TT_PROGS("tp_btf_set_state", "set_state_nest"), NULL)			\
+	  TT_PROGS("tp_btf_set_state", "set_state_nest", "tp_btf_destroy_sock"), NULL) \
 	X(TP_SET_STATE, 2, TRANSITIONS, TRACEPOINT,				\
 	  "tracepoint/sock/inet_sock_set_state",				\
 	  TT_PROGS("tp_set_state"), TT_NO_COOKIE TT_NESTED_SKIP)		\
 	X(FENTRY_SET_STATE, 3, TRANSITIONS, FENTRY,				\
 	  "fentry/inet_sk_state_store + fentry/inet_sk_set_state",		\
-	  TT_PROGS("fentry_state_store", "fentry_sk_set_state"), NULL)		\
+	  TT_PROGS("fentry_state_store", "fentry_sk_set_state", "fentry_destroy_sock"), NULL) \
 	X(KPROBE_SET_STATE, 4, TRANSITIONS, KPROBE,				\
 	  "kprobe/inet_sk_state_store + kprobe/inet_sk_set_state",		\
 	  TT_PROGS("kprobe_state_store", "kprobe_sk_set_state"),		\

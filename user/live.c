@@ -75,6 +75,17 @@ static void autoload_only(struct tcptrail_bpf *skel, const struct tt_variant **v
 	}
 }
 
+/* Of a variant's programs, those this configuration does not use stay unloaded. */
+static void drop_unused(struct tcptrail_bpf *skel, const struct tt_config *c)
+{
+	if (!c->nest_copy)
+		bpf_program__set_autoload(skel->progs.set_state_nest, false);
+	if (!c->flow_records) {
+		bpf_program__set_autoload(skel->progs.tp_btf_destroy_sock, false);
+		bpf_program__set_autoload(skel->progs.fentry_destroy_sock, false);
+	}
+}
+
 static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 			  struct bpf_link **links, int *n_links, int max_links,
 			  char *why, size_t len)
@@ -88,6 +99,8 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 			snprintf(why, len, "program %s missing from the object", v->progs[j]);
 			return -ENOENT;
 		}
+		if (!bpf_program__autoload(prog))
+			continue;	/* drop_unused(): not for this configuration */
 		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB ||
 		    bpf_program__type(prog) == BPF_PROG_TYPE_SOCK_OPS) {
 			int cg = livesys__cgroup2_root(why, len);
@@ -219,6 +232,8 @@ again:
 	if (v->kind == TT_KIND_SOCK_OPS)
 		((struct tt_config *)&skel->rodata->cfg)->sockops_task = sockops_task_access();
 	((struct tt_config *)&skel->rodata->cfg)->flow_records = flow;
+	((struct tt_config *)&skel->rodata->cfg)->nest_copy = 1;
+	drop_unused(skel, &skel->rodata->cfg);
 	bpf_map__set_max_entries(skel->maps.events, 4096);
 	bpf_map__set_max_entries(skel->maps.owned, 1);
 	bpf_map__set_max_entries(skel->maps.owned_listeners, 1);
@@ -423,7 +438,10 @@ static void fill_config(struct tt_config *c, const struct tt_opts *o,
 	if (sel->chosen[TT_CAP_SOCK_OPS] >= 0)
 		c->sockops_task = sockops_task_access();
 	c->flow_records = live__flow_records(o, sel);
+	/* the second copy catches nothing sock_ops and flow records do not (transitions.bpf.c) */
+	c->nest_copy = !(c->flow_records && sel->chosen[TT_CAP_SOCK_OPS] >= 0);
 }
+
 
 int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 	       tt_flowrec_cb flow_cb, void *ctx)
@@ -473,6 +491,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 			"transition instead", no_flow_why);
 	l->flow_mode = l->skel->rodata->cfg.flow_records;
 	autoload_only(l->skel, chosen, n);
+	drop_unused(l->skel, &l->skel->rodata->cfg);
 	err = bpf_map__set_max_entries(l->skel->maps.events, (uint32_t)o->ringbuf_bytes);
 	if (err) {
 		tt_err("size ring buffer to %llu bytes: %s", (unsigned long long)o->ringbuf_bytes,
@@ -616,6 +635,14 @@ uint64_t live__missed(const struct tt_live *l)
 		 */
 		else
 			total += info.recursion_misses;
+	}
+	if (!l->skel->rodata->cfg.nest_copy) {
+		/* sock_ops records them, or the next transition's gap shows them (inferred) */
+		tt_debug("nested runs: %llu skipped by the transition program, which sock_ops "
+			 "records or the flow's next transition infers; %llu skipped elsewhere",
+			 (unsigned long long)primary, (unsigned long long)total);
+		log_by_hook(l);
+		return total;
 	}
 	/* the first copy's nested runs, less those its twin or sock_ops recorded */
 	for (__u32 k = 0; k < 2; k++)
