@@ -117,12 +117,21 @@ int engine__feed_flow(struct tt_engine *eng, const struct tt_flowrec *r)
 	eng->fr = r;
 	flowrec__header(r, &h);
 	for (unsigned int i = 0; i < r->n; i++) {
+		bool inferred = r->tflags[i] & TT_T_INFERRED, end;
+
 		e = h;
 		flowrec__event_on(r, i, &e);
+		/* an inferred end is told on the flow before the end writes it out */
+		end = e.new_state == TT_CLOSE || e.new_state == TT_TIME_WAIT;
+		idx = inferred && end ? find(eng, r->sk) : NIL;
+		if (idx != NIL && flow_at(eng, idx)->inferred < UINT16_MAX)
+			flow_at(eng, idx)->inferred++;
 		engine__feed(eng, &e);
-		if (!(r->tflags[i] & TT_T_INFERRED))
+		if (!inferred)
 			continue;
 		STAT_INC(eng, inferred);
+		if (end)
+			continue;
 		idx = find(eng, r->sk);
 		if (idx != NIL && flow_at(eng, idx)->inferred < UINT16_MAX)
 			flow_at(eng, idx)->inferred++;

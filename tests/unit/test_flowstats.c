@@ -388,6 +388,72 @@ TEST(flowstats_flow_record_to_every_sink)
 	engine__free(eng);
 }
 
+/*
+ * The record tp_btf_destroy_sock sends for a client whose FIN_WAIT2 > CLOSE
+ * no transitions program recorded: its hand-over to TIME-WAIT inferred at
+ * the socket's destruction.  It ends the flow in TIME-WAIT like a seen one,
+ * is counted as an entry, and shows as inferred.
+ */
+TEST(flowstats_end_inferred_at_destruction)
+{
+	static const uint8_t old[] = { TT_CLOSE, TT_SYN_SENT, TT_ESTABLISHED, TT_FIN_WAIT1,
+				       TT_FIN_WAIT2 };
+	static const uint8_t new[] = { TT_SYN_SENT, TT_ESTABLISHED, TT_FIN_WAIT1, TT_FIN_WAIT2,
+				       TT_TIME_WAIT };
+	struct tt_flowrec r = {
+		.type = TT_EV_FLOW, .family = TT_AF_INET, .n = 5,
+		.flags = TT_FR_END | TT_FR_COOKIE | TT_FR_STATS, .tw_substate = TT_TIME_WAIT,
+		.sport = 40002, .dport = 8000, .netns = 4026531840u,
+		.sk = 0xffff888000030000ull, .cookie = 78,
+		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+		.task_pid = { 101 }, .task_tgid = { 101 }, .task_comm = { "cli" },
+	};
+	char *jbuf = NULL, *hbuf = NULL;
+	size_t jlen = 0, hlen = 0;
+	struct collect c = { 0 };
+	struct tt_engine *eng;
+	json_t *j;
+
+	for (unsigned int i = 0; i < r.n; i++) {
+		r.old_state[i] = old[i];
+		r.new_state[i] = new[i];
+		r.ts_ns[i] = 1000000 * (i + 1);
+	}
+	r.tflags[0] = TT_T_TASK0;
+	r.tflags[4] = TT_T_INFERRED | TT_T_TW_SUB;
+	c.json = open_memstream(&jbuf, &jlen);
+	c.human = open_memstream(&hbuf, &hlen);
+	REQUIRE(c.json && c.human);
+	c.js = sink__new(&(struct tt_sink_opts){ .out = c.json, .json = true });
+	c.hs = sink__new(&(struct tt_sink_opts){ .out = c.human });
+	eng = engine__new(&(struct tt_engine_opts){ .max_flows = 16, .on_flow_end = on_end,
+						    .ctx = &c });
+	REQUIRE(c.js && c.hs && eng);
+	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
+	CHECK_EQ_INT(c.flows, 1);
+	CHECK_EQ_INT(engine__total(eng)->inferred, 1);
+	CHECK_EQ_INT(engine__total(eng)->time_wait, 1);
+	CHECK_EQ_INT(engine__total(eng)->ends[TT_END_TIME_WAIT], 1);
+	CHECK_EQ_INT(engine__total(eng)->transitions[TT_CLOSE][TT_SYN_SENT], 1);
+	CHECK_EQ_INT(engine__total(eng)->active, 0);
+	sink__free(c.js);
+	sink__free(c.hs);
+	fclose(c.json);
+	fclose(c.human);
+	j = json_loads(jbuf, 0, NULL);
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "role")), "active");
+	CHECK_STR(json_string_value(json_object_get(j, "end")), "time_wait");
+	CHECK_STR(json_string_value(json_object_get(j, "tw_substate")), "TIME_WAIT");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "inferred")), 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "pid")), 101);
+	json_decref(j);
+	CHECK(strstr(hbuf, "inferred=1") != NULL);
+	free(jbuf);
+	free(hbuf);
+	engine__free(eng);
+}
+
 /* The per-transition stream (-e) gives flows no stats: the same life, fed as tt_events. */
 TEST(flowstats_per_transition_stream_has_none)
 {
