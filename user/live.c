@@ -611,10 +611,11 @@ static void log_by_hook(const struct tt_live *l)
 
 uint64_t live__missed(const struct tt_live *l)
 {
-	uint64_t total = 0, primary = 0, twin = 0, caught[2] = { 0, 0 };
+	uint64_t total = 0, primary = 0, twin = 0, catch = 0, caught[2] = { 0, 0 };
 	uint64_t vals[l->ncpus > 0 ? l->ncpus : 1];
-	/* the tp_btf transitions program and its second copy, as the hook table names them */
+	/* the tp_btf transitions program, its second copy and its end catch, as the hook table names them */
 	const char *const *nest = tt_variant_of_hook(TT_HOOK_TP_BTF_SET_STATE)->progs;
+	const char *fentry_catch = tt_variant_of_hook(TT_HOOK_FENTRY_SET_STATE)->progs[2];
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, l->skel->obj) {
@@ -630,6 +631,13 @@ uint64_t live__missed(const struct tt_live *l)
 		else if (!strcmp(bpf_program__name(prog), nest[1]))
 			twin = info.recursion_misses;
 		/*
+		 * The end catch sends only an end the transitions programs did
+		 * not record: a skipped run of it loses nothing by itself.
+		 */
+		else if (!strcmp(bpf_program__name(prog), nest[2]) ||
+			 !strcmp(bpf_program__name(prog), fentry_catch))
+			catch += info.recursion_misses;
+		/*
 		 * The second copy is skipped only while it is active itself, and
 		 * then the first copy is not: nothing is lost there.
 		 */
@@ -639,8 +647,9 @@ uint64_t live__missed(const struct tt_live *l)
 	if (!l->skel->rodata->cfg.nest_copy) {
 		/* sock_ops records them, or the next transition's gap shows them (inferred) */
 		tt_debug("nested runs: %llu skipped by the transition program, which sock_ops "
-			 "records or the flow's next transition infers; %llu skipped elsewhere",
-			 (unsigned long long)primary, (unsigned long long)total);
+			 "records or the flow's next transition infers; %llu by the end catch; "
+			 "%llu skipped elsewhere", (unsigned long long)primary,
+			 (unsigned long long)catch, (unsigned long long)total);
 		log_by_hook(l);
 		return total;
 	}
@@ -650,11 +659,11 @@ uint64_t live__missed(const struct tt_live *l)
 			for (int cpu = 0; cpu < l->ncpus; cpu++)
 				caught[k] += vals[cpu];
 	tt_debug("nested runs: %llu skipped by the transition program, %llu recorded by its "
-		 "second copy and %llu by sock_ops; the second copy was skipped %llu times; "
-		 "%llu skipped elsewhere",
+		 "second copy and %llu by sock_ops; the second copy was skipped %llu times, "
+		 "the end catch %llu; %llu skipped elsewhere",
 		 (unsigned long long)primary, (unsigned long long)caught[0],
 		 (unsigned long long)caught[1], (unsigned long long)twin,
-		 (unsigned long long)total);
+		 (unsigned long long)catch, (unsigned long long)total);
 	caught[0] += caught[1];
 	log_by_hook(l);
 	return total + (primary > caught[0] ? primary - caught[0] : 0);
