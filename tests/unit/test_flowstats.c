@@ -269,6 +269,8 @@ TEST(flowstats_summary_inferred)
 struct collect {
 	FILE *json, *human;
 	struct tt_sink *js, *hs;
+	char *jbuf, *hbuf;	/* what the sinks wrote, once collect_close() has run */
+	size_t jlen, hlen;
 	int flows;
 };
 
@@ -279,6 +281,30 @@ static void on_end(const struct tt_flow *f, void *ctx)
 	c->flows++;
 	sink__flow(c->js, f);
 	sink__flow(c->hs, f);
+}
+
+/* A JSON and a human sink writing to memory, and an engine whose ended flows go to both. */
+static struct tt_engine *collect_open(struct collect *c)
+{
+	c->json = open_memstream(&c->jbuf, &c->jlen);
+	c->human = open_memstream(&c->hbuf, &c->hlen);
+	if (!c->json || !c->human)
+		return NULL;
+	c->js = sink__new(&(struct tt_sink_opts){ .out = c->json, .json = true });
+	c->hs = sink__new(&(struct tt_sink_opts){ .out = c->human });
+	if (!c->js || !c->hs)
+		return NULL;
+	return engine__new(&(struct tt_engine_opts){ .max_flows = 16, .on_flow_end = on_end,
+						     .ctx = c });
+}
+
+/* The sinks closed: c->jbuf and c->hbuf hold their output, for the caller to free. */
+static void collect_close(struct collect *c)
+{
+	sink__free(c->js);
+	sink__free(c->hs);
+	fclose(c->json);
+	fclose(c->human);
 }
 
 /*
@@ -313,8 +339,8 @@ static struct tt_flowrec child_record(uint64_t sk, bool stats)
 
 TEST(flowstats_flow_record_to_every_sink)
 {
-	char *jbuf = NULL, *hbuf = NULL, *mbuf = NULL;
-	size_t jlen = 0, hlen = 0, mlen = 0;
+	char *jbuf, *hbuf, *mbuf = NULL;
+	size_t mlen = 0;
 	struct collect c = { 0 };
 	struct tt_engine *eng;
 	struct tt_flowrec r;
@@ -323,14 +349,8 @@ TEST(flowstats_flow_record_to_every_sink)
 	char *nl;
 	json_t *j;
 
-	c.json = open_memstream(&jbuf, &jlen);
-	c.human = open_memstream(&hbuf, &hlen);
-	REQUIRE(c.json && c.human);
-	c.js = sink__new(&(struct tt_sink_opts){ .out = c.json, .json = true });
-	c.hs = sink__new(&(struct tt_sink_opts){ .out = c.human });
-	eng = engine__new(&(struct tt_engine_opts){ .max_flows = 16, .on_flow_end = on_end,
-						    .ctx = &c });
-	REQUIRE(c.js && c.hs && eng);
+	eng = collect_open(&c);
+	REQUIRE(eng);
 	r = child_record(0xffff888000010000ull, true);
 	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
 	r = child_record(0xffff888000020000ull, false);
@@ -349,10 +369,9 @@ TEST(flowstats_flow_record_to_every_sink)
 	CHECK(strstr(mbuf, "\ntcptrail_transitions_inferred_total 2\n") != NULL);
 	free(mbuf);
 
-	sink__free(c.js);
-	sink__free(c.hs);
-	fclose(c.json);
-	fclose(c.human);
+	collect_close(&c);
+	jbuf = c.jbuf;
+	hbuf = c.hbuf;
 
 	/* JSON: the first flow has its stats, the second none; both have inferred */
 	REQUIRE(jbuf && (nl = strchr(jbuf, '\n')));
@@ -408,8 +427,6 @@ TEST(flowstats_end_inferred_at_destruction)
 		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
 		.task_pid = { 101 }, .task_tgid = { 101 }, .task_comm = { "cli" },
 	};
-	char *jbuf = NULL, *hbuf = NULL;
-	size_t jlen = 0, hlen = 0;
 	struct collect c = { 0 };
 	struct tt_engine *eng;
 	json_t *j;
@@ -421,14 +438,8 @@ TEST(flowstats_end_inferred_at_destruction)
 	}
 	r.tflags[0] = TT_T_TASK0;
 	r.tflags[4] = TT_T_INFERRED | TT_T_TW_SUB;
-	c.json = open_memstream(&jbuf, &jlen);
-	c.human = open_memstream(&hbuf, &hlen);
-	REQUIRE(c.json && c.human);
-	c.js = sink__new(&(struct tt_sink_opts){ .out = c.json, .json = true });
-	c.hs = sink__new(&(struct tt_sink_opts){ .out = c.human });
-	eng = engine__new(&(struct tt_engine_opts){ .max_flows = 16, .on_flow_end = on_end,
-						    .ctx = &c });
-	REQUIRE(c.js && c.hs && eng);
+	eng = collect_open(&c);
+	REQUIRE(eng);
 	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
 	CHECK_EQ_INT(c.flows, 1);
 	CHECK_EQ_INT(engine__total(eng)->inferred, 1);
@@ -436,11 +447,8 @@ TEST(flowstats_end_inferred_at_destruction)
 	CHECK_EQ_INT(engine__total(eng)->ends[TT_END_TIME_WAIT], 1);
 	CHECK_EQ_INT(engine__total(eng)->transitions[TT_CLOSE][TT_SYN_SENT], 1);
 	CHECK_EQ_INT(engine__total(eng)->active, 0);
-	sink__free(c.js);
-	sink__free(c.hs);
-	fclose(c.json);
-	fclose(c.human);
-	j = json_loads(jbuf, 0, NULL);
+	collect_close(&c);
+	j = json_loads(c.jbuf, 0, NULL);
 	REQUIRE(j);
 	CHECK_STR(json_string_value(json_object_get(j, "role")), "active");
 	CHECK_STR(json_string_value(json_object_get(j, "end")), "time_wait");
@@ -448,9 +456,9 @@ TEST(flowstats_end_inferred_at_destruction)
 	CHECK_EQ_INT(json_integer_value(json_object_get(j, "inferred")), 1);
 	CHECK_EQ_INT(json_integer_value(json_object_get(j, "pid")), 101);
 	json_decref(j);
-	CHECK(strstr(hbuf, "inferred=1") != NULL);
-	free(jbuf);
-	free(hbuf);
+	CHECK(strstr(c.hbuf, "inferred=1") != NULL);
+	free(c.jbuf);
+	free(c.hbuf);
 	engine__free(eng);
 }
 
@@ -458,20 +466,12 @@ TEST(flowstats_end_inferred_at_destruction)
 TEST(flowstats_per_transition_stream_has_none)
 {
 	struct collect c = { 0 };
-	char *jbuf = NULL;
-	size_t jlen = 0;
 	struct tt_flowrec r = child_record(0xffff888000030000ull, true);
 	struct tt_engine *eng;
 	json_t *j;
 
-	c.json = open_memstream(&jbuf, &jlen);
-	c.human = fopen("/dev/null", "w");
-	REQUIRE(c.json && c.human);
-	c.js = sink__new(&(struct tt_sink_opts){ .out = c.json, .json = true });
-	c.hs = sink__new(&(struct tt_sink_opts){ .out = c.human });
-	eng = engine__new(&(struct tt_engine_opts){ .max_flows = 16, .on_flow_end = on_end,
-						    .ctx = &c });
-	REQUIRE(c.js && c.hs && eng);
+	eng = collect_open(&c);
+	REQUIRE(eng);
 	for (unsigned int i = 0; i < r.n; i++) {
 		struct tt_event e = {
 			.type = TT_EV_TRANSITION, .family = r.family, .sport = r.sport,
@@ -485,17 +485,15 @@ TEST(flowstats_per_transition_stream_has_none)
 	}
 	CHECK_EQ_INT(c.flows, 1);
 	CHECK_EQ_INT(engine__total(eng)->inferred, 0);
-	sink__free(c.js);
-	sink__free(c.hs);
-	fclose(c.json);
-	fclose(c.human);
-	REQUIRE(jbuf);
-	j = json_loads(jbuf, 0, NULL);
+	collect_close(&c);
+	REQUIRE(c.jbuf);
+	j = json_loads(c.jbuf, 0, NULL);
 	REQUIRE(j);
 	for (size_t i = 0; i < N_STAT_KEYS; i++)
 		CHECK(!json_object_get(j, stat_keys[i]));
 	CHECK(!json_object_get(j, "inferred"));
 	json_decref(j);
-	free(jbuf);
+	free(c.jbuf);
+	free(c.hbuf);
 	engine__free(eng);
 }

@@ -17,6 +17,7 @@
 #include "ident.h"
 #include "opts.h"
 #include "replay.h"
+#include "replayrun.h"
 #include "util.h"
 #include "tt_test.h"
 /* every record: 127.0.0.1 > 127.0.0.1:80, owned by pid 42 "curl" */
@@ -369,50 +370,24 @@ static int write_flows(const char *path, struct names *nm)
 	return capture__close(c, ts + 1, 0, 0) ?: err;
 }
 
+/* stdout of tcptrail -r PATH --json -i 0 ARGS... (NULL-terminated) */
 static char *replay_out(const char *path, ...)
 {
 	char *argv[16] = { "tcptrail", "-r", (char *)path, "--json", "-i", "0" };
-	char opath[] = "/tmp/tt_ident_out_XXXXXX";
-	int argc = 6, ofd, so, se, devnull, level = tt_verbosity;
-	struct tt_opts o;
-	bool exit_now;
-	struct stat st;
-	char *buf = NULL;
+	struct replay_run r;
+	int argc = 6;
+	char *out;
 	va_list ap;
 
 	va_start(ap, path);
 	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
 		argc++;
 	va_end(ap);
-	fflush(stdout);
-	fflush(stderr);
-	ofd = mkstemp(opath);
-	devnull = open("/dev/null", O_WRONLY);
-	so = dup(1);
-	se = dup(2);
-	dup2(ofd, 1);
-	dup2(devnull, 2);
-	if (!tt_opts_parse(argc, argv, &o, &exit_now)) {
-		tt_verbosity = TT_LOG_WARN;
-		replay__run(&o, false, NULL);
-	}
-	fflush(stdout);
-	fflush(stderr);
-	clearerr(stdout);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	close(devnull);
-	tt_verbosity = level;
-	if (!fstat(ofd, &st) && (buf = malloc((size_t)st.st_size + 1))) {
-		ssize_t n = pread(ofd, buf, (size_t)st.st_size, 0);
-
-		buf[n > 0 ? n : 0] = '\0';
-	}
-	close(ofd);
-	unlink(opath);
-	return buf ? buf : strdup("");
+	r = replay_run_argv(argc, argv);
+	out = r.out ? r.out : strdup("");
+	r.out = NULL;
+	replay_run_free(&r);
+	return out;
 }
 
 static int count(const char *text, const char *what)
