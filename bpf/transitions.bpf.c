@@ -67,6 +67,23 @@ static __always_inline void forget_owned(struct sock *sk, const struct sk_view *
 	}
 }
 
+/*
+ * The tcp_time_wait() hook's hand-over of this socket, if it is the one
+ * waiting on this CPU: taken, and with flow records *substate set to what
+ * tcp_time_wait() was called with.
+ */
+static __always_inline bool take_handover(struct sock *sk, int *substate)
+{
+	__u32 zero = 0;
+	struct tw_hand *handed = bpf_map_lookup_elem(&tw_handover, &zero);
+
+	if (!handed || handed->sk != (__u64)sk)
+		return false;
+	handed->sk = 0;
+	*substate = handed->substate;
+	return true;
+}
+
 #define RCV_SHUTDOWN_	1
 
 /*
@@ -346,17 +363,10 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 	 * (FIN_WAIT1, FIN_WAIT2, CLOSING, LAST_ACK).  The engine counts them and
 	 * prints them with -e; a flow's states leave them out.
 	 */
-	if (cfg.tw_mode == TT_TW_HOOK && newstate == BPF_TCP_CLOSE) {
-		__u32 zero = 0;
-		struct tw_hand *handed = bpf_map_lookup_elem(&tw_handover, &zero);
-
-		if (handed && handed->sk == (__u64)sk) {
-			handed->sk = 0;
-			if (!flow)
-				return NULL;
-			/* flow records: this > CLOSE is the hand-over */
-			substate = handed->substate;
-		}
+	if (cfg.tw_mode == TT_TW_HOOK && newstate == BPF_TCP_CLOSE && take_handover(sk, &substate)) {
+		if (!flow)
+			return NULL;
+		/* flow records: this > CLOSE is the hand-over, substate its substate */
 	}
 	if (flow && !cfg.tgid) {
 		/*
@@ -567,7 +577,6 @@ static __always_inline void flow_destroyed(struct sock *sk, __u8 hook)
 {
 	struct tt_skstore *st;
 	int substate = 0;
-	__u32 zero = 0;
 	__u8 old;
 
 	if (!cfg.flow_records || sk->sk_protocol != IPPROTO_TCP)
@@ -580,16 +589,10 @@ static __always_inline void flow_destroyed(struct sock *sk, __u8 hook)
 		bpf_sk_storage_delete(&flows, sk);
 		return;
 	}
-	if (cfg.tw_mode == TT_TW_HOOK) {
-		struct tw_hand *handed = bpf_map_lookup_elem(&tw_handover, &zero);
-
-		if (handed && handed->sk == (__u64)sk) {
-			handed->sk = 0;
-			substate = handed->substate;
-		}
-	} else if (cfg.tw_mode == TT_TW_RULE) {
+	if (cfg.tw_mode == TT_TW_HOOK)
+		take_handover(sk, &substate);
+	else if (cfg.tw_mode == TT_TW_RULE)
 		substate = tw_rule(sk, old, true);
-	}
 	if (st->n >= TT_FR_STATES)
 		flow_flush(sk, st, hook, false);
 	if (substate) {

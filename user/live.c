@@ -442,7 +442,6 @@ static void fill_config(struct tt_config *c, const struct tt_opts *o,
 	c->nest_copy = !(c->flow_records && sel->chosen[TT_CAP_SOCK_OPS] >= 0);
 }
 
-
 int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 	       tt_flowrec_cb flow_cb, void *ctx)
 {
