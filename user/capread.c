@@ -524,6 +524,14 @@ static int parse_cgroup(struct tt_capreader *r, uint32_t len, uint64_t at)
 	return 0;
 }
 
+bool capreader__ready(const struct tt_capreader *r)
+{
+	if (r->failed || r->ended || r->is_mem || r->out_pos < r->out_len)
+		return true;
+	/* compressed input still held: inflating it does not read */
+	return r->raw ? r->in_pos < r->in_len : r->z.avail_in > 0 || r->z_done;
+}
+
 int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)
 {
 	struct ttcap_frame fr;

@@ -153,6 +153,12 @@ int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta);
  */
 int capreader__next(struct tt_capreader *r, struct tt_caprec *rec);
 
+/*
+ * True when the next record is already in memory (decompressed, or its
+ * bytes read): capreader__next() then does not wait on the file or pipe.
+ */
+bool capreader__ready(const struct tt_capreader *r);
+
 /* One line naming the file and the offset: "x.ttcap: truncated at offset 4242". */
 const char *capreader__error(const struct tt_capreader *r);
 enum tt_caperr capreader__errkind(const struct tt_capreader *r);

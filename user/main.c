@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
 	if (o.output_path)
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+		tt_stdout_batch();
 	color = tt_opts_color(&o, isatty(STDOUT_FILENO));
 	if (o.read_path)
 		return replay__run(&o, color, &exiting);

@@ -271,8 +271,14 @@ static int cap_feed(void *priv, struct app *a, int timeout_ms)
 	return 0;
 }
 
+static bool cap_ready(void *priv)
+{
+	return capreader__ready(((struct capsource *)priv)->r);
+}
+
 static const struct tt_source_ops capture_source = {
 	.name = "capture", .next = cap_next, .lost = cap_lost, .feed = cap_feed,
+	.ready = cap_ready,
 };
 
 int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,

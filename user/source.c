@@ -34,8 +34,13 @@ enum tt_drive_end source__drive(const struct tt_source_ops *ops, void *priv, str
 			return TT_DRIVE_STOPPED;
 		if (ops->feed(priv, a, 50) < 0)
 			return TT_DRIVE_ERROR;
-		/* the batch's lines out in one write (stdout is fully buffered) */
-		fflush(stdout);
+		/*
+		 * The batch's lines out in one write (stdout is fully
+		 * buffered), before the source may wait for more: a
+		 * capture's records are a batch until its buffer runs dry.
+		 */
+		if (!ops->ready || !ops->ready(priv))
+			fflush(stdout);
 		if (ferror_unlocked(stdout))
 			return TT_DRIVE_STDOUT;
 	}

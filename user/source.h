@@ -31,6 +31,13 @@ struct tt_source_ops {
 	 * holds, waiting up to timeout_ms for it).  0, or -errno after a message.
 	 */
 	int (*feed)(void *priv, struct app *a, int timeout_ms);
+	/*
+	 * Optional: true when the next record is at hand without waiting (a
+	 * capture's buffered bytes).  The driver writes its output out only
+	 * before it may wait; without this op, after every feed (live: each
+	 * ring-buffer batch).
+	 */
+	bool (*ready)(void *priv);
 };
 
 enum tt_drive_end {

@@ -251,6 +251,57 @@ TEST(capture_raw_stream_reads_too)
 	free(o);
 }
 
+/*
+ * capreader__ready(): the replay holds its output while the next record is
+ * in memory, and writes it out before a read that may wait, as on a pipe
+ * whose writer is still tracing (tcptrail -w - | tcptrail -r -).
+ */
+TEST(capture_ready_until_a_read_would_wait)
+{
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "fifo");
+	struct raw *r = malloc(sizeof(*r));
+	struct tt_capreader *rd = NULL;
+	struct tt_caprec rec;
+	int w = -1, events = 0, ret;
+	size_t cut;
+
+	REQUIRE(dir && path && r);
+	raw_sample(r, 6);
+	/* all but the last event and the end frame: 5 events to read at once */
+	cut = r->frame_at[r->frames - 2];
+	REQUIRE(mkfifo(path, 0600) == 0);
+	w = open(path, O_RDWR);		/* a writer that stays, and no wait to open */
+	REQUIRE(w >= 0);
+	REQUIRE(write(w, r->b, cut) == (ssize_t)cut);
+	rd = capreader__new(path);
+	REQUIRE(rd);
+	CHECK(!capreader__ready(rd));	/* nothing read yet */
+	REQUIRE(capreader__meta(rd, NULL) == 0);
+	do {
+		ret = capreader__next(rd, &rec);
+		REQUIRE(ret == 1);
+		events += rec.kind == TTCAP_EVENT;
+	} while (capreader__ready(rd));
+	/* the pipe's bytes all taken; one more next() would wait for the writer */
+	CHECK_EQ_INT(events, 5);
+	REQUIRE(write(w, r->b + cut, r->n - cut) == (ssize_t)(r->n - cut));
+	close(w);
+	while ((ret = capreader__next(rd, &rec)) > 0)
+		events += rec.kind == TTCAP_EVENT;
+	CHECK_EQ_INT(ret, 0);
+	CHECK_EQ_INT(events, 6);
+	CHECK(capreader__ready(rd));	/* at its end: nothing to wait for */
+	capreader__free(rd);
+	/* a capture in memory never waits */
+	rd = capreader__new_mem(r->b, r->n, "mem.ttcap");
+	REQUIRE(rd);
+	CHECK(capreader__ready(rd));
+	capreader__free(rd);
+	free(r);
+	free(path);
+	capkit_rmtree(dir);
+}
+
 TEST(capture_truncated_raw_at_every_offset)
 {
 	struct raw *r = malloc(sizeof(*r));
