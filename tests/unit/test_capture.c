@@ -254,7 +254,7 @@ TEST(capture_raw_stream_reads_too)
 /*
  * capreader__ready(): the replay holds its output while the next record is
  * in memory, and writes it out before a read that may wait, as on a pipe
- * whose writer is still tracing (tcptrail -w - | tcptrail -r -).
+ * whose writer is still sending (tail -f tt.ttcap | tcptrail -r -).
  */
 TEST(capture_ready_until_a_read_would_wait)
 {
