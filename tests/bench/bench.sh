@@ -882,6 +882,19 @@ awk -v n="${TR_CNT:-0}" '
 		($4 > 0 ? sprintf("%.0f", $3 / $4) : "-"),
 		(n > 0 && $1 == "T" ? sprintf("%.0f", $3 / n) : "-") }' \
 	"$DIR/progs"
+# What running a program at all costs, before its work: cgroup_ingress
+# leaves after two loads on every packet that is not at a full listener's
+# queue, so its ns/run is about that price (bpf_stats' two clock reads and
+# the dispatch); times the runs a connection makes, against the target.
+awk -v c="${STATS_CONNS:-0}" -v t="${TPC:-0}" '
+	$1 == "T" { runs += $4; if ($2 == "cgroup_ingress" && $4 > 0) fixed = $3 / $4 }
+	END {
+		if (c <= 0 || t <= 0 || !fixed)
+			exit
+		rpc = runs / c
+		printf "  runs per connection, all tcptrail programs: %.1f; an early-exit run (cgroup_ingress) costs %.0f ns here,\n", rpc, fixed
+		printf "  so being run at all is about %.0f ns of each transition'"'"'s BPF time, before any work (%.2f transitions/conn)\n", rpc * fixed / t, t
+	}' "$DIR/progs"
 echo
 
 # JSON: one figure per line, so the next run (and a person) can diff it
