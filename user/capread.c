@@ -44,6 +44,7 @@ struct tt_capreader {
 	bool in_eof;
 	size_t in_len, in_pos;	/* raw mode: bytes of in[] not yet handed on */
 	size_t out_len, out_pos;
+	volatile sig_atomic_t *stop;	/* capreader__set_stop(); NULL: none */
 
 	uint64_t offset;	/* uncompressed bytes consumed */
 	bool started, ended, failed;
@@ -150,7 +151,22 @@ static ssize_t src_read(struct tt_capreader *r, void *buf, size_t n)
 
 		if (k >= 0 || errno != EINTR)
 			return k;
+		if (r->stop && *r->stop)
+			return -1;	/* errno EINTR: read_failed() says stopped */
 	}
+}
+
+/* A src_read() that returned -1: stopped by a signal, or an I/O error. */
+static int read_failed(struct tt_capreader *r)
+{
+	if (errno == EINTR)
+		return rfail(r, TT_CAPERR_STOPPED, "stopped by a signal while waiting for input");
+	return rfail(r, TT_CAPERR_IO, "read: %s", strerror(errno));
+}
+
+void capreader__set_stop(struct tt_capreader *r, volatile sig_atomic_t *stop)
+{
+	r->stop = stop;
 }
 
 /* Refill out[]: the byte count, 0 at the end of the data, -1 on error. */
@@ -170,7 +186,7 @@ static ssize_t refill(struct tt_capreader *r)
 		} else {
 			k = src_read(r, r->out, sizeof(r->out));
 			if (k < 0)
-				return rfail(r, TT_CAPERR_IO, "read: %s", strerror(errno));
+				return read_failed(r);
 		}
 		r->out_len = (size_t)k;
 		return k;
@@ -187,7 +203,7 @@ static ssize_t refill(struct tt_capreader *r)
 			ssize_t k = src_read(r, r->in, sizeof(r->in));
 
 			if (k < 0)
-				return rfail(r, TT_CAPERR_IO, "read: %s", strerror(errno));
+				return read_failed(r);
 			if (k == 0)
 				r->in_eof = true;
 			r->z.next_in = r->in;
@@ -284,7 +300,7 @@ static int open_source(struct tt_capreader *r)
 		ssize_t k = src_read(r, r->in + n, sizeof(r->in) - n);
 
 		if (k < 0)
-			return rfail(r, TT_CAPERR_IO, "read: %s", strerror(errno));
+			return read_failed(r);
 		if (k == 0) {
 			r->in_eof = true;
 			break;

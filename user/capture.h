@@ -8,6 +8,7 @@
 #ifndef TT_CAPTURE_H
 #define TT_CAPTURE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -105,6 +106,7 @@ enum tt_caperr {
 	TT_CAPERR_KIND,		/* a frame of an unknown or misplaced kind */
 	TT_CAPERR_RECORD,	/* an event no kernel writes (type, state, family) */
 	TT_CAPERR_NOMEM,
+	TT_CAPERR_STOPPED,	/* a signal asked us to stop while a read waited (capreader__set_stop) */
 };
 
 /* What the metadata says; strings are NUL-terminated, printable ASCII. */
@@ -152,6 +154,14 @@ int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta);
  * complete record, then -1 with TT_CAPERR_TRUNCATED.
  */
 int capreader__next(struct tt_capreader *r, struct tt_caprec *rec);
+
+/*
+ * Once *stop is set, a read that a signal interrupts stops the reader
+ * (TT_CAPERR_STOPPED) instead of waiting on: a replay from a pipe whose
+ * writer sends nothing ends on SIGINT or SIGTERM.  The signal's handler must
+ * be installed without SA_RESTART.  Records before it are good.
+ */
+void capreader__set_stop(struct tt_capreader *r, volatile sig_atomic_t *stop);
 
 /*
  * True when the next record is already in memory (decompressed, or its

@@ -290,8 +290,12 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	int status = 0;
 	struct app a;
 
+	capreader__set_stop(r, stop);
 	/* a file that is no capture, or none at all: bad input */
 	if (capreader__meta(r, &m)) {
+		/* SIGINT or SIGTERM while a pipe had not sent the header yet */
+		if (capreader__errkind(r) == TT_CAPERR_STOPPED)
+			return 0;
 		tt_err("%s", capreader__error(r));
 		return 2;
 	}
@@ -329,7 +333,10 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	if (c.evicted)
 		tt_info("the capturing run evicted %" PRIu64 " flows from its flow table "
 			"(its --max-flows); their records are all in the capture", c.evicted);
-	if (c.ret < 0) {
+	if (c.ret < 0 && capreader__errkind(r) == TT_CAPERR_STOPPED) {
+		/* stopped while a pipe sent nothing more: as a live run stops */
+		tt_debug("%s", capreader__error(r));
+	} else if (c.ret < 0) {
 		/* bad input: the output above stands; the status tells scripts it is incomplete */
 		tt_err("%s", capreader__error(r));
 		status = 2;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "capture.h"
@@ -297,6 +298,57 @@ TEST(capture_ready_until_a_read_would_wait)
 	REQUIRE(rd);
 	CHECK(capreader__ready(rd));
 	capreader__free(rd);
+	free(r);
+	free(path);
+	capkit_rmtree(dir);
+}
+
+static volatile sig_atomic_t alarm_stop;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_stop = 1;
+}
+
+/*
+ * capreader__set_stop(): a replay waiting on a pipe that sends nothing more
+ * ends on a signal (SIGINT, SIGTERM; here SIGALRM), its records kept.
+ */
+TEST(capture_signal_stops_a_read_that_waits)
+{
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "fifo");
+	struct sigaction sa = { .sa_handler = on_alarm }, old;	/* no SA_RESTART */
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } }, off = { 0 };
+	struct raw *r = malloc(sizeof(*r));
+	struct tt_capreader *rd;
+	struct tt_caprec rec;
+	int w, events = 0, ret;
+	size_t cut;
+
+	REQUIRE(dir && path && r);
+	raw_sample(r, 3);
+	cut = r->frame_at[r->frames - 1];	/* all but the end frame */
+	REQUIRE(mkfifo(path, 0600) == 0);
+	w = open(path, O_RDWR);
+	REQUIRE(w >= 0);
+	REQUIRE(write(w, r->b, cut) == (ssize_t)cut);
+	rd = capreader__new(path);
+	REQUIRE(rd);
+	alarm_stop = 0;
+	capreader__set_stop(rd, &alarm_stop);
+	REQUIRE(sigaction(SIGALRM, &sa, &old) == 0);
+	REQUIRE(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	while ((ret = capreader__next(rd, &rec)) > 0)
+		events += rec.kind == TTCAP_EVENT;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	CHECK_EQ_INT(ret, -1);
+	CHECK_EQ_INT(capreader__errkind(rd), TT_CAPERR_STOPPED);
+	CHECK_EQ_INT(events, 3);
+	CHECK(alarm_stop);
+	capreader__free(rd);
+	close(w);
 	free(r);
 	free(path);
 	capkit_rmtree(dir);
