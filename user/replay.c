@@ -185,6 +185,8 @@ out:
 	}
 	if (ret == -ENOMEM)
 		return 1;
+	if (ret < 0 && capreader__errkind(r) == TT_CAPERR_STOPPED)
+		return 0;
 	if (ret < 0) {
 		/* bad input: what was read stands, the status says the rest is bad */
 		tt_err("%s", capreader__error(r));
