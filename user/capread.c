@@ -290,7 +290,12 @@ static int open_source(struct tt_capreader *r)
 
 	r->opened = true;
 	if (r->path) {
-		r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+		/* a FIFO with no writer yet waits in open() */
+		do {
+			r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+		} while (r->fd < 0 && errno == EINTR && !(r->stop && *r->stop));
+		if (r->fd < 0 && errno == EINTR)
+			return read_failed(r);
 		if (r->fd < 0)
 			return rfail(r, TT_CAPERR_IO, "%s", strerror(errno));
 		r->own_fd = true;

@@ -313,7 +313,8 @@ static void on_alarm(int sig)
 
 /*
  * capreader__set_stop(): a replay waiting on a pipe that sends nothing more
- * ends on a signal (SIGINT, SIGTERM; here SIGALRM), its records kept.
+ * ends on a signal (SIGINT, SIGTERM; here SIGALRM), its records kept; so
+ * does one waiting for a FIFO's writer to open it.
  */
 TEST(capture_signal_stops_a_read_that_waits)
 {
@@ -349,6 +350,19 @@ TEST(capture_signal_stops_a_read_that_waits)
 	CHECK(alarm_stop);
 	capreader__free(rd);
 	close(w);
+
+	/* a FIFO with no writer waits in open() itself */
+	rd = capreader__new(path);
+	REQUIRE(rd);
+	alarm_stop = 0;
+	capreader__set_stop(rd, &alarm_stop);
+	REQUIRE(sigaction(SIGALRM, &sa, &old) == 0);
+	REQUIRE(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	CHECK_EQ_INT(capreader__meta(rd, NULL), -1);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	CHECK_EQ_INT(capreader__errkind(rd), TT_CAPERR_STOPPED);
+	capreader__free(rd);
 	free(r);
 	free(path);
 	capkit_rmtree(dir);
