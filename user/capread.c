@@ -134,6 +134,12 @@ void capreader__free(struct tt_capreader *r)
 	free(r);
 }
 
+/* A signal interrupted a wait, and capreader__set_stop()'s flag is up. */
+static bool stop_asked(const struct tt_capreader *r)
+{
+	return r->stop && *r->stop;
+}
+
 static ssize_t src_read(struct tt_capreader *r, void *buf, size_t n)
 {
 	if (r->is_mem) {
@@ -149,10 +155,8 @@ static ssize_t src_read(struct tt_capreader *r, void *buf, size_t n)
 	for (;;) {
 		ssize_t k = read(r->fd, buf, n);
 
-		if (k >= 0 || errno != EINTR)
-			return k;
-		if (r->stop && *r->stop)
-			return -1;	/* errno EINTR: read_failed() says stopped */
+		if (k >= 0 || errno != EINTR || stop_asked(r))
+			return k;	/* -1 with EINTR: read_failed() says stopped */
 	}
 }
 
@@ -293,11 +297,10 @@ static int open_source(struct tt_capreader *r)
 		/* a FIFO with no writer yet waits in open() */
 		do {
 			r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
-		} while (r->fd < 0 && errno == EINTR && !(r->stop && *r->stop));
-		if (r->fd < 0 && errno == EINTR)
-			return read_failed(r);
+		} while (r->fd < 0 && errno == EINTR && !stop_asked(r));
 		if (r->fd < 0)
-			return rfail(r, TT_CAPERR_IO, "%s", strerror(errno));
+			return errno == EINTR ? read_failed(r) :
+			       rfail(r, TT_CAPERR_IO, "%s", strerror(errno));
 		r->own_fd = true;
 	}
 	/* enough to tell gzip from a raw capture from anything else */

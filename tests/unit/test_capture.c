@@ -311,6 +311,32 @@ static void on_alarm(int sig)
 	alarm_stop = 1;
 }
 
+/* A reader of path that SIGALRM stops 200 ms from now; alarm_off() after. */
+static struct tt_capreader *reader_stopped_soon(const char *path, struct sigaction *old)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct tt_capreader *rd = capreader__new(path);
+
+	if (!rd)
+		return NULL;
+	alarm_stop = 0;
+	capreader__set_stop(rd, &alarm_stop);
+	if (sigaction(SIGALRM, &sa, old) || setitimer(ITIMER_REAL, &it, NULL)) {
+		capreader__free(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+static void alarm_off(const struct sigaction *old)
+{
+	struct itimerval off = { 0 };
+
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, old, NULL);
+}
+
 /*
  * capreader__set_stop(): a replay waiting on a pipe that sends nothing more
  * ends on a signal (SIGINT, SIGTERM; here SIGALRM), its records kept; so
@@ -319,8 +345,7 @@ static void on_alarm(int sig)
 TEST(capture_signal_stops_a_read_that_waits)
 {
 	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "fifo");
-	struct sigaction sa = { .sa_handler = on_alarm }, old;	/* no SA_RESTART */
-	struct itimerval it = { .it_value = { .tv_usec = 200000 } }, off = { 0 };
+	struct sigaction old;
 	struct raw *r = malloc(sizeof(*r));
 	struct tt_capreader *rd;
 	struct tt_caprec rec;
@@ -334,16 +359,11 @@ TEST(capture_signal_stops_a_read_that_waits)
 	w = open(path, O_RDWR);
 	REQUIRE(w >= 0);
 	REQUIRE(write(w, r->b, cut) == (ssize_t)cut);
-	rd = capreader__new(path);
+	rd = reader_stopped_soon(path, &old);
 	REQUIRE(rd);
-	alarm_stop = 0;
-	capreader__set_stop(rd, &alarm_stop);
-	REQUIRE(sigaction(SIGALRM, &sa, &old) == 0);
-	REQUIRE(setitimer(ITIMER_REAL, &it, NULL) == 0);
 	while ((ret = capreader__next(rd, &rec)) > 0)
 		events += rec.kind == TTCAP_EVENT;
-	setitimer(ITIMER_REAL, &off, NULL);
-	sigaction(SIGALRM, &old, NULL);
+	alarm_off(&old);
 	CHECK_EQ_INT(ret, -1);
 	CHECK_EQ_INT(capreader__errkind(rd), TT_CAPERR_STOPPED);
 	CHECK_EQ_INT(events, 3);
@@ -352,15 +372,10 @@ TEST(capture_signal_stops_a_read_that_waits)
 	close(w);
 
 	/* a FIFO with no writer waits in open() itself */
-	rd = capreader__new(path);
+	rd = reader_stopped_soon(path, &old);
 	REQUIRE(rd);
-	alarm_stop = 0;
-	capreader__set_stop(rd, &alarm_stop);
-	REQUIRE(sigaction(SIGALRM, &sa, &old) == 0);
-	REQUIRE(setitimer(ITIMER_REAL, &it, NULL) == 0);
 	CHECK_EQ_INT(capreader__meta(rd, NULL), -1);
-	setitimer(ITIMER_REAL, &off, NULL);
-	sigaction(SIGALRM, &old, NULL);
+	alarm_off(&old);
 	CHECK_EQ_INT(capreader__errkind(rd), TT_CAPERR_STOPPED);
 	capreader__free(rd);
 	free(r);
