@@ -18,13 +18,37 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* Digits in v's decimal form, 1 to 20. */
+static unsigned int dec_digits(uint64_t v)
+{
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/*
+ * Written in place, from the last digit back: a flow line has some twenty
+ * numbers, and a copy from a scratch buffer was a libc memcpy call each.
+ */
 void linebuf__u64(struct linebuf *lb, uint64_t v)
 {
-	char tmp[20], *p = tmp + sizeof(tmp);	/* UINT64_MAX has 20 digits */
-
+	unsigned int n = dec_digits(v);
+	char *p = linebuf__room(lb, n) + n;
 	uint32_t w;
 
-	/* two digits a division, in 32 bits once they do: a flow line has some twenty numbers */
+	lb->len += n;
+	/* two digits a division, in 32 bits once they do */
 	while (v > UINT32_MAX) {
 		unsigned int d = (unsigned int)(v % 100);
 
@@ -42,7 +66,6 @@ void linebuf__u64(struct linebuf *lb, uint64_t v)
 	} else {
 		*--p = (char)('0' + w);
 	}
-	linebuf__mem(lb, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void linebuf__int(struct linebuf *lb, int v)
