@@ -372,7 +372,7 @@ struct tt_ident *ident__new(bool live)
 
 	if (!id)
 		return NULL;
-	id->now = now_ns();
+	ident__tick(id);
 	id->max_names = MAX_NAMES;
 	id->idle_ns = IDLE_NS;
 	id->prune_ns = PRUNE_NS;
@@ -580,9 +580,17 @@ void ident__set_capacity(struct tt_ident *id, size_t max_names, uint64_t idle_ns
 	id->prune_ns = prune_ns;
 }
 
+/*
+ * The stamps it sets are compared with TTLs of seconds, and it runs once a
+ * batch of records (once a record in a replay): the coarse clock, a few
+ * milliseconds behind the other at most, costs no counter read.
+ */
 void ident__tick(struct tt_ident *id)
 {
-	id->now = now_ns();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	id->now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 bool ident__vague(const struct tt_ident *id, uint64_t cgid)

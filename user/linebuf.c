@@ -48,13 +48,15 @@ void linebuf__u64(struct linebuf *lb, uint64_t v)
 	uint32_t w;
 
 	lb->len += n;
-	/* two digits a division, in 32 bits once they do */
+	/* eight digits a 64-bit division, then two a 32-bit one */
 	while (v > UINT32_MAX) {
-		unsigned int d = (unsigned int)(v % 100);
+		uint32_t lo = (uint32_t)(v % 100000000);
 
-		v /= 100;
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * d, 2);
+		v /= 100000000;
+		for (int i = 0; i < 4; i++, lo /= 100) {
+			p -= 2;
+			memcpy(p, digit_pairs + 2 * (lo % 100), 2);
+		}
 	}
 	for (w = (uint32_t)v; w >= 100; w /= 100) {
 		p -= 2;
