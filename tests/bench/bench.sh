@@ -969,6 +969,7 @@ if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null 2>&1 &&
 		perf record -q -e cpu-clock -a -g -o "$DIR/perf.$_v" -- \
 			"$LOAD" rate -d "$BENCH_SECS" -w "$BENCH_WARMUP" -p "$PROCS" >"$DIR/load" 2>/dev/null
 		echo "  $_v: $(kv rate "$DIR/load") conn/s under perf"
+		eval "PROF_RATE_$_v=\$(kv rate \"\$DIR/load\")"
 		[ "$_v" = U ] || stop_tracer
 		sleep 0.5
 	done
@@ -985,6 +986,20 @@ if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null 2>&1 &&
 	perf_syms "$DIR/perf.T" --parent "bpf_prog_${PROF_TAG:-[0-9a-f]*}_.*set_sta" --sort parent,sym |
 		awk -F'\t' '{ split($2, w, " "); if (w[1] !~ /^bpf_prog_/) next
 			s = $2; sub(/^[^ ]+ +/, "", s); print $1 "\t" s }' | share
+	# the CPUs are busy throughout, so a connection costs NCPU / rate of CPU time
+	echo "  what tracing adds, T run, by cause (share of all CPU; x $NCPU CPUs / conn/s = per connection):"
+	perf script -i "$DIR/perf.T" -F comm,ip,sym 2>/dev/null | awk -f "${0%/*}/costs.awk" |
+		sort -t "$(printf '\t')" -k1,1 -g -r |
+		awk -F'\t' -v n="$NCPU" -v r="${PROF_RATE_T:-0}" -v u="${PROF_RATE_U:-0}" '
+			function us(p) { return r > 0 ? p / 100 * n / r * 1e6 : 0 }
+			{ t += $1; printf "    %6.2f%%  %5.2f us  %s\n", $1, us($1), $2 }
+			END {
+				printf "    %6.2f%%  %5.2f us  in all\n", t, us(t)
+				if (u > 0)
+					printf "    for 0.95 of the untraced rate, all of it must fit in %.2f us" \
+					       " (the U run: %.1f us of CPU a connection)\n",
+					       n / u * 1e6 * (1 / 0.95 - 1), n / u * 1e6
+			}'
 fi
 
 # ---- locks and maps that all CPUs share, on the per-transition path ---------
