@@ -33,7 +33,7 @@
  * 2: tt_event version 2 (cgroup), TTCAP_CGROUP frames
  * 3: TTCAP_FLOW frames (struct tt_flowrec); events as in version 2
  */
-#define TTCAP_VERSION	3
+#define TTCAP_VERSION	4
 
 struct ttcap_file_header {
 	char  magic[8];		/* TTCAP_MAGIC */

@@ -40,6 +40,7 @@ struct tt_capreader {
 	bool z_ready;
 	bool z_done;		/* inflate saw the end of the gzip stream */
 	bool z_cut;		/* the compressed input ended mid-stream */
+	bool z_at_member;	/* version 4: it ended after a whole gzip member */
 	int z_err;		/* inflate failed after the output we hold */
 	bool in_eof;
 	size_t in_len, in_pos;	/* raw mode: bytes of in[] not yet handed on */
@@ -173,6 +174,38 @@ void capreader__set_stop(struct tt_capreader *r, volatile sig_atomic_t *stop)
 	r->stop = stop;
 }
 
+/*
+ * After a gzip member: from format version 4 a capture is members one after
+ * another, and another follows if any input does (anything else is corrupt
+ * data, as inflate says).  A version 1 to 3 file is one member, and what
+ * follows it is not ours: ignored.  1 if another member starts, 0 at the
+ * end, -1 on a read error.
+ */
+static int next_member(struct tt_capreader *r)
+{
+	if (r->meta.version < 4)
+		return 0;
+	if (r->z.avail_in == 0 && !r->in_eof) {
+		ssize_t k = src_read(r, r->in, sizeof(r->in));
+
+		if (k < 0)
+			return read_failed(r);
+		if (k == 0)
+			r->in_eof = true;
+		r->z.next_in = r->in;
+		r->z.avail_in = (uInt)k;
+	}
+	if (r->z.avail_in == 0) {
+		r->z_at_member = true;
+		return 0;
+	}
+	if (inflateReset(&r->z) != Z_OK)
+		return rfail(r, TT_CAPERR_CORRUPT, "decompress: cannot start the gzip member after "
+			     "offset %" PRIu64, r->offset);
+	r->z_done = false;
+	return 1;
+}
+
 /* Refill out[]: the byte count, 0 at the end of the data, -1 on error. */
 static ssize_t refill(struct tt_capreader *r)
 {
@@ -201,8 +234,12 @@ static ssize_t refill(struct tt_capreader *r)
 		size_t made;
 		int ret;
 
-		if (r->z_done)
-			return 0;
+		if (r->z_done) {
+			int more = next_member(r);
+
+			if (more <= 0)
+				return more;
+		}
 		if (r->z.avail_in == 0 && !r->in_eof) {
 			ssize_t k = src_read(r, r->in, sizeof(r->in));
 
@@ -224,7 +261,7 @@ static ssize_t refill(struct tt_capreader *r)
 		case Z_BUF_ERROR:
 			break;
 		case Z_STREAM_END:
-			/* anything after the gzip member is not ours: ignore it */
+			/* the member's end: next_member() says whether another follows */
 			r->z_done = true;
 			break;
 		case Z_MEM_ERROR:
@@ -284,7 +321,8 @@ static int truncated(struct tt_capreader *r, uint64_t at)
 {
 	return rfail(r, TT_CAPERR_TRUNCATED, "truncated at offset %" PRIu64 ": no end record "
 		     "(%s); everything before it is intact", at,
-		     r->z_cut ? "the compressed stream stops early: was tcptrail killed, or its disk full?" :
+		     r->z_cut || r->z_at_member ?
+		     "the compressed stream stops early: was tcptrail killed, or its disk full?" :
 		     "the capture stops mid-stream");
 }
 
@@ -553,7 +591,10 @@ bool capreader__ready(const struct tt_capreader *r)
 	if (r->failed || r->ended || r->is_mem || r->out_pos < r->out_len)
 		return true;
 	/* compressed input still held: inflating it does not read */
-	return r->raw ? r->in_pos < r->in_len : r->z.avail_in > 0 || r->z_done;
+	if (r->raw)
+		return r->in_pos < r->in_len;
+	/* at a member's end, a version 4 file may go on: that takes a read */
+	return r->z.avail_in > 0 || (r->z_done && (r->meta.version < 4 || r->in_eof));
 }
 
 int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)

@@ -39,6 +39,12 @@ struct tt_capture_opts {
 	uint64_t start_ns;	/* the record clock when tracing started */
 	int level;		/* zlib level; 0 picks 1, the fastest */
 	/*
+	 * Compression threads: 0 picks by the CPU count (none on one CPU, one
+	 * per four CPUs, 1 to 4), -1 none (the writing thread compresses),
+	 * N that many, at most 4.
+	 */
+	int threads;
+	/*
 	 * The names of e->cgroup, for a TTCAP_CGROUP frame written before the
 	 * first event of each file that carries the id; NULL writes none.
 	 * Returns 0 and the strings (path never NULL), or -1 for an id it

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Sink: the capture writer (-w).  Every record as the source gave it,
- * before the engine, into a gzip stream.  It drives zlib's deflate itself,
- * rather than gzwrite, so that it knows how many compressed bytes reached
- * the file (rotation) and sees every write error as it happens (a full
- * disk).
+ * before the engine, as frames (include/CAPTURE.md) into gzip members that
+ * cappack.c deflates on threads of their own and writes in order.  It
+ * knows how many compressed bytes reached the file (rotation) and sees
+ * every write error as it happens (a full disk).
  */
 #include <endian.h>
 #include <errno.h>
@@ -19,13 +19,13 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "capformat.h"
+#include "cappack.h"
 #include "flowrec.h"
 #include "modes.h"
 #include "opts.h"
 #include "outfile.h"
 #include "sink.h"
 #include "util.h"
-
 
 struct tt_capture {
 	struct tt_capture_opts o;
@@ -34,11 +34,10 @@ struct tt_capture {
 	char *hooks;
 	char *filters;
 	int fd;
-	z_stream z;
-	bool z_ready;
+	int level;
 	uint32_t index;		/* 0 for base, N for base.N */
-	uint64_t compressed;	/* bytes that reached this file */
-	uint64_t unflushed;	/* bytes given to deflate since it last had to emit */
+	uint64_t synced;	/* bytes in this file when the blocks were last all written */
+	uint64_t unflushed;	/* frame bytes since then */
 	uint64_t events;	/* event and flow frames in this file */
 	uint64_t last_flush_ns;
 	uint64_t now_ns;	/* the latest time we were told */
@@ -48,9 +47,7 @@ struct tt_capture {
 	uint64_t *cg_seen;	/* cgroup ids named in this file (open addressing) */
 	size_t cg_cap, cg_used;
 	int err;		/* the first error; sticky */
-	size_t staged;		/* bytes in stage[], not yet given to deflate */
-	unsigned char stage[BUF_SIZE];
-	unsigned char out[BUF_SIZE];
+	struct tt_cappack *pack;
 };
 
 static int fail(struct tt_capture *c, int err, const char *step)
@@ -62,71 +59,34 @@ static int fail(struct tt_capture *c, int err, const char *step)
 	return c->err;
 }
 
-static int write_all(struct tt_capture *c, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(c->fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return fail(c, -errno, "write capture");
-		}
-		p += k;
-		n -= (size_t)k;
-		c->compressed += (uint64_t)k;
-	}
-	return 0;
-}
-
-/* Run deflate over p[0..n) with `flush`, writing all it emits. */
-static int deflate_buf(struct tt_capture *c, const unsigned char *p, size_t n, int flush)
-{
-	int ret;
-
-	c->z.next_in = (unsigned char *)p;
-	c->z.avail_in = (uInt)n;
-	do {
-		c->z.next_out = c->out;
-		c->z.avail_out = sizeof(c->out);
-		ret = deflate(&c->z, flush);
-		if (ret == Z_STREAM_ERROR)
-			return fail(c, -EINVAL, "compress capture");
-		if (write_all(c, c->out, sizeof(c->out) - c->z.avail_out))
-			return c->err;
-	} while (c->z.avail_out == 0 || (flush == Z_FINISH && ret != Z_STREAM_END));
-	return 0;
-}
-
-/* What is staged through deflate, with `flush`. */
-static int deflate_out(struct tt_capture *c, int flush)
-{
-	size_t n = c->staged;
-
-	if (flush != Z_NO_FLUSH)
-		c->unflushed = 0;
-	c->staged = 0;
-	return deflate_buf(c, c->stage, n, flush);
-}
-
 /*
- * Frames are staged and given to deflate 64 KiB at a time: a deflate call
- * a record cost a sixth more CPU a byte (records are 136 and 240 bytes),
- * and -w spends nearly all its time there.  Every flush (each second, at
- * rotation's edge, at the end) takes what is staged first.
+ * Everything put so far into the file (cappack__sync()); then synced is its
+ * size, and unflushed starts from 0.
  */
+static int sync_all(struct tt_capture *c)
+{
+	const char *step;
+	int err;
+
+	if (c->err)
+		return c->err;
+	err = cappack__sync(c->pack, &c->synced, &step);
+	if (err)
+		return fail(c, err, step);
+	c->unflushed = 0;
+	return 0;
+}
+
 static int put(struct tt_capture *c, const void *p, size_t n)
 {
+	const char *step;
+	int err;
+
 	if (c->err)
 		return c->err;
 	c->unflushed += n;
-	if (n > sizeof(c->stage) - c->staged && deflate_out(c, Z_NO_FLUSH))
-		return c->err;
-	if (n > sizeof(c->stage))
-		return deflate_buf(c, p, n, Z_NO_FLUSH);
-	memcpy(c->stage + c->staged, p, n);
-	c->staged += n;
-	return 0;
+	err = cappack__put(c->pack, p, n, &step);
+	return err ? fail(c, err, step) : 0;
 }
 
 static int put_frame(struct tt_capture *c, uint32_t kind, const void *payload, uint32_t len)
@@ -233,12 +193,7 @@ static char *file_name(const struct tt_capture *c, uint32_t index)
 
 static int start_file(struct tt_capture *c)
 {
-	/*
-	 * Level 1: this runs in the loop that drains the ring buffer, and it
-	 * compresses about 4x faster than the default 6 for a tenth more bytes
-	 * (records are very alike: either level makes them ~10x smaller).
-	 */
-	int fd, level = c->o.level ? c->o.level : 1;
+	int fd;
 
 	/* each file names its own cgroups, so that it can be read alone */
 	if (c->cg_cap)
@@ -251,20 +206,18 @@ static int start_file(struct tt_capture *c)
 	fd = open_capture_file(c->path);
 	if (fd < 0)
 		return c->err = fd;
+	/* nothing is in flight between files */
 	c->fd = fd;
-	memset(&c->z, 0, sizeof(c->z));
-	/* 15 + 16: a gzip wrapper, so zcat and zgrep -a work on a capture */
-	if (deflateInit2(&c->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return fail(c, -ENOMEM, "compress capture");
-	c->z_ready = true;
-	c->compressed = 0;
+	cappack__set_fd(c->pack, fd);
+	c->synced = 0;
+	c->unflushed = 0;
 	c->events = 0;
 	if (put_header(c))
 		return c->err;
 	/* a capture killed in its first second still has a readable header */
 	c->last_flush_ns = c->now_ns;
 	c->dirty = false;
-	return deflate_out(c, Z_SYNC_FLUSH);
+	return sync_all(c);
 }
 
 static int end_file(struct tt_capture *c, uint32_t reason)
@@ -272,10 +225,9 @@ static int end_file(struct tt_capture *c, uint32_t reason)
 	struct ttcap_end end = { .reason = htole32(reason) };
 
 	if (!c->err && !put_counters(c) && !put_frame(c, TTCAP_END, &end, sizeof(end)))
-		deflate_out(c, Z_FINISH);
-	if (c->z_ready)
-		deflateEnd(&c->z);
-	c->z_ready = false;
+		sync_all(c);
+	/* after an error: what is in flight, before the file closes */
+	cappack__drain(c->pack);
 	if (c->fd >= 0 && close(c->fd) && !c->err)
 		fail(c, -errno, "close capture");
 	c->fd = -1;
@@ -313,7 +265,14 @@ int capture__open(struct tt_capture **out, const struct tt_capture_opts *opts)
 	c->hooks = strdup(opts->hooks ? opts->hooks : "");
 	c->filters = strdup(opts->filters ? opts->filters : "");
 	c->now_ns = opts->start_ns;
-	if (!c->base || !c->hooks || !c->filters) {
+	/*
+	 * Level 1: it compresses about 4x faster than the default 6 for a
+	 * tenth more bytes (records are very alike: either level makes them
+	 * ~10x smaller).
+	 */
+	c->level = opts->level ? opts->level : 1;
+	c->pack = cappack__new(c->level, opts->threads);
+	if (!c->base || !c->hooks || !c->filters || !c->pack) {
 		tt_err("open capture %s: %s", opts->path, strerror(ENOMEM));
 		capture__close(c, 0, 0, 0);
 		return -ENOMEM;
@@ -413,15 +372,15 @@ static int put_record(struct tt_capture *c, uint32_t kind, const void *le, uint3
 	if (!c->o.rotate_bytes)
 		return 0;
 	/*
-	 * deflate holds up to tens of KB before it emits a block, so the file
-	 * size lags.  Once what it holds could reach the limit even
-	 * uncompressed, make it emit (Z_BLOCK: no marker, a few bits of cost):
-	 * the gap halves or better each time, and a file ends within a record
-	 * of the size asked for.
+	 * The blocks in flight hold up to a few MB, so the file size lags.
+	 * Once what was put since the file's size was last known could reach
+	 * the limit even uncompressed, write it all and look (smaller members
+	 * each time as the gap closes): a file ends within a record of the
+	 * size asked for.
 	 */
-	if (c->compressed + c->unflushed >= c->o.rotate_bytes && deflate_out(c, Z_BLOCK))
+	if (c->synced + c->unflushed >= c->o.rotate_bytes && sync_all(c))
 		return c->err;
-	if (c->compressed >= c->o.rotate_bytes)
+	if (c->synced >= c->o.rotate_bytes)
 		return rotate(c);
 	return 0;
 }
@@ -468,10 +427,11 @@ int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_
 	c->last_flush_ns = c->now_ns;
 	if (!c->dirty && lost == c->flushed_lost && evicted == c->flushed_evicted)
 		return 0;
-	if (put_counters(c) || deflate_out(c, Z_SYNC_FLUSH))
+	/* all of it in the file, which a reader can then read up to here */
+	if (put_counters(c) || sync_all(c))
 		return c->err;
 	c->dirty = false;
-	if (c->o.rotate_bytes && c->compressed >= c->o.rotate_bytes)
+	if (c->o.rotate_bytes && c->synced >= c->o.rotate_bytes)
 		return rotate(c);
 	return 0;
 }
@@ -501,6 +461,7 @@ int capture__close(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_
 		c->evicted = evicted;
 		end_file(c, TTCAP_END_CLOSED);
 	}
+	cappack__free(c->pack);
 	err = c->err;
 	free(c->base);
 	free(c->path);

@@ -251,6 +251,8 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		return err;
 
 	start = live__now_ns();
+	/* before the capture's compression threads start: they run at the same nice */
+	boost_priority(o);
 	if (o->write_path) {
 		char hooks[1024], filters[512];
 		struct tt_sink_ref ref;
@@ -268,7 +270,6 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		/* first in the list: the record as the kernel wrote it, before anything reads it */
 		app__add_sink(a, &ref);
 	}
-	boost_priority(o);
 	err = start_reports(a, o);
 	/* start-up's privileged work ends here: the ring buffer is read without it */
 	if (err || privs__drop(o)) {

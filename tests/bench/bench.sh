@@ -444,6 +444,8 @@ run() {
 		start_tracer "$_v" || { FAILED=1; return 1; }
 		_start=$TR_START_MS
 		_c0=$(cpu_s "$TR_PID")
+		# the thread that reads the ring buffer alone: -w compresses on others
+		_m0=$(cpu_s "$TR_PID/task/$TR_PID")
 	fi
 	_ft=$(foreign_tracers)
 	_k0=$(other_ticks)
@@ -464,6 +466,8 @@ run() {
 		sleep 0.3
 		_c1=$(cpu_s "$TR_PID")
 		_cpu=$(calc "$_c1 - $_c0" %.3f)
+		_mcpu=$(calc "$(cpu_s "$TR_PID/task/$TR_PID") - $_m0" %.3f)
+		_nthr=$(ls "/proc/$TR_PID/task" 2>/dev/null | wc -l)
 		_hwm=$(status_kb "$TR_PID" VmHWM)
 		[ "$_v" = S ] || _lost=$(lost_map "$TR_PID")
 		[ "$2" = stats ] && prog_stats "$TR_PID" | sed "s/^/$_v /" >>"$STATS"
@@ -489,7 +493,8 @@ run() {
 		if [ "$_v" = W ]; then
 			_wsz=0
 			[ ! -f "$DIR/cap.ttcap" ] || _wsz=$(wc -c <"$DIR/cap.ttcap")
-			echo "$SEQ $_wsz" >>"$DIR/capsizes"
+			# size, reading thread's CPU s, connections, lost, threads
+			echo "$SEQ $_wsz $_mcpu $(kv total "$DIR/load") $_lost $_nthr" >>"$DIR/capsizes"
 			rm -f "$DIR/cap.ttcap" "$DIR/cap.ttcap".*
 		fi
 	fi
@@ -800,6 +805,14 @@ CPU_R=$(round "$(cpu_per_rec T)" %.3f)
 row daemon_cpu_us_per_conn "daemon CPU per connection (--json >/dev/null)" "$CPU_C" us "<=" 0.6 \
 	"runs without loss; ${CPU_R:-n/a} us per record; -w: ${CPU_C_W:-n/a} us; -e: ${CPU_C_E:-n/a} us; tcpstates: ${CPU_C_S:-n/a} us${CPU_C_F:+; JSON to file: $CPU_C_F us}"
 has_v W && row daemon_cpu_us_per_conn_write "daemon CPU per connection, -w FILE" "$CPU_C_W" us - - "runs without loss"
+if has_v W; then
+	# what one reading thread can keep up with: its CPU alone, the compression aside
+	CPU_M_W=$(awk '$3 != "" && $4 > 0 && ($5 == 0 || $5 == "-") { printf "%.4f\n", $3 * 1e6 / $4 }' \
+		"$DIR/capsizes" | median)
+	row daemon_reader_us_per_conn_write "-w: the reading thread's CPU per connection" \
+		"$(round "$CPU_M_W" %.2f)" us - - \
+		"the rest on compression threads ($(awk '{ print $6 }' "$DIR/capsizes" | sort -n | tail -n 1) threads in all)${CPU_M_W:+; one reader keeps up to $(calc "1e6 / $CPU_M_W" %.0f) conn/s}"
+fi
 has_v E && row daemon_cpu_us_per_conn_events "daemon CPU per connection, -e" "$CPU_C_E" us - - "runs without loss"
 has_v S && row daemon_cpu_us_per_conn_tcpstates "tcpstates CPU per connection" "$CPU_C_S" us - - "its own process, output to /dev/null"
 HWM=$(awk '$2 ~ /^[TWFE]$/ && $7 != "-" { if ($7 > m) m = $7 } END { if (m) printf "%.1f", m / 1024 }' "$RUNS")

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Capture format 3 from a live run.  Where the kernel side sends flow
+# Capture format 4 from a live run.  Where the kernel side sends flow
 # records (records=per-flow on the tracing line), -w writes them as FLOW
 # frames and -r replays the very same flows from them; where it sends one
 # record per transition (records=per-transition: a hook with no typed
@@ -34,7 +34,7 @@ mode=$(sed -n 's/^tcptrail: tracing.* records=\([a-z-]*\).*/\1/p' "$DIR/trace.er
 # shellcheck disable=SC2046 # three numbers
 set -- $(held "$DIR/cap.ttcap")
 [ $# -eq 3 ] || fail "tcptrail -r -v did not say what the capture holds"
-expect_eq "capture format" "$3" 3
+expect_eq "capture format" "$3" 4
 case $mode in
 per-flow)
 	[ "$2" -gt 0 ] || fail "records=per-flow, but no flow records in the capture ($1 events)"

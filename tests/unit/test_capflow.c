@@ -324,7 +324,7 @@ TEST(capflow_round_trip_in_file_order)
 	read_path(path, o);
 	CHECK_EQ_INT(o->last, 0);
 	CHECK_EQ_INT(o->err, TT_CAPERR_NONE);
-	CHECK_EQ_INT(o->meta.version, 3);
+	CHECK_EQ_INT(o->meta.version, TTCAP_VERSION);
 	CHECK_EQ_INT(o->meta.record_size, 128);
 	CHECK_EQ_INT(o->meta.event_version, TT_EVENT_VERSION);
 	CHECK_EQ_INT(o->events, 1);
