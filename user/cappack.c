@@ -214,8 +214,8 @@ struct tt_cappack *cappack__new(int level, int threads)
 		return NULL;
 	p->level = level;
 	p->fd = -1;
-	/* per thread one deflating and one waiting; one being filled, one being written */
-	p->nblocks = want ? (size_t)want * 2 + 2 : 1;
+	/* one deflating per thread, one being filled, one queued or being written */
+	p->nblocks = want ? (size_t)want + 2 : 1;
 	p->blocks = calloc(p->nblocks, sizeof(*p->blocks));
 	if (!p->blocks)
 		goto nomem;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /* A block's size, and so the most one put may hand over. */
-#define CAPPACK_BLOCK	(256 * 1024)
+#define CAPPACK_BLOCK	(512 * 1024)
 #define CAPPACK_MAX_THREADS 4
 
 struct tt_cappack;

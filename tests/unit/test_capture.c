@@ -933,7 +933,7 @@ TEST(capture_members_come_back_in_order_whichever_thread_packed_them)
 {
 	static const int threads[] = { -1, 1, 3 };
 	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "m.ttcap"), cmd[600];
-	enum { N = 20000 };
+	enum { N = 40000 };
 	struct tt_event *evs = malloc(N * sizeof(*evs));
 
 	REQUIRE(dir && path && evs);
@@ -941,7 +941,7 @@ TEST(capture_members_come_back_in_order_whichever_thread_packed_them)
 	for (int i = 0; i < N; i++) {
 		evs[i] = rec(TT_EV_TRANSITION, ((uint64_t)rand() << 32) | rand(), TT_SYN_SENT,
 				TT_ESTABLISHED, 1000 + i * 100000ull);
-		/* some incompressible bytes: about ten 256 KiB blocks in all */
+		/* some incompressible bytes: about ten 512 KiB blocks in all */
 		for (int k = 0; k < 8; k++)
 			evs[i].saddr[k] = (uint8_t)rand();
 	}
