@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "linebuf.h"
 #include "sinkfmt.h"
 #include "util.h"
 
@@ -20,13 +21,41 @@
  * its first 12 hex digits (as docker ps and podman ps show them), "-" for
  * the host's own.
  */
+/* n spaces */
+static void lb_spaces(struct linebuf *lb, size_t n)
+{
+	while (n) {
+		size_t k = n < 64 ? n : 64;
+
+		memset(linebuf__room(lb, k), ' ', k);
+		lb->len += k;
+		n -= k;
+	}
+}
+
+/* n bytes of str in a column of width, as printf's %-*s (left) or %*s */
+static void lb_col(struct linebuf *lb, const char *str, size_t n, int width, bool left)
+{
+	size_t pad = width > 0 && (size_t)width > n ? (size_t)width - n : 0;
+
+	if (!left)
+		lb_spaces(lb, pad);
+	linebuf__mem(lb, str, n);
+	if (left)
+		lb_spaces(lb, pad);
+}
+
 static void human_container(struct tt_sink *s, const struct tt_cgname *n)
 {
+	const char *c = n && n->container[0] ? n->container : "-";
+
 	if (n && n->container[0])
 		s->container_col = true;
 	if (!s->container_col)
 		return;
-	fprintf(s->o.out, " %-12.12s", n && n->container[0] ? n->container : "-");
+	/* " %-12.12s" */
+	linebuf__char(&s->lb, ' ');
+	lb_col(&s->lb, c, strnlen(c, 12), 12, true);
 }
 
 static const char *color(const struct tt_sink *s, const char *c)
@@ -71,13 +100,21 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 		       uint8_t family, const uint8_t *saddr, uint16_t sport,
 		       const uint8_t *daddr, uint16_t dport, char arrow, const struct tt_cgname *n)
 {
-	char clock[32], local[64], remote[64], c[17], p[16];
+	struct linebuf *lb = &s->lb;
+	char iso[ISO_MAX], local[64], remote[64], c[17], p[16];
+	size_t llen, rlen, clen, plen, k;
+	const char *dot;
 	int w;
 
-	tt_fmt_clock((int64_t)t_ns + s->o.wall_offset_ns, clock, sizeof(clock));
-	tt_fmt_endpoint(family, saddr, sport, local, sizeof(local));
-	tt_fmt_endpoint(family, daddr, dport, remote, sizeof(remote));
-	w = (int)(strlen(local) > strlen(remote) ? strlen(local) : strlen(remote));
+	/* tt_fmt_clock()'s milliseconds, from the sink's clock cached by the second */
+	k = sink_iso_fmt(s, (int64_t)t_ns + s->o.wall_offset_ns, iso);
+	dot = memchr(iso, '.', k);
+	k = dot ? (size_t)(dot - iso) + 4 : k - 1;
+	iso[k] = 'Z';
+	linebuf__mem(lb, iso, k + 1);
+	llen = tt_fmt_endpoint(family, saddr, sport, local, sizeof(local));
+	rlen = tt_fmt_endpoint(family, daddr, dport, remote, sizeof(remote));
+	w = (int)(llen > rlen ? llen : rlen);
 	if (w > s->ep_width)
 		s->ep_width = w;
 	/* a comm may hold anything; keep the line one line */
@@ -87,14 +124,34 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 	c[16] = '\0';
 	if (!c[0])
 		strcpy(c, "-");
-	fputs(clock, s->o.out);
+	clen = strlen(c);
 	human_container(s, n);
-	if (pid)
-		snprintf(p, sizeof(p), "%u", pid);
-	else
-		strcpy(p, "-");
-	fprintf(s->o.out, " %7s %-15s %-*s %c %-*s", p, c, s->ep_width, local, arrow,
-		s->ep_width, remote);
+	if (pid) {
+		plen = 0;
+		do
+			p[plen++] = (char)('0' + pid % 10);
+		while (pid /= 10);
+		for (size_t i = 0; i < plen / 2; i++) {
+			char t = p[i];
+
+			p[i] = p[plen - 1 - i];
+			p[plen - 1 - i] = t;
+		}
+	} else {
+		p[0] = '-';
+		plen = 1;
+	}
+	/* " %7s %-15s %-*s %c %-*s" */
+	linebuf__char(lb, ' ');
+	lb_col(lb, p, plen, 7, false);
+	linebuf__char(lb, ' ');
+	lb_col(lb, c, clen, 15, true);
+	linebuf__char(lb, ' ');
+	lb_col(lb, local, llen, s->ep_width, true);
+	linebuf__char(lb, ' ');
+	linebuf__char(lb, arrow);
+	linebuf__char(lb, ' ');
+	lb_col(lb, remote, rlen, s->ep_width, true);
 }
 
 /*
@@ -147,7 +204,15 @@ static void fmt_bytes(uint64_t v, char *buf, size_t len)
 	int u = -1;
 
 	if (v < 1024) {
-		snprintf(buf, len, "%u", (unsigned int)v);
+		/* the common case, a small count: no printf */
+		char *p = buf + (v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1);
+
+		if (len < 5)
+			return (void)snprintf(buf, len, "%u", (unsigned int)v);
+		*p = '\0';
+		do
+			*--p = (char)('0' + v % 10);
+		while (v /= 10);
 		return;
 	}
 	while (d >= 1024 && u < (int)sizeof(unit) - 2) {
@@ -162,6 +227,22 @@ static void fmt_bytes(uint64_t v, char *buf, size_t len)
 	snprintf(buf, len, d < 9.995 ? "%.2f%c" : d < 99.95 ? "%.1f%c" : "%.0f%c", d, unit[u]);
 }
 
+/* A colour's escape (none without colour), then str, then the reset */
+static void lb_colored(struct tt_sink *s, const char *c, const char *str)
+{
+	linebuf__str(&s->lb, c);
+	linebuf__str(&s->lb, str);
+	linebuf__str(&s->lb, color(s, C_RESET));
+}
+
+static void lb_dur(struct linebuf *lb, uint64_t ns)
+{
+	char dur[32];
+
+	tt_fmt_duration(ns, dur, sizeof(dur));
+	linebuf__str(lb, dur);
+}
+
 /*
  * "  tx=97.7K rx=2.29K rtt=52us", and " rtx=N" when it retransmitted: what
  * the kernel read from tcp_sock at the end, for a flow that has it.  The
@@ -169,66 +250,93 @@ static void fmt_bytes(uint64_t v, char *buf, size_t len)
  */
 static void human_stats(struct tt_sink *s, const struct tt_flow *f)
 {
-	char tx[16], rx[16], rtt[32];
+	struct linebuf *lb = &s->lb;
+	char b[16];
 
 	/* a listener carries no payload: its zeros would be noise */
 	if (!(f->flags & TT_FLOW_STATS) || f->role == TT_ROLE_LISTENER)
 		return;
-	fmt_bytes(f->bytes_sent, tx, sizeof(tx));
-	fmt_bytes(f->bytes_received, rx, sizeof(rx));
-	fprintf(s->o.out, "  tx=%s rx=%s", tx, rx);
+	linebuf__lit(lb, "  tx=");
+	fmt_bytes(f->bytes_sent, b, sizeof(b));
+	linebuf__str(lb, b);
+	linebuf__lit(lb, " rx=");
+	fmt_bytes(f->bytes_received, b, sizeof(b));
+	linebuf__str(lb, b);
 	/* 0: the connection never measured one; whole microseconds, no false decimals */
-	if (f->srtt_us >= 1000)
-		tt_fmt_duration((uint64_t)f->srtt_us * 1000, rtt, sizeof(rtt));
-	else
-		snprintf(rtt, sizeof(rtt), "%uus", f->srtt_us);
-	if (f->srtt_us)
-		fprintf(s->o.out, " rtt=%s", rtt);
-	if (f->retransmits)
-		fprintf(s->o.out, " %srtx=%u%s", color(s, C_YELLOW), f->retransmits,
-			color(s, C_RESET));
+	if (f->srtt_us) {
+		linebuf__lit(lb, " rtt=");
+		if (f->srtt_us >= 1000) {
+			lb_dur(lb, (uint64_t)f->srtt_us * 1000);
+		} else {
+			linebuf__u64(lb, f->srtt_us);
+			linebuf__lit(lb, "us");
+		}
+	}
+	if (f->retransmits) {
+		linebuf__char(lb, ' ');
+		linebuf__str(lb, color(s, C_YELLOW));
+		linebuf__lit(lb, "rtx=");
+		linebuf__u64(lb, f->retransmits);
+		linebuf__str(lb, color(s, C_RESET));
+	}
 }
 
+/* One line a flow, built in the sink's line buffer and written with one fwrite */
 void human_flow(struct tt_sink *s, const struct tt_flow *f)
 {
-	char dur[32];
+	struct linebuf *lb = &s->lb;
 
 	human_head(s, f->ts_ns[0], f->owner_pid, f->owner_comm, f->family, f->saddr,
 		   f->sport, f->daddr, f->dport, role_arrow(f->role),
 		   sink_cgname(s, f->cgroup, f->owner_pid));
 	if (f->flags & TT_FLOW_PARTIAL)
-		fputs(" ...", s->o.out);
+		linebuf__lit(lb, " ...");
 	for (int i = 0; i < f->nstates; i++) {
 		bool last = i == f->nstates - 1;
 
 		if (last)
-			fputs(" >", s->o.out);
-		fprintf(s->o.out, " %s%s%s", state_color(s, f->state[i]), tt_state_name(f->state[i]),
-			color(s, C_RESET));
+			linebuf__lit(lb, " >");
+		linebuf__char(lb, ' ');
+		lb_colored(s, state_color(s, f->state[i]), tt_state_name(f->state[i]));
 		if (!last) {
-			tt_fmt_duration(f->ts_ns[i + 1] - f->ts_ns[i], dur, sizeof(dur));
-			fprintf(s->o.out, " %s%s%s", color(s, C_DIM), dur, color(s, C_RESET));
+			linebuf__char(lb, ' ');
+			linebuf__str(lb, color(s, C_DIM));
+			lb_dur(lb, f->ts_ns[i + 1] - f->ts_ns[i]);
+			linebuf__str(lb, color(s, C_RESET));
 		}
 	}
-	if (end_is_trouble(f->end))
-		fprintf(s->o.out, " %s(%s)%s", color(s, C_RED), tt_end_name(f->end), color(s, C_RESET));
+	if (end_is_trouble(f->end)) {
+		linebuf__char(lb, ' ');
+		linebuf__str(lb, color(s, C_RED));
+		linebuf__char(lb, '(');
+		linebuf__str(lb, tt_end_name(f->end));
+		linebuf__char(lb, ')');
+		linebuf__str(lb, color(s, C_RESET));
+	}
 	if (f->tw_substate == TT_FIN_WAIT2)
-		fputs(" (orphan FIN_WAIT2)", s->o.out);
-	tt_fmt_duration(f->ts_ns[f->nstates - 1] - f->ts_ns[0], dur, sizeof(dur));
-	fprintf(s->o.out, "  total %s", dur);
+		linebuf__lit(lb, " (orphan FIN_WAIT2)");
+	linebuf__lit(lb, "  total ");
+	lb_dur(lb, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
 	human_stats(s, f);
-	if (f->synack_retrans)
-		fprintf(s->o.out, "  synack_retrans=%u", f->synack_retrans);
+	if (f->synack_retrans) {
+		linebuf__lit(lb, "  synack_retrans=");
+		linebuf__u64(lb, f->synack_retrans);
+	}
 	/* transitions no hook saw, put in from the gap they left */
-	if (f->inferred)
-		fprintf(s->o.out, "  inferred=%u", f->inferred);
+	if (f->inferred) {
+		linebuf__lit(lb, "  inferred=");
+		linebuf__u64(lb, f->inferred);
+	}
 	if (f->flags & TT_FLOW_SEEDED)
-		fputs("  [seeded]", s->o.out);
-	if (s->o.own_netns && f->netns && f->netns != s->o.own_netns)
-		fprintf(s->o.out, "  netns=%u", f->netns);
+		linebuf__lit(lb, "  [seeded]");
+	if (s->o.own_netns && f->netns && f->netns != s->o.own_netns) {
+		linebuf__lit(lb, "  netns=");
+		linebuf__u64(lb, f->netns);
+	}
 	if (f->flags & TT_FLOW_TRUNCATED)
-		fputs("  [truncated]", s->o.out);
-	fputc('\n', s->o.out);
+		linebuf__lit(lb, "  [truncated]");
+	linebuf__char(lb, '\n');
+	linebuf__flush(lb);
 }
 
 
@@ -247,6 +355,7 @@ void human_transition(struct tt_sink *s, const struct tt_transition *t)
 	       t->old_state == TT_LISTEN ? TT_ROLE_PASSIVE : TT_ROLE_UNKNOWN;
 	human_head(s, t->ts_ns, pid, comm, v.family, v.saddr, v.sport, v.daddr, v.dport,
 		   role_arrow(role), sink_cgname(s, v.cgroup, pid));
+	linebuf__flush(&s->lb);
 	fprintf(s->o.out, " %s -> %s%s%s\n", tt_state_name(t->old_state),
 		state_color(s, t->new_state), tt_state_name(t->new_state), color(s, C_RESET));
 }
@@ -264,6 +373,7 @@ void human_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 
 	human_head(s, e->ts_ns, pid, comm, e->family, e->saddr, e->sport, e->daddr,
 		   e->dport, 'L', sink_cgname(s, e->cgroup, pid));
+	linebuf__flush(&s->lb);
 	if (policy)
 		fprintf(out, " syncookie sent by policy (tcp_syncookies=2)  backlog %u/%u"
 			"  syn_queue %u\n", e->aux[2], e->aux[1], e->aux[3]);

@@ -46,26 +46,70 @@ int tt_parse_num(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+/*
+ * ns in units of `unit` ns, rounded to nearest, as "%.<places>f" + suffix
+ * prints the double ns / (unit * 10^places): exactly when ns is not half
+ * way between two units (printf rounds the double's exact value, which a
+ * tie's is not; those go through printf).  False if it is a tie.
+ */
+static bool fmt_units(uint64_t ns, uint64_t unit, int places, const char *suffix, char *buf,
+		      size_t len)
+{
+	uint64_t q = ns / unit, r = ns % unit;
+	char tmp[32], *p = tmp + sizeof(tmp);
+	size_t slen = strlen(suffix), n;
+
+	if (unit % 2 == 0 && r == unit / 2)
+		return false;
+	q += r > unit / 2;
+	/* from the end: suffix, the decimals, the point, the integer part */
+	p -= slen;
+	memcpy(p, suffix, slen);
+	for (int i = 0; i < places; i++, q /= 10)
+		*--p = (char)('0' + q % 10);
+	if (places)
+		*--p = '.';
+	do
+		*--p = (char)('0' + q % 10);
+	while (q /= 10);
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	if (len) {
+		n = n < len - 1 ? n : len - 1;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+	}
+	return true;
+}
+
 void tt_fmt_duration(uint64_t ns, char *buf, size_t len)
 {
-	double us = ns / 1e3, ms = ns / 1e6, s = ns / 1e9;
+	/* below, the unit it is counted in, decimals, suffix; ns as a double over div */
+	static const struct {
+		uint64_t below, unit;
+		int places;
+		const char *suffix;
+		double div;
+	} steps[] = {
+		{ 1000ull, 1, 0, "ns", 1 },
+		{ 10000ull, 10, 2, "us", 1e3 },
+		{ 1000000ull, 1000, 0, "us", 1e3 },
+		{ 10000000ull, 10000, 2, "ms", 1e6 },
+		{ 1000000000ull, 1000000, 0, "ms", 1e6 },
+		{ 10000000000ull, 10000000, 2, "s", 1e9 },
+		{ 60000000000ull, 100000000, 1, "s", 1e9 },
+	};
 	uint64_t secs = ns / 1000000000ull;
 
-	if (ns < 1000)
-		snprintf(buf, len, "%uns", (unsigned int)ns);
-	else if (us < 10)
-		snprintf(buf, len, "%.2fus", us);
-	else if (us < 1000)
-		snprintf(buf, len, "%.0fus", us);
-	else if (ms < 10)
-		snprintf(buf, len, "%.2fms", ms);
-	else if (ms < 1000)
-		snprintf(buf, len, "%.0fms", ms);
-	else if (s < 10)
-		snprintf(buf, len, "%.2fs", s);
-	else if (s < 60)
-		snprintf(buf, len, "%.1fs", s);
-	else if (secs < 3600)
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (ns >= steps[i].below)
+			continue;
+		/* in integers (a fifth of a flow line's cost was printf's doubles), but for a tie */
+		if (!fmt_units(ns, steps[i].unit, steps[i].places, steps[i].suffix, buf, len))
+			snprintf(buf, len, "%.*f%s", steps[i].places, (double)ns / steps[i].div,
+				 steps[i].suffix);
+		return;
+	}
+	if (secs < 3600)
 		snprintf(buf, len, "%um%02us", (unsigned int)(secs / 60), (unsigned int)(secs % 60));
 	else if (secs < 86400)
 		snprintf(buf, len, "%uh%02um", (unsigned int)(secs / 3600),
@@ -175,16 +219,30 @@ void tt_fmt_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 	memcpy(buf, a, n + 1);
 }
 
-void tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
-		     char *buf, size_t len)
+size_t tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
+		       char *buf, size_t len)
 {
-	char a[TT_ADDR_STRLEN];
+	char tmp[TT_ADDR_STRLEN + 16], *p = tmp, digits[5];
+	size_t n, k = 0;
 
-	tt_addr_str(a, family, addr);
 	if (family == 10)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
+		*p++ = '[';
+	p += tt_addr_str(p, family, addr);
+	if (family == 10)
+		*p++ = ']';
+	*p++ = ':';
+	do
+		digits[k++] = (char)('0' + port % 10);
+	while (port /= 10);
+	while (k)
+		*p++ = digits[--k];
+	n = (size_t)(p - tmp);
+	if (!len)
+		return 0;
+	n = n < len - 1 ? n : len - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return n;
 }
 
 int64_t tt_mono_to_wall_offset(void)

@@ -28,9 +28,12 @@ int tt_parse_num(const char *s, long long min, long long max, long long *out);
 /* "0.41ms", "2.1s", "3m04s", "1h02m": at most 6 characters of precision. */
 void tt_fmt_duration(uint64_t ns, char *buf, size_t len);
 
-/* Address (network byte order) and port as "10.0.0.1:80" or "[::1]:80". */
-void tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
-		     char *buf, size_t len);
+/*
+ * Address (network byte order) and port as "10.0.0.1:80" or "[::1]:80"; the
+ * length written (cut to len - 1, as snprintf cuts).
+ */
+size_t tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
+		       char *buf, size_t len);
 void tt_fmt_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
 
 /* The longest address text, with its NUL: INET6_ADDRSTRLEN. */

@@ -293,3 +293,67 @@ TEST(format_u64_as_printf)
 	}
 	CHECK_EQ_INT(bad, 0);
 }
+
+/* tt_fmt_duration() as it was, all printf: the integer path must say the same */
+static void duration_by_printf(uint64_t ns, char *buf, size_t len)
+{
+	double us = ns / 1e3, ms = ns / 1e6, s = ns / 1e9;
+	uint64_t secs = ns / 1000000000ull;
+
+	if (ns < 1000)
+		snprintf(buf, len, "%uns", (unsigned int)ns);
+	else if (us < 10)
+		snprintf(buf, len, "%.2fus", us);
+	else if (us < 1000)
+		snprintf(buf, len, "%.0fus", us);
+	else if (ms < 10)
+		snprintf(buf, len, "%.2fms", ms);
+	else if (ms < 1000)
+		snprintf(buf, len, "%.0fms", ms);
+	else if (s < 10)
+		snprintf(buf, len, "%.2fs", s);
+	else if (s < 60)
+		snprintf(buf, len, "%.1fs", s);
+	else if (secs < 3600)
+		snprintf(buf, len, "%um%02us", (unsigned int)(secs / 60), (unsigned int)(secs % 60));
+	else if (secs < 86400)
+		snprintf(buf, len, "%uh%02um", (unsigned int)(secs / 3600),
+			 (unsigned int)(secs % 3600 / 60));
+	else
+		snprintf(buf, len, "%ud%02uh", (unsigned int)(secs / 86400),
+			 (unsigned int)(secs % 86400 / 3600));
+}
+
+TEST(format_duration_as_printf_did)
+{
+	char want[64], got[64], small[5];
+	int bad = 0;
+
+	/* every value to 2 ms, then around every unit's ties and edges, then at random */
+	for (uint64_t ns = 0; ns < 2000000; ns++) {
+		duration_by_printf(ns, want, sizeof(want));
+		tt_fmt_duration(ns, got, sizeof(got));
+		bad += strcmp(want, got) != 0;
+	}
+	for (uint64_t p = 1; p <= 100000000000000000ull; p *= 10)
+		for (uint64_t k = 1; k < 10; k++)
+			for (int64_t d = -3; d <= 3; d++)
+				for (int half = 0; half < 2; half++) {
+					uint64_t ns = (half ? p * k / 2 : p * k) + (uint64_t)d;
+
+					duration_by_printf(ns, want, sizeof(want));
+					tt_fmt_duration(ns, got, sizeof(got));
+					bad += strcmp(want, got) != 0;
+				}
+	for (int i = 0; i < 1000000; i++) {
+		uint64_t ns = rnd() >> (rnd() % 54 + 10);
+
+		duration_by_printf(ns, want, sizeof(want));
+		tt_fmt_duration(ns, got, sizeof(got));
+		bad += strcmp(want, got) != 0;
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* cut to the buffer, as snprintf cuts */
+	tt_fmt_duration(1234567, small, sizeof(small));
+	CHECK_STR(small, "1.23");
+}
