@@ -3,7 +3,9 @@
 # samples.  A sample goes to the first cause found walking its stack from
 # the leaf up, so storage made inside a program counts as storage, not as
 # that program.  Storage freed later by an RCU callback (kfree_rcu) is in
-# no cause: its frames do not say whose it was.  The daemon is its own
+# no cause: its frames do not say whose it was.  A syscall tracepoint sends
+# every syscall of every task down the slow path in and out, which counts
+# with the accept's.  The daemon is its own
 # threads' samples, less the softirqs that ran on them (the traffic's).
 function flush(    i, s, c, irq) {
 	if (!have)
@@ -22,8 +24,9 @@ function flush(    i, s, c, irq) {
 			c = "tp_btf runs, all but the storage they make"
 		else if (s == "__cgroup_bpf_run_filter_skb")
 			c = "cgroup_skb runs"
-		else if (s == "trace_call_bpf" || s == "perf_trace_run_bpf_submit")
-			c = "classic tracepoint runs (the accept)"
+		else if (s == "trace_call_bpf" || s == "perf_trace_run_bpf_submit" ||
+			 s == "syscall_exit_work" || s == "syscall_trace_enter")
+			c = "the accept's syscall tracepoint: its runs, every syscall's slow path"
 		else if (s == "handle_softirqs" || s == "__do_softirq")
 			irq = 1
 	}
