@@ -83,7 +83,7 @@ static __always_inline struct sock *accept_sk_probed(long fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
-static __always_inline void accept_record(struct sock *sk, bool direct)
+static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hook)
 {
 	struct tt_event *e;
 	struct sk_view v;
@@ -103,7 +103,8 @@ static __always_inline void accept_record(struct sock *sk, bool direct)
 		bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
 	}
 	v.owner = true;
-	e = reserve(TT_EV_ACCEPT, sk, &v, TT_HOOK_TP_ACCEPT, direct);
+	/* no cookie, from either hook: the engine finds the child by its sock */
+	e = reserve(TT_EV_ACCEPT, sk, &v, hook, direct);
 	if (e)
 		bpf_ringbuf_submit(e, submit_flags());
 }
@@ -113,9 +114,9 @@ static __always_inline int on_accept(long fd)
 	if (fd < 0)
 		return 0;
 	if (TYPED_ACCEPT)
-		accept_record(accept_sk_typed(fd), true);
+		accept_record(accept_sk_typed(fd), true, TT_HOOK_TP_ACCEPT);
 	else
-		accept_record(accept_sk_probed(fd), false);
+		accept_record(accept_sk_probed(fd), false, TT_HOOK_TP_ACCEPT);
 	return 0;
 }
 
@@ -129,4 +130,22 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int tp_exit_accept(struct syscall_trace_exit *ctx)
 {
 	return on_accept(ctx->ret);
+}
+
+/*
+ * Where fexit works: inet_accept() returns with the child grafted on the
+ * new socket (sock_graft() sets newsock->sk; on failure it stays NULL), in
+ * the accepting task, whatever called it: accept() and accept4(), io_uring,
+ * an in-kernel server.  No fd to follow, and no syscall tracepoint, which
+ * sends every syscall of every task down the slow path in and out.  Its
+ * arguments after the second changed in 6.10; the two first did not.
+ */
+SEC("fexit/inet_accept")
+int BPF_PROG(fexit_inet_accept, struct socket *sock, struct socket *newsock)
+{
+	struct sock *sk = newsock ? newsock->sk : NULL;
+
+	if (sk)
+		accept_record(sk, true, TT_HOOK_FEXIT_ACCEPT);
+	return 0;
 }

@@ -75,6 +75,9 @@
 	  TT_PROGS("cgroup_ingress"),						\
 	  "sees listeners' queues as each SYN or third ACK arrives, before the kernel decides") \
 	/* bpf/owner.bpf.c */							\
+	X(FEXIT_ACCEPT, 15, OWNER, FENTRY,					\
+	  "fexit/inet_accept",							\
+	  TT_PROGS("fexit_inet_accept"), NULL)					\
 	X(TP_ACCEPT, 5, OWNER, TRACEPOINT,					\
 	  "tracepoint/syscalls/sys_exit_accept{,4}",				\
 	  TT_PROGS("tp_exit_accept4", "tp_exit_accept"), NULL)			\

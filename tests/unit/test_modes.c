@@ -35,7 +35,7 @@ TEST(modes_auto_prefers_tp_btf)
 
 	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
-	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "fexit/inet_accept");
 	CHECK_STR(chosen(&s, TT_CAP_TIME_WAIT), "fentry/tcp_time_wait + fexit/inet_twsk_alloc");
 	CHECK(strstr(chosen(&s, TT_CAP_OVERFLOW), "fentry/tcp_conn_request") != NULL);
 	CHECK(strstr(chosen(&s, TT_CAP_RETRANS), "tp_btf/") != NULL);
@@ -156,7 +156,7 @@ TEST(modes_forced_kind_first)
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "kprobe/inet_sk_state_store + kprobe/inet_sk_set_state");
 	CHECK(!s.forced_fallback[TT_CAP_TRANSITIONS]);
 	/* the owner capability has no kprobe variant: its own best, no fallback warning */
-	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "fexit/inet_accept");
 	CHECK(!s.forced_fallback[TT_CAP_OWNER]);
 
 	tt_select(TT_ATTACH_TRACEPOINT, false, fake_probe, &f, &s);
@@ -175,12 +175,23 @@ TEST(modes_forced_kind_unavailable_falls_back_and_says_so)
 
 TEST(modes_owner_unavailable)
 {
-	struct fake f = { .down = { "tracepoint" } };
+	struct fake f = { .down = { "tracepoint", "fentry" } };
 	struct tt_selection s;
 
 	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "none");
+}
+
+/* No fentry (as on this project's own VMs): the accept's syscall tracepoints, as before */
+TEST(modes_owner_without_fentry_takes_the_syscall_tracepoints)
+{
+	struct fake f = { .down = { "fentry" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "tracepoint/syscalls/sys_exit_accept{,4}");
+	CHECK(!s.forced_fallback[TT_CAP_OWNER]);
 }
 
 TEST(modes_table_is_consistent)
