@@ -292,18 +292,6 @@ void cappack__set_fd(struct tt_cappack *p, int fd)
 	p->written = 0;
 }
 
-/* The first error a thread met, or 0. */
-static int take_werr(struct tt_cappack *p, const char **step)
-{
-	int err;
-
-	pthread_mutex_lock(&p->mu);
-	err = p->werr;
-	*step = p->werr_step;
-	pthread_mutex_unlock(&p->mu);
-	return err;
-}
-
 /* A block being filled goes back unused. */
 static void release(struct tt_cappack *p, struct block *b)
 {
@@ -334,8 +322,10 @@ static int hand_on(struct tt_cappack *p, const char **step)
 		b->seq = p->next_seq++;
 		b->state = BLOCK_QUEUED;
 		pthread_cond_signal(&p->queued);
+		err = p->werr;
+		*step = p->werr_step;
 		pthread_mutex_unlock(&p->mu);
-		return take_werr(p, step);
+		return err;
 	}
 	b->state = BLOCK_FREE;
 	*step = "compress capture";
@@ -403,17 +393,16 @@ int cappack__sync(struct tt_cappack *p, uint64_t *written, const char **step)
 	if (err)
 		return err;
 	if (p->nthreads) {
-		wait_written(p);
-		err = take_werr(p, step);
-		if (err)
-			return err;
 		pthread_mutex_lock(&p->mu);
-		*written = p->written;
+		while (p->write_seq != p->next_seq)
+			pthread_cond_wait(&p->freed, &p->mu);
+		err = p->werr;
+		*step = p->werr_step;
 		pthread_mutex_unlock(&p->mu);
-		return 0;
 	}
-	*written = p->written;
-	return 0;
+	if (!err)
+		*written = p->written;
+	return err;
 }
 
 void cappack__drain(struct tt_cappack *p)

@@ -174,6 +174,20 @@ void capreader__set_stop(struct tt_capreader *r, volatile sig_atomic_t *stop)
 	r->stop = stop;
 }
 
+/* Compressed input into in[] for inflate: the byte count, 0 at its end, -1 on error. */
+static ssize_t feed_in(struct tt_capreader *r)
+{
+	ssize_t k = src_read(r, r->in, sizeof(r->in));
+
+	if (k < 0)
+		return read_failed(r);
+	if (k == 0)
+		r->in_eof = true;
+	r->z.next_in = r->in;
+	r->z.avail_in = (uInt)k;
+	return k;
+}
+
 /*
  * After a gzip member: from format version 4 a capture is members one after
  * another, and another follows if any input does (anything else is corrupt
@@ -185,16 +199,8 @@ static int next_member(struct tt_capreader *r)
 {
 	if (r->meta.version < 4)
 		return 0;
-	if (r->z.avail_in == 0 && !r->in_eof) {
-		ssize_t k = src_read(r, r->in, sizeof(r->in));
-
-		if (k < 0)
-			return read_failed(r);
-		if (k == 0)
-			r->in_eof = true;
-		r->z.next_in = r->in;
-		r->z.avail_in = (uInt)k;
-	}
+	if (r->z.avail_in == 0 && !r->in_eof && feed_in(r) < 0)
+		return -1;
 	if (r->z.avail_in == 0) {
 		r->z_at_member = true;
 		return 0;
@@ -241,14 +247,10 @@ static ssize_t refill(struct tt_capreader *r)
 				return more;
 		}
 		if (r->z.avail_in == 0 && !r->in_eof) {
-			ssize_t k = src_read(r, r->in, sizeof(r->in));
+			ssize_t k = feed_in(r);
 
 			if (k < 0)
-				return read_failed(r);
-			if (k == 0)
-				r->in_eof = true;
-			r->z.next_in = r->in;
-			r->z.avail_in = (uInt)k;
+				return -1;
 			fed = k > 0;
 		}
 		before = r->z.avail_in;

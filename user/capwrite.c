@@ -34,7 +34,6 @@ struct tt_capture {
 	char *hooks;
 	char *filters;
 	int fd;
-	int level;
 	uint32_t index;		/* 0 for base, N for base.N */
 	uint64_t synced;	/* bytes in this file when the blocks were last all written */
 	uint64_t unflushed;	/* frame bytes since then */
@@ -270,8 +269,7 @@ int capture__open(struct tt_capture **out, const struct tt_capture_opts *opts)
 	 * tenth more bytes (records are very alike: either level makes them
 	 * ~10x smaller).
 	 */
-	c->level = opts->level ? opts->level : 1;
-	c->pack = cappack__new(c->level, opts->threads);
+	c->pack = cappack__new(opts->level ? opts->level : 1, opts->threads);
 	if (!c->base || !c->hooks || !c->filters || !c->pack) {
 		tt_err("open capture %s: %s", opts->path, strerror(ENOMEM));
 		capture__close(c, 0, 0, 0);

@@ -13,61 +13,10 @@ void linebuf__flush(struct linebuf *lb)
 	lb->len = 0;
 }
 
-static const char digit_pairs[201] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
-/* Digits in v's decimal form, 1 to 20. */
-static unsigned int dec_digits(uint64_t v)
-{
-	unsigned int n = 1;
-
-	for (;;) {
-		if (v < 10)
-			return n;
-		if (v < 100)
-			return n + 1;
-		if (v < 1000)
-			return n + 2;
-		if (v < 10000)
-			return n + 3;
-		v /= 10000;
-		n += 4;
-	}
-}
-
-/*
- * Written in place, from the last digit back: a flow line has some twenty
- * numbers, and a copy from a scratch buffer was a libc memcpy call each.
- */
+/* In place: a flow line has some twenty numbers, and a scratch copy was a libc memcpy each. */
 void linebuf__u64(struct linebuf *lb, uint64_t v)
 {
-	unsigned int n = dec_digits(v);
-	char *p = linebuf__room(lb, n) + n;
-	uint32_t w;
-
-	lb->len += n;
-	/* eight digits a 64-bit division, then two a 32-bit one */
-	while (v > UINT32_MAX) {
-		uint32_t lo = (uint32_t)(v % 100000000);
-
-		v /= 100000000;
-		for (int i = 0; i < 4; i++, lo /= 100) {
-			p -= 2;
-			memcpy(p, digit_pairs + 2 * (lo % 100), 2);
-		}
-	}
-	for (w = (uint32_t)v; w >= 100; w /= 100) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * (w % 100), 2);
-	}
-	if (w >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + 2 * w, 2);
-	} else {
-		*--p = (char)('0' + w);
-	}
+	lb->len += tt_utoa(linebuf__room(lb, TT_UTOA_MAX), v);
 }
 
 void linebuf__int(struct linebuf *lb, int v)

@@ -101,7 +101,7 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 		       const uint8_t *daddr, uint16_t dport, char arrow, const struct tt_cgname *n)
 {
 	struct linebuf *lb = &s->lb;
-	char iso[ISO_MAX], local[64], remote[64], c[17], p[16];
+	char iso[ISO_MAX], local[64], remote[64], c[17], p[TT_UTOA_MAX];
 	size_t llen, rlen, clen, plen, k;
 	const char *dot;
 	int w;
@@ -127,16 +127,7 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 	clen = strlen(c);
 	human_container(s, n);
 	if (pid) {
-		plen = 0;
-		do
-			p[plen++] = (char)('0' + pid % 10);
-		while (pid /= 10);
-		for (size_t i = 0; i < plen / 2; i++) {
-			char t = p[i];
-
-			p[i] = p[plen - 1 - i];
-			p[plen - 1 - i] = t;
-		}
+		plen = tt_utoa(p, pid);
 	} else {
 		p[0] = '-';
 		plen = 1;
@@ -204,15 +195,8 @@ static void fmt_bytes(uint64_t v, char *buf, size_t len)
 	int u = -1;
 
 	if (v < 1024) {
-		/* the common case, a small count: no printf */
-		char *p = buf + (v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1);
-
-		if (len < 5)
-			return (void)snprintf(buf, len, "%u", (unsigned int)v);
-		*p = '\0';
-		do
-			*--p = (char)('0' + v % 10);
-		while (v /= 10);
+		/* the common case, a small count: no printf (buf holds 16) */
+		buf[tt_utoa(buf, v)] = '\0';
 		return;
 	}
 	while (d >= 1024 && u < (int)sizeof(unit) - 2) {

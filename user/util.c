@@ -46,6 +46,70 @@ int tt_parse_num(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* Digits in v's decimal form, 1 to 20. */
+static unsigned int dec_digits(uint64_t v)
+{
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+size_t tt_utoa(char buf[TT_UTOA_MAX], uint64_t v)
+{
+	unsigned int n = dec_digits(v);
+	char *p = buf + n;
+	uint32_t w;
+
+	/* from the last digit back: eight a 64-bit division, then two a 32-bit one */
+	while (v > UINT32_MAX) {
+		uint32_t lo = (uint32_t)(v % 100000000);
+
+		v /= 100000000;
+		for (int i = 0; i < 4; i++, lo /= 100) {
+			p -= 2;
+			memcpy(p, digit_pairs + 2 * (lo % 100), 2);
+		}
+	}
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (w % 100), 2);
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * w, 2);
+	} else {
+		*--p = (char)('0' + w);
+	}
+	return n;
+}
+
+/* src[0..n) into buf as a string, cut to len - 1 as snprintf cuts: the length written. */
+static size_t copy_cut(char *buf, size_t len, const char *src, size_t n)
+{
+	if (!len)
+		return 0;
+	n = n < len - 1 ? n : len - 1;
+	memcpy(buf, src, n);
+	buf[n] = '\0';
+	return n;
+}
+
 /*
  * ns in units of `unit` ns, rounded to nearest, as "%.<places>f" + suffix
  * prints the double ns / (unit * 10^places): exactly when ns is not half
@@ -55,29 +119,21 @@ int tt_parse_num(const char *s, long long min, long long max, long long *out)
 static bool fmt_units(uint64_t ns, uint64_t unit, int places, const char *suffix, char *buf,
 		      size_t len)
 {
-	uint64_t q = ns / unit, r = ns % unit;
-	char tmp[32], *p = tmp + sizeof(tmp);
-	size_t slen = strlen(suffix), n;
+	uint64_t q = ns / unit, r = ns % unit, scale = places == 2 ? 100 : places == 1 ? 10 : 1;
+	char tmp[TT_UTOA_MAX + 8], *p = tmp;
 
 	if (unit % 2 == 0 && r == unit / 2)
 		return false;
 	q += r > unit / 2;
-	/* from the end: suffix, the decimals, the point, the integer part */
-	p -= slen;
-	memcpy(p, suffix, slen);
-	for (int i = 0; i < places; i++, q /= 10)
-		*--p = (char)('0' + q % 10);
-	if (places)
-		*--p = '.';
-	do
-		*--p = (char)('0' + q % 10);
-	while (q /= 10);
-	n = (size_t)(tmp + sizeof(tmp) - p);
-	if (len) {
-		n = n < len - 1 ? n : len - 1;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
+	p += tt_utoa(p, q / scale);
+	if (places) {
+		*p++ = '.';
+		for (int i = places - 1; i >= 0; i--, q /= 10)
+			p[i] = (char)('0' + q % 10);
+		p += places;
 	}
+	p = stpcpy(p, suffix);
+	copy_cut(buf, len, tmp, (size_t)(p - tmp));
 	return true;
 }
 
@@ -222,8 +278,7 @@ void tt_fmt_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len)
 size_t tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
 		       char *buf, size_t len)
 {
-	char tmp[TT_ADDR_STRLEN + 16], *p = tmp, digits[5];
-	size_t n, k = 0;
+	char tmp[TT_ADDR_STRLEN + 16], *p = tmp;
 
 	if (family == 10)
 		*p++ = '[';
@@ -231,18 +286,8 @@ size_t tt_fmt_endpoint(uint8_t family, const uint8_t addr[16], uint16_t port,
 	if (family == 10)
 		*p++ = ']';
 	*p++ = ':';
-	do
-		digits[k++] = (char)('0' + port % 10);
-	while (port /= 10);
-	while (k)
-		*p++ = digits[--k];
-	n = (size_t)(p - tmp);
-	if (!len)
-		return 0;
-	n = n < len - 1 ? n : len - 1;
-	memcpy(buf, tmp, n);
-	buf[n] = '\0';
-	return n;
+	p += tt_utoa(p, port);
+	return copy_cut(buf, len, tmp, (size_t)(p - tmp));
 }
 
 int64_t tt_mono_to_wall_offset(void)

@@ -25,6 +25,12 @@ void tt_log(enum tt_log_level level, const char *fmt, ...)
  */
 int tt_parse_num(const char *s, long long min, long long max, long long *out);
 
+/* The most digits a uint64_t has in decimal. */
+#define TT_UTOA_MAX 20
+
+/* v in decimal at buf, with no NUL: the digit count. */
+size_t tt_utoa(char buf[TT_UTOA_MAX], uint64_t v);
+
 /* "0.41ms", "2.1s", "3m04s", "1h02m": at most 6 characters of precision. */
 void tt_fmt_duration(uint64_t ns, char *buf, size_t len);
 

@@ -37,6 +37,14 @@ char *capkit_join(const char *dir, const char *name)
 	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
 }
 
+void capkit_rotated(char *buf, size_t len, const char *path, int i)
+{
+	if (i)
+		snprintf(buf, len, "%s.%d", path, i);
+	else
+		snprintf(buf, len, "%s", path);
+}
+
 void raw_put(struct raw *r, const void *p, size_t n)
 {
 	memcpy(r->b + r->n, p, n);

@@ -18,6 +18,8 @@ char *capkit_tmpdir(const char *who);
 void capkit_rmtree(char *dir);
 /* dir/name, malloc'd; NULL if dir is. */
 char *capkit_join(const char *dir, const char *name);
+/* The name of rotated file i of the capture at path: path itself for 0, path.i after. */
+void capkit_rotated(char *buf, size_t len, const char *path, int i);
 
 struct raw {
 	unsigned char b[16384];

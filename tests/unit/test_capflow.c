@@ -403,10 +403,7 @@ TEST(capflow_rotated_files_each_name_their_cgroups)
 		struct stat st;
 		bool named = false;
 
-		if (i)
-			snprintf(name, sizeof(name), "%s.%d", path, i);
-		else
-			snprintf(name, sizeof(name), "%s", path);
+		capkit_rotated(name, sizeof(name), path, i);
 		if (stat(name, &st))
 			break;
 		files++;

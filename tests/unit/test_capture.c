@@ -756,10 +756,7 @@ TEST(capture_rotation_keeps_the_newest_files)
 	for (int i = 0; i < 100; i++) {
 		struct stat st;
 
-		if (i)
-			snprintf(name, sizeof(name), "%s.%d", path, i);
-		else
-			snprintf(name, sizeof(name), "%s", path);
+		capkit_rotated(name, sizeof(name), path, i);
 		if (stat(name, &st))
 			continue;
 		kept++;
@@ -1017,10 +1014,7 @@ TEST(capture_rotation_with_threads_loses_nothing)
 		struct stat st;
 		int ret;
 
-		if (i)
-			snprintf(name, sizeof(name), "%s.%d", path, i);
-		else
-			snprintf(name, sizeof(name), "%s", path);
+		capkit_rotated(name, sizeof(name), path, i);
 		if (stat(name, &st))
 			break;
 		files++;

@@ -324,34 +324,30 @@ static void duration_by_printf(uint64_t ns, char *buf, size_t len)
 			 (unsigned int)(secs % 86400 / 3600));
 }
 
+static int duration_differs(uint64_t ns)
+{
+	char want[64], got[64];
+
+	duration_by_printf(ns, want, sizeof(want));
+	tt_fmt_duration(ns, got, sizeof(got));
+	return strcmp(want, got) != 0;
+}
+
 TEST(format_duration_as_printf_did)
 {
-	char want[64], got[64], small[5];
+	char small[5];
 	int bad = 0;
 
 	/* every value to 2 ms, then around every unit's ties and edges, then at random */
-	for (uint64_t ns = 0; ns < 2000000; ns++) {
-		duration_by_printf(ns, want, sizeof(want));
-		tt_fmt_duration(ns, got, sizeof(got));
-		bad += strcmp(want, got) != 0;
-	}
+	for (uint64_t ns = 0; ns < 2000000; ns++)
+		bad += duration_differs(ns);
 	for (uint64_t p = 1; p <= 100000000000000000ull; p *= 10)
 		for (uint64_t k = 1; k < 10; k++)
 			for (int64_t d = -3; d <= 3; d++)
-				for (int half = 0; half < 2; half++) {
-					uint64_t ns = (half ? p * k / 2 : p * k) + (uint64_t)d;
-
-					duration_by_printf(ns, want, sizeof(want));
-					tt_fmt_duration(ns, got, sizeof(got));
-					bad += strcmp(want, got) != 0;
-				}
-	for (int i = 0; i < 1000000; i++) {
-		uint64_t ns = rnd() >> (rnd() % 54 + 10);
-
-		duration_by_printf(ns, want, sizeof(want));
-		tt_fmt_duration(ns, got, sizeof(got));
-		bad += strcmp(want, got) != 0;
-	}
+				for (int half = 0; half < 2; half++)
+					bad += duration_differs((half ? p * k / 2 : p * k) + (uint64_t)d);
+	for (int i = 0; i < 1000000; i++)
+		bad += duration_differs(rnd() >> (rnd() % 54 + 10));
 	CHECK_EQ_INT(bad, 0);
 	/* cut to the buffer, as snprintf cuts */
 	tt_fmt_duration(1234567, small, sizeof(small));
