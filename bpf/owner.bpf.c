@@ -149,3 +149,23 @@ int BPF_PROG(fexit_inet_accept, struct socket *sock, struct socket *newsock)
 		accept_record(sk, true, TT_HOOK_FEXIT_ACCEPT);
 	return 0;
 }
+
+/*
+ * Where kprobes work but fentry does not: sock_graft() ends with
+ * security_sock_graft(child, new socket), a function of its own, in the
+ * accepting task and after the child left the accept queue, in
+ * inet_accept() (__inet_accept() from 6.10) for every accept: accept(),
+ * accept4(), io_uring, an in-kernel server.  An entry probe, so no
+ * kretprobe instance is held by an accept() that blocks, as one on
+ * inet_csk_accept() would be (a few per CPU: a pool of blocked workers
+ * would use them up and lose owners).  Other families graft too; the
+ * protocol and family checks keep TCP's.  Kernels built without
+ * CONFIG_SECURITY have no such function: the attach fails, and the
+ * syscall tracepoints serve.
+ */
+SEC("kprobe/security_sock_graft")
+int BPF_KPROBE(kprobe_sock_graft, struct sock *sk)
+{
+	accept_record(sk, false, TT_HOOK_KPROBE_ACCEPT);
+	return 0;
+}

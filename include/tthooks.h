@@ -78,6 +78,9 @@
 	X(FEXIT_ACCEPT, 15, OWNER, FENTRY,					\
 	  "fexit/inet_accept",							\
 	  TT_PROGS("fexit_inet_accept"), NULL)					\
+	X(KPROBE_ACCEPT, 16, OWNER, KPROBE,					\
+	  "kprobe/security_sock_graft",						\
+	  TT_PROGS("kprobe_sock_graft"), NULL)					\
 	X(TP_ACCEPT, 5, OWNER, TRACEPOINT,					\
 	  "tracepoint/syscalls/sys_exit_accept{,4}",				\
 	  TT_PROGS("tp_exit_accept4", "tp_exit_accept"), NULL)			\

@@ -155,8 +155,7 @@ TEST(modes_forced_kind_first)
 	tt_select(TT_ATTACH_KPROBE, false, fake_probe, &f, &s);
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "kprobe/inet_sk_state_store + kprobe/inet_sk_set_state");
 	CHECK(!s.forced_fallback[TT_CAP_TRANSITIONS]);
-	/* the owner capability has no kprobe variant: its own best, no fallback warning */
-	CHECK_STR(chosen(&s, TT_CAP_OWNER), "fexit/inet_accept");
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "kprobe/security_sock_graft");
 	CHECK(!s.forced_fallback[TT_CAP_OWNER]);
 
 	tt_select(TT_ATTACH_TRACEPOINT, false, fake_probe, &f, &s);
@@ -175,7 +174,7 @@ TEST(modes_forced_kind_unavailable_falls_back_and_says_so)
 
 TEST(modes_owner_unavailable)
 {
-	struct fake f = { .down = { "tracepoint", "fentry" } };
+	struct fake f = { .down = { "tracepoint", "fentry", "kprobe" } };
 	struct tt_selection s;
 
 	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
@@ -183,10 +182,21 @@ TEST(modes_owner_unavailable)
 	CHECK_STR(chosen(&s, TT_CAP_OWNER), "none");
 }
 
-/* No fentry (as on this project's own VMs): the accept's syscall tracepoints, as before */
-TEST(modes_owner_without_fentry_takes_the_syscall_tracepoints)
+/* No fentry: the graft's kprobe, which costs only accepts, before the syscall tracepoints */
+TEST(modes_owner_without_fentry_takes_the_kprobe)
 {
 	struct fake f = { .down = { "fentry" } };
+	struct tt_selection s;
+
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	CHECK_STR(chosen(&s, TT_CAP_OWNER), "kprobe/security_sock_graft");
+	CHECK(!s.forced_fallback[TT_CAP_OWNER]);
+}
+
+/* Neither fentry nor kprobes (as on this project's own VMs): the accept's syscall tracepoints */
+TEST(modes_owner_without_fentry_or_kprobes_takes_the_syscall_tracepoints)
+{
+	struct fake f = { .down = { "fentry", "kprobe" } };
 	struct tt_selection s;
 
 	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);

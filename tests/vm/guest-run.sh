@@ -75,8 +75,8 @@ for mode in $ATTACH_MODES; do
 		export TCPTRAIL_ARGS="--attach $mode" TT_GUEST=1
 		# each mode must really run its own hooks, not fall back quietly
 		case $mode in
-		fentry) export EXPECT_HOOKS="transitions=fentry time-wait=fentry overflow=fentry" ;;
-		kprobe) export EXPECT_HOOKS="transitions=kprobe time-wait=kprobe overflow=kprobe" ;;
+		fentry) export EXPECT_HOOKS="transitions=fentry time-wait=fentry overflow=fentry owner=fentry" ;;
+		kprobe) export EXPECT_HOOKS="transitions=kprobe time-wait=kprobe overflow=kprobe owner=kprobe" ;;
 		tracepoint) export EXPECT_HOOKS="transitions=tracepoint time-wait=rule overflow=cgroup_skb" ;;
 		tp_btf) export EXPECT_HOOKS="transitions=tp_btf time-wait=rule overflow=cgroup_skb" ;;
 		*) export EXPECT_HOOKS= ;;
