@@ -14,7 +14,7 @@ BPFTOOL  ?= bpftool
 PKG_CONFIG ?= pkg-config
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-LIBS_PC  := libbpf libelf zlib libsystemd
+LIBS_PC  := libbpf libelf zlib libdeflate libsystemd
 CFLAGS   ?= -g -O2
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 INCLUDES  = -Iinclude -Iuser -I$(OUTPUT)

@@ -52,6 +52,7 @@ check() {
 	need "has_pc libbpf" "pkg-config module libbpf" libbpf-dev
 	need "has_pc libelf" "pkg-config module libelf" libelf-dev
 	need "has_pc zlib" "pkg-config module zlib" zlib1g-dev
+	need "has_pc libdeflate" "pkg-config module libdeflate (the capture's compression)" libdeflate-dev
 	need "has_pc libsystemd" "pkg-config module libsystemd (--journal, sd_notify)" libsystemd-dev
 	need "python3 -c 'import jsonschema' 2>/dev/null" "python3 jsonschema (tests: JSON schema)" python3-jsonschema
 	need "python3 -c 'import yaml' 2>/dev/null" "python3 yaml (tests: log shipper examples)" python3-yaml
@@ -62,6 +63,7 @@ check() {
 	need "[ -e $ARCH_LIBDIR/libbpf.a ]" "$ARCH_LIBDIR/libbpf.a" libbpf-dev
 	need "[ -e $ARCH_LIBDIR/libelf.a ]" "$ARCH_LIBDIR/libelf.a" libelf-dev
 	need "[ -e $ARCH_LIBDIR/libz.a ]" "$ARCH_LIBDIR/libz.a" zlib1g-dev
+	need "[ -e $ARCH_LIBDIR/libdeflate.a ]" "$ARCH_LIBDIR/libdeflate.a" libdeflate-dev
 	need "has_cmd ip" ip iproute2
 	need "has_cmd ss" ss iproute2
 	need "has_cmd nsenter" nsenter util-linux

@@ -19,7 +19,7 @@
 struct tt_cappack;
 
 /*
- * level: zlib's.  threads: 0 picks by the CPU count (none on one CPU, one
+ * level: libdeflate's (1 to 12).  threads: 0 picks by the CPU count (none on one CPU, one
  * per four CPUs, at least one, at most CAPPACK_MAX_THREADS), -1 none, N
  * that many, at most CAPPACK_MAX_THREADS.  NULL when out of memory.  The
  * threads hold no capability and take no signal.

@@ -37,7 +37,7 @@ struct tt_capture_opts {
 	const char *filters;
 	int64_t wall_offset_ns;
 	uint64_t start_ns;	/* the record clock when tracing started */
-	int level;		/* zlib level; 0 picks 1, the fastest */
+	int level;		/* libdeflate's level; 0 picks 1, the fastest */
 	/*
 	 * Compression threads: 0 picks by the CPU count (none on one CPU, one
 	 * per four CPUs, 1 to 4), -1 none (the writing thread compresses),
