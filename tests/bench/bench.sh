@@ -1005,8 +1005,16 @@ if [ "$BENCH_PROFILE" = 1 ] && command -v perf >/dev/null 2>&1 &&
 		sort -t "$(printf '\t')" -k1,1 -g -r |
 		awk -F'\t' -v n="$NCPU" -v r="${PROF_RATE_T:-0}" -v u="${PROF_RATE_U:-0}" '
 			function us(p) { return r > 0 ? p / 100 * n / r * 1e6 : 0 }
-			{ t += $1; printf "    %6.2f%%  %5.2f us  %s\n", $1, us($1), $2 }
+			# a part (the memory cgroup'"'"'s share of the storage) goes under its cause
+			$3 == "part" { part[$2] = $1; next }
+			{ t += $1; k++; share[k] = $1; cause[k] = $2 }
 			END {
+				for (i = 1; i <= k; i++) {
+					printf "    %6.2f%%  %5.2f us  %s\n", share[i], us(share[i]), cause[i]
+					if (cause[i] in part)
+						printf "    %6.2f%%  %5.2f us    of which the memory cgroup'"'"'s charge\n",
+						       part[cause[i]], us(part[cause[i]])
+				}
 				printf "    %6.2f%%  %5.2f us  in all\n", t, us(t)
 				if (u > 0)
 					printf "    for 0.95 of the untraced rate, all of it must fit in %.2f us" \

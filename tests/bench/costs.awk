@@ -7,7 +7,10 @@
 # every syscall of every task down the slow path in and out, which counts
 # with the accept's.  The daemon is its own
 # threads' samples, less the softirqs that ran on them (the traffic's).
-function flush(    i, s, c, irq) {
+# Storage made and freed also give, as "share<TAB>cause<TAB>part" lines, the
+# part of them in the memory cgroup's charge and uncharge (the map is
+# charged to the memory cgroup tcptrail runs in).
+function flush(    i, j, s, c, irq) {
 	if (!have)
 		return
 	n++
@@ -34,14 +37,26 @@ function flush(    i, s, c, irq) {
 		c = "the daemon"
 	if (c != "")
 		cnt[c]++
+	# the storage's: the memory cgroup's charge or uncharge, below its cause's frame
+	if (c ~ /^socket storage/)
+		for (j = 1; j < i - 1; j++)
+			if (fr[j] ~ MEMCG) {
+				memcg[c]++
+				break
+			}
 	have = 0
 	nf = 0
 }
 /^$/ { flush(); next }
 /^\t/ { nf++; fr[nf] = $2; next }
 { flush(); comm = $1; have = 1 }
+BEGIN {
+	MEMCG = "^(__)?(memcg|mem_cgroup|obj_cgroup|objcg|page_counter)_|_objcg_|_obj_stock$|^bpf_map_get_memcg|^__mod_memcg"
+}
 END {
 	flush()
 	for (c in cnt)
 		printf "%.3f\t%s\n", 100 * cnt[c] / n, c
+	for (c in memcg)
+		printf "%.3f\t%s\tpart\n", 100 * memcg[c] / n, c
 }
