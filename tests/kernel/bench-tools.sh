@@ -12,13 +12,36 @@
 #   the default (flow records) never more than -e;
 # - locks.sh: every column has samples, and the traced runs' samples show
 #   tcptrail's BPF programs (perf names them), which a broken attribution
-#   would not.
+#   would not;
+# - costs.awk (make bench's "by cause") sorts made-up stacks as it says:
+#   the first cause from the leaf up, the daemon less its softirqs, and the
+#   memory cgroup's charge as a part of the storage made only below it.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
 LOAD=${LOAD:-${OUTPUT:-.output}/bench/ttload}
 [ -x "$LOAD" ] || fail "no $LOAD (make test builds it)"
 BENCH=${0%/*}/../bench
+
+# costs.awk on six samples of `perf script -F comm,ip,sym`: leaf first
+T=$(printf '\t')
+printf '%s\n' \
+	"ttload" "$T 1 __memcg_slab_post_alloc_hook" "$T 2 __kmalloc_noprof" "$T 3 bpf_map_kzalloc" \
+	"$T 4 bpf_local_storage_update" "$T 5 bpf_prog_1_tp_btf_set_state" "$T 6 bpf_trace_run3" "" \
+	"ttload" "$T 1 memset" "$T 2 bpf_local_storage_update" "$T 3 mem_cgroup_handle_over_high" "" \
+	"ttload" "$T 1 bpf_prog_2_sockops_state" "$T 2 __cgroup_bpf_run_filter_sock_ops" "" \
+	"tcptrail" "$T 1 json_flow" "$T 2 engine__feed" "" \
+	"tcptrail" "$T 1 tcp_v4_rcv" "$T 2 handle_softirqs" "" \
+	"ttload" "$T 1 tcp_ack" >"$DIR/stacks"
+awk -f "$BENCH/costs.awk" "$DIR/stacks" | sort >"$DIR/costs"
+cat >"$DIR/costs.want" <<EOT
+16.667${T}sock_ops runs, all but the storage they make
+16.667${T}socket storage made (a socket's first transition)${T}part
+16.667${T}the daemon
+33.333${T}socket storage made (a socket's first transition)
+EOT
+sort "$DIR/costs.want" | cmp -s - "$DIR/costs" ||
+	fail "costs.awk: got $(cat "$DIR/costs"), want $(cat "$DIR/costs.want")"
 
 # a bad knob: one line, exit 2, before anything runs
 PROCS=0 TT=$TCPTRAIL LOAD=$LOAD sh "$BENCH/scaling.sh" >"$DIR/bad.out" 2>"$DIR/bad.err"
