@@ -333,10 +333,15 @@ static int put_cgroup(struct tt_capture *c, const struct tt_event *e)
 	uint64_t id = e->cgroup;
 	unsigned char buf[sizeof(struct ttcap_cgroup) + 4 * 4 + 4096 + 65 + 16 + 37];
 	struct ttcap_cgroup fixed = { .id = htole64(id) };
-	struct tt_capcg cg = { .id = id };
+	struct tt_capcg cg;
 	size_t n = sizeof(fixed);
 
-	if (cg_has(c, id) || c->o.cgroup_name(c->o.cgroup_ctx, e, &cg))
+	/* nearly every record's: named in this file already, and cg (4 KiB) is not cleared for it */
+	if (cg_has(c, id))
+		return 0;
+	memset(&cg, 0, sizeof(cg));
+	cg.id = id;
+	if (c->o.cgroup_name(c->o.cgroup_ctx, e, &cg))
 		return 0;
 	cg_add(c, id);
 	memcpy(buf, &fixed, sizeof(fixed));
