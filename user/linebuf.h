@@ -58,7 +58,9 @@ static inline void linebuf__mem(struct linebuf *lb, const void *p, size_t n)
 
 static inline void linebuf__str(struct linebuf *lb, const char *s)
 {
-	linebuf__mem(lb, s, strlen(s));
+	/* "" is common (a colour when colours are off): no libc call for it */
+	if (s[0])
+		linebuf__mem(lb, s, strlen(s));
 }
 
 static inline void linebuf__char(struct linebuf *lb, char c)

@@ -223,8 +223,7 @@ static void lb_dur(struct linebuf *lb, uint64_t ns)
 {
 	char dur[32];
 
-	tt_fmt_duration(ns, dur, sizeof(dur));
-	linebuf__str(lb, dur);
+	linebuf__mem(lb, dur, tt_fmt_duration(ns, dur, sizeof(dur)));
 }
 
 /*

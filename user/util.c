@@ -117,7 +117,7 @@ static size_t copy_cut(char *buf, size_t len, const char *src, size_t n)
  * tie's is not; those go through printf).  False if it is a tie.
  */
 static bool fmt_units(uint64_t ns, uint64_t unit, int places, const char *suffix, char *buf,
-		      size_t len)
+		      size_t len, size_t *out)
 {
 	uint64_t q = ns / unit, r = ns % unit, scale = places == 2 ? 100 : places == 1 ? 10 : 1;
 	char tmp[TT_UTOA_MAX + 8], *p = tmp;
@@ -133,11 +133,19 @@ static bool fmt_units(uint64_t ns, uint64_t unit, int places, const char *suffix
 		p += places;
 	}
 	p = stpcpy(p, suffix);
-	copy_cut(buf, len, tmp, (size_t)(p - tmp));
+	*out = copy_cut(buf, len, tmp, (size_t)(p - tmp));
 	return true;
 }
 
-void tt_fmt_duration(uint64_t ns, char *buf, size_t len)
+/* snprintf's return as the length it wrote */
+static size_t cut_len(int n, size_t len)
+{
+	if (n < 0 || !len)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+size_t tt_fmt_duration(uint64_t ns, char *buf, size_t len)
 {
 	/* below, the unit it is counted in, decimals, suffix; ns as a double over div */
 	static const struct {
@@ -155,24 +163,25 @@ void tt_fmt_duration(uint64_t ns, char *buf, size_t len)
 		{ 60000000000ull, 100000000, 1, "s", 1e9 },
 	};
 	uint64_t secs = ns / 1000000000ull;
+	size_t n;
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (ns >= steps[i].below)
 			continue;
 		/* in integers (a fifth of a flow line's cost was printf's doubles), but for a tie */
-		if (!fmt_units(ns, steps[i].unit, steps[i].places, steps[i].suffix, buf, len))
-			snprintf(buf, len, "%.*f%s", steps[i].places, (double)ns / steps[i].div,
-				 steps[i].suffix);
-		return;
+		if (fmt_units(ns, steps[i].unit, steps[i].places, steps[i].suffix, buf, len, &n))
+			return n;
+		return cut_len(snprintf(buf, len, "%.*f%s", steps[i].places,
+					(double)ns / steps[i].div, steps[i].suffix), len);
 	}
 	if (secs < 3600)
-		snprintf(buf, len, "%um%02us", (unsigned int)(secs / 60), (unsigned int)(secs % 60));
-	else if (secs < 86400)
-		snprintf(buf, len, "%uh%02um", (unsigned int)(secs / 3600),
-			 (unsigned int)(secs % 3600 / 60));
-	else
-		snprintf(buf, len, "%ud%02uh", (unsigned int)(secs / 86400),
-			 (unsigned int)(secs % 86400 / 3600));
+		return cut_len(snprintf(buf, len, "%um%02us", (unsigned int)(secs / 60),
+					(unsigned int)(secs % 60)), len);
+	if (secs < 86400)
+		return cut_len(snprintf(buf, len, "%uh%02um", (unsigned int)(secs / 3600),
+					(unsigned int)(secs % 3600 / 60)), len);
+	return cut_len(snprintf(buf, len, "%ud%02uh", (unsigned int)(secs / 86400),
+				(unsigned int)(secs % 86400 / 3600)), len);
 }
 
 static char *put_byte(char *p, unsigned int v)

@@ -31,8 +31,11 @@ int tt_parse_num(const char *s, long long min, long long max, long long *out);
 /* v in decimal at buf, with no NUL: the digit count. */
 size_t tt_utoa(char buf[TT_UTOA_MAX], uint64_t v);
 
-/* "0.41ms", "2.1s", "3m04s", "1h02m": at most 6 characters of precision. */
-void tt_fmt_duration(uint64_t ns, char *buf, size_t len);
+/*
+ * "0.41ms", "2.1s", "3m04s", "1h02m": at most 6 characters of precision.
+ * The length written, cut to len - 1 as snprintf cuts.
+ */
+size_t tt_fmt_duration(uint64_t ns, char *buf, size_t len);
 
 /*
  * Address (network byte order) and port as "10.0.0.1:80" or "[::1]:80"; the

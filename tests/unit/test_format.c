@@ -329,8 +329,8 @@ static int duration_differs(uint64_t ns)
 	char want[64], got[64];
 
 	duration_by_printf(ns, want, sizeof(want));
-	tt_fmt_duration(ns, got, sizeof(got));
-	return strcmp(want, got) != 0;
+	/* and its length is the string's */
+	return tt_fmt_duration(ns, got, sizeof(got)) != strlen(got) || strcmp(want, got) != 0;
 }
 
 TEST(format_duration_as_printf_did)
@@ -349,7 +349,10 @@ TEST(format_duration_as_printf_did)
 	for (int i = 0; i < 1000000; i++)
 		bad += duration_differs(rnd() >> (rnd() % 54 + 10));
 	CHECK_EQ_INT(bad, 0);
-	/* cut to the buffer, as snprintf cuts */
-	tt_fmt_duration(1234567, small, sizeof(small));
+	/* cut to the buffer, as snprintf cuts, and the length is what was written */
+	CHECK_EQ_INT((int)tt_fmt_duration(1234567, small, sizeof(small)), 4);
 	CHECK_STR(small, "1.23");
+	CHECK_EQ_INT((int)tt_fmt_duration(3723000000000ull, small, sizeof(small)), 4);
+	CHECK_STR(small, "1h02");
+	CHECK_EQ_INT((int)tt_fmt_duration(1500, small, 0), 0);
 }
