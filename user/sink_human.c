@@ -188,15 +188,16 @@ static void human_report(struct tt_sink *s, uint64_t t_ns)
 }
 
 /* 512, 2.29K, 97.7K, 1.50M: bytes, in units of 1024 past 1023, three digits */
-static void fmt_bytes(uint64_t v, char *buf, size_t len)
+static void lb_bytes(struct linebuf *lb, uint64_t v)
 {
 	static const char unit[] = "KMGTPE";
 	double d = (double)v;
+	char buf[16];
 	int u = -1;
 
+	/* the common case, a small count: no printf */
 	if (v < 1024) {
-		/* the common case, a small count: no printf (buf holds 16) */
-		buf[tt_utoa(buf, v)] = '\0';
+		linebuf__u64(lb, v);
 		return;
 	}
 	while (d >= 1024 && u < (int)sizeof(unit) - 2) {
@@ -208,7 +209,9 @@ static void fmt_bytes(uint64_t v, char *buf, size_t len)
 		d /= 1024;
 		u++;
 	}
-	snprintf(buf, len, d < 9.995 ? "%.2f%c" : d < 99.95 ? "%.1f%c" : "%.0f%c", d, unit[u]);
+	/* at most 5 characters ("16.0E" is 2^64): never cut */
+	linebuf__mem(lb, buf, (size_t)snprintf(buf, sizeof(buf), d < 9.995 ? "%.2f%c" :
+					       d < 99.95 ? "%.1f%c" : "%.0f%c", d, unit[u]));
 }
 
 /* A colour's escape (none without colour), then str, then the reset */
@@ -234,17 +237,14 @@ static void lb_dur(struct linebuf *lb, uint64_t ns)
 static void human_stats(struct tt_sink *s, const struct tt_flow *f)
 {
 	struct linebuf *lb = &s->lb;
-	char b[16];
 
 	/* a listener carries no payload: its zeros would be noise */
 	if (!(f->flags & TT_FLOW_STATS) || f->role == TT_ROLE_LISTENER)
 		return;
 	linebuf__lit(lb, "  tx=");
-	fmt_bytes(f->bytes_sent, b, sizeof(b));
-	linebuf__str(lb, b);
+	lb_bytes(lb, f->bytes_sent);
 	linebuf__lit(lb, " rx=");
-	fmt_bytes(f->bytes_received, b, sizeof(b));
-	linebuf__str(lb, b);
+	lb_bytes(lb, f->bytes_received);
 	/* 0: the connection never measured one; whole microseconds, no false decimals */
 	if (f->srtt_us) {
 		linebuf__lit(lb, " rtt=");
