@@ -82,6 +82,54 @@ static char *put_u00(char *p, unsigned char c)
 	return p + ESC_MAX;
 }
 
+/* One step of a JSON string: s[i] and what it begins, at p; at most ESC_MAX bytes from at most 4. */
+static inline char *json_step(char *p, const unsigned char *s, size_t *i, size_t n)
+{
+	unsigned char c = s[*i];
+	size_t l;
+
+	if (c == '"' || c == '\\') {
+		*p++ = '\\';
+		*p++ = (char)c;
+		(*i)++;
+	} else if (c < 0x20 || c == 0x7f) {
+		p = put_u00(p, c);
+		(*i)++;
+	} else if (c < 0x80) {
+		*p++ = (char)c;
+		(*i)++;
+	} else if ((l = utf8_len(s + *i, n - *i))) {
+		memcpy(p, s + *i, l);
+		p += l;
+		*i += l;
+	} else {
+		p = put_u00(p, c);
+		(*i)++;
+	}
+	return p;
+}
+
+char *lbc_json_str(char *p, const char *str, size_t maxlen)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0;
+
+	while (n < maxlen && s[n])
+		n++;
+	*p++ = '"';
+	for (size_t i = 0; i < n;)
+		p = json_step(p, s, &i, n);
+	*p++ = '"';
+	return p;
+}
+
+/*
+ * A chunk's steps start within its JSON_CHUNK bytes; the last may take 3
+ * more, and no input byte gives more than ESC_MAX: room for that once a
+ * chunk, so a path of any length goes out whole.
+ */
+#define JSON_CHUNK 256
+
 void linebuf__json_str(struct linebuf *lb, const char *str, size_t maxlen)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -91,30 +139,12 @@ void linebuf__json_str(struct linebuf *lb, const char *str, size_t maxlen)
 		n++;
 	linebuf__char(lb, '"');
 	for (size_t i = 0; i < n;) {
-		/* room for the longest thing one step writes: an escape or a 4-byte sequence */
-		char *start = linebuf__room(lb, ESC_MAX), *p = start;
-		unsigned char c = s[i];
-		size_t l;
+		size_t stop = n - i > JSON_CHUNK ? i + JSON_CHUNK : n;
+		char *p = linebuf__reserve(lb, ESC_MAX * (JSON_CHUNK + 3));
 
-		if (c == '"' || c == '\\') {
-			*p++ = '\\';
-			*p++ = (char)c;
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			p = put_u00(p, c);
-			i++;
-		} else if (c < 0x80) {
-			*p++ = (char)c;
-			i++;
-		} else if ((l = utf8_len(s + i, n - i))) {
-			memcpy(p, s + i, l);
-			p += l;
-			i += l;
-		} else {
-			p = put_u00(p, c);
-			i++;
-		}
-		lb->len += (size_t)(p - start);
+		while (i < stop)
+			p = json_step(p, s, &i, n);
+		linebuf__commit(lb, p);
 	}
 	linebuf__char(lb, '"');
 }

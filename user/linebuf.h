@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "util.h"
 
 /* A flow line is about 750 bytes and at most ~1.5 KiB (every comm byte escaped). */
 #define LINEBUF_SIZE 4096
@@ -68,6 +69,56 @@ static inline void linebuf__char(struct linebuf *lb, char c)
 	*linebuf__room(lb, 1) = c;
 	lb->len++;
 }
+
+/*
+ * A run of appends whose most is known: linebuf__reserve() makes room for
+ * it once, the lbc_*() writers append at the cursor it returns with no
+ * check, and linebuf__commit() takes the cursor back.  The per-record
+ * lines go this way: appends that each checked and stored the length sent
+ * it through memory between every two, a tenth of the daemon's time.
+ * Reserve the run's most: writing past it can write past the buffer.
+ */
+static inline char *linebuf__reserve(struct linebuf *lb, size_t n)
+{
+	return linebuf__room(lb, n);
+}
+
+static inline void linebuf__commit(struct linebuf *lb, char *p)
+{
+	lb->len = (size_t)(p - lb->buf);
+}
+
+/* A string literal at cursor p, which moves past it. */
+#define lbc_lit(p, s) ((p) = (char *)memcpy((p), "" s, sizeof(s) - 1) + sizeof(s) - 1)
+
+/* Decimal, at most TT_UTOA_MAX bytes. */
+static inline char *lbc_u64(char *p, uint64_t v)
+{
+	return p + tt_utoa(p, v);
+}
+
+/* "true" (4) or "false" (5). */
+static inline char *lbc_bool(char *p, int v)
+{
+	if (v)
+		return lbc_lit(p, "true");
+	return lbc_lit(p, "false");
+}
+
+/* A short NUL-terminated string of at most max bytes: a name from a table. */
+static inline char *lbc_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* The most a JSON string of n bytes takes, with its quotes (lbc_json_str). */
+#define LBC_JSON_STR_MAX(n) (2 + 6 * (n))
+
+/* As linebuf__json_str(), at most LBC_JSON_STR_MAX(maxlen) bytes. */
+char *lbc_json_str(char *p, const char *s, size_t maxlen);
 
 /* Decimal, as printf's %u / PRIu64. */
 void linebuf__u64(struct linebuf *lb, uint64_t v);

@@ -44,11 +44,10 @@ static void json_ident(struct linebuf *lb, const char *path, const char *contain
 		linebuf__printf(lb, ",\"pod\":\"%s\"", pod);
 }
 
-static void lb_iso(struct tt_sink *s, int64_t wall_ns)
+/* The ISO time, at most ISO_MAX bytes. */
+static char *lbc_iso(struct tt_sink *s, char *p, int64_t wall_ns)
 {
-	struct linebuf *lb = &s->lb;
-
-	lb->len += sink_iso_fmt(s, wall_ns, linebuf__room(lb, ISO_MAX));
+	return p + sink_iso_fmt(s, wall_ns, p);
 }
 
 static const char *family_name(uint8_t family)
@@ -71,34 +70,34 @@ static void json_addr(struct linebuf *lb, const char *key, uint8_t family, const
  * too, their numbers with linebuf__printf: one way to build JSON.
  */
 
-/* ,"key":"10.0.0.1" */
-#define lb_addr(lb, key, family, addr)			\
-	do {						\
-		linebuf__lit(lb, ",\"" key "\":\"");	\
-		linebuf__addr(lb, family, addr);	\
-		linebuf__char(lb, '"');			\
+/*
+ * The per-record lines are built in runs of bounded fields (linebuf.h's
+ * linebuf__reserve()), each run's most below.  A name from a table
+ * (state, role, end) is at most NAME_MAX_LEN bytes.
+ */
+#define NAME_MAX_LEN 16
+
+/* ,"key":"10.0.0.1": at most 6 + a key + TT_ADDR_STRLEN */
+#define lbc_addr(p, key, family, addr)				\
+	do {							\
+		lbc_lit(p, ",\"" key "\":\"");			\
+		(p) += tt_addr_str((p), (family), (addr));	\
+		*(p)++ = '"';					\
 	} while (0)
 
 /* ,"version":1,"t_ns":N,"time":"...": what the per-record lines open with */
-static void lb_head(struct tt_sink *s, uint64_t t_ns)
-{
-	struct linebuf *lb = &s->lb;
+#define HEAD_MAX (40 + 2 * TT_UTOA_MAX + ISO_MAX)
 
-	linebuf__lit(lb, ",\"version\":");
-	linebuf__int(lb, TT_JSON_VERSION);
-	linebuf__lit(lb, ",\"t_ns\":");
-	linebuf__u64(lb, t_ns);
-	linebuf__lit(lb, ",\"time\":\"");
-	lb_iso(s, (int64_t)t_ns + s->o.wall_offset_ns);
-	linebuf__char(lb, '"');
-}
-
-static void lb_family(struct linebuf *lb, uint8_t family)
+static char *lbc_head(struct tt_sink *s, char *p, uint64_t t_ns)
 {
-	if (family == TT_AF_INET6)
-		linebuf__lit(lb, ",\"family\":\"ipv6\"");
-	else
-		linebuf__lit(lb, ",\"family\":\"ipv4\"");
+	lbc_lit(p, ",\"version\":");
+	p = lbc_u64(p, TT_JSON_VERSION);
+	lbc_lit(p, ",\"t_ns\":");
+	p = lbc_u64(p, t_ns);
+	lbc_lit(p, ",\"time\":\"");
+	p = lbc_iso(s, p, (int64_t)t_ns + s->o.wall_offset_ns);
+	*p++ = '"';
+	return p;
 }
 
 static void lb_end_line(struct linebuf *lb)
@@ -108,18 +107,24 @@ static void lb_end_line(struct linebuf *lb)
 }
 
 /* ,"netns":N,"family":...,"saddr":...,"sport":N,"daddr":...,"dport":N */
-static void lb_tuple(struct linebuf *lb, uint32_t netns, uint8_t family, const uint8_t *saddr,
-		     uint16_t sport, const uint8_t *daddr, uint16_t dport)
+#define TUPLE_MAX (100 + 3 * TT_UTOA_MAX + 2 * TT_ADDR_STRLEN)
+
+static char *lbc_tuple(char *p, uint32_t netns, uint8_t family, const uint8_t *saddr,
+		       uint16_t sport, const uint8_t *daddr, uint16_t dport)
 {
-	linebuf__lit(lb, ",\"netns\":");
-	linebuf__u64(lb, netns);
-	lb_family(lb, family);
-	lb_addr(lb, "saddr", family, saddr);
-	linebuf__lit(lb, ",\"sport\":");
-	linebuf__u64(lb, sport);
-	lb_addr(lb, "daddr", family, daddr);
-	linebuf__lit(lb, ",\"dport\":");
-	linebuf__u64(lb, dport);
+	lbc_lit(p, ",\"netns\":");
+	p = lbc_u64(p, netns);
+	if (family == TT_AF_INET6)
+		lbc_lit(p, ",\"family\":\"ipv6\"");
+	else
+		lbc_lit(p, ",\"family\":\"ipv4\"");
+	lbc_addr(p, "saddr", family, saddr);
+	lbc_lit(p, ",\"sport\":");
+	p = lbc_u64(p, sport);
+	lbc_addr(p, "daddr", family, daddr);
+	lbc_lit(p, ",\"dport\":");
+	p = lbc_u64(p, dport);
+	return p;
 }
 
 /*
@@ -127,71 +132,89 @@ static void lb_tuple(struct linebuf *lb, uint32_t netns, uint8_t family, const u
  * (its last state's), as every record's are the moment it tells of; start
  * and start_ns are its first state's.  include/tcptrail.schema.json.
  */
+/* The run before the cgroup: {"type":"flow", the head, id .. start, the tuple */
+#define FLOW_A_MAX (80 + HEAD_MAX + 3 * TT_UTOA_MAX + ISO_MAX + TUPLE_MAX)
+/* role .. truncated */
+#define FLOW_B_MAX (160 + NAME_MAX_LEN + 2 * TT_UTOA_MAX + 2 * LBC_JSON_STR_MAX(16))
+/* a state of "states" */
+#define FLOW_STATE_MAX (24 + NAME_MAX_LEN + TT_UTOA_MAX)
+/* end .. srtt_us, and the line's end */
+#define FLOW_C_MAX (200 + 2 * NAME_MAX_LEN + 11 * TT_UTOA_MAX)
+
 void json_flow(struct tt_sink *s, const struct tt_flow *f)
 {
 	struct linebuf *lb = &s->lb;
 	uint64_t end_ns = f->ts_ns[f->nstates - 1];
+	char *p = linebuf__reserve(lb, FLOW_A_MAX);
 
-	linebuf__lit(lb, "{\"type\":\"flow\"");
-	lb_head(s, end_ns);
-	linebuf__lit(lb, ",\"id\":");
-	linebuf__u64(lb, f->id);
-	linebuf__lit(lb, ",\"cookie\":");
-	linebuf__u64(lb, f->cookie);
-	linebuf__lit(lb, ",\"start_ns\":");
-	linebuf__u64(lb, f->ts_ns[0]);
-	linebuf__lit(lb, ",\"start\":\"");
-	lb_iso(s, (int64_t)f->ts_ns[0] + s->o.wall_offset_ns);
-	linebuf__char(lb, '"');
-	lb_tuple(lb, f->netns, f->family, f->saddr, f->sport, f->daddr, f->dport);
+	lbc_lit(p, "{\"type\":\"flow\"");
+	p = lbc_head(s, p, end_ns);
+	lbc_lit(p, ",\"id\":");
+	p = lbc_u64(p, f->id);
+	lbc_lit(p, ",\"cookie\":");
+	p = lbc_u64(p, f->cookie);
+	lbc_lit(p, ",\"start_ns\":");
+	p = lbc_u64(p, f->ts_ns[0]);
+	lbc_lit(p, ",\"start\":\"");
+	p = lbc_iso(s, p, (int64_t)f->ts_ns[0] + s->o.wall_offset_ns);
+	*p++ = '"';
+	p = lbc_tuple(p, f->netns, f->family, f->saddr, f->sport, f->daddr, f->dport);
+	linebuf__commit(lb, p);
 	lb_ident(lb, sink_cgname(s, f->cgroup, f->owner_pid));
-	linebuf__lit(lb, ",\"role\":\"");
-	linebuf__str(lb, tt_role_name(f->role));
-	linebuf__lit(lb, "\",\"pid\":");
-	linebuf__u64(lb, f->owner_pid);
-	linebuf__lit(lb, ",\"comm\":");
-	linebuf__json_str(lb, f->owner_comm, sizeof(f->owner_comm));
-	linebuf__lit(lb, ",\"owner_known\":");
-	linebuf__bool(lb, f->flags & TT_FLOW_OWNER_KNOWN);
-	linebuf__lit(lb, ",\"closer_pid\":");
-	linebuf__u64(lb, f->closer_pid);
-	linebuf__lit(lb, ",\"closer_comm\":");
-	linebuf__json_str(lb, f->closer_comm, sizeof(f->closer_comm));
-	linebuf__lit(lb, ",\"seeded\":");
-	linebuf__bool(lb, f->flags & TT_FLOW_SEEDED);
-	linebuf__lit(lb, ",\"partial\":");
-	linebuf__bool(lb, f->flags & TT_FLOW_PARTIAL);
-	linebuf__lit(lb, ",\"truncated\":");
-	linebuf__bool(lb, f->flags & TT_FLOW_TRUNCATED);
-	linebuf__lit(lb, ",\"states\":[");
+
+	p = linebuf__reserve(lb, FLOW_B_MAX);
+	lbc_lit(p, ",\"role\":\"");
+	p = lbc_str(p, tt_role_name(f->role));
+	lbc_lit(p, "\",\"pid\":");
+	p = lbc_u64(p, f->owner_pid);
+	lbc_lit(p, ",\"comm\":");
+	p = lbc_json_str(p, f->owner_comm, sizeof(f->owner_comm));
+	lbc_lit(p, ",\"owner_known\":");
+	p = lbc_bool(p, f->flags & TT_FLOW_OWNER_KNOWN);
+	lbc_lit(p, ",\"closer_pid\":");
+	p = lbc_u64(p, f->closer_pid);
+	lbc_lit(p, ",\"closer_comm\":");
+	p = lbc_json_str(p, f->closer_comm, sizeof(f->closer_comm));
+	lbc_lit(p, ",\"seeded\":");
+	p = lbc_bool(p, f->flags & TT_FLOW_SEEDED);
+	lbc_lit(p, ",\"partial\":");
+	p = lbc_bool(p, f->flags & TT_FLOW_PARTIAL);
+	lbc_lit(p, ",\"truncated\":");
+	p = lbc_bool(p, f->flags & TT_FLOW_TRUNCATED);
+	lbc_lit(p, ",\"states\":[");
+	linebuf__commit(lb, p);
 	for (int i = 0; i < f->nstates; i++) {
+		p = linebuf__reserve(lb, FLOW_STATE_MAX);
 		if (i)
-			linebuf__char(lb, ',');
-		linebuf__lit(lb, "{\"state\":\"");
-		linebuf__str(lb, tt_state_name(f->state[i]));
-		linebuf__lit(lb, "\",\"t_ns\":");
-		linebuf__u64(lb, f->ts_ns[i] - f->ts_ns[0]);
-		linebuf__char(lb, '}');
+			*p++ = ',';
+		lbc_lit(p, "{\"state\":\"");
+		p = lbc_str(p, tt_state_name(f->state[i]));
+		lbc_lit(p, "\",\"t_ns\":");
+		p = lbc_u64(p, f->ts_ns[i] - f->ts_ns[0]);
+		*p++ = '}';
+		linebuf__commit(lb, p);
 	}
-	linebuf__lit(lb, "],\"end\":\"");
-	linebuf__str(lb, tt_end_name(f->end));
-	linebuf__char(lb, '"');
+
+	p = linebuf__reserve(lb, FLOW_C_MAX);
+	lbc_lit(p, "],\"end\":\"");
+	p = lbc_str(p, tt_end_name(f->end));
+	*p++ = '"';
 	if (f->end == TT_END_TIME_WAIT && f->tw_substate) {
-		linebuf__lit(lb, ",\"tw_substate\":\"");
-		linebuf__str(lb, tt_state_name(f->tw_substate));
-		linebuf__char(lb, '"');
+		lbc_lit(p, ",\"tw_substate\":\"");
+		p = lbc_str(p, tt_state_name(f->tw_substate));
+		*p++ = '"';
 	}
-	linebuf__lit(lb, ",\"synack_retrans\":");
-	linebuf__u64(lb, f->synack_retrans);
-	linebuf__lit(lb, ",\"resets_sent\":");
-	linebuf__u64(lb, f->resets_sent);
-	linebuf__lit(lb, ",\"resets_recv\":");
-	linebuf__u64(lb, f->resets_recv);
-	linebuf__lit(lb, ",\"duration_ns\":");
-	linebuf__u64(lb, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
+	lbc_lit(p, ",\"synack_retrans\":");
+	p = lbc_u64(p, f->synack_retrans);
+	lbc_lit(p, ",\"resets_sent\":");
+	p = lbc_u64(p, f->resets_sent);
+	lbc_lit(p, ",\"resets_recv\":");
+	p = lbc_u64(p, f->resets_recv);
+	lbc_lit(p, ",\"duration_ns\":");
+	p = lbc_u64(p, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
 	if (f->inferred) {
-		linebuf__lit(lb, ",\"inferred\":");
-		linebuf__u64(lb, f->inferred);
+		lbc_lit(p, ",\"inferred\":");
+		p = lbc_u64(p, f->inferred);
 	}
 	/*
 	 * Only what the kernel read from tcp_sock at the end: absent, not 0,
@@ -199,22 +222,27 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	 * still open flow), so 0 bytes always means no payload.
 	 */
 	if (f->flags & TT_FLOW_STATS) {
-		linebuf__lit(lb, ",\"bytes_sent\":");
-		linebuf__u64(lb, f->bytes_sent);
-		linebuf__lit(lb, ",\"bytes_received\":");
-		linebuf__u64(lb, f->bytes_received);
-		linebuf__lit(lb, ",\"segs_out\":");
-		linebuf__u64(lb, f->segs_out);
-		linebuf__lit(lb, ",\"segs_in\":");
-		linebuf__u64(lb, f->segs_in);
-		linebuf__lit(lb, ",\"retransmits\":");
-		linebuf__u64(lb, f->retransmits);
-		linebuf__lit(lb, ",\"srtt_us\":");
-		linebuf__u64(lb, f->srtt_us);
+		lbc_lit(p, ",\"bytes_sent\":");
+		p = lbc_u64(p, f->bytes_sent);
+		lbc_lit(p, ",\"bytes_received\":");
+		p = lbc_u64(p, f->bytes_received);
+		lbc_lit(p, ",\"segs_out\":");
+		p = lbc_u64(p, f->segs_out);
+		lbc_lit(p, ",\"segs_in\":");
+		p = lbc_u64(p, f->segs_in);
+		lbc_lit(p, ",\"retransmits\":");
+		p = lbc_u64(p, f->retransmits);
+		lbc_lit(p, ",\"srtt_us\":");
+		p = lbc_u64(p, f->srtt_us);
 	}
+	linebuf__commit(lb, p);
 	lb_end_line(lb);
 }
 
+/* {"type":"transition", the head, id, cookie, the tuple */
+#define TRANSITION_A_MAX (60 + HEAD_MAX + 2 * TT_UTOA_MAX + TUPLE_MAX)
+/* old .. in_owner_context */
+#define TRANSITION_B_MAX (120 + 2 * NAME_MAX_LEN + 2 * TT_UTOA_MAX + 2 * LBC_JSON_STR_MAX(16))
 
 void json_transition(struct tt_sink *s, const struct tt_transition *t)
 {
@@ -223,33 +251,38 @@ void json_transition(struct tt_sink *s, const struct tt_transition *t)
 	struct sink_tuple v;
 	const char *comm;
 	uint32_t pid;
+	char *p;
 
 	sink_tuple_of(t, &v);
 	sink_transition_owner(t, &v, &pid, &comm);
-	linebuf__lit(lb, "{\"type\":\"transition\"");
-	lb_head(s, t->ts_ns);
+	p = linebuf__reserve(lb, TRANSITION_A_MAX);
+	lbc_lit(p, "{\"type\":\"transition\"");
+	p = lbc_head(s, p, t->ts_ns);
 	/* 0: a transition of no flow (a listener's own) */
-	linebuf__lit(lb, ",\"id\":");
-	linebuf__u64(lb, flow ? flow->id : 0);
-	linebuf__lit(lb, ",\"cookie\":");
-	linebuf__u64(lb, flow && flow->cookie ? flow->cookie :
-			 v.flags & TT_F_COOKIE ? v.cookie : 0);
-	lb_tuple(lb, v.netns, v.family, v.saddr, v.sport, v.daddr, v.dport);
+	lbc_lit(p, ",\"id\":");
+	p = lbc_u64(p, flow ? flow->id : 0);
+	lbc_lit(p, ",\"cookie\":");
+	p = lbc_u64(p, flow && flow->cookie ? flow->cookie : v.flags & TT_F_COOKIE ? v.cookie : 0);
+	p = lbc_tuple(p, v.netns, v.family, v.saddr, v.sport, v.daddr, v.dport);
+	linebuf__commit(lb, p);
 	lb_ident(lb, sink_cgname(s, v.cgroup ? v.cgroup : flow ? flow->cgroup : 0, pid));
-	linebuf__lit(lb, ",\"old\":\"");
-	linebuf__str(lb, tt_state_name(t->old_state));
-	linebuf__lit(lb, "\",\"new\":\"");
-	linebuf__str(lb, tt_state_name(t->new_state));
-	linebuf__lit(lb, "\",\"pid\":");
-	linebuf__u64(lb, pid);
-	linebuf__lit(lb, ",\"comm\":");
-	linebuf__json_str(lb, comm, 16);
-	linebuf__lit(lb, ",\"task_pid\":");
-	linebuf__u64(lb, v.tgid);
-	linebuf__lit(lb, ",\"task_comm\":");
-	linebuf__json_str(lb, v.task_comm, 16);
-	linebuf__lit(lb, ",\"in_owner_context\":");
-	linebuf__bool(lb, v.flags & TT_F_OWNER);
+
+	p = linebuf__reserve(lb, TRANSITION_B_MAX);
+	lbc_lit(p, ",\"old\":\"");
+	p = lbc_str(p, tt_state_name(t->old_state));
+	lbc_lit(p, "\",\"new\":\"");
+	p = lbc_str(p, tt_state_name(t->new_state));
+	lbc_lit(p, "\",\"pid\":");
+	p = lbc_u64(p, pid);
+	lbc_lit(p, ",\"comm\":");
+	p = lbc_json_str(p, comm, 16);
+	lbc_lit(p, ",\"task_pid\":");
+	p = lbc_u64(p, v.tgid);
+	lbc_lit(p, ",\"task_comm\":");
+	p = lbc_json_str(p, v.task_comm, 16);
+	lbc_lit(p, ",\"in_owner_context\":");
+	p = lbc_bool(p, v.flags & TT_F_OWNER);
+	linebuf__commit(lb, p);
 	lb_end_line(lb);
 }
 
@@ -318,6 +351,9 @@ static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 	linebuf__flush(lb);
 }
 
+/* {"type":"overflow" or "syncookie", the head, the queue or reason, the tuple */
+#define OVERFLOW_A_MAX (60 + HEAD_MAX + NAME_MAX_LEN + TUPLE_MAX)
+
 void json_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_flow *listener)
 {
 	static const char none[16];
@@ -328,19 +364,22 @@ void json_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_
 	/* net.ipv4.tcp_syncookies=2: a cookie for every SYN, no queue full */
 	bool policy = e->aux[0] == TT_Q_SYN && (e->flags & TT_F_COOKIE_POLICY);
 	struct linebuf *lb = &s->lb;
+	char *p;
 
+	p = linebuf__reserve(lb, OVERFLOW_A_MAX);
 	if (policy) {
-		linebuf__lit(lb, "{\"type\":\"syncookie\"");
-		lb_head(s, e->ts_ns);
-		linebuf__lit(lb, ",\"reason\":\"policy\"");
+		lbc_lit(p, "{\"type\":\"syncookie\"");
+		p = lbc_head(s, p, e->ts_ns);
+		lbc_lit(p, ",\"reason\":\"policy\"");
 	} else {
-		linebuf__lit(lb, "{\"type\":\"overflow\"");
-		lb_head(s, e->ts_ns);
-		linebuf__lit(lb, ",\"queue\":\"");
-		linebuf__str(lb, queue);
-		linebuf__char(lb, '"');
+		lbc_lit(p, "{\"type\":\"overflow\"");
+		p = lbc_head(s, p, e->ts_ns);
+		lbc_lit(p, ",\"queue\":\"");
+		p = lbc_str(p, queue);
+		*p++ = '"';
 	}
-	lb_tuple(lb, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
+	p = lbc_tuple(p, e->netns, e->family, e->saddr, e->sport, e->daddr, e->dport);
+	linebuf__commit(lb, p);
 	lb_ident(lb, sink_cgname(s, e->cgroup, pid));
 	linebuf__lit(lb, ",\"max_backlog\":");
 	linebuf__u64(lb, e->aux[1]);

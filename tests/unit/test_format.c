@@ -180,6 +180,16 @@ static int json_differs(const char *s, size_t maxlen)
 	differs = wlen != glen || memcmp(want, got, wlen);
 	if (differs)
 		fprintf(stderr, "    reference %s, json_str %s\n", want, got);
+	/* the cursor's writer, in exactly the room it asks for */
+	if (!differs && maxlen <= 64) {
+		char room[LBC_JSON_STR_MAX(64)];
+		char *at = room + sizeof(room) - LBC_JSON_STR_MAX(maxlen);
+		size_t n = (size_t)(lbc_json_str(at, s, maxlen) - at);
+
+		differs = n != wlen || memcmp(at, want, n);
+		if (differs)
+			fprintf(stderr, "    reference %s, lbc_json_str %.*s\n", want, (int)n, at);
+	}
 	free(want);
 	free(got);
 	return differs;
@@ -218,6 +228,17 @@ TEST(format_json_str_as_before)
 			s[k] = (char)(rnd() % 3 ? pick[rnd() % np] : rnd());
 		bad += json_differs(s, 16);
 		bad += json_differs(s, 17);
+	}
+	/* longer than a line buffer, of the bytes that pick a branch: sequences cross its chunks */
+	for (int round = 0; round < 200; round++) {
+		size_t n = LINEBUF_SIZE + rnd() % 1024;
+		char *big = malloc(n);
+
+		REQUIRE(big);
+		for (size_t k = 0; k < n; k++)
+			big[k] = (char)(rnd() % 4 ? pick[1 + rnd() % (np - 1)] : 'a');	/* no NUL */
+		bad += json_differs(big, n);
+		free(big);
 	}
 	/* longer than a line buffer, every byte escaped */
 	{
@@ -258,6 +279,43 @@ TEST(format_numbers_and_overflow)
 		}
 		linebuf__bool(&lb, round & 1);
 		fputs(round & 1 ? "true" : "false", w);
+	}
+	linebuf__flush(&lb);
+	fclose(g);
+	fclose(w);
+	CHECK(glen > LINEBUF_SIZE);
+	CHECK(glen == wlen && !memcmp(got, want, wlen));
+	free(got);
+	free(want);
+}
+
+/* A run reserved near the buffer's end: what is there goes out first, and the run whole after it. */
+TEST(format_reserved_runs_as_printf)
+{
+	char *got = NULL, *want = NULL;
+	size_t glen = 0, wlen = 0;
+	FILE *g = open_memstream(&got, &glen), *w = open_memstream(&want, &wlen);
+	struct linebuf lb;
+
+	linebuf__init(&lb, g);
+	for (size_t fill = LINEBUF_SIZE - 300; fill <= LINEBUF_SIZE; fill += 7) {
+		char *p;
+
+		for (size_t k = 0; k < fill % 509; k++) {
+			linebuf__char(&lb, 'a');
+			fputc('a', w);
+		}
+		p = linebuf__reserve(&lb, 2 * TT_UTOA_MAX + LBC_JSON_STR_MAX(16) + 20);
+		lbc_lit(p, ",\"n\":");
+		p = lbc_u64(p, UINT64_MAX - fill);
+		p = lbc_bool(p, fill & 1);
+		p = lbc_str(p, "x\"y");
+		p = lbc_json_str(p, "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01", 16);
+		linebuf__commit(&lb, p);
+		fprintf(w, ",\"n\":%" PRIu64 "%sx\"y\"%s\"", UINT64_MAX - fill, fill & 1 ? "true" : "false",
+			"\\u0001\\u0001\\u0001\\u0001\\u0001\\u0001\\u0001\\u0001"
+			"\\u0001\\u0001\\u0001\\u0001\\u0001\\u0001\\u0001\\u0001");
+		CHECK(lb.len <= LINEBUF_SIZE);
 	}
 	linebuf__flush(&lb);
 	fclose(g);

@@ -175,6 +175,56 @@ TEST(sink_json_comm_of_full_length_has_no_nul)
 	free(out);
 }
 
+/* Every field at its longest: the line's runs are reserved by their most (sink_json.c). */
+TEST(sink_json_flow_at_every_most)
+{
+	struct tt_flow f = active_flow();
+	char *out;
+	json_t *j, *st;
+
+	f.id = f.cookie = UINT64_MAX;
+	f.netns = UINT32_MAX;
+	f.family = TT_AF_INET6;
+	memset(f.saddr, 0xfe, 16);	/* fefe:fefe:...: 39 characters */
+	memset(f.daddr, 0xfe, 16);
+	f.sport = f.dport = 65535;
+	f.owner_pid = f.closer_pid = UINT32_MAX;
+	memset(f.owner_comm, 0x01, sizeof(f.owner_comm));	/* each one \u0001, no NUL */
+	memset(f.closer_comm, 0x01, sizeof(f.closer_comm));
+	f.flags = TT_FLOW_OWNER_KNOWN | TT_FLOW_SEEDED | TT_FLOW_PARTIAL | TT_FLOW_TRUNCATED |
+		  TT_FLOW_STATS;
+	f.role = TT_ROLE_LISTENER;
+	f.nstates = TT_FLOW_MAX_STATES;
+	for (int i = 0; i < TT_FLOW_MAX_STATES; i++) {
+		f.state[i] = TT_NEW_SYN_RECV;
+		f.ts_ns[i] = i ? UINT64_MAX : 0;
+	}
+	f.end = TT_END_TIME_WAIT;
+	f.tw_substate = TT_NEW_SYN_RECV;
+	f.synack_retrans = f.resets_sent = f.resets_recv = UINT8_MAX;
+	f.inferred = UINT16_MAX;
+	f.bytes_sent = f.bytes_received = UINT64_MAX;
+	f.segs_out = f.segs_in = f.retransmits = f.srtt_us = UINT32_MAX;
+	out = render(true, do_flow, &f);
+	REQUIRE(out);
+	j = json_loads(out, JSON_DECODE_INT_AS_REAL, NULL);
+	if (!j)
+		fprintf(stderr, "    unparsable: %s", out);
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "saddr")),
+		  "fefe:fefe:fefe:fefe:fefe:fefe:fefe:fefe");
+	CHECK_EQ_INT(strlen(json_string_value(json_object_get(j, "closer_comm"))), 16);
+	st = json_object_get(j, "states");
+	REQUIRE(json_is_array(st) && json_array_size(st) == TT_FLOW_MAX_STATES);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(st, 7), "state")), "NEW_SYN_RECV");
+	CHECK_STR(json_string_value(json_object_get(j, "tw_substate")), "NEW_SYN_RECV");
+	CHECK(json_real_value(json_object_get(j, "srtt_us")) == (double)UINT32_MAX);
+	CHECK(strstr(out, "\"bytes_received\":18446744073709551615,") != NULL);
+	CHECK_EQ_INT(strchr(out, '\n') - out + 1, (long long)strlen(out));
+	json_decref(j);
+	free(out);
+}
+
 TEST(sink_json_transition)
 {
 	struct tt_event e = {
