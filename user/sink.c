@@ -54,6 +54,25 @@ const struct tt_sink_ops *sink__ops(const struct tt_sink *s)
 	return s->ops;
 }
 
+struct padded_name sink_state_names[256], sink_role_names[256], sink_end_names[256];
+
+static void pad_names(struct padded_name *t, const char *(*name)(unsigned int))
+{
+	for (unsigned int i = 0; i < 256; i++) {
+		const char *n = name(i);
+
+		t[i].len = (uint8_t)strnlen(n, NAME_MAX_LEN - 1);
+		memcpy(t[i].s, n, t[i].len);
+	}
+}
+
+__attribute__((constructor)) static void pad_all_names(void)
+{
+	pad_names(sink_state_names, tt_state_name);
+	pad_names(sink_role_names, tt_role_name);
+	pad_names(sink_end_names, tt_end_name);
+}
+
 const struct tt_cgname *sink_cgname(struct tt_sink *s, uint64_t cgid, uint32_t pid)
 {
 	return s->ident ? ident__lookup(s->ident, cgid, pid) : NULL;

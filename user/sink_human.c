@@ -17,45 +17,35 @@
 #define C_GREEN  "\033[32m"
 
 /*
- * Human lines: from the first flow that names a container on, a column of
- * its first 12 hex digits (as docker ps and podman ps show them), "-" for
- * the host's own.
+ * The lines are built in runs of bounded fields at a cursor (linebuf.h's
+ * linebuf__reserve()), each run's most below.  Columns are padded by a
+ * fixed-size fill of spaces that the next field writes over: an endpoint
+ * and its column are at most 63 bytes (tt_fmt_endpoint() into 64).
  */
-/* n spaces */
-static void lb_spaces(struct linebuf *lb, size_t n)
-{
-	while (n) {
-		size_t k = n < 64 ? n : 64;
+#define EP_MAX 64
 
-		memset(linebuf__room(lb, k), ' ', k);
-		lb->len += k;
-		n -= k;
-	}
-}
+/* A colour's escape at most */
+#define COLOR_MAX 8
 
-/* n bytes of str in a column of width, as printf's %-*s (left) or %*s */
-static void lb_col(struct linebuf *lb, const char *str, size_t n, int width, bool left)
-{
-	size_t pad = width > 0 && (size_t)width > n ? (size_t)width - n : 0;
-
-	if (!left)
-		lb_spaces(lb, pad);
-	linebuf__mem(lb, str, n);
-	if (left)
-		lb_spaces(lb, pad);
-}
-
-static void human_container(struct tt_sink *s, const struct tt_cgname *n)
+/*
+ * From the first flow that names a container on, a column of its first 12
+ * hex digits (as docker ps and podman ps show them), "-" for the host's
+ * own: " %-12.12s", 13 bytes.
+ */
+static char *lbc_container(struct tt_sink *s, char *p, const struct tt_cgname *n)
 {
 	const char *c = n && n->container[0] ? n->container : "-";
+	size_t len;
 
 	if (n && n->container[0])
 		s->container_col = true;
 	if (!s->container_col)
-		return;
-	/* " %-12.12s" */
-	linebuf__char(&s->lb, ' ');
-	lb_col(&s->lb, c, strnlen(c, 12), 12, true);
+		return p;
+	len = strnlen(c, 12);
+	*p++ = ' ';
+	memset(p, ' ', 12);
+	memcpy(p, c, len);
+	return p + 12;
 }
 
 static const char *color(const struct tt_sink *s, const char *c)
@@ -96,53 +86,62 @@ static char role_arrow(uint8_t role)
  * arrow, remote.  An endpoint wider than its column (an IPv6 address)
  * widens the column for it and every later line, so none runs into the next.
  */
+#define HUMAN_HEAD_MAX (ISO_MAX + 13 + 8 + TT_UTOA_MAX + 18 + 4 * EP_MAX + 8)
+
 static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const char *comm,
 		       uint8_t family, const uint8_t *saddr, uint16_t sport,
 		       const uint8_t *daddr, uint16_t dport, char arrow, const struct tt_cgname *n)
 {
 	struct linebuf *lb = &s->lb;
-	char iso[ISO_MAX], local[64], remote[64], c[17], p[TT_UTOA_MAX];
+	char remote[EP_MAX], c[16], num[TT_UTOA_MAX] = "";
+	char *p = linebuf__reserve(lb, HUMAN_HEAD_MAX);
 	size_t llen, rlen, clen, plen, k;
 	const char *dot;
 	int w;
 
 	/* tt_fmt_clock()'s milliseconds, from the sink's clock cached by the second */
-	k = sink_iso_fmt(s, (int64_t)t_ns + s->o.wall_offset_ns, iso);
-	dot = memchr(iso, '.', k);
-	k = dot ? (size_t)(dot - iso) + 4 : k - 1;
-	iso[k] = 'Z';
-	linebuf__mem(lb, iso, k + 1);
-	llen = tt_fmt_endpoint(family, saddr, sport, local, sizeof(local));
+	k = sink_iso_fmt(s, (int64_t)t_ns + s->o.wall_offset_ns, p);
+	dot = memchr(p, '.', k);
+	k = dot ? (size_t)(dot - p) + 4 : k - 1;
+	p[k] = 'Z';
+	p += k + 1;
+	p = lbc_container(s, p, n);
+	/* " %7s": the pid, or "-" */
+	if (pid) {
+		plen = tt_utoa(num, pid);
+	} else {
+		num[0] = '-';
+		plen = 1;
+	}
+	memset(p, ' ', 8);
+	p += 1 + (plen < 7 ? 7 - plen : 0);
+	memcpy(p, num, sizeof(num));
+	p += plen;
+	/* " %-15s": a comm may hold anything; keep the line one line */
+	for (clen = 0; clen < 16 && comm[clen]; clen++)
+		c[clen] = (unsigned char)comm[clen] >= 0x20 && comm[clen] != 0x7f ? comm[clen] : '?';
+	memset(c + clen, ' ', sizeof(c) - clen);
+	if (!clen)
+		c[clen++] = '-';
+	*p++ = ' ';
+	memcpy(p, c, sizeof(c));
+	p += clen > 15 ? clen : 15;
+	/* " %-*s %c %-*s": the endpoints, in columns of the widest yet */
+	*p++ = ' ';
+	llen = tt_fmt_endpoint(family, saddr, sport, p, EP_MAX);
 	rlen = tt_fmt_endpoint(family, daddr, dport, remote, sizeof(remote));
 	w = (int)(llen > rlen ? llen : rlen);
 	if (w > s->ep_width)
 		s->ep_width = w;
-	/* a comm may hold anything; keep the line one line */
-	for (int i = 0; i < 16; i++)
-		c[i] = comm[i] && (unsigned char)comm[i] >= 0x20 && comm[i] != 0x7f ? comm[i] :
-		       comm[i] ? '?' : '\0';
-	c[16] = '\0';
-	if (!c[0])
-		strcpy(c, "-");
-	clen = strlen(c);
-	human_container(s, n);
-	if (pid) {
-		plen = tt_utoa(p, pid);
-	} else {
-		p[0] = '-';
-		plen = 1;
-	}
-	/* " %7s %-15s %-*s %c %-*s" */
-	linebuf__char(lb, ' ');
-	lb_col(lb, p, plen, 7, false);
-	linebuf__char(lb, ' ');
-	lb_col(lb, c, clen, 15, true);
-	linebuf__char(lb, ' ');
-	lb_col(lb, local, llen, s->ep_width, true);
-	linebuf__char(lb, ' ');
-	linebuf__char(lb, arrow);
-	linebuf__char(lb, ' ');
-	lb_col(lb, remote, rlen, s->ep_width, true);
+	memset(p + llen, ' ', EP_MAX);
+	p += s->ep_width;
+	*p++ = ' ';
+	*p++ = arrow;
+	*p++ = ' ';
+	memcpy(p, remote, sizeof(remote));
+	memset(p + rlen, ' ', EP_MAX);
+	p += s->ep_width;
+	linebuf__commit(lb, p);
 }
 
 /*
@@ -187,19 +186,16 @@ static void human_report(struct tt_sink *s, uint64_t t_ns)
 	rewind(s->rep);
 }
 
-/* 512, 2.29K, 97.7K, 1.50M: bytes, in units of 1024 past 1023, three digits */
-static void lb_bytes(struct linebuf *lb, uint64_t v)
+/* 512, 2.29K, 97.7K, 1.50M: bytes, in units of 1024 past 1023, three digits; at most TT_UTOA_MAX */
+static char *lbc_bytes(char *p, uint64_t v)
 {
 	static const char unit[] = "KMGTPE";
 	double d = (double)v;
-	char buf[16];
 	int u = -1;
 
 	/* the common case, a small count: no printf */
-	if (v < 1024) {
-		linebuf__u64(lb, v);
-		return;
-	}
+	if (v < 1024)
+		return lbc_u64(p, v);
 	while (d >= 1024 && u < (int)sizeof(unit) - 2) {
 		d /= 1024;
 		u++;
@@ -210,23 +206,22 @@ static void lb_bytes(struct linebuf *lb, uint64_t v)
 		u++;
 	}
 	/* at most 5 characters ("16.0E" is 2^64): never cut */
-	linebuf__mem(lb, buf, (size_t)snprintf(buf, sizeof(buf), d < 9.995 ? "%.2f%c" :
-					       d < 99.95 ? "%.1f%c" : "%.0f%c", d, unit[u]));
+	return p + snprintf(p, TT_UTOA_MAX, d < 9.995 ? "%.2f%c" : d < 99.95 ? "%.1f%c" : "%.0f%c",
+			    d, unit[u]);
 }
 
-/* A colour's escape (none without colour), then str, then the reset */
-static void lb_colored(struct tt_sink *s, const char *c, const char *str)
+/* A duration as tt_fmt_duration() writes it, at most DUR_MAX bytes of room */
+#define DUR_MAX 32
+
+static char *lbc_dur(char *p, uint64_t ns)
 {
-	linebuf__str(&s->lb, c);
-	linebuf__str(&s->lb, str);
-	linebuf__str(&s->lb, color(s, C_RESET));
+	return p + tt_fmt_duration(ns, p, DUR_MAX);
 }
 
-static void lb_dur(struct linebuf *lb, uint64_t ns)
+/* A colour's escape, none without colour, at most COLOR_MAX */
+static char *lbc_color(const struct tt_sink *s, char *p, const char *c)
 {
-	char dur[32];
-
-	linebuf__mem(lb, dur, tt_fmt_duration(ns, dur, sizeof(dur)));
+	return s->o.color ? lbc_str(p, c) : p;
 }
 
 /*
@@ -234,40 +229,48 @@ static void lb_dur(struct linebuf *lb, uint64_t ns)
  * the kernel read from tcp_sock at the end, for a flow that has it.  The
  * exact numbers, segments too, are JSON's.
  */
-static void human_stats(struct tt_sink *s, const struct tt_flow *f)
-{
-	struct linebuf *lb = &s->lb;
+#define HUMAN_STATS_MAX (40 + 3 * TT_UTOA_MAX + DUR_MAX + 2 * COLOR_MAX)
 
+static char *lbc_stats(struct tt_sink *s, char *p, const struct tt_flow *f)
+{
 	/* a listener carries no payload: its zeros would be noise */
 	if (!(f->flags & TT_FLOW_STATS) || f->role == TT_ROLE_LISTENER)
-		return;
-	linebuf__lit(lb, "  tx=");
-	lb_bytes(lb, f->bytes_sent);
-	linebuf__lit(lb, " rx=");
-	lb_bytes(lb, f->bytes_received);
+		return p;
+	lbc_lit(p, "  tx=");
+	p = lbc_bytes(p, f->bytes_sent);
+	lbc_lit(p, " rx=");
+	p = lbc_bytes(p, f->bytes_received);
 	/* 0: the connection never measured one; whole microseconds, no false decimals */
 	if (f->srtt_us) {
-		linebuf__lit(lb, " rtt=");
+		lbc_lit(p, " rtt=");
 		if (f->srtt_us >= 1000) {
-			lb_dur(lb, (uint64_t)f->srtt_us * 1000);
+			p = lbc_dur(p, (uint64_t)f->srtt_us * 1000);
 		} else {
-			linebuf__u64(lb, f->srtt_us);
-			linebuf__lit(lb, "us");
+			p = lbc_u64(p, f->srtt_us);
+			lbc_lit(p, "us");
 		}
 	}
 	if (f->retransmits) {
-		linebuf__char(lb, ' ');
-		linebuf__str(lb, color(s, C_YELLOW));
-		linebuf__lit(lb, "rtx=");
-		linebuf__u64(lb, f->retransmits);
-		linebuf__str(lb, color(s, C_RESET));
+		*p++ = ' ';
+		p = lbc_color(s, p, C_YELLOW);
+		lbc_lit(p, "rtx=");
+		p = lbc_u64(p, f->retransmits);
+		p = lbc_color(s, p, C_RESET);
 	}
+	return p;
 }
+
+/* A state and the time to the next: " > " before the last, and colours */
+#define HUMAN_STATE_MAX (8 + NAME_MAX_LEN + DUR_MAX + 4 * COLOR_MAX)
+/* From the end on */
+#define HUMAN_TAIL_MAX (160 + NAME_MAX_LEN + 4 * TT_UTOA_MAX + DUR_MAX + 2 * COLOR_MAX + \
+			HUMAN_STATS_MAX)
 
 /* One line a flow, built in the sink's line buffer and written with one fwrite */
 void human_flow(struct tt_sink *s, const struct tt_flow *f)
 {
 	struct linebuf *lb = &s->lb;
+	char *p;
 
 	human_head(s, f->ts_ns[0], f->owner_pid, f->owner_comm, f->family, f->saddr,
 		   f->sport, f->daddr, f->dport, role_arrow(f->role),
@@ -277,48 +280,54 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 	for (int i = 0; i < f->nstates; i++) {
 		bool last = i == f->nstates - 1;
 
+		p = linebuf__reserve(lb, HUMAN_STATE_MAX);
 		if (last)
-			linebuf__lit(lb, " >");
-		linebuf__char(lb, ' ');
-		lb_colored(s, state_color(s, f->state[i]), tt_state_name(f->state[i]));
+			lbc_lit(p, " >");
+		*p++ = ' ';
+		p = lbc_color(s, p, state_color(s, f->state[i]));
+		p = lbc_name(p, sink_state_names, f->state[i]);
+		p = lbc_color(s, p, C_RESET);
 		if (!last) {
-			linebuf__char(lb, ' ');
-			linebuf__str(lb, color(s, C_DIM));
-			lb_dur(lb, f->ts_ns[i + 1] - f->ts_ns[i]);
-			linebuf__str(lb, color(s, C_RESET));
+			*p++ = ' ';
+			p = lbc_color(s, p, C_DIM);
+			p = lbc_dur(p, f->ts_ns[i + 1] - f->ts_ns[i]);
+			p = lbc_color(s, p, C_RESET);
 		}
+		linebuf__commit(lb, p);
 	}
+	p = linebuf__reserve(lb, HUMAN_TAIL_MAX);
 	if (end_is_trouble(f->end)) {
-		linebuf__char(lb, ' ');
-		linebuf__str(lb, color(s, C_RED));
-		linebuf__char(lb, '(');
-		linebuf__str(lb, tt_end_name(f->end));
-		linebuf__char(lb, ')');
-		linebuf__str(lb, color(s, C_RESET));
+		*p++ = ' ';
+		p = lbc_color(s, p, C_RED);
+		*p++ = '(';
+		p = lbc_name(p, sink_end_names, f->end);
+		*p++ = ')';
+		p = lbc_color(s, p, C_RESET);
 	}
 	if (f->tw_substate == TT_FIN_WAIT2)
-		linebuf__lit(lb, " (orphan FIN_WAIT2)");
-	linebuf__lit(lb, "  total ");
-	lb_dur(lb, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
-	human_stats(s, f);
+		lbc_lit(p, " (orphan FIN_WAIT2)");
+	lbc_lit(p, "  total ");
+	p = lbc_dur(p, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
+	p = lbc_stats(s, p, f);
 	if (f->synack_retrans) {
-		linebuf__lit(lb, "  synack_retrans=");
-		linebuf__u64(lb, f->synack_retrans);
+		lbc_lit(p, "  synack_retrans=");
+		p = lbc_u64(p, f->synack_retrans);
 	}
 	/* transitions no hook saw, put in from the gap they left */
 	if (f->inferred) {
-		linebuf__lit(lb, "  inferred=");
-		linebuf__u64(lb, f->inferred);
+		lbc_lit(p, "  inferred=");
+		p = lbc_u64(p, f->inferred);
 	}
 	if (f->flags & TT_FLOW_SEEDED)
-		linebuf__lit(lb, "  [seeded]");
+		lbc_lit(p, "  [seeded]");
 	if (s->o.own_netns && f->netns && f->netns != s->o.own_netns) {
-		linebuf__lit(lb, "  netns=");
-		linebuf__u64(lb, f->netns);
+		lbc_lit(p, "  netns=");
+		p = lbc_u64(p, f->netns);
 	}
 	if (f->flags & TT_FLOW_TRUNCATED)
-		linebuf__lit(lb, "  [truncated]");
-	linebuf__char(lb, '\n');
+		lbc_lit(p, "  [truncated]");
+	*p++ = '\n';
+	linebuf__commit(lb, p);
 	linebuf__flush(lb);
 }
 

@@ -73,49 +73,8 @@ static void json_addr(struct linebuf *lb, const char *key, uint8_t family, const
 /*
  * The per-record lines are built in runs of bounded fields (linebuf.h's
  * linebuf__reserve()), each run's most below.  A name from a table
- * (state, role, end) is at most NAME_MAX_LEN bytes.
+ * (state, role, end: lbc_name()) is at most NAME_MAX_LEN bytes.
  */
-#define NAME_MAX_LEN 16
-
-/*
- * The names of the uint8_t fields a flow line has several of, padded to
- * NAME_MAX_LEN so that each goes in as one fixed-size copy, with its length
- * beside it: strlen() and a memcpy() of that length were libc calls each.
- * A value past 255 takes entry 255's name, "?", as the name functions
- * give it.
- */
-struct padded_name {
-	char s[NAME_MAX_LEN];
-	uint8_t len;
-};
-
-static struct padded_name state_names[256], role_names[256], end_names[256];
-
-static void pad_names(struct padded_name *t, const char *(*name)(unsigned int))
-{
-	for (unsigned int i = 0; i < 256; i++) {
-		const char *n = name(i);
-
-		t[i].len = (uint8_t)strnlen(n, NAME_MAX_LEN - 1);
-		memcpy(t[i].s, n, t[i].len);
-	}
-}
-
-__attribute__((constructor)) static void pad_all_names(void)
-{
-	pad_names(state_names, tt_state_name);
-	pad_names(role_names, tt_role_name);
-	pad_names(end_names, tt_end_name);
-}
-
-/* Name v of table t, at most NAME_MAX_LEN bytes of room. */
-static inline char *lbc_name(char *p, const struct padded_name *t, unsigned int v)
-{
-	const struct padded_name *n = &t[v < 256 ? v : 255];
-
-	memcpy(p, n->s, NAME_MAX_LEN);
-	return p + n->len;
-}
 
 /* ,"key":"10.0.0.1": at most 6 + a key + TT_ADDR_STRLEN */
 #define lbc_addr(p, key, family, addr)				\
@@ -204,7 +163,7 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 
 	p = linebuf__reserve(lb, FLOW_B_MAX);
 	lbc_lit(p, ",\"role\":\"");
-	p = lbc_name(p, role_names, f->role);
+	p = lbc_name(p, sink_role_names, f->role);
 	lbc_lit(p, "\",\"pid\":");
 	p = lbc_u64(p, f->owner_pid);
 	lbc_lit(p, ",\"comm\":");
@@ -228,7 +187,7 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 		if (i)
 			*p++ = ',';
 		lbc_lit(p, "{\"state\":\"");
-		p = lbc_name(p, state_names, f->state[i]);
+		p = lbc_name(p, sink_state_names, f->state[i]);
 		lbc_lit(p, "\",\"t_ns\":");
 		p = lbc_u64(p, f->ts_ns[i] - f->ts_ns[0]);
 		*p++ = '}';
@@ -237,11 +196,11 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 
 	p = linebuf__reserve(lb, FLOW_C_MAX);
 	lbc_lit(p, "],\"end\":\"");
-	p = lbc_name(p, end_names, f->end);
+	p = lbc_name(p, sink_end_names, f->end);
 	*p++ = '"';
 	if (f->end == TT_END_TIME_WAIT && f->tw_substate) {
 		lbc_lit(p, ",\"tw_substate\":\"");
-		p = lbc_name(p, state_names, f->tw_substate);
+		p = lbc_name(p, sink_state_names, f->tw_substate);
 		*p++ = '"';
 	}
 	lbc_lit(p, ",\"synack_retrans\":");
@@ -309,9 +268,9 @@ void json_transition(struct tt_sink *s, const struct tt_transition *t)
 
 	p = linebuf__reserve(lb, TRANSITION_B_MAX);
 	lbc_lit(p, ",\"old\":\"");
-	p = lbc_name(p, state_names, t->old_state);
+	p = lbc_name(p, sink_state_names, t->old_state);
 	lbc_lit(p, "\",\"new\":\"");
-	p = lbc_name(p, state_names, t->new_state);
+	p = lbc_name(p, sink_state_names, t->new_state);
 	lbc_lit(p, "\",\"pid\":");
 	p = lbc_u64(p, pid);
 	lbc_lit(p, ",\"comm\":");

@@ -37,6 +37,31 @@ struct tt_sink {
 
 #define EP_WIDTH_MIN 21	/* "255.255.255.255:65535" */
 
+/*
+ * The names of the uint8_t fields a line has several of (state, role,
+ * end), padded to NAME_MAX_LEN so that each goes in as one fixed-size copy,
+ * with its length beside it: strlen() and a memcpy() of that length were
+ * libc calls each.  Built at start from tt_state_name() and the others; a
+ * value past 255 takes entry 255's name, "?", as those functions give it.
+ */
+#define NAME_MAX_LEN 16
+
+struct padded_name {
+	char s[NAME_MAX_LEN];
+	uint8_t len;
+};
+
+extern struct padded_name sink_state_names[256], sink_role_names[256], sink_end_names[256];
+
+/* Name v of table t at cursor p, with room for NAME_MAX_LEN bytes. */
+static inline char *lbc_name(char *p, const struct padded_name *t, unsigned int v)
+{
+	const struct padded_name *n = &t[v < 256 ? v : 255];
+
+	memcpy(p, n->s, NAME_MAX_LEN);
+	return p + n->len;
+}
+
 /* The names of cgroup id cgid (pid: its owner, for a vague one), or NULL. */
 const struct tt_cgname *sink_cgname(struct tt_sink *s, uint64_t cgid, uint32_t pid);
 

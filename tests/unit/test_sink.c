@@ -334,6 +334,52 @@ TEST(sink_human_ipv6_columns_and_utc_clock)
 	free(out);
 }
 
+/* Every field at its longest, in colour: the line's runs are reserved by their most (sink_human.c). */
+TEST(sink_human_flow_at_every_most)
+{
+	struct tt_flow f = active_flow();
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = out, .color = true,
+							      .own_netns = 1 });
+
+	REQUIRE(out && s);
+	f.family = TT_AF_INET6;
+	memset(f.saddr, 0xfe, 16);
+	memset(f.daddr, 0xfe, 16);
+	f.sport = f.dport = 65535;
+	f.owner_pid = UINT32_MAX;
+	memset(f.owner_comm, 0x01, sizeof(f.owner_comm));	/* each one '?', no NUL */
+	f.flags = TT_FLOW_PARTIAL | TT_FLOW_SEEDED | TT_FLOW_TRUNCATED | TT_FLOW_STATS;
+	f.nstates = TT_FLOW_MAX_STATES;
+	for (int i = 0; i < TT_FLOW_MAX_STATES; i++) {
+		f.state[i] = i % 2 ? TT_ESTABLISHED : TT_NEW_SYN_RECV;
+		f.ts_ns[i] = i * (UINT64_MAX / 8);
+	}
+	f.end = TT_END_SUPERSEDED;
+	f.tw_substate = TT_FIN_WAIT2;
+	f.synack_retrans = UINT8_MAX;
+	f.inferred = UINT16_MAX;
+	f.netns = UINT32_MAX;
+	f.bytes_sent = f.bytes_received = UINT64_MAX;
+	f.srtt_us = f.retransmits = UINT32_MAX;
+	sink__flow(s, &f);
+	sink__free(s);
+	fclose(out);
+	REQUIRE(buf);
+	nl = strchr(buf, '\n');
+	CHECK(nl && nl[1] == '\0');
+	CHECK(strstr(buf, " 4294967295 ????????????????"
+			  " [fefe:fefe:fefe:fefe:fefe:fefe:fefe:fefe]:65535 > "
+			  "[fefe:fefe:fefe:fefe:fefe:fefe:fefe:fefe]:65535 ...") != NULL);
+	CHECK(strstr(buf, "\033[31m(superseded)\033[0m (orphan FIN_WAIT2)  total ") != NULL);
+	CHECK(strstr(buf, "  tx=16.0E rx=16.0E rtt=") != NULL);
+	CHECK(strstr(buf, " \033[33mrtx=4294967295\033[0m  synack_retrans=255  inferred=65535"
+			  "  [seeded]  netns=4294967295  [truncated]\n") != NULL);
+	free(buf);
+}
+
 /* Live, a human line of another namespace's flow ends in netns=; ours and replays' do not. */
 TEST(sink_human_flow_netns_of_others)
 {
