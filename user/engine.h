@@ -151,6 +151,12 @@ struct tt_engine_stats {
 	uint64_t ends[TT_END_MAX];	/* flows_closed by enum tt_end; [TT_END_NONE] stays 0 */
 	uint64_t transitions[TT_STATE_MAX][TT_STATE_MAX];	/* [old][new] */
 	size_t active;		/* flows in the table now */
+	/*
+	 * The most flows in the table at once, since the start (total) or in
+	 * the interval: its slots are reused last-freed first, so the total's
+	 * many have been touched, the table's share of the daemon's memory.
+	 */
+	size_t peak;
 };
 
 struct tt_engine *engine__new(const struct tt_engine_opts *opts);

@@ -118,6 +118,10 @@ void ft_set_active(struct tt_engine *eng, size_t n)
 {
 	eng->total.active = n;
 	eng->interval.active = n;
+	if (n > eng->total.peak)
+		eng->total.peak = n;
+	if (n > eng->interval.peak)
+		eng->interval.peak = n;
 }
 
 /*
@@ -430,6 +434,7 @@ void engine__reset_interval(struct tt_engine *eng)
 {
 	memset(&eng->interval, 0, sizeof(eng->interval));
 	eng->interval.active = eng->total.active;
+	eng->interval.peak = eng->total.active;
 	for (unsigned int i = 0; i < eng->n_lstats; i++) {
 		eng->lstats[i].i_accept_overflows = 0;
 		eng->lstats[i].i_syn_drops = 0;

@@ -884,6 +884,33 @@ TEST(engine_invalid_records)
 	engine__free(eng);
 }
 
+/* flows_peak: the most flows in the table at once, the total's since the start */
+TEST(engine_peak_is_the_most_at_once)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_engine_stats *tot, *iv;
+
+	REQUIRE(eng);
+	tot = engine__total(eng);
+	iv = engine__interval(eng);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	/* SK(1) ended before SK(2) began: one at a time so far */
+	CHECK_EQ_INT(tot->peak, 1);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(4))), 0);
+	CHECK_EQ_INT(tot->peak, 2);
+	CHECK_EQ_INT(iv->peak, 2);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(5)), 111)), 0);
+	CHECK_EQ_INT(tot->active, 1);
+	/* an interval's starts at what is open then */
+	engine__reset_interval(eng);
+	CHECK_EQ_INT(iv->peak, 1);
+	CHECK_EQ_INT(tot->peak, 2);
+	engine__free(eng);
+}
+
 TEST(engine_interval_reset)
 {
 	struct ended r;
