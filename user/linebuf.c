@@ -112,10 +112,8 @@ static inline char *json_step(char *p, const unsigned char *s, size_t *i, size_t
 char *lbc_json_str(char *p, const char *str, size_t maxlen)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = 0;
+	size_t n = strnlen(str, maxlen);
 
-	while (n < maxlen && s[n])
-		n++;
 	*p++ = '"';
 	for (size_t i = 0; i < n;)
 		p = json_step(p, s, &i, n);
@@ -124,23 +122,21 @@ char *lbc_json_str(char *p, const char *str, size_t maxlen)
 }
 
 /*
- * A chunk's steps start within its JSON_CHUNK bytes; the last may take 3
- * more, and no input byte gives more than ESC_MAX: room for that once a
- * chunk, so a path of any length goes out whole.
+ * A chunk's steps start within its (at most) JSON_CHUNK bytes; the last may
+ * take 3 more, and no input byte gives more than ESC_MAX: room for that
+ * once a chunk, so a path of any length goes out whole.
  */
 #define JSON_CHUNK 256
 
 void linebuf__json_str(struct linebuf *lb, const char *str, size_t maxlen)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t n = 0;
+	size_t n = strnlen(str, maxlen);
 
-	while (n < maxlen && s[n])
-		n++;
 	linebuf__char(lb, '"');
 	for (size_t i = 0; i < n;) {
 		size_t stop = n - i > JSON_CHUNK ? i + JSON_CHUNK : n;
-		char *p = linebuf__reserve(lb, ESC_MAX * (JSON_CHUNK + 3));
+		char *p = linebuf__room(lb, ESC_MAX * (stop - i + 3));
 
 		while (i < stop)
 			p = json_step(p, s, &i, n);

@@ -35,7 +35,11 @@ static inline void linebuf__init(struct linebuf *lb, FILE *out)
 /* Write out what is buffered; a stdio error is left in ferror(out) as fprintf leaves it. */
 void linebuf__flush(struct linebuf *lb);
 
-/* Room for n <= LINEBUF_SIZE more bytes at the end; the caller adds what it used to len. */
+/*
+ * Room for n <= LINEBUF_SIZE more bytes at the end; the caller adds what it
+ * used to len, or writes at the cursor returned and hands it to
+ * linebuf__commit().
+ */
 static inline char *linebuf__room(struct linebuf *lb, size_t n)
 {
 	if (n > sizeof(lb->buf) - lb->len)
@@ -71,18 +75,13 @@ static inline void linebuf__char(struct linebuf *lb, char c)
 }
 
 /*
- * A run of appends whose most is known: linebuf__reserve() makes room for
- * it once, the lbc_*() writers append at the cursor it returns with no
- * check, and linebuf__commit() takes the cursor back.  The per-record
- * lines go this way: appends that each checked and stored the length sent
- * it through memory between every two, a tenth of the daemon's time.
- * Reserve the run's most: writing past it can write past the buffer.
+ * A run of appends whose most is known: linebuf__room() makes room for it
+ * once, the lbc_*() writers append at the cursor it returns with no check,
+ * and linebuf__commit() takes the cursor back.  The per-record lines go
+ * this way: appends that each checked and stored the length sent it
+ * through memory between every two, a tenth of the daemon's time.  Ask
+ * room for the run's most: writing past it can write past the buffer.
  */
-static inline char *linebuf__reserve(struct linebuf *lb, size_t n)
-{
-	return linebuf__room(lb, n);
-}
-
 static inline void linebuf__commit(struct linebuf *lb, char *p)
 {
 	lb->len = (size_t)(p - lb->buf);
@@ -105,7 +104,7 @@ static inline char *lbc_bool(char *p, int v)
 	return lbc_lit(p, "false");
 }
 
-/* A short NUL-terminated string of at most max bytes: a name from a table. */
+/* A NUL-terminated string whose length the run's most allows for. */
 static inline char *lbc_str(char *p, const char *s)
 {
 	size_t n = strlen(s);

@@ -18,7 +18,7 @@
 
 /*
  * The lines are built in runs of bounded fields at a cursor (linebuf.h's
- * linebuf__reserve()), each run's most below.  Columns are padded by a
+ * linebuf__room()), each run's most below.  Columns are padded by a
  * fixed-size fill of spaces that the next field writes over: an endpoint
  * and its column are at most 63 bytes (tt_fmt_endpoint() into 64).
  */
@@ -94,7 +94,7 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 {
 	struct linebuf *lb = &s->lb;
 	char remote[EP_MAX], c[16], num[TT_UTOA_MAX] = "";
-	char *p = linebuf__reserve(lb, HUMAN_HEAD_MAX);
+	char *p = linebuf__room(lb, HUMAN_HEAD_MAX);
 	size_t llen, rlen, clen, plen, k;
 	const char *dot;
 	int w;
@@ -280,7 +280,7 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 	for (int i = 0; i < f->nstates; i++) {
 		bool last = i == f->nstates - 1;
 
-		p = linebuf__reserve(lb, HUMAN_STATE_MAX);
+		p = linebuf__room(lb, HUMAN_STATE_MAX);
 		if (last)
 			lbc_lit(p, " >");
 		*p++ = ' ';
@@ -295,7 +295,7 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 		}
 		linebuf__commit(lb, p);
 	}
-	p = linebuf__reserve(lb, HUMAN_TAIL_MAX);
+	p = linebuf__room(lb, HUMAN_TAIL_MAX);
 	if (end_is_trouble(f->end)) {
 		*p++ = ' ';
 		p = lbc_color(s, p, C_RED);

@@ -72,7 +72,7 @@ static void json_addr(struct linebuf *lb, const char *key, uint8_t family, const
 
 /*
  * The per-record lines are built in runs of bounded fields (linebuf.h's
- * linebuf__reserve()), each run's most below.  A name from a table
+ * linebuf__room()), each run's most below.  A name from a table
  * (state, role, end: lbc_name()) is at most NAME_MAX_LEN bytes.
  */
 
@@ -144,7 +144,7 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 {
 	struct linebuf *lb = &s->lb;
 	uint64_t end_ns = f->ts_ns[f->nstates - 1];
-	char *p = linebuf__reserve(lb, FLOW_A_MAX);
+	char *p = linebuf__room(lb, FLOW_A_MAX);
 
 	lbc_lit(p, "{\"type\":\"flow\"");
 	p = lbc_head(s, p, end_ns);
@@ -161,7 +161,7 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	linebuf__commit(lb, p);
 	lb_ident(lb, sink_cgname(s, f->cgroup, f->owner_pid));
 
-	p = linebuf__reserve(lb, FLOW_B_MAX);
+	p = linebuf__room(lb, FLOW_B_MAX);
 	lbc_lit(p, ",\"role\":\"");
 	p = lbc_name(p, sink_role_names, f->role);
 	lbc_lit(p, "\",\"pid\":");
@@ -183,7 +183,7 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	lbc_lit(p, ",\"states\":[");
 	linebuf__commit(lb, p);
 	for (int i = 0; i < f->nstates; i++) {
-		p = linebuf__reserve(lb, FLOW_STATE_MAX);
+		p = linebuf__room(lb, FLOW_STATE_MAX);
 		if (i)
 			*p++ = ',';
 		lbc_lit(p, "{\"state\":\"");
@@ -194,7 +194,7 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 		linebuf__commit(lb, p);
 	}
 
-	p = linebuf__reserve(lb, FLOW_C_MAX);
+	p = linebuf__room(lb, FLOW_C_MAX);
 	lbc_lit(p, "],\"end\":\"");
 	p = lbc_name(p, sink_end_names, f->end);
 	*p++ = '"';
@@ -254,7 +254,7 @@ void json_transition(struct tt_sink *s, const struct tt_transition *t)
 
 	sink_tuple_of(t, &v);
 	sink_transition_owner(t, &v, &pid, &comm);
-	p = linebuf__reserve(lb, TRANSITION_A_MAX);
+	p = linebuf__room(lb, TRANSITION_A_MAX);
 	lbc_lit(p, "{\"type\":\"transition\"");
 	p = lbc_head(s, p, t->ts_ns);
 	/* 0: a transition of no flow (a listener's own) */
@@ -266,7 +266,7 @@ void json_transition(struct tt_sink *s, const struct tt_transition *t)
 	linebuf__commit(lb, p);
 	lb_ident(lb, sink_cgname(s, v.cgroup ? v.cgroup : flow ? flow->cgroup : 0, pid));
 
-	p = linebuf__reserve(lb, TRANSITION_B_MAX);
+	p = linebuf__room(lb, TRANSITION_B_MAX);
 	lbc_lit(p, ",\"old\":\"");
 	p = lbc_name(p, sink_state_names, t->old_state);
 	lbc_lit(p, "\",\"new\":\"");
@@ -365,7 +365,7 @@ void json_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_
 	struct linebuf *lb = &s->lb;
 	char *p;
 
-	p = linebuf__reserve(lb, OVERFLOW_A_MAX);
+	p = linebuf__room(lb, OVERFLOW_A_MAX);
 	if (policy) {
 		lbc_lit(p, "{\"type\":\"syncookie\"");
 		p = lbc_head(s, p, e->ts_ns);

@@ -884,6 +884,14 @@ TEST(engine_invalid_records)
 	engine__free(eng);
 }
 
+/* SK(1) connects and is refused, then SK(2) connects: the start of the stats tests */
+static void refused_then_connect(struct tt_engine *eng, int *tt_failed_)
+{
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+}
+
 /* flows_peak: the most flows in the table at once, the total's since the start */
 TEST(engine_peak_is_the_most_at_once)
 {
@@ -894,9 +902,7 @@ TEST(engine_peak_is_the_most_at_once)
 	REQUIRE(eng);
 	tot = engine__total(eng);
 	iv = engine__interval(eng);
-	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
-	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	refused_then_connect(eng, tt_failed_);
 	/* SK(1) ended before SK(2) began: one at a time so far */
 	CHECK_EQ_INT(tot->peak, 1);
 	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(4))), 0);
@@ -920,9 +926,7 @@ TEST(engine_interval_reset)
 	REQUIRE(eng);
 	tot = engine__total(eng);
 	iv = engine__interval(eng);
-	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
-	CHECK_EQ_INT(feed(eng, rec_err(rec_tr(SK(1), TT_SYN_SENT, TT_CLOSE, MS(2)), 111)), 0);
-	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	refused_then_connect(eng, tt_failed_);
 	CHECK(memcmp(tot, iv, sizeof(*tot)) == 0);
 
 	engine__reset_interval(eng);

@@ -254,6 +254,21 @@ TEST(format_json_str_as_before)
 	CHECK_EQ_INT(bad, 0);
 }
 
+/*
+ * Close the two memory streams (g: through a linebuf, w: by stdio) and check
+ * that they hold the same bytes, more of them than a line buffer holds.
+ */
+static void check_same_past_buffer(FILE *g, char **got, size_t *glen, FILE *w, char **want,
+				   size_t *wlen, int *tt_failed_)
+{
+	fclose(g);
+	fclose(w);
+	CHECK(*glen > LINEBUF_SIZE);
+	CHECK(*glen == *wlen && !memcmp(*got, *want, *wlen));
+	free(*got);
+	free(*want);
+}
+
 TEST(format_numbers_and_overflow)
 {
 	static const uint64_t vals[] = { 0, 1, 9, 10, 99, 100, 65535, 4294967295ull,
@@ -281,12 +296,7 @@ TEST(format_numbers_and_overflow)
 		fputs(round & 1 ? "true" : "false", w);
 	}
 	linebuf__flush(&lb);
-	fclose(g);
-	fclose(w);
-	CHECK(glen > LINEBUF_SIZE);
-	CHECK(glen == wlen && !memcmp(got, want, wlen));
-	free(got);
-	free(want);
+	check_same_past_buffer(g, &got, &glen, w, &want, &wlen, tt_failed_);
 }
 
 /* A run reserved near the buffer's end: what is there goes out first, and the run whole after it. */
@@ -305,7 +315,7 @@ TEST(format_reserved_runs_as_printf)
 			linebuf__char(&lb, 'a');
 			fputc('a', w);
 		}
-		p = linebuf__reserve(&lb, 2 * TT_UTOA_MAX + LBC_JSON_STR_MAX(16) + 20);
+		p = linebuf__room(&lb, 2 * TT_UTOA_MAX + LBC_JSON_STR_MAX(16) + 20);
 		lbc_lit(p, ",\"n\":");
 		p = lbc_u64(p, UINT64_MAX - fill);
 		p = lbc_bool(p, fill & 1);
@@ -318,12 +328,7 @@ TEST(format_reserved_runs_as_printf)
 		CHECK(lb.len <= LINEBUF_SIZE);
 	}
 	linebuf__flush(&lb);
-	fclose(g);
-	fclose(w);
-	CHECK(glen > LINEBUF_SIZE);
-	CHECK(glen == wlen && !memcmp(got, want, wlen));
-	free(got);
-	free(want);
+	check_same_past_buffer(g, &got, &glen, w, &want, &wlen, tt_failed_);
 }
 
 TEST(format_u64_as_printf)
