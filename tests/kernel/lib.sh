@@ -245,7 +245,10 @@ states() {
 # expect_count ROLE N: exactly N flows of ROLE.
 expect_count() {
 	_n=$(flows "$1" | grep -c .)
-	[ "$_n" = "$2" ] || fail "want $2 $1 flows, got $_n"
+	[ "$_n" = "$2" ] && return
+	# the flows themselves, for a failure seen once (in a guest, say)
+	flows "$1" | sed 's/^/    got: /'
+	fail "want $2 $1 flows, got $_n"
 }
 
 # expect_flow WHAT LINE KEY=VALUE...: the flow record LINE has each KEY equal
