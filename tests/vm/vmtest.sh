@@ -25,7 +25,9 @@ VM_KERNEL_PKG=${VM_KERNEL_PKG:-}
 # followed to its current versioned image.  6.12 comes from bookworm-security
 # (Debian 12's own sources.list has it), 6.1 is Debian 12's kernel.  META:A,B
 # runs only tests/kernel/A.sh and B.sh on that kernel (the Makefile's short
-# list for 6.1), META alone the tests of VM_TESTS (or all).
+# list for 6.1), META alone the tests of VM_TESTS (or all).  META@M,N runs
+# only attach modes M and N there: the same kernel given twice with other
+# modes boots two guests, which share the work (the Makefile's 6.12).
 VM_KERNELS=${VM_KERNELS:-linux-image-6.12-cloud-amd64 linux-image-cloud-amd64}
 VM_KERNEL_META=${VM_KERNEL_META:-}
 VM_ACCEL=${VM_ACCEL:-tcg}
@@ -89,7 +91,8 @@ if [ -z "$VM_KERNEL_PKG" ] && [ -z "$VM_KERNEL_META" ]; then
 	[ $# -gt 0 ] || die "VM_KERNELS is empty"
 	mkdir -p "$OUTPUT/vm" "$VM_CACHE" || die "cannot create $OUTPUT/vm or $VM_CACHE"
 	# apt's binary cache, (re)built here once rather than by the guests at once
-	apt-cache -o Dir::Cache::pkgcache="$VM_CACHE/pkgcache.bin" show "${1%%:*}" >/dev/null 2>&1
+	first=${1%%:*}
+	apt-cache -o Dir::Cache::pkgcache="$VM_CACHE/pkgcache.bin" show "${first%%@*}" >/dev/null 2>&1
 	pids=
 	for spec in "$@"; do
 		k=${spec%%:*}
@@ -100,8 +103,14 @@ if [ -z "$VM_KERNEL_PKG" ] && [ -z "$VM_KERNEL_META" ]; then
 				tests="$tests $ROOT/tests/kernel/$t.sh"
 			done ;;
 		esac
-		VM_KERNEL_META=$k VM_TESTS=$tests "$0" $([ "$KEEP" = 1 ] && echo --keep) \
-			>"$OUTPUT/vm/run-$k.out" 2>&1 &
+		modes=$ATTACH_MODES part=
+		case $k in *@*)
+			part=${k#*@}
+			modes=$(echo "$part" | tr ',' ' ')
+			case $modes in *[!a-z_\ ]*|"") die "bad modes in '$spec' (META@MODE,MODE)" ;; esac ;;
+		esac
+		VM_KERNEL_META=${k%%@*} VM_PART=$part VM_TESTS=$tests ATTACH_MODES=$modes \
+			"$0" $([ "$KEEP" = 1 ] && echo --keep) >"$OUTPUT/vm/run-$k.out" 2>&1 &
 		pids="$pids $!"
 	done
 	# stopped (tests/run.sh's bound): the guests' runs stop too
@@ -193,6 +202,10 @@ fetch_kernel() {
 	rm -rf "$dir" && mv "$tmp" "$dir" || die "cannot move kernel into $dir"
 }
 
+# Two guests of one kernel start at once: one fetches, the other waits for it.
+mkdir -p "$VM_CACHE" || die "cannot create cache $VM_CACHE"
+exec 9>>"$VM_CACHE/.fetch.lock" || die "cannot open $VM_CACHE/.fetch.lock"
+flock 9 || die "cannot lock $VM_CACHE/.fetch.lock"
 if [ -n "$VM_KERNEL_PKG" ] && [ -f "$VM_KERNEL_PKG" ]; then
 	PKG=$(readlink -f "$VM_KERNEL_PKG")
 	KDIR=$VM_CACHE/$(basename "$PKG" .deb)
@@ -215,6 +228,8 @@ else
 	[ -d "$KDIR/root/boot" ] || fetch_kernel "$PKG" "$KDIR"
 	[ -n "$VM_KERNEL_PKG" ] || echo "$PKG" > "$LAST"
 fi
+flock -u 9
+exec 9>&-
 VMLINUZ=$(ls "$KDIR"/root/boot/vmlinuz-* | head -n1)
 KREL=${VMLINUZ##*/vmlinuz-}
 MODDIR=$KDIR/root/lib/modules/$KREL
@@ -347,7 +362,7 @@ esac
 IRQ_APPEND=
 [ "$VM_THREADIRQS" = 1 ] && IRQ_APPEND="threadirqs "
 
-LOG=$OUTPUT/vm/console-$KREL.log
+LOG=$OUTPUT/vm/console-$KREL${VM_PART:+@$VM_PART}.log
 QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -m "$VM_MEM" -smp "$VM_SMP"
       -nodefaults -no-user-config -display none -serial stdio -no-reboot
       -kernel "$VMLINUZ" -initrd "$INITRD"
