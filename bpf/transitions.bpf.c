@@ -199,6 +199,20 @@ static __always_inline bool release_birth(struct sock *sk, const struct sk_view 
 }
 
 /*
+ * inet_csk_clone_lock() makes a child's LISTEN > SYN_RECV from the state
+ * the child copied from its listener, which is CLOSE when the listener was
+ * closed while a segment of the handshake was being handled: the softirq
+ * found the request, then the clone came after close() (seen in a 6.1
+ * guest, its ksoftirqd preempted for milliseconds).  Such a child is born
+ * all the same, and is told as LISTEN > SYN_RECV, so that its birth is held
+ * and, if it loses the race for the established hash, dropped with its death.
+ */
+static __always_inline int clone_old(int oldstate, int newstate)
+{
+	return newstate == BPF_TCP_SYN_RECV && oldstate == BPF_TCP_CLOSE ? BPF_TCP_LISTEN : oldstate;
+}
+
+/*
  * Set by userspace once the sock_ops program below is attached.  From then
  * on, a TCP socket that carries BPF_SOCK_OPS_STATE_CB_FLAG has every
  * tcp_set_state() reported to that program, which records it; the
@@ -220,6 +234,7 @@ volatile __u32 sockops_on = 0;
 static __always_inline bool sockops_skips(struct sock *sk, int oldstate, int newstate,
 					  bool direct)
 {
+	oldstate = clone_old(oldstate, newstate);
 	if (oldstate == BPF_TCP_LISTEN || newstate == BPF_TCP_LISTEN)
 		return true;
 	return cfg.sockops_task == TT_TASK_NONE && SK_READ(direct, sk, sk_lock.owned);
@@ -357,6 +372,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 	struct sk_view v;
 	int substate = 0;
 
+	oldstate = clone_old(oldstate, newstate);
 	/*
 	 * Self-transitions are recorded too, as tcpstates shows them: close()
 	 * after shutdown() calls tcp_set_state() with the state it is in
