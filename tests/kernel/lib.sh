@@ -242,13 +242,13 @@ states() {
 	}'
 }
 
-# expect_count ROLE N: exactly N flows of ROLE.
+# expect_count ROLE N [WHAT]: exactly N flows of ROLE (WHAT names the case in a failure).
 expect_count() {
 	_n=$(flows "$1" | grep -c .)
 	[ "$_n" = "$2" ] && return
 	# the flows themselves, for a failure seen once (in a guest, say)
 	flows "$1" | sed 's/^/    got: /'
-	fail "want $2 $1 flows, got $_n"
+	fail "${3:+$3: }want $2 $1 flows, got $_n"
 }
 
 # expect_flow WHAT LINE KEY=VALUE...: the flow record LINE has each KEY equal

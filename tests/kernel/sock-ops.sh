@@ -35,8 +35,8 @@ for run in auto btf none off; do
 	port=$(fact port)
 	client=$(fact client_pid)
 	server=$(fact server_pid)
-	expect_count active 1
-	expect_count passive 1
+	expect_count active 1 "sock-ops $run"
+	expect_count passive 1 "sock-ops $run"
 	expect_flow "sock-ops $run: client flow" "$(flows active)" dport="$port" \
 		pid="$client" owner_known=true closer_pid="$client"
 	expect_closed_first "sock-ops $run: client flow" "$(flows active)" SYN_SENT,ESTABLISHED
