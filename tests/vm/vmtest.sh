@@ -89,6 +89,14 @@ done
 if [ -z "$VM_KERNEL_PKG" ] && [ -z "$VM_KERNEL_META" ]; then
 	set -- $VM_KERNELS
 	[ $# -gt 0 ] || die "VM_KERNELS is empty"
+	# every spec first: a bad one must not leave the guests before it running
+	for spec in "$@"; do
+		k=${spec%%:*}
+		case $k in *@*)
+			modes=${k#*@}
+			case ${modes//,/ } in *[!a-z_\ ]*|"") die "bad modes in '$spec' (META@MODE,MODE)" ;; esac ;;
+		esac
+	done
 	mkdir -p "$OUTPUT/vm" "$VM_CACHE" || die "cannot create $OUTPUT/vm or $VM_CACHE"
 	# apt's binary cache, (re)built here once rather than by the guests at once
 	first=${1%%:*}
@@ -106,8 +114,7 @@ if [ -z "$VM_KERNEL_PKG" ] && [ -z "$VM_KERNEL_META" ]; then
 		modes=$ATTACH_MODES part=
 		case $k in *@*)
 			part=${k#*@}
-			modes=$(echo "$part" | tr ',' ' ')
-			case $modes in *[!a-z_\ ]*|"") die "bad modes in '$spec' (META@MODE,MODE)" ;; esac ;;
+			modes=${part//,/ } ;;
 		esac
 		VM_KERNEL_META=${k%%@*} VM_PART=$part VM_TESTS=$tests ATTACH_MODES=$modes \
 			"$0" $([ "$KEEP" = 1 ] && echo --keep) >"$OUTPUT/vm/run-$k.out" 2>&1 &
@@ -228,8 +235,7 @@ else
 	[ -d "$KDIR/root/boot" ] || fetch_kernel "$PKG" "$KDIR"
 	[ -n "$VM_KERNEL_PKG" ] || echo "$PKG" > "$LAST"
 fi
-flock -u 9
-exec 9>&-
+exec 9>&-	# and the lock with it
 VMLINUZ=$(ls "$KDIR"/root/boot/vmlinuz-* | head -n1)
 KREL=${VMLINUZ##*/vmlinuz-}
 MODDIR=$KDIR/root/lib/modules/$KREL
