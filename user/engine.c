@@ -454,19 +454,20 @@ static unsigned int early_bucket(uint64_t sk)
 
 static void early_hold(struct tt_engine *eng, const struct tt_event *e)
 {
-	unsigned int b = early_bucket(e->sk), pick = b;
+	unsigned int b = early_bucket(e->sk), used = eng->early_used[b / EARLY_PROBE], pick = b;
 
-	for (unsigned int i = b; i < b + EARLY_PROBE; i++) {
-		if (!eng->early[i].type) {
-			pick = i;
-			break;
-		}
-		if (eng->early[i].ts_ns < eng->early[pick].ts_ns)
-			pick = i;
+	if (used != 0xff) {
+		/* the first free slot */
+		pick = b + (unsigned int)__builtin_ctz(~used & 0xff);
+	} else {
+		/* a full bucket: the oldest goes */
+		for (unsigned int i = b + 1; i < b + EARLY_PROBE; i++)
+			if (eng->early[i].ts_ns < eng->early[pick].ts_ns)
+				pick = i;
 	}
-	if (!eng->early[pick].type)
-		eng->early_live++;
 	eng->early[pick] = *e;
+	eng->early_sk[pick] = e->sk;
+	eng->early_used[b / EARLY_PROBE] = (uint8_t)(used | 1u << (pick - b));
 }
 
 static int on_accept(struct tt_engine *eng, const struct tt_event *e);
@@ -476,16 +477,18 @@ static int on_counter(struct tt_engine *eng, const struct tt_event *e);
 static void early_claim(struct tt_engine *eng, const struct tt_event *birth)
 {
 	unsigned int b = early_bucket(birth->sk);
+	uint8_t *used = &eng->early_used[b / EARLY_PROBE];
 
-	while (eng->early_live) {
+	while (*used) {
 		struct tt_event *h, e;
 		unsigned int pick = 0;
 
 		for (unsigned int i = b; i < b + EARLY_PROBE; i++) {
+			if (!(*used & 1u << (i - b)) || eng->early_sk[i] != birth->sk)
+				continue;
 			h = &eng->early[i];
-			if (!h->type || h->sk != birth->sk || h->netns != birth->netns ||
-			    h->sport != birth->sport || h->dport != birth->dport ||
-			    h->ts_ns < birth->ts_ns)
+			if (h->netns != birth->netns || h->sport != birth->sport ||
+			    h->dport != birth->dport || h->ts_ns < birth->ts_ns)
 				continue;
 			if (!pick || h->ts_ns < eng->early[pick - 1].ts_ns)
 				pick = i + 1;
@@ -493,8 +496,7 @@ static void early_claim(struct tt_engine *eng, const struct tt_event *birth)
 		if (!pick)
 			return;
 		e = eng->early[pick - 1];
-		eng->early[pick - 1].type = 0;
-		eng->early_live--;
+		*used &= (uint8_t)~(1u << (pick - 1 - b));
 		if (e.type == TT_EV_ACCEPT)
 			on_accept(eng, &e);
 		else

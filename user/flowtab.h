@@ -73,7 +73,8 @@
  * in a full bucket goes.
  */
 #define EARLY_SLOTS	4096
-#define EARLY_PROBE	8
+#define EARLY_PROBE	8		/* a bucket's slots: one byte of early_used */
+_Static_assert(EARLY_PROBE == 8, "early_used holds a bucket in a byte");
 
 /*
  * For the same reason a child's birth can come after its listener's
@@ -126,8 +127,10 @@ struct tt_engine {
 	unsigned int n_pend;
 	struct gone_listener gone[GONE_LISTENERS];
 	unsigned int gone_pos;
-	struct tt_event early[EARLY_SLOTS];	/* type 0: a free slot */
-	unsigned int early_live;	/* slots in use: none, no scan */
+	struct tt_event early[EARLY_SLOTS];
+	/* what the scans read instead of early[]: a bucket's sockets share a line */
+	uint64_t early_sk[EARLY_SLOTS];		/* the slot's socket, while it is in use */
+	uint8_t early_used[EARLY_SLOTS / EARLY_PROBE];	/* a bucket's slots in use, a bit each */
 	const struct tt_flowrec *fr;	/* the flow record being fed: its end takes its stats */
 	size_t n_pseudo;	/* seeded flows still filed under a pseudo key (bit 0 set) */
 	struct synack_note synack[SYNACK_RING];
