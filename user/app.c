@@ -378,6 +378,11 @@ void app__set_lost(struct app *a, uint64_t lost_total)
 	a->lost_total = lost_total;
 }
 
+void app__prefetch(struct app *a, uint64_t sk)
+{
+	engine__prefetch(a->eng, sk);
+}
+
 uint64_t app__lost(const struct app *a)
 {
 	return a->lost_total;

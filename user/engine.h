@@ -198,6 +198,9 @@ const struct tt_flow *engine__listener_of(const struct tt_engine *eng, const str
 /* The flow that now owns socket `sk`, or NULL. */
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk);
 
+/* Start fetching what a record for sk will read first (its hash bucket); no effect. */
+void engine__prefetch(const struct tt_engine *eng, uint64_t sk);
+
 /*
  * The sk a TT_EV_SEED record carries: sock_diag does not reveal the struct
  * sock address, so a seeded flow is filed under a 64-bit hash of the

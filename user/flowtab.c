@@ -452,6 +452,11 @@ void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ct
 	}
 }
 
+void engine__prefetch(const struct tt_engine *eng, uint64_t sk)
+{
+	__builtin_prefetch(&eng->buckets[sk_hash(eng, sk)]);
+}
+
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk)
 {
 	uint32_t idx = find(eng, sk);

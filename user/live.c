@@ -5,6 +5,7 @@
  * each record to the driver's callback.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct tt_live {
 	int n_links;
 	tt_event_cb cb;
 	tt_flowrec_cb flow_cb;
+	tt_hint_cb hint;
 	void *ctx;
 	int ncpus;
 	uint64_t flow_records;	/* TT_EV_FLOW records read */
@@ -370,11 +372,43 @@ int live__probe(const struct tt_opts *o)
 	return sel.chosen[TT_CAP_TRANSITIONS] >= 0 ? 0 : 1;
 }
 
+void live__set_hint(struct tt_live *l, tt_hint_cb hint)
+{
+	l->hint = hint;
+}
+
+/*
+ * The record after this one starts where libbpf will look next: past this
+ * one, rounded up to 8 bytes, a header whose length the kernel stores with
+ * release semantics once the record is complete (the ring's pages are
+ * mapped twice, so it never runs off the end).  A length with the busy or
+ * discard bit, or of neither record's size, says nothing; a stale header
+ * from the ring's previous lap only makes a useless hint.
+ */
+static void hint_next(struct tt_live *l, const void *data, size_t size)
+{
+	const char *hdr = (const char *)data + ((size + 7) & ~(size_t)7);
+	uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+	const char *rec = hdr + BPF_RINGBUF_HDR_SZ;
+	uint64_t sk;
+
+	if (len == sizeof(struct tt_flowrec))
+		memcpy(&sk, rec + offsetof(struct tt_flowrec, sk), sizeof(sk));
+	else if (len == sizeof(struct tt_event))
+		memcpy(&sk, rec + offsetof(struct tt_event, sk), sizeof(sk));
+	else
+		return;
+	l->hint(l->ctx, sk);
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct tt_live *l = ctx;
 	const struct tt_event *e = data;
 	int err;
+
+	if (l->hint)
+		hint_next(l, data, size);
 
 	/* a tt_event, or a struct tt_flowrec (TT_EV_FLOW): both start with type, then hook at 4 */
 	if (size == sizeof(struct tt_flowrec) && e->type == TT_EV_FLOW) {

@@ -16,6 +16,8 @@
 typedef int (*tt_event_cb)(void *ctx, const struct tt_event *e);
 typedef int (*tt_flowrec_cb)(void *ctx, const struct tt_flowrec *r);
 
+typedef void (*tt_hint_cb)(void *ctx, uint64_t sk);
+
 struct tt_live;
 
 /*
@@ -32,6 +34,13 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
  * kprobe), which socket storage needs.
  */
 bool live__flow_records(const struct tt_opts *o, const struct tt_selection *sel);
+
+/*
+ * While a record is handled, the socket of the one after it, if the
+ * kernel has already sent it: the callback fetches what that one will
+ * need (engine__prefetch()), so its lookups do not wait on memory.
+ */
+void live__set_hint(struct tt_live *l, tt_hint_cb hint);
 
 /* Does the loaded kernel side send flow records? */
 bool live__flow_mode(const struct tt_live *l);

@@ -53,6 +53,11 @@ static int on_flowrec(void *ctx, const struct tt_flowrec *r)
 	return app__flowrec(ctx, r) ? -ECANCELED : 0;
 }
 
+static void on_hint(void *ctx, uint64_t sk)
+{
+	app__prefetch(ctx, sk);
+}
+
 /*
  * The names a capture keeps for a record's cgroup id, as this host resolves
  * them; asked before the pipeline has seen the record, so the record's owner
@@ -249,6 +254,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	err = live__open(&live, o, on_record, on_flowrec, a);
 	if (err)
 		return err;
+	live__set_hint(live, on_hint);
 
 	start = live__now_ns();
 	/* before the capture's compression threads start: they run at the same nice */
