@@ -368,7 +368,7 @@ int app__flowrec(struct app *a, const struct tt_flowrec *r)
 		a->id_dropped++;
 		return 0;
 	}
-	if (engine__feed_flow(a->eng, r) == -EINVAL)
+	if (engine__feed_flow_hdr(a->eng, r, &h) == -EINVAL)
 		a->invalid++;
 	return ferror_unlocked(stdout) ? -EIO : 0;
 }

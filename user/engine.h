@@ -177,6 +177,10 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e);
  */
 int engine__feed_flow(struct tt_engine *eng, const struct tt_flowrec *r);
 
+/* The same, with h holding flowrec__header(r, h) already: a caller that made one for its filters. */
+int engine__feed_flow_hdr(struct tt_engine *eng, const struct tt_flowrec *r,
+			  const struct tt_event *h);
+
 /*
  * Settle the rule's FIN_WAIT2-substate TIME-WAIT entries older than now_ns
  * minus a few ms (UINT64_MAX: all).  Called before a summary and at exit.

@@ -108,18 +108,28 @@ void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f)
 
 int engine__feed_flow(struct tt_engine *eng, const struct tt_flowrec *r)
 {
-	struct tt_event h, e;
+	struct tt_event h;
+
+	if (!eng || !r)
+		return -EINVAL;
+	flowrec__header(r, &h);
+	return engine__feed_flow_hdr(eng, r, &h);
+}
+
+int engine__feed_flow_hdr(struct tt_engine *eng, const struct tt_flowrec *r,
+			  const struct tt_event *h)
+{
+	struct tt_event e;
 	uint32_t idx;
 
-	if (!eng || !r || flowrec__check(r))
+	if (!eng || !r || !h || flowrec__check(r))
 		return -EINVAL;
 	STAT_INC(eng, flow_records);
 	eng->fr = r;
-	flowrec__header(r, &h);
 	for (unsigned int i = 0; i < r->n; i++) {
 		bool inferred = r->tflags[i] & TT_T_INFERRED, end;
 
-		e = h;
+		e = *h;
 		flowrec__event_on(r, i, &e);
 		/* an inferred end is told on the flow before the end writes it out */
 		end = e.new_state == TT_CLOSE || e.new_state == TT_TIME_WAIT;
