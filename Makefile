@@ -76,7 +76,20 @@ deps:
 $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/unit $(OUTPUT)/drivers:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
+# Before the first compile: a missing build dependency is named in one line
+# (clang crashed on a missing libbpf header), and `make deps` names its
+# package.  Checked once per $(OUTPUT); `make clean` checks again.
+$(OUTPUT)/build-deps.ok: | $(OUTPUT)
+	$(Q)PATH=$$PATH:/usr/local/sbin:/usr/sbin:/sbin; missing=; \
+	for p in $(LIBS_PC); do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	for c in $(CLANG) $(CC) $(BPFTOOL); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make: cannot build, missing:$$missing ('make deps' names the Debian packages; 'make deps INSTALL=1' installs them)" >&2; \
+		exit 2; \
+	fi; \
+	touch $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf $(OUTPUT)/build-deps.ok
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude \
 		$(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null) -Wall -Wno-unused-function \
@@ -104,7 +117,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 # The skeletons exist before any user/ object is compiled; the .d files
 # then name those that include one.
-$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user $(SKELS)
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user $(SKELS) $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
