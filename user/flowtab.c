@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "flowtab.h"
+#include "util.h"
 
 void ft_hash_unlink(struct tt_engine *eng, uint32_t idx)
 {
@@ -389,8 +390,8 @@ struct tt_engine *engine__new(const struct tt_engine_opts *opts)
 	/* listeners are few next to their children */
 	eng->lmask = pow2_at_least(max / 16, 16) - 1;
 
-	eng->ents = calloc(max + 1, sizeof(*eng->ents));
-	eng->buckets = calloc(nb, sizeof(*eng->buckets));
+	eng->ents = tt_big_zalloc((max + 1) * sizeof(*eng->ents));
+	eng->buckets = tt_big_zalloc(nb * sizeof(*eng->buckets));
 	eng->lbuckets = calloc(eng->lmask + 1, sizeof(*eng->lbuckets));
 	if (!eng->ents || !eng->buckets || !eng->lbuckets) {
 		engine__free(eng);
@@ -406,8 +407,8 @@ void engine__free(struct tt_engine *eng)
 {
 	if (!eng)
 		return;
-	free(eng->ents);
-	free(eng->buckets);
+	tt_big_free(eng->ents, ((size_t)eng->max_flows + 1) * sizeof(*eng->ents));
+	tt_big_free(eng->buckets, ((size_t)1 << eng->hash_bits) * sizeof(*eng->buckets));
 	free(eng->lbuckets);
 	free(eng);
 }

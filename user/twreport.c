@@ -66,7 +66,7 @@ struct tw_tracker *tw_tracker__new(int netns_fd, uint32_t warn_pct)
 
 	if (!t)
 		return NULL;
-	t->win = calloc(WINDOW_MAX, sizeof(*t->win));
+	t->win = tt_big_zalloc(WINDOW_MAX * sizeof(*t->win));
 	t->c = calloc(1, sizeof(*t->c));
 	t->top = calloc(1, sizeof(*t->top));
 	if (!t->win || !t->c || !t->top)
@@ -94,7 +94,7 @@ void tw_tracker__free(struct tw_tracker *t)
 	}
 	free(t->c);
 	free(t->top);
-	free(t->win);
+	tt_big_free(t->win, WINDOW_MAX * sizeof(*t->win));
 	free(t);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "util.h"
 
 int tt_verbosity = TT_LOG_INFO;
@@ -390,4 +391,39 @@ int tt_stdout_failed(void)
 	}
 	tt_err("write output: %s", strerror(err));
 	return 1;
+}
+
+#define HUGE_PAGE	(2u << 20)
+
+static size_t big_len(size_t n)
+{
+	return (n + HUGE_PAGE - 1) & ~((size_t)HUGE_PAGE - 1);
+}
+
+void *tt_big_zalloc(size_t n)
+{
+	size_t len = big_len(n);
+	char *p, *at;
+
+	if (!n || len < n) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* a huge page must be aligned: map one more and trim both ends */
+	p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	at = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~((uintptr_t)HUGE_PAGE - 1));
+	if (at > p)
+		munmap(p, (size_t)(at - p));
+	munmap(at + len, (size_t)(p + HUGE_PAGE - at));
+	/* where the kernel has no huge pages for us this fails, and small ones do */
+	madvise(at, len, MADV_HUGEPAGE);
+	return at;
+}
+
+void tt_big_free(void *p, size_t n)
+{
+	if (p)
+		munmap(p, big_len(n));
 }

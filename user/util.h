@@ -54,6 +54,16 @@ void tt_fmt_addr(uint8_t family, const uint8_t addr[16], char *buf, size_t len);
  */
 size_t tt_addr_str(char dst[TT_ADDR_STRLEN], uint8_t family, const uint8_t addr[16]);
 
+/*
+ * Zeroed memory for a big table read and written at random (the flow
+ * table, the TIME-WAIT window), in 2 MiB pages where the kernel gives them
+ * (transparent huge pages, "madvise" or "always"): one TLB entry and one
+ * page fault where 512 would be.  Pages are still made as they are first
+ * written.  NULL with errno set; tt_big_free() with the same n.
+ */
+void *tt_big_zalloc(size_t n);
+void tt_big_free(void *p, size_t n);
+
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: maps record times to wall time. */
 int64_t tt_mono_to_wall_offset(void);
 
