@@ -87,8 +87,8 @@ void app__event(struct app *a, const struct tt_event *e);
 void app__set_lost(struct app *a, uint64_t lost_total);
 uint64_t app__lost(const struct app *a);
 
-/* The source's hint of a record to come (live__set_hint()). */
-void app__prefetch(struct app *a, uint64_t sk);
+/* The source's hint of the records to come (live__set_hint()). */
+void app__prefetch(struct app *a, const uint64_t *sk, unsigned int n);
 
 /* The engine's totals since start. */
 const struct tt_engine_stats *app__total(const struct app *a);

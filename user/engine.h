@@ -202,8 +202,13 @@ const struct tt_flow *engine__listener_of(const struct tt_engine *eng, const str
 /* The flow that now owns socket `sk`, or NULL. */
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk);
 
-/* Start fetching what a record for sk will read first (its hash bucket); no effect. */
+/*
+ * Start fetching what a record for sk will read: its hash bucket; then,
+ * once that is in (a record later), the first flow it points at and the
+ * free slot a new flow would take.  Hints only: nothing changes.
+ */
 void engine__prefetch(const struct tt_engine *eng, uint64_t sk);
+void engine__prefetch_flow(const struct tt_engine *eng, uint64_t sk);
 
 /*
  * The sk a TT_EV_SEED record carries: sock_diag does not reveal the struct

@@ -458,6 +458,21 @@ void engine__prefetch(const struct tt_engine *eng, uint64_t sk)
 	__builtin_prefetch(&eng->buckets[sk_hash(eng, sk)]);
 }
 
+void engine__prefetch_flow(const struct tt_engine *eng, uint64_t sk)
+{
+	uint32_t i = eng->buckets[sk_hash(eng, sk)];
+
+	/* find() reads flow.sk and hnext, which an entry keeps in different lines */
+	if (i != NIL) {
+		__builtin_prefetch(&eng->ents[i].flow.sk);
+		__builtin_prefetch(&eng->ents[i].hnext);
+	}
+	if (eng->free_head != NIL) {
+		__builtin_prefetch(&eng->ents[eng->free_head].flow, 1);
+		__builtin_prefetch(&eng->ents[eng->free_head].hnext);
+	}
+}
+
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk)
 {
 	uint32_t idx = find(eng, sk);

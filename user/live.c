@@ -387,18 +387,25 @@ void live__set_hint(struct tt_live *l, tt_hint_cb hint)
  */
 static void hint_next(struct tt_live *l, const void *data, size_t size)
 {
-	const char *hdr = (const char *)data + ((size + 7) & ~(size_t)7);
-	uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
-	const char *rec = hdr + BPF_RINGBUF_HDR_SZ;
-	uint64_t sk;
+	const char *rec = data;
+	uint64_t sk[2];
+	unsigned int n;
 
-	if (len == sizeof(struct tt_flowrec))
-		memcpy(&sk, rec + offsetof(struct tt_flowrec, sk), sizeof(sk));
-	else if (len == sizeof(struct tt_event))
-		memcpy(&sk, rec + offsetof(struct tt_event, sk), sizeof(sk));
-	else
-		return;
-	l->hint(l->ctx, sk);
+	for (n = 0; n < 2; n++) {
+		const char *hdr = rec + ((size + 7) & ~(size_t)7);
+		uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+
+		rec = hdr + BPF_RINGBUF_HDR_SZ;
+		if (len == sizeof(struct tt_flowrec))
+			memcpy(&sk[n], rec + offsetof(struct tt_flowrec, sk), sizeof(sk[n]));
+		else if (len == sizeof(struct tt_event))
+			memcpy(&sk[n], rec + offsetof(struct tt_event, sk), sizeof(sk[n]));
+		else
+			break;
+		size = len;
+	}
+	if (n)
+		l->hint(l->ctx, sk, n);
 }
 
 static int handle_record(void *ctx, void *data, size_t size)

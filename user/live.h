@@ -16,7 +16,8 @@
 typedef int (*tt_event_cb)(void *ctx, const struct tt_event *e);
 typedef int (*tt_flowrec_cb)(void *ctx, const struct tt_flowrec *r);
 
-typedef void (*tt_hint_cb)(void *ctx, uint64_t sk);
+/* sk[0]: the next record's socket; sk[1], if n is 2, the one after it */
+typedef void (*tt_hint_cb)(void *ctx, const uint64_t *sk, unsigned int n);
 
 struct tt_live;
 
@@ -36,9 +37,9 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 bool live__flow_records(const struct tt_opts *o, const struct tt_selection *sel);
 
 /*
- * While a record is handled, the socket of the one after it, if the
- * kernel has already sent it: the callback fetches what that one will
- * need (engine__prefetch()), so its lookups do not wait on memory.
+ * While a record is handled, the sockets of the two after it, as far as
+ * the kernel has sent them: the callback fetches what those will need
+ * (engine__prefetch()), so their lookups do not wait on memory.
  */
 void live__set_hint(struct tt_live *l, tt_hint_cb hint);
 

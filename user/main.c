@@ -53,9 +53,9 @@ static int on_flowrec(void *ctx, const struct tt_flowrec *r)
 	return app__flowrec(ctx, r) ? -ECANCELED : 0;
 }
 
-static void on_hint(void *ctx, uint64_t sk)
+static void on_hint(void *ctx, const uint64_t *sk, unsigned int n)
 {
-	app__prefetch(ctx, sk);
+	app__prefetch(ctx, sk, n);
 }
 
 /*
