@@ -380,11 +380,7 @@ void app__set_lost(struct app *a, uint64_t lost_total)
 
 void app__prefetch(struct app *a, const uint64_t *sk, unsigned int n)
 {
-	/* the one after next: its bucket; the next: what its bucket, fetched last time, points at */
-	if (n > 1)
-		engine__prefetch(a->eng, sk[1]);
-	if (n > 0)
-		engine__prefetch_flow(a->eng, sk[0]);
+	engine__prefetch(a->eng, sk, n);
 }
 
 uint64_t app__lost(const struct app *a)

@@ -203,12 +203,13 @@ const struct tt_flow *engine__listener_of(const struct tt_engine *eng, const str
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk);
 
 /*
- * Start fetching what a record for sk will read: its hash bucket; then,
- * once that is in (a record later), the first flow it points at and the
- * free slot a new flow would take.  Hints only: nothing changes.
+ * Start fetching what the next records will read, given their sockets
+ * (sk[0] the next, sk[1] if n is 2 the one after): the bucket of sk[1];
+ * for sk[0], whose bucket the call before fetched, the first flow it
+ * points at and the free slot a new flow would take.  Hints only:
+ * nothing changes.
  */
-void engine__prefetch(const struct tt_engine *eng, uint64_t sk);
-void engine__prefetch_flow(const struct tt_engine *eng, uint64_t sk);
+void engine__prefetch(const struct tt_engine *eng, const uint64_t *sk, unsigned int n);
 
 /*
  * The sk a TT_EV_SEED record carries: sock_diag does not reveal the struct

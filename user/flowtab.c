@@ -453,15 +453,15 @@ void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ct
 	}
 }
 
-void engine__prefetch(const struct tt_engine *eng, uint64_t sk)
+void engine__prefetch(const struct tt_engine *eng, const uint64_t *sk, unsigned int n)
 {
-	__builtin_prefetch(&eng->buckets[sk_hash(eng, sk)]);
-}
+	uint32_t i;
 
-void engine__prefetch_flow(const struct tt_engine *eng, uint64_t sk)
-{
-	uint32_t i = eng->buckets[sk_hash(eng, sk)];
-
+	if (n > 1)
+		__builtin_prefetch(&eng->buckets[sk_hash(eng, sk[1])]);
+	if (!n)
+		return;
+	i = eng->buckets[sk_hash(eng, sk[0])];
 	/* find() reads flow.sk and hnext, which an entry keeps in different lines */
 	if (i != NIL) {
 		__builtin_prefetch(&eng->ents[i].flow.sk);
