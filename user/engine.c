@@ -258,6 +258,20 @@ static void count_transition(struct tt_engine *eng, const struct tt_flow *f,
 
 static void early_claim(struct tt_engine *eng, const struct tt_event *birth);
 
+/*
+ * End a flow older than the record being fed: a pending one, or one a birth
+ * at its socket supersedes.  A flow record's stats and resets are its own
+ * flow's, which had them when its record was fed; the new one's are not.
+ */
+static void end_older(struct tt_engine *eng, uint32_t idx, uint8_t reason)
+{
+	const struct tt_flowrec *fr = eng->fr;
+
+	eng->fr = NULL;
+	ft_end_flow(eng, idx, reason);
+	eng->fr = fr;
+}
+
 static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 {
 	unsigned int old = e->old_state, new = e->new_state;
@@ -281,7 +295,7 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 	if (birth) {
 		role = old == TT_LISTEN ? TT_ROLE_PASSIVE : role_guess(new);
 		if (idx != NIL)
-			ft_end_flow(eng, idx, TT_END_SUPERSEDED);
+			end_older(eng, idx, TT_END_SUPERSEDED);
 		idx = ft_flow_new(eng, e, role, 0);
 		f = flow_at(eng, idx);
 		push_state(f, new, e->ts_ns);
@@ -350,18 +364,9 @@ static bool from_rule(const struct tt_event *e)
 	return tt_hook_sets_state(e->hook);
 }
 
-/* End a pending entry: in TIME-WAIT after all, or aborted if a reset followed. */
-static void settle(struct tt_engine *eng, unsigned int i, bool reset)
+/* End a pending flow: in TIME-WAIT after all, or aborted if a reset followed. */
+static void settle(struct tt_engine *eng, uint32_t idx, bool reset)
 {
-	uint64_t sk = eng->pend_sk[i];
-	uint32_t idx = find(eng, sk);
-
-	/* kept in the order they came, so the oldest is first */
-	memmove(&eng->pend_sk[i], &eng->pend_sk[i + 1], (eng->n_pend - i - 1) * sizeof(eng->pend_sk[0]));
-	memmove(&eng->pend_ts[i], &eng->pend_ts[i + 1], (eng->n_pend - i - 1) * sizeof(eng->pend_ts[0]));
-	eng->n_pend--;
-	if (idx == NIL)
-		return;
 	struct tt_flow *f = flow_at(eng, idx);
 	unsigned int old = f->nstates > 1 ? f->state[f->nstates - 2] : 0;
 
@@ -371,28 +376,41 @@ static void settle(struct tt_engine *eng, unsigned int i, bool reset)
 		f->tw_substate = 0;
 		if (old)
 			count_transition(eng, f, NULL, old, TT_CLOSE, f->ts_ns[f->nstates - 1]);
-		ft_end_flow(eng, idx, TT_END_ABORT);
+		end_older(eng, idx, TT_END_ABORT);
 		return;
 	}
 	/* the rule's record replaced the > CLOSE: no tcp_done() record follows */
 	if (old)
 		count_transition(eng, f, NULL, old, TT_TIME_WAIT, f->ts_ns[f->nstates - 1]);
-	ft_end_flow(eng, idx, TT_END_TIME_WAIT);
+	end_older(eng, idx, TT_END_TIME_WAIT);
+}
+
+/* The pending flow at sk, or NIL. */
+static uint32_t pend_find(struct tt_engine *eng, uint64_t sk)
+{
+	uint32_t idx = find(eng, sk);
+
+	return idx != NIL && (flow_at(eng, idx)->flags & TT_FLOW_TW_PENDING) ? idx : NIL;
+}
+
+/* Take the oldest slot off the ring; its flow, if it still waits, is in TIME-WAIT. */
+static void pend_pop(struct tt_engine *eng)
+{
+	const struct tw_pend *p = &eng->pend[eng->pend_head];
+	uint32_t idx = pend_find(eng, p->sk);
+
+	eng->pend_head = (eng->pend_head + 1) & (PEND_SLOTS - 1);
+	eng->n_pend--;
+	if (idx != NIL && flow_at(eng, idx)->id == p->flow_id)
+		settle(eng, idx, false);
 }
 
 void engine__settle(struct tt_engine *eng, uint64_t now_ns)
 {
 	/* oldest first: the first one not due ends it (every record calls this) */
-	while (eng->n_pend && (now_ns == UINT64_MAX || eng->pend_ts[0] + PEND_WAIT_NS <= now_ns))
-		settle(eng, 0, false);
-}
-
-static int pend_find(const struct tt_engine *eng, uint64_t sk)
-{
-	for (unsigned int i = 0; i < eng->n_pend; i++)
-		if (eng->pend_sk[i] == sk)
-			return (int)i;
-	return -1;
+	while (eng->n_pend &&
+	       (now_ns == UINT64_MAX || eng->pend[eng->pend_head].ts_ns + PEND_WAIT_NS <= now_ns))
+		pend_pop(eng);
 }
 
 static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
@@ -428,12 +446,15 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 	if ((e->flags & TT_F_OWNER) && !(f->flags & TT_FLOW_OWNER_KNOWN))
 		set_owner(f, e);
 	if (from_rule(e) && (e->flags & TT_F_SUBSTATE) && e->aux[0] == TT_FIN_WAIT2) {
-		if (eng->n_pend == PEND_MAX)
-			settle(eng, 0, false);
+		struct tw_pend *p;
+
+		if (eng->n_pend == PEND_SLOTS)
+			pend_pop(eng);
 		f->flags |= TT_FLOW_TW_PENDING;
-		eng->pend_sk[eng->n_pend] = e->sk;
-		eng->pend_ts[eng->n_pend] = e->ts_ns;
-		eng->n_pend++;
+		p = &eng->pend[(eng->pend_head + eng->n_pend++) & (PEND_SLOTS - 1)];
+		p->sk = e->sk;
+		p->ts_ns = e->ts_ns;
+		p->flow_id = f->id;
 		touch(eng, idx);
 		return 0;
 	}
@@ -504,9 +525,21 @@ static void early_claim(struct tt_engine *eng, const struct tt_event *birth)
 	}
 }
 
+/*
+ * The flow a socket's record is for, or NIL.  A flow waiting to be settled
+ * in TIME-WAIT is over in the kernel: its socket can be a new one's, whose
+ * accept or reset comes before its flow record does.
+ */
+static uint32_t find_live(struct tt_engine *eng, uint64_t sk)
+{
+	uint32_t idx = find(eng, sk);
+
+	return idx != NIL && (flow_at(eng, idx)->flags & TT_FLOW_TW_PENDING) ? NIL : idx;
+}
+
 static int on_accept(struct tt_engine *eng, const struct tt_event *e)
 {
-	uint32_t idx = find(eng, e->sk);
+	uint32_t idx = find_live(eng, e->sk);
 	struct tt_flow *f;
 
 	/* a connection that waited in the accept queue when we started */
@@ -533,7 +566,7 @@ static void sat_inc(uint8_t *c)
 
 static int on_counter(struct tt_engine *eng, const struct tt_event *e)
 {
-	uint32_t idx = find(eng, e->sk);
+	uint32_t idx = find_live(eng, e->sk);
 	struct tt_flow *f;
 
 	if (idx == NIL) {
@@ -605,16 +638,16 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 		 * reset it sends (data after close()), and the birth of a new
 		 * socket at the same address, which settles it as TIME-WAIT.
 		 */
-		int p = e->type == TT_EV_RESET_SENT ||
+		uint32_t p = e->type == TT_EV_RESET_SENT ||
 			(e->type == TT_EV_TRANSITION && is_birth(e->old_state, e->new_state)) ?
-			pend_find(eng, e->sk) : -1;
+			pend_find(eng, e->sk) : NIL;
 
-		if (p >= 0 && e->type == TT_EV_RESET_SENT) {
-			settle(eng, (unsigned int)p, true);
+		if (p != NIL && e->type == TT_EV_RESET_SENT) {
+			settle(eng, p, true);
 			return 0;
 		}
-		if (p >= 0)
-			settle(eng, (unsigned int)p, false);
+		if (p != NIL)
+			settle(eng, p, false);
 		engine__settle(eng, e->ts_ns);
 	}
 	switch (e->type) {

@@ -56,8 +56,23 @@
  * with a reset at once, on the same CPU, so such entries wait this long for
  * a RESET_SENT record before they count.
  */
-#define PEND_MAX	64
 #define PEND_WAIT_NS	2000000ull
+
+/*
+ * They wait in a ring, in the order they came, and are found through the
+ * flow table (the flow's TT_FLOW_TW_PENDING): one settled out of order
+ * leaves its slot behind, which the flow's id tells from a newer flow at
+ * the same socket.  The ring holds 2 ms at 2M connections/s; only past that
+ * does an entry settle before its time, the oldest first.
+ */
+#define PEND_SLOTS	4096
+_Static_assert((PEND_SLOTS & (PEND_SLOTS - 1)) == 0, "PEND_SLOTS is a power of two");
+
+struct tw_pend {
+	uint64_t sk;
+	uint64_t ts_ns;
+	uint64_t flow_id;	/* the flow's id: a slot of a flow settled or gone is stale */
+};
 
 /*
  * Records can come for a socket before the engine knows it.  With flow
@@ -122,9 +137,9 @@ struct tt_engine {
 	uint8_t tw_used[TW_RING];
 	unsigned int tw_pos;
 	unsigned int tw_live;	/* tw_used[] set: none, no scan */
-	uint64_t pend_sk[PEND_MAX];
-	uint64_t pend_ts[PEND_MAX];
-	unsigned int n_pend;
+	struct tw_pend pend[PEND_SLOTS];
+	unsigned int pend_head;
+	unsigned int n_pend;	/* slots from pend_head, stale ones among them */
 	struct gone_listener gone[GONE_LISTENERS];
 	unsigned int gone_pos;
 	struct tt_event early[EARLY_SLOTS];

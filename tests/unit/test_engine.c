@@ -1717,6 +1717,104 @@ TEST(engine_rule_fin_wait2_entry_then_reset_is_an_abort)
 	}
 }
 
+/* An orphan's FIN_WAIT2 > TIME_WAIT by the rule, for the pending tests: 0 if all fed. */
+static int rule_fin_wait2_entry(struct tt_engine *eng, uint64_t sk, uint64_t t)
+{
+	struct tt_event tw = rec(TT_EV_TIME_WAIT, sk, 0, 0, t);
+
+	tw.hook = TT_HOOK_TP_BTF_SET_STATE;
+	tw.old_state = TT_FIN_WAIT2;
+	tw.flags = TT_F_SUBSTATE;
+	tw.aux[0] = TT_FIN_WAIT2;
+	return feed(eng, rec_tr(sk, TT_CLOSE, TT_SYN_SENT, t)) |
+	       feed(eng, rec_tr(sk, TT_SYN_SENT, TT_ESTABLISHED, t)) |
+	       feed(eng, rec_tr(sk, TT_ESTABLISHED, TT_FIN_WAIT1, t)) |
+	       feed(eng, rec_tr(sk, TT_FIN_WAIT1, TT_FIN_WAIT2, t)) | engine__feed(eng, &tw);
+}
+
+/*
+ * Under load the entries wait their whole 2 ms, however many come in it (a
+ * list of 64 once settled them as fast as they came), and one settled out
+ * of order leaves no slot that could settle a newer flow at its socket early.
+ */
+TEST(engine_rule_fin_wait2_entries_wait_2ms_under_load)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 1024);
+	struct tt_event rst;
+
+	REQUIRE(eng);
+	/* 300 entries in 0.3 ms: 1M connections/s */
+	for (uint64_t i = 0; i < 300; i++)
+		CHECK_EQ_INT(rule_fin_wait2_entry(eng, SK(i + 1), MS(1) + i * 1000), 0);
+	CHECK_EQ_INT(r.n, 0);
+	/* the first one's reset, 0.5 ms late: data after close(), an abort */
+	rst = rec(TT_EV_RESET_SENT, SK(1), 0, 0, MS(1) + 500000);
+	CHECK_EQ_INT(engine__feed(eng, &rst), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].sk, SK(1));
+	CHECK_EQ_INT(r.flows[0].end, TT_END_ABORT);
+
+	/* a new flow at SK(1), pending from 2.5 ms: the old slot is due at 3 ms */
+	CHECK_EQ_INT(rule_fin_wait2_entry(eng, SK(1), MS(2) + 500000), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(5000), TT_CLOSE, TT_SYN_SENT, MS(3) + 400000)), 0);
+	CHECK_EQ_INT(r.n, 1 + 300 - 1);		/* the other 299, in TIME-WAIT */
+	for (int i = 1; i < MAX_ENDED; i++)
+		CHECK_EQ_INT(r.flows[i].end, TT_END_TIME_WAIT);
+	REQUIRE(engine__lookup(eng, SK(1)));
+	CHECK(engine__lookup(eng, SK(1))->flags & TT_FLOW_TW_PENDING);
+	/* its own time comes at 4.5 ms */
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(5001), TT_CLOSE, TT_SYN_SENT, MS(4) + 500000)), 0);
+	CHECK_EQ_INT(r.n, 301);
+	CHECK(!engine__lookup(eng, SK(1)));
+	CHECK_EQ_INT(engine__total(eng)->ends[TT_END_TIME_WAIT], 300);
+	CHECK_EQ_INT(engine__total(eng)->ends[TT_END_ABORT], 1);
+	engine__free(eng);
+}
+
+/*
+ * A socket waiting its 2 ms in TIME-WAIT is over in the kernel: an accept
+ * or a reset naming its address is a new socket's, and waits for that
+ * one's birth instead of renaming the old flow's owner.
+ */
+TEST(engine_records_for_a_pending_socket_are_a_new_ones)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(100), TT_CLOSE, TT_LISTEN, MS(1)), 80,
+			0), 900, "srv")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(2)), 0,
+			443), 500, "cli")), 0);
+	CHECK_EQ_INT(rule_fin_wait2_entry(eng, SK(1), MS(2)), 0);
+	REQUIRE(engine__lookup(eng, SK(1)));
+	CHECK(engine__lookup(eng, SK(1))->flags & TT_FLOW_TW_PENDING);
+	/* a child at the same address, accepted and reset before its flow record */
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(1), 0, 0, MS(3)), 80, 5555),
+			901, "worker")), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec(TT_EV_RESET_RECV, SK(1), 0, 0, MS(3)), 80, 5555)),
+			0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->owner_pid, 500);
+	CHECK_EQ_INT(f->resets_recv, 0);
+	CHECK(f->flags & TT_FLOW_TW_PENDING);
+	/* its birth, dated before them: the old flow is in TIME-WAIT, the child has both */
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_LISTEN, TT_SYN_RECV, MS(2) + 500000), 80,
+			5555)), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].end, TT_END_TIME_WAIT);
+	CHECK_EQ_INT(r.flows[0].owner_pid, 500);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->role, TT_ROLE_PASSIVE);
+	CHECK_EQ_INT(f->owner_pid, 901);
+	CHECK_EQ_INT(f->resets_recv, 1);
+	engine__free(eng);
+}
+
 /*
  * A Fast Open child can be accepted, and reset, while still in SYN_RECV,
  * before the kernel side tells its birth (held until its next transition):

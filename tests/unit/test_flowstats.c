@@ -462,6 +462,75 @@ TEST(flowstats_end_inferred_at_destruction)
 	engine__free(eng);
 }
 
+/*
+ * A client's whole life, its FIN_WAIT2 > TIME_WAIT by the rule: the flow
+ * waits 2 ms for a reset before it counts (engine.c, settle()).
+ */
+static struct tt_flowrec client_record(uint64_t sk, uint64_t t0, uint16_t sport, uint32_t srtt)
+{
+	static const uint8_t old[] = { TT_CLOSE, TT_SYN_SENT, TT_ESTABLISHED, TT_FIN_WAIT1,
+				       TT_FIN_WAIT2 };
+	static const uint8_t new[] = { TT_SYN_SENT, TT_ESTABLISHED, TT_FIN_WAIT1, TT_FIN_WAIT2,
+				       TT_TIME_WAIT };
+	struct tt_flowrec r = {
+		.type = TT_EV_FLOW, .family = TT_AF_INET, .n = 5, .hook = TT_HOOK_TP_BTF_SET_STATE,
+		.flags = TT_FR_END | TT_FR_STATS, .tw_substate = TT_FIN_WAIT2,
+		.sport = sport, .dport = 8000, .netns = 4026531840u, .sk = sk,
+		.saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+		.task_pid = { 101 }, .task_tgid = { 101 }, .task_comm = { "cli" },
+		.segs_out = 3, .segs_in = 2, .srtt_us = srtt,
+	};
+
+	for (unsigned int i = 0; i < r.n; i++) {
+		r.old_state[i] = old[i];
+		r.new_state[i] = new[i];
+		r.ts_ns[i] = t0 + 1000 * i;
+	}
+	r.tflags[0] = TT_T_TASK0;
+	r.tflags[4] = TT_T_TW_SUB;
+	return r;
+}
+
+/*
+ * A new socket at the address of one still waiting for its 2 ms: the
+ * waiting flow ends with its own stats, and the new one keeps its own.
+ */
+TEST(flowstats_socket_reused_while_time_wait_pending)
+{
+	struct collect c = { 0 };
+	struct tt_engine *eng = collect_open(&c);
+	struct tt_flowrec r;
+	char *nl;
+	json_t *j;
+
+	REQUIRE(eng);
+	r = client_record(0xffff888000040000ull, 1000000, 40010, 111);
+	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
+	CHECK_EQ_INT(c.flows, 0);		/* pending */
+	r = client_record(0xffff888000040000ull, 1500000, 40011, 222);
+	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
+	CHECK_EQ_INT(c.flows, 1);		/* the first, settled by the birth */
+	engine__settle(eng, UINT64_MAX);
+	CHECK_EQ_INT(c.flows, 2);
+	collect_close(&c);
+	REQUIRE(c.jbuf && (nl = strchr(c.jbuf, '\n')));
+	*nl = '\0';
+	j = json_loads(c.jbuf, 0, NULL);
+	REQUIRE(j);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "sport")), 40010);
+	CHECK_STR(json_string_value(json_object_get(j, "end")), "time_wait");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "srtt_us")), 111);
+	json_decref(j);
+	j = json_loads(nl + 1, 0, NULL);
+	REQUIRE(j);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "sport")), 40011);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "srtt_us")), 222);
+	json_decref(j);
+	free(c.jbuf);
+	free(c.hbuf);
+	engine__free(eng);
+}
+
 /* The per-transition stream (-e) gives flows no stats: the same life, fed as tt_events. */
 TEST(flowstats_per_transition_stream_has_none)
 {
