@@ -13,6 +13,8 @@
 # `dpkg --purge` takes it all away again (and the directory, if this test
 # made it).  A tcptrail package already
 # installed here is left alone: the test fails instead.  Host only.
+# A whole build, beside the guests of the vm tier (tests/run.sh):
+# test-timeout: 300
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 [ "$TT_GUEST" = 1 ] && { echo "skip: host only: the qemu guest has no dpkg-buildpackage"; exit 77; }

@@ -383,8 +383,9 @@ QEMU=(qemu-system-x86_64 "${ACCEL[@]}" -m "$VM_MEM" -smp "$VM_SMP"
 echo "vmtest: booting $KREL ($VM_ACCEL, ${VM_MEM}M, $VM_SMP cpu), log $LOG" >&2
 
 start=$(date +%s)
-# The guest's tty turns \n into \r\n; the log keeps plain lines.
-timeout -k 10 "$VM_TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$LOG"
+# The guest's tty turns \n into \r\n; the log keeps plain lines.  qemu stays
+# in our process group (--foreground), which tests/run.sh stops as one.
+timeout --foreground -k 10 "$VM_TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 | sed -u 's/\r$//' | tee -a "$LOG"
 st=("${PIPESTATUS[@]}")
 qrc=${st[0]}
 secs=$(( $(date +%s) - start ))
