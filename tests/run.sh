@@ -41,7 +41,7 @@ skipped=0
 LOGS=$(mktemp -d) || exit 1
 vm_pid=
 trap '[ -z "$vm_pid" ] || vm_stop; rm -rf "$LOGS"' EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 pass() {
 	passed=$((passed + 1))
