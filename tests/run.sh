@@ -86,6 +86,18 @@ test_result() {
 	esac
 }
 
+# stop TARGET PID: SIGTERM to TARGET (PID, or -PGID for a process group),
+# 5 s for PID to end, then SIGKILL.
+stop() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	n=50
+	while kill -0 "$2" 2>/dev/null && [ "$n" -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	kill -KILL "$1" 2>/dev/null
+}
+
 # run_bounded SECS LOG COMMAND...: COMMAND's exit status, output in LOG; after
 # SECS seconds it gets SIGTERM (the kernel tests then kill what they started),
 # 5 s later SIGKILL, and the status is 124.
@@ -101,13 +113,7 @@ run_bounded() {
 		n=$((n - 1))
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid"
-		n=50
-		while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
-			sleep 0.1
-			n=$((n - 1))
-		done
-		kill -KILL "$pid" 2>/dev/null
+		stop "$pid" "$pid"
 		wait "$pid"
 		echo "timed out after $secs s" >>"$log"
 		return 124
@@ -206,15 +212,9 @@ vm_start() {
 	vm_deadline=$(($(date +%s) + VM_TIMEOUT))
 }
 
-# Stop the guests' process group: SIGTERM, 5 s later SIGKILL.
+# Stop the guests' process group.
 vm_stop() {
-	kill -TERM "-$vm_pid" 2>/dev/null || return 0
-	n=50
-	while kill -0 "$vm_pid" 2>/dev/null && [ "$n" -gt 0 ]; do
-		sleep 0.1
-		n=$((n - 1))
-	done
-	kill -KILL "-$vm_pid" 2>/dev/null
+	stop "-$vm_pid" "$vm_pid"
 }
 
 tier_vm() {
