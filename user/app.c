@@ -502,4 +502,12 @@ void app__finish(struct app *a, uint64_t now_ns)
 	if (engine__total(a->eng)->evicted)
 		tt_warn("warning: %llu flows were evicted (flow table full); raise --max-flows",
 			(unsigned long long)engine__total(a->eng)->evicted);
+	if (engine__total(a->eng)->tw_early)
+		tt_warn("warning: %llu TIME-WAIT entries from FIN_WAIT2 were settled before "
+			"their 2 ms wait for a reset ended (%d waited at once); a reset in "
+			"that time would have made them aborts",
+			(unsigned long long)engine__total(a->eng)->tw_early, TT_TW_PENDING_MAX);
+	if (engine__total(a->eng)->duplicates)
+		tt_debug("repeated records dropped: %llu (one transition recorded twice)",
+			 (unsigned long long)engine__total(a->eng)->duplicates);
 }

@@ -393,16 +393,23 @@ static uint32_t pend_find(struct tt_engine *eng, uint64_t sk)
 	return idx != NIL && (flow_at(eng, idx)->flags & TT_FLOW_TW_PENDING) ? idx : NIL;
 }
 
-/* Take the oldest slot off the ring; its flow, if it still waits, is in TIME-WAIT. */
-static void pend_pop(struct tt_engine *eng)
+/*
+ * Take the oldest slot off the ring; its flow, if it still waits, is in
+ * TIME-WAIT.  now_ns is the time of the record that forces it out of a full
+ * ring, or 0 when its 2 ms are up.
+ */
+static void pend_pop(struct tt_engine *eng, uint64_t now_ns)
 {
 	const struct tw_pend *p = &eng->pend[eng->pend_head];
 	uint32_t idx = pend_find(eng, p->sk);
 
 	eng->pend_head = (eng->pend_head + 1) & (PEND_SLOTS - 1);
 	eng->n_pend--;
-	if (idx != NIL && flow_at(eng, idx)->id == p->flow_id)
-		settle(eng, idx, false);
+	if (idx == NIL || flow_at(eng, idx)->id != p->flow_id)
+		return;
+	if (now_ns && p->ts_ns + PEND_WAIT_NS > now_ns)
+		STAT_INC(eng, tw_early);
+	settle(eng, idx, false);
 }
 
 void engine__settle(struct tt_engine *eng, uint64_t now_ns)
@@ -410,7 +417,7 @@ void engine__settle(struct tt_engine *eng, uint64_t now_ns)
 	/* oldest first: the first one not due ends it (every record calls this) */
 	while (eng->n_pend &&
 	       (now_ns == UINT64_MAX || eng->pend[eng->pend_head].ts_ns + PEND_WAIT_NS <= now_ns))
-		pend_pop(eng);
+		pend_pop(eng, 0);
 }
 
 static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
@@ -449,7 +456,7 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 		struct tw_pend *p;
 
 		if (eng->n_pend == PEND_SLOTS)
-			pend_pop(eng);
+			pend_pop(eng, e->ts_ns);
 		f->flags |= TT_FLOW_TW_PENDING;
 		p = &eng->pend[(eng->pend_head + eng->n_pend++) & (PEND_SLOTS - 1)];
 		p->sk = e->sk;

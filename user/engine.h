@@ -15,6 +15,8 @@
 #include "tcptrail.h"
 
 #define TT_FLOW_MAX_STATES 8
+/* TIME-WAIT entries from FIN_WAIT2 that wait for a reset at once (flowtab.h) */
+#define TT_TW_PENDING_MAX 4096
 
 enum tt_role {
 	TT_ROLE_UNKNOWN = 0,
@@ -140,6 +142,8 @@ struct tt_engine_stats {
 	uint64_t resets;
 	uint64_t time_wait;
 	uint64_t duplicates;	/* transitions dropped as repeats */
+	uint64_t tw_early;	/* rule's FIN_WAIT2 TIME-WAIT entries settled before their
+				 * 2 ms wait for a reset ended: PEND_SLOTS waited at once */
 	uint64_t inferred;	/* transitions no hook saw, inferred from the next one (TT_T_INFERRED) */
 	uint64_t flow_records;	/* TT_EV_FLOW records fed */
 	uint64_t accept_overflows;	/* SYNs or third ACKs dropped: accept queue full */

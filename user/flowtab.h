@@ -63,9 +63,9 @@
  * flow table (the flow's TT_FLOW_TW_PENDING): one settled out of order
  * leaves its slot behind, which the flow's id tells from a newer flow at
  * the same socket.  The ring holds 2 ms at 2M connections/s; only past that
- * does an entry settle before its time, the oldest first.
+ * does an entry settle before its time, the oldest first (counted: tw_early).
  */
-#define PEND_SLOTS	4096
+#define PEND_SLOTS	TT_TW_PENDING_MAX
 _Static_assert((PEND_SLOTS & (PEND_SLOTS - 1)) == 0, "PEND_SLOTS is a power of two");
 
 struct tw_pend {

@@ -1773,6 +1773,39 @@ TEST(engine_rule_fin_wait2_entries_wait_2ms_under_load)
 }
 
 /*
+ * Past TT_TW_PENDING_MAX entries in 2 ms the oldest settles before its
+ * time, and is counted (a warning at exit); an entry whose 2 ms are up when
+ * the ring is full is not.
+ */
+TEST(engine_rule_fin_wait2_ring_full_counts_early_settles)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 2 * TT_TW_PENDING_MAX + 16);
+	uint64_t i;
+
+	REQUIRE(eng);
+	/* a full ring in 0.4 ms, then two more: the oldest two settle early */
+	for (i = 0; i < TT_TW_PENDING_MAX + 2; i++)
+		CHECK_EQ_INT(rule_fin_wait2_entry(eng, SK(i + 1), MS(1) + i * 100), 0);
+	CHECK_EQ_INT(r.n, 2);
+	CHECK_EQ_INT(r.flows[0].sk, SK(1));
+	CHECK_EQ_INT(r.flows[0].end, TT_END_TIME_WAIT);
+	CHECK_EQ_INT(engine__total(eng)->tw_early, 2);
+	/* their own time: all settle at 4 ms, none early */
+	engine__settle(eng, MS(4));
+	CHECK_EQ_INT(engine__total(eng)->ends[TT_END_TIME_WAIT], TT_TW_PENDING_MAX + 2);
+	CHECK_EQ_INT(engine__total(eng)->tw_early, 2);
+
+	/* a full ring of entries 3 ms old: the next one's record settles them on time */
+	for (i = 0; i < TT_TW_PENDING_MAX; i++)
+		CHECK_EQ_INT(rule_fin_wait2_entry(eng, SK(20000 + i), MS(10)), 0);
+	CHECK_EQ_INT(rule_fin_wait2_entry(eng, SK(30000), MS(13)), 0);
+	CHECK_EQ_INT(engine__total(eng)->tw_early, 2);
+	CHECK_EQ_INT(engine__total(eng)->ends[TT_END_TIME_WAIT], 2 * TT_TW_PENDING_MAX + 2);
+	engine__free(eng);
+}
+
+/*
  * A socket waiting its 2 ms in TIME-WAIT is over in the kernel: an accept
  * or a reset naming its address is a new socket's, and waits for that
  * one's birth instead of renaming the old flow's owner.
