@@ -100,6 +100,18 @@ static __always_inline __u32 jiffies_to_ms(__u32 j, __u32 hz)
 	return (__u32)(((__u64)j * 1000 + hz - 1) / hz);
 }
 
+/*
+ * ms from then to now.  now is read once, as the walk begins, and a socket
+ * the walk reaches later may have heard from its peer since: that is 0, not
+ * 2^32 - 1 jiffies (which once dated a new CLOSE_WAIT back to the boot).
+ */
+static __always_inline __u32 jiffies_since_ms(__u32 now, __u32 then, __u32 hz)
+{
+	__s32 d = (__s32)(now - then);
+
+	return d > 0 ? jiffies_to_ms((__u32)d, hz) : 0;
+}
+
 static __always_inline void fill_full(struct tt_walk_sock *r, struct sock *sk,
 				      struct walk_ctx *c)
 {
@@ -130,9 +142,9 @@ static __always_inline void fill_full(struct tt_walk_sock *r, struct sock *sk,
 		r->wqueue = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
 	}
 	/* tcp_get_info(): both against tcp_jiffies32 */
-	r->last_data_recv_ms = jiffies_to_ms(c->now - BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime),
-					     c->hz);
-	r->last_ack_recv_ms = jiffies_to_ms(c->now - BPF_CORE_READ(tp, rcv_tstamp), c->hz);
+	r->last_data_recv_ms = jiffies_since_ms(c->now, BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime),
+						c->hz);
+	r->last_ack_recv_ms = jiffies_since_ms(c->now, BPF_CORE_READ(tp, rcv_tstamp), c->hz);
 	r->flags |= TT_WALK_F_AGES;
 }
 

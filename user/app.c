@@ -507,6 +507,9 @@ void app__finish(struct app *a, uint64_t now_ns)
 			"their 2 ms wait for a reset ended (%d waited at once); a reset in "
 			"that time would have made them aborts",
 			(unsigned long long)engine__total(a->eng)->tw_early, TT_TW_PENDING_MAX);
+	if (engine__total(a->eng)->seed_twins)
+		tt_debug("%llu seeded sockets were born after the hooks were attached: their "
+			 "own records replaced them", (unsigned long long)engine__total(a->eng)->seed_twins);
 	if (engine__total(a->eng)->duplicates)
 		tt_debug("repeated records dropped: %llu (one transition recorded twice)",
 			 (unsigned long long)engine__total(a->eng)->duplicates);

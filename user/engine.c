@@ -296,6 +296,8 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 		role = old == TT_LISTEN ? TT_ROLE_PASSIVE : role_guess(new);
 		if (idx != NIL)
 			end_older(eng, idx, TT_END_SUPERSEDED);
+		else
+			ft_forget_seeded_twin(eng, e);
 		idx = ft_flow_new(eng, e, role, 0);
 		f = flow_at(eng, idx);
 		push_state(f, new, e->ts_ns);

@@ -142,6 +142,8 @@ struct tt_engine_stats {
 	uint64_t resets;
 	uint64_t time_wait;
 	uint64_t duplicates;	/* transitions dropped as repeats */
+	uint64_t seed_twins;	/* seeded flows forgotten: their socket's birth, from
+				 * before the seed read it, came after (total only) */
 	uint64_t tw_early;	/* rule's FIN_WAIT2 TIME-WAIT entries settled before their
 				 * 2 ms wait for a reset ended: PEND_SLOTS waited at once */
 	uint64_t inferred;	/* transitions no hook saw, inferred from the next one (TT_T_INFERRED) */

@@ -312,6 +312,43 @@ uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e)
 	return idx;
 }
 
+/*
+ * A socket born after the hooks were attached and before the seed read it
+ * is seeded too, and its birth reaches the engine after the seed: the ring
+ * buffer is read only once the seed is in.  The birth's cookie names the
+ * same socket as a seeded flow's (cookies are never reused), so that flow,
+ * which knows only the state it was seen in, goes as if it had never been:
+ * no end, no report.  Left there it would wait forever under its pseudo
+ * key, a CLOSE_WAIT "leak" with no owner.  True if one went.
+ */
+bool ft_forget_seeded_twin(struct tt_engine *eng, const struct tt_event *e)
+{
+	struct tt_entry *ent;
+	uint32_t idx;
+
+	if (!eng->n_pseudo || !e->sport || !(e->flags & TT_F_COOKIE) || !e->cookie)
+		return false;
+	idx = find(eng, engine__pseudo_sk(e));
+	if (idx == NIL)
+		return false;
+	ent = &eng->ents[idx];
+	if (!(ent->flow.flags & TT_FLOW_SEEDED) || ent->flow.cookie != e->cookie)
+		return false;
+	eng->n_pseudo--;
+	ft_hash_unlink(eng, idx);
+	lru_unlink(eng, idx);
+	ft_listener_unlink(eng, idx);
+	ft_set_active(eng, eng->total.active - 1);
+	if (eng->total.flows_opened)
+		eng->total.flows_opened--;
+	if (eng->interval.flows_opened)
+		eng->interval.flows_opened--;
+	eng->total.seed_twins++;
+	ent->hnext = eng->free_head;
+	eng->free_head = idx;
+	return true;
+}
+
 uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,
 			 uint8_t flags)
 {

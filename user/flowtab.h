@@ -248,6 +248,7 @@ void ft_fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_event
 			  bool whole);
 void ft_hash_link(struct tt_engine *eng, uint32_t idx);
 uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e);
+bool ft_forget_seeded_twin(struct tt_engine *eng, const struct tt_event *e);
 uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,
 			 uint8_t flags);
 int ft_tw_find(const struct tt_engine *eng, uint64_t sk);

@@ -1388,6 +1388,62 @@ TEST(engine_seed_rekeys_to_the_real_sk)
 	engine__free(eng);
 }
 
+static struct tt_event with_cookie(struct tt_event e, uint64_t cookie)
+{
+	e.flags |= TT_F_COOKIE;
+	e.cookie = cookie;
+	return e;
+}
+
+/*
+ * A socket born after the hooks were attached and before the seed read it:
+ * the seed comes first, its birth after.  The same cookie makes them one
+ * flow, the one born, with no seeded twin left behind as a CLOSE_WAIT leak.
+ * Another cookie on the tuple is another socket: the seeded flow stays.
+ */
+TEST(engine_seed_of_a_socket_born_after_attach_gives_way_to_its_birth)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event s = seed(TT_CLOSE_WAIT, MS(100));
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	CHECK_EQ_INT(feed(eng, with_cookie(rec_tr(SK(9), TT_LISTEN, TT_SYN_RECV, MS(90)), 5000)), 0);
+	CHECK(engine__lookup(eng, s.sk) == NULL);
+	CHECK_EQ_INT(engine__total(eng)->active, 1);
+	CHECK_EQ_INT(engine__total(eng)->seed_twins, 1);
+	CHECK_EQ_INT(feed(eng, with_cookie(rec_tr(SK(9), TT_SYN_RECV, TT_ESTABLISHED, MS(91)),
+			5000)), 0);
+	CHECK_EQ_INT(feed(eng, with_cookie(rec_tr(SK(9), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(92)),
+			5000)), 0);
+	CHECK_EQ_INT(feed(eng, with_cookie(rec_tr(SK(9), TT_CLOSE_WAIT, TT_LAST_ACK, MS(200)),
+			5000)), 0);
+	CHECK_EQ_INT(feed(eng, with_cookie(rec_tr(SK(9), TT_LAST_ACK, TT_CLOSE, MS(201)), 5000)),
+		     0);
+	REQUIRE(r.n == 1);
+	f = &r.flows[0];
+	CHECK_EQ_INT(f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL), 0);
+	CHECK_EQ_INT(f->nstates, 5);
+	CHECK_EQ_INT(f->state[0], TT_SYN_RECV);
+	CHECK_EQ_INT(f->end, TT_END_CLOSE);
+	CHECK_EQ_INT(engine__total(eng)->active, 0);
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 1);
+	CHECK_EQ_INT(engine__total(eng)->flows_closed, 1);
+
+	/* another socket at the tuple: not the seeded one, which stays */
+	s = seed(TT_CLOSE_WAIT, MS(300));
+	s.cookie = 6000;
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	CHECK_EQ_INT(feed(eng, with_cookie(rec_tr(SK(10), TT_LISTEN, TT_SYN_RECV, MS(301)), 7000)),
+		     0);
+	CHECK(engine__lookup(eng, s.sk) != NULL);
+	CHECK_EQ_INT(engine__total(eng)->active, 2);
+	CHECK_EQ_INT(engine__total(eng)->seed_twins, 1);
+	engine__free(eng);
+}
+
 TEST(engine_seed_adopted_by_time_wait_and_accept)
 {
 	struct ended r;
