@@ -392,8 +392,10 @@ int main(int argc, char **argv)
 		return view__run_live(&o, &exiting);
 	/* one offset for output and capture, so a replay prints the same times */
 	wall_offset = tt_mono_to_wall_offset();
-	if (app__init(&a, &o, wall_offset, color))
-		return 1;
+	status = app__init(&a, &o, wall_offset, color);
+	/* --metrics-listen on an address this host cannot bind: bad input, said */
+	if (status)
+		return status == -EADDRNOTAVAIL ? 2 : 1;
 	status = run_live(&a, &o);
 	app__free(&a);
 	return status;

@@ -129,17 +129,18 @@ static const struct argp_option options[] = {
 
 	{ NULL, 0, NULL, 0, "Reports and export:", 6 },
 	{ "close-wait-age", OPT_CLOSE_WAIT_AGE, "SECS", 0, "A socket in CLOSE_WAIT longer than "
-	  "this is a suspected leak (default 10s)", 6 },
+	  "this is a suspected leak (default 10s; 0: every one)", 6 },
 	{ "tw-warn", OPT_TW_WARN, "PERCENT", 0, "Warn when a destination uses more than PERCENT "
 	  "of the ephemeral port range in TIME-WAIT and open sockets (default 50)", 6 },
 	{ "quiet-flows", OPT_QUIET_FLOWS, NULL, 0, "No per-flow lines: only summaries, reports "
 	  "and warnings", 6 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send summaries and leak/buildup warnings to syslog "
 	  "(facility daemon, /dev/log): for hosts without systemd", 6 },
-	{ "journal", OPT_JOURNAL, NULL, 0, "Also send them to the systemd journal as structured "
-	  "entries (TCPTRAIL_EVENT=close_wait PID=... ; see tcptrail(8))", 6 },
-	{ "output", 'o', "FILE", 0, "Append output to FILE instead of stdout; SIGHUP reopens it "
-	  "(for logrotate)", 6 },
+	{ "journal", OPT_JOURNAL, NULL, 0, "Also send summaries and leak/buildup warnings to the "
+	  "systemd journal as structured entries (TCPTRAIL_EVENT=close_wait PID=... ; see "
+	  "tcptrail(8))", 6 },
+	{ "output", 'o', "FILE", 0, "Append output to FILE instead of stdout ('-': stdout); "
+	  "SIGHUP reopens it (for logrotate)", 6 },
 	{ "metrics-file", OPT_METRICS_FILE, "PATH", 0, "Write Prometheus text to PATH at every "
 	  "interval (atomically; for node_exporter's textfile collector)", 6 },
 	{ "metrics-listen", OPT_METRICS_LISTEN, "ADDR:PORT", 0, "Serve the same at /metrics over "
@@ -154,7 +155,8 @@ static const struct argp_option options[] = {
 
 	{ NULL, 0, NULL, 0, "Capture and replay (include/CAPTURE.md):", 5 },
 	{ "write", 'w', "FILE", 0, "Also record every event to FILE, gzip-compressed, flushed "
-	  "every second (an existing FILE is overwritten only if it is a regular file of ours)", 5 },
+	  "every second (an existing FILE is overwritten only if it is a regular file of this "
+	  "user's, with one name)", 5 },
 	{ "read", 'r', "FILE", 0, "Replay FILE ('-': stdin) instead of tracing: no root, no BPF; "
 	  "every output option and filter applies", 5 },
 	{ "rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "With -w: past SIZE compressed bytes (e.g. "
@@ -360,16 +362,60 @@ static int check_views(struct argp_state *state, struct tt_opts *o)
 		return bad(state, why, "--metrics-listen");
 	if (o->syslog)
 		return bad(state, why, "--syslog");
+	if (o->journal)
+		return bad(state, why, "--journal");
 	if (o->probe)
 		return bad(state, why, "--probe");
 	if (o->snapshot && o->duration_ns)
 		return bad(state, "%s: --snapshot is one moment; --top -d SECS redraws for a while",
 			   "-d/--duration");
+	if (o->snapshot && ps->interval_given)
+		return bad(state, "%s: --snapshot is one moment; --top -i SECS redraws it every SECS",
+			   "-i/--interval");
 	if (o->top && !ps->interval_given)
 		o->interval_ns = 2ull * 1000000000;
 	if (o->top && !o->interval_ns)
 		return bad(state, "-i/--interval: '%s': --top redraws every interval; give one above 0",
 			   "0");
+	return 0;
+}
+
+/*
+ * --probe prints which hook each capability would get here, and exits: it
+ * traces nothing, so options that shape a run's output, or how long it
+ * lasts, are refused rather than ignored.  --attach, --no-sock-ops, -v and
+ * -o still apply.
+ */
+static int check_probe(struct argp_state *state, struct tt_opts *o)
+{
+	struct parse_state *ps = state->input;
+	static const char why[] = "%s: not with --probe, which traces nothing: it prints the "
+				  "hooks this kernel offers and exits";
+
+	if (!o->probe)
+		return 0;
+	if (o->write_path)
+		return bad(state, why, "-w/--write");
+	if (o->events)
+		return bad(state, why, "-e/--events");
+	if (o->json)
+		return bad(state, why, "-j/--json");
+	if (o->ladder)
+		return bad(state, why, "--ladder");
+	if (o->metrics_path)
+		return bad(state, why, "--metrics-file");
+	if (o->metrics_listen)
+		return bad(state, why, "--metrics-listen");
+	if (o->syslog)
+		return bad(state, why, "--syslog");
+	if (o->journal)
+		return bad(state, why, "--journal");
+	if (o->quiet_flows)
+		return bad(state, why, "--quiet-flows");
+	if (o->duration_ns)
+		return bad(state, why, "-d/--duration");
+	if (ps->interval_given)
+		return bad(state, why, "-i/--interval");
 	return 0;
 }
 
@@ -450,6 +496,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ps->interval_given = true;
 		if (tt_parse_duration(arg, &o->interval_ns))
 			return bad(state, "-i/--interval: '%s' is not a duration (e.g. 10, 500ms, 1m)", arg);
+		/* the live loop wakes every 100 ms: a shorter interval could not be kept */
+		if (o->interval_ns && o->interval_ns < 100000000ull)
+			return bad(state, "-i/--interval: '%s' is under 100ms; give 100ms or more, or 0 "
+				   "for a summary only at exit", arg);
 		break;
 	case 'd':
 		if (tt_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
@@ -550,7 +600,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o':
 		if (!*arg)
 			return bad(state, "-o/--output: '%s' is not a file name", arg);
-		o->output_path = arg;
+		/* '-' is stdout, where output goes anyway */
+		o->output_path = strcmp(arg, "-") ? arg : NULL;
 		break;
 	case OPT_METRICS_FILE:
 		if (!*arg)
@@ -609,7 +660,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ps->err_next = state->next;
 		break;
 	case ARGP_KEY_END:
-		err = check_combinations(state, o) ?: check_views(state, o);
+		err = check_combinations(state, o) ?: check_views(state, o) ?: check_probe(state, o);
 		if (!err && (ps->status = tt_opts_check_system(o, ps->netns_arg)))
 			return EINVAL;
 		return err;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -109,6 +110,14 @@ int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 		return 2;
 	if (o->write_path && outfile__check("-w", o->write_path))
 		return 2;
+	/* replaced at every interval: never a device, a FIFO or a link in its place */
+	if (o->metrics_path && outfile__check("--metrics-file", o->metrics_path))
+		return 2;
+	/* live, the pid is this host's; a replay's may be gone, or another host's */
+	if (o->pid && !o->read_path && kill((pid_t)o->pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "tcptrail: -p/--pid: no process %u on this host\n", o->pid);
+		return 2;
+	}
 	return 0;
 }
 

@@ -180,6 +180,17 @@ int outfile__check(const char *opt, const char *path)
 			tt_err("%s %s: not a regular file; refusing to write to it", opt, path);
 			return -EPERM;
 		}
+		/* what the open refuses too, said before anything is attached */
+		if (st.st_uid != geteuid()) {
+			tt_err("%s %s: belongs to uid %u; refusing to write to it", opt, path,
+			       (unsigned int)st.st_uid);
+			return -EPERM;
+		}
+		if (st.st_nlink > 1) {
+			tt_err("%s %s: has %u hard links; refusing to write to it", opt, path,
+			       (unsigned int)st.st_nlink);
+			return -EPERM;
+		}
 		return check_fs(opt, path, path);
 	}
 	if (errno != ENOENT) {

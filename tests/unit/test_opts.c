@@ -55,12 +55,15 @@ TEST(opts_good_values)
 
 	REQUIRE(stat("/proc/self/ns/net", &st) == 0);
 	snprintf(ino, sizeof(ino), "%lu", (unsigned long)st.st_ino);
-	CHECK_EQ_INT(parse(&o, &x, "-4", "-p", "1234", "-P", "80,443", "-L", "1",
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	CHECK_EQ_INT(parse(&o, &x, "-4", "-p", pid, "-P", "80,443", "-L", "1",
 			   "-D", "65535", "-N", ino, "--json", "-e", "-i", "500ms",
 			   "-d", "2m", "--attach", "tracepoint", "--ringbuf-size", "16M",
 			   "--max-flows", "1000", "--priority-boost", "0", "-vv", NULL), 0);
 	CHECK_EQ_INT(o.family, TT_AF_INET);
-	CHECK_EQ_INT(o.pid, 1234);
+	CHECK_EQ_INT(o.pid, getpid());
 	CHECK_EQ_INT(o.n_ports, 2);
 	CHECK_EQ_INT(o.ports[0], 80);
 	CHECK_EQ_INT(o.ports[1], 443);
@@ -126,6 +129,8 @@ TEST(opts_bad_input)
 		{ "--max-flows", "0" }, { "--max-flows", "1e6" }, { "--color", "pink" },
 		{ "--priority-boost", "20" }, { "--priority-boost", "-1" },
 		{ "-N", "abc" }, { "-N", "0" }, { "-4", "-6" }, { "-p" },
+		/* the live loop's tick is 100 ms; pid_max is at most 4194304 */
+		{ "-i", "50ms" }, { "-i", "0.000000001" }, { "-p", "4194304" },
 	};
 	struct tt_opts o;
 	bool x;
@@ -352,6 +357,64 @@ TEST(opts_outputs_checked_up_front)
 	CHECK_REFUSED("-o", "/nonexistent-dir/tt.log", "-o", "/nonexistent-dir/tt.log");
 	CHECK_REFUSED("-o", "/etc/passwd/x", "-o", "/etc/passwd/x");
 	CHECK_REFUSED("-o", "/dev/null", "-o", "/dev/null");
+	/* replaced by a rename at every interval: a device in its place would go */
+	CHECK_REFUSED("--metrics-file", "not a regular file", "--metrics-file", "/dev/null");
+	CHECK_REFUSED("--metrics-file", "/proc", "--metrics-file", "/proc/tt.prom");
+}
+
+/*
+ * A file another uid owns, or one with a second name, is refused by the
+ * open: said up front as well, with exit 2, before anything is attached.
+ */
+TEST(opts_outputs_of_another_uid_or_hard_linked_refused_up_front)
+{
+	char dir[] = "/tmp/tt-opts-XXXXXX", a[64], b[64];
+	struct tt_opts o;
+	bool x;
+	int fd;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	REQUIRE(fd >= 0);
+	close(fd);
+	CHECK_EQ_INT(parse(&o, &x, "-o", a, NULL), 0);
+	REQUIRE(link(a, b) == 0);
+	CHECK_REFUSED("-o", "2 hard links", "-o", a);
+	CHECK_REFUSED("-w", "2 hard links", "-w", b);
+	CHECK_REFUSED("--metrics-file", "2 hard links", "--metrics-file", a);
+	unlink(b);
+	/* as root, give it away; otherwise /etc/passwd is another uid's (root's) */
+	if (geteuid() == 0) {
+		REQUIRE(chown(a, 65534, 65534) == 0);
+		CHECK_REFUSED("-o", "belongs to uid 65534", "-o", a);
+		CHECK_REFUSED("-w", "belongs to uid 65534", "-w", a);
+	} else {
+		CHECK_REFUSED("-o", "belongs to uid 0", "-o", "/etc/passwd");
+	}
+	unlink(a);
+	rmdir(dir);
+	/* '-' is stdout */
+	CHECK_EQ_INT(parse(&o, &x, "-o", "-", NULL), 0);
+	CHECK(o.output_path == NULL);
+}
+
+/* --probe traces nothing: what would shape a run is refused, not ignored. */
+TEST(opts_probe_refuses_what_it_would_ignore)
+{
+	struct tt_opts o;
+	bool x;
+
+	CHECK_REFUSED("-w/--write", "--probe", "--probe", "-w", "/tmp/tt-probe.ttcap");
+	CHECK_REFUSED("-j/--json", "--probe", "--probe", "--json");
+	CHECK_REFUSED("-e/--events", "--probe", "--probe", "-e");
+	CHECK_REFUSED("--journal", "--probe", "--probe", "--journal");
+	CHECK_REFUSED("-d/--duration", "--probe", "--probe", "-d", "5");
+	CHECK_REFUSED("-i/--interval", "--probe", "--probe", "-i", "5");
+	CHECK_REFUSED("--metrics-file", "--probe", "--probe", "--metrics-file", "/tmp/tt.prom");
+	CHECK_EQ_INT(parse(&o, &x, "--probe", "--attach", "tp_btf", "--no-sock-ops", "-v", NULL), 0);
+	CHECK(o.probe);
 }
 
 /* Defect 10: NO_COLOR (no-color.org) turns auto off; --color always still wins. */
@@ -467,6 +530,7 @@ TEST(opts_views_bad_input)
 		{ "--top", "--metrics-file", "/tmp/m.prom" },
 		{ "--top", "--metrics-listen", "127.0.0.1:9464" }, { "--snapshot", "--syslog" },
 		{ "--snapshot", "--probe" }, { "--snapshot", "-d", "5" }, { "--top", "-i", "0" },
+		{ "--snapshot", "--journal" }, { "--snapshot", "-i", "5" }, { "--top", "--journal" },
 		{ "--snapshot", "extra" },
 	};
 	struct tt_opts o;
