@@ -602,6 +602,8 @@ static int on_seed(struct tt_engine *eng, const struct tt_event *e)
 
 	if (!state_ok(state))
 		return -EINVAL;
+	if (e->ts_ns > eng->seed_ns)
+		eng->seed_ns = e->ts_ns;
 	if (find(eng, e->sk) != NIL)
 		return 0;
 	/*

@@ -315,25 +315,35 @@ uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e)
 /*
  * A socket born after the hooks were attached and before the seed read it
  * is seeded too, and its birth reaches the engine after the seed: the ring
- * buffer is read only once the seed is in.  The birth's cookie names the
- * same socket as a seeded flow's (cookies are never reused), so that flow,
- * which knows only the state it was seen in, goes as if it had never been:
- * no end, no report.  Left there it would wait forever under its pseudo
- * key, a CLOSE_WAIT "leak" with no owner.  True if one went.
+ * buffer is read only once the seed is in.  The birth names the same
+ * socket as a seeded flow at its tuple when it has the same cookie
+ * (cookies are never reused); a birth with no cookie (kprobe and classic
+ * tracepoint hooks) does when it came before the seed had read all, as no
+ * two sockets share a tuple (SO_REUSEPORT listeners do, so none of theirs).
+ * That flow, which knows only the state it was seen in, goes as if it had
+ * never been: no end, no report.  Left there it would wait forever under
+ * its pseudo key, a CLOSE_WAIT "leak" with no owner.  True if one went.
  */
 bool ft_forget_seeded_twin(struct tt_engine *eng, const struct tt_event *e)
 {
+	bool cookie = (e->flags & TT_F_COOKIE) && e->cookie;
 	struct tt_entry *ent;
 	uint32_t idx;
 
-	if (!eng->n_pseudo || !e->sport || !(e->flags & TT_F_COOKIE) || !e->cookie)
+	if (!eng->n_pseudo || !e->sport)
 		return false;
 	idx = find(eng, engine__pseudo_sk(e));
 	if (idx == NIL)
 		return false;
 	ent = &eng->ents[idx];
-	if (!(ent->flow.flags & TT_FLOW_SEEDED) || ent->flow.cookie != e->cookie)
+	if (!(ent->flow.flags & TT_FLOW_SEEDED))
 		return false;
+	if (cookie && ent->flow.cookie) {
+		if (ent->flow.cookie != e->cookie)
+			return false;
+	} else if (e->new_state == TT_LISTEN || e->ts_ns > eng->seed_ns) {
+		return false;
+	}
 	eng->n_pseudo--;
 	ft_hash_unlink(eng, idx);
 	lru_unlink(eng, idx);

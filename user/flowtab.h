@@ -148,6 +148,7 @@ struct tt_engine {
 	uint8_t early_used[EARLY_SLOTS / EARLY_PROBE];	/* a bucket's slots in use, a bit each */
 	const struct tt_flowrec *fr;	/* the flow record being fed: its end takes its stats */
 	size_t n_pseudo;	/* seeded flows still filed under a pseudo key (bit 0 set) */
+	uint64_t seed_ns;	/* the latest seed record's time: when the seed had read all */
 	struct synack_note synack[SYNACK_RING];
 	unsigned int synack_pos;
 	unsigned int synack_live;	/* notes with a count: none, no scan */

@@ -1444,6 +1444,43 @@ TEST(engine_seed_of_a_socket_born_after_attach_gives_way_to_its_birth)
 	engine__free(eng);
 }
 
+/*
+ * With no cookie (kprobe and classic tracepoint hooks), a birth at a seeded
+ * tuple before the seed had read all is that socket's; one after is a new
+ * socket's, as is a listener's (SO_REUSEPORT siblings share a tuple).
+ */
+TEST(engine_seed_twin_without_cookies_by_time)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event s = seed(TT_ESTABLISHED, MS(100)), l;
+
+	REQUIRE(eng);
+	s.flags = 0;
+	s.cookie = 0;
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	/* after the seed: a new socket at the tuple, the seeded one stays */
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(9), TT_CLOSE, TT_SYN_SENT, MS(101))), 0);
+	CHECK(engine__lookup(eng, s.sk) != NULL);
+	CHECK_EQ_INT(engine__total(eng)->seed_twins, 0);
+	/* before it: the seeded socket itself */
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(10), TT_CLOSE, TT_SYN_SENT, MS(99))), 0);
+	CHECK(engine__lookup(eng, s.sk) == NULL);
+	CHECK_EQ_INT(engine__total(eng)->seed_twins, 1);
+	CHECK_EQ_INT(engine__total(eng)->active, 2);
+
+	/* a listener born before the seed may be a sibling of the seeded one */
+	l = rec_ports(seed(TT_LISTEN, MS(200)), 80, 0);
+	l.flags = 0;
+	l.cookie = 0;
+	l = pseudo(l);
+	CHECK_EQ_INT(engine__feed(eng, &l), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(11), TT_CLOSE, TT_LISTEN, MS(150)), 80, 0)), 0);
+	CHECK(engine__lookup(eng, l.sk) != NULL);
+	CHECK_EQ_INT(engine__total(eng)->seed_twins, 1);
+	engine__free(eng);
+}
+
 TEST(engine_seed_adopted_by_time_wait_and_accept)
 {
 	struct ended r;
