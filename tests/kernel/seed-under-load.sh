@@ -19,7 +19,7 @@
 LOAD=${LOAD:-${OUTPUT:-.output}/bench/ttload}
 [ -x "$LOAD" ] || fail "no $LOAD (make test builds it)"
 
-"$LOAD" rate -d 2 -w 0 -p 1 >"$DIR/load.out" 2>"$DIR/load.err" &
+"$LOAD" rate -d 4 -w 0 -p 1 >"$DIR/load.out" 2>"$DIR/load.err" &
 DRIVE_PID=$!
 sleep 0.5
 # ttload's port only; a 1 s report interval, and a CLOSE_WAIT counts from 1 s
