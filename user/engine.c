@@ -615,8 +615,12 @@ static int on_seed(struct tt_engine *eng, const struct tt_event *e)
 	idx = ft_flow_new(eng, e, state == TT_LISTEN ? TT_ROLE_LISTENER : TT_ROLE_UNKNOWN,
 		       TT_FLOW_SEEDED | TT_FLOW_PARTIAL);
 	f = flow_at(eng, idx);
-	if (f->sk & 1)
+	if (f->sk & 1) {
+		uint32_t bit = seed_port_bit(f->sport, f->dport);
+
 		eng->n_pseudo++;
+		eng->seed_ports[bit / 64] |= 1ull << (bit % 64);
+	}
 	push_state(f, state, e->ts_ns);
 	/*
 	 * The peer's FIN carried an ACK, so the last ACK received is a lower

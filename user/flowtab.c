@@ -286,13 +286,21 @@ void ft_hash_link(struct tt_engine *eng, uint32_t idx)
  * birth is never one: it is a new socket, and CLOSE > LISTEN may share its
  * tuple with a seeded SO_REUSEPORT sibling.  NIL if there is none.
  */
+/* Might a flow filed under a pseudo key have e's ports? */
+static bool seed_ports_may(const struct tt_engine *eng, const struct tt_event *e)
+{
+	uint32_t bit = seed_port_bit(e->sport, e->dport);
+
+	return eng->seed_ports[bit / 64] & (1ull << (bit % 64));
+}
+
 uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e)
 {
 	uint32_t idx;
 	struct tt_flow *f;
 
-	/* none left under a pseudo key: no hash to make (every accept asks) */
-	if (!e->sport || !eng->n_pseudo)
+	/* none left under a pseudo key, or none at these ports: no hash to make (every accept asks) */
+	if (!e->sport || !eng->n_pseudo || !seed_ports_may(eng, e))
 		return NIL;
 	idx = find(eng, engine__pseudo_sk(e));
 	if (idx == NIL)
@@ -330,7 +338,7 @@ bool ft_forget_seeded_twin(struct tt_engine *eng, const struct tt_event *e)
 	struct tt_entry *ent;
 	uint32_t idx;
 
-	if (!eng->n_pseudo || !e->sport)
+	if (!eng->n_pseudo || !e->sport || !seed_ports_may(eng, e))
 		return false;
 	idx = find(eng, engine__pseudo_sk(e));
 	if (idx == NIL)

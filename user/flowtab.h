@@ -123,6 +123,13 @@ struct tt_entry {
 	uint32_t lnext;		/* listener chain, or UNLISTED */
 };
 
+#define SEED_PORT_BITS	65536
+
+static inline uint32_t seed_port_bit(uint16_t sport, uint16_t dport)
+{
+	return ((uint32_t)sport * 40503u ^ dport) & (SEED_PORT_BITS - 1);
+}
+
 struct tt_engine {
 	struct tt_entry *ents;	/* max_flows + 1: slot 0 is the LRU sentinel */
 	uint32_t *buckets;	/* sk -> first entry */
@@ -149,6 +156,12 @@ struct tt_engine {
 	const struct tt_flowrec *fr;	/* the flow record being fed: its end takes its stats */
 	size_t n_pseudo;	/* seeded flows still filed under a pseudo key (bit 0 set) */
 	uint64_t seed_ns;	/* the latest seed record's time: when the seed had read all */
+	/*
+	 * A bit per port pair (seed_port_bit()) of every flow ever filed under
+	 * a pseudo key: a record whose bit is clear matches none, and skips
+	 * hashing its tuple.  Never cleared; n_pseudo 0 skips it all.
+	 */
+	uint64_t seed_ports[SEED_PORT_BITS / 64];
 	struct synack_note synack[SYNACK_RING];
 	unsigned int synack_pos;
 	unsigned int synack_live;	/* notes with a count: none, no scan */
