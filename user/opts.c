@@ -474,6 +474,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ps->netns_arg = arg;
 		break;
 	case OPT_CGROUP:
+		/* the BPF filter holds one cgroup */
+		if (o->cgroup_path[0])
+			return bad(state, "--cgroup: given twice (then '%s'); tcptrail follows one "
+				   "cgroup subtree or all", arg);
 		if (!*arg || *arg != '/')
 			return bad(state, "--cgroup: '%s' is not an absolute cgroup path", arg);
 		if (strlen(arg) >= sizeof(o->cgroup_path))
@@ -484,6 +488,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!ident__valid_container_prefix(arg))
 			return bad(state, "--container: '%s' is not a container id or a prefix of one "
 				   "(1 to 64 lowercase hex digits)", arg);
+		if (o->container)
+			return bad(state, "--container: given twice (then '%s'); tcptrail follows one "
+				   "container or all", arg);
 		o->container = arg;
 		break;
 	case 'j':

@@ -328,6 +328,9 @@ static struct ns_info *census_ns(struct census *c, uint32_t netns)
 	}
 	memset(&c->ns[c->n_ns], 0, sizeof(c->ns[0]));
 	c->ns[c->n_ns].netns = netns;
+	/* not read yet: unknown, not off */
+	c->ns[c->n_ns].tw_reuse = -1;
+	c->ns[c->n_ns].timestamps = -1;
 	return &c->ns[c->n_ns++];
 }
 
@@ -522,11 +525,24 @@ static int census_walk(struct census *c, struct census_thread *th, struct netns_
 		uint32_t netns = netns_set__inode(set, i);
 		struct tw_sock key = { .netns = netns };
 
+		struct ns_info *ns;
+
 		if (!done[i] || (c->n_tw && bsearch(&key, c->tw, c->n_tw, sizeof(*c->tw), cmp_tw)))
 			continue;
-		if (!census_ns(c, netns)) {
+		ns = census_ns(c, netns);
+		if (!ns) {
 			err = -ENOMEM;
 			goto fail;
+		}
+		/* ours: the report gives its port range and tw_reuse, TIME-WAIT or not */
+		if (netns == th->self) {
+			struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
+
+			diag__read_sysctls(-1, &sys);
+			ns->lo = sys.port_lo;
+			ns->hi = sys.port_hi;
+			ns->tw_reuse = sys.tw_reuse;
+			ns->timestamps = sys.timestamps;
 		}
 		c->no_tw++;
 	}

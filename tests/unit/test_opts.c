@@ -116,7 +116,7 @@ TEST(opts_help_and_version_exit_zero)
 /* Every one of these must be refused with status 2, never accepted or crashed. */
 TEST(opts_bad_input)
 {
-	static const char *bad[][3] = {
+	static const char *bad[][4] = {
 		{ "--bogus" }, { "-Z" }, { "extra-arg" },
 		{ "-P", "0" }, { "-P", "65536" }, { "-P", "80x" }, { "-P", "" },
 		{ "-P", "80,,90" }, { "-P", ",80" }, { "-P", "80," }, { "-P", "-1" },
@@ -131,12 +131,14 @@ TEST(opts_bad_input)
 		{ "-N", "abc" }, { "-N", "0" }, { "-4", "-6" }, { "-p" },
 		/* the live loop's tick is 100 ms; pid_max is at most 4194304 */
 		{ "-i", "50ms" }, { "-i", "0.000000001" }, { "-p", "4194304" },
+		{ "--container", "ab", "--container", "cd" },
+		{ "--cgroup", "/sys/fs/cgroup", "--cgroup", "/sys/fs/cgroup" },
 	};
 	struct tt_opts o;
 	bool x;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int s = parse(&o, &x, bad[i][0], bad[i][1], bad[i][2], NULL);
+		int s = parse(&o, &x, bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL);
 
 		if (s != 2)
 			fprintf(stderr, "    accepted: %s %s -> %d\n", bad[i][0],
