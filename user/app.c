@@ -79,6 +79,50 @@ int app__add_sink(struct app *a, const struct tt_sink_ref *ref)
  * of their own and the TIME-WAIT count from a peek, so the summaries' trends
  * and intervals are untouched.
  */
+struct netns_list {
+	uint32_t *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void add_flow_netns(const struct tt_flow *f, void *ctx)
+{
+	struct netns_list *l = ctx;
+
+	/* runs of one namespace are common: the table is in creation order */
+	if (l->oom || (l->n && l->v[l->n - 1] == f->netns))
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		uint32_t *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			l->oom = true;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = f->netns;
+}
+
+/*
+ * --container, --cgroup: a TIME-WAIT socket has no cgroup, so the TIME-WAIT
+ * report keeps the namespaces the kept sockets live in (every flow in the
+ * table passed the filter).  Out of memory, it counts every namespace.
+ */
+static void tw_scope(struct app *a)
+{
+	struct netns_list l = { 0 };
+
+	if (!a->opts->container && !a->opts->cgroup_path[0])
+		return;
+	engine__for_each(a->eng, add_flow_netns, &l);
+	if (!l.oom)
+		tw_tracker__scope(a->tw, l.v, l.n);
+	free(l.v);
+}
+
 static void render_metrics(FILE *f, void *ctx)
 {
 	struct app *a = ctx;
@@ -87,6 +131,7 @@ static void render_metrics(FILE *f, void *ctx)
 	size_t n_cw;
 
 	n_cw = report__close_wait(a->metrics_report, a->eng, a->now_ns, &cw);
+	tw_scope(a);
 	tw_tracker__peek(a->tw, a->now_ns, &tw);
 	metrics__render(f, &(struct tt_metrics_input){
 		.eng = a->eng, .cw = cw, .n_cw = n_cw, .tw_population = tw.population,
@@ -437,6 +482,7 @@ static void summary(struct app *a, uint64_t now, bool final)
 	if (n_cw)
 		EACH_SINK(a, close_wait, &(struct tt_cw_report){ .g = cw, .n = n_cw, .t_ns = now,
 			  .min_age_ns = a->opts->close_wait_age_ns });
+	tw_scope(a);
 	tw_tracker__report(a->tw, now, sum.interval_ns, &tw);
 	if (tw.entries || tw.population > 0)
 		EACH_SINK(a, time_wait, &tw);

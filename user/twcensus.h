@@ -22,6 +22,7 @@ struct tw_entry {
 	uint8_t family;
 	uint8_t saddr[16], daddr[16];
 	uint16_t dport;
+	uint32_t netns;
 	const struct tt_cgname *name;	/* its cgroup's, if it names a container */
 };
 
@@ -104,6 +105,10 @@ struct tw_tracker {
 	struct agg *top;		/* remote endpoints added up, for the report */
 	struct census_thread *th;	/* counts on a thread: every netns_fd but -2 */
 	struct tt_ident *ident;
+	/* tw_tracker__scope(): host-wide, the report keeps these namespaces only (sorted) */
+	bool scoped;
+	uint32_t *scope;
+	size_t n_scope, cap_scope;
 };
 
 int twc_thread_start(struct tw_tracker *t);

@@ -82,11 +82,52 @@ fail:
 	return NULL;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int tw_tracker__scope(struct tw_tracker *t, const uint32_t *netns, size_t n)
+{
+	size_t need = n + t->len, k = 0;
+
+	t->scoped = false;
+	if (need > t->cap_scope) {
+		uint32_t *s = realloc(t->scope, (need ? need : 1) * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		t->scope = s;
+		t->cap_scope = need;
+	}
+	for (size_t i = 0; i < n; i++)
+		t->scope[k++] = netns[i];
+	for (size_t i = 0; i < t->len; i++)
+		t->scope[k++] = t->win[(t->head + i) % WINDOW_MAX].netns;
+	if (k > 1)
+		qsort(t->scope, k, sizeof(*t->scope), cmp_u32);
+	t->n_scope = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!t->n_scope || t->scope[t->n_scope - 1] != t->scope[i])
+			t->scope[t->n_scope++] = t->scope[i];
+	t->scoped = true;
+	return 0;
+}
+
+static bool in_scope(const struct tw_tracker *t, uint32_t netns)
+{
+	return !t->scoped ||
+	       (t->n_scope && bsearch(&netns, t->scope, t->n_scope, sizeof(*t->scope), cmp_u32));
+}
+
 void tw_tracker__free(struct tw_tracker *t)
 {
 	if (!t)
 		return;
 	twc_thread_stop(t);
+	free(t->scope);
 	if (t->c) {
 		free(t->c->open);
 		free(t->c->ns);
@@ -120,6 +161,7 @@ void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
 	memcpy(w->saddr, f->saddr, 16);
 	memcpy(w->daddr, f->daddr, 16);
 	w->dport = f->dport;
+	w->netns = f->netns;
 	w->name = NULL;
 	if (t->ident) {
 		const struct tt_cgname *n = ident__lookup(t->ident, f->cgroup, f->owner_pid);
@@ -174,30 +216,54 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 				 c->took_ns / 1e6);
 	}
 	twc_agg_reset(t->top);
+	/* --container, --cgroup: the namespaces their sockets live in (host-wide only) */
+	if (!hostwide)
+		t->scoped = false;
 	if (counted) {
-		r->population = c->population;
+		r->population = t->scoped ? 0 : c->population;
 		for (size_t i = 0; i < c->n_open; i++)
 			twc_add_in_use(&c->remote, &c->open[i]);
 		/* the top destinations add up over namespaces */
 		for (size_t i = 0; i < AGG_BUCKETS; i++)
-			if (c->remote.used[i] && c->remote.e[i].count)
+			if (c->remote.used[i] && c->remote.e[i].count && in_scope(t, c->remote.ns[i]))
 				twc_agg_add(t->top, 0, c->remote.e[i].family, c->remote.e[i].addr,
 					c->remote.e[i].port, false, c->remote.e[i].count);
+		if (t->scoped) {
+			/* the local addresses add up over namespaces: the window's, all kept */
+			twc_agg_reset(&c->local);
+			for (size_t i = 0; i < t->len; i++) {
+				const struct tw_entry *w = &t->win[(t->head + i) % WINDOW_MAX];
+
+				twc_agg_add(&c->local, 0, w->family, w->saddr, 0, false, 1);
+			}
+		}
 		twc_top(&c->local, r->local, &r->n_local);
 		r->namespaces = (uint32_t)c->n_ns;
 		self = hostwide ? twc_ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
 		if (hostwide) {
 			if (c->n_ns > 1)
 				qsort(c->ns, c->n_ns, sizeof(c->ns[0]), twc_cmp_netns);
+			if (t->scoped) {
+				r->namespaces = 0;
+				for (size_t i = 0; i < c->n_ns; i++) {
+					if (!in_scope(t, c->ns[i].netns))
+						continue;
+					r->namespaces++;
+					if (c->ns[i].population > 0)
+						r->population += c->ns[i].population;
+				}
+			}
 			for (size_t i = 0; i < c->n_ns && r->n_netns < TW_NETNS_MAX; i++) {
 				if (c->ns[i].population <= 0)
 					break;
+				if (!in_scope(t, c->ns[i].netns))
+					continue;
 				r->by_netns[r->n_netns++] = (struct tw_netns){
 					.netns = c->ns[i].netns, .population = c->ns[i].population,
 					.port_lo = c->ns[i].lo, .port_hi = c->ns[i].hi };
 			}
-			/* sorted: find ours again */
-			self = twc_ns_of(c, t->th->self);
+			/* sorted: find ours again; scoped to one namespace, that one is ours */
+			self = twc_ns_of(c, t->scoped && t->n_scope == 1 ? t->scope[0] : t->th->self);
 		}
 	} else {
 		struct agg *local = &c->local;
@@ -238,7 +304,7 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		size_t k;
 
 		/* only destinations we connected to hold our ephemeral ports */
-		if (!c->remote.used[i] || !e->count || !e->port)
+		if (!c->remote.used[i] || !e->count || !e->port || !in_scope(t, c->remote.ns[i]))
 			continue;
 		ns = hostwide ? twc_ns_of(c, c->remote.ns[i]) : self;
 		if (!ns || !ns->hi || ns->hi < ns->lo)

@@ -129,4 +129,13 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
  */
 void tw_tracker__peek(struct tw_tracker *t, uint64_t now_ns, struct tw_report *out);
 
+/*
+ * --container and --cgroup: a TIME-WAIT socket has no cgroup, so the
+ * report keeps the namespaces the kept sockets live in: netns[0..n) (those
+ * of the flows in the table) and those of the window's entries.  Host-wide
+ * only (a count of one namespace is that one's already).  Called before
+ * each report; 0, or -ENOMEM (the report is then of every namespace).
+ */
+int tw_tracker__scope(struct tw_tracker *t, const uint32_t *netns, size_t n);
+
 #endif /* TT_TWREPORT_H */
