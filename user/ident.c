@@ -614,3 +614,51 @@ const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32
 		return by_pid(id, pid) ?: n;
 	return n;
 }
+
+size_t ident__running_containers(const char *prefix, char (*ids)[TT_CONTAINER_MAX], size_t max)
+{
+	size_t plen = strlen(prefix), n = 0, seen_n = 0, seen_cap = 0;
+	char (*seen)[TT_CONTAINER_MAX] = NULL;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char file[32 + sizeof(de->d_name)], path[PATH_MAX], *text;
+		struct tt_cgname nm;
+		size_t k;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(file, sizeof(file), "/proc/%s/cgroup", de->d_name);
+		text = read_text(file, 1 << 16);
+		if (!text)
+			continue;
+		memset(&nm, 0, sizeof(nm));
+		if (!ident__parse_proc_cgroup(text, path, sizeof(path)))
+			ident__parse_path(path, &nm);
+		free(text);
+		if (!nm.container[0] || strncmp(nm.container, prefix, plen))
+			continue;
+		for (k = 0; k < seen_n && strcmp(seen[k], nm.container); k++)
+			;
+		if (k < seen_n)
+			continue;
+		if (seen_n == seen_cap) {
+			size_t cap = seen_cap ? seen_cap * 2 : 8;
+			void *m = realloc(seen, cap * sizeof(*seen));
+
+			if (!m)
+				break;
+			seen = m;
+			seen_cap = cap;
+		}
+		memcpy(seen[seen_n++], nm.container, TT_CONTAINER_MAX);
+		if (n < max)
+			memcpy(ids[n++], nm.container, TT_CONTAINER_MAX);
+	}
+	closedir(d);
+	free(seen);
+	return seen_n;
+}

@@ -121,4 +121,11 @@ bool ident__path_under(const char *path, const char *prefix);
 /* Whether s is a --container argument: 1..64 hex digits. */
 bool ident__valid_container_prefix(const char *s);
 
+/*
+ * The running containers whose ids start with prefix, as every process's
+ * /proc/PID/cgroup names them: how many distinct ones, the first max of
+ * them copied to ids.
+ */
+size_t ident__running_containers(const char *prefix, char (*ids)[TT_CONTAINER_MAX], size_t max);
+
 #endif /* TT_IDENT_H */

@@ -24,6 +24,7 @@
 #include "replay.h"
 #include "seedsrc.h"
 #include "source.h"
+#include "ident.h"
 #include "util.h"
 #include "view.h"
 
@@ -347,6 +348,25 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	return tt_stdout_failed() > 0 ? 1 : status;
 }
 
+/*
+ * --container PREFIX, live: said at once when no running container has
+ * such an id (a typo, or a container gone: one that starts later is still
+ * kept), or when more than one has (all are kept).
+ */
+static void check_container(const char *prefix)
+{
+	char ids[3][TT_CONTAINER_MAX];
+	size_t n = ident__running_containers(prefix, ids, 3);
+
+	if (!n)
+		tt_warn("warning: --container %s: no running container's id starts with %s; its "
+			"sockets are kept if one starts", prefix, prefix);
+	else if (n > 1)
+		tt_warn("warning: --container %s: %zu running containers' ids start with %s "
+			"(%.12s, %.12s%s%.12s%s); all of them are kept", prefix, n, prefix, ids[0],
+			ids[1], n > 2 ? ", " : "", n > 2 ? ids[2] : "", n > 3 ? ", ..." : "");
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -380,6 +400,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (o.container && !o.read_path)
+		check_container(o.container);
 	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
 	if (o.output_path)

@@ -50,6 +50,16 @@ _bad=$(records socket | grep -v "\"container\":\"$B\"" | sed -n 1p)
 [ -z "$_bad" ] || fail "--container $B: a socket of another: $_bad"
 expect_eq "--container B: CLOSE_WAIT sockets" \
 	"$(records socket | grep -c '"state":"CLOSE_WAIT"')" "$M"
+# B's prefix names one running container: no warning
+_w=$(grep 'warning: --container' "$DIR/snap.err")
+[ -z "$_w" ] || fail "--container ${B%"${B#????????}"}: $_w"
+# a prefix no running container has: said, and the run goes on (exit 0)
+_none=0000000000000000
+case "$A$B" in *"$_none"*) _none=ffffffffffffffff ;; esac
+"$TCPTRAIL" --snapshot --json --container "$_none" >"$OUT" 2>"$DIR/snap.err" ||
+	fail "--snapshot --container $_none exited $?: $(last_line "$DIR/snap.err")"
+grep -q "warning: --container $_none: no running container's id starts with $_none" \
+	"$DIR/snap.err" || fail "--container $_none: no warning: $(last_line "$DIR/snap.err")"
 
 # human: the group line names the container by its short id
 "$TCPTRAIL" --snapshot --quiet-flows --state close-wait >"$DIR/human.out" 2>"$DIR/snap.err" ||
