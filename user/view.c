@@ -32,6 +32,11 @@ struct prev_group {
 	size_t count;
 };
 
+struct ns_name {
+	uint32_t netns;
+	const struct tt_cgname *cg;
+};
+
 struct tt_view {
 	const struct tt_opts *o;
 	FILE *out;
@@ -45,6 +50,9 @@ struct tt_view {
 	struct prev_group *prev;
 	size_t nprev;
 	bool have_prev;
+	/* view__name_netns(): a process's cgroup per namespace, for its timewait socks */
+	struct ns_name *ns_names;
+	size_t n_ns_names, cap_ns_names;
 };
 
 struct tt_view *view__new(const struct tt_opts *o, FILE *out, bool tty)
@@ -66,6 +74,7 @@ void view__free(struct tt_view *v)
 	free(v->socks);
 	free(v->groups);
 	free(v->prev);
+	free(v->ns_names);
 	free(v);
 }
 
@@ -74,6 +83,32 @@ void view__reset(struct tt_view *v)
 	v->n = 0;
 	v->ngroups = 0;
 	v->dropped = 0;
+	v->n_ns_names = 0;
+}
+
+void view__name_netns(struct tt_view *v, uint32_t netns, const struct tt_cgname *cg)
+{
+	if (!cg)
+		return;
+	if (v->n_ns_names == v->cap_ns_names) {
+		size_t cap = v->cap_ns_names ? v->cap_ns_names * 2 : 64;
+		struct ns_name *m = realloc(v->ns_names, cap * sizeof(*m));
+
+		if (!m)
+			return;
+		v->ns_names = m;
+		v->cap_ns_names = cap;
+	}
+	v->ns_names[v->n_ns_names++] = (struct ns_name){ netns, cg };
+}
+
+static bool pass_names(const struct tt_opts *o, const struct view_sock *s)
+{
+	if (o->container && (!s->cg || strncmp(s->cg->container, o->container, strlen(o->container))))
+		return false;
+	if (o->cgroup_path[0] && (!s->cg || !ident__path_under(s->cg->path, o->cgroup_path)))
+		return false;
+	return true;
 }
 
 int view__add(struct tt_view *v, const struct view_sock *s)
@@ -85,10 +120,12 @@ int view__add(struct tt_view *v, const struct view_sock *s)
 	if (!tt_cidr_match(o->remote, o->n_remote, s->family, s->daddr) ||
 	    !tt_cidr_match(o->local, o->n_local, s->family, s->saddr))
 		return 0;
-	/* --container and --cgroup by name: no kernel filter has seen these sockets */
-	if (o->container && (!s->cg || strncmp(s->cg->container, o->container, strlen(o->container))))
-		return 0;
-	if (o->cgroup_path[0] && (!s->cg || !ident__path_under(s->cg->path, o->cgroup_path)))
+	/*
+	 * --container and --cgroup by name: no kernel filter has seen these
+	 * sockets.  A timewait sock has no cgroup: it waits for its namespace's
+	 * (name_timewait()), and the filter then.
+	 */
+	if (!(s->timewait && !s->cg) && !pass_names(o, s))
 		return 0;
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 1024;
@@ -153,6 +190,77 @@ static int by_size(const void *pa, const void *pb, void *ctx)
 	if ((c = cmp_u64(sa->state, sb->state)) || (c = cmp_u64(b->n, a->n)))
 		return c;
 	return cmp_u64(a->first, b->first);
+}
+
+static int by_netns(const void *pa, const void *pb)
+{
+	const struct ns_name *a = pa, *b = pb;
+
+	return a->netns < b->netns ? -1 : a->netns > b->netns;
+}
+
+/*
+ * A timewait sock (TIME_WAIT, or an orphan's FIN_WAIT2) keeps no cgroup,
+ * but a container has a network namespace of its own: where every socket
+ * of a namespace with a known cgroup names one container, its timewait
+ * socks are that container's too; where no socket there has a cgroup, the
+ * process the source found the namespace through names it
+ * (view__name_netns), if that is a container's.  The host's namespace, or
+ * one that containers share, names none.  Then --container and --cgroup
+ * apply to them.
+ */
+static void name_timewait(struct tt_view *v)
+{
+	struct ns_name *m = NULL;
+	size_t n = 0, k = 0, tw = 0;
+
+	for (size_t i = 0; i < v->n; i++)
+		tw += v->socks[i].timewait && !v->socks[i].cg;
+	if (!tw)
+		return;
+	if (v->n_ns_names > 1)
+		qsort(v->ns_names, v->n_ns_names, sizeof(*v->ns_names), by_netns);
+	m = malloc((v->n - tw + 1) * sizeof(*m));
+	if (m) {
+		for (size_t i = 0; i < v->n; i++)
+			if (v->socks[i].cg)
+				m[n++] = (struct ns_name){ v->socks[i].netns, v->socks[i].cg };
+		if (n > 1)
+			qsort(m, n, sizeof(*m), by_netns);
+		/* one entry per namespace: its container's name, or NULL */
+		for (size_t i = 0; i < n;) {
+			size_t j = i;
+			const struct tt_cgname *cg = m[i].cg;
+
+			for (; j < n && m[j].netns == m[i].netns; j++)
+				if (!m[j].cg->container[0] || strcmp(m[j].cg->container, cg->container))
+					cg = NULL;
+			m[k++] = (struct ns_name){ m[i].netns, cg };
+			i = j;
+		}
+	}
+	for (size_t i = 0; i < v->n;) {
+		struct view_sock *s = &v->socks[i];
+
+		if (s->timewait && !s->cg) {
+			struct ns_name key = { .netns = s->netns }, *e;
+
+			e = k ? bsearch(&key, m, k, sizeof(*m), by_netns) : NULL;
+			if (e) {
+				s->cg = e->cg;
+			} else if (v->n_ns_names) {
+				e = bsearch(&key, v->ns_names, v->n_ns_names, sizeof(*m), by_netns);
+				if (e && e->cg->container[0])
+					s->cg = e->cg;
+			}
+		}
+		if (s->timewait && !pass_names(v->o, s)) {
+			v->socks[i] = v->socks[--v->n];
+			continue;
+		}
+		i++;
+	}
+	free(m);
 }
 
 static int make_groups(struct tt_view *v)
@@ -475,6 +583,7 @@ void view__print(struct tt_view *v, int64_t wall_ns, const char *source, uint32_
 {
 	char iso[48];
 
+	name_timewait(v);
 	if (make_groups(v))
 		tt_warn("warning: out of memory grouping %zu sockets", v->n);
 	if (!namespaces)

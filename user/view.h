@@ -61,6 +61,14 @@ void view__reset(struct tt_view *v);
 int view__add(struct tt_view *v, const struct view_sock *s);
 
 /*
+ * The cgroup of a process in network namespace netns (the source found
+ * the namespace through it): what names the namespace's timewait socks
+ * when no socket there with a cgroup does (a container whose sockets are
+ * all in TIME-WAIT).  Best effort: out of memory, forgotten.
+ */
+void view__name_netns(struct tt_view *v, uint32_t netns, const struct tt_cgname *cg);
+
+/*
  * Print what was added: the groups and (for --snapshot without
  * --quiet-flows) their sockets, or JSON.  wall_ns is the moment's wall
  * clock time; source names where the sockets came from ("sock_diag",

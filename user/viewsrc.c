@@ -146,6 +146,18 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 	return lc->err;
 }
 
+/* The cgroup of the process a namespace was found through, for its timewait socks. */
+static void name_netns(struct tt_view *v, struct tt_ident *ident, uint32_t netns,
+		       const char *path)
+{
+	unsigned int pid;
+	int end = 0;
+
+	if (!path || sscanf(path, "/proc/%u/ns/net%n", &pid, &end) != 1 || path[end])
+		return;
+	view__name_netns(v, netns, ident__lookup(ident, 0, pid));
+}
+
 static int64_t wall_now_ns(void)
 {
 	struct timespec ts;
@@ -214,6 +226,8 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 		int ret;
 
 		lc.netns = o->netns ? o->netns : netns_set__inode(set, i);
+		if (!o->netns)
+			name_netns(v, ident, lc.netns, netns_set__path(set, i));
 		ret = diag__dump_req(&req, on_live_sock, &lc);
 		if (lc.err) {
 			err = lc.err;

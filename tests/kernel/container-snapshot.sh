@@ -4,7 +4,8 @@
 # sockets: each container's leaked sockets are grouped under it, named by
 # its full id in JSON and its 12-digit short id in the human view, with the
 # leaking process's HOST pid as owner and an age, as many as ss counts
-# inside the container; --container ID keeps one container's sockets.  No
+# inside the container; --container ID keeps one container's sockets, also
+# a third container's TIME-WAIT sockets (named by its namespace).  No
 # BPF.  Skips, saying why, only where podman cannot start a container.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
@@ -60,6 +61,28 @@ case "$A$B" in *"$_none"*) _none=ffffffffffffffff ;; esac
 	fail "--snapshot --container $_none exited $?: $(last_line "$DIR/snap.err")"
 grep -q "warning: --container $_none: no running container's id starts with $_none" \
 	"$DIR/snap.err" || fail "--container $_none: no warning: $(last_line "$DIR/snap.err")"
+
+# a container whose sockets are all in TIME-WAIT (its listeners closed): a
+# timewait sock keeps no cgroup, so its namespace names it, through the
+# container's process; --container keeps them
+container_start /bin/ttdrive --no-netns --resume-file /tmp/resume --timeout 120 tw-load 40 \
+	2>"$DIR/run.err" || fail "podman run: $(podman_err "$DIR/run.err")"
+C=$CID C_PID=$CPID
+_c_paused() {
+	clogs "$C" | grep -q '^paused=tw-load'
+}
+wait_until 30 _c_paused || fail "tw-load in container $C did not pause: $(clogs "$C" | sed -n '$p')"
+C_NS=$(netns_of "$C_PID")
+_ss=$(cns_ss "$C_PID" -Htan state time-wait) || fail "C: nsenter -t $C_PID -n ss failed"
+expect_eq "C: ss -tan state time-wait in the container" "$(printf '%s\n' "$_ss" | count_lines)" 40
+"$TCPTRAIL" --snapshot --json --container "${C%"${C#????????}"}" >"$OUT" 2>"$DIR/snap.err" ||
+	fail "--snapshot --container C exited $?: $(last_line "$DIR/snap.err")"
+expect_eq "--container C: TIME_WAIT sockets in its namespace, named C" \
+	"$(records socket | grep "\"state\":\"TIME_WAIT\",\"netns\":$C_NS," |
+		grep -c "\"container\":\"$C\"")" 40
+_bad=$(records socket | grep -v "\"container\":\"$C\"" | sed -n 1p)
+[ -z "$_bad" ] || fail "--container $C: a socket of another: $_bad"
+echo "C: 40 TIME-WAIT sockets named by container ${C%"${C#????????????}"}'s namespace"
 
 # human: the group line names the container by its short id
 "$TCPTRAIL" --snapshot --quiet-flows --state close-wait >"$DIR/human.out" 2>"$DIR/snap.err" ||

@@ -127,6 +127,48 @@ TEST(view_filters_state_address_container)
 	free(out);
 }
 
+static const struct tt_cgname host = {
+	.id = 1, .path = "/", .source = TT_CGSRC_V2,
+};
+
+/*
+ * A timewait sock keeps no cgroup: it is its namespace's container's when
+ * every socket there with a cgroup names that one container, and then
+ * --container and --cgroup keep it; in the host's namespace it names none.
+ */
+TEST(view_timewait_named_by_its_namespace)
+{
+	struct view_sock s[4] = {
+		sk(TT_LISTEN, 100, "srv", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, &ctr),
+		sk(TT_TIME_WAIT, 0, "", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 1000, NULL),
+		sk(TT_LISTEN, 1, "sshd", 22, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, &host),
+		sk(TT_TIME_WAIT, 0, "", 22, "10.1.0.2", VIEW_AGE_AT_LEAST, 1000, NULL),
+	};
+	struct tt_opts o = { .snapshot = true, .json = true };
+	char *out;
+
+	s[0].netns = s[1].netns = 4026532000u;
+	s[1].timewait = s[3].timewait = true;
+	out = print(&o, s, 4);
+	REQUIRE(out);
+	/* the container's TIME_WAIT socket names it; the host's names none */
+	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":"
+			 "\"/libpod_parent/libpod-0123456789abcdef\",\"container\":\"0123"), 1);
+	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026531840,\"cgroup\":null,"
+			 "\"container\":null"), 1);
+	free(out);
+	o.container = "0123";
+	out = print(&o, s, 4);
+	CHECK_EQ_INT(count(out, "\"type\":\"socket\""), 2);
+	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,"), 1);
+	free(out);
+	o.container = NULL;
+	snprintf(o.cgroup_path, sizeof(o.cgroup_path), "/libpod_parent");
+	out = print(&o, s, 4);
+	CHECK_EQ_INT(count(out, "\"type\":\"socket\""), 2);
+	free(out);
+}
+
 TEST(view_json_records)
 {
 	struct view_sock s[3] = {
