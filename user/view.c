@@ -53,6 +53,10 @@ struct tt_view {
 	/* view__name_netns(): a process's cgroup per namespace, for its timewait socks */
 	struct ns_name *ns_names;
 	size_t n_ns_names, cap_ns_names;
+	/* every socket's namespace and cgroup, before the filters: what names them */
+	struct ns_name *seen;
+	size_t n_seen, cap_seen;
+	bool seen_oom;
 };
 
 struct tt_view *view__new(const struct tt_opts *o, FILE *out, bool tty)
@@ -75,6 +79,7 @@ void view__free(struct tt_view *v)
 	free(v->groups);
 	free(v->prev);
 	free(v->ns_names);
+	free(v->seen);
 	free(v);
 }
 
@@ -84,6 +89,29 @@ void view__reset(struct tt_view *v)
 	v->ngroups = 0;
 	v->dropped = 0;
 	v->n_ns_names = 0;
+	v->n_seen = 0;
+	v->seen_oom = false;
+}
+
+static void note_seen(struct tt_view *v, const struct view_sock *s)
+{
+	struct ns_name *last = v->n_seen ? &v->seen[v->n_seen - 1] : NULL;
+
+	/* a namespace's sockets come together: its cgroups repeat */
+	if (!s->cg || v->seen_oom || (last && last->netns == s->netns && last->cg == s->cg))
+		return;
+	if (v->n_seen == v->cap_seen) {
+		size_t cap = v->cap_seen ? v->cap_seen * 2 : 256;
+		struct ns_name *m = realloc(v->seen, cap * sizeof(*m));
+
+		if (!m) {
+			v->seen_oom = true;
+			return;
+		}
+		v->seen = m;
+		v->cap_seen = cap;
+	}
+	v->seen[v->n_seen++] = (struct ns_name){ s->netns, s->cg };
 }
 
 void view__name_netns(struct tt_view *v, uint32_t netns, const struct tt_cgname *cg)
@@ -115,6 +143,7 @@ int view__add(struct tt_view *v, const struct view_sock *s)
 {
 	const struct tt_opts *o = v->o;
 
+	note_seen(v, s);
 	if (o->states && (s->state >= 32 || !(o->states & (1u << s->state))))
 		return 0;
 	if (!tt_cidr_match(o->remote, o->n_remote, s->family, s->daddr) ||
@@ -211,8 +240,8 @@ static int by_netns(const void *pa, const void *pb)
  */
 static void name_timewait(struct tt_view *v)
 {
-	struct ns_name *m = NULL;
-	size_t n = 0, k = 0, tw = 0;
+	struct ns_name *m = v->seen;
+	size_t n = v->n_seen, k = 0, tw = 0;
 
 	for (size_t i = 0; i < v->n; i++)
 		tw += v->socks[i].timewait && !v->socks[i].cg;
@@ -220,24 +249,22 @@ static void name_timewait(struct tt_view *v)
 		return;
 	if (v->n_ns_names > 1)
 		qsort(v->ns_names, v->n_ns_names, sizeof(*v->ns_names), by_netns);
-	m = malloc((v->n - tw + 1) * sizeof(*m));
-	if (m) {
-		for (size_t i = 0; i < v->n; i++)
-			if (v->socks[i].cg)
-				m[n++] = (struct ns_name){ v->socks[i].netns, v->socks[i].cg };
-		if (n > 1)
-			qsort(m, n, sizeof(*m), by_netns);
-		/* one entry per namespace: its container's name, or NULL */
-		for (size_t i = 0; i < n;) {
-			size_t j = i;
-			const struct tt_cgname *cg = m[i].cg;
+	/* what the filters dropped still names a namespace; out of memory, none does */
+	if (v->seen_oom)
+		n = 0;
+	if (n > 1)
+		qsort(m, n, sizeof(*m), by_netns);
+	/* one entry per namespace, in place: its container's name, or NULL */
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		const struct tt_cgname *cg = m[i].cg;
 
-			for (; j < n && m[j].netns == m[i].netns; j++)
-				if (!m[j].cg->container[0] || strcmp(m[j].cg->container, cg->container))
-					cg = NULL;
-			m[k++] = (struct ns_name){ m[i].netns, cg };
-			i = j;
-		}
+		for (; j < n && m[j].netns == m[i].netns; j++)
+			if (cg && (!m[j].cg->container[0] ||
+				   strcmp(m[j].cg->container, cg->container)))
+				cg = NULL;
+		m[k++] = (struct ns_name){ m[i].netns, cg };
+		i = j;
 	}
 	for (size_t i = 0; i < v->n;) {
 		struct view_sock *s = &v->socks[i];
@@ -260,7 +287,7 @@ static void name_timewait(struct tt_view *v)
 		}
 		i++;
 	}
-	free(m);
+	v->n_seen = k = 0;
 }
 
 static int make_groups(struct tt_view *v)

@@ -138,26 +138,36 @@ static const struct tt_cgname host = {
  */
 TEST(view_timewait_named_by_its_namespace)
 {
-	struct view_sock s[4] = {
+	struct view_sock s[7] = {
 		sk(TT_LISTEN, 100, "srv", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, &ctr),
 		sk(TT_TIME_WAIT, 0, "", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 1000, NULL),
 		sk(TT_LISTEN, 1, "sshd", 22, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, &host),
 		sk(TT_TIME_WAIT, 0, "", 22, "10.1.0.2", VIEW_AGE_AT_LEAST, 1000, NULL),
+		/* a namespace the host and a container share: no name */
+		sk(TT_LISTEN, 1, "sshd", 23, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, &host),
+		sk(TT_LISTEN, 100, "srv", 24, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, &ctr),
+		sk(TT_TIME_WAIT, 0, "", 24, "10.1.0.3", VIEW_AGE_AT_LEAST, 1000, NULL),
 	};
 	struct tt_opts o = { .snapshot = true, .json = true };
 	char *out;
 
 	s[0].netns = s[1].netns = 4026532000u;
-	s[1].timewait = s[3].timewait = true;
-	out = print(&o, s, 4);
+	s[4].netns = s[5].netns = s[6].netns = 4026532001u;
+	s[1].timewait = s[3].timewait = s[6].timewait = true;
+	out = print(&o, s, 7);
 	REQUIRE(out);
 	/* the container's TIME_WAIT socket names it; the host's names none */
 	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":"
 			 "\"/libpod_parent/libpod-0123456789abcdef\",\"container\":\"0123"), 1);
 	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026531840,\"cgroup\":null,"
 			 "\"container\":null"), 1);
+	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532001,\"cgroup\":null,"
+			 "\"container\":null"), 1);
 	free(out);
 	o.container = "0123";
+	out = print(&o, s, 7);
+	CHECK_EQ_INT(count(out, "\"type\":\"socket\""), 3);
+	free(out);
 	out = print(&o, s, 4);
 	CHECK_EQ_INT(count(out, "\"type\":\"socket\""), 2);
 	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,"), 1);
