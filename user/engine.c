@@ -331,8 +331,23 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 		push_state(f, old, e->ts_ns);
 		push_state(f, new, e->ts_ns);
 	} else {
+		bool portless;
+
 		f = flow_at(eng, idx);
+		portless = !f->sport && e->sport;
 		ft_fill_identity(eng, idx, e, true);
+		/*
+		 * connect() picks its port after CLOSE > SYN_SENT: in the
+		 * per-transition stream an active birth has none, and its seeded
+		 * twin is found once a transition brings the port.
+		 */
+		if (portless && eng->n_pseudo && f->ts_ns[0] <= eng->seed_ns) {
+			struct tt_event birth = *e;
+
+			birth.new_state = f->state[0];
+			birth.ts_ns = f->ts_ns[0];
+			ft_forget_seeded_twin(eng, &birth);
+		}
 		if (!(old == new && f->state[f->nstates - 1] == new))
 			push_state(f, new, e->ts_ns);
 		touch(eng, idx);

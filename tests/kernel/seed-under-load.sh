@@ -12,7 +12,9 @@
 # ownerless "leaks".  No flow may start at the boot either: the hash-table
 # walk once dated a CLOSE_WAIT that heard from its peer after the walk began
 # back to it (most such sockets are the twins above, so that check alone
-# rarely fails).
+# rarely fails).  Two rounds: with flow records (the default here), and
+# with the classic tracepoint's per-transition stream, whose active births
+# come before connect() picks a port (their twins are found later).
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 [ "$TT_GUEST" = 1 ] && { echo "skip: host only: the qemu guest has no ttload"; exit 77; }
@@ -20,43 +22,54 @@
 LOAD=${LOAD:-${OUTPUT:-.output}/bench/ttload}
 [ -x "$LOAD" ] || fail "no $LOAD (make test builds it)"
 
-"$LOAD" rate -d 4 -w 0 -p 1 >"$DIR/load.out" 2>"$DIR/load.err" &
-DRIVE_PID=$!
-sleep 0.5
-# ttload's port only; a 1 s report interval, and a CLOSE_WAIT counts from 1 s
-"$TCPTRAIL" --json -v -P 9000 -i 1 --close-wait-age 1 >"$OUT" 2>"$DIR/trace.err" &
-TRACE_PID=$!
-wait_until 20 trace_attached
-grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
-	fail "tcptrail did not attach: $(last_line "$DIR/trace.err")"
-wait "$DRIVE_PID" || fail "ttload failed: $(last_line "$DIR/load.err")"
-DRIVE_PID=
-# two report intervals after the last socket went
-sleep 2.5
-# port 9000's sockets that still exist elsewhere (another test's namespace
-# winding down) are open flows by right: the snapshot counts them first
-still=$("$TCPTRAIL" --snapshot --json -P 9000 2>/dev/null | grep '^{"type":"socket",' |
-	grep -v '"timewait":true' | grep -vc '"state":"SYN_RECV"')
-trace_stop
-NETNS=$(sed -n 's/^netns=//p' "$DIR/load.out" | sed -n 1p)
-[ -n "$NETNS" ] || fail "ttload printed no netns="
+# run MODE [TCPTRAIL-OPTIONS...]: one round; MODE names it in messages
+run() {
+	_mode=$1
+	shift
+	: >"$DIR/trace.err"
+	"$LOAD" rate -d 4 -w 0 -p 1 >"$DIR/load.out" 2>"$DIR/load.err" &
+	DRIVE_PID=$!
+	sleep 0.5
+	# ttload's port only; a 1 s report interval, and a CLOSE_WAIT counts from 1 s
+	"$TCPTRAIL" --json -v -P 9000 -i 1 --close-wait-age 1 "$@" >"$OUT" 2>"$DIR/trace.err" &
+	TRACE_PID=$!
+	wait_until 20 trace_attached
+	grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
+		fail "tcptrail did not attach: $(last_line "$DIR/trace.err")"
+	wait "$DRIVE_PID" || fail "ttload failed: $(last_line "$DIR/load.err")"
+	DRIVE_PID=
+	# two report intervals after the last socket went
+	sleep 2.5
+	# port 9000's sockets that still exist elsewhere (another test's namespace
+	# winding down) are open flows by right: the snapshot counts them first
+	still=$("$TCPTRAIL" --snapshot --json -P 9000 2>/dev/null | grep '^{"type":"socket",' |
+		grep -v '"timewait":true' | grep -vc '"state":"SYN_RECV"')
+	trace_stop
+	NETNS=$(sed -n 's/^netns=//p' "$DIR/load.out" | sed -n 1p)
+	[ -n "$NETNS" ] || fail "ttload printed no netns="
 
-seeded=$(sed -n 's/^tcptrail: seeded \([0-9]*\) existing sockets.*/\1/p' "$DIR/trace.err")
-[ "${seeded:-0}" -ge 10 ] ||
-	fail "the seed read ${seeded:-no} sockets: ttload was not running when tracing began"
-final=$(grep '^{"type":"summary",.*"final":true' "$OUT")
-[ -n "$final" ] || fail "no final summary"
-active=$(echo "$final" | jget flows_active)
-[ "$active" -le "${still:-0}" ] ||
-	fail "flows_active $active after ttload's sockets were all gone (of $seeded seeded; $still port 9000 sockets elsewhere)"
-leaks=$(grep '^{"type":"close_wait",' "$OUT" | grep -c "\"netns\":$NETNS,")
-[ "$leaks" = 0 ] || fail "$leaks CLOSE_WAIT leak reports in ttload's namespace: $(grep \
-	'^{"type":"close_wait",' "$OUT" | sed -n 1p)"
-# a seeded CLOSE_WAIT is dated back by the time since its last ACK, never to the boot
-bad=$(flows | grep -c '"start_ns":0,')
-[ "$bad" = 0 ] || fail "$bad flows that start at the boot: $(flows | grep '"start_ns":0,' |
-	sed -n 1p)"
-n=$(flows | count_lines)
-[ "$n" -ge 1000 ] || fail "only $n flows: too little load for the seed to race it"
-echo "seed-under-load: $seeded sockets seeded, $n flows, $(grep '^conns=' "$DIR/load.out")"
+	seeded=$(sed -n 's/^tcptrail: seeded \([0-9]*\) existing sockets.*/\1/p' "$DIR/trace.err")
+	[ "${seeded:-0}" -ge 10 ] ||
+		fail "$_mode: the seed read ${seeded:-no} sockets: ttload was not running when tracing began"
+	final=$(grep '^{"type":"summary",.*"final":true' "$OUT")
+	[ -n "$final" ] || fail "no final summary"
+	active=$(echo "$final" | jget flows_active)
+	[ "$active" -le "${still:-0}" ] ||
+		fail "$_mode: flows_active $active after ttload's sockets were all gone (of $seeded seeded; $still port 9000 sockets elsewhere)"
+	leaks=$(grep '^{"type":"close_wait",' "$OUT" | grep -c "\"netns\":$NETNS,")
+	[ "$leaks" = 0 ] || fail "$_mode: $leaks CLOSE_WAIT leak reports in ttload's namespace: $(grep \
+		'^{"type":"close_wait",' "$OUT" | sed -n 1p)"
+	# a seeded CLOSE_WAIT is dated back by the time since its last ACK, never to the boot
+	bad=$(flows | grep -c '"start_ns":0,')
+	[ "$bad" = 0 ] || fail "$_mode: $bad flows that start at the boot: $(flows | grep '"start_ns":0,' |
+		sed -n 1p)"
+	n=$(flows | count_lines)
+	[ "$n" -ge 1000 ] || fail "$_mode: only $n flows: too little load for the seed to race it"
+	echo "seed-under-load ($_mode): $seeded sockets seeded, $n flows, $(grep '^conns=' "$DIR/load.out")"
+}
+
+# flow records (the default here), then the per-transition stream of the
+# classic tracepoint, where an active socket's birth comes before its port
+run flow-records
+run tracepoint --attach tracepoint
 pass

@@ -1445,6 +1445,33 @@ TEST(engine_seed_of_a_socket_born_after_attach_gives_way_to_its_birth)
 }
 
 /*
+ * In the per-transition stream an active birth (CLOSE > SYN_SENT) comes
+ * before connect() picks its port: its seeded twin is found when the next
+ * transition brings the port.
+ */
+TEST(engine_seed_twin_of_a_portless_active_birth)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event s = rec_ports(seed(TT_ESTABLISHED, MS(100)), 40001, 443), b;
+
+	REQUIRE(eng);
+	s.flags = 0;
+	s.cookie = 0;
+	s = pseudo(s);
+	CHECK_EQ_INT(engine__feed(eng, &s), 0);
+	b = rec_ports(rec_tr(SK(9), TT_CLOSE, TT_SYN_SENT, MS(90)), 0, 443);
+	CHECK_EQ_INT(feed(eng, b), 0);
+	CHECK_EQ_INT(engine__total(eng)->active, 2);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(9), TT_SYN_SENT, TT_ESTABLISHED, MS(91)), 40001,
+			443)), 0);
+	CHECK(engine__lookup(eng, s.sk) == NULL);
+	CHECK_EQ_INT(engine__total(eng)->seed_twins, 1);
+	CHECK_EQ_INT(engine__total(eng)->active, 1);
+	engine__free(eng);
+}
+
+/*
  * With no cookie (kprobe and classic tracepoint hooks), a birth at a seeded
  * tuple before the seed had read all is that socket's; one after is a new
  * socket's, as is a listener's (SO_REUSEPORT siblings share a tuple).
