@@ -53,6 +53,9 @@ run() {
 		fail "$_mode: the seed read ${seeded:-no} sockets: ttload was not running when tracing began"
 	final=$(grep '^{"type":"summary",.*"final":true' "$OUT")
 	[ -n "$final" ] || fail "no final summary"
+	# a lost record leaves its flow open: this test cannot judge then
+	lost=$(echo "$final" | jget lost)
+	[ "$lost" = 0 ] || fail "$_mode: $lost records lost while the seed ran (a bigger --ringbuf-size)"
 	active=$(echo "$final" | jget flows_active)
 	[ "$active" -le "${still:-0}" ] ||
 		fail "$_mode: flows_active $active after ttload's sockets were all gone (of $seeded seeded; $still port 9000 sockets elsewhere)"
@@ -69,7 +72,12 @@ run() {
 }
 
 # flow records (the default here), then the per-transition stream of the
-# classic tracepoint, where an active socket's birth comes before its port
-run flow-records
-run tracepoint --attach tracepoint
+# classic tracepoint, where an active socket's birth comes before its port.
+# The ring buffer is not read while the seed runs, and a seed under load
+# can take long: both rounds get room for seconds of records, and a round
+# that lost any fails on that first.  (Once, beside the vm tier, the
+# tracepoint round with the default 8M left 3,631 of 17,440 seeded flows
+# open; lost was not checked then.)
+run flow-records --ringbuf-size 64M
+run tracepoint --attach tracepoint --ringbuf-size 256M
 pass
