@@ -334,6 +334,15 @@ static int check_combinations(struct argp_state *state, struct tt_opts *o)
 }
 
 
+/* The first option given that feeds an output of a trace, or NULL: what a view or --probe refuses. */
+static const char *other_output(const struct tt_opts *o)
+{
+	return o->write_path ? "-w/--write" : o->events ? "-e/--events" :
+	       o->ladder ? "--ladder" : o->metrics_path ? "--metrics-file" :
+	       o->metrics_listen ? "--metrics-listen" : o->syslog ? "--syslog" :
+	       o->journal ? "--journal" : NULL;
+}
+
 /*
  * --snapshot and --top read the socket table (or a capture's flow table)
  * and print a view of it: options that feed other outputs have nothing to
@@ -350,20 +359,8 @@ static int check_views(struct argp_state *state, struct tt_opts *o)
 			   "give one", "--snapshot/--top");
 	if (!o->snapshot && !o->top)
 		return 0;
-	if (o->write_path)
-		return bad(state, why, "-w/--write");
-	if (o->events)
-		return bad(state, why, "-e/--events");
-	if (o->ladder)
-		return bad(state, why, "--ladder");
-	if (o->metrics_path)
-		return bad(state, why, "--metrics-file");
-	if (o->metrics_listen)
-		return bad(state, why, "--metrics-listen");
-	if (o->syslog)
-		return bad(state, why, "--syslog");
-	if (o->journal)
-		return bad(state, why, "--journal");
+	if (other_output(o))
+		return bad(state, why, other_output(o));
 	if (o->probe)
 		return bad(state, why, "--probe");
 	if (o->snapshot && o->duration_ns)
@@ -394,22 +391,10 @@ static int check_probe(struct argp_state *state, struct tt_opts *o)
 
 	if (!o->probe)
 		return 0;
-	if (o->write_path)
-		return bad(state, why, "-w/--write");
-	if (o->events)
-		return bad(state, why, "-e/--events");
+	if (other_output(o))
+		return bad(state, why, other_output(o));
 	if (o->json)
 		return bad(state, why, "-j/--json");
-	if (o->ladder)
-		return bad(state, why, "--ladder");
-	if (o->metrics_path)
-		return bad(state, why, "--metrics-file");
-	if (o->metrics_listen)
-		return bad(state, why, "--metrics-listen");
-	if (o->syslog)
-		return bad(state, why, "--syslog");
-	if (o->journal)
-		return bad(state, why, "--journal");
 	if (o->quiet_flows)
 		return bad(state, why, "--quiet-flows");
 	if (o->duration_ns)

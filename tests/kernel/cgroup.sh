@@ -11,30 +11,9 @@
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
-# the cgroup2 mount whose root is the hierarchy's: field 4 is "/", fstype after " - "
-MNT=$(sed -n 's/^[^ ]* [^ ]* [^ ]* \/ \([^ ]*\) .* - cgroup2 .*/\1/p' /proc/self/mountinfo | sed -n 1p)
-[ -n "$MNT" ] || fail "no cgroup v2 mount on this host (/proc/self/mountinfo)"
-CG=tcptrail-test-$$
-DA= DB=
-
-cg_cleanup() {
-	for _p in $DA $DB; do
-		kill -KILL "$_p" 2>/dev/null
-		wait "$_p" 2>/dev/null
-	done
-	# a cgroup goes once its last process has: bounded, 5 s
-	_i=50
-	while [ -d "$MNT/$CG" ] && [ "$_i" -gt 0 ]; do
-		rmdir "$MNT/$CG/a" "$MNT/$CG/b" "$MNT/$CG" 2>/dev/null
-		sleep 0.1
-		_i=$((_i - 1))
-	done
-	[ -d "$MNT/$CG" ] && echo "warning: could not remove $MNT/$CG"
-	cleanup
-}
-trap cg_cleanup EXIT
-
-mkdir "$MNT/$CG" "$MNT/$CG/a" "$MNT/$CG/b" || fail "cannot make cgroups under $MNT"
+# shellcheck source=tests/kernel/cgroups.inc
+. "${0%/*}/cgroups.inc"
+cg_make a b
 
 # start_drive NAME: ttdrive active, moved into cgroup NAME before it makes
 # its namespace and sockets; it waits for $DIR/go.

@@ -11,27 +11,9 @@
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
-MNT=$(sed -n 's/^[^ ]* [^ ]* [^ ]* \/ \([^ ]*\) .* - cgroup2 .*/\1/p' /proc/self/mountinfo | sed -n 1p)
-[ -n "$MNT" ] || fail "no cgroup v2 mount on this host (/proc/self/mountinfo)"
-CG=tcptrail-test-$$
-DA= DB=
-
-cg_cleanup() {
-	for _p in $DA $DB; do
-		kill -KILL "$_p" 2>/dev/null
-		wait "$_p" 2>/dev/null
-	done
-	_i=50
-	while [ -d "$MNT/$CG" ] && [ "$_i" -gt 0 ]; do
-		rmdir "$MNT/$CG/a" "$MNT/$CG/b" "$MNT/$CG" 2>/dev/null
-		sleep 0.1
-		_i=$((_i - 1))
-	done
-	[ -d "$MNT/$CG" ] && echo "warning: could not remove $MNT/$CG"
-	cleanup
-}
-trap cg_cleanup EXIT
-mkdir "$MNT/$CG" "$MNT/$CG/a" "$MNT/$CG/b" || fail "cannot make cgroups under $MNT"
+# shellcheck source=tests/kernel/cgroups.inc
+. "${0%/*}/cgroups.inc"
+cg_make a b
 
 "$TCPTRAIL" $TCPTRAIL_ARGS --json --quiet-flows -i 1 --cgroup "/$CG/a" >"$OUT" 2>"$DIR/trace.err" &
 TRACE_PID=$!
