@@ -160,7 +160,11 @@ void tw_tracker__flow(struct tw_tracker *t, const struct tt_flow *f)
 	w->family = f->family;
 	memcpy(w->saddr, f->saddr, 16);
 	memcpy(w->daddr, f->daddr, 16);
-	w->dport = f->dport;
+	/*
+	 * As the census counts them: a peer that connected to us is one
+	 * address (port 0, "addr:*"), its port being its own ephemeral one.
+	 */
+	w->dport = f->role == TT_ROLE_PASSIVE ? 0 : f->dport;
 	w->netns = f->netns;
 	w->name = NULL;
 	if (t->ident) {

@@ -27,7 +27,7 @@
 struct tw_endpoint {
 	uint8_t family;
 	uint8_t addr[16];
-	uint16_t port;		/* 0 for a local address */
+	uint16_t port;		/* 0 for a local address, or a peer that connected to us */
 	uint64_t count;
 };
 

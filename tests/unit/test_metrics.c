@@ -574,6 +574,37 @@ TEST(metrics_tw_peek_keeps_the_interval)
 	tw_tracker__free(t);
 }
 
+/*
+ * The 60 s estimate (replay) groups TIME-WAIT by destination as the census
+ * does: our clients' entries by address:port, peers that connected to us
+ * by address alone, whatever ephemeral port each came from.
+ */
+TEST(tw_estimate_groups_accepted_peers_by_address)
+{
+	struct tw_tracker *t = tw_tracker__new(-2, 50);
+	struct tt_flow f = { .nstates = 2, .end = TT_END_TIME_WAIT, .role = TT_ROLE_PASSIVE,
+			     .family = TT_AF_INET, .daddr = { 10, 0, 0, 2 },
+			     .state = { TT_ESTABLISHED, TT_TIME_WAIT }, .ts_ns = { 1, 2 } };
+	struct tw_report r;
+
+	REQUIRE(t);
+	for (int i = 0; i < 5; i++) {
+		f.dport = (uint16_t)(40000 + i);
+		tw_tracker__flow(t, &f);
+	}
+	f.role = TT_ROLE_ACTIVE;
+	f.dport = 80;
+	tw_tracker__flow(t, &f);
+	tw_tracker__report(t, 20, 20, &r);
+	CHECK(r.estimated);
+	REQUIRE(r.n_remote == 2);
+	CHECK_EQ_INT(r.remote[0].port, 0);
+	CHECK_EQ_INT(r.remote[0].count, 5);
+	CHECK_EQ_INT(r.remote[1].port, 80);
+	CHECK_EQ_INT(r.remote[1].count, 1);
+	tw_tracker__free(t);
+}
+
 TEST(metrics_listen_spec_errors)
 {
 	static const char *bad[] = { "nope", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
