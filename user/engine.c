@@ -389,6 +389,9 @@ static void settle(struct tt_engine *eng, uint32_t idx, bool reset)
 
 	f->flags &= ~TT_FLOW_TW_PENDING;
 	if (reset) {
+		/* the reset that settles it is this end's own */
+		if (f->resets_sent < UINT8_MAX)
+			f->resets_sent++;
 		f->state[f->nstates - 1] = TT_CLOSE;
 		f->tw_substate = 0;
 		if (old)

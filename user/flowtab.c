@@ -130,6 +130,24 @@ void ft_set_active(struct tt_engine *eng, size_t n)
  * slot.  It is unindexed first so that a callback looking the sk up sees the
  * table as it will be.
  */
+/*
+ * Closed from ESTABLISHED, CLOSE_WAIT or SYN_RECV with no socket error, the
+ * kernel resets the peer (tcp_disconnect(): SO_LINGER 0, connect(AF_UNSPEC),
+ * a listener's close for its unaccepted children; unread data at close();
+ * out of memory), and sends that RST after the state is CLOSE: after the
+ * end's record, which is how the flow learns of its resets.  No RST is sent
+ * only in TCP repair mode, or if the kernel had no memory for it.
+ */
+static bool rst_follows(const struct tt_flow *f)
+{
+	unsigned int old;
+
+	if (f->nstates < 2 || f->state[f->nstates - 1] != TT_CLOSE)
+		return false;
+	old = f->state[f->nstates - 2];
+	return old == TT_ESTABLISHED || old == TT_CLOSE_WAIT || old == TT_SYN_RECV;
+}
+
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 {
 	struct tt_entry *e = &eng->ents[idx];
@@ -162,6 +180,8 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 		break;
 	}
 	engine__flowrec_end(eng, &e->flow);
+	if (reason == TT_END_ABORT && !e->flow.resets_sent && rst_follows(&e->flow))
+		e->flow.resets_sent = 1;
 	if (eng->on_flow_end)
 		eng->on_flow_end(&e->flow, eng->ctx);
 

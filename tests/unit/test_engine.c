@@ -338,6 +338,12 @@ TEST(engine_abort)
 	CHECK_EQ_INT(r.flows[0].owner_pid, 31);
 	CHECK_EQ_INT(r.flows[1].end, TT_END_ABORT);
 	CHECK_EQ_INT(r.flows[1].closer_pid, 32);
+	/* the kernel resets the peer after the state is CLOSE, not from SYN_SENT */
+	CHECK_EQ_INT(r.flows[0].resets_sent, 1);
+	CHECK_EQ_INT(r.flows[1].resets_sent, 0);
+	/* that RST's own record, after the end: no flow of it, nothing more counted */
+	CHECK_EQ_INT(feed(eng, rec(TT_EV_RESET_SENT, SK(1), 0, 0, MS(3))), 0);
+	CHECK_EQ_INT(r.n, 2);
 	CHECK_EQ_INT(engine__total(eng)->resets, 0);
 	engine__free(eng);
 }
@@ -1833,6 +1839,7 @@ TEST(engine_rule_fin_wait2_entry_then_reset_is_an_abort)
 		REQUIRE(r.n == 1);
 		CHECK_EQ_INT(r.flows[0].end, TT_END_ABORT);
 		CHECK_EQ_INT(r.flows[0].state[r.flows[0].nstates - 1], TT_CLOSE);
+		CHECK_EQ_INT(r.flows[0].resets_sent, 1);
 		engine__free(eng);
 	}
 }
