@@ -18,20 +18,34 @@
 #include "opts.h"
 #include "util.h"
 
-/* Label values: backslash, double quote and newline are escaped. */
+/*
+ * Label values: backslash, double quote and newline are escaped; control
+ * characters and bytes that are not UTF-8 (a comm the kernel cut at 15
+ * bytes, inside a character) become '?', since one invalid value makes
+ * Prometheus and node_exporter reject the whole scrape.
+ */
 static void label(FILE *f, const char *s, size_t max)
 {
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strnlen(s, max), l;
 
-		if (c == '\\' || c == '"')
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = u[i];
+
+		if (c == '\\' || c == '"') {
 			fprintf(f, "\\%c", c);
-		else if (c == '\n')
+		} else if (c == '\n') {
 			fputs("\\n", f);
-		else if (c < 0x20 || c == 0x7f)
+		} else if (c < 0x20 || c == 0x7f) {
 			fputc('?', f);
-		else
+		} else if (c < 0x80) {
 			fputc(c, f);
+		} else if ((l = tt_utf8_len(u + i, n - i))) {
+			fwrite(u + i, 1, l, f);
+			i += l - 1;
+		} else {
+			fputc('?', f);
+		}
 	}
 }
 

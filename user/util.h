@@ -91,4 +91,7 @@ void tt_stdout_batch(void);
  */
 int tt_stdout_failed(void);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0. */
+size_t tt_utf8_len(const unsigned char *s, size_t n);
+
 #endif /* TT_UTIL_H */

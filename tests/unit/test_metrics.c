@@ -180,6 +180,38 @@ TEST(metrics_exposition_is_strictly_valid)
 	engine__free(eng);
 }
 
+/*
+ * A comm the kernel cut at 15 bytes inside a character: one invalid label
+ * value makes Prometheus and node_exporter drop the whole scrape, so the
+ * stray byte is '?' and the characters before it stay.
+ */
+TEST(metrics_label_values_are_utf8)
+{
+	struct tt_engine *eng = busy_engine();
+	struct tt_cw_group g = { .pid = 42, .count = 1, .kind = TT_SVC_LOCAL, .port = 8080 };
+	struct tt_metrics_input in = { .eng = eng, .cw = &g, .n_cw = 1, .tw_population = -1 };
+	char *buf = NULL;
+	size_t len = 0, l;
+	FILE *f = open_memstream(&buf, &len);
+
+	/* seven 'é' (two bytes each) and the first byte of an eighth */
+	strcpy(g.comm, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3");
+	metrics__render(f, &in);
+	fclose(f);
+	REQUIRE(buf);
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"\xc3\xa9\xc3\xa9\xc3\xa9"
+			  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9?\"} 1\n"));
+	for (size_t i = 0; i < len; i += l) {
+		l = tt_utf8_len((const unsigned char *)buf + i, len - i);
+		if (!l) {
+			CHECK(!"the exposition is valid UTF-8");
+			break;
+		}
+	}
+	free(buf);
+	engine__free(eng);
+}
+
 /* The checker itself must catch what it is there to catch. */
 TEST(metrics_checker_rejects_bad_text)
 {
