@@ -338,6 +338,13 @@ int metrics__write_file(const char *path, const struct tt_metrics_input *in)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
+	/* whatever the umask (027 on hardened hosts), as the man page says */
+	if (fchmod(fd, 0644)) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		err = -errno;

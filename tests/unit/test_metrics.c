@@ -246,6 +246,14 @@ TEST(metrics_file_is_replaced_atomically)
 	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
 	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+	/* 0644 under a hardened umask too: node_exporter runs as another user */
+	{
+		mode_t old = umask(077);
+
+		CHECK_EQ_INT(metrics__write_file(path, &in), 0);
+		umask(old);
+	}
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
 	CHECK(access(tmp, F_OK) != 0);
 	f = fopen(path, "r");
 	REQUIRE(f);
