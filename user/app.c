@@ -201,8 +201,12 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 					 sizeof(why));
 		if (err) {
 			tt_err("--metrics-listen: %s", why);
-			/* said: not the flow table's out of memory */
-			return -EADDRNOTAVAIL;
+			/*
+			 * Said: not the flow table's out of memory.  A port in
+			 * use may be free in a moment (a restart at boot), and
+			 * is a runtime problem; anything else is bad input.
+			 */
+			return err == -EADDRINUSE || err == -ENOMEM ? -EADDRINUSE : -EADDRNOTAVAIL;
 		}
 		app__add_sink(a, &ref);
 	}

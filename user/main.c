@@ -421,7 +421,7 @@ int main(int argc, char **argv)
 	/* one offset for output and capture, so a replay prints the same times */
 	wall_offset = tt_mono_to_wall_offset();
 	status = app__init(&a, &o, wall_offset, color);
-	/* --metrics-listen on an address this host cannot bind: bad input, said */
+	/* --metrics-listen on an address this host has not: bad input; in use: 1 (said) */
 	if (status)
 		return status == -EADDRNOTAVAIL ? 2 : 1;
 	status = run_live(&a, &o);

@@ -8,7 +8,9 @@
 # end="any" among them), and passes promtool check metrics.
 # Then -i 0: no summary until exit, and a scrape at the pause still has the
 # counts of that moment (issue 15).  And a --metrics-file that can never be
-# written (missing directory, a directory) is one line and exit 2 at start.
+# written (missing directory, a directory) is one line and exit 2 at start;
+# a --metrics-listen port in use exits 1 (a service restarts), an address
+# the host has not 2.
 #
 # promtool (Debian's prometheus package, in tests/deps.sh) is required on
 # the host.  The qemu guest has none: there (TT_GUEST=1) only that one step
@@ -80,6 +82,20 @@ expect_eq "-i 0: GET /metrics: TIME_WAIT flow ends" \
 # ttdrive's clients connected to 127.0.0.1:8000 and closed first: their ports
 grep -q "^tcptrail_timewait_port_pressure_ratio{addr=\"127.0.0.1\",port=\"8000\",netns=\"$NETNS\"} 0\.[0-9]" \
 	"$DIR/get0.out" || fail "-i 0: GET /metrics has no port pressure toward 127.0.0.1:8000 in netns $NETNS"
+# its port taken (by this run): a runtime problem, 1, which a service
+# restarts on; an address this host has not: bad input, 2.  Both before
+# anything is attached, in one line.
+for spec in "127.0.0.1:$port/1/in use" "192.0.2.1:9464/2/assign"; do
+	addr=${spec%%/*}
+	want=${spec#*/}
+	want=${want%%/*}
+	"$TCPTRAIL" -d 1 --metrics-listen "$addr" >"$DIR/bind.out" 2>"$DIR/bind.err"
+	st=$?
+	expect_eq "--metrics-listen $addr: exit status" "$st" "$want"
+	expect_eq "--metrics-listen $addr: stderr lines" "$(count_lines <"$DIR/bind.err")" 1
+	grep -q -- "--metrics-listen: .*${spec##*/}" "$DIR/bind.err" ||
+		fail "--metrics-listen $addr: $(last_line "$DIR/bind.err")"
+done
 resume
 trace_end
 
