@@ -242,6 +242,9 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		return err;
 	}
 	report__set_ident(a->report, a->ident);
+	/* /metrics has the container series the file has */
+	if (a->metrics_report)
+		report__set_ident(a->metrics_report, a->ident);
 	tw_tracker__set_ident(a->tw, a->ident);
 	return 0;
 }
@@ -269,8 +272,11 @@ int app__go_live(struct app *a, int netns_fd)
 
 		/* host-wide: the CLOSE-WAIT report's ports are ours */
 		if (netns_fd != -2 && !diag__read_sysctls(netns_fd == TW_NETNS_ALL ? -1 : netns_fd,
-							  &sys))
+							  &sys)) {
 			report__set_port_range(r, sys.port_lo, sys.port_hi);
+			if (a->metrics_report)
+				report__set_port_range(a->metrics_report, sys.port_lo, sys.port_hi);
+		}
 	}
 	return 0;
 }

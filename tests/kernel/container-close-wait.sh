@@ -29,8 +29,10 @@ echo "A: container $A, host pid $A_PID, netns $A_NS, ttleak host pid $A_LEAK" \
 	"(pid $(cfact "$A" server_pid) inside)"
 
 : >"$DIR/trace.err"
+MPORT=$("$DRIVE" --free-port) || fail "ttdrive --free-port failed"
 # shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of options
-"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 1 -P "$PORT" >"$OUT" 2>"$DIR/trace.err" &
+"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 1 --close-wait-age 1 -P "$PORT" \
+	--metrics-listen "127.0.0.1:$MPORT" >"$OUT" 2>"$DIR/trace.err" &
 TRACE_PID=$!
 wait_until 20 trace_attached
 grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
@@ -71,6 +73,16 @@ check_container() {
 }
 check_container "A (leaked before tcptrail started)" "$A" "$A_PID" "$A_NS" "$A_LEAK" "$N" "$N"
 check_container "B (leaked after)" "$B" "$B_PID" "$B_NS" "$B_LEAK" "$M" 0
+
+# /metrics names the containers as the report does
+"$DRIVE" --http-get "127.0.0.1:$MPORT/metrics" >"$DIR/get.out" 2>"$DIR/get.err" ||
+	fail "GET /metrics failed: $(last_line "$DIR/get.err")"
+for _c in "$A $N" "$B $M"; do
+	set -- $_c
+	grep -q "^tcptrail_container_close_wait_suspected_leaks{container=\"$1\",service=\"local:$PORT\"} $2" \
+		"$DIR/get.out" || fail "GET /metrics: no container series of $1 with $2:" \
+		"$(grep '^tcptrail_container_close_wait' "$DIR/get.out" | tr '\n' ' ')"
+done
 
 trace_stop
 _bad=$(grep -v '^{"type":"[a-z_]*",' "$OUT" | sed -n 1p)
