@@ -167,8 +167,15 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 	sink__set_ident(a->lines, a->ident);
 	app__add_sink(a, &(struct tt_sink_ref){ .ops = sink__ops(a->lines), .priv = a->lines });
 	if (o->ladder) {
+		/* filters that may keep one end of a connection on this host and not the other */
+		const char *one_end = o->n_lports ? "-L" : o->n_rports ? "-D" :
+				      o->n_local ? "--local" : o->n_remote ? "--remote" :
+				      o->pid ? "-p" : o->cgroup_path[0] ? "--cgroup" :
+				      o->container ? "--container" : NULL;
+
 		if (ladder__sink(&ref, &(struct tt_ladder_opts){ .out = stdout,
-				 .wall_offset_ns = wall_offset_ns }, a->lines))
+				 .wall_offset_ns = wall_offset_ns, .one_end_filter = one_end },
+				 a->lines))
 			return -ENOMEM;
 		app__add_sink(a, &ref);
 	}

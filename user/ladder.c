@@ -472,8 +472,10 @@ static void legend(struct tt_ladder *l)
 }
 
 /* The end whose timeline is missing: why. */
-static const char *absent_peer(const struct tt_flow *f)
+static const char *absent_peer(const struct tt_ladder *l, const struct tt_flow *f)
 {
+	static char why[128];
+
 	uint8_t r[16];
 
 	if (f->end == TT_END_REFUSED)
@@ -481,6 +483,11 @@ static const char *absent_peer(const struct tt_flow *f)
 	if (!f->dport || is_zero(f->daddr))
 		return "unknown";
 	normalize(f->family, f->daddr, r);
+	if (is_loopback(r) && l->o.one_end_filter) {
+		snprintf(why, sizeof(why), "on this host, left out by %s (-P keeps both ends)",
+			 l->o.one_end_filter);
+		return why;
+	}
 	if (is_loopback(r))
 		return "on this host, but its end was not seen in time";
 	return "remote, or not traced on this host";
@@ -543,7 +550,7 @@ static void draw(struct tt_ladder *l, const struct tt_flow *a, const struct tt_f
 			fprintf(l->o.out, "  %s %s%s\n", role_label(s), ep, w);
 		} else {
 			tt_fmt_endpoint(one->family, one->daddr, one->dport, ep, sizeof(ep));
-			fprintf(l->o.out, "  %s %s  (%s)\n", role_label(s), ep, absent_peer(one));
+			fprintf(l->o.out, "  %s %s  (%s)\n", role_label(s), ep, absent_peer(l, one));
 		}
 	}
 	fprintf(l->o.out, "%11s  %-12s %*s%s\n", "", role_label(0), ARROW_W + 3, "", role_label(1));

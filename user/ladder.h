@@ -23,6 +23,8 @@ struct tt_ladder_opts {
 	int64_t wall_offset_ns;	/* for the clock time in each ladder's title */
 	uint64_t wait_ns;	/* how long a flow waits for its peer; 0: TT_LADDER_WAIT_NS */
 	size_t max_pending;	/* flows waiting at once; 0: 65536 (past it the oldest go alone) */
+	/* a filter that keeps one end of a loopback connection (-L, -D, -p...), named */
+	const char *one_end_filter;
 };
 
 struct tt_ladder;

@@ -299,6 +299,24 @@ TEST(ladder_retransmitted_synack)
 	free(o.text);
 }
 
+/* Under a filter that keeps one end (-L 8000: the server's), the other is said to be filtered. */
+TEST(ladder_one_end_filter_named)
+{
+	struct tt_flow s = client_fin_first_server();
+	struct out o;
+
+	memset(&o, 0, sizeof(o));
+	o.f = open_memstream(&o.text, &o.len);
+	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "-L" });
+	REQUIRE(o.l);
+	ladder__flow(o.l, &s);
+	ladder__flush(o.l);
+	close_out(&o);
+	CHECK(strstr(o.text, "(on this host, left out by -L (-P keeps both ends))") != NULL);
+	CHECK(!strstr(o.text, "not seen in time"));
+	free(o.text);
+}
+
 TEST(ladder_waits_one_second_of_record_time)
 {
 	struct tt_flow c = client_fin_first_client(), s = client_fin_first_server();
