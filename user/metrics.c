@@ -626,13 +626,15 @@ static void handle_request(struct tt_metrics_server *m, struct client *c)
 	static const char notfound[] = "not found: try /metrics\n";
 	static const char bad[] = "bad request\n";
 	static const char empty[] = "# no summary yet\n";
+	const char *path;
 
 	if (strncmp(c->req, "GET ", 4) && strncmp(c->req, "HEAD ", 5)) {
 		respond(m, c, 400, "Bad Request", bad, sizeof(bad) - 1);
 		return;
 	}
-	if (strncmp(c->req, "GET /metrics ", 13) && strncmp(c->req, "GET /metrics?", 13) &&
-	    strncmp(c->req, "GET / ", 6) && strncmp(c->req, "HEAD /metrics ", 14)) {
+	/* GET and HEAD alike: /metrics (a query ignored), and / */
+	path = c->req + (c->req[0] == 'G' ? 4 : 5);
+	if (strncmp(path, "/metrics ", 9) && strncmp(path, "/metrics?", 9) && strncmp(path, "/ ", 2)) {
 		respond(m, c, 404, "Not Found", notfound, sizeof(notfound) - 1);
 		return;
 	}

@@ -350,6 +350,21 @@ TEST(metrics_http_serves_and_survives_bad_clients)
 	exchange(m, fd, "GET /secret HTTP/1.0\r\n\r\n", buf, sizeof(buf), 1000);
 	CHECK(!strncmp(buf, "HTTP/1.0 404", 12));
 	close(fd);
+	/* HEAD answers where GET does, with the headers alone */
+	static const char *const heads[] = { "HEAD / HTTP/1.0\r\n\r\n",
+					     "HEAD /metrics HTTP/1.0\r\n\r\n",
+					     "HEAD /metrics?x=1 HTTP/1.0\r\n\r\n" };
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		fd = dial(port);
+		exchange(m, fd, heads[i], buf, sizeof(buf), 1000);
+		CHECK(!strncmp(buf, "HTTP/1.0 200", 12));
+		CHECK(!strstr(buf, "tcptrail_"));
+		close(fd);
+	}
+	fd = dial(port);
+	exchange(m, fd, "HEAD /secret HTTP/1.0\r\n\r\n", buf, sizeof(buf), 1000);
+	CHECK(!strncmp(buf, "HTTP/1.0 404", 12));
+	close(fd);
 
 	/* past its deadline the silent client is dropped */
 	exchange(m, slow, NULL, buf, sizeof(buf), 1000 + 60000);
