@@ -299,7 +299,8 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 	     "SYNs answered with a syncookie because the SYN queue was full.");
 	engine__for_each_listener_stats(in->eng, listener_cookies, f);
 
-	head(f, "tcptrail_flows_opened_total", "counter", "Flows that began.");
+	head(f, "tcptrail_flows_opened_total", "counter",
+	     "Flows that entered the table: connections born, and sockets found open.");
 	fprintf(f, "tcptrail_flows_opened_total %" PRIu64 "\n", t->flows_opened);
 	/* every end, always: the parts sum to the flows closed, with no total beside them */
 	head(f, "tcptrail_flows_closed_total", "counter",
