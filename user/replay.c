@@ -316,6 +316,7 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	}
 	c.start_ns = c.now = m.start_ns;
 	app__start(&a, c.now);
+	app__clock_jumps(&a);
 	/* --duration is the source's own: the record clock, checked before the record's tick */
 	d = (struct tt_drive){ .stop = stop, .start_ns = m.start_ns };
 	source__drive(&capture_source, &c, &a, &d);
