@@ -536,7 +536,7 @@ TEST(replay_top_draws_a_frame_per_interval)
 	replay_run_free(&r);
 }
 
-/* ---- the capture's clock over a quiet stretch ---- */
+/* ---- the capture's clock over a quiet stretch, and -d ---- */
 
 #define SEC(x) ((uint64_t)((x) * 1e9 + 0.5))
 
@@ -672,6 +672,60 @@ TEST(replay_summaries_of_a_leap_are_bounded)
 	CHECK_EQ_INT(count(r.out, "\"interval_ns\":100000000,"), 9999);
 	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
 	CHECK(strstr(r.err, "the capture holds no record for ") != NULL);
+	replay_run_free(&r);
+	unlink(path);
+	free(path);
+}
+
+TEST(replay_duration_ends_at_its_very_end)
+{
+	char *path = write_leak_capture(0);
+	json_t *sums[16], *cw[4], *snap[8];
+	const char *want[] = { "1970-01-01T00:00:06.000000Z", "1970-01-01T00:00:11.000000Z",
+			       "1970-01-01T00:00:13.000000Z" };
+	struct replay_run r;
+	int n, ncw;
+
+	REQUIRE(path);
+	/* -d 10: the replay ends at 1 s + 10 s, not at the first record after it (12 s) */
+	r = replay("-r", path, "--json", "-i", "0", "-d", "10", "--close-wait-age", "2", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "summary", sums, 16);
+	ncw = json_lines(r.out, "close_wait", cw, 4);
+	REQUIRE(n == 1 && ncw == 1);
+	CHECK_EQ_INT(jint(sums[0], "t_ns"), SEC(11));
+	CHECK_EQ_INT(jint(sums[0], "interval_ns"), SEC(10));
+	CHECK_EQ_INT(jint(cw[0], "oldest_age_ns"), SEC(9.9));
+	json_decref(sums[0]);
+	json_decref(cw[0]);
+	replay_run_free(&r);
+
+	/* a boundary at the end's very time is the final summary, not one more before it */
+	r = replay("-r", path, "--json", "-i", "3", "-d", "9", NULL);
+	n = json_lines(r.out, "summary", sums, 16);
+	CHECK_EQ_INT(n, 3);
+	for (int i = 0; i < n; i++) {
+		CHECK_EQ_INT(jint(sums[i], "t_ns"), SEC(1 + 3 * (i + 1)));
+		CHECK_EQ_INT(jint(sums[i], "interval_ns"), SEC(3));
+		json_decref(sums[i]);
+	}
+	replay_run_free(&r);
+
+	/* --top -d: a frame at every interval passed before the end, and one at the end */
+	r = replay("-r", path, "--top", "--json", "-i", "5", "-d", "12", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "snapshot", snap, 8);
+	CHECK_EQ_INT(n, 3);
+	for (int i = 0; i < n; i++) {
+		if (i < 3)
+			CHECK_STR(json_string_value(json_object_get(snap[i], "time")), want[i]);
+		json_decref(snap[i]);
+	}
+	replay_run_free(&r);
+	/* -d 10 -i 5: the frame at 5 s, and the end's at 10 s */
+	r = replay("-r", path, "--top", "--json", "-i", "5", "-d", "10", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 2);
+	CHECK(strstr(r.out, "\"time\":\"1970-01-01T00:00:11.000000Z\"") != NULL);
 	replay_run_free(&r);
 	unlink(path);
 	free(path);
