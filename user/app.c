@@ -156,8 +156,12 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 		.no_flows = o->ladder,
 		.color = color,
 		.wall_offset_ns = wall_offset_ns,
-		/* live only: a replay's namespaces are another host's */
+		/*
+		 * Live: the lines of our own namespace leave it out.  A capture
+		 * does not say which was the tracer's: every line names its own.
+		 */
 		.own_netns = o->read_path ? 0 : diag__self_netns(),
+		.every_netns = o->read_path != NULL,
 	};
 	struct tt_sink_ref ref;
 

@@ -730,3 +730,41 @@ TEST(replay_duration_ends_at_its_very_end)
 	unlink(path);
 	free(path);
 }
+
+/*
+ * Live, a human line of another namespace than tcptrail's ends in netns=;
+ * a capture does not say which namespace was the tracer's, so on replay
+ * every line names its own: 127.0.0.1:8000 in two namespaces is told apart.
+ */
+TEST(replay_human_lines_name_their_netns)
+{
+	char *path = write_leak_capture(4026532173u);
+	struct replay_run r;
+	const char *line;
+	int flows = 0;
+
+	REQUIRE(path);
+	r = replay("-r", path, "-i", "3", "--close-wait-age", "2", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	for (line = r.out; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *want = memmem(line, len, "127.0.0.1:50000", 15) ?
+				   "  netns=4026532174" : "  netns=4026532173";
+
+		if (!memmem(line, len, " > 127.0.0.1:", 13) && !memmem(line, len, " < 127.0.0.1:", 13))
+			continue;
+		flows++;
+		CHECK(len > strlen(want) && !memcmp(line + len - strlen(want), want, strlen(want)));
+	}
+	CHECK_EQ_INT(flows, 4);
+	/* the leak: three sockets in one namespace, one in the other, a line each */
+	CHECK_EQ_INT(count(r.out, "close_wait_leak"), 6);
+	CHECK_EQ_INT(count(r.out, "count=3 "), 3);
+	/* each namespace's flows (3 and 1) and its 3 leak lines */
+	CHECK_EQ_INT(count(r.out, " netns=4026532173\n"), 6);
+	CHECK_EQ_INT(count(r.out, " netns=4026532174\n"), 4);
+	replay_run_free(&r);
+	unlink(path);
+	free(path);
+}
