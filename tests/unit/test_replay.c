@@ -649,7 +649,7 @@ TEST(replay_summaries_every_interval_across_a_quiet_stretch)
 	free(path);
 }
 
-/* A clock that leaps a century (a damaged capture) makes no billions of summaries. */
+/* A clock that leaps a century (a damaged capture) makes no billions of summaries or frames. */
 TEST(replay_summaries_of_a_leap_are_bounded)
 {
 	char *path = tmpfile_path();
@@ -672,6 +672,11 @@ TEST(replay_summaries_of_a_leap_are_bounded)
 	CHECK_EQ_INT(count(r.out, "\"interval_ns\":100000000,"), 9999);
 	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
 	CHECK(strstr(r.err, "the capture holds no record for ") != NULL);
+	replay_run_free(&r);
+	/* --top's frames likewise, and the end's */
+	r = replay("-r", path, "--top", "--json", "-i", "0.1", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 10001);
 	replay_run_free(&r);
 	unlink(path);
 	free(path);
