@@ -156,8 +156,12 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 		.no_flows = o->ladder,
 		.color = color,
 		.wall_offset_ns = wall_offset_ns,
-		/* live only: a replay's namespaces are another host's */
+		/*
+		 * Live: the lines of our own namespace leave it out.  A capture
+		 * does not say which was the tracer's: every line names its own.
+		 */
 		.own_netns = o->read_path ? 0 : diag__self_netns(),
+		.every_netns = o->read_path != NULL,
 	};
 	struct tt_sink_ref ref;
 
@@ -509,10 +513,67 @@ static void summary(struct app *a, uint64_t now, bool final)
 	EACH_SINK(a, flush, &sum);
 }
 
+/* The sinks' clock; nonzero: one failed (now or before), stop. */
+static int sinks_tick(struct app *a, uint64_t now_ns)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < a->n_sinks && !err; i++)
+		if (a->sinks[i].ops->tick)
+			err = a->sinks[i].ops->tick(a->sinks[i].priv, now_ns, a->lost_total,
+						    engine__total(a->eng)->evicted);
+	if (err)
+		a->sink_err = err;
+	return a->sink_err;
+}
+
 void app__start(struct app *a, uint64_t now_ns)
 {
 	a->last_summary_ns = now_ns;
 	a->started = true;
+}
+
+void app__clock_jumps(struct app *a)
+{
+	a->clock_jumps = true;
+}
+
+/*
+ * Summaries made for one stretch of a capture without a record, at most:
+ * 28 hours at the default -i 10.  Nothing happens in such a stretch, so
+ * the summaries past the first few only repeat each other; the cap keeps a
+ * capture whose clock leaps 100 years (damaged, or made to) from printing
+ * billions of them.
+ */
+#define CATCH_UP_MAX 10000
+
+/*
+ * A capture's clock jumps over the quiet stretches between its records,
+ * where the live run ticked every 50 ms: each interval boundary passed
+ * before now_ns gets the summary live made there, at its own time (leak
+ * ages as of then).  A record at a boundary's very time belongs to the
+ * interval it ends, and a boundary at the final summary's time is that one.
+ * Differences, not sums: a capture's times can be anything.
+ */
+static void summaries_before(struct app *a, uint64_t now_ns)
+{
+	uint64_t iv = a->opts->interval_ns;
+	char gap[32];
+
+	for (unsigned int n = 1; iv && now_ns > a->last_summary_ns &&
+	     now_ns - a->last_summary_ns > iv; n++) {
+		uint64_t last = a->last_summary_ns;
+
+		if (n < CATCH_UP_MAX) {
+			summary(a, last + iv, false);
+			continue;
+		}
+		/* the last boundary before now_ns: one summary for the rest of the stretch */
+		tt_fmt_duration(now_ns - last, gap, sizeof(gap));
+		tt_info("the capture holds no record for %s more: one summary covers it after "
+			"%d of one interval", gap, CATCH_UP_MAX - 1);
+		summary(a, last + (now_ns - last - 1) / iv * iv, false);
+	}
 }
 
 int app__tick(struct app *a, uint64_t now_ns)
@@ -523,14 +584,13 @@ int app__tick(struct app *a, uint64_t now_ns)
 	if (!a->started)
 		app__start(a, now_ns);
 	a->now_ns = now_ns;
-	for (size_t i = 0; i < a->n_sinks && !err; i++)
-		if (a->sinks[i].ops->tick)
-			err = a->sinks[i].ops->tick(a->sinks[i].priv, now_ns, a->lost_total,
-						    engine__total(a->eng)->evicted);
+	if (a->clock_jumps) {
+		summaries_before(a, now_ns);
+		return sinks_tick(a, now_ns);
+	}
+	err = sinks_tick(a, now_ns);
 	if (err)
-		a->sink_err = err;
-	if (a->sink_err)
-		return a->sink_err;
+		return err;
 	if (!a->opts->interval_ns || now_ns < a->last_summary_ns + a->opts->interval_ns)
 		return 0;
 	/*
@@ -552,6 +612,8 @@ void app__finish(struct app *a, uint64_t now_ns)
 	for (size_t i = 0; i < a->n_sinks; i++)
 		if (a->sinks[i].ops->finish)
 			a->sinks[i].ops->finish(a->sinks[i].priv);
+	if (a->clock_jumps)
+		summaries_before(a, now_ns);
 	summary(a, now_ns, true);
 	if (a->lost_total)
 		tt_warn("warning: %llu events were lost (ring buffer full); raise --ringbuf-size",

@@ -40,6 +40,7 @@ struct app {
 	uint64_t lost_reported;		/* lost_total at the previous summary */
 	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
 	bool started;
+	bool clock_jumps;		/* app__clock_jumps() */
 	bool closed;			/* app__close done */
 	int sink_err;			/* a sink's record or tick failed: the source stops */
 };
@@ -111,6 +112,14 @@ const struct tt_cgname *app__cgname_id(struct app *a, uint64_t id);
 
 /* Start the summary clock at now_ns (the source's clock). */
 void app__start(struct app *a, uint64_t now_ns);
+
+/*
+ * The source's clock jumps over quiet stretches (a capture's, from record to
+ * record): each interval boundary passed gets its own summary, at its own
+ * time, as the live run made it.  Live, the clock ticks at least every
+ * 50 ms and a summary comes at the first tick an interval after the last.
+ */
+void app__clock_jumps(struct app *a);
 
 /*
  * The sinks' clock (the capture writer's counters, the ladder's waiting

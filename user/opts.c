@@ -554,6 +554,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'r':
 		if (!*arg)
 			return bad(state, "-r/--read: '%s' is not a file name", arg);
+		/* a rotated set is files in a row, each with its own start: not one capture */
+		if (o->read_path)
+			return bad(state, "-r/--read: given twice (then '%s'); tcptrail replays one "
+				   "capture file, a rotated set one file at a time", arg);
 		o->read_path = arg;
 		break;
 	case OPT_ROTATE_SIZE:

@@ -141,6 +141,7 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 	}
 	while (!(stop && *stop)) {
 		uint64_t ts;
+		bool end;
 
 		ret = capreader__next(r, &rec);
 		if (ret <= 0)
@@ -153,13 +154,24 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 		ts = record_ts(&rec);
 		if (ts > now)
 			now = ts;
-		if (o->duration_ns && now - m->start_ns >= o->duration_ns)
-			break;
-		/* --top: a frame for every interval the capture's clock has passed */
-		while (o->top && now >= next && !ferror_unlocked(stdout)) {
+		/* -d: the capture's clock stops at the duration's very end */
+		end = o->duration_ns && now - m->start_ns >= o->duration_ns;
+		if (end)
+			now = m->start_ns + o->duration_ns;
+		/*
+		 * --top: a frame for every interval the capture's clock has
+		 * passed; one at the very time of the end is the end's frame.
+		 * As for the summaries (app.c), a stretch without a record
+		 * draws 10,000 at most: past that, the last one before now.
+		 */
+		for (unsigned int n = 1; o->top && next < now && !ferror_unlocked(stdout); n++) {
+			if (n == 10000)
+				next += (now - 1 - next) / o->interval_ns * o->interval_ns;
 			show_view(&vr, next);
 			next += o->interval_ns;
 		}
+		if (end)
+			break;
 		if (rec.kind == TTCAP_EVENT && filter__pass(flt, &rec.ev))
 			engine__feed(vr.eng, &rec.ev);
 		else if (rec.kind == TTCAP_FLOW && filter__pass_flow(flt, &rec.fr))
@@ -227,11 +239,18 @@ static int cap_next(void *priv, struct app *a, uint64_t *now_ns)
 				 c->rec.cg->runtime, c->rec.cg->pod);
 	}
 	ts = record_ts(&c->rec);
-	if (ts > c->now)
-		c->now = ts;
-	/* --duration: the record past it is not taken, nor its tick */
-	if (c->o->duration_ns && c->now - c->start_ns >= c->o->duration_ns)
+	if (ts < c->now)
+		ts = c->now;
+	/*
+	 * --duration: the record past it is not taken, nor its tick, and the
+	 * replay ends at the duration's very end, not at that record's time
+	 * (start <= now <= ts: the sum cannot wrap).
+	 */
+	if (c->o->duration_ns && ts - c->start_ns >= c->o->duration_ns) {
+		c->now = c->start_ns + c->o->duration_ns;
 		return 1;
+	}
+	c->now = ts;
 	*now_ns = c->now;
 	return 0;
 }
@@ -316,6 +335,7 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	}
 	c.start_ns = c.now = m.start_ns;
 	app__start(&a, c.now);
+	app__clock_jumps(&a);
 	/* --duration is the source's own: the record clock, checked before the record's tick */
 	d = (struct tt_drive){ .stop = stop, .start_ns = m.start_ns };
 	source__drive(&capture_source, &c, &a, &d);

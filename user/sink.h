@@ -50,9 +50,15 @@ struct tt_sink_opts {
 	int64_t wall_offset_ns;	/* added to record times to get wall-clock ns */
 	/*
 	 * Live: our own network namespace.  A human flow line or CLOSE-WAIT
-	 * line of another namespace ends in netns=INODE; 0 (replay): never.
+	 * line of another namespace ends in netns=INODE; 0: never.
 	 */
 	uint32_t own_netns;
+	/*
+	 * Replay: every such line ends in netns=INODE.  A capture does not say
+	 * which namespace was the tracer's, and a line without it cannot be
+	 * told from one of the same address in another namespace.
+	 */
+	bool every_netns;
 };
 
 struct tt_summary {

@@ -320,7 +320,7 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 	}
 	if (f->flags & TT_FLOW_SEEDED)
 		lbc_lit(p, "  [seeded]");
-	if (s->o.own_netns && f->netns && f->netns != s->o.own_netns) {
+	if (sink_names_netns(s, f->netns)) {
 		lbc_lit(p, "  netns=");
 		p = lbc_u64(p, f->netns);
 	}

@@ -94,7 +94,7 @@ void logfmt_close_wait(struct tt_sink *s, const struct tt_cw_report *rep)
 		json_str(out, g->comm, sizeof(g->comm));
 		fprintf(out, " service=\"%s\" count=%u oldest=%s trend=%s", svc, g->count, age,
 			tt_trend_name(g->trend));
-		if (s->o.own_netns && g->netns && g->netns != s->o.own_netns)
+		if (sink_names_netns(s, g->netns))
 			fprintf(out, " netns=%u", g->netns);
 		if (g->seeded)
 			fprintf(out, " seeded=%u", g->seeded);

@@ -35,6 +35,12 @@ struct tt_sink {
 };
 
 
+/* Whether a human or logfmt line of namespace netns names it (tt_sink_opts). */
+static inline bool sink_names_netns(const struct tt_sink *s, uint32_t netns)
+{
+	return netns && (s->o.every_netns || (s->o.own_netns && netns != s->o.own_netns));
+}
+
 #define EP_WIDTH_MIN 21	/* "255.255.255.255:65535" */
 
 /*

@@ -346,6 +346,10 @@ TEST(opts_conflicting_outputs_and_repeats)
 	CHECK_REFUSED("-P/--port", "'17'", "-P", "1,2,3,4,5,6,7,8", "-P",
 		      "9,10,11,12,13,14,15,16", "-P", "17");
 	CHECK_REFUSED("-p/--pid", "'2'", "-p", "1", "-p", "2");
+	/* a second capture is not read after the first: refused, not dropped */
+	CHECK_REFUSED("-r/--read", "given twice (then 'r.ttcap.71')", "-r", "r.ttcap.70", "-r",
+		      "r.ttcap.71");
+	CHECK_REFUSED("-r/--read", "given twice (then '-')", "-r", "-", "--read=-");
 }
 
 /* Defect 8: outputs that cannot be written are refused before anything is attached. */

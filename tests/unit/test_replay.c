@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "replay.h"
 #include "util.h"
+#include "records.h"
 #include "replayrun.h"
 #include "tt_test.h"
 
@@ -533,4 +534,242 @@ TEST(replay_top_draws_a_frame_per_interval)
 	CHECK_EQ_INT(count(r.out, "\033"), 0);
 	CHECK(count(r.out, "STATE ") >= 4);
 	replay_run_free(&r);
+}
+
+/* ---- the capture's clock over a quiet stretch, and -d ---- */
+
+#define SEC(x) ((uint64_t)((x) * 1e9 + 0.5))
+
+/*
+ * A CLOSE-WAIT leak as a live run records it: META at 1 s, four accepted
+ * sockets of port 8000 in CLOSE_WAIT from 1.1 s, then nothing at all
+ * (live, the capture writer adds no frame while nothing changes) until the
+ * leak is fixed at 12 s; the capture closed at 15.5 s.  With `netns`, the
+ * sockets are in that namespace, one in its own.
+ */
+static char *write_leak_capture(uint32_t netns)
+{
+	char *path = tmpfile_path();
+	struct tt_capture *c;
+	int ok = 1;
+
+	unlink(path);
+	if (capture__open(&c, &(struct tt_capture_opts){ .path = path, .start_ns = SEC(1) })) {
+		free(path);
+		return NULL;
+	}
+	for (int i = 0; i < 4; i++) {
+		struct tt_event e = rec_by(rec_ports(rec_tr(i + 1, TT_SYN_RECV, TT_ESTABLISHED,
+							     SEC(1.05) + i), 8000, 50000 + i),
+					   77, "leaky");
+
+		if (netns)
+			e.netns = i ? netns : netns + 1;
+		ok &= !capture__write(c, &e);
+		e.old_state = TT_ESTABLISHED;
+		e.new_state = TT_CLOSE_WAIT;
+		e.ts_ns = SEC(1.1) + i;
+		e.flags &= ~TT_F_OWNER;
+		ok &= !capture__write(c, &e);
+	}
+	ok &= !capture__tick(c, SEC(1.2), 0, 0);
+	for (int i = 0; i < 4; i++) {
+		struct tt_event e = rec_by(rec_ports(rec_tr(i + 1, TT_CLOSE_WAIT, TT_LAST_ACK,
+							     SEC(12) + i), 8000, 50000 + i),
+					   77, "leaky");
+
+		if (netns)
+			e.netns = i ? netns : netns + 1;
+		ok &= !capture__write(c, &e);
+		e.old_state = TT_LAST_ACK;
+		e.new_state = TT_CLOSE;
+		e.ts_ns = SEC(12.01) + i;
+		e.flags &= ~TT_F_OWNER;
+		ok &= !capture__write(c, &e);
+	}
+	ok &= !capture__close(c, SEC(15.5), 0, 0);
+	if (!ok) {
+		unlink(path);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static long long jint(json_t *j, const char *key)
+{
+	return json_integer_value(json_object_get(j, key));
+}
+
+TEST(replay_summaries_every_interval_across_a_quiet_stretch)
+{
+	char *path = write_leak_capture(0);
+	json_t *sums[16], *cw[16];
+	struct replay_run r;
+	int n, ncw;
+
+	REQUIRE(path);
+	/*
+	 * Live, -i 3 made a summary every 3 s through the quiet stretch, the
+	 * leak in those of 4, 7 and 10 s (new, stable, stable); the capture's
+	 * clock jumps from 1.2 s to 12 s, and the replay makes them all the same.
+	 */
+	r = replay("-r", path, "--json", "-i", "3", "--close-wait-age", "2", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "summary", sums, 16);
+	ncw = json_lines(r.out, "close_wait", cw, 16);
+	CHECK_EQ_INT(n, 5);
+	for (int i = 0; i < n; i++) {
+		bool last = i == n - 1;
+
+		CHECK_EQ_INT(jint(sums[i], "t_ns"), last ? SEC(15.5) : SEC(1 + 3 * (i + 1)));
+		CHECK_EQ_INT(jint(sums[i], "interval_ns"), last ? SEC(2.5) : SEC(3));
+		CHECK(json_is_true(json_object_get(sums[i], "final")) == last);
+		json_decref(sums[i]);
+	}
+	CHECK_EQ_INT(ncw, 3);
+	for (int i = 0; i < ncw; i++) {
+		CHECK_EQ_INT(jint(cw[i], "t_ns"), SEC(1 + 3 * (i + 1)));
+		CHECK_EQ_INT(jint(cw[i], "count"), 4);
+		/* the age at the summary's own time */
+		CHECK_EQ_INT(jint(cw[i], "oldest_age_ns"), SEC(3 * (i + 1) - 0.1));
+		CHECK_STR(json_string_value(json_object_get(cw[i], "trend")),
+			  i ? "stable" : "new");
+		json_decref(cw[i]);
+	}
+	replay_run_free(&r);
+
+	/* human: one final summary, and the leak only while it lasted */
+	r = replay("-r", path, "-i", "3", "--close-wait-age", "2", NULL);
+	CHECK_EQ_INT(count(r.out, "final_summary"), 1);
+	CHECK_EQ_INT(count(r.out, "interval=0"), 0);
+	CHECK_EQ_INT(count(r.out, "close_wait_leak"), 3);
+	replay_run_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/* A clock that leaps a century (a damaged capture) makes no billions of summaries or frames. */
+TEST(replay_summaries_of_a_leap_are_bounded)
+{
+	char *path = tmpfile_path();
+	struct tt_event e = rec_tr(1, TT_CLOSE, TT_SYN_SENT, SEC(1.05));
+	struct tt_capture *c;
+	struct replay_run r;
+
+	unlink(path);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path, .start_ns = SEC(1) }));
+	REQUIRE(!capture__write(c, &e));
+	e.old_state = TT_SYN_SENT;
+	e.new_state = TT_CLOSE;
+	e.ts_ns = (1ull << 62) - SEC(1);	/* the reader takes no later time */
+	REQUIRE(!capture__write(c, &e));
+	REQUIRE(!capture__close(c, (1ull << 62) - SEC(0.95), 0, 0));
+	r = replay("-r", path, "--json", "-i", "0.1", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	/* 9,999 of 100 ms, one for the rest of the leap, and the final one */
+	CHECK_EQ_INT(count(r.out, "\"type\":\"summary\""), 10001);
+	CHECK_EQ_INT(count(r.out, "\"interval_ns\":100000000,"), 9999);
+	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	CHECK(strstr(r.err, "the capture holds no record for ") != NULL);
+	replay_run_free(&r);
+	/* --top's frames likewise, and the end's */
+	r = replay("-r", path, "--top", "--json", "-i", "0.1", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 10001);
+	replay_run_free(&r);
+	unlink(path);
+	free(path);
+}
+
+TEST(replay_duration_ends_at_its_very_end)
+{
+	char *path = write_leak_capture(0);
+	json_t *sums[16], *cw[4], *snap[8];
+	const char *want[] = { "1970-01-01T00:00:06.000000Z", "1970-01-01T00:00:11.000000Z",
+			       "1970-01-01T00:00:13.000000Z" };
+	struct replay_run r;
+	int n, ncw;
+
+	REQUIRE(path);
+	/* -d 10: the replay ends at 1 s + 10 s, not at the first record after it (12 s) */
+	r = replay("-r", path, "--json", "-i", "0", "-d", "10", "--close-wait-age", "2", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "summary", sums, 16);
+	ncw = json_lines(r.out, "close_wait", cw, 4);
+	REQUIRE(n == 1 && ncw == 1);
+	CHECK_EQ_INT(jint(sums[0], "t_ns"), SEC(11));
+	CHECK_EQ_INT(jint(sums[0], "interval_ns"), SEC(10));
+	CHECK_EQ_INT(jint(cw[0], "oldest_age_ns"), SEC(9.9));
+	json_decref(sums[0]);
+	json_decref(cw[0]);
+	replay_run_free(&r);
+
+	/* a boundary at the end's very time is the final summary, not one more before it */
+	r = replay("-r", path, "--json", "-i", "3", "-d", "9", NULL);
+	n = json_lines(r.out, "summary", sums, 16);
+	CHECK_EQ_INT(n, 3);
+	for (int i = 0; i < n; i++) {
+		CHECK_EQ_INT(jint(sums[i], "t_ns"), SEC(1 + 3 * (i + 1)));
+		CHECK_EQ_INT(jint(sums[i], "interval_ns"), SEC(3));
+		json_decref(sums[i]);
+	}
+	replay_run_free(&r);
+
+	/* --top -d: a frame at every interval passed before the end, and one at the end */
+	r = replay("-r", path, "--top", "--json", "-i", "5", "-d", "12", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	n = json_lines(r.out, "snapshot", snap, 8);
+	CHECK_EQ_INT(n, 3);
+	for (int i = 0; i < n; i++) {
+		if (i < 3)
+			CHECK_STR(json_string_value(json_object_get(snap[i], "time")), want[i]);
+		json_decref(snap[i]);
+	}
+	replay_run_free(&r);
+	/* -d 10 -i 5: the frame at 5 s, and the end's at 10 s */
+	r = replay("-r", path, "--top", "--json", "-i", "5", "-d", "10", NULL);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 2);
+	CHECK(strstr(r.out, "\"time\":\"1970-01-01T00:00:11.000000Z\"") != NULL);
+	replay_run_free(&r);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Live, a human line of another namespace than tcptrail's ends in netns=;
+ * a capture does not say which namespace was the tracer's, so on replay
+ * every line names its own: 127.0.0.1:8000 in two namespaces is told apart.
+ */
+TEST(replay_human_lines_name_their_netns)
+{
+	char *path = write_leak_capture(4026532173u);
+	struct replay_run r;
+	const char *line;
+	int flows = 0;
+
+	REQUIRE(path);
+	r = replay("-r", path, "-i", "3", "--close-wait-age", "2", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	for (line = r.out; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *want = memmem(line, len, "127.0.0.1:50000", 15) ?
+				   "  netns=4026532174" : "  netns=4026532173";
+
+		if (!memmem(line, len, " > 127.0.0.1:", 13) && !memmem(line, len, " < 127.0.0.1:", 13))
+			continue;
+		flows++;
+		CHECK(len > strlen(want) && !memcmp(line + len - strlen(want), want, strlen(want)));
+	}
+	CHECK_EQ_INT(flows, 4);
+	/* the leak: three sockets in one namespace, one in the other, a line each */
+	CHECK_EQ_INT(count(r.out, "close_wait_leak"), 6);
+	CHECK_EQ_INT(count(r.out, "count=3 "), 3);
+	/* each namespace's flows (3 and 1) and its 3 leak lines */
+	CHECK_EQ_INT(count(r.out, " netns=4026532173\n"), 6);
+	CHECK_EQ_INT(count(r.out, " netns=4026532174\n"), 4);
+	replay_run_free(&r);
+	unlink(path);
+	free(path);
 }

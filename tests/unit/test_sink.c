@@ -380,19 +380,24 @@ TEST(sink_human_flow_at_every_most)
 	free(buf);
 }
 
-/* Live, a human line of another namespace's flow ends in netns=; ours and replays' do not. */
+/*
+ * Live, a human line of another namespace's flow ends in netns=, ours does
+ * not; a replay's (every_netns) always does.
+ */
 TEST(sink_human_flow_netns_of_others)
 {
 	struct tt_flow f = active_flow();
-	const uint32_t own[] = { 4026531840u, 4026531999u, 0 };
-	const char *want[] = { NULL, "  netns=4026531840\n", NULL };
+	const uint32_t own[] = { 4026531840u, 4026531999u, 0, 0 };
+	const bool every[] = { false, false, false, true };
+	const char *want[] = { NULL, "  netns=4026531840\n", NULL, "  netns=4026531840\n" };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *out = open_memstream(&buf, &len);
 		struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = out,
-								      .own_netns = own[i] });
+								      .own_netns = own[i],
+								      .every_netns = every[i] });
 
 		REQUIRE(out && s);
 		sink__flow(s, &f);
