@@ -402,9 +402,12 @@ static void json_socket(const struct tt_view *v, const struct view_sock *s, cons
 		fprintf(out, ",\"idle_ms\":%llu", (unsigned long long)s->idle_ms);
 	else
 		fputs(",\"idle_ms\":null", out);
-	fprintf(out, ",\"rqueue\":%u,\"wqueue\":%u,\"inode\":%u,\"cookie\":%llu,\"timewait\":%s}\n",
-		s->rqueue, s->wqueue, s->inode, (unsigned long long)s->cookie,
-		s->timewait ? "true" : "false");
+	if (s->has_queues)
+		fprintf(out, ",\"rqueue\":%u,\"wqueue\":%u", s->rqueue, s->wqueue);
+	else
+		fputs(",\"rqueue\":null,\"wqueue\":null", out);
+	fprintf(out, ",\"inode\":%u,\"cookie\":%llu,\"timewait\":%s}\n", s->inode,
+		(unsigned long long)s->cookie, s->timewait ? "true" : "false");
 }
 
 static void json_view(const struct tt_view *v, const char *iso, const char *source,
@@ -577,8 +580,12 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 				tt_fmt_duration(k->idle_ms * 1000000ull, idle, sizeof(idle));
 			else
 				snprintf(idle, sizeof(idle), "-");
-			fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq %u wq %u\n", l, r, age,
-				idle, k->rqueue, k->wqueue);
+			if (k->has_queues)
+				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq %u wq %u\n", l, r,
+					age, idle, k->rqueue, k->wqueue);
+			else
+				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq - wq -\n", l, r,
+					age, idle);
 		}
 	}
 	if (!v->tty)

@@ -32,6 +32,7 @@ struct view_sock {
 	uint8_t age_kind;	/* enum view_age */
 	bool timewait;		/* a timewait minisock (its state TIME_WAIT or FIN_WAIT2) */
 	bool has_idle;
+	bool has_queues;	/* rqueue, wqueue known (live; a replay has none) */
 	uint16_t sport, dport;
 	uint8_t saddr[16], daddr[16];
 	uint32_t netns;

@@ -132,6 +132,7 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 	s.cookie = d->cookie;
 	s.rqueue = d->rqueue;
 	s.wqueue = d->wqueue;
+	s.has_queues = true;
 	if (procfd__lookup(lc->pf, d->inode, &owner) == 0) {
 		s.pid = owner.tgid;
 		memcpy(s.comm, owner.comm, sizeof(s.comm));

@@ -473,6 +473,9 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 		CHECK(json_is_true(json_object_get(socks[i], "age_exact")));
 		CHECK(json_integer_value(json_object_get(socks[i], "age_ms")) > 1000);
 		CHECK(json_integer_value(json_object_get(socks[i], "age_ms")) < 5000);
+		/* a capture has no queue sizes: unknown, not 0 */
+		CHECK(json_is_null(json_object_get(socks[i], "rqueue")));
+		CHECK(json_is_null(json_object_get(socks[i], "wqueue")));
 		json_decref(socks[i]);
 	}
 	CHECK_EQ_INT(tw, 2);
@@ -500,6 +503,8 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 	CHECK(strstr(r.out, "STATE ") != NULL);
 	CHECK_EQ_INT(count(r.out, "[::1]:"), 4);
 	CHECK_EQ_INT(count(r.out, "127.0.0.1"), 0);
+	CHECK_EQ_INT(count(r.out, " rq - wq -\n"), 2);
+	CHECK_EQ_INT(count(r.out, " rq 0"), 0);
 	replay_run_free(&r);
 }
 
