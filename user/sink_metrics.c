@@ -17,6 +17,8 @@ struct metrics_sink {
 	const char *path;
 	uint32_t tw_warn_pct;
 	const struct tt_duration_hist *duration;
+	int err;		/* the last write's, said once until it changes */
+	uint64_t missed;	/* summaries not written since */
 };
 
 static void flush_op(void *priv, const struct tt_summary *sum)
@@ -30,8 +32,15 @@ static void flush_op(void *priv, const struct tt_summary *sum)
 	};
 	int err = metrics__write_file(m->path, &in);
 
-	if (err)
-		tt_warn("warning: write %s: %s", m->path, strerror(-err));
+	/* said when it starts failing (or fails otherwise), and when it is written again */
+	if (err && err != m->err)
+		tt_warn("warning: write %s: %s; it keeps its last counts until it can be written",
+			m->path, strerror(-err));
+	else if (!err && m->err)
+		tt_warn("--metrics-file: %s written again (%llu summaries were not)", m->path,
+			(unsigned long long)m->missed);
+	m->missed = err ? m->missed + 1 : 0;
+	m->err = err;
 }
 
 static const struct tt_sink_ops metrics_file_ops = {
