@@ -14,6 +14,18 @@
 #define REC_BASE { .family = TT_AF_INET, .netns = 1, .sport = 8080, .dport = 40000, \
 		   .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 } }
 #include "records.h"
+#include "sink.h"
+#include "twreport.h"
+#include "util.h"
+
+static int count(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
 
 static struct tt_engine *busy_engine(void)
 {
@@ -264,6 +276,53 @@ TEST(metrics_file_is_replaced_atomically)
 	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
 	CHECK(access("/etc/passwd-not-here", F_OK) != 0);
 	unlink(tmp);
+	unlink(path);
+	rmdir(dir);
+	engine__free(eng);
+}
+
+/* A --metrics-file that starts failing is said once, and so is its recovery. */
+TEST(metrics_file_failure_said_once_and_recovery)
+{
+	char dir[] = "/tmp/tt-metrics-XXXXXX", path[256], errpath[] = "/tmp/tt-metrics-err-XXXXXX";
+	struct tt_engine *eng = busy_engine();
+	struct tw_report tw = { .population = -1 };
+	struct tt_summary sum = { .eng = eng, .tw = &tw };
+	struct tt_sink_ref ref;
+	char text[2048] = "";
+	int efd, saved, level = tt_verbosity;
+	ssize_t n;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tcptrail.prom", dir);
+	REQUIRE(metrics__file_sink(&ref, path, 50, NULL) == 0);
+	efd = mkstemp(errpath);
+	REQUIRE(efd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(efd, 2);
+	tt_verbosity = TT_LOG_WARN;
+	ref.ops->flush(ref.priv, &sum);		/* written */
+	unlink(path);
+	rmdir(dir);
+	for (int i = 0; i < 3; i++)		/* three fail, one line */
+		ref.ops->flush(ref.priv, &sum);
+	mkdir(dir, 0700);
+	ref.ops->flush(ref.priv, &sum);		/* written again */
+	ref.ops->flush(ref.priv, &sum);
+	fflush(stderr);
+	tt_verbosity = level;
+	dup2(saved, 2);
+	close(saved);
+	n = pread(efd, text, sizeof(text) - 1, 0);
+	close(efd);
+	unlink(errpath);
+	REQUIRE(n > 0);
+	CHECK_EQ_INT(count(text, "No such file or directory"), 1);
+	CHECK_EQ_INT(count(text, "written again (3 summaries were not)"), 1);
+	CHECK_EQ_INT(count(text, "\n"), 2);
+	CHECK(access(path, F_OK) == 0);
+	ref.ops->free(ref.priv);
 	unlink(path);
 	rmdir(dir);
 	engine__free(eng);
