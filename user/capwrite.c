@@ -27,6 +27,9 @@
 #include "sink.h"
 #include "util.h"
 
+/* a reader refuses a version 4 member that holds more (include/ttcap.h) */
+_Static_assert(CAPPACK_BLOCK <= TTCAP_MEMBER_MAX, "a block is one gzip member");
+
 struct tt_capture {
 	struct tt_capture_opts o;
 	char *base;		/* the path the user gave */
