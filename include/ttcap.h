@@ -16,7 +16,7 @@
  *   frame TTCAP_FLOW ...    (version 3: struct tt_flowrec, as the kernel
  *                            wrote it; interleaved with EVENT frames in the
  *                            order the records were read)
- *   frame TTCAP_COUNTERS    (at every flush, about once a second)
+ *   frame TTCAP_COUNTERS    (at every flush, once a second, idle or not)
  *   ...
  *   frame TTCAP_COUNTERS    (at close)
  *   frame TTCAP_END

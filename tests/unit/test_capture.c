@@ -1322,3 +1322,82 @@ TEST(capture_member_larger_than_the_writer_makes_is_refused)
 	free(o);
 }
 
+/*
+ * The flush every second writes a COUNTERS frame even when nothing changed
+ * (a heartbeat with the capture's clock), so a capture killed during an
+ * idle stretch still says how long it lasted.
+ */
+TEST(capture_idle_seconds_have_heartbeats)
+{
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "h.ttcap");
+	struct readout *o = malloc(sizeof(*o));
+	struct tt_event e = rec(TT_EV_TRANSITION, 0x1000, TT_ESTABLISHED, TT_CLOSE_WAIT,
+				1500000000ull);
+	struct tt_capture *c;
+	uint64_t t;
+
+	REQUIRE(dir && path && o);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path, .start_ns = 1000000000 }));
+	REQUIRE(!capture__write(c, &e));
+	/* ten idle seconds, ticked as the main loop ticks (every 50 ms) */
+	for (t = 1550000000ull; t <= 11500000000ull; t += 50000000)
+		REQUIRE(!capture__tick(c, t, 0, 0));
+	/* "SIGKILL": the file as it is */
+	read_path(path, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
+	CHECK_EQ_INT(o->events, 1);
+	/* the one at the start, then one a second */
+	CHECK(o->counters >= 11);
+	CHECK(o->cnt[o->counters - 1].ts_ns >= 10500000000ull);
+	for (int i = 2; i < o->counters; i++) {
+		CHECK(o->cnt[i].ts_ns >= o->cnt[i - 1].ts_ns + 1000000000ull);
+		CHECK(o->cnt[i].ts_ns <= o->cnt[i - 1].ts_ns + 1050000000ull);
+		CHECK_EQ_INT(o->cnt[i].events, 1);
+	}
+	capture__close(c, t, 0, 0);
+	free(o);
+	free(path);
+	capkit_rmtree(dir);
+}
+
+/*
+ * Heartbeats alone never start a file with no record in it: with
+ * --rotate-size far below an idle day's heartbeats, a file with records
+ * ends at SIZE, the next one grows past it while idle, and ends only after
+ * its first record.  (Otherwise, with --rotate-count, an idle night would
+ * rotate the files with records away.)
+ */
+TEST(capture_heartbeats_alone_do_not_rotate)
+{
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "r.ttcap"), name[512];
+	struct tt_event e = rec(TT_EV_TRANSITION, 0x1000, TT_ESTABLISHED, TT_CLOSE_WAIT,
+				1500000000ull);
+	struct tt_capture *c;
+	struct stat st;
+	uint64_t t;
+	int files = 0;
+
+	REQUIRE(dir && path);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+		.path = path, .start_ns = 1000000000, .rotate_bytes = 4096, .rotate_count = 3 }));
+	REQUIRE(!capture__write(c, &e));
+	/* 1000 idle seconds: about 63 KB of heartbeats */
+	for (t = 2000000000ull; t <= 1002000000000ull; t += 1000000000ull)
+		REQUIRE(!capture__tick(c, t, 0, 0));
+	capkit_rotated(name, sizeof(name), path, 1);
+	CHECK(!stat(name, &st) && st.st_size > 4096 * 4);
+	capkit_rotated(name, sizeof(name), path, 2);
+	CHECK(stat(name, &st) && errno == ENOENT);
+	/* the first record after that: it goes in, and the file ends there */
+	e.ts_ns = t;
+	REQUIRE(!capture__write(c, &e));
+	REQUIRE(!capture__close(c, t + 1, 0, 0));
+	for (int i = 0; i < 10; i++) {
+		capkit_rotated(name, sizeof(name), path, i);
+		if (!stat(name, &st))
+			files++;
+	}
+	CHECK_EQ_INT(files, 3);
+	free(path);
+	capkit_rmtree(dir);
+}
