@@ -4,7 +4,8 @@
  * includes nothing and uses only __u8..__u64, so another program can read a
  * capture with this header alone; include/CAPTURE.md says the same in prose.
  *
- * A capture is one gzip stream.  Uncompressed, it is:
+ * A capture is gzip members one after another (up to version 3, one
+ * member), read as one stream.  Uncompressed, it is:
  *
  *   struct ttcap_file_header
  *   frame TTCAP_META        (always first)
@@ -15,7 +16,7 @@
  *   frame TTCAP_FLOW ...    (version 3: struct tt_flowrec, as the kernel
  *                            wrote it; interleaved with EVENT frames in the
  *                            order the records were read)
- *   frame TTCAP_COUNTERS    (at every flush, about once a second)
+ *   frame TTCAP_COUNTERS    (at every flush, once a second, idle or not)
  *   ...
  *   frame TTCAP_COUNTERS    (at close)
  *   frame TTCAP_END
@@ -32,8 +33,15 @@
 /*
  * 2: tt_event version 2 (cgroup), TTCAP_CGROUP frames
  * 3: TTCAP_FLOW frames (struct tt_flowrec); events as in version 2
+ * 4: gzip members of at most TTCAP_MEMBER_MAX bytes each, uncompressed
  */
 #define TTCAP_VERSION	4
+/*
+ * Version 4: the most one gzip member holds, uncompressed.  A reader keeps
+ * a whole member, checks its CRC32 and length, and only then uses it, so it
+ * may refuse a larger member as damaged.
+ */
+#define TTCAP_MEMBER_MAX	(512 * 1024)
 
 struct ttcap_file_header {
 	char  magic[8];		/* TTCAP_MAGIC */

@@ -38,13 +38,19 @@ struct tt_capreader {
 	bool raw;		/* an uncompressed capture (zcat's output) */
 	z_stream z;
 	bool z_ready;
-	bool z_done;		/* inflate saw the end of the gzip stream */
+	bool z_done;		/* inflate saw the end of a gzip member */
 	bool z_cut;		/* the compressed input ended mid-stream */
 	bool z_at_member;	/* version 4: it ended after a whole gzip member */
+	bool z_unchecked;	/* versions 1 to 3: a member too big to hold, handed on as inflated */
 	int z_err;		/* inflate failed after the output we hold */
 	bool in_eof;
 	size_t in_len, in_pos;	/* raw mode: bytes of in[] not yet handed on */
+	unsigned char *out;	/* what refill() hands on: raw_out[], or zbuf */
 	size_t out_len, out_pos;
+	unsigned char *zbuf;	/* gzip: one member, TTCAP_MEMBER_MAX + 1 bytes */
+	size_t zlen;		/* bytes of the member being inflated, not handed on yet */
+	unsigned char head[12];	/* the stream's first bytes: magic and version */
+	size_t head_len;
 	volatile sig_atomic_t *stop;	/* capreader__set_stop(); NULL: none */
 
 	uint64_t offset;	/* uncompressed bytes consumed */
@@ -56,7 +62,7 @@ struct tt_capreader {
 	char msg[512];
 
 	unsigned char in[BUF_SIZE];
-	unsigned char out[BUF_SIZE];
+	unsigned char raw_out[BUF_SIZE];
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -83,6 +89,7 @@ static struct tt_capreader *reader_alloc(const char *name)
 	if (!r)
 		return NULL;
 	r->fd = -1;
+	r->out = r->raw_out;
 	r->name = strdup(name ? name : "capture");
 	if (!r->name) {
 		free(r);
@@ -130,6 +137,7 @@ void capreader__free(struct tt_capreader *r)
 		inflateEnd(&r->z);
 	if (r->own_fd)
 		close(r->fd);
+	free(r->zbuf);
 	free(r->name);
 	free(r->path);
 	free(r);
@@ -189,6 +197,53 @@ static ssize_t feed_in(struct tt_capreader *r)
 }
 
 /*
+ * The format version in the stream's header, from the bytes handed on and
+ * the member being inflated; 0 while fewer than 12 are there, or when they
+ * are no capture's header (then capreader__meta() says what is wrong).
+ */
+static uint32_t stream_version(const struct tt_capreader *r)
+{
+	unsigned char h[sizeof(r->head)];
+	size_t n = r->head_len, k = sizeof(h) - n;
+	uint32_t v;
+
+	if (k > r->zlen)
+		k = r->zlen;
+	memcpy(h, r->head, n);
+	memcpy(h + n, r->zbuf, k);
+	if (n + k < sizeof(h) || memcmp(h, TTCAP_MAGIC, 8))
+		return 0;
+	memcpy(&v, h + 8, sizeof(v));
+	return le32toh(v);
+}
+
+/*
+ * Version 4 and any later version this reader knows: each member is whole
+ * and checked (CRC32 and length) before any of its bytes are used.
+ */
+static bool members_checked(const struct tt_capreader *r)
+{
+	uint32_t v = stream_version(r);
+
+	return v >= 4 && v <= TTCAP_VERSION;
+}
+
+/* Hand on the zlen bytes inflated into zbuf: refill()'s count. */
+static ssize_t hand_on(struct tt_capreader *r)
+{
+	size_t k = sizeof(r->head) - r->head_len;
+
+	if (k > r->zlen)
+		k = r->zlen;
+	memcpy(r->head + r->head_len, r->zbuf, k);
+	r->head_len += k;
+	r->out_pos = 0;
+	r->out_len = r->zlen;
+	r->zlen = 0;
+	return (ssize_t)r->out_len;
+}
+
+/*
  * After a gzip member: from format version 4 a capture is members one after
  * another, and another follows if any input does (anything else is corrupt
  * data, as inflate says).  A version 1 to 3 file is one member, and what
@@ -197,7 +252,7 @@ static ssize_t feed_in(struct tt_capreader *r)
  */
 static int next_member(struct tt_capreader *r)
 {
-	if (r->meta.version < 4)
+	if (stream_version(r) < 4)
 		return 0;
 	if (r->z.avail_in == 0 && !r->in_eof && feed_in(r) < 0)
 		return -1;
@@ -212,32 +267,22 @@ static int next_member(struct tt_capreader *r)
 	return 1;
 }
 
-/* Refill out[]: the byte count, 0 at the end of the data, -1 on error. */
-static ssize_t refill(struct tt_capreader *r)
+/*
+ * Refill out[] from a gzip stream: the byte count, 0 at the end of the
+ * data, -1 on error.  A member's bytes are handed on only once inflate has
+ * checked its trailer (Z_STREAM_END), so that a damaged member gives an
+ * error and not records: with every member of a version 4 file, and with
+ * the one member of an older file if it fits in zbuf.  An older file's
+ * larger member is handed on as it is inflated, as it always was; its
+ * damage shows only after the records before it.
+ */
+static ssize_t refill_gzip(struct tt_capreader *r)
 {
-	r->out_pos = r->out_len = 0;
-	if (r->z_err)
-		return rfail(r, TT_CAPERR_CORRUPT, "corrupt compressed data after offset %" PRIu64
-			     " (%s)", r->offset, r->z.msg ? r->z.msg : "zlib error");
-	if (r->raw) {
-		ssize_t k;
+	const size_t cap = TTCAP_MEMBER_MAX + 1;
 
-		if (r->in_pos < r->in_len) {
-			k = (ssize_t)(r->in_len - r->in_pos);
-			memcpy(r->out, r->in + r->in_pos, (size_t)k);
-			r->in_pos = r->in_len;
-		} else {
-			k = src_read(r, r->out, sizeof(r->out));
-			if (k < 0)
-				return read_failed(r);
-		}
-		r->out_len = (size_t)k;
-		return k;
-	}
 	for (;;) {
 		bool fed = false;
 		uInt before;
-		size_t made;
 		int ret;
 
 		if (r->z_done) {
@@ -254,10 +299,10 @@ static ssize_t refill(struct tt_capreader *r)
 			fed = k > 0;
 		}
 		before = r->z.avail_in;
-		r->z.next_out = r->out;
-		r->z.avail_out = sizeof(r->out);
+		r->z.next_out = r->zbuf + r->zlen;
+		r->z.avail_out = (uInt)(cap - r->zlen);
 		ret = inflate(&r->z, Z_NO_FLUSH);
-		made = sizeof(r->out) - r->z.avail_out;
+		r->zlen = cap - r->z.avail_out;
 		switch (ret) {
 		case Z_OK:
 		case Z_BUF_ERROR:
@@ -265,31 +310,79 @@ static ssize_t refill(struct tt_capreader *r)
 		case Z_STREAM_END:
 			/* the member's end: next_member() says whether another follows */
 			r->z_done = true;
-			break;
+			if (r->zlen)
+				return hand_on(r);
+			continue;	/* an empty member */
 		case Z_MEM_ERROR:
 			return rfail(r, TT_CAPERR_NOMEM, "decompress: out of memory");
 		default:
-			/* hand on what came before the damage, then fail */
-			r->z_err = 1;
-			if (!made)
-				return refill(r);
-			break;
+			if (r->z_unchecked && r->zlen) {
+				/* hand on what came before the damage, then fail */
+				r->z_err = 1;
+				return hand_on(r);
+			}
+			/* none of a damaged member is used */
+			r->zlen = 0;
+			return rfail(r, TT_CAPERR_CORRUPT, "corrupt compressed data after offset %"
+				     PRIu64 " (%s)", r->offset, r->z.msg ? r->z.msg : "zlib error");
 		}
-		if (made) {
-			r->out_len = made;
-			return (ssize_t)made;
+		if (r->z_unchecked && r->zlen)
+			return hand_on(r);
+		if (r->zlen == cap) {
+			/*
+			 * One byte more than a version 4 member may hold (the
+			 * one more lets inflate reach a full member's trailer).
+			 */
+			if (members_checked(r)) {
+				r->zlen = 0;
+				return rfail(r, TT_CAPERR_CORRUPT, "corrupt compressed data after "
+					     "offset %" PRIu64 " (a gzip member of more than %d KiB "
+					     "uncompressed, which tcptrail never writes; if another "
+					     "tool compressed the capture, zcat FILE | tcptrail -r - "
+					     "reads it)", r->offset, TTCAP_MEMBER_MAX / 1024);
+			}
+			/* an older capture's one member, or none at all: as inflated */
+			r->z_unchecked = true;
+			return hand_on(r);
 		}
-		if (r->z_done)
-			return 0;
 		if (r->in_eof && r->z.avail_in == 0) {
 			r->z_cut = true;
-			return 0;
+			/* the part of a member whose checksum never came is not used */
+			if (members_checked(r)) {
+				r->zlen = 0;
+				return 0;
+			}
+			return r->zlen ? hand_on(r) : 0;
 		}
 		/* inflate never stalls with input and room for output; be sure */
 		if (!fed && r->z.avail_in == before)
 			return rfail(r, TT_CAPERR_CORRUPT, "corrupt compressed data after offset %"
 				     PRIu64 " (no progress)", r->offset);
 	}
+}
+
+/* Refill out[]: the byte count, 0 at the end of the data, -1 on error. */
+static ssize_t refill(struct tt_capreader *r)
+{
+	ssize_t k;
+
+	r->out_pos = r->out_len = 0;
+	if (r->z_err)
+		return rfail(r, TT_CAPERR_CORRUPT, "corrupt compressed data after offset %" PRIu64
+			     " (%s)", r->offset, r->z.msg ? r->z.msg : "zlib error");
+	if (!r->raw)
+		return refill_gzip(r);
+	if (r->in_pos < r->in_len) {
+		k = (ssize_t)(r->in_len - r->in_pos);
+		memcpy(r->out, r->in + r->in_pos, (size_t)k);
+		r->in_pos = r->in_len;
+	} else {
+		k = src_read(r, r->out, BUF_SIZE);
+		if (k < 0)
+			return read_failed(r);
+	}
+	r->out_len = (size_t)k;
+	return k;
 }
 
 /* Copy up to n bytes: the count (short only at the end), or -1. */
@@ -359,9 +452,11 @@ static int open_source(struct tt_capreader *r)
 		return rfail(r, TT_CAPERR_MAGIC, "empty file: not a tcptrail capture");
 	if (n >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
 		/* 15 + 16: gzip only; a bare zlib stream is not a capture */
-		if (inflateInit2(&r->z, 15 + 16) != Z_OK)
+		r->zbuf = malloc(TTCAP_MEMBER_MAX + 1);
+		if (!r->zbuf || inflateInit2(&r->z, 15 + 16) != Z_OK)
 			return rfail(r, TT_CAPERR_NOMEM, "decompress: out of memory");
 		r->z_ready = true;
+		r->out = r->zbuf;
 		r->z.next_in = r->in;
 		r->z.avail_in = (uInt)n;
 		return 0;
@@ -595,8 +690,11 @@ bool capreader__ready(const struct tt_capreader *r)
 	/* compressed input still held: inflating it does not read */
 	if (r->raw)
 		return r->in_pos < r->in_len;
+	/* inflating input held does not read, but a member is used only whole */
+	if (r->z_unchecked && r->z.avail_in > 0)
+		return true;
 	/* at a member's end, a version 4 file may go on: that takes a read */
-	return r->z.avail_in > 0 || (r->z_done && (r->meta.version < 4 || r->in_eof));
+	return r->z_done && (r->meta.version < 4 || (r->in_eof && r->z.avail_in == 0));
 }
 
 int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)

@@ -27,6 +27,9 @@
 #include "sink.h"
 #include "util.h"
 
+/* a reader refuses a version 4 member that holds more (include/ttcap.h) */
+_Static_assert(CAPPACK_BLOCK <= TTCAP_MEMBER_MAX, "a block is one gzip member");
+
 struct tt_capture {
 	struct tt_capture_opts o;
 	char *base;		/* the path the user gave */
@@ -41,8 +44,6 @@ struct tt_capture {
 	uint64_t last_flush_ns;
 	uint64_t now_ns;	/* the latest time we were told */
 	uint64_t lost, evicted;	/* the latest totals we were told */
-	uint64_t flushed_lost, flushed_evicted;
-	bool dirty;		/* frames written since the last flush */
 	uint64_t *cg_seen;	/* cgroup ids named in this file (open addressing) */
 	size_t cg_cap, cg_used;
 	int err;		/* the first error; sticky */
@@ -93,7 +94,6 @@ static int put_frame(struct tt_capture *c, uint32_t kind, const void *payload, u
 	unsigned char buf[sizeof(struct ttcap_frame) + sizeof(struct tt_flowrec)];
 	struct ttcap_frame fr = { .kind = htole32(kind), .len = htole32(len) };
 
-	c->dirty = true;
 	/* one deflate call for the common case: an event or a flow record */
 	if (len <= sizeof(struct tt_flowrec)) {
 		memcpy(buf, &fr, sizeof(fr));
@@ -112,8 +112,6 @@ static int put_counters(struct tt_capture *c)
 	};
 
 	ttcap_counters_swap(&k);
-	c->flushed_lost = c->lost;
-	c->flushed_evicted = c->evicted;
 	return put_frame(c, TTCAP_COUNTERS, &k, sizeof(k));
 }
 
@@ -215,7 +213,6 @@ static int start_file(struct tt_capture *c)
 		return c->err;
 	/* a capture killed in its first second still has a readable header */
 	c->last_flush_ns = c->now_ns;
-	c->dirty = false;
 	return sync_all(c);
 }
 
@@ -428,13 +425,17 @@ int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_
 	c->lost = lost;
 	c->evicted = evicted;
 	c->last_flush_ns = c->now_ns;
-	if (!c->dirty && lost == c->flushed_lost && evicted == c->flushed_evicted)
-		return 0;
-	/* all of it in the file, which a reader can then read up to here */
+	/*
+	 * A COUNTERS frame even when nothing changed: it carries the clock, so
+	 * that a replay of a killed capture reaches the kill's last second (a
+	 * CLOSE-WAIT leak's age, the last summary) and not its last record's.
+	 * Idle, that is one small member a second (CAPTURE.md says how small).
+	 * Then all of it in the file, which a reader can then read up to here.
+	 */
 	if (put_counters(c) || sync_all(c))
 		return c->err;
-	c->dirty = false;
-	if (c->o.rotate_bytes && c->synced >= c->o.rotate_bytes)
+	/* a file that is only heartbeats stays, rather than start another like it */
+	if (c->o.rotate_bytes && c->synced >= c->o.rotate_bytes && c->events)
 		return rotate(c);
 	return 0;
 }
