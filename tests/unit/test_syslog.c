@@ -7,13 +7,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include "app.h"
 #include "syslogout.h"
 #include "tt_test.h"
+#include "util.h"
 /* every record: 10.0.0.1 > 10.0.0.2:443 (each socket its own local port) */
 #define REC_BASE { .family = TT_AF_INET, .netns = REC_INIT_NETNS, .dport = 443, \
 		   .saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 } }
@@ -195,4 +199,156 @@ TEST(syslog_stream_socket_fallback)
 	close(lfd);
 	unlink(sa.sun_path);
 	rmdir(dir);
+}
+
+/* net.unix.max_dgram_qlen: datagrams a socket queues before a sender must wait */
+static int dgram_qlen(void)
+{
+	FILE *f = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * fn(arg) in a child, arg in memory the two share: false if it had not
+ * returned within secs (the child is then killed), as a send that blocks
+ * would never return.
+ */
+static bool returns_within(void (*fn)(void *), void *arg, int secs)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	if (pid < 0)
+		return false;
+	for (int i = 0; i < secs * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return false;
+}
+
+struct stall {
+	const char *path;
+	int lines, sent, last_err;
+	uint64_t lost;
+};
+
+static void send_to_stalled(void *arg)
+{
+	struct stall *st = arg;
+	struct tt_syslog *s = syslogout__new(st->path);
+
+	if (!s)
+		_exit(1);
+	for (int i = 0; i < st->lines; i++) {
+		char line[64];
+		int n = snprintf(line, sizeof(line), "time=x level=info msg=n%d\n", i);
+
+		st->last_err = syslogout__send_lines(s, line, (size_t)n);
+		if (st->last_err > 0)
+			st->sent += st->last_err;
+	}
+	st->lost = syslogout__lost(s);
+	syslogout__free(s);
+}
+
+/*
+ * A syslog daemon that stops reading: its queue fills after
+ * net.unix.max_dgram_qlen datagrams, and a blocking send then waited for
+ * it, stalling tracing (and SIGTERM) as long as it did not read.  Each line
+ * it cannot take now is dropped and counted instead, and said: once when
+ * lines start to be lost, with the count when it reads again, and at exit.
+ */
+TEST(syslog_daemon_that_does_not_read_never_stalls)
+{
+	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
+			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
+	struct receiver r = { .fd = -1 };
+	struct stall *st;
+	char msgs[16][1024], epath[] = "/tmp/tt-syslog-err-XXXXXX", err[4096] = "";
+	int qlen = dgram_qlen(), got = 0, n, so, se, efd, level = tt_verbosity;
+	bool returned;
+	struct app a;
+	ssize_t elen;
+
+	if (qlen < 0 || qlen > 4096)
+		SKIP("net.unix.max_dgram_qlen is %d", qlen);
+	REQUIRE(receiver_open(&r) == 0);
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(st != MAP_FAILED);
+	*st = (struct stall){ .path = r.path, .lines = qlen + 20 };
+	returned = returns_within(send_to_stalled, st, 5);
+	CHECK(returned);
+	while (receive(&r, msgs, 16) > 0 && got < 100000)
+		got += 16;
+	if (!returned) {
+		munmap(st, sizeof(*st));
+		receiver_close(&r);
+		REQUIRE(returned);
+	}
+	CHECK_EQ_INT(st->last_err, -EAGAIN);
+	CHECK(st->sent > 0 && st->sent < st->lines);
+	CHECK_EQ_INT((long long)st->lost, st->lines - st->sent);
+	munmap(st, sizeof(*st));
+
+	/* the sink says so: once at the first loss, again when it reads, and at exit */
+	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
+	fflush(stdout);
+	fflush(stderr);
+	efd = mkstemp(epath);
+	REQUIRE(efd >= 0);
+	so = dup(1);
+	se = dup(2);
+	n = open("/dev/null", O_WRONLY);
+	dup2(n, 1);
+	close(n);
+	dup2(efd, 2);
+	tt_verbosity = TT_LOG_INFO;
+	n = app__init(&a, &o, 0, false);
+	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+	if (!n) {
+		app__start(&a, S(100));
+		for (int i = 1; i <= qlen + 5; i++)
+			app__tick(&a, S(100 + i));
+		while (receive(&r, msgs, 16) > 0)
+			;
+		app__tick(&a, S(100 + qlen + 6));
+		app__free(&a);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	tt_verbosity = level;
+	elen = pread(efd, err, sizeof(err) - 1, 0);
+	err[elen > 0 ? elen : 0] = '\0';
+	close(efd);
+	unlink(epath);
+	receiver_close(&r);
+	REQUIRE(n == 0);
+	CHECK(strstr(err, "warning: --syslog: ") && strstr(err, " does not read (its queue is full); "
+							    "lines are lost until it accepts them"));
+	CHECK(strstr(err, " accepts lines again (") != NULL);
+	CHECK(strstr(err, " lines were lost: ") != NULL);
+	if (*tt_failed_)
+		fprintf(stderr, "    stderr was:\n%s", err);
 }
