@@ -14,9 +14,6 @@
 #include <sys/uio.h>
 #ifndef TT_NO_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
-/* CODE_FILE= and CODE_LINE= would name send_entry() for every entry */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 #endif
 #include "journal.h"
 #include "util.h"
@@ -25,7 +22,7 @@
 
 /* One entry's fields, "NAME=value" each, built in one buffer. */
 struct entry {
-	struct iovec iov[MAX_FIELDS];
+	size_t off[MAX_FIELDS], len[MAX_FIELDS];
 	int n;
 	size_t used;
 	bool full;
@@ -38,9 +35,12 @@ struct tt_journal {
 	char *text;
 	size_t len;
 	uint32_t netns;
+	struct tt_journalout *out;
+	uint64_t lost, lost_said;	/* entries journald did not take */
 	struct tt_ident *ident;		/* overflow entries: the listener's container */
 	const char *container, *cgroup;	/* --container, --cgroup: NULL if not given */
 	bool failed;		/* the last send failed (said once) */
+	const char *event;	/* of the entry being built */
 	struct entry e;
 };
 
@@ -63,7 +63,8 @@ static void field(struct entry *e, const char *fmt, ...)
 		e->full = true;
 		return;
 	}
-	e->iov[e->n++] = (struct iovec){ e->buf + e->used, (size_t)n };
+	e->off[e->n] = e->used;
+	e->len[e->n++] = (size_t)n;
 	e->used += (size_t)n + 1;
 }
 
@@ -83,6 +84,7 @@ static void text_field(struct entry *e, const char *name, const char *s, size_t 
 
 static void begin(struct tt_journal *j, const char *event, int prio)
 {
+	j->event = event;
 	j->e.n = 0;
 	j->e.used = 0;
 	j->e.full = false;
@@ -94,21 +96,35 @@ static void begin(struct tt_journal *j, const char *event, int prio)
 
 static void send_entry(struct tt_journal *j, const char *msg, size_t len)
 {
+	struct iovec iov[MAX_FIELDS];
 	int err;
 
 	while (len && msg[len - 1] == '\n')
 		len--;
 	field(&j->e, "MESSAGE=%.*s", (int)len, msg);
-#ifdef TT_NO_LIBSYSTEMD
-	err = -ENOSYS;
-#else
-	err = j->e.full ? -E2BIG : sd_journal_sendv(j->e.iov, j->e.n);
-#endif
-	if (err < 0 && !j->failed)
+	if (j->e.full) {
+		/* ours, not journald's: say it each time, it is not the socket's state */
+		j->lost++;
+		tt_warn("warning: --journal: a %s entry was not sent: longer than the %zu bytes "
+			"it is built in", j->event, sizeof(j->e.buf));
+		return;
+	}
+	for (int i = 0; i < j->e.n; i++)
+		iov[i] = (struct iovec){ j->e.buf + j->e.off[i], j->e.len[i] };
+	err = journalout__send(j->out, iov, j->e.n);
+	if (err < 0)
+		j->lost++;
+	if (err == -EAGAIN && !j->failed)
+		tt_warn("warning: --journal: %s does not read (its queue is full); "
+			"entries are lost until it accepts them", journalout__path(j->out));
+	else if (err < 0 && !j->failed)
 		tt_warn("warning: --journal: send to %s: %s; entries are lost until it accepts them",
-			TT_JOURNAL_SOCKET, strerror(-err));
+			journalout__path(j->out), strerror(-err));
 	else if (err >= 0 && j->failed)
-		tt_warn("--journal: %s accepts entries again", TT_JOURNAL_SOCKET);
+		tt_warn("--journal: %s accepts entries again (%" PRIu64 " lost)",
+			journalout__path(j->out), j->lost - j->lost_said);
+	if (err >= 0 && j->failed)
+		j->lost_said = j->lost;
 	j->failed = err < 0;
 }
 
@@ -133,20 +149,31 @@ bool journal__available(void)
 struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns)
 {
 	struct tt_journal *j;
+	const char *path;
 	struct stat st;
+	int err;
 
 	if (!journal__available()) {
 		tt_err("--journal: this build of tcptrail has no libsystemd (use --syslog)");
 		return NULL;
 	}
-	if (stat(TT_JOURNAL_SOCKET, &st) || !S_ISSOCK(st.st_mode)) {
-		tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without systemd)",
-		       TT_JOURNAL_SOCKET, errno ? strerror(errno) : "not a socket");
-		return NULL;
-	}
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		goto oom;
+	j->out = journalout__new(NULL);
+	if (!j->out) {
+		tt_err("--journal: %s", strerror(errno));
+		journal__free(j);
+		return NULL;
+	}
+	path = journalout__path(j->out);
+	err = stat(path, &st) ? errno : 0;
+	if (err || !S_ISSOCK(st.st_mode)) {
+		tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without systemd)",
+		       path, err ? strerror(err) : "not a socket");
+		journal__free(j);
+		return NULL;
+	}
 	j->netns = netns;
 	j->mem = open_memstream(&j->text, &j->len);
 	if (!j->mem)
@@ -166,6 +193,11 @@ void journal__free(struct tt_journal *j)
 {
 	if (!j)
 		return;
+	/* the final summary was sent (or not) by now */
+	if (j->lost)
+		tt_warn("warning: --journal: %" PRIu64 " entries were lost: %s did not take them",
+			j->lost, journalout__path(j->out));
+	journalout__free(j->out);
 	sink__free(j->fmt);
 	if (j->mem)
 		fclose(j->mem);

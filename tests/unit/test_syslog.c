@@ -7,14 +7,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <sys/un.h>
 #include "app.h"
+#include "sockkit.h"
 #include "syslogout.h"
 #include "tt_test.h"
 #include "util.h"
@@ -201,49 +200,6 @@ TEST(syslog_stream_socket_fallback)
 	rmdir(dir);
 }
 
-/* net.unix.max_dgram_qlen: datagrams a socket queues before a sender must wait */
-static int dgram_qlen(void)
-{
-	FILE *f = fopen("/proc/sys/net/unix/max_dgram_qlen", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
-/*
- * fn(arg) in a child, arg in memory the two share: false if it had not
- * returned within secs (the child is then killed), as a send that blocks
- * would never return.
- */
-static bool returns_within(void (*fn)(void *), void *arg, int secs)
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	if (pid < 0)
-		return false;
-	for (int i = 0; i < secs * 100; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return false;
-}
-
 struct stall {
 	const char *path;
 	int lines, sent, last_err;
@@ -283,7 +239,7 @@ TEST(syslog_daemon_that_does_not_read_never_stalls)
 	struct receiver r = { .fd = -1 };
 	struct stall *st;
 	char msgs[16][1024], epath[] = "/tmp/tt-syslog-err-XXXXXX", err[4096] = "";
-	int qlen = dgram_qlen(), got = 0, n, so, se, efd, level = tt_verbosity;
+	int qlen = sockkit_dgram_qlen(), got = 0, n, so, se, efd, level = tt_verbosity;
 	bool returned;
 	struct app a;
 	ssize_t elen;
@@ -294,7 +250,7 @@ TEST(syslog_daemon_that_does_not_read_never_stalls)
 	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	REQUIRE(st != MAP_FAILED);
 	*st = (struct stall){ .path = r.path, .lines = qlen + 20 };
-	returned = returns_within(send_to_stalled, st, 5);
+	returned = sockkit_returns_within(send_to_stalled, st, 5);
 	CHECK(returned);
 	while (receive(&r, msgs, 16) > 0 && got < 100000)
 		got += 16;
