@@ -20,13 +20,17 @@
 
 #define MAX_FIELDS 40
 
-/* One entry's fields, "NAME=value" each, built in one buffer. */
+/*
+ * One entry's fields, "NAME=value" each, end to end in one buffer that
+ * grows: a host-wide time_wait entry names every namespace (one netns.N= in
+ * its MESSAGE each), 5 KB at 250 of them.
+ */
 struct entry {
 	size_t off[MAX_FIELDS], len[MAX_FIELDS];
 	int n;
-	size_t used;
-	bool full;
-	char buf[4096];
+	char *buf;
+	size_t used, size;
+	bool full;		/* a field did not fit: out of fields or memory */
 };
 
 struct tt_journal {
@@ -46,22 +50,47 @@ struct tt_journal {
 
 static void field(struct entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Room for need bytes more in e->buf. */
+static bool grow(struct entry *e, size_t need)
+{
+	size_t size = e->size ? e->size : 4096;
+	char *b;
+
+	while (size - e->used < need)
+		size *= 2;
+	b = realloc(e->buf, size);
+	if (!b)
+		return false;
+	e->buf = b;
+	e->size = size;
+	return true;
+}
+
 static void field(struct entry *e, const char *fmt, ...)
 {
-	size_t room = sizeof(e->buf) - e->used;
 	va_list ap;
 	int n;
 
-	if (e->n >= MAX_FIELDS || e->full) {
+	if (e->n >= MAX_FIELDS || e->full || (!e->buf && !grow(e, 1))) {
 		e->full = true;
 		return;
 	}
-	va_start(ap, fmt);
-	n = vsnprintf(e->buf + e->used, room, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= room) {
-		e->full = true;
-		return;
+	for (;;) {
+		size_t room = e->size - e->used;
+
+		va_start(ap, fmt);
+		n = vsnprintf(e->buf + e->used, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			e->full = true;
+			return;
+		}
+		if ((size_t)n < room)
+			break;
+		if (!grow(e, (size_t)n + 1)) {
+			e->full = true;
+			return;
+		}
 	}
 	e->off[e->n] = e->used;
 	e->len[e->n++] = (size_t)n;
@@ -105,8 +134,8 @@ static void send_entry(struct tt_journal *j, const char *msg, size_t len)
 	if (j->e.full) {
 		/* ours, not journald's: say it each time, it is not the socket's state */
 		j->lost++;
-		tt_warn("warning: --journal: a %s entry was not sent: longer than the %zu bytes "
-			"it is built in", j->event, sizeof(j->e.buf));
+		tt_warn("warning: --journal: a %s entry was not sent: %s", j->event,
+			j->e.n >= MAX_FIELDS ? "more fields than an entry holds" : strerror(ENOMEM));
 		return;
 	}
 	for (int i = 0; i < j->e.n; i++)
@@ -195,9 +224,10 @@ void journal__free(struct tt_journal *j)
 		return;
 	/* the final summary was sent (or not) by now */
 	if (j->lost)
-		tt_warn("warning: --journal: %" PRIu64 " entries were lost: %s did not take them",
+		tt_warn("warning: --journal: %" PRIu64 " entries were lost: they did not reach %s",
 			j->lost, journalout__path(j->out));
 	journalout__free(j->out);
+	free(j->e.buf);
 	sink__free(j->fmt);
 	if (j->mem)
 		fclose(j->mem);
