@@ -308,3 +308,45 @@ TEST(syslog_daemon_that_does_not_read_never_stalls)
 	if (*tt_failed_)
 		fprintf(stderr, "    stderr was:\n%s", err);
 }
+
+/*
+ * The longest line the reports make: a host-wide time_wait line names every
+ * namespace holding TIME-WAIT sockets (netns.N=), 5 KB at 250 of them.  It
+ * goes whole, in one datagram: a socket takes far more (its send buffer),
+ * and how much of it to keep is the daemon's to say (rsyslog keeps 8 KB).
+ */
+TEST(syslog_time_wait_line_of_every_namespace_goes_whole)
+{
+	static struct tw_report tw = { .t_ns = 1000, .interval_ns = 3000000000ull,
+				       .entries = 500, .population = 500, .by_client = 500,
+				       .host_wide = true, .namespaces = TW_NETNS_MAX };
+	static char dgram[64 * 1024];
+	struct receiver r = { .fd = -1 };
+	struct tt_sink_ref ref;
+	char last[64];
+	ssize_t n;
+
+	REQUIRE(receiver_open(&r) == 0);
+	tw.n_netns = TW_NETNS_MAX;
+	for (size_t i = 0; i < tw.n_netns; i++)
+		tw.by_netns[i] = (struct tw_netns){ .netns = 4026532000u + (uint32_t)i,
+						    .population = 2 };
+	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
+	n = syslogout__sink(&ref, &(struct tt_sink_opts){ .logfmt = true }, NULL);
+	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+	if (n)
+		receiver_close(&r);
+	REQUIRE(n == 0);
+	ref.ops->time_wait(ref.priv, &tw);
+	ref.ops->flush(ref.priv, NULL);
+	n = recv(r.fd, dgram, sizeof(dgram) - 1, 0);
+	CHECK(n > 4096);
+	dgram[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(dgram, "msg=time_wait ") && strstr(dgram, " netns.4026532000=2 "));
+	snprintf(last, sizeof(last), " netns.%u=2", 4026532000u + TW_NETNS_MAX - 1);
+	CHECK(n > 0 && (size_t)n > strlen(last) && !strcmp(dgram + n - strlen(last), last));
+	/* and nothing else: one line, one datagram */
+	CHECK(recv(r.fd, dgram, sizeof(dgram), 0) < 0);
+	ref.ops->free(ref.priv);
+	receiver_close(&r);
+}
