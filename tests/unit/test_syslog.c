@@ -350,3 +350,70 @@ TEST(syslog_time_wait_line_of_every_namespace_goes_whole)
 	ref.ops->free(ref.priv);
 	receiver_close(&r);
 }
+
+/*
+ * A stream daemon that does not read: the socket takes part of a message,
+ * then nothing.  Lines are dropped then, and the part it did not take is
+ * written before the next line, so that every message it reads is whole.
+ */
+TEST(syslog_stream_daemon_that_does_not_read_gets_whole_messages)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/tt-syslog-XXXXXX", *line;
+	/* longer than one skb of the stream takes: the socket can take part of it */
+	size_t line_len = 100 * 1000;
+	static char got[4 << 20];
+	size_t have = 0, whole = 0;
+	struct tt_syslog *s;
+	int lfd, cfd, err = 0, sent = 0;
+	ssize_t n;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/log", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	REQUIRE(lfd >= 0);
+	REQUIRE(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	s = syslogout__new(sa.sun_path);
+	REQUIRE(s);
+	line = malloc(line_len + 1);
+	REQUIRE(line);
+	memset(line, 'x', line_len);
+	line[line_len] = '\n';
+	/* until it takes no more: its buffer is a few hundred KB */
+	for (int i = 0; i < 5000 && err != -EAGAIN; i++) {
+		err = syslogout__send_lines(s, line, line_len + 1);
+		sent += err > 0;
+	}
+	CHECK_EQ_INT(err, -EAGAIN);
+	CHECK(syslogout__lost(s) > 0);
+	cfd = accept(lfd, NULL, NULL);
+	REQUIRE(cfd >= 0);
+	/* it reads now: the rest of the cut message first, then the new one */
+	for (int round = 0; round < 2; round++) {
+		while (have < sizeof(got) &&
+		       (n = recv(cfd, got + have, sizeof(got) - have, MSG_DONTWAIT)) > 0)
+			have += (size_t)n;
+		if (!round)
+			CHECK_EQ_INT(syslogout__send_lines(s, "last\n", 5), 1);
+	}
+	REQUIRE(have > 0 && got[have - 1] == '\0');
+	for (char *m = got; m < got + have; m += strlen(m) + 1) {
+		const char *colon = strstr(m, "]: ");
+		const char *body = colon ? colon + 3 : "";
+
+		if (strncmp(m, "<30>", 4) || (strlen(body) != line_len &&
+					       strcmp(body, "last"))) {
+			fprintf(stderr, "    message %zu is not whole: %.60s...\n", whole, m);
+			CHECK(false);
+			break;
+		}
+		whole++;
+	}
+	CHECK_EQ_INT(whole, sent + 1);
+	syslogout__free(s);
+	free(line);
+	close(cfd);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
