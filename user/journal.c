@@ -14,22 +14,23 @@
 #include <sys/uio.h>
 #ifndef TT_NO_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
-/* CODE_FILE= and CODE_LINE= would name send_entry() for every entry */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 #endif
 #include "journal.h"
 #include "util.h"
 
 #define MAX_FIELDS 40
 
-/* One entry's fields, "NAME=value" each, built in one buffer. */
+/*
+ * One entry's fields, "NAME=value" each, end to end in one buffer that
+ * grows: a host-wide time_wait entry names every namespace (one netns.N= in
+ * its MESSAGE each), 5 KB at 250 of them.
+ */
 struct entry {
-	struct iovec iov[MAX_FIELDS];
+	size_t off[MAX_FIELDS], len[MAX_FIELDS];
 	int n;
-	size_t used;
-	bool full;
-	char buf[4096];
+	char *buf;
+	size_t used, size;
+	bool full;		/* a field did not fit: out of fields or memory */
 };
 
 struct tt_journal {
@@ -38,32 +39,61 @@ struct tt_journal {
 	char *text;
 	size_t len;
 	uint32_t netns;
+	struct tt_journalout *out;
+	uint64_t lost, lost_said;	/* entries journald did not take */
 	struct tt_ident *ident;		/* overflow entries: the listener's container */
 	const char *container, *cgroup;	/* --container, --cgroup: NULL if not given */
 	bool failed;		/* the last send failed (said once) */
+	const char *event;	/* of the entry being built */
 	struct entry e;
 };
 
 static void field(struct entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Room for need bytes more in e->buf. */
+static bool grow(struct entry *e, size_t need)
+{
+	size_t size = e->size ? e->size : 4096;
+	char *b;
+
+	while (size - e->used < need)
+		size *= 2;
+	b = realloc(e->buf, size);
+	if (!b)
+		return false;
+	e->buf = b;
+	e->size = size;
+	return true;
+}
+
 static void field(struct entry *e, const char *fmt, ...)
 {
-	size_t room = sizeof(e->buf) - e->used;
 	va_list ap;
 	int n;
 
-	if (e->n >= MAX_FIELDS || e->full) {
+	if (e->n >= MAX_FIELDS || e->full || (!e->buf && !grow(e, 1))) {
 		e->full = true;
 		return;
 	}
-	va_start(ap, fmt);
-	n = vsnprintf(e->buf + e->used, room, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= room) {
-		e->full = true;
-		return;
+	for (;;) {
+		size_t room = e->size - e->used;
+
+		va_start(ap, fmt);
+		n = vsnprintf(e->buf + e->used, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			e->full = true;
+			return;
+		}
+		if ((size_t)n < room)
+			break;
+		if (!grow(e, (size_t)n + 1)) {
+			e->full = true;
+			return;
+		}
 	}
-	e->iov[e->n++] = (struct iovec){ e->buf + e->used, (size_t)n };
+	e->off[e->n] = e->used;
+	e->len[e->n++] = (size_t)n;
 	e->used += (size_t)n + 1;
 }
 
@@ -83,6 +113,7 @@ static void text_field(struct entry *e, const char *name, const char *s, size_t 
 
 static void begin(struct tt_journal *j, const char *event, int prio)
 {
+	j->event = event;
 	j->e.n = 0;
 	j->e.used = 0;
 	j->e.full = false;
@@ -94,21 +125,35 @@ static void begin(struct tt_journal *j, const char *event, int prio)
 
 static void send_entry(struct tt_journal *j, const char *msg, size_t len)
 {
+	struct iovec iov[MAX_FIELDS];
 	int err;
 
 	while (len && msg[len - 1] == '\n')
 		len--;
 	field(&j->e, "MESSAGE=%.*s", (int)len, msg);
-#ifdef TT_NO_LIBSYSTEMD
-	err = -ENOSYS;
-#else
-	err = j->e.full ? -E2BIG : sd_journal_sendv(j->e.iov, j->e.n);
-#endif
-	if (err < 0 && !j->failed)
+	if (j->e.full) {
+		/* ours, not journald's: say it each time, it is not the socket's state */
+		j->lost++;
+		tt_warn("warning: --journal: a %s entry was not sent: %s", j->event,
+			j->e.n >= MAX_FIELDS ? "more fields than an entry holds" : strerror(ENOMEM));
+		return;
+	}
+	for (int i = 0; i < j->e.n; i++)
+		iov[i] = (struct iovec){ j->e.buf + j->e.off[i], j->e.len[i] };
+	err = journalout__send(j->out, iov, j->e.n);
+	if (err < 0)
+		j->lost++;
+	if (err == -EAGAIN && !j->failed)
+		tt_warn("warning: --journal: %s does not read (its queue is full); "
+			"entries are lost until it accepts them", journalout__path(j->out));
+	else if (err < 0 && !j->failed)
 		tt_warn("warning: --journal: send to %s: %s; entries are lost until it accepts them",
-			TT_JOURNAL_SOCKET, strerror(-err));
+			journalout__path(j->out), strerror(-err));
 	else if (err >= 0 && j->failed)
-		tt_warn("--journal: %s accepts entries again", TT_JOURNAL_SOCKET);
+		tt_warn("--journal: %s accepts entries again (%" PRIu64 " lost)",
+			journalout__path(j->out), j->lost - j->lost_said);
+	if (err >= 0 && j->failed)
+		j->lost_said = j->lost;
 	j->failed = err < 0;
 }
 
@@ -133,20 +178,31 @@ bool journal__available(void)
 struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns)
 {
 	struct tt_journal *j;
+	const char *path;
 	struct stat st;
+	int err;
 
 	if (!journal__available()) {
 		tt_err("--journal: this build of tcptrail has no libsystemd (use --syslog)");
 		return NULL;
 	}
-	if (stat(TT_JOURNAL_SOCKET, &st) || !S_ISSOCK(st.st_mode)) {
-		tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without systemd)",
-		       TT_JOURNAL_SOCKET, errno ? strerror(errno) : "not a socket");
-		return NULL;
-	}
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		goto oom;
+	j->out = journalout__new(NULL);
+	if (!j->out) {
+		tt_err("--journal: %s", strerror(errno));
+		journal__free(j);
+		return NULL;
+	}
+	path = journalout__path(j->out);
+	err = stat(path, &st) ? errno : 0;
+	if (err || !S_ISSOCK(st.st_mode)) {
+		tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without systemd)",
+		       path, err ? strerror(err) : "not a socket");
+		journal__free(j);
+		return NULL;
+	}
 	j->netns = netns;
 	j->mem = open_memstream(&j->text, &j->len);
 	if (!j->mem)
@@ -166,6 +222,12 @@ void journal__free(struct tt_journal *j)
 {
 	if (!j)
 		return;
+	/* the final summary was sent (or not) by now */
+	if (j->lost)
+		tt_warn("warning: --journal: %" PRIu64 " entries were lost: they did not reach %s",
+			j->lost, journalout__path(j->out));
+	journalout__free(j->out);
+	free(j->e.buf);
 	sink__free(j->fmt);
 	if (j->mem)
 		fclose(j->mem);

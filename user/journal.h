@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * --journal: the reports --syslog sends, as structured journal entries
- * (sd_journal_sendv), and readiness for systemd (sd_notify).  Every entry
+ * (journalout.h), and readiness for systemd (sd_notify).  Every entry
  * has MESSAGE= (the logfmt line), PRIORITY=, SYSLOG_IDENTIFIER=tcptrail and
  * TCPTRAIL_EVENT=summary|overflow|close_wait|time_wait|port_pressure, with
  * its numbers as fields of their own (tcptrail(8), JOURNAL FIELDS):
@@ -18,18 +18,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ident.h"
+#include "journalout.h"
 #include "report.h"
 #include "sink.h"
 #include "twreport.h"
-
-#define TT_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 struct tt_journal;
 
 /*
  * NULL after one line on stderr if entries cannot be sent: no journald
- * socket here, or a build without libsystemd.  netns: the -N namespace, 0
- * for all (then summaries carry no NETNS=).
+ * socket here ($TCPTRAIL_JOURNAL_SOCKET, else TT_JOURNAL_SOCKET), or a
+ * build without libsystemd.  netns: the -N namespace, 0 for all (then
+ * summaries carry no NETNS=).  Entries are sent never waiting for journald:
+ * one it cannot take now is lost, and said so.
  */
 struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns);
 void journal__free(struct tt_journal *j);

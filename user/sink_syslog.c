@@ -5,6 +5,7 @@
  * summary is done, warnings as such.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,17 @@ struct syslog_sink {
 	size_t len;
 	struct tt_syslog *sl;	/* the socket they go to */
 	bool failed;		/* the last send failed (said once) */
+	uint64_t lost_said;	/* lines lost that a warning has counted */
 };
+
+/* Lines lost since the last warning that counted them. */
+static uint64_t newly_lost(struct syslog_sink *s)
+{
+	uint64_t lost = syslogout__lost(s->sl), n = lost - s->lost_said;
+
+	s->lost_said = lost;
+	return n;
+}
 
 static void summary_op(void *priv, const struct tt_summary *sum)
 {
@@ -54,11 +65,15 @@ static void flush_op(void *priv, const struct tt_summary *sum)
 	(void)sum;
 	fflush(s->mem);
 	n = syslogout__send_lines(s->sl, s->buf, s->len);
-	if (n < 0 && !s->failed)
+	if (n == -EAGAIN && !s->failed)
+		tt_warn("warning: --syslog: %s does not read (its queue is full); "
+			"lines are lost until it accepts them", syslogout__path(s->sl));
+	else if (n < 0 && !s->failed)
 		tt_warn("warning: --syslog: send to %s: %s; lines are lost until it accepts them",
 			syslogout__path(s->sl), strerror(-n));
 	else if (n >= 0 && s->failed)
-		tt_warn("--syslog: %s accepts lines again", syslogout__path(s->sl));
+		tt_warn("--syslog: %s accepts lines again (%" PRIu64 " lost)",
+			syslogout__path(s->sl), newly_lost(s));
 	s->failed = n < 0;
 	rewind(s->mem);
 }
@@ -69,6 +84,10 @@ static void free_op(void *priv)
 
 	if (!s)
 		return;
+	/* the final summary was sent (or not) by now */
+	if (s->sl && syslogout__lost(s->sl))
+		tt_warn("warning: --syslog: %" PRIu64 " lines were lost: %s did not take them",
+			syslogout__lost(s->sl), syslogout__path(s->sl));
 	sink__free(s->fmt);
 	if (s->mem)
 		fclose(s->mem);

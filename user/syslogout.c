@@ -3,6 +3,7 @@
  * Sink support: our syslog client (syslogout.h); sink_syslog.c is the sink.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,10 @@ struct tt_syslog {
 	int fd;
 	int type;		/* SOCK_DGRAM, or SOCK_STREAM for a daemon that listens so */
 	struct sockaddr_un sa;
+	/* on a stream, the tail of a message the daemon took only part of */
+	char *tail;
+	size_t tail_len;
+	uint64_t lost;
 };
 
 struct tt_syslog *syslogout__new(const char *path)
@@ -48,12 +53,29 @@ void syslogout__free(struct tt_syslog *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	free(s->tail);
 	free(s);
 }
 
 const char *syslogout__path(const struct tt_syslog *s)
 {
 	return s->sa.sun_path;
+}
+
+uint64_t syslogout__lost(const struct tt_syslog *s)
+{
+	return s->lost;
+}
+
+static void disconnect(struct tt_syslog *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	/* the daemon saw the start of that message and never will its end */
+	if (s->tail_len)
+		s->lost++;
+	s->tail_len = 0;
 }
 
 static int connect_log(struct tt_syslog *s)
@@ -64,7 +86,12 @@ static int connect_log(struct tt_syslog *s)
 		return 0;
 	/* a datagram socket, as syslog(3) prefers; a stream one if that is what listens */
 	for (int i = 0; i < 2; i++) {
-		s->fd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
+		/*
+		 * Never blocking: a daemon that stops reading fills a datagram
+		 * queue after net.unix.max_dgram_qlen messages (10 by default),
+		 * and a blocked send would stall tracing and SIGTERM with it.
+		 */
+		s->fd = socket(AF_UNIX, s->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (s->fd < 0)
 			return -errno;
 		if (!connect(s->fd, (struct sockaddr *)&s->sa, sizeof(s->sa)))
@@ -77,6 +104,63 @@ static int connect_log(struct tt_syslog *s)
 		s->type = s->type == SOCK_DGRAM ? SOCK_STREAM : SOCK_DGRAM;
 	}
 	return err;
+}
+
+/* Write what a stream still owes the daemon of an earlier message: 0 once none. */
+static int flush_tail(struct tt_syslog *s)
+{
+	while (s->tail_len) {
+		ssize_t n = send(s->fd, s->tail, s->tail_len, MSG_NOSIGNAL);
+
+		if (n < 0)
+			return -errno;
+		s->tail_len -= (size_t)n;
+		memmove(s->tail, s->tail + n, s->tail_len);
+	}
+	return 0;
+}
+
+/*
+ * One message, whole or not at all: a datagram is, and on a stream what the
+ * daemon did not take yet is kept and written before the next message, so
+ * that no message is cut in two.
+ */
+static int write_msg(struct tt_syslog *s, const struct iovec *iov, int n)
+{
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
+	size_t total = 0, off;
+	ssize_t w;
+	char *t;
+	int err;
+
+	err = flush_tail(s);
+	if (err)
+		return err;
+	w = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+	if (w < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if ((size_t)w == total)
+		return 0;
+	t = realloc(s->tail, total - (size_t)w);
+	if (!t) {
+		/* the rest of it never comes: start clean */
+		disconnect(s);
+		s->lost++;
+		return 0;
+	}
+	s->tail = t;
+	off = (size_t)w;
+	for (int i = 0; i < n; i++) {
+		size_t skip = off < iov[i].iov_len ? off : iov[i].iov_len;
+
+		memcpy(t, (char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
+		t += iov[i].iov_len - skip;
+		off -= skip;
+	}
+	s->tail_len = total - (size_t)w;
+	return 0;
 }
 
 /* "<30>Dec  4 12:00:01 tcptrail[42]: MSG", as glibc's syslog(3) writes it. */
@@ -99,14 +183,16 @@ static int send_one(struct tt_syslog *s, int prio, const char *msg, size_t len)
 	/* twice: a daemon that restarted left our connected socket behind */
 	for (int i = 0; i < 2; i++) {
 		err = connect_log(s);
-		if (!err && writev(s->fd, iov, s->type == SOCK_STREAM ? 3 : 2) >= 0)
-			return 0;
 		if (!err)
-			err = -errno;
-		if (s->fd >= 0)
-			close(s->fd);
-		s->fd = -1;
+			err = write_msg(s, iov, s->type == SOCK_STREAM ? 3 : 2);
+		if (!err)
+			return 0;
+		/* a daemon too busy to read: this line is dropped, the socket kept */
+		if (err == -EAGAIN)
+			break;
+		disconnect(s);
 	}
+	s->lost++;
 	return err;
 }
 

@@ -9,6 +9,7 @@
 #define TT_SYSLOGOUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "sink.h"
 
 #define TT_SYSLOG_PATH "/dev/log"
@@ -26,10 +27,15 @@ const char *syslogout__path(const struct tt_syslog *s);
 /*
  * Send buf[0..len) a line each (empty lines skipped, no byte past len read):
  * facility daemon, warning for a line with " level=warn ", else info.
+ * Never waits for the daemon: a line it cannot take now (its queue is full,
+ * or it is gone) is dropped and counted in syslogout__lost().
  * Returns how many lines were sent, or -errno of the first failure (the rest
- * are still tried).
+ * are still tried): -EAGAIN when the daemon does not read.
  */
 int syslogout__send_lines(struct tt_syslog *s, const char *buf, size_t len);
+
+/* Lines dropped since syslogout__new(): the daemon did not take them whole. */
+uint64_t syslogout__lost(const struct tt_syslog *s);
 
 /*
  * The --syslog sink (sink_syslog.c): fmt's wall offset and namespace, lines

@@ -9,11 +9,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "app.h"
+#include "sockkit.h"
 #include "syslogout.h"
 #include "tt_test.h"
+#include "util.h"
 /* every record: 10.0.0.1 > 10.0.0.2:443 (each socket its own local port) */
 #define REC_BASE { .family = TT_AF_INET, .netns = REC_INIT_NETNS, .dport = 443, \
 		   .saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 } }
@@ -191,6 +194,224 @@ TEST(syslog_stream_socket_fallback)
 	CHECK(buf[n - 1] == '\0');
 	CHECK(strstr(buf + strlen(buf) + 1, ": c") != NULL);
 	syslogout__free(s);
+	close(cfd);
+	close(lfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+
+struct stall {
+	const char *path;
+	int lines, sent, last_err;
+	uint64_t lost;
+};
+
+static void send_to_stalled(void *arg)
+{
+	struct stall *st = arg;
+	struct tt_syslog *s = syslogout__new(st->path);
+
+	if (!s)
+		_exit(1);
+	for (int i = 0; i < st->lines; i++) {
+		char line[64];
+		int n = snprintf(line, sizeof(line), "time=x level=info msg=n%d\n", i);
+
+		st->last_err = syslogout__send_lines(s, line, (size_t)n);
+		if (st->last_err > 0)
+			st->sent += st->last_err;
+	}
+	st->lost = syslogout__lost(s);
+	syslogout__free(s);
+}
+
+/*
+ * A syslog daemon that stops reading: its queue fills after
+ * net.unix.max_dgram_qlen datagrams, and a blocking send then waited for
+ * it, stalling tracing (and SIGTERM) as long as it did not read.  Each line
+ * it cannot take now is dropped and counted instead, and said: once when
+ * lines start to be lost, with the count when it reads again, and at exit.
+ */
+TEST(syslog_daemon_that_does_not_read_never_stalls)
+{
+	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
+			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
+	struct receiver r = { .fd = -1 };
+	struct stall *st;
+	char msgs[16][1024], epath[] = "/tmp/tt-syslog-err-XXXXXX", err[4096] = "";
+	int qlen = sockkit_dgram_qlen(), got = 0, n, so, se, efd, level = tt_verbosity;
+	bool returned;
+	struct app a;
+	ssize_t elen;
+
+	if (qlen < 0 || qlen > 4096)
+		SKIP("net.unix.max_dgram_qlen is %d", qlen);
+	REQUIRE(receiver_open(&r) == 0);
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(st != MAP_FAILED);
+	*st = (struct stall){ .path = r.path, .lines = qlen + 20 };
+	returned = sockkit_returns_within(send_to_stalled, st, 5);
+	CHECK(returned);
+	while (receive(&r, msgs, 16) > 0 && got < 100000)
+		got += 16;
+	if (!returned) {
+		munmap(st, sizeof(*st));
+		receiver_close(&r);
+		REQUIRE(returned);
+	}
+	CHECK_EQ_INT(st->last_err, -EAGAIN);
+	CHECK(st->sent > 0 && st->sent < st->lines);
+	CHECK_EQ_INT((long long)st->lost, st->lines - st->sent);
+	munmap(st, sizeof(*st));
+
+	/* the sink says so: once at the first loss, again when it reads, and at exit */
+	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
+	fflush(stdout);
+	fflush(stderr);
+	efd = mkstemp(epath);
+	REQUIRE(efd >= 0);
+	so = dup(1);
+	se = dup(2);
+	n = open("/dev/null", O_WRONLY);
+	dup2(n, 1);
+	close(n);
+	dup2(efd, 2);
+	tt_verbosity = TT_LOG_INFO;
+	n = app__init(&a, &o, 0, false);
+	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+	if (!n) {
+		app__start(&a, S(100));
+		for (int i = 1; i <= qlen + 5; i++)
+			app__tick(&a, S(100 + i));
+		while (receive(&r, msgs, 16) > 0)
+			;
+		app__tick(&a, S(100 + qlen + 6));
+		app__free(&a);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	tt_verbosity = level;
+	elen = pread(efd, err, sizeof(err) - 1, 0);
+	err[elen > 0 ? elen : 0] = '\0';
+	close(efd);
+	unlink(epath);
+	receiver_close(&r);
+	REQUIRE(n == 0);
+	CHECK(strstr(err, "warning: --syslog: ") && strstr(err, " does not read (its queue is full); "
+							    "lines are lost until it accepts them"));
+	CHECK(strstr(err, " accepts lines again (") != NULL);
+	CHECK(strstr(err, " lines were lost: ") != NULL);
+	if (*tt_failed_)
+		fprintf(stderr, "    stderr was:\n%s", err);
+}
+
+/*
+ * The longest line the reports make: a host-wide time_wait line names every
+ * namespace holding TIME-WAIT sockets (netns.N=), 5 KB at 250 of them.  It
+ * goes whole, in one datagram: a socket takes far more (its send buffer),
+ * and how much of it to keep is the daemon's to say (rsyslog keeps 8 KB).
+ */
+TEST(syslog_time_wait_line_of_every_namespace_goes_whole)
+{
+	static struct tw_report tw = { .t_ns = 1000, .interval_ns = 3000000000ull,
+				       .entries = 500, .population = 500, .by_client = 500,
+				       .host_wide = true, .namespaces = TW_NETNS_MAX };
+	static char dgram[64 * 1024];
+	struct receiver r = { .fd = -1 };
+	struct tt_sink_ref ref;
+	char last[64];
+	ssize_t n;
+
+	REQUIRE(receiver_open(&r) == 0);
+	tw.n_netns = TW_NETNS_MAX;
+	for (size_t i = 0; i < tw.n_netns; i++)
+		tw.by_netns[i] = (struct tw_netns){ .netns = 4026532000u + (uint32_t)i,
+						    .population = 2 };
+	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
+	n = syslogout__sink(&ref, &(struct tt_sink_opts){ .logfmt = true }, NULL);
+	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+	if (n)
+		receiver_close(&r);
+	REQUIRE(n == 0);
+	ref.ops->time_wait(ref.priv, &tw);
+	ref.ops->flush(ref.priv, NULL);
+	n = recv(r.fd, dgram, sizeof(dgram) - 1, 0);
+	CHECK(n > 4096);
+	dgram[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(dgram, "msg=time_wait ") && strstr(dgram, " netns.4026532000=2 "));
+	snprintf(last, sizeof(last), " netns.%u=2", 4026532000u + TW_NETNS_MAX - 1);
+	CHECK(n > 0 && (size_t)n > strlen(last) && !strcmp(dgram + n - strlen(last), last));
+	/* and nothing else: one line, one datagram */
+	CHECK(recv(r.fd, dgram, sizeof(dgram), 0) < 0);
+	ref.ops->free(ref.priv);
+	receiver_close(&r);
+}
+
+/*
+ * A stream daemon that does not read: the socket takes part of a message,
+ * then nothing.  Lines are dropped then, and the part it did not take is
+ * written before the next line, so that every message it reads is whole.
+ */
+TEST(syslog_stream_daemon_that_does_not_read_gets_whole_messages)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/tt-syslog-XXXXXX", *line;
+	/* longer than one skb of the stream takes: the socket can take part of it */
+	size_t line_len = 100 * 1000;
+	static char got[4 << 20];
+	size_t have = 0, whole = 0;
+	struct tt_syslog *s;
+	int lfd, cfd, err = 0, sent = 0;
+	ssize_t n;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/log", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	REQUIRE(lfd >= 0);
+	REQUIRE(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+	s = syslogout__new(sa.sun_path);
+	REQUIRE(s);
+	line = malloc(line_len + 1);
+	REQUIRE(line);
+	memset(line, 'x', line_len);
+	line[line_len] = '\n';
+	/* until it takes no more: its buffer is a few hundred KB */
+	for (int i = 0; i < 5000 && err != -EAGAIN; i++) {
+		err = syslogout__send_lines(s, line, line_len + 1);
+		sent += err > 0;
+	}
+	CHECK_EQ_INT(err, -EAGAIN);
+	CHECK(syslogout__lost(s) > 0);
+	cfd = accept(lfd, NULL, NULL);
+	REQUIRE(cfd >= 0);
+	/* it reads now: the rest of the cut message first, then the new one */
+	for (int round = 0; round < 2; round++) {
+		while (have < sizeof(got) &&
+		       (n = recv(cfd, got + have, sizeof(got) - have, MSG_DONTWAIT)) > 0)
+			have += (size_t)n;
+		if (!round)
+			CHECK_EQ_INT(syslogout__send_lines(s, "last\n", 5), 1);
+	}
+	REQUIRE(have > 0 && got[have - 1] == '\0');
+	for (char *m = got; m < got + have; m += strlen(m) + 1) {
+		const char *colon = strstr(m, "]: ");
+		const char *body = colon ? colon + 3 : "";
+
+		if (strncmp(m, "<30>", 4) || (strlen(body) != line_len &&
+					       strcmp(body, "last"))) {
+			fprintf(stderr, "    message %zu is not whole: %.60s...\n", whole, m);
+			CHECK(false);
+			break;
+		}
+		whole++;
+	}
+	CHECK_EQ_INT(whole, sent + 1);
+	syslogout__free(s);
+	free(line);
 	close(cfd);
 	close(lfd);
 	unlink(sa.sun_path);
