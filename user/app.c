@@ -189,7 +189,7 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 		app__add_sink(a, &ref);
 	}
 	if (o->journal) {
-		struct tt_journal *j = journal__new(wall_offset_ns, o->netns);
+		struct tt_journal *j = journal__new(&lines, o->netns);
 
 		if (!j)
 			return -ENOENT;

@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 #include "journal.h"
+#include "sinkfmt.h"
 #include "util.h"
 
 #define MAX_FIELDS 40
@@ -175,7 +176,7 @@ bool journal__available(void)
 #endif
 }
 
-struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns)
+struct tt_journal *journal__new(const struct tt_sink_opts *lines, uint32_t netns)
 {
 	struct tt_journal *j;
 	const char *path;
@@ -208,7 +209,9 @@ struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns)
 	if (!j->mem)
 		goto oom;
 	j->fmt = sink__new(&(struct tt_sink_opts){ .out = j->mem, .logfmt = true,
-					     .wall_offset_ns = wall_offset_ns });
+					     .wall_offset_ns = lines->wall_offset_ns,
+					     .own_netns = lines->own_netns,
+					     .every_netns = lines->every_netns });
 	if (!j->fmt)
 		goto oom;
 	return j;
@@ -267,7 +270,7 @@ static const char *family_name(uint8_t family)
 
 struct lctx {
 	struct tt_journal *j;
-	uint64_t interval_ns;
+	uint64_t t_ns, interval_ns;
 };
 
 static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
@@ -275,7 +278,7 @@ static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
 	struct lctx *c = ctx;
 	struct tt_journal *j = c->j;
 	uint64_t dropped = ls->i_accept_overflows + ls->i_syn_drops;
-	char ep[80], dur[32], msg[512];
+	char ep[80], dur[32], msg[512], iso[ISO_MAX];
 	const struct tt_cgname *n;
 	int len;
 
@@ -307,9 +310,10 @@ static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
 	field(&j->e, "INTERVAL_NS=%" PRIu64, c->interval_ns);
 	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
 	tt_fmt_duration(c->interval_ns, dur, sizeof(dur));
-	len = snprintf(msg, sizeof(msg), "level=%s msg=listener_overflow listener=%s pid=%u "
-		     "accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
-		     " max_backlog=%u interval=%s", dropped ? "warn" : "info", ep, ls->owner_pid,
+	sink_iso_time(j->fmt, (int64_t)c->t_ns + j->fmt->o.wall_offset_ns, iso);
+	len = snprintf(msg, sizeof(msg), "time=%s level=%s msg=listener_overflow listener=%s "
+		     "pid=%u accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
+		     " max_backlog=%u interval=%s", iso, dropped ? "warn" : "info", ep, ls->owner_pid,
 		     ls->i_accept_overflows, ls->i_syn_drops, ls->i_syn_cookies, ls->max_backlog, dur);
 	send_entry(j, msg, len > 0 ? (size_t)len : 0);
 }
@@ -344,7 +348,7 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 	field(&j->e, "INFERRED=%" PRIu64, iv->inferred);
 	send_entry(j, text, len);
 	if (sum->eng) {
-		struct lctx c = { .j = j, .interval_ns = sum->interval_ns };
+		struct lctx c = { .j = j, .t_ns = sum->t_ns, .interval_ns = sum->interval_ns };
 
 		engine__for_each_listener_stats(sum->eng, overflow_entry, &c);
 	}

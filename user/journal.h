@@ -28,11 +28,12 @@ struct tt_journal;
 /*
  * NULL after one line on stderr if entries cannot be sent: no journald
  * socket here ($TCPTRAIL_JOURNAL_SOCKET, else TT_JOURNAL_SOCKET), or a
- * build without libsystemd.  netns: the -N namespace, 0 for all (then
- * summaries carry no NETNS=).  Entries are sent never waiting for journald:
+ * build without libsystemd.  lines: the output lines' options, whose clock
+ * and naming of namespaces the MESSAGE= lines share.  netns: the -N
+ * namespace, 0 for all (then summaries carry no NETNS=).  Entries are sent never waiting for journald:
  * one it cannot take now is lost, and said so.
  */
-struct tt_journal *journal__new(int64_t wall_offset_ns, uint32_t netns);
+struct tt_journal *journal__new(const struct tt_sink_opts *lines, uint32_t netns);
 void journal__free(struct tt_journal *j);
 
 /*

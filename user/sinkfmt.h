@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Sink, inside: what the line formatters (sink_human.c, sink_json.c,
- * sink_logfmt.c) share.  Not for the rest of the program: sink.h is.
+ * sink_logfmt.c, and journal.c for the MESSAGE= it builds itself) share.
+ * Not for the rest of the program: sink.h is.
  */
 #ifndef TT_SINKFMT_H
 #define TT_SINKFMT_H

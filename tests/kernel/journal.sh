@@ -107,6 +107,9 @@ for line in open(sys.argv[1]):
             print("no %s in %s" % (k, line.strip())); sys.exit()
     if e["SYSLOG_IDENTIFIER"] != "tcptrail" or "\n" in e["MESSAGE"]:
         print(line.strip()); sys.exit()
+    # every MESSAGE a logfmt line, as README says: time= level= msg=
+    if not e["MESSAGE"].startswith("time=") or " level=" not in e["MESSAGE"]:
+        print("MESSAGE not time=... level=...: %s" % line.strip()); sys.exit()
 ' "$DIR/journal.jsonl")
 [ -z "$bad" ] || fail "journal entry: $bad"
 
@@ -121,6 +124,9 @@ for kv in PRIORITY=4 COMM="$(fact server_comm)" NETNS="$NETNS" COUNT="$leak" SER
 done
 printf '%s\n' "$cw" | jfield MESSAGE | grep -q "msg=close_wait_leak pid=$(fact server_pid) " ||
 	fail "close_wait MESSAGE: $(printf '%s\n' "$cw" | jfield MESSAGE)"
+# another namespace than tcptrail's: named in the MESSAGE, as on stdout and in syslog
+printf '%s\n' "$cw" | jfield MESSAGE | grep -q " netns=$NETNS " ||
+	fail "close_wait MESSAGE names no netns=$NETNS: $(printf '%s\n' "$cw" | jfield MESSAGE)"
 
 # every summary on stdout is in the journal too, at info (nothing was lost)
 n_out=$(records summary | count_lines)
@@ -182,6 +188,9 @@ for line in open(sys.argv[1]):
         sys.exit()
     if ev == "overflow" and e.get("PID") != pid:
         print("bad: overflow entry of PID=%s, not the listener %s" % (e.get("PID"), pid))
+        sys.exit()
+    if not e.get("MESSAGE", "").startswith("time="):
+        print("bad: %s MESSAGE not time=...: %s" % (ev, e.get("MESSAGE")))
         sys.exit()
     if ev in n:
         n[ev] += 1

@@ -152,7 +152,7 @@ TEST(journal_time_wait_entry_of_every_namespace_arrives_whole)
 		r.by_netns[i] = (struct tw_netns){ .netns = 4026532000u + (uint32_t)i,
 						   .population = 2 };
 	setenv("TCPTRAIL_JOURNAL_SOCKET", rc.path, 1);
-	j = journal__new(0, 0);
+	j = journal__new(&(struct tt_sink_opts){ 0 }, 0);
 	unsetenv("TCPTRAIL_JOURNAL_SOCKET");
 	if (!j)
 		jrecv_close(&rc);
