@@ -16,7 +16,6 @@
 #include <systemd/sd-daemon.h>
 #endif
 #include "journal.h"
-#include "sinkfmt.h"
 #include "util.h"
 
 #define MAX_FIELDS 40
@@ -278,9 +277,9 @@ static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
 	struct lctx *c = ctx;
 	struct tt_journal *j = c->j;
 	uint64_t dropped = ls->i_accept_overflows + ls->i_syn_drops;
-	char ep[80], dur[32], msg[512], iso[ISO_MAX];
 	const struct tt_cgname *n;
-	int len;
+	const char *text;
+	size_t len;
 
 	if (!dropped && !ls->i_syn_cookies)
 		return;
@@ -308,14 +307,9 @@ static void overflow_entry(const struct tt_listener_stats *ls, void *ctx)
 	field(&j->e, "SYN_DROPS=%" PRIu64, ls->i_syn_drops);
 	field(&j->e, "SYN_COOKIES=%" PRIu64, ls->i_syn_cookies);
 	field(&j->e, "INTERVAL_NS=%" PRIu64, c->interval_ns);
-	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
-	tt_fmt_duration(c->interval_ns, dur, sizeof(dur));
-	sink_iso_time(j->fmt, (int64_t)c->t_ns + j->fmt->o.wall_offset_ns, iso);
-	len = snprintf(msg, sizeof(msg), "time=%s level=%s msg=listener_overflow listener=%s "
-		     "pid=%u accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
-		     " max_backlog=%u interval=%s", iso, dropped ? "warn" : "info", ep, ls->owner_pid,
-		     ls->i_accept_overflows, ls->i_syn_drops, ls->i_syn_cookies, ls->max_backlog, dur);
-	send_entry(j, msg, len > 0 ? (size_t)len : 0);
+	sink__listener_overflow(j->fmt, ls, c->t_ns, c->interval_ns);
+	text = fmt_text(j, &len);
+	send_entry(j, text, len);
 }
 
 void journal__summary(struct tt_journal *j, const struct tt_summary *sum)

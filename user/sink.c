@@ -228,3 +228,10 @@ void sink__time_wait(struct tt_sink *s, const struct tw_report *r)
 {
 	s->ops->time_wait(s, r);
 }
+
+void sink__listener_overflow(struct tt_sink *s, const struct tt_listener_stats *ls,
+			     uint64_t t_ns, uint64_t interval_ns)
+{
+	if (s->o.logfmt)
+		logfmt_listener_overflow(s, ls, t_ns, interval_ns);
+}

@@ -160,6 +160,14 @@ void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, 
 void sink__time_wait(struct tt_sink *s, const struct tw_report *r);
 
 /*
+ * A logfmt sink only: one line for a listener that turned connections away
+ * in the interval (warn), or answered them with SYN cookies only (info);
+ * nothing for one that did neither.
+ */
+void sink__listener_overflow(struct tt_sink *s, const struct tt_listener_stats *ls,
+			     uint64_t t_ns, uint64_t interval_ns);
+
+/*
  * A listener turned a connection away (TT_EV_OVERFLOW); owner is the
  * listener's flow if known, for its pid and comm.
  */

@@ -180,3 +180,24 @@ const struct tt_sink_ops tt_sink_logfmt_ops = {
 	.time_wait = logfmt_time_wait_op,
 	.free = logfmt_free,
 };
+
+void logfmt_listener_overflow(struct tt_sink *s, const struct tt_listener_stats *ls,
+			      uint64_t t_ns, uint64_t interval_ns)
+{
+	uint64_t dropped = ls->i_accept_overflows + ls->i_syn_drops;
+	char iso[ISO_MAX], ep[80], dur[32];
+
+	if (!dropped && !ls->i_syn_cookies)
+		return;
+	sink_iso_time(s, (int64_t)t_ns + s->o.wall_offset_ns, iso);
+	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
+	tt_fmt_duration(interval_ns, dur, sizeof(dur));
+	/* SYN cookies answer for a full queue: nothing was dropped */
+	fprintf(s->o.out, "time=%s level=%s msg=listener_overflow listener=%s pid=%u "
+		"accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
+		" max_backlog=%u interval=%s", iso, dropped ? "warn" : "info", ep, ls->owner_pid,
+		ls->i_accept_overflows, ls->i_syn_drops, ls->i_syn_cookies, ls->max_backlog, dur);
+	if (sink_names_netns(s, ls->netns))
+		fprintf(s->o.out, " netns=%u", ls->netns);
+	fputc('\n', s->o.out);
+}

@@ -31,11 +31,27 @@ static uint64_t newly_lost(struct syslog_sink *s)
 	return n;
 }
 
+struct lctx {
+	struct tt_sink *fmt;
+	uint64_t t_ns, interval_ns;
+};
+
+static void overflow_line(const struct tt_listener_stats *ls, void *ctx)
+{
+	const struct lctx *c = ctx;
+
+	sink__listener_overflow(c->fmt, ls, c->t_ns, c->interval_ns);
+}
+
+/* The summary, then a line (a warning) per listener that turned connections away. */
 static void summary_op(void *priv, const struct tt_summary *sum)
 {
 	struct syslog_sink *s = priv;
+	struct lctx c = { .fmt = s->fmt, .t_ns = sum->t_ns, .interval_ns = sum->interval_ns };
 
 	sink__summary(s->fmt, sum);
+	if (sum->eng)
+		engine__for_each_listener_stats(sum->eng, overflow_line, &c);
 }
 
 static void close_wait_op(void *priv, const struct tt_cw_report *r)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Sink, inside: what the line formatters (sink_human.c, sink_json.c,
- * sink_logfmt.c, and journal.c for the MESSAGE= it builds itself) share.
- * Not for the rest of the program: sink.h is.
+ * sink_logfmt.c) share.  Not for the rest of the program: sink.h is.
  */
 #ifndef TT_SINKFMT_H
 #define TT_SINKFMT_H
@@ -110,5 +109,7 @@ void json_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_
 void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum);
 void logfmt_close_wait(struct tt_sink *s, const struct tt_cw_report *r);
 void logfmt_time_wait(struct tt_sink *s, const struct tw_report *r);
+void logfmt_listener_overflow(struct tt_sink *s, const struct tt_listener_stats *ls,
+			      uint64_t t_ns, uint64_t interval_ns);
 
 #endif /* TT_SINKFMT_H */

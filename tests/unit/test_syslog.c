@@ -129,6 +129,60 @@ TEST(syslog_each_interval_sends_only_its_own_lines)
 	receiver_close(&r);
 }
 
+/* A listener that turned connections away: a warning line of its own, after the summary. */
+TEST(syslog_listener_overflow_is_a_warning_line)
+{
+	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
+			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
+	struct receiver r = { .fd = -1 };
+	char msgs[16][1024];
+	struct tt_event e;
+	struct app a;
+	int n, saved, devnull, over = -1;
+
+	REQUIRE(receiver_open(&r) == 0);
+	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
+	fflush(stdout);
+	saved = dup(1);
+	devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, 1);
+	n = app__init(&a, &o, 0, false);
+	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+	if (n) {
+		dup2(saved, 1);
+		receiver_close(&r);
+		REQUIRE(n == 0);
+	}
+	app__start(&a, S(100));
+	e = rec_ports(rec_tr(0x1000, TT_CLOSE, TT_LISTEN, S(100) + 1), 8080, 0);
+	e.flags = TT_F_OWNER;
+	e.tgid = 42;
+	app__event(&a, &e);
+	for (int i = 0; i < 3; i++) {
+		e = rec_ports(rec(TT_EV_OVERFLOW, 0x1000, 0, 0, S(100) + 10 + (uint64_t)i), 8080, 0);
+		e.aux[0] = TT_Q_ACCEPT;
+		app__event(&a, &e);
+	}
+	app__tick(&a, S(101));
+	fflush(stdout);
+	n = receive(&r, msgs, 16);
+	for (int i = 0; i < n; i++)
+		if (strstr(msgs[i], "msg=listener_overflow "))
+			over = i;
+	CHECK(over > 0);	/* after the summary */
+	CHECK(over < 0 || strncmp(msgs[over], "<28>", 4) == 0);	/* daemon.warning */
+	CHECK(over < 0 || strstr(msgs[over], " accept_overflows=3 ") != NULL);
+	CHECK(over < 0 || strstr(msgs[over], " pid=42 ") != NULL);
+	CHECK(over < 0 || strstr(msgs[over], " time=") != NULL);
+
+	app__free(&a);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(devnull);
+	receiver_close(&r);
+}
+
 TEST(syslog_send_lines_reads_no_byte_past_len)
 {
 	struct receiver r = { .fd = -1 };
