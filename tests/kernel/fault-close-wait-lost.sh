@@ -9,7 +9,8 @@
 # CLOSE_WAIT flow of it is left, the flows ended "gone" are counted in the
 # summaries, while a real leak in the same namespace (5 sockets, made
 # before tracing, so the small ring buffer cannot lose them) is still
-# reported, exactly.
+# reported, exactly.  (Only CLOSE_WAIT flows are checked: a flow left in
+# another state by a lost record may stay in flows_active.)
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/kernel/fault.inc
@@ -37,7 +38,8 @@ lfact() {
 leak_pid=$(lfact server_pid)
 [ "$(lfact leaked)" = "$k" ] || fail "ttdrive leaked $(lfact leaked) sockets, not $k"
 
-tt_start --json -v --netns "$NETNS" --ringbuf-size 4096 -i 1 --close-wait-age 1
+tt_start --json -v --netns "$NETNS" --ringbuf-size 4096 -i 1 --close-wait-age 1 \
+	--metrics-file "$DIR/m.prom"
 go
 stress_wait 60
 # the burst's sockets are gone: a few summaries more, each with its check
@@ -88,7 +90,11 @@ stale=$(records close_wait | grep -v '"comm":"ttleak"' | jget t_ns |
 final_t=$(grep '^{"type":"summary",.*"final":true' "$OUT" | jget t_ns)
 [ "$(records close_wait | grep -c "\"t_ns\":$final_t,")" = 0 ] ||
 	fail "a close_wait report at exit, with no socket left in CLOSE-WAIT"
-note "final: flows_active=$(final flows_active)"
-[ "$(final flows_active)" = 0 ] ||
-	fail "flows_active $(final flows_active) at exit, with the traffic over and its sockets gone"
+# The check ends CLOSE_WAIT flows only: another flow whose end was lost (a
+# listener, a client in FIN_WAIT2) may stay in flows_active (README, Known limits).
+cw_left=$(sed -n 's/^tcptrail_flows{state="CLOSE_WAIT"} //p' "$DIR/m.prom")
+note "final: flows_active=$(final flows_active), of them in CLOSE_WAIT: $cw_left"
+[ "$cw_left" = 0 ] || fail "$cw_left flows in CLOSE_WAIT at exit, with no such socket left"
+grep -q '^tcptrail_close_wait_suspected_leaks{' "$DIR/m.prom" &&
+	fail "suspected leaks in the metrics at exit: $(grep '^tcptrail_close_wait_suspected_leaks{' "$DIR/m.prom")"
 pass
