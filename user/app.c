@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "app.h"
+#include "cwcheck.h"
 #include "outfile.h"
 #include "diag.h"
 #include "journal.h"
@@ -264,12 +265,17 @@ int app__go_live(struct app *a, int netns_fd)
 {
 	struct tw_tracker *tw = tw_tracker__new(netns_fd, a->opts->tw_warn_pct);
 	struct tt_report *r = report__new(a->opts->close_wait_age_ns, cmdline_of);
+	/* a count asks the kernel about the leaks too: not without one */
+	struct cwcheck *cw = netns_fd != -2 ? cwcheck__new() : NULL;
 
-	if (!tw || !r) {
+	if (!tw || !r || (netns_fd != -2 && !cw)) {
 		tw_tracker__free(tw);
 		report__free(r);
+		cwcheck__free(cw);
 		return -ENOMEM;
 	}
+	cwcheck__free(a->cw);
+	a->cw = cw;
 	tw_tracker__free(a->tw);
 	report__free(a->report);
 	/* names from this host now: the v2 tree, and /proc for the fallback */
@@ -317,7 +323,10 @@ void app__free(struct app *a)
 	a->lines = NULL;
 	engine__free(a->eng);
 	report__free(a->report);
+	/* its thread is joined: the check it may have held is ours again */
 	tw_tracker__free(a->tw);
+	cwcheck__free(a->cw);
+	a->cw = NULL;
 	report__free(a->metrics_report);
 	ident__free(a->ident);
 	a->ident = NULL;
@@ -474,9 +483,107 @@ int app__close(struct app *a, uint64_t now_ns)
 	return status;
 }
 
+/*
+ * The report comes up to TW_CENSUS_WAIT_MS and CW_DRAIN_WAIT_NS after the
+ * candidates are taken, and counts the flows old enough by then: those
+ * that are that much younger now are asked about too.
+ */
+#define CW_DRAIN_WAIT_NS	(1000ull * 1000000ull)
+#define CW_MARGIN_NS		(TW_CENSUS_WAIT_MS * 1000000ull + CW_DRAIN_WAIT_NS)
+
+static int cw_collect(struct app *a, uint64_t now_ns)
+{
+	uint64_t age = a->opts->close_wait_age_ns;
+
+	return cwcheck__collect(a->cw, a->eng, now_ns, age > CW_MARGIN_NS ? age - CW_MARGIN_NS : 0,
+				a->opts->netns);
+}
+
+/*
+ * The leak candidates of this moment go with the count: the census thread
+ * dumps their namespaces after it.  Only while no count is under way, since
+ * the one under way may hold the check still.
+ */
+static void census_ask(struct app *a, uint64_t now_ns)
+{
+	if (!a->census_asked && a->cw && tw_tracker__census_idle(a->tw) &&
+	    cw_collect(a, now_ns) > 0) {
+		tw_tracker__census_start_check(a->tw, a->cw);
+		a->cw_pending = true;
+		a->cw_wait_ns = 0;
+	}
+	a->census_asked = true;
+	/* a scrape may have taken the count: ask again (without the check) */
+	tw_tracker__census_start(a->tw);
+}
+
+void app__set_drained(struct app *a, uint64_t now_ns)
+{
+	a->drained_ns = now_ns;
+}
+
+/*
+ * A record the kernel wrote before the last dump was in the ring buffer
+ * before the socket left the hash table (the hooks run in tcp_set_state(),
+ * ahead of the unhash); a check may be applied once the source has read
+ * all it held after that dump.  The summary waits for that at most
+ * CW_DRAIN_WAIT_NS; a source that never runs dry by then has the check
+ * dropped.
+ */
+static bool cw_ready(const struct app *a)
+{
+	return a->cw_pending && tw_tracker__census_done(a->tw) && a->cw->done_ns &&
+	       a->drained_ns >= a->cw->done_ns;
+}
+
+/* Whether the summary may go on: no check waits for the source to drain. */
+static bool cw_settled(struct app *a, uint64_t now_ns)
+{
+	/* a count that overran: its check is applied with a later summary */
+	if (!a->cw_pending || !tw_tracker__census_done(a->tw) || cw_ready(a))
+		return true;
+	if (!a->cw_wait_ns)
+		a->cw_wait_ns = now_ns;
+	if (now_ns - a->cw_wait_ns < CW_DRAIN_WAIT_NS)
+		return false;
+	tt_debug("CLOSE-WAIT check: dropped, the ring buffer did not run dry within %llu ms of it",
+		 CW_DRAIN_WAIT_NS / 1000000ull);
+	a->cw_pending = false;
+	return true;
+}
+
+/* End the leak candidates the kernel no longer has. */
+static void cw_apply(struct app *a)
+{
+	size_t gone;
+
+	if (!cw_ready(a))
+		return;
+	a->cw_pending = false;
+	a->cw_wait_ns = 0;
+	gone = cwcheck__apply(a->cw, a->eng);
+	tt_debug("CLOSE-WAIT check: %zu flows in %u network namespaces asked for (%u not "
+		 "checked): %zu gone from the kernel, ended", a->cw->n, a->cw->namespaces,
+		 a->cw->unchecked_ns, gone);
+}
+
+void app__check_leaks(struct app *a, uint64_t now_ns)
+{
+	if (!a->cw)
+		return;
+	if (tw_tracker__census_idle(a->tw)) {
+		if (cw_collect(a, now_ns) <= 0)
+			return;
+		tw_tracker__census_start_check(a->tw, a->cw);
+		a->cw_pending = true;
+	}
+	tw_tracker__census_wait(a->tw);
+}
+
 static void summary(struct app *a, uint64_t now, bool final)
 {
 	engine__settle(a->eng, final ? UINT64_MAX : now);
+	cw_apply(a);
 	struct tt_summary sum = {
 		.t_ns = now,
 		.interval_ns = now - a->last_summary_ns,
@@ -494,6 +601,7 @@ static void summary(struct app *a, uint64_t now, bool final)
 	size_t n_cw;
 
 	EACH_SINK(a, summary, &sum);
+	a->census_asked = false;
 	/* the interval ends here */
 	a->lost_reported = a->lost_total;
 	a->last_summary_ns = now;
@@ -597,8 +705,8 @@ int app__tick(struct app *a, uint64_t now_ns)
 	 * Live: the TIME-WAIT count runs on its own thread; the source goes on
 	 * reading until it is done, and the summary comes at the first tick after.
 	 */
-	tw_tracker__census_start(a->tw);
-	if (tw_tracker__census_busy(a->tw))
+	census_ask(a, now_ns);
+	if (tw_tracker__census_busy(a->tw) || !cw_settled(a, now_ns))
 		return 0;
 	summary(a, now_ns, false);
 	return 0;
@@ -632,6 +740,9 @@ void app__finish(struct app *a, uint64_t now_ns)
 			"their 2 ms wait for a reset ended (%d waited at once); a reset in "
 			"that time would have made them aborts",
 			(unsigned long long)engine__total(a->eng)->tw_early, TT_TW_PENDING_MAX);
+	if (engine__total(a->eng)->gone)
+		tt_debug("%llu CLOSE_WAIT flows ended as gone: the kernel no longer had their "
+			 "sockets, whose end was never recorded", (unsigned long long)engine__total(a->eng)->gone);
 	if (engine__total(a->eng)->seed_twins)
 		tt_debug("%llu seeded sockets were born after the hooks were attached: their "
 			 "own records replaced them", (unsigned long long)engine__total(a->eng)->seed_twins);

@@ -39,6 +39,15 @@ struct app {
 	uint64_t lost_total;		/* set by the source: reserves that failed */
 	uint64_t lost_reported;		/* lost_total at the previous summary */
 	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
+	/*
+	 * Live: the CLOSE-WAIT check (cwcheck.h) made with each count, and
+	 * applied once the source has been read past its last dump.
+	 */
+	struct cwcheck *cw;
+	bool census_asked;		/* this summary's count is asked for */
+	bool cw_pending;		/* a check is asked for and not applied yet */
+	uint64_t cw_wait_ns;		/* since when a summary waits for the source to drain */
+	uint64_t drained_ns;		/* set by the source: nothing older is left unread */
 	bool started;
 	bool clock_jumps;		/* app__clock_jumps() */
 	bool closed;			/* app__close done */
@@ -58,6 +67,19 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
  * every namespace on the host); read /proc.
  */
 int app__go_live(struct app *a, int netns_fd);
+
+/*
+ * The source has read everything the kernel queued before now_ns
+ * (CLOCK_MONOTONIC): a check made before then may be applied.
+ */
+void app__set_drained(struct app *a, uint64_t now_ns);
+
+/*
+ * Live, at exit, before the source's last drain: check the CLOSE_WAIT
+ * flows old enough to be leaks with the kernel (or wait for the check
+ * under way), so that app__finish() reports only those it still has.
+ */
+void app__check_leaks(struct app *a, uint64_t now_ns);
 
 /* SIGHUP: reopen -o FILE (for logrotate). */
 int app__reopen_output(struct app *a);

@@ -655,6 +655,22 @@ static int on_seed(struct tt_engine *eng, const struct tt_event *e)
 	return 0;
 }
 
+bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id)
+{
+	uint32_t idx = find(eng, sk);
+	struct tt_flow *f;
+
+	if (idx == NIL)
+		return false;
+	f = flow_at(eng, idx);
+	/* a record may have moved it on, or a new socket taken its address, since it was asked */
+	if (f->id != flow_id || !f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT ||
+	    (f->flags & TT_FLOW_TW_PENDING))
+		return false;
+	end_older(eng, idx, TT_END_GONE);
+	return true;
+}
+
 int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 {
 	if (!eng || !e)

@@ -38,6 +38,8 @@ enum tt_end {
 	TT_END_EVICTED,		/* pushed out of a full flow table */
 	TT_END_SUPERSEDED,	/* a new flow began on the same socket before we saw
 				 * this one close (events were lost) */
+	TT_END_GONE,		/* the kernel no longer had its socket when asked (its
+				 * end was never recorded: lost, or no hook ran) */
 	TT_END_MAX,
 };
 
@@ -138,6 +140,7 @@ struct tt_engine_stats {
 	uint64_t flows_opened;
 	uint64_t flows_closed;
 	uint64_t evicted;
+	uint64_t gone;		/* flows ended TT_END_GONE (engine__end_gone()) */
 	uint64_t refused;
 	uint64_t resets;
 	uint64_t time_wait;
@@ -197,6 +200,16 @@ void engine__settle(struct tt_engine *eng, uint64_t now_ns);
 const struct tt_engine_stats *engine__total(const struct tt_engine *eng);
 const struct tt_engine_stats *engine__interval(const struct tt_engine *eng);
 void engine__reset_interval(struct tt_engine *eng);
+
+/*
+ * End the flow at sk, if it is still flow_id and still in CLOSE_WAIT, as
+ * TT_END_GONE: the caller asked the kernel and it has no such socket any
+ * more, so the record of its end was lost.  No state is added: what
+ * happened after CLOSE_WAIT is unknown.  The one way into the engine that
+ * is not a record, so live only: a capture replayed holds no such end.
+ * True if it ended the flow.
+ */
+bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id);
 
 /* Visit every open flow (not in a stable order). */
 typedef void (*tt_flow_visit_cb)(const struct tt_flow *flow, void *ctx);

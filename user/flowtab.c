@@ -178,6 +178,9 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 	case TT_END_EVICTED:
 		STAT_INC(eng, evicted);
 		break;
+	case TT_END_GONE:
+		STAT_INC(eng, gone);
+		break;
 	}
 	engine__flowrec_end(eng, &e->flow);
 	if (reason == TT_END_ABORT && !e->flow.resets_sent && rst_follows(&e->flow))
@@ -600,6 +603,7 @@ const char *tt_end_name(unsigned int end)
 		[TT_END_ERROR] = "error",
 		[TT_END_EVICTED] = "evicted",
 		[TT_END_SUPERSEDED] = "superseded",
+		[TT_END_GONE] = "gone",
 	};
 
 	return end < TT_END_MAX ? names[end] : "?";

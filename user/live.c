@@ -37,6 +37,7 @@ struct tt_live {
 	uint64_t bad_size;
 	uint64_t by_hook[TT_HOOK_MAX + 1];	/* records per hook id (the last: out of range) */
 	uint32_t taken;		/* records taken in this live__poll() */
+	uint64_t drained_ns;	/* when a consume that emptied the ring buffer began */
 	struct tt_selection sel;
 };
 
@@ -584,6 +585,7 @@ void live__free(struct tt_live *l)
 
 int live__poll(struct tt_live *l, int timeout_ms)
 {
+	uint64_t t;
 	int err;
 
 	l->taken = 0;
@@ -594,8 +596,16 @@ int live__poll(struct tt_live *l, int timeout_ms)
 	if (err < 0 && err != -EINTR)
 		return err;
 	/* records submitted without a wakeup are only seen by consuming */
+	t = live__now_ns();
 	err = ring_buffer__consume(l->rb);
+	if (err >= 0)
+		l->drained_ns = t;
 	return err == -EINTR || err == -ECANCELED ? 0 : err;
+}
+
+uint64_t live__drained(const struct tt_live *l)
+{
+	return l->drained_ns;
 }
 
 /*
@@ -613,8 +623,12 @@ int live__drain(struct tt_live *l)
 
 	/* bounded: the hooks are still attached and may keep up the supply */
 	for (int round = 0; round < 64; round++) {
+		uint64_t t = live__now_ns();
+
 		l->taken = 0;
 		err = ring_buffer__consume(l->rb);
+		if (err >= 0)
+			l->drained_ns = t;
 		if (err != -ECANCELED || l->taken < POLL_BUDGET)
 			break;
 	}

@@ -57,6 +57,13 @@ void live__free(struct tt_live *l);
  */
 int live__poll(struct tt_live *l, int timeout_ms);
 
+/*
+ * CLOCK_MONOTONIC when the last read that emptied the ring buffer began
+ * (live__poll, live__drain): every record committed before then is read.
+ * 0 before the first.
+ */
+uint64_t live__drained(const struct tt_live *l);
+
 /* Failed ring buffer reserves since start, all CPUs and types. */
 uint64_t live__lost(const struct tt_live *l);
 

@@ -239,8 +239,14 @@ static int live_feed(void *priv, struct app *a, int timeout_ms)
 	return err < 0 ? err : 0;
 }
 
+static uint64_t live_drained(void *priv)
+{
+	return live__drained(priv);
+}
+
 static const struct tt_source_ops live_source = {
 	.name = "live", .next = live_next, .lost = live_lost, .feed = live_feed,
+	.drained = live_drained,
 };
 
 static int run_live(struct app *a, const struct tt_opts *o)
@@ -330,9 +336,17 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		kcheck.on = false;
 	if (kcheck.on)
 		usleep(20000);
+	/*
+	 * The leaks the final report would count, checked with the kernel
+	 * before the last drain, which then takes in every end record the
+	 * kernel wrote before the check.
+	 */
+	if (status == 0)
+		app__check_leaks(a, live__now_ns());
 	/* what the kernel queued before we stopped is still ours to report */
 	live__drain(live);
 	app__set_lost(a, live__lost(live));
+	app__set_drained(a, live__drained(live));
 	now = live__now_ns();
 	if (app__close(a, now))
 		status = 1;

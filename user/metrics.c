@@ -65,6 +65,7 @@ void metrics__observe_flow(struct tt_duration_hist *h, const struct tt_flow *f)
 	if (!f->nstates || f->role == TT_ROLE_LISTENER ||
 	    (f->flags & (TT_FLOW_SEEDED | TT_FLOW_PARTIAL)) ||
 	    f->end == TT_END_NONE || f->end == TT_END_EVICTED || f->end == TT_END_SUPERSEDED ||
+	    f->end == TT_END_GONE ||
 	    f->ts_ns[f->nstates - 1] < f->ts_ns[0])
 		return;
 	s = (double)(f->ts_ns[f->nstates - 1] - f->ts_ns[0]) / 1e9;

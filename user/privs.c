@@ -38,6 +38,13 @@ static int caps_get(struct caps *c)
 	return 0;
 }
 
+bool privs__thread_has(uint64_t caps)
+{
+	struct caps c;
+
+	return !caps_get(&c) && (c.eff & caps) == caps;
+}
+
 /* Inheritable is always emptied: nothing we exec should inherit anything. */
 static int caps_set(uint64_t eff, uint64_t perm)
 {

@@ -38,6 +38,7 @@
 #ifndef TT_PRIVS_H
 #define TT_PRIVS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "opts.h"
 
@@ -56,5 +57,8 @@ int privs__drop(const struct tt_opts *o);
  * permitted sets; the other threads keep theirs.  0 or -errno.
  */
 int privs__limit_thread(uint64_t caps);
+
+/* Whether the calling thread has every capability in `caps` effective now. */
+bool privs__thread_has(uint64_t caps);
 
 #endif /* TT_PRIVS_H */

@@ -31,7 +31,7 @@
  * bytes_sent .. srtt_us (with TT_FLOW_STATS) and inferred (when > 0),
  * summary has inferred.
  */
-#define TT_JSON_VERSION 3
+#define TT_JSON_VERSION 4
 
 struct tt_sink_opts {
 	FILE *out;

@@ -323,13 +323,14 @@ static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 		",\"flows_closed\":%" PRIu64 ",\"flows_active\":%zu,\"flows_peak\":%zu,\"refused\":%" PRIu64
 		",\"resets\":%" PRIu64 ",\"time_wait\":%" PRIu64 ",\"lost\":%" PRIu64
 		",\"lost_interval\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"evicted_interval\":%" PRIu64
+		",\"gone\":%" PRIu64 ",\"gone_interval\":%" PRIu64
 		",\"invalid\":%" PRIu64 ",\"accept_overflows\":%" PRIu64 ",\"syn_drops\":%" PRIu64
 		",\"syn_cookies\":%" PRIu64 ",\"policy_cookies\":%" PRIu64
 		",\"synack_retrans\":%" PRIu64 ",\"inferred\":%" PRIu64 ",\"transitions\":{",
 		TT_JSON_VERSION, sum->t_ns, iso, sum->interval_ns, sum->final ? "true" : "false",
 		iv->flows_opened, iv->flows_closed, tot->active, tot->peak, iv->refused, iv->resets,
 		iv->time_wait, sum->lost_total, sum->lost_interval, tot->evicted, iv->evicted,
-		sum->invalid, iv->accept_overflows, iv->syn_drops, iv->syn_cookies,
+		tot->gone, iv->gone, sum->invalid, iv->accept_overflows, iv->syn_drops, iv->syn_cookies,
 		iv->policy_cookies, iv->synack_retrans, iv->inferred);
 	for (int o = 0; o < TT_STATE_MAX; o++) {
 		for (int n = 0; n < TT_STATE_MAX; n++) {

@@ -46,6 +46,9 @@ void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 		tot->active, iv->refused, iv->resets, iv->time_wait, sum->lost_total, tot->evicted);
 	if (sum->invalid)
 		fprintf(out, " invalid=%" PRIu64, sum->invalid);
+	/* CLOSE_WAIT flows whose end was lost, ended when the kernel no longer had them */
+	if (iv->gone)
+		fprintf(out, " gone=%" PRIu64, iv->gone);
 	if (iv->accept_overflows || iv->syn_drops || iv->syn_cookies)
 		fprintf(out, " accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64,
 			iv->accept_overflows, iv->syn_drops, iv->syn_cookies);

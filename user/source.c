@@ -25,6 +25,8 @@ enum tt_drive_end source__drive(const struct tt_source_ops *ops, void *priv, str
 			return TT_DRIVE_ENDED;
 		d->now_ns = now;
 		app__set_lost(a, ops->lost(priv));
+		if (ops->drained)
+			app__set_drained(a, ops->drained(priv));
 		/* only the capture writer fails a record or a tick */
 		if (app__tick(a, now))
 			return TT_DRIVE_SINK;

@@ -38,6 +38,12 @@ struct tt_source_ops {
 	 * ring-buffer batch).
 	 */
 	bool (*ready)(void *priv);
+	/*
+	 * Optional: the clock (CLOCK_MONOTONIC) at which the source last had
+	 * nothing older left unread, 0 never.  A check of the kernel made
+	 * before then is no older than the records read (app__set_drained).
+	 */
+	uint64_t (*drained)(void *priv);
 };
 
 enum tt_drive_end {

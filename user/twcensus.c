@@ -15,6 +15,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <linux/capability.h>
+#include "cwcheck.h"
 #include "diag.h"
 #include "ident.h"
 #include "netns.h"
@@ -25,6 +26,7 @@
 
 
 static void census_run_all(struct census *c, struct census_thread *th);
+static void census_check(struct tw_tracker *t, struct cwcheck *k);
 static void census_reset(struct census *c);
 static int census_one(struct census *c, int netns_fd, uint32_t netns);
 static uint32_t fd_netns(int netns_fd);
@@ -58,11 +60,14 @@ static void *census_main(void *arg)
 			strerror(-err));
 	pthread_mutex_lock(&th->mu);
 	for (;;) {
+		struct cwcheck *k;
+
 		while (!th->stop && th->state != CENSUS_REQUESTED)
 			pthread_cond_wait(&th->cv, &th->mu);
 		if (th->stop)
 			break;
 		th->state = CENSUS_RUNNING;
+		k = th->cw;
 		pthread_mutex_unlock(&th->mu);
 		if (t->netns_fd == TW_NETNS_ALL) {
 			census_run_all(t->c, th);
@@ -73,6 +78,8 @@ static void *census_main(void *arg)
 			census_one(t->c, t->netns_fd, fd_netns(t->netns_fd));
 			t->c->took_ns = mono_ns() - t0;
 		}
+		if (k && k->n)
+			census_check(t, k);
 		pthread_mutex_lock(&th->mu);
 		th->state = CENSUS_DONE;
 		pthread_cond_broadcast(&th->cv);
@@ -152,11 +159,79 @@ void tw_tracker__census_start(struct tw_tracker *t)
 		return;
 	pthread_mutex_lock(&th->mu);
 	if (th->state == CENSUS_IDLE) {
+		th->cw = NULL;
 		th->state = CENSUS_REQUESTED;
 		th->requested_ms = mono_ms();
 		pthread_cond_broadcast(&th->cv);
 	}
 	pthread_mutex_unlock(&th->mu);
+}
+
+bool tw_tracker__census_idle(struct tw_tracker *t)
+{
+	struct census_thread *th = t->th;
+	bool idle;
+
+	if (!th)
+		return false;
+	pthread_mutex_lock(&th->mu);
+	idle = th->state == CENSUS_IDLE;
+	pthread_mutex_unlock(&th->mu);
+	return idle;
+}
+
+void tw_tracker__census_start_check(struct tw_tracker *t, struct cwcheck *k)
+{
+	struct census_thread *th = t->th;
+
+	if (!th)
+		return;
+	pthread_mutex_lock(&th->mu);
+	if (th->state == CENSUS_IDLE) {
+		th->cw = k;
+		th->state = CENSUS_REQUESTED;
+		th->requested_ms = mono_ms();
+		pthread_cond_broadcast(&th->cv);
+	}
+	pthread_mutex_unlock(&th->mu);
+}
+
+bool tw_tracker__census_done(struct tw_tracker *t)
+{
+	struct census_thread *th = t->th;
+	bool done;
+
+	if (!th)
+		return false;
+	pthread_mutex_lock(&th->mu);
+	done = th->state == CENSUS_DONE;
+	pthread_mutex_unlock(&th->mu);
+	return done;
+}
+
+bool tw_tracker__census_wait(struct tw_tracker *t)
+{
+	struct census_thread *th = t->th;
+	bool done;
+
+	if (!th)
+		return false;
+	pthread_mutex_lock(&th->mu);
+	while ((th->state == CENSUS_REQUESTED || th->state == CENSUS_RUNNING) &&
+	       mono_ms() < th->requested_ms + TW_CENSUS_WAIT_MS) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 10 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&th->cv, &th->mu, &ts);
+	}
+	done = th->state == CENSUS_DONE;
+	pthread_mutex_unlock(&th->mu);
+	return done;
 }
 
 bool tw_tracker__census_busy(struct tw_tracker *t)
@@ -656,6 +731,7 @@ bool twc_census_take(struct tw_tracker *t)
 
 	pthread_mutex_lock(&th->mu);
 	if (th->state == CENSUS_IDLE) {
+		th->cw = NULL;
 		th->state = CENSUS_REQUESTED;
 		th->requested_ms = mono_ms();
 		pthread_cond_broadcast(&th->cv);
@@ -684,6 +760,155 @@ bool twc_census_take(struct tw_tracker *t)
 			TW_CENSUS_WAIT_MS);
 	}
 	return done;
+}
+
+/* ---- the CLOSE-WAIT check (cwcheck.h): after a count, on the same thread ---- */
+
+struct cw_dump {
+	struct cwcheck *k;
+	size_t lo, hi;
+};
+
+static int cw_sock(const struct diag_sock *s, void *ctx)
+{
+	struct cw_dump *x = ctx;
+
+	cwcheck__ns_sock(x->k, x->lo, x->hi, s);
+	return 0;
+}
+
+/* Inside the namespace: its CLOSE_WAIT and LAST_ACK sockets, and nothing else. */
+static int cw_dump_here(void *ctx)
+{
+	return diag__dump_req(&(struct diag_req){ .netns_fd = -1, .states = CW_DIAG_STATES,
+		.no_info = true }, cw_sock, ctx);
+}
+
+/* The runs of candidates left to the walk: their namespaces, sorted as k's. */
+struct cw_walk {
+	struct cwcheck *k;
+	uint32_t *ns;
+	size_t n;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cw_walked(const struct diag_sock *s, uint32_t netns, void *ctx)
+{
+	struct cw_walk *w = ctx;
+	size_t lo = 0, hi = w->k->n;
+
+	if (s->state == TT_LISTEN || !bsearch(&netns, w->ns, w->n, sizeof(*w->ns), cmp_u32))
+		return 0;
+	/* the run of that namespace */
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+
+		if (w->k->c[m].netns < netns)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	cwcheck__ns_sock(w->k, lo, cwcheck__ns_next(w->k, lo), s);
+	return 0;
+}
+
+/*
+ * The namespaces the scan did not find, in one walk of the TCP hash tables
+ * (sockwalk.h), which reads every namespace sharing ours, a process in it or
+ * not: one with no process left is torn down by the kernel with its
+ * sockets, and one whose process we may not read (another user namespace's)
+ * is walked all the same.  A namespace with a table of its own is not in
+ * the walk: its candidates stay unchecked where a listener shows it, and
+ * are taken as gone where none does (its sockets are then out of reach).
+ * Without the walk, a namespace not found is taken as gone only when the
+ * scan could read every process's.
+ */
+static void cw_check_missing(struct census_thread *th, struct cwcheck *k, struct cw_walk *w,
+			     bool scan_whole)
+{
+	struct sockwalk_stats ws;
+	const uint32_t *own;
+	size_t n_own = 0;
+	int err = -ENOENT;
+
+	if (th->walk)
+		err = sockwalk__run(th->walk, CW_DIAG_STATES | DIAG_STATE(TT_LISTEN), false,
+				    cw_walked, w, &ws);
+	own = err ? NULL : sockwalk__own_table(th->walk, &n_own);
+	for (size_t lo = 0, hi; lo < k->n; lo = hi) {
+		uint32_t netns = k->c[lo].netns;
+		bool ok;
+
+		hi = cwcheck__ns_next(k, lo);
+		if (!bsearch(&netns, w->ns, w->n, sizeof(*w->ns), cmp_u32))
+			continue;
+		ok = err ? scan_whole : !is_own_table(own, n_own, netns);
+		cwcheck__ns_end(k, lo, hi, ok);
+	}
+}
+
+/*
+ * Dump each namespace that holds candidates, once, where this thread may:
+ * ours always; with -N the one of netns_fd; host-wide, each one the scan
+ * finds, entered with setns() (CAP_SYS_ADMIN), and those it does not find
+ * by the walk (cw_check_missing).  Without CAP_SYS_ADMIN, ours only, as the
+ * census.  Everything else stays unchecked.
+ */
+static void census_check(struct tw_tracker *t, struct cwcheck *k)
+{
+	struct census_thread *th = t->th;
+	bool hostwide = t->netns_fd == TW_NETNS_ALL, others;
+	struct cw_walk w = { .k = k };
+	struct netns_set *set = NULL;
+	uint32_t fixed = t->netns_fd >= 0 ? fd_netns(t->netns_fd) : 0;
+
+	others = hostwide && !th->no_setns && privs__thread_has(1ull << CAP_SYS_ADMIN);
+	if (others) {
+		set = netns_set__new();
+		if (set && netns_set__scan(set) < 0) {
+			netns_set__free(set);
+			set = NULL;
+		}
+		w.ns = calloc(k->namespaces ? k->namespaces : 1, sizeof(*w.ns));
+	}
+	for (size_t lo = 0, hi; lo < k->n; lo = hi) {
+		uint32_t netns = k->c[lo].netns;
+		struct cw_dump x = { .k = k, .lo = lo };
+		int fd = -2, ret, at = -1;
+
+		hi = cwcheck__ns_next(k, lo);
+		x.hi = hi;
+		if (netns == th->self)
+			fd = -1;
+		else if (fixed && netns == fixed)
+			fd = t->netns_fd;
+		else if (others && set && (at = netns_set__find(set, netns)) >= 0)
+			fd = netns_set__fd(set, (size_t)at);
+		cwcheck__ns_begin(k, lo, hi);
+		if (fd == -2) {
+			/* netns is sorted: so is w.ns */
+			if (others && set && w.ns && at < 0)
+				w.ns[w.n++] = netns;
+			else
+				cwcheck__ns_end(k, lo, hi, false);
+			continue;
+		}
+		ret = diag__in_netns(fd, cw_dump_here, &x);
+		if (ret == -EPERM && fd != -1)
+			th->no_setns = true;
+		cwcheck__ns_end(k, lo, hi, ret == 0);
+	}
+	if (w.n)
+		cw_check_missing(th, k, &w, !netns_set__denied(set));
+	free(w.ns);
+	netns_set__free(set);
+	k->done_ns = mono_ns();
 }
 
 /* The inode of the namespace netns_fd (-1: ours), for the pressure lines. */

@@ -89,6 +89,8 @@ struct census_thread {
 	bool setns_tried;		/* whether setns() works, asked once for the walk */
 	bool walk_idle;			/* the last count found TIME-WAIT sockets in < 2 namespaces */
 	uint64_t requested_ms;		/* under mu: when the count under way was asked for */
+	/* under mu: the CLOSE-WAIT check to make after the count asked for, or NULL */
+	struct cwcheck *cw;
 };
 
 struct tw_tracker {
@@ -110,6 +112,8 @@ struct tw_tracker {
 	uint32_t *scope;
 	size_t n_scope, cap_scope;
 };
+
+struct cwcheck;
 
 int twc_thread_start(struct tw_tracker *t);
 void twc_thread_stop(struct tw_tracker *t);

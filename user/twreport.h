@@ -107,6 +107,22 @@ void tw_tracker__free(struct tw_tracker *t);
 void tw_tracker__census_start(struct tw_tracker *t);
 bool tw_tracker__census_busy(struct tw_tracker *t);
 
+/*
+ * The CLOSE-WAIT check (cwcheck.h) rides on the count: while no count is
+ * asked for or under way (census_idle), fill k, then ask for a count with
+ * it (census_start_check); the thread checks k's candidates after the
+ * count and sets k->done_ns.  k is the thread's until census_done says the
+ * count is over, and stays readable until the next start.  census_wait:
+ * wait for the count asked for to be over (at most TW_CENSUS_WAIT_MS
+ * since it was asked for); true if it is.  Without a count (-2, replay)
+ * idle is false and nothing is ever checked.
+ */
+struct cwcheck;
+bool tw_tracker__census_idle(struct tw_tracker *t);
+void tw_tracker__census_start_check(struct tw_tracker *t, struct cwcheck *k);
+bool tw_tracker__census_done(struct tw_tracker *t);
+bool tw_tracker__census_wait(struct tw_tracker *t);
+
 struct tt_ident;
 /* Name flows' containers, for the containers that hold the most; NULL: none. */
 void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id);

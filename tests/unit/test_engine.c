@@ -1192,7 +1192,7 @@ TEST(engine_names)
 
 	static const char *const ends[TT_END_MAX] = {
 		"open", "close", "time_wait", "reset", "abort", "refused",
-		"timeout", "error", "evicted", "superseded",
+		"timeout", "error", "evicted", "superseded", "gone",
 	};
 	for (unsigned int i = 0; i < TT_END_MAX; i++)
 		CHECK_STR(tt_end_name(i), ends[i]);

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The CLOSE-WAIT check (cwcheck.h) without a kernel: flows fed as records,
+ * the dumps of their namespaces handed in as sock_diag would, and what is
+ * ended then.  A flow whose end record was lost must leave the table and
+ * the leak report; one the kernel still has, or one that could not be
+ * checked, must stay.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include "cwcheck.h"
+#include "engine.h"
+#include "report.h"
+#include "tt_test.h"
+
+#define MS(x)	((uint64_t)(x) * 1000000ull)
+#define S(x)	((uint64_t)(x) * 1000000000ull)
+#define NS1	4026531840u
+#define NS2	4026532999u
+#define REC_BASE { .family = TT_AF_INET, .netns = NS1, .sport = 8080, .dport = 40000, \
+		   .saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 }, .comm = "softirq" }
+#include "records.h"
+#define SK(n)	(0xffff888100000000ull + (uint64_t)(n) * 0x900)
+
+struct ends {
+	int n, gone;
+	uint64_t gone_sk[8];
+};
+
+static void on_end(const struct tt_flow *f, void *ctx)
+{
+	struct ends *e = ctx;
+
+	e->n++;
+	if (f->end == TT_END_GONE && e->gone < 8)
+		e->gone_sk[e->gone++] = f->sk;
+}
+
+/* A passive connection in CLOSE_WAIT since at_ms, at dport, in netns; cookie 0: none. */
+static void cw_flow(struct tt_engine *eng, uint64_t sk, uint32_t netns, uint16_t dport,
+		    uint64_t cookie, uint64_t at_ms)
+{
+	struct tt_event e = rec_tr(sk, TT_LISTEN, TT_SYN_RECV, MS(at_ms) - MS(2));
+
+	e.netns = netns;
+	e.dport = dport;
+	if (cookie) {
+		e.flags |= TT_F_COOKIE;
+		e.cookie = cookie;
+	}
+	engine__feed(eng, &e);
+	e.old_state = TT_SYN_RECV;
+	e.new_state = TT_ESTABLISHED;
+	e.ts_ns = MS(at_ms) - MS(1);
+	engine__feed(eng, &e);
+	e.old_state = TT_ESTABLISHED;
+	e.new_state = TT_CLOSE_WAIT;
+	e.ts_ns = MS(at_ms);
+	engine__feed(eng, &e);
+}
+
+/* What a dump of the namespace would give for that socket. */
+static struct diag_sock sock_of(uint16_t dport, uint64_t cookie, uint8_t state)
+{
+	struct diag_sock s = { .family = TT_AF_INET, .state = state, .sport = 8080,
+			       .dport = dport, .saddr = { 10, 0, 0, 1 }, .daddr = { 10, 0, 0, 2 },
+			       .cookie = cookie };
+
+	return s;
+}
+
+static size_t leaks(const struct tt_engine *eng, uint64_t now)
+{
+	struct tt_report *r = report__new(S(10), NULL);
+	const struct tt_cw_group *g;
+	size_t n, count = 0;
+
+	if (!r)
+		return SIZE_MAX;
+	n = report__close_wait(r, eng, now, &g);
+	for (size_t i = 0; i < n; i++)
+		count += g[i].count;
+	report__free(r);
+	return count;
+}
+
+TEST(cwcheck_ends_only_what_the_kernel_no_longer_has)
+{
+	struct ends ends = { 0 };
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64,
+		.on_flow_end = on_end, .ctx = &ends });
+	struct cwcheck *k = cwcheck__new();
+	struct diag_sock s;
+	size_t lo, hi;
+
+	REQUIRE(eng && k);
+	cw_flow(eng, SK(1), NS1, 40001, 501, 1000);	/* there (cookie) */
+	cw_flow(eng, SK(2), NS1, 40002, 502, 1000);	/* its end was lost */
+	cw_flow(eng, SK(3), NS1, 40003, 0, 1000);	/* no cookie: there (tuple) */
+	cw_flow(eng, SK(4), NS1, 40004, 0, 1000);	/* no cookie, lost */
+	cw_flow(eng, SK(5), NS1, 40005, 505, 1000);	/* closed: LAST_ACK, record on its way */
+	cw_flow(eng, SK(6), NS1, 40006, 506, 1000);	/* a new socket at its tuple: lost */
+	cw_flow(eng, SK(7), NS2, 40007, 507, 1000);	/* namespace not checked */
+	cw_flow(eng, SK(8), NS1, 40008, 508, 9000);	/* too young to be a leak */
+	CHECK_EQ_INT(leaks(eng, S(12)), 7);
+
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 7);
+	CHECK_EQ_INT(k->namespaces, 2);
+	CHECK_EQ_INT(k->done_ns, 0);
+	/* the runs come in netns order */
+	lo = 0;
+	hi = cwcheck__ns_next(k, lo);
+	CHECK_EQ_INT(k->c[lo].netns, NS1);
+	CHECK_EQ_INT(hi - lo, 6);
+	cwcheck__ns_begin(k, lo, hi);
+	s = sock_of(40001, 501, TT_CLOSE_WAIT);
+	cwcheck__ns_sock(k, lo, hi, &s);
+	s = sock_of(40003, 7777, TT_CLOSE_WAIT);	/* the flow has no cookie: the tuple */
+	cwcheck__ns_sock(k, lo, hi, &s);
+	s = sock_of(40005, 505, TT_LAST_ACK);
+	cwcheck__ns_sock(k, lo, hi, &s);
+	s = sock_of(40006, 9999, TT_CLOSE_WAIT);	/* same tuple, another socket */
+	cwcheck__ns_sock(k, lo, hi, &s);
+	s = sock_of(40004, 0, TT_ESTABLISHED);		/* not a state a dump of ours returns */
+	cwcheck__ns_sock(k, lo, hi, &s);
+	cwcheck__ns_end(k, lo, hi, true);
+	lo = hi;
+	hi = cwcheck__ns_next(k, lo);
+	CHECK_EQ_INT(k->c[lo].netns, NS2);
+	CHECK_EQ_INT(hi, k->n);
+	cwcheck__ns_begin(k, lo, hi);
+	cwcheck__ns_end(k, lo, hi, false);		/* could not enter it */
+	CHECK_EQ_INT(k->unchecked_ns, 1);
+
+	/* not applied before the check says it is done */
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 0);
+	k->done_ns = 1;
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 3);
+	CHECK_EQ_INT(ends.gone, 3);
+	CHECK(engine__lookup(eng, SK(2)) == NULL);
+	CHECK(engine__lookup(eng, SK(4)) == NULL);
+	CHECK(engine__lookup(eng, SK(6)) == NULL);
+	CHECK(engine__lookup(eng, SK(1)) && engine__lookup(eng, SK(3)) && engine__lookup(eng, SK(5)));
+	CHECK(engine__lookup(eng, SK(7)) != NULL);
+	CHECK_EQ_INT(engine__total(eng)->gone, 3);
+	CHECK_EQ_INT(engine__interval(eng)->gone, 3);
+	CHECK_EQ_INT(engine__total(eng)->ends[TT_END_GONE], 3);
+	CHECK_EQ_INT(engine__total(eng)->active, 5);
+	CHECK_EQ_INT(leaks(eng, S(12)), 4);
+	CHECK_STR(tt_end_name(TT_END_GONE), "gone");
+	/* applied twice, nothing more */
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 0);
+	cwcheck__free(k);
+	engine__free(eng);
+}
+
+/*
+ * Between the dump and the apply the source goes on: a record that moves
+ * the flow on, or a new socket at its address, and the verdict no longer
+ * holds for the flow in the table.
+ */
+TEST(cwcheck_leaves_flows_that_moved_on)
+{
+	struct ends ends = { 0 };
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64,
+		.on_flow_end = on_end, .ctx = &ends });
+	struct cwcheck *k = cwcheck__new();
+	struct tt_event e;
+
+	REQUIRE(eng && k);
+	cw_flow(eng, SK(1), NS1, 40001, 501, 1000);
+	cw_flow(eng, SK(2), NS1, 40002, 502, 1000);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 2);
+	cwcheck__ns_begin(k, 0, k->n);
+	cwcheck__ns_end(k, 0, k->n, true);	/* neither in the dump */
+	k->done_ns = 1;
+	/* SK(1) closes after all: its records come now */
+	e = rec_tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, S(12) + 1);
+	e.dport = 40001;
+	engine__feed(eng, &e);
+	/* SK(2) ended and its address went to a new connection */
+	e = rec_tr(SK(2), TT_CLOSE_WAIT, TT_CLOSE, S(12) + 2);
+	e.dport = 40002;
+	engine__feed(eng, &e);
+	cw_flow(eng, SK(2), NS1, 40009, 0, 12100);
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 0);
+	CHECK_EQ_INT(ends.gone, 0);
+	CHECK_EQ_INT(engine__total(eng)->gone, 0);
+	CHECK(engine__lookup(eng, SK(1)) && engine__lookup(eng, SK(2)));
+	cwcheck__free(k);
+	engine__free(eng);
+}
+
+/* -N: the flows of that namespace only; a flow with no namespace is never asked about. */
+TEST(cwcheck_collects_the_report_s_candidates)
+{
+	struct ends ends = { 0 };
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64,
+		.on_flow_end = on_end, .ctx = &ends });
+	struct cwcheck *k = cwcheck__new();
+
+	REQUIRE(eng && k);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 0);
+	cw_flow(eng, SK(1), NS1, 40001, 501, 1000);
+	cw_flow(eng, SK(2), NS2, 40002, 502, 1000);
+	cw_flow(eng, SK(3), 0, 40003, 503, 1000);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 2);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), NS2), 1);
+	CHECK_EQ_INT(k->c[0].sk, SK(2));
+	CHECK_EQ_INT(k->c[0].cookie, 502);
+	CHECK_EQ_INT(k->namespaces, 1);
+	/* exactly at the age, as the report counts it */
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(11), S(10), 0), 2);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(11) - 1, S(10), 0), 0);
+	cwcheck__free(k);
+	engine__free(eng);
+}

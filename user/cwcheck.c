@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The CLOSE-WAIT check's candidates and verdicts (cwcheck.h): which flows
+ * to ask the kernel about, what its dump says of each, and the ends of
+ * those it no longer has.  No I/O: the census thread does the dumps.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cwcheck.h"
+
+struct cwcheck *cwcheck__new(void)
+{
+	return calloc(1, sizeof(struct cwcheck));
+}
+
+void cwcheck__free(struct cwcheck *k)
+{
+	if (!k)
+		return;
+	free(k->c);
+	free(k);
+}
+
+struct collect {
+	struct cwcheck *k;
+	uint64_t now_ns, age_ns;
+	uint32_t only;
+	bool oom;
+};
+
+static void take(const struct tt_flow *f, void *ctx)
+{
+	struct collect *x = ctx;
+	struct cwcheck *k = x->k;
+	struct cw_cand *c;
+	uint64_t since;
+
+	/* the report's test (report.c): the same flows, no others */
+	if (x->oom || !f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT)
+		return;
+	since = f->ts_ns[f->nstates - 1];
+	if ((x->now_ns > since ? x->now_ns - since : 0) < x->age_ns)
+		return;
+	/* a flow that never told its namespace cannot be looked for */
+	if (!f->netns || (x->only && f->netns != x->only))
+		return;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		struct cw_cand *n = realloc(k->c, cap * sizeof(*n));
+
+		if (!n) {
+			x->oom = true;
+			return;
+		}
+		k->c = n;
+		k->cap = cap;
+	}
+	c = &k->c[k->n++];
+	memset(c, 0, sizeof(*c));
+	c->sk = f->sk;
+	c->flow_id = f->id;
+	c->cookie = f->cookie;
+	c->netns = f->netns;
+	c->family = f->family;
+	c->sport = f->sport;
+	c->dport = f->dport;
+	memcpy(c->saddr, f->saddr, 16);
+	memcpy(c->daddr, f->daddr, 16);
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cw_cand *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->sport != y->sport)
+		return x->sport < y->sport ? -1 : 1;
+	if (x->dport != y->dport)
+		return x->dport < y->dport ? -1 : 1;
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+int cwcheck__collect(struct cwcheck *k, const struct tt_engine *eng, uint64_t now_ns,
+		     uint64_t age_ns, uint32_t only_netns)
+{
+	struct collect x = { .k = k, .now_ns = now_ns, .age_ns = age_ns, .only = only_netns };
+
+	k->n = 0;
+	k->done_ns = 0;
+	k->namespaces = 0;
+	k->unchecked_ns = 0;
+	engine__for_each(eng, take, &x);
+	if (x.oom) {
+		k->n = 0;
+		return -ENOMEM;
+	}
+	/* c is NULL until the first candidate: qsort() takes no NULL, even for 0 */
+	if (k->n > 1)
+		qsort(k->c, k->n, sizeof(*k->c), cmp_cand);
+	for (size_t i = 0; i < k->n; i = cwcheck__ns_next(k, i))
+		k->namespaces++;
+	return (int)(k->n > INT32_MAX ? INT32_MAX : k->n);
+}
+
+size_t cwcheck__ns_next(const struct cwcheck *k, size_t i)
+{
+	size_t j = i;
+
+	while (j < k->n && k->c[j].netns == k->c[i].netns)
+		j++;
+	return j;
+}
+
+void cwcheck__ns_begin(struct cwcheck *k, size_t lo, size_t hi)
+{
+	for (size_t i = lo; i < hi; i++)
+		k->c[i].verdict = CW_GONE;
+}
+
+static bool same_socket(const struct cw_cand *c, const struct diag_sock *s)
+{
+	/* cookies are never reused: a socket at the same tuple with another one is a new one */
+	if (c->cookie && s->cookie)
+		return c->cookie == s->cookie;
+	return c->family == s->family && !memcmp(c->saddr, s->saddr, 16) &&
+	       !memcmp(c->daddr, s->daddr, 16);
+}
+
+void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag_sock *s)
+{
+	size_t a = lo, b = hi;
+
+	if (s->state != TT_CLOSE_WAIT && s->state != TT_LAST_ACK)
+		return;
+	/* the first candidate at or after (sport, dport); the run is sorted so */
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		const struct cw_cand *c = &k->c[m];
+
+		if (c->sport < s->sport || (c->sport == s->sport && c->dport < s->dport))
+			a = m + 1;
+		else
+			b = m;
+	}
+	for (; a < hi && k->c[a].sport == s->sport && k->c[a].dport == s->dport; a++)
+		if (same_socket(&k->c[a], s))
+			k->c[a].verdict = CW_THERE;
+}
+
+void cwcheck__ns_end(struct cwcheck *k, size_t lo, size_t hi, bool ok)
+{
+	if (ok)
+		return;
+	for (size_t i = lo; i < hi; i++)
+		k->c[i].verdict = CW_UNCHECKED;
+	k->unchecked_ns++;
+}
+
+size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)
+{
+	size_t ended = 0;
+
+	if (!k->done_ns)
+		return 0;
+	for (size_t i = 0; i < k->n; i++)
+		if (k->c[i].verdict == CW_GONE && engine__end_gone(eng, k->c[i].sk, k->c[i].flow_id))
+			ended++;
+	return ended;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The CLOSE-WAIT check: before a report counts a flow as a leak, the
+ * kernel is asked whether its socket is still there.  A flow stays in
+ * CLOSE_WAIT in the table until the record of its end arrives; when that
+ * record is lost (ring buffer full) or never made (a hook skipped, with no
+ * catch), the flow would stay there for good, and be reported as a leak of
+ * a process that may be long gone.
+ *
+ * Three steps, on two threads:
+ *  - the caller collects the candidates, the flows in CLOSE_WAIT for at
+ *    least the report's age (cwcheck__collect), before it asks for a count;
+ *  - the census thread (twcensus.c), which may enter other namespaces,
+ *    dumps the CLOSE_WAIT and LAST_ACK sockets of each namespace holding
+ *    candidates and marks each candidate there or gone (cwcheck__ns_begin,
+ *    cwcheck__ns_sock, cwcheck__ns_end), or leaves it unchecked;
+ *  - once the source has been read to its end after the last dump, so that
+ *    every end record the kernel wrote before it is in the engine, the
+ *    caller ends the candidates marked gone that are still in CLOSE_WAIT
+ *    (cwcheck__apply, engine__end_gone).
+ *
+ * A socket found in LAST_ACK has been closed: its end record is on its way,
+ * so the flow is left alone.  A candidate whose namespace could not be
+ * checked stays as it is: only what the kernel said is gone is ended.
+ */
+#ifndef TT_CWCHECK_H
+#define TT_CWCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "diag.h"
+#include "engine.h"
+
+enum cw_verdict {
+	CW_UNCHECKED = 0,	/* its namespace was not dumped: left as it is */
+	CW_THERE,		/* the kernel has it, in CLOSE_WAIT or LAST_ACK */
+	CW_GONE,		/* its namespace was dumped (or is gone) and it was not in it */
+};
+
+struct cw_cand {
+	uint64_t sk, flow_id;
+	uint64_t cookie;	/* 0: matched by tuple */
+	uint32_t netns;
+	uint8_t family;
+	uint8_t verdict;	/* enum cw_verdict */
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+};
+
+struct cwcheck {
+	struct cw_cand *c;	/* sorted by netns, then ports and cookie */
+	size_t n, cap;
+	/* set by the thread that checks, read by the caller once that is done */
+	uint64_t done_ns;	/* CLOCK_MONOTONIC when the last dump ended; 0: not checked */
+	uint32_t namespaces;	/* namespaces holding candidates */
+	uint32_t unchecked_ns;	/* ... of them not checked */
+};
+
+/* The sockets a check dumps. */
+#define CW_DIAG_STATES	(DIAG_STATE(TT_CLOSE_WAIT) | DIAG_STATE(TT_LAST_ACK))
+
+struct cwcheck *cwcheck__new(void);
+void cwcheck__free(struct cwcheck *k);
+
+/*
+ * Forget the last check and take the flows in CLOSE_WAIT for at least
+ * age_ns at now_ns (the report's leak candidates) whose namespace is
+ * known.  Only_netns, if not 0, keeps that namespace's (-N).  The number of
+ * candidates, or -ENOMEM (none are kept then).
+ */
+int cwcheck__collect(struct cwcheck *k, const struct tt_engine *eng, uint64_t now_ns,
+		     uint64_t age_ns, uint32_t only_netns);
+
+/* The namespace of candidate run i, for the one who dumps: i from 0 while < n. */
+size_t cwcheck__ns_next(const struct cwcheck *k, size_t i);
+
+/*
+ * Dumping candidates [lo, hi) of one namespace: begin marks them gone,
+ * each socket of the dump marks the ones it is there, and end with ok
+ * false (the dump failed or was not made) puts them back unchecked.
+ */
+void cwcheck__ns_begin(struct cwcheck *k, size_t lo, size_t hi);
+void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag_sock *s);
+void cwcheck__ns_end(struct cwcheck *k, size_t lo, size_t hi, bool ok);
+
+/*
+ * End the candidates marked gone that are still the same flow in
+ * CLOSE_WAIT.  The number ended.
+ */
+size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng);
+
+#endif /* TT_CWCHECK_H */
