@@ -29,7 +29,8 @@
  * 2: flow has time (its end) and start_ns, t_ns is its end; id is always
  * the flow's own counter and cookie the socket cookie.  3: flow has
  * bytes_sent .. srtt_us (with TT_FLOW_STATS) and inferred (when > 0),
- * summary has inferred.
+ * summary has inferred.  4: flow.end gone, summary gone and gone_interval,
+ * an abort's RST in resets_sent, socket rqueue/wqueue null when unknown.
  */
 #define TT_JSON_VERSION 4
 
