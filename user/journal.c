@@ -320,7 +320,7 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 
 	sink__summary(j->fmt, sum);
 	text = fmt_text(j, &len);
-	begin(j, "summary", sum->lost_total || tot->evicted ? LOG_WARNING : LOG_INFO);
+	begin(j, "summary", sink_summary_warns(sum) ? LOG_WARNING : LOG_INFO);
 	if (j->netns)
 		field(&j->e, "NETNS=%u", j->netns);
 	scope_fields(j);

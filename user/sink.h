@@ -79,6 +79,16 @@ struct tt_summary {
 	uint64_t close_wait_age_ns;
 };
 
+/*
+ * A summary is a warning when events were lost or flows evicted in its
+ * interval; the final one also when any were in the run.
+ */
+static inline bool sink_summary_warns(const struct tt_summary *sum)
+{
+	return sum->lost_interval || sum->interval->evicted ||
+	       (sum->final && (sum->lost_total || sum->total->evicted));
+}
+
 /* Suspected CLOSE-WAIT leaks at t_ns: n groups, one per owner and service. */
 struct tt_cw_report {
 	const struct tt_cw_group *g;

@@ -41,7 +41,7 @@ void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 	fprintf(out, "time=%s level=%s msg=%s interval=%s opened=%" PRIu64 " closed=%" PRIu64
 		" active=%zu refused=%" PRIu64 " resets=%" PRIu64 " time_wait=%" PRIu64
 		" lost=%" PRIu64 " evicted=%" PRIu64,
-		iso, sum->lost_total || tot->evicted ? "warn" : "info",
+		iso, sink_summary_warns(sum) ? "warn" : "info",
 		sum->final ? "final_summary" : "summary", dur, iv->flows_opened, iv->flows_closed,
 		tot->active, iv->refused, iv->resets, iv->time_wait, sum->lost_total, tot->evicted);
 	if (sum->invalid)

@@ -274,6 +274,18 @@ TEST(sink_summary_json_and_logfmt)
 	out = render(false, do_summary, &sum);
 	CHECK(strncmp(out, "1970-01-01T00:00:00.000Z warn final_summary interval=10.0s ", 59) == 0);
 	CHECK(strstr(out, " lost=4") != NULL);
+	/* not final, and none lost in its interval: info, though the run lost some */
+	sum.final = false;
+	sum.lost_interval = 0;
+	free(out);
+	out = render(false, do_summary, &sum);
+	CHECK(strncmp(out, "1970-01-01T00:00:00.000Z info summary interval=10.0s ", 53) == 0);
+	sum.lost_interval = 1;
+	free(out);
+	out = render(false, do_summary, &sum);
+	CHECK(strncmp(out, "1970-01-01T00:00:00.000Z warn summary interval=10.0s ", 53) == 0);
+	sum.final = true;
+	sum.lost_interval = 4;
 	CHECK(strstr(out, "time=") == NULL);
 	CHECK(strstr(out, " ESTABLISHED>CLOSE_WAIT=12") != NULL);
 	CHECK(strchr(out, '\n') == out + strlen(out) - 1);
