@@ -185,8 +185,10 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 		app__add_sink(a, &ref);
 	}
 	if (o->syslog) {
-		if (syslogout__sink(&ref, &lines, a->ident))
-			return -ENOMEM;
+		int err = syslogout__sink(&ref, &lines, a->ident);
+
+		if (err)
+			return err;
 		app__add_sink(a, &ref);
 	}
 	if (o->journal) {

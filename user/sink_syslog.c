@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "syslogout.h"
 #include "util.h"
 
@@ -125,6 +126,7 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 {
 	struct syslog_sink *s = calloc(1, sizeof(*s));
 	struct tt_sink_opts o = *fmt;
+	struct stat st = { 0 };
 
 	if (!s)
 		return -ENOMEM;
@@ -139,6 +141,16 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 	if (!s->fmt || !s->sl) {
 		free_op(s);
 		return -ENOMEM;
+	}
+	/* as --journal without journald: said before anything is attached */
+	if (stat(syslogout__path(s->sl), &st) || !S_ISSOCK(st.st_mode)) {
+		int err = errno;
+
+		tt_err("--syslog: %s: %s: no syslog daemon here (--journal is for systemd hosts)",
+		       syslogout__path(s->sl), S_ISSOCK(st.st_mode) || err ? strerror(err) :
+		       "not a socket");
+		free_op(s);
+		return -ENOENT;
 	}
 	sink__set_ident(s->fmt, id);
 	*ref = (struct tt_sink_ref){ .ops = &syslog_sink_ops, .priv = s };

@@ -183,6 +183,24 @@ TEST(syslog_listener_overflow_is_a_warning_line)
 	receiver_close(&r);
 }
 
+/* No syslog daemon at start: refused before anything is attached, as --journal without journald. */
+TEST(syslog_without_a_daemon_is_refused_at_start)
+{
+	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
+			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
+	struct app a;
+	int n, level = tt_verbosity;
+
+	setenv("TCPTRAIL_SYSLOG_SOCKET", "/nonexistent/tcptrail-test-log", 1);
+	tt_verbosity = -1;
+	n = app__init(&a, &o, 0, false);
+	tt_verbosity = level;
+	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+	CHECK_EQ_INT(n, -ENOENT);
+	if (!n)
+		app__free(&a);
+}
+
 TEST(syslog_send_lines_reads_no_byte_past_len)
 {
 	struct receiver r = { .fd = -1 };
