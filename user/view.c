@@ -29,6 +29,7 @@ struct prev_group {
 	uint32_t netns, pid;
 	uint8_t state;
 	char container[TT_CONTAINER_MAX];
+	char comm[16];		/* for the row that says it is gone */
 	size_t count;
 };
 
@@ -464,6 +465,7 @@ static void prev_key(struct prev_group *k, const struct view_sock *s)
 	k->netns = s->netns;
 	k->pid = s->pid;
 	snprintf(k->container, sizeof(k->container), "%s", container_of(s));
+	memcpy(k->comm, s->comm, sizeof(k->comm));
 }
 
 /* "+3", "-1", "new" against the previous frame; "" on the first. */
@@ -481,6 +483,48 @@ static void fmt_change(const struct tt_view *v, const struct group *g, char *buf
 		snprintf(buf, len, "new");
 	else if (p->count != g->n)
 		snprintf(buf, len, "%+lld", (long long)g->n - (long long)p->count);
+}
+
+static void printable(const char *src, char dst[16]);
+
+/*
+ * --top: the previous frame's groups that this one has not, as rows of 0
+ * with "gone" (a leak fixed, a container stopped), so that nothing
+ * vanishes without a word.  Returns the rows printed.
+ */
+static unsigned int print_gone(const struct tt_view *v, FILE *out, unsigned int room)
+{
+	struct prev_group *cur = v->ngroups ? calloc(v->ngroups, sizeof(*cur)) : NULL;
+	unsigned int n = 0;
+	char pid[16], comm[16], ctr[16];
+
+	if (!v->have_prev || (v->ngroups && !cur)) {
+		free(cur);
+		return 0;
+	}
+	for (size_t g = 0; g < v->ngroups; g++)
+		prev_key(&cur[g], &v->socks[v->groups[g].first]);
+	if (v->ngroups)
+		qsort(cur, v->ngroups, sizeof(*cur), cmp_prev);
+	for (size_t i = 0; i < v->nprev; i++) {
+		const struct prev_group *p = &v->prev[i];
+
+		if (v->ngroups && bsearch(p, cur, v->ngroups, sizeof(*cur), cmp_prev))
+			continue;
+		if (room && n + 1 >= room) {
+			fputs("... more groups gone\n", out);
+			n++;
+			break;
+		}
+		snprintf(pid, sizeof(pid), p->pid ? "%u" : "-", p->pid);
+		printable(p->pid ? p->comm : "-", comm);
+		snprintf(ctr, sizeof(ctr), "%.12s", p->container[0] ? p->container : "-");
+		fprintf(out, "%-12s %7u %9s %8s %-16s %-11u %-12s gone\n", tt_state_name(p->state),
+			0, "-", pid, comm, p->netns, ctr);
+		n++;
+	}
+	free(cur);
+	return n;
 }
 
 /* This frame's groups become the previous frame's. */
@@ -588,6 +632,8 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 					age, idle);
 		}
 	}
+	if (v->o->top)
+		used += print_gone(v, out, rows > used + 1 ? rows - used - 1 : rows ? 1 : 0);
 	if (!v->tty)
 		fputc('\n', out);
 	fflush(out);

@@ -279,6 +279,34 @@ TEST(view_top_says_what_changed_since_the_last_frame)
 				 "4026531840  -            new\n") != NULL);
 		CHECK(strstr(f2, "LISTEN             1         -      200 web              "
 				 "4026531840  -\n") != NULL);
+		CHECK(strstr(f2, "gone") == NULL);
+	}
+	/* then the leak is fixed: its group says so, once */
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	view__free(v);
+	v = view__new(&o, f, false);
+	REQUIRE(v);
+	view__add(v, &s[0]);
+	view__add(v, &s[3]);
+	view__print(v, 0, "sock_diag", 1);
+	view__reset(v);
+	view__add(v, &s[3]);
+	view__print(v, 1000000000, "sock_diag", 1);
+	view__reset(v);
+	view__add(v, &s[3]);
+	view__print(v, 2000000000, "sock_diag", 1);
+	fclose(f);
+	{
+		const char *f2 = strstr(buf, "1970-01-01T00:00:01");
+
+		REQUIRE(f2);
+		CHECK(strstr(f2, "CLOSE_WAIT         0         -      100 leaky            "
+				 "4026531840  -            gone\n") != NULL);
+		f2 = strstr(buf, "1970-01-01T00:00:02");
+		REQUIRE(f2);
+		CHECK(strstr(f2, "gone") == NULL);
 	}
 	view__free(v);
 	free(buf);
