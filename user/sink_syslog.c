@@ -127,6 +127,7 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 	struct syslog_sink *s = calloc(1, sizeof(*s));
 	struct tt_sink_opts o = *fmt;
 	struct stat st = { 0 };
+	int err;
 
 	if (!s)
 		return -ENOMEM;
@@ -143,12 +144,10 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 		return -ENOMEM;
 	}
 	/* as --journal without journald: said before anything is attached */
-	if (stat(syslogout__path(s->sl), &st) || !S_ISSOCK(st.st_mode)) {
-		int err = errno;
-
+	err = stat(syslogout__path(s->sl), &st) ? errno : 0;
+	if (err || !S_ISSOCK(st.st_mode)) {
 		tt_err("--syslog: %s: %s: no syslog daemon here (--journal is for systemd hosts)",
-		       syslogout__path(s->sl), S_ISSOCK(st.st_mode) || err ? strerror(err) :
-		       "not a socket");
+		       syslogout__path(s->sl), err ? strerror(err) : "not a socket");
 		free_op(s);
 		return -ENOENT;
 	}

@@ -191,14 +191,18 @@ TEST(syslog_without_a_daemon_is_refused_at_start)
 	struct app a;
 	int n, level = tt_verbosity;
 
-	setenv("TCPTRAIL_SYSLOG_SOCKET", "/nonexistent/tcptrail-test-log", 1);
-	tt_verbosity = -1;
-	n = app__init(&a, &o, 0, false);
-	tt_verbosity = level;
-	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
-	CHECK_EQ_INT(n, -ENOENT);
-	if (!n)
-		app__free(&a);
+	static const char *const paths[] = { "/nonexistent/tcptrail-test-log", "/dev/null" };
+
+	for (size_t i = 0; i < 2; i++) {
+		setenv("TCPTRAIL_SYSLOG_SOCKET", paths[i], 1);
+		tt_verbosity = -1;
+		n = app__init(&a, &o, 0, false);
+		tt_verbosity = level;
+		unsetenv("TCPTRAIL_SYSLOG_SOCKET");
+		CHECK_EQ_INT(n, -ENOENT);
+		if (!n)
+			app__free(&a);
+	}
 }
 
 TEST(syslog_send_lines_reads_no_byte_past_len)
