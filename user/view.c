@@ -516,7 +516,10 @@ static unsigned int print_gone(const struct tt_view *v, FILE *out, unsigned int 
 			n++;
 			break;
 		}
-		snprintf(pid, sizeof(pid), p->pid ? "%u" : "-", p->pid);
+		if (p->pid)
+			snprintf(pid, sizeof(pid), "%u", p->pid);
+		else
+			snprintf(pid, sizeof(pid), "-");
 		printable(p->pid ? p->comm : "-", comm);
 		snprintf(ctr, sizeof(ctr), "%.12s", p->container[0] ? p->container : "-");
 		fprintf(out, "%-12s %7u %9s %8s %-16s %-11u %-12s gone\n", tt_state_name(p->state),
