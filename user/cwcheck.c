@@ -62,6 +62,7 @@ static void take(const struct tt_flow *f, void *ctx)
 	c->flow_id = f->id;
 	c->cookie = f->cookie;
 	c->netns = f->netns;
+	c->owner_pid = (f->flags & TT_FLOW_OWNER_KNOWN) ? f->owner_pid : 0;
 	c->family = f->family;
 	c->sport = f->sport;
 	c->dport = f->dport;
@@ -156,6 +157,25 @@ void cwcheck__ns_end(struct cwcheck *k, size_t lo, size_t hi, bool ok)
 	for (size_t i = lo; i < hi; i++)
 		k->c[i].verdict = CW_UNCHECKED;
 	k->unchecked_ns++;
+}
+
+void cwcheck__ns_end_unfound(struct cwcheck *k, size_t lo, size_t hi, bool covered,
+			     bool (*alive)(uint32_t pid))
+{
+	bool unchecked = false;
+
+	for (size_t i = lo; i < hi; i++) {
+		struct cw_cand *c = &k->c[i];
+
+		if (c->verdict != CW_GONE)
+			continue;
+		if (!covered || !c->owner_pid || alive(c->owner_pid)) {
+			c->verdict = CW_UNCHECKED;
+			unchecked = true;
+		}
+	}
+	if (unchecked)
+		k->unchecked_ns++;
 }
 
 size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)

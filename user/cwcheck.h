@@ -42,6 +42,7 @@ struct cw_cand {
 	uint64_t sk, flow_id;
 	uint64_t cookie;	/* 0: matched by tuple */
 	uint32_t netns;
+	uint32_t owner_pid;	/* 0: unknown */
 	uint8_t family;
 	uint8_t verdict;	/* enum cw_verdict */
 	uint16_t sport, dport;
@@ -83,6 +84,19 @@ size_t cwcheck__ns_next(const struct cwcheck *k, size_t i);
 void cwcheck__ns_begin(struct cwcheck *k, size_t lo, size_t hi);
 void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag_sock *s);
 void cwcheck__ns_end(struct cwcheck *k, size_t lo, size_t hi, bool ok);
+
+/*
+ * Candidates [lo, hi) of a namespace no process is in and no name holds,
+ * which could not be dumped.  It may be gone with its sockets, or alive,
+ * kept by sockets that processes elsewhere hold (a setns() back out, fds
+ * handed on).  covered: the walk read the table its sockets would be in
+ * (and marked those it found there).  A candidate not found is gone only
+ * if covered and its owner has exited too (alive(pid) false): a live owner
+ * may hold it in a namespace with a table of its own.  The rest stay
+ * unchecked.
+ */
+void cwcheck__ns_end_unfound(struct cwcheck *k, size_t lo, size_t hi, bool covered,
+			     bool (*alive)(uint32_t pid));
 
 /*
  * End the candidates marked gone that are still the same flow in

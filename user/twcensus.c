@@ -75,7 +75,14 @@ static void *census_main(void *arg)
 			uint64_t t0 = mono_ns();
 
 			census_reset(t->c);
-			census_one(t->c, t->netns_fd, fd_netns(t->netns_fd));
+			/*
+			 * -N of a namespace we could not move into (no
+			 * CAP_SYS_ADMIN; privs.c said so): a setns() that
+			 * fails once fails every time, so it is tried once.
+			 */
+			if (!th->no_setns &&
+			    census_one(t->c, t->netns_fd, fd_netns(t->netns_fd)) == -EPERM)
+				th->no_setns = true;
 			t->c->took_ns = mono_ns() - t0;
 		}
 		if (k && k->n)
@@ -818,16 +825,22 @@ static int cw_walked(const struct diag_sock *s, uint32_t netns, void *ctx)
 	return 0;
 }
 
+/* A process of that pid exists (one we may not signal too). */
+static bool pid_alive(uint32_t pid)
+{
+	return !kill((pid_t)pid, 0) || errno == EPERM;
+}
+
 /*
  * The namespaces the scan did not find, in one walk of the TCP hash tables
  * (sockwalk.h), which reads every namespace sharing ours, a process in it or
- * not: one with no process left is torn down by the kernel with its
- * sockets, and one whose process we may not read (another user namespace's)
- * is walked all the same.  A namespace with a table of its own is not in
- * the walk: its candidates stay unchecked where a listener shows it, and
- * are taken as gone where none does (its sockets are then out of reach).
- * Without the walk, a namespace not found is taken as gone only when the
- * scan could read every process's.
+ * not, and one whose process we may not read (another user namespace's).
+ * Such a namespace may be gone with its sockets, or alive, held by sockets
+ * that processes elsewhere keep (a setns() back out, fds handed on).  A
+ * namespace with a table of its own is not in the walk where no listener
+ * shows it.  So a candidate not found is gone only where the walk covered
+ * its namespace (or, without the walk, the scan could read every
+ * process's) and its owner has exited too (cwcheck__ns_end_unfound).
  */
 static void cw_check_missing(struct census_thread *th, struct cwcheck *k, struct cw_walk *w,
 			     bool scan_whole)
@@ -843,13 +856,13 @@ static void cw_check_missing(struct census_thread *th, struct cwcheck *k, struct
 	own = err ? NULL : sockwalk__own_table(th->walk, &n_own);
 	for (size_t lo = 0, hi; lo < k->n; lo = hi) {
 		uint32_t netns = k->c[lo].netns;
-		bool ok;
+		bool covered;
 
 		hi = cwcheck__ns_next(k, lo);
 		if (!bsearch(&netns, w->ns, w->n, sizeof(*w->ns), cmp_u32))
 			continue;
-		ok = err ? scan_whole : !is_own_table(own, n_own, netns);
-		cwcheck__ns_end(k, lo, hi, ok);
+		covered = err ? scan_whole : !is_own_table(own, n_own, netns);
+		cwcheck__ns_end_unfound(k, lo, hi, covered, pid_alive);
 	}
 }
 
@@ -886,7 +899,8 @@ static void census_check(struct tw_tracker *t, struct cwcheck *k)
 		x.hi = hi;
 		if (netns == th->self)
 			fd = -1;
-		else if (fixed && netns == fixed)
+		else if (fixed && netns == fixed && !th->no_setns &&
+			 privs__thread_has(1ull << CAP_SYS_ADMIN))
 			fd = t->netns_fd;
 		else if (others && set && (at = netns_set__find(set, netns)) >= 0)
 			fd = netns_set__fd(set, (size_t)at);

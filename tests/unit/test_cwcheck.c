@@ -215,3 +215,41 @@ TEST(cwcheck_collects_the_report_s_candidates)
 	cwcheck__free(k);
 	engine__free(eng);
 }
+
+static bool only_100_alive(uint32_t pid)
+{
+	return pid == 100;
+}
+
+/*
+ * A namespace no process is in may be alive still, held by sockets whose
+ * owner moved out: a candidate the walk did not find is gone only if the
+ * walk covered its table and its owner has exited.
+ */
+TEST(cwcheck_unfound_namespace_needs_an_exited_owner)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
+	struct cwcheck *k = cwcheck__new();
+
+	REQUIRE(eng && k);
+	cw_flow(eng, SK(1), NS2, 40001, 501, 1000);
+	cw_flow(eng, SK(2), NS2, 40002, 502, 1000);
+	cw_flow(eng, SK(3), NS2, 40003, 503, 1000);
+	REQUIRE(cwcheck__collect(k, eng, S(12), S(10), 0) == 3);
+	k->c[0].owner_pid = 100;	/* alive: it may hold its socket elsewhere */
+	k->c[1].owner_pid = 200;	/* exited */
+	k->c[2].owner_pid = 0;		/* unknown */
+	cwcheck__ns_begin(k, 0, k->n);
+	cwcheck__ns_end_unfound(k, 0, k->n, true, only_100_alive);
+	CHECK_EQ_INT(k->c[0].verdict, CW_UNCHECKED);
+	CHECK_EQ_INT(k->c[1].verdict, CW_GONE);
+	CHECK_EQ_INT(k->c[2].verdict, CW_UNCHECKED);
+	CHECK_EQ_INT(k->unchecked_ns, 1);
+	/* a table the walk did not read (or no walk, no whole scan): nothing is gone */
+	cwcheck__ns_begin(k, 0, k->n);
+	cwcheck__ns_end_unfound(k, 0, k->n, false, only_100_alive);
+	for (size_t i = 0; i < k->n; i++)
+		CHECK_EQ_INT(k->c[i].verdict, CW_UNCHECKED);
+	cwcheck__free(k);
+	engine__free(eng);
+}
