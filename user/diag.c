@@ -648,5 +648,21 @@ int diag__sockstat_here(struct diag_sockstat *out)
 		return -EPROTO;
 	out->inuse = inuse;
 	out->tw = tw;
+	/*
+	 * "TCP: inuse" is IPv4's sockets alone (tcp_prot); IPv6's are
+	 * "TCP6: inuse" in sockstat6, which a kernel without IPv6 has not.
+	 * tw counts both families.
+	 */
+	fd = open("/proc/thread-self/net/sockstat6", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	if (!strncmp(buf, "TCP6: inuse ", 12) && sscanf(buf, "TCP6: inuse %lld", &inuse) == 1 &&
+	    inuse > 0)
+		out->inuse += inuse;
 	return 0;
 }

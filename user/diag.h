@@ -174,8 +174,9 @@ struct diag_sysctls {
 int diag__read_sysctls(int netns_fd, struct diag_sysctls *out);
 
 /*
- * /proc/net/sockstat's TCP line, as the calling thread's namespace sees it:
- * inuse is that namespace's hashed TCP sockets (listeners and connections),
+ * /proc/net/sockstat's TCP line (and sockstat6's TCP6 line), as the calling
+ * thread's namespace sees it: inuse is that namespace's hashed TCP sockets
+ * of both families (listeners and connections),
  * tw its timewait sockets (per namespace since Linux 5.19; before, the
  * host's, which is still an upper bound).  Cheap: no hash table walk, where
  * a sock_diag dump walks every namespace's sockets to find its own (the
@@ -183,7 +184,7 @@ int diag__read_sysctls(int netns_fd, struct diag_sysctls *out);
  * 0 or -errno.
  */
 struct diag_sockstat {
-	int64_t inuse;
+	int64_t inuse;		/* TCP sockets in use, IPv4 and IPv6 */
 	int64_t tw;
 };
 int diag__sockstat_here(struct diag_sockstat *out);
