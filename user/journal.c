@@ -226,8 +226,9 @@ void journal__free(struct tt_journal *j)
 		return;
 	/* the final summary was sent (or not) by now */
 	if (j->lost)
-		tt_warn("warning: --journal: %" PRIu64 " entries were lost: they did not reach %s",
-			j->lost, journalout__path(j->out));
+		tt_warn("warning: --journal: %" PRIu64 " %s lost: %s did not reach %s",
+			j->lost, j->lost == 1 ? "entry was" : "entries were",
+			j->lost == 1 ? "it" : "they", journalout__path(j->out));
 	journalout__free(j->out);
 	free(j->e.buf);
 	sink__free(j->fmt);
@@ -335,6 +336,8 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 	field(&j->e, "LOST=%" PRIu64, sum->lost_total);
 	field(&j->e, "LOST_INTERVAL=%" PRIu64, sum->lost_interval);
 	field(&j->e, "EVICTED=%" PRIu64, tot->evicted);
+	field(&j->e, "GONE=%" PRIu64, tot->gone);
+	field(&j->e, "GONE_INTERVAL=%" PRIu64, iv->gone);
 	field(&j->e, "INVALID=%" PRIu64, sum->invalid);
 	field(&j->e, "ACCEPT_OVERFLOWS=%" PRIu64, iv->accept_overflows);
 	field(&j->e, "SYN_DROPS=%" PRIu64, iv->syn_drops);
@@ -412,8 +415,9 @@ void journal__time_wait(struct tt_journal *j, const struct tw_report *r)
 			continue;
 		nl = memchr(line, '\n', (size_t)(text + len - line));
 		begin(j, "port_pressure", LOG_WARNING);
-		if (r->netns)
-			field(&j->e, "NETNS=%u", r->netns);
+		/* the namespace whose ports these are, host-wide too */
+		if (p->netns || r->netns)
+			field(&j->e, "NETNS=%u", p->netns ? p->netns : r->netns);
 		scope_fields(j);
 		field(&j->e, "FAMILY=%s", family_name(p->family));
 		addr_field(&j->e, "REMOTE_ADDR", p->family, p->addr);

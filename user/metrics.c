@@ -618,6 +618,9 @@ static void respond(struct tt_metrics_server *m, struct client *c, int code, con
 	memcpy(c->resp, hdr, (size_t)h);
 	memcpy(c->resp + h, body, body_len);
 	c->resp_len = (size_t)h + body_len;
+	/* HEAD: the headers GET would have, and no body, whatever the status */
+	if (!strncmp(c->req, "HEAD ", 5))
+		c->resp_len = (size_t)h;
 	c->sent = 0;
 	(void)m;
 }
@@ -647,13 +650,6 @@ static void handle_request(struct tt_metrics_server *m, struct client *c)
 		respond(m, c, 200, "OK", empty, sizeof(empty) - 1);
 	else
 		respond(m, c, 200, "OK", m->body, m->body_len);
-	if (!strncmp(c->req, "HEAD ", 5) && c->resp) {
-		/* headers only */
-		char *end = strstr(c->resp, "\r\n\r\n");
-
-		if (end)
-			c->resp_len = (size_t)(end - c->resp) + 4;
-	}
 }
 
 void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)

@@ -196,10 +196,14 @@ void logfmt_listener_overflow(struct tt_sink *s, const struct tt_listener_stats 
 	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
 	tt_fmt_duration(interval_ns, dur, sizeof(dur));
 	/* SYN cookies answer for a full queue: nothing was dropped */
-	fprintf(s->o.out, "time=%s level=%s msg=listener_overflow listener=%s pid=%u "
-		"accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
-		" max_backlog=%u interval=%s", iso, dropped ? "warn" : "info", ep, ls->owner_pid,
-		ls->i_accept_overflows, ls->i_syn_drops, ls->i_syn_cookies, ls->max_backlog, dur);
+	fprintf(s->o.out, "time=%s level=%s msg=listener_overflow listener=%s", iso,
+		dropped ? "warn" : "info", ep);
+	/* an owner unknown is left out, as the journal entry leaves out PID= */
+	if (ls->owner_pid)
+		fprintf(s->o.out, " pid=%u", ls->owner_pid);
+	fprintf(s->o.out, " accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
+		" max_backlog=%u interval=%s", ls->i_accept_overflows, ls->i_syn_drops,
+		ls->i_syn_cookies, ls->max_backlog, dur);
 	if (sink_names_netns(s, ls->netns))
 		fprintf(s->o.out, " netns=%u", ls->netns);
 	fputc('\n', s->o.out);

@@ -103,8 +103,10 @@ static void free_op(void *priv)
 		return;
 	/* the final summary was sent (or not) by now */
 	if (s->sl && syslogout__lost(s->sl))
-		tt_warn("warning: --syslog: %" PRIu64 " lines were lost: %s did not take them",
-			syslogout__lost(s->sl), syslogout__path(s->sl));
+		tt_warn("warning: --syslog: %" PRIu64 " %s lost: %s did not take %s",
+			syslogout__lost(s->sl), syslogout__lost(s->sl) == 1 ? "line was" :
+			"lines were", syslogout__path(s->sl),
+			syslogout__lost(s->sl) == 1 ? "it" : "them");
 	sink__free(s->fmt);
 	if (s->mem)
 		fclose(s->mem);

@@ -380,7 +380,7 @@ TEST(syslog_daemon_that_does_not_read_never_stalls)
 	CHECK(strstr(err, "warning: --syslog: ") && strstr(err, " does not read (its queue is full); "
 							    "lines are lost until it accepts them"));
 	CHECK(strstr(err, " accepts lines again (") != NULL);
-	CHECK(strstr(err, " lines were lost: ") != NULL);
+	CHECK(strstr(err, " lines were lost: ") != NULL || strstr(err, " line was lost: ") != NULL);
 	if (*tt_failed_)
 		fprintf(stderr, "    stderr was:\n%s", err);
 }
