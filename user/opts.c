@@ -549,6 +549,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'w':
 		if (!*arg || !strcmp(arg, "-"))
 			return bad(state, "-w/--write: '%s' is not a file name", arg);
+		if (o->write_path)
+			return bad(state, "-w/--write: given twice (then '%s'); tcptrail writes one "
+				   "capture (--rotate-size for more files)", arg);
 		o->write_path = arg;
 		break;
 	case 'r':
@@ -596,12 +599,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o':
 		if (!*arg)
 			return bad(state, "-o/--output: '%s' is not a file name", arg);
+		/* one output: the second silently won before */
+		if (o->output_given)
+			return bad(state, "-o/--output: given twice (then '%s'); tcptrail writes its "
+				   "lines to one place", arg);
+		o->output_given = true;
 		/* '-' is stdout, where output goes anyway */
 		o->output_path = strcmp(arg, "-") ? arg : NULL;
 		break;
 	case OPT_METRICS_FILE:
 		if (!*arg)
 			return bad(state, "--metrics-file: '%s' is not a file name", arg);
+		if (o->metrics_path)
+			return bad(state, "--metrics-file: given twice (then '%s'); tcptrail writes "
+				   "one file", arg);
 		o->metrics_path = arg;
 		break;
 	case OPT_METRICS_LISTEN: {
@@ -611,6 +622,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 		if (metrics__parse_listen(arg, &ss, &len, why, sizeof(why)))
 			return bad(state, "--metrics-listen: %s", why);
+		if (o->metrics_listen)
+			return bad(state, "--metrics-listen: given twice (then '%s'); tcptrail serves "
+				   "one address", arg);
 		o->metrics_listen = arg;
 		break;
 	}

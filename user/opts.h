@@ -59,6 +59,7 @@ struct tt_opts {
 	bool no_sock_ops;		/* leave every transition to the transitions hook */
 	bool no_seed;			/* do not seed the table with existing sockets */
 	const char *output_path;	/* -o: append output here; SIGHUP reopens it */
+	bool output_given;		/* -o seen (its '-' leaves output_path NULL) */
 	const char *metrics_path;	/* --metrics-file: Prometheus textfile */
 	const char *metrics_listen;	/* --metrics-listen: ADDR:PORT for /metrics */
 

@@ -350,6 +350,14 @@ TEST(opts_conflicting_outputs_and_repeats)
 	CHECK_REFUSED("-r/--read", "given twice (then 'r.ttcap.71')", "-r", "r.ttcap.70", "-r",
 		      "r.ttcap.71");
 	CHECK_REFUSED("-r/--read", "given twice (then '-')", "-r", "-", "--read=-");
+	/* one of each output: the second silently won before */
+	CHECK_REFUSED("-w/--write", "given twice (then 'b.ttcap')", "-w", "a.ttcap", "-w",
+		      "b.ttcap");
+	CHECK_REFUSED("-o/--output", "given twice (then 'b.log')", "-o", "-", "-o", "b.log");
+	CHECK_REFUSED("--metrics-file", "given twice (then 'b.prom')", "--metrics-file",
+		      "a.prom", "--metrics-file", "b.prom");
+	CHECK_REFUSED("--metrics-listen", "given twice (then '127.0.0.1:2')", "--metrics-listen",
+		      "127.0.0.1:1", "--metrics-listen", "127.0.0.1:2");
 }
 
 /* Defect 8: outputs that cannot be written are refused before anything is attached. */
