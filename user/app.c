@@ -217,8 +217,9 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 			tt_err("--metrics-listen: %s", why);
 			/*
 			 * Said: not the flow table's out of memory.  A port in
-			 * use may be free in a moment (a restart at boot), and
-			 * is a runtime problem; anything else is bad input.
+			 * use (free in a moment: a restart at boot) or no memory
+			 * is a runtime problem, status 1; anything else (an
+			 * address this host has not) is bad input, 2.
 			 */
 			return err == -EADDRINUSE || err == -ENOMEM ? -EADDRINUSE : -EADDRNOTAVAIL;
 		}
