@@ -158,72 +158,20 @@ void twc_thread_stop(struct tw_tracker *t)
 	t->th = NULL;
 }
 
-void tw_tracker__census_start(struct tw_tracker *t)
+/* With th->mu held: a count (and the CLOSE-WAIT check k, or none) if none is under way. */
+static void request_locked(struct census_thread *th, struct cwcheck *k)
 {
-	struct census_thread *th = t->th;
-
-	if (!th)
+	if (th->state != CENSUS_IDLE)
 		return;
-	pthread_mutex_lock(&th->mu);
-	if (th->state == CENSUS_IDLE) {
-		th->cw = NULL;
-		th->state = CENSUS_REQUESTED;
-		th->requested_ms = mono_ms();
-		pthread_cond_broadcast(&th->cv);
-	}
-	pthread_mutex_unlock(&th->mu);
+	th->cw = k;
+	th->state = CENSUS_REQUESTED;
+	th->requested_ms = mono_ms();
+	pthread_cond_broadcast(&th->cv);
 }
 
-bool tw_tracker__census_idle(struct tw_tracker *t)
+/* With th->mu held: until the count asked for is done, for TW_CENSUS_WAIT_MS at most. */
+static void wait_locked(struct census_thread *th)
 {
-	struct census_thread *th = t->th;
-	bool idle;
-
-	if (!th)
-		return false;
-	pthread_mutex_lock(&th->mu);
-	idle = th->state == CENSUS_IDLE;
-	pthread_mutex_unlock(&th->mu);
-	return idle;
-}
-
-void tw_tracker__census_start_check(struct tw_tracker *t, struct cwcheck *k)
-{
-	struct census_thread *th = t->th;
-
-	if (!th)
-		return;
-	pthread_mutex_lock(&th->mu);
-	if (th->state == CENSUS_IDLE) {
-		th->cw = k;
-		th->state = CENSUS_REQUESTED;
-		th->requested_ms = mono_ms();
-		pthread_cond_broadcast(&th->cv);
-	}
-	pthread_mutex_unlock(&th->mu);
-}
-
-bool tw_tracker__census_done(struct tw_tracker *t)
-{
-	struct census_thread *th = t->th;
-	bool done;
-
-	if (!th)
-		return false;
-	pthread_mutex_lock(&th->mu);
-	done = th->state == CENSUS_DONE;
-	pthread_mutex_unlock(&th->mu);
-	return done;
-}
-
-bool tw_tracker__census_wait(struct tw_tracker *t)
-{
-	struct census_thread *th = t->th;
-	bool done;
-
-	if (!th)
-		return false;
-	pthread_mutex_lock(&th->mu);
 	while ((th->state == CENSUS_REQUESTED || th->state == CENSUS_RUNNING) &&
 	       mono_ms() < th->requested_ms + TW_CENSUS_WAIT_MS) {
 		struct timespec ts;
@@ -236,6 +184,56 @@ bool tw_tracker__census_wait(struct tw_tracker *t)
 		}
 		pthread_cond_timedwait(&th->cv, &th->mu, &ts);
 	}
+}
+
+static bool census_in(struct tw_tracker *t, enum census_state state)
+{
+	struct census_thread *th = t->th;
+	bool in;
+
+	if (!th)
+		return false;
+	pthread_mutex_lock(&th->mu);
+	in = th->state == state;
+	pthread_mutex_unlock(&th->mu);
+	return in;
+}
+
+void tw_tracker__census_start(struct tw_tracker *t)
+{
+	tw_tracker__census_start_check(t, NULL);
+}
+
+bool tw_tracker__census_idle(struct tw_tracker *t)
+{
+	return census_in(t, CENSUS_IDLE);
+}
+
+void tw_tracker__census_start_check(struct tw_tracker *t, struct cwcheck *k)
+{
+	struct census_thread *th = t->th;
+
+	if (!th)
+		return;
+	pthread_mutex_lock(&th->mu);
+	request_locked(th, k);
+	pthread_mutex_unlock(&th->mu);
+}
+
+bool tw_tracker__census_done(struct tw_tracker *t)
+{
+	return census_in(t, CENSUS_DONE);
+}
+
+bool tw_tracker__census_wait(struct tw_tracker *t)
+{
+	struct census_thread *th = t->th;
+	bool done;
+
+	if (!th)
+		return false;
+	pthread_mutex_lock(&th->mu);
+	wait_locked(th);
 	done = th->state == CENSUS_DONE;
 	pthread_mutex_unlock(&th->mu);
 	return done;
@@ -733,28 +731,11 @@ static void census_run_all(struct census *c, struct census_thread *th)
 bool twc_census_take(struct tw_tracker *t)
 {
 	struct census_thread *th = t->th;
-	uint64_t deadline;
 	bool done;
 
 	pthread_mutex_lock(&th->mu);
-	if (th->state == CENSUS_IDLE) {
-		th->cw = NULL;
-		th->state = CENSUS_REQUESTED;
-		th->requested_ms = mono_ms();
-		pthread_cond_broadcast(&th->cv);
-	}
-	deadline = th->requested_ms + TW_CENSUS_WAIT_MS;
-	while (th->state != CENSUS_DONE && mono_ms() < deadline) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 10 * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&th->cv, &th->mu, &ts);
-	}
+	request_locked(th, NULL);
+	wait_locked(th);
 	done = th->state == CENSUS_DONE;
 	if (done)
 		th->state = CENSUS_IDLE;

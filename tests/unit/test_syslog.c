@@ -63,109 +63,122 @@ static int receive(struct receiver *r, char msgs[][1024], int max)
 	return n;
 }
 
-TEST(syslog_each_interval_sends_only_its_own_lines)
-{
-	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
-			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
-	struct receiver r = { .fd = -1 };
-	char msgs[16][1024];
+/*
+ * An app with --syslog to a receiver of ours, its stdout (the lines) sent
+ * to /dev/null meanwhile; 0, or app__init()'s error with all undone.
+ */
+struct syslog_app {
 	struct app a;
-	int n, saved, devnull;
+	struct receiver r;
+	int saved, devnull;
+};
 
-	REQUIRE(receiver_open(&r) == 0);
-	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
+#define SYSLOG_OPTS { .syslog = true, .quiet_flows = true, .interval_ns = S(1), \
+		      .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 }
+
+static int syslog_app_open(struct syslog_app *x, const struct tt_opts *o)
+{
+	int n;
+
+	x->r.fd = -1;
+	if (receiver_open(&x->r))
+		return -EIO;
+	setenv("TCPTRAIL_SYSLOG_SOCKET", x->r.path, 1);
 	fflush(stdout);
-	saved = dup(1);
-	devnull = open("/dev/null", O_WRONLY);
-	dup2(devnull, 1);
-	n = app__init(&a, &o, 0, false);
+	x->saved = dup(1);
+	x->devnull = open("/dev/null", O_WRONLY);
+	dup2(x->devnull, 1);
+	n = app__init(&x->a, o, 0, false);
 	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
 	if (n) {
-		dup2(saved, 1);
-		receiver_close(&r);
-		REQUIRE(n == 0);
+		dup2(x->saved, 1);
+		close(x->saved);
+		close(x->devnull);
+		receiver_close(&x->r);
 	}
-	app__start(&a, S(100));
+	return n;
+}
+
+static void syslog_app_close(struct syslog_app *x)
+{
+	app__free(&x->a);
+	fflush(stdout);
+	dup2(x->saved, 1);
+	close(x->saved);
+	close(x->devnull);
+	receiver_close(&x->r);
+}
+
+TEST(syslog_each_interval_sends_only_its_own_lines)
+{
+	struct tt_opts o = SYSLOG_OPTS;
+	struct syslog_app x;
+	char msgs[16][1024];
+	int n;
+
+	REQUIRE(syslog_app_open(&x, &o) == 0);
+	app__start(&x.a, S(100));
 	/* a busy first interval: a long summary line */
 	for (uint64_t sk = 1; sk <= 8; sk++) {
 		struct tt_event e = rec_ports(rec_tr(sk, TT_CLOSE, TT_SYN_SENT, S(100) + sk),
 				40000 + (uint16_t)(sk & 0xff), 443);
 
-		app__event(&a, &e);
+		app__event(&x.a, &e);
 		e = rec_ports(rec_tr(sk, TT_SYN_SENT, TT_ESTABLISHED, S(100) + sk + 1000),
 				40000 + (uint16_t)(sk & 0xff), 443);
-		app__event(&a, &e);
+		app__event(&x.a, &e);
 		e = rec_ports(rec_tr(sk, TT_ESTABLISHED, TT_FIN_WAIT1, S(100) + sk + 2000),
 				40000 + (uint16_t)(sk & 0xff), 443);
-		app__event(&a, &e);
+		app__event(&x.a, &e);
 	}
-	app__tick(&a, S(101));
+	app__tick(&x.a, S(101));
 	fflush(stdout);
-	n = receive(&r, msgs, 16);
+	n = receive(&x.r, msgs, 16);
 	CHECK_EQ_INT(n, 1);
 	CHECK(n < 1 || strstr(msgs[0], "ESTABLISHED>FIN_WAIT1=8") != NULL);
 	CHECK(n < 1 || strncmp(msgs[0], "<30>", 4) == 0);	/* daemon.info */
 	CHECK(n < 1 || strstr(msgs[0], " tcptrail[") != NULL);
 
 	/* a quiet second one: its line is shorter, and must come alone */
-	app__tick(&a, S(102));
+	app__tick(&x.a, S(102));
 	fflush(stdout);
-	n = receive(&r, msgs, 16);
+	n = receive(&x.r, msgs, 16);
 	CHECK_EQ_INT(n, 1);
 	CHECK(n < 1 || strstr(msgs[0], "msg=summary interval=") != NULL);
 	CHECK(n < 1 || strstr(msgs[0], "FIN_WAIT1") == NULL);
 	CHECK(n < 1 || msgs[0][strlen(msgs[0]) - 1] != '\n');
 
 	/* and the third, as short as the second: still one line */
-	app__tick(&a, S(103));
+	app__tick(&x.a, S(103));
 	fflush(stdout);
-	CHECK_EQ_INT(receive(&r, msgs, 16), 1);
+	CHECK_EQ_INT(receive(&x.r, msgs, 16), 1);
 
-	app__free(&a);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	close(devnull);
-	receiver_close(&r);
+	syslog_app_close(&x);
 }
 
 /* A listener that turned connections away: a warning line of its own, after the summary. */
 TEST(syslog_listener_overflow_is_a_warning_line)
 {
-	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
-			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
-	struct receiver r = { .fd = -1 };
+	struct tt_opts o = SYSLOG_OPTS;
+	struct syslog_app x;
 	char msgs[16][1024];
 	struct tt_event e;
-	struct app a;
-	int n, saved, devnull, over = -1;
+	int n, over = -1;
 
-	REQUIRE(receiver_open(&r) == 0);
-	setenv("TCPTRAIL_SYSLOG_SOCKET", r.path, 1);
-	fflush(stdout);
-	saved = dup(1);
-	devnull = open("/dev/null", O_WRONLY);
-	dup2(devnull, 1);
-	n = app__init(&a, &o, 0, false);
-	unsetenv("TCPTRAIL_SYSLOG_SOCKET");
-	if (n) {
-		dup2(saved, 1);
-		receiver_close(&r);
-		REQUIRE(n == 0);
-	}
-	app__start(&a, S(100));
+	REQUIRE(syslog_app_open(&x, &o) == 0);
+	app__start(&x.a, S(100));
 	e = rec_ports(rec_tr(0x1000, TT_CLOSE, TT_LISTEN, S(100) + 1), 8080, 0);
 	e.flags = TT_F_OWNER;
 	e.tgid = 42;
-	app__event(&a, &e);
+	app__event(&x.a, &e);
 	for (int i = 0; i < 3; i++) {
 		e = rec_ports(rec(TT_EV_OVERFLOW, 0x1000, 0, 0, S(100) + 10 + (uint64_t)i), 8080, 0);
 		e.aux[0] = TT_Q_ACCEPT;
-		app__event(&a, &e);
+		app__event(&x.a, &e);
 	}
-	app__tick(&a, S(101));
+	app__tick(&x.a, S(101));
 	fflush(stdout);
-	n = receive(&r, msgs, 16);
+	n = receive(&x.r, msgs, 16);
 	for (int i = 0; i < n; i++)
 		if (strstr(msgs[i], "msg=listener_overflow "))
 			over = i;
@@ -175,19 +188,13 @@ TEST(syslog_listener_overflow_is_a_warning_line)
 	CHECK(over < 0 || strstr(msgs[over], " pid=42 ") != NULL);
 	CHECK(over < 0 || strstr(msgs[over], " time=") != NULL);
 
-	app__free(&a);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	close(devnull);
-	receiver_close(&r);
+	syslog_app_close(&x);
 }
 
 /* No syslog daemon at start: refused before anything is attached, as --journal without journald. */
 TEST(syslog_without_a_daemon_is_refused_at_start)
 {
-	struct tt_opts o = { .syslog = true, .quiet_flows = true, .interval_ns = S(1),
-			     .max_flows = 64, .close_wait_age_ns = S(10), .tw_warn_pct = 50 };
+	struct tt_opts o = SYSLOG_OPTS;
 	struct app a;
 	int n, level = tt_verbosity;
 
