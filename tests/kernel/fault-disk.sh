@@ -47,14 +47,11 @@ while alive "$TRACE_PID" && [ "$n" -lt 300 ]; do
 done
 alive "$TRACE_PID" && fail "tcptrail still running 30 s into traffic on a full 64 KiB disk"
 t_exit=$(now_ds)
-wait "$TRACE_PID"
-st=$?
-TRACE_PID=
+tt_reap
+st=$TT_STATUS
 cp "$FULL/cap.ttcap" "$DIR/cap.ttcap"	# for KEEP=1: the tmpfs goes with the test
 cp "$FULL/out" "$DIR/live.out"
-kill -KILL "$DRIVE_PID" 2>/dev/null	# the traffic has done its part
-wait "$DRIVE_PID" 2>/dev/null
-DRIVE_PID=
+stress_stop	# the traffic has done its part
 
 [ -n "$t_full" ] || t_full=$t_exit
 note "the 64 KiB disk filled $((t_full - t_start))00 ms into the traffic; tcptrail exited" \
@@ -121,12 +118,9 @@ TCPTRAIL=$TT
 go
 wait_until 30 not_alive "$TRACE_PID" ||
 	fail "tcptrail in the namespace still running 30 s into traffic on a full 64 KiB disk"
-wait "$TRACE_PID"
-st=$?
-TRACE_PID=
-kill -KILL "$DRIVE_PID" 2>/dev/null
-wait "$DRIVE_PID" 2>/dev/null
-DRIVE_PID=
+tt_reap
+st=$TT_STATUS
+stress_stop
 note "capture alone on the full disk: status $st, $(grep -v '^tcptrail: tracing' "$DIR/trace.err" | tr '\n' '|')"
 [ "$st" = 1 ] || fail "tcptrail exited $st when the capture filled the disk (1 expected)"
 grep -q "^tcptrail: write capture $FULL/cap2.ttcap: No space left on device" "$DIR/trace.err" ||

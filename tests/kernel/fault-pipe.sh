@@ -20,12 +20,9 @@ t0=$(now_ds)
 wait_until 10 not_alive "$TRACE_PID"
 t1=$(now_ds)
 alive "$TRACE_PID" && fail "tcptrail still running 10 s after its reader went away"
-wait "$TRACE_PID"
-st=$?
-TRACE_PID=
-kill -KILL "$DRIVE_PID" 2>/dev/null
-wait "$DRIVE_PID" 2>/dev/null
-DRIVE_PID=
+tt_reap
+st=$TT_STATUS
+stress_stop
 
 note "head took: $(cut -c1-80 "$DIR/first")..."
 note "tcptrail exited $((t1 - t0))00 ms after head, status $st; stderr:" \
