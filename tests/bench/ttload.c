@@ -9,7 +9,7 @@
  *	fast as they can: the client connects and closes at once (it closes
  *	first, as a typical client does, and keeps the TIME-WAIT); the server
  *	accepts, reads to EOF and closes.  After -w seconds of warm-up, counts
- *	connections for -d seconds.
+ *	connections for -d seconds, or until SIGTERM or SIGINT.
  *
  *   ttload hold -n SOCKETS [-t SECS]
  *	SOCKETS/2 connections over loopback, both ends kept open (SOCKETS
@@ -301,8 +301,18 @@ static uint64_t sum_conns(const struct slot *s, int n)
 	return t;
 }
 
+/* SIGTERM or SIGINT: rate ends its count early, hold lets go */
+static volatile sig_atomic_t stop_hold;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_hold = 1;
+}
+
 static int cmd_rate(int argc, char **argv)
 {
+	struct sigaction sa = { .sa_handler = on_term };
 	double dur = 5, warm = 1, t0, t1, deadline;
 	int procs = 2, naddrs = 64, lfd, opt, status, err_no = 0;
 	unsigned long long ovf0, drop0;
@@ -343,10 +353,14 @@ static int cmd_rate(int argc, char **argv)
 		children[n_children++] = pid;
 	}
 
+	/* set after the forks: a child keeps the default action and dies by it */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	sleep_s(warm);
 	c0 = sum_conns(sh->client, procs);
 	t0 = now_s();
-	sleep_s(dur);
+	while (!stop_hold && now_s() < t0 + dur)
+		sleep_s(0.05);
 	c1 = sum_conns(sh->client, procs);
 	t1 = now_s();
 
@@ -393,14 +407,6 @@ static int cmd_rate(int argc, char **argv)
 }
 
 /* ---- hold -------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop_hold;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	stop_hold = 1;
-}
 
 /*
  * One holder: `conns` connections, both ends kept open; its fds must fit

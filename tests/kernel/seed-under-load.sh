@@ -27,7 +27,9 @@ run() {
 	_mode=$1
 	shift
 	: >"$DIR/trace.err"
-	"$LOAD" rate -d 4 -w 0 -p 1 >"$DIR/load.out" 2>"$DIR/load.err" &
+	# ends at SIGTERM, once tcptrail has traced it for a while (its start
+	# takes seconds under the sanitizers); -d bounds it
+	"$LOAD" rate -d 60 -w 0 -p 1 >"$DIR/load.out" 2>"$DIR/load.err" &
 	DRIVE_PID=$!
 	sleep 0.5
 	# ttload's port only; a 1 s report interval, and a CLOSE_WAIT counts from 1 s
@@ -36,6 +38,9 @@ run() {
 	wait_until 20 trace_attached
 	grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
 		fail "tcptrail did not attach: $(last_line "$DIR/trace.err")"
+	alive "$DRIVE_PID" || fail "ttload ended before tcptrail attached: $(last_line "$DIR/load.err")"
+	sleep 3
+	kill -TERM "$DRIVE_PID"
 	wait "$DRIVE_PID" || fail "ttload failed: $(last_line "$DIR/load.err")"
 	DRIVE_PID=
 	# two report intervals after the last socket went
