@@ -16,5 +16,8 @@ tt_events_map events SEC(".maps");
 tt_lost_map lost SEC(".maps");
 tt_owned_map owned SEC(".maps");
 tt_owned_listeners_map owned_listeners SEC(".maps");
+tt_owned_seeded_map owned_seeded SEC(".maps");
+/* userspace sets it once it has put the seed's sockets in owned_seeded */
+__u32 owned_seeded_n;
 tt_tw_handover_map tw_handover SEC(".maps");
 tt_flows_map flows SEC(".maps");

@@ -83,10 +83,27 @@ static __always_inline struct sock *accept_sk_probed(long fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+/*
+ * The ms since the socket last received an ACK (tcp_info's
+ * tcpi_last_ack_recv): in CLOSE_WAIT, since the peer's FIN at the latest.
+ * rcv_tstamp is in jiffies, 32 bits of them.
+ */
+static __always_inline __u32 ack_age_ms(struct sock *sk)
+{
+	__u32 then = BPF_CORE_READ((struct tcp_sock *)sk, rcv_tstamp);
+	__u32 ticks = (__u32)bpf_jiffies64() - then;
+
+	return (__u32)((__u64)ticks * 1000 / CONFIG_HZ);
+}
+
 static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hook)
 {
+	bool adopted = false;
 	struct tt_event *e;
 	struct sk_view v;
+	__u8 state;
 	__u64 key;
 	__u8 one = 1;
 
@@ -99,14 +116,28 @@ static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hoo
 	if (cfg.tgid) {
 		if ((bpf_get_current_pid_tgid() >> 32) != cfg.tgid)
 			return;
-		key = (__u64)sk;
-		bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
+		/* not the process's before: what came before was left out */
+		if (!owned_sk(sk, &v, direct)) {
+			adopted = true;
+			key = (__u64)sk;
+			bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
+		}
 	}
 	v.owner = true;
+	state = SK_READ(direct, sk, __sk_common.skc_state);
 	/* no cookie, from either hook: the engine finds the child by its sock */
 	e = reserve(TT_EV_ACCEPT, sk, &v, hook, direct);
-	if (e)
-		bpf_ringbuf_submit(e, submit_flags());
+	if (!e)
+		return;
+	e->new_state = state;
+	if (adopted) {
+		e->flags |= TT_F_ADOPTED;
+		if (state == BPF_TCP_CLOSE_WAIT && CONFIG_HZ) {
+			e->flags |= TT_F_ACK_AGE;
+			e->aux[2] = ack_age_ms(sk);
+		}
+	}
+	bpf_ringbuf_submit(e, submit_flags());
 }
 
 static __always_inline int on_accept(long fd)

@@ -38,12 +38,8 @@ static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook, bo
 	}
 	if (read_sk(sk, &v, direct) || !pass_filters(&v))
 		return;
-	if (cfg.tgid) {
-		__u64 key = (__u64)sk;
-
-		if (!bpf_map_lookup_elem(&owned, &key))
-			return;
-	}
+	if (cfg.tgid && !owned_sk(sk, &v, direct))
+		return;
 	v.owner = false;
 	e = reserve(type, sk, &v, hook, direct);
 	if (e)

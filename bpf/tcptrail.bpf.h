@@ -71,17 +71,25 @@ typedef struct {
 	__type(value, __u8);
 } tt_owned_map;
 
-struct listener_key {
-	__u32 netns;
-	__u32 port;
-};
-
 typedef struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct listener_key);
+	__type(key, struct tt_listener_key);
 	__type(value, __u8);
 } tt_owned_listeners_map;
+
+/*
+ * Only with a pid filter: the process's sockets that the seed found at
+ * start, by tuple (sock_diag shows no struct sock address).  The first
+ * record of such a socket finds it here and files it in owned by its
+ * address; owned_seeded_n (userspace's, after the seed) says there are any.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tt_seeded_key);
+	__type(value, __u8);
+} tt_owned_seeded_map;
 
 /*
  * The socket tcp_time_wait() is handing over on this CPU.  tcp_time_wait()
@@ -141,6 +149,8 @@ extern tt_events_map events SEC(".maps");
 extern tt_lost_map lost SEC(".maps");
 extern tt_owned_map owned SEC(".maps");
 extern tt_owned_listeners_map owned_listeners SEC(".maps");
+extern tt_owned_seeded_map owned_seeded SEC(".maps");
+extern __u32 owned_seeded_n;
 extern tt_tw_handover_map tw_handover SEC(".maps");
 extern tt_flows_map flows SEC(".maps");
 
@@ -398,6 +408,35 @@ static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u1
 					bool direct)
 {
 	fill_addrs_to(e->saddr, e->daddr, sk, family, direct);
+}
+
+/*
+ * A pid filter's test: is this socket the process's?  By its address once
+ * a record of it has passed; a socket the seed found is looked up by its
+ * tuple first, and by its address from then on.  A function of its own:
+ * inlined, it made clang keep a value in a register that the verifier saw
+ * unset on the path without -p (tp_btf_set_state: "R4 !read_ok").
+ */
+static __noinline bool owned_sk(struct sock *sk, const struct sk_view *v, bool direct)
+{
+	struct tt_seeded_key k = {};
+	__u64 key = (__u64)sk;
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&owned, &key))
+		return true;
+	if (!owned_seeded_n)
+		return false;
+	k.netns = v->netns;
+	k.family = v->family;
+	k.sport = v->sport;
+	k.dport = v->dport;
+	fill_addrs_to(k.saddr, k.daddr, sk, v->family, direct);
+	if (!bpf_map_lookup_elem(&owned_seeded, &k))
+		return false;
+	bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
+	bpf_map_delete_elem(&owned_seeded, &k);
+	return true;
 }
 
 static __always_inline struct tt_event *

@@ -32,12 +32,8 @@ static __always_inline void on_time_wait(struct sock *sk, int substate, int time
 	}
 	if (read_sk(sk, &v, false) || !pass_filters(&v))
 		return;
-	if (cfg.tgid) {
-		__u64 key = (__u64)sk;
-
-		if (!bpf_map_lookup_elem(&owned, &key))
-			return;
-	}
+	if (cfg.tgid && !owned_sk(sk, &v, false))
+		return;
 	/* drop the tcp_done() > CLOSE that follows on this CPU */
 	handed = bpf_map_lookup_elem(&tw_handover, &zero);
 	if (handed)

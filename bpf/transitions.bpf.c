@@ -23,7 +23,7 @@
  * child, from birth if its listener is owned.
  */
 static __always_inline bool pass_owner(struct sock *sk, const struct sk_view *v,
-				       int oldstate, int newstate, __u8 hook)
+				       int oldstate, int newstate, __u8 hook, bool direct)
 {
 	__u64 key = (__u64)sk;
 	__u8 one = 1;
@@ -33,16 +33,16 @@ static __always_inline bool pass_owner(struct sock *sk, const struct sk_view *v,
 	if (v->owner && (cur_pid_tgid(hook) >> 32) == cfg.tgid) {
 		bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
 		if (newstate == BPF_TCP_LISTEN) {
-			struct listener_key lk = { .netns = v->netns, .port = v->sport };
+			struct tt_listener_key lk = { .netns = v->netns, .port = v->sport };
 
 			bpf_map_update_elem(&owned_listeners, &lk, &one, BPF_ANY);
 		}
 		return true;
 	}
-	if (bpf_map_lookup_elem(&owned, &key))
+	if (owned_sk(sk, v, direct))
 		return true;
 	if (oldstate == BPF_TCP_LISTEN && newstate == BPF_TCP_SYN_RECV) {
-		struct listener_key lk = { .netns = v->netns, .port = v->sport };
+		struct tt_listener_key lk = { .netns = v->netns, .port = v->sport };
 
 		if (bpf_map_lookup_elem(&owned_listeners, &lk)) {
 			bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
@@ -61,7 +61,7 @@ static __always_inline void forget_owned(struct sock *sk, const struct sk_view *
 		return;
 	bpf_map_delete_elem(&owned, &key);
 	if (oldstate == BPF_TCP_LISTEN) {
-		struct listener_key lk = { .netns = v->netns, .port = v->sport };
+		struct tt_listener_key lk = { .netns = v->netns, .port = v->sport };
 
 		bpf_map_delete_elem(&owned_listeners, &lk);
 	}
@@ -287,7 +287,7 @@ static __always_inline void flow_transition(struct sock *sk, struct sk_view *v, 
 	struct tt_skstore *st;
 	__u64 now, id;
 
-	if (!pass_owner(sk, v, oldstate, newstate, hook))
+	if (!pass_owner(sk, v, oldstate, newstate, hook, true))
 		return;
 	forget_owned(sk, v, oldstate, newstate);
 	st = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -407,7 +407,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 		__u64 key = (__u64)sk, now = bpf_ktime_get_ns();
 
 		/* the listener's owner decides, now: pass_owner() marks the child */
-		if (pass_owner(sk, &v, oldstate, newstate, hook))
+		if (pass_owner(sk, &v, oldstate, newstate, hook, direct))
 			bpf_map_update_elem(&births, &key, &now, BPF_ANY);
 		return NULL;
 	}
@@ -415,7 +415,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 		return NULL;
 	if (!pass_filters(&v))
 		return NULL;
-	if (!pass_owner(sk, &v, oldstate, newstate, hook))
+	if (!pass_owner(sk, &v, oldstate, newstate, hook, direct))
 		return NULL;
 	forget_owned(sk, &v, oldstate, newstate);
 	if (cfg.tw_mode == TT_TW_RULE && newstate == BPF_TCP_CLOSE)

@@ -61,6 +61,10 @@ enum tt_tcp_state {
 				 * sent because net.ipv4.tcp_syncookies is 2
 				 * (always), with the SYN queue not full: no
 				 * overflow */
+#define TT_F_ADOPTED	0x04	/* ACCEPT: under a pid filter, the socket became
+				 * the process's at this accept, so its records
+				 * before were left out: its flow starts here */
+#define TT_F_ACK_AGE	0x08	/* ACCEPT, with TT_F_ADOPTED: aux[2] is valid */
 
 /* tt_event.aux for TT_EV_OVERFLOW */
 enum tt_overflow_queue {
@@ -111,6 +115,10 @@ struct tt_event {
  *                     s* is the listener, d* the peer that was turned away
  *   TT_EV_SYNACK_RETRANS: sk is the listener, the tuple the request's;
  *                     [0] retransmits so far
+ *   TT_EV_ACCEPT:     new_state is the socket's state at the accept (0 in
+ *                     captures before this field); [2] ms since an ACK was
+ *                     last received (the peer's FIN, in CLOSE_WAIT) when
+ *                     TT_F_ACK_AGE
  *   TT_EV_SEED:       [0] ms since data was last received (tcpi_last_data_recv:
  *                     an upper bound on CLOSE_WAIT age), [1] socket inode,
  *                     [2] ms since an ACK was last received (tcpi_last_ack_recv:
@@ -212,6 +220,26 @@ enum tt_task_access {
 	TT_TASK_HELPERS = 0,	/* bpf_get_current_pid_tgid() and _comm() (6.2+) */
 	TT_TASK_BTF = 1,	/* bpf_get_current_task_btf() */
 	TT_TASK_NONE = 2,	/* neither: no pid, comm or owner in its records */
+};
+
+/*
+ * The keys of two maps of the pid filter that userspace fills too, from the
+ * seed: owned_listeners (the process's listeners) and owned_seeded (its
+ * other sockets, by tuple; addresses and ports as in tt_event).
+ */
+struct tt_listener_key {
+	__u32 netns;
+	__u32 port;
+};
+
+struct tt_seeded_key {
+	__u32 netns;
+	__u16 family;
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u8  saddr[16];
+	__u8  daddr[16];
 };
 
 /*

@@ -564,6 +564,34 @@ static uint32_t find_live(struct tt_engine *eng, uint64_t sk)
 	return idx != NIL && (flow_at(eng, idx)->flags & TT_FLOW_TW_PENDING) ? NIL : idx;
 }
 
+/*
+ * -p: the process accepted a socket that was not its own before (a
+ * listener another process made, or one from before we started): the
+ * kernel side left its records out until now, so its flow starts here, in
+ * the state it is in.  A CLOSE_WAIT is dated back to the peer's last ACK,
+ * as a seeded one is; a socket already closed has no flow to make.
+ */
+static int adopt_accepted(struct tt_engine *eng, const struct tt_event *e)
+{
+	unsigned int state = e->new_state;
+	struct tt_flow *f;
+	uint32_t idx;
+
+	if (state != TT_SYN_RECV && state != TT_ESTABLISHED && state != TT_CLOSE_WAIT)
+		return 0;
+	idx = ft_flow_new(eng, e, TT_ROLE_PASSIVE, TT_FLOW_PARTIAL);
+	f = flow_at(eng, idx);
+	push_state(f, state, e->ts_ns);
+	if (state == TT_CLOSE_WAIT && (e->flags & TT_F_ACK_AGE)) {
+		uint64_t back = (uint64_t)e->aux[2] * 1000000ull;
+
+		f->ts_ns[0] = back < e->ts_ns ? e->ts_ns - back : 0;
+	}
+	set_owner(f, e);
+	touch(eng, idx);
+	return 0;
+}
+
 static int on_accept(struct tt_engine *eng, const struct tt_event *e)
 {
 	uint32_t idx = find_live(eng, e->sk);
@@ -572,6 +600,8 @@ static int on_accept(struct tt_engine *eng, const struct tt_event *e)
 	/* a connection that waited in the accept queue when we started */
 	if (idx == NIL)
 		idx = ft_adopt_seeded(eng, e);
+	if (idx == NIL && (e->flags & TT_F_ADOPTED))
+		return adopt_accepted(eng, e);
 	if (idx == NIL) {
 		early_hold(eng, e);
 		return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "engine.h"
 #include "filter.h"
 #include "flowrec.h"
 #include "util.h"
@@ -29,6 +30,8 @@ struct tt_filter {
 	struct tt_opts o;
 	struct set owned;		/* sks the pid owns ("owned" in BPF) */
 	struct set listeners;		/* (netns, port) of its listeners */
+	bool seeded;			/* owned holds seeded sockets' pseudo keys
+					 * ("owned_seeded" in BPF, by tuple) */
 };
 
 static size_t slot(uint64_t key)
@@ -137,12 +140,29 @@ static bool pass_filters(const struct tt_opts *o, const struct tt_event *e)
 	return true;
 }
 
+/* owned_sk(): by the record's sk, or a seeded socket's by its tuple (then filed by sk) */
+static bool owned_sk(struct tt_filter *f, const struct tt_event *e)
+{
+	uint64_t pseudo;
+
+	if (set_has(&f->owned, e->sk))
+		return true;
+	if (!f->seeded)
+		return false;
+	pseudo = engine__pseudo_sk(e);
+	if (!set_has(&f->owned, pseudo))
+		return false;
+	set_del(&f->owned, pseudo);
+	set_add(&f->owned, e->sk);
+	return true;
+}
+
 /*
  * pass_owner() and forget_owned() for transitions, and each hook's own pid
  * test for the other types.  The kernel keys its maps by the struct sock
  * address, which is what e->sk holds, so the same sets give the same answer.
  */
-static bool pass_owner(struct tt_filter *f, const struct tt_event *e)
+static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 {
 	bool mine = (e->flags & TT_F_OWNER) && e->tgid == f->o.pid;
 	bool keep;
@@ -154,7 +174,7 @@ static bool pass_owner(struct tt_filter *f, const struct tt_event *e)
 			if (e->new_state == TT_LISTEN)
 				set_add(&f->listeners, listener_key(e));
 			keep = true;
-		} else if (set_has(&f->owned, e->sk)) {
+		} else if (owned_sk(f, e)) {
 			keep = true;
 		} else if (e->old_state == TT_LISTEN && e->new_state == TT_SYN_RECV &&
 			   set_has(&f->listeners, listener_key(e))) {
@@ -173,25 +193,30 @@ static bool pass_owner(struct tt_filter *f, const struct tt_event *e)
 		/* the accepting task is the current one: the kernel tests tgid alone */
 		if (e->tgid != f->o.pid)
 			return false;
-		set_add(&f->owned, e->sk);
+		/* not the process's before: its flow starts here, as the kernel side marks it */
+		if (!owned_sk(f, e)) {
+			set_add(&f->owned, e->sk);
+			e->flags |= TT_F_ADOPTED;
+		}
 		return true;
 	case TT_EV_SEED:
-		/* sock_diag's owner, when it knows one */
+		/* sock_diag's owner, when it knows one; e->sk is the pseudo key of its tuple */
 		if (e->tgid != f->o.pid)
 			return false;
 		set_add(&f->owned, e->sk);
+		f->seeded = true;
 		if (e->new_state == TT_LISTEN)
 			set_add(&f->listeners, listener_key(e));
 		return true;
 	case TT_EV_TIME_WAIT:
 		/* no X > CLOSE follows a reported TIME-WAIT entry: forget it here */
-		if (!set_has(&f->owned, e->sk))
+		if (!owned_sk(f, e))
 			return false;
 		set_del(&f->owned, e->sk);
 		return true;
 	case TT_EV_RESET_SENT:
 	case TT_EV_RESET_RECV:
-		return set_has(&f->owned, e->sk);
+		return owned_sk(f, e);
 	default:
 		/* overflows and SYN-ACK retransmits are not filtered by pid */
 		return true;
@@ -226,7 +251,7 @@ bool filter__transition_states(const struct tt_opts *o, unsigned int old, unsign
 	return (old < 32 && (o->states & (1u << old))) || (new < 32 && (o->states & (1u << new)));
 }
 
-bool filter__pass(struct tt_filter *f, const struct tt_event *e)
+bool filter__pass(struct tt_filter *f, struct tt_event *e)
 {
 	if (!pass_filters(&f->o, e) || !filter__addr_pass(&f->o, e))
 		return false;

@@ -20,8 +20,12 @@ struct tt_filter;
 struct tt_filter *filter__new(const struct tt_opts *o);
 void filter__free(struct tt_filter *f);
 
-/* Whether a live run with these filters would have produced record e. */
-bool filter__pass(struct tt_filter *f, const struct tt_event *e);
+/*
+ * Whether a live run with these filters would have produced record e; as
+ * the kernel side does under -p, it marks an accept that makes a socket the
+ * process's (TT_F_ADOPTED).
+ */
+bool filter__pass(struct tt_filter *f, struct tt_event *e);
 
 /*
  * The same for a flow record (TT_EV_FLOW): the tuple filters on what its

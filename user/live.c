@@ -240,6 +240,7 @@ again:
 	bpf_map__set_max_entries(skel->maps.events, 4096);
 	bpf_map__set_max_entries(skel->maps.owned, 1);
 	bpf_map__set_max_entries(skel->maps.owned_listeners, 1);
+	bpf_map__set_max_entries(skel->maps.owned_seeded, 1);
 	err = tcptrail_bpf__load(skel);
 	if (err && flow) {
 		/* socket storage from tracing programs came in Linux 5.11: try without */
@@ -446,6 +447,29 @@ bool live__flow_records(const struct tt_opts *o, const struct tt_selection *sel)
 	return typed_transitions(o, sel) && !no_flow_why[0];
 }
 
+int live__own_seeded(struct tt_live *l, const struct tt_event *e)
+{
+	struct tt_seeded_key k = {
+		.netns = e->netns, .family = e->family, .sport = e->sport, .dport = e->dport,
+	};
+	uint8_t one = 1;
+	int err;
+
+	memcpy(k.saddr, e->saddr, sizeof(k.saddr));
+	memcpy(k.daddr, e->daddr, sizeof(k.daddr));
+	err = bpf_map__update_elem(l->skel->maps.owned_seeded, &k, sizeof(k), &one, sizeof(one),
+				   BPF_ANY);
+	if (!err && e->new_state == TT_LISTEN) {
+		struct tt_listener_key lk = { .netns = e->netns, .port = e->sport };
+
+		err = bpf_map__update_elem(l->skel->maps.owned_listeners, &lk, sizeof(lk), &one,
+					   sizeof(one), BPF_ANY);
+	}
+	if (!err)
+		l->skel->bss->owned_seeded_n = 1;
+	return err;
+}
+
 uint64_t live__flow_count(const struct tt_live *l)
 {
 	return l->flow_records;
@@ -543,6 +567,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 		/* the ownership maps serve only the pid filter */
 		bpf_map__set_max_entries(l->skel->maps.owned, 1);
 		bpf_map__set_max_entries(l->skel->maps.owned_listeners, 1);
+		bpf_map__set_max_entries(l->skel->maps.owned_seeded, 1);
 	}
 	err = tcptrail_bpf__load(l->skel);
 	if (err) {

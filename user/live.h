@@ -47,6 +47,12 @@ void live__set_hint(struct tt_live *l, tt_hint_cb hint);
 bool live__flow_mode(const struct tt_live *l);
 
 /* TT_EV_FLOW records read since start. */
+/*
+ * -p: a socket of the process that the seed found (a TT_EV_SEED record):
+ * the kernel side keeps its records from now on, softirq's too, and a
+ * listener's children from their birth.  0 or -errno (the map is full).
+ */
+int live__own_seeded(struct tt_live *l, const struct tt_event *e);
 uint64_t live__flow_count(const struct tt_live *l);
 void live__free(struct tt_live *l);
 

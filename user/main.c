@@ -115,13 +115,19 @@ static void announce(const struct tt_selection *sel, bool flow_records)
 		isatty(STDIN_FILENO) ? " (-v or --probe for details; Ctrl-C to stop)" : "");
 }
 
+/* -p: the kernel side follows the process's sockets the seed found */
+static int own_seeded(void *ctx, const struct tt_event *e)
+{
+	return live__own_seeded(ctx, e);
+}
+
 /*
  * The reports look at the namespaces being traced, every one on the host
  * without -N: sock_diag for TIME-WAIT counts, and a seed of the sockets that
  * existed before we started.  Before privileges are dropped: the census
  * thread started here keeps what it needs to enter a namespace born later.
  */
-static int start_reports(struct app *a, const struct tt_opts *o)
+static int start_reports(struct app *a, const struct tt_opts *o, struct tt_live *live)
 {
 	int fd = o->netns ? -1 : TW_NETNS_ALL;
 
@@ -140,7 +146,7 @@ static int start_reports(struct app *a, const struct tt_opts *o)
 	if (o->no_seed)
 		return 0;
 	/* a source of its own (seedsrc.c), driven to its end before the ring buffer's */
-	seedsrc__drive(o, a);
+	seedsrc__drive(o, a, own_seeded, live);
 	return 0;
 }
 
@@ -283,7 +289,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		/* first in the list: the record as the kernel wrote it, before anything reads it */
 		app__add_sink(a, &ref);
 	}
-	err = start_reports(a, o);
+	err = start_reports(a, o, live);
 	/* start-up's privileged work ends here: the ring buffer is read without it */
 	if (err || privs__drop(o)) {
 		live__free(live);

@@ -17,6 +17,8 @@
 
 struct seed_source {
 	const struct tt_opts *o;
+	tt_own_cb own;
+	void *own_ctx;
 	struct tt_event *ev;
 	size_t n, cap;
 	int ret;		/* seed__run()'s: records, or -errno */
@@ -40,6 +42,26 @@ static int collect(void *ctx, const struct tt_event *e)
 	return 0;
 }
 
+/* -p: the kernel side follows the process's seeded sockets from now on */
+static void own_all(struct seed_source *s)
+{
+	size_t failed = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		int ret = s->own(s->own_ctx, &s->ev[i]);
+
+		if (ret) {
+			failed++;
+			err = ret;
+		}
+	}
+	if (failed)
+		tt_warn("warning: -p: %zu of the %zu sockets process %u had at start cannot be "
+			"followed (%s): only what it does to them itself is seen",
+			failed, s->n, s->o->pid, strerror(-err));
+}
+
 static int seed_next(void *priv, struct app *a, uint64_t *now_ns)
 {
 	struct seed_source *s = priv;
@@ -58,6 +80,8 @@ static int seed_next(void *priv, struct app *a, uint64_t *now_ns)
 	if (!s->read) {
 		s->read = true;
 		s->ret = seed__run(s->o, SEED_ALL, collect, s, NULL);
+		if (s->o->pid && s->own)
+			own_all(s);
 	}
 	return 0;
 }
@@ -99,9 +123,10 @@ static const struct tt_source_ops seed_source_ops = {
 	.name = "seed", .next = seed_next, .lost = seed_lost, .feed = seed_feed,
 };
 
-enum tt_drive_end seedsrc__drive(const struct tt_opts *o, struct app *a)
+enum tt_drive_end seedsrc__drive(const struct tt_opts *o, struct app *a, tt_own_cb own,
+				 void *own_ctx)
 {
-	struct seed_source s = { .o = o };
+	struct seed_source s = { .o = o, .own = own, .own_ctx = own_ctx };
 	/* no stop: a signal during start-up is seen by the live loop, after the seed as before */
 	struct tt_drive d = { .stop = NULL };
 	enum tt_drive_end end;

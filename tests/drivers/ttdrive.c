@@ -62,6 +62,7 @@ static const char usage[] =
 "           overflow-accept, overflow-syn [N=10]: queue overflows,\n"
 "           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
 "           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
+"           close-wait-pid [K=5]: 3K leaked sockets not their owner's from birth\n"
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
 "           tfo-listener-close, tfo-accept-reset [N=3]: Fast Open children in\n"
 "           SYN_RECV, their listener closed / accepted then reset,\n"
@@ -1603,6 +1604,184 @@ static void close_wait(const struct scenario *sc, long k)
 	leak_end();
 }
 
+/*
+ * close-wait-pid: leaks that `-p SERVER` must see, though none of these
+ * sockets was the server's from a birth under tracing.  A server
+ * (ttpidleak) holds K connections it accepted before tracing started, whose
+ * clients close under tracing (sockets the seed found, moved to CLOSE_WAIT
+ * by the peer, in softirq); K from a listener of its own made before
+ * tracing; and K it accepts once their clients have closed (CLOSE_WAIT in
+ * the accept queue) from a listener ttdrive made under tracing and passed
+ * it, as systemd passes a socket-activated service its listener.  It reads
+ * each to end of stream and keeps it: 3K leak, all the server's, K on each
+ * of PORT, PORT+1 and PORT+2.
+ */
+static struct {
+	pid_t pid;
+	int cmd;		/* ttdrive -> server: A, B, C (with a listener) or q */
+	int ack;		/* server -> ttdrive: r */
+	int *early;		/* the clients of the first K, open until the run */
+} pl = { .cmd = -1, .ack = -1 };
+
+static void wait_byte(int fd, const char *what)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(fd, &c, 1) != 1)
+		die(0, "%s: no word within %d s", what, timeout_s);
+}
+
+/* One byte, and with C a listener's fd, over the unix socket cmd. */
+static void pidleak_ask(char what, int lfd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &what, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (lfd >= 0) {
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
+	}
+	if (sendmsg(pl.cmd, &mh, 0) != 1)
+		die(errno, "tell ttpidleak");
+}
+
+static char pidleak_order(int cmd, int *lfd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))], c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			     .msg_controllen = sizeof(ctl) };
+	struct pollfd pfd = { .fd = cmd, .events = POLLIN };
+	struct cmsghdr *cm;
+
+	if (poll(&pfd, 1, timeout_s * 1000) != 1 || recvmsg(cmd, &mh, MSG_CMSG_CLOEXEC) != 1)
+		die(0, "ttpidleak: not told what to do within %d s", timeout_s);
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(lfd, CMSG_DATA(cm), sizeof(int));
+	return c;
+}
+
+static void __attribute__((noreturn)) pidleak_server(int l1, int cmd, int ack, long k)
+{
+	int l2 = tcp_listen(AF_INET, PORT + 1, (int)k), l3 = -1, *fds = calloc(3 * k, sizeof(*fds));
+	long n = 0, i;
+	char c;
+
+	if (!fds)
+		die(ENOMEM, "ttpidleak");
+	if (write(ack, "r", 1) != 1)
+		die(errno, "write");
+	while ((c = pidleak_order(cmd, &l3)) != 'q' && n < 3 * k) {
+		int lfd = c == 'A' ? l1 : c == 'B' ? l2 : l3;
+
+		if (lfd < 0)
+			die(0, "ttpidleak: no listener for %c", c);
+		for (i = 0; i < k; i++)
+			fds[n + i] = tcp_accept(lfd);
+		/* it reads to end of stream, as a server does, and then forgets */
+		for (i = 0; i < k && c != 'A'; i++)
+			drain_any(fds[n + i]);
+		n += k;
+		if (write(ack, "r", 1) != 1)
+			die(errno, "write");
+	}
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	exit(0);
+}
+
+static void pidleak_start(const struct scenario *UNUSED(sc), long k)
+{
+	int l1, cmd[2], ack[2];
+
+	raise_nofile(6 * k + 64);
+	l1 = tcp_listen(AF_INET, PORT, (int)k);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cmd) || pipe2(ack, O_CLOEXEC))
+		die(errno, "socketpair");
+	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
+		die(0, "too many servers");
+	fflush(stdout);
+	pl.pid = fork();
+	if (pl.pid < 0)
+		die(errno, "fork");
+	if (pl.pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != main_pid)
+			_exit(1);
+		prctl(PR_SET_NAME, "ttpidleak");
+		close(cmd[0]);
+		close(ack[0]);
+		pidleak_server(l1, cmd[1], ack[1], k);
+	}
+	children[n_children++] = pl.pid;
+	close(cmd[1]);
+	close(ack[1]);
+	pl.cmd = cmd[0];
+	pl.ack = ack[0];
+	wait_byte(pl.ack, "ttpidleak's listener");
+	/* the first K: accepted now, open until the run */
+	pl.early = calloc(k, sizeof(*pl.early));
+	if (!pl.early)
+		die(ENOMEM, "clients");
+	for (long i = 0; i < k; i++)
+		pl.early[i] = tcp_connect(AF_INET, PORT);
+	pidleak_ask('A', -1);
+	wait_byte(pl.ack, "ttpidleak's first accepts");
+	close(l1);
+	printf("server_pid=%d\nserver_comm=ttpidleak\nport=%d\nport2=%d\nport3=%d\n", pl.pid, PORT,
+	       PORT + 1, PORT + 2);
+	fflush(stdout);
+}
+
+static void close_wait_pid(const struct scenario *UNUSED(sc), long k)
+{
+	long long t0, t1, t2;
+	int l3;
+	long i;
+
+	for (i = 0; i < k; i++)
+		close(pl.early[i]);
+	free(pl.early);
+	/* K on its own listener */
+	for (i = 0; i < k; i++)
+		client_closes_first(AF_INET, PORT + 1);
+	pidleak_ask('B', -1);
+	wait_byte(pl.ack, "ttpidleak's accepts on its listener");
+	/* K whose clients have closed before the server accepts, on a listener of ours */
+	l3 = tcp_listen(AF_INET, PORT + 2, (int)k);
+	t0 = now_ms();
+	for (i = 0; i < k; i++)
+		client_closes_first(AF_INET, PORT + 2);
+	t1 = now_ms();
+	if (wait_state_count(ST_CLOSE_WAIT, 3 * (int)k, 2000) != 3 * k)
+		die(0, "want %ld sockets in CLOSE_WAIT before the late accepts", 3 * k);
+	/* a second in the queue: their CLOSE_WAIT began then, not at the accept */
+	sleep_ms(1000);
+	t2 = now_ms();
+	pidleak_ask('C', l3);
+	close(l3);
+	wait_byte(pl.ack, "ttpidleak's late accepts");
+	printf("leaked=%ld\nleaked.port=%ld\nleaked.port2=%ld\nleaked.port3=%ld\nclient_pid=%d\n",
+	       3 * k, k, k, k, main_pid);
+	/* CLOCK_MONOTONIC ms, as tcptrail's *_ns: the clients closed in [t0, t1], accepts after t2 */
+	printf("late.closed_from_ms=%lld\nlate.closed_to_ms=%lld\nlate.accept_ms=%lld\n", t0, t1, t2);
+	printf("ss.close_wait=%d\nss.close_wait.server=%d\n", count_sockets().by_state[ST_CLOSE_WAIT],
+	       count_owned(pl.pid, ST_CLOSE_WAIT));
+	fflush(stdout);
+	/* past --close-wait-age 1 at a summary of -i 1 */
+	pause_point("close-wait", 2500);
+	pidleak_ask('q', -1);
+	reap(pl.pid);
+}
+
 /* ---- a bit of everything, over a few summaries ------------------------------------- */
 
 static void mix(const struct scenario *UNUSED(sc), long UNUSED(arg))
@@ -2050,6 +2229,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "tw-load-server", .run = tw_load, .def_arg = 200, .variant = 1 },
 	{ .name = "close-wait", .run = close_wait, .def_arg = 5 },
 	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
+	{ .name = "close-wait-pid", .run = close_wait_pid, .def_arg = 5, .prepare = pidleak_start },
 	{ .name = "mix", .run = mix },
 	{ .name = "two-phase", .run = two_phase, .def_arg = 5 },
 	{ .name = "tfo-listener-close", .run = tfo_listener_close, .def_arg = 3 },

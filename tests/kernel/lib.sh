@@ -312,7 +312,8 @@ expect_all() {
 # that sends the records elsewhere with -o.  TRACE_NO_GO=1 leaves ttdrive
 # waiting for the test's own `: >"$DIR/go"`; DRIVE_TIMEOUT (30) is its
 # --timeout, which bounds its pauses too.  SEEDED_OK=1 lets trace_end
-# accept flows seeded at start.
+# accept flows seeded at start.  TRACE_PID_FACT=KEY adds -p VALUE, where
+# ttdrive printed KEY=VALUE before tracing (a process it made).
 
 # trace_begin "SCENARIO [ARG]" [TCPTRAIL OPTIONS...]: as trace(), up to the go.
 trace_begin() {
@@ -331,6 +332,12 @@ trace_begin() {
 		fail "ttdrive $_scenario failed to start: $(last_line "$DIR/drive.err")"
 	fi
 	NETNS=$(fact netns)
+	# -p for a process the scenario made before tracing (a fact it printed)
+	if [ -n "$TRACE_PID_FACT" ]; then
+		_p=$(fact "$TRACE_PID_FACT")
+		[ -n "$_p" ] || fail "ttdrive $_scenario printed no $TRACE_PID_FACT="
+		set -- "$@" -p "$_p"
+	fi
 
 	# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of options
 	"$TCPTRAIL" $TCPTRAIL_ARGS --json --netns "$NETNS" "$@" >"${TRACE_STDOUT:-$OUT}" \

@@ -1806,6 +1806,67 @@ TEST(engine_seeded_close_wait_is_dated_back)
 }
 
 /*
+ * -p: an accept that made the socket the process's (TT_F_ADOPTED) starts
+ * its flow, in the state the record names: a CLOSE_WAIT dated back to the
+ * peer's last ACK when the record has it.  Without the flag an unknown
+ * socket's accept waits for its birth as before; a closed socket has none.
+ */
+TEST(engine_adopted_accept_starts_the_flow)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event e = rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(1), 0, 0, MS(50000)), 80, 5000),
+				   300, "server");
+	const struct tt_flow *f;
+
+	REQUIRE(eng);
+	e.new_state = TT_CLOSE_WAIT;
+	e.flags |= TT_F_ADOPTED | TT_F_ACK_AGE;
+	e.aux[2] = 1500;		/* the FIN 1.5 s before the accept */
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	f = engine__lookup(eng, SK(1));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->role, TT_ROLE_PASSIVE);
+	CHECK(f->flags & TT_FLOW_PARTIAL);
+	CHECK_EQ_INT(f->nstates, 1);
+	CHECK_EQ_INT(f->state[0], TT_CLOSE_WAIT);
+	CHECK_EQ_INT(f->ts_ns[0], MS(48500));
+	CHECK_EQ_INT(f->owner_pid, 300);
+	/* its close goes on from there */
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_CLOSE_WAIT, TT_LAST_ACK, MS(60000)), 80,
+				 5000)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_LAST_ACK, TT_CLOSE, MS(60001)), 80,
+				 5000)), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].nstates, 3);
+	CHECK_EQ_INT(r.flows[0].owner_pid, 300);
+
+	/* ESTABLISHED, with no age: the accept's own time */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(2), 0, 0, MS(70000)), 80, 5001), 300, "server");
+	e.new_state = TT_ESTABLISHED;
+	e.flags |= TT_F_ADOPTED;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	f = engine__lookup(eng, SK(2));
+	REQUIRE(f);
+	CHECK_EQ_INT(f->state[0], TT_ESTABLISHED);
+	CHECK_EQ_INT(f->ts_ns[0], MS(70000));
+
+	/* already reset in the queue: nothing to follow */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(3), 0, 0, MS(70001)), 80, 5002), 300, "server");
+	e.new_state = TT_CLOSE;
+	e.flags |= TT_F_ADOPTED;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK(!engine__lookup(eng, SK(3)));
+	/* no flag (no -p, or a capture from before): held for its birth */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(4), 0, 0, MS(70002)), 80, 5003), 300, "server");
+	e.new_state = TT_CLOSE_WAIT;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK(!engine__lookup(eng, SK(4)));
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 2);
+	engine__free(eng);
+}
+
+/*
  * The rule's FIN_WAIT2 entry waits: a reset sent for the same socket right
  * behind it (data after close()) makes it an abort, whichever transitions
  * hook wrote it, sock_ops included.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Replay's filters make the kernel's decisions (bpf/tcptrail.bpf.h). */
+#include "engine.h"
 #include "filter.h"
 #include "tt_test.h"
 /* every record in netns 7; the addresses do not matter here */
@@ -89,6 +90,46 @@ TEST(filter_pid_follows_ownership)
 	/* overflows are never filtered by pid */
 	e = (struct tt_event){ .type = TT_EV_OVERFLOW, .family = TT_AF_INET, .sk = 0x99 };
 	CHECK(filter__pass(f, &e));
+	filter__free(f);
+}
+
+/*
+ * As owned_sk() and accept_record() do in BPF: the process's sockets the
+ * seed found are known by tuple until their first record, and an accept of
+ * a socket that was not the process's marks it adopted.
+ */
+TEST(filter_pid_seeded_and_adopted)
+{
+	struct tt_opts o = { .pid = 100 };
+	struct tt_filter *f = filter__new(&o);
+	struct tt_event e, s;
+
+	REQUIRE(f);
+	/* a seeded connection of ours: its peer's FIN, in softirq, is kept */
+	s = rec_by(rec_ports(rec(TT_EV_SEED, 0, 0, 0, 0), 8080, 5000), 100, "");
+	s.new_state = TT_ESTABLISHED;
+	s.sk = engine__pseudo_sk(&s);
+	CHECK(filter__pass(f, &s));
+	e = rec_in(rec_ports(rec_tr(0x10, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 8080, 5000), 555, "");
+	CHECK(filter__pass(f, &e));
+	/* filed by sk from then on; another tuple is not ours */
+	e = rec_in(rec_ports(rec_tr(0x10, TT_CLOSE_WAIT, TT_LAST_ACK, 0), 8080, 5000), 555, "");
+	CHECK(filter__pass(f, &e));
+	e = rec_in(rec_ports(rec_tr(0x11, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 8080, 5001), 555, "");
+	CHECK(!filter__pass(f, &e));
+
+	/* accepted by us from another's listener: adopted; our child from birth: not */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x12, 0, 0, 0), 9090, 6000), 100, "");
+	e.new_state = TT_CLOSE_WAIT;
+	CHECK(filter__pass(f, &e));
+	CHECK(e.flags & TT_F_ADOPTED);
+	e = rec_by(rec_ports(rec_tr(0x13, TT_CLOSE, TT_LISTEN, 0), 7070, 0), 100, "");
+	CHECK(filter__pass(f, &e));
+	e = rec_ports(rec_tr(0x14, TT_LISTEN, TT_SYN_RECV, 0), 7070, 6001);
+	CHECK(filter__pass(f, &e));
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x14, 0, 0, 0), 7070, 6001), 100, "");
+	CHECK(filter__pass(f, &e));
+	CHECK(!(e.flags & TT_F_ADOPTED));
 	filter__free(f);
 }
 
