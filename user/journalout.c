@@ -13,6 +13,10 @@
 #include <sys/un.h>
 #include "journalout.h"
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL	0x0008U		/* Linux 6.3 */
+#endif
+
 /* what journald itself asks of a client socket; the kernel caps it at net.core.wmem_max */
 #define SNDBUF_SIZE (8 * 1024 * 1024)
 
@@ -123,7 +127,10 @@ static int send_memfd(struct tt_journalout *j, size_t len)
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	int fd, err = 0;
 
-	fd = memfd_create("tcptrail-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	/* not executable, as vm.memfd_noexec=2 requires; before Linux 6.3 the flag is unknown */
+	fd = memfd_create("tcptrail-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("tcptrail-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	for (size_t at = 0; at < len && !err;) {

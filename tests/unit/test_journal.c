@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include "journal.h"
 #include "journalout.h"
@@ -47,10 +48,27 @@ static void jrecv_close(struct jrecv *r)
 	rmdir(r->dir);
 }
 
+#define SEALS	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL	0x0008U
+#endif
+
+/* Linux 6.3+: a memfd can be made not executable (vm.memfd_noexec=2 allows no other) */
+static bool noexec_known(void)
+{
+	int fd = memfd_create("probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /*
  * The next entry, as journald takes it: the datagram, or the file of a
  * datagram that passes one fd and nothing else (sealed, or journald would
- * not read it).  malloc'd, *len its length; NULL if none is waiting.
+ * not read it; and not executable where the kernel can say so).  malloc'd,
+ * *len its length; NULL if none is waiting.
  */
 static char *jrecv_entry(struct jrecv *r, size_t *len, bool *by_fd)
 {
@@ -64,8 +82,9 @@ static char *jrecv_entry(struct jrecv *r, size_t *len, bool *by_fd)
 			     .msg_controllen = sizeof(ctl) };
 	struct cmsghdr *c;
 	ssize_t n = recvmsg(r->fd, &mh, MSG_CMSG_CLOEXEC);
+	struct stat st;
 	char *out;
-	int fd;
+	int fd, seals;
 	off_t size;
 
 	*by_fd = false;
@@ -80,8 +99,9 @@ static char *jrecv_entry(struct jrecv *r, size_t *len, bool *by_fd)
 		return out;
 	}
 	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-	*by_fd = n == 0 && fcntl(fd, F_GET_SEALS) ==
-		(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	seals = fcntl(fd, F_GET_SEALS);
+	*by_fd = n == 0 && seals >= 0 && (seals & SEALS) == SEALS && !fstat(fd, &st) &&
+		 (!noexec_known() || !(st.st_mode & 0111));
 	size = lseek(fd, 0, SEEK_END);
 	out = malloc((size_t)size + 1);
 	*len = size > 0 && pread(fd, out, (size_t)size, 0) == size ? (size_t)size : 0;
