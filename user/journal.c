@@ -196,10 +196,11 @@ struct tt_journal *journal__new(const struct tt_sink_opts *lines, uint32_t netns
 		return NULL;
 	}
 	path = journalout__path(j->out);
-	err = stat(path, &st) ? errno : 0;
-	if (err || !S_ISSOCK(st.st_mode)) {
+	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK : -tt_unix_listens(path);
+	if (err) {
 		tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without systemd)",
-		       path, err ? strerror(err) : "not a socket");
+		       path, err == ENOTSOCK ? "not a socket" : err == ECONNREFUSED ?
+		       "nothing listens on it" : strerror(err));
 		journal__free(j);
 		return NULL;
 	}

@@ -129,6 +129,7 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 	struct syslog_sink *s = calloc(1, sizeof(*s));
 	struct tt_sink_opts o = *fmt;
 	struct stat st = { 0 };
+	const char *path;
 	int err;
 
 	if (!s)
@@ -146,10 +147,12 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 		return -ENOMEM;
 	}
 	/* as --journal without journald: said before anything is attached */
-	err = stat(syslogout__path(s->sl), &st) ? errno : 0;
-	if (err || !S_ISSOCK(st.st_mode)) {
+	path = syslogout__path(s->sl);
+	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK : -tt_unix_listens(path);
+	if (err) {
 		tt_err("--syslog: %s: %s: no syslog daemon here (--journal is for systemd hosts)",
-		       syslogout__path(s->sl), err ? strerror(err) : "not a socket");
+		       path, err == ENOTSOCK ? "not a socket" : err == ECONNREFUSED ?
+		       "nothing listens on it" : strerror(err));
 		free_op(s);
 		return -ENOENT;
 	}

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include "util.h"
 
 int tt_verbosity = TT_LOG_INFO;
@@ -459,4 +461,29 @@ size_t tt_utf8_len(const unsigned char *s, size_t n)
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
 	return len;
+}
+
+int tt_unix_listens(const char *path)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err = -ENAMETOOLONG;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return err;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+		if (fd < 0)
+			return -errno;
+		err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+		close(fd);
+		/* a stream daemon whose backlog is full is there all the same */
+		if (err == -EAGAIN)
+			err = 0;
+		if (err != -EPROTOTYPE)
+			break;
+	}
+	return err;
 }

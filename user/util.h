@@ -94,4 +94,11 @@ int tt_stdout_failed(void);
 /* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0. */
 size_t tt_utf8_len(const unsigned char *s, size_t n);
 
+/*
+ * Whether a daemon listens on the AF_UNIX socket at path (datagram or
+ * stream): 0, or -errno; -ECONNREFUSED is a socket file that a daemon that
+ * stopped left behind.  A probe: the connection is closed at once.
+ */
+int tt_unix_listens(const char *path);
+
 #endif /* TT_UTIL_H */

@@ -54,6 +54,16 @@ expect_eq "--journal without journald: lines on stderr" "$(count_lines <"$DIR/no
 grep -q -- '--journal: /run/systemd/journal/socket: ' "$DIR/nojournal.err" ||
 	fail "--journal without journald said: $(cat "$DIR/nojournal.err")"
 grep -q '^tcptrail: tracing' "$DIR/nojournal.err" && fail "--journal without journald attached first"
+# and a socket file a journald that stopped left behind: nothing listens on it
+mkdir -p "$DIR/stale/journal"
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.close()' \
+	"$DIR/stale/journal/socket" || fail "could not make a stale socket file"
+"$DIR/in-private-run" "$DIR/stale" "$REAL" --journal -d 1 >/dev/null 2>"$DIR/stale.err"
+st=$?
+expect_eq "--journal, a stale socket file: exit status" "$st" 1
+grep -q -- '--journal: /run/systemd/journal/socket: nothing listens on it: ' "$DIR/stale.err" ||
+	fail "--journal with a stale socket file said: $(cat "$DIR/stale.err")"
+grep -q '^tcptrail: tracing' "$DIR/stale.err" && fail "--journal with a stale socket file attached first"
 
 # 2. A leak, traced with --journal, the receivers bound first.
 mkdir -p "$DIR/sd/journal"

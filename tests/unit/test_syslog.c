@@ -191,16 +191,28 @@ TEST(syslog_listener_overflow_is_a_warning_line)
 	syslog_app_close(&x);
 }
 
-/* No syslog daemon at start: refused before anything is attached, as --journal without journald. */
+/*
+ * No syslog daemon at start: refused before anything is attached, as
+ * --journal without journald.  No file, not a socket, or a socket file a
+ * daemon that stopped left behind (nothing listens on it).
+ */
 TEST(syslog_without_a_daemon_is_refused_at_start)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/tt-stale-XXXXXX", stale[64];
 	struct tt_opts o = SYSLOG_OPTS;
 	struct app a;
-	int n, level = tt_verbosity;
+	int n, fd, level = tt_verbosity;
+	const char *paths[] = { "/nonexistent/tcptrail-test-log", "/dev/null", stale };
 
-	static const char *const paths[] = { "/nonexistent/tcptrail-test-log", "/dev/null" };
-
-	for (size_t i = 0; i < 2; i++) {
+	REQUIRE(mkdtemp(dir));
+	snprintf(stale, sizeof(stale), "%s/log", dir);
+	strcpy(sa.sun_path, stale);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	REQUIRE(fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	close(fd);
+	CHECK_EQ_INT(tt_unix_listens(stale), -ECONNREFUSED);
+	for (size_t i = 0; i < 3; i++) {
 		setenv("TCPTRAIL_SYSLOG_SOCKET", paths[i], 1);
 		tt_verbosity = -1;
 		n = app__init(&a, &o, 0, false);
@@ -210,6 +222,8 @@ TEST(syslog_without_a_daemon_is_refused_at_start)
 		if (!n)
 			app__free(&a);
 	}
+	unlink(stale);
+	rmdir(dir);
 }
 
 TEST(syslog_send_lines_reads_no_byte_past_len)
