@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "app.h"
 #include "filter.h"
 #include "replay.h"
@@ -49,6 +50,115 @@ static void describe(const char *name, const struct tt_capmeta *m)
 	if (m->file_index)
 		tt_info("%s is rotated file %u: flows that began in the file before it show "
 			"as first seen mid-life", name, m->file_index);
+}
+
+/*
+ * A rotated set read as one capture: a file that ends "rotated" goes on in
+ * the next one beside it (FILE.N+1), when that file is there and is the
+ * same run's (the same host and start, index N+1).  Only a file read by
+ * its path is followed; stdin and memory end where they end.
+ */
+struct chain {
+	struct tt_capreader *r;		/* the file being read */
+	bool own;			/* r is ours (a later file), not the caller's */
+	char *base;			/* FILE of FILE.N; NULL: no following */
+	char *path;			/* the later file being read */
+	struct tt_capmeta first;
+	uint32_t index;			/* the file being read's */
+	uint64_t start_ns;		/* and its start */
+	volatile sig_atomic_t *stop;
+};
+
+static void chain_init(struct chain *ch, struct tt_capreader *r, const char *path,
+		       const struct tt_capmeta *m, volatile sig_atomic_t *stop)
+{
+	*ch = (struct chain){ .r = r, .first = *m, .index = m->file_index, .start_ns = m->start_ns,
+			      .stop = stop };
+	if (!path || !strcmp(path, "-"))
+		return;
+	if (!m->file_index) {
+		ch->base = strdup(path);
+	} else {
+		char suffix[16];
+		size_t n = strlen(path), k = (size_t)snprintf(suffix, sizeof(suffix), ".%u",
+							       m->file_index);
+
+		/* a rotated file renamed since is not followed: its next has no known name */
+		if (n > k && !strcmp(path + n - k, suffix))
+			ch->base = strndup(path, n - k);
+	}
+}
+
+static void chain_free(struct chain *ch)
+{
+	if (ch->own)
+		capreader__free(ch->r);
+	free(ch->base);
+	free(ch->path);
+}
+
+/*
+ * After a file's end record: go on in the next file if the set has one.
+ * True when ch->r is now the next file (whose first read may fail: a
+ * damaged file is bad input as any other).
+ */
+static bool chain_follow(struct chain *ch)
+{
+	struct tt_capreader *r;
+	struct tt_capmeta m;
+	char *next;
+
+	if (capreader__end_reason(ch->r) != TTCAP_END_ROTATED)
+		return false;
+	if (!ch->base) {
+		tt_info("the capture goes on in the next rotated file (.%u)", ch->index + 1);
+		return false;
+	}
+	if (asprintf(&next, "%s.%u", ch->base, ch->index + 1) < 0)
+		return false;
+	if (access(next, F_OK)) {
+		tt_info("the capture goes on in %s, which is not here: the replay ends there", next);
+		free(next);
+		return false;
+	}
+	r = capreader__new(next);
+	if (!r) {
+		tt_err("read %s: %s", next, strerror(ENOMEM));
+		free(next);
+		return false;
+	}
+	capreader__set_stop(r, ch->stop);
+	/* a run's files share its host, clock offset, hooks and filters; each starts later */
+	if (!capreader__meta(r, &m) &&
+	    (strcmp(m.hostname, ch->first.hostname) || m.wall_offset_ns != ch->first.wall_offset_ns ||
+	     strcmp(m.hooks, ch->first.hooks) || strcmp(m.filters, ch->first.filters) ||
+	     m.file_index != ch->index + 1 || m.start_ns < ch->start_ns)) {
+		tt_warn("warning: %s is not the next file of this capture (another run's): the "
+			"replay ends before it", next);
+		capreader__free(r);
+		free(next);
+		return false;
+	}
+	tt_info("replaying %s: rotated file %u, the same run", next, ch->index + 1);
+	if (ch->own)
+		capreader__free(ch->r);
+	free(ch->path);
+	ch->r = r;
+	ch->own = true;
+	ch->path = next;
+	ch->index++;
+	ch->start_ns = m.start_ns;
+	return true;
+}
+
+/* capreader__next() across the set: 0 only at the end of its last file */
+static int chain_next(struct chain *ch, struct tt_caprec *rec)
+{
+	int ret;
+
+	while ((ret = capreader__next(ch->r, rec)) == 0 && chain_follow(ch))
+		;
+	return ret;
 }
 
 /*
@@ -117,7 +227,7 @@ static void show_view(struct view_replay *vr, uint64_t now)
 	view__print(vr->v, (int64_t)now + vr->wall_offset_ns, "capture", 0);
 }
 
-static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
+static int replay_view(struct chain *ch, const struct tt_opts *o,
 		       const struct tt_capmeta *m, volatile sig_atomic_t *stop)
 {
 	struct view_replay vr = { .o = o, .wall_offset_ns = m->wall_offset_ns };
@@ -143,7 +253,7 @@ static int replay_view(struct tt_capreader *r, const struct tt_opts *o,
 		uint64_t ts;
 		bool end;
 
-		ret = capreader__next(r, &rec);
+		ret = chain_next(ch, &rec);
 		if (ret <= 0)
 			break;
 		if (rec.kind == TTCAP_CGROUP) {
@@ -197,11 +307,11 @@ out:
 	}
 	if (ret == -ENOMEM)
 		return 1;
-	if (ret < 0 && capreader__errkind(r) == TT_CAPERR_STOPPED)
+	if (ret < 0 && capreader__errkind(ch->r) == TT_CAPERR_STOPPED)
 		return 0;
 	if (ret < 0) {
 		/* bad input: what was read stands, the status says the rest is bad */
-		tt_err("%s", capreader__error(r));
+		tt_err("%s", capreader__error(ch->r));
 		return 2;
 	}
 	return 0;
@@ -213,7 +323,7 @@ out:
  * record ticks it, and its counters frames say what the live run lost.
  */
 struct capsource {
-	struct tt_capreader *r;
+	struct chain ch;
 	const struct tt_opts *o;
 	struct tt_filter *flt;
 	uint64_t start_ns, now;
@@ -230,7 +340,7 @@ static int cap_next(void *priv, struct app *a, uint64_t *now_ns)
 	uint64_t ts;
 
 	for (;;) {
-		c->ret = capreader__next(c->r, &c->rec);
+		c->ret = chain_next(&c->ch, &c->rec);
 		if (c->ret <= 0)
 			return 1;
 		if (c->rec.kind != TTCAP_CGROUP)
@@ -294,7 +404,7 @@ static int cap_feed(void *priv, struct app *a, int timeout_ms)
 
 static bool cap_ready(void *priv)
 {
-	return capreader__ready(((struct capsource *)priv)->r);
+	return capreader__ready(((struct capsource *)priv)->ch.r);
 }
 
 static const struct tt_source_ops capture_source = {
@@ -305,7 +415,7 @@ static const struct tt_source_ops capture_source = {
 int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		   volatile sig_atomic_t *stop)
 {
-	struct capsource c = { .r = r, .o = o };
+	struct capsource c = { .o = o };
 	struct tt_capmeta m;
 	struct tt_drive d;
 	int status = 0;
@@ -321,16 +431,22 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		return 2;
 	}
 	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);
-	if (o->snapshot || o->top)
-		return replay_view(r, o, &m, stop);
+	chain_init(&c.ch, r, o->read_path, &m, stop);
+	if (o->snapshot || o->top) {
+		status = replay_view(&c.ch, o, &m, stop);
+		chain_free(&c.ch);
+		return status;
+	}
 	c.flt = filter__new(o);
 	if (!c.flt) {
 		tt_err("out of memory");
+		chain_free(&c.ch);
 		return 1;
 	}
 	/* app__init says what went wrong itself */
 	if (app__init(&a, o, m.wall_offset_ns, color)) {
 		filter__free(c.flt);
+		chain_free(&c.ch);
 		return 1;
 	}
 	c.start_ns = c.now = m.start_ns;
@@ -346,8 +462,10 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	/* a full disk is a failure; a reader that closed the pipe (| head) is not */
 	switch (tt_stdout_failed()) {
 	case 1:
+		chain_free(&c.ch);
 		return 1;
 	case -1:
+		chain_free(&c.ch);
 		return 0;
 	}
 	tt_debug("read %" PRIu64 " event records and %" PRIu64 " flow records (capture format "
@@ -355,16 +473,15 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	if (c.evicted)
 		tt_info("the capturing run evicted %" PRIu64 " flows from its flow table "
 			"(its --max-flows); their records are all in the capture", c.evicted);
-	if (c.ret < 0 && capreader__errkind(r) == TT_CAPERR_STOPPED) {
+	if (c.ret < 0 && capreader__errkind(c.ch.r) == TT_CAPERR_STOPPED) {
 		/* stopped while a pipe sent nothing more: as a live run stops */
-		tt_debug("%s", capreader__error(r));
+		tt_debug("%s", capreader__error(c.ch.r));
 	} else if (c.ret < 0) {
 		/* bad input: the output above stands; the status tells scripts it is incomplete */
-		tt_err("%s", capreader__error(r));
+		tt_err("%s", capreader__error(c.ch.r));
 		status = 2;
-	} else if (c.ret == 0 && capreader__end_reason(r) == TTCAP_END_ROTATED) {
-		tt_info("the capture goes on in the next rotated file (.%u)", m.file_index + 1);
 	}
+	chain_free(&c.ch);
 	return status;
 }
 int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop)

@@ -15,6 +15,7 @@
 #include "opts.h"
 #include "replay.h"
 #include "util.h"
+#include "capkit.h"
 #include "records.h"
 #include "replayrun.h"
 #include "tt_test.h"
@@ -777,4 +778,108 @@ TEST(replay_human_lines_name_their_netns)
 	replay_run_free(&r);
 	unlink(path);
 	free(path);
+}
+
+#define MS(x)	((uint64_t)(x) * 1000000ull)
+
+/*
+ * A set of rotated files, one capture: `-r FILE` goes on in FILE.1, FILE.2
+ * (the same run: host, start, index), so a leak that began in the first
+ * file is still one in the last.  A missing next file, or another run's,
+ * ends the replay there with one line.
+ */
+static int write_rotated_leak(const char *path, uint64_t start_ns)
+{
+	struct tt_capture *c;
+	struct tt_event e;
+	int err;
+
+	/* a run of its own: each run's wall-clock offset differs from another's */
+	err = capture__open(&c, &(struct tt_capture_opts){ .path = path, .rotate_bytes = 4096,
+							     .start_ns = start_ns,
+							     .wall_offset_ns = (int64_t)start_ns * 3 });
+	if (err)
+		return err;
+	/* the leak, at 1.1 s: a server socket the peer closed */
+	e = rec_by(rec_ports(rec_tr(0x500, TT_CLOSE, TT_LISTEN, MS(1050)), 80, 0), 42, "srv");
+	err = capture__write(c, &e);
+	e = rec_ports(rec_tr(0x501, TT_LISTEN, TT_SYN_RECV, MS(1100)), 80, 5000);
+	err = err ?: capture__write(c, &e);
+	e = rec_ports(rec_tr(0x501, TT_SYN_RECV, TT_ESTABLISHED, MS(1100)), 80, 5000);
+	err = err ?: capture__write(c, &e);
+	e = rec_ports(rec_tr(0x501, TT_ESTABLISHED, TT_CLOSE_WAIT, MS(1200)), 80, 5000);
+	err = err ?: capture__write(c, &e);
+	/* then resets nobody follows, incompressible, for the files to fill: 1.3 to 9.3 s */
+	srand(11);
+	for (int i = 0; i < 800 && !err; i++) {
+		uint64_t ts = MS(1300) + (uint64_t)i * MS(10);
+
+		e = rec(TT_EV_RESET_RECV, 0x10000 + (uint64_t)i, 0, 0, ts);
+		for (int k = 0; k < 16; k++)
+			e.daddr[k] = (uint8_t)rand();
+		err = capture__write(c, &e) ?: capture__tick(c, ts, 0, 0);
+	}
+	return capture__close(c, MS(10000), 0, 0) ?: err;
+}
+
+TEST(replay_follows_a_rotated_set)
+{
+	char *dir = capkit_tmpdir("replay"), *path = capkit_join(dir, "set.ttcap"), name[512];
+	char *other = capkit_join(dir, "other.ttcap");
+	struct replay_run r;
+	json_t *cw[64];
+	int n, files = 0;
+
+	REQUIRE(dir && path && other);
+	REQUIRE(write_rotated_leak(path, MS(1000)) == 0);
+	for (int i = 0; i < 64; i++) {
+		capkit_rotated(name, sizeof(name), path, i);
+		if (!access(name, F_OK))
+			files = i + 1;
+	}
+	REQUIRE(files >= 3);
+
+	r = replay("-r", path, "--json", "-i", "1", "--close-wait-age", "1", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	capkit_rotated(name, sizeof(name), path, files - 1);
+	CHECK(strstr(r.err, name) && strstr(r.err, "the same run"));
+	/* the leak is reported to the end of the last file, and the final summary is at its end */
+	n = json_lines(r.out, "close_wait", cw, 64);
+	CHECK(n >= 8);
+	CHECK(n && json_integer_value(json_object_get(cw[n - 1], "t_ns")) >= (json_int_t)MS(9000));
+	CHECK(n && json_integer_value(json_object_get(cw[n - 1], "count")) == 1);
+	for (int i = 0; i < n; i++)
+		json_decref(cw[i]);
+	CHECK(strstr(r.out, "\"final\":true") && strstr(r.out, "\"t_ns\":10000000000,"));
+	replay_run_free(&r);
+
+	/* from a later file on: that file's flows, then the rest of the set */
+	capkit_rotated(name, sizeof(name), path, 1);
+	r = replay("-r", name, "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.err, "is rotated file 1") != NULL);
+	capkit_rotated(name, sizeof(name), path, files - 1);
+	CHECK(strstr(r.err, name) != NULL);
+	CHECK(strstr(r.out, "\"t_ns\":10000000000,") != NULL);
+	replay_run_free(&r);
+
+	/* the next file gone: the replay ends where the set does, and says so */
+	capkit_rotated(name, sizeof(name), path, 2);
+	REQUIRE(!unlink(name));
+	r = replay("-r", path, "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.err, name) && strstr(r.err, "which is not here"));
+	CHECK(!strstr(r.out, "\"t_ns\":10000000000,"));
+	replay_run_free(&r);
+
+	/* another run's file in its place: not followed */
+	REQUIRE(write_rotated_leak(other, MS(2000)) == 0);
+	REQUIRE(!rename(other, name));
+	r = replay("-r", path, "--snapshot", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.err, name) && strstr(r.err, "is not the next file of this capture"));
+	replay_run_free(&r);
+	capkit_rmtree(dir);
+	free(path);
+	free(other);
 }
