@@ -439,6 +439,25 @@ static __noinline bool owned_sk(struct sock *sk, const struct sk_view *v, bool d
 	return true;
 }
 
+/*
+ * At a socket's > CLOSE: its tuple, if the seed gave it and no record
+ * looked it up (PID itself closed it), is no longer PID's; a later
+ * socket of the same tuple is another.
+ */
+static __noinline void forget_seeded(struct sock *sk, const struct sk_view *v, bool direct)
+{
+	struct tt_seeded_key k = {};
+
+	if (!owned_seeded_n)
+		return;
+	k.netns = v->netns;
+	k.family = v->family;
+	k.sport = v->sport;
+	k.dport = v->dport;
+	fill_addrs_to(k.saddr, k.daddr, sk, v->family, direct);
+	bpf_map_delete_elem(&owned_seeded, &k);
+}
+
 static __always_inline struct tt_event *
 reserve(__u8 type, struct sock *sk, const struct sk_view *v, __u8 hook, bool direct)
 {

@@ -53,13 +53,14 @@ static __always_inline bool pass_owner(struct sock *sk, const struct sk_view *v,
 }
 
 static __always_inline void forget_owned(struct sock *sk, const struct sk_view *v,
-					 int oldstate, int newstate)
+					 int oldstate, int newstate, bool direct)
 {
 	__u64 key = (__u64)sk;
 
 	if (!cfg.tgid || newstate != BPF_TCP_CLOSE)
 		return;
 	bpf_map_delete_elem(&owned, &key);
+	forget_seeded(sk, v, direct);
 	if (oldstate == BPF_TCP_LISTEN) {
 		struct tt_listener_key lk = { .netns = v->netns, .port = v->sport };
 
@@ -289,7 +290,7 @@ static __always_inline void flow_transition(struct sock *sk, struct sk_view *v, 
 
 	if (!pass_owner(sk, v, oldstate, newstate, hook, true))
 		return;
-	forget_owned(sk, v, oldstate, newstate);
+	forget_owned(sk, v, oldstate, newstate, true);
 	st = bpf_sk_storage_get(&flows, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st) {
 		count_lost(TT_EV_FLOW);
@@ -380,8 +381,15 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 	 * prints them with -e; a flow's states leave them out.
 	 */
 	if (cfg.tw_mode == TT_TW_HOOK && newstate == BPF_TCP_CLOSE && take_handover(sk, &substate)) {
-		if (!flow)
+		if (!flow) {
+			/* the socket's end, told by the TIME-WAIT record: its address may be reused */
+			if (cfg.tgid) {
+				__u64 key = (__u64)sk;
+
+				bpf_map_delete_elem(&owned, &key);
+			}
 			return NULL;
+		}
 		/* flow records: this > CLOSE is the hand-over, substate its substate */
 	}
 	if (flow && !cfg.tgid) {
@@ -417,7 +425,7 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 		return NULL;
 	if (!pass_owner(sk, &v, oldstate, newstate, hook, direct))
 		return NULL;
-	forget_owned(sk, &v, oldstate, newstate);
+	forget_owned(sk, &v, oldstate, newstate, direct);
 	if (cfg.tw_mode == TT_TW_RULE && newstate == BPF_TCP_CLOSE)
 		substate = tw_rule(sk, oldstate, direct);
 

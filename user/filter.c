@@ -185,6 +185,9 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		}
 		if (keep && e->new_state == TT_CLOSE) {
 			set_del(&f->owned, e->sk);
+			/* forget_seeded(): a later socket of the tuple is another */
+			if (f->seeded)
+				set_del(&f->owned, engine__pseudo_sk(e));
 			if (e->old_state == TT_LISTEN)
 				set_del(&f->listeners, listener_key(e));
 		}

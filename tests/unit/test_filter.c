@@ -117,6 +117,17 @@ TEST(filter_pid_seeded_and_adopted)
 	CHECK(filter__pass(f, &e));
 	e = rec_in(rec_ports(rec_tr(0x11, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 8080, 5001), 555, "");
 	CHECK(!filter__pass(f, &e));
+	/* one PID closes itself, never looked up by tuple: its tuple is not PID's after */
+	s = rec_by(rec_ports(rec(TT_EV_SEED, 0, 0, 0, 0), 8080, 5002), 100, "");
+	s.new_state = TT_ESTABLISHED;
+	s.sk = engine__pseudo_sk(&s);
+	CHECK(filter__pass(f, &s));
+	e = rec_by(rec_ports(rec_tr(0x15, TT_ESTABLISHED, TT_FIN_WAIT1, 0), 8080, 5002), 100, "");
+	CHECK(filter__pass(f, &e));
+	e = rec_in(rec_ports(rec_tr(0x15, TT_FIN_WAIT1, TT_CLOSE, 0), 8080, 5002), 555, "");
+	CHECK(filter__pass(f, &e));
+	e = rec_in(rec_ports(rec_tr(0x16, TT_SYN_RECV, TT_ESTABLISHED, 0), 8080, 5002), 555, "");
+	CHECK(!filter__pass(f, &e));
 
 	/* accepted by us from another's listener: adopted; our child from birth: not */
 	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x12, 0, 0, 0), 9090, 6000), 100, "");
