@@ -54,8 +54,13 @@ run() {
 	[ -n "$NETNS" ] || fail "ttload printed no netns="
 
 	seeded=$(sed -n 's/^tcptrail: seeded \([0-9]*\) existing sockets.*/\1/p' "$DIR/trace.err")
-	[ "${seeded:-0}" -ge 10 ] ||
-		fail "$_mode: the seed read ${seeded:-no} sockets: ttload was not running when tracing began"
+	# the sockets alive at the walk's moment, not in TIME-WAIT: a few when
+	# the CPUs are busy elsewhere (the vm tier beside this one); such a
+	# round raced nothing, and is run again
+	if [ "${seeded:-0}" -lt 10 ]; then
+		echo "seed-under-load ($_mode): the seed read ${seeded:-no} sockets, too few to race: again"
+		return 1
+	fi
 	final=$(grep '^{"type":"summary",.*"final":true' "$OUT")
 	[ -n "$final" ] || fail "no final summary"
 	# a lost record leaves its flow open: this test cannot judge then
@@ -83,6 +88,14 @@ run() {
 # that lost any fails on that first.  (Once, beside the vm tier, the
 # tracepoint round with the default 8M left 3,631 of 17,440 seeded flows
 # open; lost was not checked then.)
-run flow-records --ringbuf-size 64M
-run tracepoint --attach tracepoint --ringbuf-size 256M
+# round MODE [OPTIONS...]: run until a seed raced the load, three tries at most
+round() {
+	for _try in 1 2 3; do
+		run "$@" && return 0
+	done
+	fail "$1: in 3 rounds the seed never read 10 sockets: ttload's load never met it"
+}
+
+round flow-records --ringbuf-size 64M
+round tracepoint --attach tracepoint --ringbuf-size 256M
 pass
