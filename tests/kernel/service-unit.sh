@@ -80,7 +80,10 @@ bset=$(setting CapabilityBoundingSet | tr ' ' '\n' | sed -n 's/^CAP_\(.*\)/+\1/p
 	tr 'A-Z' 'a-z' | paste -sd, -)
 [ -n "$bset" ] || fail "no CapabilityBoundingSet= in $UNIT"
 command -v setpriv >/dev/null || fail "setpriv not found (util-linux; make deps INSTALL=1)"
-drive_begin "tw-load 60"
+# 600 toward 127.0.0.1:8000 (half of them): its port pressure must make the
+# host's top five, over what other tests' namespaces left for 60 s (ttload's
+# 110 a peer in seed-under-load's)
+drive_begin "tw-load 1200"
 drive_paused tw-load
 tw=$(fact ss.time_wait)
 setpriv --bounding-set "-all,$bset" --inh-caps=-all --no-new-privs \
