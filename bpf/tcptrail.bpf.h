@@ -410,6 +410,17 @@ static __always_inline void fill_addrs(struct tt_event *e, struct sock *sk, __u1
 	fill_addrs_to(e->saddr, e->daddr, sk, family, direct);
 }
 
+/* The socket's tuple as the seed gave it userspace (user/live.c) */
+static __always_inline void seeded_key(struct tt_seeded_key *k, struct sock *sk,
+				       const struct sk_view *v, bool direct)
+{
+	k->netns = v->netns;
+	k->family = v->family;
+	k->sport = v->sport;
+	k->dport = v->dport;
+	fill_addrs_to(k->saddr, k->daddr, sk, v->family, direct);
+}
+
 /*
  * A pid filter's test: is this socket the process's?  By its address once
  * a record of it has passed; a socket the seed found is looked up by its
@@ -427,11 +438,7 @@ static __noinline bool owned_sk(struct sock *sk, const struct sk_view *v, bool d
 		return true;
 	if (!owned_seeded_n)
 		return false;
-	k.netns = v->netns;
-	k.family = v->family;
-	k.sport = v->sport;
-	k.dport = v->dport;
-	fill_addrs_to(k.saddr, k.daddr, sk, v->family, direct);
+	seeded_key(&k, sk, v, direct);
 	if (!bpf_map_lookup_elem(&owned_seeded, &k))
 		return false;
 	bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
@@ -450,11 +457,7 @@ static __noinline void forget_seeded(struct sock *sk, const struct sk_view *v, b
 
 	if (!owned_seeded_n)
 		return;
-	k.netns = v->netns;
-	k.family = v->family;
-	k.sport = v->sport;
-	k.dport = v->dport;
-	fill_addrs_to(k.saddr, k.daddr, sk, v->family, direct);
+	seeded_key(&k, sk, v, direct);
 	bpf_map_delete_elem(&owned_seeded, &k);
 }
 
