@@ -446,6 +446,16 @@ int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const cha
 	}
 	if (pod && pod[0])
 		snprintf(n->pod, sizeof(n->pod), "%s", pod);
+	/*
+	 * Each file of a rotated set names its ids again: the name stays the
+	 * one already given out (views and reports hold it) when it is the same.
+	 */
+	if (s->name && s->name->source == n->source && !strcmp(s->name->path, n->path) &&
+	    !strcmp(s->name->container, n->container) && !strcmp(s->name->runtime, n->runtime) &&
+	    !strcmp(s->name->pod, n->pod)) {
+		free_name(n);
+		return 0;
+	}
 	free_name(s->name);
 	s->name = n;
 	return 0;

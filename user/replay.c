@@ -176,6 +176,7 @@ struct view_replay {
 	struct tt_view *v;
 	struct tt_ident *ident;	/* the names the capture kept */
 	struct view_sock *tw;	/* a ring of the last TIME-WAIT entries */
+	uint64_t *tw_cgid;	/* and their cgroups, named when shown */
 	size_t tw_head, tw_n, tw_cap;
 	uint64_t tw_ts_dropped;
 	int64_t wall_offset_ns;
@@ -192,6 +193,7 @@ static void remember_time_wait(const struct tt_flow *f, void *ctx)
 		vr->tw_head = (vr->tw_head + 1) % vr->tw_cap;	/* the oldest goes */
 		vr->tw_n--;
 	}
+	vr->tw_cgid[(vr->tw_head + vr->tw_n) % vr->tw_cap] = f->cgroup;
 	s = &vr->tw[(vr->tw_head + vr->tw_n++) % vr->tw_cap];
 	memset(s, 0, sizeof(*s));
 	s->family = f->family;
@@ -203,7 +205,6 @@ static void remember_time_wait(const struct tt_flow *f, void *ctx)
 	memcpy(s->daddr, f->daddr, 16);
 	s->netns = f->netns;
 	s->cookie = f->cookie;
-	s->cg = ident__lookup(vr->ident, f->cgroup, 0);
 	s->age_kind = VIEW_AGE_EXACT;
 	s->age_ms = f->ts_ns[f->nstates - 1];	/* the entry's time until shown */
 }
@@ -220,6 +221,8 @@ static void show_view(struct view_replay *vr, uint64_t now)
 	for (size_t i = 0; i < vr->tw_n; i++) {
 		struct view_sock s = vr->tw[(vr->tw_head + i) % vr->tw_cap];
 
+		/* named now: a name looked up then may have been replaced since */
+		s.cg = ident__lookup(vr->ident, vr->tw_cgid[(vr->tw_head + i) % vr->tw_cap], 0);
 		s.age_ms = now > s.age_ms ? (now - s.age_ms) / 1000000 : 0;
 		if (view__add(vr->v, &s))
 			break;
@@ -238,12 +241,13 @@ static int replay_view(struct chain *ch, const struct tt_opts *o,
 
 	vr.tw_cap = o->max_flows;
 	vr.tw = calloc(vr.tw_cap, sizeof(*vr.tw));
+	vr.tw_cgid = calloc(vr.tw_cap, sizeof(*vr.tw_cgid));
 	vr.eng = engine__new(&(struct tt_engine_opts){
 		.max_flows = o->max_flows, .on_flow_end = remember_time_wait, .ctx = &vr });
 	/* a replay is not a terminal's live picture: frames follow each other */
 	vr.v = view__new(o, stdout, false);
 	vr.ident = ident__new(false);
-	if (!flt || !vr.tw || !vr.eng || !vr.v || !vr.ident) {
+	if (!flt || !vr.tw || !vr.tw_cgid || !vr.eng || !vr.v || !vr.ident) {
 		tt_err("out of memory for a flow table of %llu flows",
 		       (unsigned long long)o->max_flows);
 		ret = -ENOMEM;
@@ -297,6 +301,7 @@ out:
 	ident__free(vr.ident);
 	engine__free(vr.eng);
 	free(vr.tw);
+	free(vr.tw_cgid);
 	filter__free(flt);
 	fflush(stdout);
 	switch (tt_stdout_failed()) {

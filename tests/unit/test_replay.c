@@ -883,3 +883,60 @@ TEST(replay_follows_a_rotated_set)
 	free(path);
 	free(other);
 }
+
+static int name_container(void *ctx, const struct tt_event *e, struct tt_capcg *out)
+{
+	(void)ctx;
+	snprintf(out->path, sizeof(out->path), "/libpod_parent/libpod-%064llx",
+		 (unsigned long long)e->cgroup);
+	snprintf(out->container, sizeof(out->container), "%064llx", (unsigned long long)e->cgroup);
+	snprintf(out->runtime, sizeof(out->runtime), "podman");
+	return 0;
+}
+
+/*
+ * Every file of a set names its cgroups again.  The views keep the
+ * TIME-WAIT entries of the last 60 s with their names: a name replaced by
+ * the next file's was freed under them (garbage for a container, a crash
+ * with --json).  Every socket is named that one container.
+ */
+TEST(replay_views_of_a_rotated_set_name_their_containers)
+{
+	char *dir = capkit_tmpdir("replay"), *path = capkit_join(dir, "cg.ttcap"), name[512];
+	struct tt_capture *c;
+	struct replay_run r;
+	int err = 0;
+
+	REQUIRE(dir && path);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+		.path = path, .rotate_bytes = 4096, .start_ns = MS(1000),
+		.cgroup_name = name_container }));
+	srand(5);
+	for (int i = 0; i < 600 && !err; i++) {
+		uint64_t ts = MS(1000) + (uint64_t)i * MS(10);
+		struct tt_event e = rec_ports(rec(TT_EV_TIME_WAIT, 0x10000 + (uint64_t)i,
+						  TT_FIN_WAIT2, TT_TIME_WAIT, ts), 40000 + i, 80);
+
+		e.cgroup = 0xabc;
+		for (int k = 0; k < 16; k++)
+			e.daddr[k] = (uint8_t)rand();
+		err = capture__write(c, &e) ?: capture__tick(c, ts, 0, 0);
+	}
+	REQUIRE(!capture__close(c, MS(7100), 0, 0) && !err);
+	capkit_rotated(name, sizeof(name), path, 2);
+	REQUIRE(!access(name, F_OK));
+
+	r = replay("-r", path, "--snapshot", "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	/* every socket of the capture's end, each named that container, and nothing else */
+	CHECK(count(r.out, "\"container\":") >= 600);
+	CHECK_EQ_INT(count(r.out, "\"container\":\"0000000000000000000000000000000000000000000000000000000000000abc\""),
+		     count(r.out, "\"container\":"));
+	replay_run_free(&r);
+	r = replay("-r", path, "--top", "--json", "-i", "2", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(count(r.out, "0000000000000000000000000000000000000000000000000000000000000abc") >= 3);
+	replay_run_free(&r);
+	capkit_rmtree(dir);
+	free(path);
+}
