@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,11 +101,51 @@ static int check_same_files(const struct tt_opts *o)
 	return 0;
 }
 
+/* The length of FILE in "FILE.N", or 0 when path has no such suffix. */
+static size_t rotated_stem(const char *path)
+{
+	size_t n = strlen(path), i = n;
+
+	while (i > 0 && path[i - 1] >= '0' && path[i - 1] <= '9')
+		i--;
+	return i < n && i > 1 && path[i - 1] == '.' ? i - 1 : 0;
+}
+
+/*
+ * -r FILE replays FILE.1, FILE.2... after it: an output that names one of
+ * them would destroy the rest of the set before it is read.
+ */
+static int check_replayed_set(const struct tt_opts *o)
+{
+	const struct { const char *opt, *path; } f[] = {
+		{ "-o/--output", o->output_path }, { "--metrics-file", o->metrics_path },
+	};
+	char base[PATH_MAX], stem[PATH_MAX];
+	size_t k;
+
+	if (!o->read_path || !strcmp(o->read_path, "-"))
+		return 0;
+	k = rotated_stem(o->read_path);
+	snprintf(base, sizeof(base), "%.*s", (int)(k ? k : strlen(o->read_path)), o->read_path);
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (!f[i].path || !strcmp(f[i].path, "-"))
+			continue;
+		k = rotated_stem(f[i].path);
+		snprintf(stem, sizeof(stem), "%.*s", (int)(k ? k : strlen(f[i].path)), f[i].path);
+		if (!outfile__same(stem, base))
+			continue;
+		fprintf(stderr, "tcptrail: %s %s is a file of the rotated capture that -r %s "
+			"replays; give it a file of its own\n", f[i].opt, f[i].path, o->read_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 {
 	if (netns_arg && resolve_netns(o, netns_arg, o->read_path != NULL))
 		return 2;
-	if (check_same_files(o))
+	if (check_same_files(o) || check_replayed_set(o))
 		return 2;
 	if (o->output_path && outfile__check("-o", o->output_path))
 		return 2;

@@ -588,3 +588,33 @@ TEST(opts_views_messages_are_one_line_naming_option_and_value)
 	CHECK(strstr(buf, "-w/--write") != NULL && strstr(buf, "--top") != NULL);
 	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
 }
+
+/*
+ * -r FILE replays the rotated set after it: -o or --metrics-file on any
+ * file of the set (FILE, FILE.N, by another spelling too) would destroy it
+ * before it is read, and is refused.
+ */
+TEST(opts_outputs_never_name_a_file_of_the_replayed_set)
+{
+	char dir[] = "/tmp/tt-set-XXXXXX", cap[64], c3[64], other[64], dotted[96];
+	struct tt_opts o;
+	bool x;
+	int fd;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(cap, sizeof(cap), "%s/s.ttcap", dir);
+	snprintf(c3, sizeof(c3), "%s/s.ttcap.3", dir);
+	snprintf(other, sizeof(other), "%s/s.ttcap.log", dir);
+	snprintf(dotted, sizeof(dotted), "%s/./s.ttcap.12", dir);
+	fd = open(c3, O_CREAT | O_WRONLY, 0600);
+	REQUIRE(fd >= 0);
+	close(fd);
+	CHECK_EQ_INT(parse(&o, &x, "-r", cap, "-o", c3, NULL), 2);
+	CHECK_EQ_INT(parse(&o, &x, "-r", c3, "--metrics-file", cap, NULL), 2);
+	CHECK_EQ_INT(parse(&o, &x, "-r", c3, "-o", dotted, NULL), 2);
+	/* a file of its own */
+	CHECK_EQ_INT(parse(&o, &x, "-r", cap, "-o", other, NULL), 0);
+	unlink(c3);
+	unlink(other);
+	rmdir(dir);
+}
