@@ -100,7 +100,7 @@ static __always_inline __u32 ack_age_ms(struct sock *sk)
 
 static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hook)
 {
-	bool adopted = false;
+	bool adopted = false, disowned = false;
 	struct tt_event *e;
 	struct sk_view v;
 	__u8 state;
@@ -114,12 +114,20 @@ static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hoo
 	if (!pass_filters(&v))
 		return;
 	if (cfg.tgid) {
-		if ((bpf_get_current_pid_tgid() >> 32) != cfg.tgid)
-			return;
-		/* not the process's before: what came before was left out */
-		if (!owned_sk(sk, &v, direct)) {
+		key = (__u64)sk;
+		if ((bpf_get_current_pid_tgid() >> 32) != cfg.tgid) {
+			/*
+			 * Another process accepted a child of the process's
+			 * listener, kept from its birth: a worker sharing the
+			 * listener.  It is not the process's: said, and left.
+			 */
+			if (!bpf_map_lookup_elem(&owned, &key))
+				return;
+			bpf_map_delete_elem(&owned, &key);
+			disowned = true;
+		} else if (!owned_sk(sk, &v, direct)) {
+			/* not the process's before: what came before was left out */
 			adopted = true;
-			key = (__u64)sk;
 			bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
 		}
 	}
@@ -130,12 +138,14 @@ static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hoo
 	if (!e)
 		return;
 	e->new_state = state;
-	if (adopted) {
+	if (adopted)
 		e->flags |= TT_F_ADOPTED;
-		if (state == BPF_TCP_CLOSE_WAIT && CONFIG_HZ) {
-			e->flags |= TT_F_ACK_AGE;
-			e->aux[2] = ack_age_ms(sk);
-		}
+	if (disowned)
+		e->flags |= TT_F_DISOWNED;
+	/* rare, and what a replay with -p needs to date a leak accepted late */
+	if (state == BPF_TCP_CLOSE_WAIT && CONFIG_HZ) {
+		e->flags |= TT_F_ACK_AGE;
+		e->aux[2] = ack_age_ms(sk);
 	}
 	bpf_ringbuf_submit(e, submit_flags());
 }

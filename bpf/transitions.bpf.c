@@ -608,6 +608,15 @@ static __always_inline void flow_destroyed(struct sock *sk, __u8 hook)
 	st = bpf_sk_storage_get(&flows, sk, 0, 0);
 	if (!st || st->ended || !st->last)
 		return;
+	/* -p: a child another process accepted (owner.bpf.c) is not told */
+	if (cfg.tgid) {
+		__u64 key = (__u64)sk;
+
+		if (!bpf_map_lookup_elem(&owned, &key)) {
+			bpf_sk_storage_delete(&flows, sk);
+			return;
+		}
+	}
 	old = st->last;
 	if (old == BPF_TCP_SYN_RECV && lost_clone_race(sk, BPF_TCP_CLOSE, true)) {
 		bpf_sk_storage_delete(&flows, sk);

@@ -64,7 +64,11 @@ enum tt_tcp_state {
 #define TT_F_ADOPTED	0x04	/* ACCEPT: under a pid filter, the socket became
 				 * the process's at this accept, so its records
 				 * before were left out: its flow starts here */
-#define TT_F_ACK_AGE	0x08	/* ACCEPT, with TT_F_ADOPTED: aux[2] is valid */
+#define TT_F_ACK_AGE	0x08	/* ACCEPT in CLOSE_WAIT: aux[2] is valid */
+#define TT_F_DISOWNED	0x10	/* ACCEPT: under a pid filter, another process
+				 * accepted a child of the process's listener
+				 * (shared, as a pre-fork server's): not the
+				 * process's, its flow is dropped */
 
 /* tt_event.aux for TT_EV_OVERFLOW */
 enum tt_overflow_queue {

@@ -597,6 +597,15 @@ static int on_accept(struct tt_engine *eng, const struct tt_event *e)
 	uint32_t idx = find_live(eng, e->sk);
 	struct tt_flow *f;
 
+	/* -p: a child of the process's listener that another process accepted */
+	if (e->flags & TT_F_DISOWNED) {
+		if (idx != NIL)
+			ft_forget(eng, idx);
+		else
+			early_hold(eng, e);
+		return 0;
+	}
+
 	/* a connection that waited in the accept queue when we started */
 	if (idx == NIL)
 		idx = ft_adopt_seeded(eng, e);

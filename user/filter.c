@@ -194,8 +194,14 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		return keep;
 	case TT_EV_ACCEPT:
 		/* the accepting task is the current one: the kernel tests tgid alone */
-		if (e->tgid != f->o.pid)
-			return false;
+		if (e->tgid != f->o.pid) {
+			/* a child of our listener another process accepted: not ours (dropped) */
+			if (!set_has(&f->owned, e->sk))
+				return false;
+			set_del(&f->owned, e->sk);
+			e->flags |= TT_F_DISOWNED;
+			return true;
+		}
 		/* not the process's before: its flow starts here, as the kernel side marks it */
 		if (!owned_sk(f, e)) {
 			set_add(&f->owned, e->sk);

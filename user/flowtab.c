@@ -376,6 +376,15 @@ bool ft_forget_seeded_twin(struct tt_engine *eng, const struct tt_event *e)
 		return false;
 	}
 	eng->n_pseudo--;
+	ft_forget(eng, idx);
+	eng->total.seed_twins++;
+	return true;
+}
+
+void ft_forget(struct tt_engine *eng, uint32_t idx)
+{
+	struct tt_entry *ent = &eng->ents[idx];
+
 	ft_hash_unlink(eng, idx);
 	lru_unlink(eng, idx);
 	ft_listener_unlink(eng, idx);
@@ -384,10 +393,8 @@ bool ft_forget_seeded_twin(struct tt_engine *eng, const struct tt_event *e)
 		eng->total.flows_opened--;
 	if (eng->interval.flows_opened)
 		eng->interval.flows_opened--;
-	eng->total.seed_twins++;
 	ent->hnext = eng->free_head;
 	eng->free_head = idx;
-	return true;
 }
 
 uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,

@@ -263,6 +263,8 @@ void ft_fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_event
 void ft_hash_link(struct tt_engine *eng, uint32_t idx);
 uint32_t ft_adopt_seeded(struct tt_engine *eng, const struct tt_event *e);
 bool ft_forget_seeded_twin(struct tt_engine *eng, const struct tt_event *e);
+/* A flow that was never one (a seeded twin, a child another process accepted): no end, no report. */
+void ft_forget(struct tt_engine *eng, uint32_t idx);
 uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,
 			 uint8_t flags);
 int ft_tw_find(const struct tt_engine *eng, uint64_t sk);

@@ -1614,14 +1614,15 @@ static void close_wait(const struct scenario *sc, long k)
  * the accept queue) from a listener ttdrive made under tracing and passed
  * it, as systemd passes a socket-activated service its listener.  It reads
  * each to end of stream and keeps it: 3K leak, all the server's, K on each
- * of PORT, PORT+1 and PORT+2.
+ * of PORT, PORT+1 and PORT+2.  Its worker, forked with the listener on
+ * PORT+1, accepts K more there: those leak too, the worker's.
  */
 static struct {
-	pid_t pid;
-	int cmd;		/* ttdrive -> server: A, B, C (with a listener) or q */
-	int ack;		/* server -> ttdrive: r */
+	pid_t pid, peer;	/* the server, and its worker */
+	int cmd, peer_cmd;	/* ttdrive -> server: A, B, C (with a listener) or q */
+	int ack, peer_ack;	/* server -> ttdrive: r */
 	int *early;		/* the clients of the first K, open until the run */
-} pl = { .cmd = -1, .ack = -1 };
+} pl = { .cmd = -1, .ack = -1, .peer_cmd = -1, .peer_ack = -1 };
 
 static void wait_byte(int fd, const char *what)
 {
@@ -1633,7 +1634,7 @@ static void wait_byte(int fd, const char *what)
 }
 
 /* One byte, and with C a listener's fd, over the unix socket cmd. */
-static void pidleak_ask(char what, int lfd)
+static void pidleak_ask(int cmd, char what, int lfd)
 {
 	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = &what, .iov_len = 1 };
@@ -1649,7 +1650,7 @@ static void pidleak_ask(char what, int lfd)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
 	}
-	if (sendmsg(pl.cmd, &mh, 0) != 1)
+	if (sendmsg(cmd, &mh, 0) != 1)
 		die(errno, "tell ttpidleak");
 }
 
@@ -1670,16 +1671,15 @@ static char pidleak_order(int cmd, int *lfd)
 	return c;
 }
 
-static void __attribute__((noreturn)) pidleak_server(int l1, int cmd, int ack, long k)
+/* Accepts K on the listener each order names, reads each to its end, keeps them all. */
+static void __attribute__((noreturn)) pidleak_serve(int l1, int l2, int cmd, int ack, long k)
 {
-	int l2 = tcp_listen(AF_INET, PORT + 1, (int)k), l3 = -1, *fds = calloc(3 * k, sizeof(*fds));
+	int l3 = -1, *fds = calloc(3 * k, sizeof(*fds));
 	long n = 0, i;
 	char c;
 
 	if (!fds)
 		die(ENOMEM, "ttpidleak");
-	if (write(ack, "r", 1) != 1)
-		die(errno, "write");
 	while ((c = pidleak_order(cmd, &l3)) != 'q' && n < 3 * k) {
 		int lfd = c == 'A' ? l1 : c == 'B' ? l2 : l3;
 
@@ -1699,13 +1699,43 @@ static void __attribute__((noreturn)) pidleak_server(int l1, int cmd, int ack, l
 	exit(0);
 }
 
+/*
+ * The server: its own listener on PORT+1, and a worker (ttpidpeer) forked
+ * with it, as a pre-fork server's are, that accepts there too when told.
+ */
+static void __attribute__((noreturn)) pidleak_server(int l1, int cmd, int ack, int peer_cmd,
+						    int peer_ack, long k)
+{
+	int l2 = tcp_listen(AF_INET, PORT + 1, 2 * (int)k);
+	pid_t peer = fork();
+
+	if (peer < 0)
+		die(errno, "fork");
+	if (peer == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NAME, "ttpidpeer");
+		close(cmd);
+		close(ack);
+		close(l1);
+		pidleak_serve(-1, l2, peer_cmd, peer_ack, k);
+	}
+	close(peer_cmd);
+	close(peer_ack);
+	/* the worker's pid, then ready */
+	if (write(ack, &peer, sizeof(peer)) != sizeof(peer))
+		die(errno, "write");
+	pidleak_serve(l1, l2, cmd, ack, k);
+}
+
 static void pidleak_start(const struct scenario *UNUSED(sc), long k)
 {
-	int l1, cmd[2], ack[2];
+	int l1, cmd[2], ack[2], pcmd[2], pack[2];
+	struct pollfd pfd;
 
-	raise_nofile(6 * k + 64);
+	raise_nofile(8 * k + 64);
 	l1 = tcp_listen(AF_INET, PORT, (int)k);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cmd) || pipe2(ack, O_CLOEXEC))
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cmd) || pipe2(ack, O_CLOEXEC) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pcmd) || pipe2(pack, O_CLOEXEC))
 		die(errno, "socketpair");
 	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
 		die(0, "too many servers");
@@ -1719,25 +1749,34 @@ static void pidleak_start(const struct scenario *UNUSED(sc), long k)
 		prctl(PR_SET_NAME, "ttpidleak");
 		close(cmd[0]);
 		close(ack[0]);
-		pidleak_server(l1, cmd[1], ack[1], k);
+		close(pcmd[0]);
+		close(pack[0]);
+		pidleak_server(l1, cmd[1], ack[1], pcmd[1], pack[1], k);
 	}
 	children[n_children++] = pl.pid;
 	close(cmd[1]);
 	close(ack[1]);
+	close(pcmd[1]);
+	close(pack[1]);
 	pl.cmd = cmd[0];
 	pl.ack = ack[0];
-	wait_byte(pl.ack, "ttpidleak's listener");
+	pl.peer_cmd = pcmd[0];
+	pl.peer_ack = pack[0];
+	pfd = (struct pollfd){ .fd = pl.ack, .events = POLLIN };
+	if (poll(&pfd, 1, timeout_s * 1000) != 1 ||
+	    read(pl.ack, &pl.peer, sizeof(pl.peer)) != sizeof(pl.peer))
+		die(0, "ttpidleak did not start within %d s", timeout_s);
 	/* the first K: accepted now, open until the run */
 	pl.early = calloc(k, sizeof(*pl.early));
 	if (!pl.early)
 		die(ENOMEM, "clients");
 	for (long i = 0; i < k; i++)
 		pl.early[i] = tcp_connect(AF_INET, PORT);
-	pidleak_ask('A', -1);
+	pidleak_ask(pl.cmd, 'A', -1);
 	wait_byte(pl.ack, "ttpidleak's first accepts");
 	close(l1);
-	printf("server_pid=%d\nserver_comm=ttpidleak\nport=%d\nport2=%d\nport3=%d\n", pl.pid, PORT,
-	       PORT + 1, PORT + 2);
+	printf("server_pid=%d\nserver_comm=ttpidleak\npeer_pid=%d\nport=%d\nport2=%d\nport3=%d\n",
+	       pl.pid, pl.peer, PORT, PORT + 1, PORT + 2);
 	fflush(stdout);
 }
 
@@ -1753,32 +1792,39 @@ static void close_wait_pid(const struct scenario *UNUSED(sc), long k)
 	/* K on its own listener */
 	for (i = 0; i < k; i++)
 		client_closes_first(AF_INET, PORT + 1);
-	pidleak_ask('B', -1);
+	pidleak_ask(pl.cmd, 'B', -1);
 	wait_byte(pl.ack, "ttpidleak's accepts on its listener");
+	/* and K its worker accepts there: the worker's, not the server's */
+	for (i = 0; i < k; i++)
+		client_closes_first(AF_INET, PORT + 1);
+	pidleak_ask(pl.peer_cmd, 'B', -1);
+	wait_byte(pl.peer_ack, "ttpidpeer's accepts");
 	/* K whose clients have closed before the server accepts, on a listener of ours */
 	l3 = tcp_listen(AF_INET, PORT + 2, (int)k);
 	t0 = now_ms();
 	for (i = 0; i < k; i++)
 		client_closes_first(AF_INET, PORT + 2);
 	t1 = now_ms();
-	if (wait_state_count(ST_CLOSE_WAIT, 3 * (int)k, 2000) != 3 * k)
-		die(0, "want %ld sockets in CLOSE_WAIT before the late accepts", 3 * k);
+	if (wait_state_count(ST_CLOSE_WAIT, 4 * (int)k, 2000) != 4 * k)
+		die(0, "want %ld sockets in CLOSE_WAIT before the late accepts", 4 * k);
 	/* a second in the queue: their CLOSE_WAIT began then, not at the accept */
 	sleep_ms(1000);
 	t2 = now_ms();
-	pidleak_ask('C', l3);
+	pidleak_ask(pl.cmd, 'C', l3);
 	close(l3);
 	wait_byte(pl.ack, "ttpidleak's late accepts");
-	printf("leaked=%ld\nleaked.port=%ld\nleaked.port2=%ld\nleaked.port3=%ld\nclient_pid=%d\n",
-	       3 * k, k, k, k, main_pid);
+	printf("leaked=%ld\nleaked.port=%ld\nleaked.port2=%ld\nleaked.port3=%ld\nleaked.peer=%ld\n"
+	       "client_pid=%d\n", 3 * k, k, k, k, k, main_pid);
 	/* CLOCK_MONOTONIC ms, as tcptrail's *_ns: the clients closed in [t0, t1], accepts after t2 */
 	printf("late.closed_from_ms=%lld\nlate.closed_to_ms=%lld\nlate.accept_ms=%lld\n", t0, t1, t2);
-	printf("ss.close_wait=%d\nss.close_wait.server=%d\n", count_sockets().by_state[ST_CLOSE_WAIT],
-	       count_owned(pl.pid, ST_CLOSE_WAIT));
+	printf("ss.close_wait=%d\nss.close_wait.server=%d\nss.close_wait.peer=%d\n",
+	       count_sockets().by_state[ST_CLOSE_WAIT], count_owned(pl.pid, ST_CLOSE_WAIT),
+	       count_owned(pl.peer, ST_CLOSE_WAIT));
 	fflush(stdout);
 	/* past --close-wait-age 1 at a summary of -i 1 */
 	pause_point("close-wait", 2500);
-	pidleak_ask('q', -1);
+	pidleak_ask(pl.peer_cmd, 'q', -1);
+	pidleak_ask(pl.cmd, 'q', -1);
 	reap(pl.pid);
 }
 

@@ -33,8 +33,12 @@ grep -q '^tcptrail: tracing' "$DIR/cap.err" ||
 wait_paused close-wait
 server=$(fact server_pid)
 k=$(fact leaked)
-expect_eq "ttdrive's CLOSE-WAIT sockets in the namespace" "$(fact ss.close_wait)" "$k"
+peer=$(fact peer_pid)
+expect_eq "ttdrive's CLOSE-WAIT sockets in the namespace" "$(fact ss.close_wait)" \
+	"$((k + $(fact leaked.peer)))"
 expect_eq "ttdrive's CLOSE-WAIT sockets of the server" "$(fact ss.close_wait.server)" "$k"
+expect_eq "ttdrive's CLOSE-WAIT sockets of its worker" "$(fact ss.close_wait.peer)" \
+	"$(fact leaked.peer)"
 
 # one report a service port, both the server's; the next summary has them all
 _all_reported() {
@@ -51,9 +55,14 @@ for p in port port2 port3; do
 	expect_flow "close_wait report for $p $(fact $p)" "$cw" pid="$server" comm=ttpidleak \
 		count="$(fact leaked.$p)" service=local netns="$NETNS"
 done
+# the worker's are not the server's, though they were born under its listener
+bad=$(records close_wait | grep -v "\"pid\":$server," | sed -n 1p)
+[ -z "$bad" ] || fail "a report of another process than the server $server: $bad"
 resume
 drive_wait
 trace_stop
+bad=$(flows passive | grep -v "\"pid\":$server," | sed -n 1p)
+[ -z "$bad" ] || fail "a passive flow of another process than the server $server: $bad"
 
 # every leaked socket went on to LAST_ACK and CLOSE, as the server's flow
 for p in port port2 port3; do

@@ -1863,6 +1863,21 @@ TEST(engine_adopted_accept_starts_the_flow)
 	CHECK_EQ_INT(engine__feed(eng, &e), 0);
 	CHECK(!engine__lookup(eng, SK(4)));
 	CHECK_EQ_INT(engine__total(eng)->flows_opened, 2);
+
+	/* a child of the listener, kept from birth, that another process accepted: gone, untold */
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(5), TT_LISTEN, TT_SYN_RECV, MS(80000)), 80, 5004)),
+		     0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(5), TT_SYN_RECV, TT_ESTABLISHED, MS(80000)), 80,
+				 5004)), 0);
+	REQUIRE(engine__lookup(eng, SK(5)));
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, SK(5), 0, 0, MS(80001)), 80, 5004), 301, "worker");
+	e.new_state = TT_ESTABLISHED;
+	e.flags |= TT_F_DISOWNED;
+	CHECK_EQ_INT(engine__feed(eng, &e), 0);
+	CHECK(!engine__lookup(eng, SK(5)));
+	CHECK_EQ_INT(engine__total(eng)->flows_opened, 2);
+	CHECK_EQ_INT(engine__total(eng)->active, 1);
+	CHECK_EQ_INT(r.n, 1);
 	engine__free(eng);
 }
 

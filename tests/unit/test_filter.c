@@ -141,6 +141,17 @@ TEST(filter_pid_seeded_and_adopted)
 	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x14, 0, 0, 0), 7070, 6001), 100, "");
 	CHECK(filter__pass(f, &e));
 	CHECK(!(e.flags & TT_F_ADOPTED));
+	/* our listener's child another process accepted: told, as not ours, and dropped after */
+	e = rec_ports(rec_tr(0x17, TT_LISTEN, TT_SYN_RECV, 0), 7070, 6002);
+	CHECK(filter__pass(f, &e));
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x17, 0, 0, 0), 7070, 6002), 101, "");
+	CHECK(filter__pass(f, &e));
+	CHECK(e.flags & TT_F_DISOWNED);
+	e = rec_in(rec_ports(rec_tr(0x17, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 7070, 6002), 555, "");
+	CHECK(!filter__pass(f, &e));
+	/* another's accept of a socket not ours: not told */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x18, 0, 0, 0), 7070, 6003), 101, "");
+	CHECK(!filter__pass(f, &e));
 	filter__free(f);
 }
 
