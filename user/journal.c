@@ -196,11 +196,16 @@ struct tt_journal *journal__new(const struct tt_sink_opts *lines, uint32_t netns
 		return NULL;
 	}
 	path = journalout__path(j->out);
-	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK : -tt_unix_listens(path);
+	/* journald's native protocol is datagrams only */
+	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK :
+	      -tt_unix_listens(path, true);
 	if (err) {
-		tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without systemd)",
-		       path, err == ENOTSOCK ? "not a socket" : err == ECONNREFUSED ?
-		       "nothing listens on it" : strerror(err));
+		if (err == EACCES)
+			tt_err("--journal: %s: %s: this user may not send there", path,
+			       strerror(err));
+		else
+			tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without "
+			       "systemd)", path, tt_unix_why(err));
 		journal__free(j);
 		return NULL;
 	}

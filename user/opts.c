@@ -157,10 +157,11 @@ static const struct argp_option options[] = {
 	{ "write", 'w', "FILE", 0, "Also record every event to FILE, gzip-compressed, flushed "
 	  "every second (an existing FILE is overwritten only if it is a regular file of this "
 	  "user's, with one name)", 5 },
-	{ "read", 'r', "FILE", 0, "Replay FILE ('-': stdin) instead of tracing: no root, no BPF; "
-	  "every output option and filter applies", 5 },
+	{ "read", 'r', "FILE", 0, "Replay FILE ('-': stdin) instead of tracing, and the rest of "
+	  "its rotated set (FILE.1, FILE.2...): no root, no BPF; every output option and filter "
+	  "applies", 5 },
 	{ "rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "With -w: past SIZE compressed bytes (e.g. "
-	  "100M) go on in FILE.1, FILE.2...; each file replays alone", 5 },
+	  "100M) go on in FILE.1, FILE.2...; -r FILE replays them all", 5 },
 	{ "rotate-count", OPT_ROTATE_COUNT, "N", 0, "With --rotate-size: keep the newest N files, "
 	  "removing older ones", 5 },
 	{},
@@ -557,10 +558,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'r':
 		if (!*arg)
 			return bad(state, "-r/--read: '%s' is not a file name", arg);
-		/* a rotated set is files in a row, each with its own start: not one capture */
+		/* a rotated set is followed from the file given: -r names where to start */
 		if (o->read_path)
-			return bad(state, "-r/--read: given twice (then '%s'); tcptrail replays one "
-				   "capture file, a rotated set one file at a time", arg);
+			return bad(state, "-r/--read: given twice (then '%s'); give the first file "
+				   "of a rotated set, and the rest follow", arg);
 		o->read_path = arg;
 		break;
 	case OPT_ROTATE_SIZE:

@@ -5,7 +5,9 @@
  * summary clock ticks with each record, so intervals, durations and
  * timestamps come out as they did live.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -133,8 +135,8 @@ static bool chain_follow(struct chain *ch)
 	    (strcmp(m.hostname, ch->first.hostname) || m.wall_offset_ns != ch->first.wall_offset_ns ||
 	     strcmp(m.hooks, ch->first.hooks) || strcmp(m.filters, ch->first.filters) ||
 	     m.file_index != ch->index + 1 || m.start_ns < ch->start_ns)) {
-		tt_warn("warning: %s is not the next file of this capture (another run's): the "
-			"replay ends before it", next);
+		tt_warn("warning: %s is not the next file of this capture (another run's, or "
+			"renamed): the replay ends before it", next);
 		capreader__free(r);
 		free(next);
 		return false;
@@ -149,6 +151,40 @@ static bool chain_follow(struct chain *ch)
 	ch->index++;
 	ch->start_ns = m.start_ns;
 	return true;
+}
+
+/*
+ * FILE is not there: the first of FILE.N beside it (the oldest file of a
+ * set whose first files --rotate-count removed), into out.  False if none.
+ */
+static bool oldest_rotated(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	size_t dlen = slash ? (size_t)(slash - path) : 0, nlen = strlen(name);
+	unsigned long best = ULONG_MAX;
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (!nlen || dlen >= sizeof(dir))
+		return false;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash ? (dlen ? dlen : 1) : 1), slash ? path : ".");
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		char *end;
+		unsigned long k;
+
+		if (strncmp(n, name, nlen) || n[nlen] != '.' || n[nlen + 1] < '0' || n[nlen + 1] > '9')
+			continue;
+		k = strtoul(n + nlen + 1, &end, 10);
+		if (!*end && k < best)
+			best = k;
+	}
+	closedir(d);
+	return best != ULONG_MAX && (size_t)snprintf(out, len, "%s.%lu", path, best) < len;
 }
 
 /* capreader__next() across the set: 0 only at the end of its last file */
@@ -429,10 +465,17 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	capreader__set_stop(r, stop);
 	/* a file that is no capture, or none at all: bad input */
 	if (capreader__meta(r, &m)) {
+		char oldest[PATH_MAX];
+
 		/* SIGINT or SIGTERM while a pipe had not sent the header yet */
 		if (capreader__errkind(r) == TT_CAPERR_STOPPED)
 			return 0;
-		tt_err("%s", capreader__error(r));
+		if (o->read_path && access(o->read_path, F_OK) &&
+		    oldest_rotated(o->read_path, oldest, sizeof(oldest)))
+			tt_err("%s; its rotated set goes on in %s (--rotate-count removed the files "
+			       "before it): -r %s", capreader__error(r), oldest, oldest);
+		else
+			tt_err("%s", capreader__error(r));
 		return 2;
 	}
 	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);

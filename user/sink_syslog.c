@@ -148,11 +148,15 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 	}
 	/* as --journal without journald: said before anything is attached */
 	path = syslogout__path(s->sl);
-	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK : -tt_unix_listens(path);
+	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK :
+	      -tt_unix_listens(path, false);
 	if (err) {
-		tt_err("--syslog: %s: %s: no syslog daemon here (--journal is for systemd hosts)",
-		       path, err == ENOTSOCK ? "not a socket" : err == ECONNREFUSED ?
-		       "nothing listens on it" : strerror(err));
+		if (err == EACCES)
+			tt_err("--syslog: %s: %s: this user may not send there", path,
+			       strerror(err));
+		else
+			tt_err("--syslog: %s: %s: no syslog daemon here (--journal is for systemd "
+			       "hosts)", path, tt_unix_why(err));
 		free_op(s);
 		return -ENOENT;
 	}

@@ -463,7 +463,7 @@ size_t tt_utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-int tt_unix_listens(const char *path)
+int tt_unix_listens(const char *path, bool dgram_only)
 {
 	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -472,7 +472,7 @@ int tt_unix_listens(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return err;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (size_t i = 0; i < (dgram_only ? 1 : sizeof(types) / sizeof(types[0])); i++) {
 		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 		if (fd < 0)
@@ -486,4 +486,18 @@ int tt_unix_listens(const char *path)
 			break;
 	}
 	return err;
+}
+
+const char *tt_unix_why(int err)
+{
+	switch (err) {
+	case ENOTSOCK:
+		return "not a socket";
+	case ECONNREFUSED:
+		return "nothing listens on it";
+	case EPROTOTYPE:
+		return "a socket of another type (not datagram)";
+	default:
+		return strerror(err);
+	}
 }

@@ -95,10 +95,14 @@ int tt_stdout_failed(void);
 size_t tt_utf8_len(const unsigned char *s, size_t n);
 
 /*
- * Whether a daemon listens on the AF_UNIX socket at path (datagram or
- * stream): 0, or -errno; -ECONNREFUSED is a socket file that a daemon that
- * stopped left behind.  A probe: the connection is closed at once.
+ * Whether a daemon listens on the AF_UNIX socket at path (datagram, or
+ * stream too unless dgram_only): 0, or -errno; -ECONNREFUSED is a socket
+ * file that a daemon that stopped left behind, -EPROTOTYPE one of the other
+ * type.  A probe: the connection is closed at once.
  */
-int tt_unix_listens(const char *path);
+int tt_unix_listens(const char *path, bool dgram_only);
+
+/* Why tt_unix_listens() or stat() refused a daemon's socket, for one message line. */
+const char *tt_unix_why(int err);
 
 #endif /* TT_UTIL_H */

@@ -64,6 +64,21 @@ expect_eq "--journal, a stale socket file: exit status" "$st" 1
 grep -q -- '--journal: /run/systemd/journal/socket: nothing listens on it: ' "$DIR/stale.err" ||
 	fail "--journal with a stale socket file said: $(cat "$DIR/stale.err")"
 grep -q '^tcptrail: tracing' "$DIR/stale.err" && fail "--journal with a stale socket file attached first"
+# a stream socket: journald's protocol is datagrams, every entry would be lost
+mkdir -p "$DIR/stream/journal"
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen()
+time.sleep(30)' "$DIR/stream/journal/socket" &
+JREC=$!
+wait_until 10 test -S "$DIR/stream/journal/socket" || fail "could not make a stream socket"
+"$DIR/in-private-run" "$DIR/stream" "$REAL" --journal -d 1 >/dev/null 2>"$DIR/stream.err"
+st=$?
+kill "$JREC"
+wait "$JREC" 2>/dev/null
+JREC=
+expect_eq "--journal, a stream socket: exit status" "$st" 1
+grep -q -- '--journal: /run/systemd/journal/socket: a socket of another type' "$DIR/stream.err" ||
+	fail "--journal with a stream socket said: $(cat "$DIR/stream.err")"
 
 # 2. A leak, traced with --journal, the receivers bound first.
 mkdir -p "$DIR/sd/journal"

@@ -879,6 +879,16 @@ TEST(replay_follows_a_rotated_set)
 	CHECK_EQ_INT(r.status, 0);
 	CHECK(strstr(r.err, name) && strstr(r.err, "is not the next file of this capture"));
 	replay_run_free(&r);
+
+	/* FILE itself removed (--rotate-count): the error names where the set goes on */
+	REQUIRE(!unlink(path));
+	r = replay("-r", path, NULL);
+	CHECK_EQ_INT(r.status, 2);
+	capkit_rotated(name, sizeof(name), path, 1);
+	CHECK(strstr(r.err, "No such file or directory; its rotated set goes on in ") &&
+	      strstr(r.err, name));
+	CHECK_EQ_INT(count(r.err, "\n"), 1);
+	replay_run_free(&r);
 	capkit_rmtree(dir);
 	free(path);
 	free(other);

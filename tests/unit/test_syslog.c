@@ -211,7 +211,7 @@ TEST(syslog_without_a_daemon_is_refused_at_start)
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	REQUIRE(fd >= 0 && !bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	close(fd);
-	CHECK_EQ_INT(tt_unix_listens(stale), -ECONNREFUSED);
+	CHECK_EQ_INT(tt_unix_listens(stale, false), -ECONNREFUSED);
 	for (size_t i = 0; i < 3; i++) {
 		setenv("TCPTRAIL_SYSLOG_SOCKET", paths[i], 1);
 		tt_verbosity = -1;
