@@ -169,7 +169,7 @@ test:
 # Kernel tests inside qemu guests running Debian's 6.12 and 6.1 cloud kernels,
 # side by side (tests/vm/README.md).  On 6.12 every attach mode (fentry,
 # kprobe, tp_btf, tracepoint) must pass the transitions, TIME-WAIT, overflow,
-# cgroup and sock_ops scenarios, two modes in each of two guests; on 6.1 every
+# cgroup, sock_ops and CLOSE-WAIT scenarios, two modes in each of two guests; on 6.1 every
 # mode runs a short list, one scenario of each hook (VM_SHORT), in a third.
 # A guest mostly waits, so three keep the tier near 6 minutes.  The rest of
 # the kernel tier runs on the host.  VM_TESTS=... sets the list for both
@@ -177,8 +177,9 @@ test:
 # META:A,B for a list of its own), ATTACH_MODES=... the modes.
 VM_SCENARIOS := active passive tw-clean tw-peer-rst tw-shutdown-rst tw-simultaneous \
 		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup \
-		sock-ops flow-stats capture-flows
-VM_SHORT := active passive tw-clean overflow-accept overflow-syn cgroup sock-ops flow-stats
+		sock-ops flow-stats capture-flows close-wait close-wait-pid
+VM_SHORT := active passive tw-clean overflow-accept overflow-syn cgroup sock-ops flow-stats \
+		close-wait
 vm_comma := ,
 vm_empty :=
 vm_space := $(vm_empty) $(vm_empty)

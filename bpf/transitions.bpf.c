@@ -296,7 +296,13 @@ static __always_inline void flow_transition(struct sock *sk, struct sk_view *v, 
 		count_lost(TT_EV_FLOW);
 		return;
 	}
-	if (!st->cookie) {
+	/*
+	 * Not at a passive child's birth: Linux 6.1 and 6.12 answer the
+	 * listener's cookie there (the clone's copy; the child gets its own
+	 * later), every child of a listener one cookie.  Its next transition
+	 * brings its own, as release_birth()'s record does.
+	 */
+	if (!st->cookie && !(old == BPF_TCP_LISTEN && new == BPF_TCP_SYN_RECV)) {
 		if (hook == TT_HOOK_SOCKOPS_STATE)
 			st->cookie = bpf_get_socket_cookie(ops);
 		else
