@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #ifndef TT_NO_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
@@ -178,9 +177,6 @@ bool journal__available(void)
 struct tt_journal *journal__new(const struct tt_sink_opts *lines, uint32_t netns)
 {
 	struct tt_journal *j;
-	const char *path;
-	struct stat st;
-	int err;
 
 	if (!journal__available()) {
 		tt_err("--journal: this build of tcptrail has no libsystemd (use --syslog)");
@@ -195,17 +191,9 @@ struct tt_journal *journal__new(const struct tt_sink_opts *lines, uint32_t netns
 		journal__free(j);
 		return NULL;
 	}
-	path = journalout__path(j->out);
 	/* journald's native protocol is datagrams only */
-	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK :
-	      -tt_unix_listens(path, true);
-	if (err) {
-		if (err == EACCES)
-			tt_err("--journal: %s: %s: this user may not send there", path,
-			       strerror(err));
-		else
-			tt_err("--journal: %s: %s: no journald here (--syslog is for hosts without "
-			       "systemd)", path, tt_unix_why(err));
+	if (tt_daemon_socket_check("--journal", journalout__path(j->out), true,
+				   "no journald here (--syslog is for hosts without systemd)")) {
 		journal__free(j);
 		return NULL;
 	}

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "syslogout.h"
 #include "util.h"
 
@@ -128,9 +127,6 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 {
 	struct syslog_sink *s = calloc(1, sizeof(*s));
 	struct tt_sink_opts o = *fmt;
-	struct stat st = { 0 };
-	const char *path;
-	int err;
 
 	if (!s)
 		return -ENOMEM;
@@ -147,16 +143,8 @@ int syslogout__sink(struct tt_sink_ref *ref, const struct tt_sink_opts *fmt, str
 		return -ENOMEM;
 	}
 	/* as --journal without journald: said before anything is attached */
-	path = syslogout__path(s->sl);
-	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK :
-	      -tt_unix_listens(path, false);
-	if (err) {
-		if (err == EACCES)
-			tt_err("--syslog: %s: %s: this user may not send there", path,
-			       strerror(err));
-		else
-			tt_err("--syslog: %s: %s: no syslog daemon here (--journal is for systemd "
-			       "hosts)", path, tt_unix_why(err));
+	if (tt_daemon_socket_check("--syslog", syslogout__path(s->sl), false,
+				   "no syslog daemon here (--journal is for systemd hosts)")) {
 		free_op(s);
 		return -ENOENT;
 	}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include "util.h"
 
@@ -488,7 +489,7 @@ int tt_unix_listens(const char *path, bool dgram_only)
 	return err;
 }
 
-const char *tt_unix_why(int err)
+static const char *unix_why(int err)
 {
 	switch (err) {
 	case ENOTSOCK:
@@ -500,4 +501,19 @@ const char *tt_unix_why(int err)
 	default:
 		return strerror(err);
 	}
+}
+
+int tt_daemon_socket_check(const char *opt, const char *path, bool dgram_only,
+			   const char *none_here)
+{
+	struct stat st;
+	int err;
+
+	err = stat(path, &st) ? errno : !S_ISSOCK(st.st_mode) ? ENOTSOCK :
+	      -tt_unix_listens(path, dgram_only);
+	if (err == EACCES)
+		tt_err("%s: %s: %s: this user may not send there", opt, path, strerror(err));
+	else if (err)
+		tt_err("%s: %s: %s: %s", opt, path, unix_why(err), none_here);
+	return -err;
 }

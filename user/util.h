@@ -102,7 +102,13 @@ size_t tt_utf8_len(const unsigned char *s, size_t n);
  */
 int tt_unix_listens(const char *path, bool dgram_only);
 
-/* Why tt_unix_listens() or stat() refused a daemon's socket, for one message line. */
-const char *tt_unix_why(int err);
+/*
+ * At start, before anything is attached: the daemon's socket at path is
+ * there and something listens on it (tt_unix_listens).  0, or -errno after
+ * one line "OPT: PATH: WHY: NONE_HERE" (or that this user may not send
+ * there).
+ */
+int tt_daemon_socket_check(const char *opt, const char *path, bool dgram_only,
+			   const char *none_here);
 
 #endif /* TT_UTIL_H */
