@@ -93,6 +93,16 @@ TEST(filter_pid_follows_ownership)
 	filter__free(f);
 }
 
+/* An ESTABLISHED socket of pid the seed found, filed under its tuple's pseudo key */
+static struct tt_event seed_of_pid(uint32_t pid, uint16_t sport, uint16_t dport)
+{
+	struct tt_event s = rec_by(rec_ports(rec(TT_EV_SEED, 0, 0, 0, 0), sport, dport), pid, "");
+
+	s.new_state = TT_ESTABLISHED;
+	s.sk = engine__pseudo_sk(&s);
+	return s;
+}
+
 /*
  * As owned_sk() and accept_record() do in BPF: the process's sockets the
  * seed found are known by tuple until their first record, and an accept of
@@ -106,9 +116,7 @@ TEST(filter_pid_seeded_and_adopted)
 
 	REQUIRE(f);
 	/* a seeded connection of ours: its peer's FIN, in softirq, is kept */
-	s = rec_by(rec_ports(rec(TT_EV_SEED, 0, 0, 0, 0), 8080, 5000), 100, "");
-	s.new_state = TT_ESTABLISHED;
-	s.sk = engine__pseudo_sk(&s);
+	s = seed_of_pid(100, 8080, 5000);
 	CHECK(filter__pass(f, &s));
 	e = rec_in(rec_ports(rec_tr(0x10, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 8080, 5000), 555, "");
 	CHECK(filter__pass(f, &e));
@@ -118,9 +126,7 @@ TEST(filter_pid_seeded_and_adopted)
 	e = rec_in(rec_ports(rec_tr(0x11, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 8080, 5001), 555, "");
 	CHECK(!filter__pass(f, &e));
 	/* one PID closes itself, never looked up by tuple: its tuple is not PID's after */
-	s = rec_by(rec_ports(rec(TT_EV_SEED, 0, 0, 0, 0), 8080, 5002), 100, "");
-	s.new_state = TT_ESTABLISHED;
-	s.sk = engine__pseudo_sk(&s);
+	s = seed_of_pid(100, 8080, 5002);
 	CHECK(filter__pass(f, &s));
 	e = rec_by(rec_ports(rec_tr(0x15, TT_ESTABLISHED, TT_FIN_WAIT1, 0), 8080, 5002), 100, "");
 	CHECK(filter__pass(f, &e));
