@@ -160,16 +160,17 @@ static bool chain_follow(struct chain *ch)
 static bool oldest_rotated(const char *path, char *out, size_t len)
 {
 	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-	size_t dlen = slash ? (size_t)(slash - path) : 0, nlen = strlen(name);
+	size_t nlen = strlen(name);
 	unsigned long best = ULONG_MAX;
 	char dir[PATH_MAX];
 	struct dirent *de;
 	DIR *d;
 
-	if (!nlen || dlen >= sizeof(dir))
+	/* the directory: ".", "/" for "/FILE", else what comes before the last slash */
+	if (!nlen || (size_t)snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0,
+				      path) >= sizeof(dir))
 		return false;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash ? (dlen ? dlen : 1) : 1), slash ? path : ".");
-	d = opendir(dir);
+	d = opendir(!slash ? "." : dir[0] ? dir : "/");
 	if (!d)
 		return false;
 	while ((de = readdir(d))) {
