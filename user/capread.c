@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -412,8 +413,27 @@ static ssize_t pull(struct tt_capreader *r, void *dst, size_t n)
 	return (ssize_t)got;
 }
 
+/*
+ * Does a running tcptrail -w still write this file?  Its writer holds an
+ * exclusive flock for as long as it has the file open (outfile_how.lock),
+ * so a shared one of ours is refused.
+ */
+static bool being_written(struct tt_capreader *r)
+{
+	if (!r->path || r->fd < 0)
+		return false;
+	if (!flock(r->fd, LOCK_SH | LOCK_NB)) {
+		flock(r->fd, LOCK_UN);
+		return false;
+	}
+	return errno == EWOULDBLOCK;
+}
+
 static int truncated(struct tt_capreader *r, uint64_t at)
 {
+	if (being_written(r))
+		return rfail(r, TT_CAPERR_LIVE, "a running tcptrail is still writing it; read up "
+			     "to offset %" PRIu64 ", the last record it has written out", at);
 	return rfail(r, TT_CAPERR_TRUNCATED, "truncated at offset %" PRIu64 ": no end record "
 		     "(%s); everything before it is intact", at,
 		     r->z_cut || r->z_at_member ?
@@ -580,6 +600,9 @@ int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta)
 		return rfail(r, TT_CAPERR_MAGIC, "not a tcptrail capture (an empty gzip stream)");
 	if (memcmp(h.magic, TTCAP_MAGIC, (size_t)k < 8 ? (size_t)k : 8))
 		return rfail(r, TT_CAPERR_MAGIC, "not a tcptrail capture (bad magic at offset 0)");
+	if ((size_t)k < sizeof(h) && being_written(r))
+		return rfail(r, TT_CAPERR_LIVE, "a running tcptrail has just begun writing it; "
+			     "its header is not written out yet");
 	if ((size_t)k < sizeof(h))
 		return rfail(r, TT_CAPERR_TRUNCATED, "truncated at offset %zd, inside the file header",
 			     k);

@@ -108,6 +108,7 @@ enum tt_caperr {
 	TT_CAPERR_VERSION,	/* a format version or record size we cannot read */
 	TT_CAPERR_CORRUPT,	/* the compressed stream is damaged */
 	TT_CAPERR_TRUNCATED,	/* the file ends before its end record */
+	TT_CAPERR_LIVE,		/* it does, and a running tcptrail -w still writes it */
 	TT_CAPERR_LENGTH,	/* a frame with an impossible length */
 	TT_CAPERR_KIND,		/* a frame of an unknown or misplaced kind */
 	TT_CAPERR_RECORD,	/* an event no kernel writes (type, state, family) */
@@ -157,7 +158,8 @@ int capreader__meta(struct tt_capreader *r, struct tt_capmeta *meta);
  * The next event, flow, counters or cgroup frame: 1, or 0 at a clean end (the end frame),
  * or -1 on an error, after which every call returns -1.  Records before an
  * error are good: a truncated capture yields everything up to its last
- * complete record, then -1 with TT_CAPERR_TRUNCATED.
+ * complete record, then -1 with TT_CAPERR_TRUNCATED, or TT_CAPERR_LIVE when
+ * a running tcptrail still writes the file (it holds the file's lock).
  */
 int capreader__next(struct tt_capreader *r, struct tt_caprec *rec);
 

@@ -174,7 +174,8 @@ static int put_header(struct tt_capture *c)
 static int open_capture_file(const char *path)
 {
 	return outfile__open(&(struct outfile_how){ .opt = "-w", .what = "capture",
-						    .truncate = true, .mode = 0600 }, path);
+						    .truncate = true, .lock = true,
+						    .mode = 0600 }, path);
 }
 
 static char *file_name(const struct tt_capture *c, uint32_t index)

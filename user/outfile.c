@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -69,6 +70,16 @@ int outfile__open(const struct outfile_how *how, const char *path)
 		       how->truncate ? "overwrite" : "append to");
 		goto fail;
 	}
+	/* before the truncation: the file another tcptrail writes is left whole */
+	if (how->lock && flock(fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		if (err == -EWOULDBLOCK)
+			tt_err("%s %s: a running tcptrail is writing it (it holds the file's lock); "
+			       "refusing to %s it", opt, path, how->truncate ? "overwrite" : "append to");
+		else
+			tt_err("lock %s %s: %s", how->what, path, strerror(-err));
+		goto fail;
+	}
 	/* a file that passes is truncated and made 0600, as tcpdump -w overwrites */
 	if ((how->truncate && (ftruncate(fd, 0) || fchmod(fd, how->mode))) ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
@@ -103,6 +114,19 @@ int outfile__stdout(const char *path)
 	/* a write error on the old file is no error of the new one */
 	clearerr(stdout);
 	return 0;
+}
+
+bool outfile__busy(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	bool busy;
+
+	if (fd < 0)
+		return false;
+	/* a shared lock of our own, on our own open file: the writer's exclusive one refuses it */
+	busy = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
 }
 
 /* Filesystems whose files are kernel interfaces, not storage. */
@@ -190,6 +214,11 @@ int outfile__check(const char *opt, const char *path)
 			tt_err("%s %s: has %u hard links; refusing to write to it", opt, path,
 			       (unsigned int)st.st_nlink);
 			return -EPERM;
+		}
+		if (outfile__busy(path)) {
+			tt_err("%s %s: a running tcptrail is writing it (it holds the file's lock); "
+			       "refusing to write to it", opt, path);
+			return -EBUSY;
 		}
 		return check_fs(opt, path, path);
 	}

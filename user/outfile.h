@@ -14,14 +14,18 @@ struct outfile_how {
 	const char *opt;	/* "-o", "-w": for messages */
 	const char *what;	/* "output", "capture": for messages */
 	bool truncate;		/* overwrite (made mode), else append */
+	bool lock;		/* hold flock(LOCK_EX) while the fd is open: a capture being written */
 	mode_t mode;		/* for a new file */
 };
 
 /*
  * Open path for writing, created with how->mode: refuses a symbolic link as
  * the last component, anything but a regular file (a FIFO, a device), a
- * file of another uid and a file with more than one name.  The fd, or
- * -errno after one line naming how->opt and path.
+ * file of another uid and a file with more than one name.  With how->lock,
+ * a file that another process holds locked (a tcptrail -w writing it) is
+ * refused before it is truncated, and the fd holds the lock until closed:
+ * that is how a replay tells a capture still being written from one cut
+ * short.  The fd, or -errno after one line naming how->opt and path.
  */
 int outfile__open(const struct outfile_how *how, const char *path);
 
@@ -40,11 +44,18 @@ int outfile__stdout(const char *path);
  * existing path must be a regular file (not a directory, a device, a FIFO or
  * a symbolic link) on a real filesystem (not procfs, sysfs, tracefs...); a
  * new one needs an existing, writable directory on one.  Nothing is created.
+ * A file that a running tcptrail -w is writing (outfile__busy) is refused too.
  * 0, or -errno after one line naming opt and path ("-w /tmp: is a
  * directory").  What only the open can tell (a file of another uid, a race)
  * is still refused when the file is opened.
  */
 int outfile__check(const char *opt, const char *path);
+
+/*
+ * Is the regular file path held locked by its writer, a running tcptrail
+ * -w (outfile_how.lock)?  False when it is not, or cannot be told.
+ */
+bool outfile__busy(const char *path);
 
 /*
  * Do a and b name the same file: the same string, the same inode if both

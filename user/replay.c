@@ -351,6 +351,11 @@ out:
 		return 1;
 	if (ret < 0 && capreader__errkind(ch->r) == TT_CAPERR_STOPPED)
 		return 0;
+	if (ret < 0 && capreader__errkind(ch->r) == TT_CAPERR_LIVE) {
+		/* a capture in progress: what it holds so far is the whole answer */
+		tt_info("%s", capreader__error(ch->r));
+		return 0;
+	}
 	if (ret < 0) {
 		/* bad input: what was read stands, the status says the rest is bad */
 		tt_err("%s", capreader__error(ch->r));
@@ -471,6 +476,10 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		/* SIGINT or SIGTERM while a pipe had not sent the header yet */
 		if (capreader__errkind(r) == TT_CAPERR_STOPPED)
 			return 0;
+		if (capreader__errkind(r) == TT_CAPERR_LIVE) {
+			tt_info("%s; nothing to replay yet", capreader__error(r));
+			return 0;
+		}
 		if (o->read_path && access(o->read_path, F_OK) &&
 		    oldest_rotated(o->read_path, oldest, sizeof(oldest)))
 			tt_err("%s; its rotated set goes on in %s (--rotate-count removed the files "
@@ -525,6 +534,9 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	if (c.ret < 0 && capreader__errkind(c.ch.r) == TT_CAPERR_STOPPED) {
 		/* stopped while a pipe sent nothing more: as a live run stops */
 		tt_debug("%s", capreader__error(c.ch.r));
+	} else if (c.ret < 0 && capreader__errkind(c.ch.r) == TT_CAPERR_LIVE) {
+		/* a capture in progress ends where its writer has got to: no fault */
+		tt_info("%s", capreader__error(c.ch.r));
 	} else if (c.ret < 0) {
 		/* bad input: the output above stands; the status tells scripts it is incomplete */
 		tt_err("%s", capreader__error(c.ch.r));

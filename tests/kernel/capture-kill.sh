@@ -5,7 +5,8 @@
 # COUNTERS frame every second even then (a heartbeat with the capture's
 # clock), so the replay of the killed file runs to within a second or so of
 # the kill: it reports the leak, aged as it was then, and its final summary
-# is dated then, not at the leak's last record.
+# is dated then, not at the leak's last record.  Before the kill, the same
+# replay of the file being written succeeds, and a second -w is refused.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -13,6 +14,28 @@ IDLE=6
 trace_begin close-wait -w "$DIR/cap.ttcap" -i 0 --close-wait-age 1
 wait_paused close-wait
 sleep "$IDLE"
+
+# Still running: its capture is one in progress, not a cut one.  A replay
+# reads what is written out, says so and succeeds; a second -w on the file
+# is refused and leaves it whole.
+size=$(stat -c %s "$DIR/cap.ttcap")
+"$TCPTRAIL" -w "$DIR/cap.ttcap" -d 1 >"$DIR/second.out" 2>"$DIR/second.err"
+st=$?
+[ "$st" = 2 ] || fail "a second tcptrail -w on the file being written exited $st, want 2"
+grep -q 'a running tcptrail is writing it' "$DIR/second.err" ||
+	fail "the second -w does not say why: $(last_line "$DIR/second.err")"
+[ "$(stat -c %s "$DIR/cap.ttcap")" -ge "$size" ] ||
+	fail "the second -w truncated the capture being written"
+"$TCPTRAIL" -r "$DIR/cap.ttcap" --json -i 0 --close-wait-age 1 >"$DIR/live.out" \
+	2>"$DIR/live.err"
+st=$?
+[ "$st" = 0 ] || fail "tcptrail -r of the capture being written exited $st, want 0:" \
+	"$(last_line "$DIR/live.err")"
+grep -q 'a running tcptrail is still writing it; read up to offset' "$DIR/live.err" ||
+	fail "no 'still writing' line: $(last_line "$DIR/live.err")"
+cw=$(grep '^{"type":"close_wait",' "$DIR/live.out" | sed -n '$p')
+[ -n "$cw" ] || fail "the replay of the capture being written reports no CLOSE-WAIT leak"
+
 kill -KILL "$TRACE_PID"
 wait "$TRACE_PID" 2>/dev/null
 TRACE_PID=

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Scratch directories and raw captures for the capture tests (capkit.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,31 @@ char *capkit_join(const char *dir, const char *name)
 	if (!dir)
 		return NULL;
 	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+char *capkit_killed_copy(const char *path)
+{
+	char buf[65536], *copy;
+	FILE *in, *out;
+	size_t n;
+	bool ok = true;
+
+	if (asprintf(&copy, "%s.killed", path) < 0)
+		return NULL;
+	in = fopen(path, "r");
+	out = fopen(copy, "w");
+	while (in && out && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok &= fwrite(buf, 1, n, out) == n;
+	ok &= in && out && !ferror(in);
+	if (in)
+		fclose(in);
+	if (out)
+		ok &= !fclose(out);
+	if (!ok) {
+		free(copy);
+		return NULL;
+	}
+	return copy;
 }
 
 void capkit_rotated(char *buf, size_t len, const char *path, int i)

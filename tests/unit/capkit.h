@@ -20,6 +20,12 @@ void capkit_rmtree(char *dir);
 char *capkit_join(const char *dir, const char *name);
 /* The name of rotated file i of the capture at path: path itself for 0, path.i after. */
 void capkit_rotated(char *buf, size_t len, const char *path, int i);
+/*
+ * A copy of the capture at path, as "SIGKILL" would leave the file: its
+ * bytes now, with no writer's lock on them.  Its name, malloc'd (path.killed),
+ * or NULL.
+ */
+char *capkit_killed_copy(const char *path);
 
 struct raw {
 	unsigned char b[16384];

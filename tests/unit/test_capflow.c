@@ -438,7 +438,7 @@ TEST(capflow_rotated_files_each_name_their_cgroups)
 
 TEST(capflow_killed_writer_keeps_flushed_flows)
 {
-	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "k.ttcap");
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "k.ttcap"), *killed;
 	struct tt_capture *c;
 	struct mix *m = malloc(sizeof(*m));
 	struct readout *o = malloc(sizeof(*o));
@@ -454,6 +454,13 @@ TEST(capflow_killed_writer_keeps_flushed_flows)
 	REQUIRE(!capture__tick(c, AT(7) + 1000000000ull, 0, 0));
 	REQUIRE(!capture__write_flow(c, &m->fr[3]));
 	read_path(path, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_LIVE);
+	CHECK(o->flows >= 2);
+	/* "SIGKILL": the same bytes, with no writer holding them */
+	killed = capkit_killed_copy(path);
+	REQUIRE(killed);
+	read_path(killed, o);
+	free(killed);
 	CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
 	CHECK(o->flows >= 2);
 	CHECK_EQ_INT(o->events, 1);

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include "capture.h"
 #include "modes.h"
+#include "outfile.h"
 #include "util.h"
 #include "tt_test.h"
 /* every field set, so that a round trip that drops one shows */
@@ -496,7 +497,7 @@ TEST(capture_truncated_in_an_old_captures_trailer)
 
 TEST(capture_killed_writer_leaves_a_readable_file)
 {
-	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "k.ttcap");
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "k.ttcap"), *killed;
 	struct tt_capture *c;
 	struct tt_event evs[10];
 	struct readout *o = malloc(sizeof(*o));
@@ -509,8 +510,15 @@ TEST(capture_killed_writer_leaves_a_readable_file)
 	/* a second has passed: the tick flushes, as the main loop's does */
 	REQUIRE(!capture__tick(c, 2000000000ull, 0, 0));
 	REQUIRE(!capture__write(c, &evs[6]));	/* after the flush: may be lost */
-	/* "SIGKILL": read the file as it is while the writer is still open */
+	/* read while the writer still has it open: a capture in progress, no fault */
 	read_path(path, o);
+	CHECK_EQ_INT(o->err, TT_CAPERR_LIVE);
+	CHECK(o->events >= 6);
+	CHECK(strstr(o->msg, "a running tcptrail is still writing it") != NULL);
+	/* "SIGKILL": the same bytes, with no writer holding them */
+	killed = capkit_killed_copy(path);
+	REQUIRE(killed);
+	read_path(killed, o);
 	CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
 	CHECK(o->events >= 6);
 	CHECK(strstr(o->msg, "was tcptrail killed") != NULL);
@@ -519,6 +527,7 @@ TEST(capture_killed_writer_leaves_a_readable_file)
 	CHECK_EQ_INT(o->last, 0);
 	CHECK_EQ_INT(o->events, 7);
 	free(o);
+	free(killed);
 	free(path);
 	capkit_rmtree(dir);
 }
@@ -863,6 +872,43 @@ TEST(capture_refuses_unsafe_paths)
 	free(fifo);
 	free(hard);
 	free(mine);
+	capkit_rmtree(dir);
+}
+
+/* Two runs with one -w FILE: the second leaves the first's capture whole. */
+TEST(capture_refuses_a_file_another_capture_writes)
+{
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "busy.ttcap");
+	struct tt_capture *c, *c2;
+	struct tt_event evs[4];
+	struct readout *o = malloc(sizeof(*o));
+	struct stat before, after;
+
+	REQUIRE(dir && path && o);
+	sample(evs, 4);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path, .start_ns = 1 }));
+	for (int i = 0; i < 4; i++)
+		REQUIRE(!capture__write(c, &evs[i]));
+	REQUIRE(!capture__tick(c, 2000000000ull, 0, 0));
+	REQUIRE(!stat(path, &before) && before.st_size > 0);
+	CHECK(outfile__busy(path));
+	quiet(true);
+	/* refused before anything is attached, and at the open itself */
+	CHECK_EQ_INT(outfile__check("-w", path), -EBUSY);
+	CHECK_EQ_INT(outfile__check("-o", path), -EBUSY);
+	CHECK_EQ_INT(capture__open(&c2, &(struct tt_capture_opts){ .path = path, .start_ns = 1 }),
+		     -EWOULDBLOCK);
+	quiet(false);
+	CHECK(!stat(path, &after) && after.st_size == before.st_size);
+	CHECK_EQ_INT(capture__close(c, 3000000000ull, 0, 0), 0);
+	/* closed: the lock went with it, and the file is whole */
+	CHECK(!outfile__busy(path));
+	CHECK_EQ_INT(outfile__check("-w", path), 0);
+	read_path(path, o);
+	CHECK_EQ_INT(o->last, 0);
+	CHECK_EQ_INT(o->events, 4);
+	free(o);
+	free(path);
 	capkit_rmtree(dir);
 }
 
@@ -1329,7 +1375,7 @@ TEST(capture_member_larger_than_the_writer_makes_is_refused)
  */
 TEST(capture_idle_seconds_have_heartbeats)
 {
-	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "h.ttcap");
+	char *dir = capkit_tmpdir("capture"), *path = capkit_join(dir, "h.ttcap"), *killed;
 	struct readout *o = malloc(sizeof(*o));
 	struct tt_event e = rec(TT_EV_TRANSITION, 0x1000, TT_ESTABLISHED, TT_CLOSE_WAIT,
 				1500000000ull);
@@ -1342,8 +1388,11 @@ TEST(capture_idle_seconds_have_heartbeats)
 	/* ten idle seconds, ticked as the main loop ticks (every 50 ms) */
 	for (t = 1550000000ull; t <= 11500000000ull; t += 50000000)
 		REQUIRE(!capture__tick(c, t, 0, 0));
-	/* "SIGKILL": the file as it is */
-	read_path(path, o);
+	/* "SIGKILL": the file as it is, with no writer holding it */
+	killed = capkit_killed_copy(path);
+	REQUIRE(killed);
+	read_path(killed, o);
+	free(killed);
 	CHECK_EQ_INT(o->err, TT_CAPERR_TRUNCATED);
 	CHECK_EQ_INT(o->events, 1);
 	/* the one at the start, then one a second */

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "capture.h"
@@ -307,6 +308,65 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
 	replay_run_free(&r);
 out:
+	unlink(cut);
+	free(cut);
+}
+
+/*
+ * The same cut file while its writer still holds it (a tcptrail -w locks
+ * the file it writes): a capture in progress, replayed as far as it goes,
+ * and no fault.
+ */
+TEST(replay_of_a_capture_in_progress_outputs_all_and_succeeds)
+{
+	const char *path = "tests/captures/close.ttcap";
+	char *cut = tmpfile_path();
+	unsigned char buf[1 << 16];
+	struct replay_run r;
+	ssize_t n;
+	int fd, writer = -1;
+
+	if (!have(path)) {
+		CHECK(!"capture readable");
+		goto out;
+	}
+	fd = open(path, O_RDONLY);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	REQUIRE(n > 200);
+	writer = open(cut, O_WRONLY | O_TRUNC);
+	REQUIRE(writer >= 0 && !flock(writer, LOCK_EX));
+	REQUIRE(write(writer, buf, n - 60) == n - 60);
+	r = replay("-r", cut, "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(count(r.out, "\"type\":\"flow\"") >= 1);
+	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	CHECK(strstr(r.err, ": a running tcptrail is still writing it; read up to offset ") != NULL);
+	CHECK(!strstr(r.err, "truncated"));
+	replay_run_free(&r);
+	r = replay("-r", cut, "--snapshot", "--json", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 1);
+	CHECK(strstr(r.err, ": a running tcptrail is still writing it") != NULL);
+	replay_run_free(&r);
+	/* just begun: not even the header is out yet */
+	REQUIRE(!ftruncate(writer, 0) && pwrite(writer, buf, 10, 0) == 10);
+	r = replay("-r", cut, NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK_STR(r.out, "");
+	CHECK(strstr(r.err, "has just begun writing it; its header is not written out yet; "
+			    "nothing to replay yet\n") != NULL);
+	replay_run_free(&r);
+	/* the writer gone (killed): the same bytes are a cut capture again */
+	close(writer);
+	writer = -1;
+	r = replay("-r", cut, NULL);
+	CHECK_EQ_INT(r.status, 2);
+	CHECK(strstr(r.err, "truncated") != NULL);
+	replay_run_free(&r);
+out:
+	if (writer >= 0)
+		close(writer);
 	unlink(cut);
 	free(cut);
 }
