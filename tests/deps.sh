@@ -56,6 +56,7 @@ check() {
 	need "has_pc libsystemd" "pkg-config module libsystemd (--journal, sd_notify)" libsystemd-dev
 	need "python3 -c 'import jsonschema' 2>/dev/null" "python3 jsonschema (tests: JSON schema)" python3-jsonschema
 	need "python3 -c 'import yaml' 2>/dev/null" "python3 yaml (tests: log shipper examples)" python3-yaml
+	need "has_cmd lua5.4" "lua5.4 (tests: the Fluent Bit example's Lua routing)" lua5.4
 	need "has_pc jansson" "pkg-config module jansson (unit tests)" libjansson-dev
 	need "has_cmd cpio" cpio cpio
 	need "has_cmd gzip" gzip gzip

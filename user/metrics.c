@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,29 +25,42 @@
  * bytes, inside a character) become '?', since one invalid value makes
  * Prometheus and node_exporter reject the whole scrape.
  */
-static void label(FILE *f, const char *s, size_t max)
+static void label_text(char *out, size_t outlen, const char *s, size_t max)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strnlen(s, max), l;
+	size_t n = strnlen(s, max), l, k = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	/* each byte takes at most two: outlen >= 2 * max + 1 always fits */
+	for (size_t i = 0; i < n && k + 3 < outlen; i++) {
 		unsigned char c = u[i];
 
 		if (c == '\\' || c == '"') {
-			fprintf(f, "\\%c", c);
+			out[k++] = '\\';
+			out[k++] = (char)c;
 		} else if (c == '\n') {
-			fputs("\\n", f);
+			out[k++] = '\\';
+			out[k++] = 'n';
 		} else if (c < 0x20 || c == 0x7f) {
-			fputc('?', f);
+			out[k++] = '?';
 		} else if (c < 0x80) {
-			fputc(c, f);
-		} else if ((l = tt_utf8_len(u + i, n - i))) {
-			fwrite(u + i, 1, l, f);
+			out[k++] = (char)c;
+		} else if ((l = tt_utf8_len(u + i, n - i)) && k + l < outlen) {
+			memcpy(out + k, u + i, l);
+			k += l;
 			i += l - 1;
 		} else {
-			fputc('?', f);
+			out[k++] = '?';
 		}
 	}
+	out[k] = '\0';
+}
+
+static void label(FILE *f, const char *s, size_t max)
+{
+	char buf[2 * 80 + 1];
+
+	label_text(buf, sizeof(buf), s, max < 80 ? max : 80);
+	fputs(buf, f);
 }
 
 static void head(FILE *f, const char *name, const char *type, const char *help)
@@ -200,17 +214,61 @@ static void container_leaks(FILE *f, const struct tt_metrics_input *in)
 			"service=\"other\"} %" PRIu64 "\n", other);
 }
 
-/* Fixed label cardinality: at most this many comms, the rest summed as "other". */
+/*
+ * Fixed label cardinality: at most this many comms, the rest summed under
+ * LEAK_OTHER.  Both reserved values are 16 characters: no comm (15 bytes at
+ * most) prints as either, so every series of a scrape is a different one.
+ */
 #define MAX_LEAK_COMMS 20
+#define LEAK_OTHER	"(other commands)"
+#define LEAK_UNKNOWN	"(no owner known)"
+
+/*
+ * The leaks by comm as they are labelled: comms that print the same (a
+ * control character prints as ?) are one series, never two with one label.
+ */
+static void comm_leaks(FILE *f, const struct tt_metrics_input *in)
+{
+	char comms[MAX_LEAK_COMMS][2 * 16 + 1], text[2 * 16 + 1];
+	uint64_t counts[MAX_LEAK_COMMS] = {}, other = 0;
+	int n_comms = 0;
+
+	for (size_t i = 0; i < in->n_cw; i++) {
+		const struct tt_cw_group *g = &in->cw[i];
+		int j;
+
+		if (g->comm[0])
+			label_text(text, sizeof(text), g->comm, 16);
+		else
+			snprintf(text, sizeof(text), "%s", LEAK_UNKNOWN);
+		for (j = 0; j < n_comms; j++)
+			if (!strcmp(comms[j], text))
+				break;
+		if (j == n_comms) {
+			if (n_comms == MAX_LEAK_COMMS) {
+				other += g->count;
+				continue;
+			}
+			memcpy(comms[j], text, sizeof(text));
+			n_comms++;
+		}
+		counts[j] += g->count;
+	}
+	head(f, "tcptrail_close_wait_suspected_leaks", "gauge",
+	     "Sockets in CLOSE_WAIT longer than --close-wait-age, by owning command.");
+	for (int j = 0; j < n_comms; j++)
+		fprintf(f, "tcptrail_close_wait_suspected_leaks{comm=\"%s\"} %" PRIu64 "\n",
+			comms[j], counts[j]);
+	if (other)
+		fprintf(f, "tcptrail_close_wait_suspected_leaks{comm=\"" LEAK_OTHER "\"} %" PRIu64
+			"\n", other);
+}
 
 void metrics__render(FILE *f, const struct tt_metrics_input *in)
 {
 	const struct tt_engine_stats *t = engine__total(in->eng);
 	struct state_count sc = {};
 	struct overflow_ctx oc = { .f = f };
-	char comms[MAX_LEAK_COMMS][17];
-	uint64_t counts[MAX_LEAK_COMMS] = {}, other = 0;
-	int n_comms = 0;
 
 	head(f, "tcptrail_build_info", "gauge", "Always 1; the version of tcptrail serving these.");
 	fputs("tcptrail_build_info{version=\"", f);
@@ -259,35 +317,8 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 		fprintf(f, "tcptrail_timewait_port_pressure_warn_ratio %.4f\n", in->tw_warn_pct / 100.0);
 	}
 
-	/* bounded labels: one series per comm, the tail folded into "other" */
-	for (size_t i = 0; i < in->n_cw; i++) {
-		const struct tt_cw_group *g = &in->cw[i];
-		int j;
-
-		for (j = 0; j < n_comms; j++)
-			if (!strncmp(comms[j], g->comm, 16))
-				break;
-		if (j == n_comms) {
-			if (n_comms == MAX_LEAK_COMMS) {
-				other += g->count;
-				continue;
-			}
-			memcpy(comms[j], g->comm, 16);
-			comms[j][16] = '\0';
-			n_comms++;
-		}
-		counts[j] += g->count;
-	}
-	head(f, "tcptrail_close_wait_suspected_leaks", "gauge",
-	     "Sockets in CLOSE_WAIT longer than --close-wait-age, by owning command.");
-	for (int j = 0; j < n_comms; j++) {
-		fputs("tcptrail_close_wait_suspected_leaks{comm=\"", f);
-		label(f, comms[j][0] ? comms[j] : "unknown", 16);
-		fprintf(f, "\"} %" PRIu64 "\n", counts[j]);
-	}
-	if (other)
-		fprintf(f, "tcptrail_close_wait_suspected_leaks{comm=\"other\"} %" PRIu64 "\n", other);
-
+	/* bounded labels: one series per comm, the tail folded into LEAK_OTHER */
+	comm_leaks(f, in);
 	container_leaks(f, in);
 
 	head(f, "tcptrail_overflows_total", "counter",
@@ -327,11 +358,11 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 	fprintf(f, "tcptrail_transitions_inferred_total %" PRIu64 "\n", t->inferred);
 }
 
-int metrics__write_file(const char *path, const struct tt_metrics_input *in)
+int metrics__write_file(const char *path, const struct tt_metrics_input *in, int *held)
 {
 	char tmp[4096];
 	FILE *f;
-	int fd, err = 0;
+	int fd, dfd, err = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -340,16 +371,19 @@ int metrics__write_file(const char *path, const struct tt_metrics_input *in)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	/* whatever the umask (027 on hardened hosts), as the man page says */
-	if (fchmod(fd, 0644)) {
+	/* whatever the umask (027 on hardened hosts), as the man page says; a new file: ours to lock */
+	if (fchmod(fd, 0644) || (held && flock(fd, LOCK_EX | LOCK_NB))) {
 		err = -errno;
 		close(fd);
 		unlink(tmp);
 		return err;
 	}
-	f = fdopen(fd, "w");
+	dfd = dup(fd);
+	f = dfd < 0 ? NULL : fdopen(dfd, "w");
 	if (!f) {
 		err = -errno;
+		if (dfd >= 0)
+			close(dfd);
 		close(fd);
 		unlink(tmp);
 		return err;
@@ -361,9 +395,20 @@ int metrics__write_file(const char *path, const struct tt_metrics_input *in)
 		err = -errno;
 	if (!err && rename(tmp, path))
 		err = -errno;
-	if (err)
+	if (err) {
+		close(fd);
 		unlink(tmp);
-	return err;
+		return err;
+	}
+	/* the lock moves to the file now at path: a second run is refused it (outfile__busy) */
+	if (held) {
+		if (*held >= 0)
+			close(*held);
+		*held = fd;
+	} else {
+		close(fd);
+	}
+	return 0;
 }
 
 int metrics__check_file(const char *path, char *err, size_t errlen)

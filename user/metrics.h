@@ -50,8 +50,14 @@ struct tt_metrics_input {
 /* Render the whole exposition into f. */
 void metrics__render(FILE *f, const struct tt_metrics_input *in);
 
-/* Write it to path through path.tmp + rename(2); 0 or -errno. */
-int metrics__write_file(const char *path, const struct tt_metrics_input *in);
+/*
+ * Write it to path through path.tmp + rename(2); 0 or -errno.  With held
+ * (a fd, -1 at first), the file written keeps an exclusive flock through a
+ * fd left in *held, and the previous one's is closed: the file at path is
+ * always locked, so that a second tcptrail naming it is refused
+ * (outfile__busy).  Close *held at the end.
+ */
+int metrics__write_file(const char *path, const struct tt_metrics_input *in, int *held);
 
 /*
  * At start, before tracing: can metrics__write_file() write path?  Its

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "metrics.h"
 #include "sink.h"
 #include "util.h"
@@ -18,6 +19,7 @@ struct metrics_sink {
 	uint32_t tw_warn_pct;
 	const struct tt_duration_hist *duration;
 	int err;		/* the last write's, said once until it changes */
+	int held;		/* the file written last, open: its lock (metrics__write_file) */
 	uint64_t missed;	/* summaries not written since */
 };
 
@@ -30,7 +32,7 @@ static void flush_op(void *priv, const struct tt_summary *sum)
 		.tw_warn_pct = m->tw_warn_pct, .lost_total = sum->lost_total,
 		.invalid_total = sum->invalid, .duration = m->duration,
 	};
-	int err = metrics__write_file(m->path, &in);
+	int err = metrics__write_file(m->path, &in, &m->held);
 
 	/* said when it starts failing (or fails otherwise), and when it is written again */
 	if (err && err != m->err)
@@ -43,10 +45,19 @@ static void flush_op(void *priv, const struct tt_summary *sum)
 	m->err = err;
 }
 
+static void file_free_op(void *priv)
+{
+	struct metrics_sink *m = priv;
+
+	if (m->held >= 0)
+		close(m->held);
+	free(m);
+}
+
 static const struct tt_sink_ops metrics_file_ops = {
 	.name = "metrics-file",
 	.flush = flush_op,
-	.free = free,
+	.free = file_free_op,
 };
 
 int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
@@ -57,7 +68,7 @@ int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_wa
 	if (!m)
 		return -ENOMEM;
 	*m = (struct metrics_sink){ .path = path, .tw_warn_pct = tw_warn_pct,
-				    .duration = duration };
+				    .duration = duration, .held = -1 };
 	*ref = (struct tt_sink_ref){ .ops = &metrics_file_ops, .priv = m };
 	return 0;
 }

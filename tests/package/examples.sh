@@ -67,13 +67,19 @@ def vector(doc):
     return named - own, compared
 
 def fluentbit(doc):
-    """$name record accessors, parsers' time_key; $type ^(a|b)$ rules."""
-    own = {"host"}
+    """$name record accessors, parsers' time_key; $type ^(a|b)$ rules;
+    in Lua code, record["name"] and t == "x" (t: the record's type)."""
+    own = {"host", "problem"}
     named, compared = set(), set()
     for p in doc.get("parsers") or []:
         if p.get("time_key"):
             named.add(p["time_key"])
     for v in strings(doc.get("pipeline") or {}):
+        if "function" in v:
+            code = re.sub(r'--[^\n]*', "", v)
+            named |= set(re.findall(r'\brecord\["(\w+)"\]', code))
+            compared |= set(re.findall(r'\bt\s*==\s*"(\w+)"', code))
+            continue
         named |= set(re.findall(r'\$([A-Za-z_]\w*)', v))
         m = re.match(r'\s*\$type\s+\^\(?([\w|]+)\)?\$', v)
         if m:
@@ -111,12 +117,65 @@ out=$(python3 "$DIR/check.py" "$SCHEMA" $EX 2>&1) || fail "$out"
 
 # the same check must catch a field tcptrail does not write, in each file
 mkdir -p "$DIR/contrib"
-sed 's/\.lost)/.lost_events)/' contrib/vector/tcptrail.yaml >"$DIR/vector.yaml"
-sed 's/\$lost /$lost_events /' contrib/fluent-bit/tcptrail.yaml >"$DIR/fluent-bit.yaml"
+sed 's/\.lost_interval)/.lost_events)/' contrib/vector/tcptrail.yaml >"$DIR/vector.yaml"
+sed 's/record\["lost_interval"\]/record["lost_events"]/' contrib/fluent-bit/tcptrail.yaml \
+	>"$DIR/fluent-bit.yaml"
 for f in vector fluent-bit; do
-	cmp -s "$DIR/$f.yaml" "contrib/$f/tcptrail.yaml" && fail "the self-test found no 'lost' to rename in contrib/$f"
+	cmp -s "$DIR/$f.yaml" "contrib/$f/tcptrail.yaml" &&
+		fail "the self-test found no 'lost_interval' to rename in contrib/$f"
 	python3 "$DIR/check.py" "$SCHEMA" "$DIR/$f.yaml" >"$DIR/neg.out" 2>&1 &&
 		fail "a pipeline reading .lost_events passed the check ($f)"
 	grep -q "lost_events" "$DIR/neg.out" || fail "the check of a bad $f pipeline said: $(cat "$DIR/neg.out")"
 done
-echo "ok examples ($out)"
+# Fluent Bit's routing is a Lua function: run it on records as tcptrail
+# writes them (Lua 5.4 is Fluent Bit's language; lua5.4 is Debian's).
+command -v lua5.4 >/dev/null 2>&1 || fail "lua5.4 not found (make deps INSTALL=1)"
+cat >"$DIR/lua.py" <<'PY'
+import sys, yaml
+
+def lua(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "{" + ", ".join(lua(x) for x in v) + "}"
+    return "{" + ", ".join(f"[{lua(k)}] = {lua(x)}" for k, x in v.items()) + "}"
+
+doc = yaml.safe_load(open(sys.argv[1]))
+code = [f for f in doc["pipeline"]["filters"] if f.get("name") == "lua"][0]["code"]
+# (record, the problem it is, or None): what an on-call person wants routed, and not
+cases = [
+    ({"type": "close_wait", "count": 3}, "close_wait"),
+    ({"type": "overflow", "queue": "accept"}, "overflow"),
+    ({"type": "summary", "lost": 1070, "lost_interval": 1070}, "lost_events"),
+    ({"type": "summary", "lost": 1070, "lost_interval": 0}, None),
+    ({"type": "summary", "lost": 0, "lost_interval": 0}, None),
+    ({"type": "time_wait", "pressure": [{"port": 80, "warn": False},
+                                        {"port": 8000, "warn": True}]}, "port_pressure"),
+    ({"type": "time_wait", "pressure": [{"port": 80, "warn": False}]}, None),
+    ({"type": "time_wait", "pressure": []}, None),
+    ({"type": "flow", "end": "close"}, None),
+]
+print(code)
+for i, (rec, want) in enumerate(cases):
+    print(f"""do
+  local code, _, r = tcptrail_problem("tcptrail", 1, {lua(rec)})
+  local got = code ~= 0 and r["problem"] or nil
+  if got ~= {lua(want) if want else "nil"} then
+    print("case {i} ({rec['type']}): problem " .. tostring(got) .. ", want {want}")
+    os.exit(1)
+  end
+  if code ~= 0 and code ~= 2 then print("case {i}: return code " .. code) os.exit(1) end
+end""")
+print(f'print("{len(cases)} records routed as they should be")')
+PY
+python3 "$DIR/lua.py" contrib/fluent-bit/tcptrail.yaml >"$DIR/route.lua" || fail "could not make the Lua test"
+lua_out=$(lua5.4 "$DIR/route.lua" 2>&1) || fail "contrib/fluent-bit's Lua routing: $lua_out"
+# and it must catch a routing that tests the total since start
+sed 's/record\["lost_interval"\]/record["lost"]/' contrib/fluent-bit/tcptrail.yaml >"$DIR/fb-lost.yaml"
+python3 "$DIR/lua.py" "$DIR/fb-lost.yaml" >"$DIR/route-lost.lua" || fail "could not make the Lua test"
+lua5.4 "$DIR/route-lost.lua" >/dev/null 2>&1 && fail "a Lua routing that tests 'lost' passed"
+echo "ok examples ($out; $lua_out)"

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "metrics.h"
+#include "outfile.h"
 #include "opts.h"
 #include "tt_test.h"
 /* every record: 127.0.0.1:8080 > 127.0.0.1:40000 (a server's), netns 1 */
@@ -224,6 +225,63 @@ TEST(metrics_label_values_are_utf8)
 	engine__free(eng);
 }
 
+/*
+ * Each series once a scrape: Prometheus keeps one of two samples with the
+ * same labels and drops the other without a word.  A command named "other"
+ * or "unknown" beside the tail of more than 20, and two names that print
+ * the same (control characters print as ?), used to give two.
+ */
+TEST(metrics_comm_series_are_unique)
+{
+	struct tt_engine *eng = busy_engine();
+	struct tt_cw_group g[26] = {};
+	struct tt_metrics_input in = { .eng = eng, .cw = g, .n_cw = 26, .tw_population = -1 };
+	char *buf = NULL, *p, *eol, seen[32][64];
+	size_t len = 0;
+	int n_seen = 0;
+	uint64_t sum = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (int i = 0; i < 26; i++) {
+		g[i] = (struct tt_cw_group){ .pid = 100 + i, .count = 1 + i, .kind = TT_SVC_LOCAL,
+					     .port = 8000 };
+		snprintf(g[i].comm, sizeof(g[i].comm), "c%d", i);
+	}
+	strcpy(g[0].comm, "other");
+	strcpy(g[1].comm, "unknown");
+	g[2].comm[0] = '\0';
+	strcpy(g[3].comm, "a\x01");
+	strcpy(g[4].comm, "a\x02");
+	strcpy(g[25].comm, "other");		/* after the 20th name: still its own series */
+	metrics__render(f, &in);
+	fclose(f);
+	REQUIRE(buf);
+	for (p = buf; (p = strstr(p, "tcptrail_close_wait_suspected_leaks{")); p = eol) {
+		char *val;
+
+		eol = strchr(p, '\n');
+		REQUIRE(eol);
+		val = strchr(p, '}');
+		REQUIRE(val && val < eol && n_seen < 32);
+		snprintf(seen[n_seen], sizeof(seen[n_seen]), "%.*s", (int)(val - p), p);
+		for (int k = 0; k < n_seen; k++)
+			if (!strcmp(seen[k], seen[n_seen]))
+				CHECK(!"a series twice in one scrape");
+		n_seen++;
+		sum += strtoull(val + 1, NULL, 10);
+	}
+	/* 20 series (a? is two comms) and the tail of c21..c24: every socket counted */
+	CHECK_EQ_INT(n_seen, 21);
+	CHECK_EQ_INT(sum, 26 * 27 / 2);
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"a?\"} 9\n"));
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"other\"} 27\n"));
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"unknown\"} 2\n"));
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"(no owner known)\"} 3\n"));
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"(other commands)\"} "));
+	free(buf);
+	engine__free(eng);
+}
+
 /* The checker itself must catch what it is there to catch. */
 TEST(metrics_checker_rejects_bad_text)
 {
@@ -255,14 +313,14 @@ TEST(metrics_file_is_replaced_atomically)
 	REQUIRE(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/tcptrail.prom", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
-	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
+	CHECK_EQ_INT(metrics__write_file(path, &in, NULL), 0);
+	CHECK_EQ_INT(metrics__write_file(path, &in, NULL), 0);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
 	/* 0644 under a hardened umask too: node_exporter runs as another user */
 	{
 		mode_t old = umask(077);
 
-		CHECK_EQ_INT(metrics__write_file(path, &in), 0);
+		CHECK_EQ_INT(metrics__write_file(path, &in, NULL), 0);
 		umask(old);
 	}
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
@@ -273,7 +331,7 @@ TEST(metrics_file_is_replaced_atomically)
 	fclose(f);
 	/* a planted symlink at the temp name is not followed */
 	CHECK(symlink("/etc/passwd-not-here", tmp) == 0);
-	CHECK_EQ_INT(metrics__write_file(path, &in), 0);
+	CHECK_EQ_INT(metrics__write_file(path, &in, NULL), 0);
 	CHECK(access("/etc/passwd-not-here", F_OK) != 0);
 	unlink(tmp);
 	unlink(path);
@@ -323,6 +381,38 @@ TEST(metrics_file_failure_said_once_and_recovery)
 	CHECK_EQ_INT(count(text, "\n"), 2);
 	CHECK(access(path, F_OK) == 0);
 	ref.ops->free(ref.priv);
+	unlink(path);
+	rmdir(dir);
+	engine__free(eng);
+}
+
+/*
+ * Two runs on one --metrics-file overwrote each other's counts (a counter
+ * reset at every other scrape) and removed each other's temp file.  The
+ * file written keeps its writer's lock; a second run is refused at start.
+ */
+TEST(metrics_file_is_locked_while_written)
+{
+	char dir[] = "/tmp/tt-metrics-XXXXXX", path[256];
+	struct tt_engine *eng = busy_engine();
+	struct tw_report tw = { .population = -1 };
+	struct tt_summary sum = { .eng = eng, .tw = &tw };
+	struct tt_sink_ref ref;
+	int level = tt_verbosity;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tcptrail.prom", dir);
+	REQUIRE(metrics__file_sink(&ref, path, 50, NULL) == 0);
+	ref.ops->flush(ref.priv, &sum);
+	CHECK(outfile__busy(path));
+	ref.ops->flush(ref.priv, &sum);		/* a new file at path: locked too */
+	CHECK(outfile__busy(path));
+	tt_verbosity = TT_LOG_ERROR - 1;
+	CHECK_EQ_INT(outfile__check("--metrics-file", path), -EBUSY);
+	tt_verbosity = level;
+	ref.ops->free(ref.priv);
+	CHECK(!outfile__busy(path));
+	CHECK_EQ_INT(outfile__check("--metrics-file", path), 0);
 	unlink(path);
 	rmdir(dir);
 	engine__free(eng);
