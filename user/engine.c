@@ -87,10 +87,26 @@ static struct tt_listener_stats *lstats_slot(struct tt_engine *eng, const struct
 	return ls;
 }
 
+/*
+ * The listener an overflow record is about, with its owner: its own flow,
+ * or, when that is not known by its address (a listener seeded from
+ * sock_diag is filed under a pseudo key) or has no owner, the owned
+ * listener at its port, address and namespace.  NULL if none.
+ */
+static const struct tt_flow *overflow_listener(const struct tt_engine *eng,
+					       const struct tt_event *e)
+{
+	uint32_t idx = find(eng, e->sk);
+
+	if (idx != NIL && eng->ents[idx].flow.owner_pid)
+		return &eng->ents[idx].flow;
+	return ft_find_listener_at(eng, e->netns, e->family, e->sport, e->saddr);
+}
+
 static int on_overflow(struct tt_engine *eng, const struct tt_event *e)
 {
 	struct tt_listener_stats *ls;
-	uint32_t idx;
+	const struct tt_flow *l;
 
 	if (e->aux[0] != TT_Q_ACCEPT && e->aux[0] != TT_Q_SYN)
 		return -EINVAL;
@@ -104,10 +120,10 @@ static int on_overflow(struct tt_engine *eng, const struct tt_event *e)
 	ls->max_backlog = e->aux[1];
 	if (e->cgroup)
 		ls->cgroup = e->cgroup;
-	idx = find(eng, e->sk);
-	if (idx != NIL && eng->ents[idx].flow.owner_pid) {
-		ls->owner_pid = eng->ents[idx].flow.owner_pid;
-		memcpy(ls->owner_comm, eng->ents[idx].flow.owner_comm, 16);
+	l = overflow_listener(eng, e);
+	if (l && l->owner_pid) {
+		ls->owner_pid = l->owner_pid;
+		memcpy(ls->owner_comm, l->owner_comm, 16);
 	}
 	if (e->aux[0] == TT_Q_ACCEPT) {
 		ls->accept_overflows++;
@@ -715,11 +731,8 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 	if (!eng || !e)
 		return -EINVAL;
 	STAT_INC(eng, events);
-	if (e->type == TT_EV_OVERFLOW && eng->on_overflow) {
-		uint32_t l = find(eng, e->sk);
-
-		eng->on_overflow(e, l != NIL ? flow_at(eng, l) : NULL, eng->ctx);
-	}
+	if (e->type == TT_EV_OVERFLOW && eng->on_overflow)
+		eng->on_overflow(e, overflow_listener(eng, e), eng->ctx);
 	if (eng->n_pend) {
 		/*
 		 * Only two records can name a socket after its tcp_done(): a

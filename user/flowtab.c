@@ -57,27 +57,40 @@ void ft_listener_sync(struct tt_engine *eng, uint32_t idx)
 }
 
 /*
- * The listener a passive child came from.  A dual-stack IPv6 listener has
+ * The listener with an owner at (netns, port): of the family, bound to addr
+ * (when given) before any other address; a dual-stack IPv6 listener has
  * IPv4 children too, so a listener of another family is the fallback.
  */
-const struct tt_flow *ft_find_listener(const struct tt_engine *eng,
-					   const struct tt_flow *child)
+const struct tt_flow *ft_find_listener_at(const struct tt_engine *eng, uint32_t netns,
+					  uint8_t family, uint16_t port, const uint8_t *addr)
 {
-	const struct tt_flow *other = NULL;
+	const struct tt_flow *same = NULL, *other = NULL;
 	uint32_t i;
 
-	i = eng->lbuckets[listener_hash(eng, child->netns, child->sport)];
+	i = eng->lbuckets[listener_hash(eng, netns, port)];
 	for (; i != NIL; i = eng->ents[i].lnext) {
 		const struct tt_flow *l = &eng->ents[i].flow;
 
-		if (l->netns != child->netns || l->sport != child->sport)
+		if (l->netns != netns || l->sport != port)
 			continue;
-		if (l->family == child->family)
+		if (l->family != family) {
+			if (!other)
+				other = l;
+			continue;
+		}
+		if (!addr || !memcmp(l->saddr, addr, family == TT_AF_INET6 ? 16 : 4))
 			return l;
-		if (!other)
-			other = l;
+		if (!same)
+			same = l;
 	}
-	return other;
+	return same ? same : other;
+}
+
+/* The listener a passive child came from. */
+const struct tt_flow *ft_find_listener(const struct tt_engine *eng,
+					   const struct tt_flow *child)
+{
+	return ft_find_listener_at(eng, child->netns, child->family, child->sport, NULL);
 }
 
 /* An indexed listener (owned, with a port) ends: keep its owner a while. */

@@ -247,6 +247,8 @@ static inline void touch(struct tt_engine *eng, uint32_t idx)
 void ft_hash_unlink(struct tt_engine *eng, uint32_t idx);
 void ft_listener_unlink(struct tt_engine *eng, uint32_t idx);
 void ft_listener_sync(struct tt_engine *eng, uint32_t idx);
+const struct tt_flow *ft_find_listener_at(const struct tt_engine *eng, uint32_t netns,
+					  uint8_t family, uint16_t port, const uint8_t *addr);
 const struct tt_flow *ft_find_listener(const struct tt_engine *eng,
 					   const struct tt_flow *child);
 void ft_listener_gone(struct tt_engine *eng, const struct tt_flow *l);

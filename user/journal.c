@@ -373,6 +373,7 @@ void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size
 		field(&j->e, "SERVICE_PORT=%u", g->port);
 		field(&j->e, "COUNT=%u", g->count);
 		field(&j->e, "SEEDED=%u", g->seeded);
+		field(&j->e, "UNACCEPTED=%u", g->unaccepted);
 		field(&j->e, "PREVIOUS_COUNT=%u", g->prev_count);
 		field(&j->e, "TREND=%s", tt_trend_name(g->trend));
 		field(&j->e, "OLDEST_AGE_NS=%" PRIu64, g->oldest_age_ns);

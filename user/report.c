@@ -105,10 +105,16 @@ static bool ephemeral(const struct tt_report *r, uint16_t port)
 	return r->port_hi && port >= r->port_lo && port <= r->port_hi;
 }
 
-static void make_key(const struct tt_report *r, const struct tt_engine *eng,
+/*
+ * The group a leaked socket goes in; true if it is one that no process has
+ * accepted: still in its listener's accept queue, and the listener's owner
+ * (who does not call accept()) is the one named.
+ */
+static bool make_key(const struct tt_report *r, const struct tt_engine *eng,
 		     const struct tt_flow *f, struct tt_cw_group *k)
 {
-	bool passive = f->role == TT_ROLE_PASSIVE;
+	bool passive = f->role == TT_ROLE_PASSIVE, queued = false;
+	const struct tt_flow *l;
 
 	/*
 	 * A socket seen only mid-life: a listener on its port means we
@@ -132,6 +138,15 @@ static void make_key(const struct tt_report *r, const struct tt_engine *eng,
 	}
 	k->pid = f->owner_pid;
 	memcpy(k->comm, f->owner_comm, sizeof(k->comm));
+	/* accepted, or seeded with a process holding it: its owner is known */
+	if (passive && !(f->flags & TT_FLOW_OWNER_KNOWN)) {
+		l = f->owner_pid ? NULL : engine__listener_of(eng, f);
+		if (l) {
+			k->pid = l->owner_pid;
+			memcpy(k->comm, l->owner_comm, sizeof(k->comm));
+		}
+		queued = k->pid != 0;
+	}
 	k->netns = f->netns;
 	k->family = f->family;
 	if (passive) {
@@ -142,6 +157,7 @@ static void make_key(const struct tt_report *r, const struct tt_engine *eng,
 		k->port = f->dport;
 		memcpy(k->addr, f->daddr, 16);
 	}
+	return queued;
 }
 
 static struct tt_cw_group *group_for(struct tt_report *r, const struct tt_cw_group *k)
@@ -177,6 +193,7 @@ static void visit(const struct tt_flow *f, void *ctx)
 {
 	struct tt_report *r = ctx;
 	struct tt_cw_group k, *g;
+	bool queued;
 	uint64_t since, age;
 
 	if (!f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT)
@@ -185,7 +202,7 @@ static void visit(const struct tt_flow *f, void *ctx)
 	age = r->now_ns > since ? r->now_ns - since : 0;
 	if (age < r->age_ns)
 		return;
-	make_key(r, r->eng, f, &k);
+	queued = make_key(r, r->eng, f, &k);
 	g = group_for(r, &k);
 	if (!g) {
 		r->oom = true;
@@ -194,6 +211,8 @@ static void visit(const struct tt_flow *f, void *ctx)
 	g->count++;
 	if (f->flags & TT_FLOW_SEEDED)
 		g->seeded++;
+	if (queued)
+		g->unaccepted++;
 	if (age > g->oldest_age_ns)
 		g->oldest_age_ns = age;
 }

@@ -36,6 +36,7 @@ struct tt_cw_group {
 	uint16_t port;
 	uint32_t count;
 	uint32_t seeded;	/* of count, sockets that existed before tracing */
+	uint32_t unaccepted;	/* of count, sockets in pid's listener's accept queue, never accepted */
 	uint32_t prev_count;
 	uint64_t oldest_age_ns;	/* at least this long in CLOSE_WAIT */
 };

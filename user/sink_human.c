@@ -390,11 +390,29 @@ void human_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 		human_report(s, t_ns);					\
 	} while (0)
 
+struct overflow_ctx {
+	struct tt_sink *s;
+	uint64_t t_ns, interval_ns;
+};
+
+static void human_listener_overflow(const struct tt_listener_stats *ls, void *ctx)
+{
+	struct overflow_ctx *c = ctx;
+
+	if (ls->i_accept_overflows || ls->i_syn_drops || ls->i_syn_cookies)
+		HUMAN_REPORT(c->s, c->t_ns,
+			     logfmt_listener_overflow(c->s, ls, c->t_ns, c->interval_ns));
+}
+
+/* The summary, then a line (a warning) per listener that turned connections away. */
 static void human_summary_op(void *priv, const struct tt_summary *sum)
 {
 	struct tt_sink *s = priv;
+	struct overflow_ctx c = { .s = s, .t_ns = sum->t_ns, .interval_ns = sum->interval_ns };
 
 	HUMAN_REPORT(s, sum->t_ns, logfmt_summary(s, sum));
+	if (sum->eng)
+		engine__for_each_listener_stats(sum->eng, human_listener_overflow, &c);
 }
 
 static void human_close_wait_op(void *priv, const struct tt_cw_report *r)

@@ -421,10 +421,10 @@ static void json_close_wait(void *priv, const struct tt_cw_report *rep)
 		linebuf__str(lb, ",\"service_addr\":null");
 	else
 		json_addr(lb, "service_addr", g->family, g->addr);
-	linebuf__printf(lb, ",\"service_port\":%u,\"count\":%u,\"seeded\":%u,\"oldest_age_ns\":%"
-		PRIu64 ",\"min_age_ns\":%" PRIu64 ",\"trend\":\"%s\",\"previous_count\":%u}\n",
-		g->port, g->count, g->seeded, g->oldest_age_ns, min_age_ns,
-		tt_trend_name(g->trend), g->prev_count);
+	linebuf__printf(lb, ",\"service_port\":%u,\"count\":%u,\"seeded\":%u,\"unaccepted\":%u,"
+		"\"oldest_age_ns\":%" PRIu64 ",\"min_age_ns\":%" PRIu64 ",\"trend\":\"%s\","
+		"\"previous_count\":%u}\n", g->port, g->count, g->seeded, g->unaccepted,
+		g->oldest_age_ns, min_age_ns, tt_trend_name(g->trend), g->prev_count);
 	linebuf__flush(lb);
 }
 }

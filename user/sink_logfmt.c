@@ -23,6 +23,12 @@ static void logfmt_listener(const struct tt_listener_stats *ls, void *ctx)
 	if (!ls->i_accept_overflows && !ls->i_syn_drops && !ls->i_syn_cookies)
 		return;
 	tt_fmt_endpoint(ls->family, ls->addr, ls->port, ep, sizeof(ep));
+	/* one key a listener: the same address and port in another namespace is another */
+	if (sink_names_netns(c->s, ls->netns)) {
+		size_t n = strlen(ep);
+
+		snprintf(ep + n, sizeof(ep) - n, "/%u", ls->netns);
+	}
 	fprintf(c->s->o.out, " overflow.%s=%" PRIu64, ep,
 		ls->i_accept_overflows + ls->i_syn_drops);
 	if (ls->i_syn_cookies)
@@ -101,6 +107,9 @@ void logfmt_close_wait(struct tt_sink *s, const struct tt_cw_report *rep)
 			fprintf(out, " netns=%u", g->netns);
 		if (g->seeded)
 			fprintf(out, " seeded=%u", g->seeded);
+		/* in pid's listener's accept queue: pid does not call accept() */
+		if (g->unaccepted)
+			fprintf(out, " unaccepted=%u", g->unaccepted);
 		if (g->cmdline[0]) {
 			fputs(" cmdline=", out);
 			json_str(out, g->cmdline, sizeof(g->cmdline));
@@ -199,8 +208,10 @@ void logfmt_listener_overflow(struct tt_sink *s, const struct tt_listener_stats 
 	fprintf(s->o.out, "time=%s level=%s msg=listener_overflow listener=%s", iso,
 		dropped ? "warn" : "info", ep);
 	/* an owner unknown is left out, as the journal entry leaves out PID= */
-	if (ls->owner_pid)
-		fprintf(s->o.out, " pid=%u", ls->owner_pid);
+	if (ls->owner_pid) {
+		fprintf(s->o.out, " pid=%u comm=", ls->owner_pid);
+		json_str(s->o.out, ls->owner_comm, sizeof(ls->owner_comm));
+	}
 	fprintf(s->o.out, " accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
 		" max_backlog=%u interval=%s", ls->i_accept_overflows, ls->i_syn_drops,
 		ls->i_syn_cookies, ls->max_backlog, dur);

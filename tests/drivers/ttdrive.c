@@ -63,6 +63,8 @@ static const char usage[] =
 "           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
 "           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
 "           close-wait-pid [K=5]: 3K leaked sockets not their owner's from birth\n"
+"           stuck-listener [N=4]: a listener that stopped accepting, its queue\n"
+"           in CLOSE_WAIT before tracing, then N connects it turns away\n"
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
 "           tfo-listener-close, tfo-accept-reset [N=3]: Fast Open children in\n"
 "           SYN_RECV, their listener closed / accepted then reset,\n"
@@ -1344,6 +1346,53 @@ static void overflow(const struct scenario *sc, long n)
 	}
 }
 
+/*
+ * stuck-listener: a server that stopped calling accept(), found by tcptrail
+ * already stuck.  Before tracing, ttdrive listens on PORT with backlog 2 and
+ * never accepts; 3 clients connect (the queue holds backlog + 1) and close,
+ * so 3 sockets wait in the accept queue in CLOSE_WAIT, held by no process.
+ * Under tracing, n more clients connect for a little over 1 s: the full
+ * queue turns them away (ListenOverflows), at a listener tcptrail knows only
+ * from its seed.  Both are ttdrive's: the listener's owner.
+ */
+#define STUCK_QUEUED 3
+
+static int stuck_lfd = -1;
+
+static void stuck_start(const struct scenario *UNUSED(sc), long UNUSED(n))
+{
+	int i;
+
+	stuck_lfd = tcp_listen(AF_INET, PORT, STUCK_QUEUED - 1);
+	for (i = 0; i < STUCK_QUEUED; i++)
+		client_closes_first(AF_INET, PORT);
+	if (wait_state_count(ST_CLOSE_WAIT, STUCK_QUEUED, 2000) != STUCK_QUEUED)
+		die(0, "want %d sockets in CLOSE_WAIT in the accept queue", STUCK_QUEUED);
+	printf("queued=%d\nport=%d\nlistener_pid=%d\n", STUCK_QUEUED, PORT, main_pid);
+	fflush(stdout);
+}
+
+static void stuck_listener(const struct scenario *UNUSED(sc), long n)
+{
+	long long before[N_COUNTERS] = {}, after[N_COUNTERS] = {};
+	int *fds, i;
+
+	read_counters(before);
+	fds = connect_nowait(AF_INET, PORT, n, false);
+	sleep_ms(1100);		/* the initial RTO: each dropped SYN comes again */
+	for (i = 0; i < n; i++) {
+		set_linger0(fds[i]);
+		close(fds[i]);
+	}
+	free(fds);
+	read_counters(after);
+	print_deltas("stuck.", before, after);
+	fflush(stdout);
+	/* past --close-wait-age 1 at a summary of -i 1 */
+	pause_point("stuck-listener", 2500);
+	close(stuck_lfd);
+}
+
 /* ---- TIME-WAIT population ------------------------------------------------------ */
 
 #define MAX_EP 8
@@ -2276,6 +2325,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "close-wait", .run = close_wait, .def_arg = 5 },
 	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
 	{ .name = "close-wait-pid", .run = close_wait_pid, .def_arg = 5, .prepare = pidleak_start },
+	{ .name = "stuck-listener", .run = stuck_listener, .def_arg = 4, .prepare = stuck_start },
 	{ .name = "mix", .run = mix },
 	{ .name = "two-phase", .run = two_phase, .def_arg = 5 },
 	{ .name = "tfo-listener-close", .run = tfo_listener_close, .def_arg = 3 },
