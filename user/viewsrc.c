@@ -103,7 +103,8 @@ static void sock_age(struct view_sock *s, const struct diag_sock *d)
 	}
 	if (!d->has_info)
 		return;		/* a request sock */
-	if (d->state != TT_LISTEN) {
+	/* a SYN_SENT socket has received nothing: the kernel's figure is from no time at all */
+	if (d->state != TT_LISTEN && d->state != TT_SYN_SENT) {
 		s->has_idle = true;
 		s->idle_ms = d->last_data_recv_ms;
 	}
