@@ -39,6 +39,7 @@ struct app {
 	uint64_t lost_total;		/* set by the source: reserves that failed */
 	uint64_t lost_reported;		/* lost_total at the previous summary */
 	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
+	uint64_t due_ns;		/* live: the next summary's time, start + k * -i */
 	/*
 	 * Live: the CLOSE-WAIT check (cwcheck.h) made with each count, and
 	 * applied once the source has been read past its last dump.

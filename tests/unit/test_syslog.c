@@ -156,6 +156,40 @@ TEST(syslog_each_interval_sends_only_its_own_lines)
 	syslog_app_close(&x);
 }
 
+/*
+ * Live summaries keep to start + k * -i, as a replay of the run makes them:
+ * one that came late (the 50 ms tick, the census) does not put off the
+ * next, or -i 1 -d 10 printed 9 and the replay 10.
+ */
+TEST(syslog_summaries_keep_to_the_interval_grid)
+{
+	struct tt_opts o = SYSLOG_OPTS;
+	struct syslog_app x;
+	char msgs[16][1024];
+	int n;
+
+	REQUIRE(syslog_app_open(&x, &o) == 0);
+	app__start(&x.a, S(100));
+	app__tick(&x.a, S(101) - 1);
+	CHECK_EQ_INT(receive(&x.r, msgs, 16), 0);
+	app__tick(&x.a, S(101) + 60000000);		/* 60 ms late */
+	n = receive(&x.r, msgs, 16);
+	CHECK_EQ_INT(n, 1);
+	CHECK(n < 1 || strstr(msgs[0], "msg=summary interval=1.06s ") != NULL);
+	app__tick(&x.a, S(102));			/* on time: its interval is shorter */
+	n = receive(&x.r, msgs, 16);
+	CHECK_EQ_INT(n, 1);
+	CHECK(n < 1 || strstr(msgs[0], "msg=summary interval=940ms ") != NULL);
+	/* a stall past a whole interval: one summary, then the grid again */
+	app__tick(&x.a, S(104) + 500000000);
+	CHECK_EQ_INT(receive(&x.r, msgs, 16), 1);
+	app__tick(&x.a, S(104) + 900000000);
+	CHECK_EQ_INT(receive(&x.r, msgs, 16), 0);
+	app__tick(&x.a, S(105));
+	CHECK_EQ_INT(receive(&x.r, msgs, 16), 1);
+	syslog_app_close(&x);
+}
+
 /* A listener that turned connections away: a warning line of its own, after the summary. */
 TEST(syslog_listener_overflow_is_a_warning_line)
 {
