@@ -81,8 +81,13 @@ static int grow(struct procfd *p)
 	return 0;
 }
 
+/*
+ * The kernel prints the comm and a newline: only that last one goes, since
+ * a comm may hold a newline of its own (prctl(PR_SET_NAME) takes any byte).
+ */
 static void read_comm(int pid_dir, char comm[16])
 {
+	char buf[17];
 	ssize_t n;
 	int fd;
 
@@ -90,13 +95,13 @@ static void read_comm(int pid_dir, char comm[16])
 	fd = openat(pid_dir, "comm", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = read(fd, comm, 15);
+	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0) {
-		comm[0] = '\0';
+	if (n <= 0)
 		return;
-	}
-	comm[strcspn(comm, "\n")] = '\0';
+	if (buf[n - 1] == '\n')
+		n--;
+	memcpy(comm, buf, n < 15 ? (size_t)n : 15);
 }
 
 /* The index of the process being scanned, added on its first socket. */

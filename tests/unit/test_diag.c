@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -646,6 +647,30 @@ TEST(procfd_finds_our_socket)
 	CHECK_EQ_INT(procfd__lookup(NULL, inode_of(fd), &o), -ENOENT);
 	procfd__free(pf);
 	close(dup1);
+	close(fd);
+}
+
+/*
+ * A comm is any 15 bytes (prctl(PR_SET_NAME)), a newline among them: only
+ * the newline the kernel adds after it goes, and 15 bytes stay 15.
+ */
+TEST(procfd_comm_keeps_its_own_newline)
+{
+	static const char *names[] = { "q\"x\nz", "fifteen_chars_x", "a" };
+	char saved[17] = "";
+	struct procfd *pf;
+	struct procfd_owner o;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	REQUIRE(fd >= 0 && !prctl(PR_GET_NAME, saved));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		REQUIRE(!prctl(PR_SET_NAME, names[i]));
+		REQUIRE(procfd__scan(&pf, 0) == 0);
+		REQUIRE(procfd__lookup(pf, inode_of(fd), &o) == 0);
+		CHECK_STR(o.comm, names[i]);
+		procfd__free(pf);
+	}
+	prctl(PR_SET_NAME, saved);
 	close(fd);
 }
 
