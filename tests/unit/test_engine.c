@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "engine.h"
+#include "report.h"
 #include "tt_test.h"
 
 
@@ -1777,6 +1778,55 @@ TEST(engine_random_records_with_seeds_keep_invariants)
 	}
 	CHECK_EQ_INT(broke, 0);
 	CHECK_EQ_INT(r.lookup_hits, 0);
+	engine__free(eng);
+}
+
+/*
+ * A listener found at start, stuck: the seed files it by tuple, so an
+ * overflow record (the listener's address, the peer's port) finds no flow
+ * by address; it is the owned listener at the record's port and address.
+ * The CLOSE_WAIT sockets in its queue (seeded, held by no process) are
+ * reported under its owner, as unaccepted.
+ */
+TEST(engine_stuck_seeded_listener_names_its_owner)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event l = rec_by(seed(TT_LISTEN, MS(10)), 77, "srv");
+	struct tt_event q = seed(TT_CLOSE_WAIT, MS(10));
+	struct tt_event o = rec_ports(rec(TT_EV_OVERFLOW, SK(1), 0, 0, MS(300)), 8080, 50000);
+	const struct tt_listener_stats *ls = NULL;
+	struct tt_report *rep = report__new(MS(100), NULL);
+	const struct tt_cw_group *g;
+
+	REQUIRE(eng && rep);
+	l = pseudo(rec_ports(l, 8080, 0));
+	memset(l.daddr, 0, sizeof(l.daddr));
+	l = pseudo(l);
+	q = pseudo(rec_ports(q, 8080, 41000));
+	CHECK_EQ_INT(engine__feed(eng, &l), 0);
+	CHECK_EQ_INT(engine__feed(eng, &q), 0);
+	o.aux[0] = TT_Q_ACCEPT;
+	o.aux[1] = 2;
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	engine__for_each_listener_stats(eng, sum_listener, &ls);
+	REQUIRE(ls);
+	CHECK_EQ_INT(ls->accept_overflows, 1);
+	CHECK_EQ_INT(ls->owner_pid, 77);
+	CHECK_STR(ls->owner_comm, "srv");
+	REQUIRE(report__close_wait(rep, eng, MS(400), &g) == 1);
+	CHECK_EQ_INT(g[0].pid, 77);
+	CHECK_STR(g[0].comm, "srv");
+	CHECK_EQ_INT(g[0].count, 1);
+	CHECK_EQ_INT(g[0].seeded, 1);
+	CHECK_EQ_INT(g[0].unaccepted, 1);
+	/* one that a process holds is its own, and accepted */
+	q = pseudo(rec_by(rec_ports(seed(TT_CLOSE_WAIT, MS(10)), 8080, 41001), 88, "worker"));
+	CHECK_EQ_INT(engine__feed(eng, &q), 0);
+	REQUIRE(report__close_wait(rep, eng, MS(500), &g) == 2);
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ_INT(g[i].unaccepted, g[i].pid == 77 ? 1 : 0);
+	report__free(rep);
 	engine__free(eng);
 }
 
