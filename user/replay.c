@@ -219,11 +219,46 @@ struct view_replay {
 	int64_t wall_offset_ns;
 };
 
+/*
+ * A timewait sock in FIN_WAIT2 (its process closed before the peer's FIN)
+ * goes on to TIME_WAIT when that FIN comes, in the timewait code, which no
+ * hook sees.  Where the peer is on this host too, its flow tells: it ended
+ * LAST_ACK > CLOSE, our last ACK received.  Its entry in the ring, the one
+ * with the mirrored tuple made since the peer entered CLOSE_WAIT, is in
+ * TIME_WAIT now.
+ */
+static void peer_saw_last_ack(struct view_replay *vr, const struct tt_flow *f)
+{
+	unsigned int n = f->nstates, alen = f->family == TT_AF_INET6 ? 16 : 4;
+	uint64_t since = 0;
+
+	if (f->end != TT_END_CLOSE || n < 3 || f->state[n - 2] != TT_LAST_ACK ||
+	    f->state[n - 1] != TT_CLOSE)
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		if (f->state[i] == TT_CLOSE_WAIT)
+			since = f->ts_ns[i];
+	for (size_t i = vr->tw_n; i-- > 0;) {
+		struct view_sock *s = &vr->tw[(vr->tw_head + i) % vr->tw_cap];
+
+		if (s->age_ms < since)
+			break;
+		if (s->state == TT_FIN_WAIT2 && s->netns == f->netns && s->family == f->family &&
+		    s->sport == f->dport && s->dport == f->sport &&
+		    !memcmp(s->saddr, f->daddr, alen) && !memcmp(s->daddr, f->saddr, alen)) {
+			s->state = TT_TIME_WAIT;
+			return;
+		}
+	}
+}
+
 static void remember_time_wait(const struct tt_flow *f, void *ctx)
 {
 	struct view_replay *vr = ctx;
 	struct view_sock *s;
 
+	if (f->nstates && vr->tw_n)
+		peer_saw_last_ack(vr, f);
 	if (f->end != TT_END_TIME_WAIT || !f->nstates || !vr->tw_cap)
 		return;
 	if (vr->tw_n == vr->tw_cap) {
