@@ -68,8 +68,10 @@ note "a burst of $n connections with $k leaked sockets beside it: lost=$lost, en
 	fail "final gone $(final gone), but the summaries' gone_interval add up to $gone"
 [ "$(flows | grep -c '"end":"gone"')" = "$gone" ] ||
 	fail "$gone flows counted gone, $(flows | grep -c '"end":"gone"') printed with end gone"
-flows | grep '"end":"gone"' | grep -v '"sport":8000,' | sed -n 1p | grep . &&
-	fail "a flow ended gone that was not one of the burst's server flows"
+# the burst's server flows, or its quiet phase's (port 8001, 20 ms apart; a
+# loaded machine can still lose one's end in a 4 KiB ring): never the leak's
+flows | grep '"end":"gone"' | grep -v '"sport":800[01],' | sed -n 1p | grep . &&
+	fail "a flow ended gone that was not one of ttstress's server flows"
 
 [ "$(echo "$cw_last" | count_lines)" = 1 ] ||
 	fail "the last close_wait report with the leak open has $(echo "$cw_last" | count_lines)" \
