@@ -72,17 +72,19 @@ for p in port port2 port3; do
 		"$n" "$(fact leaked.$p)"
 done
 # the ones accepted in CLOSE_WAIT are dated back to the peer's FIN, not to
-# the accept a second later (the kernel's last-ACK time is in jiffies: 10 ms
-# of slack at HZ 100)
+# the accept a second later.  The kernel's last-ACK time is in jiffies: 10 ms
+# of slack before the FIN at HZ 100; after it, up to halfway to the accept,
+# since a loaded qemu guest's jiffies fall behind (22 ms once, in CI).
 expect_eq "passive flows on port3 $(fact port3)" \
 	"$(flows passive | grep -c "\"sport\":$(fact port3),")" "$(fact leaked.port3)"
 flows passive | grep "\"sport\":$(fact port3)," | jget start_ns |
-	awk -v from="$(fact late.closed_from_ms)" -v to="$(fact late.closed_to_ms)" '
+	awk -v from="$(fact late.closed_from_ms)" -v to="$(fact late.closed_to_ms)" \
+		-v acc="$(fact late.accept_ms)" '
 		{ ms = $1 / 1e6 }
-		ms < from - 10 || ms > to + 10 {
-			printf "a flow accepted in CLOSE_WAIT starts at %.0f ms, not within " \
-				"its peer'"'"'s FIN, %d..%d ms\n", ms, from, to; exit 1 }' >"$DIR/dates" ||
-	fail "$(cat "$DIR/dates")"
+		ms < from - 10 || ms > (to + acc) / 2 {
+			printf "a flow accepted in CLOSE_WAIT at %d ms starts at %.0f ms, not " \
+				"at its peer'"'"'s FIN, %d..%d ms\n", acc, ms, from, to; exit 1 }' \
+	>"$DIR/dates" || fail "$(cat "$DIR/dates")"
 bad=$(flows | grep '"start_ns":0,' | sed -n 1p)
 [ -z "$bad" ] || fail "a flow that starts at the boot: $bad"
 _lost=$(grep '^{"type":"summary",.*"final":true' "$OUT" | jget lost)
