@@ -163,7 +163,7 @@ static const struct argp_option options[] = {
 	{ "rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "With -w: past SIZE compressed bytes (e.g. "
 	  "100M) go on in FILE.1, FILE.2...; -r FILE replays them all", 5 },
 	{ "rotate-count", OPT_ROTATE_COUNT, "N", 0, "With --rotate-size: keep the newest N files, "
-	  "removing older ones", 5 },
+	  "the one being written among them, removing older ones", 5 },
 	{},
 };
 

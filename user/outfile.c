@@ -3,6 +3,7 @@
  * Sink support: the files we write (-o, -w, --metrics-file's checks),
  * opened one careful way (outfile.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -98,8 +99,8 @@ int outfile__stdout(const char *path)
 {
 	int fd, err;
 
-	fd = outfile__open(&(struct outfile_how){ .opt = "-o", .what = "output", .mode = 0640 },
-			   path);
+	fd = outfile__open(&(struct outfile_how){ .opt = "-o", .what = "output", .lock = true,
+						  .mode = 0640 }, path);
 	if (fd < 0)
 		return fd;
 	fflush(stdout);
@@ -185,6 +186,85 @@ static bool dir_of(const char *path, char *dir, size_t len)
 	return true;
 }
 
+/* name is base "." and digits only (a rotated capture's name)? */
+static bool rotated_name(const char *name, const char *base, size_t blen)
+{
+	const char *d = name + blen + 1;
+
+	if (strncmp(name, base, blen) || name[blen] != '.' || !*d)
+		return false;
+	for (; *d; d++)
+		if (*d < '0' || *d > '9')
+			return false;
+	return true;
+}
+
+/* A file named base, or base.N in its directory, that its writer holds locked. */
+static bool set_busy(const char *base, char *which, size_t len)
+{
+	char dir[PATH_MAX], p[PATH_MAX];
+	const char *name = strrchr(base, '/');
+	struct dirent *de;
+	bool busy = false;
+	size_t blen;
+	DIR *d;
+
+	if (outfile__busy(base)) {
+		snprintf(which, len, "%s", base);
+		return true;
+	}
+	name = name ? name + 1 : base;
+	blen = strlen(name);
+	if (!blen || !dir_of(base, dir, sizeof(dir)) || !(d = opendir(dir)))
+		return false;
+	while (!busy && (de = readdir(d))) {
+		/* named as the user named base: relative stays relative */
+		if (!rotated_name(de->d_name, name, blen) ||
+		    snprintf(p, sizeof(p), "%.*s%s", (int)(name - base), base,
+			     de->d_name) >= (int)sizeof(p))
+			continue;
+		if ((busy = outfile__busy(p)))
+			snprintf(which, len, "%s", p);
+	}
+	closedir(d);
+	return busy;
+}
+
+bool outfile__set_busy(const char *path, char *which, size_t len)
+{
+	char base[PATH_MAX];
+	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+
+	if (set_busy(path, which, len))
+		return true;
+	/* path.N: the set of path, whose writer may be on another of its files by now */
+	if (!dot || (slash && dot < slash) || !dot[1] || strspn(dot + 1, "0123456789") !=
+	    strlen(dot + 1) || (size_t)(dot - path) >= sizeof(base))
+		return false;
+	memcpy(base, path, dot - path);
+	base[dot - path] = '\0';
+	return set_busy(base, which, len);
+}
+
+/*
+ * Said before anything is attached: path, or a file of the capture set it
+ * is part of (path.N, or path itself is one), is being written.
+ */
+static int check_busy(const char *opt, const char *path)
+{
+	char which[PATH_MAX];
+
+	if (!outfile__set_busy(path, which, sizeof(which)))
+		return 0;
+	if (!strcmp(which, path))
+		tt_err("%s %s: a running tcptrail is writing it (it holds the file's lock); "
+		       "refusing to write to it", opt, path);
+	else
+		tt_err("%s %s: a running tcptrail is writing %s, of the same rotated set; "
+		       "refusing to write to it", opt, path, which);
+	return -EBUSY;
+}
+
 int outfile__check(const char *opt, const char *path)
 {
 	char dir[PATH_MAX];
@@ -215,11 +295,9 @@ int outfile__check(const char *opt, const char *path)
 			       (unsigned int)st.st_nlink);
 			return -EPERM;
 		}
-		if (outfile__busy(path)) {
-			tt_err("%s %s: a running tcptrail is writing it (it holds the file's lock); "
-			       "refusing to write to it", opt, path);
-			return -EBUSY;
-		}
+		err = check_busy(opt, path);
+		if (err)
+			return err;
 		return check_fs(opt, path, path);
 	}
 	if (errno != ENOENT) {
@@ -241,6 +319,8 @@ int outfile__check(const char *opt, const char *path)
 		return -ENOTDIR;
 	}
 	err = check_fs(opt, path, dir);
+	if (!err)
+		err = check_busy(opt, path);
 	if (err)
 		return err;
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS)) {

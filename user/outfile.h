@@ -44,7 +44,9 @@ int outfile__stdout(const char *path);
  * existing path must be a regular file (not a directory, a device, a FIFO or
  * a symbolic link) on a real filesystem (not procfs, sysfs, tracefs...); a
  * new one needs an existing, writable directory on one.  Nothing is created.
- * A file that a running tcptrail -w is writing (outfile__busy) is refused too.
+ * A file that a running tcptrail writes (-o, -w, --metrics-file: each holds
+ * a lock on its file), or one of the rotated capture set whose current file
+ * a running tcptrail -w writes (outfile__set_busy), is refused too.
  * 0, or -errno after one line naming opt and path ("-w /tmp: is a
  * directory").  What only the open can tell (a file of another uid, a race)
  * is still refused when the file is opened.
@@ -56,6 +58,13 @@ int outfile__check(const char *opt, const char *path);
  * -w (outfile_how.lock)?  False when it is not, or cannot be told.
  */
 bool outfile__busy(const char *path);
+
+/*
+ * Is path, or a file of the rotated capture set it belongs to (path.N, or
+ * BASE and BASE.N when path is BASE.N), held locked by a running tcptrail?
+ * The locked file's name in which.
+ */
+bool outfile__set_busy(const char *path, char *which, size_t len);
 
 /*
  * Do a and b name the same file: the same string, the same inode if both

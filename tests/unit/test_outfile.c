@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include "outfile.h"
 #include "tt_test.h"
@@ -110,5 +111,68 @@ TEST(outfile_refuses_links_fifos_and_hard_links)
 	/* a refusal leaves stdout where it was */
 	REQUIRE(!fstat(STDOUT_FILENO, &after));
 	CHECK(before.st_ino == after.st_ino && before.st_dev == after.st_dev);
+	remove_dir(&d);
+}
+
+/*
+ * Two runs on one file: -o holds a lock on its file as -w does, and a file
+ * of a rotated capture set whose current file a run writes is refused too
+ * (the head FILE, an older FILE.N, a FILE.N to come), so a second run
+ * cannot wipe the first's output.
+ */
+TEST(outfile_a_file_another_run_writes_is_refused)
+{
+	struct dir d;
+	char cap[128], cap1[128], cap2[128], cap9[128], other[128], which[256];
+	int out, err, null, holder;
+	bool busy;
+
+	REQUIRE(!make_dir(&d));
+	/* our -o: locked while it is stdout */
+	fflush(stdout);
+	out = dup(STDOUT_FILENO);
+	err = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	dup2(null, STDERR_FILENO);
+	REQUIRE(outfile__stdout(d.file) == 0);
+	busy = outfile__busy(d.file);
+	CHECK_EQ_INT(outfile__check("-o", d.file), -EBUSY);
+	CHECK_EQ_INT(outfile__check("-w", d.file), -EBUSY);
+	dup2(out, STDOUT_FILENO);
+	CHECK(busy);
+	CHECK(!outfile__busy(d.file));
+	CHECK_EQ_INT(outfile__check("-o", d.file), 0);
+	/* another run's -o */
+	holder = open(d.file, O_RDONLY);
+	REQUIRE(holder >= 0 && !flock(holder, LOCK_EX));
+	CHECK_EQ_INT(redirect(d.file, "x\n"), -EWOULDBLOCK);
+	close(holder);
+
+	/* a rotated set: cap, cap.1, and cap.2 being written */
+	snprintf(cap, sizeof(cap), "%s/cap", d.path);
+	snprintf(cap1, sizeof(cap1), "%s/cap.1", d.path);
+	snprintf(cap2, sizeof(cap2), "%s/cap.2", d.path);
+	snprintf(cap9, sizeof(cap9), "%s/cap.9", d.path);
+	snprintf(other, sizeof(other), "%s/cap2", d.path);
+	REQUIRE(close(open(cap, O_WRONLY | O_CREAT, 0600)) == 0);
+	REQUIRE(close(open(cap1, O_WRONLY | O_CREAT, 0600)) == 0);
+	holder = open(cap2, O_WRONLY | O_CREAT, 0600);
+	REQUIRE(holder >= 0 && !flock(holder, LOCK_EX));
+	CHECK(outfile__set_busy(cap, which, sizeof(which)));
+	CHECK_STR(which, cap2);
+	CHECK_EQ_INT(outfile__check("-w", cap), -EBUSY);
+	CHECK_EQ_INT(outfile__check("-o", cap1), -EBUSY);
+	CHECK_EQ_INT(outfile__check("-w", cap9), -EBUSY);
+	CHECK_EQ_INT(outfile__check("--metrics-file", cap2), -EBUSY);
+	/* another name is another set */
+	CHECK_EQ_INT(outfile__check("-w", other), 0);
+	close(holder);
+	CHECK(!outfile__set_busy(cap, which, sizeof(which)));
+	CHECK_EQ_INT(outfile__check("-w", cap), 0);
+	CHECK_EQ_INT(outfile__check("-w", cap9), 0);
+	dup2(err, STDERR_FILENO);
+	close(out);
+	close(err);
+	close(null);
 	remove_dir(&d);
 }
