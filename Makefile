@@ -177,9 +177,9 @@ test:
 # META:A,B for a list of its own), ATTACH_MODES=... the modes.
 VM_SCENARIOS := active passive tw-clean tw-peer-rst tw-shutdown-rst tw-simultaneous \
 		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup \
-		sock-ops flow-stats capture-flows close-wait close-wait-pid
+		sock-ops flow-stats capture-flows close-wait close-wait-pid stuck-listener
 VM_SHORT := active passive tw-clean overflow-accept overflow-syn cgroup sock-ops flow-stats \
-		close-wait
+		close-wait stuck-listener
 vm_comma := ,
 vm_empty :=
 vm_space := $(vm_empty) $(vm_empty)
