@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "app.h"
 #include "cwcheck.h"
 #include "outfile.h"
@@ -303,7 +305,13 @@ int app__go_live(struct app *a, int netns_fd)
 
 int app__reopen_output(struct app *a)
 {
+	struct stat now, cur;
+
 	if (!a->opts->output_path)
+		return 0;
+	/* not moved (a reload with no rotation): it is ours, locked through stdout */
+	if (!stat(a->opts->output_path, &now) && !fstat(STDOUT_FILENO, &cur) &&
+	    now.st_dev == cur.st_dev && now.st_ino == cur.st_ino)
 		return 0;
 	/* the same checks as at start: after logrotate the name may be anyone's */
 	return outfile__stdout(a->opts->output_path);

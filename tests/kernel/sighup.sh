@@ -21,6 +21,11 @@ phase1_done() {
 	[ "$(grep -c "^{\"type\":\"flow\",.*\"[sd]port\":$p1," "$OUT")" = $((2 * k + 1)) ]
 }
 wait_until 5 phase1_done || fail "the first $k flows did not reach $OUT within 5 s"
+# a reload with no rotation first: the same file, kept, and nothing said
+kill -HUP "$TRACE_PID"
+sleep 0.5
+grep -v '^tcptrail: tracing' "$DIR/trace.err" | grep . &&
+	fail "SIGHUP with $OUT not moved: $(last_line "$DIR/trace.err")"
 mv "$OUT" "$DIR/out.log.1" || fail "cannot move $OUT"
 kill -HUP "$TRACE_PID"
 wait_until 5 test -e "$OUT" || fail "tcptrail did not make $OUT again within 5 s of SIGHUP"
