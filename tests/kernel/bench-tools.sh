@@ -55,12 +55,15 @@ PROCS=1 SCALING_SECS=1 SCALING_WARMUP=0 SCALING_OUT=$DIR/scaling.txt TT=$TCPTRAI
 row=$(grep '^1+1 ' "$DIR/scaling.txt")
 [ -n "$row" ] || fail "no 1+1 row in $(cat "$DIR/scaling.txt")"
 # 1+1 untraced | tcptrail ratio lost rec/conn | -e conn/s ratio lost rec/conn
-echo "$row" | awk '{
+# -e's records per connection: those read, and those lost (a loaded
+# machine, the guests beside it in make test, loses some in a 1 s run)
+echo "$row" | awk -v secs=1 '{
 	for (i = 2; i <= 10; i++) if ($i !~ /^[0-9.]+$/) { print "field " i " is not a number: " $0; exit 1 }
 	if ($2 <= 0 || $3 <= 0 || $7 <= 0) { print "a rate is 0: " $0; exit 1 }
 	if ($4 <= 0 || $8 <= 0) { print "a ratio is 0: " $0; exit 1 }
 	if ($5 !~ /^[0-9]+$/ || $9 !~ /^[0-9]+$/) { print "lost is no count: " $0; exit 1 }
-	if ($10 < 10) { print "-e read fewer than 10 records per connection: " $0; exit 1 }
+	if ($10 + $9 / ($7 * secs) < 10) {
+		print "-e read and lost fewer than 10 records per connection: " $0; exit 1 }
 	if ($6 <= 0 || $6 > 1.1 * $10) { print "more records per connection than with -e: " $0; exit 1 }
 }' >"$DIR/why" || fail "$(cat "$DIR/why")"
 grep -q 'tracing: ' "$DIR/scaling.txt" || fail "scaling.txt names no hooks"
