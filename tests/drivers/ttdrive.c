@@ -1298,6 +1298,23 @@ static int *connect_nowait(int family, int port, int n, bool deaf)
 }
 
 /*
+ * n connects at a listener that may turn them away, for a little over 1 s
+ * (the initial RTO: each dropped SYN comes once more); then a RST from each
+ * established client, while SYN_SENT ones just go.
+ */
+static void knock(int family, int port, long n, bool deaf)
+{
+	int *fds = connect_nowait(family, port, n, deaf);
+
+	sleep_ms(1100);
+	for (long i = 0; i < n; i++) {
+		set_linger0(fds[i]);
+		close(fds[i]);
+	}
+	free(fds);
+}
+
+/*
  * For each of net.ipv4.tcp_syncookies 1 and 0, over IPv4 and IPv6: a
  * listener that never accepts, hit by n connects, for a little over 1 s (so
  * that every SYN the kernel dropped is sent once more).  The accept queue:
@@ -1316,7 +1333,7 @@ static void overflow(const struct scenario *sc, long n)
 	const char *queue = sc->variant == Q_ACCEPT ? "accept" : "syn";
 	int backlog = sc->variant == Q_ACCEPT ? 1 : 2;
 	char pre[64];
-	int k, i, lfd, port, *fds;
+	int k, lfd, port;
 
 	raise_nofile(n + 64);
 	printf("queue=%s\nconnections=%ld\nbacklog=%d\nlistener_pid=%d\n", queue, n, backlog,
@@ -1331,14 +1348,7 @@ static void overflow(const struct scenario *sc, long n)
 		memset(after, 0, sizeof(after));
 		read_counters(before);
 		lfd = tcp_listen(cases[k].family, port, backlog);
-		fds = connect_nowait(cases[k].family, port, n, sc->variant == Q_SYN);
-		sleep_ms(1100);		/* the initial RTO: each dropped SYN comes again */
-		/* a RST from each established client; SYN_SENT ones just go */
-		for (i = 0; i < n; i++) {
-			set_linger0(fds[i]);
-			close(fds[i]);
-		}
-		free(fds);
+		knock(cases[k].family, port, n, sc->variant == Q_SYN);
 		close(lfd);
 		read_counters(after);
 		printf("%sport=%d\n", pre, port);
@@ -1375,16 +1385,9 @@ static void stuck_start(const struct scenario *UNUSED(sc), long UNUSED(n))
 static void stuck_listener(const struct scenario *UNUSED(sc), long n)
 {
 	long long before[N_COUNTERS] = {}, after[N_COUNTERS] = {};
-	int *fds, i;
 
 	read_counters(before);
-	fds = connect_nowait(AF_INET, PORT, n, false);
-	sleep_ms(1100);		/* the initial RTO: each dropped SYN comes again */
-	for (i = 0; i < n; i++) {
-		set_linger0(fds[i]);
-		close(fds[i]);
-	}
-	free(fds);
+	knock(AF_INET, PORT, n, false);
 	read_counters(after);
 	print_deltas("stuck.", before, after);
 	fflush(stdout);

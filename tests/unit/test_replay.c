@@ -273,23 +273,33 @@ static char *tmpfile_path(void)
 	return p;
 }
 
-TEST(replay_of_a_cut_capture_outputs_all_then_fails)
+/* tests/captures/close.ttcap's bytes (more than 200), or -1. */
+static ssize_t close_capture(unsigned char *buf, size_t len)
 {
 	const char *path = "tests/captures/close.ttcap";
-	char *cut = tmpfile_path();
-	unsigned char buf[1 << 16];
-	struct replay_run r;
 	ssize_t n;
 	int fd;
 
-	if (!have(path)) {
-		CHECK(!"capture readable");
+	if (!have(path))
+		return -1;
+	fd = open(path, O_RDONLY);
+	n = read(fd, buf, len);
+	close(fd);
+	return n > 200 ? n : -1;
+}
+
+TEST(replay_of_a_cut_capture_outputs_all_then_fails)
+{
+	char *cut = tmpfile_path();
+	unsigned char buf[1 << 16];
+	struct replay_run r;
+	ssize_t n = close_capture(buf, sizeof(buf));
+	int fd;
+
+	if (n < 0) {
+		CHECK(!"tests/captures/close.ttcap readable");
 		goto out;
 	}
-	fd = open(path, O_RDONLY);
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	REQUIRE(n > 200);
 	fd = open(cut, O_WRONLY | O_TRUNC);
 	REQUIRE(write(fd, buf, n - 60) == n - 60);
 	close(fd);
@@ -319,21 +329,16 @@ out:
  */
 TEST(replay_of_a_capture_in_progress_outputs_all_and_succeeds)
 {
-	const char *path = "tests/captures/close.ttcap";
 	char *cut = tmpfile_path();
 	unsigned char buf[1 << 16];
 	struct replay_run r;
-	ssize_t n;
-	int fd, writer = -1;
+	ssize_t n = close_capture(buf, sizeof(buf));
+	int writer = -1;
 
-	if (!have(path)) {
-		CHECK(!"capture readable");
+	if (n < 0) {
+		CHECK(!"tests/captures/close.ttcap readable");
 		goto out;
 	}
-	fd = open(path, O_RDONLY);
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	REQUIRE(n > 200);
 	writer = open(cut, O_WRONLY | O_TRUNC);
 	REQUIRE(writer >= 0 && !flock(writer, LOCK_EX));
 	REQUIRE(write(writer, buf, n - 60) == n - 60);
