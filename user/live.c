@@ -308,28 +308,35 @@ void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose
  */
 static int preflight(void)
 {
-	int r;
+	int r, fd;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		tt_err("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); tcptrail needs "
 		       "CONFIG_DEBUG_INFO_BTF=y", strerror(errno));
 		return 2;
 	}
-	r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	/*
+	 * Made by hand, not by libbpf_probe_bpf_map_type(): that one says
+	 * "unsupported" for every failure, and a caller without CAP_BPF (EPERM)
+	 * was told the kernel is too old.  An unknown map type is EINVAL.
+	 */
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, (uint32_t)getpagesize(), NULL);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	r = fd;
 	if (r == -EPERM || r == -EACCES) {
 		tt_err("not allowed to use BPF: run as root (or with CAP_BPF, CAP_PERFMON and "
 		       "CAP_NET_ADMIN)");
 		return 1;
 	}
-	if (r == 0) {
+	if (r == -EINVAL) {
 		tt_err("this kernel has no BPF ring buffer (Linux 5.8 or later is needed)");
 		return 2;
 	}
-	if (r < 0) {
-		tt_err("probe BPF ring buffer support: %s", strerror(-r));
-		return 1;
-	}
-	return 0;
+	tt_err("probe BPF ring buffer support: %s", strerror(-r));
+	return 1;
 }
 
 static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection *sel)

@@ -22,6 +22,20 @@ if [ "$_major" -lt 5 ] || { [ "$_major" -eq 5 ] && [ "$_minor" -lt 19 ]; }; then
 		want=0000008000000000	# CAP_BPF
 fi
 
+# Without the privileges: one line that says so, and 1 (a runtime problem a
+# service manager may retry), not 2 and "this kernel has no BPF ring buffer"
+command -v setpriv >/dev/null || fail "setpriv not found (util-linux; make deps INSTALL=1)"
+for _how in "--reuid=nobody --regid=nogroup --clear-groups" "--inh-caps=-all --bounding-set=-all"; do
+	for _what in "-d 1" --probe; do
+		# shellcheck disable=SC2086 # the setpriv and tcptrail options are lists of words
+		setpriv $_how "$TCPTRAIL" $_what >/dev/null 2>"$DIR/unpriv.err"
+		_st=$?
+		[ "$_st" -eq 1 ] && [ "$(wc -l <"$DIR/unpriv.err")" -eq 1 ] &&
+			grep -q '^tcptrail: not allowed to use BPF: run as root' "$DIR/unpriv.err" ||
+			fail "setpriv $_how tcptrail $_what: exit $_st, want 1 and one line: $(cat "$DIR/unpriv.err")"
+	done
+done
+
 : >"$DIR/drive.out"
 "$DRIVE" --go-file "$DIR/go" --timeout 30 active >"$DIR/drive.out" 2>"$DIR/drive.err" &
 DRIVE_PID=$!
