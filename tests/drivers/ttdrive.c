@@ -66,6 +66,7 @@ static const char usage[] =
 "           stuck-listener [N=4]: a listener that stopped accepting, its queue\n"
 "           in CLOSE_WAIT before tracing, then N connects it turns away\n"
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
+"           open [K=5]: K connections left open at a pause, then closed\n"
 "           tfo-listener-close, tfo-accept-reset [N=3]: Fast Open children in\n"
 "           SYN_RECV, their listener closed / accepted then reset,\n"
 "           self-transitions [N=5]: close() after shutdown(), FIN_WAIT1 and 2,\n"
@@ -1944,6 +1945,26 @@ static void two_phase(const struct scenario *UNUSED(sc), long k)
 	printf("per_phase=%ld\nclient_pid=%d\n", k, main_pid);
 }
 
+/* K connections left open at a pause, then closed, the client first. */
+static void open_conns(const struct scenario *UNUSED(sc), long k)
+{
+	struct pair p[16];
+	int lfd, i;
+
+	if (k < 1 || k > 16)
+		die(0, "open: K is 1 to 16");
+	lfd = tcp_listen(AF_INET, PORT, 16);
+	for (i = 0; i < k; i++)
+		p[i] = pair_open(AF_INET, NULL, "127.0.0.1", PORT, lfd);
+	printf("open=%ld\nport=%d\nclient_pid=%d\n", k, PORT, main_pid);
+	fflush(stdout);
+	pause_point("open", 2500);
+	for (i = 0; i < k; i++)
+		tw_close(TW_CLEAN, p[i]);
+	close(lfd);
+	wait_closing_done(2000);
+}
+
 /* ---- exactness: Fast Open children, self-transitions, policy cookies ---------------- */
 
 #ifndef TCP_FASTOPEN
@@ -2331,6 +2352,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "stuck-listener", .run = stuck_listener, .def_arg = 4, .prepare = stuck_start },
 	{ .name = "mix", .run = mix },
 	{ .name = "two-phase", .run = two_phase, .def_arg = 5 },
+	{ .name = "open", .run = open_conns, .def_arg = 5 },
 	{ .name = "tfo-listener-close", .run = tfo_listener_close, .def_arg = 3 },
 	{ .name = "tfo-accept-reset", .run = tfo_accept_reset, .def_arg = 3 },
 	{ .name = "self-transitions", .run = self_transitions, .def_arg = 5 },
