@@ -322,6 +322,49 @@ void twc_top(const struct agg *a, struct tw_endpoint *out, size_t *n)
 	}
 }
 
+static size_t listening_slot(const struct census *c, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (c->cap_listening - 1);
+
+	while (c->listening[i] && c->listening[i] != key)
+		i = (i + 1) & (c->cap_listening - 1);
+	return i;
+}
+
+/* A listener's port in its namespace; forgotten at the next count. */
+static void listening_add(struct census *c, uint32_t netns, uint16_t port)
+{
+	uint64_t key = ((uint64_t)netns << 16 | port) + 1;
+	size_t i;
+
+	if (2 * (c->n_listening + 1) > c->cap_listening) {
+		size_t cap = c->cap_listening ? 2 * c->cap_listening : 256;
+		uint64_t *old = c->listening, *n = calloc(cap, sizeof(*n));
+		size_t old_cap = c->cap_listening;
+
+		if (!n)
+			return;	/* the port range's guess, then */
+		c->listening = n;
+		c->cap_listening = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i])
+				c->listening[listening_slot(c, old[i])] = old[i];
+		free(old);
+	}
+	i = listening_slot(c, key);
+	if (!c->listening[i]) {
+		c->listening[i] = key;
+		c->n_listening++;
+	}
+}
+
+static bool listening_has(const struct census *c, uint32_t netns, uint16_t port)
+{
+	uint64_t key = ((uint64_t)netns << 16 | port) + 1;
+
+	return c->cap_listening && c->listening[listening_slot(c, key)] == key;
+}
+
 static int on_sock(const struct diag_sock *s, void *ctx)
 {
 	struct census *c = ctx;
@@ -331,18 +374,25 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 	c->dumped++;
 	if (s->state == TT_TIME_WAIT) {
 		/*
-		 * Where the local port is ephemeral we connected and the peer's
-		 * address:port is the destination using up our ports.  Otherwise
-		 * we accepted: the peer's port is its own ephemeral one, so the
-		 * peer is counted by address alone (port 0, shown as "*").
+		 * On a port something listens on, we accepted: the peer's port
+		 * is its own ephemeral one, so the peer is counted by address
+		 * alone (port 0, shown as "*").  The listeners come first, in
+		 * the dump (the kernel's listening hash before its established
+		 * one) and in the walk.  On no such port, where the local port
+		 * is ephemeral we connected, and the peer's address:port is
+		 * the destination using up our ports; outside the range, we
+		 * accepted on a port whose listener is gone.
 		 */
-		bool ours = ns->hi && s->sport >= ns->lo && s->sport <= ns->hi;
+		bool accepted = listening_has(c, ns->netns, s->sport) ||
+				(ns->hi && (s->sport < ns->lo || s->sport > ns->hi));
 
 		ns->population++;
-		twc_agg_add(&c->remote, ns->netns, s->family, s->daddr, ours || !ns->hi ? s->dport : 0,
+		twc_agg_add(&c->remote, ns->netns, s->family, s->daddr, accepted ? 0 : s->dport,
 			false, 1);
 		twc_agg_add(&c->local, 0, s->family, s->saddr, 0, false, 1);
-	} else if (s->state != TT_LISTEN && s->dport && memcmp(s->daddr, zero, 16)) {
+	} else if (s->state == TT_LISTEN) {
+		listening_add(c, ns->netns, s->sport);
+	} else if (s->dport && memcmp(s->daddr, zero, 16)) {
 		/* counted after the dump, toward destinations that have TIME-WAITs */
 		if (c->n_open == c->cap_open) {
 			size_t cap = c->cap_open ? c->cap_open * 2 : 1024;
@@ -393,6 +443,9 @@ static void census_reset(struct census *c)
 	c->n_tw = 0;
 	c->walked = 0;
 	c->dumped_ns = 0;
+	if (c->n_listening)
+		memset(c->listening, 0, c->cap_listening * sizeof(*c->listening));
+	c->n_listening = 0;
 }
 
 static struct ns_info *census_ns(struct census *c, uint32_t netns)
@@ -484,8 +537,11 @@ static int walked_tw(const struct diag_sock *s, uint32_t netns, void *ctx)
 	if (c->only && netns != c->only)
 		return 0;
 	c->dumped++;
-	if (s->state != TT_TIME_WAIT)
-		return 0;	/* a listener: only there to show its namespace */
+	if (s->state != TT_TIME_WAIT) {
+		/* a listener: it shows its namespace, and which TIME-WAITs were accepted */
+		listening_add(c, netns, s->sport);
+		return 0;
+	}
 	if (c->n_tw == c->cap_tw) {
 		size_t cap = c->cap_tw ? c->cap_tw * 2 : 1024;
 		struct tw_sock *n = realloc(c->tw, cap * sizeof(*n));

@@ -70,6 +70,9 @@ struct census {
 	uint64_t walked;		/* sockets the walk read (0: no walk) */
 	uint32_t dumped_ns;		/* namespaces dumped with sock_diag */
 	uint32_t only;			/* the walk keeps this namespace only, if set */
+	/* listening ports by namespace, (netns << 16 | port) + 1; 0 is a free slot */
+	uint64_t *listening;
+	size_t n_listening, cap_listening;	/* cap: 0 or a power of two */
 	bool ok;			/* at least one dump went through */
 };
 

@@ -132,6 +132,7 @@ void tw_tracker__free(struct tw_tracker *t)
 		free(t->c->open);
 		free(t->c->ns);
 		free(t->c->tw);
+		free(t->c->listening);
 	}
 	free(t->c);
 	free(t->top);
