@@ -217,8 +217,8 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	}
 	/*
 	 * Only what the kernel read from tcp_sock at the end: absent, not 0,
-	 * for a flow with none (the per-transition stream, an evicted or
-	 * still open flow), so 0 bytes always means no payload.
+	 * for a flow with none (the per-transition stream, a flow whose last
+	 * record was never read), so 0 bytes always means no payload.
 	 */
 	if (f->flags & TT_FLOW_STATS) {
 		lbc_lit(p, ",\"bytes_sent\":");
