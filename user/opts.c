@@ -73,7 +73,7 @@ static const char doc[] =
 "  tcptrail --remote 10.0.0.0/8   # only flows with a peer in 10.0.0.0/8";
 
 static const struct argp_option options[] = {
-	{ NULL, 0, NULL, 0, "Filters (applied in the kernel):", 1 },
+	{ NULL, 0, NULL, 0, "Filters (applied in the kernel; --container in userspace):", 1 },
 	{ "ipv4", '4', NULL, 0, "IPv4 only", 1 },
 	{ "ipv6", '6', NULL, 0, "IPv6 only", 1 },
 	{ "pid", 'p', "PID", 0, "Only flows owned by process PID", 1 },
