@@ -398,7 +398,7 @@ static bool from_rule(const struct tt_event *e)
 }
 
 /* End a pending flow: in TIME-WAIT after all, or aborted if a reset followed. */
-static void settle(struct tt_engine *eng, uint32_t idx, bool reset)
+void engine__settle_flow(struct tt_engine *eng, uint32_t idx, bool reset)
 {
 	struct tt_flow *f = flow_at(eng, idx);
 	unsigned int old = f->nstates > 1 ? f->state[f->nstates - 2] : 0;
@@ -445,7 +445,7 @@ static void pend_pop(struct tt_engine *eng, uint64_t now_ns)
 		return;
 	if (now_ns && p->ts_ns + PEND_WAIT_NS > now_ns)
 		STAT_INC(eng, tw_early);
-	settle(eng, idx, false);
+	engine__settle_flow(eng, idx, false);
 }
 
 void engine__settle(struct tt_engine *eng, uint64_t now_ns)
@@ -744,11 +744,11 @@ int engine__feed(struct tt_engine *eng, const struct tt_event *e)
 			pend_find(eng, e->sk) : NIL;
 
 		if (p != NIL && e->type == TT_EV_RESET_SENT) {
-			settle(eng, p, true);
+			engine__settle_flow(eng, p, true);
 			return 0;
 		}
 		if (p != NIL)
-			settle(eng, p, false);
+			engine__settle_flow(eng, p, false);
 		engine__settle(eng, e->ts_ns);
 	}
 	switch (e->type) {

@@ -212,8 +212,16 @@ uint32_t ft_slot_alloc(struct tt_engine *eng)
 	if (eng->free_head == NIL) {
 		if (eng->used < eng->max_flows)
 			return ++eng->used;
-		/* full: the least recently active flow makes room */
-		ft_end_flow(eng, eng->ents[0].next, TT_END_EVICTED);
+		/*
+		 * Full: the least recently active flow makes room.  One whose
+		 * TIME-WAIT entry waits out its 2 ms for a reset has ended, and
+		 * ends in TIME-WAIT now: evicted, its entry would go uncounted.
+		 */
+		idx = eng->ents[0].next;
+		if (flow_at(eng, idx)->flags & TT_FLOW_TW_PENDING)
+			engine__settle_flow(eng, idx, false);
+		else
+			ft_end_flow(eng, idx, TT_END_EVICTED);
 	}
 	idx = eng->free_head;
 	eng->free_head = eng->ents[idx].hnext;

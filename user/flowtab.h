@@ -257,6 +257,7 @@ const struct gone_listener *ft_find_gone_listener(const struct tt_engine *eng,
 void ft_set_active(struct tt_engine *eng, size_t n);
 /* A flow record's stats and resets on the flow it ends (flowrec.c). */
 void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f);
+void engine__settle_flow(struct tt_engine *eng, uint32_t idx, bool reset);
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason);
 uint32_t ft_slot_alloc(struct tt_engine *eng);
 bool ft_zero16(const uint8_t a[16]);

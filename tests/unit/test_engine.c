@@ -1986,6 +1986,39 @@ static int rule_fin_wait2_entry(struct tt_engine *eng, uint64_t sk, uint64_t t)
 }
 
 /*
+ * A full table evicts its least recently active flow.  One whose TIME-WAIT
+ * entry is waiting out its 2 ms has ended: it ends in TIME-WAIT, counted,
+ * not as evicted (the exit check then called its entry one the kernel hid).
+ */
+TEST(engine_full_table_settles_a_pending_time_wait_instead_of_evicting_it)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 2);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(rule_fin_wait2_entry(eng, SK(1), MS(1)), 0);
+	CHECK_EQ_INT(r.n, 0);		/* pending */
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1) + 100)), 0);
+	/* a third flow, within the 2 ms: the table is full */
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(1) + 200)), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].sk, SK(1));
+	CHECK_EQ_INT(r.flows[0].end, TT_END_TIME_WAIT);
+	CHECK_EQ_INT(engine__total(eng)->time_wait, 1);
+	CHECK_EQ_INT(engine__total(eng)->evicted, 0);
+	CHECK_EQ_INT(engine__total(eng)->transitions[TT_FIN_WAIT2][TT_TIME_WAIT], 1);
+	/* its ring slot, when its time comes, finds the flow gone */
+	engine__settle(eng, MS(4));
+	CHECK_EQ_INT(r.n, 1);
+	/* and an open flow is still evicted */
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(4), TT_CLOSE, TT_SYN_SENT, MS(5))), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].sk, SK(2));
+	CHECK_EQ_INT(r.flows[1].end, TT_END_EVICTED);
+	engine__free(eng);
+}
+
+/*
  * Under load the entries wait their whole 2 ms, however many come in it (a
  * list of 64 once settled them as fast as they came), and one settled out
  * of order leaves no slot that could settle a newer flow at its socket early.
