@@ -198,6 +198,7 @@ void logfmt_listener_overflow(struct tt_sink *s, const struct tt_listener_stats 
 {
 	uint64_t dropped = ls->i_accept_overflows + ls->i_syn_drops;
 	char iso[ISO_MAX], ep[80], dur[32];
+	const struct tt_cgname *n;
 
 	if (!dropped && !ls->i_syn_cookies)
 		return;
@@ -207,6 +208,12 @@ void logfmt_listener_overflow(struct tt_sink *s, const struct tt_listener_stats 
 	/* SYN cookies answer for a full queue: nothing was dropped */
 	fprintf(s->o.out, "time=%s level=%s msg=listener_overflow listener=%s", iso,
 		dropped ? "warn" : "info", ep);
+	/* the listener's container, where a close_wait_leak line names it */
+	n = ls->cgroup || ls->owner_pid ? sink_cgname(s, ls->cgroup, ls->owner_pid) : NULL;
+	if (n && n->container[0])
+		fprintf(s->o.out, " container=%.12s", n->container);
+	if (n && n->pod[0])
+		fprintf(s->o.out, " pod=%s", n->pod);
 	/* an owner unknown is left out, as the journal entry leaves out PID= */
 	if (ls->owner_pid) {
 		fprintf(s->o.out, " pid=%u comm=", ls->owner_pid);

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "sockkit.h"
 #include "syslogout.h"
+#include "ident.h"
 #include "tt_test.h"
 #include "util.h"
 /* every record: 10.0.0.1 > 10.0.0.2:443 (each socket its own local port) */
@@ -221,6 +222,42 @@ TEST(syslog_listener_overflow_is_a_warning_line)
 	CHECK(over < 0 || strstr(msgs[over], " accept_overflows=3 ") != NULL);
 	CHECK(over < 0 || strstr(msgs[over], " pid=42 ") != NULL);
 	CHECK(over < 0 || strstr(msgs[over], " time=") != NULL);
+
+	syslog_app_close(&x);
+}
+
+/* A container's listener: its line names the container, as a close_wait_leak line does. */
+TEST(syslog_listener_overflow_names_its_container)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct tt_opts o = SYSLOG_OPTS;
+	struct syslog_app x;
+	char msgs[16][1024];
+	struct tt_event e;
+	int n, over = -1;
+
+	REQUIRE(syslog_app_open(&x, &o) == 0);
+	REQUIRE(x.a.ident);
+	REQUIRE(ident__learn(x.a.ident, 77, "/libpod_parent/libpod-0123456789abcdef0123456789abcdef"
+			     "0123456789abcdef0123456789abcdef", id, "", "podman") == 0);
+	app__start(&x.a, S(100));
+	e = rec_ports(rec_tr(0x1000, TT_CLOSE, TT_LISTEN, S(100) + 1), 8080, 0);
+	e.flags = TT_F_OWNER;
+	e.tgid = 42;
+	e.cgroup = 77;
+	app__event(&x.a, &e);
+	e = rec_ports(rec(TT_EV_OVERFLOW, 0x1000, 0, 0, S(100) + 10), 8080, 0);
+	e.aux[0] = TT_Q_ACCEPT;
+	e.cgroup = 77;
+	app__event(&x.a, &e);
+	app__tick(&x.a, S(101));
+	fflush(stdout);
+	n = receive(&x.r, msgs, 16);
+	for (int i = 0; i < n; i++)
+		if (strstr(msgs[i], "msg=listener_overflow "))
+			over = i;
+	CHECK(over > 0);
+	CHECK(over < 0 || strstr(msgs[over], " container=0123456789ab pid=42 ") != NULL);
 
 	syslog_app_close(&x);
 }
