@@ -162,16 +162,49 @@ int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 	return 0;
 }
 
+/* This host's cgroup v2 mount into mount: 0, or -ENOENT. */
+static int v2_mount(char *mount, size_t len)
+{
+	char *mi = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int err = -ENOENT;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return err;
+	if (getdelim(&mi, &cap, '\0', f) >= 0 && !ident__find_mount(mi, mount, len))
+		err = 0;
+	free(mi);
+	fclose(f);
+	return err;
+}
+
+/* path less prefix, if path is prefix or below it. */
+static bool strip_prefix(char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!n || strncmp(path, prefix, n) || (path[n] && path[n] != '/'))
+		return false;
+	if (!path[n])
+		strcpy(path, "/");
+	else
+		memmove(path, path + n, strlen(path + n) + 1);
+	return true;
+}
+
 /*
  * --cgroup live: the kernel compares ids, so the path must exist now, under
  * the cgroup v2 mount.  On replay it names a path in the capture's names,
- * which may be another host's: only the spelling is checked.
+ * which may be another host's: only the spelling is checked, and a path
+ * under a v2 mount (this host's, or where Linux mounts one), as a live run
+ * takes it, loses the mount: the capture's names are paths in the hierarchy.
  */
 int tt_opts_resolve_cgroup(struct tt_opts *o)
 {
-	char mount[4096], canon[sizeof(o->cgroup_path)], why[256], *mi = NULL;
+	char mount[4096], canon[sizeof(o->cgroup_path)], why[256];
 	size_t n = 0;
-	FILE *f;
 
 	if (!o->cgroup_path[0])
 		return 0;
@@ -180,25 +213,16 @@ int tt_opts_resolve_cgroup(struct tt_opts *o)
 		n = strlen(o->cgroup_path);
 		while (n > 1 && o->cgroup_path[n - 1] == '/')
 			o->cgroup_path[--n] = '\0';
+		if (!(!v2_mount(mount, sizeof(mount)) && strip_prefix(o->cgroup_path, mount)) &&
+		    !strip_prefix(o->cgroup_path, "/sys/fs/cgroup/unified"))
+			strip_prefix(o->cgroup_path, "/sys/fs/cgroup");
 		return 0;
 	}
-	f = fopen("/proc/self/mountinfo", "re");
-	if (f) {
-		size_t cap = 0;
-
-		if (getdelim(&mi, &cap, '\0', f) < 0) {
-			free(mi);
-			mi = NULL;
-		}
-		fclose(f);
-	}
-	if (!mi || ident__find_mount(mi, mount, sizeof(mount))) {
-		free(mi);
+	if (v2_mount(mount, sizeof(mount))) {
 		fprintf(stderr, "tcptrail: --cgroup: %s: this host has no cgroup v2 mount (see --help)\n",
 			o->cgroup_path);
 		return -ENOENT;
 	}
-	free(mi);
 	if (ident__resolve_path(mount, o->cgroup_path, &o->cgroup_id, &o->cgroup_level, canon,
 				sizeof(canon), why, sizeof(why))) {
 		fprintf(stderr, "tcptrail: --cgroup: %s: %s (see --help)\n", o->cgroup_path, why);

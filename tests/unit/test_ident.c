@@ -779,3 +779,29 @@ TEST(ident_names_idle_make_room_when_full)
 	CHECK_EQ_INT(ident__learn(id, 7, "/d", "", "", ""), -ENOSPC);
 	ident__free(id);
 }
+
+/*
+ * --cgroup on replay as a live run takes it, a directory under the v2
+ * mount: the capture's names are paths in the hierarchy, so the mount goes
+ * (an empty replay, exit 0, before).  A path in the hierarchy stays.
+ */
+TEST(ident_replay_cgroup_under_the_v2_mount_loses_the_mount)
+{
+	static const struct {
+		const char *arg, *want;
+	} cases[] = {
+		{ "/sys/fs/cgroup/unified/libpod_parent/", "/libpod_parent" },
+		{ "/sys/fs/cgroup/system.slice/nginx.service", "/system.slice/nginx.service" },
+		{ "/sys/fs/cgroup/unified", "/" },
+		{ "/libpod_parent", "/libpod_parent" },
+		{ "/sys/fs/cgroupx/a", "/sys/fs/cgroupx/a" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tt_opts o = { .read_path = "x.ttcap" };
+
+		snprintf(o.cgroup_path, sizeof(o.cgroup_path), "%s", cases[i].arg);
+		CHECK_EQ_INT(tt_opts_resolve_cgroup(&o), 0);
+		CHECK_STR(o.cgroup_path, cases[i].want);
+	}
+}
