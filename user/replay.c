@@ -68,6 +68,7 @@ struct chain {
 	struct tt_capmeta first;
 	uint32_t index;			/* the file being read's */
 	uint64_t start_ns;		/* and its start */
+	uint32_t gaps;			/* files of the set missing, or another run's */
 	volatile sig_atomic_t *stop;
 };
 
@@ -100,64 +101,11 @@ static void chain_free(struct chain *ch)
 }
 
 /*
- * After a file's end record: go on in the next file if the set has one.
- * True when ch->r is now the next file (whose first read may fail: a
- * damaged file is bad input as any other).
+ * The first of FILE.N beside FILE with N >= min, into out: with min 0, the
+ * oldest file of a set whose first files --rotate-count removed (FILE is
+ * not there).  False if none.
  */
-static bool chain_follow(struct chain *ch)
-{
-	struct tt_capreader *r;
-	struct tt_capmeta m;
-	char *next;
-
-	if (capreader__end_reason(ch->r) != TTCAP_END_ROTATED)
-		return false;
-	if (!ch->base) {
-		tt_info("the capture goes on in the next rotated file (.%u)", ch->index + 1);
-		return false;
-	}
-	if (asprintf(&next, "%s.%u", ch->base, ch->index + 1) < 0)
-		return false;
-	if (access(next, F_OK)) {
-		tt_info("the capture goes on in %s, which is not here: the replay ends there", next);
-		free(next);
-		return false;
-	}
-	r = capreader__new(next);
-	if (!r) {
-		tt_err("read %s: %s", next, strerror(ENOMEM));
-		free(next);
-		return false;
-	}
-	capreader__set_stop(r, ch->stop);
-	/* a run's files share its host, clock offset, hooks and filters; each starts later */
-	if (!capreader__meta(r, &m) &&
-	    (strcmp(m.hostname, ch->first.hostname) || m.wall_offset_ns != ch->first.wall_offset_ns ||
-	     strcmp(m.hooks, ch->first.hooks) || strcmp(m.filters, ch->first.filters) ||
-	     m.file_index != ch->index + 1 || m.start_ns < ch->start_ns)) {
-		tt_warn("warning: %s is not the next file of this capture (another run's, or "
-			"renamed): the replay ends before it", next);
-		capreader__free(r);
-		free(next);
-		return false;
-	}
-	tt_info("replaying %s: rotated file %u, the same run", next, ch->index + 1);
-	if (ch->own)
-		capreader__free(ch->r);
-	free(ch->path);
-	ch->r = r;
-	ch->own = true;
-	ch->path = next;
-	ch->index++;
-	ch->start_ns = m.start_ns;
-	return true;
-}
-
-/*
- * FILE is not there: the first of FILE.N beside it (the oldest file of a
- * set whose first files --rotate-count removed), into out.  False if none.
- */
-static bool oldest_rotated(const char *path, char *out, size_t len)
+static bool first_rotated(const char *path, unsigned long min, char *out, size_t len)
 {
 	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
 	size_t nlen = strlen(name);
@@ -181,11 +129,105 @@ static bool oldest_rotated(const char *path, char *out, size_t len)
 		if (strncmp(n, name, nlen) || n[nlen] != '.' || n[nlen + 1] < '0' || n[nlen + 1] > '9')
 			continue;
 		k = strtoul(n + nlen + 1, &end, 10);
-		if (!*end && k < best)
+		if (!*end && k >= min && k < best)
 			best = k;
 	}
 	closedir(d);
 	return best != ULONG_MAX && (size_t)snprintf(out, len, "%s.%lu", path, best) < len;
+}
+
+/* The next file of the run at path, or NULL (a message says why not). */
+static struct tt_capreader *chain_open(struct chain *ch, const char *path, uint32_t index,
+				       struct tt_capmeta *m)
+{
+	struct tt_capreader *r = capreader__new(path);
+
+	if (!r) {
+		tt_err("read %s: %s", path, strerror(ENOMEM));
+		return NULL;
+	}
+	capreader__set_stop(r, ch->stop);
+	/* a run's files share its host, clock offset, hooks and filters; each starts later */
+	if (!capreader__meta(r, m) &&
+	    (strcmp(m->hostname, ch->first.hostname) ||
+	     m->wall_offset_ns != ch->first.wall_offset_ns || strcmp(m->hooks, ch->first.hooks) ||
+	     strcmp(m->filters, ch->first.filters) || m->file_index != index ||
+	     m->start_ns < ch->start_ns)) {
+		capreader__free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * After a file's end record: go on in the next file if the set has one.
+ * True when ch->r is now the next file (whose first read may fail: a
+ * damaged file is bad input as any other).  A file missing from the set, or
+ * another run's under its name, is a gap: what it held is lost, the replay
+ * goes on with the next file of the run there is, and ends with status 2.
+ */
+static bool chain_follow(struct chain *ch)
+{
+	struct tt_capreader *r = NULL;
+	struct tt_capmeta m;
+	char *next, later[PATH_MAX];
+	uint32_t index = ch->index + 1;
+
+	if (capreader__end_reason(ch->r) != TTCAP_END_ROTATED)
+		return false;
+	if (!ch->base) {
+		tt_info("the capture goes on in the next rotated file (.%u)", ch->index + 1);
+		return false;
+	}
+	if (asprintf(&next, "%s.%u", ch->base, index) < 0)
+		return false;
+	if (!access(next, F_OK))
+		r = chain_open(ch, next, index, &m);
+	if (!r) {
+		unsigned long k = index + 1;
+
+		/* the run's next file there is, past any of another run's */
+		while (first_rotated(ch->base, k, later, sizeof(later))) {
+			k = strtoul(later + strlen(ch->base) + 1, NULL, 10);
+			if (k > UINT32_MAX)
+				break;
+			r = chain_open(ch, later, (uint32_t)k, &m);
+			if (r)
+				break;
+			k++;
+		}
+		ch->gaps++;
+		if (!r) {
+			tt_warn("warning: the capture goes on in %s, which is %s: the replay ends "
+				"there, and what it held is missing", next,
+				access(next, F_OK) ? "not here" : "another run's (or renamed)");
+			free(next);
+			return false;
+		}
+		if (k == index + 1)
+			tt_warn("warning: %s is missing (or another run's): what it held is not in "
+				"this replay, which goes on in %s", next, later);
+		else
+			tt_warn("warning: %s to .%lu are missing (or another run's): what they held "
+				"is not in this replay, which goes on in %s", next, k - 1, later);
+		free(next);
+		next = strdup(later);
+		index = (uint32_t)k;
+		if (!next) {
+			capreader__free(r);
+			return false;
+		}
+	}
+	tt_info("replaying %s: rotated file %u, the same run", next, index);
+	if (ch->own)
+		capreader__free(ch->r);
+	free(ch->path);
+	ch->r = r;
+	ch->own = true;
+	ch->path = next;
+	ch->index = index;
+	ch->start_ns = m.start_ns;
+	return true;
 }
 
 /* capreader__next() across the set: 0 only at the end of its last file */
@@ -385,18 +427,19 @@ out:
 	if (ret == -ENOMEM)
 		return 1;
 	if (ret < 0 && capreader__errkind(ch->r) == TT_CAPERR_STOPPED)
-		return 0;
+		return ch->gaps ? 2 : 0;
 	if (ret < 0 && capreader__errkind(ch->r) == TT_CAPERR_LIVE) {
 		/* a capture in progress: what it holds so far is the whole answer */
 		tt_info("%s", capreader__error(ch->r));
-		return 0;
+		return ch->gaps ? 2 : 0;
 	}
 	if (ret < 0) {
 		/* bad input: what was read stands, the status says the rest is bad */
 		tt_err("%s", capreader__error(ch->r));
 		return 2;
 	}
-	return 0;
+	/* a file of the set missing: said where it was, and incomplete all the same */
+	return ch->gaps ? 2 : 0;
 }
 
 /*
@@ -516,7 +559,7 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 			return 0;
 		}
 		if (o->read_path && access(o->read_path, F_OK) &&
-		    oldest_rotated(o->read_path, oldest, sizeof(oldest)))
+		    first_rotated(o->read_path, 0, oldest, sizeof(oldest)))
 			tt_err("%s; its rotated set goes on in %s (--rotate-count removed the files "
 			       "before it): -r %s", capreader__error(r), oldest, oldest);
 		else
@@ -577,6 +620,9 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		tt_err("%s", capreader__error(c.ch.r));
 		status = 2;
 	}
+	/* a file of the set missing: said where it was, and incomplete all the same */
+	if (c.ch.gaps && !status)
+		status = 2;
 	chain_free(&c.ch);
 	return status;
 }

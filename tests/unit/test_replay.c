@@ -852,8 +852,8 @@ TEST(replay_human_lines_name_their_netns)
 /*
  * A set of rotated files, one capture: `-r FILE` goes on in FILE.1, FILE.2
  * (the same run: host, start, index), so a leak that began in the first
- * file is still one in the last.  A missing next file, or another run's,
- * ends the replay there with one line.
+ * file is still one in the last.  A missing file, or another run's, is a
+ * gap, said in one line, and the replay goes on past it, with status 2.
  */
 static int write_rotated_leak(const char *path, uint64_t start_ns)
 {
@@ -892,7 +892,7 @@ static int write_rotated_leak(const char *path, uint64_t start_ns)
 TEST(replay_follows_a_rotated_set)
 {
 	char *dir = capkit_tmpdir("replay"), *path = capkit_join(dir, "set.ttcap"), name[512];
-	char *other = capkit_join(dir, "other.ttcap");
+	char *other = capkit_join(dir, "other.ttcap"), later[512];
 	struct replay_run r;
 	json_t *cw[64];
 	int n, files = 0;
@@ -904,7 +904,7 @@ TEST(replay_follows_a_rotated_set)
 		if (!access(name, F_OK))
 			files = i + 1;
 	}
-	REQUIRE(files >= 3);
+	REQUIRE(files >= 5);
 
 	r = replay("-r", path, "--json", "-i", "1", "--close-wait-age", "1", NULL);
 	CHECK_EQ_INT(r.status, 0);
@@ -930,21 +930,40 @@ TEST(replay_follows_a_rotated_set)
 	CHECK(strstr(r.out, "\"t_ns\":10000000000,") != NULL);
 	replay_run_free(&r);
 
-	/* the next file gone: the replay ends where the set does, and says so */
+	/*
+	 * A file of the set gone: what it held is lost, and said so; the
+	 * replay goes on in the next file of the run there is, to the end,
+	 * and its status says it is incomplete.
+	 */
 	capkit_rotated(name, sizeof(name), path, 2);
+	capkit_rotated(later, sizeof(later), path, 3);
 	REQUIRE(!unlink(name));
 	r = replay("-r", path, "--json", NULL);
-	CHECK_EQ_INT(r.status, 0);
-	CHECK(strstr(r.err, name) && strstr(r.err, "which is not here"));
-	CHECK(!strstr(r.out, "\"t_ns\":10000000000,"));
+	CHECK_EQ_INT(r.status, 2);
+	CHECK(strstr(r.err, name) && strstr(r.err, "is missing") &&
+	      strstr(r.err, "which goes on in ") && strstr(r.err, later));
+	CHECK(strstr(r.out, "\"t_ns\":10000000000,") != NULL);
 	replay_run_free(&r);
 
-	/* another run's file in its place: not followed */
+	/* another run's file in its place: not followed, skipped as a gap */
 	REQUIRE(write_rotated_leak(other, MS(2000)) == 0);
 	REQUIRE(!rename(other, name));
 	r = replay("-r", path, "--snapshot", NULL);
-	CHECK_EQ_INT(r.status, 0);
-	CHECK(strstr(r.err, name) && strstr(r.err, "is not the next file of this capture"));
+	CHECK_EQ_INT(r.status, 2);
+	CHECK(strstr(r.err, name) && strstr(r.err, "another run's") && strstr(r.err, later));
+	replay_run_free(&r);
+	r = replay("-r", path, "--json", NULL);
+	CHECK_EQ_INT(r.status, 2);
+	CHECK(strstr(r.out, "\"t_ns\":10000000000,") != NULL);
+	replay_run_free(&r);
+
+	/* the last file gone: the replay ends there, incomplete */
+	capkit_rotated(later, sizeof(later), path, files - 1);
+	REQUIRE(!unlink(later));
+	r = replay("-r", path, "--json", NULL);
+	CHECK_EQ_INT(r.status, 2);
+	CHECK(strstr(r.err, later) && strstr(r.err, "which is not here: the replay ends there"));
+	CHECK(!strstr(r.out, "\"t_ns\":10000000000,"));
 	replay_run_free(&r);
 
 	/* FILE itself removed (--rotate-count): the error names where the set goes on */
