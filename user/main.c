@@ -4,6 +4,7 @@
  * signals into a clean stop, and owns the live clock that paces summaries.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,17 +418,47 @@ static void check_container(const char *prefix)
 			ids[1], n > 2 ? ", " : "", n > 2 ? ids[2] : "", n > 3 ? ", ..." : "");
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed (`>&-`), the first file we open takes
+ * its number: the output went into a BPF object ("write output: Invalid
+ * argument", after attaching).  /dev/null holds each place; true if it was
+ * stdout's.
+ */
+static bool hold_std_fds(void)
+{
+	bool out_closed = false;
+
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		out_closed |= fd == STDOUT_FILENO;
+		/* the lowest free number: this one, as the lower ones are open */
+		n = open("/dev/null", (fd ? O_WRONLY : O_RDONLY) | O_NOCTTY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+	return out_closed;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	bool exit_now, color, out_closed = hold_std_fds();
 	struct tt_opts o;
 	struct app a;
-	bool exit_now, color;
 	int status;
 
 	status = tt_opts_parse(argc, argv, &o, &exit_now);
 	if (status || exit_now)
 		return status;
+	if (out_closed && !o.output_path) {
+		tt_err("stdout is closed: the output has nowhere to go (redirect it, or give -o FILE)");
+		return 2;
+	}
 	tt_verbosity = TT_LOG_INFO + o.verbose;
 	if (o.probe)
 		return live__probe(&o);

@@ -36,4 +36,19 @@ lim=20
 [ $((t1 - t0)) -le "$lim" ] || fail "tcptrail took $((t1 - t0))00 ms to notice its reader had gone"
 _bad=$(grep -v '^tcptrail: tracing' "$DIR/trace.err" | sed -n 1p)
 [ -z "$_bad" ] || fail "tcptrail said more than it had to: $_bad"
+
+# No stdout at all (`>&-`): said in one line, 2, before anything is
+# attached; it was "write output: Invalid argument" and 1, after attaching,
+# the output having gone into a BPF object that took fd 1.  With -o, fine.
+# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of words
+"$TCPTRAIL" $TCPTRAIL_ARGS -P 9 -d 1 >&- 2>"$DIR/closed.err"
+_st=$?
+[ "$_st" = 2 ] && [ "$(wc -l <"$DIR/closed.err")" -eq 1 ] &&
+	grep -q '^tcptrail: stdout is closed' "$DIR/closed.err" ||
+	fail "stdout closed: exit $_st, want 2 and one line: $(cat "$DIR/closed.err")"
+# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of words
+"$TCPTRAIL" $TCPTRAIL_ARGS -P 9 -d 1 -o "$DIR/closed.out" >&- 2>"$DIR/closed.err"
+_st=$?
+[ "$_st" = 0 ] && grep -q ' final_summary ' "$DIR/closed.out" ||
+	fail "stdout closed, -o FILE: exit $_st: $(last_line "$DIR/closed.err")"
 pass
