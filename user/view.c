@@ -115,10 +115,16 @@ static void note_seen(struct tt_view *v, const struct view_sock *s)
 	v->seen[v->n_seen++] = (struct ns_name){ s->netns, s->cg };
 }
 
+bool view__unnamed_timewait(const struct tt_view *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->socks[i].timewait && !v->socks[i].cg)
+			return true;
+	return false;
+}
+
 void view__name_netns(struct tt_view *v, uint32_t netns, const struct tt_cgname *cg)
 {
-	if (!cg)
-		return;
 	if (v->n_ns_names == v->cap_ns_names) {
 		size_t cap = v->cap_ns_names ? v->cap_ns_names * 2 : 64;
 		struct ns_name *m = realloc(v->ns_names, cap * sizeof(*m));
@@ -229,58 +235,66 @@ static int by_netns(const void *pa, const void *pb)
 	return a->netns < b->netns ? -1 : a->netns > b->netns;
 }
 
-/*
- * A timewait sock (TIME_WAIT, or an orphan's FIN_WAIT2) keeps no cgroup,
- * but a container has a network namespace of its own: where every socket
- * of a namespace with a known cgroup names one container, its timewait
- * socks are that container's too; where no socket there has a cgroup, the
- * process the source found the namespace through names it
- * (view__name_netns), if that is a container's.  The host's namespace, or
- * one that containers share, names none.  Then --container and --cgroup
- * apply to them.
- */
-static void name_timewait(struct tt_view *v)
+/* Sorted by namespace, one entry each, in place: its one container's name, or NULL. */
+static size_t one_per_netns(struct ns_name *m, size_t n)
 {
-	struct ns_name *m = v->seen;
-	size_t n = v->n_seen, k = 0, tw = 0;
+	size_t k = 0;
 
-	for (size_t i = 0; i < v->n; i++)
-		tw += v->socks[i].timewait && !v->socks[i].cg;
-	if (!tw)
-		return;
-	if (v->n_ns_names > 1)
-		qsort(v->ns_names, v->n_ns_names, sizeof(*v->ns_names), by_netns);
-	/* what the filters dropped still names a namespace; out of memory, none does */
-	if (v->seen_oom)
-		n = 0;
 	if (n > 1)
 		qsort(m, n, sizeof(*m), by_netns);
-	/* one entry per namespace, in place: its container's name, or NULL */
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		const struct tt_cgname *cg = m[i].cg;
 
 		for (; j < n && m[j].netns == m[i].netns; j++)
-			if (cg && (!m[j].cg->container[0] ||
+			if (cg && (!m[j].cg || !m[j].cg->container[0] ||
 				   strcmp(m[j].cg->container, cg->container)))
 				cg = NULL;
-		m[k++] = (struct ns_name){ m[i].netns, cg };
+		m[k++] = (struct ns_name){ m[i].netns, cg && cg->container[0] ? cg : NULL };
 		i = j;
 	}
+	return k;
+}
+
+/*
+ * A timewait sock (TIME_WAIT, or an orphan's FIN_WAIT2) keeps no cgroup,
+ * but a container has a network namespace of its own: where every socket
+ * of a namespace with a known cgroup names one container, and every
+ * process there the source told of (view__name_netns) is that container's,
+ * its timewait socks are that container's too; where no socket there has
+ * a cgroup, the processes alone name it.  The host's namespace, or one that
+ * containers share (a pod's sidecar, --network=container:), names none.
+ * Then --container and --cgroup apply to them.
+ */
+static void name_timewait(struct tt_view *v)
+{
+	struct ns_name *m = v->seen;
+	size_t n = v->n_seen, k, tw = 0, np;
+
+	for (size_t i = 0; i < v->n; i++)
+		tw += v->socks[i].timewait && !v->socks[i].cg;
+	if (!tw)
+		return;
+	np = v->n_ns_names = one_per_netns(v->ns_names, v->n_ns_names);
+	/* what the filters dropped still names a namespace; out of memory, none does */
+	if (v->seen_oom)
+		n = 0;
+	k = one_per_netns(m, n);
 	for (size_t i = 0; i < v->n;) {
 		struct view_sock *s = &v->socks[i];
 
 		if (s->timewait && !s->cg) {
-			struct ns_name key = { .netns = s->netns }, *e;
+			struct ns_name key = { .netns = s->netns }, *e, *p;
 
 			e = k ? bsearch(&key, m, k, sizeof(*m), by_netns) : NULL;
-			if (e) {
+			p = np ? bsearch(&key, v->ns_names, np, sizeof(*m), by_netns) : NULL;
+			if (e)
 				s->cg = e->cg;
-			} else if (v->n_ns_names) {
-				e = bsearch(&key, v->ns_names, v->n_ns_names, sizeof(*m), by_netns);
-				if (e && e->cg->container[0])
-					s->cg = e->cg;
-			}
+			else if (p)
+				s->cg = p->cg;
+			/* a process of another container, or of none, there too */
+			if (s->cg && p && (!p->cg || strcmp(p->cg->container, s->cg->container)))
+				s->cg = NULL;
 		}
 		if (s->timewait && !pass_names(v->o, s)) {
 			v->socks[i] = v->socks[--v->n];

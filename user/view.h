@@ -62,12 +62,17 @@ void view__reset(struct tt_view *v);
 int view__add(struct tt_view *v, const struct view_sock *s);
 
 /*
- * The cgroup of a process in network namespace netns (the source found
- * the namespace through it): what names the namespace's timewait socks
- * when no socket there with a cgroup does (a container whose sockets are
- * all in TIME-WAIT).  Best effort: out of memory, forgotten.
+ * The cgroup of a process in network namespace netns (NULL: not known), one
+ * call for each: what names the namespace's timewait socks when no socket
+ * there with a cgroup does (a container whose sockets are all in
+ * TIME-WAIT), and what says that two containers share it (a pod's
+ * sidecar), when its timewait socks name neither.  Best effort: out of
+ * memory, forgotten.
  */
 void view__name_netns(struct tt_view *v, uint32_t netns, const struct tt_cgname *cg);
+
+/* Whether a timewait sock has no name yet (view__name_netns would give it one). */
+bool view__unnamed_timewait(const struct tt_view *v);
 
 /*
  * Print what was added: the groups and (for --snapshot without

@@ -17,11 +17,13 @@
  * is left is a lower bound too.  Other states get no age rather than a
  * guess.  Replay knows every age exactly, from the records.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "diag.h"
 #include "netns.h"
 #include "procfd.h"
@@ -148,16 +150,34 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 	return lc->err;
 }
 
-/* The cgroup of the process a namespace was found through, for its timewait socks. */
-static void name_netns(struct tt_view *v, struct tt_ident *ident, uint32_t netns,
-		       const char *path)
+/*
+ * Every process outside our own namespace, with its cgroup, for the
+ * timewait socks of its namespace: a container's, or shared by two.  Only
+ * when there are such socks to name; a /proc walk, as the namespaces'.
+ */
+static void name_netns(struct tt_view *v, struct tt_ident *ident)
 {
-	unsigned int pid;
-	int end = 0;
+	uint32_t self = diag__self_netns();
+	unsigned int seen = 0;
+	struct dirent *de;
+	DIR *d;
 
-	if (!path || sscanf(path, "/proc/%u/ns/net%n", &pid, &end) != 1 || path[end])
+	if (!view__unnamed_timewait(v) || !(d = opendir("/proc")))
 		return;
-	view__name_netns(v, netns, ident__lookup(ident, 0, pid));
+	while ((de = readdir(d)) && seen++ < 1000000) {
+		char path[64];
+		struct stat st;
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/ns/net", pid);
+		if (stat(path, &st) || (uint32_t)st.st_ino == self)
+			continue;
+		view__name_netns(v, (uint32_t)st.st_ino, ident__lookup(ident, 0, (uint32_t)pid));
+	}
+	closedir(d);
 }
 
 static int64_t wall_now_ns(void)
@@ -228,8 +248,6 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 		int ret;
 
 		lc.netns = o->netns ? o->netns : netns_set__inode(set, i);
-		if (!o->netns)
-			name_netns(v, ident, lc.netns, netns_set__path(set, i));
 		ret = diag__dump_req(&req, on_live_sock, &lc);
 		if (lc.err) {
 			err = lc.err;
@@ -241,6 +259,8 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 			(*namespaces)++;
 		}
 	}
+	if (!err && !o->netns)
+		name_netns(v, ident);
 	if (skipped && !*warned)
 		tt_warn("warning: %u network namespace%s could not be read (see above)", skipped,
 			skipped == 1 ? "" : "s");

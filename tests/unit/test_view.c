@@ -179,6 +179,53 @@ TEST(view_timewait_named_by_its_namespace)
 	free(out);
 }
 
+static const struct tt_cgname ctr2 = {
+	.id = 43, .path = "/libpod_parent/libpod-fedcba9876543210", .source = TT_CGSRC_V2,
+	.container = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+	.runtime = "podman",
+};
+
+/*
+ * A namespace two containers share (--network=container:, a pod's
+ * sidecar): the TIME-WAIT socket of the one with no open socket was named
+ * after the other, whose listener was the only socket there with a cgroup.
+ * Every process there is told of: two containers, no name.  One
+ * container's processes alone still name it.
+ */
+TEST(view_timewait_of_a_shared_namespace_names_no_container)
+{
+	struct view_sock s[2] = {
+		sk(TT_LISTEN, 100, "httpd", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, &ctr),
+		sk(TT_TIME_WAIT, 0, "", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 1000, NULL),
+	};
+	struct tt_opts o = { .snapshot = true, .json = true };
+
+	s[0].netns = s[1].netns = 4026532000u;
+	s[1].timewait = true;
+	for (int shared = 0; shared < 2; shared++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		struct tt_view *v = view__new(&o, f, false);
+
+		REQUIRE(f && v);
+		for (int i = 0; i < 2; i++)
+			view__add(v, &s[i]);
+		CHECK(view__unnamed_timewait(v));
+		view__name_netns(v, 4026532000u, &ctr);
+		if (shared)
+			view__name_netns(v, 4026532000u, &ctr2);
+		view__print(v, 1764849600000000000ll, "sock_diag", 1);
+		view__free(v);
+		fclose(f);
+		CHECK_EQ_INT(count(buf, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":null,"
+				 "\"container\":null"), shared);
+		CHECK_EQ_INT(count(buf, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":"
+				 "\"/libpod_parent/libpod-0123456789abcdef\""), !shared);
+		free(buf);
+	}
+}
+
 TEST(view_json_records)
 {
 	struct view_sock s[3] = {
