@@ -457,6 +457,7 @@ struct capsource {
 	uint64_t base_lost, base_evicted, lost, evicted;
 	bool have_base;
 	uint64_t n_events, n_flows;	/* EVENT and FLOW frames read */
+	uint64_t n_passed;		/* ... that the filters kept */
 };
 
 static int cap_next(void *priv, struct app *a, uint64_t *now_ns)
@@ -517,13 +518,17 @@ static int cap_feed(void *priv, struct app *a, int timeout_ms)
 	if (c->rec.kind == TTCAP_FLOW) {
 		c->n_flows++;
 		/* a replay has no capture sink (-r and -w exclude each other) */
-		if (filter__pass_flow(c->flt, &c->rec.fr))
+		if (filter__pass_flow(c->flt, &c->rec.fr)) {
+			c->n_passed++;
 			app__flowrec(a, &c->rec.fr);
+		}
 		return 0;
 	}
 	c->n_events++;
-	if (filter__pass(c->flt, &c->rec.ev))
+	if (filter__pass(c->flt, &c->rec.ev)) {
+		c->n_passed++;
 		app__event(a, &c->rec.ev);
+	}
 	return 0;
 }
 
@@ -592,6 +597,18 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	d = (struct tt_drive){ .stop = stop, .start_ns = m.start_ns };
 	source__drive(&capture_source, &c, &a, &d);
 	app__finish(&a, c.now);
+	/* a filter that matched nothing: an empty replay looks like a quiet capture */
+	if (c.n_events + c.n_flows && c.n_passed == a.id_dropped) {
+		char f[512];
+
+		filter__describe(o, f, sizeof(f));
+		if (o->container)
+			snprintf(f + strlen(f), sizeof(f) - strlen(f), "%scontainer=%s",
+				 f[0] ? " " : "", o->container);
+		if (f[0])
+			tt_warn("warning: none of the capture's %" PRIu64 " records matched the "
+				"filters (%s)", c.n_events + c.n_flows, f);
+	}
 	app__free(&a);
 	filter__free(c.flt);
 	fflush(stdout);

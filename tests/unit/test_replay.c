@@ -1036,3 +1036,25 @@ TEST(replay_views_of_a_rotated_set_name_their_containers)
 	capkit_rmtree(dir);
 	free(path);
 }
+
+/*
+ * Filters that match nothing in the capture: an empty replay, exit 0, looked
+ * like a quiet capture (a container id from another host, a port mistyped).
+ * One warning names the filters; a filter that matches says nothing.
+ */
+TEST(replay_filters_that_match_nothing_say_so)
+{
+	struct replay_run r;
+
+	r = replay("-r", "tests/captures/close.ttcap", "--container", "abc", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.err, "warning: none of the capture's ") &&
+	      strstr(r.err, " records matched the filters (container=abc)\n"));
+	replay_run_free(&r);
+	r = replay("-r", "tests/captures/close.ttcap", "-P", "1", "-N", "7", NULL);
+	CHECK(strstr(r.err, "matched the filters (netns=7 ports=1)\n") != NULL);
+	replay_run_free(&r);
+	r = replay("-r", "tests/captures/close.ttcap", "--quiet-flows", NULL);
+	CHECK(!strstr(r.err, "matched the filters"));
+	replay_run_free(&r);
+}
