@@ -25,15 +25,23 @@ void tw_tracker__set_ident(struct tw_tracker *t, struct tt_ident *id)
 	t->ident = id;
 }
 
-/* The containers with the most entries in the window: they hold that many now. */
-static void top_containers(const struct tw_tracker *t, struct tw_report *r)
+/*
+ * The containers with the most entries in the window: they hold that many
+ * now, but for a container whose namespace a count (c, host-wide) found
+ * with no TIME-WAIT socket, or not at all: gone with its namespace
+ * (--network=none), it holds none.
+ */
+static void top_containers(const struct tw_tracker *t, const struct census *c,
+			   struct tw_report *r)
 {
 	enum { MAX_SEEN = 256 };
 	struct tw_container seen[MAX_SEEN];
-	size_t n = 0;
+	uint32_t netns[MAX_SEEN];
+	size_t n = 0, kept = 0;
 
 	for (size_t i = 0; i < t->len; i++) {
-		const struct tt_cgname *nm = t->win[(t->head + i) % WINDOW_MAX].name;
+		const struct tw_entry *w = &t->win[(t->head + i) % WINDOW_MAX];
+		const struct tt_cgname *nm = w->name;
 		size_t k;
 
 		if (!nm)
@@ -47,7 +55,15 @@ static void top_containers(const struct tw_tracker *t, struct tw_report *r)
 				.pod = nm->pod[0] ? nm->pod : NULL, .cgroup = nm->path };
 		}
 		seen[k].count++;
+		netns[k] = w->netns;
 	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ns_info *ns = c ? twc_ns_of(c, netns[i]) : NULL;
+
+		if (!c || (ns && ns->population > 0))
+			seen[kept++] = seen[i];
+	}
+	n = kept;
 	/* a partial selection sort: TW_TOP of at most MAX_SEEN */
 	for (size_t i = 0; i < n && r->n_containers < TW_TOP; i++) {
 		size_t best = i;
@@ -204,7 +220,6 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		t->head = (t->head + 1) % WINDOW_MAX;
 		t->len--;
 	}
-	top_containers(t, r);
 	if (t->th) {
 		r->host_wide = hostwide;
 		counted = twc_census_take(t) && c->ok;
@@ -270,7 +285,9 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 			/* sorted: find ours again; scoped to one namespace, that one is ours */
 			self = twc_ns_of(c, t->scoped && t->n_scope == 1 ? t->scope[0] : t->th->self);
 		}
+		top_containers(t, hostwide ? c : NULL, r);
 	} else {
+		top_containers(t, NULL, r);
 		struct agg *local = &c->local;
 
 		/* a census still running owns c: the estimate uses t->top alone */

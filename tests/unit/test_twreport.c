@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "diag.h"
+#include "ident.h"
 #include "twcensus.h"
 #include "twreport.h"
 #include "tt_test.h"
@@ -204,5 +205,47 @@ TEST(tw_census_server_port_in_ephemeral_range_counts_peer_by_address)
 	CHECK(by_addr >= 3);
 	close(l);
 	tw_tracker__free(t);
+	free(r);
+}
+
+/*
+ * Host-wide, the containers whose sockets entered TIME-WAIT in the last
+ * 60 s are those that hold the most now, but for one whose namespace the
+ * count found with none, or not at all: a --network=none container that
+ * exited took its TIME-WAITs with its namespace, and was still listed.
+ */
+TEST(tw_top_containers_leave_out_a_namespace_gone)
+{
+	static const char gone[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char here[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+	struct tw_report *r = calloc(1, sizeof(*r));
+	struct tw_tracker *t = tw_tracker__new(TW_NETNS_ALL, 50);
+	struct tt_ident *id = ident__new(false);
+	struct tt_flow f = { .end = TT_END_TIME_WAIT, .role = TT_ROLE_ACTIVE, .family = TT_AF_INET,
+			     .nstates = 1, .ts_ns = { 900000000ull } };
+	int i;
+
+	REQUIRE(r && t && id && make_time_wait(2) > 0);
+	REQUIRE(ident__learn(id, 77, "/libpod_parent/libpod-0123", gone, "", "podman") == 0);
+	REQUIRE(ident__learn(id, 78, "/libpod_parent/libpod-fedc", here, "", "podman") == 0);
+	tw_tracker__set_ident(t, id);
+	/* no namespace has inode 1; ours holds TIME-WAITs (ours, above) */
+	f.netns = 1;
+	f.cgroup = 77;
+	tw_tracker__flow(t, &f);
+	tw_tracker__flow(t, &f);
+	f.netns = diag__self_netns();
+	f.cgroup = 78;
+	tw_tracker__flow(t, &f);
+	usleep(50000);
+	tw_tracker__census_start(t);
+	for (i = 0; i < 600 && tw_tracker__census_busy(t); i++)
+		usleep(10000);
+	tw_tracker__report(t, 1000000000ull, 1000000000ull, r);
+	REQUIRE(!r->estimated);
+	REQUIRE(r->n_containers == 1);
+	CHECK_STR(r->containers[0].container, here);
+	tw_tracker__free(t);
+	ident__free(id);
 	free(r);
 }
