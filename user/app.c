@@ -181,7 +181,8 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 				      o->container ? "--container" : NULL;
 
 		if (ladder__sink(&ref, &(struct tt_ladder_opts){ .out = stdout,
-				 .wall_offset_ns = wall_offset_ns, .one_end_filter = one_end },
+				 .wall_offset_ns = wall_offset_ns, .one_end_filter = one_end,
+				 .ident = a->ident },
 				 a->lines))
 			return -ENOMEM;
 		app__add_sink(a, &ref);

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "ident.h"
 #include "ladder.h"
 #include "util.h"
 
@@ -436,12 +437,17 @@ static void draw_row(struct draw *d, const struct row *r)
 		out_arrow(&ro, me, NULL);
 }
 
-static void who(const struct tt_flow *f, char *buf, size_t len)
+static void who(const struct tt_ladder *l, const struct tt_flow *f, char *buf, size_t len)
 {
-	char c[17];
+	const struct tt_cgname *n = l->o.ident && (f->cgroup || f->owner_pid) ?
+				    ident__lookup(l->o.ident, f->cgroup, f->owner_pid) : NULL;
+	char c[17], ctr[32] = "";
 
+	/* as the flow lines name it: the short id */
+	if (n && n->container[0])
+		snprintf(ctr, sizeof(ctr), "  container %.12s", n->container);
 	if (!f->owner_pid && !f->owner_comm[0]) {
-		buf[0] = '\0';
+		snprintf(buf, len, "%s", ctr);
 		return;
 	}
 	/* a comm may hold anything; keep the line one line */
@@ -451,7 +457,7 @@ static void who(const struct tt_flow *f, char *buf, size_t len)
 		c[i] = !ch ? '\0' : ch >= 0x20 && ch != 0x7f ? (char)ch : '?';
 	}
 	c[16] = '\0';
-	snprintf(buf, len, "  %s (pid %u)", c[0] ? c : "-", f->owner_pid);
+	snprintf(buf, len, "  %s (pid %u)%s", c[0] ? c : "-", f->owner_pid, ctr);
 }
 
 static const char *role_label(int side)
@@ -498,7 +504,7 @@ static void draw(struct tt_ladder *l, const struct tt_flow *a, const struct tt_f
 	struct draw d = { .l = l };
 	struct row rows[2 * TT_FLOW_MAX_STATES];
 	int nrows = 0;
-	char clock[32], ep[64], w[64], dur[32];
+	char clock[32], ep[64], w[96], dur[32];
 	const struct tt_flow *one;
 
 	if (b) {
@@ -546,7 +552,7 @@ static void draw(struct tt_ladder *l, const struct tt_flow *a, const struct tt_f
 
 		if (f) {
 			tt_fmt_endpoint(f->family, f->saddr, f->sport, ep, sizeof(ep));
-			who(f, w, sizeof(w));
+			who(l, f, w, sizeof(w));
 			fprintf(l->o.out, "  %s %s%s\n", role_label(s), ep, w);
 		} else {
 			tt_fmt_endpoint(one->family, one->daddr, one->dport, ep, sizeof(ep));

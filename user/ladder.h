@@ -18,6 +18,8 @@
 
 #define TT_LADDER_WAIT_NS 1000000000ull
 
+struct tt_ident;
+
 struct tt_ladder_opts {
 	FILE *out;
 	int64_t wall_offset_ns;	/* for the clock time in each ladder's title */
@@ -25,6 +27,7 @@ struct tt_ladder_opts {
 	size_t max_pending;	/* flows waiting at once; 0: 65536 (past it the oldest go alone) */
 	/* a filter that keeps one end of a loopback connection (-L, -D, -p...), named */
 	const char *one_end_filter;
+	struct tt_ident *ident;	/* names each end's container; NULL: none */
 };
 
 struct tt_ladder;

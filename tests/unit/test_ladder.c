@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include "ident.h"
 #include "ladder.h"
 #include "tt_test.h"
 
@@ -137,6 +138,27 @@ TEST(ladder_active_passive_client_closes_first)
 	CHECK(strstr(o.text, "   +0.395ms               |                                | CLOSE\n") != NULL);
 	CHECK(strstr(o.text, "  end: client time_wait after 392us, server close after 120us\n") != NULL);
 	free(o.text);
+}
+
+/* Each end's container, as the flow lines name it, when the ident knows one. */
+TEST(ladder_names_each_end_s_container)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct tt_flow c = client_fin_first_client(), s = client_fin_first_server();
+	struct tt_ident *ident = ident__new(false);
+	struct out o = { 0 };
+
+	REQUIRE(ident && !ident__learn(ident, 77, "/libpod_parent/libpod-0123", id, "", "podman"));
+	c.cgroup = 77;
+	o.f = open_memstream(&o.text, &o.len);
+	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .ident = ident });
+	CHECK(ladder__flow(o.l, &c));
+	CHECK(ladder__flow(o.l, &s));
+	close_out(&o);
+	CHECK(strstr(o.text, "  client 127.0.0.1:38800  python3 (pid 4242)  container 0123456789ab\n"));
+	CHECK(strstr(o.text, "  server 127.0.0.1:8080  python3 (pid 4242)\n") != NULL);
+	free(o.text);
+	ident__free(ident);
 }
 
 TEST(ladder_without_a_time_wait_record)
