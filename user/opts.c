@@ -221,6 +221,8 @@ int tt_parse_duration(const char *s, uint64_t *ns)
 	char num[32];
 	size_t len;
 	long long v;
+	uint64_t d;
+	int err;
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -250,11 +252,18 @@ int tt_parse_duration(const char *s, uint64_t *ns)
 				scale *= 10;
 			}
 		}
-		/* ten years is plenty and keeps the product inside 64 bits */
-		if (tt_parse_num(num, 0, 315360000000ull / (units[i].mult / 1000000ull) * 1000, &v))
-			return -EINVAL;
-		*ns = (uint64_t)v * units[i].mult + frac * (units[i].mult / scale) +
-		      frac * (units[i].mult % scale) / scale;
+		/*
+		 * Ten years is plenty, and keeps every product inside 64 bits:
+		 * past 2^64 ns the value used to wrap, and -d 18446744074 ran 0.3 s.
+		 */
+		err = tt_parse_num(num, 0, TT_DURATION_MAX_NS / units[i].mult, &v);
+		if (err)
+			return err;
+		d = (uint64_t)v * units[i].mult + frac * (units[i].mult / scale) +
+		    frac * (units[i].mult % scale) / scale;
+		if (d > TT_DURATION_MAX_NS)
+			return -ERANGE;
+		*ns = d;
 		return 0;
 	}
 	return -EINVAL;
@@ -266,6 +275,7 @@ int tt_parse_size(const char *s, uint64_t *bytes)
 	size_t len = s ? strlen(s) : 0;
 	uint64_t mult = 1;
 	long long v;
+	int err;
 
 	if (!len || len >= sizeof(num))
 		return -EINVAL;
@@ -275,8 +285,12 @@ int tt_parse_size(const char *s, uint64_t *bytes)
 	case 'm': case 'M': mult = 1ull << 20; num[len - 1] = '\0'; break;
 	case 'g': case 'G': mult = 1ull << 30; num[len - 1] = '\0'; break;
 	}
-	if (tt_parse_num(num, 1, 1ll << 40, &v))
-		return -EINVAL;
+	err = tt_parse_num(num, 1, 1ll << 40, &v);
+	if (err)
+		return err;
+	/* 17179869185G is 2^64 + 1G: it wrapped to 1G before */
+	if ((uint64_t)v > UINT64_MAX / mult)
+		return -ERANGE;
 	*bytes = (uint64_t)v * mult;
 	return 0;
 }
@@ -487,7 +501,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'i':
 		ps->interval_given = true;
-		if (tt_parse_duration(arg, &o->interval_ns))
+		err = tt_parse_duration(arg, &o->interval_ns);
+		if (err == -ERANGE)
+			return bad(state, "-i/--interval: '%s' is out of range: ten years at most", arg);
+		if (err)
 			return bad(state, "-i/--interval: '%s' is not a duration (e.g. 10, 500ms, 1m)", arg);
 		/* the live loop wakes every 100 ms: a shorter interval could not be kept */
 		if (o->interval_ns && o->interval_ns < 100000000ull)
@@ -495,7 +512,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "for a summary only at exit", arg);
 		break;
 	case 'd':
-		if (tt_parse_duration(arg, &o->duration_ns) || !o->duration_ns)
+		err = tt_parse_duration(arg, &o->duration_ns);
+		if (err == -ERANGE)
+			return bad(state, "-d/--duration: '%s' is out of range: ten years at most", arg);
+		if (err || !o->duration_ns)
 			return bad(state, "-d/--duration: '%s' is not a positive duration (e.g. 60, 5m)", arg);
 		break;
 	case OPT_COLOR:
@@ -565,7 +585,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->read_path = arg;
 		break;
 	case OPT_ROTATE_SIZE:
-		if (tt_parse_size(arg, &o->rotate_bytes) || o->rotate_bytes < 4096)
+		err = tt_parse_size(arg, &o->rotate_bytes);
+		if (err == -ERANGE)
+			return bad(state, "--rotate-size: '%s' is out of range: too many bytes (e.g. 100M, 1G)", arg);
+		if (err || o->rotate_bytes < 4096)
 			return bad(state, "--rotate-size: '%s' is not a size of at least 4K (e.g. 100M)", arg);
 		break;
 	case OPT_ROTATE_COUNT:
@@ -574,7 +597,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->rotate_count = (uint32_t)v;
 		break;
 	case OPT_CLOSE_WAIT_AGE:
-		if (tt_parse_duration(arg, &o->close_wait_age_ns))
+		err = tt_parse_duration(arg, &o->close_wait_age_ns);
+		if (err == -ERANGE)
+			return bad(state, "--close-wait-age: '%s' is out of range: ten years at most", arg);
+		if (err)
 			return bad(state, "--close-wait-age: '%s' is not a duration (e.g. 10, 30s, 5m)", arg);
 		break;
 	case OPT_TW_WARN:

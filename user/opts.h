@@ -96,10 +96,16 @@ int tt_opts_resolve_cgroup(struct tt_opts *o);
 /* Parse a comma-separated port list (1..65535, at most TT_MAX_PORTS). */
 int tt_parse_ports(const char *s, uint16_t *ports, uint32_t *n);
 
-/* Parse "5", "5s", "250ms", "2m", "1h" into ns; bare numbers are seconds. */
+/* The longest duration any option takes: ten years, in ns. */
+#define TT_DURATION_MAX_NS (3650ull * 86400 * 1000000000)
+
+/*
+ * Parse "5", "5s", "250ms", "2m", "1h" into ns; bare numbers are seconds.
+ * -ERANGE past TT_DURATION_MAX_NS, -EINVAL if not a duration.
+ */
 int tt_parse_duration(const char *s, uint64_t *ns);
 
-/* Parse "8M", "65536", "1G" (power of two bytes, >= one page). */
+/* Parse "8M", "65536", "1G" into bytes; -ERANGE past 64 bits, -EINVAL if not a size. */
 int tt_parse_size(const char *s, uint64_t *bytes);
 
 /*

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -251,6 +252,35 @@ static int parse_msg(char *buf, size_t len, const char **args)
 		if (s_ != 2 || !strstr(m_, opt))				\
 			fprintf(stderr, "    said: %s", m_);			\
 	} while (0)
+
+/* 2^64 ns and more wrapped: -d 18446744074 ran 0.3 s. Ten years at most. */
+TEST(parse_duration_and_size_refuse_overflow)
+{
+	uint64_t v;
+
+	CHECK_EQ_INT(tt_parse_duration("87600h", &v), 0);
+	CHECK_EQ_INT(v, TT_DURATION_MAX_NS);
+	CHECK_EQ_INT(tt_parse_duration("315360000", &v), 0);
+	CHECK_EQ_INT(tt_parse_duration("87600.000000001h", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_duration("315360001", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_duration("18446744074", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_duration("18446744073710ms", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_duration("5124096h", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_duration("99999999999999999999", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_size("16G", &v), 0);
+	CHECK_EQ_INT(v, 16ull << 30);
+	CHECK_EQ_INT(tt_parse_size("17179869184G", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_size("17179869185G", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_size("99999999999999999999", &v), -ERANGE);
+
+	CHECK_REFUSED("-d/--duration", "out of range", "-d", "18446744074");
+	CHECK_REFUSED("-d/--duration", "out of range", "-r", "x.ttcap", "-d", "18446744073710ms");
+	CHECK_REFUSED("-i/--interval", "out of range", "-i", "18446744073710ms");
+	CHECK_REFUSED("--close-wait-age", "out of range", "--close-wait-age", "18446744074");
+	CHECK_REFUSED("--ringbuf-size", "17179869185G", "--ringbuf-size", "17179869185G");
+	CHECK_REFUSED("--rotate-size", "out of range", "-w", "/tmp/tt-x.ttcap",
+		      "--rotate-size", "17179869185G");
+}
 
 /* Defect 5: only a network namespace, by path or by the inode of a live one. */
 TEST(opts_netns_only_a_network_namespace)
