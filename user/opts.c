@@ -428,11 +428,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case '4':
-	case '6':
-		if (o->family)
-			return bad(state, "%s: -4 and -6 exclude each other", key == '4' ? "-4" : "-6");
-		o->family = key == '4' ? TT_AF_INET : TT_AF_INET6;
+	case '6': {
+		uint32_t family = key == '4' ? TT_AF_INET : TT_AF_INET6;
+
+		/* -4 -4 asks for the same thing twice: only -4 with -6 is wrong */
+		if (o->family && o->family != family)
+			return bad(state, "%s: -4 and -6 exclude each other", "-4/-6");
+		o->family = family;
 		break;
+	}
 	case 'p':
 		if (ps->pid_given)
 			return bad(state, "-p/--pid: given twice (then '%s'); tcptrail follows one "

@@ -282,6 +282,20 @@ TEST(parse_duration_and_size_refuse_overflow)
 		      "--rotate-size", "17179869185G");
 }
 
+/* -4 -4 said "-4 and -6 exclude each other": only both families together are wrong. */
+TEST(opts_family_repeated_is_harmless)
+{
+	struct tt_opts o;
+	bool x;
+
+	CHECK_EQ_INT(parse(&o, &x, "-4", "-4", NULL), 0);
+	CHECK_EQ_INT(o.family, TT_AF_INET);
+	CHECK_EQ_INT(parse(&o, &x, "-6", "--ipv6", NULL), 0);
+	CHECK_EQ_INT(o.family, TT_AF_INET6);
+	CHECK_REFUSED("-4/-6", "exclude", "-4", "-6");
+	CHECK_REFUSED("-4/-6", "exclude", "-6", "-6", "-4");
+}
+
 /* Defect 5: only a network namespace, by path or by the inode of a live one. */
 TEST(opts_netns_only_a_network_namespace)
 {
