@@ -159,7 +159,7 @@ static const struct argp_option options[] = {
 	  "user's, with one name)", 5 },
 	{ "read", 'r', "FILE", 0, "Replay FILE ('-': stdin) instead of tracing, and the rest of "
 	  "its rotated set (FILE.1, FILE.2...): no root, no BPF; every output option and filter "
-	  "applies", 5 },
+	  "applies, not the kernel-side options", 5 },
 	{ "rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "With -w: past SIZE compressed bytes (e.g. "
 	  "100M) go on in FILE.1, FILE.2...; -r FILE replays them all", 5 },
 	{ "rotate-count", OPT_ROTATE_COUNT, "N", 0, "With --rotate-size: keep the newest N files, "
@@ -303,6 +303,7 @@ struct parse_state {
 	const char *netns_arg;	/* -N as given: resolved once -r is known */
 	bool pid_given;
 	bool interval_given;	/* --top's default differs */
+	const char *kernel_opt;	/* the first kernel-side option given, which -r refuses */
 };
 
 /* One line, naming the option; the caller exits 2. */
@@ -321,11 +322,17 @@ static int bad(struct argp_state *state, const char *fmt, const char *arg)
 /* Options that are fine alone and wrong together. */
 static int check_combinations(struct argp_state *state, struct tt_opts *o)
 {
+	struct parse_state *ps = state->input;
+
 	if (o->write_path && o->read_path)
 		return bad(state, "%s: -w records a live run and -r replays one; give one", "-w/-r");
 	if (o->read_path && o->probe)
 		return bad(state, "%s: --probe examines this kernel; it has nothing to do with a replay",
 			   "-r/--read");
+	/* --max-flows is not here: a replay's flow table has that size too */
+	if (o->read_path && ps->kernel_opt)
+		return bad(state, "%s: sets up the kernel side, and a replay (-r) has none",
+			   ps->kernel_opt);
 	if ((o->rotate_bytes || o->rotate_count) && !o->write_path)
 		return bad(state, "%s: rotation applies to a capture being written; add -w FILE",
 			   o->rotate_bytes ? "--rotate-size" : "--rotate-count");
@@ -342,7 +349,7 @@ static int check_combinations(struct argp_state *state, struct tt_opts *o)
 		return bad(state, "%s: ladders are drawings for people; they have no JSON form",
 			   "--ladder");
 	if (tt_opts_resolve_cgroup(o)) {
-		((struct parse_state *)state->input)->status = 2;
+		ps->status = 2;
 		return EINVAL;
 	}
 	return 0;
@@ -533,6 +540,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "--color: '%s' is not auto, always or never", arg);
 		break;
 	case OPT_ATTACH:
+		ps->kernel_opt = ps->kernel_opt ?: "--attach";
 		if (!strcmp(arg, "auto"))
 			o->attach = TT_ATTACH_AUTO;
 		else if (!strcmp(arg, "fentry"))
@@ -552,6 +560,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RINGBUF: {
 		uint64_t b;
 
+		ps->kernel_opt = ps->kernel_opt ?: "--ringbuf-size";
 		/* the kernel wants a power-of-two multiple of the page size */
 		if (tt_parse_size(arg, &b) || b < 4096 || (b & (b - 1)) || b > (1ull << 30))
 			return bad(state, "--ringbuf-size: '%s' is not a power of two from 4K to 1G", arg);
@@ -564,6 +573,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->max_flows = (uint64_t)v;
 		break;
 	case OPT_PRIORITY_BOOST:
+		ps->kernel_opt = ps->kernel_opt ?: "--priority-boost";
 		if (tt_parse_num(arg, 0, 19, &v))
 			return bad(state, "--priority-boost: '%s' is not a number from 0 to 19", arg);
 		o->priority_boost = (int)v;
@@ -622,9 +632,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->journal = true;
 		break;
 	case OPT_NO_SOCK_OPS:
+		ps->kernel_opt = ps->kernel_opt ?: "--no-sock-ops";
 		o->no_sock_ops = true;
 		break;
 	case OPT_NO_SEED:
+		ps->kernel_opt = ps->kernel_opt ?: "--no-seed";
 		o->no_seed = true;
 		break;
 	case 'o':

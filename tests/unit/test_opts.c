@@ -296,6 +296,24 @@ TEST(opts_family_repeated_is_harmless)
 	CHECK_REFUSED("-4/-6", "exclude", "-6", "-6", "-4");
 }
 
+/* A replay has no kernel side: its options were accepted with -r and did nothing. */
+TEST(opts_replay_refuses_kernel_side_options)
+{
+	struct tt_opts o;
+	bool x;
+
+	CHECK_REFUSED("--attach", "replay", "-r", "x.ttcap", "--attach", "fentry");
+	CHECK_REFUSED("--ringbuf-size", "replay", "--ringbuf-size", "16M", "-r", "x.ttcap");
+	CHECK_REFUSED("--no-sock-ops", "replay", "-r", "x.ttcap", "--no-sock-ops");
+	CHECK_REFUSED("--no-seed", "replay", "-r", "x.ttcap", "--no-seed");
+	CHECK_REFUSED("--priority-boost", "replay", "-r", "x.ttcap", "--priority-boost", "0");
+	/* a replay's flow table has --max-flows entries too */
+	CHECK_EQ_INT(parse(&o, &x, "-r", "x.ttcap", "--max-flows", "1000", NULL), 0);
+	CHECK_EQ_INT(o.max_flows, 1000);
+	CHECK_EQ_INT(parse(&o, &x, "--attach", "fentry", "--ringbuf-size", "16M", "--no-sock-ops",
+			   "--no-seed", "--priority-boost", "0", NULL), 0);
+}
+
 /* Defect 5: only a network namespace, by path or by the inode of a live one. */
 TEST(opts_netns_only_a_network_namespace)
 {
