@@ -673,9 +673,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	/* on-call views */
 	case OPT_STATE: {
-		char what[64];
+		char what[64] = "";
 
-		if (tt_parse_states(arg, &o->states, what, sizeof(what)))
+		err = tt_parse_states(arg, &o->states, what, sizeof(what));
+		/* "close-wait,": the empty item would be named '' */
+		if (err && !*what && *arg)
+			return bad(state, "--state: '%s' has an empty item (between, before or after a "
+				   "comma)", arg);
+		if (err)
 			return bad(state, "--state: '%s' is not a TCP state (e.g. close-wait, "
 				   "established, time-wait, listening)", what);
 		break;
@@ -683,7 +688,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_REMOTE:
 	case OPT_LOCAL: {
 		const char *name = key == OPT_REMOTE ? "--remote" : "--local";
-		char what[64];
+		char what[64] = "";
 
 		err = tt_parse_cidrs(arg, key == OPT_REMOTE ? o->remote : o->local,
 				     key == OPT_REMOTE ? &o->n_remote : &o->n_local, TT_MAX_CIDRS,
@@ -691,6 +696,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (err == -E2BIG) {
 			fprintf(stderr, "tcptrail: %s: '%s': at most %d prefixes in all (see --help)\n",
 				name, what, TT_MAX_CIDRS);
+			ps->status = 2;
+			return EINVAL;
+		}
+		/* "10.0.0.0/8,": the empty item would be named '' */
+		if (err && !*what && *arg) {
+			fprintf(stderr, "tcptrail: %s: '%s' has an empty item (between, before or "
+				"after a comma) (see --help)\n", name, arg);
 			ps->status = 2;
 			return EINVAL;
 		}

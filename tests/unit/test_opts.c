@@ -651,6 +651,20 @@ TEST(opts_views_messages_are_one_line_naming_option_and_value)
 	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
 }
 
+/* An empty item was named '': the whole value names where it is, as -P 80, does. */
+TEST(opts_views_empty_item_names_the_whole_value)
+{
+	CHECK_REFUSED("--state", "'close-wait,' has an empty item", "--state", "close-wait,");
+	CHECK_REFUSED("--state", "',listen' has an empty item", "--state", ",listen");
+	CHECK_REFUSED("--state", "'listen,,close-wait' has an empty item", "--state",
+		      "listen,,close-wait");
+	CHECK_REFUSED("--remote", "'10.0.0.0/8,' has an empty item", "--remote", "10.0.0.0/8,");
+	CHECK_REFUSED("--local", "',::1' has an empty item", "--local", ",::1");
+	/* a wrong item is still named alone */
+	CHECK_REFUSED("--state", "'bogus' is not", "--state", "listen,bogus");
+	CHECK_REFUSED("--state", "''", "--state", "");
+}
+
 /*
  * -r FILE replays the rotated set after it: -o or --metrics-file on any
  * file of the set (FILE, FILE.N, by another spelling too) would destroy it
