@@ -100,15 +100,15 @@ static const struct argp_option options[] = {
 	  "network namespace, grouped by state, owner and namespace, with ages, then exit "
 	  "(with -r: the flows open at the end of the capture); --quiet-flows: groups only", 4 },
 	{ "top", OPT_TOP, NULL, 0, "The --snapshot groups, redrawn every interval (-i, default 2s "
-	  "with --top) until stopped; plain lines when stdout is not a terminal", 4 },
+	  "with --top) until stopped; plain lines when stdout is not a terminal or TERM is dumb", 4 },
 
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", 'j', NULL, 0, "One JSON object per line", 2 },
 	{ "events", 'e', NULL, 0, "Also print every transition as it happens", 2 },
 	{ "interval", 'i', "SECS", 0, "Print a summary every SECS (default 10; 0: only at exit)", 2 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS and print the final summary", 2 },
-	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal, and not if NO_COLOR "
-	  "is set), always, never", 2 },
+	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal, not if TERM is "
+	  "dumb or unset or NO_COLOR is set), always, never", 2 },
 	{ "ladder", OPT_LADDER, NULL, 0, "Draw each finished connection as a ladder diagram, both "
 	  "ends side by side when both are on this host (not with --json)", 2 },
 
@@ -756,7 +756,7 @@ bool tt_opts_color(const struct tt_opts *o, bool tty)
 	if (o->color != TT_COLOR_AUTO)
 		return o->color == TT_COLOR_ALWAYS;
 	/* no-color.org: set and not empty; --color always still wins */
-	return tty && !o->json && !(no_color && *no_color);
+	return tty && !tt_term_dumb() && !o->json && !(no_color && *no_color);
 }
 
 int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)

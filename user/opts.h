@@ -110,8 +110,8 @@ int tt_parse_size(const char *s, uint64_t *bytes);
 
 /*
  * Color for human output to stdout (tty: whether it is a terminal):
- * --color always or never as given; auto, only on a terminal, never with
- * --json, and not when $NO_COLOR is set and not empty.
+ * --color always or never as given; auto, only on a terminal that is not
+ * dumb ($TERM), never with --json, and not when $NO_COLOR is set and not empty.
  */
 bool tt_opts_color(const struct tt_opts *o, bool tty);
 

@@ -381,6 +381,14 @@ void tt_stdout_batch(void)
 		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 }
 
+bool tt_term_dumb(void)
+{
+	const char *term = getenv("TERM");
+
+	/* Emacs' shell, a serial console, a CI log: colours and clears come out as junk */
+	return !term || !*term || !strcmp(term, "dumb");
+}
+
 int tt_stdout_failed(void)
 {
 	int err;

@@ -85,6 +85,12 @@ int tt_stdout_track(void);
 void tt_stdout_batch(void);
 
 /*
+ * A terminal that takes no escape sequences: $TERM unset or "dumb" (as
+ * systemd and git judge it).  Auto colour and --top's redraw are off there.
+ */
+bool tt_term_dumb(void);
+
+/*
  * 0 while stdout works.  After a failed write: -1 for a pipe whose reader
  * has gone (tcptrail | head: it has what it wanted, so no message and no
  * failure), else 1 after "write output: ERROR" on stderr (a full disk).

@@ -273,7 +273,7 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 
 int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 {
-	struct tt_view *v = view__new(o, stdout, o->top && isatty(STDOUT_FILENO));
+	struct tt_view *v = view__new(o, stdout, o->top && isatty(STDOUT_FILENO) && !tt_term_dumb());
 	struct netns_set *set = netns_set__new();
 	struct tt_ident *ident = ident__new(true);
 	uint64_t start = mono_now_ns(), next;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "opts.h"
 #include "tt_test.h"
+#include "util.h"
 
 /* Parse a NULL-terminated argument list; stderr is silenced. */
 static int parse(struct tt_opts *o, bool *exit_now, ...)
@@ -500,6 +501,7 @@ TEST(opts_color_and_no_color)
 	bool x;
 
 	unsetenv("NO_COLOR");
+	setenv("TERM", "xterm", 1);
 	CHECK_EQ_INT(parse(&o, &x, NULL), 0);
 	CHECK(tt_opts_color(&o, true));
 	CHECK(!tt_opts_color(&o, false));
@@ -515,6 +517,34 @@ TEST(opts_color_and_no_color)
 	unsetenv("NO_COLOR");
 	CHECK_EQ_INT(parse(&o, &x, "--json", NULL), 0);
 	CHECK(!tt_opts_color(&o, true));
+}
+
+/* TERM=dumb (or unset, as systemd and git take it) turns auto colour and --top's clears off. */
+TEST(opts_color_not_on_a_dumb_terminal)
+{
+	const char *saved = getenv("TERM");
+	char *keep = saved ? strdup(saved) : NULL;
+	struct tt_opts o;
+	bool x;
+
+	unsetenv("NO_COLOR");
+	CHECK_EQ_INT(parse(&o, &x, NULL), 0);
+	setenv("TERM", "xterm-256color", 1);
+	CHECK(!tt_term_dumb());
+	CHECK(tt_opts_color(&o, true));
+	setenv("TERM", "dumb", 1);
+	CHECK(tt_term_dumb());
+	CHECK(!tt_opts_color(&o, true));
+	setenv("TERM", "", 1);
+	CHECK(tt_term_dumb());
+	unsetenv("TERM");
+	CHECK(tt_term_dumb());
+	CHECK(!tt_opts_color(&o, true));
+	CHECK_EQ_INT(parse(&o, &x, "--color", "always", NULL), 0);
+	CHECK(tt_opts_color(&o, true));
+	if (keep)
+		setenv("TERM", keep, 1);
+	free(keep);
 }
 
 /* Defect 10: --help fits 79 columns: no example's comment wraps onto a line of its own. */
