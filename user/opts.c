@@ -133,7 +133,7 @@ static const struct argp_option options[] = {
 	{ "tw-warn", OPT_TW_WARN, "PERCENT", 0, "Warn when a destination uses more than PERCENT "
 	  "of the ephemeral port range in TIME-WAIT and open sockets (default 50)", 6 },
 	{ "quiet-flows", OPT_QUIET_FLOWS, NULL, 0, "No per-flow lines: only summaries, reports "
-	  "and warnings", 6 },
+	  "and warnings, and with -e its transitions", 6 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send summaries and leak/buildup warnings to syslog "
 	  "(facility daemon, /dev/log): for hosts without systemd", 6 },
 	{ "journal", OPT_JOURNAL, NULL, 0, "Also send summaries and leak/buildup warnings to the "

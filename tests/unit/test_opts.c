@@ -589,6 +589,48 @@ TEST(opts_help_fits_the_terminal)
 	unlink(path);
 }
 
+/* --help's text, in buf; returns the parse's status. */
+static int help_text(char *buf, size_t len)
+{
+	char *argv[] = { "tcptrail", "--help", NULL };
+	char path[] = "/tmp/tt-help-XXXXXX";
+	int fd = mkstemp(path), saved, s;
+	struct tt_opts o;
+	ssize_t n;
+	bool x;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	unsetenv("ARGP_HELP_FMT");
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	s = tt_opts_parse(2, argv, &o, &x);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = pread(fd, buf, len - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return s;
+}
+
+/* --quiet-flows -e prints transitions: the help said only summaries, reports and warnings. */
+TEST(opts_help_says_quiet_flows_keeps_events)
+{
+	static char buf[65536];
+	char *q, *next, *e;
+
+	CHECK_EQ_INT(help_text(buf, sizeof(buf)), 0);
+	q = strstr(buf, "      --quiet-flows ");
+	REQUIRE(q);
+	next = strstr(q + 1, "\n      --");
+	e = strstr(q, "with -e its transitions");
+	CHECK(e && next && e < next);
+}
+
 /* ---- on-call views: --state, --remote, --local, --snapshot, --top ---- */
 
 TEST(opts_views_good_values)
