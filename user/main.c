@@ -460,8 +460,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tt_verbosity = TT_LOG_INFO + o.verbose;
-	if (o.probe)
+	if (o.probe) {
+		/* -o is every output's place, --probe's lines too: they went to stdout */
+		if (o.output_path && outfile__stdout(o.output_path))
+			return 1;
 		return live__probe(&o);
+	}
 
 	/* a failed write remembered with its errno; batches, flushed as each ends */
 	if (tt_stdout_track() && !isatty(STDOUT_FILENO))
