@@ -4,7 +4,7 @@
 # contrib/bash-completion/tcptrail, in bash, no root: `tcptrail -<TAB>`
 # offers every long option user/opts.c defines (read from the source, not
 # from --help, which the completion itself reads), and the values known in
-# advance (--color, --attach), and files after -r.
+# advance (--color, --attach), and files after -r; each option once.
 # Prints "ok bash-completion" or "FAIL bash-completion: why"; exits 0 or 1.
 
 TCPTRAIL=${TCPTRAIL:-./tcptrail}
@@ -25,6 +25,9 @@ complete_words() {
 offered=$(complete_words --) || fail "the completion failed in bash"
 longs=$(sed -n "s/^[[:space:]]*{ \"\([a-z0-9-]*\)\", \('.'\|OPT_[A-Z0-9_]*\),.*/\1/p" user/opts.c)
 [ "$(echo "$longs" | grep -c .)" -ge 20 ] || fail "read only $(echo "$longs" | grep -c .) options from user/opts.c"
+# a line of help text that names an option is no second entry for it
+twice=$(echo "$offered" | sort | uniq -d | tr '\n' ' ')
+[ -z "$twice" ] || fail "offered twice: $twice"
 for o in $longs; do
 	echo "$offered" | grep -qx -- "--$o" || fail "--$o (user/opts.c) is not offered"
 done
