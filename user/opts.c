@@ -303,6 +303,7 @@ struct parse_state {
 	const char *netns_arg;	/* -N as given: resolved once -r is known */
 	bool pid_given;
 	bool interval_given;	/* --top's default differs */
+	bool help, version;	/* printed once the whole line parsed: bad input wins */
 	const char *kernel_opt;	/* the first kernel-side option given, which -r refuses */
 };
 
@@ -733,13 +734,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->verbose++;
 		break;
 	case OPT_VERSION:
-		printf("tcptrail %s\n", tt_version);
-		*ps->exit_now = true;
+		ps->version = true;
 		break;
 	case 'h':
-		/* argp_state_help() prints nothing under ARGP_NO_ERRS */
-		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, (char *)"tcptrail");
-		*ps->exit_now = true;
+		ps->help = true;
 		break;
 	case ARGP_KEY_ARG:
 		return bad(state, "unexpected argument '%s'", arg);
@@ -757,6 +755,60 @@ bool tt_opts_color(const struct tt_opts *o, bool tty)
 		return o->color == TT_COLOR_ALWAYS;
 	/* no-color.org: set and not empty; --color always still wins */
 	return tty && !tt_term_dumb() && !o->json && !(no_color && *no_color);
+}
+
+/*
+ * getopt says only that it rejected a word: unknown, ambiguous, or a value
+ * missing or not wanted.  Say which, from the option table, in one line.
+ */
+static void say_rejected(const char *word)
+{
+	const struct argp_option *exact = NULL, *one = NULL;
+	char cands[512] = "";
+	size_t len, at = 0;
+	int n = 0;
+
+	if (word[0] == '-' && word[1] && word[1] != '-' && !word[2]) {
+		for (const struct argp_option *p = options; p->name || p->key || p->doc; p++)
+			if (p->key == word[1] && p->arg)
+				exact = p;
+		if (exact)
+			fprintf(stderr, "tcptrail: %s/--%s: needs a value (see --help)\n", word,
+				exact->name);
+		else
+			fprintf(stderr, "tcptrail: unknown option '%s' (see --help)\n", word);
+		return;
+	}
+	if (strncmp(word, "--", 2) || !word[2]) {
+		fprintf(stderr, "tcptrail: unknown option or missing value: '%s' (see --help)\n", word);
+		return;
+	}
+	len = strcspn(word + 2, "=");
+	for (const struct argp_option *p = options; p->name || p->key || p->doc; p++) {
+		if (!p->name || strncmp(p->name, word + 2, len))
+			continue;
+		if (strlen(p->name) == len)
+			exact = p;
+		one = p;
+		n++;
+		if (at < sizeof(cands))
+			at += (size_t)snprintf(cands + at, sizeof(cands) - at, "%s--%s",
+					       n > 1 ? ", " : "", p->name);
+	}
+	/* getopt takes an exact name over longer ones it begins */
+	if (exact || n == 1) {
+		const struct argp_option *p = exact ?: one;
+
+		if (p->arg)
+			fprintf(stderr, "tcptrail: --%s: needs a value (see --help)\n", p->name);
+		else
+			fprintf(stderr, "tcptrail: --%s: takes no value, and '%s' gives one (see "
+				"--help)\n", p->name, word);
+	} else if (n > 1) {
+		fprintf(stderr, "tcptrail: '%s' is ambiguous: %s (see --help)\n", word, cands);
+	} else {
+		fprintf(stderr, "tcptrail: unknown option '%s' (see --help)\n", word);
+	}
 }
 
 int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
@@ -786,10 +838,17 @@ int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
 	if (err) {
 		/* getopt rejected an option before our parser saw it */
 		int at = ps.err_next > 0 ? ps.err_next : idx;
-		const char *what = at > 0 && at <= argc ? argv[at - 1] : "?";
 
-		fprintf(stderr, "tcptrail: unknown option or missing value: '%s' (see --help)\n", what);
+		say_rejected(at > 0 && at <= argc ? argv[at - 1] : "?");
 		return 2;
+	}
+	if (ps.help) {
+		/* argp_state_help() prints nothing under ARGP_NO_ERRS */
+		argp_help(&argp, stdout, ARGP_HELP_STD_HELP, (char *)"tcptrail");
+		*exit_now = true;
+	} else if (ps.version) {
+		printf("tcptrail %s\n", tt_version);
+		*exit_now = true;
 	}
 	return 0;
 }

@@ -617,6 +617,91 @@ static int help_text(char *buf, size_t len)
 	return s;
 }
 
+/* stdout and the status of one parse; stderr is silenced. */
+static int parse_stdout(char *buf, size_t len, bool *exit_now, const char **args)
+{
+	char *argv[16] = { "tcptrail" };
+	char path[] = "/tmp/tt-out-XXXXXX";
+	int argc = 1, fd = mkstemp(path), saved, errfd, devnull, s;
+	struct tt_opts o;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	while (argc < 15 && args[argc - 1]) {
+		argv[argc] = (char *)args[argc - 1];
+		argc++;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	saved = dup(1);
+	dup2(fd, 1);
+	errfd = dup(2);
+	devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, 2);
+	close(devnull);
+	s = tt_opts_parse(argc, argv, &o, exit_now);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(errfd, 2);
+	close(errfd);
+	dup2(saved, 1);
+	close(saved);
+	n = pread(fd, buf, len - 1, 0);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return s;
+}
+
+/* --help foo printed the whole help, then the error: bad input wins, with nothing on stdout. */
+TEST(opts_bad_input_wins_over_help_and_version)
+{
+	static const char *bad[][4] = {
+		{ "--help", "foo" }, { "foo", "--help" }, { "--version", "--bogus" },
+		{ "--help", "-4", "-6" }, { "--version", "-p" }, { "-h", "--j" },
+	};
+	static char out[65536];
+	bool x;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[5] = { bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL };
+
+		CHECK_EQ_INT(parse_stdout(out, sizeof(out), &x, args), 2);
+		CHECK(!x);
+		if (out[0])
+			fprintf(stderr, "    %s %s printed: %.60s\n", bad[i][0], bad[i][1], out);
+		CHECK(!out[0]);
+	}
+	{
+		const char *args[] = { "--version", NULL };
+
+		CHECK_EQ_INT(parse_stdout(out, sizeof(out), &x, args), 0);
+		CHECK(x);
+		CHECK(!strncmp(out, "tcptrail ", 9));
+	}
+	{
+		const char *args[] = { "-4", "--help", "-v", NULL };
+
+		CHECK_EQ_INT(parse_stdout(out, sizeof(out), &x, args), 0);
+		CHECK(x);
+		CHECK(strstr(out, "Usage: tcptrail") != NULL);
+	}
+}
+
+/* getopt's rejections were all "unknown option or missing value": say which it is. */
+TEST(opts_rejected_option_says_why)
+{
+	CHECK_REFUSED("'--j' is ambiguous", "--json, --journal", "--j");
+	CHECK_REFUSED("'--no' is ambiguous", "--no-sock-ops, --no-seed", "--no");
+	CHECK_REFUSED("unknown option '--bogus'", "'--bogus'", "--bogus");
+	CHECK_REFUSED("unknown option '-Z'", "'-Z'", "-Z");
+	CHECK_REFUSED("-p/--pid", "needs a value", "-p");
+	CHECK_REFUSED("--pid", "needs a value", "--pi");
+	CHECK_REFUSED("--json", "takes no value", "--json=1");
+}
+
 /* --quiet-flows -e prints transitions: the help said only summaries, reports and warnings. */
 TEST(opts_help_says_quiet_flows_keeps_events)
 {
