@@ -69,6 +69,7 @@ struct tt_capreader {
 __attribute__((format(printf, 3, 4)))
 static int rfail(struct tt_capreader *r, enum tt_caperr kind, const char *fmt, ...)
 {
+	char name[200];
 	va_list ap;
 	int n;
 
@@ -76,7 +77,9 @@ static int rfail(struct tt_capreader *r, enum tt_caperr kind, const char *fmt, .
 		return -1;
 	r->failed = true;
 	r->err = kind;
-	n = snprintf(r->msg, sizeof(r->msg), "%s: ", r->name);
+	/* the name cut short if need be: the reason after it is the point */
+	tt_fmt_name(r->name, name, sizeof(name));
+	n = snprintf(r->msg, sizeof(r->msg), "%s: ", name);
 	va_start(ap, fmt);
 	vsnprintf(r->msg + n, sizeof(r->msg) - n, fmt, ap);
 	va_end(ap);

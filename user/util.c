@@ -74,6 +74,31 @@ static unsigned int dec_digits(uint64_t v)
 	}
 }
 
+void tt_fmt_name(const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name), head, tail, k = 0;
+
+	if (!len)
+		return;
+	if (n < len) {
+		head = n;
+		tail = 0;
+	} else {
+		/* "..." and the NUL: the rest split between the ends */
+		head = len > 4 ? (len - 4) / 2 : 0;
+		tail = len > 4 ? len - 4 - head : 0;
+	}
+	for (size_t i = 0; i < head; i++)
+		buf[k++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	if (n >= len && len > 4) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
+	}
+	for (size_t i = n - tail; i < n; i++)
+		buf[k++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	buf[k] = '\0';
+}
+
 size_t tt_utoa(char buf[TT_UTOA_MAX], uint64_t v)
 {
 	unsigned int n = dec_digits(v);

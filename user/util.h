@@ -32,6 +32,13 @@ int tt_parse_num(const char *s, long long min, long long max, long long *out);
 size_t tt_utoa(char buf[TT_UTOA_MAX], uint64_t v);
 
 /*
+ * A file name for a one-line message: control characters as '?', and one
+ * longer than len - 1 cut in its middle ("head...tail"), so the reason
+ * after it is never lost.
+ */
+void tt_fmt_name(const char *name, char *buf, size_t len);
+
+/*
  * "0.41ms", "2.1s", "3m04s", "1h02m": at most 6 characters of precision.
  * The length written, cut to len - 1 as snprintf cuts.
  */

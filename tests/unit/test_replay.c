@@ -397,6 +397,22 @@ TEST(replay_errors_are_one_line_and_status_2)
 	replay_run_free(&r);
 	unlink(junk);
 	free(junk);
+
+	/* a name too long, or with a newline: one line still, ending with the reason */
+	{
+		char long_name[5001];
+
+		memset(long_name, 'z', 5000);
+		long_name[5000] = '\0';
+		r = replay("-r", long_name, NULL);
+		CHECK_EQ_INT(r.status, 2);
+		CHECK_EQ_INT(count(r.err, "\n"), 1);
+		CHECK(strstr(r.err, "zzz...zzz: File name too long\n") != NULL);
+		replay_run_free(&r);
+	}
+	r = replay("-r", "/nonexistent\nname", NULL);
+	CHECK_STR(r.err, "tcptrail: /nonexistent?name: No such file or directory\n");
+	replay_run_free(&r);
 }
 
 TEST(replay_lost_events_come_from_the_capture)
