@@ -43,6 +43,7 @@ struct netns_set {
 	size_t n, cap;
 	uint32_t gen;
 	size_t added, dropped, denied;
+	char denied_path[64];		/* the first link we could not read, this scan */
 	/* the last hit: the processes of one namespace come in runs */
 	size_t last;
 };
@@ -169,6 +170,12 @@ static int add(struct netns_set *s, const char *path, dev_t dev, uint32_t inode)
 	return 0;
 }
 
+static void note_denied(struct netns_set *s, const char *path)
+{
+	if (!s->denied++)
+		snprintf(s->denied_path, sizeof(s->denied_path), "%s", path);
+}
+
 /* One candidate path: mark it seen, or add it. */
 static void visit(struct netns_set *s, const char *path)
 {
@@ -178,7 +185,7 @@ static void visit(struct netns_set *s, const char *path)
 	/* stat() follows the magic link to the nsfs inode */
 	if (stat(path, &st)) {
 		if (errno == EACCES || errno == EPERM)
-			s->denied++;
+			note_denied(s, path);
 		return;
 	}
 	i = find_dev(s, st.st_dev, (uint32_t)st.st_ino);
@@ -188,7 +195,7 @@ static void visit(struct netns_set *s, const char *path)
 		return;
 	}
 	if (add(s, path, st.st_dev, (uint32_t)st.st_ino) == -EACCES)
-		s->denied++;
+		note_denied(s, path);
 }
 
 static bool all_digits(const char *p)
@@ -214,6 +221,7 @@ int netns_set__scan(struct netns_set *s)
 		return -errno;
 	s->gen++;
 	s->added = s->dropped = s->denied = 0;
+	s->denied_path[0] = '\0';
 	/* ours first, even where hidepid hides the rest */
 	snprintf(path, sizeof(path), "%s/thread-self/ns/net", s->proc_dir);
 	visit(s, path);
@@ -286,4 +294,9 @@ size_t netns_set__dropped(const struct netns_set *s)
 size_t netns_set__denied(const struct netns_set *s)
 {
 	return s->denied;
+}
+
+const char *netns_set__denied_path(const struct netns_set *s)
+{
+	return s->denied ? s->denied_path : NULL;
 }

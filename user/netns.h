@@ -61,5 +61,7 @@ int netns_set__find(const struct netns_set *s, uint32_t inode);
 size_t netns_set__added(const struct netns_set *s);
 size_t netns_set__dropped(const struct netns_set *s);
 size_t netns_set__denied(const struct netns_set *s);
+/* The first of those links ("/proc/PID/ns/net"), or NULL if none. */
+const char *netns_set__denied_path(const struct netns_set *s);
 
 #endif /* TT_NETNS_H */

@@ -150,6 +150,30 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 	return lc->err;
 }
 
+/* ", first pid 1 (systemd)" for a link /proc/PID/ns/net we could not read, else "". */
+static void denied_who(const char *path, char *buf, size_t len)
+{
+	char comm[32] = "", cpath[48];
+	unsigned int pid;
+	int end = 0;
+	FILE *f;
+
+	buf[0] = '\0';
+	if (!path || sscanf(path, "/proc/%u/ns/net%n", &pid, &end) != 1 || path[end])
+		return;
+	snprintf(cpath, sizeof(cpath), "/proc/%u/comm", pid);
+	f = fopen(cpath, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	for (char *c = comm; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	snprintf(buf, len, comm[0] ? ", first pid %u (%s)" : ", first pid %u", pid, comm);
+}
+
 /*
  * Every process outside our own namespace, with its cgroup, for the
  * timewait socks of its namespace: a container's, or shared by two.  Only
@@ -226,10 +250,14 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 			return err;
 		}
 		n = netns_set__count(set);
-		if (netns_set__denied(set) && !*warned)
+		if (netns_set__denied(set) && !*warned) {
+			char who[64];
+
+			denied_who(netns_set__denied_path(set), who, sizeof(who));
 			tt_warn("warning: the network namespace of %zu process%s could not be opened "
-				"(permission denied): sockets only there are not shown",
-				netns_set__denied(set), netns_set__denied(set) == 1 ? "" : "es");
+				"(permission denied%s): sockets only there are not shown",
+				netns_set__denied(set), netns_set__denied(set) == 1 ? "" : "es", who);
+		}
 	}
 	err = procfd__scan(&pf, o->pid);
 	if (err && !*warned)
