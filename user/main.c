@@ -5,11 +5,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "app.h"
 #include "capture.h"
@@ -247,12 +249,76 @@ static void kcheck_end(const struct kcheck *k, const struct tt_kcounts *end,
 		       "the kernel skipped our hooks without counting it (README, Known limits)");
 }
 
+/*
+ * What the filters name can go while we trace: the process of -p, the
+ * container behind -N (its process, or its /run/netns name), the cgroup of
+ * --cgroup.  Then nothing more is traced, and, for -N, the namespace lives
+ * on only because tcptrail runs in it: said once each, not found out from
+ * summaries of zeros.
+ */
+struct gone_check {
+	uint64_t next_ns;
+	uint32_t ns_pid;		/* -N /proc/PID/ns/net */
+	const char *ns_path;		/* -N as a path of another kind */
+	char cg_dir[PATH_MAX];		/* --cgroup, under the v2 mount */
+	bool pid_said, ns_said, cg_said;
+};
+
+static struct gone_check gone;
+
+static void gone_start(const struct tt_opts *o, const char *mount)
+{
+	int end = 0;
+
+	gone = (struct gone_check){ .next_ns = live__now_ns() + 2000000000ull };
+	if (o->netns_arg && o->netns_arg[0] == '/' &&
+	    (sscanf(o->netns_arg, "/proc/%u/ns/net%n", &gone.ns_pid, &end) != 1 ||
+	     o->netns_arg[end])) {
+		gone.ns_pid = 0;
+		gone.ns_path = o->netns_arg;
+	}
+	if (o->cgroup_path[0] && mount)
+		snprintf(gone.cg_dir, sizeof(gone.cg_dir), "%s%s", mount,
+			 strcmp(o->cgroup_path, "/") ? o->cgroup_path : "");
+}
+
+static bool pid_gone(uint32_t pid)
+{
+	/* EPERM: there, and not ours to signal */
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
+static void gone_tick(const struct tt_opts *o, uint64_t now)
+{
+	struct stat st;
+
+	if (now < gone.next_ns)
+		return;
+	gone.next_ns = now + 2000000000ull;
+	if (o->pid && !gone.pid_said && pid_gone(o->pid)) {
+		gone.pid_said = true;
+		tt_warn("warning: process %u has exited: -p traces nothing more", o->pid);
+	}
+	if (!gone.ns_said && ((gone.ns_pid && pid_gone(gone.ns_pid)) ||
+			      (gone.ns_path && stat(gone.ns_path, &st) && errno == ENOENT))) {
+		gone.ns_said = true;
+		tt_warn("warning: -N %s is gone (its container stopped?): if nothing else holds "
+			"network namespace %u, nothing more happens there, and tcptrail, which "
+			"runs in it, is all that keeps it", o->netns_arg, o->netns);
+	}
+	if (gone.cg_dir[0] && !gone.cg_said && stat(gone.cg_dir, &st) && errno == ENOENT) {
+		gone.cg_said = true;
+		tt_warn("warning: --cgroup %s was removed: nothing more is traced (one made again "
+			"under that name is a new cgroup: start tcptrail again)", o->cgroup_path);
+	}
+}
+
 /* The ring buffer as a source: the clock is now, and a feed is a poll. */
 static int live_next(void *priv, struct app *a, uint64_t *now_ns)
 {
 	(void)priv;
-	(void)a;
 	*now_ns = live__now_ns();
+	gone_tick(a->opts, *now_ns);
 	return 0;
 }
 
@@ -322,6 +388,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		return 1;
 	}
 	kcheck_start(&kcheck, o);
+	gone_start(o, ident__mount(a->ident));
 	/*
 	 * Said once the seed is read and the namespace's counters taken: a
 	 * socket made before this line may be seeded as well as traced, and

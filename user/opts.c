@@ -483,7 +483,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "namespace or all", arg);
 		if (!*arg)
 			return bad(state, "-N/--netns: '%s' is neither a namespace inode nor a path", arg);
-		ps->netns_arg = arg;
+		ps->netns_arg = o->netns_arg = arg;
 		break;
 	case OPT_CGROUP:
 		/* the BPF filter holds one cgroup */
