@@ -813,6 +813,13 @@ int capreader__next(struct tt_capreader *r, struct tt_caprec *rec)
 		if (rec->counters.ts_ns >= TIME_LIMIT)
 			return rfail(r, TT_CAPERR_RECORD, "impossible time %" PRIu64 " ns in the "
 				     "counters record at offset %" PRIu64, (uint64_t)rec->counters.ts_ns, at);
+		/* more than one a nanosecond since boot: damage (a raw file has no CRC) */
+		if (rec->counters.lost > rec->counters.ts_ns ||
+		    rec->counters.evicted > rec->counters.ts_ns)
+			return rfail(r, TT_CAPERR_RECORD, "impossible counts (%" PRIu64 " lost, %"
+				     PRIu64 " evicted by %" PRIu64 " ns) in the counters record at "
+				     "offset %" PRIu64, (uint64_t)rec->counters.lost,
+				     (uint64_t)rec->counters.evicted, (uint64_t)rec->counters.ts_ns, at);
 		break;
 	case TTCAP_END:
 		if (len != sizeof(end))

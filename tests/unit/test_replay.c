@@ -1074,3 +1074,28 @@ TEST(replay_filters_that_match_nothing_say_so)
 	CHECK(!strstr(r.err, "matched the filters"));
 	replay_run_free(&r);
 }
+
+/*
+ * A counters record that counts more lost events than nanoseconds since
+ * boot is damage (an uncompressed capture has no CRC): one flipped byte
+ * reported 18374686479671623680 lost events, and advice to raise
+ * --ringbuf-size.  Bad input: said, and status 2.
+ */
+TEST(replay_impossible_counters_are_damage)
+{
+	char *path = tmpfile_path();
+	struct tt_capture *c;
+	struct replay_run r;
+
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){ .path = path,
+							       .start_ns = 1000000ull }));
+	REQUIRE(!capture__tick(c, 2000000ull, 1ull << 40, 0));
+	REQUIRE(!capture__close(c, 3000000ull, 1ull << 40, 0));
+	r = replay("-r", path, NULL);
+	CHECK_EQ_INT(r.status, 2);
+	CHECK(strstr(r.err, "impossible counts (1099511627776 lost, 0 evicted by ") != NULL);
+	CHECK(!strstr(r.err, "raise --ringbuf-size"));
+	replay_run_free(&r);
+	unlink(path);
+	free(path);
+}
