@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "live.h"
+#include "privs.h"
 #include "livesys.h"
 #include "sockwalk.h"
 #include "tcptrail.skel.h"
@@ -339,6 +341,34 @@ static int preflight(void)
 	return 1;
 }
 
+/*
+ * Every transitions hook refused with EPERM, and this process lacks what
+ * loading tracing programs takes (CAP_BPF and CAP_PERFMON, or
+ * CAP_SYS_ADMIN): the caller's privileges, not the kernel, said no, so
+ * say that (1: a runtime problem), not that the kernel lacks the hooks (2).
+ * False once said.
+ */
+static bool missing_privileges(const struct tt_selection *sel)
+{
+	uint64_t admin = 1ull << CAP_SYS_ADMIN;
+	const char *lack;
+
+	for (size_t i = 0; i < tt_n_variants; i++)
+		if (tt_variants[i].cap == TT_CAP_TRANSITIONS && sel->result[i] != -EPERM &&
+		    sel->result[i] != -EACCES)
+			return true;
+	if (privs__thread_has(admin))
+		return true;
+	lack = !privs__thread_has(1ull << CAP_BPF) ?
+	       (!privs__thread_has(1ull << CAP_PERFMON) ? "CAP_BPF and CAP_PERFMON" : "CAP_BPF") :
+	       !privs__thread_has(1ull << CAP_PERFMON) ? "CAP_PERFMON" : NULL;
+	if (!lack)
+		return true;
+	tt_err("not allowed to load BPF tracing programs: this process lacks %s (run as root, or "
+	       "with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)", lack);
+	return false;
+}
+
 static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection *sel)
 {
 	int err = livesys__tracefs();
@@ -542,6 +572,10 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 	}
 
 	select_hooks(o, false, &l->sel);
+	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0 && !missing_privileges(&l->sel)) {
+		live__free(l);
+		return 1;
+	}
 	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0) {
 		tt_err("no hook for TCP state transitions works on this kernel:");
 		live__print_selection(stderr, &l->sel, true);

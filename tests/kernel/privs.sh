@@ -35,6 +35,16 @@ for _how in "--reuid=nobody --regid=nogroup --clear-groups" "--inh-caps=-all --b
 			fail "setpriv $_how tcptrail $_what: exit $_st, want 1 and one line: $(cat "$DIR/unpriv.err")"
 	done
 done
+# CAP_BPF without CAP_PERFMON: every hook refuses with EPERM, which is the
+# caller's privileges, not the kernel's hooks ("no hook ... works on this
+# kernel", 2, before)
+setpriv --inh-caps=-all --bounding-set=-all,+bpf,+net_admin "$TCPTRAIL" -d 1 >/dev/null \
+	2>"$DIR/unpriv.err"
+_st=$?
+[ "$_st" -eq 1 ] && [ "$(wc -l <"$DIR/unpriv.err")" -eq 1 ] &&
+	grep -q '^tcptrail: not allowed to load BPF tracing programs: this process lacks CAP_PERFMON' \
+		"$DIR/unpriv.err" ||
+	fail "CAP_BPF without CAP_PERFMON: exit $_st, want 1 and one line: $(cat "$DIR/unpriv.err")"
 
 : >"$DIR/drive.out"
 "$DRIVE" --go-file "$DIR/go" --timeout 30 active >"$DIR/drive.out" 2>"$DIR/drive.err" &
