@@ -486,6 +486,19 @@ static void check_container(const char *prefix)
 }
 
 /*
+ * The output of --help, --version and --probe, which print and exit before
+ * the write tracking: one that did not reach its file (a full disk,
+ * /dev/full) is said, and status 1, as any other output's.
+ */
+static int flushed_out(int status)
+{
+	if (!fflush(stdout) && !ferror(stdout))
+		return status;
+	tt_err("write output: %s", errno ? strerror(errno) : "failed");
+	return 1;
+}
+
+/*
  * Started with fd 0, 1 or 2 closed (`>&-`), the first file we open takes
  * its number: the output went into a BPF object ("write output: Invalid
  * argument", after attaching).  /dev/null holds each place; true if it was
@@ -521,7 +534,7 @@ int main(int argc, char **argv)
 
 	status = tt_opts_parse(argc, argv, &o, &exit_now);
 	if (status || exit_now)
-		return status;
+		return status ? status : flushed_out(0);
 	if (out_closed && !o.output_path) {
 		tt_err("stdout is closed: the output has nowhere to go (redirect it, or give -o FILE)");
 		return 2;
@@ -531,7 +544,7 @@ int main(int argc, char **argv)
 		/* -o is every output's place, --probe's lines too: they went to stdout */
 		if (o.output_path && outfile__stdout(o.output_path))
 			return 1;
-		return live__probe(&o);
+		return flushed_out(live__probe(&o));
 	}
 
 	/* a failed write remembered with its errno; batches, flushed as each ends */

@@ -51,4 +51,15 @@ _st=$?
 _st=$?
 [ "$_st" = 0 ] && grep -q ' final_summary ' "$DIR/closed.out" ||
 	fail "stdout closed, -o FILE: exit $_st: $(last_line "$DIR/closed.err")"
+
+# What prints and exits (--version, --probe) to a full disk: said, and 1;
+# it was 0 and nothing, the lines lost
+for _what in --version --probe; do
+	# shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of words
+	"$TCPTRAIL" $TCPTRAIL_ARGS $_what >/dev/full 2>"$DIR/full.err"
+	_st=$?
+	[ "$_st" = 1 ] && [ "$(wc -l <"$DIR/full.err")" -eq 1 ] &&
+		grep -q '^tcptrail: write output: No space left on device' "$DIR/full.err" ||
+		fail "$_what >/dev/full: exit $_st, want 1 and one line: $(cat "$DIR/full.err")"
+done
 pass
