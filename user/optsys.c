@@ -180,6 +180,37 @@ static int v2_mount(char *mount, size_t len)
 	return err;
 }
 
+/* An absolute path without "//", "/./", "/../" or a trailing '/', in place. */
+static void lexical_path(char *path)
+{
+	char *out = path + 1, *in = path;
+
+	while (*in) {
+		char *end;
+		size_t len;
+
+		while (*in == '/')
+			in++;
+		end = strchrnul(in, '/');
+		len = (size_t)(end - in);
+		if (len == 2 && in[0] == '.' && in[1] == '.') {
+			/* back over the last name kept, never past the root */
+			while (out > path + 1 && out[-1] == '/')
+				out--;
+			while (out > path + 1 && out[-1] != '/')
+				out--;
+		} else if (len && !(len == 1 && in[0] == '.')) {
+			memmove(out, in, len);
+			out += len;
+			*out++ = '/';
+		}
+		in = end;
+	}
+	if (out > path + 1)
+		out--;
+	*out = '\0';
+}
+
 /* path less prefix, if path is prefix or below it. */
 static bool strip_prefix(char *path, const char *prefix)
 {
@@ -204,15 +235,12 @@ static bool strip_prefix(char *path, const char *prefix)
 int tt_opts_resolve_cgroup(struct tt_opts *o)
 {
 	char mount[4096], canon[sizeof(o->cgroup_path)], why[256];
-	size_t n = 0;
 
 	if (!o->cgroup_path[0])
 		return 0;
 	if (o->read_path) {
-		/* "/a/b/" is "/a/b" */
-		n = strlen(o->cgroup_path);
-		while (n > 1 && o->cgroup_path[n - 1] == '/')
-			o->cgroup_path[--n] = '\0';
+		/* "/a//b/./c/../" is "/a/b", as a live run's realpath() makes it */
+		lexical_path(o->cgroup_path);
 		if (!(!v2_mount(mount, sizeof(mount)) && strip_prefix(o->cgroup_path, mount)) &&
 		    !strip_prefix(o->cgroup_path, "/sys/fs/cgroup/unified"))
 			strip_prefix(o->cgroup_path, "/sys/fs/cgroup");

@@ -795,6 +795,12 @@ TEST(ident_replay_cgroup_under_the_v2_mount_loses_the_mount)
 		{ "/sys/fs/cgroup/unified", "/" },
 		{ "/libpod_parent", "/libpod_parent" },
 		{ "/sys/fs/cgroupx/a", "/sys/fs/cgroupx/a" },
+		/* as realpath() tidies it live */
+		{ "/sys/fs/cgroup/unified//libpod_parent", "/libpod_parent" },
+		{ "/sys/fs/cgroup/unified/x/../libpod_parent/./", "/libpod_parent" },
+		{ "//a///b/", "/a/b" },
+		{ "/../..", "/" },
+		{ "/", "/" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
