@@ -188,11 +188,14 @@ static void lexical_path(char *path)
 	while (*in) {
 		char *end;
 		size_t len;
+		bool last;
 
 		while (*in == '/')
 			in++;
 		end = strchrnul(in, '/');
 		len = (size_t)(end - in);
+		/* out never passes in, but the '/' after a name kept may land on its NUL */
+		last = !*end;
 		if (len == 2 && in[0] == '.' && in[1] == '.') {
 			/* back over the last name kept, never past the root */
 			while (out > path + 1 && out[-1] == '/')
@@ -204,6 +207,8 @@ static void lexical_path(char *path)
 			out += len;
 			*out++ = '/';
 		}
+		if (last)
+			break;
 		in = end;
 	}
 	if (out > path + 1)

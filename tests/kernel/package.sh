@@ -51,7 +51,8 @@ start=$(date +%s)
 # as a package builder would, not as part of `make test SANITIZE=1`
 (cd "$DIR/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u OUTPUT -u TCPTRAIL \
 	dpkg-buildpackage -us -uc -b -j2) >"$DIR/build.log" 2>&1 ||
-	fail "dpkg-buildpackage failed: $(grep -v '^ *$' "$DIR/build.log" | tail -n 3 | tr '\n' ' ')"
+	fail "dpkg-buildpackage failed: $(grep -e '^FAIL' -e '^    ' -e 'error:' "$DIR/build.log" |
+		head -n 6 | tr '\n' ' ') $(grep -v '^ *$' "$DIR/build.log" | tail -n 3 | tr '\n' ' ')"
 echo "package: built in $(($(date +%s) - start)) s"
 grep -q '^unit: [0-9]* passed, 0 failed' "$DIR/build.log" ||
 	fail "the build ran no unit tests, or they failed: $(grep '^unit:' "$DIR/build.log")"

@@ -806,6 +806,8 @@ TEST(ident_replay_cgroup_under_the_v2_mount_loses_the_mount)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tt_opts o = { .read_path = "x.ttcap" };
 
+		/* not zeros past the NUL: the tidying must stop at it */
+		memset(o.cgroup_path, 'x', sizeof(o.cgroup_path));
 		snprintf(o.cgroup_path, sizeof(o.cgroup_path), "%s", cases[i].arg);
 		CHECK_EQ_INT(tt_opts_resolve_cgroup(&o), 0);
 		CHECK_STR(o.cgroup_path, cases[i].want);
