@@ -342,13 +342,13 @@ static int preflight(void)
 }
 
 /*
- * Every transitions hook refused with EPERM, and this process lacks what
- * loading tracing programs takes (CAP_BPF and CAP_PERFMON, or
- * CAP_SYS_ADMIN): the caller's privileges, not the kernel, said no, so
- * say that (1: a runtime problem), not that the kernel lacks the hooks (2).
- * False once said.
+ * False, once said, when every transitions hook refused with EPERM and
+ * this process lacks what loading tracing programs takes (CAP_BPF and
+ * CAP_PERFMON, or CAP_SYS_ADMIN): the caller's privileges said no, not the
+ * kernel, which is a runtime problem (1), not a kernel that lacks the
+ * hooks (2).
  */
-static bool missing_privileges(const struct tt_selection *sel)
+static bool caps_suffice(const struct tt_selection *sel)
 {
 	uint64_t admin = 1ull << CAP_SYS_ADMIN;
 	const char *lack;
@@ -572,7 +572,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 	}
 
 	select_hooks(o, false, &l->sel);
-	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0 && !missing_privileges(&l->sel)) {
+	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0 && !caps_suffice(&l->sel)) {
 		live__free(l);
 		return 1;
 	}

@@ -464,6 +464,20 @@ const struct procfd_stats *procfd__stats(const struct procfd *p)
 	return &p->stats;
 }
 
+int procfd__comm(uint32_t pid, char comm[16])
+{
+	char path[32];
+	int dir;
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	read_comm(dir, comm);
+	close(dir);
+	return 0;
+}
+
 int procfd__cmdline(uint32_t pid, char *buf, size_t len)
 {
 	char path[32];

@@ -49,4 +49,7 @@ const struct procfd_stats *procfd__stats(const struct procfd *p);
  */
 int procfd__cmdline(uint32_t pid, char *buf, size_t len);
 
+/* /proc/PID/comm as the seed reads it (a newline in it kept), NUL-padded: 0 or -errno. */
+int procfd__comm(uint32_t pid, char comm[16]);
+
 #endif /* TT_PROCFD_H */

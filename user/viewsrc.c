@@ -153,25 +153,18 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 /* ", first pid 1 (systemd)" for a link /proc/PID/ns/net we could not read, else "". */
 static void denied_who(const char *path, char *buf, size_t len)
 {
-	char comm[32] = "", cpath[48];
+	char comm[16] = "";
 	unsigned int pid;
 	int end = 0;
-	FILE *f;
 
 	buf[0] = '\0';
 	if (!path || sscanf(path, "/proc/%u/ns/net%n", &pid, &end) != 1 || path[end])
 		return;
-	snprintf(cpath, sizeof(cpath), "/proc/%u/comm", pid);
-	f = fopen(cpath, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(f);
-	}
-	for (char *c = comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	snprintf(buf, len, comm[0] ? ", first pid %u (%s)" : ", first pid %u", pid, comm);
+	procfd__comm(pid, comm);
+	for (int i = 0; i < 15 && comm[i]; i++)
+		if ((unsigned char)comm[i] < 0x20 || comm[i] == 0x7f)
+			comm[i] = '?';
+	snprintf(buf, len, comm[0] ? ", first pid %u (%.15s)" : ", first pid %u", pid, comm);
 }
 
 /*

@@ -589,34 +589,6 @@ TEST(opts_help_fits_the_terminal)
 	unlink(path);
 }
 
-/* --help's text, in buf; returns the parse's status. */
-static int help_text(char *buf, size_t len)
-{
-	char *argv[] = { "tcptrail", "--help", NULL };
-	char path[] = "/tmp/tt-help-XXXXXX";
-	int fd = mkstemp(path), saved, s;
-	struct tt_opts o;
-	ssize_t n;
-	bool x;
-
-	buf[0] = '\0';
-	if (fd < 0)
-		return -1;
-	unlink(path);
-	unsetenv("ARGP_HELP_FMT");
-	fflush(stdout);
-	saved = dup(1);
-	dup2(fd, 1);
-	s = tt_opts_parse(2, argv, &o, &x);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	n = pread(fd, buf, len - 1, 0);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return s;
-}
-
 /* stdout and the status of one parse; stderr is silenced. */
 static int parse_stdout(char *buf, size_t len, bool *exit_now, const char **args)
 {
@@ -653,6 +625,16 @@ static int parse_stdout(char *buf, size_t len, bool *exit_now, const char **args
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	return s;
+}
+
+/* --help's text, in buf; returns the parse's status. */
+static int help_text(char *buf, size_t len)
+{
+	const char *args[] = { "--help", NULL };
+	bool x;
+
+	unsetenv("ARGP_HELP_FMT");
+	return parse_stdout(buf, len, &x, args);
 }
 
 /* --help foo printed the whole help, then the error: bad input wins, with nothing on stdout. */

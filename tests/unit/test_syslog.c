@@ -191,32 +191,46 @@ TEST(syslog_summaries_keep_to_the_interval_grid)
 	syslog_app_close(&x);
 }
 
+/*
+ * pid 42's listener on 8080 (cgroup cgid), n accept-queue overflows, then the
+ * interval's summary: the index in msgs of the listener_overflow line, or -1.
+ */
+static int overflow_line(struct syslog_app *x, uint64_t cgid, int n, char msgs[16][1024])
+{
+	struct tt_event e;
+	int got, over = -1;
+
+	app__start(&x->a, S(100));
+	e = rec_ports(rec_tr(0x1000, TT_CLOSE, TT_LISTEN, S(100) + 1), 8080, 0);
+	e.flags = TT_F_OWNER;
+	e.tgid = 42;
+	e.cgroup = cgid;
+	app__event(&x->a, &e);
+	for (int i = 0; i < n; i++) {
+		e = rec_ports(rec(TT_EV_OVERFLOW, 0x1000, 0, 0, S(100) + 10 + (uint64_t)i), 8080, 0);
+		e.aux[0] = TT_Q_ACCEPT;
+		e.cgroup = cgid;
+		app__event(&x->a, &e);
+	}
+	app__tick(&x->a, S(101));
+	fflush(stdout);
+	got = receive(&x->r, msgs, 16);
+	for (int i = 0; i < got; i++)
+		if (strstr(msgs[i], "msg=listener_overflow "))
+			over = i;
+	return over;
+}
+
 /* A listener that turned connections away: a warning line of its own, after the summary. */
 TEST(syslog_listener_overflow_is_a_warning_line)
 {
 	struct tt_opts o = SYSLOG_OPTS;
 	struct syslog_app x;
 	char msgs[16][1024];
-	struct tt_event e;
-	int n, over = -1;
+	int over;
 
 	REQUIRE(syslog_app_open(&x, &o) == 0);
-	app__start(&x.a, S(100));
-	e = rec_ports(rec_tr(0x1000, TT_CLOSE, TT_LISTEN, S(100) + 1), 8080, 0);
-	e.flags = TT_F_OWNER;
-	e.tgid = 42;
-	app__event(&x.a, &e);
-	for (int i = 0; i < 3; i++) {
-		e = rec_ports(rec(TT_EV_OVERFLOW, 0x1000, 0, 0, S(100) + 10 + (uint64_t)i), 8080, 0);
-		e.aux[0] = TT_Q_ACCEPT;
-		app__event(&x.a, &e);
-	}
-	app__tick(&x.a, S(101));
-	fflush(stdout);
-	n = receive(&x.r, msgs, 16);
-	for (int i = 0; i < n; i++)
-		if (strstr(msgs[i], "msg=listener_overflow "))
-			over = i;
+	over = overflow_line(&x, 0, 3, msgs);
 	CHECK(over > 0);	/* after the summary */
 	CHECK(over < 0 || strncmp(msgs[over], "<28>", 4) == 0);	/* daemon.warning */
 	CHECK(over < 0 || strstr(msgs[over], " accept_overflows=3 ") != NULL);
@@ -233,29 +247,13 @@ TEST(syslog_listener_overflow_names_its_container)
 	struct tt_opts o = SYSLOG_OPTS;
 	struct syslog_app x;
 	char msgs[16][1024];
-	struct tt_event e;
-	int n, over = -1;
+	int over;
 
 	REQUIRE(syslog_app_open(&x, &o) == 0);
 	REQUIRE(x.a.ident);
 	REQUIRE(ident__learn(x.a.ident, 77, "/libpod_parent/libpod-0123456789abcdef0123456789abcdef"
 			     "0123456789abcdef0123456789abcdef", id, "", "podman") == 0);
-	app__start(&x.a, S(100));
-	e = rec_ports(rec_tr(0x1000, TT_CLOSE, TT_LISTEN, S(100) + 1), 8080, 0);
-	e.flags = TT_F_OWNER;
-	e.tgid = 42;
-	e.cgroup = 77;
-	app__event(&x.a, &e);
-	e = rec_ports(rec(TT_EV_OVERFLOW, 0x1000, 0, 0, S(100) + 10), 8080, 0);
-	e.aux[0] = TT_Q_ACCEPT;
-	e.cgroup = 77;
-	app__event(&x.a, &e);
-	app__tick(&x.a, S(101));
-	fflush(stdout);
-	n = receive(&x.r, msgs, 16);
-	for (int i = 0; i < n; i++)
-		if (strstr(msgs[i], "msg=listener_overflow "))
-			over = i;
+	over = overflow_line(&x, 77, 1, msgs);
 	CHECK(over > 0);
 	CHECK(over < 0 || strstr(msgs[over], " container=0123456789ab pid=42 ") != NULL);
 
