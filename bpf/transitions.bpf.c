@@ -191,7 +191,7 @@ static __always_inline bool release_birth(struct sock *sk, const struct sk_view 
 	e->flags &= ~TT_F_OWNER;
 	e->ts_ns = born;
 	/* sock_ops has the cookie helper for its context only; the next record brings it */
-	if (direct && hook != TT_HOOK_SOCKOPS_STATE) {
+	if (direct && hook != TT_HOOK_SOCKOPS_STATE && !cfg.no_cookie) {
 		e->cookie = bpf_get_socket_cookie(sk);
 		e->flags |= TT_F_COOKIE;
 	}
@@ -517,8 +517,11 @@ static __always_inline void set_state_btf(struct sock *sk, int oldstate, int new
 	e = on_set_state(sk, oldstate, newstate, TT_HOOK_TP_BTF_SET_STATE, nested, NULL);
 	if (!e)
 		return;
-	e->cookie = bpf_get_socket_cookie(sk);
-	e->flags |= TT_F_COOKIE | (nested ? TT_F_NESTED : 0);
+	if (!cfg.no_cookie) {
+		e->cookie = bpf_get_socket_cookie(sk);
+		e->flags |= TT_F_COOKIE;
+	}
+	e->flags |= nested ? TT_F_NESTED : 0;
 	bpf_ringbuf_submit(e, submit_flags());
 }
 
@@ -702,7 +705,7 @@ on_state_store(struct sock *sk, int newstate, __u8 hook, bool cookie)
 	e = on_set_state(sk, oldstate, newstate, hook, false, NULL);
 	if (!e)
 		return;
-	if (cookie) {
+	if (cookie && !cfg.no_cookie) {
 		/* kprobe programs have no bpf_get_socket_cookie() */
 		e->cookie = bpf_get_socket_cookie(sk);
 		e->flags |= TT_F_COOKIE;

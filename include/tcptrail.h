@@ -266,6 +266,9 @@ struct tt_config {
 				 * struct tt_flowrec; 0: one tt_event each (-e) */
 	__u32 nest_copy;	/* 1: set_state_nest runs after tp_btf_set_state,
 				 * which leaves it notes; 0: it is not attached */
+	__u32 no_cookie;	/* 1: tracing programs may not call
+				 * bpf_get_socket_cookie() (before Linux 5.12):
+				 * their records carry none, as a tracepoint's */
 	__u64 cgroup_id;	/* --cgroup: 0 = any, else the socket's cgroup must be
 				 * this one or below it (its ancestor at
 				 * cgroup_level has this id) */

@@ -194,8 +194,19 @@ static unsigned int sockops_task_access(void)
 	return (unsigned int)access;
 }
 
-/* Why the chosen transitions hook's flow-record code did not load ("": it did). */
-static char no_flow_why[128];
+/*
+ * How each kind of typed transitions hook loaded, by probe_variant(): --probe
+ * loads every variant, so what holds for the one chosen is looked up by its kind.
+ */
+static struct typed_load {
+	char no_flow_why[128];	/* why its flow-record code did not load ("": it did) */
+	/*
+	 * It loads only without bpf_get_socket_cookie(), which tracing programs
+	 * have from Linux 5.12: its records then carry no cookie, as a
+	 * tracepoint's do.
+	 */
+	bool no_cookie;
+} typed_load[TT_KIND_RULE + 1];
 
 /* -e aside, is the chosen transitions hook one with a typed socket? */
 static bool typed_transitions(const struct tt_opts *o, const struct tt_selection *sel)
@@ -205,6 +216,14 @@ static bool typed_transitions(const struct tt_opts *o, const struct tt_selection
 	if (o->events || t < 0)
 		return false;
 	return tt_variants[t].kind == TT_KIND_TP_BTF || tt_variants[t].kind == TT_KIND_FENTRY;
+}
+
+/* How the chosen transitions hook loaded; zeroes for a kind without a typed socket. */
+static const struct typed_load *chosen_load(const struct tt_selection *sel)
+{
+	int t = sel->chosen[TT_CAP_TRANSITIONS];
+
+	return &typed_load[t >= 0 ? tt_variants[t].kind : TT_KIND_RULE];
 }
 
 /* Load and attach just this variant, in a throw-away copy of the object. */
@@ -225,6 +244,8 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 	bool flow = v->kind == TT_KIND_SOCK_OPS ||
 		    (v->cap == TT_CAP_TRANSITIONS &&
 		     (v->kind == TT_KIND_TP_BTF || v->kind == TT_KIND_FENTRY));
+	/* the cookie helper too, where the kernel lets this kind of program call it */
+	bool cookie = v->kind == TT_KIND_TP_BTF || v->kind == TT_KIND_FENTRY;
 	int flow_err = 0;
 
 again:
@@ -238,6 +259,7 @@ again:
 		((struct tt_config *)&skel->rodata->cfg)->sockops_task = sockops_task_access();
 	((struct tt_config *)&skel->rodata->cfg)->flow_records = flow;
 	((struct tt_config *)&skel->rodata->cfg)->nest_copy = 1;
+	((struct tt_config *)&skel->rodata->cfg)->no_cookie = !cookie;
 	drop_unused(skel, &skel->rodata->cfg);
 	bpf_map__set_max_entries(skel->maps.events, 4096);
 	bpf_map__set_max_entries(skel->maps.owned, 1);
@@ -251,9 +273,22 @@ again:
 		flow = false;
 		goto again;
 	}
-	/* the transitions variant chosen is the last one that loads */
-	if (!err && v->cap == TT_CAP_TRANSITIONS)
-		snprintf(no_flow_why, sizeof(no_flow_why), "%s", flow_err ? strerror(-flow_err) : "");
+	if (err == -EINVAL && cookie && v->cap == TT_CAP_TRANSITIONS) {
+		/* tracing programs got bpf_get_socket_cookie() in Linux 5.12 */
+		tcptrail_bpf__destroy(skel);
+		cookie = false;
+		goto again;
+	}
+	/* how a typed transitions hook loaded, for whichever one is chosen */
+	if (!err && v->cap == TT_CAP_TRANSITIONS && (v->kind == TT_KIND_TP_BTF ||
+						     v->kind == TT_KIND_FENTRY)) {
+		struct typed_load *t = &typed_load[v->kind];
+
+		snprintf(t->no_flow_why, sizeof(t->no_flow_why), "%s%s",
+			 flow_err ? strerror(-flow_err) : "",
+			 flow_err == -EINVAL ? "; tracing programs may use it from Linux 5.11 on" : "");
+		t->no_cookie = !cookie;
+	}
 	if (err) {
 		snprintf(why, len, "load: %s%s", strerror(-err),
 			 err == -EPERM && v->kind == TT_KIND_FENTRY ?
@@ -284,6 +319,10 @@ void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose
 		fputc('\n', f);
 		if (c >= 0 && tt_variants[c].caveat)
 			fprintf(f, "  %-12s   note: %s\n", "", tt_variants[c].caveat);
+		if (cap == TT_CAP_TRANSITIONS && chosen_load(sel)->no_cookie)
+			fprintf(f, "  %-12s   note: no socket cookie (tracing programs may read it "
+				"from Linux 5.12 on): flows are identified by sock address and "
+				"birth\n", "");
 		if (!verbose && c >= 0)
 			continue;
 		for (size_t i = 0; i < tt_n_variants; i++) {
@@ -399,9 +438,9 @@ int live__probe(const struct tt_opts *o)
 		sockwalk__probe(line, sizeof(line));
 		printf("  seed+census  %s\n", line);
 	}
-	if (typed_transitions(o, &sel) && no_flow_why[0])
+	if (typed_transitions(o, &sel) && chosen_load(&sel)->no_flow_why[0])
 		printf("  records      one per transition (socket storage does not load: %s)\n",
-		       no_flow_why);
+		       chosen_load(&sel)->no_flow_why);
 	else if (live__flow_records(o, &sel))
 		printf("  records      one per connection, at its end (and at CLOSE_WAIT and LISTEN),\n"
 		       "               from socket storage; -e: one per transition\n");
@@ -481,7 +520,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 bool live__flow_records(const struct tt_opts *o, const struct tt_selection *sel)
 {
 	/* probe_variant() loaded the chosen one with its flow-record code, or said why not */
-	return typed_transitions(o, sel) && !no_flow_why[0];
+	return typed_transitions(o, sel) && !chosen_load(sel)->no_flow_why[0];
 }
 
 int live__own_seeded(struct tt_live *l, const struct tt_event *e)
@@ -541,6 +580,7 @@ static void fill_config(struct tt_config *c, const struct tt_opts *o,
 	if (sel->chosen[TT_CAP_SOCK_OPS] >= 0)
 		c->sockops_task = sockops_task_access();
 	c->flow_records = live__flow_records(o, sel);
+	c->no_cookie = chosen_load(sel)->no_cookie;
 	/* the second copy catches nothing sock_ops and flow records do not (transitions.bpf.c) */
 	c->nest_copy = !(c->flow_records && sel->chosen[TT_CAP_SOCK_OPS] >= 0);
 }
@@ -592,9 +632,9 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 		goto fail;
 	}
 	fill_config((struct tt_config *)&l->skel->rodata->cfg, o, &l->sel);
-	if (typed_transitions(o, &l->sel) && no_flow_why[0])
+	if (typed_transitions(o, &l->sel) && chosen_load(&l->sel)->no_flow_why[0])
 		tt_info("flow records: socket storage does not load here (%s); one record per "
-			"transition instead", no_flow_why);
+			"transition instead", chosen_load(&l->sel)->no_flow_why);
 	l->flow_mode = l->skel->rodata->cfg.flow_records;
 	autoload_only(l->skel, chosen, n);
 	drop_unused(l->skel, &l->skel->rodata->cfg);
