@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -137,4 +138,13 @@ int kcount__read(struct tt_kcounts *k)
 		k->time_wait = v[0] + v[1];
 	free(buf);
 	return err;
+}
+
+bool kcount__tw_at_expiry(const char *release)
+{
+	unsigned int major, minor;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major < 5 || (major == 5 && minor < 18);
 }

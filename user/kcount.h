@@ -2,6 +2,7 @@
 #ifndef TT_KCOUNT_H
 #define TT_KCOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,14 @@ struct tt_kcounts {
 	uint64_t active_opens;		/* Tcp: ActiveOpens */
 	uint64_t time_wait;		/* TcpExt: TW + TWKilled, timewait socks scheduled */
 };
+
+/*
+ * Whether a kernel of this release (uname -r) counts TW and TWKilled as
+ * timewait socks expire, not as they are made: before Linux 5.18 the timer
+ * counted them, 60 s after the entry, and never one that died early.  A
+ * release that does not parse is taken as new.
+ */
+bool kcount__tw_at_expiry(const char *release);
 
 /* From /proc/self/net/snmp and /proc/self/net/netstat: 0 or -errno. */
 int kcount__read(struct tt_kcounts *k);

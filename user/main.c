@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include "app.h"
 #include "capture.h"
@@ -194,6 +195,13 @@ struct kcheck {
 	bool on;
 	struct tt_kcounts start;
 	uint64_t open;		/* connections open at the end: their records are not sent */
+	/*
+	 * Before Linux 5.18 the TIME-WAIT counters count expiries
+	 * (kcount__tw_at_expiry()): those of the timewait socks there were at
+	 * the start count too, and may exceed this run's entries.
+	 */
+	bool tw_at_expiry;
+	uint64_t tw_start;	/* timewait socks at the start, where they count */
 };
 
 static void kcheck_start(struct kcheck *k, const struct tt_opts *o)
@@ -202,7 +210,16 @@ static void kcheck_start(struct kcheck *k, const struct tt_opts *o)
 	bool whole = !o->family && !o->pid && !o->n_ports && !o->n_lports && !o->n_rports &&
 		     !o->n_remote && !o->n_local;
 
+	struct diag_counts c;
+	struct utsname u;
+
 	k->on = whole && o->netns && diag__self_netns() == o->netns && !kcount__read(&k->start);
+	k->tw_at_expiry = !uname(&u) && kcount__tw_at_expiry(u.release);
+	if (k->on && k->tw_at_expiry) {
+		if (diag__count(-1, DIAG_STATE(TT_TIME_WAIT), &c))
+			k->on = false;
+		k->tw_start = c.total;
+	}
 }
 
 /*
@@ -230,19 +247,23 @@ static void kcheck_end(const struct kcheck *k, const struct tt_kcounts *end,
 	uint64_t ao = end->active_opens - k->start.active_opens;
 	uint64_t tw = end->time_wait - k->start.time_wait;
 	uint64_t seen_ao = t->transitions[TT_CLOSE][TT_SYN_SENT];
+	uint64_t seen_tw = t->time_wait + k->tw_start;
 
-	if (seen_ao + k->open >= ao && t->time_wait >= tw) {
-		tt_debug("namespace %u counted %llu active opens and %llu TIME-WAIT entries; "
-			 "we saw %llu and %llu, and %llu connections are still open", netns,
+	if (seen_ao + k->open >= ao && seen_tw >= tw) {
+		tt_debug("namespace %u counted %llu active opens and %llu TIME-WAIT %s; "
+			 "we saw %llu and %llu, and %llu connections are still open%s", netns,
 			 (unsigned long long)ao, (unsigned long long)tw,
+			 k->tw_at_expiry ? "expiries" : "entries",
 			 (unsigned long long)seen_ao, (unsigned long long)t->time_wait,
-			 (unsigned long long)k->open);
+			 (unsigned long long)k->open,
+			 k->tw_at_expiry ? " (this kernel counts TIME-WAIT as it expires: the "
+					   "timewait socks there were at the start count too)" : "");
 		return;
 	}
 	tt_warn("warning: namespace %u's own counters show %llu active opens and %llu "
 		"TIME-WAIT entries that tcptrail did not see: %s", netns,
 		(unsigned long long)(ao > seen_ao + k->open ? ao - seen_ao - k->open : 0),
-		(unsigned long long)(tw > t->time_wait ? tw - t->time_wait : 0),
+		(unsigned long long)(tw > seen_tw ? tw - seen_tw : 0),
 		lost ? "events lost from the ring buffer may account for them" :
 		t->evicted ? "flows evicted from the full flow table (--max-flows) may account "
 			     "for them" :

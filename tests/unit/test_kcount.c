@@ -74,3 +74,17 @@ TEST(kcount_read_host)
 	CHECK(b.active_opens >= a.active_opens);
 	CHECK(b.time_wait >= a.time_wait);
 }
+
+TEST(kcount_tw_counted_at_expiry_before_5_18)
+{
+	CHECK(kcount__tw_at_expiry("5.10.0-46-cloud-amd64"));
+	CHECK(kcount__tw_at_expiry("5.17.15"));
+	CHECK(kcount__tw_at_expiry("4.19.0"));
+	CHECK(!kcount__tw_at_expiry("5.18.0"));
+	CHECK(!kcount__tw_at_expiry("6.1.0-57-cloud-amd64"));
+	CHECK(!kcount__tw_at_expiry("6.18.44-fc-v1294"));
+	CHECK(!kcount__tw_at_expiry("10.0"));
+	/* nothing to go by: taken as new */
+	CHECK(!kcount__tw_at_expiry(""));
+	CHECK(!kcount__tw_at_expiry("linux"));
+}
