@@ -28,6 +28,8 @@ VM_KERNEL_PKG=${VM_KERNEL_PKG:-}
 # list for 6.1), META alone the tests of VM_TESTS (or all).  META@M,N runs
 # only attach modes M and N there: the same kernel given twice with other
 # modes boots two guests, which share the work (the Makefile's 6.12).
+# SUITE/META takes META from another Debian release's suites, SUITE and
+# SUITE-security: bullseye/linux-image-cloud-amd64 is Debian 11's 5.10.
 VM_KERNELS=${VM_KERNELS:-linux-image-6.12-cloud-amd64 linux-image-cloud-amd64}
 VM_KERNEL_META=${VM_KERNEL_META:-}
 VM_ACCEL=${VM_ACCEL:-tcg}
@@ -117,7 +119,7 @@ if [ -z "$VM_KERNEL_PKG" ] && [ -z "$VM_KERNEL_META" ]; then
 			modes=${part//,/ } ;;
 		esac
 		VM_KERNEL_META=${k%%@*} VM_PART=$part VM_TESTS=$tests ATTACH_MODES=$modes \
-			"$0" $([ "$KEEP" = 1 ] && echo --keep) >"$OUTPUT/vm/run-$k.out" 2>&1 &
+			"$0" $([ "$KEEP" = 1 ] && echo --keep) >"$OUTPUT/vm/run-${k//\//-}.out" 2>&1 &
 		pids="$pids $!"
 	done
 	# stopped (tests/run.sh's bound): the guests' runs stop too
@@ -128,7 +130,7 @@ if [ -z "$VM_KERNEL_PKG" ] && [ -z "$VM_KERNEL_META" ]; then
 	tpass=0 tfail=0 tskip=0
 	for spec in "$@"; do
 		k=${spec%%:*}
-		out=$OUTPUT/vm/run-$k.out
+		out=$OUTPUT/vm/run-${k//\//-}.out
 		grep -E '^(ok   |FAIL |skip )' "$out"
 		grep -E '^vmtest: ' "$out" >&2
 		line=$(grep -E '^vm: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1)
@@ -165,7 +167,38 @@ require_static() {
 # Debian's container images turn apt's binary cache off, which makes every
 # apt-cache call parse all package lists (a second each); keep one of our own.
 # apt rebuilds it by itself when the lists change.
-apt_cache() { apt-cache -o Dir::Cache::pkgcache="$VM_CACHE/pkgcache.bin" "$@"; }
+APT_OPTS=(-o Dir::Cache::pkgcache="$VM_CACHE/pkgcache.bin")
+apt_cache() { apt-cache "${APT_OPTS[@]}" "$@"; }
+
+# SUITE/META: apt set up in the cache for SUITE and SUITE-security alone, from
+# the Debian mirrors the host's apt already uses (its index targets for its
+# own release), and Debian's archive keyring, which holds the older
+# releases' keys too.  The lists are fetched once a day.
+suite_apt() {
+	local suite=$1 dir=$VM_CACHE/apt-$1 host
+	host=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$host" ] || die "cannot tell this host's Debian release (/etc/os-release) for $suite"
+	case $suite in *[!a-z]*) die "bad suite '$suite' (SUITE/META, e.g. bullseye/linux-image-cloud-amd64)" ;; esac
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" || die "cannot create $dir"
+	apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null | sort -u |
+		while read -r uri rel; do
+			case $rel in
+			"$host") echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite main" ;;
+			"$host-security") echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $suite-security main" ;;
+			esac
+		done > "$dir/sources.list.new"
+	[ -s "$dir/sources.list.new" ] ||
+		die "no Debian mirror for $host in this host's apt sources to take $suite from"
+	mv "$dir/sources.list.new" "$dir/sources.list"
+	APT_OPTS=(-o Dir::Etc::sourcelist="$dir/sources.list" -o Dir::Etc::sourceparts=-
+		  -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache"
+		  -o APT::Sandbox::User=root)
+	if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; then
+		echo "vmtest: fetching the package lists of $suite" >&2
+		apt-get "${APT_OPTS[@]}" -q update >&2 ||
+			echo "vmtest: apt-get update for $suite failed; using the lists there are" >&2
+	fi
+}
 
 # The image package a name stands for: a meta-package (linux-image-cloud-amd64)
 # depends on the versioned one, which has an -unsigned twin holding the same
@@ -195,7 +228,12 @@ fetch_kernel() {
 		echo "vmtest: downloading $pkg" >&2
 		# As root, apt hands downloads to the _apt user, which cannot
 		# write here; downloading as root is fine for a file we only unpack.
-		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg") >&2 ||
+		# An -unsigned image can be listed and yet not be in the pool
+		# (bullseye-security): the signed one holds the same kernel.
+		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "${APT_OPTS[@]}" "$pkg" ||
+		 { case $pkg in *-unsigned)
+			apt-get download -q -o APT::Sandbox::User=root "${APT_OPTS[@]}" "${pkg%-unsigned}" ;;
+		   *) false ;; esac; }) >&2 ||
 			{ rm -rf "$tmp"; die "apt-get download $pkg failed (run apt-get update?)"; }
 		deb=$(ls "$tmp"/*.deb)
 	fi
@@ -219,8 +257,12 @@ if [ -n "$VM_KERNEL_PKG" ] && [ -f "$VM_KERNEL_PKG" ]; then
 	[ -d "$KDIR/root/boot" ] || fetch_kernel "$PKG" "$KDIR"
 else
 	want=${VM_KERNEL_PKG:-$VM_KERNEL_META}
+	case $want in */*)
+		suite_apt "${want%%/*}"
+		want=${want#*/} ;;
+	esac
 	# the package used most recently for this meta-package
-	LAST=$VM_CACHE/last.$VM_KERNEL_META
+	LAST=$VM_CACHE/last.${VM_KERNEL_META//\//-}
 	mkdir -p "$VM_CACHE" || die "cannot create cache $VM_CACHE"
 	if PKG=$(resolve_pkg "$want"); then
 		:
