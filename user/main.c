@@ -209,7 +209,6 @@ static void kcheck_start(struct kcheck *k, const struct tt_opts *o)
 	/* the other filters leave out what the counters count */
 	bool whole = !o->family && !o->pid && !o->n_ports && !o->n_lports && !o->n_rports &&
 		     !o->n_remote && !o->n_local;
-
 	struct diag_counts c;
 	struct utsname u;
 
