@@ -6,7 +6,7 @@
 # (their births wait in the ring buffer until the seed is in).  When ttload
 # has gone, none of its sockets is left, so none of its flows may be:
 # flows_active ends at 0 (at most the port's sockets still open in another
-# namespace), and no CLOSE_WAIT leak is reported in its
+# namespace), and no CLOSE_WAIT leak of accepted sockets is reported in its
 # namespace.  Before the fix, such a socket stayed as a seeded flow that
 # nothing would end (its birth made a second flow): dozens to thousands of
 # ownerless "leaks".  No flow may start at the boot either: the hash-table
@@ -69,9 +69,19 @@ run() {
 	active=$(echo "$final" | jget flows_active)
 	[ "$active" -le "${still:-0}" ] ||
 		fail "$_mode: flows_active $active after ttload's sockets were all gone (of $seeded seeded; $still port 9000 sockets elsewhere)"
-	leaks=$(grep '^{"type":"close_wait",' "$OUT" | grep -c "\"netns\":$NETNS,")
-	[ "$leaks" = 0 ] || fail "$_mode: $leaks CLOSE_WAIT leak reports in ttload's namespace: $(grep \
-		'^{"type":"close_wait",' "$OUT" | sed -n 1p)"
+	# ttload's server closes each socket as it accepts it: a CLOSE_WAIT
+	# older than 1 s is a phantom, unless it still waits in the accept
+	# queue.  A server that falls a second behind (once, beside the
+	# sanitizers' tcptrail: 14,867 children queued) is a stuck listener
+	# by design, reported as unaccepted; a phantom among those would stay
+	# open, which flows_active above catches.
+	leaks=$(grep '^{"type":"close_wait",' "$OUT" | grep "\"netns\":$NETNS," |
+		while read -r _l; do
+			[ "$(echo "$_l" | jget unaccepted)" = "$(echo "$_l" | jget count)" ] ||
+				echo "$_l"
+		done)
+	[ -z "$leaks" ] || fail "$_mode: $(echo "$leaks" | count_lines) CLOSE_WAIT leak reports" \
+		"with accepted sockets in ttload's namespace: $(echo "$leaks" | sed -n 1p)"
 	# a seeded CLOSE_WAIT is dated back by the time since its last ACK, never to the boot
 	bad=$(flows | grep -c '"start_ns":0,')
 	[ "$bad" = 0 ] || fail "$_mode: $bad flows that start at the boot: $(flows | grep '"start_ns":0,' |
