@@ -240,12 +240,12 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 		return -ECANCELED;
 	}
 	int err, n = 0;
+	bool typed = v->cap == TT_CAP_TRANSITIONS &&
+		     (v->kind == TT_KIND_TP_BTF || v->kind == TT_KIND_FENTRY);
 	/* the flow-record code of a typed transitions hook loads too, where it can */
-	bool flow = v->kind == TT_KIND_SOCK_OPS ||
-		    (v->cap == TT_CAP_TRANSITIONS &&
-		     (v->kind == TT_KIND_TP_BTF || v->kind == TT_KIND_FENTRY));
-	/* the cookie helper too, where the kernel lets this kind of program call it */
-	bool cookie = v->kind == TT_KIND_TP_BTF || v->kind == TT_KIND_FENTRY;
+	bool flow = v->kind == TT_KIND_SOCK_OPS || typed;
+	/* and its cookie helper, where the kernel lets tracing programs call it */
+	bool cookie = typed;
 	int flow_err = 0;
 
 again:
@@ -273,15 +273,14 @@ again:
 		flow = false;
 		goto again;
 	}
-	if (err == -EINVAL && cookie && v->cap == TT_CAP_TRANSITIONS) {
+	if (err == -EINVAL && cookie) {
 		/* tracing programs got bpf_get_socket_cookie() in Linux 5.12 */
 		tcptrail_bpf__destroy(skel);
 		cookie = false;
 		goto again;
 	}
 	/* how a typed transitions hook loaded, for whichever one is chosen */
-	if (!err && v->cap == TT_CAP_TRANSITIONS && (v->kind == TT_KIND_TP_BTF ||
-						     v->kind == TT_KIND_FENTRY)) {
+	if (!err && typed) {
 		struct typed_load *t = &typed_load[v->kind];
 
 		snprintf(t->no_flow_why, sizeof(t->no_flow_why), "%s%s",
