@@ -346,7 +346,7 @@ void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose
  * does not restart it); a caller without the privileges is a runtime
  * problem (1).
  */
-static int preflight(void)
+int live__preflight(void)
 {
 	int r, fd;
 
@@ -420,11 +420,8 @@ static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection 
 int live__probe(const struct tt_opts *o)
 {
 	struct tt_selection sel;
-	int err;
 
 	libbpf_set_print(libbpf_print);
-	if ((err = preflight()))
-		return err;
 	select_hooks(o, true, &sel);
 	printf("tcptrail %s: hooks for this kernel (--attach %s)\n", tt_version,
 	       o->attach == TT_ATTACH_AUTO ? "auto" : o->attach == TT_ATTACH_FENTRY ? "fentry" :
@@ -594,8 +591,6 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 
 	*out = NULL;
 	libbpf_set_print(libbpf_print);
-	if ((err = preflight()))
-		return err;
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		tt_err("out of memory");

@@ -22,8 +22,16 @@ typedef void (*tt_hint_cb)(void *ctx, const uint64_t *sk, unsigned int n);
 struct tt_live;
 
 /*
- * Check the kernel, choose hooks, load and attach.  Returns 0, or an exit
- * status (1) after printing a one-line reason.
+ * Whether this kernel and this caller can run tcptrail at all: BTF, the BPF
+ * ring buffer, the right to use BPF.  0, or the exit status (2: the kernel
+ * lacks it; 1: the caller may not) after a one-line reason.  Run before
+ * live__open() and live__probe(), and before any file is made for the run.
+ */
+int live__preflight(void);
+
+/*
+ * Choose hooks, load and attach, once live__preflight() has passed.
+ * Returns 0, or an exit status (1) after printing a one-line reason.
  */
 int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 	       tt_flowrec_cb flow_cb, void *ctx);
@@ -91,7 +99,8 @@ const struct tt_selection *live__selection(const struct tt_live *l);
 /* Print the hook choice of every capability and why (--probe, -v). */
 void live__print_selection(FILE *f, const struct tt_selection *sel, bool verbose);
 
-/* --probe: choose hooks as a start would, print the choice, load nothing else. */
+/* --probe, once live__preflight() has passed: choose hooks as a start would, print the
+ * choice, load nothing else. */
 int live__probe(const struct tt_opts *o);
 
 /* Nanoseconds on the clock the kernel stamps records with. */

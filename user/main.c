@@ -544,11 +544,34 @@ static bool hold_std_fds(void)
 	return out_closed;
 }
 
+/* The run itself, once its output is in place. */
+static int run(const struct tt_opts *o, struct app *a)
+{
+	bool color = tt_opts_color(o, isatty(STDOUT_FILENO));
+	int status;
+
+	if (o->read_path)
+		return replay__run(o, color, &exiting);
+	/* --snapshot, --top: sock_diag and /proc; no BPF, nothing to attach */
+	if (o->snapshot || o->top)
+		return view__run_live(o, &exiting);
+	/* one offset for output and capture, so a replay prints the same times */
+	wall_offset = tt_mono_to_wall_offset();
+	status = app__init(a, o, wall_offset, color);
+	/* --metrics-listen on an address this host has not: bad input; in use: 1 (said) */
+	if (status)
+		return status == -EADDRNOTAVAIL ? 2 : 1;
+	status = run_live(a, o);
+	app__free(a);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	bool exit_now, color, out_closed = hold_std_fds();
+	bool exit_now, made_output, out_closed = hold_std_fds();
 	struct tt_opts o;
+	struct stat st;
 	struct app a;
 	int status;
 
@@ -561,6 +584,9 @@ int main(int argc, char **argv)
 	}
 	tt_verbosity = TT_LOG_INFO + o.verbose;
 	if (o.probe) {
+		/* a caller or kernel that cannot run us is told before -o makes a file */
+		if ((status = live__preflight()))
+			return status;
 		/* -o is every output's place, --probe's lines too: they went to stdout */
 		if (o.output_path && outfile__stdout(o.output_path))
 			return 1;
@@ -587,23 +613,16 @@ int main(int argc, char **argv)
 	}
 	if (o.container && !o.read_path)
 		check_container(o.container);
+	/* live: a caller or kernel that cannot trace is told before -o makes a file */
+	if (!o.read_path && !o.snapshot && !o.top && (status = live__preflight()))
+		return status;
+	made_output = o.output_path && lstat(o.output_path, &st) && errno == ENOENT;
 	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
 	if (o.output_path)
 		tt_stdout_batch();
-	color = tt_opts_color(&o, isatty(STDOUT_FILENO));
-	if (o.read_path)
-		return replay__run(&o, color, &exiting);
-	/* --snapshot, --top: sock_diag and /proc; no BPF, nothing to attach */
-	if (o.snapshot || o.top)
-		return view__run_live(&o, &exiting);
-	/* one offset for output and capture, so a replay prints the same times */
-	wall_offset = tt_mono_to_wall_offset();
-	status = app__init(&a, &o, wall_offset, color);
-	/* --metrics-listen on an address this host has not: bad input; in use: 1 (said) */
-	if (status)
-		return status == -EADDRNOTAVAIL ? 2 : 1;
-	status = run_live(&a, &o);
-	app__free(&a);
+	status = run(&o, &a);
+	if (status && made_output)
+		outfile__forget_made(o.output_path);
 	return status;
 }

@@ -117,6 +117,17 @@ int outfile__stdout(const char *path)
 	return 0;
 }
 
+void outfile__forget_made(const char *path)
+{
+	struct stat named, out;
+
+	fflush(stdout);
+	/* the name still leads to our stdout, and nothing was written to it */
+	if (!lstat(path, &named) && !fstat(STDOUT_FILENO, &out) && named.st_dev == out.st_dev &&
+	    named.st_ino == out.st_ino && !out.st_size)
+		unlink(path);
+}
+
 bool outfile__busy(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);

@@ -40,6 +40,13 @@ int outfile__open(const struct outfile_how *how, const char *path);
 int outfile__stdout(const char *path);
 
 /*
+ * A run that fails after -o made path: remove it if it is still the empty
+ * file on stdout, so a start that never traced leaves nothing behind.  A
+ * file that existed before the run, or holds anything, is kept.
+ */
+void outfile__forget_made(const char *path);
+
+/*
  * Before anything is attached: can path be written as an output file?  An
  * existing path must be a regular file (not a directory, a device, a FIFO or
  * a symbolic link) on a real filesystem (not procfs, sysfs, tracefs...); a

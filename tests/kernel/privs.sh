@@ -23,28 +23,40 @@ if [ "$_major" -lt 5 ] || { [ "$_major" -eq 5 ] && [ "$_minor" -lt 19 ]; }; then
 fi
 
 # Without the privileges: one line that says so, and 1 (a runtime problem a
-# service manager may retry), not 2 and "this kernel has no BPF ring buffer"
+# service manager may retry), not 2 and "this kernel has no BPF ring buffer".
+# Said before -o makes its file: a start that never traced leaves none.
 command -v setpriv >/dev/null || fail "setpriv not found (util-linux; make deps INSTALL=1)"
+# a directory nobody may write -o into, as an unprivileged caller's own would be
+chmod o+x "$DIR" && mkdir "$DIR/open" && chmod 1777 "$DIR/open" || fail "cannot make $DIR/open"
 for _how in "--reuid=nobody --regid=nogroup --clear-groups" "--inh-caps=-all --bounding-set=-all"; do
 	for _what in "-d 1" --probe; do
 		# shellcheck disable=SC2086 # the setpriv and tcptrail options are lists of words
-		setpriv $_how "$TCPTRAIL" $_what >/dev/null 2>"$DIR/unpriv.err"
+		setpriv $_how "$TCPTRAIL" $_what -o "$DIR/open/unpriv.out" >/dev/null 2>"$DIR/unpriv.err"
 		_st=$?
 		[ "$_st" -eq 1 ] && [ "$(wc -l <"$DIR/unpriv.err")" -eq 1 ] &&
 			grep -q '^tcptrail: not allowed to use BPF: run as root' "$DIR/unpriv.err" ||
 			fail "setpriv $_how tcptrail $_what: exit $_st, want 1 and one line: $(cat "$DIR/unpriv.err")"
+		[ ! -e "$DIR/open/unpriv.out" ] || fail "setpriv $_how tcptrail $_what -o: left the -o file"
 	done
 done
 # CAP_BPF without CAP_PERFMON: every hook refuses with EPERM, which is the
 # caller's privileges, not the kernel's hooks ("no hook ... works on this
-# kernel", 2, before)
-setpriv --inh-caps=-all --bounding-set=-all,+bpf,+net_admin "$TCPTRAIL" -d 1 >/dev/null \
-	2>"$DIR/unpriv.err"
-_st=$?
-[ "$_st" -eq 1 ] && [ "$(wc -l <"$DIR/unpriv.err")" -eq 1 ] &&
-	grep -q '^tcptrail: not allowed to load BPF tracing programs: this process lacks CAP_PERFMON' \
-		"$DIR/unpriv.err" ||
-	fail "CAP_BPF without CAP_PERFMON: exit $_st, want 1 and one line: $(cat "$DIR/unpriv.err")"
+# kernel", 2, before).  That is found once -o is open: the file it made is
+# removed, and a file that was there before is kept, empty or not.
+: >"$DIR/kept-empty.out"
+echo kept >"$DIR/kept.out"
+for _out in unpriv.out kept-empty.out kept.out; do
+	setpriv --inh-caps=-all --bounding-set=-all,+bpf,+net_admin "$TCPTRAIL" -d 1 \
+		-o "$DIR/$_out" >/dev/null 2>"$DIR/unpriv.err"
+	_st=$?
+	[ "$_st" -eq 1 ] && [ "$(wc -l <"$DIR/unpriv.err")" -eq 1 ] &&
+		grep -q '^tcptrail: not allowed to load BPF tracing programs: this process lacks CAP_PERFMON' \
+			"$DIR/unpriv.err" ||
+		fail "CAP_BPF without CAP_PERFMON: exit $_st, want 1 and one line: $(cat "$DIR/unpriv.err")"
+done
+[ ! -e "$DIR/unpriv.out" ] || fail "CAP_BPF without CAP_PERFMON, -o: left the file it made"
+[ -e "$DIR/kept-empty.out" ] || fail "CAP_BPF without CAP_PERFMON, -o: removed an empty file it did not make"
+[ "$(cat "$DIR/kept.out")" = kept ] || fail "CAP_BPF without CAP_PERFMON, -o: changed a file it did not make"
 
 : >"$DIR/drive.out"
 "$DRIVE" --go-file "$DIR/go" --timeout 30 active >"$DIR/drive.out" 2>"$DIR/drive.err" &
