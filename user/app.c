@@ -42,7 +42,10 @@ static void on_flow_end(const struct tt_flow *flow, void *ctx)
 
 	metrics__observe_flow(&a->duration, flow);
 	tw_tracker__flow(a->tw, flow);
-	if (a->opts->quiet_flows || !filter__flow_states(a->opts, flow))
+	if (!filter__flow_states(a->opts, flow))
+		return;
+	a->state_matched++;
+	if (a->opts->quiet_flows)
 		return;
 	EACH_SINK(a, flow_end, flow);
 }
@@ -55,7 +58,10 @@ static void on_transition(const struct tt_transition *t, void *ctx)
 {
 	struct app *a = ctx;
 
-	if (!a->opts->events || !filter__transition_states(a->opts, t->old_state, t->new_state))
+	if (!filter__transition_states(a->opts, t->old_state, t->new_state))
+		return;
+	a->state_matched++;
+	if (!a->opts->events)
 		return;
 	EACH_SINK(a, transition, t);
 }

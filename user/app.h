@@ -27,6 +27,7 @@ struct app {
 	struct tt_engine *eng;
 	struct tt_ident *ident;		/* cgroup ids to paths, containers, pods */
 	uint64_t id_dropped;		/* records --cgroup/--container left out here */
+	uint64_t state_matched;		/* flows and transitions --state let through */
 	struct tt_sink *lines;		/* the human or JSON lines on stdout */
 	struct tt_sink_ref sinks[TT_APP_MAX_SINKS];
 	size_t n_sinks;

@@ -608,6 +608,17 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		if (f[0])
 			tt_warn("warning: none of the capture's %" PRIu64 " records matched the "
 				"filters (%s)", c.n_events + c.n_flows, f);
+	} else if (o->states && c.n_events + c.n_flows && !a.state_matched) {
+		/* --state picks flows, not records: none of them went through its states */
+		char names[256];
+		size_t n = 0;
+
+		names[0] = '\0';
+		for (unsigned int st = 0; st < 32 && n < sizeof(names); st++)
+			if (o->states & (1u << st))
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+						      n ? "," : "", tt_state_name(st));
+		tt_warn("warning: no flow of the capture passed through --state %s", names);
 	}
 	app__free(&a);
 	filter__free(c.flt);

@@ -1056,7 +1056,8 @@ TEST(replay_views_of_a_rotated_set_name_their_containers)
 /*
  * Filters that match nothing in the capture: an empty replay, exit 0, looked
  * like a quiet capture (a container id from another host, a port mistyped).
- * One warning names the filters; a filter that matches says nothing.
+ * One warning names the filters, or the --state that no flow went through; a
+ * filter that matches says nothing.
  */
 TEST(replay_filters_that_match_nothing_say_so)
 {
@@ -1072,6 +1073,20 @@ TEST(replay_filters_that_match_nothing_say_so)
 	replay_run_free(&r);
 	r = replay("-r", "tests/captures/close.ttcap", "--quiet-flows", NULL);
 	CHECK(!strstr(r.err, "matched the filters"));
+	replay_run_free(&r);
+	/* --state picks flows: one that none goes through prints no flow, and says so */
+	r = replay("-r", "tests/captures/reset.ttcap", "--state", "LAST_ACK,CLOSING", NULL);
+	CHECK_EQ_INT(r.status, 0);
+	CHECK(strstr(r.err, "warning: no flow of the capture passed through --state "
+			    "LAST_ACK,CLOSING\n") != NULL);
+	replay_run_free(&r);
+	r = replay("-r", "tests/captures/close.ttcap", "--state", "CLOSING,CLOSE_WAIT", NULL);
+	CHECK(!strstr(r.err, "warning"));
+	replay_run_free(&r);
+	/* with --quiet-flows a matching flow prints nothing, and is no warning either */
+	r = replay("-r", "tests/captures/close.ttcap", "--state", "CLOSE_WAIT", "--quiet-flows",
+		   NULL);
+	CHECK(!strstr(r.err, "warning"));
 	replay_run_free(&r);
 }
 
