@@ -19,9 +19,77 @@
 #include "util.h"
 
 /*
+ * Does head, the first n bytes of an existing file, begin as a file of ours
+ * that opt writes does?  -w: a capture ("TCPTRAIL", or gzip).  --metrics-file:
+ * our Prometheus text.  -o: a line tcptrail prints first: a JSON record, a
+ * human line's time ("2026-12-06T08:31:00.700Z"), a colored line, --probe's
+ * or the ladder's heading.  Root may write anywhere, and a slip of the finger
+ * (-o /etc/sudoers, -w /etc/passwd) must not append to or wipe a file that
+ * is not ours.
+ */
+bool outfile__holds_ours(const char *opt, const char *head, size_t n)
+{
+	static const char *const text[] = { "{\"type\":\"", "tcptrail ", "ladder legend:", "\033[" };
+	static const char iso[] = "dddd-dd-ddTdd:dd:dd.";
+	size_t i;
+
+#define STARTS(lit) (n >= sizeof(lit) - 1 && !memcmp(head, lit, sizeof(lit) - 1))
+	if (!strcmp(opt, "-w"))
+		return STARTS("TCPTRAIL") || STARTS("\x1f\x8b");
+	if (!strcmp(opt, "--metrics-file"))
+		return STARTS("# HELP tcptrail_");
+#undef STARTS
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (n >= strlen(text[i]) && !memcmp(head, text[i], strlen(text[i])))
+			return true;
+	for (i = 0; i < sizeof(iso) - 1; i++)
+		if (i >= n || (iso[i] == 'd' ? head[i] < '0' || head[i] > '9' : head[i] != iso[i]))
+			return false;
+	/* the fraction, then Z: not an rsyslog line, whose time ends +00:00 */
+	while (i < n && head[i] >= '0' && head[i] <= '9')
+		i++;
+	return i < n && head[i] == 'Z';
+}
+
+/*
+ * An existing file that holds something (st, as fstat or lstat saw it) may
+ * be written only if it is ours (outfile__holds_ours): read its head by
+ * name, and make sure the name still leads to st's inode.  0, or -EPERM
+ * after one line.  A file the caller may not read is its own to spoil.
+ */
+static int check_ours(const char *opt, const char *path, const struct stat *st, bool truncate)
+{
+	char head[64];
+	struct stat now;
+	ssize_t n;
+	int fd;
+
+	if (!st->st_size)
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES ? 0 : -errno;
+	n = fstat(fd, &now) ? -1 : pread(fd, head, sizeof(head), 0);
+	close(fd);
+	if (n < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		n = -1;
+	if (n >= 0 && outfile__holds_ours(opt, head, (size_t)n))
+		return 0;
+	if (n < 0)
+		tt_err("%s %s: changed while it was checked; refusing to write to it", opt, path);
+	else
+		tt_err("%s %s: holds something other than tcptrail's %s; refusing to %s it "
+		       "(name a new file, or empty this one)", opt, path,
+		       !strcmp(opt, "-w") ? "capture" : !strcmp(opt, "-o") ? "output" : "metrics",
+		       !strcmp(opt, "-o") && !truncate ? "append to" : "overwrite");
+	return -EPERM;
+}
+
+/*
  * The user named this path, and we are likely root: never follow a symlink
  * (a planted /tmp/x -> /etc/shadow), never write into a FIFO or a device,
- * and write only to a regular file that is ours and has one name.  The one
+ * and write only to a regular file that is ours, has one name, and is empty
+ * or holds what we write there.  The one
  * open for every file we write (-o, -w): a fix here is a fix for both.
  */
 int outfile__open(const struct outfile_how *how, const char *path)
@@ -71,6 +139,10 @@ int outfile__open(const struct outfile_how *how, const char *path)
 		       how->truncate ? "overwrite" : "append to");
 		goto fail;
 	}
+	err = check_ours(opt, path, &st, how->truncate);
+	if (err)
+		goto fail;
+	err = -EPERM;
 	/* before the truncation: the file another tcptrail writes is left whole */
 	if (how->lock && flock(fd, LOCK_EX | LOCK_NB)) {
 		err = -errno;
@@ -307,9 +379,11 @@ int outfile__check(const char *opt, const char *path)
 			return -EPERM;
 		}
 		err = check_busy(opt, path);
-		if (err)
-			return err;
-		return check_fs(opt, path, path);
+		if (!err)
+			err = check_fs(opt, path, path);
+		if (!err)
+			err = check_ours(opt, path, &st, !!strcmp(opt, "-o"));
+		return err;
 	}
 	if (errno != ENOENT) {
 		err = -errno;

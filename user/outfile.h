@@ -21,9 +21,11 @@ struct outfile_how {
 /*
  * Open path for writing, created with how->mode: refuses a symbolic link as
  * the last component, anything but a regular file (a FIFO, a device), a
- * file of another uid and a file with more than one name.  With how->lock,
- * a file that another process holds locked (a tcptrail -w writing it) is
- * refused before it is truncated, and the fd holds the lock until closed:
+ * file of another uid, a file with more than one name, and a file that
+ * holds something other than what how->opt writes (outfile__holds_ours).
+ * With how->lock, a file that another process holds locked (a tcptrail -w
+ * writing it) is refused before it is truncated, and the fd holds the lock
+ * until closed:
  * that is how a replay tells a capture still being written from one cut
  * short.  The fd, or -errno after one line naming how->opt and path.
  */
@@ -33,8 +35,9 @@ int outfile__open(const struct outfile_how *how, const char *path);
  * Open path for appending, creating it 0640, and make it stdout (fd 1 and
  * the stdout stream, whose pending output is flushed to the old file
  * first).  Refuses a symbolic link as the last component, anything but a
- * regular file (a FIFO, a device), a file of another uid and a file with
- * more than one name.  0, or -errno after a message naming the file; stdout
+ * regular file (a FIFO, a device), a file of another uid, a file with more
+ * than one name, and one that holds something other than tcptrail's output.
+ * 0, or -errno after a message naming the file; stdout
  * is unchanged then.
  */
 int outfile__stdout(const char *path);
@@ -45,6 +48,13 @@ int outfile__stdout(const char *path);
  * file that existed before the run, or holds anything, is kept.
  */
 void outfile__forget_made(const char *path);
+
+/*
+ * Does head, the first n bytes of an existing file, begin as the file opt
+ * ("-o", "-w", "--metrics-file") writes does?  An existing file that holds
+ * anything else is refused by outfile__open() and outfile__check().
+ */
+bool outfile__holds_ours(const char *opt, const char *head, size_t n);
 
 /*
  * Before anything is attached: can path be written as an output file?  An

@@ -44,7 +44,7 @@ done
 # kernel", 2, before).  That is found once -o is open: the file it made is
 # removed, and a file that was there before is kept, empty or not.
 : >"$DIR/kept-empty.out"
-echo kept >"$DIR/kept.out"
+echo '{"type":"kept"}' >"$DIR/kept.out"
 for _out in unpriv.out kept-empty.out kept.out; do
 	setpriv --inh-caps=-all --bounding-set=-all,+bpf,+net_admin "$TCPTRAIL" -d 1 \
 		-o "$DIR/$_out" >/dev/null 2>"$DIR/unpriv.err"
@@ -56,7 +56,7 @@ for _out in unpriv.out kept-empty.out kept.out; do
 done
 [ ! -e "$DIR/unpriv.out" ] || fail "CAP_BPF without CAP_PERFMON, -o: left the file it made"
 [ -e "$DIR/kept-empty.out" ] || fail "CAP_BPF without CAP_PERFMON, -o: removed an empty file it did not make"
-[ "$(cat "$DIR/kept.out")" = kept ] || fail "CAP_BPF without CAP_PERFMON, -o: changed a file it did not make"
+[ "$(cat "$DIR/kept.out")" = '{"type":"kept"}' ] || fail "CAP_BPF without CAP_PERFMON, -o: changed a file it did not make"
 
 : >"$DIR/drive.out"
 "$DRIVE" --go-file "$DIR/go" --timeout 30 active >"$DIR/drive.out" 2>"$DIR/drive.err" &

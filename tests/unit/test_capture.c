@@ -858,9 +858,16 @@ TEST(capture_refuses_unsafe_paths)
 	CHECK_EQ_INT(capture__open(&c, &(struct tt_capture_opts){ .path = hard }), -EPERM);
 	CHECK(!stat(target, &st) && st.st_size == 4);
 
-	/* our own regular file is overwritten, and made private */
+	/* a file of ours that holds no capture (-w /etc/passwd as root) is left whole */
 	fd = open(mine, O_CREAT | O_WRONLY, 0644);
 	CHECK(fd >= 0 && write(fd, "old contents", 12) == 12);
+	close(fd);
+	CHECK_EQ_INT(capture__open(&c, &(struct tt_capture_opts){ .path = mine }), -EPERM);
+	CHECK(!stat(mine, &st) && st.st_size == 12);
+
+	/* an old capture of ours is overwritten, and made private */
+	fd = open(mine, O_TRUNC | O_WRONLY);
+	CHECK(fd >= 0 && write(fd, "TCPTRAIL old capture", 20) == 20);
 	close(fd);
 	CHECK_EQ_INT(capture__open(&c, &(struct tt_capture_opts){ .path = mine }), 0);
 	CHECK_EQ_INT(capture__close(c, 1, 0, 0), 0);

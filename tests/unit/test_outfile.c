@@ -76,13 +76,72 @@ TEST(outfile_creates_0640_and_appends)
 	mode_t old = umask(022);
 
 	REQUIRE(!make_dir(&d));
-	CHECK_EQ_INT(redirect(d.file, "one\n"), 0);
+	CHECK_EQ_INT(redirect(d.file, "{\"type\":\"one\"}\n"), 0);
 	CHECK_EQ_INT(redirect(d.file, "two\n"), 0);
 	umask(old);
 	REQUIRE(!stat(d.file, &st));
 	CHECK_EQ_INT(st.st_mode & 07777, 0640);
 	slurp(d.file, buf, sizeof(buf));
-	CHECK_STR(buf, "one\ntwo\n");
+	CHECK_STR(buf, "{\"type\":\"one\"}\ntwo\n");
+	remove_dir(&d);
+}
+
+/*
+ * As root every file is "ours": -o appends, and -w and --metrics-file
+ * replace, only a file that is empty or holds what they write.  -o
+ * /etc/sudoers by a slip of the finger is refused, and the file left whole.
+ */
+TEST(outfile_writes_only_files_that_hold_its_own_output)
+{
+	static const char *const text_ours[] = {
+		"2026-12-06T08:31:00.700Z info final_summary interval=1.04s\n",
+		"2026-11-21T23:43:06.593123Z   15843 python3\n",
+		"{\"type\":\"summary\",\"version\":4}\n",
+		"tcptrail 0.1.0: hooks for this kernel (--attach auto)\n",
+		"ladder legend: arrows are segments\n",
+		"\033[1m2026-12-06T08:31:00.700Z\n",
+	};
+	static const char *const text_not[] = {
+		"root:x:0:0:root:/root:/bin/bash\n",
+		"127.0.0.1\tlocalhost\n",
+		"2026-12-06T08:31:00.700000+00:00 host sshd[1]: x\n",	/* rsyslog's */
+		"2026-12-06\n",
+		"{\"other\":1}\n",
+		"\x7f" "ELF",
+		"",
+	};
+	struct dir d;
+	char buf[128];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(text_ours) / sizeof(text_ours[0]); i++) {
+		CHECK(outfile__holds_ours("-o", text_ours[i], strlen(text_ours[i])));
+		CHECK(!outfile__holds_ours("-w", text_ours[i], strlen(text_ours[i])));
+	}
+	for (size_t i = 0; i < sizeof(text_not) / sizeof(text_not[0]); i++)
+		CHECK(!outfile__holds_ours("-o", text_not[i], strlen(text_not[i])));
+	/* cut short inside the time: not enough to tell, so not ours */
+	CHECK(!outfile__holds_ours("-o", "2026-12-06T08:31:00.700", 23));
+	CHECK(outfile__holds_ours("-w", "TCPTRAIL\x04", 9));
+	CHECK(outfile__holds_ours("-w", "\x1f\x8b\x08", 3));
+	CHECK(!outfile__holds_ours("-w", "TCPTRAI", 7));
+	CHECK(outfile__holds_ours("--metrics-file", "# HELP tcptrail_build_info 1", 28));
+	CHECK(!outfile__holds_ours("--metrics-file", "# HELP node_load1 x", 19));
+
+	REQUIRE(!make_dir(&d));
+	fd = open(d.file, O_WRONLY | O_CREAT, 0640);
+	REQUIRE(fd >= 0 && write(fd, text_not[0], strlen(text_not[0])) > 0);
+	close(fd);
+	CHECK_EQ_INT(redirect(d.file, "x\n"), -EPERM);
+	CHECK_EQ_INT(outfile__check("-o", d.file), -EPERM);
+	CHECK_EQ_INT(outfile__check("-w", d.file), -EPERM);
+	CHECK_EQ_INT(outfile__check("--metrics-file", d.file), -EPERM);
+	slurp(d.file, buf, sizeof(buf));
+	CHECK_STR(buf, text_not[0]);
+	/* emptied, it is anyone's to use */
+	REQUIRE(!truncate(d.file, 0));
+	CHECK_EQ_INT(outfile__check("-o", d.file), 0);
+	CHECK_EQ_INT(redirect(d.file, "x\n"), 0);
 	remove_dir(&d);
 }
 
