@@ -74,7 +74,8 @@ static const char usage[] =
 "           bytes: connections that carry known payloads each way, orderly closed\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
-"--port N: the scenarios' server port (8000; the filter ones use 8100, 8200).\n"
+"--port N: the scenarios' server port (8000; the filter ones use 8100, 8200; the\n"
+"overflow ones N + 1101..1104 and N + 1201..1204).\n"
 "--no-netns: stay in the caller's network namespace (a container's own, made\n"
 "            with --network=none) instead of making one; its lo must be up.\n"
 "--free-port: print a free TCP port on 127.0.0.1 and exit.\n"
@@ -1257,8 +1258,8 @@ static void time_wait_case(const struct scenario *sc, long n)
 
 /* ---- queue overflows ----------------------------------------------------------- */
 
-#define PORT_ACCEPT_Q	9100	/* + 1..4, one listener per case */
-#define PORT_SYN_Q	9200
+#define PORT_ACCEPT_Q	(PORT + 1100)	/* + 1..4, one listener per case: 9101.. by default */
+#define PORT_SYN_Q	(PORT + 1200)
 
 enum queue { Q_ACCEPT = 1, Q_SYN };
 
@@ -1336,6 +1337,9 @@ static void overflow(const struct scenario *sc, long n)
 	char pre[64];
 	int k, lfd, port;
 
+	if (PORT_SYN_Q + 4 > 65535)
+		die(0, "--port %d: the overflow scenarios listen on --port + 1101..1104 and "
+		    "+ 1201..1204; give one below 64331", PORT);
 	raise_nofile(n + 64);
 	printf("queue=%s\nconnections=%ld\nbacklog=%d\nlistener_pid=%d\n", queue, n, backlog,
 	       main_pid);
@@ -1448,17 +1452,22 @@ static void census_row(const struct sock_row *r, void *ctx)
 	ep_add(c->local, addr);
 }
 
+static void read_port_range(unsigned int *lo, unsigned int *hi)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	if (!f || fscanf(f, "%u %u", lo, hi) != 2)
+		die(errno, "read ip_local_port_range");
+	fclose(f);
+}
+
 static void tw_census_print(void)
 {
 	struct tw_census c;
-	FILE *f;
 	int i;
 
 	memset(&c, 0, sizeof(c));
-	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-	if (!f || fscanf(f, "%u %u", &c.lo, &c.hi) != 2)
-		die(errno, "read ip_local_port_range");
-	fclose(f);
+	read_port_range(&c.lo, &c.hi);
 	for_each_row(census_row, &c);
 	printf("ss.time_wait=%d\n", c.time_wait);
 	for (i = 0; i < MAX_EP && c.remote[i].key[0]; i++)
@@ -1481,8 +1490,15 @@ static void tw_load(const struct scenario *sc, long n)
 	};
 	int lfd[3], d, j, cnt, done = 0;
 	bool server_closes = sc->variant;
+	unsigned int lo, hi;
 	struct pair p;
 
+	/* the server's own TIME-WAIT would pass for connections of ours, by the thousand */
+	read_port_range(&lo, &hi);
+	if ((unsigned int)PORT + 1 >= lo && (unsigned int)PORT <= hi)
+		die(0, "--port %d: the TIME-WAIT census tells our connections by their ephemeral "
+		    "local port (%u-%u), as tcptrail's report does; give a port outside it",
+		    PORT, lo, hi);
 	for (d = 0; d < 3; d++)
 		lfd[d] = tcp_listen_at(AF_INET, dests[d].dst, dests[d].port, 64);
 	for (d = 0; d < 3; d++) {
