@@ -18,20 +18,39 @@
 #include "outfile.h"
 #include "util.h"
 
-/*
- * Does head, the first n bytes of an existing file, begin as a file of ours
- * that opt writes does?  -w: a capture ("TCPTRAIL", or gzip).  --metrics-file:
- * our Prometheus text.  -o: a line tcptrail prints first: a JSON record, a
- * human line's time ("2026-12-06T08:31:00.700Z"), a colored line, --probe's
- * or the ladder's heading.  Root may write anywhere, and a slip of the finger
- * (-o /etc/sudoers, -w /etc/passwd) must not append to or wipe a file that
- * is not ours.
- */
-bool outfile__holds_ours(const char *opt, const char *head, size_t n)
+/* Does this line begin as one tcptrail prints first? (-o) */
+static bool line_ours(const char *line, size_t n)
 {
 	static const char *const text[] = { "{\"type\":\"", "tcptrail ", "ladder legend:", "\033[" };
 	static const char iso[] = "dddd-dd-ddTdd:dd:dd.";
 	size_t i;
+
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (n >= strlen(text[i]) && !memcmp(line, text[i], strlen(text[i])))
+			return true;
+	for (i = 0; i < sizeof(iso) - 1; i++)
+		if (i >= n || (iso[i] == 'd' ? line[i] < '0' || line[i] > '9' : line[i] != iso[i]))
+			return false;
+	/* the fraction, then Z: not an rsyslog line, whose time ends +00:00 */
+	while (i < n && line[i] >= '0' && line[i] <= '9')
+		i++;
+	return i < n && line[i] == 'Z';
+}
+
+/*
+ * Does head, the first n bytes of an existing file, begin as a file of ours
+ * that opt writes does?  -w: a capture ("TCPTRAIL", or gzip).  --metrics-file:
+ * our Prometheus text.  -o: its first line, or its second (a logrotate
+ * copytruncate may cut the file inside a line), begins as a line tcptrail
+ * prints first: a JSON record, a human line's time
+ * ("2026-12-06T08:31:00.700Z"), a colored line, --probe's or the ladder's
+ * heading.  Root may write anywhere, and a slip of the finger (-o
+ * /etc/sudoers, -w /etc/passwd) must not append to or wipe a file that is
+ * not ours.
+ */
+bool outfile__holds_ours(const char *opt, const char *head, size_t n)
+{
+	const char *nl;
 
 #define STARTS(lit) (n >= sizeof(lit) - 1 && !memcmp(head, lit, sizeof(lit) - 1))
 	if (!strcmp(opt, "-w"))
@@ -39,16 +58,10 @@ bool outfile__holds_ours(const char *opt, const char *head, size_t n)
 	if (!strcmp(opt, "--metrics-file"))
 		return STARTS("# HELP tcptrail_");
 #undef STARTS
-	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		if (n >= strlen(text[i]) && !memcmp(head, text[i], strlen(text[i])))
-			return true;
-	for (i = 0; i < sizeof(iso) - 1; i++)
-		if (i >= n || (iso[i] == 'd' ? head[i] < '0' || head[i] > '9' : head[i] != iso[i]))
-			return false;
-	/* the fraction, then Z: not an rsyslog line, whose time ends +00:00 */
-	while (i < n && head[i] >= '0' && head[i] <= '9')
-		i++;
-	return i < n && head[i] == 'Z';
+	if (line_ours(head, n))
+		return true;
+	nl = memchr(head, '\n', n);
+	return nl && line_ours(nl + 1, n - (size_t)(nl + 1 - head));
 }
 
 /*
@@ -59,7 +72,7 @@ bool outfile__holds_ours(const char *opt, const char *head, size_t n)
  */
 static int check_ours(const char *opt, const char *path, const struct stat *st, bool truncate)
 {
-	char head[64];
+	char head[4096];
 	struct stat now;
 	ssize_t n;
 	int fd;

@@ -120,6 +120,14 @@ TEST(outfile_writes_only_files_that_hold_its_own_output)
 	}
 	for (size_t i = 0; i < sizeof(text_not) / sizeof(text_not[0]); i++)
 		CHECK(!outfile__holds_ours("-o", text_not[i], strlen(text_not[i])));
+	/* a copytruncate that cut the first line: the second tells */
+	{
+		static const char cut[] = "ry\n2026-12-06T08:31:00.700Z info\n",
+				  third[] = "ry\nroot:x:0:0\n2026-12-06T08:31:00.700Z\n";
+
+		CHECK(outfile__holds_ours("-o", cut, strlen(cut)));
+		CHECK(!outfile__holds_ours("-o", third, strlen(third)));
+	}
 	/* cut short inside the time: not enough to tell, so not ours */
 	CHECK(!outfile__holds_ours("-o", "2026-12-06T08:31:00.700", 23));
 	CHECK(outfile__holds_ours("-w", "TCPTRAIL\x04", 9));
