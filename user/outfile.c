@@ -75,26 +75,31 @@ static int check_ours(const char *opt, const char *path, const struct stat *st, 
 	char head[4096];
 	struct stat now;
 	ssize_t n;
-	int fd;
+	int fd, err;
 
 	if (!st->st_size)
 		return 0;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return errno == EACCES ? 0 : -errno;
-	n = fstat(fd, &now) ? -1 : pread(fd, head, sizeof(head), 0);
-	close(fd);
-	if (n < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
-		n = -1;
-	if (n >= 0 && outfile__holds_ours(opt, head, (size_t)n))
+	if (fd < 0 && errno == EACCES)
 		return 0;
-	if (n < 0)
-		tt_err("%s %s: changed while it was checked; refusing to write to it", opt, path);
-	else
-		tt_err("%s %s: holds something other than tcptrail's %s; refusing to %s it "
-		       "(name a new file, or empty this one)", opt, path,
-		       !strcmp(opt, "-w") ? "capture" : !strcmp(opt, "-o") ? "output" : "metrics",
-		       !strcmp(opt, "-o") && !truncate ? "append to" : "overwrite");
+	if (fd < 0 || fstat(fd, &now) || (n = pread(fd, head, sizeof(head), 0)) < 0) {
+		err = -errno;
+		tt_err("%s %s: read its start: %s", opt, path, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	if (now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+		tt_err("%s %s: replaced while it was checked; refusing to write to it", opt, path);
+		return -EPERM;
+	}
+	if (outfile__holds_ours(opt, head, (size_t)n))
+		return 0;
+	tt_err("%s %s: holds something other than tcptrail's %s; refusing to %s it "
+	       "(name a new file, or empty this one)", opt, path,
+	       !strcmp(opt, "-w") ? "capture" : !strcmp(opt, "-o") ? "output" : "metrics",
+	       !strcmp(opt, "-o") && !truncate ? "append to" : "overwrite");
 	return -EPERM;
 }
 
@@ -102,8 +107,8 @@ static int check_ours(const char *opt, const char *path, const struct stat *st, 
  * The user named this path, and we are likely root: never follow a symlink
  * (a planted /tmp/x -> /etc/shadow), never write into a FIFO or a device,
  * and write only to a regular file that is ours, has one name, and is empty
- * or holds what we write there.  The one
- * open for every file we write (-o, -w): a fix here is a fix for both.
+ * or holds what we write there.  The one open for every file we write (-o,
+ * -w): a fix here is a fix for both.
  */
 int outfile__open(const struct outfile_how *how, const char *path)
 {

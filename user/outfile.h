@@ -25,9 +25,9 @@ struct outfile_how {
  * holds something other than what how->opt writes (outfile__holds_ours).
  * With how->lock, a file that another process holds locked (a tcptrail -w
  * writing it) is refused before it is truncated, and the fd holds the lock
- * until closed:
- * that is how a replay tells a capture still being written from one cut
- * short.  The fd, or -errno after one line naming how->opt and path.
+ * until closed: that is how a replay tells a capture still being written
+ * from one cut short.  The fd, or -errno after one line naming how->opt and
+ * path.
  */
 int outfile__open(const struct outfile_how *how, const char *path);
 
@@ -37,8 +37,7 @@ int outfile__open(const struct outfile_how *how, const char *path);
  * first).  Refuses a symbolic link as the last component, anything but a
  * regular file (a FIFO, a device), a file of another uid, a file with more
  * than one name, and one that holds something other than tcptrail's output.
- * 0, or -errno after a message naming the file; stdout
- * is unchanged then.
+ * 0, or -errno after a message naming the file; stdout is unchanged then.
  */
 int outfile__stdout(const char *path);
 
