@@ -18,6 +18,7 @@
  */
 struct set_node {
 	uint64_t key;
+	uint64_t val;
 	struct set_node *next;
 };
 
@@ -30,6 +31,7 @@ struct tt_filter {
 	struct tt_opts o;
 	struct set owned;		/* sks the pid owns ("owned" in BPF) */
 	struct set listeners;		/* (netns, port) of its listeners */
+	struct set adopted;		/* sks it adopted at accept(), with that time */
 	bool seeded;			/* owned holds seeded sockets' pseudo keys
 					 * ("owned_seeded" in BPF, by tuple) */
 };
@@ -47,7 +49,16 @@ static bool set_has(const struct set *s, uint64_t key)
 	return false;
 }
 
-static void set_add(struct set *s, uint64_t key)
+/* key's value, or 0 if it is not in s */
+static uint64_t set_val(const struct set *s, uint64_t key)
+{
+	for (const struct set_node *n = s->buckets[slot(key)]; n; n = n->next)
+		if (n->key == key)
+			return n->val;
+	return 0;
+}
+
+static void set_put(struct set *s, uint64_t key, uint64_t val)
 {
 	struct set_node *n;
 
@@ -57,9 +68,15 @@ static void set_add(struct set *s, uint64_t key)
 	if (!n)
 		return;
 	n->key = key;
+	n->val = val;
 	n->next = s->buckets[slot(key)];
 	s->buckets[slot(key)] = n;
 	s->n++;
+}
+
+static void set_add(struct set *s, uint64_t key)
+{
+	set_put(s, key, 0);
 }
 
 static void set_del(struct set *s, uint64_t key)
@@ -98,6 +115,7 @@ struct tt_filter *filter__new(const struct tt_opts *o)
 	f->o = *o;
 	f->owned.max = 65536;		/* the BPF maps' max_entries */
 	f->listeners.max = 4096;
+	f->adopted.max = 65536;
 	return f;
 }
 
@@ -107,6 +125,7 @@ void filter__free(struct tt_filter *f)
 		return;
 	set_clear(&f->owned);
 	set_clear(&f->listeners);
+	set_clear(&f->adopted);
 	free(f);
 }
 
@@ -165,7 +184,7 @@ static bool owned_sk(struct tt_filter *f, const struct tt_event *e)
 static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 {
 	bool mine = (e->flags & TT_F_OWNER) && e->tgid == f->o.pid;
-	bool keep;
+	bool keep, ours;
 
 	switch (e->type) {
 	case TT_EV_TRANSITION:
@@ -185,6 +204,7 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		}
 		if (keep && e->new_state == TT_CLOSE) {
 			set_del(&f->owned, e->sk);
+			set_del(&f->adopted, e->sk);
 			/* forget_seeded(): a later socket of the tuple is another */
 			if (f->seeded)
 				set_del(&f->owned, engine__pseudo_sk(e));
@@ -193,18 +213,29 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		}
 		return keep;
 	case TT_EV_ACCEPT:
-		/* the accepting task is the current one: the kernel tests tgid alone */
+		/*
+		 * The accepting task is the current one: the kernel tests tgid
+		 * alone.  A child's own record may come after its accept (one
+		 * record a connection, sent at its end): then our listener's
+		 * port says the child is of our listener, as its LISTEN >
+		 * SYN_RECV said to the kernel side when it happened.
+		 */
+		ours = set_has(&f->owned, e->sk) || set_has(&f->listeners, listener_key(e));
 		if (e->tgid != f->o.pid) {
 			/* a child of our listener another process accepted: not ours (dropped) */
-			if (!set_has(&f->owned, e->sk))
+			if (!ours)
 				return false;
 			set_del(&f->owned, e->sk);
 			e->flags |= TT_F_DISOWNED;
 			return true;
 		}
 		/* not the process's before: its flow starts here, as the kernel side marks it */
-		if (!owned_sk(f, e)) {
+		if (ours) {
 			set_add(&f->owned, e->sk);
+		} else if (!owned_sk(f, e)) {
+			set_add(&f->owned, e->sk);
+			/* its flow record, sent at the end, still holds what came before */
+			set_put(&f->adopted, e->sk, e->ts_ns ? e->ts_ns : 1);
 			e->flags |= TT_F_ADOPTED;
 		}
 		return true;
@@ -222,6 +253,7 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		if (!owned_sk(f, e))
 			return false;
 		set_del(&f->owned, e->sk);
+		set_del(&f->adopted, e->sk);
 		return true;
 	case TT_EV_RESET_SENT:
 	case TT_EV_RESET_RECV:
@@ -267,7 +299,34 @@ bool filter__pass(struct tt_filter *f, struct tt_event *e)
 	return !f->o.pid || pass_owner(f, e);
 }
 
-bool filter__pass_flow(struct tt_filter *f, const struct tt_flowrec *r)
+/*
+ * A socket the process adopted at accept(): the kernel side keeps nothing of
+ * it from before (pass_owner in transitions.bpf.c), so a live run's record
+ * starts at the accept.  A capture made without -p holds the whole socket:
+ * what came before is taken out, as the flow that the accept began goes on.
+ */
+static void trim_adopted(struct tt_filter *f, struct tt_flowrec *r)
+{
+	uint64_t since = set_val(&f->adopted, r->sk);
+	unsigned int k = 0;
+
+	if (!since)
+		return;
+	if (r->flags & TT_FR_END)
+		set_del(&f->adopted, r->sk);
+	while (k < r->n && k < TT_FR_STATES && r->ts_ns[k] < since)
+		k++;
+	if (!k)
+		return;
+	r->n = (uint8_t)(r->n - k);
+	memmove(r->ts_ns, r->ts_ns + k, r->n * sizeof(r->ts_ns[0]));
+	memmove(r->old_state, r->old_state + k, r->n);
+	memmove(r->new_state, r->new_state + k, r->n);
+	memmove(r->tflags, r->tflags + k, r->n);
+	r->flags &= (uint8_t)~TT_FR_BORN;
+}
+
+bool filter__pass_flow(struct tt_filter *f, struct tt_flowrec *r)
 {
 	struct tt_event e;
 	bool keep = false;
@@ -277,6 +336,7 @@ bool filter__pass_flow(struct tt_filter *f, const struct tt_flowrec *r)
 		return false;
 	if (!f->o.pid)
 		return true;
+	trim_adopted(f, r);
 	/* a record with no transitions (the stats at the end): the socket's */
 	if (!r->n)
 		return set_has(&f->owned, r->sk);

@@ -30,9 +30,11 @@ bool filter__pass(struct tt_filter *f, struct tt_event *e);
 /*
  * The same for a flow record (TT_EV_FLOW): the tuple filters on what its
  * transitions share; -p keeps it whole if a live run would have kept any
- * of its transitions, and follows ownership through them in order.
+ * of its transitions, and follows ownership through them in order.  Of a
+ * socket the process adopted at accept(), -p takes out the transitions
+ * before it, which a live run's record would not hold.
  */
-bool filter__pass_flow(struct tt_filter *f, const struct tt_flowrec *r);
+bool filter__pass_flow(struct tt_filter *f, struct tt_flowrec *r);
 
 /*
  * --remote and --local, which only userspace applies (live, before a record

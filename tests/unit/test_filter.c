@@ -155,9 +155,74 @@ TEST(filter_pid_seeded_and_adopted)
 	CHECK(e.flags & TT_F_DISOWNED);
 	e = rec_in(rec_ports(rec_tr(0x17, TT_ESTABLISHED, TT_CLOSE_WAIT, 0), 7070, 6002), 555, "");
 	CHECK(!filter__pass(f, &e));
-	/* another's accept of a socket not ours: not told */
-	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x18, 0, 0, 0), 7070, 6003), 101, "");
+	/* another's accept of a socket not ours (nor of our listener): not told */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x18, 0, 0, 0), 7071, 6003), 101, "");
 	CHECK(!filter__pass(f, &e));
+	filter__free(f);
+}
+
+/* A flow record of sk: LISTEN > SYN_RECV > ESTABLISHED > CLOSE_WAIT > LAST_ACK > CLOSE. */
+static struct tt_flowrec passive_rec(uint64_t sk, uint16_t sport, uint16_t dport)
+{
+	static const uint8_t st[] = { TT_LISTEN, TT_SYN_RECV, TT_ESTABLISHED, TT_CLOSE_WAIT,
+				      TT_LAST_ACK, TT_CLOSE };
+	struct tt_flowrec r = { .type = TT_EV_FLOW, .family = TT_AF_INET, .netns = 7, .sk = sk,
+				.sport = sport, .dport = dport, .n = 5,
+				.flags = TT_FR_END | TT_FR_BORN };
+
+	for (unsigned int i = 0; i < 5; i++) {
+		r.old_state[i] = st[i];
+		r.new_state[i] = st[i + 1];
+		r.ts_ns[i] = 1000 * (i + 1);	/* 1000 .. 5000 */
+	}
+	return r;
+}
+
+/*
+ * One record a connection, sent at its end, comes after the accept: the
+ * accept decides alone.  A child of our listener accepted by us is ours
+ * from birth, not adopted (its flow was printed twice, once "superseded");
+ * one accepted by another process is told as not ours.  A socket we
+ * adopted keeps only what came after the accept, as a live run's record.
+ */
+TEST(filter_pid_accept_before_the_flow_record)
+{
+	struct tt_opts o = { .pid = 100 };
+	struct tt_filter *f = filter__new(&o);
+	struct tt_flowrec r;
+	struct tt_event e;
+
+	REQUIRE(f);
+	e = rec_by(rec_ports(rec_tr(0x20, TT_CLOSE, TT_LISTEN, 500), 7070, 0), 100, "");
+	CHECK(filter__pass(f, &e));
+	/* ours, accepted at 2500 */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x21, 0, 0, 2500), 7070, 6001), 100, "");
+	CHECK(filter__pass(f, &e));
+	CHECK(!(e.flags & TT_F_ADOPTED));
+	r = passive_rec(0x21, 7070, 6001);
+	CHECK(filter__pass_flow(f, &r));
+	CHECK_EQ_INT(r.n, 5);
+	CHECK_EQ_INT(r.old_state[0], TT_LISTEN);
+	/* another process's accept of our listener's child */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x22, 0, 0, 2500), 7070, 6002), 101, "");
+	CHECK(filter__pass(f, &e));
+	CHECK(e.flags & TT_F_DISOWNED);
+
+	/* adopted at 2500 from another's listener: the record from ESTABLISHED > CLOSE_WAIT on */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x23, 0, 0, 2500), 9090, 6003), 100, "");
+	CHECK(filter__pass(f, &e));
+	CHECK(e.flags & TT_F_ADOPTED);
+	r = passive_rec(0x23, 9090, 6003);
+	CHECK(filter__pass_flow(f, &r));
+	CHECK_EQ_INT(r.n, 3);
+	CHECK_EQ_INT(r.old_state[0], TT_ESTABLISHED);
+	CHECK_EQ_INT(r.new_state[2], TT_CLOSE);
+	CHECK(r.ts_ns[0] == 3000);
+	CHECK(!(r.flags & TT_FR_BORN));
+	/* the address again, a socket of someone else's: not ours, nothing trimmed */
+	r = passive_rec(0x23, 9090, 6004);
+	CHECK(!filter__pass_flow(f, &r));
+	CHECK_EQ_INT(r.n, 5);
 	filter__free(f);
 }
 
