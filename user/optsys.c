@@ -112,10 +112,13 @@ static size_t rotated_stem(const char *path)
 }
 
 /*
- * -r FILE replays FILE.1, FILE.2... after it: an output that names one of
- * them would destroy the rest of the set before it is read.
+ * -r FILE replays FILE.1, FILE.2... after it, and -w FILE --rotate-size
+ * writes them: an output that names one of them would destroy the rest of
+ * the set before it is read, or be refused at the rotation that reaches it,
+ * hours into a run.  set_opt and set_path: -r's or -w's.
  */
-static int check_replayed_set(const struct tt_opts *o)
+static int check_set(const struct tt_opts *o, const char *set_opt, const char *set_path,
+		     const char *what)
 {
 	const struct { const char *opt, *path; } f[] = {
 		{ "-o/--output", o->output_path }, { "--metrics-file", o->metrics_path },
@@ -123,10 +126,11 @@ static int check_replayed_set(const struct tt_opts *o)
 	char base[PATH_MAX], stem[PATH_MAX];
 	size_t k;
 
-	if (!o->read_path || !strcmp(o->read_path, "-"))
+	if (!set_path || !strcmp(set_path, "-"))
 		return 0;
-	k = rotated_stem(o->read_path);
-	snprintf(base, sizeof(base), "%.*s", (int)(k ? k : strlen(o->read_path)), o->read_path);
+	/* -r FILE.N reads FILE's set; -w FILE.N writes FILE.N.1 and on */
+	k = strcmp(set_opt, "-r") ? 0 : rotated_stem(set_path);
+	snprintf(base, sizeof(base), "%.*s", (int)(k ? k : strlen(set_path)), set_path);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (!f[i].path || !strcmp(f[i].path, "-"))
 			continue;
@@ -134,8 +138,9 @@ static int check_replayed_set(const struct tt_opts *o)
 		snprintf(stem, sizeof(stem), "%.*s", (int)(k ? k : strlen(f[i].path)), f[i].path);
 		if (!outfile__same(stem, base))
 			continue;
-		fprintf(stderr, "tcptrail: %s %s is a file of the rotated capture that -r %s "
-			"replays; give it a file of its own\n", f[i].opt, f[i].path, o->read_path);
+		fprintf(stderr, "tcptrail: %s %s is a file of the rotated capture that %s %s "
+			"%s; give it a file of its own\n", f[i].opt, f[i].path, set_opt, set_path,
+			what);
 		return -EINVAL;
 	}
 	return 0;
@@ -145,7 +150,8 @@ int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 {
 	if (netns_arg && resolve_netns(o, netns_arg, o->read_path != NULL))
 		return 2;
-	if (check_same_files(o) || check_replayed_set(o))
+	if (check_same_files(o) || check_set(o, "-r", o->read_path, "replays") ||
+	    (o->rotate_bytes && check_set(o, "-w", o->write_path, "writes")))
 		return 2;
 	if (o->output_path && outfile__check("-o", o->output_path))
 		return 2;

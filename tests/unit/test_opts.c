@@ -833,3 +833,29 @@ TEST(opts_outputs_never_name_a_file_of_the_replayed_set)
 	unlink(other);
 	rmdir(dir);
 }
+
+/*
+ * -w FILE --rotate-size writes FILE.1, FILE.2...: -o or --metrics-file on
+ * one of them was taken, and the run stopped at the rotation that reached
+ * it (exit 1, hours in).  Refused at start; FILE.N's own set is FILE.N.1...
+ */
+TEST(opts_outputs_never_name_a_file_of_the_written_set)
+{
+	char dir[] = "/tmp/tt-wset-XXXXXX", cap[64], c1[64], c3[64], c31[64];
+	struct tt_opts o;
+	bool x;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(cap, sizeof(cap), "%s/w.ttcap", dir);
+	snprintf(c1, sizeof(c1), "%s/w.ttcap.1", dir);
+	snprintf(c3, sizeof(c3), "%s/w.ttcap.3", dir);
+	snprintf(c31, sizeof(c31), "%s/w.ttcap.3.1", dir);
+	CHECK_EQ_INT(parse(&o, &x, "-w", cap, "--rotate-size", "1M", "-o", c1, NULL), 2);
+	CHECK_EQ_INT(parse(&o, &x, "-w", cap, "--rotate-size", "1M", "--metrics-file", c3, NULL),
+		     2);
+	CHECK_EQ_INT(parse(&o, &x, "-w", c3, "--rotate-size", "1M", "-o", c31, NULL), 2);
+	CHECK_EQ_INT(parse(&o, &x, "-w", c3, "--rotate-size", "1M", "-o", cap, NULL), 0);
+	/* no rotation: FILE.1 is never written */
+	CHECK_EQ_INT(parse(&o, &x, "-w", cap, "-o", c1, NULL), 0);
+	rmdir(dir);
+}
