@@ -274,8 +274,8 @@ int tt_parse_size(const char *s, uint64_t *bytes)
 	char num[32];
 	size_t len = s ? strlen(s) : 0;
 	uint64_t mult = 1;
-	long long v;
-	int err;
+	unsigned long long v;
+	char *end;
 
 	if (!len || len >= sizeof(num))
 		return -EINVAL;
@@ -285,11 +285,15 @@ int tt_parse_size(const char *s, uint64_t *bytes)
 	case 'm': case 'M': mult = 1ull << 20; num[len - 1] = '\0'; break;
 	case 'g': case 'G': mult = 1ull << 30; num[len - 1] = '\0'; break;
 	}
-	err = tt_parse_num(num, 1, 1ll << 40, &v);
-	if (err)
-		return err;
-	/* 17179869185G is 2^64 + 1G: it wrapped to 1G before */
-	if ((uint64_t)v > UINT64_MAX / mult)
+	/* digits only: strtoull would take blanks, a sign, and wrap "-1" */
+	if (num[0] < '0' || num[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(num, &end, 10);
+	if (*end)
+		return -EINVAL;
+	/* anything that fits 64 bits; 17179869185G is 2^64 + 1G: it wrapped to 1G once */
+	if (errno == ERANGE || v > UINT64_MAX / mult)
 		return -ERANGE;
 	*bytes = (uint64_t)v * mult;
 	return 0;

@@ -273,6 +273,20 @@ TEST(parse_duration_and_size_refuse_overflow)
 	CHECK_EQ_INT(tt_parse_size("17179869184G", &v), -ERANGE);
 	CHECK_EQ_INT(tt_parse_size("17179869185G", &v), -ERANGE);
 	CHECK_EQ_INT(tt_parse_size("99999999999999999999", &v), -ERANGE);
+	/* every count that fits 64 bits, digits alone: 2^40 + 1 bytes was refused */
+	CHECK_EQ_INT(tt_parse_size("1099511627777", &v), 0);
+	CHECK(v == 1099511627777ull);
+	CHECK_EQ_INT(tt_parse_size("18446744073709551615", &v), 0);
+	CHECK_EQ_INT(tt_parse_size("18446744073709551616", &v), -ERANGE);
+	CHECK_EQ_INT(tt_parse_size("0", &v), 0);
+	CHECK_EQ_INT(tt_parse_size("-1", &v), -EINVAL);
+	CHECK_EQ_INT(tt_parse_size(" 1", &v), -EINVAL);
+	CHECK_EQ_INT(tt_parse_size("+1", &v), -EINVAL);
+	CHECK_EQ_INT(tt_parse_size("1x", &v), -EINVAL);
+	CHECK_EQ_INT(tt_parse_size("G", &v), -EINVAL);
+	/* 0 is too small, not too large */
+	CHECK_REFUSED("--rotate-size", "is not a size of at least 4K", "-w", "/tmp/tt-x.ttcap",
+		      "--rotate-size", "0");
 
 	CHECK_REFUSED("-d/--duration", "out of range", "-d", "18446744074");
 	CHECK_REFUSED("-d/--duration", "out of range", "-r", "x.ttcap", "-d", "18446744073710ms");
