@@ -576,6 +576,11 @@ int main(int argc, char **argv)
 	int status;
 
 	status = tt_opts_parse(argc, argv, &o, &exit_now);
+	/* --help, --version: what they printed went to the /dev/null holding fd 1 */
+	if (!status && exit_now && out_closed) {
+		tt_err("stdout is closed: the text has nowhere to go (redirect it)");
+		return 2;
+	}
 	if (status || exit_now)
 		return status ? status : flushed_out(0);
 	if (out_closed && !o.output_path) {

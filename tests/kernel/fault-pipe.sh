@@ -46,6 +46,14 @@ _st=$?
 [ "$_st" = 2 ] && [ "$(wc -l <"$DIR/closed.err")" -eq 1 ] &&
 	grep -q '^tcptrail: stdout is closed' "$DIR/closed.err" ||
 	fail "stdout closed: exit $_st, want 2 and one line: $(cat "$DIR/closed.err")"
+# --help and --version too: they exited 0, their text lost
+for _what in --help --version; do
+	"$TCPTRAIL" $_what >&- 2>"$DIR/closed.err"
+	_st=$?
+	[ "$_st" = 2 ] && [ "$(wc -l <"$DIR/closed.err")" -eq 1 ] &&
+		grep -q '^tcptrail: stdout is closed' "$DIR/closed.err" ||
+		fail "$_what, stdout closed: exit $_st, want 2 and one line: $(cat "$DIR/closed.err")"
+done
 # shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of words
 "$TCPTRAIL" $TCPTRAIL_ARGS -P 9 -d 1 -o "$DIR/closed.out" >&- 2>"$DIR/closed.err"
 _st=$?
