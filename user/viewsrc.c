@@ -300,7 +300,7 @@ int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 	uint64_t start = mono_now_ns(), next;
 	uint32_t namespaces;
 	bool warned = false;
-	int status = 0;
+	int status = 0, out = 0;
 
 	if (!v || !set || !ident) {
 		tt_err("out of memory");
@@ -315,7 +315,9 @@ int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 			break;
 		}
 		view__print(v, wall_now_ns(), "sock_diag", namespaces);
-		if (tt_stdout_failed() || !o->top)
+		/* said once: a full disk is 1, a reader gone (| head) is not */
+		out = tt_stdout_failed();
+		if (out || !o->top)
 			break;
 		/* sleep to the next interval in small steps, so a signal ends it at once */
 		next = mono_now_ns() + o->interval_ns;
@@ -332,6 +334,9 @@ int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 	view__free(v);
 	netns_set__free(set);
 	ident__free(ident);
-	fflush(stdout);
-	return tt_stdout_failed() > 0 ? 1 : status;
+	if (!out) {
+		fflush(stdout);
+		out = tt_stdout_failed();
+	}
+	return out > 0 ? 1 : status;
 }
