@@ -108,7 +108,7 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "SECS", 0, "Print a summary every SECS (default 10; 0: only at exit)", 2 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS and print the final summary", 2 },
 	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal, not if TERM is "
-	  "dumb or unset or NO_COLOR is set), always, never", 2 },
+	  "dumb or unset or NO_COLOR is not empty), always, never", 2 },
 	{ "ladder", OPT_LADDER, NULL, 0, "Draw each finished connection as a ladder diagram, both "
 	  "ends side by side when both are on this host (not with --json)", 2 },
 
