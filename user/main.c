@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "app.h"
@@ -86,9 +87,42 @@ static int capture_cgroup_name(void *ctx, const struct tt_event *e, struct tt_ca
 	return 0;
 }
 
+/*
+ * What this process lacked of what tracing takes (root, or CAP_BPF,
+ * CAP_PERFMON and CAP_NET_ADMIN), read at start, before it gave its
+ * capabilities up: NULL, or the name of what.
+ */
+static const char *lacking;
+
+static void note_lacking(void)
+{
+	const uint64_t all = 1ull << CAP_BPF | 1ull << CAP_PERFMON | 1ull << CAP_NET_ADMIN;
+
+	if (!privs__thread_has(1ull << CAP_SYS_ADMIN) && !privs__thread_has(all))
+		lacking = !privs__thread_has(1ull << CAP_NET_ADMIN) ? "CAP_NET_ADMIN" :
+			  "a capability";
+	else if (geteuid())
+		lacking = "root's uid, as tracefs is root's";
+}
+
+/*
+ * A capability no hook of which this process could attach, some refusing it
+ * (EPERM, EACCES), while it lacked part of what tracing takes: its
+ * privileges may be why, not the kernel.  NULL, or what it lacked.
+ */
+static const char *cap_lacking(const struct tt_selection *sel, int cap)
+{
+	for (size_t i = 0; i < tt_n_variants && i < 32; i++)
+		if ((int)tt_variants[i].cap == cap &&
+		    (sel->result[i] == -EPERM || sel->result[i] == -EACCES))
+			return lacking;
+	return NULL;
+}
+
 /* Say which hook each capability got; nothing degrades silently. */
 static void announce(const struct tt_selection *sel, bool flow_records)
 {
+	const char *lack;
 	char line[1024];
 	size_t n = 0;
 
@@ -103,7 +137,11 @@ static void announce(const struct tt_selection *sel, bool flow_records)
 			tt_warn("warning: no hook of the forced kind works for %s; using %s",
 				tt_cap_name(cap), c >= 0 ? tt_variants[c].name : "nothing");
 		/* a capability turned off by an option is no news */
-		if (c < 0 && !tt_cap_off(sel, cap) && cap == TT_CAP_SOCK_OPS)
+		if (c < 0 && !tt_cap_off(sel, cap) && (lack = cap_lacking(sel, cap)))
+			tt_warn("warning: %s unavailable to this process, which lacks %s (run as "
+				"root): %s will be missing (tcptrail --probe says why)",
+				tt_cap_name(cap), lack, tt_cap_desc(cap));
+		else if (c < 0 && !tt_cap_off(sel, cap) && cap == TT_CAP_SOCK_OPS)
 			tt_warn("warning: sock-ops unavailable on this kernel: the transitions hook "
 				"records every transition, and the kernel skips it now and then under "
 				"load (tcptrail --probe says why)");
@@ -621,6 +659,7 @@ int main(int argc, char **argv)
 	/* live: a caller or kernel that cannot trace is told before -o makes a file */
 	if (!o.read_path && !o.snapshot && !o.top && (status = live__preflight()))
 		return status;
+	note_lacking();
 	made_output = o.output_path && lstat(o.output_path, &st) && errno == ENOENT;
 	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
