@@ -554,8 +554,6 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	capreader__set_stop(r, stop);
 	/* a file that is no capture, or none at all: bad input */
 	if (capreader__meta(r, &m)) {
-		char oldest[PATH_MAX];
-
 		/* SIGINT or SIGTERM while a pipe had not sent the header yet */
 		if (capreader__errkind(r) == TT_CAPERR_STOPPED)
 			return 0;
@@ -563,12 +561,8 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 			tt_info("%s; nothing to replay yet", capreader__error(r));
 			return 0;
 		}
-		if (o->read_path && access(o->read_path, F_OK) &&
-		    first_rotated(o->read_path, 0, oldest, sizeof(oldest)))
-			tt_err("%s; its rotated set goes on in %s (--rotate-count removed the files "
-			       "before it): -r %s", capreader__error(r), oldest, oldest);
-		else
-			tt_err("%s", capreader__error(r));
+		/* (a FILE that --rotate-count removed is replaced by its set's oldest: replay__run) */
+		tt_err("%s", capreader__error(r));
 		return 2;
 	}
 	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);
@@ -656,14 +650,28 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 }
 int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop)
 {
-	struct tt_capreader *r = capreader__new(o->read_path);
+	struct tt_opts from = *o;
+	char oldest[PATH_MAX];
+	struct tt_capreader *r;
 	int status;
 
+	/*
+	 * -r FILE of a set --rotate-count has been trimming: FILE went first,
+	 * and the set is what is left of it, from its oldest file on (as
+	 * `-w FILE --rotate-count N` and `-r FILE` ask for the same set).
+	 */
+	if (o->read_path && strcmp(o->read_path, "-") && access(o->read_path, F_OK) &&
+	    errno == ENOENT && first_rotated(o->read_path, 1, oldest, sizeof(oldest))) {
+		tt_info("%s is gone (--rotate-count removed the oldest files of its set): "
+			"replaying the set from %s", o->read_path, oldest);
+		from.read_path = oldest;
+	}
+	r = capreader__new(from.read_path);
 	if (!r) {
-		tt_err("read %s: %s", o->read_path, strerror(ENOMEM));
+		tt_err("read %s: %s", from.read_path, strerror(ENOMEM));
 		return 1;
 	}
-	status = replay__reader(r, o, color, stop);
+	status = replay__reader(r, &from, color, stop);
 	capreader__free(r);
 	return status;
 }
