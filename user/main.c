@@ -529,14 +529,16 @@ static int run_live(struct app *a, const struct tt_opts *o)
  * such an id (a typo, or a container gone: one that starts later is still
  * kept), or when more than one has (all are kept).
  */
-static void check_container(const char *prefix)
+static void check_container(const char *prefix, bool once)
 {
 	char ids[3][TT_CONTAINER_MAX];
 	size_t n = ident__running_containers(prefix, ids, 3);
 
+	/* --snapshot looks once: a container that starts later is not in it */
 	if (!n)
-		tt_warn("warning: --container %s: no running container's id starts with %s; its "
-			"sockets are kept if one starts", prefix, prefix);
+		tt_warn("warning: --container %s: no running container's id starts with %s; %s",
+			prefix, prefix, once ? "the snapshot shows no socket" :
+			"its sockets are kept if one starts");
 	else if (n > 1)
 		tt_warn("warning: --container %s: %zu running containers' ids start with %s "
 			"(%.12s, %.12s%s%.12s%s); all of them are kept", prefix, n, prefix, ids[0],
@@ -655,7 +657,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.container && !o.read_path)
-		check_container(o.container);
+		check_container(o.container, o.snapshot);
 	/* live: a caller or kernel that cannot trace is told before -o makes a file */
 	if (!o.read_path && !o.snapshot && !o.top && (status = live__preflight()))
 		return status;
