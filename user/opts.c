@@ -390,6 +390,10 @@ static int check_views(struct argp_state *state, struct tt_opts *o)
 		return bad(state, why, other_output(o));
 	if (o->probe)
 		return bad(state, why, "--probe");
+	/* live, they read sock_diag and /proc; a replay's kernel side is refused with -r */
+	if (ps->kernel_opt && !o->read_path)
+		return bad(state, "%s: sets up the kernel side, and --snapshot and --top attach "
+			   "nothing (they ask sock_diag)", ps->kernel_opt);
 	if (o->snapshot && o->duration_ns)
 		return bad(state, "%s: --snapshot is one moment; --top -d SECS redraws for a while",
 			   "-d/--duration");

@@ -761,6 +761,10 @@ TEST(opts_views_bad_input)
 		{ "--snapshot", "--probe" }, { "--snapshot", "-d", "5" }, { "--top", "-i", "0" },
 		{ "--snapshot", "--journal" }, { "--snapshot", "-i", "5" }, { "--top", "--journal" },
 		{ "--snapshot", "extra" },
+		/* the kernel side: live, the views attach nothing */
+		{ "--snapshot", "--attach", "tp_btf" }, { "--top", "--ringbuf-size", "8M" },
+		{ "--snapshot", "--no-sock-ops" }, { "--top", "--no-seed" },
+		{ "--snapshot", "--priority-boost", "3" },
 	};
 	struct tt_opts o;
 	bool x;
