@@ -58,6 +58,9 @@ static void on_transition(const struct tt_transition *t, void *ctx)
 {
 	struct app *a = ctx;
 
+	/* every transition passes here: nothing to do without -e or --state */
+	if (!a->opts->events && !a->opts->states)
+		return;
 	if (!filter__transition_states(a->opts, t->old_state, t->new_state))
 		return;
 	a->state_matched++;

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <linux/capability.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include "app.h"
 #include "capture.h"
 #include "filter.h"
@@ -659,9 +659,11 @@ int main(int argc, char **argv)
 	if (o.container && !o.read_path)
 		check_container(o.container, o.snapshot);
 	/* live: a caller or kernel that cannot trace is told before -o makes a file */
-	if (!o.read_path && !o.snapshot && !o.top && (status = live__preflight()))
-		return status;
-	note_lacking();
+	if (!o.read_path && !o.snapshot && !o.top) {
+		if ((status = live__preflight()))
+			return status;
+		note_lacking();
+	}
 	made_output = o.output_path && lstat(o.output_path, &st) && errno == ENOENT;
 	if (o.output_path && outfile__stdout(o.output_path))
 		return 1;
