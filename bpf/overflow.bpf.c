@@ -2,13 +2,16 @@
 /*
  * SYN-queue and accept-queue overflow.
  *
- * The kernel fact: a listener drops a SYN or a third ACK after tests it
- * makes on its own queue lengths, which the hooks here read before it
- * makes them: tcp_conn_request() checks inet_csk_reqsk_queue_is_full()
+ * The kernel fact: a listener drops a SYN or a third ACK after tests on its
+ * own queue lengths.  tcp_conn_request() checks inet_csk_reqsk_queue_is_full()
  * (qlen > max) then, unless a cookie is sent instead, drops; then
  * sk_acceptq_is_full() (ack_backlog > max).  syn_recv_sock() checks only
- * the accept queue.  The cgroup_skb variant sees the same queues as each
- * segment arrives at the listener, before the kernel decides.
+ * the accept queue.  How each variant learns of it: fentry, and the kprobes
+ * for a SYN, keep the call from entry to exit and see whether the kernel
+ * went past its test (at ov_enter() below); the kprobe on syn_recv_sock()
+ * reads the queues as it is entered, where the kernel tests first; the
+ * cgroup_skb variant reads them as each segment arrives at the listener,
+ * before the kernel decides.
  */
 #include "tcptrail.bpf.h"
 
@@ -47,30 +50,16 @@ static __always_inline __u8 cookie_flags(__u32 qlen, __u32 max)
 	return TT_F_SYNCOOKIE | (qlen > max ? 0 : TT_F_COOKIE_POLICY);
 }
 
+/* syn_recv_sock() is entered: its first test is the accept queue's. */
 static __always_inline void
-check_listener(struct sock *lsk, bool syn, __u16 family, const __u8 *peer, __u16 peer_port,
-	       __u8 hook)
+check_accept_queue(struct sock *lsk, __u16 family, const __u8 *peer, __u16 peer_port, __u8 hook)
 {
 	__u32 max = BPF_CORE_READ(lsk, sk_max_ack_backlog);
 	__u32 backlog = BPF_CORE_READ(lsk, sk_ack_backlog);
 	__u32 qlen = BPF_CORE_READ((struct inet_connection_sock *)lsk, icsk_accept_queue.qlen.counter);
 
-	if (syn) {
-		__u8 cookies = BPF_CORE_READ(lsk, __sk_common.skc_net.net, ipv4.sysctl_tcp_syncookies);
-
-		if (cookies == 2 || qlen > max) {
-			if (!cookies) {
-				emit_overflow(lsk, TT_Q_SYN, 0, max, backlog, qlen, family,
-					      peer, peer_port, hook);
-				return;
-			}
-			emit_overflow(lsk, TT_Q_SYN, cookie_flags(qlen, max), max, backlog, qlen,
-				      family, peer, peer_port, hook);
-		}
-	}
 	if (backlog > max)
-		emit_overflow(lsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer,
-			      peer_port, hook);
+		emit_overflow(lsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer, peer_port, hook);
 }
 
 /*
@@ -279,16 +268,6 @@ static __always_inline void skb_peer(struct sk_buff *skb, __u16 family, __u8 *pe
 	*port = bpf_ntohs(p);
 }
 
-static __always_inline void on_conn_request(struct sock *sk, struct sk_buff *skb, __u8 hook)
-{
-	__u8 peer[16] = {};
-	__u16 port, family;
-
-	family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
-	skb_peer(skb, family, peer, &port);
-	check_listener(sk, true, family, peer, port, hook);
-}
-
 static __always_inline void on_syn_recv_sock(struct sock *sk, struct sk_buff *skb, __u8 hook)
 {
 	__u8 peer[16] = {};
@@ -296,14 +275,164 @@ static __always_inline void on_syn_recv_sock(struct sock *sk, struct sk_buff *sk
 
 	family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
 	skb_peer(skb, family, peer, &port);
-	check_listener(sk, false, family, peer, port, hook);
+	check_accept_queue(sk, family, peer, port, hook);
+}
+
+/*
+ * A read of the queues at a function's entry comes before the kernel's own
+ * test, and a handshake completing on another CPU in between can fill the
+ * accept queue (tcp_conn_request() may even print its SYN-flood warning to
+ * the console in between).  So a call is kept from entry to exit, and what
+ * the kernel did is told by the function it calls once its accept-queue
+ * test has passed: inet_reqsk_alloc() for a SYN, tcp_create_openreq_child()
+ * for a child.  A call that never got there was dropped on a full queue.
+ * Both variants do so for a SYN; for a child only fentry does, as the
+ * kprobe on syn_recv_sock() reads at the kernel's test, its first.
+ * BHs are off in all of them (a listener's segments never wait in its
+ * backlog), so one call at a time per CPU: one slot each, matched by its
+ * skb at the exit.
+ */
+struct ov_call {
+	__u64 lsk;
+	__u64 skb;		/* 0: no call in progress */
+	__u32 max, backlog, qlen;
+	__u16 family, port;
+	__u8 syn;		/* tcp_conn_request(), else a child's creation */
+	__u8 cookies;		/* net.ipv4.tcp_syncookies */
+	__u8 passed;		/* the kernel went past its accept-queue test */
+	__u8 cookie_sent;	/* inet_reqsk_alloc() without the listener: a cookie */
+	__u8 peer[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ov_call);
+} ov_calls SEC(".maps");
+
+static __always_inline struct ov_call *ov_slot(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ov_calls, &zero);
+}
+
+static __always_inline void ov_enter(struct sock *lsk, struct sk_buff *skb, bool syn)
+{
+	struct ov_call *c = ov_slot();
+
+	if (!c)
+		return;
+	c->lsk = (__u64)lsk;
+	c->skb = (__u64)skb;
+	c->max = BPF_CORE_READ(lsk, sk_max_ack_backlog);
+	c->backlog = BPF_CORE_READ(lsk, sk_ack_backlog);
+	c->qlen = BPF_CORE_READ((struct inet_connection_sock *)lsk, icsk_accept_queue.qlen.counter);
+	c->cookies = syn ? BPF_CORE_READ(lsk, __sk_common.skc_net.net, ipv4.sysctl_tcp_syncookies) : 0;
+	c->syn = syn;
+	c->passed = 0;
+	c->cookie_sent = 0;
+	c->family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
+	__builtin_memset(c->peer, 0, sizeof(c->peer));
+	skb_peer(skb, c->family, c->peer, &c->port);
+}
+
+/* The call in progress, if it is lsk's and of that kind. */
+static __always_inline struct ov_call *ov_current(struct sock *lsk, bool syn)
+{
+	struct ov_call *c = ov_slot();
+
+	return c && c->skb && c->lsk == (__u64)lsk && c->syn == syn ? c : NULL;
+}
+
+/* The call ends, copied out; skb 0 takes whichever is in progress (a kretprobe's). */
+static __always_inline bool ov_leave(struct sock *lsk, struct sk_buff *skb, struct ov_call *out)
+{
+	struct ov_call *c = ov_slot();
+
+	if (!c || !c->skb || (skb && (c->skb != (__u64)skb || c->lsk != (__u64)lsk)))
+		return false;
+	__builtin_memcpy(out, c, sizeof(*out));
+	c->skb = 0;
+	return true;
 }
 
 SEC("fentry/tcp_conn_request")
 int BPF_PROG(fentry_conn_request, struct request_sock_ops *ops, void *af_ops, struct sock *sk,
 	     struct sk_buff *skb)
 {
-	on_conn_request(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	ov_enter(sk, skb, true);
+	return 0;
+}
+
+/*
+ * A bool argument is taken as the whole register, of which the x86-64 ABI
+ * sets only the low byte: the rest is what the caller left there (Debian's
+ * 5.10 leaves bits set), and a cast to bool would read them too.
+ */
+static __always_inline bool arg_bool(__u64 reg)
+{
+	return (__u8)reg;
+}
+
+SEC("fentry/inet_reqsk_alloc")
+int BPF_PROG(fentry_reqsk_alloc, const struct request_sock_ops *ops, struct sock *sk,
+	     __u64 attach_listener)
+{
+	struct ov_call *c = ov_current(sk, true);
+
+	if (c) {
+		c->passed = 1;
+		c->cookie_sent = !arg_bool(attach_listener);
+	}
+	return 0;
+}
+
+/*
+ * A SYN: tcp_conn_request() tests the SYN queue (cookies 2, or full: a
+ * cookie, or with cookies 0 a drop), then the accept queue (a drop), then
+ * allocates the request.  Only a drop's cause is read from the queues, and
+ * only with cookies 0 is there a choice: the SYN queue, tested first,
+ * unless it was not full and the accept queue was.  "Full" is qlen > max
+ * here; kernels before the fix of late 2024 drop at qlen == max, which the
+ * accept queue's state then tells.
+ */
+static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call *c, __u8 hook)
+{
+	__u32 backlog;
+	bool accept_full;
+
+	if (c->passed) {
+		/* with cookies 1, only a full queue sends one, whatever qlen was at entry */
+		if (c->cookie_sent)
+			emit_overflow(sk, TT_Q_SYN,
+				      cookie_flags(c->cookies == 2 ? c->qlen : c->max + 1, c->max),
+				      c->max, c->backlog, c->qlen, c->family, c->peer, c->port, hook);
+		return;
+	}
+	backlog = BPF_CORE_READ(sk, sk_ack_backlog);
+	accept_full = c->backlog > c->max || backlog > c->max;
+	if (!c->cookies && (c->qlen > c->max || !accept_full)) {
+		emit_overflow(sk, TT_Q_SYN, 0, c->max, c->backlog, c->qlen, c->family, c->peer,
+			      c->port, hook);
+		return;
+	}
+	if (c->cookies == 2 || c->qlen > c->max)
+		emit_overflow(sk, TT_Q_SYN, cookie_flags(c->qlen, c->max), c->max, c->backlog,
+			      c->qlen, c->family, c->peer, c->port, hook);
+	emit_overflow(sk, TT_Q_ACCEPT, 0, c->max, c->backlog > c->max ? c->backlog : backlog,
+		      c->qlen, c->family, c->peer, c->port, hook);
+}
+
+SEC("fexit/tcp_conn_request")
+int BPF_PROG(fexit_conn_request, struct request_sock_ops *ops, void *af_ops, struct sock *sk,
+	     struct sk_buff *skb)
+{
+	struct ov_call c;
+
+	if (ov_leave(sk, skb, &c))
+		ov_conn_request_exit(sk, &c, TT_HOOK_FENTRY_CONN_REQUEST);
 	return 0;
 }
 
@@ -345,24 +474,97 @@ static __always_inline bool check_req_calls_child(struct sock *lsk, struct sk_bu
 
 SEC("fentry/tcp_check_req")
 int BPF_PROG(fentry_check_req, struct sock *sk, struct sk_buff *skb, struct request_sock *req,
-	     bool fastopen)
+	     __u64 fastopen)
 {
-	if (check_req_calls_child(sk, skb, req, fastopen))
-		on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	if (check_req_calls_child(sk, skb, req, arg_bool(fastopen)))
+		ov_enter(sk, skb, false);
 	return 0;
 }
 
 SEC("fentry/tcp_get_cookie_sock")
 int BPF_PROG(fentry_get_cookie_sock, struct sock *sk, struct sk_buff *skb)
 {
-	on_syn_recv_sock(sk, skb, TT_HOOK_FENTRY_CONN_REQUEST);
+	ov_enter(sk, skb, false);
 	return 0;
 }
 
+/* syn_recv_sock() got past its accept-queue test: the child is made. */
+SEC("fentry/tcp_create_openreq_child")
+int BPF_PROG(fentry_openreq_child, const struct sock *sk, struct request_sock *req,
+	     struct sk_buff *skb)
+{
+	struct ov_call *c = ov_current((struct sock *)sk, false);
+
+	if (c)
+		c->passed = 1;
+	return 0;
+}
+
+/*
+ * A child that was not made, for a listener whose accept queue was full
+ * when its call began or when it ended: syn_recv_sock() tests only that
+ * before making it (a route it cannot find is the other way out).
+ */
+static __always_inline void ov_child_exit(struct sock *sk, struct sk_buff *skb)
+{
+	struct ov_call c;
+	__u32 backlog;
+
+	if (!ov_leave(sk, skb, &c) || c.passed)
+		return;
+	backlog = BPF_CORE_READ(sk, sk_ack_backlog);
+	if (c.backlog > c.max || backlog > c.max)
+		emit_overflow(sk, TT_Q_ACCEPT, 0, c.max, c.backlog > c.max ? c.backlog : backlog,
+			      c.qlen, c.family, c.peer, c.port, TT_HOOK_FENTRY_CONN_REQUEST);
+}
+
+/* Only the first two arguments: later kernels add more, and the return is not needed. */
+SEC("fexit/tcp_check_req")
+int BPF_PROG(fexit_check_req, struct sock *sk, struct sk_buff *skb)
+{
+	ov_child_exit(sk, skb);
+	return 0;
+}
+
+SEC("fexit/tcp_get_cookie_sock")
+int BPF_PROG(fexit_get_cookie_sock, struct sock *sk, struct sk_buff *skb)
+{
+	ov_child_exit(sk, skb);
+	return 0;
+}
+
+/*
+ * The kprobes keep tcp_conn_request()'s calls as fentry does.  A kretprobe
+ * has no arguments, so it takes the call in progress: a kprobe program that
+ * the kernel skips for nesting inside another on its CPU is skipped at
+ * both ends, since the whole call runs inside the interrupted program.
+ */
 SEC("kprobe/tcp_conn_request")
 int BPF_KPROBE(kprobe_conn_request, void *ops, void *af_ops, struct sock *sk, struct sk_buff *skb)
 {
-	on_conn_request(sk, skb, TT_HOOK_KPROBE_CONN_REQUEST);
+	ov_enter(sk, skb, true);
+	return 0;
+}
+
+SEC("kprobe/inet_reqsk_alloc")
+int BPF_KPROBE(kprobe_reqsk_alloc, void *ops, struct sock *sk, __u64 attach_listener)
+{
+	struct ov_call *c = ov_current(sk, true);
+
+	if (c) {
+		c->passed = 1;
+		c->cookie_sent = !arg_bool(attach_listener);
+	}
+	return 0;
+}
+
+SEC("kretprobe/tcp_conn_request")
+int BPF_KRETPROBE(kretprobe_conn_request)
+{
+	struct ov_call c;
+
+	if (ov_leave(NULL, NULL, &c) && c.syn)
+		ov_conn_request_exit((struct sock *)c.lsk, &c, TT_HOOK_KPROBE_CONN_REQUEST);
 	return 0;
 }
 

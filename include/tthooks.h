@@ -63,12 +63,18 @@
 	  "also claims it when tcp_max_tw_buckets are all in use")		\
 	/* bpf/overflow.bpf.c; no fentry on syn_recv_sock: 7 arguments, too many for 6.1 */ \
 	X(FENTRY_CONN_REQUEST, 10, OVERFLOW, FENTRY,				\
-	  "fentry/tcp_conn_request + fentry/tcp_check_req + fentry/tcp_get_cookie_sock", \
-	  TT_PROGS("fentry_conn_request", "fentry_check_req", "fentry_get_cookie_sock"), \
-	  "an ACK that tcp_check_req() then rejects for PAWS or its window counts too") \
+	  "fentry/tcp_conn_request, tcp_check_req, tcp_get_cookie_sock, their fexits " \
+	  "+ fentry/inet_reqsk_alloc, tcp_create_openreq_child",		\
+	  TT_PROGS("fentry_conn_request", "fentry_reqsk_alloc", "fexit_conn_request", \
+		   "fentry_check_req", "fentry_get_cookie_sock", "fentry_openreq_child", \
+		   "fexit_check_req", "fexit_get_cookie_sock"),			\
+	  "with a full accept queue, an ACK that tcp_check_req() rejects for PAWS or " \
+	  "its window counts too") \
 	X(KPROBE_CONN_REQUEST, 11, OVERFLOW, KPROBE,				\
-	  "kprobe/tcp_conn_request + kprobe/tcp_v{4,6}_syn_recv_sock",		\
-	  TT_PROGS("kprobe_conn_request", "kprobe_v4_syn_recv_sock", "kprobe_v6_syn_recv_sock"), \
+	  "kprobe/tcp_conn_request, its kretprobe, kprobe/inet_reqsk_alloc " \
+	  "+ kprobe/tcp_v{4,6}_syn_recv_sock",					\
+	  TT_PROGS("kprobe_conn_request", "kprobe_reqsk_alloc", "kretprobe_conn_request", \
+		   "kprobe_v4_syn_recv_sock", "kprobe_v6_syn_recv_sock"),	\
 	  NULL)									\
 	X(CGROUP_SKB, 9, OVERFLOW, CGROUP_SKB,					\
 	  "cgroup_skb/ingress on the cgroup v2 root",				\

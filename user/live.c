@@ -27,7 +27,7 @@
 struct tt_live {
 	struct tcptrail_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[16];
+	struct bpf_link *links[TT_CAP_MAX * TT_VARIANT_PROGS];	/* a variant per capability */
 	int n_links;
 	tt_event_cb cb;
 	tt_flowrec_cb flow_cb;
@@ -230,7 +230,7 @@ static const struct typed_load *chosen_load(const struct tt_selection *sel)
 static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_t len)
 {
 	const struct tt_opts *o = ctx;
-	struct bpf_link *links[4];
+	struct bpf_link *links[TT_VARIANT_PROGS];
 	struct tcptrail_bpf *skel;
 
 	if (!v->progs[0])
@@ -293,7 +293,7 @@ again:
 			 err == -EPERM && v->kind == TT_KIND_FENTRY ?
 			 " (this kernel denies fentry programs)" : "");
 	} else {
-		err = attach_variant(skel, v, links, &n, 4, why, len);
+		err = attach_variant(skel, v, links, &n, TT_VARIANT_PROGS, why, len);
 		while (n > 0)
 			bpf_link__destroy(links[--n]);
 	}

@@ -33,12 +33,15 @@ enum tt_hook_kind {
 	TT_KIND_RULE,		/* no program of its own: logic inside the transitions hook */
 };
 
+/* The most programs a variant has (the fentry overflow hook's). */
+#define TT_VARIANT_PROGS 8
+
 struct tt_variant {
 	enum tt_cap cap;
 	enum tt_hook_kind kind;
 	unsigned char hook_id;		/* enum tt_hook_id, written to records */
 	const char *name;		/* what the user is told, e.g. "tp_btf/inet_sock_set_state" */
-	const char *progs[4];		/* skeleton program names, NULL-terminated */
+	const char *progs[TT_VARIANT_PROGS + 1];	/* skeleton program names, NULL-terminated */
 	const char *caveat;		/* what it misses, or NULL */
 };
 
