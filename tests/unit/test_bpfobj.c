@@ -53,6 +53,8 @@ TEST(bpfobj_every_program_in_the_hook_table_is_in_the_object)
 
 		/* the rule alone has no program; every other row has one at least */
 		CHECK((v->kind == TT_KIND_RULE) == (v->progs[0] == NULL));
+		/* at most TT_VARIANT_PROGS, so the list ends and live.c's links fit */
+		REQUIRE(v->progs[TT_VARIANT_PROGS] == NULL);
 		for (int j = 0; v->progs[j]; j++) {
 			struct bpf_program *p = bpf_object__find_program_by_name(obj, v->progs[j]);
 
