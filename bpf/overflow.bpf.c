@@ -395,8 +395,8 @@ int BPF_PROG(fentry_reqsk_alloc, const struct request_sock_ops *ops, struct sock
  * allocates the request.  Only a drop's cause is read from the queues, and
  * only with cookies 0 is there a choice: the SYN queue, tested first,
  * unless it was not full and the accept queue was.  "Full" is qlen > max
- * here; kernels before the fix of late 2024 drop at qlen == max, which the
- * accept queue's state then tells.
+ * here; kernels without the fix to inet_csk_reqsk_queue_is_full() drop at
+ * qlen == max, which the accept queue's state then tells.
  */
 static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call *c, __u8 hook)
 {
