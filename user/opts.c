@@ -177,10 +177,16 @@ int tt_parse_ports(const char *s, uint16_t *ports, uint32_t *n)
 	strcpy(buf, s);
 	*n = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (*n >= TT_MAX_PORTS)
-			return -E2BIG;
+		uint32_t k = 0;
+
 		if (tt_parse_num(tok, 1, 65535, &v))
 			return -EINVAL;
+		while (k < *n && ports[k] != v)		/* once each: a repeat takes no room */
+			k++;
+		if (k < *n)
+			continue;
+		if (*n >= TT_MAX_PORTS)
+			return -E2BIG;
 		ports[(*n)++] = (uint16_t)v;
 	}
 	/* "80," or ",80" leave an empty field that strtok_r hides */

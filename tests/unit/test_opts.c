@@ -422,6 +422,11 @@ TEST(opts_conflicting_outputs_and_repeats)
 	CHECK_EQ_INT(o.n_lports, 2);
 	CHECK_REFUSED("-P/--port", "'17'", "-P", "1,2,3,4,5,6,7,8", "-P",
 		      "9,10,11,12,13,14,15,16", "-P", "17");
+	/* a port repeated within one list takes no room either */
+	CHECK_EQ_INT(parse(&o, &x, "-D", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,16,1", NULL), 0);
+	CHECK_EQ_INT(o.n_rports, 16);
+	CHECK_REFUSED("-D/--dport", "at most 16 ports", "-D",
+		      "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,16,17");
 	CHECK_REFUSED("-p/--pid", "'2'", "-p", "1", "-p", "2");
 	/* a second capture is not read after the first: refused, not dropped */
 	CHECK_REFUSED("-r/--read", "given twice (then 'r.ttcap.71')", "-r", "r.ttcap.70", "-r",
