@@ -407,14 +407,24 @@ static bool caps_suffice(const struct tt_selection *sel)
 	return false;
 }
 
-static void select_hooks(const struct tt_opts *o, bool all, struct tt_selection *sel)
+/*
+ * Returns what mounting tracefs gave, for the caller to tell with
+ * say_tracefs() where it matters: not before a start that the caller's
+ * privileges stop anyway.
+ */
+static int select_hooks(const struct tt_opts *o, bool all, struct tt_selection *sel)
 {
 	int err = livesys__tracefs();
 
+	tt_select(o->attach, all, probe_variant, (void *)o, sel);
+	return err;
+}
+
+static void say_tracefs(int err)
+{
 	if (err)
 		tt_info("tracefs is not mounted and could not be mounted privately (%s): "
 			"plain tracepoints are unavailable", strerror(-err));
-	tt_select(o->attach, all, probe_variant, (void *)o, sel);
 }
 
 int live__probe(const struct tt_opts *o)
@@ -422,7 +432,7 @@ int live__probe(const struct tt_opts *o)
 	struct tt_selection sel;
 
 	libbpf_set_print(libbpf_print);
-	select_hooks(o, true, &sel);
+	say_tracefs(select_hooks(o, true, &sel));
 	printf("tcptrail %s: hooks for this kernel (--attach %s)\n", tt_version,
 	       o->attach == TT_ATTACH_AUTO ? "auto" : o->attach == TT_ATTACH_FENTRY ? "fentry" :
 	       o->attach == TT_ATTACH_KPROBE ? "kprobe" : o->attach == TT_ATTACH_TP_BTF ? "tp_btf" :
@@ -605,11 +615,12 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 		goto fail;
 	}
 
-	select_hooks(o, false, &l->sel);
+	err = select_hooks(o, false, &l->sel);
 	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0 && !caps_suffice(&l->sel)) {
 		live__free(l);
 		return 1;
 	}
+	say_tracefs(err);
 	if (l->sel.chosen[TT_CAP_TRANSITIONS] < 0) {
 		tt_err("no hook for TCP state transitions works on this kernel:");
 		live__print_selection(stderr, &l->sel, true);
