@@ -392,15 +392,20 @@ int BPF_PROG(fentry_reqsk_alloc, const struct request_sock_ops *ops, struct sock
 /*
  * A SYN: tcp_conn_request() tests the SYN queue (cookies 2, or full: a
  * cookie, or with cookies 0 a drop), then the accept queue (a drop), then
- * allocates the request.  Only a drop's cause is read from the queues, and
- * only with cookies 0 is there a choice: the SYN queue, tested first,
- * unless it was not full and the accept queue was.  "Full" is qlen > max
- * here; kernels without the fix to inet_csk_reqsk_queue_is_full() drop at
- * qlen == max, which the accept queue's state then tells.
+ * allocates the request.  A drop's cause is read from the queues, at entry
+ * and at exit, and is claimed only where a queue was full: a kernel built
+ * to inline inet_reqsk_alloc() into tcp_conn_request() (LTO, another
+ * compiler) never marks a call, and must not make every SYN an overflow.
+ * It then counts as the hooks that read at entry did.  With cookies 0 the
+ * SYN queue, tested first, is the cause where it was over its limit, the
+ * accept queue where that one was full; a SYN queue at its limit (qlen ==
+ * max) is the cause only on kernels without the fix to
+ * inet_csk_reqsk_queue_is_full(), which drop there too.
  */
 static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call *c, __u8 hook)
 {
-	__u32 backlog;
+	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
+	__u32 backlog, qlen;
 	bool accept_full;
 
 	if (c->passed) {
@@ -412,17 +417,24 @@ static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call
 		return;
 	}
 	backlog = BPF_CORE_READ(sk, sk_ack_backlog);
+	qlen = BPF_CORE_READ(icsk, icsk_accept_queue.qlen.counter);
 	accept_full = c->backlog > c->max || backlog > c->max;
-	if (!c->cookies && (c->qlen > c->max || !accept_full)) {
-		emit_overflow(sk, TT_Q_SYN, 0, c->max, c->backlog, c->qlen, c->family, c->peer,
-			      c->port, hook);
+	if (!c->cookies) {
+		if (c->qlen <= c->max && accept_full)
+			emit_overflow(sk, TT_Q_ACCEPT, 0, c->max,
+				      c->backlog > c->max ? c->backlog : backlog, c->qlen, c->family,
+				      c->peer, c->port, hook);
+		else if (c->qlen >= c->max || qlen >= c->max)
+			emit_overflow(sk, TT_Q_SYN, 0, c->max, c->backlog, c->qlen, c->family,
+				      c->peer, c->port, hook);
 		return;
 	}
 	if (c->cookies == 2 || c->qlen > c->max)
 		emit_overflow(sk, TT_Q_SYN, cookie_flags(c->qlen, c->max), c->max, c->backlog,
 			      c->qlen, c->family, c->peer, c->port, hook);
-	emit_overflow(sk, TT_Q_ACCEPT, 0, c->max, c->backlog > c->max ? c->backlog : backlog,
-		      c->qlen, c->family, c->peer, c->port, hook);
+	if (accept_full)
+		emit_overflow(sk, TT_Q_ACCEPT, 0, c->max, c->backlog > c->max ? c->backlog : backlog,
+			      c->qlen, c->family, c->peer, c->port, hook);
 }
 
 SEC("fexit/tcp_conn_request")
@@ -503,7 +515,8 @@ int BPF_PROG(fentry_openreq_child, const struct sock *sk, struct request_sock *r
 /*
  * A child that was not made, for a listener whose accept queue was full
  * when its call began or when it ended: syn_recv_sock() tests only that
- * before making it (a route it cannot find is the other way out).
+ * before making it (a route it cannot find is the other way out).  Where
+ * LTO inlines tcp_create_openreq_child(), the queue reads alone decide.
  */
 static __always_inline void ov_child_exit(struct sock *sk, struct sk_buff *skb)
 {
