@@ -50,18 +50,6 @@ static __always_inline __u8 cookie_flags(__u32 qlen, __u32 max)
 	return TT_F_SYNCOOKIE | (qlen > max ? 0 : TT_F_COOKIE_POLICY);
 }
 
-/* syn_recv_sock() is entered: its first test is the accept queue's. */
-static __always_inline void
-check_accept_queue(struct sock *lsk, __u16 family, const __u8 *peer, __u16 peer_port, __u8 hook)
-{
-	__u32 max = BPF_CORE_READ(lsk, sk_max_ack_backlog);
-	__u32 backlog = BPF_CORE_READ(lsk, sk_ack_backlog);
-	__u32 qlen = BPF_CORE_READ((struct inet_connection_sock *)lsk, icsk_accept_queue.qlen.counter);
-
-	if (backlog > max)
-		emit_overflow(lsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer, peer_port, hook);
-}
-
 /*
  * The cgroup program has no bpf_probe_read_kernel() on older kernels (6.1
  * rejects it), so it reads the listener through the BTF pointer that
@@ -253,11 +241,16 @@ int cgroup_ingress(struct __sk_buff *skb)
 	return 1;
 }
 
-static __always_inline void skb_peer(struct sk_buff *skb, __u16 family, __u8 *peer, __u16 *port)
+/* An overflow of lsk's, its peer read from skb (the segment): only once it is one. */
+static __always_inline void
+emit_skb_overflow(struct sock *lsk, struct sk_buff *skb, __u8 queue, __u8 cookie, __u32 max,
+		  __u32 backlog, __u32 qlen, __u8 hook)
 {
+	__u16 family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
 	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u8 peer[16] = {};
 	__u16 p = 0;
 
 	if (family == AF_INET)
@@ -265,17 +258,19 @@ static __always_inline void skb_peer(struct sk_buff *skb, __u16 family, __u8 *pe
 	else
 		bpf_probe_read_kernel(peer, 16, head + nh + 8);
 	bpf_probe_read_kernel(&p, 2, head + th);
-	*port = bpf_ntohs(p);
+	emit_overflow(lsk, queue, cookie, max, backlog, qlen, family, peer, bpf_ntohs(p), hook);
 }
 
+/* syn_recv_sock() is entered: its first test is the accept queue's. */
 static __always_inline void on_syn_recv_sock(struct sock *sk, struct sk_buff *skb, __u8 hook)
 {
-	__u8 peer[16] = {};
-	__u16 port, family;
+	__u32 max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	__u32 backlog = BPF_CORE_READ(sk, sk_ack_backlog);
 
-	family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
-	skb_peer(skb, family, peer, &port);
-	check_accept_queue(sk, family, peer, port, hook);
+	if (backlog > max)
+		emit_skb_overflow(sk, skb, TT_Q_ACCEPT, 0, max, backlog,
+				  BPF_CORE_READ((struct inet_connection_sock *)sk,
+						icsk_accept_queue.qlen.counter), hook);
 }
 
 /*
@@ -290,18 +285,17 @@ static __always_inline void on_syn_recv_sock(struct sock *sk, struct sk_buff *sk
  * kprobe on syn_recv_sock() reads at the kernel's test, its first.
  * BHs are off in all of them (a listener's segments never wait in its
  * backlog), so one call at a time per CPU: one slot each, matched by its
- * skb at the exit.
+ * skb at the exit.  The skb is still the caller's there, so the peer is
+ * read from it only for an overflow.
  */
 struct ov_call {
 	__u64 lsk;
 	__u64 skb;		/* 0: no call in progress */
 	__u32 max, backlog, qlen;
-	__u16 family, port;
 	__u8 syn;		/* tcp_conn_request(), else a child's creation */
 	__u8 cookies;		/* net.ipv4.tcp_syncookies */
 	__u8 passed;		/* the kernel went past its accept-queue test */
 	__u8 cookie_sent;	/* inet_reqsk_alloc() without the listener: a cookie */
-	__u8 peer[16];
 };
 
 struct {
@@ -333,9 +327,6 @@ static __always_inline void ov_enter(struct sock *lsk, struct sk_buff *skb, bool
 	c->syn = syn;
 	c->passed = 0;
 	c->cookie_sent = 0;
-	c->family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
-	__builtin_memset(c->peer, 0, sizeof(c->peer));
-	skb_peer(skb, c->family, c->peer, &c->port);
 }
 
 /* The call in progress, if it is lsk's and of that kind. */
@@ -402,6 +393,14 @@ int BPF_PROG(fentry_reqsk_alloc, const struct request_sock_ops *ops, struct sock
  * max) is the cause only on kernels without the fix to
  * inet_csk_reqsk_queue_is_full(), which drop there too.
  */
+/* The call's overflow, with the accept queue's length as a full one was read. */
+static __always_inline void ov_emit(struct sock *sk, const struct ov_call *c, __u8 queue,
+				    __u8 cookie, __u32 backlog, __u8 hook)
+{
+	emit_skb_overflow(sk, (struct sk_buff *)c->skb, queue, cookie, c->max,
+			  c->backlog > c->max ? c->backlog : backlog, c->qlen, hook);
+}
+
 static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call *c, __u8 hook)
 {
 	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
@@ -411,9 +410,8 @@ static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call
 	if (c->passed) {
 		/* with cookies 1, only a full queue sends one, whatever qlen was at entry */
 		if (c->cookie_sent)
-			emit_overflow(sk, TT_Q_SYN,
-				      cookie_flags(c->cookies == 2 ? c->qlen : c->max + 1, c->max),
-				      c->max, c->backlog, c->qlen, c->family, c->peer, c->port, hook);
+			ov_emit(sk, c, TT_Q_SYN, TT_F_SYNCOOKIE | (c->cookies == 2 && c->qlen <= c->max ?
+				TT_F_COOKIE_POLICY : 0), c->backlog, hook);
 		return;
 	}
 	backlog = BPF_CORE_READ(sk, sk_ack_backlog);
@@ -421,20 +419,15 @@ static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call
 	accept_full = c->backlog > c->max || backlog > c->max;
 	if (!c->cookies) {
 		if (c->qlen <= c->max && accept_full)
-			emit_overflow(sk, TT_Q_ACCEPT, 0, c->max,
-				      c->backlog > c->max ? c->backlog : backlog, c->qlen, c->family,
-				      c->peer, c->port, hook);
+			ov_emit(sk, c, TT_Q_ACCEPT, 0, backlog, hook);
 		else if (c->qlen >= c->max || qlen >= c->max)
-			emit_overflow(sk, TT_Q_SYN, 0, c->max, c->backlog, c->qlen, c->family,
-				      c->peer, c->port, hook);
+			ov_emit(sk, c, TT_Q_SYN, 0, c->backlog, hook);
 		return;
 	}
 	if (c->cookies == 2 || c->qlen > c->max)
-		emit_overflow(sk, TT_Q_SYN, cookie_flags(c->qlen, c->max), c->max, c->backlog,
-			      c->qlen, c->family, c->peer, c->port, hook);
+		ov_emit(sk, c, TT_Q_SYN, cookie_flags(c->qlen, c->max), c->backlog, hook);
 	if (accept_full)
-		emit_overflow(sk, TT_Q_ACCEPT, 0, c->max, c->backlog > c->max ? c->backlog : backlog,
-			      c->qlen, c->family, c->peer, c->port, hook);
+		ov_emit(sk, c, TT_Q_ACCEPT, 0, backlog, hook);
 }
 
 SEC("fexit/tcp_conn_request")
@@ -527,8 +520,7 @@ static __always_inline void ov_child_exit(struct sock *sk, struct sk_buff *skb)
 		return;
 	backlog = BPF_CORE_READ(sk, sk_ack_backlog);
 	if (c.backlog > c.max || backlog > c.max)
-		emit_overflow(sk, TT_Q_ACCEPT, 0, c.max, c.backlog > c.max ? c.backlog : backlog,
-			      c.qlen, c.family, c.peer, c.port, TT_HOOK_FENTRY_CONN_REQUEST);
+		ov_emit(sk, &c, TT_Q_ACCEPT, 0, backlog, TT_HOOK_FENTRY_CONN_REQUEST);
 }
 
 /* Only the first two arguments: later kernels add more, and the return is not needed. */
