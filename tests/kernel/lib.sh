@@ -507,6 +507,10 @@ check_tw_entries() {
 	expect_eq "TIME-WAIT entries (flows with end time_wait) vs the kernel's timewait socks made" \
 		"$_entries" "$_kernel"
 	expect_eq "summaries' time_wait summed vs TIME-WAIT flows" "$_summed" "$_entries"
+	# every connection's client end was traced to its end, with or without
+	# a timewait sock (nothing traced at all would pass the counts above)
+	expect_count active "$(fact connections)"
+	expect_eq "client flows that did not end" "$(flows active | grep -c '"end":"open"')" 0
 	_bad=$(flows | grep '"end":"time_wait"' | grep -v '"tw_substate":"' | sed -n 1p)
 	[ -z "$_bad" ] || fail "TIME-WAIT flow without tw_substate: $_bad"
 	_bad=$(flows | grep -v '"end":"time_wait"' | grep '"tw_substate":"' | sed -n 1p)
