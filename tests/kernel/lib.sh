@@ -464,6 +464,7 @@ json_array() {
 		s = substr($0, i + length(k))
 		while (substr(s, 1, 1) == "{") {
 			j = index(s, "}")
+			if (!j) { print "json_array: a cut-off object in " k > "/dev/stderr"; exit 1 }
 			print substr(s, 1, j)
 			s = substr(s, j + 1)
 			if (substr(s, 1, 1) == ",") s = substr(s, 2)
