@@ -472,11 +472,17 @@ json_array() {
 	}'
 }
 
-# ns_ss ARGS...: the host's ss inside the traced namespace, if this host has
-# ss and nsenter (the busybox guest has neither); false otherwise.
+# ss_here: whether the checks against ss run: on a host always (the tools
+# are required above), in the busybox guest (no ss, no nsenter) never.
+ss_here() {
+	[ "${TT_GUEST:-}" != 1 ]
+}
+
+# ns_ss ARGS...: the host's ss inside the traced namespace.  Callers check
+# ss_here first, and fail if this fails: a check against ss that could not
+# run must not pass for one that agreed.
 ns_ss() {
-	command -v ss >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 &&
-		[ -n "$DRIVE_PID" ] || return 1
+	[ -n "$DRIVE_PID" ] || { echo "ns_ss: no ttdrive running, whose namespace ss would read" >&2; return 1; }
 	nsenter --net="/proc/$DRIVE_PID/ns/net" ss "$@"
 }
 
@@ -618,7 +624,8 @@ check_tw_population() {
 	expect_eq "population_source" "$(printf '%s\n' "$_last" | jget population_source)" sock_diag
 	expect_eq "time_wait population vs the namespace's TIME-WAIT sockets" \
 		"$(printf '%s\n' "$_last" | jget population)" "$_want"
-	if _ss=$(ns_ss -Htan state time-wait); then
+	if ss_here; then
+		_ss=$(ns_ss -Htan state time-wait) || fail "ss -Htan state time-wait in the namespace failed"
 		expect_eq "ss -tan state time-wait in the namespace" \
 			"$(printf '%s\n' "$_ss" | count_lines)" "$_want"
 		_note=", ss agrees"
@@ -666,7 +673,8 @@ check_close_wait() {
 	expect_eq "ttdrive's CLOSE-WAIT sockets of the server" "$(fact ss.close_wait.server)" "$_leak"
 	expect_flow "close_wait report" "$CW" pid="$(fact server_pid)" comm="$(fact server_comm)" \
 		count="$_leak" service=local service_port="$(fact port)" netns="$NETNS"
-	if _ss=$(ns_ss -Htanp state close-wait); then
+	if ss_here; then
+		_ss=$(ns_ss -Htanp state close-wait) || fail "ss -Htanp state close-wait in the namespace failed"
 		expect_eq "ss -tan state close-wait in the namespace" \
 			"$(printf '%s\n' "$_ss" | count_lines)" "$_leak"
 		expect_eq "ss -tanp: CLOSE-WAIT sockets of $(fact server_comm) pid $(fact server_pid)" \

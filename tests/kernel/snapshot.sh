@@ -44,7 +44,8 @@ _g=$(printf '%s\n' "$snap" | json_array groups | grep "\"netns\":$NETNS," |
 expect_flow "snapshot's CLOSE_WAIT group" "$_g" count="$k" pid="$server" comm=ttleak
 
 # every state as ss counts it in that namespace (ss -tan: all states)
-if _ss=$(ns_ss -Htan); then
+if ss_here; then
+	_ss=$(ns_ss -Htanp) || fail "ss -Htanp in the namespace failed"
 	for st in ESTAB:ESTABLISHED CLOSE-WAIT:CLOSE_WAIT FIN-WAIT-2:FIN_WAIT2 LISTEN:LISTEN \
 		TIME-WAIT:TIME_WAIT; do
 		expect_eq "${st#*:} sockets vs ss's ${st%%:*}" \
@@ -54,7 +55,7 @@ if _ss=$(ns_ss -Htan); then
 	expect_eq "sockets in the namespace vs ss -tan" "$(mine | count_lines)" \
 		"$(printf '%s\n' "$_ss" | count_lines)"
 	expect_eq "ss -tanp: CLOSE-WAIT sockets of ttleak pid $server" \
-		"$(printf '%s\n' "$_ss" | grep -c "^CLOSE-WAIT ")" "$k"
+		"$(printf '%s\n' "$_ss" | grep "^CLOSE-WAIT " | grep -c "(\"ttleak\",pid=$server,")" "$k"
 	_note=", ss agrees on every state"
 fi
 

@@ -20,7 +20,8 @@ trace_begin tfo-listener-close
 wait_paused tfo-waiting
 n=$(fact children)
 expect_eq "ttdrive's Fast Open children in SYN_RECV" "$(fact ss.syn_recv)" "$n"
-if _ss=$(ns_ss -Htan state syn-recv); then
+if ss_here; then
+	_ss=$(ns_ss -Htan state syn-recv) || fail "ss -Htan state syn-recv in the namespace failed"
 	expect_eq "ss -tan state syn-recv in the namespace" "$(printf '%s\n' "$_ss" | count_lines)" "$n"
 	note=", ss agrees"
 fi
