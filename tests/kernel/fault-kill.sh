@@ -12,9 +12,10 @@ BPFTOOL=${BPFTOOL:-bpftool}
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 command -v "$BPFTOOL" >/dev/null 2>&1 || skip "no $BPFTOOL here to list programs and links"
 
-# ids the kernel lists now: "prog", "link" or "map"
+# ids the kernel lists now: "prog", "link" or "map"; fails with bpftool
 ids() {
-	"$BPFTOOL" "$1" show 2>/dev/null | sed -n 's/^\([0-9][0-9]*\): .*/\1/p'
+	_list=$("$BPFTOOL" "$1" show 2>&1) || { echo "$BPFTOOL $1 show: $_list" >&2; return 1; }
+	printf '%s\n' "$_list" | sed -n 's/^\([0-9][0-9]*\): .*/\1/p'
 }
 
 # what /sys/fs/bpf holds, if it is mounted
@@ -29,9 +30,10 @@ held() {
 	done | sort -un
 }
 
-# none of the ids in $2 is listed by "$BPFTOOL $1 show"
+# none of the ids in $2 is listed by "$BPFTOOL $1 show" (an empty list
+# of those is no answer: listing nothing would pass for all gone)
 gone() {
-	_now=$(ids "$1")
+	_now=$(ids "$1") || fail "$BPFTOOL $1 show failed"
 	for _id in $2; do
 		echo "$_now" | grep -qx "$_id" && return 1
 	done
@@ -46,6 +48,11 @@ links=$(held link_id)
 maps=$(held map_id)
 [ -n "$progs" ] || fail "no BPF program among tcptrail's descriptors"
 [ -n "$links" ] || fail "no BPF link among tcptrail's descriptors"
+[ -n "$maps" ] || fail "no BPF map among tcptrail's descriptors"
+# what gone() looks for must be listed while tcptrail runs
+gone prog "$progs" && fail "$BPFTOOL prog show lists none of tcptrail's programs"
+gone link "$links" && fail "$BPFTOOL link show lists none of tcptrail's links"
+gone map "$maps" && fail "$BPFTOOL map show lists none of tcptrail's maps"
 names=$(for id in $progs; do
 	"$BPFTOOL" prog show id "$id" 2>/dev/null | sed -n 's/^[0-9]*: [a-z_]*  *name \([^ ]*\) .*/\1/p'
 done | tr '\n' ' ')
