@@ -68,6 +68,8 @@ if unshare --net sh -c 'echo 256 >/proc/sys/net/ipv4/tcp_child_ehash_entries' 2>
 	_e=$(nsenter --net="/proc/$PID_o/ns/net" cat /proc/sys/net/ipv4/tcp_ehash_entries 2>/dev/null)
 	[ "${_e:-0}" -gt 0 ] || fail "o's namespace has no table of its own: tcp_ehash_entries '$_e'"
 else
+	kernel_before 6.1 ||
+		fail "net.ipv4.tcp_child_ehash_entries could not be set in a new namespace on Linux 6.1 or later"
 	echo "note: no net.ipv4.tcp_child_ehash_entries (before Linux 6.1): no namespace with a table of its own"
 fi
 
@@ -82,6 +84,8 @@ case $PROBE in
 *"sock_diag, one namespace at a time ("*) ;;
 *) fail "--probe: seed+census line names no way: $PROBE" ;;
 esac
+# the walk (bpf/iter.bpf.c) loads from Linux 6.1 on
+[ "$WALK" = 1 ] || kernel_before 6.1 || fail "--probe: no walk on Linux 6.1 or later: $PROBE"
 _p=$(TCPTRAIL_SEED=diag "$TCPTRAIL" --probe 2>/dev/null | grep '^  seed+census ')
 expect_eq "--probe with TCPTRAIL_SEED=diag" "$_p" \
 	"  seed+census  sock_diag, one namespace at a time (TCPTRAIL_SEED=diag)"
