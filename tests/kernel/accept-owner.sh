@@ -19,6 +19,7 @@ expect_count active "$k"
 expect_count unknown 0
 expect_all passive "\"pid\":$acceptor," \
 	"accepted flow not owned by the acceptor $acceptor (listener $listener)"
-# a listener flow, if there is one, is its creator's
+# the listener, made once tracing began, is its creator's
+expect_count listener 1
 expect_all listener "\"pid\":$listener," "listener flow not owned by $listener"
 pass
