@@ -35,7 +35,9 @@ done
 	fail "--color <TAB> offers: $(complete_words --color '' | tr '\n' ' ')"
 [ "$(complete_words --color = al | tr '\n' ' ')" = "always " ] ||
 	fail "--color=al<TAB> offers: $(complete_words --color = al | tr '\n' ' ')"
-for m in $(complete_words --attach ''); do
+attach=$(complete_words --attach '' | tr '\n' ' ')
+[ "$attach" = "auto fentry kprobe tp_btf tracepoint " ] || fail "--attach <TAB> offers: $attach"
+for m in $attach; do
 	grep -q "\"$m\"" user/opts.c user/*.c || fail "--attach offers '$m', which tcptrail does not know"
 done
 complete_words -r tests/captures/clo | grep -qx tests/captures/close.ttcap ||
