@@ -1656,13 +1656,10 @@ TEST(engine_pseudo_keys)
 	for (int i = 1; i < N; i++)
 		if (keys[i] == keys[i - 1])
 			dup++;
+	/* every key odd: a struct sock's address, aligned, is never one */
 	CHECK_EQ_INT(even, 0);
 	CHECK_EQ_INT(dup, 0);
 	free(keys);
-
-	/* an aligned struct sock address is never a pseudo key */
-	for (uint64_t p = 0xffff888100000000ull; p < 0xffff888100000000ull + 4096 * 8; p += 8)
-		CHECK(!(p & 1));
 
 	/* the bytes an IPv4 record leaves unset do not count; every field else does */
 	e = rec(TT_EV_SEED, 0, 0, 0, 0);
