@@ -818,7 +818,10 @@ TEST(metrics_listen_spec_errors)
 	char err[128];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
 		CHECK(metrics_server__new(&m, bad[i], err, sizeof(err)) < 0);
+		if (!err[0])
+			fprintf(stderr, "    no message for '%s'\n", bad[i]);
 		CHECK(err[0] != '\0');
 	}
 }
