@@ -283,3 +283,68 @@ TEST(journal_that_does_not_read_never_stalls)
 	munmap(st, sizeof(*st));
 	jrecv_close(&rc);
 }
+
+struct jstall {
+	const char *path, *err_path;
+	int rfd, entries;
+};
+
+/* The sink over a stalled journald, its stderr into err_path: a child's work. */
+static void journal_to_stalled(void *arg)
+{
+	static struct tw_report r = { .t_ns = 1000, .interval_ns = 1000000000ull, .entries = 1 };
+	struct jstall *st = arg;
+	struct tt_journal *j;
+	char buf[4096];
+	int fd = open(st->err_path, O_WRONLY | O_TRUNC);
+
+	if (fd < 0 || dup2(fd, 2) < 0)
+		_exit(1);
+	tt_verbosity = TT_LOG_INFO;
+	setenv("TCPTRAIL_JOURNAL_SOCKET", st->path, 1);
+	j = journal__new(&(struct tt_sink_opts){ 0 }, 0);
+	if (!j)
+		_exit(1);
+	for (int i = 0; i < st->entries; i++)
+		journal__time_wait(j, &r);
+	/* journald reads again: the next entry goes, and says how many did not */
+	for (int i = 0; i < 100000 && recv(st->rfd, buf, sizeof(buf), MSG_DONTWAIT) >= 0; i++)
+		;
+	journal__time_wait(j, &r);
+	journal__free(j);
+	fflush(stderr);
+}
+
+/*
+ * The sink says what the stall costs: once when entries start to be lost,
+ * with the count when journald reads again, and at exit.
+ */
+TEST(journal_sink_says_what_a_stalled_journald_lost)
+{
+	char epath[] = "/tmp/tt-journal-err-XXXXXX", err[8192];
+	struct jrecv rc = { .fd = -1 };
+	int qlen = sockkit_dgram_qlen(), efd;
+	struct jstall st;
+	ssize_t n;
+
+	if (qlen < 0 || qlen > 4096)
+		SKIP("net.unix.max_dgram_qlen is %d", qlen);
+	REQUIRE(jrecv_open(&rc) == 0);
+	efd = mkstemp(epath);
+	REQUIRE(efd >= 0);
+	st = (struct jstall){ .path = rc.path, .err_path = epath, .rfd = rc.fd,
+			      .entries = qlen + 20 };
+	CHECK(sockkit_returns_within(journal_to_stalled, &st, 5));
+	n = pread(efd, err, sizeof(err) - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	close(efd);
+	unlink(epath);
+	jrecv_close(&rc);
+	CHECK(strstr(err, "warning: --journal: ") &&
+	      strstr(err, " does not read (its queue is full); entries are lost until it "
+			  "accepts them"));
+	CHECK(strstr(err, " accepts entries again (") != NULL);
+	CHECK(strstr(err, " entries were lost: they did not reach ") != NULL);
+	if (*tt_failed_)
+		fprintf(stderr, "    stderr was:\n%s", err);
+}
