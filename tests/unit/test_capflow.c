@@ -757,7 +757,7 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 	struct readout *o = malloc(sizeof(*o));
 	struct tt_engine *a, *b;
 	json_t *js[32];
-	int nj, bad = 0;
+	int nj, bad = 0, found, named;
 	struct replay_run r;
 
 	REQUIRE(dir && path && m && direct && reread && o);
@@ -787,14 +787,17 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 	CHECK_EQ_INT(engine__total(b)->inferred, 1);
 	CHECK(!memcmp(engine__total(a), engine__total(b), sizeof(struct tt_engine_stats)));
 	/* the stats came through: the client's flow */
+	found = 0;
 	for (int i = 0; i < direct->n; i++) {
 		if (direct->f[i].sk != 0x200)
 			continue;
+		found++;
 		CHECK(direct->f[i].flags & TT_FLOW_STATS);
 		CHECK_EQ_INT(direct->f[i].bytes_sent, 1000);
 		CHECK_EQ_INT(direct->f[i].bytes_received, 20000);
 		CHECK_EQ_INT(direct->f[i].srtt_us, 53);
 	}
+	CHECK_EQ_INT(found, 1);
 
 	/* the whole replay pipeline: the same flows, in the same order */
 	r = replay_run_path(path, "--json", NULL, NULL);
@@ -802,6 +805,7 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 	nj = json_lines(r.out, "flow", js, 32, &bad);
 	CHECK_EQ_INT(bad, 0);
 	CHECK_EQ_INT(nj, direct->n);
+	named = 0;
 	for (int i = 0; i < nj && i < direct->n; i++) {
 		const struct tt_flow *f = &direct->f[i];
 		json_t *st = json_object_get(js[i], "states");
@@ -826,8 +830,10 @@ TEST(capflow_replay_gives_the_flows_the_engine_makes)
 			CHECK_STR(json_string_value(json_object_get(js[i], "container")), "c119");
 		if (f->cgroup == 0x88)
 			CHECK_STR(json_string_value(json_object_get(js[i], "container")), "c136");
+		named |= (f->cgroup == 0x77) | (f->cgroup == 0x88) << 1;
 		json_decref(js[i]);
 	}
+	CHECK_EQ_INT(named, 3);		/* both names were checked */
 	replay_run_free(&r);
 
 	/* the text sinks with transitions and ladders take them too */
