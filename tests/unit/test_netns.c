@@ -155,9 +155,6 @@ TEST(netns_fake_tree)
 		CHECK_EQ_INT(netns_set__find(s, other), -1);
 		close(hold);
 		waitpid(child, NULL, 0);
-	} else {
-		fprintf(stderr, "    (no second namespace: unshare refused; the add/drop part "
-			"ran on links only)\n");
 	}
 
 	/* every pid gone: the set empties and its fds close */
@@ -186,4 +183,8 @@ TEST(netns_fake_tree)
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 		CHECK(system(cmd) == 0);
 	}
+	/* the rest ran; what a second namespace checks did not, which is a skip */
+	if (child <= 0)
+		SKIP("unshare(CLONE_NEWNET) refused (not root?): a second namespace's add and "
+		     "drop were not checked");
 }
