@@ -262,6 +262,10 @@ TEST(flowstats_summary_inferred)
 	REQUIRE(out);
 	CHECK(strstr(out, "inferred") == NULL);
 	free(out);
+	out = render_summary(false, false, &sum);
+	REQUIRE(out);
+	CHECK(strstr(out, "inferred") == NULL);
+	free(out);
 }
 
 /* ---- from a TT_EV_FLOW record, through the engine, to the sinks -------- */
