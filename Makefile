@@ -65,7 +65,7 @@ DRIVERS   := $(patsubst tests/drivers/%.c,$(OUTPUT)/drivers/%,$(wildcard tests/d
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(TT_BPF_PART_OBJS) \
 	    $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(OTHER_BPF_SRCS))
-.PHONY: all deps run test unit ktest vmtest clean fuzz soak bench bench-scaling bench-locks \
+.PHONY: all deps run test unit ktest vmtest clean fuzz soak bench bench-scaling bench-locks bench-hooks \
 	install uninstall
 
 all: tcptrail
@@ -362,6 +362,18 @@ bench: tcptrail $(BENCH_BINS)
 bench-scaling: $(OUTPUT)/tcptrail-static $(OUTPUT)/bench/ttload
 	$(Q)OUTPUT=$(OUTPUT) TT=$(OUTPUT)/tcptrail-static LOAD=$(OUTPUT)/bench/ttload \
 		sh tests/bench/scaling.sh
+
+# The BPF programs a process holds, with their run statistics (the guest has no bpftool).
+$(OUTPUT)/bench/progstat: tests/bench/progstat.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(DRIVER_CFLAGS) $< -o $@
+
+# `make bench-hooks`: each attach mode's programs, their runs and BPF ns a
+# connection, in the qemu guests (6.12, 6.1, 5.10), where fentry and kprobes
+# load (tests/bench/hooks.sh; root, about 10 minutes under TCG, whose
+# nanoseconds are emulated: VM_ACCEL=kvm where the host has KVM).
+bench-hooks: $(OUTPUT)/tcptrail-static $(OUTPUT)/bench/ttload $(OUTPUT)/bench/progstat $(DRIVERS)
+	$(Q)OUTPUT=$(OUTPUT) sh tests/bench/hooks.sh
 
 # `make bench-locks`: during a traced load run, the share of CPU time in
 # spinlocks and BPF map locks, and who took them (tests/bench/locks.sh;
