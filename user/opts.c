@@ -317,14 +317,24 @@ struct parse_state {
 	const char *kernel_opt;	/* the first kernel-side option given, which -r refuses */
 };
 
+/* A value from the command line as an error shows it: at most about 100 bytes. */
+static const char *shown(const char *arg, char buf[static 104])
+{
+	tt_fmt_name(arg ? arg : "", buf, 104);
+	return buf;
+}
+
 /* One line, naming the option; the caller exits 2. */
 static int bad(struct argp_state *state, const char *fmt, const char *arg)
 {
 	struct parse_state *ps = state->input;
+	char msg[512], v[104];
 
-	fprintf(stderr, "tcptrail: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(msg, sizeof(msg), fmt, shown(arg, v));
+#pragma GCC diagnostic pop
+	tt_err("%s (see --help)", msg);
 	ps->status = 2;
 	return EINVAL;
 }
@@ -474,17 +484,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		uint16_t *list = key == 'P' ? o->ports : key == 'L' ? o->lports : o->rports;
 		uint32_t *n = key == 'P' ? &o->n_ports : key == 'L' ? &o->n_lports : &o->n_rports;
 		const char *name = key == 'P' ? "-P/--port" : key == 'L' ? "-L/--lport" : "-D/--dport";
+		char v[104];
 
 		err = add_ports(arg, list, n);
 		if (err == -E2BIG) {
-			fprintf(stderr, "tcptrail: %s: '%s': at most %d ports in all (see --help)\n",
-				name, arg, TT_MAX_PORTS);
+			tt_err("%s: '%s': at most %d ports in all (see --help)",
+				name, shown(arg, v), TT_MAX_PORTS);
 			ps->status = 2;
 			return EINVAL;
 		}
 		if (err) {
-			fprintf(stderr, "tcptrail: %s: '%s' is not a list of ports 1-65535 (see --help)\n",
-				name, arg);
+			tt_err("%s: '%s' is not a list of ports 1-65535 (see --help)",
+				name, shown(arg, v));
 			ps->status = 2;
 			return EINVAL;
 		}
@@ -531,7 +542,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (err == -ERANGE)
 			return bad(state, "-i/--interval: '%s' is out of range: ten years at most", arg);
 		if (err)
-			return bad(state, "-i/--interval: '%s' is not a duration (e.g. 10, 500ms, 1m)", arg);
+			return bad(state, "-i/--interval: '%s' is not a duration: seconds, or a number "
+				   "with ms, s, m or h (e.g. 10, 500ms, 1m)", arg);
 		/* the live loop wakes every 100 ms: a shorter interval could not be kept */
 		if (o->interval_ns && o->interval_ns < 100000000ull)
 			return bad(state, "-i/--interval: '%s' is under 100ms; give 100ms or more, or 0 "
@@ -542,7 +554,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (err == -ERANGE)
 			return bad(state, "-d/--duration: '%s' is out of range: ten years at most", arg);
 		if (err || !o->duration_ns)
-			return bad(state, "-d/--duration: '%s' is not a positive duration (e.g. 60, 5m)", arg);
+			return bad(state, "-d/--duration: '%s' is not a positive duration: seconds, or a "
+				   "number with ms, s, m or h (e.g. 60, 5m)", arg);
 		break;
 	case OPT_COLOR:
 		if (!strcmp(arg, "auto"))
@@ -617,8 +630,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		err = tt_parse_size(arg, &o->rotate_bytes);
 		if (err == -ERANGE)
 			return bad(state, "--rotate-size: '%s' is out of range: too many bytes (e.g. 100M, 1G)", arg);
-		if (err || o->rotate_bytes < 4096)
-			return bad(state, "--rotate-size: '%s' is not a size of at least 4K (e.g. 100M)", arg);
+		if (err)
+			return bad(state, "--rotate-size: '%s' is not a size: bytes, or a number with "
+				   "K, M or G (e.g. 100M)", arg);
+		if (o->rotate_bytes < 4096)
+			return bad(state, "--rotate-size: '%s' is under 4K, the least a file holds", arg);
 		break;
 	case OPT_ROTATE_COUNT:
 		if (tt_parse_num(arg, 1, 1000000, &v))
@@ -630,7 +646,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (err == -ERANGE)
 			return bad(state, "--close-wait-age: '%s' is out of range: ten years at most", arg);
 		if (err)
-			return bad(state, "--close-wait-age: '%s' is not a duration (e.g. 10, 30s, 5m)", arg);
+			return bad(state, "--close-wait-age: '%s' is not a duration: seconds, or a "
+				   "number with ms, s, m or h (e.g. 10, 30s, 5m)", arg);
 		break;
 	case OPT_TW_WARN:
 		if (tt_parse_num(arg, 1, 100, &v))
@@ -703,27 +720,27 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_REMOTE:
 	case OPT_LOCAL: {
 		const char *name = key == OPT_REMOTE ? "--remote" : "--local";
-		char what[64] = "";
+		char what[64] = "", v[104];
 
 		err = tt_parse_cidrs(arg, key == OPT_REMOTE ? o->remote : o->local,
 				     key == OPT_REMOTE ? &o->n_remote : &o->n_local, TT_MAX_CIDRS,
 				     what, sizeof(what));
 		if (err == -E2BIG) {
-			fprintf(stderr, "tcptrail: %s: '%s': at most %d prefixes in all (see --help)\n",
+			tt_err("%s: '%s': at most %d prefixes in all (see --help)",
 				name, what, TT_MAX_CIDRS);
 			ps->status = 2;
 			return EINVAL;
 		}
 		/* "10.0.0.0/8,": the empty item would be named '' */
 		if (err && !*what && *arg) {
-			fprintf(stderr, "tcptrail: %s: '%s' has an empty item (between, before or "
-				"after a comma) (see --help)\n", name, arg);
+			tt_err("%s: '%s' has an empty item (between, before or "
+				"after a comma) (see --help)", name, shown(arg, v));
 			ps->status = 2;
 			return EINVAL;
 		}
 		if (err) {
-			fprintf(stderr, "tcptrail: %s: '%s' is not an address or CIDR prefix (e.g. "
-				"10.0.0.0/8, 192.0.2.7, 2001:db8::/32) (see --help)\n", name, what);
+			tt_err("%s: '%s' is not an address or CIDR prefix (e.g. "
+				"10.0.0.0/8, 192.0.2.7, 2001:db8::/32) (see --help)", name, what);
 			ps->status = 2;
 			return EINVAL;
 		}
@@ -775,10 +792,11 @@ bool tt_opts_color(const struct tt_opts *o, bool tty)
  * getopt says only that it rejected a word: unknown, ambiguous, or a value
  * missing or not wanted.  Say which, from the option table, in one line.
  */
-static void say_rejected(const char *word)
+static void say_rejected(const char *arg)
 {
 	const struct argp_option *exact = NULL, *one = NULL;
-	char cands[512] = "";
+	char cands[512] = "", v[104];
+	const char *word = shown(arg, v);
 	size_t len, at = 0;
 	int n = 0;
 
@@ -787,14 +805,14 @@ static void say_rejected(const char *word)
 			if (p->key == word[1] && p->arg)
 				exact = p;
 		if (exact)
-			fprintf(stderr, "tcptrail: %s/--%s: needs a value (see --help)\n", word,
+			tt_err("%s/--%s: needs a value (see --help)", word,
 				exact->name);
 		else
-			fprintf(stderr, "tcptrail: unknown option '%s' (see --help)\n", word);
+			tt_err("unknown option '%s' (see --help)", word);
 		return;
 	}
 	if (strncmp(word, "--", 2) || !word[2]) {
-		fprintf(stderr, "tcptrail: unknown option or missing value: '%s' (see --help)\n", word);
+		tt_err("unknown option or missing value: '%s' (see --help)", word);
 		return;
 	}
 	len = strcspn(word + 2, "=");
@@ -814,14 +832,14 @@ static void say_rejected(const char *word)
 		const struct argp_option *p = exact ?: one;
 
 		if (p->arg)
-			fprintf(stderr, "tcptrail: --%s: needs a value (see --help)\n", p->name);
+			tt_err("--%s: needs a value (see --help)", p->name);
 		else
-			fprintf(stderr, "tcptrail: --%s: takes no value, and '%s' gives one (see "
-				"--help)\n", p->name, word);
+			tt_err("--%s: takes no value, and '%s' gives one (see "
+				"--help)", p->name, word);
 	} else if (n > 1) {
-		fprintf(stderr, "tcptrail: '%s' is ambiguous: %s (see --help)\n", word, cands);
+		tt_err("'%s' is ambiguous: %s (see --help)", word, cands);
 	} else {
-		fprintf(stderr, "tcptrail: unknown option '%s' (see --help)\n", word);
+		tt_err("unknown option '%s' (see --help)", word);
 	}
 }
 

@@ -40,15 +40,15 @@ static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
 
 	if (s[0] != '/') {
 		if (tt_parse_num(s, 1, UINT32_MAX, &v)) {
-			fprintf(stderr, "tcptrail: -N/--netns: '%s' is neither a namespace inode nor "
-				"a path (see --help)\n", s);
+			tt_err("-N/--netns: '%s' is neither a namespace inode nor "
+				"a path (see --help)", s);
 			return -EINVAL;
 		}
 		if (!replay) {
 			fd = diag__open_netns((uint32_t)v);
 			if (fd < 0) {
-				fprintf(stderr, "tcptrail: -N/--netns: '%s' is the inode of no network "
-					"namespace on this host (none in /proc/*/ns/net or /run/netns)\n", s);
+				tt_err("-N/--netns: '%s' is the inode of no network "
+					"namespace on this host (none in /proc/*/ns/net or /run/netns)", s);
 				return -ENOENT;
 			}
 			close(fd);
@@ -61,7 +61,7 @@ static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
 	if (fd < 0) {
 		int err = -errno;
 
-		fprintf(stderr, "tcptrail: -N/--netns: %s: %s\n", s, strerror(-err));
+		tt_err("-N/--netns: %s: %s", s, strerror(-err));
 		return err;
 	}
 	type = ioctl(fd, NS_GET_NSTYPE);
@@ -69,8 +69,8 @@ static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
 	    sf.f_type == NSFS_MAGIC)
 		type = CLONE_NEWNET;	/* a kernel before 4.11: nsfs, of a type it cannot tell */
 	if (type != CLONE_NEWNET || fstat(fd, &st)) {
-		fprintf(stderr, "tcptrail: -N/--netns: %s is not a network namespace (e.g. "
-			"/proc/PID/ns/net, /run/netns/NAME)\n", s);
+		tt_err("-N/--netns: %s is not a network namespace (e.g. "
+			"/proc/PID/ns/net, /run/netns/NAME)", s);
 		close(fd);
 		return -EINVAL;
 	}
@@ -93,8 +93,8 @@ static int check_same_files(const struct tt_opts *o)
 			if (!f[i].path || !f[j].path || !strcmp(f[j].path, "-") ||
 			    !outfile__same(f[i].path, f[j].path))
 				continue;
-			fprintf(stderr, "tcptrail: %s %s and %s %s name the same file; give each "
-				"its own\n", f[i].opt, f[i].path, f[j].opt, f[j].path);
+			tt_err("%s %s and %s %s name the same file; give each "
+				"its own", f[i].opt, f[i].path, f[j].opt, f[j].path);
 			return -EINVAL;
 		}
 	}
@@ -138,8 +138,8 @@ static int check_set(const struct tt_opts *o, const char *set_opt, const char *s
 		snprintf(stem, sizeof(stem), "%.*s", (int)(k ? k : strlen(f[i].path)), f[i].path);
 		if (!outfile__same(stem, base))
 			continue;
-		fprintf(stderr, "tcptrail: %s %s is a file of the rotated capture that %s %s "
-			"%s; give it a file of its own\n", f[i].opt, f[i].path, set_opt, set_path,
+		tt_err("%s %s is a file of the rotated capture that %s %s "
+			"%s; give it a file of its own", f[i].opt, f[i].path, set_opt, set_path,
 			what);
 		return -EINVAL;
 	}
@@ -162,7 +162,7 @@ int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 		return 2;
 	/* live, the pid is this host's; a replay's may be gone, or another host's */
 	if (o->pid && !o->read_path && kill((pid_t)o->pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "tcptrail: -p/--pid: no process %u on this host\n", o->pid);
+		tt_err("-p/--pid: no process %u on this host", o->pid);
 		return 2;
 	}
 	return 0;
@@ -258,13 +258,13 @@ int tt_opts_resolve_cgroup(struct tt_opts *o)
 		return 0;
 	}
 	if (v2_mount(mount, sizeof(mount))) {
-		fprintf(stderr, "tcptrail: --cgroup: %s: this host has no cgroup v2 mount (see --help)\n",
+		tt_err("--cgroup: %s: this host has no cgroup v2 mount (see --help)",
 			o->cgroup_path);
 		return -ENOENT;
 	}
 	if (ident__resolve_path(mount, o->cgroup_path, &o->cgroup_id, &o->cgroup_level, canon,
 				sizeof(canon), why, sizeof(why))) {
-		fprintf(stderr, "tcptrail: --cgroup: %s: %s (see --help)\n", o->cgroup_path, why);
+		tt_err("--cgroup: %s: %s (see --help)", o->cgroup_path, why);
 		return -EINVAL;
 	}
 	strcpy(o->cgroup_path, canon);

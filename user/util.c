@@ -19,15 +19,29 @@ int tt_verbosity = TT_LOG_INFO;
 
 void tt_log(enum tt_log_level level, const char *fmt, ...)
 {
+	char line[4096];
 	va_list ap;
+	int n;
 
 	if ((int)level > tt_verbosity)
 		return;
-	fputs("tcptrail: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		memcpy(line + n - 3, "...", 3);
+	}
+	/*
+	 * One line, and nothing a terminal takes for a command: a value from
+	 * the command line, a path or a comm may hold a newline or an escape.
+	 */
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	fprintf(stderr, "tcptrail: %.*s\n", n, line);
 }
 
 int tt_parse_num(const char *s, long long min, long long max, long long *out)

@@ -285,8 +285,11 @@ TEST(parse_duration_and_size_refuse_overflow)
 	CHECK_EQ_INT(tt_parse_size("1x", &v), -EINVAL);
 	CHECK_EQ_INT(tt_parse_size("G", &v), -EINVAL);
 	/* 0 is too small, not too large */
-	CHECK_REFUSED("--rotate-size", "is not a size of at least 4K", "-w", "/tmp/tt-x.ttcap",
+	CHECK_REFUSED("--rotate-size", "is under 4K", "-w", "/tmp/tt-x.ttcap",
 		      "--rotate-size", "0");
+	/* a unit it does not know is named as such, not as too small */
+	CHECK_REFUSED("--rotate-size", "K, M or G", "-w", "/tmp/tt-x.ttcap", "--rotate-size", "1T");
+	CHECK_REFUSED("-d/--duration", "ms, s, m or h", "-d", "1us");
 
 	CHECK_REFUSED("-d/--duration", "out of range", "-d", "18446744074");
 	CHECK_REFUSED("-d/--duration", "out of range", "-r", "x.ttcap", "-d", "18446744073710ms");
@@ -881,4 +884,34 @@ TEST(opts_outputs_never_name_a_file_of_the_written_set)
 	/* no rotation: FILE.1 is never written */
 	CHECK_EQ_INT(parse(&o, &x, "-w", cap, "-o", c1, NULL), 0);
 	rmdir(dir);
+}
+
+/*
+ * A value may hold anything: a newline made the message two lines, an
+ * escape reached the terminal, and 5,000 bytes were echoed whole.  Each
+ * control byte is shown as '?', a long value by its two ends.
+ */
+TEST(opts_values_in_messages_are_one_printable_line)
+{
+	static char huge[5001];
+	char m[8192];
+	const char *nl[] = { "-P", "a\nb", NULL }, *esc[] = { "-L", "\033]0;x\a80", NULL },
+		   *word[] = { "--bogus\nx", NULL }, *cidr[] = { "--remote", "10.0.0.0/8,\n", NULL },
+		   *big[] = { "--attach", huge, NULL };
+
+	CHECK_EQ_INT(parse_msg(m, sizeof(m), nl), 2);
+	CHECK(strstr(m, "'a?b'") != NULL);
+	CHECK(m[0] && strchr(m, '\n') == m + strlen(m) - 1);
+	CHECK_EQ_INT(parse_msg(m, sizeof(m), esc), 2);
+	CHECK(strstr(m, "'?]0;x?80'") != NULL);
+	CHECK(!strchr(m, '\033') && !strchr(m, '\a'));
+	CHECK_EQ_INT(parse_msg(m, sizeof(m), word), 2);
+	CHECK(strstr(m, "'--bogus?x'") != NULL);
+	CHECK_EQ_INT(parse_msg(m, sizeof(m), cidr), 2);
+	CHECK(m[0] && strchr(m, '\n') == m + strlen(m) - 1);
+	memset(huge, 'x', sizeof(huge) - 1);
+	CHECK_EQ_INT(parse_msg(m, sizeof(m), big), 2);
+	CHECK(strlen(m) < 300);
+	CHECK(strstr(m, "xxx...xxx") != NULL);
+	CHECK(strstr(m, "(see --help)\n") != NULL);
 }
