@@ -218,7 +218,9 @@ static bool chain_follow(struct chain *ch)
 			return false;
 		}
 	}
-	tt_info("replaying %s: rotated file %u, the same run", next, index);
+	/* a file whose header did not read is bad input: its first read says why */
+	if (!capreader__meta(r, NULL))
+		tt_info("replaying %s: rotated file %u, the same run", next, index);
 	if (ch->own)
 		capreader__free(ch->r);
 	free(ch->path);

@@ -985,6 +985,25 @@ TEST(replay_follows_a_rotated_set)
 	CHECK(strstr(r.out, "\"t_ns\":10000000000,") != NULL);
 	replay_run_free(&r);
 
+	/* a damaged file in its place: bad input, said once, and not called the same run */
+	{
+		FILE *g = fopen(name, "w");
+		char said[600];
+
+		REQUIRE(g);
+		fputs("not a capture at all\n", g);
+		fclose(g);
+		r = replay("-r", path, "--json", NULL);
+		CHECK_EQ_INT(r.status, 2);
+		CHECK(strstr(r.err, name) && strstr(r.err, "not a tcptrail capture"));
+		snprintf(said, sizeof(said), "replaying %s: rotated file 2, the same run", name);
+		CHECK(!strstr(r.err, said));
+		replay_run_free(&r);
+		/* another run's again, for what follows */
+		REQUIRE(write_rotated_leak(other, MS(2000)) == 0);
+		REQUIRE(!rename(other, name));
+	}
+
 	/* the last file gone: the replay ends there, incomplete */
 	capkit_rotated(later, sizeof(later), path, files - 1);
 	REQUIRE(!unlink(later));
