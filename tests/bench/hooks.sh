@@ -17,7 +17,8 @@ set -u
 OUTPUT=${OUTPUT:-.output}
 KERNELS=${HOOKS_KERNELS:-linux-image-6.12-cloud-amd64 linux-image-cloud-amd64 bullseye/linux-image-cloud-amd64}
 MODES=${HOOKS_MODES:-fentry kprobe tp_btf tracepoint}
-STAGE=$OUTPUT/bench/guest
+STAGE=$OUTPUT/bench/guest		# the guest's tools: static binaries only
+SCRIPT=$OUTPUT/bench/hookcost/hookcost.sh
 
 die() {
 	echo "bench-hooks: $*" >&2
@@ -28,7 +29,7 @@ for _b in "$OUTPUT/tcptrail-static" "$OUTPUT/bench/ttload" "$OUTPUT/bench/progst
 	[ -x "$_b" ] || die "$_b is not built (make bench-hooks builds it)"
 done
 # the guest's tools: vmtest copies every file of VM_DRIVERS
-rm -rf "$STAGE" && mkdir -p "$STAGE" || die "cannot make $STAGE"
+rm -rf "$STAGE" "${SCRIPT%/*}" && mkdir -p "$STAGE" "${SCRIPT%/*}" || die "cannot make $STAGE"
 cp "$OUTPUT/bench/ttload" "$OUTPUT/bench/progstat" "$STAGE/" || die "cannot stage the tools"
 case ${HOOKS_SECS:-4}/${HOOKS_ROUNDS:-2} in
 *[!0-9/]* | /* | */) die "HOOKS_SECS and HOOKS_ROUNDS must be positive integers" ;;
@@ -38,16 +39,16 @@ esac
 	echo '#!/bin/sh'
 	echo "HOOKS_SECS=${HOOKS_SECS:-4} HOOKS_ROUNDS=${HOOKS_ROUNDS:-2}"
 	tail -n +2 tests/bench/hookcost.sh
-} >"$STAGE/hookcost.sh" || die "cannot stage hookcost.sh"
+} >"$SCRIPT" || die "cannot stage hookcost.sh"
 
 echo "bench-hooks: $KERNELS; modes $MODES; ${VM_ACCEL:-tcg}"
-OUTPUT=$OUTPUT VM_DRIVERS=$STAGE VM_TESTS=$STAGE/hookcost.sh VM_KERNELS=$KERNELS \
+OUTPUT=$OUTPUT VM_DRIVERS=$STAGE VM_TESTS=$SCRIPT VM_KERNELS=$KERNELS \
 	ATTACH_MODES=$MODES VM_ACCEL=${VM_ACCEL:-tcg} VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-900} \
 	tests/vm/vmtest.sh >"$OUTPUT/bench/hooks.log" 2>&1
 st=$?
 # each run's table, from this run's guest consoles: the lines under
 # "--- KERNEL/MODE/hookcost"
-for _log in $(find "$OUTPUT/vm" -name 'console-*.log' -newer "$STAGE/hookcost.sh" | sort); do
+for _log in $(find "$OUTPUT/vm" -name 'console-*.log' -newer "$SCRIPT" | sort); do
 	awk '
 		/^--- [^ ]*\/hookcost$/ { m = $2; sub(/\/hookcost$/, "", m); on = 1; print ""; print m; next }
 		on && /^    \[exit/ { on = 0; next }
