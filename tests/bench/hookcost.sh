@@ -70,7 +70,7 @@ wait_for() {
 }
 
 started() {
-	grep -aq '^tcptrail: tracing' "$DIR/t.err" || ! alive "$TR_PID"
+	grep -aqs '^tcptrail: tracing' "$DIR/t.err" || ! alive "$TR_PID"
 }
 
 kv() {
