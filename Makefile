@@ -163,7 +163,8 @@ unit: $(OUTPUT)/unit_tests
 
 test:
 	$(Q)INSTALL=1 tests/deps.sh
-	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS) $(OUTPUT)/bench/ttload
+	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS) $(OUTPUT)/bench/ttload \
+		$(OUTPUT)/bench/progstat
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 # Kernel tests inside qemu guests running Debian's 6.12, 6.1 and 5.10 cloud
@@ -205,7 +206,7 @@ vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) VM_TESTS="$(VM_TESTS)" VM_KERNELS="$(VM_KERNELS)" \
 		tests/vm/vmtest.sh $(VMTEST_ARGS)
 
-ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload
+ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload $(OUTPUT)/bench/progstat
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh kernel
 
 clean:

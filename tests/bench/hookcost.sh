@@ -18,7 +18,8 @@
 #
 # Knobs: HOOKS_SECS (4, measured seconds a run), HOOKS_ROUNDS (2), TCPTRAIL,
 # LOAD (ttload), PROGSTAT (progstat), DRIVERS (the guest's directory of both).
-# Exit: 0 with the table, 1 with one line saying what failed.
+# Exit: 0 with the table, 1 with one line saying what failed, 2 (a line on
+# stderr) for a bad knob.
 
 set -u
 TCPTRAIL=${TCPTRAIL:-./tcptrail}
@@ -34,7 +35,11 @@ die() {
 }
 
 for _n in "$SECS" "$ROUNDS"; do
-	case $_n in '' | *[!0-9]* | 0) die "HOOKS_SECS and HOOKS_ROUNDS must be positive integers" ;; esac
+	case $_n in
+	'' | *[!0-9]* | 0)
+		echo "hookcost: HOOKS_SECS and HOOKS_ROUNDS must be positive integers, not '$_n'" >&2
+		exit 2 ;;
+	esac
 done
 for _b in "$TCPTRAIL" "$LOAD" "$PROGSTAT"; do
 	[ -x "$_b" ] || die "$_b is not built (make .output/bench/ttload .output/bench/progstat)"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# The measuring tools of `make bench-scaling` and `make bench-locks` measure:
+# The measuring tools of `make bench-scaling`, `make bench-locks` and `make
+# bench-hooks` measure:
 # no speed is checked here (that is `make bench`'s), only that each run
 # produced its figures and that they mean what their headers say.
 #
@@ -13,6 +14,8 @@
 # - locks.sh: every column has samples, and the traced runs' samples show
 #   tcptrail's BPF programs (perf names them), which a broken attribution
 #   would not;
+# - hookcost.sh (bench-hooks' part in the guests), here in this host's
+#   mode: a row for the transitions program and sock_ops, and totals;
 # - costs.awk (make bench's "by cause") sorts made-up stacks as it says:
 #   the first cause from the leaf up, the daemon less its softirqs, and the
 #   memory cgroup's charge as a part of the storage made only below it.
@@ -81,4 +84,28 @@ bpf=$(sed -n 's/^  in BPF programs and what they call  *//p' "$DIR/locks.out" | 
 echo "$bpf" | awk 'NF != 3 || $2 <= 0 || $3 <= 0 { exit 1 }' ||
 	fail "want the traced runs' samples in BPF programs, got '$bpf'"
 grep -q '^  spinlock time .*%' "$DIR/locks.out" || fail "no spinlock row: $(cat "$DIR/locks.out")"
+
+# hookcost.sh, make bench-hooks' part in the guests, on this host: a bad
+# knob, then one short round whose table has a row a program and totals
+PROGSTAT=${PROGSTAT:-${OUTPUT:-.output}/bench/progstat}
+[ -x "$PROGSTAT" ] || fail "no $PROGSTAT (make test builds it)"
+HOOKS_ROUNDS=x TCPTRAIL=$TCPTRAIL LOAD=$LOAD PROGSTAT=$PROGSTAT sh "$BENCH/hookcost.sh" \
+	>"$DIR/hbad.out" 2>"$DIR/hbad.err"
+expect_eq "hookcost.sh HOOKS_ROUNDS=x exit status" "$?" 2
+expect_eq "hookcost.sh HOOKS_ROUNDS=x stderr lines" "$(wc -l <"$DIR/hbad.err")" 1
+HOOKS_SECS=1 HOOKS_ROUNDS=1 TCPTRAIL=$TCPTRAIL LOAD=$LOAD PROGSTAT=$PROGSTAT \
+	sh "$BENCH/hookcost.sh" >"$DIR/hooks.out" 2>&1 ||
+	fail "hookcost.sh exited $?: $(tail -n 1 "$DIR/hooks.out")"
+grep -q '^tcptrail: tracing: ' "$DIR/hooks.out" || fail "hookcost.sh names no hooks"
+# "  NAME  runs/conn  ns/run  ns/conn": the transitions program ran for each
+# connection's transitions, sock_ops more often still
+awk '$1 ~ /^(tp_btf_set_stat|tp_set_state|fentry_state_st|kprobe_state_st)$/ && $2 >= 5 { t = 1 }
+	$1 == "sockops_state" && $2 >= 10 && $3 > 0 && $4 > 0 { s = 1 }
+	END { exit !(t && s) }' "$DIR/hooks.out" ||
+	fail "hookcost.sh: no transitions and sock_ops rows: $(cat "$DIR/hooks.out")"
+tot=$(sed -n 's/^  all programs: \([0-9]*\) ns and \([0-9.]*\) runs a connection; \([0-9.]*\) records a connection; lost \([0-9]*\)$/\1 \2 \3 \4/p' "$DIR/hooks.out")
+echo "$tot" | awk 'NF != 4 || $1 <= 0 || $2 < 10 || $3 <= 0 { exit 1 }' ||
+	fail "hookcost.sh: totals '$tot' in $(cat "$DIR/hooks.out")"
+grep -q '^  conn/s, mean of 1 runs each: untraced [1-9][0-9]*, traced [1-9][0-9]* (' "$DIR/hooks.out" ||
+	fail "hookcost.sh: no rates: $(cat "$DIR/hooks.out")"
 pass
