@@ -78,6 +78,10 @@ started() {
 	grep -aqs '^tcptrail: tracing' "$DIR/t.err" || ! alive "$TR_PID"
 }
 
+gone() {
+	! alive "$TR_PID"
+}
+
 kv() {
 	sed -n "s/^$1=//p" "$2" | sed -n 1p
 }
@@ -109,7 +113,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	load "$DIR/t"
 	"$PROGSTAT" "$TR_PID" >"$DIR/p" || die "progstat failed"
 	kill -INT "$TR_PID"
-	wait_for 60 sh -c "! kill -0 $TR_PID 2>/dev/null" || die "tcptrail did not stop within 60 s"
+	wait_for 60 gone || die "tcptrail did not stop within 60 s"
 	wait "$TR_PID"
 	st=$?
 	TR_PID=
