@@ -294,7 +294,7 @@ $(OUTPUT)/user/main.o: .output/tcptrail.flavor
 #                  its tmpfiles.d entry (the unit's --metrics-file directory)
 #                  to lib/tmpfiles.d/tcptrail.conf; without DESTDIR it also
 #                  makes that directory now (systemd-tmpfiles --create)
-# make uninstall   removes those four files
+# make uninstall   removes those four files, and the unit's metrics file
 #
 # PREFIX is /usr/local unless given; DESTDIR stages the tree for a package.
 # The unit stays under PREFIX too: systemd reads /usr/local/lib/systemd/system
@@ -323,9 +323,10 @@ install: tcptrail
 		systemd-tmpfiles --create $(TMPFILESDIR)/tcptrail.conf; fi
 
 uninstall:
-	$(call msg,RM,tcptrail and its man page and unit and tmpfiles.d entry from $(DESTDIR)$(PREFIX))
+	$(call msg,RM,tcptrail and its man page and unit and tmpfiles.d entry from $(DESTDIR)$(PREFIX); its metrics file)
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcptrail $(DESTDIR)$(MANDIR)/man8/tcptrail.8 \
-		$(DESTDIR)$(UNITDIR)/tcptrail.service $(DESTDIR)$(TMPFILESDIR)/tcptrail.conf
+		$(DESTDIR)$(UNITDIR)/tcptrail.service $(DESTDIR)$(TMPFILESDIR)/tcptrail.conf \
+		$(DESTDIR)/var/lib/prometheus/node-exporter/tcptrail.prom
 
 # `make bench`: overhead, throughput and memory next to tcpstates (root, ~7 min; tests/bench/bench.sh)
 BENCH_BINS := $(OUTPUT)/bench/ttload $(OUTPUT)/bench/flowmem $(OUTPUT)/bench/gencap

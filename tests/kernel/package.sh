@@ -11,7 +11,10 @@
 # prometheus-node-exporter), and the installed binary writes a metrics file
 # there.  Then
 # `dpkg --purge` takes it all away again (and the directory, if this test
-# made it).  A tcptrail package already
+# made it), with the metrics file the unit writes.  The maintainer scripts
+# do what the README says of an upgrade and a removal: an upgrade restarts a
+# running tcptrail, a removal stops it first, and an install starts nothing
+# that is not enabled.  A tcptrail package already
 # installed here is left alone: the test fails instead.  Host only.
 # A whole build, beside the guests of the vm tier (tests/run.sh):
 # test-timeout: 300
@@ -29,6 +32,8 @@ fi
 INSTALLED=
 # the unit's --metrics-file directory: made by the package where missing
 MDIR=/var/lib/prometheus/node-exporter
+[ -e "$MDIR/tcptrail.prom" ] &&
+	fail "$MDIR/tcptrail.prom exists (a tcptrail runs here?); not letting dpkg --purge remove it"
 MDIR_MADE=
 [ -d "$MDIR" ] || MDIR_MADE=1
 [ -d "${MDIR%/*}" ] || MDIR_MADE=2
@@ -60,6 +65,16 @@ deb=$(ls "$DIR"/tcptrail_*_*.deb 2>/dev/null | sed -n 1p)
 changes=$(ls "$DIR"/tcptrail_*_*.changes 2>/dev/null | sed -n 1p)
 [ -f "$deb" ] && [ -f "$changes" ] || fail "no .deb and .changes in $DIR: $(ls "$DIR")"
 
+# the maintainer scripts (dh_installsystemd's, with --no-enable only)
+dpkg-deb -e "$deb" "$DIR/ctrl" || fail "dpkg-deb -e $deb failed"
+grep -q "deb-systemd-invoke stop 'tcptrail.service'" "$DIR/ctrl/prerm" 2>/dev/null ||
+	fail "the prerm does not stop tcptrail.service before a removal"
+grep -q '_dh_action=restart' "$DIR/ctrl/postinst" &&
+	grep -q "deb-systemd-invoke \$_dh_action 'tcptrail.service'" "$DIR/ctrl/postinst" ||
+	fail "the postinst does not restart tcptrail.service after an upgrade"
+grep -q 'rm -f /var/lib/prometheus/node-exporter/tcptrail.prom' "$DIR/ctrl/postrm" ||
+	fail "the postrm leaves the unit's metrics file"
+
 lintian --fail-on error "$changes" "$deb" >"$DIR/lintian.out" 2>&1 ||
 	fail "lintian: $(grep '^E:' "$DIR/lintian.out" | sed -n 1,3p | tr '\n' ' ')"
 grep '^[EW]:' "$DIR/lintian.out" | sed 's/^/lintian: /'
@@ -74,6 +89,9 @@ _install() {
 INSTALLED=1
 wait_until 60 _install || fail "dpkg -i: $(tail -n 1 "$DIR/install.out")"
 
+# not enabled (deb-systemd-invoke starts only enabled units: nothing started)
+WANTS=/etc/systemd/system/multi-user.target.wants/tcptrail.service
+[ ! -e "$WANTS" ] && [ ! -L "$WANTS" ] || fail "dpkg -i enabled tcptrail.service: $WANTS"
 /usr/sbin/tcptrail --version >"$DIR/version.out" 2>&1 ||
 	fail "/usr/sbin/tcptrail --version failed: $(last_line "$DIR/version.out")"
 v=$(sed -n 's/^tcptrail \([^ ]*\)$/\1/p' "$DIR/version.out")
@@ -106,11 +124,20 @@ grep -q -- "--metrics-file $MDIR/" /lib/systemd/system/tcptrail.service ||
 grep -q '^tcptrail_build_info' "$MDIR/tcptrail-package-test.prom" ||
 	fail "no tcptrail_build_info in the metrics file written to $MDIR"
 rm -f "$MDIR/tcptrail-package-test.prom"
+# the unit's own file, as a run of the service leaves it: dpkg --purge removes it
+cp /dev/null "$MDIR/tcptrail.prom" || fail "cannot make $MDIR/tcptrail.prom"
 zcat /usr/share/man/man8/tcptrail.8.gz | grep -q '^\.TH TCPTRAIL' || fail "the man page has no .TH TCPTRAIL"
 # the unit as installed: directives systemd knows, a binary that is there
 systemd-analyze verify --man=no /lib/systemd/system/tcptrail.service >"$DIR/verify.out" 2>&1 ||
 	fail "systemd-analyze verify tcptrail.service: $(sed -n 1,2p "$DIR/verify.out" | tr '\n' ' ')"
 
+made=$MDIR_MADE
 purge
 [ ! -e /usr/sbin/tcptrail ] || fail "dpkg --purge left /usr/sbin/tcptrail"
+if [ -e "$MDIR/tcptrail.prom" ]; then
+	rm -f "$MDIR/tcptrail.prom"
+	[ -n "$made" ] && rmdir "$MDIR" 2>/dev/null
+	[ "$made" = 2 ] && rmdir "${MDIR%/*}" 2>/dev/null
+	fail "dpkg --purge left $MDIR/tcptrail.prom"
+fi
 pass
