@@ -389,7 +389,7 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 		ns->population++;
 		twc_agg_add(&c->remote, ns->netns, s->family, s->daddr, accepted ? 0 : s->dport,
 			false, 1);
-		twc_agg_add(&c->local, 0, s->family, s->saddr, 0, false, 1);
+		twc_agg_add(&c->local, ns->netns, s->family, s->saddr, 0, false, 1);
 	} else if (s->state == TT_LISTEN) {
 		listening_add(c, ns->netns, s->sport);
 	} else if (s->dport && memcmp(s->daddr, zero, 16)) {

@@ -53,7 +53,7 @@ struct ns_info {
 /* One count (sock_diag dumps, or the walk): of one namespace, or of all of them. */
 struct census {
 	struct agg remote;		/* by namespace: pressure is per namespace */
-	struct agg local;		/* local addresses, added up */
+	struct agg local;		/* local addresses, by namespace too */
 	struct open_sock *open;
 	size_t n_open, cap_open;
 	struct ns_info *ns;

@@ -248,16 +248,14 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 			if (c->remote.used[i] && c->remote.e[i].count && in_scope(t, c->remote.ns[i]))
 				twc_agg_add(t->top, 0, c->remote.e[i].family, c->remote.e[i].addr,
 					c->remote.e[i].port, false, c->remote.e[i].count);
-		if (t->scoped) {
-			/* the local addresses add up over namespaces: the window's, all kept */
-			twc_agg_reset(&c->local);
-			for (size_t i = 0; i < t->len; i++) {
-				const struct tw_entry *w = &t->win[(t->head + i) % WINDOW_MAX];
-
-				twc_agg_add(&c->local, 0, w->family, w->saddr, 0, false, 1);
-			}
-		}
-		twc_top(&c->local, r->local, &r->n_local);
+		twc_top(t->top, r->remote, &r->n_remote);
+		/* the local addresses add up over the namespaces in scope */
+		twc_agg_reset(t->top);
+		for (size_t i = 0; i < AGG_BUCKETS; i++)
+			if (c->local.used[i] && c->local.e[i].count && in_scope(t, c->local.ns[i]))
+				twc_agg_add(t->top, 0, c->local.e[i].family, c->local.e[i].addr, 0,
+					false, c->local.e[i].count);
+		twc_top(t->top, r->local, &r->n_local);
 		r->namespaces = (uint32_t)c->n_ns;
 		self = hostwide ? twc_ns_of(c, t->th->self) : c->n_ns ? &c->ns[0] : NULL;
 		if (hostwide) {
@@ -306,8 +304,8 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		}
 		if (local)
 			twc_top(local, r->local, &r->n_local);
+		twc_top(t->top, r->remote, &r->n_remote);
 	}
-	twc_top(t->top, r->remote, &r->n_remote);
 
 	if (self) {
 		r->port_lo = self->lo;
