@@ -240,8 +240,14 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		}
 		return true;
 	case TT_EV_SEED:
-		/* sock_diag's owner, when it knows one; e->sk is the pseudo key of its tuple */
-		if (e->tgid != f->o.pid)
+		/*
+		 * sock_diag's owner, when it knows one; e->sk is the pseudo key of
+		 * its tuple.  A socket no file holds (aux[1], its inode, is 0) on
+		 * our listener's port waits in its accept queue: ours, as a
+		 * LISTEN > SYN_RECV of our listener is (the seed keeps the same).
+		 */
+		if (!mine && ((e->flags & TT_F_OWNER) || e->aux[1] || e->new_state == TT_LISTEN ||
+			      !set_has(&f->listeners, listener_key(e))))
 			return false;
 		set_add(&f->owned, e->sk);
 		f->seeded = true;

@@ -17,6 +17,12 @@
 #include "sockwalk.h"
 #include "util.h"
 
+/* -p PID: its listeners seen so far, as netns << 16 | port */
+struct pid_listeners {
+	uint64_t *key;
+	size_t n, cap;
+};
+
 struct seed_ctx {
 	const struct tt_opts *o;
 	const struct procfd *pf;
@@ -24,6 +30,7 @@ struct seed_ctx {
 	tt_event_cb cb;
 	void *ctx;
 	struct seed_stats *st;
+	struct pid_listeners *pl;
 };
 
 static uint64_t mono_ns(void)
@@ -94,6 +101,39 @@ void seed__event(struct tt_event *e, const struct diag_sock *s, uint32_t netns,
 	e->sk = engine__pseudo_sk(e);
 }
 
+/*
+ * -p PID keeps the sockets PID holds, and those of its listeners' accept
+ * queues: no file holds them yet, so they have no owner, and the CLOSE-WAIT
+ * report counts them under the listener's owner.  A namespace's listeners
+ * come first, in its dump and in the walk.  e has its owner, if any.
+ */
+static bool pid_keeps(struct pid_listeners *pl, uint32_t pid, const struct tt_event *e)
+{
+	uint64_t key = (uint64_t)e->netns << 16 | e->sport;
+
+	if ((e->flags & TT_F_OWNER) && e->tgid == pid) {
+		if (e->new_state == TT_LISTEN && pl->n < 65536) {
+			if (pl->n == pl->cap) {
+				size_t cap = pl->cap ? pl->cap * 2 : 16;
+				uint64_t *k = realloc(pl->key, cap * sizeof(*k));
+
+				if (!k)
+					return true;
+				pl->key = k;
+				pl->cap = cap;
+			}
+			pl->key[pl->n++] = key;
+		}
+		return true;
+	}
+	if ((e->flags & TT_F_OWNER) || e->aux[1] || e->new_state == TT_LISTEN)
+		return false;
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->key[i] == key)
+			return true;
+	return false;
+}
+
 static int on_sock(const struct diag_sock *s, void *ctx)
 {
 	struct seed_ctx *sc = ctx;
@@ -114,11 +154,11 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 		return 0;
 	}
 	have_owner = procfd__lookup(sc->pf, s->inode, &owner) == 0;
-	if (sc->o->pid && (!have_owner || owner.tgid != sc->o->pid)) {
+	seed__event(&e, s, sc->netns, have_owner ? &owner : NULL, mono_ns());
+	if (sc->o->pid && !pid_keeps(sc->pl, sc->o->pid, &e)) {
 		sc->st->filtered++;
 		return 0;
 	}
-	seed__event(&e, s, sc->netns, have_owner ? &owner : NULL, mono_ns());
 	ret = sc->cb(sc->ctx, &e);
 	if (ret < 0)
 		return ret;
@@ -464,17 +504,18 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 			struct procfd_owner owner;
 			bool have = *pf && procfd__lookup(*pf, (uint32_t)e->aux[1], &owner) == 0;
 
-			if (sc->o->pid && (!have || owner.tgid != sc->o->pid)) {
-				sc->st->filtered++;
-				continue;
-			}
 			if (have) {
 				e->flags |= TT_F_OWNER;
 				e->pid = e->tgid = owner.tgid;
 				memcpy(e->comm, owner.comm, sizeof(e->comm));
 				e->comm[sizeof(e->comm) - 1] = '\0';
-				sc->st->owned++;
 			}
+			if (sc->o->pid && !pid_keeps(sc->pl, sc->o->pid, e)) {
+				sc->st->filtered++;
+				continue;
+			}
+			if (have)
+				sc->st->owned++;
 			ret = sc->cb(sc->ctx, e);
 			if (ret >= 0)
 				sc->st->seeded++;
@@ -491,11 +532,11 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 	return ret < 0 ? ret : 0;
 }
 
-int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
-	      struct seed_stats *stats)
+static int seed_run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
+		    struct seed_stats *stats, struct pid_listeners *pl)
 {
 	struct seed_stats local;
-	struct seed_ctx sc = { .o = o, .cb = cb, .ctx = ctx };
+	struct seed_ctx sc = { .o = o, .cb = cb, .ctx = ctx, .pl = pl };
 	struct procfd *pf = NULL;
 	uint32_t self = diag__self_netns();
 	uint64_t t0;
@@ -563,4 +604,14 @@ int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 		 (unsigned long long)sc.st->dumped, sc.st->namespaces,
 		 sc.st->namespaces == 1 ? "" : "s", sc.st->dump_ns / 1e6, sc.st->scan_ns / 1e6);
 	return sc.st->seeded > INT32_MAX ? INT32_MAX : (int)sc.st->seeded;
+}
+
+int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
+	      struct seed_stats *stats)
+{
+	struct pid_listeners pl = { 0 };
+	int ret = seed_run(o, scope, cb, ctx, stats, &pl);
+
+	free(pl.key);
+	return ret;
 }
