@@ -296,6 +296,10 @@ int app__go_live(struct app *a, int netns_fd)
 	/* names from this host now: the v2 tree, and /proc for the fallback */
 	ident__go_live(a->ident);
 	report__set_ident(r, a->ident);
+	/* owners named as ss names them now: the process, after any exec */
+	report__set_comm(r, procfd__comm);
+	if (a->metrics_report)
+		report__set_comm(a->metrics_report, procfd__comm);
 	tw_tracker__set_ident(tw, a->ident);
 	a->tw = tw;
 	a->report = r;

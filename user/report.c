@@ -9,11 +9,19 @@
 #include "report.h"
 
 #define GROUP_BUCKETS 1024
+#define COMM_SLOTS 256		/* the owners' names read in one report */
 
 struct tt_report {
 	uint64_t age_ns;
 	uint16_t port_lo, port_hi;
 	tt_cmdline_fn cmdline;
+	tt_comm_fn comm;
+	/* comm_fn's answers in this report, by pid (0: a free slot) */
+	struct {
+		uint32_t pid;
+		char comm[16];
+	} comms[COMM_SLOTS];
+	size_t n_comms;
 	struct tt_ident *ident;
 	struct tt_cw_group *groups, *prev;
 	size_t n, cap, n_prev, cap_prev;
@@ -44,6 +52,38 @@ void report__free(struct tt_report *r)
 	free(r->prev);
 	free(r->chain);
 	free(r);
+}
+
+void report__set_comm(struct tt_report *r, tt_comm_fn comm)
+{
+	r->comm = comm;
+}
+
+/* comm becomes pid's name now, if it can be read; once a report for each pid */
+static void name_now(struct tt_report *r, uint32_t pid, char comm[16])
+{
+	char now[16];
+	size_t i = (pid * 2654435761u) % COMM_SLOTS;
+
+	for (size_t probes = 0; probes < COMM_SLOTS; probes++, i = (i + 1) % COMM_SLOTS) {
+		if (r->comms[i].pid == pid) {
+			if (r->comms[i].comm[0])
+				memcpy(comm, r->comms[i].comm, 16);
+			return;
+		}
+		if (!r->comms[i].pid)
+			break;
+	}
+	if (r->comm(pid, now) || !now[0])
+		now[0] = '\0';
+	else
+		memcpy(comm, now, 16);
+	/* a full table: read again for the next socket, rather than hold more */
+	if (r->n_comms < COMM_SLOTS * 3 / 4 && !r->comms[i].pid) {
+		r->comms[i].pid = pid;
+		memcpy(r->comms[i].comm, now, 16);
+		r->n_comms++;
+	}
 }
 
 void report__set_ident(struct tt_report *r, struct tt_ident *id)
@@ -110,7 +150,7 @@ static bool ephemeral(const struct tt_report *r, uint16_t port)
  * accepted: still in its listener's accept queue, and the listener's owner
  * (who does not call accept()) is the one named.
  */
-static bool make_key(const struct tt_report *r, const struct tt_engine *eng,
+static bool make_key(struct tt_report *r, const struct tt_engine *eng,
 		     const struct tt_flow *f, struct tt_cw_group *k)
 {
 	bool passive = f->role == TT_ROLE_PASSIVE, queued = false;
@@ -147,6 +187,8 @@ static bool make_key(const struct tt_report *r, const struct tt_engine *eng,
 		}
 		queued = k->pid != 0;
 	}
+	if (r->comm && k->pid)
+		name_now(r, k->pid, k->comm);
 	k->netns = f->netns;
 	k->family = f->family;
 	if (passive) {
@@ -265,6 +307,10 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 	r->eng = eng;
 	r->now_ns = now_ns;
 	r->oom = false;
+	if (r->n_comms) {
+		memset(r->comms, 0, sizeof(r->comms));
+		r->n_comms = 0;
+	}
 	engine__for_each(eng, visit, r);
 
 	for (size_t i = 0; i < r->n; i++) {

@@ -49,6 +49,16 @@ typedef void (*tt_cmdline_fn)(uint32_t pid, char *buf, size_t len);
 struct tt_report *report__new(uint64_t close_wait_age_ns, tt_cmdline_fn cmdline);
 void report__free(struct tt_report *r);
 
+/*
+ * comm_fn reads a process's command name now (/proc/PID/comm: 0, or -errno).
+ * With it, a group is named as ss names the process (its main thread, after
+ * any exec), not by the thread that accepted or connected: live and seeded
+ * sockets of one process then share a group.  NULL keeps the recorded name
+ * (replay).
+ */
+typedef int (*tt_comm_fn)(uint32_t pid, char comm[16]);
+void report__set_comm(struct tt_report *r, tt_comm_fn comm);
+
 struct tt_ident;
 /* Names flows' cgroups, to group them by container; NULL: no containers. */
 void report__set_ident(struct tt_report *r, struct tt_ident *id);

@@ -1827,6 +1827,62 @@ TEST(engine_stuck_seeded_listener_names_its_owner)
 	engine__free(eng);
 }
 
+static int comm_calls;
+
+/* pid 88 is "sleep" now; every other pid is gone */
+static int fake_comm(uint32_t pid, char comm[16])
+{
+	comm_calls++;
+	if (pid != 88)
+		return -2;
+	memset(comm, 0, 16);
+	strcpy(comm, "sleep");
+	return 0;
+}
+
+/*
+ * A leak's owner is named as it is now: pid 88's group, of a socket
+ * recorded under a thread's name and one from before an exec, is named
+ * "sleep", as ss names the process, not after whichever socket the table
+ * gave first; /proc is read once a report for each pid.  A process gone
+ * keeps its recorded name, and without comm_fn (replay) the recorded names
+ * stand.
+ */
+TEST(report_names_the_owner_as_it_is_now)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_report *rep = report__new(MS(100), NULL);
+	const struct tt_cw_group *g;
+	struct tt_event q;
+
+	REQUIRE(eng && rep);
+	q = pseudo(rec_by(rec_ports(seed(TT_CLOSE_WAIT, MS(10)), 41001, 8080), 88, "worker-3"));
+	CHECK_EQ_INT(engine__feed(eng, &q), 0);
+	q = pseudo(rec_by(rec_ports(seed(TT_CLOSE_WAIT, MS(10)), 41002, 8080), 88, "busybox"));
+	CHECK_EQ_INT(engine__feed(eng, &q), 0);
+	q = pseudo(rec_by(rec_ports(seed(TT_CLOSE_WAIT, MS(10)), 41003, 8080), 99, "gone"));
+	CHECK_EQ_INT(engine__feed(eng, &q), 0);
+	/* recorded names: one of the two */
+	REQUIRE(report__close_wait(rep, eng, MS(400), &g) == 2);
+	for (int i = 0; i < 2; i++)
+		if (g[i].pid == 88)
+			CHECK(!strcmp(g[i].comm, "worker-3") || !strcmp(g[i].comm, "busybox"));
+	report__set_comm(rep, fake_comm);
+	comm_calls = 0;
+	REQUIRE(report__close_wait(rep, eng, MS(500), &g) == 2);
+	CHECK_EQ_INT(comm_calls, 2);
+	for (int i = 0; i < 2; i++) {
+		CHECK_STR(g[i].comm, g[i].pid == 88 ? "sleep" : "gone");
+		CHECK_EQ_INT(g[i].count, g[i].pid == 88 ? 2 : 1);
+	}
+	/* the next report reads /proc again: a process may exec between two */
+	REQUIRE(report__close_wait(rep, eng, MS(600), &g) == 2);
+	CHECK_EQ_INT(comm_calls, 4);
+	report__free(rep);
+	engine__free(eng);
+}
+
 /* A seeded CLOSE_WAIT socket is dated back by the last ACK received: "at least N s". */
 TEST(engine_seeded_close_wait_is_dated_back)
 {
