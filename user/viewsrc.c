@@ -280,7 +280,8 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 			(*namespaces)++;
 		}
 	}
-	if (!err && !o->netns)
+	/* with -N too: its timewait socks are named by its processes as host-wide */
+	if (!err)
 		name_netns(v, ident);
 	if (skipped && !*warned)
 		tt_warn("warning: %u network namespace%s could not be read (see above)", skipped,

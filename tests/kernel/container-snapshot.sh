@@ -83,6 +83,13 @@ expect_eq "--container C: TIME_WAIT sockets in its namespace, named C" \
 _bad=$(records socket | grep -v "\"container\":\"$C\"" | sed -n 1p)
 [ -z "$_bad" ] || fail "--container $C: a socket of another: $_bad"
 echo "C: 40 TIME-WAIT sockets named by container ${C%"${C#????????????}"}'s namespace"
+# the same with -N, that namespace alone (before, -N named none, and
+# --container then kept none)
+"$TCPTRAIL" --snapshot --json -N "/proc/$C_PID/ns/net" --container "${C%"${C#????????}"}" \
+	>"$OUT" 2>"$DIR/snap.err" || fail "--snapshot -N --container C exited $?: $(last_line "$DIR/snap.err")"
+expect_eq "-N C's --container C: TIME_WAIT sockets named C" \
+	"$(records socket | grep "\"state\":\"TIME_WAIT\",\"netns\":$C_NS," |
+		grep -c "\"container\":\"$C\"")" 40
 
 # human: the group line names the container by its short id
 "$TCPTRAIL" --snapshot --quiet-flows --state close-wait >"$DIR/human.out" 2>"$DIR/snap.err" ||
