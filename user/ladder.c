@@ -305,6 +305,7 @@ struct draw {
 	/* implied segments drawn by one end and not yet matched at the other */
 	int sent[2][SEG_MAX];		/* drawn at the sender, [sender][seg] */
 	int early[2][SEG_MAX];		/* drawn at the receiver first, [sender][seg] */
+	bool no_roles;			/* neither end's role is known */
 };
 
 static void fmt_offset(uint64_t ns, char *buf, size_t len)
@@ -460,8 +461,11 @@ static void who(const struct tt_ladder *l, const struct tt_flow *f, char *buf, s
 	snprintf(buf, len, "  %s (pid %u)%s", c[0] ? c : "-", f->owner_pid, ctr);
 }
 
-static const char *role_label(int side)
+/* Sockets both seen only mid-life (seeded) have no known opener: no roles then. */
+static const char *role_label(const struct draw *d, int side)
 {
+	if (d->no_roles)
+		return side == 0 ? "one end" : "other end";
 	return side == 0 ? "client" : "server";
 }
 
@@ -489,9 +493,18 @@ static const char *absent_peer(const struct tt_ladder *l, const struct tt_flow *
 	if (!f->dport || is_zero(f->daddr))
 		return "unknown";
 	normalize(f->family, f->daddr, r);
+	/*
+	 * A port or address filter leaves out the peer's end of a loopback
+	 * connection; -p, --cgroup and --container may keep it (a container's
+	 * own loopback), so for them it is not said for sure.
+	 */
 	if (is_loopback(r) && l->o.one_end_filter) {
-		snprintf(why, sizeof(why), "on this host, left out by %s (-P keeps both ends)",
-			 l->o.one_end_filter);
+		const char *f = l->o.one_end_filter;
+		bool sure = !strcmp(f, "-L") || !strcmp(f, "-D") || !strcmp(f, "--local") ||
+			    !strcmp(f, "--remote");
+
+		snprintf(why, sizeof(why), "on this host, %sleft out by %s (-P keeps both ends)%s",
+			 sure ? "" : "maybe ", f, sure ? "" : ", or its end was not seen in time");
 		return why;
 	}
 	if (is_loopback(r))
@@ -517,6 +530,8 @@ static void draw(struct tt_ladder *l, const struct tt_flow *a, const struct tt_f
 	} else {
 		d.side[a->role == TT_ROLE_PASSIVE ? 1 : 0] = a;
 	}
+	d.no_roles = (!d.side[0] || d.side[0]->role == TT_ROLE_UNKNOWN) &&
+		     (!d.side[1] || d.side[1]->role == TT_ROLE_UNKNOWN);
 	d.t0 = UINT64_MAX;
 	for (int s = 0; s < 2; s++) {
 		const struct tt_flow *f = d.side[s];
@@ -553,13 +568,14 @@ static void draw(struct tt_ladder *l, const struct tt_flow *a, const struct tt_f
 		if (f) {
 			tt_fmt_endpoint(f->family, f->saddr, f->sport, ep, sizeof(ep));
 			who(l, f, w, sizeof(w));
-			fprintf(l->o.out, "  %s %s%s\n", role_label(s), ep, w);
+			fprintf(l->o.out, "  %s %s%s\n", role_label(&d, s), ep, w);
 		} else {
 			tt_fmt_endpoint(one->family, one->daddr, one->dport, ep, sizeof(ep));
-			fprintf(l->o.out, "  %s %s  (%s)\n", role_label(s), ep, absent_peer(l, one));
+			fprintf(l->o.out, "  %s %s  (%s)\n", role_label(&d, s), ep, absent_peer(l, one));
 		}
 	}
-	fprintf(l->o.out, "%11s  %-12s %*s%s\n", "", role_label(0), ARROW_W + 3, "", role_label(1));
+	fprintf(l->o.out, "%11s  %-12s %*s%s\n", "", role_label(&d, 0), ARROW_W + 3, "",
+		role_label(&d, 1));
 
 	for (int k = 0; k < nrows; k++)
 		draw_row(&d, &rows[k]);
@@ -571,7 +587,7 @@ static void draw(struct tt_ladder *l, const struct tt_flow *a, const struct tt_f
 		if (!f)
 			continue;
 		tt_fmt_duration(last_ns(f) - first_ns(f), dur, sizeof(dur));
-		fprintf(l->o.out, "%s %s %s after %s", f == one ? "" : ",", role_label(s),
+		fprintf(l->o.out, "%s %s %s after %s", f == one ? "" : ",", role_label(&d, s),
 			tt_end_name(f->end), dur);
 		if (f->flags & TT_FLOW_TRUNCATED)
 			fputs(" [truncated]", l->o.out);

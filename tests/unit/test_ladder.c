@@ -338,6 +338,43 @@ TEST(ladder_one_end_filter_named)
 	CHECK(strstr(o.text, "(on this host, left out by -L (-P keeps both ends))") != NULL);
 	CHECK(!strstr(o.text, "not seen in time"));
 	free(o.text);
+
+	/* --container may keep both ends (a container's own loopback): not said for sure */
+	o.f = open_memstream(&o.text, &o.len);
+	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "--container" });
+	REQUIRE(o.l);
+	CHECK(ladder__flow(o.l, &s));
+	ladder__flush(o.l);
+	close_out(&o);
+	CHECK(strstr(o.text, "(on this host, maybe left out by --container (-P keeps both ends), "
+			     "or its end was not seen in time)") != NULL);
+	free(o.text);
+}
+
+/* Two sockets seen only mid-life (seeded): neither opener is known, so no "client". */
+TEST(ladder_seeded_pair_names_no_roles)
+{
+	struct tt_flow c = client_fin_first_client(), s = client_fin_first_server();
+	struct out o;
+
+	c.role = TT_ROLE_UNKNOWN;
+	s.role = TT_ROLE_UNKNOWN;
+	open_out(&o);
+	CHECK(ladder__flow(o.l, &c));
+	CHECK(ladder__flow(o.l, &s));
+	close_out(&o);
+	CHECK(strstr(o.text, "  one end 127.0.0.1:38800  python3 (pid 4242)\n") != NULL);
+	CHECK(strstr(o.text, "  other end 127.0.0.1:8080  python3 (pid 4242)\n") != NULL);
+	CHECK(!strstr(o.text, "client") && !strstr(o.text, "server 127"));
+	free(o.text);
+	/* one role known: the labels stand */
+	c = client_fin_first_client();
+	open_out(&o);
+	CHECK(ladder__flow(o.l, &c));
+	CHECK(ladder__flow(o.l, &s));
+	close_out(&o);
+	CHECK(strstr(o.text, "  client 127.0.0.1:38800  python3 (pid 4242)\n") != NULL);
+	free(o.text);
 }
 
 TEST(ladder_waits_one_second_of_record_time)
