@@ -367,8 +367,14 @@ int live__preflight(void)
 	}
 	r = fd;
 	if (r == -EPERM || r == -EACCES) {
-		tt_err("not allowed to use BPF: run as root (or with CAP_BPF, CAP_PERFMON and "
-		       "CAP_NET_ADMIN)");
+		/* a map takes CAP_BPF (or CAP_SYS_ADMIN); with them, something else said no */
+		if (!privs__thread_has(1ull << CAP_BPF) && !privs__thread_has(1ull << CAP_SYS_ADMIN))
+			tt_err("not allowed to use BPF: this process lacks CAP_BPF (run as root, or "
+			       "with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)");
+		else
+			tt_err("not allowed to use BPF: the kernel refused a BPF map (%s) though this "
+			       "process has CAP_BPF or CAP_SYS_ADMIN: a security module, kernel "
+			       "lockdown, or a user namespace?", strerror(-r));
 		return 1;
 	}
 	if (r == -EINVAL) {

@@ -590,7 +590,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 		ps->kernel_opt = ps->kernel_opt ?: "--ringbuf-size";
 		/* the kernel wants a power-of-two multiple of the page size */
-		if (tt_parse_size(arg, &b) || b < 4096 || (b & (b - 1)) || b > (1ull << 30))
+		err = tt_parse_size(arg, &b);
+		if (err == -ERANGE)
+			return bad(state, "--ringbuf-size: '%s' is out of range: a power of two from "
+				   "4K to 1G", arg);
+		if (err || b < 4096 || (b & (b - 1)) || b > (1ull << 30))
 			return bad(state, "--ringbuf-size: '%s' is not a power of two from 4K to 1G", arg);
 		o->ringbuf_bytes = b;
 		break;

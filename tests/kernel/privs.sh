@@ -34,7 +34,7 @@ for _how in "--reuid=nobody --regid=nogroup --clear-groups" "--inh-caps=-all --b
 		setpriv $_how "$TCPTRAIL" $_what -o "$DIR/open/unpriv.out" >/dev/null 2>"$DIR/unpriv.err"
 		_st=$?
 		[ "$_st" -eq 1 ] && [ "$(wc -l <"$DIR/unpriv.err")" -eq 1 ] &&
-			grep -q '^tcptrail: not allowed to use BPF: run as root' "$DIR/unpriv.err" ||
+			grep -q '^tcptrail: not allowed to use BPF: this process lacks CAP_BPF (run as root' "$DIR/unpriv.err" ||
 			fail "setpriv $_how tcptrail $_what: exit $_st, want 1 and one line: $(cat "$DIR/unpriv.err")"
 		[ ! -e "$DIR/open/unpriv.out" ] || fail "setpriv $_how tcptrail $_what -o: left the -o file"
 	done

@@ -295,7 +295,8 @@ TEST(parse_duration_and_size_refuse_overflow)
 	CHECK_REFUSED("-d/--duration", "out of range", "-r", "x.ttcap", "-d", "18446744073710ms");
 	CHECK_REFUSED("-i/--interval", "out of range", "-i", "18446744073710ms");
 	CHECK_REFUSED("--close-wait-age", "out of range", "--close-wait-age", "18446744074");
-	CHECK_REFUSED("--ringbuf-size", "17179869185G", "--ringbuf-size", "17179869185G");
+	CHECK_REFUSED("--ringbuf-size", "out of range", "--ringbuf-size", "17179869185G");
+	CHECK_REFUSED("--ringbuf-size", "out of range", "--ringbuf-size", "99999999999999999999999");
 	CHECK_REFUSED("--rotate-size", "out of range", "-w", "/tmp/tt-x.ttcap",
 		      "--rotate-size", "17179869185G");
 }
