@@ -32,7 +32,7 @@
  * summary has inferred.  4: flow.end gone, summary gone and gone_interval,
  * an abort's RST in resets_sent, socket rqueue/wqueue null when unknown.
  */
-#define TT_JSON_VERSION 4
+#define TT_JSON_VERSION 5
 
 struct tt_sink_opts {
 	FILE *out;

@@ -38,6 +38,11 @@ bad=$(printf '%s\n' "$recs" | grep -v "\"pid\":$pid,\"comm\":\"ttdrive\"}" | sed
 l=$(records summary | json_array listeners | grep "\"sport\":$port," | sed -n 1p)
 [ -n "$l" ] || fail "no summary's listeners names port $port"
 expect_flow "summary's listener" "$l" pid="$pid" comm=ttdrive
+# and its cgroup, as the overflow records name it (the schema wants the field)
+ocg=$(printf '%s\n' "$recs" | sed -n '1s/.*"cgroup":\("[^"]*"\|null\).*/\1/p')
+lcg=$(printf '%s\n' "$l" | sed -n 's/.*"cgroup":\("[^"]*"\|null\).*/\1/p')
+[ -n "$ocg" ] && [ "$ocg" != null ] || fail "the overflow record names no cgroup: $(printf '%s\n' "$recs" | sed -n 1p)"
+expect_eq "summary's listener cgroup, as its overflow records'" "$lcg" "$ocg"
 echo "stuck-listener${TRACE_PID_FACT:+ -p $pid}: $queued unaccepted in CLOSE_WAIT and $kacc overflows, named after pid $pid"
 done
 pass
