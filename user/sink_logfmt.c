@@ -29,8 +29,10 @@ static void logfmt_listener(const struct tt_listener_stats *ls, void *ctx)
 
 		snprintf(ep + n, sizeof(ep) - n, "/%u", ls->netns);
 	}
-	fprintf(c->s->o.out, " overflow.%s=%" PRIu64, ep,
-		ls->i_accept_overflows + ls->i_syn_drops);
+	/* a listener whose cookies answered for it dropped nothing: no overflow.EP=0 */
+	if (ls->i_accept_overflows + ls->i_syn_drops)
+		fprintf(c->s->o.out, " overflow.%s=%" PRIu64, ep,
+			ls->i_accept_overflows + ls->i_syn_drops);
 	if (ls->i_syn_cookies)
 		fprintf(c->s->o.out, " syncookies.%s=%" PRIu64, ep, ls->i_syn_cookies);
 }
