@@ -62,7 +62,7 @@ void report__set_comm(struct tt_report *r, tt_comm_fn comm)
 /* comm becomes pid's name now, if it can be read; once a report for each pid */
 static void name_now(struct tt_report *r, uint32_t pid, char comm[16])
 {
-	char now[16];
+	char now[16] = "";
 	size_t i = (pid * 2654435761u) % COMM_SLOTS;
 
 	for (size_t probes = 0; probes < COMM_SLOTS; probes++, i = (i + 1) % COMM_SLOTS) {

@@ -304,7 +304,8 @@ static void json_listener(const struct tt_listener_stats *ls, void *ctx)
 	linebuf__printf(lb, ",\"sport\":%u,\"pid\":%u,\"comm\":", ls->port, ls->owner_pid);
 	linebuf__json_str(lb, ls->owner_comm, sizeof(ls->owner_comm));
 	/* named as its overflow records and listener_overflow lines are */
-	lb_ident(lb, ls->cgroup || ls->owner_pid ? sink_cgname(c->s, ls->cgroup, ls->owner_pid) : NULL);
+	lb_ident(lb, ls->cgroup || ls->owner_pid ?
+		     sink_cgname(c->s, ls->cgroup, ls->owner_pid) : NULL);
 	linebuf__printf(lb, ",\"max_backlog\":%u,\"accept_overflows\":%" PRIu64 ",\"syn_drops\":%" PRIu64
 		",\"syn_cookies\":%" PRIu64 "}", ls->max_backlog, ls->i_accept_overflows,
 		ls->i_syn_drops, ls->i_syn_cookies);
