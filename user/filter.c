@@ -243,10 +243,13 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		/*
 		 * sock_diag's owner, when it knows one; e->sk is the pseudo key of
 		 * its tuple.  A socket no file holds (aux[1], its inode, is 0) on
-		 * our listener's port waits in its accept queue: ours, as a
-		 * LISTEN > SYN_RECV of our listener is (the seed keeps the same).
+		 * our listener's port, in a state it can wait in the accept queue
+		 * in, is there: ours, as a LISTEN > SYN_RECV of our listener is
+		 * (the seed's pid_keeps() also matches the listener's address).
 		 */
-		if (!mine && ((e->flags & TT_F_OWNER) || e->aux[1] || e->new_state == TT_LISTEN ||
+		if (!mine && ((e->flags & TT_F_OWNER) || e->aux[1] ||
+			      (e->new_state != TT_SYN_RECV && e->new_state != TT_ESTABLISHED &&
+			       e->new_state != TT_CLOSE_WAIT) ||
 			      !set_has(&f->listeners, listener_key(e))))
 			return false;
 		set_add(&f->owned, e->sk);

@@ -461,7 +461,7 @@ static void who(const struct tt_ladder *l, const struct tt_flow *f, char *buf, s
 	snprintf(buf, len, "  %s (pid %u)%s", c[0] ? c : "-", f->owner_pid, ctr);
 }
 
-/* Sockets both seen only mid-life (seeded) have no known opener: no roles then. */
+/* Sockets seen only mid-life (seeded), and no peer that knows: no roles then. */
 static const char *role_label(const struct draw *d, int side)
 {
 	if (d->no_roles)
@@ -494,17 +494,19 @@ static const char *absent_peer(const struct tt_ladder *l, const struct tt_flow *
 		return "unknown";
 	normalize(f->family, f->daddr, r);
 	/*
-	 * A port or address filter leaves out the peer's end of a loopback
-	 * connection; -p, --cgroup and --container may keep it (a container's
-	 * own loopback), so for them it is not said for sure.
+	 * A port filter leaves out the peer's end of a loopback connection (its
+	 * ports are the other way round), and an address filter does where the
+	 * two addresses differ; -p, --cgroup and --container may keep it (a
+	 * container's own loopback).  Where it may have kept it, that is said.
 	 */
 	if (is_loopback(r) && l->o.one_end_filter) {
-		const char *f = l->o.one_end_filter;
-		bool sure = !strcmp(f, "-L") || !strcmp(f, "-D") || !strcmp(f, "--local") ||
-			    !strcmp(f, "--remote");
+		const char *filt = l->o.one_end_filter;
+		bool addr = !strcmp(filt, "--local") || !strcmp(filt, "--remote");
+		bool sure = !strcmp(filt, "-L") || !strcmp(filt, "-D") ||
+			    (addr && memcmp(f->saddr, f->daddr, 16));
 
 		snprintf(why, sizeof(why), "on this host, %sleft out by %s (-P keeps both ends)%s",
-			 sure ? "" : "maybe ", f, sure ? "" : ", or its end was not seen in time");
+			 sure ? "" : "maybe ", filt, sure ? "" : ", or its end was not seen in time");
 		return why;
 	}
 	if (is_loopback(r))

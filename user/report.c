@@ -9,7 +9,8 @@
 #include "report.h"
 
 #define GROUP_BUCKETS 1024
-#define COMM_SLOTS 256		/* the owners' names read in one report */
+#define COMM_SLOTS 4096		/* the owners' names read in one report */
+_Static_assert(COMM_SLOTS == 1 << 12, "name_now() hashes to 12 bits");
 
 struct tt_report {
 	uint64_t age_ns;
@@ -63,7 +64,8 @@ void report__set_comm(struct tt_report *r, tt_comm_fn comm)
 static void name_now(struct tt_report *r, uint32_t pid, char comm[16])
 {
 	char now[16] = "";
-	size_t i = (pid * 2654435761u) % COMM_SLOTS;
+	/* Fibonacci hashing: the product's top 12 bits */
+	size_t i = (uint32_t)(pid * 2654435761u) >> 20;
 
 	for (size_t probes = 0; probes < COMM_SLOTS; probes++, i = (i + 1) % COMM_SLOTS) {
 		if (r->comms[i].pid == pid) {

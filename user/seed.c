@@ -17,9 +17,15 @@
 #include "sockwalk.h"
 #include "util.h"
 
-/* -p PID: its listeners seen so far, as netns << 16 | port */
+/* -p PID: its listeners seen so far */
+struct pid_listener {
+	uint32_t netns;
+	uint16_t port;
+	uint8_t addr[16];	/* all zero: any address (a wildcard listener) */
+};
+
 struct pid_listeners {
-	uint64_t *key;
+	struct pid_listener *l;
 	size_t n, cap;
 };
 
@@ -104,32 +110,41 @@ void seed__event(struct tt_event *e, const struct diag_sock *s, uint32_t netns,
 /*
  * -p PID keeps the sockets PID holds, and those of its listeners' accept
  * queues: no file holds them yet, so they have no owner, and the CLOSE-WAIT
- * report counts them under the listener's owner.  A namespace's listeners
- * come first, in its dump and in the walk.  e has its owner, if any.
+ * report counts them under the listener's owner.  A socket waits there in
+ * SYN_RECV (Fast Open), ESTABLISHED or CLOSE_WAIT, on its listener's port
+ * and address (or any, for a wildcard listener); one closed by its process
+ * (FIN_WAIT1 and on) has no file either, and is not PID's.  A namespace's
+ * listeners come first, in its dump and in the walk.  e has its owner, if any.
  */
 static bool pid_keeps(struct pid_listeners *pl, uint32_t pid, const struct tt_event *e)
 {
-	uint64_t key = (uint64_t)e->netns << 16 | e->sport;
+	static const uint8_t any[16];
 
 	if ((e->flags & TT_F_OWNER) && e->tgid == pid) {
 		if (e->new_state == TT_LISTEN && pl->n < 65536) {
 			if (pl->n == pl->cap) {
 				size_t cap = pl->cap ? pl->cap * 2 : 16;
-				uint64_t *k = realloc(pl->key, cap * sizeof(*k));
+				struct pid_listener *l = realloc(pl->l, cap * sizeof(*l));
 
-				if (!k)
+				if (!l)
 					return true;
-				pl->key = k;
+				pl->l = l;
 				pl->cap = cap;
 			}
-			pl->key[pl->n++] = key;
+			pl->l[pl->n].netns = e->netns;
+			pl->l[pl->n].port = e->sport;
+			memcpy(pl->l[pl->n].addr, e->saddr, 16);
+			pl->n++;
 		}
 		return true;
 	}
-	if ((e->flags & TT_F_OWNER) || e->aux[1] || e->new_state == TT_LISTEN)
+	if ((e->flags & TT_F_OWNER) || e->aux[1] ||
+	    (e->new_state != TT_SYN_RECV && e->new_state != TT_ESTABLISHED &&
+	     e->new_state != TT_CLOSE_WAIT))
 		return false;
 	for (size_t i = 0; i < pl->n; i++)
-		if (pl->key[i] == key)
+		if (pl->l[i].netns == e->netns && pl->l[i].port == e->sport &&
+		    (!memcmp(pl->l[i].addr, any, 16) || !memcmp(pl->l[i].addr, e->saddr, 16)))
 			return true;
 	return false;
 }
@@ -612,6 +627,6 @@ int seed__run(const struct tt_opts *o, int scope, tt_event_cb cb, void *ctx,
 	struct pid_listeners pl = { 0 };
 	int ret = seed_run(o, scope, cb, ctx, stats, &pl);
 
-	free(pl.key);
+	free(pl.l);
 	return ret;
 }

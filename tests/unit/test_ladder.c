@@ -349,6 +349,26 @@ TEST(ladder_one_end_filter_named)
 	CHECK(strstr(o.text, "(on this host, maybe left out by --container (-P keeps both ends), "
 			     "or its end was not seen in time)") != NULL);
 	free(o.text);
+
+	/* --local: 127.0.0.1 to 127.0.0.1, both ends pass or neither: not sure */
+	o.f = open_memstream(&o.text, &o.len);
+	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "--local" });
+	REQUIRE(o.l);
+	CHECK(ladder__flow(o.l, &s));
+	ladder__flush(o.l);
+	close_out(&o);
+	CHECK(strstr(o.text, "(on this host, maybe left out by --local (") != NULL);
+	free(o.text);
+	/* 127.0.0.1 to 127.0.0.2: it left the other end out */
+	s.daddr[3] = 2;
+	o.f = open_memstream(&o.text, &o.len);
+	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "--local" });
+	REQUIRE(o.l);
+	CHECK(ladder__flow(o.l, &s));
+	ladder__flush(o.l);
+	close_out(&o);
+	CHECK(strstr(o.text, "(on this host, left out by --local (-P keeps both ends))") != NULL);
+	free(o.text);
 }
 
 /* Two sockets seen only mid-life (seeded): neither opener is known, so no "client". */
