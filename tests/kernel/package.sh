@@ -37,9 +37,13 @@ MDIR=/var/lib/prometheus/node-exporter
 MDIR_MADE=
 [ -d "$MDIR" ] || MDIR_MADE=1
 [ -d "${MDIR%/*}" ] || MDIR_MADE=2
+PROM_MADE=
 purge() {
 	[ -n "$INSTALLED" ] && dpkg --purge tcptrail >"$DIR/purge.out" 2>&1
 	INSTALLED=
+	# the test's own tcptrail.prom, if a failure left it (the purge removes it)
+	[ -n "$PROM_MADE" ] && rm -f "$MDIR/tcptrail.prom"
+	PROM_MADE=
 	# what this test made, if nothing has been put in it since
 	[ -n "$MDIR_MADE" ] && rmdir "$MDIR" 2>/dev/null
 	[ "$MDIR_MADE" = 2 ] && rmdir "${MDIR%/*}" 2>/dev/null
@@ -126,18 +130,17 @@ grep -q '^tcptrail_build_info' "$MDIR/tcptrail-package-test.prom" ||
 rm -f "$MDIR/tcptrail-package-test.prom"
 # the unit's own file, as a run of the service leaves it: dpkg --purge removes it
 cp /dev/null "$MDIR/tcptrail.prom" || fail "cannot make $MDIR/tcptrail.prom"
+PROM_MADE=1
 zcat /usr/share/man/man8/tcptrail.8.gz | grep -q '^\.TH TCPTRAIL' || fail "the man page has no .TH TCPTRAIL"
 # the unit as installed: directives systemd knows, a binary that is there
 systemd-analyze verify --man=no /lib/systemd/system/tcptrail.service >"$DIR/verify.out" 2>&1 ||
 	fail "systemd-analyze verify tcptrail.service: $(sed -n 1,2p "$DIR/verify.out" | tr '\n' ' ')"
 
-made=$MDIR_MADE
-purge
+# the purge's own work, before the trap's clean-up
+dpkg --purge tcptrail >"$DIR/purge.out" 2>&1 || fail "dpkg --purge failed: $(last_line "$DIR/purge.out")"
+INSTALLED=
 [ ! -e /usr/sbin/tcptrail ] || fail "dpkg --purge left /usr/sbin/tcptrail"
-if [ -e "$MDIR/tcptrail.prom" ]; then
-	rm -f "$MDIR/tcptrail.prom"
-	[ -n "$made" ] && rmdir "$MDIR" 2>/dev/null
-	[ "$made" = 2 ] && rmdir "${MDIR%/*}" 2>/dev/null
-	fail "dpkg --purge left $MDIR/tcptrail.prom"
-fi
+[ ! -e "$MDIR/tcptrail.prom" ] || fail "dpkg --purge left $MDIR/tcptrail.prom"
+PROM_MADE=
+purge
 pass

@@ -18,6 +18,7 @@
 # shellcheck source=tests/kernel/cgroups.inc
 . "${0%/*}/cgroups.inc"
 cg_make a b
+command -v unshare >/dev/null || fail "unshare not found (util-linux; make deps INSTALL=1)"
 
 # a's namespace: 20 TIME-WAIT sockets before tracing, then (at a.go) 30 more
 # shellcheck disable=SC2016 # $$ and $1.. are the inner shell's
@@ -28,7 +29,11 @@ sh -c 'echo $$ >"$1/cgroup.procs" && exec unshare -n sh -c "
 		--timeout 60 tw-load 30" sh "$2" "$3"' sh "$MNT/$CG/a" "$DRIVE" "$DIR" \
 	>"$DIR/a.out" 2>"$DIR/a.err" &
 DA=$!
-wait_until 30 test -e "$DIR/a0.done" ||
+_a0_done() {
+	[ -e "$DIR/a0.done" ] || not_alive "$DA"
+}
+wait_until 30 _a0_done
+[ -e "$DIR/a0.done" ] ||
 	fail "ttdrive tw-load 20 in cgroup a did not finish: $(last_line "$DIR/a0.err") $(last_line "$DIR/a.err")"
 [ "$(sed -n 's/^ss.time_wait=//p' "$DIR/a0.out")" = 20 ] || fail "ss in a's namespace: not 20 TIME-WAIT"
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include "engine.h"
 #include "report.h"
+#include "sink.h"
 #include "tt_test.h"
 
 
@@ -1880,6 +1881,49 @@ TEST(report_names_the_owner_as_it_is_now)
 	REQUIRE(report__close_wait(rep, eng, MS(600), &g) == 2);
 	CHECK_EQ_INT(comm_calls, 4);
 	report__free(rep);
+	engine__free(eng);
+}
+
+/*
+ * The summary line lists each listener that overflowed or sent cookies: a
+ * full SYN queue that cookies answered dropped nothing, so it shows
+ * syncookies.EP=N alone, not an overflow.EP=0 beside it; one that dropped
+ * shows its overflow.
+ */
+TEST(summary_line_cookies_alone_are_no_overflow)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event c = rec_ports(rec(TT_EV_OVERFLOW, SK(1), 0, 0, MS(300)), 8080, 50000);
+	struct tt_event d = rec_ports(rec(TT_EV_OVERFLOW, SK(2), 0, 0, MS(300)), 8081, 50001);
+	struct tt_summary sum = { .t_ns = MS(400), .interval_ns = MS(400) };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct tt_sink *s;
+
+	REQUIRE(eng);
+	c.aux[0] = d.aux[0] = TT_Q_SYN;
+	c.aux[1] = d.aux[1] = 128;
+	c.aux[3] = d.aux[3] = 129;
+	c.flags |= TT_F_SYNCOOKIE;
+	CHECK_EQ_INT(engine__feed(eng, &c), 0);
+	CHECK_EQ_INT(engine__feed(eng, &d), 0);
+	sum.interval = engine__interval(eng);
+	sum.total = engine__total(eng);
+	sum.eng = eng;
+	f = open_memstream(&out, &len);
+	REQUIRE(f);
+	s = sink__new(&(struct tt_sink_opts){ .out = f });
+	REQUIRE(s);
+	sink__summary(s, &sum);
+	sink__free(s);
+	fclose(f);
+	CHECK(strstr(out, " syncookies.10.0.0.1:8080=1") != NULL);
+	CHECK(strstr(out, "overflow.10.0.0.1:8080") == NULL);
+	CHECK(strstr(out, " overflow.10.0.0.1:8081=1") != NULL);
+	CHECK(strstr(out, "syncookies.10.0.0.1:8081") == NULL);
+	free(out);
 	engine__free(eng);
 }
 
