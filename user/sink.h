@@ -31,6 +31,9 @@
  * bytes_sent .. srtt_us (with TT_FLOW_STATS) and inferred (when > 0),
  * summary has inferred.  4: flow.end gone, summary gone and gone_interval,
  * an abort's RST in resets_sent, socket rqueue/wqueue null when unknown.
+ * 5: summary.listeners have cgroup (container, pod); close_wait.comm is the
+ * process's name at the report; time_wait.top_local under --cgroup or
+ * --container counts the kept namespaces' sockets, not the entries seen.
  */
 #define TT_JSON_VERSION 5
 
