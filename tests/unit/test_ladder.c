@@ -322,53 +322,63 @@ TEST(ladder_retransmitted_synack)
 	free(o.text);
 }
 
+/*
+ * One flow drawn alone under a filter that may keep one end: the text, to
+ * free; NULL if the ladder could not be made or did not take the flow.
+ */
+static char *drawn_alone_under(const struct tt_flow *f, const char *filter)
+{
+	struct out o;
+	bool took;
+
+	memset(&o, 0, sizeof(o));
+	o.f = open_memstream(&o.text, &o.len);
+	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = filter });
+	if (!o.l) {
+		fclose(o.f);
+		free(o.text);
+		return NULL;
+	}
+	took = ladder__flow(o.l, f);
+	ladder__flush(o.l);
+	close_out(&o);
+	if (!took) {
+		free(o.text);
+		return NULL;
+	}
+	return o.text;
+}
+
 /* Under a filter that keeps one end (-L 8000: the server's), the other is said to be filtered. */
 TEST(ladder_one_end_filter_named)
 {
 	struct tt_flow s = client_fin_first_server();
-	struct out o;
+	char *text;
 
-	memset(&o, 0, sizeof(o));
-	o.f = open_memstream(&o.text, &o.len);
-	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "-L" });
-	REQUIRE(o.l);
-	CHECK(ladder__flow(o.l, &s));
-	ladder__flush(o.l);
-	close_out(&o);
-	CHECK(strstr(o.text, "(on this host, left out by -L (-P keeps both ends))") != NULL);
-	CHECK(!strstr(o.text, "not seen in time"));
-	free(o.text);
+	text = drawn_alone_under(&s, "-L");
+	REQUIRE(text);
+	CHECK(strstr(text, "(on this host, left out by -L (-P keeps both ends))") != NULL);
+	CHECK(!strstr(text, "not seen in time"));
+	free(text);
 
 	/* --container may keep both ends (a container's own loopback): not said for sure */
-	o.f = open_memstream(&o.text, &o.len);
-	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "--container" });
-	REQUIRE(o.l);
-	CHECK(ladder__flow(o.l, &s));
-	ladder__flush(o.l);
-	close_out(&o);
-	CHECK(strstr(o.text, "(on this host, maybe left out by --container (-P keeps both ends), "
-			     "or its end was not seen in time)") != NULL);
-	free(o.text);
+	text = drawn_alone_under(&s, "--container");
+	REQUIRE(text);
+	CHECK(strstr(text, "(on this host, maybe left out by --container (-P keeps both ends), "
+			   "or its end was not seen in time)") != NULL);
+	free(text);
 
 	/* --local: 127.0.0.1 to 127.0.0.1, both ends pass or neither: not sure */
-	o.f = open_memstream(&o.text, &o.len);
-	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "--local" });
-	REQUIRE(o.l);
-	CHECK(ladder__flow(o.l, &s));
-	ladder__flush(o.l);
-	close_out(&o);
-	CHECK(strstr(o.text, "(on this host, maybe left out by --local (") != NULL);
-	free(o.text);
+	text = drawn_alone_under(&s, "--local");
+	REQUIRE(text);
+	CHECK(strstr(text, "(on this host, maybe left out by --local (") != NULL);
+	free(text);
 	/* 127.0.0.1 to 127.0.0.2: it left the other end out */
 	s.daddr[3] = 2;
-	o.f = open_memstream(&o.text, &o.len);
-	o.l = ladder__new(&(struct tt_ladder_opts){ .out = o.f, .one_end_filter = "--local" });
-	REQUIRE(o.l);
-	CHECK(ladder__flow(o.l, &s));
-	ladder__flush(o.l);
-	close_out(&o);
-	CHECK(strstr(o.text, "(on this host, left out by --local (-P keeps both ends))") != NULL);
-	free(o.text);
+	text = drawn_alone_under(&s, "--local");
+	REQUIRE(text);
+	CHECK(strstr(text, "(on this host, left out by --local (-P keeps both ends))") != NULL);
+	free(text);
 }
 
 /* Two sockets seen only mid-life (seeded): neither opener is known, so no "client". */
