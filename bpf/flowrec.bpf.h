@@ -32,8 +32,17 @@ static __always_inline void flow_push(struct tt_skstore *st, __u8 old, __u8 new,
 	st->n = i + 1;
 	st->last_old = old;
 	st->last = new;
-	/* what bytes_acked counted besides payload: our SYN, and our FIN */
+	/*
+	 * What bytes_acked counted besides payload: our SYN, and our FIN.
+	 * The SYN is ours only from SYN_SENT, and acknowledged at
+	 * ESTABLISHED, straight on or, in a simultaneous open (and a
+	 * connect() to itself), by way of SYN_RECV (2: sent, not acked yet).
+	 */
 	if (old == BPF_TCP_SYN_SENT && new == BPF_TCP_ESTABLISHED)
+		st->syn_acked = 1;
+	else if (old == BPF_TCP_SYN_SENT && new == BPF_TCP_SYN_RECV)
+		st->syn_acked = 2;
+	else if (old == BPF_TCP_SYN_RECV && new == BPF_TCP_ESTABLISHED && st->syn_acked == 2)
 		st->syn_acked = 1;
 	if ((old == BPF_TCP_FIN_WAIT1 && new == BPF_TCP_FIN_WAIT2) ||
 	    (old == BPF_TCP_CLOSING && new == BPF_TCP_TIME_WAIT))
@@ -57,7 +66,7 @@ static __always_inline void flow_stats(struct tt_flowrec *r, struct sock *sk,
 		return;
 	acked = tp->bytes_acked;
 	rcvd = tp->bytes_received;
-	less = st->syn_acked + st->fin_acked;
+	less = (st->syn_acked == 1) + st->fin_acked;
 	r->bytes_sent = acked > less ? acked - less : 0;
 	if ((sk->__sk_common.skc_flags & (1UL << SOCK_DONE)) && rcvd)
 		rcvd--;

@@ -125,7 +125,7 @@ struct tt_skstore {
 	__u8  resets_recv;
 	__u8  tw_substate;
 	__u8  fin_acked;	/* our FIN was acknowledged (FIN_WAIT2, CLOSING > TIME_WAIT, LAST_ACK > CLOSE) */
-	__u8  syn_acked;	/* SYN_SENT > ESTABLISHED: bytes_acked counted our SYN */
+	__u8  syn_acked;	/* our SYN, in bytes_acked (1; 2: sent, in SYN_RECV) */
 	__u16 pad;
 	__u32 sk_err;
 	__u64 cookie;

@@ -410,6 +410,14 @@ on_set_state(struct sock *sk, int oldstate, int newstate, __u8 hook, bool nested
 		v.owner = sk->sk_lock.owned != 0;
 	} else if (read_sk(sk, &v, direct)) {
 		return NULL;
+	} else if (oldstate == BPF_TCP_CLOSE && newstate == BPF_TCP_SYN_SENT) {
+		/*
+		 * connect() picks its port after this transition.  A socket
+		 * connected again after connect(AF_UNSPEC) still holds its last
+		 * connection's inet_sport here, which read_sk() would take for
+		 * this one's: a birth carries no port, the next record brings it.
+		 */
+		v.sport = SK_READ(direct, sk, __sk_common.skc_num);
 	}
 	if (flow) {
 		if (!substate && cfg.tw_mode == TT_TW_RULE && newstate == BPF_TCP_CLOSE)

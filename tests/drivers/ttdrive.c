@@ -72,6 +72,8 @@ static const char usage[] =
 "           self-transitions [N=5]: close() after shutdown(), FIN_WAIT1 and 2,\n"
 "           syncookies-policy [N=5]: tcp_syncookies=2, N connections per family\n"
 "           bytes: connections that carry known payloads each way, orderly closed\n"
+"           self-connect [N=3000]: a socket connected to itself, N bytes round\n"
+"           reconnect: one socket connected twice, connect(AF_UNSPEC) between\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
 "--port N: the scenarios' server port (8000; the filter ones use 8100, 8200; the\n"
@@ -2334,6 +2336,92 @@ static void bytes(const struct scenario *UNUSED(sc), long UNUSED(arg))
 	       main_pid, server);
 }
 
+/*
+ * A socket bound to 127.0.0.1:PORT connects to itself: the kernel takes its
+ * own SYN for a simultaneous open (SYN_SENT > SYN_RECV > ESTABLISHED), so
+ * its SYN is acknowledged by way of SYN_RECV.  n bytes go round, then a
+ * shutdown() meets its own FIN (FIN_WAIT1 > CLOSING > TIME_WAIT).
+ */
+static void self_connect(const struct scenario *UNUSED(sc), long n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(AF_INET, PORT, &ss);
+	int fd = tcp_socket(AF_INET, 0), one = 1;
+
+	if (n > 65536)
+		die(0, "self-connect: %ld bytes would fill its own window; 65536 at most", n);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		die(errno, "SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&ss, len))
+		die(errno, "bind port %d", PORT);
+	if (connect(fd, (struct sockaddr *)&ss, len))
+		die(errno, "connect to itself on port %d", PORT);
+	write_exactly(fd, n, "self-connect");
+	if (shutdown(fd, SHUT_WR))
+		die(errno, "shutdown");
+	read_exactly(fd, n, "self-connect");
+	close(fd);
+	printf("self.bytes=%ld\nport=%d\nclient_pid=%d\n", n, PORT, main_pid);
+}
+
+/*
+ * One socket, two connections: connect(AF_UNSPEC) disconnects it (> CLOSE,
+ * a reset to the server), and a second connect() takes a new local port.
+ * The server accepts both, reads each to its end, and closes.
+ */
+static void reconnect(const struct scenario *UNUSED(sc), long UNUSED(arg))
+{
+	struct sockaddr_in sin;
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(AF_INET, PORT, &ss), sl;
+	unsigned int port[2];
+	pid_t server;
+	int lfd, fd, i;
+
+	lfd = tcp_listen(AF_INET, PORT, 8);
+	fflush(stdout);		/* or the child would print it again */
+	server = fork();
+	if (server < 0)
+		die(errno, "fork");
+	if (server == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != main_pid)
+			_exit(1);
+		for (i = 0; i < 2; i++) {
+			fd = tcp_accept(lfd);
+			drain_any(fd);
+			close(fd);
+		}
+		exit(0);
+	}
+	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
+		die(0, "too many servers");
+	children[n_children++] = server;
+	close(lfd);
+	fd = tcp_socket(AF_INET, 0);
+	for (i = 0; i < 2; i++) {
+		if (connect(fd, (struct sockaddr *)&ss, len))
+			die(errno, "connect %d to port %d", i + 1, PORT);
+		sl = sizeof(sin);
+		if (getsockname(fd, (struct sockaddr *)&sin, &sl))
+			die(errno, "getsockname");
+		port[i] = ntohs(sin.sin_port);
+		write_exactly(fd, 11 * (i + 1), "client");
+		if (i == 0 && connect(fd, &unspec, sizeof(unspec)))
+			die(errno, "connect(AF_UNSPEC)");
+	}
+	if (port[0] == port[1])
+		die(0, "the second connect took the first one's port %u", port[0]);
+	if (shutdown(fd, SHUT_WR))
+		die(errno, "shutdown");
+	read_exactly(fd, 0, "client");
+	close(fd);
+	reap(server);
+	wait_closing_done(2000);
+	printf("reconnect.1.port=%u\nreconnect.2.port=%u\nport=%d\nclient_pid=%d\nserver_pid=%d\n",
+	       port[0], port[1], PORT, main_pid, server);
+}
+
 static const struct scenario scenarios[] = {
 	{ .name = "active", .run = one_connection, .family = AF_INET, .ending = CLIENT_CLOSES },
 	{ .name = "passive", .run = one_connection, .family = AF_INET, .ending = SERVER_CLOSES },
@@ -2374,6 +2462,8 @@ static const struct scenario scenarios[] = {
 	{ .name = "self-transitions", .run = self_transitions, .def_arg = 5 },
 	{ .name = "syncookies-policy", .run = syncookies_policy, .def_arg = 5 },
 	{ .name = "bytes", .run = bytes },
+	{ .name = "self-connect", .run = self_connect, .def_arg = 3000 },
+	{ .name = "reconnect", .run = reconnect },
 };
 
 /* ---- tools for the tests ----------------------------------------------------- */
