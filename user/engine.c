@@ -448,6 +448,12 @@ static void pend_pop(struct tt_engine *eng, uint64_t now_ns)
 	engine__settle_flow(eng, idx, false);
 }
 
+void engine__settle_oldest(struct tt_engine *eng, uint64_t now_ns)
+{
+	if (eng->n_pend)
+		pend_pop(eng, now_ns);
+}
+
 void engine__settle(struct tt_engine *eng, uint64_t now_ns)
 {
 	/* oldest first: the first one not due ends it (every record calls this) */

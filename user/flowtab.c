@@ -205,7 +205,29 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 	eng->free_head = idx;
 }
 
-uint32_t ft_slot_alloc(struct tt_engine *eng)
+/*
+ * How far from the oldest end a full table looks for a flow to evict that
+ * is neither in CLOSE_WAIT nor a listener.  Those send no record while they
+ * wait, so they are always the least recently active: evicted first, a
+ * leak would leave the report for good while the short flows churn.
+ */
+#define EVICT_SCAN	64
+
+static uint32_t evictee(const struct tt_engine *eng)
+{
+	uint32_t idx = eng->ents[0].next;
+
+	for (int i = 0; i < EVICT_SCAN && idx; i++, idx = eng->ents[idx].next) {
+		const struct tt_flow *f = &eng->ents[idx].flow;
+		uint8_t state = f->nstates ? f->state[f->nstates - 1] : 0;
+
+		if (state != TT_CLOSE_WAIT && state != TT_LISTEN)
+			return idx;
+	}
+	return eng->ents[0].next;
+}
+
+uint32_t ft_slot_alloc(struct tt_engine *eng, uint64_t now_ns)
 {
 	uint32_t idx;
 
@@ -213,15 +235,14 @@ uint32_t ft_slot_alloc(struct tt_engine *eng)
 		if (eng->used < eng->max_flows)
 			return ++eng->used;
 		/*
-		 * Full: the least recently active flow makes room.  One whose
-		 * TIME-WAIT entry waits out its 2 ms for a reset has ended, and
-		 * ends in TIME-WAIT now: evicted, its entry would go uncounted.
+		 * Full.  A flow whose TIME-WAIT entry waits out its 2 ms for a
+		 * reset has ended, and ends in TIME-WAIT now, before any open
+		 * flow goes (oldest first; counted as settled early).
 		 */
-		idx = eng->ents[0].next;
-		if (flow_at(eng, idx)->flags & TT_FLOW_TW_PENDING)
-			engine__settle_flow(eng, idx, false);
-		else
-			ft_end_flow(eng, idx, TT_END_EVICTED);
+		while (eng->free_head == NIL && eng->n_pend)
+			engine__settle_oldest(eng, now_ns);
+		if (eng->free_head == NIL)
+			ft_end_flow(eng, evictee(eng), TT_END_EVICTED);
 	}
 	idx = eng->free_head;
 	eng->free_head = eng->ents[idx].hnext;
@@ -421,7 +442,7 @@ void ft_forget(struct tt_engine *eng, uint32_t idx)
 uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t role,
 			 uint8_t flags)
 {
-	uint32_t idx = ft_slot_alloc(eng);
+	uint32_t idx = ft_slot_alloc(eng, e->ts_ns);
 	struct tt_entry *ent = &eng->ents[idx];
 	struct tt_flow *f = &ent->flow;
 

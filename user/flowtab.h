@@ -258,8 +258,10 @@ void ft_set_active(struct tt_engine *eng, size_t n);
 /* A flow record's stats and resets on the flow it ends (flowrec.c). */
 void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f);
 void engine__settle_flow(struct tt_engine *eng, uint32_t idx, bool reset);
+/* The oldest TIME-WAIT entry waiting for a reset ends now (at now_ns). */
+void engine__settle_oldest(struct tt_engine *eng, uint64_t now_ns);
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason);
-uint32_t ft_slot_alloc(struct tt_engine *eng);
+uint32_t ft_slot_alloc(struct tt_engine *eng, uint64_t now_ns);
 bool ft_zero16(const uint8_t a[16]);
 void ft_fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_event *e,
 			  bool whole);

@@ -2116,6 +2116,42 @@ TEST(engine_full_table_settles_a_pending_time_wait_instead_of_evicting_it)
 }
 
 /*
+ * A leak sends nothing while it waits, and nor does a listener: the least
+ * recently active, they would be the first evicted while short flows churn,
+ * and a leak evicted is gone from the report.  A full table evicts the
+ * oldest flow that is neither, and them only when it holds nothing else.
+ */
+TEST(engine_full_table_keeps_close_wait_and_listeners)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 3);
+
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(2))) |
+		     feed(eng, rec_tr(SK(2), TT_SYN_SENT, TT_ESTABLISHED, MS(2))) |
+		     feed(eng, rec_tr(SK(2), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(2))), 0);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(10 + i), TT_CLOSE, TT_SYN_SENT, MS(3 + i))), 0);
+	/* each new one evicted the one before it: the flows that wait stayed */
+	REQUIRE(r.n == 4);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_INT(r.flows[i].sk, SK(10 + i));
+		CHECK_EQ_INT(r.flows[i].end, TT_END_EVICTED);
+	}
+	/* a table of nothing else gives them up, oldest first */
+	engine__free(eng);
+	eng = mk(&r, 2);
+	REQUIRE(eng);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_LISTEN, MS(2))), 0);
+	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
+	REQUIRE(r.n == 1);
+	CHECK_EQ_INT(r.flows[0].sk, SK(1));
+	engine__free(eng);
+}
+
+/*
  * Under load the entries wait their whole 2 ms, however many come in it (a
  * list of 64 once settled them as fast as they came), and one settled out
  * of order leaves no slot that could settle a newer flow at its socket early.
