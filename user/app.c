@@ -440,11 +440,18 @@ int app__record(struct app *a, const struct tt_event *e)
 	for (size_t i = 0; i < a->n_sinks && !err; i++)
 		if (a->sinks[i].ops->record)
 			err = a->sinks[i].ops->record(a->sinks[i].priv, e);
+	/*
+	 * A sink that fails on this record (a capture's rotation, say) ends
+	 * the run, but the record was read: the live output has it all the
+	 * same.  After an earlier failure nothing more is taken in.
+	 */
 	if (err)
 		a->sink_err = err;
-	if (a->sink_err)
+	else if (a->sink_err)
 		return a->sink_err;
 	app__event(a, e);
+	if (err)
+		return err;
 	return ferror_unlocked(stdout) ? -EIO : 0;
 }
 
@@ -460,16 +467,17 @@ int app__flowrec(struct app *a, const struct tt_flowrec *r)
 	for (size_t i = 0; i < a->n_sinks && !err; i++)
 		if (a->sinks[i].ops->flowrec)
 			err = a->sinks[i].ops->flowrec(a->sinks[i].priv, r);
+	/* as app__record(): the record that made a sink fail is still told */
 	if (err)
 		a->sink_err = err;
-	if (a->sink_err)
+	else if (a->sink_err)
 		return a->sink_err;
-	if (!pass_identity(a, &h)) {
+	if (!pass_identity(a, &h))
 		a->id_dropped++;
-		return 0;
-	}
-	if (engine__feed_flow_hdr(a->eng, r, &h) == -EINVAL)
+	else if (engine__feed_flow_hdr(a->eng, r, &h) == -EINVAL)
 		a->invalid++;
+	if (err)
+		return err;
 	return ferror_unlocked(stdout) ? -EIO : 0;
 }
 

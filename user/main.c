@@ -468,7 +468,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		kcheck.on = false;
 		break;
 	case TT_DRIVE_SINK:
-		tt_err("stopping: the capture stays readable up to its last flush");
+		/* the capture said what failed, in one line; it is readable up to its last flush */
 		status = 1;
 		kcheck.on = false;
 		break;

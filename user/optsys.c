@@ -155,7 +155,8 @@ int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 		return 2;
 	if (o->output_path && outfile__check("-o", o->output_path))
 		return 2;
-	if (o->write_path && outfile__check("-w", o->write_path))
+	if (o->write_path && (outfile__check("-w", o->write_path) ||
+			      (o->rotate_bytes && outfile__check_set("-w", o->write_path))))
 		return 2;
 	/* replaced at every interval: never a device, a FIFO or a link in its place */
 	if (o->metrics_path && outfile__check("--metrics-file", o->metrics_path))

@@ -434,6 +434,37 @@ int outfile__check(const char *opt, const char *path)
 	return 0;
 }
 
+int outfile__check_set(const char *opt, const char *path)
+{
+	const char *name = strrchr(path, '/');
+	char dir[PATH_MAX], p[PATH_MAX];
+	struct dirent *de;
+	size_t blen;
+	int err = 0;
+	DIR *d;
+
+	name = name ? name + 1 : path;
+	blen = strlen(name);
+	/* the longest name it may take: ".4294967295" */
+	if (blen + 11 > NAME_MAX || strlen(path) + 11 >= PATH_MAX) {
+		tt_err("%s %s: too long a name for its rotated files (%s.N); name a shorter one",
+		       opt, path, path);
+		return -ENAMETOOLONG;
+	}
+	if (!dir_of(path, dir, sizeof(dir)) || !(d = opendir(dir)))
+		return 0;	/* outfile__check() said what was wrong with it */
+	while (!err && (de = readdir(d))) {
+		/* named as the user named path: relative stays relative */
+		if (!rotated_name(de->d_name, name, blen) ||
+		    snprintf(p, sizeof(p), "%.*s%s", (int)(name - path), path,
+			     de->d_name) >= (int)sizeof(p))
+			continue;
+		err = outfile__check(opt, p);
+	}
+	closedir(d);
+	return err;
+}
+
 /* The directory through realpath, then the last component; false if none. */
 static bool canonical(const char *path, char *out, size_t len)
 {

@@ -70,6 +70,14 @@ bool outfile__holds_ours(const char *opt, const char *head, size_t n);
 int outfile__check(const char *opt, const char *path);
 
 /*
+ * -w path --rotate-size: the rotated files path.1, path.2... that exist now
+ * pass outfile__check() too, and the longest name the set may take is not
+ * too long; or the rotation that reaches one would stop tracing hours into
+ * the run.  0, or -errno after one line.
+ */
+int outfile__check_set(const char *opt, const char *path);
+
+/*
  * Is the regular file path held locked by its writer, a running tcptrail
  * -w (outfile_how.lock)?  False when it is not, or cannot be told.
  */

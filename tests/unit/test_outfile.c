@@ -243,3 +243,51 @@ TEST(outfile_a_file_another_run_writes_is_refused)
 	close(null);
 	remove_dir(&d);
 }
+
+/*
+ * -w FILE --rotate-size: the rotated files that exist now are checked at
+ * start, as FILE is, and so is the length of the longest name the set may
+ * take; before, the rotation that reached one stopped tracing mid-run.
+ */
+TEST(outfile_a_rotated_set_is_checked_before_tracing)
+{
+	struct dir d;
+	char cap[128], p[160], xs[251], longname[320];
+	int err, null, ret[5];
+
+	REQUIRE(!make_dir(&d));
+	snprintf(cap, sizeof(cap), "%s/cap", d.path);
+	fflush(stderr);
+	err = dup(STDERR_FILENO);
+	null = open("/dev/null", O_WRONLY);
+	dup2(null, STDERR_FILENO);
+	ret[0] = outfile__check_set("-w", cap);
+	/* cap.3 a directory, then a symbolic link, then someone else's text */
+	snprintf(p, sizeof(p), "%s.3", cap);
+	ret[1] = mkdir(p, 0700) ? -errno : outfile__check_set("-w", cap);
+	ret[2] = rmdir(p) || symlink("/etc/passwd", p) ? -errno : outfile__check_set("-w", cap);
+	if (!unlink(p)) {
+		int fd = open(p, O_WRONLY | O_CREAT, 0600);
+
+		ret[3] = fd < 0 || write(fd, "hello\n", 6) != 6 ? -errno : outfile__check_set("-w", cap);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		ret[3] = -errno;
+	}
+	/* a name that leaves no room for ".N" */
+	memset(xs, 'x', 250);
+	xs[250] = '\0';
+	snprintf(longname, sizeof(longname), "%s/%s", d.path, xs);
+	ret[4] = outfile__check_set("-w", longname);
+	fflush(stderr);
+	dup2(err, STDERR_FILENO);
+	close(err);
+	close(null);
+	CHECK_EQ_INT(ret[0], 0);
+	CHECK_EQ_INT(ret[1], -EISDIR);
+	CHECK_EQ_INT(ret[2], -ELOOP);
+	CHECK_EQ_INT(ret[3], -EPERM);
+	CHECK_EQ_INT(ret[4], -ENAMETOOLONG);
+	remove_dir(&d);
+}
