@@ -165,17 +165,21 @@ static struct tt_capreader *chain_open(struct chain *ch, const char *path, uint3
  * damaged file is bad input as any other).  A file missing from the set, or
  * another run's under its name, is a gap: what it held is lost, the replay
  * goes on with the next file of the run there is, and ends with status 2.
+ * damaged: ch->r failed before its end (damaged, cut, unreadable); its
+ * error is said and the rest of it is a gap, if the run has a file after it.
  */
-static bool chain_follow(struct chain *ch)
+static bool chain_follow(struct chain *ch, bool damaged)
 {
 	struct tt_capreader *r = NULL;
 	struct tt_capmeta m;
 	char *next, later[PATH_MAX];
 	uint32_t index = ch->index + 1;
 
-	if (capreader__end_reason(ch->r) != TTCAP_END_ROTATED)
+	if (!damaged && capreader__end_reason(ch->r) != TTCAP_END_ROTATED)
 		return false;
 	if (!ch->base) {
+		if (damaged)
+			return false;
 		tt_info("the capture goes on in the next rotated file (.%u)", ch->index + 1);
 		return false;
 	}
@@ -196,14 +200,20 @@ static bool chain_follow(struct chain *ch)
 				break;
 			k++;
 		}
-		ch->gaps++;
 		if (!r) {
-			tt_warn("warning: the capture goes on in %s, which is %s: the replay ends "
-				"there, and what it held is missing", next,
-				access(next, F_OK) ? "not here" : "another run's (or renamed)");
+			/* a damaged file with none after it: its error ends the replay */
+			if (!damaged) {
+				ch->gaps++;
+				tt_warn("warning: the capture goes on in %s, which is %s: the "
+					"replay ends there, and what it held is missing", next,
+					access(next, F_OK) ? "not here" : "another run's (or renamed)");
+			}
 			free(next);
 			return false;
 		}
+		ch->gaps++;
+		if (damaged)
+			tt_err("%s", capreader__error(ch->r));
 		if (k == index + 1)
 			tt_warn("warning: %s is missing (or another run's): what it held is not in "
 				"this replay, which goes on in %s", next, later);
@@ -217,6 +227,14 @@ static bool chain_follow(struct chain *ch)
 			capreader__free(r);
 			return false;
 		}
+	}
+	/* what is left of the damaged file is lost, as a missing file's is: said, and on */
+	if (damaged) {
+		if (index == ch->index + 1)
+			tt_err("%s", capreader__error(ch->r));
+		tt_warn("warning: what %s held past there is not in this replay, which goes "
+			"on in %s", ch->path, next);
+		ch->gaps++;
 	}
 	/* a file whose header did not read is bad input: its first read says why */
 	if (!capreader__meta(r, NULL))
@@ -237,9 +255,17 @@ static int chain_next(struct chain *ch, struct tt_caprec *rec)
 {
 	int ret;
 
-	while ((ret = capreader__next(ch->r, rec)) == 0 && chain_follow(ch))
-		;
-	return ret;
+	for (;;) {
+		ret = capreader__next(ch->r, rec);
+		if (ret == 0 && chain_follow(ch, false))
+			continue;
+		/* a damaged file of a set is skipped, as a missing one is, if the run goes on */
+		if (ret < 0 && capreader__errkind(ch->r) != TT_CAPERR_STOPPED &&
+		    capreader__errkind(ch->r) != TT_CAPERR_LIVE &&
+		    capreader__errkind(ch->r) != TT_CAPERR_NOMEM && chain_follow(ch, true))
+			continue;
+		return ret;
+	}
 }
 
 /*

@@ -985,7 +985,12 @@ TEST(replay_follows_a_rotated_set)
 	CHECK(strstr(r.out, "\"t_ns\":10000000000,") != NULL);
 	replay_run_free(&r);
 
-	/* a damaged file in its place: bad input, said once, and not called the same run */
+	/*
+	 * A damaged file in its place: bad input, said once, and not called
+	 * the same run; a gap all the same, and the replay goes on past it to
+	 * the end of the set (it ended there, and the intact files after it
+	 * were never read).
+	 */
 	{
 		FILE *g = fopen(name, "w");
 		char said[600];
@@ -996,8 +1001,11 @@ TEST(replay_follows_a_rotated_set)
 		r = replay("-r", path, "--json", NULL);
 		CHECK_EQ_INT(r.status, 2);
 		CHECK(strstr(r.err, name) && strstr(r.err, "not a tcptrail capture"));
+		CHECK_EQ_INT(count(r.err, "not a tcptrail capture"), 1);
 		snprintf(said, sizeof(said), "replaying %s: rotated file 2, the same run", name);
 		CHECK(!strstr(r.err, said));
+		CHECK(strstr(r.err, "which goes on in ") && strstr(r.err, later));
+		CHECK(strstr(r.out, "\"t_ns\":10000000000,") != NULL);
 		replay_run_free(&r);
 		/* another run's again, for what follows */
 		REQUIRE(write_rotated_leak(other, MS(2000)) == 0);
