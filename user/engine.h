@@ -246,7 +246,8 @@ uint64_t engine__pseudo_sk(const struct tt_event *e);
 /*
  * Overflow counters per listening endpoint, so a report can name the port
  * that turns connections away.  Bounded: past TT_MAX_LISTENER_STATS
- * listeners, new ones are folded into the least recently hit slot.
+ * listeners, a new one takes the least recently hit slot, whose counts
+ * start again from 0 (a counter reset to Prometheus).
  */
 #define TT_MAX_LISTENER_STATS 256
 

@@ -120,7 +120,8 @@ static const char *cap_lacking(const struct tt_selection *sel, int cap)
 }
 
 /* Say which hook each capability got; nothing degrades silently. */
-static void announce(const struct tt_selection *sel, bool flow_records)
+static void announce(const struct tt_selection *sel, enum tt_attach_mode mode,
+		     const char *mode_name, bool flow_records)
 {
 	const char *lack;
 	char line[1024];
@@ -134,8 +135,9 @@ static void announce(const struct tt_selection *sel, bool flow_records)
 		int c = sel->chosen[cap];
 
 		if (sel->forced_fallback[cap])
-			tt_warn("warning: no hook of the forced kind works for %s; using %s",
-				tt_cap_name(cap), c >= 0 ? tt_variants[c].name : "nothing");
+			tt_warn("warning: --attach %s: no %s hook works for %s here (%s); using %s",
+				mode_name, mode_name, tt_cap_name(cap), tt_forced_why(sel, mode, cap),
+				c >= 0 ? tt_variants[c].name : "nothing");
 		/* a capability turned off by an option is no news */
 		if (c < 0 && !tt_cap_off(sel, cap) && (lack = cap_lacking(sel, cap)))
 			tt_warn("warning: %s unavailable to this process, which lacks %s (run as "
@@ -452,7 +454,13 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	 * socket made before this line may be seeded as well as traced, and
 	 * the kernel tests start their traffic on it.
 	 */
-	announce(live__selection(live), live__flow_mode(live));
+	{
+		static const char *const mode_names[] = { "auto", "fentry", "kprobe", "tp_btf",
+							   "tracepoint" };
+
+		announce(live__selection(live), o->attach, mode_names[o->attach],
+			 live__flow_mode(live));
+	}
 	app__start(a, start);
 	/* Type=notify: attached, seeded, and about to read */
 	journal__notify("READY=1");
@@ -655,6 +663,10 @@ int main(int argc, char **argv)
 			tt_err("--metrics-file %s: %s", o.metrics_path, why);
 			return 2;
 		}
+		/* written at each summary: with none but the last, a scraper sees nothing till then */
+		if (!o.interval_ns && !o.read_path)
+			tt_warn("warning: --metrics-file with -i 0 is written once, at exit: "
+				"give -i SECS to have it written every SECS");
 	}
 	if (o.container && !o.read_path)
 		check_container(o.container, o.snapshot);

@@ -284,7 +284,9 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 					tt_state_name(o), tt_state_name(n), t->transitions[o][n]);
 
 	engine__for_each(in->eng, count_state, &sc);
-	head(f, "tcptrail_flows", "gauge", "Flows open now, by their current state.");
+	head(f, "tcptrail_flows", "gauge", "Flows in tcptrail's table now, by their current state "
+	     "(with flow records, a connection is there from its first record: CLOSE_WAIT, "
+	     "LISTEN or its end).");
 	for (int s = 1; s < TT_STATE_MAX; s++)
 		if (s != TT_TIME_WAIT && s != TT_NEW_SYN_RECV)
 			fprintf(f, "tcptrail_flows{state=\"%s\"} %" PRIu64 "\n", tt_state_name(s), sc.n[s]);
@@ -652,9 +654,10 @@ static void respond(struct tt_metrics_server *m, struct client *c, int code, con
 	char hdr[256];
 	int h;
 
-	h = snprintf(hdr, sizeof(hdr), "HTTP/1.0 %d %s\r\n"
+	h = snprintf(hdr, sizeof(hdr), "HTTP/1.0 %d %s\r\n%s"
 		     "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n", code, reason, body_len);
+		     "Content-Length: %zu\r\nConnection: close\r\n\r\n", code, reason,
+		     code == 405 ? "Allow: GET, HEAD\r\n" : "", body_len);
 	c->resp = malloc((size_t)h + body_len);
 	if (!c->resp) {
 		client_close(c);
@@ -675,15 +678,27 @@ static void handle_request(struct tt_metrics_server *m, struct client *c)
 {
 	static const char notfound[] = "not found: try /metrics\n";
 	static const char bad[] = "bad request\n";
+	static const char method[] = "method not allowed: GET or HEAD\n";
 	static const char empty[] = "# no summary yet\n";
-	const char *path;
+	const char *path, *sp = strchr(c->req, ' ');
 
-	if (strncmp(c->req, "GET ", 4) && strncmp(c->req, "HEAD ", 5)) {
+	/* a method is a token of capitals before the first blank */
+	if (!sp || sp == c->req || strspn(c->req, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != (size_t)(sp - c->req)) {
 		respond(m, c, 400, "Bad Request", bad, sizeof(bad) - 1);
 		return;
 	}
+	if (strncmp(c->req, "GET ", 4) && strncmp(c->req, "HEAD ", 5)) {
+		respond(m, c, 405, "Method Not Allowed", method, sizeof(method) - 1);
+		return;
+	}
 	/* GET and HEAD alike: /metrics (a query ignored), and / */
-	path = c->req + (c->req[0] == 'G' ? 4 : 5);
+	path = sp + 1;
+	/* the absolute form (RFC 9112 3.2.2), as a proxy would send it: the path after the host */
+	if (!strncasecmp(path, "http://", 7)) {
+		const char *slash = strpbrk(path + 7, "/ ");
+
+		path = slash && *slash == '/' ? slash : "/ ";
+	}
 	if (strncmp(path, "/metrics ", 9) && strncmp(path, "/metrics?", 9) && strncmp(path, "/ ", 2)) {
 		respond(m, c, 404, "Not Found", notfound, sizeof(notfound) - 1);
 		return;
@@ -697,23 +712,9 @@ static void handle_request(struct tt_metrics_server *m, struct client *c)
 		respond(m, c, 200, "OK", m->body, m->body_len);
 }
 
-void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)
+/* Each client's request read, or its answer sent, as far as it goes now. */
+static void serve_clients(struct tt_metrics_server *m, uint64_t now_ms)
 {
-	m->now_ms = now_ms;
-	/* new clients: as many as there are free slots; the rest wait in the backlog */
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		struct client *c = &m->c[i];
-		int fd;
-
-		if (c->fd >= 0)
-			continue;
-		fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			break;
-		client_close(c);
-		c->fd = fd;
-		c->deadline_ms = now_ms + CLIENT_MS;
-	}
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &m->c[i];
 		ssize_t n;
@@ -734,7 +735,10 @@ void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)
 				c->got += (size_t)n;
 				c->req[c->got] = '\0';
 			}
-			if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+			/* a NUL is no HTTP (TLS, say): it would hide the blank line */
+			if (memchr(c->req, '\0', c->got))
+				respond(m, c, 400, "Bad Request", "bad request\n", 12);
+			else if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
 				handle_request(m, c);
 			else if (c->got >= sizeof(c->req) - 1)
 				respond(m, c, 400, "Bad Request", "request too large\n", 18);
@@ -753,3 +757,51 @@ void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)
 		}
 	}
 }
+
+/*
+ * A slot for a new client: a free one, or else the one that has waited
+ * longest, and IDLE_MS at least, without a whole request (a scraper sends
+ * its request as it connects); none while all are answering or new.  So
+ * idle connections hold up a scrape for about IDLE_MS for each MAX_CLIENTS
+ * of them ahead of it in the backlog, not CLIENT_MS.
+ */
+#define IDLE_MS		250
+
+static struct client *client_slot(struct tt_metrics_server *m, uint64_t now_ms)
+{
+	struct client *oldest = NULL;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &m->c[i];
+
+		if (c->fd < 0)
+			return c;
+		if (!c->resp && c->deadline_ms - CLIENT_MS + IDLE_MS <= now_ms &&
+		    (!oldest || c->deadline_ms < oldest->deadline_ms))
+			oldest = c;
+	}
+	return oldest;
+}
+
+void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)
+{
+	m->now_ms = now_ms;
+	/* what the clients have sent first: a request already in is answered, never cut off */
+	serve_clients(m, now_ms);
+	/* new clients: a free slot each, or an idle client's; the rest wait in the backlog */
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = client_slot(m, now_ms);
+		int fd;
+
+		if (!c)
+			break;
+		fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		client_close(c);
+		c->fd = fd;
+		c->deadline_ms = now_ms + CLIENT_MS;
+	}
+	serve_clients(m, now_ms);
+}
+

@@ -126,6 +126,18 @@ static bool try_variant(size_t i, tt_probe_fn probe, void *ctx, struct tt_select
 	return sel->result[i] == 0;
 }
 
+const char *tt_forced_why(const struct tt_selection *sel, enum tt_attach_mode mode,
+			  enum tt_cap cap)
+{
+	for (size_t i = 0; i < tt_n_variants; i++) {
+		if ((int)tt_variants[i].cap != (int)cap || !kind_matches(mode, tt_variants[i].kind) ||
+		    sel->result[i] >= 0)
+			continue;
+		return sel->why[i][0] ? sel->why[i] : strerror(-sel->result[i]);
+	}
+	return "not tried";
+}
+
 void tt_select(enum tt_attach_mode mode, bool all, tt_probe_fn probe, void *ctx,
 	       struct tt_selection *sel)
 {

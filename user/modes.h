@@ -71,6 +71,10 @@ const char *tt_cap_name(enum tt_cap cap);
 const char *tt_cap_desc(enum tt_cap cap);
 const char *tt_kind_name(enum tt_hook_kind kind);
 
+/* Why the forced kind of hook failed for cap (its first variant's reason). */
+const char *tt_forced_why(const struct tt_selection *sel, enum tt_attach_mode mode,
+			  enum tt_cap cap);
+
 /*
  * For every capability, try its variants in order of preference (the forced
  * kind first, when mode is not auto) and keep the first that works.  With

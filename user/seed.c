@@ -431,9 +431,10 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 	all.n = (size_t)n;
 	/* most often a process of another user namespace: it may share one we have */
 	if (netns_set__denied(all.set))
-		tt_debug("seed: the network namespaces of %zu processes could not be opened "
-			 "(ptrace access refused); any only they are in are not seeded",
-			 netns_set__denied(all.set));
+		tt_debug("seed: the network namespaces of %zu process%s could not be opened "
+			 "(ptrace access refused); any only %s in are not seeded",
+			 netns_set__denied(all.set), netns_set__denied(all.set) == 1 ? "" : "es",
+			 netns_set__denied(all.set) == 1 ? "it is" : "they are");
 	/* one try before the workers, so that a refusal is told once */
 	for (size_t i = 0; i < all.n; i++) {
 		if (netns_set__inode(all.set, i) == self)

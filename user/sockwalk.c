@@ -410,7 +410,7 @@ int sockwalk__probe(char *line, size_t len)
 		snprintf(line, len, "%s (%s)", sockwalk__method(NULL), why_not);
 		return err;
 	}
-	snprintf(line, len, "%s (%llu listeners of every namespace in %.1f ms)",
-		 sockwalk__method(w), (unsigned long long)n, st.took_ns / 1e6);
+	snprintf(line, len, "%s (%llu listener%s of every namespace in %.1f ms)",
+		 sockwalk__method(w), (unsigned long long)n, n == 1 ? "" : "s", st.took_ns / 1e6);
 	return 0;
 }

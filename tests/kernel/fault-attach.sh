@@ -33,7 +33,7 @@ for mode in $modes; do
 		used=$(echo "$line" | sed -n "s/.* $cap=\([a-z_]*\).*/\1/p; s/.*: $cap=\([a-z_]*\).*/\1/p" |
 			sed -n 1p)
 		[ -n "$used" ] || fail "--attach $mode: no $cap= on the start-up line: $line"
-		warning=$(grep "^tcptrail: warning: no hook of the forced kind works for $cap;" \
+		warning=$(grep "^tcptrail: warning: --attach $mode: no $mode hook works for $cap here (.*); using " \
 			"$DIR/trace.err")
 		if [ "$used" = "$mode" ]; then
 			[ -z "$warning" ] || fail "--attach $mode: $cap uses $mode, yet: $warning"

@@ -531,6 +531,40 @@ TEST(metrics_http_serves_and_survives_bad_clients)
 		CHECK(!strncmp(buf, "HTTP/1.0 200", 12));
 		close(many[i]);
 	}
+
+	/* a method other than GET and HEAD: 405, saying which; a NUL (TLS, say): 400 */
+	fd = dial(port);
+	exchange(m, fd, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n", buf, sizeof(buf),
+		 80000);
+	CHECK(!strncmp(buf, "HTTP/1.0 405", 12) && strstr(buf, "\r\nAllow: GET, HEAD\r\n"));
+	close(fd);
+	fd = dial(port);
+	send(fd, "GET /metrics\0 HTTP/1.0\r\n\r\n", 27, 0);
+	exchange(m, fd, NULL, buf, sizeof(buf), 80000);
+	CHECK(!strncmp(buf, "HTTP/1.0 400", 12));
+	close(fd);
+	/* the absolute form, as HTTP/1.1 servers must take it */
+	fd = dial(port);
+	exchange(m, fd, "GET http://127.0.0.1/metrics HTTP/1.1\r\nHost: x\r\n\r\n", buf,
+		 sizeof(buf), 80000);
+	CHECK(!strncmp(buf, "HTTP/1.0 200", 12) && strstr(buf, "tcptrail_timewait_sockets 3\n"));
+	close(fd);
+
+	/*
+	 * More idle connections than slots, then a scrape: it is answered once
+	 * they have idled IDLE_MS, not after each batch's 3 s (11 s for 79).
+	 */
+	int idle[20];
+
+	for (int i = 0; i < 20; i++)
+		idle[i] = dial(port);
+	metrics_server__work(m, 100000);
+	fd = dial(port);
+	exchange(m, fd, "GET /metrics HTTP/1.0\r\n\r\n", buf, sizeof(buf), 100000 + 300);
+	CHECK(!strncmp(buf, "HTTP/1.0 200", 12));
+	close(fd);
+	for (int i = 0; i < 20; i++)
+		close(idle[i]);
 	metrics_server__free(m);
 	engine__free(eng);
 }
