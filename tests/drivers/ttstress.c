@@ -573,11 +573,12 @@ static void burst(long n, long m)
 /* ---- lru ---------------------------------------------------------------- */
 
 /*
- * With room for 4 flows: the listener L, then c1 (active a1, passive p1),
- * then c2 (a2, p2: p2 pushes L out).  c1 then half-closes, which makes a1
- * and p1 the most recently active.  c3 then pushes out a2 and p2, the least
- * recently active; oldest-first would have taken a1 and p1.  Then c1 ends
- * (a1 in TIME_WAIT, p1 closed), then c3, c2 and the listener.
+ * With room for 5 flows: the listener L, then c1 (active a1, passive p1),
+ * then c2 (a2, p2).  c1 then half-closes, which makes a1 and p1 the most
+ * recently active.  c3 then pushes out a2 and p2, the least recently
+ * active but for L, which a full table keeps; oldest-first would have taken
+ * a1 and p1, and least-recently-active alone L first.  Then c1 ends (a1 in
+ * TIME_WAIT, p1 closed), then c3, c2 and the listener.
  */
 static void lru(void)
 {
