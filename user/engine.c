@@ -377,7 +377,12 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 		 */
 		if (!(f->flags & TT_FLOW_OWNER_KNOWN))
 			set_owner(f, e);
-		if (is_close_call(old, new)) {
+		/*
+		 * Not a > CLOSE with an error: tcp_reset() and the like set it
+		 * first, and on loopback a refusal or reset is run in the
+		 * connecting task's syscall (release_sock() drains the backlog).
+		 */
+		if (is_close_call(old, new) && !(new == TT_CLOSE && e->aux[0])) {
 			f->closer_pid = e->tgid;
 			copy_comm(f->closer_comm, e->comm);
 		}

@@ -293,6 +293,18 @@ TEST(engine_refused)
 	CHECK_EQ_INT(engine__total(eng)->refused, 1);
 	CHECK_EQ_INT(engine__interval(eng)->refused, 1);
 	CHECK_EQ_INT(engine__total(eng)->resets, 0);
+	/*
+	 * On loopback the RST comes back while connect() holds the socket
+	 * lock, and release_sock() runs it in the caller's context: still no
+	 * close call (the error says so), so no closer.
+	 */
+	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(3)), 7, "nc")), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_err(rec_tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(4)), 111), 7,
+				      "nc")), 0);
+	REQUIRE(r.n == 2);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_REFUSED);
+	CHECK_EQ_INT(r.flows[1].closer_pid, 0);
+	CHECK_EQ_INT(r.flows[1].owner_pid, 7);
 	engine__free(eng);
 }
 
