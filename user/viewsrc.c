@@ -298,7 +298,7 @@ int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 	struct tt_view *v = view__new(o, stdout, o->top && isatty(STDOUT_FILENO) && !tt_term_dumb());
 	struct netns_set *set = netns_set__new();
 	struct tt_ident *ident = ident__new(true);
-	uint64_t start = mono_now_ns(), next;
+	uint64_t start = mono_now_ns(), next = start;
 	uint32_t namespaces;
 	bool warned = false;
 	int status = 0, out = 0;
@@ -320,8 +320,16 @@ int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 		out = tt_stdout_failed();
 		if (out || !o->top)
 			break;
-		/* sleep to the next interval in small steps, so a signal ends it at once */
-		next = mono_now_ns() + o->interval_ns;
+		/*
+		 * Sleep to the next interval in small steps, so a signal ends it
+		 * at once.  Frames keep to a grid from the start, as summaries
+		 * do; one that took longer than an interval skips to the next
+		 * point of it.
+		 */
+		next += o->interval_ns;
+		if (next <= mono_now_ns())
+			next += (mono_now_ns() - next) / o->interval_ns * o->interval_ns +
+				o->interval_ns;
 		while (!*stop && mono_now_ns() < next &&
 		       !(o->duration_ns && mono_now_ns() - start >= o->duration_ns)) {
 			uint64_t left = next - mono_now_ns();
