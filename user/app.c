@@ -187,7 +187,7 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 		const char *one_end = o->n_lports ? "-L" : o->n_rports ? "-D" :
 				      o->n_local ? "--local" : o->n_remote ? "--remote" :
 				      o->pid ? "-p" : o->cgroup_path[0] ? "--cgroup" :
-				      o->container ? "--container" : NULL;
+				      o->container ? "--container" : o->states ? "--state" : NULL;
 
 		if (ladder__sink(&ref, &(struct tt_ladder_opts){ .out = stdout,
 				 .wall_offset_ns = wall_offset_ns, .one_end_filter = one_end,
@@ -595,9 +595,9 @@ static void cw_apply(struct app *a)
 	a->cw_pending = false;
 	a->cw_wait_ns = 0;
 	gone = cwcheck__apply(a->cw, a->eng);
-	tt_debug("CLOSE-WAIT check: %zu flows in %u network namespaces asked for (%u not "
-		 "checked): %zu gone from the kernel, ended", a->cw->n, a->cw->namespaces,
-		 a->cw->unchecked_ns, gone);
+	tt_debug("CLOSE-WAIT check: %zu flow%s in %u network namespace%s asked for (%u not "
+		 "checked): %zu gone from the kernel, ended", a->cw->n, a->cw->n == 1 ? "" : "s",
+		 a->cw->namespaces, a->cw->namespaces == 1 ? "" : "s", a->cw->unchecked_ns, gone);
 }
 
 void app__check_leaks(struct app *a, uint64_t now_ns)

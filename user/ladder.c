@@ -452,12 +452,9 @@ static void who(const struct tt_ladder *l, const struct tt_flow *f, char *buf, s
 		return;
 	}
 	/* a comm may hold anything; keep the line one line */
-	for (int i = 0; i < 16; i++) {
-		unsigned char ch = (unsigned char)f->owner_comm[i];
-
-		c[i] = !ch ? '\0' : ch >= 0x20 && ch != 0x7f ? (char)ch : '?';
-	}
+	memcpy(c, f->owner_comm, 16);
 	c[16] = '\0';
+	tt_printable(c, 16);
 	snprintf(buf, len, "  %s (pid %u)%s", c[0] ? c : "-", f->owner_pid, ctr);
 }
 
@@ -499,6 +496,11 @@ static const char *absent_peer(const struct tt_ladder *l, const struct tt_flow *
 	 * two addresses differ; -p, --cgroup and --container may keep it (a
 	 * container's own loopback).  Where it may have kept it, that is said.
 	 */
+	if (is_loopback(r) && l->o.one_end_filter && !strcmp(l->o.one_end_filter, "--state")) {
+		/* the two ends of one connection go through different states */
+		return "on this host, maybe left out by --state (its end did not go through it), "
+		       "or its end was not seen in time";
+	}
 	if (is_loopback(r) && l->o.one_end_filter) {
 		const char *filt = l->o.one_end_filter;
 		bool addr = !strcmp(filt, "--local") || !strcmp(filt, "--remote");
@@ -589,8 +591,9 @@ static void draw(struct tt_ladder *l, const struct tt_flow *a, const struct tt_f
 		if (!f)
 			continue;
 		tt_fmt_duration(last_ns(f) - first_ns(f), dur, sizeof(dur));
-		fprintf(l->o.out, "%s %s %s after %s", f == one ? "" : ",", role_label(&d, s),
-			tt_end_name(f->end), dur);
+		/* a socket first seen mid-life lived longer than we saw */
+		fprintf(l->o.out, "%s %s %s after %s%s", f == one ? "" : ",", role_label(&d, s),
+			tt_end_name(f->end), f->flags & TT_FLOW_PARTIAL ? "at least " : "", dur);
 		if (f->flags & TT_FLOW_TRUNCATED)
 			fputs(" [truncated]", l->o.out);
 	}

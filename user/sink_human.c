@@ -119,7 +119,8 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 	p += plen;
 	/* " %-15s": a comm may hold anything; keep the line one line */
 	for (clen = 0; clen < 16 && comm[clen]; clen++)
-		c[clen] = (unsigned char)comm[clen] >= 0x20 && comm[clen] != 0x7f ? comm[clen] : '?';
+		c[clen] = comm[clen];
+	tt_printable(c, clen);
 	memset(c + clen, ' ', sizeof(c) - clen);
 	if (!clen)
 		c[clen++] = '-';

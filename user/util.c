@@ -38,9 +38,7 @@ void tt_log(enum tt_log_level level, const char *fmt, ...)
 	 * One line, and nothing a terminal takes for a command: a value from
 	 * the command line, a path or a comm may hold a newline or an escape.
 	 */
-	for (int i = 0; i < n; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	tt_printable(line, (size_t)n);
 	fprintf(stderr, "tcptrail: %.*s\n", n, line);
 }
 
@@ -103,14 +101,15 @@ void tt_fmt_name(const char *name, char *buf, size_t len)
 		tail = len > 4 ? len - 4 - head : 0;
 	}
 	for (size_t i = 0; i < head; i++)
-		buf[k++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+		buf[k++] = name[i];
 	if (n >= len && len > 4) {
 		memcpy(buf + k, "...", 3);
 		k += 3;
 	}
 	for (size_t i = n - tail; i < n; i++)
-		buf[k++] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+		buf[k++] = name[i];
 	buf[k] = '\0';
+	tt_printable(buf, k);
 }
 
 size_t tt_utoa(char buf[TT_UTOA_MAX], uint64_t v)
@@ -205,11 +204,13 @@ size_t tt_fmt_duration(uint64_t ns, char *buf, size_t len)
 		{ 10000000000ull, 10000000, 2, "s", 1e9 },
 		{ 60000000000ull, 100000000, 1, "s", 1e9 },
 	};
-	uint64_t secs = ns / 1000000000ull;
+	/* rounded, as the steps round: 59.96 s is 1m00s, not 0m59s */
+	uint64_t secs = ns / 1000000000ull + (ns % 1000000000ull >= 500000000ull);
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if (ns >= steps[i].below)
+		/* by the value it rounds to: 999.6 us is 1.00ms, not 1000us */
+		if (ns >= steps[i].below - steps[i].unit / 2)
 			continue;
 		/* in integers (a fifth of a flow line's cost was printf's doubles), but for a tie */
 		if (fmt_units(ns, steps[i].unit, steps[i].places, steps[i].suffix, buf, len, &n))
@@ -476,6 +477,25 @@ void tt_big_free(void *p, size_t n)
 {
 	if (p)
 		munmap(p, big_len(n));
+}
+
+void tt_printable(char *s, size_t n)
+{
+	unsigned char *u = (unsigned char *)s;
+
+	for (size_t i = 0; i < n && u[i];) {
+		size_t len = u[i] < 0x80 ? 1 : tt_utf8_len(u + i, strnlen(s + i, n - i));
+
+		/* C0, DEL, a byte that is no UTF-8 (a lone 0x9b is CSI to some), C1 */
+		if (u[i] < 0x20 || u[i] == 0x7f || !len || (u[i] == 0xc2 && u[i + 1] < 0xa0)) {
+			size_t k = len ? len : 1;
+
+			memset(u + i, '?', k);
+			i += k;
+			continue;
+		}
+		i += len;
+	}
 }
 
 size_t tt_utf8_len(const unsigned char *s, size_t n)

@@ -104,6 +104,13 @@ bool tt_term_dumb(void);
  */
 int tt_stdout_failed(void);
 
+/*
+ * Make the first n bytes of s (to a NUL) safe to print on a terminal, in
+ * place and at the same length: C0 controls, DEL, bytes that are no UTF-8
+ * and C1 controls (U+0080 to U+009F) become '?'; other UTF-8 stays.
+ */
+void tt_printable(char *s, size_t n);
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0. */
 size_t tt_utf8_len(const unsigned char *s, size_t n);
 

@@ -567,8 +567,12 @@ static void printable(const char *src, char dst[16])
 	size_t i;
 
 	for (i = 0; i < 15 && src[i]; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? '?' : src[i];
+		dst[i] = src[i];
 	dst[i] = '\0';
+	tt_printable(dst, i);
+	/* a task may name itself nothing: say so, as the timelines do */
+	if (!i)
+		strcpy(dst, "-");
 }
 
 static unsigned int term_rows(const struct tt_view *v)

@@ -357,25 +357,29 @@ TEST(format_u64_as_printf)
 	CHECK_EQ_INT(bad, 0);
 }
 
-/* tt_fmt_duration() as it was, all printf: the integer path must say the same */
+/*
+ * tt_fmt_duration() all in printf: the integer path must say the same.  A
+ * unit is chosen by the value as it rounds there (999.6 us is 1.00ms, not
+ * 1000us; 59.96 s is 1m00s, not 60.0s), which printf's rounding is not told.
+ */
 static void duration_by_printf(uint64_t ns, char *buf, size_t len)
 {
 	double us = ns / 1e3, ms = ns / 1e6, s = ns / 1e9;
-	uint64_t secs = ns / 1000000000ull;
+	uint64_t secs = ns / 1000000000ull + (ns % 1000000000ull >= 500000000ull);
 
 	if (ns < 1000)
 		snprintf(buf, len, "%uns", (unsigned int)ns);
-	else if (us < 10)
+	else if (ns < 10000 - 5)
 		snprintf(buf, len, "%.2fus", us);
-	else if (us < 1000)
+	else if (ns < 1000000 - 500)
 		snprintf(buf, len, "%.0fus", us);
-	else if (ms < 10)
+	else if (ns < 10000000 - 5000)
 		snprintf(buf, len, "%.2fms", ms);
-	else if (ms < 1000)
+	else if (ns < 1000000000 - 500000)
 		snprintf(buf, len, "%.0fms", ms);
-	else if (s < 10)
+	else if (ns < 10000000000ull - 5000000)
 		snprintf(buf, len, "%.2fs", s);
-	else if (s < 60)
+	else if (ns < 60000000000ull - 50000000)
 		snprintf(buf, len, "%.1fs", s);
 	else if (secs < 3600)
 		snprintf(buf, len, "%um%02us", (unsigned int)(secs / 60), (unsigned int)(secs % 60));
@@ -418,4 +422,46 @@ TEST(format_duration_as_printf_did)
 	CHECK_EQ_INT((int)tt_fmt_duration(3723000000000ull, small, sizeof(small)), 4);
 	CHECK_STR(small, "1h02");
 	CHECK_EQ_INT((int)tt_fmt_duration(1500, small, 0), 0);
+	/* at a unit's edge, the next unit */
+	static const struct { uint64_t ns; const char *want; } edges[] = {
+		{ 999999, "1.00ms" }, { 999600000, "1.00s" }, { 9999999999ull, "10.0s" },
+		{ 59960000000ull, "1m00s" }, { 9996, "10us" }, { 999, "999ns" },
+		{ 3599600000000ull, "1h00m" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		tt_fmt_duration(edges[i].ns, buf, sizeof(buf));
+		CHECK_STR(buf, edges[i].want);
+	}
+}
+
+/*
+ * A comm or a path may hold anything: what reaches a terminal has no C0 or
+ * C1 control (an 8-bit CSI, 0x9b, starts an escape on some), and no byte
+ * that is no UTF-8; real UTF-8 stays, and the length does too.
+ */
+TEST(format_printable_leaves_no_terminal_control)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "x\x9b" "31my", "x?31my" },
+		{ "h\xc3\xa9llo", "h\xc3\xa9llo" },
+		{ "\xc2\x9b[31m", "??[31m" },
+		{ "a\x1b[2J", "a?[2J" },
+		{ "tab\there\x7f", "tab?here?" },
+		{ "cut\xe2\x82", "cut??" },
+		{ "\xe2\x82\xac euro", "\xe2\x82\xac euro" },
+		{ "\xc2\xa0nbsp", "\xc2\xa0nbsp" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		tt_printable(buf, strlen(buf));
+		CHECK_STR(buf, cases[i].want);
+	}
+	/* n bounds it: a name of 16 bytes without a NUL */
+	memcpy(buf, "abcdefghijklmno\x9b" "Z", 18);
+	tt_printable(buf, 16);
+	CHECK(!memcmp(buf, "abcdefghijklmno?Z", 17));
 }

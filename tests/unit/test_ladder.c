@@ -379,6 +379,12 @@ TEST(ladder_one_end_filter_named)
 	REQUIRE(text);
 	CHECK(strstr(text, "(on this host, left out by --local (-P keeps both ends))") != NULL);
 	free(text);
+	/* --state: the other end may not have gone through the state (-P is no help) */
+	text = drawn_alone_under(&s, "--state");
+	REQUIRE(text);
+	CHECK(strstr(text, "(on this host, maybe left out by --state (its end did not go through "
+			   "it), or its end was not seen in time)") != NULL);
+	free(text);
 }
 
 /* Two sockets seen only mid-life (seeded): neither opener is known, so no "client". */
@@ -389,10 +395,15 @@ TEST(ladder_seeded_pair_names_no_roles)
 
 	c.role = TT_ROLE_UNKNOWN;
 	s.role = TT_ROLE_UNKNOWN;
+	c.flags |= TT_FLOW_PARTIAL;
+	s.flags |= TT_FLOW_PARTIAL;
 	open_out(&o);
 	CHECK(ladder__flow(o.l, &c));
 	CHECK(ladder__flow(o.l, &s));
 	close_out(&o);
+	/* and they lived longer than was seen */
+	CHECK(strstr(o.text, "  end: one end time_wait after at least ") != NULL);
+	CHECK(strstr(o.text, ", other end close after at least ") != NULL);
 	CHECK(strstr(o.text, "  one end 127.0.0.1:38800  python3 (pid 4242)\n") != NULL);
 	CHECK(strstr(o.text, "  other end 127.0.0.1:8080  python3 (pid 4242)\n") != NULL);
 	CHECK(!strstr(o.text, "client") && !strstr(o.text, "server 127"));
