@@ -34,8 +34,9 @@
  * 5: summary.listeners have cgroup (container, pod); close_wait.comm is the
  * process's name at the report; time_wait.top_local under --cgroup or
  * --container counts the kept namespaces' sockets, not the entries seen.
+ * 6: socket.holders.
  */
-#define TT_JSON_VERSION 5
+#define TT_JSON_VERSION 6
 
 struct tt_sink_opts {
 	FILE *out;

@@ -407,6 +407,7 @@ static void json_socket(const struct tt_view *v, const struct view_sock *s, cons
 	fprintf(out, "{\"type\":\"socket\",\"version\":%d,\"time\":\"%s\",\"state\":\"%s\"",
 		TT_JSON_VERSION, iso, tt_state_name(s->state));
 	json_owner(out, s);
+	fprintf(out, ",\"holders\":%u", s->holders);
 	fprintf(out, ",\"family\":\"%s\"", s->family == TT_AF_INET6 ? "ipv6" : "ipv4");
 	tt_addr_str(a, s->family, s->saddr);
 	fprintf(out, ",\"saddr\":\"%s\",\"sport\":%u", a, s->sport);
@@ -575,6 +576,30 @@ static void printable(const char *src, char dst[16])
 		strcpy(dst, "-");
 }
 
+/*
+ * A socket held by more processes than its owner (a fork that kept it, an
+ * fd passed on): the group's COMMAND says "+N", N the most others of any
+ * of its sockets, as the owner alone would hide who keeps a leak open.
+ */
+static void shared_mark(const struct tt_view *v, const struct group *gr, char comm[16])
+{
+	uint32_t most = 0;
+	char mark[16];
+	int n;
+	size_t keep;
+
+	for (size_t i = 0; i < gr->n; i++)
+		if (v->socks[gr->first + i].holders > most)
+			most = v->socks[gr->first + i].holders;
+	if (most < 2)
+		return;
+	n = snprintf(mark, sizeof(mark), " +%u", most - 1);
+	keep = strlen(comm);
+	if (keep + (size_t)n > 15)
+		keep = 15 - (size_t)n;
+	memcpy(comm + keep, mark, (size_t)n + 1);
+}
+
 static unsigned int term_rows(const struct tt_view *v)
 {
 	struct winsize ws;
@@ -625,6 +650,7 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 		else
 			snprintf(pid, sizeof(pid), "-");
 		printable(s->pid ? s->comm : "-", comm);
+		shared_mark(v, gr, comm);
 		/* 12 digits, as docker ps and podman ps show an id */
 		snprintf(ctr, sizeof(ctr), "%.12s", container_of(s));
 		fmt_change(v, gr, change, sizeof(change));
@@ -646,11 +672,14 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 			else
 				snprintf(idle, sizeof(idle), "-");
 			if (k->has_queues)
-				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq %u wq %u\n", l, r,
+				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq %u wq %u", l, r,
 					age, idle, k->rqueue, k->wqueue);
 			else
-				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq - wq -\n", l, r,
+				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq - wq -", l, r,
 					age, idle);
+			if (k->holders > 1)
+				fprintf(out, "  held by %u processes", k->holders);
+			fputc('\n', out);
 		}
 	}
 	if (v->o->top)

@@ -37,6 +37,7 @@ struct view_sock {
 	uint8_t saddr[16], daddr[16];
 	uint32_t netns;
 	uint32_t pid;		/* owner's tgid, 0 for none (orphans, minisocks) */
+	uint32_t holders;	/* processes holding it (fork, SCM_RIGHTS); 0 unknown */
 	char comm[16];
 	const struct tt_cgname *cg;	/* cgroup, container, pod (the source's tt_ident); NULL: unknown */
 	uint32_t inode;

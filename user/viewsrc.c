@@ -138,6 +138,7 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 	s.has_queues = true;
 	if (procfd__lookup(lc->pf, d->inode, &owner) == 0) {
 		s.pid = owner.tgid;
+		s.holders = owner.nholders;
 		memcpy(s.comm, owner.comm, sizeof(s.comm));
 		s.comm[15] = '\0';
 	}

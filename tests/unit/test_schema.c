@@ -186,8 +186,8 @@ TEST(schema_every_record_type_is_valid)
 TEST(schema_rejects_what_it_does_not_describe)
 {
 	static const char *bad[] = {
-		"{\"type\":\"summary\",\"version\":5,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
-		"{\"type\":\"nope\",\"version\":5,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
+		"{\"type\":\"summary\",\"version\":6,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
+		"{\"type\":\"nope\",\"version\":6,\"t_ns\":1,\"time\":\"2026-12-04T12:00:01.000000Z\"}",
 	};
 	struct tt_flow f = flow6();
 	char path[32], *line = NULL;
@@ -216,7 +216,7 @@ TEST(schema_rejects_what_it_does_not_describe)
 			fprintf(out, "%.*s%s", (int)(p - line), line, strchr(p + 8, '"' ) ?
 				strchr(strchr(p + 9, '"') + 1, ',') : "");
 		} else {		/* the old version */
-			p = strstr(line, "\"version\":5");
+			p = strstr(line, "\"version\":6");
 			fprintf(out, "%.*s\"version\":3%s", (int)(p - line), line, p + 11);
 		}
 		fclose(out);

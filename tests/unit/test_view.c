@@ -96,6 +96,36 @@ TEST(view_groups_by_state_owner_and_container)
 	free(out);
 }
 
+/*
+ * A socket a fork kept (or an fd passed on) is shown under the lowest pid:
+ * the group says others hold it too, the row how many, and JSON holders.
+ */
+TEST(view_shared_socket_says_who_else_holds_it)
+{
+	struct view_sock s[2] = {
+		sk(TT_CLOSE_WAIT, 100, "leaky", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_CLOSE_WAIT, 100, "a-long-comm-nam", 8080, "10.1.0.2", VIEW_AGE_AT_LEAST,
+		   3000, NULL),
+	};
+	struct tt_opts o = { .snapshot = true };
+	char *out;
+
+	s[0].holders = 3;
+	s[1].holders = 2;
+	s[1].pid = 101;
+	out = print(&o, s, 2);
+	REQUIRE(out);
+	CHECK(strstr(out, "      100 leaky +2         4026531840") != NULL);
+	CHECK(strstr(out, "      101 a-long-comm- +1  4026531840") != NULL);
+	CHECK(strstr(out, "rq - wq -  held by 3 processes\n") != NULL);
+	free(out);
+	o.json = true;
+	out = print(&o, s, 2);
+	REQUIRE(out);
+	CHECK(strstr(out, "\"pid\":100,\"comm\":\"leaky\",\"holders\":3,") != NULL);
+	free(out);
+}
+
 TEST(view_filters_state_address_container)
 {
 	struct view_sock s[3] = {
