@@ -58,6 +58,8 @@ struct tt_view {
 	struct ns_name *seen;
 	size_t n_seen, cap_seen;
 	bool seen_oom;
+	/* what the start-up warnings said, for a redrawn screen that clears them */
+	char note[160];
 };
 
 struct tt_view *view__new(const struct tt_opts *o, FILE *out, bool tty)
@@ -82,6 +84,12 @@ void view__free(struct tt_view *v)
 	free(v->ns_names);
 	free(v->seen);
 	free(v);
+}
+
+void view__note(struct tt_view *v, const char *note)
+{
+	if (!v->note[0])
+		snprintf(v->note, sizeof(v->note), "%s", note);
 }
 
 void view__reset(struct tt_view *v)
@@ -610,6 +618,24 @@ static unsigned int term_rows(const struct tt_view *v)
 	return ws.ws_row;
 }
 
+/* "... 11 more groups: TIME_WAIT 435, CLOSE_WAIT 12": what a full screen left out, by state */
+static void more_groups(const struct tt_view *v, size_t from, FILE *out)
+{
+	uint64_t n[TT_STATE_MAX] = { 0 };
+	const char *sep = ": ";
+
+	for (size_t g = from; g < v->ngroups; g++)
+		n[v->socks[v->groups[g].first].state] += v->groups[g].n;
+	fprintf(out, "... %zu more group%s", v->ngroups - from, v->ngroups - from == 1 ? "" : "s");
+	for (unsigned int s = 1; s < TT_STATE_MAX; s++) {
+		if (!n[s])
+			continue;
+		fprintf(out, "%s%s %llu", sep, tt_state_name(s), (unsigned long long)n[s]);
+		sep = ", ";
+	}
+	fputc('\n', out);
+}
+
 static void human_view(struct tt_view *v, const char *iso, const char *source,
 		       uint32_t namespaces)
 {
@@ -631,17 +657,22 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 		if (counts[s])
 			fprintf(out, "%s%s %llu", k++ ? "  " : "", tt_state_name(s),
 				(unsigned long long)counts[s]);
-	fprintf(out, "%s\n%-12s %7s %9s %8s %-16s %-11s %-*s%s\n", v->n ? "" : "(none)",
-		"STATE", "SOCKETS", "OLDEST", "PID", "COMMAND", "NETNS", v->o->top ? 12 : 0,
-		"CONTAINER", v->o->top ? " CHANGE" : "");
+	fprintf(out, "%s\n", v->n ? "" : "(none)");
 	used = 3;
+	/* the screen just cleared took the warnings on stderr with it */
+	if (v->tty && v->note[0]) {
+		fprintf(out, "note: %s\n", v->note);
+		used++;
+	}
+	fprintf(out, "%-12s %7s %9s %8s %-16s %-11s %-*s%s\n", "STATE", "SOCKETS", "OLDEST", "PID",
+		"COMMAND", "NETNS", v->o->top ? 12 : 0, "CONTAINER", v->o->top ? " CHANGE" : "");
 	for (size_t g = 0; g < v->ngroups; g++) {
 		const struct group *gr = &v->groups[g];
 		const struct view_sock *s = &v->socks[gr->first];
 
 		/* a terminal shows what fits, and says how much did not */
 		if (rows && used + 2 >= rows) {
-			fprintf(out, "... %zu more groups\n", v->ngroups - g);
+			more_groups(v, g, out);
 			break;
 		}
 		fmt_age(gr->oldest_kind, gr->oldest_ms, age, sizeof(age));

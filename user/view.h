@@ -51,6 +51,8 @@ struct tt_view;
 
 /* out: where to print; tty: redraw in place (--top on a terminal). NULL on ENOMEM. */
 struct tt_view *view__new(const struct tt_opts *o, FILE *out, bool tty);
+/* What a start-up warning said, shown in every frame of a redrawn screen (the first kept). */
+void view__note(struct tt_view *v, const char *note);
 void view__free(struct tt_view *v);
 
 /* Forget the sockets of the previous moment. */

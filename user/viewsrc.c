@@ -251,15 +251,22 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 			tt_warn("warning: the network namespace of %zu process%s could not be opened "
 				"(permission denied%s): sockets only there are not shown",
 				netns_set__denied(set), netns_set__denied(set) == 1 ? "" : "es", who);
+			view__note(v, "some network namespaces could not be opened: sockets only "
+				   "there are not shown (stderr said which)");
 		}
 	}
 	err = procfd__scan(&pf, o->pid);
-	if (err && !*warned)
+	if (err && !*warned) {
 		tt_warn("warning: scan /proc for socket owners: %s; sockets will have none",
 			strerror(-err));
-	else if (!err && procfd__stats(pf)->procs_denied && !*warned)
-		tt_warn("warning: %u processes' open files could not be read (not root?): their "
-			"sockets show no owner", procfd__stats(pf)->procs_denied);
+		view__note(v, "/proc could not be scanned: sockets show no owner");
+	} else if (!err && procfd__stats(pf)->procs_denied && !*warned) {
+		tt_warn("warning: %u %s open files could not be read (not root?): their "
+			"sockets show no owner", procfd__stats(pf)->procs_denied,
+			procfd__stats(pf)->procs_denied == 1 ? "process's" : "processes'");
+		view__note(v, "some processes' open files could not be read: their sockets show "
+			   "no owner");
+	}
 	lc.pf = pf;
 	err = 0;
 	for (size_t i = 0; i < n && !err; i++) {
@@ -284,9 +291,12 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 	/* with -N too: its timewait socks are named by its processes as host-wide */
 	if (!err)
 		name_netns(v, ident);
-	if (skipped && !*warned)
+	if (skipped && !*warned) {
 		tt_warn("warning: %u network namespace%s could not be read (see above)", skipped,
 			skipped == 1 ? "" : "s");
+		view__note(v, "some network namespaces could not be read: their sockets are not "
+			   "shown (stderr said which)");
+	}
 	*warned = true;
 	procfd__free(pf);
 	if (one >= 0)

@@ -388,3 +388,26 @@ TEST(view_top_says_what_changed_since_the_last_frame)
 	view__free(v);
 	free(buf);
 }
+
+/* --top on a terminal clears the screen each frame: a start-up warning stays in it as a note */
+TEST(view_top_keeps_the_warning_the_screen_cleared)
+{
+	struct view_sock s = sk(TT_LISTEN, 100, "srv", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, NULL);
+	struct tt_opts o = { .top = true };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_view *v = view__new(&o, f, true);
+
+	REQUIRE(f && v);
+	view__note(v, "some network namespaces could not be opened");
+	view__note(v, "a second is not kept");
+	view__add(v, &s);
+	view__print(v, 1764849600000000000ll, "sock_diag", 1);
+	view__free(v);
+	fclose(f);
+	CHECK(strstr(buf, "\033[H\033[2J") == buf);
+	CHECK(strstr(buf, "\nnote: some network namespaces could not be opened\nSTATE ") != NULL);
+	CHECK(!strstr(buf, "a second"));
+	free(buf);
+}
