@@ -644,8 +644,19 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 	bool sockets = v->o->snapshot && !v->o->quiet_flows;
 	FILE *out = v->out;
 	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16], change[24];
+	int wl = 26, wr = 26;
 
 	state_counts(v, counts);
+	/* the endpoint columns widen for the longest shown (an IPv6 address), as timelines do */
+	for (size_t i = 0; sockets && i < v->n; i++) {
+		const struct view_sock *k = &v->socks[i];
+		int n = (int)tt_fmt_endpoint(k->family, k->saddr, k->sport, l, sizeof(l));
+
+		wl = n > wl ? n : wl;
+		n = k->state == TT_LISTEN ? 1 :
+		    (int)tt_fmt_endpoint(k->family, k->daddr, k->dport, r, sizeof(r));
+		wr = n > wr ? n : wr;
+	}
 	if (v->tty)
 		fputs("\033[H\033[2J", out);	/* home, clear: top's redraw */
 	fprintf(out, "%s  %zu TCP socket%s in %u network namespace%s (%s)", iso, v->n,
@@ -703,11 +714,11 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 			else
 				snprintf(idle, sizeof(idle), "-");
 			if (k->has_queues)
-				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq %u wq %u", l, r,
-					age, idle, k->rqueue, k->wqueue);
+				fprintf(out, "    %-*s %-*s age %-9s idle %-8s rq %u wq %u", wl, l,
+					wr, r, age, idle, k->rqueue, k->wqueue);
 			else
-				fprintf(out, "    %-26s %-26s age %-9s idle %-8s rq - wq -", l, r,
-					age, idle);
+				fprintf(out, "    %-*s %-*s age %-9s idle %-8s rq - wq -", wl, l,
+					wr, r, age, idle);
 			if (k->holders > 1)
 				fprintf(out, "  held by %u processes", k->holders);
 			fputc('\n', out);

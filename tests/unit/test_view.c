@@ -411,3 +411,27 @@ TEST(view_top_keeps_the_warning_the_screen_cleared)
 	CHECK(!strstr(buf, "a second"));
 	free(buf);
 }
+
+/* A long IPv6 endpoint widens the columns: every row's age stays under the others' */
+TEST(view_rows_widen_for_long_ipv6_endpoints)
+{
+	struct view_sock s[2] = {
+		sk(TT_ESTABLISHED, 100, "srv", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_ESTABLISHED, 100, "srv", 8080, "10.1.0.2", VIEW_AGE_AT_LEAST, 3000, NULL),
+	};
+	struct tt_opts o = { .snapshot = true };
+	const char *a, *b;
+	char *out;
+
+	s[1].family = TT_AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", s[1].saddr);
+	inet_pton(AF_INET6, "fd00:aaaa:bbbb:cccc:dddd:eeee:ffff:1111", s[1].daddr);
+	out = print(&o, s, 2);
+	REQUIRE(out);
+	a = strstr(out, "\n    10.0.0.1:8080");
+	b = strstr(out, "\n    [2001:db8:");
+	REQUIRE(a && b);
+	CHECK_EQ_INT((int)(strstr(a, " age ") - a), (int)(strstr(b, " age ") - b));
+	CHECK(strstr(a + 1, "\n") > strstr(a, " age "));
+	free(out);
+}
