@@ -425,6 +425,17 @@ void app__event(struct app *a, const struct tt_event *e)
 		a->id_dropped++;
 		return;
 	}
+	/*
+	 * -p: the kernel tells a listener's overflows whoever owns it; they
+	 * are PID's if its listener is, which then is in the table (it holds
+	 * only PID's flows), as on replay.
+	 */
+	if (a->opts->pid && e->type == TT_EV_OVERFLOW) {
+		const struct tt_flow *l = engine__overflow_listener(a->eng, e);
+
+		if (!l || (l->owner_pid && l->owner_pid != a->opts->pid))
+			return;
+	}
 	if (engine__feed(a->eng, e) == -EINVAL)
 		a->invalid++;
 }

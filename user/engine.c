@@ -103,6 +103,12 @@ static const struct tt_flow *overflow_listener(const struct tt_engine *eng,
 	return ft_find_listener_at(eng, e->netns, e->family, e->sport, e->saddr);
 }
 
+const struct tt_flow *engine__overflow_listener(const struct tt_engine *eng,
+						const struct tt_event *e)
+{
+	return overflow_listener(eng, e);
+}
+
 static int on_overflow(struct tt_engine *eng, const struct tt_event *e)
 {
 	struct tt_listener_stats *ls;

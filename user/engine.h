@@ -221,6 +221,10 @@ const struct tt_flow *engine__listener_of(const struct tt_engine *eng, const str
 /* The flow that now owns socket `sk`, or NULL. */
 const struct tt_flow *engine__lookup(const struct tt_engine *eng, uint64_t sk);
 
+/* The listener an overflow record is of, if the table has it. */
+const struct tt_flow *engine__overflow_listener(const struct tt_engine *eng,
+						const struct tt_event *e);
+
 /*
  * Start fetching what the next records will read, given their sockets
  * (sk[0] the next, sk[1] if n is 2 the one after): the bucket of sk[1];

@@ -131,7 +131,8 @@ static const struct argp_option options[] = {
 	{ "close-wait-age", OPT_CLOSE_WAIT_AGE, "SECS", 0, "A socket in CLOSE_WAIT longer than "
 	  "this is a suspected leak (default 10s; 0: every one)", 6 },
 	{ "tw-warn", OPT_TW_WARN, "PERCENT", 0, "Warn when a destination uses more than PERCENT "
-	  "of the ephemeral port range in TIME-WAIT and open sockets (default 50)", 6 },
+	  "of the ephemeral port range in TIME-WAIT and open sockets (default 50; counted for "
+	  "destinations that hold TIME-WAIT sockets; 100: never)", 6 },
 	{ "quiet-flows", OPT_QUIET_FLOWS, NULL, 0, "No per-flow lines: only summaries, reports "
 	  "and warnings, and with -e its transitions", 6 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send summaries and leak/buildup warnings to syslog "

@@ -17,4 +17,19 @@ live=$(grep '^{"type":"overflow",' "$OUT")
 [ -n "$live" ] || fail "no overflow records live"
 expect_eq "overflow records, replayed" "$(grep '^{"type":"overflow",' "$DIR/replay.out")" "$live"
 echo "overflow-accept: $(printf '%s\n' "$live" | count_lines) overflow records, replayed identical"
+
+# -p: a listener's overflows are its owner's, and no other process's (the
+# kernel side tells them whoever owns the listener; the daemon keeps those
+# of PID's listeners, live and on replay alike)
+owner=$(fact listener_pid)
+[ -n "$owner" ] || fail "ttdrive printed no listener_pid"
+"$TCPTRAIL" -r "$DIR/cap.ttcap" --json -p "$owner" >"$DIR/mine.out" 2>"$DIR/replay.err" ||
+	fail "tcptrail -r -p $owner exited $?: $(last_line "$DIR/replay.err")"
+expect_eq "overflow records replayed with -p $owner (the listener's)" \
+	"$(grep '^{"type":"overflow",' "$DIR/mine.out")" "$live"
+"$TCPTRAIL" -r "$DIR/cap.ttcap" --json -p 1 >"$DIR/other.out" 2>"$DIR/replay.err"
+n=$(grep -c '^{"type":"overflow",' "$DIR/other.out")
+[ "$n" = 0 ] || fail "-p 1, which owns no listener here: $n overflow records"
+_acc=$(grep '^{"type":"summary",.*"final":true' "$DIR/other.out" | jget accept_overflows)
+[ "$_acc" = 0 ] || fail "-p 1: the final summary counts accept_overflows=$_acc"
 pass
