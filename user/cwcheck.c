@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cwcheck.h"
+#include "procfd.h"
 
 struct cwcheck *cwcheck__new(void)
 {
@@ -146,8 +147,10 @@ void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag
 			b = m;
 	}
 	for (; a < hi && k->c[a].sport == s->sport && k->c[a].dport == s->dport; a++)
-		if (same_socket(&k->c[a], s))
+		if (same_socket(&k->c[a], s)) {
 			k->c[a].verdict = CW_THERE;
+			k->c[a].inode = s->inode;
+		}
 }
 
 void cwcheck__ns_end(struct cwcheck *k, size_t lo, size_t hi, bool ok)
@@ -178,14 +181,86 @@ void cwcheck__ns_end_unfound(struct cwcheck *k, size_t lo, size_t hi, bool cover
 		k->unchecked_ns++;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define FULL_SCAN_EVERY_NS	(60ull * 1000000000)
+
+void cwcheck__holders(struct cwcheck *k, uint64_t now_ns)
+{
+	struct procfd *pf = NULL;
+	struct procfd_owner o;
+	uint32_t *pids = calloc(k->n ? k->n : 1, sizeof(*pids));
+	size_t n = 0, m = 0, lost = 0;
+
+	if (!pids)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		k->c[i].holder_pid = 0;
+		if (k->c[i].verdict == CW_THERE && k->c[i].inode && k->c[i].owner_pid)
+			pids[n++] = k->c[i].owner_pid;
+	}
+	qsort(pids, n, sizeof(*pids), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (!m || pids[m - 1] != pids[i])
+			pids[m++] = pids[i];
+	n = m;
+	/* each owner's fds: does it still hold its leak? */
+	if (n && !procfd__scan_pids(&pf, pids, n)) {
+		for (size_t i = 0; i < k->n; i++) {
+			struct cw_cand *c = &k->c[i];
+
+			if (c->verdict != CW_THERE || !c->inode)
+				continue;
+			if (!c->owner_pid || procfd__lookup(pf, c->inode, &o) ||
+			    o.tgid != c->owner_pid) {
+				c->holder_pid = UINT32_MAX;	/* to be looked for */
+				lost++;
+			}
+		}
+	}
+	procfd__free(pf);
+	pf = NULL;
+	free(pids);
+	/* the others, in every process: a fork's child, the receiver of an fd */
+	if (lost && (!k->full_scan_ns || now_ns - k->full_scan_ns >= FULL_SCAN_EVERY_NS) &&
+	    !procfd__scan(&pf, 0)) {
+		k->full_scan_ns = now_ns;
+		for (size_t i = 0; i < k->n; i++) {
+			struct cw_cand *c = &k->c[i];
+
+			if (c->holder_pid != UINT32_MAX)
+				continue;
+			c->holder_pid = 0;
+			if (!procfd__lookup(pf, c->inode, &o) && o.tgid != c->owner_pid) {
+				c->holder_pid = o.tgid;
+				memcpy(c->holder_comm, o.comm, sizeof(c->holder_comm));
+			}
+		}
+	}
+	procfd__free(pf);
+	for (size_t i = 0; i < k->n; i++)
+		if (k->c[i].holder_pid == UINT32_MAX)
+			k->c[i].holder_pid = 0;
+}
+
 size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)
 {
 	size_t ended = 0;
 
 	if (!k->done_ns)
 		return 0;
-	for (size_t i = 0; i < k->n; i++)
-		if (k->c[i].verdict == CW_GONE && engine__end_gone(eng, k->c[i].sk, k->c[i].flow_id))
+	for (size_t i = 0; i < k->n; i++) {
+		const struct cw_cand *c = &k->c[i];
+
+		if (c->verdict == CW_GONE && engine__end_gone(eng, c->sk, c->flow_id))
 			ended++;
+		else if (c->verdict == CW_THERE && c->holder_pid)
+			engine__reown(eng, c->sk, c->flow_id, c->holder_pid, c->holder_comm);
+	}
 	return ended;
 }

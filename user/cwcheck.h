@@ -47,6 +47,9 @@ struct cw_cand {
 	uint8_t verdict;	/* enum cw_verdict */
 	uint16_t sport, dport;
 	uint8_t saddr[16], daddr[16];
+	uint32_t inode;		/* the socket's, when a dump found it */
+	uint32_t holder_pid;	/* not 0: who holds it now, not owner_pid (cwcheck__holders) */
+	char holder_comm[16];
 };
 
 struct cwcheck {
@@ -56,6 +59,7 @@ struct cwcheck {
 	uint64_t done_ns;	/* CLOCK_MONOTONIC when the last dump ended; 0: not checked */
 	uint32_t namespaces;	/* namespaces holding candidates */
 	uint32_t unchecked_ns;	/* ... of them not checked */
+	uint64_t full_scan_ns;	/* the last scan of every process (cwcheck__holders) */
 };
 
 /* The sockets a check dumps. */
@@ -99,8 +103,18 @@ void cwcheck__ns_end_unfound(struct cwcheck *k, size_t lo, size_t hi, bool cover
 			     bool (*alive)(uint32_t pid));
 
 /*
+ * Who holds the candidates found there now, as `ss -p` says: the process
+ * that accepted a socket may have handed it on (SCM_RIGHTS, a fork that
+ * closed its copy) or exited, and a leak is the holder's.  Each owner's fds
+ * are read; a candidate its owner no longer holds is looked for in every
+ * process, at most once a minute (now_ns), and its holder_pid set.
+ */
+void cwcheck__holders(struct cwcheck *k, uint64_t now_ns);
+
+/*
  * End the candidates marked gone that are still the same flow in
- * CLOSE_WAIT.  The number ended.
+ * CLOSE_WAIT, and give those held by another process now that owner.  The
+ * number ended.
  */
 size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng);
 

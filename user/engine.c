@@ -727,6 +727,23 @@ static int on_seed(struct tt_engine *eng, const struct tt_event *e)
 	return 0;
 }
 
+bool engine__reown(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint32_t pid,
+		   const char comm[16])
+{
+	uint32_t idx = find(eng, sk);
+	struct tt_flow *f;
+
+	if (idx == NIL)
+		return false;
+	f = flow_at(eng, idx);
+	if (f->id != flow_id)
+		return false;
+	f->owner_pid = pid;
+	memcpy(f->owner_comm, comm, sizeof(f->owner_comm));
+	f->flags |= TT_FLOW_OWNER_KNOWN;
+	return true;
+}
+
 bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id)
 {
 	uint32_t idx = find(eng, sk);

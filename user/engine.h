@@ -211,6 +211,14 @@ void engine__reset_interval(struct tt_engine *eng);
  */
 bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id);
 
+/*
+ * The flow at sk, if it is still flow_id, is owned by pid (comm) from now
+ * on: another process holds its socket now (cwcheck__holders).  Live only,
+ * as engine__end_gone().  True if it was.
+ */
+bool engine__reown(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint32_t pid,
+		   const char comm[16]);
+
 /* Visit every open flow (not in a stable order). */
 typedef void (*tt_flow_visit_cb)(const struct tt_flow *flow, void *ctx);
 void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ctx);

@@ -433,6 +433,31 @@ out:
 	return err;
 }
 
+int procfd__scan_pids(struct procfd **out, const uint32_t *pids, size_t n)
+{
+	struct procfd *p = table_new(0);
+	int proc_dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	*out = NULL;
+	if (!p || proc_dir < 0) {
+		err = p ? -errno : -ENOMEM;
+		procfd__free(p);
+		if (proc_dir >= 0)
+			close(proc_dir);
+		return err;
+	}
+	for (size_t i = 0; i < n && !err; i++)
+		err = scan_proc(p, proc_dir, pids[i], MAX_FDS);
+	close(proc_dir);
+	if (err) {
+		procfd__free(p);
+		return err;
+	}
+	p->stats.sockets = p->used;
+	*out = p;
+	return 0;
+}
+
 void procfd__free(struct procfd *p)
 {
 	if (!p)

@@ -35,6 +35,8 @@ struct procfd_stats {
  * 0 or -errno; *out is NULL on error.
  */
 int procfd__scan(struct procfd **out, uint32_t prefer_tgid);
+/* The same for these processes only (one that is gone has nothing). */
+int procfd__scan_pids(struct procfd **out, const uint32_t *pids, size_t n);
 void procfd__free(struct procfd *p);
 
 /* The holder of socket `inode` into *out: 0, or -ENOENT if none was seen. */

@@ -959,6 +959,7 @@ static void census_check(struct tw_tracker *t, struct cwcheck *k)
 		cw_check_missing(th, k, &w, !netns_set__denied(set));
 	free(w.ns);
 	netns_set__free(set);
+	cwcheck__holders(k, mono_ns());
 	k->done_ns = mono_ns();
 }
 

@@ -62,6 +62,7 @@ static const char usage[] =
 "           overflow-accept, overflow-syn [N=10]: queue overflows,\n"
 "           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
 "           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
+"           close-wait-handoff [K=5]: the same, handed on to a forked worker\n"
 "           close-wait-pid [K=5]: 3K leaked sockets not their owner's from birth\n"
 "           stuck-listener [N=4]: a listener that stopped accepting, its queue\n"
 "           in CLOSE_WAIT before tracing, then N connects it turns away\n"
@@ -1596,9 +1597,16 @@ static int count_owned(pid_t pid, unsigned int st)
  * closes them; each client sends a line and closes: k sockets leak in
  * CLOSE_WAIT, owned by the server, until leak_end().
  */
-static void leak_start(const struct scenario *UNUSED(sc), long k)
+/*
+ * The leaking server (ttleak) accepts k connections and reads each to its
+ * end.  With variant 1 (close-wait-handoff) it then hands them on: a worker
+ * it forks (ttworker) keeps them, and it closes its own copies, so that
+ * the leak is the worker's, as ss -p says, though ttleak accepted them.
+ */
+static void leak_start(const struct scenario *sc, long k)
 {
 	int lfd, ready[2], ctl[2], *fds, i;
+	pid_t holder = 0, worker;
 	struct pollfd pfd;
 	char c;
 
@@ -1627,14 +1635,36 @@ static void leak_start(const struct scenario *UNUSED(sc), long k)
 		/* it reads to end of stream, as a server does, and then forgets */
 		for (i = 0; i < k; i++)
 			drain_any(fds[i]);
-		if (write(ready[1], "r", 1) != 1)
+		worker = 0;
+		if (sc->variant == 1) {
+			worker = fork();
+			if (worker < 0)
+				die(errno, "fork the worker");
+			if (worker == 0) {
+				if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+					_exit(1);
+				prctl(PR_SET_NAME, "ttworker");
+			} else {
+				/* handed on: the worker holds them now */
+				for (i = 0; i < k; i++)
+					close(fds[i]);
+			}
+		}
+		/* who holds them, once they are handed on: ttleak says */
+		holder = worker > 0 ? worker : getpid();
+		if ((sc->variant != 1 || worker > 0) &&
+		    write(ready[1], &holder, sizeof(holder)) != sizeof(holder))
 			die(errno, "write");
 		/* until ttdrive closes its end */
 		pfd = (struct pollfd){ .fd = ctl[0], .events = POLLIN };
 		if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(ctl[0], &c, 1) != 0)
 			die(0, "leaking server: not told to stop within %d s", timeout_s);
-		for (i = 0; i < k; i++)
-			close(fds[i]);
+		if (worker > 0) {
+			waitpid(worker, NULL, 0);
+		} else {
+			for (i = 0; i < k; i++)
+				close(fds[i]);
+		}
 		close(lfd);
 		exit(0);
 	}
@@ -1646,15 +1676,20 @@ static void leak_start(const struct scenario *UNUSED(sc), long k)
 	for (i = 0; i < k; i++)
 		client_closes_first(AF_INET, PORT);
 	pfd = (struct pollfd){ .fd = ready[0], .events = POLLIN };
-	if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(ready[0], &c, 1) != 1)
+	if (poll(&pfd, 1, timeout_s * 1000) != 1 ||
+	    read(ready[0], &holder, sizeof(holder)) != sizeof(holder))
 		die(0, "leaking server did not accept %ld connections", k);
 	close(ready[0]);
 	if (wait_state_count(ST_CLOSE_WAIT, k, 2000) != k)
 		die(0, "want %ld sockets in CLOSE_WAIT", k);
-	printf("leaked=%ld\nport=%d\nserver_pid=%d\nserver_comm=ttleak\nclient_pid=%d\n", k, PORT,
-	       leak.pid, main_pid);
+	/* the worker's: ttleak, which accepted them, holds none */
+	if (holder != leak.pid && count_owned(leak.pid, ST_CLOSE_WAIT))
+		die(0, "ttleak still holds %d of the sockets it handed on",
+		    count_owned(leak.pid, ST_CLOSE_WAIT));
+	printf("leaked=%ld\nport=%d\nserver_pid=%d\nserver_comm=%s\naccept_pid=%d\nclient_pid=%d\n",
+	       k, PORT, holder, holder == leak.pid ? "ttleak" : "ttworker", leak.pid, main_pid);
 	printf("ss.close_wait=%d\nss.close_wait.server=%d\n", count_sockets().by_state[ST_CLOSE_WAIT],
-	       count_owned(leak.pid, ST_CLOSE_WAIT));
+	       count_owned(holder, ST_CLOSE_WAIT));
 	fflush(stdout);
 }
 
@@ -2451,6 +2486,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "tw-load", .run = tw_load, .def_arg = 200, .variant = 0 },
 	{ .name = "tw-load-server", .run = tw_load, .def_arg = 200, .variant = 1 },
 	{ .name = "close-wait", .run = close_wait, .def_arg = 5 },
+	{ .name = "close-wait-handoff", .run = close_wait, .def_arg = 5, .variant = 1 },
 	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
 	{ .name = "close-wait-pid", .run = close_wait_pid, .def_arg = 5, .prepare = pidleak_start },
 	{ .name = "stuck-listener", .run = stuck_listener, .def_arg = 4, .prepare = stuck_start },

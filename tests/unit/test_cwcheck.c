@@ -8,6 +8,10 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
 #include "cwcheck.h"
 #include "engine.h"
 #include "report.h"
@@ -250,6 +254,52 @@ TEST(cwcheck_unfound_namespace_needs_an_exited_owner)
 	cwcheck__ns_end_unfound(k, 0, k->n, false, only_100_alive);
 	for (size_t i = 0; i < k->n; i++)
 		CHECK_EQ_INT(k->c[i].verdict, CW_UNCHECKED);
+	cwcheck__free(k);
+	engine__free(eng);
+}
+
+/*
+ * A leak is its holder's: one that the process that accepted it handed on
+ * (or left to a child when it exited) is given the process that holds it
+ * now, which /proc tells, as ss -p does.  Here the holder is this test,
+ * holding a real socket; the flows say their owner is pid 1 and this test.
+ */
+TEST(cwcheck_gives_a_leak_to_the_process_that_holds_it_now)
+{
+	struct ends ends = { 0 };
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64,
+		.on_flow_end = on_end, .ctx = &ends });
+	struct cwcheck *k = cwcheck__new();
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct diag_sock s;
+	struct stat st;
+	uint32_t me = (uint32_t)getpid();
+
+	REQUIRE(eng && k && fd >= 0 && !fstat(fd, &st));
+	cw_flow(eng, SK(1), NS1, 40001, 501, 1000);
+	cw_flow(eng, SK(2), NS1, 40002, 502, 1000);
+	/* owners as an accept under tracing would have named them */
+	REQUIRE(engine__reown(eng, SK(1), engine__lookup(eng, SK(1))->id, 1, "acceptor"));
+	REQUIRE(engine__reown(eng, SK(2), engine__lookup(eng, SK(2))->id, me, "tcptrail"));
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 2);
+	cwcheck__ns_begin(k, 0, k->n);
+	s = sock_of(40001, 501, TT_CLOSE_WAIT);
+	s.inode = (uint32_t)st.st_ino;
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	s = sock_of(40002, 502, TT_CLOSE_WAIT);
+	s.inode = (uint32_t)st.st_ino;
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	cwcheck__ns_end(k, 0, k->n, true);
+	cwcheck__holders(k, S(20));
+	k->done_ns = 1;
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 0);
+	/* pid 1 does not hold it: this test does */
+	CHECK_EQ_INT(engine__lookup(eng, SK(1))->owner_pid, me);
+	CHECK(engine__lookup(eng, SK(1))->flags & TT_FLOW_OWNER_KNOWN);
+	/* its owner holds it: left as it is */
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, me);
+	CHECK_STR(engine__lookup(eng, SK(2))->owner_comm, "tcptrail");
+	close(fd);
 	cwcheck__free(k);
 	engine__free(eng);
 }
