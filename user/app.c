@@ -130,9 +130,22 @@ static void tw_scope(struct app *a)
 	if (!a->opts->container && !a->opts->cgroup_path[0])
 		return;
 	engine__for_each(a->eng, add_flow_netns, &l);
+	for (size_t i = 0; i < a->n_kept_ns && !l.oom; i++) {
+		struct tt_flow f = { .netns = a->kept_ns[i] };
+
+		add_flow_netns(&f, &l);
+	}
 	if (!l.oom)
 		tw_tracker__scope(a->tw, l.v, l.n);
 	free(l.v);
+}
+
+void app__keep_namespaces(struct app *a)
+{
+	const struct tt_opts *o = a->opts;
+
+	if (o->container || o->cgroup_path[0])
+		a->n_kept_ns = ident__process_namespaces(o->container, o->cgroup_path, &a->kept_ns);
 }
 
 static void render_metrics(FILE *f, void *ctx)
@@ -350,6 +363,8 @@ void app__free(struct app *a)
 	report__free(a->report);
 	/* its thread is joined: the check it may have held is ours again */
 	tw_tracker__free(a->tw);
+	free(a->kept_ns);
+	a->kept_ns = NULL;
 	cwcheck__free(a->cw);
 	a->cw = NULL;
 	report__free(a->metrics_report);

@@ -33,6 +33,9 @@ struct app {
 	size_t n_sinks;
 	struct tt_report *report;	/* CLOSE-WAIT leak groups */
 	struct tw_tracker *tw;		/* TIME-WAIT buildup */
+	/* --container, --cgroup: the namespaces their processes were in at start */
+	uint32_t *kept_ns;
+	size_t n_kept_ns;
 	struct tt_report *metrics_report;	/* /metrics's own leak groups: a scrape moves no trend */
 	uint64_t now_ns;		/* source clock, as of the last tick */
 	struct tt_duration_hist duration;	/* flow lifetimes, for the metrics */
@@ -69,6 +72,15 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
  * every namespace on the host); read /proc.
  */
 int app__go_live(struct app *a, int netns_fd);
+
+/*
+ * --container, --cgroup, live: the network namespaces of the kept
+ * processes at start (/proc), in the TIME-WAIT report's scope with those of
+ * the kept flows: a container whose sockets are all in TIME-WAIT at start
+ * has no flow.  Before privileges are dropped (another user's
+ * /proc/PID/ns/net).
+ */
+void app__keep_namespaces(struct app *a);
 
 /*
  * The source has read everything the kernel queued before now_ns

@@ -672,3 +672,66 @@ size_t ident__running_containers(const char *prefix, char (*ids)[TT_CONTAINER_MA
 	free(seen);
 	return seen_n;
 }
+
+/* Is the process whose /proc entry is dir in the container (id prefix) and under cgroup_path? */
+static bool process_in(int dir, const char *container, const char *cgroup_path)
+{
+	char text[4096], path[PATH_MAX];
+	struct tt_cgname n;
+	ssize_t len;
+	int fd = openat(dir, "cgroup", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	text[len] = '\0';
+	if (ident__parse_proc_cgroup(text, path, sizeof(path)))
+		return false;
+	if (cgroup_path && cgroup_path[0] && !ident__path_under(path, cgroup_path))
+		return false;
+	if (container) {
+		memset(&n, 0, sizeof(n));
+		if (!ident__parse_path(path, &n) || strncmp(n.container, container, strlen(container)))
+			return false;
+	}
+	return true;
+}
+
+size_t ident__process_namespaces(const char *container, const char *cgroup_path, uint32_t **out)
+{
+	uint32_t *v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir("/proc");
+
+	*out = NULL;
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		int dir;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		dir = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir < 0)
+			continue;
+		/* a container's processes share one namespace, and come in a run */
+		if (process_in(dir, container, cgroup_path) && !fstatat(dir, "ns/net", &st, 0) &&
+		    (!n || v[n - 1] != (uint32_t)st.st_ino)) {
+			uint32_t *nv = realloc(v, (n + 1) * sizeof(*nv));
+
+			if (nv) {
+				v = nv;
+				v[n++] = (uint32_t)st.st_ino;
+			}
+		}
+		close(dir);
+	}
+	closedir(d);
+	*out = v;
+	return n;
+}

@@ -128,4 +128,12 @@ bool ident__valid_container_prefix(const char *s);
  */
 size_t ident__running_containers(const char *prefix, char (*ids)[TT_CONTAINER_MAX], size_t max);
 
+/*
+ * The network namespaces of the processes in the container whose id starts
+ * with container (NULL: any) and under cgroup_path ("" or NULL: any), from
+ * /proc now, into *out (malloc'd; duplicates in a run left out).  Their
+ * number; 0 and NULL if none (or /proc could not be read).
+ */
+size_t ident__process_namespaces(const char *container, const char *cgroup_path, uint32_t **out);
+
 #endif /* TT_IDENT_H */

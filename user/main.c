@@ -187,6 +187,7 @@ static int start_reports(struct app *a, const struct tt_opts *o, struct tt_live 
 		tt_err("out of memory");
 		return -ENOMEM;
 	}
+	app__keep_namespaces(a);
 	if (o->no_seed)
 		return 0;
 	/* a source of its own (seedsrc.c), driven to its end before the ring buffer's */

@@ -11,7 +11,8 @@
 # the namespace).  Before, it counted every namespace on the host (80 and
 # more here), while its top_containers, from the filtered entries, said
 # otherwise; and its top local addresses were the 30 entries it saw, not
-# the 50 sockets there.
+# the 50 sockets there.  Before the 30, with no flow of a's in its table,
+# the report must count a's 20 already.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -42,6 +43,17 @@ TRACE_PID=$!
 wait_until 20 trace_attached
 grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
 	fail "tcptrail did not start: $(last_line "$DIR/trace.err")"
+
+# Before a.go, a's namespace holds its 20 TIME-WAIT sockets and a process of
+# a's waiting, and no socket tcptrail keeps a flow of: the report counts
+# them all the same, by the namespaces of the cgroup's processes at start.
+# (Before, it had no namespace to count: no time_wait report, or 0.)
+first_tw() {
+	grep -q '^{"type":"time_wait",' "$OUT"
+}
+wait_until 10 first_tw || fail "no time_wait report within 10 s of the start"
+tw0=$(grep '^{"type":"time_wait",' "$OUT" | sed -n 1p)
+expect_flow "the first time_wait report, before a's traffic" "$tw0" population=20
 
 # start_load NAME N: ttdrive tw-load N in cgroup NAME, paused until NAME.resume
 start_load() {
