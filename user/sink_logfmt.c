@@ -103,8 +103,11 @@ void logfmt_close_wait(struct tt_sink *s, const struct tt_cw_report *rep)
 			fprintf(out, " pod=%s", g->pod);
 		fprintf(out, " pid=%u comm=", g->pid);
 		json_str(out, g->comm, sizeof(g->comm));
-		fprintf(out, " service=\"%s\" count=%u oldest=%s trend=%s", svc, g->count, age,
-			tt_trend_name(g->trend));
+		fprintf(out, " service=\"%s\"", svc);
+		/* a remote service's address says its family; a local port does not */
+		if (g->kind == TT_SVC_LOCAL && g->family == TT_AF_INET6)
+			fputs(" family=ipv6", out);
+		fprintf(out, " count=%u oldest=%s trend=%s", g->count, age, tt_trend_name(g->trend));
 		if (sink_names_netns(s, g->netns))
 			fprintf(out, " netns=%u", g->netns);
 		if (g->seeded)

@@ -677,6 +677,18 @@ TEST(ident_close_wait_by_container_json_human_metrics)
 	CHECK_EQ_INT(count(mem_text(f, &buf),
 			"msg=close_wait_leak container=4219ac6a33dc pid=50"), 1);
 	CHECK_EQ_INT(count(buf, "container=0123456789ab pod=" UID " pid=60"), 1);
+	CHECK_EQ_INT(count(buf, "family="), 0);
+	/* an IPv6 port says so: the same port over IPv4 is a group of its own */
+	rewind(f);
+	fflush(f);
+	{
+		struct tt_cw_group v6 = g[0];
+
+		v6.family = TT_AF_INET6;
+		sink__close_wait(s, &v6, 1, 10000, 0);
+	}
+	CHECK_EQ_INT(count(mem_text(f, &buf), "service=\"local port 7070\" family=ipv6 count=3"),
+		     1);
 	sink__free(s);
 
 	/* Prometheus: per container and service */
