@@ -274,13 +274,14 @@ TEST(cwcheck_gives_a_leak_to_the_process_that_holds_it_now)
 	struct diag_sock s;
 	struct stat st;
 	uint32_t me = (uint32_t)getpid();
+	const char acceptor[16] = "acceptor", tcptrail[16] = "tcptrail";
 
 	REQUIRE(eng && k && fd >= 0 && !fstat(fd, &st));
 	cw_flow(eng, SK(1), NS1, 40001, 501, 1000);
 	cw_flow(eng, SK(2), NS1, 40002, 502, 1000);
 	/* owners as an accept under tracing would have named them */
-	REQUIRE(engine__reown(eng, SK(1), engine__lookup(eng, SK(1))->id, 1, "acceptor"));
-	REQUIRE(engine__reown(eng, SK(2), engine__lookup(eng, SK(2))->id, me, "tcptrail"));
+	REQUIRE(engine__reown(eng, SK(1), engine__lookup(eng, SK(1))->id, 1, acceptor));
+	REQUIRE(engine__reown(eng, SK(2), engine__lookup(eng, SK(2))->id, me, tcptrail));
 	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 2);
 	cwcheck__ns_begin(k, 0, k->n);
 	s = sock_of(40001, 501, TT_CLOSE_WAIT);
