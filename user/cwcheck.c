@@ -200,31 +200,37 @@ void cwcheck__holders(struct cwcheck *k, uint64_t now_ns)
 	if (!pids)
 		return;
 	for (size_t i = 0; i < k->n; i++) {
-		k->c[i].holder_pid = 0;
-		if (k->c[i].verdict == CW_THERE && k->c[i].inode && k->c[i].owner_pid)
-			pids[n++] = k->c[i].owner_pid;
+		struct cw_cand *c = &k->c[i];
+
+		c->holder_pid = 0;
+		if (c->verdict != CW_THERE || !c->inode)
+			continue;
+		/* to be looked for, unless its owner is seen holding it */
+		c->holder_pid = UINT32_MAX;
+		lost++;
+		if (c->owner_pid)
+			pids[n++] = c->owner_pid;
 	}
 	qsort(pids, n, sizeof(*pids), cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		if (!m || pids[m - 1] != pids[i])
 			pids[m++] = pids[i];
-	n = m;
-	/* each owner's fds: does it still hold its leak? */
-	if (n && !procfd__scan_pids(&pf, pids, n)) {
+	/* each owner's fds alone: does it still hold its own? */
+	for (size_t p = 0; p < m && lost; p++) {
+		if (procfd__scan_pids(&pf, &pids[p], 1))
+			continue;
 		for (size_t i = 0; i < k->n; i++) {
 			struct cw_cand *c = &k->c[i];
 
-			if (c->verdict != CW_THERE || !c->inode)
-				continue;
-			if (!c->owner_pid || procfd__lookup(pf, c->inode, &o) ||
-			    o.tgid != c->owner_pid) {
-				c->holder_pid = UINT32_MAX;	/* to be looked for */
-				lost++;
+			if (c->holder_pid == UINT32_MAX && c->owner_pid == pids[p] &&
+			    !procfd__lookup(pf, c->inode, &o)) {
+				c->holder_pid = 0;
+				lost--;
 			}
 		}
+		procfd__free(pf);
+		pf = NULL;
 	}
-	procfd__free(pf);
-	pf = NULL;
 	free(pids);
 	/* the others, in every process: a fork's child, the receiver of an fd */
 	if (lost && (!k->full_scan_ns || now_ns - k->full_scan_ns >= FULL_SCAN_EVERY_NS) &&

@@ -30,10 +30,12 @@
  *
  * Host-wide (no --netns), every namespace is counted every interval, and a
  * container started later has to be entered then: the census thread,
- * started before the drop, keeps CAP_SYS_ADMIN (setns) and CAP_SYS_PTRACE
- * (opening another user's /proc/PID/ns/net) for itself.  Capabilities
- * belong to a thread, so the drop, made by the main thread, leaves the
- * census thread's alone, and privs__limit_thread() lowers them to those two.
+ * started before the drop, keeps CAP_SYS_ADMIN (setns), CAP_SYS_PTRACE
+ * (opening another user's /proc/PID/ns/net) and CAP_DAC_READ_SEARCH
+ * (reading another user's /proc/PID/fd, for the holder of a leak) for
+ * itself.  Capabilities belong to a thread, so the drop, made by the main
+ * thread, leaves the census thread's alone, and privs__limit_thread()
+ * lowers them to those three.
  */
 #ifndef TT_PRIVS_H
 #define TT_PRIVS_H

@@ -237,8 +237,10 @@ static bool chain_follow(struct chain *ch, bool damaged)
 		ch->gaps++;
 	}
 	/* a file whose header did not read is bad input: its first read says why */
-	if (!capreader__meta(r, NULL))
+	if (!capreader__meta(r, NULL)) {
 		tt_info("replaying %s: rotated file %u, the same run", next, index);
+		ch->start_ns = m.start_ns;
+	}
 	if (ch->own)
 		capreader__free(ch->r);
 	free(ch->path);
@@ -246,7 +248,6 @@ static bool chain_follow(struct chain *ch, bool damaged)
 	ch->own = true;
 	ch->path = next;
 	ch->index = index;
-	ch->start_ns = m.start_ns;
 	return true;
 }
 

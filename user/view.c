@@ -605,6 +605,9 @@ static void shared_mark(const struct tt_view *v, const struct group *gr, char co
 	keep = strlen(comm);
 	if (keep + (size_t)n > 15)
 		keep = 15 - (size_t)n;
+	/* not within a UTF-8 character */
+	while (keep && ((unsigned char)comm[keep] & 0xc0) == 0x80)
+		keep--;
 	memcpy(comm + keep, mark, (size_t)n + 1);
 }
 
@@ -618,11 +621,11 @@ static unsigned int term_rows(const struct tt_view *v)
 	return ws.ws_row;
 }
 
-/* "... 11 more groups: TIME_WAIT 435, CLOSE_WAIT 12": what a full screen left out, by state */
+/* "... 11 more groups (sockets: TIME_WAIT 435, CLOSE_WAIT 12)": what a full screen left out */
 static void more_groups(const struct tt_view *v, size_t from, FILE *out)
 {
 	uint64_t n[TT_STATE_MAX] = { 0 };
-	const char *sep = ": ";
+	const char *sep = " (sockets: ";
 
 	for (size_t g = from; g < v->ngroups; g++)
 		n[v->socks[v->groups[g].first].state] += v->groups[g].n;
@@ -633,7 +636,7 @@ static void more_groups(const struct tt_view *v, size_t from, FILE *out)
 		fprintf(out, "%s%s %llu", sep, tt_state_name(s), (unsigned long long)n[s]);
 		sep = ", ";
 	}
-	fputc('\n', out);
+	fputs(")\n", out);
 }
 
 static void human_view(struct tt_view *v, const char *iso, const char *source,

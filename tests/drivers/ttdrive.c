@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -1600,8 +1601,9 @@ static int count_owned(pid_t pid, unsigned int st)
 /*
  * The leaking server (ttleak) accepts k connections and reads each to its
  * end.  With variant 1 (close-wait-handoff) it then hands them on: a worker
- * it forks (ttworker) keeps them, and it closes its own copies, so that
- * the leak is the worker's, as ss -p says, though ttleak accepted them.
+ * it forks (ttworker, uid 65534) keeps them, and it closes its own copies,
+ * so that the leak is the worker's, as ss -p says, though ttleak accepted
+ * them.
  */
 static void leak_start(const struct scenario *sc, long k)
 {
@@ -1641,7 +1643,15 @@ static void leak_start(const struct scenario *sc, long k)
 			if (worker < 0)
 				die(errno, "fork the worker");
 			if (worker == 0) {
-				if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+				/*
+				 * another user's, as a service's worker is: its
+				 * /proc/PID/fd is then 0500 and nobody's, which
+				 * root reads only with CAP_DAC_READ_SEARCH
+				 * (dumpable again, or it would be root's)
+				 */
+				if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+				    setresuid(65534, 65534, 65534) ||
+				    prctl(PR_SET_DUMPABLE, 1) || prctl(PR_SET_PDEATHSIG, SIGKILL))
 					_exit(1);
 				prctl(PR_SET_NAME, "ttworker");
 			} else {

@@ -184,8 +184,8 @@ _p=$(printf '%s\n' "$TW" | json_array pressure | grep "\"netns\":$NS_t," | sed -
 [ -n "$_p" ] || fail "no port pressure entry in netns $NS_t: $TW"
 expect_eq "t: pressure range" "$(printf '%s\n' "$_p" | jget range)" 1000
 
-# ---- privileges: none for the main thread; the census thread keeps two ----
-# CAP_SYS_PTRACE (19) and CAP_SYS_ADMIN (21): 0x280000
+# ---- privileges: none for the main thread; the census thread keeps three ----
+# CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19) and CAP_SYS_ADMIN (21): 0x280004
 _main=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$TRACE_PID/status")
 expect_eq "main thread's CapEff" "$_main" 0000000000000000
 _others=
@@ -193,7 +193,7 @@ for _t in "/proc/$TRACE_PID"/task/*; do
 	[ "${_t##*/}" = "$TRACE_PID" ] && continue
 	_others="$_others $(awk '$1 == "CapEff:" || $1 == "CapBnd:" { printf "%s ", $2 }' "$_t/status")"
 done
-expect_eq "the census thread's CapEff and CapBnd" "$_others" " 0000000000280000 0000000000280000 "
+expect_eq "the census thread's CapEff and CapBnd" "$_others" " 0000000000280004 0000000000280004 "
 
 # ---- -N: one namespace only ----
 ONE=$DIR/one.out
