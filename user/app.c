@@ -97,12 +97,10 @@ struct netns_list {
 	bool oom;
 };
 
-static void add_flow_netns(const struct tt_flow *f, void *ctx)
+static void add_netns(struct netns_list *l, uint32_t netns)
 {
-	struct netns_list *l = ctx;
-
 	/* runs of one namespace are common: the table is in creation order */
-	if (l->oom || (l->n && l->v[l->n - 1] == f->netns))
+	if (l->oom || (l->n && l->v[l->n - 1] == netns))
 		return;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
@@ -115,7 +113,12 @@ static void add_flow_netns(const struct tt_flow *f, void *ctx)
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = f->netns;
+	l->v[l->n++] = netns;
+}
+
+static void add_flow_netns(const struct tt_flow *f, void *ctx)
+{
+	add_netns(ctx, f->netns);
 }
 
 /*
@@ -130,11 +133,8 @@ static void tw_scope(struct app *a)
 	if (!a->opts->container && !a->opts->cgroup_path[0])
 		return;
 	engine__for_each(a->eng, add_flow_netns, &l);
-	for (size_t i = 0; i < a->n_kept_ns && !l.oom; i++) {
-		struct tt_flow f = { .netns = a->kept_ns[i] };
-
-		add_flow_netns(&f, &l);
-	}
+	for (size_t i = 0; i < a->n_kept_ns; i++)
+		add_netns(&l, a->kept_ns[i]);
 	if (!l.oom)
 		tw_tracker__scope(a->tw, l.v, l.n);
 	free(l.v);

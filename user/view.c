@@ -650,11 +650,17 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 	int wl = 26, wr = 26;
 
 	state_counts(v, counts);
-	/* the endpoint columns widen for the longest shown (an IPv6 address), as timelines do */
+	/*
+	 * The endpoint columns widen for the longest shown, as timelines do:
+	 * only an IPv6 one can pass 26 ("255.255.255.255:65535" is 21).
+	 */
 	for (size_t i = 0; sockets && i < v->n; i++) {
 		const struct view_sock *k = &v->socks[i];
-		int n = (int)tt_fmt_endpoint(k->family, k->saddr, k->sport, l, sizeof(l));
+		int n;
 
+		if (k->family != TT_AF_INET6)
+			continue;
+		n = (int)tt_fmt_endpoint(k->family, k->saddr, k->sport, l, sizeof(l));
 		wl = n > wl ? n : wl;
 		n = k->state == TT_LISTEN ? 1 :
 		    (int)tt_fmt_endpoint(k->family, k->daddr, k->dport, r, sizeof(r));

@@ -771,7 +771,11 @@ static void serve(int lfd, int n, enum ending ending)
 	free(fds);
 }
 
-static pid_t start_server(int lfd, int n, enum ending ending)
+/*
+ * A server process: 0 in the child, which goes down with ttdrive, its pid
+ * in ttdrive, which reaps it (reap) or kills it at exit.
+ */
+static pid_t fork_server(void)
 {
 	pid_t pid;
 
@@ -785,10 +789,20 @@ static pid_t start_server(int lfd, int n, enum ending ending)
 		/* go down with ttdrive, even when a test kills it */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != main_pid)
 			_exit(1);
+		return 0;
+	}
+	children[n_children++] = pid;
+	return pid;
+}
+
+static pid_t start_server(int lfd, int n, enum ending ending)
+{
+	pid_t pid = fork_server();
+
+	if (pid == 0) {
 		serve(lfd, n, ending);
 		exit(0);
 	}
-	children[n_children++] = pid;
 	return pid;
 }
 
@@ -2347,19 +2361,11 @@ static void bytes(const struct scenario *UNUSED(sc), long UNUSED(arg))
 	int lfd, fd, i;
 
 	lfd = tcp_listen(AF_INET, PORT, 8);
-	fflush(stdout);		/* or the child would print it again */
-	server = fork();
-	if (server < 0)
-		die(errno, "fork");
+	server = fork_server();
 	if (server == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != main_pid)
-			_exit(1);
 		bytes_server(lfd);
 		exit(0);
 	}
-	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
-		die(0, "too many servers");
-	children[n_children++] = server;
 	close(lfd);
 	for (i = 0; i < N_BYTE_CASES; i++) {
 		fd = tcp_connect(AF_INET, PORT);
@@ -2425,13 +2431,8 @@ static void reconnect(const struct scenario *UNUSED(sc), long UNUSED(arg))
 	int lfd, fd, i;
 
 	lfd = tcp_listen(AF_INET, PORT, 8);
-	fflush(stdout);		/* or the child would print it again */
-	server = fork();
-	if (server < 0)
-		die(errno, "fork");
+	server = fork_server();
 	if (server == 0) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != main_pid)
-			_exit(1);
 		for (i = 0; i < 2; i++) {
 			fd = tcp_accept(lfd);
 			drain_any(fd);
@@ -2439,9 +2440,6 @@ static void reconnect(const struct scenario *UNUSED(sc), long UNUSED(arg))
 		}
 		exit(0);
 	}
-	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
-		die(0, "too many servers");
-	children[n_children++] = server;
 	close(lfd);
 	fd = tcp_socket(AF_INET, 0);
 	for (i = 0; i < 2; i++) {
