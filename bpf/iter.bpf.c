@@ -145,6 +145,7 @@ static __always_inline void fill_full(struct tt_walk_sock *r, struct sock *sk,
 	r->last_data_recv_ms = jiffies_since_ms(c->now, BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime),
 						c->hz);
 	r->last_ack_recv_ms = jiffies_since_ms(c->now, BPF_CORE_READ(tp, rcv_tstamp), c->hz);
+	r->last_data_sent_ms = jiffies_since_ms(c->now, BPF_CORE_READ(tp, lsndtime), c->hz);
 	r->flags |= TT_WALK_F_AGES;
 }
 

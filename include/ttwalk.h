@@ -36,7 +36,8 @@ struct tt_walk_sock {
 	__u64 cgroup;		/* cgroup v2 id of a full socket, else 0 */
 	__u32 last_data_recv_ms;	/* tcp_info's tcpi_last_data_recv */
 	__u32 last_ack_recv_ms;		/* tcp_info's tcpi_last_ack_recv */
-	__u32 reserved[2];
+	__u32 last_data_sent_ms;	/* tcp_info's tcpi_last_data_sent */
+	__u32 reserved;
 };
 _Static_assert(sizeof(struct tt_walk_sock) == 96, "tt_walk_sock is 96 bytes");
 

@@ -37,7 +37,10 @@ static void take(const struct tt_flow *f, void *ctx)
 	struct cw_cand *c;
 	uint64_t since;
 
-	/* the report's test (report.c): the same flows, no others */
+	/*
+	 * The report's test (report.c) from the entry into CLOSE_WAIT, not
+	 * from the last data sent: one seen sending is asked about again.
+	 */
 	if (x->oom || !f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT)
 		return;
 	since = f->ts_ns[f->nstates - 1];
@@ -148,8 +151,13 @@ void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag
 	}
 	for (; a < hi && k->c[a].sport == s->sport && k->c[a].dport == s->dport; a++)
 		if (same_socket(&k->c[a], s)) {
+			uint64_t ago = (uint64_t)s->last_data_sent_ms * 1000000;
+
 			k->c[a].verdict = CW_THERE;
 			k->c[a].inode = s->inode;
+			/* from before the dump started: it sent at that time or later */
+			if (s->has_info && s->last_data_sent_ms != UINT32_MAX && k->dump_ns > ago)
+				k->c[a].sent_ns = k->dump_ns - ago;
 		}
 }
 
@@ -265,8 +273,13 @@ size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)
 
 		if (c->verdict == CW_GONE && engine__end_gone(eng, c->sk, c->flow_id))
 			ended++;
-		else if (c->verdict == CW_THERE && c->holder_pid)
-			engine__reown(eng, c->sk, c->flow_id, c->holder_pid, c->holder_comm);
+		else if (c->verdict == CW_THERE) {
+			if (c->holder_pid)
+				engine__reown(eng, c->sk, c->flow_id, c->holder_pid,
+					      c->holder_comm);
+			if (c->sent_ns)
+				engine__cw_sent(eng, c->sk, c->flow_id, c->sent_ns);
+		}
 	}
 	return ended;
 }

@@ -50,6 +50,7 @@ struct cw_cand {
 	uint32_t inode;		/* the socket's, when a dump found it */
 	uint32_t holder_pid;	/* not 0: who holds it now, not owner_pid (cwcheck__holders) */
 	char holder_comm[16];
+	uint64_t sent_ns;	/* when the dump says it last sent data; 0: not known */
 };
 
 struct cwcheck {
@@ -60,6 +61,7 @@ struct cwcheck {
 	uint32_t namespaces;	/* namespaces holding candidates */
 	uint32_t unchecked_ns;	/* ... of them not checked */
 	uint64_t full_scan_ns;	/* the last scan of every process (cwcheck__holders) */
+	uint64_t dump_ns;	/* CLOCK_MONOTONIC at the start of the dump under way */
 };
 
 /* The sockets a check dumps. */
@@ -82,8 +84,10 @@ size_t cwcheck__ns_next(const struct cwcheck *k, size_t i);
 
 /*
  * Dumping candidates [lo, hi) of one namespace: begin marks them gone,
- * each socket of the dump marks the ones it is there, and end with ok
- * false (the dump failed or was not made) puts them back unchecked.
+ * each socket of the dump marks the ones it is there (and when each last
+ * sent data, against k->dump_ns, which the one who dumps sets before it
+ * starts), and end with ok false (the dump failed or was not made) puts
+ * them back unchecked.
  */
 void cwcheck__ns_begin(struct cwcheck *k, size_t lo, size_t hi);
 void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag_sock *s);
@@ -113,7 +117,8 @@ void cwcheck__holders(struct cwcheck *k, uint64_t now_ns);
 
 /*
  * End the candidates marked gone that are still the same flow in
- * CLOSE_WAIT, and give those held by another process now that owner.  The
+ * CLOSE_WAIT, give those held by another process now that owner, and tell
+ * the engine when those there last sent data (engine__cw_sent).  The
  * number ended.
  */
 size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng);

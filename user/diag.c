@@ -96,6 +96,7 @@ static void parse_info(struct diag_sock *s, const struct nlattr *a)
 	s->tcpi_state = ti.tcpi_state;
 	s->last_data_recv_ms = ti.tcpi_last_data_recv;
 	s->last_ack_recv_ms = ti.tcpi_last_ack_recv;
+	s->last_data_sent_ms = ti.tcpi_last_data_sent;
 }
 
 static int parse_sock(struct parse_ctx *pc, const struct nlmsghdr *nlh)

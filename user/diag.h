@@ -86,6 +86,13 @@ struct diag_sock {
 	 * nothing it had to acknowledge.
 	 */
 	uint32_t last_ack_recv_ms;
+	/*
+	 * ms since a segment carrying data was last sent (tp->lsndtime),
+	 * retransmissions included; keepalive and window probes carry none.
+	 * A CLOSE_WAIT socket that sends is one whose application still
+	 * answers a peer that half-closed: no leak.
+	 */
+	uint32_t last_data_sent_ms;
 	uint8_t tcpi_state;	/* tcp_info's own idea of the state */
 };
 

@@ -162,6 +162,7 @@ static void push_state(struct tt_flow *f, unsigned int state, uint64_t ts)
 	f->state[n] = (uint8_t)state;	/* callers checked state_ok() */
 	f->ts_ns[n] = ts;
 	f->nstates = (uint8_t)(n + 1);
+	f->cw_sent_ms = 0;
 }
 
 static void copy_comm(char dst[16], const char src[16])
@@ -758,6 +759,30 @@ bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id)
 		return false;
 	end_older(eng, idx, TT_END_GONE);
 	return true;
+}
+
+void engine__cw_sent(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint64_t sent_ns)
+{
+	uint32_t idx = find(eng, sk);
+	struct tt_flow *f;
+	uint64_t since, ms;
+
+	if (idx == NIL)
+		return;
+	f = flow_at(eng, idx);
+	if (f->id != flow_id || !f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT)
+		return;
+	since = f->ts_ns[f->nstates - 1];
+	if (sent_ns <= since)
+		return;
+	ms = (sent_ns - since) / 1000000;
+	if (ms > f->cw_sent_ms)
+		f->cw_sent_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+uint64_t engine__cw_quiet_since(const struct tt_flow *f)
+{
+	return f->ts_ns[f->nstates - 1] + (uint64_t)f->cw_sent_ms * 1000000;
 }
 
 int engine__feed(struct tt_engine *eng, const struct tt_event *e)

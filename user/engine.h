@@ -73,7 +73,8 @@ struct tt_flow {
 	uint32_t closer_pid;	/* tgid of the task that called close()/shutdown() */
 	char owner_comm[16];
 	char closer_comm[16];
-	uint32_t tw_substate;	/* for TT_END_TIME_WAIT: TT_TIME_WAIT or TT_FIN_WAIT2, 0 unknown */
+	uint8_t tw_substate;	/* for TT_END_TIME_WAIT: TT_TIME_WAIT or TT_FIN_WAIT2, 0 unknown */
+	uint16_t inferred;	/* transitions no hook saw, put in by the kernel side */
 	/*
 	 * With TT_FLOW_STATS, from tcp_sock at the end: payload bytes each way
 	 * (the SYN's and FIN's sequence numbers taken out), segments, total
@@ -85,7 +86,6 @@ struct tt_flow {
 	uint32_t segs_out;
 	uint32_t segs_in;
 	uint32_t retransmits;
-	uint16_t inferred;	/* transitions no hook saw, put in by the kernel side */
 	/*
 	 * The states in order.  state[0] is the first state entered (SYN_SENT,
 	 * SYN_RECV or LISTEN for a flow we saw born; for a TT_FLOW_PARTIAL flow,
@@ -94,6 +94,12 @@ struct tt_flow {
 	 * always there (and TT_FLOW_TRUNCATED is set).
 	 */
 	uint8_t state[TT_FLOW_MAX_STATES];	/* enum tt_tcp_state */
+	/*
+	 * In CLOSE_WAIT: ms after its entry that the socket was last seen
+	 * sending data (engine__cw_sent), 0 if never.  Its application still
+	 * answers a peer that half-closed, so it is no leak while it sends.
+	 */
+	uint32_t cw_sent_ms;
 	uint64_t ts_ns[TT_FLOW_MAX_STATES];	/* monotonic, from the records */
 };
 
@@ -218,6 +224,20 @@ bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id);
  */
 bool engine__reown(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint32_t pid,
 		   const char comm[16]);
+
+/*
+ * The flow at sk, if it is still flow_id and in CLOSE_WAIT, sent data at
+ * sent_ns (CLOCK_MONOTONIC, from the kernel's tcp_info): the CLOSE-WAIT
+ * check saw it.  Live only, as engine__end_gone().
+ */
+void engine__cw_sent(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint64_t sent_ns);
+
+/*
+ * When flow f, in CLOSE_WAIT, last did anything its application asked for:
+ * its entry into CLOSE_WAIT, or the last data it was seen sending since.
+ * A leak report counts the time since then.
+ */
+uint64_t engine__cw_quiet_since(const struct tt_flow *f);
 
 /* Visit every open flow (not in a stable order). */
 typedef void (*tt_flow_visit_cb)(const struct tt_flow *flow, void *ctx);

@@ -129,7 +129,7 @@ static const struct argp_option options[] = {
 
 	{ NULL, 0, NULL, 0, "Reports and export:", 6 },
 	{ "close-wait-age", OPT_CLOSE_WAIT_AGE, "SECS", 0, "A socket in CLOSE_WAIT longer than "
-	  "this is a suspected leak (default 10s; 0: every one)", 6 },
+	  "this, sending no data, is a suspected leak (default 10s; 0: every one)", 6 },
 	{ "tw-warn", OPT_TW_WARN, "PERCENT", 0, "Warn when a destination uses more than PERCENT "
 	  "of the ephemeral port range in TIME-WAIT and open sockets (default 50; counted for "
 	  "destinations that hold TIME-WAIT sockets; 100: never)", 6 },

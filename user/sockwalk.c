@@ -81,6 +81,9 @@ int sockwalk__parse(const void *rec, size_t len, struct diag_sock *s, uint32_t *
 		if (r.flags & TT_WALK_F_AGES) {
 			s->last_data_recv_ms = r.last_data_recv_ms;
 			s->last_ack_recv_ms = r.last_ack_recv_ms;
+			s->last_data_sent_ms = r.last_data_sent_ms;
+		} else {
+			s->last_data_sent_ms = UINT32_MAX;	/* not known: not lately */
 		}
 		s->rqueue = r.rqueue;
 		s->wqueue = r.wqueue;

@@ -826,11 +826,11 @@ static int cw_sock(const struct diag_sock *s, void *ctx)
 	return 0;
 }
 
-/* Inside the namespace: its CLOSE_WAIT and LAST_ACK sockets, and nothing else. */
+/* Inside the namespace: its CLOSE_WAIT and LAST_ACK sockets, with tcp_info (when each last sent). */
 static int cw_dump_here(void *ctx)
 {
-	return diag__dump_req(&(struct diag_req){ .netns_fd = -1, .states = CW_DIAG_STATES,
-		.no_info = true }, cw_sock, ctx);
+	return diag__dump_req(&(struct diag_req){ .netns_fd = -1, .states = CW_DIAG_STATES },
+			      cw_sock, ctx);
 }
 
 /* The runs of candidates left to the walk: their namespaces, sorted as k's. */
@@ -892,6 +892,7 @@ static void cw_check_missing(struct census_thread *th, struct cwcheck *k, struct
 	size_t n_own = 0;
 	int err = -ENOENT;
 
+	k->dump_ns = mono_ns();
 	if (th->walk)
 		err = sockwalk__run(th->walk, CW_DIAG_STATES | DIAG_STATE(TT_LISTEN), false,
 				    cw_walked, w, &ws);
@@ -947,6 +948,7 @@ static void census_check(struct tw_tracker *t, struct cwcheck *k)
 		else if (others && set && (at = netns_set__find(set, netns)) >= 0)
 			fd = netns_set__fd(set, (size_t)at);
 		cwcheck__ns_begin(k, lo, hi);
+		k->dump_ns = mono_ns();
 		if (fd == -2) {
 			/* netns is sorted: so is w.ns */
 			if (others && set && w.ns && at < 0)

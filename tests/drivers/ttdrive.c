@@ -64,6 +64,8 @@ static const char usage[] =
 "           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
 "           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
 "           close-wait-handoff [K=5]: the same, handed on to a forked worker\n"
+"           close-wait-sending [K=5]: the same, and K more on PORT+1 whose\n"
+"           clients half-closed, answered with a byte every 100 ms (no leak)\n"
 "           close-wait-pid [K=5]: 3K leaked sockets not their owner's from birth\n"
 "           stuck-listener [N=4]: a listener that stopped accepting, its queue\n"
 "           in CLOSE_WAIT before tracing, then N connects it turns away\n"
@@ -1550,6 +1552,7 @@ static void tw_load(const struct scenario *sc, long n)
 static struct {
 	pid_t pid;
 	int ctl;	/* closing it tells the leaking server to close its sockets */
+	int *streams;	/* close-wait-sending: the half-closed clients, reading */
 } leak = { .ctl = -1 };
 
 struct owned {
@@ -1617,17 +1620,64 @@ static int count_owned(pid_t pid, unsigned int st)
  * end.  With variant 1 (close-wait-handoff) it then hands them on: a worker
  * it forks (ttworker, uid 65534) keeps them, and it closes its own copies,
  * so that the leak is the worker's, as ss -p says, though ttleak accepted
- * them.
+ * them.  With variant 2 (close-wait-sending) it also accepts k on PORT+1,
+ * whose clients half-closed and read, and streams to them.
  */
+/*
+ * close-wait-sending: the server's K sockets on PORT+1, whose clients
+ * half-closed, get a byte every 100 ms until ttdrive closes ctl: in
+ * CLOSE_WAIT, answering, no leak.
+ */
+static void stream_until_told(int ctl, const int *fds, long k)
+{
+	long long deadline = now_ms() + timeout_s * 1000LL;
+	struct pollfd pfd = { .fd = ctl, .events = POLLIN };
+	long i;
+
+	while (poll(&pfd, 1, 100) == 0) {
+		if (now_ms() > deadline)
+			die(0, "streaming server: not told to stop within %d s", timeout_s);
+		for (i = 0; i < k; i++)
+			if (send(fds[i], "x", 1, MSG_NOSIGNAL) != 1)
+				die(errno, "send on a half-closed connection");
+	}
+}
+
+/* The fewest bytes a half-closed client of close-wait-sending read, to the end. */
+static long streams_end(long k)
+{
+	long least = -1, i;
+
+	for (i = 0; i < k; i++) {
+		char buf[4096];
+		long got = 0;
+		ssize_t r;
+
+		while ((r = read(leak.streams[i], buf, sizeof(buf))) > 0)
+			got += r;
+		if (r < 0)
+			die(errno, "read a stream");
+		close(leak.streams[i]);
+		if (least < 0 || got < least)
+			least = got;
+	}
+	free(leak.streams);
+	leak.streams = NULL;
+	return least;
+}
+
 static void leak_start(const struct scenario *sc, long k)
 {
-	int lfd, ready[2], ctl[2], *fds, i;
+	int lfd, sfd = -1, ready[2], ctl[2], *fds, i;
+	long n_cw = sc->variant == 2 ? 2 * k : k;
 	pid_t holder = 0, worker;
 	struct pollfd pfd;
 	char c;
 
-	raise_nofile(k + 64);
+	raise_nofile(2 * k + 64);
 	lfd = tcp_listen(AF_INET, PORT, k);
+	if (sc->variant == 2)
+		sfd = tcp_listen(AF_INET, PORT + 1, k);
 	if (pipe2(ready, O_CLOEXEC) || pipe2(ctl, O_CLOEXEC))
 		die(errno, "pipe");
 	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
@@ -1642,14 +1692,16 @@ static void leak_start(const struct scenario *sc, long k)
 		prctl(PR_SET_NAME, "ttleak");
 		close(ready[0]);
 		close(ctl[1]);
-		fds = calloc(k, sizeof(*fds));
+		fds = calloc(n_cw, sizeof(*fds));
 		if (!fds)
 			die(ENOMEM, "leak");
 		/* the listener stays open, as a leaking service's does */
 		for (i = 0; i < k; i++)
 			fds[i] = tcp_accept(lfd);
+		for (i = k; i < n_cw; i++)
+			fds[i] = tcp_accept(sfd);
 		/* it reads to end of stream, as a server does, and then forgets */
-		for (i = 0; i < k; i++)
+		for (i = 0; i < n_cw; i++)
 			drain_any(fds[i]);
 		worker = 0;
 		if (sc->variant == 1) {
@@ -1680,13 +1732,15 @@ static void leak_start(const struct scenario *sc, long k)
 		    write(ready[1], &holder, sizeof(holder)) != sizeof(holder))
 			die(errno, "write");
 		/* until ttdrive closes its end */
+		if (sc->variant == 2)
+			stream_until_told(ctl[0], fds + k, k);
 		pfd = (struct pollfd){ .fd = ctl[0], .events = POLLIN };
 		if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(ctl[0], &c, 1) != 0)
 			die(0, "leaking server: not told to stop within %d s", timeout_s);
 		if (worker > 0) {
 			waitpid(worker, NULL, 0);
 		} else {
-			for (i = 0; i < k; i++)
+			for (i = 0; i < n_cw; i++)
 				close(fds[i]);
 		}
 		close(lfd);
@@ -1694,18 +1748,32 @@ static void leak_start(const struct scenario *sc, long k)
 	}
 	children[n_children++] = leak.pid;
 	close(lfd);
+	if (sfd >= 0)
+		close(sfd);
 	close(ready[1]);
 	close(ctl[0]);
 	leak.ctl = ctl[1];
 	for (i = 0; i < k; i++)
 		client_closes_first(AF_INET, PORT);
+	if (sc->variant == 2) {
+		leak.streams = calloc(k, sizeof(*leak.streams));
+		if (!leak.streams)
+			die(ENOMEM, "streams");
+		/* an HTTP/1.0-style client: the request, its end, and then it reads */
+		for (i = 0; i < k; i++) {
+			leak.streams[i] = tcp_connect(AF_INET, PORT + 1);
+			send_str(leak.streams[i], "hello\n");
+			if (shutdown(leak.streams[i], SHUT_WR))
+				die(errno, "shutdown");
+		}
+	}
 	pfd = (struct pollfd){ .fd = ready[0], .events = POLLIN };
 	if (poll(&pfd, 1, timeout_s * 1000) != 1 ||
 	    read(ready[0], &holder, sizeof(holder)) != sizeof(holder))
 		die(0, "leaking server did not accept %ld connections", k);
 	close(ready[0]);
-	if (wait_state_count(ST_CLOSE_WAIT, k, 2000) != k)
-		die(0, "want %ld sockets in CLOSE_WAIT", k);
+	if (wait_state_count(ST_CLOSE_WAIT, n_cw, 2000) != n_cw)
+		die(0, "want %ld sockets in CLOSE_WAIT", n_cw);
 	/* the worker's: ttleak, which accepted them, holds none */
 	if (holder != leak.pid && count_owned(leak.pid, ST_CLOSE_WAIT))
 		die(0, "ttleak still holds %d of the sockets it handed on",
@@ -1714,6 +1782,8 @@ static void leak_start(const struct scenario *sc, long k)
 	       k, PORT, holder, holder == leak.pid ? "ttleak" : "ttworker", leak.pid, main_pid);
 	printf("ss.close_wait=%d\nss.close_wait.server=%d\n", count_sockets().by_state[ST_CLOSE_WAIT],
 	       count_owned(holder, ST_CLOSE_WAIT));
+	if (sc->variant == 2)
+		printf("streaming=%ld\nstream_port=%d\n", k, PORT + 1);
 	fflush(stdout);
 }
 
@@ -1732,6 +1802,8 @@ static void close_wait(const struct scenario *sc, long k)
 	/* past --close-wait-age 1 at a summary of -i 1 */
 	pause_point("close-wait", 2500);
 	leak_end();
+	if (leak.streams)
+		printf("stream.least_bytes=%ld\n", streams_end(k));
 }
 
 /*
@@ -2495,6 +2567,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "tw-load-server", .run = tw_load, .def_arg = 200, .variant = 1 },
 	{ .name = "close-wait", .run = close_wait, .def_arg = 5 },
 	{ .name = "close-wait-handoff", .run = close_wait, .def_arg = 5, .variant = 1 },
+	{ .name = "close-wait-sending", .run = close_wait, .def_arg = 5, .variant = 2 },
 	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
 	{ .name = "close-wait-pid", .run = close_wait_pid, .def_arg = 5, .prepare = pidleak_start },
 	{ .name = "stuck-listener", .run = stuck_listener, .def_arg = 4, .prepare = stuck_start },

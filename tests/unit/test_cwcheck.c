@@ -304,3 +304,96 @@ TEST(cwcheck_gives_a_leak_to_the_process_that_holds_it_now)
 	cwcheck__free(k);
 	engine__free(eng);
 }
+
+/* The oldest age of the report's groups at now (time in CLOSE_WAIT), and their count. */
+static size_t leaks_oldest(const struct tt_engine *eng, uint64_t now, uint64_t *oldest)
+{
+	struct tt_report *r = report__new(S(10), NULL);
+	const struct tt_cw_group *g;
+	size_t n, count = 0;
+
+	*oldest = 0;
+	if (!r)
+		return SIZE_MAX;
+	n = report__close_wait(r, eng, now, &g);
+	for (size_t i = 0; i < n; i++) {
+		count += g[i].count;
+		if (g[i].oldest_age_ns > *oldest)
+			*oldest = g[i].oldest_age_ns;
+	}
+	report__free(r);
+	return count;
+}
+
+/* One CLOSE_WAIT socket of a dump, as sock_diag gives it with tcp_info. */
+static void dump_sent(struct cwcheck *k, uint16_t dport, uint64_t cookie, bool info,
+		      uint32_t sent_ms_ago)
+{
+	struct diag_sock s = sock_of(dport, cookie, TT_CLOSE_WAIT);
+
+	s.has_info = info;
+	s.last_data_sent_ms = sent_ms_ago;
+	cwcheck__ns_sock(k, 0, k->n, &s);
+}
+
+/*
+ * A socket in CLOSE_WAIT that still sends answers a peer that half-closed:
+ * it is a leak only once it has sent nothing for the report's age, and its
+ * age is still its time in CLOSE_WAIT.
+ */
+TEST(cwcheck_a_socket_that_sends_is_no_leak)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
+	struct cwcheck *k = cwcheck__new();
+	uint64_t oldest;
+
+	REQUIRE(eng && k);
+	for (int i = 1; i <= 5; i++)
+		cw_flow(eng, SK(i), NS1, (uint16_t)(40000 + i), (uint64_t)(500 + i), 1000);
+	CHECK_EQ_INT(leaks(eng, S(12)), 5);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 5);
+	cwcheck__ns_begin(k, 0, k->n);
+	k->dump_ns = S(12);
+	dump_sent(k, 40001, 501, true, 500);		/* sent at 11.5 s */
+	dump_sent(k, 40002, 502, true, 20000);		/* before the check's clock began */
+	dump_sent(k, 40003, 503, true, 10500);		/* at 1.5 s, then nothing */
+	dump_sent(k, 40004, 504, false, 0);		/* no tcp_info: not known */
+	dump_sent(k, 40005, 505, true, UINT32_MAX);	/* the walk knew no ages */
+	cwcheck__ns_end(k, 0, k->n, true);
+	k->done_ns = S(12);
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(1))->cw_sent_ms, 10500);
+	CHECK_EQ_INT(engine__lookup(eng, SK(2))->cw_sent_ms, 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->cw_sent_ms, 500);
+	CHECK_EQ_INT(engine__lookup(eng, SK(4))->cw_sent_ms, 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(5))->cw_sent_ms, 0);
+	CHECK_EQ_INT(leaks(eng, S(12)), 4);
+	CHECK_EQ_INT(leaks(eng, S(21)), 4);		/* quiet 9.5 s */
+	CHECK_EQ_INT(leaks_oldest(eng, S(22), &oldest), 5);
+	CHECK_EQ_INT(oldest, S(21));			/* in CLOSE_WAIT since 1 s */
+
+	/* a later dump that saw an older send (a check's stale view) keeps the newest */
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(22), S(10), 0), 5);
+	cwcheck__ns_begin(k, 0, k->n);
+	k->dump_ns = S(22);
+	dump_sent(k, 40001, 501, true, 15000);		/* at 7 s */
+	dump_sent(k, 40003, 503, true, 100);		/* at 21.9 s */
+	cwcheck__ns_end(k, 0, k->n, true);
+	k->done_ns = S(22);
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 3);	/* the three not in this dump */
+	CHECK_EQ_INT(engine__lookup(eng, SK(1))->cw_sent_ms, 10500);
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->cw_sent_ms, 20900);
+	CHECK_EQ_INT(leaks(eng, S(22)), 1);
+	CHECK_EQ_INT(leaks(eng, S(32)), 2);
+
+	/* the flow moves on: what it sent in CLOSE_WAIT goes with that state */
+	{
+		struct tt_event e = rec_tr(SK(3), TT_CLOSE_WAIT, TT_LAST_ACK, S(33));
+
+		e.dport = 40003;
+		engine__feed(eng, &e);
+	}
+	CHECK_EQ_INT(engine__lookup(eng, SK(3))->cw_sent_ms, 0);
+	cwcheck__free(k);
+	engine__free(eng);
+}
