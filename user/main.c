@@ -249,7 +249,7 @@ static void kcheck_start(struct kcheck *k, const struct tt_opts *o)
 {
 	/* the other filters leave out what the counters count */
 	bool whole = !o->family && !o->pid && !o->n_ports && !o->n_lports && !o->n_rports &&
-		     !o->n_remote && !o->n_local;
+		     !o->n_remote && !o->n_local && !o->cgroup_path[0] && !o->container;
 	struct diag_counts c;
 	struct utsname u;
 
