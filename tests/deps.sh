@@ -77,7 +77,7 @@ check() {
 	need "has_cmd dpkg-buildpackage" "dpkg-buildpackage (tests/kernel/package.sh)" dpkg-dev
 	need "has_cmd dh" "dh (tests/kernel/package.sh)" debhelper
 	need "has_cmd lintian" "lintian (tests/kernel/package.sh)" lintian
-	need "has_cmd systemd-analyze" "systemd-analyze (tests/kernel/package.sh)" systemd
+	need "has_cmd systemd-analyze" "systemd-analyze, systemd-tmpfiles (tests/kernel/package.sh, service-unit.sh)" systemd
 	# the rest of debian/control's Build-Depends (--journal; the unit tests' JSON schema check)
 	need "has_pc libsystemd" "pkg-config module libsystemd (debian/control)" libsystemd-dev
 	# dpkg-checkbuilddeps asks dpkg, not python: a pip-installed module is no package

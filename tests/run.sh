@@ -139,6 +139,8 @@ add_counts() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
+	# a harness that ran nothing is no pass
+	[ $((p + f + s)) -gt 0 ] || fail "$1" "counted no test at all: $line"
 	[ "$3" -eq 0 ] || [ "$f" -gt 0 ] || fail "$1" "exit status $3 with no test failed"
 	# as test_result(): under CI a skip is a failure (a guest's, say)
 	[ -z "${CI:-}" ] || [ "$s" -eq 0 ] || fail "$1" "$s skipped under CI, which can run them"

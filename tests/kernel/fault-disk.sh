@@ -92,6 +92,7 @@ done
 nl=$(grep -c . "$DIR/live.tr")
 nr=$(grep -c . "$DIR/replay.tr")
 [ "$nr" -gt 0 ] || fail "the capture replays no transition"
+[ "$nl" -gt 0 ] || fail "the live output holds no transition: nothing to compare the replay with"
 k=$((nl < nr ? nl : nr))
 head -n "$k" "$DIR/live.tr" >"$DIR/live.k"
 head -n "$k" "$DIR/replay.tr" >"$DIR/replay.k"

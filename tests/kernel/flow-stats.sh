@@ -32,23 +32,10 @@ expect_no_stats() {
 }
 
 hooks=$(sed -n 's/^tcptrail: tracing: //p' "$DIR/trace.err")
-case " $hooks " in
-*" records=per-flow "*) ;;
-*" records=per-transition "*)
-	# A transitions hook with no typed socket (tracepoint, kprobe: --attach
-	# in the qemu guest) keeps the per-transition stream: no stats.
-	# Nor does one whose programs cannot use socket storage (before 5.11).
-	case " $hooks " in
-	*" transitions=tp_btf "* | *" transitions=fentry "*)
-		kernel_before 5.11 ||
-			fail "one record per transition with a typed transitions hook: $hooks" \
-				"($(grep -m1 'flow records' "$DIR/trace.err"))" ;;
-	esac
+if ! per_flow_records; then
 	expect_no_stats "of the per-transition stream ($hooks)"
 	pass
-	;;
-*) fail "the tracing line says no records=per-flow or per-transition: $hooks" ;;
-esac
+fi
 if ! flows | grep -q '"bytes_sent":'; then
 	fail "no flow record has bytes_sent: the kernel sent no stats at the end" \
 		"(TT_FR_STATS; hooks: $hooks)"

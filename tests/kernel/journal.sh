@@ -135,7 +135,7 @@ for line in open(sys.argv[1]):
     # every MESSAGE a logfmt line, as README says: time= level= msg=
     if not e["MESSAGE"].startswith("time=") or " level=" not in e["MESSAGE"]:
         print("MESSAGE not time=... level=...: %s" % line.strip()); sys.exit()
-' "$DIR/journal.jsonl")
+' "$DIR/journal.jsonl") || fail "the journal entries' check failed to run: $bad"
 [ -z "$bad" ] || fail "journal entry: $bad"
 
 leak=$(fact leaked)
@@ -220,11 +220,13 @@ for line in open(sys.argv[1]):
     if ev in n:
         n[ev] += 1
 print("%d %d" % (n["overflow"], n["summary"]))
-' "$DIR/journal3.jsonl" "$CID" "$CG" "$(fact listener_pid)")
+' "$DIR/journal3.jsonl" "$CID" "$CG" "$(fact listener_pid)") ||
+	fail "container run: the entries' check failed to run: $scoped"
 case $scoped in
 bad:*) fail "container run: $scoped" ;;
 "0 "*) fail "container run: no overflow entry: $(cut -c1-200 "$DIR/journal3.jsonl" | sed -n 1,3p)" ;;
 *" 0") fail "container run: no summary entry" ;;
+*[!0-9\ ]* | "") fail "container run: the entries' check said '$scoped'" ;;
 esac
 echo "journal: container run: ${scoped% *} overflow and ${scoped#* } summary entries, each CONTAINER=$CID CGROUP=$CG"
 

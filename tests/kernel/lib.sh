@@ -417,6 +417,28 @@ sum_of() {
 	records "$1" | jget "$2" | awk '{ s += $1 } END { print s + 0 }'
 }
 
+# per_flow_records: true if the last trace sent one record per connection
+# (its flows carry stats), false if one per transition where that is right:
+# a transitions hook with no typed socket (tracepoint, kprobe: --attach in
+# the qemu guest), or a kernel before 5.11 (no socket storage for the typed
+# ones).  Fails otherwise: a typed hook that fell back, or a start-up line
+# that names neither.
+per_flow_records() {
+	_hooks=$(sed -n 's/^tcptrail: tracing: //p' "$DIR/trace.err")
+	case " $_hooks " in
+	*" records=per-flow "*) return 0 ;;
+	*" records=per-transition "*)
+		case " $_hooks " in
+		*" transitions=tp_btf "* | *" transitions=fentry "*)
+			kernel_before 5.11 ||
+				fail "one record per transition with a typed transitions hook:" \
+					"$_hooks ($(grep -m1 'flow records' "$DIR/trace.err"))" ;;
+		esac
+		return 1 ;;
+	esac
+	fail "the tracing line says no records=per-flow or per-transition: $_hooks"
+}
+
 # kernel_before MAJOR.MINOR: true if the running kernel is older than that.
 kernel_before() {
 	_kv=$(uname -r | sed -n 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')

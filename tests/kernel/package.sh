@@ -63,7 +63,7 @@ start=$(date +%s)
 	fail "dpkg-buildpackage failed: $(grep -e '^FAIL' -e '^    ' -e 'error:' "$DIR/build.log" |
 		head -n 6 | tr '\n' ' ') $(grep -v '^ *$' "$DIR/build.log" | tail -n 3 | tr '\n' ' ')"
 echo "package: built in $(($(date +%s) - start)) s"
-grep -q '^unit: [0-9]* passed, 0 failed' "$DIR/build.log" ||
+grep -q '^unit: [1-9][0-9]* passed, 0 failed' "$DIR/build.log" ||
 	fail "the build ran no unit tests, or they failed: $(grep '^unit:' "$DIR/build.log")"
 deb=$(ls "$DIR"/tcptrail_*_*.deb 2>/dev/null | sed -n 1p)
 changes=$(ls "$DIR"/tcptrail_*_*.changes 2>/dev/null | sed -n 1p)

@@ -51,18 +51,18 @@ mdir=$(printf '%s\n' "$exec_start" | sed -n 's|.*--metrics-file \(/[^ ]*\)/[^/ ]
 TMPF=user/tcptrail.tmpfiles
 grep -q "^d $mdir " "$TMPF" || fail "$TMPF makes no $mdir: $(grep -v '^#' "$TMPF")"
 expect_eq "ReadWritePaths" "$(setting ReadWritePaths)" "-$mdir"
-if command -v systemd-tmpfiles >/dev/null; then
-	mkdir "$DIR/troot"
-	systemd-tmpfiles --root="$DIR/troot" --create "$PWD/$TMPF" >"$DIR/tmpfiles.out" 2>&1 ||
-		fail "systemd-tmpfiles --create $TMPF: $(last_line "$DIR/tmpfiles.out")"
-	[ -d "$DIR/troot$mdir" ] || fail "systemd-tmpfiles --create $TMPF made no $mdir"
-	# an existing directory (node_exporter's) keeps its owner and mode
-	mkdir -p "$DIR/troot2$mdir" && chmod 0750 "$DIR/troot2$mdir" && chown 65534 "$DIR/troot2$mdir" ||
-		fail "mkdir in $DIR failed"
-	systemd-tmpfiles --root="$DIR/troot2" --create "$PWD/$TMPF" >"$DIR/tmpfiles.out" 2>&1 ||
-		fail "systemd-tmpfiles --create $TMPF: $(last_line "$DIR/tmpfiles.out")"
-	expect_eq "an existing $mdir after tmpfiles" "$(stat -c '%u %a' "$DIR/troot2$mdir")" "65534 750"
-fi
+command -v systemd-tmpfiles >/dev/null ||
+	fail "systemd-tmpfiles not found (Debian package systemd; make deps INSTALL=1)"
+mkdir "$DIR/troot"
+systemd-tmpfiles --root="$DIR/troot" --create "$PWD/$TMPF" >"$DIR/tmpfiles.out" 2>&1 ||
+	fail "systemd-tmpfiles --create $TMPF: $(last_line "$DIR/tmpfiles.out")"
+[ -d "$DIR/troot$mdir" ] || fail "systemd-tmpfiles --create $TMPF made no $mdir"
+# an existing directory (node_exporter's) keeps its owner and mode
+mkdir -p "$DIR/troot2$mdir" && chmod 0750 "$DIR/troot2$mdir" && chown 65534 "$DIR/troot2$mdir" ||
+	fail "mkdir in $DIR failed"
+systemd-tmpfiles --root="$DIR/troot2" --create "$PWD/$TMPF" >"$DIR/tmpfiles.out" 2>&1 ||
+	fail "systemd-tmpfiles --create $TMPF: $(last_line "$DIR/tmpfiles.out")"
+expect_eq "an existing $mdir after tmpfiles" "$(stat -c '%u %a' "$DIR/troot2$mdir")" "65534 750"
 
 # a usage error exits 2, which the unit does not restart
 "$TCPTRAIL" $args -N /etc/passwd --version >/dev/null 2>"$DIR/usage.err"
@@ -103,15 +103,13 @@ grep -q "^tcptrail_timewait_port_pressure_ratio{addr=\"127.0.0.1\",port=\"8000\"
 	"$(grep '^tcptrail_timewait_port_pressure_ratio' "$DIR/unit.prom" | tr '\n' ' ')"
 note_caps="; under its capabilities the TIME-WAIT count is host-wide ($got, $tw of them and their port pressure in the test's namespace)"
 
-if command -v systemd-analyze >/dev/null; then
-	sed "s|@SBINDIR@|$(cd "${TCPTRAIL%/*}" && pwd)|" "$UNIT" >"$DIR/tcptrail.service"
-	# the man page is not installed here: that one complaint is no fault
-	systemd-analyze verify "$DIR/tcptrail.service" 2>&1 |
-		grep -v -e "man tcptrail(8)" -e "^$" >"$DIR/verify.out"
-	[ ! -s "$DIR/verify.out" ] || fail "systemd-analyze verify: $(sed -n 1p "$DIR/verify.out")"
-	note="; systemd-analyze verify clean"
-else
-	note="; no systemd-analyze here to verify with"
-fi
+command -v systemd-analyze >/dev/null ||
+	fail "systemd-analyze not found (Debian package systemd; make deps INSTALL=1)"
+sed "s|@SBINDIR@|$(cd "${TCPTRAIL%/*}" && pwd)|" "$UNIT" >"$DIR/tcptrail.service"
+# the man page is not installed here: that one complaint is no fault
+systemd-analyze verify "$DIR/tcptrail.service" 2>&1 |
+	grep -v -e "man tcptrail(8)" -e "^$" >"$DIR/verify.out"
+[ ! -s "$DIR/verify.out" ] || fail "systemd-analyze verify: $(sed -n 1p "$DIR/verify.out")"
+note="; systemd-analyze verify clean"
 echo "service: Type=notify, RestartPreventExitStatus=2, LogsDirectory=tcptrail, ExecStart parses, tmpfiles.d makes $mdir$note_caps$note"
 pass

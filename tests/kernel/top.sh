@@ -58,6 +58,9 @@ expect_eq "socket lines in --top" "$(grep -c '^    ' "$OUT")" 0
 
 run_top --json
 expect_eq "--top --json exit status after SIGINT" "$TT_STATUS" 0
+nj=$(records snapshot | count_lines)
+[ "$nj" -ge 2 ] || fail "--top --json: want 2 snapshot records or more, got $nj: $(last_line "$DIR/top.err")"
+[ "$SECS" -le 8 ] || fail "--top --json: $nj snapshots took $SECS s at -i 1"
 _bad=$(grep -v '^{"type":"snapshot",' "$OUT" | sed -n 1p)
 [ -z "$_bad" ] || fail "--top --json line is not a snapshot record: $_bad"
 _last=$(records snapshot | sed -n '$p')
@@ -66,5 +69,5 @@ expect_flow "last frame's CLOSE_WAIT group" "$_g" count="$k" pid="$server" netns
 
 resume
 drive_wait
-echo "top: $n frames in $SECS s, each with $k CLOSE-WAIT sockets of ttleak ($server)"
+echo "top: $n frames, then $nj snapshot records, each with $k CLOSE-WAIT sockets of ttleak ($server)"
 pass
