@@ -86,7 +86,7 @@ static char role_arrow(uint8_t role)
  * arrow, remote.  An endpoint wider than its column (an IPv6 address)
  * widens the column for it and every later line, so none runs into the next.
  */
-#define HUMAN_HEAD_MAX (ISO_MAX + 13 + 8 + TT_UTOA_MAX + 18 + 4 * EP_MAX + 8)
+#define HUMAN_HEAD_MAX (ISO_MAX + 13 + 8 + TT_UTOA_MAX + 18 + 12 + 4 * EP_MAX + 8)
 
 static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const char *comm,
 		       uint8_t family, const uint8_t *saddr, uint16_t sport,
@@ -117,16 +117,24 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 	p += 1 + (plen < 7 ? 7 - plen : 0);
 	memcpy(p, num, sizeof(num));
 	p += plen;
-	/* " %-15s": a comm may hold anything; keep the line one line */
+	/*
+	 * " %-15s", in columns: a comm may hold anything; keep the line one
+	 * line, and pad a UTF-8 one by its characters (at most 12 spaces more
+	 * than its bytes' 15 would have: HUMAN_HEAD_MAX)
+	 */
 	for (clen = 0; clen < 16 && comm[clen]; clen++)
 		c[clen] = comm[clen];
 	tt_printable(c, clen);
-	memset(c + clen, ' ', sizeof(c) - clen);
 	if (!clen)
 		c[clen++] = '-';
 	*p++ = ' ';
-	memcpy(p, c, sizeof(c));
-	p += clen > 15 ? clen : 15;
+	memcpy(p, c, clen);
+	p += clen;
+	k = tt_utf8_cols(c, clen);
+	if (k < 15) {
+		memset(p, ' ', 15 - k);
+		p += 15 - k;
+	}
 	/* " %-*s %c %-*s": the endpoints, in columns of the widest yet */
 	*p++ = ' ';
 	llen = tt_fmt_endpoint(family, saddr, sport, p, EP_MAX);

@@ -498,6 +498,16 @@ void tt_printable(char *s, size_t n)
 	}
 }
 
+size_t tt_utf8_cols(const char *s, size_t n)
+{
+	size_t cols = 0;
+
+	/* every byte but a continuation byte starts a character */
+	for (size_t i = 0; i < n && s[i]; i++)
+		cols += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return cols;
+}
+
 size_t tt_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;

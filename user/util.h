@@ -111,6 +111,13 @@ int tt_stdout_failed(void);
  */
 void tt_printable(char *s, size_t n);
 
+/*
+ * The columns the first n bytes of s (to a NUL) take on a terminal, once
+ * tt_printable() has made them valid UTF-8: one per character (a wide
+ * East Asian character, which takes two, is counted as one).
+ */
+size_t tt_utf8_cols(const char *s, size_t n);
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0. */
 size_t tt_utf8_len(const unsigned char *s, size_t n);
 

@@ -510,6 +510,14 @@ static void fmt_change(const struct tt_view *v, const struct group *g, char *buf
 
 static void printable(const char *src, char dst[16]);
 
+/* The spaces that pad comm, once printable(), to width columns. */
+static int comm_pad(const char *comm, size_t width)
+{
+	size_t cols = tt_utf8_cols(comm, strlen(comm));
+
+	return cols < width ? (int)(width - cols) : 0;
+}
+
 /*
  * --top: the previous frame's groups that this one has not, as rows of 0
  * with "gone" (a leak fixed, a container stopped), so that nothing
@@ -545,8 +553,8 @@ static unsigned int print_gone(const struct tt_view *v, FILE *out, unsigned int 
 			snprintf(pid, sizeof(pid), "-");
 		printable(p->pid ? p->comm : "-", comm);
 		snprintf(ctr, sizeof(ctr), "%.12s", p->container[0] ? p->container : "-");
-		fprintf(out, "%-12s %7u %9s %8s %-16s %-11u %-12s gone\n", tt_state_name(p->state),
-			0, "-", pid, comm, p->netns, ctr);
+		fprintf(out, "%-12s %7u %9s %8s %s%*s %-11u %-12s gone\n", tt_state_name(p->state),
+			0, "-", pid, comm, comm_pad(comm, 16), "", p->netns, ctr);
 		n++;
 	}
 	free(cur);
@@ -705,8 +713,8 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 		/* 12 digits, as docker ps and podman ps show an id */
 		snprintf(ctr, sizeof(ctr), "%.12s", container_of(s));
 		fmt_change(v, gr, change, sizeof(change));
-		fprintf(out, "%-12s %7zu %9s %8s %-16s %-11u %-*s%s%s\n", tt_state_name(s->state),
-			gr->n, age, pid, comm, s->netns, change[0] ? 12 : 0,
+		fprintf(out, "%-12s %7zu %9s %8s %s%*s %-11u %-*s%s%s\n", tt_state_name(s->state),
+			gr->n, age, pid, comm, comm_pad(comm, 16), "", s->netns, change[0] ? 12 : 0,
 			container_of(s)[0] ? ctr : "-", change[0] ? " " : "", change);
 		used++;
 		for (size_t i = 0; sockets && i < gr->n; i++) {

@@ -346,6 +346,47 @@ TEST(sink_human_ipv6_columns_and_utc_clock)
 	free(out);
 }
 
+/* The terminal columns of s up to at: one per UTF-8 character. */
+static long cols_to(const char *s, const char *at)
+{
+	long n = 0;
+
+	for (; s < at; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * A comm in UTF-8 (a task may name itself anything) is padded by its
+ * characters, not its bytes: the columns after it stay where an ASCII
+ * one's are, even for 15 bytes of 4-byte characters.
+ */
+TEST(sink_human_utf8_comm_keeps_columns)
+{
+	static const char *const names[] = { "w\xc3\xb6rker-\xc3\xbc", "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
+		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80" "abc" };
+	struct tt_flow f[2] = { active_flow(), active_flow() };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *out, *second;
+		const char *a1, *a2;
+
+		memset(f[1].owner_comm, 0, sizeof(f[1].owner_comm));
+		memcpy(f[1].owner_comm, names[i], strlen(names[i]));
+		out = render(false, do_two_flows, f);
+		REQUIRE(out);
+		second = strchr(out, '\n');
+		REQUIRE(second);
+		second++;
+		CHECK(strstr(second, names[i]) != NULL);
+		a1 = strstr(out, " > ");
+		a2 = strstr(second, " > ");
+		REQUIRE(a1 && a2);
+		CHECK_EQ_INT(cols_to(out, a1), cols_to(second, a2));
+		free(out);
+	}
+}
+
 /* Every field at its longest, in colour: the line's runs are reserved by their most (sink_human.c). */
 TEST(sink_human_flow_at_every_most)
 {

@@ -435,3 +435,31 @@ TEST(view_rows_widen_for_long_ipv6_endpoints)
 	CHECK(strstr(a + 1, "\n") > strstr(a, " age "));
 	free(out);
 }
+
+/* A UTF-8 COMMAND is padded by its characters: NETNS starts where an ASCII one's does. */
+TEST(view_rows_pad_a_utf8_command_by_characters)
+{
+	struct view_sock s[2] = {
+		sk(TT_ESTABLISHED, 100, "worker", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_CLOSE_WAIT, 200, "w\xc3\xb6rker", 8081, "10.1.0.2", VIEW_AGE_AT_LEAST, 3000, NULL),
+	};
+	struct tt_opts o = { .snapshot = true };
+	const char *a, *b, *na, *nb;
+	char *out;
+
+	out = print(&o, s, 2);
+	REQUIRE(out);
+	na = strstr(out, " 100 worker ");
+	nb = strstr(out, " 200 w\xc3\xb6rker ");
+	REQUIRE(na && nb);
+	for (a = na; a > out && a[-1] != '\n'; a--)
+		;
+	for (b = nb; b > out && b[-1] != '\n'; b--)
+		;
+	/* the NETNS column: the same characters in, the UTF-8 row one byte longer */
+	na = strstr(na, " 4026531840 ");
+	nb = strstr(nb, " 4026531840 ");
+	REQUIRE(na && nb);
+	CHECK_EQ_INT((int)(na - a), (int)(nb - b) - 1);
+	free(out);
+}
