@@ -48,10 +48,12 @@ void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 	tt_fmt_duration(sum->interval_ns, dur, sizeof(dur));
 	fprintf(out, "time=%s level=%s msg=%s interval=%s opened=%" PRIu64 " closed=%" PRIu64
 		" active=%zu refused=%" PRIu64 " resets=%" PRIu64 " time_wait=%" PRIu64
-		" lost=%" PRIu64 " evicted=%" PRIu64,
+		" lost=%" PRIu64 " lost_interval=%" PRIu64 " evicted=%" PRIu64
+		" evicted_interval=%" PRIu64,
 		iso, sink_summary_warns(sum) ? "warn" : "info",
 		sum->final ? "final_summary" : "summary", dur, iv->flows_opened, iv->flows_closed,
-		tot->active, iv->refused, iv->resets, iv->time_wait, sum->lost_total, tot->evicted);
+		tot->active, iv->refused, iv->resets, iv->time_wait, sum->lost_total,
+		sum->lost_interval, tot->evicted, iv->evicted);
 	if (sum->invalid)
 		fprintf(out, " invalid=%" PRIu64, sum->invalid);
 	/* CLOSE_WAIT flows whose end was lost, ended when the kernel no longer had them */

@@ -743,7 +743,7 @@ TEST(replay_summaries_every_interval_across_a_quiet_stretch)
 	/* human: one final summary, and the leak only while it lasted */
 	r = replay("-r", path, "-i", "3", "--close-wait-age", "2", NULL);
 	CHECK_EQ_INT(count(r.out, "final_summary"), 1);
-	CHECK_EQ_INT(count(r.out, "interval=0"), 0);
+	CHECK_EQ_INT(count(r.out, " interval=0"), 0);
 	CHECK_EQ_INT(count(r.out, "close_wait_leak"), 3);
 	replay_run_free(&r);
 	unlink(path);

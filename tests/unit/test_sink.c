@@ -250,7 +250,8 @@ TEST(sink_summary_json_and_logfmt)
 {
 	struct tt_engine_stats iv = { .flows_opened = 3, .flows_closed = 2, .active = 1 };
 	struct tt_summary sum = { .t_ns = 5, .interval_ns = 10000000000ull, .final = true,
-				  .interval = &iv, .total = &iv, .lost_total = 4 };
+				  .interval = &iv, .total = &iv, .lost_total = 4,
+				  .lost_interval = 4 };
 	char *out;
 	json_t *j, *t;
 
@@ -273,13 +274,15 @@ TEST(sink_summary_json_and_logfmt)
 	/* human: the time column, the level, the report, its pairs */
 	out = render(false, do_summary, &sum);
 	CHECK(strncmp(out, "1970-01-01T00:00:00.000Z warn final_summary interval=10.0s ", 59) == 0);
-	CHECK(strstr(out, " lost=4") != NULL);
+	/* lost and evicted since the start, as active is; and in the interval, as the rest */
+	CHECK(strstr(out, " lost=4 lost_interval=4 evicted=0 evicted_interval=0 ") != NULL);
 	/* not final, and none lost in its interval: info, though the run lost some */
 	sum.final = false;
 	sum.lost_interval = 0;
 	free(out);
 	out = render(false, do_summary, &sum);
 	CHECK(strncmp(out, "1970-01-01T00:00:00.000Z info summary interval=10.0s ", 53) == 0);
+	CHECK(strstr(out, " lost=4 lost_interval=0 ") != NULL);
 	sum.lost_interval = 1;
 	free(out);
 	out = render(false, do_summary, &sum);
