@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "capformat.h"
+#include "ident.h"
 #include "modes.h"
 #include "opts.h"
 #include "outfile.h"
@@ -706,6 +707,9 @@ static int parse_cgroup(struct tt_capreader *r, uint32_t len, uint64_t at)
 		}
 		pos += flen;
 	}
+	if (!ident__valid_names(r->cg.container, r->cg.pod, r->cg.runtime))
+		return rfail(r, TT_CAPERR_RECORD, "the cgroup record at offset %" PRIu64 " names a "
+			     "container, pod or runtime as tcptrail never does", at);
 	return 0;
 }
 

@@ -232,3 +232,18 @@ bool ident__valid_container_prefix(const char *s)
 
 	return n >= 1 && n <= 64 && all_hex(s, n);
 }
+
+bool ident__valid_names(const char *container, const char *pod, const char *runtime)
+{
+	char uid[TT_POD_MAX];
+	size_t i;
+
+	if (container[0] && !ident__valid_container_prefix(container))
+		return false;
+	if (pod[0] && !pod_uid(pod, strlen(pod), '-', uid))
+		return false;
+	for (i = 0; runtime[i]; i++)
+		if (runtime[i] < 'a' || runtime[i] > 'z')
+			return false;
+	return i < TT_RUNTIME_MAX;
+}

@@ -122,6 +122,14 @@ bool ident__path_under(const char *path, const char *prefix);
 bool ident__valid_container_prefix(const char *s);
 
 /*
+ * Names as this tcptrail makes them, for those a capture brings: a
+ * container id of hex digits, a pod UID 8-4-4-4-12 with dashes, a runtime
+ * of lower-case letters, or each empty.  They are printed unquoted (logfmt,
+ * the journal), so nothing else may pass.
+ */
+bool ident__valid_names(const char *container, const char *pod, const char *runtime);
+
+/*
  * The running containers whose ids start with prefix, as every process's
  * /proc/PID/cgroup names them: how many distinct ones, the first max of
  * them copied to ids.

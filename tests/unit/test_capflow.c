@@ -436,6 +436,65 @@ TEST(capflow_rotated_files_each_name_their_cgroups)
 	capkit_rmtree(dir);
 }
 
+/* The names a hostile capture could carry, one per cgroup id. */
+static int hostile_cgroup(void *ctx, const struct tt_event *e, struct tt_capcg *out)
+{
+	(void)ctx;
+	snprintf(out->path, sizeof(out->path), "/evil");
+	if (e->cgroup == 1)
+		snprintf(out->container, sizeof(out->container), "x\",\"pid\":1,\"comm\":\"sshd");
+	else if (e->cgroup == 2)
+		snprintf(out->pod, sizeof(out->pod), "p\",\"role\":\"forged");
+	else if (e->cgroup == 3)
+		snprintf(out->runtime, sizeof(out->runtime), "a b=c");
+	else
+		snprintf(out->pod, sizeof(out->pod), "0123abcd-0000-4000-8000-00000000beef");
+	return 0;
+}
+
+/*
+ * A cgroup record names a container, pod and runtime as tcptrail makes them
+ * (hex id, UUID, letters) or is refused: they are printed unquoted in
+ * logfmt and the journal, and a capture from anywhere may do no worse than
+ * an error.
+ */
+TEST(capflow_cgroup_names_are_only_as_tcptrail_makes_them)
+{
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "h.ttcap");
+	struct readout *o = malloc(sizeof(*o));
+
+	REQUIRE(dir && path && o);
+	for (uint64_t cg = 1; cg <= 4; cg++) {
+		struct tt_capture *c;
+		struct tt_flowrec r = fr(0x1000, 40000, 80);
+
+		REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+			.path = path, .start_ns = AT(0), .cgroup_name = hostile_cgroup }));
+		r.cgroup = cg;
+		fr_task(&r, 0, 42, "curl");
+		fr_t(&r, TT_CLOSE, TT_SYN_SENT, AT(1), TT_T_TASK0);
+		fr_t(&r, TT_SYN_SENT, TT_CLOSE, AT(2), 0);
+		r.flags |= TT_FR_END;
+		REQUIRE(!capture__write_flow(c, &r));
+		CHECK_EQ_INT(capture__close(c, AT(3), 0, 0), 0);
+		read_path(path, o);
+		if (cg < 4) {
+			CHECK_EQ_INT(o->err, TT_CAPERR_RECORD);
+			CHECK(strstr(o->msg, "names a container, pod or runtime as tcptrail never does"));
+			CHECK_EQ_INT(o->flows, 0);
+		} else {
+			CHECK_EQ_INT(o->err, TT_CAPERR_NONE);
+			CHECK_EQ_INT(o->ncg, 1);
+			CHECK_STR(o->cg[0].pod, "0123abcd-0000-4000-8000-00000000beef");
+			CHECK_EQ_INT(o->flows, 1);
+		}
+		unlink(path);
+	}
+	free(o);
+	free(path);
+	capkit_rmtree(dir);
+}
+
 TEST(capflow_killed_writer_keeps_flushed_flows)
 {
 	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "k.ttcap"), *killed;
