@@ -38,10 +38,14 @@ static int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		reopen = 1;
-	else
-		exiting = 1;
+		return;
+	}
+	/* the second: stop waiting for a reader that does not read */
+	if (exiting)
+		tt_stdout_abandoned = 1;
+	exiting = 1;
 }
 
 static int on_record(void *ctx, const struct tt_event *e)
@@ -482,12 +486,14 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		kcheck.on = false;
 		break;
 	case TT_DRIVE_STDOUT:
-		/* a full disk (status 1), or a reader that closed the pipe (0) */
-		err = tt_stdout_failed();
-		if (app__close(a, d.now_ns))
-			err = 1;
-		live__free(live);
-		return err > 0;
+		/*
+		 * A full disk (status 1, said), or a reader that closed the pipe
+		 * (0): stdout is done, but the capture, the journal and the
+		 * metrics file still take what the ring buffer holds and the
+		 * final summary, as at any other stop.
+		 */
+		kcheck.on = false;
+		break;
 	default:
 		break;
 	}
@@ -563,6 +569,9 @@ static int flushed_out(int status)
 {
 	if (!fflush(stdout) && !ferror(stdout))
 		return status;
+	/* `tcptrail --help | head -3`: the reader has what it wanted */
+	if (errno == EPIPE)
+		return status;
 	tt_err("write output: %s", errno ? strerror(errno) : "failed");
 	return 1;
 }
@@ -624,6 +633,8 @@ int main(int argc, char **argv)
 	struct app a;
 	int status;
 
+	/* a reader that goes away is EPIPE, from the first line on (--help | head) */
+	signal(SIGPIPE, SIG_IGN);
 	status = tt_opts_parse(argc, argv, &o, &exit_now);
 	/* --help, --version: what they printed went to the /dev/null holding fd 1 */
 	if (!status && exit_now && out_closed) {
@@ -654,7 +665,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* kill -USR1, as some daemons take it for a stats dump, must not end the run */
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 
 	/* a metrics file that can never be written is bad input, said now */
 	if (o.metrics_path) {

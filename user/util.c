@@ -373,6 +373,7 @@ void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len)
 
 /* errno of the first write to fd 1 that failed, 0 while none has */
 static int stdout_err;
+volatile sig_atomic_t tt_stdout_abandoned;
 
 static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 {
@@ -380,8 +381,15 @@ static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 
 	(void)cookie;
 	while (done < n) {
-		ssize_t k = write(STDOUT_FILENO, buf + done, n - done);
+		ssize_t k;
 
+		/* a reader that does not read, and a second signal: no more waiting for it */
+		if (tt_stdout_abandoned) {
+			if (!stdout_err)
+				stdout_err = ECANCELED;
+			break;
+		}
+		k = write(STDOUT_FILENO, buf + done, n - done);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0) {
@@ -440,7 +448,11 @@ int tt_stdout_failed(void)
 		tt_debug("the reader of our output closed the pipe: stopping");
 		return -1;
 	}
-	tt_err("write output: %s", strerror(err));
+	if (err == ECANCELED)
+		tt_err("write output: given up at the second signal, its reader not reading: "
+		       "the output's last lines are lost");
+	else
+		tt_err("write output: %s", strerror(err));
 	return 1;
 }
 

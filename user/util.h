@@ -2,6 +2,7 @@
 #ifndef TT_UTIL_H
 #define TT_UTIL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,6 +104,13 @@ bool tt_term_dumb(void);
  * failure), else 1 after "write output: ERROR" on stderr (a full disk).
  */
 int tt_stdout_failed(void);
+
+/*
+ * Set (from a signal handler) to give up on stdout: a write waiting for a
+ * reader that does not read (a paused `| less`) ends, and none waits again.
+ * The output's next check says so.
+ */
+extern volatile sig_atomic_t tt_stdout_abandoned;
 
 /*
  * Make the first n bytes of s (to a NUL) safe to print on a terminal, in

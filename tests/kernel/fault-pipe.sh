@@ -3,6 +3,11 @@
 # tcptrail --json | head -1, under steady traffic: once head has its line
 # and is gone, tcptrail stops promptly, quietly and with status 0, as a
 # reader closing the pipe is how `| head` says it has enough.  No busy loop.
+# The other outputs end as at any stop: the capture takes what the ring
+# buffer held, and the metrics file is written at exit, with the same
+# count of flows as the capture's replay.  Then a reader that does not read
+# (a paused `| less`): the second SIGINT gives up on it, says so, and
+# ends the rest as cleanly.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/kernel/fault.inc
@@ -13,7 +18,8 @@ head -n 1 <"$DIR/pipe" >"$DIR/first" &
 HEAD_PID=$!
 EXTRA_PIDS=$HEAD_PID
 stress_start rate 30 1
-TT_STDOUT=$DIR/pipe tt_start --json --netns "$NETNS"
+TT_STDOUT=$DIR/pipe tt_start --json --netns "$NETNS" -i 60 --metrics-file "$DIR/m.prom" \
+	-w "$DIR/p.ttcap"
 go
 wait_until 20 not_alive "$HEAD_PID" || fail "head got no line within 20 s"
 t0=$(now_ds)
@@ -37,6 +43,51 @@ lim=20
 _bad=$(grep -v '^tcptrail: tracing' "$DIR/trace.err" | sed -n 1p)
 [ -z "$_bad" ] || fail "tcptrail said more than it had to: $_bad"
 
+# check_ends WHAT METRICS CAPTURE: the metrics file was written at exit, and
+# counts as many flows as the capture's replay (exit 0: it ended cleanly)
+check_ends() {
+	[ -f "$2" ] || fail "$1: no metrics file at exit"
+	_m=$(sed -n 's/^tcptrail_flows_opened_total \([0-9]*\)$/\1/p' "$2")
+	[ "${_m:-0}" -gt 0 ] || fail "$1: the metrics file counts no flow: $(grep opened "$2")"
+	"$TCPTRAIL" -r "$3" --json --quiet-flows >"$DIR/replay.out" 2>"$DIR/replay.err" ||
+		fail "$1: the capture does not replay cleanly: $(last_line "$DIR/replay.err")"
+	grep -q '^{"type":"summary",.*"final":true' "$DIR/replay.out" ||
+		fail "$1: the capture's replay has no final summary"
+	_r=$(grep '^{"type":"summary",' "$DIR/replay.out" | jget flows_opened |
+		awk '{ s += $1 } END { print s + 0 }')
+	[ "$_r" = "$_m" ] ||
+		fail "$1: the capture's replay opened '$_r' flows, the metrics file $_m"
+	note "$1: $_m flows in the metrics file and in the capture"
+}
+check_ends "reader gone" "$DIR/m.prom" "$DIR/p.ttcap"
+
+# A reader that never reads: tcptrail blocks on the full pipe; SIGINT, then
+# SIGINT again, and it exits 1 within 10 s, saying it gave the output up.
+mkfifo "$DIR/pipe2" || fail "mkfifo failed"
+sleep 60 <"$DIR/pipe2" &
+SLEEP_PID=$!
+EXTRA_PIDS="$EXTRA_PIDS $SLEEP_PID"
+stress_start rate 30 1
+TT_STDOUT=$DIR/pipe2 tt_start --json -e --netns "$NETNS" -i 60 --metrics-file "$DIR/m2.prom" \
+	-w "$DIR/p2.ttcap"
+go
+blocked() {
+	grep -q pipe "/proc/$TRACE_PID/wchan" 2>/dev/null || not_alive "$TRACE_PID"
+}
+wait_until 20 blocked || fail "tcptrail never waited on its full pipe (wchan $(cat "/proc/$TRACE_PID/wchan"))"
+alive "$TRACE_PID" || fail "tcptrail exited while its reader held the pipe: $(last_line "$DIR/trace.err")"
+kill -INT "$TRACE_PID"
+sleep 0.5
+kill -INT "$TRACE_PID"
+wait_until 10 not_alive "$TRACE_PID" || fail "tcptrail still running 10 s after a second SIGINT"
+tt_reap
+stress_stop
+kill -KILL "$SLEEP_PID" 2>/dev/null
+[ "$TT_STATUS" = 1 ] || fail "a second SIGINT with the reader not reading: exit $TT_STATUS, want 1"
+grep -q '^tcptrail: write output: given up at the second signal' "$DIR/trace.err" ||
+	fail "no line saying the output was given up: $(last_line "$DIR/trace.err")"
+check_ends "reader not reading" "$DIR/m2.prom" "$DIR/p2.ttcap"
+
 # No stdout at all (`>&-`): said in one line, 2, before anything is
 # attached; it was "write output: Invalid argument" and 1, after attaching,
 # the output having gone into a BPF object that took fd 1.  With -o, fine.
@@ -59,6 +110,12 @@ done
 _st=$?
 [ "$_st" = 0 ] && grep -q ' final_summary ' "$DIR/closed.out" ||
 	fail "stdout closed, -o FILE: exit $_st: $(last_line "$DIR/closed.err")"
+
+# --help into a pipe whose reader has gone: quiet, 0 (SIGPIPE killed it, 141)
+( sleep 0.3; "$TCPTRAIL" --help 2>"$DIR/help.err"; echo $? >"$DIR/help.st" ) | true
+[ "$(cat "$DIR/help.st")" = 0 ] && [ ! -s "$DIR/help.err" ] ||
+	fail "--help into a closed pipe: exit $(cat "$DIR/help.st"), want 0 and nothing said:" \
+		"$(cat "$DIR/help.err")"
 
 # What prints and exits (--version, --probe) to a full disk: said, and 1;
 # it was 0 and nothing, the lines lost
