@@ -699,6 +699,9 @@ void app__start(struct app *a, uint64_t now_ns)
 	a->last_summary_ns = now_ns;
 	a->due_ns = now_ns + a->opts->interval_ns;
 	a->started = true;
+	for (size_t i = 0; i < a->n_sinks; i++)
+		if (a->sinks[i].ops->start)
+			a->sinks[i].ops->start(a->sinks[i].priv, a->eng);
 }
 
 void app__clock_jumps(struct app *a)

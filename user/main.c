@@ -679,8 +679,8 @@ int main(int argc, char **argv)
 		}
 		/* written at each summary: with none but the last, a scraper sees nothing till then */
 		if (!o.interval_ns && !o.read_path)
-			tt_warn("warning: --metrics-file with -i 0 is written once, at exit: "
-				"give -i SECS to have it written every SECS");
+			tt_warn("warning: --metrics-file with -i 0 is written at start and at "
+				"exit only: give -i SECS to have it written every SECS");
 	}
 	if (o.container && !o.read_path)
 		check_container(o.container, o.snapshot);

@@ -123,6 +123,11 @@ struct tt_sink_ops {
 	/* a summary and its reports are done: send or write them */
 	void (*flush)(void *priv, const struct tt_summary *sum);
 	/*
+	 * The run starts (the seed read, the source about to be read): a
+	 * file that a second run must be refused is written and locked now.
+	 */
+	void (*start)(void *priv, const struct tt_engine *eng);
+	/*
 	 * Between the source's batches: answer what waits (a /metrics scrape),
 	 * without blocking; now_ms for deadlines.  Not while a TIME-WAIT count
 	 * is under way: a scrape waits for it, as the summary does.

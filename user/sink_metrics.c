@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Sinks: Prometheus.  --metrics-file: at the end of each summary, the
- * exposition of that moment (metrics.c renders it) replaces the file.
+ * Sinks: Prometheus.  --metrics-file: at the start, and at the end of each
+ * summary, the exposition of that moment (metrics.c renders it) replaces
+ * the file.
  * --metrics-listen: /metrics over HTTP, served between the source's
  * batches, rendered at a scrape (at most once a second) by the app's
  * render callback, from the engine and reports of that moment.
@@ -45,6 +46,25 @@ static void flush_op(void *priv, const struct tt_summary *sum)
 	m->err = err;
 }
 
+/*
+ * The counts at the start, written at once: the file is locked from then
+ * on (a second run naming it is refused, not only after our first
+ * summary), and a scraper sees tcptrail from its start.
+ */
+static void start_op(void *priv, const struct tt_engine *eng)
+{
+	struct metrics_sink *m = priv;
+	struct tt_metrics_input in = { .eng = eng, .tw_population = -1,
+				       .tw_warn_pct = m->tw_warn_pct, .duration = m->duration };
+	int err = metrics__write_file(m->path, &in, &m->held);
+
+	if (err)
+		tt_warn("warning: write %s: %s; it keeps its last counts until it can be written",
+			m->path, strerror(-err));
+	m->err = err;
+	m->missed = 0;
+}
+
 static void file_free_op(void *priv)
 {
 	struct metrics_sink *m = priv;
@@ -57,6 +77,7 @@ static void file_free_op(void *priv)
 static const struct tt_sink_ops metrics_file_ops = {
 	.name = "metrics-file",
 	.flush = flush_op,
+	.start = start_op,
 	.free = file_free_op,
 };
 

@@ -6,12 +6,14 @@
 # clock), so the replay of the killed file runs to within a second or so of
 # the kill: it reports the leak, aged as it was then, and its final summary
 # is dated then, not at the leak's last record.  Before the kill, the same
-# replay of the file being written succeeds, and a second -w is refused.
+# replay of the file being written succeeds, and a second -w is refused, as
+# is a second --metrics-file on the file the run wrote at its start (-i 0:
+# no summary yet).
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
 IDLE=6
-trace_begin close-wait -w "$DIR/cap.ttcap" -i 0 --close-wait-age 1
+trace_begin close-wait -w "$DIR/cap.ttcap" -i 0 --close-wait-age 1 --metrics-file "$DIR/m.prom"
 wait_paused close-wait
 sleep "$IDLE"
 
@@ -24,6 +26,13 @@ st=$?
 [ "$st" = 2 ] || fail "a second tcptrail -w on the file being written exited $st, want 2"
 grep -q 'a running tcptrail is writing it' "$DIR/second.err" ||
 	fail "the second -w does not say why: $(last_line "$DIR/second.err")"
+grep -q '^tcptrail_flows_opened_total ' "$DIR/m.prom" 2>/dev/null ||
+	fail "no metrics file written at the start of a run with -i 0"
+"$TCPTRAIL" --metrics-file "$DIR/m.prom" -d 1 >"$DIR/second.out" 2>"$DIR/second.err"
+st=$?
+[ "$st" = 2 ] && grep -q 'a running tcptrail is writing it' "$DIR/second.err" ||
+	fail "a second --metrics-file on the running one's file: exit $st, want 2:" \
+		"$(last_line "$DIR/second.err")"
 [ "$(stat -c %s "$DIR/cap.ttcap")" -ge "$size" ] ||
 	fail "the second -w truncated the capture being written"
 "$TCPTRAIL" -r "$DIR/cap.ttcap" --json -i 0 --close-wait-age 1 >"$DIR/live.out" \
