@@ -341,7 +341,14 @@ int app__reopen_output(struct app *a)
 	    now.st_dev == cur.st_dev && now.st_ino == cur.st_ino)
 		return 0;
 	/* the same checks as at start: after logrotate the name may be anyone's */
-	return outfile__stdout(a->opts->output_path);
+	if (outfile__stdout(a->opts->output_path)) {
+		/* said why above; where the lines go now is said here */
+		tt_warn("warning: -o %s: not reopened; the output goes on in the file it named "
+			"before (wherever the rotation moved it), until a SIGHUP finds %s writable",
+			a->opts->output_path, a->opts->output_path);
+		return -1;
+	}
+	return 0;
 }
 
 void app__serve(struct app *a, uint64_t now_ms)

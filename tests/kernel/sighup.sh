@@ -4,7 +4,8 @@
 # is moved away and tcptrail gets SIGHUP, then K more connections.  The
 # moved file holds the first K and nothing later; the new FILE, which
 # tcptrail made again, holds the later K and the final summary; stdout
-# stays empty.
+# stays empty.  A SIGHUP that finds a link at FILE first says so, and where
+# the lines go on.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -27,6 +28,18 @@ sleep 0.5
 grep -v '^tcptrail: tracing' "$DIR/trace.err" | grep . &&
 	fail "SIGHUP with $OUT not moved: $(last_line "$DIR/trace.err")"
 mv "$OUT" "$DIR/out.log.1" || fail "cannot move $OUT"
+# a name tcptrail must not reopen (a link planted there): said, with where
+# the output goes on; a later SIGHUP, the name free again, makes the file
+ln -s /dev/null "$OUT" || fail "cannot make a link at $OUT"
+kill -HUP "$TRACE_PID"
+said_where() {
+	grep -q "^tcptrail: warning: -o $OUT: not reopened; the output goes on in the file it named" \
+		"$DIR/trace.err"
+}
+wait_until 5 said_where || fail "SIGHUP with a link at $OUT: $(last_line "$DIR/trace.err")"
+grep -q "^tcptrail: -o $OUT: is a symbolic link; refusing to follow it" "$DIR/trace.err" ||
+	fail "SIGHUP with a link at $OUT: not said why: $(grep -v tracing "$DIR/trace.err")"
+rm -f "$OUT"
 kill -HUP "$TRACE_PID"
 wait_until 5 test -e "$OUT" || fail "tcptrail did not make $OUT again within 5 s of SIGHUP"
 resume
