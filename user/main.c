@@ -561,6 +561,25 @@ static void check_container(const char *prefix, bool once)
 }
 
 /*
+ * The census, the seed and --snapshot hold a descriptor for each network
+ * namespace while they read them all (netns.c, up to 65536), and any user
+ * may make namespaces (unshare -Urn): a soft limit of 1024, systemd's
+ * default, left the namespaces past it uncounted, with a line for each at
+ * every count.  The hard limit is ours to take.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			tt_debug("raise the open file limit to %llu: %s",
+				 (unsigned long long)r.rlim_max, strerror(errno));
+	}
+}
+
+/*
  * The output of --help, --version and --probe, which print and exit before
  * the write tracking: one that did not reach its file (a full disk,
  * /dev/full) is said, and status 1, as any other output's.
@@ -668,6 +687,7 @@ int main(int argc, char **argv)
 	/* kill -USR1, as some daemons take it for a stats dump, must not end the run */
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
+	raise_nofile();
 
 	/* a metrics file that can never be written is bad input, said now */
 	if (o.metrics_path) {

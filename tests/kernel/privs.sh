@@ -82,9 +82,11 @@ grep -q '^pid=' "$DIR/drive.out" ||
 	fail "ttdrive active failed to start: $(last_line "$DIR/drive.err")"
 NETNS=$(fact netns)
 
+# under a soft limit of 256 open files, which it raises to the hard one
+# (a descriptor per namespace while it counts them all)
 # shellcheck disable=SC2086 # TCPTRAIL_ARGS is a list of words
-"$TCPTRAIL" $TCPTRAIL_ARGS -v --json -i 0 --netns "$NETNS" -o "$OUT" \
-	--metrics-file "$DIR/metrics.prom" >/dev/null 2>"$DIR/trace.err" &
+sh -c 'ulimit -S -n 256 && exec "$0" "$@"' "$TCPTRAIL" $TCPTRAIL_ARGS -v --json -i 0 \
+	--netns "$NETNS" -o "$OUT" --metrics-file "$DIR/metrics.prom" >/dev/null 2>"$DIR/trace.err" &
 TRACE_PID=$!
 # shellcheck disable=SC2317 # called through wait_until
 dropped() {
@@ -106,6 +108,9 @@ for _set in CapInh CapAmb; do
 	[ "$(status $_set)" = 0000000000000000 ] || fail "$_set is $(status $_set), want none"
 done
 [ "$(status NoNewPrivs)" = 1 ] || fail "NoNewPrivs is '$(status NoNewPrivs)', want 1"
+_nofile=$(awk '/^Max open files/ { print $4, $5 }' "/proc/$TRACE_PID/limits")
+[ "${_nofile% *}" = "${_nofile#* }" ] && [ "${_nofile% *}" != 256 ] ||
+	fail "open files soft and hard limits: $_nofile, want the soft one raised to the hard one"
 _ns=$(readlink "/proc/$TRACE_PID/ns/net")
 [ "$_ns" = "net:[$NETNS]" ] || fail "tcptrail is in $_ns, want the traced net:[$NETNS]"
 
