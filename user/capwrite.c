@@ -30,6 +30,9 @@
 /* a reader refuses a version 4 member that holds more (include/ttcap.h) */
 _Static_assert(CAPPACK_BLOCK <= TTCAP_MEMBER_MAX, "a block is one gzip member");
 
+/* Names in the way a run steps past, at most: more is no accident. */
+#define SKIP_MAX	16
+
 struct tt_capture {
 	struct tt_capture_opts o;
 	char *base;		/* the path the user gave */
@@ -47,6 +50,10 @@ struct tt_capture {
 	uint64_t *cg_seen;	/* cgroup ids named in this file (open addressing) */
 	size_t cg_cap, cg_used;
 	int err;		/* the first error; sticky */
+	bool open_failed;	/* the last start_file() failed at its open */
+	/* indexes whose name something else held at a rotation: never removed */
+	uint32_t skipped[SKIP_MAX];
+	unsigned int n_skipped;
 	struct tt_cappack *pack;
 };
 
@@ -202,6 +209,7 @@ static int start_file(struct tt_capture *c)
 	if (!c->path)
 		return c->err = -ENOMEM;
 	fd = open_capture_file(c->path);
+	c->open_failed = fd < 0;
 	if (fd < 0)
 		return c->err = fd;
 	/* nothing is in flight between files */
@@ -231,15 +239,43 @@ static int end_file(struct tt_capture *c, uint32_t reason)
 	return c->err;
 }
 
-/* FILE, FILE.1, FILE.2...: each a whole capture; the oldest beyond the count go. */
+static bool was_skipped(const struct tt_capture *c, uint32_t index)
+{
+	for (unsigned int i = 0; i < c->n_skipped; i++)
+		if (c->skipped[i] == index)
+			return true;
+	return false;
+}
+
+/*
+ * FILE, FILE.1, FILE.2...: each a whole capture; the oldest beyond the count
+ * go.  A name that something else holds by then (a directory, a link, a file
+ * of another user or no capture: what the start refused, made since) is
+ * stepped past, said, and left alone: the set goes on at the next index, as
+ * a replay follows it.  Any other failure ends the capture.
+ */
 static int rotate(struct tt_capture *c)
 {
+	struct stat st;
+
 	if (end_file(c, TTCAP_END_ROTATED))
 		return c->err;
-	c->index++;
-	if (start_file(c))
-		return c->err;
-	if (c->o.rotate_count && c->index >= c->o.rotate_count) {
+	for (;;) {
+		c->index++;
+		if (!start_file(c))
+			break;
+		/* there before our open, which refused it: not the disk's fault */
+		if (!c->open_failed || lstat(c->path, &st) || c->n_skipped == SKIP_MAX ||
+		    c->index == UINT32_MAX)
+			return c->err;
+		c->skipped[c->n_skipped++] = c->index;
+		tt_warn("warning: capture: %s is in the way (said above); the set goes on in "
+			"%s.%u, and a replay of it will say %s is missing", c->path, c->base,
+			c->index + 1, c->path);
+		c->err = 0;
+	}
+	if (c->o.rotate_count && c->index >= c->o.rotate_count &&
+	    !was_skipped(c, c->index - c->o.rotate_count)) {
 		char *old = file_name(c, c->index - c->o.rotate_count);
 
 		if (old && unlink(old) && errno != ENOENT)

@@ -495,6 +495,78 @@ TEST(capflow_cgroup_names_are_only_as_tcptrail_makes_them)
 	capkit_rmtree(dir);
 }
 
+/*
+ * A name made at FILE.N after the start (a directory: root may not write
+ * it either) is stepped past at the rotation, and never removed by
+ * --rotate-count's cleanup; seventeen in a row end the capture.
+ */
+TEST(capflow_rotation_steps_past_a_name_in_the_way)
+{
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "w.ttcap"), name[512];
+	struct tt_capture *c;
+	struct stat st;
+	int i, err = 0;
+
+	REQUIRE(dir && path);
+	capkit_rotated(name, sizeof(name), path, 1);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+		.path = path, .rotate_bytes = 4096, .rotate_count = 2, .start_ns = AT(0) }));
+	REQUIRE(!mkdir(name, 0700));
+	for (i = 0; i < 200 && !err; i++) {
+		struct tt_flowrec r = fr(0x1000 + (uint64_t)i, (uint16_t)(40000 + i), 80);
+
+		for (int k = 0; k < 16; k++) {
+			r.saddr[k] = (uint8_t)rand();
+			r.daddr[k] = (uint8_t)rand();
+		}
+		r.family = TT_AF_INET6;
+		fr_t(&r, TT_CLOSE, TT_SYN_SENT, AT(i), 0);
+		fr_t(&r, TT_SYN_SENT, TT_CLOSE, AT(i) + 1000, 0);
+		r.flags |= TT_FR_END;
+		err = capture__write_flow(c, &r);
+		if (!err)
+			err = capture__tick(c, AT(i) + 1000, 0, 0);
+	}
+	CHECK_EQ_INT(err, 0);
+	CHECK_EQ_INT(capture__close(c, AT(300), 0, 0), 0);
+	/* left alone, the set past it, and the cleanup kept two files */
+	CHECK(!stat(name, &st) && S_ISDIR(st.st_mode));
+	capkit_rotated(name, sizeof(name), path, 2);
+	CHECK(stat(name, &st) != 0);		/* removed: older than the last two */
+	capkit_rotated(name, sizeof(name), path, 0);
+	CHECK(stat(name, &st) != 0);
+	free(path);
+
+	/* a run of names in the way, one more than are stepped past: the capture fails */
+	path = capkit_join(dir, "v.ttcap");
+	REQUIRE(path);
+	for (i = 1; i <= 17; i++) {
+		capkit_rotated(name, sizeof(name), path, i);
+		REQUIRE(!mkdir(name, 0700));
+	}
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+		.path = path, .rotate_bytes = 4096, .start_ns = AT(0) }));
+	for (i = 0, err = 0; i < 200 && !err; i++) {
+		struct tt_flowrec r = fr(0x1000 + (uint64_t)i, (uint16_t)(40000 + i), 80);
+
+		for (int k = 0; k < 16; k++) {
+			r.saddr[k] = (uint8_t)rand();
+			r.daddr[k] = (uint8_t)rand();
+		}
+		r.family = TT_AF_INET6;
+		fr_t(&r, TT_CLOSE, TT_SYN_SENT, AT(i), 0);
+		fr_t(&r, TT_SYN_SENT, TT_CLOSE, AT(i) + 1000, 0);
+		r.flags |= TT_FR_END;
+		err = capture__write_flow(c, &r);
+		if (!err)
+			err = capture__tick(c, AT(i) + 1000, 0, 0);
+	}
+	CHECK_EQ_INT(err, -EISDIR);
+	capture__close(c, AT(300), 0, 0);
+	free(path);
+	capkit_rmtree(dir);
+}
+
 TEST(capflow_killed_writer_keeps_flushed_flows)
 {
 	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "k.ttcap"), *killed;
