@@ -485,7 +485,7 @@ int app__record(struct app *a, const struct tt_event *e)
 	app__event(a, e);
 	if (err)
 		return err;
-	return ferror_unlocked(stdout) ? -EIO : 0;
+	return !a->stopping && ferror_unlocked(stdout) ? -EIO : 0;
 }
 
 int app__flowrec(struct app *a, const struct tt_flowrec *r)
@@ -511,7 +511,7 @@ int app__flowrec(struct app *a, const struct tt_flowrec *r)
 		a->invalid++;
 	if (err)
 		return err;
-	return ferror_unlocked(stdout) ? -EIO : 0;
+	return !a->stopping && ferror_unlocked(stdout) ? -EIO : 0;
 }
 
 void app__set_lost(struct app *a, uint64_t lost_total)
@@ -581,6 +581,11 @@ static void census_ask(struct app *a, uint64_t now_ns)
 	a->census_asked = true;
 	/* a scrape may have taken the count: ask again (without the check) */
 	tw_tracker__census_start(a->tw);
+}
+
+void app__stopping(struct app *a)
+{
+	a->stopping = true;
 }
 
 void app__set_drained(struct app *a, uint64_t now_ns)

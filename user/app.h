@@ -56,6 +56,7 @@ struct app {
 	bool started;
 	bool clock_jumps;		/* app__clock_jumps() */
 	bool closed;			/* app__close done */
+	bool stopping;			/* app__stopping(): the last drain */
 	int sink_err;			/* a sink's record or tick failed: the source stops */
 };
 
@@ -87,6 +88,14 @@ void app__keep_namespaces(struct app *a);
  * (CLOCK_MONOTONIC): a check made before then may be applied.
  */
 void app__set_drained(struct app *a, uint64_t now_ns);
+
+/*
+ * The run is stopping and the source's last drain follows: a failed stdout
+ * (a reader gone, a full disk), which stops the reading while it runs, no
+ * longer cuts the drain short, so the capture and the counts still take
+ * every record the kernel queued.
+ */
+void app__stopping(struct app *a);
 
 /*
  * Live, at exit, before the source's last drain: check the CLOSE_WAIT

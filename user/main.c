@@ -515,6 +515,7 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	if (status == 0)
 		app__check_leaks(a, live__now_ns());
 	/* what the kernel queued before we stopped is still ours to report */
+	app__stopping(a);
 	live__drain(live);
 	app__set_lost(a, live__lost(live));
 	app__set_drained(a, live__drained(live));
