@@ -256,6 +256,7 @@ static bool was_skipped(const struct tt_capture *c, uint32_t index)
  */
 static int rotate(struct tt_capture *c)
 {
+	uint32_t from = c->index;
 	struct stat st;
 
 	if (end_file(c, TTCAP_END_ROTATED))
@@ -274,10 +275,13 @@ static int rotate(struct tt_capture *c)
 			c->index + 1, c->path);
 		c->err = 0;
 	}
-	if (c->o.rotate_count && c->index >= c->o.rotate_count &&
-	    !was_skipped(c, c->index - c->o.rotate_count)) {
-		char *old = file_name(c, c->index - c->o.rotate_count);
+	/* each index the set moved past takes the one count files before it out */
+	for (uint32_t i = from + 1; c->o.rotate_count && i <= c->index; i++) {
+		char *old;
 
+		if (i < c->o.rotate_count || was_skipped(c, i - c->o.rotate_count))
+			continue;
+		old = file_name(c, i - c->o.rotate_count);
 		if (old && unlink(old) && errno != ENOENT)
 			tt_warn("warning: remove old capture %s: %s", old, strerror(errno));
 		free(old);

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "app.h"
@@ -140,8 +141,16 @@ static bool first_rotated(const char *path, unsigned long min, char *out, size_t
 static struct tt_capreader *chain_open(struct chain *ch, const char *path, uint32_t index,
 				       struct tt_capmeta *m)
 {
-	struct tt_capreader *r = capreader__new(path);
+	struct tt_capreader *r;
+	struct stat st;
 
+	/*
+	 * A name the writer stepped past (a directory, a link, a FIFO that
+	 * would block the open) is no file of the set: not even opened.
+	 */
+	if (lstat(path, &st) || !S_ISREG(st.st_mode))
+		return NULL;
+	r = capreader__new(path);
 	if (!r) {
 		tt_err("read %s: %s", path, strerror(ENOMEM));
 		return NULL;
@@ -677,6 +686,34 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	chain_free(&c.ch);
 	return status;
 }
+/*
+ * The oldest file of the set at path (FILE.N, N >= 1) that is a capture:
+ * past a name the writer stepped past (a directory, a link, a file of
+ * another user or none of ours), which --rotate-count never removes.
+ */
+static bool oldest_capture(const char *path, char *out, size_t len)
+{
+	unsigned long k = 1;
+
+	while (first_rotated(path, k, out, len)) {
+		struct tt_capreader *r;
+		struct tt_capmeta m;
+		struct stat st;
+		bool ok;
+
+		if (!lstat(out, &st) && S_ISREG(st.st_mode) && (r = capreader__new(out))) {
+			ok = !capreader__meta(r, &m);
+			capreader__free(r);
+			if (ok)
+				return true;
+		}
+		k = strtoul(out + strlen(path) + 1, NULL, 10) + 1;
+		if (k > UINT32_MAX)
+			break;
+	}
+	return false;
+}
+
 int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop)
 {
 	struct tt_opts from = *o;
@@ -690,7 +727,7 @@ int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop
 	 * `-w FILE --rotate-count N` and `-r FILE` ask for the same set).
 	 */
 	if (o->read_path && strcmp(o->read_path, "-") && access(o->read_path, F_OK) &&
-	    errno == ENOENT && first_rotated(o->read_path, 1, oldest, sizeof(oldest))) {
+	    errno == ENOENT && oldest_capture(o->read_path, oldest, sizeof(oldest))) {
 		tt_info("%s is gone (--rotate-count removed the oldest files of its set): "
 			"replaying the set from %s", o->read_path, oldest);
 		from.read_path = oldest;

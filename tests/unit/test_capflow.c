@@ -508,11 +508,11 @@ TEST(capflow_rotation_steps_past_a_name_in_the_way)
 	int i, err = 0;
 
 	REQUIRE(dir && path);
-	capkit_rotated(name, sizeof(name), path, 1);
+	capkit_rotated(name, sizeof(name), path, 4);
 	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
-		.path = path, .rotate_bytes = 4096, .rotate_count = 2, .start_ns = AT(0) }));
+		.path = path, .rotate_bytes = 4096, .rotate_count = 3, .start_ns = AT(0) }));
 	REQUIRE(!mkdir(name, 0700));
-	for (i = 0; i < 200 && !err; i++) {
+	for (i = 0; i < 1000 && !err; i++) {
 		struct tt_flowrec r = fr(0x1000 + (uint64_t)i, (uint16_t)(40000 + i), 80);
 
 		for (int k = 0; k < 16; k++) {
@@ -529,12 +529,27 @@ TEST(capflow_rotation_steps_past_a_name_in_the_way)
 	}
 	CHECK_EQ_INT(err, 0);
 	CHECK_EQ_INT(capture__close(c, AT(300), 0, 0), 0);
-	/* left alone, the set past it, and the cleanup kept two files */
+	/* left alone, and the cleanup kept three files: none older, though 4 was skipped */
 	CHECK(!stat(name, &st) && S_ISDIR(st.st_mode));
-	capkit_rotated(name, sizeof(name), path, 2);
-	CHECK(stat(name, &st) != 0);		/* removed: older than the last two */
-	capkit_rotated(name, sizeof(name), path, 0);
-	CHECK(stat(name, &st) != 0);
+	for (i = 0, err = 0; i < 100; i++) {
+		capkit_rotated(name, sizeof(name), path, i);
+		if (i != 4 && !stat(name, &st))
+			err++;
+		if (i < 4)
+			CHECK(stat(name, &st) != 0);
+	}
+	CHECK_EQ_INT(err, 3);
+	/* FILE is gone: -r FILE starts at the oldest capture left, past the directory */
+	{
+		char *argv[] = { "tcptrail", "-r", path, "--json", "--quiet-flows", NULL };
+		struct replay_run rr = replay_run_argv(5, argv);
+
+		CHECK_EQ_INT(rr.status, 0);
+		CHECK(rr.err && strstr(rr.err, "replaying the set from"));
+		CHECK(rr.err && !strstr(rr.err, "w.ttcap.4"));
+		CHECK(rr.out && strstr(rr.out, "\"final\":true"));
+		replay_run_free(&rr);
+	}
 	free(path);
 
 	/* a run of names in the way, one more than are stepped past: the capture fails */
