@@ -42,9 +42,9 @@ static void on_signal(int sig)
 		reopen = 1;
 		return;
 	}
-	/* the second: stop waiting for a reader that does not read */
+	/* the second, while a write waits: stop waiting for a reader that does not read */
 	if (exiting)
-		tt_stdout_abandoned = 1;
+		tt_stdout_give_up_if_writing();
 	exiting = 1;
 }
 

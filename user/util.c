@@ -374,12 +374,20 @@ void tt_fmt_clock(int64_t wall_ns, char *buf, size_t len)
 /* errno of the first write to fd 1 that failed, 0 while none has */
 static int stdout_err;
 volatile sig_atomic_t tt_stdout_abandoned;
+static volatile sig_atomic_t stdout_writing;	/* in stdout_write(), maybe waiting */
+
+void tt_stdout_give_up_if_writing(void)
+{
+	if (stdout_writing)
+		tt_stdout_abandoned = 1;
+}
 
 static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 {
 	size_t done = 0;
 
 	(void)cookie;
+	stdout_writing = 1;
 	while (done < n) {
 		ssize_t k;
 
@@ -399,6 +407,7 @@ static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 		}
 		done += (size_t)k;
 	}
+	stdout_writing = 0;
 	/* fopencookie: the bytes written, 0 for an error, never negative */
 	return (ssize_t)done;
 }

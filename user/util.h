@@ -106,11 +106,13 @@ bool tt_term_dumb(void);
 int tt_stdout_failed(void);
 
 /*
- * Set (from a signal handler) to give up on stdout: a write waiting for a
- * reader that does not read (a paused `| less`) ends, and none waits again.
- * The output's next check says so.
+ * Set to give up on stdout: a write waiting for a reader that does not read
+ * (a paused `| less`) ends, and none waits again.  The output's next check
+ * says so.  tt_stdout_give_up_if_writing(), for a signal handler, sets it
+ * only while a write is under way (and may be waiting).
  */
 extern volatile sig_atomic_t tt_stdout_abandoned;
+void tt_stdout_give_up_if_writing(void);
 
 /*
  * Make the first n bytes of s (to a NUL) safe to print on a terminal, in
