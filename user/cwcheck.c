@@ -268,6 +268,7 @@ size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)
 
 	if (!k->done_ns)
 		return 0;
+	engine__cw_checked(eng, k->done_ns);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct cw_cand *c = &k->c[i];
 

@@ -502,8 +502,9 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 			old = f->state[f->nstates - 1];
 	}
 	push_state(f, TT_TIME_WAIT, e->ts_ns);
+	/* a state, or 255 (no state: printed as one unknown, as before it was a byte) */
 	if (e->flags & TT_F_SUBSTATE)
-		f->tw_substate = e->aux[0];
+		f->tw_substate = e->aux[0] > UINT8_MAX ? UINT8_MAX : (uint8_t)e->aux[0];
 	if ((e->flags & TT_F_OWNER) && !(f->flags & TT_FLOW_OWNER_KNOWN))
 		set_owner(f, e);
 	if (from_rule(e) && (e->flags & TT_F_SUBSTATE) && e->aux[0] == TT_FIN_WAIT2) {
@@ -780,9 +781,23 @@ void engine__cw_sent(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint6
 		f->cw_sent_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 }
 
-uint64_t engine__cw_quiet_since(const struct tt_flow *f)
+void engine__cw_checked(struct tt_engine *eng, uint64_t at_ns)
 {
-	return f->ts_ns[f->nstates - 1] + (uint64_t)f->cw_sent_ms * 1000000;
+	eng->cw_checked_ns = at_ns;
+}
+
+bool engine__cw_quiet(const struct tt_engine *eng, const struct tt_flow *f, uint64_t now_ns,
+		      uint64_t age_ns)
+{
+	uint64_t since = f->ts_ns[f->nstates - 1], sent, at;
+
+	if ((now_ns > since ? now_ns - since : 0) < age_ns)
+		return false;
+	if (!f->cw_sent_ms)
+		return true;
+	sent = since + (uint64_t)f->cw_sent_ms * 1000000;
+	at = eng->cw_checked_ns && eng->cw_checked_ns < now_ns ? eng->cw_checked_ns : now_ns;
+	return (at > sent ? at - sent : 0) >= age_ns;
 }
 
 int engine__feed(struct tt_engine *eng, const struct tt_event *e)

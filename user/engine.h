@@ -232,12 +232,18 @@ bool engine__reown(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint32_
  */
 void engine__cw_sent(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint64_t sent_ns);
 
+/* The CLOSE-WAIT check whose sends were just told (engine__cw_sent) was made at at_ns. */
+void engine__cw_checked(struct tt_engine *eng, uint64_t at_ns);
+
 /*
- * When flow f, in CLOSE_WAIT, last did anything its application asked for:
- * its entry into CLOSE_WAIT, or the last data it was seen sending since.
- * A leak report counts the time since then.
+ * Whether flow f, in CLOSE_WAIT, is a leak for a report at now_ns: in
+ * CLOSE_WAIT for age_ns, and, if a check saw it send, quiet for age_ns by
+ * the last check.  A report between two checks (a /metrics scrape) knows no
+ * later send, so a socket seen sending stays no leak until a check finds it
+ * has stopped.
  */
-uint64_t engine__cw_quiet_since(const struct tt_flow *f);
+bool engine__cw_quiet(const struct tt_engine *eng, const struct tt_flow *f, uint64_t now_ns,
+		      uint64_t age_ns);
 
 /* Visit every open flow (not in a stable order). */
 typedef void (*tt_flow_visit_cb)(const struct tt_flow *flow, void *ctx);

@@ -131,6 +131,7 @@ static inline uint32_t seed_port_bit(uint16_t sport, uint16_t dport)
 }
 
 struct tt_engine {
+	uint64_t cw_checked_ns;	/* the CLOSE-WAIT check last applied: when (engine__cw_checked) */
 	struct tt_entry *ents;	/* max_flows + 1: slot 0 is the LRU sentinel */
 	uint32_t *buckets;	/* sk -> first entry */
 	uint32_t *lbuckets;	/* (netns, local port) -> first listener */

@@ -243,8 +243,7 @@ static void visit(const struct tt_flow *f, void *ctx)
 	if (!f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT)
 		return;
 	/* quiet that long: a socket that still sends is answering a half-close */
-	since = engine__cw_quiet_since(f);
-	if ((r->now_ns > since ? r->now_ns - since : 0) < r->age_ns)
+	if (!engine__cw_quiet(r->eng, f, r->now_ns, r->age_ns))
 		return;
 	since = f->ts_ns[f->nstates - 1];
 	age = r->now_ns > since ? r->now_ns - since : 0;
