@@ -487,11 +487,17 @@ static int run_live(struct app *a, const struct tt_opts *o)
 		break;
 	case TT_DRIVE_STDOUT:
 		/*
-		 * A full disk (status 1, said), or a reader that closed the pipe
-		 * (0): stdout is done, but the capture, the journal and the
-		 * metrics file still take what the ring buffer holds and the
-		 * final summary, as at any other stop.
+		 * A reader that closed the pipe (0), one given up (1), or a
+		 * full disk (1), said: stdout is done, but the journal and the
+		 * metrics file still get the final summary, as at any other
+		 * stop, and the capture takes what the ring buffer holds.  On a
+		 * full disk the capture, likely on it too, is closed at once:
+		 * the stop's drain would only add what no longer fits, and cut
+		 * it back to its last flush.
 		 */
+		err = tt_stdout_errno();
+		if ((err == ENOSPC || err == EDQUOT) && app__close(a, d.now_ns))
+			status = 1;
 		kcheck.on = false;
 		break;
 	default:

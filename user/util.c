@@ -376,6 +376,11 @@ static int stdout_err;
 volatile sig_atomic_t tt_stdout_abandoned;
 static volatile sig_atomic_t stdout_writing;	/* in stdout_write(), maybe waiting */
 
+int tt_stdout_errno(void)
+{
+	return ferror(stdout) ? (stdout_err ? stdout_err : EIO) : 0;
+}
+
 void tt_stdout_give_up_if_writing(void)
 {
 	if (stdout_writing)

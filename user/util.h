@@ -114,6 +114,9 @@ int tt_stdout_failed(void);
 extern volatile sig_atomic_t tt_stdout_abandoned;
 void tt_stdout_give_up_if_writing(void);
 
+/* The errno of stdout's first failed write, 0 while none has failed; says nothing. */
+int tt_stdout_errno(void);
+
 /*
  * Make the first n bytes of s (to a NUL) safe to print on a terminal, in
  * place and at the same length: C0 controls, DEL, bytes that are no UTF-8
