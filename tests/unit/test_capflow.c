@@ -495,6 +495,29 @@ TEST(capflow_cgroup_names_are_only_as_tcptrail_makes_them)
 	capkit_rmtree(dir);
 }
 
+/* n incompressible IPv6 flows, one a tick, so that files fill; the first error, or 0. */
+static int write_flows(struct tt_capture *c, int n)
+{
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++) {
+		struct tt_flowrec r = fr(0x1000 + (uint64_t)i, (uint16_t)(40000 + i), 80);
+
+		for (int k = 0; k < 16; k++) {
+			r.saddr[k] = (uint8_t)rand();
+			r.daddr[k] = (uint8_t)rand();
+		}
+		r.family = TT_AF_INET6;
+		fr_t(&r, TT_CLOSE, TT_SYN_SENT, AT(i), 0);
+		fr_t(&r, TT_SYN_SENT, TT_CLOSE, AT(i) + 1000, 0);
+		r.flags |= TT_FR_END;
+		err = capture__write_flow(c, &r);
+		if (!err)
+			err = capture__tick(c, AT(i) + 1000, 0, 0);
+	}
+	return err;
+}
+
 /*
  * A name made at FILE.N after the start (a directory: root may not write
  * it either) is stepped past at the rotation, and never removed by
@@ -512,21 +535,7 @@ TEST(capflow_rotation_steps_past_a_name_in_the_way)
 	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
 		.path = path, .rotate_bytes = 4096, .rotate_count = 3, .start_ns = AT(0) }));
 	REQUIRE(!mkdir(name, 0700));
-	for (i = 0; i < 1000 && !err; i++) {
-		struct tt_flowrec r = fr(0x1000 + (uint64_t)i, (uint16_t)(40000 + i), 80);
-
-		for (int k = 0; k < 16; k++) {
-			r.saddr[k] = (uint8_t)rand();
-			r.daddr[k] = (uint8_t)rand();
-		}
-		r.family = TT_AF_INET6;
-		fr_t(&r, TT_CLOSE, TT_SYN_SENT, AT(i), 0);
-		fr_t(&r, TT_SYN_SENT, TT_CLOSE, AT(i) + 1000, 0);
-		r.flags |= TT_FR_END;
-		err = capture__write_flow(c, &r);
-		if (!err)
-			err = capture__tick(c, AT(i) + 1000, 0, 0);
-	}
+	err = write_flows(c, 1000);
 	CHECK_EQ_INT(err, 0);
 	CHECK_EQ_INT(capture__close(c, AT(300), 0, 0), 0);
 	/* left alone, and the cleanup kept three files: none older, though 4 was skipped */
@@ -561,21 +570,7 @@ TEST(capflow_rotation_steps_past_a_name_in_the_way)
 	}
 	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
 		.path = path, .rotate_bytes = 4096, .start_ns = AT(0) }));
-	for (i = 0, err = 0; i < 200 && !err; i++) {
-		struct tt_flowrec r = fr(0x1000 + (uint64_t)i, (uint16_t)(40000 + i), 80);
-
-		for (int k = 0; k < 16; k++) {
-			r.saddr[k] = (uint8_t)rand();
-			r.daddr[k] = (uint8_t)rand();
-		}
-		r.family = TT_AF_INET6;
-		fr_t(&r, TT_CLOSE, TT_SYN_SENT, AT(i), 0);
-		fr_t(&r, TT_SYN_SENT, TT_CLOSE, AT(i) + 1000, 0);
-		r.flags |= TT_FR_END;
-		err = capture__write_flow(c, &r);
-		if (!err)
-			err = capture__tick(c, AT(i) + 1000, 0, 0);
-	}
+	err = write_flows(c, 200);
 	CHECK_EQ_INT(err, -EISDIR);
 	capture__close(c, AT(300), 0, 0);
 	free(path);

@@ -73,19 +73,31 @@ static struct diag_sock sock_of(uint16_t dport, uint64_t cookie, uint8_t state)
 	return s;
 }
 
-static size_t leaks(const struct tt_engine *eng, uint64_t now)
+/* The oldest age of the report's groups at now (time in CLOSE_WAIT), and their count. */
+static size_t leaks_oldest(const struct tt_engine *eng, uint64_t now, uint64_t *oldest)
 {
 	struct tt_report *r = report__new(S(10), NULL);
 	const struct tt_cw_group *g;
 	size_t n, count = 0;
 
+	*oldest = 0;
 	if (!r)
 		return SIZE_MAX;
 	n = report__close_wait(r, eng, now, &g);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		count += g[i].count;
+		if (g[i].oldest_age_ns > *oldest)
+			*oldest = g[i].oldest_age_ns;
+	}
 	report__free(r);
 	return count;
+}
+
+static size_t leaks(const struct tt_engine *eng, uint64_t now)
+{
+	uint64_t oldest;
+
+	return leaks_oldest(eng, now, &oldest);
 }
 
 TEST(cwcheck_ends_only_what_the_kernel_no_longer_has)
@@ -303,26 +315,6 @@ TEST(cwcheck_gives_a_leak_to_the_process_that_holds_it_now)
 	close(fd);
 	cwcheck__free(k);
 	engine__free(eng);
-}
-
-/* The oldest age of the report's groups at now (time in CLOSE_WAIT), and their count. */
-static size_t leaks_oldest(const struct tt_engine *eng, uint64_t now, uint64_t *oldest)
-{
-	struct tt_report *r = report__new(S(10), NULL);
-	const struct tt_cw_group *g;
-	size_t n, count = 0;
-
-	*oldest = 0;
-	if (!r)
-		return SIZE_MAX;
-	n = report__close_wait(r, eng, now, &g);
-	for (size_t i = 0; i < n; i++) {
-		count += g[i].count;
-		if (g[i].oldest_age_ns > *oldest)
-			*oldest = g[i].oldest_age_ns;
-	}
-	report__free(r);
-	return count;
 }
 
 /* One CLOSE_WAIT socket of a dump, as sock_diag gives it with tcp_info. */
