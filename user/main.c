@@ -704,7 +704,7 @@ int main(int argc, char **argv)
 			tt_err("--metrics-file %s: %s", o.metrics_path, why);
 			return 2;
 		}
-		/* written at each summary: with none but the last, a scraper sees nothing till then */
+		/* written at start and each summary: under -i 0, only the start until the end */
 		if (!o.interval_ns && !o.read_path)
 			tt_warn("warning: --metrics-file with -i 0 is written at start and at "
 				"exit only: give -i SECS to have it written every SECS");

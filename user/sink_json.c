@@ -18,14 +18,16 @@ static void lb_ident(struct linebuf *lb, const struct tt_cgname *n)
 		return;
 	}
 	linebuf__json_str(lb, n->path, strlen(n->path));
-	/* hex and dashes as made (ident__valid_names()); quoted all the same */
+	/* hex and dashes by construction: a capture's others are refused (ident__valid_names) */
 	if (n->container[0]) {
-		linebuf__lit(lb, ",\"container\":");
-		linebuf__json_str(lb, n->container, strlen(n->container));
+		linebuf__lit(lb, ",\"container\":\"");
+		linebuf__str(lb, n->container);
+		linebuf__char(lb, '"');
 	}
 	if (n->pod[0]) {
-		linebuf__lit(lb, ",\"pod\":");
-		linebuf__json_str(lb, n->pod, strlen(n->pod));
+		linebuf__lit(lb, ",\"pod\":\"");
+		linebuf__str(lb, n->pod);
+		linebuf__char(lb, '"');
 	}
 }
 
@@ -37,14 +39,10 @@ static void json_ident(struct linebuf *lb, const char *path, const char *contain
 		return;
 	}
 	linebuf__json_str(lb, path, strlen(path));
-	if (container && container[0]) {
-		linebuf__str(lb, ",\"container\":");
-		linebuf__json_str(lb, container, strlen(container));
-	}
-	if (pod && pod[0]) {
-		linebuf__str(lb, ",\"pod\":");
-		linebuf__json_str(lb, pod, strlen(pod));
-	}
+	if (container && container[0])
+		linebuf__printf(lb, ",\"container\":\"%s\"", container);
+	if (pod && pod[0])
+		linebuf__printf(lb, ",\"pod\":\"%s\"", pod);
 }
 
 /* The ISO time, at most ISO_MAX bytes. */
@@ -469,12 +467,9 @@ static void json_time_wait(void *priv, const struct tw_report *r)
 		const struct tw_container *c = &r->containers[i];
 
 		linebuf__str(lb, i ? ",{" : "{");
-		linebuf__str(lb, "\"container\":");
-		linebuf__json_str(lb, c->container, strlen(c->container));
-		if (c->pod) {
-			linebuf__str(lb, ",\"pod\":");
-			linebuf__json_str(lb, c->pod, strlen(c->pod));
-		}
+		linebuf__printf(lb, "\"container\":\"%s\"", c->container);
+		if (c->pod)
+			linebuf__printf(lb, ",\"pod\":\"%s\"", c->pod);
 		linebuf__str(lb, ",\"cgroup\":");
 		linebuf__json_str(lb, c->cgroup, strlen(c->cgroup));
 		linebuf__printf(lb, ",\"time_wait_60s\":%" PRIu64 "}", c->count);

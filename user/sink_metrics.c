@@ -24,16 +24,10 @@ struct metrics_sink {
 	uint64_t missed;	/* summaries not written since */
 };
 
-static void flush_op(void *priv, const struct tt_summary *sum)
+/* Replace the file with in's exposition; a failure said once, until it changes. */
+static void write_file(struct metrics_sink *m, const struct tt_metrics_input *in)
 {
-	struct metrics_sink *m = priv;
-	struct tt_metrics_input in = {
-		.eng = sum->eng, .cw = sum->cw, .n_cw = sum->n_cw,
-		.tw_population = sum->tw->population, .tw = sum->tw,
-		.tw_warn_pct = m->tw_warn_pct, .lost_total = sum->lost_total,
-		.invalid_total = sum->invalid, .duration = m->duration,
-	};
-	int err = metrics__write_file(m->path, &in, &m->held);
+	int err = metrics__write_file(m->path, in, &m->held);
 
 	/* said when it starts failing (or fails otherwise), and when it is written again */
 	if (err && err != m->err)
@@ -46,6 +40,18 @@ static void flush_op(void *priv, const struct tt_summary *sum)
 	m->err = err;
 }
 
+static void flush_op(void *priv, const struct tt_summary *sum)
+{
+	struct metrics_sink *m = priv;
+
+	write_file(m, &(struct tt_metrics_input){
+		.eng = sum->eng, .cw = sum->cw, .n_cw = sum->n_cw,
+		.tw_population = sum->tw->population, .tw = sum->tw,
+		.tw_warn_pct = m->tw_warn_pct, .lost_total = sum->lost_total,
+		.invalid_total = sum->invalid, .duration = m->duration,
+	});
+}
+
 /*
  * The counts at the start, written at once: the file is locked from then
  * on (a second run naming it is refused, not only after our first
@@ -54,15 +60,9 @@ static void flush_op(void *priv, const struct tt_summary *sum)
 static void start_op(void *priv, const struct tt_engine *eng)
 {
 	struct metrics_sink *m = priv;
-	struct tt_metrics_input in = { .eng = eng, .tw_population = -1,
-				       .tw_warn_pct = m->tw_warn_pct, .duration = m->duration };
-	int err = metrics__write_file(m->path, &in, &m->held);
 
-	if (err)
-		tt_warn("warning: write %s: %s; it keeps its last counts until it can be written",
-			m->path, strerror(-err));
-	m->err = err;
-	m->missed = 0;
+	write_file(m, &(struct tt_metrics_input){ .eng = eng, .tw_population = -1,
+		.tw_warn_pct = m->tw_warn_pct, .duration = m->duration });
 }
 
 static void file_free_op(void *priv)
