@@ -94,6 +94,8 @@ enum ttcap_meta_tag {
 	TTCAP_TAG_HOOKS = 4,		/* "transitions=tp_btf/inet_sock_set_state owner=..." */
 	TTCAP_TAG_FILTERS = 5,		/* "family=ipv4 ports=80,443", or "" for none */
 	TTCAP_TAG_FILE_INDEX = 6,	/* decimal: 0 for FILE, N for rotated FILE.N */
+	TTCAP_TAG_PREV_INDEX = 7,	/* decimal: the run's file before this one, when
+					 * the writer stepped past names between them */
 };
 
 /*

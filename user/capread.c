@@ -532,6 +532,7 @@ static int parse_meta(struct tt_capreader *r, const unsigned char *p, uint32_t l
 	struct tt_capmeta *m = &r->meta;
 	struct ttcap_meta fixed;
 	size_t pos = sizeof(fixed);
+	bool prev = false;
 
 	memcpy(&fixed, p, sizeof(fixed));
 	if (le32toh(fixed.version) != m->version)
@@ -572,11 +573,23 @@ static int parse_meta(struct tt_capreader *r, const unsigned char *p, uint32_t l
 			if (!tt_parse_num(num, 0, UINT32_MAX, &v))
 				m->file_index = (uint32_t)v;
 			break;
+		case TTCAP_TAG_PREV_INDEX:
+			copy_field(num, sizeof(num), p + pos, flen);
+			prev = true;
+			m->prev_index = UINT32_MAX;	/* not a number: no file before known */
+			if (!tt_parse_num(num, 0, UINT32_MAX, &v))
+				m->prev_index = (uint32_t)v;
+			break;
 		default:
 			break;	/* a field a newer writer added */
 		}
 		pos += flen;
 	}
+	/* the file before is the one with the index before, unless it says another */
+	if (!prev)
+		m->prev_index = m->file_index - 1;
+	if (!m->file_index || m->prev_index >= m->file_index)
+		m->prev_index = UINT32_MAX;
 	return 0;
 }
 

@@ -124,6 +124,8 @@ struct tt_capmeta {
 	int64_t wall_offset_ns;
 	uint64_t start_ns;
 	uint32_t file_index;
+	uint32_t prev_index;	/* the run's file before, when the writer stepped past
+				 * names between them; else file_index - 1 */
 	char tool_version[64];
 	char hostname[256];
 	char kernel[256];

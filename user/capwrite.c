@@ -41,6 +41,7 @@ struct tt_capture {
 	char *filters;
 	int fd;
 	uint32_t index;		/* 0 for base, N for base.N */
+	uint32_t prev_index;	/* the file before this one, when index > 0 */
 	uint64_t synced;	/* bytes in this file when the blocks were last all written */
 	uint64_t unflushed;	/* frame bytes since then */
 	uint64_t events;	/* event and flow frames in this file */
@@ -153,7 +154,7 @@ static int put_header(struct tt_capture *c)
 		.start_ns = htole64(c->now_ns),
 	};
 	unsigned char buf[5 * (4 + 4096) + 64 + sizeof(struct ttcap_meta)];
-	char host[256] = "", index[16];
+	char host[256] = "", index[16], prev[16];
 	struct utsname u;
 	size_t n;
 
@@ -171,6 +172,11 @@ static int put_header(struct tt_capture *c)
 	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_HOOKS, c->hooks);
 	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_FILTERS, c->filters);
 	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_FILE_INDEX, index);
+	/* names stepped past lie between: a replay then knows nothing is missing */
+	if (c->index && c->prev_index != c->index - 1) {
+		snprintf(prev, sizeof(prev), "%u", c->prev_index);
+		n = put_field(buf, n, sizeof(buf), TTCAP_TAG_PREV_INDEX, prev);
+	}
 
 	if (put(c, &h, sizeof(h)) || put_frame(c, TTCAP_META, buf, (uint32_t)n))
 		return c->err;
@@ -261,6 +267,7 @@ static int rotate(struct tt_capture *c)
 
 	if (end_file(c, TTCAP_END_ROTATED))
 		return c->err;
+	c->prev_index = from;
 	for (;;) {
 		c->index++;
 		if (!start_file(c))
@@ -271,8 +278,7 @@ static int rotate(struct tt_capture *c)
 			return c->err;
 		c->skipped[c->n_skipped++] = c->index;
 		tt_warn("warning: capture: %s is in the way (said above); the set goes on in "
-			"%s.%u, and a replay of it will say %s is missing", c->path, c->base,
-			c->index + 1, c->path);
+			"%s.%u (a replay steps past it too)", c->path, c->base, c->index + 1);
 		c->err = 0;
 	}
 	/* each index the set moved past takes the one count files before it out */

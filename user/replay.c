@@ -220,15 +220,26 @@ static bool chain_follow(struct chain *ch, bool damaged)
 			free(next);
 			return false;
 		}
-		ch->gaps++;
 		if (damaged)
 			tt_err("%s", capreader__error(ch->r));
-		if (k == index + 1)
+		if (m.prev_index == ch->index) {
+			/* the writer found the names held by something else: nothing is lost */
+			if (k == index + 1)
+				tt_info("%s was stepped past by the capture (something else held "
+					"the name): the replay goes on in %s", next, later);
+			else
+				tt_info("%s to .%lu were stepped past by the capture (something "
+					"else held the names): the replay goes on in %s", next,
+					k - 1, later);
+		} else if (k == index + 1) {
+			ch->gaps++;
 			tt_warn("warning: %s is missing (or another run's): what it held is not in "
 				"this replay, which goes on in %s", next, later);
-		else
+		} else {
+			ch->gaps++;
 			tt_warn("warning: %s to .%lu are missing (or another run's): what they held "
 				"is not in this replay, which goes on in %s", next, k - 1, later);
+		}
 		free(next);
 		next = strdup(later);
 		index = (uint32_t)k;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -573,6 +574,76 @@ TEST(capflow_rotation_steps_past_a_name_in_the_way)
 	err = write_flows(c, 200);
 	CHECK_EQ_INT(err, -EISDIR);
 	capture__close(c, AT(300), 0, 0);
+	free(path);
+	capkit_rmtree(dir);
+}
+
+static int count_of(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (; s && (s = strstr(s, what)); s += strlen(what))
+		n++;
+	return n;
+}
+
+/*
+ * A set whose writer stepped past names replays whole: the next file's
+ * metadata names the file before it, so the replay says what it passed and
+ * exits 0, with every flow, whether the thing in the way is still there or
+ * not.  A file of the set gone is still a gap (status 2).
+ */
+TEST(capflow_replay_follows_a_set_past_names_stepped_past)
+{
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "s.ttcap"), name[512];
+	char *argv[] = { "tcptrail", "-r", NULL, "--json", "-i", "0", NULL };
+	struct replay_run rr;
+	struct tt_capture *c;
+	int files = 0;
+
+	REQUIRE(dir && path);
+	argv[2] = path;
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+		.path = path, .rotate_bytes = 4096, .start_ns = AT(0) }));
+	for (int i = 2; i <= 3; i++) {
+		capkit_rotated(name, sizeof(name), path, i);
+		REQUIRE(!mkdir(name, 0700));
+	}
+	CHECK_EQ_INT(write_flows(c, 600), 0);
+	CHECK_EQ_INT(capture__close(c, AT(700), 0, 0), 0);
+	for (int i = 0; i < 64; i++) {
+		capkit_rotated(name, sizeof(name), path, i);
+		if (!access(name, F_OK))
+			files = i + 1;
+	}
+	REQUIRE(files >= 6);
+
+	rr = replay_run_argv(6, argv);
+	CHECK_EQ_INT(rr.status, 0);
+	CHECK_EQ_INT(count_of(rr.out, "{\"type\":\"flow\""), 600);
+	CHECK(rr.err && strstr(rr.err, ".ttcap.2 to .3 were stepped past by the capture"));
+	CHECK(rr.err && !strstr(rr.err, "missing"));
+	replay_run_free(&rr);
+
+	/* the directories gone since: the same */
+	for (int i = 2; i <= 3; i++) {
+		capkit_rotated(name, sizeof(name), path, i);
+		REQUIRE(!rmdir(name));
+	}
+	rr = replay_run_argv(6, argv);
+	CHECK_EQ_INT(rr.status, 0);
+	CHECK_EQ_INT(count_of(rr.out, "{\"type\":\"flow\""), 600);
+	replay_run_free(&rr);
+
+	/* a file of the set gone after them: a gap; with no file 4 to say what it
+	 * passed, the gap takes in the names before it */
+	capkit_rotated(name, sizeof(name), path, 4);
+	REQUIRE(!unlink(name));
+	rr = replay_run_argv(6, argv);
+	CHECK_EQ_INT(rr.status, 2);
+	CHECK(rr.err && strstr(rr.err, ".ttcap.2 to .4 are missing (or another run's)"));
+	CHECK(count_of(rr.out, "{\"type\":\"flow\"") < 600);
+	replay_run_free(&rr);
 	free(path);
 	capkit_rmtree(dir);
 }
