@@ -126,8 +126,9 @@ void tt_printable(char *s, size_t n);
 
 /*
  * The columns the first n bytes of s (to a NUL) take on a terminal, once
- * tt_printable() has made them valid UTF-8: one per character (a wide
- * East Asian character, which takes two, is counted as one).
+ * tt_printable() has made them valid UTF-8: one per character, two for a
+ * wide East Asian character or an emoji (a combining mark, which takes
+ * none, is counted as one).
  */
 size_t tt_utf8_cols(const char *s, size_t n);
 

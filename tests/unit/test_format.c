@@ -7,7 +7,10 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <linux/types.h>
+#include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <wchar.h>
 #include "json.h"
 #include "linebuf.h"
 #include "tcptrail.h"
@@ -464,4 +467,71 @@ TEST(format_printable_leaves_no_terminal_control)
 	memcpy(buf, "abcdefghijklmno\x9b" "Z", 18);
 	tt_printable(buf, 16);
 	CHECK(!memcmp(buf, "abcdefghijklmno?Z", 17));
+}
+
+static size_t put_utf8(char *p, uint32_t cp)
+{
+	if (cp < 0x80) {
+		p[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		p[0] = (char)(0xc0 | cp >> 6);
+		p[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		p[0] = (char)(0xe0 | cp >> 12);
+		p[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		p[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	p[0] = (char)(0xf0 | cp >> 18);
+	p[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	p[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	p[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * A character takes the columns the C library's wcwidth() gives it (two for
+ * wide East Asian ones and emoji), for every code point it gives one or two;
+ * those it gives none (combining marks) or calls unprintable count one.
+ */
+TEST(format_utf8_columns_are_wcwidth)
+{
+	locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old;
+	unsigned int wrong = 0, wide = 0;
+	uint32_t first = 0;
+
+	if (!l)
+		SKIP("no C.UTF-8 locale to compare with");
+	old = uselocale(l);
+	for (uint32_t cp = 0xa0; cp <= 0x3ffff; cp++) {
+		char s[8];
+		size_t n;
+		int w;
+
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
+		w = wcwidth((wchar_t)cp);
+		if (w != 1 && w != 2)
+			continue;
+		n = put_utf8(s, cp);
+		s[n] = 'x';
+		wide += w == 2;
+		if (tt_utf8_cols(s, n + 1) != (size_t)w + 1 && !wrong++)
+			first = cp;
+	}
+	uselocale(old);
+	freelocale(l);
+	CHECK(wide > 100000);
+	CHECK_EQ_INT((int)wrong, 0);
+	if (wrong)
+		fprintf(stderr, "    first at U+%04X\n", (unsigned int)first);
+	/* the two forms a terminal shows of each: a byte no UTF-8, a '?' */
+	CHECK_EQ_INT((int)tt_utf8_cols("\xe4\xb8\xad\xe6\x96\x87", 6), 4);
+	CHECK_EQ_INT((int)tt_utf8_cols("\xe4\xb8\xad\xe6\x96\x87", 3), 2);
+	CHECK_EQ_INT((int)tt_utf8_cols("a\xff" "b", 3), 3);
+	CHECK_EQ_INT((int)tt_utf8_cols("ab\0cd", 5), 2);
 }

@@ -350,24 +350,22 @@ TEST(sink_human_ipv6_columns_and_utc_clock)
 }
 
 /* The terminal columns of s up to at: one per UTF-8 character. */
+/* columns on a terminal, two for a wide character (format_utf8_columns_are_wcwidth) */
 static long cols_to(const char *s, const char *at)
 {
-	long n = 0;
-
-	for (; s < at; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	return (long)tt_utf8_cols(s, (size_t)(at - s));
 }
 
 /*
  * A comm in UTF-8 (a task may name itself anything) is padded by its
- * characters, not its bytes: the columns after it stay where an ASCII
- * one's are, even for 15 bytes of 4-byte characters.
+ * columns, not its bytes: the columns after it stay where an ASCII one's
+ * are, even for 15 bytes of 4-byte characters, and wide ones (CJK, emoji).
  */
 TEST(sink_human_utf8_comm_keeps_columns)
 {
 	static const char *const names[] = { "w\xc3\xb6rker-\xc3\xbc", "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac",
-		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80" "abc" };
+		"\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80" "abc",
+		"\xe6\x95\xb0\xe6\x8d\xae\xe5\xba\x93\xe6\x9c\x8d\xe5\x8a\xa1" };
 	struct tt_flow f[2] = { active_flow(), active_flow() };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
