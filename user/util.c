@@ -3,6 +3,7 @@
  * Support: logging, formatting of times, addresses and durations, stdout.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,10 +382,25 @@ int tt_stdout_errno(void)
 	return ferror(stdout) ? (stdout_err ? stdout_err : EIO) : 0;
 }
 
+/* fd 1's flags before a give-up made its writes stop waiting; -1 while none has */
+static volatile sig_atomic_t stdout_flags = -1;
+
 void tt_stdout_give_up_if_writing(void)
 {
-	if (stdout_writing)
-		tt_stdout_abandoned = 1;
+	int fl;
+
+	if (!stdout_writing)
+		return;
+	tt_stdout_abandoned = 1;
+	/*
+	 * A write that was waiting has been interrupted; one about to start,
+	 * past its check of the flag above, would wait for good: make it not
+	 * wait.  fcntl() may be called here; the write that stops puts them back.
+	 */
+	fl = fcntl(STDOUT_FILENO, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK) && stdout_flags < 0 &&
+	    !fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK))
+		stdout_flags = fl;
 }
 
 static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
@@ -403,7 +419,7 @@ static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 			break;
 		}
 		k = write(STDOUT_FILENO, buf + done, n - done);
-		if (k < 0 && errno == EINTR)
+		if (k < 0 && (errno == EINTR || (errno == EAGAIN && tt_stdout_abandoned)))
 			continue;
 		if (k <= 0) {
 			if (!stdout_err)
@@ -413,6 +429,9 @@ static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 		done += (size_t)k;
 	}
 	stdout_writing = 0;
+	/* a terminal the shell shares must not be left non-blocking */
+	if (stdout_flags >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, (int)stdout_flags);
 	/* fopencookie: the bytes written, 0 for an error, never negative */
 	return (ssize_t)done;
 }

@@ -2,11 +2,17 @@
 /* -o FILE: stdout made an append-only regular file of ours, and what is refused. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "outfile.h"
+#include "util.h"
 #include "tt_test.h"
 
 struct dir {
@@ -290,4 +296,71 @@ TEST(outfile_a_rotated_set_is_checked_before_tracing)
 	CHECK_EQ_INT(ret[3], -EPERM);
 	CHECK_EQ_INT(ret[4], -ENAMETOOLONG);
 	remove_dir(&d);
+}
+
+static void give_up(int sig)
+{
+	(void)sig;
+	tt_stdout_give_up_if_writing();
+}
+
+/*
+ * In a child whose stdout is a full pipe nobody reads: a write waits; a stop
+ * signal that gives stdout up ends it (ECANCELED), and fd 1 is left as it
+ * was, blocking (a terminal the shell shares).  Exit status: 0, or the
+ * first check that failed.
+ */
+static int stuck_stdout_child(void)
+{
+	struct sigaction sa = { .sa_handler = give_up };
+	char line[4096];
+	int p[2], fl;
+
+	if (pipe(p) || fcntl(p[1], F_SETFL, O_NONBLOCK))
+		return 10;
+	memset(line, 'x', sizeof(line));
+	while (write(p[1], line, sizeof(line)) > 0)
+		;
+	if (errno != EAGAIN || fcntl(p[1], F_SETFL, 0) || dup2(p[1], STDOUT_FILENO) < 0)
+		return 11;
+	if (tt_stdout_track() || sigaction(SIGALRM, &sa, NULL))
+		return 12;
+	alarm(1);
+	fputs("a line that waits\n", stdout);
+	fflush(stdout);
+	if (!ferror(stdout))
+		return 1;
+	if (tt_stdout_errno() != ECANCELED)
+		return 2;
+	fl = fcntl(STDOUT_FILENO, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return 3;
+	/* and none waits again */
+	clearerr(stdout);
+	fputs("another\n", stdout);
+	fflush(stdout);
+	if (!ferror(stdout))
+		return 4;
+	return 0;
+}
+
+TEST(outfile_stdout_given_up_stops_waiting_and_stays_blocking)
+{
+	pid_t pid = fork();
+	int status = -1, i;
+
+	REQUIRE(pid >= 0);
+	if (!pid)
+		_exit(stuck_stdout_child());
+	/* bounded: a write that still waits is a failure, not a hang */
+	for (i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 50000000 }, NULL);
+	if (i == 100) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		CHECK(!"the write still waits 5 s after the signal");
+		return;
+	}
+	CHECK(WIFEXITED(status));
+	CHECK_EQ_INT(WEXITSTATUS(status), 0);
 }
