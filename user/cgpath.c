@@ -36,17 +36,26 @@ static bool id_between(const char *comp, size_t clen, const char *prefix, const 
 	return true;
 }
 
-/* A pod UID as 8-4-4-4-12 hex, with sep ('-' or '_') between: copy it with dashes. */
+/*
+ * A pod UID: 8-4-4-4-12 lower-case hex with sep ('-' or '_') between, copied
+ * with dashes; or the 32 hex digits the kubelet gives a static pod (an md5
+ * of its manifest: kube-apiserver, etcd), copied as they are.
+ */
 static bool pod_uid(const char *s, size_t n, char sep, char out[TT_POD_MAX])
 {
 	static const int dash[] = { 8, 13, 18, 23 };
 
+	if (n == 32 && all_hex(s, 32)) {
+		memcpy(out, s, 32);
+		out[32] = '\0';
+		return true;
+	}
 	if (n != 36)
 		return false;
 	for (size_t i = 0; i < 36; i++) {
 		bool d = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (d ? s[i] != sep : !isxdigit((unsigned char)s[i]))
+		if (d ? s[i] != sep : !all_hex(s + i, 1))
 			return false;
 	}
 	memcpy(out, s, 36);
@@ -54,6 +63,23 @@ static bool pod_uid(const char *s, size_t n, char sep, char out[TT_POD_MAX])
 		out[dash[i]] = '-';
 	out[36] = '\0';
 	return true;
+}
+
+/* "...-pod<uid_>.slice" (len bytes), with kubepods in its name: the pod's UID to out. */
+static bool pod_slice(const char *c, size_t len, char out[TT_POD_MAX])
+{
+	static const size_t uid_len[] = { 36, 32 };
+
+	if (len < 6 || strncmp(c + len - 6, ".slice", 6) || !memmem(c, len, "kubepods", 8))
+		return false;
+	for (int i = 0; i < 2; i++) {
+		size_t k = uid_len[i];
+
+		if (len >= 6 + k + 4 && !strncmp(c + len - 6 - k - 4, "-pod", 4) &&
+		    pod_uid(c + len - 6 - k, k, '_', out))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -64,45 +90,63 @@ static bool pod_uid(const char *s, size_t n, char sep, char out[TT_POD_MAX])
  *   podman        .../libpod-<id>.scope, /libpod_parent/libpod-<id>
  *   kubepods      /kubepods.slice/kubepods-burstable.slice/
  *                 kubepods-burstable-pod<uid_with_underscores>.slice/...
+ *                 (under a kubelet cgroup root too: kubelet-kubepods-...),
  *                 /kubepods/besteffort/pod<uid>/<id> (cgroupfs driver: the
  *                 container is a bare id below its pod)
- * conmon's own scopes (libpod-conmon-<id>.scope) are not the container.
+ *   systemd names given to cgroupfs (v1 hierarchies of a systemd-driver
+ *   kubelet): /kubepods-burstable-pod<uid_>.slice:cri-containerd:<id>
+ * conmon's own scopes (libpod-conmon-<id>.scope) are not the container.  A
+ * pod below a container (a kind or k3d node) is the pod's, not the node's.
  */
 static void parse_comp(const char *c, size_t len, const char *prev, size_t plen,
 		       struct tt_cgname *n, bool *named)
 {
+	static const struct { const char *prefix, *rt; } colon_rt[] = {
+		{ "cri-containerd", "containerd" }, { "crio", "crio" }, { "docker", "docker" },
+	};
 	char id[TT_CONTAINER_MAX];
-	const char *rt = NULL;
+	const char *rt = NULL, *c1, *c2;
 
-	if (id_between(c, len, "docker-", ".scope", id))
+	/* slice:prefix:id, in one component */
+	c1 = memchr(c, ':', len);
+	c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - c)) : NULL;
+	if (c2) {
+		size_t plen2 = (size_t)(c2 - c1 - 1);
+
+		parse_comp(c, (size_t)(c1 - c), "", 0, n, named);
+		for (size_t i = 0; i < sizeof(colon_rt) / sizeof(colon_rt[0]); i++)
+			if (strlen(colon_rt[i].prefix) == plen2 &&
+			    !strncmp(c1 + 1, colon_rt[i].prefix, plen2) &&
+			    id_between(c2 + 1, len - (size_t)(c2 + 1 - c), "", "", id))
+				rt = colon_rt[i].rt;
+	} else if (id_between(c, len, "docker-", ".scope", id)) {
 		rt = "docker";
-	else if (id_between(c, len, "cri-containerd-", ".scope", id))
+	} else if (id_between(c, len, "cri-containerd-", ".scope", id)) {
 		rt = "containerd";
-	else if (id_between(c, len, "crio-", ".scope", id) || id_between(c, len, "crio-", "", id))
+	} else if (id_between(c, len, "crio-", ".scope", id) || id_between(c, len, "crio-", "", id)) {
 		rt = "crio";
-	else if (id_between(c, len, "libpod-", ".scope", id) || id_between(c, len, "libpod-", "", id))
+	} else if (id_between(c, len, "libpod-", ".scope", id) ||
+		   id_between(c, len, "libpod-", "", id)) {
 		rt = "podman";
-	else if (plen == 6 && !strncmp(prev, "docker", 6) && id_between(c, len, "", "", id))
+	} else if (plen == 6 && !strncmp(prev, "docker", 6) && id_between(c, len, "", "", id)) {
 		rt = "docker";
-	else if (n->pod[0] && id_between(c, len, "", "", id))
+	} else if (n->pod[0] && id_between(c, len, "", "", id)) {
 		rt = "cri";
+	}
 	if (rt) {
 		memcpy(n->container, id, sizeof(id));
 		snprintf(n->runtime, sizeof(n->runtime), "%s", rt);
 		*named = true;
 		return;
 	}
-	/* cgroupfs: pod<uid> */
-	if (len == 39 && !strncmp(c, "pod", 3) && pod_uid(c + 3, 36, '-', n->pod)) {
-		*named = true;
+	if (c2)
 		return;
-	}
-	/* systemd: kubepods[-qos]-pod<uid_>.slice */
-	if (len > 6 + 36 + 9 && !strncmp(c, "kubepods-", 9) && !strncmp(c + len - 6, ".slice", 6)) {
-		const char *u = c + len - 6 - 36;
-
-		if (!strncmp(u - 4, "-pod", 4) && pod_uid(u, 36, '_', n->pod))
-			*named = true;
+	/* cgroupfs: pod<uid>; systemd: [kubelet-]kubepods[-qos]-pod<uid_>.slice */
+	if ((len > 3 && !strncmp(c, "pod", 3) && pod_uid(c + 3, len - 3, '-', n->pod)) ||
+	    pod_slice(c, len, n->pod)) {
+		/* the node's container, when the pod runs in one, is not the pod's */
+		n->container[0] = n->runtime[0] = '\0';
+		*named = true;
 	}
 }
 

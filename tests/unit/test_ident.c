@@ -30,6 +30,7 @@
 #define ID64B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define UID "2f5e4a7c-1b2d-4e6f-8a9b-0c1d2e3f4a5b"
 #define UID_ "2f5e4a7c_1b2d_4e6f_8a9b_0c1d2e3f4a5b"
+#define UID32 "8daa50c3a64c9ff60bb9eab7b44b56fd"	/* a static pod's */
 
 TEST(ident_paths_of_every_runtime_and_driver)
 {
@@ -62,6 +63,30 @@ TEST(ident_paths_of_every_runtime_and_driver)
 		{ "/kubepods.slice/kubepods-pod" UID_ ".slice/docker-" ID64 ".scope", ID64,
 				"docker",
 		  UID },
+		/* a static pod (kube-apiserver, etcd): its UID is 32 hex digits */
+		{ "/kubepods/burstable/pod" UID32 "/" ID64, ID64, "cri", UID32 },
+		{ "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID32 ".slice/"
+		  "cri-containerd-" ID64 ".scope", ID64, "containerd", UID32 },
+		{ "/kubepods.slice/kubepods-pod" UID32 ".slice", "", "", UID32 },
+		/* a kubelet with a cgroup root of its own (kind) */
+		{ "/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/"
+		  "kubelet-kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID64 ".scope",
+		  ID64, "containerd", UID },
+		/* the systemd driver's names given to cgroupfs (v1 lines), slice:prefix:id */
+		{ "/system.slice/containerd.service/kubepods-burstable-pod" UID_ ".slice:"
+		  "cri-containerd:" ID64, ID64, "containerd", UID },
+		{ "/kubepods-besteffort-pod" UID_ ".slice:cri-containerd:" ID64, ID64, "containerd",
+		  UID },
+		{ "/kubepods-pod" UID32 ".slice:crio:" ID64, ID64, "crio", UID32 },
+		{ "/kubepods-pod" UID_ ".slice:docker:" ID64, ID64, "docker", UID },
+		{ "/kubepods-pod" UID_ ".slice:other:" ID64, "", "", UID },
+		/* a pod in a container (a kind or k3d node): the pod's, not the node's */
+		{ "/docker/" ID64B "/kubelet/kubepods/burstable/pod" UID, "", "", UID },
+		{ "/docker/" ID64B "/kubelet/kubepods/burstable/pod" UID "/" ID64, ID64, "cri", UID },
+		{ "/system.slice/docker-" ID64B ".scope/kubepods/besteffort/pod" UID "/" ID64, ID64,
+		  "cri", UID },
+		/* a container in a container, with no pod: the inner one */
+		{ "/docker/" ID64B "/docker/" ID64, ID64, "docker", "" },
 		/* podman: systemd (rootful and a user's) and cgroupfs (measured on this VM) */
 		{ "/machine.slice/libpod-" ID64 ".scope", ID64, "podman", "" },
 		{ "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID64 ".scope",
@@ -81,6 +106,9 @@ TEST(ident_paths_of_every_runtime_and_driver)
 		{ "/system.slice/docker-" ID64 ".scopex", "", "", "" },
 		{ "/" ID64, "", "", "" },	/* a bare id names nothing outside a pod */
 		{ "/kubepods/burstable/podnot-a-uid/" ID64, "", "", "" },
+		{ "/kubepods/burstable/pod2F5E4A7C-1B2D-4E6F-8A9B-0C1D2E3F4A5B/" ID64, "", "", "" },
+		{ "/kubepods/burstable/pod" UID32 "0/" ID64, "", "", "" },
+		{ "/system.slice/pod" UID_ ".slice", "", "", "" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
