@@ -490,7 +490,7 @@ int app__record(struct app *a, const struct tt_event *e)
 
 int app__flowrec(struct app *a, const struct tt_flowrec *r)
 {
-	struct tt_event h;
+	struct tt_event h, o;
 	int err = 0;
 
 	/* the filters read the tuple and cgroup, which every transition of it shares */
@@ -505,7 +505,7 @@ int app__flowrec(struct app *a, const struct tt_flowrec *r)
 		a->sink_err = err;
 	else if (a->sink_err)
 		return a->sink_err;
-	if (!pass_identity(a, &h))
+	if (!pass_identity(a, flowrec__owner(r, &h, &o)))
 		a->id_dropped++;
 	else if (engine__feed_flow_hdr(a->eng, r, &h) == -EINVAL)
 		a->invalid++;

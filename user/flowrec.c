@@ -48,6 +48,22 @@ void flowrec__header(const struct tt_flowrec *r, struct tt_event *e)
 		e->ts_ns = r->ts_ns[0];
 }
 
+const struct tt_event *flowrec__owner(const struct tt_flowrec *r, const struct tt_event *h,
+				      struct tt_event *e)
+{
+	for (unsigned int i = 0; i < r->n && i < TT_FR_STATES; i++)
+		if (r->tflags[i] & TT_T_TASK0) {
+			*e = *h;
+			e->flags |= TT_F_OWNER;
+			e->pid = r->task_pid[0];
+			e->tgid = r->task_tgid[0];
+			memcpy(e->comm, r->task_comm[0], sizeof(e->comm));
+			e->comm[sizeof(e->comm) - 1] = '\0';
+			return e;
+		}
+	return h;
+}
+
 void flowrec__event(const struct tt_flowrec *r, unsigned int i, struct tt_event *e)
 {
 	flowrec__header(r, e);

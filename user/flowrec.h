@@ -30,4 +30,12 @@ void flowrec__event_on(const struct tt_flowrec *r, unsigned int i, struct tt_eve
 /* What every transition of r shares (tuple, netns, cgroup, sk), as a tt_event with no states. */
 void flowrec__header(const struct tt_flowrec *r, struct tt_event *e);
 
+/*
+ * h (r's header) with r's owner in it, as a transition that found it carries
+ * it (TT_F_OWNER: the cgroup names' /proc/PID/cgroup fallback needs a pid):
+ * e filled and returned, or h when no transition of r knew its task.
+ */
+const struct tt_event *flowrec__owner(const struct tt_flowrec *r, const struct tt_event *h,
+				      struct tt_event *e);
+
 #endif /* TT_FLOWREC_H */

@@ -56,6 +56,8 @@ struct tt_ident {
 	bool live;
 	char mount[PATH_MAX];	/* "" when the host has no cgroup v2 mount */
 	uint64_t root_id;	/* the mount root's id: says nothing about a socket */
+	bool v1;		/* cgroup v1 hierarchies mounted too (hybrid): a runtime
+				 * may have put a container in v1 only */
 	struct table ids;	/* cgroup id -> name */
 	struct table pids;	/* pid -> name from /proc/PID/cgroup */
 	struct table retired;	/* names a pid had before, freed at the end */
@@ -391,6 +393,7 @@ void ident__go_live(struct tt_ident *id)
 	mi = read_text("/proc/self/mountinfo", 1 << 20);
 	if (!mi || ident__find_mount(mi, id->mount, sizeof(id->mount)))
 		id->mount[0] = '\0';
+	id->v1 = mi && strstr(mi, " - cgroup ");
 	free(mi);
 	if (id->mount[0]) {
 		struct slot *s;
@@ -605,7 +608,13 @@ void ident__tick(struct tt_ident *id)
 
 bool ident__vague(const struct tt_ident *id, uint64_t cgid)
 {
-	return !cgid || (id->live && cgid == id->root_id);
+	const struct slot *s;
+
+	if (!cgid || (id->live && cgid == id->root_id))
+		return true;
+	/* hybrid: a v2 cgroup with no container may hold one that is in v1 only */
+	s = id->live && id->v1 ? table_find(&id->ids, cgid) : NULL;
+	return s && s->name && !s->name->container[0];
 }
 
 const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32_t pid)
@@ -622,6 +631,17 @@ const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32
 	 */
 	if (id->live && pid && (!n || (cgid == id->root_id && !n->container[0])))
 		return by_pid(id, pid) ?: n;
+	/*
+	 * Where v1 is mounted too, a runtime that made v1 cgroups only leaves
+	 * a container's tasks in its shim's v2 cgroup (docker on some hybrid
+	 * hosts: containerd.service): the owner's v1 lines name the container.
+	 */
+	if (id->live && id->v1 && pid && !n->container[0]) {
+		const struct tt_cgname *p = by_pid(id, pid);
+
+		if (p && p->container[0])
+			return p;
+	}
 	return n;
 }
 

@@ -66,7 +66,11 @@ void ident__tick(struct tt_ident *id);
 void ident__set_capacity(struct tt_ident *id, size_t max_names, uint64_t idle_ns,
 			 uint64_t prune_ns);
 
-/* Whether cgid says nothing of its own (0, or the root: the /proc fallback's cases). */
+/*
+ * Whether cgid may say less than its owner's /proc/PID/cgroup (the fallback's
+ * cases): 0, the root, or, where cgroup v1 is mounted too, a cgroup that
+ * names no container (a runtime may have put one in v1 only).
+ */
 bool ident__vague(const struct tt_ident *id, uint64_t cgid);
 
 /* Whether cgid's name is at hand without any I/O. */

@@ -54,6 +54,19 @@ pass() {
 	exit 0
 }
 
+# note TEXT: a line the runner keeps with the test's result (what it measured)
+note() {
+	echo "note $TEST: $*"
+}
+
+# skip WHY: this host cannot run the test: exit 77, which tests/run.sh and
+# the qemu guest count as a skip (and CI as a failure, since it can run them
+# all).
+skip() {
+	echo "skip $TEST: $*"
+	exit 77
+}
+
 # The tools some checks compare tcptrail with (ss inside the test's
 # namespace; capsh to drop a capability): only the busybox qemu guest
 # (TT_GUEST=1) lacks them, and there those checks are left out.  On a host

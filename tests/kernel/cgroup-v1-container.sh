@@ -1,0 +1,96 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# A container that its runtime put in cgroup v1 only, on a hybrid host:
+# its tasks stay in another v2 cgroup (docker on some hybrid hosts leaves
+# them in containerd.service's), which names no container, and the owner's
+# /proc/PID/cgroup v1 lines name it.  A ttdrive in a v2 cgroup of our own
+# (/PARENT/a) and in a v1 one named as docker's cgroupfs driver names a
+# container (/PARENT/docker/ID):
+#   host-wide:               its flows name container ID, by the v1 path
+#   --container ID-PREFIX:   its flows are kept, and no other
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+# the first cgroup v1 hierarchy's mount: fstype "cgroup" after " - "
+V1=$(sed -n 's/^[^ ]* [^ ]* [^ ]* \/ \([^ ]*\) .* - cgroup .*/\1/p' /proc/self/mountinfo | sed -n 1p)
+[ -n "$V1" ] || skip "no cgroup v1 hierarchy mounted here (not a hybrid host)"
+# shellcheck source=tests/kernel/cgroups.inc
+. "${0%/*}/cgroups.inc"
+ID=7c0ffee0$(printf '%056d' 0 | tr 0 a)
+V1CG=$V1/$CG/docker/$ID
+
+v1_cleanup() {
+	for _p in $DA; do
+		kill -KILL "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+	done
+	DA=
+	_i=50
+	while [ -d "$V1/$CG" ] && [ "$_i" -gt 0 ]; do
+		rmdir "$V1CG" "$V1/$CG/docker" "$V1/$CG" 2>/dev/null
+		sleep 0.1
+		_i=$((_i - 1))
+	done
+	[ -d "$V1/$CG" ] && echo "warning: could not remove $V1/$CG"
+	cg_cleanup
+}
+trap v1_cleanup EXIT
+cg_make a
+mkdir -p "$V1CG" || fail "cannot make $V1CG"
+
+# run TCPTRAIL-OPTIONS...: ttdrive two-phase in both cgroups, under
+# tcptrail.  Its first connections end while it waits at its pause: their
+# owner is alive when tcptrail reads them (a name from /proc/PID/cgroup needs
+# a live owner), and the pid's name is kept for the rest.
+run() {
+	rm -f "$DIR/go" "$DIR/resume"
+	: >"$DIR/a.out"
+	# shellcheck disable=SC2016 # $$ is the inner shell's
+	sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2/cgroup.procs" &&
+		exec "$3" --go-file "$4" --resume-file "$5" --timeout 30 two-phase 3' \
+		sh "$MNT/$CG/a" "$V1CG" "$DRIVE" "$DIR/go" "$DIR/resume" >"$DIR/a.out" 2>"$DIR/a.err" &
+	DA=$!
+	wait_until 10 grep -q '^pid=' "$DIR/a.out" ||
+		fail "ttdrive in the cgroups did not start: $(last_line "$DIR/a.err")"
+	NA=$(sed -n 's/^netns=//p' "$DIR/a.out")
+	: >"$DIR/trace.err"
+	"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 0 "$@" >"$OUT" 2>"$DIR/trace.err" &
+	TRACE_PID=$!
+	wait_until 20 trace_attached
+	grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
+		fail "tcptrail $* did not start: $(last_line "$DIR/trace.err")"
+	: >"$DIR/go"
+	wait_until 30 grep -q '^paused=' "$DIR/a.out" ||
+		fail "ttdrive two-phase never paused: $(last_line "$DIR/a.err")"
+	# its first three connections' six flows, read while it waits
+	# shellcheck disable=SC2317 # called through wait_until
+	first_read() {
+		[ "$(grep '^{"type":"flow",' "$OUT" | grep -c "\"netns\":$NA,")" -ge 6 ]
+	}
+	wait_until 20 first_read || fail "tcptrail $* printed no 6 flows of namespace $NA in 20 s"
+	: >"$DIR/resume"
+	wait_until 60 not_alive "$DA" || fail "ttdrive $DA still running after 60 s"
+	wait "$DA" || fail "ttdrive failed: $(last_line "$DIR/a.err")"
+	DA=
+	trace_stop
+	PA=$(sed -n 's/^client_pid=//p' "$DIR/a.out")
+}
+
+# flows PATTERN: the finished flows of ttdrive's namespace and process matching PATTERN
+flows() {
+	grep '^{"type":"flow",' "$OUT" | grep "\"netns\":$NA," | grep "\"pid\":$PA," | grep -c "$1"
+}
+
+run
+all=$(flows .)
+[ "$all" -ge 12 ] || fail "host-wide: $all flows in ttdrive's namespace $NA, want >= 12 (6 connections, both ends)"
+good=$(flows "\"cgroup\":\"/$CG/docker/$ID\",\"container\":\"$ID\",")
+[ "$good" = "$all" ] || fail "host-wide: $good of $all flows name container $ID by its v1 path:" \
+	"$(grep '^{"type":"flow",' "$OUT" | grep "\"netns\":$NA," | grep -v "\"container\":\"$ID\"" | sed -n 1p)"
+
+run --container "${ID%????????????????????????????????????????????????}"
+[ "$(flows "\"container\":\"$ID\",")" -ge 12 ] || fail "--container ${ID%????????????????????????????????????????????????}: its flows are missing"
+bad=$(grep '^{"type":"flow",' "$OUT" | grep -v "\"container\":\"$ID\"," | sed -n 1p)
+[ -z "$bad" ] || fail "--container: a flow of another container: $bad"
+note "$all flows named container ${ID%????????????????????????????????????????????????} from their owners' v1 lines"
+pass
