@@ -5,6 +5,7 @@
  * optsys.c then checks the values against this system.
  */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -848,6 +849,68 @@ static void say_rejected(const char *arg)
 	}
 }
 
+/* The short option key, or NULL. */
+static const struct argp_option *short_opt(int key)
+{
+	for (const struct argp_option *p = options; p->name || p->key || p->doc; p++)
+		if (p->key == key && key > 0 && key < 128 && isalnum(key))
+			return p;
+	return NULL;
+}
+
+/*
+ * getopt stops inside a word of short options (-eZj) without moving past
+ * it, so the word it names is the one before: find the letter it refused.
+ * True, with the message said, when one is found.
+ */
+static bool say_bad_letter(int argc, char **argv)
+{
+	char v[104], w[104];
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			return false;
+		if (a[0] != '-' || !a[1])
+			continue;
+		if (a[1] == '-') {
+			/* --name VALUE: the value is no option */
+			const struct argp_option *p = NULL;
+			size_t len = strcspn(a + 2, "=");
+
+			for (const struct argp_option *q = options; q->name || q->key || q->doc; q++)
+				if (q->name && strlen(q->name) == len && !strncmp(q->name, a + 2, len))
+					p = q;
+			if (p && p->arg && !(p->flags & OPTION_ARG_OPTIONAL) && !a[2 + len])
+				i++;
+			continue;
+		}
+		for (const char *c = a + 1; *c; c++) {
+			const struct argp_option *p = short_opt((unsigned char)*c);
+
+			if (p && p->arg) {
+				/* the rest of the word, or the next one, is its value */
+				if (!c[1])
+					i++;
+				break;
+			}
+			if (p)
+				continue;
+			if (c > a + 1 && *c == '=')
+				tt_err("-%c takes no value, and '%s' gives one (see --help)", c[-1],
+				       shown(a, v));
+			else if (c > a + 1)
+				tt_err("unknown option '-%s' in '%s' (see --help)",
+				       shown((char[]){ *c, 0 }, w), shown(a, v));
+			else
+				return false;
+			return true;
+		}
+	}
+	return false;
+}
+
 int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
 {
 	struct argp argp = { .options = options, .parser = parse_opt, .doc = doc };
@@ -876,7 +939,8 @@ int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
 		/* getopt rejected an option before our parser saw it */
 		int at = ps.err_next > 0 ? ps.err_next : idx;
 
-		say_rejected(at > 0 && at <= argc ? argv[at - 1] : "?");
+		if (!say_bad_letter(argc, argv))
+			say_rejected(at > 0 && at <= argc ? argv[at - 1] : "?");
 		return 2;
 	}
 	if (ps.help) {

@@ -705,6 +705,13 @@ TEST(opts_rejected_option_says_why)
 	CHECK_REFUSED("-p/--pid", "needs a value", "-p");
 	CHECK_REFUSED("--pid", "needs a value", "--pi");
 	CHECK_REFUSED("--json", "takes no value", "--json=1");
+	/* a letter inside a word of them: that letter and word, not the word before */
+	CHECK_REFUSED("unknown option '-Z' in '-eZj'", "'-eZj'", "-P", "80", "-eZj");
+	CHECK_REFUSED("unknown option '-x' in '-4x'", "'-4x'", "-4x");
+	CHECK_REFUSED("-e takes no value", "'-e=1'", "-e=1");
+	CHECK_REFUSED("-e takes no value", "'-e=1'", "-r", "x.ttcap", "-e=1");
+	/* a value that starts with a dash is the value, not a word of options */
+	CHECK_REFUSED("-P/--port", "'-Zq'", "-P", "-Zq");
 }
 
 /* --quiet-flows -e prints transitions: the help said only summaries, reports and warnings. */
