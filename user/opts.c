@@ -81,8 +81,8 @@ static const struct argp_option options[] = {
 	{ "port", 'P', "PORTS", 0, "Only flows with one of PORTS (comma list) at either end", 1 },
 	{ "lport", 'L', "PORTS", 0, "Only flows with one of PORTS as the local port", 1 },
 	{ "dport", 'D', "PORTS", 0, "Only flows with one of PORTS as the remote port", 1 },
-	{ "netns", 'N', "NETNS", 0, "Only this network namespace: an inode number or a path "
-	  "such as /proc/PID/ns/net or /run/netns/NAME", 1 },
+	{ "netns", 'N', "NETNS", 0, "Only this network namespace: an inode number, a path "
+	  "such as /proc/PID/ns/net or /run/netns/NAME, or an ip netns NAME", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Only sockets whose cgroup v2 is PATH or below it "
 	  "(\"/system.slice\", or a directory under the v2 mount)", 1 },
 	{ "container", OPT_CONTAINER, "ID", 0, "Only sockets of the container whose id starts "
@@ -509,7 +509,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "-N/--netns: given twice (then '%s'); tcptrail traces one "
 				   "namespace or all", arg);
 		if (!*arg)
-			return bad(state, "-N/--netns: '%s' is neither a namespace inode nor a path", arg);
+			return bad(state, "-N/--netns: '%s' is neither a namespace inode, a name "
+				   "nor a path", arg);
 		ps->netns_arg = o->netns_arg = arg;
 		break;
 	case OPT_CGROUP:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "opts.h"
@@ -88,9 +89,26 @@ TEST(opts_netns_path)
 	struct tt_opts o;
 	bool x;
 
+	struct stat st;
+	int cwd = open(".", O_RDONLY | O_DIRECTORY);
+
+	REQUIRE(cwd >= 0 && !stat("/proc/self/ns/net", &st));
 	CHECK_EQ_INT(parse(&o, &x, "-N", "/proc/self/ns/net", NULL), 0);
-	CHECK(o.netns != 0);
+	CHECK(o.netns == (uint32_t)st.st_ino);
 	CHECK_EQ_INT(parse(&o, &x, "-N", "/nonexistent/ns", NULL), 2);
+	/* relative: a path, and a name with no /run/netns entry that is a file here */
+	REQUIRE(!chdir("/proc/self"));
+	memset(&o, 0, sizeof(o));
+	CHECK_EQ_INT(parse(&o, &x, "-N", "ns/net", NULL), 0);
+	CHECK(o.netns == (uint32_t)st.st_ino);
+	REQUIRE(!chdir("ns"));
+	if (access("/run/netns/net", F_OK)) {
+		memset(&o, 0, sizeof(o));
+		CHECK_EQ_INT(parse(&o, &x, "-N", "net", NULL), 0);
+		CHECK(o.netns == (uint32_t)st.st_ino);
+	}
+	REQUIRE(!fchdir(cwd));
+	close(cwd);
 }
 
 TEST(opts_help_and_version_exit_zero)
@@ -345,6 +363,8 @@ TEST(opts_netns_only_a_network_namespace)
 	CHECK_REFUSED("-N/--netns", "/proc/self/ns/mnt", "-N", "/proc/self/ns/mnt");
 	CHECK_REFUSED("-N/--netns", "/proc/self/ns", "-N", "/proc/self/ns");
 	CHECK_REFUSED("-N/--netns", "12345", "-N", "12345");
+	CHECK_REFUSED("-N/--netns", "'no-such-netns-name' is neither a namespace inode, a name in "
+		      "/run/netns nor a file", "-N", "no-such-netns-name");
 	/* a FIFO: refused, not waited on */
 	{
 		char fifo[] = "/tmp/tt-fifo-XXXXXX";
