@@ -161,6 +161,24 @@ static int check_set(const struct tt_opts *o, const char *set_opt, const char *s
 	return 0;
 }
 
+/* The process (thread group) that thread tid is in, from /proc; 0 when unknown. */
+static uint32_t tgid_of(uint32_t tid)
+{
+	char path[40], line[128];
+	unsigned int tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %u", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
 int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 {
 	if (netns_arg && resolve_netns(o, netns_arg, o->read_path != NULL))
@@ -180,6 +198,16 @@ int tt_opts_check_system(struct tt_opts *o, const char *netns_arg)
 	if (o->pid && !o->read_path && kill((pid_t)o->pid, 0) && errno == ESRCH) {
 		tt_err("-p/--pid: no process %u on this host", o->pid);
 		return 2;
+	}
+	/* a thread's id (top -H shows them): its records carry the process's */
+	if (o->pid && !o->read_path) {
+		uint32_t tgid = tgid_of(o->pid);
+
+		if (tgid && tgid != o->pid) {
+			tt_err("-p/--pid: %u is a thread of process %u; give -p %u", o->pid, tgid,
+			       tgid);
+			return 2;
+		}
 	}
 	return 0;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -942,4 +944,42 @@ TEST(opts_values_in_messages_are_one_printable_line)
 	CHECK(strlen(m) < 300);
 	CHECK(strstr(m, "xxx...xxx") != NULL);
 	CHECK(strstr(m, "(see --help)\n") != NULL);
+}
+
+struct tid_box {
+	pid_t tid;
+	int ready[2];	/* the thread says its tid is set */
+	int done[2];	/* the test says the thread may end */
+};
+
+static void *report_tid(void *arg)
+{
+	struct tid_box *b = arg;
+	char c;
+
+	b->tid = gettid();
+	if (write(b->ready[1], "x", 1) == 1 && read(b->done[0], &c, 1) < 0)
+		return NULL;
+	return NULL;
+}
+
+/* -p with a thread's id (top -H): refused, naming the process to give instead. */
+TEST(opts_pid_of_a_thread_names_its_process)
+{
+	struct tid_box b = { 0 };
+	char want[80], tid[16], c;
+	pthread_t th;
+
+	REQUIRE(!pipe(b.ready) && !pipe(b.done));
+	REQUIRE(!pthread_create(&th, NULL, report_tid, &b));
+	REQUIRE(read(b.ready[0], &c, 1) == 1);
+	snprintf(want, sizeof(want), "is a thread of process %d; give -p %d", (int)getpid(),
+		 (int)getpid());
+	snprintf(tid, sizeof(tid), "%d", (int)b.tid);
+	CHECK_REFUSED("-p/--pid", want, "-p", tid);
+	close(b.done[1]);
+	pthread_join(th, NULL);
+	close(b.done[0]);
+	close(b.ready[0]);
+	close(b.ready[1]);
 }
