@@ -171,30 +171,35 @@ static const struct argp_option options[] = {
 
 int tt_parse_ports(const char *s, uint16_t *ports, uint32_t *n)
 {
-	char buf[256], *tok, *save = NULL;
-	long long v;
+	const char *field = s;
 
-	if (!s || !*s || strlen(s) >= sizeof(buf))
+	if (!s || !*s)
 		return -EINVAL;
-	strcpy(buf, s);
 	*n = 0;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* any length: repeats take no room ("80,," or ",80" has an empty field) */
+	for (;;) {
+		size_t len = strcspn(field, ",");
+		char tok[32];
 		uint32_t k = 0;
+		long long v;
 
+		if (!len || len >= sizeof(tok))
+			return -EINVAL;
+		memcpy(tok, field, len);
+		tok[len] = '\0';
 		if (tt_parse_num(tok, 1, 65535, &v))
 			return -EINVAL;
-		while (k < *n && ports[k] != v)		/* once each: a repeat takes no room */
+		while (k < *n && ports[k] != v)
 			k++;
-		if (k < *n)
-			continue;
-		if (*n >= TT_MAX_PORTS)
-			return -E2BIG;
-		ports[(*n)++] = (uint16_t)v;
+		if (k == *n) {
+			if (*n >= TT_MAX_PORTS)
+				return -E2BIG;
+			ports[(*n)++] = (uint16_t)v;
+		}
+		if (!field[len])
+			return 0;
+		field += len + 1;
 	}
-	/* "80," or ",80" leave an empty field that strtok_r hides */
-	if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
-		return -EINVAL;
-	return *n ? 0 : -EINVAL;
 }
 
 /* -P 80 -P 443 is -P 80,443: a repeated list adds to the one before, once each. */
