@@ -104,6 +104,13 @@ int tt_parse_states(const char *s, uint32_t *mask, char *bad, size_t bad_len)
 	}
 }
 
+static bool v4_mapped(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
 static int one_cidr(const char *s, size_t n, struct tt_cidr *c)
 {
 	char buf[TT_ADDR_STRLEN + 8], *slash;
@@ -135,6 +142,16 @@ static int one_cidr(const char *s, size_t n, struct tt_cidr *c)
 	bits = max;
 	if (slash && tt_parse_num(slash, 0, max, &bits))
 		return -EINVAL;
+	/*
+	 * ::ffff:10.1.2.3 (as a Java log gives it) is the IPv4 address: it
+	 * then matches IPv4 flows too, as 10.1.2.3 matches mapped ones
+	 */
+	if (c->family == TT_AF_INET6 && bits >= 96 && v4_mapped(c->addr)) {
+		memmove(c->addr, c->addr + 12, 4);
+		memset(c->addr + 4, 0, 12);
+		c->family = TT_AF_INET;
+		bits -= 96;
+	}
 	c->bits = (uint8_t)bits;
 	/* 10.1.2.3/8 means 10.0.0.0/8, as ip(8) takes it */
 	for (unsigned int i = 0; i < 16; i++) {
@@ -182,13 +199,6 @@ static bool prefix_match(const struct tt_cidr *c, const uint8_t *addr)
 	if (memcmp(c->addr, addr, full))
 		return false;
 	return !rest || ((addr[full] ^ c->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
-}
-
-static bool v4_mapped(const uint8_t a[16])
-{
-	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
 }
 
 bool tt_cidr_match(const struct tt_cidr *list, uint32_t n, uint8_t family, const uint8_t addr[16])

@@ -166,6 +166,14 @@ TEST(match_cidr_match)
 	CHECK(in("10.0.0.0/8", "::ffff:10.1.2.3"));
 	CHECK(!in("10.0.0.0/8", "::ffff:11.1.2.3"));
 	CHECK(in("::ffff:0:0/96", "::ffff:11.1.2.3"));
+	/* and the other way: ::ffff:10.1.2.3 (pasted from a Java log) is 10.1.2.3 */
+	CHECK(in("::ffff:127.0.0.1", "127.0.0.1"));
+	CHECK(in("[::ffff:127.0.0.1]", "::ffff:127.0.0.1"));
+	CHECK(!in("::ffff:127.0.0.1", "127.0.0.2"));
+	CHECK(in("::ffff:10.0.0.0/104", "10.200.1.2"));
+	CHECK(!in("::ffff:10.0.0.0/104", "11.0.0.1"));
+	CHECK(in("::ffff:0:0/96", "203.0.113.9"));
+	CHECK(!in("::ffff:0:0/95", "203.0.113.9"));
 }
 
 static struct tt_event ev(const char *saddr, const char *daddr)
