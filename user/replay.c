@@ -598,6 +598,7 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	struct tt_capmeta m;
 	struct tt_drive d;
 	int status = 0;
+	const char *name;
 	struct app a;
 
 	capreader__set_stop(r, stop);
@@ -614,9 +615,10 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		tt_err("%s", capreader__error(r));
 		return 2;
 	}
-	describe(!o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin", &m);
+	name = !o->read_path ? "capture" : strcmp(o->read_path, "-") ? o->read_path : "stdin";
 	chain_init(&c.ch, r, o->read_path, &m, stop);
 	if (o->snapshot || o->top) {
+		describe(name, &m);
 		status = replay_view(&c.ch, o, &m, stop);
 		chain_free(&c.ch);
 		return status;
@@ -627,12 +629,13 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		chain_free(&c.ch);
 		return 1;
 	}
-	/* app__init says what went wrong itself */
+	/* app__init says what went wrong itself, in one line: before the banner */
 	if (app__init(&a, o, m.wall_offset_ns, color)) {
 		filter__free(c.flt);
 		chain_free(&c.ch);
 		return 1;
 	}
+	describe(name, &m);
 	c.start_ns = c.now = m.start_ns;
 	app__start(&a, c.now);
 	app__clock_jumps(&a);
