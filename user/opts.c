@@ -322,6 +322,8 @@ struct parse_state {
 	bool interval_given;	/* --top's default differs */
 	bool help, version;	/* printed once the whole line parsed: bad input wins */
 	const char *kernel_opt;	/* the first kernel-side option given, which -r refuses */
+	const char *report_opt;	/* the first option of the reports only, which the views refuse */
+	bool max_flows_given;
 };
 
 /* A value from the command line as an error shows it: at most about 100 bytes. */
@@ -384,6 +386,16 @@ static int check_combinations(struct argp_state *state, struct tt_opts *o)
 }
 
 
+/* The first filter given, or NULL: --probe traces nothing to filter. */
+static const char *a_filter(const struct tt_opts *o, const struct parse_state *ps)
+{
+	return o->family ? "-4/-6" : ps->pid_given ? "-p/--pid" : ps->netns_arg ? "-N/--netns" :
+	       o->n_ports ? "-P/--port" : o->n_lports ? "-L/--lport" :
+	       o->n_rports ? "-D/--dport" : o->n_local ? "--local" : o->n_remote ? "--remote" :
+	       o->states ? "--state" : o->container ? "--container" :
+	       o->cgroup_path[0] ? "--cgroup" : NULL;
+}
+
 /* The first option given that feeds an output of a trace, or NULL: what a view or --probe refuses. */
 static const char *other_output(const struct tt_opts *o)
 {
@@ -413,6 +425,15 @@ static int check_views(struct argp_state *state, struct tt_opts *o)
 		return bad(state, why, other_output(o));
 	if (o->probe)
 		return bad(state, why, "--probe");
+	if (o->rotate_bytes || o->rotate_count)
+		return bad(state, why, o->rotate_bytes ? "--rotate-size" : "--rotate-count");
+	/* the CLOSE-WAIT and TIME-WAIT reports' thresholds: a view shows ages and counts */
+	if (ps->report_opt)
+		return bad(state, why, ps->report_opt);
+	/* a replay's view has a flow table; a live one reads the kernel's */
+	if (ps->max_flows_given && !o->read_path)
+		return bad(state, "%s: sizes the flow table of a trace or a replay; a live "
+			   "--snapshot or --top reads the kernel's sockets", "--max-flows");
 	/* live, they read sock_diag and /proc; a replay's kernel side is refused with -r */
 	if (ps->kernel_opt && !o->read_path)
 		return bad(state, "%s: sets up the kernel side, and --snapshot and --top attach "
@@ -447,6 +468,16 @@ static int check_probe(struct argp_state *state, struct tt_opts *o)
 		return 0;
 	if (other_output(o))
 		return bad(state, why, other_output(o));
+	if (o->rotate_bytes || o->rotate_count)
+		return bad(state, why, o->rotate_bytes ? "--rotate-size" : "--rotate-count");
+	if (a_filter(o, ps))
+		return bad(state, why, a_filter(o, ps));
+	if (ps->report_opt)
+		return bad(state, why, ps->report_opt);
+	if (ps->max_flows_given)
+		return bad(state, why, "--max-flows");
+	if (o->no_seed)
+		return bad(state, why, "--no-seed");
 	if (o->json)
 		return bad(state, why, "-j/--json");
 	if (o->quiet_flows)
@@ -608,6 +639,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case OPT_MAX_FLOWS:
+		ps->max_flows_given = true;
 		if (tt_parse_num(arg, 1, 1 << 26, &v))
 			return bad(state, "--max-flows: '%s' is not a number from 1 to 67108864", arg);
 		o->max_flows = (uint64_t)v;
@@ -654,6 +686,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->rotate_count = (uint32_t)v;
 		break;
 	case OPT_CLOSE_WAIT_AGE:
+		ps->report_opt = ps->report_opt ?: "--close-wait-age";
 		err = tt_parse_duration(arg, &o->close_wait_age_ns);
 		if (err == -ERANGE)
 			return bad(state, "--close-wait-age: '%s' is out of range: ten years at most", arg);
@@ -662,6 +695,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   "number with ms, s, m or h (e.g. 10, 30s, 5m)", arg);
 		break;
 	case OPT_TW_WARN:
+		ps->report_opt = ps->report_opt ?: "--tw-warn";
 		if (tt_parse_num(arg, 1, 100, &v))
 			return bad(state, "--tw-warn: '%s' is not a percentage from 1 to 100", arg);
 		o->tw_warn_pct = (uint32_t)v;
@@ -769,7 +803,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		ps->err_next = state->next;
 		break;
 	case ARGP_KEY_END:
-		err = check_combinations(state, o) ?: check_views(state, o) ?: check_probe(state, o);
+		/* what --probe and the views do without comes first: their reason is the one */
+		err = check_views(state, o) ?: check_probe(state, o) ?: check_combinations(state, o);
 		if (!err && (ps->status = tt_opts_check_system(o, ps->netns_arg)))
 			return EINVAL;
 		return err;

@@ -543,6 +543,16 @@ TEST(opts_probe_refuses_what_it_would_ignore)
 	CHECK_REFUSED("-d/--duration", "--probe", "--probe", "-d", "5");
 	CHECK_REFUSED("-i/--interval", "--probe", "--probe", "-i", "5");
 	CHECK_REFUSED("--metrics-file", "--probe", "--probe", "--metrics-file", "/tmp/tt.prom");
+	/* filters, the reports' and the table's options, rotation: nothing to act on */
+	CHECK_REFUSED("-P/--port", "--probe", "--probe", "-P", "80");
+	CHECK_REFUSED("--state", "--probe", "--probe", "--state", "LISTEN");
+	CHECK_REFUSED("-p/--pid", "--probe", "--probe", "-p", "1");
+	CHECK_REFUSED("--tw-warn", "--probe", "--probe", "--tw-warn", "5");
+	CHECK_REFUSED("--max-flows", "--probe", "--probe", "--max-flows", "10");
+	CHECK_REFUSED("--no-seed", "--probe", "--probe", "--no-seed");
+	/* its own reason, not "add -w FILE", which it would refuse next */
+	CHECK_REFUSED("--rotate-size", "--probe", "--probe", "--rotate-size", "1M");
+	CHECK_EQ_INT(parse(&o, &x, "--snapshot", "-r", "x.ttcap", "--max-flows", "100", NULL), 0);
 	CHECK_EQ_INT(parse(&o, &x, "--probe", "--attach", "tp_btf", "--no-sock-ops", "-v", NULL), 0);
 	CHECK(o.probe);
 }
@@ -811,6 +821,10 @@ TEST(opts_views_bad_input)
 		{ "--snapshot", "--attach", "tp_btf" }, { "--top", "--ringbuf-size", "8M" },
 		{ "--snapshot", "--no-sock-ops" }, { "--top", "--no-seed" },
 		{ "--snapshot", "--priority-boost", "3" },
+		/* the reports' thresholds, rotation, and a live view's flow table */
+		{ "--snapshot", "--tw-warn", "5" }, { "--top", "--close-wait-age", "3" },
+		{ "--top", "--rotate-count", "3" }, { "--snapshot", "--rotate-size", "1M" },
+		{ "--snapshot", "--max-flows", "100" },
 	};
 	struct tt_opts o;
 	bool x;
