@@ -106,7 +106,7 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", 'j', NULL, 0, "One JSON object per line", 2 },
 	{ "events", 'e', NULL, 0, "Also print every transition as it happens", 2 },
-	{ "interval", 'i', "SECS", 0, "Print a summary every SECS (default 10; 0: only at exit)", 2 },
+	{ "interval", 'i', "SECS", 0, "Print a summary every SECS, at least 100ms (default 10; 0: only at exit)", 2 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS and print the final summary", 2 },
 	{ "color", OPT_COLOR, "WHEN", 0, "auto (default: only on a terminal, not if TERM is "
 	  "dumb or unset or NO_COLOR is not empty), always, never", 2 },
@@ -118,7 +118,7 @@ static const struct argp_option options[] = {
 	  "kernel allows), fentry, kprobe, tp_btf or tracepoint; a capability "
 	  "that has no such hook, or whose hook fails, falls back and says so", 3 },
 	{ "probe", OPT_PROBE, NULL, 0, "Print the hook chosen for each capability, and why, then exit", 3 },
-	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two (default 8M)", 3 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0, "Ring buffer size, a power of two from 4K to 1G (default 8M)", 3 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Flows tracked at once; the least recently active "
 	  "are evicted, and counted, beyond it (default 262144)", 3 },
 	{ "no-sock-ops", OPT_NO_SOCK_OPS, NULL, 0, "Do not take connected sockets' transitions "
