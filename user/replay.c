@@ -169,6 +169,28 @@ static struct tt_capreader *chain_open(struct chain *ch, const char *path, uint3
 }
 
 /*
+ * The run's first file from FILE.from on whose header reads (its path in
+ * later, its index in *k, its META in *m), or NULL.
+ */
+static struct tt_capreader *next_readable(struct chain *ch, unsigned long from, unsigned long *k,
+					  struct tt_capmeta *m, char *later, size_t len)
+{
+	while (first_rotated(ch->base, from, later, len)) {
+		struct tt_capreader *r;
+
+		*k = strtoul(later + strlen(ch->base) + 1, NULL, 10);
+		if (*k > UINT32_MAX)
+			return NULL;
+		r = chain_open(ch, later, (uint32_t)*k, m);
+		if (r && !capreader__meta(r, NULL))
+			return r;
+		capreader__free(r);
+		from = *k + 1;
+	}
+	return NULL;
+}
+
+/*
  * After a file's end record: go on in the next file if the set has one.
  * True when ch->r is now the next file (whose first read may fail: a
  * damaged file is bad input as any other).  A file missing from the set, or
@@ -180,9 +202,11 @@ static struct tt_capreader *chain_open(struct chain *ch, const char *path, uint3
 static bool chain_follow(struct chain *ch, bool damaged)
 {
 	struct tt_capreader *r = NULL;
+	struct tt_capreader *stepped = NULL;
 	struct tt_capmeta m;
 	char *next, later[PATH_MAX];
 	uint32_t index = ch->index + 1;
+	unsigned long stepped_k = 0;
 
 	if (!damaged && capreader__end_reason(ch->r) != TTCAP_END_ROTATED)
 		return false;
@@ -196,11 +220,36 @@ static bool chain_follow(struct chain *ch, bool damaged)
 		return false;
 	if (!access(next, F_OK))
 		r = chain_open(ch, next, index, &m);
+	/*
+	 * A file there with no readable header: damaged, or a name the writer
+	 * stepped past (no capture, or not ours to read), which the run's next
+	 * readable file says by naming this one's predecessor as its own.
+	 */
+	if (r && capreader__meta(r, NULL)) {
+		struct tt_capmeta m2;
+		unsigned long k2;
+		struct tt_capreader *r2 = next_readable(ch, index + 1, &k2, &m2, later,
+							sizeof(later));
+
+		if (r2 && m2.prev_index == ch->index) {
+			capreader__free(r);
+			r = NULL;
+			stepped = r2;
+			m = m2;
+			stepped_k = k2;
+		} else {
+			capreader__free(r2);
+		}
+	}
 	if (!r) {
 		unsigned long k = index + 1;
 
 		/* the run's next file there is, past any of another run's */
-		while (first_rotated(ch->base, k, later, sizeof(later))) {
+		if (stepped) {
+			r = stepped;
+			k = stepped_k;
+		}
+		while (!r && first_rotated(ch->base, k, later, sizeof(later))) {
 			k = strtoul(later + strlen(ch->base) + 1, NULL, 10);
 			if (k > UINT32_MAX)
 				break;

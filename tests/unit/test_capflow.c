@@ -635,6 +635,30 @@ TEST(capflow_replay_follows_a_set_past_names_stepped_past)
 	CHECK_EQ_INT(count_of(rr.out, "{\"type\":\"flow\""), 600);
 	replay_run_free(&rr);
 
+	/* a file that is no capture, stepped past the same way */
+	{
+		char *junk = capkit_join(dir, "j.ttcap");
+		FILE *g;
+
+		REQUIRE(junk);
+		capkit_rotated(name, sizeof(name), junk, 1);
+		REQUIRE((g = fopen(name, "w")) != NULL);
+		fputs("not a capture\n", g);
+		fclose(g);
+		REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+			.path = junk, .rotate_bytes = 4096, .start_ns = AT(0) }));
+		CHECK_EQ_INT(write_flows(c, 300), 0);
+		CHECK_EQ_INT(capture__close(c, AT(700), 0, 0), 0);
+		argv[2] = junk;
+		rr = replay_run_argv(6, argv);
+		CHECK_EQ_INT(rr.status, 0);
+		CHECK_EQ_INT(count_of(rr.out, "{\"type\":\"flow\""), 300);
+		CHECK(rr.err && strstr(rr.err, "j.ttcap.1 was stepped past by the capture"));
+		replay_run_free(&rr);
+		argv[2] = path;
+		free(junk);
+	}
+
 	/* a file of the set gone after them: a gap; with no file 4 to say what it
 	 * passed, the gap takes in the names before it */
 	capkit_rotated(name, sizeof(name), path, 4);
