@@ -323,6 +323,7 @@ struct parse_state {
 	bool help, version;	/* printed once the whole line parsed: bad input wins */
 	const char *kernel_opt;	/* the first kernel-side option given, which -r refuses */
 	const char *report_opt;	/* the first option of the reports only, which the views refuse */
+	const char *run_opt;	/* --ringbuf-size or --priority-boost: a run's, which --probe refuses */
 	bool max_flows_given;
 };
 
@@ -478,6 +479,8 @@ static int check_probe(struct argp_state *state, struct tt_opts *o)
 		return bad(state, why, "--max-flows");
 	if (o->no_seed)
 		return bad(state, why, "--no-seed");
+	if (ps->run_opt)
+		return bad(state, why, ps->run_opt);
 	if (o->json)
 		return bad(state, why, "-j/--json");
 	if (o->quiet_flows)
@@ -628,6 +631,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		uint64_t b;
 
 		ps->kernel_opt = ps->kernel_opt ?: "--ringbuf-size";
+		ps->run_opt = ps->run_opt ?: "--ringbuf-size";
 		/* the kernel wants a power-of-two multiple of the page size */
 		err = tt_parse_size(arg, &b);
 		if (err == -ERANGE)
@@ -646,6 +650,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PRIORITY_BOOST:
 		ps->kernel_opt = ps->kernel_opt ?: "--priority-boost";
+		ps->run_opt = ps->run_opt ?: "--priority-boost";
 		if (tt_parse_num(arg, 0, 19, &v))
 			return bad(state, "--priority-boost: '%s' is not a number from 0 to 19", arg);
 		o->priority_boost = (int)v;
@@ -899,57 +904,92 @@ static const struct argp_option *short_opt(int key)
 	return NULL;
 }
 
+/* The long option that --word names, exactly or as getopt takes a unique abbreviation; or NULL. */
+static const struct argp_option *long_opt(const char *word)
+{
+	const struct argp_option *one = NULL;
+	size_t len = strcspn(word, "=");
+	int n = 0;
+
+	for (const struct argp_option *p = options; p->name || p->key || p->doc; p++) {
+		if (!p->name || strncmp(p->name, word, len))
+			continue;
+		if (strlen(p->name) == len)
+			return p;
+		one = p;
+		n++;
+	}
+	return n == 1 ? one : NULL;
+}
+
+/* Whether argv[i] is the value of the option before it (-P 80, -o -x.log), not a word of its own. */
+static bool is_value(char **argv, int i)
+{
+	const char *b = i > 1 ? argv[i - 1] : NULL;
+	const struct argp_option *p;
+
+	if (!b || b[0] != '-' || !b[1])
+		return false;
+	if (b[1] == '-')
+		return b[2] && !strchr(b, '=') && (p = long_opt(b + 2)) && p->arg;
+	for (const char *c = b + 1; *c; c++) {
+		p = short_opt((unsigned char)*c);
+		if (!p)
+			return false;
+		if (p->arg)
+			return !c[1];
+	}
+	return false;
+}
+
 /*
- * getopt stops inside a word of short options (-eZj) without moving past
- * it, so the word it names is the one before: find the letter it refused.
- * True, with the message said, when one is found.
+ * Says what is wrong with a word of short options that getopt refused a
+ * letter of (-eZj: 'Z'; -e=1: '=' after a flag): true when it did.  A
+ * word of one unknown letter, or none refused, is left to say_rejected().
  */
-static bool say_bad_letter(int argc, char **argv)
+static bool say_bad_letter_in(const char *a)
 {
 	char v[104], w[104];
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	if (a[0] != '-' || !a[1] || a[1] == '-')
+		return false;
+	for (const char *c = a + 1; *c; c++) {
+		const struct argp_option *p = short_opt((unsigned char)*c);
 
-		if (!strcmp(a, "--"))
+		if (p && p->arg)
+			return false;	/* the rest of the word is its value */
+		if (p)
+			continue;
+		if (c == a + 1 && !c[1])
 			return false;
-		if (a[0] != '-' || !a[1])
-			continue;
-		if (a[1] == '-') {
-			/* --name VALUE: the value is no option */
-			const struct argp_option *p = NULL;
-			size_t len = strcspn(a + 2, "=");
-
-			for (const struct argp_option *q = options; q->name || q->key || q->doc; q++)
-				if (q->name && strlen(q->name) == len && !strncmp(q->name, a + 2, len))
-					p = q;
-			if (p && p->arg && !(p->flags & OPTION_ARG_OPTIONAL) && !a[2 + len])
-				i++;
-			continue;
-		}
-		for (const char *c = a + 1; *c; c++) {
-			const struct argp_option *p = short_opt((unsigned char)*c);
-
-			if (p && p->arg) {
-				/* the rest of the word, or the next one, is its value */
-				if (!c[1])
-					i++;
-				break;
-			}
-			if (p)
-				continue;
-			if (c > a + 1 && *c == '=')
-				tt_err("-%c takes no value, and '%s' gives one (see --help)", c[-1],
-				       shown(a, v));
-			else if (c > a + 1)
-				tt_err("unknown option '-%s' in '%s' (see --help)",
-				       shown((char[]){ *c, 0 }, w), shown(a, v));
-			else
-				return false;
-			return true;
-		}
+		if (c > a + 1 && *c == '=')
+			tt_err("-%c takes no value, and '%s' gives one (see --help)", c[-1],
+			       shown(a, v));
+		else
+			tt_err("unknown option '-%s' in '%s' (see --help)",
+			       shown((char[]){ *c, 0 }, w), shown(a, v));
+		return true;
 	}
 	return false;
+}
+
+/*
+ * getopt refused something, and argp's state->next is past the word it
+ * was in, or still at it when the refused letter was not the word's last
+ * (-P 80 -eZj stops with next at -eZj): the word before next, unless it is
+ * a long option or a value, else the word at next, names it.
+ */
+static void say_refused(int argc, char **argv, int next)
+{
+	const char *prev = next > 1 && next <= argc ? argv[next - 1] : NULL;
+
+	if (prev && strncmp(prev, "--", 2) && !is_value(argv, next - 1) &&
+	    say_bad_letter_in(prev))
+		return;
+	if (!(prev && !strncmp(prev, "--", 2)) && next >= 1 && next < argc &&
+	    !is_value(argv, next) && say_bad_letter_in(argv[next]))
+		return;
+	say_rejected(prev ? prev : "?");
 }
 
 int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
@@ -980,8 +1020,7 @@ int tt_opts_parse(int argc, char **argv, struct tt_opts *o, bool *exit_now)
 		/* getopt rejected an option before our parser saw it */
 		int at = ps.err_next > 0 ? ps.err_next : idx;
 
-		if (!say_bad_letter(argc, argv))
-			say_rejected(at > 0 && at <= argc ? argv[at - 1] : "?");
+		say_refused(argc, argv, at);
 		return 2;
 	}
 	if (ps.help) {

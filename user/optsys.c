@@ -43,7 +43,12 @@ static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
 		tt_err("-N/--netns: '' is neither a namespace inode, a name nor a path (see --help)");
 		return -EINVAL;
 	}
-	if (s[0] != '/' && tt_parse_num(s, 1, UINT32_MAX, &v)) {
+	/* a name of digits that ip netns made is the name, not an inode */
+	if (s[0] != '/' && !strchr(s, '/') &&
+	    snprintf(named, sizeof(named), "/run/netns/%s", s) < (int)sizeof(named) &&
+	    !access(named, F_OK) && !tt_parse_num(s, 1, UINT32_MAX, &v)) {
+		s = named;
+	} else if (s[0] != '/' && tt_parse_num(s, 1, UINT32_MAX, &v)) {
 		/* NAME, as ip netns names them (or a file of that name here); ./x, a path */
 		if (!strchr(s, '/')) {
 			if (snprintf(named, sizeof(named), "/run/netns/%s", s) >= (int)sizeof(named)) {

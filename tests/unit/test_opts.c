@@ -550,6 +550,8 @@ TEST(opts_probe_refuses_what_it_would_ignore)
 	CHECK_REFUSED("--tw-warn", "--probe", "--probe", "--tw-warn", "5");
 	CHECK_REFUSED("--max-flows", "--probe", "--probe", "--max-flows", "10");
 	CHECK_REFUSED("--no-seed", "--probe", "--probe", "--no-seed");
+	CHECK_REFUSED("--ringbuf-size", "--probe", "--probe", "--ringbuf-size", "16M");
+	CHECK_REFUSED("--priority-boost", "--probe", "--probe", "--priority-boost", "3");
 	/* its own reason, not "add -w FILE", which it would refuse next */
 	CHECK_REFUSED("--rotate-size", "--probe", "--probe", "--rotate-size", "1M");
 	CHECK_EQ_INT(parse(&o, &x, "--snapshot", "-r", "x.ttcap", "--max-flows", "100", NULL), 0);
@@ -750,8 +752,16 @@ TEST(opts_rejected_option_says_why)
 	CHECK_REFUSED("unknown option '-x' in '-4x'", "'-4x'", "-4x");
 	CHECK_REFUSED("-e takes no value", "'-e=1'", "-e=1");
 	CHECK_REFUSED("-e takes no value", "'-e=1'", "-r", "x.ttcap", "-e=1");
+	CHECK_REFUSED("unknown option '-Z' in '-Ze'", "'-Ze'", "-j", "-Ze");
+	CHECK_REFUSED("unknown option '-Z' in '-Ze'", "'-Ze'", "-Ze");
 	/* a value that starts with a dash is the value, not a word of options */
 	CHECK_REFUSED("-P/--port", "'-Zq'", "-P", "-Zq");
+	CHECK_REFUSED("unknown option '-Z' in '-Zq'", "'-Zq'", "-o", "-ejx.log", "-Zq");
+	CHECK_REFUSED("unknown option '-Z' in '-Zq'", "'-Zq'", "--out", "-ejx.log", "-Zq");
+	/* a long option refused first is the one named, not a word after it */
+	CHECK_REFUSED("unknown option '--bogus'", "'--bogus'", "--bogus", "-eZ");
+	CHECK_REFUSED("--json", "takes no value", "--json=1", "-eZ");
+	CHECK_REFUSED("unknown option '--bogus'", "'--bogus'", "--out", "-ejx.log", "--bogus");
 }
 
 /* --quiet-flows -e prints transitions: the help said only summaries, reports and warnings. */
