@@ -435,10 +435,12 @@ static bool pass_identity(struct app *a, const struct tt_event *e)
 	n = app__cgname(a, e);
 	if (o->container && (!n || strncmp(n->container, o->container, strlen(o->container))))
 		return false;
-	if (o->cgroup_path[0] && !kernel_did_cgroup &&
-	    (!n || !ident__path_under(n->path, o->cgroup_path)))
-		return false;
-	return true;
+	if (!o->cgroup_path[0] || kernel_did_cgroup)
+		return true;
+	/* the v2 name, as the kernel matches --cgroup: not an owner's v1 path */
+	n = ident__lookup_v2(a->ident, e->cgroup,
+			     e->flags & TT_F_OWNER || e->type == TT_EV_SEED ? e->tgid : 0);
+	return n && ident__path_under(n->path, o->cgroup_path);
 }
 
 void app__event(struct app *a, const struct tt_event *e)

@@ -645,6 +645,11 @@ const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32
 	return n;
 }
 
+const struct tt_cgname *ident__lookup_v2(struct tt_ident *id, uint64_t cgid, uint32_t pid)
+{
+	return id && cgid ? by_id(id, cgid, pid) : NULL;
+}
+
 size_t ident__running_containers(const char *prefix, char (*ids)[TT_CONTAINER_MAX], size_t max)
 {
 	size_t plen = strlen(prefix), n = 0, seen_n = 0, seen_cap = 0;

@@ -55,6 +55,13 @@ void ident__go_live(struct tt_ident *id);
  */
 const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32_t pid);
 
+/*
+ * The name of cgroup v2 id cgid itself, never an owner's /proc/PID/cgroup
+ * (pid, when known, is a quick way to an id not seen before): what --cgroup,
+ * which the kernel checks on v2 ids, is matched with.  NULL when unknown.
+ */
+const struct tt_cgname *ident__lookup_v2(struct tt_ident *id, uint64_t cgid, uint32_t pid);
+
 /* The clock that tells idle names from used ones: call it now and then (every poll). */
 void ident__tick(struct tt_ident *id);
 
