@@ -430,8 +430,10 @@ static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 	}
 	stdout_writing = 0;
 	/* a terminal the shell shares must not be left non-blocking */
-	if (stdout_flags >= 0)
+	if (stdout_flags >= 0) {
 		fcntl(STDOUT_FILENO, F_SETFL, (int)stdout_flags);
+		stdout_flags = -1;
+	}
 	/* fopencookie: the bytes written, 0 for an error, never negative */
 	return (ssize_t)done;
 }
@@ -545,9 +547,10 @@ void tt_printable(char *s, size_t n)
 
 /*
  * Code points a terminal gives two columns: Unicode's East Asian Wide and
- * Fullwidth, and the emoji shown as pictures, as glibc's wcwidth() has them
- * (Unicode 15), each run merged across the unassigned code points in it.
- * Sorted, for a binary search.
+ * Fullwidth, and the emoji shown as pictures, as glibc 2.36's wcwidth() has
+ * them (Unicode 14), each run merged across the code points unassigned in
+ * it, and the last two runs (emoji, CJK) to the ends of their blocks, where
+ * later Unicode versions add more.  Sorted, for a binary search.
  */
 static const struct { uint32_t lo, hi; } wide[] = {
 	{ 0x1100, 0x115f }, { 0x231a, 0x231b }, { 0x2329, 0x232a },
@@ -576,8 +579,8 @@ static const struct { uint32_t lo, hi; } wide[] = {
 	{ 0x1f5fb, 0x1f64f }, { 0x1f680, 0x1f6c5 }, { 0x1f6cc, 0x1f6cc },
 	{ 0x1f6d0, 0x1f6d2 }, { 0x1f6d5, 0x1f6df }, { 0x1f6eb, 0x1f6ec },
 	{ 0x1f6f4, 0x1f6fc }, { 0x1f7e0, 0x1f7f0 }, { 0x1f90c, 0x1f93a },
-	{ 0x1f93c, 0x1f945 }, { 0x1f947, 0x1f9ff }, { 0x1fa70, 0x1faf6 },
-	{ 0x20000, 0x3134a },
+	{ 0x1f93c, 0x1f945 }, { 0x1f947, 0x1f9ff }, { 0x1fa70, 0x1faff },
+	{ 0x20000, 0x3fffd },
 };
 
 static unsigned int cp_cols(uint32_t cp)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <jansson.h>
+#include <locale.h>
 #include <stdlib.h>
+#include <wchar.h>
 #include "sink.h"
 #include "tt_test.h"
 
@@ -350,10 +352,30 @@ TEST(sink_human_ipv6_columns_and_utc_clock)
 }
 
 /* The terminal columns of s up to at: one per UTF-8 character. */
-/* columns on a terminal, two for a wide character (format_utf8_columns_are_wcwidth) */
+/* columns on a terminal, as the C library's wcwidth() counts them (-1 when it cannot) */
 static long cols_to(const char *s, const char *at)
 {
-	return (long)tt_utf8_cols(s, (size_t)(at - s));
+	locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old;
+	mbstate_t st = { 0 };
+	long n = 0;
+
+	if (!l)
+		return -1;
+	old = uselocale(l);
+	while (s < at) {
+		wchar_t w;
+		size_t k = mbrtowc(&w, s, (size_t)(at - s), &st);
+
+		if (k == 0 || k > (size_t)(at - s)) {
+			n = -1;
+			break;
+		}
+		n += wcwidth(w) > 0 ? wcwidth(w) : 0;
+		s += k;
+	}
+	uselocale(old);
+	freelocale(l);
+	return n;
 }
 
 /*
@@ -383,6 +405,7 @@ TEST(sink_human_utf8_comm_keeps_columns)
 		a1 = strstr(out, " > ");
 		a2 = strstr(second, " > ");
 		REQUIRE(a1 && a2);
+		CHECK(cols_to(out, a1) > 0);
 		CHECK_EQ_INT(cols_to(out, a1), cols_to(second, a2));
 		free(out);
 	}
