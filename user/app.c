@@ -507,7 +507,9 @@ int app__flowrec(struct app *a, const struct tt_flowrec *r)
 		a->sink_err = err;
 	else if (a->sink_err)
 		return a->sink_err;
-	if (!pass_identity(a, flowrec__owner(r, &h, &o)))
+	/* the owner, for the filters' /proc fallback (the sinks look it up by the flow's) */
+	if (!pass_identity(a, a->opts->container || a->opts->cgroup_path[0] ?
+			   flowrec__owner(r, &h, &o) : &h))
 		a->id_dropped++;
 	else if (engine__feed_flow_hdr(a->eng, r, &h) == -EINVAL)
 		a->invalid++;
