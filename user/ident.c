@@ -606,15 +606,36 @@ void ident__tick(struct tt_ident *id)
 	id->now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * A runtime's own v2 cgroup (containerd.service, docker.service, crio's,
+ * podman's) naming no container: where v1 is mounted too, the runtime may
+ * have put a container in v1 only, leaving its tasks here.  Other cgroups
+ * (the host's services) are what they say, with no /proc read.
+ */
+static bool runtime_cgroup(const struct tt_ident *id, const struct tt_cgname *n)
+{
+	static const char *const runtimes[] = { "containerd", "docker", "crio", "libpod",
+						"podman" };
+	const char *last;
+
+	if (!id->v1 || !n || n->container[0] || !n->path)
+		return false;
+	last = strrchr(n->path, '/');
+	last = last ? last + 1 : n->path;
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+		if (strstr(last, runtimes[i]))
+			return true;
+	return false;
+}
+
 bool ident__vague(const struct tt_ident *id, uint64_t cgid)
 {
 	const struct slot *s;
 
 	if (!cgid || (id->live && cgid == id->root_id))
 		return true;
-	/* hybrid: a v2 cgroup with no container may hold one that is in v1 only */
-	s = id->live && id->v1 ? table_find(&id->ids, cgid) : NULL;
-	return s && s->name && !s->name->container[0];
+	s = id->live ? table_find(&id->ids, cgid) : NULL;
+	return s && runtime_cgroup(id, s->name);
 }
 
 const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32_t pid)
@@ -633,10 +654,10 @@ const struct tt_cgname *ident__lookup(struct tt_ident *id, uint64_t cgid, uint32
 		return by_pid(id, pid) ?: n;
 	/*
 	 * Where v1 is mounted too, a runtime that made v1 cgroups only leaves
-	 * a container's tasks in its shim's v2 cgroup (docker on some hybrid
+	 * a container's tasks in its own v2 cgroup (docker on some hybrid
 	 * hosts: containerd.service): the owner's v1 lines name the container.
 	 */
-	if (id->live && id->v1 && pid && !n->container[0]) {
+	if (id->live && pid && runtime_cgroup(id, n)) {
 		const struct tt_cgname *p = by_pid(id, pid);
 
 		if (p && p->container[0])

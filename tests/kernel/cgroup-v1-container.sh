@@ -1,13 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # A container that its runtime put in cgroup v1 only, on a hybrid host:
-# its tasks stay in another v2 cgroup (docker on some hybrid hosts leaves
-# them in containerd.service's), which names no container, and the owner's
-# /proc/PID/cgroup v1 lines name it.  A ttdrive in a v2 cgroup of our own
-# (/PARENT/a) and in a v1 one named as docker's cgroupfs driver names a
-# container (/PARENT/docker/ID):
+# its tasks stay in the runtime's own v2 cgroup (docker on some hybrid hosts
+# leaves them in containerd.service's), which names no container, and the
+# owner's /proc/PID/cgroup v1 lines name it.  A ttdrive in a v2 cgroup of
+# our own named as a runtime's (/PARENT/containerd.service) and in a v1 one
+# named as docker's cgroupfs driver names a container (/PARENT/docker/ID):
 #   host-wide:               its flows name container ID, by the v1 path
 #   --container ID-PREFIX:   its flows are kept, and no other
+# and in a v2 cgroup that is no runtime's (/PARENT/a, a host service's):
+#   host-wide:               its flows name /PARENT/a, and no container
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -35,20 +37,23 @@ v1_cleanup() {
 	cg_cleanup
 }
 trap v1_cleanup EXIT
-cg_make a
+cg_make a containerd.service
 mkdir -p "$V1CG" || fail "cannot make $V1CG"
 
-# run TCPTRAIL-OPTIONS...: ttdrive two-phase in both cgroups, under
+# run V2CGROUP TCPTRAIL-OPTIONS...: ttdrive two-phase in V2CGROUP (under
+# the parent) and the v1 one, under
 # tcptrail.  Its first connections end while it waits at its pause: their
 # owner is alive when tcptrail reads them (a name from /proc/PID/cgroup needs
 # a live owner), and the pid's name is kept for the rest.
 run() {
+	V2=$1
+	shift
 	rm -f "$DIR/go" "$DIR/resume"
 	: >"$DIR/a.out"
 	# shellcheck disable=SC2016 # $$ is the inner shell's
 	sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2/cgroup.procs" &&
 		exec "$3" --go-file "$4" --resume-file "$5" --timeout 30 two-phase 3' \
-		sh "$MNT/$CG/a" "$V1CG" "$DRIVE" "$DIR/go" "$DIR/resume" >"$DIR/a.out" 2>"$DIR/a.err" &
+		sh "$MNT/$CG/$V2" "$V1CG" "$DRIVE" "$DIR/go" "$DIR/resume" >"$DIR/a.out" 2>"$DIR/a.err" &
 	DA=$!
 	wait_until 10 grep -q '^pid=' "$DIR/a.out" ||
 		fail "ttdrive in the cgroups did not start: $(last_line "$DIR/a.err")"
@@ -81,16 +86,24 @@ flows() {
 	grep '^{"type":"flow",' "$OUT" | grep "\"netns\":$NA," | grep "\"pid\":$PA," | grep -c "$1"
 }
 
-run
+run containerd.service
 all=$(flows .)
+NAMED=$all
 [ "$all" -ge 12 ] || fail "host-wide: $all flows in ttdrive's namespace $NA, want >= 12 (6 connections, both ends)"
 good=$(flows "\"cgroup\":\"/$CG/docker/$ID\",\"container\":\"$ID\",")
 [ "$good" = "$all" ] || fail "host-wide: $good of $all flows name container $ID by its v1 path:" \
 	"$(grep '^{"type":"flow",' "$OUT" | grep "\"netns\":$NA," | grep -v "\"container\":\"$ID\"" | sed -n 1p)"
 
-run --container "${ID%????????????????????????????????????????????????}"
+run containerd.service --container "${ID%????????????????????????????????????????????????}"
 [ "$(flows "\"container\":\"$ID\",")" -ge 12 ] || fail "--container ${ID%????????????????????????????????????????????????}: its flows are missing"
 bad=$(grep '^{"type":"flow",' "$OUT" | grep -v "\"container\":\"$ID\"," | sed -n 1p)
 [ -z "$bad" ] || fail "--container: a flow of another container: $bad"
-note "$all flows named container ${ID%????????????????????????????????????????????????} from their owners' v1 lines"
+# a host service's cgroup is what it says: its owner's v1 lines are not read
+run a
+all=$(flows .)
+[ "$all" -ge 12 ] || fail "in /$CG/a: $all flows in ttdrive's namespace $NA, want >= 12"
+good=$(flows "\"cgroup\":\"/$CG/a\",\"role\"")
+[ "$good" = "$all" ] || fail "in /$CG/a: $good of $all flows name /$CG/a and no container:" \
+	"$(grep '^{"type":"flow",' "$OUT" | grep "\"netns\":$NA," | grep -v "\"cgroup\":\"/$CG/a\",\"role\"" | sed -n 1p)"
+note "$NAMED flows named container ${ID%????????????????????????????????????????????????} from their owners' v1 lines"
 pass
