@@ -3,24 +3,26 @@
 # CLOSE_WAIT that is no leak: besides K leaked sockets on PORT, the server
 # (ttleak) has K more on PORT+1 whose clients sent a request and
 # half-closed (shutdown(SHUT_WR)), and it answers them with a byte every
-# 100 ms.  All 2K sit in CLOSE_WAIT well past --close-wait-age 1; only the
+# 100 ms.  All 2K sit in CLOSE_WAIT well past --close-wait-age 3; only the
 # K that send nothing are a leak.  The CLOSE-WAIT check reads when each
 # socket last sent data (tcpi_last_data_sent): no close_wait report names
-# PORT+1, and the one for PORT counts K.
+# PORT+1, and the one for PORT counts K.  The age is 3 s, not 1: a sender
+# that a loaded CI host (qemu guests beside the tests) did not run for a
+# second was quiet for the age, and rightly reported (seen once in CI).
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
-trace_begin close-wait-sending -i 1 --close-wait-age 1
+trace_begin close-wait-sending -i 1 --close-wait-age 3
 wait_paused close-wait
 LEAKED=$(fact leaked)
 SPORT=$(fact stream_port)
 [ -n "$SPORT" ] || fail "ttdrive names no stream_port"
 [ "$(fact streaming)" = "$LEAKED" ] || fail "ttdrive streams to '$(fact streaming)' sockets, not $LEAKED"
 expect_eq "ttdrive's CLOSE-WAIT sockets in the namespace" "$(fact ss.close_wait)" $((2 * LEAKED))
-# the streams have sat in CLOSE_WAIT 2.5 s by the pause: three more reports past that
+# the streams have sat in CLOSE_WAIT 2.5 s by the pause: three more reports past the age
 _n0=$(records close_wait | count_lines)
-wait_until 10 _more_than $((_n0 + 2)) close_wait ||
-	fail "fewer than 3 close_wait reports within 10 s of the pause"
+wait_until 15 _more_than $((_n0 + 2)) close_wait ||
+	fail "fewer than 3 close_wait reports within 15 s of the pause"
 if ss_here; then
 	_ss=$(ns_ss -Htan state close-wait "( sport = :$SPORT )") ||
 		fail "ss -Htan state close-wait in the namespace failed"
