@@ -27,13 +27,7 @@ v1_cleanup() {
 		wait "$_p" 2>/dev/null
 	done
 	DA=
-	_i=50
-	while [ -d "$V1/$CG" ] && [ "$_i" -gt 0 ]; do
-		rmdir "$V1CG" "$V1/$CG/docker" "$V1/$CG" 2>/dev/null
-		sleep 0.1
-		_i=$((_i - 1))
-	done
-	[ -d "$V1/$CG" ] && echo "warning: could not remove $V1/$CG"
+	rmdirs_gone "$V1/$CG" "$V1CG" "$V1/$CG/docker" "$V1/$CG"
 	cg_cleanup
 }
 trap v1_cleanup EXIT
@@ -58,13 +52,7 @@ run() {
 	wait_until 10 grep -q '^pid=' "$DIR/a.out" ||
 		fail "ttdrive in the cgroups did not start: $(last_line "$DIR/a.err")"
 	NA=$(sed -n 's/^netns=//p' "$DIR/a.out")
-	: >"$DIR/trace.err"
-	"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 0 "$@" >"$OUT" 2>"$DIR/trace.err" &
-	TRACE_PID=$!
-	wait_until 20 trace_attached
-	grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
-		fail "tcptrail $* did not start: $(last_line "$DIR/trace.err")"
-	: >"$DIR/go"
+	cg_trace "$@"
 	wait_until 30 grep -q '^paused=' "$DIR/a.out" ||
 		fail "ttdrive two-phase never paused: $(last_line "$DIR/a.err")"
 	# its first three connections' six flows, read while it waits

@@ -39,13 +39,7 @@ run() {
 	wait_until 10 started b || fail "ttdrive in cgroup b did not start: $(last_line "$DIR/b.err")"
 	NA=$(sed -n 's/^netns=//p' "$DIR/a.out")
 	NB=$(sed -n 's/^netns=//p' "$DIR/b.out")
-	: >"$DIR/trace.err"
-	"$TCPTRAIL" $TCPTRAIL_ARGS --json -i 0 "$@" >"$OUT" 2>"$DIR/trace.err" &
-	TRACE_PID=$!
-	wait_until 20 trace_attached
-	grep -q '^tcptrail: tracing' "$DIR/trace.err" ||
-		fail "tcptrail $* did not start: $(last_line "$DIR/trace.err")"
-	: >"$DIR/go"
+	cg_trace "$@"
 	for _p in $DA $DB; do
 		wait_until 60 not_alive "$_p" || fail "ttdrive $_p still running after 60 s"
 		wait "$_p" || fail "ttdrive $_p failed: $(last_line "$DIR/a.err") $(last_line "$DIR/b.err")"

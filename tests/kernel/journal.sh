@@ -175,13 +175,7 @@ mkdir -p "$MNT$CG" || fail "cannot make cgroup $MNT$CG"
 cg_cleanup() {
 	kill $JREC $NREC 2>/dev/null
 	[ -n "$DRIVE_PID" ] && kill -KILL "$DRIVE_PID" 2>/dev/null
-	_i=50
-	while [ -d "$MNT${CG%/*}" ] && [ "$_i" -gt 0 ]; do
-		rmdir "$MNT$CG" "$MNT${CG%/*}" 2>/dev/null
-		sleep 0.1
-		_i=$((_i - 1))
-	done
-	[ -d "$MNT${CG%/*}" ] && echo "warning: could not remove $MNT${CG%/*}"
+	rmdirs_gone "$MNT${CG%/*}" "$MNT$CG" "$MNT${CG%/*}"
 	cleanup
 }
 trap cg_cleanup EXIT

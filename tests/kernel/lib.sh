@@ -59,6 +59,20 @@ note() {
 	echo "note $TEST: $*"
 }
 
+# rmdirs_gone TOP DIR...: remove the DIRs, in order, until TOP is gone (a
+# cgroup goes once its last process has): bounded, 5 s, then a warning.
+rmdirs_gone() {
+	_top=$1
+	shift
+	_i=50
+	while [ -d "$_top" ] && [ "$_i" -gt 0 ]; do
+		rmdir "$@" 2>/dev/null
+		sleep 0.1
+		_i=$((_i - 1))
+	done
+	[ -d "$_top" ] && echo "warning: could not remove $_top"
+}
+
 # skip WHY: this host cannot run the test: exit 77, which tests/run.sh and
 # the qemu guest count as a skip (and CI as a failure, since it can run them
 # all).
