@@ -36,6 +36,7 @@ static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
 	char named[PATH_MAX];
 	struct statfs sf;
 	struct stat st;
+	bool number;
 	long long v;
 	int fd, type;
 
@@ -43,27 +44,23 @@ static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
 		tt_err("-N/--netns: '' is neither a namespace inode, a name nor a path (see --help)");
 		return -EINVAL;
 	}
-	/* a name of digits that ip netns made is the name, not an inode */
-	if (s[0] != '/' && !strchr(s, '/') &&
-	    snprintf(named, sizeof(named), "/run/netns/%s", s) < (int)sizeof(named) &&
-	    !access(named, F_OK) && !tt_parse_num(s, 1, UINT32_MAX, &v)) {
-		s = named;
-	} else if (s[0] != '/' && tt_parse_num(s, 1, UINT32_MAX, &v)) {
-		/* NAME, as ip netns names them (or a file of that name here); ./x, a path */
-		if (!strchr(s, '/')) {
-			if (snprintf(named, sizeof(named), "/run/netns/%s", s) >= (int)sizeof(named)) {
-				tt_err("-N/--netns: '%s' is too long a name", s);
-				return -ENAMETOOLONG;
-			}
-			if (access(named, F_OK) && access(s, F_OK)) {
-				tt_err("-N/--netns: '%s' is neither a namespace inode, a name in "
-				       "/run/netns nor a file (see --help)", s);
-				return -ENOENT;
-			}
-			if (!access(named, F_OK))
-				s = named;
+	number = s[0] != '/' && !tt_parse_num(s, 1, UINT32_MAX, &v);
+	/* NAME, as ip netns names them (digits too), else a file of that name here */
+	if (!strchr(s, '/')) {
+		if (snprintf(named, sizeof(named), "/run/netns/%s", s) >= (int)sizeof(named)) {
+			tt_err("-N/--netns: '%s' is too long a name", s);
+			return -ENAMETOOLONG;
 		}
-	} else if (s[0] != '/') {
+		if (!access(named, F_OK)) {
+			s = named;
+			number = false;
+		} else if (!number && access(s, F_OK)) {
+			tt_err("-N/--netns: '%s' is neither a namespace inode, a name in "
+			       "/run/netns nor a file (see --help)", s);
+			return -ENOENT;
+		}
+	}
+	if (number) {
 		if (!replay) {
 			fd = diag__open_netns((uint32_t)v);
 			if (fd < 0) {
