@@ -391,7 +391,7 @@ const struct tt_cgname *app__cgname(struct app *a, const struct tt_event *e)
 	 * The owner: its /proc/PID/cgroup if the id says nothing, and a quick
 	 * way to the path of an id not seen before.
 	 */
-	if (ident__known(a->ident, e->cgroup) && !ident__vague(a->ident, e->cgroup)) {
+	if (ident__names(a->ident, e->cgroup)) {
 		/* named */
 	} else if (e->flags & TT_F_OWNER || e->type == TT_EV_SEED) {
 		pid = e->tgid;

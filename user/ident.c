@@ -535,12 +535,6 @@ static const struct tt_cgname *by_id(struct tt_ident *id, uint64_t cgid, uint32_
 	return NULL;
 }
 
-bool ident__known(const struct tt_ident *id, uint64_t cgid)
-{
-	const struct slot *s = table_find(&id->ids, cgid);
-
-	return s && s->name;
-}
 
 static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 {
@@ -626,6 +620,15 @@ static bool runtime_cgroup(const struct tt_ident *id, const struct tt_cgname *n)
 		if (strstr(last, runtimes[i]))
 			return true;
 	return false;
+}
+
+bool ident__names(const struct tt_ident *id, uint64_t cgid)
+{
+	const struct slot *s = cgid ? table_find(&id->ids, cgid) : NULL;
+
+	if (!s || !s->name)
+		return false;
+	return !id->live || (cgid != id->root_id && !runtime_cgroup(id, s->name));
 }
 
 bool ident__vague(const struct tt_ident *id, uint64_t cgid)

@@ -80,8 +80,11 @@ void ident__set_capacity(struct tt_ident *id, size_t max_names, uint64_t idle_ns
  */
 bool ident__vague(const struct tt_ident *id, uint64_t cgid);
 
-/* Whether cgid's name is at hand without any I/O. */
-bool ident__known(const struct tt_ident *id, uint64_t cgid);
+/*
+ * Whether cgid's name is at hand without any I/O and says all there is (not
+ * ident__vague()): one table lookup, for the per-record path.
+ */
+bool ident__names(const struct tt_ident *id, uint64_t cgid);
 
 /* A name a capture kept for cgid. */
 int ident__learn(struct tt_ident *id, uint64_t cgid, const char *path, const char *container,

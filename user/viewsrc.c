@@ -147,8 +147,7 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 	/* a request or timewait sock has no cgroup id and no owner: none */
 	/* the owner, where the id says too little or is new (a cgroup made since the last walk) */
 	s.cg = ident__lookup(lc->ident, d->cgroup,
-			     !ident__known(lc->ident, d->cgroup) || ident__vague(lc->ident, d->cgroup) ?
-			     s.pid : 0);
+			     !ident__names(lc->ident, d->cgroup) ? s.pid : 0);
 	sock_age(&s, d);
 	lc->err = view__add(lc->v, &s);
 	return lc->err;
