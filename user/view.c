@@ -149,7 +149,9 @@ static bool pass_names(const struct tt_opts *o, const struct view_sock *s)
 {
 	if (o->container && (!s->cg || strncmp(s->cg->container, o->container, strlen(o->container))))
 		return false;
-	if (o->cgroup_path[0] && (!s->cg || !ident__path_under(s->cg->path, o->cgroup_path)))
+	/* the whole tree: a socket no cgroup names (a host's timewait sock) too */
+	if (o->cgroup_path[0] && strcmp(o->cgroup_path, "/") &&
+	    (!s->cg || !ident__path_under(s->cg->path, o->cgroup_path)))
 		return false;
 	return true;
 }

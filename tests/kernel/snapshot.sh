@@ -57,6 +57,15 @@ if ss_here; then
 	expect_eq "ss -tanp: CLOSE-WAIT sockets of ttleak pid $server" \
 		"$(printf '%s\n' "$_ss" | grep "^CLOSE-WAIT " | grep -c "(\"ttleak\",pid=$server,")" "$k"
 	_note=", ss agrees on every state"
+	# --cgroup / is the whole tree: timewait socks, which no cgroup names,
+	# too (the closed clients' FIN_WAIT2 is one: tcp_fin_timeout is 60 s)
+	"$TCPTRAIL" --snapshot --json --cgroup / -N "$NETNS" >"$OUT" 2>"$DIR/snap.err" ||
+		fail "--snapshot --cgroup / -N exited $?: $(last_line "$DIR/snap.err")"
+	expect_eq "--cgroup / -N: FIN_WAIT2 sockets vs ss's FIN-WAIT-2" \
+		"$(records socket | grep -c '"state":"FIN_WAIT2"')" \
+		"$(printf '%s\n' "$_ss" | grep -c "^FIN-WAIT-2 ")"
+	expect_eq "--cgroup / -N: sockets vs ss -tan" "$(records socket | count_lines)" \
+		"$(printf '%s\n' "$_ss" | count_lines)"
 fi
 
 # --state and -N: the leak alone
