@@ -88,6 +88,10 @@ static bool pod_slice(const char *c, size_t len, char out[TT_POD_MAX])
  *   containerd    .../cri-containerd-<id>.scope
  *   CRI-O         .../crio-<id>.scope, /kubepods/.../pod<uid>/crio-<id>
  *   podman        .../libpod-<id>.scope, /libpod_parent/libpod-<id>
+ *   nerdctl       /system.slice/nerdctl-<id>.scope (a user's under user.slice),
+ *                 /<namespace>/<id> (cgroupfs: containerd's own default,
+ *                 /default/<id>, which ctr keeps too)
+ *   ECS           /ecs/<task>/<id> (v1; on v2 docker-<id>.scope)
  *   kubepods      /kubepods.slice/kubepods-burstable.slice/
  *                 kubepods-burstable-pod<uid_with_underscores>.slice/...
  *                 (under a kubelet cgroup root too: kubelet-kubepods-...),
@@ -99,7 +103,7 @@ static bool pod_slice(const char *c, size_t len, char out[TT_POD_MAX])
  * pod below a container (a kind or k3d node) is the pod's, not the node's.
  */
 static void parse_comp(const char *c, size_t len, const char *prev, size_t plen,
-		       struct tt_cgname *n, bool *named)
+		       unsigned int depth, bool ecs, struct tt_cgname *n, bool *named)
 {
 	static const struct { const char *prefix, *rt; } colon_rt[] = {
 		{ "cri-containerd", "containerd" }, { "crio", "crio" }, { "docker", "docker" },
@@ -113,7 +117,7 @@ static void parse_comp(const char *c, size_t len, const char *prev, size_t plen,
 	if (c2) {
 		size_t plen2 = (size_t)(c2 - c1 - 1);
 
-		parse_comp(c, (size_t)(c1 - c), "", 0, n, named);
+		parse_comp(c, (size_t)(c1 - c), "", 0, depth, false, n, named);
 		for (size_t i = 0; i < sizeof(colon_rt) / sizeof(colon_rt[0]); i++)
 			if (strlen(colon_rt[i].prefix) == plen2 &&
 			    !strncmp(c1 + 1, colon_rt[i].prefix, plen2) &&
@@ -128,10 +132,16 @@ static void parse_comp(const char *c, size_t len, const char *prev, size_t plen,
 	} else if (id_between(c, len, "libpod-", ".scope", id) ||
 		   id_between(c, len, "libpod-", "", id)) {
 		rt = "podman";
+	} else if (id_between(c, len, "nerdctl-", ".scope", id)) {
+		rt = "nerdctl";
 	} else if (plen == 6 && !strncmp(prev, "docker", 6) && id_between(c, len, "", "", id)) {
 		rt = "docker";
 	} else if (n->pod[0] && id_between(c, len, "", "", id)) {
 		rt = "cri";
+	} else if (depth == 1 && id_between(c, len, "", "", id)) {
+		rt = "containerd";
+	} else if (depth == 2 && ecs && id_between(c, len, "", "", id)) {
+		rt = "docker";
 	}
 	if (rt) {
 		memcpy(n->container, id, sizeof(id));
@@ -154,7 +164,8 @@ bool ident__parse_path(const char *path, struct tt_cgname *n)
 {
 	const char *p = path, *prev = "";
 	size_t plen = 0;
-	bool named = false;
+	unsigned int depth = 0;
+	bool named = false, ecs = false;
 
 	n->container[0] = n->runtime[0] = n->pod[0] = '\0';
 	if (!path)
@@ -171,7 +182,9 @@ bool ident__parse_path(const char *path, struct tt_cgname *n)
 		len = (size_t)(p - c);
 		if (!len)
 			break;
-		parse_comp(c, len, prev, plen, n, &named);
+		if (!depth)
+			ecs = len == 3 && !strncmp(c, "ecs", 3);
+		parse_comp(c, len, prev, plen, depth++, ecs, n, &named);
 		prev = c;
 		plen = len;
 	}

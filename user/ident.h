@@ -31,7 +31,8 @@ struct tt_cgname {
 	uint64_t id;		/* cgroup v2 id; 0 for a name from /proc/PID/cgroup */
 	const char *path;	/* "/libpod_parent/libpod-4219...", "/" for the root */
 	char container[TT_CONTAINER_MAX];	/* full id, "" if the path names none */
-	char runtime[TT_RUNTIME_MAX];		/* "docker", "containerd", "crio", "podman", "cri" */
+	char runtime[TT_RUNTIME_MAX];		/* "docker", "containerd", "crio", "podman",
+						 * "nerdctl", "cri" */
 	char pod[TT_POD_MAX];			/* Kubernetes pod UID with dashes, or "" */
 	uint8_t source;		/* enum tt_cgsource */
 };
