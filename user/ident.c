@@ -60,13 +60,14 @@ struct tt_ident {
 				 * may have put a container in v1 only */
 	struct table ids;	/* cgroup id -> name */
 	struct table pids;	/* pid -> name from /proc/PID/cgroup */
-	struct table retired;	/* names a pid had before, freed at the end */
+	struct table retired;	/* names a pid had before, and when (read_ns) */
 	struct table misses;	/* ids a scan did not find, and when (read_ns) */
 	uint64_t last_scan_ns;
 	uint64_t now;		/* ident__tick()'s clock, for the id slots' stamps */
-	uint64_t last_prune_ns;
-	size_t max_names;	/* MAX_NAMES, IDLE_NS, PRUNE_NS unless a test says */
-	uint64_t idle_ns, prune_ns;
+	uint64_t last_prune_ns, last_pid_prune_ns;
+	/* MAX_NAMES, MAX_PIDS, IDLE_NS, PRUNE_NS, PID_TTL_NS unless a test says */
+	size_t max_names, max_pids;
+	uint64_t idle_ns, prune_ns, pid_ttl_ns;
 	bool scanned;
 	uint64_t proc_fallbacks;
 };
@@ -161,39 +162,80 @@ static void table_free(struct table *t)
 
 static struct tt_cgname *new_name(uint64_t cgid, const char *path, uint8_t source);
 
-/* Drop the names idle for IDLE_NS (never the root's); true if any went. */
-static bool prune(struct tt_ident *id)
+/*
+ * Drop the slots of t stamped before `before` (but key `keep`), freeing
+ * their names: the table is built again, as open addressing cannot leave
+ * holes.  The number dropped.
+ */
+static size_t table_drop_older(struct table *t, uint64_t before, uint64_t keep)
 {
-	struct table t = { 0 };
+	struct table n = { 0 };
 	size_t dropped = 0;
 
-	if (id->last_prune_ns && id->now - id->last_prune_ns < id->prune_ns)
-		return false;
-	id->last_prune_ns = id->now;
-	t.cap = id->ids.cap;
-	t.slots = calloc(t.cap, sizeof(*t.slots));
-	if (!t.slots)
-		return false;
-	for (size_t i = 0; i < id->ids.cap; i++) {
-		struct slot *o = &id->ids.slots[i];
+	if (!t->cap)
+		return 0;
+	n.cap = t->cap;
+	n.slots = calloc(n.cap, sizeof(*n.slots));
+	if (!n.slots)
+		return 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct slot *o = &t->slots[i];
 		size_t j;
 
 		if (!o->key)
 			continue;
-		if (o->key != id->root_id && o->read_ns + id->idle_ns < id->now) {
+		if (o->key != keep && o->read_ns < before) {
 			free_name(o->name);
 			dropped++;
 			continue;
 		}
-		for (j = hash64(o->key) & (t.cap - 1); t.slots[j].key; j = (j + 1) & (t.cap - 1))
+		for (j = hash64(o->key) & (n.cap - 1); n.slots[j].key; j = (j + 1) & (n.cap - 1))
 			;
-		t.slots[j] = *o;
-		t.used++;
+		n.slots[j] = *o;
+		n.used++;
 	}
-	free(id->ids.slots);
-	id->ids = t;
+	free(t->slots);
+	*t = n;
+	return dropped;
+}
+
+/* Drop the names idle for IDLE_NS (never the root's); true if any went. */
+static bool prune(struct tt_ident *id)
+{
+	size_t dropped;
+
+	if (id->last_prune_ns && id->now - id->last_prune_ns < id->prune_ns)
+		return false;
+	id->last_prune_ns = id->now;
+	if (id->now < id->idle_ns)
+		return false;
+	dropped = table_drop_older(&id->ids, id->now - id->idle_ns, id->root_id);
 	if (dropped)
 		tt_debug("cgroup names: %zu idle ones dropped to make room", dropped);
+	return dropped > 0;
+}
+
+/*
+ * The pids' table full: drop the pids not looked up for IDLE_NS, and the
+ * names retired as long ago.  A pid's stamp is when /proc was last read
+ * for it, at most PID_TTL_NS before its last lookup, hence the margin.
+ * At most once per PRUNE_NS, as for the names; true if room was made.
+ */
+static bool prune_pids(struct tt_ident *id)
+{
+	uint64_t idle = id->idle_ns + id->pid_ttl_ns < id->idle_ns ? UINT64_MAX :
+			id->idle_ns + id->pid_ttl_ns;
+	size_t dropped;
+
+	if (id->last_pid_prune_ns && id->now - id->last_pid_prune_ns < id->prune_ns)
+		return false;
+	id->last_pid_prune_ns = id->now;
+	if (id->now < idle)
+		return false;
+	dropped = table_drop_older(&id->pids, id->now - idle, 0);
+	dropped += table_drop_older(&id->retired, id->now - id->idle_ns, 0);
+	if (dropped)
+		tt_debug("cgroup names: %zu idle pids' names dropped to make room", dropped);
 	return dropped > 0;
 }
 
@@ -376,8 +418,10 @@ struct tt_ident *ident__new(bool live)
 		return NULL;
 	ident__tick(id);
 	id->max_names = MAX_NAMES;
+	id->max_pids = MAX_PIDS;
 	id->idle_ns = IDLE_NS;
 	id->prune_ns = PRUNE_NS;
+	id->pid_ttl_ns = PID_TTL_NS;
 	if (live)
 		ident__go_live(id);
 	return id;
@@ -530,6 +574,10 @@ static const struct tt_cgname *by_id(struct tt_ident *id, uint64_t cgid, uint32_
 	if (s && s->name)
 		return s->name;
 	miss = table_get(&id->misses, cgid, MAX_PIDS);
+	/* full: the misses older than a retry's wait say nothing any more */
+	if (!miss && now > MISS_RETRY_NS &&
+	    table_drop_older(&id->misses, now - MISS_RETRY_NS, 0))
+		miss = table_get(&id->misses, cgid, MAX_PIDS);
 	if (miss)
 		miss->read_ns = now;
 	return NULL;
@@ -543,7 +591,7 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 	char file[32], path[PATH_MAX], *text;
 	struct tt_cgname *n;
 
-	if (s && s->name && now - s->read_ns < PID_TTL_NS)
+	if (s && s->name && now - s->read_ns < id->pid_ttl_ns)
 		return s->name;
 	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
 	text = read_text(file, 1 << 16);
@@ -554,23 +602,38 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 	}
 	free(text);
 	if (!s)
-		s = table_get(&id->pids, pid, MAX_PIDS);
+		s = table_get(&id->pids, pid, id->max_pids);
+	if (!s && prune_pids(id))
+		s = table_get(&id->pids, pid, id->max_pids);
 	if (!s)
 		return NULL;
 	s->read_ns = now;
 	if (s->name && !strcmp(s->name->path, path))
 		return s->name;
-	n = new_name(0, path, TT_CGSRC_PROC);
-	if (!n)
-		return s->name;
-	/* a report may still hold the old name's strings: retire it, do not free it */
+	/*
+	 * A report may still hold the old name's strings: retire it, to be
+	 * freed once idle; with no room for that, the pid keeps its old name.
+	 */
 	if (s->name) {
-		struct slot *old = table_get(&id->retired, (uint64_t)(uintptr_t)s->name, MAX_PIDS);
+		struct slot *old = table_get(&id->retired, (uint64_t)(uintptr_t)s->name,
+					     id->max_pids);
 
-		if (old && !old->name)
-			old->name = s->name;
-		else
-			free_name(s->name);
+		if (!old && prune_pids(id))
+			old = table_get(&id->retired, (uint64_t)(uintptr_t)s->name, id->max_pids);
+		if (!old)
+			return s->name;
+		n = new_name(0, path, TT_CGSRC_PROC);
+		if (!n) {
+			/* the slot stays, empty, and goes with the next prune */
+			old->read_ns = 0;
+			return s->name;
+		}
+		old->name = s->name;
+		old->read_ns = now;
+	} else {
+		n = new_name(0, path, TT_CGSRC_PROC);
+		if (!n)
+			return NULL;
 	}
 	s->name = n;
 	if (!id->proc_fallbacks++)
@@ -579,12 +642,20 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 	return n;
 }
 
-void ident__set_capacity(struct tt_ident *id, size_t max_names, uint64_t idle_ns,
-			 uint64_t prune_ns)
+void ident__set_capacity(struct tt_ident *id, size_t max_names, size_t max_pids,
+			 uint64_t idle_ns, uint64_t prune_ns, uint64_t pid_ttl_ns)
 {
 	id->max_names = max_names;
+	id->max_pids = max_pids;
 	id->idle_ns = idle_ns;
 	id->prune_ns = prune_ns;
+	id->pid_ttl_ns = pid_ttl_ns;
+}
+
+void ident__hold(struct tt_ident *id, uint64_t ns)
+{
+	if (id && ns > id->idle_ns)
+		id->idle_ns = ns;
 }
 
 /*

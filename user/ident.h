@@ -67,12 +67,20 @@ const struct tt_cgname *ident__lookup_v2(struct tt_ident *id, uint64_t cgid, uin
 void ident__tick(struct tt_ident *id);
 
 /*
- * At most max_names cgroup names at once; when full, those not looked up
- * for idle_ns make room, checked at most once per prune_ns.  The defaults
- * (65536, an hour, a minute) suit a daemon; tests use small ones.
+ * At most max_names cgroup names and max_pids owners' /proc/PID/cgroup
+ * names at once; when full, those not looked up for idle_ns make room,
+ * checked at most once per prune_ns; a pid's file is read again after
+ * pid_ttl_ns.  The defaults (65536, 16384, an hour, a minute, 5 s) suit a
+ * daemon; tests use small ones.
  */
-void ident__set_capacity(struct tt_ident *id, size_t max_names, uint64_t idle_ns,
-			 uint64_t prune_ns);
+void ident__set_capacity(struct tt_ident *id, size_t max_names, size_t max_pids,
+			 uint64_t idle_ns, uint64_t prune_ns, uint64_t pid_ttl_ns);
+
+/*
+ * A caller holds names it looked up for as long as ns (a report's, until
+ * the next report compares with them): none is freed idle for less.
+ */
+void ident__hold(struct tt_ident *id, uint64_t ns);
 
 /*
  * Whether cgid may say less than its owner's /proc/PID/cgroup (the fallback's

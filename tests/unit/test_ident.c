@@ -7,9 +7,12 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -835,7 +838,7 @@ TEST(ident_names_idle_make_room_when_full)
 	struct timespec ts = { 0, 30 * 1000000 };
 
 	REQUIRE(id);
-	ident__set_capacity(id, 4, 20 * 1000000ull, 0);
+	ident__set_capacity(id, 4, 4, 20 * 1000000ull, 0, 1000000ull);
 	for (uint64_t k = 1; k <= 4; k++)
 		CHECK_EQ_INT(ident__learn(id, k, "/a", "", "", ""), 0);
 	/* full, nothing idle yet */
@@ -854,6 +857,53 @@ TEST(ident_names_idle_make_room_when_full)
 	CHECK(ident__lookup(id, 5, 0) != NULL);
 	CHECK_STR(ident__lookup(id, 6, 0)->path, "/c");
 	CHECK_EQ_INT(ident__learn(id, 7, "/d", "", "", ""), -ENOSPC);
+	ident__free(id);
+}
+
+/*
+ * The owners' /proc/PID/cgroup names: a full table makes room from the
+ * pids idle longest, as the cgroup names do (it was never pruned: after
+ * 16,384 pids in a daemon's life, no new owner was named).
+ */
+TEST(ident_owner_pids_idle_make_room_when_full)
+{
+	struct tt_ident *id = ident__new(true);
+	struct timespec ts = { 0, 30 * 1000000 };
+	uint32_t me = (uint32_t)getpid(), parent = (uint32_t)getppid(), kid;
+	const struct tt_cgname *n;
+	pid_t child;
+	int st;
+
+	REQUIRE(id);
+	child = fork();
+	REQUIRE(child >= 0);
+	if (!child) {
+		/* gone with the test, however it ends */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != (pid_t)me)
+			_exit(0);
+		close(1);
+		close(2);
+		pause();
+		_exit(0);
+	}
+	kid = (uint32_t)child;
+	ident__set_capacity(id, 64, 2, 20 * 1000000ull, 0, 1000000ull);
+	ident__tick(id);
+	/* id 0: the owner's file names it */
+	CHECK(ident__lookup(id, 0, me) != NULL);
+	CHECK(ident__lookup(id, 0, parent) != NULL);
+	/* full, and neither idle */
+	CHECK(ident__lookup(id, 0, kid) == NULL);
+	nanosleep(&ts, NULL);
+	ident__tick(id);
+	/* me in use again; the parent idle for 30 ms > 20 ms makes room */
+	CHECK(ident__lookup(id, 0, me) != NULL);
+	n = ident__lookup(id, 0, kid);
+	CHECK(n && n->source == TT_CGSRC_PROC);
+	CHECK(ident__lookup(id, 0, parent) == NULL);
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
 	ident__free(id);
 }
 
