@@ -618,8 +618,13 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 		struct slot *old = table_get(&id->retired, (uint64_t)(uintptr_t)s->name,
 					     id->max_pids);
 
-		if (!old && prune_pids(id))
+		if (!old && prune_pids(id)) {
+			/* the pids' table was built again: s moved (stamped now, it stayed) */
+			s = table_find(&id->pids, pid);
+			if (!s)
+				return NULL;
 			old = table_get(&id->retired, (uint64_t)(uintptr_t)s->name, id->max_pids);
+		}
 		if (!old)
 			return s->name;
 		n = new_name(0, path, TT_CGSRC_PROC);
