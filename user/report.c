@@ -110,14 +110,9 @@ const char *tt_trend_name(unsigned int trend)
 	return "?";
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
 static bool same_key(const struct tt_cw_group *a, const struct tt_cw_group *b)
 {
-	return same_str(a->container, b->container) && a->pid == b->pid && a->kind == b->kind && a->netns == b->netns &&
+	return !strcmp(a->container_id, b->container_id) && a->pid == b->pid && a->kind == b->kind && a->netns == b->netns &&
 	       a->port == b->port && a->family == b->family && !memcmp(a->addr, b->addr, 16) &&
 	       (a->pid || !strncmp(a->comm, b->comm, sizeof(a->comm)));
 }
@@ -136,7 +131,7 @@ static uint32_t key_hash(const struct tt_cw_group *g)
 	MIX(g->port);
 	MIX(g->addr);
 #undef MIX
-	for (const char *c = g->container; c && *c; c++)
+	for (const char *c = g->container_id; *c; c++)
 		h = (h ^ (uint8_t)*c) * 16777619u;
 	return h % GROUP_BUCKETS;
 }
@@ -175,6 +170,7 @@ static bool make_key(struct tt_report *r, const struct tt_engine *eng,
 		if (n) {
 			k->cgroup = n->path;
 			k->container = n->container[0] ? n->container : NULL;
+			memcpy(k->container_id, n->container, sizeof(k->container_id));
 			k->pod = n->pod[0] ? n->pod : NULL;
 		}
 	}
@@ -266,7 +262,7 @@ static int by_container(const void *a, const void *b)
 {
 	const struct tt_cw_group *x = a, *y = b;
 
-	return strcmp(x->container ? x->container : "", y->container ? y->container : "");
+	return strcmp(x->container_id, y->container_id);
 }
 
 static int by_count(const void *a, const void *b)
@@ -276,7 +272,7 @@ static int by_count(const void *a, const void *b)
 
 	if (x->container_count != y->container_count)
 		return x->container_count < y->container_count ? 1 : -1;
-	c = strcmp(x->container ? x->container : "", y->container ? y->container : "");
+	c = strcmp(x->container_id, y->container_id);
 	if (c)
 		return c;
 
@@ -338,7 +334,7 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 	for (size_t i = 0, j; i < r->n; i = j) {
 		uint32_t total = 0;
 
-		for (j = i; j < r->n && same_str(r->groups[i].container, r->groups[j].container); j++)
+		for (j = i; j < r->n && !strcmp(r->groups[i].container_id, r->groups[j].container_id); j++)
 			total += r->groups[j].count;
 		for (size_t k = i; k < j; k++)
 			r->groups[k].container_count = total;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "engine.h"
+#include "ident.h"
 
 enum tt_service_kind {
 	TT_SVC_LOCAL = 1,	/* we accepted it: the service is our local port */
@@ -22,6 +23,12 @@ enum tt_trend { TT_TREND_NEW, TT_TREND_GROWING, TT_TREND_STABLE, TT_TREND_SHRINK
 struct tt_cw_group {
 	/* the container first: groups of one container are next to each other */
 	const char *container;	/* full id, NULL for none (valid until the ident is freed) */
+	/*
+	 * The id again, as the key: the previous report's groups are compared
+	 * with a new report's when the names they point to may have been
+	 * freed (a /metrics scrape can come hours after the last).
+	 */
+	char container_id[TT_CONTAINER_MAX];
 	const char *pod;	/* Kubernetes pod UID, or NULL */
 	const char *cgroup;	/* the cgroup path, or NULL unknown */
 	uint32_t container_count;	/* CLOSE_WAIT sockets of the whole container */

@@ -324,6 +324,8 @@ int view__run_live(const struct tt_opts *o, volatile sig_atomic_t *stop)
 		return 1;
 	}
 	for (;;) {
+		/* the names' clock: idle ones make room, a pid's file is read again */
+		ident__tick(ident);
 		if (collect_live(v, o, set, ident, &namespaces, &warned)) {
 			status = 1;
 			break;

@@ -31,6 +31,7 @@
 
 #define ID64 "4219ac6a33dc51677159513bea5f7d3dc6af576111a8ff0478069d899e7ff14e"
 #define ID64B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ID64C "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 #define UID "2f5e4a7c-1b2d-4e6f-8a9b-0c1d2e3f4a5b"
 #define UID_ "2f5e4a7c_1b2d_4e6f_8a9b_0c1d2e3f4a5b"
 #define UID32 "8daa50c3a64c9ff60bb9eab7b44b56fd"	/* a static pod's */
@@ -662,6 +663,51 @@ static void cw_socket(struct tt_engine *eng, uint64_t sk, uint64_t cg, uint32_t 
 	e.flags = 0;
 	e.tgid = e.pid = 0;
 	engine__feed(eng, &e);
+}
+
+/*
+ * A report keeps its groups for the next one's trend.  The /metrics
+ * endpoint's report runs per scrape, which may come hours apart: the names
+ * its groups pointed to may be pruned by then, and the trend compared them
+ * (a read of freed memory, which the sanitizer pass of CI catches).  The
+ * groups now carry their container id.  A scrape gap longer than the idle
+ * time (20 ms here) with a full table:
+ */
+TEST(ident_report_trend_outlives_pruned_names)
+{
+	struct tt_ident *id = ident__new(false);
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
+	struct tt_report *rep = report__new(0, NULL);
+	struct timespec ts = { 0, 30 * 1000000 };
+	const struct tt_cw_group *g;
+
+	REQUIRE(id && eng && rep);
+	ident__set_capacity(id, 2, 16, 20 * 1000000ull, 0, 1000000ull);
+	report__set_ident(rep, id);
+	ident__tick(id);
+	CHECK_EQ_INT(ident__learn(id, 201, "/docker/" ID64, ID64, "", "docker"), 0);
+	CHECK_EQ_INT(ident__learn(id, 202, "/docker/" ID64B, ID64B, "", "docker"), 0);
+	cw_socket(eng, 0x1000, 201, 50, 8080, 1000);
+	cw_socket(eng, 0x3000, 202, 60, 9090, 1200);
+	REQUIRE(report__close_wait(rep, eng, 10000, &g) == 2);
+	nanosleep(&ts, NULL);
+	ident__tick(id);
+	/* B in use; A idle, and a new cgroup in the full table frees A's name */
+	CHECK(ident__lookup(id, 202, 0) != NULL);
+	CHECK_EQ_INT(ident__learn(id, 203, "/docker/" ID64C, ID64C, "", "docker"), 0);
+	CHECK(ident__lookup(id, 201, 0) == NULL);
+	cw_socket(eng, 0x2000, 202, 60, 9090, 12000);
+	REQUIRE(report__close_wait(rep, eng, 30000, &g) == 2);
+	/* B grew from 1 to 2 (the groups: B's first, the most leaks) */
+	CHECK_STR(g[0].container, ID64B);
+	CHECK_EQ_INT(g[0].trend, TT_TREND_GROWING);
+	CHECK_EQ_INT(g[0].prev_count, 1);
+	/* A's leak, its name gone: no container now, so a group new to the trend */
+	CHECK(g[1].container == NULL);
+	CHECK_EQ_INT(g[1].trend, TT_TREND_NEW);
+	report__free(rep);
+	engine__free(eng);
+	ident__free(id);
 }
 
 static char *mem_text(FILE *f, char **buf)
