@@ -697,14 +697,18 @@ TEST(ident_report_trend_outlives_pruned_names)
 	CHECK_EQ_INT(ident__learn(id, 203, "/docker/" ID64C, ID64C, "", "docker"), 0);
 	CHECK(ident__lookup(id, 201, 0) == NULL);
 	cw_socket(eng, 0x2000, 202, 60, 9090, 12000);
-	REQUIRE(report__close_wait(rep, eng, 30000, &g) == 2);
+	/* C's, compared with each of the last report's groups, A's among them */
+	cw_socket(eng, 0x4000, 203, 70, 7070, 12100);
+	REQUIRE(report__close_wait(rep, eng, 30000, &g) == 3);
 	/* B grew from 1 to 2 (the groups: B's first, the most leaks) */
 	CHECK_STR(g[0].container, ID64B);
 	CHECK_EQ_INT(g[0].trend, TT_TREND_GROWING);
 	CHECK_EQ_INT(g[0].prev_count, 1);
-	/* A's leak, its name gone: no container now, so a group new to the trend */
+	/* A's leak, its name gone: no container now, so new to the trend; C's new */
 	CHECK(g[1].container == NULL);
 	CHECK_EQ_INT(g[1].trend, TT_TREND_NEW);
+	CHECK_STR(g[2].container, ID64C);
+	CHECK_EQ_INT(g[2].trend, TT_TREND_NEW);
 	report__free(rep);
 	engine__free(eng);
 	ident__free(id);
