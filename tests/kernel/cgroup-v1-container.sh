@@ -10,6 +10,9 @@
 #   --container ID-PREFIX:   its flows are kept, and no other
 # and in a v2 cgroup that is no runtime's (/PARENT/a, a host service's):
 #   host-wide:               its flows name /PARENT/a, and no container
+# --top reads an owner's file again once it is 5 s old: moved to another
+# container's v1 cgroup, ttdrive's sockets name the new one in later frames
+# (the view's clock never ticked: its first name stayed for good).
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -19,7 +22,9 @@ V1=$(sed -n 's/^[^ ]* [^ ]* [^ ]* \/ \([^ ]*\) .* - cgroup .*/\1/p' /proc/self/m
 # shellcheck source=tests/kernel/cgroups.inc
 . "${0%/*}/cgroups.inc"
 ID=7c0ffee0$(printf '%056d' 0 | tr 0 a)
+ID2=7c0ffee1$(printf '%056d' 0 | tr 0 b)
 V1CG=$V1/$CG/docker/$ID
+V1CG2=$V1/$CG/docker/$ID2
 
 v1_cleanup() {
 	for _p in $DA; do
@@ -27,7 +32,7 @@ v1_cleanup() {
 		wait "$_p" 2>/dev/null
 	done
 	DA=
-	rmdirs_gone "$V1/$CG" "$V1CG" "$V1/$CG/docker" "$V1/$CG"
+	rmdirs_gone "$V1/$CG" "$V1CG" "$V1CG2" "$V1/$CG/docker" "$V1/$CG"
 	cg_cleanup
 }
 trap v1_cleanup EXIT
@@ -93,5 +98,37 @@ all=$(flows .)
 good=$(flows "\"cgroup\":\"/$CG/a\",\"role\"")
 [ "$good" = "$all" ] || fail "in /$CG/a: $good of $all flows name /$CG/a and no container:" \
 	"$(grep '^{"type":"flow",' "$OUT" | grep "\"netns\":$NA," | grep -v "\"cgroup\":\"/$CG/a\",\"role\"" | sed -n 1p)"
+
+# --top: ttdrive's open sockets, in the first frames in ID, then moved to ID2
+mkdir -p "$V1CG2" || fail "cannot make $V1CG2"
+rm -f "$DIR/resume"
+: >"$DIR/a.out"
+# shellcheck disable=SC2016 # $$ is the inner shell's
+sh -c 'echo $$ >"$1/cgroup.procs" && echo $$ >"$2/cgroup.procs" &&
+	exec "$3" --resume-file "$4" --timeout 60 open 2' \
+	sh "$MNT/$CG/containerd.service" "$V1CG" "$DRIVE" "$DIR/resume" >"$DIR/a.out" 2>"$DIR/a.err" &
+DA=$!
+wait_until 20 grep -q '^paused=' "$DIR/a.out" ||
+	fail "ttdrive open never paused: $(last_line "$DIR/a.err")"
+NA=$(sed -n 's/^netns=//p' "$DIR/a.out")
+"$TCPTRAIL" --top --json -i 1 -d 12 -N "$NA" >"$DIR/top.out" 2>"$DIR/top.err" &
+TP=$!
+# shellcheck disable=SC2317 # called through wait_until
+in_frame() {
+	grep -q "\"container\":\"$1\"" "$DIR/top.out"
+}
+wait_until 10 in_frame "$ID" || fail "--top: no frame named container $ID in 10 s: $(last_line "$DIR/top.err")"
+echo "$DA" >"$V1CG2/cgroup.procs" || fail "cannot move ttdrive $DA to $V1CG2"
+wait_until 20 not_alive "$TP" || fail "--top -d 12 still running after 20 s"
+wait "$TP" || fail "--top exited $?: $(last_line "$DIR/top.err")"
+_last=$(grep '^{"type":"snapshot",' "$DIR/top.out" | tail -n 1)
+printf '%s\n' "$_last" | grep -q "\"container\":\"$ID2\",\"pod\":null,\"pid\":$DA," ||
+	fail "--top: the last frame names no container $ID2 for ttdrive $DA: $_last"
+printf '%s\n' "$_last" | grep -q "\"container\":\"$ID\"" &&
+	fail "--top: the last frame still names $ID, 10 s after the move: $_last"
+: >"$DIR/resume"
+wait_until 30 not_alive "$DA" || fail "ttdrive $DA still running after 30 s"
+wait "$DA" || fail "ttdrive open failed: $(last_line "$DIR/a.err")"
+DA=
 note "$NAMED flows named container ${ID%????????????????????????????????????????????????} from their owners' v1 lines"
 pass
