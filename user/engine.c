@@ -22,15 +22,23 @@ static bool same_tuple(const struct synack_note *n, const struct tt_flow *f)
 /* A passive child takes the retransmits of the request it grew from. */
 static void synack_claim(struct tt_engine *eng, struct tt_flow *f)
 {
+	uint64_t born = f->ts_ns[0];
+
 	/* every passive birth asks; most find the ring empty */
 	if (!eng->synack_live)
 		return;
-	for (unsigned int i = 0; i < SYNACK_RING; i++) {
-		if (same_tuple(&eng->synack[i], f)) {
-			f->synack_retrans = eng->synack[i].count;
-			eng->synack[i].count = 0;
+	for (unsigned int i = 0; i < SYNACK_RING && eng->synack_live; i++) {
+		struct synack_note *n = &eng->synack[i];
+		bool dead = n->count && born > n->ts_ns && born - n->ts_ns > SYNACK_NOTE_NS;
+
+		/* a dead request's note goes, so the ring empties again */
+		if (dead || same_tuple(n, f)) {
+			if (!dead)
+				f->synack_retrans = n->count;
+			n->count = 0;
 			eng->synack_live--;
-			return;
+			if (!dead)
+				return;
 		}
 	}
 }
@@ -59,6 +67,7 @@ static void synack_note(struct tt_engine *eng, const struct tt_event *e)
 	}
 	if (!n->count)
 		eng->synack_live++;
+	n->ts_ns = e->ts_ns;
 	/* the kernel's num_retrans counts before this one is sent */
 	n->count = e->aux[0] + 1 > 255 ? 255 : (uint8_t)(e->aux[0] + 1);
 	if (n->count == 0)

@@ -114,7 +114,15 @@ struct synack_note {
 	uint16_t sport, dport;
 	uint8_t saddr[16], daddr[16];
 	uint8_t count;
+	uint64_t ts_ns;		/* the latest retransmit's */
 };
+
+/*
+ * A request retransmits its SYN-ACK at least every TCP_RTO_MAX (120 s): a
+ * note older than this at a child's birth is of a request that died (a
+ * scan, a flood, a client gone), not of the child's.
+ */
+#define SYNACK_NOTE_NS	(180ull * 1000000000ull)
 
 struct tt_entry {
 	struct tt_flow flow;

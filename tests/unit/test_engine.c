@@ -1077,6 +1077,22 @@ TEST(engine_synack_retransmits_reach_the_child)
 	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(3), TT_LISTEN, TT_SYN_RECV, MS(7)), 8080,
 			50000)), 0);
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->synack_retrans, 0);
+	/*
+	 * A request that died (no child: a scan, a client gone) leaves its
+	 * note; a child on its tuple 200 s on, past any retransmit's reach,
+	 * is not its child (it took the dead one's count before).
+	 */
+	CHECK_EQ_INT(feed(eng, rec_ports(rec(TT_EV_SYNACK_RETRANS, SK(1), 0, 0, MS(10)), 8080,
+			50002)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(4), TT_LISTEN, TT_SYN_RECV,
+			MS(10) + 200000000000ull), 8080, 50002)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(4))->synack_retrans, 0);
+	/* and within it, the note is the child's */
+	CHECK_EQ_INT(feed(eng, rec_ports(rec(TT_EV_SYNACK_RETRANS, SK(1), 0, 0,
+			MS(20) + 200000000000ull), 8080, 50003)), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(5), TT_LISTEN, TT_SYN_RECV,
+			MS(20) + 300000000000ull), 8080, 50003)), 0);
+	CHECK_EQ_INT(engine__lookup(eng, SK(5))->synack_retrans, 1);
 	engine__free(eng);
 }
 
