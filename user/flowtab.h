@@ -118,9 +118,11 @@ struct synack_note {
 };
 
 /*
- * A request retransmits its SYN-ACK at least every TCP_RTO_MAX (120 s): a
- * note older than this at a child's birth is of a request that died (a
- * scan, a flood, a client gone), not of the child's.
+ * A request retransmits its SYN-ACK at least every TCP_RTO_MAX (120 s)
+ * until its ACK comes: a note older than this at a child's birth is of a
+ * request that died (a scan, a flood, a client gone), not of the child's.
+ * (Under TCP_DEFER_ACCEPT a request whose bare ACK came waits for data
+ * without retransmitting; one that waits longer than this loses its count.)
  */
 #define SYNACK_NOTE_NS	(180ull * 1000000000ull)
 

@@ -34,7 +34,8 @@
  * With MAX_NAMES in the table, names not looked up for IDLE_NS make room
  * (checked at most once per PRUNE_NS): a daemon on a node where pods come
  * and go runs through more cgroups than that in a few weeks.  An hour is
- * far longer than a report holds a name (its interval, twice).
+ * far longer than a report holds a name (until the next report's, which
+ * ident__hold() extends to three intervals when they are longer).
  */
 #define IDLE_NS		(3600ull * 1000000000ull)
 #define PRUNE_NS	(60ull * 1000000000ull)
@@ -595,10 +596,13 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 		return s->name;
 	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
 	text = read_text(file, 1 << 16);
-	/* a process gone since keeps the name it had */
+	/* a process gone since keeps the name it had, stamped as used now */
 	if (!text || ident__parse_proc_cgroup(text, path, sizeof(path))) {
 		free(text);
-		return s ? s->name : NULL;
+		if (!s)
+			return NULL;
+		s->read_ns = now;
+		return s->name;
 	}
 	free(text);
 	if (!s)

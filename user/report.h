@@ -22,7 +22,7 @@ enum tt_trend { TT_TREND_NEW, TT_TREND_GROWING, TT_TREND_STABLE, TT_TREND_SHRINK
 
 struct tt_cw_group {
 	/* the container first: groups of one container are next to each other */
-	const char *container;	/* full id, NULL for none (valid until the ident is freed) */
+	const char *container;	/* full id, NULL for none (valid for the ident's hold) */
 	/*
 	 * The id again, as the key: the previous report's groups are compared
 	 * with a new report's when the names they point to may have been

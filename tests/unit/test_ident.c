@@ -952,8 +952,19 @@ TEST(ident_owner_pids_idle_make_room_when_full)
 	n = ident__lookup(id, 0, kid);
 	CHECK(n && n->source == TT_CGSRC_PROC);
 	CHECK(ident__lookup(id, 0, parent) == NULL);
+	/*
+	 * The child gone: its pid keeps the name it had, and a lookup of it
+	 * (a report's of a dead owner's leak) is a use, as any other, so a
+	 * prune does not free the name the caller holds.
+	 */
 	kill(child, SIGKILL);
 	waitpid(child, &st, 0);
+	nanosleep(&ts, NULL);
+	ident__tick(id);
+	REQUIRE(n == ident__lookup(id, 0, kid));
+	CHECK(ident__lookup(id, 0, me) != NULL);
+	CHECK(ident__lookup(id, 0, parent) == NULL);
+	CHECK(n->path[0] == '/');
 	ident__free(id);
 }
 
