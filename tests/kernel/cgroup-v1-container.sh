@@ -27,11 +27,12 @@ V1CG=$V1/$CG/docker/$ID
 V1CG2=$V1/$CG/docker/$ID2
 
 v1_cleanup() {
-	for _p in $DA; do
+	for _p in $DA $TP; do
 		kill -KILL "$_p" 2>/dev/null
 		wait "$_p" 2>/dev/null
 	done
 	DA=
+	TP=
 	rmdirs_gone "$V1/$CG" "$V1CG" "$V1CG2" "$V1/$CG/docker" "$V1/$CG"
 	cg_cleanup
 }
@@ -111,21 +112,25 @@ DA=$!
 wait_until 20 grep -q '^paused=' "$DIR/a.out" ||
 	fail "ttdrive open never paused: $(last_line "$DIR/a.err")"
 NA=$(sed -n 's/^netns=//p' "$DIR/a.out")
-"$TCPTRAIL" --top --json -i 1 -d 12 -N "$NA" >"$DIR/top.out" 2>"$DIR/top.err" &
+"$TCPTRAIL" --top --json -i 1 -d 60 -N "$NA" >"$DIR/top.out" 2>"$DIR/top.err" &
 TP=$!
 # shellcheck disable=SC2317 # called through wait_until
 in_frame() {
-	grep -q "\"container\":\"$1\"" "$DIR/top.out"
+	grep -q "\"container\":\"$1\",\"pod\":null,\"pid\":$DA," "$DIR/top.out"
 }
-wait_until 10 in_frame "$ID" || fail "--top: no frame named container $ID in 10 s: $(last_line "$DIR/top.err")"
+wait_until 20 in_frame "$ID" || fail "--top: no frame named container $ID in 20 s: $(last_line "$DIR/top.err")"
 echo "$DA" >"$V1CG2/cgroup.procs" || fail "cannot move ttdrive $DA to $V1CG2"
-wait_until 20 not_alive "$TP" || fail "--top -d 12 still running after 20 s"
+# the file is read again once 5 s old: a frame by 15 s names the new one
+wait_until 15 in_frame "$ID2" ||
+	fail "--top: no frame named container $ID2 for ttdrive $DA in 15 s after the move:" \
+		"$(grep '^{"type":"snapshot",' "$DIR/top.out" | tail -n 1)"
+kill -INT "$TP"
+wait_until 10 not_alive "$TP" || fail "--top still running 10 s after SIGINT"
 wait "$TP" || fail "--top exited $?: $(last_line "$DIR/top.err")"
+TP=
 _last=$(grep '^{"type":"snapshot",' "$DIR/top.out" | tail -n 1)
-printf '%s\n' "$_last" | grep -q "\"container\":\"$ID2\",\"pod\":null,\"pid\":$DA," ||
-	fail "--top: the last frame names no container $ID2 for ttdrive $DA: $_last"
 printf '%s\n' "$_last" | grep -q "\"container\":\"$ID\"" &&
-	fail "--top: the last frame still names $ID, 10 s after the move: $_last"
+	fail "--top: the last frame names $ID again, after the move: $_last"
 : >"$DIR/resume"
 wait_until 30 not_alive "$DA" || fail "ttdrive $DA still running after 30 s"
 wait "$DA" || fail "ttdrive open failed: $(last_line "$DIR/a.err")"

@@ -59,6 +59,8 @@ if ss_here; then
 	_note=", ss agrees on every state"
 	# --cgroup / is the whole tree: timewait socks, which no cgroup names,
 	# too (the closed clients' FIN_WAIT2 is one: tcp_fin_timeout is 60 s)
+	[ "$(printf '%s\n' "$_ss" | grep -c "^FIN-WAIT-2 ")" -gt 0 ] ||
+		fail "ss shows no FIN-WAIT-2 socket in the namespace: nothing for --cgroup / to keep"
 	"$TCPTRAIL" --snapshot --json --cgroup / -N "$NETNS" >"$OUT" 2>"$DIR/snap.err" ||
 		fail "--snapshot --cgroup / -N exited $?: $(last_line "$DIR/snap.err")"
 	expect_eq "--cgroup / -N: FIN_WAIT2 sockets vs ss's FIN-WAIT-2" \
