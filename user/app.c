@@ -267,11 +267,8 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		.ctx = a,
 	});
 	a->ident = ident__new(false);
-	/* a report compares with the last one's names: keep them three intervals */
-	if (o->interval_ns < UINT64_MAX / 3)
-		ident__hold(a->ident, 3 * o->interval_ns);
-	else
-		ident__hold(a->ident, UINT64_MAX);
+	/* a report compares with the last one's names: three intervals (-i: ten years at most) */
+	ident__hold(a->ident, 3 * o->interval_ns);
 	a->report = report__new(o->close_wait_age_ns, NULL);
 	a->tw = tw_tracker__new(-2, o->tw_warn_pct);
 	if (!a->eng || !a->ident || !a->report || !a->tw) {

@@ -29,16 +29,18 @@ static void synack_claim(struct tt_engine *eng, struct tt_flow *f)
 		return;
 	for (unsigned int i = 0; i < SYNACK_RING && eng->synack_live; i++) {
 		struct synack_note *n = &eng->synack[i];
-		bool dead = n->count && born > n->ts_ns && born - n->ts_ns > SYNACK_NOTE_NS;
 
+		if (!n->count)
+			continue;
 		/* a dead request's note goes, so the ring empties again */
-		if (dead || same_tuple(n, f)) {
-			if (!dead)
-				f->synack_retrans = n->count;
+		if (born > n->ts_ns && born - n->ts_ns > SYNACK_NOTE_NS) {
 			n->count = 0;
 			eng->synack_live--;
-			if (!dead)
-				return;
+		} else if (same_tuple(n, f)) {
+			f->synack_retrans = n->count;
+			n->count = 0;
+			eng->synack_live--;
+			return;
 		}
 	}
 }

@@ -614,6 +614,9 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 	s->read_ns = now;
 	if (s->name && !strcmp(s->name->path, path))
 		return s->name;
+	n = new_name(0, path, TT_CGSRC_PROC);
+	if (!n)
+		return s->name;
 	/*
 	 * A report may still hold the old name's strings: retire it, to be
 	 * freed once idle; with no room for that, the pid keeps its old name.
@@ -625,24 +628,15 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 		if (!old && prune_pids(id)) {
 			/* the pids' table was built again: s moved (stamped now, it stayed) */
 			s = table_find(&id->pids, pid);
-			if (!s)
-				return NULL;
-			old = table_get(&id->retired, (uint64_t)(uintptr_t)s->name, id->max_pids);
+			old = s ? table_get(&id->retired, (uint64_t)(uintptr_t)s->name,
+					    id->max_pids) : NULL;
 		}
-		if (!old)
-			return s->name;
-		n = new_name(0, path, TT_CGSRC_PROC);
-		if (!n) {
-			/* the slot stays, empty, and goes with the next prune */
-			old->read_ns = 0;
-			return s->name;
+		if (!old) {
+			free_name(n);
+			return s ? s->name : NULL;
 		}
 		old->name = s->name;
 		old->read_ns = now;
-	} else {
-		n = new_name(0, path, TT_CGSRC_PROC);
-		if (!n)
-			return NULL;
 	}
 	s->name = n;
 	if (!id->proc_fallbacks++)
