@@ -89,22 +89,8 @@ nr=$(grep -c . "$DIR/replay.tr")
 [ "$nr" -gt 0 ] || fail "the capture's first file replays no transition"
 [ "$nl" -ge "$nr" ] ||
 	fail "the live output has $nl transitions, the capture $nr: $(tail -n 1 "$DIR/replay.tr")"
-# At its end the replay settles the flows still in their 2 ms wait for
-# TIME-WAIT (FIN_WAIT2 > TIME_WAIT lines).  The live run read records past
-# the capture's end before its 2 ms were up, and printed them first: those
-# closing lines are in its output, later.
-ntw=$(awk '/"new":"TIME_WAIT"/ { n++; next } { n = 0 } END { print n + 0 }' "$DIR/replay.tr")
-np=$((nr - ntw))
-head -n "$np" "$DIR/replay.tr" >"$DIR/replay.head"
-head -n "$np" "$DIR/live.tr" | cmp -s - "$DIR/replay.head" ||
-	fail "the live output's first $np transitions are not the capture's:" \
-		"$(head -n "$np" "$DIR/live.tr" | diff - "$DIR/replay.head" | sed -n 2p)"
-tail -n +"$((np + 1))" "$DIR/live.tr" >"$DIR/live.rest"
-tail -n "$ntw" "$DIR/replay.tr" | while IFS= read -r line; do
-	grep -Fxq -e "$line" "$DIR/live.rest" || { printf '%s\n' "$line"; break; }
-done >"$DIR/tw.missing"
-[ ! -s "$DIR/tw.missing" ] ||
-	fail "the replay's closing TIME-WAIT is not in the live output: $(cat "$DIR/tw.missing")"
-note "the capture's $nr transitions are the live output's first $np (of $nl), then $ntw TIME-WAIT settled at its end, all in the live output after them"
+replay_starts_live "$DIR/live.tr" "$DIR/replay.tr"
+note "the capture's $nr transitions are the live output's first $SAME_N (of $nl), then" \
+	"$SAME_TW TIME-WAIT the replay settled at its end, which the live run printed later"
 chmod 0755 "$DIR/ro"
 pass
