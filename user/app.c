@@ -563,12 +563,21 @@ int app__close(struct app *a, uint64_t now_ns)
 #define CW_DRAIN_WAIT_NS	(1000ull * 1000000ull)
 #define CW_MARGIN_NS		(TW_CENSUS_WAIT_MS * 1000000ull + CW_DRAIN_WAIT_NS)
 
+/*
+ * The leak candidates; after records were lost, every flow: the end of
+ * any may have been among them.
+ */
 static int cw_collect(struct app *a, uint64_t now_ns)
 {
 	uint64_t age = a->opts->close_wait_age_ns;
+	bool all = a->lost_total > a->lost_checked;
+	int n = cwcheck__collect(a->cw, a->eng, now_ns, age > CW_MARGIN_NS ? age - CW_MARGIN_NS : 0,
+				 a->opts->netns, all);
 
-	return cwcheck__collect(a->cw, a->eng, now_ns, age > CW_MARGIN_NS ? age - CW_MARGIN_NS : 0,
-				a->opts->netns);
+	a->cw_lost = a->lost_total;
+	if (all && n == 0)
+		a->lost_checked = a->lost_total;
+	return n;
 }
 
 /*
@@ -639,9 +648,13 @@ static void cw_apply(struct app *a)
 	a->cw_pending = false;
 	a->cw_wait_ns = 0;
 	gone = cwcheck__apply(a->cw, a->eng);
-	tt_debug("CLOSE-WAIT check: %zu flow%s in %u network namespace%s asked for (%u not "
-		 "checked): %zu gone from the kernel, ended", a->cw->n, a->cw->n == 1 ? "" : "s",
-		 a->cw->namespaces, a->cw->namespaces == 1 ? "" : "s", a->cw->unchecked_ns, gone);
+	if (a->cw->all)
+		a->lost_checked = a->cw_lost;
+	tt_debug("%s check: %zu flow%s in %u network namespace%s asked for (%u not "
+		 "checked): %zu gone from the kernel, ended",
+		 a->cw->all ? "lost records: every flow's" : "CLOSE-WAIT", a->cw->n,
+		 a->cw->n == 1 ? "" : "s", a->cw->namespaces, a->cw->namespaces == 1 ? "" : "s",
+		 a->cw->unchecked_ns, gone);
 }
 
 void app__check_leaks(struct app *a, uint64_t now_ns)
@@ -828,8 +841,8 @@ void app__finish(struct app *a, uint64_t now_ns)
 			"that time would have made them aborts",
 			(unsigned long long)engine__total(a->eng)->tw_early, TT_TW_PENDING_MAX);
 	if (engine__total(a->eng)->gone)
-		tt_debug("%llu CLOSE_WAIT flows ended as gone: the kernel no longer had their "
-			 "sockets, whose end was never recorded", (unsigned long long)engine__total(a->eng)->gone);
+		tt_debug("%llu flows ended as gone: the kernel no longer had their sockets, whose "
+			 "end was never recorded", (unsigned long long)engine__total(a->eng)->gone);
 	if (engine__total(a->eng)->seed_twins)
 		tt_debug("%llu seeded sockets were born after the hooks were attached: their "
 			 "own records replaced them", (unsigned long long)engine__total(a->eng)->seed_twins);

@@ -52,6 +52,8 @@ struct app {
 	bool census_asked;		/* this summary's count is asked for */
 	bool cw_pending;		/* a check is asked for and not applied yet */
 	uint64_t cw_wait_ns;		/* since when a summary waits for the source to drain */
+	uint64_t lost_checked;		/* lost_total as of the last check of every flow */
+	uint64_t cw_lost;		/* lost_total when the check under way took every flow */
 	uint64_t drained_ns;		/* set by the source: nothing older is left unread */
 	bool started;
 	bool clock_jumps;		/* app__clock_jumps() */

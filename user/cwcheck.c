@@ -27,24 +27,25 @@ struct collect {
 	struct cwcheck *k;
 	uint64_t now_ns, age_ns;
 	uint32_t only;
-	bool oom;
+	bool all, oom;
 };
 
 static void take(const struct tt_flow *f, void *ctx)
 {
 	struct collect *x = ctx;
 	struct cwcheck *k = x->k;
+	unsigned int state = f->nstates ? f->state[f->nstates - 1] : 0;
+	uint64_t since = f->nstates ? f->ts_ns[f->nstates - 1] : 0;
 	struct cw_cand *c;
-	uint64_t since;
+	bool leak;
 
 	/*
 	 * The report's test (report.c) from the entry into CLOSE_WAIT, not
 	 * from the last data sent: one seen sending is asked about again.
 	 */
-	if (x->oom || !f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT)
-		return;
-	since = f->ts_ns[f->nstates - 1];
-	if ((x->now_ns > since ? x->now_ns - since : 0) < x->age_ns)
+	leak = state == TT_CLOSE_WAIT && (x->now_ns > since ? x->now_ns - since : 0) >= x->age_ns;
+	/* one waiting for its TIME-WAIT is over in the kernel */
+	if (x->oom || !state || (!leak && (!x->all || (f->flags & TT_FLOW_TW_PENDING))))
 		return;
 	/* a flow that never told its namespace cannot be looked for */
 	if (!f->netns || (x->only && f->netns != x->only))
@@ -72,6 +73,8 @@ static void take(const struct tt_flow *f, void *ctx)
 	c->dport = f->dport;
 	memcpy(c->saddr, f->saddr, 16);
 	memcpy(c->daddr, f->daddr, 16);
+	c->state = (uint8_t)state;
+	c->leak = leak;
 }
 
 static int cmp_cand(const void *a, const void *b)
@@ -88,10 +91,19 @@ static int cmp_cand(const void *a, const void *b)
 }
 
 int cwcheck__collect(struct cwcheck *k, const struct tt_engine *eng, uint64_t now_ns,
-		     uint64_t age_ns, uint32_t only_netns)
+		     uint64_t age_ns, uint32_t only_netns, bool all)
 {
-	struct collect x = { .k = k, .now_ns = now_ns, .age_ns = age_ns, .only = only_netns };
+	struct collect x = { .k = k, .now_ns = now_ns, .age_ns = age_ns, .only = only_netns,
+			     .all = all };
 
+	/* what a check of every flow took, given back at the next one of the leaks */
+	if (!all && k->all) {
+		free(k->c);
+		k->c = NULL;
+		k->cap = 0;
+	}
+	k->all = all;
+	k->states = all ? CW_ALL_STATES : CW_DIAG_STATES;
 	k->n = 0;
 	k->done_ns = 0;
 	k->namespaces = 0;
@@ -137,7 +149,9 @@ void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag
 {
 	size_t a = lo, b = hi;
 
-	if (s->state != TT_CLOSE_WAIT && s->state != TT_LAST_ACK)
+	/* a timewait sock shows its substate (FIN_WAIT2): its flow is over */
+	if (s->timer == DIAG_TIMER_TIME_WAIT || s->state >= 32 ||
+	    !(k->states & DIAG_STATE(s->state)))
 		return;
 	/* the first candidate at or after (sport, dport); the run is sorted so */
 	while (a < b) {
@@ -211,7 +225,7 @@ void cwcheck__holders(struct cwcheck *k, uint64_t now_ns)
 		struct cw_cand *c = &k->c[i];
 
 		c->holder_pid = 0;
-		if (c->verdict != CW_THERE || !c->inode)
+		if (!c->leak || c->verdict != CW_THERE || !c->inode)
 			continue;
 		/* to be looked for, unless its owner is seen holding it */
 		c->holder_pid = UINT32_MAX;
@@ -272,9 +286,9 @@ size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)
 	for (size_t i = 0; i < k->n; i++) {
 		const struct cw_cand *c = &k->c[i];
 
-		if (c->verdict == CW_GONE && engine__end_gone(eng, c->sk, c->flow_id))
+		if (c->verdict == CW_GONE && engine__end_gone(eng, c->sk, c->flow_id, c->state))
 			ended++;
-		else if (c->verdict == CW_THERE) {
+		else if (c->verdict == CW_THERE && c->leak) {
 			if (c->holder_pid)
 				engine__reown(eng, c->sk, c->flow_id, c->holder_pid,
 					      c->holder_comm);

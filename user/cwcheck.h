@@ -22,6 +22,11 @@
  * A socket found in LAST_ACK has been closed: its end record is on its way,
  * so the flow is left alone.  A candidate whose namespace could not be
  * checked stays as it is: only what the kernel said is gone is ended.
+ *
+ * After records were lost, the next check takes every flow, in any state,
+ * and dumps every state: a listener or a connection whose end record was
+ * lost leaves the table (and flows_active) the same way.  Only the leak
+ * candidates get the rest (their holders, when they last sent data).
  */
 #ifndef TT_CWCHECK_H
 #define TT_CWCHECK_H
@@ -51,6 +56,8 @@ struct cw_cand {
 	uint32_t holder_pid;	/* not 0: who holds it now, not owner_pid (cwcheck__holders) */
 	char holder_comm[16];
 	uint64_t sent_ns;	/* when the dump says it last sent data; 0: not known */
+	uint8_t state;		/* the flow's when taken: it is ended only in that state */
+	bool leak;		/* a leak candidate (the rest: taken after a loss) */
 };
 
 struct cwcheck {
@@ -62,10 +69,19 @@ struct cwcheck {
 	uint32_t unchecked_ns;	/* ... of them not checked */
 	uint64_t full_scan_ns;	/* the last scan of every process (cwcheck__holders) */
 	uint64_t dump_ns;	/* CLOCK_MONOTONIC at the start of the dump under way */
+	uint32_t states;	/* the sockets the dumps ask for (set by cwcheck__collect) */
+	bool all;		/* every flow was taken, not the leak candidates alone */
 };
 
-/* The sockets a check dumps. */
+/* The sockets a check of the leak candidates dumps. */
 #define CW_DIAG_STATES	(DIAG_STATE(TT_CLOSE_WAIT) | DIAG_STATE(TT_LAST_ACK))
+/*
+ * ... and one of every flow: each state a flow can be in.  Not TIME_WAIT:
+ * a flow whose socket went there ended, and its record was lost (the
+ * record comes microseconds after the hand-over, and before the dump has
+ * ended, which the apply waits for).
+ */
+#define CW_ALL_STATES	(DIAG_STATES_ALL & ~DIAG_STATE(TT_TIME_WAIT) & ~DIAG_STATE(TT_NEW_SYN_RECV))
 
 struct cwcheck *cwcheck__new(void);
 void cwcheck__free(struct cwcheck *k);
@@ -73,11 +89,12 @@ void cwcheck__free(struct cwcheck *k);
 /*
  * Forget the last check and take the flows in CLOSE_WAIT for at least
  * age_ns at now_ns (the report's leak candidates) whose namespace is
- * known.  Only_netns, if not 0, keeps that namespace's (-N).  The number of
+ * known; with all, every flow whose namespace is known (after a loss).
+ * Only_netns, if not 0, keeps that namespace's (-N).  The number of
  * candidates, or -ENOMEM (none are kept then).
  */
 int cwcheck__collect(struct cwcheck *k, const struct tt_engine *eng, uint64_t now_ns,
-		     uint64_t age_ns, uint32_t only_netns);
+		     uint64_t age_ns, uint32_t only_netns, bool all);
 
 /* The namespace of candidate run i, for the one who dumps: i from 0 while < n. */
 size_t cwcheck__ns_next(const struct cwcheck *k, size_t i);
@@ -116,10 +133,10 @@ void cwcheck__ns_end_unfound(struct cwcheck *k, size_t lo, size_t hi, bool cover
 void cwcheck__holders(struct cwcheck *k, uint64_t now_ns);
 
 /*
- * End the candidates marked gone that are still the same flow in
- * CLOSE_WAIT, give those held by another process now that owner, and tell
- * the engine when those there last sent data (engine__cw_sent).  The
- * number ended.
+ * End the candidates marked gone that are still the same flow in the state
+ * they were taken in, give the leak candidates held by another process now
+ * that owner, and tell the engine when those there last sent data
+ * (engine__cw_sent).  The number ended.
  */
 size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng);
 

@@ -757,7 +757,7 @@ bool engine__reown(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint32_
 	return true;
 }
 
-bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id)
+bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, unsigned int state)
 {
 	uint32_t idx = find(eng, sk);
 	struct tt_flow *f;
@@ -766,7 +766,7 @@ bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id)
 		return false;
 	f = flow_at(eng, idx);
 	/* a record may have moved it on, or a new socket taken its address, since it was asked */
-	if (f->id != flow_id || !f->nstates || f->state[f->nstates - 1] != TT_CLOSE_WAIT ||
+	if (f->id != flow_id || !f->nstates || f->state[f->nstates - 1] != state ||
 	    (f->flags & TT_FLOW_TW_PENDING))
 		return false;
 	end_older(eng, idx, TT_END_GONE);

@@ -208,14 +208,14 @@ const struct tt_engine_stats *engine__interval(const struct tt_engine *eng);
 void engine__reset_interval(struct tt_engine *eng);
 
 /*
- * End the flow at sk, if it is still flow_id and still in CLOSE_WAIT, as
+ * End the flow at sk, if it is still flow_id and still in state, as
  * TT_END_GONE: the caller asked the kernel and it has no such socket any
  * more, so the record of its end was lost.  No state is added: what
- * happened after CLOSE_WAIT is unknown.  The one way into the engine that
- * is not a record, so live only: a capture replayed holds no such end.
- * True if it ended the flow.
+ * happened after is unknown.  The one way into the engine that is not a
+ * record, so live only: a capture replayed holds no such end.  True if it
+ * ended the flow.
  */
-bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id);
+bool engine__end_gone(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, unsigned int state);
 
 /*
  * The flow at sk, if it is still flow_id, is owned by pid (comm) from now

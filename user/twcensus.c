@@ -826,10 +826,15 @@ static int cw_sock(const struct diag_sock *s, void *ctx)
 	return 0;
 }
 
-/* Inside the namespace: its CLOSE_WAIT and LAST_ACK sockets, with tcp_info (when each last sent). */
+/*
+ * Inside the namespace: its CLOSE_WAIT and LAST_ACK sockets, or after a
+ * loss its every socket, with tcp_info (when each last sent).
+ */
 static int cw_dump_here(void *ctx)
 {
-	return diag__dump_req(&(struct diag_req){ .netns_fd = -1, .states = CW_DIAG_STATES },
+	const struct cw_dump *x = ctx;
+
+	return diag__dump_req(&(struct diag_req){ .netns_fd = -1, .states = x->k->states },
 			      cw_sock, ctx);
 }
 
@@ -852,7 +857,9 @@ static int cw_walked(const struct diag_sock *s, uint32_t netns, void *ctx)
 	struct cw_walk *w = ctx;
 	size_t lo = 0, hi = w->k->n;
 
-	if (s->state == TT_LISTEN || !bsearch(&netns, w->ns, w->n, sizeof(*w->ns), cmp_u32))
+	/* the walk reads listeners for its own sake (which tables it covered) */
+	if ((s->state == TT_LISTEN && !(w->k->states & DIAG_STATE(TT_LISTEN))) ||
+	    !bsearch(&netns, w->ns, w->n, sizeof(*w->ns), cmp_u32))
 		return 0;
 	/* the run of that namespace */
 	while (lo < hi) {
@@ -894,7 +901,7 @@ static void cw_check_missing(struct census_thread *th, struct cwcheck *k, struct
 
 	k->dump_ns = mono_ns();
 	if (th->walk)
-		err = sockwalk__run(th->walk, CW_DIAG_STATES | DIAG_STATE(TT_LISTEN), false,
+		err = sockwalk__run(th->walk, k->states | DIAG_STATE(TT_LISTEN), false,
 				    cw_walked, w, &ws);
 	own = err ? NULL : sockwalk__own_table(th->walk, &n_own);
 	for (size_t lo = 0, hi; lo < k->n; lo = hi) {

@@ -4,6 +4,9 @@
 # connections: the loss is counted, reported at the end with the same total
 # the summaries carry, and covers every connection the output shows damaged;
 # then a quiet phase is traced completely, so tracing recovers by itself.
+# After the loss the next check asks the kernel about every flow: each one
+# whose end record was lost ends "gone", and once the load is over the table
+# is empty (flows_active 0).
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/kernel/fault.inc
@@ -16,6 +19,14 @@ stress_start burst "$n" "$m"
 tt_start --json --netns "$NETNS" --ringbuf-size 4096 -i 1
 go
 stress_wait 60
+# shellcheck disable=SC2317 # called through wait_until
+table_empty() {
+	[ "$(grep '^{"type":"summary",' "$OUT" | tail -n 1 | jget flows_active)" = 0 ]
+}
+wait_until 15 table_empty ||
+	fail "15 s after the load, the last summary still has" \
+		"$(grep '^{"type":"summary",' "$OUT" | tail -n 1 | jget flows_active) flows active" \
+		"(gone so far: $(grep '^{"type":"summary",' "$OUT" | tail -n 1 | jget gone))"
 tt_stop
 [ "$TT_STATUS" = 0 ] || fail "tcptrail exited $TT_STATUS: $(last_line "$DIR/trace.err")"
 
@@ -31,6 +42,11 @@ note "a burst of $n connections and $m quiet ones; kernel ActiveOpens $(fact ker
 grep -q "^tcptrail: warning: $lost events were lost" "$DIR/trace.err" ||
 	fail "no warning naming $lost lost events on stderr: $(last_line "$DIR/trace.err")"
 note "stderr: $(grep 'events were lost' "$DIR/trace.err")"
+gone=$(final gone)
+[ "$(flows | grep -c '"end":"gone"')" = "$gone" ] ||
+	fail "the final summary counts $gone flows gone, the output ends" \
+		"$(flows | grep -c '"end":"gone"')"
+note "$gone flows whose end record was lost ended gone; the table emptied after the load"
 
 # Every connection of the burst either shows complete, from its birth record
 # to its end, or lost at least one record of its own: no more damaged

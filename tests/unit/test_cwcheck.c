@@ -120,7 +120,7 @@ TEST(cwcheck_ends_only_what_the_kernel_no_longer_has)
 	cw_flow(eng, SK(8), NS1, 40008, 508, 9000);	/* too young to be a leak */
 	CHECK_EQ_INT(leaks(eng, S(12)), 7);
 
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 7);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 7);
 	CHECK_EQ_INT(k->namespaces, 2);
 	CHECK_EQ_INT(k->done_ns, 0);
 	/* the runs come in netns order */
@@ -186,7 +186,7 @@ TEST(cwcheck_leaves_flows_that_moved_on)
 	REQUIRE(eng && k);
 	cw_flow(eng, SK(1), NS1, 40001, 501, 1000);
 	cw_flow(eng, SK(2), NS1, 40002, 502, 1000);
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 2);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 2);
 	cwcheck__ns_begin(k, 0, k->n);
 	cwcheck__ns_end(k, 0, k->n, true);	/* neither in the dump */
 	k->done_ns = 1;
@@ -216,18 +216,18 @@ TEST(cwcheck_collects_the_report_s_candidates)
 	struct cwcheck *k = cwcheck__new();
 
 	REQUIRE(eng && k);
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 0);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 0);
 	cw_flow(eng, SK(1), NS1, 40001, 501, 1000);
 	cw_flow(eng, SK(2), NS2, 40002, 502, 1000);
 	cw_flow(eng, SK(3), 0, 40003, 503, 1000);
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 2);
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), NS2), 1);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 2);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), NS2, false), 1);
 	CHECK_EQ_INT(k->c[0].sk, SK(2));
 	CHECK_EQ_INT(k->c[0].cookie, 502);
 	CHECK_EQ_INT(k->namespaces, 1);
 	/* exactly at the age, as the report counts it */
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(11), S(10), 0), 2);
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(11) - 1, S(10), 0), 0);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(11), S(10), 0, false), 2);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(11) - 1, S(10), 0, false), 0);
 	cwcheck__free(k);
 	engine__free(eng);
 }
@@ -251,7 +251,7 @@ TEST(cwcheck_unfound_namespace_needs_an_exited_owner)
 	cw_flow(eng, SK(1), NS2, 40001, 501, 1000);
 	cw_flow(eng, SK(2), NS2, 40002, 502, 1000);
 	cw_flow(eng, SK(3), NS2, 40003, 503, 1000);
-	REQUIRE(cwcheck__collect(k, eng, S(12), S(10), 0) == 3);
+	REQUIRE(cwcheck__collect(k, eng, S(12), S(10), 0, false) == 3);
 	k->c[0].owner_pid = 100;	/* alive: it may hold its socket elsewhere */
 	k->c[1].owner_pid = 200;	/* exited */
 	k->c[2].owner_pid = 0;		/* unknown */
@@ -294,7 +294,7 @@ TEST(cwcheck_gives_a_leak_to_the_process_that_holds_it_now)
 	/* owners as an accept under tracing would have named them */
 	REQUIRE(engine__reown(eng, SK(1), engine__lookup(eng, SK(1))->id, 1, acceptor));
 	REQUIRE(engine__reown(eng, SK(2), engine__lookup(eng, SK(2))->id, me, tcptrail));
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 2);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 2);
 	cwcheck__ns_begin(k, 0, k->n);
 	s = sock_of(40001, 501, TT_CLOSE_WAIT);
 	s.inode = (uint32_t)st.st_ino;
@@ -343,7 +343,7 @@ TEST(cwcheck_a_socket_that_sends_is_no_leak)
 	for (int i = 1; i <= 5; i++)
 		cw_flow(eng, SK(i), NS1, (uint16_t)(40000 + i), (uint64_t)(500 + i), 1000);
 	CHECK_EQ_INT(leaks(eng, S(12)), 5);
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0), 5);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 5);
 	cwcheck__ns_begin(k, 0, k->n);
 	k->dump_ns = S(12);
 	dump_sent(k, 40001, 501, true, 500);		/* sent at 11.5 s */
@@ -365,7 +365,7 @@ TEST(cwcheck_a_socket_that_sends_is_no_leak)
 	CHECK_EQ_INT(oldest, S(29));			/* in CLOSE_WAIT since 1 s */
 
 	/* a later dump that saw an older send (a check's stale view) keeps the newest */
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(22), S(10), 0), 5);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(22), S(10), 0, false), 5);
 	cwcheck__ns_begin(k, 0, k->n);
 	k->dump_ns = S(22);
 	dump_sent(k, 40001, 501, true, 15000);		/* at 7 s */
@@ -379,7 +379,7 @@ TEST(cwcheck_a_socket_that_sends_is_no_leak)
 	CHECK_EQ_INT(leaks(eng, S(22)), 1);
 	CHECK_EQ_INT(leaks(eng, S(40)), 1);
 	/* a later check that saw no newer send from SK(3) makes it one too */
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(40), S(10), 0), 2);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(40), S(10), 0, false), 2);
 	cwcheck__ns_begin(k, 0, k->n);
 	k->dump_ns = S(40);
 	dump_sent(k, 40001, 501, true, 33000);
@@ -397,6 +397,87 @@ TEST(cwcheck_a_socket_that_sends_is_no_leak)
 		engine__feed(eng, &e);
 	}
 	CHECK_EQ_INT(engine__lookup(eng, SK(3))->cw_sent_ms, 0);
+	cwcheck__free(k);
+	engine__free(eng);
+}
+
+/* A flow in state since at_ms, at dport, with a cookie. */
+static void flow_in(struct tt_engine *eng, uint64_t sk, unsigned int old, unsigned int state,
+		    uint16_t dport, uint64_t cookie, uint64_t at_ms)
+{
+	struct tt_event e = rec_tr(sk, old, state, MS(at_ms));
+
+	e.dport = dport;
+	e.flags |= TT_F_COOKIE;
+	e.cookie = cookie;
+	engine__feed(eng, &e);
+}
+
+/*
+ * After a loss, every flow is asked about, in whatever state: a listener or
+ * a connection whose end record was lost leaves the table, and so does one
+ * whose socket the kernel has handed over to TIME_WAIT; one the kernel has
+ * stays, and so does one that moved on since it was taken.  The next check of the leaks alone gives the array
+ * back and dumps CLOSE_WAIT and LAST_ACK again.
+ */
+TEST(cwcheck_after_a_loss_asks_about_every_flow)
+{
+	struct ends ends = { 0 };
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64,
+		.on_flow_end = on_end, .ctx = &ends });
+	struct cwcheck *k = cwcheck__new();
+	struct diag_sock s;
+	struct tt_event e;
+
+	REQUIRE(eng && k);
+	flow_in(eng, SK(1), TT_CLOSE, TT_LISTEN, 0, 601, 1000);		/* there */
+	flow_in(eng, SK(2), TT_CLOSE, TT_LISTEN, 1, 602, 1000);		/* its close was lost */
+	flow_in(eng, SK(3), TT_SYN_SENT, TT_ESTABLISHED, 40003, 603, 1000);	/* lost */
+	flow_in(eng, SK(4), TT_ESTABLISHED, TT_FIN_WAIT1, 40004, 604, 1000);	/* TIME_WAIT: over */
+	flow_in(eng, SK(5), TT_CLOSE, TT_SYN_SENT, 40005, 605, 1000);	/* moves on */
+	cw_flow(eng, SK(6), NS1, 40006, 606, 11000);	/* CLOSE_WAIT, too young a leak: lost */
+	cw_flow(eng, SK(7), NS1, 40007, 607, 1000);	/* a leak, there */
+
+	/* the leaks alone: one */
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 1);
+	CHECK(!k->all && k->states == CW_DIAG_STATES);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, true), 7);
+	CHECK(k->all && k->states == CW_ALL_STATES);
+	CHECK(!(k->states & DIAG_STATE(TT_NEW_SYN_RECV)) && !(k->states & DIAG_STATE(TT_TIME_WAIT)));
+	for (unsigned int st = TT_ESTABLISHED; st <= TT_CLOSING; st++)
+		CHECK(st == TT_TIME_WAIT || (k->states & DIAG_STATE(st)));
+	for (size_t i = 0; i < k->n; i++)
+		CHECK_EQ_INT(k->c[i].leak, k->c[i].sk == SK(7));
+	cwcheck__ns_begin(k, 0, k->n);
+	s = sock_of(0, 601, TT_LISTEN);
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	s = sock_of(40004, 604, TT_TIME_WAIT);
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	s = sock_of(40007, 607, TT_CLOSE_WAIT);
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	s = sock_of(40003, 0, TT_NEW_SYN_RECV);		/* a request: not asked for */
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	s = sock_of(40004, 604, TT_FIN_WAIT2);		/* a timewait sock, in its substate */
+	s.timer = DIAG_TIMER_TIME_WAIT;
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	cwcheck__ns_end(k, 0, k->n, true);
+	/* SK(5)'s handshake ends before the check is applied */
+	e = rec_tr(SK(5), TT_SYN_SENT, TT_ESTABLISHED, S(12) + 1);
+	e.dport = 40005;
+	engine__feed(eng, &e);
+	k->done_ns = S(12);
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 4);
+	CHECK_EQ_INT(ends.gone, 4);
+	CHECK(!engine__lookup(eng, SK(2)) && !engine__lookup(eng, SK(3)) &&
+	      !engine__lookup(eng, SK(4)) && !engine__lookup(eng, SK(6)));
+	CHECK(engine__lookup(eng, SK(1)) && engine__lookup(eng, SK(5)) &&
+	      engine__lookup(eng, SK(7)));
+	CHECK_EQ_INT(engine__total(eng)->active, 3);
+	CHECK_EQ_INT(engine__total(eng)->gone, 4);
+
+	/* the leaks alone again */
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(13), S(10), 0, false), 1);
+	CHECK(!k->all && k->states == CW_DIAG_STATES && k->c[0].sk == SK(7));
 	cwcheck__free(k);
 	engine__free(eng);
 }
