@@ -29,6 +29,12 @@ struct tt_capcg {
 
 /* ---- writer ---- */
 
+/*
+ * The cgroup ids a file remembers having named, at most: past this, it
+ * names each again (a CGROUP frame is read as often as it comes).
+ */
+#define CAPTURE_CG_SEEN_MAX	65536
+
 struct tt_capture_opts {
 	const char *path;
 	uint64_t rotate_bytes;	/* start FILE.1, FILE.2... past this; 0 = never */

@@ -344,11 +344,20 @@ static bool cg_has(const struct tt_capture *c, uint64_t id)
 	return false;
 }
 
-/* Remember that id was named in this file (id not there yet). */
+/*
+ * Remember that id was named in this file (id not there yet).  A file that
+ * never rotates could name cgroups for years: past CAPTURE_CG_SEEN_MAX ids
+ * (1 MiB of table), it forgets them all, and names each again at its next
+ * record.
+ */
 static void cg_add(struct tt_capture *c, uint64_t id)
 {
 	size_t i;
 
+	if (c->cg_used >= CAPTURE_CG_SEEN_MAX) {
+		memset(c->cg_seen, 0, c->cg_cap * sizeof(*c->cg_seen));
+		c->cg_used = 0;
+	}
 	if ((c->cg_used + 1) * 2 > c->cg_cap) {
 		size_t cap = c->cg_cap ? c->cg_cap * 2 : 64;
 		uint64_t *t = calloc(cap, sizeof(*t));

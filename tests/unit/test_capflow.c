@@ -454,6 +454,62 @@ static int hostile_cgroup(void *ctx, const struct tt_event *e, struct tt_capcg *
 }
 
 /*
+ * A file that never rotates names each cgroup once, until it has named
+ * CAPTURE_CG_SEEN_MAX of them: then it forgets them (its memory stays
+ * bounded) and names each again at its next record, which a replay takes
+ * as it took the first.
+ */
+TEST(capflow_cgroup_names_forgotten_past_the_limit_are_named_again)
+{
+	char *dir = capkit_tmpdir("capflow"), *path = capkit_join(dir, "n.ttcap");
+	struct tt_capreader *r;
+	struct tt_caprec rec;
+	struct tt_capture *c;
+	struct tt_flowrec f = fr(0x1000, 40000, 80);
+	int cgroups = 0, flows = 0, last_cg = 0, ret;
+
+	REQUIRE(dir && path);
+	REQUIRE(!capture__open(&c, &(struct tt_capture_opts){
+		.path = path, .start_ns = AT(0), .cgroup_name = name_cgroup }));
+	fr_task(&f, 0, 42, "curl");
+	fr_t(&f, TT_CLOSE, TT_SYN_SENT, AT(1), TT_T_TASK0);
+	fr_t(&f, TT_SYN_SENT, TT_CLOSE, AT(2), 0);
+	f.flags |= TT_FR_END;
+	names_asked = 0;
+	/* ids 1..MAX, each twice (named once), then id 1 and MAX + 1 */
+	for (int pass = 0; pass < 2; pass++)
+		for (uint64_t id = 1; id <= CAPTURE_CG_SEEN_MAX; id++) {
+			f.cgroup = id;
+			REQUIRE(!capture__write_flow(c, &f));
+		}
+	CHECK_EQ_INT(names_asked, CAPTURE_CG_SEEN_MAX);
+	f.cgroup = CAPTURE_CG_SEEN_MAX + 1;
+	REQUIRE(!capture__write_flow(c, &f));
+	f.cgroup = 1;
+	REQUIRE(!capture__write_flow(c, &f));
+	CHECK_EQ_INT(names_asked, CAPTURE_CG_SEEN_MAX + 2);
+	CHECK_EQ_INT(capture__close(c, AT(3), 0, 0), 0);
+
+	r = capreader__new(path);
+	REQUIRE(r);
+	while ((ret = capreader__next(r, &rec)) > 0) {
+		if (rec.kind == TTCAP_CGROUP) {
+			cgroups++;
+			last_cg = (int)rec.cg->id;
+		} else if (rec.kind == TTCAP_FLOW) {
+			flows++;
+		}
+	}
+	CHECK_EQ_INT(ret, 0);
+	CHECK_EQ_INT(flows, 2 * CAPTURE_CG_SEEN_MAX + 2);
+	CHECK_EQ_INT(cgroups, CAPTURE_CG_SEEN_MAX + 2);
+	CHECK_EQ_INT(last_cg, 1);
+	capreader__free(r);
+	free(path);
+	capkit_rmtree(dir);
+}
+
+/*
  * A cgroup record names a container, pod and runtime as tcptrail makes them
  * (hex id, UUID, letters) or is refused: they are printed unquoted in
  * logfmt and the journal, and a capture from anywhere may do no worse than
