@@ -54,6 +54,7 @@ struct app {
 	uint64_t cw_wait_ns;		/* since when a summary waits for the source to drain */
 	uint64_t lost_checked;		/* lost_total as of the last check of every flow */
 	uint64_t cw_lost;		/* lost_total when the check under way took every flow */
+	uint64_t cw_all_ns;		/* when a check last took every flow; 0: never */
 	uint64_t drained_ns;		/* set by the source: nothing older is left unread */
 	bool started;
 	bool clock_jumps;		/* app__clock_jumps() */
@@ -101,10 +102,12 @@ void app__stopping(struct app *a);
 
 /*
  * Live, at exit, before the source's last drain: check the CLOSE_WAIT
- * flows old enough to be leaks with the kernel (or wait for the check
- * under way), so that app__finish() reports only those it still has.
+ * flows old enough to be leaks with the kernel (after a loss, every flow),
+ * or wait for the check under way, so that app__finish() reports only
+ * those it still has.  The source's last drain must begin at the time
+ * returned (CLOCK_MONOTONIC, 0: any) or later for the check to count.
  */
-void app__check_leaks(struct app *a, uint64_t now_ns);
+uint64_t app__check_leaks(struct app *a, uint64_t now_ns);
 
 /* SIGHUP: reopen -o FILE (for logrotate). */
 int app__reopen_output(struct app *a);

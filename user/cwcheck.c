@@ -44,8 +44,13 @@ static void take(const struct tt_flow *f, void *ctx)
 	 * from the last data sent: one seen sending is asked about again.
 	 */
 	leak = state == TT_CLOSE_WAIT && (x->now_ns > since ? x->now_ns - since : 0) >= x->age_ns;
-	/* one waiting for its TIME-WAIT is over in the kernel */
-	if (x->oom || !state || (!leak && (!x->all || (f->flags & TT_FLOW_TW_PENDING))))
+	/*
+	 * One waiting for its TIME-WAIT is over in the kernel; one with no
+	 * local port yet (CLOSE > SYN_SENT, or a listen() with no bind(), as
+	 * its record told it) cannot be found by its ports.
+	 */
+	if (x->oom || !state ||
+	    (!leak && (!x->all || (f->flags & TT_FLOW_TW_PENDING) || !f->sport)))
 		return;
 	/* a flow that never told its namespace cannot be looked for */
 	if (!f->netns || (x->only && f->netns != x->only))

@@ -469,6 +469,80 @@ out:
 	return ret;
 }
 
+int diag__open_here(void)
+{
+	struct sock_in_ns sn = { .fd = -1 };
+
+	return open_sock(&sn) ? sn.err : sn.fd;
+}
+
+static int found_cb(const struct diag_sock *s, void *ctx)
+{
+	*(struct diag_sock *)ctx = *s;
+	return 0;
+}
+
+int diag__find(int nl_fd, uint8_t family, const uint8_t saddr[16], uint16_t sport,
+	       const uint8_t daddr[16], uint16_t dport, uint64_t cookie, struct diag_sock *out)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	/* one answer: the socket (with tcp_info, its attributes) or an error */
+	union {
+		struct nlmsghdr nlh;
+		char b[8192];
+	} ans;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, sa;
+	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct msghdr msg = {
+		.msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = &iov, .msg_iovlen = 1,
+	};
+	struct parse_ctx pc = { .cb = found_cb, .ctx = out, .seq = 9, .type = SOCK_DIAG_BY_FAMILY };
+	ssize_t n;
+	int ret;
+
+	if (family != TT_AF_INET && family != TT_AF_INET6)
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.nlh.nlmsg_seq = pc.seq;
+	req.r.sdiag_family = family == TT_AF_INET ? AF_INET : AF_INET6;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = DIAG_STATES_ALL;
+	req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	req.r.id.idiag_sport = htons(sport);
+	req.r.id.idiag_dport = htons(dport);
+	/* IPv4 in the first word of each, as the kernel reads them */
+	memcpy(req.r.id.idiag_src, saddr, 16);
+	memcpy(req.r.id.idiag_dst, daddr, 16);
+	req.r.id.idiag_cookie[0] = cookie ? (uint32_t)cookie : INET_DIAG_NOCOOKIE;
+	req.r.id.idiag_cookie[1] = cookie ? (uint32_t)(cookie >> 32) : INET_DIAG_NOCOOKIE;
+	n = sendmsg(nl_fd, &msg, 0);
+	if (n != (ssize_t)sizeof(req))
+		return n < 0 ? -errno : -EIO;
+	iov.iov_base = &ans;
+	iov.iov_len = sizeof(ans);
+	msg.msg_name = &sa;
+	msg.msg_namelen = sizeof(sa);
+	n = recvmsg(nl_fd, &msg, 0);
+	if (n < 0)
+		return -errno;
+	if ((msg.msg_flags & MSG_TRUNC) || msg.msg_namelen != sizeof(sa) ||
+	    sa.nl_family != AF_NETLINK || sa.nl_pid != 0)
+		return -EPROTO;
+	ret = parse_msgs(&pc, &ans, (size_t)n);
+	if (pc.delivered)
+		return 1;
+	/* none at the tuple, or another socket there (the cookie: ENOENT, ESTALE before 4.x) */
+	if (ret == -ENOENT || ret == -ESTALE)
+		return 0;
+	return ret < 0 ? ret : -EPROTO;
+}
+
 int diag__dump(int netns_fd, uint32_t state_mask, diag_sock_cb cb, void *ctx)
 {
 	struct diag_req req = { .netns_fd = netns_fd, .states = state_mask };

@@ -122,6 +122,22 @@ struct diag_req {
 int diag__dump(int netns_fd, uint32_t state_mask, diag_sock_cb cb, void *ctx);
 int diag__dump_req(const struct diag_req *req, diag_sock_cb cb, void *ctx);
 
+/* A sock_diag netlink socket in the namespace this thread is in, or -errno. */
+int diag__open_here(void);
+
+/*
+ * One socket, asked for alone as `ss` asks for one (not a dump), through
+ * nl_fd (diag__open_here()): the TCP socket of that family at local
+ * saddr:sport and remote daddr:dport (a listener's remote is 0:0) with that
+ * cookie (0: whatever one is at the tuple), with tcp_info.  1 and *out if
+ * the kernel has it (a timewait sock too: timer DIAG_TIMER_TIME_WAIT), 0 if
+ * not, -errno if it could not be asked.  A 0 proves little: another socket
+ * at the tuple, a listener bound to a device, or one the kernel's lookup
+ * did not pick from its SO_REUSEPORT group all give 0 too.
+ */
+int diag__find(int nl_fd, uint8_t family, const uint8_t saddr[16], uint16_t sport,
+	       const uint8_t daddr[16], uint16_t dport, uint64_t cookie, struct diag_sock *out);
+
 /*
  * Parse a buffer of netlink messages as one recvmsg() of a sock_diag dump
  * returns them, calling cb for each socket.  Every length is checked before

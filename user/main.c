@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -518,8 +519,12 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	 * before the last drain, which then takes in every end record the
 	 * kernel wrote before the check.
 	 */
-	if (status == 0)
-		app__check_leaks(a, live__now_ns());
+	if (status == 0) {
+		uint64_t drain_at = app__check_leaks(a, live__now_ns()), t = live__now_ns();
+
+		if (drain_at > t)
+			nanosleep(&(struct timespec){ .tv_nsec = (long)(drain_at - t) }, NULL);
+	}
 	/* what the kernel queued before we stopped is still ours to report */
 	app__stopping(a);
 	live__drain(live);

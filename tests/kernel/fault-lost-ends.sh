@@ -45,6 +45,9 @@ note "a burst of $n connections: $lost records lost, $gone flows ended gone," \
 flows | grep '"end":"gone"' | sed 's/.*"state":"\([A-Z_0-9]*\)","t_ns":[0-9]*}\],"end".*/\1/' \
 	>"$DIR/gone.last"
 note "gone flows by last state: $(sort "$DIR/gone.last" | uniq -c | tr -s ' \n' ' ')"
+! grep -qv '^[A-Z][A-Z_0-9]*$' "$DIR/gone.last" ||
+	fail "a gone flow's last state could not be read: $(grep -v '^[A-Z][A-Z_0-9]*$' \
+		"$DIR/gone.last" | head -n 1 | cut -c1-200)"
 [ "$(grep -cv '^CLOSE_WAIT$' "$DIR/gone.last")" -gt 0 ] ||
 	fail "all $gone flows ended gone were in CLOSE_WAIT"
 pass

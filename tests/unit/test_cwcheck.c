@@ -437,6 +437,14 @@ TEST(cwcheck_after_a_loss_asks_about_every_flow)
 	flow_in(eng, SK(5), TT_CLOSE, TT_SYN_SENT, 40005, 605, 1000);	/* moves on */
 	cw_flow(eng, SK(6), NS1, 40006, 606, 11000);	/* CLOSE_WAIT, too young a leak: lost */
 	cw_flow(eng, SK(7), NS1, 40007, 607, 1000);	/* a leak, there */
+	/* no local port yet (CLOSE > SYN_SENT): not to be found by its ports, not taken */
+	e = rec_tr(SK(8), TT_CLOSE, TT_SYN_SENT, MS(1000));
+	e.sport = 0;
+	e.dport = 40008;
+	e.flags |= TT_F_COOKIE;
+	e.cookie = 608;
+	engine__feed(eng, &e);
+	REQUIRE(engine__lookup(eng, SK(8)) && engine__lookup(eng, SK(8))->sport == 0);
 
 	/* the leaks alone: one */
 	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 1);
@@ -471,8 +479,8 @@ TEST(cwcheck_after_a_loss_asks_about_every_flow)
 	CHECK(!engine__lookup(eng, SK(2)) && !engine__lookup(eng, SK(3)) &&
 	      !engine__lookup(eng, SK(4)) && !engine__lookup(eng, SK(6)));
 	CHECK(engine__lookup(eng, SK(1)) && engine__lookup(eng, SK(5)) &&
-	      engine__lookup(eng, SK(7)));
-	CHECK_EQ_INT(engine__total(eng)->active, 3);
+	      engine__lookup(eng, SK(7)) && engine__lookup(eng, SK(8)));
+	CHECK_EQ_INT(engine__total(eng)->active, 4);
 	CHECK_EQ_INT(engine__total(eng)->gone, 4);
 
 	/* the leaks alone again */

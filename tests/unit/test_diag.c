@@ -552,6 +552,84 @@ TEST(diag_dump_our_listener)
 	close(fd);
 }
 
+static uint64_t cookie_of(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t clen = sizeof(cookie);
+
+	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &clen) ? 0 : cookie;
+}
+
+/*
+ * One socket asked for alone (the CLOSE-WAIT check's confirmation of what
+ * a dump did not show): a listener and a connection by tuple and cookie,
+ * not with another cookie or at another tuple, and a connection closed
+ * first as its timewait sock.
+ */
+TEST(diag_find_one_socket)
+{
+	uint8_t lo[16] = { 127, 0, 0, 1 }, any[16] = { 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct diag_sock s;
+	uint16_t port, cport;
+	int lfd = listener(&port, 4), cfd, afd, nl;
+
+	REQUIRE(lfd >= 0);
+	nl = diag__open_here();
+	if (nl < 0) {
+		close(lfd);
+		SKIP("no sock_diag socket here: %s", strerror(-nl));
+	}
+	memset(&s, 0, sizeof(s));
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET, lo, port, any, 0, cookie_of(lfd), &s), 1);
+	CHECK_EQ_INT(s.state, TT_LISTEN);
+	CHECK_EQ_INT(s.inode, inode_of(lfd));
+	CHECK(s.cookie == cookie_of(lfd));
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET, lo, port, any, 0, cookie_of(lfd) + 1, &s), 0);
+
+	a.sin_port = htons(port);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(cfd >= 0);
+	REQUIRE(!connect(cfd, (struct sockaddr *)&a, sizeof(a)));
+	afd = accept(lfd, NULL, NULL);
+	REQUIRE(afd >= 0);
+	REQUIRE(!getsockname(cfd, (struct sockaddr *)&a, &alen));
+	cport = ntohs(a.sin_port);
+	memset(&s, 0, sizeof(s));
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET, lo, cport, lo, port, cookie_of(cfd), &s), 1);
+	CHECK_EQ_INT(s.state, TT_ESTABLISHED);
+	CHECK_EQ_INT(s.inode, inode_of(cfd));
+	CHECK(s.has_info);
+	/* no cookie: whatever is at the tuple */
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET, lo, cport, lo, port, 0, &s), 1);
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET, lo, cport, lo, port, cookie_of(afd), &s), 0);
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET, lo, port, lo, cport, cookie_of(afd), &s), 1);
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET, lo, (uint16_t)(cport ^ 1), lo, port, 0, &s), 0);
+	CHECK_EQ_INT(diag__find(nl, TT_AF_INET6, lo, cport, lo, port, 0, &s), 0);
+	CHECK_EQ_INT(diag__find(nl, 9, lo, cport, lo, port, 0, &s), -EINVAL);
+
+	/* the client closes first, then the server: the client's timewait sock */
+	{
+		uint64_t ck = cookie_of(cfd);
+		int r = -1;
+
+		close(cfd);
+		close(afd);
+		for (int i = 0; i < 100; i++) {
+			r = diag__find(nl, TT_AF_INET, lo, cport, lo, port, ck, &s);
+			if (r != 1 || s.timer == DIAG_TIMER_TIME_WAIT)
+				break;
+			usleep(10000);
+		}
+		CHECK_EQ_INT(r, 1);
+		CHECK_EQ_INT(s.timer, DIAG_TIMER_TIME_WAIT);
+		CHECK(s.state == TT_TIME_WAIT || s.state == TT_FIN_WAIT2);
+	}
+	close(nl);
+	close(lfd);
+}
+
 /*
  * In a namespace of its own, one IPv6 listener: sockstat's "TCP: inuse" is
  * IPv4's alone, and a seed that skipped namespaces by it skipped IPv6-only
