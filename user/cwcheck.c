@@ -47,10 +47,10 @@ static void take(const struct tt_flow *f, void *ctx)
 	/*
 	 * One waiting for its TIME-WAIT is over in the kernel; one with no
 	 * local port yet (CLOSE > SYN_SENT, or a listen() with no bind(), as
-	 * its record told it) cannot be found by its ports.
+	 * its record told it) can be found by its cookie alone, if it has one.
 	 */
 	if (x->oom || !state ||
-	    (!leak && (!x->all || (f->flags & TT_FLOW_TW_PENDING) || !f->sport)))
+	    (!leak && (!x->all || (f->flags & TT_FLOW_TW_PENDING) || (!f->sport && !f->cookie))))
 		return;
 	/* a flow that never told its namespace cannot be looked for */
 	if (!f->netns || (x->only && f->netns != x->only))
@@ -150,25 +150,23 @@ static bool same_socket(const struct cw_cand *c, const struct diag_sock *s)
 	       !memcmp(c->daddr, s->daddr, 16);
 }
 
-void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag_sock *s)
+/* The candidates at (sport, dport) in [lo, hi) that are s. */
+static void mark_there(struct cwcheck *k, size_t lo, size_t hi, uint16_t sport,
+		       const struct diag_sock *s)
 {
 	size_t a = lo, b = hi;
 
-	/* a timewait sock shows its substate (FIN_WAIT2): its flow is over */
-	if (s->timer == DIAG_TIMER_TIME_WAIT || s->state >= 32 ||
-	    !(k->states & DIAG_STATE(s->state)))
-		return;
 	/* the first candidate at or after (sport, dport); the run is sorted so */
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
 		const struct cw_cand *c = &k->c[m];
 
-		if (c->sport < s->sport || (c->sport == s->sport && c->dport < s->dport))
+		if (c->sport < sport || (c->sport == sport && c->dport < s->dport))
 			a = m + 1;
 		else
 			b = m;
 	}
-	for (; a < hi && k->c[a].sport == s->sport && k->c[a].dport == s->dport; a++)
+	for (; a < hi && k->c[a].sport == sport && k->c[a].dport == s->dport; a++)
 		if (same_socket(&k->c[a], s)) {
 			uint64_t ago = (uint64_t)s->last_data_sent_ms * 1000000;
 
@@ -178,6 +176,18 @@ void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag
 			if (s->has_info && s->last_data_sent_ms != UINT32_MAX && k->dump_ns > ago)
 				k->c[a].sent_ns = k->dump_ns - ago;
 		}
+}
+
+void cwcheck__ns_sock(struct cwcheck *k, size_t lo, size_t hi, const struct diag_sock *s)
+{
+	/* a timewait sock shows its substate (FIN_WAIT2): its flow is over */
+	if (s->timer == DIAG_TIMER_TIME_WAIT || s->state >= 32 ||
+	    !(k->states & DIAG_STATE(s->state)))
+		return;
+	mark_there(k, lo, hi, s->sport, s);
+	/* a flow that never told its local port (taken with a cookie only): by the cookie */
+	if (k->all && s->sport && s->cookie && lo < hi && k->c[lo].sport == 0)
+		mark_there(k, lo, hi, 0, s);
 }
 
 void cwcheck__ns_end(struct cwcheck *k, size_t lo, size_t hi, bool ok)

@@ -840,7 +840,8 @@ static void cw_confirm_gone(struct cw_dump *x)
 		const struct cw_cand *c = &x->k->c[i];
 		struct diag_sock s;
 
-		if (c->verdict != CW_GONE)
+		/* one with no local port yet cannot be asked for by its tuple */
+		if (c->verdict != CW_GONE || !c->sport)
 			continue;
 		if (fd < 0 && (fd = diag__open_here()) < 0)
 			return;

@@ -41,13 +41,12 @@ note "a burst of $n connections: $lost records lost, $gone flows ended gone," \
 [ "$(flows | grep -c '"end":"gone"')" = "$gone" ] ||
 	fail "the final summary counts $gone flows gone, the output ends" \
 		"$(flows | grep -c '"end":"gone"')"
-# not leak candidates alone (an hour in CLOSE_WAIT): their last states
+# their last states (a CLOSE_WAIT one among them was seconds old, no leak
+# candidate: the check of every flow ended it too)
 flows | grep '"end":"gone"' | sed 's/.*"state":"\([A-Z_0-9]*\)","t_ns":[0-9]*}\],"end".*/\1/' \
 	>"$DIR/gone.last"
 note "gone flows by last state: $(sort "$DIR/gone.last" | uniq -c | tr -s ' \n' ' ')"
 ! grep -qv '^[A-Z][A-Z_0-9]*$' "$DIR/gone.last" ||
 	fail "a gone flow's last state could not be read: $(grep -v '^[A-Z][A-Z_0-9]*$' \
 		"$DIR/gone.last" | head -n 1 | cut -c1-200)"
-[ "$(grep -cv '^CLOSE_WAIT$' "$DIR/gone.last")" -gt 0 ] ||
-	fail "all $gone flows ended gone were in CLOSE_WAIT"
 pass

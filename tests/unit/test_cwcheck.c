@@ -437,19 +437,26 @@ TEST(cwcheck_after_a_loss_asks_about_every_flow)
 	flow_in(eng, SK(5), TT_CLOSE, TT_SYN_SENT, 40005, 605, 1000);	/* moves on */
 	cw_flow(eng, SK(6), NS1, 40006, 606, 11000);	/* CLOSE_WAIT, too young a leak: lost */
 	cw_flow(eng, SK(7), NS1, 40007, 607, 1000);	/* a leak, there */
-	/* no local port yet (CLOSE > SYN_SENT): not to be found by its ports, not taken */
-	e = rec_tr(SK(8), TT_CLOSE, TT_SYN_SENT, MS(1000));
-	e.sport = 0;
-	e.dport = 40008;
-	e.flags |= TT_F_COOKIE;
-	e.cookie = 608;
-	engine__feed(eng, &e);
-	REQUIRE(engine__lookup(eng, SK(8)) && engine__lookup(eng, SK(8))->sport == 0);
+	/*
+	 * No local port yet (CLOSE > SYN_SENT, the rest lost): found by its
+	 * cookie (SK(8)), or gone (SK(9)); with no cookie, not taken (SK(10)).
+	 */
+	for (int i = 8; i <= 10; i++) {
+		e = rec_tr(SK(i), TT_CLOSE, TT_SYN_SENT, MS(1000));
+		e.sport = 0;
+		e.dport = (uint16_t)(40000 + i);
+		if (i < 10) {
+			e.flags |= TT_F_COOKIE;
+			e.cookie = (uint64_t)(600 + i);
+		}
+		engine__feed(eng, &e);
+		REQUIRE(engine__lookup(eng, SK(i)) && engine__lookup(eng, SK(i))->sport == 0);
+	}
 
 	/* the leaks alone: one */
 	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, false), 1);
 	CHECK(!k->all && k->states == CW_DIAG_STATES);
-	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, true), 7);
+	CHECK_EQ_INT(cwcheck__collect(k, eng, S(12), S(10), 0, true), 9);
 	CHECK(k->all && k->states == CW_ALL_STATES);
 	CHECK(!(k->states & DIAG_STATE(TT_NEW_SYN_RECV)) && !(k->states & DIAG_STATE(TT_TIME_WAIT)));
 	for (unsigned int st = TT_ESTABLISHED; st <= TT_CLOSING; st++)
@@ -463,6 +470,10 @@ TEST(cwcheck_after_a_loss_asks_about_every_flow)
 	cwcheck__ns_sock(k, 0, k->n, &s);
 	s = sock_of(40007, 607, TT_CLOSE_WAIT);
 	cwcheck__ns_sock(k, 0, k->n, &s);
+	s = sock_of(40008, 608, TT_ESTABLISHED);	/* SK(8), its port 8080 now */
+	cwcheck__ns_sock(k, 0, k->n, &s);
+	s = sock_of(40009, 0, TT_ESTABLISHED);		/* no cookie: not SK(9) */
+	cwcheck__ns_sock(k, 0, k->n, &s);
 	s = sock_of(40003, 0, TT_NEW_SYN_RECV);		/* a request: not asked for */
 	cwcheck__ns_sock(k, 0, k->n, &s);
 	s = sock_of(40004, 604, TT_FIN_WAIT2);		/* a timewait sock, in its substate */
@@ -474,14 +485,16 @@ TEST(cwcheck_after_a_loss_asks_about_every_flow)
 	e.dport = 40005;
 	engine__feed(eng, &e);
 	k->done_ns = S(12);
-	CHECK_EQ_INT(cwcheck__apply(k, eng), 4);
-	CHECK_EQ_INT(ends.gone, 4);
+	CHECK_EQ_INT(cwcheck__apply(k, eng), 5);
+	CHECK_EQ_INT(ends.gone, 5);
 	CHECK(!engine__lookup(eng, SK(2)) && !engine__lookup(eng, SK(3)) &&
-	      !engine__lookup(eng, SK(4)) && !engine__lookup(eng, SK(6)));
+	      !engine__lookup(eng, SK(4)) && !engine__lookup(eng, SK(6)) &&
+	      !engine__lookup(eng, SK(9)));
 	CHECK(engine__lookup(eng, SK(1)) && engine__lookup(eng, SK(5)) &&
-	      engine__lookup(eng, SK(7)) && engine__lookup(eng, SK(8)));
-	CHECK_EQ_INT(engine__total(eng)->active, 4);
-	CHECK_EQ_INT(engine__total(eng)->gone, 4);
+	      engine__lookup(eng, SK(7)) && engine__lookup(eng, SK(8)) &&
+	      engine__lookup(eng, SK(10)));
+	CHECK_EQ_INT(engine__total(eng)->active, 5);
+	CHECK_EQ_INT(engine__total(eng)->gone, 5);
 
 	/* the leaks alone again */
 	CHECK_EQ_INT(cwcheck__collect(k, eng, S(13), S(10), 0, false), 1);
