@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Ends lost to a ring buffer far too small, with -e: a record a transition,
 # so every connection has a flow from its birth, and one whose last records
-# were lost stays in FIN_WAIT1, ESTABLISHED, LAST_ACK... After the loss the
-# next check asks the kernel about every flow, in every state, and ends
-# "gone" each one whose socket it no longer has.  --close-wait-age is an
+# were lost stays in FIN_WAIT1, ESTABLISHED, LAST_ACK...  Once a summary
+# interval (-i 1) goes by with no loss, a check asks the kernel about every
+# flow, in every state, and ends "gone" each one whose socket it no longer
+# has.  --close-wait-age is an
 # hour, so the CLOSE-WAIT check of the leaks ends none of them: once the
 # load is over the table is empty (flows_active 0) within seconds all the
 # same.  (Before, such flows stayed until tcptrail exited.)

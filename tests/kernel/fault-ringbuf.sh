@@ -4,9 +4,9 @@
 # connections: the loss is counted, reported at the end with the same total
 # the summaries carry, and covers every connection the output shows damaged;
 # then a quiet phase is traced completely, so tracing recovers by itself.
-# After the loss the next check asks the kernel about every flow: each one
-# whose end record was lost ends "gone", and once the load is over the table
-# is empty (flows_active 0).
+# Once a summary interval goes by with no loss, a check asks the kernel
+# about every flow: each one whose end record was lost ends "gone", and the
+# table is empty (flows_active 0).
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 # shellcheck source=tests/kernel/fault.inc
