@@ -304,11 +304,11 @@ int diag__in_netns(int netns_fd, int (*fn)(void *ctx), void *ctx)
 	return ret;
 }
 
-/* One recvmsg() of the dump: bytes read or -errno. */
-static ssize_t recv_dump(int fd, char *buf)
+/* One recvmsg() of an answer (a part of a dump, or a lookup's): bytes read or -errno. */
+static ssize_t recv_answer(int fd, void *buf, size_t len)
 {
 	struct sockaddr_nl sa;
-	struct iovec iov = { .iov_base = buf, .iov_len = DIAG_RECV_BUF };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = {
 		.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1,
 	};
@@ -389,7 +389,7 @@ static int dump_family(int fd, char *buf, const struct diag_req *dr, uint8_t fam
 	pc->seq = seq;
 	pc->type = req.v2.nlh.nlmsg_type;
 	for (;;) {
-		n = recv_dump(fd, buf);
+		n = recv_answer(fd, buf, DIAG_RECV_BUF);
 		if (n < 0) {
 			ret = (int)n;
 			/* a signal: the caller decides whether to stop */
@@ -494,7 +494,7 @@ int diag__find(int nl_fd, uint8_t family, const uint8_t saddr[16], uint16_t spor
 		struct nlmsghdr nlh;
 		char b[8192];
 	} ans;
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, sa;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
 	struct msghdr msg = {
 		.msg_name = &kernel, .msg_namelen = sizeof(kernel), .msg_iov = &iov, .msg_iovlen = 1,
@@ -524,16 +524,9 @@ int diag__find(int nl_fd, uint8_t family, const uint8_t saddr[16], uint16_t spor
 	n = sendmsg(nl_fd, &msg, 0);
 	if (n != (ssize_t)sizeof(req))
 		return n < 0 ? -errno : -EIO;
-	iov.iov_base = &ans;
-	iov.iov_len = sizeof(ans);
-	msg.msg_name = &sa;
-	msg.msg_namelen = sizeof(sa);
-	n = recvmsg(nl_fd, &msg, 0);
+	n = recv_answer(nl_fd, &ans, sizeof(ans));
 	if (n < 0)
-		return -errno;
-	if ((msg.msg_flags & MSG_TRUNC) || msg.msg_namelen != sizeof(sa) ||
-	    sa.nl_family != AF_NETLINK || sa.nl_pid != 0)
-		return -EPROTO;
+		return (int)n;
 	ret = parse_msgs(&pc, &ans, (size_t)n);
 	if (pc.delivered)
 		return 1;

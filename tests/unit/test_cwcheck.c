@@ -417,8 +417,9 @@ static void flow_in(struct tt_engine *eng, uint64_t sk, unsigned int old, unsign
  * After a loss, every flow is asked about, in whatever state: a listener or
  * a connection whose end record was lost leaves the table, and so does one
  * whose socket the kernel has handed over to TIME_WAIT; one the kernel has
- * stays, and so does one that moved on since it was taken.  The next check of the leaks alone gives the array
- * back and dumps CLOSE_WAIT and LAST_ACK again.
+ * stays, and so does one that moved on since it was taken.  The next
+ * check of the leaks alone gives the array back and dumps CLOSE_WAIT and
+ * LAST_ACK again.
  */
 TEST(cwcheck_after_a_loss_asks_about_every_flow)
 {
