@@ -19,5 +19,6 @@ tt_owned_listeners_map owned_listeners SEC(".maps");
 tt_owned_seeded_map owned_seeded SEC(".maps");
 /* userspace sets it once it has put the seed's sockets in owned_seeded */
 __u32 owned_seeded_n;
+tt_owned_closed_map owned_closed SEC(".maps");
 tt_tw_handover_map tw_handover SEC(".maps");
 tt_flows_map flows SEC(".maps");

@@ -38,7 +38,9 @@ static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook, bo
 	}
 	if (read_sk(sk, &v, direct) || !pass_filters(&v))
 		return;
-	if (cfg.tgid && !owned_sk(sk, &v, direct))
+	/* a reset sent right after the process's > CLOSE (owned_closed) is its */
+	if (cfg.tgid && !owned_sk(sk, &v, direct) &&
+	    !(type == TT_EV_RESET_SENT && closed_here(sk)))
 		return;
 	v.owner = false;
 	e = reserve(type, sk, &v, hook, direct);

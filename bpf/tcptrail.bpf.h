@@ -92,6 +92,20 @@ typedef struct {
 } tt_owned_seeded_map;
 
 /*
+ * Only with a pid filter: the process's socket whose > CLOSE this CPU
+ * recorded last.  A reset it sends right after, on the same CPU (data after
+ * close(), a close() with data unread), comes when it is no longer in
+ * owned, and is still the process's: it is what tells an abort from a
+ * TIME-WAIT entry.
+ */
+typedef struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tt_owned_closed_map;
+
+/*
  * The socket tcp_time_wait() is handing over on this CPU.  tcp_time_wait()
  * calls tcp_done() -> tcp_set_state(CLOSE) synchronously with BHs off, so
  * the transition program on the same CPU can drop that misleading > CLOSE.
@@ -151,6 +165,7 @@ extern tt_owned_map owned SEC(".maps");
 extern tt_owned_listeners_map owned_listeners SEC(".maps");
 extern tt_owned_seeded_map owned_seeded SEC(".maps");
 extern __u32 owned_seeded_n;
+extern tt_owned_closed_map owned_closed SEC(".maps");
 extern tt_tw_handover_map tw_handover SEC(".maps");
 extern tt_flows_map flows SEC(".maps");
 
@@ -444,6 +459,15 @@ static __noinline bool owned_sk(struct sock *sk, const struct sk_view *v, bool d
 	bpf_map_update_elem(&owned, &key, &one, BPF_ANY);
 	bpf_map_delete_elem(&owned_seeded, &k);
 	return true;
+}
+
+/* -p: sk's > CLOSE is the one this CPU recorded last (owned_closed) */
+static __always_inline bool closed_here(struct sock *sk)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&owned_closed, &zero);
+
+	return c && *c == (__u64)sk;
 }
 
 /*

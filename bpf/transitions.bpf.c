@@ -56,10 +56,15 @@ static __always_inline void forget_owned(struct sock *sk, const struct sk_view *
 					 int oldstate, int newstate, bool direct)
 {
 	__u64 key = (__u64)sk;
+	__u32 zero = 0;
+	__u64 *closed;
 
 	if (!cfg.tgid || newstate != BPF_TCP_CLOSE)
 		return;
 	bpf_map_delete_elem(&owned, &key);
+	closed = bpf_map_lookup_elem(&owned_closed, &zero);
+	if (closed)
+		*closed = key;
 	forget_seeded(sk, v, direct);
 	if (oldstate == BPF_TCP_LISTEN) {
 		struct tt_listener_key lk = { .netns = v->netns, .port = v->sport };

@@ -27,6 +27,8 @@ struct set {
 	size_t n, max;
 };
 
+#define CLOSED_KEPT 64
+
 struct tt_filter {
 	struct tt_opts o;
 	struct set owned;		/* sks the pid owns ("owned" in BPF) */
@@ -34,6 +36,15 @@ struct tt_filter {
 	struct set adopted;		/* sks it adopted at accept(), with that time */
 	bool seeded;			/* owned holds seeded sockets' pseudo keys
 					 * ("owned_seeded" in BPF, by tuple) */
+	/*
+	 * The process's last sockets to go > CLOSE, each with the CPU that
+	 * recorded it: owned_closed in BPF, which keeps each CPU's last
+	 */
+	struct {
+		uint64_t sk;
+		uint16_t cpu;
+	} closed[CLOSED_KEPT];
+	unsigned int closed_next;
 };
 
 static size_t slot(uint64_t key)
@@ -176,6 +187,26 @@ static bool owned_sk(struct tt_filter *f, const struct tt_event *e)
 	return true;
 }
 
+/* The kernel side's forget_owned(): e, the process's, went > CLOSE (or to TIME-WAIT) */
+static void note_closed(struct tt_filter *f, const struct tt_event *e)
+{
+	f->closed[f->closed_next].sk = e->sk;
+	f->closed[f->closed_next].cpu = e->cpu;
+	f->closed_next = (f->closed_next + 1) % CLOSED_KEPT;
+}
+
+/* e's socket is the last of the process's to go > CLOSE on e's CPU */
+static bool closed_here(const struct tt_filter *f, const struct tt_event *e)
+{
+	for (unsigned int k = 1; k <= CLOSED_KEPT; k++) {
+		unsigned int i = (f->closed_next + CLOSED_KEPT - k) % CLOSED_KEPT;
+
+		if (f->closed[i].cpu == e->cpu)
+			return f->closed[i].sk == e->sk && e->sk;
+	}
+	return false;
+}
+
 /*
  * pass_owner() and forget_owned() for transitions, and each hook's own pid
  * test for the other types.  The kernel keys its maps by the struct sock
@@ -204,6 +235,7 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		}
 		if (keep && e->new_state == TT_CLOSE) {
 			set_del(&f->owned, e->sk);
+			note_closed(f, e);
 			set_del(&f->adopted, e->sk);
 			/* forget_seeded(): a later socket of the tuple is another */
 			if (f->seeded)
@@ -263,8 +295,16 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 			return false;
 		set_del(&f->owned, e->sk);
 		set_del(&f->adopted, e->sk);
+		note_closed(f, e);
 		return true;
 	case TT_EV_RESET_SENT:
+		/*
+		 * A reset right after the socket's > CLOSE, on its CPU (data
+		 * after close(), a close() with data unread): no longer in
+		 * owned, and still the process's.  It tells an abort from a
+		 * TIME-WAIT entry.
+		 */
+		return owned_sk(f, e) || closed_here(f, e);
 	case TT_EV_RESET_RECV:
 		return owned_sk(f, e);
 	default:

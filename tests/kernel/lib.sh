@@ -140,6 +140,7 @@ fact() {
 # Starts ttdrive (which makes the namespace and waits), traces that namespace
 # with tcptrail, lets ttdrive go, stops tcptrail with SIGINT once ttdrive is
 # done, and checks what every trace must satisfy.  Sets NETNS.
+# TRACE_PID_FACT=KEY adds -p VALUE, as trace_begin does.
 trace() {
 	_scenario=$1
 	shift
@@ -156,6 +157,12 @@ trace() {
 		fail "ttdrive $_scenario failed to start: $(last_line "$DIR/drive.err")"
 	fi
 	NETNS=$(fact netns)
+	# -p for a process the scenario made before tracing (a fact it printed)
+	if [ -n "$TRACE_PID_FACT" ]; then
+		_p=$(fact "$TRACE_PID_FACT")
+		[ -n "$_p" ] || fail "ttdrive $_scenario printed no $TRACE_PID_FACT="
+		set -- "$@" -p "$_p"
+	fi
 
 	# A background job of a non-interactive shell starts with SIGINT
 	# ignored; tcptrail installs its own handler, which undoes that.

@@ -93,6 +93,45 @@ TEST(filter_pid_follows_ownership)
 	filter__free(f);
 }
 
+/*
+ * A reset a socket of ours sends just after its > CLOSE (data after
+ * close(), a close() with data unread) is ours: it tells an abort from a
+ * TIME-WAIT entry.  The kernel keeps the last such socket per CPU.
+ */
+TEST(filter_pid_reset_after_close)
+{
+	struct tt_opts o = { .pid = 100 };
+	struct tt_filter *f = filter__new(&o);
+	struct tt_event e, rst = { .type = TT_EV_RESET_SENT, .family = TT_AF_INET, .sk = 0xb,
+				   .cpu = 1 };
+
+	REQUIRE(f);
+	e = rec_by(rec_ports(rec_tr(0xb, TT_CLOSE, TT_SYN_SENT, 0), 0, 80), 100, "");
+	CHECK(filter__pass(f, &e));
+	e = rec_ports(rec_tr(0xb, TT_FIN_WAIT2, TT_CLOSE, 0), 4001, 80);
+	e.cpu = 1;
+	CHECK(filter__pass(f, &e));
+	CHECK(filter__pass(f, &rst));
+	rst.cpu = 0;				/* another CPU's reset */
+	CHECK(!filter__pass(f, &rst));
+	rst.cpu = 1;
+	rst.sk = 0xc;				/* no socket of ours */
+	CHECK(!filter__pass(f, &rst));
+
+	/* the rule's TIME-WAIT entry in place of the > CLOSE: the same */
+	e = rec_by(rec_ports(rec_tr(0xd, TT_CLOSE, TT_SYN_SENT, 0), 0, 80), 100, "");
+	CHECK(filter__pass(f, &e));
+	e = (struct tt_event){ .type = TT_EV_TIME_WAIT, .family = TT_AF_INET, .sk = 0xd, .cpu = 1,
+			       .old_state = TT_FIN_WAIT2, .new_state = TT_TIME_WAIT };
+	CHECK(filter__pass(f, &e));
+	rst.sk = 0xd;
+	CHECK(filter__pass(f, &rst));
+	/* a later close on that CPU: 0xd's reset would have come before it */
+	rst.sk = 0xb;
+	CHECK(!filter__pass(f, &rst));
+	filter__free(f);
+}
+
 /* An ESTABLISHED socket of pid the seed found, filed under its tuple's pseudo key */
 static struct tt_event seed_of_pid(uint32_t pid, uint16_t sport, uint16_t dport)
 {
