@@ -2,6 +2,7 @@
 /*
  * Support: logging, formatting of times, addresses and durations, stdout.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -50,8 +51,8 @@ int tt_parse_num(const char *s, long long min, long long max, long long *out)
 
 	if (!s || !*s)
 		return -EINVAL;
-	/* strtoll skips leading blanks and takes a sign; we want neither quietly */
-	if (*s == ' ' || *s == '\t' || *s == '+' || (*s == '-' && min >= 0))
+	/* strtoll skips leading white space and takes a sign; we want neither quietly */
+	if (isspace((unsigned char)*s) || *s == '+' || (*s == '-' && min >= 0))
 		return -EINVAL;
 	errno = 0;
 	v = strtoll(s, &end, 10);

@@ -145,6 +145,9 @@ TEST(opts_bad_input)
 		{ "-P", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17" },
 		{ "-L", "abc" }, { "-D", "99999" }, { "-p", "0" }, { "-p", "12ab" },
 		{ "-p", "-5" }, { "-p", " 12" }, { "-p", "99999999999999999999" },
+		/* strtoll skips any white space: none is taken */
+		{ "-i", "\n5" }, { "-p", "\v12" }, { "--max-flows", "\r100" }, { "-P", "\f80" },
+		{ "--metrics-listen", ":\n9000" },
 		{ "-i", "soon" }, { "-i", "-1" }, { "-d", "0" }, { "-d", "x" },
 		{ "--attach", "magic" }, { "--ringbuf-size", "1000" },
 		{ "--ringbuf-size", "2K" }, { "--ringbuf-size", "4G" },
