@@ -320,7 +320,7 @@ bool filter__addr_pass(const struct tt_opts *o, const struct tt_event *e)
 	/* records without a socket tuple (none so far) are not the filters' business */
 	if (e->family != TT_AF_INET && e->family != TT_AF_INET6)
 		return true;
-	return tt_cidr_match(o->remote, o->n_remote, e->family, e->daddr) &&
+	return tt_cidr_match_peer(o->remote, o->n_remote, e->family, e->daddr) &&
 	       tt_cidr_match(o->local, o->n_local, e->family, e->saddr);
 }
 

@@ -165,6 +165,16 @@ static int one_cidr(const char *s, size_t n, struct tt_cidr *c)
 	return 0;
 }
 
+/* c is in list[0..n) already (a repeat takes no room, as a port's does) */
+static bool cidr_in(const struct tt_cidr *list, uint32_t n, const struct tt_cidr *c)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (list[i].family == c->family && list[i].bits == c->bits &&
+		    !memcmp(list[i].addr, c->addr, sizeof(c->addr)))
+			return true;
+	return false;
+}
+
 int tt_parse_cidrs(const char *s, struct tt_cidr *list, uint32_t *n, uint32_t max,
 		   char *bad, size_t bad_len)
 {
@@ -176,16 +186,19 @@ int tt_parse_cidrs(const char *s, struct tt_cidr *list, uint32_t *n, uint32_t ma
 	}
 	for (;;) {
 		size_t len = strcspn(p, ",");
+		struct tt_cidr c;
 
-		if (*n >= max) {
-			copy_bad(bad, bad_len, p, len);
-			return -E2BIG;
-		}
-		if (one_cidr(p, len, &list[*n])) {
+		if (one_cidr(p, len, &c)) {
 			copy_bad(bad, bad_len, p, len);
 			return -EINVAL;
 		}
-		(*n)++;
+		if (!cidr_in(list, *n, &c)) {
+			if (*n >= max) {
+				copy_bad(bad, bad_len, p, len);
+				return -E2BIG;
+			}
+			list[(*n)++] = c;
+		}
 		if (!p[len])
 			return 0;
 		p += len + 1;
@@ -212,6 +225,16 @@ bool tt_cidr_match(const struct tt_cidr *list, uint32_t n, uint8_t family, const
 			return true;
 	}
 	return n == 0;
+}
+
+bool tt_cidr_match_peer(const struct tt_cidr *list, uint32_t n, uint8_t family,
+			const uint8_t addr[16])
+{
+	static const uint8_t none[16];
+
+	if (n && !memcmp(addr, none, sizeof(none)))
+		return false;
+	return tt_cidr_match(list, n, family, addr);
 }
 
 void tt_cidr_format(const struct tt_cidr *c, char *buf, size_t len)

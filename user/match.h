@@ -32,8 +32,9 @@ struct tt_cidr {
 int tt_parse_states(const char *s, uint32_t *mask, char *bad, size_t bad_len);
 
 /*
- * Append the prefixes of a comma list to list[*n..max).  0, -EINVAL with
- * the offending item copied to bad, or -E2BIG past max.
+ * Append the prefixes of a comma list to list[*n..max), but for those
+ * already there.  0, -EINVAL with the offending item copied to bad, or
+ * -E2BIG past max.
  */
 int tt_parse_cidrs(const char *s, struct tt_cidr *list, uint32_t *n, uint32_t max,
 		   char *bad, size_t bad_len);
@@ -45,6 +46,13 @@ int tt_parse_cidrs(const char *s, struct tt_cidr *list, uint32_t *n, uint32_t ma
  * matched as the IPv4 address it carries, as well as by IPv6 prefixes.
  */
 bool tt_cidr_match(const struct tt_cidr *list, uint32_t n, uint8_t family, const uint8_t addr[16]);
+
+/*
+ * --remote: the same for a peer's address, where the unspecified one (a
+ * listener's, which has no peer) is in none of them; true when n is 0.
+ */
+bool tt_cidr_match_peer(const struct tt_cidr *list, uint32_t n, uint8_t family,
+			const uint8_t addr[16]);
 
 /* "10.0.0.0/8", "2001:db8::/32" */
 void tt_cidr_format(const struct tt_cidr *c, char *buf, size_t len);

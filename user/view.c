@@ -163,7 +163,7 @@ int view__add(struct tt_view *v, const struct view_sock *s)
 	note_seen(v, s);
 	if (o->states && (s->state >= 32 || !(o->states & (1u << s->state))))
 		return 0;
-	if (!tt_cidr_match(o->remote, o->n_remote, s->family, s->daddr) ||
+	if (!tt_cidr_match_peer(o->remote, o->n_remote, s->family, s->daddr) ||
 	    !tt_cidr_match(o->local, o->n_local, s->family, s->saddr))
 		return 0;
 	/*

@@ -124,11 +124,18 @@ TEST(match_cidr_errors_name_the_bad_one)
 	n = 0;
 	CHECK_EQ_INT(cidrs("10.0.0.0/8,bogus/8", l, &n, bad), -EINVAL);
 	CHECK_STR(bad, "bogus/8");
-	/* more than TT_MAX_CIDRS in all, over repeated options */
+	/* more than TT_MAX_CIDRS in all, over repeated options; a repeat takes no room */
 	n = 0;
-	for (int i = 0; i < TT_MAX_CIDRS; i++)
-		REQUIRE(cidrs("10.0.0.1", l, &n, bad) == 0);
-	CHECK_EQ_INT(cidrs("10.0.0.2", l, &n, bad), -E2BIG);
+	for (int i = 0; i < TT_MAX_CIDRS; i++) {
+		char one[32];
+
+		snprintf(one, sizeof(one), "10.0.0.%d,10.0.0.%d/32", i + 1, i + 1);
+		REQUIRE(cidrs(one, l, &n, bad) == 0);
+	}
+	CHECK_EQ_INT(n, TT_MAX_CIDRS);
+	CHECK_EQ_INT(cidrs("10.0.0.1", l, &n, bad), 0);
+	CHECK_EQ_INT(cidrs("10.0.0.3/32,10.0.0.100", l, &n, bad), -E2BIG);
+	CHECK_STR(bad, "10.0.0.100");
 	CHECK_EQ_INT(n, TT_MAX_CIDRS);
 }
 
@@ -216,6 +223,23 @@ TEST(match_filter_addresses_on_records)
 	/* and in the capture's description of the filters */
 	filter__describe(&o, desc, sizeof(desc));
 	CHECK_STR(desc, "remote=192.0.2.0/24 local=10.0.0.0/8");
+
+	/* a listener has no peer: even --remote 0.0.0.0/0,::/0 leaves it out */
+	o = (struct tt_opts){ 0 };
+	REQUIRE(!tt_parse_cidrs("0.0.0.0/0,::/0", o.remote, &o.n_remote, TT_MAX_CIDRS, bad, 64));
+	e = ev("10.0.0.5", "0.0.0.0");
+	e.new_state = TT_LISTEN;
+	CHECK(!filter__addr_pass(&o, &e));
+	e = ev("::", "::");
+	e.new_state = TT_LISTEN;
+	CHECK(!filter__addr_pass(&o, &e));
+	e = ev("10.0.0.5", "192.0.2.80");
+	CHECK(filter__addr_pass(&o, &e));
+	/* --local takes it by its own address */
+	o = (struct tt_opts){ 0 };
+	REQUIRE(!tt_parse_cidrs("10.0.0.5", o.local, &o.n_local, TT_MAX_CIDRS, bad, 64));
+	e = ev("10.0.0.5", "0.0.0.0");
+	CHECK(filter__addr_pass(&o, &e));
 }
 
 TEST(match_filter_states_of_flows_and_transitions)

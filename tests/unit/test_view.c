@@ -155,6 +155,19 @@ TEST(view_filters_state_address_container)
 	CHECK(strstr(out, "  0 TCP sockets in ") != NULL);
 	CHECK(strstr(out, "\n(none)") != NULL);
 	free(out);
+
+	/* a listener has no peer: even --remote 0.0.0.0/0 leaves it out */
+	struct view_sock l[2] = {
+		sk(TT_LISTEN, 100, "srv", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, NULL),
+		s[1],
+	};
+
+	o = (struct tt_opts){ .snapshot = true, .quiet_flows = true };
+	REQUIRE(!tt_parse_cidrs("0.0.0.0/0", o.remote, &o.n_remote, TT_MAX_CIDRS, bad, 64));
+	out = print(&o, l, 2);
+	CHECK(strstr(out, "  1 TCP socket in ") != NULL);
+	CHECK_EQ_INT(count(out, "LISTEN"), 0);
+	free(out);
 }
 
 static const struct tt_cgname host = {
