@@ -320,6 +320,7 @@ struct parse_state {
 	const char *netns_arg;	/* -N as given: resolved once -r is known */
 	bool pid_given;
 	bool interval_given;	/* --top's default differs */
+	const char *interval_arg;	/* -i as given, for its message */
 	bool help, version;	/* printed once the whole line parsed: bad input wins */
 	const char *kernel_opt;	/* the first kernel-side option given, which -r refuses */
 	const char *report_opt;	/* the first option of the reports only, which the views refuse */
@@ -379,6 +380,14 @@ static int check_combinations(struct argp_state *state, struct tt_opts *o)
 	if (o->ladder && o->json)
 		return bad(state, "%s: ladders are drawings for people; they have no JSON form",
 			   "--ladder");
+	if (o->ladder && o->quiet_flows)
+		return bad(state, "%s: draws each finished flow, and --quiet-flows prints none; give "
+			   "one", "--ladder");
+	/* with -e it picks the transitions printed; a view's, the sockets */
+	if (o->states && o->quiet_flows && !o->events && !o->snapshot && !o->top)
+		return bad(state, "%s: picks the flows printed, and --quiet-flows prints none (the "
+			   "summaries and reports count every flow); add -e for its transitions",
+			   "--state");
 	if (tt_opts_resolve_cgroup(o)) {
 		ps->status = 2;
 		return EINVAL;
@@ -417,6 +426,11 @@ static int check_views(struct argp_state *state, struct tt_opts *o)
 	static const char why[] = "%s: not with --snapshot or --top, which print a view of the "
 				  "sockets and nothing else";
 
+	/* the live loop wakes every 100 ms: a shorter interval could not be kept */
+	if (o->interval_ns && o->interval_ns < 100000000ull)
+		return bad(state, o->top ? "-i/--interval: '%s' is under 100ms; give 100ms or more" :
+			   "-i/--interval: '%s' is under 100ms; give 100ms or more, or 0 for a "
+			   "summary only at exit", ps->interval_arg);
 	if (o->snapshot && o->top)
 		return bad(state, "%s: --snapshot prints one view and --top keeps redrawing it; "
 			   "give one", "--snapshot/--top");
@@ -586,10 +600,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (err)
 			return bad(state, "-i/--interval: '%s' is not a duration: seconds, or a number "
 				   "with ms, s, m or h (e.g. 10, 500ms, 1m)", arg);
-		/* the live loop wakes every 100 ms: a shorter interval could not be kept */
-		if (o->interval_ns && o->interval_ns < 100000000ull)
-			return bad(state, "-i/--interval: '%s' is under 100ms; give 100ms or more, or 0 "
-				   "for a summary only at exit", arg);
+		ps->interval_arg = arg;
 		break;
 	case 'd':
 		err = tt_parse_duration(arg, &o->duration_ns);

@@ -811,6 +811,20 @@ TEST(opts_views_good_values)
 	CHECK_EQ_INT(parse(&o, &x, "--snapshot", "--quiet-flows", "-r", "x.ttcap", NULL), 0);
 	CHECK(o.snapshot && o.quiet_flows);
 	CHECK_EQ_INT(o.interval_ns, 10000000000ull);
+	/* --state picks the transitions -e prints, and a view's sockets, --quiet-flows or not */
+	CHECK_EQ_INT(parse(&o, &x, "--state", "close-wait", "--quiet-flows", "-e", NULL), 0);
+	CHECK_EQ_INT(parse(&o, &x, "--snapshot", "--quiet-flows", "--state", "close-wait", NULL), 0);
+}
+
+/* What an option would do that another undoes is refused, not ignored */
+TEST(opts_refuses_what_quiet_flows_undoes)
+{
+	CHECK_REFUSED("--ladder", "--quiet-flows prints none", "--ladder", "--quiet-flows");
+	CHECK_REFUSED("--ladder", "--quiet-flows", "-r", "x.ttcap", "--quiet-flows", "--ladder");
+	CHECK_REFUSED("--state", "add -e", "--state", "close-wait", "--quiet-flows");
+	/* --top's -i has no 0, so its message offers none */
+	CHECK_REFUSED("-i/--interval", "give 100ms or more (see", "--top", "-i", "50ms");
+	CHECK_REFUSED("-i/--interval", "or 0 for a summary only at exit", "-i", "50ms");
 }
 
 TEST(opts_views_bad_input)

@@ -1141,11 +1141,19 @@ TEST(replay_filters_that_match_nothing_say_so)
 	CHECK(strstr(r.out, " CLOSE_WAIT ") != NULL);	/* a flow's line */
 	CHECK(!strstr(r.err, "warning"));
 	replay_run_free(&r);
-	/* with --quiet-flows a matching flow prints nothing, and is no warning either */
+	/* with --quiet-flows it would pick nothing: refused, not ignored */
 	r = replay("-r", "tests/captures/close.ttcap", "--state", "CLOSE_WAIT", "--quiet-flows",
 		   NULL);
+	CHECK_EQ_INT(r.status, 2);
+	CHECK(!strstr(r.out, "final_summary"));
+	CHECK(strstr(r.err, "--state: picks the flows printed, and --quiet-flows prints none") !=
+	      NULL);
+	replay_run_free(&r);
+	/* with -e too, it picks the transitions printed */
+	r = replay("-r", "tests/captures/close.ttcap", "--state", "CLOSE_WAIT", "--quiet-flows",
+		   "-e", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK(strstr(r.out, "final_summary") != NULL);
+	CHECK(strstr(r.out, "CLOSE_WAIT") != NULL);
 	CHECK(!strstr(r.out, " total "));		/* no flow's line */
 	CHECK(!strstr(r.err, "warning"));
 	replay_run_free(&r);
