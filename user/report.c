@@ -258,13 +258,21 @@ static void visit(const struct tt_flow *f, void *ctx)
 		g->oldest_age_ns = age;
 }
 
-static int by_container(const void *a, const void *b)
+static int by_owner(const void *a, const void *b)
 {
 	const struct tt_cw_group *x = a, *y = b;
+	int c = strcmp(x->container_id, y->container_id);
 
-	return strcmp(x->container_id, y->container_id);
+	if (c)
+		return c;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
+/*
+ * The containers with the most first, then in each the processes with the
+ * most, then each one's services with the most, the oldest first; the rest
+ * of the key last, so that the order never depends on qsort's.
+ */
 static int by_count(const void *a, const void *b)
 {
 	const struct tt_cw_group *x = a, *y = b;
@@ -275,10 +283,23 @@ static int by_count(const void *a, const void *b)
 	c = strcmp(x->container_id, y->container_id);
 	if (c)
 		return c;
-
+	if (x->process_count != y->process_count)
+		return x->process_count < y->process_count ? 1 : -1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
-	return x->oldest_age_ns < y->oldest_age_ns ? 1 : x->oldest_age_ns > y->oldest_age_ns ? -1 : 0;
+	if (x->oldest_age_ns != y->oldest_age_ns)
+		return x->oldest_age_ns < y->oldest_age_ns ? 1 : -1;
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
 }
 
 size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint64_t now_ns,
@@ -328,9 +349,12 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 		if (r->cmdline && g->pid)
 			r->cmdline(g->pid, g->cmdline, sizeof(g->cmdline));
 	}
-	/* each container's total, for the order: one run per container once sorted by it */
+	/*
+	 * Each container's total and each of its processes', for the order:
+	 * once sorted by container and pid, one run each
+	 */
 	if (r->n > 1)
-		qsort(r->groups, r->n, sizeof(*r->groups), by_container);
+		qsort(r->groups, r->n, sizeof(*r->groups), by_owner);
 	for (size_t i = 0, j; i < r->n; i = j) {
 		uint32_t total = 0;
 
@@ -338,6 +362,14 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 			total += r->groups[j].count;
 		for (size_t k = i; k < j; k++)
 			r->groups[k].container_count = total;
+	}
+	for (size_t i = 0, j; i < r->n; i = j) {
+		uint32_t total = 0;
+
+		for (j = i; j < r->n && !by_owner(&r->groups[i], &r->groups[j]); j++)
+			total += r->groups[j].count;
+		for (size_t k = i; k < j; k++)
+			r->groups[k].process_count = total;
 	}
 	/* groups is NULL until the first group: qsort() takes no NULL, even for 0 */
 	if (r->n > 1)

@@ -32,6 +32,7 @@ struct tt_cw_group {
 	const char *pod;	/* Kubernetes pod UID, or NULL */
 	const char *cgroup;	/* the cgroup path, or NULL unknown */
 	uint32_t container_count;	/* CLOSE_WAIT sockets of the whole container */
+	uint32_t process_count;		/* of those, pid's */
 	uint32_t pid;
 	char comm[16];
 	char cmdline[256];

@@ -714,6 +714,46 @@ TEST(ident_report_trend_outlives_pruned_names)
 	ident__free(id);
 }
 
+/*
+ * In a container, by owning process, then by service: a live run once
+ * printed leak 8000, leak 8001, peer 8001, leak 8002, ordered by count and
+ * age alone.
+ */
+TEST(ident_close_wait_groups_by_container_then_process)
+{
+	struct tt_ident *id = ident__new(false);
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
+	struct tt_report *rep = report__new(0, NULL);
+	const struct tt_cw_group *g;
+
+	REQUIRE(id && eng && rep);
+	ident__learn(id, 201, "/libpod_parent/libpod-" ID64, ID64, "", "podman");
+	report__set_ident(rep, id);
+	/* pid 50: 2 on :8000, 1 on :8001, 1 on :8002; pid 60: 2 on :8001, older */
+	cw_socket(eng, 0x1000, 201, 50, 8000, 1000);
+	cw_socket(eng, 0x1100, 201, 50, 8000, 1000);
+	cw_socket(eng, 0x2000, 201, 50, 8001, 1000);
+	cw_socket(eng, 0x3000, 201, 50, 8002, 900);
+	cw_socket(eng, 0x4000, 201, 60, 8001, 500);
+	cw_socket(eng, 0x4100, 201, 60, 8001, 500);
+	REQUIRE(report__close_wait(rep, eng, 10000, &g) == 4);
+	CHECK_EQ_INT(g[0].pid, 50);
+	CHECK_EQ_INT(g[0].port, 8000);
+	CHECK_EQ_INT(g[0].process_count, 4);
+	/* the same count: the older first */
+	CHECK_EQ_INT(g[1].pid, 50);
+	CHECK_EQ_INT(g[1].port, 8002);
+	CHECK_EQ_INT(g[2].pid, 50);
+	CHECK_EQ_INT(g[2].port, 8001);
+	CHECK_EQ_INT(g[3].pid, 60);
+	CHECK_EQ_INT(g[3].port, 8001);
+	CHECK_EQ_INT(g[3].count, 2);
+	CHECK_EQ_INT(g[3].container_count, 6);
+	report__free(rep);
+	engine__free(eng);
+	ident__free(id);
+}
+
 static char *mem_text(FILE *f, char **buf)
 {
 	fflush(f);
