@@ -443,6 +443,7 @@ int metrics__check_file(const char *path, char *err, size_t errlen)
 /* ---- the HTTP endpoint ---- */
 
 #define MAX_CLIENTS	16
+#define WAIT_MAX	64
 #define REQ_MAX		4096
 #define CLIENT_MS	3000
 
@@ -465,6 +466,10 @@ struct tt_metrics_server {
 	tt_metrics_render_fn render;
 	void *render_ctx;
 	struct client c[MAX_CLIENTS];
+	/* accepted, waiting for a slot: oldest first */
+	int wait_fd[WAIT_MAX];
+	uint64_t wait_ms[WAIT_MAX];	/* when accepted */
+	int n_wait;
 };
 
 int metrics__parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
@@ -552,7 +557,7 @@ int metrics_server__new(struct tt_metrics_server **out, const char *spec, char *
 		m->c[i].fd = -1;
 	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, 64) ||
+	    bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, SOMAXCONN) ||
 	    getsockname(m->lfd, (struct sockaddr *)&bound, &blen)) {
 		e = -errno;
 		snprintf(err, errlen, "listen on %s: %s", spec, strerror(-e));
@@ -587,6 +592,8 @@ void metrics_server__free(struct tt_metrics_server *m)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		client_close(&m->c[i]);
+	for (int i = 0; i < m->n_wait; i++)
+		close(m->wait_fd[i]);
 	if (m->lfd >= 0)
 		close(m->lfd);
 	free(m->body);
@@ -761,9 +768,7 @@ static void serve_clients(struct tt_metrics_server *m, uint64_t now_ms)
 /*
  * A slot for a new client: a free one, or else the one that has waited
  * longest, and IDLE_MS at least, without a whole request (a scraper sends
- * its request as it connects); none while all are answering or new.  So
- * idle connections hold up a scrape for about IDLE_MS for each MAX_CLIENTS
- * of them ahead of it in the backlog, not CLIENT_MS.
+ * its request as it connects); none while all are answering or new.
  */
 #define IDLE_MS		250
 
@@ -783,24 +788,113 @@ static struct client *client_slot(struct tt_metrics_server *m, uint64_t now_ms)
 	return oldest;
 }
 
+/* The client that has waited longest without a whole request, however briefly; or NULL */
+static struct client *client_waiting(struct tt_metrics_server *m)
+{
+	struct client *oldest = NULL;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &m->c[i];
+
+		if (c->fd >= 0 && !c->resp && (!oldest || c->deadline_ms < oldest->deadline_ms))
+			oldest = c;
+	}
+	return oldest;
+}
+
+/* fd's whole request is already in (peeked, left to read): a scraper's, sent as it connected */
+static bool request_in(int fd)
+{
+	char buf[REQ_MAX];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return (size_t)n == sizeof(buf) - 1 || memchr(buf, '\0', (size_t)n) ||
+	       strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n");
+}
+
+static void client_start(struct tt_metrics_server *m, struct client *c, int fd, uint64_t now_ms)
+{
+	client_close(c);
+	c->fd = fd;
+	c->deadline_ms = now_ms + CLIENT_MS;
+	/* answered now, if it can be, before a later one takes its slot */
+	serve_clients(m, now_ms);
+}
+
+/*
+ * The client for fd: a free slot or an idle client's; where there is none
+ * and fd's request is in, the slot of the client that has waited longest
+ * without one, however briefly.  NULL: fd waits.
+ */
+static struct client *slot_for(struct tt_metrics_server *m, int fd, uint64_t now_ms)
+{
+	struct client *c = client_slot(m, now_ms);
+
+	return c || !request_in(fd) ? c : client_waiting(m);
+}
+
+/*
+ * Every connection queued is accepted, up to ACCEPT_MAX a call, so the
+ * kernel's queue never stays full (a SYN it drops is retried seconds
+ * later).  Past MAX_CLIENTS, a connection waits here, WAIT_MAX at most
+ * (past that the oldest is closed), until a slot is free or idle; one
+ * whose request is in goes ahead of the rest, to the slot of a client that
+ * has not sent one.  So idle connections, however many, cannot hold up a
+ * scrape, and clients that connect before they ask still get their turn.
+ */
+#define ACCEPT_MAX	256
+
+static void wait_drop(struct tt_metrics_server *m, int i, bool close_it)
+{
+	if (close_it)
+		close(m->wait_fd[i]);
+	m->n_wait--;
+	memmove(&m->wait_fd[i], &m->wait_fd[i + 1], (size_t)(m->n_wait - i) * sizeof(m->wait_fd[0]));
+	memmove(&m->wait_ms[i], &m->wait_ms[i + 1], (size_t)(m->n_wait - i) * sizeof(m->wait_ms[0]));
+}
+
 void metrics_server__work(struct tt_metrics_server *m, uint64_t now_ms)
 {
 	m->now_ms = now_ms;
 	/* what the clients have sent first: a request already in is answered, never cut off */
 	serve_clients(m, now_ms);
-	/* new clients: a free slot each, or an idle client's; the rest wait in the backlog */
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		struct client *c = client_slot(m, now_ms);
-		int fd;
+	for (int i = 0; i < ACCEPT_MAX; i++) {
+		int fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (!c)
-			break;
-		fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			break;
-		client_close(c);
-		c->fd = fd;
-		c->deadline_ms = now_ms + CLIENT_MS;
+		/* a scrape, its request in: a slot now, before the crowd behind it pushes it out */
+		if (request_in(fd)) {
+			struct client *c = client_slot(m, now_ms) ?: client_waiting(m);
+
+			if (c) {
+				client_start(m, c, fd, now_ms);
+				continue;
+			}
+		}
+		if (m->n_wait == WAIT_MAX)
+			wait_drop(m, 0, true);
+		m->wait_fd[m->n_wait] = fd;
+		m->wait_ms[m->n_wait++] = now_ms;
+	}
+	/* the waiting, oldest first: a slot each while there are any */
+	for (int i = 0; i < m->n_wait;) {
+		struct client *c;
+
+		if (now_ms > m->wait_ms[i] + CLIENT_MS) {
+			wait_drop(m, i, true);
+			continue;
+		}
+		c = slot_for(m, m->wait_fd[i], now_ms);
+		if (!c) {
+			i++;
+			continue;
+		}
+		client_start(m, c, m->wait_fd[i], now_ms);
+		wait_drop(m, i, false);
 	}
 	serve_clients(m, now_ms);
 }
