@@ -76,21 +76,25 @@ static void time_wait_op(void *priv, const struct tw_report *r)
 static void flush_op(void *priv, const struct tt_summary *sum)
 {
 	struct syslog_sink *s = priv;
+	uint64_t before = syslogout__lost(s->sl);
+	bool lost;
 	int n;
 
 	(void)sum;
 	fflush(s->mem);
 	n = syslogout__send_lines(s->sl, s->buf, s->len);
-	if (n == -EAGAIN && !s->failed)
-		tt_warn("warning: --syslog: %s does not read (its queue is full); "
+	/* some lines of the batch may have gone through: what counts is whether any was lost */
+	lost = syslogout__lost(s->sl) > before;
+	if (lost && n == -EAGAIN && !s->failed)
+		tt_warn("warning: --syslog: %s does not read fast enough (its queue is full); "
 			"lines are lost until it accepts them", syslogout__path(s->sl));
-	else if (n < 0 && !s->failed)
+	else if (lost && !s->failed)
 		tt_warn("warning: --syslog: send to %s: %s; lines are lost until it accepts them",
-			syslogout__path(s->sl), strerror(-n));
-	else if (n >= 0 && s->failed)
+			syslogout__path(s->sl), strerror(n < 0 ? -n : EIO));
+	else if (!lost && s->failed)
 		tt_warn("--syslog: %s accepts lines again (%" PRIu64 " lost)",
 			syslogout__path(s->sl), newly_lost(s));
-	s->failed = n < 0;
+	s->failed = lost;
 	rewind(s->mem);
 }
 

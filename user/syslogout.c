@@ -3,6 +3,7 @@
  * Sink support: our syslog client (syslogout.h); sink_syslog.c is the sink.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,8 +164,39 @@ static int write_msg(struct tt_syslog *s, const struct iovec *iov, int n)
 	return 0;
 }
 
+/*
+ * A datagram queue holds net.unix.max_dgram_qlen messages, 10 by default
+ * where no systemd raised it: a summary's batch is longer, and the daemon
+ * reading them as they come was still outrun.  So a full queue is waited
+ * on, but never blocks tracing for long: SEND_WAIT_MS at most a batch.
+ */
+#define SEND_WAIT_MS	100
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* 0 once s->fd takes more, within what is left of *wait_ms (spent here) */
+static int wait_writable(struct tt_syslog *s, int *wait_ms)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+	uint64_t t0 = mono_ms(), spent;
+	int r;
+
+	if (*wait_ms <= 0)
+		return -EAGAIN;
+	r = poll(&p, 1, *wait_ms);
+	spent = mono_ms() - t0;
+	*wait_ms = spent >= (uint64_t)*wait_ms ? 0 : *wait_ms - (int)spent;
+	return r == 1 && (p.revents & POLLOUT) ? 0 : -EAGAIN;
+}
+
 /* "<30>Dec  4 12:00:01 tcptrail[42]: MSG", as glibc's syslog(3) writes it. */
-static int send_one(struct tt_syslog *s, int prio, const char *msg, size_t len)
+static int send_one(struct tt_syslog *s, int prio, const char *msg, size_t len, int *wait_ms)
 {
 	char head[64], stamp[32];
 	struct iovec iov[3];
@@ -185,6 +217,8 @@ static int send_one(struct tt_syslog *s, int prio, const char *msg, size_t len)
 		err = connect_log(s);
 		if (!err)
 			err = write_msg(s, iov, s->type == SOCK_STREAM ? 3 : 2);
+		while (err == -EAGAIN && !wait_writable(s, wait_ms))
+			err = write_msg(s, iov, s->type == SOCK_STREAM ? 3 : 2);
 		if (!err)
 			return 0;
 		/* a daemon too busy to read: this line is dropped, the socket kept */
@@ -199,7 +233,7 @@ static int send_one(struct tt_syslog *s, int prio, const char *msg, size_t len)
 int syslogout__send_lines(struct tt_syslog *s, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
-	int sent = 0, first_err = 0;
+	int sent = 0, first_err = 0, wait_ms = SEND_WAIT_MS;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -208,7 +242,7 @@ int syslogout__send_lines(struct tt_syslog *s, const char *buf, size_t len)
 		if (n) {
 			/* the logfmt sink writes " level=warn " on every warning line */
 			int prio = memmem(p, n, " level=warn ", 12) ? LOG_WARNING : LOG_INFO;
-			int err = send_one(s, prio, p, n);
+			int err = send_one(s, prio, p, n, &wait_ms);
 
 			if (err && !first_err)
 				first_err = err;

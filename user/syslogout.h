@@ -27,8 +27,9 @@ const char *syslogout__path(const struct tt_syslog *s);
 /*
  * Send buf[0..len) a line each (empty lines skipped, no byte past len read):
  * facility daemon, warning for a line with " level=warn ", else info.
- * Never waits for the daemon: a line it cannot take now (its queue is full,
- * or it is gone) is dropped and counted in syslogout__lost().
+ * Where the daemon's queue is full, waits for it to take more, 100 ms at
+ * most in all; a line it still cannot take (or a daemon that is gone) is
+ * dropped and counted in syslogout__lost().
  * Returns how many lines were sent, or -errno of the first failure (the rest
  * are still tried): -EAGAIN when the daemon does not read.
  */
