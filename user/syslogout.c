@@ -240,8 +240,13 @@ int syslogout__send_lines(struct tt_syslog *s, const char *buf, size_t len)
 		size_t n = (nl ? nl : end) - p;
 
 		if (n) {
-			/* the logfmt sink writes " level=warn " on every warning line */
-			int prio = memmem(p, n, " level=warn ", 12) ? LOG_WARNING : LOG_INFO;
+			/*
+			 * The logfmt sink starts every line "time=... level=...":
+			 * only that field says, not a command name further on
+			 */
+			const char *sp = memchr(p, ' ', n);
+			int prio = sp && (size_t)(p + n - sp) > 12 && !memcmp(sp, " level=warn ", 12) ?
+				   LOG_WARNING : LOG_INFO;
 			int err = send_one(s, prio, p, n, &wait_ms);
 
 			if (err && !first_err)

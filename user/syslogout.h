@@ -26,7 +26,7 @@ const char *syslogout__path(const struct tt_syslog *s);
 
 /*
  * Send buf[0..len) a line each (empty lines skipped, no byte past len read):
- * facility daemon, warning for a line with " level=warn ", else info.
+ * facility daemon, warning for a line whose second field is level=warn, else info.
  * Where the daemon's queue is full, waits for it to take more, 100 ms at
  * most in all; a line it still cannot take (or a daemon that is gone) is
  * dropped and counted in syslogout__lost().

@@ -315,6 +315,12 @@ TEST(syslog_send_lines_reads_no_byte_past_len)
 	CHECK(n < 1 || strncmp(msgs[0], "<28>", 4) == 0);	/* daemon.warning */
 	CHECK(n < 1 || strstr(msgs[0], ": time=x level=warn msg=a") != NULL);
 	CHECK(n < 2 || strstr(msgs[1], ": time=y level=info msg=b") != NULL);
+	/* the level is the line's second field, not a command name that says so */
+	CHECK_EQ_INT(syslogout__send_lines(s, "time=z level=info msg=x comm=\" level=warn \"\n",
+					   44), 1);
+	n = receive(&r, msgs, 8);
+	CHECK_EQ_INT(n, 1);
+	CHECK(n < 1 || strncmp(msgs[0], "<30>", 4) == 0);	/* daemon.info */
 	syslogout__free(s);
 
 	/* no receiver: the error, not a silent loss */
