@@ -245,8 +245,19 @@ static int by_netns(const void *pa, const void *pb)
 	return a->netns < b->netns ? -1 : a->netns > b->netns;
 }
 
-/* Sorted by namespace, one entry each, in place: its one container's name, or NULL. */
-static size_t one_per_netns(struct ns_name *m, size_t n)
+static bool in_container(const struct tt_cgname *cg)
+{
+	return cg && cg->container[0];
+}
+
+/*
+ * Sorted by namespace, one entry each, in place: its one container's name,
+ * or NULL.  Of processes (procs), those of no container are left out: a
+ * shell or a tracer the host put in a container's namespace (nsenter, ss)
+ * is no container sharing it; a namespace with none of a container has no
+ * entry.
+ */
+static size_t one_per_netns(struct ns_name *m, size_t n, bool procs)
 {
 	size_t k = 0;
 
@@ -254,13 +265,22 @@ static size_t one_per_netns(struct ns_name *m, size_t n)
 		qsort(m, n, sizeof(*m), by_netns);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
-		const struct tt_cgname *cg = m[i].cg;
+		const struct tt_cgname *cg = NULL;
+		bool any = false, mixed = false;
 
-		for (; j < n && m[j].netns == m[i].netns; j++)
-			if (cg && (!m[j].cg || !m[j].cg->container[0] ||
-				   strcmp(m[j].cg->container, cg->container)))
-				cg = NULL;
-		m[k++] = (struct ns_name){ m[i].netns, cg && cg->container[0] ? cg : NULL };
+		for (; j < n && m[j].netns == m[i].netns; j++) {
+			if (procs && !in_container(m[j].cg))
+				continue;
+			if (!any)
+				cg = m[j].cg;
+			else if (!in_container(cg) || !in_container(m[j].cg) ||
+				 strcmp(m[j].cg->container, cg->container))
+				mixed = true;
+			any = true;
+		}
+		if (any)
+			m[k++] = (struct ns_name){ m[i].netns,
+						   !mixed && in_container(cg) ? cg : NULL };
 		i = j;
 	}
 	return k;
@@ -272,8 +292,9 @@ static size_t one_per_netns(struct ns_name *m, size_t n)
  * of a namespace with a known cgroup names one container, and every
  * process there the source told of (view__name_netns) is that container's,
  * its timewait socks are that container's too; where no socket there has
- * a cgroup, the processes alone name it.  The host's namespace, or one that
- * containers share (a pod's sidecar, --network=container:), names none.
+ * a cgroup, the processes alone name it.  Processes of no container (a
+ * host shell that entered it) do not count.  The host's namespace, or one
+ * that containers share (a pod's sidecar, --network=container:), names none.
  * Then --container and --cgroup apply to them.
  */
 static void name_timewait(struct tt_view *v)
@@ -285,11 +306,11 @@ static void name_timewait(struct tt_view *v)
 		tw += v->socks[i].timewait && !v->socks[i].cg;
 	if (!tw)
 		return;
-	np = v->n_ns_names = one_per_netns(v->ns_names, v->n_ns_names);
+	np = v->n_ns_names = one_per_netns(v->ns_names, v->n_ns_names, true);
 	/* what the filters dropped still names a namespace; out of memory, none does */
 	if (v->seen_oom)
 		n = 0;
-	k = one_per_netns(m, n);
+	k = one_per_netns(m, n, false);
 	for (size_t i = 0; i < v->n;) {
 		struct view_sock *s = &v->socks[i];
 

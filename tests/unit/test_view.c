@@ -233,7 +233,9 @@ static const struct tt_cgname ctr2 = {
  * sidecar): the TIME-WAIT socket of the one with no open socket was named
  * after the other, whose listener was the only socket there with a cgroup.
  * Every process there is told of: two containers, no name.  One
- * container's processes alone still name it.
+ * container's processes alone still name it, and so they do beside a host
+ * process that entered the namespace (nsenter ... ss, which once took the
+ * name away, and with --container the sockets).
  */
 TEST(view_timewait_of_a_shared_namespace_names_no_container)
 {
@@ -245,7 +247,9 @@ TEST(view_timewait_of_a_shared_namespace_names_no_container)
 
 	s[0].netns = s[1].netns = 4026532000u;
 	s[1].timewait = true;
-	for (int shared = 0; shared < 2; shared++) {
+	/* 0: the container's processes alone; 1: another container's too; 2: host processes too */
+	for (int c = 0; c < 3; c++) {
+		int shared = c == 1;
 		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
@@ -258,6 +262,11 @@ TEST(view_timewait_of_a_shared_namespace_names_no_container)
 		view__name_netns(v, 4026532000u, &ctr);
 		if (shared)
 			view__name_netns(v, 4026532000u, &ctr2);
+		/* a shell that entered it (nsenter ... ss), and one whose cgroup is not known */
+		if (c == 2) {
+			view__name_netns(v, 4026532000u, &host);
+			view__name_netns(v, 4026532000u, NULL);
+		}
 		view__print(v, 1764849600000000000ll, "sock_diag", 1);
 		view__free(v);
 		fclose(f);
