@@ -19,6 +19,12 @@ tt_owned_listeners_map owned_listeners SEC(".maps");
 tt_owned_seeded_map owned_seeded SEC(".maps");
 /* userspace sets it once it has put the seed's sockets in owned_seeded */
 __u32 owned_seeded_n;
+/*
+ * --cgroup: the id of the cgroup at its path now (cfg.cgroup_id says
+ * whether there is a filter, and was its id at start): userspace follows
+ * the path to a cgroup made again under it, as a restarted container's is
+ */
+__u64 cgroup_id_live;
 tt_owned_closed_map owned_closed SEC(".maps");
 tt_tw_handover_map tw_handover SEC(".maps");
 tt_flows_map flows SEC(".maps");

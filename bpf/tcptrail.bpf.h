@@ -165,6 +165,7 @@ extern tt_owned_map owned SEC(".maps");
 extern tt_owned_listeners_map owned_listeners SEC(".maps");
 extern tt_owned_seeded_map owned_seeded SEC(".maps");
 extern __u32 owned_seeded_n;
+extern __u64 cgroup_id_live;
 extern tt_owned_closed_map owned_closed SEC(".maps");
 extern tt_tw_handover_map tw_handover SEC(".maps");
 extern tt_flows_map flows SEC(".maps");
@@ -306,8 +307,9 @@ static __always_inline int read_sk(struct sock *sk, struct sk_view *v, bool dire
 }
 
 /*
- * --cgroup: the socket's cgroup is cfg.cgroup_id or below it, that is, its
- * ancestor at cfg.cgroup_level is that cgroup.  The kernel keeps each
+ * --cgroup: the socket's cgroup is the one at its path (cgroup_id_live,
+ * cfg.cgroup_id at start) or below it, that is, its ancestor at
+ * cfg.cgroup_level is that cgroup.  The kernel keeps each
  * cgroup's ancestors by level: as pointers since Linux 6.0
  * (cgroup->ancestors[]), as ids before (ancestor_ids[]).
  */
@@ -326,7 +328,7 @@ static __always_inline bool pass_cgroup(const struct sk_view *v)
 	if (level < 0 || (__u32)level < lvl)
 		return false;
 	if ((__u32)level == lvl)
-		return v->cgroup == cfg.cgroup_id;
+		return v->cgroup == cgroup_id_live;
 	if (bpf_core_field_exists(struct cgroup, ancestors)) {
 		__u64 off = bpf_core_field_offset(struct cgroup, ancestors);
 
@@ -339,7 +341,7 @@ static __always_inline bool pass_cgroup(const struct sk_view *v)
 		if (bpf_probe_read_kernel(&id, sizeof(id), (void *)cg + off + lvl * sizeof(id)))
 			return false;
 	}
-	return id == cfg.cgroup_id;
+	return id == cgroup_id_live;
 }
 
 static __always_inline bool pass_filters(const struct sk_view *v)

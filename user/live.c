@@ -661,6 +661,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 		bpf_map__set_max_entries(l->skel->maps.owned_listeners, 1);
 		bpf_map__set_max_entries(l->skel->maps.owned_seeded, 1);
 	}
+	l->skel->bss->cgroup_id_live = o->cgroup_id;
 	err = tcptrail_bpf__load(l->skel);
 	if (err) {
 		tt_err("load BPF programs: %s", strerror(-err));
@@ -687,6 +688,11 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 fail:
 	live__free(l);
 	return 1;
+}
+
+void live__follow_cgroup(struct tt_live *l, uint64_t id)
+{
+	l->skel->bss->cgroup_id_live = id;
 }
 
 void live__free(struct tt_live *l)

@@ -62,6 +62,8 @@ bool live__flow_mode(const struct tt_live *l);
  */
 int live__own_seeded(struct tt_live *l, const struct tt_event *e);
 uint64_t live__flow_count(const struct tt_live *l);
+/* --cgroup: the kernel side keeps the sockets of cgroup id (its path's now) and below */
+void live__follow_cgroup(struct tt_live *l, uint64_t id);
 void live__free(struct tt_live *l);
 
 /*

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -327,6 +328,7 @@ struct gone_check {
 	uint32_t ns_pid;		/* -N /proc/PID/ns/net */
 	const char *ns_path;		/* -N as a path of another kind */
 	char cg_dir[PATH_MAX];		/* --cgroup, under the v2 mount */
+	uint64_t cg_id;			/* its id, which the kernel side keeps */
 	bool pid_said, ns_said, cg_said;
 };
 
@@ -346,6 +348,7 @@ static void gone_start(const struct tt_opts *o, const char *mount)
 	if (o->cgroup_path[0] && mount)
 		snprintf(gone.cg_dir, sizeof(gone.cg_dir), "%s%s", mount,
 			 strcmp(o->cgroup_path, "/") ? o->cgroup_path : "");
+	gone.cg_id = o->cgroup_id;
 }
 
 static bool pid_gone(uint32_t pid)
@@ -354,7 +357,7 @@ static bool pid_gone(uint32_t pid)
 	return kill((pid_t)pid, 0) && errno == ESRCH;
 }
 
-static void gone_tick(const struct tt_opts *o, uint64_t now)
+static void gone_tick(struct tt_live *live, const struct tt_opts *o, uint64_t now)
 {
 	struct stat st;
 
@@ -372,19 +375,33 @@ static void gone_tick(const struct tt_opts *o, uint64_t now)
 			"network namespace %u, nothing more happens there, and tcptrail, which "
 			"runs in it, is all that keeps it", o->netns_arg, o->netns);
 	}
-	if (gone.cg_dir[0] && !gone.cg_said && stat(gone.cg_dir, &st) && errno == ENOENT) {
-		gone.cg_said = true;
-		tt_warn("warning: --cgroup %s was removed: nothing more is traced (one made again "
-			"under that name is a new cgroup: start tcptrail again)", o->cgroup_path);
+	/*
+	 * --cgroup names a path: a container that restarts (podman restart)
+	 * gets a new cgroup there, with a new id, which the kernel side then
+	 * keeps instead.  Sockets made in between, in neither, are not traced.
+	 */
+	if (!gone.cg_dir[0])
+		return;
+	if (stat(gone.cg_dir, &st)) {
+		if (errno == ENOENT && !gone.cg_said) {
+			gone.cg_said = true;
+			tt_warn("warning: --cgroup %s was removed: nothing more is traced until a "
+				"cgroup is made again under that name", o->cgroup_path);
+		}
+	} else if ((uint64_t)st.st_ino != gone.cg_id) {
+		gone.cg_id = (uint64_t)st.st_ino;
+		gone.cg_said = false;
+		live__follow_cgroup(live, gone.cg_id);
+		tt_warn("--cgroup %s was made again (cgroup id %" PRIu64 "): traced from now on",
+			o->cgroup_path, gone.cg_id);
 	}
 }
 
 /* The ring buffer as a source: the clock is now, and a feed is a poll. */
 static int live_next(void *priv, struct app *a, uint64_t *now_ns)
 {
-	(void)priv;
 	*now_ns = live__now_ns();
-	gone_tick(a->opts, *now_ns);
+	gone_tick(priv, a->opts, *now_ns);
 	return 0;
 }
 
