@@ -329,6 +329,7 @@ struct gone_check {
 	const char *ns_path;		/* -N as a path of another kind */
 	char cg_dir[PATH_MAX];		/* --cgroup, under the v2 mount */
 	uint64_t cg_id;			/* its id, which the kernel side keeps */
+	uint64_t cg_next_ns;		/* when to look at it again */
 	bool pid_said, ns_said, cg_said;
 };
 
@@ -357,10 +358,40 @@ static bool pid_gone(uint32_t pid)
 	return kill((pid_t)pid, 0) && errno == ESRCH;
 }
 
+/*
+ * --cgroup names a path: a container that restarts (podman restart) gets a
+ * new cgroup there, with a new id, which the kernel side then keeps
+ * instead.  Looked at every 20 ms, a stat(): a restarted container's
+ * runtime makes the cgroup before its first process starts in it, and
+ * sockets made before the new id is in are not traced.
+ */
+static void cgroup_tick(struct tt_live *live, const struct tt_opts *o, uint64_t now)
+{
+	struct stat st;
+
+	if (!gone.cg_dir[0] || now < gone.cg_next_ns)
+		return;
+	gone.cg_next_ns = now + 20000000ull;
+	if (stat(gone.cg_dir, &st)) {
+		if (errno == ENOENT && !gone.cg_said) {
+			gone.cg_said = true;
+			tt_warn("warning: --cgroup %s was removed: nothing more is traced until a "
+				"cgroup is made again under that name", o->cgroup_path);
+		}
+	} else if ((uint64_t)st.st_ino != gone.cg_id) {
+		gone.cg_id = (uint64_t)st.st_ino;
+		gone.cg_said = false;
+		live__follow_cgroup(live, gone.cg_id);
+		tt_warn("--cgroup %s was made again (cgroup id %" PRIu64 "): traced from now on",
+			o->cgroup_path, gone.cg_id);
+	}
+}
+
 static void gone_tick(struct tt_live *live, const struct tt_opts *o, uint64_t now)
 {
 	struct stat st;
 
+	cgroup_tick(live, o, now);
 	if (now < gone.next_ns)
 		return;
 	gone.next_ns = now + 2000000000ull;
@@ -374,26 +405,6 @@ static void gone_tick(struct tt_live *live, const struct tt_opts *o, uint64_t no
 		tt_warn("warning: -N %s is gone (its container stopped?): if nothing else holds "
 			"network namespace %u, nothing more happens there, and tcptrail, which "
 			"runs in it, is all that keeps it", o->netns_arg, o->netns);
-	}
-	/*
-	 * --cgroup names a path: a container that restarts (podman restart)
-	 * gets a new cgroup there, with a new id, which the kernel side then
-	 * keeps instead.  Sockets made in between, in neither, are not traced.
-	 */
-	if (!gone.cg_dir[0])
-		return;
-	if (stat(gone.cg_dir, &st)) {
-		if (errno == ENOENT && !gone.cg_said) {
-			gone.cg_said = true;
-			tt_warn("warning: --cgroup %s was removed: nothing more is traced until a "
-				"cgroup is made again under that name", o->cgroup_path);
-		}
-	} else if ((uint64_t)st.st_ino != gone.cg_id) {
-		gone.cg_id = (uint64_t)st.st_ino;
-		gone.cg_said = false;
-		live__follow_cgroup(live, gone.cg_id);
-		tt_warn("--cgroup %s was made again (cgroup id %" PRIu64 "): traced from now on",
-			o->cgroup_path, gone.cg_id);
 	}
 }
 
