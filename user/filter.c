@@ -32,7 +32,12 @@ struct set {
 struct tt_filter {
 	struct tt_opts o;
 	struct set owned;		/* sks the pid owns ("owned" in BPF) */
-	struct set listeners;		/* (netns, port) of its listeners */
+	/*
+	 * (netns, port) of its listeners: UINT64_MAX while open, then the
+	 * time it closed, for the children born before (listener_had())
+	 */
+	struct set listeners;
+	struct set disowned;		/* children of its listener another process accepted */
 	struct set adopted;		/* sks it adopted at accept(), with that time */
 	bool seeded;			/* owned holds seeded sockets' pseudo keys
 					 * ("owned_seeded" in BPF, by tuple) */
@@ -126,6 +131,7 @@ struct tt_filter *filter__new(const struct tt_opts *o)
 	f->o = *o;
 	f->owned.max = 65536;		/* the BPF maps' max_entries */
 	f->listeners.max = 4096;
+	f->disowned.max = 65536;
 	f->adopted.max = 65536;
 	return f;
 }
@@ -136,6 +142,7 @@ void filter__free(struct tt_filter *f)
 		return;
 	set_clear(&f->owned);
 	set_clear(&f->listeners);
+	set_clear(&f->disowned);
 	set_clear(&f->adopted);
 	free(f);
 }
@@ -187,6 +194,37 @@ static bool owned_sk(struct tt_filter *f, const struct tt_event *e)
 	return true;
 }
 
+/* e (CLOSE > LISTEN) made a listener of the process's */
+static void listener_open(struct tt_filter *f, const struct tt_event *e)
+{
+	set_del(&f->listeners, listener_key(e));
+	set_put(&f->listeners, listener_key(e), UINT64_MAX);
+}
+
+/* e (LISTEN > CLOSE) closed it: its children born before are still the process's */
+static void listener_closed(struct tt_filter *f, const struct tt_event *e)
+{
+	set_del(&f->listeners, listener_key(e));
+	set_put(&f->listeners, listener_key(e), e->ts_ns ? e->ts_ns : 1);
+}
+
+static bool listener_is_open(const struct tt_filter *f, const struct tt_event *e)
+{
+	return set_val(&f->listeners, listener_key(e)) == UINT64_MAX;
+}
+
+/*
+ * e (LISTEN > SYN_RECV) is the birth of a child of the process's listener,
+ * as the kernel side judged it at the birth: the child's record comes at
+ * its end, which may be after the listener's close.
+ */
+static bool listener_had(const struct tt_filter *f, const struct tt_event *e)
+{
+	uint64_t until = set_val(&f->listeners, listener_key(e));
+
+	return until && e->ts_ns <= until;
+}
+
 /* The kernel side's forget_owned(): e, the process's, went > CLOSE (or to TIME-WAIT) */
 static void note_closed(struct tt_filter *f, const struct tt_event *e)
 {
@@ -222,17 +260,19 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		if (mine) {
 			set_add(&f->owned, e->sk);
 			if (e->new_state == TT_LISTEN)
-				set_add(&f->listeners, listener_key(e));
+				listener_open(f, e);
 			keep = true;
 		} else if (owned_sk(f, e)) {
 			keep = true;
 		} else if (e->old_state == TT_LISTEN && e->new_state == TT_SYN_RECV &&
-			   set_has(&f->listeners, listener_key(e))) {
+			   listener_had(f, e)) {
 			set_add(&f->owned, e->sk);
 			keep = true;
 		} else {
 			keep = false;
 		}
+		if (e->new_state == TT_CLOSE)
+			set_del(&f->disowned, e->sk);
 		if (keep && e->new_state == TT_CLOSE) {
 			set_del(&f->owned, e->sk);
 			note_closed(f, e);
@@ -241,7 +281,7 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 			if (f->seeded)
 				set_del(&f->owned, engine__pseudo_sk(e));
 			if (e->old_state == TT_LISTEN)
-				set_del(&f->listeners, listener_key(e));
+				listener_closed(f, e);
 		}
 		return keep;
 	case TT_EV_ACCEPT:
@@ -252,12 +292,14 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		 * port says the child is of our listener, as its LISTEN >
 		 * SYN_RECV said to the kernel side when it happened.
 		 */
-		ours = set_has(&f->owned, e->sk) || set_has(&f->listeners, listener_key(e));
+		ours = set_has(&f->owned, e->sk) || listener_is_open(f, e);
 		if (e->tgid != f->o.pid) {
 			/* a child of our listener another process accepted: not ours (dropped) */
 			if (!ours)
 				return false;
 			set_del(&f->owned, e->sk);
+			/* its flow record, sent at its end, still holds the birth that made it ours */
+			set_add(&f->disowned, e->sk);
 			e->flags |= TT_F_DISOWNED;
 			return true;
 		}
@@ -282,12 +324,12 @@ static bool pass_owner(struct tt_filter *f, struct tt_event *e)
 		if (!mine && ((e->flags & TT_F_OWNER) || e->aux[1] ||
 			      (e->new_state != TT_SYN_RECV && e->new_state != TT_ESTABLISHED &&
 			       e->new_state != TT_CLOSE_WAIT) ||
-			      !set_has(&f->listeners, listener_key(e))))
+			      !listener_is_open(f, e)))
 			return false;
 		set_add(&f->owned, e->sk);
 		f->seeded = true;
 		if (e->new_state == TT_LISTEN)
-			set_add(&f->listeners, listener_key(e));
+			listener_open(f, e);
 		return true;
 	case TT_EV_TIME_WAIT:
 		/* no X > CLOSE follows a reported TIME-WAIT entry: forget it here */
@@ -385,6 +427,15 @@ bool filter__pass_flow(struct tt_filter *f, struct tt_flowrec *r)
 		return false;
 	if (!f->o.pid)
 		return true;
+	/*
+	 * Another process accepted this child of the process's listener: the
+	 * kernel side kept nothing of it from then on, and sends no record
+	 */
+	if (set_has(&f->disowned, r->sk)) {
+		if (r->flags & TT_FR_END)
+			set_del(&f->disowned, r->sk);
+		return false;
+	}
 	trim_adopted(f, r);
 	/* a record with no transitions (the stats at the end): the socket's */
 	if (!r->n)

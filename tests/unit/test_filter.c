@@ -246,6 +246,16 @@ TEST(filter_pid_accept_before_the_flow_record)
 	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x22, 0, 0, 2500), 7070, 6002), 101, "");
 	CHECK(filter__pass(f, &e));
 	CHECK(e.flags & TT_F_DISOWNED);
+	/*
+	 * its record, sent at its end, holds the birth that made it ours: the
+	 * kernel side sent none (a pre-fork server's every worker connection
+	 * showed up under -p of the master)
+	 */
+	r = passive_rec(0x22, 7070, 6002);
+	CHECK(!filter__pass_flow(f, &r));
+	/* the address again, at once: another socket of our listener, ours */
+	r = passive_rec(0x22, 7070, 6005);
+	CHECK(filter__pass_flow(f, &r));
 
 	/* adopted at 2500 from another's listener: the record from ESTABLISHED > CLOSE_WAIT on */
 	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x23, 0, 0, 2500), 9090, 6003), 100, "");
@@ -262,6 +272,38 @@ TEST(filter_pid_accept_before_the_flow_record)
 	r = passive_rec(0x23, 9090, 6004);
 	CHECK(!filter__pass_flow(f, &r));
 	CHECK_EQ_INT(r.n, 5);
+	filter__free(f);
+}
+
+/*
+ * The kernel side judges a child at its birth: one of our listener's born
+ * before the listener closed is ours, though its record, sent at its end,
+ * comes after the listener's close (children never accepted, reset as
+ * their listener closed, were missing from a replay with -p).
+ */
+TEST(filter_pid_children_of_a_closed_listener)
+{
+	struct tt_opts o = { .pid = 100 };
+	struct tt_filter *f = filter__new(&o);
+	struct tt_flowrec r;
+	struct tt_event e;
+
+	REQUIRE(f);
+	e = rec_by(rec_ports(rec_tr(0x30, TT_CLOSE, TT_LISTEN, 500), 7070, 0), 100, "");
+	CHECK(filter__pass(f, &e));
+	e = rec_by(rec_ports(rec_tr(0x30, TT_LISTEN, TT_CLOSE, 6000), 7070, 0), 100, "");
+	CHECK(filter__pass(f, &e));
+	/* born at 1000, before the close */
+	r = passive_rec(0x31, 7070, 6001);
+	CHECK(filter__pass_flow(f, &r));
+	/* one born after the close is another listener's */
+	r = passive_rec(0x32, 7070, 6002);
+	for (unsigned int i = 0; i < r.n; i++)
+		r.ts_ns[i] += 10000;
+	CHECK(!filter__pass_flow(f, &r));
+	/* and the port's next listener, someone else's, is not ours */
+	e = rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x33, 0, 0, 20000), 7070, 6003), 101, "");
+	CHECK(!filter__pass(f, &e));
 	filter__free(f);
 }
 
