@@ -276,11 +276,32 @@ void twc_agg_reset(struct agg *a)
 	a->n = 0;
 }
 
+/*
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket's IPv4
+ * peer or local address) as the IPv4 one it is on the wire: its connections
+ * take their ports from the same space as AF_INET ones to that address.
+ */
+static const uint8_t *unmapped(uint8_t *family, const uint8_t *addr, uint8_t v4[16])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (*family != TT_AF_INET6 || memcmp(addr, prefix, sizeof(prefix)))
+		return addr;
+	memset(v4, 0, 16);
+	memcpy(v4, addr + 12, 4);
+	*family = TT_AF_INET;
+	return v4;
+}
+
 /* Count n more for (netns, family, addr, port); in_use counts open sockets instead. */
 void twc_agg_add(struct agg *a, uint32_t netns, uint8_t family, const uint8_t *addr,
 		    uint16_t port, bool in_use, uint64_t n)
 {
-	uint32_t i = ep_hash(netns, family, addr, port) % AGG_BUCKETS;
+	uint8_t v4[16];
+	uint32_t i;
+
+	addr = unmapped(&family, addr, v4);
+	i = ep_hash(netns, family, addr, port) % AGG_BUCKETS;
 
 	for (size_t probes = 0; probes < AGG_BUCKETS; probes++, i = (i + 1) % AGG_BUCKETS) {
 		struct tw_endpoint *e = &a->e[i];
@@ -420,14 +441,16 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 /* An open socket holds its local port toward its destination too. */
 void twc_add_in_use(struct agg *a, const struct open_sock *o)
 {
-	uint32_t i = ep_hash(o->netns, o->family, o->daddr, o->dport) % AGG_BUCKETS;
+	uint8_t v4[16], family = o->family;
+	const uint8_t *daddr = unmapped(&family, o->daddr, v4);
+	uint32_t i = ep_hash(o->netns, family, daddr, o->dport) % AGG_BUCKETS;
 
 	for (size_t probes = 0; probes < AGG_BUCKETS && a->used[i];
 	     probes++, i = (i + 1) % AGG_BUCKETS) {
 		const struct tw_endpoint *e = &a->e[i];
 
-		if (a->ns[i] == o->netns && e->family == o->family && e->port == o->dport &&
-		    !memcmp(e->addr, o->daddr, 16)) {
+		if (a->ns[i] == o->netns && e->family == family && e->port == o->dport &&
+		    !memcmp(e->addr, daddr, 16)) {
 			a->extra[i]++;
 			return;
 		}
@@ -503,6 +526,7 @@ static int census_one(struct census *c, int netns_fd, uint32_t netns)
 struct in_ns {
 	struct census *c;
 	uint32_t netns;
+	bool self;	/* ours: its sysctls are the report's, TIME-WAIT or not */
 };
 
 /*
@@ -520,6 +544,15 @@ static int census_here(void *ctx)
 		ns = census_ns(x->c, x->netns);
 		if (!ns)
 			return -ENOMEM;
+		if (x->self) {
+			struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
+
+			diag__read_sysctls(-1, &sys);
+			ns->lo = sys.port_lo;
+			ns->hi = sys.port_hi;
+			ns->tw_reuse = sys.tw_reuse;
+			ns->timestamps = sys.timestamps;
+		}
 		x->c->no_tw++;
 		x->c->ok = true;
 		return 0;
@@ -748,7 +781,8 @@ static void census_run_all(struct census *c, struct census_thread *th)
 		}
 	}
 	for (size_t i = 0; i < (size_t)n; i++) {
-		struct in_ns x = { .c = c, .netns = netns_set__inode(set, i) };
+		struct in_ns x = { .c = c, .netns = netns_set__inode(set, i),
+				   .self = netns_set__inode(set, i) == th->self };
 		size_t before = c->n_ns + c->failed;
 		int ret;
 

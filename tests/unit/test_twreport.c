@@ -126,6 +126,37 @@ TEST(tw_census_host_wide)
 }
 
 /* One namespace (-1, ours): no by_netns list, and the pressure lines name ours. */
+/*
+ * Connections to a.b.c.d from an AF_INET6 socket (::ffff:a.b.c.d) take
+ * their ports from the same space as AF_INET ones: one destination, one
+ * share.  They were two, each half as full, and a destination out of ports
+ * got no warning.
+ */
+TEST(tw_census_v4_mapped_is_its_ipv4_address)
+{
+	struct agg *a = calloc(1, sizeof(*a));
+	struct open_sock o = { .netns = 7, .family = TT_AF_INET6, .dport = 7000 };
+	struct tw_endpoint top[TW_TOP];
+	uint8_t v4[16] = { 127, 0, 0, 1 }, mapped[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
+	size_t n;
+
+	REQUIRE(a);
+	twc_agg_add(a, 7, TT_AF_INET, v4, 7000, false, 5);
+	twc_agg_add(a, 7, TT_AF_INET6, mapped, 7000, false, 5);
+	memcpy(o.daddr, mapped, 16);
+	twc_add_in_use(a, &o);
+	twc_top(a, top, &n);
+	REQUIRE(n == 1);
+	CHECK_EQ_INT(top[0].family, TT_AF_INET);
+	CHECK(!memcmp(top[0].addr, v4, 16));
+	CHECK_EQ_INT(top[0].count, 10);
+	CHECK_EQ_INT(a->n, 1);
+	for (size_t i = 0; i < AGG_BUCKETS; i++)
+		if (a->used[i])
+			CHECK_EQ_INT(a->extra[i], 1);
+	free(a);
+}
+
 TEST(tw_census_one_namespace)
 {
 	struct tw_report *r = calloc(1, sizeof(*r));
