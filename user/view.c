@@ -652,6 +652,44 @@ static unsigned int term_rows(const struct tt_view *v)
 	return ws.ws_row;
 }
 
+static unsigned int term_cols(const struct tt_view *v)
+{
+	struct winsize ws;
+
+	if (!v->tty || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || ws.ws_col < 20)
+		return 0;
+	return ws.ws_col;
+}
+
+/*
+ * A frame's lines to a terminal, each cut to its width: a line that
+ * wrapped took two rows, and the frame's top (the time, the counts, the
+ * header) scrolled off at every redraw.
+ */
+static void put_cut(FILE *out, const char *frame, size_t len, unsigned int cols)
+{
+	const char *p = frame, *end = frame + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p), i = 0, used = 0;
+
+		while (i < n) {
+			size_t k = tt_utf8_len((const unsigned char *)p + i, n - i);
+			size_t c = tt_utf8_cols(p + i, k ? k : 1);
+
+			if (used + c > cols)
+				break;
+			used += c;
+			i += k ? k : 1;
+		}
+		fwrite(p, 1, i, out);
+		if (nl)
+			fputc('\n', out);
+		p += n + 1;
+	}
+}
+
 /* "... 11 more groups (sockets: TIME_WAIT 435, CLOSE_WAIT 12)": what a full screen left out */
 static void more_groups(const struct tt_view *v, size_t from, FILE *out)
 {
@@ -674,9 +712,11 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 		       uint32_t namespaces)
 {
 	uint64_t counts[TT_STATE_MAX];
-	unsigned int rows = term_rows(v), used;
+	unsigned int rows = term_rows(v), cols = term_cols(v), used;
 	bool sockets = v->o->snapshot && !v->o->quiet_flows;
 	FILE *out = v->out;
+	char *frame = NULL;
+	size_t frame_len = 0;
 	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16], change[24];
 	int wl = 26, wr = 26;
 
@@ -699,6 +739,12 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 	}
 	if (v->tty)
 		fputs("\033[H\033[2J", out);	/* home, clear: top's redraw */
+	/* on a terminal, the frame is made whole, then each line cut to its width */
+	if (cols) {
+		out = open_memstream(&frame, &frame_len);
+		if (!out)
+			out = v->out;
+	}
 	fprintf(out, "%s  %zu TCP socket%s in %u network namespace%s (%s)", iso, v->n,
 		v->n == 1 ? "" : "s", namespaces, namespaces == 1 ? "" : "s", source);
 	if (v->dropped)
@@ -768,7 +814,12 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 		used += print_gone(v, out, rows > used + 1 ? rows - used - 1 : rows ? 1 : 0);
 	if (!v->tty)
 		fputc('\n', out);
-	fflush(out);
+	if (out != v->out) {
+		fclose(out);
+		put_cut(v->out, frame, frame_len, cols);
+		free(frame);
+	}
+	fflush(v->out);
 	if (v->o->top)
 		remember_frame(v);
 }

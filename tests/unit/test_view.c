@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* --snapshot's grouping and printing (user/view.c), over sockets made up here. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include "util.h"
 #include "view.h"
 #include "tt_test.h"
 
@@ -168,6 +172,62 @@ TEST(view_filters_state_address_container)
 	CHECK(strstr(out, "  1 TCP socket in ") != NULL);
 	CHECK_EQ_INT(count(out, "LISTEN"), 0);
 	free(out);
+}
+
+/*
+ * --top on a terminal: every line cut to its width.  A line that wrapped
+ * took two rows, and the frame's top (the time, the counts, the header)
+ * scrolled off at every redraw: 88 columns of header on an 80-column one.
+ */
+TEST(view_top_on_a_terminal_cuts_lines_to_its_width)
+{
+	struct view_sock s[2] = {
+		sk(TT_CLOSE_WAIT, 100, "lea\xc3\xa9k\xc3\xa9\xc3\xa9\xc3\xa9", 8080,
+		   "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, &ctr),
+		sk(TT_LISTEN, 100, "leaky", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, NULL),
+	};
+	struct tt_opts o = { .top = true, .interval_ns = 2000000000ull };
+	struct winsize ws = { .ws_row = 24, .ws_col = 50 };
+	int ptm = posix_openpt(O_RDWR | O_NOCTTY), pts, saved;
+	char *buf = NULL, *line;
+	size_t len = 0;
+	FILE *f;
+	struct tt_view *v;
+	int lines = 0;
+
+	REQUIRE(ptm >= 0 && !grantpt(ptm) && !unlockpt(ptm));
+	pts = open(ptsname(ptm), O_RDWR | O_NOCTTY);
+	REQUIRE(pts >= 0 && !ioctl(pts, TIOCSWINSZ, &ws));
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(pts, STDOUT_FILENO);
+	f = open_memstream(&buf, &len);
+	v = view__new(&o, f, true);
+	for (int i = 0; i < 2; i++)
+		view__add(v, &s[i]);
+	view__print(v, 1764849600000000000ll, "sock_diag", 1);
+	view__free(v);
+	fclose(f);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(pts);
+	close(ptm);
+	REQUIRE(buf);
+	/* after the clear, each line 50 columns at most (the comm's é is one, of two bytes) */
+	line = strstr(buf, "\033[2J");
+	REQUIRE(line);
+	line += 4;
+	for (char *nl; (nl = strchr(line, '\n')); line = nl + 1, lines++) {
+		size_t cols = tt_utf8_cols(line, (size_t)(nl - line));
+
+		if (cols > 50)
+			fprintf(stderr, "    %zu columns: %.*s\n", cols, (int)(nl - line), line);
+		CHECK(cols <= 50);
+	}
+	CHECK(lines >= 4);
+	CHECK(strstr(buf, "\nSTATE        SOCKETS    OLDEST      PID COMMAND   \n") != NULL);
+	CHECK(strstr(buf, "      100 lea\xc3\xa9k\xc3\xa9\xc3\xa9\xc3\xa9  \n") != NULL);
+	free(buf);
 }
 
 static const struct tt_cgname host = {
