@@ -32,11 +32,7 @@ struct set {
 struct tt_filter {
 	struct tt_opts o;
 	struct set owned;		/* sks the pid owns ("owned" in BPF) */
-	/*
-	 * (netns, port) of its listeners: UINT64_MAX while open, then the
-	 * time it closed, for the children born before (listener_had())
-	 */
-	struct set listeners;
+	struct set listeners;		/* (netns, port) of its listeners */
 	struct set disowned;		/* children of its listener another process accepted */
 	struct set adopted;		/* sks it adopted at accept(), with that time */
 	bool seeded;			/* owned holds seeded sockets' pseudo keys
@@ -50,6 +46,12 @@ struct tt_filter {
 		uint16_t cpu;
 	} closed[CLOSED_KEPT];
 	unsigned int closed_next;
+	/* its last listeners to close, with the time: their children born before are its */
+	struct {
+		uint64_t key;
+		uint64_t ts_ns;
+	} lclosed[CLOSED_KEPT];
+	unsigned int lclosed_next;
 };
 
 static size_t slot(uint64_t key)
@@ -197,32 +199,42 @@ static bool owned_sk(struct tt_filter *f, const struct tt_event *e)
 /* e (CLOSE > LISTEN) made a listener of the process's */
 static void listener_open(struct tt_filter *f, const struct tt_event *e)
 {
-	set_del(&f->listeners, listener_key(e));
-	set_put(&f->listeners, listener_key(e), UINT64_MAX);
+	set_add(&f->listeners, listener_key(e));
 }
 
 /* e (LISTEN > CLOSE) closed it: its children born before are still the process's */
 static void listener_closed(struct tt_filter *f, const struct tt_event *e)
 {
 	set_del(&f->listeners, listener_key(e));
-	set_put(&f->listeners, listener_key(e), e->ts_ns ? e->ts_ns : 1);
+	f->lclosed[f->lclosed_next].key = listener_key(e);
+	f->lclosed[f->lclosed_next].ts_ns = e->ts_ns;
+	f->lclosed_next = (f->lclosed_next + 1) % CLOSED_KEPT;
 }
 
 static bool listener_is_open(const struct tt_filter *f, const struct tt_event *e)
 {
-	return set_val(&f->listeners, listener_key(e)) == UINT64_MAX;
+	return set_has(&f->listeners, listener_key(e));
 }
 
 /*
  * e (LISTEN > SYN_RECV) is the birth of a child of the process's listener,
  * as the kernel side judged it at the birth: the child's record comes at
- * its end, which may be after the listener's close.
+ * its end, which may be after the listener's close (children reset as it
+ * closed), so a listener closed lately counts for the children born before.
  */
 static bool listener_had(const struct tt_filter *f, const struct tt_event *e)
 {
-	uint64_t until = set_val(&f->listeners, listener_key(e));
+	uint64_t key = listener_key(e);
 
-	return until && e->ts_ns <= until;
+	if (listener_is_open(f, e))
+		return true;
+	for (unsigned int k = 1; k <= CLOSED_KEPT; k++) {
+		unsigned int i = (f->lclosed_next + CLOSED_KEPT - k) % CLOSED_KEPT;
+
+		if (f->lclosed[i].key == key && f->lclosed[i].ts_ns)
+			return e->ts_ns <= f->lclosed[i].ts_ns;
+	}
+	return false;
 }
 
 /* The kernel side's forget_owned(): e, the process's, went > CLOSE (or to TIME-WAIT) */
