@@ -489,6 +489,9 @@ static const char *absent_peer(const struct tt_ladder *l, const struct tt_flow *
 		return "no socket: the connection was refused";
 	if (!f->dport || is_zero(f->daddr))
 		return "unknown";
+	/* connect() to its own address and port: a simultaneous open with itself */
+	if (f->sport == f->dport && !memcmp(f->saddr, f->daddr, 16))
+		return "the same socket: it is connected to itself";
 	normalize(f->family, f->daddr, r);
 	/*
 	 * A port filter leaves out the peer's end of a loopback connection (its

@@ -418,6 +418,26 @@ TEST(ladder_seeded_pair_names_no_roles)
 	free(o.text);
 }
 
+/*
+ * A socket connected to itself (connect() to its own address and port) has
+ * no other end: it was said to be on this host but not seen in time.
+ */
+TEST(ladder_socket_connected_to_itself)
+{
+	struct tt_flow f = flow(TT_ROLE_ACTIVE, 8000, 8000, TT_END_CLOSE, 4,
+				TT_SYN_SENT, 0ull, TT_SYN_RECV, 100000ull,
+				TT_ESTABLISHED, 200000ull, TT_CLOSE, 300000ull);
+	struct out o;
+
+	open_out(&o);
+	CHECK(ladder__flow(o.l, &f));
+	ladder__flush(o.l);
+	close_out(&o);
+	CHECK(strstr(o.text, " 127.0.0.1:8000  (the same socket: it is connected to itself)\n"));
+	CHECK(!strstr(o.text, "not seen in time"));
+	free(o.text);
+}
+
 TEST(ladder_waits_one_second_of_record_time)
 {
 	struct tt_flow c = client_fin_first_client(), s = client_fin_first_server();
