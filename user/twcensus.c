@@ -495,20 +495,28 @@ static struct ns_info *census_ns(struct census *c, uint32_t netns)
 	return &c->ns[c->n_ns++];
 }
 
+/* ns's port range, tw_reuse and timestamps, from netns_fd (-1: ours); unknown where unread */
+static void ns_sysctls(struct ns_info *ns, int netns_fd, bool read)
+{
+	struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
+
+	if (read)
+		diag__read_sysctls(netns_fd, &sys);
+	ns->lo = sys.port_lo;
+	ns->hi = sys.port_hi;
+	ns->tw_reuse = sys.tw_reuse;
+	ns->timestamps = sys.timestamps;
+}
+
 /* Count the namespace this thread is in now (netns_fd -1) or netns_fd. */
 static int census_one(struct census *c, int netns_fd, uint32_t netns)
 {
-	struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
 	struct ns_info *ns = census_ns(c, netns);
 	int err;
 
 	if (!ns)
 		return -ENOMEM;
-	diag__read_sysctls(netns_fd, &sys);
-	ns->lo = sys.port_lo;
-	ns->hi = sys.port_hi;
-	ns->tw_reuse = sys.tw_reuse;
-	ns->timestamps = sys.timestamps;
+	ns_sysctls(ns, netns_fd, true);
 	c->cur = ns;
 	err = diag__dump_req(&(struct diag_req){ .netns_fd = netns_fd,
 		.states = DIAG_STATES_ALL, .no_info = true }, on_sock, c);
@@ -544,15 +552,8 @@ static int census_here(void *ctx)
 		ns = census_ns(x->c, x->netns);
 		if (!ns)
 			return -ENOMEM;
-		if (x->self) {
-			struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
-
-			diag__read_sysctls(-1, &sys);
-			ns->lo = sys.port_lo;
-			ns->hi = sys.port_hi;
-			ns->tw_reuse = sys.tw_reuse;
-			ns->timestamps = sys.timestamps;
-		}
+		if (x->self)
+			ns_sysctls(ns, -1, true);
 		x->c->no_tw++;
 		x->c->ok = true;
 		return 0;
@@ -671,20 +672,14 @@ static int census_walk(struct census *c, struct census_thread *th, struct netns_
 	for (size_t i = 0; i < c->n_tw;) {
 		uint32_t netns = c->tw[i].netns;
 		int k = netns_set__find(set, netns);
-		struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
 		struct ns_info *ns = census_ns(c, netns);
 
 		if (!ns) {
 			err = -ENOMEM;
 			goto fail;
 		}
-		if (k >= 0 && (netns == th->self || !th->no_setns))
-			diag__read_sysctls(netns == th->self ? -1 : netns_set__fd(set, (size_t)k),
-					   &sys);
-		ns->lo = sys.port_lo;
-		ns->hi = sys.port_hi;
-		ns->tw_reuse = sys.tw_reuse;
-		ns->timestamps = sys.timestamps;
+		ns_sysctls(ns, netns == th->self || k < 0 ? -1 : netns_set__fd(set, (size_t)k),
+			   k >= 0 && (netns == th->self || !th->no_setns));
 		c->cur = ns;
 		for (; i < c->n_tw && c->tw[i].netns == netns; i++) {
 			on_sock(&c->tw[i].s, c);
@@ -709,15 +704,8 @@ static int census_walk(struct census *c, struct census_thread *th, struct netns_
 			goto fail;
 		}
 		/* ours: the report gives its port range and tw_reuse, TIME-WAIT or not */
-		if (netns == th->self) {
-			struct diag_sysctls sys = { .tw_reuse = -1, .timestamps = -1 };
-
-			diag__read_sysctls(-1, &sys);
-			ns->lo = sys.port_lo;
-			ns->hi = sys.port_hi;
-			ns->tw_reuse = sys.tw_reuse;
-			ns->timestamps = sys.timestamps;
-		}
+		if (netns == th->self)
+			ns_sysctls(ns, -1, true);
 		c->no_tw++;
 	}
 	c->ok = true;
