@@ -24,6 +24,8 @@
 #define MAX_NETNS	(1u << 16)
 /* entries read from one bind-mount directory */
 #define MAX_MOUNTS	(1u << 16)
+/* lines read from mountinfo: a container host has thousands of mounts */
+#define MAX_MOUNTINFO	(1u << 20)
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC	0x6e736673
 #endif
@@ -208,6 +210,66 @@ static bool all_digits(const char *p)
 	return true;
 }
 
+/* A mountinfo path with its \ooo escapes (space, tab, newline, backslash) undone. */
+static void unescape(const char *in, size_t n, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < len; i++, o++) {
+		if (in[i] == '\\' && i + 3 < n && in[i + 1] >= '0' && in[i + 1] <= '3' &&
+		    in[i + 2] >= '0' && in[i + 2] <= '7' && in[i + 3] >= '0' && in[i + 3] <= '7') {
+			out[o] = (char)((in[i + 1] - '0') << 6 | (in[i + 2] - '0') << 3 |
+					(in[i + 3] - '0'));
+			i += 3;
+		} else {
+			out[o] = in[i];
+		}
+	}
+	out[o] = '\0';
+}
+
+/*
+ * Every network namespace bind-mounted anywhere, as mountinfo shows them:
+ * root "net:[INODE]", type nsfs.  Beyond /run/netns, tools pin namespaces
+ * in places of their own (docker's /run/docker/netns, podman's per-user
+ * directory), and one may outlive its processes there.
+ */
+static void scan_mountinfo(struct netns_set *s)
+{
+	char path[PATH_MAX], *line = NULL;
+	unsigned int lines = 0;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/self/mountinfo", s->proc_dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0 && lines++ < MAX_MOUNTINFO) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE SOURCE ... */
+		char *root = line, *mnt, *end, *dash;
+
+		for (int field = 0; field < 3 && root; field++) {
+			root = strchr(root, ' ');
+			root = root ? root + 1 : NULL;
+		}
+		if (!root || strncmp(root, "net:[", 5))
+			continue;
+		mnt = strchr(root, ' ');
+		dash = mnt ? strstr(mnt, " - ") : NULL;
+		if (!dash || strncmp(dash + 3, "nsfs ", 5))
+			continue;
+		mnt++;
+		end = strchr(mnt, ' ');
+		if (!end)
+			continue;
+		unescape(mnt, (size_t)(end - mnt), path, sizeof(path));
+		visit(s, path);
+	}
+	free(line);
+	fclose(f);
+}
+
 int netns_set__scan(struct netns_set *s)
 {
 	char path[PATH_MAX];
@@ -246,6 +308,7 @@ int netns_set__scan(struct netns_set *s)
 		}
 		closedir(d);
 	}
+	scan_mountinfo(s);
 	/* gone: no process and no mount holds it any more but our fd */
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->e[i].gen != s->gen) {

@@ -3,7 +3,8 @@
  * Every network namespace on the host, found as `lsns -t net` finds them:
  * the namespace of every process (/proc/PID/ns/net, one per inode) plus
  * those pinned by a bind mount and no process (`ip netns add` puts them in
- * /run/netns, older systems in /var/run/netns).
+ * /run/netns, older systems in /var/run/netns; other tools elsewhere, which
+ * mountinfo shows: PROC/self/mountinfo is read too).
  *
  * The set holds an O_RDONLY fd per namespace, for setns() or for opening a
  * socket inside it.  A rescan adds the namespaces born since and drops (and

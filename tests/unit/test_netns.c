@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -90,6 +92,28 @@ static pid_t child_in_new_netns(int *hold)
 	return pid;
 }
 
+/*
+ * A fake mountinfo: other mounts, a mount namespace's nsfs pin, and (held)
+ * a network namespace pinned at ROOT/held by mount.
+ */
+static void write_mountinfo(const char *root, bool held)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", root);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+		   "40 22 0:4 mnt:[4026531841] %s/held\\040by\\040mount rw - nsfs nsfs rw\n",
+		root);
+	if (held)
+		fprintf(f, "41 22 0:4 net:[4026532999] %s/held\\040by\\040mount rw "
+			   "shared:2 - nsfs nsfs rw\n", root);
+	fclose(f);
+}
+
 TEST(netns_fake_tree)
 {
 	char root[] = "/tmp/tt-netns-XXXXXX", path[256], target[64];
@@ -147,9 +171,22 @@ TEST(netns_fake_tree)
 		CHECK_EQ_INT(netns_set__added(s), 1);
 		CHECK_EQ_INT(netns_set__inode(s, 1), other);
 		CHECK_EQ_INT(netns_set__find(s, other), 1);
-		/* its pid gone: nothing points to it, so it is dropped */
+		/*
+		 * its pid gone, a bind mount outside /run/netns holds it, as
+		 * mountinfo says (a path with a space, escaped as the kernel does)
+		 */
+		snprintf(path, sizeof(path), "%s/held by mount", root);
+		REQUIRE(!symlink(target, path));
+		snprintf(path, sizeof(path), "%s/proc/self", root);
+		REQUIRE(!mkdir(path, 0700));
+		write_mountinfo(root, true);
 		snprintf(path, sizeof(path), "%s/proc/%d/ns/net", root, (int)child + 100000);
 		CHECK(!unlink(path));
+		CHECK_EQ_INT(netns_set__scan(s), 2);
+		CHECK_EQ_INT(netns_set__dropped(s), 0);
+		CHECK_EQ_INT(netns_set__find(s, other), 1);
+		/* unmounted: nothing points to it, so it is dropped */
+		write_mountinfo(root, false);
 		CHECK_EQ_INT(netns_set__scan(s), 1);
 		CHECK_EQ_INT(netns_set__dropped(s), 1);
 		CHECK_EQ_INT(netns_set__find(s, other), -1);
