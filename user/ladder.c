@@ -453,7 +453,7 @@ static void who(const struct tt_ladder *l, const struct tt_flow *f, char *buf, s
 	}
 	/* a comm may hold anything; keep the line one line */
 	memcpy(c, f->owner_comm, 16);
-	c[16] = '\0';
+	c[tt_comm_len(c)] = '\0';
 	tt_printable(c, 16);
 	snprintf(buf, len, "  %s (pid %u)%s", c[0] ? c : "-", f->owner_pid, ctr);
 }

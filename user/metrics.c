@@ -238,7 +238,7 @@ static void comm_leaks(FILE *f, const struct tt_metrics_input *in)
 		int j;
 
 		if (g->comm[0])
-			label_text(text, sizeof(text), g->comm, 16);
+			label_text(text, sizeof(text), g->comm, tt_comm_len(g->comm));
 		else
 			snprintf(text, sizeof(text), "%s", LEAK_UNKNOWN);
 		for (j = 0; j < n_comms; j++)

@@ -122,8 +122,8 @@ static void human_head(struct tt_sink *s, uint64_t t_ns, uint32_t pid, const cha
 	 * line, and pad a UTF-8 one by its characters (at most 12 spaces more
 	 * than its bytes' 15 would have: HUMAN_HEAD_MAX)
 	 */
-	for (clen = 0; clen < 16 && comm[clen]; clen++)
-		c[clen] = comm[clen];
+	clen = tt_comm_len(comm);
+	memcpy(c, comm, clen);
 	tt_printable(c, clen);
 	if (!clen)
 		c[clen++] = '-';

@@ -168,13 +168,13 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	lbc_lit(p, "\",\"pid\":");
 	p = lbc_u64(p, f->owner_pid);
 	lbc_lit(p, ",\"comm\":");
-	p = lbc_json_str(p, f->owner_comm, sizeof(f->owner_comm));
+	p = lbc_json_str(p, f->owner_comm, tt_comm_len(f->owner_comm));
 	lbc_lit(p, ",\"owner_known\":");
 	p = lbc_bool(p, f->flags & TT_FLOW_OWNER_KNOWN);
 	lbc_lit(p, ",\"closer_pid\":");
 	p = lbc_u64(p, f->closer_pid);
 	lbc_lit(p, ",\"closer_comm\":");
-	p = lbc_json_str(p, f->closer_comm, sizeof(f->closer_comm));
+	p = lbc_json_str(p, f->closer_comm, tt_comm_len(f->closer_comm));
 	lbc_lit(p, ",\"seeded\":");
 	p = lbc_bool(p, f->flags & TT_FLOW_SEEDED);
 	lbc_lit(p, ",\"partial\":");
@@ -275,11 +275,11 @@ void json_transition(struct tt_sink *s, const struct tt_transition *t)
 	lbc_lit(p, "\",\"pid\":");
 	p = lbc_u64(p, pid);
 	lbc_lit(p, ",\"comm\":");
-	p = lbc_json_str(p, comm, 16);
+	p = lbc_json_str(p, comm, tt_comm_len(comm));
 	lbc_lit(p, ",\"task_pid\":");
 	p = lbc_u64(p, v.tgid);
 	lbc_lit(p, ",\"task_comm\":");
-	p = lbc_json_str(p, v.task_comm, 16);
+	p = lbc_json_str(p, v.task_comm, tt_comm_len(v.task_comm));
 	lbc_lit(p, ",\"in_owner_context\":");
 	p = lbc_bool(p, v.flags & TT_F_OWNER);
 	linebuf__commit(lb, p);
@@ -303,7 +303,7 @@ static void json_listener(const struct tt_listener_stats *ls, void *ctx)
 		family_name(ls->family));
 	json_addr(lb, "saddr", ls->family, ls->addr);
 	linebuf__printf(lb, ",\"sport\":%u,\"pid\":%u,\"comm\":", ls->port, ls->owner_pid);
-	linebuf__json_str(lb, ls->owner_comm, sizeof(ls->owner_comm));
+	linebuf__json_str(lb, ls->owner_comm, tt_comm_len(ls->owner_comm));
 	/* named as its overflow records and listener_overflow lines are */
 	lb_ident(lb, ls->cgroup || ls->owner_pid ?
 		     sink_cgname(c->s, ls->cgroup, ls->owner_pid) : NULL);
@@ -398,7 +398,7 @@ void json_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_
 	linebuf__lit(lb, ",\"pid\":");
 	linebuf__u64(lb, pid);
 	linebuf__lit(lb, ",\"comm\":");
-	linebuf__json_str(lb, comm, 16);
+	linebuf__json_str(lb, comm, tt_comm_len(comm));
 	lb_end_line(lb);
 }
 
@@ -414,7 +414,7 @@ static void json_close_wait(void *priv, const struct tt_cw_report *rep)
 	for (size_t i = 0; i < rep->n; i++, g++) {
 	linebuf__printf(lb, "{\"type\":\"close_wait\",\"version\":%d,\"t_ns\":%" PRIu64
 		",\"time\":\"%s\",\"pid\":%u,\"comm\":", TT_JSON_VERSION, t_ns, iso, g->pid);
-	linebuf__json_str(lb, g->comm, sizeof(g->comm));
+	linebuf__json_str(lb, g->comm, tt_comm_len(g->comm));
 	linebuf__str(lb, ",\"cmdline\":");
 	linebuf__json_str(lb, g->cmdline, sizeof(g->cmdline));
 	linebuf__printf(lb, ",\"netns\":%u", g->netns);

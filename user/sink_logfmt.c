@@ -104,7 +104,7 @@ void logfmt_close_wait(struct tt_sink *s, const struct tt_cw_report *rep)
 		if (g->pod)
 			fprintf(out, " pod=%s", g->pod);
 		fprintf(out, " pid=%u comm=", g->pid);
-		json_str(out, g->comm, sizeof(g->comm));
+		json_str(out, g->comm, tt_comm_len(g->comm));
 		fprintf(out, " service=\"%s\"", svc);
 		/* a remote service's address says its family; a local port does not */
 		if (g->kind == TT_SVC_LOCAL && g->family == TT_AF_INET6)
@@ -224,7 +224,7 @@ void logfmt_listener_overflow(struct tt_sink *s, const struct tt_listener_stats 
 	/* an owner unknown is left out, as the journal entry leaves out PID= */
 	if (ls->owner_pid) {
 		fprintf(s->o.out, " pid=%u comm=", ls->owner_pid);
-		json_str(s->o.out, ls->owner_comm, sizeof(ls->owner_comm));
+		json_str(s->o.out, ls->owner_comm, tt_comm_len(ls->owner_comm));
 	}
 	fprintf(s->o.out, " accept_overflows=%" PRIu64 " syn_drops=%" PRIu64 " syn_cookies=%" PRIu64
 		" max_backlog=%u interval=%s", ls->i_accept_overflows, ls->i_syn_drops,

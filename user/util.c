@@ -527,6 +527,23 @@ void tt_big_free(void *p, size_t n)
 		munmap(p, big_len(n));
 }
 
+size_t tt_comm_len(const char *comm)
+{
+	const unsigned char *u = (const unsigned char *)comm;
+	size_t n = strnlen(comm, 16), lead = n, need;
+
+	/* only a comm of 15 bytes was cut (TASK_COMM_LEN is 16 with its NUL) */
+	if (n != 15)
+		return n;
+	while (lead > 0 && n - lead < 3 && (u[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (!lead--)
+		return n;
+	need = u[lead] >= 0xf0 ? 4 : u[lead] >= 0xe0 ? 3 : 2;
+	/* a lead byte with fewer continuation bytes than it needs, at the end */
+	return u[lead] >= 0xc2 && u[lead] <= 0xf4 && n - lead < need ? lead : n;
+}
+
 void tt_printable(char *s, size_t n)
 {
 	unsigned char *u = (unsigned char *)s;

@@ -132,6 +132,13 @@ void tt_printable(char *s, size_t n);
  */
 size_t tt_utf8_cols(const char *s, size_t n);
 
+/*
+ * The bytes of a task's comm (16 bytes, NUL-padded) to show: all of them,
+ * but for a character the kernel cut in two at its 15-byte limit, whose
+ * first bytes end the comm.  Shown, they would be bytes that are no UTF-8.
+ */
+size_t tt_comm_len(const char *comm);
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0. */
 size_t tt_utf8_len(const unsigned char *s, size_t n);
 

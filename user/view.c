@@ -427,7 +427,7 @@ static void json_owner(FILE *out, const struct view_sock *s)
 	json_name(out, "container", s->cg ? s->cg->container : NULL);
 	json_name(out, "pod", s->cg ? s->cg->pod : NULL);
 	fprintf(out, ",\"pid\":%u,\"comm\":", s->pid);
-	json_str(out, s->pid ? s->comm : "", sizeof(s->comm));
+	json_str(out, s->pid ? s->comm : "", tt_comm_len(s->comm));
 }
 
 static void json_socket(const struct tt_view *v, const struct view_sock *s, const char *iso)
@@ -604,9 +604,9 @@ static void remember_frame(struct tt_view *v)
 /* A comm is whatever the task set: nothing in it may move a terminal's cursor. */
 static void printable(const char *src, char dst[16])
 {
-	size_t i;
+	size_t n = tt_comm_len(src), i;
 
-	for (i = 0; i < 15 && src[i]; i++)
+	for (i = 0; i < n; i++)
 		dst[i] = src[i];
 	dst[i] = '\0';
 	tt_printable(dst, i);

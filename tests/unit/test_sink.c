@@ -139,10 +139,18 @@ TEST(sink_json_hostile_comm_round_trips)
 	static const char *comms[] = {
 		"a\"b\\c", "tab\there", "nl\nx\r\x01\x1f", "\x7f" "del", "caf\xc3\xa9",
 		"bad\xff\xfe", "\xe2\x82", "\xed\xa0\x80sur",
+		/* cut by the kernel at 15 bytes inside a character: the stub goes */
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3",
+		"abcdefghijkl\xf0\x9f\x98", "abcdefghijklm\xe2\x82",
+		/* 15 bytes, but no cut character: kept, escaped */
+		"abcdefghijklmn\x80", "abcdefghijklm\xc3\xa9",
 	};
 	static const char *want[] = {
 		"a\"b\\c", "tab\there", "nl\nx\r\x01\x1f", "\x7f" "del", "caf\xc3\xa9",
 		"bad\xc3\xbf\xc3\xbe", "\xc3\xa2\xc2\x82", "\xc3\xad\xc2\xa0\xc2\x80sur",
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		"abcdefghijkl", "abcdefghijklm",
+		"abcdefghijklmn\xc2\x80", "abcdefghijklm\xc3\xa9",
 	};
 
 	for (size_t i = 0; i < sizeof(comms) / sizeof(comms[0]); i++) {
@@ -406,6 +414,26 @@ TEST(sink_human_utf8_comm_keeps_columns)
 		a2 = strstr(second, " > ");
 		REQUIRE(a1 && a2);
 		CHECK(cols_to(out, a1) > 0);
+		CHECK_EQ_INT(cols_to(out, a1), cols_to(second, a2));
+		free(out);
+	}
+	/* cut by the kernel (15 bytes) inside its sixth character: five are shown, no '?' */
+	{
+		char *out, *second;
+		const char *a1, *a2;
+
+		memcpy(f[1].owner_comm, "a\xe6\x95\xb0\xe6\x8d\xae\xe5\xba\x93\xe6\x9c\x8d\xe5\x8a\0",
+		       16);
+		out = render(false, do_two_flows, f);
+		REQUIRE(out);
+		second = strchr(out, '\n');
+		REQUIRE(second);
+		second++;
+		CHECK(strstr(second, " a\xe6\x95\xb0\xe6\x8d\xae\xe5\xba\x93\xe6\x9c\x8d ") != NULL);
+		CHECK(strchr(second, '?') == NULL);
+		a1 = strstr(out, " > ");
+		a2 = strstr(second, " > ");
+		REQUIRE(a1 && a2);
 		CHECK_EQ_INT(cols_to(out, a1), cols_to(second, a2));
 		free(out);
 	}
