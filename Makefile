@@ -164,7 +164,7 @@ unit: $(OUTPUT)/unit_tests
 test:
 	$(Q)INSTALL=1 tests/deps.sh
 	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS) $(OUTPUT)/bench/ttload \
-		$(OUTPUT)/bench/progstat
+		$(OUTPUT)/bench/progstat $(OUTPUT)/tools/nokconfig.so
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 # Kernel tests inside qemu guests running Debian's 6.12, 6.1 and 5.10 cloud
@@ -206,7 +206,8 @@ vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 	$(Q)OUTPUT=$(OUTPUT) VM_TESTS="$(VM_TESTS)" VM_KERNELS="$(VM_KERNELS)" \
 		tests/vm/vmtest.sh $(VMTEST_ARGS)
 
-ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload $(OUTPUT)/bench/progstat
+ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload $(OUTPUT)/bench/progstat \
+	$(OUTPUT)/tools/nokconfig.so
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh kernel
 
 clean:
@@ -364,6 +365,12 @@ bench: tcptrail $(BENCH_BINS)
 bench-scaling: $(OUTPUT)/tcptrail-static $(OUTPUT)/bench/ttload
 	$(Q)OUTPUT=$(OUTPUT) TT=$(OUTPUT)/tcptrail-static LOAD=$(OUTPUT)/bench/ttload \
 		sh tests/bench/scaling.sh
+
+# tests/kernel/no-kconfig.sh's LD_PRELOAD shim: a host without a kernel config.
+$(OUTPUT)/tools/nokconfig.so: tests/tools/nokconfig.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -shared -fPIC $< -o $@ -ldl
 
 # The BPF programs a process holds, with their run statistics (the guest has no bpftool).
 $(OUTPUT)/bench/progstat: tests/bench/progstat.c | $(OUTPUT)/bench

@@ -17,12 +17,21 @@
 #include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "kconfig.h"
 #include "live.h"
 #include "privs.h"
 #include "livesys.h"
 #include "sockwalk.h"
 #include "tcptrail.skel.h"
 #include "util.h"
+
+/* The skeleton, opened with the kernel config libbpf cannot find (kconfig.h). */
+static struct tcptrail_bpf *open_skel(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .kconfig = kconfig__for_libbpf());
+
+	return tcptrail_bpf__open_opts(&oo);
+}
 
 struct tt_live {
 	struct tcptrail_bpf *skel;
@@ -249,7 +258,7 @@ static int probe_variant(const struct tt_variant *v, void *ctx, char *why, size_
 	int flow_err = 0;
 
 again:
-	skel = tcptrail_bpf__open();
+	skel = open_skel();
 	if (!skel) {
 		snprintf(why, len, "open BPF object: %s", strerror(errno));
 		return -errno ? -errno : -ENOMEM;
@@ -637,7 +646,7 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 		if (l->sel.chosen[cap] >= 0)
 			chosen[n++] = &tt_variants[l->sel.chosen[cap]];
 
-	l->skel = tcptrail_bpf__open();
+	l->skel = open_skel();
 	if (!l->skel) {
 		tt_err("open BPF object: %s", strerror(errno));
 		goto fail;

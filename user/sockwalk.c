@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "iter.skel.h"
+#include "kconfig.h"
 #include "sockwalk.h"
 #include "ttwalk.h"
 #include "util.h"
@@ -244,7 +245,11 @@ int sockwalk__open(struct sockwalk **out)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->skel = iter_bpf__open();
+	{
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .kconfig = kconfig__for_libbpf());
+
+		w->skel = iter_bpf__open_opts(&oo);
+	}
 	if (!w->skel) {
 		err = -errno;
 		goto fail;
