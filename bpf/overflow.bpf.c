@@ -169,6 +169,23 @@ cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struc
 #define TCP_FLAG_ACK_	0x10
 
 /*
+ * net.ipv4.tcp_syncookies: an int before Linux 5.13 (5.10.178 in stable), a
+ * u8 since.  A direct load of a field whose size differs is one libbpf
+ * cannot resize for a signed int: each size has its own load, and the
+ * verifier drops the one this kernel does not take.
+ */
+struct netns_ipv4___int_cookies {
+	int sysctl_tcp_syncookies;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u8 net_syncookies(struct net *net)
+{
+	if (bpf_core_field_size(net->ipv4.sysctl_tcp_syncookies) == 1)
+		return net->ipv4.sysctl_tcp_syncookies;
+	return ((struct netns_ipv4___int_cookies *)&net->ipv4)->sysctl_tcp_syncookies;
+}
+
+/*
  * On every ingress packet of the host (about 6 per loopback connection), so
  * it leaves as early as it can, and reads the packet only when it may be
  * an overflow.  Only a segment whose socket lookup found a listener can be
@@ -198,7 +215,7 @@ int cgroup_ingress(struct __sk_buff *skb)
 	max = sk->sk_max_ack_backlog;
 	backlog = sk->sk_ack_backlog;
 	qlen = tp->inet_conn.icsk_accept_queue.qlen.counter;
-	cookies = sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_syncookies;
+	cookies = net_syncookies(sk->__sk_common.skc_net.net);
 	if (qlen <= max && backlog <= max && cookies != 2)
 		return 1;
 

@@ -13,21 +13,29 @@ static __always_inline void on_sk_note(struct sock *sk, __u8 type, __u8 hook, bo
 {
 	struct tt_event *e;
 	struct sk_view v;
+	__u8 state;
 
 	if (!sk)
 		return;
 	/*
+	 * From Linux 6.10, tcp_send_reset fires for a timewait sock too (a
+	 * segment TIME-WAIT answers with a reset), whose fields past
+	 * sock_common are no sock's: its lock and cgroup would be read from
+	 * whatever lies beyond it.  It belongs to no flow (a flow ends at the
+	 * hand-over), and kernels before 6.10 never tell it: left out, as a
+	 * request sock would be.
+	 */
+	state = SK_READ(direct, sk, __sk_common.skc_state);
+	if (state == BPF_TCP_TIME_WAIT || state == BPF_TCP_NEW_SYN_RECV)
+		return;
+	/*
 	 * Flow records: a reset of a socket whose timeline is held rides in
-	 * its next record.  Not a request or timewait sock (the storage
-	 * helper would take a request's listener), nor one whose end record
-	 * is sent: a reset after tcp_done() is told alone, as before.
+	 * its next record, unless its end record is sent: a reset after
+	 * tcp_done() is told alone, as before.
 	 */
 	if (cfg.flow_records && direct) {
-		__u8 state = sk->__sk_common.skc_state;
-		struct tt_skstore *st = NULL;
+		struct tt_skstore *st = bpf_sk_storage_get(&flows, sk, 0, 0);
 
-		if (state != BPF_TCP_TIME_WAIT && state != BPF_TCP_NEW_SYN_RECV)
-			st = bpf_sk_storage_get(&flows, sk, 0, 0);
 		if (st && st->last && !st->ended) {
 			__u8 *c = type == TT_EV_RESET_SENT ? &st->resets_sent : &st->resets_recv;
 

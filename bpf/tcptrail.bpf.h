@@ -254,17 +254,22 @@ static __always_inline struct cgroup *sk_cgroup(struct sock *sk, bool direct)
 		struct sock_cgroup_data___old *d = (void *)&sk->sk_cgrp_data;
 		__u64 val = BPF_CORE_READ(d, val);
 
-		if (val & 1)
-			return NULL;	/* classid in use: the kernel says the root */
+		/* is_data or no_refcnt: a classid in use, which the kernel reads as the root */
+		if (val & 3)
+			return NULL;
 		return (struct cgroup *)val;
 	}
 }
 
+/*
+ * Before 5.15 the cgroup is a number read from the union, which the
+ * verifier lets no program load through: read it with probe reads there.
+ */
 static __always_inline __u64 cgroup_id_of(struct cgroup *cg, bool direct)
 {
 	if (!cg)
 		return 0;
-	if (direct)
+	if (direct && bpf_core_field_exists(struct sock_cgroup_data, cgroup))
 		return cg->kn->id;
 	return BPF_CORE_READ(cg, kn, id);
 }
