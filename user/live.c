@@ -298,9 +298,12 @@ again:
 		t->no_cookie = !cookie;
 	}
 	if (err) {
+		/* the verifier's refusal is EACCES, which reads as a privilege */
 		snprintf(why, len, "load: %s%s", strerror(-err),
 			 err == -EPERM && v->kind == TT_KIND_FENTRY ?
-			 " (this kernel denies fentry programs)" : "");
+			 " (this kernel denies fentry programs)" :
+			 err == -EACCES ? " (the verifier refused a program: -vv shows why)" :
+			 err == -EINVAL ? " (-vv shows what libbpf or the kernel refused)" : "");
 	} else {
 		err = attach_variant(skel, v, links, &n, TT_VARIANT_PROGS, why, len);
 		while (n > 0)
