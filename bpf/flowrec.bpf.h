@@ -44,7 +44,8 @@ static __always_inline void flow_push(struct tt_skstore *st, __u8 old, __u8 new,
 		st->syn_acked = 2;
 	else if (old == BPF_TCP_SYN_RECV && new == BPF_TCP_ESTABLISHED && st->syn_acked == 2)
 		st->syn_acked = 1;
-	if ((old == BPF_TCP_FIN_WAIT1 && new == BPF_TCP_FIN_WAIT2) ||
+	/* a socket first seen in FIN_WAIT2 (seeded) had its FIN acknowledged too */
+	if ((old == BPF_TCP_FIN_WAIT1 && new == BPF_TCP_FIN_WAIT2) || old == BPF_TCP_FIN_WAIT2 ||
 	    (old == BPF_TCP_CLOSING && new == BPF_TCP_TIME_WAIT))
 		st->fin_acked = 1;
 }

@@ -431,6 +431,7 @@ void engine__settle_flow(struct tt_engine *eng, uint32_t idx, bool reset)
 		/* the reset that settles it is this end's own */
 		if (f->resets_sent < UINT8_MAX)
 			f->resets_sent++;
+		ft_late_reset(f);
 		f->state[f->nstates - 1] = TT_CLOSE;
 		f->tw_substate = 0;
 		if (old)

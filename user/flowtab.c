@@ -161,6 +161,12 @@ static bool rst_follows(const struct tt_flow *f)
 	return old == TT_ESTABLISHED || old == TT_CLOSE_WAIT || old == TT_SYN_RECV;
 }
 
+void ft_late_reset(struct tt_flow *f)
+{
+	if ((f->flags & TT_FLOW_STATS) && f->segs_out < UINT32_MAX)
+		f->segs_out++;
+}
+
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 {
 	struct tt_entry *e = &eng->ents[idx];
@@ -196,8 +202,10 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 		break;
 	}
 	engine__flowrec_end(eng, &e->flow);
-	if (reason == TT_END_ABORT && !e->flow.resets_sent && rst_follows(&e->flow))
+	if (reason == TT_END_ABORT && !e->flow.resets_sent && rst_follows(&e->flow)) {
 		e->flow.resets_sent = 1;
+		ft_late_reset(&e->flow);
+	}
 	if (eng->on_flow_end)
 		eng->on_flow_end(&e->flow, eng->ctx);
 

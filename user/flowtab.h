@@ -272,6 +272,13 @@ void engine__settle_flow(struct tt_engine *eng, uint32_t idx, bool reset);
 /* The oldest TIME-WAIT entry waiting for a reset ends now (at now_ns). */
 void engine__settle_oldest(struct tt_engine *eng, uint64_t now_ns);
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason);
+
+/*
+ * A reset this end sent after its stats were read at its end (the kernel
+ * aborts a socket as CLOSE first, then sends the reset: tcp_disconnect(),
+ * close() with unread data, data after close()): one more segment out.
+ */
+void ft_late_reset(struct tt_flow *f);
 uint32_t ft_slot_alloc(struct tt_engine *eng, uint64_t now_ns);
 bool ft_zero16(const uint8_t a[16]);
 void ft_fill_identity(struct tt_engine *eng, uint32_t idx, const struct tt_event *e,

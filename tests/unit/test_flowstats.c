@@ -570,3 +570,74 @@ TEST(flowstats_per_transition_stream_has_none)
 	free(c.hbuf);
 	engine__free(eng);
 }
+
+/* The first flow line collect() took, parsed; NULL if none. */
+static json_t *first_flow(struct collect *c)
+{
+	char *nl;
+
+	if (!c->jbuf || !(nl = strchr(c->jbuf, '\n')))
+		return NULL;
+	*nl = '\0';
+	return json_loads(c->jbuf, 0, NULL);
+}
+
+/*
+ * The kernel aborts a socket as CLOSE first and sends its RST after:
+ * tcp_disconnect() (SO_LINGER 0), close() with unread data, data after
+ * close() in FIN_WAIT2.  The stats were read at the CLOSE, so that RST is
+ * one more segment out, as resets_sent says.
+ */
+TEST(flowstats_an_aborts_reset_is_a_segment_out)
+{
+	struct collect c = { 0 };
+	struct tt_engine *eng = collect_open(&c);
+	struct tt_flowrec r;
+	struct tt_event rst = { .type = TT_EV_RESET_SENT, .family = TT_AF_INET, .sport = 40020,
+				.dport = 8000, .netns = 4026531840u };
+	json_t *j;
+
+	REQUIRE(eng);
+	/* ESTABLISHED > CLOSE with no error: an abort, its RST inferred */
+	r = client_record(0xffff888000050000ull, 1000000, 40020, 100);
+	r.n = 3;
+	r.new_state[2] = TT_CLOSE;
+	r.tflags[4] = 0;
+	r.tw_substate = 0;
+	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
+	engine__settle(eng, UINT64_MAX);
+	CHECK_EQ_INT(c.flows, 1);
+	collect_close(&c);
+	j = first_flow(&c);
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "end")), "abort");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "resets_sent")), 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "segs_out")), 4);
+	json_decref(j);
+	free(c.jbuf);
+	free(c.hbuf);
+	engine__free(eng);
+
+	/* the rule's FIN_WAIT2 entry, waiting: the reset right behind it settles it an abort */
+	memset(&c, 0, sizeof(c));
+	eng = collect_open(&c);
+	REQUIRE(eng);
+	r = client_record(0xffff888000060000ull, 1000000, 40021, 100);
+	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
+	CHECK_EQ_INT(c.flows, 0);		/* pending */
+	rst.sk = r.sk;
+	rst.sport = 40021;
+	rst.ts_ns = 1000000 + 5000;
+	CHECK_EQ_INT(engine__feed(eng, &rst), 0);
+	CHECK_EQ_INT(c.flows, 1);
+	collect_close(&c);
+	j = first_flow(&c);
+	REQUIRE(j);
+	CHECK_STR(json_string_value(json_object_get(j, "end")), "abort");
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "resets_sent")), 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(j, "segs_out")), 4);
+	json_decref(j);
+	free(c.jbuf);
+	free(c.hbuf);
+	engine__free(eng);
+}
