@@ -133,7 +133,8 @@ static const struct argp_option options[] = {
 	  "this, sending no data, is a suspected leak (default 10s; 0: every one)", 6 },
 	{ "tw-warn", OPT_TW_WARN, "PERCENT", 0, "Warn when a destination uses more than PERCENT "
 	  "of the ephemeral port range in TIME-WAIT and open sockets (default 50; counted for "
-	  "destinations that hold TIME-WAIT sockets; 100: never)", 6 },
+	  "destinations that hold TIME-WAIT sockets, from all local addresses together; 100: "
+	  "never, but for connections from several local addresses)", 6 },
 	{ "quiet-flows", OPT_QUIET_FLOWS, NULL, 0, "No per-flow lines: only summaries, reports "
 	  "and warnings, and with -e its transitions", 6 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send summaries and leak/buildup warnings to syslog "

@@ -475,6 +475,8 @@ static void json_time_wait(void *priv, const struct tw_report *r)
 		linebuf__printf(lb, ",\"time_wait_60s\":%" PRIu64 "}", c->count);
 	}
 	linebuf__str(lb, "]");
+	if (r->netns)
+		linebuf__printf(lb, ",\"netns\":%u", r->netns);
 	if (r->host_wide && !r->estimated) {
 		linebuf__printf(lb, ",\"namespaces\":%u,\"by_netns\":[", r->namespaces);
 		for (size_t i = 0; i < r->n_netns; i++)

@@ -308,6 +308,9 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 	}
 
 	if (self) {
+		/* one namespace's report (-N) names it, as a summary does */
+		if (!hostwide)
+			r->netns = self->netns;
 		r->port_lo = self->lo;
 		r->port_hi = self->hi;
 		r->tw_reuse_sysctl = self->tw_reuse;

@@ -570,6 +570,9 @@ check_tw_entries() {
 	expect_eq "TIME-WAIT entries (flows with end time_wait) vs the kernel's timewait socks made" \
 		"$_entries" "$_kernel"
 	expect_eq "summaries' time_wait summed vs TIME-WAIT flows" "$_summed" "$_entries"
+	# each TIME-WAIT report of one namespace names it, as the journal's do
+	_bad=$(records time_wait | grep -v "\],\"netns\":$NETNS[,}]" | cut -c1-160 | sed -n 1p)
+	[ -z "$_bad" ] || fail "time_wait report without \"netns\":$NETNS: $_bad"
 	# every connection's client end was traced to its end, with or without
 	# a timewait sock (nothing traced at all would pass the counts above)
 	expect_count active "$(fact connections)"
