@@ -159,7 +159,7 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Capture and replay (include/CAPTURE.md):", 5 },
 	{ "write", 'w', "FILE", 0, "Also record every event to FILE, gzip-compressed, flushed "
 	  "every second (an existing FILE is overwritten only if it is a regular file of this "
-	  "user's, with one name)", 5 },
+	  "user's, with one name, empty or a capture)", 5 },
 	{ "read", 'r', "FILE", 0, "Replay FILE ('-': stdin) instead of tracing, and the rest of "
 	  "its rotated set (FILE.1, FILE.2...): no root, no BPF; every output option and filter "
 	  "applies, not the kernel-side options", 5 },
