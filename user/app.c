@@ -862,6 +862,12 @@ void app__finish(struct app *a, uint64_t now_ns)
 			"their 2 ms wait for a reset ended (%d waited at once); a reset in "
 			"that time would have made them aborts",
 			(unsigned long long)engine__total(a->eng)->tw_early, TT_TW_PENDING_MAX);
+	if (engine__total(a->eng)->tw_early_table)
+		tt_warn("warning: %llu TIME-WAIT entries from FIN_WAIT2 were settled before "
+			"their 2 ms wait for a reset ended, to free a slot of the full flow table "
+			"(--max-flows %llu); a reset in that time would have made them aborts",
+			(unsigned long long)engine__total(a->eng)->tw_early_table,
+			(unsigned long long)a->opts->max_flows);
 	if (engine__total(a->eng)->gone)
 		tt_debug("%llu flows ended as gone: the kernel no longer had their sockets, whose "
 			 "end was never recorded", (unsigned long long)engine__total(a->eng)->gone);

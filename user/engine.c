@@ -458,7 +458,7 @@ static uint32_t pend_find(struct tt_engine *eng, uint64_t sk)
  * TIME-WAIT.  now_ns is the time of the record that forces it out of a full
  * ring, or 0 when its 2 ms are up.
  */
-static void pend_pop(struct tt_engine *eng, uint64_t now_ns)
+static void pend_pop(struct tt_engine *eng, uint64_t now_ns, bool table_full)
 {
 	const struct tw_pend *p = &eng->pend[eng->pend_head];
 	uint32_t idx = pend_find(eng, p->sk);
@@ -467,15 +467,19 @@ static void pend_pop(struct tt_engine *eng, uint64_t now_ns)
 	eng->n_pend--;
 	if (idx == NIL || flow_at(eng, idx)->id != p->flow_id)
 		return;
-	if (now_ns && p->ts_ns + PEND_WAIT_NS > now_ns)
-		STAT_INC(eng, tw_early);
+	if (now_ns && p->ts_ns + PEND_WAIT_NS > now_ns) {
+		if (table_full)
+			STAT_INC(eng, tw_early_table);
+		else
+			STAT_INC(eng, tw_early);
+	}
 	engine__settle_flow(eng, idx, false);
 }
 
 void engine__settle_oldest(struct tt_engine *eng, uint64_t now_ns)
 {
 	if (eng->n_pend)
-		pend_pop(eng, now_ns);
+		pend_pop(eng, now_ns, true);
 }
 
 void engine__settle(struct tt_engine *eng, uint64_t now_ns)
@@ -483,7 +487,7 @@ void engine__settle(struct tt_engine *eng, uint64_t now_ns)
 	/* oldest first: the first one not due ends it (every record calls this) */
 	while (eng->n_pend &&
 	       (now_ns == UINT64_MAX || eng->pend[eng->pend_head].ts_ns + PEND_WAIT_NS <= now_ns))
-		pend_pop(eng, 0);
+		pend_pop(eng, 0, false);
 }
 
 static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
@@ -523,7 +527,7 @@ static int on_time_wait(struct tt_engine *eng, const struct tt_event *e)
 		struct tw_pend *p;
 
 		if (eng->n_pend == PEND_SLOTS)
-			pend_pop(eng, e->ts_ns);
+			pend_pop(eng, e->ts_ns, false);
 		f->flags |= TT_FLOW_TW_PENDING;
 		p = &eng->pend[(eng->pend_head + eng->n_pend++) & (PEND_SLOTS - 1)];
 		p->sk = e->sk;

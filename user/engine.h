@@ -155,6 +155,7 @@ struct tt_engine_stats {
 				 * before the seed read it, came after (total only) */
 	uint64_t tw_early;	/* rule's FIN_WAIT2 TIME-WAIT entries settled before their
 				 * 2 ms wait for a reset ended: PEND_SLOTS waited at once */
+	uint64_t tw_early_table;	/* ... as early, for a slot of a full flow table */
 	uint64_t inferred;	/* transitions no hook saw, inferred from the next one (TT_T_INFERRED) */
 	uint64_t flow_records;	/* TT_EV_FLOW records fed */
 	uint64_t accept_overflows;	/* SYNs or third ACKs dropped: accept queue full */

@@ -269,7 +269,7 @@ void ft_set_active(struct tt_engine *eng, size_t n);
 /* A flow record's stats and resets on the flow it ends (flowrec.c). */
 void engine__flowrec_end(struct tt_engine *eng, struct tt_flow *f);
 void engine__settle_flow(struct tt_engine *eng, uint32_t idx, bool reset);
-/* The oldest TIME-WAIT entry waiting for a reset ends now (at now_ns). */
+/* The oldest TIME-WAIT entry waiting for a reset ends now (at now_ns), for a slot of a full table. */
 void engine__settle_oldest(struct tt_engine *eng, uint64_t now_ns);
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason);
 
