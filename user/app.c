@@ -712,6 +712,13 @@ static void summary(struct app *a, uint64_t now, bool final)
 	struct tw_report tw;
 	size_t n_cw;
 
+	if (sum.total->evicted_waiting && !a->said_evicted_waiting) {
+		a->said_evicted_waiting = true;
+		tt_warn("warning: the flow table (--max-flows %llu) holds only CLOSE_WAIT flows and "
+			"listeners: evicted, they leave the leak and listener reports, which count "
+			"short from now on; raise --max-flows",
+			(unsigned long long)a->opts->max_flows);
+	}
 	EACH_SINK(a, summary, &sum);
 	a->census_asked = false;
 	/* the interval ends here */
@@ -855,8 +862,10 @@ void app__finish(struct app *a, uint64_t now_ns)
 		tt_debug("%llu cgroup names came from owners' /proc/PID/cgroup, not from the "
 			 "socket's cgroup v2 id", (unsigned long long)ident__proc_fallbacks(a->ident));
 	if (engine__total(a->eng)->evicted)
-		tt_warn("warning: %llu flows were evicted (flow table full); raise --max-flows",
-			(unsigned long long)engine__total(a->eng)->evicted);
+		tt_warn("warning: %llu flows were evicted (flow table full), %llu of them in "
+			"CLOSE_WAIT or listening; raise --max-flows",
+			(unsigned long long)engine__total(a->eng)->evicted,
+			(unsigned long long)engine__total(a->eng)->evicted_waiting);
 	if (engine__total(a->eng)->tw_early)
 		tt_warn("warning: %llu TIME-WAIT entries from FIN_WAIT2 were settled before "
 			"their 2 ms wait for a reset ended (%d waited at once); a reset in "

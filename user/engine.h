@@ -146,6 +146,7 @@ struct tt_engine_stats {
 	uint64_t flows_opened;
 	uint64_t flows_closed;
 	uint64_t evicted;
+	uint64_t evicted_waiting;	/* of them, in CLOSE_WAIT or LISTEN: the table held nothing else */
 	uint64_t gone;		/* flows ended TT_END_GONE (engine__end_gone()) */
 	uint64_t refused;
 	uint64_t resets;

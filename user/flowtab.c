@@ -214,25 +214,29 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 }
 
 /*
- * How far from the oldest end a full table looks for a flow to evict that
- * is neither in CLOSE_WAIT nor a listener.  Those send no record while they
- * wait, so they are always the least recently active: evicted first, a
- * leak would leave the report for good while the short flows churn.
+ * A full table evicts its least recently active flow that is neither in
+ * CLOSE_WAIT nor a listener.  Those send no record while they wait, so they
+ * are always the least recently active: evicted first, a leak would leave
+ * the report for good while the short flows churn.  Each one the eviction
+ * passes goes to the second list, where it stays until a record of its own
+ * comes, so that no eviction passes it again: a table of 100 leaks and 200
+ * short flows keeps its leaks, and only one that holds nothing else evicts
+ * one, the one passed over first.
  */
-#define EVICT_SCAN	64
-
-static uint32_t evictee(const struct tt_engine *eng)
+static uint32_t evictee(struct tt_engine *eng)
 {
-	uint32_t idx = eng->ents[0].next;
+	uint32_t idx;
 
-	for (int i = 0; i < EVICT_SCAN && idx; i++, idx = eng->ents[idx].next) {
+	while ((idx = eng->ents[0].next)) {
 		const struct tt_flow *f = &eng->ents[idx].flow;
 		uint8_t state = f->nstates ? f->state[f->nstates - 1] : 0;
 
 		if (state != TT_CLOSE_WAIT && state != TT_LISTEN)
 			return idx;
+		lru_unlink(eng, idx);
+		lru_push_kept(eng, idx);
 	}
-	return eng->ents[0].next;
+	return eng->ents[lru_kept(eng)].next;
 }
 
 uint32_t ft_slot_alloc(struct tt_engine *eng, uint64_t now_ns)
@@ -249,8 +253,15 @@ uint32_t ft_slot_alloc(struct tt_engine *eng, uint64_t now_ns)
 		 */
 		while (eng->free_head == NIL && eng->n_pend)
 			engine__settle_oldest(eng, now_ns);
-		if (eng->free_head == NIL)
-			ft_end_flow(eng, evictee(eng), TT_END_EVICTED);
+		if (eng->free_head == NIL) {
+			uint32_t victim = evictee(eng);
+			const struct tt_flow *f = &eng->ents[victim].flow;
+			uint8_t state = f->nstates ? f->state[f->nstates - 1] : 0;
+
+			if (state == TT_CLOSE_WAIT || state == TT_LISTEN)
+				STAT_INC(eng, evicted_waiting);
+			ft_end_flow(eng, victim, TT_END_EVICTED);
+		}
 	}
 	idx = eng->free_head;
 	eng->free_head = eng->ents[idx].hnext;
@@ -525,7 +536,7 @@ struct tt_engine *engine__new(const struct tt_engine_opts *opts)
 	/* listeners are few next to their children */
 	eng->lmask = pow2_at_least(max / 16, 16) - 1;
 
-	eng->ents = tt_big_zalloc((max + 1) * sizeof(*eng->ents));
+	eng->ents = tt_big_zalloc((max + 2) * sizeof(*eng->ents));
 	eng->buckets = tt_big_zalloc(nb * sizeof(*eng->buckets));
 	eng->lbuckets = calloc(eng->lmask + 1, sizeof(*eng->lbuckets));
 	if (!eng->ents || !eng->buckets || !eng->lbuckets) {
@@ -533,8 +544,9 @@ struct tt_engine *engine__new(const struct tt_engine_opts *opts)
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* the LRU sentinel points at itself: an empty list */
+	/* each LRU sentinel points at itself: an empty list */
 	eng->ents[0].prev = eng->ents[0].next = 0;
+	eng->ents[max + 1].prev = eng->ents[max + 1].next = (uint32_t)max + 1;
 	return eng;
 }
 
@@ -542,7 +554,7 @@ void engine__free(struct tt_engine *eng)
 {
 	if (!eng)
 		return;
-	tt_big_free(eng->ents, ((size_t)eng->max_flows + 1) * sizeof(*eng->ents));
+	tt_big_free(eng->ents, ((size_t)eng->max_flows + 2) * sizeof(*eng->ents));
 	tt_big_free(eng->buckets, ((size_t)1 << eng->hash_bits) * sizeof(*eng->buckets));
 	free(eng->lbuckets);
 	free(eng);
@@ -551,7 +563,7 @@ void engine__free(struct tt_engine *eng)
 size_t engine__mem_bytes(const struct tt_engine *eng)
 {
 	return sizeof(*eng) +
-	       ((size_t)eng->max_flows + 1) * sizeof(*eng->ents) +
+	       ((size_t)eng->max_flows + 2) * sizeof(*eng->ents) +
 	       ((size_t)1 << eng->hash_bits) * sizeof(*eng->buckets) +
 	       ((size_t)eng->lmask + 1) * sizeof(*eng->lbuckets);
 }
@@ -583,6 +595,10 @@ void engine__for_each(const struct tt_engine *eng, tt_flow_visit_cb cb, void *ct
 	uint32_t i, next;
 
 	for (i = eng->ents[0].next; i != 0; i = next) {
+		next = eng->ents[i].next;
+		cb(&eng->ents[i].flow, ctx);
+	}
+	for (i = eng->ents[lru_kept(eng)].next; i != lru_kept(eng); i = next) {
 		next = eng->ents[i].next;
 		cb(&eng->ents[i].flow, ctx);
 	}

@@ -142,7 +142,7 @@ static inline uint32_t seed_port_bit(uint16_t sport, uint16_t dport)
 
 struct tt_engine {
 	uint64_t cw_checked_ns;	/* the CLOSE-WAIT check last applied: when (engine__cw_checked) */
-	struct tt_entry *ents;	/* max_flows + 1: slot 0 is the LRU sentinel */
+	struct tt_entry *ents;	/* max_flows + 2: slot 0 and max_flows + 1 are the LRUs' sentinels */
 	uint32_t *buckets;	/* sk -> first entry */
 	uint32_t *lbuckets;	/* (netns, local port) -> first listener */
 	uint32_t max_flows;
@@ -241,6 +241,28 @@ static inline void lru_push_newest(struct tt_engine *eng, uint32_t idx)
 	struct tt_entry *e = &eng->ents[idx], *s = &eng->ents[0];
 
 	e->next = 0;
+	e->prev = s->prev;
+	eng->ents[s->prev].next = idx;
+	s->prev = idx;
+}
+
+/*
+ * The second list (sentinel max_flows + 1): flows in CLOSE_WAIT or LISTEN
+ * that a full table's eviction passed over, least recently passed first.
+ * They wait there, sending nothing, until a record of theirs touch()es
+ * them back onto the first.
+ */
+static inline uint32_t lru_kept(const struct tt_engine *eng)
+{
+	return eng->max_flows + 1;
+}
+
+static inline void lru_push_kept(struct tt_engine *eng, uint32_t idx)
+{
+	uint32_t k = lru_kept(eng);
+	struct tt_entry *e = &eng->ents[idx], *s = &eng->ents[k];
+
+	e->next = k;
 	e->prev = s->prev;
 	eng->ents[s->prev].next = idx;
 	s->prev = idx;

@@ -2179,6 +2179,31 @@ TEST(engine_full_table_keeps_close_wait_and_listeners)
 	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(3))), 0);
 	REQUIRE(r.n == 1);
 	CHECK_EQ_INT(r.flows[0].sk, SK(1));
+	CHECK_EQ_INT(engine__total(eng)->evicted_waiting, 1);
+	engine__free(eng);
+
+	/*
+	 * More leaks than one look takes in (64), oldest, then open flows: the
+	 * churn evicts the open ones, not a leak (a look that found only
+	 * leaks once evicted the oldest of them).
+	 */
+	eng = mk(&r, 100);
+	REQUIRE(eng);
+	for (int i = 0; i < 80; i++)
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(100 + i), TT_CLOSE, TT_SYN_SENT, MS(1))) |
+			     feed(eng, rec_tr(SK(100 + i), TT_SYN_SENT, TT_ESTABLISHED, MS(1))) |
+			     feed(eng, rec_tr(SK(100 + i), TT_ESTABLISHED, TT_CLOSE_WAIT, MS(1))), 0);
+	for (int i = 0; i < 70; i++)
+		CHECK_EQ_INT(feed(eng, rec_tr(SK(1000 + i), TT_CLOSE, TT_SYN_SENT, MS(2) + i)), 0);
+	REQUIRE(r.n == 50);
+	for (int i = 0; i < 50; i++)
+		CHECK_EQ_INT(r.flows[i].state[r.flows[i].nstates - 1], TT_SYN_SENT);
+	for (int i = 0; i < 80; i++)
+		CHECK(engine__lookup(eng, SK(100 + i)) != NULL);
+	CHECK_EQ_INT(engine__total(eng)->evicted, 50);
+	CHECK_EQ_INT(engine__total(eng)->evicted_waiting, 0);
+	/* the leaks passed over still count in a walk of the table */
+	CHECK_EQ_INT(count_open(eng), 100);
 	engine__free(eng);
 }
 
