@@ -712,6 +712,15 @@ static void summary(struct app *a, uint64_t now, bool final)
 	struct tw_report tw;
 	size_t n_cw;
 
+	/* live only: a replay waits for its reader and loses nothing */
+	if (!a->opts->read_path && tt_stdout_blocked_ns() - a->stdout_blocked_said >= 1000000000ull) {
+		uint64_t b = tt_stdout_blocked_ns() - a->stdout_blocked_said;
+
+		tt_warn("warning: stdout took no output for %.1f s of this interval (its reader "
+			"stopped reading?): the ring buffer is not read while it waits%s",
+			b / 1e9, sum.lost_interval ? ", and events were lost" : "");
+	}
+	a->stdout_blocked_said = tt_stdout_blocked_ns();
 	if (sum.total->evicted_waiting && !a->said_evicted_waiting) {
 		a->said_evicted_waiting = true;
 		tt_warn("warning: the flow table (--max-flows %llu) holds only CLOSE_WAIT flows and "
@@ -852,7 +861,12 @@ void app__finish(struct app *a, uint64_t now_ns)
 	if (a->clock_jumps)
 		summaries_before(a, now_ns);
 	summary(a, now_ns, true);
-	if (a->lost_total)
+	if (a->lost_total && tt_stdout_blocked_ns() >= 1000000000ull)
+		tt_warn("warning: %llu events were lost (ring buffer full), while stdout took no "
+			"output for %.1f s in all, and the ring buffer was not read: read the output "
+			"as fast as it comes (or write it to a file, -o), or raise --ringbuf-size",
+			(unsigned long long)a->lost_total, tt_stdout_blocked_ns() / 1e9);
+	else if (a->lost_total)
 		tt_warn("warning: %llu events were lost (ring buffer full); raise --ringbuf-size",
 			(unsigned long long)a->lost_total);
 	if (a->id_dropped)

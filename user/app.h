@@ -51,6 +51,7 @@ struct app {
 	struct cwcheck *cw;
 	bool census_asked;		/* this summary's count is asked for */
 	bool said_evicted_waiting;	/* a leak or listener was evicted: said once */
+	uint64_t stdout_blocked_said;	/* tt_stdout_blocked_ns() at the last summary */
 	bool cw_pending;		/* a check is asked for and not applied yet */
 	uint64_t cw_wait_ns;		/* since when a summary waits for the source to drain */
 	uint64_t lost_checked;		/* lost_total as of the last check of every flow */

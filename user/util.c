@@ -404,8 +404,27 @@ void tt_stdout_give_up_if_writing(void)
 		stdout_flags = fl;
 }
 
+static uint64_t stdout_blocked;
+
+uint64_t tt_stdout_blocked_ns(void)
+{
+	return stdout_blocked;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* a write that took this long was held up, not merely slow */
+#define STDOUT_BLOCKED_NS	(100ull * 1000000ull)
+
 static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 {
+	uint64_t t0 = mono_ns(), took;
 	size_t done = 0;
 
 	(void)cookie;
@@ -430,6 +449,9 @@ static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
 		done += (size_t)k;
 	}
 	stdout_writing = 0;
+	took = mono_ns() - t0;
+	if (took >= STDOUT_BLOCKED_NS)
+		stdout_blocked += took;
 	/* a terminal the shell shares must not be left non-blocking */
 	if (stdout_flags >= 0) {
 		fcntl(STDOUT_FILENO, F_SETFL, (int)stdout_flags);

@@ -114,6 +114,13 @@ int tt_stdout_failed(void);
 extern volatile sig_atomic_t tt_stdout_abandoned;
 void tt_stdout_give_up_if_writing(void);
 
+/*
+ * How long stdout's writes have waited in all, in ns: a write that a pipe's
+ * full buffer holds up, its reader not reading (a paused pager), holds up
+ * the reading of the ring buffer too.  Only waits of 100 ms or more count.
+ */
+uint64_t tt_stdout_blocked_ns(void);
+
 /* The errno of stdout's first failed write, 0 while none has failed; says nothing. */
 int tt_stdout_errno(void);
 

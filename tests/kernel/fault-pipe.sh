@@ -88,6 +88,25 @@ grep -q '^tcptrail: write output: given up at the second signal' "$DIR/trace.err
 	fail "no line saying the output was given up: $(last_line "$DIR/trace.err")"
 check_ends "reader not reading" "$DIR/m2.prom" "$DIR/p2.ttcap"
 
+# A reader that stops reading for 5 s, then reads again: while tcptrail
+# waits on the full pipe it reads no ring buffer either, and says so at
+# the next summary, rather than only blaming --ringbuf-size for the loss.
+mkfifo "$DIR/pipe3" || fail "mkfifo failed"
+(sleep 5; cat >/dev/null) <"$DIR/pipe3" &
+SLOW_PID=$!
+EXTRA_PIDS="$EXTRA_PIDS $SLOW_PID"
+stress_start rate 12 1
+TT_STDOUT=$DIR/pipe3 tt_start --json -e --netns "$NETNS" -i 1 -d 10
+go
+wait_until 30 not_alive "$TRACE_PID" || fail "tcptrail -d 10 still running after 30 s"
+tt_reap
+stress_stop
+wait "$SLOW_PID" 2>/dev/null
+[ "$TT_STATUS" = 0 ] || fail "a reader that paused: exit $TT_STATUS, want 0: $(last_line "$DIR/trace.err")"
+grep -q '^tcptrail: warning: stdout took no output for [0-9.]* s of this interval' "$DIR/trace.err" ||
+	fail "no warning that stdout held up tracing: $(grep warning "$DIR/trace.err" | sed -n 1p)"
+note "$(grep 'stdout took no output' "$DIR/trace.err" | sed -n 1p)"
+
 # No stdout at all (`>&-`): said in one line, 2, before anything is
 # attached; it was "write output: Invalid argument" and 1, after attaching,
 # the output having gone into a BPF object that took fd 1.  With -o, fine.
