@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <zlib.h>
 #include "outfile.h"
 #include "util.h"
 
@@ -48,13 +49,34 @@ static bool line_ours(const char *line, size_t n)
  * /etc/sudoers, -w /etc/passwd) must not append to or wipe a file that is
  * not ours.
  */
+/*
+ * A gzip stream whose first bytes, inflated, are a capture's magic: any
+ * other .gz (an archive, a rotated log) is not ours to overwrite.
+ */
+static bool gzip_of_capture(const char *head, size_t n)
+{
+	unsigned char out[8];
+	z_stream z = { .next_in = (Bytef *)head, .avail_in = (uInt)n,
+		       .next_out = out, .avail_out = sizeof(out) };
+	bool ours;
+	int r;
+
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return false;
+	r = inflate(&z, Z_SYNC_FLUSH);
+	ours = (r == Z_OK || r == Z_STREAM_END || r == Z_BUF_ERROR) && !z.avail_out &&
+	       !memcmp(out, "TCPTRAIL", sizeof(out));
+	inflateEnd(&z);
+	return ours;
+}
+
 bool outfile__holds_ours(const char *opt, const char *head, size_t n)
 {
 	const char *nl;
 
 #define STARTS(lit) (n >= sizeof(lit) - 1 && !memcmp(head, lit, sizeof(lit) - 1))
 	if (!strcmp(opt, "-w"))
-		return STARTS("TCPTRAIL") || STARTS("\x1f\x8b");
+		return STARTS("TCPTRAIL") || (STARTS("\x1f\x8b") && gzip_of_capture(head, n));
 	if (!strcmp(opt, "--metrics-file"))
 		return STARTS("# HELP tcptrail_");
 #undef STARTS

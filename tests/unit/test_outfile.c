@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <zlib.h>
 #include "outfile.h"
 #include "util.h"
 #include "tt_test.h"
@@ -137,7 +138,29 @@ TEST(outfile_writes_only_files_that_hold_its_own_output)
 	/* cut short inside the time: not enough to tell, so not ours */
 	CHECK(!outfile__holds_ours("-o", "2026-12-06T08:31:00.700", 23));
 	CHECK(outfile__holds_ours("-w", "TCPTRAIL\x04", 9));
-	CHECK(outfile__holds_ours("-w", "\x1f\x8b\x08", 3));
+	/* gzip: only of a capture, not of anything else (a rotated log, an archive) */
+	{
+		unsigned char gz[128];
+		uLongf len;
+		z_stream z = { 0 };
+
+		for (int i = 0; i < 2; i++) {
+			const char *text = i ? "TCPTRAIL\x04\0\0\0 the rest" : "1\n2\n3\n4\n5\n6\n";
+
+			memset(&z, 0, sizeof(z));
+			REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+					     Z_DEFAULT_STRATEGY) == Z_OK);
+			z.next_in = (Bytef *)text;
+			z.avail_in = (uInt)(i ? 19 : strlen(text));
+			z.next_out = gz;
+			z.avail_out = sizeof(gz);
+			REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+			len = sizeof(gz) - z.avail_out;
+			deflateEnd(&z);
+			CHECK(outfile__holds_ours("-w", (const char *)gz, len) == (i == 1));
+		}
+	}
+	CHECK(!outfile__holds_ours("-w", "\x1f\x8b\x08", 3));
 	CHECK(!outfile__holds_ours("-w", "TCPTRAI", 7));
 	CHECK(outfile__holds_ours("--metrics-file", "# HELP tcptrail_build_info 1", 28));
 	CHECK(!outfile__holds_ours("--metrics-file", "# HELP node_load1 x", 19));
