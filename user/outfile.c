@@ -423,6 +423,11 @@ int outfile__check(const char *opt, const char *path)
 			err = check_fs(opt, path, path);
 		if (!err)
 			err = check_ours(opt, path, &st, !!strcmp(opt, "-o"));
+		/* a read-only mount, an immutable or append-only file: said before attaching */
+		if (!err && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS)) {
+			err = -errno;
+			tt_err("%s %s: cannot write to it: %s", opt, path, strerror(-err));
+		}
 		return err;
 	}
 	if (errno != ENOENT) {

@@ -127,4 +127,20 @@ grep -q "^tcptrail: write capture $FULL/cap2.ttcap: No space left on device" "$D
 	fail "no message naming the capture's ENOSPC: $(last_line "$DIR/trace.err")"
 ! grep -q 'that tcptrail did not see' "$DIR/trace.err" ||
 	fail "a stop on a full disk blamed on the kernel: $(grep 'did not see' "$DIR/trace.err")"
+
+# Existing files on a read-only mount: -w and -o are refused with one line
+# and 2, before anything is attached (they failed with 1, after attaching
+# every hook, so a service restarted them in a loop)
+: >"$FULL/ro.ttcap"
+: >"$FULL/ro.out"
+mount -o remount,ro "$FULL" || fail "cannot remount $FULL read-only"
+for _a in "-w $FULL/ro.ttcap" "-o $FULL/ro.out"; do
+	# shellcheck disable=SC2086 # the option and its file are two words
+	"$TCPTRAIL" -P 9 -d 1 $_a >/dev/null 2>"$DIR/ro.err"
+	_st=$?
+	[ "$_st" = 2 ] && [ "$(wc -l <"$DIR/ro.err")" -eq 1 ] &&
+		grep -q 'cannot write to it: Read-only file system' "$DIR/ro.err" ||
+		fail "$_a on a read-only mount: exit $_st, want 2 and one line: $(cat "$DIR/ro.err")"
+done
+note "existing files on a read-only mount: $(cat "$DIR/ro.err")"
 pass
