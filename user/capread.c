@@ -699,9 +699,17 @@ static int parse_cgroup(struct tt_capreader *r, uint32_t len, uint64_t at)
 	strcpy(r->cg.path, "/");
 	while (pos < len) {
 		uint16_t tag = 0, flen = 0;
+		bool name;
 
 		if (next_field(r, buf, len, &pos, at, "cgroup", &tag, &flen))
 			return -1;
+		/* a name longer than its field holds is none tcptrail writes: not cut to fit */
+		name = tag == TTCAP_CG_CONTAINER || tag == TTCAP_CG_RUNTIME || tag == TTCAP_CG_POD;
+		if (name && flen >= (tag == TTCAP_CG_CONTAINER ? sizeof(r->cg.container) :
+				     tag == TTCAP_CG_RUNTIME ? sizeof(r->cg.runtime) :
+				     sizeof(r->cg.pod)))
+			return rfail(r, TT_CAPERR_RECORD, "the cgroup record at offset %" PRIu64
+				     " names a container, pod or runtime as tcptrail never does", at);
 		switch (tag) {
 		case TTCAP_CG_PATH:
 			copy_field(r->cg.path, sizeof(r->cg.path), buf + pos, flen);

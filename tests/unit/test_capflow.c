@@ -1324,3 +1324,53 @@ TEST(capflow_replay_stops_at_an_impossible_flow_record)
 		capkit_rmtree(dir);
 	}
 }
+
+/*
+ * A cgroup record whose container id, pod UID or runtime is longer than
+ * tcptrail's own field is refused, not cut to a valid-looking prefix (a
+ * 64-hex id with ";rm -rf /" after it was shown as the id).
+ */
+TEST(capflow_cgroup_names_too_long_are_refused_not_cut)
+{
+	struct raw *r = malloc(sizeof(*r));
+	struct readout *o = malloc(sizeof(*o));
+	static const struct { uint16_t tag; const char *v; bool ok; } cases[] = {
+		{ TTCAP_CG_CONTAINER, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true },
+		{ TTCAP_CG_CONTAINER,
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;rm -rf /", false },
+		{ TTCAP_CG_POD, "0123abcd-0000-4000-8000-00000000beef", true },
+		{ TTCAP_CG_POD, "0123abcd-0000-4000-8000-00000000beef\n", false },
+	};
+	struct tt_flowrec good = good_flow(1);
+
+	REQUIRE(r && o);
+	good.cgroup = 7;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned char cg[256];
+		uint64_t id = htole64(7);
+		uint16_t tag = htole16(cases[i].tag), len = htole16((uint16_t)strlen(cases[i].v));
+		size_t n = 0;
+
+		memcpy(cg + n, &id, 8);
+		n += 8;
+		memcpy(cg + n, &tag, 2);
+		memcpy(cg + n + 2, &len, 2);
+		memcpy(cg + n + 4, cases[i].v, strlen(cases[i].v));
+		n += 4 + strlen(cases[i].v);
+		raw_start(r, 4, NULL, 0);
+		raw_frame(r, TTCAP_CGROUP, (uint32_t)n, cg, n);
+		raw_flow(r, &good);
+		raw_end(r);
+		read_mem(r->b, r->n, o);
+		if (cases[i].ok) {
+			CHECK_EQ_INT(o->err, TT_CAPERR_NONE);
+			CHECK_EQ_INT(o->flows, 1);
+		} else {
+			CHECK_EQ_INT(o->err, TT_CAPERR_RECORD);
+			CHECK(strstr(o->msg, "names a container, pod or runtime as tcptrail never does"));
+			CHECK_EQ_INT(o->flows, 0);
+		}
+	}
+	free(r);
+	free(o);
+}
