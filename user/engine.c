@@ -225,6 +225,12 @@ static bool is_close_call(unsigned int old, unsigned int new)
 				   old == TT_LISTEN);
 }
 
+/* written by a transitions program, where the rule lives (include/tthooks.h) */
+static bool from_rule(const struct tt_event *e)
+{
+	return tt_hook_sets_state(e->hook);
+}
+
 static uint8_t end_reason(const struct tt_event *e)
 {
 	switch (e->aux[0]) {
@@ -243,6 +249,15 @@ static uint8_t end_reason(const struct tt_event *e)
 	switch (e->old_state) {
 	case TT_FIN_WAIT1:
 	case TT_FIN_WAIT2:
+		/*
+		 * From a transitions program, where the TIME-WAIT rule lives,
+		 * this was not handed over to TIME-WAIT, and has no error: the
+		 * kernel aborted it with a reset, tcp_disconnect() (SO_LINGER 0
+		 * after shutdown(), connect(AF_UNSPEC)), an orphan with
+		 * TCP_LINGER2 below 0 or out of memory, a FIN_WAIT2 timeout.
+		 * From a hook that cannot tell (an old capture's), a close.
+		 */
+		return from_rule(e) ? TT_END_ABORT : TT_END_CLOSE;
 	case TT_CLOSING:
 	case TT_LAST_ACK:
 	case TT_TIME_WAIT:
@@ -412,12 +427,6 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 	else if (birth)
 		early_claim(eng, e);
 	return 0;
-}
-
-/* written by a transitions program, where the rule lives (include/tthooks.h) */
-static bool from_rule(const struct tt_event *e)
-{
-	return tt_hook_sets_state(e->hook);
 }
 
 /* End a pending flow: in TIME-WAIT after all, or aborted if a reset followed. */

@@ -158,7 +158,8 @@ static bool rst_follows(const struct tt_flow *f)
 	if (f->nstates < 2 || f->state[f->nstates - 1] != TT_CLOSE)
 		return false;
 	old = f->state[f->nstates - 2];
-	return old == TT_ESTABLISHED || old == TT_CLOSE_WAIT || old == TT_SYN_RECV;
+	return old == TT_ESTABLISHED || old == TT_CLOSE_WAIT || old == TT_SYN_RECV ||
+	       old == TT_FIN_WAIT1 || old == TT_FIN_WAIT2;
 }
 
 void ft_late_reset(struct tt_flow *f)

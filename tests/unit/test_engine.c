@@ -2534,3 +2534,37 @@ TEST(engine_child_told_after_its_listener_closed)
 	CHECK_EQ_INT(engine__lookup(eng, SK(2))->owner_pid, 0);
 	engine__free(eng);
 }
+
+/*
+ * FIN_WAIT1 or FIN_WAIT2 straight to CLOSE, no error, from a transitions
+ * program (where the TIME-WAIT rule said it was no hand-over): the kernel
+ * aborted it, and its reset follows (SO_LINGER 0 after shutdown(): OutRsts
+ * counted one, the flow said close and 0).  From a hook that cannot tell,
+ * a close, as before.
+ */
+TEST(engine_fin_wait_straight_to_close_is_an_abort)
+{
+	for (int from_rule = 0; from_rule < 2; from_rule++) {
+		for (unsigned int fw = TT_FIN_WAIT1; fw <= TT_FIN_WAIT2; fw++) {
+			struct ended r;
+			struct tt_engine *eng = mk(&r, 16);
+			struct tt_event e;
+
+			REQUIRE(eng);
+			CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
+			CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
+			CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_ESTABLISHED, TT_FIN_WAIT1, MS(3))), 0);
+			if (fw == TT_FIN_WAIT2)
+				CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_FIN_WAIT1, TT_FIN_WAIT2, MS(4))),
+					     0);
+			e = rec_tr(SK(1), fw, TT_CLOSE, MS(5));
+			if (from_rule)
+				e.hook = TT_HOOK_TP_BTF_SET_STATE;
+			CHECK_EQ_INT(engine__feed(eng, &e), 0);
+			REQUIRE(r.n == 1);
+			CHECK_EQ_INT(r.flows[0].end, from_rule ? TT_END_ABORT : TT_END_CLOSE);
+			CHECK_EQ_INT(r.flows[0].resets_sent, from_rule);
+			engine__free(eng);
+		}
+	}
+}
