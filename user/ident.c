@@ -271,33 +271,6 @@ static struct tt_cgname *new_name(uint64_t cgid, const char *path, uint8_t sourc
 
 /* -------------------------------------------------------------- the host */
 
-static char *read_text(const char *path, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	char *buf;
-
-	if (fd < 0)
-		return NULL;
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return NULL;
-	}
-	while (len < max) {
-		ssize_t k = read(fd, buf + len, max - len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		len += (size_t)k;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
 static uint64_t dir_id(const char *path)
 {
 	struct stat st;
@@ -435,7 +408,7 @@ void ident__go_live(struct tt_ident *id)
 	if (id->live)
 		return;
 	id->live = true;
-	mi = read_text("/proc/self/mountinfo", 1 << 20);
+	mi = tt_read_text("/proc/self/mountinfo", 1 << 20);
 	if (!mi || ident__find_mount(mi, id->mount, sizeof(id->mount)))
 		id->mount[0] = '\0';
 	id->v1 = mi && strstr(mi, " - cgroup ");
@@ -521,7 +494,7 @@ static const struct tt_cgname *by_owner(struct tt_ident *id, uint64_t cgid, uint
 	struct slot *s;
 
 	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
-	text = read_text(file, 1 << 16);
+	text = tt_read_text(file, 1 << 16);
 	if (!text)
 		return NULL;
 	for (line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
@@ -595,7 +568,7 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 	if (s && s->name && now - s->read_ns < id->pid_ttl_ns)
 		return s->name;
 	snprintf(file, sizeof(file), "/proc/%u/cgroup", pid);
-	text = read_text(file, 1 << 16);
+	text = tt_read_text(file, 1 << 16);
 	/* a process gone since keeps the name it had, stamped as used now */
 	if (!text || ident__parse_proc_cgroup(text, path, sizeof(path))) {
 		free(text);
@@ -765,7 +738,7 @@ size_t ident__running_containers(const char *prefix, char (*ids)[TT_CONTAINER_MA
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(file, sizeof(file), "/proc/%s/cgroup", de->d_name);
-		text = read_text(file, 1 << 16);
+		text = tt_read_text(file, 1 << 16);
 		if (!text)
 			continue;
 		memset(&nm, 0, sizeof(nm));

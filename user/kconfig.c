@@ -2,15 +2,12 @@
 /*
  * The kernel config the BPF objects are opened with (kconfig.h).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 #include <zlib.h>
 #include "kconfig.h"
 #include "util.h"
@@ -84,27 +81,6 @@ static const char *system_config(char *buf, size_t len)
 	return "";
 }
 
-static char *read_text(const char *path, size_t max)
-{
-	char *buf = malloc(max + 1);
-	size_t n = 0;
-	ssize_t r;
-	int fd;
-
-	if (!buf)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	while (n < max && (r = read(fd, buf + n, max - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	buf[n] = '\0';
-	return buf;
-}
-
 const char *kconfig__for_libbpf(void)
 {
 	static char line[64];
@@ -123,7 +99,7 @@ const char *kconfig__for_libbpf(void)
 		tt_debug("kernel config: %s (read by libbpf)", sys);
 		return given = NULL;
 	}
-	tl = read_text("/proc/timer_list", TIMER_LIST_MAX);
+	tl = tt_read_text("/proc/timer_list", TIMER_LIST_MAX);
 	hz = tl ? kconfig__hz_from_timer_list(tl) : 0;
 	free(tl);
 	if (hz) {

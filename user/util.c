@@ -406,6 +406,33 @@ void tt_stdout_give_up_if_writing(void)
 
 static uint64_t stdout_blocked;
 
+char *tt_read_text(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = malloc(max + 1);
+	if (!buf) {
+		close(fd);
+		return NULL;
+	}
+	while (len < max) {
+		ssize_t k = read(fd, buf + len, max - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
 uint64_t tt_stdout_blocked_ns(void)
 {
 	return stdout_blocked;

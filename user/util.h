@@ -114,6 +114,9 @@ int tt_stdout_failed(void);
 extern volatile sig_atomic_t tt_stdout_abandoned;
 void tt_stdout_give_up_if_writing(void);
 
+/* A small file's text (at most max bytes), NUL-terminated, to free(); NULL if unreadable. */
+char *tt_read_text(const char *path, size_t max);
+
 /*
  * How long stdout's writes have waited in all, in ns: a write that a pipe's
  * full buffer holds up, its reader not reading (a paused pager), holds up
