@@ -404,7 +404,6 @@ void tt_stdout_give_up_if_writing(void)
 		stdout_flags = fl;
 }
 
-static uint64_t stdout_blocked;
 
 char *tt_read_text(const char *path, size_t max)
 {
@@ -432,6 +431,8 @@ char *tt_read_text(const char *path, size_t max)
 	buf[len] = '\0';
 	return buf;
 }
+
+static uint64_t stdout_blocked;
 
 uint64_t tt_stdout_blocked_ns(void)
 {
