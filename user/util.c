@@ -404,7 +404,6 @@ void tt_stdout_give_up_if_writing(void)
 		stdout_flags = fl;
 }
 
-
 char *tt_read_text(const char *path, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
