@@ -145,13 +145,14 @@ syn_has_request(struct __sk_buff *skb, __u16 family, __u32 thoff)
 	return req;
 }
 
+/* family: the listener's, as the record names it; pkt_family: the segment's header */
 static __always_inline void
 cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struct bpf_sock *bsk,
-		  bool syn, __u16 family, const __u8 *peer, __u16 peer_port, __u32 max,
-		  __u32 backlog, __u32 qlen, __u8 cookies)
+		  bool syn, __u16 pkt_family, __u16 family, const __u8 *peer, __u16 peer_port,
+		  __u32 max, __u32 backlog, __u32 qlen, __u8 cookies)
 {
 	/* only a full queue makes the lookup worth its cost */
-	if (syn && (qlen > max || backlog > max) && syn_has_request(skb, family, thoff))
+	if (syn && (qlen > max || backlog > max) && syn_has_request(skb, pkt_family, thoff))
 		return;
 	if (syn && (cookies == 2 || qlen > max)) {
 		cg_emit(tp, bsk, TT_Q_SYN, cookies ? cookie_flags(qlen, max) : 0, max, backlog,
@@ -204,7 +205,7 @@ int cgroup_ingress(struct __sk_buff *skb)
 	struct sock *sk;
 	__u8 peer[16] = {}, flags, cookies;
 	__u32 thoff, max, backlog, qlen;
-	__u16 family, peer_port;
+	__u16 family, pkt_family, peer_port;
 
 	if (!bsk || bsk->state != BPF_TCP_LISTEN)
 		return 1;
@@ -220,23 +221,24 @@ int cgroup_ingress(struct __sk_buff *skb)
 		return 1;
 
 	family = bsk->family;
-	if (family == AF_INET) {
+	if (family != AF_INET && family != AF_INET6)
+		return 1;
+	/* a dual-stack IPv6 listener's IPv4 clients: their segments carry an IPv4 header */
+	pkt_family = skb->protocol == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
+	if (pkt_family == AF_INET) {
 		__u8 vihl;
 
 		if (bpf_skb_load_bytes(skb, 0, &vihl, 1))
 			return 1;
 		thoff = (vihl & 0x0f) * 4;
-	} else if (family == AF_INET6) {
+	} else {
 		__u8 nexthdr;
 
-		/* v4-mapped traffic on a v6 listener still carries an IPv4 header */
-		if (skb->protocol == bpf_htons(ETH_P_IP_))
+		if (family == AF_INET)
 			return 1;
 		if (bpf_skb_load_bytes(skb, 6, &nexthdr, 1) || nexthdr != IPPROTO_TCP)
 			return 1;
 		thoff = 40;
-	} else {
-		return 1;
 	}
 	if (bpf_skb_load_bytes(skb, thoff + 13, &flags, 1))
 		return 1;
@@ -249,11 +251,16 @@ int cgroup_ingress(struct __sk_buff *skb)
 		return 1;
 	if (bpf_skb_load_bytes(skb, thoff, &peer_port, 2))
 		return 1;
-	if (family == AF_INET)
-		bpf_skb_load_bytes(skb, 12, peer, 4);
-	else
+	if (pkt_family == AF_INET6) {
 		bpf_skb_load_bytes(skb, 8, peer, 16);
-	cg_check_listener(skb, thoff, tp, bsk, flags & TCP_FLAG_SYN_, family, peer,
+	} else if (family == AF_INET) {
+		bpf_skb_load_bytes(skb, 12, peer, 4);
+	} else {
+		/* ::ffff:a.b.c.d, as the kernel names an IPv4 peer to an IPv6 socket */
+		bpf_skb_load_bytes(skb, 12, peer + 12, 4);
+		peer[10] = peer[11] = 0xff;
+	}
+	cg_check_listener(skb, thoff, tp, bsk, flags & TCP_FLAG_SYN_, pkt_family, family, peer,
 			  bpf_ntohs(peer_port), max, backlog, qlen, cookies);
 	return 1;
 }
@@ -263,17 +270,23 @@ static __always_inline void
 emit_skb_overflow(struct sock *lsk, struct sk_buff *skb, __u8 queue, __u8 cookie, __u32 max,
 		  __u32 backlog, __u32 qlen, __u8 hook)
 {
-	__u16 family = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_) ? AF_INET : AF_INET6;
+	__u16 family = BPF_CORE_READ(lsk, __sk_common.skc_family);
+	bool v4 = BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP_);
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
 	__u16 th = BPF_CORE_READ(skb, transport_header);
 	__u8 peer[16] = {};
 	__u16 p = 0;
 
-	if (family == AF_INET)
-		bpf_probe_read_kernel(peer, 4, head + nh + 12);
-	else
+	if (!v4) {
 		bpf_probe_read_kernel(peer, 16, head + nh + 8);
+	} else if (family == AF_INET) {
+		bpf_probe_read_kernel(peer, 4, head + nh + 12);
+	} else {
+		/* a dual-stack IPv6 listener's IPv4 client: ::ffff:a.b.c.d */
+		bpf_probe_read_kernel(peer + 12, 4, head + nh + 12);
+		peer[10] = peer[11] = 0xff;
+	}
 	bpf_probe_read_kernel(&p, 2, head + th);
 	emit_overflow(lsk, queue, cookie, max, backlog, qlen, family, peer, bpf_ntohs(p), hook);
 }

@@ -81,7 +81,7 @@ static const char usage[] =
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
 "--port N: the scenarios' server port (8000; the filter ones use 8100, 8200; the\n"
-"overflow ones N + 1101..1104 and N + 1201..1204).\n"
+"overflow ones N + 1101..1106 and N + 1201..1206).\n"
 "--no-netns: stay in the caller's network namespace (a container's own, made\n"
 "            with --network=none) instead of making one; its lo must be up.\n"
 "--free-port: print a free TCP port on 127.0.0.1 and exit.\n"
@@ -1278,7 +1278,7 @@ static void time_wait_case(const struct scenario *sc, long n)
 
 /* ---- queue overflows ----------------------------------------------------------- */
 
-#define PORT_ACCEPT_Q	(PORT + 1100)	/* + 1..4, one listener per case: 9101.. by default */
+#define PORT_ACCEPT_Q	(PORT + 1100)	/* + 1..6, one listener per case: 9101.. by default */
 #define PORT_SYN_Q	(PORT + 1200)
 
 enum queue { Q_ACCEPT = 1, Q_SYN };
@@ -1336,8 +1336,26 @@ static void knock(int family, int port, long n, bool deaf)
 	free(fds);
 }
 
+/* A dual-stack listener: IPv6, not IPV6_V6ONLY, on every address, for IPv4 clients. */
+static int tcp_listen_dual(int port, int backlog)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+				  .sin6_addr = IN6ADDR_ANY_INIT };
+	int fd = tcp_socket(AF_INET6, 0), one = 1, zero = 0;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)))
+		die(errno, "SO_REUSEADDR, IPV6_V6ONLY");
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		die(errno, "bind [::] port %d", port);
+	if (listen(fd, backlog))
+		die(errno, "listen on port %d", port);
+	return fd;
+}
+
 /*
- * For each of net.ipv4.tcp_syncookies 1 and 0, over IPv4 and IPv6: a
+ * For each of net.ipv4.tcp_syncookies 1 and 0, over IPv4, IPv6, and IPv4
+ * to a dual-stack IPv6 listener ("ipv6dual"): a
  * listener that never accepts, hit by n connects, for a little over 1 s (so
  * that every SYN the kernel dropped is sent once more).  The accept queue:
  * backlog 1, ordinary clients; the third connection finds it full.  The SYN
@@ -1348,8 +1366,9 @@ static void knock(int family, int port, long n, bool deaf)
  */
 static void overflow(const struct scenario *sc, long n)
 {
-	static const struct { int family; const char *cookies; } cases[] = {
-		{ AF_INET, "1" }, { AF_INET, "0" }, { AF_INET6, "1" }, { AF_INET6, "0" },
+	static const struct { int family; const char *cookies; bool dual; } cases[] = {
+		{ AF_INET, "1", false }, { AF_INET, "0", false }, { AF_INET6, "1", false },
+		{ AF_INET6, "0", false }, { AF_INET, "1", true }, { AF_INET, "0", true },
 	};
 	long long before[N_COUNTERS], after[N_COUNTERS];
 	const char *queue = sc->variant == Q_ACCEPT ? "accept" : "syn";
@@ -1357,22 +1376,24 @@ static void overflow(const struct scenario *sc, long n)
 	char pre[64];
 	int k, lfd, port;
 
-	if (PORT_SYN_Q + 4 > 65535)
-		die(0, "--port %d: the overflow scenarios listen on --port + 1101..1104 and "
-		    "+ 1201..1204; give one below 64331", PORT);
+	if (PORT_SYN_Q + 6 > 65535)
+		die(0, "--port %d: the overflow scenarios listen on --port + 1101..1106 and "
+		    "+ 1201..1206; give one below 64329", PORT);
 	raise_nofile(n + 64);
 	printf("queue=%s\nconnections=%ld\nbacklog=%d\nlistener_pid=%d\n", queue, n, backlog,
 	       main_pid);
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < (int)(sizeof(cases) / sizeof(cases[0])); k++) {
 		port = (sc->variant == Q_ACCEPT ? PORT_ACCEPT_Q : PORT_SYN_Q) + k + 1;
 		snprintf(pre, sizeof(pre), "%s.%s.cookies%s.", queue,
-			 cases[k].family == AF_INET6 ? "ipv6" : "ipv4", cases[k].cookies);
+			 cases[k].dual ? "ipv6dual" : cases[k].family == AF_INET6 ? "ipv6" : "ipv4",
+			 cases[k].cookies);
 		/* per namespace, and IPv6 follows the ipv4 sysctl too */
 		set_sysctl("net/ipv4/tcp_syncookies", cases[k].cookies);
 		memset(before, 0, sizeof(before));
 		memset(after, 0, sizeof(after));
 		read_counters(before);
-		lfd = tcp_listen(cases[k].family, port, backlog);
+		lfd = cases[k].dual ? tcp_listen_dual(port, backlog) :
+				      tcp_listen(cases[k].family, port, backlog);
 		knock(cases[k].family, port, n, sc->variant == Q_SYN);
 		close(lfd);
 		read_counters(after);

@@ -598,7 +598,8 @@ check_tw_entries() {
 }
 
 # check_overflow_cases QUEUE: after trace overflow-QUEUE, for each of ttdrive's
-# four cases (syncookies 1 and 0, IPv4 and IPv6, a listener port each), the
+# six cases (syncookies 1 and 0; IPv4, IPv6, and IPv4 clients of a
+# dual-stack IPv6 listener; a listener port each), the
 # overflow records at that port against the case's own kernel counter
 # deltas: "accept" == ListenOverflows, "syn" without a cookie ==
 # TCPReqQFullDrop, "syn" with one == TCPReqQFullDoCookies.  The summaries'
@@ -607,7 +608,8 @@ check_overflow_cases() {
 	_q=$1
 	_all=
 	_bad_case=
-	for _c in ipv4.cookies1 ipv4.cookies0 ipv6.cookies1 ipv6.cookies0; do
+	for _c in ipv4.cookies1 ipv4.cookies0 ipv6.cookies1 ipv6.cookies0 ipv6dual.cookies1 \
+		ipv6dual.cookies0; do
 		_p=$(fact "$_q.$_c.port")
 		[ -n "$_p" ] || fail "ttdrive printed no $_q.$_c.port"
 		_recs=$(records overflow | grep "\"sport\":$_p,")
