@@ -104,13 +104,6 @@ int tt_parse_states(const char *s, uint32_t *mask, char *bad, size_t bad_len)
 	}
 }
 
-static bool v4_mapped(const uint8_t a[16])
-{
-	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
-}
-
 static int one_cidr(const char *s, size_t n, struct tt_cidr *c)
 {
 	char buf[TT_ADDR_STRLEN + 8], *slash;
@@ -146,7 +139,7 @@ static int one_cidr(const char *s, size_t n, struct tt_cidr *c)
 	 * ::ffff:10.1.2.3 (as a Java log gives it) is the IPv4 address: it
 	 * then matches IPv4 flows too, as 10.1.2.3 matches mapped ones
 	 */
-	if (c->family == TT_AF_INET6 && bits >= 96 && v4_mapped(c->addr)) {
+	if (c->family == TT_AF_INET6 && bits >= 96 && tt_v4_mapped(c->addr)) {
 		memmove(c->addr, c->addr + 12, 4);
 		memset(c->addr + 4, 0, 12);
 		c->family = TT_AF_INET;
@@ -216,7 +209,7 @@ static bool prefix_match(const struct tt_cidr *c, const uint8_t *addr)
 
 bool tt_cidr_match(const struct tt_cidr *list, uint32_t n, uint8_t family, const uint8_t addr[16])
 {
-	bool mapped = family == TT_AF_INET6 && v4_mapped(addr);
+	bool mapped = family == TT_AF_INET6 && tt_v4_mapped(addr);
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (list[i].family == family && prefix_match(&list[i], addr))

@@ -367,9 +367,19 @@ struct view_replay {
  * with the mirrored tuple made since the peer entered CLOSE_WAIT, is in
  * TIME_WAIT now.
  */
+/* Whether a and b are the same endpoint, an IPv4 one and its IPv4-mapped form alike. */
+static bool same_ep(uint8_t fa, const uint8_t *a, uint8_t fb, const uint8_t *b)
+{
+	uint8_t va[16], vb[16];
+
+	a = tt_unmap_v4(&fa, a, va);
+	b = tt_unmap_v4(&fb, b, vb);
+	return fa == fb && !memcmp(a, b, fa == TT_AF_INET6 ? 16 : 4);
+}
+
 static void peer_saw_last_ack(struct view_replay *vr, const struct tt_flow *f)
 {
-	unsigned int n = f->nstates, alen = f->family == TT_AF_INET6 ? 16 : 4;
+	unsigned int n = f->nstates;
 	uint64_t since = 0;
 
 	if (f->end != TT_END_CLOSE || n < 3 || f->state[n - 2] != TT_LAST_ACK ||
@@ -383,9 +393,11 @@ static void peer_saw_last_ack(struct view_replay *vr, const struct tt_flow *f)
 
 		if (s->age_ms < since)
 			break;
-		if (s->state == TT_FIN_WAIT2 && s->netns == f->netns && s->family == f->family &&
+		/* a v4 client of a dual-stack server sees it as IPv4, the server it as mapped */
+		if (s->state == TT_FIN_WAIT2 && s->netns == f->netns &&
 		    s->sport == f->dport && s->dport == f->sport &&
-		    !memcmp(s->saddr, f->daddr, alen) && !memcmp(s->daddr, f->saddr, alen)) {
+		    same_ep(s->family, s->saddr, f->family, f->daddr) &&
+		    same_ep(s->family, s->daddr, f->family, f->saddr)) {
 			s->state = TT_TIME_WAIT;
 			return;
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "ident.h"
 #include "report.h"
+#include "util.h"
 
 #define GROUP_BUCKETS 1024
 #define COMM_SLOTS 4096		/* the owners' names read in one report */
@@ -193,9 +194,12 @@ static bool make_key(struct tt_report *r, const struct tt_engine *eng,
 		k->kind = TT_SVC_LOCAL;
 		k->port = f->sport;
 	} else {
+		uint8_t v4[16];
+
 		k->kind = TT_SVC_REMOTE;
 		k->port = f->dport;
-		memcpy(k->addr, f->daddr, 16);
+		/* a dual-stack socket's IPv4 peer is that IPv4 service, as AF_INET ones reach it */
+		memcpy(k->addr, tt_unmap_v4(&k->family, f->daddr, v4), 16);
 	}
 	return queued;
 }

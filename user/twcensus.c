@@ -276,23 +276,6 @@ void twc_agg_reset(struct agg *a)
 	a->n = 0;
 }
 
-/*
- * An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket's IPv4
- * peer or local address) as the IPv4 one it is on the wire: its connections
- * take their ports from the same space as AF_INET ones to that address.
- */
-static const uint8_t *unmapped(uint8_t *family, const uint8_t *addr, uint8_t v4[16])
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (*family != TT_AF_INET6 || memcmp(addr, prefix, sizeof(prefix)))
-		return addr;
-	memset(v4, 0, 16);
-	memcpy(v4, addr + 12, 4);
-	*family = TT_AF_INET;
-	return v4;
-}
-
 /* Count n more for (netns, family, addr, port); in_use counts open sockets instead. */
 void twc_agg_add(struct agg *a, uint32_t netns, uint8_t family, const uint8_t *addr,
 		    uint16_t port, bool in_use, uint64_t n)
@@ -300,7 +283,7 @@ void twc_agg_add(struct agg *a, uint32_t netns, uint8_t family, const uint8_t *a
 	uint8_t v4[16];
 	uint32_t i;
 
-	addr = unmapped(&family, addr, v4);
+	addr = tt_unmap_v4(&family, addr, v4);
 	i = ep_hash(netns, family, addr, port) % AGG_BUCKETS;
 
 	for (size_t probes = 0; probes < AGG_BUCKETS; probes++, i = (i + 1) % AGG_BUCKETS) {
@@ -442,7 +425,7 @@ static int on_sock(const struct diag_sock *s, void *ctx)
 void twc_add_in_use(struct agg *a, const struct open_sock *o)
 {
 	uint8_t v4[16], family = o->family;
-	const uint8_t *daddr = unmapped(&family, o->daddr, v4);
+	const uint8_t *daddr = tt_unmap_v4(&family, o->daddr, v4);
 	uint32_t i = ep_hash(o->netns, family, daddr, o->dport) % AGG_BUCKETS;
 
 	for (size_t probes = 0; probes < AGG_BUCKETS && a->used[i];

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include "tcptrail.h"
 #include "util.h"
 
 int tt_verbosity = TT_LOG_INFO;
@@ -402,6 +403,23 @@ void tt_stdout_give_up_if_writing(void)
 	if (fl >= 0 && !(fl & O_NONBLOCK) && stdout_flags < 0 &&
 	    !fcntl(STDOUT_FILENO, F_SETFL, fl | O_NONBLOCK))
 		stdout_flags = fl;
+}
+
+bool tt_v4_mapped(const uint8_t a[16])
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
+const uint8_t *tt_unmap_v4(uint8_t *family, const uint8_t *addr, uint8_t v4[16])
+{
+	if (*family != TT_AF_INET6 || !tt_v4_mapped(addr))
+		return addr;
+	memset(v4, 0, 16);
+	memcpy(v4, addr + 12, 4);
+	*family = TT_AF_INET;
+	return v4;
 }
 
 char *tt_read_text(const char *path, size_t max)

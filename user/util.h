@@ -114,6 +114,17 @@ int tt_stdout_failed(void);
 extern volatile sig_atomic_t tt_stdout_abandoned;
 void tt_stdout_give_up_if_writing(void);
 
+/* Whether a is an IPv4-mapped IPv6 address, ::ffff:a.b.c.d. */
+bool tt_v4_mapped(const uint8_t a[16]);
+
+/*
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d, a dual-stack socket's IPv4
+ * peer or local address) as the IPv4 one it is on the wire: *family becomes
+ * TT_AF_INET and v4 is returned, holding the IPv4 address zero-padded; any
+ * other is returned as it is.
+ */
+const uint8_t *tt_unmap_v4(uint8_t *family, const uint8_t *addr, uint8_t v4[16]);
+
 /* A small file's text (at most max bytes), NUL-terminated, to free(); NULL if unreadable. */
 char *tt_read_text(const char *path, size_t max);
 

@@ -1913,6 +1913,54 @@ TEST(report_names_the_owner_as_it_is_now)
 }
 
 /*
+ * A leak toward one IPv4 service is one group, whether the client's
+ * sockets are AF_INET ones or a dual-stack process's AF_INET6 ones to
+ * ::ffff:a.b.c.d: the same service, as the TIME-WAIT report counts it.
+ */
+TEST(report_a_v4_mapped_peer_is_its_ipv4_service)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_report *rep = report__new(MS(100), NULL);
+	const struct tt_cw_group *g;
+
+	REQUIRE(eng && rep);
+	for (int i = 0; i < 4; i++) {
+		static const unsigned int st[][2] = { { TT_CLOSE, TT_SYN_SENT },
+						      { TT_SYN_SENT, TT_ESTABLISHED },
+						      { TT_ESTABLISHED, TT_CLOSE_WAIT } };
+
+		for (int k = 0; k < 3; k++) {
+			struct tt_event e = rec_ports(rec_tr(SK(i + 1), st[k][0], st[k][1], MS(1 + k)),
+						      (uint16_t)(41000 + i), 9130);
+
+			if (!k)
+				e = rec_by(e, 77, "client");
+			memset(e.daddr, 0, 16);
+			if (i < 2) {
+				e.daddr[0] = 127;
+				e.daddr[3] = 1;
+			} else {
+				e.family = TT_AF_INET6;
+				e.daddr[10] = e.daddr[11] = 0xff;
+				e.daddr[12] = 127;
+				e.daddr[15] = 1;
+			}
+			CHECK_EQ_INT(engine__feed(eng, &e), 0);
+		}
+	}
+	REQUIRE(report__close_wait(rep, eng, MS(400), &g) == 1);
+	CHECK_EQ_INT(g[0].count, 4);
+	CHECK_EQ_INT(g[0].kind, TT_SVC_REMOTE);
+	CHECK_EQ_INT(g[0].family, TT_AF_INET);
+	CHECK_EQ_INT(g[0].addr[0], 127);
+	CHECK_EQ_INT(g[0].addr[3], 1);
+	CHECK_EQ_INT(g[0].port, 9130);
+	report__free(rep);
+	engine__free(eng);
+}
+
+/*
  * The summary line lists each listener that overflowed or sent cookies: a
  * full SYN queue that cookies answered dropped nothing, so it shows
  * syncookies.EP=N alone, not an overflow.EP=0 beside it; one that dropped
