@@ -445,11 +445,12 @@ static bool pass_identity(struct app *a, const struct tt_event *e)
 	return n && ident__path_under(n->path, o->cgroup_path);
 }
 
-void app__event(struct app *a, const struct tt_event *e)
+/* What the filters the kernel did not apply keep of a record: before anything sees it. */
+static bool keeps(struct app *a, const struct tt_event *e)
 {
 	if (!pass_identity(a, e)) {
 		a->id_dropped++;
-		return;
+		return false;
 	}
 	/*
 	 * -p: the kernel tells a listener's overflows whoever owns it; they
@@ -460,18 +461,33 @@ void app__event(struct app *a, const struct tt_event *e)
 		const struct tt_flow *l = engine__overflow_listener(a->eng, e);
 
 		if (!l || (l->owner_pid && l->owner_pid != a->opts->pid))
-			return;
+			return false;
 	}
+	return true;
+}
+
+static void feed(struct app *a, const struct tt_event *e)
+{
 	if (engine__feed(a->eng, e) == -EINVAL)
 		a->invalid++;
+}
+
+void app__event(struct app *a, const struct tt_event *e)
+{
+	if (keeps(a, e))
+		feed(a, e);
 }
 
 int app__record(struct app *a, const struct tt_event *e)
 {
 	int err = 0;
 
-	/* --remote/--local: the kernel has no address filter; left out before anything sees it */
-	if (!filter__addr_pass(a->opts, e))
+	/*
+	 * --remote/--local, --container, --cgroup by name, -p's overflows: the
+	 * kernel has none of them; what they leave out, no output sees, the
+	 * capture included, so that its replay is the run's
+	 */
+	if (!filter__addr_pass(a->opts, e) || !keeps(a, e))
 		return 0;
 	/* the record as the kernel wrote it, before anything reads it */
 	for (size_t i = 0; i < a->n_sinks && !err; i++)
@@ -486,7 +502,7 @@ int app__record(struct app *a, const struct tt_event *e)
 		a->sink_err = err;
 	else if (a->sink_err)
 		return a->sink_err;
-	app__event(a, e);
+	feed(a, e);
 	if (err)
 		return err;
 	return !a->stopping && ferror_unlocked(stdout) ? -EIO : 0;
@@ -501,6 +517,12 @@ int app__flowrec(struct app *a, const struct tt_flowrec *r)
 	flowrec__header(r, &h);
 	if (!filter__addr_pass(a->opts, &h))
 		return 0;
+	/* the owner, for the filters' /proc fallback (the sinks look it up by the flow's) */
+	if (!pass_identity(a, a->opts->container || a->opts->cgroup_path[0] ?
+			   flowrec__owner(r, &h, &o) : &h)) {
+		a->id_dropped++;
+		return 0;
+	}
 	for (size_t i = 0; i < a->n_sinks && !err; i++)
 		if (a->sinks[i].ops->flowrec)
 			err = a->sinks[i].ops->flowrec(a->sinks[i].priv, r);
@@ -509,11 +531,7 @@ int app__flowrec(struct app *a, const struct tt_flowrec *r)
 		a->sink_err = err;
 	else if (a->sink_err)
 		return a->sink_err;
-	/* the owner, for the filters' /proc fallback (the sinks look it up by the flow's) */
-	if (!pass_identity(a, a->opts->container || a->opts->cgroup_path[0] ?
-			   flowrec__owner(r, &h, &o) : &h))
-		a->id_dropped++;
-	else if (engine__feed_flow_hdr(a->eng, r, &h) == -EINVAL)
+	if (engine__feed_flow_hdr(a->eng, r, &h) == -EINVAL)
 		a->invalid++;
 	if (err)
 		return err;

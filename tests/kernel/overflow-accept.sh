@@ -32,4 +32,13 @@ n=$(grep -c '^{"type":"overflow",' "$DIR/other.out")
 [ "$n" = 0 ] || fail "-p 1, which owns no listener here: $n overflow records"
 _acc=$(grep '^{"type":"summary",.*"final":true' "$DIR/other.out" | jget accept_overflows)
 [ "$_acc" = 0 ] || fail "-p 1: the final summary counts accept_overflows=$_acc"
+
+# a capture made with -p holds what the run kept: replayed without -p, it
+# shows no overflow of a listener that is not PID's (it held them all)
+trace overflow-accept -p 1 -w "$DIR/p1.ttcap"
+n_live=$(records overflow | count_lines)
+"$TCPTRAIL" -r "$DIR/p1.ttcap" --json >"$DIR/p1.out" 2>"$DIR/replay.err" ||
+	fail "tcptrail -r of the -p 1 capture exited $?: $(last_line "$DIR/replay.err")"
+expect_eq "overflow records: live -p 1 vs its capture replayed without -p" \
+	"$(grep -c '^{"type":"overflow",' "$DIR/p1.out")" "$n_live"
 pass
