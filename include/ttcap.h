@@ -96,6 +96,8 @@ enum ttcap_meta_tag {
 	TTCAP_TAG_FILE_INDEX = 6,	/* decimal: 0 for FILE, N for rotated FILE.N */
 	TTCAP_TAG_PREV_INDEX = 7,	/* decimal: the run's file before this one, when
 					 * the writer stepped past names between them */
+	TTCAP_TAG_PORT_RANGE = 8,	/* "32768 60999": the traced namespace's (-N) or the
+					 * tracer's ip_local_port_range, where it was read */
 };
 
 /*

@@ -323,13 +323,19 @@ int app__go_live(struct app *a, int netns_fd)
 
 		/* host-wide: the CLOSE-WAIT report's ports are ours */
 		if (netns_fd != -2 && !diag__read_sysctls(netns_fd == TW_NETNS_ALL ? -1 : netns_fd,
-							  &sys)) {
-			report__set_port_range(r, sys.port_lo, sys.port_hi);
-			if (a->metrics_report)
-				report__set_port_range(a->metrics_report, sys.port_lo, sys.port_hi);
-		}
+							  &sys))
+			app__set_port_range(a, sys.port_lo, sys.port_hi);
 	}
 	return 0;
+}
+
+void app__set_port_range(struct app *a, uint16_t lo, uint16_t hi)
+{
+	if (!hi)
+		return;
+	report__set_port_range(a->report, lo, hi);
+	if (a->metrics_report)
+		report__set_port_range(a->metrics_report, lo, hi);
 }
 
 int app__reopen_output(struct app *a)

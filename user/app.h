@@ -74,6 +74,13 @@ struct app {
 int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bool color);
 
 /*
+ * The traced namespace's ephemeral port range, for the CLOSE-WAIT reports
+ * (a leak with no listener left is a client's if its local port is in it);
+ * live from the namespace, on replay from the capture.  hi 0: unknown.
+ */
+void app__set_port_range(struct app *a, uint16_t lo, uint16_t hi);
+
+/*
  * Live: count TIME-WAIT through sock_diag in netns_fd (-1 ours, TW_NETNS_ALL
  * every namespace on the host); read /proc.
  */

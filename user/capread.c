@@ -584,6 +584,23 @@ static int parse_meta(struct tt_capreader *r, const unsigned char *p, uint32_t l
 			if (!tt_parse_num(num, 0, UINT32_MAX, &v))
 				m->prev_index = (uint32_t)v;
 			break;
+		case TTCAP_TAG_PORT_RANGE: {
+			char *sp;
+			long long lo;
+
+			copy_field(num, sizeof(num), p + pos, flen);
+			sp = strchr(num, ' ');
+			/* not two ports in order: no range known, as in an older file */
+			if (sp) {
+				*sp++ = '\0';
+				if (!tt_parse_num(num, 1, 65535, &lo) && !tt_parse_num(sp, 1, 65535, &v) &&
+				    lo <= v) {
+					m->port_lo = (uint16_t)lo;
+					m->port_hi = (uint16_t)v;
+				}
+			}
+			break;
+		}
 		default:
 			break;	/* a field a newer writer added */
 		}

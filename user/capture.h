@@ -41,6 +41,7 @@ struct tt_capture_opts {
 	uint32_t rotate_count;	/* keep at most this many files; 0 = all */
 	const char *hooks;	/* written to the metadata as is */
 	const char *filters;
+	uint16_t port_lo, port_hi;	/* ip_local_port_range, written when port_hi */
 	int64_t wall_offset_ns;
 	uint64_t start_ns;	/* the record clock when tracing started */
 	int level;		/* libdeflate's level; 0 picks 1, the fastest */
@@ -137,6 +138,7 @@ struct tt_capmeta {
 	char kernel[256];
 	char hooks[1024];
 	char filters[1024];
+	uint16_t port_lo, port_hi;	/* ip_local_port_range; 0, 0 unknown */
 };
 
 struct tt_caprec {

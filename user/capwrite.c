@@ -154,7 +154,7 @@ static int put_header(struct tt_capture *c)
 		.start_ns = htole64(c->now_ns),
 	};
 	unsigned char buf[5 * (4 + 4096) + 64 + sizeof(struct ttcap_meta)];
-	char host[256] = "", index[16], prev[16];
+	char host[256] = "", index[16], prev[16], range[16];
 	struct utsname u;
 	size_t n;
 
@@ -172,6 +172,11 @@ static int put_header(struct tt_capture *c)
 	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_HOOKS, c->hooks);
 	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_FILTERS, c->filters);
 	n = put_field(buf, n, sizeof(buf), TTCAP_TAG_FILE_INDEX, index);
+	/* a replay tells a client's port from a server's by it */
+	if (c->o.port_hi) {
+		snprintf(range, sizeof(range), "%u %u", c->o.port_lo, c->o.port_hi);
+		n = put_field(buf, n, sizeof(buf), TTCAP_TAG_PORT_RANGE, range);
+	}
 	/* names stepped past lie between: a replay then knows nothing is missing */
 	if (c->index && c->prev_index != c->index - 1) {
 		snprintf(prev, sizeof(prev), "%u", c->prev_index);

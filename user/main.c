@@ -460,13 +460,17 @@ static int run_live(struct app *a, const struct tt_opts *o)
 	boost_priority(o);
 	if (o->write_path) {
 		char hooks[1024], filters[512];
+		struct diag_sysctls sys = {};
 		struct tt_sink_ref ref;
 
 		capture__describe_hooks(live__selection(live), hooks, sizeof(hooks));
 		filter__describe(o, filters, sizeof(filters));
+		/* ours, or with -N the traced namespace's, which tcptrail is in */
+		diag__read_sysctls(-1, &sys);
 		if (capture__sink(&ref, &(struct tt_capture_opts){
 			.path = o->write_path, .rotate_bytes = o->rotate_bytes,
 			.rotate_count = o->rotate_count, .hooks = hooks, .filters = filters,
+			.port_lo = sys.port_lo, .port_hi = sys.port_hi,
 			.wall_offset_ns = wall_offset, .start_ns = start,
 			.cgroup_name = capture_cgroup_name, .cgroup_ctx = a })) {
 			live__free(live);

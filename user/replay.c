@@ -697,6 +697,7 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 		return 1;
 	}
 	describe(name, &m);
+	app__set_port_range(&a, m.port_lo, m.port_hi);
 	c.start_ns = c.now = m.start_ns;
 	app__start(&a, c.now);
 	app__clock_jumps(&a);

@@ -49,7 +49,7 @@ static int write_capture(const char *path, const struct tt_event *evs, int n,
 		.path = path, .rotate_bytes = rotate_bytes, .rotate_count = rotate_count,
 		.hooks = "transitions=tp_btf/inet_sock_set_state owner=-",
 		.filters = "family=ipv4 ports=80", .wall_offset_ns = -1234567890123ll,
-		.start_ns = 1000,
+		.start_ns = 1000, .port_lo = 20000, .port_hi = 29999,
 	});
 	if (err)
 		return err;
@@ -179,6 +179,9 @@ TEST(capture_round_trip)
 	CHECK_STR(o->meta.tool_version, tt_version);
 	CHECK_STR(o->meta.hooks, "transitions=tp_btf/inet_sock_set_state owner=-");
 	CHECK_STR(o->meta.filters, "family=ipv4 ports=80");
+	/* the traced namespace's ephemeral ports, for the leak report's client or server */
+	CHECK_EQ_INT(o->meta.port_lo, 20000);
+	CHECK_EQ_INT(o->meta.port_hi, 29999);
 	CHECK(o->meta.hostname[0] && o->meta.kernel[0]);
 	/* the baseline, one per flush (events 300 ms apart: every 4th), the final */
 	REQUIRE(o->counters >= 3);
