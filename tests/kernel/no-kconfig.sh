@@ -27,8 +27,12 @@ ldd "$REAL" 2>/dev/null | grep -q 'libbpf' ||
 want_hz=$( (zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/null) |
 	sed -n 's/^CONFIG_HZ=//p')
 
+# an ASan build (make test SANITIZE=1) wants its runtime first: the shim
+# intercepts gzopen() alone, so the order does not matter to it
 cat >"$DIR/tcptrail" <<EOF
 #!/bin/sh
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0
+export ASAN_OPTIONS
 LD_PRELOAD=$SHIM exec $REAL "\$@"
 EOF
 chmod +x "$DIR/tcptrail"
