@@ -582,6 +582,19 @@ static json_t *first_flow(struct collect *c)
 	return json_loads(c->jbuf, 0, NULL);
 }
 
+/* The first flow collect() took, parsed, once it and the engine are done with. */
+static json_t *take_first_flow(struct collect *c, struct tt_engine *eng)
+{
+	json_t *j;
+
+	collect_close(c);
+	j = first_flow(c);
+	free(c->jbuf);
+	free(c->hbuf);
+	engine__free(eng);
+	return j;
+}
+
 /*
  * The kernel aborts a socket as CLOSE first and sends its RST after:
  * tcp_disconnect() (SO_LINGER 0), close() with unread data, data after
@@ -607,16 +620,12 @@ TEST(flowstats_an_aborts_reset_is_a_segment_out)
 	CHECK_EQ_INT(engine__feed_flow(eng, &r), 0);
 	engine__settle(eng, UINT64_MAX);
 	CHECK_EQ_INT(c.flows, 1);
-	collect_close(&c);
-	j = first_flow(&c);
+	j = take_first_flow(&c, eng);
 	REQUIRE(j);
 	CHECK_STR(json_string_value(json_object_get(j, "end")), "abort");
 	CHECK_EQ_INT(json_integer_value(json_object_get(j, "resets_sent")), 1);
 	CHECK_EQ_INT(json_integer_value(json_object_get(j, "segs_out")), 4);
 	json_decref(j);
-	free(c.jbuf);
-	free(c.hbuf);
-	engine__free(eng);
 
 	/* the rule's FIN_WAIT2 entry, waiting: the reset right behind it settles it an abort */
 	memset(&c, 0, sizeof(c));
@@ -630,14 +639,10 @@ TEST(flowstats_an_aborts_reset_is_a_segment_out)
 	rst.ts_ns = 1000000 + 5000;
 	CHECK_EQ_INT(engine__feed(eng, &rst), 0);
 	CHECK_EQ_INT(c.flows, 1);
-	collect_close(&c);
-	j = first_flow(&c);
+	j = take_first_flow(&c, eng);
 	REQUIRE(j);
 	CHECK_STR(json_string_value(json_object_get(j, "end")), "abort");
 	CHECK_EQ_INT(json_integer_value(json_object_get(j, "resets_sent")), 1);
 	CHECK_EQ_INT(json_integer_value(json_object_get(j, "segs_out")), 4);
 	json_decref(j);
-	free(c.jbuf);
-	free(c.hbuf);
-	engine__free(eng);
 }
