@@ -21,15 +21,16 @@
  * then plain loads, which the verifier turns into one guarded instruction
  * each, instead of a bpf_probe_read_kernel() call per field (about 20 of
  * them).  The fd array element is the one probe read left: the verifier
- * allows no variable index into a typed pointer.  Older kernels (LINUX_
- * KERNEL_VERSION, a load-time constant: the verifier drops the branch a
- * kernel does not take, and with it the unresolved kfunc call) keep the
- * probe reads.
+ * allows no variable index into a typed pointer.
+ *
+ * Older kernels keep the probe reads, in programs of their own that
+ * userspace loads instead (user/live.c, drop_unused()): a kfunc call must
+ * not even be in a program such a kernel loads.  Left unresolved, libbpf
+ * 1.1 leaves it a call to BTF id 0, which 5.13 to 5.15 refuse wherever it
+ * is, dead code or not ("kernel btf_id 0 is not a function").
  */
 extern int LINUX_KERNEL_VERSION __kconfig;
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
-
-#define TYPED_ACCEPT	(LINUX_KERNEL_VERSION >= KERNEL_VERSION(6, 2, 0))
 
 static __always_inline struct sock *accept_sk_typed(long fd)
 {
@@ -150,27 +151,38 @@ static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hoo
 	bpf_ringbuf_submit(e, submit_flags());
 }
 
-static __always_inline int on_accept(long fd)
+/* From Linux 6.2, where bpf_rdonly_cast() is */
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tp_exit_accept4_typed(struct syscall_trace_exit *ctx)
 {
-	if (fd < 0)
-		return 0;
-	if (TYPED_ACCEPT)
-		accept_record(accept_sk_typed(fd), true, TT_HOOK_TP_ACCEPT);
-	else
-		accept_record(accept_sk_probed(fd), false, TT_HOOK_TP_ACCEPT);
+	if (ctx->ret >= 0)
+		accept_record(accept_sk_typed(ctx->ret), true, TT_HOOK_TP_ACCEPT);
 	return 0;
 }
 
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tp_exit_accept_typed(struct syscall_trace_exit *ctx)
+{
+	if (ctx->ret >= 0)
+		accept_record(accept_sk_typed(ctx->ret), true, TT_HOOK_TP_ACCEPT);
+	return 0;
+}
+
+/* Before 6.2 */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int tp_exit_accept4(struct syscall_trace_exit *ctx)
 {
-	return on_accept(ctx->ret);
+	if (ctx->ret >= 0)
+		accept_record(accept_sk_probed(ctx->ret), false, TT_HOOK_TP_ACCEPT);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int tp_exit_accept(struct syscall_trace_exit *ctx)
 {
-	return on_accept(ctx->ret);
+	if (ctx->ret >= 0)
+		accept_record(accept_sk_probed(ctx->ret), false, TT_HOOK_TP_ACCEPT);
+	return 0;
 }
 
 /*

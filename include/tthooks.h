@@ -80,7 +80,7 @@
 	  "cgroup_skb/ingress on the cgroup v2 root",				\
 	  TT_PROGS("cgroup_ingress"),						\
 	  "sees listeners' queues as each SYN or third ACK arrives, before the kernel decides") \
-	/* bpf/owner.bpf.c */							\
+	/* bpf/owner.bpf.c; the tracepoints' first pair from 6.2, the second before */ \
 	X(FEXIT_ACCEPT, 15, OWNER, FENTRY,					\
 	  "fexit/inet_accept",							\
 	  TT_PROGS("fexit_inet_accept"), NULL)					\
@@ -89,7 +89,8 @@
 	  TT_PROGS("kprobe_sock_graft"), NULL)					\
 	X(TP_ACCEPT, 5, OWNER, TRACEPOINT,					\
 	  "tracepoint/syscalls/sys_exit_accept{,4}",				\
-	  TT_PROGS("tp_exit_accept4", "tp_exit_accept"), NULL)			\
+	  TT_PROGS("tp_exit_accept4_typed", "tp_exit_accept_typed",		\
+		   "tp_exit_accept4", "tp_exit_accept"), NULL)			\
 	/* bpf/resets.bpf.c: both variants write 12, as they did before this table */ \
 	X(TP_RETRANS, 12, RETRANS, TP_BTF,					\
 	  "tp_btf/tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset",	\

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "kconfig.h"
 #include "live.h"
@@ -89,9 +90,39 @@ static void autoload_only(struct tcptrail_bpf *skel, const struct tt_variant **v
 	}
 }
 
+/*
+ * Has the kernel bpf_rdonly_cast() (Linux 6.2 on), for the typed accept
+ * tracepoints?  Its BTF says, read once.  The other pair calls no kfunc:
+ * 5.13 to 5.15 refuse a program with an unresolved one in it (bpf/owner.bpf.c).
+ */
+static bool has_rdonly_cast(void)
+{
+	static int has = -1;
+
+	if (has < 0) {
+		struct btf *btf = btf__load_vmlinux_btf();
+
+		has = btf && btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+		btf__free(btf);
+		tt_debug("accept tracepoints: %s", has ? "typed, with bpf_rdonly_cast()" :
+			 "probe reads (no bpf_rdonly_cast() in this kernel)");
+	}
+	return has;
+}
+
 /* Of a variant's programs, those this configuration does not use stay unloaded. */
 static void drop_unused(struct tcptrail_bpf *skel, const struct tt_config *c)
 {
+	bool typed_accept;
+
+	if (bpf_program__autoload(skel->progs.tp_exit_accept4) ||
+	    bpf_program__autoload(skel->progs.tp_exit_accept4_typed)) {
+		typed_accept = has_rdonly_cast();
+		bpf_program__set_autoload(skel->progs.tp_exit_accept4_typed, typed_accept);
+		bpf_program__set_autoload(skel->progs.tp_exit_accept_typed, typed_accept);
+		bpf_program__set_autoload(skel->progs.tp_exit_accept4, !typed_accept);
+		bpf_program__set_autoload(skel->progs.tp_exit_accept, !typed_accept);
+	}
 	if (!c->nest_copy)
 		bpf_program__set_autoload(skel->progs.set_state_nest, false);
 	if (!c->flow_records) {

@@ -77,7 +77,7 @@ for mode in $ATTACH_MODES; do
 		case $mode in
 		fentry) export EXPECT_HOOKS="transitions=fentry time-wait=fentry overflow=fentry owner=fentry" ;;
 		kprobe) export EXPECT_HOOKS="transitions=kprobe time-wait=kprobe overflow=kprobe owner=kprobe" ;;
-		tracepoint) export EXPECT_HOOKS="transitions=tracepoint time-wait=rule overflow=cgroup_skb" ;;
+		tracepoint) export EXPECT_HOOKS="transitions=tracepoint time-wait=rule overflow=cgroup_skb owner=tracepoint" ;;
 		tp_btf) export EXPECT_HOOKS="transitions=tp_btf time-wait=rule overflow=cgroup_skb" ;;
 		*) export EXPECT_HOOKS= ;;
 		esac
