@@ -760,9 +760,15 @@ static void summary(struct app *a, uint64_t now, bool final)
 	engine__reset_interval(a->eng);
 
 	n_cw = report__close_wait(a->report, a->eng, now, &cw);
-	if (n_cw)
-		EACH_SINK(a, close_wait, &(struct tt_cw_report){ .g = cw, .n = n_cw, .t_ns = now,
-			  .min_age_ns = a->opts->close_wait_age_ns });
+	if (n_cw) {
+		struct tt_cw_report r = {
+			.g = cw, .n = n_cw, .t_ns = now, .min_age_ns = a->opts->close_wait_age_ns,
+		};
+
+		/* the first in the report's order: the largest containers and processes */
+		tt_cw_report_limit(&r, TT_CW_REPORT_MAX);
+		EACH_SINK(a, close_wait, &r);
+	}
 	tw_scope(a);
 	tw_tracker__report(a->tw, now, sum.interval_ns, &tw);
 	if (tw.entries || tw.population > 0)

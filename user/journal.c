@@ -345,13 +345,14 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 	}
 }
 
-void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size_t n,
-			 uint64_t t_ns, uint64_t min_age_ns)
+void journal__close_wait(struct tt_journal *j, const struct tt_cw_report *r)
 {
+	const struct tt_cw_group *g = r->g;
+	uint64_t t_ns = r->t_ns, min_age_ns = r->min_age_ns;
 	const char *text;
 	size_t len;
 
-	for (size_t i = 0; i < n; i++, g++) {
+	for (size_t i = 0; i < r->n; i++, g++) {
 		sink__close_wait(j->fmt, g, 1, t_ns, min_age_ns);
 		text = fmt_text(j, &len);
 		begin(j, "close_wait", LOG_WARNING);
@@ -377,6 +378,18 @@ void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size
 		field(&j->e, "PREVIOUS_COUNT=%u", g->prev_count);
 		field(&j->e, "TREND=%s", tt_trend_name(g->trend));
 		field(&j->e, "OLDEST_AGE_NS=%" PRIu64, g->oldest_age_ns);
+		field(&j->e, "MIN_AGE_NS=%" PRIu64, min_age_ns);
+		send_entry(j, text, len);
+	}
+	if (r->rest_groups) {
+		sink__close_wait_report(j->fmt, &(struct tt_cw_report){
+			.t_ns = t_ns, .min_age_ns = min_age_ns, .rest_groups = r->rest_groups,
+			.rest_count = r->rest_count, .shown = r->shown });
+		text = fmt_text(j, &len);
+		begin(j, "close_wait_not_shown", LOG_WARNING);
+		field(&j->e, "GROUPS=%zu", r->rest_groups);
+		field(&j->e, "COUNT=%" PRIu64, r->rest_count);
+		field(&j->e, "SHOWN=%zu", r->shown);
 		field(&j->e, "MIN_AGE_NS=%" PRIu64, min_age_ns);
 		send_entry(j, text, len);
 	}
@@ -447,7 +460,7 @@ static void journal_summary_op(void *priv, const struct tt_summary *sum)
 
 static void journal_close_wait_op(void *priv, const struct tt_cw_report *r)
 {
-	journal__close_wait(priv, r->g, r->n, r->t_ns, r->min_age_ns);
+	journal__close_wait(priv, r);
 }
 
 static void journal_time_wait_op(void *priv, const struct tw_report *r)

@@ -48,8 +48,8 @@ void journal__set_scope(struct tt_journal *j, struct tt_ident *ident, const char
 
 /* The summary, and an overflow entry for each listener that dropped connections in it. */
 void journal__summary(struct tt_journal *j, const struct tt_summary *sum);
-void journal__close_wait(struct tt_journal *j, const struct tt_cw_group *g, size_t n,
-			 uint64_t t_ns, uint64_t min_age_ns);
+/* An entry per leak group, and one for the groups the report leaves out. */
+void journal__close_wait(struct tt_journal *j, const struct tt_cw_report *r);
 void journal__time_wait(struct tt_journal *j, const struct tw_report *r);
 
 /* The sink: priv is a struct tt_journal. */

@@ -217,11 +217,16 @@ void sink__summary(struct tt_sink *s, const struct tt_summary *sum)
 	s->ops->summary(s, sum);
 }
 
+void sink__close_wait_report(struct tt_sink *s, const struct tt_cw_report *r)
+{
+	s->ops->close_wait(s, r);
+}
+
 void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, uint64_t t_ns,
 		      uint64_t min_age_ns)
 {
-	s->ops->close_wait(s, &(struct tt_cw_report){ .g = g, .n = n, .t_ns = t_ns,
-						      .min_age_ns = min_age_ns });
+	sink__close_wait_report(s, &(struct tt_cw_report){ .g = g, .n = n, .t_ns = t_ns,
+							   .min_age_ns = min_age_ns });
 }
 
 void sink__time_wait(struct tt_sink *s, const struct tw_report *r)

@@ -36,7 +36,7 @@
  * --container counts the kept namespaces' sockets, not the entries seen.
  * 6: socket.holders.
  */
-#define TT_JSON_VERSION 6
+#define TT_JSON_VERSION 7
 
 struct tt_sink_opts {
 	FILE *out;
@@ -93,13 +93,30 @@ static inline bool sink_summary_warns(const struct tt_summary *sum)
 	       (sum->final && (sum->lost_total || sum->total->evicted));
 }
 
-/* Suspected CLOSE-WAIT leaks at t_ns: n groups, one per owner and service. */
+/*
+ * Suspected CLOSE-WAIT leaks at t_ns: n groups, one per owner and service,
+ * in the report's order.  A report names TT_CW_REPORT_MAX groups at most (a
+ * client leaking toward thousands of remote services would fill the log at
+ * every summary); the others are rest_groups, holding rest_count sockets.
+ */
+#define TT_CW_REPORT_MAX 100
 struct tt_cw_report {
 	const struct tt_cw_group *g;
 	size_t n;
 	uint64_t t_ns;
 	uint64_t min_age_ns;
+	size_t rest_groups;
+	uint64_t rest_count;
+	size_t shown;		/* with rest_groups: the groups the report names */
 };
+
+/* Keep the first max groups of a report; count the others in its rest. */
+static inline void tt_cw_report_limit(struct tt_cw_report *r, size_t max)
+{
+	for (; r->n > max; r->n--, r->rest_groups++)
+		r->rest_count += r->g[r->n - 1].count;
+	r->shown = r->n;
+}
 
 /*
  * What a sink can be handed, in the order it happens.  priv is the sink's
@@ -173,6 +190,7 @@ void sink__transition(struct tt_sink *s, const struct tt_event *e, const struct 
 void sink__summary(struct tt_sink *s, const struct tt_summary *sum);
 
 /* Suspected CLOSE-WAIT leaks, one line or object per owner and service. */
+void sink__close_wait_report(struct tt_sink *s, const struct tt_cw_report *r);
 void sink__close_wait(struct tt_sink *s, const struct tt_cw_group *g, size_t n, uint64_t t_ns,
 		      uint64_t min_age_ns);
 

@@ -412,25 +412,33 @@ static void json_close_wait(void *priv, const struct tt_cw_report *rep)
 
 	sink_iso_time(s, (int64_t)t_ns + s->o.wall_offset_ns, iso);
 	for (size_t i = 0; i < rep->n; i++, g++) {
-	linebuf__printf(lb, "{\"type\":\"close_wait\",\"version\":%d,\"t_ns\":%" PRIu64
-		",\"time\":\"%s\",\"pid\":%u,\"comm\":", TT_JSON_VERSION, t_ns, iso, g->pid);
-	linebuf__json_str(lb, g->comm, tt_comm_len(g->comm));
-	linebuf__str(lb, ",\"cmdline\":");
-	linebuf__json_str(lb, g->cmdline, sizeof(g->cmdline));
-	linebuf__printf(lb, ",\"netns\":%u", g->netns);
-	json_ident(lb, g->cgroup, g->container, g->pod);
-	linebuf__printf(lb, ",\"family\":\"%s\",\"service\":\"%s\"",
-		family_name(g->family), g->kind == TT_SVC_LOCAL ? "local" : "remote");
-	if (g->kind == TT_SVC_LOCAL)
-		linebuf__str(lb, ",\"service_addr\":null");
-	else
-		json_addr(lb, "service_addr", g->family, g->addr);
-	linebuf__printf(lb, ",\"service_port\":%u,\"count\":%u,\"seeded\":%u,\"unaccepted\":%u,"
-		"\"oldest_age_ns\":%" PRIu64 ",\"min_age_ns\":%" PRIu64 ",\"trend\":\"%s\","
-		"\"previous_count\":%u}\n", g->port, g->count, g->seeded, g->unaccepted,
-		g->oldest_age_ns, min_age_ns, tt_trend_name(g->trend), g->prev_count);
-	linebuf__flush(lb);
-}
+		linebuf__printf(lb, "{\"type\":\"close_wait\",\"version\":%d,\"t_ns\":%" PRIu64
+			",\"time\":\"%s\",\"pid\":%u,\"comm\":", TT_JSON_VERSION, t_ns, iso, g->pid);
+		linebuf__json_str(lb, g->comm, tt_comm_len(g->comm));
+		linebuf__str(lb, ",\"cmdline\":");
+		linebuf__json_str(lb, g->cmdline, sizeof(g->cmdline));
+		linebuf__printf(lb, ",\"netns\":%u", g->netns);
+		json_ident(lb, g->cgroup, g->container, g->pod);
+		linebuf__printf(lb, ",\"family\":\"%s\",\"service\":\"%s\"",
+			family_name(g->family), g->kind == TT_SVC_LOCAL ? "local" : "remote");
+		if (g->kind == TT_SVC_LOCAL)
+			linebuf__str(lb, ",\"service_addr\":null");
+		else
+			json_addr(lb, "service_addr", g->family, g->addr);
+		linebuf__printf(lb, ",\"service_port\":%u,\"count\":%u,\"seeded\":%u,"
+			"\"unaccepted\":%u,\"oldest_age_ns\":%" PRIu64 ",\"min_age_ns\":%" PRIu64
+			",\"trend\":\"%s\",\"previous_count\":%u}\n", g->port, g->count, g->seeded,
+			g->unaccepted, g->oldest_age_ns, min_age_ns, tt_trend_name(g->trend),
+			g->prev_count);
+		linebuf__flush(lb);
+	}
+	if (rep->rest_groups) {
+		linebuf__printf(lb, "{\"type\":\"close_wait_not_shown\",\"version\":%d,\"t_ns\":%"
+			PRIu64 ",\"time\":\"%s\",\"groups\":%zu,\"count\":%" PRIu64 ",\"shown\":%zu,"
+			"\"min_age_ns\":%" PRIu64 "}\n", TT_JSON_VERSION, t_ns, iso, rep->rest_groups,
+			rep->rest_count, rep->shown, min_age_ns);
+		linebuf__flush(lb);
+	}
 }
 
 static void json_time_wait(void *priv, const struct tw_report *r)

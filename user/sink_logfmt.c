@@ -123,6 +123,9 @@ void logfmt_close_wait(struct tt_sink *s, const struct tt_cw_report *rep)
 		}
 		fputc('\n', out);
 	}
+	if (rep->rest_groups)
+		fprintf(out, "time=%s level=warn msg=close_wait_leaks_not_shown groups=%zu count=%"
+			PRIu64 " shown=%zu\n", iso, rep->rest_groups, rep->rest_count, rep->shown);
 }
 
 void logfmt_time_wait(struct tt_sink *s, const struct tw_report *r)

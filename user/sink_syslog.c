@@ -58,7 +58,7 @@ static void close_wait_op(void *priv, const struct tt_cw_report *r)
 {
 	struct syslog_sink *s = priv;
 
-	sink__close_wait(s->fmt, r->g, r->n, r->t_ns, r->min_age_ns);
+	sink__close_wait_report(s->fmt, r);
 }
 
 static void time_wait_op(void *priv, const struct tw_report *r)

@@ -348,3 +348,51 @@ TEST(journal_sink_says_what_a_stalled_journald_lost)
 	if (*tt_failed_)
 		fprintf(stderr, "    stderr was:\n%s", err);
 }
+
+/*
+ * A leak report past TT_CW_REPORT_MAX groups: an entry per group named,
+ * then one close_wait_not_shown entry with the count of the others.
+ */
+TEST(journal_close_wait_report_counts_the_groups_it_leaves_out)
+{
+	static struct tt_cw_group g[3];
+	struct tt_cw_report r = { .g = g, .n = 3, .t_ns = 1000, .min_age_ns = 10 };
+	struct jrecv rc = { .fd = -1 };
+	struct tt_journal *j;
+	char v[256], *e;
+	size_t len;
+	bool by_fd;
+
+	for (int i = 0; i < 3; i++)
+		g[i] = (struct tt_cw_group){ .pid = 7, .comm = "crawler", .netns = 1,
+					     .family = TT_AF_INET, .kind = TT_SVC_REMOTE,
+					     .addr = { 10, 1, 0, (uint8_t)i }, .port = 443,
+					     .count = 5 - (uint32_t)i };
+	tt_cw_report_limit(&r, 1);
+	REQUIRE(jrecv_open(&rc) == 0);
+	setenv("TCPTRAIL_JOURNAL_SOCKET", rc.path, 1);
+	j = journal__new(&(struct tt_sink_opts){ 0 }, 0);
+	unsetenv("TCPTRAIL_JOURNAL_SOCKET");
+	if (!j)
+		jrecv_close(&rc);
+	REQUIRE(j != NULL);
+	journal__close_wait(j, &r);
+	e = jrecv_entry(&rc, &len, &by_fd);
+	CHECK(e && field_of(e, len, "TCPTRAIL_EVENT", v, sizeof(v)) > 0 && !strcmp(v, "close_wait"));
+	CHECK(e && field_of(e, len, "COUNT", v, sizeof(v)) > 0 && !strcmp(v, "5"));
+	free(e);
+	e = jrecv_entry(&rc, &len, &by_fd);
+	CHECK(e && field_of(e, len, "TCPTRAIL_EVENT", v, sizeof(v)) > 0 &&
+	      !strcmp(v, "close_wait_not_shown"));
+	CHECK(e && field_of(e, len, "GROUPS", v, sizeof(v)) > 0 && !strcmp(v, "2"));
+	CHECK(e && field_of(e, len, "COUNT", v, sizeof(v)) > 0 && !strcmp(v, "7"));
+	CHECK(e && field_of(e, len, "SHOWN", v, sizeof(v)) > 0 && !strcmp(v, "1"));
+	CHECK(e && field_of(e, len, "PRIORITY", v, sizeof(v)) > 0 && !strcmp(v, "4"));
+	CHECK(e && field_of(e, len, "MESSAGE", v, sizeof(v)) > 0 &&
+	      strstr(v, "close_wait_leaks_not_shown groups=2 count=7 shown=1"));
+	if (e && *tt_failed_)
+		fprintf(stderr, "    MESSAGE=%s\n", field_of(e, len, "MESSAGE", v, sizeof(v)) > 0 ? v : "?");
+	free(e);
+	journal__free(j);
+	jrecv_close(&rc);
+}

@@ -575,3 +575,97 @@ TEST(sink_policy_cookie_is_no_overflow)
 	CHECK(strstr(out, " policy_cookies=7") != NULL);
 	free(out);
 }
+
+static void do_close_wait(struct tt_sink *s, const void *arg)
+{
+	sink__close_wait_report(s, arg);
+}
+
+/* How many lines of text hold needle. */
+static int lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		const char *end = strchr(l, '\n');
+		const char *hit = strstr(l, needle);
+
+		n += hit && (!end || hit < end);
+	}
+	return n;
+}
+
+/*
+ * A client leaking toward 150 remote services: the report names the 100
+ * first groups, in its order, and one more record counts the 50 others and
+ * their sockets, in JSON and in the log line format alike.
+ */
+TEST(sink_close_wait_report_names_100_groups_and_counts_the_rest)
+{
+	static struct tt_cw_group g[150];
+	struct tt_cw_report r = { .g = g, .n = 150, .t_ns = 1000, .min_age_ns = 10 };
+	uint64_t rest = 0;
+	char want[128], *text;
+
+	for (int i = 0; i < 150; i++) {
+		g[i] = (struct tt_cw_group){ .pid = 7, .comm = "crawler", .netns = 1,
+					     .family = TT_AF_INET, .kind = TT_SVC_REMOTE,
+					     .addr = { 10, 1, (uint8_t)(i / 250), (uint8_t)(i % 250) },
+					     .port = 443, .count = 150 - (uint32_t)i };
+		if (i >= TT_CW_REPORT_MAX)
+			rest += g[i].count;
+	}
+	CHECK_EQ_INT(TT_CW_REPORT_MAX, 100);
+	tt_cw_report_limit(&r, TT_CW_REPORT_MAX);
+	CHECK_EQ_INT(r.n, 100);
+	CHECK_EQ_INT(r.rest_groups, 50);
+	CHECK_EQ_INT(r.rest_count, rest);
+
+	text = render(true, do_close_wait, &r);
+	REQUIRE(text);
+	CHECK_EQ_INT(lines_with(text, "\"type\":\"close_wait\""), 100);
+	/* the last named is the 100th, 10.1.0.99 */
+	CHECK(strstr(text, "\"service_addr\":\"10.1.0.99\"") != NULL);
+	CHECK(strstr(text, "\"service_addr\":\"10.1.0.100\"") == NULL);
+	snprintf(want, sizeof(want), "\"type\":\"close_wait_not_shown\",\"version\":%d,"
+		 "\"t_ns\":1000,", TT_JSON_VERSION);
+	CHECK_EQ_INT(lines_with(text, want), 1);
+	snprintf(want, sizeof(want), "\"groups\":50,\"count\":%llu,\"shown\":100,",
+		 (unsigned long long)rest);
+	CHECK_EQ_INT(lines_with(text, want), 1);
+	free(text);
+
+	{
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = f, .logfmt = true });
+
+		sink__close_wait_report(s, &r);
+		sink__free(s);
+		fclose(f);
+	}
+	REQUIRE(text);
+	CHECK_EQ_INT(lines_with(text, "msg=close_wait_leak "), 100);
+	snprintf(want, sizeof(want), " level=warn msg=close_wait_leaks_not_shown groups=50 count=%llu "
+		 "shown=100", (unsigned long long)rest);
+	CHECK_EQ_INT(lines_with(text, want), 1);
+	free(text);
+
+	/* and the columns */
+	text = render(false, do_close_wait, &r);
+	REQUIRE(text);
+	CHECK_EQ_INT(lines_with(text, " warn close_wait_leak pid="), 100);
+	snprintf(want, sizeof(want), " warn close_wait_leaks_not_shown groups=50 count=%llu shown=100",
+		 (unsigned long long)rest);
+	CHECK_EQ_INT(lines_with(text, want), 1);
+	free(text);
+
+	/* at 100 or fewer, nothing more */
+	r = (struct tt_cw_report){ .g = g, .n = 100, .t_ns = 1000 };
+	tt_cw_report_limit(&r, TT_CW_REPORT_MAX);
+	CHECK_EQ_INT(r.rest_groups, 0);
+	text = render(true, do_close_wait, &r);
+	REQUIRE(text);
+	CHECK_EQ_INT(lines_with(text, "close_wait_not_shown"), 0);
+	free(text);
+}
