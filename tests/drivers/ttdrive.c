@@ -67,6 +67,8 @@ static const char usage[] =
 "           close-wait-sending [K=5]: the same, and K more on PORT+1 whose\n"
 "           clients half-closed, answered with a byte every 100 ms (no leak)\n"
 "           close-wait-pid [K=5]: 3K leaked sockets not their owner's from birth\n"
+"           close-wait-services [N=120]: a client leaking one socket toward\n"
+"           each of N services (ports PORT..PORT+N-1), then a pause\n"
 "           stuck-listener [N=4]: a listener that stopped accepting, its queue\n"
 "           in CLOSE_WAIT before tracing, then N connects it turns away\n"
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
@@ -1828,6 +1830,40 @@ static void close_wait(const struct scenario *sc, long k)
 }
 
 /*
+ * close-wait-services: a client that never closes, toward N services that
+ * do, one connection each: N leak groups of one socket, ttdrive's own.
+ */
+static void close_wait_services(const struct scenario *sc, long n)
+{
+	int *fds = calloc(n, sizeof(*fds));
+	long i;
+
+	(void)sc;
+	if (!fds)
+		die(ENOMEM, "fds");
+	for (i = 0; i < n; i++) {
+		int lfd = tcp_listen(AF_INET, PORT + (int)i, 4), afd;
+
+		fds[i] = tcp_connect(AF_INET, PORT + (int)i);
+		afd = accept(lfd, NULL, NULL);
+		if (afd < 0)
+			die(errno, "accept on port %ld", PORT + i);
+		close(afd);
+		close(lfd);
+	}
+	if (wait_state_count(ST_CLOSE_WAIT, (int)n, 2000) != n)
+		die(0, "want %ld sockets in CLOSE_WAIT", n);
+	printf("leaked=%ld\nport=%d\nclient_pid=%d\nss.close_wait=%d\n", n, PORT, main_pid,
+	       count_sockets().by_state[ST_CLOSE_WAIT]);
+	fflush(stdout);
+	/* past --close-wait-age 1 at a summary of -i 1 */
+	pause_point("close-wait", 2500);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+}
+
+/*
  * close-wait-pid: leaks that `-p SERVER` must see, though none of these
  * sockets was the server's from a birth under tracing.  A server
  * (ttpidleak) holds K connections it accepted before tracing started, whose
@@ -2591,6 +2627,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "close-wait-sending", .run = close_wait, .def_arg = 5, .variant = 2 },
 	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
 	{ .name = "close-wait-pid", .run = close_wait_pid, .def_arg = 5, .prepare = pidleak_start },
+	{ .name = "close-wait-services", .run = close_wait_services, .def_arg = 120 },
 	{ .name = "stuck-listener", .run = stuck_listener, .def_arg = 4, .prepare = stuck_start },
 	{ .name = "mix", .run = mix },
 	{ .name = "two-phase", .run = two_phase, .def_arg = 5 },
