@@ -135,6 +135,17 @@ fact() {
 	sed -n "s/^$1=//p" "$DIR/drive.out" | sed -n 1p
 }
 
+# expect_hooks: EXPECT_HOOKS="transitions=fentry time-wait=fentry" (the
+# guest sets it for each forced mode): those hooks are really in use, not
+# quietly fallen back from, as the tracing line of trace.err says.
+expect_hooks() {
+	for _h in $EXPECT_HOOKS; do
+		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q " $_h\( \|\$\)" ||
+		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q ": $_h " ||
+			fail "expected hook $_h: $(grep '^tcptrail: tracing' "$DIR/trace.err")"
+	done
+}
+
 # trace "SCENARIO [ARG]" [TCPTRAIL OPTIONS...]
 #
 # Starts ttdrive (which makes the namespace and waits), traces that namespace
@@ -173,13 +184,7 @@ trace() {
 		alive "$TRACE_PID" && fail "tcptrail did not attach within 20 s"
 		fail "tcptrail failed to start: $(last_line "$DIR/trace.err")"
 	fi
-	# EXPECT_HOOKS="transitions=fentry time-wait=fentry": a forced mode must
-	# really be in use, not quietly fallen back from.
-	for _h in $EXPECT_HOOKS; do
-		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q " $_h\( \|\$\)" ||
-		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q ": $_h " ||
-			fail "expected hook $_h: $(grep '^tcptrail: tracing' "$DIR/trace.err")"
-	done
+	expect_hooks
 
 	: >"$DIR/go"
 	drive_wait
@@ -382,11 +387,7 @@ trace_begin() {
 		alive "$TRACE_PID" && fail "tcptrail did not attach within 20 s"
 		fail "tcptrail failed to start: $(last_line "$DIR/trace.err")"
 	fi
-	for _h in $EXPECT_HOOKS; do
-		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q " $_h\( \|\$\)" ||
-		grep '^tcptrail: tracing' "$DIR/trace.err" | grep -q ": $_h " ||
-			fail "expected hook $_h: $(grep '^tcptrail: tracing' "$DIR/trace.err")"
-	done
+	expect_hooks
 	[ "$TRACE_NO_GO" = 1 ] || : >"$DIR/go"
 }
 
