@@ -350,8 +350,6 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 			break;
 		}
 		g->cmdline[0] = '\0';
-		if (r->cmdline && g->pid)
-			r->cmdline(g->pid, g->cmdline, sizeof(g->cmdline));
 	}
 	/*
 	 * Each container's total and each of its processes', for the order:
@@ -378,6 +376,15 @@ size_t report__close_wait(struct tt_report *r, const struct tt_engine *eng, uint
 	/* groups is NULL until the first group: qsort() takes no NULL, even for 0 */
 	if (r->n > 1)
 		qsort(r->groups, r->n, sizeof(*r->groups), by_count);
+	/* the command lines of the groups a report names; a process's are next to each other */
+	for (size_t i = 0; r->cmdline && i < r->n && i < TT_CW_REPORT_MAX; i++) {
+		struct tt_cw_group *g = &r->groups[i];
+
+		if (i && g->pid == g[-1].pid)
+			memcpy(g->cmdline, g[-1].cmdline, sizeof(g->cmdline));
+		else if (g->pid)
+			r->cmdline(g->pid, g->cmdline, sizeof(g->cmdline));
+	}
 	*groups = r->groups;
 	return r->n;
 }

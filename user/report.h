@@ -49,9 +49,19 @@ struct tt_cw_group {
 	uint64_t oldest_age_ns;	/* at least this long in CLOSE_WAIT */
 };
 
+/*
+ * The groups a report names, at most: a client leaking toward thousands of
+ * remote services would fill the log at every summary.  The first in the
+ * report's order; sinks count the others (tt_cw_report_limit(), sink.h).
+ */
+#define TT_CW_REPORT_MAX 100
+
 struct tt_report;
 
-/* cmdline_fn reads a process's command line; NULL leaves it empty (replay). */
+/*
+ * cmdline_fn reads a process's command line, for the groups a report names;
+ * NULL leaves it empty (replay).
+ */
 typedef void (*tt_cmdline_fn)(uint32_t pid, char *buf, size_t len);
 
 struct tt_report *report__new(uint64_t close_wait_age_ns, tt_cmdline_fn cmdline);

@@ -95,11 +95,9 @@ static inline bool sink_summary_warns(const struct tt_summary *sum)
 
 /*
  * Suspected CLOSE-WAIT leaks at t_ns: n groups, one per owner and service,
- * in the report's order.  A report names TT_CW_REPORT_MAX groups at most (a
- * client leaking toward thousands of remote services would fill the log at
- * every summary); the others are rest_groups, holding rest_count sockets.
+ * in the report's order.  A report names TT_CW_REPORT_MAX groups at most
+ * (report.h); the others are rest_groups, holding rest_count sockets.
  */
-#define TT_CW_REPORT_MAX 100
 struct tt_cw_report {
 	const struct tt_cw_group *g;
 	size_t n;

@@ -18,6 +18,9 @@ _leak=$(fact leaked)
 expect_eq "ttdrive's CLOSE-WAIT sockets in the namespace" "$(fact ss.close_wait)" "$_leak"
 expect_eq "close_wait records of the report at $T" "$(printf '%s\n' "$NAMED" | count_lines)" 100
 expect_eq "their owner" "$(printf '%s\n' "$NAMED" | jget pid | sort -u)" "$(fact client_pid)"
+# each named group's command line, read once for the process
+printf '%s\n' "$NAMED" | jget cmdline | grep -v -q 'ttdrive .*close-wait-services 120$' &&
+	fail "a close_wait record without ttdrive's command line: $(printf '%s\n' "$NAMED" | jget cmdline | sort -u)"
 expect_eq "their services" "$(printf '%s\n' "$NAMED" | jget service | sort -u)" remote
 expect_eq "distinct service ports named" \
 	"$(printf '%s\n' "$NAMED" | jget service_port | sort -u | count_lines)" 100
