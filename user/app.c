@@ -710,8 +710,8 @@ uint64_t app__check_leaks(struct app *a, uint64_t now_ns)
 		tw_tracker__census_start_check(a->tw, a->cw);
 		a->cw_pending = true;
 	}
-	tw_tracker__census_wait(a->tw);
-	if (!a->cw_pending || !a->cw->done_ns)
+	/* a check still running after the wait is the census thread's: nothing to read */
+	if (!tw_tracker__census_wait(a->tw) || !a->cw_pending || !a->cw->done_ns)
 		return 0;
 	return a->cw->done_ns + (a->cw->all ? CW_ALL_AFTER_NS : 0);
 }
