@@ -34,7 +34,8 @@
  * 5: summary.listeners have cgroup (container, pod); close_wait.comm is the
  * process's name at the report; time_wait.top_local under --cgroup or
  * --container counts the kept namespaces' sockets, not the entries seen.
- * 6: socket.holders.
+ * 6: socket.holders.  7: the close_wait_not_shown record (a report names
+ * TT_CW_REPORT_MAX groups at most).
  */
 #define TT_JSON_VERSION 7
 
