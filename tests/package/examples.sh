@@ -149,6 +149,7 @@ code = [f for f in doc["pipeline"]["filters"] if f.get("name") == "lua"][0]["cod
 # (record, the problem it is, or None): what an on-call person wants routed, and not
 cases = [
     ({"type": "close_wait", "count": 3}, "close_wait"),
+    ({"type": "close_wait_not_shown", "groups": 20, "count": 20}, "close_wait_not_shown"),
     ({"type": "overflow", "queue": "accept"}, "overflow"),
     ({"type": "summary", "lost": 1070, "lost_interval": 1070}, "lost_events"),
     ({"type": "summary", "lost": 1070, "lost_interval": 0}, None),
