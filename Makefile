@@ -82,7 +82,7 @@ $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/unit $(OUTPUT)/drivers:
 $(OUTPUT)/build-deps.ok: | $(OUTPUT)
 	$(Q)PATH=$$PATH:/usr/local/sbin:/usr/sbin:/sbin; missing=; \
 	for p in $(LIBS_PC); do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
-	for c in $(CLANG) $(CC) $(BPFTOOL); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	for c in $(CLANG) $(CC) $(BPFTOOL) $(PKG_CONFIG); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "make: cannot build, missing:$$missing ('make deps' names the Debian packages; 'make deps INSTALL=1' installs them)" >&2; \
 		exit 2; \
@@ -138,7 +138,14 @@ $(OUTPUT)/tcptrail-static: $(STATIC_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -static $^ $(shell $(PKG_CONFIG) --static --libs $(STATIC_LIBS_PC)) -lm -o $@
 
-$(OUTPUT)/unit/%.o: tests/unit/%.c | $(OUTPUT)/unit
+# The unit tests parse JSON back with jansson, which tcptrail does not link.
+$(OUTPUT)/unit-deps.ok: | $(OUTPUT)/build-deps.ok
+	$(Q)$(PKG_CONFIG) --exists jansson 2>/dev/null || { \
+		echo "make: cannot build the unit tests, missing: jansson ('make deps' names the Debian packages; 'make deps INSTALL=1' installs them)" >&2; \
+		exit 2; }; \
+	touch $@
+
+$(OUTPUT)/unit/%.o: tests/unit/%.c | $(OUTPUT)/unit $(OUTPUT)/unit-deps.ok
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
 
@@ -147,14 +154,14 @@ $(OUTPUT)/unit_tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) $(UNIT_LDLIBS) -o $@
 
 # Kernel-test traffic drivers (DRIVER_CFLAGS: static).
-$(OUTPUT)/drivers/%: tests/drivers/%.c | $(OUTPUT)/drivers
+$(OUTPUT)/drivers/%: tests/drivers/%.c | $(OUTPUT)/drivers $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(DRIVER_CFLAGS) $< -o $@
 
 # run and test install what is missing first, then build in a second make, so
 # that pkg-config and bpftool are there when the build's variables are read.
 run:
-	$(Q)INSTALL=1 tests/deps.sh
+	$(Q)INSTALL=1 tests/deps.sh build
 	$(Q)$(MAKE) --no-print-directory tcptrail
 	./tcptrail $(ARGS)
 
@@ -336,17 +343,17 @@ $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 # The load generator: libc only, like the test drivers.
-$(OUTPUT)/bench/ttload: tests/bench/ttload.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/ttload: tests/bench/ttload.c | $(OUTPUT)/bench $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(DRIVER_CFLAGS) $< -o $@
 
 # A synthetic capture to time the daemon's userspace by replay: libc only.
-$(OUTPUT)/bench/gencap: tests/bench/gencap.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/gencap: tests/bench/gencap.c | $(OUTPUT)/bench $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(DRIVER_CFLAGS) -Iinclude $< -o $@
 
 # The flow engine alone at 1M flows: no BPF, no root.
-$(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/flowmem.o: tests/bench/flowmem.c | $(OUTPUT)/bench $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -367,13 +374,13 @@ bench-scaling: $(OUTPUT)/tcptrail-static $(OUTPUT)/bench/ttload
 		sh tests/bench/scaling.sh
 
 # tests/kernel/no-kconfig.sh's LD_PRELOAD shim: a host without a kernel config.
-$(OUTPUT)/tools/nokconfig.so: tests/tools/nokconfig.c
+$(OUTPUT)/tools/nokconfig.so: tests/tools/nokconfig.c | $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -Wall -Wextra -shared -fPIC $< -o $@ -ldl
 
 # The BPF programs a process holds, with their run statistics (the guest has no bpftool).
-$(OUTPUT)/bench/progstat: tests/bench/progstat.c | $(OUTPUT)/bench
+$(OUTPUT)/bench/progstat: tests/bench/progstat.c | $(OUTPUT)/bench $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(DRIVER_CFLAGS) $< -o $@
 

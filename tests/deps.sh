@@ -5,6 +5,8 @@
 # missing piece with the Debian package that provides it.  With INSTALL=1,
 # as root, installs those packages and checks again.  Exits 1 while anything
 # is missing; prints only "deps: all present" when nothing is.
+# `tests/deps.sh build` (make run): what building tcptrail needs, no more.
+SCOPE=${1:-all}
 
 # bpftool, ip, nft live in sbin, which a non-root PATH may leave out
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
@@ -54,6 +56,7 @@ check() {
 	need "has_pc zlib" "pkg-config module zlib" zlib1g-dev
 	need "has_pc libdeflate" "pkg-config module libdeflate (the capture's compression)" libdeflate-dev
 	need "has_pc libsystemd" "pkg-config module libsystemd (--journal, sd_notify)" libsystemd-dev
+	[ "$SCOPE" = build ] && return
 	need "python3 -c 'import jsonschema' 2>/dev/null" "python3 jsonschema (tests: JSON schema)" python3-jsonschema
 	need "python3 -c 'import yaml' 2>/dev/null" "python3 yaml (tests: log shipper examples)" python3-yaml
 	need "has_cmd lua5.4" "lua5.4 (tests: the Fluent Bit example's Lua routing)" lua5.4
@@ -75,6 +78,11 @@ check() {
 	need "has_cmd curl" "curl (tests/kernel/prometheus.sh)" curl
 	need "has_cmd bash" "bash (tests/package/completion.sh)" bash
 	need "has_cmd dpkg-buildpackage" "dpkg-buildpackage (tests/kernel/package.sh)" dpkg-dev
+	# dpkg-checkbuilddeps asks for it; --no-install-recommends leaves it out
+	need "dpkg-query -W -f '\${Status}' build-essential 2>/dev/null | grep -q ' installed\$'" \
+		"Debian package build-essential (dpkg-buildpackage)" build-essential
+	# the unit's ExecReload (/bin/kill); pgrep and ps in the tests and the bench
+	need "has_cmd pgrep && has_cmd ps && [ -x /bin/kill ]" "pgrep, ps, /bin/kill" procps
 	need "has_cmd dh" "dh (tests/kernel/package.sh)" debhelper
 	need "has_cmd lintian" "lintian (tests/kernel/package.sh)" lintian
 	need "has_cmd systemd-analyze" "systemd-analyze, systemd-tmpfiles (tests/kernel/package.sh, service-unit.sh)" systemd
