@@ -171,7 +171,7 @@ unit: $(OUTPUT)/unit_tests
 test:
 	$(Q)INSTALL=1 tests/deps.sh
 	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS) $(OUTPUT)/bench/ttload \
-		$(OUTPUT)/bench/progstat $(OUTPUT)/tools/nokconfig.so
+		$(OUTPUT)/bench/progstat $(OUTPUT)/tools/nokconfig.so $(OUTPUT)/tools/clockstep.so
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 # Kernel tests inside qemu guests running Debian's 6.12, 6.1 and 5.10 cloud
@@ -214,7 +214,7 @@ vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 		tests/vm/vmtest.sh $(VMTEST_ARGS)
 
 ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload $(OUTPUT)/bench/progstat \
-	$(OUTPUT)/tools/nokconfig.so
+	$(OUTPUT)/tools/nokconfig.so $(OUTPUT)/tools/clockstep.so
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh kernel
 
 clean:
@@ -373,8 +373,10 @@ bench-scaling: $(OUTPUT)/tcptrail-static $(OUTPUT)/bench/ttload
 	$(Q)OUTPUT=$(OUTPUT) TT=$(OUTPUT)/tcptrail-static LOAD=$(OUTPUT)/bench/ttload \
 		sh tests/bench/scaling.sh
 
-# tests/kernel/no-kconfig.sh's LD_PRELOAD shim: a host without a kernel config.
-$(OUTPUT)/tools/nokconfig.so: tests/tools/nokconfig.c | $(OUTPUT)/build-deps.ok
+# The kernel tests' LD_PRELOAD shims: nokconfig.so, a host without a kernel
+# config (no-kconfig.sh); clockstep.so, the time set while tcptrail runs
+# (clock-step.sh).
+$(OUTPUT)/tools/%.so: tests/tools/%.c | $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -Wall -Wextra -shared -fPIC $< -o $@ -ldl

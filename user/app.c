@@ -276,6 +276,7 @@ int app__init(struct app *a, const struct tt_opts *o, int64_t wall_offset_ns, bo
 		app__free(a);
 		return -ENOMEM;
 	}
+	a->wall_offset_ns = wall_offset_ns;
 	err = choose_sinks(a, o, wall_offset_ns, color);
 	if (err == -ENOMEM)
 		tt_err("out of memory for a flow table of %llu flows", (unsigned long long)o->max_flows);
@@ -318,6 +319,7 @@ int app__go_live(struct app *a, int netns_fd)
 	tw_tracker__set_ident(tw, a->ident);
 	a->tw = tw;
 	a->report = r;
+	a->follow_clock = true;
 	{
 		struct diag_sysctls sys = {};
 
@@ -716,10 +718,34 @@ uint64_t app__check_leaks(struct app *a, uint64_t now_ns)
 	return a->cw->done_ns + (a->cw->all ? CW_ALL_AFTER_NS : 0);
 }
 
+/*
+ * Live, at each summary: has the wall clock moved against CLOCK_MONOTONIC,
+ * the records' clock?  A step of the time (NTP at boot, by hand) or a
+ * suspend, which CLOCK_MONOTONIC does not count, would leave every time
+ * printed after it off by as much.  Below CLOCK_MOVE_NS it is only the
+ * reading's error (the three clock reads may be preempted).  A capture
+ * keeps its start's offset: its replay prints the times as they were then.
+ */
+#define CLOCK_MOVE_NS	100000000ll
+static void follow_clock(struct app *a)
+{
+	int64_t off = tt_mono_to_wall_offset(), moved = off - a->wall_offset_ns;
+
+	if (moved > -CLOCK_MOVE_NS && moved < CLOCK_MOVE_NS)
+		return;
+	tt_warn("warning: the wall clock moved %+.3f s against the kernel's monotonic clock "
+		"(the time was set, or the host was suspended); the times printed from now on "
+		"follow it", (double)moved / 1e9);
+	a->wall_offset_ns = off;
+	EACH_SINK(a, clock, off);
+}
+
 static void summary(struct app *a, uint64_t now, bool final)
 {
 	engine__settle(a->eng, final ? UINT64_MAX : now);
 	cw_apply(a);
+	if (a->follow_clock)
+		follow_clock(a);
 	struct tt_summary sum = {
 		.t_ns = now,
 		.interval_ns = now - a->last_summary_ns,

@@ -60,6 +60,8 @@ struct app {
 	uint64_t drained_ns;		/* set by the source: nothing older is left unread */
 	bool started;
 	bool clock_jumps;		/* app__clock_jumps() */
+	int64_t wall_offset_ns;		/* record times to wall-clock time, as the sinks have it */
+	bool follow_clock;		/* live: follow the wall clock's steps (app__go_live()) */
 	bool closed;			/* app__close done */
 	bool stopping;			/* app__stopping(): the last drain */
 	int sink_err;			/* a sink's record or tick failed: the source stops */

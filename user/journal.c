@@ -468,6 +468,13 @@ static void journal_time_wait_op(void *priv, const struct tw_report *r)
 	journal__time_wait(priv, r);
 }
 
+static void journal_clock_op(void *priv, int64_t wall_offset_ns)
+{
+	struct tt_journal *j = priv;
+
+	sink__set_clock(j->fmt, wall_offset_ns);
+}
+
 static void journal_free_op(void *priv)
 {
 	journal__free(priv);
@@ -478,5 +485,6 @@ const struct tt_sink_ops tt_journal_sink_ops = {
 	.summary = journal_summary_op,
 	.close_wait = journal_close_wait_op,
 	.time_wait = journal_time_wait_op,
+	.clock = journal_clock_op,
 	.free = journal_free_op,
 };

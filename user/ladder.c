@@ -643,6 +643,11 @@ static void draw_oldest_alone(struct tt_ladder *l)
 	free(p);
 }
 
+void ladder__set_clock(struct tt_ladder *l, int64_t wall_offset_ns)
+{
+	l->o.wall_offset_ns = wall_offset_ns;
+}
+
 void ladder__tick(struct tt_ladder *l, uint64_t now_ns)
 {
 	while (l->head && l->head->deadline <= now_ns)

@@ -44,6 +44,9 @@ bool ladder__flow(struct tt_ladder *l, const struct tt_flow *f);
 /* Draw alone the flows that have waited long enough by now_ns (record clock). */
 void ladder__tick(struct tt_ladder *l, uint64_t now_ns);
 
+/* The wall clock's offset from the records' for the titles from now on. */
+void ladder__set_clock(struct tt_ladder *l, int64_t wall_offset_ns);
+
 /* Draw alone every flow still waiting (at exit). */
 void ladder__flush(struct tt_ladder *l);
 

@@ -217,6 +217,16 @@ void sink__summary(struct tt_sink *s, const struct tt_summary *sum)
 	s->ops->summary(s, sum);
 }
 
+void sink__set_clock(struct tt_sink *s, int64_t wall_offset_ns)
+{
+	s->o.wall_offset_ns = wall_offset_ns;
+}
+
+void sink__clock_op(void *priv, int64_t wall_offset_ns)
+{
+	sink__set_clock(priv, wall_offset_ns);
+}
+
 void sink__close_wait_report(struct tt_sink *s, const struct tt_cw_report *r)
 {
 	s->ops->close_wait(s, r);

@@ -149,6 +149,12 @@ struct tt_sink_ops {
 	 * is under way: a scrape waits for it, as the summary does.
 	 */
 	void (*serve)(void *priv, uint64_t now_ms);
+	/*
+	 * The wall clock moved against CLOCK_MONOTONIC, the records' clock (a
+	 * step of the time, a suspend): the times printed from now on are
+	 * wall_offset_ns from the records' own.
+	 */
+	void (*clock)(void *priv, int64_t wall_offset_ns);
 	/* the source ended: before the final summary, give out what is held */
 	void (*finish)(void *priv);
 	/* the source's end at now_ns: close what was written; nonzero: it failed */
@@ -171,6 +177,9 @@ struct tt_sink;
 
 /* A formatter: JSON if opts->json, logfmt if opts->logfmt, else human. */
 struct tt_sink *sink__new(const struct tt_sink_opts *opts);
+/* The formatter's wall clock offset from now on; also its ops' clock member. */
+void sink__set_clock(struct tt_sink *s, int64_t wall_offset_ns);
+void sink__clock_op(void *priv, int64_t wall_offset_ns);
 const struct tt_sink_ops *sink__ops(const struct tt_sink *s);
 void sink__free(struct tt_sink *s);
 

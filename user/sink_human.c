@@ -473,5 +473,6 @@ const struct tt_sink_ops tt_sink_human_ops = {
 	.summary = human_summary_op,
 	.close_wait = human_close_wait_op,
 	.time_wait = human_time_wait_op,
+	.clock = sink__clock_op,
 	.free = human_free_op,
 };

@@ -549,5 +549,6 @@ const struct tt_sink_ops tt_sink_json_ops = {
 	.summary = json_summary_op,
 	.close_wait = json_close_wait,
 	.time_wait = json_time_wait,
+	.clock = sink__clock_op,
 	.free = json_free,
 };

@@ -36,6 +36,14 @@ static int ladder_tick_op(void *priv, uint64_t now_ns, uint64_t lost, uint64_t e
 	return 0;
 }
 
+static void ladder_clock_op(void *priv, int64_t wall_offset_ns)
+{
+	struct ladder_sink *s = priv;
+
+	ladder__set_clock(s->l, wall_offset_ns);
+	sink__set_clock(s->lines, wall_offset_ns);
+}
+
 static void ladder_finish_op(void *priv)
 {
 	struct ladder_sink *s = priv;
@@ -57,6 +65,7 @@ static const struct tt_sink_ops ladder_sink_ops = {
 	.name = "ladder",
 	.flow_end = ladder_flow_op,
 	.tick = ladder_tick_op,
+	.clock = ladder_clock_op,
 	.finish = ladder_finish_op,
 	.free = ladder_free_op,
 };

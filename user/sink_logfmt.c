@@ -200,6 +200,7 @@ const struct tt_sink_ops tt_sink_logfmt_ops = {
 	.summary = logfmt_summary_op,
 	.close_wait = logfmt_close_wait_op,
 	.time_wait = logfmt_time_wait_op,
+	.clock = sink__clock_op,
 	.free = logfmt_free,
 };
 

@@ -118,12 +118,20 @@ static void free_op(void *priv)
 	free(s);
 }
 
+static void clock_op(void *priv, int64_t wall_offset_ns)
+{
+	struct syslog_sink *s = priv;
+
+	sink__set_clock(s->fmt, wall_offset_ns);
+}
+
 static const struct tt_sink_ops syslog_sink_ops = {
 	.name = "syslog",
 	.summary = summary_op,
 	.close_wait = close_wait_op,
 	.time_wait = time_wait_op,
 	.flush = flush_op,
+	.clock = clock_op,
 	.free = free_op,
 };
 
