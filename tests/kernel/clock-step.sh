@@ -16,8 +16,12 @@ case $SHIM in /*) ;; *) SHIM=$PWD/$SHIM ;; esac
 REAL=$TCPTRAIL
 case $REAL in /*) ;; *) REAL=$PWD/$REAL ;; esac
 STEP=$DIR/step
+# an ASan build (make test SANITIZE=1) wants its runtime first; the shim
+# takes clock_gettime() alone, which ASan leaves to libc
 cat >"$DIR/tcptrail" <<SH
 #!/bin/sh
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0
+export ASAN_OPTIONS
 TT_CLOCK_STEP_FILE=$STEP LD_PRELOAD=$SHIM exec $REAL "\$@"
 SH
 chmod +x "$DIR/tcptrail"
