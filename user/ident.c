@@ -69,6 +69,7 @@ struct tt_ident {
 	/* MAX_NAMES, MAX_PIDS, IDLE_NS, PRUNE_NS, PID_TTL_NS unless a test says */
 	size_t max_names, max_pids;
 	uint64_t idle_ns, prune_ns, pid_ttl_ns;
+	uint64_t hold_ns;	/* the longest ident__hold(): names no table drops younger */
 	bool scanned;
 	uint64_t proc_fallbacks;
 };
@@ -198,6 +199,29 @@ static size_t table_drop_older(struct table *t, uint64_t before, uint64_t keep)
 	free(t->slots);
 	*t = n;
 	return dropped;
+}
+
+/*
+ * Drop the older half of t's entries, by when each was last read, but none
+ * read at or after before: room made when none is idle long enough, as a
+ * full table must not leave every new key unnamed.  The number dropped.
+ */
+static size_t table_drop_older_half(struct table *t, uint64_t before)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slots[i].key)
+			continue;
+		if (t->slots[i].read_ns < lo)
+			lo = t->slots[i].read_ns;
+		if (t->slots[i].read_ns > hi)
+			hi = t->slots[i].read_ns;
+	}
+	if (hi < lo)
+		return 0;
+	return table_drop_older(t, lo + (hi - lo) / 2 + 1 < before ? lo + (hi - lo) / 2 + 1 : before,
+				0);
 }
 
 /* Drop the names idle for IDLE_NS (never the root's); true if any went. */
@@ -582,6 +606,19 @@ static const struct tt_cgname *by_pid(struct tt_ident *id, uint32_t pid)
 		s = table_get(&id->pids, pid, id->max_pids);
 	if (!s && prune_pids(id))
 		s = table_get(&id->pids, pid, id->max_pids);
+	if (!s) {
+		/*
+		 * None idle long enough: a new owner unnamed is worse than an old
+		 * one read again.  Not a name a report may hold (ident__hold()),
+		 * looked up as long as PID_TTL_NS after it was read.
+		 */
+		uint64_t held = id->hold_ns + id->pid_ttl_ns;
+		size_t dropped = now > held ? table_drop_older_half(&id->pids, now - held) : 0;
+
+		tt_debug("cgroup names: the pids' table full, none idle: the %zu read longest ago "
+			 "dropped", dropped);
+		s = dropped ? table_get(&id->pids, pid, id->max_pids) : NULL;
+	}
 	if (!s)
 		return NULL;
 	s->read_ns = now;
@@ -632,6 +669,8 @@ void ident__hold(struct tt_ident *id, uint64_t ns)
 {
 	if (id && ns > id->idle_ns)
 		id->idle_ns = ns;
+	if (id && ns > id->hold_ns)
+		id->hold_ns = ns;
 }
 
 /*

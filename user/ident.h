@@ -69,8 +69,9 @@ void ident__tick(struct tt_ident *id);
 /*
  * At most max_names cgroup names and max_pids owners' /proc/PID/cgroup
  * names at once; when full, those not looked up for idle_ns make room,
- * checked at most once per prune_ns; a pid's file is read again after
- * pid_ttl_ns.  The defaults (65536, 16384, an hour, a minute, 5 s) suit a
+ * checked at most once per prune_ns (and with none idle, the owners' older
+ * half, but none a report may hold: ident__hold()); a pid's file is read
+ * again after pid_ttl_ns.  The defaults (65536, 16384, an hour, a minute, 5 s) suit a
  * daemon; tests use small ones.
  */
 void ident__set_capacity(struct tt_ident *id, size_t max_names, size_t max_pids,

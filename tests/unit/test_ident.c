@@ -1009,6 +1009,62 @@ TEST(ident_owner_pids_idle_make_room_when_full)
 }
 
 /*
+ * A full pids' table with none idle for an hour (16,384 owners within the
+ * hour: a host that forks a process per job): every new owner was left
+ * unnamed.  The older half makes room now, but never a name that a report
+ * may still hold (ident__hold()).
+ */
+TEST(ident_owner_pids_full_and_busy_drop_their_older_half)
+{
+	struct tt_ident *id = ident__new(true);
+	struct timespec ts = { 0, 20 * 1000000 };
+	uint32_t me = (uint32_t)getpid(), parent = (uint32_t)getppid(), kid;
+	pid_t child;
+	int st;
+
+	REQUIRE(id);
+	child = fork();
+	REQUIRE(child >= 0);
+	if (!child) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != (pid_t)me)
+			_exit(0);
+		close(1);
+		close(2);
+		pause();
+		_exit(0);
+	}
+	kid = (uint32_t)child;
+	/* 2 pids, idle after an hour, pruned at any time, read again after 1 ms */
+	ident__set_capacity(id, 64, 2, 3600 * 1000000000ull, 0, 1000000ull);
+	/* a report holds its names for 1 s */
+	ident__hold(id, 1000000000ull);
+	ident__tick(id);
+	CHECK(ident__lookup(id, 0, me) != NULL);
+	CHECK(ident__lookup(id, 0, parent) != NULL);
+	nanosleep(&ts, NULL);
+	ident__tick(id);
+	/* full, none idle, both held: no room, as before */
+	CHECK(ident__lookup(id, 0, kid) == NULL);
+	ident__free(id);
+
+	id = ident__new(true);
+	REQUIRE(id);
+	ident__set_capacity(id, 64, 2, 3600 * 1000000000ull, 0, 1000000ull);
+	ident__tick(id);
+	CHECK(ident__lookup(id, 0, me) != NULL);
+	CHECK(ident__lookup(id, 0, parent) != NULL);
+	nanosleep(&ts, NULL);
+	ident__tick(id);
+	/* held by no report: the two read 20 ms ago make room, and come back when asked */
+	CHECK(ident__lookup(id, 0, kid) != NULL);
+	CHECK(ident__lookup(id, 0, me) != NULL);
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	ident__free(id);
+}
+
+/*
  * --cgroup on replay as a live run takes it, a directory under the v2
  * mount: the capture's names are paths in the hierarchy, so the mount goes
  * (an empty replay, exit 0, before).  A path in the hierarchy stays.
