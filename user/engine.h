@@ -301,6 +301,12 @@ struct tt_listener_stats {
 	uint64_t cgroup;	/* the listener's cgroup v2 id, as the last overflow record had it */
 	uint32_t max_backlog;
 	uint64_t last_ns;
+	/*
+	 * Its listener closed then (0: open, or not seen to close): with no
+	 * overflow since, the summary after it is its last (its namespace may
+	 * be gone, and its inode taken by the next one made).
+	 */
+	uint64_t closed_ns;
 	uint64_t accept_overflows, syn_drops, syn_cookies;		/* since start */
 	uint64_t i_accept_overflows, i_syn_drops, i_syn_cookies;	/* this interval */
 };

@@ -168,6 +168,18 @@ void ft_late_reset(struct tt_flow *f)
 		f->segs_out++;
 }
 
+/* A listener closed (not evicted): its overflow counts end with the next summary. */
+static void lstats_closed(struct tt_engine *eng, const struct tt_flow *l)
+{
+	for (unsigned int i = 0; i < eng->n_lstats; i++) {
+		struct tt_listener_stats *ls = &eng->lstats[i];
+
+		if (ls->netns == l->netns && ls->port == l->sport && ls->family == l->family &&
+		    !memcmp(ls->addr, l->saddr, 16))
+			ls->closed_ns = l->ts_ns[l->nstates - 1];
+	}
+}
+
 void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 {
 	struct tt_entry *e = &eng->ents[idx];
@@ -177,6 +189,8 @@ void ft_end_flow(struct tt_engine *eng, uint32_t idx, uint8_t reason)
 		eng->n_pseudo--;
 	if (e->lnext != UNLISTED)
 		ft_listener_gone(eng, &e->flow);
+	if (e->flow.role == TT_ROLE_LISTENER && reason != TT_END_EVICTED && e->flow.nstates)
+		lstats_closed(eng, &e->flow);
 	ft_hash_unlink(eng, idx);
 	lru_unlink(eng, idx);
 	ft_listener_unlink(eng, idx);
@@ -584,10 +598,19 @@ void engine__reset_interval(struct tt_engine *eng)
 	memset(&eng->interval, 0, sizeof(eng->interval));
 	eng->interval.active = eng->total.active;
 	eng->interval.peak = eng->total.active;
-	for (unsigned int i = 0; i < eng->n_lstats; i++) {
-		eng->lstats[i].i_accept_overflows = 0;
-		eng->lstats[i].i_syn_drops = 0;
-		eng->lstats[i].i_syn_cookies = 0;
+	for (unsigned int i = 0; i < eng->n_lstats;) {
+		struct tt_listener_stats *ls = &eng->lstats[i];
+
+		/* its listener closed, and nothing overflowed since: reported, and gone */
+		if (ls->closed_ns && ls->last_ns <= ls->closed_ns) {
+			*ls = eng->lstats[--eng->n_lstats];
+			continue;
+		}
+		ls->closed_ns = 0;
+		ls->i_accept_overflows = 0;
+		ls->i_syn_drops = 0;
+		ls->i_syn_cookies = 0;
+		i++;
 	}
 }
 

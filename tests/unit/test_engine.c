@@ -1104,6 +1104,61 @@ static void sum_listener(const struct tt_listener_stats *ls, void *ctx)
 		*out = ls;
 }
 
+/*
+ * A listener's counts last until the summary after it closed: its namespace
+ * may be gone, and the next namespace made takes its inode (a container's
+ * restart), whose listener on the same port would add to them.  Evicted is
+ * not closed; an overflow after the close (a listener there again) keeps
+ * them.
+ */
+TEST(engine_overflows_of_a_closed_listener_end_with_the_summary_after)
+{
+	struct ended r;
+	struct tt_engine *eng = mk(&r, 16);
+	struct tt_event o = rec_ports(rec(TT_EV_OVERFLOW, SK(1), 0, 0, MS(3)), 8080, 50000);
+	const struct tt_listener_stats *ls = NULL;
+
+	REQUIRE(eng);
+	o.aux[0] = TT_Q_ACCEPT;
+	o.aux[1] = 1;
+	/* open, an overflow, closed: reported once more, then gone */
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(1), TT_CLOSE, TT_LISTEN, MS(1)), 8080,
+			0), 77, "srv")), 0);
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(1), TT_LISTEN, TT_CLOSE, MS(5)), 8080, 0)), 0);
+	engine__for_each_listener_stats(eng, sum_listener, &ls);
+	REQUIRE(ls);
+	CHECK_EQ_INT(ls->i_accept_overflows, 1);
+	engine__reset_interval(eng);
+	ls = NULL;
+	engine__for_each_listener_stats(eng, sum_listener, &ls);
+	CHECK(ls == NULL);
+
+	/* closed, then a listener there again that overflows before the summary: kept */
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(2), TT_CLOSE, TT_LISTEN, MS(10)), 8080,
+			0), 78, "srv")), 0);
+	o.sk = SK(2);
+	o.ts_ns = MS(11);
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	CHECK_EQ_INT(feed(eng, rec_ports(rec_tr(SK(2), TT_LISTEN, TT_CLOSE, MS(12)), 8080, 0)), 0);
+	CHECK_EQ_INT(feed(eng, rec_by(rec_ports(rec_tr(SK(3), TT_CLOSE, TT_LISTEN, MS(13)), 8080,
+			0), 79, "srv")), 0);
+	o.sk = SK(3);
+	o.ts_ns = MS(14);
+	CHECK_EQ_INT(engine__feed(eng, &o), 0);
+	engine__reset_interval(eng);
+	ls = NULL;
+	engine__for_each_listener_stats(eng, sum_listener, &ls);
+	REQUIRE(ls);
+	CHECK_EQ_INT(ls->accept_overflows, 2);
+	/* and it stays while its listener is open */
+	engine__reset_interval(eng);
+	ls = NULL;
+	engine__for_each_listener_stats(eng, sum_listener, &ls);
+	CHECK(ls != NULL);
+	engine__free(eng);
+}
+
 TEST(engine_overflows_per_listener)
 {
 	struct ended r;
