@@ -635,15 +635,6 @@ TEST(capflow_rotation_steps_past_a_name_in_the_way)
 	capkit_rmtree(dir);
 }
 
-static int count_of(const char *s, const char *what)
-{
-	int n = 0;
-
-	for (; s && (s = strstr(s, what)); s += strlen(what))
-		n++;
-	return n;
-}
-
 /*
  * A set whose writer stepped past names replays whole: the next file's
  * metadata names the file before it, so the replay says what it passed and
@@ -677,7 +668,7 @@ TEST(capflow_replay_follows_a_set_past_names_stepped_past)
 
 	rr = replay_run_argv(6, argv);
 	CHECK_EQ_INT(rr.status, 0);
-	CHECK_EQ_INT(count_of(rr.out, "{\"type\":\"flow\""), 600);
+	CHECK_EQ_INT(tt_count(rr.out, "{\"type\":\"flow\""), 600);
 	CHECK(rr.err && strstr(rr.err, ".ttcap.2 to .3 were stepped past by the capture"));
 	CHECK(rr.err && !strstr(rr.err, "missing"));
 	replay_run_free(&rr);
@@ -689,7 +680,7 @@ TEST(capflow_replay_follows_a_set_past_names_stepped_past)
 	}
 	rr = replay_run_argv(6, argv);
 	CHECK_EQ_INT(rr.status, 0);
-	CHECK_EQ_INT(count_of(rr.out, "{\"type\":\"flow\""), 600);
+	CHECK_EQ_INT(tt_count(rr.out, "{\"type\":\"flow\""), 600);
 	replay_run_free(&rr);
 
 	/* a file that is no capture, stepped past the same way */
@@ -709,7 +700,7 @@ TEST(capflow_replay_follows_a_set_past_names_stepped_past)
 		argv[2] = junk;
 		rr = replay_run_argv(6, argv);
 		CHECK_EQ_INT(rr.status, 0);
-		CHECK_EQ_INT(count_of(rr.out, "{\"type\":\"flow\""), 300);
+		CHECK_EQ_INT(tt_count(rr.out, "{\"type\":\"flow\""), 300);
 		CHECK(rr.err && strstr(rr.err, "j.ttcap.1 was stepped past by the capture"));
 		replay_run_free(&rr);
 		argv[2] = path;
@@ -723,7 +714,7 @@ TEST(capflow_replay_follows_a_set_past_names_stepped_past)
 	rr = replay_run_argv(6, argv);
 	CHECK_EQ_INT(rr.status, 2);
 	CHECK(rr.err && strstr(rr.err, ".ttcap.2 to .4 are missing (or another run's)"));
-	CHECK(count_of(rr.out, "{\"type\":\"flow\"") < 600);
+	CHECK(tt_count(rr.out, "{\"type\":\"flow\"") < 600);
 	replay_run_free(&rr);
 	free(path);
 	capkit_rmtree(dir);

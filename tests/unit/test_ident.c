@@ -459,15 +459,6 @@ static char *replay_out(const char *path, ...)
 	return out;
 }
 
-static int count(const char *text, const char *what)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
-		n++;
-	return n;
-}
-
 TEST(ident_capture_keeps_names_for_replay_elsewhere)
 {
 	char dir[] = "/tmp/tt_ident_XXXXXX", path[64], *out;
@@ -507,39 +498,39 @@ TEST(ident_capture_keeps_names_for_replay_elsewhere)
 
 	/* a replay shows the capture's names, not this host's */
 	out = replay_out(path, NULL);
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 4);
-	CHECK_EQ_INT(count(out, "\"cgroup\":\"/libpod_parent/libpod-" ID64 "\",\"container\":\""
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 4);
+	CHECK_EQ_INT(tt_count(out, "\"cgroup\":\"/libpod_parent/libpod-" ID64 "\",\"container\":\""
 			   ID64 "\""), 1);
-	CHECK_EQ_INT(count(out, "\"container\":\"" ID64B "\",\"pod\":\"" UID "\""), 1);
-	CHECK_EQ_INT(count(out, "\"cgroup\":\"/system.slice/sshd.service\",\"role\""), 1);
-	CHECK_EQ_INT(count(out, "\"cgroup\":null"), 1);
+	CHECK_EQ_INT(tt_count(out, "\"container\":\"" ID64B "\",\"pod\":\"" UID "\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"cgroup\":\"/system.slice/sshd.service\",\"role\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"cgroup\":null"), 1);
 	free(out);
 
 	/* --container: a prefix, in the capture's names */
 	out = replay_out(path, "--container", "4219ac", NULL);
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 1);
-	CHECK_EQ_INT(count(out, "\"container\":\"" ID64 "\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"container\":\"" ID64 "\""), 1);
 	free(out);
 	out = replay_out(path, "--container", "0123", NULL);
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 1);
-	CHECK_EQ_INT(count(out, "\"pod\":\"" UID "\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"pod\":\"" UID "\""), 1);
 	free(out);
 	out = replay_out(path, "--container", "ffff", NULL);
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 0);
 	free(out);
 	/* --cgroup: the path or below it */
 	out = replay_out(path, "--cgroup", "/kubepods", NULL);
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 1);
-	CHECK_EQ_INT(count(out, "\"pod\":\"" UID "\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"pod\":\"" UID "\""), 1);
 	free(out);
 	out = replay_out(path, "--cgroup", "/system.slice/sshd.service", NULL);
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 1);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 1);
 	free(out);
 	out = replay_out(path, "--cgroup", "/system", NULL);	/* not a prefix of a component */
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 0);
 	free(out);
 	out = replay_out(path, "--cgroup", "/", NULL);		/* everything named */
-	CHECK_EQ_INT(count(out, "\"type\":\"flow\""), 3);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"flow\""), 3);
 	free(out);
 	unlink(path);
 	rmdir(dir);
@@ -798,11 +789,11 @@ TEST(ident_close_wait_by_container_json_human_metrics)
 	REQUIRE(s);
 	sink__set_ident(s, id);
 	sink__close_wait(s, g, n, 10000, 0);
-	CHECK_EQ_INT(count(mem_text(f, &buf), "\"type\":\"close_wait\""), 3);
-	CHECK_EQ_INT(count(buf, "\"netns\":4026531840,\"cgroup\":\"/libpod_parent/libpod-" ID64
+	CHECK_EQ_INT(tt_count(mem_text(f, &buf), "\"type\":\"close_wait\""), 3);
+	CHECK_EQ_INT(tt_count(buf, "\"netns\":4026531840,\"cgroup\":\"/libpod_parent/libpod-" ID64
 			   "\",\"container\":\"" ID64 "\",\"family\""), 1);
-	CHECK_EQ_INT(count(buf, "\"container\":\"" ID64B "\",\"pod\":\"" UID "\""), 1);
-	CHECK_EQ_INT(count(buf, "\"cgroup\":null"), 1);
+	CHECK_EQ_INT(tt_count(buf, "\"container\":\"" ID64B "\",\"pod\":\"" UID "\""), 1);
+	CHECK_EQ_INT(tt_count(buf, "\"cgroup\":null"), 1);
 	sink__free(s);
 
 	/* logfmt (--syslog, --journal): the short id */
@@ -812,10 +803,10 @@ TEST(ident_close_wait_by_container_json_human_metrics)
 	REQUIRE(s);
 	sink__set_ident(s, id);
 	sink__close_wait(s, g, n, 10000, 0);
-	CHECK_EQ_INT(count(mem_text(f, &buf),
+	CHECK_EQ_INT(tt_count(mem_text(f, &buf),
 			"msg=close_wait_leak container=4219ac6a33dc pid=50"), 1);
-	CHECK_EQ_INT(count(buf, "container=0123456789ab pod=" UID " pid=60"), 1);
-	CHECK_EQ_INT(count(buf, "family="), 0);
+	CHECK_EQ_INT(tt_count(buf, "container=0123456789ab pod=" UID " pid=60"), 1);
+	CHECK_EQ_INT(tt_count(buf, "family="), 0);
 	/* an IPv6 port says so: the same port over IPv4 is a group of its own */
 	rewind(f);
 	fflush(f);
@@ -825,7 +816,7 @@ TEST(ident_close_wait_by_container_json_human_metrics)
 		v6.family = TT_AF_INET6;
 		sink__close_wait(s, &v6, 1, 10000, 0);
 	}
-	CHECK_EQ_INT(count(mem_text(f, &buf), "service=\"local port 7070\" family=ipv6 count=3"),
+	CHECK_EQ_INT(tt_count(mem_text(f, &buf), "service=\"local port 7070\" family=ipv6 count=3"),
 		     1);
 	sink__free(s);
 
@@ -834,10 +825,10 @@ TEST(ident_close_wait_by_container_json_human_metrics)
 	fflush(f);
 	metrics__render(f, &(struct tt_metrics_input){ .eng = eng, .cw = g, .n_cw = n,
 						       .tw_population = -1 });
-	CHECK_EQ_INT(count(mem_text(f, &buf), "tcptrail_container_close_wait_suspected_leaks{"
+	CHECK_EQ_INT(tt_count(mem_text(f, &buf), "tcptrail_container_close_wait_suspected_leaks{"
 			   "container=\"" ID64 "\",service=\"local:8080\"} 2\n"), 1);
-	CHECK_EQ_INT(count(buf, "container=\"" ID64B "\",service=\"local:9090\"} 1\n"), 1);
-	CHECK_EQ_INT(count(buf, "service=\"local:7070\""), 0);
+	CHECK_EQ_INT(tt_count(buf, "container=\"" ID64B "\",service=\"local:9090\"} 1\n"), 1);
+	CHECK_EQ_INT(tt_count(buf, "service=\"local:7070\""), 0);
 	fclose(f);
 	free(buf);
 	report__free(rep);
@@ -869,9 +860,9 @@ TEST(ident_human_container_column_once_named)
 	l2 = strchr(buf, '\n');
 	REQUIRE(l2);
 	CHECK(strstr(buf, "4219ac6a33dc") > l2);
-	CHECK_EQ_INT(count(buf, " 4219ac6a33dc      42 curl"), 1);
-	CHECK_EQ_INT(count(buf, " -                 42 curl"), 1);
-	CHECK_EQ_INT(count(buf, "      42 curl"), 3);
+	CHECK_EQ_INT(tt_count(buf, " 4219ac6a33dc      42 curl"), 1);
+	CHECK_EQ_INT(tt_count(buf, " -                 42 curl"), 1);
+	CHECK_EQ_INT(tt_count(buf, "      42 curl"), 3);
 	sink__free(s);
 	fclose(f);
 	free(buf);
@@ -911,7 +902,7 @@ TEST(ident_time_wait_names_the_containers_that_hold_most)
 	sink__time_wait(s, &r);
 	fflush(f);
 	REQUIRE(buf);
-	CHECK_EQ_INT(count(buf, "\"top_containers\":[{\"container\":\"" ID64B "\",\"pod\":\"" UID
+	CHECK_EQ_INT(tt_count(buf, "\"top_containers\":[{\"container\":\"" ID64B "\",\"pod\":\"" UID
 			   "\",\"cgroup\":\"/kubepods/burstable/pod" UID "/" ID64B
 			   "\",\"time_wait_60s\":4},{\"container\":\"" ID64 "\""), 1);
 	sink__free(s);

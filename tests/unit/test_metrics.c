@@ -20,15 +20,6 @@
 #include "twreport.h"
 #include "util.h"
 
-static int count(const char *text, const char *what)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
-		n++;
-	return n;
-}
-
 static struct tt_engine *busy_engine(void)
 {
 	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 64 });
@@ -377,9 +368,9 @@ TEST(metrics_file_failure_said_once_and_recovery)
 	close(efd);
 	unlink(errpath);
 	REQUIRE(n > 0);
-	CHECK_EQ_INT(count(text, "No such file or directory"), 1);
-	CHECK_EQ_INT(count(text, "written again (3 summaries were not)"), 1);
-	CHECK_EQ_INT(count(text, "\n"), 2);
+	CHECK_EQ_INT(tt_count(text, "No such file or directory"), 1);
+	CHECK_EQ_INT(tt_count(text, "written again (3 summaries were not)"), 1);
+	CHECK_EQ_INT(tt_count(text, "\n"), 2);
 	CHECK(access(path, F_OK) == 0);
 	ref.ops->free(ref.priv);
 	unlink(path);

@@ -36,15 +36,6 @@ static struct replay_run replay(const char *first, ...)
 }
 
 
-static int count(const char *text, const char *what)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
-		n++;
-	return n;
-}
-
 /* The last line of s (which ends with a newline), or "" */
 static const char *last_line_of(const char *s)
 {
@@ -147,17 +138,17 @@ TEST(replay_reset_capture_human_and_events)
 	REQUIRE(have(path));
 	r = replay("-r", path, NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK_EQ_INT(count(r.out, " > CLOSE (refused)"), 1);
-	CHECK_EQ_INT(count(r.out, " > CLOSE (reset)"), 2);
-	CHECK_EQ_INT(count(r.out, " > CLOSE (abort)"), 2);
+	CHECK_EQ_INT(tt_count(r.out, " > CLOSE (refused)"), 1);
+	CHECK_EQ_INT(tt_count(r.out, " > CLOSE (reset)"), 2);
+	CHECK_EQ_INT(tt_count(r.out, " > CLOSE (abort)"), 2);
 	CHECK(strstr(r.out, "Z info final_summary ") != NULL);
 	CHECK(strstr(r.out, " refused=1 resets=2 ") != NULL);
 	replay_run_free(&r);
 
 	r = replay("-r", path, "-e", "--color", "never", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK_EQ_INT(count(r.out, "SYN_SENT -> CLOSE"), 1);
-	CHECK_EQ_INT(count(r.out, "CLOSE -> SYN_SENT"), 3);
+	CHECK_EQ_INT(tt_count(r.out, "SYN_SENT -> CLOSE"), 1);
+	CHECK_EQ_INT(tt_count(r.out, "CLOSE -> SYN_SENT"), 3);
 	replay_run_free(&r);
 }
 
@@ -197,7 +188,7 @@ TEST(replay_filters_match_the_kernel)
 	replay_run_free(&r);
 
 	r = replay("-r", close, "--json", "-N", "1", NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 0);
 	replay_run_free(&r);
 
 	/* -p: the owner's flows, found as the kernel finds them */
@@ -209,10 +200,10 @@ TEST(replay_filters_match_the_kernel)
 		json_decref(flows[--n]);
 	replay_run_free(&r);
 	r = replay("-r", close, "--json", "-p", pid, NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 10);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 10);
 	replay_run_free(&r);
 	r = replay("-r", close, "--json", "-p", "1", NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 0);
 	replay_run_free(&r);
 }
 
@@ -223,8 +214,8 @@ TEST(replay_ladders_from_real_captures)
 	REQUIRE(have("tests/captures/simclose.ttcap") && have("tests/captures/synack.ttcap"));
 	r = replay("-r", "tests/captures/simclose.ttcap", "--ladder", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK_EQ_INT(count(r.out, "ladder legend:"), 1);
-	CHECK_EQ_INT(count(r.out, "\nladder at "), 1);
+	CHECK_EQ_INT(tt_count(r.out, "ladder legend:"), 1);
+	CHECK_EQ_INT(tt_count(r.out, "\nladder at "), 1);
 	/* both ends FIN_WAIT1 > CLOSING > TIME_WAIT, and the FINs cross */
 	CHECK(strstr(r.out, "  FIN_WAIT1    |------------- FIN ------------->|\n") != NULL);
 	CHECK(strstr(r.out, "|<------------- FIN -------------| FIN_WAIT1\n") != NULL);
@@ -239,14 +230,14 @@ TEST(replay_ladders_from_real_captures)
 
 	r = replay("-r", "tests/captures/synack.ttcap", "--ladder", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK(count(r.out, "|<--- SYN+ACK (retransmitted) ---|") >= 1);
+	CHECK(tt_count(r.out, "|<--- SYN+ACK (retransmitted) ---|") >= 1);
 	CHECK(strstr(r.out, "|<----------- SYN+ACK -----------|\n") != NULL);
 	replay_run_free(&r);
 
 	r = replay("-r", "tests/captures/reset.ttcap", "--ladder", NULL);
-	CHECK_EQ_INT(count(r.out, "\nladder at "), 3);
+	CHECK_EQ_INT(tt_count(r.out, "\nladder at "), 3);
 	CHECK(strstr(r.out, "(no socket: the connection was refused)") != NULL);
-	CHECK_EQ_INT(count(r.out, " RST "), 3);
+	CHECK_EQ_INT(tt_count(r.out, " RST "), 3);
 	replay_run_free(&r);
 }
 
@@ -271,8 +262,8 @@ TEST(replay_summaries_follow_the_capture_clock)
 
 	/* -d: stop after 2 s of capture time */
 	r = replay("-r", path, "--json", "-d", "2", NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
-	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"final\":true"), 1);
 	replay_run_free(&r);
 }
 
@@ -317,8 +308,8 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	close(fd);
 	r = replay("-r", cut, "--json", NULL);
 	CHECK_EQ_INT(r.status, 2);
-	CHECK(count(r.out, "\"type\":\"flow\"") >= 1);
-	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	CHECK(tt_count(r.out, "\"type\":\"flow\"") >= 1);
+	CHECK_EQ_INT(tt_count(r.out, "\"final\":true"), 1);
 	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
 	/* the error is the last thing said: the last line */
 	CHECK(strstr(last_line_of(r.err), ": truncated at offset ") != NULL);
@@ -326,7 +317,7 @@ TEST(replay_of_a_cut_capture_outputs_all_then_fails)
 	/* --snapshot: the view of what was read, then the same failure */
 	r = replay("-r", cut, "--snapshot", "--json", NULL);
 	CHECK_EQ_INT(r.status, 2);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 1);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"snapshot\""), 1);
 	CHECK(strstr(r.err, ": truncated at offset ") != NULL);
 	replay_run_free(&r);
 out:
@@ -356,14 +347,14 @@ TEST(replay_of_a_capture_in_progress_outputs_all_and_succeeds)
 	REQUIRE(write(writer, buf, n - 60) == n - 60);
 	r = replay("-r", cut, "--json", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK(count(r.out, "\"type\":\"flow\"") >= 1);
-	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	CHECK(tt_count(r.out, "\"type\":\"flow\"") >= 1);
+	CHECK_EQ_INT(tt_count(r.out, "\"final\":true"), 1);
 	CHECK(strstr(r.err, ": a running tcptrail is still writing it; read up to offset ") != NULL);
 	CHECK(!strstr(r.err, "truncated"));
 	replay_run_free(&r);
 	r = replay("-r", cut, "--snapshot", "--json", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 1);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"snapshot\""), 1);
 	CHECK(strstr(r.err, ": a running tcptrail is still writing it") != NULL);
 	replay_run_free(&r);
 	/* just begun: not even the header is out yet */
@@ -405,7 +396,7 @@ TEST(replay_errors_are_one_line_and_status_2)
 	r = replay("-r", junk, NULL);
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "not a tcptrail capture (bad magic at offset 0") != NULL);
-	CHECK_EQ_INT(count(r.err, "\n"), 1);
+	CHECK_EQ_INT(tt_count(r.err, "\n"), 1);
 	replay_run_free(&r);
 	unlink(junk);
 	free(junk);
@@ -418,7 +409,7 @@ TEST(replay_errors_are_one_line_and_status_2)
 		long_name[5000] = '\0';
 		r = replay("-r", long_name, NULL);
 		CHECK_EQ_INT(r.status, 2);
-		CHECK_EQ_INT(count(r.err, "\n"), 1);
+		CHECK_EQ_INT(tt_count(r.err, "\n"), 1);
 		CHECK(strstr(r.err, "zzz...zzz") && strstr(r.err, "zzz: File name too long\n"));
 		replay_run_free(&r);
 	}
@@ -504,17 +495,17 @@ TEST(replay_state_and_address_filters)
 	replay_run_free(&r);
 
 	r = replay("-r", path, "--json", "--state", "LISTEN", NULL);
-	CHECK_EQ_INT(count(r.out, "\"role\":\"listener\""), 2);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 2);
+	CHECK_EQ_INT(tt_count(r.out, "\"role\":\"listener\""), 2);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 2);
 	replay_run_free(&r);
 
 	/* -e: the transitions into or out of the states */
 	r = replay("-r", path, "-e", "--quiet-flows", "--color", "never", "--state", "close-wait",
 		   NULL);
-	CHECK_EQ_INT(count(r.out, "-> CLOSE_WAIT"), 4);
-	CHECK_EQ_INT(count(r.out, "CLOSE_WAIT -> LAST_ACK"), 4);
-	CHECK_EQ_INT(count(r.out, "SYN_SENT ->"), 0);
-	CHECK_EQ_INT(count(r.out, "-> FIN_WAIT"), 0);
+	CHECK_EQ_INT(tt_count(r.out, "-> CLOSE_WAIT"), 4);
+	CHECK_EQ_INT(tt_count(r.out, "CLOSE_WAIT -> LAST_ACK"), 4);
+	CHECK_EQ_INT(tt_count(r.out, "SYN_SENT ->"), 0);
+	CHECK_EQ_INT(tt_count(r.out, "-> FIN_WAIT"), 0);
 	replay_run_free(&r);
 
 	/* --remote: the connections to the IPv6 loopback (a listener has no remote) */
@@ -528,14 +519,14 @@ TEST(replay_state_and_address_filters)
 	CHECK(strstr(r.out, "\"flows_opened\":4,") != NULL);	/* a record filter */
 	replay_run_free(&r);
 	r = replay("-r", path, "--json", "--remote", "10.0.0.0/8", NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 0);
 	replay_run_free(&r);
 	r = replay("-r", path, "--json", "--local", "127.0.0.0/8", "--local", "::1", NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 10);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 10);
 	replay_run_free(&r);
 	/* both: an IPv4 local end and an IPv6 remote one never meet */
 	r = replay("-r", path, "--json", "--local", "127.0.0.1", "--remote", "::1", NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 0);
 	replay_run_free(&r);
 }
 
@@ -581,14 +572,14 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 	CHECK_EQ_INT(json_array_size(json_object_get(snap[0], "groups")), 1);
 	json_decref(snap[0]);
 	/* no flow lines and no summary: a view, and nothing else */
-	CHECK_EQ_INT(count(r.out, "\"type\":\"flow\""), 0);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"summary\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"flow\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"summary\""), 0);
 	replay_run_free(&r);
 
 	/* --state picks sockets by their state now; --quiet-flows leaves the groups */
 	r = replay("-r", path, "--snapshot", "--json", "--quiet-flows", "--state", "time-wait",
 		   NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"socket\""), 0);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"socket\""), 0);
 	CHECK(strstr(r.out, "\"sockets\":4,") != NULL);
 	CHECK(strstr(r.out, "\"states\":{\"TIME_WAIT\":4}") != NULL);
 	replay_run_free(&r);
@@ -597,10 +588,10 @@ TEST(replay_snapshot_is_the_end_of_the_capture)
 	r = replay("-r", path, "--snapshot", "--remote", "::1", NULL);
 	CHECK(strstr(r.out, "2 TCP sockets in 1 network namespace (capture)") != NULL);
 	CHECK(strstr(r.out, "STATE ") != NULL);
-	CHECK_EQ_INT(count(r.out, "[::1]:"), 4);
-	CHECK_EQ_INT(count(r.out, "127.0.0.1"), 0);
-	CHECK_EQ_INT(count(r.out, " rq - wq -\n"), 2);
-	CHECK_EQ_INT(count(r.out, " rq 0"), 0);
+	CHECK_EQ_INT(tt_count(r.out, "[::1]:"), 4);
+	CHECK_EQ_INT(tt_count(r.out, "127.0.0.1"), 0);
+	CHECK_EQ_INT(tt_count(r.out, " rq - wq -\n"), 2);
+	CHECK_EQ_INT(tt_count(r.out, " rq 0"), 0);
 	replay_run_free(&r);
 }
 
@@ -616,7 +607,7 @@ TEST(replay_top_draws_a_frame_per_interval)
 	r = replay("-r", path, "--top", "-i", "1", "--json", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	n = json_lines(r.out, "snapshot", snap, 16);
-	CHECK_EQ_INT(count(r.out, "\n"), n);
+	CHECK_EQ_INT(tt_count(r.out, "\n"), n);
 	CHECK(n >= 4 && n <= 6);
 	/* the simultaneous close: both ends in FIN_WAIT1, then both in TIME_WAIT */
 	CHECK(strstr(r.out, "\"states\":{\"FIN_WAIT1\":2,\"LISTEN\":1}") != NULL);
@@ -632,8 +623,8 @@ TEST(replay_top_draws_a_frame_per_interval)
 
 	/* not a terminal: plain frames, no escape codes */
 	r = replay("-r", path, "--top", "-i", "1", NULL);
-	CHECK_EQ_INT(count(r.out, "\033"), 0);
-	CHECK(count(r.out, "STATE ") >= 4);
+	CHECK_EQ_INT(tt_count(r.out, "\033"), 0);
+	CHECK(tt_count(r.out, "STATE ") >= 4);
 	replay_run_free(&r);
 }
 
@@ -742,9 +733,9 @@ TEST(replay_summaries_every_interval_across_a_quiet_stretch)
 
 	/* human: one final summary, and the leak only while it lasted */
 	r = replay("-r", path, "-i", "3", "--close-wait-age", "2", NULL);
-	CHECK_EQ_INT(count(r.out, "final_summary"), 1);
-	CHECK_EQ_INT(count(r.out, " interval=0"), 0);
-	CHECK_EQ_INT(count(r.out, "close_wait_leak"), 3);
+	CHECK_EQ_INT(tt_count(r.out, "final_summary"), 1);
+	CHECK_EQ_INT(tt_count(r.out, " interval=0"), 0);
+	CHECK_EQ_INT(tt_count(r.out, "close_wait_leak"), 3);
 	replay_run_free(&r);
 	unlink(path);
 	free(path);
@@ -769,15 +760,15 @@ TEST(replay_summaries_of_a_leap_are_bounded)
 	r = replay("-r", path, "--json", "-i", "0.1", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	/* 9,999 of 100 ms, one for the rest of the leap, and the final one */
-	CHECK_EQ_INT(count(r.out, "\"type\":\"summary\""), 10001);
-	CHECK_EQ_INT(count(r.out, "\"interval_ns\":100000000,"), 9999);
-	CHECK_EQ_INT(count(r.out, "\"final\":true"), 1);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"summary\""), 10001);
+	CHECK_EQ_INT(tt_count(r.out, "\"interval_ns\":100000000,"), 9999);
+	CHECK_EQ_INT(tt_count(r.out, "\"final\":true"), 1);
 	CHECK(strstr(r.err, "the capture holds no record for ") != NULL);
 	replay_run_free(&r);
 	/* --top's frames likewise, and the end's */
 	r = replay("-r", path, "--top", "--json", "-i", "0.1", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 10001);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"snapshot\""), 10001);
 	replay_run_free(&r);
 	unlink(path);
 	free(path);
@@ -830,7 +821,7 @@ TEST(replay_duration_ends_at_its_very_end)
 	replay_run_free(&r);
 	/* -d 10 -i 5: the frame at 5 s, and the end's at 10 s */
 	r = replay("-r", path, "--top", "--json", "-i", "5", "-d", "10", NULL);
-	CHECK_EQ_INT(count(r.out, "\"type\":\"snapshot\""), 2);
+	CHECK_EQ_INT(tt_count(r.out, "\"type\":\"snapshot\""), 2);
 	CHECK(strstr(r.out, "\"time\":\"1970-01-01T00:00:11.000000Z\"") != NULL);
 	replay_run_free(&r);
 	unlink(path);
@@ -865,11 +856,11 @@ TEST(replay_human_lines_name_their_netns)
 	}
 	CHECK_EQ_INT(flows, 4);
 	/* the leak: three sockets in one namespace, one in the other, a line each */
-	CHECK_EQ_INT(count(r.out, "close_wait_leak"), 6);
-	CHECK_EQ_INT(count(r.out, "count=3 "), 3);
+	CHECK_EQ_INT(tt_count(r.out, "close_wait_leak"), 6);
+	CHECK_EQ_INT(tt_count(r.out, "count=3 "), 3);
 	/* each namespace's flows (3 and 1) and its 3 leak lines */
-	CHECK_EQ_INT(count(r.out, " netns=4026532173\n"), 6);
-	CHECK_EQ_INT(count(r.out, " netns=4026532174\n"), 4);
+	CHECK_EQ_INT(tt_count(r.out, " netns=4026532173\n"), 6);
+	CHECK_EQ_INT(tt_count(r.out, " netns=4026532174\n"), 4);
 	replay_run_free(&r);
 	unlink(path);
 	free(path);
@@ -1001,7 +992,7 @@ TEST(replay_follows_a_rotated_set)
 		r = replay("-r", path, "--json", NULL);
 		CHECK_EQ_INT(r.status, 2);
 		CHECK(strstr(r.err, name) && strstr(r.err, "not a tcptrail capture"));
-		CHECK_EQ_INT(count(r.err, "not a tcptrail capture"), 1);
+		CHECK_EQ_INT(tt_count(r.err, "not a tcptrail capture"), 1);
 		snprintf(said, sizeof(said), "replaying %s: rotated file 2, the same run", name);
 		CHECK(!strstr(r.err, said));
 		CHECK(strstr(r.err, "which goes on in ") && strstr(r.err, later));
@@ -1043,7 +1034,7 @@ TEST(replay_follows_a_rotated_set)
 	r = replay("-r", path, NULL);
 	CHECK_EQ_INT(r.status, 2);
 	CHECK(strstr(r.err, "No such file or directory") != NULL);
-	CHECK_EQ_INT(count(r.err, "\n"), 1);
+	CHECK_EQ_INT(tt_count(r.err, "\n"), 1);
 	replay_run_free(&r);
 	free(path);
 	free(other);
@@ -1094,13 +1085,13 @@ TEST(replay_views_of_a_rotated_set_name_their_containers)
 	r = replay("-r", path, "--snapshot", "--json", NULL);
 	CHECK_EQ_INT(r.status, 0);
 	/* every socket of the capture's end, each named that container, and nothing else */
-	CHECK(count(r.out, "\"container\":") >= 600);
-	CHECK_EQ_INT(count(r.out, "\"container\":\"0000000000000000000000000000000000000000000000000000000000000abc\""),
-		     count(r.out, "\"container\":"));
+	CHECK(tt_count(r.out, "\"container\":") >= 600);
+	CHECK_EQ_INT(tt_count(r.out, "\"container\":\"0000000000000000000000000000000000000000000000000000000000000abc\""),
+		     tt_count(r.out, "\"container\":"));
 	replay_run_free(&r);
 	r = replay("-r", path, "--top", "--json", "-i", "2", NULL);
 	CHECK_EQ_INT(r.status, 0);
-	CHECK(count(r.out, "0000000000000000000000000000000000000000000000000000000000000abc") >= 3);
+	CHECK(tt_count(r.out, "0000000000000000000000000000000000000000000000000000000000000abc") >= 3);
 	replay_run_free(&r);
 	capkit_rmtree(dir);
 	free(path);

@@ -587,20 +587,6 @@ static void do_close_wait(struct tt_sink *s, const void *arg)
 	sink__close_wait_report(s, arg);
 }
 
-/* How many lines of text hold needle. */
-static int lines_with(const char *text, const char *needle)
-{
-	int n = 0;
-
-	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		const char *end = strchr(l, '\n');
-		const char *hit = strstr(l, needle);
-
-		n += hit && (!end || hit < end);
-	}
-	return n;
-}
-
 /*
  * A client leaking toward 150 remote services: the report names the 100
  * first groups, in its order, and one more record counts the 50 others and
@@ -629,16 +615,16 @@ TEST(sink_close_wait_report_names_100_groups_and_counts_the_rest)
 
 	text = render(true, do_close_wait, &r);
 	REQUIRE(text);
-	CHECK_EQ_INT(lines_with(text, "\"type\":\"close_wait\""), 100);
+	CHECK_EQ_INT(tt_count(text, "\"type\":\"close_wait\""), 100);
 	/* the last named is the 100th, 10.1.0.99 */
 	CHECK(strstr(text, "\"service_addr\":\"10.1.0.99\"") != NULL);
 	CHECK(strstr(text, "\"service_addr\":\"10.1.0.100\"") == NULL);
 	snprintf(want, sizeof(want), "\"type\":\"close_wait_not_shown\",\"version\":%d,"
 		 "\"t_ns\":1000,", TT_JSON_VERSION);
-	CHECK_EQ_INT(lines_with(text, want), 1);
+	CHECK_EQ_INT(tt_count(text, want), 1);
 	snprintf(want, sizeof(want), "\"groups\":50,\"count\":%llu,\"shown\":100,",
 		 (unsigned long long)rest);
-	CHECK_EQ_INT(lines_with(text, want), 1);
+	CHECK_EQ_INT(tt_count(text, want), 1);
 	free(text);
 
 	{
@@ -651,19 +637,19 @@ TEST(sink_close_wait_report_names_100_groups_and_counts_the_rest)
 		fclose(f);
 	}
 	REQUIRE(text);
-	CHECK_EQ_INT(lines_with(text, "msg=close_wait_leak "), 100);
+	CHECK_EQ_INT(tt_count(text, "msg=close_wait_leak "), 100);
 	snprintf(want, sizeof(want), " level=warn msg=close_wait_leaks_not_shown groups=50 count=%llu "
 		 "shown=100", (unsigned long long)rest);
-	CHECK_EQ_INT(lines_with(text, want), 1);
+	CHECK_EQ_INT(tt_count(text, want), 1);
 	free(text);
 
 	/* and the columns */
 	text = render(false, do_close_wait, &r);
 	REQUIRE(text);
-	CHECK_EQ_INT(lines_with(text, " warn close_wait_leak pid="), 100);
+	CHECK_EQ_INT(tt_count(text, " warn close_wait_leak pid="), 100);
 	snprintf(want, sizeof(want), " warn close_wait_leaks_not_shown groups=50 count=%llu shown=100",
 		 (unsigned long long)rest);
-	CHECK_EQ_INT(lines_with(text, want), 1);
+	CHECK_EQ_INT(tt_count(text, want), 1);
 	free(text);
 
 	/* at 100 or fewer, nothing more */
@@ -672,6 +658,6 @@ TEST(sink_close_wait_report_names_100_groups_and_counts_the_rest)
 	CHECK_EQ_INT(r.rest_groups, 0);
 	text = render(true, do_close_wait, &r);
 	REQUIRE(text);
-	CHECK_EQ_INT(lines_with(text, "close_wait_not_shown"), 0);
+	CHECK_EQ_INT(tt_count(text, "close_wait_not_shown"), 0);
 	free(text);
 }

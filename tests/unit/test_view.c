@@ -42,15 +42,6 @@ static __attribute__((noinline)) char *print(const struct tt_opts *o, const stru
 	return buf;
 }
 
-static int count(const char *text, const char *what)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
-		n++;
-	return n;
-}
-
 static const struct tt_cgname ctr = {
 	.id = 42, .path = "/libpod_parent/libpod-0123456789abcdef", .source = TT_CGSRC_V2,
 	.container = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -95,8 +86,8 @@ TEST(view_groups_by_state_owner_and_container)
 	/* --quiet-flows: the groups alone */
 	o.quiet_flows = true;
 	out = print(&o, s, 6);
-	CHECK_EQ_INT(count(out, "\n    "), 0);
-	CHECK_EQ_INT(count(out, "\nCLOSE_WAIT "), 3);
+	CHECK_EQ_INT(tt_count(out, "\n    "), 0);
+	CHECK_EQ_INT(tt_count(out, "\nCLOSE_WAIT "), 3);
 	free(out);
 }
 
@@ -143,7 +134,7 @@ TEST(view_filters_state_address_container)
 	REQUIRE(!tt_parse_states("close-wait", &o.states, bad, sizeof(bad)));
 	out = print(&o, s, 3);
 	CHECK(strstr(out, "  2 TCP sockets") != NULL);
-	CHECK_EQ_INT(count(out, "ESTABLISHED"), 0);
+	CHECK_EQ_INT(tt_count(out, "ESTABLISHED"), 0);
 	free(out);
 	REQUIRE(!tt_parse_cidrs("192.0.2.0/24", o.remote, &o.n_remote, TT_MAX_CIDRS, bad, 64));
 	out = print(&o, s, 3);
@@ -170,7 +161,7 @@ TEST(view_filters_state_address_container)
 	REQUIRE(!tt_parse_cidrs("0.0.0.0/0", o.remote, &o.n_remote, TT_MAX_CIDRS, bad, 64));
 	out = print(&o, l, 2);
 	CHECK(strstr(out, "  1 TCP socket in ") != NULL);
-	CHECK_EQ_INT(count(out, "LISTEN"), 0);
+	CHECK_EQ_INT(tt_count(out, "LISTEN"), 0);
 	free(out);
 }
 
@@ -260,25 +251,25 @@ TEST(view_timewait_named_by_its_namespace)
 	out = print(&o, s, 7);
 	REQUIRE(out);
 	/* the container's TIME_WAIT socket names it; the host's names none */
-	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":"
+	CHECK_EQ_INT(tt_count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":"
 			 "\"/libpod_parent/libpod-0123456789abcdef\",\"container\":\"0123"), 1);
-	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026531840,\"cgroup\":null,"
+	CHECK_EQ_INT(tt_count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026531840,\"cgroup\":null,"
 			 "\"container\":null"), 1);
-	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532001,\"cgroup\":null,"
+	CHECK_EQ_INT(tt_count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532001,\"cgroup\":null,"
 			 "\"container\":null"), 1);
 	free(out);
 	o.container = "0123";
 	out = print(&o, s, 7);
-	CHECK_EQ_INT(count(out, "\"type\":\"socket\""), 3);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"socket\""), 3);
 	free(out);
 	out = print(&o, s, 4);
-	CHECK_EQ_INT(count(out, "\"type\":\"socket\""), 2);
-	CHECK_EQ_INT(count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,"), 1);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"socket\""), 2);
+	CHECK_EQ_INT(tt_count(out, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,"), 1);
 	free(out);
 	o.container = NULL;
 	snprintf(o.cgroup_path, sizeof(o.cgroup_path), "/libpod_parent");
 	out = print(&o, s, 4);
-	CHECK_EQ_INT(count(out, "\"type\":\"socket\""), 2);
+	CHECK_EQ_INT(tt_count(out, "\"type\":\"socket\""), 2);
 	free(out);
 }
 
@@ -330,9 +321,9 @@ TEST(view_timewait_of_a_shared_namespace_names_no_container)
 		view__print(v, 1764849600000000000ll, "sock_diag", 1);
 		view__free(v);
 		fclose(f);
-		CHECK_EQ_INT(count(buf, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":null,"
+		CHECK_EQ_INT(tt_count(buf, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":null,"
 				 "\"container\":null"), shared);
-		CHECK_EQ_INT(count(buf, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":"
+		CHECK_EQ_INT(tt_count(buf, "\"state\":\"TIME_WAIT\",\"netns\":4026532000,\"cgroup\":"
 				 "\"/libpod_parent/libpod-0123456789abcdef\""), !shared);
 		free(buf);
 	}
@@ -395,7 +386,7 @@ TEST(view_json_records)
 	/* --top --json: the snapshot record alone */
 	o = (struct tt_opts){ .top = true, .json = true };
 	out = print(&o, s, 3);
-	CHECK_EQ_INT(count(out, "\n"), 1);
+	CHECK_EQ_INT(tt_count(out, "\n"), 1);
 	CHECK(strncmp(out, "{\"type\":\"snapshot\",", 19) == 0);
 	free(out);
 }

@@ -24,6 +24,16 @@ struct tt_test {
 
 void tt_test_register(struct tt_test *t);
 
+/* How many times what occurs in text (NULL: none). */
+static inline int tt_count(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = text; p && (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
 /* A test's outcome in *tt_failed_: 0 passed, 1 failed, TT_SKIPPED skipped. */
 #define TT_SKIPPED	77
 extern char tt_skip_why[256];
