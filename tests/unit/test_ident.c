@@ -941,6 +941,22 @@ TEST(ident_names_idle_make_room_when_full)
 	ident__free(id);
 }
 
+/* A child that waits to be killed, and is gone with the test however it ends. */
+static pid_t idle_child(void)
+{
+	pid_t parent = getpid(), child = fork();
+
+	if (child)
+		return child;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	close(1);
+	close(2);
+	pause();
+	_exit(0);
+}
+
 /*
  * The owners' /proc/PID/cgroup names: a full table makes room from the
  * pids idle longest, as the cgroup names do (it was never pruned: after
@@ -956,18 +972,8 @@ TEST(ident_owner_pids_idle_make_room_when_full)
 	int st;
 
 	REQUIRE(id);
-	child = fork();
+	child = idle_child();
 	REQUIRE(child >= 0);
-	if (!child) {
-		/* gone with the test, however it ends */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != (pid_t)me)
-			_exit(0);
-		close(1);
-		close(2);
-		pause();
-		_exit(0);
-	}
 	kid = (uint32_t)child;
 	ident__set_capacity(id, 64, 2, 20 * 1000000ull, 0, 1000000ull);
 	ident__tick(id);
@@ -1014,17 +1020,8 @@ TEST(ident_owner_pids_full_and_busy_drop_their_older_half)
 	int st;
 
 	REQUIRE(id);
-	child = fork();
+	child = idle_child();
 	REQUIRE(child >= 0);
-	if (!child) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != (pid_t)me)
-			_exit(0);
-		close(1);
-		close(2);
-		pause();
-		_exit(0);
-	}
 	kid = (uint32_t)child;
 	/* 2 pids, idle after an hour, pruned at any time, read again after 1 ms */
 	ident__set_capacity(id, 64, 2, 3600 * 1000000000ull, 0, 1000000ull);

@@ -110,6 +110,19 @@ static char *jrecv_entry(struct jrecv *r, size_t *len, bool *by_fd)
 	return out;
 }
 
+/* A journal sink sending to r's socket; NULL (r closed) if it cannot be made. */
+static struct tt_journal *journal_to(struct jrecv *r)
+{
+	struct tt_journal *j;
+
+	setenv("TCPTRAIL_JOURNAL_SOCKET", r->path, 1);
+	j = journal__new(&(struct tt_sink_opts){ 0 }, 0);
+	unsetenv("TCPTRAIL_JOURNAL_SOCKET");
+	if (!j)
+		jrecv_close(r);
+	return j;
+}
+
 /* FIELD's value in a native-protocol entry, into v (at most max - 1 bytes); its length or -1. */
 static long field_of(const char *e, size_t len, const char *name, char *v, size_t max)
 {
@@ -171,11 +184,7 @@ TEST(journal_time_wait_entry_of_every_namespace_arrives_whole)
 	for (size_t i = 0; i < r.n_netns; i++)
 		r.by_netns[i] = (struct tw_netns){ .netns = 4026532000u + (uint32_t)i,
 						   .population = 2 };
-	setenv("TCPTRAIL_JOURNAL_SOCKET", rc.path, 1);
-	j = journal__new(&(struct tt_sink_opts){ 0 }, 0);
-	unsetenv("TCPTRAIL_JOURNAL_SOCKET");
-	if (!j)
-		jrecv_close(&rc);
+	j = journal_to(&rc);
 	REQUIRE(j != NULL);
 	journal__time_wait(j, &r);
 	e = jrecv_entry(&rc, &len, &by_fd);
@@ -370,11 +379,7 @@ TEST(journal_close_wait_report_counts_the_groups_it_leaves_out)
 					     .count = 5 - (uint32_t)i };
 	tt_cw_report_limit(&r, 1);
 	REQUIRE(jrecv_open(&rc) == 0);
-	setenv("TCPTRAIL_JOURNAL_SOCKET", rc.path, 1);
-	j = journal__new(&(struct tt_sink_opts){ 0 }, 0);
-	unsetenv("TCPTRAIL_JOURNAL_SOCKET");
-	if (!j)
-		jrecv_close(&rc);
+	j = journal_to(&rc);
 	REQUIRE(j != NULL);
 	journal__close_wait(j, &r);
 	e = jrecv_entry(&rc, &len, &by_fd);
