@@ -151,38 +151,44 @@ static __always_inline void accept_record(struct sock *sk, bool direct, __u8 hoo
 	bpf_ringbuf_submit(e, submit_flags());
 }
 
-/* From Linux 6.2, where bpf_rdonly_cast() is */
+/* accept() and accept4() returned fd (or an error): from 6.2, where bpf_rdonly_cast() is */
+static __always_inline int on_accept_typed(long fd)
+{
+	if (fd >= 0)
+		accept_record(accept_sk_typed(fd), true, TT_HOOK_TP_ACCEPT);
+	return 0;
+}
+
+/* before 6.2 */
+static __always_inline int on_accept_probed(long fd)
+{
+	if (fd >= 0)
+		accept_record(accept_sk_probed(fd), false, TT_HOOK_TP_ACCEPT);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int tp_exit_accept4_typed(struct syscall_trace_exit *ctx)
 {
-	if (ctx->ret >= 0)
-		accept_record(accept_sk_typed(ctx->ret), true, TT_HOOK_TP_ACCEPT);
-	return 0;
+	return on_accept_typed(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int tp_exit_accept_typed(struct syscall_trace_exit *ctx)
 {
-	if (ctx->ret >= 0)
-		accept_record(accept_sk_typed(ctx->ret), true, TT_HOOK_TP_ACCEPT);
-	return 0;
+	return on_accept_typed(ctx->ret);
 }
 
-/* Before 6.2 */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int tp_exit_accept4(struct syscall_trace_exit *ctx)
 {
-	if (ctx->ret >= 0)
-		accept_record(accept_sk_probed(ctx->ret), false, TT_HOOK_TP_ACCEPT);
-	return 0;
+	return on_accept_probed(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int tp_exit_accept(struct syscall_trace_exit *ctx)
 {
-	if (ctx->ret >= 0)
-		accept_record(accept_sk_probed(ctx->ret), false, TT_HOOK_TP_ACCEPT);
-	return 0;
+	return on_accept_probed(ctx->ret);
 }
 
 /*
