@@ -10,22 +10,8 @@
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
-SHIM=${OUTPUT:-.output}/tools/clockstep.so
-[ -f "$SHIM" ] || fail "no $SHIM (make $SHIM)"
-case $SHIM in /*) ;; *) SHIM=$PWD/$SHIM ;; esac
-REAL=$TCPTRAIL
-case $REAL in /*) ;; *) REAL=$PWD/$REAL ;; esac
 STEP=$DIR/step
-# an ASan build (make test SANITIZE=1) wants its runtime first; the shim
-# takes clock_gettime() alone, which ASan leaves to libc
-cat >"$DIR/tcptrail" <<SH
-#!/bin/sh
-ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0
-export ASAN_OPTIONS
-TT_CLOCK_STEP_FILE=$STEP LD_PRELOAD=$SHIM exec $REAL "\$@"
-SH
-chmod +x "$DIR/tcptrail"
-TCPTRAIL=$DIR/tcptrail
+preload_tcptrail clockstep "TT_CLOCK_STEP_FILE=$STEP"
 
 # epoch seconds of a record's "time" (2026-12-04T12:00:01.234567Z)
 secs_of() {

@@ -135,6 +135,28 @@ fact() {
 	sed -n "s/^$1=//p" "$DIR/drive.out" | sed -n 1p
 }
 
+# preload_tcptrail NAME [VAR=VALUE...]: from here on TCPTRAIL runs under
+# the LD_PRELOAD shim $OUTPUT/tools/NAME.so (tests/tools/NAME.c), with the
+# variables given; REAL is the binary it runs.  An ASan build (make test
+# SANITIZE=1) wants its runtime first: the shims take one libc or zlib call
+# each, which ASan leaves alone, so the order does not matter to them.
+preload_tcptrail() {
+	_shim=${OUTPUT:-.output}/tools/$1.so
+	shift
+	[ -f "$_shim" ] || fail "no $_shim (make $_shim)"
+	case $_shim in /*) ;; *) _shim=$PWD/$_shim ;; esac
+	REAL=$TCPTRAIL
+	case $REAL in /*) ;; *) REAL=$PWD/$REAL ;; esac
+	cat >"$DIR/tcptrail" <<SH
+#!/bin/sh
+ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0
+export ASAN_OPTIONS
+$* LD_PRELOAD=$_shim exec $REAL "\$@"
+SH
+	chmod +x "$DIR/tcptrail"
+	TCPTRAIL=$DIR/tcptrail
+}
+
 # expect_hooks: EXPECT_HOOKS="transitions=fentry time-wait=fentry" (the
 # guest sets it for each forced mode): those hooks are really in use, not
 # quietly fallen back from, as the tracing line of trace.err says.

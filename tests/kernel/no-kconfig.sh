@@ -15,28 +15,13 @@ fi
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
-SHIM=${OUTPUT:-.output}/tools/nokconfig.so
-[ -f "$SHIM" ] || fail "no $SHIM (make $SHIM)"
-case $SHIM in /*) ;; *) SHIM=$PWD/$SHIM ;; esac
-REAL=$TCPTRAIL
-case $REAL in /*) ;; *) REAL=$PWD/$REAL ;; esac
+preload_tcptrail nokconfig
 ldd "$REAL" 2>/dev/null | grep -q 'libbpf' ||
 	skip "$REAL does not load libbpf dynamically: an LD_PRELOAD shim cannot reach it"
 
 # the HZ the kernel was built with, read before the shim hides it
 want_hz=$( (zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/null) |
 	sed -n 's/^CONFIG_HZ=//p')
-
-# an ASan build (make test SANITIZE=1) wants its runtime first: the shim
-# intercepts gzopen() alone, so the order does not matter to it
-cat >"$DIR/tcptrail" <<EOF
-#!/bin/sh
-ASAN_OPTIONS=\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}verify_asan_link_order=0
-export ASAN_OPTIONS
-LD_PRELOAD=$SHIM exec $REAL "\$@"
-EOF
-chmod +x "$DIR/tcptrail"
-TCPTRAIL=$DIR/tcptrail
 
 # the shim works: libbpf, asked alone, finds no config
 "$TCPTRAIL" --probe -vv >"$DIR/probe.out" 2>&1
