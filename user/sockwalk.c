@@ -44,8 +44,11 @@ struct sockwalk {
 	size_t own_n, own_cap;
 };
 
-/* why the walker did not load or run, for -v and --probe */
-static char why_not[160];
+/*
+ * Why the walker did not load or run, for -v and --probe: each thread's
+ * own (the seed's walk runs on the main thread, the census's on its own).
+ */
+static _Thread_local char why_not[160];
 
 const char *sockwalk__why(void)
 {
@@ -374,6 +377,8 @@ int sockwalk__run(struct sockwalk *w, uint32_t states, bool light, sockwalk_cb c
 			break;
 		}
 	}
+	if (err && err != -EOPNOTSUPP)
+		snprintf(why_not, sizeof(why_not), "the walk failed: %s", strerror(-err));
 	st->sockets = w->records;
 	st->moved = b->walk_moved;
 	st->cut = b->walk_long;
