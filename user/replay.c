@@ -44,8 +44,9 @@ static void describe(const char *name, const struct tt_capmeta *m)
 	char when[64] = "?";
 	struct tm tm;
 
-	if (localtime_r(&t, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm);
+	/* UTC, as every record's time is: a replay is often read on another host */
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	tt_info("replaying %s: started %s on %s (kernel %s, tcptrail %s); hooks: %s; "
 		"filters: %s", name, when, m->hostname[0] ? m->hostname : "?",
 		m->kernel[0] ? m->kernel : "?", m->tool_version[0] ? m->tool_version : "?",

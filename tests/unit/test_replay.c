@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "capture.h"
 #include "opts.h"
@@ -88,7 +89,12 @@ TEST(replay_close_capture_json)
 	int nf, ns, active = 0, passive = 0, listeners = 0;
 
 	REQUIRE(have(path));
+	/* a zone of its own (a POSIX rule, no tzdata needed): the start is still said in UTC */
+	setenv("TZ", "IST-5:30", 1);
+	tzset();
 	r = replay("-r", path, "--json", NULL);
+	unsetenv("TZ");
+	tzset();
 	CHECK_EQ_INT(r.status, 0);
 	nf = json_lines(r.out, "flow", flows, 32);
 	ns = json_lines(r.out, "summary", sums, 8);
@@ -126,6 +132,9 @@ TEST(replay_close_capture_json)
 		json_decref(sums[i]);
 	/* the capture says where it came from */
 	CHECK(strstr(r.err, "tcptrail: replaying tests/captures/close.ttcap: started ") != NULL);
+	/* in UTC, as the records are, whatever TZ says */
+	CHECK(strstr(r.err, " UTC on ") != NULL);
+	CHECK(strstr(r.err, "IST") == NULL);
 	CHECK(strstr(r.err, "filters: ports=47001") != NULL);
 	replay_run_free(&r);
 }
