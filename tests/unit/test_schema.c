@@ -299,3 +299,36 @@ TEST(schema_flow_stats)
 	}
 	free(line);
 }
+
+/*
+ * The README's JSON section names the version the program writes, and its
+ * history says what that version added: both went stale once (it said 6
+ * when 7 was written).  The schema's description of "version" is checked
+ * the same way.
+ */
+TEST(schema_readme_names_the_version_written)
+{
+	char want[64], hist[64], desc[64];
+	char *readme = NULL, *schema = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	f = fopen("README.md", "r");
+	REQUIRE(f);
+	CHECK(getdelim(&readme, &n, '\0', f) > 0);
+	fclose(f);
+	n = 0;
+	f = fopen(SCHEMA, "r");
+	REQUIRE(f);
+	CHECK(getdelim(&schema, &n, '\0', f) > 0);
+	fclose(f);
+	REQUIRE(readme && schema);
+	snprintf(want, sizeof(want), "`version` (now %d)", TT_JSON_VERSION);
+	snprintf(hist, sizeof(hist), "Version %d:", TT_JSON_VERSION);
+	snprintf(desc, sizeof(desc), "their meaning. %d: ", TT_JSON_VERSION);
+	CHECK(strstr(readme, want) != NULL);
+	CHECK(strstr(readme, hist) != NULL);
+	CHECK(strstr(schema, desc) != NULL);
+	free(readme);
+	free(schema);
+}
