@@ -672,7 +672,7 @@ static int run(const struct tt_opts *o, struct app *a)
 	int status;
 
 	if (o->read_path)
-		return replay__run(o, color, &exiting);
+		return replay__run(o, color, &exiting, &reopen);
 	/* --snapshot, --top: sock_diag and /proc; no BPF, nothing to attach */
 	if (o->snapshot || o->top)
 		return view__run_live(o, &exiting);

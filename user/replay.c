@@ -654,7 +654,7 @@ static const struct tt_source_ops capture_source = {
 };
 
 int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
-		   volatile sig_atomic_t *stop)
+		   volatile sig_atomic_t *stop, volatile sig_atomic_t *reopen)
 {
 	struct capsource c = { .o = o };
 	struct tt_capmeta m;
@@ -703,7 +703,7 @@ int replay__reader(struct tt_capreader *r, const struct tt_opts *o, bool color,
 	app__start(&a, c.now);
 	app__clock_jumps(&a);
 	/* --duration is the source's own: the record clock, checked before the record's tick */
-	d = (struct tt_drive){ .stop = stop, .start_ns = m.start_ns };
+	d = (struct tt_drive){ .stop = stop, .reopen = reopen, .start_ns = m.start_ns };
 	source__drive(&capture_source, &c, &a, &d);
 	app__finish(&a, c.now);
 	/* a filter that matched nothing: an empty replay looks like a quiet capture */
@@ -791,7 +791,8 @@ static bool oldest_capture(const char *path, char *out, size_t len)
 	return false;
 }
 
-int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop)
+int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop,
+		volatile sig_atomic_t *reopen)
 {
 	struct tt_opts from = *o;
 	char oldest[PATH_MAX];
@@ -814,7 +815,7 @@ int replay__run(const struct tt_opts *o, bool color, volatile sig_atomic_t *stop
 		tt_err("read %s: %s", from.read_path, strerror(ENOMEM));
 		return 1;
 	}
-	status = replay__reader(r, &from, color, stop);
+	status = replay__reader(r, &from, color, stop, reopen);
 	capreader__free(r);
 	return status;
 }

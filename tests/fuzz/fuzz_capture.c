@@ -47,7 +47,7 @@ static void run(const uint8_t *data, size_t size, const struct tt_opts *o)
 
 	if (!r)
 		return;
-	replay__reader(r, o, false, NULL);
+	replay__reader(r, o, false, NULL, NULL);
 	capreader__free(r);
 }
 

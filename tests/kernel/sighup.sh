@@ -5,7 +5,7 @@
 # moved file holds the first K and nothing later; the new FILE, which
 # tcptrail made again, holds the later K and the final summary; stdout
 # stays empty.  A SIGHUP that finds a link at FILE first says so, and where
-# the lines go on.
+# the lines go on.  A replay from a pipe reopens -o on SIGHUP too.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -55,4 +55,29 @@ expect_eq "final summaries in the moved file" "$(grep -c '"final":true' "$old")"
 expect_eq "active flows to port $p2 in the new file" "$(flows active | grep -c "\"dport\":$p2,")" "$k"
 expect_eq "passive flows on port $p2 in the new file" "$(flows passive | grep -c "\"sport\":$p2,")" "$k"
 expect_eq "flows on port $p1 in the new file" "$(flows | grep -c "\"[sd]port\":$p1,")" 0
+
+# A replay from a pipe (tcptrail -w - | tcptrail -r - -o FILE) is rotated the
+# same way: half a capture, the file moved and SIGHUP, then the rest.  The
+# new FILE holds the final summary, the moved one none.
+zcat tests/captures/close.ttcap > "$DIR/plain.ttcap" || fail "zcat tests/captures/close.ttcap"
+n=$(wc -c < "$DIR/plain.ttcap")
+head -c $((n / 2)) "$DIR/plain.ttcap" > "$DIR/half1"
+tail -c +$((n / 2 + 1)) "$DIR/plain.ttcap" > "$DIR/half2"
+mkfifo "$DIR/cap.fifo" || fail "mkfifo"
+ROUT=$DIR/replay.log
+"$TCPTRAIL" -r - --json -o "$ROUT" < "$DIR/cap.fifo" 2> "$DIR/replay.err" &
+rpid=$!
+exec 3> "$DIR/cap.fifo"
+cat "$DIR/half1" >&3
+wait_until 5 test -e "$ROUT" || fail "the replay did not make $ROUT within 5 s"
+mv "$ROUT" "$DIR/replay.log.1" || fail "cannot move $ROUT"
+kill -HUP "$rpid"
+sleep 0.3
+cat "$DIR/half2" >&3
+exec 3>&-
+wait "$rpid"
+expect_eq "the replay's exit status" "$?" 0
+expect_eq "final summaries in the new replay file" "$(grep -c '"final":true' "$ROUT" 2>/dev/null)" 1
+expect_eq "final summaries in the moved replay file" "$(grep -c '"final":true' "$DIR/replay.log.1")" 0
+expect_eq "flows in both replay files" "$(cat "$ROUT" "$DIR/replay.log.1" 2>/dev/null | grep -c '^{"type":"flow",')" 10
 pass

@@ -43,7 +43,7 @@ struct replay_run replay_run_argv(int argc, char **argv)
 	r.status = tt_opts_parse(argc, argv, &o, &exit_now);
 	if (!r.status) {
 		tt_verbosity = TT_LOG_INFO + o.verbose;
-		r.status = replay__run(&o, false, NULL);
+		r.status = replay__run(&o, false, NULL, NULL);
 	}
 	fflush(stdout);
 	fflush(stderr);

@@ -88,7 +88,7 @@ TEST(schema_replayed_captures_are_valid)
 		so = dup(1);
 		dup2(fd, 1);
 		dup2(devnull, 2);
-		if (!tt_opts_parse(9, argv, &o, &exit_now) && !replay__run(&o, false, NULL))
+		if (!tt_opts_parse(9, argv, &o, &exit_now) && !replay__run(&o, false, NULL, NULL))
 			n++;
 		fflush(stdout);
 		clearerr(stdout);
