@@ -11,7 +11,7 @@
 # prometheus-node-exporter), and the installed binary writes a metrics file
 # there.  Then
 # `dpkg --purge` takes it all away again (and the directory, if this test
-# made it), with the metrics file the unit writes.  The maintainer scripts
+# made it), with the metrics file the unit writes and its /var/log/tcptrail.  The maintainer scripts
 # do what the README says of an upgrade and a removal: an upgrade restarts a
 # running tcptrail, a removal stops it first, and an install starts nothing
 # that is not enabled.  A tcptrail package already
@@ -34,16 +34,22 @@ INSTALLED=
 MDIR=/var/lib/prometheus/node-exporter
 [ -e "$MDIR/tcptrail.prom" ] &&
 	fail "$MDIR/tcptrail.prom exists (a tcptrail runs here?); not letting dpkg --purge remove it"
+# the unit's LogsDirectory=: a purge removes it
+LOGDIR=/var/log/tcptrail
+[ -e "$LOGDIR" ] && fail "$LOGDIR exists (a tcptrail ran here?); not letting dpkg --purge remove it"
 MDIR_MADE=
 [ -d "$MDIR" ] || MDIR_MADE=1
 [ -d "${MDIR%/*}" ] || MDIR_MADE=2
 PROM_MADE=
+LOGDIR_MADE=
 purge() {
 	[ -n "$INSTALLED" ] && dpkg --purge tcptrail >"$DIR/purge.out" 2>&1
 	INSTALLED=
 	# the test's own tcptrail.prom, if a failure left it (the purge removes it)
 	[ -n "$PROM_MADE" ] && rm -f "$MDIR/tcptrail.prom"
 	PROM_MADE=
+	[ -n "$LOGDIR_MADE" ] && rm -rf "$LOGDIR"
+	LOGDIR_MADE=
 	# what this test made, if nothing has been put in it since
 	[ -n "$MDIR_MADE" ] && rmdir "$MDIR" 2>/dev/null
 	[ "$MDIR_MADE" = 2 ] && rmdir "${MDIR%/*}" 2>/dev/null
@@ -131,16 +137,26 @@ rm -f "$MDIR/tcptrail-package-test.prom"
 # the unit's own file, as a run of the service leaves it: dpkg --purge removes it
 cp /dev/null "$MDIR/tcptrail.prom" || fail "cannot make $MDIR/tcptrail.prom"
 PROM_MADE=1
+# and its logs, as a run with the README's -o leaves them: kept by a removal,
+# removed by a purge
+LOGDIR_MADE=1
+mkdir -p "$LOGDIR" && cp /dev/null "$LOGDIR/flows.log" || fail "cannot make $LOGDIR/flows.log"
 zcat /usr/share/man/man8/tcptrail.8.gz | grep -q '^\.TH TCPTRAIL' || fail "the man page has no .TH TCPTRAIL"
 # the unit as installed: directives systemd knows, a binary that is there
 systemd-analyze verify --man=no /lib/systemd/system/tcptrail.service >"$DIR/verify.out" 2>&1 ||
 	fail "systemd-analyze verify tcptrail.service: $(sed -n 1,2p "$DIR/verify.out" | tr '\n' ' ')"
 
-# the purge's own work, before the trap's clean-up
+# a removal takes the metrics file and keeps the logs; then the purge's own
+# work, before the trap's clean-up
+dpkg -r tcptrail >"$DIR/remove.out" 2>&1 || fail "dpkg -r failed: $(last_line "$DIR/remove.out")"
+[ ! -e "$MDIR/tcptrail.prom" ] || fail "dpkg -r left $MDIR/tcptrail.prom"
+[ -e "$LOGDIR/flows.log" ] || fail "dpkg -r removed $LOGDIR/flows.log: logs go only with a purge"
 dpkg --purge tcptrail >"$DIR/purge.out" 2>&1 || fail "dpkg --purge failed: $(last_line "$DIR/purge.out")"
 INSTALLED=
 [ ! -e /usr/sbin/tcptrail ] || fail "dpkg --purge left /usr/sbin/tcptrail"
 [ ! -e "$MDIR/tcptrail.prom" ] || fail "dpkg --purge left $MDIR/tcptrail.prom"
 PROM_MADE=
+[ ! -e "$LOGDIR" ] || fail "dpkg --purge left $LOGDIR"
+LOGDIR_MADE=
 purge
 pass
