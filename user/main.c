@@ -35,6 +35,9 @@
 #include "util.h"
 #include "view.h"
 
+/* the age at which contrib/prometheus's TcptrailTextfileStale counts a metrics file stale */
+#define METRICS_FILE_STALE_NS (300ull * 1000000000ull)
+
 static volatile sig_atomic_t exiting, reopen;
 static int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
 
@@ -745,6 +748,15 @@ int main(int argc, char **argv)
 		if (!o.interval_ns && !o.read_path)
 			tt_warn("warning: --metrics-file with -i 0 is written at start and at "
 				"exit only: give -i SECS to have it written every SECS");
+		/* node_exporter gives the file's age; the shipped rule takes 5 min as a stop */
+		if (o.interval_ns > METRICS_FILE_STALE_NS && !o.read_path) {
+			char every[32];
+
+			tt_fmt_duration(o.interval_ns, every, sizeof(every));
+			tt_warn("warning: --metrics-file is written every %s (-i): the packaged "
+				"alert TcptrailTextfileStale takes a file 5 min old for tcptrail "
+				"not running; give -i 5m or less", every);
+		}
 	}
 	if (o.container && !o.read_path)
 		check_container(o.container, o.snapshot);
