@@ -263,8 +263,15 @@ static uint8_t end_reason(const struct tt_event *e)
 	case TT_TIME_WAIT:
 	case TT_LISTEN:
 		return TT_END_CLOSE;
+	case TT_SYN_SENT:
+		/*
+		 * No error: no RST came, nothing timed out, so the owner's
+		 * close() (or connect(AF_UNSPEC)) gave up on the handshake,
+		 * which sends nothing in SYN_SENT.
+		 */
+		return TT_END_CANCELLED;
 	default:
-		/* ESTABLISHED, CLOSE_WAIT, SYN_* straight to CLOSE: no FIN exchange */
+		/* ESTABLISHED, CLOSE_WAIT, SYN_RECV straight to CLOSE: no FIN exchange */
 		return TT_END_ABORT;
 	}
 }
@@ -422,8 +429,10 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 	}
 	ft_listener_sync(eng, idx);
 
-	if (new == TT_CLOSE)
+	if (new == TT_CLOSE) {
+		f->sk_err = e->aux[0] > UINT8_MAX ? UINT8_MAX : (uint8_t)e->aux[0];
 		ft_end_flow(eng, idx, end_reason(e));
+	}
 	else if (birth)
 		early_claim(eng, e);
 	return 0;

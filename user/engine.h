@@ -31,7 +31,7 @@ enum tt_end {
 	TT_END_TIME_WAIT,	/* handed to a timewait socket */
 	TT_END_RESET,		/* the peer reset it (ECONNRESET / EPIPE) */
 	TT_END_ABORT,		/* we reset or abandoned it (close with unread data,
-				 * SO_LINGER 0, close() in SYN_SENT) */
+				 * SO_LINGER 0, ss -K) */
 	TT_END_REFUSED,		/* SYN_SENT answered by RST (ECONNREFUSED) */
 	TT_END_TIMEOUT,		/* retransmits or keepalives ran out (ETIMEDOUT) */
 	TT_END_ERROR,		/* closed with another socket error */
@@ -40,6 +40,9 @@ enum tt_end {
 				 * this one close (events were lost) */
 	TT_END_GONE,		/* the kernel no longer had its socket when asked (its
 				 * end was never recorded: lost, or no hook ran) */
+	TT_END_CANCELLED,	/* SYN_SENT > CLOSE with no error: its owner closed it
+				 * (or connect(AF_UNSPEC)) before the handshake was
+				 * answered, an application's connect timeout; no RST */
 	TT_END_MAX,
 };
 
@@ -74,6 +77,7 @@ struct tt_flow {
 	char owner_comm[16];
 	char closer_comm[16];
 	uint8_t tw_substate;	/* for TT_END_TIME_WAIT: TT_TIME_WAIT or TT_FIN_WAIT2, 0 unknown */
+	uint8_t sk_err;		/* the socket's error at its > CLOSE (a kernel errno), 0 none */
 	uint16_t inferred;	/* transitions no hook saw, put in by the kernel side */
 	/*
 	 * With TT_FLOW_STATS, from tcp_sock at the end: payload bytes each way

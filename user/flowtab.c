@@ -701,6 +701,7 @@ const char *tt_end_name(unsigned int end)
 		[TT_END_EVICTED] = "evicted",
 		[TT_END_SUPERSEDED] = "superseded",
 		[TT_END_GONE] = "gone",
+		[TT_END_CANCELLED] = "cancelled",
 	};
 
 	return end < TT_END_MAX ? names[end] : "?";

@@ -192,6 +192,10 @@ static void implied_close(const struct tt_flow *f, unsigned int old, struct impl
 			add(m->send, SEG_RST);
 		m->note = "aborted";
 		return;
+	case TT_END_CANCELLED:
+		/* close() in SYN_SENT sends nothing */
+		m->note = "cancelled by its owner";
+		return;
 	}
 	/*
 	 * An orderly X > CLOSE.  Without a TIME-WAIT record the hand-off to a

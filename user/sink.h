@@ -37,7 +37,7 @@
  * 6: socket.holders.  7: the close_wait_not_shown record (a report names
  * TT_CW_REPORT_MAX groups at most).
  */
-#define TT_JSON_VERSION 7
+#define TT_JSON_VERSION 8
 
 struct tt_sink_opts {
 	FILE *out;

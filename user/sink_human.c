@@ -68,7 +68,7 @@ static bool end_is_trouble(unsigned int end)
 {
 	return end == TT_END_RESET || end == TT_END_ABORT || end == TT_END_REFUSED ||
 	       end == TT_END_TIMEOUT || end == TT_END_ERROR || end == TT_END_EVICTED ||
-	       end == TT_END_SUPERSEDED || end == TT_END_GONE;
+	       end == TT_END_SUPERSEDED || end == TT_END_GONE || end == TT_END_CANCELLED;
 }
 
 static char role_arrow(uint8_t role)
@@ -272,8 +272,8 @@ static char *lbc_stats(struct tt_sink *s, char *p, const struct tt_flow *f)
 /* A state and the time to the next: " > " before the last, and colours */
 #define HUMAN_STATE_MAX (8 + NAME_MAX_LEN + DUR_MAX + 4 * COLOR_MAX)
 /* From the end on */
-#define HUMAN_TAIL_MAX (160 + NAME_MAX_LEN + 4 * TT_UTOA_MAX + DUR_MAX + 2 * COLOR_MAX + \
-			HUMAN_STATS_MAX)
+#define HUMAN_TAIL_MAX (160 + NAME_MAX_LEN + TT_ERRNO_NAME_MAX + 4 * TT_UTOA_MAX + DUR_MAX + \
+			2 * COLOR_MAX + HUMAN_STATS_MAX)
 
 /* One line a flow, built in the sink's line buffer and written with one fwrite */
 void human_flow(struct tt_sink *s, const struct tt_flow *f)
@@ -310,6 +310,13 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 		p = lbc_color(s, p, C_RED);
 		*p++ = '(';
 		p = lbc_name(p, sink_end_names, f->end);
+		/* which error: "(error EHOSTUNREACH)"; the others' names say it */
+		if (f->end == TT_END_ERROR && f->sk_err) {
+			char name[TT_ERRNO_NAME_MAX];
+
+			*p++ = ' ';
+			p = lbc_str(p, tt_errno_name(f->sk_err, name));
+		}
 		*p++ = ')';
 		p = lbc_color(s, p, C_RESET);
 	}

@@ -139,7 +139,7 @@ static char *lbc_tuple(char *p, uint32_t netns, uint8_t family, const uint8_t *s
 /* a state of "states" */
 #define FLOW_STATE_MAX (24 + NAME_MAX_LEN + TT_UTOA_MAX)
 /* end .. srtt_us, and the line's end */
-#define FLOW_C_MAX (200 + 2 * NAME_MAX_LEN + 11 * TT_UTOA_MAX)
+#define FLOW_C_MAX (200 + 2 * NAME_MAX_LEN + 11 * TT_UTOA_MAX + 12 + TT_ERRNO_NAME_MAX)
 
 void json_flow(struct tt_sink *s, const struct tt_flow *f)
 {
@@ -202,6 +202,14 @@ void json_flow(struct tt_sink *s, const struct tt_flow *f)
 	if (f->end == TT_END_TIME_WAIT && f->tw_substate) {
 		lbc_lit(p, ",\"tw_substate\":\"");
 		p = lbc_name(p, sink_state_names, f->tw_substate);
+		*p++ = '"';
+	}
+	/* the error the application got: absent, not null, for an end with none */
+	if (f->sk_err) {
+		char name[TT_ERRNO_NAME_MAX];
+
+		lbc_lit(p, ",\"error\":\"");
+		p = lbc_str(p, tt_errno_name(f->sk_err, name));
 		*p++ = '"';
 	}
 	lbc_lit(p, ",\"synack_retrans\":");

@@ -115,6 +115,18 @@ void tt_fmt_name(const char *name, char *buf, size_t len)
 	tt_printable(buf, k);
 }
 
+const char *tt_errno_name(unsigned int err, char buf[TT_ERRNO_NAME_MAX])
+{
+	/* the C library numbers errors as its kernel does (a capture of another architecture's may differ) */
+	const char *name = err ? strerrorname_np((int)err) : NULL;
+
+	if (name)
+		snprintf(buf, TT_ERRNO_NAME_MAX, "%s", name);
+	else
+		snprintf(buf, TT_ERRNO_NAME_MAX, "errno %u", err);
+	return buf;
+}
+
 size_t tt_utoa(char buf[TT_UTOA_MAX], uint64_t v)
 {
 	unsigned int n = dec_digits(v);

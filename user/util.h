@@ -26,6 +26,13 @@ void tt_log(enum tt_log_level level, const char *fmt, ...)
  */
 int tt_parse_num(const char *s, long long min, long long max, long long *out);
 
+/*
+ * A kernel errno's name, "EHOSTUNREACH", or "errno N" for one this libc
+ * does not name, at buf (TT_ERRNO_NAME_MAX with its NUL): buf.
+ */
+#define TT_ERRNO_NAME_MAX 32
+const char *tt_errno_name(unsigned int err, char buf[TT_ERRNO_NAME_MAX]);
+
 /* The most digits a uint64_t has in decimal. */
 #define TT_UTOA_MAX 20
 

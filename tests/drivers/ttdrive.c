@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -80,6 +81,9 @@ static const char usage[] =
 "           bytes: connections that carry known payloads each way, orderly closed\n"
 "           self-connect [N=3000]: a socket connected to itself, N bytes round\n"
 "           reconnect: one socket connected twice, connect(AF_UNSPEC) between\n"
+"           connect-fail: through a TUN device at 10.9.9.1/24, a connect whose\n"
+"           SYN is never answered, closed by its owner, and one answered by an\n"
+"           ICMP host unreachable\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
 "--port N: the scenarios' server port (8000; the filter ones use 8100, 8200; the\n"
@@ -941,6 +945,150 @@ static void refused(const struct scenario *UNUSED(sc), long UNUSED(arg))
 	if (fd != -ECONNREFUSED)
 		die(-fd, "connect to port %d: want ECONNREFUSED, got", PORT);
 	printf("refused=1\nport=%d\nclient_pid=%d\n", PORT, main_pid);
+}
+
+/* The Internet checksum (RFC 1071) of n bytes, in network byte order at out. */
+static void inet_csum(const uint8_t *b, size_t n, uint8_t out[2])
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	out[0] = (uint8_t)(~sum >> 8);
+	out[1] = (uint8_t)~sum;
+}
+
+/*
+ * A TUN device, ttfail0, at 10.9.9.1/24 and up: what the kernel sends to
+ * 10.9.9.0/24 is read from the fd returned, and what is written to it
+ * arrives as if from that network.
+ */
+static int tun_up(void)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TUN | IFF_NO_PI };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), s;
+
+	if (fd < 0)
+		die(errno, "open /dev/net/tun");
+	snprintf(ifr.ifr_name, IFNAMSIZ, "ttfail0");
+	if (ioctl(fd, TUNSETIFF, &ifr))
+		die(errno, "TUNSETIFF ttfail0");
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die(errno, "socket");
+	memset(&ifr.ifr_addr, 0, sizeof(ifr.ifr_addr));
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, "10.9.9.1", &sin->sin_addr);
+	if (ioctl(s, SIOCSIFADDR, &ifr))
+		die(errno, "SIOCSIFADDR ttfail0");
+	inet_pton(AF_INET, "255.255.255.0", &sin->sin_addr);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr))
+		die(errno, "SIOCSIFNETMASK ttfail0");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr))
+		die(errno, "SIOCGIFFLAGS ttfail0");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr))
+		die(errno, "SIOCSIFFLAGS ttfail0");
+	close(s);
+	return fd;
+}
+
+/* A connect() to dst:80 under way (non-blocking); its local port at *port. */
+static int connect_started(const char *dst, int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die(errno, "socket");
+	inet_pton(AF_INET, dst, &a.sin_addr);
+	if (!connect(fd, (struct sockaddr *)&a, sizeof(a)) || errno != EINPROGRESS)
+		die(errno, "connect to %s:80: want EINPROGRESS", dst);
+	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		die(errno, "getsockname");
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/*
+ * The SYN from local port sport, read from the TUN device within 3 s (it
+ * carries other packets too: IPv6 router solicitations), into syn[40]: its
+ * IPv4 header and the TCP header's first 20 bytes.
+ */
+static void read_syn(int tun, int sport, uint8_t syn[40])
+{
+	long long end = now_ms() + 3000;
+	uint8_t b[2048];
+
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = tun, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, (int)(end - now_ms())) <= 0)
+			continue;
+		n = read(tun, b, sizeof(b));
+		/* IPv4, no options, TCP, this port, SYN without ACK */
+		if (n >= 40 && b[0] == 0x45 && b[9] == IPPROTO_TCP &&
+		    (b[20] << 8 | b[21]) == sport && (b[33] & 0x12) == 0x02) {
+			memcpy(syn, b, 40);
+			return;
+		}
+	}
+	die(0, "no SYN from port %d on ttfail0 within 3 s", sport);
+}
+
+/*
+ * connect-fail: the ends a connection that never connected can have, other
+ * than refused.  Through a TUN device the driver is the network: the first
+ * connect's SYN goes unanswered and its owner closes it (an application's
+ * connect timeout: SYN_SENT > CLOSE, no error, nothing sent); the second's
+ * is answered with an ICMP host unreachable (SYN_SENT > CLOSE, EHOSTUNREACH).
+ */
+static void connect_fail(const struct scenario *UNUSED(sc), long UNUSED(arg))
+{
+	uint8_t syn[40], icmp[20 + 8 + 28] = { 0 };
+	int tun = tun_up(), a, b, pa, pb, err = 0;
+	socklen_t len = sizeof(err);
+	struct pollfd p;
+
+	a = connect_started("10.9.9.2", &pa);
+	read_syn(tun, pa, syn);
+	sleep_ms(50);
+	close(a);
+
+	b = connect_started("10.9.9.3", &pb);
+	read_syn(tun, pb, syn);
+	/* from a router at 10.9.9.254: host unreachable, quoting the SYN's IP header and 8 bytes */
+	icmp[0] = 0x45;
+	icmp[3] = sizeof(icmp);
+	icmp[8] = 64;
+	icmp[9] = IPPROTO_ICMP;
+	inet_pton(AF_INET, "10.9.9.254", icmp + 12);
+	memcpy(icmp + 16, syn + 12, 4);		/* to the SYN's source */
+	inet_csum(icmp, 20, icmp + 10);
+	icmp[20] = 3;				/* destination unreachable */
+	icmp[21] = 1;				/* host unreachable */
+	memcpy(icmp + 28, syn, 28);
+	inet_csum(icmp + 20, sizeof(icmp) - 20, icmp + 22);
+	if (write(tun, icmp, sizeof(icmp)) != (ssize_t)sizeof(icmp))
+		die(errno, "write the ICMP to ttfail0");
+	p = (struct pollfd){ .fd = b, .events = POLLOUT };
+	if (poll(&p, 1, 3000) != 1)
+		die(0, "connect to 10.9.9.3:80: no end within 3 s of the ICMP");
+	if (getsockopt(b, SOL_SOCKET, SO_ERROR, &err, &len))
+		die(errno, "SO_ERROR");
+	if (err != EHOSTUNREACH)
+		die(err, "connect to 10.9.9.3:80: want EHOSTUNREACH, got");
+	close(b);
+	close(tun);
+	printf("cancelled_port=%d\nerror_port=%d\nerror=EHOSTUNREACH\nclient_pid=%d\n", pa, pb,
+	       main_pid);
 }
 
 static void concurrent(const struct scenario *UNUSED(sc), long n)
@@ -2600,6 +2748,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "reset", .run = one_connection, .family = AF_INET, .ending = SERVER_RESETS },
 	{ .name = "ipv6", .run = one_connection, .family = AF_INET6, .ending = CLIENT_CLOSES },
 	{ .name = "refused", .run = refused },
+	{ .name = "connect-fail", .run = connect_fail },
 	{ .name = "concurrent", .run = concurrent, .def_arg = 1000 },
 	{ .name = "accept-owner", .run = accept_owner, .def_arg = 5 },
 	{ .name = "filter", .run = filter, .def_arg = 3 },

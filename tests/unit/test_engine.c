@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "report.h"
 #include "sink.h"
+#include "util.h"
 #include "tt_test.h"
 
 
@@ -341,7 +342,7 @@ TEST(engine_abort)
 	CHECK_EQ_INT(feed(eng, rec_tr(SK(1), TT_SYN_SENT, TT_ESTABLISHED, MS(2))), 0);
 	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(1), TT_ESTABLISHED, TT_CLOSE, MS(3)), 31, "app")),
 			0);
-	/* close() while still connecting */
+	/* close() while still connecting (an application's connect timeout): no RST, cancelled */
 	CHECK_EQ_INT(feed(eng, rec_tr(SK(2), TT_CLOSE, TT_SYN_SENT, MS(1))), 0);
 	CHECK_EQ_INT(feed(eng, rec_by(rec_tr(SK(2), TT_SYN_SENT, TT_CLOSE, MS(5)), 32, "app2")), 0);
 	REQUIRE(r.n == 2);
@@ -350,8 +351,10 @@ TEST(engine_abort)
 	CHECK_STR(r.flows[0].closer_comm, "app");
 	/* the first owner-flagged record names the owner when none is known */
 	CHECK_EQ_INT(r.flows[0].owner_pid, 31);
-	CHECK_EQ_INT(r.flows[1].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[1].end, TT_END_CANCELLED);
 	CHECK_EQ_INT(r.flows[1].closer_pid, 32);
+	CHECK_EQ_INT(r.flows[1].resets_sent, 0);
+	CHECK_EQ_INT(r.flows[1].sk_err, 0);
 	/* the kernel resets the peer after the state is CLOSE, not from SYN_SENT */
 	CHECK_EQ_INT(r.flows[0].resets_sent, 1);
 	CHECK_EQ_INT(r.flows[1].resets_sent, 0);
@@ -383,6 +386,15 @@ TEST(engine_timeout_and_other_errors)
 	CHECK_EQ_INT(r.flows[0].ts_ns[1] - r.flows[0].ts_ns[0], MS(127000));
 	CHECK_EQ_INT(r.flows[1].end, TT_END_ERROR);
 	CHECK_EQ_INT(r.flows[2].end, TT_END_TIMEOUT);
+	/* which error, kept for the outputs */
+	CHECK_EQ_INT(r.flows[0].sk_err, 110);
+	CHECK_EQ_INT(r.flows[1].sk_err, 113);
+	{
+		char name[TT_ERRNO_NAME_MAX];
+
+		CHECK_STR(tt_errno_name(113, name), "EHOSTUNREACH");
+		CHECK_STR(tt_errno_name(250, name), "errno 250");
+	}
 	CHECK_EQ_INT(engine__total(eng)->flows_closed, 3);
 	engine__free(eng);
 }
@@ -686,7 +698,7 @@ TEST(engine_eviction_lru)
 	CHECK_EQ_INT(st->evicted, 3);
 	REQUIRE(r.n == 4);
 	CHECK_EQ_INT(r.flows[3].sk, SK(5));
-	CHECK_EQ_INT(r.flows[3].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[3].end, TT_END_CANCELLED);
 	CHECK_EQ_INT(st->active, 3);
 	CHECK_EQ_INT(st->flows_opened, 7);
 	CHECK_EQ_INT(st->flows_closed, 4);
@@ -771,7 +783,7 @@ TEST(engine_time_wait_swallows_close)
 	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(31))), 0);
 	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(32))), 0);
 	REQUIRE(r.n == 5);
-	CHECK_EQ_INT(r.flows[4].end, TT_END_ABORT);
+	CHECK_EQ_INT(r.flows[4].end, TT_END_CANCELLED);
 	CHECK_EQ_INT(r.flows[4].nstates, 2);
 	CHECK_EQ_INT(feed(eng, rec_tr(SK(3), TT_FIN_WAIT2, TT_CLOSE, MS(40))), 0);
 	REQUIRE(r.n == 6);
@@ -1277,7 +1289,7 @@ TEST(engine_names)
 
 	static const char *const ends[TT_END_MAX] = {
 		"open", "close", "time_wait", "reset", "abort", "refused",
-		"timeout", "error", "evicted", "superseded", "gone",
+		"timeout", "error", "evicted", "superseded", "gone", "cancelled",
 	};
 	for (unsigned int i = 0; i < TT_END_MAX; i++)
 		CHECK_STR(tt_end_name(i), ends[i]);

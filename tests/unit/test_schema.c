@@ -303,13 +303,13 @@ TEST(schema_flow_stats)
 /*
  * The README's JSON section names the version the program writes, and its
  * history says what that version added: both went stale once (it said 6
- * when 7 was written).  The schema's description of "version" is checked
- * the same way.
+ * when 7 was written).  The schema's description of "version" and the man
+ * page are checked the same way.
  */
 TEST(schema_readme_names_the_version_written)
 {
-	char want[64], hist[64], desc[64];
-	char *readme = NULL, *schema = NULL;
+	char want[64], hist[64], desc[64], man[64];
+	char *readme = NULL, *schema = NULL, *page = NULL;
 	size_t n = 0;
 	FILE *f;
 
@@ -322,13 +322,21 @@ TEST(schema_readme_names_the_version_written)
 	REQUIRE(f);
 	CHECK(getdelim(&schema, &n, '\0', f) > 0);
 	fclose(f);
-	REQUIRE(readme && schema);
+	n = 0;
+	f = fopen("user/tcptrail.8", "r");
+	REQUIRE(f);
+	CHECK(getdelim(&page, &n, '\0', f) > 0);
+	fclose(f);
+	REQUIRE(readme && schema && page);
 	snprintf(want, sizeof(want), "`version` (now %d)", TT_JSON_VERSION);
 	snprintf(hist, sizeof(hist), "Version %d:", TT_JSON_VERSION);
 	snprintf(desc, sizeof(desc), "their meaning. %d: ", TT_JSON_VERSION);
 	CHECK(strstr(readme, want) != NULL);
 	CHECK(strstr(readme, hist) != NULL);
 	CHECK(strstr(schema, desc) != NULL);
+	snprintf(man, sizeof(man), "(now %d; raised", TT_JSON_VERSION);
+	CHECK(strstr(page, man) != NULL);
 	free(readme);
 	free(schema);
+	free(page);
 }

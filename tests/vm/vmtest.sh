@@ -37,8 +37,9 @@ VM_MEM=${VM_MEM:-512}
 VM_SMP=${VM_SMP:-2}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-180}
-# inet_diag/tcp_diag: sock_diag seeding of existing sockets; veth: netns pairs.
-VM_MODULES=${VM_MODULES-inet_diag tcp_diag veth}
+# inet_diag/tcp_diag: sock_diag seeding of existing sockets; veth: netns pairs;
+# tun: connect-fail's network, which the driver answers for.
+VM_MODULES=${VM_MODULES-inet_diag tcp_diag veth tun}
 VM_TCPTRAIL=${VM_TCPTRAIL:-$OUTPUT/tcptrail-static}
 VM_DRIVERS=${VM_DRIVERS:-$OUTPUT/drivers}
 VM_BUSYBOX=${VM_BUSYBOX:-/bin/busybox}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# The ends of a connect() that never connected, other than refused, through
+# a TUN device the driver answers for: a SYN never answered, whose owner
+# closes the socket (an application's connect timeout), ends `cancelled`,
+# with no RST and no error; a SYN answered by an ICMP host unreachable ends
+# `error`, with `"error":"EHOSTUNREACH"` in JSON and `(error EHOSTUNREACH)`
+# in the human line of its replay.
+# shellcheck source=tests/kernel/lib.sh
+. "${0%/*}/lib.sh"
+
+trace connect-fail -w "$DIR/cap.ttcap"
+expect_count active 2
+expect_count passive 0
+pc=$(fact cancelled_port)
+pe=$(fact error_port)
+[ -n "$pc" ] && [ -n "$pe" ] || fail "ttdrive printed no cancelled_port= or error_port="
+cancelled=$(flows active | grep "\"sport\":$pc,")
+failed=$(flows active | grep "\"sport\":$pe,")
+expect_flow "connect closed by its owner" "$cancelled" states=SYN_SENT,CLOSE end=cancelled \
+	resets_sent=0 closer_pid="$(fact client_pid)"
+printf '%s\n' "$cancelled" | grep -q '"error":' &&
+	fail "connect closed by its owner: an error field: $cancelled"
+expect_flow "connect answered by ICMP" "$failed" states=SYN_SENT,CLOSE end=error resets_sent=0
+printf '%s\n' "$failed" | grep -q '"error":"EHOSTUNREACH"' ||
+	fail "connect answered by ICMP: no \"error\":\"EHOSTUNREACH\": $failed"
+# the human line of the same flows, from the capture
+"$TCPTRAIL" -r "$DIR/cap.ttcap" >"$DIR/replay.out" 2>"$DIR/replay.err" ||
+	fail "replay: $(last_line "$DIR/replay.err")"
+grep -q ":$pc .*SYN_SENT .*CLOSE (cancelled)" "$DIR/replay.out" ||
+	fail "replay: no (cancelled) for port $pc: $(grep ":$pc " "$DIR/replay.out")"
+grep -q ":$pe .*SYN_SENT .*CLOSE (error EHOSTUNREACH)" "$DIR/replay.out" ||
+	fail "replay: no (error EHOSTUNREACH) for port $pe: $(grep ":$pe " "$DIR/replay.out")"
+pass
