@@ -105,8 +105,10 @@ static void text_field(struct entry *e, const char *name, const char *s, size_t 
 	if (max >= sizeof(clean))
 		max = sizeof(clean) - 1;
 	for (i = 0; i < max && s[i]; i++)
-		clean[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+		clean[i] = s[i];
 	clean[i] = '\0';
+	/* C0, DEL, C1 (a CSI moves a terminal's cursor) and bytes that are no UTF-8 */
+	tt_printable(clean, i);
 	field(e, "%s=%s", name, clean);
 }
 

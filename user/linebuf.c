@@ -64,6 +64,10 @@ static inline char *json_step(char *p, const unsigned char *s, size_t *i, size_t
 	} else if (c < 0x80) {
 		*p++ = (char)c;
 		(*i)++;
+	} else if (c == 0xc2 && *i + 1 < n && s[*i + 1] < 0xa0 && s[*i + 1] >= 0x80) {
+		/* C1 (U+0080-U+009F), escaped as C0 is: raw, a CSI would move a terminal's cursor */
+		p = put_u00(p, s[*i + 1]);
+		*i += 2;
 	} else if ((l = tt_utf8_len(s + *i, n - *i))) {
 		memcpy(p, s + *i, l);
 		p += l;

@@ -44,6 +44,10 @@ static void label_text(char *out, size_t outlen, const char *s, size_t max)
 			out[k++] = '?';
 		} else if (c < 0x80) {
 			out[k++] = (char)c;
+		} else if (c == 0xc2 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] < 0xa0) {
+			/* C1 (U+0080-U+009F: a CSI moves a terminal's cursor), as C0 */
+			out[k++] = '?';
+			i++;
 		} else if ((l = tt_utf8_len(u + i, n - i)) && k + l < outlen) {
 			memcpy(out + k, u + i, l);
 			k += l;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "procfd.h"
+#include "util.h"
 
 /* Bounds: a host past these gets owners for what was scanned so far. */
 #define MAX_PROCS	(1u << 22)	/* pid_max's ceiling */
@@ -536,19 +537,20 @@ int procfd__cmdline(uint32_t pid, char *buf, size_t len)
 	/* the arguments end in NULs; a process that rewrote its title may not */
 	while (n > 0 && (buf[n - 1] == '\0' || buf[n - 1] == ' '))
 		n--;
-	/* one line, and nothing a terminal would act on */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		if (c == '\0')
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
 			buf[i] = ' ';
-		else if (c < 0x20 || c == 0x7f)
-			buf[i] = '?';
-	}
 	buf[n] = '\0';
 	if (cut && len > 4) {
-		memcpy(buf + (n > len - 4 ? len - 4 : n), "...", 4);
+		size_t at = n > len - 4 ? len - 4 : n, back = 0;
+
+		/* not in a character: the one cut goes whole (at most 3 bytes back) */
+		while (at > 0 && back++ < 3 && ((unsigned char)buf[at] & 0xc0) == 0x80)
+			at--;
+		memcpy(buf + at, "...", 4);
 		n = strlen(buf);
 	}
+	/* one line, and nothing a terminal would act on: C0, DEL, C1, bytes that are no UTF-8 */
+	tt_printable(buf, n);
 	return (int)n;
 }

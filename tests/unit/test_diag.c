@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -779,6 +780,42 @@ TEST(procfd_cmdline)
 	}
 	CHECK_EQ_INT(procfd__cmdline(0, got, sizeof(got)), -ENOENT);
 	CHECK_EQ_INT(procfd__cmdline((uint32_t)getpid(), got, 0), -EINVAL);
+}
+
+/*
+ * A command line with C1 controls (U+009B is CSI) and one cut inside a
+ * character: the controls come out as '?', as C0 ones do, and the cut
+ * takes the whole character, never leaving half of one.
+ */
+TEST(procfd_cmdline_hostile)
+{
+	/* "sh -c sleep 5; : " is 17 bytes, the C1 argument 4 more; the cut (at 60) falls in an e-acute */
+	char e_acute[61] = "", got[64], want[64] = "sh -c sleep 5; : a??x ";
+	pid_t child;
+	int len = -1;
+
+	for (int i = 0; i < 30; i++)
+		strcat(e_acute, "\xc3\xa9");
+	child = fork();
+	REQUIRE(child >= 0);
+	if (!child) {
+		execl("/bin/sh", "sh", "-c", "sleep 5; :", "a\xc2\x9bx", e_acute, (char *)NULL);
+		_exit(127);
+	}
+	/* until the child is sh, at most 2 s */
+	for (int i = 0; i < 200; i++) {
+		len = procfd__cmdline((uint32_t)child, got, sizeof(got));
+		if (len > 0 && !strncmp(got, "sh -c", 5))
+			break;
+		usleep(10000);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	for (int i = 0; i < 19; i++)
+		strcat(want, "\xc3\xa9");
+	strcat(want, "...");
+	CHECK_STR(got, want);
+	CHECK_EQ_INT(len, (int)strlen(want));
 }
 
 TEST(seed_records)

@@ -158,7 +158,11 @@ static void ref_json_str(FILE *f, const char *str, size_t maxlen)
 		} else if (c < 0x80) {
 			fputc(c, f);
 			i++;
-		} else if ((l = ref_utf8_len(s + i, n - i))) {
+		} else if ((l = ref_utf8_len(s + i, n - i)) == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
+			/* C1: escaped, as C0 is (a raw CSI moves a terminal's cursor) */
+			fprintf(f, "\\u%04x", s[i + 1]);
+			i += 2;
+		} else if (l) {
 			fwrite(s + i, 1, l, f);
 			i += l;
 		} else {

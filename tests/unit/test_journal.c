@@ -401,3 +401,38 @@ TEST(journal_close_wait_report_counts_the_groups_it_leaves_out)
 	journal__free(j);
 	jrecv_close(&rc);
 }
+
+/*
+ * A process names itself with C1 controls (U+009B is CSI: "\xc2\x9b2K"
+ * erases a terminal's line): no field and no MESSAGE carries them raw.
+ */
+TEST(journal_close_wait_report_leaves_out_c1_controls)
+{
+	static struct tt_cw_group g[1];
+	struct tt_cw_report r = { .g = g, .n = 1, .t_ns = 1000, .min_age_ns = 10 };
+	struct jrecv rc = { .fd = -1 };
+	struct tt_journal *j;
+	char v[256], *e;
+	size_t len;
+	bool by_fd;
+
+	g[0] = (struct tt_cw_group){ .pid = 7, .comm = "a\xc2\x9b" "2Kx", .netns = 1,
+				     .family = TT_AF_INET, .kind = TT_SVC_REMOTE,
+				     .addr = { 10, 1, 0, 1 }, .port = 443, .count = 5 };
+	snprintf(g[0].cmdline, sizeof(g[0].cmdline), "b\xc2\x9b" "1Ginfo all good");
+	REQUIRE(jrecv_open(&rc) == 0);
+	j = journal_to(&rc);
+	REQUIRE(j != NULL);
+	journal__close_wait(j, &r);
+	e = jrecv_entry(&rc, &len, &by_fd);
+	REQUIRE(e);
+	CHECK(memmem(e, len, "\xc2\x9b", 2) == NULL);
+	CHECK(field_of(e, len, "COMM", v, sizeof(v)) > 0 && !strcmp(v, "a??2Kx"));
+	CHECK(field_of(e, len, "CMDLINE", v, sizeof(v)) > 0 && !strcmp(v, "b??1Ginfo all good"));
+	CHECK(field_of(e, len, "MESSAGE", v, sizeof(v)) > 0 && strstr(v, "a\\u009b2Kx"));
+	if (*tt_failed_)
+		fprintf(stderr, "    MESSAGE=%s\n", field_of(e, len, "MESSAGE", v, sizeof(v)) > 0 ? v : "?");
+	free(e);
+	journal__free(j);
+	jrecv_close(&rc);
+}

@@ -185,6 +185,28 @@ TEST(metrics_exposition_is_strictly_valid)
 	engine__free(eng);
 }
 
+/* C1 controls in a comm (U+009B is CSI) come out as C0 ones do, '?': a label is read on terminals */
+TEST(metrics_label_values_leave_out_c1_controls)
+{
+	struct tt_engine *eng = busy_engine();
+	struct tt_cw_group g = { .pid = 42, .count = 1, .kind = TT_SVC_LOCAL, .port = 8080 };
+	struct tt_metrics_input in = { .eng = eng, .cw = &g, .n_cw = 1, .tw_population = -1 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	REQUIRE(eng && f);
+	strcpy(g.comm, "a\xc2\x9b" "2K\xc2\xa0x");
+	metrics__render(f, &in);
+	fclose(f);
+	REQUIRE(buf);
+	/* C1 goes; U+00A0, the first character past it, stays */
+	CHECK(strstr(buf, "tcptrail_close_wait_suspected_leaks{comm=\"a?2K\xc2\xa0x\"} 1\n"));
+	CHECK(memmem(buf, len, "\xc2\x9b", 2) == NULL);
+	free(buf);
+	engine__free(eng);
+}
+
 /*
  * A comm the kernel cut at 15 bytes inside a character: one invalid label
  * value makes Prometheus and node_exporter drop the whole scrape, so the
