@@ -224,8 +224,15 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 		journal__set_scope(j, a->ident, o->container, o->cgroup_path);
 		app__add_sink(a, &(struct tt_sink_ref){ .ops = &tt_journal_sink_ops, .priv = j });
 	}
+	/* a scrape's report, and the metrics file's at the start (its counts of that moment) */
+	if (o->metrics_path || o->metrics_listen) {
+		a->metrics_report = report__new(o->close_wait_age_ns, NULL);
+		if (!a->metrics_report)
+			return -ENOMEM;
+	}
 	if (o->metrics_path) {
-		if (metrics__file_sink(&ref, o->metrics_path, o->tw_warn_pct, &a->duration))
+		if (metrics__file_sink(&ref, o->metrics_path, o->tw_warn_pct, &a->duration,
+				       render_metrics, a))
 			return -ENOMEM;
 		app__add_sink(a, &ref);
 	}
@@ -233,9 +240,6 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 		char why[160];
 		int err;
 
-		a->metrics_report = report__new(o->close_wait_age_ns, NULL);
-		if (!a->metrics_report)
-			return -ENOMEM;
 		err = metrics__http_sink(&ref, o->metrics_listen, render_metrics, a, why,
 					 sizeof(why));
 		if (err) {
@@ -821,6 +825,7 @@ static int sinks_tick(struct app *a, uint64_t now_ns)
 
 void app__start(struct app *a, uint64_t now_ns)
 {
+	a->now_ns = now_ns;
 	a->last_summary_ns = now_ns;
 	a->due_ns = now_ns + a->opts->interval_ns;
 	a->started = true;

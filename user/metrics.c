@@ -364,7 +364,18 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 	fprintf(f, "tcptrail_transitions_inferred_total %" PRIu64 "\n", t->inferred);
 }
 
+/* A tt_metrics_render_fn of a tt_metrics_input */
+static void render_input(FILE *f, void *ctx)
+{
+	metrics__render(f, ctx);
+}
+
 int metrics__write_file(const char *path, const struct tt_metrics_input *in, int *held)
+{
+	return metrics__write_file_by(path, render_input, (void *)in, held);
+}
+
+int metrics__write_file_by(const char *path, tt_metrics_render_fn render, void *ctx, int *held)
 {
 	char tmp[4096];
 	FILE *f;
@@ -394,7 +405,7 @@ int metrics__write_file(const char *path, const struct tt_metrics_input *in, int
 		unlink(tmp);
 		return err;
 	}
-	metrics__render(f, in);
+	render(f, ctx);
 	if (fflush(f) || fsync(fd))
 		err = -errno;
 	if (fclose(f) && !err)
@@ -622,11 +633,6 @@ static int set_body(struct tt_metrics_server *m, tt_metrics_render_fn render, vo
 	m->body_len = len;
 	m->body_ms = m->now_ms;
 	return 0;
-}
-
-static void render_input(FILE *f, void *ctx)
-{
-	metrics__render(f, ctx);
 }
 
 int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_input *in)

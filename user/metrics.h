@@ -50,6 +50,9 @@ struct tt_metrics_input {
 /* Render the whole exposition into f. */
 void metrics__render(FILE *f, const struct tt_metrics_input *in);
 
+/* An exposition written by the caller into f: the counts of its moment. */
+typedef void (*tt_metrics_render_fn)(FILE *f, void *ctx);
+
 /*
  * Write it to path through path.tmp + rename(2); 0 or -errno.  With held
  * (a fd, -1 at first), the file written keeps an exclusive flock through a
@@ -58,6 +61,9 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in);
  * (outfile__busy).  Close *held at the end.
  */
 int metrics__write_file(const char *path, const struct tt_metrics_input *in, int *held);
+
+/* The same, with what render(f, ctx) writes. */
+int metrics__write_file_by(const char *path, tt_metrics_render_fn render, void *ctx, int *held);
 
 /*
  * At start, before tracing: can metrics__write_file() write path?  Its
@@ -89,7 +95,6 @@ int metrics_server__update(struct tt_metrics_server *m, const struct tt_metrics_
  * none) has render(f, ctx) write a fresh one first, so the first scrape,
  * and every scrape under -i 0, sees the counts of that moment.
  */
-typedef void (*tt_metrics_render_fn)(FILE *f, void *ctx);
 void metrics_server__set_render(struct tt_metrics_server *m, tt_metrics_render_fn render,
 				void *ctx);
 
@@ -104,11 +109,15 @@ const char *metrics_server__address(const struct tt_metrics_server *m);
 
 /*
  * The --metrics-file sink (sink_metrics.c): path rewritten at the end of
- * every summary.  duration: the app's histogram, read then.  0 or -ENOMEM.
+ * every summary.  duration: the app's histogram, read then.  At the start
+ * it is what start_render(f, ctx) writes, the counts of that moment (a
+ * scrape's), so that a restart shows the leaks and TIME-WAIT it finds at
+ * once, not only after its first summary.  0 or -ENOMEM.
  */
 struct tt_sink_ref;
 int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
-		       const struct tt_duration_hist *duration);
+		       const struct tt_duration_hist *duration, tt_metrics_render_fn start_render,
+		       void *ctx);
 
 /*
  * The --metrics-listen sink (sink_metrics.c): /metrics on listen_spec,

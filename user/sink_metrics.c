@@ -19,16 +19,16 @@ struct metrics_sink {
 	const char *path;
 	uint32_t tw_warn_pct;
 	const struct tt_duration_hist *duration;
+	tt_metrics_render_fn start_render;
+	void *ctx;
 	int err;		/* the last write's, said once until it changes */
 	int held;		/* the file written last, open: its lock (metrics__write_file) */
 	uint64_t missed;	/* summaries not written since */
 };
 
-/* Replace the file with in's exposition; a failure said once, until it changes. */
-static void write_file(struct metrics_sink *m, const struct tt_metrics_input *in)
+/* The file's write (err): a failure said once, until it changes. */
+static void written(struct metrics_sink *m, int err)
 {
-	int err = metrics__write_file(m->path, in, &m->held);
-
 	/* said when it starts failing (or fails otherwise), and when it is written again */
 	if (err && err != m->err)
 		tt_warn("warning: write %s: %s; it keeps its last counts until it can be written",
@@ -38,6 +38,12 @@ static void write_file(struct metrics_sink *m, const struct tt_metrics_input *in
 			(unsigned long long)m->missed);
 	m->missed = err ? m->missed + 1 : 0;
 	m->err = err;
+}
+
+/* Replace the file with in's exposition. */
+static void write_file(struct metrics_sink *m, const struct tt_metrics_input *in)
+{
+	written(m, metrics__write_file(m->path, in, &m->held));
 }
 
 static void flush_op(void *priv, const struct tt_summary *sum)
@@ -61,6 +67,10 @@ static void start_op(void *priv, const struct tt_engine *eng)
 {
 	struct metrics_sink *m = priv;
 
+	if (m->start_render) {
+		written(m, metrics__write_file_by(m->path, m->start_render, m->ctx, &m->held));
+		return;
+	}
 	write_file(m, &(struct tt_metrics_input){ .eng = eng, .tw_population = -1,
 		.tw_warn_pct = m->tw_warn_pct, .duration = m->duration });
 }
@@ -82,14 +92,16 @@ static const struct tt_sink_ops metrics_file_ops = {
 };
 
 int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
-		       const struct tt_duration_hist *duration)
+		       const struct tt_duration_hist *duration, tt_metrics_render_fn start_render,
+		       void *ctx)
 {
 	struct metrics_sink *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
 	*m = (struct metrics_sink){ .path = path, .tw_warn_pct = tw_warn_pct,
-				    .duration = duration, .held = -1 };
+				    .duration = duration, .start_render = start_render, .ctx = ctx,
+				    .held = -1 };
 	*ref = (struct tt_sink_ref){ .ops = &metrics_file_ops, .priv = m };
 	return 0;
 }
