@@ -911,6 +911,18 @@ int app__tick(struct app *a, uint64_t now_ns)
 	return 0;
 }
 
+int app__wait_ms(const struct app *a, uint64_t now_ns, int max_ms)
+{
+	uint64_t left_ms;
+
+	if (!a->started || !a->opts->interval_ns || a->clock_jumps)
+		return max_ms;
+	if (now_ns >= a->due_ns)
+		return 1;
+	left_ms = (a->due_ns - now_ns + 999999) / 1000000;
+	return left_ms < (uint64_t)max_ms ? (int)left_ms : max_ms;
+}
+
 void app__finish(struct app *a, uint64_t now_ns)
 {
 	if (!a->started)

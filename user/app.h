@@ -178,9 +178,19 @@ void app__start(struct app *a, uint64_t now_ns);
  * The source's clock jumps over quiet stretches (a capture's, from record to
  * record): each interval boundary passed gets its own summary, at its own
  * time, as the live run made it.  Live, the clock ticks at least every
- * 50 ms and a summary comes at the first tick an interval after the last.
+ * 50 ms, and at the summary's due time (app__wait_ms()): a summary comes
+ * at the first tick an interval after the last, once the TIME-WAIT count
+ * it asks for then is done.
  */
 void app__clock_jumps(struct app *a);
+
+/*
+ * How long a live source may wait for records before the next tick, at
+ * most max_ms: less when a summary is due sooner, 1 ms while a due one
+ * waits for its TIME-WAIT count or leak check.  A fixed wait made every
+ * summary up to two waits late, and at -i 100ms merged some with the next.
+ */
+int app__wait_ms(const struct app *a, uint64_t now_ns, int max_ms);
 
 /*
  * The sinks' clock (the capture writer's counters, the ladder's waiting

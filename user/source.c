@@ -34,7 +34,7 @@ enum tt_drive_end source__drive(const struct tt_source_ops *ops, void *priv, str
 			app__serve(a, now / 1000000);
 		if (d->duration_ns && now - d->start_ns >= d->duration_ns)
 			return TT_DRIVE_STOPPED;
-		if (ops->feed(priv, a, 50) < 0)
+		if (ops->feed(priv, a, app__wait_ms(a, now, 50)) < 0)
 			return TT_DRIVE_ERROR;
 		/*
 		 * The batch's lines out in one write (stdout is fully
