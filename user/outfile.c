@@ -193,6 +193,24 @@ int outfile__open(const struct outfile_how *how, const char *path)
 			tt_err("lock %s %s: %s", how->what, path, strerror(-err));
 		goto fail;
 	}
+	/*
+	 * One appended to that others may write: anyone could add lines that
+	 * look like ours (a fake "no leak"), so their write permission goes.
+	 */
+	if (!how->truncate && (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		mode_t mode = st.st_mode & 07777 & ~(mode_t)(S_IWGRP | S_IWOTH);
+
+		if (fchmod(fd, mode)) {
+			err = -errno;
+			tt_err("%s %s: writable by %s, and its mode cannot be changed: %s", opt,
+			       path, st.st_mode & S_IWOTH ? "anyone" : "its group", strerror(-err));
+			goto fail;
+		}
+		tt_warn("warning: %s %s was writable by %s (mode %04o): made %04o, so that no "
+			"one else can append lines to it", opt, path,
+			st.st_mode & S_IWOTH ? "anyone" : "its group",
+			(unsigned int)(st.st_mode & 07777), (unsigned int)mode);
+	}
 	/* a file that passes is truncated and made 0600, as tcpdump -w overwrites */
 	if ((how->truncate && (ftruncate(fd, 0) || fchmod(fd, how->mode))) ||
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {

@@ -94,6 +94,32 @@ TEST(outfile_creates_0640_and_appends)
 }
 
 /*
+ * An -o file others may write (a logrotate "create 0666", a chmod by hand):
+ * anyone could append lines that look like ours, so that permission goes
+ * when it is opened; the lines in it stay, and the mode is otherwise kept.
+ */
+TEST(outfile_takes_write_away_from_others)
+{
+	struct dir d;
+	struct stat st;
+	char buf[64];
+
+	REQUIRE(!make_dir(&d));
+	CHECK_EQ_INT(redirect(d.file, "{\"type\":\"one\"}\n"), 0);
+	REQUIRE(!chmod(d.file, 0666));
+	CHECK_EQ_INT(redirect(d.file, "two\n"), 0);
+	REQUIRE(!stat(d.file, &st));
+	CHECK_EQ_INT(st.st_mode & 07777, 0644);
+	REQUIRE(!chmod(d.file, 0660));
+	CHECK_EQ_INT(redirect(d.file, NULL), 0);
+	REQUIRE(!stat(d.file, &st));
+	CHECK_EQ_INT(st.st_mode & 07777, 0640);
+	slurp(d.file, buf, sizeof(buf));
+	CHECK_STR(buf, "{\"type\":\"one\"}\ntwo\n");
+	remove_dir(&d);
+}
+
+/*
  * As root every file is "ours": -o appends, and -w and --metrics-file
  * replace, only a file that is empty or holds what they write.  -o
  * /etc/sudoers by a slip of the finger is refused, and the file left whole.
