@@ -162,7 +162,9 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 		if (!link) {
 			snprintf(why, len, "attach %s: %s%s", v->progs[j], strerror(-err),
 				 v->kind == TT_KIND_KPROBE && err == -ENOENT ?
-				 " (no kprobe support: CONFIG_KPROBES unset?)" : "");
+				 " (no kprobe support: CONFIG_KPROBES unset?)" :
+				 v->kind == TT_KIND_TRACEPOINT && err == -ENOENT && livesys__tracefs() ?
+				 " (tracefs is not mounted, and could not be mounted)" : "");
 			return err;
 		}
 		if (*n_links >= max_links) {
@@ -466,6 +468,7 @@ static int select_hooks(const struct tt_opts *o, bool all, struct tt_selection *
 	int err = livesys__tracefs();
 
 	tt_select(o->attach, all, probe_variant, (void *)o, sel);
+	sel->tracefs_err = err;
 	return err;
 }
 

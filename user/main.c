@@ -128,6 +128,15 @@ static const char *cap_lacking(const struct tt_selection *sel, int cap)
 	return NULL;
 }
 
+/* Whether cap has a plain tracepoint among its hooks: none works without tracefs. */
+static bool has_tracepoint(int cap)
+{
+	for (size_t i = 0; i < tt_n_variants; i++)
+		if ((int)tt_variants[i].cap == cap && tt_variants[i].kind == TT_KIND_TRACEPOINT)
+			return true;
+	return false;
+}
+
 /* Say which hook each capability got; nothing degrades silently. */
 static void announce(const struct tt_selection *sel, enum tt_attach_mode mode,
 		     const char *mode_name, bool flow_records)
@@ -152,6 +161,13 @@ static void announce(const struct tt_selection *sel, enum tt_attach_mode mode,
 			tt_warn("warning: %s unavailable to this process, which lacks %s (run as "
 				"root): %s will be missing (tcptrail --probe says why)",
 				tt_cap_name(cap), lack, tt_cap_desc(cap));
+		else if (c < 0 && !tt_cap_off(sel, cap) && sel->tracefs_err && has_tracepoint(cap))
+			tt_warn("warning: %s unavailable: its tracepoint needs tracefs, which is not "
+				"mounted and could not be mounted (%s%s): %s will be missing "
+				"(tcptrail --probe says why)", tt_cap_name(cap),
+				strerror(-sel->tracefs_err),
+				sel->tracefs_err == -EPERM ? ": that needs CAP_SYS_ADMIN, or mount "
+				"tracefs at /sys/kernel/tracing first" : "", tt_cap_desc(cap));
 		else if (c < 0 && !tt_cap_off(sel, cap) && cap == TT_CAP_SOCK_OPS)
 			tt_warn("warning: sock-ops unavailable on this kernel: the transitions hook "
 				"records every transition, and the kernel skips it now and then under "

@@ -62,6 +62,7 @@ struct tt_selection {
 	int result[32];				/* per variant: 0 ok, -errno, 1 not tried */
 	char why[32][TT_WHY_LEN];
 	bool forced_fallback[TT_CAP_MAX];	/* the forced kind was unavailable */
+	int tracefs_err;			/* mounting tracefs privately failed: -errno */
 };
 
 /* Why the user turned cap off (every variant refused with -ECANCELED), or NULL. */

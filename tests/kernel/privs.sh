@@ -5,6 +5,8 @@
 # what it does from then on still works without privileges: the ring
 # buffer, SIGHUP reopening -o, the metrics file, and the TIME-WAIT count of
 # that namespace through sock_diag.  Its files are not world-writable.
+# Root without CAP_SYS_ADMIN, which cannot mount tracefs, is told that a
+# hook wants tracefs, not that the kernel lacks it.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -71,6 +73,21 @@ for _cap in overflow sock-ops; do
 done
 ! grep -q 'on this kernel' "$DIR/unpriv.err" ||
 	fail "CAP_BPF and CAP_PERFMON alone: blamed the kernel: $(cat "$DIR/unpriv.err")"
+# root without CAP_SYS_ADMIN, where tracefs is not mounted: it cannot mount it,
+# and a capability whose only hook left is a tracepoint (owner, on a kernel
+# that denies fexit and has no kprobes) is said to want tracefs, not blamed
+# on the kernel
+setpriv --inh-caps=-all --bounding-set=-sys_admin "$TCPTRAIL" -d 1 >/dev/null \
+	2>"$DIR/nosysadmin.err" || fail "without CAP_SYS_ADMIN: exit $?: $(cat "$DIR/nosysadmin.err")"
+if grep -q ' owner=UNAVAILABLE' "$DIR/nosysadmin.err"; then
+	grep -q '^tcptrail: warning: owner unavailable: its tracepoint needs tracefs, which is not mounted and could not be mounted (Operation not permitted: that needs CAP_SYS_ADMIN' \
+		"$DIR/nosysadmin.err" ||
+		fail "without CAP_SYS_ADMIN: no word that owner needs tracefs: $(cat "$DIR/nosysadmin.err")"
+	! grep -q 'on this kernel' "$DIR/nosysadmin.err" ||
+		fail "without CAP_SYS_ADMIN: blamed the kernel: $(cat "$DIR/nosysadmin.err")"
+else
+	note "without CAP_SYS_ADMIN: owner has a hook here (tracefs mounted, fexit or kprobes): nothing to say"
+fi
 [ -e "$DIR/kept-empty.out" ] || fail "CAP_BPF without CAP_PERFMON, -o: removed an empty file it did not make"
 [ "$(cat "$DIR/kept.out")" = '{"type":"kept"}' ] || fail "CAP_BPF without CAP_PERFMON, -o: changed a file it did not make"
 
