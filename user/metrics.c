@@ -697,11 +697,25 @@ static void handle_request(struct tt_metrics_server *m, struct client *c)
 	static const char bad[] = "bad request\n";
 	static const char method[] = "method not allowed: GET or HEAD\n";
 	static const char empty[] = "# no summary yet\n";
-	const char *path, *sp = strchr(c->req, ' ');
+	static const char version[] = "HTTP version not supported: HTTP/1.0 or HTTP/1.1\n";
+	const char *path, *ver, *sp = strchr(c->req, ' ');
+	size_t eol = strcspn(c->req, "\r\n");
 
 	/* a method is a token of capitals before the first blank */
 	if (!sp || sp == c->req || strspn(c->req, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != (size_t)(sp - c->req)) {
 		respond(m, c, 400, "Bad Request", bad, sizeof(bad) - 1);
+		return;
+	}
+	/* METHOD SP TARGET SP HTTP/1.x: no version (HTTP/0.9) is no request of ours */
+	ver = memrchr(c->req, ' ', eol);
+	if (sp >= c->req + eol || ver == sp || memchr(sp + 1, ' ', (size_t)(ver - sp - 1)) ||
+	    strncmp(ver + 1, "HTTP/", 5)) {
+		respond(m, c, 400, "Bad Request", bad, sizeof(bad) - 1);
+		return;
+	}
+	if (c->req + eol - (ver + 1) != 8 || strncmp(ver + 1, "HTTP/1.", 7) ||
+	    (ver[8] != '0' && ver[8] != '1')) {
+		respond(m, c, 505, "HTTP Version Not Supported", version, sizeof(version) - 1);
 		return;
 	}
 	if (strncmp(c->req, "GET ", 4) && strncmp(c->req, "HEAD ", 5)) {

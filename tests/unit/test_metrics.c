@@ -536,6 +536,24 @@ TEST(metrics_http_serves_and_survives_bad_clients)
 	exchange(m, fd, "GET /secret HTTP/1.0\r\n\r\n", buf, sizeof(buf), 1000);
 	CHECK(!strncmp(buf, "HTTP/1.0 404", 12));
 	close(fd);
+	/* no version (HTTP/0.9), or the target split: 400; a version not 1.x: 505 */
+	static const char *const lines[][2] = {
+		{ "GET /metrics\r\n\r\n", "HTTP/1.0 400" },
+		{ "GET /metrics\n\n", "HTTP/1.0 400" },
+		{ "GET /met rics HTTP/1.1\r\n\r\n", "HTTP/1.0 400" },
+		{ "GET /metrics HTTP/9.9\r\n\r\n", "HTTP/1.0 505" },
+		{ "GET /metrics HTTP/1.10\r\n\r\n", "HTTP/1.0 505" },
+		{ "GET /metrics HTTP/2\r\n\r\n", "HTTP/1.0 505" },
+		{ "GET /metrics HTTP/1.1\n\n", "HTTP/1.0 200" },
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		fd = dial(port);
+		exchange(m, fd, lines[i][0], buf, sizeof(buf), 1000);
+		CHECK(!strncmp(buf, lines[i][1], 12));
+		if (strncmp(buf, lines[i][1], 12))
+			fprintf(stderr, "    %s: got %.40s\n", lines[i][0], buf);
+		close(fd);
+	}
 	/* HEAD answers where GET does, with the headers alone */
 	static const char *const heads[] = { "HEAD / HTTP/1.0\r\n\r\n",
 					     "HEAD /metrics HTTP/1.0\r\n\r\n",
