@@ -353,6 +353,11 @@ static void json_summary(struct tt_sink *s, const struct tt_summary *sum)
 			first = false;
 		}
 	}
+	/* every way a flow ended this interval, 0s too: they sum to flows_closed */
+	linebuf__str(lb, "},\"ends\":{");
+	for (int e = TT_END_NONE + 1; e < TT_END_MAX; e++)
+		linebuf__printf(lb, "%s\"%s\":%" PRIu64, e == TT_END_NONE + 1 ? "" : ",",
+				tt_end_name(e), iv->ends[e]);
 	linebuf__str(lb, "},\"listeners\":[");
 	if (sum->eng) {
 		struct lctx c = { .s = s, .first = true };

@@ -5,7 +5,8 @@
 # closes the socket (an application's connect timeout), ends `cancelled`,
 # with no RST and no error; a SYN answered by an ICMP host unreachable ends
 # `error`, with `"error":"EHOSTUNREACH"` in JSON and `(error EHOSTUNREACH)`
-# in the human line of its replay.
+# in the human line of its replay.  The summaries count both: JSON `ends`
+# (summed, flows_closed), and `errors=1 cancelled=1` in the human line.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -24,6 +25,10 @@ printf '%s\n' "$cancelled" | grep -q '"error":' &&
 expect_flow "connect answered by ICMP" "$failed" states=SYN_SENT,CLOSE end=error resets_sent=0
 printf '%s\n' "$failed" | grep -q '"error":"EHOSTUNREACH"' ||
 	fail "connect answered by ICMP: no \"error\":\"EHOSTUNREACH\": $failed"
+# the summaries' ends, summed over the run: one each, and they add up to the flows closed
+ends=$(records summary | grep -o '"ends":{[^}]*}' | tr ',{}' '\n\n\n' | tr -d '"' |
+	awk -F: '$2 ~ /^[0-9]+$/ { t[$1] += $2; all += $2 } END { print t["cancelled"] + 0, t["error"] + 0, all + 0 }')
+expect_eq "summaries: ends cancelled, error, all" "$ends" "1 1 $(sum_of summary flows_closed)"
 # the human line of the same flows, from the capture
 "$TCPTRAIL" -r "$DIR/cap.ttcap" >"$DIR/replay.out" 2>"$DIR/replay.err" ||
 	fail "replay: $(last_line "$DIR/replay.err")"
@@ -31,4 +36,6 @@ grep -q ":$pc .*SYN_SENT .*CLOSE (cancelled)" "$DIR/replay.out" ||
 	fail "replay: no (cancelled) for port $pc: $(grep ":$pc " "$DIR/replay.out")"
 grep -q ":$pe .*SYN_SENT .*CLOSE (error EHOSTUNREACH)" "$DIR/replay.out" ||
 	fail "replay: no (error EHOSTUNREACH) for port $pe: $(grep ":$pe " "$DIR/replay.out")"
+grep -q "final_summary .* errors=1 cancelled=1 " "$DIR/replay.out" ||
+	fail "replay: the final summary counts no errors=1 cancelled=1: $(grep final_summary "$DIR/replay.out")"
 pass
