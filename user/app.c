@@ -166,6 +166,14 @@ static void render_metrics(FILE *f, void *ctx)
 	});
 }
 
+/* The metrics file's start: its TIME-WAIT count, asked for at the start, is in. */
+static bool metrics_start_ready(void *ctx)
+{
+	struct app *a = ctx;
+
+	return !tw_tracker__census_busy(a->tw);
+}
+
 /*
  * The sinks, in the order they are handed each event: the lines on stdout
  * (human or JSON; --ladder draws the flows of it), then syslog, the journal,
@@ -232,7 +240,7 @@ static int choose_sinks(struct app *a, const struct tt_opts *o, int64_t wall_off
 	}
 	if (o->metrics_path) {
 		if (metrics__file_sink(&ref, o->metrics_path, o->tw_warn_pct, &a->duration,
-				       render_metrics, a))
+				       render_metrics, metrics_start_ready, a))
 			return -ENOMEM;
 		app__add_sink(a, &ref);
 	}
@@ -829,6 +837,9 @@ void app__start(struct app *a, uint64_t now_ns)
 	a->last_summary_ns = now_ns;
 	a->due_ns = now_ns + a->opts->interval_ns;
 	a->started = true;
+	/* the metrics file's first counts: written at a tick once this count is in */
+	if (a->opts->metrics_path)
+		tw_tracker__census_start(a->tw);
 	for (size_t i = 0; i < a->n_sinks; i++)
 		if (a->sinks[i].ops->start)
 			a->sinks[i].ops->start(a->sinks[i].priv, a->eng);

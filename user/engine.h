@@ -148,6 +148,8 @@ struct tt_engine_opts {
 struct tt_engine_stats {
 	uint64_t events;
 	uint64_t flows_opened;
+	uint64_t flows_found;	/* of flows_opened, sockets found open: seeded, or first seen
+				 * mid-life (TT_FLOW_PARTIAL) */
 	uint64_t flows_closed;
 	uint64_t evicted;
 	uint64_t evicted_waiting;	/* of them, in CLOSE_WAIT or LISTEN: the table held nothing else */

@@ -469,6 +469,10 @@ void ft_forget(struct tt_engine *eng, uint32_t idx)
 		eng->total.flows_opened--;
 	if (eng->interval.flows_opened)
 		eng->interval.flows_opened--;
+	if ((ent->flow.flags & TT_FLOW_PARTIAL) && eng->total.flows_found)
+		eng->total.flows_found--;
+	if ((ent->flow.flags & TT_FLOW_PARTIAL) && eng->interval.flows_found)
+		eng->interval.flows_found--;
 	ent->hnext = eng->free_head;
 	eng->free_head = idx;
 }
@@ -504,6 +508,8 @@ uint32_t ft_flow_new(struct tt_engine *eng, const struct tt_event *e, uint8_t ro
 
 	ft_set_active(eng, eng->total.active + 1);
 	STAT_INC(eng, flows_opened);
+	if (flags & TT_FLOW_PARTIAL)
+		STAT_INC(eng, flows_found);
 	return idx;
 }
 

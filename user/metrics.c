@@ -337,9 +337,13 @@ void metrics__render(FILE *f, const struct tt_metrics_input *in)
 	     "SYNs answered with a syncookie because the SYN queue was full.");
 	engine__for_each_listener_stats(in->eng, listener_cookies, f);
 
+	/* apart: a restart finds every open socket, which rate() of opens must not count */
 	head(f, "tcptrail_flows_opened_total", "counter",
-	     "Flows that entered the table: connections born, and sockets found open.");
-	fprintf(f, "tcptrail_flows_opened_total %" PRIu64 "\n", t->flows_opened);
+	     "Connections opened while tracing: connect(), listen(), a handshake completed.");
+	fprintf(f, "tcptrail_flows_opened_total %" PRIu64 "\n", t->flows_opened - t->flows_found);
+	head(f, "tcptrail_flows_found_total", "counter",
+	     "Sockets found already open: at the start (seeded), or first seen mid-life.");
+	fprintf(f, "tcptrail_flows_found_total %" PRIu64 "\n", t->flows_found);
 	/* every end, always: the parts sum to the flows closed, with no total beside them */
 	head(f, "tcptrail_flows_closed_total", "counter",
 	     "Flows that ended, by how; sum() over end is every flow closed.");

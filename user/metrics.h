@@ -109,15 +109,17 @@ const char *metrics_server__address(const struct tt_metrics_server *m);
 
 /*
  * The --metrics-file sink (sink_metrics.c): path rewritten at the end of
- * every summary.  duration: the app's histogram, read then.  At the start
- * it is what start_render(f, ctx) writes, the counts of that moment (a
- * scrape's), so that a restart shows the leaks and TIME-WAIT it finds at
- * once, not only after its first summary.  0 or -ENOMEM.
+ * every summary.  duration: the app's histogram, read then.  With
+ * start_render, the first write is what start_render(f, ctx) writes, the
+ * counts of that moment (a scrape's), so that a restart shows the leaks and
+ * TIME-WAIT it finds at once, not only after its first summary: at the
+ * first tick at which start_ready(ctx) says that can be done without
+ * waiting (the TIME-WAIT count asked for at the start is in).  0 or -ENOMEM.
  */
 struct tt_sink_ref;
 int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
 		       const struct tt_duration_hist *duration, tt_metrics_render_fn start_render,
-		       void *ctx);
+		       bool (*start_ready)(void *ctx), void *ctx);
 
 /*
  * The --metrics-listen sink (sink_metrics.c): /metrics on listen_spec,

@@ -20,7 +20,9 @@ struct metrics_sink {
 	uint32_t tw_warn_pct;
 	const struct tt_duration_hist *duration;
 	tt_metrics_render_fn start_render;
+	bool (*start_ready)(void *ctx);
 	void *ctx;
+	bool start_pending;	/* the start's write waits for start_ready() */
 	int err;		/* the last write's, said once until it changes */
 	int held;		/* the file written last, open: its lock (metrics__write_file) */
 	uint64_t missed;	/* summaries not written since */
@@ -48,6 +50,8 @@ static void write_file(struct metrics_sink *m, const struct tt_metrics_input *in
 
 static void flush_op(void *priv, const struct tt_summary *sum)
 {
+	/* a summary's counts are newer than the start's */
+	((struct metrics_sink *)priv)->start_pending = false;
 	struct metrics_sink *m = priv;
 
 	write_file(m, &(struct tt_metrics_input){
@@ -68,11 +72,26 @@ static void start_op(void *priv, const struct tt_engine *eng)
 	struct metrics_sink *m = priv;
 
 	if (m->start_render) {
-		written(m, metrics__write_file_by(m->path, m->start_render, m->ctx, &m->held));
+		m->start_pending = true;
 		return;
 	}
 	write_file(m, &(struct tt_metrics_input){ .eng = eng, .tw_population = -1,
 		.tw_warn_pct = m->tw_warn_pct, .duration = m->duration });
+}
+
+/* The start's counts, once they are at hand without a wait on the source's thread */
+static int tick_op(void *priv, uint64_t now_ns, uint64_t lost, uint64_t evicted)
+{
+	struct metrics_sink *m = priv;
+
+	(void)now_ns;
+	(void)lost;
+	(void)evicted;
+	if (m->start_pending && (!m->start_ready || m->start_ready(m->ctx))) {
+		m->start_pending = false;
+		written(m, metrics__write_file_by(m->path, m->start_render, m->ctx, &m->held));
+	}
+	return 0;
 }
 
 static void file_free_op(void *priv)
@@ -88,20 +107,21 @@ static const struct tt_sink_ops metrics_file_ops = {
 	.name = "metrics-file",
 	.flush = flush_op,
 	.start = start_op,
+	.tick = tick_op,
 	.free = file_free_op,
 };
 
 int metrics__file_sink(struct tt_sink_ref *ref, const char *path, uint32_t tw_warn_pct,
 		       const struct tt_duration_hist *duration, tt_metrics_render_fn start_render,
-		       void *ctx)
+		       bool (*start_ready)(void *ctx), void *ctx)
 {
 	struct metrics_sink *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
 	*m = (struct metrics_sink){ .path = path, .tw_warn_pct = tw_warn_pct,
-				    .duration = duration, .start_render = start_render, .ctx = ctx,
-				    .held = -1 };
+				    .duration = duration, .start_render = start_render,
+				    .start_ready = start_ready, .ctx = ctx, .held = -1 };
 	*ref = (struct tt_sink_ref){ .ops = &metrics_file_ops, .priv = m };
 	return 0;
 }

@@ -48,7 +48,8 @@ resume
 trace_end
 
 # the file as of the final summary: totals since start
-expect_eq "tcptrail_flows_opened_total" "$(value tcptrail_flows_opened_total "$prom")" \
+expect_eq "tcptrail_flows_opened_total + tcptrail_flows_found_total" \
+	"$(($(value tcptrail_flows_opened_total "$prom") + $(value tcptrail_flows_found_total "$prom")))" \
 	"$(sum_of summary flows_opened)"
 expect_eq 'tcptrail_flows_closed_total{end="time_wait"}' \
 	"$(sed -n 's/^tcptrail_flows_closed_total{end="time_wait"} //p' "$prom")" \

@@ -367,7 +367,7 @@ TEST(metrics_file_failure_said_once_and_recovery)
 
 	REQUIRE(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/tcptrail.prom", dir);
-	REQUIRE(metrics__file_sink(&ref, path, 50, NULL, NULL, NULL) == 0);
+	REQUIRE(metrics__file_sink(&ref, path, 50, NULL, NULL, NULL, NULL) == 0);
 	efd = mkstemp(errpath);
 	REQUIRE(efd >= 0);
 	fflush(stderr);
@@ -416,7 +416,7 @@ TEST(metrics_file_is_locked_while_written)
 
 	REQUIRE(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/tcptrail.prom", dir);
-	REQUIRE(metrics__file_sink(&ref, path, 50, NULL, NULL, NULL) == 0);
+	REQUIRE(metrics__file_sink(&ref, path, 50, NULL, NULL, NULL, NULL) == 0);
 	ref.ops->flush(ref.priv, &sum);
 	CHECK(outfile__busy(path));
 	ref.ops->flush(ref.priv, &sum);		/* a new file at path: locked too */
