@@ -928,8 +928,10 @@ int app__wait_ms(const struct app *a, uint64_t now_ns, int max_ms)
 
 	if (!a->started || !a->opts->interval_ns || a->clock_jumps)
 		return max_ms;
+	/* due: soon again while its count runs, less often the longer it takes */
 	if (now_ns >= a->due_ns)
-		return 1;
+		return now_ns - a->due_ns < 10000000 ? 1 : now_ns - a->due_ns < 100000000 ? 5 :
+		       max_ms < 20 ? max_ms : 20;
 	left_ms = (a->due_ns - now_ns + 999999) / 1000000;
 	return left_ms < (uint64_t)max_ms ? (int)left_ms : max_ms;
 }

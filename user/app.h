@@ -186,8 +186,9 @@ void app__clock_jumps(struct app *a);
 
 /*
  * How long a live source may wait for records before the next tick, at
- * most max_ms: less when a summary is due sooner, 1 ms while a due one
- * waits for its TIME-WAIT count or leak check.  A fixed wait made every
+ * most max_ms: less when a summary is due sooner; while a due one waits for
+ * its TIME-WAIT count or leak check, 1 ms for its first 10 ms, then 5 ms,
+ * and from 100 ms on 20 ms.  A fixed wait made every
  * summary up to two waits late, and at -i 100ms merged some with the next.
  */
 int app__wait_ms(const struct app *a, uint64_t now_ns, int max_ms);

@@ -56,7 +56,10 @@ TEST(app_wait_ends_at_the_summary_due)
 	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(99) + 500000, 50), 1);
 	/* due, or past it (waiting for its count): soon again */
 	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(100), 50), 1);
-	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(180), 50), 1);
+	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(109), 50), 1);
+	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(150), 50), 5);
+	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(1100), 50), 20);
+	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(1100), 10), 10);
 	/* the summary made, the next one is the wait's end */
 	CHECK_EQ_INT(quiet_tick(&a, t0 + MS(100)), 0);
 	CHECK_EQ_INT(app__wait_ms(&a, t0 + MS(100), 50), 50);
