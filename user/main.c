@@ -35,8 +35,11 @@
 #include "util.h"
 #include "view.h"
 
-/* the age at which contrib/prometheus's TcptrailTextfileStale counts a metrics file stale */
-#define METRICS_FILE_STALE_NS (300ull * 1000000000ull)
+/*
+ * contrib/prometheus's TcptrailTextfileStale fires for a metrics file more
+ * than 5 min old for 5 min: rewritten every 10 min it may, every 9 never.
+ */
+#define METRICS_FILE_STALE_NS (540ull * 1000000000ull)
 
 static volatile sig_atomic_t exiting, reopen;
 static int64_t wall_offset;	/* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
@@ -770,8 +773,8 @@ int main(int argc, char **argv)
 
 			tt_fmt_duration(o.interval_ns, every, sizeof(every));
 			tt_warn("warning: --metrics-file is written every %s (-i): the packaged "
-				"alert TcptrailTextfileStale takes a file 5 min old for tcptrail "
-				"not running; give -i 5m or less", every);
+				"alert TcptrailTextfileStale takes a file more than 5 min old for "
+				"5 min for tcptrail not running; give -i 9m or less", every);
 		}
 	}
 	if (o.container && !o.read_path)
