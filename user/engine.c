@@ -231,7 +231,7 @@ static bool from_rule(const struct tt_event *e)
 	return tt_hook_sets_state(e->hook);
 }
 
-static uint8_t end_reason(const struct tt_event *e)
+static uint8_t end_reason(const struct tt_engine *eng, const struct tt_event *e)
 {
 	switch (e->aux[0]) {
 	case 0:
@@ -264,6 +264,14 @@ static uint8_t end_reason(const struct tt_event *e)
 	case TT_LISTEN:
 		return TT_END_CLOSE;
 	case TT_SYN_SENT:
+		/*
+		 * connect() sets SYN_SENT before it takes a local port: one that
+		 * found none (EADDRNOTAVAIL) has no port, or, with its port bound
+		 * before (a 4-tuple in use), sent no segment.
+		 */
+		if (!e->sport || (eng->fr && eng->fr->sk == e->sk &&
+				  (eng->fr->flags & TT_FR_STATS) && !eng->fr->segs_out))
+			return TT_END_NO_PORT;
 		/*
 		 * No error: no RST came, nothing timed out, so the owner's
 		 * close() (or connect(AF_UNSPEC)) gave up on the handshake,
@@ -431,7 +439,7 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 
 	if (new == TT_CLOSE) {
 		f->sk_err = e->aux[0] > UINT8_MAX ? UINT8_MAX : (uint8_t)e->aux[0];
-		ft_end_flow(eng, idx, end_reason(e));
+		ft_end_flow(eng, idx, end_reason(eng, e));
 	}
 	else if (birth)
 		early_claim(eng, e);

@@ -43,6 +43,9 @@ enum tt_end {
 	TT_END_CANCELLED,	/* SYN_SENT > CLOSE with no error: its owner closed it
 				 * (or connect(AF_UNSPEC)) before the handshake was
 				 * answered, an application's connect timeout; no RST */
+	TT_END_NO_PORT,		/* SYN_SENT > CLOSE before its SYN went out: connect()
+				 * found no local port free toward that address
+				 * (EADDRNOTAVAIL; rarely out of memory) */
 	TT_END_MAX,
 };
 

@@ -708,6 +708,7 @@ const char *tt_end_name(unsigned int end)
 		[TT_END_SUPERSEDED] = "superseded",
 		[TT_END_GONE] = "gone",
 		[TT_END_CANCELLED] = "cancelled",
+		[TT_END_NO_PORT] = "no_port",
 	};
 
 	return end < TT_END_MAX ? names[end] : "?";

@@ -333,6 +333,7 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 	field(&j->e, "TIMEOUTS=%" PRIu64, iv->ends[TT_END_TIMEOUT]);
 	field(&j->e, "ERRORS=%" PRIu64, iv->ends[TT_END_ERROR]);
 	field(&j->e, "CANCELLED=%" PRIu64, iv->ends[TT_END_CANCELLED]);
+	field(&j->e, "NO_PORT=%" PRIu64, iv->ends[TT_END_NO_PORT]);
 	field(&j->e, "LOST=%" PRIu64, sum->lost_total);
 	field(&j->e, "LOST_INTERVAL=%" PRIu64, sum->lost_interval);
 	field(&j->e, "EVICTED=%" PRIu64, tot->evicted);

@@ -196,6 +196,9 @@ static void implied_close(const struct tt_flow *f, unsigned int old, struct impl
 		/* close() in SYN_SENT sends nothing */
 		m->note = "cancelled by its owner";
 		return;
+	case TT_END_NO_PORT:
+		m->note = "no local port free: nothing sent";
+		return;
 	}
 	/*
 	 * An orderly X > CLOSE.  Without a TIME-WAIT record the hand-off to a

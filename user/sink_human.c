@@ -68,7 +68,8 @@ static bool end_is_trouble(unsigned int end)
 {
 	return end == TT_END_RESET || end == TT_END_ABORT || end == TT_END_REFUSED ||
 	       end == TT_END_TIMEOUT || end == TT_END_ERROR || end == TT_END_EVICTED ||
-	       end == TT_END_SUPERSEDED || end == TT_END_GONE || end == TT_END_CANCELLED;
+	       end == TT_END_SUPERSEDED || end == TT_END_GONE || end == TT_END_CANCELLED ||
+	       end == TT_END_NO_PORT;
 }
 
 static char role_arrow(uint8_t role)

@@ -63,6 +63,8 @@ void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 		fprintf(out, " errors=%" PRIu64, iv->ends[TT_END_ERROR]);
 	if (iv->ends[TT_END_CANCELLED])
 		fprintf(out, " cancelled=%" PRIu64, iv->ends[TT_END_CANCELLED]);
+	if (iv->ends[TT_END_NO_PORT])
+		fprintf(out, " no_port=%" PRIu64, iv->ends[TT_END_NO_PORT]);
 	if (sum->invalid)
 		fprintf(out, " invalid=%" PRIu64, sum->invalid);
 	/* CLOSE_WAIT flows whose end was lost, ended when the kernel no longer had them */

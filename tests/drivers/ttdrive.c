@@ -83,7 +83,7 @@ static const char usage[] =
 "           reconnect: one socket connected twice, connect(AF_UNSPEC) between\n"
 "           connect-fail: through a TUN device at 10.9.9.1/24, a connect whose\n"
 "           SYN is never answered, closed by its owner, and one answered by an\n"
-"           ICMP host unreachable\n"
+"           ICMP host unreachable; then a connect that finds no local port\n"
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
 "--port N: the scenarios' server port (8000; the filter ones use 8100, 8200; the\n"
@@ -1049,6 +1049,9 @@ static void read_syn(int tun, int sport, uint8_t syn[40])
  * connect's SYN goes unanswered and its owner closes it (an application's
  * connect timeout: SYN_SENT > CLOSE, no error, nothing sent); the second's
  * is answered with an ICMP host unreachable (SYN_SENT > CLOSE, EHOSTUNREACH).
+ * Then on loopback, with a local port range of two ports, a third connect
+ * to the same listener finds none (SYN_SENT > CLOSE before any SYN,
+ * EADDRNOTAVAIL).
  */
 static void connect_fail(const struct scenario *UNUSED(sc), long UNUSED(arg))
 {
@@ -1087,8 +1090,23 @@ static void connect_fail(const struct scenario *UNUSED(sc), long UNUSED(arg))
 		die(err, "connect to 10.9.9.3:80: want EHOSTUNREACH, got");
 	close(b);
 	close(tun);
-	printf("cancelled_port=%d\nerror_port=%d\nerror=EHOSTUNREACH\nclient_pid=%d\n", pa, pb,
-	       main_pid);
+
+	/* two ports: two connections hold them, a third finds none */
+	set_sysctl("net/ipv4/ip_local_port_range", "40000 40001");
+	{
+		int lfd = tcp_listen(AF_INET, PORT, 4), held[2], third;
+
+		for (int i = 0; i < 2; i++)
+			held[i] = tcp_connect(AF_INET, PORT);
+		third = try_connect(AF_INET, PORT);
+		if (third != -EADDRNOTAVAIL)
+			die(third < 0 ? -third : 0, "a third connect with two ports: want EADDRNOTAVAIL, got");
+		for (int i = 0; i < 2; i++)
+			close(held[i]);
+		close(lfd);
+	}
+	printf("cancelled_port=%d\nerror_port=%d\nerror=EHOSTUNREACH\nno_port=1\nport=%d\n"
+	       "client_pid=%d\n", pa, pb, PORT, main_pid);
 }
 
 static void concurrent(const struct scenario *UNUSED(sc), long n)

@@ -355,12 +355,24 @@ TEST(engine_abort)
 	CHECK_EQ_INT(r.flows[1].closer_pid, 32);
 	CHECK_EQ_INT(r.flows[1].resets_sent, 0);
 	CHECK_EQ_INT(r.flows[1].sk_err, 0);
+	/* connect() that found no local port (EADDRNOTAVAIL): SYN_SENT, then CLOSE with port 0 */
+	{
+		struct tt_event born = rec_tr(SK(3), TT_CLOSE, TT_SYN_SENT, MS(6));
+		struct tt_event gave_up = rec_tr(SK(3), TT_SYN_SENT, TT_CLOSE, MS(6));
+
+		born.sport = gave_up.sport = 0;
+		CHECK_EQ_INT(feed(eng, born), 0);
+		CHECK_EQ_INT(feed(eng, gave_up), 0);
+		REQUIRE(r.n == 3);
+		CHECK_EQ_INT(r.flows[2].end, TT_END_NO_PORT);
+		CHECK_STR(tt_end_name(TT_END_NO_PORT), "no_port");
+	}
 	/* the kernel resets the peer after the state is CLOSE, not from SYN_SENT */
 	CHECK_EQ_INT(r.flows[0].resets_sent, 1);
 	CHECK_EQ_INT(r.flows[1].resets_sent, 0);
 	/* that RST's own record, after the end: no flow of it, nothing more counted */
 	CHECK_EQ_INT(feed(eng, rec(TT_EV_RESET_SENT, SK(1), 0, 0, MS(3))), 0);
-	CHECK_EQ_INT(r.n, 2);
+	CHECK_EQ_INT(r.n, 3);
 	CHECK_EQ_INT(engine__total(eng)->resets, 0);
 	engine__free(eng);
 }
@@ -1289,7 +1301,7 @@ TEST(engine_names)
 
 	static const char *const ends[TT_END_MAX] = {
 		"open", "close", "time_wait", "reset", "abort", "refused",
-		"timeout", "error", "evicted", "superseded", "gone", "cancelled",
+		"timeout", "error", "evicted", "superseded", "gone", "cancelled", "no_port",
 	};
 	for (unsigned int i = 0; i < TT_END_MAX; i++)
 		CHECK_STR(tt_end_name(i), ends[i]);
