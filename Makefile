@@ -190,7 +190,7 @@ test:
 # own), ATTACH_MODES=... the modes.
 VM_SCENARIOS := active passive tw-clean tw-peer-rst tw-shutdown-rst tw-simultaneous \
 		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup \
-		sock-ops flow-stats capture-flows close-wait close-wait-pid stuck-listener
+		sock-ops flow-stats capture-flows close-wait close-wait-pid stuck-listener connect-fail
 VM_SHORT := active passive tw-clean overflow-accept overflow-syn cgroup sock-ops flow-stats \
 		close-wait stuck-listener
 vm_comma := ,

@@ -35,7 +35,9 @@
  * process's name at the report; time_wait.top_local under --cgroup or
  * --container counts the kept namespaces' sockets, not the entries seen.
  * 6: socket.holders.  7: the close_wait_not_shown record (a report names
- * TT_CW_REPORT_MAX groups at most).
+ * TT_CW_REPORT_MAX groups at most).  8: flow.end cancelled and no_port
+ * (SYN_SENT > CLOSE with no error, abort until 7), flow.error, summary.ends;
+ * close_wait.cmdline has C1 controls and bytes that are no UTF-8 as '?'.
  */
 #define TT_JSON_VERSION 8
 

@@ -59,7 +59,8 @@ expect_eq "tcptrail_transitions_total summed" \
 	"$(records summary | sed 's/.*"transitions":{\([^}]*\)}.*/\1/' | tr ',' '\n' |
 		sed -n 's/^"[A-Z_0-9]*>[A-Z_0-9]*":\([0-9]*\)$/\1/p' | awk '{ t += $1 } END { print t + 0 }')"
 grep -q 'end="any"' "$prom" && fail "tcptrail_flows_closed_total still has an end=\"any\" total"
-for end in close time_wait reset abort refused timeout error evicted superseded; do
+for end in close time_wait reset abort refused timeout error evicted superseded gone cancelled \
+	no_port; do
 	grep -q "^tcptrail_flows_closed_total{end=\"$end\"} [0-9]" "$prom" ||
 		fail "no tcptrail_flows_closed_total{end=\"$end\"} in $prom"
 done
