@@ -171,7 +171,8 @@ unit: $(OUTPUT)/unit_tests
 test:
 	$(Q)INSTALL=1 tests/deps.sh
 	$(Q)$(MAKE) --no-print-directory tcptrail $(OUTPUT)/unit_tests $(DRIVERS) $(OUTPUT)/bench/ttload \
-		$(OUTPUT)/bench/progstat $(OUTPUT)/tools/nokconfig.so $(OUTPUT)/tools/clockstep.so
+		$(OUTPUT)/bench/progstat $(OUTPUT)/tools/nokconfig.so $(OUTPUT)/tools/clockstep.so \
+		$(OUTPUT)/tools/sockops_clear.bpf.o
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 # Kernel tests inside qemu guests running Debian's 6.12, 6.1 and 5.10 cloud
@@ -214,7 +215,7 @@ vmtest: $(OUTPUT)/tcptrail-static $(DRIVERS)
 		tests/vm/vmtest.sh $(VMTEST_ARGS)
 
 ktest: tcptrail $(DRIVERS) $(OUTPUT)/bench/ttload $(OUTPUT)/bench/progstat \
-	$(OUTPUT)/tools/nokconfig.so $(OUTPUT)/tools/clockstep.so
+	$(OUTPUT)/tools/nokconfig.so $(OUTPUT)/tools/clockstep.so $(OUTPUT)/tools/sockops_clear.bpf.o
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh kernel
 
 clean:
@@ -380,6 +381,13 @@ $(OUTPUT)/tools/%.so: tests/tools/%.c | $(OUTPUT)/build-deps.ok
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -Wall -Wextra -shared -fPIC $< -o $@ -ldl
+
+# Another tool's BPF program, for sock-ops-other.sh (bpftool loads it).
+$(OUTPUT)/tools/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)/build-deps.ok
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) \
+		$(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null) -Wall -c $< -o $@
 
 # The BPF programs a process holds, with their run statistics (the guest has no bpftool).
 $(OUTPUT)/bench/progstat: tests/bench/progstat.c | $(OUTPUT)/bench $(OUTPUT)/build-deps.ok

@@ -313,8 +313,15 @@ static __always_inline void flow_transition(struct sock *sk, struct sk_view *v, 
 		else
 			st->cookie = bpf_get_socket_cookie(sk);
 	}
-	/* the second program copy, for a run the first did make */
-	if (nested && st->last == new && st->last_old == old)
+	/*
+	 * The second program copy, for a run the first did make; or the
+	 * tracepoint after sock_ops recorded this very transition and another
+	 * sock_ops program then cleared STATE_CB on the socket (tcp_set_state()
+	 * runs them before the tracepoint), which sockops_records() reads as
+	 * "not sock_ops'".  A transition to another state cannot repeat.
+	 */
+	if ((nested || (hook != TT_HOOK_SOCKOPS_STATE && old != new && sockops_on)) &&
+	    st->last == new && st->last_old == old)
 		return;
 	/* a child that lost the clone race: its birth and death go together */
 	if (st->n == 1 && st->old_state[0] == BPF_TCP_LISTEN && st->new_state[0] == BPF_TCP_SYN_RECV &&

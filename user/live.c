@@ -164,7 +164,10 @@ static int attach_variant(struct tcptrail_bpf *skel, const struct tt_variant *v,
 				 v->kind == TT_KIND_KPROBE && err == -ENOENT ?
 				 " (no kprobe support: CONFIG_KPROBES unset?)" :
 				 v->kind == TT_KIND_TRACEPOINT && err == -ENOENT && livesys__tracefs() ?
-				 " (tracefs is not mounted, and could not be mounted)" : "");
+				 " (tracefs is not mounted, and could not be mounted)" :
+				 (v->kind == TT_KIND_CGROUP_SKB || v->kind == TT_KIND_SOCK_OPS) &&
+				 err == -EPERM ? " (another program attached to the cgroup v2 root "
+				 "without BPF_F_ALLOW_MULTI keeps others off it?)" : "");
 			return err;
 		}
 		if (*n_links >= max_links) {

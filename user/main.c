@@ -131,6 +131,21 @@ static const char *cap_lacking(const struct tt_selection *sel, int cap)
 	return NULL;
 }
 
+/*
+ * Whether a cgroup program of cap was refused EPERM with every privilege
+ * held: the kernel's answer when another program holds the cgroup v2 root
+ * without BPF_F_ALLOW_MULTI (exclusive, or override).
+ */
+static bool cgroup_held(const struct tt_selection *sel, int cap)
+{
+	for (size_t i = 0; i < tt_n_variants && i < 32; i++)
+		if ((int)tt_variants[i].cap == cap && sel->result[i] == -EPERM && !lacking &&
+		    (tt_variants[i].kind == TT_KIND_CGROUP_SKB ||
+		     tt_variants[i].kind == TT_KIND_SOCK_OPS))
+			return true;
+	return false;
+}
+
 /* Whether cap has a plain tracepoint among its hooks: none works without tracefs. */
 static bool has_tracepoint(int cap)
 {
@@ -164,6 +179,11 @@ static void announce(const struct tt_selection *sel, enum tt_attach_mode mode,
 			tt_warn("warning: %s unavailable to this process, which lacks %s (run as "
 				"root): %s will be missing (tcptrail --probe says why)",
 				tt_cap_name(cap), lack, tt_cap_desc(cap));
+		else if (c < 0 && !tt_cap_off(sel, cap) && cgroup_held(sel, cap))
+			tt_warn("warning: %s unavailable: another program is attached to the cgroup "
+				"v2 root without BPF_F_ALLOW_MULTI, which keeps any other off it "
+				"(bpftool cgroup show on the cgroup2 mount names it): %s will be "
+				"missing", tt_cap_name(cap), tt_cap_desc(cap));
 		else if (c < 0 && !tt_cap_off(sel, cap) && sel->tracefs_err && has_tracepoint(cap))
 			tt_warn("warning: %s unavailable: its tracepoint needs tracefs, which is not "
 				"mounted and could not be mounted (%s%s): %s will be missing "
