@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include "livesys.h"
@@ -73,6 +74,16 @@ int livesys__tracefs(void)
 	}
 	tt_debug("tracefs was not mounted: mounted it privately at /sys/kernel/tracing");
 	return 0;
+}
+
+/* The initial cgroup namespace's inode, fixed (PROC_CGROUP_INIT_INO, include/linux/proc_ns.h) */
+#define CGROUP_NS_INIT_INO 0xEFFFFFFBu
+
+bool livesys__own_cgroupns(void)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/cgroup", &st) && st.st_ino != CGROUP_NS_INIT_INO;
 }
 
 /*

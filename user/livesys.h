@@ -7,6 +7,7 @@
 #ifndef TT_LIVESYS_H
 #define TT_LIVESYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Our own mount namespace (slave to the host's), once; 0 or -errno. */
@@ -17,5 +18,12 @@ int livesys__tracefs(void);
 
 /* An fd of the cgroup v2 root, or -errno with why said in why. */
 int livesys__cgroup2_root(char *why, size_t len);
+
+/*
+ * Whether this process is in a cgroup namespace of its own (a container's:
+ * docker's default on cgroup v2), where "the cgroup v2 root" is the
+ * namespace's, not the host's.
+ */
+bool livesys__own_cgroupns(void);
 
 #endif /* TT_LIVESYS_H */

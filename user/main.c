@@ -23,6 +23,7 @@
 #include "journal.h"
 #include "kcount.h"
 #include "live.h"
+#include "livesys.h"
 #include "metrics.h"
 #include "opts.h"
 #include "outfile.h"
@@ -202,6 +203,20 @@ static void announce(const struct tt_selection *sel, enum tt_attach_mode mode,
 				      cap ? " " : "", tt_cap_name(cap),
 				      c >= 0 ? tt_kind_name(tt_variants[c].kind) :
 				      tt_cap_off(sel, cap) ? "off" : "UNAVAILABLE");
+	}
+	/* in a container's cgroup namespace, the cgroup hooks hang under its cgroup only */
+	for (int cap = 0; cap < TT_CAP_MAX; cap++) {
+		int c = sel->chosen[cap];
+
+		if (c >= 0 && (tt_variants[c].kind == TT_KIND_CGROUP_SKB ||
+			       tt_variants[c].kind == TT_KIND_SOCK_OPS) && livesys__own_cgroupns()) {
+			tt_warn("warning: tcptrail runs in a cgroup namespace of its own (a "
+				"container's): the cgroup v2 root it attaches to is that "
+				"namespace's, so overflow (cgroup_skb) and sock-ops see only the "
+				"sockets of cgroups under it; run it in the host's cgroup namespace "
+				"(docker run --cgroupns=host)");
+			break;
+		}
 	}
 	tt_info("tracing: %s records=%s%s", line, flow_records ? "per-flow" : "per-transition",
 		isatty(STDIN_FILENO) ? " (-v or --probe for details; Ctrl-C to stop)" : "");
