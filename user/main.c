@@ -171,7 +171,7 @@ static void announce(const struct tt_selection *sel, enum tt_attach_mode mode,
 	for (int cap = 0; cap < TT_CAP_MAX; cap++) {
 		int c = sel->chosen[cap];
 
-		if (sel->forced_fallback[cap])
+		if (sel->forced_fallback[cap] && !tt_cap_off(sel, cap))
 			tt_warn("warning: --attach %s: no %s hook works for %s here (%s); using %s",
 				mode_name, mode_name, tt_cap_name(cap), tt_forced_why(sel, mode, cap),
 				c >= 0 ? tt_variants[c].name : "nothing");

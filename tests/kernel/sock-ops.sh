@@ -90,4 +90,10 @@ for run in auto btf none off; do
 	esac
 	echo "note sock-ops $run: $by"
 done
+# --no-sock-ops under a forced kind with no hook of that kind for sock-ops:
+# turned off on purpose, it is no news either
+"$TCPTRAIL" --attach tracepoint --no-sock-ops -d 0.3 -i 0 --quiet-flows >/dev/null \
+	2>"$DIR/forced.err" || fail "--attach tracepoint --no-sock-ops: exit $?: $(last_line "$DIR/forced.err")"
+! grep -q 'warning: .*sock-ops' "$DIR/forced.err" ||
+	fail "--attach tracepoint --no-sock-ops: $(grep 'sock-ops' "$DIR/forced.err" | sed -n 1p)"
 pass
