@@ -713,7 +713,12 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 	l->skel->bss->cgroup_id_live = o->cgroup_id;
 	err = tcptrail_bpf__load(l->skel);
 	if (err) {
-		tt_err("load BPF programs: %s", strerror(-err));
+		/* maps are charged to our memory cgroup: a unit's MemoryMax, a container's limit */
+		tt_err("load BPF programs: %s%s", strerror(-err),
+		       err == -ENOMEM ? " (the BPF maps, the ring buffer's "
+		       "--ringbuf-size among them, count against this process's memory cgroup: "
+		       "a limit below about 64 MB, a service's MemoryMax or a container's, "
+		       "is too low)" : "");
 		goto fail;
 	}
 	for (int i = 0; i < n; i++) {
