@@ -230,7 +230,7 @@ int tt_parse_duration(const char *s, uint64_t *ns)
 {
 	static const struct { const char *suffix; uint64_t mult; } units[] = {
 		{ "ms", 1000000ull }, { "s", 1000000000ull }, { "m", 60000000000ull },
-		{ "h", 3600000000000ull }, { "", 1000000000ull },
+		{ "h", 3600000000000ull }, { "d", 86400000000000ull }, { "", 1000000000ull },
 	};
 	char num[32];
 	size_t len;
@@ -600,7 +600,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "-i/--interval: '%s' is out of range: ten years at most", arg);
 		if (err)
 			return bad(state, "-i/--interval: '%s' is not a duration: seconds, or a number "
-				   "with ms, s, m or h (e.g. 10, 500ms, 1m)", arg);
+				   "with ms, s, m, h or d (e.g. 10, 500ms, 1m)", arg);
 		ps->interval_arg = arg;
 		break;
 	case 'd':
@@ -609,7 +609,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "-d/--duration: '%s' is out of range: ten years at most", arg);
 		if (err || !o->duration_ns)
 			return bad(state, "-d/--duration: '%s' is not a positive duration: seconds, or a "
-				   "number with ms, s, m or h (e.g. 60, 5m)", arg);
+				   "number with ms, s, m, h or d (e.g. 60, 5m)", arg);
 		break;
 	case OPT_COLOR:
 		if (!strcmp(arg, "auto"))
@@ -709,7 +709,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return bad(state, "--close-wait-age: '%s' is out of range: ten years at most", arg);
 		if (err)
 			return bad(state, "--close-wait-age: '%s' is not a duration: seconds, or a "
-				   "number with ms, s, m or h (e.g. 10, 30s, 5m)", arg);
+				   "number with ms, s, m, h or d (e.g. 10, 30s, 5m)", arg);
 		break;
 	case OPT_TW_WARN:
 		ps->report_opt = ps->report_opt ?: "--tw-warn";

@@ -63,7 +63,7 @@ static void release_stderr(FILE *f, int saved, int show)
 
 /*
  * Usage: unit_tests [SUBSTRING]: run the tests whose name contains it.  A
- * test's stderr is shown only when it fails (TT_UNIT_STDERR=1: always;
+ * test's stderr is shown only when it fails or is skipped (TT_UNIT_STDERR=1: always;
  * a sanitizer build: always).  A test that crashes the runner loses it:
  * run it again with TT_UNIT_STDERR=1.
  */

@@ -208,6 +208,9 @@ TEST(parse_duration_units)
 	CHECK_EQ_INT(ns, 10000000000ull);
 	CHECK_EQ_INT(tt_parse_duration("250ms", &ns), 0);
 	CHECK_EQ_INT(ns, 250000000ull);
+	/* days, as the reports print ages (oldest=3d07h) */
+	CHECK_EQ_INT(tt_parse_duration("2d", &ns), 0);
+	CHECK(ns == 2 * 86400000000000ull);
 	CHECK_EQ_INT(tt_parse_duration("1h", &ns), 0);
 	CHECK_EQ_INT(ns, 3600000000000ull);
 	CHECK_EQ_INT(tt_parse_duration("2.5", &ns), 0);
@@ -312,7 +315,7 @@ TEST(parse_duration_and_size_refuse_overflow)
 		      "--rotate-size", "0");
 	/* a unit it does not know is named as such, not as too small */
 	CHECK_REFUSED("--rotate-size", "K, M or G", "-w", "/tmp/tt-x.ttcap", "--rotate-size", "1T");
-	CHECK_REFUSED("-d/--duration", "ms, s, m or h", "-d", "1us");
+	CHECK_REFUSED("-d/--duration", "ms, s, m, h or d", "-d", "1us");
 
 	CHECK_REFUSED("-d/--duration", "out of range", "-d", "18446744074");
 	CHECK_REFUSED("-d/--duration", "out of range", "-r", "x.ttcap", "-d", "18446744073710ms");
