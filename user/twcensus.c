@@ -746,7 +746,7 @@ static void census_run_all(struct census *c, struct census_thread *th)
 		done = calloc(n ? (size_t)n : 1, sizeof(*done));
 		if (!done || census_walk(c, th, set, done)) {
 			tt_debug("TIME-WAIT census: %s this time (%s)", sockwalk__method(NULL),
-				 sockwalk__why());
+				 !done ? "out of memory" : sockwalk__why());
 			free(done);
 			done = NULL;
 		}
