@@ -226,7 +226,7 @@ TEST(parse_duration_units)
 	CHECK(tt_parse_duration("1.2.3", &ns) != 0);
 	CHECK(tt_parse_duration("1.x", &ns) != 0);
 	CHECK(tt_parse_duration("1.0000000001", &ns) != 0);
-	CHECK(tt_parse_duration("1d", &ns) != 0);
+	CHECK(tt_parse_duration("1w", &ns) != 0);
 	CHECK(tt_parse_duration("ms", &ns) != 0);
 	CHECK(tt_parse_duration("99999999999999h", &ns) != 0);
 }
