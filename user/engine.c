@@ -440,9 +440,9 @@ static int on_transition(struct tt_engine *eng, const struct tt_event *e)
 	if (new == TT_CLOSE) {
 		f->sk_err = e->aux[0] > UINT8_MAX ? UINT8_MAX : (uint8_t)e->aux[0];
 		ft_end_flow(eng, idx, end_reason(eng, e));
-	}
-	else if (birth)
+	} else if (birth) {
 		early_claim(eng, e);
+	}
 	return 0;
 }
 
