@@ -802,7 +802,7 @@ int main(int argc, char **argv)
 		if (!o.interval_ns && !o.read_path)
 			tt_warn("warning: --metrics-file with -i 0 is written at start and at "
 				"exit only: give -i SECS to have it written every SECS");
-		/* node_exporter gives the file's age; the shipped rule takes 5 min as a stop */
+		/* node_exporter gives the file's age: METRICS_FILE_STALE_NS */
 		if (o.interval_ns > METRICS_FILE_STALE_NS && !o.read_path) {
 			char every[32];
 
