@@ -58,7 +58,7 @@ int livesys__private_mounts(void)
 }
 
 /* Plain tracepoints are attached by id, which libbpf reads from tracefs. */
-int livesys__tracefs(void)
+static int tracefs_mount(void)
 {
 	int err;
 
@@ -74,6 +74,19 @@ int livesys__tracefs(void)
 	}
 	tt_debug("tracefs was not mounted: mounted it privately at /sys/kernel/tracing");
 	return 0;
+}
+
+/* Tried once: a probe's every failed tracepoint asks again why */
+int livesys__tracefs(void)
+{
+	static bool tried;
+	static int err;
+
+	if (!tried) {
+		err = tracefs_mount();
+		tried = true;
+	}
+	return err;
 }
 
 /* The initial cgroup namespace's inode, fixed (PROC_CGROUP_INIT_INO, include/linux/proc_ns.h) */

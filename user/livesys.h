@@ -13,7 +13,7 @@
 /* Our own mount namespace (slave to the host's), once; 0 or -errno. */
 int livesys__private_mounts(void);
 
-/* tracefs, where plain tracepoints are attached by id; 0 or -errno. */
+/* tracefs, where plain tracepoints are attached by id; 0 or -errno (tried once). */
 int livesys__tracefs(void);
 
 /* An fd of the cgroup v2 root, or -errno with why said in why. */
