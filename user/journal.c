@@ -329,11 +329,8 @@ void journal__summary(struct tt_journal *j, const struct tt_summary *sum)
 	field(&j->e, "REFUSED=%" PRIu64, iv->refused);
 	field(&j->e, "RESETS=%" PRIu64, iv->resets);
 	field(&j->e, "TIME_WAIT=%" PRIu64, iv->time_wait);
-	field(&j->e, "ABORTS=%" PRIu64, iv->ends[TT_END_ABORT]);
-	field(&j->e, "TIMEOUTS=%" PRIu64, iv->ends[TT_END_TIMEOUT]);
-	field(&j->e, "ERRORS=%" PRIu64, iv->ends[TT_END_ERROR]);
-	field(&j->e, "CANCELLED=%" PRIu64, iv->ends[TT_END_CANCELLED]);
-	field(&j->e, "NO_PORT=%" PRIu64, iv->ends[TT_END_NO_PORT]);
+	for (int i = 0; i < TT_FAIL_ENDS; i++)
+		field(&j->e, "%s=%" PRIu64, tt_fail_ends[i].field, iv->ends[tt_fail_ends[i].end]);
 	field(&j->e, "LOST=%" PRIu64, sum->lost_total);
 	field(&j->e, "LOST_INTERVAL=%" PRIu64, sum->lost_interval);
 	field(&j->e, "EVICTED=%" PRIu64, tot->evicted);

@@ -56,6 +56,14 @@ const struct tt_sink_ops *sink__ops(const struct tt_sink *s)
 
 struct padded_name sink_state_names[256], sink_role_names[256], sink_end_names[256];
 
+const struct tt_fail_end tt_fail_ends[TT_FAIL_ENDS] = {
+	{ TT_END_ABORT, "aborts", "ABORTS" },
+	{ TT_END_TIMEOUT, "timeouts", "TIMEOUTS" },
+	{ TT_END_ERROR, "errors", "ERRORS" },
+	{ TT_END_CANCELLED, "cancelled", "CANCELLED" },
+	{ TT_END_NO_PORT, "no_port", "NO_PORT" },
+};
+
 static void pad_names(struct padded_name *t, const char *(*name)(unsigned int))
 {
 	for (unsigned int i = 0; i < 256; i++) {

@@ -87,6 +87,17 @@ struct tt_summary {
 };
 
 /*
+ * The failed ends a summary line counts beside refused= and resets= (when
+ * not 0), and the journal's summary entry always: its key in each.
+ */
+#define TT_FAIL_ENDS 5
+extern const struct tt_fail_end {
+	uint8_t end;		/* enum tt_end */
+	const char *key;	/* logfmt: "aborts" */
+	const char *field;	/* the journal's: "ABORTS" */
+} tt_fail_ends[TT_FAIL_ENDS];
+
+/*
  * A summary is a warning when events were lost or flows evicted in its
  * interval; the final one also when any were in the run.
  */

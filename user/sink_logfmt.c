@@ -55,16 +55,9 @@ void logfmt_summary(struct tt_sink *s, const struct tt_summary *sum)
 		tot->active, iv->refused, iv->resets, iv->time_wait, sum->lost_total,
 		sum->lost_interval, tot->evicted, iv->evicted);
 	/* the other failed ends, when there were any: refused and resets are above */
-	if (iv->ends[TT_END_ABORT])
-		fprintf(out, " aborts=%" PRIu64, iv->ends[TT_END_ABORT]);
-	if (iv->ends[TT_END_TIMEOUT])
-		fprintf(out, " timeouts=%" PRIu64, iv->ends[TT_END_TIMEOUT]);
-	if (iv->ends[TT_END_ERROR])
-		fprintf(out, " errors=%" PRIu64, iv->ends[TT_END_ERROR]);
-	if (iv->ends[TT_END_CANCELLED])
-		fprintf(out, " cancelled=%" PRIu64, iv->ends[TT_END_CANCELLED]);
-	if (iv->ends[TT_END_NO_PORT])
-		fprintf(out, " no_port=%" PRIu64, iv->ends[TT_END_NO_PORT]);
+	for (int i = 0; i < TT_FAIL_ENDS; i++)
+		if (iv->ends[tt_fail_ends[i].end])
+			fprintf(out, " %s=%" PRIu64, tt_fail_ends[i].key, iv->ends[tt_fail_ends[i].end]);
 	if (sum->invalid)
 		fprintf(out, " invalid=%" PRIu64, sum->invalid);
 	/* CLOSE_WAIT flows whose end was lost, ended when the kernel no longer had them */
