@@ -42,6 +42,7 @@ struct tt_ladder {
 struct implied {
 	uint8_t recv[2], send[2];	/* enum seg, SEG_NONE-terminated */
 	const char *note;
+	char buf[16 + TT_ERRNO_NAME_MAX];	/* a note made for this flow */
 };
 
 /* ------------------------------------------------------------ pairing */
@@ -185,7 +186,15 @@ static void implied_close(const struct tt_flow *f, unsigned int old, struct impl
 		m->note = "timed out";
 		return;
 	case TT_END_ERROR:
+		/* which error, as the timeline says it: "socket error EHOSTUNREACH" */
 		m->note = "socket error";
+		if (f->sk_err) {
+			char name[TT_ERRNO_NAME_MAX];
+
+			snprintf(m->buf, sizeof(m->buf), "socket error %s",
+				 tt_errno_name(f->sk_err, name));
+			m->note = m->buf;
+		}
 		return;
 	case TT_END_ABORT:
 		if (abort_sends_rst(old))

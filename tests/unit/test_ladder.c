@@ -278,6 +278,38 @@ TEST(ladder_refused_connect_is_one_column)
 	free(o.text);
 }
 
+/* a connect an ICMP error ended names the error, as the timeline does */
+TEST(ladder_socket_error_is_named)
+{
+	struct tt_flow c = flow(TT_ROLE_ACTIVE, 40006, 80, TT_END_ERROR, 2,
+				TT_SYN_SENT, 0ull, TT_CLOSE, 3 * MS);
+	char got[512];
+	struct out o;
+
+	c.daddr[0] = 10;
+	c.daddr[1] = 9;
+	c.daddr[2] = 9;
+	c.daddr[3] = 2;
+	c.sk_err = 113;	/* EHOSTUNREACH */
+	open_out(&o);
+	CHECK(ladder__flow(o.l, &c));
+	ladder__flush(o.l);
+	close_out(&o);
+	arrows(o.text, got, sizeof(got));
+	CHECK_STR(got, "SYN>.");
+	CHECK(strstr(o.text, "(socket error EHOSTUNREACH)\n") != NULL);
+	free(o.text);
+
+	/* with no errno on record, the note is the end's alone */
+	c.sk_err = 0;
+	open_out(&o);
+	CHECK(ladder__flow(o.l, &c));
+	ladder__flush(o.l);
+	close_out(&o);
+	CHECK(strstr(o.text, "(socket error)\n") != NULL);
+	free(o.text);
+}
+
 TEST(ladder_retransmitted_synack)
 {
 	struct tt_flow c = flow(TT_ROLE_ACTIVE, 40004, 9000, TT_END_TIME_WAIT, 5,
