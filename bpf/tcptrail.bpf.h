@@ -384,19 +384,32 @@ static __always_inline __u64 cur_pid_tgid(__u8 hook)
 	return bpf_get_current_pid_tgid();
 }
 
+/*
+ * The current process's command name, as ss -p and ps show it: its thread
+ * group leader's, not the current thread's (a JVM's acceptor thread, a
+ * memcached worker), which bpf_get_current_comm() would give.
+ */
 static __always_inline void cur_comm(char *buf, __u32 len, __u8 hook)
 {
-	if (hook == TT_HOOK_SOCKOPS_STATE && cfg.sockops_task == TT_TASK_BTF) {
-		struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t;
 
-		bpf_probe_read_kernel_str(buf, len, t->comm);
+	if (hook == TT_HOOK_SOCKOPS_STATE && cfg.sockops_task == TT_TASK_BTF) {
+		t = bpf_get_current_task_btf();
+		bpf_probe_read_kernel_str(buf, len, t->group_leader->comm);
 		return;
 	}
 	if (hook == TT_HOOK_SOCKOPS_STATE && cfg.sockops_task == TT_TASK_NONE) {
 		__builtin_memset(buf, 0, len);
 		return;
 	}
-	bpf_get_current_comm(buf, len);
+	/* sock_ops with the helpers alone: the thread's name is all it has */
+	if (hook == TT_HOOK_SOCKOPS_STATE) {
+		bpf_get_current_comm(buf, len);
+		return;
+	}
+	t = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), group_leader);
+	if (!t || bpf_probe_read_kernel_str(buf, len, &t->comm) < 0)
+		bpf_get_current_comm(buf, len);
 }
 
 

@@ -209,9 +209,10 @@ static bool sockops_has_helper(int id)
 }
 
 /*
- * What the sock_ops program may call to know the current task: the
- * pid/comm helpers came to it late (not in 6.1 nor 6.12; 6.18 has them),
- * asked once, then kept.
+ * What the sock_ops program may call to know the current task, asked once,
+ * then kept: bpf_get_current_task_btf() where it may (6.1 has it), which
+ * reaches the process's name; else the pid/comm helpers, which came to it
+ * late (not in 6.1 nor 6.12; 6.18 has them) and name the current thread.
  * TCPTRAIL_SOCKOPS_TASK=btf or none forces an older kernel's way, so that
  * the tests can run those here.
  */
@@ -226,11 +227,11 @@ static unsigned int sockops_task_access(void)
 		access = TT_TASK_BTF;
 	else if (force && !strcmp(force, "none"))
 		access = TT_TASK_NONE;
+	else if (sockops_has_helper(BPF_FUNC_get_current_task_btf))
+		access = TT_TASK_BTF;	/* first: it names the process, not the thread */
 	else if (sockops_has_helper(BPF_FUNC_get_current_pid_tgid) &&
 		 sockops_has_helper(BPF_FUNC_get_current_comm))
 		access = TT_TASK_HELPERS;
-	else if (sockops_has_helper(BPF_FUNC_get_current_task_btf))
-		access = TT_TASK_BTF;
 	else
 		access = TT_TASK_NONE;
 	tt_debug("sock_ops reads the current task %s", access == TT_TASK_HELPERS ?

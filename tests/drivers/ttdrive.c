@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1133,20 +1134,40 @@ static void concurrent(const struct scenario *UNUSED(sc), long n)
  * it, not the listener's, and not whichever task the handshake's softirq
  * interrupted (here, the connecting client).
  */
+/* The client's connects and closes, in a thread of another name than the process's. */
+#define DIAL_THREAD "tt-dialer"
+
+static void *dial_in_a_thread(void *arg)
+{
+	long k = *(const long *)arg;
+
+	prctl(PR_SET_NAME, DIAL_THREAD);
+	for (long i = 0; i < k; i++)
+		client_closes_first(AF_INET, PORT);
+	return NULL;
+}
+
 static void accept_owner(const struct scenario *UNUSED(sc), long k)
 {
+	char comm[16] = "";
+	pthread_t dialer;
 	pid_t acceptor;
-	int lfd, i;
+	int lfd, err;
 
 	raise_nofile(k + 64);
 	lfd = tcp_listen(AF_INET, PORT, k);
 	acceptor = start_server(lfd, k, CLIENT_CLOSES);
-	for (i = 0; i < k; i++)
-		client_closes_first(AF_INET, PORT);
+	/* its flows are the process's, named as ps and ss -p name it */
+	err = pthread_create(&dialer, NULL, dial_in_a_thread, &k);
+	if (err)
+		die(err, "pthread_create");
+	pthread_join(dialer, NULL);
 	reap(acceptor);
 	close(lfd);
-	printf("connections=%ld\nport=%d\nlistener_pid=%d\nclient_pid=%d\naccept_pid=%d\n",
-	       k, PORT, main_pid, main_pid, acceptor);
+	prctl(PR_GET_NAME, comm);
+	printf("connections=%ld\nport=%d\nlistener_pid=%d\nclient_pid=%d\naccept_pid=%d\n"
+	       "client_comm=%s\nclient_thread_comm=%s\n",
+	       k, PORT, main_pid, main_pid, acceptor, comm, DIAL_THREAD);
 }
 
 /* The same traffic on two ports, for -P. */
