@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cwcheck.h"
 #include "procfd.h"
 
@@ -20,6 +21,7 @@ void cwcheck__free(struct cwcheck *k)
 	if (!k)
 		return;
 	free(k->c);
+	free(k->searched);
 	free(k);
 }
 
@@ -226,6 +228,69 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 #define FULL_SCAN_EVERY_NS	(60ull * 1000000000)
+#define FULL_SCAN_MIN_NS	(2ull * 1000000000)
+#define FULL_SCAN_SHARE		100	/* its spacing, in what the last one took */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Is a scan of every process due for the candidates left to look for?  At
+ * once for one that no scan has looked for (a leak handed on since), as the
+ * last scan's cost allows; otherwise once a minute.
+ */
+static bool full_scan_due(const struct cwcheck *k, uint64_t now_ns)
+{
+	uint64_t since = now_ns - k->full_scan_ns, gap;
+
+	if (!k->full_scan_ns || since >= FULL_SCAN_EVERY_NS)
+		return true;
+	gap = k->full_scan_cost_ns > FULL_SCAN_EVERY_NS / FULL_SCAN_SHARE
+		      ? FULL_SCAN_EVERY_NS
+		      : k->full_scan_cost_ns * FULL_SCAN_SHARE;
+	if (gap < FULL_SCAN_MIN_NS)
+		gap = FULL_SCAN_MIN_NS;
+	if (since < gap)
+		return false;
+	for (size_t i = 0; i < k->n; i++) {
+		uint64_t id = k->c[i].flow_id;
+
+		if (k->c[i].holder_pid == UINT32_MAX &&
+		    !(k->nsearched &&
+		      bsearch(&id, k->searched, k->nsearched, sizeof(id), cmp_u64)))
+			return true;
+	}
+	return false;
+}
+
+/* The candidates a scan of every process is about to look for, kept by id. */
+static void remember_searched(struct cwcheck *k, size_t lost)
+{
+	uint64_t *ids = malloc((lost ? lost : 1) * sizeof(*ids));
+	size_t n = 0;
+
+	if (!ids)
+		return;	/* the old list stays: at worst a scan comes sooner */
+	for (size_t i = 0; i < k->n && n < lost; i++)
+		if (k->c[i].holder_pid == UINT32_MAX)
+			ids[n++] = k->c[i].flow_id;
+	qsort(ids, n, sizeof(*ids), cmp_u64);
+	free(k->searched);
+	k->searched = ids;
+	k->nsearched = n;
+}
 
 void cwcheck__holders(struct cwcheck *k, uint64_t now_ns)
 {
@@ -270,9 +335,16 @@ void cwcheck__holders(struct cwcheck *k, uint64_t now_ns)
 	}
 	free(pids);
 	/* the others, in every process: a fork's child, the receiver of an fd */
-	if (lost && (!k->full_scan_ns || now_ns - k->full_scan_ns >= FULL_SCAN_EVERY_NS) &&
-	    !procfd__scan(&pf, 0)) {
+	if (lost && full_scan_due(k, now_ns)) {
+		uint64_t t0 = mono_now();
+
+		remember_searched(k, lost);
 		k->full_scan_ns = now_ns;
+		if (procfd__scan(&pf, 0))
+			pf = NULL;
+		k->full_scan_cost_ns = mono_now() - t0;
+	}
+	if (pf) {
 		for (size_t i = 0; i < k->n; i++) {
 			struct cw_cand *c = &k->c[i];
 

@@ -68,6 +68,9 @@ struct cwcheck {
 	uint32_t namespaces;	/* namespaces holding candidates */
 	uint32_t unchecked_ns;	/* ... of them not checked */
 	uint64_t full_scan_ns;	/* the last scan of every process (cwcheck__holders) */
+	uint64_t full_scan_cost_ns;	/* ... and how long it took */
+	uint64_t *searched;	/* the flows it looked for, by id, sorted */
+	size_t nsearched;
 	uint64_t dump_ns;	/* CLOCK_MONOTONIC at the start of the dump under way */
 	uint32_t states;	/* the sockets the dumps ask for (set by cwcheck__collect) */
 	bool all;		/* every flow was taken, not the leak candidates alone */
@@ -128,7 +131,10 @@ void cwcheck__ns_end_unfound(struct cwcheck *k, size_t lo, size_t hi, bool cover
  * that accepted a socket may have handed it on (SCM_RIGHTS, a fork that
  * closed its copy) or exited, and a leak is the holder's.  Each owner's fds
  * are read; a candidate its owner no longer holds is looked for in every
- * process, at most once a minute (now_ns), and its holder_pid set.
+ * process, and its holder_pid set.  Such a scan of every process comes at
+ * once for a candidate no scan has looked for yet (spaced by 100 times what
+ * the last one took, 2 s at least, so that it costs the census thread at
+ * most 1% of its time), and once a minute for the rest (now_ns).
  */
 void cwcheck__holders(struct cwcheck *k, uint64_t now_ns);
 

@@ -66,6 +66,8 @@ static const char usage[] =
 "           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
 "           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
 "           close-wait-handoff [K=5]: the same, handed on to a forked worker\n"
+"           close-wait-handoff-twice [K=6]: K/2 handed on, then a pause, then\n"
+"           the rest to a second worker, then a pause\n"
 "           close-wait-sending [K=5]: the same, and K more on PORT+1 whose\n"
 "           clients half-closed, answered with a byte every 100 ms (no leak)\n"
 "           close-wait-pid [K=5]: 3K leaked sockets not their owner's from birth\n"
@@ -1763,7 +1765,9 @@ static struct {
 	pid_t pid;
 	int ctl;	/* closing it tells the leaking server to close its sockets */
 	int *streams;	/* close-wait-sending: the half-closed clients, reading */
-} leak = { .ctl = -1 };
+	int hand;	/* close-wait-handoff-twice: a byte hands the rest on */
+	int ready;	/* ... and the second worker's pid comes back here */
+} leak = { .ctl = -1, .hand = -1, .ready = -1 };
 
 struct owned {
 	unsigned long *inodes;
@@ -1831,7 +1835,9 @@ static int count_owned(pid_t pid, unsigned int st)
  * it forks (ttworker, uid 65534) keeps them, and it closes its own copies,
  * so that the leak is the worker's, as ss -p says, though ttleak accepted
  * them.  With variant 2 (close-wait-sending) it also accepts k on PORT+1,
- * whose clients half-closed and read, and streams to them.
+ * whose clients half-closed and read, and streams to them.  With variant 3
+ * (close-wait-handoff-twice) the first worker takes k/2 of them, and a
+ * second (ttworker2) the rest when ttdrive says (leak_hand_on()).
  */
 /*
  * close-wait-sending: the server's K sockets on PORT+1, whose clients
@@ -1876,11 +1882,28 @@ static long streams_end(long k)
 	return least;
 }
 
+/*
+ * A forked worker of the leaking server becomes another user's, as a
+ * service's worker is: its /proc/PID/fd is then 0500 and nobody's, which
+ * root reads only with CAP_DAC_READ_SEARCH (dumpable again, or it would be
+ * root's).
+ */
+static void become_worker(const char *name)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534) || prctl(PR_SET_DUMPABLE, 1) ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL))
+		_exit(1);
+	prctl(PR_SET_NAME, name);
+}
+
 static void leak_start(const struct scenario *sc, long k)
 {
-	int lfd, sfd = -1, ready[2], ctl[2], *fds, i;
+	int lfd, sfd = -1, ready[2], ctl[2], hand[2] = { -1, -1 }, *fds, i;
 	long n_cw = sc->variant == 2 ? 2 * k : k;
-	pid_t holder = 0, worker;
+	long first = sc->variant == 3 ? k / 2 : k;	/* the first worker's */
+	bool handoff = sc->variant == 1 || sc->variant == 3;
+	pid_t holder = 0, worker, worker2 = 0;
 	struct pollfd pfd;
 	char c;
 
@@ -1888,7 +1911,8 @@ static void leak_start(const struct scenario *sc, long k)
 	lfd = tcp_listen(AF_INET, PORT, k);
 	if (sc->variant == 2)
 		sfd = tcp_listen(AF_INET, PORT + 1, k);
-	if (pipe2(ready, O_CLOEXEC) || pipe2(ctl, O_CLOEXEC))
+	if (pipe2(ready, O_CLOEXEC) || pipe2(ctl, O_CLOEXEC) ||
+	    (sc->variant == 3 && pipe2(hand, O_CLOEXEC)))
 		die(errno, "pipe");
 	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
 		die(0, "too many servers");
@@ -1914,33 +1938,45 @@ static void leak_start(const struct scenario *sc, long k)
 		for (i = 0; i < n_cw; i++)
 			drain_any(fds[i]);
 		worker = 0;
-		if (sc->variant == 1) {
+		if (handoff) {
 			worker = fork();
 			if (worker < 0)
 				die(errno, "fork the worker");
 			if (worker == 0) {
-				/*
-				 * another user's, as a service's worker is: its
-				 * /proc/PID/fd is then 0500 and nobody's, which
-				 * root reads only with CAP_DAC_READ_SEARCH
-				 * (dumpable again, or it would be root's)
-				 */
-				if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-				    setresuid(65534, 65534, 65534) ||
-				    prctl(PR_SET_DUMPABLE, 1) || prctl(PR_SET_PDEATHSIG, SIGKILL))
-					_exit(1);
-				prctl(PR_SET_NAME, "ttworker");
+				become_worker("ttworker");
+				for (i = first; i < k; i++)
+					close(fds[i]);
+				if (hand[0] >= 0)
+					close(hand[0]);
 			} else {
 				/* handed on: the worker holds them now */
-				for (i = 0; i < k; i++)
+				for (i = 0; i < first; i++)
 					close(fds[i]);
 			}
 		}
 		/* who holds them, once they are handed on: ttleak says */
 		holder = worker > 0 ? worker : getpid();
-		if ((sc->variant != 1 || worker > 0) &&
+		if ((!handoff || worker > 0) &&
 		    write(ready[1], &holder, sizeof(holder)) != sizeof(holder))
 			die(errno, "write");
+		/* the rest, to a second worker, when told */
+		if (sc->variant == 3 && worker > 0) {
+			pfd = (struct pollfd){ .fd = hand[0], .events = POLLIN };
+			if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(hand[0], &c, 1) != 1)
+				die(0, "leaking server: not told to hand on within %d s", timeout_s);
+			worker2 = fork();
+			if (worker2 < 0)
+				die(errno, "fork the second worker");
+			if (worker2 == 0) {
+				become_worker("ttworker2");
+				worker = 0;
+			} else {
+				for (i = first; i < k; i++)
+					close(fds[i]);
+				if (write(ready[1], &worker2, sizeof(worker2)) != sizeof(worker2))
+					die(errno, "write");
+			}
+		}
 		/* until ttdrive closes its end */
 		if (sc->variant == 2)
 			stream_until_told(ctl[0], fds + k, k);
@@ -1949,6 +1985,8 @@ static void leak_start(const struct scenario *sc, long k)
 			die(0, "leaking server: not told to stop within %d s", timeout_s);
 		if (worker > 0) {
 			waitpid(worker, NULL, 0);
+			if (worker2 > 0)
+				waitpid(worker2, NULL, 0);
 		} else {
 			for (i = 0; i < n_cw; i++)
 				close(fds[i]);
@@ -1963,6 +2001,10 @@ static void leak_start(const struct scenario *sc, long k)
 	close(ready[1]);
 	close(ctl[0]);
 	leak.ctl = ctl[1];
+	if (sc->variant == 3) {
+		close(hand[0]);
+		leak.hand = hand[1];
+	}
 	for (i = 0; i < k; i++)
 		client_closes_first(AF_INET, PORT);
 	if (sc->variant == 2) {
@@ -1981,15 +2023,20 @@ static void leak_start(const struct scenario *sc, long k)
 	if (poll(&pfd, 1, timeout_s * 1000) != 1 ||
 	    read(ready[0], &holder, sizeof(holder)) != sizeof(holder))
 		die(0, "leaking server did not accept %ld connections", k);
-	close(ready[0]);
+	if (sc->variant == 3)
+		leak.ready = ready[0];
+	else
+		close(ready[0]);
 	if (wait_state_count(ST_CLOSE_WAIT, n_cw, 2000) != n_cw)
 		die(0, "want %ld sockets in CLOSE_WAIT", n_cw);
-	/* the worker's: ttleak, which accepted them, holds none */
-	if (holder != leak.pid && count_owned(leak.pid, ST_CLOSE_WAIT))
-		die(0, "ttleak still holds %d of the sockets it handed on",
-		    count_owned(leak.pid, ST_CLOSE_WAIT));
+	/* the worker's: ttleak, which accepted them, holds none (variant 3: the rest) */
+	if (holder != leak.pid && count_owned(leak.pid, ST_CLOSE_WAIT) != k - first)
+		die(0, "ttleak holds %d of the sockets, not %ld", count_owned(leak.pid, ST_CLOSE_WAIT),
+		    k - first);
 	printf("leaked=%ld\nport=%d\nserver_pid=%d\nserver_comm=%s\naccept_pid=%d\nclient_pid=%d\n",
 	       k, PORT, holder, holder == leak.pid ? "ttleak" : "ttworker", leak.pid, main_pid);
+	if (sc->variant == 3)
+		printf("server.held=%ld\n", first);
 	printf("ss.close_wait=%d\nss.close_wait.server=%d\n", count_sockets().by_state[ST_CLOSE_WAIT],
 	       count_owned(holder, ST_CLOSE_WAIT));
 	if (sc->variant == 2)
@@ -1997,8 +2044,33 @@ static void leak_start(const struct scenario *sc, long k)
 	fflush(stdout);
 }
 
+/* close-wait-handoff-twice: the second worker takes the rest, ttleak none. */
+static void leak_hand_on(long k)
+{
+	struct pollfd pfd = { .fd = leak.ready, .events = POLLIN };
+	long rest = k - k / 2;
+	pid_t worker2;
+
+	if (write(leak.hand, "h", 1) != 1)
+		die(errno, "write");
+	if (poll(&pfd, 1, timeout_s * 1000) != 1 ||
+	    read(leak.ready, &worker2, sizeof(worker2)) != sizeof(worker2))
+		die(0, "leaking server did not hand on the rest");
+	close(leak.ready);
+	leak.ready = -1;
+	if (count_owned(leak.pid, ST_CLOSE_WAIT))
+		die(0, "ttleak still holds %d of the sockets it handed on",
+		    count_owned(leak.pid, ST_CLOSE_WAIT));
+	printf("server2_pid=%d\nserver2_comm=ttworker2\nserver2.held=%ld\nss.close_wait.server2=%d\n",
+	       worker2, rest, count_owned(worker2, ST_CLOSE_WAIT));
+	fflush(stdout);
+}
+
 static void leak_end(void)
 {
+	if (leak.hand >= 0)
+		close(leak.hand);
+	leak.hand = -1;
 	close(leak.ctl);
 	leak.ctl = -1;
 	reap(leak.pid);
@@ -2009,6 +2081,10 @@ static void close_wait(const struct scenario *sc, long k)
 {
 	if (!sc->prepare)
 		leak_start(sc, k);
+	if (sc->variant == 3) {
+		pause_point("handed-once", 2500);
+		leak_hand_on(k);
+	}
 	/* past --close-wait-age 1 at a summary of -i 1 */
 	pause_point("close-wait", 2500);
 	leak_end();
@@ -2812,6 +2888,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "tw-load-server", .run = tw_load, .def_arg = 200, .variant = 1 },
 	{ .name = "close-wait", .run = close_wait, .def_arg = 5 },
 	{ .name = "close-wait-handoff", .run = close_wait, .def_arg = 5, .variant = 1 },
+	{ .name = "close-wait-handoff-twice", .run = close_wait, .def_arg = 6, .variant = 3 },
 	{ .name = "close-wait-sending", .run = close_wait, .def_arg = 5, .variant = 2 },
 	{ .name = "close-wait-seeded", .run = close_wait, .def_arg = 5, .prepare = leak_start },
 	{ .name = "close-wait-pid", .run = close_wait_pid, .def_arg = 5, .prepare = pidleak_start },
