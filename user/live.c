@@ -39,6 +39,7 @@ struct tt_live {
 	struct ring_buffer *rb;
 	struct bpf_link *links[TT_CAP_MAX * TT_VARIANT_PROGS];	/* a variant per capability */
 	int n_links;
+	uint64_t links_gone;	/* by index: found detached (live__detached()) */
 	tt_event_cb cb;
 	tt_flowrec_cb flow_cb;
 	tt_hint_cb hint;
@@ -743,6 +744,33 @@ int live__open(struct tt_live **out, const struct tt_opts *o, tt_event_cb cb,
 fail:
 	live__free(l);
 	return 1;
+}
+
+unsigned int live__detached(struct tt_live *l)
+{
+	unsigned int lost = 0;
+
+	_Static_assert(sizeof(l->links) / sizeof(l->links[0]) <= 64, "links_gone is 64 bits");
+	for (int i = 0; i < l->n_links; i++) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if ((l->links_gone >> i & 1) ||
+		    bpf_obj_get_info_by_fd(bpf_link__fd(l->links[i]), &info, &len) ||
+		    info.type != BPF_LINK_TYPE_CGROUP || info.cgroup.cgroup_id)
+			continue;
+		/* a cgroup link the kernel has let go of: it names no cgroup */
+		l->links_gone |= 1ull << i;
+		if (info.cgroup.attach_type == BPF_CGROUP_SOCK_OPS) {
+			/* flagged sockets are no longer the sock_ops program's */
+			l->skel->bss->sockops_on = 0;
+			lost |= 1u << TT_CAP_SOCK_OPS;
+		} else {
+			lost |= 1u << TT_CAP_OVERFLOW;
+		}
+	}
+	return lost;
 }
 
 void live__follow_cgroup(struct tt_live *l, uint64_t id)

@@ -96,6 +96,14 @@ int live__drain(struct tt_live *l);
 
 uint64_t live__missed(const struct tt_live *l);
 
+/*
+ * The capabilities (1 << TT_CAP_...) whose cgroup link someone detached
+ * since the last call (`bpftool link detach`, another tool): TT_CAP_SOCK_OPS,
+ * whose transitions the transitions hook takes back at once, and
+ * TT_CAP_OVERFLOW, which nothing replaces.
+ */
+unsigned int live__detached(struct tt_live *l);
+
 const struct tt_selection *live__selection(const struct tt_live *l);
 
 /* Print the hook choice of every capability and why (--probe, -v). */

@@ -344,6 +344,16 @@ static void kcheck_stop(struct kcheck *k, struct tt_kcounts *end)
 	k->open = c.total;
 }
 
+/*
+ * A cgroup link of ours that someone detached while we run (`bpftool link
+ * detach`, another tool's clean-up) takes its hook away without a word from
+ * the kernel: looked at once a second, and said once.
+ */
+static struct {
+	uint64_t next_ns;
+	unsigned int gone;	/* 1 << TT_CAP_...: the capabilities lost so */
+} links;
+
 static void kcheck_end(const struct kcheck *k, const struct tt_kcounts *end,
 		       const struct tt_engine_stats *t, uint32_t netns, uint64_t lost)
 {
@@ -370,6 +380,9 @@ static void kcheck_end(const struct kcheck *k, const struct tt_kcounts *end,
 		lost ? "events lost from the ring buffer may account for them" :
 		t->evicted ? "flows evicted from the full flow table (--max-flows) may account "
 			     "for them" :
+		links.gone & (1u << TT_CAP_SOCK_OPS) ?
+			"tcptrail's sock_ops program was detached while it ran (the warning "
+			"above), and what no hook saw then may account for them" :
 		       "the kernel skipped our hooks without counting it (README, Known limits)");
 }
 
@@ -465,11 +478,34 @@ static void gone_tick(struct tt_live *live, const struct tt_opts *o, uint64_t no
 	}
 }
 
+/* links: is a cgroup link of ours gone? */
+static void links_tick(struct tt_live *live, uint64_t now)
+{
+	unsigned int lost;
+
+	if (now < links.next_ns)
+		return;
+	links.next_ns = now + 1000000000ull;
+	lost = live__detached(live);
+	links.gone |= lost;
+	if (lost & (1u << TT_CAP_SOCK_OPS))
+		tt_warn("warning: tcptrail's sock_ops program was detached from the cgroup v2 "
+			"root (bpftool link detach, or another tool): the transitions hook "
+			"records every transition from now on; those made since the detach, up "
+			"to a second ago, were seen by no hook and show as inferred (-v)");
+	if (lost & (1u << TT_CAP_OVERFLOW))
+		tt_warn("warning: tcptrail's overflow hook (cgroup_skb on the cgroup v2 root) "
+			"was detached (bpftool link detach, or another tool): SYN-queue and "
+			"accept-queue overflows are no longer seen; restart tcptrail to see them "
+			"again");
+}
+
 /* The ring buffer as a source: the clock is now, and a feed is a poll. */
 static int live_next(void *priv, struct app *a, uint64_t *now_ns)
 {
 	*now_ns = live__now_ns();
 	gone_tick(priv, a->opts, *now_ns);
+	links_tick(priv, *now_ns);
 	return 0;
 }
 
