@@ -27,15 +27,78 @@ void cwcheck__free(struct cwcheck *k)
 
 struct collect {
 	struct cwcheck *k;
+	const struct tt_engine *eng;
 	uint64_t now_ns, age_ns;
 	uint32_t only;
-	bool all, oom;
+	bool all, oom, listeners;
 };
+
+static struct cw_cand *add(struct collect *x, const struct tt_flow *f, unsigned int state)
+{
+	struct cwcheck *k = x->k;
+	struct cw_cand *c;
+
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		struct cw_cand *n = realloc(k->c, cap * sizeof(*n));
+
+		if (!n) {
+			x->oom = true;
+			return NULL;
+		}
+		k->c = n;
+		k->cap = cap;
+	}
+	c = &k->c[k->n++];
+	memset(c, 0, sizeof(*c));
+	c->sk = f->sk;
+	c->flow_id = f->id;
+	c->cookie = f->cookie;
+	c->netns = f->netns;
+	c->owner_pid = (f->flags & TT_FLOW_OWNER_KNOWN) ? f->owner_pid : 0;
+	c->family = f->family;
+	c->sport = f->sport;
+	c->dport = f->dport;
+	memcpy(c->saddr, f->saddr, 16);
+	memcpy(c->daddr, f->daddr, 16);
+	c->state = (uint8_t)state;
+	return c;
+}
+
+/*
+ * A listener that a report names, by its owner: the listener of an
+ * unaccepted leak, or one that overflowed.  Its owner is the process that
+ * called listen(), which a daemon's start leaves behind (nginx and haproxy
+ * fork and exit), and a master process may hold it no more: it is checked
+ * as a leak is, and given to the process that holds it.
+ */
+static void take_listener(struct collect *x, const struct tt_flow *l)
+{
+	struct cw_cand *c;
+
+	if (x->oom || !l || !l->netns || (x->only && l->netns != x->only) || !l->nstates ||
+	    l->state[l->nstates - 1] != TT_LISTEN)
+		return;
+	c = add(x, l, TT_LISTEN);
+	if (c)
+		c->listener = true;
+	x->listeners = true;
+}
+
+static void take_overflowed(const struct tt_listener_stats *ls, void *ctx)
+{
+	struct collect *x = ctx;
+	struct tt_event e = { .netns = ls->netns, .family = ls->family, .sport = ls->port };
+
+	if (!ls->accept_overflows && !ls->syn_drops && !ls->syn_cookies)
+		return;
+	memcpy(e.saddr, ls->addr, 16);
+	take_listener(x, engine__overflow_listener(x->eng, &e));
+}
 
 static void take(const struct tt_flow *f, void *ctx)
 {
 	struct collect *x = ctx;
-	struct cwcheck *k = x->k;
 	unsigned int state = f->nstates ? f->state[f->nstates - 1] : 0;
 	uint64_t since = f->nstates ? f->ts_ns[f->nstates - 1] : 0;
 	struct cw_cand *c;
@@ -57,31 +120,13 @@ static void take(const struct tt_flow *f, void *ctx)
 	/* a flow that never told its namespace cannot be looked for */
 	if (!f->netns || (x->only && f->netns != x->only))
 		return;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 64;
-		struct cw_cand *n = realloc(k->c, cap * sizeof(*n));
-
-		if (!n) {
-			x->oom = true;
-			return;
-		}
-		k->c = n;
-		k->cap = cap;
-	}
-	c = &k->c[k->n++];
-	memset(c, 0, sizeof(*c));
-	c->sk = f->sk;
-	c->flow_id = f->id;
-	c->cookie = f->cookie;
-	c->netns = f->netns;
-	c->owner_pid = (f->flags & TT_FLOW_OWNER_KNOWN) ? f->owner_pid : 0;
-	c->family = f->family;
-	c->sport = f->sport;
-	c->dport = f->dport;
-	memcpy(c->saddr, f->saddr, 16);
-	memcpy(c->daddr, f->daddr, 16);
-	c->state = (uint8_t)state;
+	c = add(x, f, state);
+	if (!c)
+		return;
 	c->leak = leak;
+	/* not accepted: the report names its listener's holder */
+	if (leak && !(f->flags & TT_FLOW_OWNER_KNOWN))
+		take_listener(x, engine__listener_of(x->eng, f));
 }
 
 static int cmp_cand(const void *a, const void *b)
@@ -94,14 +139,20 @@ static int cmp_cand(const void *a, const void *b)
 		return x->sport < y->sport ? -1 : 1;
 	if (x->dport != y->dport)
 		return x->dport < y->dport ? -1 : 1;
-	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	/* one flow taken twice comes together */
+	if (x->sk != y->sk)
+		return x->sk < y->sk ? -1 : 1;
+	return x->flow_id < y->flow_id ? -1 : x->flow_id > y->flow_id;
 }
 
 int cwcheck__collect(struct cwcheck *k, const struct tt_engine *eng, uint64_t now_ns,
 		     uint64_t age_ns, uint32_t only_netns, bool all)
 {
-	struct collect x = { .k = k, .now_ns = now_ns, .age_ns = age_ns, .only = only_netns,
-			     .all = all };
+	struct collect x = { .k = k, .eng = eng, .now_ns = now_ns, .age_ns = age_ns,
+			     .only = only_netns, .all = all };
+	size_t m = 0;
 
 	/* what a check of every flow took, given back at the next one of the leaks */
 	if (!all && k->all) {
@@ -116,6 +167,7 @@ int cwcheck__collect(struct cwcheck *k, const struct tt_engine *eng, uint64_t no
 	k->namespaces = 0;
 	k->unchecked_ns = 0;
 	engine__for_each(eng, take, &x);
+	engine__for_each_listener_stats(eng, take_overflowed, &x);
 	if (x.oom) {
 		k->n = 0;
 		return -ENOMEM;
@@ -123,6 +175,18 @@ int cwcheck__collect(struct cwcheck *k, const struct tt_engine *eng, uint64_t no
 	/* c is NULL until the first candidate: qsort() takes no NULL, even for 0 */
 	if (k->n > 1)
 		qsort(k->c, k->n, sizeof(*k->c), cmp_cand);
+	/* a listener taken twice (a flow of its own, and named) is one candidate */
+	for (size_t i = 0; i < k->n; i++) {
+		if (m && k->c[m - 1].sk == k->c[i].sk && k->c[m - 1].flow_id == k->c[i].flow_id) {
+			k->c[m - 1].listener |= k->c[i].listener;
+			k->c[m - 1].leak |= k->c[i].leak;
+			continue;
+		}
+		k->c[m++] = k->c[i];
+	}
+	k->n = m;
+	if (x.listeners)
+		k->states |= DIAG_STATE(TT_LISTEN);
 	for (size_t i = 0; i < k->n; i = cwcheck__ns_next(k, i))
 		k->namespaces++;
 	return (int)(k->n > INT32_MAX ? INT32_MAX : k->n);
@@ -305,7 +369,7 @@ void cwcheck__holders(struct cwcheck *k, uint64_t now_ns)
 		struct cw_cand *c = &k->c[i];
 
 		c->holder_pid = 0;
-		if (!c->leak || c->verdict != CW_THERE || !c->inode)
+		if (!(c->leak || c->listener) || c->verdict != CW_THERE || !c->inode)
 			continue;
 		/* to be looked for, unless its owner is seen holding it */
 		c->holder_pid = UINT32_MAX;
@@ -375,11 +439,11 @@ size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)
 
 		if (c->verdict == CW_GONE && engine__end_gone(eng, c->sk, c->flow_id, c->state))
 			ended++;
-		else if (c->verdict == CW_THERE && c->leak) {
+		else if (c->verdict == CW_THERE && (c->leak || c->listener)) {
 			if (c->holder_pid)
 				engine__reown(eng, c->sk, c->flow_id, c->holder_pid,
 					      c->holder_comm);
-			if (c->sent_ns)
+			if (c->leak && c->sent_ns)
 				engine__cw_sent(eng, c->sk, c->flow_id, c->sent_ns);
 		}
 	}

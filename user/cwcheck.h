@@ -58,6 +58,7 @@ struct cw_cand {
 	uint64_t sent_ns;	/* when the dump says it last sent data; 0: not known */
 	uint8_t state;		/* the flow's when taken: it is ended only in that state */
 	bool leak;		/* a leak candidate (the rest: taken after a loss) */
+	bool listener;		/* a listener a report names: its holder is looked for */
 };
 
 struct cwcheck {

@@ -785,6 +785,17 @@ bool engine__reown(struct tt_engine *eng, uint64_t sk, uint64_t flow_id, uint32_
 	f->owner_pid = pid;
 	memcpy(f->owner_comm, comm, sizeof(f->owner_comm));
 	f->flags |= TT_FLOW_OWNER_KNOWN;
+	/* a listener's overflows are its holder's from now on too */
+	if (f->nstates && f->state[f->nstates - 1] == TT_LISTEN)
+		for (unsigned int i = 0; i < eng->n_lstats; i++) {
+			struct tt_listener_stats *ls = &eng->lstats[i];
+
+			if (ls->netns == f->netns && ls->port == f->sport &&
+			    ls->family == f->family && !memcmp(ls->addr, f->saddr, 16)) {
+				ls->owner_pid = pid;
+				memcpy(ls->owner_comm, comm, sizeof(ls->owner_comm));
+			}
+		}
 	return true;
 }
 

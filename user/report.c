@@ -177,10 +177,15 @@ static bool make_key(struct tt_report *r, const struct tt_engine *eng,
 	}
 	k->pid = f->owner_pid;
 	memcpy(k->comm, f->owner_comm, sizeof(k->comm));
-	/* accepted, or seeded with a process holding it: its owner is known */
+	/*
+	 * accepted, or seeded with a process holding it: its owner is known;
+	 * not: its listener's holder, as the check last found it (the one
+	 * that called listen() may have handed it on, or exited), else the
+	 * owner it took from the listener at its birth
+	 */
 	if (passive && !(f->flags & TT_FLOW_OWNER_KNOWN)) {
-		l = f->owner_pid ? NULL : engine__listener_of(eng, f);
-		if (l) {
+		l = engine__listener_of(eng, f);
+		if (l && l->owner_pid) {
 			k->pid = l->owner_pid;
 			memcpy(k->comm, l->owner_comm, sizeof(k->comm));
 		}

@@ -75,6 +75,8 @@ static const char usage[] =
 "           each of N services (ports PORT..PORT+N-1), then a pause\n"
 "           stuck-listener [N=4]: a listener that stopped accepting, its queue\n"
 "           in CLOSE_WAIT before tracing, then N connects it turns away\n"
+"           stuck-listener-daemon [N=4]: the same, its listener made under\n"
+"           tracing by a process that forks the daemon and exits; two pauses\n"
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
 "           open [K=5]: K connections left open at a pause, then closed\n"
 "           tfo-listener-close, tfo-accept-reset [N=3]: Fast Open children in\n"
@@ -1633,6 +1635,84 @@ static void stuck_listener(const struct scenario *UNUSED(sc), long n)
 	close(stuck_lfd);
 }
 
+/*
+ * stuck-listener-daemon: the listener of a daemon's start, as nginx's and
+ * haproxy's: a process (ttlisten) calls listen() under tracing, forks the
+ * daemon (ttdaemon), which keeps the listener and never accepts, and exits.
+ * Its queue fills with connections whose clients gave up (a pause), then
+ * n more are turned away (a pause).
+ */
+static void stuck_daemon(const struct scenario *UNUSED(sc), long n)
+{
+	long long before[N_COUNTERS] = {}, after[N_COUNTERS] = {};
+	int ready[2], ctl[2], status, i;
+	struct pollfd pfd;
+	pid_t starter, daemon_pid;
+	char c;
+
+	/* the daemon, orphaned, comes back to us to be reaped */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe2(ready, O_CLOEXEC) ||
+	    pipe2(ctl, O_CLOEXEC))
+		die(errno, "subreaper, pipe");
+	if (n_children == (int)(sizeof(children) / sizeof(children[0])))
+		die(0, "too many servers");
+	fflush(stdout);
+	starter = fork();
+	if (starter < 0)
+		die(errno, "fork");
+	if (starter == 0) {
+		int lfd;
+
+		prctl(PR_SET_NAME, "ttlisten");
+		close(ready[0]);
+		close(ctl[1]);
+		lfd = tcp_listen(AF_INET, PORT, STUCK_QUEUED - 1);
+		daemon_pid = fork();
+		if (daemon_pid == 0) {
+			pid_t me = getpid();
+
+			prctl(PR_SET_NAME, "ttdaemon");
+			if (write(ready[1], &me, sizeof(me)) != sizeof(me))
+				_exit(1);
+			close(ready[1]);
+			/* until ttdrive closes its end, or dies */
+			pfd = (struct pollfd){ .fd = ctl[0], .events = POLLIN };
+			if (poll(&pfd, 1, timeout_s * 1000) != 1 || read(ctl[0], &c, 1) != 0)
+				_exit(1);
+			close(lfd);
+			_exit(0);
+		}
+		_exit(daemon_pid < 0);
+	}
+	close(ready[1]);
+	close(ctl[0]);
+	if (waitpid(starter, &status, 0) != starter || !WIFEXITED(status) || WEXITSTATUS(status))
+		die(0, "ttlisten did not start its daemon");
+	pfd = (struct pollfd){ .fd = ready[0], .events = POLLIN };
+	if (poll(&pfd, 1, timeout_s * 1000) != 1 ||
+	    read(ready[0], &daemon_pid, sizeof(daemon_pid)) != sizeof(daemon_pid))
+		die(0, "ttdaemon did not start");
+	close(ready[0]);
+	children[n_children++] = daemon_pid;
+	for (i = 0; i < STUCK_QUEUED; i++)
+		client_closes_first(AF_INET, PORT);
+	if (wait_state_count(ST_CLOSE_WAIT, STUCK_QUEUED, 2000) != STUCK_QUEUED)
+		die(0, "want %d sockets in CLOSE_WAIT in the accept queue", STUCK_QUEUED);
+	printf("queued=%d\nport=%d\nlistener_pid=%d\nlistener_comm=ttdaemon\nlisten_pid=%d\n",
+	       STUCK_QUEUED, PORT, daemon_pid, starter);
+	fflush(stdout);
+	/* past --close-wait-age 1 at a summary of -i 1 */
+	pause_point("queued", 2500);
+	read_counters(before);
+	knock(AF_INET, PORT, n, false);
+	read_counters(after);
+	print_deltas("stuck.", before, after);
+	fflush(stdout);
+	pause_point("stuck-listener", 2500);
+	close(ctl[1]);
+	reap(daemon_pid);
+}
+
 /* ---- TIME-WAIT population ------------------------------------------------------ */
 
 #define MAX_EP 8
@@ -2894,6 +2974,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "close-wait-pid", .run = close_wait_pid, .def_arg = 5, .prepare = pidleak_start },
 	{ .name = "close-wait-services", .run = close_wait_services, .def_arg = 120 },
 	{ .name = "stuck-listener", .run = stuck_listener, .def_arg = 4, .prepare = stuck_start },
+	{ .name = "stuck-listener-daemon", .run = stuck_daemon, .def_arg = 4 },
 	{ .name = "mix", .run = mix },
 	{ .name = "two-phase", .run = two_phase, .def_arg = 5 },
 	{ .name = "open", .run = open_conns, .def_arg = 5 },
