@@ -41,6 +41,7 @@ struct app {
 	struct tt_duration_hist duration;	/* flow lifetimes, for the metrics */
 	uint64_t invalid;		/* records the engine rejected */
 	uint64_t lost_total;		/* set by the source: reserves that failed */
+	uint64_t unread_max_ns;		/* set by the source: the longest it was not read */
 	uint64_t lost_reported;		/* lost_total at the previous summary */
 	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
 	uint64_t due_ns;		/* live: the next summary's time, start + k * -i */
@@ -147,6 +148,12 @@ void app__event(struct app *a, const struct tt_event *e);
 
 /* The source's count of records it could not take (ring buffer reserves that failed). */
 void app__set_lost(struct app *a, uint64_t lost_total);
+/*
+ * Live: the source was not read for gap_ns, between two looks at the clock
+ * (tcptrail stopped, by SIGSTOP, Ctrl-Z or a debugger, or given no CPU):
+ * the longest such gap names the cause of a loss at exit.
+ */
+void app__not_read(struct app *a, uint64_t gap_ns);
 uint64_t app__lost(const struct app *a);
 
 /* The source's hint of the records to come (live__set_hint()). */

@@ -503,7 +503,13 @@ static void links_tick(struct tt_live *live, uint64_t now)
 /* The ring buffer as a source: the clock is now, and a feed is a poll. */
 static int live_next(void *priv, struct app *a, uint64_t *now_ns)
 {
+	static uint64_t last_ns;
+
 	*now_ns = live__now_ns();
+	/* the loop looks at the clock every 100 ms at most, when it runs */
+	if (last_ns && *now_ns > last_ns)
+		app__not_read(a, *now_ns - last_ns);
+	last_ns = *now_ns;
 	gone_tick(priv, a->opts, *now_ns);
 	links_tick(priv, *now_ns);
 	return 0;
