@@ -477,6 +477,14 @@ int capture__write_flow(struct tt_capture *c, const struct tt_flowrec *r)
 	return put_record(c, TTCAP_FLOW, &le, sizeof(le), &hdr, capture__flowrec_ts(r));
 }
 
+/* The file we write has no name left (rm, a clean-up): nobody can read it. */
+static bool removed(const struct tt_capture *c)
+{
+	struct stat st;
+
+	return c->fd >= 0 && !fstat(c->fd, &st) && S_ISREG(st.st_mode) && st.st_nlink == 0;
+}
+
 int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted)
 {
 	if (c->err)
@@ -495,6 +503,13 @@ int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_
 	 */
 	if (put_counters(c) || sync_all(c))
 		return c->err;
+	if (removed(c)) {
+		tt_warn("warning: capture: %s was removed while tcptrail wrote it: what it held "
+			"is gone; the capture goes on in a new %s", c->path, c->path);
+		if (end_file(c, TTCAP_END_ROTATED))
+			return c->err;
+		return start_file(c);
+	}
 	/* a file that is only heartbeats stays, rather than start another like it */
 	if (c->o.rotate_bytes && c->synced >= c->o.rotate_bytes && c->events)
 		return rotate(c);
