@@ -273,7 +273,7 @@ static char *lbc_stats(struct tt_sink *s, char *p, const struct tt_flow *f)
 /* A state and the time to the next: " > " before the last, and colours */
 #define HUMAN_STATE_MAX (8 + NAME_MAX_LEN + DUR_MAX + 4 * COLOR_MAX)
 /* From the end on */
-#define HUMAN_TAIL_MAX (160 + NAME_MAX_LEN + TT_ERRNO_NAME_MAX + 4 * TT_UTOA_MAX + DUR_MAX + \
+#define HUMAN_TAIL_MAX (160 + NAME_MAX_LEN + TT_ERRNO_NAME_MAX + 5 * TT_UTOA_MAX + DUR_MAX + \
 			2 * COLOR_MAX + HUMAN_STATS_MAX)
 
 /* One line a flow, built in the sink's line buffer and written with one fwrite */
@@ -326,6 +326,14 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 	lbc_lit(p, "  total ");
 	p = lbc_dur(p, f->ts_ns[f->nstates - 1] - f->ts_ns[0]);
 	p = lbc_stats(s, p, f);
+	/*
+	 * another process closed it: a fork-per-connection server's child (a
+	 * PostgreSQL backend, sshd's session), a worker it was handed to
+	 */
+	if (f->closer_pid && f->closer_pid != f->owner_pid) {
+		lbc_lit(p, "  closer=");
+		p = lbc_u64(p, f->closer_pid);
+	}
 	if (f->synack_retrans) {
 		lbc_lit(p, "  synack_retrans=");
 		p = lbc_u64(p, f->synack_retrans);

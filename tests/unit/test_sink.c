@@ -82,6 +82,30 @@ TEST(sink_human_flow_shows_trouble)
 	free(out);
 }
 
+/*
+ * A flow another process closed names it: a fork-per-connection server's
+ * child (a PostgreSQL backend), under the listener's process that accepted.
+ */
+TEST(sink_human_flow_names_another_closer)
+{
+	struct tt_flow f = active_flow();
+	char *out;
+
+	f.closer_pid = 4243;
+	out = render(false, do_flow, &f);
+	CHECK(strstr(out, "total 2.10s  closer=4243\n") != NULL);
+	free(out);
+	/* the owner itself, or none known: nothing more */
+	f.closer_pid = 4242;
+	out = render(false, do_flow, &f);
+	CHECK(strstr(out, "closer=") == NULL);
+	free(out);
+	f.closer_pid = 0;
+	out = render(false, do_flow, &f);
+	CHECK(strstr(out, "closer=") == NULL);
+	free(out);
+}
+
 TEST(sink_json_flow_parses_back)
 {
 	struct tt_flow f = active_flow();
@@ -475,6 +499,7 @@ TEST(sink_human_flow_at_every_most)
 	f.netns = UINT32_MAX;
 	f.bytes_sent = f.bytes_received = UINT64_MAX;
 	f.srtt_us = f.retransmits = UINT32_MAX;
+	f.closer_pid = UINT32_MAX - 1;
 	sink__flow(s, &f);
 	sink__free(s);
 	fclose(out);
@@ -486,7 +511,8 @@ TEST(sink_human_flow_at_every_most)
 			  "[fefe:fefe:fefe:fefe:fefe:fefe:fefe:fefe]:65535 ...") != NULL);
 	CHECK(strstr(buf, "\033[31m(superseded)\033[0m (orphan FIN_WAIT2)  total ") != NULL);
 	CHECK(strstr(buf, "  tx=16.0E rx=16.0E rtt=") != NULL);
-	CHECK(strstr(buf, " \033[33mrtx=4294967295\033[0m  synack_retrans=255  inferred=65535"
+	CHECK(strstr(buf, " \033[33mrtx=4294967295\033[0m  closer=4294967294  synack_retrans=255"
+			  "  inferred=65535"
 			  "  [seeded]  netns=4294967295  [truncated]\n") != NULL);
 	free(buf);
 }
