@@ -620,36 +620,45 @@ check_tw_entries() {
 	fi
 }
 
-# check_overflow_cases QUEUE: after trace overflow-QUEUE, for each of ttdrive's
-# six cases (syncookies 1 and 0; IPv4, IPv6, and IPv4 clients of a
-# dual-stack IPv6 listener; a listener port each), the
+# check_overflow_cases QUEUE [CASE...]: after trace overflow-QUEUE, for each
+# CASE (by default ttdrive's six: syncookies 1 and 0; IPv4, IPv6, and IPv4
+# clients of a dual-stack IPv6 listener; a listener port each), the
 # overflow records at that port against the case's own kernel counter
 # deltas: "accept" == ListenOverflows, "syn" without a cookie ==
-# TCPReqQFullDrop, "syn" with one == TCPReqQFullDoCookies.  The summaries'
-# "listeners" entries for the port must carry the same counts, and name it.
+# TCPReqQFullDrop, "syn" with one, and the "syncookie" records of
+# --events (syncookies 2), == SyncookiesSent.  Not TCPReqQFullDoCookies:
+# the kernel counts there too a SYN it meant to answer with a cookie, then
+# dropped for a full accept queue (ListenOverflows) before sending one.
+# The summaries' "listeners" entries for the port must carry the same
+# counts (policy cookies are no listener's), and name it.
 check_overflow_cases() {
 	_q=$1
+	shift
+	[ $# -gt 0 ] || set -- ipv4.cookies1 ipv4.cookies0 ipv6.cookies1 ipv6.cookies0 \
+		ipv6dual.cookies1 ipv6dual.cookies0
 	_all=
 	_bad_case=
-	for _c in ipv4.cookies1 ipv4.cookies0 ipv6.cookies1 ipv6.cookies0 ipv6dual.cookies1 \
-		ipv6dual.cookies0; do
+	for _c; do
 		_p=$(fact "$_q.$_c.port")
 		[ -n "$_p" ] || fail "ttdrive printed no $_q.$_c.port"
 		_recs=$(records overflow | grep "\"sport\":$_p,")
 		_acc=$(printf '%s\n' "$_recs" | grep -c '"queue":"accept"')
 		_drop=$(printf '%s\n' "$_recs" | grep '"queue":"syn"' | grep -c '"syncookie":false')
 		_cook=$(printf '%s\n' "$_recs" | grep '"queue":"syn"' | grep -c '"syncookie":true')
+		_pol=$(records syncookie | grep -c "\"sport\":$_p,")
 		_kacc=$(fact "$_q.$_c.kernel.ListenOverflows")
 		_kdrop=$(fact "$_q.$_c.kernel.TCPReqQFullDrop")
-		_kcook=$(fact "$_q.$_c.kernel.TCPReqQFullDoCookies")
-		[ "$((_kacc + _kdrop + _kcook))" -gt 0 ] ||
+		_ksent=$(fact "$_q.$_c.kernel.SyncookiesSent")
+		_kfull=$(fact "$_q.$_c.kernel.TCPReqQFullDoCookies")
+		[ "$((_kacc + _kdrop + _kfull))" -gt 0 ] ||
 			fail "$_q.$_c: the kernel counted no overflow: the scenario did not work here"
 		echo "$_q.$_c (port $_p): kernel ListenOverflows=$_kacc TCPReqQFullDrop=$_kdrop" \
-			"TCPReqQFullDoCookies=$_kcook; tcptrail accept=$_acc syn=$_drop syn+cookie=$_cook"
+			"SyncookiesSent=$_ksent TCPReqQFullDoCookies=$_kfull;" \
+			"tcptrail accept=$_acc syn=$_drop syn+cookie=$_cook policy=$_pol"
 		_all="$_all
-$_q.$_c: accept $_acc/$_kacc, syn $_drop/$_kdrop, cookie $_cook/$_kcook"
-		[ "$_acc" = "$_kacc" ] && [ "$_drop" = "$_kdrop" ] && [ "$_cook" = "$_kcook" ] ||
-			_bad_case="$_bad_case $_q.$_c"
+$_q.$_c: accept $_acc/$_kacc, syn $_drop/$_kdrop, cookie $((_cook + _pol))/$_ksent"
+		[ "$_acc" = "$_kacc" ] && [ "$_drop" = "$_kdrop" ] &&
+			[ "$((_cook + _pol))" = "$_ksent" ] || _bad_case="$_bad_case $_q.$_c"
 		# the listener named in the summaries, with the same counts
 		_l=$(records summary | json_array listeners | grep "\"sport\":$_p,")
 		[ -n "$_l" ] || [ "$((_acc + _drop + _cook))" = 0 ] ||

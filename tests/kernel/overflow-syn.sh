@@ -5,7 +5,8 @@
 # no RST), for 1.1 s: the fourth SYN on finds the queue full.  With
 # net.ipv4.tcp_syncookies 0 the "syn" records without a cookie equal
 # TCPReqQFullDrop; with 1 those with "syncookie":true equal
-# TCPReqQFullDoCookies; over IPv4 and IPv6.  The clients whose requests
+# SyncookiesSent (and TCPReqQFullDoCookies: the accept queue stays empty);
+# over IPv4 and IPv6.  The clients whose requests
 # wait in the queue retransmit their SYN after 1 s: the kernel answers those
 # from the request (tcp_check_req()), which is no overflow.
 # shellcheck source=tests/kernel/lib.sh
