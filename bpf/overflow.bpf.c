@@ -5,13 +5,16 @@
  * The kernel fact: a listener drops a SYN or a third ACK after tests on its
  * own queue lengths.  tcp_conn_request() checks inet_csk_reqsk_queue_is_full()
  * (qlen > max) then, unless a cookie is sent instead, drops; then
- * sk_acceptq_is_full() (ack_backlog > max).  syn_recv_sock() checks only
- * the accept queue.  How each variant learns of it: fentry, and the kprobes
- * for a SYN, keep the call from entry to exit and see whether the kernel
- * went past its test (at ov_enter() below); the kprobe on syn_recv_sock()
- * reads the queues as it is entered, where the kernel tests first; the
- * cgroup_skb variant reads them as each segment arrives at the listener,
- * before the kernel decides.
+ * sk_acceptq_is_full() (ack_backlog > max), which drops a SYN meant for a
+ * cookie too: tcp_syn_flood_action() has counted it in TCPReqQFullDoCookies,
+ * but no cookie goes, so no SyncookiesSent (cookie_init_sequence(), after the
+ * request is allocated, counts that), and it is an accept-queue overflow
+ * alone.  syn_recv_sock() checks only the accept queue.  How each variant
+ * learns of it: fentry, and the kprobes for a SYN, keep the call from entry
+ * to exit and see whether the kernel went past its test (at ov_enter()
+ * below); the kprobe on syn_recv_sock() reads the queues as it is entered,
+ * where the kernel tests first; the cgroup_skb variant reads them as each
+ * segment arrives at the listener, before the kernel decides.
  */
 #include "tcptrail.bpf.h"
 
@@ -154,14 +157,18 @@ cg_check_listener(struct __sk_buff *skb, __u32 thoff, struct tcp_sock *tp, struc
 	/* only a full queue makes the lookup worth its cost */
 	if (syn && (qlen > max || backlog > max) && syn_has_request(skb, pkt_family, thoff))
 		return;
-	if (syn && (cookies == 2 || qlen > max)) {
-		cg_emit(tp, bsk, TT_Q_SYN, cookies ? cookie_flags(qlen, max) : 0, max, backlog,
-			qlen, family, peer, peer_port);
-		if (!cookies)
-			return;
+	if (syn && !cookies && qlen > max) {
+		cg_emit(tp, bsk, TT_Q_SYN, 0, max, backlog, qlen, family, peer, peer_port);
+		return;
 	}
-	if (backlog > max)
+	/* the accept queue's test comes before any cookie is sent */
+	if (backlog > max) {
 		cg_emit(tp, bsk, TT_Q_ACCEPT, 0, max, backlog, qlen, family, peer, peer_port);
+		return;
+	}
+	if (syn && (cookies == 2 || qlen > max))
+		cg_emit(tp, bsk, TT_Q_SYN, cookie_flags(qlen, max), max, backlog, qlen, family,
+			peer, peer_port);
 }
 
 #define ETH_P_IP_	0x0800
@@ -412,16 +419,19 @@ int BPF_PROG(fentry_reqsk_alloc, const struct request_sock_ops *ops, struct sock
 
 /*
  * A SYN: tcp_conn_request() tests the SYN queue (cookies 2, or full: a
- * cookie, or with cookies 0 a drop), then the accept queue (a drop), then
- * allocates the request.  A drop's cause is read from the queues, at entry
- * and at exit, and is claimed only where a queue was full: a kernel built
- * to inline inet_reqsk_alloc() into tcp_conn_request() (LTO, another
+ * cookie, or with cookies 0 a drop), then the accept queue (a drop, also of
+ * a SYN meant for a cookie: none is sent), then allocates the request, and
+ * only then sends a cookie.  A drop's cause is read from the queues, at
+ * entry and at exit, and is claimed only where a queue was full: a kernel
+ * built to inline inet_reqsk_alloc() into tcp_conn_request() (LTO, another
  * compiler) never marks a call, and must not make every SYN an overflow.
  * It then counts as the hooks that read at entry did.  With cookies 0 the
  * SYN queue, tested first, is the cause where it was over its limit, the
  * accept queue where that one was full; a SYN queue at its limit (qlen ==
  * max) is the cause only on kernels without the fix to
- * inet_csk_reqsk_queue_is_full(), which drop there too.
+ * inet_csk_reqsk_queue_is_full(), which drop there too.  With cookies on,
+ * the accept queue is the cause where it was full, whatever the SYN queue
+ * said; a cookie is claimed only where it was not (the inlined kernel's).
  */
 /* The call's overflow, with the accept queue's length as a full one was read. */
 static __always_inline void ov_emit(struct sock *sk, const struct ov_call *c, __u8 queue,
@@ -454,10 +464,10 @@ static __always_inline void ov_conn_request_exit(struct sock *sk, struct ov_call
 			ov_emit(sk, c, TT_Q_SYN, 0, c->backlog, hook);
 		return;
 	}
-	if (c->cookies == 2 || c->qlen > c->max)
-		ov_emit(sk, c, TT_Q_SYN, cookie_flags(c->qlen, c->max), c->backlog, hook);
 	if (accept_full)
 		ov_emit(sk, c, TT_Q_ACCEPT, 0, backlog, hook);
+	else if (c->cookies == 2 || c->qlen > c->max)
+		ov_emit(sk, c, TT_Q_SYN, cookie_flags(c->qlen, c->max), c->backlog, hook);
 }
 
 SEC("fexit/tcp_conn_request")
