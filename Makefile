@@ -190,8 +190,9 @@ test:
 # another Debian release's, META@M,N for modes and META:A,B for a list of its
 # own), ATTACH_MODES=... the modes.
 VM_SCENARIOS := active passive tw-clean tw-peer-rst tw-shutdown-rst tw-simultaneous \
-		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn cgroup \
-		sock-ops flow-stats capture-flows close-wait close-wait-pid stuck-listener connect-fail
+		tw-linger2 tw-fin-wait2-abort tw-orphan overflow-accept overflow-syn overflow-both \
+		cgroup sock-ops flow-stats capture-flows close-wait close-wait-pid stuck-listener \
+		connect-fail
 VM_SHORT := active passive tw-clean overflow-accept overflow-syn cgroup sock-ops flow-stats \
 		close-wait stuck-listener
 vm_comma := ,

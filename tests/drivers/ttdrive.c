@@ -63,6 +63,7 @@ static const char usage[] =
 "           tw-shutdown-rst, tw-simultaneous, tw-linger2, tw-fin-wait2-abort,\n"
 "           tw-orphan, tw-buckets [20 each]: TIME-WAIT entry, case by case,\n"
 "           overflow-accept, overflow-syn [N=10]: queue overflows,\n"
+"           overflow-both [N=10]: SYNs that find both queues full, syncookies on\n"
 "           tw-load, tw-load-server [N=200]: TIME-WAIT population, then a pause,\n"
 "           close-wait, close-wait-seeded [K=5]: a CLOSE-WAIT leak, then a pause,\n"
 "           close-wait-handoff [K=5]: the same, handed on to a forked worker\n"
@@ -92,7 +93,7 @@ static const char usage[] =
 "\n"
 "--resume-file PATH: at a pause (paused=NAME), wait for PATH, then remove it.\n"
 "--port N: the scenarios' server port (8000; the filter ones use 8100, 8200; the\n"
-"overflow ones N + 1101..1106 and N + 1201..1206).\n"
+"overflow ones N + 1101..1106, N + 1201..1206 and N + 1301..1306).\n"
 "--no-netns: stay in the caller's network namespace (a container's own, made\n"
 "            with --network=none) instead of making one; its lo must be up.\n"
 "--free-port: print a free TCP port on 127.0.0.1 and exit.\n"
@@ -1596,6 +1597,117 @@ static void overflow(const struct scenario *sc, long n)
 }
 
 /*
+ * overflow-both: SYNs that find both queues full.  tcp_conn_request() then
+ * means to answer with a cookie (TCPReqQFullDoCookies) but tests the accept
+ * queue before it sends one, and drops (ListenOverflows): no SyncookiesSent.
+ * For each of net.ipv4.tcp_syncookies 1 and 2, over IPv4, IPv6 and IPv4 to a
+ * dual-stack listener: a backlog-1 listener that never accepts.  With
+ * cookies 1 its SYN queue is filled first, by deaf clients whose requests
+ * stay (with 2 there are none: every SYN has a cookie); then two clients
+ * connect, one at a time, each from a cookie (the SYN queue is full, or
+ * cookies 2), and their children fill the accept queue; then n connects, for
+ * a little over 1 s, find both full.  Each case prints its port and its own
+ * counter deltas under "both.FAMILY.cookiesN.".
+ */
+#define PORT_BOTH_Q	(PORT + 1300)
+#define BOTH_BACKLOG	1
+
+struct port_state {
+	int port;
+	unsigned int st;
+	int n;		/* full sockets in st, with port at either end */
+};
+
+static void count_port_state(const struct sock_row *r, void *ctx)
+{
+	struct port_state *ps = ctx;
+
+	if (r->tr != TR_TIMEWAIT && r->st == ps->st &&
+	    (r->lport == (unsigned int)ps->port || r->rport == (unsigned int)ps->port))
+		ps->n++;
+}
+
+/*
+ * Waits up to ms for want sockets in state st at port (a request sock is
+ * SYN_RECV); the count.  Per port: a closed listener's requests linger
+ * until their timer next fires.
+ */
+static int wait_port_state(int port, unsigned int st, int want, int ms)
+{
+	long long deadline = now_ms() + ms;
+	struct port_state ps;
+
+	do {
+		ps = (struct port_state){ .port = port, .st = st };
+		for_each_row(count_port_state, &ps);
+		if (ps.n == want)
+			break;
+		sleep_ms(10);
+	} while (now_ms() < deadline);
+	return ps.n;
+}
+
+static void overflow_both(const struct scenario *UNUSED(sc), long n)
+{
+	static const struct { int family; const char *cookies; bool dual; } cases[] = {
+		{ AF_INET, "1", false }, { AF_INET, "2", false }, { AF_INET6, "1", false },
+		{ AF_INET6, "2", false }, { AF_INET, "1", true }, { AF_INET, "2", true },
+	};
+	long long before[N_COUNTERS], after[N_COUNTERS];
+	int k, i, lfd, port, *deaf, fill[BOTH_BACKLOG + 1], n_deaf, est, reqs;
+	char pre[64];
+
+	if (PORT_BOTH_Q + 6 > 65535)
+		die(0, "--port %d: overflow-both listens on --port + 1301..1306; give one up to "
+		    "64229", PORT);
+	raise_nofile(n + 64);
+	printf("queue=both\nconnections=%ld\nbacklog=%d\nlistener_pid=%d\n", n, BOTH_BACKLOG,
+	       main_pid);
+	for (k = 0; k < (int)(sizeof(cases) / sizeof(cases[0])); k++) {
+		port = PORT_BOTH_Q + k + 1;
+		snprintf(pre, sizeof(pre), "both.%s.cookies%s.",
+			 cases[k].dual ? "ipv6dual" : cases[k].family == AF_INET6 ? "ipv6" : "ipv4",
+			 cases[k].cookies);
+		set_sysctl("net/ipv4/tcp_syncookies", cases[k].cookies);
+		memset(before, 0, sizeof(before));
+		memset(after, 0, sizeof(after));
+		read_counters(before);
+		lfd = cases[k].dual ? tcp_listen_dual(port, BOTH_BACKLOG) :
+				      tcp_listen(cases[k].family, port, BOTH_BACKLOG);
+		/*
+		 * backlog + 1 requests overfill the SYN queue (qlen > max); a
+		 * kernel without the 2025 fix to inet_csk_reqsk_queue_is_full()
+		 * is full at backlog already, and answers the last with a cookie.
+		 */
+		n_deaf = cases[k].cookies[0] == '1' ? BOTH_BACKLOG + 1 : 0;
+		deaf = n_deaf ? connect_nowait(cases[k].family, port, n_deaf, true) : NULL;
+		reqs = n_deaf ? wait_port_state(port, ST_SYN_RECV, n_deaf, 1000) : 0;
+		if (reqs < n_deaf - 1)
+			die(0, "%.*s: %d requests in the SYN queue, want %d", (int)strlen(pre) - 1, pre,
+			    reqs, n_deaf);
+		for (i = 0; i < BOTH_BACKLOG + 1; i++)
+			fill[i] = tcp_connect(cases[k].family, port);
+		/* the clients and their children, in the accept queue (ack_backlog > max) */
+		est = wait_port_state(port, ST_ESTABLISHED, 2 * (BOTH_BACKLOG + 1), 2000);
+		if (est != 2 * (BOTH_BACKLOG + 1))
+			die(0, "%.*s: %d sockets established, want %d", (int)strlen(pre) - 1, pre, est,
+			    2 * (BOTH_BACKLOG + 1));
+		knock(cases[k].family, port, n, false);
+		for (i = 0; i < BOTH_BACKLOG + 1; i++) {
+			set_linger0(fill[i]);
+			close(fill[i]);
+		}
+		for (i = 0; i < n_deaf; i++)
+			close(deaf[i]);
+		free(deaf);
+		close(lfd);
+		read_counters(after);
+		printf("%sport=%d\n%srequests=%d\n", pre, port, pre, reqs);
+		print_deltas(pre, before, after);
+	}
+}
+
+/*
  * stuck-listener: a server that stopped calling accept(), found by tcptrail
  * already stuck.  Before tracing, ttdrive listens on PORT with backlog 2 and
  * never accepts; 3 clients connect (the queue holds backlog + 1) and close,
@@ -2964,6 +3076,7 @@ static const struct scenario scenarios[] = {
 	{ .name = "tw-buckets", .run = time_wait_case, .def_arg = 20, .variant = TW_BUCKETS },
 	{ .name = "overflow-accept", .run = overflow, .def_arg = 10, .variant = Q_ACCEPT },
 	{ .name = "overflow-syn", .run = overflow, .def_arg = 10, .variant = Q_SYN },
+	{ .name = "overflow-both", .run = overflow_both, .def_arg = 10 },
 	{ .name = "tw-load", .run = tw_load, .def_arg = 200, .variant = 0 },
 	{ .name = "tw-load-server", .run = tw_load, .def_arg = 200, .variant = 1 },
 	{ .name = "close-wait", .run = close_wait, .def_arg = 5 },
