@@ -339,18 +339,15 @@ static bool full_scan_due(const struct cwcheck *k, uint64_t now_ns)
 	return false;
 }
 
-/* The candidates a scan of every process is about to look for, kept by id. */
-static void remember_searched(struct cwcheck *k, size_t lost)
+/*
+ * The candidates a scan of every process looked for and found in no
+ * process, kept by id: the next scan waits the minute for them.  One it
+ * found is not kept: handed on again later, it is looked for at once.
+ */
+static void remember_unfound(struct cwcheck *k, uint64_t *ids, size_t n)
 {
-	uint64_t *ids = malloc((lost ? lost : 1) * sizeof(*ids));
-	size_t n = 0;
-
-	if (!ids)
-		return;	/* the old list stays: at worst a scan comes sooner */
-	for (size_t i = 0; i < k->n && n < lost; i++)
-		if (k->c[i].holder_pid == UINT32_MAX)
-			ids[n++] = k->c[i].flow_id;
-	qsort(ids, n, sizeof(*ids), cmp_u64);
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), cmp_u64);
 	free(k->searched);
 	k->searched = ids;
 	k->nsearched = n;
@@ -402,24 +399,32 @@ void cwcheck__holders(struct cwcheck *k, uint64_t now_ns)
 	if (lost && full_scan_due(k, now_ns)) {
 		uint64_t t0 = mono_now();
 
-		remember_searched(k, lost);
 		k->full_scan_ns = now_ns;
 		if (procfd__scan(&pf, 0))
 			pf = NULL;
 		k->full_scan_cost_ns = mono_now() - t0;
 	}
 	if (pf) {
+		/* NULL: the old list stays, and at worst a scan comes sooner */
+		uint64_t *unfound = malloc(lost * sizeof(*unfound));
+		size_t nu = 0;
+
 		for (size_t i = 0; i < k->n; i++) {
 			struct cw_cand *c = &k->c[i];
 
 			if (c->holder_pid != UINT32_MAX)
 				continue;
 			c->holder_pid = 0;
-			if (!procfd__lookup(pf, c->inode, &o) && o.tgid != c->owner_pid) {
+			if (procfd__lookup(pf, c->inode, &o)) {
+				if (unfound && nu < lost)
+					unfound[nu++] = c->flow_id;
+			} else if (o.tgid != c->owner_pid) {
 				c->holder_pid = o.tgid;
 				memcpy(c->holder_comm, o.comm, sizeof(c->holder_comm));
 			}
 		}
+		if (unfound)
+			remember_unfound(k, unfound, nu);
 	}
 	procfd__free(pf);
 	for (size_t i = 0; i < k->n; i++)
@@ -437,7 +442,13 @@ size_t cwcheck__apply(const struct cwcheck *k, struct tt_engine *eng)
 	for (size_t i = 0; i < k->n; i++) {
 		const struct cw_cand *c = &k->c[i];
 
-		if (c->verdict == CW_GONE && engine__end_gone(eng, c->sk, c->flow_id, c->state))
+		/*
+		 * a listener is asked about for its holder alone, outside a check
+		 * of every flow: a dump can miss one (an SO_REUSEPORT group's
+		 * lookup finds one member), and its close has a record of its own
+		 */
+		if (c->verdict == CW_GONE && (k->all || !c->listener) &&
+		    engine__end_gone(eng, c->sk, c->flow_id, c->state))
 			ended++;
 		else if (c->verdict == CW_THERE && (c->leak || c->listener)) {
 			if (c->holder_pid)

@@ -134,8 +134,8 @@ void cwcheck__ns_end_unfound(struct cwcheck *k, size_t lo, size_t hi, bool cover
  * are read; a candidate its owner no longer holds is looked for in every
  * process, and its holder_pid set.  Such a scan of every process comes at
  * once for a candidate no scan has looked for yet (spaced by 100 times what
- * the last one took, 2 s at least, so that it costs the census thread at
- * most 1% of its time), and once a minute for the rest (now_ns).
+ * the last one took, 2 s at least, so that it takes at most 1% of the
+ * time), and once a minute for the ones the last found nowhere (now_ns).
  */
 void cwcheck__holders(struct cwcheck *k, uint64_t now_ns);
 

@@ -29,9 +29,10 @@ w2=$(fact server2_pid)
 expect_eq "ttdrive's CLOSE-WAIT sockets of the second worker" "$(fact ss.close_wait.server2)" \
 	"$(fact server2.held)"
 n0=$(records close_wait | count_lines)
-# a check a second, a scan of every process at most every 2 s here
-wait_until 5 names_after "$n0" "$w2" ||
-	fail "no close_wait report names the second worker $w2 within 5 s of the hand-over" \
+# a check a second, a scan of every process at most every 2 s here (or 100
+# times what the last took: a sanitizer's build, a loaded machine)
+wait_until 8 names_after "$n0" "$w2" ||
+	fail "no close_wait report names the second worker $w2 within 8 s of the hand-over" \
 		"(after it: $(records close_wait | sed "1,${n0}d" | jget pid | sort | uniq -c | tr -s ' \n' ' '))"
 CW2=$(records close_wait | grep "\"pid\":$w2," | sed -n '$p')
 expect_flow "the second worker's close_wait" "$CW2" comm=ttworker2 count="$(fact server2.held)"
@@ -43,3 +44,4 @@ fi
 resume
 trace_end
 echo "close-wait-handoff-twice: $(fact leaked) leaked; named ttworker $w1, then ttworker2 $w2"
+pass
