@@ -563,10 +563,11 @@ void app__set_lost(struct app *a, uint64_t lost_total)
 	a->lost_total = lost_total;
 }
 
-void app__not_read(struct app *a, uint64_t gap_ns)
+void app__not_read(struct app *a, uint64_t gap_ns, uint64_t lost)
 {
 	if (gap_ns > a->unread_max_ns)
 		a->unread_max_ns = gap_ns;
+	a->lost_unread += lost;
 }
 
 void app__prefetch(struct app *a, const uint64_t *sk, unsigned int n)
@@ -958,12 +959,15 @@ void app__finish(struct app *a, uint64_t now_ns)
 			"output for %.1f s in all, and the ring buffer was not read: read the output "
 			"as fast as it comes (or write it to a file, -o), or raise --ringbuf-size",
 			(unsigned long long)a->lost_total, tt_stdout_blocked_ns() / 1e9);
-	else if (a->lost_total && a->unread_max_ns >= 1000000000ull)
-		tt_warn("warning: %llu events were lost (ring buffer full), while tcptrail "
-			"did not read it for up to %.1f s at once (it was stopped, by SIGSTOP, "
-			"Ctrl-Z or a debugger, or given no CPU, or held up writing its output); "
-			"raise --ringbuf-size only if such pauses are to be expected",
-			(unsigned long long)a->lost_total, a->unread_max_ns / 1e9);
+	else if (a->lost_total && a->lost_unread)
+		tt_warn("warning: %llu events were lost (ring buffer full), %llu of them while "
+			"tcptrail did not read it for up to %.1f s at once (it was stopped, by "
+			"SIGSTOP, Ctrl-Z or a debugger, or given no CPU, or held up: a slow "
+			"write, its own count); raise --ringbuf-size if such pauses are to be "
+			"expected", (unsigned long long)a->lost_total,
+			(unsigned long long)(a->lost_unread < a->lost_total ? a->lost_unread
+									   : a->lost_total),
+			a->unread_max_ns / 1e9);
 	else if (a->lost_total)
 		tt_warn("warning: %llu events were lost (ring buffer full); raise --ringbuf-size",
 			(unsigned long long)a->lost_total);

@@ -41,7 +41,8 @@ struct app {
 	struct tt_duration_hist duration;	/* flow lifetimes, for the metrics */
 	uint64_t invalid;		/* records the engine rejected */
 	uint64_t lost_total;		/* set by the source: reserves that failed */
-	uint64_t unread_max_ns;		/* set by the source: the longest it was not read */
+	uint64_t unread_max_ns;		/* set by the source: the longest it was not read, */
+	uint64_t lost_unread;		/* ... and the events lost across such gaps */
 	uint64_t lost_reported;		/* lost_total at the previous summary */
 	uint64_t last_summary_ns;	/* source clock; 0 until the first tick */
 	uint64_t due_ns;		/* live: the next summary's time, start + k * -i */
@@ -149,11 +150,12 @@ void app__event(struct app *a, const struct tt_event *e);
 /* The source's count of records it could not take (ring buffer reserves that failed). */
 void app__set_lost(struct app *a, uint64_t lost_total);
 /*
- * Live: the source was not read for gap_ns, between two looks at the clock
- * (tcptrail stopped, by SIGSTOP, Ctrl-Z or a debugger, or given no CPU):
- * the longest such gap names the cause of a loss at exit.
+ * Live: the source was not read for gap_ns, 1 s or more between two looks
+ * at the clock (tcptrail stopped, by SIGSTOP, Ctrl-Z or a debugger, given
+ * no CPU, or held up), and lost events were found after it: the warning at
+ * exit names that cause for them.
  */
-void app__not_read(struct app *a, uint64_t gap_ns);
+void app__not_read(struct app *a, uint64_t gap_ns, uint64_t lost);
 uint64_t app__lost(const struct app *a);
 
 /* The source's hint of the records to come (live__set_hint()). */

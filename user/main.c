@@ -501,15 +501,29 @@ static void links_tick(struct tt_live *live, uint64_t now)
 }
 
 /* The ring buffer as a source: the clock is now, and a feed is a poll. */
+/*
+ * The loop looks at the clock every 50 ms or so, when it runs.  A gap of a
+ * second or more, and the events found lost after it: tcptrail itself did
+ * not read the ring buffer (app__not_read()).
+ */
+static struct {
+	uint64_t last_ns;	/* the last look */
+	uint64_t gap_ns;	/* a gap before it whose loss is not known yet */
+	uint64_t lost_before;	/* lost_total then */
+} look;
+
 static int live_next(void *priv, struct app *a, uint64_t *now_ns)
 {
-	static uint64_t last_ns;
-
 	*now_ns = live__now_ns();
-	/* the loop looks at the clock every 100 ms at most, when it runs */
-	if (last_ns && *now_ns > last_ns)
-		app__not_read(a, *now_ns - last_ns);
-	last_ns = *now_ns;
+	/* the loss of a gap is read after the look that found the gap */
+	if (look.gap_ns && a->lost_total > look.lost_before)
+		app__not_read(a, look.gap_ns, a->lost_total - look.lost_before);
+	look.gap_ns = 0;
+	if (look.last_ns && *now_ns >= look.last_ns + 1000000000ull) {
+		look.gap_ns = *now_ns - look.last_ns;
+		look.lost_before = a->lost_total;
+	}
+	look.last_ns = *now_ns;
 	gone_tick(priv, a->opts, *now_ns);
 	links_tick(priv, *now_ns);
 	return 0;
