@@ -52,6 +52,9 @@ struct tt_capture {
 	size_t cg_cap, cg_used;
 	int err;		/* the first error; sticky */
 	bool open_failed;	/* the last start_file() failed at its open */
+	bool named;		/* the file had a name when opened: its dev and ino */
+	dev_t dev;
+	ino_t ino;
 	/* indexes whose name something else held at a rotation: never removed */
 	uint32_t skipped[SKIP_MAX];
 	unsigned int n_skipped;
@@ -225,6 +228,13 @@ static int start_file(struct tt_capture *c)
 		return c->err = fd;
 	/* nothing is in flight between files */
 	c->fd = fd;
+	{
+		struct stat st;
+
+		c->named = !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_nlink > 0;
+		c->dev = c->named ? st.st_dev : 0;
+		c->ino = c->named ? st.st_ino : 0;
+	}
 	cappack__set_fd(c->pack, fd);
 	c->synced = 0;
 	c->unflushed = 0;
@@ -477,12 +487,20 @@ int capture__write_flow(struct tt_capture *c, const struct tt_flowrec *r)
 	return put_record(c, TTCAP_FLOW, &le, sizeof(le), &hdr, capture__flowrec_ts(r));
 }
 
-/* The file we write has no name left (rm, a clean-up): nobody can read it. */
+/*
+ * The file we write, named when it was opened, has no name left (rm, a
+ * clean-up): nobody can read it.  Its path, gone or another file's, says
+ * so too (a filesystem that keeps no link count is not taken for one).
+ */
 static bool removed(const struct tt_capture *c)
 {
 	struct stat st;
 
-	return c->fd >= 0 && !fstat(c->fd, &st) && S_ISREG(st.st_mode) && st.st_nlink == 0;
+	if (!c->named || c->fd < 0 || fstat(c->fd, &st) || st.st_nlink)
+		return false;
+	if (stat(c->path, &st))
+		return errno == ENOENT;
+	return st.st_dev != c->dev || st.st_ino != c->ino;
 }
 
 int capture__flush(struct tt_capture *c, uint64_t now_ns, uint64_t lost, uint64_t evicted)

@@ -214,8 +214,8 @@ static bool sockops_has_helper(int id)
  * then kept: bpf_get_current_task_btf() where it may (6.1 has it), which
  * reaches the process's name; else the pid/comm helpers, which came to it
  * late (not in 6.1 nor 6.12; 6.18 has them) and name the current thread.
- * TCPTRAIL_SOCKOPS_TASK=btf or none forces an older kernel's way, so that
- * the tests can run those here.
+ * TCPTRAIL_SOCKOPS_TASK=btf, helpers or none forces one way, so that the
+ * tests can run each where the kernel has it.
  */
 static unsigned int sockops_task_access(void)
 {
@@ -228,6 +228,8 @@ static unsigned int sockops_task_access(void)
 		access = TT_TASK_BTF;
 	else if (force && !strcmp(force, "none"))
 		access = TT_TASK_NONE;
+	else if (force && !strcmp(force, "helpers"))
+		access = TT_TASK_HELPERS;
 	else if (sockops_has_helper(BPF_FUNC_get_current_task_btf))
 		access = TT_TASK_BTF;	/* first: it names the process, not the thread */
 	else if (sockops_has_helper(BPF_FUNC_get_current_pid_tgid) &&

@@ -20,7 +20,7 @@
 base_args=$TCPTRAIL_ARGS
 # the guest's, for its attach mode: kept, so that no run falls back quietly
 base_hooks=${EXPECT_HOOKS:-}
-for run in auto btf none off; do
+for run in auto btf helpers none off; do
 	TCPTRAIL_ARGS="$base_args -v"
 	sockops=sockops
 	case $run in
@@ -36,6 +36,14 @@ for run in auto btf none off; do
 		# forced way leaves sock_ops unloaded, with a warning, and the
 		# transitions hook records every transition
 		kernel_before 5.11 && sockops=UNAVAILABLE
+		;;
+	helpers)
+		export TCPTRAIL_SOCKOPS_TASK=helpers
+		# bpf_get_current_pid_tgid() and _comm() for sock_ops: 6.18 has
+		# them, 6.12 not (the kernels the tests run on); without them
+		# the forced way leaves sock_ops unloaded, with a warning.  It
+		# is the way that names the thread, not the process, in comm.
+		kernel_before 6.13 && sockops=UNAVAILABLE
 		;;
 	*) export TCPTRAIL_SOCKOPS_TASK=$run ;;
 	esac
@@ -87,6 +95,8 @@ for run in auto btf none off; do
 		fail "sock-ops none: TCPTRAIL_SOCKOPS_TASK=none not taken" ;;
 	btf) grep -q 'sock_ops reads the current task through bpf_get_current_task_btf' \
 		"$DIR/trace.err" || fail "sock-ops btf: TCPTRAIL_SOCKOPS_TASK=btf not taken" ;;
+	helpers) grep -q 'sock_ops reads the current task with bpf_get_current_pid_tgid' \
+		"$DIR/trace.err" || fail "sock-ops helpers: TCPTRAIL_SOCKOPS_TASK=helpers not taken" ;;
 	esac
 	echo "note sock-ops $run: $by"
 done
