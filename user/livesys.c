@@ -102,6 +102,11 @@ bool livesys__own_cgroupns(void)
 /*
  * An fd for the root of the cgroup v2 hierarchy: the first cgroup2 mount
  * whose root is "/" in /proc/self/mountinfo, else a private mount of our own.
+ * Only a mountinfo read to its end without one says "not mounted": one we
+ * could not open or read (out of file descriptors: EMFILE, ENFILE) says
+ * nothing of the mounts, and mounting cgroup2 over them then failed for the
+ * same reason, with a message that named the mount instead.  No mountinfo
+ * at all (ENOENT: no /proc) still leads to the private mount.
  */
 int livesys__cgroup2_root(char *why, size_t len)
 {
@@ -109,6 +114,12 @@ int livesys__cgroup2_root(char *why, size_t len)
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	int fd, err;
 
+	if (!f && errno != ENOENT) {
+		err = -errno;
+		snprintf(why, len, "find the cgroup2 mount: read /proc/self/mountinfo: %s",
+			 strerror(-err));
+		return err;
+	}
 	while (f && fgets(line, sizeof(line), f)) {
 		char *sep = strstr(line, " - cgroup2 ");
 
@@ -121,6 +132,13 @@ int livesys__cgroup2_root(char *why, size_t len)
 		if (fd < 0)
 			snprintf(why, len, "open cgroup2 root %s: %s", mnt, strerror(errno));
 		return fd < 0 ? -errno : fd;
+	}
+	if (f && ferror(f)) {
+		err = errno ? -errno : -EIO;
+		fclose(f);
+		snprintf(why, len, "find the cgroup2 mount: read /proc/self/mountinfo: %s",
+			 strerror(-err));
+		return err;
 	}
 	if (f)
 		fclose(f);
