@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -48,6 +49,19 @@ struct netns_set {
 	char denied_path[64];		/* the first link we could not read, this scan */
 	/* the last hit: the processes of one namespace come in runs */
 	size_t last;
+	/*
+	 * This scan's namespaces held by no fd for want of one: their inodes
+	 * in a list and, for the look-up at every process, an open-addressing
+	 * table (0 is free: no namespace has inode 0)
+	 */
+	uint32_t *short_ino, *short_tab;
+	size_t n_short, cap_short, tab_size;
+	int short_err;			/* EMFILE (our limit) or ENFILE (the system's) */
+	int short_fd;			/* the fd number refused first, or -1 */
+	bool spent;			/* no more fds this scan: none is opened */
+	dev_t nsfs_dev;			/* our own namespace's: a stray file is not counted */
+	bool nsfs_known;
+	uint64_t limit;			/* the soft RLIMIT_NOFILE, read at each scan */
 };
 
 static const char *const default_mounts[] = { "/run/netns", "/var/run/netns", NULL };
@@ -94,6 +108,8 @@ void netns_set__free(struct netns_set *s)
 	free(s->mount_dirs);
 	free(s->proc_dir);
 	free(s->e);
+	free(s->short_ino);
+	free(s->short_tab);
 	free(s);
 }
 
@@ -130,7 +146,70 @@ static bool is_netns(int fd)
 	return type == CLONE_NEWNET || (type < 0 && errno == ENOTTY);
 }
 
-static int add(struct netns_set *s, const char *path, dev_t dev, uint32_t inode)
+static size_t short_slot(const struct netns_set *s, uint32_t inode)
+{
+	size_t i = (inode * 2654435761u) & (s->tab_size - 1);
+
+	while (s->short_tab[i] && s->short_tab[i] != inode)
+		i = (i + 1) & (s->tab_size - 1);
+	return i;
+}
+
+static bool is_short(const struct netns_set *s, uint32_t inode)
+{
+	return s->tab_size && s->short_tab[short_slot(s, inode)] == inode;
+}
+
+/* Namespace inode found, and no fd to hold it by: counted once, with why. */
+static void note_short(struct netns_set *s, uint32_t inode, int err, int fd)
+{
+	if (is_short(s, inode) || s->n_short >= MAX_NETNS)
+		return;
+	/* the table at most half full */
+	if (2 * (s->n_short + 1) > s->tab_size) {
+		size_t size = s->tab_size ? s->tab_size * 2 : 64;
+		uint32_t *tab = calloc(size, sizeof(*tab)), *old = s->short_tab;
+		size_t old_size = s->tab_size;
+
+		if (!tab)
+			return;
+		s->short_tab = tab;
+		s->tab_size = size;
+		for (size_t i = 0; i < old_size; i++)
+			if (old[i])
+				s->short_tab[short_slot(s, old[i])] = old[i];
+		free(old);
+	}
+	if (s->n_short == s->cap_short) {
+		size_t cap = s->cap_short ? s->cap_short * 2 : 16;
+		uint32_t *l = realloc(s->short_ino, cap * sizeof(*l));
+
+		if (!l)
+			return;
+		s->short_ino = l;
+		s->cap_short = cap;
+	}
+	s->short_tab[short_slot(s, inode)] = inode;
+	s->short_ino[s->n_short++] = inode;
+	s->spent = true;
+	if (!s->short_err)
+		s->short_err = err;
+	if (s->short_fd < 0 && fd >= 0)
+		s->short_fd = fd;
+}
+
+/*
+ * Whether holding fd leaves fewer than NETNS_FDS_SPARE descriptors under
+ * the limit.  open() returns the lowest free number, so every number below
+ * fd is taken: fd + 1 are in use at least.
+ */
+static bool over_budget(const struct netns_set *s, int fd)
+{
+	return (uint64_t)fd + 1 + NETNS_FDS_SPARE > s->limit;
+}
+
+/* always: ours, which the work needs in any case, whatever the budget */
+static int add(struct netns_set *s, const char *path, dev_t dev, uint32_t inode, bool always)
 {
 	struct ns_entry *e;
 	struct stat st;
@@ -138,13 +217,30 @@ static int add(struct netns_set *s, const char *path, dev_t dev, uint32_t inode)
 
 	if (s->n >= MAX_NETNS)
 		return -E2BIG;
+	/* spent earlier in this scan: none is freed before its end */
+	if (!always && s->spent) {
+		note_short(s, inode, EMFILE, -1);
+		return -EMFILE;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			int err = errno;
+
+			note_short(s, inode, err, -1);
+			return -err;
+		}
 		return -errno;
+	}
 	/* the process may have exited and its pid been reused since the stat */
 	if (fstat(fd, &st) || (uint32_t)st.st_ino != inode || st.st_dev != dev || !is_netns(fd)) {
 		close(fd);
 		return -ESRCH;
+	}
+	if (!always && over_budget(s, fd)) {
+		close(fd);
+		note_short(s, inode, EMFILE, fd);
+		return -EMFILE;
 	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
@@ -178,8 +274,8 @@ static void note_denied(struct netns_set *s, const char *path)
 		snprintf(s->denied_path, sizeof(s->denied_path), "%s", path);
 }
 
-/* One candidate path: mark it seen, or add it. */
-static void visit(struct netns_set *s, const char *path)
+/* One candidate path: mark it seen, or add it (always: ours, the first). */
+static void visit(struct netns_set *s, const char *path, bool always)
 {
 	struct stat st;
 	int i;
@@ -196,7 +292,15 @@ static void visit(struct netns_set *s, const char *path)
 		s->last = (size_t)i;
 		return;
 	}
-	if (add(s, path, st.st_dev, (uint32_t)st.st_ino) == -EACCES)
+	/* ours is nsfs; a file on another filesystem is no namespace to count short */
+	if (always && !s->nsfs_known) {
+		s->nsfs_dev = st.st_dev;
+		s->nsfs_known = true;
+	}
+	if (is_short(s, (uint32_t)st.st_ino) ||
+	    (s->spent && s->nsfs_known && st.st_dev != s->nsfs_dev))
+		return;
+	if (add(s, path, st.st_dev, (uint32_t)st.st_ino, always) == -EACCES)
 		note_denied(s, path);
 }
 
@@ -264,7 +368,7 @@ static void scan_mountinfo(struct netns_set *s)
 		if (!end)
 			continue;
 		unescape(mnt, (size_t)(end - mnt), path, sizeof(path));
-		visit(s, path);
+		visit(s, path, false);
 	}
 	free(line);
 	fclose(f);
@@ -276,6 +380,7 @@ int netns_set__scan(struct netns_set *s)
 	struct dirent *de;
 	unsigned int seen = 0;
 	size_t kept = 0;
+	struct rlimit rl;
 	DIR *d;
 
 	d = opendir(s->proc_dir);
@@ -284,14 +389,22 @@ int netns_set__scan(struct netns_set *s)
 	s->gen++;
 	s->added = s->dropped = s->denied = 0;
 	s->denied_path[0] = '\0';
+	s->n_short = 0;
+	s->short_err = 0;
+	s->short_fd = -1;
+	s->spent = false;
+	if (s->tab_size)
+		memset(s->short_tab, 0, s->tab_size * sizeof(*s->short_tab));
+	s->limit = getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX :
+		   (uint64_t)rl.rlim_cur;
 	/* ours first, even where hidepid hides the rest */
 	snprintf(path, sizeof(path), "%s/thread-self/ns/net", s->proc_dir);
-	visit(s, path);
+	visit(s, path, true);
 	while ((de = readdir(d)) && seen++ < MAX_PROC_SCAN) {
 		if (!all_digits(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/ns/net", s->proc_dir, de->d_name);
-		visit(s, path);
+		visit(s, path, false);
 	}
 	closedir(d);
 	for (size_t m = 0; s->mount_dirs[m]; m++) {
@@ -304,7 +417,7 @@ int netns_set__scan(struct netns_set *s)
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", s->mount_dirs[m], de->d_name);
-			visit(s, path);
+			visit(s, path, false);
 		}
 		closedir(d);
 	}
@@ -362,4 +475,38 @@ size_t netns_set__denied(const struct netns_set *s)
 const char *netns_set__denied_path(const struct netns_set *s)
 {
 	return s->denied ? s->denied_path : NULL;
+}
+
+size_t netns_set__short(const struct netns_set *s)
+{
+	return s->n_short;
+}
+
+uint32_t netns_set__short_inode(const struct netns_set *s, size_t i)
+{
+	return i < s->n_short ? s->short_ino[i] : 0;
+}
+
+const char *netns_set__short_why(const struct netns_set *s, char *buf, size_t len)
+{
+	uint64_t need;
+
+	if (!s->n_short) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	if (s->short_err == ENFILE) {
+		snprintf(buf, len, "the system's table of open files is full (ENFILE: see "
+			 "fs.file-nr and fs.file-max)");
+		return buf;
+	}
+	/* those in use, one for each namespace not held, and the spare ones */
+	need = (s->short_fd >= 0 ? (uint64_t)s->short_fd : s->limit) + s->n_short +
+	       NETNS_FDS_SPARE;
+	snprintf(buf, len, "tcptrail holds a file descriptor for each network namespace while it "
+		 "reads them, and its open file limit is %llu (tcptrail raises the soft limit "
+		 "to the hard one): raise the hard limit to %llu or more (ulimit -Hn and -n in "
+		 "the shell that starts it, LimitNOFILE= for a service)",
+		 (unsigned long long)s->limit, (unsigned long long)need);
+	return buf;
 }

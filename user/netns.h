@@ -58,6 +58,33 @@ const char *netns_set__path(const struct netns_set *s, size_t i);
 /* The index of the namespace with this inode, or -1. */
 int netns_set__find(const struct netns_set *s, uint32_t inode);
 
+/*
+ * Descriptors a scan leaves free under the soft RLIMIT_NOFILE for the work
+ * on what it found: the seed's workers (a netlink socket, a way back to
+ * their own namespace and a /proc file each, eight workers at most), the
+ * walk's BPF object, the owner scan's directories, and the files the rest
+ * of tcptrail opens meanwhile.  Holding one fd per namespace up to the
+ * limit, as a scan did, left none: every dump then failed, and the seed
+ * read no namespace at all.
+ */
+#define NETNS_FDS_SPARE	64
+
+/*
+ * Namespaces the last scan found (each once) and holds no fd for, for want
+ * of one: past the limit less NETNS_FDS_SPARE, or with the system's table
+ * full.  Our own is always held.  Such a namespace is not in the set: a
+ * caller that reads namespaces another way (the walk) may still read it,
+ * and none may take its absence for its end.
+ */
+size_t netns_set__short(const struct netns_set *s);
+uint32_t netns_set__short_inode(const struct netns_set *s, size_t i);
+
+/*
+ * Why they are short, and how to have none, for a warning: the limit, and
+ * how far to raise it.  "" when none is.  buf.
+ */
+const char *netns_set__short_why(const struct netns_set *s, char *buf, size_t len);
+
 /* Namespaces added and dropped by the last scan; links we could not read. */
 size_t netns_set__added(const struct netns_set *s);
 size_t netns_set__dropped(const struct netns_set *s);

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -224,4 +226,137 @@ TEST(netns_fake_tree)
 	if (child <= 0)
 		SKIP("unshare(CLONE_NEWNET) refused (not root?): a second namespace's add and "
 		     "drop were not checked");
+}
+
+/* mkdir -p ROOT/proc/NAME/ns and ROOT/proc/NAME/ns/net -> target; 0 or -1 */
+static int fake_ns_link(const char *root, const char *name, const char *target)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/proc/%s", root, name);
+	if (mkdir(path, 0700))
+		return -1;
+	snprintf(path, sizeof(path), "%s/proc/%s/ns", root, name);
+	if (mkdir(path, 0700))
+		return -1;
+	snprintf(path, sizeof(path), "%s/proc/%s/ns/net", root, name);
+	return symlink(target, path);
+}
+
+#define SHORT_NS 6
+
+struct short_answer {
+	int scanned;
+	size_t count, n_short, held_ok, distinct;
+	int spare_opened;
+	char why[512];
+};
+
+/*
+ * Out of file descriptors: a scan holds an fd for as many namespaces as
+ * leave NETNS_FDS_SPARE free (ours always), counts the others once each as
+ * short, and says why with the limit.  Before, it opened one per namespace
+ * until open() failed: the work on them had no descriptor left, and the
+ * namespaces past the limit were left out with no word.  In a child whose
+ * limit is lowered, so that the runner keeps its own.
+ */
+TEST(netns_short_of_fds_keeps_some_free_and_counts_the_rest)
+{
+	char root[] = "/tmp/tt-netns-XXXXXX", path[300], target[64], cmd[320];
+	pid_t kids[SHORT_NS], scanner;
+	int holds[SHORT_NS], p[2], status, made = 0;
+	struct short_answer a = { 0 };
+	uint32_t inodes[SHORT_NS + 1];
+	const char *mounts[2] = { NULL, NULL };
+
+	REQUIRE(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/proc", root);
+	REQUIRE(!mkdir(path, 0700));
+	REQUIRE(!fake_ns_link(root, "thread-self", "/proc/self/ns/net"));
+	inodes[0] = inode_of("/proc/self/ns/net");
+	for (int i = 0; i < SHORT_NS; i++) {
+		char name[16];
+
+		kids[i] = child_in_new_netns(&holds[i]);
+		if (kids[i] <= 0)
+			break;
+		snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)kids[i]);
+		inodes[i + 1] = inode_of(target);
+		/* two pids in each: one namespace, counted once */
+		snprintf(name, sizeof(name), "%d", 100 + i);
+		CHECK(!fake_ns_link(root, name, target));
+		snprintf(name, sizeof(name), "%d", 200 + i);
+		CHECK(!fake_ns_link(root, name, target));
+		made++;
+	}
+	if (made < SHORT_NS)
+		goto out;
+	REQUIRE(pipe(p) == 0);
+	scanner = fork();
+	REQUIRE(scanner >= 0);
+	if (scanner == 0) {
+		struct netns_set *s;
+		struct rlimit rl;
+		int lowest = dup(0), fds[NETNS_FDS_SPARE];
+
+		close(p[0]);
+		if (lowest >= 0)
+			close(lowest);
+		/* room for the scan's own directory, ours and one more: the rest is spare */
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = (rlim_t)lowest + 3 + NETNS_FDS_SPARE;
+		if (lowest < 0 || setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(2);
+		snprintf(path, sizeof(path), "%s/proc", root);
+		s = netns_set__new_at(path, mounts);
+		if (!s)
+			_exit(3);
+		a.scanned = netns_set__scan(s);
+		a.count = netns_set__count(s);
+		a.n_short = netns_set__short(s);
+		for (size_t i = 0; i < a.count; i++) {
+			struct stat st;
+
+			a.held_ok += !fstat(netns_set__fd(s, i), &st) &&
+				     (uint32_t)st.st_ino == netns_set__inode(s, i);
+		}
+		/* every namespace is held or short, none both, none twice */
+		for (int k = 0; k <= SHORT_NS; k++) {
+			bool held = netns_set__find(s, inodes[k]) >= 0, sh = false;
+
+			for (size_t i = 0; i < a.n_short; i++)
+				sh |= netns_set__short_inode(s, i) == inodes[k];
+			a.distinct += held != sh;
+		}
+		netns_set__short_why(s, a.why, sizeof(a.why));
+		/* the spare ones are there for the work */
+		while (a.spare_opened < NETNS_FDS_SPARE &&
+		       (fds[a.spare_opened] = open("/dev/null", O_RDONLY)) >= 0)
+			a.spare_opened++;
+		_exit(write(p[1], &a, sizeof(a)) == (ssize_t)sizeof(a) ? 0 : 4);
+	}
+	close(p[1]);
+	CHECK_EQ_INT(read(p[0], &a, sizeof(a)), sizeof(a));
+	close(p[0]);
+	REQUIRE(waitpid(scanner, &status, 0) == scanner);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(a.scanned >= 1);
+	CHECK_EQ_INT(a.count, a.scanned);
+	CHECK_EQ_INT(a.held_ok, a.count);
+	CHECK(a.n_short >= 1);
+	CHECK_EQ_INT(a.count + a.n_short, SHORT_NS + 1);
+	CHECK_EQ_INT(a.distinct, SHORT_NS + 1);
+	CHECK_EQ_INT(a.spare_opened, NETNS_FDS_SPARE);
+	CHECK(strstr(a.why, "open file limit is ") != NULL);
+	CHECK(strstr(a.why, "LimitNOFILE=") != NULL);
+out:
+	/* the last first: each later child holds the earlier ones' ends of their pipes */
+	for (int i = made - 1; i >= 0; i--) {
+		close(holds[i]);
+		waitpid(kids[i], NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK(system(cmd) == 0);
+	if (made < SHORT_NS)
+		SKIP("unshare(CLONE_NEWNET) refused (not root?): no namespaces to run short of fds for");
 }
