@@ -415,6 +415,7 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 	uint64_t tw;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int nw, failed = 0;
+	size_t unread = 0;
 	sigset_t block, old;
 	uint64_t t0 = mono_ns();
 	int n, ret = 0, err;
@@ -467,8 +468,17 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 			memset(all.walked, 0, all.n * sizeof(*all.walked));
 		else
 			sc->st->method = "walk";
-		sockwalk__free(sw);
 	}
+	/*
+	 * The namespaces the scan had no descriptor for: the walk read those
+	 * sharing the host's tables, with no descriptor; the rest are not read
+	 * (and without setns(), none but ours would be anyway)
+	 */
+	for (size_t i = 0; i < netns_set__short(all.set) && !all.no_setns; i++)
+		unread += !sc->st->method ||
+			  !sockwalk__seen(sw, netns_set__short_inode(all.set, i));
+	sockwalk__free(sw);
+	sw = NULL;
 	pthread_sigmask(SIG_SETMASK, &block, &old);
 	for (unsigned int i = 0; i < nw; i++) {
 		w[i].all = &all;
@@ -541,6 +551,14 @@ static int seed_all(struct seed_ctx *sc, uint32_t self, struct procfd **pf)
 		free(w[i].ev);
 	if (failed)
 		tt_warn("warning: seed: %u of %d network namespaces could not be read", failed, n);
+	if (unread) {
+		char why[512];
+
+		tt_warn("warning: seed: %zu of %zu network namespaces are not read (the sockets "
+			"open there before the start are not seen): %s", unread,
+			all.n + netns_set__short(all.set),
+			netns_set__short_why(all.set, why, sizeof(why)));
+	}
 	sc->st->namespaces += sc->st->walked_ns;
 	sc->st->total_ns = mono_ns() - t0;
 	free(all.walked);

@@ -454,6 +454,7 @@ static void census_reset(struct census *c)
 	c->n_tw = 0;
 	c->walked = 0;
 	c->dumped_ns = 0;
+	c->short_ns = 0;
 	if (c->n_listening)
 		memset(c->listening, 0, c->cap_listening * sizeof(*c->listening));
 	c->n_listening = 0;
@@ -733,6 +734,25 @@ static void census_run_all(struct census *c, struct census_thread *th)
 		}
 	}
 	/*
+	 * Short of descriptors (netns.h), the scan holds none for some: they
+	 * cannot be entered, and only the walk, which needs none, reads them
+	 * (where they share the host's tables).  Said once; -v counts them at
+	 * every count.
+	 */
+	c->short_ns = (uint32_t)netns_set__short(set);
+	if (c->short_ns && !th->said_short && !th->no_setns) {
+		char why[512];
+
+		th->said_short = true;
+		tt_warn("warning: %u of %zu network namespaces cannot be entered: %s: %s",
+			c->short_ns, (size_t)n + c->short_ns, th->walk ?
+			"one walk of the TCP tables still reads their sockets for the TIME-WAIT "
+			"counts and the CLOSE-WAIT check where they share the host's tables, but "
+			"not their own port range (port pressure)" :
+			"the TIME-WAIT counts and the CLOSE-WAIT check leave them out",
+			netns_set__short_why(set, why, sizeof(why)));
+	}
+	/*
 	 * The walk reads every namespace sharing our table; the rest are
 	 * dumped.  Where at most one namespace holds TIME-WAIT sockets,
 	 * sockstat read in each one and that one dump cost less than a walk
@@ -740,9 +760,10 @@ static void census_run_all(struct census *c, struct census_thread *th)
 	 * namespaces of 1,000 sockets on a loaded 2-CPU VM), so the count
 	 * after such a count does that; one that found two or more such
 	 * namespaces, each a dump of every socket of the host, is followed
-	 * by a walk again.
+	 * by a walk again.  Not with namespaces the set has no descriptor
+	 * for: those only the walk reads.
 	 */
-	if (th->walk && !th->walk_idle) {
+	if (th->walk && (!th->walk_idle || c->short_ns)) {
 		done = calloc(n ? (size_t)n : 1, sizeof(*done));
 		if (!done || census_walk(c, th, set, done)) {
 			tt_debug("TIME-WAIT census: %s this time (%s)", sockwalk__method(NULL),
@@ -1006,8 +1027,9 @@ static void census_check(struct tw_tracker *t, struct cwcheck *k)
 			th->no_setns = true;
 		cwcheck__ns_end(k, lo, hi, ret == 0);
 	}
+	/* a namespace the scan had no descriptor for is not found in the set, and not gone */
 	if (w.n)
-		cw_check_missing(th, k, &w, !netns_set__denied(set));
+		cw_check_missing(th, k, &w, !netns_set__denied(set) && !netns_set__short(set));
 	free(w.ns);
 	netns_set__free(set);
 	cwcheck__holders(k, mono_ns());

@@ -69,6 +69,7 @@ struct census {
 	size_t n_tw, cap_tw;
 	uint64_t walked;		/* sockets the walk read (0: no walk) */
 	uint32_t dumped_ns;		/* namespaces dumped with sock_diag */
+	uint32_t short_ns;		/* ... the scan had no descriptor for (netns.h) */
 	uint32_t only;			/* the walk keeps this namespace only, if set */
 	/* listening ports by namespace, (netns << 16 | port) + 1; 0 is a free slot */
 	uint64_t *listening;
@@ -91,6 +92,7 @@ struct census_thread {
 	struct sockwalk *walk;		/* host-wide: every namespace in one walk, or NULL */
 	bool setns_tried;		/* whether setns() works, asked once for the walk */
 	bool walk_idle;			/* the last count found TIME-WAIT sockets in < 2 namespaces */
+	bool said_short;		/* namespaces without a descriptor: said once */
 	uint64_t requested_ms;		/* under mu: when the count under way was asked for */
 	/* under mu: the CLOSE-WAIT check to make after the count asked for, or NULL */
 	struct cwcheck *cw;

@@ -225,14 +225,16 @@ void tw_tracker__report(struct tw_tracker *t, uint64_t now_ns, uint64_t interval
 		counted = twc_census_take(t) && c->ok;
 		if (counted && hostwide && c->walked)
 			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT; "
-				 "%u dumped with sock_diag, %u could not be read), %llu sockets read "
-				 "by one walk of the TCP hash tables and the dumps in %.1f ms",
-				 c->n_ns, c->no_tw, c->dumped_ns, c->failed,
+				 "%u dumped with sock_diag, %u could not be read, %u not entered for "
+				 "want of file descriptors), %llu sockets read by one walk of the TCP "
+				 "hash tables and the dumps in %.1f ms",
+				 c->n_ns, c->no_tw, c->dumped_ns, c->failed, c->short_ns,
 				 (unsigned long long)c->dumped, c->took_ns / 1e6);
 		else if (counted && hostwide)
 			tt_debug("TIME-WAIT census: %zu network namespaces (%u with no TIME-WAIT, not "
-				 "dumped; %u could not be read), %llu sockets dumped in %.1f ms",
-				 c->n_ns, c->no_tw, c->failed, (unsigned long long)c->dumped,
+				 "dumped; %u could not be read, %u not entered for want of file "
+				 "descriptors), %llu sockets dumped in %.1f ms",
+				 c->n_ns, c->no_tw, c->failed, c->short_ns, (unsigned long long)c->dumped,
 				 c->took_ns / 1e6);
 	}
 	twc_agg_reset(t->top);

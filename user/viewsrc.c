@@ -256,6 +256,15 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 			view__note(v, "some network namespaces could not be opened: sockets only "
 				   "there are not shown (stderr said which)");
 		}
+		if (netns_set__short(set) && !*warned) {
+			char why[512];
+
+			tt_warn("warning: %zu of %zu network namespaces are not shown: %s",
+				netns_set__short(set), n + netns_set__short(set),
+				netns_set__short_why(set, why, sizeof(why)));
+			view__note(v, "some network namespaces are not shown, for want of file "
+				   "descriptors (stderr said how many)");
+		}
 	}
 	err = procfd__scan(&pf, o->pid);
 	if (err && !*warned) {
