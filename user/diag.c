@@ -277,7 +277,7 @@ int diag__in_netns(int netns_fd, int (*fn)(void *ctx), void *ctx)
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0) {
 		err = -errno;
-		tt_err("open /proc/thread-self/ns/net: %s", strerror(-err));
+		tt_err_counted("open /proc/thread-self/ns/net: %s", strerror(-err));
 		return err;
 	}
 	if (fd_inode(self) == fd_inode(netns_fd)) {
@@ -288,8 +288,8 @@ int diag__in_netns(int netns_fd, int (*fn)(void *ctx), void *ctx)
 		err = -errno;
 		/* not allowed: each caller says once what it cannot do without it */
 		if (err != -EPERM)
-			tt_err("setns into network namespace %u: %s", fd_inode(netns_fd),
-			       strerror(-err));
+			tt_err_counted("setns into network namespace %u: %s", fd_inode(netns_fd),
+				       strerror(-err));
 		close(self);
 		return err;
 	}
@@ -383,7 +383,7 @@ static int dump_family(int fd, char *buf, const struct diag_req *dr, uint8_t fam
 	n = sendmsg(fd, &msg, 0);
 	if (n != (ssize_t)iov.iov_len) {
 		ret = n < 0 ? -errno : -EIO;
-		tt_err("sock_diag: send the dump request: %s", strerror(-ret));
+		tt_err_counted("sock_diag: send the dump request: %s", strerror(-ret));
 		return ret;
 	}
 	pc->seq = seq;
@@ -394,11 +394,11 @@ static int dump_family(int fd, char *buf, const struct diag_req *dr, uint8_t fam
 			ret = (int)n;
 			/* a signal: the caller decides whether to stop */
 			if (ret != -EINTR)
-				tt_err("sock_diag: read the dump: %s", strerror(-ret));
+				tt_err_counted("sock_diag: read the dump: %s", strerror(-ret));
 			return ret;
 		}
 		if (n == 0) {
-			tt_err("sock_diag: read the dump: the kernel closed it early");
+			tt_err_counted("sock_diag: read the dump: the kernel closed it early");
 			return -EPROTO;
 		}
 		ret = parse_msgs(pc, buf, (size_t)n);
@@ -416,10 +416,11 @@ static int dump_family(int fd, char *buf, const struct diag_req *dr, uint8_t fam
 			if (family == AF_UNSPEC && pc->delivered == before && ret != -EINTR)
 				return -EOPNOTSUPP;
 			if (ret == -EINVAL || ret == -EPROTO)
-				tt_err("sock_diag: malformed answer to the TCP dump");
+				tt_err_counted("sock_diag: malformed answer to the TCP dump");
 			else
-				tt_err("sock_diag: the kernel refused the TCP dump: %s%s",
-				       strerror(-ret), ret == -ENOENT ? " (is tcp_diag loaded?)" : "");
+				tt_err_counted("sock_diag: the kernel refused the TCP dump: %s%s",
+					       strerror(-ret),
+					       ret == -ENOENT ? " (is tcp_diag loaded?)" : "");
 			return ret;
 		}
 	}
@@ -440,7 +441,7 @@ int diag__dump_req(const struct diag_req *req, diag_sock_cb cb, void *ctx)
 	if (ret < 0 || sn.fd < 0) {
 		/* a failed setns() has been reported already */
 		if (sn.err)
-			tt_err("sock_diag: open a netlink socket: %s", strerror(-sn.err));
+			tt_err_counted("sock_diag: open a netlink socket: %s", strerror(-sn.err));
 		if (sn.fd >= 0)
 			close(sn.fd);
 		return ret < 0 ? ret : -EIO;

@@ -715,7 +715,7 @@ static void census_run_all(struct census *c, struct census_thread *th)
 
 	census_reset(c);
 	if (n < 0) {
-		tt_err("list the network namespaces in /proc: %s", strerror(-n));
+		tt_err_counted("list the network namespaces in /proc: %s", strerror(-n));
 		netns_set__free(set);
 		return;
 	}

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,51 @@ void tt_log(enum tt_log_level level, const char *fmt, ...)
 	 */
 	tt_printable(line, (size_t)n);
 	fprintf(stderr, "tcptrail: %.*s\n", n, line);
+}
+
+/* the calls tt_log_counted() keeps counts for; any past them are said every time */
+#define COUNTED_MAX 32
+
+static struct {
+	const char *fmt;
+	uint64_t n;
+} counted[COUNTED_MAX];
+static pthread_mutex_t counted_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool power_of_ten(uint64_t n)
+{
+	while (n >= 10 && n % 10 == 0)
+		n /= 10;
+	return n == 1;
+}
+
+void tt_log_counted(enum tt_log_level level, const char *fmt, ...)
+{
+	char line[4096];
+	uint64_t n = 1;
+	va_list ap;
+	size_t i;
+
+	if ((int)level > tt_verbosity)
+		return;
+	/* the census thread and the main loop both say these */
+	pthread_mutex_lock(&counted_mu);
+	for (i = 0; i < COUNTED_MAX && counted[i].fmt && counted[i].fmt != fmt; i++)
+		;
+	if (i < COUNTED_MAX) {
+		counted[i].fmt = fmt;
+		n = ++counted[i].n;
+	}
+	pthread_mutex_unlock(&counted_mu);
+	if (!power_of_ten(n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 1)
+		tt_log(level, "%s (%llu times so far)", line, (unsigned long long)n);
+	else
+		tt_log(level, "%s", line);
 }
 
 int tt_parse_num(const char *s, long long min, long long max, long long *out)

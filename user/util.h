@@ -15,7 +15,18 @@ extern int tt_verbosity;	/* messages above this level are not printed */
 void tt_log(enum tt_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * For a failure that can come back at every namespace of every count (the
+ * census at each summary, each frame of --top): said the first time; after
+ * that the same call (its format) is only counted, and said again at its
+ * 10th, 100th, 1000th... time with the count, "... (100 times so far)", so
+ * that a standing fault neither floods the log nor goes quiet.
+ */
+void tt_log_counted(enum tt_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #define tt_err(...)   tt_log(TT_LOG_ERROR, __VA_ARGS__)
+#define tt_err_counted(...) tt_log_counted(TT_LOG_ERROR, __VA_ARGS__)
 #define tt_warn(...)  tt_log(TT_LOG_WARN, __VA_ARGS__)
 #define tt_info(...)  tt_log(TT_LOG_INFO, __VA_ARGS__)
 #define tt_debug(...) tt_log(TT_LOG_DEBUG, __VA_ARGS__)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -940,4 +941,62 @@ TEST(seed_run_our_listener)
 	CHECK_EQ_INT(seed__run(&o, SEED_ALL, on_seed, &s, NULL), 0);
 	CHECK_EQ_INT(s.n, 0);
 	close(fd);
+}
+
+static int count_none(const struct diag_sock *s, void *ctx)
+{
+	(void)s;
+	(void)ctx;
+	return 0;
+}
+
+/*
+ * A dump that fails the same way every time (out of descriptors, as at
+ * every namespace of every summary under a low `ulimit -n`): said the
+ * first time, then at the 10th and the 100th with the count, not 100
+ * times.  In a child whose descriptors are all taken, its stderr a pipe.
+ */
+TEST(diag_same_failure_is_said_once_then_counted)
+{
+	char buf[4096] = "";
+	int p[2], status;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	REQUIRE(pipe(p) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl;
+		int lowest;
+
+		close(p[0]);
+		if (dup2(p[1], 2) < 0)
+			_exit(2);
+		close(p[1]);
+		lowest = dup(0);
+		if (lowest >= 0)
+			close(lowest);
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = lowest > 0 ? (rlim_t)lowest : 3;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(3);
+		for (int i = 0; i < 100; i++)
+			if (diag__dump(-1, 0, count_none, NULL) != -EMFILE)
+				_exit(4);
+		_exit(0);
+	}
+	close(p[1]);
+	while (got < (ssize_t)sizeof(buf) - 1 &&
+	       (n = read(p[0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(p[0]);
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK_EQ_INT(tt_count(buf, "\n"), 3);
+	CHECK_EQ_INT(tt_count(buf, "tcptrail: sock_diag: open a netlink socket: Too many open "
+			     "files"), 3);
+	CHECK(strstr(buf, "files (10 times so far)\n") != NULL);
+	CHECK(strstr(buf, "files (100 times so far)\n") != NULL);
 }
