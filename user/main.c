@@ -3,6 +3,7 @@
  * Driver: tcptrail, source -> engine -> sinks.  main() picks the source, turns
  * signals into a clean stop, and owns the live clock that paces summaries.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -737,6 +738,57 @@ static void raise_nofile(void)
 }
 
 /*
+ * What a start takes beyond the descriptors open when it begins (stdin,
+ * stdout, stderr and any the caller left open): measured on 6.18 with
+ * every hook, about 45 held from the attach on (the BPF
+ * object's maps, programs and links, the ring buffer's epoll, the census's
+ * walk), and while the seed runs, its own walk, its workers' sockets and
+ * the owner scan's directories as well.  The namespaces take theirs from
+ * what is left (netns.h).  Below it, a start failed halfway (at `ulimit -n
+ * 32`, "open private cgroup2 mount: Too many open files") or went on
+ * without its walks.
+ */
+#define START_FDS 60
+
+/* The descriptors open now (those the caller left open to us too); 3 if unknown. */
+static uint64_t open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	uint64_t n = 0;
+
+	if (!d)
+		return 3;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	/* the directory's own */
+	return n > 3 ? n - 1 : 3;
+}
+
+/*
+ * Too few descriptors to trace at all, even with the soft limit raised to
+ * the hard one: a broken environment, which no restart mends, so status 2
+ * (RestartPreventExitStatus=2), as for a kernel without what tracing needs,
+ * in one line before anything is attached or made.
+ */
+static int check_nofile(void)
+{
+	uint64_t need = open_fds() + START_FDS;
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) || r.rlim_cur == RLIM_INFINITY || r.rlim_cur >= need)
+		return 0;
+	tt_err("too few file descriptors to trace: the open file limit is %llu%s, and tracing "
+	       "takes %llu, one more for each network namespace it reads: raise it (ulimit -Hn "
+	       "and -n in the shell that starts tcptrail, LimitNOFILE= for a service)",
+	       (unsigned long long)r.rlim_cur,
+	       r.rlim_cur == r.rlim_max ? " (the hard limit; tcptrail raises the soft one to it)" :
+	       "", (unsigned long long)need);
+	return 2;
+}
+
+/*
  * The output of --help, --version and --probe, which print and exit before
  * the write tracking: one that did not reach its file (a full disk,
  * /dev/full) is said, and status 1, as any other output's.
@@ -824,9 +876,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	tt_verbosity = TT_LOG_INFO + o.verbose;
+	raise_nofile();
 	if (o.probe) {
 		/* a caller or kernel that cannot run us is told before -o makes a file */
-		if ((status = live__preflight()))
+		if ((status = check_nofile()) || (status = live__preflight()))
 			return status;
 		/* -o is every output's place, --probe's lines too: they went to stdout */
 		if (o.output_path && outfile__stdout(o.output_path))
@@ -844,7 +897,6 @@ int main(int argc, char **argv)
 	/* kill -USR1, as some daemons take it for a stats dump, must not end the run */
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
-	raise_nofile();
 
 	/* a metrics file that can never be written is bad input, said now */
 	if (o.metrics_path) {
@@ -872,7 +924,7 @@ int main(int argc, char **argv)
 		check_container(o.container, o.snapshot);
 	/* live: a caller or kernel that cannot trace is told before -o makes a file */
 	if (!o.read_path && !o.snapshot && !o.top) {
-		if ((status = live__preflight()))
+		if ((status = check_nofile()) || (status = live__preflight()))
 			return status;
 		note_lacking();
 	}

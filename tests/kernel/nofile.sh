@@ -12,7 +12,11 @@
 # namespaces it cannot enter, with the limit and how to raise it, says no
 # line twice, and the walk of the TCP tables, which needs no descriptor per
 # namespace, still reads the leak.  Without the walk (TCPTRAIL_SEED=diag),
-# the seed says once how many namespaces it did not read, and why.
+# the seed says once how many namespaces it did not read, and why.  At
+# `ulimit -n 32`, too few to trace at all, it stopped halfway with "open
+# private cgroup2 mount: Too many open files" and status 1; now it says
+# so in one line with the limit, before it attaches or makes -o's file,
+# and exits 2, as a broken environment that no restart mends.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
 
@@ -71,6 +75,14 @@ once() {
 	_bad=$(grep 'Too many open files' "$1" | sed -n 1p)
 	[ -z "$_bad" ] || fail "${1##*/}: $_bad"
 }
+
+# ---- too few to start: one line, status 2, nothing made ----
+limited 32 "$DIR/start.err" --json -d 3 -o "$DIR/flows.out"
+expect_eq "ulimit -n 32: exit status" "$TT_STATUS" 2
+expect_eq "ulimit -n 32: lines on stderr" "$(count_lines <"$DIR/start.err")" 1
+grep -q '^tcptrail: too few file descriptors to trace: the open file limit is 32 .*LimitNOFILE=' \
+	"$DIR/start.err" || fail "ulimit -n 32: $(last_line "$DIR/start.err")"
+[ ! -e "$DIR/flows.out" ] || fail "ulimit -n 32: -o made its file"
 
 _i=0
 while [ "$_i" -lt "$NSN" ]; do
