@@ -26,6 +26,7 @@
 #include "live.h"
 #include "livesys.h"
 #include "metrics.h"
+#include "netns.h"
 #include "opts.h"
 #include "outfile.h"
 #include "privs.h"
@@ -389,15 +390,19 @@ static void kcheck_end(const struct kcheck *k, const struct tt_kcounts *end,
 
 /*
  * What the filters name can go while we trace: the process of -p, the
- * container behind -N (its process, or its /run/netns name), the cgroup of
- * --cgroup.  Then nothing more is traced, and, for -N, the namespace lives
- * on only because tcptrail runs in it: said once each, not found out from
- * summaries of zeros.
+ * container behind -N (its process, its /run/netns name, or for an inode,
+ * every process and bind mount in it), the cgroup of --cgroup.  Then
+ * nothing more is traced, and, for -N, the namespace lives on only because
+ * tcptrail runs in it: said once each, not found out from summaries of
+ * zeros.
  */
 struct gone_check {
 	uint64_t next_ns;
 	uint32_t ns_pid;		/* -N /proc/PID/ns/net */
-	const char *ns_path;		/* -N as a path of another kind */
+	const char *ns_path;		/* -N as a path of another kind, or a NAME's */
+	uint32_t ns_inode;		/* -N INODE: held by anything but us? */
+	uint64_t ns_net_stat;		/* its /proc/net/stat's inode, where we are in it */
+	uint32_t ns_hint;		/* the pid that held it at the last look */
 	char cg_dir[PATH_MAX];		/* --cgroup, under the v2 mount */
 	uint64_t cg_id;			/* its id, which the kernel side keeps */
 	uint64_t cg_next_ns;		/* when to look at it again */
@@ -411,11 +416,19 @@ static void gone_start(const struct tt_opts *o, const char *mount)
 	int end = 0;
 
 	gone = (struct gone_check){ .next_ns = live__now_ns() + 2000000000ull };
-	if (o->netns_arg && o->netns_arg[0] == '/' &&
-	    (sscanf(o->netns_arg, "/proc/%u/ns/net%n", &gone.ns_pid, &end) != 1 ||
-	     o->netns_arg[end])) {
+	/* a NAME is its /run/netns file; only an inode has no path */
+	if (o->netns_path[0] &&
+	    (sscanf(o->netns_path, "/proc/%u/ns/net%n", &gone.ns_pid, &end) != 1 ||
+	     o->netns_path[end])) {
 		gone.ns_pid = 0;
-		gone.ns_path = o->netns_arg;
+		gone.ns_path = o->netns_path;
+	} else if (o->netns && !o->netns_path[0]) {
+		struct stat st;
+
+		gone.ns_inode = o->netns;
+		/* privs.c moved us into it: our /proc/net answers for it */
+		if (diag__self_netns() == o->netns && !stat("/proc/thread-self/net/stat", &st))
+			gone.ns_net_stat = (uint64_t)st.st_ino;
 	}
 	if (o->cgroup_path[0] && mount)
 		snprintf(gone.cg_dir, sizeof(gone.cg_dir), "%s%s", mount,
@@ -458,10 +471,22 @@ static void cgroup_tick(struct tt_live *live, const struct tt_opts *o, uint64_t 
 	}
 }
 
-static void gone_tick(struct tt_live *live, const struct tt_opts *o, uint64_t now)
+/*
+ * -N PATH (or NAME, its /run/netns file): gone when the file is, or names
+ * another namespace now (`ip netns del` and `ip netns add` again under the
+ * same name).
+ */
+static bool path_gone(const char *path, uint32_t netns)
 {
 	struct stat st;
 
+	if (stat(path, &st))
+		return errno == ENOENT;
+	return (uint32_t)st.st_ino != netns;
+}
+
+static void gone_tick(struct tt_live *live, const struct tt_opts *o, uint64_t now)
+{
 	cgroup_tick(live, o, now);
 	if (now < gone.next_ns)
 		return;
@@ -471,7 +496,10 @@ static void gone_tick(struct tt_live *live, const struct tt_opts *o, uint64_t no
 		tt_warn("warning: process %u has exited: -p traces nothing more", o->pid);
 	}
 	if (!gone.ns_said && ((gone.ns_pid && pid_gone(gone.ns_pid)) ||
-			      (gone.ns_path && stat(gone.ns_path, &st) && errno == ENOENT))) {
+			      (gone.ns_path && path_gone(gone.ns_path, o->netns)) ||
+			      (gone.ns_inode && !netns__held("/proc", gone.ns_inode,
+							     (uint32_t)getpid(), gone.ns_net_stat,
+							     &gone.ns_hint)))) {
 		gone.ns_said = true;
 		tt_warn("warning: -N %s is gone (its container stopped?): if nothing else holds "
 			"network namespace %u, nothing more happens there, and tcptrail, which "

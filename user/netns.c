@@ -510,3 +510,89 @@ const char *netns_set__short_why(const struct netns_set *s, char *buf, size_t le
 		 (unsigned long long)s->limit, (unsigned long long)need);
 	return buf;
 }
+
+/* 1: process pid (digits) is in namespace inode; 0: it is not (or gone); -EACCES: cannot tell */
+static int pid_in(const char *proc_dir, const char *pid, uint32_t inode, uint64_t net_stat_ino)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s/ns/net", proc_dir, pid);
+	if (!stat(path, &st))
+		return (uint32_t)st.st_ino == inode;
+	if (errno != EACCES && errno != EPERM)
+		return 0;
+	if (!net_stat_ino)
+		return -EACCES;
+	snprintf(path, sizeof(path), "%s/%s/net/stat", proc_dir, pid);
+	if (!stat(path, &st))
+		return (uint64_t)st.st_ino == net_stat_ino;
+	return errno == EACCES || errno == EPERM ? -EACCES : 0;
+}
+
+/* Whether mountinfo shows a bind mount of namespace inode: root "net:[INODE]", type nsfs. */
+static bool mounted(const char *proc_dir, uint32_t inode)
+{
+	char path[PATH_MAX], want[32], *line = NULL;
+	unsigned int lines = 0;
+	bool found = false;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/self/mountinfo", proc_dir);
+	snprintf(want, sizeof(want), "net:[%u] ", inode);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0 && lines++ < MAX_MOUNTINFO) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE SOURCE ... */
+		char *root = line, *dash;
+
+		for (int field = 0; field < 3 && root; field++) {
+			root = strchr(root, ' ');
+			root = root ? root + 1 : NULL;
+		}
+		if (!root || strncmp(root, want, strlen(want)))
+			continue;
+		dash = strstr(root, " - ");
+		found = dash && !strncmp(dash + 3, "nsfs ", 5);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+int netns__held(const char *proc_dir, uint32_t inode, uint32_t self, uint64_t net_stat_ino,
+		uint32_t *hint)
+{
+	char pid[16];
+	struct dirent *de;
+	unsigned int seen = 0;
+	bool unsure = false;
+	DIR *d;
+	int in;
+
+	if (*hint && *hint != self) {
+		snprintf(pid, sizeof(pid), "%u", *hint);
+		if (pid_in(proc_dir, pid, inode, net_stat_ino) == 1)
+			return 1;
+	}
+	*hint = 0;
+	if (mounted(proc_dir, inode))
+		return 1;
+	d = opendir(proc_dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && seen++ < MAX_PROC_SCAN) {
+		if (!all_digits(de->d_name) || strtoul(de->d_name, NULL, 10) == self)
+			continue;
+		in = pid_in(proc_dir, de->d_name, inode, net_stat_ino);
+		if (in == 1) {
+			*hint = (uint32_t)strtoul(de->d_name, NULL, 10);
+			break;
+		}
+		unsure |= in < 0;
+	}
+	closedir(d);
+	return *hint ? 1 : unsure ? -EACCES : 0;
+}

@@ -92,4 +92,23 @@ size_t netns_set__denied(const struct netns_set *s);
 /* The first of those links ("/proc/PID/ns/net"), or NULL if none. */
 const char *netns_set__denied_path(const struct netns_set *s);
 
+/*
+ * Whether network namespace `inode` is held now by anything but process
+ * `self` (tcptrail, which lives in the namespace it traces with -N): a
+ * process in it, as proc_dir/PID/ns/net says, or a bind mount of it, as
+ * proc_dir/self/mountinfo says (`ip netns add`'s in /run/netns among them).
+ * 1 if so, 0 if not, -EACCES if no holder was found but a process whose
+ * namespace we may not read might be one, -errno if proc_dir cannot be read.
+ *
+ * Another user's /proc/PID/ns/net takes CAP_SYS_PTRACE, which tcptrail's
+ * main thread has given up; /proc/PID/net, which follows the process's
+ * namespace and takes no ptrace access, answers instead where net_stat_ino
+ * is the inode of that namespace's /proc/net/stat directory (a proc inode
+ * of that namespace alone; 0: unknown).  *hint: the pid found last time
+ * (0: none), looked at first, as a process rarely leaves its namespace;
+ * set to the one found.
+ */
+int netns__held(const char *proc_dir, uint32_t inode, uint32_t self, uint64_t net_stat_ino,
+		uint32_t *hint);
+
 #endif /* TT_NETNS_H */

@@ -24,7 +24,9 @@ struct tt_opts {
 	uint32_t family;
 	uint32_t pid;
 	uint32_t netns;
-	const char *netns_arg;		/* -N as given: a path or PID to watch for its going */
+	const char *netns_arg;		/* -N as given, for messages */
+	/* -N as the file it names (/run/netns/NAME for a NAME), "" for an inode */
+	char netns_path[4096];
 	uint32_t n_ports, n_lports, n_rports;
 	uint16_t ports[TT_MAX_PORTS], lports[TT_MAX_PORTS], rports[TT_MAX_PORTS];
 	/*

@@ -93,6 +93,8 @@ static int resolve_netns(struct tt_opts *o, const char *s, bool replay)
 	}
 	close(fd);
 	o->netns = (uint32_t)st.st_ino;
+	/* what the live run watches for its going */
+	snprintf(o->netns_path, sizeof(o->netns_path), "%s", s);
 	return 0;
 }
 

@@ -360,3 +360,68 @@ out:
 	if (made < SHORT_NS)
 		SKIP("unshare(CLONE_NEWNET) refused (not root?): no namespaces to run short of fds for");
 }
+
+/*
+ * -N INODE is gone once nothing but tcptrail holds the namespace: a
+ * process in it (tcptrail's own pid aside), or a bind mount mountinfo
+ * shows; the holder found is looked at first the next time.
+ */
+TEST(netns_held_by_a_process_or_a_mount_not_by_us)
+{
+	char root[] = "/tmp/tt-netns-XXXXXX", path[300], target[64], proc[300], cmd[320];
+	uint32_t self = inode_of("/proc/self/ns/net"), other, hint = 0;
+	pid_t child;
+	int hold = -1;
+
+	REQUIRE(mkdtemp(root));
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	REQUIRE(!mkdir(proc, 0700));
+	snprintf(path, sizeof(path), "%s/proc/self", root);
+	REQUIRE(!mkdir(path, 0700));
+	/* pid 7 is "us", in our namespace: the only one there */
+	REQUIRE(!fake_ns_link(root, "7", "/proc/self/ns/net"));
+	CHECK_EQ_INT(netns__held(proc, self, 7, 0, &hint), 0);
+	CHECK_EQ_INT(netns__held(proc, self, 8, 0, &hint), 1);
+	CHECK_EQ_INT(hint, 7);
+
+	child = child_in_new_netns(&hold);
+	if (child > 0) {
+		snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)child);
+		other = inode_of(target);
+		REQUIRE(!fake_ns_link(root, "500", target));
+		hint = 0;
+		CHECK_EQ_INT(netns__held(proc, other, 7, 0, &hint), 1);
+		CHECK_EQ_INT(hint, 500);
+		CHECK_EQ_INT(netns__held(proc, other, 7, 0, &hint), 1);
+		/* its process gone, a bind mount holds it */
+		snprintf(path, sizeof(path), "%s/proc/500/ns/net", root);
+		CHECK(!unlink(path));
+		write_mountinfo(root, false);
+		CHECK_EQ_INT(netns__held(proc, other, 7, 0, &hint), 0);
+		CHECK_EQ_INT(hint, 0);
+		{
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/proc/self/mountinfo", root);
+			f = fopen(path, "a");
+			REQUIRE(f);
+			/* a longer inode that starts with its digits is another one */
+			fprintf(f, "42 22 0:4 net:[%u1] /run/netns/y rw - nsfs nsfs rw\n", other);
+			fflush(f);
+			CHECK_EQ_INT(netns__held(proc, other, 7, 0, &hint), 0);
+			fprintf(f, "41 22 0:4 net:[%u] /run/netns/x rw shared:2 - nsfs nsfs rw\n",
+				other);
+			fclose(f);
+		}
+		CHECK_EQ_INT(netns__held(proc, other, 7, 0, &hint), 1);
+		write_mountinfo(root, false);
+		CHECK_EQ_INT(netns__held(proc, other, 7, 0, &hint), 0);
+		close(hold);
+		waitpid(child, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK(system(cmd) == 0);
+	if (child <= 0)
+		SKIP("unshare(CLONE_NEWNET) refused (not root?): a second namespace's holders were "
+		     "not checked");
+}
