@@ -75,9 +75,11 @@ static const char usage[] =
 "           close-wait-services [N=120]: a client leaking one socket toward\n"
 "           each of N services (ports PORT..PORT+N-1), then a pause\n"
 "           stuck-listener [N=4]: a listener that stopped accepting, its queue\n"
-"           in CLOSE_WAIT before tracing, then N connects it turns away\n"
-"           stuck-listener-daemon [N=4]: the same, its listener made under\n"
-"           tracing by a process that forks the daemon and exits; two pauses\n"
+"           in CLOSE_WAIT before tracing and two it accepted left orphans\n"
+"           (LAST_ACK, FIN_WAIT1), then N connects it turns away\n"
+"           stuck-listener-daemon [N=4]: a listener made under tracing by a\n"
+"           process that forks the daemon and exits, its queue in CLOSE_WAIT\n"
+"           (a pause), then N connects it turns away (a pause)\n"
 "           mix: a bit of everything, two-phase [K=5]: K closes, a pause, K more\n"
 "           open [K=5]: K connections left open at a pause, then closed\n"
 "           tfo-listener-close, tfo-accept-reset [N=3]: Fast Open children in\n"
@@ -1709,27 +1711,57 @@ static void overflow_both(const struct scenario *UNUSED(sc), long n)
 
 /*
  * stuck-listener: a server that stopped calling accept(), found by tcptrail
- * already stuck.  Before tracing, ttdrive listens on PORT with backlog 2 and
- * never accepts; 3 clients connect (the queue holds backlog + 1) and close,
- * so 3 sockets wait in the accept queue in CLOSE_WAIT, held by no process.
- * Under tracing, n more clients connect for a little over 1 s: the full
- * queue turns them away (ListenOverflows), at a listener tcptrail knows only
- * from its seed.  Both are ttdrive's: the listener's owner.
+ * already stuck.  Before tracing, ttdrive listens on PORT with backlog 2;
+ * it accepts two connections and closes them, with their clients deaf
+ * (drop_all_input), so that its FINs stay unacknowledged: one after its
+ * client's FIN (an orphan in LAST_ACK), one with a byte unsent (FIN_WAIT1).
+ * Orphans have no file, as an accept queue's sockets have none, at the
+ * listener's port too, and no owner.  Then it accepts no more; 3 clients
+ * connect (the queue holds backlog + 1) and close, so 3 sockets wait in the
+ * accept queue in CLOSE_WAIT, held by no process.  Under tracing, n more
+ * clients connect for a little over 1 s: the full queue turns them away
+ * (ListenOverflows), at a listener tcptrail knows only from its seed.  Both
+ * are ttdrive's: the listener's owner.  The orphans retransmit their FINs
+ * for minutes (tcp_orphan_retries): their clients' resets end them.
  */
 #define STUCK_QUEUED 3
 
 static int stuck_lfd = -1;
+static int stuck_deaf[2] = { -1, -1 };
 
 static void stuck_start(const struct scenario *UNUSED(sc), long UNUSED(n))
 {
-	int i;
+	char buf[16];
+	int i, s;
 
 	stuck_lfd = tcp_listen(AF_INET, PORT, STUCK_QUEUED - 1);
+	/* LAST_ACK: the client's FIN read, then ours, which it drops */
+	stuck_deaf[0] = tcp_connect(AF_INET, PORT);
+	s = tcp_accept(stuck_lfd);
+	if (shutdown(stuck_deaf[0], SHUT_WR))
+		die(errno, "shutdown");
+	if (read(s, buf, sizeof(buf)) != 0)
+		die(errno, "read the client's FIN");
+	/* deaf once our ACK of its FIN is in (a delayed one may take 40 ms) */
+	if (wait_state_count(ST_FIN_WAIT2, 1, 2000) != 1)
+		die(0, "want the client in FIN_WAIT2 after its shutdown()");
+	drop_all_input(stuck_deaf[0]);
+	close(s);
+	/* FIN_WAIT1: a byte and the FIN, which it drops */
+	stuck_deaf[1] = tcp_connect(AF_INET, PORT);
+	s = tcp_accept(stuck_lfd);
+	drop_all_input(stuck_deaf[1]);
+	send_str(s, "x");
+	close(s);
+	if (wait_state_count(ST_LAST_ACK, 1, 2000) != 1 ||
+	    wait_state_count(ST_FIN_WAIT1, 1, 2000) != 1)
+		die(0, "want an orphan in LAST_ACK and one in FIN_WAIT1");
 	for (i = 0; i < STUCK_QUEUED; i++)
 		client_closes_first(AF_INET, PORT);
 	if (wait_state_count(ST_CLOSE_WAIT, STUCK_QUEUED, 2000) != STUCK_QUEUED)
 		die(0, "want %d sockets in CLOSE_WAIT in the accept queue", STUCK_QUEUED);
-	printf("queued=%d\nport=%d\nlistener_pid=%d\n", STUCK_QUEUED, PORT, main_pid);
+	printf("queued=%d\norphans=2\nport=%d\nlistener_pid=%d\n", STUCK_QUEUED, PORT,
+	       main_pid);
 	fflush(stdout);
 }
 
@@ -1745,6 +1777,12 @@ static void stuck_listener(const struct scenario *UNUSED(sc), long n)
 	/* past --close-wait-age 1 at a summary of -i 1 */
 	pause_point("stuck-listener", 2500);
 	close(stuck_lfd);
+	for (int i = 0; i < 2; i++) {
+		set_linger0(stuck_deaf[i]);
+		close(stuck_deaf[i]);
+	}
+	if (wait_state_count(ST_LAST_ACK, 0, 2000) || wait_state_count(ST_FIN_WAIT1, 0, 2000))
+		die(0, "the orphans outlived their clients' resets");
 }
 
 /*
