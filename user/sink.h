@@ -38,8 +38,9 @@
  * TT_CW_REPORT_MAX groups at most).  8: flow.end cancelled and no_port
  * (SYN_SENT > CLOSE with no error, abort until 7), flow.error, summary.ends;
  * close_wait.cmdline has C1 controls and bytes that are no UTF-8 as '?'.
+ * 9: socket.unaccepted and the snapshot groups' unaccepted.
  */
-#define TT_JSON_VERSION 8
+#define TT_JSON_VERSION 9
 
 struct tt_sink_opts {
 	FILE *out;

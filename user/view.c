@@ -21,6 +21,7 @@
 
 struct group {
 	size_t first, n;	/* socks[first..first+n) */
+	size_t unaccepted;	/* of n, in a listener's accept queue */
 	uint64_t oldest_ms;
 	uint8_t oldest_kind;	/* enum view_age of oldest_ms */
 };
@@ -360,6 +361,7 @@ static int make_groups(struct tt_view *v)
 					     .oldest_kind = v->socks[i].age_kind };
 		}
 		v->groups[v->ngroups - 1].n++;
+		v->groups[v->ngroups - 1].unaccepted += v->socks[i].unaccepted;
 	}
 	if (v->ngroups)
 		qsort_r(v->groups, v->ngroups, sizeof(*v->groups), by_size, v);
@@ -438,7 +440,8 @@ static void json_socket(const struct tt_view *v, const struct view_sock *s, cons
 	fprintf(out, "{\"type\":\"socket\",\"version\":%d,\"time\":\"%s\",\"state\":\"%s\"",
 		TT_JSON_VERSION, iso, tt_state_name(s->state));
 	json_owner(out, s);
-	fprintf(out, ",\"holders\":%u", s->holders);
+	fprintf(out, ",\"holders\":%u,\"unaccepted\":%s", s->holders,
+		s->unaccepted ? "true" : "false");
 	fprintf(out, ",\"family\":\"%s\"", s->family == TT_AF_INET6 ? "ipv6" : "ipv4");
 	tt_addr_str(a, s->family, s->saddr);
 	fprintf(out, ",\"saddr\":\"%s\",\"sport\":%u", a, s->sport);
@@ -484,8 +487,8 @@ static void json_view(const struct tt_view *v, const char *iso, const char *sour
 		const struct group *gr = &v->groups[g];
 		const struct view_sock *s = &v->socks[gr->first];
 
-		fprintf(out, "%s{\"state\":\"%s\",\"count\":%zu", g ? "," : "",
-			tt_state_name(s->state), gr->n);
+		fprintf(out, "%s{\"state\":\"%s\",\"count\":%zu,\"unaccepted\":%zu", g ? "," : "",
+			tt_state_name(s->state), gr->n, gr->unaccepted);
 		json_owner(out, s);
 		json_age(out, "oldest_age", gr->oldest_kind, gr->oldest_ms);
 		fputc('}', out);
@@ -717,7 +720,7 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 	FILE *out = v->out;
 	char *frame = NULL;
 	size_t frame_len = 0;
-	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16], change[24];
+	char age[40], idle[32], l[64], r[64], pid[16], comm[16], ctr[16], change[24], queued[40];
 	int wl = 26, wr = 26;
 
 	state_counts(v, counts);
@@ -782,9 +785,19 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 		/* 12 digits, as docker ps and podman ps show an id */
 		snprintf(ctr, sizeof(ctr), "%.12s", container_of(s));
 		fmt_change(v, gr, change, sizeof(change));
-		fprintf(out, "%-12s %7zu %9s %8s %s%*s %-11u %-*s%s%s\n", tt_state_name(s->state),
-			gr->n, age, pid, comm, comm_pad(comm, 16), "", s->netns, change[0] ? 12 : 0,
-			container_of(s)[0] ? ctr : "-", change[0] ? " " : "", change);
+		/* last, after --top's CHANGE: how many of them no process has accepted yet */
+		queued[0] = '\0';
+		if (gr->unaccepted)
+			snprintf(queued, sizeof(queued), "  %zu unaccepted", gr->unaccepted);
+		fprintf(out, "%-12s %7zu %9s %8s %s%*s %-11u %-*s", tt_state_name(s->state),
+			gr->n, age, pid, comm, comm_pad(comm, 16), "", s->netns,
+			change[0] || (queued[0] && v->o->top) ? 12 : 0,
+			container_of(s)[0] ? ctr : "-");
+		if (queued[0] && v->o->top)
+			fprintf(out, " %-6s", change);
+		else if (change[0])
+			fprintf(out, " %s", change);
+		fprintf(out, "%s\n", queued);
 		used++;
 		for (size_t i = 0; sockets && i < gr->n; i++) {
 			const struct view_sock *k = &v->socks[gr->first + i];
@@ -807,6 +820,9 @@ static void human_view(struct tt_view *v, const char *iso, const char *source,
 					wr, r, age, idle);
 			if (k->holders > 1)
 				fprintf(out, "  held by %u processes", k->holders);
+			/* no process holds it: it waits in its listener's accept queue */
+			if (k->unaccepted)
+				fputs("  unaccepted", out);
 			fputc('\n', out);
 		}
 	}

@@ -33,10 +33,11 @@ struct view_sock {
 	bool timewait;		/* a timewait minisock (its state TIME_WAIT or FIN_WAIT2) */
 	bool has_idle;
 	bool has_queues;	/* rqueue, wqueue known (live; a replay has none) */
+	bool unaccepted;	/* in its listener's accept queue: pid is the listener's owner */
 	uint16_t sport, dport;
 	uint8_t saddr[16], daddr[16];
 	uint32_t netns;
-	uint32_t pid;		/* owner's tgid, 0 for none (orphans, minisocks) */
+	uint32_t pid;		/* owner's tgid, 0 for none (orphans, minisocks); see unaccepted */
 	uint32_t holders;	/* processes holding it (fork, SCM_RIGHTS); 0 unknown */
 	char comm[16];
 	const struct tt_cgname *cg;	/* cgroup, container, pod (the source's tt_ident); NULL: unknown */

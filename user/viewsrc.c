@@ -37,6 +37,7 @@
 
 struct engine_visit {
 	struct tt_view *v;
+	const struct tt_engine *eng;
 	struct tt_ident *ident;
 	uint64_t now_ns;
 	int err;
@@ -46,6 +47,7 @@ static void visit_flow(const struct tt_flow *f, void *ctx)
 {
 	struct engine_visit *ev = ctx;
 	struct view_sock s = { 0 };
+	const struct tt_flow *l;
 	unsigned int last;
 	uint64_t since;
 
@@ -62,6 +64,22 @@ static void visit_flow(const struct tt_flow *f, void *ctx)
 	s.netns = f->netns;
 	s.pid = f->owner_pid;
 	memcpy(s.comm, f->owner_comm, sizeof(s.comm));
+	/*
+	 * A child no process was seen to accept, in a state it can wait in the
+	 * accept queue in: its listener's owner's, as the CLOSE-WAIT report
+	 * counts it (report.c).  The engine names one born under tracing so
+	 * already; one found at start (seeded, no process holding it) is
+	 * named here.
+	 */
+	if (!(f->flags & TT_FLOW_OWNER_KNOWN) &&
+	    (f->role == TT_ROLE_PASSIVE || f->role == TT_ROLE_UNKNOWN) &&
+	    (s.state == TT_ESTABLISHED || s.state == TT_CLOSE_WAIT || s.state == TT_SYN_RECV)) {
+		if (!s.pid && (l = engine__listener_of(ev->eng, f))) {
+			s.pid = l->owner_pid;
+			memcpy(s.comm, l->owner_comm, sizeof(s.comm));
+		}
+		s.unaccepted = s.pid != 0;
+	}
 	s.comm[15] = '\0';
 	s.cookie = f->cookie;
 	s.cg = ident__lookup(ev->ident, f->cgroup,
@@ -75,7 +93,7 @@ static void visit_flow(const struct tt_flow *f, void *ctx)
 void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t now_ns,
 		      struct tt_ident *ident)
 {
-	struct engine_visit ev = { .v = v, .ident = ident, .now_ns = now_ns };
+	struct engine_visit ev = { .v = v, .eng = eng, .ident = ident, .now_ns = now_ns };
 
 	engine__for_each(eng, visit_flow, &ev);
 	if (ev.err)
@@ -84,6 +102,16 @@ void view__add_engine(struct tt_view *v, const struct tt_engine *eng, uint64_t n
 
 /* ---- the host's sockets (live) ------------------------------------------- */
 
+/* A listener a process holds, in the namespace being read: its accept queue's owner. */
+struct live_listener {
+	uint8_t family;
+	uint16_t port;
+	uint8_t addr[16];	/* all zero: any address (a wildcard listener) */
+	uint32_t ifindex;	/* bound device, 0 if none */
+	uint32_t pid;
+	char comm[16];
+};
+
 struct live_ctx {
 	struct tt_view *v;
 	const struct tt_opts *o;
@@ -91,6 +119,8 @@ struct live_ctx {
 	struct tt_ident *ident;
 	uint32_t netns;
 	int err;
+	struct live_listener *ls;	/* the namespace's listeners with an owner, so far */
+	size_t nls, cap_ls;
 };
 
 static void sock_age(struct view_sock *s, const struct diag_sock *d)
@@ -116,12 +146,98 @@ static void sock_age(struct view_sock *s, const struct diag_sock *d)
 	}
 }
 
+/* Best effort: a listener left out for want of memory leaves its queue with no owner. */
+static void note_listener(struct live_ctx *lc, const struct diag_sock *d,
+			  const struct procfd_owner *owner)
+{
+	struct live_listener *l;
+
+	if (lc->nls == lc->cap_ls) {
+		size_t cap = lc->cap_ls ? lc->cap_ls * 2 : 16;
+
+		if (!(l = realloc(lc->ls, cap * sizeof(*l))))
+			return;
+		lc->ls = l;
+		lc->cap_ls = cap;
+	}
+	l = &lc->ls[lc->nls++];
+	l->family = d->family;
+	l->port = d->sport;
+	memcpy(l->addr, d->saddr, 16);
+	l->ifindex = d->ifindex;
+	l->pid = owner->tgid;
+	memcpy(l->comm, owner->comm, sizeof(l->comm));
+	l->comm[15] = '\0';
+}
+
+/*
+ * A connection the kernel has made but no process has accept()ed yet
+ * waits in its listener's accept queue: a full socket (not a request or
+ * timewait one) that no file holds (inode 0), in ESTABLISHED, in
+ * CLOSE_WAIT once its client gave up, or in SYN_RECV (a Fast Open child).
+ * An orphan, one its process closed, has no file either, but close()
+ * always takes a socket out of those states (FIN_WAIT1, LAST_ACK, or a
+ * reset), so it is never taken for one.
+ */
+static bool in_accept_queue(const struct diag_sock *d)
+{
+	return d->has_info && !d->inode && d->timer != DIAG_TIMER_TIME_WAIT &&
+	       (d->state == TT_ESTABLISHED || d->state == TT_CLOSE_WAIT || d->state == TT_SYN_RECV);
+}
+
+/*
+ * The listener whose queue holds d, as the kernel's lookup chose it: a
+ * child is a clone of its listener, so of its family, at its port, and at
+ * its address unless the listener is a wildcard one; one bound to that
+ * address goes before a wildcard one, and one bound to d's device before
+ * one bound to none.  NULL if no listener a process holds fits.  *shared:
+ * listeners of different processes fit as well as each other (SO_REUSEPORT),
+ * and sock_diag does not say whose queue holds it.  inet_diag dumps a
+ * namespace's listening hash before its established one, so its listeners
+ * are all known by the time its children come.
+ */
+static const struct live_listener *queue_owner(const struct live_ctx *lc,
+					       const struct diag_sock *d, bool *shared)
+{
+	static const uint8_t any[16];
+	const struct live_listener *best = NULL;
+	size_t alen = d->family == TT_AF_INET6 ? 16 : 4;
+	int best_score = -1;
+	bool tie = false;
+
+	for (size_t i = 0; i < lc->nls; i++) {
+		const struct live_listener *l = &lc->ls[i];
+		bool exact = !memcmp(l->addr, d->saddr, alen);
+		int score;
+
+		if (l->family != d->family || l->port != d->sport ||
+		    (!exact && memcmp(l->addr, any, alen)) ||
+		    (l->ifindex && l->ifindex != d->ifindex))
+			continue;
+		score = (exact && memcmp(l->addr, any, alen) ? 2 : 0) + (l->ifindex ? 1 : 0);
+		if (score > best_score) {
+			best = l;
+			best_score = score;
+			tie = false;
+		} else if (score == best_score && l->pid != best->pid) {
+			tie = true;
+		}
+	}
+	*shared = tie;
+	return best;
+}
+
 static int on_live_sock(const struct diag_sock *d, void *ctx)
 {
 	struct live_ctx *lc = ctx;
+	const struct live_listener *l;
 	struct procfd_owner owner;
 	struct view_sock s = { 0 };
+	bool shared;
 
+	/* before the filters: -D leaves listeners out, not their queues */
+	if (d->state == TT_LISTEN && procfd__lookup(lc->pf, d->inode, &owner) == 0)
+		note_listener(lc, d, &owner);
 	if (!seed__wanted(lc->o, d))
 		return 0;
 	s.family = d->family;
@@ -141,6 +257,13 @@ static int on_live_sock(const struct diag_sock *d, void *ctx)
 		s.holders = owner.nholders;
 		memcpy(s.comm, owner.comm, sizeof(s.comm));
 		s.comm[15] = '\0';
+	} else if (in_accept_queue(d) && (l = queue_owner(lc, d, &shared))) {
+		/* no process holds it yet: the listener's owner's, who does not accept() */
+		s.unaccepted = true;
+		if (!shared) {
+			s.pid = l->pid;
+			memcpy(s.comm, l->comm, sizeof(s.comm));
+		}
 	}
 	if (lc->o->pid && s.pid != lc->o->pid)
 		return 0;
@@ -288,6 +411,7 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 		int ret;
 
 		lc.netns = o->netns ? o->netns : netns_set__inode(set, i);
+		lc.nls = 0;
 		ret = diag__dump_req(&req, on_live_sock, &lc);
 		if (lc.err) {
 			err = lc.err;
@@ -309,6 +433,7 @@ static int collect_live(struct tt_view *v, const struct tt_opts *o, struct netns
 			   "shown (stderr said which)");
 	}
 	*warned = true;
+	free(lc.ls);
 	procfd__free(pf);
 	if (one >= 0)
 		close(one);

@@ -3,8 +3,8 @@
 # --snapshot, host-wide, while ttdrive holds a CLOSE-WAIT leak in a namespace
 # of its own: the namespace's sockets are all there, as many as ss counts,
 # in each state; the leaked ones are owned by the leaking server (pid and
-# comm, as ss -tanp names it) and have an age of at least the time since the
-# leak.  --state close-wait and -N show only those; the human view groups them
+# comm, as ss -tanp names it), accepted (none unaccepted), and have an age
+# of at least the time since the leak.  --state close-wait and -N show only those; the human view groups them
 # on one line.  No BPF is loaded.
 # shellcheck source=tests/kernel/lib.sh
 . "${0%/*}/lib.sh"
@@ -31,6 +31,8 @@ cw=$(mine | grep '"state":"CLOSE_WAIT"')
 expect_eq "CLOSE_WAIT sockets in the namespace" "$(printf '%s\n' "$cw" | count_lines)" "$k"
 expect_eq "CLOSE_WAIT sockets owned by the server $server" \
 	"$(printf '%s\n' "$cw" | grep -c "\"pid\":$server,\"comm\":\"ttleak\"")" "$k"
+# it accepted every one: none waits in an accept queue
+expect_eq "sockets in the namespace marked unaccepted" "$(mine | grep -c '"unaccepted":true')" 0
 # ages: at least the 1.2 s slept since the leak, a lower bound, under ttdrive's timeout
 for age in $(printf '%s\n' "$cw" | jget age_ms); do
 	if [ "$age" -lt 1000 ] || [ "$age" -gt 30000 ]; then

@@ -16,6 +16,7 @@
 #include "replay.h"
 #include "sink.h"
 #include "util.h"
+#include "view.h"
 #include "tt_test.h"
 
 #define SCHEMA "include/tcptrail.schema.json"
@@ -184,6 +185,32 @@ TEST(schema_every_record_type_is_valid)
 	fclose(out);
 	CHECK_EQ_INT(check("flow,transition,overflow,close_wait,close_wait_not_shown,time_wait,"
 			   "summary", path), 0);
+	unlink(path);
+}
+
+/* --snapshot's records: a listener, and a connection in its accept queue, unaccepted */
+TEST(schema_snapshot_records_are_valid)
+{
+	struct view_sock s[2] = {
+		{ .family = TT_AF_INET, .state = TT_LISTEN, .sport = 8080, .netns = 4026531840u,
+		  .pid = 42, .holders = 1, .comm = "srv", .inode = 1234, .has_queues = true },
+		{ .family = TT_AF_INET, .state = TT_CLOSE_WAIT, .sport = 8080, .dport = 50000,
+		  .netns = 4026531840u, .pid = 42, .comm = "srv", .unaccepted = true,
+		  .has_queues = true, .rqueue = 7, .age_kind = VIEW_AGE_AT_LEAST, .age_ms = 3000 },
+	};
+	struct tt_opts o = { .snapshot = true, .json = true };
+	char path[32];
+	int fd = tmpfile_fd(path);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct tt_view *v = view__new(&o, out, false);
+
+	REQUIRE(out && v);
+	for (int i = 0; i < 2; i++)
+		view__add(v, &s[i]);
+	view__print(v, 1764849600000000000ll, "sock_diag", 1);
+	view__free(v);
+	fclose(out);
+	CHECK_EQ_INT(check("socket,snapshot", path), 0);
 	unlink(path);
 }
 

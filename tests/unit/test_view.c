@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* --snapshot's grouping and printing (user/view.c), over sockets made up here. */
+/*
+ * --snapshot's grouping and printing (user/view.c), over sockets made up
+ * here; and its sources (user/viewsrc.c): a replay's engine, and the live
+ * path over loopback sockets of our own.
+ */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include "diag.h"
+#include "engine.h"
 #include "util.h"
 #include "view.h"
+#define REC_BASE { .family = TT_AF_INET, .netns = 4026531840u, .sport = 8080, .dport = 40000, \
+		   .saddr = { 10, 0, 0, 1 }, .daddr = { 10, 1, 0, 1 }, .comm = "softirq" }
+#include "records.h"
 #include "tt_test.h"
 
 static struct view_sock sk(uint8_t state, uint32_t pid, const char *comm, uint16_t lport,
@@ -535,4 +549,353 @@ TEST(view_rows_pad_a_utf8_command_by_characters)
 	REQUIRE(na && nb);
 	CHECK_EQ_INT((int)(na - a), (int)(nb - b) - 1);
 	free(out);
+}
+
+/*
+ * Connections no process has accepted yet are shown under their listener's
+ * owner, marked: the row, the group's count (after --top's CHANGE), JSON.
+ */
+TEST(view_unaccepted_sockets_are_marked)
+{
+	struct view_sock s[3] = {
+		sk(TT_CLOSE_WAIT, 100, "stuck", 8080, "10.1.0.1", VIEW_AGE_AT_LEAST, 3000, NULL),
+		sk(TT_CLOSE_WAIT, 100, "stuck", 8080, "10.1.0.2", VIEW_AGE_AT_LEAST, 2000, NULL),
+		sk(TT_LISTEN, 100, "stuck", 8080, "0.0.0.0", VIEW_AGE_UNKNOWN, 0, NULL),
+	};
+	struct tt_opts o = { .snapshot = true };
+	json_t *j;
+	char *out, *g;
+
+	s[0].unaccepted = true;
+	s[0].has_queues = s[1].has_queues = true;
+	out = print(&o, s, 3);
+	REQUIRE(out);
+	CHECK(strstr(out, "CLOSE_WAIT         2   >=3.00s      100 stuck            4026531840  -"
+			  "  1 unaccepted\n") != NULL);
+	CHECK(strstr(out, ":40000             age >=3.00s   idle -        rq 0 wq 0  unaccepted\n"));
+	CHECK_EQ_INT(tt_count(out, "unaccepted"), 2);
+	CHECK(strstr(out, "LISTEN             1         -      100 stuck            4026531840  -\n"));
+	free(out);
+	/* --top: after the CHANGE column, whether it says something or not */
+	o = (struct tt_opts){ .top = true };
+	out = print(&o, s, 3);
+	REQUIRE(out);
+	CHECK(strstr(out, "100 stuck            4026531840  -                    1 unaccepted\n"));
+	free(out);
+	o = (struct tt_opts){ .snapshot = true, .json = true };
+	out = print(&o, s, 3);
+	REQUIRE(out);
+	CHECK(strstr(out, "\"holders\":0,\"unaccepted\":true,") != NULL);
+	CHECK_EQ_INT(tt_count(out, "\"unaccepted\":false,"), 2);
+	g = strstr(out, "{\"type\":\"snapshot\"");
+	REQUIRE(g);
+	j = json_loads(g, 0, NULL);
+	REQUIRE(j);
+	g = NULL;
+	for (size_t i = 0; i < json_array_size(json_object_get(j, "groups")); i++) {
+		json_t *gr = json_array_get(json_object_get(j, "groups"), i);
+		bool cw = !strcmp(json_string_value(json_object_get(gr, "state")), "CLOSE_WAIT");
+
+		CHECK_EQ_INT(json_integer_value(json_object_get(gr, "unaccepted")), cw ? 1 : 0);
+		CHECK(json_is_integer(json_object_get(gr, "unaccepted")));
+	}
+	json_decref(j);
+	free(out);
+}
+
+/*
+ * On replay, a child whose accept() the capture never saw, in a state it
+ * waits in the accept queue in, is its listener's owner's and unaccepted
+ * (as the CLOSE-WAIT report counts it), whether born under tracing or
+ * found at start held by no process; one accepted is the accepter's, in
+ * the queue's states or closed since (LAST_ACK).
+ */
+TEST(view_replay_names_the_listener_owner_of_a_child_not_accepted)
+{
+	struct tt_engine *eng = engine__new(&(struct tt_engine_opts){ .max_flows = 16 });
+	struct tt_opts o = { .snapshot = true, .json = true };
+	struct tt_event e[] = {
+		rec_by(rec_ports(rec_tr(0x100, TT_CLOSE, TT_LISTEN, 1000), 8080, 0), 77, "srv"),
+		/* in the queue, its client gone */
+		rec_tr(0x200, TT_LISTEN, TT_SYN_RECV, 2000),
+		rec_tr(0x200, TT_SYN_RECV, TT_ESTABLISHED, 2100),
+		rec_tr(0x200, TT_ESTABLISHED, TT_CLOSE_WAIT, 2200),
+		/* accepted by a worker */
+		rec_ports(rec_tr(0x300, TT_LISTEN, TT_SYN_RECV, 3000), 8080, 40001),
+		rec_ports(rec_tr(0x300, TT_SYN_RECV, TT_ESTABLISHED, 3100), 8080, 40001),
+		rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x300, 0, TT_ESTABLISHED, 3200), 8080, 40001),
+		       88, "worker"),
+		/* accepted, closed, its last ACK not come */
+		rec_ports(rec_tr(0x400, TT_LISTEN, TT_SYN_RECV, 4000), 8080, 40002),
+		rec_ports(rec_tr(0x400, TT_SYN_RECV, TT_ESTABLISHED, 4100), 8080, 40002),
+		rec_by(rec_ports(rec(TT_EV_ACCEPT, 0x400, 0, TT_ESTABLISHED, 4150), 8080, 40002),
+		       88, "worker"),
+		rec_ports(rec_tr(0x400, TT_ESTABLISHED, TT_CLOSE_WAIT, 4200), 8080, 40002),
+		rec_by(rec_ports(rec_tr(0x400, TT_CLOSE_WAIT, TT_LAST_ACK, 4300), 8080, 40002),
+		       88, "worker"),
+		/* found at start in the queue, no process holding it */
+		rec_ports(rec(TT_EV_SEED, 0, 0, TT_CLOSE_WAIT, 4400), 8080, 40003),
+	};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct tt_view *v = view__new(&o, f, false);
+	int seen = 0;
+
+	REQUIRE(eng && f && v);
+	memset(e[0].daddr, 0, 16);
+	e[12].sk = engine__pseudo_sk(&e[12]);
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++)
+		CHECK_EQ_INT(engine__feed(eng, &e[i]), 0);
+	view__add_engine(v, eng, 5000, NULL);
+	view__print(v, 0, "capture", 0);
+	view__free(v);
+	fclose(f);
+	for (char *line = buf; line && *line;) {
+		char *end = strchr(line, '\n');
+		json_t *j = json_loadb(line, end ? (size_t)(end - line) : strlen(line), 0, NULL);
+		const char *st = json_string_value(json_object_get(j, "state"));
+		json_int_t pid = json_integer_value(json_object_get(j, "pid"));
+		bool unacc = json_is_true(json_object_get(j, "unaccepted"));
+
+		REQUIRE(j);
+		line = end ? end + 1 : NULL;
+		if (strcmp(json_string_value(json_object_get(j, "type")), "socket")) {
+			json_decref(j);
+			continue;
+		}
+		seen++;
+		if (!strcmp(st, "CLOSE_WAIT")) {
+			CHECK_EQ_INT(pid, 77);
+			CHECK_STR(json_string_value(json_object_get(j, "comm")), "srv");
+			CHECK(unacc);
+		} else if (!strcmp(st, "ESTABLISHED")) {
+			CHECK_EQ_INT(pid, 88);
+			CHECK(!unacc);
+		} else {
+			CHECK_EQ_INT(pid, !strcmp(st, "LISTEN") ? 77 : 88);
+			CHECK(!unacc);
+		}
+		json_decref(j);
+	}
+	CHECK_EQ_INT(seen, 5);
+	free(buf);
+	engine__free(eng);
+}
+
+/* ---- live: loopback sockets of our own, read back through sock_diag and /proc ---- */
+
+static int lo_listener(uint16_t *port, int backlog)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, backlog) ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static int lo_connect(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A socket that drops everything that arrives: its peer's FIN and data stay unacknowledged. */
+static bool deaf(int fd)
+{
+	struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = code };
+
+	return !setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+/* close() with a RST: the orphan at the other end goes at once */
+static void rst_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+struct port_states {
+	uint16_t port;
+	unsigned int n[TT_STATE_MAX];
+};
+
+static int count_port(const struct diag_sock *d, void *ctx)
+{
+	struct port_states *ps = ctx;
+
+	if (d->sport == ps->port && d->state < TT_STATE_MAX && d->has_info)
+		ps->n[d->state]++;
+	return 0;
+}
+
+/* `tcptrail ARGS...` live, as main() runs it: its stdout, and its exit status in *status. */
+static char *run_live(int argc, char **argv, int *status)
+{
+	char path[] = "/tmp/tt_view_out_XXXXXX";
+	volatile sig_atomic_t stop = 0;
+	int fd = mkstemp(path), saved;
+	struct tt_opts o;
+	bool exit_now;
+	char *out = NULL;
+	off_t n;
+
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	*status = tt_opts_parse(argc, argv, &o, &exit_now);
+	if (!*status)
+		*status = view__run_live(&o, &stop);
+	fflush(stdout);
+	clearerr(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = lseek(fd, 0, SEEK_END);
+	if (n >= 0 && (out = calloc(1, (size_t)n + 1)))
+		pread(fd, out, (size_t)n, 0);
+	close(fd);
+	return out;
+}
+
+/*
+ * A listener that stopped accepting: its queue holds a connection still up
+ * (ESTABLISHED) and one whose client gave up (CLOSE_WAIT), which no process
+ * holds.  They are shown under the listener's owner, us, as unaccepted, and
+ * -p keeps them.  Two connections it did accept, closed since (orphans in
+ * LAST_ACK and FIN_WAIT1, their FINs unacknowledged by deaf clients), have
+ * no file either, at the same port: no owner, as ss shows them, and not -p's.
+ */
+TEST(view_live_names_the_listener_owner_of_its_accept_queue)
+{
+	struct port_states ps = { 0 };
+	int lfd, est = -1, gone = -1, c3 = -1, c4 = -1, a, b, status, found = 0;
+	char ns[16], port[8], pid[16], buf[8];
+	char *argv[] = { "tcptrail", "--snapshot", "--json", "-N", ns, "-L", port, NULL, NULL, NULL };
+	char *out = NULL, *line;
+	long long deadline;
+
+	lfd = lo_listener(&ps.port, 8);
+	REQUIRE(lfd >= 0);
+	/* accepted, then closed by us after the client's FIN: LAST_ACK */
+	c3 = lo_connect(ps.port);
+	a = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	/* accepted, then closed by us with data out: FIN_WAIT1 */
+	c4 = lo_connect(ps.port);
+	b = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	REQUIRE(c3 >= 0 && a >= 0 && c4 >= 0 && b >= 0);
+	CHECK(!shutdown(c3, SHUT_WR));
+	CHECK(read(a, buf, sizeof(buf)) == 0);	/* its FIN: a is in CLOSE_WAIT */
+	CHECK(deaf(c3) && deaf(c4));
+	close(a);
+	CHECK(write(b, "x", 1) == 1);
+	close(b);
+	/* never accepted */
+	est = lo_connect(ps.port);
+	gone = lo_connect(ps.port);
+	REQUIRE(est >= 0 && gone >= 0);
+	close(gone);
+	/* loopback delivers in the sender's call, mostly: a bounded wait for the rest */
+	deadline = (long long)time(NULL) + 3;
+	do {
+		memset(ps.n, 0, sizeof(ps.n));
+		status = diag__dump(-1, 0, count_port, &ps);
+		if (status == -EPERM || status == -EACCES || status == -EAFNOSUPPORT ||
+		    status == -EPROTONOSUPPORT)
+			break;
+		if (ps.n[TT_ESTABLISHED] == 1 && ps.n[TT_CLOSE_WAIT] == 1 &&
+		    ps.n[TT_LAST_ACK] == 1 && ps.n[TT_FIN_WAIT1] == 1)
+			break;
+		usleep(10000);
+	} while (time(NULL) < deadline);
+	if (status < 0) {
+		rst_close(c3);
+		rst_close(c4);
+		close(est);
+		close(lfd);
+		SKIP("no sock_diag here: %s", strerror(-status));
+	}
+	CHECK_EQ_INT(ps.n[TT_ESTABLISHED], 1);
+	CHECK_EQ_INT(ps.n[TT_CLOSE_WAIT], 1);
+	CHECK_EQ_INT(ps.n[TT_LAST_ACK], 1);
+	CHECK_EQ_INT(ps.n[TT_FIN_WAIT1], 1);
+
+	snprintf(ns, sizeof(ns), "%u", diag__self_netns());
+	snprintf(port, sizeof(port), "%u", ps.port);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (int with_p = 0; with_p < 2; with_p++) {
+		int argc = 7;
+
+		if (with_p) {
+			argv[argc++] = "-p";
+			argv[argc++] = pid;
+		}
+		free(out);
+		out = run_live(argc, argv, &status);
+		REQUIRE(out);
+		CHECK_EQ_INT(status, 0);
+		found = 0;
+		for (line = out; line && *line;) {
+			char *end = strchr(line, '\n');
+			json_t *j = json_loadb(line, end ? (size_t)(end - line) : strlen(line), 0,
+					       NULL);
+			const char *st;
+			json_int_t owner;
+			bool unacc;
+
+			line = end ? end + 1 : NULL;
+			REQUIRE(j);
+			if (strcmp(json_string_value(json_object_get(j, "type")), "socket")) {
+				json_decref(j);
+				continue;
+			}
+			st = json_string_value(json_object_get(j, "state"));
+			owner = json_integer_value(json_object_get(j, "pid"));
+			unacc = json_is_true(json_object_get(j, "unaccepted"));
+			found++;
+			if (!strcmp(st, "ESTABLISHED") || !strcmp(st, "CLOSE_WAIT")) {
+				CHECK_EQ_INT(owner, getpid());
+				CHECK(unacc);
+				CHECK_EQ_INT(json_integer_value(json_object_get(j, "inode")), 0);
+			} else if (!strcmp(st, "LISTEN")) {
+				CHECK_EQ_INT(owner, getpid());
+				CHECK(!unacc);
+			} else {
+				/* the orphans: FIN_WAIT1, LAST_ACK */
+				CHECK(!with_p);
+				CHECK_EQ_INT(owner, 0);
+				CHECK(!unacc);
+			}
+			json_decref(j);
+		}
+		/* the listener, its queue's two, and without -p the two orphans */
+		CHECK_EQ_INT(found, with_p ? 3 : 5);
+	}
+	free(out);
+	rst_close(c3);
+	rst_close(c4);
+	close(est);
+	close(lfd);
 }
