@@ -58,8 +58,9 @@ struct tt_sink_opts {
 	bool color;
 	int64_t wall_offset_ns;	/* added to record times to get wall-clock ns */
 	/*
-	 * Live: our own network namespace.  A human flow line or CLOSE-WAIT
-	 * line of another namespace ends in netns=INODE; 0: never.
+	 * Live: our own network namespace.  A human flow line, CLOSE-WAIT
+	 * line, or -e transition or overflow line of another namespace ends
+	 * in netns=INODE; 0: never.
 	 */
 	uint32_t own_netns;
 	/*

@@ -357,6 +357,15 @@ void human_flow(struct tt_sink *s, const struct tt_flow *f)
 }
 
 
+/* The end of a -e line, as of a flow line: netns= for another namespace's (every one on replay). */
+static void human_netns(struct tt_sink *s, uint32_t netns)
+{
+	if (sink_names_netns(s, netns))
+		fprintf(s->o.out, "  netns=%u\n", netns);
+	else
+		fputc('\n', s->o.out);
+}
+
 void human_transition(struct tt_sink *s, const struct tt_transition *t)
 {
 	const struct tt_flow *flow = t->flow;
@@ -373,8 +382,9 @@ void human_transition(struct tt_sink *s, const struct tt_transition *t)
 	human_head(s, t->ts_ns, pid, comm, v.family, v.saddr, v.sport, v.daddr, v.dport,
 		   role_arrow(role), sink_cgname(s, v.cgroup, pid));
 	linebuf__flush(&s->lb);
-	fprintf(s->o.out, " %s -> %s%s%s\n", tt_state_name(t->old_state),
+	fprintf(s->o.out, " %s -> %s%s%s", tt_state_name(t->old_state),
 		state_color(s, t->new_state), tt_state_name(t->new_state), color(s, C_RESET));
+	human_netns(s, v.netns);
 }
 
 void human_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt_flow *listener)
@@ -393,12 +403,13 @@ void human_overflow(struct tt_sink *s, const struct tt_event *e, const struct tt
 	linebuf__flush(&s->lb);
 	if (policy)
 		fprintf(out, " syncookie sent by policy (tcp_syncookies=2)  backlog %u/%u"
-			"  syn_queue %u\n", e->aux[2], e->aux[1], e->aux[3]);
+			"  syn_queue %u", e->aux[2], e->aux[1], e->aux[3]);
 	else
-		fprintf(out, " %s%s queue %s%s  backlog %u/%u  syn_queue %u\n",
+		fprintf(out, " %s%s queue %s%s  backlog %u/%u  syn_queue %u",
 			cookie ? "" : color(s, C_RED), queue,
 			cookie ? "full: syncookie sent" : "overflow: dropped",
 			color(s, C_RESET), e->aux[2], e->aux[1], e->aux[3]);
+	human_netns(s, e->netns);
 }
 
 /*

@@ -554,6 +554,58 @@ static void do_overflow(struct tt_sink *s, const void *arg)
 }
 
 /*
+ * -e lines as flow lines: a transition's and an overflow's (a queue full,
+ * a cookie by policy) of another namespace end in netns=, ours do not; a
+ * replay's always do.
+ */
+TEST(sink_human_event_lines_netns_of_others)
+{
+	struct tt_event tr = {
+		.type = TT_EV_TRANSITION, .family = TT_AF_INET, .old_state = TT_ESTABLISHED,
+		.new_state = TT_CLOSE_WAIT, .netns = 4026531840u, .ts_ns = 5000, .sport = 80,
+		.dport = 40000, .saddr = { 127, 0, 0, 1 }, .daddr = { 127, 0, 0, 1 },
+	};
+	struct tt_event ov = tr, pol;
+	const uint32_t own[] = { 4026531840u, 4026531999u, 0, 0 };
+	const bool every[] = { false, false, false, true };
+
+	ov.type = TT_EV_OVERFLOW;
+	ov.old_state = ov.new_state = 0;
+	ov.aux[0] = TT_Q_ACCEPT;
+	ov.aux[1] = 2;
+	ov.aux[2] = 3;
+	pol = ov;
+	pol.aux[0] = TT_Q_SYN;
+	pol.flags = TT_F_SYNCOOKIE | TT_F_COOKIE_POLICY;
+	for (int i = 0; i < 4; i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+		struct tt_sink *s = sink__new(&(struct tt_sink_opts){ .out = out,
+								      .own_netns = own[i],
+								      .every_netns = every[i] });
+		bool named = i == 1 || i == 3;
+
+		REQUIRE(out && s);
+		sink__transition(s, &tr, NULL);
+		sink__overflow(s, &ov, NULL);
+		sink__overflow(s, &pol, NULL);
+		sink__free(s);
+		fclose(out);
+		REQUIRE(buf);
+		CHECK_EQ_INT(tt_count(buf, "\n"), 3);
+		CHECK_EQ_INT(tt_count(buf, "  netns=4026531840\n"), named ? 3 : 0);
+		CHECK(strstr(buf, named ? " ESTABLISHED -> CLOSE_WAIT  netns=4026531840\n" :
+				   " ESTABLISHED -> CLOSE_WAIT\n") != NULL);
+		CHECK(strstr(buf, named ? "backlog 3/2  syn_queue 0  netns=4026531840\n" :
+				   "backlog 3/2  syn_queue 0\n") != NULL);
+		if (!named)
+			CHECK(strstr(buf, "netns=") == NULL);
+		free(buf);
+	}
+}
+
+/*
  * A cookie sent because net.ipv4.tcp_syncookies is 2, with the SYN queue
  * not full, is a "syncookie" record of reason "policy", never an overflow;
  * a full queue answered with a cookie stays an overflow.
