@@ -91,7 +91,9 @@
 	  "tracepoint/syscalls/sys_exit_accept{,4}",				\
 	  TT_PROGS("tp_exit_accept4_typed", "tp_exit_accept_typed",		\
 		   "tp_exit_accept4", "tp_exit_accept"), NULL)			\
-	/* bpf/resets.bpf.c: both variants write 12, as they did before this table */ \
+	/* bpf/resets.bpf.c: both variants write 12, as they did before this table; \
+	 * their programs write a record type each, listed in its order: \
+	 * SYNACK_RETRANS, RESET_SENT, RESET_RECV (-v names counts by it) */ \
 	X(TP_RETRANS, 12, RETRANS, TP_BTF,					\
 	  "tp_btf/tcp_retransmit_synack, tcp_send_reset, tcp_receive_reset",	\
 	  TT_PROGS("tp_btf_retransmit_synack", "tp_btf_send_reset", "tp_btf_receive_reset"), \

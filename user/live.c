@@ -48,7 +48,8 @@ struct tt_live {
 	uint64_t flow_records;	/* TT_EV_FLOW records read */
 	bool flow_mode;		/* the kernel side sends flow records */
 	uint64_t bad_size;
-	uint64_t by_hook[TT_HOOK_MAX + 1];	/* records per hook id (the last: out of range) */
+	/* records per hook id and type (the last of each: out of range) */
+	uint64_t by_hook[TT_HOOK_MAX + 1][TT_EV_MAX + 1];
 	uint32_t taken;		/* records taken in this live__poll() */
 	uint64_t drained_ns;	/* when a consume that emptied the ring buffer began */
 	struct tt_selection sel;
@@ -564,7 +565,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (size == sizeof(struct tt_flowrec) && e->type == TT_EV_FLOW) {
 		const struct tt_flowrec *r = data;
 
-		l->by_hook[r->hook < TT_HOOK_MAX ? r->hook : TT_HOOK_MAX]++;
+		l->by_hook[r->hook < TT_HOOK_MAX ? r->hook : TT_HOOK_MAX][TT_EV_FLOW]++;
 		l->flow_records++;
 		err = l->flow_cb(l->ctx, r);
 		if (err)
@@ -575,7 +576,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		l->bad_size++;
 		return 0;
 	}
-	l->by_hook[e->hook < TT_HOOK_MAX ? e->hook : TT_HOOK_MAX]++;
+	l->by_hook[e->hook < TT_HOOK_MAX ? e->hook : TT_HOOK_MAX][e->type < TT_EV_MAX ? e->type :
+								     TT_EV_MAX]++;
 	err = l->cb(l->ctx, data);
 	if (err)
 		return err;
@@ -847,25 +849,9 @@ int live__drain(struct tt_live *l)
 static void log_by_hook(const struct tt_live *l)
 {
 	char line[512];
-	size_t n = 0;
 
-	line[0] = 0;
-	for (int h = 0; h <= TT_HOOK_MAX && n < sizeof(line); h++) {
-		const char *name = h == TT_HOOK_MAX ? "unknown" : "?";
-
-		if (!l->by_hook[h])
-			continue;
-		for (int cap = 0; cap < TT_CAP_MAX && h < TT_HOOK_MAX; cap++) {
-			int c = l->sel.chosen[cap];
-
-			/* variants may share an id: the one in use names it */
-			if (c >= 0 && tt_variants[c].hook_id == h)
-				name = tt_variants[c].progs[0] ? tt_variants[c].progs[0] : "rule";
-		}
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu", name,
-				      (unsigned long long)l->by_hook[h]);
-	}
-	tt_debug("records by hook:%s", n ? line : " none");
+	tt_debug("records by hook:%s",
+		 tt_hook_counts(line, sizeof(line), &l->sel, l->by_hook) ? line : " none");
 	if (l->flow_mode)
 		tt_debug("flow records: %llu (one per connection end, CLOSE_WAIT, LISTEN or 8 transitions)",
 			 (unsigned long long)l->flow_records);

@@ -28,6 +28,54 @@ const struct tt_variant *tt_variant_of_hook(unsigned int hook)
 	return NULL;
 }
 
+const char *tt_variant_prog(const struct tt_variant *v, unsigned int type)
+{
+	/* its programs in the order of their records' types (include/tthooks.h) */
+	if (v->cap == TT_CAP_RETRANS && type >= TT_EV_SYNACK_RETRANS &&
+	    type <= TT_EV_RESET_RECV && v->progs[type - TT_EV_SYNACK_RETRANS])
+		return v->progs[type - TT_EV_SYNACK_RETRANS];
+	return v->progs[0] ? v->progs[0] : "rule";
+}
+
+size_t tt_hook_counts(char *buf, size_t len, const struct tt_selection *sel,
+		      const uint64_t (*by)[TT_EV_MAX + 1])
+{
+	size_t n = 0;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	for (unsigned int h = 0; h <= TT_HOOK_MAX && n < len; h++) {
+		const struct tt_variant *v = NULL;
+		uint64_t sum = 0;
+
+		for (unsigned int t = 0; t <= TT_EV_MAX; t++)
+			sum += by[h][t];
+		if (!sum)
+			continue;
+		/* variants may share an id: the one in use names it */
+		for (int cap = 0; cap < TT_CAP_MAX && h < TT_HOOK_MAX; cap++) {
+			int c = sel->chosen[cap];
+
+			if (c >= 0 && tt_variants[c].hook_id == h)
+				v = &tt_variants[c];
+		}
+		if (!v || v->cap != TT_CAP_RETRANS) {
+			n += (size_t)snprintf(buf + n, len - n, " %s=%llu",
+					      h == TT_HOOK_MAX ? "unknown" : v ? tt_variant_prog(v, 0) : "?",
+					      (unsigned long long)sum);
+			continue;
+		}
+		/* one hook id, three programs: each its own records (a reset is no SYN-ACK) */
+		for (unsigned int t = 0; t <= TT_EV_MAX && n < len; t++)
+			if (by[h][t])
+				n += (size_t)snprintf(buf + n, len - n, " %s=%llu",
+						      tt_variant_prog(v, t),
+						      (unsigned long long)by[h][t]);
+	}
+	return n < len ? n : len - 1;
+}
+
 const char *tt_cap_off(const struct tt_selection *sel, enum tt_cap cap)
 {
 	const char *why = NULL;

@@ -52,6 +52,14 @@ extern const size_t tt_n_variants;
 /* The first variant that writes hook id hook, or NULL. */
 const struct tt_variant *tt_variant_of_hook(unsigned int hook);
 
+/*
+ * The program of variant v that writes records of type (enum
+ * tt_event_type): where its programs write a record type each under its
+ * one hook id (the SYN-ACK retransmit and reset hook), that type's;
+ * otherwise its first, which names them all ("rule" for none).
+ */
+const char *tt_variant_prog(const struct tt_variant *v, unsigned int type);
+
 /* Try one variant on this kernel: 0, or -errno with a reason in why. */
 typedef int (*tt_probe_fn)(const struct tt_variant *v, void *ctx, char *why, size_t len);
 
@@ -64,6 +72,15 @@ struct tt_selection {
 	bool forced_fallback[TT_CAP_MAX];	/* the forced kind was unavailable */
 	int tracefs_err;			/* mounting tracefs privately failed: -errno */
 };
+
+/*
+ * -v's "records by hook" into buf (len bytes): " NAME=COUNT" for every hook
+ * id with records, by[hook id][record type] (TT_HOOK_MAX and TT_EV_MAX: out
+ * of range), named after the program of sel's variant that wrote them
+ * (tt_variant_prog), "unknown" out of range; "" for none.  The length.
+ */
+size_t tt_hook_counts(char *buf, size_t len, const struct tt_selection *sel,
+		      const uint64_t (*by)[TT_EV_MAX + 1]);
 
 /* Why the user turned cap off (every variant refused with -ECANCELED), or NULL. */
 const char *tt_cap_off(const struct tt_selection *sel, enum tt_cap cap);

@@ -266,3 +266,48 @@ TEST(modes_sock_ops_unavailable_leaves_transitions_alone)
 	CHECK_STR(chosen(&s, TT_CAP_TRANSITIONS), "tp_btf/inet_sock_set_state");
 	CHECK_STR(chosen(&s, TT_CAP_SOCK_OPS), "none");
 }
+
+/*
+ * -v's "records by hook": the SYN-ACK retransmit and reset hooks run three
+ * programs under one id, each writing its own record type; a count is named
+ * after the program that wrote it, so an RST storm is not SYN-ACK
+ * retransmits.  Other ids are named after their first program, all types
+ * together.
+ */
+TEST(modes_hook_counts_name_each_program_of_a_shared_id)
+{
+	static uint64_t by[TT_HOOK_MAX + 1][TT_EV_MAX + 1];
+	struct fake f = {};
+	struct tt_selection s;
+	char line[512];
+
+	for (size_t i = 0; i < tt_n_variants; i++) {
+		const struct tt_variant *v = &tt_variants[i];
+
+		if (v->cap != TT_CAP_RETRANS)
+			continue;
+		CHECK(strstr(tt_variant_prog(v, TT_EV_SYNACK_RETRANS), "retransmit_synack") != NULL);
+		CHECK(strstr(tt_variant_prog(v, TT_EV_RESET_SENT), "send_reset") != NULL);
+		CHECK(strstr(tt_variant_prog(v, TT_EV_RESET_RECV), "receive_reset") != NULL);
+	}
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	CHECK_EQ_INT(tt_hook_counts(line, sizeof(line), &s, by), 0);
+	CHECK_STR(line, "");
+	by[TT_HOOK_TP_RETRANS][TT_EV_RESET_SENT] = 12;
+	by[TT_HOOK_TP_RETRANS][TT_EV_RESET_RECV] = 8;
+	by[TT_HOOK_TP_BTF_SET_STATE][TT_EV_TRANSITION] = 3;
+	by[TT_HOOK_TP_BTF_SET_STATE][TT_EV_TIME_WAIT] = 1;
+	by[TT_HOOK_TP_BTF_SET_STATE][TT_EV_FLOW] = 2;
+	by[TT_HOOK_MAX][TT_EV_MAX] = 1;
+	tt_hook_counts(line, sizeof(line), &s, by);
+	CHECK_STR(line, " tp_btf_set_state=6 tp_btf_send_reset=12 tp_btf_receive_reset=8 unknown=1");
+	/* the tracepoint variant writes the same id: its own names */
+	f = (struct fake){ .down = { "tp_btf" } };
+	tt_select(TT_ATTACH_AUTO, false, fake_probe, &f, &s);
+	by[TT_HOOK_TRACEPOINT_RETRANS][TT_EV_SYNACK_RETRANS] = 2;
+	tt_hook_counts(line, sizeof(line), &s, by);
+	CHECK(strstr(line, " tp_retransmit_synack=2 tp_send_reset=12 tp_receive_reset=8 ") != NULL);
+	/* a short buffer is cut, never overrun */
+	CHECK_EQ_INT(tt_hook_counts(line, 10, &s, by), 9);
+	CHECK_EQ_INT(strlen(line), 9);
+}
