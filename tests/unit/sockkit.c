@@ -2,8 +2,23 @@
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include "sockkit.h"
+
+int sockkit_no_free_fds(void)
+{
+	/* every number below the lowest free one is taken: a limit there leaves none */
+	int lowest = dup(0);
+	struct rlimit rl;
+
+	if (lowest >= 0)
+		close(lowest);
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	rl.rlim_cur = lowest > 0 ? (rlim_t)lowest : 3;
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -1 : 0;
+}
 
 int sockkit_dgram_qlen(void)
 {

@@ -18,4 +18,10 @@ int sockkit_dgram_qlen(void);
  */
 bool sockkit_returns_within(void (*fn)(void *), void *arg, int secs);
 
+/*
+ * In a child: RLIMIT_NOFILE set at the lowest free descriptor, so that
+ * every open from now on fails with EMFILE.  0, or -1 if it could not be set.
+ */
+int sockkit_no_free_fds(void);
+
 #endif /* TT_SOCKKIT_H */

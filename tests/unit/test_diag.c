@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -27,6 +26,7 @@
 #include "engine.h"
 #include "procfd.h"
 #include "seed.h"
+#include "sockkit.h"
 #include "tt_test.h"
 
 #define MAX_GOT 16
@@ -967,19 +967,11 @@ TEST(diag_same_failure_is_said_once_then_counted)
 	pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
-		struct rlimit rl;
-		int lowest;
-
 		close(p[0]);
 		if (dup2(p[1], 2) < 0)
 			_exit(2);
 		close(p[1]);
-		lowest = dup(0);
-		if (lowest >= 0)
-			close(lowest);
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = lowest > 0 ? (rlim_t)lowest : 3;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
+		if (sockkit_no_free_fds())
 			_exit(3);
 		for (int i = 0; i < 100; i++)
 			if (diag__dump(-1, 0, count_none, NULL) != -EMFILE)
