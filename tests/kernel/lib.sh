@@ -813,3 +813,23 @@ drive_paused() {
 	grep -q "^paused=$_pause\$" "$DIR/drive.out" ||
 		fail "ttdrive never paused at $_pause: $(last_line "$DIR/drive.err")"
 }
+
+# stuck_overflows PORT PID COMM WHICH: a stuck listener's accept overflows
+# (ttdrive's stuck.kernel.ListenOverflows, more than 0) are each an overflow
+# record at PORT naming PID and COMM, and a summary's listener at PORT (its
+# first, or with WHICH last its last) names them too.  Sets KACC, RECS (the
+# records) and LISTENER (that summary's listener).
+stuck_overflows() {
+	KACC=$(fact stuck.kernel.ListenOverflows)
+	[ "${KACC:-0}" -gt 0 ] ||
+		fail "the kernel counted no accept-queue overflow: the scenario did not work here"
+	RECS=$(records overflow | grep "\"sport\":$1,")
+	expect_eq "accept overflow records at port $1 against ListenOverflows" \
+		"$(printf '%s\n' "$RECS" | grep -c '"queue":"accept"')" "$KACC"
+	_bad=$(printf '%s\n' "$RECS" | grep -v "\"pid\":$2,\"comm\":\"$3\"}" | sed -n 1p)
+	[ -z "$_bad" ] || fail "an overflow record does not name the listener's holder $2: $_bad"
+	if [ "$4" = last ]; then _which='$p'; else _which=1p; fi
+	LISTENER=$(records summary | json_array listeners | grep "\"sport\":$1," | sed -n "$_which")
+	[ -n "$LISTENER" ] || fail "no summary's listeners names port $1"
+	expect_flow "summary's listener" "$LISTENER" pid="$2" comm="$3"
+}

@@ -34,15 +34,6 @@ wait_until 5 _more_than "$((n0 + 1))" summary || fail "no summary within 5 s of 
 resume
 trace_end
 
-kacc=$(fact stuck.kernel.ListenOverflows)
-[ "${kacc:-0}" -gt 0 ] || fail "the kernel counted no accept-queue overflow: the scenario did not work here"
-recs=$(records overflow | grep "\"sport\":$port,")
-expect_eq "accept overflow records at port $port against ListenOverflows" \
-	"$(printf '%s\n' "$recs" | grep -c '"queue":"accept"')" "$kacc"
-bad=$(printf '%s\n' "$recs" | grep -v "\"pid\":$pid,\"comm\":\"ttdaemon\"}" | sed -n 1p)
-[ -z "$bad" ] || fail "an overflow record does not name the daemon $pid: $bad"
-l=$(records summary | json_array listeners | grep "\"sport\":$port," | sed -n '$p')
-[ -n "$l" ] || fail "no summary's listeners names port $port"
-expect_flow "summary's listener" "$l" pid="$pid" comm=ttdaemon
-echo "stuck-listener-daemon: $queued unaccepted and $kacc overflows, named after the daemon $pid, not $starter"
+stuck_overflows "$port" "$pid" ttdaemon last
+echo "stuck-listener-daemon: $queued unaccepted and $KACC overflows, named after the daemon $pid, not $starter"
 pass

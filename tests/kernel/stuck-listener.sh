@@ -79,16 +79,10 @@ trace_end
 expect_flow "close_wait report" "$CW" pid="$pid" comm=ttdrive count="$queued" \
 	seeded="$queued" unaccepted="$queued" service=local service_port="$port"
 
-kacc=$(fact stuck.kernel.ListenOverflows)
-[ "${kacc:-0}" -gt 0 ] || fail "the kernel counted no accept-queue overflow: the scenario did not work here"
-recs=$(records overflow | grep "\"sport\":$port,")
-expect_eq "accept overflow records at port $port against ListenOverflows" \
-	"$(printf '%s\n' "$recs" | grep -c '"queue":"accept"')" "$kacc"
-bad=$(printf '%s\n' "$recs" | grep -v "\"pid\":$pid,\"comm\":\"ttdrive\"}" | sed -n 1p)
-[ -z "$bad" ] || fail "an overflow record does not name the listener's owner $pid: $bad"
-l=$(records summary | json_array listeners | grep "\"sport\":$port," | sed -n 1p)
-[ -n "$l" ] || fail "no summary's listeners names port $port"
-expect_flow "summary's listener" "$l" pid="$pid" comm=ttdrive
+stuck_overflows "$port" "$pid" ttdrive first
+recs=$RECS
+l=$LISTENER
+kacc=$KACC
 # and its cgroup, as the overflow records name it (the schema wants the field)
 ocg=$(printf '%s\n' "$recs" | sed -n '1s/.*"cgroup":\("[^"]*"\|null\).*/\1/p')
 lcg=$(printf '%s\n' "$l" | sed -n 's/.*"cgroup":\("[^"]*"\|null\).*/\1/p')
