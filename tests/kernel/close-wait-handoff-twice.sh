@@ -11,6 +11,7 @@
 . "${0%/*}/lib.sh"
 
 # names_after N PID: a close_wait record after the first N names PID
+# shellcheck disable=SC2317 # called through wait_until
 names_after() {
 	records close_wait | sed "1,${1}d" | grep -q "\"pid\":$2,"
 }

@@ -10,6 +10,7 @@
 . "${0%/*}/lib.sh"
 
 # names_after N TYPE PID: a TYPE record after the first N names PID
+# shellcheck disable=SC2317 # called through wait_until
 names_after() {
 	records "$2" | sed "1,${1}d" | grep -q "\"pid\":$3,"
 }
