@@ -15,6 +15,7 @@ trace_begin "two-phase $k" -i 1 -w "$CAP"
 wait_paused two-phase
 [ -s "$CAP" ] || fail "no capture at $CAP"
 rm "$CAP"
+# shellcheck disable=SC2317 # called through wait_until
 made_again() { [ -s "$CAP" ]; }
 wait_until 5 made_again || fail "the removed capture was not made again within 5 s: $(last_line "$DIR/trace.err")"
 grep -q "^tcptrail: warning: capture: $CAP was removed while tcptrail wrote it" "$DIR/trace.err" ||
